@@ -1,0 +1,379 @@
+//! The process-wide key cache.
+//!
+//! One [`CacheEntry`] per JWKS URL, shared by every client that uses that URL. The hot path is a
+//! read lock and an `Arc` clone. Fetches are single-flight: callers that find the keys missing,
+//! expired or lacking their `kid` queue on one mutex; the first fetches, the others see the
+//! attempt counter moved and take its result. Refreshes for an unknown `kid` happen at most once
+//! per cooldown; a failed fetch is not retried for `retry_after_failure`; expired keys keep
+//! serving for `stale_if_error` while refreshes fail; past [`REFRESH_AHEAD_FRACTION`] of the TTL a
+//! background refresh runs so the request path never waits in steady state.
+//!
+//! Entries live in a bounded map (LRU eviction). A client keeps an `Arc` to its entry, so an
+//! evicted entry lives on only as long as the clients using it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use once_cell::sync::Lazy;
+use parking_lot::{Mutex, RwLock};
+
+use super::config::{Config, DEFAULT_CACHE_MAX_ENTRIES, REFRESH_AHEAD_FRACTION};
+use super::error::{Error, ErrorKind, Result};
+use super::http::Http;
+use super::jwks::KeySet;
+use super::url::redact;
+
+/// The cache-timing part of a client's configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct CachePolicy {
+    pub ttl_min: Duration,
+    pub ttl_max: Duration,
+    pub ttl_default: Duration,
+    pub cooldown: Duration,
+    pub retry_after_failure: Duration,
+    pub stale_if_error: Duration,
+}
+
+impl CachePolicy {
+    pub fn from_config(c: &Config) -> CachePolicy {
+        CachePolicy {
+            ttl_min: c.jwks_ttl_min,
+            ttl_max: c.jwks_ttl_max,
+            ttl_default: c.jwks_ttl_default,
+            cooldown: c.refresh_cooldown,
+            retry_after_failure: c.retry_after_failure,
+            stale_if_error: c.stale_if_error,
+        }
+    }
+
+    /// TTL from `max-age`, clamped to `[ttl_min, ttl_max]`.
+    pub fn ttl(&self, max_age: Option<u64>) -> Duration {
+        let d = max_age.map(Duration::from_secs).unwrap_or(self.ttl_default);
+        d.clamp(self.ttl_min, self.ttl_max)
+    }
+}
+
+/// Why a caller wants a fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// No usable keys (cold or expired).
+    Keys,
+    /// The keys are current but lack the token's key: refresh, bounded by the cooldown.
+    UnknownKid,
+}
+
+/// Counters for tests and observability.
+#[derive(Debug, Default)]
+pub struct EntryStats {
+    pub fetches: AtomicU64,
+    pub not_modified: AtomicU64,
+    pub failures: AtomicU64,
+    pub cooldown_suppressed: AtomicU64,
+    pub stale_served: AtomicU64,
+    pub background_refreshes: AtomicU64,
+}
+
+#[derive(Default)]
+struct State {
+    keys: Option<Arc<KeySet>>,
+    fetched_at: Option<Instant>,
+    expires_at: Option<Instant>,
+    refresh_at: Option<Instant>,
+    etag: Option<String>,
+    last_failure: Option<(Instant, Error)>,
+    last_kid_refresh: Option<Instant>,
+}
+
+impl State {
+    /// Keys usable at `now`: fresh, or expired but within `stale_if_error` after a failure.
+    fn usable(&self, now: Instant, stale_if_error: Duration) -> Option<(Arc<KeySet>, bool)> {
+        let keys = self.keys.as_ref()?;
+        let exp = self.expires_at?;
+        if now < exp {
+            Some((keys.clone(), false))
+        } else if now < exp + stale_if_error {
+            Some((keys.clone(), true))
+        } else {
+            None
+        }
+    }
+}
+
+/// The key set of one JWKS URL.
+pub struct CacheEntry {
+    url: String,
+    state: RwLock<State>,
+    fetch_lock: Mutex<()>,
+    /// Completed fetch attempts (success or failure): the single-flight generation.
+    attempts: AtomicU64,
+    refreshing: AtomicBool,
+    last_used: AtomicU64,
+    pub stats: EntryStats,
+}
+
+impl std::fmt::Debug for CacheEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheEntry").field("url", &redact(&self.url)).finish()
+    }
+}
+
+static TICK: AtomicU64 = AtomicU64::new(0);
+
+impl CacheEntry {
+    fn new(url: &str) -> CacheEntry {
+        CacheEntry {
+            url: url.to_string(),
+            state: RwLock::new(State::default()),
+            fetch_lock: Mutex::new(()),
+            attempts: AtomicU64::new(0),
+            refreshing: AtomicBool::new(false),
+            last_used: AtomicU64::new(TICK.fetch_add(1, Ordering::Relaxed)),
+            stats: EntryStats::default(),
+        }
+    }
+
+    /// The JWKS URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The current keys if they are fresh at `now`, without any network. Starts a background
+    /// refresh when the refresh-ahead point has passed.
+    pub fn fresh(self: &Arc<Self>, now: Instant, http: &Http, policy: &CachePolicy) -> Option<Arc<KeySet>> {
+        let st = self.state.read();
+        let keys = st.keys.as_ref()?;
+        let exp = st.expires_at?;
+        if now >= exp {
+            return None;
+        }
+        let ahead = st.refresh_at.is_some_and(|r| now >= r);
+        let backoff = st.last_failure.as_ref().is_some_and(|(t, _)| now < *t + policy.retry_after_failure);
+        let keys = keys.clone();
+        drop(st);
+        if ahead && !backoff {
+            self.spawn_refresh(http, policy, now);
+        }
+        Some(keys)
+    }
+
+    fn spawn_refresh(self: &Arc<Self>, http: &Http, policy: &CachePolicy, now: Instant) {
+        if self.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let me = self.clone();
+        let http = http.clone();
+        let policy = *policy;
+        let spawned = std::thread::Builder::new().name("oidc-jwks-refresh".into()).spawn(move || {
+            me.stats.background_refreshes.fetch_add(1, Ordering::Relaxed);
+            let seen = me.attempts.load(Ordering::Acquire);
+            let guard = me.fetch_lock.lock();
+            if me.attempts.load(Ordering::Acquire) == seen {
+                let _ = me.fetch_locked(&http, &policy, now);
+            }
+            drop(guard);
+            me.refreshing.store(false, Ordering::Release);
+        });
+        if spawned.is_err() {
+            self.refreshing.store(false, Ordering::Release);
+        }
+    }
+
+    /// Get keys, fetching if needed (single-flight). `now` is the caller's monotonic time.
+    pub fn get(&self, http: &Http, policy: &CachePolicy, now: Instant, need: Need) -> Result<Arc<KeySet>> {
+        self.last_used.store(TICK.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        let seen = self.attempts.load(Ordering::Acquire);
+        let _guard = self.fetch_lock.lock();
+        if self.attempts.load(Ordering::Acquire) != seen {
+            // Somebody completed an attempt while we queued: share its outcome.
+            return self.outcome(now, policy);
+        }
+        {
+            let st = self.state.read();
+            if let Some((t, e)) = st.last_failure.clone() {
+                if now < t + policy.retry_after_failure {
+                    drop(st);
+                    return self.outcome_or(now, policy, Some(e));
+                }
+            }
+            if need == Need::UnknownKid {
+                if let Some(t) = st.last_kid_refresh {
+                    if now < t + policy.cooldown {
+                        self.stats.cooldown_suppressed.fetch_add(1, Ordering::Relaxed);
+                        if let Some((k, _)) = st.usable(now, policy.stale_if_error) {
+                            return Ok(k);
+                        }
+                    }
+                }
+            }
+        }
+        if need == Need::UnknownKid {
+            self.state.write().last_kid_refresh = Some(now);
+        }
+        self.fetch_locked(http, policy, now)
+    }
+
+    fn outcome(&self, now: Instant, policy: &CachePolicy) -> Result<Arc<KeySet>> {
+        let e = self.state.read().last_failure.as_ref().map(|(_, e)| e.clone());
+        self.outcome_or(now, policy, e)
+    }
+
+    fn outcome_or(&self, now: Instant, policy: &CachePolicy, e: Option<Error>) -> Result<Arc<KeySet>> {
+        let st = self.state.read();
+        match st.usable(now, policy.stale_if_error) {
+            Some((k, stale)) => {
+                if stale {
+                    self.stats.stale_served.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(k)
+            }
+            None => Err(e.unwrap_or_else(|| {
+                Error::new(ErrorKind::Network, format!("no keys available from {}", redact(&self.url)))
+            })),
+        }
+    }
+
+    /// Fetch now. Caller holds `fetch_lock`.
+    fn fetch_locked(&self, http: &Http, policy: &CachePolicy, now: Instant) -> Result<Arc<KeySet>> {
+        let etag = {
+            let st = self.state.read();
+            if st.keys.is_some() { st.etag.clone() } else { None }
+        };
+        self.stats.fetches.fetch_add(1, Ordering::Relaxed);
+        let result = http.get_json(&self.url, etag.as_deref()).and_then(|f| {
+            if f.status == 304 {
+                Ok((None, f))
+            } else {
+                Ok((Some(Arc::new(KeySet::parse(&f.body)?)), f))
+            }
+        });
+        let out = {
+            let mut st = self.state.write();
+            match result {
+                Ok((set, f)) => {
+                    let ttl = policy.ttl(f.max_age);
+                    if set.is_none() {
+                        self.stats.not_modified.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if let Some(s) = set {
+                        st.keys = Some(s);
+                    }
+                    if f.etag.is_some() || f.status == 200 {
+                        st.etag = f.etag;
+                    }
+                    st.fetched_at = Some(now);
+                    st.expires_at = Some(now + ttl);
+                    st.refresh_at = Some(now + ttl.mul_f64(REFRESH_AHEAD_FRACTION));
+                    st.last_failure = None;
+                    Ok(st.keys.clone().expect("keys present after a successful fetch"))
+                }
+                Err(e) => {
+                    self.stats.failures.fetch_add(1, Ordering::Relaxed);
+                    st.last_failure = Some((now, e.clone()));
+                    match st.usable(now, policy.stale_if_error) {
+                        Some((k, stale)) => {
+                            if stale {
+                                self.stats.stale_served.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Ok(k)
+                        }
+                        None => Err(e),
+                    }
+                }
+            }
+        };
+        self.attempts.fetch_add(1, Ordering::AcqRel);
+        out
+    }
+}
+
+/// The bounded, process-wide map of entries.
+pub struct KeyCache {
+    map: Mutex<HashMap<String, Arc<CacheEntry>>>,
+    max_entries: AtomicUsize,
+}
+
+/// The one process-wide cache.
+pub static GLOBAL: Lazy<KeyCache> =
+    Lazy::new(|| KeyCache { map: Mutex::new(HashMap::new()), max_entries: AtomicUsize::new(DEFAULT_CACHE_MAX_ENTRIES) });
+
+impl KeyCache {
+    /// The entry for `url`, created (and the least recently used one evicted) if needed.
+    pub fn entry(&self, url: &str) -> Arc<CacheEntry> {
+        let mut map = self.map.lock();
+        if let Some(e) = map.get(url) {
+            return e.clone();
+        }
+        let max = self.max_entries.load(Ordering::Relaxed).max(1);
+        while map.len() >= max {
+            let victim = map
+                .iter()
+                .min_by_key(|(_, e)| e.last_used.load(Ordering::Relaxed))
+                .map(|(k, _)| k.clone());
+            match victim {
+                Some(k) => {
+                    map.remove(&k);
+                }
+                None => break,
+            }
+        }
+        let e = Arc::new(CacheEntry::new(url));
+        map.insert(url.to_string(), e.clone());
+        e
+    }
+
+    /// Number of entries held.
+    pub fn len(&self) -> usize {
+        self.map.lock().len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `url` currently has an entry.
+    pub fn contains(&self, url: &str) -> bool {
+        self.map.lock().contains_key(url)
+    }
+
+    /// Set the bound on entries (at least 1); evicts on the next insertion.
+    pub fn set_max_entries(&self, n: usize) {
+        self.max_entries.store(n.max(1), Ordering::Relaxed);
+    }
+
+    /// The bound on entries.
+    pub fn max_entries(&self) -> usize {
+        self.max_entries.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_clamp() {
+        let p = CachePolicy::from_config(&Config::new("https://x"));
+        assert_eq!(p.ttl(Some(5)), Duration::from_secs(60));
+        assert_eq!(p.ttl(Some(600)), Duration::from_secs(600));
+        assert_eq!(p.ttl(Some(10_000_000)), Duration::from_secs(86400));
+        assert_eq!(p.ttl(None), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn bounded_lru() {
+        let c = KeyCache { map: Mutex::new(HashMap::new()), max_entries: AtomicUsize::new(3) };
+        let a = c.entry("https://a");
+        c.entry("https://b");
+        c.entry("https://c");
+        c.entry("https://a"); // same entry back
+        assert!(Arc::ptr_eq(&a, &c.entry("https://a")));
+        a.last_used.store(u64::MAX, Ordering::Relaxed); // a is the most recent
+        c.entry("https://d");
+        assert_eq!(c.len(), 3);
+        assert!(c.contains("https://a") && c.contains("https://d"));
+        assert!(!c.contains("https://b"), "least recently used evicted");
+    }
+}

@@ -1,0 +1,230 @@
+//! The validating client: one per issuer (or static key set), shared by every thread.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use parking_lot::{Mutex, RwLock};
+
+use super::cache::{CacheEntry, CachePolicy, GLOBAL, Need};
+use super::config::{Config, KeySource};
+use super::discovery::{Metadata, discover};
+use super::error::{Error, ErrorKind, Result, err};
+use super::http::Http;
+use super::jwks::{KeySet, Lookup};
+use super::validate::{Policy, Validated, parse_token};
+
+/// Seconds since the Unix epoch, as a float (NumericDate).
+pub fn unix_now() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+#[derive(Default)]
+struct DiscoveryState {
+    metadata: Option<Arc<Metadata>>,
+    last_failure: Option<(Instant, Error)>,
+}
+
+struct Remote {
+    /// Set when the JWKS URL is configured directly (no discovery).
+    fixed_jwks_uri: Option<String>,
+    discovery: RwLock<DiscoveryState>,
+    discovery_lock: Mutex<()>,
+    discovery_attempts: AtomicU64,
+    discovery_fetches: AtomicU64,
+    entry: RwLock<Option<Arc<CacheEntry>>>,
+}
+
+enum Source {
+    Static(Arc<KeySet>),
+    Remote(Box<Remote>),
+}
+
+struct Inner {
+    cfg: Config,
+    policy: Policy,
+    cache_policy: CachePolicy,
+    http: Option<Http>,
+    source: Source,
+}
+
+/// A validating client. Cloning is cheap (an `Arc`); every method takes `&self` and may run
+/// concurrently from any number of threads.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("issuer", &self.inner.cfg.issuer).finish()
+    }
+}
+
+impl Client {
+    /// Check `cfg` and build the client. Every configuration error surfaces here; no network.
+    pub fn new(cfg: Config) -> Result<Client> {
+        cfg.check()?;
+        let policy = Policy::from_config(&cfg);
+        let cache_policy = CachePolicy::from_config(&cfg);
+        let (http, source) = match &cfg.key_source {
+            KeySource::Static(doc) => (None, Source::Static(Arc::new(KeySet::parse(doc.as_bytes())?))),
+            KeySource::Discovery | KeySource::JwksUri(_) => {
+                let fixed = match &cfg.key_source {
+                    KeySource::JwksUri(u) => Some(u.clone()),
+                    _ => None,
+                };
+                let remote = Remote {
+                    entry: RwLock::new(fixed.as_deref().map(|u| GLOBAL.entry(u))),
+                    fixed_jwks_uri: fixed,
+                    discovery: RwLock::new(DiscoveryState::default()),
+                    discovery_lock: Mutex::new(()),
+                    discovery_attempts: AtomicU64::new(0),
+                    discovery_fetches: AtomicU64::new(0),
+                };
+                (Some(Http::new(&cfg)?), Source::Remote(Box::new(remote)))
+            }
+        };
+        Ok(Client { inner: Arc::new(Inner { cfg, policy, cache_policy, http, source }) })
+    }
+
+    /// The configuration this client was built from.
+    pub fn config(&self) -> &Config {
+        &self.inner.cfg
+    }
+
+    /// The client's HTTP agent (`None` for a static key set).
+    pub fn http(&self) -> Option<&Http> {
+        self.inner.http.as_ref()
+    }
+
+    /// Validate `token` now.
+    pub fn validate(&self, token: &str) -> Result<Validated> {
+        self.validate_at(token, unix_now())
+    }
+
+    /// Validate `token` as of `now` (Unix seconds): reproducible tests, replay of recorded traffic.
+    /// Key-cache timing still follows the client's monotonic clock.
+    pub fn validate_at(&self, token: &str, now: f64) -> Result<Validated> {
+        let policy = &self.inner.policy;
+        let t = parse_token(token, policy)?;
+        let keys = self.keys(Need::Keys)?;
+        let kid = t.kid.as_deref();
+        let verified = match keys.find(kid, t.alg) {
+            Lookup::Found(k) => k.verify(t.alg, t.signing_input, &t.signature),
+            Lookup::Rejected(m) => return err(ErrorKind::KeyRejected, m),
+            Lookup::Missing(first) => {
+                if matches!(self.inner.source, Source::Static(_)) {
+                    return err(ErrorKind::UnknownKey, first);
+                }
+                let fresh = self.keys(Need::UnknownKid)?;
+                match fresh.find(kid, t.alg) {
+                    Lookup::Found(k) => k.verify(t.alg, t.signing_input, &t.signature),
+                    Lookup::Rejected(m) => return err(ErrorKind::KeyRejected, m),
+                    Lookup::Missing(m) => return err(ErrorKind::UnknownKey, m),
+                }
+            }
+        };
+        verified?;
+        t.check_claims(policy, now)
+    }
+
+    /// Discovery (if configured) and the key set, fetched now if not cached. For warm start.
+    pub fn prefetch(&self) -> Result<()> {
+        self.keys(Need::Keys).map(|_| ())
+    }
+
+    /// The issuer metadata, once discovered.
+    pub fn metadata(&self) -> Option<Arc<Metadata>> {
+        match &self.inner.source {
+            Source::Remote(r) => r.discovery.read().metadata.clone(),
+            Source::Static(_) => None,
+        }
+    }
+
+    /// Discover the issuer's metadata now (single-flight), or return what is cached.
+    pub fn discover(&self) -> Result<Arc<Metadata>> {
+        let Source::Remote(r) = &self.inner.source else {
+            return err(ErrorKind::InvalidConfig, "a static key set client has no issuer metadata");
+        };
+        if let Some(m) = r.discovery.read().metadata.clone() {
+            return Ok(m);
+        }
+        let http = self.inner.http.as_ref().expect("remote clients have http");
+        let now = self.inner.cfg.clock.now();
+        let seen = r.discovery_attempts.load(Ordering::Acquire);
+        let _g = r.discovery_lock.lock();
+        {
+            let st = r.discovery.read();
+            if let Some(m) = &st.metadata {
+                return Ok(m.clone());
+            }
+            if let Some((t, e)) = &st.last_failure {
+                if r.discovery_attempts.load(Ordering::Acquire) != seen
+                    || now < *t + self.inner.cache_policy.retry_after_failure
+                {
+                    return Err(e.clone());
+                }
+            }
+        }
+        r.discovery_fetches.fetch_add(1, Ordering::Relaxed);
+        let result = discover(http, &self.inner.cfg.issuer, self.inner.cfg.allow_http_loopback);
+        let mut st = r.discovery.write();
+        let out = match result {
+            Ok(m) => {
+                let m = Arc::new(m);
+                st.metadata = Some(m.clone());
+                st.last_failure = None;
+                Ok(m)
+            }
+            Err(e) => {
+                st.last_failure = Some((now, e.clone()));
+                Err(e)
+            }
+        };
+        r.discovery_attempts.fetch_add(1, Ordering::AcqRel);
+        out
+    }
+
+    /// The shared cache entry of this client's JWKS URL (after discovery).
+    pub fn cache_entry(&self) -> Option<Arc<CacheEntry>> {
+        match &self.inner.source {
+            Source::Remote(r) => r.entry.read().clone(),
+            Source::Static(_) => None,
+        }
+    }
+
+    /// How many discovery requests this client made.
+    pub fn discovery_fetches(&self) -> u64 {
+        match &self.inner.source {
+            Source::Remote(r) => r.discovery_fetches.load(Ordering::Relaxed),
+            Source::Static(_) => 0,
+        }
+    }
+
+    fn entry(&self, r: &Remote) -> Result<Arc<CacheEntry>> {
+        if let Some(e) = r.entry.read().as_ref() {
+            return Ok(e.clone());
+        }
+        debug_assert!(r.fixed_jwks_uri.is_none());
+        let m = self.discover()?;
+        let mut slot = r.entry.write();
+        Ok(slot.get_or_insert_with(|| GLOBAL.entry(&m.jwks_uri)).clone())
+    }
+
+    fn keys(&self, need: Need) -> Result<Arc<KeySet>> {
+        let r = match &self.inner.source {
+            Source::Static(k) => return Ok(k.clone()),
+            Source::Remote(r) => r,
+        };
+        let entry = self.entry(r)?;
+        let http = self.inner.http.as_ref().expect("remote clients have http");
+        let now = self.inner.cfg.clock.now();
+        if need == Need::Keys {
+            if let Some(k) = entry.fresh(now, http, &self.inner.cache_policy) {
+                return Ok(k);
+            }
+        }
+        entry.get(http, &self.inner.cache_policy, now, need)
+    }
+}

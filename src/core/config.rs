@@ -1,0 +1,382 @@
+//! Client configuration and every default in one place.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::error::{Error, ErrorKind, Result, err};
+use super::url::Url;
+
+/// Default clock-skew leeway for `exp`, `nbf`, `iat`.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+/// Default maximum token size in bytes.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
+/// Hard ceiling on the configurable token size.
+pub const MAX_TOKEN_BYTES_CEILING: usize = 1024 * 1024;
+/// Default TCP connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default total timeout of one HTTP exchange (connect, TLS, request, body).
+pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default cap on any response body (discovery, JWKS).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 512 * 1024;
+/// Key-set TTL bounds: `Cache-Control: max-age` is clamped to `[min, max]`; no header gives `default`.
+pub const DEFAULT_JWKS_TTL_MIN: Duration = Duration::from_secs(60);
+pub const DEFAULT_JWKS_TTL_MAX: Duration = Duration::from_secs(24 * 3600);
+pub const DEFAULT_JWKS_TTL: Duration = Duration::from_secs(3600);
+/// At most one refresh triggered by an unknown `kid` per cooldown.
+pub const DEFAULT_REFRESH_COOLDOWN: Duration = Duration::from_secs(30);
+/// After a failed fetch, no new attempt for this long (callers get the last error).
+pub const DEFAULT_RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
+/// Expired keys keep serving for this long past their TTL while refreshes fail.
+pub const DEFAULT_STALE_IF_ERROR: Duration = Duration::from_secs(6 * 3600);
+/// Refresh in the background once this fraction of the TTL has elapsed.
+pub const REFRESH_AHEAD_FRACTION: f64 = 0.8;
+/// Discovery metadata is re-fetched after this long.
+pub const DEFAULT_METADATA_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Most keys accepted in one JWKS document.
+pub const MAX_KEYS_PER_SET: usize = 100;
+/// Most key sets (JWKS URLs) in the process-wide cache.
+pub const DEFAULT_CACHE_MAX_ENTRIES: usize = 64;
+/// Most audiences / required claims one client may configure.
+pub const MAX_LIST_ITEMS: usize = 64;
+/// Most redirects followed for one fetch.
+pub const MAX_REDIRECTS: u32 = 3;
+
+/// A JWS algorithm liboidc can verify. HMAC and `none` are deliberately absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Algorithm {
+    RS256,
+    RS384,
+    RS512,
+    PS256,
+    PS384,
+    PS512,
+    ES256,
+    ES384,
+    EdDSA,
+}
+
+impl Algorithm {
+    /// Every supported algorithm, in bit order for [`AlgSet`].
+    pub const ALL: [Algorithm; 9] = [
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+    ];
+
+    /// The JOSE name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::RS256 => "RS256",
+            Algorithm::RS384 => "RS384",
+            Algorithm::RS512 => "RS512",
+            Algorithm::PS256 => "PS256",
+            Algorithm::PS384 => "PS384",
+            Algorithm::PS512 => "PS512",
+            Algorithm::ES256 => "ES256",
+            Algorithm::ES384 => "ES384",
+            Algorithm::EdDSA => "EdDSA",
+        }
+    }
+
+    /// Parse a JOSE name as found in a token header (exact, case-sensitive).
+    /// `Ed25519` (the fully-specified name of RFC 9864) is accepted as EdDSA.
+    pub fn from_jose(name: &str) -> Option<Algorithm> {
+        Some(match name {
+            "RS256" => Algorithm::RS256,
+            "RS384" => Algorithm::RS384,
+            "RS512" => Algorithm::RS512,
+            "PS256" => Algorithm::PS256,
+            "PS384" => Algorithm::PS384,
+            "PS512" => Algorithm::PS512,
+            "ES256" => Algorithm::ES256,
+            "ES384" => Algorithm::ES384,
+            "EdDSA" | "Ed25519" => Algorithm::EdDSA,
+            _ => return None,
+        })
+    }
+
+    /// Parse a configured name: like [`from_jose`](Self::from_jose), with a precise error for
+    /// names that are known but forbidden.
+    pub fn parse_config(name: &str) -> Result<Algorithm> {
+        if let Some(a) = Algorithm::from_jose(name.trim()) {
+            return Ok(a);
+        }
+        let n = name.trim();
+        if n.eq_ignore_ascii_case("none") {
+            return err(ErrorKind::UnsupportedAlgorithm, "algorithm 'none' is never allowed");
+        }
+        if n.starts_with("HS") {
+            return err(
+                ErrorKind::UnsupportedAlgorithm,
+                "HMAC algorithms are not allowed: liboidc verifies with public keys only",
+            );
+        }
+        let shown: String = n.chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect();
+        err(ErrorKind::UnsupportedAlgorithm, format!("unknown algorithm '{shown}'"))
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// A small set of algorithms (a bit mask).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AlgSet(u16);
+
+impl AlgSet {
+    /// The default allow-list: RS256/384/512, PS256/384/512, ES256/384, EdDSA.
+    pub fn default_allowed() -> AlgSet {
+        AlgSet::from_iter(Algorithm::ALL)
+    }
+    pub fn contains(self, a: Algorithm) -> bool {
+        self.0 & a.bit() != 0
+    }
+    pub fn insert(&mut self, a: Algorithm) {
+        self.0 |= a.bit();
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    pub fn iter(self) -> impl Iterator<Item = Algorithm> {
+        Algorithm::ALL.into_iter().filter(move |a| self.contains(*a))
+    }
+}
+
+impl FromIterator<Algorithm> for AlgSet {
+    fn from_iter<I: IntoIterator<Item = Algorithm>>(iter: I) -> Self {
+        let mut s = AlgSet(0);
+        for a in iter {
+            s.insert(a);
+        }
+        s
+    }
+}
+
+/// Where the keys come from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// Discover `jwks_uri` from the issuer's metadata.
+    Discovery,
+    /// A fixed JWKS URL (no discovery).
+    JwksUri(String),
+    /// A static JWKS document (offline use, tests).
+    Static(String),
+}
+
+/// Everything a validating client is configured with. Build with [`Config::new`] and the
+/// setters, then pass to [`crate::core::Client::new`], which checks it all at once.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub issuer: String,
+    pub key_source: KeySource,
+    pub audiences: Vec<String>,
+    pub algorithms: AlgSet,
+    pub leeway: Duration,
+    pub required_claims: Vec<String>,
+    pub expected_typ: Option<String>,
+    pub max_token_bytes: usize,
+    pub connect_timeout: Duration,
+    pub total_timeout: Duration,
+    pub max_response_bytes: usize,
+    pub ca_file: Option<PathBuf>,
+    pub allow_http_loopback: bool,
+    pub jwks_ttl_min: Duration,
+    pub jwks_ttl_max: Duration,
+    pub jwks_ttl_default: Duration,
+    pub refresh_cooldown: Duration,
+    pub retry_after_failure: Duration,
+    pub stale_if_error: Duration,
+    pub realm: Option<String>,
+    /// Accept tokens for any audience. Off by default: at least one audience is required.
+    pub allow_any_audience: bool,
+    pub clock: Clock,
+}
+
+impl Config {
+    /// A configuration for `issuer` with every default.
+    pub fn new(issuer: impl Into<String>) -> Config {
+        Config {
+            issuer: issuer.into(),
+            key_source: KeySource::Discovery,
+            audiences: Vec::new(),
+            algorithms: AlgSet::default_allowed(),
+            leeway: DEFAULT_LEEWAY,
+            required_claims: Vec::new(),
+            expected_typ: None,
+            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            total_timeout: DEFAULT_TOTAL_TIMEOUT,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            ca_file: None,
+            allow_http_loopback: false,
+            jwks_ttl_min: DEFAULT_JWKS_TTL_MIN,
+            jwks_ttl_max: DEFAULT_JWKS_TTL_MAX,
+            jwks_ttl_default: DEFAULT_JWKS_TTL,
+            refresh_cooldown: DEFAULT_REFRESH_COOLDOWN,
+            retry_after_failure: DEFAULT_RETRY_AFTER_FAILURE,
+            stale_if_error: DEFAULT_STALE_IF_ERROR,
+            realm: None,
+            allow_any_audience: false,
+            clock: Clock::system(),
+        }
+    }
+
+    /// Set the allow-list from names (replaces the default). Unknown names, `none` and HMAC fail.
+    pub fn set_algorithms<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> Result<()> {
+        let mut set = AlgSet::default();
+        for n in names {
+            set.insert(Algorithm::parse_config(n)?);
+        }
+        if set.is_empty() {
+            return err(ErrorKind::InvalidConfig, "the algorithm allow-list is empty");
+        }
+        self.algorithms = set;
+        Ok(())
+    }
+
+    /// Check the whole configuration. Called by `Client::new`; every problem surfaces here, never
+    /// at the first request.
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: &str| Err(Error::new(ErrorKind::InvalidConfig, m));
+        if self.issuer.trim().is_empty() {
+            return bad("the issuer is empty");
+        }
+        if self.issuer.len() > 2048 {
+            return bad("the issuer is longer than 2048 bytes");
+        }
+        match &self.key_source {
+            KeySource::Static(_) => {}
+            KeySource::Discovery => {
+                Url::parse_checked(&self.issuer, self.allow_http_loopback)?;
+            }
+            KeySource::JwksUri(u) => {
+                Url::parse_checked(u, self.allow_http_loopback)?;
+            }
+        }
+        if self.algorithms.is_empty() {
+            return bad("the algorithm allow-list is empty");
+        }
+        if self.audiences.len() > MAX_LIST_ITEMS || self.required_claims.len() > MAX_LIST_ITEMS {
+            return bad("too many audiences or required claims (at most 64 each)");
+        }
+        if self.audiences.is_empty() && !self.allow_any_audience {
+            return bad("at least one audience is required (or explicitly allow any audience)");
+        }
+        if self.audiences.iter().any(|a| a.is_empty()) {
+            return bad("an audience is empty");
+        }
+        if self.required_claims.iter().any(|c| c.is_empty()) {
+            return bad("a required claim name is empty");
+        }
+        if self.expected_typ.as_deref() == Some("") {
+            return bad("the expected typ is empty");
+        }
+        if self.max_token_bytes < 16 || self.max_token_bytes > MAX_TOKEN_BYTES_CEILING {
+            return bad("max token size must be between 16 bytes and 1 MiB");
+        }
+        if self.leeway > Duration::from_secs(3600) {
+            return bad("leeway must be at most 3600 seconds");
+        }
+        let t = |d: Duration| d >= Duration::from_millis(1) && d <= Duration::from_secs(600);
+        if !t(self.connect_timeout) || !t(self.total_timeout) {
+            return bad("timeouts must be between 1 ms and 600 s");
+        }
+        if self.max_response_bytes < 1024 || self.max_response_bytes > 16 * 1024 * 1024 {
+            return bad("max response size must be between 1 KiB and 16 MiB");
+        }
+        if self.jwks_ttl_min > self.jwks_ttl_max || self.jwks_ttl_max.is_zero() {
+            return bad("key-set TTL bounds must satisfy 0 <= min <= max, max > 0");
+        }
+        if self.refresh_cooldown > Duration::from_secs(24 * 3600)
+            || self.stale_if_error > Duration::from_secs(7 * 24 * 3600)
+            || self.retry_after_failure > Duration::from_secs(3600)
+        {
+            return bad("cooldown, retry and stale-if-error bounds exceed their maxima");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn algorithm_names() {
+        assert_eq!(Algorithm::from_jose("Ed25519"), Some(Algorithm::EdDSA));
+        assert_eq!(Algorithm::from_jose("rs256"), None);
+        assert_eq!(Algorithm::parse_config("none").unwrap_err().kind(), ErrorKind::UnsupportedAlgorithm);
+        assert_eq!(Algorithm::parse_config("HS256").unwrap_err().kind(), ErrorKind::UnsupportedAlgorithm);
+        assert_eq!(Algorithm::parse_config("FOO").unwrap_err().kind(), ErrorKind::UnsupportedAlgorithm);
+        let d = AlgSet::default_allowed();
+        assert_eq!(d.iter().count(), 9);
+    }
+
+    #[test]
+    fn config_checks() {
+        let ok = |i: &str| {
+            let mut c = Config::new(i);
+            c.audiences.push("api".into());
+            c
+        };
+        assert!(ok("https://idp.example").check().is_ok());
+        assert_eq!(Config::new("https://idp.example").check().unwrap_err().kind(), ErrorKind::InvalidConfig);
+        assert_eq!(Config::new("").check().unwrap_err().kind(), ErrorKind::InvalidConfig);
+        assert_eq!(Config::new("http://idp.example").check().unwrap_err().kind(), ErrorKind::InsecureUrl);
+        assert_eq!(Config::new("http://127.0.0.1:8080").check().unwrap_err().kind(), ErrorKind::InsecureUrl);
+        let mut c = ok("http://127.0.0.1:8080");
+        c.allow_http_loopback = true;
+        assert!(c.check().is_ok());
+        let mut c = Config::new("http://idp.example");
+        c.allow_http_loopback = true;
+        assert_eq!(c.check().unwrap_err().kind(), ErrorKind::InsecureUrl);
+        let mut c = ok("https://idp.example");
+        assert!(c.set_algorithms(["RS256", "none"]).is_err());
+        c.max_token_bytes = 1;
+        assert_eq!(c.check().unwrap_err().kind(), ErrorKind::InvalidConfig);
+    }
+}
+
+/// The monotonic clock a client uses for cache timing. `Clock::system()` in production; tests use
+/// [`Clock::manual`] and [`Clock::advance`] to step through TTLs and cooldowns without sleeping.
+#[derive(Clone, Default)]
+pub struct Clock {
+    manual: Option<std::sync::Arc<(std::time::Instant, std::sync::atomic::AtomicU64)>>,
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.manual.is_some() { "Clock(manual)" } else { "Clock(system)" })
+    }
+}
+
+impl Clock {
+    /// The system monotonic clock.
+    pub fn system() -> Clock {
+        Clock { manual: None }
+    }
+    /// A clock that starts now and moves only by [`advance`](Self::advance).
+    pub fn manual() -> Clock {
+        Clock { manual: Some(std::sync::Arc::new((std::time::Instant::now(), Default::default()))) }
+    }
+    /// Move a manual clock forward (no effect on the system clock).
+    pub fn advance(&self, d: Duration) {
+        if let Some(m) = &self.manual {
+            m.1.fetch_add(d.as_millis() as u64, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    /// The current instant.
+    pub fn now(&self) -> std::time::Instant {
+        match &self.manual {
+            None => std::time::Instant::now(),
+            Some(m) => m.0 + Duration::from_millis(m.1.load(std::sync::atomic::Ordering::SeqCst)),
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! The single error taxonomy of liboidc.
+//!
+//! Every failure anywhere in the core is an [`Error`] with an [`ErrorKind`]. The C ABI maps each
+//! kind to a stable numeric code in exactly one exhaustive `match` (`src/ffi/error.rs`), so a new
+//! kind without a code does not compile.
+//!
+//! Messages are written by us, never copied from a token or a secret: they may name configured
+//! values (the expected issuer, a URL) and numbers (times, sizes), never token contents.
+
+use std::fmt;
+
+/// What went wrong, precisely enough for a host to act on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    // --- API misuse (caller errors) ---
+    /// An argument is out of range or otherwise unusable.
+    InvalidArgument,
+
+    // --- configuration and discovery ---
+    /// The client configuration is invalid (empty issuer, bad bound, ...).
+    InvalidConfig,
+    /// A URL is not https (and not an opted-in loopback http URL), or not a URL at all.
+    InsecureUrl,
+    /// The CA file could not be read or holds no usable certificate.
+    CaFile,
+    /// An algorithm name is unknown or forbidden (`none`, HMAC).
+    UnsupportedAlgorithm,
+    /// The discovery document is invalid (missing `jwks_uri`, not an object, ...).
+    DiscoveryInvalid,
+    /// The discovery document names a different issuer than the configured one.
+    DiscoveryIssuerMismatch,
+    /// The JWKS document is invalid (not JSON, no `keys` array, too many keys, ...).
+    JwksInvalid,
+
+    // --- network / HTTP ---
+    /// Connection refused, DNS failure, connection reset, or a transport error.
+    Network,
+    /// A connect or total timeout elapsed.
+    Timeout,
+    /// The TLS handshake failed (unknown CA, bad certificate, ...).
+    Tls,
+    /// The server answered with an unexpected HTTP status.
+    HttpStatus,
+    /// The response body exceeded the configured bound.
+    ResponseTooLarge,
+    /// The response was not what was asked for (content type, malformed JSON, truncated body).
+    ResponseInvalid,
+    /// A redirect was refused (to http, too many, or without a Location).
+    RedirectRejected,
+
+    // --- token validation ---
+    /// The token is not a well-formed compact JWS with JSON header and claims.
+    TokenMalformed,
+    /// The token is larger than the configured maximum.
+    TokenTooLarge,
+    /// The token's `alg` is not in the allow-list, is `none`, or does not fit the key.
+    AlgorithmNotAllowed,
+    /// No key in the issuer's key set matches the token's `kid`/`alg`.
+    UnknownKey,
+    /// The signature does not verify.
+    SignatureInvalid,
+    /// `exp` is in the past (beyond leeway).
+    TokenExpired,
+    /// `nbf` is in the future (beyond leeway).
+    TokenNotYetValid,
+    /// `iat` is in the future (beyond leeway).
+    TokenIssuedInFuture,
+    /// `iss` does not equal the configured issuer.
+    IssuerMismatch,
+    /// No `aud` value matches a configured audience.
+    AudienceMismatch,
+    /// A required claim is absent or null.
+    MissingClaim,
+    /// A registered claim has the wrong type (e.g. `exp` not a number).
+    InvalidClaim,
+    /// The `typ` header differs from the expected one.
+    TypeMismatch,
+    /// The `crit` header names an extension we do not understand.
+    CritUnsupported,
+    /// A key in the key set is unusable (weak RSA, bad curve point, ...).
+    KeyRejected,
+}
+
+impl ErrorKind {
+    /// Whether this kind means "the presented token is not acceptable" (RFC 6750 `invalid_token`),
+    /// as opposed to a configuration or infrastructure failure on our side.
+    pub fn is_token_error(self) -> bool {
+        use ErrorKind::*;
+        matches!(
+            self,
+            TokenMalformed
+                | TokenTooLarge
+                | AlgorithmNotAllowed
+                | UnknownKey
+                | SignatureInvalid
+                | TokenExpired
+                | TokenNotYetValid
+                | TokenIssuedInFuture
+                | IssuerMismatch
+                | AudienceMismatch
+                | MissingClaim
+                | InvalidClaim
+                | TypeMismatch
+                | CritUnsupported
+        )
+    }
+
+    /// The HTTP status a resource server should answer with for this failure:
+    /// 401 for a bad token, 503 when keys could not be obtained, 500 otherwise.
+    pub fn http_status(self) -> u16 {
+        use ErrorKind::*;
+        if self.is_token_error() {
+            return 401;
+        }
+        match self {
+            Network | Timeout | Tls | HttpStatus | ResponseTooLarge | ResponseInvalid
+            | RedirectRejected | DiscoveryInvalid | DiscoveryIssuerMismatch | JwksInvalid
+            | KeyRejected => 503,
+            _ => 500,
+        }
+    }
+
+    /// A fixed, secret-free description used in `WWW-Authenticate` `error_description`.
+    pub fn public_description(self) -> &'static str {
+        use ErrorKind::*;
+        match self {
+            TokenMalformed => "The access token is malformed",
+            TokenTooLarge => "The access token is too large",
+            AlgorithmNotAllowed => "The access token algorithm is not allowed",
+            UnknownKey => "The access token signing key is unknown",
+            SignatureInvalid => "The access token signature is invalid",
+            TokenExpired => "The access token expired",
+            TokenNotYetValid => "The access token is not yet valid",
+            TokenIssuedInFuture => "The access token was issued in the future",
+            IssuerMismatch => "The access token issuer is not accepted",
+            AudienceMismatch => "The access token audience is not accepted",
+            MissingClaim => "The access token lacks a required claim",
+            InvalidClaim => "The access token has an invalid claim",
+            TypeMismatch => "The access token type is not accepted",
+            CritUnsupported => "The access token uses an unsupported critical extension",
+            _ => "The access token could not be validated",
+        }
+    }
+}
+
+/// A liboidc error: a kind plus a human-readable, secret-free message.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+}
+
+impl Error {
+    /// Build an error. `message` must never contain secrets or token contents.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error { kind, message: message.into() }
+    }
+
+    /// The error's kind.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message (no secrets, no token contents).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// RFC 6750 error code for a resource server's response, if the failure is the token's.
+    pub fn oauth_error(&self) -> Option<&'static str> {
+        self.kind.is_token_error().then_some("invalid_token")
+    }
+
+    /// A ready `WWW-Authenticate` header value (RFC 6750 §3). `realm` is optional.
+    pub fn www_authenticate(&self, realm: Option<&str>) -> String {
+        let mut parts = Vec::with_capacity(3);
+        if let Some(r) = realm {
+            parts.push(format!("realm=\"{}\"", quote_safe(r)));
+        }
+        if let Some(code) = self.oauth_error() {
+            parts.push(format!("error=\"{code}\""));
+            parts.push(format!("error_description=\"{}\"", self.kind.public_description()));
+        }
+        if parts.is_empty() { "Bearer".to_string() } else { format!("Bearer {}", parts.join(", ")) }
+    }
+}
+
+/// Keep only characters allowed inside an RFC 7230 quoted-string without escapes.
+fn quote_safe(s: &str) -> String {
+    s.chars().filter(|c| (' '..='~').contains(c) && *c != '"' && *c != '\\').take(200).collect()
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Error({:?}: {})", self.kind, self.message)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shorthand used throughout the core.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// `err(Kind, "msg")` as an `Err`.
+pub(crate) fn err<T>(kind: ErrorKind, msg: impl Into<String>) -> Result<T> {
+    Err(Error::new(kind, msg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn www_authenticate_shapes() {
+        let e = Error::new(ErrorKind::TokenExpired, "x");
+        assert_eq!(
+            e.www_authenticate(Some("api")),
+            "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"The access token expired\""
+        );
+        let e = Error::new(ErrorKind::Timeout, "x");
+        assert_eq!(e.www_authenticate(None), "Bearer");
+        assert_eq!(e.kind().http_status(), 503);
+        assert_eq!(Error::new(ErrorKind::TokenMalformed, "").kind().http_status(), 401);
+        assert_eq!(quote_safe("a\"b\\c\nd"), "abcd");
+    }
+}

@@ -1,0 +1,289 @@
+//! HTTP for the core: one pooled ureq `Agent` per client, rustls on the aws-lc-rs provider,
+//! trust roots from the system store plus the CA environment variables and a per-client file,
+//! connect and total timeouts, capped bodies, redirects followed by hand under the URL policy.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use once_cell::sync::Lazy;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+
+use super::config::{Config, MAX_REDIRECTS};
+use super::error::{Error, ErrorKind, Result, err};
+use super::url::{Url, redact};
+
+/// The CA bundle variables, highest priority first. The first one that is set and non-empty is
+/// added to the system roots (read when the client is created).
+pub const CA_ENV_VARS: [&str; 3] = ["SSL_CERT_FILE", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE"];
+
+/// Where distributions keep the system bundle; the first readable one is used.
+const SYSTEM_BUNDLES: [&str; 6] = [
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+    "/usr/local/share/certs/ca-root-nss.crt",
+];
+
+/// Largest CA file we read.
+const MAX_CA_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+static SYSTEM_ROOTS: Lazy<Vec<Certificate<'static>>> = Lazy::new(|| {
+    SYSTEM_BUNDLES
+        .iter()
+        .find_map(|p| read_pem_certs(Path::new(p)).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_default()
+});
+
+static PROVIDER: Lazy<Arc<rustls::crypto::CryptoProvider>> =
+    Lazy::new(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+
+fn read_pem_certs(path: &Path) -> std::result::Result<Vec<Certificate<'static>>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.kind().to_string())?;
+    if meta.len() > MAX_CA_FILE_BYTES {
+        return Err("file is larger than 8 MiB".into());
+    }
+    let pem = std::fs::read(path).map_err(|e| e.kind().to_string())?;
+    let mut out = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        if let Ok(ureq::tls::PemItem::Certificate(c)) = item {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+fn load_ca_file(path: &Path, what: &str) -> Result<Vec<Certificate<'static>>> {
+    match read_pem_certs(path) {
+        Ok(v) if !v.is_empty() => Ok(v),
+        Ok(_) => err(ErrorKind::CaFile, format!("{what} {} holds no PEM certificate", path.display())),
+        Err(e) => err(ErrorKind::CaFile, format!("cannot read {what} {}: {e}", path.display())),
+    }
+}
+
+/// Which environment variable (if any) supplies extra roots, by the documented priority.
+pub fn ca_env_file() -> Option<(&'static str, String)> {
+    CA_ENV_VARS
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()).map(|s| (*v, s)))
+}
+
+/// Build the trust roots: system store + the first CA env var + the per-client CA file.
+pub fn trust_roots(ca_file: Option<&Path>) -> Result<Vec<Certificate<'static>>> {
+    let mut roots = SYSTEM_ROOTS.clone();
+    if let Some((var, file)) = ca_env_file() {
+        roots.extend(load_ca_file(Path::new(&file), &format!("CA file from {var}"))?);
+    }
+    if let Some(p) = ca_file {
+        roots.extend(load_ca_file(p, "CA file")?);
+    }
+    Ok(roots)
+}
+
+/// A fetched resource.
+#[derive(Debug)]
+pub struct Fetched {
+    /// 200, or 304 when `If-None-Match` matched (then `body` is empty).
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub etag: Option<String>,
+    /// `max-age` from `Cache-Control`; `Some(0)` for `no-cache`/`no-store`.
+    pub max_age: Option<u64>,
+}
+
+/// One pooled HTTP client. Cheap to share (`ureq::Agent` is an `Arc` inside).
+#[derive(Clone)]
+pub struct Http {
+    agent: ureq::Agent,
+    max_response_bytes: usize,
+    allow_http_loopback: bool,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http").field("max_response_bytes", &self.max_response_bytes).finish()
+    }
+}
+
+impl Http {
+    /// Build the agent for a client. Reads the CA env vars now (not per request).
+    pub fn new(cfg: &Config) -> Result<Http> {
+        let roots = trust_roots(cfg.ca_file.as_deref())?;
+        let tls = TlsConfig::builder()
+            .root_certs(RootCerts::Specific(Arc::new(roots)))
+            .unversioned_rustls_crypto_provider(PROVIDER.clone())
+            .build();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .https_only(!cfg.allow_http_loopback)
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(cfg.connect_timeout))
+            .timeout_global(Some(cfg.total_timeout))
+            .max_idle_connections(16)
+            .max_idle_connections_per_host(4)
+            .max_idle_age(Duration::from_secs(30))
+            .user_agent(concat!("liboidc/", env!("CARGO_PKG_VERSION")))
+            .accept_encoding("identity")
+            .build()
+            .into();
+        Ok(Http {
+            agent,
+            max_response_bytes: cfg.max_response_bytes,
+            allow_http_loopback: cfg.allow_http_loopback,
+        })
+    }
+
+    /// GET a JSON document, following at most [`MAX_REDIRECTS`] https redirects, sending
+    /// `If-None-Match` when `etag` is given. Only 200 and 304 succeed.
+    pub fn get_json(&self, url: &str, etag: Option<&str>) -> Result<Fetched> {
+        let mut current = Url::parse_checked(url, self.allow_http_loopback)?.text;
+        for _ in 0..=MAX_REDIRECTS {
+            let mut req = self.agent.get(&current).header("Accept", "application/json");
+            if let Some(t) = etag {
+                req = req.header("If-None-Match", t);
+            }
+            let mut resp = req.call().map_err(|e| map_ureq(e, &current))?;
+            let status = resp.status().as_u16();
+            let header = |name: &str| {
+                resp.headers().get(name).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string())
+            };
+            if matches!(status, 301 | 302 | 303 | 307 | 308) {
+                let Some(loc) = header("location") else {
+                    return err(ErrorKind::RedirectRejected, format!("redirect without Location from {}", redact(&current)));
+                };
+                let next = resolve(&current, &loc);
+                match Url::parse_checked(&next, false) {
+                    Ok(u) => current = u.text,
+                    Err(_) => {
+                        return err(
+                            ErrorKind::RedirectRejected,
+                            format!("refused redirect from {} to a non-https URL", redact(&current)),
+                        );
+                    }
+                }
+                continue;
+            }
+            let etag_out = header("etag");
+            let max_age = header("cache-control").and_then(|c| parse_max_age(&c));
+            if status == 304 && etag.is_some() {
+                return Ok(Fetched { status, body: Vec::new(), etag: etag_out, max_age });
+            }
+            if status != 200 {
+                return err(ErrorKind::HttpStatus, format!("HTTP {status} from {}", redact(&current)));
+            }
+            let ctype = header("content-type").unwrap_or_default().to_ascii_lowercase();
+            let mime = ctype.split(';').next().unwrap_or("").trim();
+            if !(mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))) {
+                return err(
+                    ErrorKind::ResponseInvalid,
+                    format!("expected a JSON content type from {}, got '{}'", redact(&current), sanitize(mime)),
+                );
+            }
+            let body = resp
+                .body_mut()
+                .with_config()
+                .limit(self.max_response_bytes as u64)
+                .read_to_vec()
+                .map_err(|e| map_ureq(e, &current))?;
+            return Ok(Fetched { status, body, etag: etag_out, max_age });
+        }
+        err(ErrorKind::RedirectRejected, format!("too many redirects from {}", redact(url)))
+    }
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').take(64).collect()
+}
+
+/// Resolve a `Location` value against the current URL (absolute, or absolute-path reference).
+fn resolve(base: &str, loc: &str) -> String {
+    if loc.contains("://") {
+        return loc.to_string();
+    }
+    let (scheme, rest) = base.split_once("://").unwrap_or(("https", base));
+    let authority = rest.split('/').next().unwrap_or("");
+    if let Some(stripped) = loc.strip_prefix("//") {
+        return format!("{scheme}://{stripped}");
+    }
+    if loc.starts_with('/') {
+        format!("{scheme}://{authority}{loc}")
+    } else {
+        // Relative path references are not expected from an IdP; resolve against the root.
+        format!("{scheme}://{authority}/{loc}")
+    }
+}
+
+/// `max-age=N` from a Cache-Control value; `no-store`/`no-cache` count as 0.
+pub fn parse_max_age(v: &str) -> Option<u64> {
+    let mut out = None;
+    for d in v.split(',') {
+        let d = d.trim().to_ascii_lowercase();
+        if d == "no-store" || d == "no-cache" {
+            return Some(0);
+        }
+        if let Some(n) = d.strip_prefix("max-age=") {
+            out = n.trim_matches('"').parse::<u64>().ok().or(out);
+        }
+    }
+    out
+}
+
+fn map_ureq(e: ureq::Error, url: &str) -> Error {
+    use ureq::Error as U;
+    let u = redact(url);
+    let (kind, what) = match &e {
+        U::Timeout(t) => (ErrorKind::Timeout, format!("timed out ({t}) talking to {u}")),
+        U::HostNotFound => (ErrorKind::Network, format!("host not found for {u}")),
+        U::ConnectionFailed => (ErrorKind::Network, format!("connection failed to {u}")),
+        U::BodyExceedsLimit(n) => {
+            (ErrorKind::ResponseTooLarge, format!("response from {u} exceeds the {n}-byte limit"))
+        }
+        U::TooManyRedirects | U::RedirectFailed => {
+            (ErrorKind::RedirectRejected, format!("redirect refused from {u}"))
+        }
+        U::Tls(m) => (ErrorKind::Tls, format!("TLS error with {u}: {m}")),
+        U::Rustls(r) => (ErrorKind::Tls, format!("TLS error with {u}: {r}")),
+        U::RequireHttpsOnly(_) => (ErrorKind::InsecureUrl, format!("refused non-https URL {u}")),
+        U::Io(io) => {
+            if let Some(r) = io.get_ref().and_then(|x| x.downcast_ref::<rustls::Error>()) {
+                (ErrorKind::Tls, format!("TLS error with {u}: {r}"))
+            } else {
+                match io.kind() {
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+                        (ErrorKind::Timeout, format!("timed out talking to {u}"))
+                    }
+                    std::io::ErrorKind::UnexpectedEof => {
+                        (ErrorKind::ResponseInvalid, format!("truncated response from {u}"))
+                    }
+                    k => (ErrorKind::Network, format!("I/O error talking to {u}: {k}")),
+                }
+            }
+        }
+        U::Protocol(p) => (ErrorKind::ResponseInvalid, format!("HTTP protocol error from {u}: {p}")),
+        _ => (ErrorKind::Network, format!("HTTP error talking to {u}: {}", sanitize(&e.to_string()))),
+    };
+    Error::new(kind, what)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_age_parsing() {
+        assert_eq!(parse_max_age("public, max-age=300"), Some(300));
+        assert_eq!(parse_max_age("no-store"), Some(0));
+        assert_eq!(parse_max_age("public"), None);
+        assert_eq!(parse_max_age("max-age=abc"), None);
+    }
+
+    #[test]
+    fn resolve_locations() {
+        assert_eq!(resolve("https://a:1/x/y", "/z"), "https://a:1/z");
+        assert_eq!(resolve("https://a:1/x", "http://b/z"), "http://b/z");
+        assert_eq!(resolve("https://a/x", "//b/z"), "https://b/z");
+    }
+}

@@ -1,0 +1,161 @@
+//! Strict base64url and a borrowed, duplicate-rejecting view of a JSON object.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// base64url without padding; padding, non-alphabet bytes and non-zero trailing bits all fail.
+const STRICT_B64URL: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+        .with_decode_allow_trailing_bits(false),
+);
+
+/// Strictly decode base64url (no padding, canonical trailing bits).
+pub fn b64url_decode(input: &[u8]) -> Result<Vec<u8>, base64::DecodeError> {
+    STRICT_B64URL.decode(input)
+}
+
+/// Encode base64url without padding.
+pub fn b64url_encode(input: &[u8]) -> String {
+    STRICT_B64URL.encode(input)
+}
+
+/// A value shown in a message: printable ASCII only, at most 64 characters.
+pub fn printable(s: &str) -> String {
+    let mut out: String = s.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').take(64).collect();
+    if s.chars().count() > 64 {
+        out.push('…');
+    }
+    out
+}
+
+/// A JSON object's top-level members, borrowed from the input, in document order.
+/// Parsing fails on duplicate member names (RFC 7515 §4 / RFC 7519 §4: fail closed).
+pub struct RawObject<'a> {
+    pub members: Vec<(Cow<'a, str>, &'a RawValue)>,
+}
+
+impl<'a> RawObject<'a> {
+    /// Parse `s`, which must be a JSON object with unique member names.
+    pub fn parse(s: &'a str) -> Result<RawObject<'a>, &'static str> {
+        let obj: RawObject<'a> = serde_json::from_str(s).map_err(|_| "not a JSON object")?;
+        let mut names: Vec<&str> = obj.members.iter().map(|(k, _)| k.as_ref()).collect();
+        names.sort_unstable();
+        if names.windows(2).any(|w| w[0] == w[1]) {
+            return Err("duplicate member name");
+        }
+        Ok(obj)
+    }
+
+    /// The raw value of member `name`.
+    pub fn get(&self, name: &str) -> Option<&'a RawValue> {
+        self.members.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
+    }
+}
+
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RawObject<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawObject<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject<'de>, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(12));
+                while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+                    let v: &'de RawValue = map.next_value()?;
+                    if members.len() >= 1024 {
+                        return Err(de::Error::custom("too many members"));
+                    }
+                    members.push((k, v));
+                }
+                Ok(RawObject { members })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// What a raw JSON value holds, for the claim checks.
+pub enum Scalar<'a> {
+    Null,
+    Number(f64),
+    Str(Cow<'a, str>),
+    Other,
+}
+
+/// Classify a raw value without building a tree (strings are borrowed when unescaped).
+pub fn scalar(v: &RawValue) -> Scalar<'_> {
+    let s = v.get();
+    match s.as_bytes().first() {
+        Some(b'n') => Scalar::Null,
+        Some(b'"') => match serde_json::from_str::<Cow<'_, str>>(s) {
+            Ok(c) => Scalar::Str(c),
+            Err(_) => Scalar::Other,
+        },
+        Some(b'-' | b'0'..=b'9') => match s.parse::<f64>() {
+            Ok(f) if f.is_finite() => Scalar::Number(f),
+            _ => Scalar::Other,
+        },
+        _ => Scalar::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_base64() {
+        assert_eq!(b64url_decode(b"AQAB").unwrap(), vec![1, 0, 1]);
+        assert!(b64url_decode(b"AQAB=").is_err());
+        assert!(b64url_decode(b"AQ==").is_err());
+        assert!(b64url_decode(b"AR").is_err(), "non-canonical trailing bits");
+        assert!(b64url_decode(b"A+/B").is_err(), "standard alphabet");
+        assert!(b64url_decode(b"A B").is_err());
+        assert_eq!(b64url_encode(&[1, 0, 1]), "AQAB");
+    }
+
+    #[test]
+    fn raw_object() {
+        let o = RawObject::parse(r#"{"a":1,"b":"x\"y","c":{"d":[1]}}"#).unwrap();
+        assert_eq!(o.members.len(), 3);
+        assert!(matches!(scalar(o.get("a").unwrap()), Scalar::Number(n) if n == 1.0));
+        assert!(matches!(scalar(o.get("b").unwrap()), Scalar::Str(s) if s == "x\"y"));
+        assert!(matches!(scalar(o.get("c").unwrap()), Scalar::Other));
+        assert!(RawObject::parse(r#"{"a":1,"a":2}"#).is_err());
+        assert!(RawObject::parse(r#"{"\u0061":1,"a":2}"#).is_err(), "escaped duplicate");
+        assert!(RawObject::parse("[1]").is_err());
+        assert!(RawObject::parse("{} x").is_err());
+        assert!(RawObject::parse(r#"{"a":1,}"#).is_err());
+    }
+}

@@ -1,0 +1,18 @@
+//! The OAuth 2.0 / OpenID Connect core: all policy, no FFI types, no unsafe code.
+#![forbid(unsafe_code)]
+
+pub mod cache;
+pub mod client;
+pub mod config;
+pub mod discovery;
+pub mod error;
+pub mod http;
+pub mod json;
+pub mod jwks;
+pub mod url;
+pub mod validate;
+
+pub use client::Client;
+pub use config::{Algorithm, Clock, Config, KeySource};
+pub use error::{Error, ErrorKind, Result};
+pub use validate::Validated;

@@ -1,0 +1,316 @@
+//! The token policy: compact JWS parsing, header rules and claim checks.
+//!
+//! Order of checks: size, structure (three strict base64url segments), header (JSON object,
+//! unique members, `alg` allowed, `crit`, `typ`), then — in the client — key lookup and the
+//! signature, and only for an authentic token the claims (`iss`, `aud`, `exp`, `nbf`, `iat`,
+//! required claims). So no claim-based answer is ever given for a forged token.
+
+use std::borrow::Cow;
+
+use super::config::{AlgSet, Algorithm, Config};
+use super::error::{Error, ErrorKind, Result, err};
+use super::json::{RawObject, Scalar, b64url_decode, scalar};
+
+/// The parts of a client's configuration that decide a token.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub issuer: String,
+    pub audiences: Vec<String>,
+    pub any_audience: bool,
+    pub algorithms: AlgSet,
+    pub leeway_secs: f64,
+    pub required_claims: Vec<String>,
+    /// Normalized (lower case, without `application/`).
+    pub expected_typ: Option<String>,
+    pub max_token_bytes: usize,
+}
+
+impl Policy {
+    pub fn from_config(c: &Config) -> Policy {
+        Policy {
+            issuer: c.issuer.clone(),
+            audiences: c.audiences.clone(),
+            any_audience: c.allow_any_audience,
+            algorithms: c.algorithms,
+            leeway_secs: c.leeway.as_secs_f64(),
+            required_claims: c.required_claims.clone(),
+            expected_typ: c.expected_typ.as_deref().map(normalize_typ),
+            max_token_bytes: c.max_token_bytes,
+        }
+    }
+}
+
+/// RFC 7515 §4.1.9: `typ` is a media type whose `application/` prefix may be omitted; compare
+/// case-insensitively.
+pub fn normalize_typ(t: &str) -> String {
+    let l = t.trim().to_ascii_lowercase();
+    match l.strip_prefix("application/") {
+        Some(rest) => rest.to_string(),
+        None => l,
+    }
+}
+
+/// A structurally valid token whose header passed the policy; not yet authenticated.
+#[derive(Debug)]
+pub struct ParsedToken<'a> {
+    pub alg: Algorithm,
+    pub kid: Option<String>,
+    /// `header.payload`, the bytes the signature covers.
+    pub signing_input: &'a [u8],
+    pub signature: Vec<u8>,
+    payload_b64: &'a str,
+}
+
+fn malformed<T>(msg: &str) -> Result<T> {
+    err(ErrorKind::TokenMalformed, msg)
+}
+
+/// Parse and check everything that can be checked before the signature.
+pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a>> {
+    if token.len() > policy.max_token_bytes {
+        return err(
+            ErrorKind::TokenTooLarge,
+            format!("token is {} bytes; the limit is {}", token.len(), policy.max_token_bytes),
+        );
+    }
+    if token.is_empty() {
+        return malformed("token is empty");
+    }
+    let bytes = token.as_bytes();
+    let Some(d1) = memchr(b'.', bytes, 0) else { return malformed("token is not a compact JWS (no '.')") };
+    let Some(d2) = memchr(b'.', bytes, d1 + 1) else {
+        return malformed("token is not a compact JWS (two segments)");
+    };
+    if memchr(b'.', bytes, d2 + 1).is_some() {
+        return malformed("token has more than three segments (JWE or not a JWS)");
+    }
+    let (h, p, s) = (&token[..d1], &token[d1 + 1..d2], &token[d2 + 1..]);
+    if h.is_empty() || p.is_empty() {
+        return malformed("token has an empty header or payload segment");
+    }
+    if s.is_empty() {
+        return err(ErrorKind::AlgorithmNotAllowed, "token is unsigned (empty signature segment)");
+    }
+    let header_buf = b64url_decode(h.as_bytes()).map_err(|_| Error::new(ErrorKind::TokenMalformed, "header is not strict base64url"))?;
+    let signature = b64url_decode(s.as_bytes())
+        .map_err(|_| Error::new(ErrorKind::TokenMalformed, "signature is not strict base64url"))?;
+    let header_str = std::str::from_utf8(&header_buf)
+        .map_err(|_| Error::new(ErrorKind::TokenMalformed, "header is not UTF-8"))?;
+    let header = RawObject::parse(header_str)
+        .map_err(|e| Error::new(ErrorKind::TokenMalformed, format!("header: {e}")))?;
+
+    let alg = match header.get("alg").map(scalar) {
+        Some(Scalar::Str(a)) => a,
+        Some(_) => return malformed("header alg is not a string"),
+        None => return malformed("header has no alg"),
+    };
+    let alg = match Algorithm::from_jose(&alg) {
+        Some(a) if policy.algorithms.contains(a) => a,
+        Some(a) => {
+            return err(ErrorKind::AlgorithmNotAllowed, format!("algorithm {} is not in the allow-list", a.name()));
+        }
+        None if alg.eq_ignore_ascii_case("none") => {
+            return err(ErrorKind::AlgorithmNotAllowed, "algorithm 'none' is never accepted");
+        }
+        None if alg.starts_with("HS") => {
+            return err(ErrorKind::AlgorithmNotAllowed, "HMAC algorithms are never accepted");
+        }
+        None => return err(ErrorKind::AlgorithmNotAllowed, "unknown algorithm"),
+    };
+    let mut kid = None;
+    for (name, value) in &header.members {
+        match name.as_ref() {
+            "kid" => match scalar(value) {
+                Scalar::Str(k) => kid = Some(k),
+                _ => return malformed("header kid is not a string"),
+            },
+            "crit" => {
+                let names: Vec<Cow<str>> = serde_json::from_str(value.get())
+                    .map_err(|_| Error::new(ErrorKind::TokenMalformed, "header crit is not an array of strings"))?;
+                if names.is_empty() {
+                    return malformed("header crit is empty");
+                }
+                return err(ErrorKind::CritUnsupported, "header crit names an extension liboidc does not understand");
+            }
+            "b64" => return err(ErrorKind::CritUnsupported, "unencoded payloads (b64) are not supported"),
+            "enc" | "zip" => return malformed("token is a JWE or compressed; only JWS is accepted"),
+            // jwk, jku, x5u, x5c, x5t: never used to find or build a key.
+            _ => {}
+        }
+    }
+    if let Some(expected) = &policy.expected_typ {
+        match header.get("typ").map(scalar) {
+            Some(Scalar::Str(t)) if normalize_typ(&t) == *expected => {}
+            Some(Scalar::Str(_)) | None => {
+                return err(ErrorKind::TypeMismatch, format!("token typ is not the expected '{expected}'"));
+            }
+            Some(_) => return malformed("header typ is not a string"),
+        }
+    }
+    let kid = kid.map(Cow::into_owned);
+    Ok(ParsedToken { alg, kid, signing_input: &bytes[..d2], signature, payload_b64: p })
+}
+
+fn memchr(b: u8, hay: &[u8], from: usize) -> Option<usize> {
+    hay[from..].iter().position(|&x| x == b).map(|i| i + from)
+}
+
+/// The outcome of a successful validation.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    /// The token's claims, exactly as signed (a JSON object).
+    pub claims: String,
+    pub alg: Algorithm,
+    pub exp: f64,
+}
+
+impl<'a> ParsedToken<'a> {
+    /// After the signature verified: decode the payload and check every claim at `now` (Unix s).
+    pub fn check_claims(&self, policy: &Policy, now: f64) -> Result<Validated> {
+        let payload = b64url_decode(self.payload_b64.as_bytes())
+            .map_err(|_| Error::new(ErrorKind::TokenMalformed, "payload is not strict base64url"))?;
+        let claims = String::from_utf8(payload)
+            .map_err(|_| Error::new(ErrorKind::TokenMalformed, "payload is not UTF-8"))?;
+        let exp = check_claims_json(&claims, policy, now)?;
+        Ok(Validated { claims, alg: self.alg, exp })
+    }
+}
+
+fn number(obj: &RawObject, name: &str) -> Result<Option<f64>> {
+    match obj.get(name).map(scalar) {
+        None => Ok(None),
+        Some(Scalar::Number(n)) => Ok(Some(n)),
+        Some(Scalar::Null) => err(ErrorKind::InvalidClaim, format!("claim {name} is null")),
+        Some(_) => err(ErrorKind::InvalidClaim, format!("claim {name} is not a NumericDate number")),
+    }
+}
+
+/// Check the claims; returns `exp`.
+pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<f64> {
+    let obj = RawObject::parse(claims).map_err(|e| Error::new(ErrorKind::TokenMalformed, format!("claims: {e}")))?;
+    match obj.get("iss").map(scalar) {
+        Some(Scalar::Str(iss)) if iss == policy.issuer => {}
+        Some(Scalar::Str(_)) => {
+            return err(ErrorKind::IssuerMismatch, format!("token issuer is not the configured issuer {}", policy.issuer));
+        }
+        None | Some(Scalar::Null) => return err(ErrorKind::MissingClaim, "token has no iss claim"),
+        Some(_) => return err(ErrorKind::InvalidClaim, "claim iss is not a string"),
+    }
+    let leeway = policy.leeway_secs;
+    let exp = match number(&obj, "exp")? {
+        Some(e) => e,
+        None => return err(ErrorKind::MissingClaim, "token has no exp claim"),
+    };
+    if now >= exp + leeway {
+        return err(
+            ErrorKind::TokenExpired,
+            format!("token expired at {} (now {}, leeway {}s)", exp as i64, now as i64, leeway),
+        );
+    }
+    if let Some(nbf) = number(&obj, "nbf")? {
+        if nbf > now + leeway {
+            return err(
+                ErrorKind::TokenNotYetValid,
+                format!("token is not valid before {} (now {}, leeway {}s)", nbf as i64, now as i64, leeway),
+            );
+        }
+    }
+    if let Some(iat) = number(&obj, "iat")? {
+        if iat > now + leeway {
+            return err(
+                ErrorKind::TokenIssuedInFuture,
+                format!("token was issued in the future at {} (now {}, leeway {}s)", iat as i64, now as i64, leeway),
+            );
+        }
+    }
+    if !policy.any_audience || obj.get("aud").is_some() {
+        check_audience(&obj, policy)?;
+    }
+    for name in &policy.required_claims {
+        match obj.get(name).map(scalar) {
+            None | Some(Scalar::Null) => {
+                return err(ErrorKind::MissingClaim, format!("required claim '{}' is missing", super::json::printable(name)));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(exp)
+}
+
+fn check_audience(obj: &RawObject, policy: &Policy) -> Result<()> {
+    let Some(raw) = obj.get("aud") else {
+        return err(ErrorKind::MissingClaim, "token has no aud claim");
+    };
+    let matches = |a: &str| policy.any_audience || policy.audiences.iter().any(|x| x == a);
+    match scalar(raw) {
+        Scalar::Str(a) => {
+            if matches(&a) {
+                return Ok(());
+            }
+        }
+        Scalar::Other if raw.get().starts_with('[') => {
+            let list: Vec<Cow<str>> = serde_json::from_str(raw.get())
+                .map_err(|_| Error::new(ErrorKind::InvalidClaim, "claim aud is not a string or an array of strings"))?;
+            if list.is_empty() {
+                return err(ErrorKind::AudienceMismatch, "token aud is an empty array");
+            }
+            if list.iter().any(|a| matches(a)) {
+                return Ok(());
+            }
+        }
+        Scalar::Null => return err(ErrorKind::MissingClaim, "token aud is null"),
+        _ => return err(ErrorKind::InvalidClaim, "claim aud is not a string or an array of strings"),
+    }
+    err(ErrorKind::AudienceMismatch, "no token audience matches a configured audience")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        let mut c = Config::new("https://idp.example");
+        c.audiences = vec!["api".into(), "other".into()];
+        c.required_claims = vec!["sub".into()];
+        c.expected_typ = Some("at+jwt".into());
+        Policy::from_config(&c)
+    }
+
+    fn kind(claims: &str, now: f64) -> Option<ErrorKind> {
+        check_claims_json(claims, &policy(), now).err().map(|e| e.kind())
+    }
+
+    #[test]
+    fn claims() {
+        let base = r#""iss":"https://idp.example","sub":"u""#;
+        let ok = format!(r#"{{{base},"aud":"api","exp":1000}}"#);
+        assert_eq!(kind(&ok, 900.0), None);
+        assert_eq!(kind(&ok, 1059.0), None, "within leeway");
+        assert_eq!(kind(&ok, 1060.0), Some(ErrorKind::TokenExpired));
+        assert_eq!(kind(&format!(r#"{{{base},"aud":["x","other"],"exp":1000.5}}"#), 900.0), None);
+        assert_eq!(kind(&format!(r#"{{{base},"aud":["x"],"exp":1000}}"#), 900.0), Some(ErrorKind::AudienceMismatch));
+        assert_eq!(kind(&format!(r#"{{{base},"aud":[],"exp":1000}}"#), 900.0), Some(ErrorKind::AudienceMismatch));
+        assert_eq!(kind(&format!(r#"{{{base},"aud":[1],"exp":1000}}"#), 900.0), Some(ErrorKind::InvalidClaim));
+        assert_eq!(kind(&format!(r#"{{{base},"aud":5,"exp":1000}}"#), 900.0), Some(ErrorKind::InvalidClaim));
+        assert_eq!(kind(&format!(r#"{{{base},"exp":1000}}"#), 900.0), Some(ErrorKind::MissingClaim));
+        assert_eq!(kind(&format!(r#"{{{base},"aud":"api","exp":"1000"}}"#), 900.0), Some(ErrorKind::InvalidClaim));
+        assert_eq!(kind(&format!(r#"{{{base},"aud":"api"}}"#), 900.0), Some(ErrorKind::MissingClaim));
+        assert_eq!(kind(&format!(r#"{{{base},"aud":"api","exp":1000,"nbf":961}}"#), 900.0), Some(ErrorKind::TokenNotYetValid));
+        assert_eq!(kind(&format!(r#"{{{base},"aud":"api","exp":1000,"nbf":960}}"#), 900.0), None);
+        assert_eq!(kind(&format!(r#"{{{base},"aud":"api","exp":1000,"iat":961}}"#), 900.0), Some(ErrorKind::TokenIssuedInFuture));
+        assert_eq!(kind(&format!(r#"{{{base},"aud":"api","exp":1000,"nbf":"0"}}"#), 900.0), Some(ErrorKind::InvalidClaim));
+        assert_eq!(kind(r#"{"iss":"https://idp.example/","sub":"u","aud":"api","exp":1000}"#, 900.0), Some(ErrorKind::IssuerMismatch));
+        assert_eq!(kind(r#"{"iss":7,"sub":"u","aud":"api","exp":1000}"#, 900.0), Some(ErrorKind::InvalidClaim));
+        assert_eq!(kind(r#"{"sub":"u","aud":"api","exp":1000}"#, 900.0), Some(ErrorKind::MissingClaim));
+        assert_eq!(kind(r#"{"iss":"https://idp.example","sub":null,"aud":"api","exp":1000}"#, 900.0), Some(ErrorKind::MissingClaim));
+        assert_eq!(kind(r#"{"iss":"https://idp.example","aud":"api","exp":1000}"#, 900.0), Some(ErrorKind::MissingClaim));
+        assert_eq!(kind(r#"{"iss":"https://idp.example","iss":"x","aud":"api","exp":1000,"sub":"u"}"#, 900.0), Some(ErrorKind::TokenMalformed));
+        assert_eq!(kind("[1]", 900.0), Some(ErrorKind::TokenMalformed));
+    }
+
+    #[test]
+    fn typ_normalization() {
+        assert_eq!(normalize_typ("application/AT+JWT"), "at+jwt");
+        assert_eq!(normalize_typ("at+jwt"), "at+jwt");
+    }
+}

@@ -1,0 +1,3 @@
+//! liboidc
+pub mod core;
+pub mod ffi;
