@@ -1,0 +1,116 @@
+//! The boundary: every `extern "C"` body runs inside [`ffi_boundary`], which turns a panic into
+//! `OIDC_RESULT_PANIC`, and an error into its code plus an `oidc_error` for `err_out`.
+
+use std::ffi::{CString, c_char};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use super::error::{FfiError, oidc_error, oidc_result};
+
+/// Run `body`; on failure write an owned error to `err_out` (when non-NULL) and return its code.
+/// `realm` is used for the error's `WWW-Authenticate` value.
+pub fn ffi_boundary<F>(err_out: *mut *mut oidc_error, realm: Option<&str>, body: F) -> oidc_result
+where
+    F: FnOnce() -> Result<(), FfiError>,
+{
+    let outcome = catch_unwind(AssertUnwindSafe(body));
+    let e = match outcome {
+        Ok(Ok(())) => return oidc_result::Ok,
+        Ok(Err(e)) => e,
+        Err(p) => {
+            let what = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            FfiError::new(oidc_result::Panic, format!("internal panic caught at the C boundary: {what}"))
+        }
+    };
+    let code = e.code;
+    if !err_out.is_null() {
+        // Building the error object must not unwind either.
+        if let Ok(obj) = catch_unwind(AssertUnwindSafe(|| Box::new(oidc_error::from_ffi(e, realm)))) {
+            // SAFETY: err_out is non-NULL and, per the API contract, points to writable storage.
+            unsafe { *err_out = Box::into_raw(obj) };
+        }
+    }
+    code
+}
+
+/// Run `body` for a function without a result code: a panic yields `fallback`.
+pub fn ffi_guard<T, F: FnOnce() -> T>(fallback: T, body: F) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
+fn null(name: &str) -> FfiError {
+    FfiError::new(oidc_result::NullParameter, format!("{name} is NULL"))
+}
+
+/// Borrow `*p`, or fail with `NULL_PARAMETER`.
+///
+/// # Safety
+/// `p` is NULL or points to a live `T` for `'a`.
+pub unsafe fn try_ref<'a, T>(p: *const T, name: &str) -> Result<&'a T, FfiError> {
+    // SAFETY: forwarded to the caller.
+    unsafe { p.as_ref() }.ok_or_else(|| null(name))
+}
+
+/// Mutably borrow `*p`, or fail with `NULL_PARAMETER`.
+///
+/// # Safety
+/// `p` is NULL or points to a live, unaliased `T` for `'a`.
+pub unsafe fn try_mut<'a, T>(p: *mut T, name: &str) -> Result<&'a mut T, FfiError> {
+    // SAFETY: forwarded to the caller.
+    unsafe { p.as_mut() }.ok_or_else(|| null(name))
+}
+
+/// Fail with `NULL_PARAMETER` when an out-pointer is NULL.
+pub fn check_out<T>(p: *mut T, name: &str) -> Result<(), FfiError> {
+    if p.is_null() { Err(null(name)) } else { Ok(()) }
+}
+
+/// Largest string argument accepted (tokens, JSON documents, URLs).
+pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
+
+/// Borrow `len` bytes at `p` as UTF-8. `len == 0` accepts NULL. Need not be NUL-terminated.
+///
+/// # Safety
+/// If `len > 0`, `p` is NULL or points to `len` readable bytes that stay valid for `'a`.
+pub unsafe fn try_utf8<'a>(p: *const c_char, len: usize, name: &str) -> Result<&'a str, FfiError> {
+    if len == 0 {
+        return Ok("");
+    }
+    if p.is_null() {
+        return Err(null(name));
+    }
+    if len > MAX_INPUT_BYTES {
+        return Err(FfiError::new(oidc_result::InvalidArgument, format!("{name} is longer than 16 MiB")));
+    }
+    // SAFETY: p is non-NULL and the caller guarantees len readable bytes.
+    let bytes = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) };
+    std::str::from_utf8(bytes)
+        .map_err(|_| FfiError::new(oidc_result::InvalidUtf8, format!("{name} is not valid UTF-8")))
+}
+
+/// Hand `s` to the caller as an owned NUL-terminated string (free with `oidc_string_free`),
+/// writing its length (without the NUL) to `len_out` when that is non-NULL.
+pub fn write_owned_string(out: *mut *mut c_char, len_out: *mut usize, s: String) -> Result<(), FfiError> {
+    check_out(out, "output pointer")?;
+    let len = s.len();
+    let c = CString::new(s).map_err(|_| FfiError::new(oidc_result::Internal, "output contains a NUL byte"))?;
+    // SAFETY: out is non-NULL (checked) and points to writable storage per the API contract.
+    unsafe {
+        *out = c.into_raw();
+        if !len_out.is_null() {
+            *len_out = len;
+        }
+    }
+    Ok(())
+}
+
+/// Hand a boxed value to the caller through `out`.
+pub fn write_box<T>(out: *mut *mut T, v: T) -> Result<(), FfiError> {
+    check_out(out, "output pointer")?;
+    // SAFETY: out is non-NULL and writable per the API contract.
+    unsafe { *out = Box::into_raw(Box::new(v)) };
+    Ok(())
+}

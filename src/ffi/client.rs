@@ -1,0 +1,537 @@
+//! Client builder, client handle and validation.
+
+use std::ffi::c_char;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::boundary::{check_out, ffi_boundary, ffi_guard, try_mut, try_ref, try_utf8, write_box, write_owned_string};
+use super::error::{FfiError, oidc_error, oidc_result};
+use crate::core::{Client, Config, KeySource};
+
+/// Collects a client's configuration. Not thread safe: use from one thread, then
+/// `oidc_client_builder_build` (which consumes it) or `oidc_client_builder_free`.
+pub struct oidc_client_builder {
+    cfg: Config,
+}
+
+/// A validating client for one issuer (or a static key set). Immutable once built apart from its
+/// internal caches: every function taking `const oidc_client *` may run concurrently on one
+/// client from any number of threads.
+pub struct oidc_client {
+    pub(crate) client: Client,
+}
+
+/// Create a builder with every default: algorithms RS256/384/512, PS256/384/512, ES256/384,
+/// EdDSA; leeway 60 s; max token 16 KiB; connect timeout 5 s, total 10 s; https only.
+/// # Ownership: on OK `*out` is caller-owned; consume it with `oidc_client_builder_build` or
+///   free it with `oidc_client_builder_free`.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_new(out: *mut *mut oidc_client_builder, err_out: *mut *mut oidc_error) -> oidc_result {
+    ffi_boundary(err_out, None, || write_box(out, oidc_client_builder { cfg: Config::new("") }))
+}
+
+/// Free a builder that will not be built. NULL is accepted.
+/// # Ownership: consumes `builder`.
+/// # Thread safety: not concurrently with other calls on the same builder.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_free(builder: *mut oidc_client_builder) {
+    ffi_guard((), || {
+        if !builder.is_null() {
+            // SAFETY: builder came from oidc_client_builder_new (API contract).
+            drop(unsafe { Box::from_raw(builder) });
+        }
+    })
+}
+
+fn with_builder(
+    builder: *mut oidc_client_builder,
+    err_out: *mut *mut oidc_error,
+    f: impl FnOnce(&mut Config) -> Result<(), FfiError>,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: builder is NULL or a live builder used by one thread (API contract).
+        let b = unsafe { try_mut(builder, "builder") }?;
+        f(&mut b.cfg)
+    })
+}
+
+fn with_builder_str(
+    builder: *mut oidc_client_builder,
+    value: *const c_char,
+    value_len: usize,
+    err_out: *mut *mut oidc_error,
+    f: impl FnOnce(&mut Config, &str) -> Result<(), FfiError>,
+) -> oidc_result {
+    with_builder(builder, err_out, |cfg| {
+        // SAFETY: value points to value_len readable bytes (API contract).
+        let s = unsafe { try_utf8(value, value_len, "value") }?;
+        f(cfg, s)
+    })
+}
+
+/// Set the issuer (required). Its `iss` must match tokens exactly; unless a JWKS URL or a static
+/// key set is given, `{issuer}/.well-known/openid-configuration` is fetched on first use.
+/// # Ownership: `builder` borrowed; `issuer` (UTF-8, `issuer_len` bytes) copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_set_issuer(
+    builder: *mut oidc_client_builder,
+    issuer: *const c_char,
+    issuer_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder_str(builder, issuer, issuer_len, err_out, |c, s| {
+        c.issuer = s.to_string();
+        Ok(())
+    })
+}
+
+/// Use this JWKS URL instead of discovering one.
+/// # Ownership: `builder` borrowed; the URL copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_set_jwks_uri(
+    builder: *mut oidc_client_builder,
+    uri: *const c_char,
+    uri_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder_str(builder, uri, uri_len, err_out, |c, s| {
+        c.key_source = KeySource::JwksUri(s.to_string());
+        Ok(())
+    })
+}
+
+/// Use a static JWKS document (offline use, tests): no network at all. The document is parsed when
+/// the client is built.
+/// # Ownership: `builder` borrowed; the JSON copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_set_jwks_json(
+    builder: *mut oidc_client_builder,
+    jwks_json: *const c_char,
+    jwks_json_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder_str(builder, jwks_json, jwks_json_len, err_out, |c, s| {
+        c.key_source = KeySource::Static(s.to_string());
+        Ok(())
+    })
+}
+
+/// Add an accepted audience (a token is accepted when any of its `aud` values matches any
+/// configured audience). At least one is required unless `oidc_client_builder_set_any_audience`.
+/// # Ownership: `builder` borrowed; the value copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_add_audience(
+    builder: *mut oidc_client_builder,
+    audience: *const c_char,
+    audience_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder_str(builder, audience, audience_len, err_out, |c, s| {
+        c.audiences.push(s.to_string());
+        Ok(())
+    })
+}
+
+/// Explicitly accept tokens for any audience (`allow` = 1). Off by default.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_set_any_audience(
+    builder: *mut oidc_client_builder,
+    allow: u32,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder(builder, err_out, |c| {
+        c.allow_any_audience = allow != 0;
+        Ok(())
+    })
+}
+
+/// Replace the algorithm allow-list with a comma- or space-separated list ("RS256,ES256").
+/// `none`, HMAC and unknown names fail with `OIDC_RESULT_UNSUPPORTED_ALGORITHM`. `Ed25519` is
+/// accepted as EdDSA.
+/// # Ownership: `builder` borrowed; the list copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_set_algorithms(
+    builder: *mut oidc_client_builder,
+    algorithms: *const c_char,
+    algorithms_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder_str(builder, algorithms, algorithms_len, err_out, |c, s| {
+        c.set_algorithms(s.split([',', ' ']).filter(|x| !x.is_empty())).map_err(Into::into)
+    })
+}
+
+/// Clock-skew leeway for exp/nbf/iat in seconds (default 60, at most 3600).
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_set_leeway_secs(
+    builder: *mut oidc_client_builder,
+    secs: u32,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder(builder, err_out, |c| {
+        c.leeway = Duration::from_secs(secs as u64);
+        Ok(())
+    })
+}
+
+/// Require a claim to be present and not null.
+/// # Ownership: `builder` borrowed; the name copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_add_required_claim(
+    builder: *mut oidc_client_builder,
+    claim: *const c_char,
+    claim_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder_str(builder, claim, claim_len, err_out, |c, s| {
+        c.required_claims.push(s.to_string());
+        Ok(())
+    })
+}
+
+/// Require the JOSE `typ` header, e.g. "at+jwt" (RFC 9068); compared case-insensitively, with
+/// or without "application/".
+/// # Ownership: `builder` borrowed; the value copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_set_expected_typ(
+    builder: *mut oidc_client_builder,
+    typ: *const c_char,
+    typ_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder_str(builder, typ, typ_len, err_out, |c, s| {
+        c.expected_typ = Some(s.to_string());
+        Ok(())
+    })
+}
+
+/// Maximum token size in bytes (default 16384; 16 to 1 MiB).
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_set_max_token_bytes(
+    builder: *mut oidc_client_builder,
+    max_bytes: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder(builder, err_out, |c| {
+        c.max_token_bytes = max_bytes;
+        Ok(())
+    })
+}
+
+/// HTTP timeouts in milliseconds: TCP connect, and total per exchange (connect + TLS + request +
+/// body). Defaults 5000 and 10000; each 1 ms to 600 s.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_set_timeouts_ms(
+    builder: *mut oidc_client_builder,
+    connect_ms: u32,
+    total_ms: u32,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder(builder, err_out, |c| {
+        c.connect_timeout = Duration::from_millis(connect_ms as u64);
+        c.total_timeout = Duration::from_millis(total_ms as u64);
+        Ok(())
+    })
+}
+
+/// Cap on any response body (discovery, JWKS) in bytes (default 512 KiB; 1 KiB to 16 MiB).
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_set_max_response_bytes(
+    builder: *mut oidc_client_builder,
+    max_bytes: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder(builder, err_out, |c| {
+        c.max_response_bytes = max_bytes;
+        Ok(())
+    })
+}
+
+/// Trust the PEM certificates in this file in addition to the system store and the CA file named
+/// by SSL_CERT_FILE, else CURL_CA_BUNDLE, else REQUESTS_CA_BUNDLE. Read when the client is built.
+/// # Ownership: `builder` borrowed; the path copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_set_ca_file(
+    builder: *mut oidc_client_builder,
+    path: *const c_char,
+    path_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder_str(builder, path, path_len, err_out, |c, s| {
+        c.ca_file = Some(PathBuf::from(s));
+        Ok(())
+    })
+}
+
+/// Allow plain http to loopback hosts (127.0.0.0/8, ::1, localhost) when `allow` = 1: for local
+/// development only. Other hosts always need https.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_set_allow_http_loopback(
+    builder: *mut oidc_client_builder,
+    allow: u32,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder(builder, err_out, |c| {
+        c.allow_http_loopback = allow != 0;
+        Ok(())
+    })
+}
+
+/// Key-set cache bounds in seconds: `Cache-Control: max-age` is clamped to [min, max] (defaults
+/// 60 and 86400; 3600 when the server sends no max-age), the refresh cooldown for unknown `kid`s
+/// (default 30) and how long expired keys keep serving while refreshes fail (default 21600).
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_set_cache_policy_secs(
+    builder: *mut oidc_client_builder,
+    ttl_min: u32,
+    ttl_max: u32,
+    refresh_cooldown: u32,
+    stale_if_error: u32,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder(builder, err_out, |c| {
+        let s = |v: u32| Duration::from_secs(v as u64);
+        c.jwks_ttl_min = s(ttl_min);
+        c.jwks_ttl_max = s(ttl_max);
+        c.jwks_ttl_default = c.jwks_ttl_default.clamp(s(ttl_min), s(ttl_max).max(s(ttl_min)));
+        c.refresh_cooldown = s(refresh_cooldown);
+        c.stale_if_error = s(stale_if_error);
+        Ok(())
+    })
+}
+
+/// The realm named in `WWW-Authenticate` values of this client's errors.
+/// # Ownership: `builder` borrowed; the value copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_set_realm(
+    builder: *mut oidc_client_builder,
+    realm: *const c_char,
+    realm_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder_str(builder, realm, realm_len, err_out, |c, s| {
+        c.realm = Some(s.to_string());
+        Ok(())
+    })
+}
+
+/// Check the configuration and build the client. Every configuration problem is reported here
+/// (empty issuer, non-https URL, unreadable CA file, bad static JWKS, no audience, ...); nothing
+/// is fetched yet.
+/// # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
+///   caller-owned, free with `oidc_client_free`.
+/// # Thread safety: any thread.
+/// # Blocking: reads CA files; no network.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_build(
+    builder: *mut oidc_client_builder,
+    out: *mut *mut oidc_client,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        if builder.is_null() {
+            return Err(FfiError::new(oidc_result::NullParameter, "builder is NULL"));
+        }
+        // SAFETY: builder came from oidc_client_builder_new; taken over here in every case.
+        let b = unsafe { Box::from_raw(builder) };
+        check_out(out, "out")?;
+        let client = Client::new(b.cfg)?;
+        write_box(out, oidc_client { client })
+    })
+}
+
+/// Free a client. NULL is accepted. Calls running on other threads must have returned.
+/// # Ownership: consumes `client`.
+/// # Thread safety: not concurrently with any other call on the same client.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_free(client: *mut oidc_client) {
+    ffi_guard((), || {
+        if !client.is_null() {
+            // SAFETY: client came from oidc_client_builder_build (API contract).
+            drop(unsafe { Box::from_raw(client) });
+        }
+    })
+}
+
+fn realm_of(client: *const oidc_client) -> Option<String> {
+    // SAFETY: client is NULL or live for the duration of the call (API contract).
+    unsafe { client.as_ref() }.and_then(|c| c.client.config().realm.clone())
+}
+
+fn validate_impl(
+    client: *const oidc_client,
+    token: *const c_char,
+    token_len: usize,
+    now: Option<i64>,
+    claims_out: *mut *mut c_char,
+    claims_len_out: *mut usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    let realm = realm_of(client);
+    ffi_boundary(err_out, realm.as_deref(), || {
+        // SAFETY: client is NULL or live (API contract).
+        let c = unsafe { try_ref(client, "client") }?;
+        check_out(claims_out, "claims_out")?;
+        // SAFETY: token points to token_len readable bytes (API contract).
+        let token = unsafe { try_utf8(token, token_len, "token") }?;
+        let v = match now {
+            Some(n) => c.client.validate_at(token, n as f64)?,
+            None => c.client.validate(token)?,
+        };
+        write_owned_string(claims_out, claims_len_out, v.claims)
+    })
+}
+
+/// Validate a bearer token (a compact JWS, `token_len` bytes of UTF-8, need not be
+/// NUL-terminated) against the client's policy and the issuer's keys.
+/// On OK, `*claims_out` receives the token's claims as a JSON object and `*claims_len_out` (if
+/// non-NULL) its length. On failure, a specific code (TOKEN_EXPIRED, SIGNATURE_INVALID, ...) and,
+/// if `err_out` is non-NULL, an error object with the message, the RFC 6750 error and a ready
+/// `WWW-Authenticate` value.
+/// # Ownership: `client` and `token` borrowed; on OK `*claims_out` is caller-owned, free with
+///   `oidc_string_free`; on failure `*err_out` is caller-owned, free with `oidc_error_free`.
+/// # Thread safety: may be called concurrently on one client from any number of threads.
+/// # Blocking: only when keys are not cached (cold start, expiry, unknown kid): then it may fetch
+///   discovery and JWKS, bounded by the client's timeouts. With cached keys it never touches the
+///   network.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_validate(
+    client: *const oidc_client,
+    token: *const c_char,
+    token_len: usize,
+    claims_out: *mut *mut c_char,
+    claims_len_out: *mut usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    validate_impl(client, token, token_len, None, claims_out, claims_len_out, err_out)
+}
+
+/// Like `oidc_validate`, but checks exp/nbf/iat as of `now_unix` (seconds since the epoch):
+/// reproducible tests and replay of recorded traffic. Key-cache timing is unaffected.
+/// # Ownership: as `oidc_validate`.
+/// # Thread safety: as `oidc_validate`.
+/// # Blocking: as `oidc_validate`.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_validate_at(
+    client: *const oidc_client,
+    token: *const c_char,
+    token_len: usize,
+    now_unix: i64,
+    claims_out: *mut *mut c_char,
+    claims_len_out: *mut usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    validate_impl(client, token, token_len, Some(now_unix), claims_out, claims_len_out, err_out)
+}
+
+/// Fetch discovery and the key set now (warm start), so the first request does not wait.
+/// A static-key client returns OK at once.
+/// # Ownership: `client` borrowed.
+/// # Thread safety: may be called concurrently with any call on the client.
+/// # Blocking: yes, bounded by the client's timeouts.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_prefetch(client: *const oidc_client, err_out: *mut *mut oidc_error) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: client is NULL or live (API contract).
+        let c = unsafe { try_ref(client, "client") }?;
+        c.client.prefetch().map_err(Into::into)
+    })
+}
+
+/// Bound the process-wide key cache to `max_entries` JWKS URLs (default 64, at least 1); the
+/// least recently used entry is evicted when a new URL needs room.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_cache_set_max_entries(max_entries: usize) {
+    ffi_guard((), || crate::core::cache::GLOBAL.set_max_entries(max_entries))
+}
+
+/// Test hook: panics inside the boundary; must return `OIDC_RESULT_PANIC`.
+/// Only in builds with the `test-hooks` feature.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[cfg(feature = "test-hooks")]
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_test_panic(err_out: *mut *mut oidc_error) -> oidc_result {
+    ffi_boundary(err_out, None, || -> Result<(), FfiError> { panic!("oidc_test_panic called") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_and_utf8_paths() {
+        let mut err: *mut oidc_error = std::ptr::null_mut();
+        let mut out: *mut c_char = std::ptr::null_mut();
+        let rc = oidc_validate(std::ptr::null(), c"x".as_ptr(), 1, &mut out, std::ptr::null_mut(), &mut err);
+        assert_eq!(rc, oidc_result::NullParameter);
+        assert!(!err.is_null());
+        super::super::misc::oidc_error_free(err);
+        let mut b: *mut oidc_client_builder = std::ptr::null_mut();
+        assert_eq!(oidc_client_builder_new(&mut b, std::ptr::null_mut()), oidc_result::Ok);
+        let bad = [0xffu8, 0xfe];
+        let rc = oidc_client_builder_set_issuer(b, bad.as_ptr().cast(), 2, std::ptr::null_mut());
+        assert_eq!(rc, oidc_result::InvalidUtf8);
+        oidc_client_builder_free(b);
+    }
+}

@@ -1,0 +1,196 @@
+//! Version, result-code names, owned strings and the error object's accessors.
+
+use std::ffi::{CString, c_char};
+
+use super::boundary::ffi_guard;
+use super::error::{oidc_error, oidc_result};
+
+const fn parse_u32(s: &str) -> u32 {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut v = 0u32;
+    while i < b.len() {
+        v = v * 10 + (b[i] - b'0') as u32;
+        i += 1;
+    }
+    v
+}
+
+const VERSION_NUMBER: u32 = (parse_u32(env!("CARGO_PKG_VERSION_MAJOR")) << 16)
+    | (parse_u32(env!("CARGO_PKG_VERSION_MINOR")) << 8)
+    | parse_u32(env!("CARGO_PKG_VERSION_PATCH"));
+
+/// The library version, e.g. "0.1.0".
+/// # Ownership: static; never free.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// The library version as `(major << 16) | (minor << 8) | patch`; compare with
+/// `OIDC_VERSION_NUMBER` from the header you compiled against.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_version_number() -> u32 {
+    VERSION_NUMBER
+}
+
+/// A static English description of a result code ("token expired", ...), or "unknown result
+/// code" for a value liboidc never returns.
+/// # Ownership: static; never free.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_result_str(code: u32) -> *const c_char {
+    let s: &'static std::ffi::CStr = match oidc_result::from_u32(code) {
+        None => c"unknown result code",
+        Some(c) => description(c),
+    };
+    s.as_ptr()
+}
+
+/// The stable symbolic name of a result code without its prefix ("TOKEN_EXPIRED"), or NULL for a
+/// value liboidc never returns. Bindings use it to keep their error tables in sync.
+/// # Ownership: static; never free.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_result_name(code: u32) -> *const c_char {
+    oidc_result::from_u32(code).map(|c| c.name().as_ptr()).unwrap_or(std::ptr::null())
+}
+
+fn description(c: oidc_result) -> &'static std::ffi::CStr {
+    use oidc_result::*;
+    match c {
+        Ok => c"success",
+        NullParameter => c"a required pointer argument was NULL",
+        InvalidUtf8 => c"a string argument was not valid UTF-8",
+        InvalidArgument => c"an argument was out of range",
+        Panic => c"internal panic caught at the C boundary",
+        Internal => c"internal error",
+        InvalidConfig => c"invalid client configuration",
+        InsecureUrl => c"URL is not https",
+        CaFile => c"CA file unusable",
+        UnsupportedAlgorithm => c"unsupported or forbidden algorithm",
+        DiscoveryInvalid => c"invalid discovery document",
+        DiscoveryIssuerMismatch => c"discovery document names another issuer",
+        JwksInvalid => c"invalid JWKS document",
+        Network => c"network error",
+        Timeout => c"timeout",
+        Tls => c"TLS error",
+        HttpStatus => c"unexpected HTTP status",
+        ResponseTooLarge => c"response too large",
+        ResponseInvalid => c"invalid response",
+        RedirectRejected => c"redirect rejected",
+        TokenMalformed => c"token malformed",
+        TokenTooLarge => c"token too large",
+        AlgorithmNotAllowed => c"token algorithm not allowed",
+        UnknownKey => c"token signing key unknown",
+        SignatureInvalid => c"token signature invalid",
+        TokenExpired => c"token expired",
+        TokenNotYetValid => c"token not yet valid",
+        TokenIssuedInFuture => c"token issued in the future",
+        IssuerMismatch => c"token issuer mismatch",
+        AudienceMismatch => c"token audience mismatch",
+        MissingClaim => c"token lacks a required claim",
+        InvalidClaim => c"token claim has an invalid type",
+        TypeMismatch => c"token typ mismatch",
+        CritUnsupported => c"token crit extension unsupported",
+        KeyRejected => c"signing key rejected",
+    }
+}
+
+/// Free a string returned by liboidc. NULL is accepted. Never pass a string from elsewhere, and
+/// never free one twice.
+/// # Ownership: consumes `s`.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_string_free(s: *mut c_char) {
+    ffi_guard((), || {
+        if !s.is_null() {
+            // SAFETY: s came from CString::into_raw in write_owned_string (API contract).
+            drop(unsafe { CString::from_raw(s) });
+        }
+    })
+}
+
+/// The error's result code (`OIDC_RESULT_NULL_PARAMETER` for NULL).
+/// # Ownership: `err` borrowed.
+/// # Thread safety: any thread; an error object is immutable.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_error_code(err: *const oidc_error) -> oidc_result {
+    // SAFETY: err is NULL or a live error object (API contract).
+    unsafe { err.as_ref() }.map(|e| e.code()).unwrap_or(oidc_result::NullParameter)
+}
+
+/// The error's message: English, never containing secrets or token contents.
+/// # Ownership: borrowed from `err`, NUL-terminated, valid until `oidc_error_free(err)`.
+///   Returns "" for NULL.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_error_message(err: *const oidc_error) -> *const c_char {
+    // SAFETY: as above.
+    unsafe { err.as_ref() }.map(|e| e.message_ptr()).unwrap_or(c"".as_ptr())
+}
+
+/// A ready `WWW-Authenticate` header value for a resource server's 401 answer (RFC 6750), e.g.
+/// `Bearer realm="api", error="invalid_token", error_description="The access token expired"`.
+/// Just `Bearer` (plus realm) when the failure was not the token's fault.
+/// # Ownership: borrowed from `err`, valid until `oidc_error_free(err)`. "" for NULL.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_error_www_authenticate(err: *const oidc_error) -> *const c_char {
+    // SAFETY: as above.
+    unsafe { err.as_ref() }.map(|e| e.www_authenticate_ptr()).unwrap_or(c"".as_ptr())
+}
+
+/// The RFC 6750 error code ("invalid_token") when the token was at fault, else NULL.
+/// # Ownership: static or borrowed from `err`; never free.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_error_oauth_error(err: *const oidc_error) -> *const c_char {
+    // SAFETY: as above.
+    unsafe { err.as_ref() }.map(|e| e.oauth_error_ptr()).unwrap_or(std::ptr::null())
+}
+
+/// The HTTP status a resource server should answer with: 401 (bad token), 503 (keys could not be
+/// obtained), 500 (anything else). 0 for NULL.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_error_http_status(err: *const oidc_error) -> u32 {
+    // SAFETY: as above.
+    unsafe { err.as_ref() }.map(|e| e.http_status()).unwrap_or(0)
+}
+
+/// The error as a JSON object: `{"code","name","message","http_status","oauth_error"}`.
+/// # Ownership: borrowed from `err`, valid until `oidc_error_free(err)`. "" for NULL.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_error_details_json(err: *const oidc_error) -> *const c_char {
+    // SAFETY: as above.
+    unsafe { err.as_ref() }.map(|e| e.details_ptr()).unwrap_or(c"".as_ptr())
+}
+
+/// Free an error object. NULL is accepted.
+/// # Ownership: consumes `err`.
+/// # Thread safety: any thread, once.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_error_free(err: *mut oidc_error) {
+    ffi_guard((), || {
+        if !err.is_null() {
+            // SAFETY: err came from Box::into_raw in ffi_boundary (API contract).
+            drop(unsafe { Box::from_raw(err) });
+        }
+    })
+}
