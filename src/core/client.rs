@@ -113,6 +113,7 @@ impl Client {
         let verified = match keys.find(kid, t.alg) {
             Lookup::Found(k) => k.verify(t.alg, t.signing_input, &t.signature),
             Lookup::Rejected(m) => return err(ErrorKind::KeyRejected, m),
+            Lookup::Mismatch(m) => return err(ErrorKind::AlgorithmNotAllowed, m),
             Lookup::Missing(first) => {
                 if matches!(self.inner.source, Source::Static(_)) {
                     return err(ErrorKind::UnknownKey, first);
@@ -121,6 +122,7 @@ impl Client {
                 match fresh.find(kid, t.alg) {
                     Lookup::Found(k) => k.verify(t.alg, t.signing_input, &t.signature),
                     Lookup::Rejected(m) => return err(ErrorKind::KeyRejected, m),
+                    Lookup::Mismatch(m) => return err(ErrorKind::AlgorithmNotAllowed, m),
                     Lookup::Missing(m) => return err(ErrorKind::UnknownKey, m),
                 }
             }

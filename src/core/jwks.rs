@@ -124,6 +124,8 @@ pub enum Lookup<'a> {
     Missing(String),
     /// The key named by `kid` was published but rejected.
     Rejected(String),
+    /// The key named by `kid` exists but does not accept the token's algorithm.
+    Mismatch(String),
 }
 
 impl KeySet {
@@ -166,7 +168,7 @@ impl KeySet {
                     return Lookup::Rejected(format!("key '{}' is unusable: {}", printable(kid), r.reason));
                 }
                 if self.keys.iter().any(|k| k.kid.as_deref() == Some(kid)) {
-                    return Lookup::Missing(format!(
+                    return Lookup::Mismatch(format!(
                         "key '{}' does not accept {} (key type or declared alg differs)",
                         printable(kid),
                         alg.name()

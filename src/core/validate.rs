@@ -58,7 +58,8 @@ pub struct ParsedToken<'a> {
     /// `header.payload`, the bytes the signature covers.
     pub signing_input: &'a [u8],
     pub signature: Vec<u8>,
-    payload_b64: &'a str,
+    /// The decoded payload; parsed only after the signature verified.
+    payload: Vec<u8>,
 }
 
 fn malformed<T>(msg: &str) -> Result<T> {
@@ -92,6 +93,8 @@ pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a
         return err(ErrorKind::AlgorithmNotAllowed, "token is unsigned (empty signature segment)");
     }
     let header_buf = b64url_decode(h.as_bytes()).map_err(|_| Error::new(ErrorKind::TokenMalformed, "header is not strict base64url"))?;
+    let payload = b64url_decode(p.as_bytes())
+        .map_err(|_| Error::new(ErrorKind::TokenMalformed, "payload is not strict base64url"))?;
     let signature = b64url_decode(s.as_bytes())
         .map_err(|_| Error::new(ErrorKind::TokenMalformed, "signature is not strict base64url"))?;
     let header_str = std::str::from_utf8(&header_buf)
@@ -148,7 +151,7 @@ pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a
         }
     }
     let kid = kid.map(Cow::into_owned);
-    Ok(ParsedToken { alg, kid, signing_input: &bytes[..d2], signature, payload_b64: p })
+    Ok(ParsedToken { alg, kid, signing_input: &bytes[..d2], signature, payload })
 }
 
 fn memchr(b: u8, hay: &[u8], from: usize) -> Option<usize> {
@@ -166,10 +169,8 @@ pub struct Validated {
 
 impl<'a> ParsedToken<'a> {
     /// After the signature verified: decode the payload and check every claim at `now` (Unix s).
-    pub fn check_claims(&self, policy: &Policy, now: f64) -> Result<Validated> {
-        let payload = b64url_decode(self.payload_b64.as_bytes())
-            .map_err(|_| Error::new(ErrorKind::TokenMalformed, "payload is not strict base64url"))?;
-        let claims = String::from_utf8(payload)
+    pub fn check_claims(self, policy: &Policy, now: f64) -> Result<Validated> {
+        let claims = String::from_utf8(self.payload)
             .map_err(|_| Error::new(ErrorKind::TokenMalformed, "payload is not UTF-8"))?;
         let exp = check_claims_json(&claims, policy, now)?;
         Ok(Validated { claims, alg: self.alg, exp })
