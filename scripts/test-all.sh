@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Run every test of liboidc: header freshness, Rust unit + integration tests (loopback fixture
+# server and the real oidc-provider IdP), the cargo-c install with a pkg-config build, and the C
+# suite under valgrind. Each runner prints its own summary; the last line adds them up as
+# "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+logs=build/test-logs
+mkdir -p "$logs"
+passed=0
+failed=0
+bad_stages=()
+
+count() { # add up the summary lines a runner printed
+  local log=$1 p=0 f=0
+  # cargo test: "test result: ok. 12 passed; 0 failed; ..."
+  while read -r a b; do p=$((p + a)); f=$((f + b)); done < <(
+    sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' "$log")
+  # our own runners: "N passed, N failed" alone on a line
+  while read -r a b; do p=$((p + a)); f=$((f + b)); done < <(
+    sed -nE 's/^(\w+: )?([0-9]+) passed, ([0-9]+) failed(, [0-9]+ skipped)?$/\2 \3/p' "$log")
+  echo "$p $f"
+}
+
+stage() { # stage NAME COMMAND...: run, show output, count its tests
+  local name=$1; shift
+  echo "=== $name: $*"
+  local log="$logs/$name.log" rc
+  "$@" > >(tee "$log") 2>&1
+  rc=$?
+  sleep 0.1
+  read -r p f < <(count "$log")
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # a crashed runner counts as a failure
+  if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+    if [ "$rc" -eq 0 ]; then p=1; else f=1; fi          # a check without a test count
+  fi
+  passed=$((passed + p)); failed=$((failed + f))
+  [ "$rc" -eq 0 ] || bad_stages+=("$name")
+  echo "=== $name: exit $rc ($p passed, $f failed)"
+}
+
+prefix="$PWD/build/test-prefix"
+stage header scripts/gen-header.sh --verify
+stage rust cargo test --workspace --quiet
+stage cinstall bash -c "rm -rf '$prefix' && cargo cinstall --quiet --release --features test-hooks --prefix '$prefix' --libdir lib && scripts/check-install.sh '$prefix'"
+stage c env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" OIDC_LIB_DIR="$prefix/lib" bash tests/c/run.sh --pkg-config
+
+echo
+if [ ${#bad_stages[@]} -gt 0 ]; then echo "failed stages: ${bad_stages[*]}"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ ${#bad_stages[@]} -eq 0 ]
