@@ -1,0 +1,732 @@
+#!/usr/bin/env node
+// Test OpenID Provider for liboidc integration tests.
+//
+// Usage: node server.mjs --dir <workdir> [--port 0] [--admin-port 0]
+//                        [--short-ttl 5] [--no-parent-watch] [--no-stdin-exit]
+//
+// Prints exactly one JSON line on stdout when ready; everything else goes to
+// stderr. See README.md for clients, resources and admin endpoints.
+//
+// All key material (TLS CA, server certificate, JWS signing keys) is made with
+// the openssl CLI: Node's own key generation is not used on purpose.
+
+import { execFile as execFileCb } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+
+const execFile = promisify(execFileCb);
+
+// ---------------------------------------------------------------------------
+// stdout is reserved for the single ready line. oidc-provider prints notices
+// with console.info (stdout) and warnings with console.warn: send both to
+// stderr, once per distinct message.
+// ---------------------------------------------------------------------------
+const seenNotices = new Set();
+function toStderrOnce(...args) {
+  const msg = args.map(String).join(' ');
+  if (seenNotices.has(msg)) return;
+  seenNotices.add(msg);
+  process.stderr.write(`${msg}\n`);
+}
+console.log = toStderrOnce;
+console.info = toStderrOnce;
+console.warn = toStderrOnce;
+console.debug = () => {};
+
+function log(...args) {
+  process.stderr.write(`[idp] ${args.join(' ')}\n`);
+}
+
+// Node 20 prints an ExperimentalWarning or similar for some APIs; keep them on
+// stderr (default) but do not let them crash anything.
+process.on('warning', (w) => log(`node warning: ${w.name}: ${w.message}`));
+
+// ---------------------------------------------------------------------------
+// Arguments
+// ---------------------------------------------------------------------------
+function parseArgs(argv) {
+  const opts = {
+    dir: undefined,
+    port: 0,
+    adminPort: 0,
+    shortTtl: 5,
+    parentWatch: true,
+    stdinExit: true,
+  };
+  for (let i = 0; i < argv.length; i += 1) {
+    const a = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) throw new Error(`missing value for ${a}`);
+      i += 1;
+      return argv[i];
+    };
+    switch (a) {
+      case '--dir': opts.dir = next(); break;
+      case '--port': opts.port = Number(next()); break;
+      case '--admin-port': opts.adminPort = Number(next()); break;
+      case '--short-ttl': opts.shortTtl = Number(next()); break;
+      case '--no-parent-watch': opts.parentWatch = false; break;
+      case '--no-stdin-exit': opts.stdinExit = false; break;
+      case '-h':
+      case '--help':
+        process.stderr.write('usage: node server.mjs --dir <workdir> [--port 0] [--admin-port 0] [--short-ttl 5] [--no-parent-watch] [--no-stdin-exit]\n');
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown argument: ${a}`);
+    }
+  }
+  if (!opts.dir) throw new Error('--dir <workdir> is required');
+  for (const k of ['port', 'adminPort']) {
+    if (!Number.isInteger(opts[k]) || opts[k] < 0 || opts[k] > 65535) throw new Error(`invalid ${k}`);
+  }
+  if (!Number.isInteger(opts.shortTtl) || opts.shortTtl < 1) throw new Error('invalid --short-ttl');
+  opts.dir = path.resolve(opts.dir);
+  return opts;
+}
+
+// ---------------------------------------------------------------------------
+// openssl helpers
+// ---------------------------------------------------------------------------
+async function openssl(args, opts = {}) {
+  try {
+    return await execFile('openssl', args, { timeout: 30000, ...opts });
+  } catch (err) {
+    throw new Error(`openssl ${args.join(' ')} failed: ${err.stderr || err.message}`);
+  }
+}
+
+function writeFileAtomic(file, data, mode = 0o600) {
+  const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(tmp, data, { mode });
+  fs.renameSync(tmp, file);
+}
+
+function randomSerial() {
+  const b = crypto.randomBytes(16);
+  b[0] &= 0x7f; // positive
+  b[0] |= 0x01; // non-zero leading byte
+  return `0x${b.toString('hex')}`;
+}
+
+const OPENSSL_CNF = `
+[req]
+distinguished_name = dn
+prompt = no
+
+[dn]
+CN = liboidc test CA
+
+[v3_ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+[v3_server]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1,DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid,issuer
+`;
+
+async function genEcKey(file) {
+  await openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file]);
+  fs.chmodSync(file, 0o600);
+}
+
+// Test CA + server certificate for 127.0.0.1 / localhost.
+async function ensureTls(dir) {
+  const cnf = path.join(dir, 'openssl.cnf');
+  fs.writeFileSync(cnf, OPENSSL_CNF);
+  const caPem = path.join(dir, 'ca.pem');
+  const caKey = path.join(dir, 'ca.key');
+  const srvPem = path.join(dir, 'server.pem');
+  const srvKey = path.join(dir, 'server.key');
+
+  if (!fs.existsSync(caPem)) {
+    log('generating test CA');
+    const tmpKey = `${caKey}.new`;
+    await genEcKey(tmpKey);
+    await openssl(['req', '-config', cnf, '-x509', '-new', '-key', tmpKey, '-sha256',
+      '-days', '3650', '-set_serial', randomSerial(), '-extensions', 'v3_ca',
+      '-subj', '/CN=liboidc test CA', '-out', `${caPem}.new`]);
+    fs.renameSync(tmpKey, caKey);
+    fs.renameSync(`${caPem}.new`, caPem);
+    // a fresh CA invalidates any old server certificate
+    fs.rmSync(srvPem, { force: true });
+  } else {
+    log(`reusing CA ${caPem}`);
+  }
+
+  const ca = new crypto.X509Certificate(fs.readFileSync(caPem));
+  if (fs.existsSync(srvPem) && fs.existsSync(srvKey)) {
+    try {
+      const cert = new crypto.X509Certificate(fs.readFileSync(srvPem));
+      const fresh = Date.parse(cert.validTo) > Date.now() + 24 * 3600 * 1000;
+      if (cert.checkIssued(ca) && cert.verify(ca.publicKey) && fresh
+        && cert.checkIP('127.0.0.1') && cert.checkHost('localhost')) {
+        log('reusing server certificate');
+        return { caPem, srvPem, srvKey };
+      }
+    } catch { /* regenerate below */ }
+  }
+
+  if (!fs.existsSync(caKey)) {
+    throw new Error(`${caPem} exists but ${caKey} does not: cannot issue a server certificate (provide ca.key, or server.pem + server.key issued by that CA)`);
+  }
+  log('issuing server certificate for 127.0.0.1/localhost');
+  const csr = path.join(dir, 'server.csr');
+  await genEcKey(`${srvKey}.new`);
+  await openssl(['req', '-config', cnf, '-new', '-key', `${srvKey}.new`, '-subj', '/CN=127.0.0.1', '-out', csr]);
+  await openssl(['x509', '-req', '-in', csr, '-CA', caPem, '-CAkey', caKey,
+    '-set_serial', randomSerial(), '-days', '825', '-sha256',
+    '-extfile', cnf, '-extensions', 'v3_server', '-out', `${srvPem}.new`]);
+  fs.rmSync(csr, { force: true });
+  fs.renameSync(`${srvKey}.new`, srvKey);
+  fs.renameSync(`${srvPem}.new`, srvPem);
+  return { caPem, srvPem, srvKey };
+}
+
+// ---------------------------------------------------------------------------
+// JWS signing keys (persisted in <dir>/keys/)
+// ---------------------------------------------------------------------------
+const KEY_TYPES = {
+  rsa: ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'],
+  ec: ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+  ed25519: ['genpkey', '-algorithm', 'ED25519'],
+};
+// JWS alg -> key type
+const ALG_KEY = { RS256: 'rsa', PS256: 'rsa', ES256: 'ec', EdDSA: 'ed25519' };
+
+function b64u(buf) {
+  return Buffer.from(buf).toString('base64url');
+}
+
+// RFC 7638 JWK thumbprint
+function thumbprint(jwk) {
+  let members;
+  switch (jwk.kty) {
+    case 'RSA': members = { e: jwk.e, kty: jwk.kty, n: jwk.n }; break;
+    case 'EC': members = {
+      crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y,
+    }; break;
+    case 'OKP': members = { crv: jwk.crv, kty: jwk.kty, x: jwk.x }; break;
+    default: throw new Error(`unsupported kty ${jwk.kty}`);
+  }
+  return b64u(crypto.createHash('sha256').update(JSON.stringify(members)).digest());
+}
+
+function loadJwk(file, type) {
+  const jwk = crypto.createPrivateKey(fs.readFileSync(file)).export({ format: 'jwk' });
+  const kid = `${type}-${thumbprint(jwk).slice(0, 16)}`;
+  return { ...jwk, kid, use: 'sig' };
+}
+
+class KeyManager {
+  constructor(dir) {
+    this.dir = path.join(dir, 'keys');
+    this.stateFile = path.join(this.dir, 'keys.json');
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    this.generations = []; // newest first: [{ id, created, rsa: {file,kid}, ... }]
+  }
+
+  async newGeneration(id) {
+    const gen = { id, created: new Date().toISOString() };
+    await Promise.all(Object.entries(KEY_TYPES).map(async ([type, args]) => {
+      const file = path.join(this.dir, `gen${id}-${type}.pem`);
+      await openssl([...args, '-out', `${file}.new`]);
+      fs.chmodSync(`${file}.new`, 0o600);
+      fs.renameSync(`${file}.new`, file);
+      gen[type] = { file: path.basename(file), kid: loadJwk(file, type).kid };
+    }));
+    return gen;
+  }
+
+  save() {
+    writeFileAtomic(this.stateFile, `${JSON.stringify({ generations: this.generations }, null, 2)}\n`);
+  }
+
+  async init() {
+    if (fs.existsSync(this.stateFile)) {
+      try {
+        const state = JSON.parse(fs.readFileSync(this.stateFile, 'utf8'));
+        if (Array.isArray(state.generations) && state.generations.length) {
+          this.generations = state.generations;
+          this.loadJwks(); // validates files
+          log(`reusing signing keys (generation ${this.generations[0].id})`);
+          return;
+        }
+      } catch (err) {
+        log(`ignoring unusable ${this.stateFile}: ${err.message}`);
+      }
+    }
+    log('generating signing keys');
+    this.generations = [await this.newGeneration(1)];
+    this.save();
+  }
+
+  // keep: number of generations to publish, including the new one (>= 1)
+  async rotate(keep) {
+    const id = Math.max(...this.generations.map((g) => g.id)) + 1;
+    const gen = await this.newGeneration(id);
+    const all = [gen, ...this.generations];
+    this.generations = all.slice(0, keep);
+    for (const old of all.slice(keep)) {
+      for (const type of Object.keys(KEY_TYPES)) {
+        fs.rmSync(path.join(this.dir, old[type].file), { force: true });
+      }
+    }
+    this.save();
+    return gen;
+  }
+
+  // private JWKs, newest generation first
+  loadJwks() {
+    const keys = [];
+    for (const gen of this.generations) {
+      for (const type of Object.keys(KEY_TYPES)) {
+        keys.push(loadJwk(path.join(this.dir, gen[type].file), type));
+      }
+    }
+    return keys;
+  }
+
+  currentKids() {
+    const cur = this.generations[0];
+    return Object.fromEntries(Object.entries(ALG_KEY).map(([alg, type]) => [alg, cur[type].kid]));
+  }
+
+  publishedKids() {
+    return this.generations.flatMap((g) => Object.keys(KEY_TYPES).map((t) => g[t].kid));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// In-memory storage shared by every Provider instance of this process.
+// oidc-provider's built-in memory adapter keeps one store per instance, which
+// would drop sessions, refresh tokens, device codes and registered clients when
+// /rotate swaps the instance. Nothing is persisted across restarts.
+// ---------------------------------------------------------------------------
+const STORE = new Map(); // key -> { value, exp (ms epoch or Infinity) }
+
+function storeGet(key) {
+  const e = STORE.get(key);
+  if (!e) return undefined;
+  if (e.exp <= Date.now()) {
+    STORE.delete(key);
+    return undefined;
+  }
+  return e.value;
+}
+
+function storeSet(key, value, expiresIn) {
+  const exp = typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : Infinity;
+  STORE.set(key, { value, exp });
+}
+
+setInterval(() => {
+  const now = Date.now();
+  for (const [k, e] of STORE) if (e.exp <= now) STORE.delete(k);
+}, 60000).unref();
+
+class SharedMemoryAdapter {
+  constructor(model) {
+    this.model = model;
+  }
+
+  key(id) {
+    return `${this.model}:${id}`;
+  }
+
+  async upsert(id, payload, expiresIn) {
+    const key = this.key(id);
+    if (this.model === 'Session' && payload.uid) {
+      storeSet(`sessionUid:${payload.uid}`, id, expiresIn);
+    }
+    if (payload.userCode) {
+      storeSet(`userCode:${payload.userCode}`, id, expiresIn);
+    }
+    if (payload.grantId) {
+      const gk = `grant:${payload.grantId}`;
+      const members = storeGet(gk) || new Set();
+      members.add(key);
+      storeSet(gk, members); // pruned lazily: members may point at expired keys
+    }
+    storeSet(key, payload, expiresIn);
+  }
+
+  async find(id) {
+    return storeGet(this.key(id));
+  }
+
+  async findByUid(uid) {
+    const id = storeGet(`sessionUid:${uid}`);
+    return id === undefined ? undefined : this.find(id);
+  }
+
+  async findByUserCode(userCode) {
+    const id = storeGet(`userCode:${userCode}`);
+    return id === undefined ? undefined : this.find(id);
+  }
+
+  async consume(id) {
+    const payload = storeGet(this.key(id));
+    if (payload) payload.consumed = Math.floor(Date.now() / 1000);
+  }
+
+  async destroy(id) {
+    STORE.delete(this.key(id));
+  }
+
+  async revokeByGrantId(grantId) {
+    const gk = `grant:${grantId}`;
+    const members = storeGet(gk);
+    if (members) for (const key of members) STORE.delete(key);
+    STORE.delete(gk);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// oidc-provider configuration
+// ---------------------------------------------------------------------------
+const RESOURCE_SCOPE = 'read write';
+
+function resourceTable(shortTtl) {
+  return {
+    'urn:liboidc:rs256': { alg: 'RS256' },
+    'urn:liboidc:ps256': { alg: 'PS256' },
+    'urn:liboidc:es256': { alg: 'ES256' },
+    'urn:liboidc:eddsa': { alg: 'EdDSA' },
+    // RS256 JWT with a short lifetime (expiry / refresh tests)
+    'urn:liboidc:short': { alg: 'RS256', ttl: shortTtl },
+    // opaque (non-JWT) access token, e.g. for introspection tests
+    'urn:liboidc:opaque': { opaque: true },
+  };
+}
+
+const CLIENTS = [
+  {
+    client_id: 'svc-basic',
+    client_secret: 'svc-basic-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+  },
+  {
+    client_id: 'svc-post',
+    client_secret: 'svc-post-secret',
+    token_endpoint_auth_method: 'client_secret_post',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+  },
+  {
+    client_id: 'web-app',
+    client_secret: 'web-app-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/cb', 'https://127.0.0.1/cb', 'http://localhost/cb'],
+    post_logout_redirect_uris: ['http://127.0.0.1/logout-cb'],
+  },
+  {
+    client_id: 'native-app',
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    // native + loopback: any port is accepted (RFC 8252 7.3)
+    redirect_uris: ['http://127.0.0.1/cb'],
+  },
+  {
+    client_id: 'device-app',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+    response_types: [],
+    redirect_uris: [],
+  },
+];
+
+const ACCOUNT = {
+  sub: 'user-1',
+  email: 'user-1@liboidc.test',
+  email_verified: true,
+  name: 'Test User One',
+  preferred_username: 'user1',
+};
+
+function makeConfig({ jwks, keys, shortTtl }) {
+  const resources = resourceTable(shortTtl);
+  const kids = keys.currentKids();
+  return {
+    adapter: SharedMemoryAdapter,
+    clients: CLIENTS.map((c) => ({ ...c })),
+    jwks: { keys: jwks },
+    cookies: {
+      // fixed so sessions/interactions survive a provider swap on /rotate
+      keys: ['liboidc-test-idp-cookie-key-1'],
+    },
+    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'preferred_username'],
+    },
+    async findAccount(ctx, sub) {
+      // every login maps to the same fixed test account
+      return {
+        accountId: sub,
+        async claims() {
+          return { ...ACCOUNT, sub };
+        },
+      };
+    },
+    pkce: { required: () => true },
+    issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: () => true,
+    features: {
+      devInteractions: { enabled: true },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      deviceFlow: { enabled: true },
+      registration: { enabled: true, initialAccessToken: false },
+      registrationManagement: { enabled: true, rotateRegistrationAccessToken: false },
+      pushedAuthorizationRequests: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        getResourceServerInfo: async (ctx, resourceIndicator) => {
+          const r = resources[resourceIndicator];
+          if (!r) {
+            throw new errors.InvalidTarget(`unknown resource indicator: ${resourceIndicator}`);
+          }
+          if (r.opaque) {
+            return { audience: resourceIndicator, scope: RESOURCE_SCOPE, accessTokenFormat: 'opaque' };
+          }
+          const info = {
+            audience: resourceIndicator,
+            scope: RESOURCE_SCOPE,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: r.alg, kid: kids[r.alg] } },
+          };
+          if (r.ttl) info.accessTokenTTL = r.ttl;
+          return info;
+        },
+      },
+    },
+    ttl: {
+      AccessToken: (ctx, token) => token.resourceServer?.accessTokenTTL || 3600,
+      AuthorizationCode: 60,
+      ClientCredentials: (ctx, token) => token.resourceServer?.accessTokenTTL || 600,
+      DeviceCode: 600,
+      Grant: 14 * 24 * 3600,
+      IdToken: 3600,
+      Interaction: 3600,
+      RefreshToken: 14 * 24 * 3600,
+      Session: 14 * 24 * 3600,
+    },
+    clientBasedCORS: () => true,
+    renderError: async (ctx, out) => {
+      ctx.type = 'json';
+      ctx.body = out;
+    },
+  };
+}
+
+let Provider;
+let errors;
+
+function buildProvider(issuer, keys, shortTtl) {
+  const provider = new Provider(issuer, makeConfig({ jwks: keys.loadJwks(), keys, shortTtl }));
+  provider.on('server_error', (ctx, err) => log(`server_error ${ctx.method} ${ctx.path}: ${err.stack || err}`));
+  if (process.env.IDP_DEBUG) {
+    for (const ev of ['grant.error', 'authorization.error', 'introspection.error', 'revocation.error', 'registration_create.error', 'userinfo.error']) {
+      provider.on(ev, (ctx, err) => log(`${ev}: ${err.message} ${err.error_description || ''}`));
+    }
+  }
+  return provider;
+}
+
+// ---------------------------------------------------------------------------
+// main
+// ---------------------------------------------------------------------------
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  fs.mkdirSync(opts.dir, { recursive: true });
+
+  const importProvider = import('oidc-provider').then((m) => {
+    Provider = m.default;
+    errors = m.errors;
+  });
+  const [tls] = await Promise.all([ensureTls(opts.dir), importProvider]);
+  const keys = new KeyManager(opts.dir);
+  await keys.init();
+
+  const stats = {
+    started: new Date().toISOString(), total: 0, paths: {}, rotations: 0,
+  };
+  let handler = (req, res) => {
+    res.statusCode = 503;
+    res.end('starting');
+  };
+
+  const server = https.createServer({
+    key: fs.readFileSync(tls.srvKey),
+    cert: fs.readFileSync(tls.srvPem),
+  }, (req, res) => {
+    const p = (req.url || '/').split('?')[0];
+    stats.total += 1;
+    stats.paths[p] = (stats.paths[p] || 0) + 1;
+    handler(req, res);
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, '127.0.0.1', resolve);
+  });
+  const { port } = server.address();
+  const issuer = `https://127.0.0.1:${port}`;
+
+  handler = buildProvider(issuer, keys, opts.shortTtl).callback();
+
+  // serialised key rotation: build a new Provider with the new JWKS and swap
+  let rotating = Promise.resolve();
+  function rotate(keep) {
+    const run = rotating.then(async () => {
+      const gen = await keys.rotate(keep);
+      handler = buildProvider(issuer, keys, opts.shortTtl).callback();
+      stats.rotations += 1;
+      log(`rotated keys: generation ${gen.id}, publishing ${keys.generations.length} generation(s)`);
+      return {
+        generation: gen.id,
+        kids: keys.currentKids(),
+        published_kids: keys.publishedKids(),
+      };
+    });
+    rotating = run.catch(() => {});
+    return run;
+  }
+
+  let shuttingDown = false;
+  const admin = http.createServer(async (req, res) => {
+    const url = new URL(req.url || '/', 'http://127.0.0.1');
+    const send = (code, body) => {
+      res.writeHead(code, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(`${JSON.stringify(body)}\n`);
+    };
+    try {
+      if (req.method === 'GET' && url.pathname === '/stats') {
+        return send(200, {
+          ...stats,
+          jwks: stats.paths['/jwks'] || 0,
+          discovery: stats.paths['/.well-known/openid-configuration'] || 0,
+          token: stats.paths['/token'] || 0,
+          kids: keys.currentKids(),
+          published_kids: keys.publishedKids(),
+        });
+      }
+      if (req.method === 'POST' && url.pathname === '/stats/reset') {
+        stats.total = 0;
+        stats.paths = {};
+        return send(200, { ok: true });
+      }
+      if (req.method === 'GET' && url.pathname === '/keys') {
+        return send(200, {
+          generation: keys.generations[0].id,
+          kids: keys.currentKids(),
+          published_kids: keys.publishedKids(),
+        });
+      }
+      if (req.method === 'POST' && url.pathname === '/rotate') {
+        let keep = 2;
+        if (url.searchParams.get('drop_old') === '1' || url.searchParams.get('drop_old') === 'true') keep = 1;
+        if (url.searchParams.has('keep')) {
+          keep = Number(url.searchParams.get('keep'));
+          if (!Number.isInteger(keep) || keep < 1) return send(400, { error: 'keep must be an integer >= 1' });
+        }
+        return send(200, await rotate(keep));
+      }
+      if (req.method === 'POST' && url.pathname === '/shutdown') {
+        send(200, { ok: true });
+        setImmediate(() => shutdown('POST /shutdown'));
+        return undefined;
+      }
+      return send(404, { error: 'not found', endpoints: ['GET /stats', 'POST /stats/reset', 'GET /keys', 'POST /rotate[?drop_old=1|?keep=N]', 'POST /shutdown'] });
+    } catch (err) {
+      log(`admin error: ${err.stack || err}`);
+      return send(500, { error: String(err.message || err) });
+    }
+  });
+  await new Promise((resolve, reject) => {
+    admin.once('error', reject);
+    admin.listen(opts.adminPort, '127.0.0.1', resolve);
+  });
+  const adminPort = admin.address().port;
+
+  function shutdown(why) {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log(`shutting down (${why})`);
+    let open = 2;
+    const closed = () => {
+      open -= 1;
+      if (open === 0) process.exit(0);
+    };
+    server.close(closed);
+    admin.close(closed);
+    server.closeAllConnections();
+    admin.closeAllConnections();
+    setTimeout(() => process.exit(0), 1000);
+  }
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
+  process.stdout.on('error', () => shutdown('stdout closed'));
+
+  // Die with the test process: EOF on a piped stdin, or the parent going away.
+  if (opts.stdinExit) {
+    let st;
+    try { st = fs.fstatSync(0); } catch { st = undefined; }
+    if (st && (st.isFIFO() || st.isSocket())) {
+      process.stdin.on('end', () => shutdown('stdin closed'));
+      process.stdin.on('error', () => shutdown('stdin error'));
+      process.stdin.on('data', () => {});
+      process.stdin.resume();
+    }
+  }
+  if (opts.parentWatch) {
+    const ppid = process.ppid;
+    log(`watching parent pid ${ppid}`);
+    setInterval(() => {
+      if (process.ppid !== ppid) shutdown('parent process exited');
+    }, 500).unref();
+  }
+
+  const ready = {
+    issuer,
+    port,
+    admin: `http://127.0.0.1:${adminPort}`,
+    ca_file: path.resolve(tls.caPem),
+    jwks_uri: `${issuer}/jwks`,
+    token_endpoint: `${issuer}/token`,
+    pid: process.pid,
+    dir: opts.dir,
+  };
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
+  log(`ready: ${issuer} (admin http://127.0.0.1:${adminPort})`);
+}
+
+main().catch((err) => {
+  log(`fatal: ${err.stack || err}`);
+  process.exit(1);
+});
