@@ -171,6 +171,122 @@ enum oidc_result
    * The key named by the token is published but unusable (weak RSA, bad point, ...).
    */
   OIDC_RESULT_KEY_REJECTED = 314,
+  /**
+   * An OAuth error response with a code liboidc has no specific result for (see details).
+   */
+  OIDC_RESULT_OAUTH_ERROR = 400,
+  /**
+   * OAuth `invalid_request`.
+   */
+  OIDC_RESULT_INVALID_REQUEST = 401,
+  /**
+   * OAuth `invalid_client`.
+   */
+  OIDC_RESULT_INVALID_CLIENT = 402,
+  /**
+   * OAuth `invalid_grant`.
+   */
+  OIDC_RESULT_INVALID_GRANT = 403,
+  /**
+   * OAuth `unauthorized_client`.
+   */
+  OIDC_RESULT_UNAUTHORIZED_CLIENT = 404,
+  /**
+   * OAuth `unsupported_grant_type`.
+   */
+  OIDC_RESULT_UNSUPPORTED_GRANT_TYPE = 405,
+  /**
+   * OAuth `invalid_scope`.
+   */
+  OIDC_RESULT_INVALID_SCOPE = 406,
+  /**
+   * OAuth `authorization_pending` (device flow, CIBA).
+   */
+  OIDC_RESULT_AUTHORIZATION_PENDING = 407,
+  /**
+   * OAuth `slow_down` (device flow, CIBA).
+   */
+  OIDC_RESULT_SLOW_DOWN = 408,
+  /**
+   * OAuth `access_denied`.
+   */
+  OIDC_RESULT_ACCESS_DENIED = 409,
+  /**
+   * OAuth `expired_token`.
+   */
+  OIDC_RESULT_EXPIRED_TOKEN = 410,
+  /**
+   * OAuth `invalid_target` (RFC 8707).
+   */
+  OIDC_RESULT_INVALID_TARGET = 411,
+  /**
+   * OAuth `use_dpop_nonce` (RFC 9449).
+   */
+  OIDC_RESULT_USE_DPOP_NONCE = 412,
+  /**
+   * OAuth `invalid_dpop_proof` (RFC 9449).
+   */
+  OIDC_RESULT_INVALID_DPOP_PROOF = 413,
+  /**
+   * OAuth `unsupported_token_type` (RFC 7009).
+   */
+  OIDC_RESULT_UNSUPPORTED_TOKEN_TYPE = 414,
+  /**
+   * OAuth `invalid_client_metadata` (RFC 7591).
+   */
+  OIDC_RESULT_INVALID_CLIENT_METADATA = 415,
+  /**
+   * OAuth `invalid_redirect_uri` (RFC 7591).
+   */
+  OIDC_RESULT_INVALID_REDIRECT_URI = 416,
+  /**
+   * RFC 6750 `invalid_token` from a protected resource.
+   */
+  OIDC_RESULT_INVALID_TOKEN = 417,
+  /**
+   * RFC 6750 `insufficient_scope`.
+   */
+  OIDC_RESULT_INSUFFICIENT_SCOPE = 418,
+  /**
+   * A response lacks a required member or has one of the wrong type.
+   */
+  OIDC_RESULT_RESPONSE_MISSING_FIELD = 500,
+  /**
+   * Authorization response `state` mismatch.
+   */
+  OIDC_RESULT_STATE_MISMATCH = 501,
+  /**
+   * ID token `nonce` mismatch.
+   */
+  OIDC_RESULT_NONCE_MISMATCH = 502,
+  /**
+   * `at_hash` or `c_hash` mismatch.
+   */
+  OIDC_RESULT_HASH_MISMATCH = 503,
+  /**
+   * `azp` missing or wrong.
+   */
+  OIDC_RESULT_AZP_MISMATCH = 504,
+  /**
+   * `auth_time` missing or older than `max_age`.
+   */
+  OIDC_RESULT_AUTH_TIME_INVALID = 505,
+  /**
+   * userinfo `sub` differs from the ID token's.
+   */
+  OIDC_RESULT_SUBJECT_MISMATCH = 506,
+  /**
+   * Authorization response `iss` missing or wrong (RFC 9207).
+   */
+  OIDC_RESULT_RESPONSE_ISSUER_MISMATCH = 507,
+  /**
+   * A polling deadline passed.
+   */
+  OIDC_RESULT_DEADLINE_EXCEEDED = 508,
+  /**
+   * The call was cancelled.
+   */
+  OIDC_RESULT_CANCELLED = 509,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

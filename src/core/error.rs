@@ -80,6 +80,57 @@ pub enum ErrorKind {
     CritUnsupported,
     /// A key in the key set is unusable (weak RSA, bad curve point, ...).
     KeyRejected,
+
+    // --- OAuth error responses (RFC 6749 §5.2 and extensions); details in `Error::oauth()` ---
+    /// An OAuth error code liboidc has no specific kind for.
+    OAuthOther,
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    /// RFC 8628 / CIBA: keep polling.
+    AuthorizationPending,
+    /// RFC 8628 / CIBA: poll more slowly (+5 s).
+    SlowDown,
+    AccessDenied,
+    ExpiredToken,
+    /// RFC 8707.
+    InvalidTarget,
+    /// RFC 9449: the server wants a DPoP nonce.
+    UseDpopNonce,
+    InvalidDpopProof,
+    /// RFC 7009.
+    UnsupportedTokenType,
+    /// RFC 7591.
+    InvalidClientMetadata,
+    InvalidRedirectUri,
+    /// RFC 6750 at a protected resource (userinfo).
+    InvalidToken,
+    InsufficientScope,
+
+    // --- protocol checks on responses ---
+    /// A response lacks a required member or has one of the wrong type.
+    ResponseMissingField,
+    /// The authorization response's `state` differs from the one sent.
+    StateMismatch,
+    /// The ID token's `nonce` differs from the one sent.
+    NonceMismatch,
+    /// `at_hash` / `c_hash` does not match the access token / code.
+    HashMismatch,
+    /// `azp` is missing or not our client id where required.
+    AzpMismatch,
+    /// `auth_time` is missing or too old for `max_age`.
+    AuthTimeInvalid,
+    /// userinfo `sub` differs from the ID token's.
+    SubjectMismatch,
+    /// RFC 9207: the authorization response's `iss` is missing or wrong.
+    ResponseIssuerMismatch,
+    /// A polling helper's deadline passed.
+    DeadlineExceeded,
+    /// The call was cancelled.
+    Cancelled,
 }
 
 impl ErrorKind {
@@ -117,6 +168,7 @@ impl ErrorKind {
             Network | Timeout | Tls | HttpStatus | ResponseTooLarge | ResponseInvalid
             | RedirectRejected | DiscoveryInvalid | DiscoveryIssuerMismatch | JwksInvalid
             | KeyRejected => 503,
+            InsufficientScope => 403,
             _ => 500,
         }
     }
@@ -144,17 +196,73 @@ impl ErrorKind {
     }
 }
 
+/// The body of an OAuth error response (RFC 6749 §5.2), as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    /// The `error` code as sent by the server (ASCII; printable characters only).
+    pub error: String,
+    pub error_description: Option<String>,
+    pub error_uri: Option<String>,
+    /// HTTP status of the response (0 for errors in an authorization response).
+    pub status: u16,
+}
+
+impl OAuthError {
+    /// The kind for an `error` code.
+    pub fn kind_for(code: &str) -> ErrorKind {
+        use ErrorKind::*;
+        match code {
+            "invalid_request" => InvalidRequest,
+            "invalid_client" => InvalidClient,
+            "invalid_grant" => InvalidGrant,
+            "unauthorized_client" => UnauthorizedClient,
+            "unsupported_grant_type" => UnsupportedGrantType,
+            "invalid_scope" => InvalidScope,
+            "authorization_pending" => AuthorizationPending,
+            "slow_down" => SlowDown,
+            "access_denied" => AccessDenied,
+            "expired_token" => ExpiredToken,
+            "invalid_target" => InvalidTarget,
+            "use_dpop_nonce" => UseDpopNonce,
+            "invalid_dpop_proof" => InvalidDpopProof,
+            "unsupported_token_type" => UnsupportedTokenType,
+            "invalid_client_metadata" => InvalidClientMetadata,
+            "invalid_redirect_uri" => InvalidRedirectUri,
+            "invalid_token" => InvalidToken,
+            "insufficient_scope" => InsufficientScope,
+            _ => OAuthOther,
+        }
+    }
+}
+
 /// A liboidc error: a kind plus a human-readable, secret-free message.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    oauth: Option<Box<OAuthError>>,
 }
 
 impl Error {
     /// Build an error. `message` must never contain secrets or token contents.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into() }
+        Error { kind, message: message.into(), oauth: None }
+    }
+
+    /// An error from an OAuth error response; the kind follows its `error` code.
+    pub fn from_oauth(o: OAuthError, context: &str) -> Self {
+        let kind = OAuthError::kind_for(&o.error);
+        let mut message = format!("{context}: {}", o.error);
+        if let Some(d) = &o.error_description {
+            message.push_str(": ");
+            message.push_str(d);
+        }
+        Error { kind, message, oauth: Some(Box::new(o)) }
+    }
+
+    /// The OAuth error response behind this error, if any.
+    pub fn oauth(&self) -> Option<&OAuthError> {
+        self.oauth.as_deref()
     }
 
     /// The error's kind.

@@ -86,11 +86,71 @@ pub enum oidc_result {
     CritUnsupported = 313,
     /// The key named by the token is published but unusable (weak RSA, bad point, ...).
     KeyRejected = 314,
+
+    /// An OAuth error response with a code liboidc has no specific result for (see details).
+    OauthError = 400,
+    /// OAuth `invalid_request`.
+    InvalidRequest = 401,
+    /// OAuth `invalid_client`.
+    InvalidClient = 402,
+    /// OAuth `invalid_grant`.
+    InvalidGrant = 403,
+    /// OAuth `unauthorized_client`.
+    UnauthorizedClient = 404,
+    /// OAuth `unsupported_grant_type`.
+    UnsupportedGrantType = 405,
+    /// OAuth `invalid_scope`.
+    InvalidScope = 406,
+    /// OAuth `authorization_pending` (device flow, CIBA).
+    AuthorizationPending = 407,
+    /// OAuth `slow_down` (device flow, CIBA).
+    SlowDown = 408,
+    /// OAuth `access_denied`.
+    AccessDenied = 409,
+    /// OAuth `expired_token`.
+    ExpiredToken = 410,
+    /// OAuth `invalid_target` (RFC 8707).
+    InvalidTarget = 411,
+    /// OAuth `use_dpop_nonce` (RFC 9449).
+    UseDpopNonce = 412,
+    /// OAuth `invalid_dpop_proof` (RFC 9449).
+    InvalidDpopProof = 413,
+    /// OAuth `unsupported_token_type` (RFC 7009).
+    UnsupportedTokenType = 414,
+    /// OAuth `invalid_client_metadata` (RFC 7591).
+    InvalidClientMetadata = 415,
+    /// OAuth `invalid_redirect_uri` (RFC 7591).
+    InvalidRedirectUri = 416,
+    /// RFC 6750 `invalid_token` from a protected resource.
+    InvalidToken = 417,
+    /// RFC 6750 `insufficient_scope`.
+    InsufficientScope = 418,
+
+    /// A response lacks a required member or has one of the wrong type.
+    ResponseMissingField = 500,
+    /// Authorization response `state` mismatch.
+    StateMismatch = 501,
+    /// ID token `nonce` mismatch.
+    NonceMismatch = 502,
+    /// `at_hash` or `c_hash` mismatch.
+    HashMismatch = 503,
+    /// `azp` missing or wrong.
+    AzpMismatch = 504,
+    /// `auth_time` missing or older than `max_age`.
+    AuthTimeInvalid = 505,
+    /// userinfo `sub` differs from the ID token's.
+    SubjectMismatch = 506,
+    /// Authorization response `iss` missing or wrong (RFC 9207).
+    ResponseIssuerMismatch = 507,
+    /// A polling deadline passed.
+    DeadlineExceeded = 508,
+    /// The call was cancelled.
+    Cancelled = 509,
 }
 
 impl oidc_result {
     /// Every code, for the name and description tables.
-    pub const ALL: [oidc_result; 35] = {
+    pub const ALL: [oidc_result; 64] = {
         use oidc_result::*;
         [
             Ok, NullParameter, InvalidUtf8, InvalidArgument, Panic, Internal, InvalidConfig, InsecureUrl, CaFile,
@@ -98,7 +158,12 @@ impl oidc_result {
             HttpStatus, ResponseTooLarge, ResponseInvalid, RedirectRejected, TokenMalformed, TokenTooLarge,
             AlgorithmNotAllowed, UnknownKey, SignatureInvalid, TokenExpired, TokenNotYetValid, TokenIssuedInFuture,
             IssuerMismatch, AudienceMismatch, MissingClaim, InvalidClaim, TypeMismatch, CritUnsupported,
-            KeyRejected,
+            KeyRejected, OauthError, InvalidRequest, InvalidClient, InvalidGrant, UnauthorizedClient,
+            UnsupportedGrantType, InvalidScope, AuthorizationPending, SlowDown, AccessDenied, ExpiredToken,
+            InvalidTarget, UseDpopNonce, InvalidDpopProof, UnsupportedTokenType, InvalidClientMetadata,
+            InvalidRedirectUri, InvalidToken, InsufficientScope, ResponseMissingField, StateMismatch,
+            NonceMismatch, HashMismatch, AzpMismatch, AuthTimeInvalid, SubjectMismatch, ResponseIssuerMismatch,
+            DeadlineExceeded, Cancelled,
         ]
     };
 
@@ -141,6 +206,35 @@ impl oidc_result {
             TypeMismatch => c"TYPE_MISMATCH",
             CritUnsupported => c"CRIT_UNSUPPORTED",
             KeyRejected => c"KEY_REJECTED",
+            OauthError => c"OAUTH_ERROR",
+            InvalidRequest => c"INVALID_REQUEST",
+            InvalidClient => c"INVALID_CLIENT",
+            InvalidGrant => c"INVALID_GRANT",
+            UnauthorizedClient => c"UNAUTHORIZED_CLIENT",
+            UnsupportedGrantType => c"UNSUPPORTED_GRANT_TYPE",
+            InvalidScope => c"INVALID_SCOPE",
+            AuthorizationPending => c"AUTHORIZATION_PENDING",
+            SlowDown => c"SLOW_DOWN",
+            AccessDenied => c"ACCESS_DENIED",
+            ExpiredToken => c"EXPIRED_TOKEN",
+            InvalidTarget => c"INVALID_TARGET",
+            UseDpopNonce => c"USE_DPOP_NONCE",
+            InvalidDpopProof => c"INVALID_DPOP_PROOF",
+            UnsupportedTokenType => c"UNSUPPORTED_TOKEN_TYPE",
+            InvalidClientMetadata => c"INVALID_CLIENT_METADATA",
+            InvalidRedirectUri => c"INVALID_REDIRECT_URI",
+            InvalidToken => c"INVALID_TOKEN",
+            InsufficientScope => c"INSUFFICIENT_SCOPE",
+            ResponseMissingField => c"RESPONSE_MISSING_FIELD",
+            StateMismatch => c"STATE_MISMATCH",
+            NonceMismatch => c"NONCE_MISMATCH",
+            HashMismatch => c"HASH_MISMATCH",
+            AzpMismatch => c"AZP_MISMATCH",
+            AuthTimeInvalid => c"AUTH_TIME_INVALID",
+            SubjectMismatch => c"SUBJECT_MISMATCH",
+            ResponseIssuerMismatch => c"RESPONSE_ISSUER_MISMATCH",
+            DeadlineExceeded => c"DEADLINE_EXCEEDED",
+            Cancelled => c"CANCELLED",
         }
     }
 
@@ -185,6 +279,35 @@ pub fn code_for(kind: ErrorKind) -> oidc_result {
         K::TypeMismatch => R::TypeMismatch,
         K::CritUnsupported => R::CritUnsupported,
         K::KeyRejected => R::KeyRejected,
+        K::OAuthOther => R::OauthError,
+        K::InvalidRequest => R::InvalidRequest,
+        K::InvalidClient => R::InvalidClient,
+        K::InvalidGrant => R::InvalidGrant,
+        K::UnauthorizedClient => R::UnauthorizedClient,
+        K::UnsupportedGrantType => R::UnsupportedGrantType,
+        K::InvalidScope => R::InvalidScope,
+        K::AuthorizationPending => R::AuthorizationPending,
+        K::SlowDown => R::SlowDown,
+        K::AccessDenied => R::AccessDenied,
+        K::ExpiredToken => R::ExpiredToken,
+        K::InvalidTarget => R::InvalidTarget,
+        K::UseDpopNonce => R::UseDpopNonce,
+        K::InvalidDpopProof => R::InvalidDpopProof,
+        K::UnsupportedTokenType => R::UnsupportedTokenType,
+        K::InvalidClientMetadata => R::InvalidClientMetadata,
+        K::InvalidRedirectUri => R::InvalidRedirectUri,
+        K::InvalidToken => R::InvalidToken,
+        K::InsufficientScope => R::InsufficientScope,
+        K::ResponseMissingField => R::ResponseMissingField,
+        K::StateMismatch => R::StateMismatch,
+        K::NonceMismatch => R::NonceMismatch,
+        K::HashMismatch => R::HashMismatch,
+        K::AzpMismatch => R::AzpMismatch,
+        K::AuthTimeInvalid => R::AuthTimeInvalid,
+        K::SubjectMismatch => R::SubjectMismatch,
+        K::ResponseIssuerMismatch => R::ResponseIssuerMismatch,
+        K::DeadlineExceeded => R::DeadlineExceeded,
+        K::Cancelled => R::Cancelled,
     }
 }
 
@@ -231,14 +354,20 @@ impl oidc_error {
             ),
             None => ("Bearer".to_string(), None, 500),
         };
-        let details = serde_json::json!({
+        let mut details = serde_json::json!({
             "code": e.code as u32,
             "name": e.code.name().to_str().unwrap_or(""),
             "message": e.message,
             "http_status": status,
             "oauth_error": oauth.map(|s| s.to_str().unwrap_or("")),
-        })
-        .to_string();
+        });
+        if let Some(o) = e.core.as_ref().and_then(|c| c.oauth()) {
+            details["error"] = o.error.clone().into();
+            details["error_description"] = o.error_description.clone().into();
+            details["error_uri"] = o.error_uri.clone().into();
+            details["status"] = o.status.into();
+        }
+        let details = details.to_string();
         oidc_error {
             code: e.code,
             message: c_string(e.message),
