@@ -194,6 +194,115 @@ impl Http {
     }
 }
 
+/// A request of the protocol clients.
+#[derive(Debug, Clone, Default)]
+pub struct HttpRequest {
+    pub method: &'static str,
+    pub url: String,
+    /// Extra headers. Values may be secret (Authorization): never logged or put in errors.
+    pub headers: Vec<(&'static str, String)>,
+    /// `application/x-www-form-urlencoded` body.
+    pub form: Option<Vec<(String, String)>>,
+    /// A raw body with its content type (used instead of `form`).
+    pub body: Option<(&'static str, Vec<u8>)>,
+}
+
+/// A response as received: any status, headers, capped body.
+#[derive(Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Bodies and headers may carry tokens: never in Debug output.
+        f.debug_struct("HttpResponse").field("status", &self.status).field("body_len", &self.body.len()).finish()
+    }
+}
+
+impl HttpResponse {
+    /// First header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The media type without parameters, lower case.
+    pub fn mime(&self) -> String {
+        self.header("content-type").unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    }
+
+    /// Whether the content type is JSON (`application/json` or `application/*+json`).
+    pub fn is_json(&self) -> bool {
+        let m = self.mime();
+        m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+    }
+}
+
+/// `application/x-www-form-urlencoded` encoding of one component (RFC 6749 Appendix B).
+pub fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Percent-encoding for URL query components (RFC 3986 unreserved kept).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+impl Http {
+    /// Send a request; any HTTP status is returned (not an error). No redirects are followed.
+    /// The body is capped like every response. Errors never include header values or bodies.
+    pub fn send(&self, req: &HttpRequest) -> Result<HttpResponse> {
+        let url = Url::parse_checked(&req.url, self.allow_http_loopback)?.text;
+        let mut builder = ureq::http::Request::builder().method(req.method).uri(&url);
+        for (k, v) in &req.headers {
+            builder = builder.header(*k, v.as_str());
+        }
+        let body: Vec<u8> = if let Some(form) = &req.form {
+            builder = builder.header("Content-Type", "application/x-www-form-urlencoded");
+            form.iter().map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v))).collect::<Vec<_>>().join("&").into_bytes()
+        } else if let Some((ct, b)) = &req.body {
+            builder = builder.header("Content-Type", *ct);
+            b.clone()
+        } else {
+            Vec::new()
+        };
+        let request = builder
+            .body(body)
+            .map_err(|_| Error::new(ErrorKind::InvalidArgument, format!("invalid request to {}", redact(&url))))?;
+        let mut resp = self.agent.run(request).map_err(|e| map_ureq(e, &url))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
+            .collect();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(self.max_response_bytes as u64)
+            .read_to_vec()
+            .map_err(|e| map_ureq(e, &url))?;
+        Ok(HttpResponse { status, headers, body })
+    }
+}
+
 fn sanitize(s: &str) -> String {
     s.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').take(64).collect()
 }
@@ -278,6 +387,12 @@ mod tests {
         assert_eq!(parse_max_age("no-store"), Some(0));
         assert_eq!(parse_max_age("public"), None);
         assert_eq!(parse_max_age("max-age=abc"), None);
+    }
+
+    #[test]
+    fn encodings() {
+        assert_eq!(form_encode("a b+c/d:é"), "a+b%2Bc%2Fd%3A%C3%A9");
+        assert_eq!(url_encode("a b~"), "a%20b~");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use oidc::core::{Client, Config, Error, ErrorKind};
+#[allow(unused_imports)]
 pub use oidc_testkit::{Alg, FixtureServer, Route, TestCa, TestKey, b64, b64_json, default_header, jwks, keys};
 use serde_json::Value;
 

@@ -60,3 +60,18 @@ pub mod util;
 pub use ca::{CertValidity, TestCa};
 pub use keys::{Alg, TestKey, b64, b64_json, default_header, jwks, jwks_value};
 pub use server::{FixtureServer, RecordedRequest, Route, oidc_discovery};
+
+#[cfg(test)]
+mod tests {
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    /// Fixtures can live in `static`s / be shared across threads.
+    #[test]
+    fn public_types_are_send_sync() {
+        assert_send_sync::<crate::TestCa>();
+        assert_send_sync::<crate::FixtureServer>();
+        assert_send_sync::<crate::TestKey>();
+        assert_send_sync::<crate::Route>();
+        assert_send_sync::<crate::RecordedRequest>();
+    }
+}
