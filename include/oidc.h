@@ -319,6 +319,25 @@ typedef struct oidc_client_builder oidc_client_builder;
  */
 typedef struct oidc_error oidc_error;
 
+/**
+ * Collects a protocol client's configuration. One thread at a time; consumed by
+ * `oidc_oauth_builder_build`.
+ */
+typedef struct oidc_oauth_builder oidc_oauth_builder;
+
+/**
+ * An OAuth 2.0 / OpenID Connect protocol client (one registered client at one issuer). Every
+ * function taking `const oidc_oauth_client *` may run concurrently from any thread; all of its
+ * requests share one pooled HTTP connection set.
+ */
+typedef struct oidc_oauth_client oidc_oauth_client;
+
+/**
+ * A token-endpoint response. Immutable; getters return borrowed strings valid until
+ * `oidc_token_response_free`.
+ */
+typedef struct oidc_token_response oidc_token_response;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -726,6 +745,179 @@ const char *oidc_error_details_json(const struct oidc_error *err);
  * # Blocking: no.
  */
 void oidc_error_free(struct oidc_error *err);
+
+/**
+ * Create a protocol-client builder. Defaults as for `oidc_client_builder_new` (https only,
+ * timeouts 5 s / 10 s); the ID-token audience is the client id.
+ * # Ownership: on OK `*out` is caller-owned: build it or free it with `oidc_oauth_builder_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_new(struct oidc_oauth_builder **out,
+                                   struct oidc_error **err_out);
+
+/**
+ * Free a builder that will not be built. NULL is accepted.
+ * # Ownership: consumes `builder`.
+ * # Thread safety: not concurrently with other calls on the same builder.
+ * # Blocking: no.
+ */
+void oidc_oauth_builder_free(struct oidc_oauth_builder *builder);
+
+/**
+ * Set the issuer (required); its metadata is discovered on first use.
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_issuer(struct oidc_oauth_builder *builder,
+                                          const char *issuer,
+                                          size_t issuer_len,
+                                          struct oidc_error **err_out);
+
+/**
+ * Set the client id (required).
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_client_id(struct oidc_oauth_builder *builder,
+                                             const char *client_id,
+                                             size_t client_id_len,
+                                             struct oidc_error **err_out);
+
+/**
+ * Set the client secret. It is never shown in messages, logs or debug output.
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_client_secret(struct oidc_oauth_builder *builder,
+                                                 const char *secret,
+                                                 size_t secret_len,
+                                                 struct oidc_error **err_out);
+
+/**
+ * Choose the client authentication method by its RFC 7591 name ("none",
+ * "client_secret_basic", "client_secret_post", ...). Without it: client_secret_basic when a
+ * secret is set, none otherwise.
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_auth_method(struct oidc_oauth_builder *builder,
+                                               const char *method,
+                                               size_t method_len,
+                                               struct oidc_error **err_out);
+
+/**
+ * Trust the PEM certificates in this file (in addition to the system store and the CA
+ * environment variables). Read when the client is built.
+ * # Ownership: `builder` borrowed; the path copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_ca_file(struct oidc_oauth_builder *builder,
+                                           const char *path,
+                                           size_t path_len,
+                                           struct oidc_error **err_out);
+
+/**
+ * Override an endpoint by its metadata name ("token_endpoint", "introspection_endpoint", ...,
+ * "jwks_uri"); the URL passes the https policy.
+ * # Ownership: `builder` borrowed; the values copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_endpoint(struct oidc_oauth_builder *builder,
+                                            const char *name,
+                                            size_t name_len,
+                                            const char *url,
+                                            size_t url_len,
+                                            struct oidc_error **err_out);
+
+/**
+ * HTTP timeouts in milliseconds (connect, total per request); defaults 5000 / 10000.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_timeouts_ms(struct oidc_oauth_builder *builder,
+                                               uint32_t connect_ms,
+                                               uint32_t total_ms,
+                                               struct oidc_error **err_out);
+
+/**
+ * Allow plain http to loopback hosts (`allow` = 1); for local development only.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_allow_http_loopback(struct oidc_oauth_builder *builder,
+                                                       uint32_t allow,
+                                                       struct oidc_error **err_out);
+
+/**
+ * Check the configuration and build the client (no network).
+ * # Ownership: consumes `builder` in every case; on OK `*out` is caller-owned, free with
+ *   `oidc_oauth_client_free`.
+ * # Thread safety: any thread.
+ * # Blocking: reads CA and key files; no network.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_build(struct oidc_oauth_builder *builder,
+                                     struct oidc_oauth_client **out,
+                                     struct oidc_error **err_out);
+
+/**
+ * Free a protocol client. NULL is accepted. No call on it may be running.
+ * # Ownership: consumes `client`.
+ * # Thread safety: not concurrently with any other call on the same client.
+ * # Blocking: no.
+ */
+void oidc_oauth_client_free(struct oidc_oauth_client *client);
+
+/**
+ * Client credentials grant (RFC 6749 §4.4). `scope`, `resource` (RFC 8707) and `audience` are
+ * optional (`len` 0 = absent); `resource` may hold several URIs separated by spaces.
+ * # Ownership: `client` and the strings borrowed; on OK `*out` is caller-owned, free with
+ *   `oidc_token_response_free`.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: yes: one request to the token endpoint (plus discovery on first use), bounded by
+ *   the client's timeouts.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_client_credentials(const struct oidc_oauth_client *client,
+                                          const char *scope,
+                                          size_t scope_len,
+                                          const char *resource,
+                                          size_t resource_len,
+                                          const char *audience,
+                                          size_t audience_len,
+                                          struct oidc_token_response **out,
+                                          struct oidc_error **err_out);
+
+/**
+ * `expires_in` in seconds, or -1 when the server did not send it (or `resp` is NULL).
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+int64_t oidc_token_response_expires_in(const struct oidc_token_response *resp);
+
+/**
+ * Free a token response. NULL is accepted.
+ * # Ownership: consumes `resp`.
+ * # Thread safety: any thread, once.
+ * # Blocking: no.
+ */
+void oidc_token_response_free(struct oidc_token_response *resp);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -9,6 +9,7 @@ pub mod error;
 pub mod http;
 pub mod json;
 pub mod jwks;
+pub mod oauth;
 pub mod url;
 pub mod validate;
 

@@ -5,6 +5,7 @@ pub mod boundary;
 pub mod client;
 pub mod error;
 pub mod misc;
+pub mod oauth;
 
 pub use client::{oidc_client, oidc_client_builder};
 pub use error::{oidc_error, oidc_result};

@@ -1,0 +1,12 @@
+//! OAuth 2.0 / OpenID Connect protocol clients: grants, client authentication, token-endpoint
+//! responses and the other endpoints. One [`OAuthClient`] per registered client; it reuses one
+//! pooled HTTP agent for every request, and validates ID tokens with the same policy code as
+//! access tokens.
+
+pub mod client;
+pub mod secret;
+pub mod token;
+
+pub use client::{ClientAuth, OAuthClient, OAuthConfig};
+pub use secret::Secret;
+pub use token::TokenResponse;

@@ -1,0 +1,412 @@
+//! The protocol client over the C ABI: builder, handle, token responses, client credentials.
+
+use std::ffi::{CString, c_char};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::boundary::{check_out, ffi_boundary, ffi_guard, try_mut, try_ref, try_utf8, write_box};
+use super::error::{FfiError, oidc_error, oidc_result};
+use crate::core::oauth::{ClientAuth, OAuthClient, OAuthConfig, Secret, TokenResponse};
+
+/// Collects a protocol client's configuration. One thread at a time; consumed by
+/// `oidc_oauth_builder_build`.
+pub struct oidc_oauth_builder {
+    pub(crate) cfg: OAuthConfig,
+    pub(crate) method: Option<String>,
+    pub(crate) secret: Option<Secret>,
+}
+
+/// An OAuth 2.0 / OpenID Connect protocol client (one registered client at one issuer). Every
+/// function taking `const oidc_oauth_client *` may run concurrently from any thread; all of its
+/// requests share one pooled HTTP connection set.
+pub struct oidc_oauth_client {
+    pub(crate) client: OAuthClient,
+}
+
+/// A token-endpoint response. Immutable; getters return borrowed strings valid until
+/// `oidc_token_response_free`.
+pub struct oidc_token_response {
+    access_token: CString,
+    token_type: CString,
+    refresh_token: Option<CString>,
+    id_token: Option<CString>,
+    scope: Option<CString>,
+    issued_token_type: Option<CString>,
+    json: CString,
+    expires_in: i64,
+}
+
+fn cstr(s: &str) -> CString {
+    CString::new(s.replace('\0', "")).unwrap_or_default()
+}
+
+impl oidc_token_response {
+    pub(crate) fn from_core(t: &TokenResponse) -> oidc_token_response {
+        oidc_token_response {
+            access_token: cstr(t.access_token.expose()),
+            token_type: cstr(&t.token_type),
+            refresh_token: t.refresh_token.as_ref().map(|s| cstr(s.expose())),
+            id_token: t.id_token.as_ref().map(|s| cstr(s.expose())),
+            scope: t.scope.as_deref().map(cstr),
+            issued_token_type: t.issued_token_type.as_deref().map(cstr),
+            json: cstr(t.raw.expose()),
+            expires_in: t.expires_in.map(|v| v.min(i64::MAX as u64) as i64).unwrap_or(-1),
+        }
+    }
+}
+
+/// Create a protocol-client builder. Defaults as for `oidc_client_builder_new` (https only,
+/// timeouts 5 s / 10 s); the ID-token audience is the client id.
+/// # Ownership: on OK `*out` is caller-owned: build it or free it with `oidc_oauth_builder_free`.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_new(out: *mut *mut oidc_oauth_builder, err_out: *mut *mut oidc_error) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        write_box(out, oidc_oauth_builder { cfg: OAuthConfig::new("", "", ClientAuth::None), method: None, secret: None })
+    })
+}
+
+/// Free a builder that will not be built. NULL is accepted.
+/// # Ownership: consumes `builder`.
+/// # Thread safety: not concurrently with other calls on the same builder.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_free(builder: *mut oidc_oauth_builder) {
+    ffi_guard((), || {
+        if !builder.is_null() {
+            // SAFETY: builder came from oidc_oauth_builder_new (API contract).
+            drop(unsafe { Box::from_raw(builder) });
+        }
+    })
+}
+
+pub(crate) fn with_oauth_builder(
+    builder: *mut oidc_oauth_builder,
+    value: *const c_char,
+    value_len: usize,
+    err_out: *mut *mut oidc_error,
+    f: impl FnOnce(&mut oidc_oauth_builder, &str) -> Result<(), FfiError>,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: builder is NULL or a live builder used by one thread (API contract).
+        let b = unsafe { try_mut(builder, "builder") }?;
+        // SAFETY: value points to value_len readable bytes (API contract).
+        let s = unsafe { try_utf8(value, value_len, "value") }?;
+        f(b, s)
+    })
+}
+
+/// Set the issuer (required); its metadata is discovered on first use.
+/// # Ownership: `builder` borrowed; the value copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_issuer(
+    builder: *mut oidc_oauth_builder,
+    issuer: *const c_char,
+    issuer_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_oauth_builder(builder, issuer, issuer_len, err_out, |b, s| {
+        b.cfg.base.issuer = s.to_string();
+        Ok(())
+    })
+}
+
+/// Set the client id (required).
+/// # Ownership: `builder` borrowed; the value copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_client_id(
+    builder: *mut oidc_oauth_builder,
+    client_id: *const c_char,
+    client_id_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_oauth_builder(builder, client_id, client_id_len, err_out, |b, s| {
+        b.cfg.client_id = s.to_string();
+        Ok(())
+    })
+}
+
+/// Set the client secret. It is never shown in messages, logs or debug output.
+/// # Ownership: `builder` borrowed; the value copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_client_secret(
+    builder: *mut oidc_oauth_builder,
+    secret: *const c_char,
+    secret_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_oauth_builder(builder, secret, secret_len, err_out, |b, s| {
+        b.secret = Some(Secret::new(s));
+        Ok(())
+    })
+}
+
+/// Choose the client authentication method by its RFC 7591 name ("none",
+/// "client_secret_basic", "client_secret_post", ...). Without it: client_secret_basic when a
+/// secret is set, none otherwise.
+/// # Ownership: `builder` borrowed; the value copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_auth_method(
+    builder: *mut oidc_oauth_builder,
+    method: *const c_char,
+    method_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_oauth_builder(builder, method, method_len, err_out, |b, s| {
+        b.method = Some(s.to_string());
+        Ok(())
+    })
+}
+
+/// Trust the PEM certificates in this file (in addition to the system store and the CA
+/// environment variables). Read when the client is built.
+/// # Ownership: `builder` borrowed; the path copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_ca_file(
+    builder: *mut oidc_oauth_builder,
+    path: *const c_char,
+    path_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_oauth_builder(builder, path, path_len, err_out, |b, s| {
+        b.cfg.base.ca_file = Some(PathBuf::from(s));
+        Ok(())
+    })
+}
+
+/// Override an endpoint by its metadata name ("token_endpoint", "introspection_endpoint", ...,
+/// "jwks_uri"); the URL passes the https policy.
+/// # Ownership: `builder` borrowed; the values copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_endpoint(
+    builder: *mut oidc_oauth_builder,
+    name: *const c_char,
+    name_len: usize,
+    url: *const c_char,
+    url_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_oauth_builder(builder, name, name_len, err_out, |b, name| {
+        // SAFETY: url points to url_len readable bytes (API contract).
+        let url = unsafe { try_utf8(url, url_len, "url") }?;
+        b.cfg.endpoints.push((name.to_string(), url.to_string()));
+        Ok(())
+    })
+}
+
+/// HTTP timeouts in milliseconds (connect, total per request); defaults 5000 / 10000.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_timeouts_ms(
+    builder: *mut oidc_oauth_builder,
+    connect_ms: u32,
+    total_ms: u32,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_oauth_builder(builder, std::ptr::null(), 0, err_out, |b, _| {
+        b.cfg.base.connect_timeout = Duration::from_millis(connect_ms as u64);
+        b.cfg.base.total_timeout = Duration::from_millis(total_ms as u64);
+        Ok(())
+    })
+}
+
+/// Allow plain http to loopback hosts (`allow` = 1); for local development only.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_allow_http_loopback(
+    builder: *mut oidc_oauth_builder,
+    allow: u32,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_oauth_builder(builder, std::ptr::null(), 0, err_out, |b, _| {
+        b.cfg.base.allow_http_loopback = allow != 0;
+        Ok(())
+    })
+}
+
+/// Check the configuration and build the client (no network).
+/// # Ownership: consumes `builder` in every case; on OK `*out` is caller-owned, free with
+///   `oidc_oauth_client_free`.
+/// # Thread safety: any thread.
+/// # Blocking: reads CA and key files; no network.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_build(
+    builder: *mut oidc_oauth_builder,
+    out: *mut *mut oidc_oauth_client,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        if builder.is_null() {
+            return Err(FfiError::new(oidc_result::NullParameter, "builder is NULL"));
+        }
+        // SAFETY: builder came from oidc_oauth_builder_new; taken over here in every case.
+        let mut b = unsafe { Box::from_raw(builder) };
+        check_out(out, "out")?;
+        b.cfg.auth = ClientAuth::from_parts(b.method.as_deref(), b.secret.take())?;
+        let client = OAuthClient::new(b.cfg)?;
+        write_box(out, oidc_oauth_client { client })
+    })
+}
+
+/// Free a protocol client. NULL is accepted. No call on it may be running.
+/// # Ownership: consumes `client`.
+/// # Thread safety: not concurrently with any other call on the same client.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_client_free(client: *mut oidc_oauth_client) {
+    ffi_guard((), || {
+        if !client.is_null() {
+            // SAFETY: client came from oidc_oauth_builder_build (API contract).
+            drop(unsafe { Box::from_raw(client) });
+        }
+    })
+}
+
+/// Optional string argument: `len == 0` means absent.
+pub(crate) fn opt_utf8<'a>(p: *const c_char, len: usize, name: &str) -> Result<Option<&'a str>, FfiError> {
+    // SAFETY: p points to len readable bytes when len > 0 (API contract).
+    let s = unsafe { try_utf8(p, len, name) }?;
+    Ok(if s.is_empty() { None } else { Some(s) })
+}
+
+/// Run a protocol call that yields a token response.
+pub(crate) fn token_call(
+    client: *const oidc_oauth_client,
+    out: *mut *mut oidc_token_response,
+    err_out: *mut *mut oidc_error,
+    f: impl FnOnce(&OAuthClient) -> Result<TokenResponse, FfiError>,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: client is NULL or live (API contract).
+        let c = unsafe { try_ref(client, "client") }?;
+        check_out(out, "out")?;
+        let t = f(&c.client)?;
+        write_box(out, oidc_token_response::from_core(&t))
+    })
+}
+
+/// Client credentials grant (RFC 6749 §4.4). `scope`, `resource` (RFC 8707) and `audience` are
+/// optional (`len` 0 = absent); `resource` may hold several URIs separated by spaces.
+/// # Ownership: `client` and the strings borrowed; on OK `*out` is caller-owned, free with
+///   `oidc_token_response_free`.
+/// # Thread safety: may be called concurrently on one client.
+/// # Blocking: yes: one request to the token endpoint (plus discovery on first use), bounded by
+///   the client's timeouts.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_client_credentials(
+    client: *const oidc_oauth_client,
+    scope: *const c_char,
+    scope_len: usize,
+    resource: *const c_char,
+    resource_len: usize,
+    audience: *const c_char,
+    audience_len: usize,
+    out: *mut *mut oidc_token_response,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    token_call(client, out, err_out, |c| {
+        let scope = opt_utf8(scope, scope_len, "scope")?;
+        let resource = opt_utf8(resource, resource_len, "resource")?;
+        let audience = opt_utf8(audience, audience_len, "audience")?;
+        let resources: Vec<&str> = resource.map(|r| r.split(' ').filter(|x| !x.is_empty()).collect()).unwrap_or_default();
+        c.client_credentials(scope, &resources, audience).map_err(Into::into)
+    })
+}
+
+macro_rules! token_getter {
+    ($(#[$doc:meta])* $name:ident, $field:ident, opt) => {
+        $(#[$doc])*
+        /// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
+        ///   absent or when `resp` is NULL.
+        /// # Thread safety: any thread.
+        /// # Blocking: no.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $name(resp: *const oidc_token_response) -> *const c_char {
+            // SAFETY: resp is NULL or live (API contract).
+            unsafe { resp.as_ref() }.and_then(|r| r.$field.as_ref()).map(|s| s.as_ptr()).unwrap_or(std::ptr::null())
+        }
+    };
+    ($(#[$doc:meta])* $name:ident, $field:ident) => {
+        $(#[$doc])*
+        /// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
+        ///   `resp` is NULL.
+        /// # Thread safety: any thread.
+        /// # Blocking: no.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $name(resp: *const oidc_token_response) -> *const c_char {
+            // SAFETY: resp is NULL or live (API contract).
+            unsafe { resp.as_ref() }.map(|r| r.$field.as_ptr()).unwrap_or(std::ptr::null())
+        }
+    };
+}
+
+token_getter!(
+    /// The access token (a secret: never log it).
+    oidc_token_response_access_token, access_token);
+token_getter!(
+    /// The token type ("Bearer", "DPoP", "N_A").
+    oidc_token_response_token_type, token_type);
+token_getter!(
+    /// The refresh token, if issued.
+    oidc_token_response_refresh_token, refresh_token, opt);
+token_getter!(
+    /// The ID token, if issued (already validated when the grant validates ID tokens).
+    oidc_token_response_id_token, id_token, opt);
+token_getter!(
+    /// The granted scope, if the server sent it.
+    oidc_token_response_scope, scope, opt);
+token_getter!(
+    /// RFC 8693 issued_token_type, if present.
+    oidc_token_response_issued_token_type, issued_token_type, opt);
+token_getter!(
+    /// The whole response as JSON (contains secrets: never log it).
+    oidc_token_response_json, json);
+
+/// `expires_in` in seconds, or -1 when the server did not send it (or `resp` is NULL).
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_token_response_expires_in(resp: *const oidc_token_response) -> i64 {
+    // SAFETY: resp is NULL or live (API contract).
+    unsafe { resp.as_ref() }.map(|r| r.expires_in).unwrap_or(-1)
+}
+
+/// Free a token response. NULL is accepted.
+/// # Ownership: consumes `resp`.
+/// # Thread safety: any thread, once.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_token_response_free(resp: *mut oidc_token_response) {
+    ffi_guard((), || {
+        if !resp.is_null() {
+            // SAFETY: resp came from Box::into_raw in token_call (API contract).
+            drop(unsafe { Box::from_raw(resp) });
+        }
+    })
+}
