@@ -339,54 +339,80 @@ pub extern "C" fn oidc_oauth_client_credentials(
     })
 }
 
-macro_rules! token_getter {
-    ($(#[$doc:meta])* $name:ident, $field:ident, opt) => {
-        $(#[$doc])*
-        /// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
-        ///   absent or when `resp` is NULL.
-        /// # Thread safety: any thread.
-        /// # Blocking: no.
-        #[unsafe(no_mangle)]
-        pub extern "C" fn $name(resp: *const oidc_token_response) -> *const c_char {
-            // SAFETY: resp is NULL or live (API contract).
-            unsafe { resp.as_ref() }.and_then(|r| r.$field.as_ref()).map(|s| s.as_ptr()).unwrap_or(std::ptr::null())
-        }
-    };
-    ($(#[$doc:meta])* $name:ident, $field:ident) => {
-        $(#[$doc])*
-        /// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
-        ///   `resp` is NULL.
-        /// # Thread safety: any thread.
-        /// # Blocking: no.
-        #[unsafe(no_mangle)]
-        pub extern "C" fn $name(resp: *const oidc_token_response) -> *const c_char {
-            // SAFETY: resp is NULL or live (API contract).
-            unsafe { resp.as_ref() }.map(|r| r.$field.as_ptr()).unwrap_or(std::ptr::null())
-        }
-    };
+fn token_field(resp: *const oidc_token_response, f: impl Fn(&oidc_token_response) -> Option<&CString>) -> *const c_char {
+    // SAFETY: resp is NULL or live (API contract).
+    unsafe { resp.as_ref() }.and_then(f).map(|s| s.as_ptr()).unwrap_or(std::ptr::null())
 }
 
-token_getter!(
-    /// The access token (a secret: never log it).
-    oidc_token_response_access_token, access_token);
-token_getter!(
-    /// The token type ("Bearer", "DPoP", "N_A").
-    oidc_token_response_token_type, token_type);
-token_getter!(
-    /// The refresh token, if issued.
-    oidc_token_response_refresh_token, refresh_token, opt);
-token_getter!(
-    /// The ID token, if issued (already validated when the grant validates ID tokens).
-    oidc_token_response_id_token, id_token, opt);
-token_getter!(
-    /// The granted scope, if the server sent it.
-    oidc_token_response_scope, scope, opt);
-token_getter!(
-    /// RFC 8693 issued_token_type, if present.
-    oidc_token_response_issued_token_type, issued_token_type, opt);
-token_getter!(
-    /// The whole response as JSON (contains secrets: never log it).
-    oidc_token_response_json, json);
+/// The access token (a secret: never log it).
+/// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
+///   `resp` is NULL.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_token_response_access_token(resp: *const oidc_token_response) -> *const c_char {
+    token_field(resp, |r| Some(&r.access_token))
+}
+
+/// The token type ("Bearer", "DPoP", "N_A").
+/// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
+///   `resp` is NULL.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_token_response_token_type(resp: *const oidc_token_response) -> *const c_char {
+    token_field(resp, |r| Some(&r.token_type))
+}
+
+/// The refresh token, if issued.
+/// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
+///   absent or when `resp` is NULL.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_token_response_refresh_token(resp: *const oidc_token_response) -> *const c_char {
+    token_field(resp, |r| r.refresh_token.as_ref())
+}
+
+/// The ID token, if issued.
+/// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
+///   absent or when `resp` is NULL.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_token_response_id_token(resp: *const oidc_token_response) -> *const c_char {
+    token_field(resp, |r| r.id_token.as_ref())
+}
+
+/// The granted scope, if the server sent it.
+/// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
+///   absent or when `resp` is NULL.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_token_response_scope(resp: *const oidc_token_response) -> *const c_char {
+    token_field(resp, |r| r.scope.as_ref())
+}
+
+/// RFC 8693 issued_token_type, if present.
+/// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
+///   absent or when `resp` is NULL.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_token_response_issued_token_type(resp: *const oidc_token_response) -> *const c_char {
+    token_field(resp, |r| r.issued_token_type.as_ref())
+}
+
+/// The whole response as JSON (contains secrets: never log it).
+/// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
+///   `resp` is NULL.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_token_response_json(resp: *const oidc_token_response) -> *const c_char {
+    token_field(resp, |r| Some(&r.json))
+}
 
 /// `expires_in` in seconds, or -1 when the server did not send it (or `resp` is NULL).
 /// # Thread safety: any thread.
