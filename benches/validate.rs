@@ -1,0 +1,1270 @@
+//! Warm-cache `oidc_validate` through the C ABI against the raw signature check of the same
+//! backend (aws-lc-rs `ParsedPublicKey::verify_sig`), per algorithm, in one run.
+//!
+//!     CARGO_TARGET_DIR=/tmp/bench-target cargo bench --bench validate
+//!
+//! Plain `Instant` loops (no harness). For every measurement: a warm-up, a calibration so that a
+//! round lasts `OIDC_BENCH_ROUND_MS`, then `OIDC_BENCH_ROUNDS` rounds; the rounds of the
+//! competing measurements of one algorithm are interleaved (rotating order) so that frequency or
+//! neighbour drift hits all of them alike, and the median round is reported.
+//!
+//! Environment knobs: `OIDC_BENCH_ROUNDS` (default 25), `OIDC_BENCH_ROUND_MS` (default 80),
+//! `OIDC_BENCH_WARMUP_MS` (default 200), `OIDC_BENCH_MT_MS` (2-thread round length, default 1000),
+//! `OIDC_BENCH_PROFILE=<alg>` (no measurement: run `oidc_validate` for that algorithm in a loop of
+//! `OIDC_BENCH_PROFILE_ITERS` calls (default 20000), for perf / callgrind).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::ffi::c_char;
+use std::hint::black_box;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{
+    self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, ParsedPublicKey, RsaKeyPair,
+};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+
+use oidc::core::json::{RawObject, b64url_decode};
+use oidc::core::jwks::{KeySet, Lookup};
+use oidc::core::validate::{Policy, check_claims_json, parse_token};
+use oidc::core::{Config, KeySource};
+use oidc::ffi::client::{
+    oidc_client_builder_add_audience, oidc_client_builder_build, oidc_client_builder_new,
+    oidc_client_builder_set_allow_http_loopback, oidc_client_builder_set_expected_typ,
+    oidc_client_builder_set_issuer, oidc_client_builder_set_jwks_json,
+    oidc_client_builder_set_jwks_uri, oidc_client_free, oidc_client_prefetch, oidc_validate,
+};
+use oidc::ffi::misc::{oidc_error_message, oidc_string_free};
+use oidc::ffi::{oidc_client, oidc_client_builder, oidc_error, oidc_result};
+
+const ISSUER: &str = "https://idp.example.com";
+const AUDIENCE: &str = "https://api.example.com";
+const TARGET_TOKEN_BYTES: usize = 800;
+
+// ---------------------------------------------------------------------------------------------
+// Heap-allocation counter (Rust side only: aws-lc's own C mallocs are not seen). Off except while
+// `count_allocs` runs, so the timed loops only pay one relaxed load per allocation.
+
+struct CountingAlloc;
+static COUNTING: AtomicBool = AtomicBool::new(false);
+thread_local! {
+    static ALLOCS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+// SAFETY: forwards every call to the system allocator unchanged.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCS.with(|c| c.set((c.get().0 + 1, c.get().1)));
+        }
+        // SAFETY: forwarded.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCS.with(|c| c.set((c.get().0 + 1, c.get().1)));
+        }
+        // SAFETY: forwarded.
+        unsafe { System.alloc_zeroed(l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCS.with(|c| c.set((c.get().0, c.get().1 + 1)));
+        }
+        // SAFETY: forwarded.
+        unsafe { System.realloc(p, l, n) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        // SAFETY: forwarded.
+        unsafe { System.dealloc(p, l) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+/// Rust heap allocations and reallocations per call of `f`.
+fn count_allocs(f: &mut dyn FnMut()) -> (f64, f64) {
+    const N: u64 = 1000;
+    ALLOCS.with(|c| c.set((0, 0)));
+    COUNTING.store(true, Ordering::Relaxed);
+    for _ in 0..N {
+        f();
+    }
+    COUNTING.store(false, Ordering::Relaxed);
+    let (a, r) = ALLOCS.with(|c| c.get());
+    (a as f64 / N as f64, r as f64 / N as f64)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+struct Settings {
+    rounds: usize,
+    round: Duration,
+    warmup: Duration,
+    mt_round: Duration,
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+impl Settings {
+    fn from_env() -> Settings {
+        Settings {
+            rounds: env_u64("OIDC_BENCH_ROUNDS", 25).max(1) as usize,
+            round: Duration::from_millis(env_u64("OIDC_BENCH_ROUND_MS", 80).max(1)),
+            warmup: Duration::from_millis(env_u64("OIDC_BENCH_WARMUP_MS", 200)),
+            mt_round: Duration::from_millis(env_u64("OIDC_BENCH_MT_MS", 1000).max(1)),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys, JWKS and tokens
+
+fn b64(b: &[u8]) -> String {
+    B64.encode(b)
+}
+
+/// Minimal DER reader for a PKCS#1 `RSAPublicKey` (SEQUENCE { INTEGER n, INTEGER e }).
+fn rsa_n_e(der: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    fn tlv(b: &[u8]) -> (u8, &[u8], &[u8]) {
+        let tag = b[0];
+        let (len, hdr) = if b[1] < 0x80 {
+            (b[1] as usize, 2)
+        } else {
+            let n = (b[1] & 0x7f) as usize;
+            (
+                b[2..2 + n]
+                    .iter()
+                    .fold(0usize, |a, &x| (a << 8) | x as usize),
+                2 + n,
+            )
+        };
+        (tag, &b[hdr..hdr + len], &b[hdr + len..])
+    }
+    let (t, seq, _) = tlv(der);
+    assert_eq!(t, 0x30);
+    let (t, n, rest) = tlv(seq);
+    assert_eq!(t, 0x02);
+    let (t, e, _) = tlv(rest);
+    assert_eq!(t, 0x02);
+    let strip = |v: &[u8]| v[v.iter().position(|&x| x != 0).unwrap_or(v.len())..].to_vec();
+    (strip(n), strip(e))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Alg {
+    RS256,
+    PS256,
+    ES256,
+    EdDSA,
+}
+
+impl Alg {
+    const ALL: [Alg; 4] = [Alg::RS256, Alg::PS256, Alg::ES256, Alg::EdDSA];
+    fn name(self) -> &'static str {
+        match self {
+            Alg::RS256 => "RS256",
+            Alg::PS256 => "PS256",
+            Alg::ES256 => "ES256",
+            Alg::EdDSA => "EdDSA",
+        }
+    }
+    fn kid(self) -> &'static str {
+        match self {
+            Alg::RS256 => "rsa-rs256",
+            Alg::PS256 => "rsa-ps256",
+            Alg::ES256 => "ec-p256",
+            Alg::EdDSA => "okp-ed25519",
+        }
+    }
+    fn jwt(self) -> jsonwebtoken::Algorithm {
+        match self {
+            Alg::RS256 => jsonwebtoken::Algorithm::RS256,
+            Alg::PS256 => jsonwebtoken::Algorithm::PS256,
+            Alg::ES256 => jsonwebtoken::Algorithm::ES256,
+            Alg::EdDSA => jsonwebtoken::Algorithm::EdDSA,
+        }
+    }
+}
+
+struct Keys {
+    rsa: RsaKeyPair,
+    ec: EcdsaKeyPair,
+    ed: Ed25519KeyPair,
+    rsa_n: Vec<u8>,
+    rsa_e: Vec<u8>,
+}
+
+impl Keys {
+    fn generate() -> Keys {
+        let rsa = RsaKeyPair::generate(KeySize::Rsa2048).expect("RSA keygen");
+        let ec = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
+            .expect("P-256 keygen");
+        let ed = Ed25519KeyPair::generate().expect("Ed25519 keygen");
+        let (rsa_n, rsa_e) = rsa_n_e(rsa.public_key().as_ref());
+        Keys {
+            rsa,
+            ec,
+            ed,
+            rsa_n,
+            rsa_e,
+        }
+    }
+
+    /// The public key bytes liboidc hands to `ParsedPublicKey::new` for this algorithm.
+    fn public_bytes(&self, alg: Alg) -> Vec<u8> {
+        match alg {
+            Alg::RS256 | Alg::PS256 => self.rsa.public_key().as_ref().to_vec(), // PKCS#1 RSAPublicKey
+            Alg::ES256 => self.ec.public_key().as_ref().to_vec(),               // 0x04 || x || y
+            Alg::EdDSA => self.ed.public_key().as_ref().to_vec(),               // 32 bytes
+        }
+    }
+
+    fn verification_alg(alg: Alg) -> &'static dyn signature::VerificationAlgorithm {
+        match alg {
+            Alg::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+            Alg::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
+            Alg::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
+            Alg::EdDSA => &signature::ED25519,
+        }
+    }
+
+    fn sign(&self, alg: Alg, msg: &[u8]) -> Vec<u8> {
+        let rng = SystemRandom::new();
+        match alg {
+            Alg::RS256 | Alg::PS256 => {
+                let pad: &'static dyn signature::RsaEncoding = if alg == Alg::RS256 {
+                    &signature::RSA_PKCS1_SHA256
+                } else {
+                    &signature::RSA_PSS_SHA256
+                };
+                let mut sig = vec![0u8; self.rsa.public_modulus_len()];
+                self.rsa.sign(pad, &rng, msg, &mut sig).expect("RSA sign");
+                sig
+            }
+            Alg::ES256 => self
+                .ec
+                .sign(&rng, msg)
+                .expect("ECDSA sign")
+                .as_ref()
+                .to_vec(),
+            Alg::EdDSA => self.ed.sign(msg).as_ref().to_vec(),
+        }
+    }
+
+    fn jwk(&self, alg: Alg) -> String {
+        let head = format!(
+            r#""kid":"{}","use":"sig","alg":"{}""#,
+            alg.kid(),
+            alg.name()
+        );
+        match alg {
+            Alg::RS256 | Alg::PS256 => {
+                format!(
+                    r#"{{"kty":"RSA",{head},"n":"{}","e":"{}"}}"#,
+                    b64(&self.rsa_n),
+                    b64(&self.rsa_e)
+                )
+            }
+            Alg::ES256 => {
+                let p = self.ec.public_key().as_ref();
+                format!(
+                    r#"{{"kty":"EC","crv":"P-256",{head},"x":"{}","y":"{}"}}"#,
+                    b64(&p[1..33]),
+                    b64(&p[33..65])
+                )
+            }
+            Alg::EdDSA => format!(
+                r#"{{"kty":"OKP","crv":"Ed25519",{head},"x":"{}"}}"#,
+                b64(self.ed.public_key().as_ref())
+            ),
+        }
+    }
+
+    fn jwks(&self) -> String {
+        let keys: Vec<String> = Alg::ALL.iter().map(|&a| self.jwk(a)).collect();
+        format!(r#"{{"keys":[{}]}}"#, keys.join(","))
+    }
+
+    fn jwt_key(&self, alg: Alg) -> jsonwebtoken::DecodingKey {
+        match alg {
+            Alg::RS256 | Alg::PS256 => {
+                jsonwebtoken::DecodingKey::from_rsa_components(&b64(&self.rsa_n), &b64(&self.rsa_e))
+                    .unwrap()
+            }
+            Alg::ES256 => {
+                let p = self.ec.public_key().as_ref();
+                jsonwebtoken::DecodingKey::from_ec_components(&b64(&p[1..33]), &b64(&p[33..65]))
+                    .unwrap()
+            }
+            Alg::EdDSA => {
+                jsonwebtoken::DecodingKey::from_ed_components(&b64(self.ed.public_key().as_ref()))
+                    .unwrap()
+            }
+        }
+    }
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// An RFC 9068 access token's claims. The standard claims are always present; the custom claims
+/// are added in order while the token stays within `TARGET_TOKEN_BYTES`, then a `sid` claim pads
+/// it to the target.
+fn claims_json(customs: usize, pad: Option<usize>) -> String {
+    let now = now_secs();
+    let mut s = format!(
+        concat!(
+            r#"{{"iss":"{iss}","sub":"5f0c3a8e-8d1b-4c6e-9a57-2b1f0e7d4c93","#,
+            r#""aud":["{aud}","account"],"exp":{exp},"iat":{iat},"nbf":{iat},"#,
+            r#""jti":"b7e2c1d4-93a0-4f6b-8e15","client_id":"orders-web","#,
+            r#""scope":"openid profile email orders:read orders:write""#
+        ),
+        iss = ISSUER,
+        aud = AUDIENCE,
+        exp = now + 10 * 365 * 86400,
+        iat = now - 60,
+    );
+    const CUSTOM: [&str; 6] = [
+        r#""auth_time":1767225600"#,
+        r#""acr":"urn:mace:incommon:iap:silver""#,
+        r#""tenant":"acme-prod-eu1""#,
+        r#""roles":["orders.reader","orders.writer","billing.viewer"]"#,
+        r#""email":"jane.doe@example.com","email_verified":true"#,
+        r#""preferred_username":"jane.doe""#,
+    ];
+    for c in CUSTOM.iter().take(customs) {
+        s.push(',');
+        s.push_str(c);
+    }
+    if let Some(n) = pad {
+        s.push_str(r#","sid":""#);
+        s.extend(std::iter::repeat_n('x', n));
+        s.push('"');
+    }
+    s.push('}');
+    s
+}
+
+fn b64_len(n: usize) -> usize {
+    (n * 4).div_ceil(3)
+}
+
+fn make_token(keys: &Keys, alg: Alg) -> (String, String) {
+    let header = format!(
+        r#"{{"alg":"{}","kid":"{}","typ":"at+jwt"}}"#,
+        alg.name(),
+        alg.kid()
+    );
+    let sig_len = match alg {
+        Alg::RS256 | Alg::PS256 => keys.rsa.public_modulus_len(),
+        _ => 64,
+    };
+    let total =
+        |claims: &str| b64_len(header.len()) + 1 + b64_len(claims.len()) + 1 + b64_len(sig_len);
+    let mut customs = 0;
+    while customs < 6 && total(&claims_json(customs + 1, None)) <= TARGET_TOKEN_BYTES {
+        customs += 1;
+    }
+    let mut claims = claims_json(customs, None);
+    let mut pad = 0;
+    while total(&claims) < TARGET_TOKEN_BYTES {
+        claims = claims_json(customs, Some(pad));
+        pad += 1;
+    }
+    let signing_input = format!("{}.{}", b64(header.as_bytes()), b64(claims.as_bytes()));
+    let sig = keys.sign(alg, signing_input.as_bytes());
+    (format!("{signing_input}.{}", b64(&sig)), claims)
+}
+
+// ---------------------------------------------------------------------------------------------
+// liboidc through the C ABI
+
+fn check(rc: oidc_result, err: *mut oidc_error, what: &str) {
+    if rc != oidc_result::Ok {
+        let msg = if err.is_null() {
+            String::new()
+        } else {
+            // SAFETY: err is a live error object; the message is a NUL-terminated string it owns.
+            unsafe { std::ffi::CStr::from_ptr(oidc_error_message(err)) }
+                .to_string_lossy()
+                .into_owned()
+        };
+        panic!("{what} failed: {rc:?}: {msg}");
+    }
+}
+
+fn set_str(
+    b: *mut oidc_client_builder,
+    f: extern "C" fn(
+        *mut oidc_client_builder,
+        *const c_char,
+        usize,
+        *mut *mut oidc_error,
+    ) -> oidc_result,
+    v: &str,
+    what: &str,
+) {
+    let mut err = std::ptr::null_mut();
+    check(f(b, v.as_ptr().cast(), v.len(), &mut err), err, what);
+}
+
+enum KeysFrom<'a> {
+    Static(&'a str),
+    Url(&'a str),
+}
+
+fn build_client(src: KeysFrom) -> *mut oidc_client {
+    let mut err: *mut oidc_error = std::ptr::null_mut();
+    let mut b: *mut oidc_client_builder = std::ptr::null_mut();
+    check(
+        oidc_client_builder_new(&mut b, &mut err),
+        err,
+        "oidc_client_builder_new",
+    );
+    set_str(b, oidc_client_builder_set_issuer, ISSUER, "set_issuer");
+    match src {
+        KeysFrom::Static(jwks) => {
+            set_str(b, oidc_client_builder_set_jwks_json, jwks, "set_jwks_json")
+        }
+        KeysFrom::Url(url) => {
+            set_str(b, oidc_client_builder_set_jwks_uri, url, "set_jwks_uri");
+            check(
+                oidc_client_builder_set_allow_http_loopback(b, 1, &mut err),
+                err,
+                "set_allow_http_loopback",
+            );
+        }
+    }
+    set_str(
+        b,
+        oidc_client_builder_add_audience,
+        AUDIENCE,
+        "add_audience",
+    );
+    set_str(
+        b,
+        oidc_client_builder_set_expected_typ,
+        "at+jwt",
+        "set_expected_typ",
+    );
+    let mut c: *mut oidc_client = std::ptr::null_mut();
+    check(
+        oidc_client_builder_build(b, &mut c, &mut err),
+        err,
+        "oidc_client_builder_build",
+    );
+    c
+}
+
+type ValidateFn = extern "C" fn(
+    *const oidc_client,
+    *const c_char,
+    usize,
+    *mut *mut c_char,
+    *mut usize,
+    *mut *mut oidc_error,
+) -> oidc_result;
+type StringFreeFn = extern "C" fn(*mut c_char);
+
+/// One `oidc_validate` call as a C caller makes it: validate, then free the claims string. The
+/// functions are called through opaque pointers, as from C: with LTO, a direct call from this
+/// crate could otherwise be inlined into the loop, which no C caller gets.
+#[inline(always)]
+fn validate_once(client: *const oidc_client, token: &str) -> usize {
+    let validate: ValidateFn = black_box(oidc_validate);
+    let free: StringFreeFn = black_box(oidc_string_free);
+    let mut claims: *mut c_char = std::ptr::null_mut();
+    let mut len = 0usize;
+    let mut err: *mut oidc_error = std::ptr::null_mut();
+    let rc = validate(
+        client,
+        token.as_ptr().cast(),
+        token.len(),
+        &mut claims,
+        &mut len,
+        &mut err,
+    );
+    if rc != oidc_result::Ok {
+        check(rc, err, "oidc_validate");
+    }
+    free(claims);
+    len
+}
+
+/// A one-file JWKS endpoint on loopback (plain http, `Cache-Control: max-age=86400`), so that the
+/// "remote" client takes the real warm-cache path (shared cache entry, read locks, clock).
+fn serve_jwks(jwks: String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut req = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: max-age=86400\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                jwks.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(jwks.as_bytes());
+        }
+    });
+    format!("http://{addr}/jwks.json")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timing
+
+/// CPU time consumed by the calling thread (CLOCK_THREAD_CPUTIME_ID): unlike wall time it does
+/// not count the time this thread was preempted by other processes on a shared machine.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid, writable timespec.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0);
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// One timed round: nanoseconds per call, by wall clock and by this thread's CPU time.
+#[derive(Clone, Copy)]
+struct Sample {
+    wall: f64,
+    cpu: f64,
+}
+
+/// Time `n` calls of `f`.
+fn ns_per_op(n: u64, f: &mut dyn FnMut()) -> Sample {
+    let c = thread_cpu();
+    let t = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    let wall = t.elapsed().as_nanos() as f64 / n as f64;
+    let cpu = (thread_cpu() - c).as_nanos() as f64 / n as f64;
+    Sample { wall, cpu }
+}
+
+/// Warm up for `warmup`, then return the iteration count that makes a round last about `round`.
+fn calibrate(f: &mut dyn FnMut(), warmup: Duration, round: Duration) -> u64 {
+    let start = Instant::now();
+    let mut n = 0u64;
+    while n < 16 || start.elapsed() < warmup {
+        f();
+        n += 1;
+    }
+    // A short timed sample after the warm-up for the per-call estimate.
+    let sample = (n / 4).max(16);
+    let ns = ns_per_op(sample, f).cpu.max(1.0);
+    ((round.as_nanos() as f64 / ns) as u64).max(1)
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let m = s.len() / 2;
+    if s.len() % 2 == 1 {
+        s[m]
+    } else {
+        (s[m - 1] + s[m]) / 2.0
+    }
+}
+
+/// Spread of the rounds: (max - min) / median, in %.
+fn spread(v: &[f64]) -> f64 {
+    let mx = v.iter().cloned().fold(f64::MIN, f64::max);
+    let mn = v.iter().cloned().fold(f64::MAX, f64::min);
+    100.0 * (mx - mn) / median(v)
+}
+
+/// Measure several closures with interleaved rounds; returns each one's samples per round.
+fn measure(s: &Settings, fs: &mut [&mut dyn FnMut()]) -> Vec<Vec<Sample>> {
+    let ns: Vec<u64> = fs
+        .iter_mut()
+        .map(|f| calibrate(*f, s.warmup, s.round))
+        .collect();
+    let mut out = vec![Vec::with_capacity(s.rounds); fs.len()];
+    for r in 0..s.rounds {
+        for k in 0..fs.len() {
+            let i = (r + k) % fs.len();
+            out[i].push(ns_per_op(ns[i], fs[i]));
+        }
+    }
+    out
+}
+
+/// `threads` threads run `f` for `d` on one shared object. Returns the aggregate calls per
+/// wall-clock second, and the sum over threads of calls per thread-CPU second (what the threads
+/// would reach if each had its core to itself: removes preemption by other processes).
+fn throughput_mt(threads: usize, d: Duration, f: &(dyn Fn() + Sync)) -> (f64, f64) {
+    let barrier = Barrier::new(threads);
+    let results: Vec<(u64, Duration, Duration)> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..threads)
+            .map(|_| {
+                sc.spawn(|| {
+                    barrier.wait();
+                    let c = thread_cpu();
+                    let t = Instant::now();
+                    let mut n = 0u64;
+                    loop {
+                        for _ in 0..32 {
+                            f();
+                        }
+                        n += 32;
+                        if t.elapsed() >= d {
+                            break;
+                        }
+                    }
+                    (n, t.elapsed(), thread_cpu() - c)
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let wall = results
+        .iter()
+        .map(|(n, t, _)| *n as f64 / t.as_secs_f64())
+        .sum();
+    let cpu = results
+        .iter()
+        .map(|(n, _, c)| *n as f64 / c.as_secs_f64())
+        .sum();
+    (wall, cpu)
+}
+
+#[derive(Clone, Copy)]
+struct SendPtr(*const oidc_client);
+// SAFETY: an oidc_client may be used from any number of threads concurrently (API contract).
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+// ---------------------------------------------------------------------------------------------
+
+struct Case {
+    token: String,
+    claims: String,
+    signing_input_len: usize,
+    sig: Vec<u8>,
+    raw_key: ParsedPublicKey,
+    jwt_key: jsonwebtoken::DecodingKey,
+    jwt_validation: jsonwebtoken::Validation,
+}
+
+impl Case {
+    fn new(keys: &Keys, alg: Alg) -> Case {
+        let (token, claims) = make_token(keys, alg);
+        let d2 = token.rfind('.').unwrap();
+        let sig = B64.decode(&token[d2 + 1..]).unwrap();
+        let raw_key =
+            ParsedPublicKey::new(Keys::verification_alg(alg), keys.public_bytes(alg)).unwrap();
+        let mut v = jsonwebtoken::Validation::new(alg.jwt());
+        v.set_issuer(&[ISSUER]);
+        v.set_audience(&[AUDIENCE]);
+        v.validate_nbf = true;
+        Case {
+            token,
+            claims,
+            signing_input_len: d2,
+            sig,
+            raw_key,
+            jwt_key: keys.jwt_key(alg),
+            jwt_validation: v,
+        }
+    }
+
+    fn signing_input(&self) -> &[u8] {
+        &self.token.as_bytes()[..self.signing_input_len]
+    }
+
+    fn raw(&self) {
+        black_box(
+            self.raw_key
+                .verify_sig(black_box(self.signing_input()), black_box(&self.sig)),
+        )
+        .unwrap();
+    }
+
+    fn jwt(&self) {
+        let d = jsonwebtoken::decode::<serde_json::Value>(
+            black_box(&self.token),
+            &self.jwt_key,
+            &self.jwt_validation,
+        );
+        black_box(d).unwrap();
+    }
+}
+
+struct Row {
+    alg: Alg,
+    token_bytes: usize,
+    raw: Vec<Sample>,
+    val: Vec<Sample>,
+    val_remote: Vec<Sample>,
+    jwt: Vec<Sample>,
+    /// (allocations, reallocations) per call: raw, static, remote, jsonwebtoken.
+    allocs: [(f64, f64); 4],
+}
+
+fn cpu(v: &[Sample]) -> Vec<f64> {
+    v.iter().map(|s| s.cpu).collect()
+}
+
+fn wall(v: &[Sample]) -> Vec<f64> {
+    v.iter().map(|s| s.wall).collect()
+}
+
+fn per_sec(ns: f64) -> f64 {
+    1e9 / ns
+}
+
+fn fmt_rate(r: f64) -> String {
+    let r = r.round() as u64;
+    let s = r.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+fn profile_mode(alg_name: &str, keys: &Keys, client: *const oidc_client) {
+    let alg = *Alg::ALL
+        .iter()
+        .find(|a| a.name().eq_ignore_ascii_case(alg_name))
+        .expect("unknown alg");
+    let case = Case::new(keys, alg);
+    let iters = env_u64("OIDC_BENCH_PROFILE_ITERS", 20000);
+    let what = std::env::var("OIDC_BENCH_PROFILE_WHAT").unwrap_or_else(|_| "validate".into());
+    let t = Instant::now();
+    for _ in 0..iters {
+        match what.as_str() {
+            "raw" => case.raw(),
+            _ => {
+                black_box(validate_once(client, &case.token));
+            }
+        }
+    }
+    println!("{what} {}: {iters} calls in {:?}", alg.name(), t.elapsed());
+}
+
+fn main() {
+    let total = Instant::now();
+    let s = Settings::from_env();
+    let keys = Keys::generate();
+    let jwks = keys.jwks();
+    let client = build_client(KeysFrom::Static(&jwks));
+
+    if let Ok(a) = std::env::var("OIDC_BENCH_PROFILE") {
+        profile_mode(&a, &keys, client);
+        oidc_client_free(client);
+        return;
+    }
+
+    let url = serve_jwks(jwks.clone());
+    let remote = build_client(KeysFrom::Url(&url));
+    let mut err = std::ptr::null_mut();
+    check(
+        oidc_client_prefetch(remote, &mut err),
+        err,
+        "oidc_client_prefetch",
+    );
+
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |k: &str| {
+        cpuinfo
+            .lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split(':').nth(1))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_else(|| "?".into())
+    };
+    let load_start = loadavg();
+    println!("# liboidc validate benchmark");
+    println!();
+    println!(
+        "cpu: {} (family {} model {}), {} threads available; load average at start: {load_start}",
+        field("model name"),
+        field("cpu family"),
+        field("model\t"),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+    );
+    println!(
+        "rounds: {} x {:?} per measurement (warm-up {:?}), interleaved; median round reported. \
+         Rates are per second of this thread's CPU time (CLOCK_THREAD_CPUTIME_ID).",
+        s.rounds, s.round, s.warmup
+    );
+    println!();
+
+    // Policy and key set for the direct breakdown (the same public core functions oidc_validate
+    // runs, minus the signature check).
+    let mut cfg = Config::new(ISSUER);
+    cfg.audiences = vec![AUDIENCE.to_string()];
+    cfg.expected_typ = Some("at+jwt".into());
+    cfg.key_source = KeySource::Static(jwks.clone());
+    let policy = Policy::from_config(&cfg);
+    let keyset = KeySet::parse(jwks.as_bytes()).unwrap();
+
+    let mut rows = Vec::new();
+    let mut breakdowns = Vec::new();
+    for alg in Alg::ALL {
+        let case = Case::new(&keys, alg);
+        // Sanity: every path accepts the token and liboidc returns the claims as signed.
+        case.raw();
+        case.jwt();
+        {
+            let mut out: *mut c_char = std::ptr::null_mut();
+            let mut len = 0usize;
+            let mut err = std::ptr::null_mut();
+            check(
+                oidc_validate(
+                    client,
+                    case.token.as_ptr().cast(),
+                    case.token.len(),
+                    &mut out,
+                    &mut len,
+                    &mut err,
+                ),
+                err,
+                "oidc_validate",
+            );
+            // SAFETY: out is a NUL-terminated string of len bytes owned by us.
+            let got = unsafe { std::ffi::CStr::from_ptr(out) }
+                .to_str()
+                .unwrap()
+                .to_string();
+            assert_eq!(got, case.claims);
+            assert_eq!(len, case.claims.len());
+            oidc_string_free(out);
+            validate_once(remote, &case.token);
+        }
+
+        let token = case.token.clone();
+        let mut f_raw = || case.raw();
+        let mut f_val = || {
+            black_box(validate_once(client, black_box(&token)));
+        };
+        let mut f_rem = || {
+            black_box(validate_once(remote, black_box(&token)));
+        };
+        let mut f_jwt = || case.jwt();
+        let allocs = [
+            count_allocs(&mut f_raw),
+            count_allocs(&mut f_val),
+            count_allocs(&mut f_rem),
+            count_allocs(&mut f_jwt),
+        ];
+        let r = measure(&s, &mut [&mut f_raw, &mut f_val, &mut f_rem, &mut f_jwt]);
+        let mut it = r.into_iter();
+        rows.push(Row {
+            alg,
+            token_bytes: case.token.len(),
+            raw: it.next().unwrap(),
+            val: it.next().unwrap(),
+            val_remote: it.next().unwrap(),
+            jwt: it.next().unwrap(),
+            allocs,
+        });
+
+        // Direct breakdown of the work outside the signature check.
+        let tok = case.token.as_str();
+        let parsed = parse_token(tok, &policy).unwrap();
+        let now = now_secs() as f64;
+        let claims_owned = case.claims.clone();
+        let payload_bytes = case.claims.as_bytes().to_vec();
+        let mut segs = tok.split('.');
+        let (header_b64, payload_b64, sig_b64) = (
+            segs.next().unwrap(),
+            segs.next().unwrap(),
+            segs.next().unwrap(),
+        );
+        let mut b_utf8 = || {
+            black_box(std::str::from_utf8(black_box(tok.as_bytes())).unwrap());
+        };
+        let mut b_parse = || {
+            black_box(parse_token(black_box(tok), &policy).unwrap());
+        };
+        let mut b_b64h = || {
+            black_box(b64url_decode(black_box(header_b64.as_bytes())).unwrap());
+        };
+        let mut b_b64p = || {
+            black_box(b64url_decode(black_box(payload_b64.as_bytes())).unwrap());
+        };
+        let mut b_b64s = || {
+            black_box(b64url_decode(black_box(sig_b64.as_bytes())).unwrap());
+        };
+        let mut b_find = || {
+            black_box(matches!(
+                keyset.find(black_box(parsed.kid.as_deref()), parsed.alg),
+                Lookup::Found(_)
+            ));
+        };
+        let mut b_claims = || {
+            let c = std::str::from_utf8(black_box(&payload_bytes)).unwrap();
+            black_box(check_claims_json(c, &policy, black_box(now)).unwrap());
+        };
+        let mut b_rawobj = || {
+            black_box(
+                RawObject::parse(black_box(&case.claims))
+                    .unwrap()
+                    .members
+                    .len(),
+            );
+        };
+        let mut b_cstr = || {
+            let c = std::ffi::CString::new(black_box(claims_owned.clone())).unwrap();
+            oidc_string_free(black_box(c.into_raw()));
+        };
+        let mut b_clone = || {
+            black_box(black_box(&claims_owned).clone());
+        };
+        let mut b_clock = || {
+            black_box(oidc::core::client::unix_now());
+        };
+        let mut b_all = || {
+            // Everything oidc_validate does except verify_sig (and the key-set Arc clone).
+            let t = std::str::from_utf8(black_box(tok.as_bytes())).unwrap();
+            let p = parse_token(t, &policy).unwrap();
+            let Lookup::Found(_k) = keyset.find(p.kid.as_deref(), p.alg) else {
+                unreachable!()
+            };
+            let v = p
+                .check_claims(&policy, oidc::core::client::unix_now())
+                .unwrap();
+            let c = std::ffi::CString::new(v.claims).unwrap();
+            oidc_string_free(black_box(c.into_raw()));
+        };
+        let mut b_naive = || {
+            let p = B64.decode(black_box(payload_b64)).unwrap();
+            black_box(serde_json::from_slice::<serde_json::Value>(&p).unwrap());
+        };
+        let bs = Settings {
+            round: s.round / 8,
+            warmup: s.warmup / 2,
+            rounds: s.rounds.min(9),
+            ..s
+        };
+        let names = [
+            "UTF-8 check of the token (try_utf8)",
+            "parse_token (split, strict b64 of the segments, header JSON, alg/kid/typ/crit)",
+            "  part: b64url_decode header",
+            "  part: b64url_decode payload",
+            "  part: b64url_decode signature",
+            "key lookup (KeySet::find)",
+            "claims UTF-8 + check_claims_json (claims JSON, iss/aud/exp/nbf/iat)",
+            "  part: RawObject::parse of the claims",
+            "CString::new + into_raw + oidc_string_free (incl. a String clone)",
+            "  the String clone alone (bench artefact, not in liboidc)",
+            "unix_now (SystemTime::now)",
+            "replica: oidc_validate minus verify_sig, FFI guard and Arc clone",
+            "reference: b64 payload + serde_json::Value parse",
+        ];
+        let mut fs: [&mut dyn FnMut(); 13] = [
+            &mut b_utf8,
+            &mut b_parse,
+            &mut b_b64h,
+            &mut b_b64p,
+            &mut b_b64s,
+            &mut b_find,
+            &mut b_claims,
+            &mut b_rawobj,
+            &mut b_cstr,
+            &mut b_clone,
+            &mut b_clock,
+            &mut b_all,
+            &mut b_naive,
+        ];
+        let allocs: Vec<(f64, f64)> = fs.iter_mut().map(|f| count_allocs(*f)).collect();
+        let r = measure(&bs, &mut fs);
+        let cells = names
+            .iter()
+            .zip(r.iter().map(|v| median(&cpu(v))))
+            .zip(allocs)
+            .map(|((n, v), a)| (*n, v, a));
+        breakdowns.push((alg, cells.collect::<Vec<_>>()));
+    }
+
+    println!(
+        "## Single thread, per CPU-second (median of {} rounds; ± = (max-min)/median over the rounds)",
+        s.rounds
+    );
+    println!();
+    println!(
+        "| alg | token bytes | raw verify_sig/s | oidc_validate/s (static JWKS) | validate/raw | overhead ns/call | oidc_validate/s (JWKS URL, warm cache) | validate/raw | jsonwebtoken 11/s | jwt/raw |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        let (raw, val, rem, jwt) = (
+            median(&cpu(&r.raw)),
+            median(&cpu(&r.val)),
+            median(&cpu(&r.val_remote)),
+            median(&cpu(&r.jwt)),
+        );
+        println!(
+            "| {} | {} | {} ±{:.1}% | {} ±{:.1}% | {:.1}% | {:.0} | {} ±{:.1}% | {:.1}% | {} ±{:.1}% | {:.1}% |",
+            r.alg.name(),
+            r.token_bytes,
+            fmt_rate(per_sec(raw)),
+            spread(&cpu(&r.raw)),
+            fmt_rate(per_sec(val)),
+            spread(&cpu(&r.val)),
+            100.0 * raw / val,
+            val - raw,
+            fmt_rate(per_sec(rem)),
+            spread(&cpu(&r.val_remote)),
+            100.0 * raw / rem,
+            fmt_rate(per_sec(jwt)),
+            spread(&cpu(&r.jwt)),
+            100.0 * raw / jwt,
+        );
+    }
+    println!();
+    println!(
+        "overhead ns/call = 1e9/validate - 1e9/raw (medians above). Paired per-round estimate, median of validate[r]-raw[r] (min..max):"
+    );
+    for r in &rows {
+        let d: Vec<f64> = r
+            .val
+            .iter()
+            .zip(&r.raw)
+            .map(|(v, w)| v.cpu - w.cpu)
+            .collect();
+        let q: Vec<f64> = r
+            .val
+            .iter()
+            .zip(&r.raw)
+            .map(|(v, w)| w.cpu / v.cpu)
+            .collect();
+        let dr: Vec<f64> = r
+            .val_remote
+            .iter()
+            .zip(&r.raw)
+            .map(|(v, w)| v.cpu - w.cpu)
+            .collect();
+        println!(
+            "  {}: static {:.0} ns ({:.0}..{:.0}; paired validate/raw {:.1}%), JWKS URL warm {:.0} ns ({:.0}..{:.0}); raw verify_sig {:.0} ns/call",
+            r.alg.name(),
+            median(&d),
+            d.iter().cloned().fold(f64::MAX, f64::min),
+            d.iter().cloned().fold(f64::MIN, f64::max),
+            100.0 * median(&q),
+            median(&dr),
+            dr.iter().cloned().fold(f64::MAX, f64::min),
+            dr.iter().cloned().fold(f64::MIN, f64::max),
+            median(&cpu(&r.raw)),
+        );
+    }
+    println!("Best round (least disturbed) per measurement:");
+    for r in &rows {
+        let best = |v: &[Sample]| v.iter().map(|s| s.cpu).fold(f64::MAX, f64::min);
+        let (raw, val, rem, jwt) = (
+            best(&r.raw),
+            best(&r.val),
+            best(&r.val_remote),
+            best(&r.jwt),
+        );
+        println!(
+            "  {}: raw {}/s, oidc_validate {}/s ({:.1}%, +{:.0} ns), JWKS URL warm {}/s ({:.1}%), jsonwebtoken {}/s ({:.1}%)",
+            r.alg.name(),
+            fmt_rate(per_sec(raw)),
+            fmt_rate(per_sec(val)),
+            100.0 * raw / val,
+            val - raw,
+            fmt_rate(per_sec(rem)),
+            100.0 * raw / rem,
+            fmt_rate(per_sec(jwt)),
+            100.0 * raw / jwt,
+        );
+    }
+    println!();
+    println!(
+        "Rust heap allocations (+ reallocations) per call (aws-lc's C allocations not counted):"
+    );
+    for r in &rows {
+        let a = |i: usize| format!("{:.0} (+{:.0})", r.allocs[i].0, r.allocs[i].1);
+        println!(
+            "  {}: raw verify_sig {}, oidc_validate static {}, JWKS URL warm {}, jsonwebtoken {}",
+            r.alg.name(),
+            a(0),
+            a(1),
+            a(2),
+            a(3)
+        );
+    }
+    println!();
+    println!(
+        "## Same rounds by wall clock (cpu share = CPU time / wall time: below ~98% the machine was busy)"
+    );
+    println!();
+    println!(
+        "| alg | raw verify_sig/s | oidc_validate/s (static) | validate/raw | jsonwebtoken 11/s | cpu share |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        let (raw, val, jwt) = (
+            median(&wall(&r.raw)),
+            median(&wall(&r.val)),
+            median(&wall(&r.jwt)),
+        );
+        let share: Vec<f64> = [&r.raw, &r.val, &r.val_remote, &r.jwt]
+            .iter()
+            .flat_map(|v| v.iter().map(|s| s.cpu / s.wall))
+            .collect();
+        println!(
+            "| {} | {} | {} | {:.1}% | {} | {:.1}% |",
+            r.alg.name(),
+            fmt_rate(per_sec(raw)),
+            fmt_rate(per_sec(val)),
+            100.0 * raw / val,
+            fmt_rate(per_sec(jwt)),
+            100.0 * median(&share),
+        );
+    }
+    println!();
+    println!(
+        "## Direct breakdown of the work outside the signature check (ns per call, CPU time, median)"
+    );
+    println!();
+    print!("| step |");
+    for (a, _) in &breakdowns {
+        print!(" {} |", a.name());
+    }
+    println!(
+        " heap allocs (+reallocs) {} / {} |",
+        breakdowns[0].0.name(),
+        breakdowns[2].0.name()
+    );
+    print!("|---|");
+    for _ in &breakdowns {
+        print!("---:|");
+    }
+    println!("---:|");
+    for i in 0..breakdowns[0].1.len() {
+        print!("| {} |", breakdowns[0].1[i].0);
+        for (_, b) in &breakdowns {
+            print!(" {:.0} |", b[i].1);
+        }
+        let a = |k: usize| {
+            let (n, r) = breakdowns[k].1[i].2;
+            if r > 0.0 {
+                format!("{n:.0} (+{r:.0})")
+            } else {
+                format!("{n:.0}")
+            }
+        };
+        println!(" {} / {} |", a(0), a(2));
+    }
+    println!();
+
+    // Two threads, RS256: aggregate throughput on one shared client / key.
+    let case = Case::new(&keys, Alg::RS256);
+    let threads = 2;
+    let (c_static, c_remote) = (SendPtr(client), SendPtr(remote));
+    let tok = case.token.as_str();
+    let f_raw = || case.raw();
+    let f_val = move || {
+        let c = c_static;
+        black_box(validate_once(c.0, black_box(tok)));
+    };
+    let f_rem = move || {
+        let c = c_remote;
+        black_box(validate_once(c.0, black_box(tok)));
+    };
+    let fs: [&(dyn Fn() + Sync); 3] = [&f_raw, &f_val, &f_rem];
+    let mt_rounds = (s.rounds / 3).max(3);
+    for f in fs {
+        throughput_mt(threads, s.warmup, f);
+    }
+    let mut mt = vec![Vec::new(); 3];
+    for r in 0..mt_rounds {
+        for k in 0..3 {
+            let i = (r + k) % 3;
+            mt[i].push(throughput_mt(threads, s.mt_round, fs[i]));
+        }
+    }
+    let mw: Vec<f64> = mt
+        .iter()
+        .map(|v| median(&v.iter().map(|x| x.0).collect::<Vec<_>>()))
+        .collect();
+    let mc: Vec<f64> = mt
+        .iter()
+        .map(|v| median(&v.iter().map(|x| x.1).collect::<Vec<_>>()))
+        .collect();
+    let st = rows.iter().find(|r| r.alg == Alg::RS256).unwrap();
+    let st1 = [
+        per_sec(median(&cpu(&st.raw))),
+        per_sec(median(&cpu(&st.val))),
+        per_sec(median(&cpu(&st.val_remote))),
+    ];
+    println!(
+        "## {threads} threads, RS256, one shared client and key (median of {mt_rounds} rounds x {:?})",
+        s.mt_round
+    );
+    println!();
+    println!(
+        "| path | aggregate calls/s (wall) | vs raw | aggregate calls per CPU-second | vs raw | per-thread vs 1 thread |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    let names = [
+        "raw verify_sig",
+        "oidc_validate (static JWKS)",
+        "oidc_validate (JWKS URL, warm cache)",
+    ];
+    for i in 0..3 {
+        println!(
+            "| {} | {} | {:.1}% | {} | {:.1}% | {:.1}% |",
+            names[i],
+            fmt_rate(mw[i]),
+            100.0 * mw[i] / mw[0],
+            fmt_rate(mc[i]),
+            100.0 * mc[i] / mc[0],
+            100.0 * (mc[i] / threads as f64) / st1[i],
+        );
+    }
+    println!();
+    println!(
+        "load average at end: {}; total bench time: {:.1} s",
+        loadavg(),
+        total.elapsed().as_secs_f64()
+    );
+
+    oidc_client_free(client);
+    oidc_client_free(remote);
+}
