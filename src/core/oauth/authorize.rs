@@ -312,3 +312,108 @@ mod tests {
         assert_eq!(bad.params("c", true).unwrap_err().kind(), ErrorKind::InvalidArgument);
     }
 }
+
+impl AuthorizationRequest {
+    /// Read a request from a JSON object (the C ABI and the bindings use this form):
+    /// `response_type`, `redirect_uri`, `scope`, `state`, `nonce`, `code_challenge`,
+    /// `response_mode`, `request`, `request_uri` (strings), `max_age` (non-negative integer) and
+    /// `params` (an object of strings or arrays of strings). Unknown members are refused.
+    pub fn from_json(s: &str) -> Result<AuthorizationRequest> {
+        let m = match serde_json::from_str::<Value>(s) {
+            Ok(Value::Object(m)) => m,
+            _ => return err(ErrorKind::InvalidArgument, "the authorization request must be a JSON object"),
+        };
+        let mut r = AuthorizationRequest::default();
+        for (k, v) in m {
+            let text = |v: Value| match v {
+                Value::String(s) => Ok(s),
+                _ => err(ErrorKind::InvalidArgument, format!("authorization request member '{}' must be a string", printable(&k))),
+            };
+            match k.as_str() {
+                "response_type" => r.response_type = Some(text(v)?),
+                "redirect_uri" => r.redirect_uri = Some(text(v)?),
+                "scope" => r.scope = Some(text(v)?),
+                "state" => r.state = Some(text(v)?),
+                "nonce" => r.nonce = Some(text(v)?),
+                "code_challenge" => r.code_challenge = Some(text(v)?),
+                "response_mode" => r.response_mode = Some(text(v)?),
+                "request" => r.request = Some(text(v)?),
+                "request_uri" => r.request_uri = Some(text(v)?),
+                "max_age" => match v.as_u64() {
+                    Some(n) => r.max_age = Some(n),
+                    None => return err(ErrorKind::InvalidArgument, "max_age must be a non-negative integer"),
+                },
+                "params" => {
+                    let Value::Object(p) = v else {
+                        return err(ErrorKind::InvalidArgument, "params must be a JSON object");
+                    };
+                    for (name, val) in p {
+                        match val {
+                            Value::String(s) => r.extra.push((name, s)),
+                            Value::Array(items) => {
+                                for it in items {
+                                    match it {
+                                        Value::String(s) => r.extra.push((name.clone(), s)),
+                                        _ => {
+                                            return err(
+                                                ErrorKind::InvalidArgument,
+                                                format!("params member '{}' must hold strings", printable(&name)),
+                                            );
+                                        }
+                                    }
+                                }
+                            }
+                            _ => {
+                                return err(
+                                    ErrorKind::InvalidArgument,
+                                    format!("params member '{}' must be a string or an array of strings", printable(&name)),
+                                );
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    return err(
+                        ErrorKind::InvalidArgument,
+                        format!("unknown authorization request member '{}'", printable(&k)),
+                    );
+                }
+            }
+        }
+        Ok(r)
+    }
+}
+
+impl PreparedAuthorization {
+    /// `{"url":…, "state":…, "nonce":…}` (state/nonce null when not known).
+    pub fn to_json(&self) -> String {
+        serde_json::json!({"url": self.url, "state": self.state, "nonce": self.nonce}).to_string()
+    }
+}
+
+impl PushedRequest {
+    /// `{"request_uri":…, "expires_in":…, "state":…, "nonce":…}`.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({"request_uri": self.request_uri, "expires_in": self.expires_in, "state": self.state, "nonce": self.nonce})
+            .to_string()
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    #[test]
+    fn request_from_json() {
+        let r = AuthorizationRequest::from_json(
+            r#"{"redirect_uri":"https://rp/cb","scope":"openid","max_age":30,"params":{"prompt":"login","resource":["urn:a","urn:b"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.redirect_uri.as_deref(), Some("https://rp/cb"));
+        assert_eq!(r.max_age, Some(30));
+        assert_eq!(r.extra.len(), 3);
+        for bad in [r#"[1]"#, r#"{"scope":1}"#, r#"{"max_age":-1}"#, r#"{"params":{"a":1}}"#, r#"{"params":[]}"#, r#"{"sope":"x"}"#, "{"] {
+            assert_eq!(AuthorizationRequest::from_json(bad).unwrap_err().kind(), ErrorKind::InvalidArgument, "{bad}");
+        }
+    }
+}

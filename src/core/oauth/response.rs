@@ -236,3 +236,13 @@ mod tests {
         assert_eq!(response_params(&"a".repeat(70000)).unwrap_err().kind(), ErrorKind::InvalidArgument);
     }
 }
+
+impl AuthorizationResponse {
+    /// `{"code":…, "state":…, "iss":…, "jarm":bool, "params":{…}}` (contains the code: never log).
+    pub fn to_json(&self) -> String {
+        let params: serde_json::Map<String, Value> =
+            self.params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        serde_json::json!({"code": self.code.expose(), "state": self.state, "iss": self.iss, "jarm": self.jarm, "params": params})
+            .to_string()
+    }
+}
