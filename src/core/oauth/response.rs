@@ -86,7 +86,17 @@ pub fn response_params(input: &str) -> Result<Vec<(String, String)>> {
         return err(ErrorKind::InvalidArgument, "authorization response is longer than 64 KiB");
     }
     let input = input.trim();
-    let raw = if input.contains("://") {
+    // A URL starts with a scheme (`https:`, `http:`, a private-use `com.example.app:`); a bare
+    // query or fragment does not (its first ':' comes after a '=').
+    let is_url = match input.find(':') {
+        Some(i) => {
+            let scheme = &input[..i];
+            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
+    };
+    let raw = if is_url {
         let (before, fragment) = match input.split_once('#') {
             Some((a, f)) => (a, f),
             None => (input, ""),
@@ -228,6 +238,8 @@ mod tests {
         assert_eq!(response_params("http://x/cb?t=1#code=c").unwrap(), vec![("code".to_string(), "c".to_string())]);
         assert_eq!(response_params("http://x/cb?code=q#").unwrap(), vec![("code".to_string(), "q".to_string())]);
         assert_eq!(response_params("?code=c").unwrap().len(), 1);
+        assert_eq!(response_params("code=c&iss=https://i").unwrap()[1], ("iss".to_string(), "https://i".to_string()));
+        assert_eq!(response_params("com.example.app:/cb?code=c").unwrap()[0], ("code".to_string(), "c".to_string()));
         assert_eq!(response_params("#code=c&state=").unwrap()[1], ("state".to_string(), String::new()));
         assert_eq!(response_params("code=a&code=b").unwrap_err().kind(), ErrorKind::ResponseInvalid);
         assert_eq!(response_params("code=%zz").unwrap_err().kind(), ErrorKind::ResponseInvalid);
