@@ -6,7 +6,8 @@
 #      consent are scripted here with curl form posts (tests/idp/README.md) and the code is
 #      exchanged with curl (the library's code exchange belongs to the grants work);
 #   3. run the C test with the results in the environment; then the example.
-# Last line: "N passed, N failed".
+# OIDC_TEST_WRAPPER (e.g. "valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite")
+# runs the C test under a tool. Last line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -84,8 +85,10 @@ TR=$("${CURL[@]}" -u web-app:web-app-secret -d grant_type=authorization_code -d 
 OIDC_TEST_ISSUER=$ISS OIDC_TEST_CA_FILE=$CA OIDC_TEST_REDIRECT=$REDIRECT OIDC_TEST_STATE=$STATE \
 OIDC_TEST_NONCE=$NONCE OIDC_TEST_ID_TOKEN=$(get "$TR" id_token) OIDC_TEST_ACCESS_TOKEN=$(get "$TR" access_token) \
 OIDC_TEST_REFRESH_TOKEN=$(get "$TR" refresh_token) OIDC_TEST_FAULT_ISSUER=$FISS OIDC_TEST_FAULT_CA=$FCA \
-  "$work/test_oauth_endpoints" | tee "$work/c.out"
-rc=${PIPESTATUS[0]}
+  ${OIDC_TEST_WRAPPER:-} "$work/test_oauth_endpoints" > "$work/c.out"
+rc=$?
+# show the output, the C test's own summary as a comment (only the last line is the total)
+sed -E 's/^([0-9]+ passed, [0-9]+ failed)$/# test_oauth_endpoints: \1/' "$work/c.out"
 summary=$(tail -n1 "$work/c.out")
 p=$(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1/p' <<<"$summary"); p=${p:-0}
 f=$(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\2/p' <<<"$summary"); f=${f:-1}

@@ -114,10 +114,13 @@ pub fn with_query(base: &str, params: &[(String, String)]) -> String {
     url
 }
 
+/// Request parameters, state, nonce.
+type Params = (Vec<(String, String)>, String, String);
+
 impl AuthorizationRequest {
     /// The parameters of this request (without `client_id` when `with_client_id` is false),
     /// the state and the nonce. Used for the URL and for PAR.
-    fn params(&self, client_id: &str, with_client_id: bool) -> Result<(Vec<(String, String)>, String, String)> {
+    fn params(&self, client_id: &str, with_client_id: bool) -> Result<Params> {
         let mut p: Vec<(String, String)> = Vec::new();
         if with_client_id {
             p.push(("client_id".into(), client_id.into()));
