@@ -73,8 +73,9 @@ pub struct PushedRequest {
     pub nonce: Option<String>,
 }
 
-/// What an RP-initiated logout carries (OpenID Connect RP-Initiated Logout 1.0).
-#[derive(Debug, Clone, Default)]
+/// What an RP-initiated logout carries (OpenID Connect RP-Initiated Logout 1.0). `Debug` does
+/// not show the ID token.
+#[derive(Clone, Default)]
 pub struct EndSessionRequest {
     pub id_token_hint: Option<String>,
     pub post_logout_redirect_uri: Option<String>,
@@ -83,6 +84,17 @@ pub struct EndSessionRequest {
     pub ui_locales: Option<String>,
     /// Whether to send `client_id` (default true in the C ABI).
     pub include_client_id: bool,
+}
+
+impl std::fmt::Debug for EndSessionRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndSessionRequest")
+            .field("has_id_token_hint", &self.id_token_hint.is_some())
+            .field("post_logout_redirect_uri", &self.post_logout_redirect_uri)
+            .field("state", &self.state)
+            .field("include_client_id", &self.include_client_id)
+            .finish()
+    }
 }
 
 fn check_value(name: &str, v: &str) -> Result<()> {

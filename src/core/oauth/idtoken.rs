@@ -13,8 +13,9 @@ use crate::core::error::{ErrorKind, Result, err};
 use crate::core::json::b64url_encode;
 use crate::core::validate::Validated;
 
-/// What the caller knows about the request and response the ID token belongs to.
-#[derive(Debug, Clone, Copy, Default)]
+/// What the caller knows about the request and response the ID token belongs to. `Debug`
+/// shows which checks are set, never the access token or code.
+#[derive(Clone, Copy, Default)]
 pub struct IdTokenChecks<'a> {
     /// The `nonce` sent in the authorization request: the token's must equal it.
     pub nonce: Option<&'a str>,
@@ -26,6 +27,18 @@ pub struct IdTokenChecks<'a> {
     pub max_age: Option<u64>,
     /// Validation time (Unix seconds); `None` = now.
     pub now: Option<f64>,
+}
+
+impl std::fmt::Debug for IdTokenChecks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdTokenChecks")
+            .field("nonce", &self.nonce)
+            .field("has_access_token", &self.access_token.is_some())
+            .field("has_code", &self.code.is_some())
+            .field("max_age", &self.max_age)
+            .field("now", &self.now)
+            .finish()
+    }
 }
 
 /// The claims of a valid ID token.
@@ -183,6 +196,8 @@ mod tests {
         let base = || json!({"iss":"i","sub":"u","aud":"web","exp":2000,"iat":900,"nonce":"n1","auth_time":900,
             "at_hash": left_half_hash(Algorithm::RS256, "AT"), "c_hash": left_half_hash(Algorithm::RS256, "CODE")});
         let all = IdTokenChecks { nonce: Some("n1"), access_token: Some("AT"), code: Some("CODE"), max_age: Some(200), now: None };
+        let shown = format!("{all:?}");
+        assert!(!shown.contains("\"AT\"") && !shown.contains("CODE"), "{shown}");
         assert_eq!(kind(base(), all), None);
         assert_eq!(kind(base(), IdTokenChecks { nonce: Some("n2"), ..all }), Some(ErrorKind::NonceMismatch));
         assert_eq!(kind(base(), IdTokenChecks { access_token: Some("AT2"), ..all }), Some(ErrorKind::HashMismatch));
