@@ -1074,7 +1074,9 @@ oidc_result oidc_oauth_push_authorization_request(const struct oidc_oauth_client
  * fragment when non-empty, else its query) or a bare query / fragment string. Checks the
  * state against `expected_state` (`OIDC_RESULT_STATE_MISMATCH`; pass what the URL builder
  * returned), the RFC 9207 `iss` (`OIDC_RESULT_RESPONSE_ISSUER_MISMATCH`; required when the
- * issuer advertises it), a JARM `response` JWT (validated with the issuer's keys, audience =
+ * issuer advertises it, unless a front-channel `id_token` is present: its signature, `iss` and
+ * audience are then checked here; validate its `nonce`/`c_hash` with
+ * `oidc_oauth_validate_id_token`), a JARM `response` JWT (validated with the issuer's keys, audience =
  * client id) and turns an error response into its code (`OIDC_RESULT_ACCESS_DENIED`, ...; the
  * `error`, `error_description` are in `oidc_error_details_json`).
  * # Ownership: `client` and the strings borrowed; on OK `*out` is

@@ -312,3 +312,46 @@ fn introspection_of_client_credentials_tokens() {
     assert_eq!(e.kind(), ErrorKind::UnsupportedTokenType);
     assert!(!e.message().contains(&jwt[jwt.len() - 20..]));
 }
+
+#[test]
+fn hybrid_front_channel_id_token_c_hash() {
+    // oidc-provider puts c_hash (and at_hash) only into front-channel ID tokens: a registered
+    // hybrid client ("code id_token", response in the fragment) exercises c_hash for real.
+    let idp = idp();
+    let mut cfg = OAuthConfig::new(&idp.issuer, "", ClientAuth::None);
+    cfg.base.ca_file = Some(idp.ca_file.clone());
+    let md = json!({
+        "redirect_uris": ["https://127.0.0.1/cb"],
+        "grant_types": ["authorization_code", "implicit"],
+        "response_types": ["code id_token"],
+        "token_endpoint_auth_method": "client_secret_basic"
+    });
+    let r = register_client(&cfg, &md.to_string(), None).unwrap();
+    let c = client(&r.client_id, ClientAuth::SecretBasic(r.client_secret.clone().unwrap()));
+    let p = pkce::generate().unwrap();
+    let req = AuthorizationRequest {
+        response_type: Some("code id_token".into()),
+        redirect_uri: Some("https://127.0.0.1/cb".into()),
+        scope: Some("openid".into()),
+        code_challenge: Some(p.challenge.clone()),
+        ..Default::default()
+    };
+    let prepared = c.authorization_url(&req).unwrap();
+    let back = idp.browser().authorize(&prepared.url, "user-1");
+    assert!(back.contains("#code="), "{back}");
+    let resp = c.parse_authorization_response(&back, prepared.state.as_deref(), None).unwrap();
+    let id_token = resp.param("id_token").expect("front-channel id_token").to_string();
+    let checks = IdTokenChecks { nonce: prepared.nonce.as_deref(), code: Some(resp.code.expose()), ..Default::default() };
+    let claims = validate_id_token(&c, &id_token, &checks).unwrap();
+    assert!(claims.get("c_hash").is_some(), "c_hash in a hybrid ID token");
+    let e = validate_id_token(&c, &id_token, &IdTokenChecks { code: Some("another-code"), ..checks }).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::HashMismatch);
+    assert!(!e.message().contains(resp.code.expose()));
+    // Without iss, the front-channel ID token vouches for the issuer: a forged one is refused.
+    let forged = back.replace(&id_token, &format!("{}AAAA", &id_token[..id_token.len() - 4]));
+    assert!(!forged.contains("iss="));
+    assert!(matches!(
+        c.parse_authorization_response(&forged, prepared.state.as_deref(), None).unwrap_err().kind(),
+        ErrorKind::SignatureInvalid | ErrorKind::TokenMalformed
+    ));
+}

@@ -1,12 +1,14 @@
 //! The authorization response (RFC 6749 §4.1.2 / §4.1.2.1) as it reaches the redirect URI:
 //! `state` (StateMismatch), error responses (their OAuth code), RFC 9207 `iss`
 //! (ResponseIssuerMismatch; required when the issuer advertises
-//! `authorization_response_iss_parameter_supported`) and JARM (`response`, a JWT signed by the
+//! `authorization_response_iss_parameter_supported`, unless a front-channel ID token carries
+//! the issuer: it is then validated here) and JARM (`response`, a JWT signed by the
 //! issuer, audience = client id, validated by the same policy code as every token).
 
 use serde_json::Value;
 
 use super::client::OAuthClient;
+use super::idtoken::{IdTokenChecks, validate_id_token};
 use super::secret::Secret;
 use crate::core::client::unix_now;
 use crate::core::error::{Error, ErrorKind, OAuthError, Result, err};
@@ -163,7 +165,13 @@ impl OAuthClient {
                 }
                 None => {
                     let m = self.metadata()?;
-                    if m.raw.get("authorization_response_iss_parameter_supported") == Some(&Value::Bool(true)) {
+                    if let Some(id_token) = get(&params, "id_token") {
+                        // Hybrid / implicit: the front-channel ID token's iss stands in for the
+                        // parameter (RFC 9207 §2.4); check its signature, iss and audience now
+                        // (nonce and c_hash are the caller's, with validate_id_token).
+                        let checks = IdTokenChecks { now, ..Default::default() };
+                        validate_id_token(self, &id_token, &checks)?;
+                    } else if m.raw.get("authorization_response_iss_parameter_supported") == Some(&Value::Bool(true)) {
                         return err(
                             ErrorKind::ResponseIssuerMismatch,
                             "authorization response lacks iss although the issuer advertises it (RFC 9207)",
