@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build liboidc (release) and run the C endpoint tests and examples/introspection.c against
+# Build liboidc and run the C endpoint tests and examples/introspection.c against
 # the real IdP (tests/idp/server.mjs) and the oidc-testkit fixture issuer (faults).
 #   1. start both servers (stdin piped: they exit with this script), read their ready lines;
 #   2. `test_oauth_endpoints prepare` builds an authorization URL with liboidc; the login and
@@ -23,7 +23,13 @@ trap cleanup EXIT
 die() { echo "run_oauth_endpoints: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 t0=$(date +%s)
 
-cargo build --quiet --release --lib || die "cargo build --release failed"
+# The library: OIDC_LIB_DIR (e.g. a cargo-c install) or the debug build cargo test shares.
+if [ -n "${OIDC_LIB_DIR:-}" ]; then
+  libdir=$OIDC_LIB_DIR
+else
+  cargo build --quiet --lib || die "cargo build failed"
+  libdir=$target/debug
+fi
 cargo build --quiet -p oidc-testkit --bin oidc-testkit || die "building oidc-testkit failed"
 [ -d tests/idp/node_modules/oidc-provider ] || die "tests/idp/node_modules is missing (scripts/setup.sh)"
 
@@ -58,10 +64,10 @@ for f in "/e/error&mode=400" "/e/garbage&mode=garbage" "/e/big&mode=big&bytes=70
 done
 
 cc -std=c99 -Wall -Wextra -Werror -I include -o "$work/test_oauth_endpoints" tests/c/test_oauth_endpoints.c \
-  -L "$target/release" -loidc || die "compiling tests/c/test_oauth_endpoints.c failed"
+  -L "$libdir" -loidc || die "compiling tests/c/test_oauth_endpoints.c failed"
 cc -std=c99 -Wall -Wextra -Werror -I include -o "$work/introspection" examples/introspection.c \
-  -L "$target/release" -loidc || die "compiling examples/introspection.c failed"
-export LD_LIBRARY_PATH="$target/release${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  -L "$libdir" -loidc || die "compiling examples/introspection.c failed"
+export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 # 1. the authorization URL, built by liboidc
 prep=$(OIDC_TEST_ISSUER=$ISS OIDC_TEST_CA_FILE=$CA "$work/test_oauth_endpoints" prepare) || die "prepare failed"
