@@ -355,3 +355,23 @@ fn hybrid_front_channel_id_token_c_hash() {
         ErrorKind::SignatureInvalid | ErrorKind::TokenMalformed
     ));
 }
+
+#[test]
+fn concurrent_calls_on_one_client() {
+    let idp = idp();
+    let tokens: Vec<String> = (0..4).map(|_| idp.token("urn:liboidc:opaque", "read")).collect();
+    let c = client("svc-post", ClientAuth::SecretPost("svc-post-secret".into()));
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let c = &c;
+            let tokens = &tokens;
+            s.spawn(move || {
+                for i in 0..4 {
+                    let tok = &tokens[(t + i) % tokens.len()];
+                    let r = c.introspect(tok, None, i % 2 == 1).unwrap();
+                    assert!(r.active);
+                }
+            });
+        }
+    });
+}

@@ -41,8 +41,6 @@ impl Fx {
     fn cfg(&self) -> OAuthConfig {
         let mut cfg = OAuthConfig::new(&self.issuer, "rp", ClientAuth::SecretPost(SECRET.into()));
         cfg.base.ca_file = Some(self.ca.ca_pem_path());
-        cfg.base.total_timeout = Duration::from_millis(400);
-        cfg.base.connect_timeout = Duration::from_millis(400);
         for (name, path) in [
             ("introspection_endpoint", "/introspect"),
             ("revocation_endpoint", "/revoke"),
@@ -123,6 +121,10 @@ fn expect(c: &OAuthClient, op: Op, want: ErrorKind, what: &str) {
 fn transport_and_response_faults_for_every_operation() {
     let f = fx();
     let c = f.client();
+    let mut cfg = f.cfg();
+    cfg.base.total_timeout = Duration::from_millis(400);
+    cfg.base.connect_timeout = Duration::from_millis(400);
+    let quick = OAuthClient::new(cfg).unwrap();
     for (op, path) in OPS {
         f.srv.set_route(path, Route::json(&json!({"error": "invalid_client", "error_description": "nope"})).with_status(401));
         expect(&c, op, ErrorKind::InvalidClient, "OAuth error");
@@ -141,8 +143,9 @@ fn transport_and_response_faults_for_every_operation() {
         }
         f.srv.set_route(path, Route::text(502, "bad gateway"));
         expect(&c, op, ErrorKind::HttpStatus, "HTTP 502");
+        // Only this client has a short timeout: the other cases must not race the clock.
         f.srv.set_route(path, Route::hang());
-        expect(&c, op, ErrorKind::Timeout, "hanging server");
+        expect(&quick, op, ErrorKind::Timeout, "hanging server");
     }
     // Unreachable endpoints: a port nobody listens on.
     let port = {
@@ -409,4 +412,21 @@ fn urls_pkce_par_shapes_and_redaction() {
     assert_eq!(r.header("content-type"), Some("application/json"));
     f.srv.set_route("/reg", Route::json(&json!({"error": "invalid_redirect_uri"})).with_status(400));
     assert_eq!(register_client(c.config(), "{}", None).unwrap_err().kind(), ErrorKind::InvalidRedirectUri);
+}
+
+#[test]
+fn one_pooled_connection_for_sequential_calls() {
+    let f = fx();
+    let c = f.client();
+    f.srv.set_route("/introspect", Route::json(&json!({"active": false})));
+    f.srv.set_route("/revoke", Route::status(200));
+    f.srv.set_route("/userinfo", Route::json(&json!({"sub": "u"})));
+    c.introspect(TOKEN, None, false).unwrap(); // discovery is not needed: endpoints overridden
+    let before = f.srv.connections();
+    for _ in 0..5 {
+        c.introspect(TOKEN, None, false).unwrap();
+        c.revoke(TOKEN, None).unwrap();
+        c.userinfo(TOKEN, None).unwrap();
+    }
+    assert_eq!(f.srv.connections(), before, "every call reused the pooled connection");
 }
