@@ -297,6 +297,33 @@ typedef uint32_t oidc_result;
 #endif // __cplusplus
 
 /**
+ * Flags of `oidc_oauth_introspect` (bits of a `uint32_t`).
+ */
+enum oidc_introspect_flag
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A plain JSON response (RFC 7662).
+   */
+  OIDC_INTROSPECT_FLAG_NONE = 0,
+  /**
+   * Ask for an RFC 9701 signed response (`Accept: application/token-introspection+jwt`) and
+   * accept nothing else; the JWT is validated with the issuer's keys (`typ`, `iss`, `aud` =
+   * client id).
+   */
+  OIDC_INTROSPECT_FLAG_SIGNED = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum oidc_introspect_flag oidc_introspect_flag;
+#else
+typedef uint32_t oidc_introspect_flag;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A validating client for one issuer (or a static key set). Immutable once built apart from its
  * internal caches: every function taking `const oidc_client *` may run concurrently on one
  * client from any number of threads.
@@ -978,6 +1005,225 @@ int64_t oidc_token_response_expires_in(const struct oidc_token_response *resp);
  * # Blocking: no.
  */
 void oidc_token_response_free(struct oidc_token_response *resp);
+
+/**
+ * Validate an ID token (OpenID Connect Core §3.1.3.7) with the same policy code as access
+ * tokens (signature with the issuer's keys, `iss`, `aud` = client id, `exp`, `nbf`, `iat`, no
+ * `typ` rule), then `sub`, `iat`, `azp` (required with several audiences), `nonce` (when given:
+ * must be equal), `at_hash` / `c_hash` (when the token has them and `access_token` / `code` is
+ * given) and `auth_time` (required and recent enough when `max_age` >= 0; pass -1 when no
+ * `max_age` was requested). Empty strings (`len` 0) mean "not given".
+ * # Ownership: `client` and the strings borrowed; on OK `*claims_out` is the claims JSON object,
+ *   caller-owned, free with `oidc_string_free`; `claims_len_out` may be NULL.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: may fetch discovery and keys (first use, unknown kid), bounded by the timeouts.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_validate_id_token(const struct oidc_oauth_client *client,
+                                         const char *id_token,
+                                         size_t id_token_len,
+                                         const char *nonce,
+                                         size_t nonce_len,
+                                         const char *access_token,
+                                         size_t access_token_len,
+                                         const char *code,
+                                         size_t code_len,
+                                         int64_t max_age,
+                                         char **claims_out,
+                                         size_t *claims_len_out,
+                                         struct oidc_error **err_out);
+
+/**
+ * Introspect a token (RFC 7662) at the issuer's `introspection_endpoint`, with this client's
+ * authentication. `token_type_hint` is optional (`len` 0). `flags`: 0 or
+ * `OIDC_INTROSPECT_FLAG_SIGNED` (RFC 9701). An inactive token is a success with `"active":false`.
+ * # Ownership: `client` and the strings borrowed; on OK `*out` is the introspection response
+ *   object as JSON (for a signed response: its `token_introspection` member), caller-owned,
+ *   free with `oidc_string_free`; `out_len` may be NULL.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: yes: one request (plus discovery/keys on first use), bounded by the timeouts.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_introspect(const struct oidc_oauth_client *client,
+                                  const char *token,
+                                  size_t token_len,
+                                  const char *token_type_hint,
+                                  size_t token_type_hint_len,
+                                  uint32_t flags,
+                                  char **out,
+                                  size_t *out_len,
+                                  struct oidc_error **err_out);
+
+/**
+ * Revoke a token (RFC 7009) at the issuer's `revocation_endpoint`, with this client's
+ * authentication. `token_type_hint` ("access_token", "refresh_token") is optional.
+ * # Ownership: everything borrowed.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: yes: one request (plus discovery on first use), bounded by the timeouts.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_revoke(const struct oidc_oauth_client *client,
+                              const char *token,
+                              size_t token_len,
+                              const char *token_type_hint,
+                              size_t token_type_hint_len,
+                              struct oidc_error **err_out);
+
+/**
+ * Call the UserInfo endpoint with `access_token` (Bearer). A signed (`application/jwt`)
+ * response is validated with the issuer's keys (`iss`, `aud` = client id, `exp` if present).
+ * With `expected_sub` (the ID token's `sub`; optional) a different subject fails with
+ * `OIDC_RESULT_SUBJECT_MISMATCH`. RFC 6750 errors give `OIDC_RESULT_INVALID_TOKEN` /
+ * `OIDC_RESULT_INSUFFICIENT_SCOPE`.
+ * # Ownership: `client` and the strings borrowed; on OK `*out` is the claims JSON object,
+ *   caller-owned, free with `oidc_string_free`; `out_len` may be NULL.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: yes: one request (plus discovery/keys on first use), bounded by the timeouts.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_userinfo(const struct oidc_oauth_client *client,
+                                const char *access_token,
+                                size_t access_token_len,
+                                const char *expected_sub,
+                                size_t expected_sub_len,
+                                char **out,
+                                size_t *out_len,
+                                struct oidc_error **err_out);
+
+/**
+ * Build the authorization URL. `request_json` is a JSON object with optional members
+ * `redirect_uri`, `scope`, `state`, `nonce` (both generated when absent: 32 random bytes),
+ * `code_challenge` (PKCE S256, see `oidc_pkce_generate`), `response_type` (default "code"),
+ * `response_mode` (e.g. "jwt" for JARM), `max_age` (integer), `params` (object of strings or
+ * arrays of strings: `prompt`, `resource`, ...), `request` (an already signed request object,
+ * RFC 9101) or `request_uri` (from `oidc_oauth_push_authorization_request`; the URL then has
+ * only `client_id` and `request_uri`). Unknown members are refused.
+ * # Ownership: `client` and the string borrowed; on OK `*out` is
+ *   `{"url":"…","state":"…","nonce":"…"}` (state/nonce null when unknown), caller-owned, free
+ *   with `oidc_string_free`; `out_len` may be NULL.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: only discovery on first use (for `authorization_endpoint`).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_authorization_url(const struct oidc_oauth_client *client,
+                                         const char *request_json,
+                                         size_t request_json_len,
+                                         char **out,
+                                         size_t *out_len,
+                                         struct oidc_error **err_out);
+
+/**
+ * Push an authorization request (RFC 9126) with this client's authentication. Same
+ * `request_json` as `oidc_oauth_authorization_url` (without `request_uri`).
+ * # Ownership: `client` and the string borrowed; on OK `*out` is
+ *   `{"request_uri":"…","expires_in":N,"state":"…","nonce":"…"}`, caller-owned, free with
+ *   `oidc_string_free`; `out_len` may be NULL.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: yes: one request (plus discovery on first use), bounded by the timeouts.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_push_authorization_request(const struct oidc_oauth_client *client,
+                                                  const char *request_json,
+                                                  size_t request_json_len,
+                                                  char **out,
+                                                  size_t *out_len,
+                                                  struct oidc_error **err_out);
+
+/**
+ * Parse and check the authorization response that reached the redirect URI: a full URL (its
+ * fragment when non-empty, else its query) or a bare query / fragment string. Checks the
+ * state against `expected_state` (`OIDC_RESULT_STATE_MISMATCH`; pass what the URL builder
+ * returned), the RFC 9207 `iss` (`OIDC_RESULT_RESPONSE_ISSUER_MISMATCH`; required when the
+ * issuer advertises it, unless a front-channel `id_token` is present: its signature, `iss` and
+ * audience are then checked here; validate its `nonce`/`c_hash` with
+ * `oidc_oauth_validate_id_token`), a JARM `response` JWT (validated with the issuer's keys, audience =
+ * client id) and turns an error response into its code (`OIDC_RESULT_ACCESS_DENIED`, ...; the
+ * `error`, `error_description` are in `oidc_error_details_json`).
+ * # Ownership: `client` and the strings borrowed; on OK `*out` is
+ *   `{"code":"…","state":…,"iss":…,"jarm":bool,"params":{…}}` (the code is a secret),
+ *   caller-owned, free with `oidc_string_free`; `out_len` may be NULL.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: only discovery/keys on first use.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_parse_authorization_response(const struct oidc_oauth_client *client,
+                                                    const char *response,
+                                                    size_t response_len,
+                                                    const char *expected_state,
+                                                    size_t expected_state_len,
+                                                    char **out,
+                                                    size_t *out_len,
+                                                    struct oidc_error **err_out);
+
+/**
+ * Build the RP-initiated logout URL at the issuer's `end_session_endpoint` with the optional
+ * `id_token_hint`, `post_logout_redirect_uri` and `state`; `client_id` is always included.
+ * # Ownership: `client` and the strings borrowed; on OK `*out` is the URL, caller-owned, free
+ *   with `oidc_string_free`; `out_len` may be NULL.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: only discovery on first use.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_end_session_url(const struct oidc_oauth_client *client,
+                                       const char *id_token_hint,
+                                       size_t id_token_hint_len,
+                                       const char *post_logout_redirect_uri,
+                                       size_t post_logout_redirect_uri_len,
+                                       const char *state,
+                                       size_t state_len,
+                                       char **out,
+                                       size_t *out_len,
+                                       struct oidc_error **err_out);
+
+/**
+ * Register a client (RFC 7591) at the issuer configured in `builder` (its CA file, timeouts
+ * and endpoint overrides are used; its client id and secret are not needed). `metadata_json`
+ * is the client metadata object; `initial_access_token` is optional. Errors keep the
+ * server's code (`OIDC_RESULT_INVALID_CLIENT_METADATA`, `OIDC_RESULT_INVALID_REDIRECT_URI`).
+ * Typical use: register, then set the returned `client_id` / `client_secret` on the same
+ * builder and build the client.
+ * # Ownership: `builder` and the strings borrowed (the builder is not consumed); on OK `*out`
+ *   is the registration response JSON (contains `client_secret` and
+ *   `registration_access_token`: secrets), caller-owned, free with `oidc_string_free`.
+ * # Thread safety: not concurrently with other calls on the same builder.
+ * # Blocking: yes: discovery and one request, bounded by the builder's timeouts.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_register(const struct oidc_oauth_builder *builder,
+                                const char *metadata_json,
+                                size_t metadata_json_len,
+                                const char *initial_access_token,
+                                size_t initial_access_token_len,
+                                char **out,
+                                size_t *out_len,
+                                struct oidc_error **err_out);
+
+/**
+ * Generate a PKCE pair (RFC 7636, S256): a 43-character verifier from 32 random bytes and its
+ * challenge. Send the challenge in the authorization request (`code_challenge`); keep the
+ * verifier for the code exchange.
+ * # Ownership: on OK `*verifier_out` and `*challenge_out` are caller-owned NUL-terminated
+ *   strings, free each with `oidc_string_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_pkce_generate(char **verifier_out,
+                               char **challenge_out,
+                               struct oidc_error **err_out);
+
+/**
+ * The S256 challenge of a verifier (43-128 characters of `A-Z a-z 0-9 - . _ ~`).
+ * # Ownership: `verifier` borrowed; on OK `*challenge_out` is caller-owned, free with
+ *   `oidc_string_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_pkce_challenge(const char *verifier,
+                                size_t verifier_len,
+                                char **challenge_out,
+                                struct oidc_error **err_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -106,7 +106,20 @@ impl Client {
     /// Validate `token` as of `now` (Unix seconds): reproducible tests, replay of recorded traffic.
     /// Key-cache timing still follows the client's monotonic clock.
     pub fn validate_at(&self, token: &str, now: f64) -> Result<Validated> {
-        let policy = &self.inner.policy;
+        self.validate_with_policy(token, now, &self.inner.policy)
+    }
+
+    /// Validate `token` as of `now` with this client's policy adjusted by `adjust` (same parse,
+    /// key lookup, signature and claim checks). The protocol clients use it for tokens whose
+    /// rules differ slightly from access tokens: ID tokens (no `typ`), RFC 9701 introspection
+    /// responses (`typ` `token-introspection+jwt`, no `exp`).
+    pub fn validate_adjusted(&self, token: &str, now: f64, adjust: impl FnOnce(&mut Policy)) -> Result<Validated> {
+        let mut policy = self.inner.policy.clone();
+        adjust(&mut policy);
+        self.validate_with_policy(token, now, &policy)
+    }
+
+    fn validate_with_policy(&self, token: &str, now: f64, policy: &Policy) -> Result<Validated> {
         let t = parse_token(token, policy)?;
         let keys = self.keys(Need::Keys)?;
         let kid = t.kid.as_deref();

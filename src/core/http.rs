@@ -197,8 +197,9 @@ impl Http {
     }
 }
 
-/// A request of the protocol clients.
-#[derive(Debug, Clone, Default)]
+/// A request of the protocol clients. `Debug` shows the method, the URL without its query,
+/// header names and form field names: never a value (they carry tokens and secrets).
+#[derive(Clone, Default)]
 pub struct HttpRequest {
     pub method: &'static str,
     pub url: String,
@@ -208,6 +209,20 @@ pub struct HttpRequest {
     pub form: Option<Vec<(String, String)>>,
     /// A raw body with its content type (used instead of `form`).
     pub body: Option<(&'static str, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<&str> = self.headers.iter().map(|(k, _)| *k).collect();
+        let form: Option<Vec<&str>> = self.form.as_ref().map(|v| v.iter().map(|(k, _)| k.as_str()).collect());
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &redact(&self.url))
+            .field("headers", &headers)
+            .field("form_fields", &form)
+            .field("body_len", &self.body.as_ref().map(|(_, b)| b.len()))
+            .finish()
+    }
 }
 
 /// A response as received: any status, headers, capped body.
@@ -390,6 +405,20 @@ mod tests {
         assert_eq!(parse_max_age("no-store"), Some(0));
         assert_eq!(parse_max_age("public"), None);
         assert_eq!(parse_max_age("max-age=abc"), None);
+    }
+
+    #[test]
+    fn request_debug_has_no_values() {
+        let r = HttpRequest {
+            method: "POST",
+            url: "https://h/p?token=q-secret".into(),
+            headers: vec![("Authorization", "Bearer h-secret".into())],
+            form: Some(vec![("client_secret".into(), "f-secret".into())]),
+            body: None,
+        };
+        let d = format!("{r:?}");
+        assert!(!d.contains("q-secret") && !d.contains("h-secret") && !d.contains("f-secret"), "{d}");
+        assert!(d.contains("Authorization") && d.contains("client_secret"));
     }
 
     #[test]

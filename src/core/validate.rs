@@ -23,6 +23,9 @@ pub struct Policy {
     /// Normalized (lower case, without `application/`).
     pub expected_typ: Option<String>,
     pub max_token_bytes: usize,
+    /// Whether `exp` is required (true for every token policy of a client; signed endpoint
+    /// responses such as RFC 9701 introspection JWTs may lack it).
+    pub require_exp: bool,
 }
 
 impl Policy {
@@ -36,6 +39,7 @@ impl Policy {
             required_claims: c.required_claims.clone(),
             expected_typ: c.expected_typ.as_deref().map(normalize_typ),
             max_token_bytes: c.max_token_bytes,
+            require_exp: true,
         }
     }
 }
@@ -186,7 +190,7 @@ fn number(obj: &RawObject, name: &str) -> Result<Option<f64>> {
     }
 }
 
-/// Check the claims; returns `exp`.
+/// Check the claims; returns `exp` (infinity when absent and not required).
 pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<f64> {
     let obj = RawObject::parse(claims).map_err(|e| Error::new(ErrorKind::TokenMalformed, format!("claims: {e}")))?;
     match obj.get("iss").map(scalar) {
@@ -200,6 +204,7 @@ pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<f64>
     let leeway = policy.leeway_secs;
     let exp = match number(&obj, "exp")? {
         Some(e) => e,
+        None if !policy.require_exp => f64::INFINITY,
         None => return err(ErrorKind::MissingClaim, "token has no exp claim"),
     };
     if now >= exp + leeway {

@@ -9,6 +9,7 @@ pub mod client;
 pub mod error;
 pub mod misc;
 pub mod oauth;
+pub mod oauth_endpoints;
 
 pub use client::{oidc_client, oidc_client_builder};
 pub use error::{oidc_error, oidc_result};

@@ -496,6 +496,12 @@ function makeConfig({ jwks, keys, shortTtl }) {
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
+      // RFC 9701 signed introspection responses (on Accept: application/token-introspection+jwt)
+      jwtIntrospection: { enabled: true },
+      // signed UserInfo responses for clients registered with userinfo_signed_response_alg
+      jwtUserinfo: { enabled: true },
+      // JARM (response_mode=jwt / query.jwt / fragment.jwt / form_post.jwt)
+      jwtResponseModes: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       deviceFlow: { enabled: true },

@@ -3,10 +3,23 @@
 //! pooled HTTP agent for every request, and validates ID tokens with the same policy code as
 //! access tokens.
 
+pub mod authorize;
 pub mod client;
+pub mod idtoken;
+pub mod introspection;
+pub mod pkce;
+pub mod registration;
+pub mod response;
 pub mod secret;
 pub mod token;
+pub mod userinfo;
 
+pub use authorize::{AuthorizationRequest, EndSessionRequest, PreparedAuthorization, PushedRequest};
 pub use client::{ClientAuth, OAuthClient, OAuthConfig};
+pub use idtoken::{IdTokenChecks, validate_id_token};
+pub use introspection::Introspection;
+pub use registration::{Registration, register_client};
+pub use response::AuthorizationResponse;
 pub use secret::Secret;
 pub use token::TokenResponse;
+pub use userinfo::UserInfo;

@@ -48,7 +48,8 @@
 //!   where M is one of `ok` (normal response), a status code (`500`,
 //!   `404`, `503`, …), `hang`, `reset`, `slow_ms=N` (or `mode=slow&ms=N`),
 //!   `truncate` (half the body, full Content-Length), `garbage` (200 with a
-//!   non-JSON body), `wrong_ctype` (normal body as `text/html`).
+//!   non-JSON body), `wrong_ctype` (normal body as `text/html`), `big`
+//!   (200, a valid JSON object of `bytes=N` bytes, default 1 MiB).
 //!   `count=N` applies the fault to the next N hits only, then `ok`.
 //!   `cache_control`/`etag` set those headers on the normal response.
 //!   `path` may be any path (unknown paths' normal response is a 404).
@@ -127,6 +128,7 @@ enum Mode {
     Truncate,
     Garbage,
     WrongCtype,
+    Big(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -198,6 +200,12 @@ impl App {
                 b"<html>\x00\xff{{ not json".to_vec(),
             ),
             Mode::WrongCtype => base.clone().with_content_type("text/html; charset=utf-8"),
+            Mode::Big(n) => {
+                let mut body = b"{\"padding\":\"".to_vec();
+                body.resize(body.len() + n, b'a');
+                body.extend_from_slice(b"\"}");
+                Route::bytes(200, "application/json", body)
+            }
         };
         match f.count {
             Some(n) if n > 0 => {
@@ -326,6 +334,15 @@ fn parse_mode(req: &RecordedRequest) -> Result<Mode, String> {
         "truncate" => Mode::Truncate,
         "garbage" => Mode::Garbage,
         "wrong_ctype" => Mode::WrongCtype,
+        "big" => Mode::Big(
+            req.query_param("bytes")
+                .unwrap_or_else(|| "1048576".into())
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= 64 << 20)
+                .ok_or("big needs bytes=N (at most 64 MiB)")?,
+        ),
         "slow" => Mode::Slow(ms(&req
             .query_param("ms")
             .or(req.query_param("slow_ms"))
