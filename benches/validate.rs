@@ -6,7 +6,15 @@
 //! Plain `Instant` loops (no harness). For every measurement: a warm-up, a calibration so that a
 //! round lasts `OIDC_BENCH_ROUND_MS`, then `OIDC_BENCH_ROUNDS` rounds; the rounds of the
 //! competing measurements of one algorithm are interleaved (rotating order) so that frequency or
-//! neighbour drift hits all of them alike, and the median round is reported.
+//! neighbour drift hits all of them alike, and the median round is reported. Every round records
+//! wall time and the thread's CPU time; the tables use CPU time (preemption by other processes on
+//! a shared machine does not count) and print the CPU share so a busy run shows.
+//!
+//! Sections: single-thread rates (raw `verify_sig`, `oidc_validate` with a static JWKS and with a
+//! warm JWKS-URL cache, jsonwebtoken 11) per algorithm with the per-call overhead; heap
+//! allocations per call; a direct breakdown of liboidc's work outside the signature check (its
+//! public core functions on the same token); RS256 on 2 threads sharing one client. See
+//! BENCHMARKS.md.
 //!
 //! Environment knobs: `OIDC_BENCH_ROUNDS` (default 25), `OIDC_BENCH_ROUND_MS` (default 80),
 //! `OIDC_BENCH_WARMUP_MS` (default 200), `OIDC_BENCH_MT_MS` (2-thread round length, default 1000),
