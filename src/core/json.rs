@@ -22,6 +22,11 @@ pub fn b64url_decode(input: &[u8]) -> Result<Vec<u8>, base64::DecodeError> {
     STRICT_B64URL.decode(input)
 }
 
+/// Strictly decode base64url, appending to `out` (which keeps its capacity).
+pub fn b64url_decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<(), base64::DecodeError> {
+    STRICT_B64URL.decode_vec(input, out)
+}
+
 /// Encode base64url without padding.
 pub fn b64url_encode(input: &[u8]) -> String {
     STRICT_B64URL.encode(input)
@@ -45,11 +50,16 @@ pub struct RawObject<'a> {
 impl<'a> RawObject<'a> {
     /// Parse `s`, which must be a JSON object with unique member names.
     pub fn parse(s: &'a str) -> Result<RawObject<'a>, &'static str> {
-        let obj: RawObject<'a> = serde_json::from_str(s).map_err(|_| "not a JSON object")?;
-        let mut names: Vec<&str> = obj.members.iter().map(|(k, _)| k.as_ref()).collect();
-        names.sort_unstable();
-        if names.windows(2).any(|w| w[0] == w[1]) {
-            return Err("duplicate member name");
+        let obj: RawObject<'a> = serde_json::from_str(s).map_err(|e| {
+            if e.to_string().starts_with(DUPLICATE) { "duplicate member name" } else { "not a JSON object" }
+        })?;
+        // Large objects skipped the per-insert check; sort once (n log n worst case).
+        if obj.members.len() > LINEAR_DUP_CHECK {
+            let mut names: Vec<&str> = obj.members.iter().map(|(k, _)| k.as_ref()).collect();
+            names.sort_unstable();
+            if names.windows(2).any(|w| w[0] == w[1]) {
+                return Err("duplicate member name");
+            }
         }
         Ok(obj)
     }
@@ -60,7 +70,12 @@ impl<'a> RawObject<'a> {
     }
 }
 
-struct Key<'a>(Cow<'a, str>);
+/// Up to this many members, duplicates are found while inserting (no extra allocation).
+const LINEAR_DUP_CHECK: usize = 32;
+const DUPLICATE: &str = "duplicate member";
+
+/// A JSON string, borrowed from the input when it has no escapes.
+pub(crate) struct Key<'a>(pub(crate) Cow<'a, str>);
 
 impl<'de> serde::Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -90,11 +105,16 @@ impl<'de> serde::Deserialize<'de> for RawObject<'de> {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject<'de>, A::Error> {
-                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(12));
+                let mut members: Vec<(Cow<'de, str>, &'de RawValue)> = Vec::with_capacity(24);
                 while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
                     let v: &'de RawValue = map.next_value()?;
                     if members.len() >= 1024 {
                         return Err(de::Error::custom("too many members"));
+                    }
+                    if members.len() < LINEAR_DUP_CHECK
+                        && members.iter().any(|(m, _)| m.len() == k.len() && *m == k)
+                    {
+                        return Err(de::Error::custom(DUPLICATE));
                     }
                     members.push((k, v));
                 }
@@ -118,10 +138,14 @@ pub fn scalar(v: &RawValue) -> Scalar<'_> {
     let s = v.get();
     match s.as_bytes().first() {
         Some(b'n') => Scalar::Null,
-        Some(b'"') => match serde_json::from_str::<Cow<'_, str>>(s) {
-            Ok(c) => Scalar::Str(c),
-            Err(_) => Scalar::Other,
-        },
+        Some(b'"') => {
+            // Borrowed when the string has no escapes (serde's Cow<str> would always copy).
+            let mut de = serde_json::Deserializer::from_str(s);
+            match <Key as serde::Deserialize>::deserialize(&mut de) {
+                Ok(Key(c)) => Scalar::Str(c),
+                Err(_) => Scalar::Other,
+            }
+        }
         Some(b'-' | b'0'..=b'9') => match s.parse::<f64>() {
             Ok(f) if f.is_finite() => Scalar::Number(f),
             _ => Scalar::Other,
@@ -153,6 +177,12 @@ mod tests {
         assert!(matches!(scalar(o.get("b").unwrap()), Scalar::Str(s) if s == "x\"y"));
         assert!(matches!(scalar(o.get("c").unwrap()), Scalar::Other));
         assert!(RawObject::parse(r#"{"a":1,"a":2}"#).is_err());
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+        assert!(RawObject::parse(&format!("{{{}}}", many.join(","))).is_ok());
+        assert!(RawObject::parse(&format!("{{{},\"k3\":0}}", many.join(","))).is_err(), "late duplicate");
+        assert!(matches!(scalar(o.get("b").unwrap()), Scalar::Str(Cow::Owned(_))), "escaped: owned");
+        let p = RawObject::parse(r#"{"s":"plain"}"#).unwrap();
+        assert!(matches!(scalar(p.get("s").unwrap()), Scalar::Str(Cow::Borrowed("plain"))));
         assert!(RawObject::parse(r#"{"\u0061":1,"a":2}"#).is_err(), "escaped duplicate");
         assert!(RawObject::parse("[1]").is_err());
         assert!(RawObject::parse("{} x").is_err());

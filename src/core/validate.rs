@@ -82,13 +82,11 @@ pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a
         return malformed("token is empty");
     }
     let bytes = token.as_bytes();
-    let Some(d1) = memchr(b'.', bytes, 0) else { return malformed("token is not a compact JWS (no '.')") };
-    let Some(d2) = memchr(b'.', bytes, d1 + 1) else {
+    let Some(d1) = memchr::memchr(b'.', bytes) else { return malformed("token is not a compact JWS (no '.')") };
+    let Some(d2) = memchr::memchr(b'.', &bytes[d1 + 1..]).map(|i| i + d1 + 1) else {
         return malformed("token is not a compact JWS (two segments)");
     };
-    if memchr(b'.', bytes, d2 + 1).is_some() {
-        return malformed("token has more than three segments (JWE or not a JWS)");
-    }
+    // A third '.' falls in the signature segment, whose strict base64url decoding rejects it.
     let (h, p, s) = (&token[..d1], &token[d1 + 1..d2], &token[d2 + 1..]);
     if h.is_empty() || p.is_empty() {
         return malformed("token has an empty header or payload segment");
@@ -97,10 +95,18 @@ pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a
         return err(ErrorKind::AlgorithmNotAllowed, "token is unsigned (empty signature segment)");
     }
     let header_buf = b64url_decode(h.as_bytes()).map_err(|_| Error::new(ErrorKind::TokenMalformed, "header is not strict base64url"))?;
-    let payload = b64url_decode(p.as_bytes())
+    // Exact capacity plus one, so handing the claims out as a C string needs no reallocation.
+    let mut payload = Vec::with_capacity(p.len() / 4 * 3 + 4);
+    super::json::b64url_decode_into(p.as_bytes(), &mut payload)
         .map_err(|_| Error::new(ErrorKind::TokenMalformed, "payload is not strict base64url"))?;
-    let signature = b64url_decode(s.as_bytes())
-        .map_err(|_| Error::new(ErrorKind::TokenMalformed, "signature is not strict base64url"))?;
+    let signature = b64url_decode(s.as_bytes()).map_err(|_| {
+        let msg = if s.contains('.') {
+            "token has more than three segments (JWE or not a JWS)"
+        } else {
+            "signature is not strict base64url"
+        };
+        Error::new(ErrorKind::TokenMalformed, msg)
+    })?;
     let header_str = std::str::from_utf8(&header_buf)
         .map_err(|_| Error::new(ErrorKind::TokenMalformed, "header is not UTF-8"))?;
     let header = RawObject::parse(header_str)
@@ -147,7 +153,7 @@ pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a
     }
     if let Some(expected) = &policy.expected_typ {
         match header.get("typ").map(scalar) {
-            Some(Scalar::Str(t)) if normalize_typ(&t) == *expected => {}
+            Some(Scalar::Str(t)) if typ_matches(&t, expected) => {}
             Some(Scalar::Str(_)) | None => {
                 return err(ErrorKind::TypeMismatch, format!("token typ is not the expected '{expected}'"));
             }
@@ -158,8 +164,14 @@ pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a
     Ok(ParsedToken { alg, kid, signing_input: &bytes[..d2], signature, payload })
 }
 
-fn memchr(b: u8, hay: &[u8], from: usize) -> Option<usize> {
-    hay[from..].iter().position(|&x| x == b).map(|i| i + from)
+/// `typ` against an already-normalized expectation, without allocating.
+fn typ_matches(typ: &str, expected: &str) -> bool {
+    let t = typ.trim();
+    let t = match t.get(..12) {
+        Some(p) if p.eq_ignore_ascii_case("application/") => &t[12..],
+        _ => t,
+    };
+    t.eq_ignore_ascii_case(expected)
 }
 
 /// The outcome of a successful validation.
@@ -255,12 +267,13 @@ fn check_audience(obj: &RawObject, policy: &Policy) -> Result<()> {
             }
         }
         Scalar::Other if raw.get().starts_with('[') => {
-            let list: Vec<Cow<str>> = serde_json::from_str(raw.get())
+            let mut de = serde_json::Deserializer::from_str(raw.get());
+            let (count, matched) = serde::Deserializer::deserialize_seq(&mut de, AudVisitor(&matches))
                 .map_err(|_| Error::new(ErrorKind::InvalidClaim, "claim aud is not a string or an array of strings"))?;
-            if list.is_empty() {
+            if count == 0 {
                 return err(ErrorKind::AudienceMismatch, "token aud is an empty array");
             }
-            if list.iter().any(|a| matches(a)) {
+            if matched {
                 return Ok(());
             }
         }
@@ -268,6 +281,25 @@ fn check_audience(obj: &RawObject, policy: &Policy) -> Result<()> {
         _ => return err(ErrorKind::InvalidClaim, "claim aud is not a string or an array of strings"),
     }
     err(ErrorKind::AudienceMismatch, "no token audience matches a configured audience")
+}
+
+/// Walks an `aud` array without collecting it: (element count, any match). Every element must
+/// be a string.
+struct AudVisitor<'m, F: Fn(&str) -> bool>(&'m F);
+
+impl<'de, F: Fn(&str) -> bool> serde::de::Visitor<'de> for AudVisitor<'_, F> {
+    type Value = (usize, bool);
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of strings")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(usize, bool), A::Error> {
+        let (mut n, mut hit) = (0usize, false);
+        while let Some(super::json::Key(a)) = seq.next_element::<super::json::Key<'de>>()? {
+            n += 1;
+            hit |= (self.0)(&a);
+        }
+        Ok((n, hit))
+    }
 }
 
 #[cfg(test)]
@@ -318,5 +350,10 @@ mod tests {
     fn typ_normalization() {
         assert_eq!(normalize_typ("application/AT+JWT"), "at+jwt");
         assert_eq!(normalize_typ("at+jwt"), "at+jwt");
+        assert!(typ_matches("application/AT+JWT", "at+jwt"));
+        assert!(typ_matches("At+Jwt", "at+jwt"));
+        assert!(!typ_matches("application/jwt", "at+jwt"));
+        assert!(!typ_matches("application", "at+jwt"));
+        assert!(!typ_matches("é", "at+jwt"));
     }
 }

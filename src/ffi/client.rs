@@ -408,9 +408,9 @@ pub extern "C" fn oidc_client_free(client: *mut oidc_client) {
     })
 }
 
-fn realm_of(client: *const oidc_client) -> Option<String> {
+fn realm_of<'a>(client: *const oidc_client) -> Option<&'a str> {
     // SAFETY: client is NULL or live for the duration of the call (API contract).
-    unsafe { client.as_ref() }.and_then(|c| c.client.config().realm.clone())
+    unsafe { client.as_ref() }.and_then(|c| c.client.config().realm.as_deref())
 }
 
 fn validate_impl(
@@ -423,7 +423,7 @@ fn validate_impl(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     let realm = realm_of(client);
-    ffi_boundary(err_out, realm.as_deref(), || {
+    ffi_boundary(err_out, realm, || {
         // SAFETY: client is NULL or live (API contract).
         let c = unsafe { try_ref(client, "client") }?;
         check_out(claims_out, "claims_out")?;
