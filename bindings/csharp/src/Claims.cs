@@ -1,0 +1,140 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Threading;
+
+namespace Oidc
+{
+    /// The claims of a validated token: every claim as a read-only dictionary (values as the
+    /// JSON reader maps them: string, long, double, bool, null, List&lt;object&gt;,
+    /// Dictionary&lt;string, object&gt;) plus typed accessors for the registered ones.
+    ///
+    /// The JSON from liboidc is decoded on first access, so a caller that only needs to know
+    /// that a token is valid pays nothing for decoding. Thread safe.
+    public sealed class Claims : IReadOnlyDictionary<string, object>
+    {
+        private readonly string json;
+        private Dictionary<string, object> map; // decoded on demand
+
+        /// Wrap a claims JSON object (as returned by liboidc). Decoding errors surface on first access.
+        public Claims(string json)
+        {
+            if (json == null) throw new ArgumentNullException("json");
+            this.json = json;
+        }
+
+        /// The claims exactly as liboidc returned them (a JSON object).
+        public string Json { get { return json; } }
+
+        private Dictionary<string, object> Map
+        {
+            get
+            {
+                var m = Volatile.Read(ref map);
+                if (m != null) return m;
+                m = Oidc.Json.ParseObject(json);
+                return Interlocked.CompareExchange(ref map, m, null) ?? m;
+            }
+        }
+
+        /// `sub`, or null.
+        public string Subject { get { return GetString("sub"); } }
+
+        /// `iss`, or null.
+        public string Issuer { get { return GetString("iss"); } }
+
+        /// `client_id` (RFC 9068), or null.
+        public string ClientId { get { return GetString("client_id"); } }
+
+        /// `jti`, or null.
+        public string JwtId { get { return GetString("jti"); } }
+
+        /// `aud` as a list (a single string becomes one element; absent: empty).
+        public IReadOnlyList<string> Audiences { get { return StringList("aud", false); } }
+
+        /// The granted scopes: `scope` split on spaces (RFC 9068 / RFC 8693), else an `scp`
+        /// array or string (Azure AD, Okta); empty when neither is present.
+        public IReadOnlyList<string> Scopes
+        {
+            get
+            {
+                object v;
+                if (Map.TryGetValue("scope", out v) && v is string) return SplitSpaces((string)v);
+                return StringList("scp", true);
+            }
+        }
+
+        /// Whether <paramref name="scope"/> is among <see cref="Scopes"/> (ordinal comparison).
+        public bool HasScope(string scope)
+        {
+            foreach (var s in Scopes) if (string.Equals(s, scope, StringComparison.Ordinal)) return true;
+            return false;
+        }
+
+        /// `exp` as a point in time, or null.
+        public DateTimeOffset? ExpiresAt { get { return GetTime("exp"); } }
+
+        /// `iat` as a point in time, or null.
+        public DateTimeOffset? IssuedAt { get { return GetTime("iat"); } }
+
+        /// `nbf` as a point in time, or null.
+        public DateTimeOffset? NotBefore { get { return GetTime("nbf"); } }
+
+        /// The claim as a string, or null when absent or not a string.
+        public string GetString(string name)
+        {
+            object v;
+            return Map.TryGetValue(name, out v) ? v as string : null;
+        }
+
+        /// A NumericDate claim (seconds since the epoch) as a point in time, or null.
+        public DateTimeOffset? GetTime(string name)
+        {
+            object v;
+            if (!Map.TryGetValue(name, out v) || v == null) return null;
+            if (v is long) return DateTimeOffset.FromUnixTimeSeconds((long)v);
+            if (v is double)
+            {
+                double d = (double)v;
+                if (double.IsNaN(d) || d < -62135596800.0 || d > 253402300799.0) return null;
+                return DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Floor(d * 1000.0));
+            }
+            return null;
+        }
+
+        private IReadOnlyList<string> StringList(string name, bool splitString)
+        {
+            object v;
+            if (!Map.TryGetValue(name, out v) || v == null) return new string[0];
+            var s = v as string;
+            if (s != null) return splitString ? SplitSpaces(s) : new[] { s };
+            var l = v as List<object>;
+            if (l == null) return new string[0];
+            var r = new List<string>(l.Count);
+            foreach (var o in l) { var e = o as string; if (e != null) r.Add(e); }
+            return r.AsReadOnly();
+        }
+
+        private static IReadOnlyList<string> SplitSpaces(string s)
+        {
+            return s.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries);
+        }
+
+        // ---- IReadOnlyDictionary --------------------------------------------------------------
+        public object this[string key] { get { return Map[key]; } }
+        public IEnumerable<string> Keys { get { return Map.Keys; } }
+        public IEnumerable<object> Values { get { return Map.Values; } }
+        public int Count { get { return Map.Count; } }
+        public bool ContainsKey(string key) { return Map.ContainsKey(key); }
+        public bool TryGetValue(string key, out object value) { return Map.TryGetValue(key, out value); }
+        public IEnumerator<KeyValuePair<string, object>> GetEnumerator() { return Map.GetEnumerator(); }
+        IEnumerator IEnumerable.GetEnumerator() { return GetEnumerator(); }
+
+        /// Subject, issuer and expiry only (claims can hold personal data; print Json deliberately).
+        public override string ToString()
+        {
+            return "Claims(sub=" + (Subject ?? "-") + ", iss=" + (Issuer ?? "-") + ", exp=" +
+                (ExpiresAt.HasValue ? ExpiresAt.Value.ToString("u") : "-") + ", " + Count + " claims)";
+        }
+    }
+}

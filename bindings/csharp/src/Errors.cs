@@ -1,0 +1,345 @@
+// Result codes and the exception hierarchy. One table (ResultTable.Entries) maps every
+// oidc_result to its name and exception type, as libgit2sharp's Ensure.cs does; ErrorTableTests
+// parses include/oidc.h and fails on any drift in names or values.
+using System;
+using System.Collections.Generic;
+
+namespace Oidc
+{
+    /// liboidc's `oidc_result` codes. Values are stable (never reordered or reused).
+    public enum OidcResult
+    {
+        Ok = 0,
+        NullParameter = 1, InvalidUtf8 = 2, InvalidArgument = 3, Panic = 5, Internal = 6,
+        InvalidConfig = 100, InsecureUrl = 101, CaFile = 102, UnsupportedAlgorithm = 103,
+        DiscoveryInvalid = 110, DiscoveryIssuerMismatch = 111, JwksInvalid = 112,
+        Network = 200, Timeout = 201, Tls = 202, HttpStatus = 203, ResponseTooLarge = 204,
+        ResponseInvalid = 205, RedirectRejected = 206,
+        TokenMalformed = 300, TokenTooLarge = 301, AlgorithmNotAllowed = 302, UnknownKey = 303,
+        SignatureInvalid = 304, TokenExpired = 305, TokenNotYetValid = 306, TokenIssuedInFuture = 307,
+        IssuerMismatch = 308, AudienceMismatch = 309, MissingClaim = 310, InvalidClaim = 311,
+        TypeMismatch = 312, CritUnsupported = 313, KeyRejected = 314,
+        OauthError = 400, InvalidRequest = 401, InvalidClient = 402, InvalidGrant = 403,
+        UnauthorizedClient = 404, UnsupportedGrantType = 405, InvalidScope = 406,
+        AuthorizationPending = 407, SlowDown = 408, AccessDenied = 409, ExpiredToken = 410,
+        InvalidTarget = 411, UseDpopNonce = 412, InvalidDpopProof = 413, UnsupportedTokenType = 414,
+        InvalidClientMetadata = 415, InvalidRedirectUri = 416, InvalidToken = 417, InsufficientScope = 418,
+        ResponseMissingField = 500, StateMismatch = 501, NonceMismatch = 502, HashMismatch = 503,
+        AzpMismatch = 504, AuthTimeInvalid = 505, SubjectMismatch = 506, ResponseIssuerMismatch = 507,
+        DeadlineExceeded = 508, Cancelled = 509,
+    }
+
+    /// Everything an `oidc_error` carried, copied out before it was freed.
+    public sealed class OidcErrorInfo
+    {
+        internal OidcErrorInfo() { }
+        /// The result code (negative for errors raised by the binding itself).
+        public int Code { get; internal set; }
+        /// The stable symbolic name, e.g. "TOKEN_EXPIRED".
+        public string Name { get; internal set; }
+        /// English, secret-free message from liboidc.
+        public string Message { get; internal set; }
+        /// The status a resource server should answer with: 401 bad token, 503 keys unavailable, 500 otherwise; 0 if unknown.
+        public int HttpStatus { get; internal set; }
+        /// A ready `WWW-Authenticate` value (RFC 6750), e.g. `Bearer realm="api", error="invalid_token", ...`.
+        public string WwwAuthenticate { get; internal set; }
+        /// The OAuth error code: the server's `error` for OAuth error responses, "invalid_token" for token failures.
+        public string OAuthError { get; internal set; }
+        /// The server's `error_description`, if any.
+        public string OAuthErrorDescription { get; internal set; }
+        /// The server's `error_uri`, if any.
+        public string OAuthErrorUri { get; internal set; }
+        /// The HTTP status of the server's OAuth error response, if any.
+        public int OAuthStatus { get; internal set; }
+        /// `oidc_error_details_json` verbatim.
+        public string DetailsJson { get; internal set; }
+    }
+
+    /// Base of every liboidc error. Catch a range base class (TokenValidationException,
+    /// ConfigurationException, NetworkException, OAuthProtocolException, ...) or a specific one.
+    public class OidcException : Exception
+    {
+        private readonly OidcErrorInfo info;
+
+        public OidcException(string message) : this(new OidcErrorInfo { Code = -1, Name = "BINDING", Message = message }) { }
+
+        internal OidcException(OidcErrorInfo info) : base(info.Message)
+        {
+            this.info = info;
+        }
+
+        public OidcErrorInfo Info { get { return info; } }
+        public int Code { get { return info.Code; } }
+        public OidcResult Result { get { return (OidcResult)info.Code; } }
+        public string Name { get { return info.Name; } }
+        public int HttpStatus { get { return info.HttpStatus; } }
+        public string WwwAuthenticate { get { return info.WwwAuthenticate; } }
+        public string OAuthError { get { return info.OAuthError; } }
+        public string OAuthErrorDescription { get { return info.OAuthErrorDescription; } }
+        public string OAuthErrorUri { get { return info.OAuthErrorUri; } }
+
+        public override string ToString()
+        {
+            return GetType().FullName + " (" + Name + ", " + Code + "): " + Message +
+                (StackTrace != null ? Environment.NewLine + StackTrace : "");
+        }
+
+        /// Read a failed call's error object, free it, and build the exception for its code.
+        /// `err` may be IntPtr.Zero (then only the code is known).
+        internal static OidcException FromNative(uint rc, IntPtr err)
+        {
+            var info = new OidcErrorInfo { Code = (int)rc };
+            try
+            {
+                if (err != IntPtr.Zero)
+                {
+                    info.Code = (int)Native.oidc_error_code(err);
+                    info.Message = Utf8.ReadNulTerminated(Native.oidc_error_message(err));
+                    info.WwwAuthenticate = Utf8.ReadNulTerminated(Native.oidc_error_www_authenticate(err));
+                    info.OAuthError = Utf8.ReadNulTerminated(Native.oidc_error_oauth_error(err));
+                    info.HttpStatus = (int)Native.oidc_error_http_status(err);
+                    info.DetailsJson = Utf8.ReadNulTerminated(Native.oidc_error_details_json(err));
+                }
+            }
+            finally
+            {
+                if (err != IntPtr.Zero) Native.oidc_error_free(err);
+            }
+            // Only OAuth error responses carry the server's "error" member (and description,
+            // uri, status); token failures do not, so they skip the parse.
+            if (!string.IsNullOrEmpty(info.DetailsJson) && info.DetailsJson.IndexOf("\"error\":", StringComparison.Ordinal) >= 0)
+            {
+                try
+                {
+                    var d = Json.Parse(info.DetailsJson) as Dictionary<string, object>;
+                    if (d != null)
+                    {
+                        object v;
+                        if (d.TryGetValue("error", out v) && v is string) info.OAuthError = (string)v;
+                        if (d.TryGetValue("error_description", out v)) info.OAuthErrorDescription = v as string;
+                        if (d.TryGetValue("error_uri", out v)) info.OAuthErrorUri = v as string;
+                        if (d.TryGetValue("status", out v) && v is long) info.OAuthStatus = (int)(long)v;
+                    }
+                }
+                catch (FormatException) { /* details are optional; the scalars above suffice */ }
+            }
+            if (string.IsNullOrEmpty(info.Message)) info.Message = Utf8.ReadNulTerminated(Native.oidc_result_str((uint)info.Code));
+            return Create(info);
+        }
+
+        internal static OidcException Create(OidcErrorInfo info)
+        {
+            ResultTable.Entry e;
+            if (ResultTable.ByCode.TryGetValue(info.Code, out e))
+            {
+                if (info.Name == null) info.Name = e.Name;
+                return e.Factory(info);
+            }
+            // A code newer than this binding: keep it, and use the base class of its range.
+            if (info.Name == null) info.Name = info.Code >= 0 ? Library.ResultName(info.Code) ?? ("CODE_" + info.Code) : "BINDING";
+            return ResultTable.ForRange(info);
+        }
+
+        internal static void Check(uint rc, IntPtr err)
+        {
+            if (rc != 0) throw FromNative(rc, err);
+        }
+    }
+
+    /// liboidc is missing or of an incompatible version (raised by the binding; Code -1).
+    public sealed class OidcLibraryException : OidcException
+    {
+        public OidcLibraryException(string message)
+            : base(new OidcErrorInfo { Code = -1, Name = "LIBRARY_UNAVAILABLE", Message = message }) { }
+    }
+
+    // ---- 1-99: API misuse (a bug in the caller or the binding) --------------------------------
+    public class ApiMisuseException : OidcException { internal ApiMisuseException(OidcErrorInfo i) : base(i) { } }
+    public sealed class NullParameterException : ApiMisuseException { internal NullParameterException(OidcErrorInfo i) : base(i) { } }
+    public sealed class InvalidUtf8Exception : ApiMisuseException { internal InvalidUtf8Exception(OidcErrorInfo i) : base(i) { } }
+    public sealed class InvalidArgumentException : ApiMisuseException { internal InvalidArgumentException(OidcErrorInfo i) : base(i) { } }
+    /// A panic was caught inside liboidc (a bug): dispose the client it happened on.
+    public sealed class PanicException : ApiMisuseException { internal PanicException(OidcErrorInfo i) : base(i) { } }
+    public sealed class InternalErrorException : ApiMisuseException { internal InternalErrorException(OidcErrorInfo i) : base(i) { } }
+
+    // ---- 100s: configuration and discovery -----------------------------------------------------
+    public class ConfigurationException : OidcException { internal ConfigurationException(OidcErrorInfo i) : base(i) { } }
+    public sealed class InvalidConfigException : ConfigurationException { internal InvalidConfigException(OidcErrorInfo i) : base(i) { } }
+    public sealed class InsecureUrlException : ConfigurationException { internal InsecureUrlException(OidcErrorInfo i) : base(i) { } }
+    public sealed class CaFileException : ConfigurationException { internal CaFileException(OidcErrorInfo i) : base(i) { } }
+    public sealed class UnsupportedAlgorithmException : ConfigurationException { internal UnsupportedAlgorithmException(OidcErrorInfo i) : base(i) { } }
+    /// The issuer's metadata or key set is unusable (110-112).
+    public class DiscoveryException : ConfigurationException { internal DiscoveryException(OidcErrorInfo i) : base(i) { } }
+    public sealed class DiscoveryInvalidException : DiscoveryException { internal DiscoveryInvalidException(OidcErrorInfo i) : base(i) { } }
+    public sealed class DiscoveryIssuerMismatchException : DiscoveryException { internal DiscoveryIssuerMismatchException(OidcErrorInfo i) : base(i) { } }
+    public sealed class JwksInvalidException : DiscoveryException { internal JwksInvalidException(OidcErrorInfo i) : base(i) { } }
+
+    // ---- 200s: network and HTTP ----------------------------------------------------------------
+    public class NetworkException : OidcException { internal NetworkException(OidcErrorInfo i) : base(i) { } }
+    public sealed class ConnectionException : NetworkException { internal ConnectionException(OidcErrorInfo i) : base(i) { } }
+    /// Named so as not to clash with System.TimeoutException.
+    public sealed class NetworkTimeoutException : NetworkException { internal NetworkTimeoutException(OidcErrorInfo i) : base(i) { } }
+    public sealed class TlsException : NetworkException { internal TlsException(OidcErrorInfo i) : base(i) { } }
+    public sealed class HttpStatusException : NetworkException { internal HttpStatusException(OidcErrorInfo i) : base(i) { } }
+    public sealed class ResponseTooLargeException : NetworkException { internal ResponseTooLargeException(OidcErrorInfo i) : base(i) { } }
+    public sealed class ResponseInvalidException : NetworkException { internal ResponseInvalidException(OidcErrorInfo i) : base(i) { } }
+    public sealed class RedirectRejectedException : NetworkException { internal RedirectRejectedException(OidcErrorInfo i) : base(i) { } }
+
+    // ---- 300s: token validation (a resource server answers 401 invalid_token) ------------------
+    public class TokenValidationException : OidcException { internal TokenValidationException(OidcErrorInfo i) : base(i) { } }
+    public sealed class TokenMalformedException : TokenValidationException { internal TokenMalformedException(OidcErrorInfo i) : base(i) { } }
+    public sealed class TokenTooLargeException : TokenValidationException { internal TokenTooLargeException(OidcErrorInfo i) : base(i) { } }
+    public sealed class AlgorithmNotAllowedException : TokenValidationException { internal AlgorithmNotAllowedException(OidcErrorInfo i) : base(i) { } }
+    public sealed class UnknownKeyException : TokenValidationException { internal UnknownKeyException(OidcErrorInfo i) : base(i) { } }
+    public sealed class SignatureInvalidException : TokenValidationException { internal SignatureInvalidException(OidcErrorInfo i) : base(i) { } }
+    public sealed class TokenExpiredException : TokenValidationException { internal TokenExpiredException(OidcErrorInfo i) : base(i) { } }
+    public sealed class TokenNotYetValidException : TokenValidationException { internal TokenNotYetValidException(OidcErrorInfo i) : base(i) { } }
+    public sealed class TokenIssuedInFutureException : TokenValidationException { internal TokenIssuedInFutureException(OidcErrorInfo i) : base(i) { } }
+    public sealed class IssuerMismatchException : TokenValidationException { internal IssuerMismatchException(OidcErrorInfo i) : base(i) { } }
+    public sealed class AudienceMismatchException : TokenValidationException { internal AudienceMismatchException(OidcErrorInfo i) : base(i) { } }
+    public sealed class MissingClaimException : TokenValidationException { internal MissingClaimException(OidcErrorInfo i) : base(i) { } }
+    public sealed class InvalidClaimException : TokenValidationException { internal InvalidClaimException(OidcErrorInfo i) : base(i) { } }
+    public sealed class TypeMismatchException : TokenValidationException { internal TypeMismatchException(OidcErrorInfo i) : base(i) { } }
+    public sealed class CritUnsupportedException : TokenValidationException { internal CritUnsupportedException(OidcErrorInfo i) : base(i) { } }
+    public sealed class KeyRejectedException : TokenValidationException { internal KeyRejectedException(OidcErrorInfo i) : base(i) { } }
+
+    // ---- 400s: OAuth error responses (OAuthError/OAuthErrorDescription hold the server's words) --
+    public class OAuthProtocolException : OidcException { internal OAuthProtocolException(OidcErrorInfo i) : base(i) { } }
+    public sealed class InvalidRequestException : OAuthProtocolException { internal InvalidRequestException(OidcErrorInfo i) : base(i) { } }
+    public sealed class InvalidClientException : OAuthProtocolException { internal InvalidClientException(OidcErrorInfo i) : base(i) { } }
+    public sealed class InvalidGrantException : OAuthProtocolException { internal InvalidGrantException(OidcErrorInfo i) : base(i) { } }
+    public sealed class UnauthorizedClientException : OAuthProtocolException { internal UnauthorizedClientException(OidcErrorInfo i) : base(i) { } }
+    public sealed class UnsupportedGrantTypeException : OAuthProtocolException { internal UnsupportedGrantTypeException(OidcErrorInfo i) : base(i) { } }
+    public sealed class InvalidScopeException : OAuthProtocolException { internal InvalidScopeException(OidcErrorInfo i) : base(i) { } }
+    public sealed class AuthorizationPendingException : OAuthProtocolException { internal AuthorizationPendingException(OidcErrorInfo i) : base(i) { } }
+    public sealed class SlowDownException : OAuthProtocolException { internal SlowDownException(OidcErrorInfo i) : base(i) { } }
+    public sealed class AccessDeniedException : OAuthProtocolException { internal AccessDeniedException(OidcErrorInfo i) : base(i) { } }
+    /// OAuth `expired_token` (a device code expired); not to be confused with TokenExpiredException.
+    public sealed class ExpiredTokenException : OAuthProtocolException { internal ExpiredTokenException(OidcErrorInfo i) : base(i) { } }
+    public sealed class InvalidTargetException : OAuthProtocolException { internal InvalidTargetException(OidcErrorInfo i) : base(i) { } }
+    public sealed class UseDpopNonceException : OAuthProtocolException { internal UseDpopNonceException(OidcErrorInfo i) : base(i) { } }
+    public sealed class InvalidDpopProofException : OAuthProtocolException { internal InvalidDpopProofException(OidcErrorInfo i) : base(i) { } }
+    public sealed class UnsupportedTokenTypeException : OAuthProtocolException { internal UnsupportedTokenTypeException(OidcErrorInfo i) : base(i) { } }
+    public sealed class InvalidClientMetadataException : OAuthProtocolException { internal InvalidClientMetadataException(OidcErrorInfo i) : base(i) { } }
+    public sealed class InvalidRedirectUriException : OAuthProtocolException { internal InvalidRedirectUriException(OidcErrorInfo i) : base(i) { } }
+    public sealed class InvalidTokenException : OAuthProtocolException { internal InvalidTokenException(OidcErrorInfo i) : base(i) { } }
+    public sealed class InsufficientScopeException : OAuthProtocolException { internal InsufficientScopeException(OidcErrorInfo i) : base(i) { } }
+
+    // ---- 500s: checks on protocol responses ------------------------------------------------------
+    public class ResponseCheckException : OidcException { internal ResponseCheckException(OidcErrorInfo i) : base(i) { } }
+    public sealed class ResponseMissingFieldException : ResponseCheckException { internal ResponseMissingFieldException(OidcErrorInfo i) : base(i) { } }
+    public sealed class StateMismatchException : ResponseCheckException { internal StateMismatchException(OidcErrorInfo i) : base(i) { } }
+    public sealed class NonceMismatchException : ResponseCheckException { internal NonceMismatchException(OidcErrorInfo i) : base(i) { } }
+    public sealed class HashMismatchException : ResponseCheckException { internal HashMismatchException(OidcErrorInfo i) : base(i) { } }
+    public sealed class AzpMismatchException : ResponseCheckException { internal AzpMismatchException(OidcErrorInfo i) : base(i) { } }
+    public sealed class AuthTimeInvalidException : ResponseCheckException { internal AuthTimeInvalidException(OidcErrorInfo i) : base(i) { } }
+    public sealed class SubjectMismatchException : ResponseCheckException { internal SubjectMismatchException(OidcErrorInfo i) : base(i) { } }
+    public sealed class ResponseIssuerMismatchException : ResponseCheckException { internal ResponseIssuerMismatchException(OidcErrorInfo i) : base(i) { } }
+    public sealed class DeadlineExceededException : ResponseCheckException { internal DeadlineExceededException(OidcErrorInfo i) : base(i) { } }
+    public sealed class OidcCancelledException : ResponseCheckException { internal OidcCancelledException(OidcErrorInfo i) : base(i) { } }
+
+    /// The single code -> (name, exception) table.
+    internal static class ResultTable
+    {
+        internal sealed class Entry
+        {
+            internal readonly int Code;
+            internal readonly string Name;
+            internal readonly Func<OidcErrorInfo, OidcException> Factory;
+            internal Entry(OidcResult code, string name, Func<OidcErrorInfo, OidcException> factory)
+            {
+                Code = (int)code; Name = name; Factory = factory;
+            }
+        }
+
+        internal static readonly Entry[] Entries =
+        {
+            new Entry(OidcResult.Ok, "OK", i => new OidcException(i)),
+            new Entry(OidcResult.NullParameter, "NULL_PARAMETER", i => new NullParameterException(i)),
+            new Entry(OidcResult.InvalidUtf8, "INVALID_UTF8", i => new InvalidUtf8Exception(i)),
+            new Entry(OidcResult.InvalidArgument, "INVALID_ARGUMENT", i => new InvalidArgumentException(i)),
+            new Entry(OidcResult.Panic, "PANIC", i => new PanicException(i)),
+            new Entry(OidcResult.Internal, "INTERNAL", i => new InternalErrorException(i)),
+            new Entry(OidcResult.InvalidConfig, "INVALID_CONFIG", i => new InvalidConfigException(i)),
+            new Entry(OidcResult.InsecureUrl, "INSECURE_URL", i => new InsecureUrlException(i)),
+            new Entry(OidcResult.CaFile, "CA_FILE", i => new CaFileException(i)),
+            new Entry(OidcResult.UnsupportedAlgorithm, "UNSUPPORTED_ALGORITHM", i => new UnsupportedAlgorithmException(i)),
+            new Entry(OidcResult.DiscoveryInvalid, "DISCOVERY_INVALID", i => new DiscoveryInvalidException(i)),
+            new Entry(OidcResult.DiscoveryIssuerMismatch, "DISCOVERY_ISSUER_MISMATCH", i => new DiscoveryIssuerMismatchException(i)),
+            new Entry(OidcResult.JwksInvalid, "JWKS_INVALID", i => new JwksInvalidException(i)),
+            new Entry(OidcResult.Network, "NETWORK", i => new ConnectionException(i)),
+            new Entry(OidcResult.Timeout, "TIMEOUT", i => new NetworkTimeoutException(i)),
+            new Entry(OidcResult.Tls, "TLS", i => new TlsException(i)),
+            new Entry(OidcResult.HttpStatus, "HTTP_STATUS", i => new HttpStatusException(i)),
+            new Entry(OidcResult.ResponseTooLarge, "RESPONSE_TOO_LARGE", i => new ResponseTooLargeException(i)),
+            new Entry(OidcResult.ResponseInvalid, "RESPONSE_INVALID", i => new ResponseInvalidException(i)),
+            new Entry(OidcResult.RedirectRejected, "REDIRECT_REJECTED", i => new RedirectRejectedException(i)),
+            new Entry(OidcResult.TokenMalformed, "TOKEN_MALFORMED", i => new TokenMalformedException(i)),
+            new Entry(OidcResult.TokenTooLarge, "TOKEN_TOO_LARGE", i => new TokenTooLargeException(i)),
+            new Entry(OidcResult.AlgorithmNotAllowed, "ALGORITHM_NOT_ALLOWED", i => new AlgorithmNotAllowedException(i)),
+            new Entry(OidcResult.UnknownKey, "UNKNOWN_KEY", i => new UnknownKeyException(i)),
+            new Entry(OidcResult.SignatureInvalid, "SIGNATURE_INVALID", i => new SignatureInvalidException(i)),
+            new Entry(OidcResult.TokenExpired, "TOKEN_EXPIRED", i => new TokenExpiredException(i)),
+            new Entry(OidcResult.TokenNotYetValid, "TOKEN_NOT_YET_VALID", i => new TokenNotYetValidException(i)),
+            new Entry(OidcResult.TokenIssuedInFuture, "TOKEN_ISSUED_IN_FUTURE", i => new TokenIssuedInFutureException(i)),
+            new Entry(OidcResult.IssuerMismatch, "ISSUER_MISMATCH", i => new IssuerMismatchException(i)),
+            new Entry(OidcResult.AudienceMismatch, "AUDIENCE_MISMATCH", i => new AudienceMismatchException(i)),
+            new Entry(OidcResult.MissingClaim, "MISSING_CLAIM", i => new MissingClaimException(i)),
+            new Entry(OidcResult.InvalidClaim, "INVALID_CLAIM", i => new InvalidClaimException(i)),
+            new Entry(OidcResult.TypeMismatch, "TYPE_MISMATCH", i => new TypeMismatchException(i)),
+            new Entry(OidcResult.CritUnsupported, "CRIT_UNSUPPORTED", i => new CritUnsupportedException(i)),
+            new Entry(OidcResult.KeyRejected, "KEY_REJECTED", i => new KeyRejectedException(i)),
+            new Entry(OidcResult.OauthError, "OAUTH_ERROR", i => new OAuthProtocolException(i)),
+            new Entry(OidcResult.InvalidRequest, "INVALID_REQUEST", i => new InvalidRequestException(i)),
+            new Entry(OidcResult.InvalidClient, "INVALID_CLIENT", i => new InvalidClientException(i)),
+            new Entry(OidcResult.InvalidGrant, "INVALID_GRANT", i => new InvalidGrantException(i)),
+            new Entry(OidcResult.UnauthorizedClient, "UNAUTHORIZED_CLIENT", i => new UnauthorizedClientException(i)),
+            new Entry(OidcResult.UnsupportedGrantType, "UNSUPPORTED_GRANT_TYPE", i => new UnsupportedGrantTypeException(i)),
+            new Entry(OidcResult.InvalidScope, "INVALID_SCOPE", i => new InvalidScopeException(i)),
+            new Entry(OidcResult.AuthorizationPending, "AUTHORIZATION_PENDING", i => new AuthorizationPendingException(i)),
+            new Entry(OidcResult.SlowDown, "SLOW_DOWN", i => new SlowDownException(i)),
+            new Entry(OidcResult.AccessDenied, "ACCESS_DENIED", i => new AccessDeniedException(i)),
+            new Entry(OidcResult.ExpiredToken, "EXPIRED_TOKEN", i => new ExpiredTokenException(i)),
+            new Entry(OidcResult.InvalidTarget, "INVALID_TARGET", i => new InvalidTargetException(i)),
+            new Entry(OidcResult.UseDpopNonce, "USE_DPOP_NONCE", i => new UseDpopNonceException(i)),
+            new Entry(OidcResult.InvalidDpopProof, "INVALID_DPOP_PROOF", i => new InvalidDpopProofException(i)),
+            new Entry(OidcResult.UnsupportedTokenType, "UNSUPPORTED_TOKEN_TYPE", i => new UnsupportedTokenTypeException(i)),
+            new Entry(OidcResult.InvalidClientMetadata, "INVALID_CLIENT_METADATA", i => new InvalidClientMetadataException(i)),
+            new Entry(OidcResult.InvalidRedirectUri, "INVALID_REDIRECT_URI", i => new InvalidRedirectUriException(i)),
+            new Entry(OidcResult.InvalidToken, "INVALID_TOKEN", i => new InvalidTokenException(i)),
+            new Entry(OidcResult.InsufficientScope, "INSUFFICIENT_SCOPE", i => new InsufficientScopeException(i)),
+            new Entry(OidcResult.ResponseMissingField, "RESPONSE_MISSING_FIELD", i => new ResponseMissingFieldException(i)),
+            new Entry(OidcResult.StateMismatch, "STATE_MISMATCH", i => new StateMismatchException(i)),
+            new Entry(OidcResult.NonceMismatch, "NONCE_MISMATCH", i => new NonceMismatchException(i)),
+            new Entry(OidcResult.HashMismatch, "HASH_MISMATCH", i => new HashMismatchException(i)),
+            new Entry(OidcResult.AzpMismatch, "AZP_MISMATCH", i => new AzpMismatchException(i)),
+            new Entry(OidcResult.AuthTimeInvalid, "AUTH_TIME_INVALID", i => new AuthTimeInvalidException(i)),
+            new Entry(OidcResult.SubjectMismatch, "SUBJECT_MISMATCH", i => new SubjectMismatchException(i)),
+            new Entry(OidcResult.ResponseIssuerMismatch, "RESPONSE_ISSUER_MISMATCH", i => new ResponseIssuerMismatchException(i)),
+            new Entry(OidcResult.DeadlineExceeded, "DEADLINE_EXCEEDED", i => new DeadlineExceededException(i)),
+            new Entry(OidcResult.Cancelled, "CANCELLED", i => new OidcCancelledException(i)),
+        };
+
+        internal static readonly Dictionary<int, Entry> ByCode = Index();
+
+        private static Dictionary<int, Entry> Index()
+        {
+            var d = new Dictionary<int, Entry>();
+            foreach (var e in Entries) d.Add(e.Code, e); // Add: a duplicate code fails at type init
+            return d;
+        }
+
+        /// The range base class for a code this binding does not know yet.
+        internal static OidcException ForRange(OidcErrorInfo i)
+        {
+            int c = i.Code;
+            if (c >= 1 && c < 100) return new ApiMisuseException(i);
+            if (c >= 100 && c < 200) return new ConfigurationException(i);
+            if (c >= 200 && c < 300) return new NetworkException(i);
+            if (c >= 300 && c < 400) return new TokenValidationException(i);
+            if (c >= 400 && c < 500) return new OAuthProtocolException(i);
+            if (c >= 500 && c < 600) return new ResponseCheckException(i);
+            return new OidcException(i);
+        }
+    }
+}

@@ -1,0 +1,371 @@
+// P/Invoke declarations for include/oidc.h. Translation only: no OAuth/OIDC policy lives here.
+//
+// Conventions (STYLE.md, "The C ABI"):
+// * strings in: UTF-8 byte[] + length (UIntPtr = size_t), never NUL-terminated;
+// * strings out: IntPtr + length, copied with Marshal.Copy, then oidc_string_free;
+// * borrowed strings (error accessors, token-response getters): NUL-terminated, read before the
+//   owning object is freed;
+// * handles that outlive a call are SafeHandles (AddRef/Release around every call, so a
+//   concurrent Dispose can never free a client under a running call);
+// * oidc_result is uint32_t; flags are uint32_t (no C bool in this ABI).
+using System;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Oidc
+{
+    internal static class Native
+    {
+        // Mono maps "oidc" to liboidc.so.0.1 through Oidc.dll.config; .NET probes liboidc.so.
+        internal const string Lib = "oidc";
+        private const CallingConvention Cdecl = CallingConvention.Cdecl;
+
+        // ---- version, result codes, strings, errors ---------------------------------------
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_version_number();
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_version();
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_result_str(uint code);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_result_name(uint code);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern void oidc_string_free(IntPtr s);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_error_code(IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_error_message(IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_error_www_authenticate(IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_error_oauth_error(IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_error_http_status(IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_error_details_json(IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern void oidc_error_free(IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern void oidc_cache_set_max_entries(UIntPtr maxEntries);
+
+        // ---- validation client builder ------------------------------------------------------
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_new(out IntPtr builder, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern void oidc_client_builder_free(IntPtr builder);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_issuer(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_jwks_uri(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_jwks_json(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_add_audience(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_any_audience(IntPtr b, uint allow, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_algorithms(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_leeway_secs(IntPtr b, uint secs, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_add_required_claim(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_expected_typ(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_max_token_bytes(IntPtr b, UIntPtr max, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_timeouts_ms(IntPtr b, uint connectMs, uint totalMs, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_max_response_bytes(IntPtr b, UIntPtr max, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_ca_file(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_allow_http_loopback(IntPtr b, uint allow, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_cache_policy_secs(IntPtr b, uint ttlMin, uint ttlMax,
+            uint refreshCooldown, uint staleIfError, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_realm(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        /// Consumes the builder in every case.
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_build(IntPtr b, out ClientHandle client, out IntPtr err);
+
+        // ---- validation client --------------------------------------------------------------
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern void oidc_client_free(IntPtr client);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_validate(ClientHandle client, byte[] token, UIntPtr tokenLen,
+            out IntPtr claims, out UIntPtr claimsLen, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_validate_at(ClientHandle client, byte[] token, UIntPtr tokenLen, long nowUnix,
+            out IntPtr claims, out UIntPtr claimsLen, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_prefetch(ClientHandle client, out IntPtr err);
+
+        // ---- protocol client ----------------------------------------------------------------
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_builder_new(out IntPtr builder, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern void oidc_oauth_builder_free(IntPtr builder);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_builder_set_issuer(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_builder_set_client_id(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_builder_set_client_secret(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_builder_set_auth_method(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_builder_set_ca_file(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_builder_set_endpoint(IntPtr b, byte[] name, UIntPtr nameLen,
+            byte[] url, UIntPtr urlLen, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_builder_set_timeouts_ms(IntPtr b, uint connectMs, uint totalMs, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_builder_set_allow_http_loopback(IntPtr b, uint allow, out IntPtr err);
+
+        /// Consumes the builder in every case.
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_builder_build(IntPtr b, out OAuthClientHandle client, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern void oidc_oauth_client_free(IntPtr client);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_client_credentials(OAuthClientHandle client,
+            byte[] scope, UIntPtr scopeLen, byte[] resource, UIntPtr resourceLen, byte[] audience, UIntPtr audienceLen,
+            out IntPtr response, out IntPtr err);
+
+        // ---- token response (borrowed getters, valid until oidc_token_response_free) ---------
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_token_response_access_token(IntPtr resp);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_token_response_token_type(IntPtr resp);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_token_response_refresh_token(IntPtr resp);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_token_response_id_token(IntPtr resp);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_token_response_scope(IntPtr resp);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_token_response_issued_token_type(IntPtr resp);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_token_response_json(IntPtr resp);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern long oidc_token_response_expires_in(IntPtr resp);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern void oidc_token_response_free(IntPtr resp);
+    }
+
+    /// Protocol endpoints (src/ffi/oauth_endpoints.rs): every string in is (ptr, len), len 0 =
+    /// absent for the optional ones; every JSON/URL out is an owned string + length.
+    internal static class NativeEndpoints
+    {
+        private const string Lib = Native.Lib;
+        private const CallingConvention Cdecl = CallingConvention.Cdecl;
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_validate_id_token(OAuthClientHandle client,
+            byte[] idToken, UIntPtr idTokenLen, byte[] nonce, UIntPtr nonceLen, byte[] accessToken, UIntPtr accessTokenLen,
+            byte[] code, UIntPtr codeLen, long maxAge, out IntPtr claims, out UIntPtr claimsLen, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_introspect(OAuthClientHandle client, byte[] token, UIntPtr tokenLen,
+            byte[] hint, UIntPtr hintLen, uint flags, out IntPtr json, out UIntPtr jsonLen, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_revoke(OAuthClientHandle client, byte[] token, UIntPtr tokenLen,
+            byte[] hint, UIntPtr hintLen, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_userinfo(OAuthClientHandle client, byte[] accessToken, UIntPtr accessTokenLen,
+            byte[] expectedSub, UIntPtr expectedSubLen, out IntPtr json, out UIntPtr jsonLen, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_authorization_url(OAuthClientHandle client, byte[] requestJson, UIntPtr requestJsonLen,
+            out IntPtr json, out UIntPtr jsonLen, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_push_authorization_request(OAuthClientHandle client, byte[] requestJson, UIntPtr requestJsonLen,
+            out IntPtr json, out UIntPtr jsonLen, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_parse_authorization_response(OAuthClientHandle client, byte[] response, UIntPtr responseLen,
+            byte[] expectedState, UIntPtr expectedStateLen, out IntPtr json, out UIntPtr jsonLen, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_end_session_url(OAuthClientHandle client, byte[] idTokenHint, UIntPtr idTokenHintLen,
+            byte[] postLogoutRedirectUri, UIntPtr postLogoutRedirectUriLen, byte[] state, UIntPtr stateLen,
+            out IntPtr url, out UIntPtr urlLen, out IntPtr err);
+
+        /// Borrows the builder (not consumed).
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_register(IntPtr builder, byte[] metadataJson, UIntPtr metadataJsonLen,
+            byte[] initialAccessToken, UIntPtr initialAccessTokenLen, out IntPtr json, out UIntPtr jsonLen, out IntPtr err);
+
+        /// Both outputs are NUL-terminated without a length.
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_pkce_generate(out IntPtr verifier, out IntPtr challenge, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_pkce_challenge(byte[] verifier, UIntPtr verifierLen, out IntPtr challenge, out IntPtr err);
+    }
+
+    /// UTF-8 conversions at the boundary.
+    internal static class Utf8
+    {
+        private static readonly UTF8Encoding Strict = new UTF8Encoding(false, true);
+        internal static readonly byte[] Empty = new byte[0];
+
+        /// Encode configuration for a (ptr, len) parameter. Lone surrogates throw
+        /// (ArgumentException) instead of being silently replaced.
+        internal static byte[] StrictBytes(string s)
+        {
+            if (string.IsNullOrEmpty(s)) return Empty;
+            return Strict.GetBytes(s);
+        }
+
+        /// Encode untrusted input (a token from a request). A lone surrogate becomes U+FFFD,
+        /// which liboidc then rejects with its own code (TOKEN_MALFORMED) instead of the
+        /// binding throwing an ArgumentException in the middle of a request.
+        internal static byte[] Bytes(string s)
+        {
+            if (s.Length == 0) return Empty;
+            return Encoding.UTF8.GetBytes(s);
+        }
+
+        // ---- per-thread scratch buffer for the hot path (token in, claims out) ----------------
+        // Saves two allocations and a counting pass per validation. The buffer is taken out of
+        // the slot while in use, so a re-entrant call on the same thread (e.g. from a future log
+        // callback) gets its own. Never handed to an asynchronous native call.
+        private const int MaxScratch = 64 * 1024;
+        [ThreadStatic] private static byte[] scratch;
+
+        /// A buffer of at least `size` bytes; give it back with <see cref="Return"/>.
+        internal static byte[] Rent(int size)
+        {
+            byte[] b = scratch;
+            if (b != null && b.Length >= size)
+            {
+                scratch = null;
+                return b;
+            }
+            return new byte[Math.Max(size, 1024)];
+        }
+
+        internal static void Return(byte[] b)
+        {
+            if (b.Length <= MaxScratch) scratch = b;
+        }
+
+        /// Encode `s` (lone surrogates become U+FFFD) into a rented buffer; returns the byte count.
+        internal static byte[] RentEncoded(string s, out int length)
+        {
+            byte[] b = Rent(Encoding.UTF8.GetMaxByteCount(s.Length));
+            length = Encoding.UTF8.GetBytes(s, 0, s.Length, b, 0);
+            return b;
+        }
+
+        /// Copy `len` bytes of an owned liboidc string (through `buffer` when it is large
+        /// enough), then free it with oidc_string_free.
+        internal static string TakeOwned(IntPtr p, UIntPtr len, byte[] buffer)
+        {
+            if (p == IntPtr.Zero) return null;
+            try
+            {
+                int n = checked((int)len.ToUInt64());
+                if (n == 0) return string.Empty;
+                if (buffer == null || buffer.Length < n) return Read(p, n);
+                Marshal.Copy(p, buffer, 0, n);
+                return Encoding.UTF8.GetString(buffer, 0, n);
+            }
+            finally
+            {
+                Native.oidc_string_free(p);
+            }
+        }
+
+        /// Copy `len` bytes of an owned liboidc string, then free it with oidc_string_free.
+        internal static string TakeOwned(IntPtr p, UIntPtr len)
+        {
+            return TakeOwned(p, len, null);
+        }
+
+        /// Copy an owned NUL-terminated liboidc string (no length given), then free it.
+        internal static string TakeOwnedNulTerminated(IntPtr p)
+        {
+            if (p == IntPtr.Zero) return null;
+            try { return ReadNulTerminated(p); }
+            finally { Native.oidc_string_free(p); }
+        }
+
+        internal static string Read(IntPtr p, int len)
+        {
+            if (len == 0) return string.Empty;
+            var buf = new byte[len];
+            Marshal.Copy(p, buf, 0, len);
+            return Encoding.UTF8.GetString(buf);
+        }
+
+        /// A borrowed NUL-terminated UTF-8 string, or null for NULL. (Marshal.PtrToStringUTF8
+        /// is not in Mono's 4.x profile.)
+        internal static string ReadNulTerminated(IntPtr p)
+        {
+            if (p == IntPtr.Zero) return null;
+            int len = 0;
+            while (Marshal.ReadByte(p, len) != 0) len++;
+            return Read(p, len);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+// The protocol client: construction, lifetime and the shared token-response plumbing.
+// Each grant or endpoint lives in its own partial file (OAuthClient.ClientCredentials.cs, ...),
+// so new C ABI areas (authorization code + PKCE, refresh, device, introspection, revocation,
+// userinfo) slot in as new files without touching this one.
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Oidc
+{
+    /// An OAuth 2.0 / OpenID Connect protocol client (one registered client at one issuer).
+    /// Thread safety: every request method may run concurrently from any thread; all requests
+    /// share one pooled HTTP connection set inside liboidc.
+    public sealed partial class OAuthClient : IDisposable
+    {
+        private readonly OAuthClientHandle handle;
+        private readonly string issuer, clientId;
+
+        private OAuthClient(OAuthClientHandle handle, string issuer, string clientId)
+        {
+            this.handle = handle;
+            this.issuer = issuer;
+            this.clientId = clientId;
+        }
+
+        public string Issuer { get { return issuer; } }
+        public string ClientId { get { return clientId; } }
+
+        /// Build the client (no network). Configuration problems throw <see cref="ConfigurationException"/>.
+        public static OAuthClient Create(OAuthClientOptions options)
+        {
+            IntPtr b = NewBuilder(options);
+            // build consumes the builder in every case
+            IntPtr err;
+            OAuthClientHandle h;
+            uint rc = Native.oidc_oauth_builder_build(b, out h, out err);
+            if (rc != 0)
+            {
+                if (h != null) h.SetHandleAsInvalid();
+                throw OidcException.FromNative(rc, err);
+            }
+            return new OAuthClient(h, options.Issuer, options.ClientId);
+        }
+
+        /// A configured native builder (caller-owned: build or free it). Frees it on failure.
+        internal static IntPtr NewBuilder(OAuthClientOptions options)
+        {
+            if (options == null) throw new ArgumentNullException("options");
+            Library.EnsureLoaded();
+            IntPtr b, err;
+            OidcException.Check(Native.oidc_oauth_builder_new(out b, out err), err);
+            bool ok = false;
+            try
+            {
+                OidcClient.Set(b, options.Issuer, Native.oidc_oauth_builder_set_issuer);
+                if (options.ClientId != null) OidcClient.Set(b, options.ClientId, Native.oidc_oauth_builder_set_client_id);
+                if (options.ClientSecret != null) OidcClient.Set(b, options.ClientSecret, Native.oidc_oauth_builder_set_client_secret);
+                if (options.AuthMethod != null) OidcClient.Set(b, options.AuthMethod, Native.oidc_oauth_builder_set_auth_method);
+                if (options.CaFile != null) OidcClient.Set(b, options.CaFile, Native.oidc_oauth_builder_set_ca_file);
+                if (options.Endpoints != null)
+                {
+                    foreach (var e in options.Endpoints)
+                    {
+                        byte[] n = Utf8.StrictBytes(e.Key), u = Utf8.StrictBytes(e.Value);
+                        OidcException.Check(Native.oidc_oauth_builder_set_endpoint(b, n, (UIntPtr)n.Length, u, (UIntPtr)u.Length, out err), err);
+                    }
+                }
+                if (options.ConnectTimeoutMs.HasValue || options.TotalTimeoutMs.HasValue)
+                {
+                    uint connect = OidcClient.U32(options.ConnectTimeoutMs ?? Defaults.ConnectTimeoutMs, "ConnectTimeoutMs");
+                    uint total = OidcClient.U32(options.TotalTimeoutMs ?? Defaults.TotalTimeoutMs, "TotalTimeoutMs");
+                    OidcException.Check(Native.oidc_oauth_builder_set_timeouts_ms(b, connect, total, out err), err);
+                }
+                if (options.AllowHttpLoopback)
+                    OidcException.Check(Native.oidc_oauth_builder_set_allow_http_loopback(b, 1, out err), err);
+                ok = true;
+                return b;
+            }
+            finally
+            {
+                if (!ok) Native.oidc_oauth_builder_free(b);
+            }
+        }
+
+        internal OAuthClientHandle Handle
+        {
+            get { CheckNotDisposed(); return handle; }
+        }
+
+        // Our own flag, not handle.IsClosed: a SafeHandle becomes "closed" only when its last
+        // in-flight call returns, so under a steady stream of overlapping calls IsClosed would
+        // stay false and new calls would keep entering after Dispose.
+        private int disposed;
+
+        private void CheckNotDisposed()
+        {
+            if (Volatile.Read(ref disposed) != 0) throw new ObjectDisposedException("OAuthClient");
+        }
+
+        /// Turn a token-endpoint call's outcome into a TokenResponse (freeing the native one) or an exception.
+        internal static TokenResponse TakeTokenResponse(uint rc, IntPtr resp, IntPtr err)
+        {
+            if (rc != 0) throw OidcException.FromNative(rc, err);
+            return TokenResponse.Take(resp);
+        }
+
+        /// Run a blocking request off the caller's thread (see AsyncBridge.cs).
+        internal Task<T> RunAsync<T>(Func<T> call)
+        {
+            CheckNotDisposed();
+            return AsyncBridge.Run(call);
+        }
+
+        /// An optional string argument: null or "" is absent (len 0).
+        internal static byte[] Optional(string s)
+        {
+            return string.IsNullOrEmpty(s) ? Utf8.Empty : Utf8.StrictBytes(s);
+        }
+
+        /// A required string argument (secrets and tokens from outside: lone surrogates become U+FFFD).
+        internal static byte[] Required(string s, string name)
+        {
+            if (s == null) throw new ArgumentNullException(name);
+            return Utf8.Bytes(s);
+        }
+
+        /// Turn a call that returns an owned string into that string, or an exception.
+        internal static string TakeString(uint rc, IntPtr s, UIntPtr len, IntPtr err)
+        {
+            if (rc != 0) throw OidcException.FromNative(rc, err);
+            return Utf8.TakeOwned(s, len);
+        }
+
+        /// Free the native client (after calls still running on other threads return). Idempotent.
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 0) handle.Dispose();
+        }
+
+        public override string ToString()
+        {
+            return "OAuthClient(" + issuer + ", " + clientId + (Volatile.Read(ref disposed) != 0 ? ", disposed)" : ")");
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System;
+using System.Collections.Generic;
+using System.Text;
+
+namespace Oidc
+{
+    /// RFC 7591 names of client authentication methods (<see cref="OAuthClientOptions.AuthMethod"/>).
+    public static class AuthMethods
+    {
+        public const string None = "none";
+        public const string ClientSecretBasic = "client_secret_basic";
+        public const string ClientSecretPost = "client_secret_post";
+    }
+
+    /// Configuration of a protocol client (one registered client at one issuer).
+    public sealed class OAuthClientOptions
+    {
+        /// The issuer (required); its metadata is discovered on first use.
+        public string Issuer { get; set; }
+
+        /// The client id (required).
+        public string ClientId { get; set; }
+
+        /// The client secret. Never printed by <see cref="ToString"/>, and never in liboidc's
+        /// messages or logs.
+        public string ClientSecret { get; set; }
+
+        /// Client authentication by its RFC 7591 name (<see cref="AuthMethods"/>). Default:
+        /// client_secret_basic with a secret, none without.
+        public string AuthMethod { get; set; }
+
+        /// A PEM file of extra trusted CA certificates.
+        public string CaFile { get; set; }
+
+        /// Endpoint overrides by metadata name ("token_endpoint", "jwks_uri", ...).
+        public IDictionary<string, string> Endpoints { get; set; }
+
+        /// TCP connect timeout in ms (default 5000).
+        public int? ConnectTimeoutMs { get; set; }
+
+        /// Total timeout per HTTP request in ms (default 10000).
+        public int? TotalTimeoutMs { get; set; }
+
+        /// Allow plain http to loopback hosts (local development only).
+        public bool AllowHttpLoopback { get; set; }
+
+        /// Shows whether a secret is set, never the secret.
+        public override string ToString()
+        {
+            var sb = new StringBuilder("OAuthClientOptions(Issuer=").Append(Issuer)
+                .Append(", ClientId=").Append(ClientId)
+                .Append(", ClientSecret=").Append(ClientSecret == null ? "<none>" : "<redacted>");
+            if (AuthMethod != null) sb.Append(", AuthMethod=").Append(AuthMethod);
+            if (CaFile != null) sb.Append(", CaFile=").Append(CaFile);
+            if (Endpoints != null)
+                foreach (var e in Endpoints) sb.Append(", ").Append(e.Key).Append('=').Append(e.Value);
+            return sb.Append(')').ToString();
+        }
+    }
+}

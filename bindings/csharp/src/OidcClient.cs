@@ -1,0 +1,207 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Oidc
+{
+    /// A validating client for one issuer: checks bearer tokens (JWT access tokens) against the
+    /// issuer's keys and the configured policy, entirely inside liboidc.
+    ///
+    /// Thread safety: every method may run concurrently from any number of threads. Keys are
+    /// cached process-wide (per JWKS URL), so with warm keys a validation never touches the network.
+    /// Dispose when done (or let the finaliser free it); Dispose waits for no call, but the native
+    /// client is freed only after running calls return.
+    public sealed class OidcClient : IDisposable
+    {
+        private readonly ClientHandle handle;
+        private readonly string issuer, realm;
+
+        private OidcClient(ClientHandle handle, string issuer, string realm)
+        {
+            this.handle = handle;
+            this.issuer = issuer;
+            this.realm = realm;
+        }
+
+        /// The configured issuer.
+        public string Issuer { get { return issuer; } }
+
+        /// The configured realm, or null.
+        public string Realm { get { return realm; } }
+
+        /// Build a client. Every configuration problem is reported here as a
+        /// <see cref="ConfigurationException"/> (or <see cref="OidcLibraryException"/> when liboidc
+        /// is missing); nothing is fetched yet (see <see cref="Prefetch"/>).
+        public static OidcClient Create(OidcClientOptions options)
+        {
+            if (options == null) throw new ArgumentNullException("options");
+            Library.EnsureLoaded();
+            IntPtr b, err;
+            OidcException.Check(Native.oidc_client_builder_new(out b, out err), err);
+            bool consumed = false;
+            try
+            {
+                Set(b, options.Issuer, Native.oidc_client_builder_set_issuer);
+                if (options.Audiences != null)
+                    foreach (var a in options.Audiences) Set(b, a, Native.oidc_client_builder_add_audience);
+                if (options.AnyAudience)
+                    OidcException.Check(Native.oidc_client_builder_set_any_audience(b, 1, out err), err);
+                if (options.Algorithms != null)
+                    Set(b, string.Join(",", options.Algorithms), Native.oidc_client_builder_set_algorithms);
+                if (options.ExpectedTyp != null) Set(b, options.ExpectedTyp, Native.oidc_client_builder_set_expected_typ);
+                if (options.RequiredClaims != null)
+                    foreach (var c in options.RequiredClaims) Set(b, c, Native.oidc_client_builder_add_required_claim);
+                if (options.LeewaySeconds.HasValue)
+                    OidcException.Check(Native.oidc_client_builder_set_leeway_secs(b, U32(options.LeewaySeconds.Value, "LeewaySeconds"), out err), err);
+                if (options.MaxTokenBytes.HasValue)
+                    OidcException.Check(Native.oidc_client_builder_set_max_token_bytes(b, (UIntPtr)U32(options.MaxTokenBytes.Value, "MaxTokenBytes"), out err), err);
+                if (options.MaxResponseBytes.HasValue)
+                    OidcException.Check(Native.oidc_client_builder_set_max_response_bytes(b, (UIntPtr)U32(options.MaxResponseBytes.Value, "MaxResponseBytes"), out err), err);
+                if (options.CaFile != null) Set(b, options.CaFile, Native.oidc_client_builder_set_ca_file);
+                if (options.JwksUri != null) Set(b, options.JwksUri, Native.oidc_client_builder_set_jwks_uri);
+                if (options.JwksJson != null) Set(b, options.JwksJson, Native.oidc_client_builder_set_jwks_json);
+                if (options.AllowHttpLoopback)
+                    OidcException.Check(Native.oidc_client_builder_set_allow_http_loopback(b, 1, out err), err);
+                if (options.ConnectTimeoutMs.HasValue || options.TotalTimeoutMs.HasValue)
+                {
+                    uint connect = U32(options.ConnectTimeoutMs ?? Defaults.ConnectTimeoutMs, "ConnectTimeoutMs");
+                    uint total = U32(options.TotalTimeoutMs ?? Defaults.TotalTimeoutMs, "TotalTimeoutMs");
+                    OidcException.Check(Native.oidc_client_builder_set_timeouts_ms(b, connect, total, out err), err);
+                }
+                if (options.Realm != null) Set(b, options.Realm, Native.oidc_client_builder_set_realm);
+
+                consumed = true; // build consumes the builder in every case
+                ClientHandle h;
+                uint rc = Native.oidc_client_builder_build(b, out h, out err);
+                if (rc != 0)
+                {
+                    if (h != null) h.SetHandleAsInvalid();
+                    throw OidcException.FromNative(rc, err);
+                }
+                return new OidcClient(h, options.Issuer, options.Realm);
+            }
+            finally
+            {
+                if (!consumed) Native.oidc_client_builder_free(b);
+            }
+        }
+
+        internal delegate uint StringSetter(IntPtr builder, byte[] s, UIntPtr len, out IntPtr err);
+
+        internal static void Set(IntPtr b, string value, StringSetter setter)
+        {
+            byte[] v = Utf8.StrictBytes(value);
+            IntPtr err;
+            OidcException.Check(setter(b, v, (UIntPtr)v.Length, out err), err);
+        }
+
+        internal static uint U32(int v, string name)
+        {
+            if (v < 0) throw new ArgumentOutOfRangeException(name, "must not be negative");
+            return (uint)v;
+        }
+
+        /// Validate a bearer token (the compact JWS, without "Bearer ") and return its claims.
+        /// Throws a <see cref="TokenValidationException"/> subclass for a bad token (answer 401
+        /// with <see cref="OidcException.WwwAuthenticate"/>), a <see cref="NetworkException"/> or
+        /// <see cref="DiscoveryException"/> when keys could not be obtained (HttpStatus 503).
+        /// Blocks only when keys are not cached yet.
+        public Claims Validate(string token)
+        {
+            return Call(token, false, 0);
+        }
+
+        /// Like <see cref="Validate"/>, but checks exp/nbf/iat as of <paramref name="now"/>
+        /// (reproducible tests, replaying recorded traffic).
+        public Claims ValidateAt(string token, DateTimeOffset now)
+        {
+            return Call(token, true, now.ToUnixTimeSeconds());
+        }
+
+        private Claims Call(string token, bool at, long nowUnix)
+        {
+            if (token == null) throw new ArgumentNullException("token");
+            ClientHandle h = Handle;
+            int n;
+            byte[] buf = Utf8.RentEncoded(token, out n);
+            try
+            {
+                IntPtr claims, err;
+                UIntPtr len;
+                uint rc = at
+                    ? Native.oidc_validate_at(h, buf, (UIntPtr)n, nowUnix, out claims, out len, out err)
+                    : Native.oidc_validate(h, buf, (UIntPtr)n, out claims, out len, out err);
+                if (rc != 0) throw OidcException.FromNative(rc, err);
+                return new Claims(Utf8.TakeOwned(claims, len, buf));
+            }
+            finally
+            {
+                Utf8.Return(buf);
+            }
+        }
+
+        /// <see cref="Validate"/> without blocking the caller (see AsyncBridge.cs).
+        public Task<Claims> ValidateAsync(string token)
+        {
+            if (token == null) throw new ArgumentNullException("token");
+            CheckNotDisposed();
+            return AsyncBridge.Validate(this, token);
+        }
+
+        /// <see cref="ValidateAt"/> without blocking the caller.
+        public Task<Claims> ValidateAtAsync(string token, DateTimeOffset now)
+        {
+            if (token == null) throw new ArgumentNullException("token");
+            CheckNotDisposed();
+            return AsyncBridge.ValidateAt(this, token, now);
+        }
+
+        /// Fetch discovery and the key set now (warm start), so the first request does not wait.
+        public void Prefetch()
+        {
+            IntPtr err;
+            OidcException.Check(Native.oidc_client_prefetch(Handle, out err), err);
+        }
+
+        /// <see cref="Prefetch"/> without blocking the caller.
+        public Task PrefetchAsync()
+        {
+            CheckNotDisposed();
+            return AsyncBridge.Run(Prefetch);
+        }
+
+        internal ClientHandle Handle
+        {
+            get { CheckNotDisposed(); return handle; }
+        }
+
+        // Our own flag, not handle.IsClosed: a SafeHandle becomes "closed" only when its last
+        // in-flight call returns, so under a steady stream of overlapping calls IsClosed would
+        // stay false and new calls would keep entering after Dispose.
+        private int disposed;
+
+        private void CheckNotDisposed()
+        {
+            if (Volatile.Read(ref disposed) != 0) throw new ObjectDisposedException("OidcClient");
+        }
+
+        /// Free the native client (after calls still running on other threads return). Idempotent.
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 0) handle.Dispose();
+        }
+
+        public override string ToString()
+        {
+            return "OidcClient(" + issuer + (Volatile.Read(ref disposed) != 0 ? ", disposed)" : ")");
+        }
+    }
+
+    /// Defaults that the binding has to name because a C setter takes two values at once
+    /// (oidc_*_builder_set_timeouts_ms); they equal liboidc's documented defaults.
+    internal static class Defaults
+    {
+        internal const int ConnectTimeoutMs = 5000;
+        internal const int TotalTimeoutMs = 10000;
+    }
+}
