@@ -47,8 +47,13 @@ stage clippy cargo clippy --workspace --all-targets --quiet -- -D warnings
 stage idp-selftest bash tests/idp/selftest.sh
 stage rust cargo test --workspace --quiet
 stage cinstall bash -c "rm -rf '$prefix' && cargo cinstall --release --features test-hooks --prefix '$prefix' --libdir lib && scripts/check-install.sh '$prefix'"
+# One oidc-testkit binary (loopback fixture issuer) for the C and binding suites.
+testkit="$PWD/target/release/oidc-testkit"
+stage testkit cargo build --quiet --release -p oidc-testkit --bin oidc-testkit
+export OIDC_TESTKIT_BIN="$testkit" OIDC_TESTKIT="$testkit"
 stage c env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" OIDC_LIB_DIR="$prefix/lib" bash tests/c/run.sh --pkg-config
 stage c-endpoints env OIDC_LIB_DIR="$prefix/lib" bash tests/c/run_oauth_endpoints.sh
+stage csharp env OIDC_LIB_DIR="$prefix/lib" bash bindings/csharp/test.sh
 
 echo
 if [ ${#bad_stages[@]} -gt 0 ]; then echo "failed stages: ${bad_stages[*]}"; fi
