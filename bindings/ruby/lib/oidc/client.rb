@@ -1,0 +1,146 @@
+# frozen_string_literal: true
+
+module Oidc
+  # A validating client for one issuer: checks bearer tokens (JWT access tokens) against the
+  # issuer's keys and the configured policy. All the policy lives in liboidc; this class only
+  # configures it and maps results to Ruby objects and exceptions.
+  #
+  # Thread safe: one client may validate from any number of threads at once. Validation
+  # releases the GVL, and with cached keys never touches the network.
+  #
+  #   client = Oidc::Client.new(issuer: "https://idp.example.com", audiences: "https://api.example.com")
+  #   claims = client.validate(token)   # => Oidc::Claims, or raises Oidc::TokenError & co.
+  #   client.close                      # optional: the GC frees a forgotten client
+  class Client
+    attr_reader :issuer, :audiences, :realm
+
+    # issuer:              expected `iss`; discovery at {issuer}/.well-known/openid-configuration
+    # audiences:           accepted `aud` value(s) (String or Array); any one must match
+    # any_audience:        true to accept every audience explicitly (instead of audiences:)
+    # algorithms:          allow-list (Array or "RS256,ES256"); default RS/PS/ES/EdDSA
+    # expected_typ:        required JOSE `typ`, e.g. "at+jwt" (RFC 9068)
+    # required_claims:     claims that must be present and not null
+    # leeway:              clock-skew leeway in seconds (default 60)
+    # max_token_bytes:     token size bound (default 16 KiB)
+    # ca_file:             extra PEM CA file to trust (besides the system store / SSL_CERT_FILE)
+    # jwks_uri:            use this JWKS URL instead of discovery
+    # jwks_json:           static key set (String or Hash): no network at all
+    # allow_http_loopback: allow http:// to 127.0.0.1/::1/localhost (development only)
+    # connect_timeout:     seconds (default 5)
+    # timeout:             total seconds per request (default 10)
+    # max_response_bytes:  bound on discovery/JWKS bodies (default 512 KiB)
+    # realm:               realm named in WWW-Authenticate values
+    # cache:               {ttl_min:, ttl_max:, refresh_cooldown:, stale_if_error:} in seconds
+    def initialize(issuer:, audiences: [], any_audience: false, algorithms: nil, expected_typ: nil,
+                   required_claims: [], leeway: nil, max_token_bytes: nil, ca_file: nil, jwks_uri: nil,
+                   jwks_json: nil, allow_http_loopback: false, connect_timeout: nil, timeout: nil,
+                   max_response_bytes: nil, realm: nil, cache: nil)
+      @issuer = issuer.to_s.dup.freeze
+      @audiences = Array(audiences).map { |a| a.to_s.dup.freeze }.freeze
+      @realm = realm&.to_s&.dup&.freeze
+      raw = NativeBuilder.open("oidc_client_builder") do |b|
+        b.str(:set_issuer, @issuer)
+        @audiences.each { |a| b.str(:add_audience, a) }
+        b.call(:set_any_audience, 1) if any_audience
+        b.str(:set_algorithms, Array(algorithms).join(",")) if algorithms
+        b.str(:set_expected_typ, expected_typ) if expected_typ
+        Array(required_claims).each { |c| b.str(:add_required_claim, c.to_s) }
+        b.call(:set_leeway_secs, Integer(leeway)) if leeway
+        b.call(:set_max_token_bytes, Integer(max_token_bytes)) if max_token_bytes
+        b.call(:set_max_response_bytes, Integer(max_response_bytes)) if max_response_bytes
+        b.str(:set_ca_file, ca_file.to_s) if ca_file
+        b.str(:set_jwks_uri, jwks_uri) if jwks_uri
+        b.str(:set_jwks_json, jwks_json.is_a?(String) ? jwks_json : JSON.generate(jwks_json)) if jwks_json
+        b.call(:set_allow_http_loopback, 1) if allow_http_loopback
+        if connect_timeout || timeout
+          b.call(:set_timeouts_ms, NativeBuilder.ms(connect_timeout || 5, "connect_timeout"),
+                 NativeBuilder.ms(timeout || 10, "timeout"))
+        end
+        b.str(:set_realm, @realm) if @realm
+        if cache
+          c = { ttl_min: 60, ttl_max: 86_400, refresh_cooldown: 30, stale_if_error: 21_600 }.merge(cache)
+          b.call(:set_cache_policy_secs, *c.values_at(:ttl_min, :ttl_max, :refresh_cooldown, :stale_if_error).map { |v| Integer(v) })
+        end
+        b.build
+      end
+      @handle = Handle.new(raw, :oidc_client_free, "Oidc::Client")
+    end
+
+    # Validate a bearer token; returns its Oidc::Claims or raises an Oidc::Error subclass
+    # (Oidc::TokenExpired, Oidc::SignatureInvalid, ... all Oidc::TokenError; Oidc::NetworkError /
+    # Oidc::ConfigError when keys could not be obtained). May block (GVL released) only when the
+    # keys are not cached yet.
+    def validate(token)
+      call_validate(token, nil)
+    end
+
+    # Like #validate, but checks exp/nbf/iat as of `time` (Time or seconds since the epoch).
+    def validate_at(token, time)
+      call_validate(token, time.to_i)
+    end
+
+    # Fetch discovery and keys now, so the first request does not wait. Returns self.
+    def prefetch
+      @handle.use do |ptr|
+        FFISupport.check { |e| Native.oidc_client_prefetch(ptr, e) }
+      end
+      self
+    end
+
+    # Free the native client. Calls still running on other threads finish first; later calls
+    # raise Oidc::ClosedError. Closing twice is harmless.
+    def close
+      @handle.close
+      nil
+    end
+
+    def closed?
+      @handle.closed?
+    end
+
+    def inspect
+      "#<Oidc::Client issuer=#{@issuer.inspect} audiences=#{@audiences.inspect}#{' closed' if closed?}>"
+    end
+    alias to_s inspect
+
+    # Raise UnsupportedError unless the loaded liboidc exports `fn` (functions newer than the
+    # library are attached with Native.attach_optional).
+    def self.need_native(fn)
+      return if Native.available?(fn)
+
+      raise UnsupportedError, "#{fn} is not exported by the loaded liboidc #{Oidc.library_version}"
+    end
+
+    PTR_SIZE = FFI.type_size(:pointer)
+    OUT_KEY = :__oidc_validate_out
+    private_constant :PTR_SIZE, :OUT_KEY
+
+    private
+
+    # The three out-params of oidc_validate (claims*, claims_len, err*) in one buffer, reused by
+    # every validation on this fiber (Thread#[] is fiber-local, and nothing between the call
+    # and reading the results can switch to another validation on the same fiber). Saves three
+    # allocations per call on the hot path.
+    def out_params
+      Thread.current[OUT_KEY] ||= begin
+        buf = FFI::MemoryPointer.new(:pointer, 3)
+        [buf, buf + PTR_SIZE, buf + (2 * PTR_SIZE)].freeze
+      end
+    end
+
+    def call_validate(token, at)
+      tok = FFISupport.bytes(token)
+      out, len_p, err_p = out_params
+      rc = @handle.use do |ptr|
+        if at
+          Native.oidc_validate_at(ptr, tok, tok.bytesize, at, out, len_p, err_p)
+        else
+          Native.oidc_validate(ptr, tok, tok.bytesize, out, len_p, err_p)
+        end
+      end
+      raise Error.from_native(rc, err_p.read_pointer) unless rc.zero?
+
+      Claims.from_json(FFISupport.take_string(out.read_pointer, len_p.read(:size_t)))
+    end
+  end
+end

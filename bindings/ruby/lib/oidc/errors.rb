@@ -1,0 +1,177 @@
+# frozen_string_literal: true
+
+require "json"
+
+module Oidc
+  # Base of every error liboidc reports. The range classes group the codes:
+  #
+  #   Oidc::Error
+  #     UsageError      1-99   API misuse (NullParameter, InvalidUtf8, ...; and ClosedError)
+  #     ConfigError     100s   configuration and discovery (InvalidConfig, CaFile, DiscoveryInvalid, ...)
+  #     NetworkError    200s   network and HTTP (Network, Timeout, Tls, HttpStatus, ...)
+  #     TokenError      300s   token validation (TokenExpired, SignatureInvalid, AudienceMismatch, ...)
+  #     OAuthError      400s   OAuth error responses (InvalidGrant, InvalidClient, ...); code 400
+  #                            itself (an `error` liboidc has no name for) is OAuthError proper
+  #     ProtocolError   500s   protocol checks on responses (StateMismatch, NonceMismatch, ...)
+  #
+  # Every code class has CODE and NAME constants equal to the C header's OIDC_RESULT_<NAME>.
+  class Error < StandardError
+    # The numeric oidc_result (nil for errors raised by the binding itself, e.g. ClosedError).
+    attr_reader :code
+    # The stable code name, e.g. "TOKEN_EXPIRED".
+    attr_reader :name
+    # The HTTP status a resource server should answer with: 401 (bad token), 503 (keys
+    # unavailable), 500 (anything else).
+    attr_reader :http_status
+    # A ready WWW-Authenticate value for a 401 answer (RFC 6750).
+    attr_reader :www_authenticate
+    # The details object liboidc attached (Hash; for OAuth error responses it holds the
+    # server's "error", "error_description", "error_uri" and HTTP "status").
+    attr_reader :details
+
+    def initialize(message = nil, code: nil, name: nil, http_status: nil, www_authenticate: nil,
+                   oauth_error: nil, details: nil)
+      klass = self.class
+      @code = code || (klass.const_defined?(:CODE) ? klass::CODE : nil)
+      @name = name || (klass.const_defined?(:NAME) ? klass::NAME : nil)
+      @http_status = http_status || 500
+      @www_authenticate = www_authenticate || "Bearer"
+      @oauth_error = oauth_error
+      @details = (details || {}).freeze
+      super(message || (@code ? Oidc.result_str(@code) : klass.name))
+    end
+
+    # The RFC 6750 error for a token the resource server rejected ("invalid_token"), or the
+    # `error` member of an OAuth error response from the server ("invalid_grant", ...); nil
+    # otherwise.
+    def oauth_error
+      @oauth_error || @details["error"]
+    end
+
+    # The server's error_description of an OAuth error response, if any.
+    def error_description
+      @details["error_description"]
+    end
+
+    # The server's error_uri of an OAuth error response, if any.
+    def error_uri
+      @details["error_uri"]
+    end
+
+    # Raise-site independent description, never containing secrets or token contents (the
+    # message comes from liboidc, which guarantees that).
+    def inspect
+      "#<#{self.class.name} #{@name || '-'}(#{@code || '-'}): #{message}>"
+    end
+
+    # Build the exception for a failed call and free the native error object.
+    # `err` is the oidc_error* the call wrote (may be NULL).
+    def self.from_native(rc, err)
+      return for_code(rc).new(code: rc, name: Oidc.result_name(rc)) if err.nil? || err.null?
+
+      begin
+        code = Native.oidc_error_code(err)
+        code = rc if code.zero?
+        details_s = Oidc.cstr(Native.oidc_error_details_json(err))
+        details = begin
+          details_s.empty? ? {} : JSON.parse(details_s)
+        rescue JSON::ParserError
+          {}
+        end
+        oauth = Native.oidc_error_oauth_error(err)
+        for_code(code).new(
+          Oidc.cstr(Native.oidc_error_message(err)),
+          code: code,
+          name: details["name"] || Oidc.result_name(code),
+          http_status: Native.oidc_error_http_status(err),
+          www_authenticate: Oidc.cstr(Native.oidc_error_www_authenticate(err)),
+          oauth_error: oauth.null? ? nil : Oidc.cstr(oauth),
+          details: details
+        )
+      ensure
+        Native.oidc_error_free(err)
+      end
+    end
+
+    # The class for a code: its own class, else the class of its range (a code added to a
+    # newer liboidc still lands in the right group), else Oidc::Error.
+    def self.for_code(code)
+      CODES[code] || RANGES.find { |range, _| range.cover?(code) }&.last || Error
+    end
+  end
+
+  class UsageError < Error; end
+  class ConfigError < Error; end
+  class NetworkError < Error; end
+  class TokenError < Error; end
+  class OAuthError < Error
+    CODE = 400
+    NAME = "OAUTH_ERROR"
+  end
+  class ProtocolError < Error; end
+
+  # A method was called on a client after #close (raised by the binding, no liboidc code).
+  class ClosedError < UsageError
+    def initialize(message = "the client is closed", **kw)
+      super(message, name: "CLOSED", **kw)
+    end
+  end
+
+  # A method needs a liboidc function the loaded library does not export (an older library).
+  class UnsupportedError < UsageError
+    def initialize(message = "not supported by the loaded liboidc", **kw)
+      super(message, name: "UNSUPPORTED", **kw)
+    end
+  end
+
+  RANGES = [
+    [1..99, UsageError], [100..199, ConfigError], [200..299, NetworkError],
+    [300..399, TokenError], [400..499, OAuthError], [500..599, ProtocolError]
+  ].freeze
+
+  # Every oidc_result except OK, exactly as include/oidc.h spells it. Kept by hand on purpose:
+  # test/codes_test.rb parses the header and fails on any drift in either direction.
+  RESULT_CODES = {
+    "NULL_PARAMETER" => 1, "INVALID_UTF8" => 2, "INVALID_ARGUMENT" => 3, "PANIC" => 5, "INTERNAL" => 6,
+    "INVALID_CONFIG" => 100, "INSECURE_URL" => 101, "CA_FILE" => 102, "UNSUPPORTED_ALGORITHM" => 103,
+    "DISCOVERY_INVALID" => 110, "DISCOVERY_ISSUER_MISMATCH" => 111, "JWKS_INVALID" => 112,
+    "NETWORK" => 200, "TIMEOUT" => 201, "TLS" => 202, "HTTP_STATUS" => 203, "RESPONSE_TOO_LARGE" => 204,
+    "RESPONSE_INVALID" => 205, "REDIRECT_REJECTED" => 206,
+    "TOKEN_MALFORMED" => 300, "TOKEN_TOO_LARGE" => 301, "ALGORITHM_NOT_ALLOWED" => 302, "UNKNOWN_KEY" => 303,
+    "SIGNATURE_INVALID" => 304, "TOKEN_EXPIRED" => 305, "TOKEN_NOT_YET_VALID" => 306,
+    "TOKEN_ISSUED_IN_FUTURE" => 307, "ISSUER_MISMATCH" => 308, "AUDIENCE_MISMATCH" => 309,
+    "MISSING_CLAIM" => 310, "INVALID_CLAIM" => 311, "TYPE_MISMATCH" => 312, "CRIT_UNSUPPORTED" => 313,
+    "KEY_REJECTED" => 314,
+    "OAUTH_ERROR" => 400, "INVALID_REQUEST" => 401, "INVALID_CLIENT" => 402, "INVALID_GRANT" => 403,
+    "UNAUTHORIZED_CLIENT" => 404, "UNSUPPORTED_GRANT_TYPE" => 405, "INVALID_SCOPE" => 406,
+    "AUTHORIZATION_PENDING" => 407, "SLOW_DOWN" => 408, "ACCESS_DENIED" => 409, "EXPIRED_TOKEN" => 410,
+    "INVALID_TARGET" => 411, "USE_DPOP_NONCE" => 412, "INVALID_DPOP_PROOF" => 413,
+    "UNSUPPORTED_TOKEN_TYPE" => 414, "INVALID_CLIENT_METADATA" => 415, "INVALID_REDIRECT_URI" => 416,
+    "INVALID_TOKEN" => 417, "INSUFFICIENT_SCOPE" => 418,
+    "RESPONSE_MISSING_FIELD" => 500, "STATE_MISMATCH" => 501, "NONCE_MISMATCH" => 502, "HASH_MISMATCH" => 503,
+    "AZP_MISMATCH" => 504, "AUTH_TIME_INVALID" => 505, "SUBJECT_MISMATCH" => 506,
+    "RESPONSE_ISSUER_MISMATCH" => 507, "DEADLINE_EXCEEDED" => 508, "CANCELLED" => 509
+  }.freeze
+
+  # "TOKEN_EXPIRED" -> "TokenExpired"; "OAUTH_ERROR" -> "OAuthError".
+  def self.class_name_for(code_name)
+    code_name.split("_").map { |w| w == "OAUTH" ? "OAuth" : w.capitalize }.join
+  end
+
+  codes = {}
+  RESULT_CODES.each do |code_name, value|
+    cname = class_name_for(code_name)
+    klass = if const_defined?(cname, false)
+              const_get(cname, false) # OAuthError: the 400s range class is also code 400
+            else
+              parent = RANGES.find { |range, _| range.cover?(value) }.last
+              Class.new(parent).tap do |k|
+                k.const_set(:CODE, value)
+                k.const_set(:NAME, code_name)
+                const_set(cname, k)
+              end
+            end
+    codes[value] = klass
+  end
+  CODES = codes.freeze
+end

@@ -1,0 +1,76 @@
+# frozen_string_literal: true
+
+module Oidc
+  # Owns one native handle for a Ruby object.
+  #
+  # * The pointer sits in an FFI::AutoPointer, so a client that is never closed is freed by
+  #   the garbage collector (the releaser holds no reference back to the Ruby object).
+  # * #close frees it at once; closing twice is harmless.
+  # * Calls run through #use, which counts them: because blocking calls release the GVL,
+  #   another thread may call #close while liboidc is still working on the handle. #close then
+  #   marks the handle closed (new calls raise ClosedError) and waits for running calls to
+  #   return before freeing, so the C rule "free only when no call is running" always holds.
+  class Handle
+    @freed = 0
+    @releasers = {}
+
+    class << self
+      # How many native handles have been freed so far (by #close or by the GC).
+      attr_reader :freed
+
+      # A releaser for AutoPointer that frees through `free_fn` (a Native function name) and
+      # counts. It is shared per function and holds no reference to any Ruby wrapper object,
+      # so wrappers stay collectable.
+      def releaser(free_fn)
+        @releasers[free_fn] ||= lambda do |ptr|
+          Native.public_send(free_fn, ptr)
+          @freed += 1
+        end
+      end
+    end
+
+    # raw: the handle pointer; free_fn: e.g. :oidc_client_free; what: name for messages.
+    def initialize(raw, free_fn, what)
+      raise ArgumentError, "NULL #{what}" if raw.null?
+
+      @ptr = FFI::AutoPointer.new(raw, Handle.releaser(free_fn))
+      @what = what
+      @lock = Mutex.new
+      @idle = ConditionVariable.new
+      @busy = 0
+      @closed = false
+    end
+
+    def use
+      @lock.synchronize do
+        raise ClosedError, "#{@what} is closed" if @closed
+
+        @busy += 1
+      end
+      begin
+        yield @ptr
+      ensure
+        @lock.synchronize do
+          @busy -= 1
+          @idle.broadcast if @busy.zero?
+        end
+      end
+    end
+
+    # Free the handle (after running calls return). Returns true the first time, false after.
+    def close
+      @lock.synchronize do
+        return false if @closed
+
+        @closed = true
+        @idle.wait(@lock) while @busy.positive?
+      end
+      @ptr.free
+      true
+    end
+
+    def closed?
+      @closed
+    end
+  end
+end

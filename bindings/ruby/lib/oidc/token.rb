@@ -1,0 +1,76 @@
+# frozen_string_literal: true
+
+require "json"
+
+module Oidc
+  # A token-endpoint response. #inspect and #to_s never show the tokens; #raw (the whole
+  # response) does contain them: never log it.
+  class Token
+    attr_reader :access_token, :token_type, :expires_in, :refresh_token, :id_token, :scope,
+                :issued_token_type, :received_at
+
+    # Copy every field out of a native oidc_token_response (borrowed; not freed here).
+    def self.from_native(resp)
+      n = Native
+      new(
+        access_token: Oidc.cstr_or_nil(n.oidc_token_response_access_token(resp)),
+        token_type: Oidc.cstr_or_nil(n.oidc_token_response_token_type(resp)),
+        expires_in: n.oidc_token_response_expires_in(resp).then { |v| v.negative? ? nil : v },
+        refresh_token: Oidc.cstr_or_nil(n.oidc_token_response_refresh_token(resp)),
+        id_token: Oidc.cstr_or_nil(n.oidc_token_response_id_token(resp)),
+        scope: Oidc.cstr_or_nil(n.oidc_token_response_scope(resp)),
+        issued_token_type: Oidc.cstr_or_nil(n.oidc_token_response_issued_token_type(resp)),
+        raw_json: Oidc.cstr_or_nil(n.oidc_token_response_json(resp))
+      )
+    end
+
+    def initialize(access_token:, token_type:, expires_in: nil, refresh_token: nil, id_token: nil, scope: nil,
+                   issued_token_type: nil, raw_json: nil, received_at: Time.now)
+      @access_token = access_token
+      @token_type = token_type
+      @expires_in = expires_in
+      @refresh_token = refresh_token
+      @id_token = id_token
+      @scope = scope
+      @issued_token_type = issued_token_type
+      @raw_json = raw_json
+      @received_at = received_at
+      freeze
+    end
+
+    # The whole response as a Hash (contains secrets: never log it).
+    def raw
+      @raw_json ? JSON.parse(@raw_json) : {}
+    end
+
+    # Granted scopes as an Array (empty when the server did not say).
+    def scopes
+      @scope ? @scope.split(" ") : []
+    end
+
+    # When the access token expires (nil when the server sent no expires_in).
+    def expires_at
+      @expires_in && (@received_at + @expires_in)
+    end
+
+    # True when the access token has expired (or will within `leeway` seconds).
+    def expired?(leeway: 0)
+      t = expires_at
+      t ? Time.now + leeway >= t : false
+    end
+
+    def inspect
+      parts = ["token_type=#{@token_type.inspect}", "expires_in=#{@expires_in.inspect}", "scope=#{@scope.inspect}"]
+      parts << "access_token=[FILTERED]" if @access_token
+      parts << "refresh_token=[FILTERED]" if @refresh_token
+      parts << "id_token=[FILTERED]" if @id_token
+      "#<Oidc::Token #{parts.join(' ')}>"
+    end
+    alias to_s inspect
+
+    # Keep secrets out of pp / YAML-ish dumps that walk instance variables.
+    def pretty_print(q)
+      q.text(inspect)
+    end
+  end
+end

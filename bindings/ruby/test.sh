@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Ruby binding: run the minitest suite and the README examples; exit non-zero on any failure.
+#
+# Environment:
+#   OIDC_LIB=/path/to/liboidc.so   the library to load (or LD_LIBRARY_PATH with liboidc.so[.0.1]);
+#                                  build it with: CARGO_TARGET_DIR=/tmp/rb-target cargo cinstall
+#                                  --release --prefix /tmp/rb-prefix --libdir lib
+#   OIDC_TESTKIT=/path/to/oidc-testkit   optional; otherwise built here with cargo
+#   OIDC_REQUIRE_ALL=0             let tests skip when a prerequisite (node, cargo) is missing
+#                                  (default here: 1, a missing prerequisite fails)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$here"
+
+if [ -z "${OIDC_LIB:-}" ] && [ -z "${LD_LIBRARY_PATH:-}" ]; then
+  echo "test.sh: note: neither OIDC_LIB nor LD_LIBRARY_PATH is set; trying the system's liboidc" >&2
+fi
+ruby -Ilib -e 'require "oidc"; puts "ruby #{RUBY_VERSION}, ffi #{FFI::VERSION}, liboidc #{Oidc.library_version}"'
+
+if [ -z "${OIDC_TESTKIT:-}" ]; then
+  echo "== building oidc-testkit (set OIDC_TESTKIT to skip)" >&2
+  (cd "$root" && cargo build -q --release -p oidc-testkit --bin oidc-testkit)
+  target=$(cd "$root" && cargo metadata -q --format-version 1 --no-deps |
+           ruby -rjson -e 'puts JSON.parse($stdin.read).fetch("target_directory")')
+  export OIDC_TESTKIT="$target/release/oidc-testkit"
+fi
+export OIDC_REQUIRE_ALL="${OIDC_REQUIRE_ALL:-1}"
+
+status=0
+work=$(mktemp -d)
+idp_pid=
+cleanup() {
+  exec 3>&- 2>/dev/null || true
+  [ -n "$idp_pid" ] && kill "$idp_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== minitest" >&2
+start=$(date +%s.%N)
+ruby -Ilib -Itest -e 'Dir["test/*_test.rb"].sort.each { |f| require File.expand_path(f) }' || status=1
+echo "== minitest took $(ruby -e "printf('%.1f', $(date +%s.%N) - $start)") s" >&2
+
+echo "== README examples (against the test IdP)" >&2
+mkfifo "$work/stdin"
+node "$root/tests/idp/server.mjs" --dir "$work/idp" < "$work/stdin" > "$work/ready" 2> "$work/idp.log" &
+idp_pid=$!
+exec 3> "$work/stdin" # the IdP exits when this script (and so fd 3) goes away
+for _ in $(seq 300); do [ -s "$work/ready" ] && break; sleep 0.1; done
+if [ ! -s "$work/ready" ]; then
+  echo "test IdP did not start:" >&2; cat "$work/idp.log" >&2; exit 1
+fi
+OIDC_ISSUER=$(ruby -rjson -e 'print JSON.parse(File.read(ARGV[0]))["issuer"]' "$work/ready")
+OIDC_CA_FILE=$(ruby -rjson -e 'print JSON.parse(File.read(ARGV[0]))["ca_file"]' "$work/ready")
+export OIDC_ISSUER OIDC_CA_FILE
+ACCESS_TOKEN=$("$root/tests/idp/get-token.sh" "$OIDC_ISSUER" "$OIDC_CA_FILE" svc-basic svc-basic-secret \
+  urn:liboidc:rs256 "read write")
+export ACCESS_TOKEN
+
+# Each ```ruby block preceded by "<!-- example: NAME" is run as written; the others are
+# syntax-checked.
+ruby -e '
+  blocks = File.read("README.md").scan(/(?:<!-- example: (\w+)[^\n]*\n)?```ruby\n(.*?)```/m)
+  abort "no examples found" if blocks.count { |n, _| n } < 2
+  blocks.each_with_index do |(name, code), i|
+    file = File.join(ARGV[0], "example-#{name || i}.rb")
+    File.write(file, code)
+    puts file + "\t" + (name ? "run" : "check")
+  end' "$work" > "$work/examples"
+while IFS=$'\t' read -r file mode; do
+  name=$(basename "$file" .rb)
+  if [ "$mode" = run ]; then
+    echo "-- $name" >&2
+    if out=$(ruby -Ilib "$file" 2>&1); then
+      printf '%s\n' "$out" | sed 's/^/   /'
+      # the examples must do what they say
+      case "$name" in
+        example-validate) grep -q "^subject svc-basic, scopes read write" <<<"$out" || { echo "   unexpected output" >&2; status=1; } ;;
+        example-client_credentials)
+          grep -q "Bearer token for read write" <<<"$out" && grep -q "InvalidTarget: invalid_target" <<<"$out" &&
+            ! grep -q "svc-basic-secret" <<<"$out" ||
+            { echo "   unexpected output" >&2; status=1; } ;;
+      esac
+    else
+      printf '%s\n' "$out" | sed 's/^/   /' >&2
+      echo "   FAILED: $name" >&2
+      status=1
+    fi
+  else
+    ruby -c "$file" > /dev/null || { echo "   syntax error in README block $name" >&2; status=1; }
+  fi
+done < "$work/examples"
+
+if [ "$status" -eq 0 ]; then echo "== ruby binding: all passed" >&2; else echo "== ruby binding: FAILED" >&2; fi
+exit "$status"
