@@ -345,3 +345,22 @@ fn clients_of_one_jwks_url_share_one_cache_entry() {
     assert_eq!(idp.srv.hits(DISCOVERY), 2, "discovery is per client");
     assert!(Arc::ptr_eq(&a.cache_entry().unwrap(), &b.cache_entry().unwrap()));
 }
+
+/// Keys fetched under one client's trust (its roots) are never served to a client that trusts
+/// something else: a client whose CA does not vouch for the JWKS server must fail with TLS even
+/// after another client cached that URL's keys.
+#[test]
+fn cached_keys_are_scoped_to_the_fetching_clients_trust() {
+    let k = TestKey::generate(Alg::ES256);
+    let idp = idp(&[&k]);
+    let jwks = idp.srv.url("/jwks");
+    let trusting = idp.client_with(|c| c.key_source = oidc::core::KeySource::JwksUri(jwks.clone()));
+    trusting.validate(&k.sign(&idp.claims())).expect("trusted fetch");
+    let other = idp.client_with(|c| {
+        c.key_source = oidc::core::KeySource::JwksUri(jwks.clone());
+        c.ca_file = Some(idp.ca.wrong_ca_pem_path());
+    });
+    assert_eq!(kind_of(other.validate(&k.sign(&idp.claims()))), ErrorKind::Tls);
+    assert!(!Arc::ptr_eq(&trusting.cache_entry().unwrap(), &other.cache_entry().unwrap()));
+    assert_eq!(idp.srv.hits("/jwks"), 1, "the untrusting client never got a response");
+}

@@ -300,7 +300,8 @@ impl CacheEntry {
 
 /// The bounded, process-wide map of entries.
 pub struct KeyCache {
-    map: Mutex<HashMap<String, Arc<CacheEntry>>>,
+    /// Keyed by (JWKS URL, trust id of the fetching agent).
+    map: Mutex<HashMap<(String, u64), Arc<CacheEntry>>>,
     max_entries: AtomicUsize,
 }
 
@@ -309,10 +310,12 @@ pub static GLOBAL: Lazy<KeyCache> =
     Lazy::new(|| KeyCache { map: Mutex::new(HashMap::new()), max_entries: AtomicUsize::new(DEFAULT_CACHE_MAX_ENTRIES) });
 
 impl KeyCache {
-    /// The entry for `url`, created (and the least recently used one evicted) if needed.
-    pub fn entry(&self, url: &str) -> Arc<CacheEntry> {
+    /// The entry for `url` as fetched under `trust` (see [`Http::trust_id`]), created (and the
+    /// least recently used one evicted) if needed.
+    pub fn entry(&self, url: &str, trust: u64) -> Arc<CacheEntry> {
         let mut map = self.map.lock();
-        if let Some(e) = map.get(url) {
+        let key = (url.to_string(), trust);
+        if let Some(e) = map.get(&key) {
             return e.clone();
         }
         let max = self.max_entries.load(Ordering::Relaxed).max(1);
@@ -329,7 +332,7 @@ impl KeyCache {
             }
         }
         let e = Arc::new(CacheEntry::new(url));
-        map.insert(url.to_string(), e.clone());
+        map.insert(key, e.clone());
         e
     }
 
@@ -343,9 +346,9 @@ impl KeyCache {
         self.len() == 0
     }
 
-    /// Whether `url` currently has an entry.
+    /// Whether `url` currently has an entry (under any trust).
     pub fn contains(&self, url: &str) -> bool {
-        self.map.lock().contains_key(url)
+        self.map.lock().keys().any(|(u, _)| u == url)
     }
 
     /// Set the bound on entries (at least 1); evicts on the next insertion.
@@ -375,15 +378,16 @@ mod tests {
     #[test]
     fn bounded_lru() {
         let c = KeyCache { map: Mutex::new(HashMap::new()), max_entries: AtomicUsize::new(3) };
-        let a = c.entry("https://a");
-        c.entry("https://b");
-        c.entry("https://c");
-        c.entry("https://a"); // same entry back
-        assert!(Arc::ptr_eq(&a, &c.entry("https://a")));
+        let a = c.entry("https://a", 1);
+        c.entry("https://b", 1);
+        c.entry("https://c", 1);
+        c.entry("https://a", 1); // same entry back
+        assert!(Arc::ptr_eq(&a, &c.entry("https://a", 1)));
         a.last_used.store(u64::MAX, Ordering::Relaxed); // a is the most recent
-        c.entry("https://d");
+        c.entry("https://d", 1);
         assert_eq!(c.len(), 3);
         assert!(c.contains("https://a") && c.contains("https://d"));
         assert!(!c.contains("https://b"), "least recently used evicted");
+        assert!(!Arc::ptr_eq(&a, &c.entry("https://a", 2)), "another trust gets its own entry");
     }
 }

@@ -74,15 +74,16 @@ impl Client {
                     KeySource::JwksUri(u) => Some(u.clone()),
                     _ => None,
                 };
+                let http = Http::new(&cfg)?;
                 let remote = Remote {
-                    entry: RwLock::new(fixed.as_deref().map(|u| GLOBAL.entry(u))),
+                    entry: RwLock::new(fixed.as_deref().map(|u| GLOBAL.entry(u, http.trust_id()))),
                     fixed_jwks_uri: fixed,
                     discovery: RwLock::new(DiscoveryState::default()),
                     discovery_lock: Mutex::new(()),
                     discovery_attempts: AtomicU64::new(0),
                     discovery_fetches: AtomicU64::new(0),
                 };
-                (Some(Http::new(&cfg)?), Source::Remote(Box::new(remote)))
+                (Some(http), Source::Remote(Box::new(remote)))
             }
         };
         Ok(Client { inner: Arc::new(Inner { cfg, policy, cache_policy, http, source }) })
@@ -224,7 +225,8 @@ impl Client {
         debug_assert!(r.fixed_jwks_uri.is_none());
         let m = self.discover()?;
         let mut slot = r.entry.write();
-        Ok(slot.get_or_insert_with(|| GLOBAL.entry(&m.jwks_uri)).clone())
+        let trust = self.inner.http.as_ref().map(Http::trust_id).unwrap_or(0);
+        Ok(slot.get_or_insert_with(|| GLOBAL.entry(&m.jwks_uri, trust)).clone())
     }
 
     fn keys(&self, need: Need) -> Result<Arc<KeySet>> {

@@ -99,6 +99,7 @@ pub struct Http {
     agent: ureq::Agent,
     max_response_bytes: usize,
     allow_http_loopback: bool,
+    trust_id: u64,
 }
 
 impl std::fmt::Debug for Http {
@@ -111,6 +112,15 @@ impl Http {
     /// Build the agent for a client. Reads the CA env vars now (not per request).
     pub fn new(cfg: &Config) -> Result<Http> {
         let roots = trust_roots(cfg.ca_file.as_deref())?;
+        let trust_id = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            for r in &roots {
+                r.der().hash(&mut h);
+            }
+            cfg.allow_http_loopback.hash(&mut h);
+            h.finish()
+        };
         let tls = TlsConfig::builder()
             .root_certs(RootCerts::Specific(Arc::new(roots)))
             .unversioned_rustls_crypto_provider(PROVIDER.clone())
@@ -136,7 +146,15 @@ impl Http {
             agent,
             max_response_bytes: cfg.max_response_bytes,
             allow_http_loopback: cfg.allow_http_loopback,
+            trust_id,
         })
+    }
+
+    /// Identifies what this agent trusts (its root certificates and the loopback-http opt-in).
+    /// Key sets are cached per (JWKS URL, trust): keys fetched under one client's trust are
+    /// never served to a client that trusts something else.
+    pub fn trust_id(&self) -> u64 {
+        self.trust_id
     }
 
     /// GET a JSON document, following at most [`MAX_REDIRECTS`] https redirects, sending
