@@ -17,7 +17,7 @@ pub struct RealIdp {
     pub ca_file: PathBuf,
     pub token_endpoint: String,
     tls: Arc<rustls::ClientConfig>,
-    _dir: PathBuf,
+    pub dir: PathBuf,
 }
 
 fn repo() -> &'static Path {
@@ -57,7 +57,7 @@ impl RealIdp {
             ca_file,
             token_endpoint: s("token_endpoint"),
             tls,
-            _dir: dir,
+            dir,
         }
     }
 
@@ -91,6 +91,117 @@ impl RealIdp {
 
     pub fn jwks_fetches(&self) -> u64 {
         self.admin_get("/stats")["jwks"].as_u64().unwrap_or(0)
+    }
+}
+
+/// The committed test client keys (tests/idp/client-keys), registered for `svc-pkjwt`.
+pub fn client_key(name: &str) -> String {
+    std::fs::read_to_string(repo().join("tests/idp/client-keys").join(name)).unwrap()
+}
+
+impl RealIdp {
+    /// A browser session (cookie jar) for scripted logins and device approvals.
+    pub fn browser(&self) -> Browser {
+        Browser { tls: self.tls.clone(), cookies: Vec::new(), issuer: self.issuer.clone(), last_body: String::new() }
+    }
+
+    /// Requests to `path` seen by the IdP's HTTPS listener (admin `/stats`).
+    pub fn path_hits(&self, path: &str) -> u64 {
+        self.admin_get("/stats")["paths"][path].as_u64().unwrap_or(0)
+    }
+}
+
+/// A scripted browser: one cookie jar, redirects followed by hand (see tests/idp/README.md).
+pub struct Browser {
+    tls: Arc<rustls::ClientConfig>,
+    cookies: Vec<(String, String)>,
+    issuer: String,
+    /// Body of the last page `login_and_consent` stopped at.
+    pub last_body: String,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Browser {
+    fn absolute(&self, url: &str) -> String {
+        if url.starts_with('/') { format!("{}{url}", self.issuer) } else { url.to_string() }
+    }
+
+    pub fn request(&mut self, method: &str, url: &str, form: &[(&str, &str)]) -> Page {
+        let url = self.absolute(url);
+        let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", oidc_testkit::util::url_encode(k), oidc_testkit::util::url_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut headers: Vec<(&str, &str)> = vec![("Cookie", &cookie)];
+        if method == "POST" {
+            headers.push(("Content-Type", "application/x-www-form-urlencoded"));
+        }
+        let r = oidc_testkit::client::request(method, &url, Some(self.tls.clone()), &headers, body.as_bytes())
+            .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        for (k, v) in &r.headers {
+            if k.eq_ignore_ascii_case("set-cookie") {
+                let pair = v.split(';').next().unwrap_or("");
+                if let Some((n, val)) = pair.split_once('=') {
+                    self.cookies.retain(|(k, _)| k != n.trim());
+                    self.cookies.push((n.trim().to_string(), val.trim().to_string()));
+                }
+            }
+        }
+        Page { status: r.status, location: r.header("location").map(|l| self.absolute(l)), body: r.text() }
+    }
+
+    /// Follow the interactions from `url` (an authorization URL or an interaction) until a
+    /// redirect leaves the issuer; log in as `login` and consent. Returns the final Location
+    /// (the redirect URI with code/state/iss), or the last page's URL for device flows.
+    pub fn login_and_consent(&mut self, url: &str, login: &str) -> String {
+        let mut url = url.to_string();
+        let mut logged_in = false;
+        for _ in 0..20 {
+            let page = if url.contains("/interaction/") {
+                let form: Vec<(&str, &str)> = if logged_in {
+                    vec![("prompt", "consent")]
+                } else {
+                    vec![("prompt", "login"), ("login", login), ("password", "anything")]
+                };
+                logged_in = true;
+                self.request("POST", &url, &form)
+            } else {
+                self.request("GET", &url, &[])
+            };
+            match page.location {
+                Some(l) if l.starts_with(&self.issuer) => url = l,
+                Some(l) => return l,
+                None => {
+                    assert!(page.status < 400, "IdP error page at {url}: {} {}", page.status, page.body);
+                    self.last_body = page.body;
+                    return url;
+                }
+            }
+        }
+        panic!("too many redirects in the scripted login");
+    }
+
+    /// Approve a device authorization: enter `user_code` at /device, confirm, log in, consent.
+    pub fn approve_device(&mut self, user_code: &str) {
+        let xsrf = |b: &str| {
+            let i = b.find("name=\"xsrf\" value=\"").expect("xsrf field") + 20;
+            b[i..].split('"').next().unwrap().to_string()
+        };
+        let p = self.request("GET", "/device", &[]);
+        let x = xsrf(&p.body);
+        let p = self.request("POST", "/device", &[("xsrf", &x), ("user_code", user_code)]);
+        let x = xsrf(&p.body);
+        let p = self.request("POST", "/device", &[("xsrf", &x), ("user_code", user_code), ("confirm", "yes")]);
+        let next = p.location.expect("device confirm redirects to an interaction");
+        self.login_and_consent(&next, "user-1");
+        assert!(self.last_body.contains("Sign-in Success"), "device approval did not succeed: {}", self.last_body);
     }
 }
 

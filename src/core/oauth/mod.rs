@@ -4,9 +4,15 @@
 //! access tokens.
 
 pub mod client;
+pub mod dpop;
+pub mod grants;
 pub mod secret;
+pub mod signing;
 pub mod token;
+pub mod token_cache;
 
-pub use client::{ClientAuth, OAuthClient, OAuthConfig};
+pub use client::{AssertionAudience, ClientAuth, OAuthClient, OAuthConfig};
+pub use grants::{AuthorizationSecrets, BackchannelAuthentication, CancelToken, DeviceAuthorization, PollOptions, TokenExchangeRequest};
+pub use signing::SigningKey;
 pub use secret::Secret;
 pub use token::TokenResponse;
