@@ -39,7 +39,8 @@ impl RealIdp {
             .arg(&dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // IDP_DEBUG=1 shows the IdP's grant/authorization errors.
+            .stderr(if std::env::var_os("IDP_DEBUG").is_some() { Stdio::inherit() } else { Stdio::null() })
             .spawn()
             .expect("start node tests/idp/server.mjs");
         let stdin = child.stdin.take().unwrap();
@@ -191,7 +192,8 @@ impl Browser {
     /// Approve a device authorization: enter `user_code` at /device, confirm, log in, consent.
     pub fn approve_device(&mut self, user_code: &str) {
         let xsrf = |b: &str| {
-            let i = b.find("name=\"xsrf\" value=\"").expect("xsrf field") + 20;
+            let needle = "name=\"xsrf\" value=\"";
+            let i = b.find(needle).expect("xsrf field") + needle.len();
             b[i..].split('"').next().unwrap().to_string()
         };
         let p = self.request("GET", "/device", &[]);
@@ -199,7 +201,7 @@ impl Browser {
         let p = self.request("POST", "/device", &[("xsrf", &x), ("user_code", user_code)]);
         let x = xsrf(&p.body);
         let p = self.request("POST", "/device", &[("xsrf", &x), ("user_code", user_code), ("confirm", "yes")]);
-        let next = p.location.expect("device confirm redirects to an interaction");
+        let next = p.location.unwrap_or_else(|| panic!("device confirm did not redirect: {} {}", p.status, p.body));
         self.login_and_consent(&next, "user-1");
         assert!(self.last_body.contains("Sign-in Success"), "device approval did not succeed: {}", self.last_body);
     }
