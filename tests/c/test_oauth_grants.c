@@ -59,7 +59,8 @@ static void diag(int line, const char *fmt, ...) {
                  oidc_result_name(r_), (unsigned)w_, oidc_result_name(w_),                         \
                  (err) ? oidc_error_message(err) : "-");                                           \
     } while (0)
-#define S(x) (x), ((x) ? strlen(x) : 0)
+static size_t slen(const char *s) { return s ? strlen(s) : 0; }
+#define S(x) (x), slen(x)
 #define NONE NULL, 0
 
 static const char *ISSUER, *CA, *ADMIN, *MOCK, *KEYS, *BROWSER;
@@ -323,7 +324,7 @@ static void test_auth_code_and_refresh(void) {
     if (rc == OIDC_RESULT_OK) {
         char *rt = strdup(oidc_token_response_refresh_token(t));
         oidc_token_response *r = NULL;
-        CHECK_RC(oidc_oauth_refresh(c, S(rt), NONE, S("urn:liboidc:es256"), &r, &err), OIDC_RESULT_OK, err);
+        CHECK_RC(oidc_oauth_refresh(c, S(rt), S("openid"), NONE, &r, &err), OIDC_RESULT_OK, err);
         CHECK(r && oidc_token_response_refresh_token(r) && strcmp(oidc_token_response_refresh_token(r), rt) != 0);
         oidc_token_response_free(r);
         r = NULL;
