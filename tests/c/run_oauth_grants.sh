@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The C grants suite and the C examples against the real test IdP.
 #
-#   tests/c/run_oauth_grants.sh [--no-build]
+#   tests/c/run_oauth_grants.sh [--no-build] [--valgrind]
 #
+# --valgrind runs the C test under valgrind (memcheck; definite leaks and errors fail the run).
 # Builds liboidc (cargo build --release, into $CARGO_TARGET_DIR or target/), starts
 # `node tests/idp/server.mjs --dir TMP` with a piped stdin (it exits when we do) and reads its
 # ready line, starts the plain-HTTP mock of bad token responses (tests/c/mock_token_server.py),
@@ -35,7 +36,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ "${1:-}" != "--no-build" ]; then
+build_lib=1 valgrind=()
+for arg in "$@"; do
+  case $arg in
+    --no-build) build_lib=0 ;;
+    --valgrind) valgrind=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite)
+                export OIDC_TEST_SLOW=1 ;;
+    *) echo "unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
+if [ "$build_lib" = 1 ]; then
   if cargo build --release --quiet 2>"$work/build.log"; then ok "cargo build --release"; else
     not_ok "cargo build --release"; sed 's/^/#   /' "$work/build.log" | tail -20; finish; fi
 fi
@@ -72,12 +82,13 @@ export LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
 # --- the C test ----------------------------------------------------------------------------
 if build test_oauth_grants tests/c/test_oauth_grants.c; then
-  timeout 300 "$work/test_oauth_grants" >"$work/test.out" 2>"$work/test.err"
+  timeout 600 "${valgrind[@]}" "$work/test_oauth_grants" >"$work/test.out" 2>"$work/test.err"
   rc=$?
   sed 's/^/    /' "$work/test.out"
   read -r p f < <(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$work/test.out" | tail -1)
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-  if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then not_ok "test_oauth_grants exited $rc"; sed 's/^/#   /' "$work/test.err" | tail -10; fi
+  if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then not_ok "test_oauth_grants exited $rc"; fi
+  if [ "$rc" -ne 0 ]; then sed 's/^/#   /' "$work/test.err" | tail -40; fi
 fi
 
 # --- examples --------------------------------------------------------------------------------

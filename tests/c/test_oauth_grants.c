@@ -64,6 +64,9 @@ static size_t slen(const char *s) { return s ? strlen(s) : 0; }
 #define NONE NULL, 0
 
 static const char *ISSUER, *CA, *ADMIN, *MOCK, *KEYS, *BROWSER;
+/* Under valgrind (OIDC_TEST_SLOW=1) everything is ~20x slower: longer client timeouts for the
+ * happy paths and a looser bound on how long a failing call may take. */
+static int SLOW;
 
 static double now_s(void) {
     struct timespec t;
@@ -136,7 +139,8 @@ static oidc_oauth_client *make(const spec *s, oidc_result *rc_out, oidc_error **
     if (rc == OIDC_RESULT_OK && s->dpop) rc = oidc_oauth_builder_set_dpop_key(b, NONE, &err);
     for (int i = 0; rc == OIDC_RESULT_OK && i < 8 && s->endpoints[i]; i += 2)
         rc = oidc_oauth_builder_set_endpoint(b, S(s->endpoints[i]), S(s->endpoints[i + 1]), &err);
-    if (rc == OIDC_RESULT_OK && s->total_ms) rc = oidc_oauth_builder_set_timeouts_ms(b, 500, s->total_ms, &err);
+    if (rc == OIDC_RESULT_OK && s->total_ms) rc = oidc_oauth_builder_set_timeouts_ms(b, SLOW ? 5000 : 500, s->total_ms, &err);
+    else if (rc == OIDC_RESULT_OK && SLOW) rc = oidc_oauth_builder_set_timeouts_ms(b, 30000, 60000, &err);
     if (rc == OIDC_RESULT_OK && s->http_loopback) rc = oidc_oauth_builder_set_allow_http_loopback(b, 1, &err);
     oidc_oauth_client *c = NULL;
     if (rc == OIDC_RESULT_OK) {
@@ -370,7 +374,7 @@ static void test_device_flow(void) {
         oidc_token_response *t = NULL;
         double t0 = now_s();
         CHECK_RC(oidc_oauth_device_poll(c, da, 200, &t, &err), OIDC_RESULT_DEADLINE_EXCEEDED, err);
-        CHECK(now_s() - t0 < 2.0);
+        CHECK(now_s() - t0 < (SLOW ? 20.0 : 2.0));
         oidc_error_free(err);
         err = NULL;
         CHECK(browser(NULL, 0, "device '%s'", oidc_device_authorization_user_code(da)) == 0);
@@ -724,7 +728,7 @@ static void test_faults(void) {
             snprintf(tok, sizeof tok, "%s/ok/token", MOCK);
             snprintf(dev, sizeof dev, "%s/ok-device/x", MOCK);
             snprintf(bc, sizeof bc, "%s/ok-ciba/x", MOCK);
-            spec s = {.id = "mock-client", .secret = "mock-client-secret", .total_ms = 800, .http_loopback = 1};
+            spec s = {.id = "mock-client", .secret = "mock-client-secret", .total_ms = SLOW ? 4000 : 800, .http_loopback = 1};
             s.endpoints[0] = "token_endpoint";
             s.endpoints[1] = OPS[o].at == AT_TOKEN ? bad : tok;
             s.endpoints[2] = "device_authorization_endpoint";
@@ -739,7 +743,7 @@ static void test_faults(void) {
             if (rc != FAULTS[f].want)
                 diag(__LINE__, "%s/%s: got %s, want %s (%s)", OPS[o].name, FAULTS[f].mode, oidc_result_name(rc),
                      oidc_result_name(FAULTS[f].want), err ? oidc_error_message(err) : "-");
-            if (took > 3.0) diag(__LINE__, "%s/%s took %.1f s", OPS[o].name, FAULTS[f].mode, took);
+            if (took > (SLOW ? 20.0 : 3.0)) diag(__LINE__, "%s/%s took %.1f s", OPS[o].name, FAULTS[f].mode, took);
             if (err) {
                 CHECK(oidc_error_code(err) == rc);
                 for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
@@ -762,6 +766,7 @@ int main(void) {
     MOCK = getenv("OIDC_TEST_MOCK");
     KEYS = getenv("OIDC_TEST_KEYS");
     BROWSER = getenv("OIDC_TEST_BROWSER");
+    SLOW = getenv("OIDC_TEST_SLOW") != NULL;
     if (!ISSUER || !CA || !ADMIN || !MOCK || !KEYS || !BROWSER) {
         fprintf(stderr, "run through tests/c/run_oauth_grants.sh (OIDC_TEST_* variables missing)\n");
         printf("0 passed, 1 failed\n");
