@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 prefix="$PWD/build/prefix"
 echo "== cargo cinstall --release --prefix $prefix" >&2
-cargo cinstall --quiet --release --prefix "$prefix" --libdir lib >/dev/null
+mkdir -p build
+cargo cinstall --release --prefix "$prefix" --libdir lib > build/cinstall.log 2>&1 || { cat build/cinstall.log; exit 1; }
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 mkdir -p build
 cc -std=c99 -Wall -Werror -o build/validate examples/validate.c $(pkg-config --cflags --libs oidc)

@@ -297,11 +297,6 @@ typedef uint32_t oidc_result;
 #endif // __cplusplus
 
 /**
- * A JWS algorithm liboidc can verify. HMAC and `none` are deliberately absent.
- */
-typedef struct Algorithm Algorithm;
-
-/**
  * A pending CIBA request (poll mode). Getters borrow from it until `oidc_ciba_request_free`.
  */
 typedef struct oidc_ciba_request oidc_ciba_request;
@@ -442,8 +437,8 @@ oidc_result oidc_client_builder_set_any_audience(struct oidc_client_builder *bui
 
 /**
  * Replace the algorithm allow-list with a comma- or space-separated list ("RS256,ES256").
- * `none`, HMAC and unknown names fail with `OIDC_RESULT_UNSUPPORTED_ALGORITHM`. `Ed25519` is
- * accepted as EdDSA.
+ * `none`, HMAC and unknown names fail here, at once, with `OIDC_RESULT_UNSUPPORTED_ALGORITHM`
+ * (the builder keeps its previous list). `Ed25519` is accepted as EdDSA.
  * # Ownership: `builder` borrowed; the list copied.
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
@@ -500,8 +495,9 @@ oidc_result oidc_client_builder_set_max_token_bytes(struct oidc_client_builder *
                                                     struct oidc_error **err_out);
 
 /**
- * HTTP timeouts in milliseconds: TCP connect, and total per exchange (connect + TLS + request +
- * body). Defaults 5000 and 10000; each 1 ms to 600 s.
+ * HTTP timeouts in milliseconds: connect (TCP connect and TLS handshake), and total per exchange
+ * (connect + request + body). Defaults 5000 and 10000; each 1 ms to 600 s. Proxy environment
+ * variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) are ignored: liboidc always connects directly.
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
  */
@@ -573,9 +569,9 @@ oidc_result oidc_client_builder_set_realm(struct oidc_client_builder *builder,
                                           struct oidc_error **err_out);
 
 /**
- * Check the configuration and build the client. Every configuration problem is reported here
- * (empty issuer, non-https URL, unreadable CA file, bad static JWKS, no audience, ...); nothing
- * is fetched yet.
+ * Check the configuration and build the client. Every configuration problem not already
+ * rejected by its setter is reported here (empty issuer, non-https URL, unreadable CA file, bad
+ * static JWKS, no audience, ...); nothing is fetched yet.
  * # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
  *   caller-owned, free with `oidc_client_free`.
  * # Thread safety: any thread.
@@ -1197,7 +1193,8 @@ void oidc_string_free(char *s);
 oidc_result oidc_error_code(const struct oidc_error *err);
 
 /**
- * The error's message: English, never containing secrets or token contents.
+ * The error's message: English, never containing secrets, token claims or signatures (it may
+ * name the token's key id and algorithm, and configured values such as the issuer).
  * # Ownership: borrowed from `err`, NUL-terminated, valid until `oidc_error_free(err)`.
  *   Returns "" for NULL.
  * # Thread safety: any thread.
@@ -1436,7 +1433,7 @@ const char *oidc_token_response_token_type(const struct oidc_token_response *res
 const char *oidc_token_response_refresh_token(const struct oidc_token_response *resp);
 
 /**
- * The ID token, if issued (already validated when the grant validates ID tokens).
+ * The ID token, if issued.
  * # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
  *   absent or when `resp` is NULL.
  * # Thread safety: any thread.

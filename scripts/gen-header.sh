@@ -18,6 +18,6 @@ if [ "${1:-}" = "--verify" ]; then
   fi
   echo "gen-header: include/oidc.h is up to date"
 else
-  cp "$tmp" include/oidc.h
+  cp "$tmp" include/oidc.h && chmod 644 include/oidc.h
   echo "gen-header: wrote include/oidc.h"
 fi

@@ -43,8 +43,10 @@ stage() { # stage NAME COMMAND...: run, show output, count its tests
 
 prefix="$PWD/build/test-prefix"
 stage header scripts/gen-header.sh --verify
+stage clippy cargo clippy --workspace --all-targets --quiet -- -D warnings
+stage idp-selftest bash tests/idp/selftest.sh
 stage rust cargo test --workspace --quiet
-stage cinstall bash -c "rm -rf '$prefix' && cargo cinstall --quiet --release --features test-hooks --prefix '$prefix' --libdir lib && scripts/check-install.sh '$prefix'"
+stage cinstall bash -c "rm -rf '$prefix' && cargo cinstall --release --features test-hooks --prefix '$prefix' --libdir lib && scripts/check-install.sh '$prefix'"
 stage c env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" OIDC_LIB_DIR="$prefix/lib" bash tests/c/run.sh --pkg-config
 
 echo

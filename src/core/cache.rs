@@ -134,6 +134,15 @@ impl CacheEntry {
         }
     }
 
+    /// Mark the entry used (for LRU eviction). Writes the shared counter only when another
+    /// entry was touched since, so a hot entry's cache line is not written on every validation.
+    fn touch(&self) {
+        let t = TICK.load(Ordering::Relaxed);
+        if self.last_used.load(Ordering::Relaxed) != t {
+            self.last_used.store(TICK.fetch_add(1, Ordering::Relaxed) + 1, Ordering::Relaxed);
+        }
+    }
+
     /// The JWKS URL.
     pub fn url(&self) -> &str {
         &self.url
@@ -142,6 +151,7 @@ impl CacheEntry {
     /// The current keys if they are fresh at `now`, without any network. Starts a background
     /// refresh when the refresh-ahead point has passed.
     pub fn fresh(self: &Arc<Self>, now: Instant, http: &Http, policy: &CachePolicy) -> Option<Arc<KeySet>> {
+        self.touch();
         let st = self.state.read();
         let keys = st.keys.as_ref()?;
         let exp = st.expires_at?;
@@ -182,7 +192,7 @@ impl CacheEntry {
 
     /// Get keys, fetching if needed (single-flight). `now` is the caller's monotonic time.
     pub fn get(&self, http: &Http, policy: &CachePolicy, now: Instant, need: Need) -> Result<Arc<KeySet>> {
-        self.last_used.store(TICK.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        self.touch();
         let seen = self.attempts.load(Ordering::Acquire);
         let _guard = self.fetch_lock.lock();
         if self.attempts.load(Ordering::Acquire) != seen {

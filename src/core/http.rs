@@ -117,6 +117,9 @@ impl Http {
             .build();
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .tls_config(tls)
+            // Never take a proxy from the environment: HTTP_PROXY can be set by a remote client
+            // in CGI-like hosts ("httpoxy"), and a proxy could serve keys for loopback http.
+            .proxy(None)
             .https_only(!cfg.allow_http_loopback)
             .http_status_as_error(false)
             .max_redirects(0)

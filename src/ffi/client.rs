@@ -165,8 +165,8 @@ pub extern "C" fn oidc_client_builder_set_any_audience(
 }
 
 /// Replace the algorithm allow-list with a comma- or space-separated list ("RS256,ES256").
-/// `none`, HMAC and unknown names fail with `OIDC_RESULT_UNSUPPORTED_ALGORITHM`. `Ed25519` is
-/// accepted as EdDSA.
+/// `none`, HMAC and unknown names fail here, at once, with `OIDC_RESULT_UNSUPPORTED_ALGORITHM`
+/// (the builder keeps its previous list). `Ed25519` is accepted as EdDSA.
 /// # Ownership: `builder` borrowed; the list copied.
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
@@ -252,8 +252,9 @@ pub extern "C" fn oidc_client_builder_set_max_token_bytes(
     })
 }
 
-/// HTTP timeouts in milliseconds: TCP connect, and total per exchange (connect + TLS + request +
-/// body). Defaults 5000 and 10000; each 1 ms to 600 s.
+/// HTTP timeouts in milliseconds: connect (TCP connect and TLS handshake), and total per exchange
+/// (connect + request + body). Defaults 5000 and 10000; each 1 ms to 600 s. Proxy environment
+/// variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) are ignored: liboidc always connects directly.
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
 #[must_use]
@@ -367,9 +368,9 @@ pub extern "C" fn oidc_client_builder_set_realm(
     })
 }
 
-/// Check the configuration and build the client. Every configuration problem is reported here
-/// (empty issuer, non-https URL, unreadable CA file, bad static JWKS, no audience, ...); nothing
-/// is fetched yet.
+/// Check the configuration and build the client. Every configuration problem not already
+/// rejected by its setter is reported here (empty issuer, non-https URL, unreadable CA file, bad
+/// static JWKS, no audience, ...); nothing is fetched yet.
 /// # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
 ///   caller-owned, free with `oidc_client_free`.
 /// # Thread safety: any thread.
@@ -426,14 +427,32 @@ fn validate_impl(
         // SAFETY: client is NULL or live (API contract).
         let c = unsafe { try_ref(client, "client") }?;
         check_out(claims_out, "claims_out")?;
-        // SAFETY: token points to token_len readable bytes (API contract).
-        let token = unsafe { try_utf8(token, token_len, "token") }?;
+        let token = token_str(token, token_len, c)?;
         let v = match now {
             Some(n) => c.client.validate_at(token, n as f64)?,
             None => c.client.validate(token)?,
         };
         write_owned_string(claims_out, claims_len_out, v.claims)
     })
+}
+
+/// The token comes from the remote party: bytes that are not UTF-8, or too many of them, are the
+/// token's fault (401 `invalid_token`), not an API misuse by the host.
+fn token_str<'a>(p: *const c_char, len: usize, c: &oidc_client) -> Result<&'a str, FfiError> {
+    use crate::core::{Error, ErrorKind};
+    let max = c.client.config().max_token_bytes;
+    if len > max {
+        return Err(Error::new(ErrorKind::TokenTooLarge, format!("token is {len} bytes; the limit is {max}")).into());
+    }
+    if len == 0 {
+        return Ok("");
+    }
+    if p.is_null() {
+        return Err(FfiError::new(oidc_result::NullParameter, "token is NULL"));
+    }
+    // SAFETY: p is non-NULL and points to len readable bytes (API contract).
+    let bytes = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) };
+    std::str::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::TokenMalformed, "token is not valid UTF-8").into())
 }
 
 /// Validate a bearer token (a compact JWS, `token_len` bytes of UTF-8, need not be

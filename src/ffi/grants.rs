@@ -56,6 +56,8 @@ fn json_params(s: Option<&str>) -> Result<Vec<(String, String)>, FfiError> {
     Ok(out)
 }
 
+// The C setters' argument list, forwarded as is.
+#[allow(clippy::too_many_arguments)]
 fn set_key(
     builder: *mut oidc_oauth_builder,
     key: *const c_char,

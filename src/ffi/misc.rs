@@ -157,7 +157,8 @@ pub extern "C" fn oidc_error_code(err: *const oidc_error) -> oidc_result {
     unsafe { err.as_ref() }.map(|e| e.code()).unwrap_or(oidc_result::NullParameter)
 }
 
-/// The error's message: English, never containing secrets or token contents.
+/// The error's message: English, never containing secrets, token claims or signatures (it may
+/// name the token's key id and algorithm, and configured values such as the issuer).
 /// # Ownership: borrowed from `err`, NUL-terminated, valid until `oidc_error_free(err)`.
 ///   Returns "" for NULL.
 /// # Thread safety: any thread.

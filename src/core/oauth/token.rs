@@ -93,7 +93,7 @@ pub fn json_object(body: &[u8], what: &str) -> Result<Map<String, Value>> {
 pub fn error_from_response(resp: &HttpResponse, what: &str) -> Error {
     if let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(&resp.body) {
         if let Some(code) = m.get("error").and_then(Value::as_str) {
-            let text = |k: &str| m.get(k).and_then(Value::as_str).map(|s| printable_long(s));
+            let text = |k: &str| m.get(k).and_then(Value::as_str).map(printable_long);
             return Error::from_oauth(
                 OAuthError {
                     error: printable(code),

@@ -1,0 +1,92 @@
+//! The shared vectors (tests/vectors/validation.json), decided by the Rust core and by the C ABI
+//! alike. The Go, C#, Ruby and C tests run the same file.
+
+use std::ffi::{CStr, c_char};
+
+use oidc::core::{Client, Config, KeySource};
+use oidc::ffi::client::*;
+use oidc::ffi::error::oidc_error;
+use oidc::ffi::misc::{oidc_error_code, oidc_error_free, oidc_string_free};
+use oidc::ffi::oidc_result;
+use serde_json::Value;
+
+fn vectors() -> Value {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/validation.json");
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn code_name(code: u32) -> String {
+    let p = oidc::ffi::misc::oidc_result_name(code);
+    unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_string()
+}
+
+#[test]
+fn core_decides_every_vector() {
+    let v = vectors();
+    let c = &v["config"];
+    let mut cfg = Config::new(c["issuer"].as_str().unwrap());
+    cfg.key_source = KeySource::Static(v["jwks"].to_string());
+    cfg.audiences = c["audiences"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect();
+    cfg.expected_typ = Some(c["expected_typ"].as_str().unwrap().into());
+    cfg.required_claims = vec!["sub".into()];
+    cfg.max_token_bytes = c["max_token_bytes"].as_u64().unwrap() as usize;
+    cfg.set_algorithms(c["algorithms"].as_str().unwrap().split(',')).unwrap();
+    let client = Client::new(cfg).unwrap();
+    let now = v["now"].as_f64().unwrap();
+    let cases = v["cases"].as_array().unwrap();
+    assert!(cases.len() >= 30);
+    for case in cases {
+        let got = match client.validate_at(case["token"].as_str().unwrap(), now) {
+            Ok(_) => 0,
+            Err(e) => oidc::ffi::error::code_for(e.kind()) as u32,
+        };
+        assert_eq!(got, case["code"].as_u64().unwrap() as u32, "{}", case["name"]);
+        assert_eq!(code_name(got), case["expect"].as_str().unwrap(), "{}", case["name"]);
+    }
+}
+
+fn set(rc: oidc_result) {
+    assert_eq!(rc, oidc_result::Ok);
+}
+
+#[test]
+fn c_abi_decides_every_vector() {
+    let v = vectors();
+    let c = &v["config"];
+    let s = |x: &Value| x.as_str().unwrap().to_string();
+    let null = std::ptr::null_mut();
+    let mut b: *mut oidc_client_builder = null as _;
+    set(oidc_client_builder_new(&mut b, null as _));
+    let put = |f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result, b, val: String| {
+        set(f(b, val.as_ptr().cast(), val.len(), std::ptr::null_mut()));
+    };
+    put(oidc_client_builder_set_issuer, b, s(&c["issuer"]));
+    put(oidc_client_builder_set_jwks_json, b, v["jwks"].to_string());
+    put(oidc_client_builder_add_audience, b, s(&c["audiences"][0]));
+    put(oidc_client_builder_set_expected_typ, b, s(&c["expected_typ"]));
+    put(oidc_client_builder_add_required_claim, b, "sub".into());
+    put(oidc_client_builder_set_algorithms, b, s(&c["algorithms"]));
+    set(oidc_client_builder_set_max_token_bytes(b, c["max_token_bytes"].as_u64().unwrap() as usize, null as _));
+    let mut client: *mut oidc_client = null as _;
+    set(oidc_client_builder_build(b, &mut client, null as _));
+    for case in v["cases"].as_array().unwrap() {
+        let t = case["token"].as_str().unwrap();
+        let mut out: *mut c_char = null as _;
+        let mut len = 0usize;
+        let mut err: *mut oidc_error = null as _;
+        let rc = oidc_validate_at(client, t.as_ptr().cast(), t.len(), v["now"].as_i64().unwrap(), &mut out, &mut len, &mut err);
+        assert_eq!(rc as u32, case["code"].as_u64().unwrap() as u32, "{}", case["name"]);
+        if rc == oidc_result::Ok {
+            assert!(err.is_null());
+            let claims: Value = serde_json::from_str(unsafe { CStr::from_ptr(out) }.to_str().unwrap()).unwrap();
+            assert_eq!(claims["sub"], "alice");
+            assert_eq!(len, unsafe { CStr::from_ptr(out) }.to_bytes().len());
+            oidc_string_free(out);
+        } else {
+            assert!(out.is_null(), "no output on failure");
+            assert_eq!(oidc_error_code(err), rc);
+            oidc_error_free(err);
+        }
+    }
+    oidc_client_free(client);
+}
