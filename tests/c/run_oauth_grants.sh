@@ -4,7 +4,8 @@
 #   tests/c/run_oauth_grants.sh [--no-build] [--valgrind]
 #
 # --valgrind runs the C test under valgrind (memcheck; definite leaks and errors fail the run).
-# Builds liboidc (cargo build --release, into $CARGO_TARGET_DIR or target/), starts
+# Builds liboidc (cargo build --release, into $CARGO_TARGET_DIR or target/; with OIDC_LIB_DIR
+# set, uses the liboidc.so there and builds nothing), starts
 # `node tests/idp/server.mjs --dir TMP` with a piped stdin (it exits when we do) and reads its
 # ready line, starts the plain-HTTP mock of bad token responses (tests/c/mock_token_server.py),
 # compiles tests/c/test_oauth_grants.c and examples/{client_credentials,auth_code_pkce,
@@ -17,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cd "$repo"
 target=${CARGO_TARGET_DIR:-$repo/target}
-libdir=$target/release
+libdir=${OIDC_LIB_DIR:-$target/release}
 CC=${CC:-cc}
 unset HTTP_PROXY http_proxy HTTPS_PROXY https_proxy ALL_PROXY all_proxy
 export RUST_BACKTRACE=0
@@ -45,7 +46,7 @@ for arg in "$@"; do
     *) echo "unknown argument $arg" >&2; exit 2 ;;
   esac
 done
-if [ "$build_lib" = 1 ]; then
+if [ "$build_lib" = 1 ] && [ -z "${OIDC_LIB_DIR:-}" ]; then
   if cargo build --release --quiet 2>"$work/build.log"; then ok "cargo build --release"; else
     not_ok "cargo build --release"; sed 's/^/#   /' "$work/build.log" | tail -20; finish; fi
 fi
