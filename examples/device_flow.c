@@ -50,7 +50,7 @@ int main(int argc, char **argv) {
 
     oidc_token_response *t = NULL;
     int status = 0;
-    if (oidc_oauth_device_poll(client, da, timeout_s * 1000u, &t, &err) != OIDC_RESULT_OK) {
+    if (oidc_oauth_device_poll(client, da, timeout_s * 1000u, NULL, &t, &err) != OIDC_RESULT_OK) {
         status = fail("waiting for approval", err, 1);
     } else {
         printf("approved: token_type=%s expires_in=%lld id_token=%s\n", oidc_token_response_token_type(t),

@@ -297,6 +297,12 @@ typedef uint32_t oidc_result;
 #endif // __cplusplus
 
 /**
+ * Cancels polls (`oidc_oauth_device_poll`, `oidc_oauth_ciba_poll`) from another thread: their
+ * wait between polls ends at once with `OIDC_RESULT_CANCELLED`. Once cancelled, it stays so.
+ */
+typedef struct oidc_cancel oidc_cancel;
+
+/**
  * A pending CIBA request (poll mode). Getters borrow from it until `oidc_ciba_request_free`.
  */
 typedef struct oidc_ciba_request oidc_ciba_request;
@@ -847,6 +853,31 @@ oidc_result oidc_oauth_client_credentials_cached(const struct oidc_oauth_client 
                                                  struct oidc_error **err_out);
 
 /**
+ * Create a cancel handle.
+ * # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE oidc_result oidc_cancel_new(struct oidc_cancel **out, struct oidc_error **err_out);
+
+/**
+ * Cancel: every poll using this handle returns `OIDC_RESULT_CANCELLED` (a poll request already
+ * in flight finishes first, bounded by the client's timeouts). NULL is ignored.
+ * # Ownership: `cancel` borrowed.
+ * # Thread safety: any thread, concurrently with the polls using it.
+ * # Blocking: no.
+ */
+void oidc_cancel_cancel(const struct oidc_cancel *cancel);
+
+/**
+ * Free a cancel handle. NULL is accepted.
+ * # Ownership: consumes `cancel`.
+ * # Thread safety: once, when no poll uses it any more.
+ * # Blocking: no.
+ */
+void oidc_cancel_free(struct oidc_cancel *cancel);
+
+/**
  * Start a device authorization at the issuer's `device_authorization_endpoint`. Show the user
  * `oidc_device_authorization_verification_uri` and `_user_code`, then call
  * `oidc_oauth_device_poll`.
@@ -913,17 +944,19 @@ void oidc_device_authorization_free(struct oidc_device_authorization *da);
  * once, then one per interval (5 s default; `slow_down` adds 5 s), `authorization_pending`
  * keeps polling. Returns `OIDC_RESULT_DEADLINE_EXCEEDED` rather than wait past `timeout_ms`
  * from now, `OIDC_RESULT_EXPIRED_TOKEN` when the codes expire, `OIDC_RESULT_ACCESS_DENIED`
- * when the user declines. An ID token in the response is validated.
- * # Ownership: `client` and `da` borrowed; on OK `*out` is caller-owned, free with
+ * when the user declines, `OIDC_RESULT_CANCELLED` when `cancel` (optional, may be NULL) is
+ * cancelled. An ID token in the response is validated.
+ * # Ownership: `client`, `da` and `cancel` borrowed; on OK `*out` is caller-owned, free with
  *   `oidc_token_response_free`.
  * # Thread safety: may be called concurrently on one client; `da` may be shared read-only.
- * # Blocking: yes: sleeps between polls, at most until `timeout_ms` has passed (a poll request
- *   in flight is bounded by the client's HTTP timeouts).
+ * # Blocking: yes: sleeps between polls, at most until `timeout_ms` has passed or `cancel` is
+ *   cancelled (a poll request in flight is bounded by the client's HTTP timeouts).
  */
 OIDC_MUST_USE
 oidc_result oidc_oauth_device_poll(const struct oidc_oauth_client *client,
                                    const struct oidc_device_authorization *da,
                                    uint32_t timeout_ms,
+                                   const struct oidc_cancel *cancel,
                                    struct oidc_token_response **out,
                                    struct oidc_error **err_out);
 
@@ -975,16 +1008,19 @@ uint32_t oidc_ciba_request_interval(const struct oidc_ciba_request *req);
 void oidc_ciba_request_free(struct oidc_ciba_request *req);
 
 /**
- * Poll for a CIBA request's tokens; same rules and results as `oidc_oauth_device_poll`.
- * # Ownership: `client` and `req` borrowed; on OK `*out` is caller-owned, free with
+ * Poll for a CIBA request's tokens; same rules and results as `oidc_oauth_device_poll`
+ * (`cancel` optional, may be NULL).
+ * # Ownership: `client`, `req` and `cancel` borrowed; on OK `*out` is caller-owned, free with
  *   `oidc_token_response_free`.
  * # Thread safety: may be called concurrently on one client.
- * # Blocking: yes: sleeps between polls, at most until `timeout_ms` has passed.
+ * # Blocking: yes: sleeps between polls, at most until `timeout_ms` has passed or `cancel` is
+ *   cancelled.
  */
 OIDC_MUST_USE
 oidc_result oidc_oauth_ciba_poll(const struct oidc_oauth_client *client,
                                  const struct oidc_ciba_request *req,
                                  uint32_t timeout_ms,
+                                 const struct oidc_cancel *cancel,
                                  struct oidc_token_response **out,
                                  struct oidc_error **err_out);
 

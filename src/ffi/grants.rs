@@ -12,8 +12,8 @@ use super::boundary::{check_out, ffi_boundary, ffi_guard, try_ref, try_utf8, wri
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::oauth::{oidc_oauth_builder, oidc_oauth_client, oidc_token_response, opt_utf8, token_call, with_oauth_builder};
 use crate::core::oauth::{
-    AssertionAudience, AuthorizationSecrets, BackchannelAuthentication, DeviceAuthorization, PollOptions, Secret, SigningKey,
-    TokenExchangeRequest,
+    AssertionAudience, AuthorizationSecrets, BackchannelAuthentication, CancelToken, DeviceAuthorization, PollOptions, Secret,
+    SigningKey, TokenExchangeRequest,
 };
 
 fn cstr(s: &str) -> CString {
@@ -371,6 +371,62 @@ pub extern "C" fn oidc_oauth_client_credentials_cached(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Cancellation of polls
+// ---------------------------------------------------------------------------------------------
+
+/// Cancels polls (`oidc_oauth_device_poll`, `oidc_oauth_ciba_poll`) from another thread: their
+/// wait between polls ends at once with `OIDC_RESULT_CANCELLED`. Once cancelled, it stays so.
+pub struct oidc_cancel {
+    token: CancelToken,
+}
+
+/// Create a cancel handle.
+/// # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free`.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_cancel_new(out: *mut *mut oidc_cancel, err_out: *mut *mut oidc_error) -> oidc_result {
+    ffi_boundary(err_out, None, || write_box(out, oidc_cancel { token: CancelToken::new() }))
+}
+
+/// Cancel: every poll using this handle returns `OIDC_RESULT_CANCELLED` (a poll request already
+/// in flight finishes first, bounded by the client's timeouts). NULL is ignored.
+/// # Ownership: `cancel` borrowed.
+/// # Thread safety: any thread, concurrently with the polls using it.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_cancel_cancel(cancel: *const oidc_cancel) {
+    ffi_guard((), || {
+        // SAFETY: cancel is NULL or live (API contract).
+        if let Some(c) = unsafe { cancel.as_ref() } {
+            c.token.cancel();
+        }
+    })
+}
+
+/// Free a cancel handle. NULL is accepted.
+/// # Ownership: consumes `cancel`.
+/// # Thread safety: once, when no poll uses it any more.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_cancel_free(cancel: *mut oidc_cancel) {
+    ffi_guard((), || {
+        if !cancel.is_null() {
+            // SAFETY: cancel came from oidc_cancel_new (API contract).
+            drop(unsafe { Box::from_raw(cancel) });
+        }
+    })
+}
+
+fn poll_options(c: &crate::core::oauth::OAuthClient, timeout_ms: u32, cancel: *const oidc_cancel) -> PollOptions {
+    let mut opts = PollOptions::timeout(c, Duration::from_millis(timeout_ms as u64));
+    // SAFETY: cancel is NULL or live (API contract).
+    opts.cancel = unsafe { cancel.as_ref() }.map(|c| c.token.clone());
+    opts
+}
+
+// ---------------------------------------------------------------------------------------------
 // Device authorization and CIBA
 // ---------------------------------------------------------------------------------------------
 
@@ -483,26 +539,27 @@ pub extern "C" fn oidc_device_authorization_free(da: *mut oidc_device_authorizat
 /// once, then one per interval (5 s default; `slow_down` adds 5 s), `authorization_pending`
 /// keeps polling. Returns `OIDC_RESULT_DEADLINE_EXCEEDED` rather than wait past `timeout_ms`
 /// from now, `OIDC_RESULT_EXPIRED_TOKEN` when the codes expire, `OIDC_RESULT_ACCESS_DENIED`
-/// when the user declines. An ID token in the response is validated.
-/// # Ownership: `client` and `da` borrowed; on OK `*out` is caller-owned, free with
+/// when the user declines, `OIDC_RESULT_CANCELLED` when `cancel` (optional, may be NULL) is
+/// cancelled. An ID token in the response is validated.
+/// # Ownership: `client`, `da` and `cancel` borrowed; on OK `*out` is caller-owned, free with
 ///   `oidc_token_response_free`.
 /// # Thread safety: may be called concurrently on one client; `da` may be shared read-only.
-/// # Blocking: yes: sleeps between polls, at most until `timeout_ms` has passed (a poll request
-///   in flight is bounded by the client's HTTP timeouts).
+/// # Blocking: yes: sleeps between polls, at most until `timeout_ms` has passed or `cancel` is
+///   cancelled (a poll request in flight is bounded by the client's HTTP timeouts).
 #[must_use]
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_oauth_device_poll(
     client: *const oidc_oauth_client,
     da: *const oidc_device_authorization,
     timeout_ms: u32,
+    cancel: *const oidc_cancel,
     out: *mut *mut oidc_token_response,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     token_call(client, out, err_out, |c| {
         // SAFETY: da is NULL or live (API contract).
         let d = unsafe { try_ref(da, "device_authorization") }?;
-        let opts = PollOptions::timeout(c, Duration::from_millis(timeout_ms as u64));
-        c.poll_device_token(&d.inner, &opts).map_err(Into::into)
+        c.poll_device_token(&d.inner, &poll_options(c, timeout_ms, cancel)).map_err(Into::into)
     })
 }
 
@@ -581,25 +638,27 @@ pub extern "C" fn oidc_ciba_request_free(req: *mut oidc_ciba_request) {
     })
 }
 
-/// Poll for a CIBA request's tokens; same rules and results as `oidc_oauth_device_poll`.
-/// # Ownership: `client` and `req` borrowed; on OK `*out` is caller-owned, free with
+/// Poll for a CIBA request's tokens; same rules and results as `oidc_oauth_device_poll`
+/// (`cancel` optional, may be NULL).
+/// # Ownership: `client`, `req` and `cancel` borrowed; on OK `*out` is caller-owned, free with
 ///   `oidc_token_response_free`.
 /// # Thread safety: may be called concurrently on one client.
-/// # Blocking: yes: sleeps between polls, at most until `timeout_ms` has passed.
+/// # Blocking: yes: sleeps between polls, at most until `timeout_ms` has passed or `cancel` is
+///   cancelled.
 #[must_use]
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_oauth_ciba_poll(
     client: *const oidc_oauth_client,
     req: *const oidc_ciba_request,
     timeout_ms: u32,
+    cancel: *const oidc_cancel,
     out: *mut *mut oidc_token_response,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     token_call(client, out, err_out, |c| {
         // SAFETY: req is NULL or live (API contract).
         let r = unsafe { try_ref(req, "ciba_request") }?;
-        let opts = PollOptions::timeout(c, Duration::from_millis(timeout_ms as u64));
-        c.ciba_poll(&r.inner, &opts).map_err(Into::into)
+        c.ciba_poll(&r.inner, &poll_options(c, timeout_ms, cancel)).map_err(Into::into)
     })
 }
 

@@ -10,6 +10,7 @@ Paths are /<mode>/<anything>; the mode decides the answer to any method:
   big         200 application/json, 1 MiB (above the client's 512 KiB response cap)
   missing     200 application/json without the required members
   error       400 {"error":"invalid_grant"}
+  pending     400 {"error":"authorization_pending"}
   500         500 text/plain
   hang        answers only after 30 s (the client's timeout is shorter)
 """
@@ -29,6 +30,7 @@ ANSWERS = {
     "big": (200, "application/json", '{"access_token":"' + "x" * (1024 * 1024) + '","token_type":"Bearer"}'),
     "missing": (200, "application/json", json.dumps({"token_type": "Bearer", "note": "no required members"})),
     "error": (400, "application/json", json.dumps({"error": "invalid_grant", "error_description": "mock says no"})),
+    "pending": (400, "application/json", json.dumps({"error": "authorization_pending"})),
     "500": (500, "text/plain", "internal error"),
 }
 

@@ -373,17 +373,17 @@ static void test_device_flow(void) {
         CHECK(strncmp(oidc_device_authorization_verification_uri(da), ISSUER, strlen(ISSUER)) == 0);
         oidc_token_response *t = NULL;
         double t0 = now_s();
-        CHECK_RC(oidc_oauth_device_poll(c, da, 200, &t, &err), OIDC_RESULT_DEADLINE_EXCEEDED, err);
+        CHECK_RC(oidc_oauth_device_poll(c, da, 200, NULL, &t, &err), OIDC_RESULT_DEADLINE_EXCEEDED, err);
         CHECK(now_s() - t0 < (SLOW ? 20.0 : 2.0));
         oidc_error_free(err);
         err = NULL;
         CHECK(browser(NULL, 0, "device '%s'", oidc_device_authorization_user_code(da)) == 0);
-        CHECK_RC(oidc_oauth_device_poll(c, da, 30000, &t, &err), OIDC_RESULT_OK, err);
+        CHECK_RC(oidc_oauth_device_poll(c, da, 30000, NULL, &t, &err), OIDC_RESULT_OK, err);
         CHECK(t && oidc_token_response_access_token(t) && oidc_token_response_id_token(t));
         oidc_token_response_free(t);
         oidc_error_free(err);
     }
-    CHECK_RC(oidc_oauth_device_poll(c, NULL, 1000, &(oidc_token_response *){NULL}, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
+    CHECK_RC(oidc_oauth_device_poll(c, NULL, 1000, NULL, &(oidc_token_response *){NULL}, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
     CHECK_RC(oidc_oauth_device_authorization(c, S("openid"), NULL, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
     CHECK(oidc_device_authorization_user_code(NULL) == NULL && oidc_device_authorization_expires_in(NULL) == -1);
     oidc_device_authorization_free(da);
@@ -405,11 +405,11 @@ static void test_ciba(void) {
     err = NULL;
     if (rc == OIDC_RESULT_OK) {
         oidc_token_response *t = NULL;
-        CHECK_RC(oidc_oauth_ciba_poll(c, r, 100, &t, &err), OIDC_RESULT_DEADLINE_EXCEEDED, err);
+        CHECK_RC(oidc_oauth_ciba_poll(c, r, 100, NULL, &t, &err), OIDC_RESULT_DEADLINE_EXCEEDED, err);
         oidc_error_free(err);
         err = NULL;
         CHECK(browser(NULL, 0, "ciba '%s'", oidc_ciba_request_auth_req_id(r)) == 0);
-        CHECK_RC(oidc_oauth_ciba_poll(c, r, 30000, &t, &err), OIDC_RESULT_OK, err);
+        CHECK_RC(oidc_oauth_ciba_poll(c, r, 30000, NULL, &t, &err), OIDC_RESULT_OK, err);
         CHECK(t && oidc_token_response_id_token(t));
         oidc_token_response_free(t);
         oidc_error_free(err);
@@ -424,7 +424,7 @@ static void test_ciba(void) {
     if (rc == OIDC_RESULT_OK) {
         oidc_token_response *t = NULL;
         CHECK(browser(NULL, 0, "ciba '%s' deny", oidc_ciba_request_auth_req_id(r)) == 0);
-        CHECK_RC(oidc_oauth_ciba_poll(c, r, 30000, &t, &err), OIDC_RESULT_ACCESS_DENIED, err);
+        CHECK_RC(oidc_oauth_ciba_poll(c, r, 30000, NULL, &t, &err), OIDC_RESULT_ACCESS_DENIED, err);
         oidc_error_free(err);
         err = NULL;
     }
@@ -608,6 +608,48 @@ static void test_cache_single_flight(void) {
     end();
 }
 
+typedef struct {
+    oidc_oauth_client *c;
+    oidc_device_authorization *da;
+    oidc_cancel *cancel;
+    oidc_result rc;
+} poll_arg;
+
+static void *poll_thread(void *p) {
+    poll_arg *a = p;
+    oidc_token_response *t = NULL;
+    a->rc = oidc_oauth_device_poll(a->c, a->da, 60000, a->cancel, &t, NULL);
+    oidc_token_response_free(t);
+    return NULL;
+}
+
+static void test_cancel(void) {
+    begin("a device poll waiting between polls is cancelled at once from another thread");
+    char tok[256], dev[256];
+    snprintf(tok, sizeof tok, "%s/pending/token", MOCK);
+    snprintf(dev, sizeof dev, "%s/ok-device/x", MOCK);
+    spec s = {.id = "mock-client", .http_loopback = 1, .endpoints = {"token_endpoint", tok, "device_authorization_endpoint", dev}};
+    oidc_oauth_client *c = must(&s);
+    poll_arg a = {.c = c};
+    CHECK_RC(oidc_cancel_new(&a.cancel, NULL), OIDC_RESULT_OK, NULL);
+    CHECK_RC(oidc_oauth_device_authorization(c, NONE, &a.da, NULL), OIDC_RESULT_OK, NULL);
+    pthread_t th;
+    double t0 = now_s();
+    pthread_create(&th, NULL, poll_thread, &a);
+    struct timespec pause = {0, 300 * 1000 * 1000}; /* let it reach the wait; the result is the same either way */
+    nanosleep(&pause, NULL);
+    oidc_cancel_cancel(a.cancel);
+    pthread_join(th, NULL);
+    CHECK_RC(a.rc, OIDC_RESULT_CANCELLED, NULL);
+    CHECK(now_s() - t0 < (SLOW ? 20.0 : 2.0));
+    oidc_cancel_cancel(NULL);
+    oidc_cancel_free(a.cancel);
+    oidc_cancel_free(NULL);
+    oidc_device_authorization_free(a.da);
+    oidc_oauth_client_free(c);
+    end();
+}
+
 /* ---- bad responses per operation (mock server) ------------------------------------------------ */
 
 typedef oidc_result (*op_fn)(oidc_oauth_client *c, oidc_error **err);
@@ -648,7 +690,7 @@ static oidc_result op_device_poll(oidc_oauth_client *c, oidc_error **err) {
     oidc_result rc = oidc_oauth_device_authorization(c, NONE, &d, err);
     if (rc != OIDC_RESULT_OK) return rc;
     oidc_token_response *t = NULL;
-    rc = oidc_oauth_device_poll(c, d, 2000, &t, err);
+    rc = oidc_oauth_device_poll(c, d, 2000, NULL, &t, err);
     oidc_token_response_free(t);
     oidc_device_authorization_free(d);
     return rc;
@@ -664,7 +706,7 @@ static oidc_result op_ciba_poll(oidc_oauth_client *c, oidc_error **err) {
     oidc_result rc = oidc_oauth_ciba_request(c, S("{\"login_hint\":\"u\"}"), &r, err);
     if (rc != OIDC_RESULT_OK) return rc;
     oidc_token_response *t = NULL;
-    rc = oidc_oauth_ciba_poll(c, r, 2000, &t, err);
+    rc = oidc_oauth_ciba_poll(c, r, 2000, NULL, &t, err);
     oidc_token_response_free(t);
     oidc_ciba_request_free(r);
     return rc;
@@ -779,6 +821,7 @@ int main(void) {
     test_exchange_bearer_custom();
     test_dpop();
     test_cache_single_flight();
+    test_cancel();
     test_faults();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
