@@ -198,7 +198,7 @@ impl Http {
 }
 
 /// A request of the protocol clients.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct HttpRequest {
     pub method: &'static str,
     pub url: String,
@@ -208,6 +208,22 @@ pub struct HttpRequest {
     pub form: Option<Vec<(String, String)>>,
     /// A raw body with its content type (used instead of `form`).
     pub body: Option<(&'static str, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Header values and form values carry secrets (client secrets, assertions, codes,
+        // tokens, DPoP proofs): only their names are shown, and the URL without its query.
+        let headers: Vec<&str> = self.headers.iter().map(|(k, _)| *k).collect();
+        let form: Option<Vec<&str>> = self.form.as_ref().map(|f| f.iter().map(|(k, _)| k.as_str()).collect());
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &redact(&self.url))
+            .field("headers", &headers)
+            .field("form", &form)
+            .field("body_len", &self.body.as_ref().map(|(_, b)| b.len()))
+            .finish()
+    }
 }
 
 /// A response as received: any status, headers, capped body.
@@ -390,6 +406,22 @@ mod tests {
         assert_eq!(parse_max_age("no-store"), Some(0));
         assert_eq!(parse_max_age("public"), None);
         assert_eq!(parse_max_age("max-age=abc"), None);
+    }
+
+    #[test]
+    fn request_debug_hides_secrets() {
+        let r = HttpRequest {
+            method: "POST",
+            url: "https://idp.example/token?code=c0de".into(),
+            headers: vec![("Authorization", "Basic c2VjcmV0".into()), ("DPoP", "ey.proof.sig".into())],
+            form: Some(vec![("client_secret".into(), "hunter2".into()), ("code".into(), "c0de".into())]),
+            body: None,
+        };
+        let d = format!("{r:?}");
+        for s in ["c2VjcmV0", "ey.proof", "hunter2", "c0de"] {
+            assert!(!d.contains(s), "{d}");
+        }
+        assert!(d.contains("client_secret") && d.contains("Authorization") && d.contains("idp.example/token"));
     }
 
     #[test]
