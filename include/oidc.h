@@ -919,6 +919,7 @@ const char *oidc_device_authorization_verification_uri_complete(const struct oid
 
 /**
  * Seconds the codes live (-1 when `da` is NULL).
+ * # Ownership: `da` borrowed.
  * # Thread safety: any thread.
  * # Blocking: no.
  */
@@ -926,6 +927,7 @@ int64_t oidc_device_authorization_expires_in(const struct oidc_device_authorizat
 
 /**
  * The polling interval in seconds (5 when the server sent none; 0 when `da` is NULL).
+ * # Ownership: `da` borrowed.
  * # Thread safety: any thread.
  * # Blocking: no.
  */
@@ -987,6 +989,7 @@ const char *oidc_ciba_request_auth_req_id(const struct oidc_ciba_request *req);
 
 /**
  * Seconds the request lives (-1 when `req` is NULL).
+ * # Ownership: `req` borrowed.
  * # Thread safety: any thread.
  * # Blocking: no.
  */
@@ -994,6 +997,7 @@ int64_t oidc_ciba_request_expires_in(const struct oidc_ciba_request *req);
 
 /**
  * The polling interval in seconds (5 when the server sent none; 0 when `req` is NULL).
+ * # Ownership: `req` borrowed.
  * # Thread safety: any thread.
  * # Blocking: no.
  */

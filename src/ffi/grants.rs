@@ -504,6 +504,7 @@ pub extern "C" fn oidc_device_authorization_verification_uri_complete(da: *const
 }
 
 /// Seconds the codes live (-1 when `da` is NULL).
+/// # Ownership: `da` borrowed.
 /// # Thread safety: any thread.
 /// # Blocking: no.
 #[unsafe(no_mangle)]
@@ -513,6 +514,7 @@ pub extern "C" fn oidc_device_authorization_expires_in(da: *const oidc_device_au
 }
 
 /// The polling interval in seconds (5 when the server sent none; 0 when `da` is NULL).
+/// # Ownership: `da` borrowed.
 /// # Thread safety: any thread.
 /// # Blocking: no.
 #[unsafe(no_mangle)]
@@ -607,6 +609,7 @@ pub extern "C" fn oidc_ciba_request_auth_req_id(req: *const oidc_ciba_request) -
 }
 
 /// Seconds the request lives (-1 when `req` is NULL).
+/// # Ownership: `req` borrowed.
 /// # Thread safety: any thread.
 /// # Blocking: no.
 #[unsafe(no_mangle)]
@@ -616,6 +619,7 @@ pub extern "C" fn oidc_ciba_request_expires_in(req: *const oidc_ciba_request) ->
 }
 
 /// The polling interval in seconds (5 when the server sent none; 0 when `req` is NULL).
+/// # Ownership: `req` borrowed.
 /// # Thread safety: any thread.
 /// # Blocking: no.
 #[unsafe(no_mangle)]
