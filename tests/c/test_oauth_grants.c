@@ -371,6 +371,8 @@ static void test_device_flow(void) {
         CHECK(oidc_device_authorization_interval(da) == 5);
         CHECK(oidc_device_authorization_expires_in(da) > 0);
         CHECK(strncmp(oidc_device_authorization_verification_uri(da), ISSUER, strlen(ISSUER)) == 0);
+        const char *complete = oidc_device_authorization_verification_uri_complete(da);
+        CHECK(complete && strstr(complete, "user_code="));
         oidc_token_response *t = NULL;
         double t0 = now_s();
         CHECK_RC(oidc_oauth_device_poll(c, da, 200, NULL, &t, &err), OIDC_RESULT_DEADLINE_EXCEEDED, err);
@@ -404,6 +406,7 @@ static void test_ciba(void) {
     oidc_error_free(err);
     err = NULL;
     if (rc == OIDC_RESULT_OK) {
+        CHECK(oidc_ciba_request_expires_in(r) > 0 && oidc_ciba_request_interval(r) == 5);
         oidc_token_response *t = NULL;
         CHECK_RC(oidc_oauth_ciba_poll(c, r, 100, NULL, &t, &err), OIDC_RESULT_DEADLINE_EXCEEDED, err);
         oidc_error_free(err);
@@ -432,7 +435,8 @@ static void test_ciba(void) {
     CHECK_RC(oidc_oauth_ciba_request(c, S("{\"scope\":\"openid\"}"), &(oidc_ciba_request *){NULL}, &err),
              OIDC_RESULT_INVALID_REQUEST, err);
     oidc_error_free(err);
-    CHECK(oidc_ciba_request_auth_req_id(NULL) == NULL);
+    CHECK(oidc_ciba_request_auth_req_id(NULL) == NULL && oidc_ciba_request_interval(NULL) == 0);
+    CHECK(oidc_ciba_request_expires_in(NULL) == -1 && oidc_device_authorization_verification_uri_complete(NULL) == NULL);
     oidc_ciba_request_free(r);
     oidc_oauth_client_free(c);
     free(pem);
