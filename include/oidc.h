@@ -324,6 +324,17 @@ typedef uint32_t oidc_introspect_flag;
 #endif // __cplusplus
 
 /**
+ * Cancels polls (`oidc_oauth_device_poll`, `oidc_oauth_ciba_poll`) from another thread: their
+ * wait between polls ends at once with `OIDC_RESULT_CANCELLED`. Once cancelled, it stays so.
+ */
+typedef struct oidc_cancel oidc_cancel;
+
+/**
+ * A pending CIBA request (poll mode). Getters borrow from it until `oidc_ciba_request_free`.
+ */
+typedef struct oidc_ciba_request oidc_ciba_request;
+
+/**
  * A validating client for one issuer (or a static key set). Immutable once built apart from its
  * internal caches: every function taking `const oidc_client *` may run concurrently on one
  * client from any number of threads.
@@ -335,6 +346,12 @@ typedef struct oidc_client oidc_client;
  * `oidc_client_builder_build` (which consumes it) or `oidc_client_builder_free`.
  */
 typedef struct oidc_client_builder oidc_client_builder;
+
+/**
+ * A pending device authorization (RFC 8628). Immutable; getters return borrowed strings valid
+ * until `oidc_device_authorization_free`. Holds the device code (a secret) for polling.
+ */
+typedef struct oidc_device_authorization oidc_device_authorization;
 
 /**
  * Details of one failed call. Owned by the caller; free with `oidc_error_free`.
@@ -353,6 +370,12 @@ typedef struct oidc_oauth_builder oidc_oauth_builder;
  * requests share one pooled HTTP connection set.
  */
 typedef struct oidc_oauth_client oidc_oauth_client;
+
+/**
+ * A fresh PKCE S256 verifier/challenge pair plus `state` and `nonce` for one authorization
+ * request. Immutable; getters return borrowed strings valid until `oidc_pkce_free`.
+ */
+typedef struct oidc_pkce oidc_pkce;
 
 /**
  * A token-endpoint response. Immutable; getters return borrowed strings valid until
@@ -668,6 +691,524 @@ OIDC_MUST_USE oidc_result oidc_test_panic(struct oidc_error **err_out);
 #endif
 
 /**
+ * Set the client's private key for `private_key_jwt` (and JWT-bearer assertions) from PEM
+ * (PKCS#8, PKCS#1 RSA or SEC1 EC; RSA >= 2048 bits, EC P-256/P-384, Ed25519). `kid` (optional,
+ * `len` 0 = none) is put in assertion headers; `alg` (optional) defaults by key type (RS256,
+ * ES256/ES384, EdDSA) and may be PS256 etc. for RSA. Parsed now: a bad key fails here. The
+ * key never appears in messages or logs.
+ * # Ownership: `builder` borrowed; the values copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_private_key_pem(struct oidc_oauth_builder *builder,
+                                                   const char *pem,
+                                                   size_t pem_len,
+                                                   const char *kid,
+                                                   size_t kid_len,
+                                                   const char *alg,
+                                                   size_t alg_len,
+                                                   struct oidc_error **err_out);
+
+/**
+ * Like `oidc_oauth_builder_set_private_key_pem`, from a private JWK (RSA with CRT members, EC,
+ * OKP Ed25519). `kid` and `alg` default to the JWK's own members.
+ * # Ownership: `builder` borrowed; the values copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_private_key_jwk(struct oidc_oauth_builder *builder,
+                                                   const char *jwk,
+                                                   size_t jwk_len,
+                                                   const char *kid,
+                                                   size_t kid_len,
+                                                   const char *alg,
+                                                   size_t alg_len,
+                                                   struct oidc_error **err_out);
+
+/**
+ * Enable DPoP (RFC 9449) with this key (PEM or a private JWK: ES256, EdDSA, ...), or with a
+ * freshly generated ES256 key when `key_len` is 0. Token requests then carry DPoP proofs (one
+ * automatic retry on `use_dpop_nonce`; nonces are remembered per server) and the tokens are
+ * DPoP-bound.
+ * # Ownership: `builder` borrowed; the key copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_dpop_key(struct oidc_oauth_builder *builder,
+                                            const char *key,
+                                            size_t key_len,
+                                            struct oidc_error **err_out);
+
+/**
+ * The `aud` of client assertions: "token_endpoint" (default), "issuer" or "endpoint" (the URL
+ * being called).
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_assertion_audience(struct oidc_oauth_builder *builder,
+                                                      const char *audience,
+                                                      size_t audience_len,
+                                                      struct oidc_error **err_out);
+
+/**
+ * Generate a PKCE pair (43-character verifier from 32 random bytes, S256 challenge), a
+ * `state` and a `nonce` (random, 22 characters each).
+ * # Ownership: on OK `*out` is caller-owned, free with `oidc_pkce_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE oidc_result oidc_pkce_new(struct oidc_pkce **out, struct oidc_error **err_out);
+
+/**
+ * The code verifier (a secret: send it only to the token endpoint, never log it).
+ * # Ownership: borrowed from `pkce`, valid until `oidc_pkce_free`; NULL when `pkce` is NULL.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_pkce_code_verifier(const struct oidc_pkce *pkce);
+
+/**
+ * The S256 code challenge for the authorization request.
+ * # Ownership: borrowed from `pkce`, valid until `oidc_pkce_free`; NULL when `pkce` is NULL.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_pkce_code_challenge(const struct oidc_pkce *pkce);
+
+/**
+ * The `state` value for the authorization request.
+ * # Ownership: borrowed from `pkce`, valid until `oidc_pkce_free`; NULL when `pkce` is NULL.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_pkce_state(const struct oidc_pkce *pkce);
+
+/**
+ * The `nonce` value for the authorization request.
+ * # Ownership: borrowed from `pkce`, valid until `oidc_pkce_free`; NULL when `pkce` is NULL.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_pkce_nonce(const struct oidc_pkce *pkce);
+
+/**
+ * The challenge method: always "S256".
+ * # Ownership: static; never free.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_pkce_code_challenge_method(void);
+
+/**
+ * Free a PKCE handle. NULL is accepted.
+ * # Ownership: consumes `pkce`.
+ * # Thread safety: any thread, once.
+ * # Blocking: no.
+ */
+void oidc_pkce_free(struct oidc_pkce *pkce);
+
+/**
+ * Authorization code grant with PKCE: exchange `code` (from the redirect) for tokens.
+ * `redirect_uri` as in the authorization request; `code_verifier` from `oidc_pkce_code_verifier`
+ * (optional, `len` 0 = none); `nonce` the one sent (optional); `resource` optional RFC 8707
+ * URIs separated by spaces. An ID token in the response is validated (signature, issuer,
+ * audience = client id, times) before this returns OK.
+ * # Ownership: `client` and the strings borrowed; on OK `*out` is caller-owned, free with
+ *   `oidc_token_response_free`.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: yes: one token request (plus discovery and JWKS on first use), bounded by the
+ *   client's timeouts.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_exchange_code(const struct oidc_oauth_client *client,
+                                     const char *code,
+                                     size_t code_len,
+                                     const char *redirect_uri,
+                                     size_t redirect_uri_len,
+                                     const char *code_verifier,
+                                     size_t code_verifier_len,
+                                     const char *nonce,
+                                     size_t nonce_len,
+                                     const char *resource,
+                                     size_t resource_len,
+                                     struct oidc_token_response **out,
+                                     struct oidc_error **err_out);
+
+/**
+ * Refresh token grant. `scope` and `resource` (space-separated URIs) optional. The response's
+ * (rotated) refresh token replaces the old one. An ID token in the response is validated.
+ * # Ownership: `client` and the strings borrowed; on OK `*out` is caller-owned, free with
+ *   `oidc_token_response_free`.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: yes: one token request, bounded by the client's timeouts.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_refresh(const struct oidc_oauth_client *client,
+                               const char *refresh_token,
+                               size_t refresh_token_len,
+                               const char *scope,
+                               size_t scope_len,
+                               const char *resource,
+                               size_t resource_len,
+                               struct oidc_token_response **out,
+                               struct oidc_error **err_out);
+
+/**
+ * Client credentials through the client's token cache: the same scope set, resources and
+ * audience reuse one token until `expires_in` minus 30 s; concurrent callers share a single
+ * request. Arguments as `oidc_oauth_client_credentials`.
+ * # Ownership: `client` and the strings borrowed; on OK `*out` is caller-owned (a copy of the
+ *   cached token), free with `oidc_token_response_free`.
+ * # Thread safety: may be called concurrently on one client (that is the point).
+ * # Blocking: only on a cache miss (one token request, bounded by the client's timeouts), or
+ *   while another thread's request for the same key is in flight.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_client_credentials_cached(const struct oidc_oauth_client *client,
+                                                 const char *scope,
+                                                 size_t scope_len,
+                                                 const char *resource,
+                                                 size_t resource_len,
+                                                 const char *audience,
+                                                 size_t audience_len,
+                                                 struct oidc_token_response **out,
+                                                 struct oidc_error **err_out);
+
+/**
+ * Create a cancel handle.
+ * # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE oidc_result oidc_cancel_new(struct oidc_cancel **out, struct oidc_error **err_out);
+
+/**
+ * Cancel: every poll using this handle returns `OIDC_RESULT_CANCELLED` (a poll request already
+ * in flight finishes first, bounded by the client's timeouts). NULL is ignored.
+ * # Ownership: `cancel` borrowed.
+ * # Thread safety: any thread, concurrently with the polls using it.
+ * # Blocking: no.
+ */
+void oidc_cancel_cancel(const struct oidc_cancel *cancel);
+
+/**
+ * Free a cancel handle. NULL is accepted.
+ * # Ownership: consumes `cancel`.
+ * # Thread safety: once, when no poll uses it any more.
+ * # Blocking: no.
+ */
+void oidc_cancel_free(struct oidc_cancel *cancel);
+
+/**
+ * Start a device authorization at the issuer's `device_authorization_endpoint`. Show the user
+ * `oidc_device_authorization_verification_uri` and `_user_code`, then call
+ * `oidc_oauth_device_poll`.
+ * # Ownership: `client` and `scope` borrowed; on OK `*out` is caller-owned, free with
+ *   `oidc_device_authorization_free`.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: yes: one request, bounded by the client's timeouts.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_device_authorization(const struct oidc_oauth_client *client,
+                                            const char *scope,
+                                            size_t scope_len,
+                                            struct oidc_device_authorization **out,
+                                            struct oidc_error **err_out);
+
+/**
+ * The code the user enters.
+ * # Ownership: borrowed from `da`; NULL when `da` is NULL.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_device_authorization_user_code(const struct oidc_device_authorization *da);
+
+/**
+ * Where the user goes to enter the code.
+ * # Ownership: borrowed from `da`; NULL when `da` is NULL.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_device_authorization_verification_uri(const struct oidc_device_authorization *da);
+
+/**
+ * The verification URI with the code included, if the server sent one.
+ * # Ownership: borrowed from `da`; NULL when absent or when `da` is NULL.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_device_authorization_verification_uri_complete(const struct oidc_device_authorization *da);
+
+/**
+ * Seconds the codes live (-1 when `da` is NULL).
+ * # Ownership: `da` borrowed.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+int64_t oidc_device_authorization_expires_in(const struct oidc_device_authorization *da);
+
+/**
+ * The polling interval in seconds (5 when the server sent none; 0 when `da` is NULL).
+ * # Ownership: `da` borrowed.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+uint32_t oidc_device_authorization_interval(const struct oidc_device_authorization *da);
+
+/**
+ * Free a device authorization. NULL is accepted.
+ * # Ownership: consumes `da`.
+ * # Thread safety: any thread, once, when no poll on it is running.
+ * # Blocking: no.
+ */
+void oidc_device_authorization_free(struct oidc_device_authorization *da);
+
+/**
+ * Poll the token endpoint until the user approves the device authorization: the first poll at
+ * once, then one per interval (5 s default; `slow_down` adds 5 s), `authorization_pending`
+ * keeps polling. Returns `OIDC_RESULT_DEADLINE_EXCEEDED` rather than wait past `timeout_ms`
+ * from now, `OIDC_RESULT_EXPIRED_TOKEN` when the codes expire, `OIDC_RESULT_ACCESS_DENIED`
+ * when the user declines, `OIDC_RESULT_CANCELLED` when `cancel` (optional, may be NULL) is
+ * cancelled. An ID token in the response is validated.
+ * # Ownership: `client`, `da` and `cancel` borrowed; on OK `*out` is caller-owned, free with
+ *   `oidc_token_response_free`.
+ * # Thread safety: may be called concurrently on one client; `da` may be shared read-only.
+ * # Blocking: yes: sleeps between polls, at most until `timeout_ms` has passed or `cancel` is
+ *   cancelled (a poll request in flight is bounded by the client's HTTP timeouts).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_device_poll(const struct oidc_oauth_client *client,
+                                   const struct oidc_device_authorization *da,
+                                   uint32_t timeout_ms,
+                                   const struct oidc_cancel *cancel,
+                                   struct oidc_token_response **out,
+                                   struct oidc_error **err_out);
+
+/**
+ * Start a CIBA backchannel authentication (poll mode) at the issuer's
+ * `backchannel_authentication_endpoint`. `params_json` is a JSON object of the request's
+ * parameters, e.g. `{"scope":"openid","login_hint":"alice","binding_message":"W4SCT"}`
+ * (strings, numbers, booleans, or arrays of strings for repeated parameters).
+ * # Ownership: `client` and `params_json` borrowed; on OK `*out` is caller-owned, free with
+ *   `oidc_ciba_request_free`.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: yes: one request, bounded by the client's timeouts.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_ciba_request(const struct oidc_oauth_client *client,
+                                    const char *params_json,
+                                    size_t params_json_len,
+                                    struct oidc_ciba_request **out,
+                                    struct oidc_error **err_out);
+
+/**
+ * The request's `auth_req_id` (a secret handle: never log it).
+ * # Ownership: borrowed from `req`; NULL when `req` is NULL.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_ciba_request_auth_req_id(const struct oidc_ciba_request *req);
+
+/**
+ * Seconds the request lives (-1 when `req` is NULL).
+ * # Ownership: `req` borrowed.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+int64_t oidc_ciba_request_expires_in(const struct oidc_ciba_request *req);
+
+/**
+ * The polling interval in seconds (5 when the server sent none; 0 when `req` is NULL).
+ * # Ownership: `req` borrowed.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+uint32_t oidc_ciba_request_interval(const struct oidc_ciba_request *req);
+
+/**
+ * Free a CIBA request. NULL is accepted.
+ * # Ownership: consumes `req`.
+ * # Thread safety: any thread, once, when no poll on it is running.
+ * # Blocking: no.
+ */
+void oidc_ciba_request_free(struct oidc_ciba_request *req);
+
+/**
+ * Poll for a CIBA request's tokens; same rules and results as `oidc_oauth_device_poll`
+ * (`cancel` optional, may be NULL).
+ * # Ownership: `client`, `req` and `cancel` borrowed; on OK `*out` is caller-owned, free with
+ *   `oidc_token_response_free`.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: yes: sleeps between polls, at most until `timeout_ms` has passed or `cancel` is
+ *   cancelled.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_ciba_poll(const struct oidc_oauth_client *client,
+                                 const struct oidc_ciba_request *req,
+                                 uint32_t timeout_ms,
+                                 const struct oidc_cancel *cancel,
+                                 struct oidc_token_response **out,
+                                 struct oidc_error **err_out);
+
+/**
+ * Token exchange (RFC 8693). `subject_token_type` defaults (`len` 0) to
+ * "urn:ietf:params:oauth:token-type:access_token". `params_json` (optional) adds parameters:
+ * `audience`, `resource` (string or array), `scope`, `requested_token_type`, `actor_token`,
+ * `actor_token_type`, ... The response must carry `issued_token_type`.
+ * # Ownership: `client` and the strings borrowed; on OK `*out` is caller-owned, free with
+ *   `oidc_token_response_free`.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: yes: one token request, bounded by the client's timeouts.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_token_exchange(const struct oidc_oauth_client *client,
+                                      const char *subject_token,
+                                      size_t subject_token_len,
+                                      const char *subject_token_type,
+                                      size_t subject_token_type_len,
+                                      const char *params_json,
+                                      size_t params_json_len,
+                                      struct oidc_token_response **out,
+                                      struct oidc_error **err_out);
+
+/**
+ * JWT bearer grant (RFC 7523 §2.1). Pass a ready `assertion`, or none (`len` 0) and a
+ * `subject`: liboidc then signs an assertion with the client's private key (iss = client id,
+ * sub = `subject`, aud = issuer, 60 s). `scope` optional.
+ * # Ownership: `client` and the strings borrowed; on OK `*out` is caller-owned, free with
+ *   `oidc_token_response_free`.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: yes: one token request, bounded by the client's timeouts.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_jwt_bearer(const struct oidc_oauth_client *client,
+                                  const char *assertion,
+                                  size_t assertion_len,
+                                  const char *subject,
+                                  size_t subject_len,
+                                  const char *scope,
+                                  size_t scope_len,
+                                  struct oidc_token_response **out,
+                                  struct oidc_error **err_out);
+
+/**
+ * Any grant at the token endpoint: `grant_type` plus the parameters of `params_json` (optional
+ * JSON object; strings, numbers, booleans or arrays of strings), authenticated like every
+ * token request (and DPoP-bound when the client has a DPoP key).
+ * # Ownership: `client` and the strings borrowed; on OK `*out` is caller-owned, free with
+ *   `oidc_token_response_free`.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: yes: one token request, bounded by the client's timeouts.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_custom_grant(const struct oidc_oauth_client *client,
+                                    const char *grant_type,
+                                    size_t grant_type_len,
+                                    const char *params_json,
+                                    size_t params_json_len,
+                                    struct oidc_token_response **out,
+                                    struct oidc_error **err_out);
+
+/**
+ * A DPoP proof for a request the caller sends itself: `method` and `url` of that request;
+ * `access_token` (optional) for resource requests (adds `ath`). The nonce last received from
+ * the URL's server is included. Put it in a `DPoP` header, with `Authorization: DPoP <token>`.
+ * # Ownership: `client` and the strings borrowed; on OK `*proof_out` is caller-owned, free with
+ *   `oidc_string_free`.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_dpop_proof(const struct oidc_oauth_client *client,
+                                  const char *method,
+                                  size_t method_len,
+                                  const char *url,
+                                  size_t url_len,
+                                  const char *access_token,
+                                  size_t access_token_len,
+                                  char **proof_out,
+                                  size_t *proof_len_out,
+                                  struct oidc_error **err_out);
+
+/**
+ * Remember a `DPoP-Nonce` the caller received from `url`'s server (for proofs made with
+ * `oidc_oauth_dpop_proof`). Requests liboidc sends itself handle nonces on their own.
+ * # Ownership: everything borrowed.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_dpop_set_nonce(const struct oidc_oauth_client *client,
+                                      const char *url,
+                                      size_t url_len,
+                                      const char *nonce,
+                                      size_t nonce_len,
+                                      struct oidc_error **err_out);
+
+/**
+ * The DPoP key's RFC 7638 thumbprint (`jkt`; bound tokens carry it as `cnf.jkt`).
+ * # Ownership: `client` borrowed; on OK `*out` is caller-owned, free with `oidc_string_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_dpop_jkt(const struct oidc_oauth_client *client,
+                                char **out,
+                                size_t *len_out,
+                                struct oidc_error **err_out);
+
+/**
+ * Call a protected resource with an access token through the client's pooled connections:
+ * DPoP-bound (`Authorization: DPoP` + a proof with `ath`, one retry on a `use_dpop_nonce`
+ * challenge) when the client has a DPoP key and `token_type` is "DPoP", else Bearer. `body`
+ * optional with `content_type` (default application/json). Any HTTP status is a success of
+ * this call: read `*status_out`. The body is capped like every response.
+ * # Ownership: everything borrowed; on OK `*body_out` is caller-owned, free with
+ *   `oidc_string_free` (a non-UTF-8 body is replaced lossily).
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: yes: one or two requests, bounded by the client's timeouts.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_resource_request(const struct oidc_oauth_client *client,
+                                        const char *method,
+                                        size_t method_len,
+                                        const char *url,
+                                        size_t url_len,
+                                        const char *access_token,
+                                        size_t access_token_len,
+                                        const char *token_type,
+                                        size_t token_type_len,
+                                        const char *body,
+                                        size_t body_len,
+                                        const char *content_type,
+                                        size_t content_type_len,
+                                        uint32_t *status_out,
+                                        char **body_out,
+                                        size_t *body_len_out,
+                                        struct oidc_error **err_out);
+
+/**
+ * The URL of an endpoint by its metadata name ("authorization_endpoint", "token_endpoint",
+ * "device_authorization_endpoint", ...): the builder's override, else discovery.
+ * # Ownership: `client` and `name` borrowed; on OK `*out` is caller-owned, free with
+ *   `oidc_string_free`.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: fetches discovery on first use (bounded by the client's timeouts).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_client_endpoint(const struct oidc_oauth_client *client,
+                                       const char *name,
+                                       size_t name_len,
+                                       char **out,
+                                       size_t *len_out,
+                                       struct oidc_error **err_out);
+
+/**
  * The library version, e.g. "0.1.0".
  * # Ownership: static; never free.
  * # Thread safety: any thread.
@@ -827,8 +1368,11 @@ oidc_result oidc_oauth_builder_set_client_secret(struct oidc_oauth_builder *buil
 
 /**
  * Choose the client authentication method by its RFC 7591 name ("none",
- * "client_secret_basic", "client_secret_post", ...). Without it: client_secret_basic when a
- * secret is set, none otherwise.
+ * "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt") or
+ * "auto" (the first method the issuer's `token_endpoint_auth_methods_supported` lists that the
+ * credentials allow: private_key_jwt, then client_secret_basic, _post, _jwt). Without it:
+ * private_key_jwt when a private key is set, client_secret_basic when a secret is set, none
+ * otherwise.
  * # Ownership: `builder` borrowed; the value copied.
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.

@@ -372,6 +372,10 @@ impl Clock {
             m.1.fetch_add(d.as_millis() as u64, std::sync::atomic::Ordering::SeqCst);
         }
     }
+    /// Whether this is a manual clock (polling helpers then advance it instead of sleeping).
+    pub fn is_manual(&self) -> bool {
+        self.manual.is_some()
+    }
     /// The current instant.
     pub fn now(&self) -> std::time::Instant {
         match &self.manual {

@@ -440,6 +440,22 @@ mod tests {
     }
 
     #[test]
+    fn request_debug_hides_secrets() {
+        let r = HttpRequest {
+            method: "POST",
+            url: "https://idp.example/token?code=c0de".into(),
+            headers: vec![("Authorization", "Basic c2VjcmV0".into()), ("DPoP", "ey.proof.sig".into())],
+            form: Some(vec![("client_secret".into(), "hunter2".into()), ("code".into(), "c0de".into())]),
+            body: None,
+        };
+        let d = format!("{r:?}");
+        for s in ["c2VjcmV0", "ey.proof", "hunter2", "c0de"] {
+            assert!(!d.contains(s), "{d}");
+        }
+        assert!(d.contains("client_secret") && d.contains("Authorization") && d.contains("idp.example/token"));
+    }
+
+    #[test]
     fn encodings() {
         assert_eq!(form_encode("a b+c/d:é"), "a+b%2Bc%2Fd%3A%C3%A9");
         assert_eq!(url_encode("a b~"), "a%20b~");

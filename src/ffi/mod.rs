@@ -7,6 +7,7 @@
 pub mod boundary;
 pub mod client;
 pub mod error;
+pub mod grants;
 pub mod misc;
 pub mod oauth;
 pub mod oauth_endpoints;

@@ -14,6 +14,8 @@ pub struct oidc_oauth_builder {
     pub(crate) cfg: OAuthConfig,
     pub(crate) method: Option<String>,
     pub(crate) secret: Option<Secret>,
+    /// private_key_jwt key (set with `oidc_oauth_builder_set_private_key_pem` / `_jwk`).
+    pub(crate) key: Option<std::sync::Arc<crate::core::oauth::SigningKey>>,
 }
 
 /// An OAuth 2.0 / OpenID Connect protocol client (one registered client at one issuer). Every
@@ -64,7 +66,7 @@ impl oidc_token_response {
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_oauth_builder_new(out: *mut *mut oidc_oauth_builder, err_out: *mut *mut oidc_error) -> oidc_result {
     ffi_boundary(err_out, None, || {
-        write_box(out, oidc_oauth_builder { cfg: OAuthConfig::new("", "", ClientAuth::None), method: None, secret: None })
+        write_box(out, oidc_oauth_builder { cfg: OAuthConfig::new("", "", ClientAuth::None), method: None, secret: None, key: None })
     })
 }
 
@@ -153,8 +155,11 @@ pub extern "C" fn oidc_oauth_builder_set_client_secret(
 }
 
 /// Choose the client authentication method by its RFC 7591 name ("none",
-/// "client_secret_basic", "client_secret_post", ...). Without it: client_secret_basic when a
-/// secret is set, none otherwise.
+/// "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt") or
+/// "auto" (the first method the issuer's `token_endpoint_auth_methods_supported` lists that the
+/// credentials allow: private_key_jwt, then client_secret_basic, _post, _jwt). Without it:
+/// private_key_jwt when a private key is set, client_secret_basic when a secret is set, none
+/// otherwise.
 /// # Ownership: `builder` borrowed; the value copied.
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
@@ -267,7 +272,7 @@ pub extern "C" fn oidc_oauth_builder_build(
         // SAFETY: builder came from oidc_oauth_builder_new; taken over here in every case.
         let mut b = unsafe { Box::from_raw(builder) };
         check_out(out, "out")?;
-        b.cfg.auth = ClientAuth::from_parts(b.method.as_deref(), b.secret.take())?;
+        b.cfg.auth = ClientAuth::from_parts_with_key(b.method.as_deref(), b.secret.take(), b.key.take())?;
         let client = OAuthClient::new(b.cfg)?;
         write_box(out, oidc_oauth_client { client })
     })

@@ -17,7 +17,7 @@ pub struct RealIdp {
     pub ca_file: PathBuf,
     pub token_endpoint: String,
     tls: Arc<rustls::ClientConfig>,
-    _dir: PathBuf,
+    pub dir: PathBuf,
 }
 
 fn repo() -> &'static Path {
@@ -39,7 +39,8 @@ impl RealIdp {
             .arg(&dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // IDP_DEBUG=1 shows the IdP's grant/authorization errors.
+            .stderr(if std::env::var_os("IDP_DEBUG").is_some() { Stdio::inherit() } else { Stdio::null() })
             .spawn()
             .expect("start node tests/idp/server.mjs");
         let stdin = child.stdin.take().unwrap();
@@ -57,7 +58,7 @@ impl RealIdp {
             ca_file,
             token_endpoint: s("token_endpoint"),
             tls,
-            _dir: dir,
+            dir,
         }
     }
 
@@ -94,31 +95,40 @@ impl RealIdp {
     }
 }
 
-impl Drop for RealIdp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// The committed test client keys (tests/idp/client-keys), registered for `svc-pkjwt`.
+pub fn client_key(name: &str) -> String {
+    std::fs::read_to_string(repo().join("tests/idp/client-keys").join(name)).unwrap()
+}
+
+impl RealIdp {
+    /// Requests to `path` seen by the IdP's HTTPS listener (admin `/stats`).
+    pub fn path_hits(&self, path: &str) -> u64 {
+        self.admin_get("/stats")["paths"][path].as_u64().unwrap_or(0)
     }
 }
 
-fn rand_suffix() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64
-}
-
-fn base64_std(s: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
-
 /// A scripted user agent: one cookie jar, `Location` headers followed by hand, the IdP's
-/// development login and consent pages answered with form posts (no browser).
+/// development login and consent pages answered with form posts (no browser; see
+/// tests/idp/README.md).
 pub struct Browser {
     tls: Arc<rustls::ClientConfig>,
-    issuer: String,
     cookies: Vec<(String, String)>,
+    issuer: String,
+    /// Body of the last page `login_and_consent` stopped at.
+    pub last_body: String,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
 }
 
 impl Browser {
+    fn absolute(&self, url: &str) -> String {
+        if url.starts_with('/') { format!("{}{url}", self.issuer) } else { url.to_string() }
+    }
+
     fn store_cookies(&mut self, r: &oidc_testkit::client::Response) {
         for (k, v) in &r.headers {
             if !k.eq_ignore_ascii_case("set-cookie") {
@@ -135,6 +145,7 @@ impl Browser {
     }
 
     fn send(&mut self, method: &str, url: &str, form: &[(&str, &str)]) -> oidc_testkit::client::Response {
+        let url = self.absolute(url);
         let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
         let body = form
             .iter()
@@ -145,16 +156,83 @@ impl Browser {
         if method == "POST" {
             headers.push(("Content-Type", "application/x-www-form-urlencoded"));
         }
-        let r = oidc_testkit::client::request(method, url, Some(self.tls.clone()), &headers, body.as_bytes())
+        let r = oidc_testkit::client::request(method, &url, Some(self.tls.clone()), &headers, body.as_bytes())
             .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
         self.store_cookies(&r);
         r
     }
 
-    fn absolute(&self, loc: &str) -> String {
-        if loc.starts_with('/') { format!("{}{loc}", self.issuer) } else { loc.to_string() }
+    pub fn request(&mut self, method: &str, url: &str, form: &[(&str, &str)]) -> Page {
+        let r = self.send(method, url, form);
+        Page { status: r.status, location: r.header("location").map(|l| self.absolute(l)), body: r.text() }
     }
 
+    /// Follow the interactions from `url` (an authorization URL or an interaction) until a
+    /// redirect leaves the issuer; log in as `login` and consent. Returns the final Location
+    /// (the redirect URI with code/state/iss), or the last page's URL for device flows.
+    pub fn login_and_consent(&mut self, url: &str, login: &str) -> String {
+        let mut url = url.to_string();
+        let mut logged_in = false;
+        for _ in 0..20 {
+            let page = if url.contains("/interaction/") {
+                let form: Vec<(&str, &str)> = if logged_in {
+                    vec![("prompt", "consent")]
+                } else {
+                    vec![("prompt", "login"), ("login", login), ("password", "anything")]
+                };
+                logged_in = true;
+                self.request("POST", &url, &form)
+            } else {
+                self.request("GET", &url, &[])
+            };
+            match page.location {
+                Some(l) if l.starts_with(&self.issuer) => url = l,
+                Some(l) => return l,
+                None => {
+                    assert!(page.status < 400, "IdP error page at {url}: {} {}", page.status, page.body);
+                    self.last_body = page.body;
+                    return url;
+                }
+            }
+        }
+        panic!("too many redirects in the scripted login");
+    }
+
+    /// Approve a device authorization: enter `user_code` at /device, confirm, log in, consent.
+    pub fn approve_device(&mut self, user_code: &str) {
+        let xsrf = |b: &str| {
+            let needle = "name=\"xsrf\" value=\"";
+            let i = b.find(needle).expect("xsrf field") + needle.len();
+            b[i..].split('"').next().unwrap().to_string()
+        };
+        let p = self.request("GET", "/device", &[]);
+        let x = xsrf(&p.body);
+        let p = self.request("POST", "/device", &[("xsrf", &x), ("user_code", user_code)]);
+        let x = xsrf(&p.body);
+        let p = self.request("POST", "/device", &[("xsrf", &x), ("user_code", user_code), ("confirm", "yes")]);
+        let next = p.location.unwrap_or_else(|| panic!("device confirm did not redirect: {} {}", p.status, p.body));
+        self.login_and_consent(&next, "user-1");
+        assert!(self.last_body.contains("Sign-in Success"), "device approval did not succeed: {}", self.last_body);
+    }
+}
+
+impl Drop for RealIdp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64
+}
+
+fn base64_std(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+impl Browser {
     /// Follow an authorization URL through login (as `login`) and consent, up to the redirect
     /// leaving the IdP; returns that URL (the redirect URI with `code`/`error`, `state`, `iss`).
     pub fn authorize(&mut self, auth_url: &str, login: &str) -> String {
@@ -218,7 +296,7 @@ impl RealIdp {
 
     /// A fresh scripted browser (empty cookie jar).
     pub fn browser(&self) -> Browser {
-        Browser { tls: self.tls.clone(), issuer: self.issuer.clone(), cookies: Vec::new() }
+        Browser { tls: self.tls.clone(), issuer: self.issuer.clone(), cookies: Vec::new(), last_body: String::new() }
     }
 
     /// A minimal authorization-code exchange by form POST (the library's own code exchange

@@ -411,6 +411,22 @@ function resourceTable(shortTtl) {
   };
 }
 
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const ECHO_GRANT = 'urn:liboidc:grant-type:echo';
+const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+// Public JWKS of the private_key_jwt client, from the committed test keys (no key generation).
+const here = path.dirname(new URL(import.meta.url).pathname);
+function clientJwks() {
+  return ['rsa', 'ec', 'ed25519'].map((n) => {
+    const pem = fs.readFileSync(path.join(here, 'client-keys', `${n}.pem`));
+    const jwk = crypto.createPublicKey(pem).export({ format: 'jwk' });
+    return { ...jwk, kid: `client-${n}`, use: 'sig' };
+  });
+}
+
 const CLIENTS = [
   {
     client_id: 'svc-basic',
@@ -447,6 +463,26 @@ const CLIENTS = [
     redirect_uris: ['http://127.0.0.1/cb'],
   },
   {
+    // client_secret_jwt (RFC 7523 assertion, HS256 with the secret)
+    client_id: 'svc-secret-jwt',
+    client_secret: 'svc-secret-jwt-secret-0123456789abcdef0123456789',
+    token_endpoint_auth_method: 'client_secret_jwt',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+  },
+  {
+    // private_key_jwt; the public keys of tests/idp/client-keys/{rsa,ec,ed25519}.pem are
+    // registered as its JWKS (added in makeConfig). Also the client of the custom grants
+    // (token exchange, JWT bearer, echo) and of CIBA (poll mode).
+    client_id: 'svc-pkjwt',
+    token_endpoint_auth_method: 'private_key_jwt',
+    grant_types: ['client_credentials', TOKEN_EXCHANGE, JWT_BEARER, ECHO_GRANT, CIBA_GRANT],
+    response_types: [],
+    redirect_uris: [],
+    backchannel_token_delivery_mode: 'poll',
+  },
+  {
     client_id: 'device-app',
     token_endpoint_auth_method: 'none',
     grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
@@ -468,7 +504,8 @@ function makeConfig({ jwks, keys, shortTtl }) {
   const kids = keys.currentKids();
   return {
     adapter: SharedMemoryAdapter,
-    clients: CLIENTS.map((c) => ({ ...c })),
+    clients: CLIENTS.map((c) => (c.token_endpoint_auth_method === 'private_key_jwt'
+      ? { ...c, jwks: { keys: clientJwks() } } : { ...c })),
     jwks: { keys: jwks },
     cookies: {
       // fixed so sessions/interactions survive a provider swap on /rotate
@@ -509,6 +546,22 @@ function makeConfig({ jwks, keys, shortTtl }) {
       registrationManagement: { enabled: true, rotateRegistrationAccessToken: false },
       pushedAuthorizationRequests: { enabled: true },
       rpInitiatedLogout: { enabled: true },
+      // RFC 9449: every DPoP proof must carry a server nonce (so clients exercise the
+      // use_dpop_nonce retry); requests without a DPoP header are unaffected.
+      dPoP: { enabled: true, nonceSecret: DPOP_NONCE_SECRET, requireNonce: () => true },
+      // CIBA poll mode: the "authentication device" is the admin endpoint
+      // POST /ciba/approve?auth_req_id=..[&deny=1] (see README).
+      ciba: {
+        enabled: true,
+        deliveryModes: ['poll'],
+        processLoginHint: async (ctx, loginHint) => loginHint,
+        processLoginHintToken: async () => { throw new errors.InvalidRequest('login_hint_token is not supported'); },
+        validateRequestContext: async () => {},
+        verifyUserCode: async () => {},
+        triggerAuthenticationDevice: async (ctx, request) => {
+          CIBA_PENDING.set(request.jti, request.accountId);
+        },
+      },
       resourceIndicators: {
         enabled: true,
         getResourceServerInfo: async (ctx, resourceIndicator) => {
@@ -551,9 +604,57 @@ function makeConfig({ jwks, keys, shortTtl }) {
 
 let Provider;
 let errors;
+let jose;
+const DPOP_NONCE_SECRET = crypto.randomBytes(32);
+const CIBA_PENDING = new Map(); // auth_req_id -> accountId, for the admin approval endpoint
+
+// Custom grants (oidc-provider has no built-in token exchange or JWT bearer grant): registered
+// with provider.registerGrantType. They issue ClientCredentials-model access tokens.
+function registerCustomGrants(provider) {
+  const issue = async (ctx, extra, body = {}) => {
+    const { ClientCredentials } = ctx.oidc.provider;
+    const token = new ClientCredentials({ client: ctx.oidc.client, scope: ctx.oidc.params.scope || undefined, extra });
+    const value = await token.save();
+    ctx.body = { access_token: value, token_type: 'Bearer', expires_in: token.expiration, ...body };
+  };
+  // RFC 8693 token exchange: the subject token must be an access token this IdP issued.
+  provider.registerGrantType(TOKEN_EXCHANGE, async (ctx) => {
+    const p = ctx.oidc.params;
+    if (!p.subject_token) throw new errors.InvalidRequest('missing subject_token');
+    if (p.subject_token_type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest('unsupported subject_token_type');
+    const { AccessToken, ClientCredentials } = ctx.oidc.provider;
+    const subject = (await ClientCredentials.find(p.subject_token)) || (await AccessToken.find(p.subject_token));
+    if (!subject) throw new errors.InvalidGrant('subject_token is invalid or expired');
+    await issue(ctx, { exchanged_from: subject.clientId, audience: p.audience || null },
+      { issued_token_type: ACCESS_TOKEN_TYPE });
+  }, ['subject_token', 'subject_token_type', 'requested_token_type', 'audience', 'scope', 'actor_token', 'actor_token_type']);
+  // RFC 7523 JWT bearer grant: the assertion is signed with one of the client's registered
+  // keys, iss = client_id, aud = issuer, with sub and exp.
+  provider.registerGrantType(JWT_BEARER, async (ctx) => {
+    const { assertion } = ctx.oidc.params;
+    if (!assertion) throw new errors.InvalidRequest('missing assertion');
+    let payload;
+    try {
+      const jwks = jose.createLocalJWKSet({ keys: clientJwks() });
+      ({ payload } = await jose.jwtVerify(assertion, jwks, {
+        issuer: ctx.oidc.client.clientId, audience: ctx.oidc.provider.issuer, requiredClaims: ['sub', 'exp'],
+      }));
+    } catch (e) {
+      throw new errors.InvalidGrant(`assertion rejected: ${e.code || e.message}`);
+    }
+    await issue(ctx, { assertion_sub: payload.sub });
+  }, ['assertion', 'scope']);
+  // A custom grant with extra parameters: echoes them back in the response.
+  provider.registerGrantType(ECHO_GRANT, async (ctx) => {
+    const { color, size } = ctx.oidc.params;
+    if (!color) throw new errors.InvalidRequest('missing color');
+    await issue(ctx, {}, { echo: { color, size: size || null } });
+  }, ['color', 'size', 'scope']);
+}
 
 function buildProvider(issuer, keys, shortTtl) {
   const provider = new Provider(issuer, makeConfig({ jwks: keys.loadJwks(), keys, shortTtl }));
+  registerCustomGrants(provider);
   provider.on('server_error', (ctx, err) => log(`server_error ${ctx.method} ${ctx.path}: ${err.stack || err}`));
   if (process.env.IDP_DEBUG) {
     for (const ev of ['grant.error', 'authorization.error', 'introspection.error', 'revocation.error', 'registration_create.error', 'userinfo.error']) {
@@ -570,9 +671,10 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   fs.mkdirSync(opts.dir, { recursive: true });
 
-  const importProvider = import('oidc-provider').then((m) => {
+  const importProvider = Promise.all([import('oidc-provider'), import('jose')]).then(([m, j]) => {
     Provider = m.default;
     errors = m.errors;
+    jose = j;
   });
   const [tls] = await Promise.all([ensureTls(opts.dir), importProvider]);
   const keys = new KeyManager(opts.dir);
@@ -603,14 +705,16 @@ async function main() {
   const { port } = server.address();
   const issuer = `https://127.0.0.1:${port}`;
 
-  handler = buildProvider(issuer, keys, opts.shortTtl).callback();
+  let provider = buildProvider(issuer, keys, opts.shortTtl);
+  handler = provider.callback();
 
   // serialised key rotation: build a new Provider with the new JWKS and swap
   let rotating = Promise.resolve();
   function rotate(keep) {
     const run = rotating.then(async () => {
       const gen = await keys.rotate(keep);
-      handler = buildProvider(issuer, keys, opts.shortTtl).callback();
+      provider = buildProvider(issuer, keys, opts.shortTtl);
+      handler = provider.callback();
       stats.rotations += 1;
       log(`rotated keys: generation ${gen.id}, publishing ${keys.generations.length} generation(s)`);
       return {
@@ -662,12 +766,30 @@ async function main() {
         }
         return send(200, await rotate(keep));
       }
+      if (req.method === 'POST' && url.pathname === '/ciba/approve') {
+        // CIBA "authentication device": approve (or with deny=1 deny) a pending request.
+        const id = url.searchParams.get('auth_req_id') || '';
+        const accountId = CIBA_PENDING.get(id);
+        if (!accountId) return send(404, { error: 'unknown auth_req_id' });
+        CIBA_PENDING.delete(id);
+        const request = await provider.BackchannelAuthenticationRequest.find(id);
+        if (!request) return send(404, { error: 'request expired' });
+        if (url.searchParams.get('deny') === '1') {
+          await provider.backchannelResult(request, new errors.AccessDenied('denied by the test'));
+          return send(200, { ok: true, denied: true });
+        }
+        const grant = new provider.Grant({ clientId: request.clientId, accountId });
+        grant.addOIDCScope(request.scope);
+        await grant.save();
+        await provider.backchannelResult(request, grant, { authTime: Math.floor(Date.now() / 1000) });
+        return send(200, { ok: true, accountId });
+      }
       if (req.method === 'POST' && url.pathname === '/shutdown') {
         send(200, { ok: true });
         setImmediate(() => shutdown('POST /shutdown'));
         return undefined;
       }
-      return send(404, { error: 'not found', endpoints: ['GET /stats', 'POST /stats/reset', 'GET /keys', 'POST /rotate[?drop_old=1|?keep=N]', 'POST /shutdown'] });
+      return send(404, { error: 'not found', endpoints: ['GET /stats', 'POST /stats/reset', 'GET /keys', 'POST /rotate[?drop_old=1|?keep=N]', 'POST /ciba/approve?auth_req_id=ID[&deny=1]', 'POST /shutdown'] });
     } catch (err) {
       log(`admin error: ${err.stack || err}`);
       return send(500, { error: String(err.message || err) });

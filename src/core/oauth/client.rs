@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
+use super::dpop::Dpop;
 use super::secret::Secret;
+use super::signing::{SigningKey, random_b64, sign_hs256};
+use super::token_cache::TokenCache;
 use super::token::{TokenResponse, error_from_response};
 use crate::core::client::Client;
 use crate::core::config::{Config, KeySource};
@@ -20,28 +23,89 @@ pub enum ClientAuth {
     SecretBasic(Secret),
     /// `client_secret_post`: id and secret in the form body.
     SecretPost(Secret),
+    /// `client_secret_jwt`: an RFC 7523 assertion signed with HS256 using the secret.
+    SecretJwt(Secret),
+    /// `private_key_jwt`: an RFC 7523 assertion signed with the client's private key.
+    PrivateKeyJwt(Arc<SigningKey>),
+    /// "auto": the first method the issuer lists in `token_endpoint_auth_methods_supported`
+    /// (RFC 8414 default: `client_secret_basic`) that the credentials allow, preferring
+    /// `private_key_jwt`, then `client_secret_basic`, `client_secret_post`, `client_secret_jwt`;
+    /// `none` without credentials. Resolved per request from the (cached) metadata.
+    Auto { secret: Option<Secret>, key: Option<Arc<SigningKey>> },
 }
+
+/// The RFC 7591 names [`ClientAuth::from_parts_with_key`] accepts.
+pub const AUTH_METHODS: [&str; 6] =
+    ["none", "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "auto"];
 
 impl ClientAuth {
     /// Resolve the authentication from its parts: an explicit method name (RFC 7591 names:
     /// `none`, `client_secret_basic`, `client_secret_post`) or, without one, the secret's
     /// presence (`client_secret_basic` with a secret, `none` without).
     pub fn from_parts(method: Option<&str>, secret: Option<Secret>) -> Result<ClientAuth> {
+        Self::from_parts_with_key(method, secret, None)
+    }
+
+    /// Like [`from_parts`](Self::from_parts), with a private key: methods also
+    /// `client_secret_jwt`, `private_key_jwt` and `auto`. Without a method: `private_key_jwt`
+    /// when a key is given, else `client_secret_basic` with a secret, else `none`.
+    pub fn from_parts_with_key(method: Option<&str>, secret: Option<Secret>, key: Option<Arc<SigningKey>>) -> Result<ClientAuth> {
+        let needs_secret = |s: Option<Secret>| s.ok_or_else(|| Error::new(ErrorKind::InvalidConfig, "this auth method needs a client secret"));
+        match method {
+            Some("auto") => return Ok(ClientAuth::Auto { secret, key }),
+            Some("private_key_jwt") => {
+                if secret.is_some() {
+                    return err(ErrorKind::InvalidConfig, "private_key_jwt takes a private key, not a client secret");
+                }
+                return key.map(ClientAuth::PrivateKeyJwt).ok_or_else(|| Error::new(ErrorKind::InvalidConfig, "private_key_jwt needs a private key"));
+            }
+            None if key.is_some() && secret.is_none() => return Ok(ClientAuth::PrivateKeyJwt(key.unwrap())),
+            _ if key.is_some() => {
+                return err(ErrorKind::InvalidConfig, "a private key is only used with private_key_jwt or auto");
+            }
+            _ => {}
+        }
         match (method, secret) {
             (None, None) | (Some("none"), None) => Ok(ClientAuth::None),
             (Some("none"), Some(_)) => err(ErrorKind::InvalidConfig, "auth method none takes no client secret"),
             (None | Some("client_secret_basic"), Some(s)) => Ok(ClientAuth::SecretBasic(s)),
-            (Some("client_secret_post"), Some(s)) => Ok(ClientAuth::SecretPost(s)),
-            (Some("client_secret_basic" | "client_secret_post"), None) => {
-                err(ErrorKind::InvalidConfig, "this auth method needs a client secret")
-            }
+            (Some("client_secret_post"), s) => Ok(ClientAuth::SecretPost(needs_secret(s)?)),
+            (Some("client_secret_basic"), None) => err(ErrorKind::InvalidConfig, "this auth method needs a client secret"),
+            (Some("client_secret_jwt"), s) => Ok(ClientAuth::SecretJwt(needs_secret(s)?)),
             (Some(m), _) => err(
                 ErrorKind::InvalidConfig,
                 format!("unknown client auth method '{}'", crate::core::json::printable(m)),
             ),
         }
     }
+
+    /// The RFC 7591 name of a concrete method (`auto` for [`ClientAuth::Auto`]).
+    pub fn method_name(&self) -> &'static str {
+        match self {
+            ClientAuth::None => "none",
+            ClientAuth::SecretBasic(_) => "client_secret_basic",
+            ClientAuth::SecretPost(_) => "client_secret_post",
+            ClientAuth::SecretJwt(_) => "client_secret_jwt",
+            ClientAuth::PrivateKeyJwt(_) => "private_key_jwt",
+            ClientAuth::Auto { .. } => "auto",
+        }
+    }
 }
+
+/// The `aud` of client assertions (RFC 7523 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AssertionAudience {
+    /// The token endpoint URL (the RFC 7523 suggestion, accepted by most servers).
+    #[default]
+    TokenEndpoint,
+    /// The issuer identifier (what RFC 7523bis and FAPI 2 recommend).
+    Issuer,
+    /// The URL of the endpoint being called.
+    Endpoint,
+}
+
+/// Lifetime of a client assertion.
+pub const ASSERTION_LIFETIME_SECS: u64 = 60;
 
 /// A protocol client's configuration.
 #[derive(Debug, Clone)]
@@ -54,11 +118,23 @@ pub struct OAuthConfig {
     /// Endpoint overrides by metadata name (`token_endpoint`, `introspection_endpoint`, ...);
     /// they take precedence over discovery and pass the same URL policy.
     pub endpoints: Vec<(String, String)>,
+    /// `aud` of client assertions (client_secret_jwt, private_key_jwt).
+    pub assertion_audience: AssertionAudience,
+    /// DPoP (RFC 9449) key: when set, token requests carry DPoP proofs and resource requests
+    /// made through the client are DPoP-bound.
+    pub dpop_key: Option<Arc<SigningKey>>,
 }
 
 impl OAuthConfig {
     pub fn new(issuer: impl Into<String>, client_id: impl Into<String>, auth: ClientAuth) -> OAuthConfig {
-        OAuthConfig { base: Config::new(issuer), client_id: client_id.into(), auth, endpoints: Vec::new() }
+        OAuthConfig {
+            base: Config::new(issuer),
+            client_id: client_id.into(),
+            auth,
+            endpoints: Vec::new(),
+            assertion_audience: AssertionAudience::TokenEndpoint,
+            dpop_key: None,
+        }
     }
 }
 
@@ -67,6 +143,10 @@ pub(crate) struct Inner {
     /// Validates ID tokens (audience = client id) with the access-token policy code, and owns
     /// the pooled HTTP agent every request of this client uses.
     pub(crate) validator: Client,
+    /// DPoP proofs and the nonces servers handed out, per origin.
+    pub(crate) dpop: Option<Dpop>,
+    /// Client-credentials tokens, single-flight (see `client_credentials_cached`).
+    pub(crate) cc_cache: TokenCache,
 }
 
 /// A protocol client. Cheap to clone; every method may run concurrently from any thread.
@@ -103,13 +183,17 @@ impl OAuthClient {
             }
         }
         match &cfg.auth {
-            ClientAuth::SecretBasic(s) | ClientAuth::SecretPost(s) if s.is_empty() => {
+            ClientAuth::SecretBasic(s) | ClientAuth::SecretPost(s) | ClientAuth::SecretJwt(s) if s.is_empty() => {
+                return err(ErrorKind::InvalidConfig, "client secret is empty");
+            }
+            ClientAuth::Auto { secret: Some(s), .. } if s.is_empty() => {
                 return err(ErrorKind::InvalidConfig, "client secret is empty");
             }
             _ => {}
         }
         let validator = Client::new(cfg.base.clone())?;
-        Ok(OAuthClient { inner: Arc::new(Inner { cfg, validator }) })
+        let dpop = cfg.dpop_key.clone().map(Dpop::new).transpose()?;
+        Ok(OAuthClient { inner: Arc::new(Inner { cfg, validator, dpop, cc_cache: TokenCache::default() }) })
     }
 
     pub fn config(&self) -> &OAuthConfig {
@@ -147,11 +231,75 @@ impl OAuthClient {
         }
     }
 
-    /// Add this client's authentication to a request for `endpoint_url`.
-    pub fn apply_client_auth(&self, req: &mut HttpRequest) -> Result<()> {
+    /// The concrete authentication for the next request ("auto" resolved from metadata).
+    pub fn effective_auth(&self) -> Result<ClientAuth> {
+        let ClientAuth::Auto { secret, key } = &self.inner.cfg.auth else {
+            return Ok(self.inner.cfg.auth.clone());
+        };
+        let m = self.metadata()?;
+        let supported: Vec<String> = match m.raw.get("token_endpoint_auth_methods_supported") {
+            Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            _ => vec!["client_secret_basic".to_string()],
+        };
+        let has = |n: &str| supported.iter().any(|s| s == n);
+        if let Some(k) = key {
+            if has("private_key_jwt") {
+                return Ok(ClientAuth::PrivateKeyJwt(k.clone()));
+            }
+        }
+        if let Some(s) = secret {
+            for (name, make) in [
+                ("client_secret_basic", ClientAuth::SecretBasic as fn(Secret) -> ClientAuth),
+                ("client_secret_post", ClientAuth::SecretPost),
+                ("client_secret_jwt", ClientAuth::SecretJwt),
+            ] {
+                if has(name) {
+                    return Ok(make(s.clone()));
+                }
+            }
+        }
+        if secret.is_none() && key.is_none() && has("none") {
+            return Ok(ClientAuth::None);
+        }
+        let shown: Vec<String> = supported.iter().take(8).map(|s| crate::core::json::printable(s)).collect();
+        err(
+            ErrorKind::InvalidConfig,
+            format!("auth method auto: the issuer supports none of the methods this client's credentials allow (it lists: {})", shown.join(", ")),
+        )
+    }
+
+    /// An RFC 7523 client assertion for a request to `endpoint_url`: iss = sub = client_id,
+    /// aud per [`AssertionAudience`], a random `jti`, `iat` now, `exp` 60 s later.
+    fn client_assertion(&self, auth: &ClientAuth, endpoint_url: &str) -> Result<String> {
+        let aud = match self.inner.cfg.assertion_audience {
+            AssertionAudience::TokenEndpoint => self.endpoint("token_endpoint")?,
+            AssertionAudience::Issuer => self.inner.cfg.base.issuer.clone(),
+            AssertionAudience::Endpoint => endpoint_url.to_string(),
+        };
+        let now = crate::core::client::unix_now() as u64;
         let id = &self.inner.cfg.client_id;
+        let claims = serde_json::json!({
+            "iss": id, "sub": id, "aud": aud, "jti": random_b64(16),
+            "iat": now, "exp": now + ASSERTION_LIFETIME_SECS,
+        });
+        let header = serde_json::Map::from_iter([("typ".to_string(), serde_json::Value::from("JWT"))]);
+        match auth {
+            ClientAuth::SecretJwt(s) => Ok(sign_hs256(s.expose().as_bytes(), &header, &claims)),
+            ClientAuth::PrivateKeyJwt(k) => k.sign(&header, &claims),
+            _ => err(ErrorKind::InvalidConfig, "no assertion for this auth method"),
+        }
+    }
+
+    /// Add this client's authentication to a request for `req.url`.
+    pub fn apply_client_auth(&self, req: &mut HttpRequest) -> Result<()> {
+        let auth = self.effective_auth()?;
+        let id = &self.inner.cfg.client_id;
+        let assertion = match &auth {
+            ClientAuth::SecretJwt(_) | ClientAuth::PrivateKeyJwt(_) => Some(self.client_assertion(&auth, &req.url)?),
+            _ => None,
+        };
         let form = req.form.get_or_insert_with(Vec::new);
-        match &self.inner.cfg.auth {
+        match &auth {
             ClientAuth::None => form.push(("client_id".into(), id.clone())),
             ClientAuth::SecretPost(s) => {
                 form.push(("client_id".into(), id.clone()));
@@ -168,6 +316,12 @@ impl OAuthClient {
                 let b = base64::engine::general_purpose::STANDARD.encode(pair);
                 req.headers.push(("Authorization", format!("Basic {b}")));
             }
+            ClientAuth::SecretJwt(_) | ClientAuth::PrivateKeyJwt(_) => {
+                form.push(("client_id".into(), id.clone()));
+                form.push(("client_assertion_type".into(), "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into()));
+                form.push(("client_assertion".into(), assertion.unwrap_or_default()));
+            }
+            ClientAuth::Auto { .. } => unreachable!("effective_auth resolves auto"),
         }
         Ok(())
     }
@@ -175,20 +329,43 @@ impl OAuthClient {
     /// POST an authenticated form to endpoint `name`; non-2xx becomes an error (OAuth error
     /// responses keep their code).
     pub fn post_authenticated(&self, name: &str, params: Vec<(String, String)>) -> Result<HttpResponse> {
+        self.post_form(name, params, false)
+    }
+
+    /// POST an authenticated form to endpoint `name`, with a DPoP proof when `dpop` is set and
+    /// the client has a DPoP key. A `use_dpop_nonce` answer with a `DPoP-Nonce` header is retried
+    /// once with that nonce (a fresh proof and a fresh client assertion); nonces are remembered
+    /// per origin.
+    pub(crate) fn post_form(&self, name: &str, params: Vec<(String, String)>, dpop: bool) -> Result<HttpResponse> {
         let url = self.endpoint(name)?;
-        let mut req = HttpRequest { method: "POST", url, form: Some(params), ..Default::default() };
-        req.headers.push(("Accept", "application/json".into()));
-        self.apply_client_auth(&mut req)?;
-        let resp = self.http().send(&req)?;
-        if !(200..300).contains(&resp.status) {
-            return Err(error_from_response(&resp, name));
+        let dpop = if dpop { self.inner.dpop.as_ref() } else { None };
+        let mut retried = false;
+        loop {
+            let mut req = HttpRequest { method: "POST", url: url.clone(), form: Some(params.clone()), ..Default::default() };
+            req.headers.push(("Accept", "application/json".into()));
+            self.apply_client_auth(&mut req)?;
+            if let Some(d) = dpop {
+                req.headers.push(("DPoP", d.proof("POST", &url, None)?));
+            }
+            let resp = self.http().send(&req)?;
+            if let Some(d) = dpop {
+                d.remember_from(&url, &resp);
+            }
+            if (200..300).contains(&resp.status) {
+                return Ok(resp);
+            }
+            let e = error_from_response(&resp, name);
+            if e.kind() == ErrorKind::UseDpopNonce && dpop.is_some() && !retried && resp.header("dpop-nonce").is_some() {
+                retried = true;
+                continue;
+            }
+            return Err(e);
         }
-        Ok(resp)
     }
 
     /// A token-endpoint request with `params` (grant_type and the grant's parameters).
     pub fn token_request(&self, params: Vec<(String, String)>) -> Result<TokenResponse> {
-        let resp = self.post_authenticated("token_endpoint", params)?;
+        let resp = self.post_form("token_endpoint", params, true)?;
         if !resp.is_json() {
             return err(ErrorKind::ResponseInvalid, "token response is not JSON");
         }

@@ -5,21 +5,29 @@
 
 pub mod authorize;
 pub mod client;
+pub mod dpop;
+pub mod grants;
 pub mod idtoken;
 pub mod introspection;
 pub mod pkce;
 pub mod registration;
 pub mod response;
 pub mod secret;
+pub mod signing;
 pub mod token;
+pub mod token_cache;
 pub mod userinfo;
 
 pub use authorize::{AuthorizationRequest, EndSessionRequest, PreparedAuthorization, PushedRequest};
-pub use client::{ClientAuth, OAuthClient, OAuthConfig};
+pub use client::{AssertionAudience, ClientAuth, OAuthClient, OAuthConfig};
+pub use grants::{
+    AuthorizationSecrets, BackchannelAuthentication, CancelToken, DeviceAuthorization, PollOptions, TokenExchangeRequest,
+};
 pub use idtoken::{IdTokenChecks, validate_id_token};
 pub use introspection::Introspection;
 pub use registration::{Registration, register_client};
 pub use response::AuthorizationResponse;
 pub use secret::Secret;
+pub use signing::SigningKey;
 pub use token::TokenResponse;
 pub use userinfo::UserInfo;

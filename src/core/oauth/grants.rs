@@ -1,0 +1,490 @@
+//! The grants: authorization code with PKCE, refresh token, device authorization (RFC 8628) with
+//! a polling helper, token exchange (RFC 8693), JWT bearer (RFC 7523), CIBA poll mode, and any
+//! custom grant. ID tokens in code, refresh and CIBA responses are validated before the response
+//! is returned.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+use serde_json::{Map, Value};
+
+use super::client::OAuthClient;
+use super::secret::Secret;
+use super::signing::{SigningKey, random_b64};
+use super::token::{TokenResponse, json_object};
+use crate::core::error::{Error, ErrorKind, Result, err};
+
+pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
+pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+pub const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+pub const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+pub const GRANT_JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+pub const GRANT_CIBA: &str = "urn:openid:params:grant-type:ciba";
+/// RFC 8693 token type of access tokens.
+pub const TOKEN_TYPE_ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+/// RFC 8628 §3.2 / CIBA: the polling interval when the server sends none.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// RFC 8628 §3.5: `slow_down` adds this much to the interval.
+pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+/// Largest interval honoured (a server asking for more is capped).
+pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(300);
+
+/// What an authorization request needs and the exchange must repeat: a PKCE S256 pair
+/// (RFC 7636; the verifier is 43 base64url characters from 32 random bytes), `state` and
+/// `nonce` (22 characters from 16 random bytes each).
+#[derive(Clone)]
+pub struct AuthorizationSecrets {
+    pub code_verifier: Secret,
+    pub code_challenge: String,
+    pub code_challenge_method: &'static str,
+    pub state: String,
+    pub nonce: String,
+}
+
+impl std::fmt::Debug for AuthorizationSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizationSecrets")
+            .field("code_challenge", &self.code_challenge)
+            .field("code_challenge_method", &self.code_challenge_method)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthorizationSecrets {
+    /// Fresh values from the system RNG (PKCE from the one `pkce` module).
+    pub fn generate() -> Result<AuthorizationSecrets> {
+        let p = super::pkce::generate()?;
+        Ok(AuthorizationSecrets {
+            code_verifier: p.verifier,
+            code_challenge: p.challenge,
+            code_challenge_method: super::pkce::METHOD,
+            state: super::pkce::random_value(16)?,
+            nonce: super::pkce::random_value(16)?,
+        })
+    }
+}
+
+/// A pending device authorization (RFC 8628 §3.2).
+#[derive(Clone)]
+pub struct DeviceAuthorization {
+    pub device_code: Secret,
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: Option<String>,
+    /// Seconds the codes live.
+    pub expires_in: u64,
+    /// The polling interval (5 s when the server sent none).
+    pub interval: Duration,
+    /// When the response was received (client clock).
+    pub received_at: Instant,
+    /// The whole response (contains the device code: never log it).
+    pub raw: Secret,
+}
+
+impl std::fmt::Debug for DeviceAuthorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceAuthorization")
+            .field("user_code", &self.user_code)
+            .field("verification_uri", &self.verification_uri)
+            .field("expires_in", &self.expires_in)
+            .field("interval", &self.interval)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A pending CIBA request (poll mode).
+#[derive(Clone)]
+pub struct BackchannelAuthentication {
+    pub auth_req_id: Secret,
+    pub expires_in: u64,
+    pub interval: Duration,
+    pub received_at: Instant,
+}
+
+impl std::fmt::Debug for BackchannelAuthentication {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackchannelAuthentication").field("expires_in", &self.expires_in).field("interval", &self.interval).finish_non_exhaustive()
+    }
+}
+
+/// Cancels a polling helper from another thread (wakes its wait at once).
+#[derive(Clone, Default)]
+pub struct CancelToken {
+    inner: Arc<(Mutex<bool>, Condvar)>,
+}
+
+impl std::fmt::Debug for CancelToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CancelToken({})", self.is_cancelled())
+    }
+}
+
+impl CancelToken {
+    pub fn new() -> CancelToken {
+        CancelToken::default()
+    }
+    pub fn cancel(&self) {
+        *self.inner.0.lock() = true;
+        self.inner.1.notify_all();
+    }
+    pub fn is_cancelled(&self) -> bool {
+        *self.inner.0.lock()
+    }
+    /// Wait up to `d`; true when cancelled.
+    fn wait(&self, d: Duration) -> bool {
+        let deadline = Instant::now() + d;
+        let mut g = self.inner.0.lock();
+        while !*g {
+            if self.inner.1.wait_until(&mut g, deadline).timed_out() {
+                break;
+            }
+        }
+        *g
+    }
+}
+
+/// Bounds of a polling helper.
+#[derive(Debug, Clone)]
+pub struct PollOptions {
+    /// Give up with `DeadlineExceeded` rather than wait past this instant (client clock). A poll
+    /// request itself is bounded by the client's HTTP timeouts.
+    pub deadline: Instant,
+    /// Cancels the wait between polls (`Cancelled`).
+    pub cancel: Option<CancelToken>,
+}
+
+impl PollOptions {
+    /// A deadline `timeout` from now on `client`'s clock.
+    pub fn timeout(client: &OAuthClient, timeout: Duration) -> PollOptions {
+        PollOptions { deadline: client.config().base.clock.now() + timeout, cancel: None }
+    }
+}
+
+/// A token-exchange request (RFC 8693 §2.1).
+#[derive(Debug, Clone, Default)]
+pub struct TokenExchangeRequest {
+    pub subject_token: Secret,
+    /// Default: access token.
+    pub subject_token_type: Option<String>,
+    pub actor_token: Option<Secret>,
+    pub actor_token_type: Option<String>,
+    pub requested_token_type: Option<String>,
+    pub audience: Vec<String>,
+    pub resources: Vec<String>,
+    pub scope: Option<String>,
+    /// Further parameters.
+    pub extra: Vec<(String, String)>,
+}
+
+fn push_opt(p: &mut Vec<(String, String)>, k: &str, v: Option<&str>) {
+    if let Some(v) = v.filter(|v| !v.is_empty()) {
+        p.push((k.to_string(), v.to_string()));
+    }
+}
+
+fn param(k: &str, v: &str) -> (String, String) {
+    (k.to_string(), v.to_string())
+}
+
+fn interval_of(m: &Map<String, Value>) -> Duration {
+    match m.get("interval").and_then(Value::as_u64) {
+        Some(0) | None => DEFAULT_POLL_INTERVAL,
+        Some(s) => Duration::from_secs(s).min(MAX_POLL_INTERVAL),
+    }
+}
+
+fn required_str(m: &Map<String, Value>, k: &str, what: &str) -> Result<String> {
+    match m.get(k) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        _ => err(ErrorKind::ResponseMissingField, format!("{what} lacks {k}")),
+    }
+}
+
+impl OAuthClient {
+    /// Validate the ID token of a code, refresh or CIBA response.
+    ///
+    /// The single place ID tokens from grants are checked: the access-token policy code plus
+    /// nonce (when one was sent), at_hash against the issued access token, azp and iat/sub
+    /// (`idtoken::validate_id_token`).
+    pub(crate) fn check_grant_id_token(&self, t: &TokenResponse, nonce: Option<&str>) -> Result<()> {
+        if let Some(id) = &t.id_token {
+            let checks = super::idtoken::IdTokenChecks {
+                nonce,
+                access_token: Some(t.access_token.expose()),
+                ..Default::default()
+            };
+            super::idtoken::validate_id_token(self, id.expose(), &checks)?;
+        }
+        Ok(())
+    }
+
+    /// Authorization code grant (RFC 6749 §4.1.3) with the PKCE verifier (RFC 7636). `nonce`
+    /// is the one sent in the authorization request; `resources` are RFC 8707 resource
+    /// indicators. The ID token, if any, is validated.
+    pub fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        code_verifier: Option<&str>,
+        nonce: Option<&str>,
+        resources: &[&str],
+    ) -> Result<TokenResponse> {
+        if code.is_empty() {
+            return err(ErrorKind::InvalidArgument, "the authorization code is empty");
+        }
+        let mut p = vec![param("grant_type", GRANT_AUTHORIZATION_CODE), param("code", code)];
+        push_opt(&mut p, "redirect_uri", Some(redirect_uri));
+        push_opt(&mut p, "code_verifier", code_verifier);
+        for r in resources {
+            p.push(param("resource", r));
+        }
+        let t = self.token_request(p)?;
+        self.check_grant_id_token(&t, nonce)?;
+        Ok(t)
+    }
+
+    /// Refresh token grant (RFC 6749 §6). A rotated refresh token is in the response. The ID
+    /// token, if any, is validated.
+    pub fn refresh(&self, refresh_token: &str, scope: Option<&str>, resources: &[&str]) -> Result<TokenResponse> {
+        if refresh_token.is_empty() {
+            return err(ErrorKind::InvalidArgument, "the refresh token is empty");
+        }
+        let mut p = vec![param("grant_type", GRANT_REFRESH_TOKEN), param("refresh_token", refresh_token)];
+        push_opt(&mut p, "scope", scope);
+        for r in resources {
+            p.push(param("resource", r));
+        }
+        let t = self.token_request(p)?;
+        self.check_grant_id_token(&t, None)?;
+        Ok(t)
+    }
+
+    /// Device authorization request (RFC 8628 §3.1) at `device_authorization_endpoint`.
+    pub fn device_authorization(&self, scope: Option<&str>, extra: &[(String, String)]) -> Result<DeviceAuthorization> {
+        let mut p = Vec::new();
+        push_opt(&mut p, "scope", scope);
+        p.extend(extra.iter().cloned());
+        let resp = self.post_authenticated("device_authorization_endpoint", p)?;
+        if !resp.is_json() {
+            return err(ErrorKind::ResponseInvalid, "device authorization response is not JSON");
+        }
+        let m = json_object(&resp.body, "device authorization response")?;
+        let what = "device authorization response";
+        let expires_in = match m.get("expires_in").and_then(Value::as_u64) {
+            Some(e) => e,
+            None => return err(ErrorKind::ResponseMissingField, format!("{what} lacks expires_in")),
+        };
+        Ok(DeviceAuthorization {
+            device_code: Secret::new(required_str(&m, "device_code", what)?),
+            user_code: required_str(&m, "user_code", what)?,
+            // "verification_url" is the pre-RFC name some servers still send.
+            verification_uri: required_str(&m, "verification_uri", what).or_else(|e| required_str(&m, "verification_url", what).map_err(|_| e))?,
+            verification_uri_complete: m.get("verification_uri_complete").and_then(Value::as_str).map(str::to_string),
+            expires_in,
+            interval: interval_of(&m),
+            received_at: self.config().base.clock.now(),
+            raw: Secret::new(String::from_utf8_lossy(&resp.body).into_owned()),
+        })
+    }
+
+    /// Poll the token endpoint for a device authorization until the user approves (RFC 8628
+    /// §3.4/3.5): the first poll is immediate, then one per interval; `slow_down` adds 5 s;
+    /// `authorization_pending` keeps polling; `access_denied`, `expired_token` and every other
+    /// error end it. Never waits past `opts.deadline` (`DeadlineExceeded`) or the codes' lifetime
+    /// (`ExpiredToken`); `opts.cancel` ends the wait at once (`Cancelled`).
+    pub fn poll_device_token(&self, da: &DeviceAuthorization, opts: &PollOptions) -> Result<TokenResponse> {
+        let params = vec![param("grant_type", GRANT_DEVICE_CODE), param("device_code", da.device_code.expose())];
+        let t = self.poll_token(params, da.interval, da.received_at + Duration::from_secs(da.expires_in), opts)?;
+        self.check_grant_id_token(&t, None)?;
+        Ok(t)
+    }
+
+    /// The shared polling loop of the device and CIBA grants.
+    fn poll_token(&self, params: Vec<(String, String)>, interval: Duration, expires_at: Instant, opts: &PollOptions) -> Result<TokenResponse> {
+        let clock = &self.config().base.clock;
+        let mut interval = interval;
+        let mut polls = 0u32;
+        loop {
+            if let Some(c) = &opts.cancel {
+                if c.is_cancelled() {
+                    return err(ErrorKind::Cancelled, "polling was cancelled");
+                }
+            }
+            let now = clock.now();
+            if now >= expires_at {
+                return err(ErrorKind::ExpiredToken, format!("the authorization request expired after {polls} polls"));
+            }
+            if now > opts.deadline {
+                return err(ErrorKind::DeadlineExceeded, format!("deadline passed after {polls} polls"));
+            }
+            polls += 1;
+            match self.token_request(params.clone()) {
+                Ok(t) => return Ok(t),
+                Err(e) if e.kind() == ErrorKind::AuthorizationPending => {}
+                Err(e) if e.kind() == ErrorKind::SlowDown => interval = (interval + SLOW_DOWN_STEP).min(MAX_POLL_INTERVAL),
+                Err(e) => return Err(e),
+            }
+            let next = clock.now() + interval;
+            if next > opts.deadline {
+                return err(
+                    ErrorKind::DeadlineExceeded,
+                    format!("still pending after {polls} polls; the next poll ({} s) would be past the deadline", interval.as_secs()),
+                );
+            }
+            if next >= expires_at {
+                return err(ErrorKind::ExpiredToken, format!("the authorization request expires before the next poll ({polls} polls)"));
+            }
+            if clock.is_manual() {
+                // Tests step a manual clock instead of sleeping.
+                clock.advance(interval);
+            } else {
+                let cancelled = match &opts.cancel {
+                    Some(c) => c.wait(interval),
+                    None => {
+                        std::thread::sleep(interval);
+                        false
+                    }
+                };
+                if cancelled {
+                    return err(ErrorKind::Cancelled, "polling was cancelled");
+                }
+            }
+        }
+    }
+
+    /// CIBA backchannel authentication request (poll mode) at
+    /// `backchannel_authentication_endpoint`. `params` carry `scope` (with `openid`), one of
+    /// `login_hint` / `id_token_hint` / `login_hint_token`, `binding_message`, ...
+    pub fn ciba_request(&self, params: &[(String, String)]) -> Result<BackchannelAuthentication> {
+        let resp = self.post_authenticated("backchannel_authentication_endpoint", params.to_vec())?;
+        if !resp.is_json() {
+            return err(ErrorKind::ResponseInvalid, "backchannel authentication response is not JSON");
+        }
+        let what = "backchannel authentication response";
+        let m = json_object(&resp.body, what)?;
+        let Some(expires_in) = m.get("expires_in").and_then(Value::as_u64) else {
+            return err(ErrorKind::ResponseMissingField, format!("{what} lacks expires_in"));
+        };
+        Ok(BackchannelAuthentication {
+            auth_req_id: Secret::new(required_str(&m, "auth_req_id", what)?),
+            expires_in,
+            interval: interval_of(&m),
+            received_at: self.config().base.clock.now(),
+        })
+    }
+
+    /// Poll for a CIBA request's tokens (same rules as [`poll_device_token`](Self::poll_device_token)).
+    pub fn ciba_poll(&self, req: &BackchannelAuthentication, opts: &PollOptions) -> Result<TokenResponse> {
+        let params = vec![param("grant_type", GRANT_CIBA), param("auth_req_id", req.auth_req_id.expose())];
+        let t = self.poll_token(params, req.interval, req.received_at + Duration::from_secs(req.expires_in), opts)?;
+        self.check_grant_id_token(&t, None)?;
+        Ok(t)
+    }
+
+    /// Token exchange (RFC 8693). `issued_token_type` is required in the response.
+    pub fn token_exchange(&self, r: &TokenExchangeRequest) -> Result<TokenResponse> {
+        if r.subject_token.is_empty() {
+            return err(ErrorKind::InvalidArgument, "the subject token is empty");
+        }
+        let mut p = vec![
+            param("grant_type", GRANT_TOKEN_EXCHANGE),
+            param("subject_token", r.subject_token.expose()),
+            param("subject_token_type", r.subject_token_type.as_deref().unwrap_or(TOKEN_TYPE_ACCESS_TOKEN)),
+        ];
+        if let Some(a) = &r.actor_token {
+            p.push(param("actor_token", a.expose()));
+            p.push(param("actor_token_type", r.actor_token_type.as_deref().unwrap_or(TOKEN_TYPE_ACCESS_TOKEN)));
+        }
+        push_opt(&mut p, "requested_token_type", r.requested_token_type.as_deref());
+        for a in &r.audience {
+            p.push(param("audience", a));
+        }
+        for res in &r.resources {
+            p.push(param("resource", res));
+        }
+        push_opt(&mut p, "scope", r.scope.as_deref());
+        p.extend(r.extra.iter().cloned());
+        let t = self.token_request(p)?;
+        if t.issued_token_type.is_none() {
+            return err(ErrorKind::ResponseMissingField, "token exchange response lacks issued_token_type");
+        }
+        Ok(t)
+    }
+
+    /// JWT bearer grant (RFC 7523 §2.1) with a ready assertion.
+    pub fn jwt_bearer(&self, assertion: &str, scope: Option<&str>, extra: &[(String, String)]) -> Result<TokenResponse> {
+        if assertion.is_empty() {
+            return err(ErrorKind::InvalidArgument, "the assertion is empty");
+        }
+        let mut p = vec![param("grant_type", GRANT_JWT_BEARER), param("assertion", assertion)];
+        push_opt(&mut p, "scope", scope);
+        p.extend(extra.iter().cloned());
+        self.token_request(p)
+    }
+
+    /// An RFC 7523 §3 grant assertion signed with `key`: iss = client id, `sub`, aud = `audience`
+    /// (default: the issuer), random jti, iat, exp 60 s later.
+    pub fn jwt_bearer_assertion(&self, key: &SigningKey, subject: &str, audience: Option<&str>) -> Result<String> {
+        if subject.is_empty() {
+            return err(ErrorKind::InvalidArgument, "the assertion subject is empty");
+        }
+        let now = crate::core::client::unix_now() as u64;
+        let claims = serde_json::json!({
+            "iss": self.client_id(), "sub": subject,
+            "aud": audience.unwrap_or(&self.config().base.issuer),
+            "jti": random_b64(16), "iat": now, "exp": now + super::client::ASSERTION_LIFETIME_SECS,
+        });
+        let header = Map::from_iter([("typ".to_string(), Value::from("JWT"))]);
+        key.sign(&header, &claims)
+    }
+
+    /// The client's own private key (from `private_key_jwt` or `auto` configuration).
+    pub fn private_key(&self) -> Option<Arc<SigningKey>> {
+        match &self.config().auth {
+            super::client::ClientAuth::PrivateKeyJwt(k) => Some(k.clone()),
+            super::client::ClientAuth::Auto { key, .. } => key.clone(),
+            _ => None,
+        }
+    }
+
+    /// Any grant: `grant_type` plus `params`, authenticated like every token request.
+    pub fn custom_grant(&self, grant_type: &str, params: &[(String, String)]) -> Result<TokenResponse> {
+        if grant_type.is_empty() {
+            return err(ErrorKind::InvalidArgument, "the grant type is empty");
+        }
+        if params.iter().any(|(k, _)| k == "grant_type") {
+            return Err(Error::new(ErrorKind::InvalidArgument, "params must not repeat grant_type"));
+        }
+        let mut p = vec![param("grant_type", grant_type)];
+        p.extend(params.iter().cloned());
+        self.token_request(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_rfc7636_appendix_b() {
+        let s = AuthorizationSecrets::generate().unwrap();
+        assert_eq!(s.code_verifier.expose().len(), 43);
+        assert_eq!(s.code_challenge, super::super::pkce::challenge_s256(s.code_verifier.expose()));
+        assert_ne!(s.state, s.nonce);
+        assert!(!format!("{s:?}").contains(s.code_verifier.expose()));
+        let t = AuthorizationSecrets::generate().unwrap();
+        assert_ne!(s.code_verifier, t.code_verifier);
+    }
+
+    #[test]
+    fn cancel_token_wakes() {
+        let c = CancelToken::new();
+        let c2 = c.clone();
+        let t = std::thread::spawn(move || c2.wait(Duration::from_secs(30)));
+        c.cancel();
+        assert!(t.join().unwrap());
+        assert!(c.wait(Duration::from_secs(30)));
+    }
+}
