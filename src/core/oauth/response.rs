@@ -235,6 +235,16 @@ impl OAuthClient {
     }
 }
 
+impl AuthorizationResponse {
+    /// `{"code":…, "state":…, "iss":…, "jarm":bool, "params":{…}}` (contains the code: never log).
+    pub fn to_json(&self) -> String {
+        let params: serde_json::Map<String, Value> =
+            self.params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        serde_json::json!({"code": self.code.expose(), "state": self.state, "iss": self.iss, "jarm": self.jarm, "params": params})
+            .to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,12 +267,3 @@ mod tests {
     }
 }
 
-impl AuthorizationResponse {
-    /// `{"code":…, "state":…, "iss":…, "jarm":bool, "params":{…}}` (contains the code: never log).
-    pub fn to_json(&self) -> String {
-        let params: serde_json::Map<String, Value> =
-            self.params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-        serde_json::json!({"code": self.code.expose(), "state": self.state, "iss": self.iss, "jarm": self.jarm, "params": params})
-            .to_string()
-    }
-}
