@@ -54,6 +54,7 @@ export OIDC_TESTKIT_BIN="$testkit" OIDC_TESTKIT="$testkit"
 stage c env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" OIDC_LIB_DIR="$prefix/lib" bash tests/c/run.sh --pkg-config
 stage c-endpoints env OIDC_LIB_DIR="$prefix/lib" bash tests/c/run_oauth_endpoints.sh
 stage c-grants env OIDC_LIB_DIR="$prefix/lib" bash tests/c/run_oauth_grants.sh
+stage go env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" bash bindings/go/test.sh
 stage csharp env OIDC_LIB_DIR="$prefix/lib" bash bindings/csharp/test.sh
 stage ruby env OIDC_LIB="$prefix/lib/liboidc.so" bash bindings/ruby/test.sh
 

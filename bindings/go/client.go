@@ -1,0 +1,370 @@
+package oidc
+
+/*
+#include <oidc.h>
+*/
+import "C"
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config configures a validating Client. Issuer and one of Audiences / AnyAudience are
+// required; zero values mean liboidc's defaults.
+type Config struct {
+	// Issuer is the exact "iss" of accepted tokens. Unless JWKSURI or JWKSJSON is set,
+	// {Issuer}/.well-known/openid-configuration is fetched on first use (or by Prefetch).
+	Issuer string
+	// Audiences: a token is accepted when any of its "aud" values is one of these.
+	Audiences []string
+	// AnyAudience accepts tokens for any audience (off by default; explicit on purpose).
+	AnyAudience bool
+	// Algorithms is the allow-list, e.g. {"RS256", "ES256"}. Default: RS256/384/512,
+	// PS256/384/512, ES256/384, EdDSA. "none" and HMAC are always refused.
+	Algorithms []string
+	// Leeway is the clock skew allowed for exp/nbf/iat, in whole seconds (rounded up); at most
+	// one hour. 0 means the default (60 s); a negative value means no leeway at all.
+	Leeway time.Duration
+	// RequiredClaims must be present and not null.
+	RequiredClaims []string
+	// ExpectedTyp is the required JOSE "typ" header, e.g. "at+jwt" (RFC 9068).
+	ExpectedTyp string
+	// MaxTokenBytes bounds the token size (default 16 KiB; 16 bytes to 1 MiB).
+	MaxTokenBytes int
+	// MaxResponseBytes bounds discovery and JWKS bodies (default 512 KiB).
+	MaxResponseBytes int
+	// CAFile names a PEM file of extra trusted CAs (besides the system store and SSL_CERT_FILE /
+	// CURL_CA_BUNDLE / REQUESTS_CA_BUNDLE). Read by NewClient.
+	CAFile string
+	// JWKSURI skips discovery and fetches keys from this URL.
+	JWKSURI string
+	// JWKSJSON is a static key set: no network at all (offline use, tests).
+	JWKSJSON []byte
+	// AllowHTTPLoopback allows plain http to 127.0.0.0/8, ::1 and localhost (development only).
+	AllowHTTPLoopback bool
+	// ConnectTimeout bounds TCP connect plus TLS handshake (default 5 s) and Timeout one whole
+	// HTTP exchange (default 10 s); both are rounded up to milliseconds. A cold Validate does at
+	// most two exchanges (discovery, JWKS), so it blocks at most 2 × Timeout.
+	ConnectTimeout time.Duration
+	Timeout        time.Duration
+	// Cache, when set, bounds the process-wide key cache for this client's JWKS URL.
+	Cache *CachePolicy
+	// Realm is named in the WWW-Authenticate values of this client's errors.
+	Realm string
+}
+
+// CachePolicy bounds the key cache (zero fields keep liboidc's defaults).
+type CachePolicy struct {
+	TTLMin          time.Duration // Cache-Control max-age is clamped to [TTLMin, TTLMax] (60 s)
+	TTLMax          time.Duration // (24 h)
+	RefreshCooldown time.Duration // between refreshes for unknown kids (30 s)
+	StaleIfError    time.Duration // expired keys keep serving while refreshes fail (6 h)
+}
+
+// Client validates bearer tokens for one issuer. It is safe for concurrent use by any number of
+// goroutines. Close it when done; a Client that becomes unreachable without Close is freed by
+// the garbage collector (a backstop, not a plan).
+type Client struct {
+	mu      sync.RWMutex
+	ptr     *C.oidc_client
+	cleanup runtime.Cleanup
+	realm   string
+	bound   time.Duration // the longest a call may block (worstCase)
+}
+
+// cleanups counts clients and protocol clients freed by the garbage collector (for tests).
+var cleanups atomic.Int64
+
+func freeClient(p *C.oidc_client) {
+	C.oidc_client_free(p)
+	cleanups.Add(1)
+}
+
+// NewClient checks cfg and builds a Client. Every configuration problem is reported here
+// (as an *Error: CodeInvalidConfig, CodeInsecureURL, CodeCAFile, CodeUnsupportedAlgorithm,
+// CodeJWKSInvalid, ...). Nothing is fetched yet: see Prefetch.
+func NewClient(cfg Config) (*Client, error) {
+	if err := checkLoaded(); err != nil {
+		return nil, err
+	}
+	var b *C.oidc_client_builder
+	var e *C.oidc_error
+	if rc := C.oidc_client_builder_new(&b, &e); rc != 0 {
+		return nil, errorFrom(rc, e)
+	}
+	if err := configure(b, &cfg); err != nil {
+		C.oidc_client_builder_free(b)
+		return nil, err
+	}
+	var p *C.oidc_client
+	if rc := C.oidc_client_builder_build(b, &p, &e); rc != 0 { // consumes b
+		return nil, errorFrom(rc, e)
+	}
+	c := &Client{ptr: p, realm: cfg.Realm, bound: worstCase(cfg.Timeout)}
+	c.cleanup = runtime.AddCleanup(c, freeClient, p)
+	return c, nil
+}
+
+func configure(b *C.oidc_client_builder, cfg *Config) error {
+	var e *C.oidc_error
+	str := func(set func(p *C.char, n C.size_t) C.oidc_result, s string) error {
+		p, n := cstr(s)
+		if rc := set(p, n); rc != 0 {
+			return errorFrom(rc, e)
+		}
+		return nil
+	}
+	ok := func(rc C.oidc_result) error {
+		if rc != 0 {
+			return errorFrom(rc, e)
+		}
+		return nil
+	}
+	if err := str(func(p *C.char, n C.size_t) C.oidc_result {
+		return C.oidc_client_builder_set_issuer(b, p, n, &e)
+	}, cfg.Issuer); err != nil {
+		return err
+	}
+	for _, a := range cfg.Audiences {
+		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
+			return C.oidc_client_builder_add_audience(b, p, n, &e)
+		}, a); err != nil {
+			return err
+		}
+	}
+	if cfg.AnyAudience {
+		if err := ok(C.oidc_client_builder_set_any_audience(b, 1, &e)); err != nil {
+			return err
+		}
+	}
+	if len(cfg.Algorithms) > 0 {
+		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
+			return C.oidc_client_builder_set_algorithms(b, p, n, &e)
+		}, strings.Join(cfg.Algorithms, ",")); err != nil {
+			return err
+		}
+	}
+	if cfg.Leeway != 0 {
+		if err := ok(C.oidc_client_builder_set_leeway_secs(b, C.uint32_t(secs(cfg.Leeway)), &e)); err != nil {
+			return err
+		}
+	}
+	for _, claim := range cfg.RequiredClaims {
+		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
+			return C.oidc_client_builder_add_required_claim(b, p, n, &e)
+		}, claim); err != nil {
+			return err
+		}
+	}
+	if cfg.ExpectedTyp != "" {
+		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
+			return C.oidc_client_builder_set_expected_typ(b, p, n, &e)
+		}, cfg.ExpectedTyp); err != nil {
+			return err
+		}
+	}
+	if cfg.MaxTokenBytes != 0 {
+		if err := ok(C.oidc_client_builder_set_max_token_bytes(b, sizeArg(cfg.MaxTokenBytes), &e)); err != nil {
+			return err
+		}
+	}
+	if cfg.MaxResponseBytes != 0 {
+		if err := ok(C.oidc_client_builder_set_max_response_bytes(b, sizeArg(cfg.MaxResponseBytes), &e)); err != nil {
+			return err
+		}
+	}
+	if cfg.CAFile != "" {
+		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
+			return C.oidc_client_builder_set_ca_file(b, p, n, &e)
+		}, cfg.CAFile); err != nil {
+			return err
+		}
+	}
+	if cfg.JWKSURI != "" {
+		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
+			return C.oidc_client_builder_set_jwks_uri(b, p, n, &e)
+		}, cfg.JWKSURI); err != nil {
+			return err
+		}
+	}
+	if cfg.JWKSJSON != nil {
+		// The bytes are copied by liboidc; an unsafe string view avoids a Go copy.
+		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
+			return C.oidc_client_builder_set_jwks_json(b, p, n, &e)
+		}, bytesView(cfg.JWKSJSON)); err != nil {
+			return err
+		}
+	}
+	if cfg.AllowHTTPLoopback {
+		if err := ok(C.oidc_client_builder_set_allow_http_loopback(b, 1, &e)); err != nil {
+			return err
+		}
+	}
+	if cfg.ConnectTimeout != 0 || cfg.Timeout != 0 {
+		connect, total := timeoutsOrDefault(cfg.ConnectTimeout, cfg.Timeout)
+		if err := ok(C.oidc_client_builder_set_timeouts_ms(b, C.uint32_t(connect), C.uint32_t(total), &e)); err != nil {
+			return err
+		}
+	}
+	if p := cfg.Cache; p != nil {
+		or := func(d, def time.Duration) C.uint32_t {
+			if d == 0 {
+				d = def
+			}
+			return C.uint32_t(secs(d))
+		}
+		if err := ok(C.oidc_client_builder_set_cache_policy_secs(b,
+			or(p.TTLMin, defaultTTLMin), or(p.TTLMax, defaultTTLMax),
+			or(p.RefreshCooldown, defaultRefreshCooldown), or(p.StaleIfError, defaultStaleIfError), &e)); err != nil {
+			return err
+		}
+	}
+	if cfg.Realm != "" {
+		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
+			return C.oidc_client_builder_set_realm(b, p, n, &e)
+		}, cfg.Realm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func timeoutsOrDefault(connect, total time.Duration) (uint32, uint32) {
+	if connect == 0 {
+		connect = defaultConnectTimeout
+	}
+	if total == 0 {
+		total = defaultTotalTimeout
+	}
+	return msec(connect), msec(total)
+}
+
+func sizeArg(n int) C.size_t {
+	if n < 0 {
+		return 0 // rejected by liboidc as out of range
+	}
+	return C.size_t(n)
+}
+
+// Validate validates a bearer token (the compact JWS, without "Bearer ") against the client's
+// policy and the issuer's keys, as of now.
+//
+// On failure the error is an *Error (errors.Is(err, ErrTokenExpired), ...; HTTPStatus and
+// WWWAuthenticate say what a resource server should answer), ErrClosed, or ctx.Err().
+//
+// Blocking and ctx: with cached keys Validate never touches the network and returns in
+// microseconds. Otherwise (cold start, key expiry, an unknown kid) liboidc fetches discovery
+// and the JWKS, bounded by the client's timeouts (at most about 3 × Timeout). A started call
+// cannot be interrupted, so:
+//   - an already ended ctx returns ctx.Err() without calling liboidc;
+//   - a ctx deadline sooner than 3 × Timeout moves the call to a helper goroutine, and Validate
+//     returns ctx.Err() when the deadline passes first; the fetch then completes in the
+//     background (warming the cache for the next call);
+//   - otherwise the call runs on the calling goroutine (no extra cost). Cancellation of a ctx
+//     without a deadline (an http.Request's context) is then not observed during the call,
+//     which the client's timeouts bound.
+//
+// To keep validations under a request deadline on the fast path, set Config.Timeout below a
+// third of that deadline.
+func (c *Client) Validate(ctx context.Context, token string) (*Claims, error) {
+	return c.validate(ctx, token, 0, false)
+}
+
+// ValidateAt is Validate with exp/nbf/iat checked as of t (tests, replaying recorded traffic).
+// Key-cache timing is unaffected.
+func (c *Client) ValidateAt(ctx context.Context, token string, t time.Time) (*Claims, error) {
+	return c.validate(ctx, token, t.Unix(), true)
+}
+
+func (c *Client) validate(ctx context.Context, token string, now int64, at bool) (*Claims, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if deadlineAfter(ctx, c.bound) {
+		return c.validateSync(token, now, at)
+	}
+	return await(ctx, func() (*Claims, error) { return c.validateSync(token, now, at) })
+}
+
+func (c *Client) validateSync(token string, now int64, at bool) (*Claims, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	p := c.ptr
+	if p == nil {
+		return nil, ErrClosed
+	}
+	maybeGC()
+	var out *C.char
+	var n C.size_t
+	var e *C.oidc_error
+	tp, tn := cstr(token)
+	var rc C.oidc_result
+	if at {
+		rc = C.oidc_validate_at(p, tp, tn, C.int64_t(now), &out, &n, &e)
+	} else {
+		rc = C.oidc_validate(p, tp, tn, &out, &n, &e)
+	}
+	runtime.KeepAlive(token)
+	if rc != 0 {
+		return nil, errorFrom(rc, e)
+	}
+	return newClaims(takeBytes(out, n)), nil
+}
+
+// Prefetch fetches discovery and the key set now (warm start), so that the first request does
+// not wait. A static-key client returns nil at once. ctx bounds the wait as for Validate.
+func (c *Client) Prefetch(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f := func() (struct{}, error) {
+		c.mu.RLock()
+		defer c.mu.RUnlock()
+		if c.ptr == nil {
+			return struct{}{}, ErrClosed
+		}
+		maybeGC()
+		var e *C.oidc_error
+		if rc := C.oidc_client_prefetch(c.ptr, &e); rc != 0 {
+			return struct{}{}, errorFrom(rc, e)
+		}
+		return struct{}{}, nil
+	}
+	var err error
+	if endsBefore(ctx, c.bound) {
+		_, err = f()
+	} else {
+		_, err = await(ctx, f)
+	}
+	return err
+}
+
+// Realm returns Config.Realm.
+func (c *Client) Realm() string { return c.realm }
+
+// Close frees the client. It waits for calls running on other goroutines (including calls
+// whose ctx already ended) and makes later calls fail with ErrClosed. Closing twice is harmless.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ptr != nil {
+		c.cleanup.Stop()
+		C.oidc_client_free(c.ptr)
+		c.ptr = nil
+	}
+	return nil
+}
+
+// SetCacheMaxEntries bounds the process-wide key cache to n JWKS URLs (default 64, at least 1);
+// the least recently used entry is evicted when a new URL needs room.
+func SetCacheMaxEntries(n int) {
+	if n < 1 {
+		n = 1
+	}
+	C.oidc_cache_set_max_entries(C.size_t(n))
+}

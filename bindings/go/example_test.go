@@ -1,0 +1,130 @@
+package oidc_test
+
+// These examples are the README's code (TestReadmeMatchesExamples checks that each README block
+// is the body of the function named above it). They run against the test IdP (tests/idp) that
+// TestMain starts, with OIDC_ISSUER, OIDC_CA_FILE, OIDC_CLIENT_SECRET and OIDC_TOKEN set to
+// its values.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"time"
+
+	"liboidc.dev/oidc"
+)
+
+func ExampleClient_Validate() {
+	client, err := oidc.NewClient(oidc.Config{
+		Issuer:      os.Getenv("OIDC_ISSUER"),      // keys via {Issuer}/.well-known/openid-configuration
+		Audiences:   []string{"urn:liboidc:rs256"}, // this API's identifier
+		ExpectedTyp: "at+jwt",                      // RFC 9068 access tokens
+		CAFile:      os.Getenv("OIDC_CA_FILE"),     // "" = the system trust store only
+	})
+	if err != nil {
+		log.Fatal(err) // every configuration problem is reported here
+	}
+	defer client.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	claims, err := client.Validate(ctx, os.Getenv("OIDC_TOKEN"))
+	var oidcErr *oidc.Error
+	switch {
+	case errors.Is(err, oidc.ErrTokenExpired):
+		fmt.Println("expired")
+	case errors.As(err, &oidcErr):
+		fmt.Println(oidcErr.Code, oidcErr.HTTPStatus, oidcErr.WWWAuthenticate)
+	case err != nil:
+		fmt.Println(err) // ctx ended first, or the client was closed
+	default:
+		fmt.Println(claims.Subject(), claims.Scopes(), claims.ExpiresAt().After(time.Now()))
+	}
+	// Output: svc-basic [read write] true
+}
+
+func ExampleMiddleware() {
+	client, err := oidc.NewClient(oidc.Config{
+		Issuer:      os.Getenv("OIDC_ISSUER"),
+		Audiences:   []string{"urn:liboidc:rs256"},
+		ExpectedTyp: "at+jwt",
+		CAFile:      os.Getenv("OIDC_CA_FILE"),
+		Realm:       "api",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := oidc.ClaimsFromContext(r.Context())
+		fmt.Fprintf(w, "hello %s\n", claims.Subject())
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/api/", oidc.Middleware(client)(hello))
+	mux.Handle("/admin/", oidc.Middleware(client, oidc.RequireScopes("admin"))(hello))
+	// http.ListenAndServe(":8080", mux)
+
+	for _, auth := range []string{"", "Bearer " + os.Getenv("OIDC_TOKEN")} {
+		for _, path := range []string{"/api/", "/admin/"} {
+			req := httptest.NewRequest("GET", path, nil)
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, req)
+			fmt.Println(path, rec.Code, rec.Header().Get("WWW-Authenticate"), strings.TrimSpace(rec.Body.String()))
+		}
+	}
+	// Output:
+	// /api/ 401 Bearer realm="api" Unauthorized
+	// /admin/ 401 Bearer realm="api" Unauthorized
+	// /api/ 200  hello svc-basic
+	// /admin/ 403 Bearer realm="api", error="insufficient_scope", error_description="the access token lacks a required scope", scope="admin" Forbidden
+}
+
+func ExampleOAuthClient_ClientCredentials() {
+	client, err := oidc.NewOAuthClient(oidc.OAuthConfig{
+		Issuer:       os.Getenv("OIDC_ISSUER"),
+		ClientID:     "svc-basic",
+		ClientSecret: os.Getenv("OIDC_CLIENT_SECRET"), // client_secret_basic by default
+		CAFile:       os.Getenv("OIDC_CA_FILE"),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	token, err := client.ClientCredentials(ctx, []string{"read"}, []string{"urn:liboidc:es256"}, "")
+	if errors.Is(err, oidc.ErrInvalidClient) {
+		log.Fatal("wrong client id or secret")
+	} else if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(token.TokenType, token.ExpiresIn, token.Scope)
+	fmt.Println(strings.Contains(fmt.Sprint(token), token.AccessToken)) // formatting hides secrets
+	// Output:
+	// Bearer 10m0s read
+	// false
+}
+
+func ExamplePKCEChallenge() {
+	challenge, err := oidc.PKCEChallenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") // RFC 7636, appendix B
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(challenge)
+	// Output: E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
+}
+
+func ExampleCode() {
+	fmt.Println(oidc.CodeTokenExpired, int(oidc.CodeTokenExpired), oidc.CodeTokenExpired.Description())
+	// Output: TOKEN_EXPIRED 305 token expired
+}

@@ -1,0 +1,3 @@
+module liboidc.dev/oidc
+
+go 1.24

@@ -1,0 +1,94 @@
+package oidc
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+)
+
+// The README examples (example_test.go) talk to the real IdP (tests/idp): TestMain starts it
+// once and hands its coordinates to them as the environment variables the README uses.
+// Without node they are skipped, and this says why.
+var readmeExamples = []string{"ExampleClient_Validate", "ExampleMiddleware", "ExampleOAuthClient_ClientCredentials"}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if why := nodeMissing(); why != "" {
+		fmt.Println("SKIP reason: README examples and IdP tests:", why)
+		skipExamples()
+		os.Exit(m.Run())
+	}
+	idpOnce.Do(func() { idpSrv, idpErr = startIdP() })
+	if idpErr == nil {
+		var token string
+		if token, idpErr = fetchToken(idpSrv, "svc-basic", "svc-basic-secret", "urn:liboidc:rs256", "read write"); idpErr == nil {
+			os.Setenv("OIDC_ISSUER", idpSrv.Issuer)
+			os.Setenv("OIDC_CA_FILE", idpSrv.CAFile)
+			os.Setenv("OIDC_CLIENT_SECRET", "svc-basic-secret")
+			os.Setenv("OIDC_TOKEN", token)
+		}
+	}
+	if idpErr != nil {
+		// TestIdPStarted and every IdP test fail with idpErr; the other tests still run.
+		skipExamples()
+	}
+	code := m.Run()
+	stopSharedIdP()
+	os.Exit(code)
+}
+
+// skipExamples leaves out the examples that need the IdP.
+func skipExamples() {
+	skip := "^(" + strings.Join(readmeExamples, "|") + ")$"
+	if prev := flag.Lookup("test.skip").Value.String(); prev != "" {
+		skip = prev + "|" + skip
+	}
+	flag.Set("test.skip", skip)
+}
+
+// TestIdPStarted fails when node is there but the IdP could not be started (the README
+// examples are then left out, so this keeps the run from passing without them).
+func TestIdPStarted(t *testing.T) {
+	if why := nodeMissing(); why != "" {
+		t.Skip(why)
+	}
+	if idpErr != nil {
+		t.Fatal("the test IdP did not start, so the README examples did not run:", idpErr)
+	}
+}
+
+// fetchToken gets a client-credentials token with plain net/http (independent of the binding).
+func fetchToken(s *server, id, secret, resource, scope string) (string, error) {
+	pem, err := os.ReadFile(s.CAFile)
+	if err != nil {
+		return "", err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	form := url.Values{"grant_type": {"client_credentials"}, "resource": {resource}, "scope": {scope}}
+	req, _ := http.NewRequest("POST", s.Issuer+"/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var t struct {
+		AccessToken string `json:"access_token"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(b, &t) != nil || t.AccessToken == "" {
+		return "", fmt.Errorf("token endpoint: %d %s", resp.StatusCode, b)
+	}
+	return t.AccessToken, nil
+}

@@ -1,0 +1,86 @@
+package oidc
+
+/*
+#include <oidc.h>
+*/
+import "C"
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Token is a token-endpoint response (RFC 6749 §5.1).
+//
+// AccessToken, RefreshToken, IDToken and Raw are secrets: formatting a Token (%v, %+v, %#v,
+// slog) shows only whether they are present.
+type Token struct {
+	AccessToken  string
+	TokenType    string        // "Bearer", "DPoP", "N_A"
+	ExpiresIn    time.Duration // 0 when the server did not say
+	Expiry       time.Time     // receipt time + ExpiresIn; zero when ExpiresIn is unknown
+	RefreshToken string        // "" when none was issued
+	IDToken      string        // "" when none was issued
+	Scope        string        // the granted scope, "" when the server did not send it
+	// IssuedTokenType is RFC 8693's issued_token_type, if present.
+	IssuedTokenType string
+	// Raw is the whole response as JSON (extra members included).
+	Raw json.RawMessage
+}
+
+// Valid reports whether the token has an access token that has not expired (with no margin).
+func (t *Token) Valid() bool {
+	return t != nil && t.AccessToken != "" && (t.Expiry.IsZero() || time.Now().Before(t.Expiry))
+}
+
+// String formats the token with its secrets redacted.
+func (t Token) String() string {
+	return fmt.Sprintf("oidc.Token{AccessToken: %s, TokenType: %q, ExpiresIn: %v, Expiry: %v, RefreshToken: %s, IDToken: %s, Scope: %q, IssuedTokenType: %q, Raw: %s}",
+		redacted(t.AccessToken), t.TokenType, t.ExpiresIn, t.Expiry.Format(time.RFC3339), redacted(t.RefreshToken),
+		redacted(t.IDToken), t.Scope, t.IssuedTokenType, redacted(string(t.Raw)))
+}
+
+// GoString is String (for %#v).
+func (t Token) GoString() string { return t.String() }
+
+// LogValue keeps the secrets out of log/slog output.
+func (t Token) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("token_type", t.TokenType), slog.Duration("expires_in", t.ExpiresIn),
+		slog.String("scope", t.Scope), slog.Bool("refresh_token", t.RefreshToken != ""), slog.Bool("id_token", t.IDToken != ""))
+}
+
+// tokenFrom copies a token response into Go and frees it.
+func tokenFrom(r *C.oidc_token_response) *Token {
+	defer C.oidc_token_response_free(r)
+	t := &Token{
+		AccessToken:     goStringOpt(C.oidc_token_response_access_token(r)),
+		TokenType:       goStringOpt(C.oidc_token_response_token_type(r)),
+		RefreshToken:    goStringOpt(C.oidc_token_response_refresh_token(r)),
+		IDToken:         goStringOpt(C.oidc_token_response_id_token(r)),
+		Scope:           goStringOpt(C.oidc_token_response_scope(r)),
+		IssuedTokenType: goStringOpt(C.oidc_token_response_issued_token_type(r)),
+	}
+	if j := C.oidc_token_response_json(r); j != nil {
+		t.Raw = json.RawMessage(C.GoString(j))
+	}
+	if s := int64(C.oidc_token_response_expires_in(r)); s >= 0 {
+		if s > int64(1<<63-1)/int64(time.Second) {
+			s = int64(1<<63-1) / int64(time.Second)
+		}
+		t.ExpiresIn = time.Duration(s) * time.Second
+		t.Expiry = time.Now().Add(t.ExpiresIn)
+	}
+	return t
+}
+
+// tokenCall runs a C call that yields a token response.
+func tokenCall(call func(out **C.oidc_token_response, e **C.oidc_error) C.oidc_result) (*Token, error) {
+	var out *C.oidc_token_response
+	var e *C.oidc_error
+	if rc := call(&out, &e); rc != 0 {
+		return nil, errorFrom(rc, e)
+	}
+	return tokenFrom(out), nil
+}
