@@ -10,6 +10,7 @@ use once_cell::sync::Lazy;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 use super::config::{Config, MAX_REDIRECTS};
+use super::runtime::{Gen, PerFork, ensure_fork_handler};
 use super::error::{Error, ErrorKind, Result, err};
 use super::url::{Url, redact};
 
@@ -93,12 +94,23 @@ pub struct Fetched {
     pub max_age: Option<u64>,
 }
 
-/// One pooled HTTP client. Cheap to share (`ureq::Agent` is an `Arc` inside).
+/// One pooled HTTP client. Cheap to share (an `Arc` inside).
+///
+/// The ureq agent (its connection pool) belongs to one fork generation: a forked child builds its
+/// own on first use and never touches the parent's keep-alive TLS connections.
 #[derive(Clone)]
 pub struct Http {
-    agent: ureq::Agent,
+    inner: Arc<HttpInner>,
     max_response_bytes: usize,
     allow_http_loopback: bool,
+}
+
+struct HttpInner {
+    roots: Arc<Vec<Certificate<'static>>>,
+    https_only: bool,
+    connect_timeout: Duration,
+    total_timeout: Duration,
+    agent: PerFork<ureq::Agent>,
 }
 
 impl std::fmt::Debug for Http {
@@ -107,33 +119,51 @@ impl std::fmt::Debug for Http {
     }
 }
 
-impl Http {
-    /// Build the agent for a client. Reads the CA env vars now (not per request).
-    pub fn new(cfg: &Config) -> Result<Http> {
-        let roots = trust_roots(cfg.ca_file.as_deref())?;
+impl HttpInner {
+    fn build_agent(&self) -> ureq::Agent {
         let tls = TlsConfig::builder()
-            .root_certs(RootCerts::Specific(Arc::new(roots)))
+            .root_certs(RootCerts::Specific(self.roots.clone()))
             .unversioned_rustls_crypto_provider(PROVIDER.clone())
             .build();
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        ureq::Agent::config_builder()
             .tls_config(tls)
-            .https_only(!cfg.allow_http_loopback)
+            .https_only(self.https_only)
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_connect(Some(cfg.connect_timeout))
-            .timeout_global(Some(cfg.total_timeout))
+            .timeout_connect(Some(self.connect_timeout))
+            .timeout_global(Some(self.total_timeout))
             .max_idle_connections(16)
             .max_idle_connections_per_host(4)
             .max_idle_age(Duration::from_secs(30))
             .user_agent(concat!("liboidc/", env!("CARGO_PKG_VERSION")))
             .accept_encoding("identity")
             .build()
-            .into();
+            .into()
+    }
+}
+
+impl Http {
+    /// Build the agent for a client. Reads the CA env vars now (not per request).
+    pub fn new(cfg: &Config) -> Result<Http> {
+        ensure_fork_handler();
+        let roots = trust_roots(cfg.ca_file.as_deref())?;
+        let inner = HttpInner {
+            roots: Arc::new(roots),
+            https_only: !cfg.allow_http_loopback,
+            connect_timeout: cfg.connect_timeout,
+            total_timeout: cfg.total_timeout,
+            agent: PerFork::new(),
+        };
         Ok(Http {
-            agent,
+            inner: Arc::new(inner),
             max_response_bytes: cfg.max_response_bytes,
             allow_http_loopback: cfg.allow_http_loopback,
         })
+    }
+
+    /// The agent of the current fork generation (built on first use in each process).
+    fn agent(&self) -> Arc<Gen<ureq::Agent>> {
+        self.inner.agent.get_or_init(|| self.inner.build_agent())
     }
 
     /// GET a JSON document, following at most [`MAX_REDIRECTS`] https redirects, sending
@@ -141,7 +171,8 @@ impl Http {
     pub fn get_json(&self, url: &str, etag: Option<&str>) -> Result<Fetched> {
         let mut current = Url::parse_checked(url, self.allow_http_loopback)?.text;
         for _ in 0..=MAX_REDIRECTS {
-            let mut req = self.agent.get(&current).header("Accept", "application/json");
+            let agent = self.agent();
+            let mut req = agent.get(&current).header("Accept", "application/json");
             if let Some(t) = etag {
                 req = req.header("If-None-Match", t);
             }
@@ -286,7 +317,7 @@ impl Http {
         let request = builder
             .body(body)
             .map_err(|_| Error::new(ErrorKind::InvalidArgument, format!("invalid request to {}", redact(&url))))?;
-        let mut resp = self.agent.run(request).map_err(|e| map_ureq(e, &url))?;
+        let mut resp = self.agent().run(request).map_err(|e| map_ureq(e, &url))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()

@@ -9,7 +9,12 @@ pub mod error;
 pub mod http;
 pub mod json;
 pub mod jwks;
+pub mod log;
+pub mod metrics;
 pub mod oauth;
+pub mod pool;
+pub mod runtime;
+pub mod snapshot;
 pub mod url;
 pub mod validate;
 
