@@ -186,7 +186,7 @@ impl CacheEntry {
             let guard = me.fetch_lock.lock();
             if me.attempts.load(Ordering::Acquire) == seen {
                 emit(Level::Debug, "oidc::cache", || format!("refreshing keys of {} ahead of expiry", redact(&me.url)));
-                if me.fetch_locked(&http, &policy, now).is_err() || me.state.load().last_failure.is_some() {
+                if me.fetch_locked(&http, &policy, now, false).is_err() || me.state.load().last_failure.is_some() {
                     metrics::REFRESH_FAILURES.inc();
                 }
             }
@@ -232,9 +232,8 @@ impl CacheEntry {
         }
         if need == Need::UnknownKid {
             emit(Level::Info, "oidc::cache", || format!("unknown kid: refreshing keys of {}", redact(&self.url)));
-            self.update(|st| st.last_kid_refresh = Some(now));
         }
-        self.fetch_locked(http, policy, now)
+        self.fetch_locked(http, policy, now, need == Need::UnknownKid)
     }
 
     /// Replace the state with a modified copy. Caller holds `fetch_lock` (the only writers).
@@ -267,8 +266,10 @@ impl CacheEntry {
     }
 
     /// Fetch now. Caller holds `fetch_lock`. The new state is built aside and published in one
-    /// store, so readers see the old state or the new one, never a mix.
-    fn fetch_locked(&self, http: &Http, policy: &CachePolicy, now: Instant) -> Result<Arc<KeySet>> {
+    /// store, so readers see the old state or the new one, never a mix. An unknown-`kid` refresh
+    /// (`kid_refresh`) starts the cooldown only once it completed: a fetch that never finished
+    /// in this process (a parent's at `fork()` time) does not hold the next one back.
+    fn fetch_locked(&self, http: &Http, policy: &CachePolicy, now: Instant, kid_refresh: bool) -> Result<Arc<KeySet>> {
         let etag = {
             let st = self.state.load();
             if st.keys.is_some() { st.etag.clone() } else { None }
@@ -285,59 +286,64 @@ impl CacheEntry {
                 Ok((Some((set, raw)), f))
             }
         });
-        let out = self.update(|st| match result {
-            Ok((set, f)) => {
-                let ttl = policy.ttl(f.max_age);
-                if set.is_none() {
-                    self.stats.not_modified.fetch_add(1, Ordering::Relaxed);
-                    metrics::JWKS_NOT_MODIFIED.inc();
-                }
-                if let Some((s, raw)) = set {
-                    emit(Level::Info, "oidc::cache", || {
-                        format!(
-                            "loaded {} keys ({} rejected) from {}, valid for {} s",
-                            s.keys.len(),
-                            s.rejected.len(),
-                            redact(&self.url),
-                            ttl.as_secs()
-                        )
-                    });
-                    st.keys = Some(s);
-                    st.raw = Some(raw);
-                }
-                if f.etag.is_some() || f.status == 200 {
-                    st.etag = f.etag;
-                }
-                st.fetched_at = Some(now);
-                st.expires_at = Some(now + ttl);
-                st.refresh_at = Some(now + ttl.mul_f64(REFRESH_AHEAD_FRACTION));
-                st.last_failure = None;
-                Ok(st.keys.clone().expect("keys present after a successful fetch"))
+        let out = self.update(|st| {
+            if kid_refresh {
+                st.last_kid_refresh = Some(now);
             }
-            Err(e) => {
-                self.stats.failures.fetch_add(1, Ordering::Relaxed);
-                metrics::JWKS_FETCH_FAILURES.inc();
-                st.last_failure = Some((now, e.clone()));
-                match st.usable(now, policy.stale_if_error) {
-                    Some((k, stale)) => {
-                        if stale {
-                            self.stats.stale_served.fetch_add(1, Ordering::Relaxed);
-                            metrics::STALE_SERVED.inc();
-                            emit(Level::Warn, "oidc::cache", || {
-                                format!("key refresh failed ({}); serving expired keys of {} (stale-if-error)", e.message(), redact(&self.url))
-                            });
-                        } else {
-                            emit(Level::Warn, "oidc::cache", || {
-                                format!("key refresh failed ({}); keeping the current keys of {}", e.message(), redact(&self.url))
-                            });
-                        }
-                        Ok(k)
+            match result {
+                Ok((set, f)) => {
+                    let ttl = policy.ttl(f.max_age);
+                    if set.is_none() {
+                        self.stats.not_modified.fetch_add(1, Ordering::Relaxed);
+                        metrics::JWKS_NOT_MODIFIED.inc();
                     }
-                    None => {
-                        emit(Level::Error, "oidc::cache", || {
-                            format!("key fetch failed and no usable keys are cached: {}", e.message())
+                    if let Some((s, raw)) = set {
+                        emit(Level::Info, "oidc::cache", || {
+                            format!(
+                                "loaded {} keys ({} rejected) from {}, valid for {} s",
+                                s.keys.len(),
+                                s.rejected.len(),
+                                redact(&self.url),
+                                ttl.as_secs()
+                            )
                         });
-                        Err(e)
+                        st.keys = Some(s);
+                        st.raw = Some(raw);
+                    }
+                    if f.etag.is_some() || f.status == 200 {
+                        st.etag = f.etag;
+                    }
+                    st.fetched_at = Some(now);
+                    st.expires_at = Some(now + ttl);
+                    st.refresh_at = Some(now + ttl.mul_f64(REFRESH_AHEAD_FRACTION));
+                    st.last_failure = None;
+                    Ok(st.keys.clone().expect("keys present after a successful fetch"))
+                }
+                Err(e) => {
+                    self.stats.failures.fetch_add(1, Ordering::Relaxed);
+                    metrics::JWKS_FETCH_FAILURES.inc();
+                    st.last_failure = Some((now, e.clone()));
+                    match st.usable(now, policy.stale_if_error) {
+                        Some((k, stale)) => {
+                            if stale {
+                                self.stats.stale_served.fetch_add(1, Ordering::Relaxed);
+                                metrics::STALE_SERVED.inc();
+                                emit(Level::Warn, "oidc::cache", || {
+                                    format!("key refresh failed ({}); serving expired keys of {} (stale-if-error)", e.message(), redact(&self.url))
+                                });
+                            } else {
+                                emit(Level::Warn, "oidc::cache", || {
+                                    format!("key refresh failed ({}); keeping the current keys of {}", e.message(), redact(&self.url))
+                                });
+                            }
+                            Ok(k)
+                        }
+                        None => {
+                            emit(Level::Error, "oidc::cache", || {
+                                format!("key fetch failed and no usable keys are cached: {}", e.message())
+                            });
+                            Err(e)
+                        }
                     }
                 }
             }

@@ -19,12 +19,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
+use std::sync::{Condvar, Mutex};
 
 use super::error::{Error, ErrorKind, Result};
 use super::log::{Level, emit};
 use super::metrics;
-use super::runtime::{Gen, PerFork, ensure_fork_handler, fork_generation};
+use super::runtime::{Gen, PerFork, ensure_fork_handler, fork_generation, lock};
 
 /// Default worker threads: the number of CPUs, at least 2 and at most 8.
 pub fn default_threads() -> usize {
@@ -89,7 +89,7 @@ impl<T: Send + 'static> Call<T> {
         if self.taken.swap(true, Ordering::AcqRel) {
             return false;
         }
-        let f = self.done.lock().take();
+        let f = lock(&self.done).take();
         match &outcome {
             Outcome::Cancelled => metrics::ASYNC_CANCELLED.inc(),
             Outcome::DeadlineExceeded => metrics::ASYNC_DEADLINE_EXCEEDED.inc(),
@@ -159,7 +159,7 @@ impl Cancel {
         if self.inner.cancelled.swap(true, Ordering::AcqRel) {
             return;
         }
-        let calls = std::mem::take(&mut *self.inner.calls.lock());
+        let calls = std::mem::take(&mut *lock(&self.inner.calls));
         for c in calls {
             if let Some(c) = c.upgrade() {
                 c.abort(false);
@@ -176,7 +176,7 @@ impl Cancel {
     }
 
     fn attach(&self, c: Weak<dyn Abort>) {
-        let mut v = self.inner.calls.lock();
+        let mut v = lock(&self.inner.calls);
         if v.len() >= 64 {
             v.retain(|w| w.strong_count() > 0);
         }
@@ -279,12 +279,12 @@ fn worker(pool: Weak<Gen<Pool>>) {
     let Some(p) = pool.upgrade() else { return };
     loop {
         let job = {
-            let mut q = p.queue.lock();
+            let mut q = lock(&p.queue);
             loop {
                 if let Some(j) = q.pop_front() {
                     break j;
                 }
-                p.queue_cv.wait(&mut q);
+                q = p.queue_cv.wait(q).unwrap_or_else(|e| e.into_inner());
             }
         };
         let _ = catch_unwind(AssertUnwindSafe(job));
@@ -296,7 +296,7 @@ fn completer(pool: Weak<Gen<Pool>>) {
     loop {
         let mut due: Vec<Weak<dyn Abort>> = Vec::new();
         let ready = {
-            let mut c = p.completer.lock();
+            let mut c = lock(&p.completer);
             loop {
                 let now = Instant::now();
                 while c.deadlines.peek().is_some_and(|d| d.at <= now) {
@@ -305,12 +305,13 @@ fn completer(pool: Weak<Gen<Pool>>) {
                 if !c.ready.is_empty() || !due.is_empty() {
                     break std::mem::take(&mut c.ready);
                 }
-                match c.deadlines.peek().map(|d| d.at) {
+                c = match c.deadlines.peek().map(|d| d.at) {
                     Some(at) => {
-                        p.completer_cv.wait_until(&mut c, at);
+                        let left = at.saturating_duration_since(Instant::now());
+                        p.completer_cv.wait_timeout(c, left).unwrap_or_else(|e| e.into_inner()).0
                     }
-                    None => p.completer_cv.wait(&mut c),
-                }
+                    None => p.completer_cv.wait(c).unwrap_or_else(|e| e.into_inner()),
+                };
             }
         };
         for d in due {
@@ -326,7 +327,7 @@ fn completer(pool: Weak<Gen<Pool>>) {
 
 impl Pool {
     fn complete_on_completer(&self, job: Job) {
-        self.completer.lock().ready.push_back(job);
+        lock(&self.completer).ready.push_back(job);
         self.completer_cv.notify_one();
     }
 
@@ -337,7 +338,7 @@ impl Pool {
 
     /// Jobs waiting for a worker.
     pub fn queue_depth(&self) -> usize {
-        self.queue.lock().len()
+        lock(&self.queue).len()
     }
 
     pub fn threads(&self) -> usize {
@@ -347,7 +348,7 @@ impl Pool {
     fn push(&self, job: Job) -> Result<()> {
         let cap = QUEUE_CAPACITY.load(Ordering::Relaxed);
         {
-            let mut q = self.queue.lock();
+            let mut q = lock(&self.queue);
             if q.len() >= cap {
                 return Err(Error::new(
                     ErrorKind::QueueFull,
@@ -425,7 +426,7 @@ fn register(p: &Arc<Gen<Pool>>, c: &Cancel, weak: Weak<dyn Abort>) {
         }
     }
     if let Some(at) = c.deadline() {
-        let mut comp = p.completer.lock();
+        let mut comp = lock(&p.completer);
         if comp.deadlines.len() >= 4 * DEFAULT_QUEUE_CAPACITY {
             let live: Vec<Deadline> = comp.deadlines.drain().filter(|d| d.call.strong_count() > 0).collect();
             comp.deadlines.extend(live);

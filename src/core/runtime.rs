@@ -7,14 +7,20 @@
 //! reached through a plain field: it lives in a [`PerFork`] slot tagged with the generation that
 //! created it. The `pthread_atfork` child handler (in `crate::sys`) only bumps [`FORK_GENERATION`];
 //! the first use in the child sees the tag differ and swaps in a fresh value, lock-free
-//! (`arc-swap`). The parent's value is leaked on purpose in the child: dropping it could take a
+//! (`arc-swap`). The parent's value is kept, never dropped, in the child: dropping it could take a
 //! lock held by a thread that no longer exists, or shut down TLS sessions the parent still uses.
+//!
+//! Everything a child may reach uses `std::sync` primitives (a futex on the lock's own word), not
+//! `parking_lot`: parking_lot parks threads in one process-global hash table whose bucket locks
+//! a parent thread may hold at `fork()` time, and a child thread that parks (or merely starts and
+//! grows the table) would then wait forever.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use arc_swap::ArcSwapOption;
-use parking_lot::{Mutex, RawMutex, lock_api::ArcMutexGuard};
+use arc_swap::{ArcSwap, ArcSwapOption};
+use once_cell::sync::Lazy;
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
 
@@ -31,6 +37,21 @@ pub fn note_fork() {
 /// Make sure the fork handler is installed (idempotent, cheap).
 pub fn ensure_fork_handler() {
     crate::sys::install_fork_handler();
+}
+
+type Relic = Arc<dyn std::any::Any + Send + Sync>;
+
+/// Values of older generations, kept (never dropped) so they stay reachable: dropping one could
+/// take a lock a vanished parent thread held, or close TLS sessions the parent still uses; keeping
+/// them reachable also keeps leak checkers (valgrind follows fork) quiet. A lock-free list.
+static RELICS: Lazy<ArcSwap<Vec<Relic>>> = Lazy::new(|| ArcSwap::from_pointee(Vec::new()));
+
+fn keep_forever(r: Relic) {
+    RELICS.rcu(|v| {
+        let mut v = Vec::clone(v);
+        v.push(r.clone());
+        v
+    });
 }
 
 /// A value of one fork generation.
@@ -53,13 +74,13 @@ pub struct PerFork<T> {
     building: AtomicU64,
 }
 
-impl<T> Default for PerFork<T> {
+impl<T: Send + Sync + 'static> Default for PerFork<T> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<T> PerFork<T> {
+impl<T: Send + Sync + 'static> PerFork<T> {
     pub const fn new() -> Self {
         PerFork { cell: ArcSwapOption::const_empty(), building: AtomicU64::new(0) }
     }
@@ -93,7 +114,7 @@ impl<T> PerFork<T> {
                 let new = Arc::new(Gen { generation: g, value: built });
                 if let Some(old) = self.cell.swap(Some(new.clone())) {
                     if old.generation != g {
-                        std::mem::forget(old);
+                        keep_forever(old);
                     }
                 }
                 self.building.store(0, Ordering::Release);
@@ -112,15 +133,36 @@ impl<T> PerFork<T> {
     }
 }
 
-/// A mutex that a child process never inherits locked: each fork generation gets its own.
-/// Used for the single-flight locks held across network fetches.
-#[derive(Default)]
-pub struct ForkMutex {
-    slot: PerFork<Arc<Mutex<()>>>,
+/// Lock a std mutex, ignoring poisoning (the data it guards stays consistent: writers publish
+/// whole values).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A held [`ForkMutex`].
-pub type ForkGuard = ArcMutexGuard<RawMutex, ()>;
+/// A lock held across network fetches (the single-flight locks). A child process never inherits
+/// it locked: each fork generation gets its own.
+#[derive(Default)]
+pub struct ForkMutex {
+    slot: PerFork<Arc<GenLock>>,
+}
+
+#[derive(Default)]
+pub struct GenLock {
+    held: Mutex<bool>,
+    cv: Condvar,
+}
+
+/// A held [`ForkMutex`]; released on drop.
+pub struct ForkGuard {
+    lock: Arc<GenLock>,
+}
+
+impl Drop for ForkGuard {
+    fn drop(&mut self) {
+        *lock(&self.lock.held) = false;
+        self.lock.cv.notify_one();
+    }
+}
 
 impl ForkMutex {
     pub const fn new() -> Self {
@@ -128,8 +170,14 @@ impl ForkMutex {
     }
 
     pub fn lock(&self) -> ForkGuard {
-        let m = self.slot.get_or_init(|| Arc::new(Mutex::new(())));
-        m.value.lock_arc()
+        let l = self.slot.get_or_init(|| Arc::new(GenLock::default())).value.clone();
+        let mut held = lock(&l.held);
+        while *held {
+            held = l.cv.wait(held).unwrap_or_else(|e| e.into_inner());
+        }
+        *held = true;
+        drop(held);
+        ForkGuard { lock: l }
     }
 }
 
