@@ -132,11 +132,11 @@ fn main() {
     println!("liboidc warm-cache validation: blocking ({THREADS} host threads) vs non-blocking (1 host thread, {THREADS} pool workers, window {WINDOW}); {cpus} CPUs, {rounds} rounds of {} ms, median", round.as_millis());
     println!("{:<6} {:>14} {:>14} {:>7}", "alg", "blocking/s", "async/s", "ratio");
     let ca = TestCa::new();
-    let srv = FixtureServer::start_https(&ca);
     let flow = Arc::new(Flow { outstanding: AtomicU64::new(0), completed: AtomicU64::new(0), failed: AtomicBool::new(false), lock: Mutex::new(()), cv: Condvar::new() });
     for name in algs.split(',') {
         let alg = Alg::parse(name.trim()).expect("known alg");
         let key = TestKey::generate(alg);
+        let srv = FixtureServer::start_https(&ca); // one issuer (and key-cache entry) per algorithm
         let issuer = srv.install_oidc(&[&key]);
         let token = key.sign(&keys::claims(&issuer, "api", "alice", 3600));
         let mut b: *mut oidc_client_builder = std::ptr::null_mut();

@@ -69,6 +69,13 @@ pub enum Outcome<T> {
 
 type Job = Box<dyn FnOnce() + Send>;
 
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<Job>,
+    /// Workers waiting on the condition variable (guarded by the same mutex).
+    idle: usize,
+}
+
 /// Something the completer can finish early.
 trait Abort: Send + Sync {
     /// Finish with `Cancelled` (`deadline` false) or `DeadlineExceeded`; false if already done.
@@ -213,7 +220,7 @@ struct Completer {
 
 /// The pool of one fork generation.
 pub struct Pool {
-    queue: Mutex<VecDeque<Job>>,
+    queue: Mutex<Queue>,
     queue_cv: Condvar,
     completer: Mutex<Completer>,
     completer_cv: Condvar,
@@ -238,7 +245,7 @@ pub fn global() -> Result<Arc<Gen<Pool>>> {
             });
         }
         Ok(Pool {
-            queue: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(Queue::default()),
             queue_cv: Condvar::new(),
             completer: Mutex::new(Completer::default()),
             completer_cv: Condvar::new(),
@@ -281,10 +288,12 @@ fn worker(pool: Weak<Gen<Pool>>) {
         let job = {
             let mut q = lock(&p.queue);
             loop {
-                if let Some(j) = q.pop_front() {
+                if let Some(j) = q.jobs.pop_front() {
                     break j;
                 }
+                q.idle += 1;
                 q = p.queue_cv.wait(q).unwrap_or_else(|e| e.into_inner());
+                q.idle -= 1;
             }
         };
         let _ = catch_unwind(AssertUnwindSafe(job));
@@ -338,7 +347,7 @@ impl Pool {
 
     /// Jobs waiting for a worker.
     pub fn queue_depth(&self) -> usize {
-        lock(&self.queue).len()
+        lock(&self.queue).jobs.len()
     }
 
     pub fn threads(&self) -> usize {
@@ -347,17 +356,21 @@ impl Pool {
 
     fn push(&self, job: Job) -> Result<()> {
         let cap = QUEUE_CAPACITY.load(Ordering::Relaxed);
-        {
+        let wake = {
             let mut q = lock(&self.queue);
-            if q.len() >= cap {
+            if q.jobs.len() >= cap {
                 return Err(Error::new(
                     ErrorKind::QueueFull,
                     format!("the worker queue is full ({cap} calls waiting); retry later or raise the bound"),
                 ));
             }
-            q.push_back(job);
+            q.jobs.push_back(job);
+            q.idle > 0
+        };
+        // Only a sleeping worker needs the (syscall) wake-up; busy ones find the job themselves.
+        if wake {
+            self.queue_cv.notify_one();
         }
-        self.queue_cv.notify_one();
         Ok(())
     }
 }
