@@ -729,6 +729,20 @@ oidc_result oidc_client_builder_set_cache_policy_secs(struct oidc_client_builder
                                                       struct oidc_error **err_out);
 
 /**
+ * Warm start when the client is built: `mode` 0 = nothing (keys fetched on first use, the
+ * default); 1 = fail fast: `oidc_client_builder_build` fetches discovery and the key set and
+ * fails with the fetch's error (NETWORK, TLS, DISCOVERY_INVALID, ...) instead of returning a
+ * client that cannot validate; 2 = background: the fetch runs on the worker pool, failures are
+ * logged and counted, and the first validation retries. Any other value: INVALID_ARGUMENT.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no (mode 1 makes `oidc_client_builder_build` block, bounded by the timeouts).
+ */
+OIDC_MUST_USE
+oidc_result oidc_client_builder_set_prefetch(struct oidc_client_builder *builder,
+                                             uint32_t mode,
+                                             struct oidc_error **err_out);
+
+/**
  * The realm named in `WWW-Authenticate` values of this client's errors.
  * # Ownership: `builder` borrowed; the value copied.
  * # Thread safety: not concurrently on one builder.
@@ -743,11 +757,11 @@ oidc_result oidc_client_builder_set_realm(struct oidc_client_builder *builder,
 /**
  * Check the configuration and build the client. Every configuration problem is reported here
  * (empty issuer, non-https URL, unreadable CA file, bad static JWKS, no audience, ...); nothing
- * is fetched yet.
+ * is fetched yet, unless `oidc_client_builder_set_prefetch` asked for a start-up prefetch.
  * # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
  *   caller-owned, free with `oidc_client_free`.
  * # Thread safety: any thread.
- * # Blocking: reads CA files; no network.
+ * # Blocking: reads CA files; no network (unless prefetch mode 1: then bounded by the timeouts).
  */
 OIDC_MUST_USE
 oidc_result oidc_client_builder_build(struct oidc_client_builder *builder,

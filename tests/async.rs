@@ -506,3 +506,46 @@ fn a_key_rotation_outage_shows_in_logs_and_metrics() {
     assert_eq!(oidc_set_log_callback(Some(on_log), NULL, 9, std::ptr::null_mut()), oidc_result::InvalidArgument);
     oidc_client_free(client);
 }
+
+#[test]
+fn start_up_prefetch_fails_fast_or_warms_in_the_background() {
+    let k = TestKey::generate(Alg::ES256);
+    let down = idp(&[&k]);
+    let up = idp(&[&k]);
+    let builder = |idp: &Idp, mode: u32| {
+        let mut b: *mut oidc_client_builder = std::ptr::null_mut();
+        ok(oidc_client_builder_new(&mut b, std::ptr::null_mut()));
+        put(oidc_client_builder_set_issuer, b, &idp.issuer);
+        put(oidc_client_builder_add_audience, b, "api");
+        put(oidc_client_builder_set_ca_file, b, idp.ca.ca_pem_path().to_str().unwrap());
+        ok(oidc_client_builder_set_prefetch(b, mode, std::ptr::null_mut()));
+        b
+    };
+    // Fail fast: the issuer's JWKS endpoint is down, so no client is returned.
+    down.srv.set_route("/jwks", Route::status(503));
+    let mut c: *mut oidc_client = std::ptr::null_mut();
+    let mut err: *mut oidc_error = std::ptr::null_mut();
+    assert_eq!(oidc_client_builder_build(builder(&down, 1), &mut c, &mut err), oidc_result::HttpStatus);
+    assert!(c.is_null());
+    oidc_error_free(err);
+    // Background: build returns at once; the keys arrive without a validation asking for them.
+    let idp = up;
+    ok(oidc_client_builder_build(builder(&idp, 2), &mut c, std::ptr::null_mut()));
+    let jwks_uri = idp.srv.url("/jwks");
+    let end = Instant::now() + Duration::from_secs(10);
+    while !oidc::core::cache::GLOBAL.entries().iter().any(|e| e.url() == jwks_uri && e.snapshot(Instant::now()).is_some()) {
+        assert!(Instant::now() < end, "the background prefetch never filled the cache");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let j0 = idp.srv.hits("/jwks");
+    assert_eq!(j0, 1);
+    let t = k.sign(&idp.claims());
+    let mut out: *mut c_char = std::ptr::null_mut();
+    ok(oidc_validate(c, t.as_ptr().cast(), t.len(), &mut out, std::ptr::null_mut(), std::ptr::null_mut()));
+    oidc_string_free(out);
+    assert_eq!(idp.srv.hits("/jwks"), j0, "the validation used the prefetched keys");
+    oidc_client_free(c);
+    let b = builder(&idp, 0);
+    assert_eq!(oidc_client_builder_set_prefetch(b, 9, std::ptr::null_mut()), oidc_result::InvalidArgument);
+    oidc_client_builder_free(b);
+}

@@ -143,6 +143,30 @@ impl Client {
         t.check_claims(policy, now)
     }
 
+    /// Build the client and warm it as `cfg.prefetch` says: nothing, a blocking fail-fast
+    /// prefetch (the error is returned instead of a client), or a background prefetch on the
+    /// worker pool.
+    pub fn start(cfg: Config) -> Result<Client> {
+        let mode = cfg.prefetch;
+        let c = Client::new(cfg)?;
+        match mode {
+            super::config::Prefetch::None => {}
+            super::config::Prefetch::FailFast => c.prefetch()?,
+            super::config::Prefetch::Background => {
+                let bg = c.clone();
+                let queued = super::pool::execute(move || {
+                    if let Err(e) = bg.prefetch() {
+                        emit(Level::Warn, "oidc::discovery", || format!("background prefetch failed: {}", e.message()));
+                    }
+                });
+                if let Err(e) = queued {
+                    emit(Level::Warn, "oidc::pool", || format!("background prefetch not started: {}", e.message()));
+                }
+            }
+        }
+        Ok(c)
+    }
+
     /// Discovery (if configured) and the key set, fetched now if not cached. For warm start.
     pub fn prefetch(&self) -> Result<()> {
         self.keys(Need::Keys).map(|_| ())

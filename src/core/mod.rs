@@ -19,6 +19,6 @@ pub mod url;
 pub mod validate;
 
 pub use client::Client;
-pub use config::{Algorithm, Clock, Config, KeySource};
+pub use config::{Algorithm, Clock, Config, KeySource, Prefetch};
 pub use error::{Error, ErrorKind, Result};
 pub use validate::Validated;
