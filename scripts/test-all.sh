@@ -48,6 +48,7 @@ stage idp-selftest bash tests/idp/selftest.sh
 stage rust cargo test --workspace --quiet
 stage cinstall bash -c "rm -rf '$prefix' && cargo cinstall --release --features test-hooks --prefix '$prefix' --libdir lib && scripts/check-install.sh '$prefix'"
 stage c env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" OIDC_LIB_DIR="$prefix/lib" bash tests/c/run.sh --pkg-config
+stage c-async env OIDC_ASAN=1 bash tests/c/run_async.sh
 
 echo
 if [ ${#bad_stages[@]} -gt 0 ]; then echo "failed stages: ${bad_stages[*]}"; fi
