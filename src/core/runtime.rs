@@ -104,20 +104,21 @@ impl<T: Send + Sync + 'static> PerFork<T> {
             }
             let seen = self.building.load(Ordering::Acquire);
             if seen != g + 1 && self.building.compare_exchange(seen, g + 1, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-                let built = match (make.take().expect("one build per call"))() {
-                    Ok(v) => v,
-                    Err(e) => {
-                        self.building.store(0, Ordering::Release);
-                        return Err(e);
+                // Reset the claim however the build ends (error or panic), or waiters would spin.
+                struct Release<'a>(&'a AtomicU64);
+                impl Drop for Release<'_> {
+                    fn drop(&mut self) {
+                        self.0.store(0, Ordering::Release);
                     }
-                };
+                }
+                let _release = Release(&self.building);
+                let built = (make.take().expect("one build per call"))()?;
                 let new = Arc::new(Gen { generation: g, value: built });
                 if let Some(old) = self.cell.swap(Some(new.clone())) {
                     if old.generation != g {
                         keep_forever(old);
                     }
                 }
-                self.building.store(0, Ordering::Release);
                 return Ok(new);
             }
             std::thread::yield_now();
