@@ -56,6 +56,10 @@ enum oidc_result
    */
   OIDC_RESULT_INTERNAL = 6,
   /**
+   * The worker queue of the non-blocking API is full (nothing was started; retry later).
+   */
+  OIDC_RESULT_QUEUE_FULL = 7,
+  /**
    * The client configuration is invalid.
    */
   OIDC_RESULT_INVALID_CONFIG = 100,
@@ -324,8 +328,12 @@ typedef uint32_t oidc_introspect_flag;
 #endif // __cplusplus
 
 /**
- * Cancels polls (`oidc_oauth_device_poll`, `oidc_oauth_ciba_poll`) from another thread: their
- * wait between polls ends at once with `OIDC_RESULT_CANCELLED`. Once cancelled, it stays so.
+ * A cancellation handle (optionally with a deadline) that any number of non-blocking calls may
+ * share. Thread safe: `oidc_cancel_cancel` may be called from any thread, concurrently.
+ * Cancels calls from any thread: non-blocking calls attached to it (`*_async`) complete once
+ * with `OIDC_RESULT_CANCELLED`, and polls using it (`oidc_oauth_device_poll`,
+ * `oidc_oauth_ciba_poll`) stop waiting and return `OIDC_RESULT_CANCELLED`. Once cancelled, it
+ * stays so. One handle may serve many calls.
  */
 typedef struct oidc_cancel oidc_cancel;
 
@@ -383,9 +391,193 @@ typedef struct oidc_pkce oidc_pkce;
  */
 typedef struct oidc_token_response oidc_token_response;
 
+/**
+ * Completion of `oidc_validate_async`: `result` is `OIDC_RESULT_OK` with the claims as JSON
+ * (`claims_json`, `claims_json_len` bytes, NUL-terminated) and `err` NULL, or a failure code
+ * with `claims_json` NULL and `err` describing it (`OIDC_RESULT_CANCELLED`,
+ * `OIDC_RESULT_DEADLINE_EXCEEDED`, `OIDC_RESULT_TOKEN_EXPIRED`, ...). Every pointer argument is
+ * borrowed for the duration of the callback only: copy what you keep; never free them.
+ */
+typedef void (*oidc_validate_cb)(void *user_data,
+                                 oidc_result result,
+                                 const char *claims_json,
+                                 size_t claims_json_len,
+                                 const struct oidc_error *err);
+
+/**
+ * Completion of a call without output (`oidc_client_prefetch_async`): `err` is NULL on OK,
+ * otherwise borrowed for the duration of the callback.
+ */
+typedef void (*oidc_done_cb)(void *user_data, oidc_result result, const struct oidc_error *err);
+
+/**
+ * Completion of a token request (`oidc_oauth_client_credentials_async`): on OK `response` is
+ * borrowed for the duration of the callback (read it with the `oidc_token_response_*` getters;
+ * never free it) and `err` is NULL; otherwise `response` is NULL and `err` borrowed.
+ */
+typedef void (*oidc_token_cb)(void *user_data,
+                              oidc_result result,
+                              const struct oidc_token_response *response,
+                              const struct oidc_error *err);
+
+/**
+ * A log message: `level` 1 error, 2 warn, 3 info, 4 debug, 5 trace; `target` names the
+ * component ("oidc::cache", "oidc::discovery", "oidc::pool", "oidc::fork", "oidc::snapshot");
+ * `message` is English text without secrets, tokens or keys (URLs are shown without query or
+ * credentials). Both strings are borrowed for the duration of the call and not NUL-terminated.
+ */
+typedef void (*oidc_log_cb)(void *user_data,
+                            uint32_t level,
+                            const char *target,
+                            size_t target_len,
+                            const char *message,
+                            size_t message_len);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Validate a token without blocking: the same checks, codes and error objects as
+ * `oidc_validate`, delivered to `cb`. The token is copied; it need not outlive this call.
+ * With cached keys the work needs no network; it still runs on the worker pool.
+ * `cancel` (may be NULL) attaches the call to a cancel handle / deadline: cancelling completes
+ * it with `OIDC_RESULT_CANCELLED`, an expired deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`,
+ * at once, even if a key fetch it waits on goes on (that fetch still fills the cache).
+ * Returns OK when the call was accepted: then `cb` runs exactly once, on a liboidc worker
+ * thread, never inside this function, possibly after `oidc_client_free(client)` returned.
+ * On any other return `cb` is never called (`OIDC_RESULT_QUEUE_FULL` when the bounded queue is
+ * full, `OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, ...).
+ * # Ownership: `client`, `token` and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the callback's arguments
+ *   are borrowed for its duration; on failure `*err_out` is caller-owned (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_validate_async(const struct oidc_client *client,
+                                const char *token,
+                                size_t token_len,
+                                oidc_validate_cb cb,
+                                void *user_data,
+                                const struct oidc_cancel *cancel,
+                                struct oidc_error **err_out);
+
+/**
+ * Like `oidc_validate_async`, checking exp/nbf/iat as of `now_unix` (as `oidc_validate_at`).
+ * # Ownership: as `oidc_validate_async`.
+ * # Thread safety: as `oidc_validate_async`.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validate_at_async(const struct oidc_client *client,
+                                   const char *token,
+                                   size_t token_len,
+                                   int64_t now_unix,
+                                   oidc_validate_cb cb,
+                                   void *user_data,
+                                   const struct oidc_cancel *cancel,
+                                   struct oidc_error **err_out);
+
+/**
+ * Warm the client without blocking: discovery and the key set are fetched on the worker pool
+ * (as `oidc_client_prefetch`), and `cb` reports the outcome. A static-key client completes OK.
+ * # Ownership: `client` and `cancel` borrowed for this call only; `user_data` as
+ *   `oidc_validate_async`.
+ * # Thread safety: any thread. `cb` runs exactly once on a liboidc worker thread if OK was
+ *   returned, never inside this call.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_client_prefetch_async(const struct oidc_client *client,
+                                       oidc_done_cb cb,
+                                       void *user_data,
+                                       const struct oidc_cancel *cancel,
+                                       struct oidc_error **err_out);
+
+/**
+ * The client credentials grant without blocking (as `oidc_oauth_client_credentials`); the
+ * strings are copied. On OK the callback borrows the token response for its duration.
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` as
+ *   `oidc_validate_async`; the response passed to `cb` is borrowed (copy what you keep).
+ * # Thread safety: any thread, concurrently on one client; `cb` runs exactly once on a
+ *   liboidc worker thread if OK was returned.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_client_credentials_async(const struct oidc_oauth_client *client,
+                                                const char *scope,
+                                                size_t scope_len,
+                                                const char *resource,
+                                                size_t resource_len,
+                                                const char *audience,
+                                                size_t audience_len,
+                                                oidc_token_cb cb,
+                                                void *user_data,
+                                                const struct oidc_cancel *cancel,
+                                                struct oidc_error **err_out);
+
+/**
+ * Create a cancel handle without a deadline.
+ * # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free` (any time: calls
+ *   attached to it keep what they need; freeing does not cancel them).
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE oidc_result oidc_cancel_new(struct oidc_cancel **out, struct oidc_error **err_out);
+
+/**
+ * Create a cancel handle that also carries a deadline `timeout_ms` milliseconds from now:
+ * non-blocking calls attached to it that have not completed by then complete with
+ * `OIDC_RESULT_DEADLINE_EXCEEDED`. 0 means no deadline. (Polls take their own timeout.)
+ * # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free` (any time: calls
+ *   attached to it keep what they need; freeing does not cancel them).
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_cancel_new_with_timeout_ms(uint64_t timeout_ms,
+                                            struct oidc_cancel **out,
+                                            struct oidc_error **err_out);
+
+/**
+ * Cancel every call attached to `cancel`, and every call attached to it later: each completes
+ * once with `OIDC_RESULT_CANCELLED` unless it completed already. Idempotent. NULL is ignored.
+ * The callbacks run on liboidc threads, never inside this function.
+ * # Ownership: `cancel` borrowed.
+ * # Thread safety: any thread, concurrently.
+ * # Blocking: no.
+ */
+void oidc_cancel_cancel(const struct oidc_cancel *cancel);
+
+/**
+ * 1 if `oidc_cancel_cancel` was called on `cancel`, else 0 (also for NULL).
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+uint32_t oidc_cancel_is_cancelled(const struct oidc_cancel *cancel);
+
+/**
+ * Free a cancel handle. NULL is accepted. Calls attached to it are not cancelled.
+ * # Ownership: consumes `cancel`.
+ * # Thread safety: not concurrently with other calls taking this handle.
+ * # Blocking: no.
+ */
+void oidc_cancel_free(struct oidc_cancel *cancel);
+
+/**
+ * Bound the worker pool of the non-blocking API: `threads` workers (0 = default: the number
+ * of CPUs, 2 to 8) and at most `queue_capacity` calls waiting (default 4096; 1 to 1048576).
+ * The queue bound applies at once; the thread count applies when the pool starts (the first
+ * non-blocking call of the process, or of a forked child), so call this first.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_async_configure(uint32_t threads,
+                                 uint32_t queue_capacity,
+                                 struct oidc_error **err_out);
 
 /**
  * Create a builder with every default: algorithms RS256/384/512, PS256/384/512, ES256/384,
@@ -590,6 +782,20 @@ oidc_result oidc_client_builder_set_cache_policy_secs(struct oidc_client_builder
                                                       struct oidc_error **err_out);
 
 /**
+ * Warm start when the client is built: `mode` 0 = nothing (keys fetched on first use, the
+ * default); 1 = fail fast: `oidc_client_builder_build` fetches discovery and the key set and
+ * fails with the fetch's error (NETWORK, TLS, DISCOVERY_INVALID, ...) instead of returning a
+ * client that cannot validate; 2 = background: the fetch runs on the worker pool, failures are
+ * logged and counted, and the first validation retries. Any other value: INVALID_ARGUMENT.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no (mode 1 makes `oidc_client_builder_build` block, bounded by the timeouts).
+ */
+OIDC_MUST_USE
+oidc_result oidc_client_builder_set_prefetch(struct oidc_client_builder *builder,
+                                             uint32_t mode,
+                                             struct oidc_error **err_out);
+
+/**
  * The realm named in `WWW-Authenticate` values of this client's errors.
  * # Ownership: `builder` borrowed; the value copied.
  * # Thread safety: not concurrently on one builder.
@@ -604,11 +810,12 @@ oidc_result oidc_client_builder_set_realm(struct oidc_client_builder *builder,
 /**
  * Check the configuration and build the client. Every configuration problem not already
  * rejected by its setter is reported here (empty issuer, non-https URL, unreadable CA file, bad
- * static JWKS, no audience, ...); nothing is fetched yet.
+ * static JWKS, no audience, ...); nothing is fetched yet, unless `oidc_client_builder_set_prefetch`
+ * asked for a start-up prefetch.
  * # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
  *   caller-owned, free with `oidc_client_free`.
  * # Thread safety: any thread.
- * # Blocking: reads CA files; no network.
+ * # Blocking: reads CA files; no network (unless prefetch mode 1: then bounded by the timeouts).
  */
 OIDC_MUST_USE
 oidc_result oidc_client_builder_build(struct oidc_client_builder *builder,
@@ -616,7 +823,12 @@ oidc_result oidc_client_builder_build(struct oidc_client_builder *builder,
                                       struct oidc_error **err_out);
 
 /**
- * Free a client. NULL is accepted. Calls running on other threads must have returned.
+ * Free a client. NULL is accepted. Blocking calls running on other threads must have returned.
+ * Non-blocking calls (`*_async`) may still be in flight: each holds its own reference to the
+ * client's internals, so freeing is safe and never waits; their callbacks still run, exactly
+ * once each, possibly after this function returned (keep their `user_data` valid until then).
+ * Do not call it from a callback of a call on the same `client` handle if other threads may
+ * still use the handle.
  * # Ownership: consumes `client`.
  * # Thread safety: not concurrently with any other call on the same client.
  * # Blocking: no.
@@ -878,31 +1090,6 @@ oidc_result oidc_oauth_client_credentials_cached(const struct oidc_oauth_client 
                                                  size_t audience_len,
                                                  struct oidc_token_response **out,
                                                  struct oidc_error **err_out);
-
-/**
- * Create a cancel handle.
- * # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free`.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-OIDC_MUST_USE oidc_result oidc_cancel_new(struct oidc_cancel **out, struct oidc_error **err_out);
-
-/**
- * Cancel: every poll using this handle returns `OIDC_RESULT_CANCELLED` (a poll request already
- * in flight finishes first, bounded by the client's timeouts). NULL is ignored.
- * # Ownership: `cancel` borrowed.
- * # Thread safety: any thread, concurrently with the polls using it.
- * # Blocking: no.
- */
-void oidc_cancel_cancel(const struct oidc_cancel *cancel);
-
-/**
- * Free a cancel handle. NULL is accepted.
- * # Ownership: consumes `cancel`.
- * # Thread safety: once, when no poll uses it any more.
- * # Blocking: no.
- */
-void oidc_cancel_free(struct oidc_cancel *cancel);
 
 /**
  * Start a device authorization at the issuer's `device_authorization_endpoint`. Show the user
@@ -1768,6 +1955,80 @@ oidc_result oidc_pkce_challenge(const char *verifier,
                                 size_t verifier_len,
                                 char **challenge_out,
                                 struct oidc_error **err_out);
+
+/**
+ * Install the process-wide log callback, or remove it with `cb` NULL. Messages up to
+ * `max_level` (1 error ... 5 trace) are delivered: fetches, refresh failures, cooldown
+ * suppressions, stale keys served, pool overload, fork re-initialisation.
+ * # Ownership: `user_data` is handed back to `cb` untouched; it must stay valid until the
+ *   callback is replaced or removed, and a little longer: a message being delivered on another
+ *   thread at that moment may still reach the old callback.
+ * # Thread safety: any thread. `cb` may be called on any thread, concurrently, including
+ *   threads of the host that are inside a liboidc call; it must not call back into liboidc's
+ *   logging setup and must not block for long.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_set_log_callback(oidc_log_cb cb,
+                                  void *user_data,
+                                  uint32_t max_level,
+                                  struct oidc_error **err_out);
+
+/**
+ * The process-wide counters as a JSON object:
+ * `{"validations":{"ok","failed","failed_by_reason":{"UNKNOWN_KEY":n,...}},
+ *   "cache":{"hits","misses","entries","jwks_fetches","jwks_not_modified","jwks_fetch_failures",
+ *            "background_refreshes","refresh_failures","cooldown_suppressed","stale_served"},
+ *   "discovery":{"fetches","failures"}, "snapshot":{"imported","skipped"},
+ *   "async":{"in_flight","queue_depth","threads","submitted","completed","cancelled",
+ *            "deadline_exceeded","rejected_queue_full"}, "fork_generation":n}`.
+ * Reasons are result names (`oidc_result_name`). Counters only grow (`in_flight` and
+ * `queue_depth` are gauges); in a forked child they continue from the parent's values.
+ * # Ownership: on OK `*json_out` is caller-owned, free with `oidc_string_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_metrics_json(char **json_out,
+                              size_t *json_len_out,
+                              struct oidc_error **err_out);
+
+/**
+ * Export the key cache as a JSON snapshot: the fresh key sets (each with its absolute expiry
+ * time) and the issuer metadata discovered so far, of `client` only, or of the whole process
+ * when `client` is NULL. Give it to `oidc_cache_import_json` in a fresh process (serverless,
+ * pre-fork workers) to start warm with zero fetches. The snapshot holds public keys and
+ * metadata only: no secrets.
+ * # Ownership: `client` borrowed (may be NULL); on OK `*json_out` is caller-owned, free with
+ *   `oidc_string_free`.
+ * # Thread safety: any thread, concurrently with validations.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_cache_export_json(const struct oidc_client *client,
+                                   char **json_out,
+                                   size_t *json_len_out,
+                                   struct oidc_error **err_out);
+
+/**
+ * Import a snapshot made by `oidc_cache_export_json` into the process-wide cache. Imported keys
+ * obey the rules of fetched keys: every JWKS is parsed and checked by the same parser, metadata
+ * by the same discovery checks when used, and each entry expires at its absolute time,
+ * clamped to the TTL maximum of `client` (or the default 86400 s when `client` is NULL); an
+ * expired entry is skipped (it will be fetched as on a cold start), and an entry older than
+ * what is cached does not replace it. A malformed snapshot or an invalid key set fails the
+ * whole import (`OIDC_RESULT_INVALID_ARGUMENT`, `OIDC_RESULT_JWKS_INVALID`, ...) and changes
+ * nothing. `*imported_out` (if non-NULL) receives the number of entries taken.
+ * # Ownership: `client` (may be NULL) and `json` borrowed.
+ * # Thread safety: any thread, concurrently with validations.
+ * # Blocking: no (parses keys).
+ */
+OIDC_MUST_USE
+oidc_result oidc_cache_import_json(const struct oidc_client *client,
+                                   const char *json,
+                                   size_t json_len,
+                                   size_t *imported_out,
+                                   struct oidc_error **err_out);
 
 #ifdef __cplusplus
 }  // extern "C"

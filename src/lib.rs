@@ -1,3 +1,4 @@
 //! liboidc
 pub mod core;
 pub mod ffi;
+pub mod sys;

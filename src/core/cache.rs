@@ -8,21 +8,30 @@
 //! serving for `stale_if_error` while refreshes fail; past [`REFRESH_AHEAD_FRACTION`] of the TTL a
 //! background refresh runs so the request path never waits in steady state.
 //!
+//! Fork safety and lock-freedom: an entry's state is an immutable snapshot behind an `ArcSwap`
+//! (readers never lock; writers replace it whole while holding the fetch lock, so a reader never
+//! sees a half-updated entry), and the fetch lock is a [`ForkMutex`], so a fetch that a parent
+//! thread was running at `fork()` time never blocks the child. Background refreshes run on the
+//! worker pool ([`super::pool`]) of the current fork generation.
+//!
 //! Entries live in a bounded map (LRU eviction). A client keeps an `Arc` to its entry, so an
 //! evicted entry lives on only as long as the clients using it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use once_cell::sync::Lazy;
-use parking_lot::{Mutex, RwLock};
 
 use super::config::{Config, DEFAULT_CACHE_MAX_ENTRIES, REFRESH_AHEAD_FRACTION};
 use super::error::{Error, ErrorKind, Result};
 use super::http::Http;
 use super::jwks::KeySet;
+use super::log::{Level, emit};
+use super::metrics;
+use super::runtime::{ForkMutex, fork_generation};
 use super::url::redact;
 
 /// The cache-timing part of a client's configuration.
@@ -75,9 +84,11 @@ pub struct EntryStats {
     pub background_refreshes: AtomicU64,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct State {
     keys: Option<Arc<KeySet>>,
+    /// The JWKS document the keys were parsed from (for snapshots).
+    raw: Option<Arc<str>>,
     fetched_at: Option<Instant>,
     expires_at: Option<Instant>,
     refresh_at: Option<Instant>,
@@ -104,11 +115,14 @@ impl State {
 /// The key set of one JWKS URL.
 pub struct CacheEntry {
     url: String,
-    state: RwLock<State>,
-    fetch_lock: Mutex<()>,
+    /// The trust (roots + loopback opt-in) the keys were fetched under.
+    trust: u64,
+    state: ArcSwap<State>,
+    fetch_lock: ForkMutex,
     /// Completed fetch attempts (success or failure): the single-flight generation.
     attempts: AtomicU64,
-    refreshing: AtomicBool,
+    /// `fork generation + 1` while a background refresh of that generation is queued or running.
+    refreshing: AtomicU64,
     last_used: AtomicU64,
     pub stats: EntryStats,
 }
@@ -122,13 +136,14 @@ impl std::fmt::Debug for CacheEntry {
 static TICK: AtomicU64 = AtomicU64::new(0);
 
 impl CacheEntry {
-    fn new(url: &str) -> CacheEntry {
+    fn new(url: &str, trust: u64) -> CacheEntry {
         CacheEntry {
             url: url.to_string(),
-            state: RwLock::new(State::default()),
-            fetch_lock: Mutex::new(()),
+            trust,
+            state: ArcSwap::from_pointee(State::default()),
+            fetch_lock: ForkMutex::new(),
             attempts: AtomicU64::new(0),
-            refreshing: AtomicBool::new(false),
+            refreshing: AtomicU64::new(0),
             last_used: AtomicU64::new(TICK.fetch_add(1, Ordering::Relaxed)),
             stats: EntryStats::default(),
         }
@@ -143,6 +158,11 @@ impl CacheEntry {
         }
     }
 
+    /// The trust id the keys are fetched under (see `Http::trust_id`).
+    pub fn trust(&self) -> u64 {
+        self.trust
+    }
+
     /// The JWKS URL.
     pub fn url(&self) -> &str {
         &self.url
@@ -152,7 +172,7 @@ impl CacheEntry {
     /// refresh when the refresh-ahead point has passed.
     pub fn fresh(self: &Arc<Self>, now: Instant, http: &Http, policy: &CachePolicy) -> Option<Arc<KeySet>> {
         self.touch();
-        let st = self.state.read();
+        let st = self.state.load();
         let keys = st.keys.as_ref()?;
         let exp = st.expires_at?;
         if now >= exp {
@@ -169,24 +189,30 @@ impl CacheEntry {
     }
 
     fn spawn_refresh(self: &Arc<Self>, http: &Http, policy: &CachePolicy, now: Instant) {
-        if self.refreshing.swap(true, Ordering::AcqRel) {
+        let mark = fork_generation() + 1;
+        let cur = self.refreshing.load(Ordering::Acquire);
+        if cur == mark || self.refreshing.compare_exchange(cur, mark, Ordering::AcqRel, Ordering::Acquire).is_err() {
             return;
         }
         let me = self.clone();
         let http = http.clone();
         let policy = *policy;
-        let spawned = std::thread::Builder::new().name("oidc-jwks-refresh".into()).spawn(move || {
+        let queued = super::pool::execute(move || {
             me.stats.background_refreshes.fetch_add(1, Ordering::Relaxed);
+            metrics::BACKGROUND_REFRESHES.inc();
             let seen = me.attempts.load(Ordering::Acquire);
             let guard = me.fetch_lock.lock();
             if me.attempts.load(Ordering::Acquire) == seen {
-                let _ = me.fetch_locked(&http, &policy, now);
+                emit(Level::Debug, "oidc::cache", || format!("refreshing keys of {} ahead of expiry", redact(&me.url)));
+                if me.fetch_locked(&http, &policy, now, false).is_err() || me.state.load().last_failure.is_some() {
+                    metrics::REFRESH_FAILURES.inc();
+                }
             }
             drop(guard);
-            me.refreshing.store(false, Ordering::Release);
+            me.refreshing.store(0, Ordering::Release);
         });
-        if spawned.is_err() {
-            self.refreshing.store(false, Ordering::Release);
+        if queued.is_err() {
+            self.refreshing.store(0, Ordering::Release);
         }
     }
 
@@ -200,7 +226,7 @@ impl CacheEntry {
             return self.outcome(now, policy);
         }
         {
-            let st = self.state.read();
+            let st = self.state.load();
             if let Some((t, e)) = st.last_failure.clone() {
                 if now < t + policy.retry_after_failure {
                     drop(st);
@@ -211,6 +237,10 @@ impl CacheEntry {
                 if let Some(t) = st.last_kid_refresh {
                     if now < t + policy.cooldown {
                         self.stats.cooldown_suppressed.fetch_add(1, Ordering::Relaxed);
+                        metrics::COOLDOWN_SUPPRESSED.inc();
+                        emit(Level::Debug, "oidc::cache", || {
+                            format!("unknown kid: refresh of {} suppressed by the cooldown", redact(&self.url))
+                        });
                         if let Some((k, _)) = st.usable(now, policy.stale_if_error) {
                             return Ok(k);
                         }
@@ -219,22 +249,31 @@ impl CacheEntry {
             }
         }
         if need == Need::UnknownKid {
-            self.state.write().last_kid_refresh = Some(now);
+            emit(Level::Info, "oidc::cache", || format!("unknown kid: refreshing keys of {}", redact(&self.url)));
         }
-        self.fetch_locked(http, policy, now)
+        self.fetch_locked(http, policy, now, need == Need::UnknownKid)
+    }
+
+    /// Replace the state with a modified copy. Caller holds `fetch_lock` (the only writers).
+    fn update<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let mut st = State::clone(&self.state.load());
+        let r = f(&mut st);
+        self.state.store(Arc::new(st));
+        r
     }
 
     fn outcome(&self, now: Instant, policy: &CachePolicy) -> Result<Arc<KeySet>> {
-        let e = self.state.read().last_failure.as_ref().map(|(_, e)| e.clone());
+        let e = self.state.load().last_failure.as_ref().map(|(_, e)| e.clone());
         self.outcome_or(now, policy, e)
     }
 
     fn outcome_or(&self, now: Instant, policy: &CachePolicy, e: Option<Error>) -> Result<Arc<KeySet>> {
-        let st = self.state.read();
+        let st = self.state.load();
         match st.usable(now, policy.stale_if_error) {
             Some((k, stale)) => {
                 if stale {
                     self.stats.stale_served.fetch_add(1, Ordering::Relaxed);
+                    metrics::STALE_SERVED.inc();
                 }
                 Ok(k)
             }
@@ -244,30 +283,50 @@ impl CacheEntry {
         }
     }
 
-    /// Fetch now. Caller holds `fetch_lock`.
-    fn fetch_locked(&self, http: &Http, policy: &CachePolicy, now: Instant) -> Result<Arc<KeySet>> {
+    /// Fetch now. Caller holds `fetch_lock`. The new state is built aside and published in one
+    /// store, so readers see the old state or the new one, never a mix. An unknown-`kid` refresh
+    /// (`kid_refresh`) starts the cooldown only once it completed: a fetch that never finished
+    /// in this process (a parent's at `fork()` time) does not hold the next one back.
+    fn fetch_locked(&self, http: &Http, policy: &CachePolicy, now: Instant, kid_refresh: bool) -> Result<Arc<KeySet>> {
         let etag = {
-            let st = self.state.read();
+            let st = self.state.load();
             if st.keys.is_some() { st.etag.clone() } else { None }
         };
         self.stats.fetches.fetch_add(1, Ordering::Relaxed);
+        metrics::JWKS_FETCHES.inc();
+        emit(Level::Info, "oidc::cache", || format!("fetching keys from {}", redact(&self.url)));
         let result = http.get_json(&self.url, etag.as_deref()).and_then(|f| {
             if f.status == 304 {
                 Ok((None, f))
             } else {
-                Ok((Some(Arc::new(KeySet::parse(&f.body)?)), f))
+                let set = Arc::new(KeySet::parse(&f.body)?);
+                let raw: Arc<str> = String::from_utf8_lossy(&f.body).into();
+                Ok((Some((set, raw)), f))
             }
         });
-        let out = {
-            let mut st = self.state.write();
+        let out = self.update(|st| {
+            if kid_refresh {
+                st.last_kid_refresh = Some(now);
+            }
             match result {
                 Ok((set, f)) => {
                     let ttl = policy.ttl(f.max_age);
                     if set.is_none() {
                         self.stats.not_modified.fetch_add(1, Ordering::Relaxed);
+                        metrics::JWKS_NOT_MODIFIED.inc();
                     }
-                    if let Some(s) = set {
+                    if let Some((s, raw)) = set {
+                        emit(Level::Info, "oidc::cache", || {
+                            format!(
+                                "loaded {} keys ({} rejected) from {}, valid for {} s",
+                                s.keys.len(),
+                                s.rejected.len(),
+                                redact(&self.url),
+                                ttl.as_secs()
+                            )
+                        });
                         st.keys = Some(s);
+                        st.raw = Some(raw);
                     }
                     if f.etag.is_some() || f.status == 200 {
                         st.etag = f.etag;
@@ -280,44 +339,99 @@ impl CacheEntry {
                 }
                 Err(e) => {
                     self.stats.failures.fetch_add(1, Ordering::Relaxed);
+                    metrics::JWKS_FETCH_FAILURES.inc();
                     st.last_failure = Some((now, e.clone()));
                     match st.usable(now, policy.stale_if_error) {
                         Some((k, stale)) => {
                             if stale {
                                 self.stats.stale_served.fetch_add(1, Ordering::Relaxed);
+                                metrics::STALE_SERVED.inc();
+                                emit(Level::Warn, "oidc::cache", || {
+                                    format!("key refresh failed ({}); serving expired keys of {} (stale-if-error)", e.message(), redact(&self.url))
+                                });
+                            } else {
+                                emit(Level::Warn, "oidc::cache", || {
+                                    format!("key refresh failed ({}); keeping the current keys of {}", e.message(), redact(&self.url))
+                                });
                             }
                             Ok(k)
                         }
-                        None => Err(e),
+                        None => {
+                            emit(Level::Error, "oidc::cache", || {
+                                format!("key fetch failed and no usable keys are cached: {}", e.message())
+                            });
+                            Err(e)
+                        }
                     }
                 }
             }
-        };
+        });
         self.attempts.fetch_add(1, Ordering::AcqRel);
         out
     }
+
+    /// The cached document for a snapshot: `(raw JWKS, time left until expiry, etag)`, if the
+    /// keys are fresh at `now`.
+    pub fn snapshot(&self, now: Instant) -> Option<(Arc<str>, Duration, Option<String>)> {
+        let st = self.state.load();
+        let exp = st.expires_at?;
+        let raw = st.raw.clone()?;
+        (now < exp).then(|| (raw, exp - now, st.etag.clone()))
+    }
+
+    /// Install keys from a snapshot: `set` was parsed from `doc` by the same JWKS parser as a
+    /// fetched document; `remaining` is the time left of its TTL (already clamped by the caller's policy).
+    /// Keys already cached that live longer are kept. Returns whether the snapshot was used.
+    pub fn install(&self, set: Arc<KeySet>, doc: &str, remaining: Duration, etag: Option<String>, now: Instant) -> Result<bool> {
+        let _g = self.fetch_lock.lock();
+        let expires = now + remaining;
+        if self.state.load().expires_at.is_some_and(|e| e >= expires) {
+            return Ok(false);
+        }
+        self.update(|st| {
+            st.keys = Some(set);
+            st.raw = Some(doc.into());
+            st.etag = etag;
+            st.fetched_at = Some(now);
+            st.expires_at = Some(expires);
+            st.refresh_at = Some(now + remaining.mul_f64(REFRESH_AHEAD_FRACTION));
+            st.last_failure = None;
+        });
+        self.attempts.fetch_add(1, Ordering::AcqRel);
+        Ok(true)
+    }
 }
 
-/// The bounded, process-wide map of entries.
+/// The bounded, process-wide map of entries. Lookups are lock-free (a copy-on-write map behind
+/// an `ArcSwap`); insertions take a [`ForkMutex`].
 pub struct KeyCache {
     /// Keyed by (JWKS URL, trust id of the fetching agent).
-    map: Mutex<HashMap<(String, u64), Arc<CacheEntry>>>,
+    map: ArcSwap<HashMap<(String, u64), Arc<CacheEntry>>>,
+    insert_lock: ForkMutex,
     max_entries: AtomicUsize,
 }
 
 /// The one process-wide cache.
-pub static GLOBAL: Lazy<KeyCache> =
-    Lazy::new(|| KeyCache { map: Mutex::new(HashMap::new()), max_entries: AtomicUsize::new(DEFAULT_CACHE_MAX_ENTRIES) });
+pub static GLOBAL: Lazy<KeyCache> = Lazy::new(|| KeyCache::with_max(DEFAULT_CACHE_MAX_ENTRIES));
 
 impl KeyCache {
-    /// The entry for `url` as fetched under `trust` (see [`Http::trust_id`]), created (and the
-    /// least recently used one evicted) if needed.
+    fn with_max(max: usize) -> KeyCache {
+        KeyCache { map: ArcSwap::from_pointee(HashMap::new()), insert_lock: ForkMutex::new(), max_entries: AtomicUsize::new(max) }
+    }
+
+    /// The entry for `url` as fetched under `trust` (see [`Http::trust_id`](super::http::Http::trust_id)),
+    /// created (and the least recently used one evicted) if needed.
     pub fn entry(&self, url: &str, trust: u64) -> Arc<CacheEntry> {
-        let mut map = self.map.lock();
         let key = (url.to_string(), trust);
-        if let Some(e) = map.get(&key) {
+        if let Some(e) = self.map.load().get(&key) {
             return e.clone();
         }
+        let _g = self.insert_lock.lock();
+        let cur = self.map.load_full();
+        if let Some(e) = cur.get(&key) {
+            return e.clone();
+        }
+        let mut map = HashMap::clone(&cur);
         let max = self.max_entries.load(Ordering::Relaxed).max(1);
         while map.len() >= max {
             let victim = map
@@ -331,14 +445,20 @@ impl KeyCache {
                 None => break,
             }
         }
-        let e = Arc::new(CacheEntry::new(url));
+        let e = Arc::new(CacheEntry::new(url, trust));
         map.insert(key, e.clone());
+        self.map.store(Arc::new(map));
         e
+    }
+
+    /// Every entry (for snapshots).
+    pub fn entries(&self) -> Vec<Arc<CacheEntry>> {
+        self.map.load().values().cloned().collect()
     }
 
     /// Number of entries held.
     pub fn len(&self) -> usize {
-        self.map.lock().len()
+        self.map.load().len()
     }
 
     /// Whether the cache is empty.
@@ -348,7 +468,7 @@ impl KeyCache {
 
     /// Whether `url` currently has an entry (under any trust).
     pub fn contains(&self, url: &str) -> bool {
-        self.map.lock().keys().any(|(u, _)| u == url)
+        self.map.load().keys().any(|(u, _)| u == url)
     }
 
     /// Set the bound on entries (at least 1); evicts on the next insertion.
@@ -377,7 +497,7 @@ mod tests {
 
     #[test]
     fn bounded_lru() {
-        let c = KeyCache { map: Mutex::new(HashMap::new()), max_entries: AtomicUsize::new(3) };
+        let c = KeyCache::with_max(3);
         let a = c.entry("https://a", 1);
         c.entry("https://b", 1);
         c.entry("https://c", 1);

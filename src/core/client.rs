@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use parking_lot::{Mutex, RwLock};
+use arc_swap::{ArcSwap, ArcSwapOption};
 
 use super::cache::{CacheEntry, CachePolicy, GLOBAL, Need};
 use super::config::{Config, KeySource};
@@ -12,6 +12,11 @@ use super::discovery::{Metadata, discover};
 use super::error::{Error, ErrorKind, Result, err};
 use super::http::Http;
 use super::jwks::{KeySet, Lookup};
+use super::log::{Level, emit};
+use super::metrics;
+use super::runtime::ForkMutex;
+use super::snapshot;
+use super::url::redact;
 use super::validate::{Policy, Validated, parse_token};
 
 /// Seconds since the Unix epoch, as a float (NumericDate).
@@ -19,7 +24,7 @@ pub fn unix_now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct DiscoveryState {
     metadata: Option<Arc<Metadata>>,
     last_failure: Option<(Instant, Error)>,
@@ -28,11 +33,12 @@ struct DiscoveryState {
 struct Remote {
     /// Set when the JWKS URL is configured directly (no discovery).
     fixed_jwks_uri: Option<String>,
-    discovery: RwLock<DiscoveryState>,
-    discovery_lock: Mutex<()>,
+    /// Lock-free reads; replaced whole under `discovery_lock` (fork-safe, see `runtime`).
+    discovery: ArcSwap<DiscoveryState>,
+    discovery_lock: ForkMutex,
     discovery_attempts: AtomicU64,
     discovery_fetches: AtomicU64,
-    entry: RwLock<Option<Arc<CacheEntry>>>,
+    entry: ArcSwapOption<CacheEntry>,
 }
 
 enum Source {
@@ -76,10 +82,10 @@ impl Client {
                 };
                 let http = Http::new(&cfg)?;
                 let remote = Remote {
-                    entry: RwLock::new(fixed.as_deref().map(|u| GLOBAL.entry(u, http.trust_id()))),
+                    entry: ArcSwapOption::new(fixed.as_deref().map(|u| GLOBAL.entry(u, http.trust_id()))),
                     fixed_jwks_uri: fixed,
-                    discovery: RwLock::new(DiscoveryState::default()),
-                    discovery_lock: Mutex::new(()),
+                    discovery: ArcSwap::from_pointee(DiscoveryState::default()),
+                    discovery_lock: ForkMutex::new(),
                     discovery_attempts: AtomicU64::new(0),
                     discovery_fetches: AtomicU64::new(0),
                 };
@@ -107,7 +113,9 @@ impl Client {
     /// Validate `token` as of `now` (Unix seconds): reproducible tests, replay of recorded traffic.
     /// Key-cache timing still follows the client's monotonic clock.
     pub fn validate_at(&self, token: &str, now: f64) -> Result<Validated> {
-        self.validate_with_policy(token, now, &self.inner.policy)
+        let r = self.validate_with_policy(token, now, &self.inner.policy);
+        metrics::validation(r.as_ref().map(|_| ()).map_err(|e| e.kind()));
+        r
     }
 
     /// Validate `token` as of `now` with this client's policy adjusted by `adjust` (same parse,
@@ -145,6 +153,30 @@ impl Client {
         t.check_claims(policy, now)
     }
 
+    /// Build the client and warm it as `cfg.prefetch` says: nothing, a blocking fail-fast
+    /// prefetch (the error is returned instead of a client), or a background prefetch on the
+    /// worker pool.
+    pub fn start(cfg: Config) -> Result<Client> {
+        let mode = cfg.prefetch;
+        let c = Client::new(cfg)?;
+        match mode {
+            super::config::Prefetch::None => {}
+            super::config::Prefetch::FailFast => c.prefetch()?,
+            super::config::Prefetch::Background => {
+                let bg = c.clone();
+                let queued = super::pool::execute(move || {
+                    if let Err(e) = bg.prefetch() {
+                        emit(Level::Warn, "oidc::discovery", || format!("background prefetch failed: {}", e.message()));
+                    }
+                });
+                if let Err(e) = queued {
+                    emit(Level::Warn, "oidc::pool", || format!("background prefetch not started: {}", e.message()));
+                }
+            }
+        }
+        Ok(c)
+    }
+
     /// Discovery (if configured) and the key set, fetched now if not cached. For warm start.
     pub fn prefetch(&self) -> Result<()> {
         self.keys(Need::Keys).map(|_| ())
@@ -153,7 +185,7 @@ impl Client {
     /// The issuer metadata, once discovered.
     pub fn metadata(&self) -> Option<Arc<Metadata>> {
         match &self.inner.source {
-            Source::Remote(r) => r.discovery.read().metadata.clone(),
+            Source::Remote(r) => r.discovery.load().metadata.clone(),
             Source::Static(_) => None,
         }
     }
@@ -163,7 +195,7 @@ impl Client {
         let Source::Remote(r) = &self.inner.source else {
             return err(ErrorKind::InvalidConfig, "a static key set client has no issuer metadata");
         };
-        if let Some(m) = r.discovery.read().metadata.clone() {
+        if let Some(m) = r.discovery.load().metadata.clone() {
             return Ok(m);
         }
         let http = self.inner.http.as_ref().expect("remote clients have http");
@@ -171,7 +203,7 @@ impl Client {
         let seen = r.discovery_attempts.load(Ordering::Acquire);
         let _g = r.discovery_lock.lock();
         {
-            let st = r.discovery.read();
+            let st = r.discovery.load();
             if let Some(m) = &st.metadata {
                 return Ok(m.clone());
             }
@@ -183,21 +215,35 @@ impl Client {
                 }
             }
         }
+        let cfg = &self.inner.cfg;
+        // A warm start: metadata from an imported snapshot, checked by the same rules.
+        if let Some(m) = snapshot::imported_metadata(&cfg.issuer, cfg.allow_http_loopback) {
+            let m = Arc::new(m);
+            r.discovery.store(Arc::new(DiscoveryState { metadata: Some(m.clone()), last_failure: None }));
+            r.discovery_attempts.fetch_add(1, Ordering::AcqRel);
+            return Ok(m);
+        }
         r.discovery_fetches.fetch_add(1, Ordering::Relaxed);
-        let result = discover(http, &self.inner.cfg.issuer, self.inner.cfg.allow_http_loopback);
-        let mut st = r.discovery.write();
+        metrics::DISCOVERY_FETCHES.inc();
+        emit(Level::Info, "oidc::discovery", || format!("discovering the metadata of {}", redact(&cfg.issuer)));
+        let result = discover(http, &cfg.issuer, cfg.allow_http_loopback);
+        let mut st = DiscoveryState::clone(&r.discovery.load());
         let out = match result {
             Ok(m) => {
                 let m = Arc::new(m);
+                snapshot::remember_metadata(&m);
                 st.metadata = Some(m.clone());
                 st.last_failure = None;
                 Ok(m)
             }
             Err(e) => {
+                metrics::DISCOVERY_FAILURES.inc();
+                emit(Level::Warn, "oidc::discovery", || format!("discovery failed: {}", e.message()));
                 st.last_failure = Some((now, e.clone()));
                 Err(e)
             }
         };
+        r.discovery.store(Arc::new(st));
         r.discovery_attempts.fetch_add(1, Ordering::AcqRel);
         out
     }
@@ -205,9 +251,14 @@ impl Client {
     /// The shared cache entry of this client's JWKS URL (after discovery).
     pub fn cache_entry(&self) -> Option<Arc<CacheEntry>> {
         match &self.inner.source {
-            Source::Remote(r) => r.entry.read().clone(),
+            Source::Remote(r) => r.entry.load_full(),
             Source::Static(_) => None,
         }
+    }
+
+    /// The cache-timing policy of this client.
+    pub fn cache_policy(&self) -> &CachePolicy {
+        &self.inner.cache_policy
     }
 
     /// How many discovery requests this client made.
@@ -219,14 +270,16 @@ impl Client {
     }
 
     fn entry(&self, r: &Remote) -> Result<Arc<CacheEntry>> {
-        if let Some(e) = r.entry.read().as_ref() {
-            return Ok(e.clone());
+        if let Some(e) = r.entry.load_full() {
+            return Ok(e);
         }
         debug_assert!(r.fixed_jwks_uri.is_none());
         let m = self.discover()?;
-        let mut slot = r.entry.write();
+        // Every racer gets the same entry for the (URL, trust), so storing it twice is harmless.
         let trust = self.inner.http.as_ref().map(Http::trust_id).unwrap_or(0);
-        Ok(slot.get_or_insert_with(|| GLOBAL.entry(&m.jwks_uri, trust)).clone())
+        let e = GLOBAL.entry(&m.jwks_uri, trust);
+        r.entry.store(Some(e.clone()));
+        Ok(e)
     }
 
     fn keys(&self, need: Need) -> Result<Arc<KeySet>> {
@@ -239,9 +292,11 @@ impl Client {
         let now = self.inner.cfg.clock.now();
         if need == Need::Keys {
             if let Some(k) = entry.fresh(now, http, &self.inner.cache_policy) {
+                metrics::CACHE_HITS.inc();
                 return Ok(k);
             }
         }
+        metrics::CACHE_MISSES.inc();
         entry.get(http, &self.inner.cache_policy, now, need)
     }
 }

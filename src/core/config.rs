@@ -197,6 +197,20 @@ pub struct Config {
     /// Accept tokens for any audience. Off by default: at least one audience is required.
     pub allow_any_audience: bool,
     pub clock: Clock,
+    /// What [`crate::core::Client::start`] fetches before returning the client.
+    pub prefetch: Prefetch,
+}
+
+/// Warm start when a client is built ([`crate::core::Client::start`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Prefetch {
+    /// Nothing: keys are fetched on first use.
+    #[default]
+    None,
+    /// Discovery + JWKS now; building fails with the fetch error (fail fast at start-up).
+    FailFast,
+    /// Discovery + JWKS on the worker pool; failures are logged and counted, first use retries.
+    Background,
 }
 
 impl Config {
@@ -225,6 +239,7 @@ impl Config {
             realm: None,
             allow_any_audience: false,
             clock: Clock::system(),
+            prefetch: Prefetch::None,
         }
     }
 

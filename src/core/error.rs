@@ -131,6 +131,8 @@ pub enum ErrorKind {
     DeadlineExceeded,
     /// The call was cancelled.
     Cancelled,
+    /// The worker queue of the non-blocking API is full; retry later or raise its bound.
+    QueueFull,
 }
 
 impl ErrorKind {

@@ -10,6 +10,7 @@ use once_cell::sync::Lazy;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 use super::config::{Config, MAX_REDIRECTS};
+use super::runtime::{Gen, PerFork, ensure_fork_handler};
 use super::error::{Error, ErrorKind, Result, err};
 use super::url::{Url, redact};
 
@@ -93,13 +94,24 @@ pub struct Fetched {
     pub max_age: Option<u64>,
 }
 
-/// One pooled HTTP client. Cheap to share (`ureq::Agent` is an `Arc` inside).
+/// One pooled HTTP client. Cheap to share (an `Arc` inside).
+///
+/// The ureq agent (its connection pool) belongs to one fork generation: a forked child builds its
+/// own on first use and never touches the parent's keep-alive TLS connections.
 #[derive(Clone)]
 pub struct Http {
-    agent: ureq::Agent,
+    inner: Arc<HttpInner>,
     max_response_bytes: usize,
     allow_http_loopback: bool,
     trust_id: u64,
+}
+
+struct HttpInner {
+    roots: Arc<Vec<Certificate<'static>>>,
+    https_only: bool,
+    connect_timeout: Duration,
+    total_timeout: Duration,
+    agent: PerFork<ureq::Agent>,
 }
 
 impl std::fmt::Debug for Http {
@@ -108,9 +120,36 @@ impl std::fmt::Debug for Http {
     }
 }
 
+impl HttpInner {
+    fn build_agent(&self) -> ureq::Agent {
+        let tls = TlsConfig::builder()
+            .root_certs(RootCerts::Specific(self.roots.clone()))
+            .unversioned_rustls_crypto_provider(PROVIDER.clone())
+            .build();
+        ureq::Agent::config_builder()
+            .tls_config(tls)
+            // Never take a proxy from the environment: HTTP_PROXY can be set by a remote client
+            // in CGI-like hosts ("httpoxy"), and a proxy could serve keys for loopback http.
+            .proxy(None)
+            .https_only(self.https_only)
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(self.connect_timeout))
+            .timeout_global(Some(self.total_timeout))
+            .max_idle_connections(16)
+            .max_idle_connections_per_host(4)
+            .max_idle_age(Duration::from_secs(30))
+            .user_agent(concat!("liboidc/", env!("CARGO_PKG_VERSION")))
+            .accept_encoding("identity")
+            .build()
+            .into()
+    }
+}
+
 impl Http {
     /// Build the agent for a client. Reads the CA env vars now (not per request).
     pub fn new(cfg: &Config) -> Result<Http> {
+        ensure_fork_handler();
         let roots = trust_roots(cfg.ca_file.as_deref())?;
         let trust_id = {
             use std::hash::{Hash, Hasher};
@@ -121,29 +160,15 @@ impl Http {
             cfg.allow_http_loopback.hash(&mut h);
             h.finish()
         };
-        let tls = TlsConfig::builder()
-            .root_certs(RootCerts::Specific(Arc::new(roots)))
-            .unversioned_rustls_crypto_provider(PROVIDER.clone())
-            .build();
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .tls_config(tls)
-            // Never take a proxy from the environment: HTTP_PROXY can be set by a remote client
-            // in CGI-like hosts ("httpoxy"), and a proxy could serve keys for loopback http.
-            .proxy(None)
-            .https_only(!cfg.allow_http_loopback)
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_connect(Some(cfg.connect_timeout))
-            .timeout_global(Some(cfg.total_timeout))
-            .max_idle_connections(16)
-            .max_idle_connections_per_host(4)
-            .max_idle_age(Duration::from_secs(30))
-            .user_agent(concat!("liboidc/", env!("CARGO_PKG_VERSION")))
-            .accept_encoding("identity")
-            .build()
-            .into();
+        let inner = HttpInner {
+            roots: Arc::new(roots),
+            https_only: !cfg.allow_http_loopback,
+            connect_timeout: cfg.connect_timeout,
+            total_timeout: cfg.total_timeout,
+            agent: PerFork::new(),
+        };
         Ok(Http {
-            agent,
+            inner: Arc::new(inner),
             max_response_bytes: cfg.max_response_bytes,
             allow_http_loopback: cfg.allow_http_loopback,
             trust_id,
@@ -157,12 +182,18 @@ impl Http {
         self.trust_id
     }
 
+    /// The agent of the current fork generation (built on first use in each process).
+    fn agent(&self) -> Arc<Gen<ureq::Agent>> {
+        self.inner.agent.get_or_init(|| self.inner.build_agent())
+    }
+
     /// GET a JSON document, following at most [`MAX_REDIRECTS`] https redirects, sending
     /// `If-None-Match` when `etag` is given. Only 200 and 304 succeed.
     pub fn get_json(&self, url: &str, etag: Option<&str>) -> Result<Fetched> {
         let mut current = Url::parse_checked(url, self.allow_http_loopback)?.text;
         for _ in 0..=MAX_REDIRECTS {
-            let mut req = self.agent.get(&current).header("Accept", "application/json");
+            let agent = self.agent();
+            let mut req = agent.get(&current).header("Accept", "application/json");
             if let Some(t) = etag {
                 req = req.header("If-None-Match", t);
             }
@@ -322,7 +353,7 @@ impl Http {
         let request = builder
             .body(body)
             .map_err(|_| Error::new(ErrorKind::InvalidArgument, format!("invalid request to {}", redact(&url))))?;
-        let mut resp = self.agent.run(request).map_err(|e| map_ureq(e, &url))?;
+        let mut resp = self.agent().run(request).map_err(|e| map_ureq(e, &url))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()

@@ -9,11 +9,16 @@ pub mod error;
 pub mod http;
 pub mod json;
 pub mod jwks;
+pub mod log;
+pub mod metrics;
 pub mod oauth;
+pub mod pool;
+pub mod runtime;
+pub mod snapshot;
 pub mod url;
 pub mod validate;
 
 pub use client::Client;
-pub use config::{Algorithm, Clock, Config, KeySource};
+pub use config::{Algorithm, Clock, Config, KeySource, Prefetch};
 pub use error::{Error, ErrorKind, Result};
 pub use validate::Validated;

@@ -350,6 +350,31 @@ pub extern "C" fn oidc_client_builder_set_cache_policy_secs(
     })
 }
 
+/// Warm start when the client is built: `mode` 0 = nothing (keys fetched on first use, the
+/// default); 1 = fail fast: `oidc_client_builder_build` fetches discovery and the key set and
+/// fails with the fetch's error (NETWORK, TLS, DISCOVERY_INVALID, ...) instead of returning a
+/// client that cannot validate; 2 = background: the fetch runs on the worker pool, failures are
+/// logged and counted, and the first validation retries. Any other value: INVALID_ARGUMENT.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no (mode 1 makes `oidc_client_builder_build` block, bounded by the timeouts).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_builder_set_prefetch(
+    builder: *mut oidc_client_builder,
+    mode: u32,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder(builder, err_out, |c| {
+        c.prefetch = match mode {
+            0 => crate::core::Prefetch::None,
+            1 => crate::core::Prefetch::FailFast,
+            2 => crate::core::Prefetch::Background,
+            _ => return Err(FfiError::new(oidc_result::InvalidArgument, "prefetch mode must be 0, 1 or 2")),
+        };
+        Ok(())
+    })
+}
+
 /// The realm named in `WWW-Authenticate` values of this client's errors.
 /// # Ownership: `builder` borrowed; the value copied.
 /// # Thread safety: not concurrently on one builder.
@@ -370,11 +395,12 @@ pub extern "C" fn oidc_client_builder_set_realm(
 
 /// Check the configuration and build the client. Every configuration problem not already
 /// rejected by its setter is reported here (empty issuer, non-https URL, unreadable CA file, bad
-/// static JWKS, no audience, ...); nothing is fetched yet.
+/// static JWKS, no audience, ...); nothing is fetched yet, unless `oidc_client_builder_set_prefetch`
+/// asked for a start-up prefetch.
 /// # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
 ///   caller-owned, free with `oidc_client_free`.
 /// # Thread safety: any thread.
-/// # Blocking: reads CA files; no network.
+/// # Blocking: reads CA files; no network (unless prefetch mode 1: then bounded by the timeouts).
 #[must_use]
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_client_builder_build(
@@ -389,12 +415,17 @@ pub extern "C" fn oidc_client_builder_build(
         // SAFETY: builder came from oidc_client_builder_new; taken over here in every case.
         let b = unsafe { Box::from_raw(builder) };
         check_out(out, "out")?;
-        let client = Client::new(b.cfg)?;
+        let client = Client::start(b.cfg)?;
         write_box(out, oidc_client { client })
     })
 }
 
-/// Free a client. NULL is accepted. Calls running on other threads must have returned.
+/// Free a client. NULL is accepted. Blocking calls running on other threads must have returned.
+/// Non-blocking calls (`*_async`) may still be in flight: each holds its own reference to the
+/// client's internals, so freeing is safe and never waits; their callbacks still run, exactly
+/// once each, possibly after this function returned (keep their `user_data` valid until then).
+/// Do not call it from a callback of a call on the same `client` handle if other threads may
+/// still use the handle.
 /// # Ownership: consumes `client`.
 /// # Thread safety: not concurrently with any other call on the same client.
 /// # Blocking: no.

@@ -25,6 +25,8 @@ pub enum oidc_result {
     Panic = 5,
     /// An output could not be produced (e.g. a NUL byte inside a string).
     Internal = 6,
+    /// The worker queue of the non-blocking API is full (nothing was started; retry later).
+    QueueFull = 7,
 
     /// The client configuration is invalid.
     InvalidConfig = 100,
@@ -150,10 +152,10 @@ pub enum oidc_result {
 
 impl oidc_result {
     /// Every code, for the name and description tables.
-    pub const ALL: [oidc_result; 64] = {
+    pub const ALL: [oidc_result; 65] = {
         use oidc_result::*;
         [
-            Ok, NullParameter, InvalidUtf8, InvalidArgument, Panic, Internal, InvalidConfig, InsecureUrl, CaFile,
+            Ok, NullParameter, InvalidUtf8, InvalidArgument, Panic, Internal, QueueFull, InvalidConfig, InsecureUrl, CaFile,
             UnsupportedAlgorithm, DiscoveryInvalid, DiscoveryIssuerMismatch, JwksInvalid, Network, Timeout, Tls,
             HttpStatus, ResponseTooLarge, ResponseInvalid, RedirectRejected, TokenMalformed, TokenTooLarge,
             AlgorithmNotAllowed, UnknownKey, SignatureInvalid, TokenExpired, TokenNotYetValid, TokenIssuedInFuture,
@@ -177,6 +179,7 @@ impl oidc_result {
             InvalidArgument => c"INVALID_ARGUMENT",
             Panic => c"PANIC",
             Internal => c"INTERNAL",
+            QueueFull => c"QUEUE_FULL",
             InvalidConfig => c"INVALID_CONFIG",
             InsecureUrl => c"INSECURE_URL",
             CaFile => c"CA_FILE",
@@ -308,6 +311,7 @@ pub fn code_for(kind: ErrorKind) -> oidc_result {
         K::ResponseIssuerMismatch => R::ResponseIssuerMismatch,
         K::DeadlineExceeded => R::DeadlineExceeded,
         K::Cancelled => R::Cancelled,
+        K::QueueFull => R::QueueFull,
     }
 }
 

@@ -9,10 +9,11 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::boundary::{check_out, ffi_boundary, ffi_guard, try_ref, try_utf8, write_box, write_owned_string};
+use super::r#async::oidc_cancel;
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::oauth::{oidc_oauth_builder, oidc_oauth_client, oidc_token_response, opt_utf8, token_call, with_oauth_builder};
 use crate::core::oauth::{
-    AssertionAudience, AuthorizationSecrets, BackchannelAuthentication, CancelToken, DeviceAuthorization, PollOptions, Secret,
+    AssertionAudience, AuthorizationSecrets, BackchannelAuthentication, DeviceAuthorization, PollOptions, Secret,
     SigningKey, TokenExchangeRequest,
 };
 
@@ -373,51 +374,6 @@ pub extern "C" fn oidc_oauth_client_credentials_cached(
 // ---------------------------------------------------------------------------------------------
 // Cancellation of polls
 // ---------------------------------------------------------------------------------------------
-
-/// Cancels polls (`oidc_oauth_device_poll`, `oidc_oauth_ciba_poll`) from another thread: their
-/// wait between polls ends at once with `OIDC_RESULT_CANCELLED`. Once cancelled, it stays so.
-pub struct oidc_cancel {
-    token: CancelToken,
-}
-
-/// Create a cancel handle.
-/// # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free`.
-/// # Thread safety: any thread.
-/// # Blocking: no.
-#[must_use]
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_cancel_new(out: *mut *mut oidc_cancel, err_out: *mut *mut oidc_error) -> oidc_result {
-    ffi_boundary(err_out, None, || write_box(out, oidc_cancel { token: CancelToken::new() }))
-}
-
-/// Cancel: every poll using this handle returns `OIDC_RESULT_CANCELLED` (a poll request already
-/// in flight finishes first, bounded by the client's timeouts). NULL is ignored.
-/// # Ownership: `cancel` borrowed.
-/// # Thread safety: any thread, concurrently with the polls using it.
-/// # Blocking: no.
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_cancel_cancel(cancel: *const oidc_cancel) {
-    ffi_guard((), || {
-        // SAFETY: cancel is NULL or live (API contract).
-        if let Some(c) = unsafe { cancel.as_ref() } {
-            c.token.cancel();
-        }
-    })
-}
-
-/// Free a cancel handle. NULL is accepted.
-/// # Ownership: consumes `cancel`.
-/// # Thread safety: once, when no poll uses it any more.
-/// # Blocking: no.
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_cancel_free(cancel: *mut oidc_cancel) {
-    ffi_guard((), || {
-        if !cancel.is_null() {
-            // SAFETY: cancel came from oidc_cancel_new (API contract).
-            drop(unsafe { Box::from_raw(cancel) });
-        }
-    })
-}
 
 fn poll_options(c: &crate::core::oauth::OAuthClient, timeout_ms: u32, cancel: *const oidc_cancel) -> PollOptions {
     let mut opts = PollOptions::timeout(c, Duration::from_millis(timeout_ms as u64));

@@ -71,6 +71,7 @@ fn description(c: oidc_result) -> &'static std::ffi::CStr {
         InvalidArgument => c"an argument was out of range",
         Panic => c"internal panic caught at the C boundary",
         Internal => c"internal error",
+        QueueFull => c"worker queue full",
         InvalidConfig => c"invalid client configuration",
         InsecureUrl => c"URL is not https",
         CaFile => c"CA file unusable",

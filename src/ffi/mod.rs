@@ -4,6 +4,7 @@
 // documented on each function (as in rustls-ffi); every dereference carries a SAFETY note.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+pub mod r#async;
 pub mod boundary;
 pub mod client;
 pub mod error;
@@ -11,6 +12,8 @@ pub mod grants;
 pub mod misc;
 pub mod oauth;
 pub mod oauth_endpoints;
+pub mod observe;
+pub mod warm;
 
 pub use client::{oidc_client, oidc_client_builder};
 pub use error::{oidc_error, oidc_result};

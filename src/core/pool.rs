@@ -1,0 +1,461 @@
+//! The bounded worker pool behind the non-blocking API, with per-call cancellation and deadlines.
+//!
+//! One pool per process (per fork generation: a forked child builds its own on first use). `N`
+//! worker threads take jobs from a bounded FIFO queue; a full queue refuses new calls with
+//! [`ErrorKind::QueueFull`] at once. One more thread, the completer, delivers cancellations and
+//! deadline expiries, so a cancelled caller is answered promptly even while its job is queued,
+//! waiting on a single-flight fetch, or inside an HTTP exchange. The job itself is not torn down:
+//! a fetch already under way runs to its end and fills the cache for everybody else, which is
+//! why cancelling never leaves the cache half-updated and never burns the unknown-`kid` cooldown
+//! (a call cancelled before its job starts never fetches at all).
+//!
+//! Every accepted call completes exactly once: whoever first flips its `taken` flag (the worker
+//! with the job's result, or the completer with `Cancelled` / `DeadlineExceeded`) runs `done`;
+//! the other side drops its outcome. `done` always runs on a pool thread, never on the caller's.
+
+use std::collections::{BinaryHeap, VecDeque};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use std::sync::{Condvar, Mutex};
+
+use super::error::{Error, ErrorKind, Result};
+use super::log::{Level, emit};
+use super::metrics;
+use super::runtime::{Gen, PerFork, ensure_fork_handler, fork_generation, lock};
+
+/// Default worker threads: the number of CPUs, at least 2 and at most 8.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8)
+}
+/// Default bound on queued (not yet started) calls.
+pub const DEFAULT_QUEUE_CAPACITY: usize = 4096;
+/// Hard ceilings on the configurable bounds.
+pub const MAX_THREADS: usize = 256;
+pub const MAX_QUEUE_CAPACITY: usize = 1 << 20;
+
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+static QUEUE_CAPACITY: AtomicUsize = AtomicUsize::new(DEFAULT_QUEUE_CAPACITY);
+
+/// Set the pool bounds. The queue bound applies at once; the thread count to pools built later
+/// (the first non-blocking call of this process, or of a forked child). `threads == 0` keeps the
+/// default.
+pub fn configure(threads: usize, queue_capacity: usize) -> Result<()> {
+    if threads > MAX_THREADS || queue_capacity == 0 || queue_capacity > MAX_QUEUE_CAPACITY {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!("pool bounds: threads 0..={MAX_THREADS} (0 = default), queue 1..={MAX_QUEUE_CAPACITY}"),
+        ));
+    }
+    THREADS.store(threads, Ordering::Relaxed);
+    QUEUE_CAPACITY.store(queue_capacity, Ordering::Relaxed);
+    Ok(())
+}
+
+/// How a call ended when its work did not produce the result.
+#[derive(Debug)]
+pub enum Outcome<T> {
+    /// The work ran and returned.
+    Done(T),
+    /// Cancelled through its [`Cancel`] handle.
+    Cancelled,
+    /// Its [`Cancel`] handle's deadline passed first.
+    DeadlineExceeded,
+    /// The work panicked (a bug); the message.
+    Panicked(String),
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<Job>,
+    /// Workers waiting on the condition variable (guarded by the same mutex).
+    idle: usize,
+}
+
+/// Something the completer can finish early.
+trait Abort: Send + Sync {
+    /// Finish with `Cancelled` (`deadline` false) or `DeadlineExceeded`; false if already done.
+    fn abort(self: Arc<Self>, deadline: bool) -> bool;
+}
+
+type Done<T> = Box<dyn FnOnce(Outcome<T>) + Send>;
+
+struct Call<T> {
+    taken: AtomicBool,
+    done: Mutex<Option<Done<T>>>,
+    pool: Weak<Gen<Pool>>,
+}
+
+impl<T: Send + 'static> Call<T> {
+    /// Run `done` with `outcome` unless somebody already did. Caller is a pool thread.
+    fn finish(&self, outcome: Outcome<T>) -> bool {
+        if self.taken.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        let f = lock(&self.done).take();
+        match &outcome {
+            Outcome::Cancelled => metrics::ASYNC_CANCELLED.inc(),
+            Outcome::DeadlineExceeded => metrics::ASYNC_DEADLINE_EXCEEDED.inc(),
+            _ => {}
+        }
+        if let Some(f) = f {
+            // A panicking completion must not take the pool thread down.
+            let _ = catch_unwind(AssertUnwindSafe(|| f(outcome)));
+        }
+        metrics::ASYNC_COMPLETED.inc();
+        if let Some(p) = self.pool.upgrade() {
+            p.in_flight.fetch_sub(1, Ordering::AcqRel);
+        }
+        true
+    }
+}
+
+impl<T: Send + 'static> Abort for Call<T> {
+    fn abort(self: Arc<Self>, deadline: bool) -> bool {
+        if self.taken.load(Ordering::Acquire) {
+            return false;
+        }
+        let Some(p) = self.pool.upgrade() else { return false };
+        let me = self;
+        p.complete_on_completer(Box::new(move || {
+            me.finish(if deadline { Outcome::DeadlineExceeded } else { Outcome::Cancelled });
+        }));
+        true
+    }
+}
+
+/// A cancellation handle, optionally with a deadline. Shareable between calls (cancelling it
+/// cancels all of them); cheap to clone.
+#[derive(Clone)]
+pub struct Cancel {
+    inner: Arc<CancelInner>,
+}
+
+struct CancelInner {
+    cancelled: AtomicBool,
+    deadline: Option<Instant>,
+    calls: Mutex<Vec<Weak<dyn Abort>>>,
+}
+
+impl Default for Cancel {
+    fn default() -> Self {
+        Cancel::new(None)
+    }
+}
+
+impl Cancel {
+    /// A handle; with `timeout`, calls attached to it end with `DeadlineExceeded` once that much
+    /// time has passed since now (unless they completed first).
+    pub fn new(timeout: Option<Duration>) -> Cancel {
+        Cancel {
+            inner: Arc::new(CancelInner {
+                cancelled: AtomicBool::new(false),
+                deadline: timeout.map(|t| Instant::now() + t),
+                calls: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// Cancel every call attached to this handle (now and later). Idempotent; never blocks on
+    /// the calls themselves; their completions run on the pool's completer thread.
+    pub fn cancel(&self) {
+        if self.inner.cancelled.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let calls = std::mem::take(&mut *lock(&self.inner.calls));
+        for c in calls {
+            if let Some(c) = c.upgrade() {
+                c.abort(false);
+            }
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.cancelled.load(Ordering::Acquire)
+    }
+
+    pub fn deadline(&self) -> Option<Instant> {
+        self.inner.deadline
+    }
+
+    fn attach(&self, c: Weak<dyn Abort>) {
+        let mut v = lock(&self.inner.calls);
+        if v.len() >= 64 {
+            v.retain(|w| w.strong_count() > 0);
+        }
+        v.push(c);
+    }
+}
+
+struct Deadline {
+    at: Instant,
+    call: Weak<dyn Abort>,
+}
+impl PartialEq for Deadline {
+    fn eq(&self, o: &Self) -> bool {
+        self.at == o.at
+    }
+}
+impl Eq for Deadline {}
+impl PartialOrd for Deadline {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Deadline {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        o.at.cmp(&self.at) // min-heap
+    }
+}
+
+#[derive(Default)]
+struct Completer {
+    ready: VecDeque<Job>,
+    deadlines: BinaryHeap<Deadline>,
+}
+
+/// The pool of one fork generation.
+pub struct Pool {
+    queue: Mutex<Queue>,
+    queue_cv: Condvar,
+    completer: Mutex<Completer>,
+    completer_cv: Condvar,
+    threads: usize,
+    /// Accepted calls whose completion has not run yet.
+    in_flight: AtomicUsize,
+}
+
+static POOL: PerFork<Pool> = PerFork::new();
+
+/// The current generation's pool, started on first use.
+pub fn global() -> Result<Arc<Gen<Pool>>> {
+    POOL.get_or_try_init(|| {
+        ensure_fork_handler();
+        let threads = match THREADS.load(Ordering::Relaxed) {
+            0 => default_threads(),
+            n => n,
+        };
+        if fork_generation() > 0 {
+            emit(Level::Info, "oidc::fork", || {
+                format!("fork generation {}: starting a new worker pool of {threads} threads", fork_generation())
+            });
+        }
+        Ok(Pool {
+            queue: Mutex::new(Queue::default()),
+            queue_cv: Condvar::new(),
+            completer: Mutex::new(Completer::default()),
+            completer_cv: Condvar::new(),
+            threads,
+            in_flight: AtomicUsize::new(0),
+        })
+    })
+    .and_then(|p| {
+        start_threads(&p)?;
+        Ok(p)
+    })
+}
+
+static STARTED: PerFork<()> = PerFork::new();
+
+fn start_threads(p: &Arc<Gen<Pool>>) -> Result<()> {
+    let mut spawn_err = None;
+    STARTED.get_or_init(|| {
+        for i in 0..p.threads {
+            let w = Arc::downgrade(p);
+            let r = std::thread::Builder::new().name(format!("oidc-worker-{i}")).spawn(move || worker(w));
+            if let Err(e) = r {
+                spawn_err = Some(e.to_string());
+            }
+        }
+        let w = Arc::downgrade(p);
+        if let Err(e) = std::thread::Builder::new().name("oidc-completer".into()).spawn(move || completer(w)) {
+            spawn_err = Some(e.to_string());
+        }
+    });
+    match spawn_err {
+        Some(e) => Err(Error::new(ErrorKind::Network, format!("cannot start worker threads: {e}"))),
+        None => Ok(()),
+    }
+}
+
+fn worker(pool: Weak<Gen<Pool>>) {
+    let Some(p) = pool.upgrade() else { return };
+    loop {
+        let job = {
+            let mut q = lock(&p.queue);
+            loop {
+                if let Some(j) = q.jobs.pop_front() {
+                    break j;
+                }
+                q.idle += 1;
+                q = p.queue_cv.wait(q).unwrap_or_else(|e| e.into_inner());
+                q.idle -= 1;
+            }
+        };
+        let _ = catch_unwind(AssertUnwindSafe(job));
+    }
+}
+
+fn completer(pool: Weak<Gen<Pool>>) {
+    let Some(p) = pool.upgrade() else { return };
+    loop {
+        let mut due: Vec<Weak<dyn Abort>> = Vec::new();
+        let ready = {
+            let mut c = lock(&p.completer);
+            loop {
+                let now = Instant::now();
+                while c.deadlines.peek().is_some_and(|d| d.at <= now) {
+                    due.push(c.deadlines.pop().expect("peeked").call);
+                }
+                if !c.ready.is_empty() || !due.is_empty() {
+                    break std::mem::take(&mut c.ready);
+                }
+                c = match c.deadlines.peek().map(|d| d.at) {
+                    Some(at) => {
+                        let left = at.saturating_duration_since(Instant::now());
+                        p.completer_cv.wait_timeout(c, left).unwrap_or_else(|e| e.into_inner()).0
+                    }
+                    None => p.completer_cv.wait(c).unwrap_or_else(|e| e.into_inner()),
+                };
+            }
+        };
+        for d in due {
+            if let Some(call) = d.upgrade() {
+                call.abort(true);
+            }
+        }
+        for job in ready {
+            let _ = catch_unwind(AssertUnwindSafe(job));
+        }
+    }
+}
+
+impl Pool {
+    fn complete_on_completer(&self, job: Job) {
+        lock(&self.completer).ready.push_back(job);
+        self.completer_cv.notify_one();
+    }
+
+    /// Calls accepted and not yet completed.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
+    /// Jobs waiting for a worker.
+    pub fn queue_depth(&self) -> usize {
+        lock(&self.queue).jobs.len()
+    }
+
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    fn push(&self, job: Job) -> Result<()> {
+        let cap = QUEUE_CAPACITY.load(Ordering::Relaxed);
+        let wake = {
+            let mut q = lock(&self.queue);
+            if q.jobs.len() >= cap {
+                return Err(Error::new(
+                    ErrorKind::QueueFull,
+                    format!("the worker queue is full ({cap} calls waiting); retry later or raise the bound"),
+                ));
+            }
+            q.jobs.push_back(job);
+            q.idle > 0
+        };
+        // Only a sleeping worker needs the (syscall) wake-up; busy ones find the job themselves.
+        if wake {
+            self.queue_cv.notify_one();
+        }
+        Ok(())
+    }
+}
+
+/// Run `work` on the pool and hand its outcome to `done`, exactly once, on a pool thread. With
+/// `cancel`, the call may end early with `Cancelled` / `DeadlineExceeded` (then `work`, if it
+/// already started, finishes in the background and its result is dropped). Errors (queue full,
+/// no threads) are returned at once and `done` is never called.
+pub fn spawn<T, W, D>(work: W, done: D, cancel: Option<&Cancel>) -> Result<()>
+where
+    T: Send + 'static,
+    W: FnOnce() -> T + Send + 'static,
+    D: FnOnce(Outcome<T>) + Send + 'static,
+{
+    let p = global()?;
+    let call = Arc::new(Call { taken: AtomicBool::new(false), done: Mutex::new(Some(Box::new(done))), pool: Arc::downgrade(&p) });
+    let job_call = call.clone();
+    let job_cancel = cancel.cloned();
+    let job: Job = Box::new(move || {
+        if job_call.taken.load(Ordering::Acquire) {
+            return; // answered already (cancelled or deadline while queued): never start the work
+        }
+        if let Some(c) = &job_cancel {
+            if c.is_cancelled() {
+                job_call.finish(Outcome::Cancelled);
+                return;
+            }
+            if c.deadline().is_some_and(|d| Instant::now() >= d) {
+                job_call.finish(Outcome::DeadlineExceeded);
+                return;
+            }
+        }
+        let out = match catch_unwind(AssertUnwindSafe(work)) {
+            Ok(v) => Outcome::Done(v),
+            Err(e) => Outcome::Panicked(
+                e.downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| e.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into()),
+            ),
+        };
+        job_call.finish(out);
+    });
+    p.in_flight.fetch_add(1, Ordering::AcqRel);
+    if let Err(e) = p.push(job) {
+        p.in_flight.fetch_sub(1, Ordering::AcqRel);
+        metrics::ASYNC_REJECTED.inc();
+        emit(Level::Warn, "oidc::pool", || e.message().to_string());
+        return Err(e);
+    }
+    metrics::ASYNC_SUBMITTED.inc();
+    if let Some(c) = cancel {
+        let as_abort: Arc<dyn Abort> = call;
+        register(&p, c, Arc::downgrade(&as_abort));
+    }
+    Ok(())
+}
+
+/// Attach a call to its cancel handle and, with a deadline, to the completer's heap. Only weak
+/// references: a completed call's registrations simply fail to upgrade.
+fn register(p: &Arc<Gen<Pool>>, c: &Cancel, weak: Weak<dyn Abort>) {
+    c.attach(weak.clone());
+    if c.is_cancelled() {
+        if let Some(s) = weak.upgrade() {
+            s.abort(false);
+        }
+    }
+    if let Some(at) = c.deadline() {
+        let mut comp = lock(&p.completer);
+        if comp.deadlines.len() >= 4 * DEFAULT_QUEUE_CAPACITY {
+            let live: Vec<Deadline> = comp.deadlines.drain().filter(|d| d.call.strong_count() > 0).collect();
+            comp.deadlines.extend(live);
+        }
+        comp.deadlines.push(Deadline { at, call: weak });
+        drop(comp);
+        p.completer_cv.notify_one();
+    }
+}
+
+/// Run a background job (no completion, no cancellation) if the queue has room.
+pub fn execute(job: impl FnOnce() + Send + 'static) -> Result<()> {
+    global()?.push(Box::new(job))
+}
+
+/// The current generation's pool if it was started (for metrics; never starts one).
+pub fn current() -> Option<Arc<Gen<Pool>>> {
+    POOL.current()
+}

@@ -1,0 +1,212 @@
+//! Warm start: the key cache (and discovered issuer metadata) exported as a JSON snapshot and
+//! imported by a fresh process, which then validates with zero fetches.
+//!
+//! Imported data obeys the rules fetched data obeys: each JWKS document goes through the same
+//! parser ([`KeySet::parse`]: key-size, curve and structure checks), each metadata document through
+//! the same discovery checks (issuer match, https endpoints) when a client uses it. Expiry is
+//! carried as absolute wall-clock time (monotonic clocks do not cross processes); on import the
+//! time left is clamped to the TTL maximum, and an expired entry is skipped, so it is fetched
+//! again as on a cold start.
+//!
+//! ```json
+//! {"version":1,"exported_at":1767225600.0,
+//!  "key_sets":[{"jwks_uri":"https://idp/jwks","expires_at":1767229200.0,"etag":null,"jwks":{"keys":[..]}}],
+//!  "metadata":[{"issuer":"https://idp","fetched_at":1767225000.0,"document":{..}}]}
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use once_cell::sync::Lazy;
+use serde_json::{Value, json};
+
+use super::cache::{CachePolicy, GLOBAL};
+use super::client::{Client, unix_now};
+use super::config::{DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_METADATA_TTL};
+use super::discovery::{Metadata, parse_metadata};
+use super::error::{Error, ErrorKind, Result, err};
+use super::jwks::KeySet;
+use super::log::{Level, emit};
+use super::metrics;
+use super::runtime::ForkMutex;
+use super::url::{Url, redact};
+
+/// The snapshot format version written and accepted.
+pub const VERSION: u64 = 1;
+/// Most entries (key sets + metadata documents) accepted in one snapshot.
+pub const MAX_SNAPSHOT_ENTRIES: usize = 1024;
+
+struct Meta {
+    document: String,
+    fetched_at: f64,
+    imported: bool,
+}
+
+static METADATA: Lazy<ArcSwap<HashMap<String, Arc<Meta>>>> = Lazy::new(|| ArcSwap::from_pointee(HashMap::new()));
+static METADATA_LOCK: ForkMutex = ForkMutex::new();
+
+fn put_metadata(issuer: &str, meta: Meta) {
+    let _g = METADATA_LOCK.lock();
+    let mut m = HashMap::clone(&METADATA.load());
+    if m.len() >= DEFAULT_CACHE_MAX_ENTRIES && !m.contains_key(issuer) {
+        if let Some(oldest) = m.iter().min_by(|a, b| a.1.fetched_at.total_cmp(&b.1.fetched_at)).map(|(k, _)| k.clone()) {
+            m.remove(&oldest);
+        }
+    }
+    m.insert(issuer.to_string(), Arc::new(meta));
+    METADATA.store(Arc::new(m));
+}
+
+/// Record discovered metadata so that a snapshot can carry it.
+pub fn remember_metadata(m: &Metadata) {
+    let document = Value::Object(m.raw.clone()).to_string();
+    put_metadata(&m.issuer, Meta { document, fetched_at: unix_now(), imported: false });
+}
+
+/// Metadata for `issuer` from an imported snapshot, if young enough and valid under the same
+/// discovery rules as a fetched document.
+pub fn imported_metadata(issuer: &str, allow_http_loopback: bool) -> Option<Metadata> {
+    let map = METADATA.load();
+    let m = map.get(issuer).filter(|m| m.imported)?;
+    if unix_now() - m.fetched_at > DEFAULT_METADATA_TTL.as_secs_f64() {
+        return None;
+    }
+    match parse_metadata(m.document.as_bytes(), issuer, allow_http_loopback) {
+        Ok(md) => Some(md),
+        Err(e) => {
+            emit(Level::Warn, "oidc::snapshot", || format!("imported metadata of {} ignored: {}", redact(issuer), e.message()));
+            None
+        }
+    }
+}
+
+/// Export the fresh key sets (and metadata) of one client, or of the whole process.
+pub fn export(client: Option<&Client>) -> Result<String> {
+    let wall = unix_now();
+    let (entries, now_of): (Vec<_>, Box<dyn Fn() -> Instant>) = match client {
+        Some(c) => {
+            let clock = c.config().clock.clone();
+            (c.cache_entry().into_iter().collect(), Box::new(move || clock.now()))
+        }
+        None => (GLOBAL.entries(), Box::new(Instant::now)),
+    };
+    let mut key_sets = Vec::new();
+    for e in entries {
+        if let Some((raw, left, etag)) = e.snapshot(now_of()) {
+            let jwks: Value = serde_json::from_str(&raw)
+                .map_err(|_| Error::new(ErrorKind::JwksInvalid, "cached JWKS is not JSON"))?;
+            key_sets.push(json!({
+                "jwks_uri": e.url(),
+                // The trust the keys were fetched under: only clients with the same roots and
+                // loopback opt-in read them after an import.
+                "trust": e.trust().to_string(),
+                "expires_at": wall + left.as_secs_f64(),
+                "etag": etag,
+                "jwks": jwks,
+            }));
+        }
+    }
+    let map = METADATA.load();
+    let mut metadata = Vec::new();
+    for (issuer, m) in map.iter() {
+        if client.is_some_and(|c| &c.config().issuer != issuer) {
+            continue;
+        }
+        if let Ok(doc) = serde_json::from_str::<Value>(&m.document) {
+            metadata.push(json!({"issuer": issuer, "fetched_at": m.fetched_at, "document": doc}));
+        }
+    }
+    Ok(json!({"version": VERSION, "exported_at": wall, "key_sets": key_sets, "metadata": metadata}).to_string())
+}
+
+/// What an import did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Imported {
+    /// Key sets and metadata documents taken.
+    pub imported: usize,
+    /// Entries skipped: expired, or older than what is cached.
+    pub skipped: usize,
+}
+
+/// Import a snapshot into the process-wide cache. Timing follows `policy` (TTL maximum) and
+/// `now` (the monotonic time of the clock that will read the entries). The whole snapshot is
+/// checked before anything is installed: a malformed snapshot or an invalid key set fails the
+/// import and changes nothing.
+pub fn import(doc: &str, policy: &CachePolicy, now: Instant) -> Result<Imported> {
+    let v: Value = serde_json::from_str(doc).map_err(|_| Error::new(ErrorKind::InvalidArgument, "snapshot is not valid JSON"))?;
+    if v.get("version").and_then(Value::as_u64) != Some(VERSION) {
+        return err(ErrorKind::InvalidArgument, format!("snapshot version must be {VERSION}"));
+    }
+    let list = |name: &str| -> Result<Vec<Value>> {
+        match v.get(name) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(a)) => Ok(a.clone()),
+            Some(_) => err(ErrorKind::InvalidArgument, format!("snapshot member {name} is not an array")),
+        }
+    };
+    let key_sets = list("key_sets")?;
+    let metadata = list("metadata")?;
+    if key_sets.len() + metadata.len() > MAX_SNAPSHOT_ENTRIES {
+        return err(ErrorKind::InvalidArgument, format!("snapshot has more than {MAX_SNAPSHOT_ENTRIES} entries"));
+    }
+    let wall = unix_now();
+    let mut out = Imported::default();
+    let mut sets = Vec::new();
+    for ks in &key_sets {
+        let (Some(url), Some(exp), Some(jwks), Some(trust)) = (
+            ks.get("jwks_uri").and_then(Value::as_str),
+            ks.get("expires_at").and_then(Value::as_f64),
+            ks.get("jwks"),
+            ks.get("trust").and_then(Value::as_str).and_then(|t| t.parse::<u64>().ok()),
+        ) else {
+            return err(ErrorKind::InvalidArgument, "snapshot key set lacks jwks_uri, trust, expires_at or jwks");
+        };
+        Url::parse_checked(url, true)?;
+        let raw = jwks.to_string();
+        let set = Arc::new(KeySet::parse(raw.as_bytes())?);
+        let left = exp - wall;
+        if !left.is_finite() || left <= 0.0 {
+            out.skipped += 1;
+            continue;
+        }
+        let remaining = Duration::from_secs_f64(left.min(policy.ttl_max.as_secs_f64()));
+        let etag = ks.get("etag").and_then(Value::as_str).map(str::to_string);
+        sets.push((url.to_string(), trust, set, raw, remaining, etag));
+    }
+    let mut metas = Vec::new();
+    for m in &metadata {
+        let (Some(issuer), Some(at), Some(Value::Object(d))) =
+            (m.get("issuer").and_then(Value::as_str), m.get("fetched_at").and_then(Value::as_f64), m.get("document"))
+        else {
+            return err(ErrorKind::InvalidArgument, "snapshot metadata lacks issuer, fetched_at or document");
+        };
+        let document = Value::Object(d.clone()).to_string();
+        parse_metadata(document.as_bytes(), issuer, true)?;
+        if !(at.is_finite() && wall - at <= DEFAULT_METADATA_TTL.as_secs_f64()) {
+            out.skipped += 1;
+            continue;
+        }
+        metas.push((issuer.to_string(), Meta { document, fetched_at: at.min(wall), imported: true }));
+    }
+    for (url, trust, set, raw, remaining, etag) in sets {
+        if GLOBAL.entry(&url, trust).install(set, &raw, remaining, etag, now)? {
+            out.imported += 1;
+        } else {
+            out.skipped += 1;
+        }
+    }
+    for (issuer, meta) in metas {
+        put_metadata(&issuer, meta);
+        out.imported += 1;
+    }
+    for _ in 0..out.imported {
+        metrics::SNAPSHOT_IMPORTED.inc();
+    }
+    for _ in 0..out.skipped {
+        metrics::SNAPSHOT_SKIPPED.inc();
+    }
+    emit(Level::Info, "oidc::snapshot", || format!("snapshot imported: {} entries, {} skipped", out.imported, out.skipped));
+    Ok(out)
+}

@@ -1,0 +1,362 @@
+//! The non-blocking API: completion callbacks, cancel handles, pool bounds.
+//!
+//! One core, two transports: every `*_async` function checks and copies its arguments here, then
+//! runs the very same core call as its blocking twin on the worker pool (`core::pool`), and turns
+//! the outcome into a callback with the same codes and error objects. Adding a call is a few
+//! lines: copy the inputs, then [`submit`] with the core closure and a `deliver` that calls the C
+//! callback with borrowed outputs.
+//!
+//! Shutdown semantics: a call holds its own clone of the client (an `Arc` of the core client), so
+//! `oidc_client_free` never waits and is safe with calls in flight; their callbacks still run,
+//! exactly once each, possibly after `oidc_client_free` returned.
+
+use std::ffi::{CString, c_char, c_void};
+use std::time::Duration;
+
+use super::boundary::{check_out, ffi_boundary, ffi_guard, try_ref, try_utf8, write_box};
+use super::client::oidc_client;
+use super::error::{FfiError, oidc_error, oidc_result};
+use super::oauth::{oidc_oauth_client, oidc_token_response, opt_utf8};
+use crate::core::pool::{self, Cancel, Outcome};
+
+/// A cancellation handle (optionally with a deadline) that any number of non-blocking calls may
+/// share. Thread safe: `oidc_cancel_cancel` may be called from any thread, concurrently.
+/// Cancels calls from any thread: non-blocking calls attached to it (`*_async`) complete once
+/// with `OIDC_RESULT_CANCELLED`, and polls using it (`oidc_oauth_device_poll`,
+/// `oidc_oauth_ciba_poll`) stop waiting and return `OIDC_RESULT_CANCELLED`. Once cancelled, it
+/// stays so. One handle may serve many calls.
+pub struct oidc_cancel {
+    inner: Cancel,
+    /// The same cancellation, as the polling helpers of the protocol client observe it.
+    pub(crate) token: crate::core::oauth::CancelToken,
+}
+
+/// Completion of `oidc_validate_async`: `result` is `OIDC_RESULT_OK` with the claims as JSON
+/// (`claims_json`, `claims_json_len` bytes, NUL-terminated) and `err` NULL, or a failure code
+/// with `claims_json` NULL and `err` describing it (`OIDC_RESULT_CANCELLED`,
+/// `OIDC_RESULT_DEADLINE_EXCEEDED`, `OIDC_RESULT_TOKEN_EXPIRED`, ...). Every pointer argument is
+/// borrowed for the duration of the callback only: copy what you keep; never free them.
+pub type oidc_validate_cb = Option<
+    extern "C" fn(
+        user_data: *mut c_void,
+        result: oidc_result,
+        claims_json: *const c_char,
+        claims_json_len: usize,
+        err: *const oidc_error,
+    ),
+>;
+
+/// Completion of a call without output (`oidc_client_prefetch_async`): `err` is NULL on OK,
+/// otherwise borrowed for the duration of the callback.
+pub type oidc_done_cb = Option<extern "C" fn(user_data: *mut c_void, result: oidc_result, err: *const oidc_error)>;
+
+/// Completion of a token request (`oidc_oauth_client_credentials_async`): on OK `response` is
+/// borrowed for the duration of the callback (read it with the `oidc_token_response_*` getters;
+/// never free it) and `err` is NULL; otherwise `response` is NULL and `err` borrowed.
+pub type oidc_token_cb = Option<
+    extern "C" fn(user_data: *mut c_void, result: oidc_result, response: *const oidc_token_response, err: *const oidc_error),
+>;
+
+/// The host's `user_data`, carried to the callback's thread. The host promised (by calling an
+/// `_async` function) that it may be used from any thread until the callback ran.
+struct UserData(*mut c_void);
+// SAFETY: liboidc never dereferences it; it is only handed back to the host's callback, and the
+// API contract makes the host responsible for using it from any thread.
+unsafe impl Send for UserData {}
+
+/// Run `work` (the core call, on a pool thread) and hand its outcome to `deliver` as a code,
+/// the output (on OK) and an error object (on failure), exactly once, on a pool thread.
+pub(crate) fn submit<T, W, D>(cancel: *const oidc_cancel, realm: Option<String>, work: W, deliver: D) -> Result<(), FfiError>
+where
+    T: Send + 'static,
+    W: FnOnce() -> Result<T, FfiError> + Send + 'static,
+    D: FnOnce(oidc_result, Option<&T>, Option<&oidc_error>) + Send + 'static,
+{
+    // SAFETY: cancel is NULL or a live handle for the duration of this call (API contract).
+    let cancel = unsafe { cancel.as_ref() }.map(|c| &c.inner);
+    let done = move |o: Outcome<Result<T, FfiError>>| {
+        let failure = |e: FfiError| {
+            let obj = oidc_error::from_ffi(e, realm.as_deref());
+            (obj.code(), obj)
+        };
+        let (ok, err) = match o {
+            Outcome::Done(Ok(v)) => (Some(v), None),
+            Outcome::Done(Err(e)) => (None, Some(failure(e))),
+            Outcome::Cancelled => (None, Some(failure(FfiError::new(oidc_result::Cancelled, "the call was cancelled")))),
+            Outcome::DeadlineExceeded => (
+                None,
+                Some(failure(FfiError::new(oidc_result::DeadlineExceeded, "the call's deadline passed before it completed"))),
+            ),
+            Outcome::Panicked(m) => {
+                (None, Some(failure(FfiError::new(oidc_result::Panic, format!("internal panic in a worker: {m}")))))
+            }
+        };
+        match (&ok, &err) {
+            (Some(v), _) => deliver(oidc_result::Ok, Some(v), None),
+            (None, Some((code, obj))) => deliver(*code, None, Some(obj)),
+            (None, None) => unreachable!("an outcome is a value or an error"),
+        }
+    };
+    pool::spawn(work, done, cancel).map_err(Into::into)
+}
+
+fn client_ref<'a>(client: *const oidc_client) -> Result<&'a oidc_client, FfiError> {
+    // SAFETY: client is NULL or live for the duration of the initiating call (API contract).
+    unsafe { try_ref(client, "client") }
+}
+
+// The C signature's parameters, plus `now`.
+#[allow(clippy::too_many_arguments)]
+fn validate_async_impl(
+    client: *const oidc_client,
+    token: *const c_char,
+    token_len: usize,
+    now: Option<i64>,
+    cb: oidc_validate_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    // SAFETY: client is NULL or live (API contract).
+    let realm = unsafe { client.as_ref() }.and_then(|c| c.client.config().realm.clone());
+    ffi_boundary(err_out, realm.as_deref(), || {
+        let c = client_ref(client)?;
+        let cb = cb.ok_or_else(|| FfiError::new(oidc_result::NullParameter, "callback is NULL"))?;
+        // SAFETY: token points to token_len readable bytes during this call (API contract).
+        let token = unsafe { try_utf8(token, token_len, "token") }?.to_owned();
+        let core = c.client.clone();
+        let ud = UserData(user_data);
+        submit(
+            cancel,
+            realm.clone(),
+            move || {
+                let v = match now {
+                    Some(n) => core.validate_at(&token, n as f64)?,
+                    None => core.validate(&token)?,
+                };
+                let len = v.claims.len();
+                let s = CString::new(v.claims).map_err(|_| FfiError::new(oidc_result::Internal, "claims contain a NUL byte"))?;
+                Ok((s, len))
+            },
+            move |rc, out: Option<&(CString, usize)>, err| {
+                let ud = ud;
+                let (p, n) = out.map(|(s, n)| (s.as_ptr(), *n)).unwrap_or((std::ptr::null(), 0));
+                cb(ud.0, rc, p, n, err.map(|e| e as *const oidc_error).unwrap_or(std::ptr::null()));
+            },
+        )
+    })
+}
+
+/// Validate a token without blocking: the same checks, codes and error objects as
+/// `oidc_validate`, delivered to `cb`. The token is copied; it need not outlive this call.
+/// With cached keys the work needs no network; it still runs on the worker pool.
+/// `cancel` (may be NULL) attaches the call to a cancel handle / deadline: cancelling completes
+/// it with `OIDC_RESULT_CANCELLED`, an expired deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`,
+/// at once, even if a key fetch it waits on goes on (that fetch still fills the cache).
+/// Returns OK when the call was accepted: then `cb` runs exactly once, on a liboidc worker
+/// thread, never inside this function, possibly after `oidc_client_free(client)` returned.
+/// On any other return `cb` is never called (`OIDC_RESULT_QUEUE_FULL` when the bounded queue is
+/// full, `OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, ...).
+/// # Ownership: `client`, `token` and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the callback's arguments
+///   are borrowed for its duration; on failure `*err_out` is caller-owned (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_validate_async(
+    client: *const oidc_client,
+    token: *const c_char,
+    token_len: usize,
+    cb: oidc_validate_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    validate_async_impl(client, token, token_len, None, cb, user_data, cancel, err_out)
+}
+
+/// Like `oidc_validate_async`, checking exp/nbf/iat as of `now_unix` (as `oidc_validate_at`).
+/// # Ownership: as `oidc_validate_async`.
+/// # Thread safety: as `oidc_validate_async`.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_validate_at_async(
+    client: *const oidc_client,
+    token: *const c_char,
+    token_len: usize,
+    now_unix: i64,
+    cb: oidc_validate_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    validate_async_impl(client, token, token_len, Some(now_unix), cb, user_data, cancel, err_out)
+}
+
+/// Warm the client without blocking: discovery and the key set are fetched on the worker pool
+/// (as `oidc_client_prefetch`), and `cb` reports the outcome. A static-key client completes OK.
+/// # Ownership: `client` and `cancel` borrowed for this call only; `user_data` as
+///   `oidc_validate_async`.
+/// # Thread safety: any thread. `cb` runs exactly once on a liboidc worker thread if OK was
+///   returned, never inside this call.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_client_prefetch_async(
+    client: *const oidc_client,
+    cb: oidc_done_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        let c = client_ref(client)?;
+        let cb = cb.ok_or_else(|| FfiError::new(oidc_result::NullParameter, "callback is NULL"))?;
+        let core = c.client.clone();
+        let ud = UserData(user_data);
+        submit(cancel, None, move || core.prefetch().map_err(FfiError::from), move |rc, _: Option<&()>, err| {
+            let ud = ud;
+            cb(ud.0, rc, err.map(|e| e as *const oidc_error).unwrap_or(std::ptr::null()));
+        })
+    })
+}
+
+/// The client credentials grant without blocking (as `oidc_oauth_client_credentials`); the
+/// strings are copied. On OK the callback borrows the token response for its duration.
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` as
+///   `oidc_validate_async`; the response passed to `cb` is borrowed (copy what you keep).
+/// # Thread safety: any thread, concurrently on one client; `cb` runs exactly once on a
+///   liboidc worker thread if OK was returned.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_client_credentials_async(
+    client: *const oidc_oauth_client,
+    scope: *const c_char,
+    scope_len: usize,
+    resource: *const c_char,
+    resource_len: usize,
+    audience: *const c_char,
+    audience_len: usize,
+    cb: oidc_token_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: client is NULL or live for this call (API contract).
+        let c = unsafe { try_ref(client, "client") }?;
+        let cb = cb.ok_or_else(|| FfiError::new(oidc_result::NullParameter, "callback is NULL"))?;
+        let scope = opt_utf8(scope, scope_len, "scope")?.map(str::to_owned);
+        let resource = opt_utf8(resource, resource_len, "resource")?.map(str::to_owned);
+        let audience = opt_utf8(audience, audience_len, "audience")?.map(str::to_owned);
+        let core = c.client.clone();
+        let ud = UserData(user_data);
+        submit(
+            cancel,
+            None,
+            move || {
+                let resources: Vec<&str> =
+                    resource.as_deref().map(|r| r.split(' ').filter(|x| !x.is_empty()).collect()).unwrap_or_default();
+                let t = core.client_credentials(scope.as_deref(), &resources, audience.as_deref())?;
+                Ok(oidc_token_response::from_core(&t))
+            },
+            move |rc, resp: Option<&oidc_token_response>, err| {
+                let ud = ud;
+                cb(
+                    ud.0,
+                    rc,
+                    resp.map(|r| r as *const oidc_token_response).unwrap_or(std::ptr::null()),
+                    err.map(|e| e as *const oidc_error).unwrap_or(std::ptr::null()),
+                );
+            },
+        )
+    })
+}
+
+/// Create a cancel handle without a deadline.
+/// # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free` (any time: calls
+///   attached to it keep what they need; freeing does not cancel them).
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_cancel_new(out: *mut *mut oidc_cancel, err_out: *mut *mut oidc_error) -> oidc_result {
+    oidc_cancel_new_with_timeout_ms(0, out, err_out)
+}
+
+/// Create a cancel handle that also carries a deadline `timeout_ms` milliseconds from now:
+/// non-blocking calls attached to it that have not completed by then complete with
+/// `OIDC_RESULT_DEADLINE_EXCEEDED`. 0 means no deadline. (Polls take their own timeout.)
+/// # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free` (any time: calls
+///   attached to it keep what they need; freeing does not cancel them).
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_cancel_new_with_timeout_ms(
+    timeout_ms: u64,
+    out: *mut *mut oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        check_out(out, "out")?;
+        let t = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
+        write_box(out, oidc_cancel { inner: Cancel::new(t), token: Default::default() })
+    })
+}
+
+/// Cancel every call attached to `cancel`, and every call attached to it later: each completes
+/// once with `OIDC_RESULT_CANCELLED` unless it completed already. Idempotent. NULL is ignored.
+/// The callbacks run on liboidc threads, never inside this function.
+/// # Ownership: `cancel` borrowed.
+/// # Thread safety: any thread, concurrently.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_cancel_cancel(cancel: *const oidc_cancel) {
+    ffi_guard((), || {
+        // SAFETY: cancel is NULL or live (API contract).
+        if let Some(c) = unsafe { cancel.as_ref() } {
+            c.inner.cancel();
+            c.token.cancel();
+        }
+    })
+}
+
+/// 1 if `oidc_cancel_cancel` was called on `cancel`, else 0 (also for NULL).
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_cancel_is_cancelled(cancel: *const oidc_cancel) -> u32 {
+    // SAFETY: cancel is NULL or live (API contract).
+    ffi_guard(0, || unsafe { cancel.as_ref() }.map(|c| c.inner.is_cancelled() as u32).unwrap_or(0))
+}
+
+/// Free a cancel handle. NULL is accepted. Calls attached to it are not cancelled.
+/// # Ownership: consumes `cancel`.
+/// # Thread safety: not concurrently with other calls taking this handle.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_cancel_free(cancel: *mut oidc_cancel) {
+    ffi_guard((), || {
+        if !cancel.is_null() {
+            // SAFETY: cancel came from oidc_cancel_new (API contract).
+            drop(unsafe { Box::from_raw(cancel) });
+        }
+    })
+}
+
+/// Bound the worker pool of the non-blocking API: `threads` workers (0 = default: the number
+/// of CPUs, 2 to 8) and at most `queue_capacity` calls waiting (default 4096; 1 to 1048576).
+/// The queue bound applies at once; the thread count applies when the pool starts (the first
+/// non-blocking call of the process, or of a forked child), so call this first.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_async_configure(threads: u32, queue_capacity: u32, err_out: *mut *mut oidc_error) -> oidc_result {
+    ffi_boundary(err_out, None, || pool::configure(threads as usize, queue_capacity as usize).map_err(Into::into))
+}

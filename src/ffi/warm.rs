@@ -1,0 +1,73 @@
+//! Warm start: key-cache snapshots (export / import as JSON).
+
+use std::ffi::c_char;
+use std::time::Instant;
+
+use super::boundary::{ffi_boundary, try_utf8, write_owned_string};
+use super::client::oidc_client;
+use super::error::{oidc_error, oidc_result};
+use crate::core::cache::CachePolicy;
+use crate::core::{Config, snapshot};
+
+/// Export the key cache as a JSON snapshot: the fresh key sets (each with its absolute expiry
+/// time) and the issuer metadata discovered so far, of `client` only, or of the whole process
+/// when `client` is NULL. Give it to `oidc_cache_import_json` in a fresh process (serverless,
+/// pre-fork workers) to start warm with zero fetches. The snapshot holds public keys and
+/// metadata only: no secrets.
+/// # Ownership: `client` borrowed (may be NULL); on OK `*json_out` is caller-owned, free with
+///   `oidc_string_free`.
+/// # Thread safety: any thread, concurrently with validations.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_cache_export_json(
+    client: *const oidc_client,
+    json_out: *mut *mut c_char,
+    json_len_out: *mut usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: client is NULL or live for this call (API contract).
+        let c = unsafe { client.as_ref() };
+        let s = snapshot::export(c.map(|c| &c.client))?;
+        write_owned_string(json_out, json_len_out, s)
+    })
+}
+
+/// Import a snapshot made by `oidc_cache_export_json` into the process-wide cache. Imported keys
+/// obey the rules of fetched keys: every JWKS is parsed and checked by the same parser, metadata
+/// by the same discovery checks when used, and each entry expires at its absolute time,
+/// clamped to the TTL maximum of `client` (or the default 86400 s when `client` is NULL); an
+/// expired entry is skipped (it will be fetched as on a cold start), and an entry older than
+/// what is cached does not replace it. A malformed snapshot or an invalid key set fails the
+/// whole import (`OIDC_RESULT_INVALID_ARGUMENT`, `OIDC_RESULT_JWKS_INVALID`, ...) and changes
+/// nothing. `*imported_out` (if non-NULL) receives the number of entries taken.
+/// # Ownership: `client` (may be NULL) and `json` borrowed.
+/// # Thread safety: any thread, concurrently with validations.
+/// # Blocking: no (parses keys).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_cache_import_json(
+    client: *const oidc_client,
+    json: *const c_char,
+    json_len: usize,
+    imported_out: *mut usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: json points to json_len readable bytes (API contract).
+        let doc = unsafe { try_utf8(json, json_len, "json") }?;
+        // SAFETY: client is NULL or live for this call (API contract).
+        let c = unsafe { client.as_ref() };
+        let (policy, now) = match c {
+            Some(c) => (*c.client.cache_policy(), c.client.config().clock.now()),
+            None => (CachePolicy::from_config(&Config::new("")), Instant::now()),
+        };
+        let r = snapshot::import(doc, &policy, now)?;
+        if !imported_out.is_null() {
+            // SAFETY: non-NULL and writable per the API contract.
+            unsafe { *imported_out = r.imported };
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,66 @@
+//! The bounded queue: a full queue refuses a call at once with OIDC_RESULT_QUEUE_FULL (and never
+//! calls its callback); accepted calls all complete. Its own test binary: it sets the process-wide
+//! pool bounds.
+
+mod common;
+
+use std::ffi::{c_char, c_void};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::*;
+use oidc::ffi::r#async::{oidc_async_configure, oidc_validate_async};
+use oidc::ffi::client::*;
+use oidc::ffi::error::oidc_error;
+use oidc::ffi::misc::{oidc_error_code, oidc_error_free};
+use oidc::ffi::observe::metrics_json;
+use oidc::ffi::oidc_result;
+
+static DONE: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn on_validate(_ud: *mut c_void, _rc: oidc_result, _c: *const c_char, _l: usize, _e: *const oidc_error) {
+    DONE.fetch_add(1, Ordering::AcqRel);
+}
+
+#[test]
+fn a_full_queue_refuses_at_once_and_accepted_calls_complete() {
+    assert_eq!(oidc_async_configure(1, 4, std::ptr::null_mut()), oidc_result::Ok);
+    let k = TestKey::generate(Alg::ES256);
+    let idp = idp(&[&k]);
+    idp.srv.set_route("/jwks", Route::json(&oidc_testkit::jwks_value(&[&k])).with_delay(Duration::from_millis(500)));
+    let mut b: *mut oidc_client_builder = std::ptr::null_mut();
+    assert_eq!(oidc_client_builder_new(&mut b, std::ptr::null_mut()), oidc_result::Ok);
+    let put = |f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result, v: &str| {
+        assert_eq!(f(b, v.as_ptr().cast(), v.len(), std::ptr::null_mut()), oidc_result::Ok);
+    };
+    put(oidc_client_builder_set_issuer, &idp.issuer);
+    put(oidc_client_builder_add_audience, "api");
+    put(oidc_client_builder_set_ca_file, idp.ca.ca_pem_path().to_str().unwrap());
+    let mut c: *mut oidc_client = std::ptr::null_mut();
+    assert_eq!(oidc_client_builder_build(b, &mut c, std::ptr::null_mut()), oidc_result::Ok);
+    let t = k.sign(&idp.claims());
+    // One worker blocks on the slow cold fetch; four calls fill the queue; the next is refused.
+    let (mut accepted, mut refused) = (0, 0);
+    for _ in 0..10 {
+        let mut err: *mut oidc_error = std::ptr::null_mut();
+        let rc = oidc_validate_async(c, t.as_ptr().cast(), t.len(), Some(on_validate), std::ptr::null_mut(), std::ptr::null(), &mut err);
+        match rc {
+            oidc_result::Ok => accepted += 1,
+            oidc_result::QueueFull => {
+                assert_eq!(oidc_error_code(err), oidc_result::QueueFull);
+                refused += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        oidc_error_free(err);
+    }
+    assert!((4..=5).contains(&accepted), "four queued, plus one if the worker took one already: {accepted}");
+    assert_eq!(accepted + refused, 10);
+    let end = Instant::now() + Duration::from_secs(20);
+    while DONE.load(Ordering::Acquire) < accepted && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(DONE.load(Ordering::Acquire), accepted, "every accepted call completed, no refused one did");
+    assert!(metrics_json()["async"]["rejected_queue_full"].as_u64().unwrap() >= refused as u64);
+    oidc_client_free(c);
+}
