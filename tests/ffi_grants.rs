@@ -10,7 +10,7 @@ use std::ptr::{null, null_mut};
 use common::{FixtureServer, Route, TestCa};
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::grants::*;
-use oidc::ffi::r#async::{oidc_cancel, oidc_cancel_cancel, oidc_cancel_free, oidc_cancel_new};
+use oidc::ffi::r#async::{oidc_cancel_cancel, oidc_cancel_free, oidc_cancel_new};
 use oidc::ffi::misc::{oidc_error_free, oidc_error_message, oidc_string_free};
 use oidc::ffi::oauth::*;
 use oidc::ffi::oidc_result as R;
