@@ -1136,6 +1136,31 @@ static void test_misuse(void) {
     CHECK(oidc_token_response_json(NULL) == NULL);
     TEST_END();
 
+    TEST_BEGIN("warm start, pool and logging entry points: NULL and bad input give codes, not crashes");
+    {
+        oidc_client_builder *b = NULL;
+        size_t n = 99;
+        char *json = NULL;
+        CHECK_RC(oidc_cache_export_json(NULL, NULL, NULL, NULL), OIDC_RESULT_NULL_PARAMETER);
+        CHECK_RC(oidc_cache_export_json(NULL, &json, &n, NULL), OIDC_RESULT_OK);
+        CHECK(json != NULL && json[0] == '{' && n == strlen(json));
+        oidc_string_free(json);
+        CHECK_RC(oidc_cache_import_json(NULL, NULL, 3, &n, NULL), OIDC_RESULT_NULL_PARAMETER);
+        CHECK_RC(oidc_cache_import_json(NULL, "\xff", 1, &n, NULL), OIDC_RESULT_INVALID_UTF8);
+        CHECK_RC(oidc_cache_import_json(NULL, "nope", 4, &n, NULL), OIDC_RESULT_INVALID_ARGUMENT);
+        CHECK_RC(oidc_client_builder_set_prefetch(NULL, 0, NULL), OIDC_RESULT_NULL_PARAMETER);
+        CHECK_RC(oidc_client_builder_new(&b, NULL), OIDC_RESULT_OK);
+        CHECK(oidc_client_builder_set_prefetch(b, 99, NULL) != OIDC_RESULT_OK);
+        CHECK_RC(oidc_client_builder_set_prefetch(b, 0, NULL), OIDC_RESULT_OK);
+        oidc_client_builder_free(b);
+        CHECK_RC(oidc_oauth_client_credentials_async(NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL),
+                 OIDC_RESULT_NULL_PARAMETER);
+        CHECK_RC(oidc_set_log_callback(NULL, NULL, 0, NULL), OIDC_RESULT_OK); /* NULL clears */
+        CHECK(oidc_async_configure(0, 0, NULL) == OIDC_RESULT_OK || oidc_async_configure(0, 0, NULL) == OIDC_RESULT_INVALID_ARGUMENT);
+        CHECK_RC(oidc_async_configure(0, 4096, NULL), OIDC_RESULT_OK);
+    }
+    TEST_END();
+
     TEST_BEGIN("cache_set_max_entries accepts 0 and large values");
     oidc_cache_set_max_entries(0);
     oidc_cache_set_max_entries(SIZE_MAX);
@@ -1208,7 +1233,7 @@ static const struct {
     oidc_result code;
     const char *name;
 } RESULT_CODES[] = {
-    R(OK), R(NULL_PARAMETER), R(INVALID_UTF8), R(INVALID_ARGUMENT), R(PANIC), R(INTERNAL),
+    R(OK), R(NULL_PARAMETER), R(INVALID_UTF8), R(INVALID_ARGUMENT), R(PANIC), R(INTERNAL), R(QUEUE_FULL),
     R(INVALID_CONFIG), R(INSECURE_URL), R(CA_FILE), R(UNSUPPORTED_ALGORITHM), R(DISCOVERY_INVALID),
     R(DISCOVERY_ISSUER_MISMATCH), R(JWKS_INVALID), R(NETWORK), R(TIMEOUT), R(TLS), R(HTTP_STATUS),
     R(RESPONSE_TOO_LARGE), R(RESPONSE_INVALID), R(REDIRECT_REJECTED), R(TOKEN_MALFORMED),
@@ -1229,7 +1254,7 @@ static void test_result_codes(void) {
     size_t i;
     uint32_t v;
     unsigned known = 0;
-    static const uint32_t unknown[] = {4, 7, 99, 104, 199, 207, 299, 315, 399, 419, 499, 510, 599, 1000, UINT32_MAX};
+    static const uint32_t unknown[] = {4, 8, 99, 104, 199, 207, 299, 315, 399, 419, 499, 510, 599, 1000, UINT32_MAX};
 
     TEST_BEGIN("oidc_result_name/str for every header code");
     for (i = 0; i < COUNT(RESULT_CODES); i++) {

@@ -31,6 +31,13 @@ namespace Oidc
             return Task.Run(blockingCall);
         }
 
+        /// A cancellable blocking call (the device and CIBA polls): an OperationCanceledException
+        /// for `cancellationToken` makes the task Canceled.
+        internal static Task<T> Run<T>(Func<T> blockingCall, System.Threading.CancellationToken cancellationToken)
+        {
+            return Task.Run(blockingCall, cancellationToken);
+        }
+
         internal static Task Run(Action blockingCall)
         {
             return Task.Run(blockingCall);

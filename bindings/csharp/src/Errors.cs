@@ -10,7 +10,7 @@ namespace Oidc
     public enum OidcResult
     {
         Ok = 0,
-        NullParameter = 1, InvalidUtf8 = 2, InvalidArgument = 3, Panic = 5, Internal = 6,
+        NullParameter = 1, InvalidUtf8 = 2, InvalidArgument = 3, Panic = 5, Internal = 6, QueueFull = 7,
         InvalidConfig = 100, InsecureUrl = 101, CaFile = 102, UnsupportedAlgorithm = 103,
         DiscoveryInvalid = 110, DiscoveryIssuerMismatch = 111, JwksInvalid = 112,
         Network = 200, Timeout = 201, Tls = 202, HttpStatus = 203, ResponseTooLarge = 204,
@@ -161,6 +161,8 @@ namespace Oidc
     /// A panic was caught inside liboidc (a bug): dispose the client it happened on.
     public sealed class PanicException : ApiMisuseException { internal PanicException(OidcErrorInfo i) : base(i) { } }
     public sealed class InternalErrorException : ApiMisuseException { internal InternalErrorException(OidcErrorInfo i) : base(i) { } }
+    /// The worker queue of liboidc's non-blocking API is full (nothing was started; retry later).
+    public sealed class QueueFullException : ApiMisuseException { internal QueueFullException(OidcErrorInfo i) : base(i) { } }
 
     // ---- 100s: configuration and discovery -----------------------------------------------------
     public class ConfigurationException : OidcException { internal ConfigurationException(OidcErrorInfo i) : base(i) { } }
@@ -260,6 +262,7 @@ namespace Oidc
             new Entry(OidcResult.InvalidArgument, "INVALID_ARGUMENT", i => new InvalidArgumentException(i)),
             new Entry(OidcResult.Panic, "PANIC", i => new PanicException(i)),
             new Entry(OidcResult.Internal, "INTERNAL", i => new InternalErrorException(i)),
+            new Entry(OidcResult.QueueFull, "QUEUE_FULL", i => new QueueFullException(i)),
             new Entry(OidcResult.InvalidConfig, "INVALID_CONFIG", i => new InvalidConfigException(i)),
             new Entry(OidcResult.InsecureUrl, "INSECURE_URL", i => new InsecureUrlException(i)),
             new Entry(OidcResult.CaFile, "CA_FILE", i => new CaFileException(i)),

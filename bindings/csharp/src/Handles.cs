@@ -44,3 +44,42 @@ namespace Oidc
         }
     }
 }
+
+namespace Oidc
+{
+    /// An oidc_pkce (read once, then freed).
+    internal sealed class PkceHandle : SafeHandleZeroOrMinusOneIsInvalid
+    {
+        private PkceHandle() : base(true) { }
+        protected override bool ReleaseHandle() { NativeGrants.oidc_pkce_free(handle); return true; }
+    }
+
+    /// An oidc_device_authorization: owned by a <see cref="DeviceAuthorization"/>; polls AddRef it.
+    internal sealed class DeviceAuthorizationHandle : SafeHandleZeroOrMinusOneIsInvalid
+    {
+        private DeviceAuthorizationHandle() : base(true) { }
+        protected override bool ReleaseHandle() { NativeGrants.oidc_device_authorization_free(handle); return true; }
+    }
+
+    /// An oidc_ciba_request: owned by a <see cref="CibaRequest"/>; polls AddRef it.
+    internal sealed class CibaRequestHandle : SafeHandleZeroOrMinusOneIsInvalid
+    {
+        private CibaRequestHandle() : base(true) { }
+        protected override bool ReleaseHandle() { NativeGrants.oidc_ciba_request_free(handle); return true; }
+    }
+
+    /// An oidc_cancel, one per poll (see OAuthClient.Polling.cs).
+    internal sealed class CancelHandle : SafeHandleZeroOrMinusOneIsInvalid
+    {
+        private static long released;
+        /// Number of cancel handles freed so far (tests check that polls free theirs).
+        internal static long ReleasedCount { get { return Interlocked.Read(ref released); } }
+        private CancelHandle() : base(true) { }
+        protected override bool ReleaseHandle()
+        {
+            NativeGrants.oidc_cancel_free(handle);
+            Interlocked.Increment(ref released);
+            return true;
+        }
+    }
+}

@@ -11,21 +11,29 @@ namespace Oidc
         /// <param name="scope">space-separated scopes</param>
         /// <param name="resources">RFC 8707 resource indicators (absolute URIs without spaces)</param>
         /// <param name="audience">the `audience` parameter some servers use instead of resources</param>
+        /// <param name="cached">reuse a token from this client's cache: the same scope, resources
+        /// and audience get one token until `expires_in` minus 30 s, and concurrent callers share
+        /// a single request (oidc_oauth_client_credentials_cached)</param>
         /// Throws an <see cref="OAuthProtocolException"/> subclass (e.g. InvalidClientException,
         /// InvalidTargetException) when the server answers with an OAuth error.
-        public TokenResponse ClientCredentials(string scope = null, IEnumerable<string> resources = null, string audience = null)
+        public TokenResponse ClientCredentials(string scope = null, IEnumerable<string> resources = null, string audience = null,
+            bool cached = false)
         {
             byte[] s = Optional(scope), r = Optional(JoinResources(resources)), a = Optional(audience);
             IntPtr resp, err;
-            uint rc = Native.oidc_oauth_client_credentials(Handle, s, (UIntPtr)s.Length, r, (UIntPtr)r.Length,
-                a, (UIntPtr)a.Length, out resp, out err);
+            uint rc = cached
+                ? NativeGrants.oidc_oauth_client_credentials_cached(Handle, s, (UIntPtr)s.Length, r, (UIntPtr)r.Length,
+                    a, (UIntPtr)a.Length, out resp, out err)
+                : Native.oidc_oauth_client_credentials(Handle, s, (UIntPtr)s.Length, r, (UIntPtr)r.Length,
+                    a, (UIntPtr)a.Length, out resp, out err);
             return TakeTokenResponse(rc, resp, err);
         }
 
         /// <see cref="ClientCredentials"/> without blocking the caller.
-        public Task<TokenResponse> ClientCredentialsAsync(string scope = null, IEnumerable<string> resources = null, string audience = null)
+        public Task<TokenResponse> ClientCredentialsAsync(string scope = null, IEnumerable<string> resources = null, string audience = null,
+            bool cached = false)
         {
-            return RunAsync(() => ClientCredentials(scope, resources, audience));
+            return RunAsync(() => ClientCredentials(scope, resources, audience, cached));
         }
 
         /// The C ABI takes several resources as one space-separated string.

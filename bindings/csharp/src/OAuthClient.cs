@@ -73,6 +73,20 @@ namespace Oidc
                 }
                 if (options.AllowHttpLoopback)
                     OidcException.Check(Native.oidc_oauth_builder_set_allow_http_loopback(b, 1, out err), err);
+                if (options.PrivateKey != null)
+                {
+                    byte[] k = Utf8.StrictBytes(options.PrivateKey), kid = Optional(options.PrivateKeyId), alg = Optional(options.PrivateKeyAlgorithm);
+                    uint krc = options.PrivateKey.TrimStart().StartsWith("{", StringComparison.Ordinal)
+                        ? NativeGrants.oidc_oauth_builder_set_private_key_jwk(b, k, (UIntPtr)k.Length, kid, (UIntPtr)kid.Length, alg, (UIntPtr)alg.Length, out err)
+                        : NativeGrants.oidc_oauth_builder_set_private_key_pem(b, k, (UIntPtr)k.Length, kid, (UIntPtr)kid.Length, alg, (UIntPtr)alg.Length, out err);
+                    OidcException.Check(krc, err);
+                }
+                if (options.AssertionAudience != null) OidcClient.Set(b, options.AssertionAudience, NativeGrants.oidc_oauth_builder_set_assertion_audience);
+                if (options.UseDPoP || options.DPoPKey != null)
+                {
+                    byte[] k = Optional(options.DPoPKey);
+                    OidcException.Check(NativeGrants.oidc_oauth_builder_set_dpop_key(b, k, (UIntPtr)k.Length, out err), err);
+                }
                 ok = true;
                 return b;
             }

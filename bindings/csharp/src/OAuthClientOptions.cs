@@ -10,6 +10,12 @@ namespace Oidc
         public const string None = "none";
         public const string ClientSecretBasic = "client_secret_basic";
         public const string ClientSecretPost = "client_secret_post";
+        /// HS256 assertion signed with the client secret (RFC 7523).
+        public const string ClientSecretJwt = "client_secret_jwt";
+        /// Assertion signed with <see cref="OAuthClientOptions.PrivateKey"/> (RFC 7523).
+        public const string PrivateKeyJwt = "private_key_jwt";
+        /// Chosen from the issuer's token_endpoint_auth_methods_supported.
+        public const string Auto = "auto";
     }
 
     /// Configuration of a protocol client (one registered client at one issuer).
@@ -44,6 +50,26 @@ namespace Oidc
         /// Allow plain http to loopback hosts (local development only).
         public bool AllowHttpLoopback { get; set; }
 
+        /// The client's private key for private_key_jwt and signed JWT-bearer assertions: PEM
+        /// (PKCS#8, PKCS#1 RSA, SEC1 EC) or a private JWK (text starting with '{'). A secret:
+        /// never printed.
+        public string PrivateKey { get; set; }
+
+        /// The `kid` put in assertion headers (default: none for PEM, the JWK's own).
+        public string PrivateKeyId { get; set; }
+
+        /// The assertion algorithm (default by key type: RS256, ES256/ES384, EdDSA; PS256 etc. for RSA).
+        public string PrivateKeyAlgorithm { get; set; }
+
+        /// The `aud` of client assertions: "token_endpoint" (default), "issuer" or "endpoint".
+        public string AssertionAudience { get; set; }
+
+        /// Bind tokens with DPoP (RFC 9449). With no <see cref="DPoPKey"/> a fresh ES256 key is generated.
+        public bool UseDPoP { get; set; }
+
+        /// The DPoP key (PEM or private JWK); implies <see cref="UseDPoP"/>. A secret: never printed.
+        public string DPoPKey { get; set; }
+
         /// Shows whether a secret is set, never the secret.
         public override string ToString()
         {
@@ -51,6 +77,8 @@ namespace Oidc
                 .Append(", ClientId=").Append(ClientId)
                 .Append(", ClientSecret=").Append(ClientSecret == null ? "<none>" : "<redacted>");
             if (AuthMethod != null) sb.Append(", AuthMethod=").Append(AuthMethod);
+            if (PrivateKey != null) sb.Append(", PrivateKey=<redacted>");
+            if (UseDPoP || DPoPKey != null) sb.Append(", DPoP=").Append(DPoPKey == null ? "<generated>" : "<redacted>");
             if (CaFile != null) sb.Append(", CaFile=").Append(CaFile);
             if (Endpoints != null)
                 foreach (var e in Endpoints) sb.Append(", ").Append(e.Key).Append('=').Append(e.Value);

@@ -137,7 +137,8 @@ namespace Oidc.Tests
         private static HashSet<string> HeaderFunctions()
         {
             var set = new HashSet<string>();
-            foreach (Match m in Regex.Matches(HeaderText, @"^[a-z0-9_ *]*?\b(oidc_[a-z0-9_]+)\(", RegexOptions.Multiline))
+            // Declarations may start with a macro on the same line ("OIDC_MUST_USE oidc_result oidc_pkce_new(").
+            foreach (Match m in Regex.Matches(HeaderText, @"^[A-Za-z0-9_ *]*?\b(oidc_[a-z0-9_]+)\(", RegexOptions.Multiline))
                 set.Add(m.Groups[1].Value);
             return set;
         }

@@ -1,7 +1,6 @@
 // The protocol endpoints against the real oidc-provider: PKCE, authorization URL, PAR, the
 // authorization-response checks, logout URL, introspection, revocation, UserInfo, ID-token
-// checks and dynamic registration. (The code exchange is not in the C ABI yet, so the flows
-// that need a logged-in user's tokens are covered by the Rust and C suites.)
+// checks and dynamic registration. (The grants, with a scripted login, are in IdpGrantTests.cs.)
 using System;
 using System.Collections.Generic;
 using System.Linq;
