@@ -62,7 +62,7 @@ export ACCESS_TOKEN
 # syntax-checked.
 ruby -e '
   blocks = File.read("README.md").scan(/(?:<!-- example: (\w+)[^\n]*\n)?```ruby\n(.*?)```/m)
-  abort "no examples found" if blocks.count { |n, _| n } < 2
+  abort "no examples found" if blocks.count { |n, _| n } < 3
   blocks.each_with_index do |(name, code), i|
     file = File.join(ARGV[0], "example-#{name || i}.rb")
     File.write(file, code)
@@ -72,7 +72,11 @@ while IFS=$'\t' read -r file mode; do
   name=$(basename "$file" .rb)
   if [ "$mode" = run ]; then
     echo "-- $name" >&2
-    if out=$(ruby -Ilib "$file" 2>&1); then
+    case "$name" in
+      example-auth_code) run=(ruby test/browse_example.rb "$OIDC_ISSUER" "$OIDC_CA_FILE" "$file") ;;
+      *) run=(ruby -Ilib "$file") ;;
+    esac
+    if out=$(timeout 120 "${run[@]}" 2>&1); then
       printf '%s\n' "$out" | sed 's/^/   /'
       # the examples must do what they say
       case "$name" in
@@ -80,6 +84,10 @@ while IFS=$'\t' read -r file mode; do
         example-client_credentials)
           grep -q "Bearer token for read write" <<<"$out" && grep -q "InvalidTarget: invalid_target" <<<"$out" &&
             ! grep -q "svc-basic-secret" <<<"$out" ||
+            { echo "   unexpected output" >&2; status=1; } ;;
+        example-auth_code)
+          grep -q "^signed in as user-1 (user-1@liboidc.test)" <<<"$out" && grep -q "^refreshed: Bearer" <<<"$out" &&
+            grep -q "^InvalidGrant: invalid_grant" <<<"$out" && ! grep -q "web-app-secret" <<<"$out" ||
             { echo "   unexpected output" >&2; status=1; } ;;
       esac
     else

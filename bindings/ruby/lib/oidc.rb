@@ -22,6 +22,9 @@ require_relative "oidc/client"
 require_relative "oidc/token"
 require_relative "oidc/oauth_client"
 require_relative "oidc/pkce"
+require_relative "oidc/cancel"
+require_relative "oidc/pending_authorization"
+require_relative "oidc/process"
 # One file per protocol area (client credentials, authorization code + PKCE, refresh, device,
 # introspection, revocation, userinfo, ...): each attaches its own C functions and adds its
 # methods to Oidc::OAuthClient.

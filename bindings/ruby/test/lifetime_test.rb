@@ -59,6 +59,29 @@ class LifetimeTest < Minitest::Test
     assert_operator freed, :>=, (2 * n * 0.9).to_i, "only #{freed} of #{2 * n} handles were freed"
   end
 
+  # Cancel handles: close frees at once, a closed one refuses use, forgotten ones go to the GC.
+  def test_cancel_handles
+    c = Oidc::Cancel.new
+    c.cancel
+    assert c.cancelled?
+    before = Oidc::Handle.freed
+    c.close
+    c.close
+    assert_equal before + 1, Oidc::Handle.freed
+    assert c.closed?
+    assert_raises(Oidc::ClosedError) { c.cancel }
+    n = 200
+    -> { n.times { Oidc::Cancel.new } }.call
+    freed = 0
+    20.times do
+      GC.start(full_mark: true, immediate_sweep: true)
+      sleep 0.02
+      freed = Oidc::Handle.freed - before - 1
+      break if freed >= n * 0.9
+    end
+    assert_operator freed, :>=, (n * 0.9).to_i, "only #{freed} of #{n} cancel handles were freed"
+  end
+
   # Many unclosed clients do not grow the process without bound.
   def test_unclosed_clients_do_not_leak_memory
     rss = -> { File.read("/proc/self/status")[/VmRSS:\s+(\d+)/, 1].to_i } # KiB

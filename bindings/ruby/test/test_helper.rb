@@ -8,6 +8,7 @@ require "open3"
 require "tmpdir"
 require "securerandom"
 require "oidc"
+require_relative "idp_browser"
 
 module TestSupport
   ROOT = File.expand_path("../../..", __dir__) # repository root
@@ -129,6 +130,13 @@ module TestSupport
     def ca_file = info.fetch("ca_file")
     def token_endpoint = info.fetch("token_endpoint")
 
+    # POST to the admin API (e.g. "/ciba/approve?auth_req_id=..."); returns the JSON answer.
+    def admin_post(path)
+      uri = URI(info.fetch("admin") + path)
+      res = Net::HTTP.start(uri.host, uri.port, read_timeout: 10) { |h| h.post(uri.request_uri, "") }
+      JSON.parse(res.body)
+    end
+
     def browser
       Browser.new(issuer, ca_file)
     end
@@ -146,58 +154,6 @@ module TestSupport
       raise "code exchange failed: #{res.code} #{body}" unless body["access_token"]
 
       body
-    end
-  end
-
-  # A scripted user agent for the test IdP: one cookie jar, redirects followed by hand, the
-  # development login and consent pages answered with form posts.
-  class Browser
-    def initialize(issuer, ca_file)
-      @issuer = issuer
-      @ca_file = ca_file
-      @cookies = {}
-    end
-
-    def send_req(method, url, form = nil)
-      uri = URI(url)
-      req = method == :get ? Net::HTTP::Get.new(uri) : Net::HTTP::Post.new(uri)
-      req["Cookie"] = @cookies.map { |k, v| "#{k}=#{v}" }.join("; ") unless @cookies.empty?
-      req.set_form_data(form) if form
-      res = Net::HTTP.start(uri.host, uri.port, use_ssl: uri.scheme == "https", ca_file: @ca_file) { |h| h.request(req) }
-      Array(res.get_fields("set-cookie")).each do |c|
-        name, value = c.split(";", 2).first.split("=", 2)
-        expired = value.to_s.empty? || c.downcase.include?("expires=thu, 01 jan 1970")
-        expired ? @cookies.delete(name.strip) : @cookies[name.strip] = value.strip
-      end
-      res
-    end
-
-    def absolute(loc)
-      loc.start_with?("/") ? "#{@issuer}#{loc}" : loc
-    end
-
-    # Follow an authorization URL through login (as `login`) and consent; returns the redirect
-    # leaving the IdP (the redirect URI with code/error, state, iss).
-    def authorize(url, login: "user-1")
-      12.times do
-        return url unless url.start_with?(@issuer)
-
-        res = if url.include?("/interaction/")
-                html = send_req(:get, url).body
-                if html.include?('name="prompt" value="login"')
-                  send_req(:post, url, { prompt: "login", login: login, password: "any" })
-                elsif html.include?('name="prompt" value="consent"')
-                  send_req(:post, url, { prompt: "consent" })
-                else
-                  raise "unexpected interaction page: #{html[0, 300]}"
-                end
-              else
-                send_req(:get, url)
-              end
-        loc = res["location"] or raise "no redirect from #{url.split('?').first}: #{res.code} #{res.body}"
-        url = absolute(loc)
-      end
-      raise "too many redirects in the authorization flow"
     end
   end
 

@@ -31,10 +31,14 @@ module Oidc
     # max_response_bytes:  bound on discovery/JWKS bodies (default 512 KiB)
     # realm:               realm named in WWW-Authenticate values
     # cache:               {ttl_min:, ttl_max:, refresh_cooldown:, stale_if_error:} in seconds
+    # prefetch:            warm start at construction: :fail_fast (fetch discovery and keys
+    #                      now; new raises the fetch's error) or :background (fetch on
+    #                      liboidc's worker pool; failures are logged, the first validation
+    #                      retries); default nil = on first use
     def initialize(issuer:, audiences: [], any_audience: false, algorithms: nil, expected_typ: nil,
                    required_claims: [], leeway: nil, max_token_bytes: nil, ca_file: nil, jwks_uri: nil,
                    jwks_json: nil, allow_http_loopback: false, connect_timeout: nil, timeout: nil,
-                   max_response_bytes: nil, realm: nil, cache: nil)
+                   max_response_bytes: nil, realm: nil, cache: nil, prefetch: nil)
       @issuer = issuer.to_s.dup.freeze
       @audiences = Array(audiences).map { |a| a.to_s.dup.freeze }.freeze
       @realm = realm&.to_s&.dup&.freeze
@@ -61,6 +65,13 @@ module Oidc
           c = { ttl_min: 60, ttl_max: 86_400, refresh_cooldown: 30, stale_if_error: 21_600 }.merge(cache)
           b.call(:set_cache_policy_secs, *c.values_at(:ttl_min, :ttl_max, :refresh_cooldown, :stale_if_error).map { |v| Integer(v) })
         end
+        if prefetch
+          mode = PREFETCH_MODES.fetch(prefetch.to_sym) do
+            raise ArgumentError, "prefetch: must be one of #{PREFETCH_MODES.keys.inspect}"
+          end
+          Client.need_native(:oidc_client_builder_set_prefetch)
+          b.call(:set_prefetch, mode)
+        end
         b.build
       end
       @handle = Handle.new(raw, :oidc_client_free, "Oidc::Client")
@@ -77,6 +88,20 @@ module Oidc
     # Like #validate, but checks exp/nbf/iat as of `time` (Time or seconds since the epoch).
     def validate_at(token, time)
       call_validate(token, time.to_i)
+    end
+
+    PREFETCH_MODES = { none: 0, fail_fast: 1, background: 2 }.freeze
+
+    # A JSON snapshot of this client's cached keys and metadata (public data only, no secrets)
+    # for Oidc.cache_import in a fresh process.
+    def cache_export
+      Client.need_native(:oidc_cache_export_json)
+      @handle.use { |ptr| Oidc.send(:cache_export_native, ptr) }
+    end
+
+    # For the binding: yields the native pointer while a call uses it.
+    def use(&block)
+      @handle.use(&block)
     end
 
     # Fetch discovery and keys now, so the first request does not wait. Returns self.

@@ -132,7 +132,7 @@ module Oidc
   # Every oidc_result except OK, exactly as include/oidc.h spells it. Kept by hand on purpose:
   # test/codes_test.rb parses the header and fails on any drift in either direction.
   RESULT_CODES = {
-    "NULL_PARAMETER" => 1, "INVALID_UTF8" => 2, "INVALID_ARGUMENT" => 3, "PANIC" => 5, "INTERNAL" => 6,
+    "NULL_PARAMETER" => 1, "INVALID_UTF8" => 2, "INVALID_ARGUMENT" => 3, "PANIC" => 5, "INTERNAL" => 6, "QUEUE_FULL" => 7,
     "INVALID_CONFIG" => 100, "INSECURE_URL" => 101, "CA_FILE" => 102, "UNSUPPORTED_ALGORITHM" => 103,
     "DISCOVERY_INVALID" => 110, "DISCOVERY_ISSUER_MISMATCH" => 111, "JWKS_INVALID" => 112,
     "NETWORK" => 200, "TIMEOUT" => 201, "TLS" => 202, "HTTP_STATUS" => 203, "RESPONSE_TOO_LARGE" => 204,

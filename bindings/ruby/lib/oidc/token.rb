@@ -43,6 +43,11 @@ module Oidc
       @raw_json ? JSON.parse(@raw_json) : {}
     end
 
+    # A member of the response (e.g. a custom grant's extra members); nil when absent.
+    def [](key)
+      raw[key.to_s]
+    end
+
     # Granted scopes as an Array (empty when the server did not say).
     def scopes
       @scope ? @scope.split(" ") : []

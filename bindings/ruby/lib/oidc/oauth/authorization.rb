@@ -72,12 +72,14 @@ module Oidc
     # Build the authorization URL (authorization code flow). state and nonce are generated
     # when not given. `params` adds further parameters (prompt:, resource:, ... Strings or
     # Arrays). `request` is an already signed request object (RFC 9101); `request_uri` one from
-    # #push_authorization_request. Returns an Oidc::AuthorizationRequest (#url, #state, #nonce).
+    # #push_authorization_request. `pkce:` (an Oidc::Pkce) supplies code_challenge, state and
+    # nonce unless they are given. Returns an Oidc::AuthorizationRequest (#url, #state, #nonce).
     # Blocks only for discovery on first use.
     def authorization_url(redirect_uri: nil, scope: nil, state: nil, nonce: nil, code_challenge: nil,
                           response_type: nil, response_mode: nil, max_age: nil, params: nil, request: nil,
-                          request_uri: nil)
+                          request_uri: nil, pkce: nil)
       need(:oidc_oauth_authorization_url)
+      state, nonce, code_challenge = from_pkce(pkce, state, nonce, code_challenge)
       req = authorization_request_json(redirect_uri:, scope:, state:, nonce:, code_challenge:, response_type:,
                                        response_mode:, max_age:, params:, request:, request_uri:)
       json = string_call do |ptr, out, len, err|
@@ -90,8 +92,10 @@ module Oidc
     # send the user to authorization_url(request_uri: par.request_uri). Same options as
     # #authorization_url (without request_uri). Blocks for one request.
     def push_authorization_request(redirect_uri: nil, scope: nil, state: nil, nonce: nil, code_challenge: nil,
-                                   response_type: nil, response_mode: nil, max_age: nil, params: nil, request: nil)
+                                   response_type: nil, response_mode: nil, max_age: nil, params: nil, request: nil,
+                                   pkce: nil)
       need(:oidc_oauth_push_authorization_request)
+      state, nonce, code_challenge = from_pkce(pkce, state, nonce, code_challenge)
       req = authorization_request_json(redirect_uri:, scope:, state:, nonce:, code_challenge:, response_type:,
                                        response_mode:, max_age:, params:, request:, request_uri: nil)
       json = string_call do |ptr, out, len, err|
@@ -126,6 +130,12 @@ module Oidc
     end
 
     private
+
+    def from_pkce(pkce, state, nonce, code_challenge)
+      return [state, nonce, code_challenge] unless pkce
+
+      [state || pkce.state, nonce || pkce.nonce, code_challenge || pkce.code_challenge]
+    end
 
     def authorization_request_json(redirect_uri:, scope:, state:, nonce:, code_challenge:, response_type:,
                                    response_mode:, max_age:, params:, request:, request_uri:)

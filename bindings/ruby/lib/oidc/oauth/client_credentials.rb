@@ -6,14 +6,21 @@ module Oidc
     # `resources` are RFC 8707 resource indicators; `audience` is the non-standard audience
     # parameter some servers use. Returns an Oidc::Token. Blocks (GVL released) for one
     # token-endpoint request, plus discovery on first use.
-    def client_credentials(scope: nil, resources: [], audience: nil)
-      scope = scope.join(" ") if scope.is_a?(Array)
-      resource = Array(resources).map(&:to_s)
-      raise ArgumentError, "a resource indicator cannot contain a space" if resource.any? { |r| r.include?(" ") }
-
-      s, s_len = opt_arg(scope)
-      r, r_len = opt_arg(resource.empty? ? nil : resource.join(" "))
+    #
+    # `cached: true` goes through the client's token cache: the same scope set, resources and
+    # audience reuse one token until `expires_in` minus 30 s, and concurrent callers share a
+    # single request (then it blocks only on a miss, or while another thread's request for the
+    # same key is in flight).
+    def client_credentials(scope: nil, resources: [], audience: nil, cached: false)
+      s, s_len = opt_arg(scope_arg(scope))
+      r, r_len = opt_arg(resource_arg(resources))
       a, a_len = opt_arg(audience)
+      if cached
+        need(:oidc_oauth_client_credentials_cached)
+        return token_call do |ptr, out, err|
+          Native.oidc_oauth_client_credentials_cached(ptr, s, s_len, r, r_len, a, a_len, out, err)
+        end
+      end
       token_call do |ptr, out, err|
         Native.oidc_oauth_client_credentials(ptr, s, s_len, r, r_len, a, a_len, out, err)
       end
@@ -22,6 +29,9 @@ module Oidc
 
   module Native
     attach_function :oidc_oauth_client_credentials,
+                    %i[pointer pointer size_t pointer size_t pointer size_t pointer pointer], :uint32,
+                    blocking: true
+    attach_optional :oidc_oauth_client_credentials_cached,
                     %i[pointer pointer size_t pointer size_t pointer size_t pointer pointer], :uint32,
                     blocking: true
   end
