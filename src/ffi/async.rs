@@ -13,7 +13,7 @@
 use std::ffi::{CString, c_char, c_void};
 use std::time::Duration;
 
-use super::boundary::{check_out, ffi_boundary, ffi_guard, try_ref, try_utf8, write_box};
+use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_ref, try_utf8, write_box};
 use super::client::oidc_client;
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::oauth::{oidc_oauth_client, oidc_token_response, opt_utf8};
@@ -341,12 +341,8 @@ pub extern "C" fn oidc_cancel_is_cancelled(cancel: *const oidc_cancel) -> u32 {
 /// # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_cancel_free(cancel: *mut oidc_cancel) {
-    ffi_guard((), || {
-        if !cancel.is_null() {
-            // SAFETY: cancel came from oidc_cancel_new (API contract).
-            drop(unsafe { Box::from_raw(cancel) });
-        }
-    })
+    // SAFETY: cancel came from oidc_cancel_new (API contract).
+    unsafe { free_box(cancel) }
 }
 
 /// Bound the worker pool of the non-blocking API: `threads` workers (0 = default: the number

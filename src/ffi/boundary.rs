@@ -107,6 +107,20 @@ pub fn write_owned_string(out: *mut *mut c_char, len_out: *mut usize, s: String)
     Ok(())
 }
 
+/// Free a handle handed out with [`write_box`]. NULL is accepted; a panic in a destructor is
+/// contained (the `_free` functions return nothing).
+///
+/// # Safety
+/// `p` is NULL or came from `write_box`/`Box::into_raw` for this `T`, and is not used again.
+pub unsafe fn free_box<T>(p: *mut T) {
+    ffi_guard((), || {
+        if !p.is_null() {
+            // SAFETY: forwarded to the caller.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    })
+}
+
 /// Hand a boxed value to the caller through `out`.
 pub fn write_box<T>(out: *mut *mut T, v: T) -> Result<(), FfiError> {
     check_out(out, "output pointer")?;

@@ -4,7 +4,7 @@ use std::ffi::c_char;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::boundary::{check_out, ffi_boundary, ffi_guard, try_mut, try_ref, try_utf8, write_box, write_owned_string};
+use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box, write_owned_string};
 use super::error::{FfiError, oidc_error, oidc_result};
 use crate::core::{Client, Config, KeySource};
 
@@ -39,12 +39,8 @@ pub extern "C" fn oidc_client_builder_new(out: *mut *mut oidc_client_builder, er
 /// # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_client_builder_free(builder: *mut oidc_client_builder) {
-    ffi_guard((), || {
-        if !builder.is_null() {
-            // SAFETY: builder came from oidc_client_builder_new (API contract).
-            drop(unsafe { Box::from_raw(builder) });
-        }
-    })
+    // SAFETY: builder came from oidc_client_builder_new (API contract).
+    unsafe { free_box(builder) }
 }
 
 fn with_builder(
@@ -431,12 +427,8 @@ pub extern "C" fn oidc_client_builder_build(
 /// # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_client_free(client: *mut oidc_client) {
-    ffi_guard((), || {
-        if !client.is_null() {
-            // SAFETY: client came from oidc_client_builder_build (API contract).
-            drop(unsafe { Box::from_raw(client) });
-        }
-    })
+    // SAFETY: client came from oidc_client_builder_build (API contract).
+    unsafe { free_box(client) }
 }
 
 fn realm_of<'a>(client: *const oidc_client) -> Option<&'a str> {

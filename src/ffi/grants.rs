@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::boundary::{check_out, ffi_boundary, ffi_guard, try_ref, try_utf8, write_box, write_owned_string};
+use super::boundary::{check_out, ffi_boundary, free_box, try_ref, try_utf8, write_box, write_owned_string};
 use super::r#async::oidc_cancel;
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::oauth::{oidc_oauth_builder, oidc_oauth_client, oidc_token_response, opt_utf8, token_call, with_oauth_builder};
@@ -264,12 +264,8 @@ pub extern "C" fn oidc_pkce_code_challenge_method() -> *const c_char {
 /// # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_pkce_free(pkce: *mut oidc_pkce) {
-    ffi_guard((), || {
-        if !pkce.is_null() {
-            // SAFETY: pkce came from oidc_pkce_new (API contract).
-            drop(unsafe { Box::from_raw(pkce) });
-        }
-    })
+    // SAFETY: pkce came from oidc_pkce_new (API contract).
+    unsafe { free_box(pkce) }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -485,12 +481,8 @@ pub extern "C" fn oidc_device_authorization_interval(da: *const oidc_device_auth
 /// # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_device_authorization_free(da: *mut oidc_device_authorization) {
-    ffi_guard((), || {
-        if !da.is_null() {
-            // SAFETY: da came from oidc_oauth_device_authorization (API contract).
-            drop(unsafe { Box::from_raw(da) });
-        }
-    })
+    // SAFETY: da came from oidc_oauth_device_authorization (API contract).
+    unsafe { free_box(da) }
 }
 
 /// Poll the token endpoint until the user approves the device authorization: the first poll at
@@ -590,12 +582,8 @@ pub extern "C" fn oidc_ciba_request_interval(req: *const oidc_ciba_request) -> u
 /// # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_ciba_request_free(req: *mut oidc_ciba_request) {
-    ffi_guard((), || {
-        if !req.is_null() {
-            // SAFETY: req came from oidc_oauth_ciba_request (API contract).
-            drop(unsafe { Box::from_raw(req) });
-        }
-    })
+    // SAFETY: req came from oidc_oauth_ciba_request (API contract).
+    unsafe { free_box(req) }
 }
 
 /// Poll for a CIBA request's tokens; same rules and results as `oidc_oauth_device_poll`

@@ -2,7 +2,7 @@
 
 use std::ffi::{CString, c_char};
 
-use super::boundary::ffi_guard;
+use super::boundary::{ffi_guard, free_box};
 use super::error::{oidc_error, oidc_result};
 
 const fn parse_u32(s: &str) -> u32 {
@@ -218,10 +218,6 @@ pub extern "C" fn oidc_error_details_json(err: *const oidc_error) -> *const c_ch
 /// # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_error_free(err: *mut oidc_error) {
-    ffi_guard((), || {
-        if !err.is_null() {
-            // SAFETY: err came from Box::into_raw in ffi_boundary (API contract).
-            drop(unsafe { Box::from_raw(err) });
-        }
-    })
+    // SAFETY: err came from Box::into_raw in ffi_boundary (API contract).
+    unsafe { free_box(err) }
 }

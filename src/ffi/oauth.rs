@@ -4,7 +4,7 @@ use std::ffi::{CString, c_char};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::boundary::{check_out, ffi_boundary, ffi_guard, try_mut, try_ref, try_utf8, write_box};
+use super::boundary::{check_out, ffi_boundary, free_box, try_mut, try_ref, try_utf8, write_box};
 use super::error::{FfiError, oidc_error, oidc_result};
 use crate::core::oauth::{ClientAuth, OAuthClient, OAuthConfig, Secret, TokenResponse};
 
@@ -76,12 +76,8 @@ pub extern "C" fn oidc_oauth_builder_new(out: *mut *mut oidc_oauth_builder, err_
 /// # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_oauth_builder_free(builder: *mut oidc_oauth_builder) {
-    ffi_guard((), || {
-        if !builder.is_null() {
-            // SAFETY: builder came from oidc_oauth_builder_new (API contract).
-            drop(unsafe { Box::from_raw(builder) });
-        }
-    })
+    // SAFETY: builder came from oidc_oauth_builder_new (API contract).
+    unsafe { free_box(builder) }
 }
 
 pub(crate) fn with_oauth_builder(
@@ -284,12 +280,8 @@ pub extern "C" fn oidc_oauth_builder_build(
 /// # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_oauth_client_free(client: *mut oidc_oauth_client) {
-    ffi_guard((), || {
-        if !client.is_null() {
-            // SAFETY: client came from oidc_oauth_builder_build (API contract).
-            drop(unsafe { Box::from_raw(client) });
-        }
-    })
+    // SAFETY: client came from oidc_oauth_builder_build (API contract).
+    unsafe { free_box(client) }
 }
 
 /// Optional string argument: `len == 0` means absent.
@@ -434,10 +426,6 @@ pub extern "C" fn oidc_token_response_expires_in(resp: *const oidc_token_respons
 /// # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_token_response_free(resp: *mut oidc_token_response) {
-    ffi_guard((), || {
-        if !resp.is_null() {
-            // SAFETY: resp came from Box::into_raw in token_call (API contract).
-            drop(unsafe { Box::from_raw(resp) });
-        }
-    })
+    // SAFETY: resp came from Box::into_raw in token_call (API contract).
+    unsafe { free_box(resp) }
 }
