@@ -13,6 +13,22 @@ import (
 var notWrapped = map[string]string{
 	"oidc_test_panic": "test hook, only in builds with the test-hooks feature",
 	"oidc_error_code": "the code is the failed call's return value; errorFrom uses that",
+	// The completion-callback API is for event-loop hosts; Go calls the blocking API on its own
+	// goroutines (STYLE.md) and bounds it with context.Context.
+	"oidc_validate_async":                 "Go uses the blocking call on a goroutine",
+	"oidc_validate_at_async":              "Go uses the blocking call on a goroutine",
+	"oidc_client_prefetch_async":          "Go uses the blocking call on a goroutine",
+	"oidc_oauth_client_credentials_async": "Go uses the blocking call on a goroutine",
+	"oidc_cancel_new_with_timeout_ms":     "deadlines come from context.Context",
+	"oidc_cancel_is_cancelled":            "cancellation state lives in context.Context",
+	"oidc_async_configure":                "the pool only serves the callback API, unused here",
+	// Added by the warm-start / observability work after this binding was written: not yet
+	// wrapped (planned: Client options and package-level functions).
+	"oidc_client_builder_set_prefetch": "not yet wrapped (Client.Prefetch covers start-up warming)",
+	"oidc_cache_export_json":           "not yet wrapped",
+	"oidc_cache_import_json":           "not yet wrapped",
+	"oidc_metrics_json":                "not yet wrapped",
+	"oidc_set_log_callback":            "not yet wrapped (needs a cgo.Handle trampoline)",
 }
 
 // TestEveryHeaderFunctionIsWrapped fails when oidc.h declares a function no Go file calls (a new

@@ -16,6 +16,7 @@ const (
 	CodeInvalidArgument         Code = 3   // An argument was out of range or unusable.
 	CodePanic                   Code = 5   // A panic was caught inside liboidc (a bug); free the client it happened on.
 	CodeInternal                Code = 6   // An output could not be produced (e.g. a NUL byte inside a string).
+	CodeQueueFull               Code = 7   // The non-blocking API's queue is full (not used by this binding's blocking calls).
 	CodeInvalidConfig           Code = 100 // The client configuration is invalid.
 	CodeInsecureURL             Code = 101 // A URL is not https (or loopback http without the opt-in).
 	CodeCAFile                  Code = 102 // The CA file (per-client or from SSL_CERT_FILE / CURL_CA_BUNDLE / REQUESTS_CA_BUNDLE) is unusable.
@@ -84,6 +85,7 @@ var codeNames = map[Code]string{
 	CodeInvalidArgument:         "INVALID_ARGUMENT",
 	CodePanic:                   "PANIC",
 	CodeInternal:                "INTERNAL",
+	CodeQueueFull:               "QUEUE_FULL",
 	CodeInvalidConfig:           "INVALID_CONFIG",
 	CodeInsecureURL:             "INSECURE_URL",
 	CodeCAFile:                  "CA_FILE",
@@ -154,6 +156,7 @@ var (
 	ErrInvalidArgument         = sentinel(CodeInvalidArgument)
 	ErrPanic                   = sentinel(CodePanic)
 	ErrInternal                = sentinel(CodeInternal)
+	ErrQueueFull               = sentinel(CodeQueueFull)
 	ErrInvalidConfig           = sentinel(CodeInvalidConfig)
 	ErrInsecureURL             = sentinel(CodeInsecureURL)
 	ErrCAFile                  = sentinel(CodeCAFile)
@@ -221,6 +224,7 @@ var sentinels = map[Code]*Error{
 	CodeInvalidArgument:         ErrInvalidArgument,
 	CodePanic:                   ErrPanic,
 	CodeInternal:                ErrInternal,
+	CodeQueueFull:               ErrQueueFull,
 	CodeInvalidConfig:           ErrInvalidConfig,
 	CodeInsecureURL:             ErrInsecureURL,
 	CodeCAFile:                  ErrCAFile,
