@@ -16,7 +16,7 @@ use std::time::Duration;
 use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_ref, try_utf8, write_box};
 use super::client::oidc_client;
 use super::error::{FfiError, oidc_error, oidc_result};
-use super::oauth::{oidc_oauth_client, oidc_token_response, opt_utf8};
+use super::oauth::{oidc_oauth_client, oidc_token_response, opt_utf8, words};
 use crate::core::pool::{self, Cancel, Outcome};
 
 /// A cancellation handle (optionally with a deadline) that any number of non-blocking calls may
@@ -259,8 +259,7 @@ pub extern "C" fn oidc_oauth_client_credentials_async(
             cancel,
             None,
             move || {
-                let resources: Vec<&str> =
-                    resource.as_deref().map(|r| r.split(' ').filter(|x| !x.is_empty()).collect()).unwrap_or_default();
+                let resources = words(resource.as_deref());
                 let t = core.client_credentials(scope.as_deref(), &resources, audience.as_deref())?;
                 Ok(oidc_token_response::from_core(&t))
             },

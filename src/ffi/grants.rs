@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::boundary::{check_out, ffi_boundary, free_box, try_ref, try_utf8, write_box, write_owned_string};
 use super::r#async::oidc_cancel;
 use super::error::{FfiError, oidc_error, oidc_result};
-use super::oauth::{oidc_oauth_builder, oidc_oauth_client, oidc_token_response, opt_utf8, token_call, with_oauth_builder};
+use super::oauth::{oidc_oauth_builder, oidc_oauth_client, oidc_token_response, opt_utf8, token_call, with_oauth_builder, words};
 use crate::core::oauth::{
     AssertionAudience, AuthorizationSecrets, BackchannelAuthentication, DeviceAuthorization, PollOptions, Secret,
     SigningKey, TokenExchangeRequest,
@@ -26,10 +26,6 @@ fn invalid(msg: &str) -> FfiError {
 }
 
 /// Space-separated list (`len` 0 = empty).
-fn words(s: Option<&str>) -> Vec<&str> {
-    s.map(|r| r.split(' ').filter(|x| !x.is_empty()).collect()).unwrap_or_default()
-}
-
 /// A JSON object of extra parameters: string values become one parameter, arrays of strings
 /// repeat it, numbers and booleans are sent as their JSON text. Absent (`None`) = none.
 fn json_params(s: Option<&str>) -> Result<Vec<(String, String)>, FfiError> {

@@ -291,6 +291,11 @@ pub(crate) fn opt_utf8<'a>(p: *const c_char, len: usize, name: &str) -> Result<O
     Ok(if s.is_empty() { None } else { Some(s) })
 }
 
+/// A space-separated list (RFC 8707 resources) as its non-empty items.
+pub(crate) fn words(s: Option<&str>) -> Vec<&str> {
+    s.map(|r| r.split(' ').filter(|x| !x.is_empty()).collect()).unwrap_or_default()
+}
+
 /// Run a protocol call that yields a token response.
 pub(crate) fn token_call(
     client: *const oidc_oauth_client,
@@ -329,9 +334,8 @@ pub extern "C" fn oidc_oauth_client_credentials(
 ) -> oidc_result {
     token_call(client, out, err_out, |c| {
         let scope = opt_utf8(scope, scope_len, "scope")?;
-        let resource = opt_utf8(resource, resource_len, "resource")?;
+        let resources = words(opt_utf8(resource, resource_len, "resource")?);
         let audience = opt_utf8(audience, audience_len, "audience")?;
-        let resources: Vec<&str> = resource.map(|r| r.split(' ').filter(|x| !x.is_empty()).collect()).unwrap_or_default();
         c.client_credentials(scope, &resources, audience).map_err(Into::into)
     })
 }
