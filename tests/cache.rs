@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -23,20 +23,7 @@ fn thirty_two_concurrent_cold_validations_cause_one_fetch() {
     idp.srv.set_route("/jwks", jwks_route(&[&k]).with_delay(Duration::from_millis(300)));
     idp.srv.set_route(DISCOVERY, Route::json(&oidc_testkit::oidc_discovery(&idp.issuer, &idp.srv.url("/jwks"))).with_delay(Duration::from_millis(200)));
     let client = idp.client();
-    let token = Arc::new(k.sign(&idp.claims()));
-    let barrier = Arc::new(Barrier::new(32));
-    let threads: Vec<_> = (0..32)
-        .map(|_| {
-            let (c, t, b) = (client.clone(), token.clone(), barrier.clone());
-            std::thread::spawn(move || {
-                b.wait();
-                c.validate(&t).map(|_| ())
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap().expect("every cold validation succeeds");
-    }
+    validate_concurrently(&client, &k.sign(&idp.claims()), 32, "every cold validation succeeds");
     assert_eq!(idp.srv.hits(DISCOVERY), 1, "exactly one discovery request");
     assert_eq!(idp.srv.hits("/jwks"), 1, "exactly one JWKS request");
 }
@@ -83,20 +70,7 @@ fn concurrent_unknown_kid_after_rotation_is_single_flight() {
     client.validate(&old.sign(&idp.claims())).unwrap();
     let new = TestKey::generate(Alg::RS256);
     idp.srv.set_route("/jwks", jwks_route(&[&new, &old]).with_delay(Duration::from_millis(300)));
-    let token = Arc::new(new.sign(&idp.claims()));
-    let barrier = Arc::new(Barrier::new(16));
-    let hs: Vec<_> = (0..16)
-        .map(|_| {
-            let (c, t, b) = (client.clone(), token.clone(), barrier.clone());
-            std::thread::spawn(move || {
-                b.wait();
-                c.validate(&t).map(|_| ())
-            })
-        })
-        .collect();
-    for h in hs {
-        h.join().unwrap().expect("rotated key validates");
-    }
+    validate_concurrently(&client, &new.sign(&idp.claims()), 16, "rotated key validates");
     assert_eq!(idp.srv.hits("/jwks"), 2, "one refresh for sixteen waiting threads");
 }
 

@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::real_idp::RealIdp;
 use oidc::core::{Client, Config, ErrorKind};
 use serde_json::Value;
@@ -73,17 +71,7 @@ fn real_idp_tokens_validate_through_discovery_and_follow_rotation() {
     let before = idp.jwks_fetches();
     let rotated = idp.admin_post("/rotate");
     assert!(rotated["generation"].as_u64().unwrap() >= 2, "{rotated}");
-    let token = Arc::new(idp.token("urn:liboidc:es256", "read"));
-    let client = Arc::new(client);
-    let threads: Vec<_> = (0..16)
-        .map(|_| {
-            let (c, t) = (client.clone(), token.clone());
-            std::thread::spawn(move || c.validate(&t).map(|_| ()))
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap().expect("rotated token validates");
-    }
+    common::validate_concurrently(&client, &idp.token("urn:liboidc:es256", "read"), 16, "rotated token validates");
     assert_eq!(idp.jwks_fetches(), before + 1, "one refresh for the new kid");
     for (alg, resource) in RESOURCES {
         client.validate(&idp.token(resource, "read")).unwrap_or_else(|e| panic!("after rotation {alg}: {e:?}"));

@@ -49,6 +49,24 @@ impl Idp {
     }
 }
 
+/// Validate `token` from `n` threads released together by a barrier; panics (with `what`) unless
+/// every validation succeeds.
+pub fn validate_concurrently(client: &Client, token: &str, n: usize, what: &str) {
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let threads: Vec<_> = (0..n)
+        .map(|_| {
+            let (c, t, b) = (client.clone(), token.to_string(), barrier.clone());
+            std::thread::spawn(move || {
+                b.wait();
+                c.validate(&t).map(|_| ())
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap().unwrap_or_else(|e| panic!("{what}: {e:?}"));
+    }
+}
+
 /// The error kind of a failed validation (panics on success).
 pub fn kind_of(r: Result<oidc::core::Validated, Error>) -> ErrorKind {
     match r {
