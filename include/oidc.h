@@ -440,6 +440,8 @@ extern "C" {
 /**
  * Validate a token without blocking: the same checks, codes and error objects as
  * `oidc_validate`, delivered to `cb`. The token is copied; it need not outlive this call.
+ * Token bytes that are too many or not UTF-8 are the token's fault here too: the call is
+ * accepted and `cb` gets `OIDC_RESULT_TOKEN_TOO_LARGE` / `OIDC_RESULT_TOKEN_MALFORMED`.
  * With cached keys the work needs no network; it still runs on the worker pool.
  * `cancel` (may be NULL) attaches the call to a cancel handle / deadline: cancelling completes
  * it with `OIDC_RESULT_CANCELLED`, an expired deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`,
@@ -578,6 +580,25 @@ OIDC_MUST_USE
 oidc_result oidc_async_configure(uint32_t threads,
                                  uint32_t queue_capacity,
                                  struct oidc_error **err_out);
+
+/**
+ * Stop the worker pool of the non-blocking API and join its threads, waiting at most
+ * `timeout_ms` milliseconds. For hosts that must not exit with liboidc threads alive (Mono
+ * hangs at exit once such a thread has run a managed callback): call it at process exit.
+ * Calls still queued complete with `OIDC_RESULT_CANCELLED` without starting; calls already
+ * running finish (bounded by the client's timeouts; cancel their handles to answer them at
+ * once). Every accepted call still gets its callback exactly once. Non-blocking calls made
+ * during or after this start a new pool lazily, so nothing is lost by calling it too early.
+ * Returns OK when every pool thread ended and was joined (also when no pool was running, or
+ * another thread is shutting it down); `OIDC_RESULT_TIMEOUT` when some were still busy at the
+ * deadline (they end by themselves after their current call); `OIDC_RESULT_INVALID_ARGUMENT`
+ * when called from a completion callback (a pool thread cannot join itself). In a forked child
+ * only the child's own pool is concerned.
+ * # Ownership: on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+ * # Thread safety: any thread except liboidc's own (callbacks).
+ * # Blocking: yes, up to `timeout_ms` while running calls finish.
+ */
+OIDC_MUST_USE oidc_result oidc_async_shutdown(uint32_t timeout_ms, struct oidc_error **err_out);
 
 /**
  * Create a builder with every default: algorithms RS256/384/512, PS256/384/512, ES256/384,

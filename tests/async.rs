@@ -6,132 +6,21 @@
 mod common;
 
 use std::ffi::{CStr, c_char, c_void};
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use common::cabi::*;
 use common::*;
 use oidc::ffi::r#async::*;
 use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
-use oidc::ffi::misc::{oidc_error_code, oidc_error_free, oidc_error_message, oidc_string_free};
+use oidc::ffi::misc::{oidc_error_free, oidc_error_http_status, oidc_string_free};
 use oidc::ffi::observe::{metrics_json, oidc_metrics_json, oidc_set_log_callback};
 use oidc::ffi::oidc_result;
 use oidc::ffi::warm::{oidc_cache_export_json, oidc_cache_import_json};
 use serde_json::Value;
 
-const NULL: *mut c_void = std::ptr::null_mut();
-
-/// Results of a batch of calls: per call, how many callbacks and the last code / claims.
-struct Batch {
-    calls: Vec<AtomicU32>,
-    codes: Vec<AtomicU32>,
-    claims: Mutex<Vec<Option<String>>>,
-    done: AtomicUsize,
-    threads: Mutex<std::collections::HashSet<std::thread::ThreadId>>,
-}
-
-impl Batch {
-    fn new(n: usize) -> Arc<Batch> {
-        Arc::new(Batch {
-            calls: (0..n).map(|_| AtomicU32::new(0)).collect(),
-            codes: (0..n).map(|_| AtomicU32::new(u32::MAX)).collect(),
-            claims: Mutex::new(vec![None; n]),
-            done: AtomicUsize::new(0),
-            threads: Mutex::new(Default::default()),
-        })
-    }
-    /// Bounded polling of a condition (no sleep as synchronisation).
-    fn wait(&self, n: usize, within: Duration) -> bool {
-        let end = Instant::now() + within;
-        while self.done.load(Ordering::Acquire) < n {
-            if Instant::now() > end {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        true
-    }
-    fn code(&self, i: usize) -> u32 {
-        self.codes[i].load(Ordering::Acquire)
-    }
-}
-
-/// user_data = a leaked `(Arc<Batch>, index)`; freed by the callback (so a second callback
-/// would be a use after free, which the exactly-once counters and ASan/valgrind would catch).
-struct Slot {
-    batch: Arc<Batch>,
-    i: usize,
-}
-
-fn slot(b: &Arc<Batch>, i: usize) -> *mut c_void {
-    Box::into_raw(Box::new(Slot { batch: b.clone(), i })).cast()
-}
-
-extern "C" fn on_validate(ud: *mut c_void, rc: oidc_result, claims: *const c_char, len: usize, err: *const oidc_error) {
-    let s = unsafe { &*(ud as *const Slot) };
-    let b = &s.batch;
-    if rc == oidc_result::Ok {
-        assert!(err.is_null());
-        let c = unsafe { std::slice::from_raw_parts(claims.cast::<u8>(), len) };
-        assert_eq!(unsafe { CStr::from_ptr(claims) }.to_bytes(), c, "NUL-terminated, len matches");
-        b.claims.lock().unwrap()[s.i] = Some(String::from_utf8(c.to_vec()).unwrap());
-    } else {
-        assert!(claims.is_null());
-        assert_eq!(oidc_error_code(err), rc);
-        assert!(!unsafe { CStr::from_ptr(oidc_error_message(err)) }.to_bytes().is_empty());
-    }
-    b.codes[s.i].store(rc as u32, Ordering::Release);
-    b.calls[s.i].fetch_add(1, Ordering::AcqRel);
-    b.threads.lock().unwrap().insert(std::thread::current().id());
-    b.done.fetch_add(1, Ordering::AcqRel);
-    drop(unsafe { Box::from_raw(ud as *mut Slot) });
-}
-
-extern "C" fn on_done(ud: *mut c_void, rc: oidc_result, err: *const oidc_error) {
-    on_validate(ud, rc, std::ptr::null(), 0, err);
-}
-
-fn ok(rc: oidc_result) {
-    assert_eq!(rc, oidc_result::Ok);
-}
-
-fn put(f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result, b: *mut oidc_client_builder, v: &str) {
-    ok(f(b, v.as_ptr().cast(), v.len(), std::ptr::null_mut()));
-}
-
-/// A C-ABI client for a loopback issuer (audience "api", the test CA).
-fn c_client(idp: &Idp, timeout_ms: u32) -> *mut oidc_client {
-    let mut b: *mut oidc_client_builder = std::ptr::null_mut();
-    ok(oidc_client_builder_new(&mut b, std::ptr::null_mut()));
-    put(oidc_client_builder_set_issuer, b, &idp.issuer);
-    put(oidc_client_builder_add_audience, b, "api");
-    put(oidc_client_builder_set_ca_file, b, idp.ca.ca_pem_path().to_str().unwrap());
-    ok(oidc_client_builder_set_timeouts_ms(b, timeout_ms, timeout_ms, std::ptr::null_mut()));
-    let mut c: *mut oidc_client = std::ptr::null_mut();
-    ok(oidc_client_builder_build(b, &mut c, std::ptr::null_mut()));
-    c
-}
-
-fn validate_async(c: *const oidc_client, t: &str, b: &Arc<Batch>, i: usize, cancel: *const oidc_cancel) -> oidc_result {
-    let ud = slot(b, i);
-    let rc = oidc_validate_async(c, t.as_ptr().cast(), t.len(), Some(on_validate), ud, cancel, std::ptr::null_mut());
-    if rc != oidc_result::Ok {
-        drop(unsafe { Box::from_raw(ud as *mut Slot) });
-    }
-    rc
-}
-
-fn new_cancel(timeout_ms: u64) -> *mut oidc_cancel {
-    let mut c: *mut oidc_cancel = std::ptr::null_mut();
-    ok(oidc_cancel_new_with_timeout_ms(timeout_ms, &mut c, std::ptr::null_mut()));
-    c
-}
-
-fn vectors() -> Value {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/validation.json");
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
 
 #[test]
 fn every_vector_is_decided_identically_by_both_paths() {
@@ -175,6 +64,46 @@ fn every_vector_is_decided_identically_by_both_paths() {
         assert_eq!(batch.calls[i].load(Ordering::Acquire), 1);
     }
     assert!(!batch.threads.lock().unwrap().contains(&std::thread::current().id()), "never on the caller's thread");
+    oidc_client_free(client);
+}
+
+/// Token bytes the host received but that are no token (not UTF-8, too long, empty) are the
+/// token's fault on both paths: the same 401 code, through the callback on the non-blocking one.
+#[test]
+fn bad_token_bytes_are_rejected_alike_by_both_paths() {
+    let v = vectors();
+    let mut b: *mut oidc_client_builder = std::ptr::null_mut();
+    ok(oidc_client_builder_new(&mut b, std::ptr::null_mut()));
+    put(oidc_client_builder_set_issuer, b, "https://issuer.example");
+    put(oidc_client_builder_set_jwks_json, b, &v["jwks"].to_string());
+    put(oidc_client_builder_add_audience, b, "api");
+    ok(oidc_client_builder_set_max_token_bytes(b, 64, std::ptr::null_mut()));
+    let mut client: *mut oidc_client = std::ptr::null_mut();
+    ok(oidc_client_builder_build(b, &mut client, std::ptr::null_mut()));
+    let long = vec![b'a'; 65];
+    let cases: [(&[u8], oidc_result); 4] = [
+        (&[0xff], oidc_result::TokenMalformed),
+        (b"ab\xc3(.cd.ef", oidc_result::TokenMalformed),
+        (&long, oidc_result::TokenTooLarge),
+        (b"", oidc_result::TokenMalformed),
+    ];
+    let batch = Batch::new(cases.len());
+    for (i, (bytes, _)) in cases.iter().enumerate() {
+        let ud = slot(&batch, i);
+        let rc = oidc_validate_async(client, bytes.as_ptr().cast(), bytes.len(), Some(on_validate), ud, std::ptr::null(), std::ptr::null_mut());
+        assert_eq!(rc, oidc_result::Ok, "case {i}: accepted; the verdict comes through the callback");
+    }
+    assert!(batch.wait(cases.len(), Duration::from_secs(20)));
+    for (i, (bytes, want)) in cases.iter().enumerate() {
+        let mut out: *mut c_char = std::ptr::null_mut();
+        let mut err: *mut oidc_error = std::ptr::null_mut();
+        let rc = oidc_validate(client, bytes.as_ptr().cast(), bytes.len(), &mut out, std::ptr::null_mut(), &mut err);
+        assert_eq!(rc, *want, "case {i}: blocking");
+        assert_eq!(batch.code(i), rc as u32, "case {i}: blocking and non-blocking differ");
+        assert_eq!(oidc_error_http_status(err), 401, "case {i}: the token's fault, not the host's");
+        oidc_error_free(err);
+        assert_eq!(batch.calls[i].load(Ordering::Acquire), 1);
+    }
     oidc_client_free(client);
 }
 
@@ -339,9 +268,9 @@ fn argument_errors_are_returned_and_no_callback_runs() {
     let mut c: *mut oidc_client = std::ptr::null_mut();
     ok(oidc_client_builder_build(b, &mut c, std::ptr::null_mut()));
     assert_eq!(oidc_validate_async(c, c"x".as_ptr(), 1, None, NULL, std::ptr::null(), std::ptr::null_mut()), oidc_result::NullParameter);
-    let bad = [0xffu8];
-    let rc = oidc_validate_async(c, bad.as_ptr().cast(), 1, Some(on_validate), NULL, std::ptr::null(), std::ptr::null_mut());
-    assert_eq!(rc, oidc_result::InvalidUtf8);
+    // NULL token bytes with a length: misuse, answered at once, as by oidc_validate.
+    let rc = oidc_validate_async(c, std::ptr::null(), 5, Some(on_validate), NULL, std::ptr::null(), std::ptr::null_mut());
+    assert_eq!(rc, oidc_result::NullParameter);
     assert_eq!(oidc_cancel_new_with_timeout_ms(0, std::ptr::null_mut(), std::ptr::null_mut()), oidc_result::NullParameter);
     oidc_cancel_free(std::ptr::null_mut());
     oidc_cancel_cancel(std::ptr::null());

@@ -105,6 +105,24 @@ impl Client {
         self.inner.http.as_ref()
     }
 
+    /// The token bytes a host received (an `Authorization` header's bytes) as the policy sees
+    /// them: more than `max_token_bytes`, or not UTF-8, is the token's fault (`TokenTooLarge`,
+    /// `TokenMalformed`: a 401 for the remote party), not a misuse by the host. The size is
+    /// checked before a byte is read. Such a rejection counts as a failed validation. Both
+    /// transports (blocking and non-blocking) take token bytes through here.
+    pub fn token_from_bytes<'a>(&self, bytes: &'a [u8]) -> Result<&'a str> {
+        let max = self.inner.cfg.max_token_bytes;
+        let r = if bytes.len() > max {
+            Err(Error::new(ErrorKind::TokenTooLarge, format!("token is {} bytes; the limit is {max}", bytes.len())))
+        } else {
+            std::str::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::TokenMalformed, "token is not valid UTF-8"))
+        };
+        if let Err(e) = &r {
+            metrics::validation(Err(e.kind()));
+        }
+        r
+    }
+
     /// Validate `token` now.
     pub fn validate(&self, token: &str) -> Result<Validated> {
         self.validate_at(token, unix_now())

@@ -12,14 +12,20 @@
 //! Every accepted call completes exactly once: whoever first flips its `taken` flag (the worker
 //! with the job's result, or the completer with `Cancelled` / `DeadlineExceeded`) runs `done`;
 //! the other side drops its outcome. `done` always runs on a pool thread, never on the caller's.
+//!
+//! [`shutdown`] stops the pool and joins its threads (a host whose runtime cannot exit while a
+//! foreign thread that ran its code is alive, such as Mono, calls it at process exit). Calls still
+//! queued complete with `Cancelled`, running ones finish; the next call starts a new pool.
 
+use std::cell::Cell;
 use std::collections::{BinaryHeap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use std::sync::{Condvar, Mutex};
+use std::sync::{Condvar, Mutex, Once};
 
 use super::error::{Error, ErrorKind, Result};
 use super::log::{Level, emit};
@@ -67,13 +73,31 @@ pub enum Outcome<T> {
     Panicked(String),
 }
 
+/// Work for the completer thread.
 type Job = Box<dyn FnOnce() + Send>;
+/// Work for a worker; the flag says the pool is shutting down (then a call answers `Cancelled`
+/// instead of starting, and background work is skipped).
+type Task = Box<dyn FnOnce(bool) + Send>;
 
 #[derive(Default)]
 struct Queue {
-    jobs: VecDeque<Job>,
+    jobs: VecDeque<Task>,
     /// Workers waiting on the condition variable (guarded by the same mutex).
     idle: usize,
+    /// Set by [`shutdown`]: no new tasks; workers drain the queue and exit.
+    closing: bool,
+}
+
+/// Why a task was not queued.
+enum Refused {
+    Full(Error),
+    /// The pool is shutting down; the task comes back to be queued on the next pool.
+    Closing(Task),
+}
+
+thread_local! {
+    /// True on the pool's own threads (a callback must not shut down the pool it runs on).
+    static ON_POOL_THREAD: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Something the completer can finish early.
@@ -84,8 +108,12 @@ trait Abort: Send + Sync {
 
 type Done<T> = Box<dyn FnOnce(Outcome<T>) + Send>;
 
+type Work<T> = Box<dyn FnOnce() -> T + Send>;
+
 struct Call<T> {
     taken: AtomicBool,
+    /// The work, until a worker starts it (or the call moves to a new pool).
+    work: Mutex<Option<Work<T>>>,
     done: Mutex<Option<Done<T>>>,
     pool: Weak<Gen<Pool>>,
 }
@@ -227,6 +255,41 @@ pub struct Pool {
     threads: usize,
     /// Accepted calls whose completion has not run yet.
     in_flight: AtomicUsize,
+    started: Once,
+    handles: Mutex<Vec<JoinHandle<()>>>,
+    /// Workers still running (the completer exits after the last one, once closing).
+    workers_alive: AtomicUsize,
+    /// Pool threads (workers and completer) still running, for [`shutdown`]'s wait.
+    alive: Mutex<usize>,
+    exit_cv: Condvar,
+    closing: AtomicBool,
+}
+
+/// Marks a pool thread and counts it out when it ends, however it ends.
+struct ThreadExit {
+    pool: Arc<Gen<Pool>>,
+    worker: bool,
+}
+
+impl ThreadExit {
+    fn enter(pool: Arc<Gen<Pool>>, worker: bool) -> ThreadExit {
+        ON_POOL_THREAD.with(|f| f.set(true));
+        ThreadExit { pool, worker }
+    }
+}
+
+impl Drop for ThreadExit {
+    fn drop(&mut self) {
+        let p = &self.pool;
+        if self.worker {
+            // Under the completer's lock, so the completer cannot miss the last worker leaving.
+            let _c = lock(&p.completer);
+            p.workers_alive.fetch_sub(1, Ordering::AcqRel);
+            p.completer_cv.notify_all();
+        }
+        *lock(&p.alive) -= 1;
+        p.exit_cv.notify_all();
+    }
 }
 
 static POOL: PerFork<Pool> = PerFork::new();
@@ -251,6 +314,12 @@ pub fn global() -> Result<Arc<Gen<Pool>>> {
             completer_cv: Condvar::new(),
             threads,
             in_flight: AtomicUsize::new(0),
+            started: Once::new(),
+            handles: Mutex::new(Vec::new()),
+            workers_alive: AtomicUsize::new(0),
+            alive: Mutex::new(0),
+            exit_cv: Condvar::new(),
+            closing: AtomicBool::new(false),
         })
     })
     .and_then(|p| {
@@ -259,22 +328,35 @@ pub fn global() -> Result<Arc<Gen<Pool>>> {
     })
 }
 
-static STARTED: PerFork<()> = PerFork::new();
-
 fn start_threads(p: &Arc<Gen<Pool>>) -> Result<()> {
     let mut spawn_err = None;
-    STARTED.get_or_init(|| {
-        for i in 0..p.threads {
-            let w = Arc::downgrade(p);
-            let r = std::thread::Builder::new().name(format!("oidc-worker-{i}")).spawn(move || worker(w));
-            if let Err(e) = r {
-                spawn_err = Some(e.to_string());
+    p.started.call_once(|| {
+        let mut handles = lock(&p.handles);
+        let mut spawn = |name: String, worker_thread: bool| {
+            // Counted before the thread runs, so a shutdown right now waits for it.
+            *lock(&p.alive) += 1;
+            if worker_thread {
+                p.workers_alive.fetch_add(1, Ordering::AcqRel);
             }
+            let w = Arc::downgrade(p);
+            let r = std::thread::Builder::new().name(name).spawn(move || {
+                if worker_thread { worker(w) } else { completer(w) }
+            });
+            match r {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    *lock(&p.alive) -= 1;
+                    if worker_thread {
+                        p.workers_alive.fetch_sub(1, Ordering::AcqRel);
+                    }
+                    spawn_err = Some(e.to_string());
+                }
+            }
+        };
+        for i in 0..p.threads {
+            spawn(format!("oidc-worker-{i}"), true);
         }
-        let w = Arc::downgrade(p);
-        if let Err(e) = std::thread::Builder::new().name("oidc-completer".into()).spawn(move || completer(w)) {
-            spawn_err = Some(e.to_string());
-        }
+        spawn("oidc-completer".into(), false);
     });
     match spawn_err {
         Some(e) => Err(Error::new(ErrorKind::Network, format!("cannot start worker threads: {e}"))),
@@ -284,24 +366,29 @@ fn start_threads(p: &Arc<Gen<Pool>>) -> Result<()> {
 
 fn worker(pool: Weak<Gen<Pool>>) {
     let Some(p) = pool.upgrade() else { return };
+    let _exit = ThreadExit::enter(p.clone(), true);
     loop {
-        let job = {
+        let (job, closing) = {
             let mut q = lock(&p.queue);
             loop {
                 if let Some(j) = q.jobs.pop_front() {
-                    break j;
+                    break (j, q.closing);
+                }
+                if q.closing {
+                    return; // drained: the pool is shutting down
                 }
                 q.idle += 1;
                 q = p.queue_cv.wait(q).unwrap_or_else(|e| e.into_inner());
                 q.idle -= 1;
             }
         };
-        let _ = catch_unwind(AssertUnwindSafe(job));
+        let _ = catch_unwind(AssertUnwindSafe(move || job(closing)));
     }
 }
 
 fn completer(pool: Weak<Gen<Pool>>) {
     let Some(p) = pool.upgrade() else { return };
+    let _exit = ThreadExit::enter(p.clone(), false);
     loop {
         let mut due: Vec<Weak<dyn Abort>> = Vec::new();
         let ready = {
@@ -313,6 +400,11 @@ fn completer(pool: Weak<Gen<Pool>>) {
                 }
                 if !c.ready.is_empty() || !due.is_empty() {
                     break std::mem::take(&mut c.ready);
+                }
+                if p.closing.load(Ordering::Acquire) && p.workers_alive.load(Ordering::Acquire) == 0 {
+                    // Every call has completed (a worker finishes each call it takes, and the
+                    // workers are gone): nothing can be cancelled or time out any more.
+                    return;
                 }
                 c = match c.deadlines.peek().map(|d| d.at) {
                     Some(at) => {
@@ -354,15 +446,18 @@ impl Pool {
         self.threads
     }
 
-    fn push(&self, job: Job) -> Result<()> {
+    fn push(&self, job: Task) -> std::result::Result<(), Refused> {
         let cap = QUEUE_CAPACITY.load(Ordering::Relaxed);
         let wake = {
             let mut q = lock(&self.queue);
+            if q.closing {
+                return Err(Refused::Closing(job));
+            }
             if q.jobs.len() >= cap {
-                return Err(Error::new(
+                return Err(Refused::Full(Error::new(
                     ErrorKind::QueueFull,
                     format!("the worker queue is full ({cap} calls waiting); retry later or raise the bound"),
-                ));
+                )));
             }
             q.jobs.push_back(job);
             q.idle > 0
@@ -385,48 +480,77 @@ where
     W: FnOnce() -> T + Send + 'static,
     D: FnOnce(Outcome<T>) + Send + 'static,
 {
-    let p = global()?;
-    let call = Arc::new(Call { taken: AtomicBool::new(false), done: Mutex::new(Some(Box::new(done))), pool: Arc::downgrade(&p) });
-    let job_call = call.clone();
-    let job_cancel = cancel.cloned();
-    let job: Job = Box::new(move || {
-        if job_call.taken.load(Ordering::Acquire) {
-            return; // answered already (cancelled or deadline while queued): never start the work
-        }
-        if let Some(c) = &job_cancel {
-            if c.is_cancelled() {
-                job_call.finish(Outcome::Cancelled);
-                return;
+    let mut parts: (Work<T>, Done<T>) = (Box::new(work), Box::new(done));
+    loop {
+        let p = global()?;
+        let call = Arc::new(Call {
+            taken: AtomicBool::new(false),
+            work: Mutex::new(Some(parts.0)),
+            done: Mutex::new(Some(parts.1)),
+            pool: Arc::downgrade(&p),
+        });
+        let job_call = call.clone();
+        let job_cancel = cancel.cloned();
+        let job: Task = Box::new(move |closing| run_call(&job_call, job_cancel.as_ref(), closing));
+        p.in_flight.fetch_add(1, Ordering::AcqRel);
+        match p.push(job) {
+            Ok(()) => {}
+            Err(Refused::Full(e)) => {
+                p.in_flight.fetch_sub(1, Ordering::AcqRel);
+                metrics::ASYNC_REJECTED.inc();
+                emit(Level::Warn, "oidc::pool", || e.message().to_string());
+                return Err(e);
             }
-            if c.deadline().is_some_and(|d| Instant::now() >= d) {
-                job_call.finish(Outcome::DeadlineExceeded);
-                return;
+            Err(Refused::Closing(job)) => {
+                // Lost a race with `shutdown`: take the call back and queue it on the next pool.
+                p.in_flight.fetch_sub(1, Ordering::AcqRel);
+                drop(job);
+                let w = lock(&call.work).take().expect("the work of a call never queued");
+                let d = lock(&call.done).take().expect("the completion of a call never queued");
+                parts = (w, d);
+                continue;
             }
         }
-        let out = match catch_unwind(AssertUnwindSafe(work)) {
-            Ok(v) => Outcome::Done(v),
-            Err(e) => Outcome::Panicked(
-                e.downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| e.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into()),
-            ),
-        };
-        job_call.finish(out);
-    });
-    p.in_flight.fetch_add(1, Ordering::AcqRel);
-    if let Err(e) = p.push(job) {
-        p.in_flight.fetch_sub(1, Ordering::AcqRel);
-        metrics::ASYNC_REJECTED.inc();
-        emit(Level::Warn, "oidc::pool", || e.message().to_string());
-        return Err(e);
+        metrics::ASYNC_SUBMITTED.inc();
+        if let Some(c) = cancel {
+            let as_abort: Arc<dyn Abort> = call;
+            register(&p, c, Arc::downgrade(&as_abort));
+        }
+        return Ok(());
     }
-    metrics::ASYNC_SUBMITTED.inc();
+}
+
+/// A worker's part of a call: start the work unless the call was answered already, was
+/// cancelled or is past its deadline, or the pool is shutting down.
+fn run_call<T: Send + 'static>(call: &Call<T>, cancel: Option<&Cancel>, closing: bool) {
+    if call.taken.load(Ordering::Acquire) {
+        return; // answered already (cancelled or deadline while queued): never start the work
+    }
+    if closing {
+        call.finish(Outcome::Cancelled);
+        return;
+    }
     if let Some(c) = cancel {
-        let as_abort: Arc<dyn Abort> = call;
-        register(&p, c, Arc::downgrade(&as_abort));
+        if c.is_cancelled() {
+            call.finish(Outcome::Cancelled);
+            return;
+        }
+        if c.deadline().is_some_and(|d| Instant::now() >= d) {
+            call.finish(Outcome::DeadlineExceeded);
+            return;
+        }
     }
-    Ok(())
+    let Some(work) = lock(&call.work).take() else { return };
+    let out = match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(v) => Outcome::Done(v),
+        Err(e) => Outcome::Panicked(
+            e.downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| e.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into()),
+        ),
+    };
+    call.finish(out);
 }
 
 /// Attach a call to its cancel handle and, with a deadline, to the completer's heap. Only weak
@@ -450,9 +574,66 @@ fn register(p: &Arc<Gen<Pool>>, c: &Cancel, weak: Weak<dyn Abort>) {
     }
 }
 
-/// Run a background job (no completion, no cancellation) if the queue has room.
+/// Run a background job (no completion, no cancellation) if the queue has room. A pool that
+/// shuts down before the job starts skips it.
 pub fn execute(job: impl FnOnce() + Send + 'static) -> Result<()> {
-    global()?.push(Box::new(job))
+    let mut task: Task = Box::new(move |closing| {
+        if !closing {
+            job()
+        }
+    });
+    loop {
+        match global()?.push(task) {
+            Ok(()) => return Ok(()),
+            Err(Refused::Full(e)) => return Err(e),
+            Err(Refused::Closing(t)) => task = t,
+        }
+    }
+}
+
+/// Stop the current pool and join its threads, waiting at most `timeout` for them.
+///
+/// New calls are refused by the stopping pool (they go to a new one, started lazily by the next
+/// call). Calls still queued complete with `Cancelled` without starting; running calls finish
+/// (bounded by their HTTP timeouts, or answered early by their cancel handle or deadline). Every
+/// accepted call still completes exactly once. `Ok` when every thread ended and was joined (or
+/// there was no pool); `Timeout` when some still run after `timeout` (they end by themselves after
+/// their current call). Refused (`InvalidArgument`) on a pool thread, as from a completion
+/// callback: a thread cannot join itself. Only the current fork generation's pool is concerned.
+pub fn shutdown(timeout: Duration) -> Result<()> {
+    if ON_POOL_THREAD.with(|f| f.get()) {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            "the worker pool cannot be shut down from one of its own threads (a completion callback)",
+        ));
+    }
+    let Some(p) = POOL.take_current() else { return Ok(()) };
+    p.closing.store(true, Ordering::Release);
+    lock(&p.queue).closing = true;
+    p.queue_cv.notify_all();
+    drop(lock(&p.completer));
+    p.completer_cv.notify_all();
+    let end = Instant::now() + timeout;
+    let mut alive = lock(&p.alive);
+    while *alive > 0 {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            let n = *alive;
+            drop(alive);
+            emit(Level::Warn, "oidc::pool", || format!("shutdown: {n} pool threads still busy after {timeout:?}"));
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!("{n} worker pool threads were still busy after {} ms; they end after their current call", timeout.as_millis()),
+            ));
+        }
+        alive = p.exit_cv.wait_timeout(alive, left).unwrap_or_else(|e| e.into_inner()).0;
+    }
+    drop(alive);
+    for h in std::mem::take(&mut *lock(&p.handles)) {
+        let _ = h.join();
+    }
+    emit(Level::Debug, "oidc::pool", || "worker pool shut down; the next call starts a new one".to_string());
+    Ok(())
 }
 
 /// The current generation's pool if it was started (for metrics; never starts one).

@@ -91,6 +91,16 @@ impl<T: Send + Sync + 'static> PerFork<T> {
         self.cell.load_full().filter(|v| v.generation == g)
     }
 
+    /// Remove and return the value of the current generation (the next use builds a new one).
+    pub fn take_current(&self) -> Option<Arc<Gen<T>>> {
+        let g = fork_generation();
+        let cur = self.cell.load_full().filter(|v| v.generation == g)?;
+        let prev = self.cell.compare_and_swap(&Some(cur.clone()), None);
+        let won = prev.as_ref().is_some_and(|p| Arc::ptr_eq(p, &cur));
+        drop(prev);
+        won.then_some(cur)
+    }
+
     /// The value of the current generation, built with `make` if there is none yet (one builder;
     /// others wait for it). A value of an older generation is leaked, never dropped.
     pub fn get_or_try_init<E>(&self, make: impl FnOnce() -> Result<T, E>) -> Result<Arc<Gen<T>>, E> {

@@ -8,13 +8,15 @@
 //!
 //! Shutdown semantics: a call holds its own clone of the client (an `Arc` of the core client), so
 //! `oidc_client_free` never waits and is safe with calls in flight; their callbacks still run,
-//! exactly once each, possibly after `oidc_client_free` returned.
+//! exactly once each, possibly after `oidc_client_free` returned. `oidc_async_shutdown` stops
+//! the worker pool itself and joins its threads (for hosts that cannot exit while a foreign
+//! thread that ran their code lives on, such as Mono); the next call starts a new pool.
 
 use std::ffi::{CString, c_char, c_void};
 use std::time::Duration;
 
-use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_ref, try_utf8, write_box};
-use super::client::oidc_client;
+use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_ref, write_box};
+use super::client::{oidc_client, token_bytes};
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::oauth::{oidc_oauth_client, oidc_token_response, opt_utf8, words};
 use crate::core::pool::{self, Cancel, Outcome};
@@ -122,14 +124,16 @@ fn validate_async_impl(
     ffi_boundary(err_out, realm.as_deref(), || {
         let c = client_ref(client)?;
         let cb = cb.ok_or_else(|| FfiError::new(oidc_result::NullParameter, "callback is NULL"))?;
-        // SAFETY: token points to token_len readable bytes during this call (API contract).
-        let token = unsafe { try_utf8(token, token_len, "token") }?.to_owned();
+        // Same door as `oidc_validate`: a token too large or not UTF-8 is the token's fault and
+        // arrives through the callback like any other rejection (only misuse is answered here).
+        let token = c.client.token_from_bytes(token_bytes(token, token_len)?).map(str::to_owned);
         let core = c.client.clone();
         let ud = UserData(user_data);
         submit(
             cancel,
             realm.clone(),
             move || {
+                let token = token?;
                 let v = match now {
                     Some(n) => core.validate_at(&token, n as f64)?,
                     None => core.validate(&token)?,
@@ -149,6 +153,8 @@ fn validate_async_impl(
 
 /// Validate a token without blocking: the same checks, codes and error objects as
 /// `oidc_validate`, delivered to `cb`. The token is copied; it need not outlive this call.
+/// Token bytes that are too many or not UTF-8 are the token's fault here too: the call is
+/// accepted and `cb` gets `OIDC_RESULT_TOKEN_TOO_LARGE` / `OIDC_RESULT_TOKEN_MALFORMED`.
 /// With cached keys the work needs no network; it still runs on the worker pool.
 /// `cancel` (may be NULL) attaches the call to a cancel handle / deadline: cancelling completes
 /// it with `OIDC_RESULT_CANCELLED`, an expired deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`,
@@ -354,4 +360,25 @@ pub extern "C" fn oidc_cancel_free(cancel: *mut oidc_cancel) {
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_async_configure(threads: u32, queue_capacity: u32, err_out: *mut *mut oidc_error) -> oidc_result {
     ffi_boundary(err_out, None, || pool::configure(threads as usize, queue_capacity as usize).map_err(Into::into))
+}
+
+/// Stop the worker pool of the non-blocking API and join its threads, waiting at most
+/// `timeout_ms` milliseconds. For hosts that must not exit with liboidc threads alive (Mono
+/// hangs at exit once such a thread has run a managed callback): call it at process exit.
+/// Calls still queued complete with `OIDC_RESULT_CANCELLED` without starting; calls already
+/// running finish (bounded by the client's timeouts; cancel their handles to answer them at
+/// once). Every accepted call still gets its callback exactly once. Non-blocking calls made
+/// during or after this start a new pool lazily, so nothing is lost by calling it too early.
+/// Returns OK when every pool thread ended and was joined (also when no pool was running, or
+/// another thread is shutting it down); `OIDC_RESULT_TIMEOUT` when some were still busy at the
+/// deadline (they end by themselves after their current call); `OIDC_RESULT_INVALID_ARGUMENT`
+/// when called from a completion callback (a pool thread cannot join itself). In a forked child
+/// only the child's own pool is concerned.
+/// # Ownership: on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+/// # Thread safety: any thread except liboidc's own (callbacks).
+/// # Blocking: yes, up to `timeout_ms` while running calls finish.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_async_shutdown(timeout_ms: u32, err_out: *mut *mut oidc_error) -> oidc_result {
+    ffi_boundary(err_out, None, || pool::shutdown(Duration::from_millis(u64::from(timeout_ms))).map_err(Into::into))
 }

@@ -450,7 +450,7 @@ fn validate_impl(
         // SAFETY: client is NULL or live (API contract).
         let c = unsafe { try_ref(client, "client") }?;
         check_out(claims_out, "claims_out")?;
-        let token = token_str(token, token_len, c)?;
+        let token = c.client.token_from_bytes(token_bytes(token, token_len)?)?;
         let v = match now {
             Some(n) => c.client.validate_at(token, n as f64)?,
             None => c.client.validate(token)?,
@@ -459,23 +459,18 @@ fn validate_impl(
     })
 }
 
-/// The token comes from the remote party: bytes that are not UTF-8, or too many of them, are the
-/// token's fault (401 `invalid_token`), not an API misuse by the host.
-fn token_str<'a>(p: *const c_char, len: usize, c: &oidc_client) -> Result<&'a str, FfiError> {
-    use crate::core::{Error, ErrorKind};
-    let max = c.client.config().max_token_bytes;
-    if len > max {
-        return Err(Error::new(ErrorKind::TokenTooLarge, format!("token is {len} bytes; the limit is {max}")).into());
-    }
+/// The token bytes of a `(pointer, length)` pair: NULL with a length is a host misuse; everything
+/// about the bytes themselves (size, UTF-8) is the policy's call (`Client::token_from_bytes`).
+pub(crate) fn token_bytes<'a>(p: *const c_char, len: usize) -> Result<&'a [u8], FfiError> {
     if len == 0 {
-        return Ok("");
+        return Ok(&[]);
     }
     if p.is_null() {
         return Err(FfiError::new(oidc_result::NullParameter, "token is NULL"));
     }
-    // SAFETY: p is non-NULL and points to len readable bytes (API contract).
-    let bytes = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) };
-    std::str::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::TokenMalformed, "token is not valid UTF-8").into())
+    // SAFETY: p is non-NULL and points to len readable bytes for the duration of the call (API
+    // contract); the slice does not outlive it.
+    Ok(unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) })
 }
 
 /// Validate a bearer token (a compact JWS, `token_len` bytes of UTF-8, need not be

@@ -425,12 +425,62 @@ static void test_errors(void) {
   oidc_error_free(err);
   oidc_client *c = make_client(NULL, 10000);
   CHECK(oidc_validate_async(c, "x", 1, NULL, NULL, NULL, NULL) == OIDC_RESULT_NULL_PARAMETER, "NULL callback");
-  CHECK(oidc_validate_async(c, "\xff", 1, on_validate, NULL, NULL, NULL) == OIDC_RESULT_INVALID_UTF8, "bad UTF-8");
+  CHECK(oidc_validate_async(c, NULL, 5, on_validate, NULL, NULL, NULL) == OIDC_RESULT_NULL_PARAMETER, "NULL token");
+  /* Bytes that are no token are the token's fault, as for oidc_validate: accepted, then
+     answered through the callback with the blocking path's code. */
+  batch_t *b = batch_new(1);
+  ud_t *uds = uds_new(b);
+  CHECK(oidc_validate_async(c, "\xff", 1, on_validate, &uds[0], NULL, NULL) == OIDC_RESULT_OK, "bad UTF-8 accepted");
+  CHECK(wait_count(&b->done, 1, 10000), "no callback");
+  oidc_error *e2 = NULL;
+  char *claims = NULL;
+  CHECK(oidc_validate(c, "\xff", 1, &claims, NULL, &e2) == OIDC_RESULT_TOKEN_MALFORMED, "blocking: malformed");
+  CHECK(b->slots[0].result == OIDC_RESULT_TOKEN_MALFORMED && b->slots[0].calls == 1, "non-blocking: %ld", b->slots[0].result);
+  CHECK(oidc_error_http_status(e2) == 401, "the token's fault");
+  oidc_error_free(e2);
+  batch_free(b);
+  free(uds);
   CHECK(oidc_client_prefetch_async(NULL, on_done, NULL, NULL, NULL) == OIDC_RESULT_NULL_PARAMETER, "NULL client");
   CHECK(oidc_cancel_new_with_timeout_ms(0, NULL, NULL) == OIDC_RESULT_NULL_PARAMETER, "NULL out");
   oidc_cancel_cancel(NULL);
   oidc_cancel_free(NULL);
   CHECK(oidc_cancel_is_cancelled(NULL) == 0, "NULL handle");
+  oidc_client_free(c);
+  passed++;
+}
+
+/* ---- shutdown: the pool's threads are joined; queued calls CANCELLED; a new pool on demand ---- */
+static void test_shutdown(void) {
+  enum { N = 64 };
+  oidc_client *c = make_client(NULL, 10000);
+  char *tok = token("");
+  batch_t *b = batch_new(N);
+  ud_t *uds = uds_new(b);
+  for (long i = 0; i < N; i++)
+    assert(oidc_validate_async(c, tok, strlen(tok), on_validate, &uds[i], NULL, NULL) == OIDC_RESULT_OK);
+  oidc_error *err = NULL;
+  oidc_result rc = oidc_async_shutdown(30000, &err);
+  CHECK(rc == OIDC_RESULT_OK, "shutdown: %s", err ? oidc_error_message(err) : "?");
+  /* every callback ran before shutdown returned: OK (ran) or CANCELLED (still queued) */
+  CHECK(b->done == N, "%ld of %d callbacks", b->done, N);
+  for (long i = 0; i < N; i++)
+    CHECK(b->slots[i].calls == 1 && (b->slots[i].result == OIDC_RESULT_OK || b->slots[i].result == OIDC_RESULT_CANCELLED),
+          "call %ld: %s", i, oidc_result_name((uint32_t)b->slots[i].result));
+  /* again: no pool, nothing to do */
+  CHECK(oidc_async_shutdown(0, NULL) == OIDC_RESULT_OK, "second shutdown");
+  /* the next call starts a new pool */
+  batch_t *b2 = batch_new(1);
+  ud_t *uds2 = uds_new(b2);
+  assert(oidc_validate_async(c, tok, strlen(tok), on_validate, &uds2[0], NULL, NULL) == OIDC_RESULT_OK);
+  CHECK(wait_count(&b2->done, 1, 10000), "no callback from the new pool");
+  CHECK(b2->slots[0].result == OIDC_RESULT_OK, "new pool: %ld", b2->slots[0].result);
+  /* and is shut down too: the process ends with no liboidc thread (valgrind sees them joined) */
+  CHECK(oidc_async_shutdown(30000, NULL) == OIDC_RESULT_OK, "final shutdown");
+  free(tok);
+  batch_free(b);
+  batch_free(b2);
+  free(uds);
+  free(uds2);
   oidc_client_free(c);
   passed++;
 }
@@ -451,6 +501,7 @@ int main(int argc, char **argv) {
   test_free_in_flight();
   test_fork();
   test_errors();
+  test_shutdown(); /* last: leaves no pool thread behind */
   printf("test_async: %.0f ms\n", now_ms() - t0);
   printf("%d passed, %d failed\n", passed, failures);
   return failures ? 1 : 0;

@@ -6,6 +6,7 @@ use oidc::core::{Client, Config, Error, ErrorKind};
 pub use oidc_testkit::{Alg, FixtureServer, Route, TestCa, TestKey, b64, b64_json, default_header, jwks, keys};
 use serde_json::Value;
 
+pub mod cabi;
 pub mod real_idp;
 
 /// A loopback HTTPS issuer: discovery at `/.well-known/openid-configuration`, keys at `/jwks`.
