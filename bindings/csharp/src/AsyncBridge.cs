@@ -1,30 +1,267 @@
-// The one place where the binding turns blocking liboidc calls into Tasks.
+// The one place where the binding turns liboidc calls into Tasks.
 //
-// Today: Task.Run on the thread pool around the synchronous call. With warm keys a validation
-// takes microseconds and never blocks, so this costs a pool hop; on a cold cache the pool thread
-// waits for the network (bounded by the client's timeouts).
+// Validation and prefetch use liboidc's non-blocking API (oidc_validate_async,
+// oidc_validate_at_async, oidc_client_prefetch_async): the call is queued on liboidc's worker
+// pool and a completion callback, exactly once on a liboidc thread (never inside the initiating
+// call), completes a TaskCompletionSource created with RunContinuationsAsynchronously, so no
+// caller's continuation ever runs on a liboidc thread. Shape (STYLE.md, "Binding shapes", C#):
+// * one static, rooted delegate per callback type (never a per-call lambda the GC could collect);
+// * a GCHandle to a per-call state object is the user_data; the callback frees it;
+// * the callback copies the borrowed claims/error (the error is read, never freed) and never
+//   lets an exception escape into native code;
+// * a cancellable CancellationToken (or a timeout) gets its own oidc_cancel per call, registered
+//   token -> oidc_cancel_cancel; the registration is disposed and the handle freed when the call
+//   completes (before the task does). CANCELLED for the caller's token becomes a Canceled task.
+// * Lifetime: the ClientHandle is AddRef'd by the marshaller only for the initiating call. That
+//   suffices: per oidc.h, oidc_client_free is safe with *_async calls in flight (each holds its own
+//   reference to the client's internals) and their callbacks still run exactly once, so
+//   disposing the OidcClient while calls are in flight completes every task.
+// The token is copied by liboidc before the initiating call returns, so the per-thread scratch
+// buffer is safe to hand over.
 //
-// When liboidc gains `oidc_validate_async(client, token, len, cb, user_data)` (callback exactly
-// once, on a liboidc worker thread, never synchronously), only Validate/ValidateAt below change: a
-// TaskCompletionSource with RunContinuationsAsynchronously, a GCHandle to it as user_data, and
-// one static, rooted callback delegate that reads the claims/error and completes the task
-// (STYLE.md, "Binding shapes", C#). OidcClient.ValidateAsync and its callers stay as they are.
+// The protocol client's ...Async methods still wrap the blocking call in Task.Run (Run below).
 using System;
+using System.Runtime.InteropServices;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Oidc
 {
     internal static class AsyncBridge
     {
-        internal static Task<Claims> Validate(OidcClient client, string token)
+        // ---- test observability ----------------------------------------------------------------
+        private static long liveCancelHandles, callbacksOnCallerThread, callbacksRun;
+        /// oidc_cancel handles created by async calls and not yet freed.
+        internal static long LiveCancelHandles { get { return Interlocked.Read(ref liveCancelHandles); } }
+        /// Completion callbacks that ran on the thread that started the call (must stay 0).
+        internal static long CallbacksOnCallerThread { get { return Interlocked.Read(ref callbacksOnCallerThread); } }
+        /// Completion callbacks run so far.
+        internal static long CallbacksRun { get { return Interlocked.Read(ref callbacksRun); } }
+
+        /// Per-call state, pinned by a GCHandle until the callback (or a rejected start) frees it.
+        private abstract class Pending
         {
-            return Task.Run(() => client.Validate(token));
+            internal readonly CancellationToken Token;
+            internal readonly int CallerThread = Thread.CurrentThread.ManagedThreadId;
+            internal IntPtr Cancel;
+            internal CancellationTokenRegistration Registration;
+
+            protected Pending(CancellationToken token) { Token = token; }
+
+            /// Create the oidc_cancel (when the token can be cancelled or a timeout is set) and
+            /// register the token; done before the native call, so a cancellation racing the start
+            /// still reaches the call (a cancelled handle cancels calls attached later).
+            internal void Attach(ulong timeoutMs)
+            {
+                if (!Token.CanBeCanceled && timeoutMs == 0) return;
+                IntPtr c, err;
+                uint rc = timeoutMs == 0 ? Native.oidc_cancel_new(out c, out err)
+                                         : Native.oidc_cancel_new_with_timeout_ms(timeoutMs, out c, out err);
+                if (rc != 0) throw OidcException.FromNative(rc, err);
+                Cancel = c;
+                Interlocked.Increment(ref liveCancelHandles);
+                if (Token.CanBeCanceled) Registration = Token.Register(OnTokenCancelled, this);
+            }
+
+            /// Dispose the registration (waits for a running OnTokenCancelled, which never blocks),
+            /// then free the handle, so the token callback never touches a freed handle.
+            internal void Release()
+            {
+                try { Registration.Dispose(); }
+                finally
+                {
+                    if (Cancel != IntPtr.Zero)
+                    {
+                        Native.oidc_cancel_free(Cancel);
+                        Cancel = IntPtr.Zero;
+                        Interlocked.Decrement(ref liveCancelHandles);
+                    }
+                }
+            }
+
+            /// The task's outcome for a failed call (the error is borrowed: read, not freed).
+            internal Exception Failure(uint rc, IntPtr err)
+            {
+                return OidcException.FromNative(rc, err, false);
+            }
+
+            internal bool CancelledByToken(uint rc)
+            {
+                return rc == (uint)OidcResult.Cancelled && Token.IsCancellationRequested;
+            }
         }
 
-        internal static Task<Claims> ValidateAt(OidcClient client, string token, DateTimeOffset now)
+        private static readonly Action<object> OnTokenCancelled = s =>
         {
-            return Task.Run(() => client.ValidateAt(token, now));
+            var p = (Pending)s;
+            if (p.Cancel != IntPtr.Zero) Native.oidc_cancel_cancel(p.Cancel);
+        };
+
+        private sealed class ValidatePending : Pending
+        {
+            internal readonly TaskCompletionSource<Claims> Tcs =
+                new TaskCompletionSource<Claims>(TaskCreationOptions.RunContinuationsAsynchronously);
+            internal ValidatePending(CancellationToken t) : base(t) { }
         }
+
+        private sealed class DonePending : Pending
+        {
+            internal readonly TaskCompletionSource<bool> Tcs =
+                new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            internal DonePending(CancellationToken t) : base(t) { }
+        }
+
+        // Static and readonly: the delegates (and the native thunks Mono/.NET make for them) stay
+        // rooted for the life of the process.
+        private static readonly Native.ValidateCb OnValidated = Validated;
+        private static readonly Native.DoneCb OnDone = Done;
+
+        // A liboidc pool thread is attached to the runtime by the first callback it runs, and
+        // Mono cannot finish exiting while such a foreign thread lives (its shutdown keeps
+        // signalling it, forever). So before the first native call the binding hooks
+        // ProcessExit to stop liboidc's pool (oidc_async_shutdown), which joins those threads.
+        private static int exitHookInstalled;
+
+        /// How long the exit hook waits for running calls (a key fetch in flight ends within the
+        /// client's HTTP timeouts; queued calls are answered Canceled at once).
+        internal static readonly TimeSpan ExitShutdownTimeout = TimeSpan.FromSeconds(10);
+
+        private static void EnsureExitHook()
+        {
+            if (Interlocked.CompareExchange(ref exitHookInstalled, 1, 0) != 0) return;
+            AppDomain.CurrentDomain.ProcessExit += (sender, e) =>
+            {
+                try { Library.ShutdownWorkers(ExitShutdownTimeout); }
+                catch (Exception) { } // never throw from an exit handler
+            };
+        }
+
+        private static Pending Take(IntPtr userData)
+        {
+            GCHandle gch = GCHandle.FromIntPtr(userData);
+            var p = (Pending)gch.Target;
+            gch.Free();
+            Interlocked.Increment(ref callbacksRun);
+            if (p.CallerThread == Thread.CurrentThread.ManagedThreadId) Interlocked.Increment(ref callbacksOnCallerThread);
+            return p;
+        }
+
+        private static void Validated(IntPtr userData, uint rc, IntPtr json, UIntPtr len, IntPtr err)
+        {
+            try
+            {
+                var p = (ValidatePending)Take(userData);
+                Claims claims = null;
+                Exception failure = null;
+                try
+                {
+                    if (rc == 0) claims = new Claims(Utf8.Read(json, checked((int)len.ToUInt64())));
+                    else if (!p.CancelledByToken(rc)) failure = p.Failure(rc, err);
+                }
+                catch (Exception e) { failure = e; }
+                try { p.Release(); } catch (Exception e) { if (failure == null && claims != null) { claims = null; failure = e; } }
+                if (p.CancelledByToken(rc)) p.Tcs.TrySetCanceled(p.Token);
+                else if (failure != null) p.Tcs.TrySetException(failure);
+                else p.Tcs.TrySetResult(claims);
+            }
+            catch
+            {
+                // Never unwind into native code.
+            }
+        }
+
+        private static void Done(IntPtr userData, uint rc, IntPtr err)
+        {
+            try
+            {
+                var p = (DonePending)Take(userData);
+                Exception failure = null;
+                try { if (rc != 0 && !p.CancelledByToken(rc)) failure = p.Failure(rc, err); }
+                catch (Exception e) { failure = e; }
+                try { p.Release(); } catch (Exception e) { if (failure == null && rc == 0) failure = e; }
+                if (p.CancelledByToken(rc)) p.Tcs.TrySetCanceled(p.Token);
+                else if (failure != null) p.Tcs.TrySetException(failure);
+                else p.Tcs.TrySetResult(true);
+            }
+            catch
+            {
+                // Never unwind into native code.
+            }
+        }
+
+        internal static ulong TimeoutMs(TimeSpan timeout)
+        {
+            if (timeout == Timeout.InfiniteTimeSpan) return 0;
+            if (timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException("timeout", "must be positive (or Timeout.InfiniteTimeSpan)");
+            return (ulong)Math.Ceiling(timeout.TotalMilliseconds);
+        }
+
+        /// oidc_validate_async / oidc_validate_at_async. `timeoutMs` 0: no deadline.
+        internal static Task<Claims> Validate(OidcClient client, string token, bool at, long nowUnix, ulong timeoutMs,
+            CancellationToken cancellationToken)
+        {
+            if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<Claims>(cancellationToken);
+            EnsureExitHook();
+            ClientHandle h = client.Handle;
+            var p = new ValidatePending(cancellationToken);
+            GCHandle gch = default(GCHandle);
+            bool accepted = false;
+            int n;
+            byte[] buf = Utf8.RentEncoded(token, out n);
+            try
+            {
+                p.Attach(timeoutMs);
+                gch = GCHandle.Alloc(p);
+                IntPtr err;
+                uint rc = at
+                    ? Native.oidc_validate_at_async(h, buf, (UIntPtr)n, nowUnix, OnValidated, GCHandle.ToIntPtr(gch), p.Cancel, out err)
+                    : Native.oidc_validate_async(h, buf, (UIntPtr)n, OnValidated, GCHandle.ToIntPtr(gch), p.Cancel, out err);
+                if (rc != 0) return Task.FromException<Claims>(OidcException.FromNative(rc, err));
+                accepted = true;
+                return p.Tcs.Task;
+            }
+            finally
+            {
+                Utf8.Return(buf);
+                if (!accepted)
+                {
+                    // The callback will never run: undo here.
+                    if (gch.IsAllocated) gch.Free();
+                    p.Release();
+                }
+            }
+        }
+
+        /// oidc_client_prefetch_async.
+        internal static Task Prefetch(OidcClient client, CancellationToken cancellationToken)
+        {
+            if (cancellationToken.IsCancellationRequested) return Task.FromCanceled(cancellationToken);
+            EnsureExitHook();
+            ClientHandle h = client.Handle;
+            var p = new DonePending(cancellationToken);
+            GCHandle gch = default(GCHandle);
+            bool accepted = false;
+            try
+            {
+                p.Attach(0);
+                gch = GCHandle.Alloc(p);
+                IntPtr err;
+                uint rc = Native.oidc_client_prefetch_async(h, OnDone, GCHandle.ToIntPtr(gch), p.Cancel, out err);
+                if (rc != 0) return Task.FromException(OidcException.FromNative(rc, err));
+                accepted = true;
+                return p.Tcs.Task;
+            }
+            finally
+            {
+                if (!accepted)
+                {
+                    if (gch.IsAllocated) gch.Free();
+                    p.Release();
+                }
+            }
+        }
+
+        // ---- blocking calls on the thread pool (protocol client) -------------------------------
 
         internal static Task<T> Run<T>(Func<T> blockingCall)
         {
@@ -33,7 +270,7 @@ namespace Oidc
 
         /// A cancellable blocking call (the device and CIBA polls): an OperationCanceledException
         /// for `cancellationToken` makes the task Canceled.
-        internal static Task<T> Run<T>(Func<T> blockingCall, System.Threading.CancellationToken cancellationToken)
+        internal static Task<T> Run<T>(Func<T> blockingCall, CancellationToken cancellationToken)
         {
             return Task.Run(blockingCall, cancellationToken);
         }

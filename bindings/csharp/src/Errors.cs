@@ -88,6 +88,13 @@ namespace Oidc
         /// `err` may be IntPtr.Zero (then only the code is known).
         internal static OidcException FromNative(uint rc, IntPtr err)
         {
+            return FromNative(rc, err, true);
+        }
+
+        /// As <see cref="FromNative(uint, IntPtr)"/>; `owned` false for an error borrowed from a
+        /// completion callback (read, never freed).
+        internal static OidcException FromNative(uint rc, IntPtr err, bool owned)
+        {
             var info = new OidcErrorInfo { Code = (int)rc };
             try
             {
@@ -103,7 +110,7 @@ namespace Oidc
             }
             finally
             {
-                if (err != IntPtr.Zero) Native.oidc_error_free(err);
+                if (owned && err != IntPtr.Zero) Native.oidc_error_free(err);
             }
             // Only OAuth error responses carry the server's "error" member (and description,
             // uri, status); token failures do not, so they skip the parse.

@@ -94,6 +94,36 @@ namespace Oidc
             Native.oidc_cache_set_max_entries((UIntPtr)(uint)maxEntries);
         }
 
+        /// Stop liboidc's worker pool (the threads behind ValidateAsync, PrefetchAsync and
+        /// background key refresh) and join its threads, waiting at most <paramref name="timeout"/>
+        /// for calls still running; calls still queued complete as Canceled. The next async call
+        /// starts a new pool. The binding does this itself at process exit (Mono cannot exit
+        /// while a liboidc thread that ran managed code lives); call it earlier to stop the
+        /// threads sooner, e.g. when a plugin is unloaded. Returns false when some thread was
+        /// still busy at the deadline (it ends after its call). Throws
+        /// <see cref="InvalidOperationException"/> from a task continuation running on a liboidc
+        /// thread (a thread cannot join itself).
+        public static bool ShutdownWorkers(TimeSpan timeout)
+        {
+            if (timeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException("timeout", "must not be negative");
+            EnsureLoaded();
+            uint ms = timeout.TotalMilliseconds >= uint.MaxValue ? uint.MaxValue : (uint)Math.Ceiling(timeout.TotalMilliseconds);
+            IntPtr err;
+            uint rc = Native.oidc_async_shutdown(ms, out err);
+            if (rc == (uint)OidcResult.Timeout)
+            {
+                Native.oidc_error_free(err);
+                return false;
+            }
+            if (rc == (uint)OidcResult.InvalidArgument)
+            {
+                var e = OidcException.FromNative(rc, err);
+                throw new InvalidOperationException(e.Message, e);
+            }
+            OidcException.Check(rc, err);
+            return true;
+        }
+
         /// liboidc's static description of a result code ("token expired", ...).
         public static string Describe(int code)
         {

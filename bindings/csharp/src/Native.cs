@@ -135,6 +135,42 @@ namespace Oidc
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_client_prefetch(ClientHandle client, out IntPtr err);
 
+        // ---- non-blocking API (AsyncBridge.cs) -------------------------------------------------
+        // Callbacks run on liboidc pool threads; their pointer arguments are borrowed for the
+        // callback's duration. The cancel handle is a raw pointer here (NULL when the caller's
+        // CancellationToken cannot be cancelled); AsyncBridge owns and frees it.
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void ValidateCb(IntPtr userData, uint result, IntPtr claimsJson, UIntPtr claimsJsonLen, IntPtr err);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void DoneCb(IntPtr userData, uint result, IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_validate_async(ClientHandle client, byte[] token, UIntPtr tokenLen,
+            ValidateCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_validate_at_async(ClientHandle client, byte[] token, UIntPtr tokenLen, long nowUnix,
+            ValidateCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_prefetch_async(ClientHandle client, DoneCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_cancel_new(out IntPtr cancel, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_cancel_new_with_timeout_ms(ulong timeoutMs, out IntPtr cancel, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern void oidc_cancel_cancel(IntPtr cancel);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern void oidc_cancel_free(IntPtr cancel);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_async_shutdown(uint timeoutMs, out IntPtr err);
+
         // ---- protocol client ----------------------------------------------------------------
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_oauth_builder_new(out IntPtr builder, out IntPtr err);

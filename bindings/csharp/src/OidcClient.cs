@@ -140,20 +140,37 @@ namespace Oidc
             }
         }
 
-        /// <see cref="Validate"/> without blocking the caller (see AsyncBridge.cs).
-        public Task<Claims> ValidateAsync(string token)
+        /// <see cref="Validate"/> without blocking the caller: queued on liboidc's worker pool
+        /// (oidc_validate_async); the task completes from a liboidc thread and its continuations
+        /// run on the .NET thread pool (see AsyncBridge.cs). Failures fault the task with the same
+        /// exceptions as <see cref="Validate"/>. Cancelling <paramref name="cancellationToken"/>
+        /// completes the task as Canceled at once (a key fetch it waited on goes on and still
+        /// fills the cache). Disposing the client while calls are in flight is safe: each still
+        /// completes.
+        public Task<Claims> ValidateAsync(string token, CancellationToken cancellationToken = default(CancellationToken))
         {
             if (token == null) throw new ArgumentNullException("token");
             CheckNotDisposed();
-            return AsyncBridge.Validate(this, token);
+            return AsyncBridge.Validate(this, token, false, 0, 0, cancellationToken);
         }
 
-        /// <see cref="ValidateAt"/> without blocking the caller.
-        public Task<Claims> ValidateAtAsync(string token, DateTimeOffset now)
+        /// <see cref="ValidateAsync(string, CancellationToken)"/> with a deadline: a call not
+        /// complete after <paramref name="timeout"/> faults with <see cref="DeadlineExceededException"/>.
+        /// <paramref name="timeout"/> must be positive, or Timeout.InfiniteTimeSpan for none.
+        public Task<Claims> ValidateAsync(string token, TimeSpan timeout, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (token == null) throw new ArgumentNullException("token");
+            ulong ms = AsyncBridge.TimeoutMs(timeout);
+            CheckNotDisposed();
+            return AsyncBridge.Validate(this, token, false, 0, ms, cancellationToken);
+        }
+
+        /// <see cref="ValidateAt"/> without blocking the caller (as <see cref="ValidateAsync(string, CancellationToken)"/>).
+        public Task<Claims> ValidateAtAsync(string token, DateTimeOffset now, CancellationToken cancellationToken = default(CancellationToken))
         {
             if (token == null) throw new ArgumentNullException("token");
             CheckNotDisposed();
-            return AsyncBridge.ValidateAt(this, token, now);
+            return AsyncBridge.Validate(this, token, true, now.ToUnixTimeSeconds(), 0, cancellationToken);
         }
 
         /// Fetch discovery and the key set now (warm start), so the first request does not wait.
@@ -163,11 +180,12 @@ namespace Oidc
             OidcException.Check(Native.oidc_client_prefetch(Handle, out err), err);
         }
 
-        /// <see cref="Prefetch"/> without blocking the caller.
-        public Task PrefetchAsync()
+        /// <see cref="Prefetch"/> without blocking the caller (oidc_client_prefetch_async);
+        /// cancellable like <see cref="ValidateAsync(string, CancellationToken)"/>.
+        public Task PrefetchAsync(CancellationToken cancellationToken = default(CancellationToken))
         {
             CheckNotDisposed();
-            return AsyncBridge.Run(Prefetch);
+            return AsyncBridge.Prefetch(this, cancellationToken);
         }
 
         internal ClientHandle Handle

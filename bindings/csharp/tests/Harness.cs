@@ -69,6 +69,7 @@ namespace Oidc.Tests
         public static int Main(string[] args)
         {
             if (args.Length > 0 && args[0] == "--probe-load") return LoadProbe.Run();
+            if (args.Length == 4 && args[0] == "--probe-async-exit") return AsyncExitProbe.Run(args);
             string filter = null;
             bool list = false;
             int timeoutSecs = 180;
