@@ -42,6 +42,34 @@ class ProcessTest < Minitest::Test
     bg&.close
   end
 
+  def pool_threads
+    Dir.glob("/proc/self/task/*/comm").count { |f| File.read(f).start_with?("oidc-worker", "oidc-completer") }
+  rescue Errno::ENOENT
+    retry
+  end
+
+  def test_shutdown_workers_joins_the_pool_and_it_restarts_on_demand
+    tk = Testkit.instance(self)
+    bg = Oidc::Client.new(issuer: tk.issuer, audiences: "api://ruby", ca_file: tk.ca_file,
+                          jwks_uri: "#{tk.jwks_uri}?ruby-shutdown", prefetch: :background)
+    deadline = Time.now + 10
+    sleep 0.01 until pool_threads.positive? || Time.now > deadline
+    assert_operator pool_threads, :>, 0, "background prefetch runs on the pool"
+    assert_equal true, Oidc.shutdown_workers(timeout: 10)
+    assert_equal 0, pool_threads, "every pool thread joined"
+    assert_equal true, Oidc.shutdown_workers(timeout: 0), "no pool: nothing to wait for"
+    assert_equal "api://ruby", bg.validate(tk.token(alg: "ES256")).audiences.first
+    bg2 = Oidc::Client.new(issuer: tk.issuer, audiences: "api://ruby", ca_file: tk.ca_file,
+                           jwks_uri: "#{tk.jwks_uri}?ruby-restart", prefetch: :background)
+    deadline = Time.now + 10
+    sleep 0.01 until pool_threads.positive? || Time.now > deadline
+    assert_operator pool_threads, :>, 0, "a new pool on demand"
+    assert_raises(ArgumentError) { Oidc.shutdown_workers(timeout: -1) }
+  ensure
+    bg&.close
+    bg2&.close
+  end
+
   def test_async_configure_checks_its_arguments
     assert_raises(Oidc::InvalidArgument) { Oidc.async_configure(queue_capacity: 0) }
   end

@@ -39,6 +39,22 @@ module Oidc
       nil
     end
 
+    # Stop liboidc's worker pool (it serves prefetch: :background and background key refresh)
+    # and join its threads, waiting at most `timeout` seconds for calls still running; queued
+    # ones are cancelled. The next use starts a new pool. True when every thread was joined,
+    # false when some were still busy at the deadline (they end after their call). For a clean
+    # shutdown of a pre-fork master or a test process; never needed for correctness.
+    def shutdown_workers(timeout: 10)
+      Client.need_native(:oidc_async_shutdown)
+      ms = (Float(timeout) * 1000).ceil
+      raise ArgumentError, "timeout must not be negative" if ms.negative?
+
+      FFISupport.check { |e| Native.oidc_async_shutdown([ms, 0xffff_ffff].min, e) }
+      true
+    rescue Oidc::Timeout
+      false
+    end
+
     private
 
     def cache_export_native(client_ptr)
@@ -58,6 +74,8 @@ module Oidc
     attach_optional :oidc_cache_export_json, %i[pointer pointer pointer pointer], :uint32
     attach_optional :oidc_cache_import_json, %i[pointer pointer size_t pointer pointer], :uint32
     attach_optional :oidc_async_configure, %i[uint32 uint32 pointer], :uint32
+    # Waits for the pool's threads: release the GVL meanwhile.
+    attach_optional :oidc_async_shutdown, %i[uint32 pointer], :uint32, blocking: true
     attach_optional :oidc_client_builder_set_prefetch, %i[pointer uint32 pointer], :uint32
   end
 end
