@@ -15,6 +15,8 @@ using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
 
 namespace Oidc.Bench
 {
@@ -239,6 +241,7 @@ namespace Oidc.Bench
                 Paired(client, raw, name.Replace("valid ", ""), cases[name], nowUnix);
 
             Breakdown(client, raw, cases["valid RS256"], nowUnix);
+            AsyncThroughput(client, cases["valid ES256"], now);
             client.Dispose();
             Raw.oidc_client_free(raw);
             return 0;
@@ -321,6 +324,68 @@ namespace Oidc.Bench
             foreach (var s in steps) Console.WriteLine("| {0} | {1:F0} ±{2:P0} |", s.Name, s.Median, s.Spread);
             Raw.oidc_string_free(claimsPtr);
             GC.KeepAlive(sink);
+        }
+
+        /// Warm-key throughput by wall clock, all cores: ValidateAtAsync on liboidc's callback API
+        /// (the binding's Task path) against the same call as Task.Run(ValidateAt) (the binding's
+        /// Task path before) and against blocking ValidateAt on one thread per CPU. Windows of
+        /// 256 concurrent tasks; rounds interleaved; median round.
+        private static void AsyncThroughput(OidcClient client, string token, DateTimeOffset now)
+        {
+            const int window = 256;
+            int perRound = 20480, nRounds = Math.Max(5, rounds / 2);
+            int cpus = Environment.ProcessorCount;
+            Func<int, double> native = n =>
+            {
+                var sw = Stopwatch.StartNew();
+                var w = new Task[window];
+                for (int done = 0; done < n; done += window)
+                {
+                    for (int i = 0; i < window; i++) w[i] = client.ValidateAtAsync(token, now);
+                    Task.WaitAll(w);
+                }
+                return n / sw.Elapsed.TotalSeconds;
+            };
+            Func<int, double> taskRun = n =>
+            {
+                var sw = Stopwatch.StartNew();
+                var w = new Task[window];
+                for (int done = 0; done < n; done += window)
+                {
+                    for (int i = 0; i < window; i++) w[i] = Task.Run(() => client.ValidateAt(token, now));
+                    Task.WaitAll(w);
+                }
+                return n / sw.Elapsed.TotalSeconds;
+            };
+            Func<int, double> blocking = n =>
+            {
+                var sw = Stopwatch.StartNew();
+                var ts = Enumerable.Range(0, cpus).Select(_ => new Thread(() => { for (int i = 0; i < n / cpus; i++) client.ValidateAt(token, now); })).ToList();
+                ts.ForEach(t => t.Start());
+                ts.ForEach(t => t.Join());
+                return n / sw.Elapsed.TotalSeconds;
+            };
+            var kinds = new[] { native, taskRun, blocking };
+            var results = kinds.Select(_ => new List<double>()).ToArray();
+            foreach (var k in kinds) k(window * 8); // warm up (JIT, pool threads)
+            for (int r = 0; r < nRounds; r++)
+                for (int j = 0; j < kinds.Length; j++)
+                {
+                    int k = (j + r) % kinds.Length;
+                    results[k].Add(kinds[k](perRound));
+                }
+            Func<List<double>, double> median = l => l.OrderBy(x => x).ElementAt(l.Count / 2);
+            double nat = median(results[0]), run = median(results[1]), blk = median(results[2]);
+            Console.WriteLine();
+            Console.WriteLine("Warm-key throughput, ES256, wall clock, {0} CPUs, {1} rounds of {2} calls, windows of {3} tasks (median round):", cpus, nRounds, perRound, window);
+            Console.WriteLine();
+            Console.WriteLine("| path | validations/s | vs blocking |");
+            Console.WriteLine("|---|---:|---:|");
+            Console.WriteLine("| ValidateAtAsync (liboidc callback API) | {0:F0} | {1:F2} |", nat, nat / blk);
+            Console.WriteLine("| Task.Run(ValidateAt) (thread pool) | {0:F0} | {1:F2} |", run, run / blk);
+            Console.WriteLine("| ValidateAt on {2} threads (blocking) | {0:F0} | {1:F2} |", blk, 1.0, cpus);
+            Console.WriteLine();
+            Console.WriteLine("ratio callback API / Task.Run: {0:F2}", nat / run);
         }
 
         private static string MonoVersion()
