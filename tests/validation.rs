@@ -381,6 +381,17 @@ fn configuration_errors_surface_at_creation() {
     check(&|c| c.key_source = KeySource::JwksUri("http://idp.example/jwks".into()), ErrorKind::InsecureUrl);
     check(&|c| c.max_token_bytes = 0, ErrorKind::InvalidConfig);
     check(&|c| c.total_timeout = std::time::Duration::ZERO, ErrorKind::InvalidConfig);
+    // Static keys never connect, but a CA file that cannot be used is still a configuration error.
+    let k = TestKey::generate(Alg::ES256);
+    let static_keys = |c: &mut Config| c.key_source = KeySource::Static(oidc_testkit::jwks_value(&[&k]).to_string());
+    check(&|c| { static_keys(c); c.ca_file = Some("/nonexistent/ca.pem".into()) }, ErrorKind::CaFile);
+    check(&|c| { static_keys(c); c.ca_file = Some("/etc/hostname".into()) }, ErrorKind::CaFile);
+    let ca = TestCa::new();
+    let mut ok = Config::new("https://idp.example");
+    ok.audiences = vec!["api".into()];
+    static_keys(&mut ok);
+    ok.ca_file = Some(ca.ca_pem_path());
+    Client::new(ok).expect("a usable CA file with static keys");
     let mut c = Config::new("https://idp.example");
     assert_eq!(c.set_algorithms(["none"]).unwrap_err().kind(), ErrorKind::UnsupportedAlgorithm);
     assert_eq!(c.set_algorithms(["HS256"]).unwrap_err().kind(), ErrorKind::UnsupportedAlgorithm);

@@ -74,7 +74,12 @@ impl Client {
         let policy = Policy::from_config(&cfg);
         let cache_policy = CachePolicy::from_config(&cfg);
         let (http, source) = match &cfg.key_source {
-            KeySource::Static(doc) => (None, Source::Static(Arc::new(KeySet::parse(doc.as_bytes())?))),
+            KeySource::Static(doc) => {
+                if let Some(ca) = &cfg.ca_file {
+                    super::http::check_ca_file(ca)?;
+                }
+                (None, Source::Static(Arc::new(KeySet::parse(doc.as_bytes())?)))
+            }
             KeySource::Discovery | KeySource::JwksUri(_) => {
                 let fixed = match &cfg.key_source {
                     KeySource::JwksUri(u) => Some(u.clone()),

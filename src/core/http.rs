@@ -64,6 +64,13 @@ fn load_ca_file(path: &Path, what: &str) -> Result<Vec<Certificate<'static>>> {
     }
 }
 
+/// Check that a per-client CA file is readable and holds a certificate, for a client that will
+/// never connect (static keys): a wrong path is still the configuration error it would be for
+/// a client that does.
+pub fn check_ca_file(path: &Path) -> Result<()> {
+    load_ca_file(path, "CA file").map(|_| ())
+}
+
 /// Which environment variable (if any) supplies extra roots, by the documented priority.
 pub fn ca_env_file() -> Option<(&'static str, String)> {
     CA_ENV_VARS
