@@ -89,6 +89,8 @@ namespace Oidc
             {
                 return rc == (uint)OidcResult.Cancelled && Token.IsCancellationRequested;
             }
+
+            internal abstract void Complete(uint rc, IntPtr output, UIntPtr len, IntPtr err);
         }
 
         private static readonly Action<object> OnTokenCancelled = s =>
@@ -97,23 +99,39 @@ namespace Oidc
             if (p.Cancel != IntPtr.Zero) Native.oidc_cancel_cancel(p.Cancel);
         };
 
-        private sealed class ValidatePending : Pending
+        /// A call whose task completes with a T read from the callback's borrowed output.
+        private sealed class Pending<T> : Pending
         {
-            internal readonly TaskCompletionSource<Claims> Tcs =
-                new TaskCompletionSource<Claims>(TaskCreationOptions.RunContinuationsAsynchronously);
-            internal ValidatePending(CancellationToken t) : base(t) { }
-        }
+            internal readonly TaskCompletionSource<T> Tcs =
+                new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+            private readonly Func<IntPtr, UIntPtr, T> read;
 
-        private sealed class DonePending : Pending
-        {
-            internal readonly TaskCompletionSource<bool> Tcs =
-                new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            internal DonePending(CancellationToken t) : base(t) { }
+            internal Pending(CancellationToken t, Func<IntPtr, UIntPtr, T> read) : base(t) { this.read = read; }
+
+            /// Copy the outcome (the output and the error are borrowed for the callback only),
+            /// release the cancel handle, then complete the task: Canceled when the caller's token
+            /// asked for it, faulted with the blocking call's exception, or with the value.
+            internal override void Complete(uint rc, IntPtr output, UIntPtr len, IntPtr err)
+            {
+                T value = default(T);
+                Exception failure = null;
+                try
+                {
+                    if (rc == 0) value = read(output, len);
+                    else if (!CancelledByToken(rc)) failure = Failure(rc, err);
+                }
+                catch (Exception e) { failure = e; }
+                try { Release(); } catch (Exception e) { if (failure == null) failure = e; }
+                if (CancelledByToken(rc)) Tcs.TrySetCanceled(Token);
+                else if (failure != null) Tcs.TrySetException(failure);
+                else Tcs.TrySetResult(value);
+            }
         }
 
         // Static and readonly: the delegates (and the native thunks Mono/.NET make for them) stay
         // rooted for the life of the process.
-        private static readonly Native.ValidateCb OnValidated = Validated;
+        private static readonly Native.ValidateCb OnString = StringDone;
+        private static readonly Native.TokenCb OnToken = TokenDone;
         private static readonly Native.DoneCb OnDone = Done;
 
         // A liboidc pool thread is attached to the runtime by the first callback it runs, and
@@ -146,46 +164,79 @@ namespace Oidc
             return p;
         }
 
-        private static void Validated(IntPtr userData, uint rc, IntPtr json, UIntPtr len, IntPtr err)
+        // The callbacks: never let anything unwind into native code.
+        private static void StringDone(IntPtr userData, uint rc, IntPtr json, UIntPtr len, IntPtr err)
         {
-            try
-            {
-                var p = (ValidatePending)Take(userData);
-                Claims claims = null;
-                Exception failure = null;
-                try
-                {
-                    if (rc == 0) claims = new Claims(Utf8.Read(json, checked((int)len.ToUInt64())));
-                    else if (!p.CancelledByToken(rc)) failure = p.Failure(rc, err);
-                }
-                catch (Exception e) { failure = e; }
-                try { p.Release(); } catch (Exception e) { if (failure == null && claims != null) { claims = null; failure = e; } }
-                if (p.CancelledByToken(rc)) p.Tcs.TrySetCanceled(p.Token);
-                else if (failure != null) p.Tcs.TrySetException(failure);
-                else p.Tcs.TrySetResult(claims);
-            }
-            catch
-            {
-                // Never unwind into native code.
-            }
+            try { Take(userData).Complete(rc, json, len, err); } catch { }
+        }
+
+        private static void TokenDone(IntPtr userData, uint rc, IntPtr response, IntPtr err)
+        {
+            try { Take(userData).Complete(rc, response, UIntPtr.Zero, err); } catch { }
         }
 
         private static void Done(IntPtr userData, uint rc, IntPtr err)
         {
+            try { Take(userData).Complete(rc, IntPtr.Zero, UIntPtr.Zero, err); } catch { }
+        }
+
+        // Readers of the borrowed outputs.
+        internal static readonly Func<IntPtr, UIntPtr, Claims> ReadClaims = (p, n) => new Claims(Utf8.Read(p, checked((int)n.ToUInt64())));
+        internal static readonly Func<IntPtr, UIntPtr, string> ReadString = (p, n) => Utf8.Read(p, checked((int)n.ToUInt64()));
+        internal static readonly Func<IntPtr, UIntPtr, TokenResponse> ReadToken = (p, n) => TokenResponse.Read(p);
+        internal static readonly Func<IntPtr, UIntPtr, bool> ReadNothing = (p, n) => true;
+
+        /// Starts one native non-blocking call: `userData` and `cancel` are to be passed on.
+        internal delegate uint Starter(IntPtr userData, IntPtr cancel, out IntPtr err);
+        internal delegate uint StringStarter(Native.ValidateCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
+        internal delegate uint TokenStarter(Native.TokenCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
+        internal delegate uint DoneStarter(Native.DoneCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
+
+        /// A call with a JSON/string result (the callback shape of oidc_validate_async).
+        internal static Task<T> Json<T>(StringStarter start, Func<IntPtr, UIntPtr, T> read, ulong timeoutMs, CancellationToken ct)
+        {
+            return Start((IntPtr ud, IntPtr c, out IntPtr e) => start(OnString, ud, c, out e), read, timeoutMs, ct);
+        }
+
+        /// A token-endpoint call (oidc_token_cb): the task gets a copy of the borrowed response.
+        internal static Task<TokenResponse> Token(TokenStarter start, CancellationToken ct)
+        {
+            return Start((IntPtr ud, IntPtr c, out IntPtr e) => start(OnToken, ud, c, out e), ReadToken, 0, ct);
+        }
+
+        /// A call without output (oidc_done_cb).
+        internal static Task Done(DoneStarter start, CancellationToken ct)
+        {
+            return Start((IntPtr ud, IntPtr c, out IntPtr e) => start(OnDone, ud, c, out e), ReadNothing, 0, ct);
+        }
+
+        /// The one place a native non-blocking call starts: a cancel handle when needed, a
+        /// GCHandle to the pending call as user_data; if the call is refused, the callback will
+        /// never run, so everything is undone here and the task faults with the refusal.
+        private static Task<T> Start<T>(Starter start, Func<IntPtr, UIntPtr, T> read, ulong timeoutMs, CancellationToken ct)
+        {
+            if (ct.IsCancellationRequested) return Task.FromCanceled<T>(ct);
+            EnsureExitHook();
+            var p = new Pending<T>(ct, read);
+            GCHandle gch = default(GCHandle);
+            bool accepted = false;
             try
             {
-                var p = (DonePending)Take(userData);
-                Exception failure = null;
-                try { if (rc != 0 && !p.CancelledByToken(rc)) failure = p.Failure(rc, err); }
-                catch (Exception e) { failure = e; }
-                try { p.Release(); } catch (Exception e) { if (failure == null && rc == 0) failure = e; }
-                if (p.CancelledByToken(rc)) p.Tcs.TrySetCanceled(p.Token);
-                else if (failure != null) p.Tcs.TrySetException(failure);
-                else p.Tcs.TrySetResult(true);
+                p.Attach(timeoutMs);
+                gch = GCHandle.Alloc(p);
+                IntPtr err;
+                uint rc = start(GCHandle.ToIntPtr(gch), p.Cancel, out err);
+                if (rc != 0) return Task.FromException<T>(OidcException.FromNative(rc, err));
+                accepted = true;
+                return p.Tcs.Task;
             }
-            catch
+            finally
             {
-                // Never unwind into native code.
+                if (!accepted)
+                {
+                    if (gch.IsAllocated) gch.Free();
+                    p.Release();
+                }
             }
         }
 
@@ -196,69 +247,31 @@ namespace Oidc
             return (ulong)Math.Ceiling(timeout.TotalMilliseconds);
         }
 
-        /// oidc_validate_async / oidc_validate_at_async. `timeoutMs` 0: no deadline.
+        /// oidc_validate_async / oidc_validate_at_async. `timeoutMs` 0: no deadline. The token is
+        /// copied by liboidc before the initiating call returns, so the per-thread buffer is safe.
         internal static Task<Claims> Validate(OidcClient client, string token, bool at, long nowUnix, ulong timeoutMs,
             CancellationToken cancellationToken)
         {
             if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<Claims>(cancellationToken);
-            EnsureExitHook();
             ClientHandle h = client.Handle;
-            var p = new ValidatePending(cancellationToken);
-            GCHandle gch = default(GCHandle);
-            bool accepted = false;
             int n;
             byte[] buf = Utf8.RentEncoded(token, out n);
             try
             {
-                p.Attach(timeoutMs);
-                gch = GCHandle.Alloc(p);
-                IntPtr err;
-                uint rc = at
-                    ? Native.oidc_validate_at_async(h, buf, (UIntPtr)n, nowUnix, OnValidated, GCHandle.ToIntPtr(gch), p.Cancel, out err)
-                    : Native.oidc_validate_async(h, buf, (UIntPtr)n, OnValidated, GCHandle.ToIntPtr(gch), p.Cancel, out err);
-                if (rc != 0) return Task.FromException<Claims>(OidcException.FromNative(rc, err));
-                accepted = true;
-                return p.Tcs.Task;
+                return Json((Native.ValidateCb cb, IntPtr ud, IntPtr c, out IntPtr e) => at
+                        ? Native.oidc_validate_at_async(h, buf, (UIntPtr)n, nowUnix, cb, ud, c, out e)
+                        : Native.oidc_validate_async(h, buf, (UIntPtr)n, cb, ud, c, out e),
+                    ReadClaims, timeoutMs, cancellationToken);
             }
-            finally
-            {
-                Utf8.Return(buf);
-                if (!accepted)
-                {
-                    // The callback will never run: undo here.
-                    if (gch.IsAllocated) gch.Free();
-                    p.Release();
-                }
-            }
+            finally { Utf8.Return(buf); }
         }
 
         /// oidc_client_prefetch_async.
         internal static Task Prefetch(OidcClient client, CancellationToken cancellationToken)
         {
-            if (cancellationToken.IsCancellationRequested) return Task.FromCanceled(cancellationToken);
-            EnsureExitHook();
             ClientHandle h = client.Handle;
-            var p = new DonePending(cancellationToken);
-            GCHandle gch = default(GCHandle);
-            bool accepted = false;
-            try
-            {
-                p.Attach(0);
-                gch = GCHandle.Alloc(p);
-                IntPtr err;
-                uint rc = Native.oidc_client_prefetch_async(h, OnDone, GCHandle.ToIntPtr(gch), p.Cancel, out err);
-                if (rc != 0) return Task.FromException(OidcException.FromNative(rc, err));
-                accepted = true;
-                return p.Tcs.Task;
-            }
-            finally
-            {
-                if (!accepted)
-                {
-                    if (gch.IsAllocated) gch.Free();
-                    p.Release();
-                }
-            }
+            return Done((Native.DoneCb cb, IntPtr ud, IntPtr c, out IntPtr e) => Native.oidc_client_prefetch_async(h, cb, ud, c, out e),
+                cancellationToken);
         }
 
         // ---- blocking calls on the thread pool (protocol client) -------------------------------

@@ -145,6 +145,14 @@ namespace Oidc
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate void DoneCb(IntPtr userData, uint result, IntPtr err);
 
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void TokenCb(IntPtr userData, uint result, IntPtr response, IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_client_credentials_async(OAuthClientHandle client,
+            byte[] scope, UIntPtr scopeLen, byte[] resource, UIntPtr resourceLen, byte[] audience, UIntPtr audienceLen,
+            TokenCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
+
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_validate_async(ClientHandle client, byte[] token, UIntPtr tokenLen,
             ValidateCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);

@@ -1,6 +1,7 @@
 // Client credentials grant (RFC 6749 §4.4), with RFC 8707 resources and an audience parameter.
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Oidc
@@ -29,11 +30,19 @@ namespace Oidc
             return TakeTokenResponse(rc, resp, err);
         }
 
-        /// <see cref="ClientCredentials"/> without blocking the caller.
+        /// <see cref="ClientCredentials"/> without blocking the caller: the request runs on
+        /// liboidc's worker pool (oidc_oauth_client_credentials_async); no .NET thread waits for
+        /// the network. Cancelling <paramref name="cancellationToken"/> makes the task Canceled at
+        /// once (a request already sent still completes; with `cached` it still fills the cache).
         public Task<TokenResponse> ClientCredentialsAsync(string scope = null, IEnumerable<string> resources = null, string audience = null,
-            bool cached = false)
+            bool cached = false, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RunAsync(() => ClientCredentials(scope, resources, audience, cached));
+            if (cached) return RunAsync(() => ClientCredentials(scope, resources, audience, true));
+            byte[] s = Optional(scope), r = Optional(JoinResources(resources)), a = Optional(audience);
+            OAuthClientHandle h = Handle;
+            return AsyncBridge.Token((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
+                Native.oidc_oauth_client_credentials_async(h, s, (UIntPtr)s.Length, r, (UIntPtr)r.Length, a, (UIntPtr)a.Length, cb, ud, c, out e),
+                cancellationToken);
         }
 
         /// The C ABI takes several resources as one space-separated string.

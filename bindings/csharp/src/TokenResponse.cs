@@ -36,7 +36,13 @@ namespace Oidc
         /// Copy everything out of a native token response and free it.
         internal static TokenResponse Take(IntPtr resp)
         {
-            try
+            try { return Read(resp); }
+            finally { Native.oidc_token_response_free(resp); }
+        }
+
+        /// Copy everything out of a native token response (borrowed: not freed).
+        internal static TokenResponse Read(IntPtr resp)
+        {
             {
                 var t = new TokenResponse
                 {
@@ -55,10 +61,6 @@ namespace Oidc
                     t.ExpiresAt = DateTimeOffset.UtcNow + t.ExpiresIn.Value;
                 }
                 return t;
-            }
-            finally
-            {
-                Native.oidc_token_response_free(resp);
             }
         }
 
