@@ -21,14 +21,6 @@ var notWrapped = map[string]string{
 	"oidc_oauth_client_credentials_async": "Go uses the blocking call on a goroutine",
 	"oidc_cancel_new_with_timeout_ms":     "deadlines come from context.Context",
 	"oidc_cancel_is_cancelled":            "cancellation state lives in context.Context",
-	"oidc_async_configure":                "the pool only serves the callback API, unused here",
-	// Added by the warm-start / observability work after this binding was written: not yet
-	// wrapped (planned: Client options and package-level functions).
-	"oidc_client_builder_set_prefetch": "not yet wrapped (Client.Prefetch covers start-up warming)",
-	"oidc_cache_export_json":           "not yet wrapped",
-	"oidc_cache_import_json":           "not yet wrapped",
-	"oidc_metrics_json":                "not yet wrapped",
-	"oidc_set_log_callback":            "not yet wrapped (needs a cgo.Handle trampoline)",
 }
 
 // TestEveryHeaderFunctionIsWrapped fails when oidc.h declares a function no Go file calls (a new

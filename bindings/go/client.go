@@ -8,6 +8,7 @@ import "C"
 import (
 	"context"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,6 +57,37 @@ type Config struct {
 	Cache *CachePolicy
 	// Realm is named in the WWW-Authenticate values of this client's errors.
 	Realm string
+	// Prefetch warms the key cache when the client is built (default PrefetchNone: keys are
+	// fetched on first use, or by Client.Prefetch).
+	Prefetch PrefetchMode
+}
+
+// PrefetchMode is what NewClient does to warm the key cache (Config.Prefetch); liboidc's
+// oidc_client_builder_set_prefetch modes.
+type PrefetchMode uint32
+
+const (
+	// PrefetchNone fetches nothing at NewClient: keys come on first use (the default).
+	PrefetchNone PrefetchMode = 0
+	// PrefetchFailFast makes NewClient fetch discovery and the key set and fail with the fetch's
+	// error (ErrNetwork, ErrTLS, ErrHTTPStatus, ErrDiscoveryInvalid, ...) instead of returning a
+	// client that cannot validate. NewClient then blocks, bounded by ConnectTimeout and Timeout.
+	PrefetchFailFast PrefetchMode = 1
+	// PrefetchBackground starts the fetch on liboidc's worker pool and returns at once; a failure
+	// is logged (SetLogger) and counted (Metrics), and the first Validate fetches again.
+	PrefetchBackground PrefetchMode = 2
+)
+
+func (m PrefetchMode) String() string {
+	switch m {
+	case PrefetchNone:
+		return "none"
+	case PrefetchFailFast:
+		return "fail-fast"
+	case PrefetchBackground:
+		return "background"
+	}
+	return "PrefetchMode(" + strconv.FormatUint(uint64(m), 10) + ")"
 }
 
 // CachePolicy bounds the key cache (zero fields keep liboidc's defaults).
@@ -87,7 +119,8 @@ func freeClient(p *C.oidc_client) {
 
 // NewClient checks cfg and builds a Client. Every configuration problem is reported here
 // (as an *Error: CodeInvalidConfig, CodeInsecureURL, CodeCAFile, CodeUnsupportedAlgorithm,
-// CodeJWKSInvalid, ...). Nothing is fetched yet: see Prefetch.
+// CodeJWKSInvalid, ...). Nothing is fetched yet (see Prefetch), unless Config.Prefetch is
+// PrefetchFailFast: then a failed fetch is reported here too.
 func NewClient(cfg Config) (*Client, error) {
 	if err := checkLoaded(); err != nil {
 		return nil, err
@@ -228,6 +261,12 @@ func configure(b *C.oidc_client_builder, cfg *Config) error {
 		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
 			return C.oidc_client_builder_set_realm(b, p, n, &e)
 		}, cfg.Realm); err != nil {
+			return err
+		}
+	}
+	if cfg.Prefetch != PrefetchNone {
+		// Any other value is liboidc's to reject (INVALID_ARGUMENT).
+		if err := ok(C.oidc_client_builder_set_prefetch(b, C.uint32_t(cfg.Prefetch), &e)); err != nil {
 			return err
 		}
 	}

@@ -80,17 +80,18 @@ func TestConfigOptions(t *testing.T) {
 	}
 	// Out of range values fail at NewClient with a code.
 	for name, mod := range map[string]func(*Config){
-		"leeway over an hour": func(c *Config) { c.Leeway = 2 * time.Hour },
-		"tiny max token":      func(c *Config) { c.MaxTokenBytes = 8 },
-		"huge timeout":        func(c *Config) { c.Timeout = time.Hour },
-		"no issuer":           func(c *Config) { c.Issuer = "" },
-		"no audience":         func(c *Config) { c.Audiences = nil },
-		"bad static JWKS":     func(c *Config) { c.JWKSJSON = []byte(`{"keys":"no"}`) },
-		"unknown algorithm":   func(c *Config) { c.Algorithms = []string{"XS999"} },
-		"http JWKS URI":       func(c *Config) { c.JWKSJSON = nil; c.JWKSURI = "http://example.com/jwks" },
-		"negative max token":  func(c *Config) { c.MaxTokenBytes = -1 },
-		"tiny response bound": func(c *Config) { c.MaxResponseBytes = 10 },
-		"missing CA file":     func(c *Config) { c.JWKSJSON = nil; c.CAFile = "/nonexistent.pem" }, // (a static-JWKS client never reads it)
+		"leeway over an hour":   func(c *Config) { c.Leeway = 2 * time.Hour },
+		"tiny max token":        func(c *Config) { c.MaxTokenBytes = 8 },
+		"huge timeout":          func(c *Config) { c.Timeout = time.Hour },
+		"no issuer":             func(c *Config) { c.Issuer = "" },
+		"no audience":           func(c *Config) { c.Audiences = nil },
+		"bad static JWKS":       func(c *Config) { c.JWKSJSON = []byte(`{"keys":"no"}`) },
+		"unknown algorithm":     func(c *Config) { c.Algorithms = []string{"XS999"} },
+		"http JWKS URI":         func(c *Config) { c.JWKSJSON = nil; c.JWKSURI = "http://example.com/jwks" },
+		"negative max token":    func(c *Config) { c.MaxTokenBytes = -1 },
+		"tiny response bound":   func(c *Config) { c.MaxResponseBytes = 10 },
+		"unknown prefetch mode": func(c *Config) { c.Prefetch = 3 },
+		"missing CA file":       func(c *Config) { c.JWKSJSON = nil; c.CAFile = "/nonexistent.pem" }, // (a static-JWKS client never reads it)
 	} {
 		_, err := build(mod)
 		var oe *Error

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -113,6 +114,50 @@ func ExampleOAuthClient_ClientCredentials() {
 	// Output:
 	// Bearer 10m0s read
 	// false
+}
+
+func ExampleClient_ExportCache() {
+	// liboidc's log messages (fetches, refresh failures, stale keys served, ...) through log/slog.
+	if err := oidc.SetLogger(slog.Default()); err != nil {
+		log.Fatal(err)
+	}
+	defer oidc.SetLogger(nil)
+
+	client, err := oidc.NewClient(oidc.Config{
+		Issuer:    os.Getenv("OIDC_ISSUER"),
+		Audiences: []string{"urn:liboidc:rs256"},
+		CAFile:    os.Getenv("OIDC_CA_FILE"),
+		Prefetch:  oidc.PrefetchFailFast, // fetch the keys now: an unreachable issuer fails here
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	// Warm start: hand the keys (public data only) to pre-forked workers or bake them into a
+	// serverless image; the fresh process imports them and validates with zero fetches.
+	snapshot, err := client.ExportCache()
+	if err != nil {
+		log.Fatal(err)
+	}
+	n, err := oidc.ImportCache(snapshot, nil) // (in the fresh process)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	m, err := oidc.Metrics()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(n > 0, m.Cache.Entries > 0, m.Cache.JWKSFetches > 0)
+
+	// At graceful shutdown: stop liboidc's worker pool (background prefetch, refresh ahead).
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := oidc.ShutdownWorkers(ctx); err != nil {
+		log.Print(err)
+	}
+	// Output: true true true
 }
 
 func ExamplePKCEChallenge() {
