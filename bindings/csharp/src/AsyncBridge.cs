@@ -144,7 +144,7 @@ namespace Oidc
         /// client's HTTP timeouts; queued calls are answered Canceled at once).
         internal static readonly TimeSpan ExitShutdownTimeout = TimeSpan.FromSeconds(10);
 
-        private static void EnsureExitHook()
+        internal static void EnsureExitHook()
         {
             if (Interlocked.CompareExchange(ref exitHookInstalled, 1, 0) != 0) return;
             AppDomain.CurrentDomain.ProcessExit += (sender, e) =>

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 
 [assembly: InternalsVisibleTo("OidcTests")]
@@ -122,6 +123,86 @@ namespace Oidc
             }
             OidcException.Check(rc, err);
             return true;
+        }
+
+        /// Bound liboidc's worker pool (the threads behind ValidateAsync, PrefetchAsync,
+        /// <see cref="PrefetchMode.Background"/> and background key refresh): <paramref name="threads"/>
+        /// workers (0 = liboidc's default) and at most <paramref name="queueCapacity"/> calls
+        /// waiting (oidc_async_configure; liboidc checks the bounds and throws
+        /// <see cref="InvalidArgumentException"/>). The queue bound applies at once, the thread
+        /// count when the pool (re)starts: call it first, or after <see cref="ShutdownWorkers"/>.
+        public static void ConfigureWorkers(int threads, int queueCapacity)
+        {
+            uint t = OidcClient.U32(threads, "threads"), q = OidcClient.U32(queueCapacity, "queueCapacity");
+            EnsureLoaded();
+            IntPtr err;
+            OidcException.Check(NativeProcess.oidc_async_configure(t, q, out err), err);
+        }
+
+        /// Send liboidc's log messages up to <paramref name="maxLevel"/> (fetches, refresh
+        /// failures, cooldown suppressions, stale keys served, pool overload, snapshot imports)
+        /// to <paramref name="logger"/> as (level, target, message), e.g.
+        /// (Warn, "oidc::cache", "key refresh failed ..."). Messages carry no token, secret or key,
+        /// and URLs without query or credentials. Replaces the previous logger atomically;
+        /// null removes it (a message being delivered on another thread at that moment may still
+        /// reach the old one). The logger runs on liboidc threads and on threads inside liboidc
+        /// calls, concurrently: make it thread safe and quick. Its exceptions are caught and
+        /// dropped, and it must not call SetLogger (InvalidOperationException). Installing a
+        /// logger also makes the binding stop liboidc's pool at process exit (see
+        /// <see cref="ShutdownWorkers"/>).
+        public static void SetLogger(Action<OidcLogLevel, string, string> logger, OidcLogLevel maxLevel = OidcLogLevel.Info)
+        {
+            EnsureLoaded();
+            LogBridge.Set(logger, maxLevel);
+        }
+
+        /// liboidc's process-wide counters (oidc_metrics_json), parsed: "validations" (ok,
+        /// failed, failed_by_reason keyed by result name), "cache", "discovery", "snapshot",
+        /// "async" (nested <c>Dictionary&lt;string, object&gt;</c> of <c>long</c>) and
+        /// "fork_generation". Counters only grow; async in_flight and queue_depth are gauges.
+        public static Dictionary<string, object> Metrics()
+        {
+            EnsureLoaded();
+            IntPtr json, err;
+            UIntPtr len;
+            OidcException.Check(NativeProcess.oidc_metrics_json(out json, out len, out err), err);
+            return Json.ParseObject(Utf8.TakeOwned(json, len));
+        }
+
+        /// A JSON snapshot of the whole process's key cache: the fresh key sets (with their
+        /// absolute expiry) and the issuer metadata discovered so far; public data only, no
+        /// secrets (oidc_cache_export_json). Give it to <see cref="ImportKeyCache"/> in a fresh
+        /// process (pre-forked workers, serverless) to start warm with zero fetches.
+        /// <see cref="OidcClient.ExportKeyCache"/> exports one client's.
+        public static string ExportKeyCache()
+        {
+            EnsureLoaded();
+            IntPtr json, err;
+            UIntPtr len;
+            OidcException.Check(NativeProcess.oidc_cache_export_json(IntPtr.Zero, out json, out len, out err), err);
+            return Utf8.TakeOwned(json, len);
+        }
+
+        /// Import a snapshot from <see cref="ExportKeyCache"/> into the process-wide key cache
+        /// (oidc_cache_import_json). Imported keys pass the same checks as fetched ones; each
+        /// entry expires at its exported time, clamped to the TTL maximum of
+        /// <paramref name="clampTo"/> (liboidc's default when null); expired entries are skipped
+        /// (fetched later, as on a cold start) and older entries do not replace newer cached ones.
+        /// A malformed snapshot or an invalid key set throws (<see cref="InvalidArgumentException"/>,
+        /// <see cref="JwksInvalidException"/>, ...) and changes nothing. Returns the number of
+        /// entries (key sets and metadata documents) taken.
+        public static int ImportKeyCache(string json, OidcClient clampTo = null)
+        {
+            if (json == null) throw new ArgumentNullException("json");
+            EnsureLoaded();
+            byte[] b = Utf8.StrictBytes(json);
+            IntPtr err;
+            UIntPtr n;
+            uint rc = clampTo == null
+                ? NativeProcess.oidc_cache_import_json(IntPtr.Zero, b, (UIntPtr)b.Length, out n, out err)
+                : NativeProcess.oidc_cache_import_json(clampTo.Handle, b, (UIntPtr)b.Length, out n, out err);
+            OidcException.Check(rc, err);
+            return checked((int)n.ToUInt64());
         }
 
         /// liboidc's static description of a result code ("token expired", ...).

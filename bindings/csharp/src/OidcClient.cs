@@ -31,7 +31,9 @@ namespace Oidc
 
         /// Build a client. Every configuration problem is reported here as a
         /// <see cref="ConfigurationException"/> (or <see cref="OidcLibraryException"/> when liboidc
-        /// is missing); nothing is fetched yet (see <see cref="Prefetch"/>).
+        /// is missing); nothing is fetched yet (see <see cref="Prefetch"/>), unless
+        /// <see cref="OidcClientOptions.Prefetch"/> asks for a warm start (then
+        /// <see cref="PrefetchMode.FailFast"/> also throws the fetch's error here).
         public static OidcClient Create(OidcClientOptions options)
         {
             if (options == null) throw new ArgumentNullException("options");
@@ -69,6 +71,8 @@ namespace Oidc
                     OidcException.Check(Native.oidc_client_builder_set_timeouts_ms(b, connect, total, out err), err);
                 }
                 if (options.Realm != null) Set(b, options.Realm, Native.oidc_client_builder_set_realm);
+                if (options.Prefetch.HasValue)
+                    OidcException.Check(NativeProcess.oidc_client_builder_set_prefetch(b, (uint)options.Prefetch.Value, out err), err);
 
                 consumed = true; // build consumes the builder in every case
                 ClientHandle h;
@@ -186,6 +190,17 @@ namespace Oidc
         {
             CheckNotDisposed();
             return AsyncBridge.Prefetch(this, cancellationToken);
+        }
+
+        /// A JSON snapshot of this client's cached key set and its issuer's metadata (public data
+        /// only) for <see cref="Library.ImportKeyCache"/> in a fresh process; see
+        /// <see cref="Library.ExportKeyCache"/> for the whole process's.
+        public string ExportKeyCache()
+        {
+            IntPtr json, err;
+            UIntPtr len;
+            OidcException.Check(NativeProcess.oidc_cache_export_json(Handle, out json, out len, out err), err);
+            return Utf8.TakeOwned(json, len);
         }
 
         internal ClientHandle Handle

@@ -60,6 +60,11 @@ namespace Oidc
         /// The realm named in this client's `WWW-Authenticate` values.
         public string Realm { get; set; }
 
+        /// Warm start when <see cref="OidcClient.Create"/> builds the client
+        /// (oidc_client_builder_set_prefetch); null keeps liboidc's default (no fetch until the
+        /// first validation).
+        public PrefetchMode? Prefetch { get; set; }
+
         public override string ToString()
         {
             var sb = new StringBuilder("OidcClientOptions(Issuer=").Append(Issuer);
@@ -70,7 +75,23 @@ namespace Oidc
             if (JwksUri != null) sb.Append(", JwksUri=").Append(JwksUri);
             if (JwksJson != null) sb.Append(", JwksJson=<").Append(JwksJson.Length).Append(" chars>");
             if (CaFile != null) sb.Append(", CaFile=").Append(CaFile);
+            if (Prefetch.HasValue) sb.Append(", Prefetch=").Append(Prefetch.Value);
             return sb.Append(')').ToString();
         }
+    }
+
+    /// What <see cref="OidcClient.Create"/> fetches before returning (oidc_client_builder_set_prefetch's `mode`).
+    public enum PrefetchMode
+    {
+        /// Nothing: keys are fetched on first use (liboidc's default).
+        None = 0,
+        /// Fetch discovery and the key set in Create, which throws the fetch's error
+        /// (<see cref="NetworkException"/>, <see cref="DiscoveryException"/>, ...) instead of
+        /// returning a client that cannot validate. Create blocks, bounded by the timeouts.
+        FailFast = 1,
+        /// Fetch on liboidc's worker pool: Create returns at once; a failure is logged
+        /// (<see cref="Library.SetLogger"/>) and counted (<see cref="Library.Metrics"/>), and
+        /// the first validation retries.
+        Background = 2,
     }
 }

@@ -70,6 +70,8 @@ namespace Oidc.Tests
         {
             if (args.Length > 0 && args[0] == "--probe-load") return LoadProbe.Run();
             if (args.Length == 4 && args[0] == "--probe-async-exit") return AsyncExitProbe.Run(args);
+            if (args.Length == 5 && args[0] == "--probe-warm-start") return WarmStartProbe.Run(args);
+            if (args.Length == 4 && args[0] == "--probe-log-exit") return LogExitProbe.Run(args);
             string filter = null;
             bool list = false;
             int timeoutSecs = 180;
