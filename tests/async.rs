@@ -370,6 +370,11 @@ fn imported_snapshots_obey_the_ttl_and_key_rules() {
     let mut far = expired.clone();
     far["key_sets"][0]["expires_at"] = (now + 10.0 * 86400.0).into();
     assert_eq!(import(std::ptr::null(), &far.to_string()), (oidc_result::Ok, 1));
+    // The same snapshot again: not fresher than what is cached (its expiry lands microseconds
+    // later at most), so nothing is taken, every time.
+    for _ in 0..3 {
+        assert_eq!(import(std::ptr::null(), &far.to_string()), (oidc_result::Ok, 0), "re-import");
+    }
     let all: Value = serde_json::from_str(&export(std::ptr::null())).unwrap();
     let e = all["key_sets"].as_array().unwrap().iter().find(|e| e["jwks_uri"] == far["key_sets"][0]["jwks_uri"]).unwrap();
     assert!(e["expires_at"].as_f64().unwrap() <= now + 86400.0 + 5.0, "clamped: {e}");

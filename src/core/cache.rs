@@ -385,7 +385,10 @@ impl CacheEntry {
     pub fn install(&self, set: Arc<KeySet>, doc: &str, remaining: Duration, etag: Option<String>, now: Instant) -> Result<bool> {
         let _g = self.fetch_lock.lock();
         let expires = now + remaining;
-        if self.state.load().expires_at.is_some_and(|e| e >= expires) {
+        // Only a meaningfully fresher set replaces the cached one: a snapshot's expiry passes
+        // through wall-clock seconds and back, so the same keys re-imported land within
+        // microseconds of their cached expiry and must count as "not newer".
+        if self.state.load().expires_at.is_some_and(|e| e + IMPORT_MIN_GAIN >= expires) {
             return Ok(false);
         }
         self.update(|st| {
@@ -401,6 +404,9 @@ impl CacheEntry {
         Ok(true)
     }
 }
+
+/// How much later an imported key set must expire than the cached one to replace it.
+const IMPORT_MIN_GAIN: Duration = Duration::from_secs(1);
 
 /// The bounded, process-wide map of entries. Lookups are lock-free (a copy-on-write map behind
 /// an `ArcSwap`); insertions take a [`ForkMutex`].
