@@ -1658,7 +1658,12 @@ oidc_result oidc_oauth_builder_build(struct oidc_oauth_builder *builder,
                                      struct oidc_error **err_out);
 
 /**
- * Free a protocol client. NULL is accepted. No call on it may be running.
+ * Free a protocol client. NULL is accepted. Blocking calls running on other threads must have
+ * returned. Non-blocking calls (`oidc_oauth_*_async`) may still be in flight: each holds its own
+ * reference to the client's internals, so freeing is safe and never waits; their callbacks still
+ * run, exactly once each, possibly after this function returned (keep their `user_data` valid
+ * until then). Do not call it from a callback of a call on the same `client` handle if other
+ * threads may still use the handle.
  * # Ownership: consumes `client`.
  * # Thread safety: not concurrently with any other call on the same client.
  * # Blocking: no.
