@@ -405,20 +405,47 @@ typedef void (*oidc_validate_cb)(void *user_data,
                                  const struct oidc_error *err);
 
 /**
- * Completion of a call without output (`oidc_client_prefetch_async`): `err` is NULL on OK,
- * otherwise borrowed for the duration of the callback.
+ * Completion of a call without output (`oidc_client_prefetch_async`, `oidc_oauth_revoke_async`):
+ * `err` is NULL on OK, otherwise borrowed for the duration of the callback.
  */
 typedef void (*oidc_done_cb)(void *user_data, oidc_result result, const struct oidc_error *err);
 
 /**
- * Completion of a token request (`oidc_oauth_client_credentials_async`): on OK `response` is
- * borrowed for the duration of the callback (read it with the `oidc_token_response_*` getters;
- * never free it) and `err` is NULL; otherwise `response` is NULL and `err` borrowed.
+ * Completion of a token request (`oidc_oauth_client_credentials_async`, `oidc_oauth_refresh_async`,
+ * ...): on OK `response` is borrowed for the duration of the callback (read it with the
+ * `oidc_token_response_*` getters; never free it) and `err` is NULL; otherwise `response` is
+ * NULL and `err` borrowed.
  */
 typedef void (*oidc_token_cb)(void *user_data,
                               oidc_result result,
                               const struct oidc_token_response *response,
                               const struct oidc_error *err);
+
+/**
+ * Completion of a call whose blocking twin returns an owned string (`oidc_oauth_introspect_async`,
+ * `oidc_oauth_userinfo_async`, ...; the same shape as `oidc_validate_cb`, so one host function
+ * may serve both): `result` is `OIDC_RESULT_OK` with the string (`value`, `value_len` bytes,
+ * NUL-terminated; JSON or a URL, exactly what the blocking call returns) and `err` NULL, or a
+ * failure code with `value` NULL, `value_len` 0 and `err` describing it. Every pointer argument
+ * is borrowed for the duration of the callback only: copy what you keep; never free them.
+ */
+typedef void (*oidc_string_cb)(void *user_data,
+                               oidc_result result,
+                               const char *value,
+                               size_t value_len,
+                               const struct oidc_error *err);
+
+/**
+ * Completion of `oidc_oauth_resource_request_async`: on OK the HTTP `status` (any status is a
+ * success of the call) and the body (`body`, `body_len` bytes, NUL-terminated, borrowed for the
+ * duration of the callback), `err` NULL; otherwise `status` 0, `body` NULL and `err` borrowed.
+ */
+typedef void (*oidc_resource_cb)(void *user_data,
+                                 oidc_result result,
+                                 uint32_t status,
+                                 const char *body,
+                                 size_t body_len,
+                                 const struct oidc_error *err);
 
 /**
  * A log message: `level` 1 error, 2 warn, 3 info, 4 debug, 5 trace; `target` names the
@@ -497,28 +524,6 @@ oidc_result oidc_client_prefetch_async(const struct oidc_client *client,
                                        void *user_data,
                                        const struct oidc_cancel *cancel,
                                        struct oidc_error **err_out);
-
-/**
- * The client credentials grant without blocking (as `oidc_oauth_client_credentials`); the
- * strings are copied. On OK the callback borrows the token response for its duration.
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` as
- *   `oidc_validate_async`; the response passed to `cb` is borrowed (copy what you keep).
- * # Thread safety: any thread, concurrently on one client; `cb` runs exactly once on a
- *   liboidc worker thread if OK was returned.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_client_credentials_async(const struct oidc_oauth_client *client,
-                                                const char *scope,
-                                                size_t scope_len,
-                                                const char *resource,
-                                                size_t resource_len,
-                                                const char *audience,
-                                                size_t audience_len,
-                                                oidc_token_cb cb,
-                                                void *user_data,
-                                                const struct oidc_cancel *cancel,
-                                                struct oidc_error **err_out);
 
 /**
  * Create a cancel handle without a deadline.
@@ -1653,7 +1658,12 @@ oidc_result oidc_oauth_builder_build(struct oidc_oauth_builder *builder,
                                      struct oidc_error **err_out);
 
 /**
- * Free a protocol client. NULL is accepted. No call on it may be running.
+ * Free a protocol client. NULL is accepted. Blocking calls running on other threads must have
+ * returned. Non-blocking calls (`oidc_oauth_*_async`) may still be in flight: each holds its own
+ * reference to the client's internals, so freeing is safe and never waits; their callbacks still
+ * run, exactly once each, possibly after this function returned (keep their `user_data` valid
+ * until then). Do not call it from a callback of a call on the same `client` handle if other
+ * threads may still use the handle.
  * # Ownership: consumes `client`.
  * # Thread safety: not concurrently with any other call on the same client.
  * # Blocking: no.
@@ -1757,6 +1767,582 @@ int64_t oidc_token_response_expires_in(const struct oidc_token_response *resp);
  * # Blocking: no.
  */
 void oidc_token_response_free(struct oidc_token_response *resp);
+
+/**
+ * The authorization code grant without blocking: the arguments, checks (the ID token in the
+ * response is validated), codes and error objects of `oidc_oauth_exchange_code`.
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+ *   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
+ *   failure `*err_out` is caller-owned (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_exchange_code_async(const struct oidc_oauth_client *client,
+                                           const char *code,
+                                           size_t code_len,
+                                           const char *redirect_uri,
+                                           size_t redirect_uri_len,
+                                           const char *code_verifier,
+                                           size_t code_verifier_len,
+                                           const char *nonce,
+                                           size_t nonce_len,
+                                           const char *resource,
+                                           size_t resource_len,
+                                           oidc_token_cb cb,
+                                           void *user_data,
+                                           const struct oidc_cancel *cancel,
+                                           struct oidc_error **err_out);
+
+/**
+ * The refresh token grant without blocking: the arguments, checks, codes and error objects of
+ * `oidc_oauth_refresh` (a bad refresh token completes with `OIDC_RESULT_INVALID_GRANT`).
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+ *   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
+ *   failure `*err_out` is caller-owned (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_refresh_async(const struct oidc_oauth_client *client,
+                                     const char *refresh_token,
+                                     size_t refresh_token_len,
+                                     const char *scope,
+                                     size_t scope_len,
+                                     const char *resource,
+                                     size_t resource_len,
+                                     oidc_token_cb cb,
+                                     void *user_data,
+                                     const struct oidc_cancel *cancel,
+                                     struct oidc_error **err_out);
+
+/**
+ * The client credentials grant without blocking: the arguments, checks, codes and error objects
+ * of `oidc_oauth_client_credentials`.
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+ *   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
+ *   failure `*err_out` is caller-owned (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_client_credentials_async(const struct oidc_oauth_client *client,
+                                                const char *scope,
+                                                size_t scope_len,
+                                                const char *resource,
+                                                size_t resource_len,
+                                                const char *audience,
+                                                size_t audience_len,
+                                                oidc_token_cb cb,
+                                                void *user_data,
+                                                const struct oidc_cancel *cancel,
+                                                struct oidc_error **err_out);
+
+/**
+ * Client credentials through the client's token cache without blocking (as
+ * `oidc_oauth_client_credentials_cached`: a cached token completes at once, on a worker;
+ * concurrent misses share one request, a worker waiting for it meanwhile).
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+ *   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
+ *   failure `*err_out` is caller-owned (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_client_credentials_cached_async(const struct oidc_oauth_client *client,
+                                                       const char *scope,
+                                                       size_t scope_len,
+                                                       const char *resource,
+                                                       size_t resource_len,
+                                                       const char *audience,
+                                                       size_t audience_len,
+                                                       oidc_token_cb cb,
+                                                       void *user_data,
+                                                       const struct oidc_cancel *cancel,
+                                                       struct oidc_error **err_out);
+
+/**
+ * Token exchange (RFC 8693) without blocking: the arguments, checks, codes and error objects of
+ * `oidc_oauth_token_exchange` (a `params_json` that is not a JSON object of the allowed shapes
+ * is returned at once as `OIDC_RESULT_INVALID_ARGUMENT`).
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+ *   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
+ *   failure `*err_out` is caller-owned (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_token_exchange_async(const struct oidc_oauth_client *client,
+                                            const char *subject_token,
+                                            size_t subject_token_len,
+                                            const char *subject_token_type,
+                                            size_t subject_token_type_len,
+                                            const char *params_json,
+                                            size_t params_json_len,
+                                            oidc_token_cb cb,
+                                            void *user_data,
+                                            const struct oidc_cancel *cancel,
+                                            struct oidc_error **err_out);
+
+/**
+ * The JWT bearer grant (RFC 7523) without blocking: the arguments, checks, codes and error
+ * objects of `oidc_oauth_jwt_bearer` (neither an assertion nor a subject is returned at once as
+ * `OIDC_RESULT_INVALID_ARGUMENT`; an assertion for `subject` is signed on the worker).
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+ *   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
+ *   failure `*err_out` is caller-owned (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_jwt_bearer_async(const struct oidc_oauth_client *client,
+                                        const char *assertion,
+                                        size_t assertion_len,
+                                        const char *subject,
+                                        size_t subject_len,
+                                        const char *scope,
+                                        size_t scope_len,
+                                        oidc_token_cb cb,
+                                        void *user_data,
+                                        const struct oidc_cancel *cancel,
+                                        struct oidc_error **err_out);
+
+/**
+ * Any grant at the token endpoint without blocking: the arguments, checks, codes and error
+ * objects of `oidc_oauth_custom_grant`.
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+ *   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
+ *   failure `*err_out` is caller-owned (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_custom_grant_async(const struct oidc_oauth_client *client,
+                                          const char *grant_type,
+                                          size_t grant_type_len,
+                                          const char *params_json,
+                                          size_t params_json_len,
+                                          oidc_token_cb cb,
+                                          void *user_data,
+                                          const struct oidc_cancel *cancel,
+                                          struct oidc_error **err_out);
+
+/**
+ * Validate an ID token without blocking (keys may have to be fetched): the arguments, checks,
+ * codes and error objects of `oidc_oauth_validate_id_token`; on OK `cb` gets the same claims
+ * JSON object.
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
+ *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+ *   (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_validate_id_token_async(const struct oidc_oauth_client *client,
+                                               const char *id_token,
+                                               size_t id_token_len,
+                                               const char *nonce,
+                                               size_t nonce_len,
+                                               const char *access_token,
+                                               size_t access_token_len,
+                                               const char *code,
+                                               size_t code_len,
+                                               int64_t max_age,
+                                               oidc_string_cb cb,
+                                               void *user_data,
+                                               const struct oidc_cancel *cancel,
+                                               struct oidc_error **err_out);
+
+/**
+ * Introspect a token (RFC 7662 / RFC 9701) without blocking: the arguments, checks, codes and
+ * error objects of `oidc_oauth_introspect` (an empty token or unknown flags are returned at
+ * once as `OIDC_RESULT_INVALID_ARGUMENT`); on OK `cb` gets the same JSON object.
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
+ *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+ *   (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_introspect_async(const struct oidc_oauth_client *client,
+                                        const char *token,
+                                        size_t token_len,
+                                        const char *token_type_hint,
+                                        size_t token_type_hint_len,
+                                        uint32_t flags,
+                                        oidc_string_cb cb,
+                                        void *user_data,
+                                        const struct oidc_cancel *cancel,
+                                        struct oidc_error **err_out);
+
+/**
+ * Revoke a token (RFC 7009) without blocking: the arguments, checks, codes and error objects of
+ * `oidc_oauth_revoke`.
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; `err` passed to `cb` is
+ *   borrowed for its duration; on failure `*err_out` is caller-owned (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_revoke_async(const struct oidc_oauth_client *client,
+                                    const char *token,
+                                    size_t token_len,
+                                    const char *token_type_hint,
+                                    size_t token_type_hint_len,
+                                    oidc_done_cb cb,
+                                    void *user_data,
+                                    const struct oidc_cancel *cancel,
+                                    struct oidc_error **err_out);
+
+/**
+ * Call the UserInfo endpoint without blocking: the arguments, checks, codes and error objects of
+ * `oidc_oauth_userinfo` (a rejected access token completes with `OIDC_RESULT_INVALID_TOKEN`);
+ * on OK `cb` gets the same claims JSON object.
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
+ *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+ *   (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_userinfo_async(const struct oidc_oauth_client *client,
+                                      const char *access_token,
+                                      size_t access_token_len,
+                                      const char *expected_sub,
+                                      size_t expected_sub_len,
+                                      oidc_string_cb cb,
+                                      void *user_data,
+                                      const struct oidc_cancel *cancel,
+                                      struct oidc_error **err_out);
+
+/**
+ * Build the authorization URL without blocking on the discovery it may need first: the
+ * arguments, checks, codes and error objects of `oidc_oauth_authorization_url` (a bad
+ * `request_json` is returned at once); on OK `cb` gets the same `{"url","state","nonce"}` JSON.
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
+ *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+ *   (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_authorization_url_async(const struct oidc_oauth_client *client,
+                                               const char *request_json,
+                                               size_t request_json_len,
+                                               oidc_string_cb cb,
+                                               void *user_data,
+                                               const struct oidc_cancel *cancel,
+                                               struct oidc_error **err_out);
+
+/**
+ * Push an authorization request (RFC 9126) without blocking: the arguments, checks, codes and
+ * error objects of `oidc_oauth_push_authorization_request`; on OK `cb` gets the same
+ * `{"request_uri","expires_in","state","nonce"}` JSON.
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
+ *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+ *   (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_push_authorization_request_async(const struct oidc_oauth_client *client,
+                                                        const char *request_json,
+                                                        size_t request_json_len,
+                                                        oidc_string_cb cb,
+                                                        void *user_data,
+                                                        const struct oidc_cancel *cancel,
+                                                        struct oidc_error **err_out);
+
+/**
+ * Check the authorization response without blocking on the keys a JARM response or a
+ * front-channel ID token may need: the arguments, checks, codes and error objects of
+ * `oidc_oauth_parse_authorization_response`; on OK `cb` gets the same JSON (the code is a secret).
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
+ *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+ *   (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_parse_authorization_response_async(const struct oidc_oauth_client *client,
+                                                          const char *response,
+                                                          size_t response_len,
+                                                          const char *expected_state,
+                                                          size_t expected_state_len,
+                                                          oidc_string_cb cb,
+                                                          void *user_data,
+                                                          const struct oidc_cancel *cancel,
+                                                          struct oidc_error **err_out);
+
+/**
+ * Build the RP-initiated logout URL without blocking on the discovery it may need first: the
+ * arguments, checks, codes and error objects of `oidc_oauth_end_session_url`; on OK `cb` gets
+ * the same URL.
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
+ *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+ *   (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_end_session_url_async(const struct oidc_oauth_client *client,
+                                             const char *id_token_hint,
+                                             size_t id_token_hint_len,
+                                             const char *post_logout_redirect_uri,
+                                             size_t post_logout_redirect_uri_len,
+                                             const char *state,
+                                             size_t state_len,
+                                             oidc_string_cb cb,
+                                             void *user_data,
+                                             const struct oidc_cancel *cancel,
+                                             struct oidc_error **err_out);
+
+/**
+ * Call a protected resource without blocking: the arguments, checks, codes and error objects of
+ * `oidc_oauth_resource_request` (DPoP-bound or Bearer); on OK `cb` gets the HTTP status and
+ * the same body.
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the body passed to `cb` is
+ *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+ *   (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_resource_request_async(const struct oidc_oauth_client *client,
+                                              const char *method,
+                                              size_t method_len,
+                                              const char *url,
+                                              size_t url_len,
+                                              const char *access_token,
+                                              size_t access_token_len,
+                                              const char *token_type,
+                                              size_t token_type_len,
+                                              const char *body,
+                                              size_t body_len,
+                                              const char *content_type,
+                                              size_t content_type_len,
+                                              oidc_resource_cb cb,
+                                              void *user_data,
+                                              const struct oidc_cancel *cancel,
+                                              struct oidc_error **err_out);
+
+/**
+ * Look up an endpoint without blocking on the discovery it may need (the way to warm a
+ * protocol client from an event loop): the arguments, checks, codes and error objects of
+ * `oidc_oauth_client_endpoint`; on OK `cb` gets the same URL.
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+ * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+ * a liboidc worker thread, never inside this function, possibly after
+ * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+ * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+ * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+ * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
+ *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+ *   (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_client_endpoint_async(const struct oidc_oauth_client *client,
+                                             const char *name,
+                                             size_t name_len,
+                                             oidc_string_cb cb,
+                                             void *user_data,
+                                             const struct oidc_cancel *cancel,
+                                             struct oidc_error **err_out);
+
+/**
+ * Register a client (RFC 7591) without blocking: the arguments, checks, codes and error objects
+ * of `oidc_oauth_register` (the builder's issuer settings are copied now; the builder stays
+ * usable and is not consumed); on OK `cb` gets the same registration response JSON (it
+ * contains `client_secret` and `registration_access_token`: secrets).
+ * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+ * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+ * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once. Returns OK when the call was
+ * accepted: then `cb` runs exactly once, on a liboidc worker thread, never inside this function,
+ * possibly after `builder` was built or freed. On any other return `cb` never runs.
+ * # Ownership: `builder`, the strings and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb`
+ *   is borrowed for its duration (copy it; never free it); on failure `*err_out` is
+ *   caller-owned (`oidc_error_free`).
+ * # Thread safety: not concurrently with other calls on the same builder (this call only reads
+ *   it, before returning). `cb` may run on any liboidc worker thread; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_register_async(const struct oidc_oauth_builder *builder,
+                                      const char *metadata_json,
+                                      size_t metadata_json_len,
+                                      const char *initial_access_token,
+                                      size_t initial_access_token_len,
+                                      oidc_string_cb cb,
+                                      void *user_data,
+                                      const struct oidc_cancel *cancel,
+                                      struct oidc_error **err_out);
 
 /**
  * Validate an ID token (OpenID Connect Core §3.1.3.7) with the same policy code as access

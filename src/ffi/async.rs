@@ -1,10 +1,11 @@
 //! The non-blocking API: completion callbacks, cancel handles, pool bounds.
 //!
-//! One core, two transports: every `*_async` function checks and copies its arguments here, then
-//! runs the very same core call as its blocking twin on the worker pool (`core::pool`), and turns
-//! the outcome into a callback with the same codes and error objects. Adding a call is a few
-//! lines: copy the inputs, then [`submit`] with the core closure and a `deliver` that calls the C
-//! callback with borrowed outputs.
+//! One core, two transports: every `*_async` function reads and copies its arguments with the
+//! same reader as its blocking twin (the protocol calls' `prepare_*` functions, see
+//! `oauth::Prepared`; the twins are in `oauth_async`), runs the very same core call on the worker
+//! pool (`core::pool`), and turns the outcome into a callback with the same codes and error
+//! objects. Adding a call is a few lines: read the inputs, then [`submit`] the core closure with
+//! a `deliver` (the `on_*` helpers here) that calls the C callback with borrowed outputs.
 //!
 //! Shutdown semantics: a call holds its own clone of the client (an `Arc` of the core client), so
 //! `oidc_client_free` never waits and is safe with calls in flight; their callbacks still run,
@@ -15,10 +16,10 @@
 use std::ffi::{CString, c_char, c_void};
 use std::time::Duration;
 
-use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_ref, write_box};
+use super::boundary::{c_string, check_out, ffi_boundary, ffi_guard, free_box, try_ref, write_box};
 use super::client::{oidc_client, token_bytes};
 use super::error::{FfiError, oidc_error, oidc_result};
-use super::oauth::{oidc_oauth_client, oidc_token_response, opt_utf8, words};
+use super::oauth::oidc_token_response;
 use crate::core::pool::{self, Cancel, Outcome};
 
 /// A cancellation handle (optionally with a deadline) that any number of non-blocking calls may
@@ -48,23 +49,128 @@ pub type oidc_validate_cb = Option<
     ),
 >;
 
-/// Completion of a call without output (`oidc_client_prefetch_async`): `err` is NULL on OK,
-/// otherwise borrowed for the duration of the callback.
+/// Completion of a call without output (`oidc_client_prefetch_async`, `oidc_oauth_revoke_async`):
+/// `err` is NULL on OK, otherwise borrowed for the duration of the callback.
 pub type oidc_done_cb = Option<extern "C" fn(user_data: *mut c_void, result: oidc_result, err: *const oidc_error)>;
 
-/// Completion of a token request (`oidc_oauth_client_credentials_async`): on OK `response` is
-/// borrowed for the duration of the callback (read it with the `oidc_token_response_*` getters;
-/// never free it) and `err` is NULL; otherwise `response` is NULL and `err` borrowed.
+/// Completion of a token request (`oidc_oauth_client_credentials_async`, `oidc_oauth_refresh_async`,
+/// ...): on OK `response` is borrowed for the duration of the callback (read it with the
+/// `oidc_token_response_*` getters; never free it) and `err` is NULL; otherwise `response` is
+/// NULL and `err` borrowed.
 pub type oidc_token_cb = Option<
     extern "C" fn(user_data: *mut c_void, result: oidc_result, response: *const oidc_token_response, err: *const oidc_error),
 >;
 
+/// Completion of a call whose blocking twin returns an owned string (`oidc_oauth_introspect_async`,
+/// `oidc_oauth_userinfo_async`, ...; the same shape as `oidc_validate_cb`, so one host function
+/// may serve both): `result` is `OIDC_RESULT_OK` with the string (`value`, `value_len` bytes,
+/// NUL-terminated; JSON or a URL, exactly what the blocking call returns) and `err` NULL, or a
+/// failure code with `value` NULL, `value_len` 0 and `err` describing it. Every pointer argument
+/// is borrowed for the duration of the callback only: copy what you keep; never free them.
+pub type oidc_string_cb = Option<
+    extern "C" fn(
+        user_data: *mut c_void,
+        result: oidc_result,
+        value: *const c_char,
+        value_len: usize,
+        err: *const oidc_error,
+    ),
+>;
+
+/// Completion of `oidc_oauth_resource_request_async`: on OK the HTTP `status` (any status is a
+/// success of the call) and the body (`body`, `body_len` bytes, NUL-terminated, borrowed for the
+/// duration of the callback), `err` NULL; otherwise `status` 0, `body` NULL and `err` borrowed.
+pub type oidc_resource_cb = Option<
+    extern "C" fn(
+        user_data: *mut c_void,
+        result: oidc_result,
+        status: u32,
+        body: *const c_char,
+        body_len: usize,
+        err: *const oidc_error,
+    ),
+>;
+
 /// The host's `user_data`, carried to the callback's thread. The host promised (by calling an
 /// `_async` function) that it may be used from any thread until the callback ran.
-struct UserData(*mut c_void);
+pub(crate) struct UserData(*mut c_void);
 // SAFETY: liboidc never dereferences it; it is only handed back to the host's callback, and the
 // API contract makes the host responsible for using it from any thread.
 unsafe impl Send for UserData {}
+
+/// How a call completes: the code, the output (on OK) and the error object (on failure), each
+/// borrowed for the duration of the C callback it calls.
+pub(crate) trait Deliver<T>: FnOnce(oidc_result, Option<&T>, Option<&oidc_error>) + Send + 'static {}
+impl<T, F: FnOnce(oidc_result, Option<&T>, Option<&oidc_error>) + Send + 'static> Deliver<T> for F {}
+
+fn err_ptr(err: Option<&oidc_error>) -> *const oidc_error {
+    err.map(|e| e as *const oidc_error).unwrap_or(std::ptr::null())
+}
+
+fn callback<F>(cb: Option<F>) -> Result<F, FfiError> {
+    cb.ok_or_else(|| FfiError::new(oidc_result::NullParameter, "callback is NULL"))
+}
+
+/// A string output as a callback borrows it: the C string and its length without the NUL.
+pub(crate) fn string_out(s: String) -> Result<(CString, usize), FfiError> {
+    let n = s.len();
+    Ok((c_string(s)?, n))
+}
+
+/// The `deliver` of calls completing through an `oidc_string_cb` (or `oidc_validate_cb`, the
+/// same type). Fails with `NULL_PARAMETER` when `cb` is NULL.
+pub(crate) fn on_string(
+    cb: oidc_string_cb,
+    user_data: *mut c_void,
+) -> Result<impl Deliver<(CString, usize)>, FfiError> {
+    let cb = callback(cb)?;
+    let ud = UserData(user_data);
+    Ok(move |rc, out: Option<&(CString, usize)>, err: Option<&oidc_error>| {
+        let ud = ud;
+        let (p, n) = out.map(|(s, n)| (s.as_ptr(), *n)).unwrap_or((std::ptr::null(), 0));
+        cb(ud.0, rc, p, n, err_ptr(err));
+    })
+}
+
+/// The `deliver` of calls completing through an `oidc_done_cb`.
+pub(crate) fn on_done(
+    cb: oidc_done_cb,
+    user_data: *mut c_void,
+) -> Result<impl Deliver<()>, FfiError> {
+    let cb = callback(cb)?;
+    let ud = UserData(user_data);
+    Ok(move |rc, _: Option<&()>, err: Option<&oidc_error>| {
+        let ud = ud;
+        cb(ud.0, rc, err_ptr(err));
+    })
+}
+
+/// The `deliver` of token requests (`oidc_token_cb`).
+pub(crate) fn on_token(
+    cb: oidc_token_cb,
+    user_data: *mut c_void,
+) -> Result<impl Deliver<oidc_token_response>, FfiError> {
+    let cb = callback(cb)?;
+    let ud = UserData(user_data);
+    Ok(move |rc, resp: Option<&oidc_token_response>, err: Option<&oidc_error>| {
+        let ud = ud;
+        cb(ud.0, rc, resp.map(|r| r as *const oidc_token_response).unwrap_or(std::ptr::null()), err_ptr(err));
+    })
+}
+
+/// The `deliver` of `oidc_oauth_resource_request_async` (`oidc_resource_cb`).
+pub(crate) fn on_resource(
+    cb: oidc_resource_cb,
+    user_data: *mut c_void,
+) -> Result<impl Deliver<(u32, CString, usize)>, FfiError> {
+    let cb = callback(cb)?;
+    let ud = UserData(user_data);
+    Ok(move |rc, out: Option<&(u32, CString, usize)>, err: Option<&oidc_error>| {
+        let ud = ud;
+        let (status, p, n) = out.map(|(st, s, n)| (*st, s.as_ptr(), *n)).unwrap_or((0, std::ptr::null(), 0));
+        cb(ud.0, rc, status, p, n, err_ptr(err));
+    })
+}
 
 /// Run `work` (the core call, on a pool thread) and hand its outcome to `deliver` as a code,
 /// the output (on OK) and an error object (on failure), exactly once, on a pool thread.
@@ -72,7 +178,7 @@ pub(crate) fn submit<T, W, D>(cancel: *const oidc_cancel, realm: Option<String>,
 where
     T: Send + 'static,
     W: FnOnce() -> Result<T, FfiError> + Send + 'static,
-    D: FnOnce(oidc_result, Option<&T>, Option<&oidc_error>) + Send + 'static,
+    D: Deliver<T>,
 {
     // SAFETY: cancel is NULL or a live handle for the duration of this call (API contract).
     let cancel = unsafe { cancel.as_ref() }.map(|c| &c.inner);
@@ -123,12 +229,11 @@ fn validate_async_impl(
     let realm = unsafe { client.as_ref() }.and_then(|c| c.client.config().realm.clone());
     ffi_boundary(err_out, realm.as_deref(), || {
         let c = client_ref(client)?;
-        let cb = cb.ok_or_else(|| FfiError::new(oidc_result::NullParameter, "callback is NULL"))?;
+        let deliver = on_string(cb, user_data)?;
         // Same door as `oidc_validate`: a token too large or not UTF-8 is the token's fault and
         // arrives through the callback like any other rejection (only misuse is answered here).
         let token = c.client.token_from_bytes(token_bytes(token, token_len)?).map(str::to_owned);
         let core = c.client.clone();
-        let ud = UserData(user_data);
         submit(
             cancel,
             realm.clone(),
@@ -138,15 +243,9 @@ fn validate_async_impl(
                     Some(n) => core.validate_at(&token, n as f64)?,
                     None => core.validate(&token)?,
                 };
-                let len = v.claims.len();
-                let s = CString::new(v.claims).map_err(|_| FfiError::new(oidc_result::Internal, "claims contain a NUL byte"))?;
-                Ok((s, len))
+                string_out(v.claims)
             },
-            move |rc, out: Option<&(CString, usize)>, err| {
-                let ud = ud;
-                let (p, n) = out.map(|(s, n)| (s.as_ptr(), *n)).unwrap_or((std::ptr::null(), 0));
-                cb(ud.0, rc, p, n, err.map(|e| e as *const oidc_error).unwrap_or(std::ptr::null()));
-            },
+            deliver,
         )
     })
 }
@@ -220,65 +319,9 @@ pub extern "C" fn oidc_client_prefetch_async(
 ) -> oidc_result {
     ffi_boundary(err_out, None, || {
         let c = client_ref(client)?;
-        let cb = cb.ok_or_else(|| FfiError::new(oidc_result::NullParameter, "callback is NULL"))?;
+        let deliver = on_done(cb, user_data)?;
         let core = c.client.clone();
-        let ud = UserData(user_data);
-        submit(cancel, None, move || core.prefetch().map_err(FfiError::from), move |rc, _: Option<&()>, err| {
-            let ud = ud;
-            cb(ud.0, rc, err.map(|e| e as *const oidc_error).unwrap_or(std::ptr::null()));
-        })
-    })
-}
-
-/// The client credentials grant without blocking (as `oidc_oauth_client_credentials`); the
-/// strings are copied. On OK the callback borrows the token response for its duration.
-/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` as
-///   `oidc_validate_async`; the response passed to `cb` is borrowed (copy what you keep).
-/// # Thread safety: any thread, concurrently on one client; `cb` runs exactly once on a
-///   liboidc worker thread if OK was returned.
-/// # Blocking: no.
-#[must_use]
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_oauth_client_credentials_async(
-    client: *const oidc_oauth_client,
-    scope: *const c_char,
-    scope_len: usize,
-    resource: *const c_char,
-    resource_len: usize,
-    audience: *const c_char,
-    audience_len: usize,
-    cb: oidc_token_cb,
-    user_data: *mut c_void,
-    cancel: *const oidc_cancel,
-    err_out: *mut *mut oidc_error,
-) -> oidc_result {
-    ffi_boundary(err_out, None, || {
-        // SAFETY: client is NULL or live for this call (API contract).
-        let c = unsafe { try_ref(client, "client") }?;
-        let cb = cb.ok_or_else(|| FfiError::new(oidc_result::NullParameter, "callback is NULL"))?;
-        let scope = opt_utf8(scope, scope_len, "scope")?.map(str::to_owned);
-        let resource = opt_utf8(resource, resource_len, "resource")?.map(str::to_owned);
-        let audience = opt_utf8(audience, audience_len, "audience")?.map(str::to_owned);
-        let core = c.client.clone();
-        let ud = UserData(user_data);
-        submit(
-            cancel,
-            None,
-            move || {
-                let resources = words(resource.as_deref());
-                let t = core.client_credentials(scope.as_deref(), &resources, audience.as_deref())?;
-                Ok(oidc_token_response::from_core(&t))
-            },
-            move |rc, resp: Option<&oidc_token_response>, err| {
-                let ud = ud;
-                cb(
-                    ud.0,
-                    rc,
-                    resp.map(|r| r as *const oidc_token_response).unwrap_or(std::ptr::null()),
-                    err.map(|e| e as *const oidc_error).unwrap_or(std::ptr::null()),
-                );
-            },
-        )
+        submit(cancel, None, move || core.prefetch().map_err(FfiError::from), deliver)
     })
 }
 

@@ -91,12 +91,18 @@ pub unsafe fn try_utf8<'a>(p: *const c_char, len: usize, name: &str) -> Result<&
         .map_err(|_| FfiError::new(oidc_result::InvalidUtf8, format!("{name} is not valid UTF-8")))
 }
 
+/// A string output as a C string (blocking outputs and callback arguments alike): a NUL byte
+/// inside is `OIDC_RESULT_INTERNAL`.
+pub fn c_string(s: String) -> Result<CString, FfiError> {
+    CString::new(s).map_err(|_| FfiError::new(oidc_result::Internal, "output contains a NUL byte"))
+}
+
 /// Hand `s` to the caller as an owned NUL-terminated string (free with `oidc_string_free`),
 /// writing its length (without the NUL) to `len_out` when that is non-NULL.
 pub fn write_owned_string(out: *mut *mut c_char, len_out: *mut usize, s: String) -> Result<(), FfiError> {
     check_out(out, "output pointer")?;
     let len = s.len();
-    let c = CString::new(s).map_err(|_| FfiError::new(oidc_result::Internal, "output contains a NUL byte"))?;
+    let c = c_string(s)?;
     // SAFETY: out is non-NULL (checked) and points to writable storage per the API contract.
     unsafe {
         *out = c.into_raw();

@@ -11,10 +11,13 @@ use serde_json::Value;
 use super::boundary::{check_out, ffi_boundary, free_box, try_ref, try_utf8, write_box, write_owned_string};
 use super::r#async::oidc_cancel;
 use super::error::{FfiError, oidc_error, oidc_result};
-use super::oauth::{oidc_oauth_builder, oidc_oauth_client, oidc_token_response, opt_utf8, token_call, with_oauth_builder, words};
+use super::oauth::{
+    Prepared, oidc_oauth_builder, oidc_oauth_client, oidc_token_response, opt_utf8, prepare_client_credentials, string_call,
+    token_call, with_oauth_builder, words,
+};
 use crate::core::oauth::{
-    AssertionAudience, AuthorizationSecrets, BackchannelAuthentication, DeviceAuthorization, PollOptions, Secret,
-    SigningKey, TokenExchangeRequest,
+    AssertionAudience, AuthorizationSecrets, BackchannelAuthentication, DeviceAuthorization, OAuthClient, PollOptions,
+    Secret, SigningKey, TokenExchangeRequest, TokenResponse,
 };
 
 fn cstr(s: &str) -> CString {
@@ -296,13 +299,45 @@ pub extern "C" fn oidc_oauth_exchange_code(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     token_call(client, out, err_out, |c| {
-        // SAFETY: pointer/length pairs per the API contract.
-        let code = unsafe { try_utf8(code, code_len, "code") }?;
-        let redirect = unsafe { try_utf8(redirect_uri, redirect_uri_len, "redirect_uri") }?;
-        let verifier = opt_utf8(code_verifier, code_verifier_len, "code_verifier")?;
-        let nonce = opt_utf8(nonce, nonce_len, "nonce")?;
-        let resources = words(opt_utf8(resource, resource_len, "resource")?);
-        c.exchange_code(code, redirect, verifier, nonce, &resources).map_err(Into::into)
+        prepare_exchange_code(
+            code,
+            code_len,
+            redirect_uri,
+            redirect_uri_len,
+            code_verifier,
+            code_verifier_len,
+            nonce,
+            nonce_len,
+            resource,
+            resource_len,
+        )?(c)
+    })
+}
+
+/// The arguments of `oidc_oauth_exchange_code` and its `_async` twin.
+// The C signature's string arguments, forwarded as is.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn prepare_exchange_code(
+    code: *const c_char,
+    code_len: usize,
+    redirect_uri: *const c_char,
+    redirect_uri_len: usize,
+    code_verifier: *const c_char,
+    code_verifier_len: usize,
+    nonce: *const c_char,
+    nonce_len: usize,
+    resource: *const c_char,
+    resource_len: usize,
+) -> Result<impl Prepared<TokenResponse>, FfiError> {
+    // SAFETY: pointer/length pairs per the API contract.
+    let code = unsafe { try_utf8(code, code_len, "code") }?.to_owned();
+    let redirect = unsafe { try_utf8(redirect_uri, redirect_uri_len, "redirect_uri") }?.to_owned();
+    let verifier = opt_utf8(code_verifier, code_verifier_len, "code_verifier")?.map(str::to_owned);
+    let nonce = opt_utf8(nonce, nonce_len, "nonce")?.map(str::to_owned);
+    let resource = opt_utf8(resource, resource_len, "resource")?.map(str::to_owned);
+    Ok(move |c: &OAuthClient| {
+        let resources = words(resource.as_deref());
+        c.exchange_code(&code, &redirect, verifier.as_deref(), nonce.as_deref(), &resources).map_err(Into::into)
     })
 }
 
@@ -326,12 +361,24 @@ pub extern "C" fn oidc_oauth_refresh(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     token_call(client, out, err_out, |c| {
-        // SAFETY: pointer/length pairs per the API contract.
-        let rt = unsafe { try_utf8(refresh_token, refresh_token_len, "refresh_token") }?;
-        let scope = opt_utf8(scope, scope_len, "scope")?;
-        let resources = words(opt_utf8(resource, resource_len, "resource")?);
-        c.refresh(rt, scope, &resources).map_err(Into::into)
+        prepare_refresh(refresh_token, refresh_token_len, scope, scope_len, resource, resource_len)?(c)
     })
+}
+
+/// The arguments of `oidc_oauth_refresh` and its `_async` twin.
+pub(crate) fn prepare_refresh(
+    refresh_token: *const c_char,
+    refresh_token_len: usize,
+    scope: *const c_char,
+    scope_len: usize,
+    resource: *const c_char,
+    resource_len: usize,
+) -> Result<impl Prepared<TokenResponse>, FfiError> {
+    // SAFETY: pointer/length pair per the API contract.
+    let rt = unsafe { try_utf8(refresh_token, refresh_token_len, "refresh_token") }?.to_owned();
+    let scope = opt_utf8(scope, scope_len, "scope")?.map(str::to_owned);
+    let resource = opt_utf8(resource, resource_len, "resource")?.map(str::to_owned);
+    Ok(move |c: &OAuthClient| c.refresh(&rt, scope.as_deref(), &words(resource.as_deref())).map_err(Into::into))
 }
 
 /// Client credentials through the client's token cache: the same scope set, resources and
@@ -356,10 +403,7 @@ pub extern "C" fn oidc_oauth_client_credentials_cached(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     token_call(client, out, err_out, |c| {
-        let scope = opt_utf8(scope, scope_len, "scope")?;
-        let resources = words(opt_utf8(resource, resource_len, "resource")?);
-        let audience = opt_utf8(audience, audience_len, "audience")?;
-        c.client_credentials_cached(scope, &resources, audience).map_err(Into::into)
+        prepare_client_credentials(scope, scope_len, resource, resource_len, audience, audience_len, true)?(c)
     })
 }
 
@@ -632,18 +676,37 @@ pub extern "C" fn oidc_oauth_token_exchange(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     token_call(client, out, err_out, |c| {
-        // SAFETY: pointer/length pairs per the API contract.
-        let subject = unsafe { try_utf8(subject_token, subject_token_len, "subject_token") }?;
-        let ty = opt_utf8(subject_token_type, subject_token_type_len, "subject_token_type")?;
-        let extra = json_params(opt_utf8(params_json, params_json_len, "params_json")?)?;
-        let r = TokenExchangeRequest {
-            subject_token: Secret::new(subject),
-            subject_token_type: ty.map(str::to_string),
-            extra,
-            ..Default::default()
-        };
-        c.token_exchange(&r).map_err(Into::into)
+        prepare_token_exchange(
+            subject_token,
+            subject_token_len,
+            subject_token_type,
+            subject_token_type_len,
+            params_json,
+            params_json_len,
+        )?(c)
     })
+}
+
+/// The arguments of `oidc_oauth_token_exchange` and its `_async` twin.
+pub(crate) fn prepare_token_exchange(
+    subject_token: *const c_char,
+    subject_token_len: usize,
+    subject_token_type: *const c_char,
+    subject_token_type_len: usize,
+    params_json: *const c_char,
+    params_json_len: usize,
+) -> Result<impl Prepared<TokenResponse>, FfiError> {
+    // SAFETY: pointer/length pair per the API contract.
+    let subject = unsafe { try_utf8(subject_token, subject_token_len, "subject_token") }?;
+    let ty = opt_utf8(subject_token_type, subject_token_type_len, "subject_token_type")?;
+    let extra = json_params(opt_utf8(params_json, params_json_len, "params_json")?)?;
+    let r = TokenExchangeRequest {
+        subject_token: Secret::new(subject),
+        subject_token_type: ty.map(str::to_string),
+        extra,
+        ..Default::default()
+    };
+    Ok(move |c: &OAuthClient| c.token_exchange(&r).map_err(Into::into))
 }
 
 /// JWT bearer grant (RFC 7523 §2.1). Pass a ready `assertion`, or none (`len` 0) and a
@@ -667,22 +730,38 @@ pub extern "C" fn oidc_oauth_jwt_bearer(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     token_call(client, out, err_out, |c| {
-        let assertion = opt_utf8(assertion, assertion_len, "assertion")?;
-        let subject = opt_utf8(subject, subject_len, "subject")?;
-        let scope = opt_utf8(scope, scope_len, "scope")?;
-        let made;
+        prepare_jwt_bearer(assertion, assertion_len, subject, subject_len, scope, scope_len)?(c)
+    })
+}
+
+/// The arguments of `oidc_oauth_jwt_bearer` and its `_async` twin. Signing an assertion for
+/// `subject` needs the client's key: that is part of the call, not of reading the arguments.
+pub(crate) fn prepare_jwt_bearer(
+    assertion: *const c_char,
+    assertion_len: usize,
+    subject: *const c_char,
+    subject_len: usize,
+    scope: *const c_char,
+    scope_len: usize,
+) -> Result<impl Prepared<TokenResponse>, FfiError> {
+    let assertion = opt_utf8(assertion, assertion_len, "assertion")?.map(str::to_owned);
+    let subject = opt_utf8(subject, subject_len, "subject")?.map(str::to_owned);
+    let scope = opt_utf8(scope, scope_len, "scope")?.map(str::to_owned);
+    if assertion.is_none() && subject.is_none() {
+        return Err(invalid("give an assertion or a subject"));
+    }
+    Ok(move |c: &OAuthClient| {
         let a = match (assertion, subject) {
             (Some(a), _) => a,
             (None, Some(sub)) => {
                 let key = c.private_key().ok_or_else(|| {
                     FfiError::new(oidc_result::InvalidConfig, "no assertion given and the client has no private key to sign one")
                 })?;
-                made = c.jwt_bearer_assertion(&key, sub, None)?;
-                &made
+                c.jwt_bearer_assertion(&key, &sub, None)?
             }
             (None, None) => return Err(invalid("give an assertion or a subject")),
         };
-        c.jwt_bearer(a, scope, &[]).map_err(Into::into)
+        c.jwt_bearer(&a, scope.as_deref(), &[]).map_err(Into::into)
     })
 }
 
@@ -705,11 +784,21 @@ pub extern "C" fn oidc_oauth_custom_grant(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     token_call(client, out, err_out, |c| {
-        // SAFETY: pointer/length pairs per the API contract.
-        let gt = unsafe { try_utf8(grant_type, grant_type_len, "grant_type") }?;
-        let params = json_params(opt_utf8(params_json, params_json_len, "params_json")?)?;
-        c.custom_grant(gt, &params).map_err(Into::into)
+        prepare_custom_grant(grant_type, grant_type_len, params_json, params_json_len)?(c)
     })
+}
+
+/// The arguments of `oidc_oauth_custom_grant` and its `_async` twin.
+pub(crate) fn prepare_custom_grant(
+    grant_type: *const c_char,
+    grant_type_len: usize,
+    params_json: *const c_char,
+    params_json_len: usize,
+) -> Result<impl Prepared<TokenResponse>, FfiError> {
+    // SAFETY: pointer/length pair per the API contract.
+    let gt = unsafe { try_utf8(grant_type, grant_type_len, "grant_type") }?.to_owned();
+    let params = json_params(opt_utf8(params_json, params_json_len, "params_json")?)?;
+    Ok(move |c: &OAuthClient| c.custom_grant(&gt, &params).map_err(Into::into))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -851,25 +940,62 @@ pub extern "C" fn oidc_oauth_resource_request(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     ffi_boundary(err_out, None, || {
-        // SAFETY: client is NULL or live; pointer/length pairs per the API contract.
+        // SAFETY: client is NULL or live (API contract).
         let c = unsafe { try_ref(client, "client") }?;
         check_out(status_out, "status_out")?;
         check_out(body_out, "body_out")?;
-        let method = static_method(unsafe { try_utf8(method, method_len, "method") }?)?;
-        let url = unsafe { try_utf8(url, url_len, "url") }?;
-        let at = unsafe { try_utf8(access_token, access_token_len, "access_token") }?;
-        if at.is_empty() {
-            return Err(invalid("access_token is required"));
-        }
-        let tt = opt_utf8(token_type, token_type_len, "token_type")?.unwrap_or("Bearer");
-        let b = opt_utf8(body, body_len, "body")?;
-        let ct = static_content_type(opt_utf8(content_type, content_type_len, "content_type")?)?;
-        let resp = c.client.resource_request(method, url, at, tt, b.map(|b| (ct, b.as_bytes().to_vec())))?;
-        let text = String::from_utf8_lossy(&resp.body).replace('\0', "");
+        let (status, text) = prepare_resource_request(
+            method,
+            method_len,
+            url,
+            url_len,
+            access_token,
+            access_token_len,
+            token_type,
+            token_type_len,
+            body,
+            body_len,
+            content_type,
+            content_type_len,
+        )?(&c.client)?;
         write_owned_string(body_out, body_len_out, text)?;
         // SAFETY: status_out checked non-NULL above.
-        unsafe { *status_out = resp.status as u32 };
+        unsafe { *status_out = status };
         Ok(())
+    })
+}
+
+/// The arguments of `oidc_oauth_resource_request` and its `_async` twin; the call yields the
+/// HTTP status and the body (lossy UTF-8, NUL bytes removed).
+// The C signature's string arguments, forwarded as is.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn prepare_resource_request(
+    method: *const c_char,
+    method_len: usize,
+    url: *const c_char,
+    url_len: usize,
+    access_token: *const c_char,
+    access_token_len: usize,
+    token_type: *const c_char,
+    token_type_len: usize,
+    body: *const c_char,
+    body_len: usize,
+    content_type: *const c_char,
+    content_type_len: usize,
+) -> Result<impl Prepared<(u32, String)>, FfiError> {
+    // SAFETY: pointer/length pairs per the API contract.
+    let method = static_method(unsafe { try_utf8(method, method_len, "method") }?)?;
+    let url = unsafe { try_utf8(url, url_len, "url") }?.to_owned();
+    let at = unsafe { try_utf8(access_token, access_token_len, "access_token") }?.to_owned();
+    if at.is_empty() {
+        return Err(invalid("access_token is required"));
+    }
+    let tt = opt_utf8(token_type, token_type_len, "token_type")?.unwrap_or("Bearer").to_owned();
+    let b = opt_utf8(body, body_len, "body")?.map(|b| b.as_bytes().to_vec());
+    let ct = static_content_type(opt_utf8(content_type, content_type_len, "content_type")?)?;
+    Ok(move |c: &OAuthClient| {
+        let resp = c.resource_request(method, &url, &at, &tt, b.map(|b| (ct, b)))?;
+        Ok((resp.status as u32, String::from_utf8_lossy(&resp.body).replace('\0', "")))
     })
 }
 
@@ -889,16 +1015,17 @@ pub extern "C" fn oidc_oauth_client_endpoint(
     len_out: *mut usize,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
-    ffi_boundary(err_out, None, || {
-        // SAFETY: client is NULL or live; pointer/length pair per the API contract.
-        let c = unsafe { try_ref(client, "client") }?;
-        check_out(out, "out")?;
-        let name = unsafe { try_utf8(name, name_len, "name") }?;
-        if name.is_empty() {
-            return Err(invalid("name is required"));
-        }
-        write_owned_string(out, len_out, c.client.endpoint(name)?)
-    })
+    string_call(client, out, len_out, err_out, |c| prepare_client_endpoint(name, name_len)?(c))
+}
+
+/// The arguments of `oidc_oauth_client_endpoint` and its `_async` twin.
+pub(crate) fn prepare_client_endpoint(name: *const c_char, name_len: usize) -> Result<impl Prepared<String>, FfiError> {
+    // SAFETY: pointer/length pair per the API contract.
+    let name = unsafe { try_utf8(name, name_len, "name") }?.to_owned();
+    if name.is_empty() {
+        return Err(invalid("name is required"));
+    }
+    Ok(move |c: &OAuthClient| c.endpoint(&name).map_err(Into::into))
 }
 
 #[cfg(test)]

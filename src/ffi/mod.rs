@@ -11,6 +11,7 @@ pub mod error;
 pub mod grants;
 pub mod misc;
 pub mod oauth;
+pub mod oauth_async;
 pub mod oauth_endpoints;
 pub mod observe;
 pub mod warm;

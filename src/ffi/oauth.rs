@@ -4,7 +4,7 @@ use std::ffi::{CString, c_char};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::boundary::{check_out, ffi_boundary, free_box, try_mut, try_ref, try_utf8, write_box};
+use super::boundary::{check_out, ffi_boundary, free_box, try_mut, try_ref, try_utf8, write_box, write_owned_string};
 use super::error::{FfiError, oidc_error, oidc_result};
 use crate::core::oauth::{ClientAuth, OAuthClient, OAuthConfig, Secret, TokenResponse};
 
@@ -274,7 +274,12 @@ pub extern "C" fn oidc_oauth_builder_build(
     })
 }
 
-/// Free a protocol client. NULL is accepted. No call on it may be running.
+/// Free a protocol client. NULL is accepted. Blocking calls running on other threads must have
+/// returned. Non-blocking calls (`oidc_oauth_*_async`) may still be in flight: each holds its own
+/// reference to the client's internals, so freeing is safe and never waits; their callbacks still
+/// run, exactly once each, possibly after this function returned (keep their `user_data` valid
+/// until then). Do not call it from a callback of a call on the same `client` handle if other
+/// threads may still use the handle.
 /// # Ownership: consumes `client`.
 /// # Thread safety: not concurrently with any other call on the same client.
 /// # Blocking: no.
@@ -296,6 +301,13 @@ pub(crate) fn words(s: Option<&str>) -> Vec<&str> {
     s.map(|r| r.split(' ').filter(|x| !x.is_empty()).collect()).unwrap_or_default()
 }
 
+/// A protocol call whose arguments were read, checked and copied (the `prepare_*` functions
+/// beside each blocking call): the core call, ready to run on the calling thread (the blocking
+/// function) or on a worker of the non-blocking API (its `_async` twin). One reader and one core
+/// call per function, shared by both transports: no argument rule is written twice.
+pub(crate) trait Prepared<T>: FnOnce(&OAuthClient) -> Result<T, FfiError> + Send + 'static {}
+impl<T, F: FnOnce(&OAuthClient) -> Result<T, FfiError> + Send + 'static> Prepared<T> for F {}
+
 /// Run a protocol call that yields a token response.
 pub(crate) fn token_call(
     client: *const oidc_oauth_client,
@@ -309,6 +321,48 @@ pub(crate) fn token_call(
         check_out(out, "out")?;
         let t = f(&c.client)?;
         write_box(out, oidc_token_response::from_core(&t))
+    })
+}
+
+/// Run a call on a protocol client that yields an owned string.
+pub(crate) fn string_call(
+    client: *const oidc_oauth_client,
+    out: *mut *mut c_char,
+    out_len: *mut usize,
+    err_out: *mut *mut oidc_error,
+    f: impl FnOnce(&OAuthClient) -> Result<String, FfiError>,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: client is NULL or live (API contract).
+        let c = unsafe { try_ref(client, "client") }?;
+        check_out(out, "out")?;
+        let s = f(&c.client)?;
+        write_owned_string(out, out_len, s)
+    })
+}
+
+/// The arguments of `oidc_oauth_client_credentials` (`cached` = false) and
+/// `oidc_oauth_client_credentials_cached` (true) and of their `_async` twins.
+pub(crate) fn prepare_client_credentials(
+    scope: *const c_char,
+    scope_len: usize,
+    resource: *const c_char,
+    resource_len: usize,
+    audience: *const c_char,
+    audience_len: usize,
+    cached: bool,
+) -> Result<impl Prepared<TokenResponse>, FfiError> {
+    let scope = opt_utf8(scope, scope_len, "scope")?.map(str::to_owned);
+    let resource = opt_utf8(resource, resource_len, "resource")?.map(str::to_owned);
+    let audience = opt_utf8(audience, audience_len, "audience")?.map(str::to_owned);
+    Ok(move |c: &OAuthClient| {
+        let resources = words(resource.as_deref());
+        let r = if cached {
+            c.client_credentials_cached(scope.as_deref(), &resources, audience.as_deref())
+        } else {
+            c.client_credentials(scope.as_deref(), &resources, audience.as_deref())
+        };
+        r.map_err(Into::into)
     })
 }
 
@@ -333,10 +387,7 @@ pub extern "C" fn oidc_oauth_client_credentials(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     token_call(client, out, err_out, |c| {
-        let scope = opt_utf8(scope, scope_len, "scope")?;
-        let resources = words(opt_utf8(resource, resource_len, "resource")?);
-        let audience = opt_utf8(audience, audience_len, "audience")?;
-        c.client_credentials(scope, &resources, audience).map_err(Into::into)
+        prepare_client_credentials(scope, scope_len, resource, resource_len, audience, audience_len, false)?(c)
     })
 }
 

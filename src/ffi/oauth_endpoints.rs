@@ -7,7 +7,7 @@ use std::ffi::c_char;
 
 use super::boundary::{check_out, ffi_boundary, try_ref, try_utf8, write_owned_string};
 use super::error::{FfiError, oidc_error, oidc_result};
-use super::oauth::{oidc_oauth_builder, oidc_oauth_client, opt_utf8};
+use super::oauth::{Prepared, oidc_oauth_builder, oidc_oauth_client, opt_utf8, string_call};
 use crate::core::oauth::{
     AuthorizationRequest, EndSessionRequest, IdTokenChecks, OAuthClient, pkce, register_client, validate_id_token,
 };
@@ -26,24 +26,7 @@ pub enum oidc_introspect_flag {
 
 const SIGNED: u32 = oidc_introspect_flag::Signed as u32;
 
-/// Run a call on a protocol client that yields an owned string.
-fn string_call(
-    client: *const oidc_oauth_client,
-    out: *mut *mut c_char,
-    out_len: *mut usize,
-    err_out: *mut *mut oidc_error,
-    f: impl FnOnce(&OAuthClient) -> Result<String, FfiError>,
-) -> oidc_result {
-    ffi_boundary(err_out, None, || {
-        // SAFETY: client is NULL or live (API contract).
-        let c = unsafe { try_ref(client, "client") }?;
-        check_out(out, "out")?;
-        let s = f(&c.client)?;
-        write_owned_string(out, out_len, s)
-    })
-}
-
-fn required<'a>(p: *const c_char, len: usize, name: &str) -> Result<&'a str, FfiError> {
+pub(crate) fn required<'a>(p: *const c_char, len: usize, name: &str) -> Result<&'a str, FfiError> {
     // SAFETY: p points to len readable bytes (API contract).
     let s = unsafe { try_utf8(p, len, name) }?;
     if s.is_empty() {
@@ -80,16 +63,49 @@ pub extern "C" fn oidc_oauth_validate_id_token(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     string_call(client, claims_out, claims_len_out, err_out, |c| {
-        // SAFETY: id_token points to id_token_len readable bytes (API contract).
-        let t = unsafe { try_utf8(id_token, id_token_len, "id_token") }?;
+        prepare_validate_id_token(
+            id_token,
+            id_token_len,
+            nonce,
+            nonce_len,
+            access_token,
+            access_token_len,
+            code,
+            code_len,
+            max_age,
+        )?(c)
+    })
+}
+
+/// The arguments of `oidc_oauth_validate_id_token` and its `_async` twin.
+// The C signature's arguments, forwarded as is.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn prepare_validate_id_token(
+    id_token: *const c_char,
+    id_token_len: usize,
+    nonce: *const c_char,
+    nonce_len: usize,
+    access_token: *const c_char,
+    access_token_len: usize,
+    code: *const c_char,
+    code_len: usize,
+    max_age: i64,
+) -> Result<impl Prepared<String>, FfiError> {
+    // SAFETY: id_token points to id_token_len readable bytes (API contract).
+    let t = unsafe { try_utf8(id_token, id_token_len, "id_token") }?.to_owned();
+    let nonce = opt_utf8(nonce, nonce_len, "nonce")?.map(str::to_owned);
+    let access_token = opt_utf8(access_token, access_token_len, "access_token")?.map(str::to_owned);
+    let code = opt_utf8(code, code_len, "code")?.map(str::to_owned);
+    let max_age = u64::try_from(max_age).ok();
+    Ok(move |c: &OAuthClient| {
         let checks = IdTokenChecks {
-            nonce: opt_utf8(nonce, nonce_len, "nonce")?,
-            access_token: opt_utf8(access_token, access_token_len, "access_token")?,
-            code: opt_utf8(code, code_len, "code")?,
-            max_age: u64::try_from(max_age).ok(),
+            nonce: nonce.as_deref(),
+            access_token: access_token.as_deref(),
+            code: code.as_deref(),
+            max_age,
             now: None,
         };
-        Ok(validate_id_token(c, t, &checks)?.json)
+        Ok(validate_id_token(c, &t, &checks)?.json)
     })
 }
 
@@ -115,13 +131,24 @@ pub extern "C" fn oidc_oauth_introspect(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     string_call(client, out, out_len, err_out, |c| {
-        if flags & !SIGNED != 0 {
-            return Err(FfiError::new(oidc_result::InvalidArgument, "unknown introspection flags"));
-        }
-        let token = required(token, token_len, "token")?;
-        let hint = opt_utf8(token_type_hint, token_type_hint_len, "token_type_hint")?;
-        Ok(c.introspect(token, hint, flags & SIGNED != 0)?.json)
+        prepare_introspect(token, token_len, token_type_hint, token_type_hint_len, flags)?(c)
     })
+}
+
+/// The arguments of `oidc_oauth_introspect` and its `_async` twin.
+pub(crate) fn prepare_introspect(
+    token: *const c_char,
+    token_len: usize,
+    token_type_hint: *const c_char,
+    token_type_hint_len: usize,
+    flags: u32,
+) -> Result<impl Prepared<String>, FfiError> {
+    if flags & !SIGNED != 0 {
+        return Err(FfiError::new(oidc_result::InvalidArgument, "unknown introspection flags"));
+    }
+    let token = required(token, token_len, "token")?.to_owned();
+    let hint = opt_utf8(token_type_hint, token_type_hint_len, "token_type_hint")?.map(str::to_owned);
+    Ok(move |c: &OAuthClient| Ok(c.introspect(&token, hint.as_deref(), flags & SIGNED != 0)?.json))
 }
 
 /// Revoke a token (RFC 7009) at the issuer's `revocation_endpoint`, with this client's
@@ -142,11 +169,20 @@ pub extern "C" fn oidc_oauth_revoke(
     ffi_boundary(err_out, None, || {
         // SAFETY: client is NULL or live (API contract).
         let c = unsafe { try_ref(client, "client") }?;
-        let token = required(token, token_len, "token")?;
-        let hint = opt_utf8(token_type_hint, token_type_hint_len, "token_type_hint")?;
-        c.client.revoke(token, hint)?;
-        Ok(())
+        prepare_revoke(token, token_len, token_type_hint, token_type_hint_len)?(&c.client)
     })
+}
+
+/// The arguments of `oidc_oauth_revoke` and its `_async` twin.
+pub(crate) fn prepare_revoke(
+    token: *const c_char,
+    token_len: usize,
+    token_type_hint: *const c_char,
+    token_type_hint_len: usize,
+) -> Result<impl Prepared<()>, FfiError> {
+    let token = required(token, token_len, "token")?.to_owned();
+    let hint = opt_utf8(token_type_hint, token_type_hint_len, "token_type_hint")?.map(str::to_owned);
+    Ok(move |c: &OAuthClient| c.revoke(&token, hint.as_deref()).map_err(Into::into))
 }
 
 /// Call the UserInfo endpoint with `access_token` (Bearer). A signed (`application/jwt`)
@@ -171,10 +207,20 @@ pub extern "C" fn oidc_oauth_userinfo(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     string_call(client, out, out_len, err_out, |c| {
-        let at = required(access_token, access_token_len, "access_token")?;
-        let sub = opt_utf8(expected_sub, expected_sub_len, "expected_sub")?;
-        Ok(c.userinfo(at, sub)?.json)
+        prepare_userinfo(access_token, access_token_len, expected_sub, expected_sub_len)?(c)
     })
+}
+
+/// The arguments of `oidc_oauth_userinfo` and its `_async` twin.
+pub(crate) fn prepare_userinfo(
+    access_token: *const c_char,
+    access_token_len: usize,
+    expected_sub: *const c_char,
+    expected_sub_len: usize,
+) -> Result<impl Prepared<String>, FfiError> {
+    let at = required(access_token, access_token_len, "access_token")?.to_owned();
+    let sub = opt_utf8(expected_sub, expected_sub_len, "expected_sub")?.map(str::to_owned);
+    Ok(move |c: &OAuthClient| Ok(c.userinfo(&at, sub.as_deref())?.json))
 }
 
 /// Build the authorization URL. `request_json` is a JSON object with optional members
@@ -199,11 +245,21 @@ pub extern "C" fn oidc_oauth_authorization_url(
     out_len: *mut usize,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
-    string_call(client, out, out_len, err_out, |c| {
-        // SAFETY: request_json points to request_json_len readable bytes (API contract).
-        let j = unsafe { try_utf8(request_json, request_json_len, "request_json") }?;
-        let req = AuthorizationRequest::from_json(if j.is_empty() { "{}" } else { j })?;
-        Ok(c.authorization_url(&req)?.to_json())
+    string_call(client, out, out_len, err_out, |c| prepare_authorization_url(request_json, request_json_len, false)?(c))
+}
+
+/// The arguments of `oidc_oauth_authorization_url` (`pushed` = false) and
+/// `oidc_oauth_push_authorization_request` (true) and of their `_async` twins.
+pub(crate) fn prepare_authorization_url(
+    request_json: *const c_char,
+    request_json_len: usize,
+    pushed: bool,
+) -> Result<impl Prepared<String>, FfiError> {
+    // SAFETY: request_json points to request_json_len readable bytes (API contract).
+    let j = unsafe { try_utf8(request_json, request_json_len, "request_json") }?;
+    let req = AuthorizationRequest::from_json(if j.is_empty() { "{}" } else { j })?;
+    Ok(move |c: &OAuthClient| {
+        Ok(if pushed { c.push_authorization_request(&req)?.to_json() } else { c.authorization_url(&req)?.to_json() })
     })
 }
 
@@ -224,12 +280,7 @@ pub extern "C" fn oidc_oauth_push_authorization_request(
     out_len: *mut usize,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
-    string_call(client, out, out_len, err_out, |c| {
-        // SAFETY: request_json points to request_json_len readable bytes (API contract).
-        let j = unsafe { try_utf8(request_json, request_json_len, "request_json") }?;
-        let req = AuthorizationRequest::from_json(if j.is_empty() { "{}" } else { j })?;
-        Ok(c.push_authorization_request(&req)?.to_json())
-    })
+    string_call(client, out, out_len, err_out, |c| prepare_authorization_url(request_json, request_json_len, true)?(c))
 }
 
 /// Parse and check the authorization response that reached the redirect URI: a full URL (its
@@ -259,10 +310,20 @@ pub extern "C" fn oidc_oauth_parse_authorization_response(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     string_call(client, out, out_len, err_out, |c| {
-        let r = required(response, response_len, "response")?;
-        let state = opt_utf8(expected_state, expected_state_len, "expected_state")?;
-        Ok(c.parse_authorization_response(r, state, None)?.to_json())
+        prepare_parse_authorization_response(response, response_len, expected_state, expected_state_len)?(c)
     })
+}
+
+/// The arguments of `oidc_oauth_parse_authorization_response` and its `_async` twin.
+pub(crate) fn prepare_parse_authorization_response(
+    response: *const c_char,
+    response_len: usize,
+    expected_state: *const c_char,
+    expected_state_len: usize,
+) -> Result<impl Prepared<String>, FfiError> {
+    let r = required(response, response_len, "response")?.to_owned();
+    let state = opt_utf8(expected_state, expected_state_len, "expected_state")?.map(str::to_owned);
+    Ok(move |c: &OAuthClient| Ok(c.parse_authorization_response(&r, state.as_deref(), None)?.to_json()))
 }
 
 /// Build the RP-initiated logout URL at the issuer's `end_session_endpoint` with the optional
@@ -286,16 +347,35 @@ pub extern "C" fn oidc_oauth_end_session_url(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     string_call(client, out, out_len, err_out, |c| {
-        let req = EndSessionRequest {
-            id_token_hint: opt_utf8(id_token_hint, id_token_hint_len, "id_token_hint")?.map(str::to_string),
-            post_logout_redirect_uri: opt_utf8(post_logout_redirect_uri, post_logout_redirect_uri_len, "post_logout_redirect_uri")?
-                .map(str::to_string),
-            state: opt_utf8(state, state_len, "state")?.map(str::to_string),
-            include_client_id: true,
-            ..Default::default()
-        };
-        Ok(c.end_session_url(&req)?)
+        prepare_end_session_url(
+            id_token_hint,
+            id_token_hint_len,
+            post_logout_redirect_uri,
+            post_logout_redirect_uri_len,
+            state,
+            state_len,
+        )?(c)
     })
+}
+
+/// The arguments of `oidc_oauth_end_session_url` and its `_async` twin.
+pub(crate) fn prepare_end_session_url(
+    id_token_hint: *const c_char,
+    id_token_hint_len: usize,
+    post_logout_redirect_uri: *const c_char,
+    post_logout_redirect_uri_len: usize,
+    state: *const c_char,
+    state_len: usize,
+) -> Result<impl Prepared<String>, FfiError> {
+    let req = EndSessionRequest {
+        id_token_hint: opt_utf8(id_token_hint, id_token_hint_len, "id_token_hint")?.map(str::to_string),
+        post_logout_redirect_uri: opt_utf8(post_logout_redirect_uri, post_logout_redirect_uri_len, "post_logout_redirect_uri")?
+            .map(str::to_string),
+        state: opt_utf8(state, state_len, "state")?.map(str::to_string),
+        include_client_id: true,
+        ..Default::default()
+    };
+    Ok(move |c: &OAuthClient| c.end_session_url(&req).map_err(Into::into))
 }
 
 /// Register a client (RFC 7591) at the issuer configured in `builder` (its CA file, timeouts
@@ -325,11 +405,24 @@ pub extern "C" fn oidc_oauth_register(
         // SAFETY: builder is NULL or live (API contract).
         let b = unsafe { try_ref(builder, "builder") }?;
         check_out(out, "out")?;
-        let md = required(metadata_json, metadata_json_len, "metadata_json")?;
-        let iat = opt_utf8(initial_access_token, initial_access_token_len, "initial_access_token")?;
-        let r = register_client(&b.cfg, md, iat)?;
-        write_owned_string(out, out_len, r.json.expose().to_string())
+        let call = prepare_register(b, metadata_json, metadata_json_len, initial_access_token, initial_access_token_len)?;
+        write_owned_string(out, out_len, call()?)
     })
+}
+
+/// The arguments of `oidc_oauth_register` and its `_async` twin: a copy of the builder's
+/// issuer settings and the strings. No client: registration precedes it.
+pub(crate) fn prepare_register(
+    builder: &oidc_oauth_builder,
+    metadata_json: *const c_char,
+    metadata_json_len: usize,
+    initial_access_token: *const c_char,
+    initial_access_token_len: usize,
+) -> Result<impl FnOnce() -> Result<String, FfiError> + Send + 'static, FfiError> {
+    let md = required(metadata_json, metadata_json_len, "metadata_json")?.to_owned();
+    let iat = opt_utf8(initial_access_token, initial_access_token_len, "initial_access_token")?.map(str::to_owned);
+    let cfg = builder.cfg.clone();
+    Ok(move || Ok(register_client(&cfg, &md, iat.as_deref())?.json.expose().to_string()))
 }
 
 /// Generate a PKCE pair (RFC 7636, S256): a 43-character verifier from 32 random bytes and its

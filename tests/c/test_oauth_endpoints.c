@@ -20,6 +20,7 @@ const char *oidc_token_response_access_token(const oidc_token_response *resp);
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,35 @@ static void expect(oidc_result rc, oidc_result want, oidc_error *err, const char
         oidc_result r_ = (call);          \
         expect(r_, want, e, what);        \
     } while (0)
+
+/* A non-blocking call's completion, copied out of the callback (its arguments are borrowed). */
+struct async_result {
+    long calls;
+    oidc_result rc;
+    oidc_result err_code;
+    char *value;
+    pthread_t thread;
+};
+
+static void on_string(void *ud, oidc_result rc, const char *value, size_t len, const oidc_error *err) {
+    struct async_result *r = ud;
+    r->rc = rc;
+    r->err_code = err ? oidc_error_code(err) : OIDC_RESULT_OK;
+    r->value = value ? strndup(value, len) : NULL;
+    r->thread = pthread_self();
+    __atomic_add_fetch(&r->calls, 1, __ATOMIC_RELEASE);
+}
+
+/* Wait (20 s at most) for the callback; then check it ran exactly once. */
+static int one_callback(struct async_result *r) {
+    for (int i = 0; i < 20000 && __atomic_load_n(&r->calls, __ATOMIC_ACQUIRE) == 0; i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    struct timespec ts = {0, 20000000};
+    nanosleep(&ts, NULL);
+    return __atomic_load_n(&r->calls, __ATOMIC_ACQUIRE) == 1;
+}
 
 static oidc_oauth_client *mk(const char *issuer, const char *ca, const char *id, const char *secret,
                              const char *const *endpoints, unsigned total_ms) {
@@ -250,6 +280,37 @@ static void real_idp(void) {
     if (rc == OIDC_RESULT_OK) {
         CHECK(strstr(out, "\"active\":true") && strstr(out, "\"sub\":\"user-1\""), "introspection active: %s", out);
         oidc_string_free(out);
+    }
+    /* The non-blocking twins: the same JSON / the same code, through the callback, exactly once,
+     * on a liboidc thread; argument errors returned at once, with no callback. */
+    {
+        char *sync = NULL;
+        err = NULL;
+        rc = oidc_oauth_introspect(web, S(at), S("access_token"), OIDC_INTROSPECT_FLAG_NONE, &sync, NULL, &err);
+        expect(rc, OIDC_RESULT_OK, err, "introspect (blocking twin)");
+        struct async_result r = {0};
+        err = NULL;
+        rc = oidc_oauth_introspect_async(web, S(at), S("access_token"), OIDC_INTROSPECT_FLAG_NONE, on_string, &r, NULL, &err);
+        expect(rc, OIDC_RESULT_OK, err, "introspect_async accepted");
+        CHECK(rc == OIDC_RESULT_OK && one_callback(&r), "introspect_async: exactly one callback");
+        CHECK(r.rc == OIDC_RESULT_OK && sync && r.value && strcmp(sync, r.value) == 0, "introspect_async: the same JSON");
+        CHECK(!pthread_equal(r.thread, pthread_self()), "introspect_async: not on the calling thread");
+        free(r.value);
+        oidc_string_free(sync);
+        struct async_result u = {0};
+        err = NULL;
+        rc = oidc_oauth_userinfo_async(web, S("bogus-access-token"), NULL, 0, on_string, &u, NULL, &err);
+        expect(rc, OIDC_RESULT_OK, err, "userinfo_async accepted");
+        CHECK(rc == OIDC_RESULT_OK && one_callback(&u), "userinfo_async: exactly one callback");
+        CHECK(u.rc == OIDC_RESULT_INVALID_TOKEN && u.err_code == u.rc && u.value == NULL, "userinfo_async bad token: %s",
+              oidc_result_name(u.rc));
+        struct async_result n = {0};
+        err = NULL;
+        EXPECT(oidc_oauth_introspect_async(web, S(at), NULL, 0, 8, on_string, &n, NULL, &err), OIDC_RESULT_INVALID_ARGUMENT, err,
+               "introspect_async bad flags");
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+        CHECK(__atomic_load_n(&n.calls, __ATOMIC_ACQUIRE) == 0, "introspect_async bad flags: no callback");
     }
     err = NULL;
     rc = oidc_oauth_introspect(web, S(at), NULL, 0, OIDC_INTROSPECT_FLAG_SIGNED, &out, NULL, &err);

@@ -10,17 +10,20 @@ use super::Idp;
 use oidc::ffi::r#async::*;
 use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
-use oidc::ffi::misc::{oidc_error_code, oidc_error_message};
+use oidc::ffi::misc::{oidc_error_code, oidc_error_details_json, oidc_error_http_status, oidc_error_message, oidc_error_oauth_error};
+use oidc::ffi::oauth::*;
 use oidc::ffi::oidc_result;
 use serde_json::Value;
 
 pub const NULL: *mut c_void = std::ptr::null_mut();
 
-/// Results of a batch of calls: per call, how many callbacks and the last code / claims.
+/// Results of a batch of calls: per call, how many callbacks and the last code / claims (or
+/// string, token-response or resource-response summary) / error summary.
 pub struct Batch {
     pub calls: Vec<AtomicU32>,
     pub codes: Vec<AtomicU32>,
     pub claims: Mutex<Vec<Option<String>>>,
+    pub errors: Mutex<Vec<Option<String>>>,
     pub done: AtomicUsize,
     pub threads: Mutex<std::collections::HashSet<std::thread::ThreadId>>,
 }
@@ -31,6 +34,7 @@ impl Batch {
             calls: (0..n).map(|_| AtomicU32::new(0)).collect(),
             codes: (0..n).map(|_| AtomicU32::new(u32::MAX)).collect(),
             claims: Mutex::new(vec![None; n]),
+            errors: Mutex::new(vec![None; n]),
             done: AtomicUsize::new(0),
             threads: Mutex::new(Default::default()),
         })
@@ -62,18 +66,91 @@ pub fn slot(b: &Arc<Batch>, i: usize) -> *mut c_void {
     Box::into_raw(Box::new(Slot { batch: b.clone(), i })).cast()
 }
 
+fn opt_str(p: *const c_char) -> Option<String> {
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_string())
+}
+
+/// What an error object says that both transports must agree on: the code, then the details
+/// (the server's OAuth error, description and HTTP status, ...), the RFC 6750 error and the HTTP
+/// status to answer.
+pub fn error_summary(err: *const oidc_error) -> String {
+    format!(
+        "{}|{}|{}|{}",
+        oidc_error_code(err) as u32,
+        opt_str(oidc_error_details_json(err)).unwrap_or_default(),
+        opt_str(oidc_error_oauth_error(err)).unwrap_or_default(),
+        oidc_error_http_status(err)
+    )
+}
+
+/// A token response's getters as JSON (the same for a blocking response and a callback's).
+pub fn token_fields(r: *const oidc_token_response) -> Value {
+    let json: Value = serde_json::from_str(&opt_str(oidc_token_response_json(r)).unwrap()).unwrap();
+    serde_json::json!({
+        "access_token": opt_str(oidc_token_response_access_token(r)),
+        "token_type": opt_str(oidc_token_response_token_type(r)),
+        "refresh_token": opt_str(oidc_token_response_refresh_token(r)),
+        "id_token": opt_str(oidc_token_response_id_token(r)),
+        "scope": opt_str(oidc_token_response_scope(r)),
+        "issued_token_type": opt_str(oidc_token_response_issued_token_type(r)),
+        "expires_in": oidc_token_response_expires_in(r),
+        "json": json,
+    })
+}
+
 pub extern "C" fn on_validate(ud: *mut c_void, rc: oidc_result, claims: *const c_char, len: usize, err: *const oidc_error) {
     let s = unsafe { &*(ud as *const Slot) };
-    let b = &s.batch;
     if rc == oidc_result::Ok {
         assert!(err.is_null());
         let c = unsafe { std::slice::from_raw_parts(claims.cast::<u8>(), len) };
         assert_eq!(unsafe { CStr::from_ptr(claims) }.to_bytes(), c, "NUL-terminated, len matches");
-        b.claims.lock().unwrap()[s.i] = Some(String::from_utf8(c.to_vec()).unwrap());
+        s.batch.claims.lock().unwrap()[s.i] = Some(String::from_utf8(c.to_vec()).unwrap());
     } else {
-        assert!(claims.is_null());
+        assert!(claims.is_null() && len == 0);
+    }
+    record(ud, rc, err);
+}
+
+/// `oidc_string_cb` has the shape of `oidc_validate_cb`: one recorder serves both.
+pub extern "C" fn on_string(ud: *mut c_void, rc: oidc_result, value: *const c_char, len: usize, err: *const oidc_error) {
+    on_validate(ud, rc, value, len, err);
+}
+
+pub extern "C" fn on_token(ud: *mut c_void, rc: oidc_result, resp: *const oidc_token_response, err: *const oidc_error) {
+    let s = unsafe { &*(ud as *const Slot) };
+    if rc == oidc_result::Ok {
+        assert!(err.is_null() && !resp.is_null());
+        s.batch.claims.lock().unwrap()[s.i] = Some(token_fields(resp).to_string());
+    } else {
+        assert!(resp.is_null());
+    }
+    record(ud, rc, err);
+}
+
+pub extern "C" fn on_resource(ud: *mut c_void, rc: oidc_result, status: u32, body: *const c_char, len: usize, err: *const oidc_error) {
+    let s = unsafe { &*(ud as *const Slot) };
+    if rc == oidc_result::Ok {
+        assert!(err.is_null());
+        let c = unsafe { std::slice::from_raw_parts(body.cast::<u8>(), len) };
+        assert_eq!(unsafe { CStr::from_ptr(body) }.to_bytes(), c, "NUL-terminated, len matches");
+        let v = serde_json::json!({"status": status, "body": String::from_utf8(c.to_vec()).unwrap()});
+        s.batch.claims.lock().unwrap()[s.i] = Some(v.to_string());
+    } else {
+        assert!(body.is_null() && len == 0 && status == 0);
+    }
+    record(ud, rc, err);
+}
+
+/// The common part of every recorder: the error object, code, count and thread; then the slot
+/// is freed (a second callback would be a use after free).
+fn record(ud: *mut c_void, rc: oidc_result, err: *const oidc_error) {
+    let s = unsafe { &*(ud as *const Slot) };
+    let b = &s.batch;
+    if rc != oidc_result::Ok {
+        assert!(!err.is_null());
         assert_eq!(oidc_error_code(err), rc);
         assert!(!unsafe { CStr::from_ptr(oidc_error_message(err)) }.to_bytes().is_empty());
+        b.errors.lock().unwrap()[s.i] = Some(error_summary(err));
     }
     b.codes[s.i].store(rc as u32, Ordering::Release);
     b.calls[s.i].fetch_add(1, Ordering::AcqRel);
@@ -83,7 +160,7 @@ pub extern "C" fn on_validate(ud: *mut c_void, rc: oidc_result, claims: *const c
 }
 
 pub extern "C" fn on_done(ud: *mut c_void, rc: oidc_result, err: *const oidc_error) {
-    on_validate(ud, rc, std::ptr::null(), 0, err);
+    record(ud, rc, err);
 }
 
 pub fn ok(rc: oidc_result) {
@@ -105,6 +182,17 @@ pub fn c_client(idp: &Idp, timeout_ms: u32) -> *mut oidc_client {
     let mut c: *mut oidc_client = std::ptr::null_mut();
     ok(oidc_client_builder_build(b, &mut c, std::ptr::null_mut()));
     c
+}
+
+/// Start a call with the slot `i` of `b` as its user_data: the slot is freed here when the call
+/// was refused (its callback never runs), by the callback otherwise.
+pub fn start(b: &Arc<Batch>, i: usize, f: impl FnOnce(*mut c_void) -> oidc_result) -> oidc_result {
+    let ud = slot(b, i);
+    let rc = f(ud);
+    if rc != oidc_result::Ok {
+        drop(unsafe { Box::from_raw(ud as *mut Slot) });
+    }
+    rc
 }
 
 pub fn validate_async(c: *const oidc_client, t: &str, b: &Arc<Batch>, i: usize, cancel: *const oidc_cancel) -> oidc_result {

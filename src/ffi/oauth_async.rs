@@ -1,0 +1,873 @@
+//! The protocol client's non-blocking twins: `oidc_oauth_<name>_async` for every protocol call
+//! that may touch the network, except the device flow and CIBA (their start returns a handle
+//! that their blocking, minutes-long polls consume: hosts run those flows on their own thread).
+//!
+//! One core, two transports: each twin reads its arguments with the very `prepare_*` function
+//! its blocking sibling uses (same checks, same codes; a failure there is returned at once and
+//! the callback never runs), copies them (they are borrowed only for the initiating call), and
+//! submits the same core call to the worker pool; the outcome reaches the callback with the same
+//! codes and error objects as the blocking call's return.
+
+use std::ffi::{CString, c_char, c_void};
+
+use super::r#async::{
+    Deliver, oidc_cancel, oidc_done_cb, oidc_resource_cb, oidc_string_cb, oidc_token_cb, on_done, on_resource, on_string,
+    on_token, string_out, submit,
+};
+use super::boundary::{ffi_boundary, try_ref};
+use super::error::{FfiError, oidc_error, oidc_result};
+use super::grants::{
+    prepare_client_endpoint, prepare_custom_grant, prepare_exchange_code, prepare_jwt_bearer, prepare_refresh,
+    prepare_resource_request, prepare_token_exchange,
+};
+use super::oauth::{Prepared, oidc_oauth_builder, oidc_oauth_client, oidc_token_response, prepare_client_credentials};
+use super::oauth_endpoints::{
+    prepare_authorization_url, prepare_end_session_url, prepare_introspect, prepare_parse_authorization_response,
+    prepare_register, prepare_revoke, prepare_userinfo, prepare_validate_id_token,
+};
+use crate::core::oauth::TokenResponse;
+
+/// The frame of every twin on a protocol client: check `client`, then the callback (`deliver`),
+/// then read the arguments (`read`, the blocking call's reader); then run the prepared core call
+/// on the pool and convert its output (`finish`) for the callback.
+fn run_async<T: 'static, U, P, D>(
+    client: *const oidc_oauth_client,
+    deliver: impl FnOnce() -> Result<D, FfiError>,
+    read: impl FnOnce() -> Result<P, FfiError>,
+    finish: fn(T) -> Result<U, FfiError>,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result
+where
+    P: Prepared<T>,
+    U: Send + 'static,
+    D: Deliver<U>,
+{
+    ffi_boundary(err_out, None, || {
+        // SAFETY: client is NULL or live for the duration of this call (API contract).
+        let c = unsafe { try_ref(client, "client") }?;
+        let deliver = deliver()?;
+        let call = read()?;
+        let core = c.client.clone();
+        submit(cancel, None, move || finish(call(&core)?), deliver)
+    })
+}
+
+fn token_out(t: TokenResponse) -> Result<oidc_token_response, FfiError> {
+    Ok(oidc_token_response::from_core(&t))
+}
+
+fn done_out(_: ()) -> Result<(), FfiError> {
+    Ok(())
+}
+
+fn resource_out((status, body): (u32, String)) -> Result<(u32, CString, usize), FfiError> {
+    let (s, n) = string_out(body)?;
+    Ok((status, s, n))
+}
+
+/// The authorization code grant without blocking: the arguments, checks (the ID token in the
+/// response is validated), codes and error objects of `oidc_oauth_exchange_code`.
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+///   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
+///   failure `*err_out` is caller-owned (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_exchange_code_async(
+    client: *const oidc_oauth_client,
+    code: *const c_char,
+    code_len: usize,
+    redirect_uri: *const c_char,
+    redirect_uri_len: usize,
+    code_verifier: *const c_char,
+    code_verifier_len: usize,
+    nonce: *const c_char,
+    nonce_len: usize,
+    resource: *const c_char,
+    resource_len: usize,
+    cb: oidc_token_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(
+        client,
+        || on_token(cb, user_data),
+        || {
+            prepare_exchange_code(
+                code,
+                code_len,
+                redirect_uri,
+                redirect_uri_len,
+                code_verifier,
+                code_verifier_len,
+                nonce,
+                nonce_len,
+                resource,
+                resource_len,
+            )
+        },
+        token_out,
+        cancel,
+        err_out,
+    )
+}
+
+/// The refresh token grant without blocking: the arguments, checks, codes and error objects of
+/// `oidc_oauth_refresh` (a bad refresh token completes with `OIDC_RESULT_INVALID_GRANT`).
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+///   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
+///   failure `*err_out` is caller-owned (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_refresh_async(
+    client: *const oidc_oauth_client,
+    refresh_token: *const c_char,
+    refresh_token_len: usize,
+    scope: *const c_char,
+    scope_len: usize,
+    resource: *const c_char,
+    resource_len: usize,
+    cb: oidc_token_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(
+        client,
+        || on_token(cb, user_data),
+        || prepare_refresh(refresh_token, refresh_token_len, scope, scope_len, resource, resource_len),
+        token_out,
+        cancel,
+        err_out,
+    )
+}
+
+/// The client credentials grant without blocking: the arguments, checks, codes and error objects
+/// of `oidc_oauth_client_credentials`.
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+///   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
+///   failure `*err_out` is caller-owned (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_client_credentials_async(
+    client: *const oidc_oauth_client,
+    scope: *const c_char,
+    scope_len: usize,
+    resource: *const c_char,
+    resource_len: usize,
+    audience: *const c_char,
+    audience_len: usize,
+    cb: oidc_token_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(
+        client,
+        || on_token(cb, user_data),
+        || prepare_client_credentials(scope, scope_len, resource, resource_len, audience, audience_len, false),
+        token_out,
+        cancel,
+        err_out,
+    )
+}
+
+/// Client credentials through the client's token cache without blocking (as
+/// `oidc_oauth_client_credentials_cached`: a cached token completes at once, on a worker;
+/// concurrent misses share one request, a worker waiting for it meanwhile).
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+///   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
+///   failure `*err_out` is caller-owned (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_client_credentials_cached_async(
+    client: *const oidc_oauth_client,
+    scope: *const c_char,
+    scope_len: usize,
+    resource: *const c_char,
+    resource_len: usize,
+    audience: *const c_char,
+    audience_len: usize,
+    cb: oidc_token_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(
+        client,
+        || on_token(cb, user_data),
+        || prepare_client_credentials(scope, scope_len, resource, resource_len, audience, audience_len, true),
+        token_out,
+        cancel,
+        err_out,
+    )
+}
+
+/// Token exchange (RFC 8693) without blocking: the arguments, checks, codes and error objects of
+/// `oidc_oauth_token_exchange` (a `params_json` that is not a JSON object of the allowed shapes
+/// is returned at once as `OIDC_RESULT_INVALID_ARGUMENT`).
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+///   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
+///   failure `*err_out` is caller-owned (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_token_exchange_async(
+    client: *const oidc_oauth_client,
+    subject_token: *const c_char,
+    subject_token_len: usize,
+    subject_token_type: *const c_char,
+    subject_token_type_len: usize,
+    params_json: *const c_char,
+    params_json_len: usize,
+    cb: oidc_token_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(
+        client,
+        || on_token(cb, user_data),
+        || {
+            prepare_token_exchange(
+                subject_token,
+                subject_token_len,
+                subject_token_type,
+                subject_token_type_len,
+                params_json,
+                params_json_len,
+            )
+        },
+        token_out,
+        cancel,
+        err_out,
+    )
+}
+
+/// The JWT bearer grant (RFC 7523) without blocking: the arguments, checks, codes and error
+/// objects of `oidc_oauth_jwt_bearer` (neither an assertion nor a subject is returned at once as
+/// `OIDC_RESULT_INVALID_ARGUMENT`; an assertion for `subject` is signed on the worker).
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+///   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
+///   failure `*err_out` is caller-owned (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_jwt_bearer_async(
+    client: *const oidc_oauth_client,
+    assertion: *const c_char,
+    assertion_len: usize,
+    subject: *const c_char,
+    subject_len: usize,
+    scope: *const c_char,
+    scope_len: usize,
+    cb: oidc_token_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(
+        client,
+        || on_token(cb, user_data),
+        || prepare_jwt_bearer(assertion, assertion_len, subject, subject_len, scope, scope_len),
+        token_out,
+        cancel,
+        err_out,
+    )
+}
+
+/// Any grant at the token endpoint without blocking: the arguments, checks, codes and error
+/// objects of `oidc_oauth_custom_grant`.
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+///   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
+///   failure `*err_out` is caller-owned (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_custom_grant_async(
+    client: *const oidc_oauth_client,
+    grant_type: *const c_char,
+    grant_type_len: usize,
+    params_json: *const c_char,
+    params_json_len: usize,
+    cb: oidc_token_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(
+        client,
+        || on_token(cb, user_data),
+        || prepare_custom_grant(grant_type, grant_type_len, params_json, params_json_len),
+        token_out,
+        cancel,
+        err_out,
+    )
+}
+
+/// Validate an ID token without blocking (keys may have to be fetched): the arguments, checks,
+/// codes and error objects of `oidc_oauth_validate_id_token`; on OK `cb` gets the same claims
+/// JSON object.
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
+///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+///   (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_validate_id_token_async(
+    client: *const oidc_oauth_client,
+    id_token: *const c_char,
+    id_token_len: usize,
+    nonce: *const c_char,
+    nonce_len: usize,
+    access_token: *const c_char,
+    access_token_len: usize,
+    code: *const c_char,
+    code_len: usize,
+    max_age: i64,
+    cb: oidc_string_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(
+        client,
+        || on_string(cb, user_data),
+        || {
+            prepare_validate_id_token(
+                id_token,
+                id_token_len,
+                nonce,
+                nonce_len,
+                access_token,
+                access_token_len,
+                code,
+                code_len,
+                max_age,
+            )
+        },
+        string_out,
+        cancel,
+        err_out,
+    )
+}
+
+/// Introspect a token (RFC 7662 / RFC 9701) without blocking: the arguments, checks, codes and
+/// error objects of `oidc_oauth_introspect` (an empty token or unknown flags are returned at
+/// once as `OIDC_RESULT_INVALID_ARGUMENT`); on OK `cb` gets the same JSON object.
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
+///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+///   (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_introspect_async(
+    client: *const oidc_oauth_client,
+    token: *const c_char,
+    token_len: usize,
+    token_type_hint: *const c_char,
+    token_type_hint_len: usize,
+    flags: u32,
+    cb: oidc_string_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(
+        client,
+        || on_string(cb, user_data),
+        || prepare_introspect(token, token_len, token_type_hint, token_type_hint_len, flags),
+        string_out,
+        cancel,
+        err_out,
+    )
+}
+
+/// Revoke a token (RFC 7009) without blocking: the arguments, checks, codes and error objects of
+/// `oidc_oauth_revoke`.
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; `err` passed to `cb` is
+///   borrowed for its duration; on failure `*err_out` is caller-owned (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_revoke_async(
+    client: *const oidc_oauth_client,
+    token: *const c_char,
+    token_len: usize,
+    token_type_hint: *const c_char,
+    token_type_hint_len: usize,
+    cb: oidc_done_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(
+        client,
+        || on_done(cb, user_data),
+        || prepare_revoke(token, token_len, token_type_hint, token_type_hint_len),
+        done_out,
+        cancel,
+        err_out,
+    )
+}
+
+/// Call the UserInfo endpoint without blocking: the arguments, checks, codes and error objects of
+/// `oidc_oauth_userinfo` (a rejected access token completes with `OIDC_RESULT_INVALID_TOKEN`);
+/// on OK `cb` gets the same claims JSON object.
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
+///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+///   (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_userinfo_async(
+    client: *const oidc_oauth_client,
+    access_token: *const c_char,
+    access_token_len: usize,
+    expected_sub: *const c_char,
+    expected_sub_len: usize,
+    cb: oidc_string_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(
+        client,
+        || on_string(cb, user_data),
+        || prepare_userinfo(access_token, access_token_len, expected_sub, expected_sub_len),
+        string_out,
+        cancel,
+        err_out,
+    )
+}
+
+/// Build the authorization URL without blocking on the discovery it may need first: the
+/// arguments, checks, codes and error objects of `oidc_oauth_authorization_url` (a bad
+/// `request_json` is returned at once); on OK `cb` gets the same `{"url","state","nonce"}` JSON.
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
+///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+///   (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_authorization_url_async(
+    client: *const oidc_oauth_client,
+    request_json: *const c_char,
+    request_json_len: usize,
+    cb: oidc_string_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(
+        client,
+        || on_string(cb, user_data),
+        || prepare_authorization_url(request_json, request_json_len, false),
+        string_out,
+        cancel,
+        err_out,
+    )
+}
+
+/// Push an authorization request (RFC 9126) without blocking: the arguments, checks, codes and
+/// error objects of `oidc_oauth_push_authorization_request`; on OK `cb` gets the same
+/// `{"request_uri","expires_in","state","nonce"}` JSON.
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
+///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+///   (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_push_authorization_request_async(
+    client: *const oidc_oauth_client,
+    request_json: *const c_char,
+    request_json_len: usize,
+    cb: oidc_string_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(
+        client,
+        || on_string(cb, user_data),
+        || prepare_authorization_url(request_json, request_json_len, true),
+        string_out,
+        cancel,
+        err_out,
+    )
+}
+
+/// Check the authorization response without blocking on the keys a JARM response or a
+/// front-channel ID token may need: the arguments, checks, codes and error objects of
+/// `oidc_oauth_parse_authorization_response`; on OK `cb` gets the same JSON (the code is a secret).
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
+///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+///   (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_parse_authorization_response_async(
+    client: *const oidc_oauth_client,
+    response: *const c_char,
+    response_len: usize,
+    expected_state: *const c_char,
+    expected_state_len: usize,
+    cb: oidc_string_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(
+        client,
+        || on_string(cb, user_data),
+        || prepare_parse_authorization_response(response, response_len, expected_state, expected_state_len),
+        string_out,
+        cancel,
+        err_out,
+    )
+}
+
+/// Build the RP-initiated logout URL without blocking on the discovery it may need first: the
+/// arguments, checks, codes and error objects of `oidc_oauth_end_session_url`; on OK `cb` gets
+/// the same URL.
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
+///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+///   (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_end_session_url_async(
+    client: *const oidc_oauth_client,
+    id_token_hint: *const c_char,
+    id_token_hint_len: usize,
+    post_logout_redirect_uri: *const c_char,
+    post_logout_redirect_uri_len: usize,
+    state: *const c_char,
+    state_len: usize,
+    cb: oidc_string_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(
+        client,
+        || on_string(cb, user_data),
+        || {
+            prepare_end_session_url(
+                id_token_hint,
+                id_token_hint_len,
+                post_logout_redirect_uri,
+                post_logout_redirect_uri_len,
+                state,
+                state_len,
+            )
+        },
+        string_out,
+        cancel,
+        err_out,
+    )
+}
+
+/// Call a protected resource without blocking: the arguments, checks, codes and error objects of
+/// `oidc_oauth_resource_request` (DPoP-bound or Bearer); on OK `cb` gets the HTTP status and
+/// the same body.
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the body passed to `cb` is
+///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+///   (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_resource_request_async(
+    client: *const oidc_oauth_client,
+    method: *const c_char,
+    method_len: usize,
+    url: *const c_char,
+    url_len: usize,
+    access_token: *const c_char,
+    access_token_len: usize,
+    token_type: *const c_char,
+    token_type_len: usize,
+    body: *const c_char,
+    body_len: usize,
+    content_type: *const c_char,
+    content_type_len: usize,
+    cb: oidc_resource_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(
+        client,
+        || on_resource(cb, user_data),
+        || {
+            prepare_resource_request(
+                method,
+                method_len,
+                url,
+                url_len,
+                access_token,
+                access_token_len,
+                token_type,
+                token_type_len,
+                body,
+                body_len,
+                content_type,
+                content_type_len,
+            )
+        },
+        resource_out,
+        cancel,
+        err_out,
+    )
+}
+
+/// Look up an endpoint without blocking on the discovery it may need (the way to warm a
+/// protocol client from an event loop): the arguments, checks, codes and error objects of
+/// `oidc_oauth_client_endpoint`; on OK `cb` gets the same URL.
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
+/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
+/// a liboidc worker thread, never inside this function, possibly after
+/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
+/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
+/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
+///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
+///   (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_client_endpoint_async(
+    client: *const oidc_oauth_client,
+    name: *const c_char,
+    name_len: usize,
+    cb: oidc_string_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(client, || on_string(cb, user_data), || prepare_client_endpoint(name, name_len), string_out, cancel, err_out)
+}
+
+/// Register a client (RFC 7591) without blocking: the arguments, checks, codes and error objects
+/// of `oidc_oauth_register` (the builder's issuer settings are copied now; the builder stays
+/// usable and is not consumed); on OK `cb` gets the same registration response JSON (it
+/// contains `client_secret` and `registration_access_token`: secrets).
+/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
+/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
+/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once. Returns OK when the call was
+/// accepted: then `cb` runs exactly once, on a liboidc worker thread, never inside this function,
+/// possibly after `builder` was built or freed. On any other return `cb` never runs.
+/// # Ownership: `builder`, the strings and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb`
+///   is borrowed for its duration (copy it; never free it); on failure `*err_out` is
+///   caller-owned (`oidc_error_free`).
+/// # Thread safety: not concurrently with other calls on the same builder (this call only reads
+///   it, before returning). `cb` may run on any liboidc worker thread; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_register_async(
+    builder: *const oidc_oauth_builder,
+    metadata_json: *const c_char,
+    metadata_json_len: usize,
+    initial_access_token: *const c_char,
+    initial_access_token_len: usize,
+    cb: oidc_string_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: builder is NULL or live for the duration of this call (API contract).
+        let b = unsafe { try_ref(builder, "builder") }?;
+        let deliver = on_string(cb, user_data)?;
+        let call = prepare_register(b, metadata_json, metadata_json_len, initial_access_token, initial_access_token_len)?;
+        submit(cancel, None, move || string_out(call()?), deliver)
+    })
+}
