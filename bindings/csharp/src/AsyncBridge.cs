@@ -1,25 +1,27 @@
 // The one place where the binding turns liboidc calls into Tasks.
 //
-// Validation and prefetch use liboidc's non-blocking API (oidc_validate_async,
-// oidc_validate_at_async, oidc_client_prefetch_async): the call is queued on liboidc's worker
-// pool and a completion callback, exactly once on a liboidc thread (never inside the initiating
-// call), completes a TaskCompletionSource created with RunContinuationsAsynchronously, so no
-// caller's continuation ever runs on a liboidc thread. Shape (STYLE.md, "Binding shapes", C#):
+// Every Task method whose call may touch the network runs on liboidc's non-blocking API
+// (oidc_validate_async, oidc_client_prefetch_async, oidc_oauth_*_async): the call is queued on
+// liboidc's worker pool and a completion callback, exactly once on a liboidc thread (never inside
+// the initiating call), completes a TaskCompletionSource created with
+// RunContinuationsAsynchronously, so no caller's continuation ever runs on a liboidc thread.
+// Shape (STYLE.md, "Binding shapes", C#):
 // * one static, rooted delegate per callback type (never a per-call lambda the GC could collect);
 // * a GCHandle to a per-call state object is the user_data; the callback frees it;
-// * the callback copies the borrowed claims/error (the error is read, never freed) and never
+// * the callback copies the borrowed output/error (the error is read, never freed) and never
 //   lets an exception escape into native code;
 // * a cancellable CancellationToken (or a timeout) gets its own oidc_cancel per call, registered
 //   token -> oidc_cancel_cancel; the registration is disposed and the handle freed when the call
 //   completes (before the task does). CANCELLED for the caller's token becomes a Canceled task.
-// * Lifetime: the ClientHandle is AddRef'd by the marshaller only for the initiating call. That
-//   suffices: per oidc.h, oidc_client_free is safe with *_async calls in flight (each holds its own
-//   reference to the client's internals) and their callbacks still run exactly once, so
-//   disposing the OidcClient while calls are in flight completes every task.
-// The token is copied by liboidc before the initiating call returns, so the per-thread scratch
-// buffer is safe to hand over.
+// * Lifetime: the client's SafeHandle is AddRef'd by the marshaller only for the initiating call.
+//   That suffices: per oidc.h, freeing a client is safe with *_async calls in flight (each holds
+//   its own reference to the client's internals) and their callbacks still run exactly once, so
+//   disposing a client while calls are in flight completes every task.
+// * Input strings are copied by liboidc before the initiating call returns.
+// * Process exit: see EnsureExitHook.
 //
-// The protocol client's ...Async methods still wrap the blocking call in Task.Run (Run below).
+// The device and CIBA flows stay blocking in liboidc (a poll would hold a pool worker for
+// minutes), so their ...Async methods run the blocking call on the .NET thread pool (Run below).
 using System;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -90,7 +92,7 @@ namespace Oidc
                 return rc == (uint)OidcResult.Cancelled && Token.IsCancellationRequested;
             }
 
-            internal abstract void Complete(uint rc, IntPtr output, UIntPtr len, IntPtr err);
+            internal abstract void Complete(uint rc, Output output, IntPtr err);
         }
 
         private static readonly Action<object> OnTokenCancelled = s =>
@@ -104,20 +106,20 @@ namespace Oidc
         {
             internal readonly TaskCompletionSource<T> Tcs =
                 new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-            private readonly Func<IntPtr, UIntPtr, T> read;
+            private readonly Func<Output, T> read;
 
-            internal Pending(CancellationToken t, Func<IntPtr, UIntPtr, T> read) : base(t) { this.read = read; }
+            internal Pending(CancellationToken t, Func<Output, T> read) : base(t) { this.read = read; }
 
             /// Copy the outcome (the output and the error are borrowed for the callback only),
             /// release the cancel handle, then complete the task: Canceled when the caller's token
             /// asked for it, faulted with the blocking call's exception, or with the value.
-            internal override void Complete(uint rc, IntPtr output, UIntPtr len, IntPtr err)
+            internal override void Complete(uint rc, Output output, IntPtr err)
             {
                 T value = default(T);
                 Exception failure = null;
                 try
                 {
-                    if (rc == 0) value = read(output, len);
+                    if (rc == 0) value = read(output);
                     else if (!CancelledByToken(rc)) failure = Failure(rc, err);
                 }
                 catch (Exception e) { failure = e; }
@@ -133,6 +135,7 @@ namespace Oidc
         private static readonly Native.ValidateCb OnString = StringDone;
         private static readonly Native.TokenCb OnToken = TokenDone;
         private static readonly Native.DoneCb OnDone = Done;
+        private static readonly NativeAsync.ResourceCb OnResource = ResourceDone;
 
         // A liboidc pool thread is attached to the runtime by the first callback it runs, and
         // Mono cannot finish exiting while such a foreign thread lives (its shutdown keeps
@@ -167,33 +170,55 @@ namespace Oidc
         // The callbacks: never let anything unwind into native code.
         private static void StringDone(IntPtr userData, uint rc, IntPtr json, UIntPtr len, IntPtr err)
         {
-            try { Take(userData).Complete(rc, json, len, err); } catch { }
+            try { Take(userData).Complete(rc, new Output { Value = json, Length = len }, err); } catch { }
         }
 
         private static void TokenDone(IntPtr userData, uint rc, IntPtr response, IntPtr err)
         {
-            try { Take(userData).Complete(rc, response, UIntPtr.Zero, err); } catch { }
+            try { Take(userData).Complete(rc, new Output { Value = response }, err); } catch { }
+        }
+
+        private static void ResourceDone(IntPtr userData, uint rc, uint status, IntPtr body, UIntPtr len, IntPtr err)
+        {
+            try { Take(userData).Complete(rc, new Output { Status = status, Value = body, Length = len }, err); } catch { }
         }
 
         private static void Done(IntPtr userData, uint rc, IntPtr err)
         {
-            try { Take(userData).Complete(rc, IntPtr.Zero, UIntPtr.Zero, err); } catch { }
+            try { Take(userData).Complete(rc, default(Output), err); } catch { }
+        }
+
+        /// A callback's borrowed output: a pointer (string or token response), a length, a status.
+        internal struct Output
+        {
+            internal IntPtr Value;
+            internal UIntPtr Length;
+            internal uint Status;
+
+            /// The borrowed UTF-8 string.
+            internal string Text { get { return Utf8.Read(Value, checked((int)Length.ToUInt64())); } }
         }
 
         // Readers of the borrowed outputs.
-        internal static readonly Func<IntPtr, UIntPtr, Claims> ReadClaims = (p, n) => new Claims(Utf8.Read(p, checked((int)n.ToUInt64())));
-        internal static readonly Func<IntPtr, UIntPtr, string> ReadString = (p, n) => Utf8.Read(p, checked((int)n.ToUInt64()));
-        internal static readonly Func<IntPtr, UIntPtr, TokenResponse> ReadToken = (p, n) => TokenResponse.Read(p);
-        internal static readonly Func<IntPtr, UIntPtr, bool> ReadNothing = (p, n) => true;
+        internal static readonly Func<Output, Claims> ReadClaims = o => new Claims(o.Text);
+        internal static readonly Func<Output, string> ReadString = o => o.Text;
+        internal static readonly Func<Output, TokenResponse> ReadToken = o => TokenResponse.Read(o.Value);
+        internal static readonly Func<Output, bool> ReadNothing = o => true;
 
         /// Starts one native non-blocking call: `userData` and `cancel` are to be passed on.
         internal delegate uint Starter(IntPtr userData, IntPtr cancel, out IntPtr err);
         internal delegate uint StringStarter(Native.ValidateCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
         internal delegate uint TokenStarter(Native.TokenCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
         internal delegate uint DoneStarter(Native.DoneCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
+        internal delegate uint ResourceStarter(NativeAsync.ResourceCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
 
-        /// A call with a JSON/string result (the callback shape of oidc_validate_async).
-        internal static Task<T> Json<T>(StringStarter start, Func<IntPtr, UIntPtr, T> read, ulong timeoutMs, CancellationToken ct)
+        /// A call with a JSON/string result (oidc_string_cb, the shape of oidc_validate_cb).
+        internal static Task<T> Json<T>(StringStarter start, Func<Output, T> read, CancellationToken ct)
+        {
+            return Json(start, read, 0, ct);
+        }
+
+        internal static Task<T> Json<T>(StringStarter start, Func<Output, T> read, ulong timeoutMs, CancellationToken ct)
         {
             return Start((IntPtr ud, IntPtr c, out IntPtr e) => start(OnString, ud, c, out e), read, timeoutMs, ct);
         }
@@ -202,6 +227,12 @@ namespace Oidc
         internal static Task<TokenResponse> Token(TokenStarter start, CancellationToken ct)
         {
             return Start((IntPtr ud, IntPtr c, out IntPtr e) => start(OnToken, ud, c, out e), ReadToken, 0, ct);
+        }
+
+        /// oidc_oauth_resource_request_async (oidc_resource_cb).
+        internal static Task<T> Resource<T>(ResourceStarter start, Func<Output, T> read, CancellationToken ct)
+        {
+            return Start((IntPtr ud, IntPtr c, out IntPtr e) => start(OnResource, ud, c, out e), read, 0, ct);
         }
 
         /// A call without output (oidc_done_cb).
@@ -213,7 +244,7 @@ namespace Oidc
         /// The one place a native non-blocking call starts: a cancel handle when needed, a
         /// GCHandle to the pending call as user_data; if the call is refused, the callback will
         /// never run, so everything is undone here and the task faults with the refusal.
-        private static Task<T> Start<T>(Starter start, Func<IntPtr, UIntPtr, T> read, ulong timeoutMs, CancellationToken ct)
+        private static Task<T> Start<T>(Starter start, Func<Output, T> read, ulong timeoutMs, CancellationToken ct)
         {
             if (ct.IsCancellationRequested) return Task.FromCanceled<T>(ct);
             EnsureExitHook();

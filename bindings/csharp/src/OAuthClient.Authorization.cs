@@ -2,6 +2,7 @@
 // (RFC 9126) and the checks on the authorization response (state, RFC 9207 iss, JARM, errors).
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Oidc
@@ -131,10 +132,26 @@ namespace Oidc
             return new PushedAuthorizationRequest(new Claims(TakeString(rc, json, len, err)));
         }
 
-        /// <see cref="PushAuthorizationRequest"/> without blocking the caller.
-        public Task<PushedAuthorizationRequest> PushAuthorizationRequestAsync(AuthorizationRequest request)
+        /// <see cref="AuthorizationUrl"/> without blocking the caller on a first discovery.
+        public Task<AuthorizationUrl> AuthorizationUrlAsync(AuthorizationRequest request, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RunAsync(() => PushAuthorizationRequest(request));
+            if (request == null) throw new ArgumentNullException("request");
+            byte[] r = Utf8.StrictBytes(request.ToJson());
+            OAuthClientHandle h = Handle;
+            return AsyncBridge.Json((Native.ValidateCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
+                    NativeAsync.oidc_oauth_authorization_url_async(h, r, (UIntPtr)r.Length, cb, ud, c, out e),
+                o => new AuthorizationUrl(new Claims(o.Text)), cancellationToken);
+        }
+
+        /// <see cref="PushAuthorizationRequest"/> without blocking the caller (liboidc's worker pool).
+        public Task<PushedAuthorizationRequest> PushAuthorizationRequestAsync(AuthorizationRequest request, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (request == null) throw new ArgumentNullException("request");
+            byte[] r = Utf8.StrictBytes(request.ToJson());
+            OAuthClientHandle h = Handle;
+            return AsyncBridge.Json((Native.ValidateCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
+                    NativeAsync.oidc_oauth_push_authorization_request_async(h, r, (UIntPtr)r.Length, cb, ud, c, out e),
+                o => new PushedAuthorizationRequest(new Claims(o.Text)), cancellationToken);
         }
 
         /// Check the response that reached the redirect URI (the full URL, or its query or
@@ -148,6 +165,18 @@ namespace Oidc
             UIntPtr len;
             uint rc = NativeEndpoints.oidc_oauth_parse_authorization_response(Handle, r, (UIntPtr)r.Length, s, (UIntPtr)s.Length, out json, out len, out err);
             return new AuthorizationResponse(new Claims(TakeString(rc, json, len, err)));
+        }
+
+        /// <see cref="ParseAuthorizationResponse"/> without blocking the caller (a JARM response
+        /// may need the issuer's keys).
+        public Task<AuthorizationResponse> ParseAuthorizationResponseAsync(string response, string expectedState,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            byte[] r = Required(response, "response"), s = Optional(expectedState);
+            OAuthClientHandle h = Handle;
+            return AsyncBridge.Json((Native.ValidateCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
+                    NativeAsync.oidc_oauth_parse_authorization_response_async(h, r, (UIntPtr)r.Length, s, (UIntPtr)s.Length, cb, ud, c, out e),
+                o => new AuthorizationResponse(new Claims(o.Text)), cancellationToken);
         }
     }
 }

@@ -1,6 +1,7 @@
 // Authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636), RFC 8707 resources.
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Oidc
@@ -26,11 +27,16 @@ namespace Oidc
             return TakeTokenResponse(rc, resp, err);
         }
 
-        /// <see cref="ExchangeCode"/> without blocking the caller.
+        /// <see cref="ExchangeCode"/> without blocking the caller (liboidc's worker pool).
         public Task<TokenResponse> ExchangeCodeAsync(string code, string redirectUri, string codeVerifier = null, string nonce = null,
-            IEnumerable<string> resources = null)
+            IEnumerable<string> resources = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RunAsync(() => ExchangeCode(code, redirectUri, codeVerifier, nonce, resources));
+            byte[] c0 = Required(code, "code"), r = Required(redirectUri, "redirectUri"), v = Optional(codeVerifier),
+                n = Optional(nonce), res = Optional(JoinResources(resources));
+            OAuthClientHandle h = Handle;
+            return AsyncBridge.Token((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) => NativeAsync.oidc_oauth_exchange_code_async(h,
+                c0, (UIntPtr)c0.Length, r, (UIntPtr)r.Length, v, (UIntPtr)v.Length, n, (UIntPtr)n.Length, res, (UIntPtr)res.Length,
+                cb, ud, c, out e), cancellationToken);
         }
     }
 }

@@ -37,11 +37,11 @@ namespace Oidc
         public Task<TokenResponse> ClientCredentialsAsync(string scope = null, IEnumerable<string> resources = null, string audience = null,
             bool cached = false, CancellationToken cancellationToken = default(CancellationToken))
         {
-            if (cached) return RunAsync(() => ClientCredentials(scope, resources, audience, true));
             byte[] s = Optional(scope), r = Optional(JoinResources(resources)), a = Optional(audience);
             OAuthClientHandle h = Handle;
-            return AsyncBridge.Token((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
-                Native.oidc_oauth_client_credentials_async(h, s, (UIntPtr)s.Length, r, (UIntPtr)r.Length, a, (UIntPtr)a.Length, cb, ud, c, out e),
+            return AsyncBridge.Token((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) => cached
+                    ? NativeAsync.oidc_oauth_client_credentials_cached_async(h, s, (UIntPtr)s.Length, r, (UIntPtr)r.Length, a, (UIntPtr)a.Length, cb, ud, c, out e)
+                    : Native.oidc_oauth_client_credentials_async(h, s, (UIntPtr)s.Length, r, (UIntPtr)r.Length, a, (UIntPtr)a.Length, cb, ud, c, out e),
                 cancellationToken);
         }
 

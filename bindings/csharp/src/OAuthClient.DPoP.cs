@@ -1,6 +1,7 @@
 // DPoP (RFC 9449) for requests the caller sends, resource requests through liboidc, and the
 // endpoint lookup.
 using System;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Oidc
@@ -64,11 +65,17 @@ namespace Oidc
             return new ResourceResponse((int)status, text);
         }
 
-        /// <see cref="ResourceRequest"/> without blocking the caller.
+        /// <see cref="ResourceRequest"/> without blocking the caller (liboidc's worker pool).
         public Task<ResourceResponse> ResourceRequestAsync(string method, string url, string accessToken, string tokenType = "Bearer",
-            string body = null, string contentType = null)
+            string body = null, string contentType = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RunAsync(() => ResourceRequest(method, url, accessToken, tokenType, body, contentType));
+            byte[] m = Required(method, "method"), u = Required(url, "url"), t = Required(accessToken, "accessToken"),
+                tt = Optional(tokenType), b = Optional(body), ct = Optional(contentType);
+            OAuthClientHandle h = Handle;
+            return AsyncBridge.Resource((NativeAsync.ResourceCb cb, IntPtr ud, IntPtr c, out IntPtr e) => NativeAsync.oidc_oauth_resource_request_async(h,
+                    m, (UIntPtr)m.Length, u, (UIntPtr)u.Length, t, (UIntPtr)t.Length, tt, (UIntPtr)tt.Length, b, (UIntPtr)b.Length,
+                    ct, (UIntPtr)ct.Length, cb, ud, c, out e),
+                o => new ResourceResponse((int)o.Status, o.Value == IntPtr.Zero ? "" : o.Text), cancellationToken);
         }
 
         /// An endpoint's URL by metadata name ("token_endpoint", "device_authorization_endpoint",
@@ -80,6 +87,16 @@ namespace Oidc
             UIntPtr len;
             uint rc = NativeGrants.oidc_oauth_client_endpoint(Handle, n, (UIntPtr)n.Length, out p, out len, out err);
             return TakeString(rc, p, len, err);
+        }
+
+        /// <see cref="Endpoint"/> without blocking the caller on a first discovery: also the
+        /// non-blocking way to warm a protocol client.
+        public Task<string> EndpointAsync(string name, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            byte[] n = Required(name, "name");
+            OAuthClientHandle h = Handle;
+            return AsyncBridge.Json((Native.ValidateCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
+                NativeAsync.oidc_oauth_client_endpoint_async(h, n, (UIntPtr)n.Length, cb, ud, c, out e), AsyncBridge.ReadString, cancellationToken);
         }
     }
 }

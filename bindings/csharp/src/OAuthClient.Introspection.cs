@@ -1,5 +1,6 @@
 // Token introspection (RFC 7662, and RFC 9701 signed responses).
 using System;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Oidc
@@ -39,10 +40,15 @@ namespace Oidc
             return new IntrospectionResponse(new Claims(TakeString(rc, json, len, err)));
         }
 
-        /// <see cref="Introspect"/> without blocking the caller.
-        public Task<IntrospectionResponse> IntrospectAsync(string token, string tokenTypeHint = null, bool signedResponse = false)
+        /// <see cref="Introspect"/> without blocking the caller (liboidc's worker pool).
+        public Task<IntrospectionResponse> IntrospectAsync(string token, string tokenTypeHint = null, bool signedResponse = false,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RunAsync(() => Introspect(token, tokenTypeHint, signedResponse));
+            byte[] t = Required(token, "token"), th = Optional(tokenTypeHint);
+            OAuthClientHandle h = Handle;
+            return AsyncBridge.Json((Native.ValidateCb cb, IntPtr ud, IntPtr c, out IntPtr e) => NativeAsync.oidc_oauth_introspect_async(h,
+                    t, (UIntPtr)t.Length, th, (UIntPtr)th.Length, signedResponse ? 1u : 0u, cb, ud, c, out e),
+                o => new IntrospectionResponse(new Claims(o.Text)), cancellationToken);
         }
     }
 }

@@ -1,6 +1,7 @@
 // Refresh token grant (RFC 6749 §6).
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Oidc
@@ -21,10 +22,15 @@ namespace Oidc
             return TakeTokenResponse(rc, resp, err);
         }
 
-        /// <see cref="Refresh"/> without blocking the caller.
-        public Task<TokenResponse> RefreshAsync(string refreshToken, string scope = null, IEnumerable<string> resources = null)
+        /// <see cref="Refresh"/> without blocking the caller (liboidc's worker pool; see
+        /// <see cref="ClientCredentialsAsync"/> for cancellation).
+        public Task<TokenResponse> RefreshAsync(string refreshToken, string scope = null, IEnumerable<string> resources = null,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RunAsync(() => Refresh(refreshToken, scope, resources));
+            byte[] t = Required(refreshToken, "refreshToken"), s = Optional(scope), r = Optional(JoinResources(resources));
+            OAuthClientHandle h = Handle;
+            return AsyncBridge.Token((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) => NativeAsync.oidc_oauth_refresh_async(h,
+                t, (UIntPtr)t.Length, s, (UIntPtr)s.Length, r, (UIntPtr)r.Length, cb, ud, c, out e), cancellationToken);
         }
     }
 }

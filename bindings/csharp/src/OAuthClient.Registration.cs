@@ -1,6 +1,7 @@
 // Dynamic client registration (RFC 7591).
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Oidc
@@ -53,10 +54,23 @@ namespace Oidc
             }
         }
 
-        /// <see cref="Register"/> without blocking the caller.
-        public static Task<ClientRegistration> RegisterAsync(OAuthClientOptions options, object metadata, string initialAccessToken = null)
+        /// <see cref="Register"/> without blocking the caller (liboidc's worker pool; the
+        /// builder's settings are copied by the initiating call, so it is freed at once).
+        public static Task<ClientRegistration> RegisterAsync(OAuthClientOptions options, object metadata, string initialAccessToken = null,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AsyncBridge.Run(() => Register(options, metadata, initialAccessToken));
+            if (metadata == null) throw new ArgumentNullException("metadata");
+            byte[] m = Utf8.StrictBytes(metadata as string ?? Json.Write(metadata)), t = Optional(initialAccessToken);
+            IntPtr b = NewBuilder(options);
+            try
+            {
+                return AsyncBridge.Json((Native.ValidateCb cb, IntPtr ud, IntPtr c, out IntPtr e) => NativeAsync.oidc_oauth_register_async(b,
+                    m, (UIntPtr)m.Length, t, (UIntPtr)t.Length, cb, ud, c, out e), o => new ClientRegistration(o.Text), cancellationToken);
+            }
+            finally
+            {
+                Native.oidc_oauth_builder_free(b);
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 // Token revocation (RFC 7009).
 using System;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Oidc
@@ -15,10 +16,13 @@ namespace Oidc
             OidcException.Check(NativeEndpoints.oidc_oauth_revoke(Handle, t, (UIntPtr)t.Length, h, (UIntPtr)h.Length, out err), err);
         }
 
-        /// <see cref="Revoke"/> without blocking the caller.
-        public Task RevokeAsync(string token, string tokenTypeHint = null)
+        /// <see cref="Revoke"/> without blocking the caller (liboidc's worker pool).
+        public Task RevokeAsync(string token, string tokenTypeHint = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RunAsync(() => { Revoke(token, tokenTypeHint); return true; });
+            byte[] t = Required(token, "token"), th = Optional(tokenTypeHint);
+            OAuthClientHandle h = Handle;
+            return AsyncBridge.Done((Native.DoneCb cb, IntPtr ud, IntPtr c, out IntPtr e) => NativeAsync.oidc_oauth_revoke_async(h,
+                t, (UIntPtr)t.Length, th, (UIntPtr)th.Length, cb, ud, c, out e), cancellationToken);
         }
     }
 }

@@ -1,6 +1,7 @@
 // Token exchange (RFC 8693), JWT bearer (RFC 7523 §2.1) and any other grant type.
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Oidc
@@ -31,11 +32,14 @@ namespace Oidc
             return TakeTokenResponse(rc, resp, err);
         }
 
-        /// <see cref="TokenExchange"/> without blocking the caller.
+        /// <see cref="TokenExchange"/> without blocking the caller (liboidc's worker pool).
         public Task<TokenResponse> TokenExchangeAsync(string subjectToken, string subjectTokenType = null,
-            IDictionary<string, object> parameters = null)
+            IDictionary<string, object> parameters = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RunAsync(() => TokenExchange(subjectToken, subjectTokenType, parameters));
+            byte[] t = Required(subjectToken, "subjectToken"), tt = Optional(subjectTokenType), p = ParamsJson(parameters);
+            OAuthClientHandle h = Handle;
+            return AsyncBridge.Token((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) => NativeAsync.oidc_oauth_token_exchange_async(h,
+                t, (UIntPtr)t.Length, tt, (UIntPtr)tt.Length, p, (UIntPtr)p.Length, cb, ud, c, out e), cancellationToken);
         }
 
         /// JWT bearer grant (RFC 7523): with a ready <paramref name="assertion"/>, or with none and
@@ -50,10 +54,14 @@ namespace Oidc
             return TakeTokenResponse(rc, resp, err);
         }
 
-        /// <see cref="JwtBearer"/> without blocking the caller.
-        public Task<TokenResponse> JwtBearerAsync(string assertion = null, string subject = null, string scope = null)
+        /// <see cref="JwtBearer"/> without blocking the caller (liboidc's worker pool).
+        public Task<TokenResponse> JwtBearerAsync(string assertion = null, string subject = null, string scope = null,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RunAsync(() => JwtBearer(assertion, subject, scope));
+            byte[] a = Optional(assertion), s = Optional(subject), sc = Optional(scope);
+            OAuthClientHandle h = Handle;
+            return AsyncBridge.Token((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) => NativeAsync.oidc_oauth_jwt_bearer_async(h,
+                a, (UIntPtr)a.Length, s, (UIntPtr)s.Length, sc, (UIntPtr)sc.Length, cb, ud, c, out e), cancellationToken);
         }
 
         /// Any grant at the token endpoint: <paramref name="grantType"/> plus
@@ -68,10 +76,14 @@ namespace Oidc
             return TakeTokenResponse(rc, resp, err);
         }
 
-        /// <see cref="CustomGrant"/> without blocking the caller.
-        public Task<TokenResponse> CustomGrantAsync(string grantType, IDictionary<string, object> parameters = null)
+        /// <see cref="CustomGrant"/> without blocking the caller (liboidc's worker pool).
+        public Task<TokenResponse> CustomGrantAsync(string grantType, IDictionary<string, object> parameters = null,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RunAsync(() => CustomGrant(grantType, parameters));
+            byte[] g = Required(grantType, "grantType"), p = ParamsJson(parameters);
+            OAuthClientHandle h = Handle;
+            return AsyncBridge.Token((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) => NativeAsync.oidc_oauth_custom_grant_async(h,
+                g, (UIntPtr)g.Length, p, (UIntPtr)p.Length, cb, ud, c, out e), cancellationToken);
         }
 
         private static byte[] ParamsJson(IDictionary<string, object> parameters)

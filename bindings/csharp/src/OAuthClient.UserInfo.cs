@@ -1,5 +1,6 @@
 // The UserInfo endpoint (OpenID Connect Core §5.3).
 using System;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Oidc
@@ -20,10 +21,13 @@ namespace Oidc
             return new Claims(TakeString(rc, json, len, err));
         }
 
-        /// <see cref="UserInfo"/> without blocking the caller.
-        public Task<Claims> UserInfoAsync(string accessToken, string expectedSubject = null)
+        /// <see cref="UserInfo"/> without blocking the caller (liboidc's worker pool).
+        public Task<Claims> UserInfoAsync(string accessToken, string expectedSubject = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RunAsync(() => UserInfo(accessToken, expectedSubject));
+            byte[] t = Required(accessToken, "accessToken"), s = Optional(expectedSubject);
+            OAuthClientHandle h = Handle;
+            return AsyncBridge.Json((Native.ValidateCb cb, IntPtr ud, IntPtr c, out IntPtr e) => NativeAsync.oidc_oauth_userinfo_async(h,
+                t, (UIntPtr)t.Length, s, (UIntPtr)s.Length, cb, ud, c, out e), AsyncBridge.ReadClaims, cancellationToken);
         }
     }
 }

@@ -78,6 +78,20 @@ namespace Oidc.Tests
         }
 
         [Test]
+        public void AsyncTwinsOfTheEndpointsMatchTheBlockingCalls()
+        {
+            using (var c = Client("web-app", "web-app-secret"))
+            {
+                var req = new AuthorizationRequest { RedirectUri = Cb, Scope = "openid", State = "s-2", Nonce = "n-2" };
+                Assert.AreEqual(c.AuthorizationUrl(req).Url, c.AuthorizationUrlAsync(req).Result.Url);
+                string iss = Uri.EscapeDataString(Issuer);
+                Assert.AreEqual("the-code", c.ParseAuthorizationResponseAsync(Cb + "?code=the-code&state=s-2&iss=" + iss, "s-2").Result.Code);
+                Assert.Throws<StateMismatchException>(() => c.ParseAuthorizationResponseAsync(Cb + "?code=x&state=other&iss=" + iss, "s-2").Wait());
+                Assert.AreEqual(c.EndSessionUrl(state: "bye"), c.EndSessionUrlAsync(state: "bye").Result);
+            }
+        }
+
+        [Test]
         public void EndSessionUrl()
         {
             using (var c = Client("web-app", "web-app-secret"))

@@ -238,6 +238,38 @@ namespace Oidc.Tests
             }));
         }
 
+        /// The Task methods on liboidc's non-blocking twins decide as the blocking calls do.
+        [Test]
+        public void AsyncTwinsOfTheGrantsMatchTheBlockingCalls()
+        {
+            using (var svc = Client())
+            using (var pk = PkJwtClient())
+            {
+                var subject = svc.ClientCredentials();
+                var p = new Dictionary<string, object> { { "audience", "urn:x:downstream" } };
+                var t = pk.TokenExchangeAsync(subject.AccessToken, parameters: p).Result;
+                Assert.AreEqual(pk.TokenExchange(subject.AccessToken, parameters: p).IssuedTokenType, t.IssuedTokenType);
+                Assert.Throws<InvalidGrantException>(() => pk.TokenExchangeAsync("not-a-token").Wait());
+                var echo = pk.CustomGrantAsync("urn:liboidc:grant-type:echo", new Dictionary<string, object> { { "color", "green" } }).Result;
+                Assert.AreEqual("green", (string)((Dictionary<string, object>)Json.ParseObject(echo.RawJson)["echo"])["color"]);
+                Assert.Throws<InvalidRequestException>(() => pk.CustomGrantAsync("urn:liboidc:grant-type:echo").Wait());
+                Assert.Throws<InvalidGrantException>(() => pk.JwtBearerAsync(assertion: "e30.e30.sig").Wait());
+                var cached = svc.ClientCredentialsAsync("read", cached: true).Result;
+                Assert.AreEqual(cached.AccessToken, svc.ClientCredentials("read", cached: true).AccessToken, "one cache for both paths");
+                Assert.Throws<TokenMalformedException>(() => svc.ValidateIdTokenAsync("x.y").Wait());
+                Assert.Throws<ArgumentNullException>(() => svc.ValidateIdTokenAsync(null));
+                Assert.AreEqual(svc.Endpoint("token_endpoint"), svc.EndpointAsync("token_endpoint").Result);
+                var r = svc.ResourceRequestAsync("GET", Issuer + "/me", subject.AccessToken, subject.TokenType).Result;
+                Assert.AreEqual(svc.ResourceRequest("GET", Issuer + "/me", subject.AccessToken, subject.TokenType).StatusCode, r.StatusCode);
+                // A pre-cancelled token: Canceled without a request.
+                using (var cts = new System.Threading.CancellationTokenSource())
+                {
+                    cts.Cancel();
+                    Assert.True(svc.ClientCredentialsAsync("read", cancellationToken: cts.Token).IsCanceled, "pre-cancelled");
+                }
+            }
+        }
+
         [Test]
         public void CibaPollMode()
         {
