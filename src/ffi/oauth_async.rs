@@ -127,14 +127,8 @@ pub extern "C" fn oidc_oauth_exchange_code_async(
 
 /// The refresh token grant without blocking: the arguments, checks, codes and error objects of
 /// `oidc_oauth_refresh` (a bad refresh token completes with `OIDC_RESULT_INVALID_GRANT`).
-/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
-/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
-/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
-/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
-/// a liboidc worker thread, never inside this function, possibly after
-/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
-/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
-/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
 /// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
 ///   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
 ///   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
@@ -169,14 +163,8 @@ pub extern "C" fn oidc_oauth_refresh_async(
 
 /// The client credentials grant without blocking: the arguments, checks, codes and error objects
 /// of `oidc_oauth_client_credentials`.
-/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
-/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
-/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
-/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
-/// a liboidc worker thread, never inside this function, possibly after
-/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
-/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
-/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
 /// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
 ///   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
 ///   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
@@ -212,14 +200,8 @@ pub extern "C" fn oidc_oauth_client_credentials_async(
 /// Client credentials through the client's token cache without blocking (as
 /// `oidc_oauth_client_credentials_cached`: a cached token completes at once, on a worker;
 /// concurrent misses share one request, a worker waiting for it meanwhile).
-/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
-/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
-/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
-/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
-/// a liboidc worker thread, never inside this function, possibly after
-/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
-/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
-/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
 /// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
 ///   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
 ///   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
@@ -255,14 +237,8 @@ pub extern "C" fn oidc_oauth_client_credentials_cached_async(
 /// Token exchange (RFC 8693) without blocking: the arguments, checks, codes and error objects of
 /// `oidc_oauth_token_exchange` (a `params_json` that is not a JSON object of the allowed shapes
 /// is returned at once as `OIDC_RESULT_INVALID_ARGUMENT`).
-/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
-/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
-/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
-/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
-/// a liboidc worker thread, never inside this function, possibly after
-/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
-/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
-/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
 /// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
 ///   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
 ///   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
@@ -307,14 +283,8 @@ pub extern "C" fn oidc_oauth_token_exchange_async(
 /// The JWT bearer grant (RFC 7523) without blocking: the arguments, checks, codes and error
 /// objects of `oidc_oauth_jwt_bearer` (neither an assertion nor a subject is returned at once as
 /// `OIDC_RESULT_INVALID_ARGUMENT`; an assertion for `subject` is signed on the worker).
-/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
-/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
-/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
-/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
-/// a liboidc worker thread, never inside this function, possibly after
-/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
-/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
-/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
 /// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
 ///   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
 ///   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
@@ -349,14 +319,8 @@ pub extern "C" fn oidc_oauth_jwt_bearer_async(
 
 /// Any grant at the token endpoint without blocking: the arguments, checks, codes and error
 /// objects of `oidc_oauth_custom_grant`.
-/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
-/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
-/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
-/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
-/// a liboidc worker thread, never inside this function, possibly after
-/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
-/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
-/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
 /// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
 ///   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
 ///   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
@@ -390,14 +354,8 @@ pub extern "C" fn oidc_oauth_custom_grant_async(
 /// Validate an ID token without blocking (keys may have to be fetched): the arguments, checks,
 /// codes and error objects of `oidc_oauth_validate_id_token`; on OK `cb` gets the same claims
 /// JSON object.
-/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
-/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
-/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
-/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
-/// a liboidc worker thread, never inside this function, possibly after
-/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
-/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
-/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
 /// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
 ///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
 ///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
@@ -448,14 +406,8 @@ pub extern "C" fn oidc_oauth_validate_id_token_async(
 /// Introspect a token (RFC 7662 / RFC 9701) without blocking: the arguments, checks, codes and
 /// error objects of `oidc_oauth_introspect` (an empty token or unknown flags are returned at
 /// once as `OIDC_RESULT_INVALID_ARGUMENT`); on OK `cb` gets the same JSON object.
-/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
-/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
-/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
-/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
-/// a liboidc worker thread, never inside this function, possibly after
-/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
-/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
-/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
 /// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
 ///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
 ///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
@@ -489,14 +441,8 @@ pub extern "C" fn oidc_oauth_introspect_async(
 
 /// Revoke a token (RFC 7009) without blocking: the arguments, checks, codes and error objects of
 /// `oidc_oauth_revoke`.
-/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
-/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
-/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
-/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
-/// a liboidc worker thread, never inside this function, possibly after
-/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
-/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
-/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
 /// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
 ///   handed back to `cb` untouched and must stay valid until `cb` ran; `err` passed to `cb` is
 ///   borrowed for its duration; on failure `*err_out` is caller-owned (`oidc_error_free`).
@@ -529,14 +475,8 @@ pub extern "C" fn oidc_oauth_revoke_async(
 /// Call the UserInfo endpoint without blocking: the arguments, checks, codes and error objects of
 /// `oidc_oauth_userinfo` (a rejected access token completes with `OIDC_RESULT_INVALID_TOKEN`);
 /// on OK `cb` gets the same claims JSON object.
-/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
-/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
-/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
-/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
-/// a liboidc worker thread, never inside this function, possibly after
-/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
-/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
-/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
 /// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
 ///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
 ///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
@@ -570,14 +510,8 @@ pub extern "C" fn oidc_oauth_userinfo_async(
 /// Build the authorization URL without blocking on the discovery it may need first: the
 /// arguments, checks, codes and error objects of `oidc_oauth_authorization_url` (a bad
 /// `request_json` is returned at once); on OK `cb` gets the same `{"url","state","nonce"}` JSON.
-/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
-/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
-/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
-/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
-/// a liboidc worker thread, never inside this function, possibly after
-/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
-/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
-/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
 /// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
 ///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
 ///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
@@ -609,14 +543,8 @@ pub extern "C" fn oidc_oauth_authorization_url_async(
 /// Push an authorization request (RFC 9126) without blocking: the arguments, checks, codes and
 /// error objects of `oidc_oauth_push_authorization_request`; on OK `cb` gets the same
 /// `{"request_uri","expires_in","state","nonce"}` JSON.
-/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
-/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
-/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
-/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
-/// a liboidc worker thread, never inside this function, possibly after
-/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
-/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
-/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
 /// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
 ///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
 ///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
@@ -648,14 +576,8 @@ pub extern "C" fn oidc_oauth_push_authorization_request_async(
 /// Check the authorization response without blocking on the keys a JARM response or a
 /// front-channel ID token may need: the arguments, checks, codes and error objects of
 /// `oidc_oauth_parse_authorization_response`; on OK `cb` gets the same JSON (the code is a secret).
-/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
-/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
-/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
-/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
-/// a liboidc worker thread, never inside this function, possibly after
-/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
-/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
-/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
 /// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
 ///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
 ///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
@@ -689,14 +611,8 @@ pub extern "C" fn oidc_oauth_parse_authorization_response_async(
 /// Build the RP-initiated logout URL without blocking on the discovery it may need first: the
 /// arguments, checks, codes and error objects of `oidc_oauth_end_session_url`; on OK `cb` gets
 /// the same URL.
-/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
-/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
-/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
-/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
-/// a liboidc worker thread, never inside this function, possibly after
-/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
-/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
-/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
 /// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
 ///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
 ///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
@@ -741,14 +657,8 @@ pub extern "C" fn oidc_oauth_end_session_url_async(
 /// Call a protected resource without blocking: the arguments, checks, codes and error objects of
 /// `oidc_oauth_resource_request` (DPoP-bound or Bearer); on OK `cb` gets the HTTP status and
 /// the same body.
-/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
-/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
-/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
-/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
-/// a liboidc worker thread, never inside this function, possibly after
-/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
-/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
-/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
 /// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
 ///   handed back to `cb` untouched and must stay valid until `cb` ran; the body passed to `cb` is
 ///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
@@ -805,14 +715,8 @@ pub extern "C" fn oidc_oauth_resource_request_async(
 /// Look up an endpoint without blocking on the discovery it may need (the way to warm a
 /// protocol client from an event loop): the arguments, checks, codes and error objects of
 /// `oidc_oauth_client_endpoint`; on OK `cb` gets the same URL.
-/// The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
-/// call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
-/// deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
-/// its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
-/// a liboidc worker thread, never inside this function, possibly after
-/// `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
-/// (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
-/// errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
+/// Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
 /// # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
 ///   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
 ///   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
