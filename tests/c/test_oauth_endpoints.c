@@ -118,6 +118,152 @@ static int one_callback(struct async_result *r) {
     return __atomic_load_n(&r->calls, __ATOMIC_ACQUIRE) == 1;
 }
 
+static void on_token(void *ud, oidc_result rc, const oidc_token_response *resp, const oidc_error *err) {
+    struct async_result *r = ud;
+    r->rc = rc;
+    r->err_code = err ? oidc_error_code(err) : OIDC_RESULT_OK;
+    r->value = resp ? strdup(oidc_token_response_access_token(resp)) : NULL;
+    r->thread = pthread_self();
+    __atomic_add_fetch(&r->calls, 1, __ATOMIC_RELEASE);
+}
+
+static void on_done(void *ud, oidc_result rc, const oidc_error *err) {
+    on_string(ud, rc, NULL, 0, err);
+}
+
+static void on_resource(void *ud, oidc_result rc, uint32_t status, const char *body, size_t len, const oidc_error *err) {
+    struct async_result *r = ud;
+    char buf[16];
+    on_string(ud, rc, body, len, err);
+    snprintf(buf, sizeof buf, "%u", status);
+    free(r->value);
+    r->value = strdup(buf); /* the status is what the comparison needs */
+}
+
+/* A non-blocking twin's outcome against its blocking sibling's: accepted, one callback on a
+ * liboidc thread, the same code (and, given `want_value`, the same output). */
+static void twin(const char *what, oidc_result accepted, oidc_error *err, struct async_result *r, oidc_result want,
+                 const char *want_value) {
+    expect(accepted, OIDC_RESULT_OK, err, what);
+    CHECK(accepted == OIDC_RESULT_OK && one_callback(r), "%s: exactly one callback", what);
+    CHECK(r->rc == want && r->err_code == want, "%s: %s, the blocking call gave %s", what, oidc_result_name(r->rc),
+          oidc_result_name(want));
+    CHECK(!pthread_equal(r->thread, pthread_self()), "%s: not on the calling thread", what);
+    if (want_value) CHECK(r->value && strcmp(r->value, want_value) == 0, "%s: the same output", what);
+    free(r->value);
+    memset(r, 0, sizeof *r);
+}
+
+/* Every protocol twin not covered above: same decision as the blocking call on the real IdP. */
+static void async_twins(oidc_oauth_client *web, const char *issuer, const char *ca, const char *redirect, const char *id_token,
+                        const char *at) {
+    oidc_error *err = NULL;
+    oidc_token_response *t = NULL;
+    char *out = NULL, *sync = NULL;
+    struct async_result r = {0};
+    oidc_result want;
+    const char *req = "{\"redirect_uri\":\"http://127.0.0.1/cb\",\"scope\":\"openid\",\"state\":\"s-1\",\"nonce\":\"n-1\"}";
+
+    want = oidc_oauth_authorization_url(web, S(req), &sync, NULL, NULL);
+    twin("authorization_url_async", oidc_oauth_authorization_url_async(web, S(req), on_string, &r, NULL, &err), err, &r, want, sync);
+    oidc_string_free(sync);
+    const char *par = "{\"redirect_uri\":\"http://127.0.0.1/cb\",\"scope\":\"openid\","
+                      "\"code_challenge\":\"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\"}";
+    want = oidc_oauth_push_authorization_request(web, S(par), &out, NULL, NULL);
+    if (want == OIDC_RESULT_OK) oidc_string_free(out);
+    CHECK(want == OIDC_RESULT_OK, "PAR: %s", oidc_result_name(want));
+    err = NULL;
+    twin("push_authorization_request_async", oidc_oauth_push_authorization_request_async(web, S(par), on_string, &r, NULL, &err),
+         err, &r, want, NULL);
+    /* without PKCE the server refuses: the same code both ways */
+    want = oidc_oauth_push_authorization_request(web, S(req), &out, NULL, NULL);
+    err = NULL;
+    twin("push_authorization_request_async (no PKCE)", oidc_oauth_push_authorization_request_async(web, S(req), on_string, &r, NULL, &err),
+         err, &r, want, NULL);
+    err = NULL;
+    want = oidc_oauth_parse_authorization_response(web, S(redirect), S("other-state"), &out, NULL, NULL);
+    twin("parse_authorization_response_async",
+         oidc_oauth_parse_authorization_response_async(web, S(redirect), S("other-state"), on_string, &r, NULL, &err), err, &r, want, NULL);
+    sync = NULL;
+    want = oidc_oauth_end_session_url(web, NULL, 0, NULL, 0, S("bye"), &sync, NULL, NULL);
+    err = NULL;
+    twin("end_session_url_async", oidc_oauth_end_session_url_async(web, NULL, 0, NULL, 0, S("bye"), on_string, &r, NULL, &err), err, &r,
+         want, sync);
+    oidc_string_free(sync);
+    sync = NULL;
+    want = oidc_oauth_client_endpoint(web, S("token_endpoint"), &sync, NULL, NULL);
+    err = NULL;
+    twin("client_endpoint_async", oidc_oauth_client_endpoint_async(web, S("token_endpoint"), on_string, &r, NULL, &err), err, &r, want, sync);
+    oidc_string_free(sync);
+    want = oidc_oauth_validate_id_token(web, S(id_token), S("other-nonce"), NULL, 0, NULL, 0, -1, &out, NULL, NULL);
+    err = NULL;
+    twin("validate_id_token_async",
+         oidc_oauth_validate_id_token_async(web, S(id_token), S("other-nonce"), NULL, 0, NULL, 0, -1, on_string, &r, NULL, &err), err, &r,
+         want, NULL);
+
+    /* Token requests the server refuses: the server's code, both ways. */
+    want = oidc_oauth_exchange_code(web, S("bogus-code"), S("http://127.0.0.1/cb"), NULL, 0, NULL, 0, NULL, 0, &t, NULL);
+    err = NULL;
+    twin("exchange_code_async",
+         oidc_oauth_exchange_code_async(web, S("bogus-code"), S("http://127.0.0.1/cb"), NULL, 0, NULL, 0, NULL, 0, on_token, &r, NULL, &err),
+         err, &r, want, NULL);
+    CHECK(want == OIDC_RESULT_INVALID_GRANT, "bogus code: %s", oidc_result_name(want));
+    want = oidc_oauth_refresh(web, S("bogus-refresh-token"), NULL, 0, NULL, 0, &t, NULL);
+    err = NULL;
+    twin("refresh_async", oidc_oauth_refresh_async(web, S("bogus-refresh-token"), NULL, 0, NULL, 0, on_token, &r, NULL, &err), err, &r, want,
+         NULL);
+    want = oidc_oauth_client_credentials_cached(web, S("openid"), NULL, 0, NULL, 0, &t, NULL);
+    if (want == OIDC_RESULT_OK) oidc_token_response_free(t);
+    err = NULL;
+    twin("client_credentials_cached_async",
+         oidc_oauth_client_credentials_cached_async(web, S("openid"), NULL, 0, NULL, 0, on_token, &r, NULL, &err), err, &r, want, NULL);
+    want = oidc_oauth_token_exchange(web, S("not-a-token"), NULL, 0, NULL, 0, &t, NULL);
+    if (want == OIDC_RESULT_OK) oidc_token_response_free(t);
+    err = NULL;
+    twin("token_exchange_async", oidc_oauth_token_exchange_async(web, S("not-a-token"), NULL, 0, NULL, 0, on_token, &r, NULL, &err), err, &r,
+         want, NULL);
+    want = oidc_oauth_jwt_bearer(web, S("e30.e30.sig"), NULL, 0, NULL, 0, &t, NULL);
+    if (want == OIDC_RESULT_OK) oidc_token_response_free(t);
+    err = NULL;
+    twin("jwt_bearer_async", oidc_oauth_jwt_bearer_async(web, S("e30.e30.sig"), NULL, 0, NULL, 0, on_token, &r, NULL, &err), err, &r, want,
+         NULL);
+    want = oidc_oauth_custom_grant(web, S("urn:liboidc:grant-type:echo"), NULL, 0, &t, NULL);
+    if (want == OIDC_RESULT_OK) oidc_token_response_free(t);
+    err = NULL;
+    twin("custom_grant_async", oidc_oauth_custom_grant_async(web, S("urn:liboidc:grant-type:echo"), NULL, 0, on_token, &r, NULL, &err), err,
+         &r, want, NULL);
+    want = oidc_oauth_revoke(web, S("not-a-real-token"), NULL, 0, NULL);
+    err = NULL;
+    twin("revoke_async", oidc_oauth_revoke_async(web, S("not-a-real-token"), NULL, 0, on_done, &r, NULL, &err), err, &r, want, NULL);
+
+    /* A resource request: the same HTTP status. */
+    char url[512], status[16] = "";
+    uint32_t st = 0;
+    snprintf(url, sizeof url, "%s/me", issuer);
+    want = oidc_oauth_resource_request(web, S("GET"), S(url), S(at), S("Bearer"), NULL, 0, NULL, 0, &st, &out, NULL, NULL);
+    if (want == OIDC_RESULT_OK) oidc_string_free(out);
+    snprintf(status, sizeof status, "%u", st);
+    err = NULL;
+    twin("resource_request_async",
+         oidc_oauth_resource_request_async(web, S("GET"), S(url), S(at), S("Bearer"), NULL, 0, NULL, 0, on_resource, &r, NULL, &err), err,
+         &r, want, want == OIDC_RESULT_OK ? status : NULL);
+
+    /* Registration from a builder (freed right after the initiating call: its settings were copied). */
+    oidc_oauth_builder *b = NULL;
+    if (oidc_oauth_builder_new(&b, NULL) == OIDC_RESULT_OK && oidc_oauth_builder_set_issuer(b, S(issuer), NULL) == OIDC_RESULT_OK &&
+        oidc_oauth_builder_set_ca_file(b, S(ca), NULL) == OIDC_RESULT_OK) {
+        const char *bad = "{\"redirect_uris\":[\"https://127.0.0.1/cb\"],\"token_endpoint_auth_method\":\"bogus\"}";
+        want = oidc_oauth_register(b, S(bad), NULL, 0, &out, NULL, NULL);
+        err = NULL;
+        oidc_result accepted = oidc_oauth_register_async(b, S(bad), NULL, 0, on_string, &r, NULL, &err);
+        oidc_oauth_builder_free(b);
+        twin("register_async", accepted, err, &r, want, NULL);
+    } else {
+        oidc_oauth_builder_free(b);
+        CHECK(0, "registration builder");
+    }
+}
+
 static oidc_oauth_client *mk(const char *issuer, const char *ca, const char *id, const char *secret,
                              const char *const *endpoints, unsigned total_ms) {
     oidc_oauth_builder *b = NULL;
@@ -475,6 +621,7 @@ static void real_idp(void) {
             oidc_error_free(err);
         }
     }
+    async_twins(web, issuer, ca, redirect, id_token, at);
     oidc_oauth_client_free(web);
 }
 
