@@ -565,7 +565,8 @@ OIDC_MUST_USE oidc_result oidc_cancel_new(struct oidc_cancel **out, struct oidc_
 /**
  * Create a cancel handle that also carries a deadline `timeout_ms` milliseconds from now:
  * non-blocking calls attached to it that have not completed by then complete with
- * `OIDC_RESULT_DEADLINE_EXCEEDED`. 0 means no deadline. (Polls take their own timeout.)
+ * `OIDC_RESULT_DEADLINE_EXCEEDED`. 0 means no deadline. (The blocking polls ignore it and take
+ * their own timeout; the `_async` polls honour both.)
  * # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free` (any time: calls
  *   attached to it keep what they need; freeing does not cancel them).
  * # Thread safety: any thread.

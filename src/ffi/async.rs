@@ -386,7 +386,8 @@ pub extern "C" fn oidc_cancel_new(out: *mut *mut oidc_cancel, err_out: *mut *mut
 
 /// Create a cancel handle that also carries a deadline `timeout_ms` milliseconds from now:
 /// non-blocking calls attached to it that have not completed by then complete with
-/// `OIDC_RESULT_DEADLINE_EXCEEDED`. 0 means no deadline. (Polls take their own timeout.)
+/// `OIDC_RESULT_DEADLINE_EXCEEDED`. 0 means no deadline. (The blocking polls ignore it and take
+/// their own timeout; the `_async` polls honour both.)
 /// # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free` (any time: calls
 ///   attached to it keep what they need; freeing does not cancel them).
 /// # Thread safety: any thread.
