@@ -448,6 +448,34 @@ typedef void (*oidc_resource_cb)(void *user_data,
                                  const struct oidc_error *err);
 
 /**
+ * Completion of `oidc_oauth_device_authorization_async`. On `OIDC_RESULT_OK`, `authorization`
+ * is the pending device authorization and `err` NULL; otherwise `authorization` is NULL and
+ * `err` borrowed for the duration of the callback.
+ * # Ownership: THE EXCEPTION to borrowed callback arguments: on OK `authorization` is OWNED by
+ *   the host from the moment the callback runs (it is what `oidc_oauth_device_poll_async`
+ *   needs, and it must outlive the callback). Free it with `oidc_device_authorization_free`
+ *   when done, also when the callback does not keep it: liboidc never frees a handle it handed
+ *   over, so ignoring it leaks it.
+ */
+typedef void (*oidc_device_authorization_cb)(void *user_data,
+                                             oidc_result result,
+                                             struct oidc_device_authorization *authorization,
+                                             const struct oidc_error *err);
+
+/**
+ * Completion of `oidc_oauth_ciba_request_async`. On `OIDC_RESULT_OK`, `request` is the pending
+ * CIBA request and `err` NULL; otherwise `request` is NULL and `err` borrowed for the duration
+ * of the callback.
+ * # Ownership: THE EXCEPTION to borrowed callback arguments (as `oidc_device_authorization_cb`):
+ *   on OK `request` is OWNED by the host; free it with `oidc_ciba_request_free`, also when the
+ *   callback does not keep it (liboidc never frees a handle it handed over).
+ */
+typedef void (*oidc_ciba_request_cb)(void *user_data,
+                                     oidc_result result,
+                                     struct oidc_ciba_request *request,
+                                     const struct oidc_error *err);
+
+/**
  * A log message: `level` 1 error, 2 warn, 3 info, 4 debug, 5 trace; `target` names the
  * component ("oidc::cache", "oidc::discovery", "oidc::pool", "oidc::fork", "oidc::snapshot");
  * `message` is English text without secrets, tokens or keys (URLs are shown without query or
@@ -537,7 +565,8 @@ OIDC_MUST_USE oidc_result oidc_cancel_new(struct oidc_cancel **out, struct oidc_
 /**
  * Create a cancel handle that also carries a deadline `timeout_ms` milliseconds from now:
  * non-blocking calls attached to it that have not completed by then complete with
- * `OIDC_RESULT_DEADLINE_EXCEEDED`. 0 means no deadline. (Polls take their own timeout.)
+ * `OIDC_RESULT_DEADLINE_EXCEEDED`. 0 means no deadline. (The blocking polls ignore it and take
+ * their own timeout; the `_async` polls honour both.)
  * # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free` (any time: calls
  *   attached to it keep what they need; freeing does not cancel them).
  * # Thread safety: any thread.
@@ -2247,6 +2276,112 @@ oidc_result oidc_oauth_register_async(const struct oidc_oauth_builder *builder,
                                       void *user_data,
                                       const struct oidc_cancel *cancel,
                                       struct oidc_error **err_out);
+
+/**
+ * Start a device authorization (RFC 8628) without blocking: the arguments, request, codes and
+ * error objects of `oidc_oauth_device_authorization`; on OK the callback receives the pending
+ * authorization as an OWNED handle (see `oidc_device_authorization_cb`): show the user its
+ * verification URI and user code, then poll it with `oidc_oauth_device_poll_async` (or the
+ * blocking `oidc_oauth_device_poll`), and free it with `oidc_device_authorization_free`.
+ * `scope` is copied. `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+ * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`); a call cancelled or
+ * past its deadline gets no handle (liboidc frees a late one itself).
+ * # Ownership: `client`, `scope` and `cancel` borrowed for this call only; `user_data` is handed
+ *   back to `cb` untouched and must stay valid until `cb` ran; on OK the handle passed to `cb`
+ *   is caller-owned (free with `oidc_device_authorization_free`: the one exception to borrowed
+ *   callback arguments); `err` is borrowed; on failure `*err_out` is caller-owned
+ *   (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_device_authorization_async(const struct oidc_oauth_client *client,
+                                                  const char *scope,
+                                                  size_t scope_len,
+                                                  oidc_device_authorization_cb cb,
+                                                  void *user_data,
+                                                  const struct oidc_cancel *cancel,
+                                                  struct oidc_error **err_out);
+
+/**
+ * Poll for a device authorization's tokens without blocking: the rules, codes and error objects
+ * of `oidc_oauth_device_poll` (first poll at once, then one per interval, `slow_down` adds 5 s;
+ * `OIDC_RESULT_DEADLINE_EXCEEDED` rather than wait past `timeout_ms` from now,
+ * `OIDC_RESULT_EXPIRED_TOKEN`, `OIDC_RESULT_ACCESS_DENIED`; an ID token in the response is
+ * validated), delivered to `cb` like the other token twins. Each poll runs on a worker; between
+ * polls the call waits on the pool's timer and holds no worker, so any number of pending polls
+ * never delays other calls. `da` is read during this call only (its device code is copied): it
+ * may be freed as soon as this returns. `cancel` (may be NULL) completes the call at once with
+ * `OIDC_RESULT_CANCELLED` (also while it waits between polls; no further poll is sent), a
+ * cancel handle's deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`. Exactly-once `cb` on a worker
+ * thread, refusals: the contract of every `oidc_oauth_*_async` call (see
+ * `oidc_oauth_exchange_code_async`; `OIDC_RESULT_NULL_PARAMETER` for a NULL `da`).
+ * # Ownership: `client`, `da` and `cancel` borrowed for this call only; `user_data` is handed
+ *   back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+ *   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it);
+ *   on failure `*err_out` is caller-owned (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client; `da` may be shared read-only. `cb`
+ *   may run on any liboidc worker thread, concurrently with other callbacks; it must not block
+ *   for long.
+ * # Blocking: no (a bounded queue push; the waits between polls are timers).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_device_poll_async(const struct oidc_oauth_client *client,
+                                         const struct oidc_device_authorization *da,
+                                         uint32_t timeout_ms,
+                                         oidc_token_cb cb,
+                                         void *user_data,
+                                         const struct oidc_cancel *cancel,
+                                         struct oidc_error **err_out);
+
+/**
+ * Start a CIBA backchannel authentication (poll mode) without blocking: the arguments
+ * (`params_json` as `oidc_oauth_ciba_request`; a bad one is returned at once as
+ * `OIDC_RESULT_INVALID_ARGUMENT`), request, codes and error objects of `oidc_oauth_ciba_request`;
+ * on OK the callback receives the pending request as an OWNED handle (see
+ * `oidc_ciba_request_cb`): poll it with `oidc_oauth_ciba_poll_async`, free it with
+ * `oidc_ciba_request_free`. Strings copied, `cancel`, exactly-once `cb` on a worker thread,
+ * refusals: as `oidc_oauth_device_authorization_async`.
+ * # Ownership: `client`, `params_json` and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; on OK the handle passed to
+ *   `cb` is caller-owned (free with `oidc_ciba_request_free`: the one exception to borrowed
+ *   callback arguments); `err` is borrowed; on failure `*err_out` is caller-owned
+ *   (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_ciba_request_async(const struct oidc_oauth_client *client,
+                                          const char *params_json,
+                                          size_t params_json_len,
+                                          oidc_ciba_request_cb cb,
+                                          void *user_data,
+                                          const struct oidc_cancel *cancel,
+                                          struct oidc_error **err_out);
+
+/**
+ * Poll for a CIBA request's tokens without blocking: the rules, codes and error objects of
+ * `oidc_oauth_ciba_poll` (`OIDC_RESULT_ACCESS_DENIED` when the user declines, ...), waiting
+ * between polls on the pool's timer, never on a worker; `req` is read during this call only.
+ * Everything else as `oidc_oauth_device_poll_async`.
+ * # Ownership: `client`, `req` and `cancel` borrowed for this call only; `user_data` is handed
+ *   back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+ *   borrowed for its duration (never free it); on failure `*err_out` is caller-owned
+ *   (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push; the waits between polls are timers).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_ciba_poll_async(const struct oidc_oauth_client *client,
+                                       const struct oidc_ciba_request *req,
+                                       uint32_t timeout_ms,
+                                       oidc_token_cb cb,
+                                       void *user_data,
+                                       const struct oidc_cancel *cancel,
+                                       struct oidc_error **err_out);
 
 /**
  * Validate an ID token (OpenID Connect Core §3.1.3.7) with the same policy code as access

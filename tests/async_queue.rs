@@ -1,5 +1,6 @@
 //! The bounded queue: a full queue refuses a call at once with OIDC_RESULT_QUEUE_FULL (and never
-//! calls its callback); accepted calls all complete. Its own test binary: it sets the process-wide
+//! calls its callback); accepted calls all complete; the next step of an accepted poll is queued
+//! even past the bound (only new calls are refused). Its own test binary: it sets the process-wide
 //! pool bounds.
 
 mod common;
@@ -8,7 +9,11 @@ use std::ffi::{c_char, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::cabi::{Batch, on_token, pending_device_flow, start};
 use common::*;
+use oidc::ffi::grants::oidc_device_authorization_free;
+use oidc::ffi::oauth::oidc_oauth_client_free;
+use oidc::ffi::oauth_async::oidc_oauth_device_poll_async;
 use oidc::ffi::r#async::{oidc_async_configure, oidc_validate_async};
 use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
@@ -63,4 +68,65 @@ fn a_full_queue_refuses_at_once_and_accepted_calls_complete() {
     assert_eq!(DONE.load(Ordering::Acquire), accepted, "every accepted call completed, no refused one did");
     assert!(metrics_json()["async"]["rejected_queue_full"].as_u64().unwrap() >= refused as u64);
     oidc_client_free(c);
+
+    // Polls rescheduled while the queue is full: 4 polls (interval 1 s) answered pending once
+    // wait on the timer; meanwhile the one worker blocks on a slow fetch and 4 new calls fill the
+    // queue. When the timers fire, the polls' next steps are queued past the bound (new calls are
+    // still refused) and every poll completes OK, exactly once.
+    let idp2 = common::idp(&[&k]);
+    let (oc, da) = pending_device_flow(&idp2, 1);
+    let mut seq = vec![Route::json_str(r#"{"error":"authorization_pending"}"#).with_status(400); 4];
+    seq.push(Route::json_str(r#"{"access_token":"AT","token_type":"Bearer","expires_in":60}"#));
+    idp2.srv.set_sequence("/token", seq);
+    let polls = Batch::new(4);
+    for i in 0..4 {
+        let rc = start(&polls, i, |ud| oidc_oauth_device_poll_async(oc, da, 60_000, Some(on_token), ud, std::ptr::null(), std::ptr::null_mut()));
+        assert_eq!(rc, oidc_result::Ok);
+    }
+    let end = Instant::now() + Duration::from_secs(10);
+    while idp2.srv.hits("/token") < 4 {
+        assert!(Instant::now() < end, "the first polls");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let idp3 = common::idp(&[&k]);
+    idp3.srv.set_route("/jwks", Route::json(&oidc_testkit::jwks_value(&[&k])).with_delay(Duration::from_millis(2500)));
+    let mut b: *mut oidc_client_builder = std::ptr::null_mut();
+    assert_eq!(oidc_client_builder_new(&mut b, std::ptr::null_mut()), oidc_result::Ok);
+    for (f, v) in [
+        (oidc_client_builder_set_issuer as extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result, idp3.issuer.as_str()),
+        (oidc_client_builder_add_audience, "api"),
+        (oidc_client_builder_set_ca_file, idp3.ca.ca_pem_path().to_str().unwrap()),
+    ] {
+        assert_eq!(f(b, v.as_ptr().cast(), v.len(), std::ptr::null_mut()), oidc_result::Ok);
+    }
+    let mut slow: *mut oidc_client = std::ptr::null_mut();
+    assert_eq!(oidc_client_builder_build(b, &mut slow, std::ptr::null_mut()), oidc_result::Ok);
+    let t3 = k.sign(&idp3.claims());
+    let submit = || oidc_validate_async(slow, t3.as_ptr().cast(), t3.len(), Some(on_validate), std::ptr::null_mut(), std::ptr::null(), std::ptr::null_mut());
+    let before = DONE.load(Ordering::Acquire);
+    let mut accepted = 0;
+    while accepted < 5 {
+        // The first one occupies the worker (slow fetch), the next four fill the queue.
+        match submit() {
+            oidc_result::Ok => accepted += 1,
+            oidc_result::QueueFull => std::thread::sleep(Duration::from_millis(1)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(submit(), oidc_result::QueueFull, "the queue is full");
+    std::thread::sleep(Duration::from_millis(1200)); // the polls' timers fire now
+    assert_eq!(submit(), oidc_result::QueueFull, "still full for new calls");
+    assert!(polls.wait(4, Duration::from_secs(20)), "{} of 4 polls", polls.done.load(Ordering::Acquire));
+    for i in 0..4 {
+        assert_eq!(polls.code(i), 0, "poll {i}: {:?}", polls.errors.lock().unwrap()[i]);
+        assert_eq!(polls.calls[i].load(Ordering::Acquire), 1);
+    }
+    let end = Instant::now() + Duration::from_secs(20);
+    while DONE.load(Ordering::Acquire) < before + accepted && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(DONE.load(Ordering::Acquire), before + accepted);
+    oidc_device_authorization_free(da);
+    oidc_oauth_client_free(oc);
+    oidc_client_free(slow);
 }

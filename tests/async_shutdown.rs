@@ -1,6 +1,7 @@
 //! `oidc_async_shutdown`: the worker pool stops and its threads are joined, queued calls complete
-//! with CANCELLED, running ones finish, every callback runs exactly once, and the next call starts
-//! a new pool. One test function on purpose: shutting the process-wide pool down would disturb
+//! with CANCELLED, running ones finish, polls waiting on the timer for their next step complete
+//! CANCELLED (no further request), every callback runs exactly once, and the next call starts a
+//! new pool. One test function on purpose: shutting the process-wide pool down would disturb
 //! tests running beside it, so this binary holds nothing else.
 
 mod common;
@@ -14,7 +15,10 @@ use common::*;
 use oidc::ffi::r#async::*;
 use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
+use oidc::ffi::grants::*;
 use oidc::ffi::misc::{oidc_error_code, oidc_error_free};
+use oidc::ffi::oauth::*;
+use oidc::ffi::oauth_async::*;
 use oidc::ffi::oidc_result;
 
 /// liboidc's pool threads alive in this process, by their names.
@@ -24,6 +28,13 @@ fn pool_threads() -> usize {
         .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
         .filter(|n| n.starts_with("oidc-worker") || n.starts_with("oidc-completer"))
         .count()
+}
+
+/// After a successful shutdown: no pool thread left. A joined thread's /proc entry may outlive
+/// `pthread_join` by a moment (the kernel wakes the joiner when the thread clears its tid, just
+/// before it is reaped), so allow it that moment, no more.
+fn assert_joined() {
+    wait_for("the joined pool threads to leave /proc", Duration::from_millis(500), || pool_threads() == 0);
 }
 
 fn wait_for(what: &str, within: Duration, f: impl Fn() -> bool) {
@@ -58,6 +69,10 @@ extern "C" fn shutdown_from_callback(_: *mut c_void, _: oidc_result, _: *const s
     CALLBACK_RAN.fetch_add(1, Ordering::AcqRel);
 }
 
+fn poll_async(c: *const oidc_oauth_client, da: *const oidc_device_authorization, b: &std::sync::Arc<Batch>, i: usize) {
+    ok(start(b, i, |ud| oidc_oauth_device_poll_async(c, da, 600_000, Some(on_token), ud, std::ptr::null(), std::ptr::null_mut())));
+}
+
 #[test]
 fn shutdown_joins_the_pool_answers_every_call_once_and_a_new_pool_starts_on_demand() {
     // 1. No pool yet: nothing to do.
@@ -76,7 +91,7 @@ fn shutdown_joins_the_pool_answers_every_call_once_and_a_new_pool_starts_on_dema
     assert!(b.wait(100, Duration::from_secs(20)));
     wait_for("2 workers + the completer", Duration::from_secs(5), || pool_threads() == 3);
     assert_eq!(shutdown(10_000), oidc_result::Ok);
-    assert_eq!(pool_threads(), 0, "every pool thread joined");
+    assert_joined();
     assert!((0..100).all(|i| b.calls[i].load(Ordering::Acquire) == 1 && b.code(i) == 0));
 
     // 3. The next call starts a new pool, lazily.
@@ -100,7 +115,7 @@ fn shutdown_joins_the_pool_answers_every_call_once_and_a_new_pool_starts_on_dema
     let t0 = Instant::now();
     assert_eq!(shutdown(10_000), oidc_result::Ok);
     assert!(t0.elapsed() < Duration::from_secs(9));
-    assert_eq!(pool_threads(), 0);
+    assert_joined();
     assert_eq!(b.done.load(Ordering::Acquire), n, "every callback ran before shutdown returned");
     let cancelled = (0..n).filter(|&i| b.code(i) == oidc_result::Cancelled as u32).count();
     for i in 0..n {
@@ -154,7 +169,64 @@ fn shutdown_joins_the_pool_answers_every_call_once_and_a_new_pool_starts_on_dema
         assert!(b.code(i) == 0 || b.code(i) == oidc_result::Cancelled as u32, "call {i}: {}", b.code(i));
     }
     assert_eq!(shutdown(10_000), oidc_result::Ok);
-    assert_eq!(pool_threads(), 0);
+    assert_joined();
+
+    // 8. Polls waiting on the completer's timer (pending, next poll in 60 s; more of them than
+    //    workers, and none holds one): shutdown answers each CANCELLED once, at once, sends no
+    //    further poll, and still joins every thread.
+    let k4 = TestKey::generate(Alg::ES256);
+    let idp4 = common::idp(&[&k4]);
+    let (oc, da) = pending_device_flow(&idp4, 60);
+    let n = 6;
+    let b = Batch::new(n);
+    for i in 0..n {
+        poll_async(oc, da, &b, i);
+    }
+    wait_for("the first polls", Duration::from_secs(10), || idp4.srv.hits("/token") == n);
+    std::thread::sleep(Duration::from_millis(200)); // their steps returned: all on the timer
+    assert_eq!(b.done.load(Ordering::Acquire), 0, "pending");
+    let t0 = Instant::now();
+    assert_eq!(shutdown(10_000), oidc_result::Ok);
+    assert!(t0.elapsed() < Duration::from_secs(3), "not held up by the 60 s timers: {:?}", t0.elapsed());
+    assert_joined();
+    assert_eq!(b.done.load(Ordering::Acquire), n, "every callback ran before shutdown returned");
+    for i in 0..n {
+        assert_eq!(b.calls[i].load(Ordering::Acquire), 1, "poll {i}: exactly once");
+        assert_eq!(b.code(i), oidc_result::Cancelled as u32, "poll {i}");
+    }
+    assert_eq!(idp4.srv.hits("/token"), n, "no poll after shutdown");
+
+    // 9. A poll that steps again right away (interval 1 s) racing with shutdown: answered once
+    //    (CANCELLED, the pool stopped before its next step), and the next call starts a new pool
+    //    whose polls work (after the 1 s interval: a step rescheduled by the new completer).
+    let (oc1, da1) = pending_device_flow(&idp4, 1);
+    let b = Batch::new(2);
+    poll_async(oc1, da1, &b, 0);
+    wait_for("the first poll", Duration::from_secs(10), || idp4.srv.hits("/token") == n + 1);
+    assert_eq!(shutdown(10_000), oidc_result::Ok);
+    assert_joined();
+    assert!(b.wait(1, Duration::from_secs(5)));
+    assert_eq!(b.code(0), oidc_result::Cancelled as u32);
+    idp4.srv.set_sequence(
+        "/token",
+        vec![
+            Route::json_str(r#"{"error":"authorization_pending"}"#).with_status(400),
+            Route::json_str(r#"{"access_token":"AT","token_type":"Bearer","expires_in":60}"#),
+        ],
+    );
+    let t0 = Instant::now();
+    poll_async(oc1, da1, &b, 1);
+    assert!(b.wait(2, Duration::from_secs(10)));
+    assert_eq!(b.code(1), 0, "{:?}", b.errors.lock().unwrap()[1]);
+    assert!(t0.elapsed() >= Duration::from_millis(900), "waited one interval: {:?}", t0.elapsed());
+    std::thread::sleep(Duration::from_millis(50));
+    assert!((0..2).all(|i| b.calls[i].load(Ordering::Acquire) == 1));
+    assert_eq!(shutdown(10_000), oidc_result::Ok);
+    assert_joined();
+    oidc_device_authorization_free(da);
+    oidc_device_authorization_free(da1);
+    oidc_oauth_client_free(oc);
+    oidc_oauth_client_free(oc1);
 
     oidc_client_free(client);
     oidc_client_free(cold);

@@ -36,6 +36,10 @@ var notWrapped = map[string]string{
 	"oidc_oauth_token_exchange_async":               "Go uses the blocking call on a goroutine",
 	"oidc_oauth_userinfo_async":                     "Go uses the blocking call on a goroutine",
 	"oidc_oauth_validate_id_token_async":            "Go uses the blocking call on a goroutine",
+	"oidc_oauth_device_authorization_async":         "Go uses the blocking call on a goroutine",
+	"oidc_oauth_device_poll_async":                  "Go uses the blocking call on a goroutine",
+	"oidc_oauth_ciba_request_async":                 "Go uses the blocking call on a goroutine",
+	"oidc_oauth_ciba_poll_async":                    "Go uses the blocking call on a goroutine",
 	"oidc_cancel_new_with_timeout_ms":               "deadlines come from context.Context",
 	"oidc_cancel_is_cancelled":                      "cancellation state lives in context.Context",
 }

@@ -13,9 +13,16 @@
 //! with the job's result, or the completer with `Cancelled` / `DeadlineExceeded`) runs `done`;
 //! the other side drops its outcome. `done` always runs on a pool thread, never on the caller's.
 //!
+//! A multi-step call ([`spawn_steps`], the device and CIBA polls) runs one step per worker turn:
+//! a step that answers [`Step::Again`] hands the call to the completer's timer heap and frees
+//! its worker; when the delay is over the completer queues the call again (past the queue bound:
+//! only new calls are refused). Cancellation and deadlines answer a waiting call at once; a later
+//! step sees it answered and never runs.
+//!
 //! [`shutdown`] stops the pool and joins its threads (a host whose runtime cannot exit while a
 //! foreign thread that ran its code is alive, such as Mono, calls it at process exit). Calls still
-//! queued complete with `Cancelled`, running ones finish; the next call starts a new pool.
+//! queued or waiting on the timer complete with `Cancelled`, running ones finish; the next call
+//! starts a new pool.
 
 use std::cell::Cell;
 use std::collections::{BinaryHeap, VecDeque};
@@ -108,14 +115,24 @@ trait Abort: Send + Sync {
 
 type Done<T> = Box<dyn FnOnce(Outcome<T>) + Send>;
 
-type Work<T> = Box<dyn FnOnce() -> T + Send>;
+/// What one step of a multi-step call ([`spawn_steps`]) decided.
+#[derive(Debug)]
+pub enum Step<T> {
+    /// The call is over with this result.
+    Done(T),
+    /// Run the next step after this long (without holding a worker meanwhile).
+    Again(Duration),
+}
+
+type Work<T> = Box<dyn FnMut() -> Step<T> + Send>;
 
 struct Call<T> {
     taken: AtomicBool,
-    /// The work, until a worker starts it (or the call moves to a new pool).
+    /// The work, between steps (or until a worker starts it, or the call moves to a new pool).
     work: Mutex<Option<Work<T>>>,
     done: Mutex<Option<Done<T>>>,
     pool: Weak<Gen<Pool>>,
+    cancel: Option<Cancel>,
 }
 
 impl<T: Send + 'static> Call<T> {
@@ -125,6 +142,8 @@ impl<T: Send + 'static> Call<T> {
             return false;
         }
         let f = lock(&self.done).take();
+        // A call answered between steps lets go of its work (and what it holds) now.
+        drop(lock(&self.work).take());
         match &outcome {
             Outcome::Cancelled => metrics::ASYNC_CANCELLED.inc(),
             Outcome::DeadlineExceeded => metrics::ASYNC_DEADLINE_EXCEEDED.inc(),
@@ -240,10 +259,55 @@ impl Ord for Deadline {
     }
 }
 
+/// A multi-step call waiting for its next step (see [`Resume`]).
+struct Scheduled {
+    at: Instant,
+    /// Ties broken first come, first served.
+    seq: u64,
+    call: Arc<dyn Resume>,
+}
+impl PartialEq for Scheduled {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (o.at, o.seq).cmp(&(self.at, self.seq)) // min-heap
+    }
+}
+
+/// A call the completer's timer can hand back to the workers.
+trait Resume: Send + Sync {
+    /// Completed already (cancelled or past its deadline while it waited).
+    fn answered(&self) -> bool;
+    /// The worker task running its next step.
+    fn task(self: Arc<Self>) -> Task;
+}
+
+impl<T: Send + 'static> Resume for Call<T> {
+    fn answered(&self) -> bool {
+        self.taken.load(Ordering::Acquire)
+    }
+    fn task(self: Arc<Self>) -> Task {
+        Box::new(move |closing| run_call(&self, closing))
+    }
+}
+
 #[derive(Default)]
 struct Completer {
     ready: VecDeque<Job>,
     deadlines: BinaryHeap<Deadline>,
+    /// Multi-step calls waiting for their next step. They hold the only strong reference to
+    /// their call: the completer may end only when this is empty.
+    scheduled: BinaryHeap<Scheduled>,
+    seq: u64,
 }
 
 /// The pool of one fork generation.
@@ -391,6 +455,7 @@ fn completer(pool: Weak<Gen<Pool>>) {
     let _exit = ThreadExit::enter(p.clone(), false);
     loop {
         let mut due: Vec<Weak<dyn Abort>> = Vec::new();
+        let mut resume: Vec<Arc<dyn Resume>> = Vec::new();
         let ready = {
             let mut c = lock(&p.completer);
             loop {
@@ -398,15 +463,25 @@ fn completer(pool: Weak<Gen<Pool>>) {
                 while c.deadlines.peek().is_some_and(|d| d.at <= now) {
                     due.push(c.deadlines.pop().expect("peeked").call);
                 }
-                if !c.ready.is_empty() || !due.is_empty() {
+                // Closing: every waiting call is due now (its next step answers it Cancelled).
+                let closing = p.closing.load(Ordering::Acquire);
+                while c.scheduled.peek().is_some_and(|s| closing || s.at <= now) {
+                    resume.push(c.scheduled.pop().expect("peeked").call);
+                }
+                if !c.ready.is_empty() || !due.is_empty() || !resume.is_empty() {
                     break std::mem::take(&mut c.ready);
                 }
-                if p.closing.load(Ordering::Acquire) && p.workers_alive.load(Ordering::Acquire) == 0 {
-                    // Every call has completed (a worker finishes each call it takes, and the
-                    // workers are gone): nothing can be cancelled or time out any more.
+                if closing && p.workers_alive.load(Ordering::Acquire) == 0 && c.scheduled.is_empty() {
+                    // Every call has completed (a worker finishes or reschedules each call it
+                    // takes, nothing is scheduled, and the workers are gone): nothing can be
+                    // cancelled or time out any more.
                     return;
                 }
-                c = match c.deadlines.peek().map(|d| d.at) {
+                let next = match (c.deadlines.peek().map(|d| d.at), c.scheduled.peek().map(|s| s.at)) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                c = match next {
                     Some(at) => {
                         let left = at.saturating_duration_since(Instant::now());
                         p.completer_cv.wait_timeout(c, left).unwrap_or_else(|e| e.into_inner()).0
@@ -422,6 +497,16 @@ fn completer(pool: Weak<Gen<Pool>>) {
         }
         for job in ready {
             let _ = catch_unwind(AssertUnwindSafe(job));
+        }
+        for call in resume {
+            if call.answered() {
+                continue; // cancelled or past its deadline while it waited: nothing to run
+            }
+            // Back to the workers, past the queue bound (an accepted call is never refused);
+            // a closing queue hands the task back and it answers `Cancelled` here and now.
+            if let Err(task) = p.push_resumed(call.task()) {
+                let _ = catch_unwind(AssertUnwindSafe(move || task(true)));
+            }
         }
     }
 }
@@ -444,6 +529,33 @@ impl Pool {
 
     pub fn threads(&self) -> usize {
         self.threads
+    }
+
+    /// Queue the next step of an accepted call, regardless of the bound; the task comes back if
+    /// the pool is closing.
+    fn push_resumed(&self, job: Task) -> std::result::Result<(), Task> {
+        let wake = {
+            let mut q = lock(&self.queue);
+            if q.closing {
+                return Err(job);
+            }
+            q.jobs.push_back(job);
+            q.idle > 0
+        };
+        if wake {
+            self.queue_cv.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Hand a multi-step call to the completer's timer: its next step is queued after `delay`.
+    fn schedule(&self, delay: Duration, call: Arc<dyn Resume>) {
+        let mut c = lock(&self.completer);
+        c.seq += 1;
+        let seq = c.seq;
+        c.scheduled.push(Scheduled { at: Instant::now() + delay, seq, call });
+        drop(c);
+        self.completer_cv.notify_one();
     }
 
     fn push(&self, job: Task) -> std::result::Result<(), Refused> {
@@ -480,7 +592,22 @@ where
     W: FnOnce() -> T + Send + 'static,
     D: FnOnce(Outcome<T>) + Send + 'static,
 {
-    let mut parts: (Work<T>, Done<T>) = (Box::new(work), Box::new(done));
+    let mut work = Some(work);
+    spawn_steps(move || Step::Done(work.take().expect("a one-step call runs once")()), done, cancel)
+}
+
+/// Like [`spawn`], for a call made of steps: a worker runs `step`; `Step::Done` completes the
+/// call, `Step::Again(d)` frees the worker and has the completer's timer queue the next step
+/// after `d` (never refused by the queue bound, which applies to new calls only). `cancel` and
+/// its deadline answer the call at once, also while it waits; no later step runs then. A
+/// shutdown answers a waiting call `Cancelled`. Every accepted call completes exactly once.
+pub fn spawn_steps<T, S, D>(step: S, done: D, cancel: Option<&Cancel>) -> Result<()>
+where
+    T: Send + 'static,
+    S: FnMut() -> Step<T> + Send + 'static,
+    D: FnOnce(Outcome<T>) + Send + 'static,
+{
+    let mut parts: (Work<T>, Done<T>) = (Box::new(step), Box::new(done));
     loop {
         let p = global()?;
         let call = Arc::new(Call {
@@ -488,10 +615,10 @@ where
             work: Mutex::new(Some(parts.0)),
             done: Mutex::new(Some(parts.1)),
             pool: Arc::downgrade(&p),
+            cancel: cancel.cloned(),
         });
         let job_call = call.clone();
-        let job_cancel = cancel.cloned();
-        let job: Task = Box::new(move |closing| run_call(&job_call, job_cancel.as_ref(), closing));
+        let job: Task = Box::new(move |closing| run_call(&job_call, closing));
         p.in_flight.fetch_add(1, Ordering::AcqRel);
         match p.push(job) {
             Ok(()) => {}
@@ -520,17 +647,18 @@ where
     }
 }
 
-/// A worker's part of a call: start the work unless the call was answered already, was
-/// cancelled or is past its deadline, or the pool is shutting down.
-fn run_call<T: Send + 'static>(call: &Call<T>, cancel: Option<&Cancel>, closing: bool) {
+/// A worker's part of a call: run its next step unless the call was answered already, was
+/// cancelled or is past its deadline, or the pool is shutting down; then complete it, or hand
+/// it to the completer's timer for the step after.
+fn run_call<T: Send + 'static>(call: &Arc<Call<T>>, closing: bool) {
     if call.taken.load(Ordering::Acquire) {
-        return; // answered already (cancelled or deadline while queued): never start the work
+        return; // answered already (cancelled or deadline while queued or waiting): no step
     }
     if closing {
         call.finish(Outcome::Cancelled);
         return;
     }
-    if let Some(c) = cancel {
+    if let Some(c) = &call.cancel {
         if c.is_cancelled() {
             call.finish(Outcome::Cancelled);
             return;
@@ -540,9 +668,24 @@ fn run_call<T: Send + 'static>(call: &Call<T>, cancel: Option<&Cancel>, closing:
             return;
         }
     }
-    let Some(work) = lock(&call.work).take() else { return };
-    let out = match catch_unwind(AssertUnwindSafe(work)) {
-        Ok(v) => Outcome::Done(v),
+    let Some(mut work) = lock(&call.work).take() else { return };
+    let out = match catch_unwind(AssertUnwindSafe(&mut work)) {
+        Ok(Step::Done(v)) => Outcome::Done(v),
+        Ok(Step::Again(delay)) => {
+            *lock(&call.work) = Some(work);
+            if call.taken.load(Ordering::Acquire) {
+                // Answered during the step: its `finish` may have missed the work put back.
+                drop(lock(&call.work).take());
+                return;
+            }
+            match call.pool.upgrade() {
+                Some(p) => p.schedule(delay, call.clone()),
+                None => {
+                    call.finish(Outcome::Cancelled);
+                }
+            }
+            return;
+        }
         Err(e) => Outcome::Panicked(
             e.downcast_ref::<&str>()
                 .map(|s| s.to_string())
@@ -594,7 +737,8 @@ pub fn execute(job: impl FnOnce() + Send + 'static) -> Result<()> {
 /// Stop the current pool and join its threads, waiting at most `timeout` for them.
 ///
 /// New calls are refused by the stopping pool (they go to a new one, started lazily by the next
-/// call). Calls still queued complete with `Cancelled` without starting; running calls finish
+/// call). Calls still queued, or waiting on the timer for their next step, complete with
+/// `Cancelled` without starting it; running calls finish
 /// (bounded by their HTTP timeouts, or answered early by their cancel handle or deadline). Every
 /// accepted call still completes exactly once. `Ok` when every thread ended and was joined (or
 /// there was no pool); `Timeout` when some still run after `timeout` (they end by themselves after

@@ -20,7 +20,7 @@ use super::boundary::{c_string, check_out, ffi_boundary, ffi_guard, free_box, tr
 use super::client::{oidc_client, token_bytes};
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::oauth::oidc_token_response;
-use crate::core::pool::{self, Cancel, Outcome};
+use crate::core::pool::{self, Cancel, Outcome, Step};
 
 /// A cancellation handle (optionally with a deadline) that any number of non-blocking calls may
 /// share. Thread safe: `oidc_cancel_cancel` may be called from any thread, concurrently.
@@ -172,6 +172,32 @@ pub(crate) fn on_resource(
     })
 }
 
+/// An owned output handed over to a callback (the device authorization and CIBA handles): the
+/// callback receives the pointer and owns it from then on; a call that ends otherwise
+/// (cancelled, deadline) drops it here.
+pub(crate) struct Handover<X>(std::cell::Cell<Option<Box<X>>>);
+
+impl<X> Handover<X> {
+    pub(crate) fn new(x: X) -> Handover<X> {
+        Handover(std::cell::Cell::new(Some(Box::new(x))))
+    }
+}
+
+/// The `deliver` of calls whose callback takes ownership of a handle (`oidc_device_authorization_cb`,
+/// `oidc_ciba_request_cb`): on OK the handle is released to the callback (never freed here).
+pub(crate) fn on_handover<X: Send + 'static>(
+    cb: Option<extern "C" fn(*mut c_void, oidc_result, *mut X, *const oidc_error)>,
+    user_data: *mut c_void,
+) -> Result<impl Deliver<Handover<X>>, FfiError> {
+    let cb = callback(cb)?;
+    let ud = UserData(user_data);
+    Ok(move |rc, out: Option<&Handover<X>>, err: Option<&oidc_error>| {
+        let ud = ud;
+        let p = out.and_then(|h| h.0.take()).map(Box::into_raw).unwrap_or(std::ptr::null_mut());
+        cb(ud.0, rc, p, err_ptr(err));
+    })
+}
+
 /// Run `work` (the core call, on a pool thread) and hand its outcome to `deliver` as a code,
 /// the output (on OK) and an error object (on failure), exactly once, on a pool thread.
 pub(crate) fn submit<T, W, D>(cancel: *const oidc_cancel, realm: Option<String>, work: W, deliver: D) -> Result<(), FfiError>
@@ -182,7 +208,30 @@ where
 {
     // SAFETY: cancel is NULL or a live handle for the duration of this call (API contract).
     let cancel = unsafe { cancel.as_ref() }.map(|c| &c.inner);
-    let done = move |o: Outcome<Result<T, FfiError>>| {
+    pool::spawn(work, completion(realm, deliver), cancel).map_err(Into::into)
+}
+
+/// Like [`submit`], for a call made of steps (the polls): `step` runs on a worker each time;
+/// `Step::Again(d)` frees the worker and the pool's timer runs the next step after `d`.
+pub(crate) fn submit_steps<T, S, D>(cancel: *const oidc_cancel, realm: Option<String>, step: S, deliver: D) -> Result<(), FfiError>
+where
+    T: Send + 'static,
+    S: FnMut() -> Step<Result<T, FfiError>> + Send + 'static,
+    D: Deliver<T>,
+{
+    // SAFETY: cancel is NULL or a live handle for the duration of this call (API contract).
+    let cancel = unsafe { cancel.as_ref() }.map(|c| &c.inner);
+    pool::spawn_steps(step, completion(realm, deliver), cancel).map_err(Into::into)
+}
+
+/// The pool's outcome of a call as the C callback sees it: a code, the output (on OK) and an
+/// error object (on failure).
+fn completion<T, D>(realm: Option<String>, deliver: D) -> impl FnOnce(Outcome<Result<T, FfiError>>) + Send + 'static
+where
+    T: Send + 'static,
+    D: Deliver<T>,
+{
+    move |o: Outcome<Result<T, FfiError>>| {
         let failure = |e: FfiError| {
             let obj = oidc_error::from_ffi(e, realm.as_deref());
             (obj.code(), obj)
@@ -204,8 +253,7 @@ where
             (None, Some((code, obj))) => deliver(*code, None, Some(obj)),
             (None, None) => unreachable!("an outcome is a value or an error"),
         }
-    };
-    pool::spawn(work, done, cancel).map_err(Into::into)
+    }
 }
 
 fn client_ref<'a>(client: *const oidc_client) -> Result<&'a oidc_client, FfiError> {
@@ -338,7 +386,8 @@ pub extern "C" fn oidc_cancel_new(out: *mut *mut oidc_cancel, err_out: *mut *mut
 
 /// Create a cancel handle that also carries a deadline `timeout_ms` milliseconds from now:
 /// non-blocking calls attached to it that have not completed by then complete with
-/// `OIDC_RESULT_DEADLINE_EXCEEDED`. 0 means no deadline. (Polls take their own timeout.)
+/// `OIDC_RESULT_DEADLINE_EXCEEDED`. 0 means no deadline. (The blocking polls ignore it and take
+/// their own timeout; the `_async` polls honour both.)
 /// # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free` (any time: calls
 ///   attached to it keep what they need; freeing does not cancel them).
 /// # Thread safety: any thread.

@@ -16,7 +16,7 @@ use super::oauth::{
     token_call, with_oauth_builder, words,
 };
 use crate::core::oauth::{
-    AssertionAudience, AuthorizationSecrets, BackchannelAuthentication, DeviceAuthorization, OAuthClient, PollOptions,
+    AssertionAudience, AuthorizationSecrets, BackchannelAuthentication, DeviceAuthorization, OAuthClient, PollOptions, PollState,
     Secret, SigningKey, TokenExchangeRequest, TokenResponse,
 };
 
@@ -418,6 +418,31 @@ fn poll_options(c: &crate::core::oauth::OAuthClient, timeout_ms: u32, cancel: *c
     opts
 }
 
+/// The arguments of `oidc_oauth_device_poll` and its `_async` twin: a poll of a copy of `da`'s
+/// device code, its deadline `timeout_ms` from now on `c`'s clock.
+pub(crate) fn prepare_device_poll(
+    c: &OAuthClient,
+    da: *const oidc_device_authorization,
+    timeout_ms: u32,
+    cancel: *const oidc_cancel,
+) -> Result<PollState, FfiError> {
+    // SAFETY: da is NULL or live for the duration of the initiating call (API contract).
+    let d = unsafe { try_ref(da, "device_authorization") }?;
+    Ok(PollState::device(&d.inner, &poll_options(c, timeout_ms, cancel)))
+}
+
+/// The arguments of `oidc_oauth_ciba_poll` and its `_async` twin (as `prepare_device_poll`).
+pub(crate) fn prepare_ciba_poll(
+    c: &OAuthClient,
+    req: *const oidc_ciba_request,
+    timeout_ms: u32,
+    cancel: *const oidc_cancel,
+) -> Result<PollState, FfiError> {
+    // SAFETY: req is NULL or live for the duration of the initiating call (API contract).
+    let r = unsafe { try_ref(req, "ciba_request") }?;
+    Ok(PollState::ciba(&r.inner, &poll_options(c, timeout_ms, cancel)))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Device authorization and CIBA
 // ---------------------------------------------------------------------------------------------
@@ -451,17 +476,25 @@ pub extern "C" fn oidc_oauth_device_authorization(
         // SAFETY: client is NULL or live (API contract).
         let c = unsafe { try_ref(client, "client") }?;
         check_out(out, "out")?;
-        let scope = opt_utf8(scope, scope_len, "scope")?;
-        let d = c.client.device_authorization(scope, &[])?;
-        write_box(
-            out,
-            oidc_device_authorization {
-                user_code: cstr(&d.user_code),
-                verification_uri: cstr(&d.verification_uri),
-                verification_uri_complete: d.verification_uri_complete.as_deref().map(cstr),
-                inner: d,
-            },
-        )
+        let d = prepare_device_authorization(scope, scope_len)?(&c.client)?;
+        write_box(out, d)
+    })
+}
+
+/// The arguments of `oidc_oauth_device_authorization` and its `_async` twin.
+pub(crate) fn prepare_device_authorization(
+    scope: *const c_char,
+    scope_len: usize,
+) -> Result<impl Prepared<oidc_device_authorization>, FfiError> {
+    let scope = opt_utf8(scope, scope_len, "scope")?.map(str::to_owned);
+    Ok(move |c: &OAuthClient| {
+        let d = c.device_authorization(scope.as_deref(), &[])?;
+        Ok(oidc_device_authorization {
+            user_code: cstr(&d.user_code),
+            verification_uri: cstr(&d.verification_uri),
+            verification_uri_complete: d.verification_uri_complete.as_deref().map(cstr),
+            inner: d,
+        })
     })
 }
 
@@ -546,11 +579,7 @@ pub extern "C" fn oidc_oauth_device_poll(
     out: *mut *mut oidc_token_response,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
-    token_call(client, out, err_out, |c| {
-        // SAFETY: da is NULL or live (API contract).
-        let d = unsafe { try_ref(da, "device_authorization") }?;
-        c.poll_device_token(&d.inner, &poll_options(c, timeout_ms, cancel)).map_err(Into::into)
-    })
+    token_call(client, out, err_out, |c| c.poll_to_end(prepare_device_poll(c, da, timeout_ms, cancel)?).map_err(Into::into))
 }
 
 /// A pending CIBA request (poll mode). Getters borrow from it until `oidc_ciba_request_free`.
@@ -580,9 +609,20 @@ pub extern "C" fn oidc_oauth_ciba_request(
         // SAFETY: client is NULL or live (API contract).
         let c = unsafe { try_ref(client, "client") }?;
         check_out(out, "out")?;
-        let params = json_params(opt_utf8(params_json, params_json_len, "params_json")?)?;
-        let r = c.client.ciba_request(&params)?;
-        write_box(out, oidc_ciba_request { auth_req_id: cstr(r.auth_req_id.expose()), inner: r })
+        let r = prepare_ciba_request(params_json, params_json_len)?(&c.client)?;
+        write_box(out, r)
+    })
+}
+
+/// The arguments of `oidc_oauth_ciba_request` and its `_async` twin.
+pub(crate) fn prepare_ciba_request(
+    params_json: *const c_char,
+    params_json_len: usize,
+) -> Result<impl Prepared<oidc_ciba_request>, FfiError> {
+    let params = json_params(opt_utf8(params_json, params_json_len, "params_json")?)?;
+    Ok(move |c: &OAuthClient| {
+        let r = c.ciba_request(&params)?;
+        Ok(oidc_ciba_request { auth_req_id: cstr(r.auth_req_id.expose()), inner: r })
     })
 }
 
@@ -643,11 +683,7 @@ pub extern "C" fn oidc_oauth_ciba_poll(
     out: *mut *mut oidc_token_response,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
-    token_call(client, out, err_out, |c| {
-        // SAFETY: req is NULL or live (API contract).
-        let r = unsafe { try_ref(req, "ciba_request") }?;
-        c.ciba_poll(&r.inner, &poll_options(c, timeout_ms, cancel)).map_err(Into::into)
-    })
+    token_call(client, out, err_out, |c| c.poll_to_end(prepare_ciba_poll(c, req, timeout_ms, cancel)?).map_err(Into::into))
 }
 
 // ---------------------------------------------------------------------------------------------

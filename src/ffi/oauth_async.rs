@@ -1,6 +1,8 @@
 //! The protocol client's non-blocking twins: `oidc_oauth_<name>_async` for every protocol call
-//! that may touch the network, except the device flow and CIBA (their start returns a handle
-//! that their blocking, minutes-long polls consume: hosts run those flows on their own thread).
+//! that may touch the network, the device flow and CIBA included. Their starts hand the pending
+//! handle over to the callback (owned: the one exception to borrowed callback arguments); their
+//! polls are multi-step calls that wait between polls on the worker pool's timer, not on a
+//! worker (`core::pool::spawn_steps`), with the rules of the blocking polls (`poll_step`).
 //!
 //! One core, two transports: each twin reads its arguments with the very `prepare_*` function
 //! its blocking sibling uses (same checks, same codes; a failure there is returned at once and
@@ -9,23 +11,26 @@
 //! codes and error objects as the blocking call's return.
 
 use std::ffi::{CString, c_char, c_void};
+use std::time::Duration;
 
 use super::r#async::{
-    Deliver, oidc_cancel, oidc_done_cb, oidc_resource_cb, oidc_string_cb, oidc_token_cb, on_done, on_resource, on_string,
-    on_token, string_out, submit,
+    Deliver, Handover, oidc_cancel, oidc_done_cb, oidc_resource_cb, oidc_string_cb, oidc_token_cb, on_done, on_handover,
+    on_resource, on_string, on_token, string_out, submit, submit_steps,
 };
 use super::boundary::{ffi_boundary, try_ref};
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::grants::{
-    prepare_client_endpoint, prepare_custom_grant, prepare_exchange_code, prepare_jwt_bearer, prepare_refresh,
-    prepare_resource_request, prepare_token_exchange,
+    oidc_ciba_request, oidc_device_authorization, prepare_ciba_poll, prepare_ciba_request, prepare_client_endpoint,
+    prepare_custom_grant, prepare_device_authorization, prepare_device_poll, prepare_exchange_code, prepare_jwt_bearer,
+    prepare_refresh, prepare_resource_request, prepare_token_exchange,
 };
 use super::oauth::{Prepared, oidc_oauth_builder, oidc_oauth_client, oidc_token_response, prepare_client_credentials};
 use super::oauth_endpoints::{
     prepare_authorization_url, prepare_end_session_url, prepare_introspect, prepare_parse_authorization_response,
     prepare_register, prepare_revoke, prepare_userinfo, prepare_validate_id_token,
 };
-use crate::core::oauth::TokenResponse;
+use crate::core::oauth::{OAuthClient, PollState, PollStep, TokenResponse};
+use crate::core::pool::Step;
 
 /// The frame of every twin on a protocol client: check `client`, then the callback (`deliver`),
 /// then read the arguments (`read`, the blocking call's reader); then run the prepared core call
@@ -774,4 +779,192 @@ pub extern "C" fn oidc_oauth_register_async(
         let call = prepare_register(b, metadata_json, metadata_json_len, initial_access_token, initial_access_token_len)?;
         submit(cancel, None, move || string_out(call()?), deliver)
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Device authorization and CIBA
+// ---------------------------------------------------------------------------------------------
+
+/// Completion of `oidc_oauth_device_authorization_async`. On `OIDC_RESULT_OK`, `authorization`
+/// is the pending device authorization and `err` NULL; otherwise `authorization` is NULL and
+/// `err` borrowed for the duration of the callback.
+/// # Ownership: THE EXCEPTION to borrowed callback arguments: on OK `authorization` is OWNED by
+///   the host from the moment the callback runs (it is what `oidc_oauth_device_poll_async`
+///   needs, and it must outlive the callback). Free it with `oidc_device_authorization_free`
+///   when done, also when the callback does not keep it: liboidc never frees a handle it handed
+///   over, so ignoring it leaks it.
+pub type oidc_device_authorization_cb = Option<
+    extern "C" fn(
+        user_data: *mut c_void,
+        result: oidc_result,
+        authorization: *mut oidc_device_authorization,
+        err: *const oidc_error,
+    ),
+>;
+
+/// Completion of `oidc_oauth_ciba_request_async`. On `OIDC_RESULT_OK`, `request` is the pending
+/// CIBA request and `err` NULL; otherwise `request` is NULL and `err` borrowed for the duration
+/// of the callback.
+/// # Ownership: THE EXCEPTION to borrowed callback arguments (as `oidc_device_authorization_cb`):
+///   on OK `request` is OWNED by the host; free it with `oidc_ciba_request_free`, also when the
+///   callback does not keep it (liboidc never frees a handle it handed over).
+pub type oidc_ciba_request_cb = Option<
+    extern "C" fn(user_data: *mut c_void, result: oidc_result, request: *mut oidc_ciba_request, err: *const oidc_error),
+>;
+
+fn handover<X>(x: X) -> Result<Handover<X>, FfiError> {
+    Ok(Handover::new(x))
+}
+
+/// The frame of the poll twins: check `client`, then the callback, then read the arguments with
+/// the blocking poll's reader (a copy of the handle's code; the deadline `timeout_ms` from now);
+/// then step the poll on the pool: each step is one poll on a worker; between polls the call
+/// waits on the completer's timer, holding no worker.
+fn poll_async(
+    client: *const oidc_oauth_client,
+    read: impl FnOnce(&OAuthClient) -> Result<PollState, FfiError>,
+    cb: oidc_token_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: client is NULL or live for the duration of this call (API contract).
+        let c = unsafe { try_ref(client, "client") }?;
+        let deliver = on_token(cb, user_data)?;
+        let mut st = read(&c.client)?;
+        let core = c.client.clone();
+        let step = move || match core.poll_step(&mut st) {
+            PollStep::Done(r) => Step::Done(r.map_err(FfiError::from).and_then(token_out)),
+            PollStep::Wait(d) => {
+                let clock = &core.config().base.clock;
+                if clock.is_manual() {
+                    // Tests step a manual clock instead of waiting (as the blocking loop does).
+                    clock.advance(d);
+                    Step::Again(Duration::ZERO)
+                } else {
+                    Step::Again(d)
+                }
+            }
+        };
+        submit_steps(cancel, None, step, deliver)
+    })
+}
+
+/// Start a device authorization (RFC 8628) without blocking: the arguments, request, codes and
+/// error objects of `oidc_oauth_device_authorization`; on OK the callback receives the pending
+/// authorization as an OWNED handle (see `oidc_device_authorization_cb`): show the user its
+/// verification URI and user code, then poll it with `oidc_oauth_device_poll_async` (or the
+/// blocking `oidc_oauth_device_poll`), and free it with `oidc_device_authorization_free`.
+/// `scope` is copied. `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
+/// every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`); a call cancelled or
+/// past its deadline gets no handle (liboidc frees a late one itself).
+/// # Ownership: `client`, `scope` and `cancel` borrowed for this call only; `user_data` is handed
+///   back to `cb` untouched and must stay valid until `cb` ran; on OK the handle passed to `cb`
+///   is caller-owned (free with `oidc_device_authorization_free`: the one exception to borrowed
+///   callback arguments); `err` is borrowed; on failure `*err_out` is caller-owned
+///   (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_device_authorization_async(
+    client: *const oidc_oauth_client,
+    scope: *const c_char,
+    scope_len: usize,
+    cb: oidc_device_authorization_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(client, || on_handover(cb, user_data), || prepare_device_authorization(scope, scope_len), handover, cancel, err_out)
+}
+
+/// Poll for a device authorization's tokens without blocking: the rules, codes and error objects
+/// of `oidc_oauth_device_poll` (first poll at once, then one per interval, `slow_down` adds 5 s;
+/// `OIDC_RESULT_DEADLINE_EXCEEDED` rather than wait past `timeout_ms` from now,
+/// `OIDC_RESULT_EXPIRED_TOKEN`, `OIDC_RESULT_ACCESS_DENIED`; an ID token in the response is
+/// validated), delivered to `cb` like the other token twins. Each poll runs on a worker; between
+/// polls the call waits on the pool's timer and holds no worker, so any number of pending polls
+/// never delays other calls. `da` is read during this call only (its device code is copied): it
+/// may be freed as soon as this returns. `cancel` (may be NULL) completes the call at once with
+/// `OIDC_RESULT_CANCELLED` (also while it waits between polls; no further poll is sent), a
+/// cancel handle's deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`. Exactly-once `cb` on a worker
+/// thread, refusals: the contract of every `oidc_oauth_*_async` call (see
+/// `oidc_oauth_exchange_code_async`; `OIDC_RESULT_NULL_PARAMETER` for a NULL `da`).
+/// # Ownership: `client`, `da` and `cancel` borrowed for this call only; `user_data` is handed
+///   back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+///   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it);
+///   on failure `*err_out` is caller-owned (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client; `da` may be shared read-only. `cb`
+///   may run on any liboidc worker thread, concurrently with other callbacks; it must not block
+///   for long.
+/// # Blocking: no (a bounded queue push; the waits between polls are timers).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_device_poll_async(
+    client: *const oidc_oauth_client,
+    da: *const oidc_device_authorization,
+    timeout_ms: u32,
+    cb: oidc_token_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    poll_async(client, |c| prepare_device_poll(c, da, timeout_ms, cancel), cb, user_data, cancel, err_out)
+}
+
+/// Start a CIBA backchannel authentication (poll mode) without blocking: the arguments
+/// (`params_json` as `oidc_oauth_ciba_request`; a bad one is returned at once as
+/// `OIDC_RESULT_INVALID_ARGUMENT`), request, codes and error objects of `oidc_oauth_ciba_request`;
+/// on OK the callback receives the pending request as an OWNED handle (see
+/// `oidc_ciba_request_cb`): poll it with `oidc_oauth_ciba_poll_async`, free it with
+/// `oidc_ciba_request_free`. Strings copied, `cancel`, exactly-once `cb` on a worker thread,
+/// refusals: as `oidc_oauth_device_authorization_async`.
+/// # Ownership: `client`, `params_json` and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; on OK the handle passed to
+///   `cb` is caller-owned (free with `oidc_ciba_request_free`: the one exception to borrowed
+///   callback arguments); `err` is borrowed; on failure `*err_out` is caller-owned
+///   (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_ciba_request_async(
+    client: *const oidc_oauth_client,
+    params_json: *const c_char,
+    params_json_len: usize,
+    cb: oidc_ciba_request_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    run_async(client, || on_handover(cb, user_data), || prepare_ciba_request(params_json, params_json_len), handover, cancel, err_out)
+}
+
+/// Poll for a CIBA request's tokens without blocking: the rules, codes and error objects of
+/// `oidc_oauth_ciba_poll` (`OIDC_RESULT_ACCESS_DENIED` when the user declines, ...), waiting
+/// between polls on the pool's timer, never on a worker; `req` is read during this call only.
+/// Everything else as `oidc_oauth_device_poll_async`.
+/// # Ownership: `client`, `req` and `cancel` borrowed for this call only; `user_data` is handed
+///   back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
+///   borrowed for its duration (never free it); on failure `*err_out` is caller-owned
+///   (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push; the waits between polls are timers).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_ciba_poll_async(
+    client: *const oidc_oauth_client,
+    req: *const oidc_ciba_request,
+    timeout_ms: u32,
+    cb: oidc_token_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    poll_async(client, |c| prepare_ciba_poll(c, req, timeout_ms, cancel), cb, user_data, cancel, err_out)
 }

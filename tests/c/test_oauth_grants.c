@@ -443,6 +443,116 @@ static void test_ciba(void) {
     end();
 }
 
+/* The non-blocking twins: the start's callback hands the handle over (owned, freed here); the
+ * poll waits on the pool's timer and completes once. */
+typedef struct {
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    int calls;
+    oidc_result rc;
+    void *handle;
+    int id_token;
+} slot;
+#define SLOT_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, OIDC_RESULT_OK, NULL, 0}
+static void slot_done(slot *s, oidc_result rc, void *handle, int id_token) {
+    pthread_mutex_lock(&s->m);
+    s->calls++;
+    s->rc = rc;
+    s->handle = handle;
+    s->id_token = id_token;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->m);
+}
+static void on_ciba_request(void *ud, oidc_result rc, oidc_ciba_request *r, const oidc_error *err) {
+    (void)err;
+    slot_done(ud, rc, r, 0);
+}
+static void on_device_authorization(void *ud, oidc_result rc, oidc_device_authorization *da, const oidc_error *err) {
+    (void)err;
+    slot_done(ud, rc, da, 0);
+}
+static void on_poll_token(void *ud, oidc_result rc, const oidc_token_response *t, const oidc_error *err) {
+    (void)err;
+    slot_done(ud, rc, NULL, t && oidc_token_response_id_token(t) != NULL);
+}
+static int slot_wait(slot *s, double secs) {
+    double end = now_s() + secs;
+    pthread_mutex_lock(&s->m);
+    while (s->calls == 0 && now_s() < end) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->cv, &s->m, &ts);
+    }
+    int n = s->calls;
+    pthread_mutex_unlock(&s->m);
+    return n;
+}
+
+static void test_device_and_ciba_async(void) {
+    begin("device flow and CIBA without blocking: owned handles from the callbacks, polls on the timer");
+    double slow = SLOW ? 20.0 : 1.0;
+    spec ds = {.id = "device-app"};
+    oidc_oauth_client *dc = must(&ds);
+    slot a = SLOT_INIT;
+    CHECK_RC(oidc_oauth_device_authorization_async(dc, S("openid"), on_device_authorization, &a, NULL, NULL), OIDC_RESULT_OK, NULL);
+    CHECK(slot_wait(&a, 30 * slow) == 1 && a.rc == OIDC_RESULT_OK && a.handle);
+    oidc_device_authorization *da = a.handle;
+    if (da) {
+        /* Cancelled while it waits for the next poll: CANCELLED at once, once. */
+        oidc_cancel *cancel = NULL;
+        CHECK_RC(oidc_cancel_new(&cancel, NULL), OIDC_RESULT_OK, NULL);
+        slot p = SLOT_INIT;
+        CHECK_RC(oidc_oauth_device_poll_async(dc, da, 60000, on_poll_token, &p, cancel, NULL), OIDC_RESULT_OK, NULL);
+        struct timespec pause = {0, 500 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        CHECK(p.calls == 0);
+        double t0 = now_s();
+        oidc_cancel_cancel(cancel);
+        CHECK(slot_wait(&p, 5 * slow) == 1 && p.rc == OIDC_RESULT_CANCELLED);
+        CHECK(now_s() - t0 < 2.0 * slow);
+        oidc_cancel_free(cancel);
+        /* Approved: the poll completes OK with a validated ID token. */
+        slot q = SLOT_INIT;
+        CHECK(browser(NULL, 0, "device '%s'", oidc_device_authorization_user_code(da)) == 0);
+        CHECK_RC(oidc_oauth_device_poll_async(dc, da, 30000, on_poll_token, &q, NULL, NULL), OIDC_RESULT_OK, NULL);
+        oidc_device_authorization_free(da); /* the poll copied what it needs */
+        CHECK(slot_wait(&q, 30 * slow) == 1 && q.rc == OIDC_RESULT_OK && q.id_token);
+        CHECK(p.calls == 1);
+    }
+    CHECK_RC(oidc_oauth_device_poll_async(dc, NULL, 1000, on_poll_token, &a, NULL, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
+    oidc_oauth_client_free(dc);
+
+    char *pem = read_file(KEYS, "rsa.pem");
+    spec cs = {.id = "svc-pkjwt", .key_pem = pem, .kid = "client-rsa"};
+    oidc_oauth_client *c = must(&cs);
+    const char *hints[2] = {"{\"scope\":\"openid\",\"login_hint\":\"user-1\"}", "{\"scope\":\"openid\",\"login_hint\":\"user-2\"}"};
+    for (int deny = 0; deny < 2; deny++) {
+        slot r = SLOT_INIT;
+        CHECK_RC(oidc_oauth_ciba_request_async(c, S(hints[deny]), on_ciba_request, &r, NULL, NULL), OIDC_RESULT_OK, NULL);
+        CHECK(slot_wait(&r, 30 * slow) == 1 && r.rc == OIDC_RESULT_OK && r.handle);
+        oidc_ciba_request *req = r.handle;
+        if (!req) continue;
+        slot p = SLOT_INIT;
+        CHECK_RC(oidc_oauth_ciba_poll_async(c, req, 30000, on_poll_token, &p, NULL, NULL), OIDC_RESULT_OK, NULL);
+        CHECK(browser(NULL, 0, deny ? "ciba '%s' deny" : "ciba '%s'", oidc_ciba_request_auth_req_id(req)) == 0);
+        CHECK(slot_wait(&p, 30 * slow) == 1);
+        if (deny) {
+            CHECK(p.rc == OIDC_RESULT_ACCESS_DENIED);
+        } else {
+            CHECK(p.rc == OIDC_RESULT_OK && p.id_token);
+        }
+        oidc_ciba_request_free(req);
+    }
+    oidc_oauth_client_free(c);
+    free(pem);
+    end();
+}
+
 static void test_exchange_bearer_custom(void) {
     begin("token exchange, JWT bearer (library-signed assertion), custom grant with extra params");
     spec sb = {.id = "svc-basic", .secret = "svc-basic-secret"};
@@ -822,6 +932,7 @@ int main(void) {
     test_auth_code_and_refresh();
     test_device_flow();
     test_ciba();
+    test_device_and_ciba_async();
     test_exchange_bearer_custom();
     test_dpop();
     test_cache_single_flight();

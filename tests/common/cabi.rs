@@ -11,6 +11,7 @@ use oidc::ffi::r#async::*;
 use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::misc::{oidc_error_code, oidc_error_details_json, oidc_error_http_status, oidc_error_message, oidc_error_oauth_error};
+use oidc::ffi::grants::{oidc_device_authorization, oidc_oauth_device_authorization};
 use oidc::ffi::oauth::*;
 use oidc::ffi::oidc_result;
 use serde_json::Value;
@@ -24,6 +25,8 @@ pub struct Batch {
     pub codes: Vec<AtomicU32>,
     pub claims: Mutex<Vec<Option<String>>>,
     pub errors: Mutex<Vec<Option<String>>>,
+    /// Handles handed over to a callback (device authorization, CIBA request), as addresses.
+    pub handles: Mutex<Vec<usize>>,
     pub done: AtomicUsize,
     pub threads: Mutex<std::collections::HashSet<std::thread::ThreadId>>,
 }
@@ -35,6 +38,7 @@ impl Batch {
             codes: (0..n).map(|_| AtomicU32::new(u32::MAX)).collect(),
             claims: Mutex::new(vec![None; n]),
             errors: Mutex::new(vec![None; n]),
+            handles: Mutex::new(vec![0; n]),
             done: AtomicUsize::new(0),
             threads: Mutex::new(Default::default()),
         })
@@ -159,6 +163,19 @@ fn record(ud: *mut c_void, rc: oidc_result, err: *const oidc_error) {
     drop(unsafe { Box::from_raw(ud as *mut Slot) });
 }
 
+/// The recorder of callbacks that hand a handle over (`oidc_device_authorization_cb`,
+/// `oidc_ciba_request_cb`): the handle (owned by the test from now on) is kept in `handles`.
+pub extern "C" fn on_handle<X>(ud: *mut c_void, rc: oidc_result, handle: *mut X, err: *const oidc_error) {
+    let s = unsafe { &*(ud as *const Slot) };
+    if rc == oidc_result::Ok {
+        assert!(err.is_null() && !handle.is_null());
+    } else {
+        assert!(handle.is_null());
+    }
+    s.batch.handles.lock().unwrap()[s.i] = handle as usize;
+    record(ud, rc, err);
+}
+
 pub extern "C" fn on_done(ud: *mut c_void, rc: oidc_result, err: *const oidc_error) {
     record(ud, rc, err);
 }
@@ -213,4 +230,32 @@ pub fn new_cancel(timeout_ms: u64) -> *mut oidc_cancel {
 pub fn vectors() -> Value {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/validation.json");
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// A protocol client for `idp` whose device endpoint answers a device authorization with a
+/// `interval` s polling interval, and whose token endpoint always answers pending; and that
+/// authorization.
+pub fn pending_device_flow(idp: &Idp, interval: u64) -> (*mut oidc_oauth_client, *mut oidc_device_authorization) {
+    let mut d = oidc_testkit::oidc_discovery(&idp.issuer, &idp.srv.url("/jwks"));
+    d["device_authorization_endpoint"] = serde_json::json!(idp.srv.url("/device"));
+    d["token_endpoint"] = serde_json::json!(idp.srv.url("/token"));
+    idp.srv.set_route(super::DISCOVERY, super::Route::json(&d));
+    let body = format!(r#"{{"device_code":"dc","user_code":"U-1","verification_uri":"https://x/d","expires_in":600,"interval":{interval}}}"#);
+    idp.srv.set_route("/device", super::Route::json_str(&body));
+    idp.srv.set_route("/token", super::Route::json_str(r#"{"error":"authorization_pending"}"#).with_status(400));
+    let mut b: *mut oidc_oauth_builder = std::ptr::null_mut();
+    ok(oidc_oauth_builder_new(&mut b, std::ptr::null_mut()));
+    let ca = idp.ca.ca_pem_path().to_str().unwrap().to_string();
+    for (f, v) in [
+        (oidc_oauth_builder_set_issuer as extern "C" fn(_, _, _, _) -> oidc_result, idp.issuer.as_str()),
+        (oidc_oauth_builder_set_client_id, "public-app"),
+        (oidc_oauth_builder_set_ca_file, ca.as_str()),
+    ] {
+        ok(f(b, v.as_ptr().cast(), v.len(), std::ptr::null_mut()));
+    }
+    let mut c = std::ptr::null_mut();
+    ok(oidc_oauth_builder_build(b, &mut c, std::ptr::null_mut()));
+    let mut da = std::ptr::null_mut();
+    ok(oidc_oauth_device_authorization(c, "openid".as_ptr().cast(), 6, &mut da, std::ptr::null_mut()));
+    (c, da)
 }

@@ -162,6 +162,51 @@ impl PollOptions {
     }
 }
 
+/// Where a device or CIBA poll stands: what to send, the current interval, the codes' end of
+/// life, the caller's deadline and cancel token, and the polls made so far. Owns copies of what
+/// it needs, so it can outlive the handle it was made from (the non-blocking polls).
+#[derive(Debug, Clone)]
+pub struct PollState {
+    params: Vec<(String, String)>,
+    interval: Duration,
+    expires_at: Instant,
+    deadline: Instant,
+    cancel: Option<CancelToken>,
+    polls: u32,
+}
+
+impl PollState {
+    /// A device-code poll (RFC 8628 §3.4) of `da` within `opts`.
+    pub fn device(da: &DeviceAuthorization, opts: &PollOptions) -> PollState {
+        let params = vec![param("grant_type", GRANT_DEVICE_CODE), param("device_code", da.device_code.expose())];
+        PollState::new(params, da.interval, da.received_at + Duration::from_secs(da.expires_in), opts)
+    }
+
+    /// A CIBA poll of `req` within `opts`.
+    pub fn ciba(req: &BackchannelAuthentication, opts: &PollOptions) -> PollState {
+        let params = vec![param("grant_type", GRANT_CIBA), param("auth_req_id", req.auth_req_id.expose())];
+        PollState::new(params, req.interval, req.received_at + Duration::from_secs(req.expires_in), opts)
+    }
+
+    fn new(params: Vec<(String, String)>, interval: Duration, expires_at: Instant, opts: &PollOptions) -> PollState {
+        PollState { params, interval, expires_at, deadline: opts.deadline, cancel: opts.cancel.clone(), polls: 0 }
+    }
+
+    /// Polls made so far.
+    pub fn polls(&self) -> u32 {
+        self.polls
+    }
+}
+
+/// What a poll step decided.
+#[derive(Debug)]
+pub enum PollStep {
+    /// The poll is over: the tokens (ID token validated) or why not.
+    Done(Result<TokenResponse>),
+    /// Still pending: step again after this long.
+    Wait(Duration),
+}
+
 /// A token-exchange request (RFC 8693 §2.1).
 #[derive(Debug, Clone, Default)]
 pub struct TokenExchangeRequest {
@@ -295,55 +340,27 @@ impl OAuthClient {
     /// error end it. Never waits past `opts.deadline` (`DeadlineExceeded`) or the codes' lifetime
     /// (`ExpiredToken`); `opts.cancel` ends the wait at once (`Cancelled`).
     pub fn poll_device_token(&self, da: &DeviceAuthorization, opts: &PollOptions) -> Result<TokenResponse> {
-        let params = vec![param("grant_type", GRANT_DEVICE_CODE), param("device_code", da.device_code.expose())];
-        let t = self.poll_token(params, da.interval, da.received_at + Duration::from_secs(da.expires_in), opts)?;
-        self.check_grant_id_token(&t, None)?;
-        Ok(t)
+        self.poll_to_end(PollState::device(da, opts))
     }
 
-    /// The shared polling loop of the device and CIBA grants.
-    fn poll_token(&self, params: Vec<(String, String)>, interval: Duration, expires_at: Instant, opts: &PollOptions) -> Result<TokenResponse> {
+    /// Run a poll to its end on this thread: [`poll_step`](Self::poll_step) until it is done,
+    /// sleeping (or, with a manual clock, advancing it) between steps; the wait ends at once
+    /// when the state's cancel token is cancelled.
+    pub fn poll_to_end(&self, mut st: PollState) -> Result<TokenResponse> {
         let clock = &self.config().base.clock;
-        let mut interval = interval;
-        let mut polls = 0u32;
         loop {
-            if let Some(c) = &opts.cancel {
-                if c.is_cancelled() {
-                    return err(ErrorKind::Cancelled, "polling was cancelled");
-                }
-            }
-            let now = clock.now();
-            if now >= expires_at {
-                return err(ErrorKind::ExpiredToken, format!("the authorization request expired after {polls} polls"));
-            }
-            if now > opts.deadline {
-                return err(ErrorKind::DeadlineExceeded, format!("deadline passed after {polls} polls"));
-            }
-            polls += 1;
-            match self.token_request(params.clone()) {
-                Ok(t) => return Ok(t),
-                Err(e) if e.kind() == ErrorKind::AuthorizationPending => {}
-                Err(e) if e.kind() == ErrorKind::SlowDown => interval = (interval + SLOW_DOWN_STEP).min(MAX_POLL_INTERVAL),
-                Err(e) => return Err(e),
-            }
-            let next = clock.now() + interval;
-            if next > opts.deadline {
-                return err(
-                    ErrorKind::DeadlineExceeded,
-                    format!("still pending after {polls} polls; the next poll ({} s) would be past the deadline", interval.as_secs()),
-                );
-            }
-            if next >= expires_at {
-                return err(ErrorKind::ExpiredToken, format!("the authorization request expires before the next poll ({polls} polls)"));
-            }
+            let wait = match self.poll_step(&mut st) {
+                PollStep::Done(r) => return r,
+                PollStep::Wait(d) => d,
+            };
             if clock.is_manual() {
                 // Tests step a manual clock instead of sleeping.
-                clock.advance(interval);
+                clock.advance(wait);
             } else {
-                let cancelled = match &opts.cancel {
-                    Some(c) => c.wait(interval),
+                let cancelled = match &st.cancel {
+                    Some(c) => c.wait(wait),
                     None => {
-                        std::thread::sleep(interval);
+                        std::thread::sleep(wait);
                         false
                     }
                 };
@@ -352,6 +369,56 @@ impl OAuthClient {
                 }
             }
         }
+    }
+
+    /// One step of a device or CIBA poll, the single set of rules of both the blocking loop
+    /// ([`poll_to_end`](Self::poll_to_end)) and the non-blocking one (rescheduled on the worker
+    /// pool's timer): check cancellation, the codes' lifetime and the deadline, poll once, and
+    /// either end (`Done`: the tokens, their ID token validated, or the error) or say how long
+    /// to wait before the next step (`Wait`). `authorization_pending` waits one interval;
+    /// `slow_down` adds 5 s to it first; a next poll past the deadline ends with
+    /// `DeadlineExceeded` now, one past the lifetime with `ExpiredToken`.
+    pub fn poll_step(&self, st: &mut PollState) -> PollStep {
+        match self.poll_step_inner(st) {
+            Ok(Some(t)) => PollStep::Done(Ok(t)),
+            Ok(None) => PollStep::Wait(st.interval),
+            Err(e) => PollStep::Done(Err(e)),
+        }
+    }
+
+    fn poll_step_inner(&self, st: &mut PollState) -> Result<Option<TokenResponse>> {
+        let clock = &self.config().base.clock;
+        if st.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+            return err(ErrorKind::Cancelled, "polling was cancelled");
+        }
+        let now = clock.now();
+        if now >= st.expires_at {
+            return err(ErrorKind::ExpiredToken, format!("the authorization request expired after {} polls", st.polls));
+        }
+        if now > st.deadline {
+            return err(ErrorKind::DeadlineExceeded, format!("deadline passed after {} polls", st.polls));
+        }
+        st.polls += 1;
+        match self.token_request(st.params.clone()) {
+            Ok(t) => {
+                self.check_grant_id_token(&t, None)?;
+                return Ok(Some(t));
+            }
+            Err(e) if e.kind() == ErrorKind::AuthorizationPending => {}
+            Err(e) if e.kind() == ErrorKind::SlowDown => st.interval = (st.interval + SLOW_DOWN_STEP).min(MAX_POLL_INTERVAL),
+            Err(e) => return Err(e),
+        }
+        let next = clock.now() + st.interval;
+        if next > st.deadline {
+            return err(
+                ErrorKind::DeadlineExceeded,
+                format!("still pending after {} polls; the next poll ({} s) would be past the deadline", st.polls, st.interval.as_secs()),
+            );
+        }
+        if next >= st.expires_at {
+            return err(ErrorKind::ExpiredToken, format!("the authorization request expires before the next poll ({} polls)", st.polls));
+        }
+        Ok(None)
     }
 
     /// CIBA backchannel authentication request (poll mode) at
@@ -377,10 +444,7 @@ impl OAuthClient {
 
     /// Poll for a CIBA request's tokens (same rules as [`poll_device_token`](Self::poll_device_token)).
     pub fn ciba_poll(&self, req: &BackchannelAuthentication, opts: &PollOptions) -> Result<TokenResponse> {
-        let params = vec![param("grant_type", GRANT_CIBA), param("auth_req_id", req.auth_req_id.expose())];
-        let t = self.poll_token(params, req.interval, req.received_at + Duration::from_secs(req.expires_in), opts)?;
-        self.check_grant_id_token(&t, None)?;
-        Ok(t)
+        self.poll_to_end(PollState::ciba(req, opts))
     }
 
     /// Token exchange (RFC 8693). `issued_token_type` is required in the response.
