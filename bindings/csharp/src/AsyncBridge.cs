@@ -20,8 +20,8 @@
 // * Input strings are copied by liboidc before the initiating call returns.
 // * Process exit: see EnsureExitHook.
 //
-// The device and CIBA flows stay blocking in liboidc (a poll would hold a pool worker for
-// minutes), so their ...Async methods run the blocking call on the .NET thread pool (Run below).
+// The device and CIBA polls wait between polls on liboidc's timer, not on a worker or a .NET
+// thread: no Task method of the binding holds a thread while it waits for the network.
 using System;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -229,6 +229,14 @@ namespace Oidc
             return Start((IntPtr ud, IntPtr c, out IntPtr e) => start(OnToken, ud, c, out e), ReadToken, 0, ct);
         }
 
+        /// A call whose callback hands over one pointer (oidc_token_cb's shape): an owned handle
+        /// for oidc_oauth_device_authorization_async / oidc_oauth_ciba_request_async, which
+        /// `read` must take ownership of first.
+        internal static Task<T> Pointer<T>(TokenStarter start, Func<Output, T> read, CancellationToken ct)
+        {
+            return Start((IntPtr ud, IntPtr c, out IntPtr e) => start(OnToken, ud, c, out e), read, 0, ct);
+        }
+
         /// oidc_oauth_resource_request_async (oidc_resource_cb).
         internal static Task<T> Resource<T>(ResourceStarter start, Func<Output, T> read, CancellationToken ct)
         {
@@ -303,25 +311,6 @@ namespace Oidc
             ClientHandle h = client.Handle;
             return Done((Native.DoneCb cb, IntPtr ud, IntPtr c, out IntPtr e) => Native.oidc_client_prefetch_async(h, cb, ud, c, out e),
                 cancellationToken);
-        }
-
-        // ---- blocking calls on the thread pool (protocol client) -------------------------------
-
-        internal static Task<T> Run<T>(Func<T> blockingCall)
-        {
-            return Task.Run(blockingCall);
-        }
-
-        /// A cancellable blocking call (the device and CIBA polls): an OperationCanceledException
-        /// for `cancellationToken` makes the task Canceled.
-        internal static Task<T> Run<T>(Func<T> blockingCall, CancellationToken cancellationToken)
-        {
-            return Task.Run(blockingCall, cancellationToken);
-        }
-
-        internal static Task Run(Action blockingCall)
-        {
-            return Task.Run(blockingCall);
         }
     }
 }

@@ -58,6 +58,8 @@ namespace Oidc
     internal sealed class DeviceAuthorizationHandle : SafeHandleZeroOrMinusOneIsInvalid
     {
         private DeviceAuthorizationHandle() : base(true) { }
+        /// Take ownership of a handle handed over by a completion callback.
+        internal DeviceAuthorizationHandle(IntPtr h) : base(true) { SetHandle(h); }
         protected override bool ReleaseHandle() { NativeGrants.oidc_device_authorization_free(handle); return true; }
     }
 
@@ -65,6 +67,8 @@ namespace Oidc
     internal sealed class CibaRequestHandle : SafeHandleZeroOrMinusOneIsInvalid
     {
         private CibaRequestHandle() : base(true) { }
+        /// Take ownership of a handle handed over by a completion callback.
+        internal CibaRequestHandle(IntPtr h) : base(true) { SetHandle(h); }
         protected override bool ReleaseHandle() { NativeGrants.oidc_ciba_request_free(handle); return true; }
     }
 

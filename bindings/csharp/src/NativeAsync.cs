@@ -15,6 +15,25 @@ namespace Oidc
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate void ResourceCb(IntPtr userData, uint result, uint status, IntPtr body, UIntPtr bodyLen, IntPtr err);
 
+        // oidc_device_authorization_cb and oidc_ciba_request_cb have oidc_token_cb's shape (a
+        // pointer and an error); their pointer is OWNED by the callee (AsyncBridge wraps it in a
+        // SafeHandle before anything else).
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_device_authorization_async(OAuthClientHandle client, byte[] scope, UIntPtr scopeLen,
+            Native.TokenCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_device_poll_async(OAuthClientHandle client, DeviceAuthorizationHandle authorization, uint timeoutMs,
+            Native.TokenCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_ciba_request_async(OAuthClientHandle client, byte[] paramsJson, UIntPtr paramsJsonLen,
+            Native.TokenCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_ciba_poll_async(OAuthClientHandle client, CibaRequestHandle request, uint timeoutMs,
+            Native.TokenCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
+
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_oauth_exchange_code_async(OAuthClientHandle client, byte[] code, UIntPtr codeLen, byte[] redirectUri, UIntPtr redirectUriLen, byte[] codeVerifier, UIntPtr codeVerifierLen, byte[] nonce, UIntPtr nonceLen, byte[] resource, UIntPtr resourceLen, Native.TokenCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
 

@@ -73,10 +73,16 @@ namespace Oidc
             return new CibaRequest(h);
         }
 
-        /// <see cref="CibaRequest(IDictionary{string, object})"/> without blocking the caller.
-        public Task<CibaRequest> CibaRequestAsync(IDictionary<string, object> parameters)
+        /// <see cref="CibaRequest(IDictionary{string, object})"/> without blocking the caller (liboidc's worker pool).
+        public Task<CibaRequest> CibaRequestAsync(IDictionary<string, object> parameters,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RunAsync(() => CibaRequest(parameters));
+            if (parameters == null) throw new ArgumentNullException("parameters");
+            byte[] p = Utf8.StrictBytes(Json.Write(parameters));
+            OAuthClientHandle h = Handle;
+            return AsyncBridge.Pointer((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
+                    NativeAsync.oidc_oauth_ciba_request_async(h, p, (UIntPtr)p.Length, cb, ud, c, out e),
+                o => new CibaRequest(new CibaRequestHandle(o.Value)), cancellationToken);
         }
 
         /// Poll for the tokens of <paramref name="request"/>; same rules, timeout and
@@ -90,10 +96,15 @@ namespace Oidc
                 NativeGrants.oidc_oauth_ciba_poll(client, req, ms, cancel, out resp, out err));
         }
 
-        /// <see cref="PollCiba"/> on the thread pool; Canceled when the token cancels it.
+        /// <see cref="PollCiba"/> without blocking any thread (as <see cref="PollDeviceAsync"/>).
         public Task<TokenResponse> PollCibaAsync(CibaRequest request, TimeSpan timeout, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RunPollAsync(() => PollCiba(request, timeout, cancellationToken), cancellationToken);
+            if (request == null) throw new ArgumentNullException("request");
+            uint ms = TimeoutMs(timeout);
+            OAuthClientHandle h = Handle;
+            CibaRequestHandle req = request.Handle;
+            return AsyncBridge.Token((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
+                NativeAsync.oidc_oauth_ciba_poll_async(h, req, ms, cb, ud, c, out e), cancellationToken);
         }
     }
 }

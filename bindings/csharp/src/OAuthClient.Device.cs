@@ -80,10 +80,15 @@ namespace Oidc
             return new DeviceAuthorization(h);
         }
 
-        /// <see cref="DeviceAuthorization(string)"/> without blocking the caller.
-        public Task<DeviceAuthorization> DeviceAuthorizationAsync(string scope = null)
+        /// <see cref="DeviceAuthorization(string)"/> without blocking the caller (liboidc's worker pool).
+        public Task<DeviceAuthorization> DeviceAuthorizationAsync(string scope = null,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RunAsync(() => DeviceAuthorization(scope));
+            byte[] s = Optional(scope);
+            OAuthClientHandle h = Handle;
+            return AsyncBridge.Pointer((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
+                    NativeAsync.oidc_oauth_device_authorization_async(h, s, (UIntPtr)s.Length, cb, ud, c, out e),
+                o => new DeviceAuthorization(new DeviceAuthorizationHandle(o.Value)), cancellationToken);
         }
 
         /// Poll the token endpoint until the user approves <paramref name="authorization"/>: the
@@ -105,12 +110,19 @@ namespace Oidc
                 NativeGrants.oidc_oauth_device_poll(client, da, ms, cancel, out resp, out err));
         }
 
-        /// <see cref="PollDevice"/> on the thread pool; the task is Canceled when
-        /// <paramref name="cancellationToken"/> cancels the poll.
+        /// <see cref="PollDevice"/> without blocking any thread: each poll runs on liboidc's
+        /// worker pool and the wait between polls is a timer in liboidc (no thread is held). The
+        /// task is Canceled at once when <paramref name="cancellationToken"/> cancels the poll;
+        /// <paramref name="authorization"/> may be disposed once this returns.
         public Task<TokenResponse> PollDeviceAsync(DeviceAuthorization authorization, TimeSpan timeout,
             CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RunPollAsync(() => PollDevice(authorization, timeout, cancellationToken), cancellationToken);
+            if (authorization == null) throw new ArgumentNullException("authorization");
+            uint ms = TimeoutMs(timeout);
+            OAuthClientHandle h = Handle;
+            DeviceAuthorizationHandle da = authorization.Handle;
+            return AsyncBridge.Token((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
+                NativeAsync.oidc_oauth_device_poll_async(h, da, ms, cb, ud, c, out e), cancellationToken);
         }
     }
 }

@@ -52,12 +52,5 @@ namespace Oidc
                 return TakeTokenResponse(rc, resp, err);
             }
         }
-
-        /// Run a poll off the caller's thread; the task ends Canceled when the token cancels it.
-        internal Task<TokenResponse> RunPollAsync(Func<TokenResponse> call, CancellationToken cancellationToken)
-        {
-            CheckNotDisposed();
-            return AsyncBridge.Run(call, cancellationToken);
-        }
     }
 }

@@ -118,13 +118,6 @@ namespace Oidc
             return TokenResponse.Take(resp);
         }
 
-        /// Run a blocking request off the caller's thread (see AsyncBridge.cs).
-        internal Task<T> RunAsync<T>(Func<T> call)
-        {
-            CheckNotDisposed();
-            return AsyncBridge.Run(call);
-        }
-
         /// An optional string argument: null or "" is absent (len 0).
         internal static byte[] Optional(string s)
         {
