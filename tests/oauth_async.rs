@@ -35,29 +35,12 @@ fn idp() -> &'static RealIdp {
     IDP.get_or_init(RealIdp::start)
 }
 
-fn s(x: &str) -> (*const c_char, usize) {
-    (x.as_ptr().cast(), x.len())
-}
-
 fn builder(id: &str) -> *mut oidc_oauth_builder {
-    let mut b = null_mut();
-    assert_eq!(oidc_oauth_builder_new(&mut b, null_mut()), R::Ok);
-    let ca = idp().ca_file.to_str().unwrap().to_string();
-    for (f, v) in [
-        (oidc_oauth_builder_set_issuer as extern "C" fn(_, _, _, _) -> R, idp().issuer.as_str()),
-        (oidc_oauth_builder_set_client_id, id),
-        (oidc_oauth_builder_set_ca_file, ca.as_str()),
-    ] {
-        let (p, n) = s(v);
-        assert_eq!(f(b, p, n, null_mut()), R::Ok);
-    }
-    b
+    oauth_builder(idp(), id)
 }
 
 fn build(b: *mut oidc_oauth_builder) -> *mut oidc_oauth_client {
-    let mut c = null_mut();
-    assert_eq!(oidc_oauth_builder_build(b, &mut c, null_mut()), R::Ok);
-    c
+    oauth_build(b)
 }
 
 /// A C-ABI protocol client with a client secret.

@@ -259,3 +259,33 @@ pub fn pending_device_flow(idp: &Idp, interval: u64) -> (*mut oidc_oauth_client,
     ok(oidc_oauth_device_authorization(c, "openid".as_ptr().cast(), 6, &mut da, std::ptr::null_mut()));
     (c, da)
 }
+
+/// `(pointer, length)` of a string for the C ABI.
+pub fn s(x: &str) -> (*const c_char, usize) {
+    (x.as_ptr().cast(), x.len())
+}
+
+/// A protocol-client builder for `idp` with client id `id` and the IdP's CA file.
+pub fn oauth_builder(idp: &super::real_idp::RealIdp, id: &str) -> *mut oidc::ffi::oauth::oidc_oauth_builder {
+    use oidc::ffi::oauth::*;
+    use std::ptr::null_mut;
+    let mut b = null_mut();
+    assert_eq!(oidc_oauth_builder_new(&mut b, null_mut()), oidc_result::Ok);
+    let ca = idp.ca_file.to_str().unwrap().to_string();
+    for (f, v) in [
+        (oidc_oauth_builder_set_issuer as extern "C" fn(_, _, _, _) -> oidc_result, idp.issuer.as_str()),
+        (oidc_oauth_builder_set_client_id, id),
+        (oidc_oauth_builder_set_ca_file, ca.as_str()),
+    ] {
+        let (p, n) = s(v);
+        assert_eq!(f(b, p, n, null_mut()), oidc_result::Ok);
+    }
+    b
+}
+
+/// Build a protocol client (the builder is consumed).
+pub fn oauth_build(b: *mut oidc::ffi::oauth::oidc_oauth_builder) -> *mut oidc::ffi::oauth::oidc_oauth_client {
+    let mut c = std::ptr::null_mut();
+    assert_eq!(oidc::ffi::oauth::oidc_oauth_builder_build(b, &mut c, std::ptr::null_mut()), oidc_result::Ok);
+    c
+}
