@@ -61,6 +61,8 @@ stage go env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" bash bindings/go/test.sh
 stage csharp env OIDC_LIB_DIR="$prefix/lib" bash bindings/csharp/test.sh
 stage ruby env OIDC_LIB="$prefix/lib/liboidc.so" bash bindings/ruby/test.sh
 stage c-async env OIDC_ASAN=1 bash tests/c/run_async.sh
+# The README's first command, as written: a valid token accepted, a tampered one rejected.
+stage example examples/run.sh
 
 echo
 if [ ${#bad_stages[@]} -gt 0 ]; then echo "failed stages: ${bad_stages[*]}"; fi
