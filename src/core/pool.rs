@@ -504,7 +504,7 @@ fn completer(pool: Weak<Gen<Pool>>) {
             }
             // Back to the workers, past the queue bound (an accepted call is never refused);
             // a closing queue hands the task back and it answers `Cancelled` here and now.
-            if let Err(task) = p.push_resumed(call.task()) {
+            if let Err(Refused::Closing(task)) = p.enqueue(call.task(), None) {
                 let _ = catch_unwind(AssertUnwindSafe(move || task(true)));
             }
         }
@@ -531,23 +531,6 @@ impl Pool {
         self.threads
     }
 
-    /// Queue the next step of an accepted call, regardless of the bound; the task comes back if
-    /// the pool is closing.
-    fn push_resumed(&self, job: Task) -> std::result::Result<(), Task> {
-        let wake = {
-            let mut q = lock(&self.queue);
-            if q.closing {
-                return Err(job);
-            }
-            q.jobs.push_back(job);
-            q.idle > 0
-        };
-        if wake {
-            self.queue_cv.notify_one();
-        }
-        Ok(())
-    }
-
     /// Hand a multi-step call to the completer's timer: its next step is queued after `delay`.
     fn schedule(&self, delay: Duration, call: Arc<dyn Resume>) {
         let mut c = lock(&self.completer);
@@ -558,14 +541,20 @@ impl Pool {
         self.completer_cv.notify_one();
     }
 
+    /// Queue a new call's task, within the queue bound.
     fn push(&self, job: Task) -> std::result::Result<(), Refused> {
-        let cap = QUEUE_CAPACITY.load(Ordering::Relaxed);
+        self.enqueue(job, Some(QUEUE_CAPACITY.load(Ordering::Relaxed)))
+    }
+
+    /// Queue a task: refused when the pool is closing (the task comes back) or, with a `bound`,
+    /// when that many tasks wait already. The next step of an accepted call passes no bound.
+    fn enqueue(&self, job: Task, bound: Option<usize>) -> std::result::Result<(), Refused> {
         let wake = {
             let mut q = lock(&self.queue);
             if q.closing {
                 return Err(Refused::Closing(job));
             }
-            if q.jobs.len() >= cap {
+            if let Some(cap) = bound.filter(|&cap| q.jobs.len() >= cap) {
                 return Err(Refused::Full(Error::new(
                     ErrorKind::QueueFull,
                     format!("the worker queue is full ({cap} calls waiting); retry later or raise the bound"),
