@@ -11,7 +11,6 @@
 //! codes and error objects as the blocking call's return.
 
 use std::ffi::{CString, c_char, c_void};
-use std::time::Duration;
 
 use super::r#async::{
     Deliver, Handover, oidc_cancel, oidc_done_cb, oidc_resource_cb, oidc_string_cb, oidc_token_cb, on_done, on_handover,
@@ -836,16 +835,7 @@ fn poll_async(
         let core = c.client.clone();
         let step = move || match core.poll_step(&mut st) {
             PollStep::Done(r) => Step::Done(r.map_err(FfiError::from).and_then(token_out)),
-            PollStep::Wait(d) => {
-                let clock = &core.config().base.clock;
-                if clock.is_manual() {
-                    // Tests step a manual clock instead of waiting (as the blocking loop does).
-                    clock.advance(d);
-                    Step::Again(Duration::ZERO)
-                } else {
-                    Step::Again(d)
-                }
-            }
+            PollStep::Wait(d) => Step::Again(d),
         };
         submit_steps(cancel, None, step, deliver)
     })

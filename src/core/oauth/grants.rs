@@ -344,29 +344,22 @@ impl OAuthClient {
     }
 
     /// Run a poll to its end on this thread: [`poll_step`](Self::poll_step) until it is done,
-    /// sleeping (or, with a manual clock, advancing it) between steps; the wait ends at once
-    /// when the state's cancel token is cancelled.
+    /// sleeping between steps; the wait ends at once when the state's cancel token is cancelled.
     pub fn poll_to_end(&self, mut st: PollState) -> Result<TokenResponse> {
-        let clock = &self.config().base.clock;
         loop {
             let wait = match self.poll_step(&mut st) {
                 PollStep::Done(r) => return r,
                 PollStep::Wait(d) => d,
             };
-            if clock.is_manual() {
-                // Tests step a manual clock instead of sleeping.
-                clock.advance(wait);
-            } else {
-                let cancelled = match &st.cancel {
-                    Some(c) => c.wait(wait),
-                    None => {
-                        std::thread::sleep(wait);
-                        false
-                    }
-                };
-                if cancelled {
-                    return err(ErrorKind::Cancelled, "polling was cancelled");
+            let cancelled = match &st.cancel {
+                Some(c) => c.wait(wait),
+                None => {
+                    std::thread::sleep(wait);
+                    false
                 }
+            };
+            if cancelled {
+                return err(ErrorKind::Cancelled, "polling was cancelled");
             }
         }
     }
@@ -377,11 +370,21 @@ impl OAuthClient {
     /// either end (`Done`: the tokens, their ID token validated, or the error) or say how long
     /// to wait before the next step (`Wait`). `authorization_pending` waits one interval;
     /// `slow_down` adds 5 s to it first; a next poll past the deadline ends with
-    /// `DeadlineExceeded` now, one past the lifetime with `ExpiredToken`.
+    /// `DeadlineExceeded` now, one past the lifetime with `ExpiredToken`. With a manual clock
+    /// (tests) the step advances the clock by the interval itself and asks for no real wait, so
+    /// neither transport sleeps.
     pub fn poll_step(&self, st: &mut PollState) -> PollStep {
         match self.poll_step_inner(st) {
             Ok(Some(t)) => PollStep::Done(Ok(t)),
-            Ok(None) => PollStep::Wait(st.interval),
+            Ok(None) => {
+                let clock = &self.config().base.clock;
+                if clock.is_manual() {
+                    clock.advance(st.interval);
+                    PollStep::Wait(Duration::ZERO)
+                } else {
+                    PollStep::Wait(st.interval)
+                }
+            }
             Err(e) => PollStep::Done(Err(e)),
         }
     }
