@@ -45,7 +45,7 @@ namespace Oidc
         {
             internal readonly CancellationToken Token;
             internal readonly int CallerThread = Thread.CurrentThread.ManagedThreadId;
-            internal IntPtr Cancel;
+            internal CancelHandle Cancel;
             internal CancellationTokenRegistration Registration;
 
             protected Pending(CancellationToken token) { Token = token; }
@@ -56,10 +56,15 @@ namespace Oidc
             internal void Attach(ulong timeoutMs)
             {
                 if (!Token.CanBeCanceled && timeoutMs == 0) return;
-                IntPtr c, err;
-                uint rc = timeoutMs == 0 ? Native.oidc_cancel_new(out c, out err)
-                                         : Native.oidc_cancel_new_with_timeout_ms(timeoutMs, out c, out err);
-                if (rc != 0) throw OidcException.FromNative(rc, err);
+                CancelHandle c;
+                IntPtr err;
+                uint rc = timeoutMs == 0 ? NativeGrants.oidc_cancel_new(out c, out err)
+                                         : NativeGrants.oidc_cancel_new_with_timeout_ms(timeoutMs, out c, out err);
+                if (rc != 0)
+                {
+                    if (c != null) c.SetHandleAsInvalid();
+                    throw OidcException.FromNative(rc, err);
+                }
                 Cancel = c;
                 Interlocked.Increment(ref liveCancelHandles);
                 if (Token.CanBeCanceled) Registration = Token.Register(OnTokenCancelled, this);
@@ -72,10 +77,10 @@ namespace Oidc
                 try { Registration.Dispose(); }
                 finally
                 {
-                    if (Cancel != IntPtr.Zero)
+                    if (Cancel != null)
                     {
-                        Native.oidc_cancel_free(Cancel);
-                        Cancel = IntPtr.Zero;
+                        Cancel.Dispose();
+                        Cancel = null;
                         Interlocked.Decrement(ref liveCancelHandles);
                     }
                 }
@@ -98,7 +103,8 @@ namespace Oidc
         private static readonly Action<object> OnTokenCancelled = s =>
         {
             var p = (Pending)s;
-            if (p.Cancel != IntPtr.Zero) Native.oidc_cancel_cancel(p.Cancel);
+            var c = p.Cancel;
+            if (c != null) NativeGrants.oidc_cancel_cancel(c);
         };
 
         /// A call whose task completes with a T read from the callback's borrowed output.
@@ -264,7 +270,8 @@ namespace Oidc
                 p.Attach(timeoutMs);
                 gch = GCHandle.Alloc(p);
                 IntPtr err;
-                uint rc = start(GCHandle.ToIntPtr(gch), p.Cancel, out err);
+                // The native call only borrows the handle; Pending keeps it alive until Release.
+                uint rc = start(GCHandle.ToIntPtr(gch), p.Cancel == null ? IntPtr.Zero : p.Cancel.DangerousGetHandle(), out err);
                 if (rc != 0) return Task.FromException<T>(OidcException.FromNative(rc, err));
                 accepted = true;
                 return p.Tcs.Task;

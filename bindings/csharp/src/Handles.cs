@@ -72,7 +72,8 @@ namespace Oidc
         protected override bool ReleaseHandle() { NativeGrants.oidc_ciba_request_free(handle); return true; }
     }
 
-    /// An oidc_cancel, one per poll (see OAuthClient.Polling.cs).
+    /// An oidc_cancel, one per cancellable poll or non-blocking call (OAuthClient.Polling.cs,
+    /// AsyncBridge.cs).
     internal sealed class CancelHandle : SafeHandleZeroOrMinusOneIsInvalid
     {
         private static long released;

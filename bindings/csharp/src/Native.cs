@@ -164,17 +164,8 @@ namespace Oidc
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_client_prefetch_async(ClientHandle client, DoneCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
 
-        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_cancel_new(out IntPtr cancel, out IntPtr err);
-
-        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_cancel_new_with_timeout_ms(ulong timeoutMs, out IntPtr cancel, out IntPtr err);
-
-        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern void oidc_cancel_cancel(IntPtr cancel);
-
-        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern void oidc_cancel_free(IntPtr cancel);
+        // The cancel handles (one CancelHandle type for the polls and the async calls) are
+        // declared with the other cancel functions in NativeGrants.cs.
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_async_shutdown(uint timeoutMs, out IntPtr err);

@@ -81,6 +81,9 @@ namespace Oidc
         internal static extern uint oidc_cancel_new(out CancelHandle cancel, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_cancel_new_with_timeout_ms(ulong timeoutMs, out CancelHandle cancel, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern void oidc_cancel_cancel(CancelHandle cancel);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
