@@ -40,6 +40,18 @@ pub const DEFAULT_CACHE_MAX_ENTRIES: usize = 64;
 pub const MAX_LIST_ITEMS: usize = 64;
 /// Most redirects followed for one fetch.
 pub const MAX_REDIRECTS: u32 = 3;
+/// Default size of a client's verified-token cache (entries; 0 turns it off).
+pub const DEFAULT_TOKEN_CACHE_SIZE: usize = 4096;
+/// Largest configurable verified-token cache.
+pub const MAX_TOKEN_CACHE_SIZE: usize = 1 << 20;
+/// Default DPoP proof window: a proof's `iat` may be this far in the past (and the leeway in
+/// the future); replay-cache entries live this long.
+pub const DEFAULT_DPOP_PROOF_WINDOW: Duration = Duration::from_secs(60);
+/// Default lifetime of a server-issued DPoP nonce (one time bucket; the previous bucket's nonce
+/// is still accepted).
+pub const DEFAULT_DPOP_NONCE_LIFETIME: Duration = Duration::from_secs(300);
+/// Most required scopes / claim-value rules one client may configure.
+pub const MAX_RULES: usize = 64;
 
 /// A JWS algorithm liboidc can verify. HMAC and `none` are deliberately absent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -199,6 +211,96 @@ pub struct Config {
     pub clock: Clock,
     /// What [`crate::core::Client::start`] fetches before returning the client.
     pub prefetch: Prefetch,
+    /// Resource-server rules applied by [`crate::core::Client::authenticate`] (scopes, claim
+    /// values, DPoP, mTLS). Token validation alone (`validate`) does not apply them.
+    pub resource: ResourcePolicy,
+    /// Entries of the verified-token cache (0: off).
+    pub token_cache_size: usize,
+}
+
+/// How the DPoP scheme (RFC 9449) is treated by request authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DpopMode {
+    /// Both schemes: `Bearer` for unbound tokens, `DPoP` (with a proof) for DPoP-bound tokens.
+    #[default]
+    Allowed,
+    /// Only `DPoP`: every token must be DPoP-bound and come with a proof.
+    Required,
+    /// Only `Bearer`: the `DPoP` scheme is not offered (DPoP-bound tokens are then refused).
+    Disabled,
+}
+
+/// A shared replay store for DPoP proof `jti`s, for a fleet of processes behind one load
+/// balancer (e.g. Redis `SET key 1 NX EX ttl`).
+pub trait ReplayStore: Send + Sync {
+    /// Record `key` for `ttl_secs` seconds if it is not recorded yet. `Ok(true)`: first use;
+    /// `Ok(false)`: seen before (a replay); `Err(())`: the store could not answer (the request
+    /// is then refused with a 503, never allowed).
+    fn check_and_record(&self, key: &str, ttl_secs: u64) -> std::result::Result<bool, ()>;
+}
+
+/// The secret of stateless DPoP nonces; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NonceSecret(pub Vec<u8>);
+
+impl std::fmt::Debug for NonceSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// DPoP proof rules (RFC 9449 §4.3) for request authentication.
+#[derive(Clone)]
+pub struct DpopConfig {
+    pub mode: DpopMode,
+    /// Proof algorithms (asymmetric only; sent as the challenge's `algs`).
+    pub algorithms: AlgSet,
+    /// A proof's `iat` may lie this far in the past (and `leeway` in the future).
+    pub proof_window: Duration,
+    /// Stateless server nonces: when set, every proof must carry a current nonce.
+    pub nonce_secret: Option<NonceSecret>,
+    pub nonce_lifetime: Duration,
+    /// A store shared by a fleet, consulted after the process-wide replay cache.
+    pub replay_store: Option<std::sync::Arc<dyn ReplayStore>>,
+}
+
+impl std::fmt::Debug for DpopConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DpopConfig")
+            .field("mode", &self.mode)
+            .field("algorithms", &self.algorithms)
+            .field("proof_window", &self.proof_window)
+            .field("nonce_secret", &self.nonce_secret.as_ref().map(|_| "<redacted>"))
+            .field("nonce_lifetime", &self.nonce_lifetime)
+            .field("replay_store", &self.replay_store.as_ref().map(|_| "<host store>"))
+            .finish()
+    }
+}
+
+impl Default for DpopConfig {
+    fn default() -> Self {
+        use Algorithm::*;
+        DpopConfig {
+            mode: DpopMode::Allowed,
+            algorithms: AlgSet::from_iter([ES256, ES384, EdDSA, RS256, PS256]),
+            proof_window: DEFAULT_DPOP_PROOF_WINDOW,
+            nonce_secret: None,
+            nonce_lifetime: DEFAULT_DPOP_NONCE_LIFETIME,
+            replay_store: None,
+        }
+    }
+}
+
+/// What a resource server demands of a request beyond a valid token.
+#[derive(Debug, Clone, Default)]
+pub struct ResourcePolicy {
+    /// Every one of these scopes must be granted (403 `insufficient_scope` otherwise).
+    pub required_scopes: Vec<String>,
+    /// Claim-value rules: the claim must hold one of the values (403 otherwise).
+    pub claim_values: Vec<(String, Vec<String>)>,
+    pub dpop: DpopConfig,
+    /// Every token must be bound to the client certificate (RFC 8705 `cnf.x5t#S256`).
+    pub require_mtls: bool,
 }
 
 /// Warm start when a client is built ([`crate::core::Client::start`]).
@@ -240,7 +342,55 @@ impl Config {
             allow_any_audience: false,
             clock: Clock::system(),
             prefetch: Prefetch::None,
+            resource: ResourcePolicy::default(),
+            token_cache_size: DEFAULT_TOKEN_CACHE_SIZE,
         }
+    }
+
+    /// Add a required scope (a scope-token: printable ASCII without space, `"` or `\\`).
+    pub fn add_required_scope(&mut self, scope: &str) -> Result<()> {
+        if !super::authn::scope::is_scope_token(scope) {
+            return err(ErrorKind::InvalidConfig, "a required scope must be a non-empty scope-token (printable ASCII, no space, quote or backslash)");
+        }
+        if self.resource.required_scopes.len() >= MAX_RULES {
+            return err(ErrorKind::InvalidConfig, "too many required scopes (at most 64)");
+        }
+        if !self.resource.required_scopes.iter().any(|s| s == scope) {
+            self.resource.required_scopes.push(scope.to_string());
+        }
+        Ok(())
+    }
+
+    /// Allow `value` for claim `name` (calls with the same name build an allow-list).
+    pub fn add_claim_value(&mut self, name: &str, value: &str) -> Result<()> {
+        if name.is_empty() {
+            return err(ErrorKind::InvalidConfig, "a claim-value rule needs a claim name");
+        }
+        if let Some((_, vals)) = self.resource.claim_values.iter_mut().find(|(n, _)| n == name) {
+            if vals.len() >= MAX_LIST_ITEMS {
+                return err(ErrorKind::InvalidConfig, "too many values for one claim (at most 64)");
+            }
+            vals.push(value.to_string());
+            return Ok(());
+        }
+        if self.resource.claim_values.len() >= MAX_RULES {
+            return err(ErrorKind::InvalidConfig, "too many claim-value rules (at most 64)");
+        }
+        self.resource.claim_values.push((name.to_string(), vec![value.to_string()]));
+        Ok(())
+    }
+
+    /// Set the DPoP proof algorithms from names (asymmetric only).
+    pub fn set_dpop_algorithms<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> Result<()> {
+        let mut set = AlgSet::default();
+        for n in names {
+            set.insert(Algorithm::parse_config(n)?);
+        }
+        if set.is_empty() {
+            return err(ErrorKind::InvalidConfig, "the DPoP algorithm list is empty");
+        }
+        self.resource.dpop.algorithms = set;
+        Ok(())
     }
 
     /// Set the allow-list from names (replaces the default). Unknown names, `none` and HMAC fail.
@@ -314,6 +464,24 @@ impl Config {
             || self.retry_after_failure > Duration::from_secs(3600)
         {
             return bad("cooldown, retry and stale-if-error bounds exceed their maxima");
+        }
+        if self.token_cache_size > MAX_TOKEN_CACHE_SIZE {
+            return bad("the verified-token cache holds at most 1048576 entries");
+        }
+        let d = &self.resource.dpop;
+        if d.proof_window < Duration::from_secs(1) || d.proof_window > Duration::from_secs(3600) {
+            return bad("the DPoP proof window must be between 1 and 3600 seconds");
+        }
+        if d.nonce_lifetime < Duration::from_secs(1) || d.nonce_lifetime > Duration::from_secs(24 * 3600) {
+            return bad("the DPoP nonce lifetime must be between 1 second and 24 hours");
+        }
+        if let Some(s) = &d.nonce_secret {
+            if s.0.len() < 16 || s.0.len() > 1024 {
+                return bad("the DPoP nonce secret must be 16 to 1024 bytes");
+            }
+        }
+        if d.algorithms.is_empty() {
+            return bad("the DPoP algorithm list is empty");
         }
         Ok(())
     }

@@ -81,6 +81,32 @@ pub enum ErrorKind {
     /// A key in the key set is unusable (weak RSA, bad curve point, ...).
     KeyRejected,
 
+    // --- request authentication (resource server) ---
+    /// The request's credentials are malformed: several `Authorization` headers or credentials,
+    /// a token that is not a `b64token`, ... (RFC 6750 `invalid_request`, 400).
+    RequestMalformed,
+    /// The request carries no access token in a scheme this resource accepts (401 with a bare
+    /// challenge, RFC 6750 §3.1).
+    TokenMissing,
+    /// The DPoP proof is absent, malformed, badly signed, or fails a header/claim rule (typ,
+    /// alg, jwk, missing claims).
+    DpopProofInvalid,
+    /// The DPoP proof is for another request: `htm`, `htu` or `ath` does not match.
+    DpopProofMismatch,
+    /// The DPoP proof's `iat` is outside the accepted window.
+    DpopProofStale,
+    /// The DPoP proof's `jti` was used before.
+    DpopReplay,
+    /// The resource requires a (fresh) server nonce in the DPoP proof (`use_dpop_nonce`).
+    DpopNonceRequired,
+    /// The token's binding (`cnf.jkt`, `cnf.x5t#S256`) does not match the proof key or client
+    /// certificate, or a bound token came with the wrong scheme or without its certificate.
+    TokenBindingMismatch,
+    /// A claim-value rule of the resource is not met (403).
+    ClaimNotAllowed,
+    /// The shared replay store could not answer (503: retry later).
+    ReplayStoreUnavailable,
+
     // --- OAuth error responses (RFC 6749 §5.2 and extensions); details in `Error::oauth()` ---
     /// An OAuth error code liboidc has no specific kind for.
     OAuthOther,
@@ -156,17 +182,45 @@ impl ErrorKind {
                 | InvalidClaim
                 | TypeMismatch
                 | CritUnsupported
+                | TokenBindingMismatch
         )
+    }
+
+    /// Whether this kind is a failed DPoP proof check (RFC 9449 `invalid_dpop_proof`).
+    pub fn is_dpop_proof_error(self) -> bool {
+        use ErrorKind::*;
+        matches!(self, DpopProofInvalid | DpopProofMismatch | DpopProofStale | DpopReplay)
+    }
+
+    /// The RFC 6750 / RFC 9449 error code a resource server sends for this failure, if any.
+    pub fn resource_error(self) -> Option<&'static str> {
+        use ErrorKind::*;
+        if self.is_token_error() {
+            return Some("invalid_token");
+        }
+        if self.is_dpop_proof_error() {
+            return Some("invalid_dpop_proof");
+        }
+        match self {
+            RequestMalformed => Some("invalid_request"),
+            DpopNonceRequired => Some("use_dpop_nonce"),
+            InsufficientScope | ClaimNotAllowed => Some("insufficient_scope"),
+            _ => None,
+        }
     }
 
     /// The HTTP status a resource server should answer with for this failure:
     /// 401 for a bad token, 503 when keys could not be obtained, 500 otherwise.
     pub fn http_status(self) -> u16 {
         use ErrorKind::*;
-        if self.is_token_error() {
+        if self.is_token_error() || self.is_dpop_proof_error() {
             return 401;
         }
         match self {
+            RequestMalformed => 400,
+            TokenMissing | DpopNonceRequired => 401,
+            ClaimNotAllowed => 403,
+            ReplayStoreUnavailable => 503,
             Network | Timeout | Tls | HttpStatus | ResponseTooLarge | ResponseInvalid
             | RedirectRejected | DiscoveryInvalid | DiscoveryIssuerMismatch | JwksInvalid
             | KeyRejected => 503,
@@ -193,6 +247,15 @@ impl ErrorKind {
             InvalidClaim => "The access token has an invalid claim",
             TypeMismatch => "The access token type is not accepted",
             CritUnsupported => "The access token uses an unsupported critical extension",
+            TokenBindingMismatch => "The access token is not bound to this sender",
+            RequestMalformed => "The request credentials are malformed",
+            DpopProofInvalid => "The DPoP proof is invalid",
+            DpopProofMismatch => "The DPoP proof does not match the request",
+            DpopProofStale => "The DPoP proof is outside the accepted time window",
+            DpopReplay => "The DPoP proof was already used",
+            DpopNonceRequired => "A fresh DPoP nonce is required",
+            InsufficientScope => "The access token lacks a required scope",
+            ClaimNotAllowed => "The access token is not authorized for this resource",
             _ => "The access token could not be validated",
         }
     }
@@ -297,7 +360,7 @@ impl Error {
 }
 
 /// Keep only characters allowed inside an RFC 7230 quoted-string without escapes.
-fn quote_safe(s: &str) -> String {
+pub(crate) fn quote_safe(s: &str) -> String {
     s.chars().filter(|c| (' '..='~').contains(c) && *c != '"' && *c != '\\').take(200).collect()
 }
 

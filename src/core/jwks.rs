@@ -196,9 +196,22 @@ fn b64_member(k: &Value, name: &str) -> std::result::Result<Vec<u8>, String> {
     b64url_decode(s.as_bytes()).map_err(|_| format!("\"{name}\" is not valid base64url"))
 }
 
+/// Parse a public JWK that must verify `alg` (a DPoP proof's `jwk` header): only that
+/// algorithm's key is prepared. `use`, `key_ops` and a declared `alg` must allow it.
+pub fn parse_jwk_for(k: &Value, alg: Algorithm) -> std::result::Result<Jwk, String> {
+    match parse_jwk_algs(k, Some(alg))? {
+        Some(j) if j.accepts(alg) => Ok(j),
+        _ => Err(format!("the key is not usable for {}", alg.name())),
+    }
+}
+
+fn parse_jwk(k: &Value) -> std::result::Result<Option<Jwk>, String> {
+    parse_jwk_algs(k, None)
+}
+
 /// Parse one JWK. `Ok(None)`: not a signature-verification key (skipped silently, e.g. `use: enc`,
 /// symmetric keys). `Err`: a verification key that is unusable (weak, malformed).
-fn parse_jwk(k: &Value) -> std::result::Result<Option<Jwk>, String> {
+fn parse_jwk_algs(k: &Value, only: Option<Algorithm>) -> std::result::Result<Option<Jwk>, String> {
     let Some(obj) = k.as_object() else { return Err("key is not a JSON object".into()) };
     if let Some(u) = obj.get("use") {
         if u.as_str() != Some("sig") {
@@ -248,7 +261,7 @@ fn parse_jwk(k: &Value) -> std::result::Result<Option<Jwk>, String> {
     }
     let mut parsed = Vec::new();
     for &alg in family.algorithms() {
-        if declared.is_some_and(|d| d != alg) {
+        if declared.is_some_and(|d| d != alg) || only.is_some_and(|o| o != alg) {
             continue;
         }
         let pk = ParsedPublicKey::new(verification_alg(alg), &bytes)

@@ -89,6 +89,7 @@ pub const KINDS: &[ErrorKind] = {
         ResponseInvalid, RedirectRejected, TokenMalformed, TokenTooLarge, AlgorithmNotAllowed, UnknownKey,
         SignatureInvalid, TokenExpired, TokenNotYetValid, TokenIssuedInFuture, IssuerMismatch,
         AudienceMismatch, MissingClaim, InvalidClaim, TypeMismatch, CritUnsupported, KeyRejected,
+        RequestMalformed, TokenMissing, DpopProofInvalid, DpopProofMismatch, DpopProofStale, DpopReplay, DpopNonceRequired, TokenBindingMismatch, ClaimNotAllowed, ReplayStoreUnavailable,
         OAuthOther, InvalidRequest, InvalidClient, InvalidGrant, UnauthorizedClient, UnsupportedGrantType,
         InvalidScope, AuthorizationPending, SlowDown, AccessDenied, ExpiredToken, InvalidTarget,
         UseDpopNonce, InvalidDpopProof, UnsupportedTokenType, InvalidClientMetadata, InvalidRedirectUri,

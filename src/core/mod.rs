@@ -1,6 +1,7 @@
 //! The OAuth 2.0 / OpenID Connect core: all policy, no FFI types, no unsafe code.
 #![forbid(unsafe_code)]
 
+pub mod authn;
 pub mod cache;
 pub mod client;
 pub mod config;
@@ -19,6 +20,6 @@ pub mod url;
 pub mod validate;
 
 pub use client::Client;
-pub use config::{Algorithm, Clock, Config, KeySource, Prefetch};
+pub use config::{Algorithm, Clock, Config, DpopMode, KeySource, Prefetch, ReplayStore};
 pub use error::{Error, ErrorKind, Result};
 pub use validate::Validated;

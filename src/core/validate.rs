@@ -181,6 +181,23 @@ pub struct Validated {
     pub claims: String,
     pub alg: Algorithm,
     pub exp: f64,
+    /// The token's confirmation (RFC 7800 `cnf`), read in the same pass as the other claims.
+    pub cnf: Cnf,
+}
+
+/// A token's sender constraint: `cnf.jkt` (RFC 9449, DPoP) and `cnf.x5t#S256` (RFC 8705, mTLS).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cnf {
+    pub jkt: Option<String>,
+    pub x5t_s256: Option<String>,
+}
+
+/// What the claim checks read besides accepting the token.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimInfo {
+    /// `exp` (infinity when absent and not required).
+    pub exp: f64,
+    pub cnf: Cnf,
 }
 
 impl<'a> ParsedToken<'a> {
@@ -188,8 +205,8 @@ impl<'a> ParsedToken<'a> {
     pub fn check_claims(self, policy: &Policy, now: f64) -> Result<Validated> {
         let claims = String::from_utf8(self.payload)
             .map_err(|_| Error::new(ErrorKind::TokenMalformed, "payload is not UTF-8"))?;
-        let exp = check_claims_json(&claims, policy, now)?;
-        Ok(Validated { claims, alg: self.alg, exp })
+        let info = check_claims_json(&claims, policy, now)?;
+        Ok(Validated { claims, alg: self.alg, exp: info.exp, cnf: info.cnf })
     }
 }
 
@@ -202,8 +219,23 @@ fn number(obj: &RawObject, name: &str) -> Result<Option<f64>> {
     }
 }
 
-/// Check the claims; returns `exp` (infinity when absent and not required).
-pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<f64> {
+/// `cnf` (RFC 7800): an object; `jkt` and `x5t#S256` strings when present.
+fn read_cnf(obj: &RawObject) -> Result<Cnf> {
+    let Some(raw) = obj.get("cnf") else { return Ok(Cnf::default()) };
+    let bad = || Error::new(ErrorKind::InvalidClaim, "claim cnf is not an object with string members jkt / x5t#S256");
+    let c = RawObject::parse(raw.get()).map_err(|_| bad())?;
+    let member = |name: &str| -> Result<Option<String>> {
+        match c.get(name).map(scalar) {
+            None => Ok(None),
+            Some(Scalar::Str(s)) if !s.is_empty() => Ok(Some(s.into_owned())),
+            Some(_) => Err(bad()),
+        }
+    };
+    Ok(Cnf { jkt: member("jkt")?, x5t_s256: member("x5t#S256")? })
+}
+
+/// Check the claims; returns `exp` (infinity when absent and not required) and `cnf`.
+pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<ClaimInfo> {
     let obj = RawObject::parse(claims).map_err(|e| Error::new(ErrorKind::TokenMalformed, format!("claims: {e}")))?;
     match obj.get("iss").map(scalar) {
         Some(Scalar::Str(iss)) if iss == policy.issuer => {}
@@ -252,7 +284,7 @@ pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<f64>
             Some(_) => {}
         }
     }
-    Ok(exp)
+    Ok(ClaimInfo { exp, cnf: read_cnf(&obj)? })
 }
 
 fn check_audience(obj: &RawObject, policy: &Policy) -> Result<()> {

@@ -93,7 +93,7 @@ pub type oidc_resource_cb = Option<
 
 /// The host's `user_data`, carried to the callback's thread. The host promised (by calling an
 /// `_async` function) that it may be used from any thread until the callback ran.
-pub(crate) struct UserData(*mut c_void);
+pub(crate) struct UserData(pub(crate) *mut c_void);
 // SAFETY: liboidc never dereferences it; it is only handed back to the host's callback, and the
 // API contract makes the host responsible for using it from any thread.
 unsafe impl Send for UserData {}

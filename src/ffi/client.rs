@@ -43,7 +43,7 @@ pub extern "C" fn oidc_client_builder_free(builder: *mut oidc_client_builder) {
     unsafe { free_box(builder) }
 }
 
-fn with_builder(
+pub(crate) fn with_builder(
     builder: *mut oidc_client_builder,
     err_out: *mut *mut oidc_error,
     f: impl FnOnce(&mut Config) -> Result<(), FfiError>,

@@ -7,7 +7,8 @@ use crate::core::{Error, ErrorKind};
 /// Result of every fallible liboidc call. Values are stable: never reordered or reused.
 ///
 /// Ranges: 0 success; 1-99 API misuse; 100-199 configuration and discovery; 200-299 network and
-/// HTTP; 300-399 token validation.
+/// HTTP; 300-319 token validation; 320-339 request authentication (resource server); 400-499
+/// OAuth error responses; 500-599 protocol checks on responses.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(non_camel_case_types)]
@@ -88,6 +89,26 @@ pub enum oidc_result {
     CritUnsupported = 313,
     /// The key named by the token is published but unusable (weak RSA, bad point, ...).
     KeyRejected = 314,
+    /// The request's credentials are malformed (RFC 6750 invalid_request, HTTP 400).
+    RequestMalformed = 320,
+    /// The request carries no access token in an accepted scheme (401, bare challenge).
+    TokenMissing = 321,
+    /// The DPoP proof is absent, malformed, badly signed or breaks a header/claim rule.
+    DpopProofInvalid = 322,
+    /// The DPoP proof's htm, htu or ath does not match the request.
+    DpopProofMismatch = 323,
+    /// The DPoP proof's iat is outside the accepted window.
+    DpopProofStale = 324,
+    /// The DPoP proof's jti was used before.
+    DpopReplay = 325,
+    /// A fresh server nonce is required in the DPoP proof (use_dpop_nonce; send the decision's DPoP-Nonce).
+    DpopNonceRequired = 326,
+    /// The token's cnf binding does not match the proof key or certificate, or a bound token used the wrong scheme.
+    TokenBindingMismatch = 327,
+    /// A claim-value rule of the resource is not met (403).
+    ClaimNotAllowed = 328,
+    /// The shared DPoP replay store could not answer (503).
+    ReplayStoreUnavailable = 329,
 
     /// An OAuth error response with a code liboidc has no specific result for (see details).
     OauthError = 400,
@@ -152,7 +173,7 @@ pub enum oidc_result {
 
 impl oidc_result {
     /// Every code, for the name and description tables.
-    pub const ALL: [oidc_result; 65] = {
+    pub const ALL: [oidc_result; 75] = {
         use oidc_result::*;
         [
             Ok, NullParameter, InvalidUtf8, InvalidArgument, Panic, Internal, QueueFull, InvalidConfig, InsecureUrl, CaFile,
@@ -160,7 +181,7 @@ impl oidc_result {
             HttpStatus, ResponseTooLarge, ResponseInvalid, RedirectRejected, TokenMalformed, TokenTooLarge,
             AlgorithmNotAllowed, UnknownKey, SignatureInvalid, TokenExpired, TokenNotYetValid, TokenIssuedInFuture,
             IssuerMismatch, AudienceMismatch, MissingClaim, InvalidClaim, TypeMismatch, CritUnsupported,
-            KeyRejected, OauthError, InvalidRequest, InvalidClient, InvalidGrant, UnauthorizedClient,
+            KeyRejected, RequestMalformed, TokenMissing, DpopProofInvalid, DpopProofMismatch, DpopProofStale, DpopReplay, DpopNonceRequired, TokenBindingMismatch, ClaimNotAllowed, ReplayStoreUnavailable, OauthError, InvalidRequest, InvalidClient, InvalidGrant, UnauthorizedClient,
             UnsupportedGrantType, InvalidScope, AuthorizationPending, SlowDown, AccessDenied, ExpiredToken,
             InvalidTarget, UseDpopNonce, InvalidDpopProof, UnsupportedTokenType, InvalidClientMetadata,
             InvalidRedirectUri, InvalidToken, InsufficientScope, ResponseMissingField, StateMismatch,
@@ -209,6 +230,16 @@ impl oidc_result {
             TypeMismatch => c"TYPE_MISMATCH",
             CritUnsupported => c"CRIT_UNSUPPORTED",
             KeyRejected => c"KEY_REJECTED",
+            RequestMalformed => c"REQUEST_MALFORMED",
+            TokenMissing => c"TOKEN_MISSING",
+            DpopProofInvalid => c"DPOP_PROOF_INVALID",
+            DpopProofMismatch => c"DPOP_PROOF_MISMATCH",
+            DpopProofStale => c"DPOP_PROOF_STALE",
+            DpopReplay => c"DPOP_REPLAY",
+            DpopNonceRequired => c"DPOP_NONCE_REQUIRED",
+            TokenBindingMismatch => c"TOKEN_BINDING_MISMATCH",
+            ClaimNotAllowed => c"CLAIM_NOT_ALLOWED",
+            ReplayStoreUnavailable => c"REPLAY_STORE_UNAVAILABLE",
             OauthError => c"OAUTH_ERROR",
             InvalidRequest => c"INVALID_REQUEST",
             InvalidClient => c"INVALID_CLIENT",
@@ -282,6 +313,16 @@ pub fn code_for(kind: ErrorKind) -> oidc_result {
         K::TypeMismatch => R::TypeMismatch,
         K::CritUnsupported => R::CritUnsupported,
         K::KeyRejected => R::KeyRejected,
+        K::RequestMalformed => R::RequestMalformed,
+        K::TokenMissing => R::TokenMissing,
+        K::DpopProofInvalid => R::DpopProofInvalid,
+        K::DpopProofMismatch => R::DpopProofMismatch,
+        K::DpopProofStale => R::DpopProofStale,
+        K::DpopReplay => R::DpopReplay,
+        K::DpopNonceRequired => R::DpopNonceRequired,
+        K::TokenBindingMismatch => R::TokenBindingMismatch,
+        K::ClaimNotAllowed => R::ClaimNotAllowed,
+        K::ReplayStoreUnavailable => R::ReplayStoreUnavailable,
         K::OAuthOther => R::OauthError,
         K::InvalidRequest => R::InvalidRequest,
         K::InvalidClient => R::InvalidClient,

@@ -5,6 +5,7 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 pub mod r#async;
+pub mod authn;
 pub mod boundary;
 pub mod client;
 pub mod error;

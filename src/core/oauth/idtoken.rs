@@ -173,7 +173,7 @@ mod tests {
     use super::*;
 
     fn validated(claims: serde_json::Value, alg: Algorithm) -> Validated {
-        Validated { claims: claims.to_string(), alg, exp: 2000.0 }
+        Validated { claims: claims.to_string(), alg, exp: 2000.0, cnf: Default::default() }
     }
 
     fn kind(claims: serde_json::Value, checks: IdTokenChecks<'_>) -> Option<ErrorKind> {

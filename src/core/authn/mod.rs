@@ -1,0 +1,268 @@
+//! Request authentication: the whole resource-server decision about one HTTP request, made once,
+//! here, for every language.
+//!
+//! Input is what a host has (the `Authorization` and `DPoP` header values, the method, the
+//! absolute URL, the client certificate of an mTLS connection); output is a [`Decision`]: allow,
+//! with the principal's claims and the token type, or deny, with the precise error, the HTTP
+//! status, the RFC 6750 / RFC 9449 error code and the `WWW-Authenticate` challenges to send.
+//!
+//! Order of checks (each failure is final): the `Authorization` header (RFC 6750 §2.1); for the
+//! DPoP scheme the proof (RFC 9449 §4.3: structure, header, signature, htm, htu, iat, ath) and
+//! the server nonce; the access token (the client's validation policy, through the verified-token
+//! cache); the token's binding (`cnf.jkt` to the proof key, `cnf.x5t#S256` to the certificate,
+//! the scheme fitting the binding); the resource's scope and claim-value rules; last, the proof's
+//! `jti` is recorded (so only a request that would be allowed consumes it) and checked against
+//! replays (process-wide cache, then the host's shared store).
+
+pub mod challenge;
+pub mod dpop;
+pub mod header;
+pub mod nonce;
+pub mod replay;
+pub mod scope;
+
+use std::fmt;
+
+use super::client::{Client, unix_now};
+use super::error::{Error, ErrorKind, Result, err};
+use super::json::{RawObject, b64url_encode};
+use super::validate::{Cnf, Validated};
+pub use header::Scheme;
+
+/// Largest `DPoP` header value examined.
+pub const MAX_DPOP_PROOF_BYTES: usize = 8 * 1024;
+/// Largest client certificate accepted (DER).
+pub const MAX_CERT_BYTES: usize = 64 * 1024;
+
+/// What the host knows of one HTTP request. `Debug` never prints header values.
+#[derive(Clone, Default)]
+pub struct RequestInput {
+    /// Every `Authorization` field value, one entry per header line, as received (bytes).
+    pub authorization: Vec<Vec<u8>>,
+    /// Every `DPoP` field value.
+    pub dpop: Vec<Vec<u8>>,
+    /// The request method (`GET`, `POST`, ...), as received.
+    pub method: String,
+    /// The absolute request URL the client addressed (`https://api.example.com/v1/x?y=1`).
+    pub url: String,
+    /// The client certificate of an mTLS connection (DER).
+    pub client_cert_der: Option<Vec<u8>>,
+    /// "Now" in Unix seconds for reproducible decisions; the clock otherwise.
+    pub now: Option<f64>,
+}
+
+impl fmt::Debug for RequestInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestInput")
+            .field("authorization", &format_args!("<{} value(s)>", self.authorization.len()))
+            .field("dpop", &format_args!("<{} value(s)>", self.dpop.len()))
+            .field("method", &self.method)
+            .field("url", &super::url::redact(&self.url))
+            .field("client_cert_der", &self.client_cert_der.as_ref().map(|c| c.len()))
+            .field("now", &self.now)
+            .finish()
+    }
+}
+
+/// An authenticated request's principal.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The access token's claims, exactly as signed (a JSON object).
+    pub claims: String,
+    /// The scheme the token came with (`DPoP` for a DPoP-bound token).
+    pub token_type: Scheme,
+    pub exp: f64,
+}
+
+/// The decision about one request.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// Allow with the principal, or deny with the precise error.
+    pub outcome: std::result::Result<Principal, Error>,
+    /// The HTTP status to answer a denial with (400, 401, 403, 503, 500); 200 when allowed.
+    pub status: u16,
+    /// The `WWW-Authenticate` values to send (one header line each), empty when allowed.
+    pub challenges: Vec<String>,
+    /// A `DPoP-Nonce` value to send (server nonces on, and the proof had no current nonce).
+    pub dpop_nonce: Option<String>,
+}
+
+impl Decision {
+    pub fn allowed(&self) -> bool {
+        self.outcome.is_ok()
+    }
+    /// The RFC 6750 / RFC 9449 error code of a denial (`invalid_token`, `invalid_request`,
+    /// `insufficient_scope`, `invalid_dpop_proof`, `use_dpop_nonce`), if it has one.
+    pub fn error_code(&self) -> Option<&'static str> {
+        self.outcome.as_ref().err().and_then(|e| e.kind().resource_error())
+    }
+}
+
+/// RFC 9110 method token: 1*tchar.
+fn is_method(m: &str) -> bool {
+    !m.is_empty()
+        && m.len() <= 32
+        && m.bytes().all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
+}
+
+/// A denial in progress: the error and, for 403 `insufficient_scope`, the missing scopes.
+struct Deny {
+    error: Error,
+    missing: Vec<String>,
+}
+
+impl From<Error> for Deny {
+    fn from(error: Error) -> Deny {
+        Deny { error, missing: Vec::new() }
+    }
+}
+
+impl Client {
+    /// Decide about one request. `Err` only for a misuse by the host (no method, a URL that is
+    /// not absolute http(s)); every fault of the request itself is a denying [`Decision`].
+    pub fn authenticate(&self, req: &RequestInput) -> Result<Decision> {
+        if !is_method(&req.method) {
+            return err(ErrorKind::InvalidArgument, "the request method must be an HTTP method token (GET, POST, ...)");
+        }
+        if dpop::normalize_htu(&req.url).is_none() {
+            return err(ErrorKind::InvalidArgument, "the request URL must be an absolute http(s) URL");
+        }
+        let now = req.now.unwrap_or_else(unix_now);
+        let cfg = self.config();
+        let dcfg = &cfg.resource.dpop;
+        let mut used = None;
+        let mut proof_nonce_current = false;
+        let outcome = self.decide(req, now, &mut used, &mut proof_nonce_current);
+        let nonce_offered = super::authn::challenge::is_offered(dcfg, Scheme::DPoP) && used != Some(Scheme::Bearer);
+        let dpop_nonce = match &dcfg.nonce_secret {
+            Some(secret) if nonce_offered && !proof_nonce_current => {
+                Some(nonce::issue(&secret.0, dcfg.nonce_lifetime.as_secs(), now))
+            }
+            _ => None,
+        };
+        Ok(match outcome {
+            Ok(p) => Decision { outcome: Ok(p), status: 200, challenges: Vec::new(), dpop_nonce },
+            Err(d) => {
+                let status = d.error.kind().http_status();
+                let challenges = challenge::challenges(cfg.realm.as_deref(), dcfg, used, &d.error, &d.missing);
+                super::log::emit(super::log::Level::Debug, "oidc::authn", || {
+                    format!("request denied ({status}): {}", d.error.message())
+                });
+                Decision { outcome: Err(d.error), status, challenges, dpop_nonce }
+            }
+        })
+    }
+
+    fn decide(
+        &self,
+        req: &RequestInput,
+        now: f64,
+        used: &mut Option<Scheme>,
+        nonce_current: &mut bool,
+    ) -> std::result::Result<Principal, Deny> {
+        let cfg = self.config();
+        let rp = &cfg.resource;
+        let creds = header::parse_authorization(&req.authorization, cfg.max_token_bytes)?;
+        let (scheme, token) = match creds {
+            header::Credentials::Token(s, t) if challenge::is_offered(&rp.dpop, s) => (s, t),
+            _ => return Err(Error::new(ErrorKind::TokenMissing, "the request has no access token in an accepted scheme").into()),
+        };
+        *used = Some(scheme);
+
+        let proof = if scheme == Scheme::DPoP {
+            let value = match req.dpop.as_slice() {
+                [v] => v,
+                [] => return Err(Error::new(ErrorKind::DpopProofInvalid, "the DPoP scheme needs a DPoP proof header").into()),
+                _ => return Err(Error::new(ErrorKind::DpopProofInvalid, "the request has more than one DPoP header").into()),
+            };
+            let p = dpop::verify_proof(
+                &dpop::ProofRequest { proof: value, method: &req.method, url: &req.url, access_token: token },
+                &rp.dpop,
+                cfg.leeway.as_secs_f64(),
+                now,
+            )?;
+            if let Some(secret) = &rp.dpop.nonce_secret {
+                let state = match &p.nonce {
+                    Some(n) => nonce::check(&secret.0, rp.dpop.nonce_lifetime.as_secs(), n, now),
+                    None => nonce::NonceState::Invalid,
+                };
+                match state {
+                    nonce::NonceState::Current => *nonce_current = true,
+                    nonce::NonceState::Previous => {}
+                    nonce::NonceState::Invalid => {
+                        return Err(Error::new(ErrorKind::DpopNonceRequired, "the DPoP proof lacks a current server nonce").into());
+                    }
+                }
+            }
+            Some(p)
+        } else {
+            None
+        };
+
+        let v: Validated = self.validate_at(token, now)?;
+        check_binding(&v.cnf, scheme, proof.as_ref(), req.client_cert_der.as_deref(), rp.require_mtls)?;
+
+        if !rp.required_scopes.is_empty() || !rp.claim_values.is_empty() {
+            let obj = RawObject::parse(&v.claims)
+                .map_err(|e| Error::new(ErrorKind::TokenMalformed, format!("claims: {e}")))?;
+            let missing = scope::missing_scopes(&obj, &rp.required_scopes)?;
+            if !missing.is_empty() {
+                return Err(Deny {
+                    error: Error::new(ErrorKind::InsufficientScope, format!("the access token lacks the scope(s) {}", missing.join(" "))),
+                    missing,
+                });
+            }
+            scope::check_claim_values(&obj, &rp.claim_values)?;
+        }
+
+        if let Some(p) = &proof {
+            let horizon = p.iat + rp.dpop.proof_window.as_secs_f64() + cfg.leeway.as_secs_f64();
+            let ttl = (horizon - now).ceil().clamp(1.0, 24.0 * 3600.0) as u64;
+            replay::check_and_record(&cfg.issuer, &p.jti, ttl, now, rp.dpop.replay_store.as_deref())?;
+        }
+        Ok(Principal { claims: v.claims, token_type: scheme, exp: v.exp })
+    }
+}
+
+/// The token's binding against what the request presented.
+fn check_binding(
+    cnf: &Cnf,
+    scheme: Scheme,
+    proof: Option<&dpop::VerifiedProof>,
+    cert: Option<&[u8]>,
+    require_mtls: bool,
+) -> Result<()> {
+    let mismatch = |m: &str| err(ErrorKind::TokenBindingMismatch, m);
+    match (scheme, &cnf.jkt) {
+        (Scheme::Bearer, Some(_)) => return mismatch("a DPoP-bound token was sent with the Bearer scheme"),
+        (Scheme::DPoP, None) => return mismatch("the DPoP scheme was used with a token that is not DPoP-bound (no cnf.jkt)"),
+        (Scheme::DPoP, Some(jkt)) => {
+            let p = proof.expect("a DPoP-scheme request has a verified proof");
+            if !constant_time_eq(jkt.as_bytes(), p.jkt.as_bytes()) {
+                return mismatch("the DPoP proof key is not the key the token is bound to (cnf.jkt)");
+            }
+        }
+        (Scheme::Bearer, None) => {}
+    }
+    match (&cnf.x5t_s256, cert) {
+        (Some(_), None) => mismatch("the token is bound to a client certificate (cnf.x5t#S256) and the request has none"),
+        (Some(x5t), Some(der)) => {
+            if der.len() > MAX_CERT_BYTES {
+                return mismatch("the client certificate is larger than 64 KiB");
+            }
+            let h = b64url_encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der).as_ref());
+            if constant_time_eq(h.as_bytes(), x5t.as_bytes()) {
+                Ok(())
+            } else {
+                mismatch("the client certificate is not the one the token is bound to (cnf.x5t#S256)")
+            }
+        }
+        (None, _) if require_mtls => mismatch("this resource accepts certificate-bound tokens only (no cnf.x5t#S256)"),
+        (None, _) => Ok(()),
+    }
+}
+
+/// Comparison whose time does not depend on where the inputs differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
