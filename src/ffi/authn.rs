@@ -503,8 +503,8 @@ pub extern "C" fn oidc_client_builder_add_allowed_claim_value(
     })
 }
 
-/// DPoP (RFC 9449) at this resource: `OIDC_DPOP_ALLOWED` (default: Bearer for unbound tokens,
-/// DPoP for bound ones), `OIDC_DPOP_REQUIRED` (DPoP-bound tokens only), `OIDC_DPOP_DISABLED`
+/// DPoP (RFC 9449) at this resource: `OIDC_DPOP_MODE_ALLOWED` (default: Bearer for unbound tokens,
+/// DPoP for bound ones), `OIDC_DPOP_MODE_REQUIRED` (DPoP-bound tokens only), `OIDC_DPOP_MODE_DISABLED`
 /// (Bearer only). Other values: `OIDC_RESULT_INVALID_ARGUMENT`.
 /// # Ownership: `builder` borrowed.
 /// # Thread safety: not concurrently on one builder.
@@ -514,21 +514,35 @@ pub extern "C" fn oidc_client_builder_add_allowed_claim_value(
 pub extern "C" fn oidc_client_builder_set_dpop_mode(builder: *mut oidc_client_builder, mode: u32, err_out: *mut *mut oidc_error) -> oidc_result {
     with_builder(builder, err_out, |cfg| {
         cfg.resource.dpop.mode = match mode {
-            OIDC_DPOP_ALLOWED => DpopMode::Allowed,
-            OIDC_DPOP_REQUIRED => DpopMode::Required,
-            OIDC_DPOP_DISABLED => DpopMode::Disabled,
-            _ => return Err(FfiError::new(oidc_result::InvalidArgument, "DPoP mode must be OIDC_DPOP_ALLOWED, _REQUIRED or _DISABLED")),
+            DPOP_ALLOWED => DpopMode::Allowed,
+            DPOP_REQUIRED => DpopMode::Required,
+            DPOP_DISABLED => DpopMode::Disabled,
+            _ => {
+                return Err(FfiError::new(
+                    oidc_result::InvalidArgument,
+                    "DPoP mode must be OIDC_DPOP_MODE_ALLOWED, _REQUIRED or _DISABLED",
+                ));
+            }
         };
         Ok(())
     })
 }
 
-/// Both schemes: Bearer for unbound tokens, DPoP for DPoP-bound ones (the default).
-pub const OIDC_DPOP_ALLOWED: u32 = 0;
-/// DPoP-bound tokens with proofs only.
-pub const OIDC_DPOP_REQUIRED: u32 = 1;
-/// Bearer only; the DPoP scheme is not offered.
-pub const OIDC_DPOP_DISABLED: u32 = 2;
+/// DPoP at a resource (`oidc_client_builder_set_dpop_mode`; passed as a `uint32_t`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum oidc_dpop_mode {
+    /// Both schemes: Bearer for unbound tokens, DPoP for DPoP-bound ones (the default).
+    Allowed = 0,
+    /// DPoP-bound tokens with proofs only.
+    Required = 1,
+    /// Bearer only; the DPoP scheme is not offered.
+    Disabled = 2,
+}
+
+const DPOP_ALLOWED: u32 = oidc_dpop_mode::Allowed as u32;
+const DPOP_REQUIRED: u32 = oidc_dpop_mode::Required as u32;
+const DPOP_DISABLED: u32 = oidc_dpop_mode::Disabled as u32;
 
 /// The DPoP proof algorithms accepted (comma-separated JOSE names, e.g. `"ES256,EdDSA"`; default
 /// ES256, ES384, EdDSA, RS256, PS256); sent as the DPoP challenge's `algs`.
