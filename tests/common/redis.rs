@@ -209,8 +209,9 @@ pub struct RedisStore {
 }
 
 impl RedisStore {
-    /// Timeouts are short enough for a request path and long enough for a loaded machine.
-    pub const TIMEOUT: Duration = Duration::from_secs(2);
+    /// Connect, write and read timeout: short for a request path (a Redis that is down refuses
+    /// the connection at once; one that hangs costs this), long enough for a loaded CI machine.
+    pub const TIMEOUT: Duration = Duration::from_secs(5);
 
     pub fn new(addr: SocketAddr) -> RedisStore {
         RedisStore { client: RespClient::new(addr, Self::TIMEOUT) }
