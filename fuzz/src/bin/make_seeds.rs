@@ -136,6 +136,16 @@ fn main() {
     write("validate_token", "expired", es256.jws(&at("ES256", Some("es256-fuzz")), &claims(json!({"exp": NOW - 61}))));
     write("validate_token", "wrong-iss", rs.jws(&at("RS256", Some("rs256-fuzz")), &claims(json!({"iss": "https://evil.fuzz.test"}))));
     write("validate_token", "enc-key", rs.jws(&at("RS256", Some("enc-key")), &claims(json!({}))));
+    // Near misses: authentic, each breaking one rule, so a check that is skipped shows at once.
+    write("validate_token", "wrong-aud", es256.jws(&at("ES256", Some("es256-fuzz")), &claims(json!({"aud": ["api://nope"]}))));
+    write("validate_token", "future-nbf", ed.jws(&at("EdDSA", Some("eddsa-fuzz")), &claims(json!({"nbf": NOW + 61}))));
+    write("validate_token", "future-iat", rs.jws(&at("RS256", Some("rs256-fuzz")), &claims(json!({"iat": NOW + 61}))));
+    let mut no_exp = claims(json!({}));
+    no_exp.as_object_mut().unwrap().remove("exp");
+    write("validate_token", "no-exp", es256.jws(&at("ES256", Some("es256-fuzz")), &no_exp));
+    write("validate_token", "crit", es256.jws(&json!({"alg": "ES256", "kid": "es256-fuzz", "crit": ["exp"], "exp": 1}), &claims(json!({}))));
+    write("validate_token", "rs384-on-rs256-key", rs.jws(&at("RS384", Some("rs256-fuzz")), &claims(json!({}))));
+    write("validate_token", "typ-jwt", ed.jws(&json!({"alg": "EdDSA", "kid": "eddsa-fuzz", "typ": "JWT"}), &claims(json!({}))));
 
     // authenticate
     let jkt_ec = thumbprint(dpop_ec.public().as_object().unwrap()).unwrap();
@@ -161,6 +171,24 @@ fn main() {
     let mtls = rs.jws(&at("RS256", Some("rs256-fuzz")), &claims(json!({"jti": "j-mtls", "cnf": {"x5t#S256": sha256_b64(cert)}})));
     write("authenticate", "mtls", req("0", "GET", &[format!("A:Bearer {mtls}"), format!("C:{}", String::from_utf8_lossy(cert))]));
     write("authenticate", "none", req("0", "GET", &[]));
+    // Near misses: every signature valid, one binding or rule broken each.
+    let p_ec = |method: &str, token: &str, jti: &str| proof(&dpop_ec, "ES256", method, token, jti, None);
+    write("authenticate", "dpop-wrong-method", req("0", "GET", &[format!("A:DPoP {bound_ec}"), format!("D:{}", p_ec("POST", &bound_ec, "m-1"))]));
+    write("authenticate", "dpop-wrong-key", req("0", "GET", &[format!("A:DPoP {bound_ed}"), format!("D:{}", p_ec("GET", &bound_ed, "m-2"))]));
+    write("authenticate", "dpop-wrong-ath", req("0", "GET", &[format!("A:DPoP {bound_ec}"), format!("D:{}", p_ec("GET", &bound_ed, "m-3"))]));
+    let htu = dpop_ec.jws(&json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": dpop_ec.public()}),
+        &json!({"htm": "GET", "htu": "https://other.fuzz.test/items", "iat": NOW, "jti": "m-4", "ath": sha256_b64(bound_ec.as_bytes())}));
+    write("authenticate", "dpop-wrong-htu", req("0", "GET", &[format!("A:DPoP {bound_ec}"), format!("D:{htu}")]));
+    let stale = dpop_ec.jws(&json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": dpop_ec.public()}),
+        &json!({"htm": "GET", "htu": "https://api.fuzz.test/items", "iat": NOW - 600, "jti": "m-5", "ath": sha256_b64(bound_ec.as_bytes())}));
+    write("authenticate", "dpop-stale", req("0", "GET", &[format!("A:DPoP {bound_ec}"), format!("D:{stale}")]));
+    write("authenticate", "dpop-unbound-token", req("0", "GET", &[format!("A:DPoP {t_es}"), format!("D:{}", p_ec("GET", &t_es, "m-6"))]));
+    write("authenticate", "bearer-bound-token", req("0", "GET", &[format!("A:Bearer {bound_ec}")]));
+    write("authenticate", "mtls-wrong-cert", req("0", "GET", &[format!("A:Bearer {mtls}"), "C:another certificate".to_string()]));
+    let no_read = es256.jws(&at("ES256", Some("es256-fuzz")), &claims(json!({"jti": "j-noread", "scope": "write", "cnf": {"jkt": jkt_ec}})));
+    write("authenticate", "dpop-no-scope", req("1", "GET", &[format!("A:DPoP {no_read}"), format!("D:{}", proof(&dpop_ec, "ES256", "GET", &no_read, "m-7", Some(&n)))]));
+    let other_client = es256.jws(&at("ES256", Some("es256-fuzz")), &claims(json!({"jti": "j-cid", "client_id": "evil", "cnf": {"jkt": jkt_ec}})));
+    write("authenticate", "dpop-claim-value", req("1", "GET", &[format!("A:DPoP {other_client}"), format!("D:{}", proof(&dpop_ec, "ES256", "GET", &other_client, "m-8", Some(&n)))]));
 
     // jwks_parse
     write("jwks_parse", "fixture", serde_json::to_string(&jwks).unwrap());
@@ -198,5 +226,11 @@ fn main() {
     let jarm = rs.jws(&json!({"alg": "RS256", "kid": "rs256-fuzz"}),
         &json!({"iss": ISSUER, "aud": CLIENT_ID, "exp": NOW + 600, "code": "jc", "state": "js"}));
     write("oauth_responses", "authz-jarm", format!("\x02js\nhttps://app.fuzz.test/cb?response={jarm}"));
+    let jarm_aud = rs.jws(&json!({"alg": "RS256", "kid": "rs256-fuzz"}),
+        &json!({"iss": ISSUER, "aud": "another-client", "exp": NOW + 600, "code": "jc", "state": "js"}));
+    write("oauth_responses", "authz-jarm-wrong-aud", format!("\x02js\nhttps://app.fuzz.test/cb?response={jarm_aud}"));
+    let jarm_exp = es256.jws(&json!({"alg": "ES256", "kid": "es256-fuzz"}),
+        &json!({"iss": ISSUER, "aud": CLIENT_ID, "exp": NOW - 600, "code": "jc"}));
+    write("oauth_responses", "authz-jarm-expired", format!("\x02-\n#response={jarm_exp}"));
     println!("wrote fixtures/jwks.json and seeds/");
 }
