@@ -44,8 +44,9 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus"
   log=$logs/$t.log
   start=$(date +%s)
-  # New inputs go to the first directory (scratch); the seeds are only read.
-  nice cargo +nightly fuzz run "$t" "$corpus" "fuzz/seeds/$t" -- \
+  # New inputs go to the first directory (scratch); the seeds are only read. The outer timeout
+  # bounds a run that would hang outside libFuzzer's own clock (start-up, exit).
+  timeout --kill-after=10 $((secs + 120)) nice cargo +nightly fuzz run "$t" "$corpus" "fuzz/seeds/$t" -- \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1
   rc=$?
   took=$(( $(date +%s) - start ))
