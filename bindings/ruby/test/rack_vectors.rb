@@ -80,7 +80,8 @@ v.fetch("cases").each do |c|
         end]
   end
   folded = auth.size > 1 || dpop.size > 1 ? " (header lines folded by Rack)" : ""
-  diffs << "#{c['name']}#{folded}: expected #{c['expect']}\n   got #{got}" unless got == c["expect"]
+  diff = RequestVectors.diff("#{c['name']}#{folded}", c["expect"], got)
+  diffs << diff if diff
 end
 puts diffs
 puts "rack vectors: #{v['cases'].size} cases, #{diffs.size} differ"

@@ -71,4 +71,12 @@ module RequestVectors
           end]
     end
   end
+
+  # "name: member expected X, got Y; ..." for the members that differ (nil when none).
+  def self.diff(name, expect, got)
+    bad = expect.keys.reject { |k| expect[k] == got[k] }
+    return nil if bad.empty?
+
+    "#{name}: " + bad.map { |k| "#{k} expected #{expect[k].inspect}, got #{got[k].inspect}" }.join("; ")
+  end
 end
