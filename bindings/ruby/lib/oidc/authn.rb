@@ -39,6 +39,10 @@ module Oidc
     attach_optional :oidc_client_builder_set_dpop_proof_window_secs, %i[pointer uint32 err_out], :oidc_result
     attach_optional :oidc_client_builder_set_dpop_nonce_secret, %i[pointer pointer size_t uint32 err_out],
                     :oidc_result
+    # int32_t (*)(void *user_data, const char *key, size_t key_len, uint64_t ttl_secs)
+    callback :oidc_replay_store_cb, %i[pointer pointer size_t uint64], :int32
+    attach_optional :oidc_client_builder_set_dpop_replay_store, %i[pointer oidc_replay_store_cb pointer err_out],
+                    :oidc_result
     attach_optional :oidc_client_builder_set_require_mtls, %i[pointer uint32 err_out], :oidc_result
     attach_optional :oidc_client_builder_set_token_cache_size, %i[pointer size_t err_out], :oidc_result
   end
@@ -227,6 +231,25 @@ module Oidc
         String.try_convert(value) or raise TypeError, "expected a String, got #{value.class}"
       end
 
+      # The C callback for a shared DPoP replay store: `store.call(key, ttl_secs)` returns true
+      # (first use: the key is now recorded), false (a replay) or anything else / raises (the
+      # store could not answer: liboidc denies 503). It runs on the thread that called
+      # #authenticate, inside oidc_authenticate (ffi takes the GVL back for it). Nothing may
+      # unwind through liboidc, so every exception ends here.
+      def replay_store_function(store)
+        raise ArgumentError, "dpop_replay_store: must respond to #call(key, ttl_secs)" unless store.respond_to?(:call)
+
+        FFI::Function.new(:int32, %i[pointer pointer size_t uint64]) do |_ud, key, len, ttl|
+          case store.call(key.read_string(len).force_encoding(Encoding::US_ASCII), ttl)
+          when true then 1
+          when false then 0
+          else -1
+          end
+        rescue Exception # rubocop:disable Lint/RescueException -- never unwind into C
+          -1
+        end
+      end
+
       def put(rc, err)
         raise Error.from_native(rc, err.read_pointer) unless rc.zero?
       end
@@ -236,7 +259,8 @@ module Oidc
 
     # The resource-server keywords of #initialize, on the native builder `b`.
     def configure_resource(b, required_scopes:, claim_values:, dpop_mode:, dpop_algorithms:, dpop_proof_window:,
-                           dpop_nonce_secret:, dpop_nonce_lifetime:, require_mtls:, token_cache_size:)
+                           dpop_nonce_secret:, dpop_nonce_lifetime:, dpop_replay_store:, require_mtls:,
+                           token_cache_size:)
       need = ->(fn) { Client.need_native(:"oidc_client_builder_#{fn}") }
       Array(required_scopes).each do |s|
         need.(:add_required_scope)
@@ -269,6 +293,11 @@ module Oidc
         b.call(:set_dpop_nonce_secret, secret, secret.bytesize, Integer(dpop_nonce_lifetime || 300))
       elsif dpop_nonce_lifetime
         raise ArgumentError, "dpop_nonce_lifetime: needs dpop_nonce_secret:"
+      end
+      if dpop_replay_store
+        need.(:set_dpop_replay_store)
+        @replay_store_fn = Client.replay_store_function(dpop_replay_store)
+        b.call(:set_dpop_replay_store, @replay_store_fn, nil)
       end
       unless require_mtls.nil?
         need.(:set_require_mtls)

@@ -48,6 +48,12 @@ module Oidc
     # dpop_proof_window:   seconds a proof's iat may lie in the past (default 60)
     # dpop_nonce_secret:   turn on stateless server nonces (16 to 1024 bytes, the same in every
     #                      process of a fleet); dpop_nonce_lifetime: seconds (default 300)
+    # dpop_replay_store:   a store shared by a fleet (e.g. Redis), consulted after the
+    #                      process-wide replay cache: ->(key, ttl_secs) { ... } must record
+    #                      `key` for `ttl_secs` if absent, atomically (Redis: SET key 1 NX EX ttl),
+    #                      and return true when it was absent, false when present (a replay);
+    #                      anything else or an exception denies the request 503. It runs on
+    #                      the thread calling #authenticate; it must not throw/break out.
     # require_mtls:        true: only certificate-bound tokens (RFC 8705)
     # token_cache_size:    verified-token cache entries (0 turns it off; default 4096)
     def initialize(issuer:, audiences: [], any_audience: false, algorithms: nil, expected_typ: nil,
@@ -55,8 +61,8 @@ module Oidc
                    jwks_json: nil, allow_http_loopback: false, connect_timeout: nil, timeout: nil,
                    max_response_bytes: nil, realm: nil, cache: nil, prefetch: nil,
                    required_scopes: nil, claim_values: nil, dpop_mode: nil, dpop_algorithms: nil,
-                   dpop_proof_window: nil, dpop_nonce_secret: nil, dpop_nonce_lifetime: nil, require_mtls: nil,
-                   token_cache_size: nil)
+                   dpop_proof_window: nil, dpop_nonce_secret: nil, dpop_nonce_lifetime: nil,
+                   dpop_replay_store: nil, require_mtls: nil, token_cache_size: nil)
       @issuer = issuer.to_s.dup.freeze
       @audiences = Array(audiences).map { |a| a.to_s.dup.freeze }.freeze
       @realm = realm&.to_s&.dup&.freeze
@@ -93,7 +99,8 @@ module Oidc
         configure_resource(b, required_scopes: required_scopes, claim_values: claim_values, dpop_mode: dpop_mode,
                               dpop_algorithms: dpop_algorithms, dpop_proof_window: dpop_proof_window,
                               dpop_nonce_secret: dpop_nonce_secret, dpop_nonce_lifetime: dpop_nonce_lifetime,
-                              require_mtls: require_mtls, token_cache_size: token_cache_size)
+                              dpop_replay_store: dpop_replay_store, require_mtls: require_mtls,
+                              token_cache_size: token_cache_size)
         b.build
       end
       @handle = Handle.new(raw, :oidc_client_free, "Oidc::Client")
