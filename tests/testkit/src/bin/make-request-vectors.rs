@@ -16,8 +16,9 @@
 //! generated once and committed. The file must run at most once per process: cases replay
 //! earlier cases' proofs and expect DPOP_REPLAY from the process-wide replay cache.
 
-use aws_lc_rs::{digest, hmac};
+use aws_lc_rs::hmac;
 use base64::Engine;
+use oidc_testkit::dpop::{ProofKey, sha256_b64};
 use oidc_testkit::keys::{b64, b64_json};
 use oidc_testkit::{Alg, TestKey};
 use serde_json::{Value, json};
@@ -31,16 +32,6 @@ const NONCE_LIFETIME: u64 = 300;
 /// The default DPoP allow-list as the challenge lists it (SPEC.md).
 const ALGS_DEFAULT: &str = "ES256 ES384 EdDSA RS256 PS256";
 
-fn sha256_b64(bytes: &[u8]) -> String {
-    b64(digest::digest(&digest::SHA256, bytes).as_ref())
-}
-
-fn random_hex(n: usize) -> String {
-    let mut b = vec![0u8; n];
-    aws_lc_rs::rand::fill(&mut b).expect("rng");
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// The documented nonce of a time bucket (src/core/authn/nonce.rs):
 /// base64url(bucket as 8 bytes big-endian || HMAC-SHA256(secret, "liboidc dpop nonce" || bucket)[..16]).
 fn nonce_for(secret: &[u8], bucket: u64) -> String {
@@ -53,52 +44,17 @@ fn nonce_for(secret: &[u8], bucket: u64) -> String {
     b64(raw)
 }
 
-/// A DPoP proof key: its public JWK as a client puts it in a proof, and its RFC 7638 thumbprint.
-struct ProofKey {
-    key: TestKey,
-    jwk: Value,
-    jkt: String,
+/// Proofs for `GET HTU` at NOW - 5 (a fresh jti each); `f` edits header and claims.
+trait Proofs {
+    fn at_with(&self, token: &str, f: impl FnOnce(&mut Value, &mut Value)) -> String;
+    fn at(&self, token: &str) -> String {
+        self.at_with(token, |_, _| {})
+    }
 }
 
-impl ProofKey {
-    fn new(alg: Alg) -> ProofKey {
-        let key = TestKey::generate(alg);
-        let full = key.public_jwk();
-        let s = |n: &str| full[n].as_str().unwrap().to_string();
-        // RFC 7638: the required members only, lexicographic order, no whitespace.
-        let (jwk, canonical) = match alg.kty() {
-            "EC" => (
-                json!({"kty": "EC", "crv": s("crv"), "x": s("x"), "y": s("y")}),
-                format!(r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#, s("crv"), s("x"), s("y")),
-            ),
-            "OKP" => (
-                json!({"kty": "OKP", "crv": s("crv"), "x": s("x")}),
-                format!(r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#, s("crv"), s("x")),
-            ),
-            _ => (
-                json!({"kty": "RSA", "n": s("n"), "e": s("e")}),
-                format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, s("e"), s("n")),
-            ),
-        };
-        ProofKey { key, jwk, jkt: sha256_b64(canonical.as_bytes()) }
-    }
-
-    fn header(&self) -> Value {
-        json!({"typ": "dpop+jwt", "alg": self.key.alg().name(), "jwk": self.jwk})
-    }
-
-    /// A proof for `GET HTU` at NOW - 5 presenting `token`, with a fresh jti; `f` edits the
-    /// header and the claims before signing.
-    fn proof_with(&self, token: &str, f: impl FnOnce(&mut Value, &mut Value)) -> String {
-        let mut h = self.header();
-        let mut c = json!({"jti": format!("vec-{}", random_hex(12)), "htm": "GET", "htu": HTU, "iat": NOW - 5,
-                           "ath": sha256_b64(token.as_bytes())});
-        f(&mut h, &mut c);
-        self.key.sign_token(&h, &c)
-    }
-
-    fn proof(&self, token: &str) -> String {
-        self.proof_with(token, |_, _| {})
+impl Proofs for ProofKey {
+    fn at_with(&self, token: &str, f: impl FnOnce(&mut Value, &mut Value)) -> String {
+        ProofKey::proof_with(self, token, "GET", HTU, NOW - 5, f)
     }
 }
 
@@ -424,150 +380,150 @@ fn main() {
     add("key refused by policy (RSA 1024): 503, no challenge", "main", Request::bearer(&weak.sign(&claims())), deny("KEY_REJECTED", b));
 
     // ---- DPoP (RFC 9449 §4.3, §7) ----
-    let replayed = pk_es.proof(&tok_es);
+    let replayed = pk_es.at(&tok_es);
     add("DPoP proof allowed (ES256 proof)", "main", Request::dpop(&tok_es, replayed.clone()), allow("DPoP"));
-    add("DPoP proof allowed (EdDSA proof)", "main", Request::dpop(&tok_ed, pk_ed.proof(&tok_ed)), allow("DPoP"));
-    add("DPoP proof allowed (RS256 proof, RS256 token)", "main", Request::dpop(&tok_rs, pk_rs.proof(&tok_rs)), allow("DPoP"));
-    add("DPoP proof allowed (PS256 proof)", "main", Request::dpop(&tok_ps, pk_ps.proof(&tok_ps)), allow("DPoP"));
-    add("DPoP scheme is case-insensitive (dpop)", "main", Request { authorization: vec![format!("dpop {tok_es}")], ..Request::dpop(&tok_es, pk_es.proof(&tok_es)) }, allow("DPoP"));
+    add("DPoP proof allowed (EdDSA proof)", "main", Request::dpop(&tok_ed, pk_ed.at(&tok_ed)), allow("DPoP"));
+    add("DPoP proof allowed (RS256 proof, RS256 token)", "main", Request::dpop(&tok_rs, pk_rs.at(&tok_rs)), allow("DPoP"));
+    add("DPoP proof allowed (PS256 proof)", "main", Request::dpop(&tok_ps, pk_ps.at(&tok_ps)), allow("DPoP"));
+    add("DPoP scheme is case-insensitive (dpop)", "main", Request { authorization: vec![format!("dpop {tok_es}")], ..Request::dpop(&tok_es, pk_es.at(&tok_es)) }, allow("DPoP"));
     add(
         "htu with query and fragment is allowed (both ignored)",
         "main",
-        Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |_, c| c["htu"] = json!("https://api.vectors.test/items?y=2#frag"))),
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["htu"] = json!("https://api.vectors.test/items?y=2#frag"))),
         allow("DPoP"),
     );
     add(
         "htu compared with host case and default port normalized",
         "main",
-        Request::dpop(&tok_es, pk_es.proof(&tok_es)).url("https://API.Vectors.TEST:443/items?x=1"),
+        Request::dpop(&tok_es, pk_es.at(&tok_es)).url("https://API.Vectors.TEST:443/items?x=1"),
         allow("DPoP"),
     );
     add(
         "htu with upper-case scheme and host in the proof",
         "main",
-        Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |_, c| c["htu"] = json!("HTTPS://api.VECTORS.test/items"))),
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["htu"] = json!("HTTPS://api.VECTORS.test/items"))),
         allow("DPoP"),
     );
     add("DPoP: no DPoP header", "main", Request { dpop: vec![], ..Request::dpop(&tok_es, "") }, deny("DPOP_PROOF_INVALID", d));
     add(
         "DPoP: two DPoP headers",
         "main",
-        Request { dpop: vec![pk_es.proof(&tok_es), pk_es.proof(&tok_es)], ..Request::dpop(&tok_es, "") },
+        Request { dpop: vec![pk_es.at(&tok_es), pk_es.at(&tok_es)], ..Request::dpop(&tok_es, "") },
         deny("DPOP_PROOF_INVALID", d),
     );
     add("DPoP: proof is not a JWS", "main", Request::dpop(&tok_es, "not-a-jws"), deny("DPOP_PROOF_INVALID", d));
-    add("DPoP: typ is not dpop+jwt", "main", Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |h, _| h["typ"] = json!("jwt"))), deny("DPOP_PROOF_INVALID", d));
+    add("DPoP: typ is not dpop+jwt", "main", Request::dpop(&tok_es, pk_es.at_with(&tok_es, |h, _| h["typ"] = json!("jwt"))), deny("DPOP_PROOF_INVALID", d));
     add(
         "DPoP: typ missing",
         "main",
-        Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |h, _| { h.as_object_mut().unwrap().remove("typ"); })),
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |h, _| { h.as_object_mut().unwrap().remove("typ"); })),
         deny("DPOP_PROOF_INVALID", d),
     );
     let unsigned = |alg: &str| {
         let mut h = pk_es.header();
         h["alg"] = json!(alg);
-        let c = json!({"jti": format!("vec-{}", random_hex(12)), "htm": "GET", "htu": HTU, "iat": NOW - 5,
+        let c = json!({"jti": oidc_testkit::dpop::random_jti(), "htm": "GET", "htu": HTU, "iat": NOW - 5,
                        "ath": sha256_b64(tok_es.as_bytes())});
         format!("{}.{}.{}", b64_json(&h), b64_json(&c), b64([9u8; 32]))
     };
     add("DPoP: alg none", "main", Request::dpop(&tok_es, unsigned("none")), deny("DPOP_PROOF_INVALID", d));
     add("DPoP: alg HS256", "main", Request::dpop(&tok_es, unsigned("HS256")), deny("DPOP_PROOF_INVALID", d));
     let rs384 = ProofKey { key: pk_rs.key.with_alg(Alg::RS384), jwk: pk_rs.jwk.clone(), jkt: pk_rs.jkt.clone() };
-    add("DPoP: alg RS384 is not in the allow-list", "main", Request::dpop(&tok_rs, rs384.proof(&tok_rs)), deny("DPOP_PROOF_INVALID", d));
+    add("DPoP: alg RS384 is not in the allow-list", "main", Request::dpop(&tok_rs, rs384.at(&tok_rs)), deny("DPOP_PROOF_INVALID", d));
     let tok_es384 = es.sign(&bound(&pk_es384.jkt));
-    add("DPoP: ES384 allowed by default", "main", Request::dpop(&tok_es384, pk_es384.proof(&tok_es384)), allow("DPoP"));
+    add("DPoP: ES384 allowed by default", "main", Request::dpop(&tok_es384, pk_es384.at(&tok_es384)), allow("DPoP"));
     add(
         "DPoP: no jwk",
         "main",
-        Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |h, _| { h.as_object_mut().unwrap().remove("jwk"); })),
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |h, _| { h.as_object_mut().unwrap().remove("jwk"); })),
         deny("DPOP_PROOF_INVALID", d),
     );
     add(
         "DPoP: jwk with private member d",
         "main",
-        Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |h, _| h["jwk"]["d"] = json!(b64([5u8; 32])))),
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |h, _| h["jwk"]["d"] = json!(b64([5u8; 32])))),
         deny("DPOP_PROOF_INVALID", d),
     );
     add(
         "DPoP: jwk of the wrong type for alg (OKP key, ES256)",
         "main",
-        Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |h, _| h["jwk"] = pk_ed.jwk.clone())),
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |h, _| h["jwk"] = pk_ed.jwk.clone())),
         deny("DPOP_PROOF_INVALID", d),
     );
     add(
         "DPoP: signature by another key than the jwk",
         "main",
-        Request::dpop(&tok_es, pk_other.proof_with(&tok_es, |h, _| h["jwk"] = pk_es.jwk.clone())),
+        Request::dpop(&tok_es, pk_other.at_with(&tok_es, |h, _| h["jwk"] = pk_es.jwk.clone())),
         deny("DPOP_PROOF_INVALID", d),
     );
     for claim in ["jti", "htm", "htu", "iat", "ath"] {
         add(
             &format!("DPoP: no {claim} claim"),
             "main",
-            Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |_, c| { c.as_object_mut().unwrap().remove(claim); })),
+            Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| { c.as_object_mut().unwrap().remove(claim); })),
             deny("DPOP_PROOF_INVALID", d),
         );
     }
     add(
         "DPoP: oversized proof",
         "main",
-        Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |_, c| c["pad"] = json!("x".repeat(9000)))),
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["pad"] = json!("x".repeat(9000)))),
         deny("DPOP_PROOF_INVALID", d),
     );
-    add("DPoP: htm is not the method", "main", Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |_, c| c["htm"] = json!("POST"))), deny("DPOP_PROOF_MISMATCH", d));
-    add("DPoP: htm in lower case", "main", Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |_, c| c["htm"] = json!("get"))), deny("DPOP_PROOF_MISMATCH", d));
+    add("DPoP: htm is not the method", "main", Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["htm"] = json!("POST"))), deny("DPOP_PROOF_MISMATCH", d));
+    add("DPoP: htm in lower case", "main", Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["htm"] = json!("get"))), deny("DPOP_PROOF_MISMATCH", d));
     add(
         "DPoP: htu of another path",
         "main",
-        Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |_, c| c["htu"] = json!("https://api.vectors.test/other"))),
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["htu"] = json!("https://api.vectors.test/other"))),
         deny("DPOP_PROOF_MISMATCH", d),
     );
     add(
         "DPoP: htu of another host",
         "main",
-        Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |_, c| c["htu"] = json!("https://evil.vectors.test/items"))),
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["htu"] = json!("https://evil.vectors.test/items"))),
         deny("DPOP_PROOF_MISMATCH", d),
     );
     add(
         "DPoP: htu with a non-default port",
         "main",
-        Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |_, c| c["htu"] = json!("https://api.vectors.test:8443/items"))),
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["htu"] = json!("https://api.vectors.test:8443/items"))),
         deny("DPOP_PROOF_MISMATCH", d),
     );
     add(
         "DPoP: htu with http instead of https",
         "main",
-        Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |_, c| c["htu"] = json!("http://api.vectors.test/items"))),
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["htu"] = json!("http://api.vectors.test/items"))),
         deny("DPOP_PROOF_MISMATCH", d),
     );
-    add("DPoP: iat too old (61 s, window 60 s)", "main", Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |_, c| c["iat"] = json!(NOW - 61))), deny("DPOP_PROOF_STALE", d));
+    add("DPoP: iat too old (61 s, window 60 s)", "main", Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["iat"] = json!(NOW - 61))), deny("DPOP_PROOF_STALE", d));
     add(
         "DPoP: iat in the future beyond the leeway (61 s, leeway 60 s)",
         "main",
-        Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |_, c| c["iat"] = json!(NOW + 61))),
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["iat"] = json!(NOW + 61))),
         deny("DPOP_PROOF_STALE", d),
     );
-    add("DPoP: iat in the future inside the leeway", "main", Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |_, c| c["iat"] = json!(NOW + 50))), allow("DPoP"));
-    add("DPoP: ath of another token", "main", Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |_, c| c["ath"] = json!(sha256_b64(token.as_bytes())))), deny("DPOP_PROOF_MISMATCH", d));
-    add("DPoP: proof key is not cnf.jkt", "main", Request::dpop(&tok_es, pk_other.proof(&tok_es)), deny("TOKEN_BINDING_MISMATCH", d));
+    add("DPoP: iat in the future inside the leeway", "main", Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["iat"] = json!(NOW + 50))), allow("DPoP"));
+    add("DPoP: ath of another token", "main", Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["ath"] = json!(sha256_b64(token.as_bytes())))), deny("DPOP_PROOF_MISMATCH", d));
+    add("DPoP: proof key is not cnf.jkt", "main", Request::dpop(&tok_es, pk_other.at(&tok_es)), deny("TOKEN_BINDING_MISMATCH", d));
     add("DPoP-bound token sent as Bearer", "main", Request::bearer(&tok_es), deny("TOKEN_BINDING_MISMATCH", b));
     add(
         "DPoP-bound token sent as Bearer with a valid proof",
         "main",
-        Request { dpop: vec![pk_es.proof(&tok_es)], ..Request::bearer(&tok_es) },
+        Request { dpop: vec![pk_es.at(&tok_es)], ..Request::bearer(&tok_es) },
         deny("TOKEN_BINDING_MISMATCH", b),
     );
-    add("DPoP scheme with an unbound token", "main", Request::dpop(&token, pk_es.proof(&token)), deny("TOKEN_BINDING_MISMATCH", d));
+    add("DPoP scheme with an unbound token", "main", Request::dpop(&token, pk_es.at(&token)), deny("TOKEN_BINDING_MISMATCH", d));
     add("DPoP with an expired bound token", "main", {
         let t = es.sign(&with(&|c| {
             c["cnf"] = json!({"jkt": pk_es.jkt});
             c["exp"] = json!(NOW - 61);
         }));
-        Request::dpop(&t, pk_es.proof(&t))
+        Request::dpop(&t, pk_es.at(&t))
     }, deny("TOKEN_EXPIRED", d));
     add("DPoP: replay of an allowed proof", "main", Request::dpop(&tok_es, replayed.clone()), deny("DPOP_REPLAY", d));
     add("DPoP: replay at another client of the same issuer", "no_realm", Request::dpop(&tok_es, replayed), deny("DPOP_REPLAY", d));
-    let denied_then_fresh = pk_es.proof_with(&tok_es, |_, c| c["htm"] = json!("GET"));
+    let denied_then_fresh = pk_es.at_with(&tok_es, |_, c| c["htm"] = json!("GET"));
     add(
         "DPoP: a proof first sent with the wrong URL (denied, not recorded)",
         "main",
@@ -577,8 +533,8 @@ fn main() {
     add("DPoP: the same proof at the right URL is allowed", "main", Request::dpop(&tok_es, denied_then_fresh), allow("DPoP"));
 
     // ---- server nonces (RFC 9449 §8) ----
-    add("nonce: proof without a nonce", "nonces", Request::dpop(&tok_es, pk_es.proof(&tok_es)), deny("DPOP_NONCE_REQUIRED", d).nonce(&nonce_now));
-    let with_nonce = |n: &str| pk_es.proof_with(&tok_es, |_, c| c["nonce"] = json!(n));
+    add("nonce: proof without a nonce", "nonces", Request::dpop(&tok_es, pk_es.at(&tok_es)), deny("DPOP_NONCE_REQUIRED", d).nonce(&nonce_now));
+    let with_nonce = |n: &str| pk_es.at_with(&tok_es, |_, c| c["nonce"] = json!(n));
     add("nonce: current nonce is allowed", "nonces", Request::dpop(&tok_es, with_nonce(&nonce_now)), allow("DPoP"));
     add("nonce: previous period's nonce is allowed, a fresh one offered", "nonces", Request::dpop(&tok_es, with_nonce(&nonce_prev)), Expect { nonce: Some(nonce_now.clone()), ..allow("DPoP") });
     add("nonce: forged nonce", "nonces", Request::dpop(&tok_es, with_nonce(&nonce_forged)), deny("DPOP_NONCE_REQUIRED", d).nonce(&nonce_now));
@@ -588,7 +544,7 @@ fn main() {
     add(
         "nonce: an invalid proof is refused before the nonce is checked",
         "nonces",
-        Request::dpop(&tok_es, pk_es.proof_with(&tok_es, |h, c| {
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |h, c| {
             h["typ"] = json!("jwt");
             c["nonce"] = json!(nonce_now);
         })),
@@ -598,18 +554,18 @@ fn main() {
     // ---- DPoP modes ----
     add("dpop required: Bearer is not offered", "dpop_required", Request::bearer(&token), deny("TOKEN_MISSING", None));
     add("dpop required: no header", "dpop_required", Request::none(), deny("TOKEN_MISSING", None));
-    add("dpop required: DPoP allowed", "dpop_required", Request::dpop(&tok_es, pk_es.proof(&tok_es)), allow("DPoP"));
-    add("dpop required: DPoP with an unbound token", "dpop_required", Request::dpop(&token, pk_es.proof(&token)), deny("TOKEN_BINDING_MISMATCH", d));
-    add("dpop disabled: DPoP is not offered", "dpop_disabled", Request::dpop(&tok_es, pk_es.proof(&tok_es)), deny("TOKEN_MISSING", None));
+    add("dpop required: DPoP allowed", "dpop_required", Request::dpop(&tok_es, pk_es.at(&tok_es)), allow("DPoP"));
+    add("dpop required: DPoP with an unbound token", "dpop_required", Request::dpop(&token, pk_es.at(&token)), deny("TOKEN_BINDING_MISMATCH", d));
+    add("dpop disabled: DPoP is not offered", "dpop_disabled", Request::dpop(&tok_es, pk_es.at(&tok_es)), deny("TOKEN_MISSING", None));
     add("dpop disabled: Bearer allowed", "dpop_disabled", Request::bearer(&token), allow("Bearer"));
     add("dpop disabled: DPoP-bound token as Bearer", "dpop_disabled", Request::bearer(&tok_es), deny("TOKEN_BINDING_MISMATCH", b));
     add("dpop algorithms: no header lists the configured algs", "dpop_ec_only", Request::none(), deny("TOKEN_MISSING", None));
-    add("dpop algorithms: PS256 proof refused", "dpop_ec_only", Request::dpop(&tok_ps, pk_ps.proof(&tok_ps)), deny("DPOP_PROOF_INVALID", d));
-    add("dpop algorithms: EdDSA proof allowed", "dpop_ec_only", Request::dpop(&tok_ed, pk_ed.proof(&tok_ed)), allow("DPoP"));
+    add("dpop algorithms: PS256 proof refused", "dpop_ec_only", Request::dpop(&tok_ps, pk_ps.at(&tok_ps)), deny("DPOP_PROOF_INVALID", d));
+    add("dpop algorithms: EdDSA proof allowed", "dpop_ec_only", Request::dpop(&tok_ed, pk_ed.at(&tok_ed)), allow("DPoP"));
     add(
         "dpop window 30 s: proof 31 s old",
         "dpop_ec_only",
-        Request::dpop(&tok_ed, pk_ed.proof_with(&tok_ed, |_, c| c["iat"] = json!(NOW - 31))),
+        Request::dpop(&tok_ed, pk_ed.at_with(&tok_ed, |_, c| c["iat"] = json!(NOW - 31))),
         deny("DPOP_PROOF_STALE", d),
     );
 
@@ -653,7 +609,7 @@ fn main() {
     add(
         "scope: DPoP request lacking a scope",
         "scoped",
-        Request::dpop(&tok_es_read, pk_es.proof(&tok_es_read)),
+        Request::dpop(&tok_es_read, pk_es.at(&tok_es_read)),
         deny("INSUFFICIENT_SCOPE", d).scope("write"),
     );
 
