@@ -323,6 +323,8 @@ pub extern "C" fn oidc_authenticate_async(
     ffi_boundary(err_out, None, || {
         let (c, input) = read_request(client, request)?;
         let cb = cb.ok_or_else(|| FfiError::new(oidc_result::NullParameter, "callback is NULL"))?;
+        // Misuse (no method, no absolute URL) is answered here, not through the callback.
+        input.check()?;
         let ud = UserData(user_data);
         let input = input.clone();
         let core = c.client.clone();
