@@ -548,10 +548,13 @@ fn c_abi_replay_store_callback() {
     oidc_client_free(c2);
 }
 
+/// One callback: the code, the decision, the error message, the thread it ran on.
+type Delivery = (u32, Option<Seen>, Option<String>, std::thread::ThreadId);
+
 /// What the async callback saw.
 struct AsyncBox {
     calls: AtomicUsize,
-    got: Mutex<Vec<(u32, Option<Seen>, Option<String>, std::thread::ThreadId)>>,
+    got: Mutex<Vec<Delivery>>,
 }
 
 extern "C" fn on_decision(ud: *mut c_void, rc: oidc_result, d: *const oidc_decision, err: *const oidc_error) {
@@ -585,7 +588,8 @@ fn async_delivers_the_same_decision_once_off_the_caller_thread() {
     };
     // Pairs of requests that must get the same decision (two fresh proofs where a proof would
     // be used up by the first call).
-    let pairs: Vec<(&str, Box<dyn Fn() -> CReq>)> = vec![
+    type MakeReq<'a> = Box<dyn Fn() -> CReq + 'a>;
+    let pairs: Vec<(&str, MakeReq)> = vec![
         ("bearer allowed", Box::new(|| CReq::bearer(&unbound))),
         ("expired", Box::new(|| CReq::bearer(&expired))),
         ("no header", Box::new(no_header)),
@@ -667,14 +671,15 @@ fn c_abi_bad_input() {
     let mut err = null();
     fails(oidc_http_request_new(null(), &mut err), err, oidc_result::NullParameter, "new(NULL)");
     let r = CReq::bearer(&tok);
-    let mut d: *mut oidc_decision = 0x1 as *mut oidc_decision; // must stay untouched on failure
+    let sentinel = std::ptr::dangling_mut::<oidc_decision>();
+    let mut d = sentinel; // must stay untouched on failure
     let mut err = null();
     fails(oidc_authenticate(std::ptr::null(), r.0, &mut d, &mut err), err, oidc_result::NullParameter, "NULL client");
     let mut err = null();
     fails(oidc_authenticate(c, std::ptr::null(), &mut d, &mut err), err, oidc_result::NullParameter, "NULL request");
     let mut err = null();
     fails(oidc_authenticate(c, r.0, null(), &mut err), err, oidc_result::NullParameter, "NULL decision_out");
-    assert_eq!(d as usize, 0x1, "no decision written on failure");
+    assert_eq!(d, sentinel, "no decision written on failure");
     assert_eq!(oidc_authenticate(c, std::ptr::null(), &mut d, null()), oidc_result::NullParameter, "NULL err_out is fine");
     let mut err = null();
     fails(oidc_http_request_set_method(null(), "GET".as_ptr().cast(), 3, &mut err), err, oidc_result::NullParameter, "set_method(NULL)");

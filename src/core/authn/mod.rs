@@ -172,10 +172,9 @@ impl Client {
     ) -> std::result::Result<Principal, Deny> {
         let cfg = self.config();
         let rp = &cfg.resource;
-        let creds = header::parse_authorization(&req.authorization, cfg.max_token_bytes).map_err(|e| {
+        let creds = header::parse_authorization(&req.authorization, cfg.max_token_bytes).inspect_err(|_| {
             // Malformed credentials in a known scheme: the error goes on that scheme's challenge.
             *used = header::scheme_hint(&req.authorization);
-            e
         })?;
         let (scheme, token) = match creds {
             header::Credentials::Token(s, t) if challenge::is_offered(&rp.dpop, s) => (s, t),
