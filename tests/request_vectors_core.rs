@@ -97,3 +97,39 @@ fn core_decides_every_request_vector() {
         }
     });
 }
+
+/// The file covers every rule: each decision code, each client, both token types, nonces
+/// offered on allowed and denied requests, 400/401/403/503.
+#[test]
+fn the_file_covers_every_rule() {
+    let v = rv::vectors();
+    let cases = v["cases"].as_array().unwrap();
+    let codes: std::collections::BTreeSet<u64> = cases.iter().map(|c| c["expect"]["code"].as_u64().unwrap()).collect();
+    for want in [0, 300, 301, 303, 304, 305, 308, 309, 311, 314, 320, 321, 322, 323, 324, 325, 326, 327, 328, 418] {
+        assert!(codes.contains(&want), "no case with code {want}");
+    }
+    let statuses: std::collections::BTreeSet<u64> = cases.iter().map(|c| c["expect"]["status"].as_u64().unwrap()).collect();
+    assert_eq!(statuses.into_iter().collect::<Vec<_>>(), vec![200, 400, 401, 403, 503]);
+    for client in v["clients"].as_object().unwrap().keys() {
+        assert!(cases.iter().any(|c| c["client"] == client.as_str()), "client {client} unused");
+    }
+    for tt in ["Bearer", "DPoP"] {
+        assert!(cases.iter().any(|c| c["expect"]["token_type"] == tt), "no allowed {tt} case");
+    }
+    let nonce_on = |allowed: bool| cases.iter().any(|c| c["expect"]["allowed"] == allowed && c["expect"]["dpop_nonce"].is_string());
+    assert!(nonce_on(true) && nonce_on(false), "nonces offered on allowed and denied requests");
+    assert!(cases.iter().any(|c| c["request"]["client_cert_b64"].is_string()));
+    assert!(cases.iter().any(|c| c["request"]["authorization"].as_array().unwrap().len() > 1));
+    assert!(cases.iter().any(|c| c["request"]["dpop"].as_array().unwrap().len() > 1));
+    // Every allowed DPoP proof is used once, except by the cases that expect DPOP_REPLAY.
+    let mut seen = std::collections::HashMap::new();
+    for c in cases {
+        for p in c["request"]["dpop"].as_array().unwrap() {
+            if c["expect"]["allowed"] == true {
+                assert!(seen.insert(p.as_str().unwrap().to_string(), c["name"].clone()).is_none(), "{}", c["name"]);
+            } else if c["expect"]["code"] == 325 {
+                assert!(seen.contains_key(p.as_str().unwrap()), "{}: replays an earlier allowed case", c["name"]);
+            }
+        }
+    }
+}
