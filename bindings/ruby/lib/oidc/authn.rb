@@ -60,8 +60,8 @@ module Oidc
   class Decision
     attr_reader :code, :status, :error, :message, :token_type, :challenges, :dpop_nonce
 
-    def initialize(allowed:, code:, status:, error: nil, message: nil, claims_json: nil, token_type: nil,
-                   challenges: [], dpop_nonce: nil)
+    # Made by Client#authenticate (positional: it is on the hot path).
+    def initialize(allowed, code, status, error, message, claims_json, token_type, challenges, dpop_nonce)
       @allowed = allowed
       @code = code
       @status = status
@@ -120,25 +120,24 @@ module Oidc
     end
     alias to_s inspect
 
+    NO_CHALLENGES = [].freeze
+    # The token types are static strings in liboidc: read each once, by address.
+    @token_types = {}
+
     # Read a native decision (borrowed) into a Decision.
     def self.from_native(d, len_p)
       if Native.oidc_decision_allowed(d) == 1
         tt = Native.oidc_decision_token_type(d)
-        return new(allowed: true, code: 0, status: 200,
-                   claims_json: borrowed(Native.oidc_decision_claims(d, len_p), len_p),
-                   token_type: tt.null? ? nil : tt.read_string.force_encoding(Encoding::UTF_8),
-                   dpop_nonce: borrowed(Native.oidc_decision_dpop_nonce(d, len_p), len_p))
+        tt = @token_types[tt.address] ||= tt.read_string.force_encoding(Encoding::UTF_8).freeze unless tt.null?
+        return new(true, 0, 200, nil, nil, borrowed(Native.oidc_decision_claims(d, len_p), len_p), tt,
+                   NO_CHALLENGES, borrowed(Native.oidc_decision_dpop_nonce(d, len_p), len_p))
       end
 
       count = Native.oidc_decision_challenge_count(d)
-      challenges = Array.new(count) { |i| borrowed(Native.oidc_decision_challenge(d, i, len_p), len_p) }
-      new(allowed: false,
-          code: Native.oidc_decision_code(d),
-          status: Native.oidc_decision_http_status(d),
-          error: borrowed(Native.oidc_decision_error(d, len_p), len_p),
-          message: borrowed(Native.oidc_decision_message(d, len_p), len_p),
-          challenges: challenges.compact,
-          dpop_nonce: borrowed(Native.oidc_decision_dpop_nonce(d, len_p), len_p))
+      challenges = Array.new(count) { |i| borrowed(Native.oidc_decision_challenge(d, i, len_p), len_p) }.compact
+      new(false, Native.oidc_decision_code(d), Native.oidc_decision_http_status(d),
+          borrowed(Native.oidc_decision_error(d, len_p), len_p), borrowed(Native.oidc_decision_message(d, len_p), len_p),
+          nil, nil, challenges, borrowed(Native.oidc_decision_dpop_nonce(d, len_p), len_p))
     end
 
     # Copy a borrowed string whose length the getter just wrote to len_p (nil for NULL).
@@ -171,24 +170,25 @@ module Oidc
     # Oidc::InvalidArgument) or a closed client. May block (GVL released) while keys are
     # fetched the first time.
     def authenticate(method:, url:, authorization: nil, dpop: nil, client_cert: nil, now: nil)
-      Client.need_native(:oidc_authenticate)
-      req, out, err, len = Client.authn_buffers
+      req, out, err, len = Thread.current[AUTHN_KEY] || Client.authn_buffers
       # The setters copy what they are given and never block (the GVL is held), so the Ruby
       # strings are passed as they are: header values as raw bytes, judged by liboidc.
       Native.oidc_http_request_reset(req)
-      Client.add_headers(req, "Authorization", authorization, err)
-      Client.add_headers(req, "DPoP", dpop, err)
-      m = Client.raw(method.to_s)
-      Client.put(Native.oidc_http_request_set_method(req, m, m.bytesize, err), err)
-      u = Client.raw(url)
-      Client.put(Native.oidc_http_request_set_url(req, u, u.bytesize, err), err)
+      Client.add_headers(req, "Authorization", authorization, err) if authorization
+      Client.add_headers(req, "DPoP", dpop, err) if dpop
+      m = method.is_a?(String) ? method : Client.raw(method.to_s)
+      rc = Native.oidc_http_request_set_method(req, m, m.bytesize, err)
+      Client.put(rc, err) unless rc.zero?
+      u = url.is_a?(String) ? url : Client.raw(url)
+      rc = Native.oidc_http_request_set_url(req, u, u.bytesize, err)
+      Client.put(rc, err) unless rc.zero?
       if client_cert
         der = Client.raw(client_cert.respond_to?(:to_der) ? client_cert.to_der : client_cert)
         Client.put(Native.oidc_http_request_set_client_cert(req, der, der.bytesize, err), err)
       end
       Client.put(Native.oidc_http_request_set_now(req, now.to_i, err), err) if now
       rc = @handle.use { |ptr| Native.oidc_authenticate(ptr, req, out, err) }
-      Client.put(rc, err)
+      Client.put(rc, err) unless rc.zero?
       d = out.read_pointer
       begin
         Decision.from_native(d, len)
@@ -207,6 +207,7 @@ module Oidc
       # decision). The request is freed by the GC with the fiber's storage.
       def authn_buffers
         Thread.current[AUTHN_KEY] ||= begin
+          Client.need_native(:oidc_authenticate)
           o = FFI::MemoryPointer.new(:pointer)
           FFISupport.check { |e| Native.oidc_http_request_new(o, e) }
           req = FFI::AutoPointer.new(o.read_pointer, Native.method(:oidc_http_request_free))
@@ -217,8 +218,6 @@ module Oidc
 
       # nil, one header value (String) or one value per header line (Array).
       def add_headers(req, name, values, err)
-        return if values.nil?
-
         if values.is_a?(Array)
           values.each { |v| add_headers(req, name, v, err) }
         else
