@@ -5,7 +5,7 @@
 
 JSON stays here; the C side reads one record per line, fields separated by one space. Every
 string is lower-case hex of its UTF-8 bytes (so any byte, space or newline survives), "-" is
-null, numbers are decimal:
+null, "-empty-" the empty string, numbers are decimal:
 
     now <int>
     jwks <hex>

@@ -1009,19 +1009,24 @@ static void test_misuse(void) {
     oidc_decision_free(NULL);
     TEST_END();
 
-    TEST_BEGIN("decision getters accept a NULL decision");
+    TEST_BEGIN("decision getters accept a NULL decision (strings NULL with *len_out 0)");
     {
-        size_t len = 7;
+        size_t len;
         CHECK(oidc_decision_allowed(NULL) == 0);
         CHECK(oidc_decision_code(NULL) == OIDC_RESULT_NULL_PARAMETER);
         CHECK(oidc_decision_http_status(NULL) == 0);
-        CHECK(oidc_decision_error(NULL, &len) == NULL && oidc_decision_error(NULL, NULL) == NULL);
-        CHECK(oidc_decision_message(NULL, &len) == NULL && oidc_decision_message(NULL, NULL) == NULL);
-        CHECK(oidc_decision_claims(NULL, &len) == NULL && oidc_decision_claims(NULL, NULL) == NULL);
+        len = 7;
+        CHECK(oidc_decision_error(NULL, &len) == NULL && len == 0 && oidc_decision_error(NULL, NULL) == NULL);
+        len = 7;
+        CHECK(oidc_decision_message(NULL, &len) == NULL && len == 0 && oidc_decision_message(NULL, NULL) == NULL);
+        len = 7;
+        CHECK(oidc_decision_claims(NULL, &len) == NULL && len == 0 && oidc_decision_claims(NULL, NULL) == NULL);
         CHECK(oidc_decision_token_type(NULL) == NULL);
         CHECK(oidc_decision_challenge_count(NULL) == 0);
-        CHECK(oidc_decision_challenge(NULL, 0, &len) == NULL && oidc_decision_challenge(NULL, 0, NULL) == NULL);
-        CHECK(oidc_decision_dpop_nonce(NULL, &len) == NULL && oidc_decision_dpop_nonce(NULL, NULL) == NULL);
+        len = 7;
+        CHECK(oidc_decision_challenge(NULL, 0, &len) == NULL && len == 0 && oidc_decision_challenge(NULL, 0, NULL) == NULL);
+        len = 7;
+        CHECK(oidc_decision_dpop_nonce(NULL, &len) == NULL && len == 0 && oidc_decision_dpop_nonce(NULL, NULL) == NULL);
     }
     TEST_END();
 
@@ -1045,7 +1050,8 @@ static void test_misuse(void) {
     }
     TEST_END();
 
-    TEST_BEGIN("host misuse (no decision, err_out filled, decision_out untouched): no method, no URL, bad ones");
+    TEST_BEGIN("host misuse (no method, no URL, bad ones): INVALID_ARGUMENT, no decision, err_out filled; "
+               "oidc_authenticate_async refuses it too");
     {
         static const struct {
             const char *method, *url;
@@ -1067,8 +1073,15 @@ static void test_misuse(void) {
                    rc_name(rc));
             CHECK(d == SENTINEL_DECISION);
             check_misuse_error(err, rc);
+            /* the non-blocking twin refuses it in the call, and never calls back */
+            err = SENTINEL_ERR;
+            rc = oidc_authenticate_async(g_client, r, null_cb, &g_null_cb_calls, NULL, &err);
+            CHECKF(rc == OIDC_RESULT_INVALID_ARGUMENT, "async #%zu: %s", i, rc_name(rc));
+            check_misuse_error(err, rc);
             oidc_http_request_free(r);
         }
+        sleep_ms(200);
+        CHECK(__atomic_load_n(&g_null_cb_calls, __ATOMIC_SEQ_CST) == 0);
     }
     TEST_END();
 
