@@ -1167,8 +1167,8 @@ oidc_result oidc_client_builder_set_any_audience(struct oidc_client_builder *bui
 
 /**
  * Replace the algorithm allow-list with a comma- or space-separated list ("RS256,ES256").
- * `none`, HMAC and unknown names fail here, at once, with `OIDC_RESULT_UNSUPPORTED_ALGORITHM`
- * (the builder keeps its previous list). `Ed25519` is accepted as EdDSA.
+ * `none`, HMAC and unknown names fail here, at once, with `OIDC_RESULT_UNSUPPORTED_ALGORITHM`,
+ * and `oidc_client_builder_build` then fails with the same code (never the default list). `Ed25519` is accepted as EdDSA.
  * # Ownership: `builder` borrowed; the list copied.
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
@@ -1313,9 +1313,11 @@ oidc_result oidc_client_builder_set_realm(struct oidc_client_builder *builder,
                                           struct oidc_error **err_out);
 
 /**
- * Check the configuration and build the client. Every configuration problem not already
- * rejected by its setter is reported here (empty issuer, non-https URL, unreadable CA file, bad
- * static JWKS, no audience, ...); nothing is fetched yet, unless `oidc_client_builder_set_prefetch`
+ * Check the configuration and build the client. Every configuration problem is reported here
+ * at the latest: a setter that failed earlier makes the build fail too, with that setter's code
+ * (the builder never falls back to a default in its place); then the whole configuration is
+ * checked (empty issuer, non-https URL, unreadable CA file, bad static JWKS, no audience, ...).
+ * Nothing is fetched yet, unless `oidc_client_builder_set_prefetch`
  * asked for a start-up prefetch.
  * # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
  *   caller-owned, free with `oidc_client_free`.
@@ -2125,7 +2127,8 @@ oidc_result oidc_oauth_builder_set_allow_http_loopback(struct oidc_oauth_builder
                                                        struct oidc_error **err_out);
 
 /**
- * Check the configuration and build the client (no network).
+ * Check the configuration and build the client (no network). A setter that failed earlier
+ * makes the build fail with that setter's code (never a default in its place).
  * # Ownership: consumes `builder` in every case; on OK `*out` is caller-owned, free with
  *   `oidc_oauth_client_free`.
  * # Thread safety: any thread.
