@@ -2962,8 +2962,8 @@ oidc_result oidc_oauth_push_authorization_request(const struct oidc_oauth_client
 /**
  * Parse and check the authorization response that reached the redirect URI: a full URL (its
  * fragment when non-empty, else its query) or a bare query / fragment string. Checks the
- * state against `expected_state` (`OIDC_RESULT_STATE_MISMATCH`; pass what the URL builder
- * returned), the RFC 9207 `iss` (`OIDC_RESULT_RESPONSE_ISSUER_MISMATCH`; required when the
+ * state against `expected_state` (`OIDC_RESULT_STATE_MISMATCH`; required: pass what the URL
+ * builder returned; an empty one is `OIDC_RESULT_INVALID_ARGUMENT`, never "skip the check"), the RFC 9207 `iss` (`OIDC_RESULT_RESPONSE_ISSUER_MISMATCH`; required when the
  * issuer advertises it, unless a front-channel `id_token` is present: its signature, `iss` and
  * audience are then checked here; validate its `nonce`/`c_hash` with
  * `oidc_oauth_validate_id_token`), a JARM `response` JWT (validated with the issuer's keys, audience =

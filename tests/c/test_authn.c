@@ -1050,15 +1050,14 @@ static void test_misuse(void) {
     }
     TEST_END();
 
-    TEST_BEGIN("host misuse (no method, no URL, bad ones): INVALID_ARGUMENT, no decision, err_out filled; "
-               "oidc_authenticate_async refuses it too");
+    TEST_BEGIN("host misuse (no method, no URL, not an absolute http(s) URL): INVALID_ARGUMENT, no decision, "
+               "err_out filled; oidc_authenticate_async refuses it too");
     {
         static const struct {
             const char *method, *url;
         } bad[] = {
-            {NULL, AX_URL}, {"GET", NULL}, {"", AX_URL}, {"GET", ""}, {"G ET", AX_URL}, {"GET\r\n", AX_URL},
-            {"GET", "/items"}, {"GET", "ftp://api.c-suite.test/"}, {"GET", "https://"}, {"GET", "api.c-suite.test/x"},
-            {"GET", "https://user@api.c-suite.test/"},
+            {NULL, AX_URL}, {"GET", NULL}, {"", AX_URL}, {"GET", ""},
+            {"GET", "/items"}, {"GET", "ftp://api.c-suite.test/"}, {"GET", "api.c-suite.test/x"},
         };
         for (i = 0; i < COUNT(bad); i++) {
             oidc_http_request *r = tmp_request();
@@ -1082,6 +1081,31 @@ static void test_misuse(void) {
         }
         sleep_ms(200);
         CHECK(__atomic_load_n(&g_null_cb_calls, __ATOMIC_SEQ_CST) == 0);
+    }
+    TEST_END();
+
+    TEST_BEGIN("what the client controls inside the method and URL (a method that is not a token, a Host that "
+               "does not parse): a 400 REQUEST_MALFORMED decision, not a misuse");
+    {
+        static const struct {
+            const char *method, *url;
+        } bad[] = {
+            {"G ET", AX_URL}, {"GET\r\n", AX_URL}, {"GET", "https://"}, {"GET", "https://user@api.c-suite.test/"},
+            {"GET", "https://api.c-suite.test:70000/"}, {"GET", "https://[::1/x"},
+        };
+        for (i = 0; i < COUNT(bad); i++) {
+            oidc_http_request *r = tmp_request();
+            struct snap s;
+            CHECK_RC(oidc_http_request_set_method(r, bad[i].method, strlen(bad[i].method), NULL), OIDC_RESULT_OK);
+            CHECK_RC(oidc_http_request_set_url(r, bad[i].url, strlen(bad[i].url), NULL), OIDC_RESULT_OK);
+            add_auth(r, "Bearer", AX_TOKEN_BEARER);
+            s = decide(g_client, r);
+            CHECKF(s.code == OIDC_RESULT_REQUEST_MALFORMED && s.status == 400 && !s.allowed, "#%zu %s %s: %s", i,
+                   bad[i].method, bad[i].url, rc_name(s.code));
+            CHECK(str_eq(s.error, "invalid_request"));
+            snap_free(&s);
+            oidc_http_request_free(r);
+        }
     }
     TEST_END();
 

@@ -26,7 +26,7 @@ pub use grants::{
 pub use idtoken::{IdTokenChecks, validate_id_token};
 pub use introspection::Introspection;
 pub use registration::{Registration, register_client};
-pub use response::AuthorizationResponse;
+pub use response::{AuthorizationResponse, ExpectedState};
 pub use secret::Secret;
 pub use signing::SigningKey;
 pub use token::TokenResponse;
