@@ -1982,15 +1982,20 @@ const char *oidc_error_www_authenticate(const struct oidc_error *err);
 const char *oidc_error_oauth_error(const struct oidc_error *err);
 
 /**
- * The HTTP status a resource server should answer with: 401 (bad token), 503 (keys could not be
- * obtained), 500 (anything else). 0 for NULL.
+ * The HTTP status liboidc suggests the host answer ITS OWN caller with: 401 (the caller's token
+ * is bad), 503 (keys or a store could not be had: retry later), 500 (anything else, including a
+ * protocol call the identity provider refused: a misconfigured client is the host's fault, not
+ * its caller's). It is never the identity provider's status: that one, when the failure is the
+ * provider's answer (an OAuth error response, an unexpected status), is `server_status` in
+ * `oidc_error_details_json` (and `status` for OAuth error responses). 0 for NULL.
  * # Thread safety: any thread.
  * # Blocking: no.
  */
 uint32_t oidc_error_http_status(const struct oidc_error *err);
 
 /**
- * The error as a JSON object: `{"code","name","message","http_status","oauth_error"}`.
+ * The error as a JSON object: `{"code","name","message","http_status","oauth_error","server_status"}`
+ * (`server_status`: the remote server's HTTP status when the failure is its answer, else null).
  * # Ownership: borrowed from `err`, valid until `oidc_error_free(err)`. "" for NULL.
  * # Thread safety: any thread.
  * # Blocking: no.

@@ -56,3 +56,34 @@ fn the_member_cap_is_named() {
     assert_eq!(e.kind(), ErrorKind::TokenMalformed);
     assert!(e.message().contains("more than 1024 members"), "{}", e.message());
 }
+
+mod common;
+
+/// Issue 10 item 7: a server that closes the connection without a reply is a network error
+/// (the header says so), not RESPONSE_INVALID; a reply cut short after its headers stays
+/// RESPONSE_INVALID.
+#[test]
+fn a_connection_closed_without_a_reply_is_a_network_error() {
+    use common::*;
+    let k = TestKey::generate(Alg::ES256);
+    let idp = idp(&[&k]);
+    idp.srv.set_route("/jwks", oidc_testkit::Route::raw(Vec::new()));
+    let c = idp.client_with(|_| {});
+    let e = c.validate(&k.sign(&idp.claims())).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Network, "{e:?}");
+    assert!(e.message().contains("closed the connection without a reply"), "{}", e.message());
+}
+
+/// Issue 10 item 7: the server's own status stays readable beside the suggested one.
+#[test]
+fn the_servers_status_is_kept_beside_the_suggested_one() {
+    use common::*;
+    let k = TestKey::generate(Alg::ES256);
+    let idp = idp(&[&k]);
+    idp.srv.set_route("/jwks", oidc_testkit::Route::status(502));
+    let c = idp.client_with(|_| {});
+    let e = c.validate(&k.sign(&idp.claims())).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::HttpStatus);
+    assert_eq!(e.server_status(), Some(502), "the identity provider's answer");
+    assert_eq!(e.kind().http_status(), 503, "what the host answers its caller: retry later");
+}

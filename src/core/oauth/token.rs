@@ -121,7 +121,7 @@ pub fn error_from_response(resp: &HttpResponse, what: &str) -> Error {
             );
         }
     }
-    Error::new(ErrorKind::HttpStatus, format!("{what}: HTTP {}", resp.status))
+    Error::new(ErrorKind::HttpStatus, format!("{what}: HTTP {}", resp.status)).with_server_status(resp.status)
 }
 
 fn printable_long(s: &str) -> String {
