@@ -62,6 +62,8 @@ impl TokenCache {
     pub fn get_or_fetch(&self, key: &str, now: impl Fn() -> Instant, fetch: impl FnOnce() -> Result<TokenResponse>) -> Result<TokenResponse> {
         let slot = self.slot(key, now());
         let seen = slot.generation.load(std::sync::atomic::Ordering::Acquire);
+        // The fetch runs under the slot's lock: messages wait until it is released.
+        let _log_hold = crate::core::log::hold();
         let mut st = slot.state.lock();
         if let Some((t, until)) = &st.token {
             if now() < *until {
