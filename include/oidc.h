@@ -1031,7 +1031,8 @@ oidc_result oidc_client_builder_set_dpop_proof_window_secs(struct oidc_client_bu
 /**
  * Turn on stateless DPoP server nonces (RFC 9449 §8): every proof must carry a nonce issued
  * under `secret` (16 to 1024 bytes, shared by every process of a fleet) within the last
- * `lifetime_secs` (1 to 86400; the previous period's nonce is still accepted). A proof without
+ * `lifetime_secs` (1 to 86400, or 0 for the default of 300; the previous period's nonce is
+ * still accepted). A proof without
  * one is denied `use_dpop_nonce` and the decision carries the `DPoP-Nonce` to send.
  * # Ownership: `builder` borrowed; `secret` copied (never printed).
  * # Thread safety: not concurrently on one builder.

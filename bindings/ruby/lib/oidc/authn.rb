@@ -287,9 +287,9 @@ module Oidc
       if dpop_nonce_secret
         need.(:set_dpop_nonce_secret)
         secret = String(dpop_nonce_secret).b.freeze
-        # liboidc takes secret and lifetime together; 300 s is its documented default
+        # liboidc takes secret and lifetime together; 0 asks for liboidc's default
         # (DEFAULT_DPOP_NONCE_LIFETIME), used when only the secret is given.
-        b.call(:set_dpop_nonce_secret, secret, secret.bytesize, Integer(dpop_nonce_lifetime || 300))
+        b.call(:set_dpop_nonce_secret, secret, secret.bytesize, Integer(dpop_nonce_lifetime || 0))
       elsif dpop_nonce_lifetime
         raise ArgumentError, "dpop_nonce_lifetime: needs dpop_nonce_secret:"
       end

@@ -47,7 +47,7 @@ module Oidc
     #                      challenge's algs
     # dpop_proof_window:   seconds a proof's iat may lie in the past (default 60)
     # dpop_nonce_secret:   turn on stateless server nonces (16 to 1024 bytes, the same in every
-    #                      process of a fleet); dpop_nonce_lifetime: seconds (default 300)
+    #                      process of a fleet); dpop_nonce_lifetime: seconds (default: liboidc's, 300)
     # dpop_replay_store:   a store shared by a fleet (e.g. Redis), consulted after the
     #                      process-wide replay cache: ->(key, ttl_secs) { ... } must record
     #                      `key` for `ttl_secs` if absent, atomically (Redis: SET key 1 NX EX ttl),
