@@ -158,6 +158,8 @@ struct State {
     /// The last refresh found a `kid` the set before it lacked: one unknown-`kid` refresh may
     /// run inside the cooldown.
     early_refresh: bool,
+    /// The keys came from a live fetch: a snapshot import never replaces them (issue 10 item 14).
+    live: bool,
 }
 
 impl State {
@@ -424,6 +426,7 @@ impl CacheEntry {
                         });
                         st.keys = Some(s);
                         st.raw = Some(raw);
+                        st.live = true;
                     }
                     if f.etag.is_some() || f.status == 200 {
                         st.etag = f.etag;
@@ -485,6 +488,12 @@ impl CacheEntry {
         let _log_hold = super::log::hold();
         let _g = self.fetch_lock.lock();
         let expires = now + remaining;
+        // Snapshots are trust anchors, live fetches are the truth: keys fetched live are never
+        // replaced by imported ones (an edited snapshot cannot inject keys into a running process).
+        if self.state.load().live {
+            emit(Level::Info, "oidc::snapshot", || format!("snapshot keys of {} ignored: keys fetched live are cached", redact(&self.url)));
+            return Ok(false);
+        }
         // Only a meaningfully fresher set replaces the cached one: a snapshot's expiry passes
         // through wall-clock seconds and back, so the same keys re-imported land within
         // microseconds of their cached expiry and must count as "not newer".
