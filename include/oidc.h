@@ -117,6 +117,11 @@ enum oidc_result
    */
   OIDC_RESULT_REDIRECT_REJECTED = 206,
   /**
+   * An unknown kid could not be checked because the key refresh it triggered failed (an IdP
+   * outage, not a forged token): HTTP 503, retry later, no invalid_token.
+   */
+  OIDC_RESULT_KEYS_UNAVAILABLE = 207,
+  /**
    * The token is not a well-formed compact JWS.
    */
   OIDC_RESULT_TOKEN_MALFORMED = 300,

@@ -31,6 +31,7 @@ const (
 	CodeResponseTooLarge        Code = 204 // The response body exceeded its bound.
 	CodeResponseInvalid         Code = 205 // The response was malformed, truncated or of the wrong content type.
 	CodeRedirectRejected        Code = 206 // A redirect was refused.
+	CodeKeysUnavailable         Code = 207 // An unknown kid could not be checked: the key refresh failed (IdP outage, 503).
 	CodeTokenMalformed          Code = 300 // The token is not a well-formed compact JWS.
 	CodeTokenTooLarge           Code = 301 // The token exceeds the maximum size.
 	CodeAlgorithmNotAllowed     Code = 302 // The token's algorithm is not allowed (or none/HMAC, or does not fit the key).
@@ -100,6 +101,7 @@ var codeNames = map[Code]string{
 	CodeResponseTooLarge:        "RESPONSE_TOO_LARGE",
 	CodeResponseInvalid:         "RESPONSE_INVALID",
 	CodeRedirectRejected:        "REDIRECT_REJECTED",
+	CodeKeysUnavailable:         "KEYS_UNAVAILABLE",
 	CodeTokenMalformed:          "TOKEN_MALFORMED",
 	CodeTokenTooLarge:           "TOKEN_TOO_LARGE",
 	CodeAlgorithmNotAllowed:     "ALGORITHM_NOT_ALLOWED",
@@ -171,6 +173,7 @@ var (
 	ErrResponseTooLarge        = sentinel(CodeResponseTooLarge)
 	ErrResponseInvalid         = sentinel(CodeResponseInvalid)
 	ErrRedirectRejected        = sentinel(CodeRedirectRejected)
+	ErrKeysUnavailable         = sentinel(CodeKeysUnavailable)
 	ErrTokenMalformed          = sentinel(CodeTokenMalformed)
 	ErrTokenTooLarge           = sentinel(CodeTokenTooLarge)
 	ErrAlgorithmNotAllowed     = sentinel(CodeAlgorithmNotAllowed)
@@ -239,6 +242,7 @@ var sentinels = map[Code]*Error{
 	CodeResponseTooLarge:        ErrResponseTooLarge,
 	CodeResponseInvalid:         ErrResponseInvalid,
 	CodeRedirectRejected:        ErrRedirectRejected,
+	CodeKeysUnavailable:         ErrKeysUnavailable,
 	CodeTokenMalformed:          ErrTokenMalformed,
 	CodeTokenTooLarge:           ErrTokenTooLarge,
 	CodeAlgorithmNotAllowed:     ErrAlgorithmNotAllowed,

@@ -24,6 +24,12 @@ pub fn unix_now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
+thread_local! {
+    /// Set when this thread's last `keys(Need::Keys)` had to fetch (or wait for a fetch); read
+    /// and cleared by the next `keys` call (see `Client::keys`).
+    static FETCHED_THIS_VALIDATION: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 #[derive(Default, Clone)]
 struct DiscoveryState {
     metadata: Option<Arc<Metadata>>,
@@ -168,7 +174,7 @@ impl Client {
                     Lookup::Found(k) => k.verify(t.alg, t.signing_input, &t.signature),
                     Lookup::Rejected(m) => return err(ErrorKind::KeyRejected, m),
                     Lookup::Mismatch(m) => return err(ErrorKind::AlgorithmNotAllowed, m),
-                    Lookup::Missing(m) => return err(ErrorKind::UnknownKey, m),
+                    Lookup::Missing(m) => return Err(self.unknown_key(m)),
                 }
             }
         };
@@ -235,7 +241,7 @@ impl Client {
             }
             if let Some((t, e)) = &st.last_failure {
                 if r.discovery_attempts.load(Ordering::Acquire) != seen
-                    || now < *t + self.inner.cache_policy.retry_after_failure
+                    || now < *t + self.inner.cache_policy.backoff(e)
                 {
                     return Err(e.clone());
                 }
@@ -308,6 +314,23 @@ impl Client {
         Ok(e)
     }
 
+    /// The error for a `kid` missing after the refresh it triggered: `UnknownKey` (401), or
+    /// `KeysUnavailable` (503) when that refresh failed (an outage is not a forgery).
+    fn unknown_key(&self, missing: String) -> Error {
+        match self.cache_entry().and_then(|e| e.outage()) {
+            Some(e) => Error::new(
+                ErrorKind::KeysUnavailable,
+                format!("{missing}, and the key refresh failed ({}); retry later", e.message()),
+            ),
+            None => Error::new(ErrorKind::UnknownKey, missing),
+        }
+    }
+
+    /// The keys for a validation. `Need::Keys` is the validation's first look; `Need::UnknownKid`
+    /// its second, for a `kid` missing from them. When the first look had to fetch (or wait for
+    /// a fetch: a cold or expired entry), those keys are as new as the IdP has, so the second
+    /// look takes them as they are instead of fetching again (issue 10 item 2: one request for a
+    /// cold unknown kid); it does not start the unknown-kid cooldown either.
     fn keys(&self, need: Need) -> Result<Arc<KeySet>> {
         let r = match &self.inner.source {
             Source::Static(k) => return Ok(k.clone()),
@@ -316,13 +339,22 @@ impl Client {
         let entry = self.entry(r)?;
         let http = self.inner.http.as_ref().expect("remote clients have http");
         let now = self.inner.cfg.clock.now();
+        let fetched = FETCHED_THIS_VALIDATION.replace(false);
         if need == Need::Keys {
             if let Some(k) = entry.fresh(now, http, &self.inner.cache_policy) {
                 metrics::CACHE_HITS.inc();
                 return Ok(k);
             }
+        } else if fetched {
+            if let Some(k) = entry.fresh(now, http, &self.inner.cache_policy) {
+                return Ok(k);
+            }
         }
         metrics::CACHE_MISSES.inc();
-        entry.get(http, &self.inner.cache_policy, now, need)
+        let out = entry.get(http, &self.inner.cache_policy, now, need);
+        if need == Need::Keys {
+            FETCHED_THIS_VALIDATION.set(true);
+        }
+        out
     }
 }

@@ -28,8 +28,15 @@ pub const DEFAULT_REFRESH_COOLDOWN: Duration = Duration::from_secs(30);
 pub const DEFAULT_RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
 /// Expired keys keep serving for this long past their TTL while refreshes fail.
 pub const DEFAULT_STALE_IF_ERROR: Duration = Duration::from_secs(6 * 3600);
-/// Refresh in the background once this fraction of the TTL has elapsed.
-pub const REFRESH_AHEAD_FRACTION: f64 = 0.8;
+/// Refresh in the background once a fraction of the TTL has elapsed: a per-process fraction in
+/// `[REFRESH_AHEAD_MIN, REFRESH_AHEAD_MAX]` (see `cache::refresh_ahead_fraction`), so a fleet
+/// does not refresh in lockstep.
+pub const REFRESH_AHEAD_MIN: f64 = 0.7;
+/// See [`REFRESH_AHEAD_MIN`].
+pub const REFRESH_AHEAD_MAX: f64 = 0.9;
+/// The longest `Retry-After` (429/503 from the JWKS or discovery endpoint) honoured: a longer
+/// one waits this long.
+pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(300);
 /// Discovery metadata is re-fetched after this long.
 pub const DEFAULT_METADATA_TTL: Duration = Duration::from_secs(24 * 3600);
 /// Most keys accepted in one JWKS document.

@@ -86,7 +86,7 @@ pub const KINDS: &[ErrorKind] = {
     &[
         InvalidArgument, InvalidConfig, InsecureUrl, CaFile, UnsupportedAlgorithm, DiscoveryInvalid,
         DiscoveryIssuerMismatch, JwksInvalid, Network, Timeout, Tls, HttpStatus, ResponseTooLarge,
-        ResponseInvalid, RedirectRejected, TokenMalformed, TokenTooLarge, AlgorithmNotAllowed, UnknownKey,
+        ResponseInvalid, RedirectRejected, KeysUnavailable, TokenMalformed, TokenTooLarge, AlgorithmNotAllowed, UnknownKey,
         SignatureInvalid, TokenExpired, TokenNotYetValid, TokenIssuedInFuture, IssuerMismatch,
         AudienceMismatch, MissingClaim, InvalidClaim, TypeMismatch, CritUnsupported, KeyRejected,
         RequestMalformed, TokenMissing, DpopProofInvalid, DpopProofMismatch, DpopProofStale, DpopReplay, DpopNonceRequired, TokenBindingMismatch, ClaimNotAllowed, ReplayStoreUnavailable,

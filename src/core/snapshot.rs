@@ -74,12 +74,28 @@ pub fn imported_metadata(issuer: &str, allow_http_loopback: bool) -> Option<Meta
         return None;
     }
     match parse_metadata(m.document.as_bytes(), issuer, allow_http_loopback) {
+        // An imported document may not redirect the issuer's key fetching elsewhere: its
+        // jwks_uri must be on the issuer's origin, else the issuer is rediscovered live.
+        Ok(md) if origin(&md.jwks_uri) != origin(issuer) => {
+            emit(Level::Warn, "oidc::snapshot", || {
+                format!("imported metadata of {} ignored: its jwks_uri is not on the issuer's origin", redact(issuer))
+            });
+            None
+        }
         Ok(md) => Some(md),
         Err(e) => {
             emit(Level::Warn, "oidc::snapshot", || format!("imported metadata of {} ignored: {}", redact(issuer), e.message()));
             None
         }
     }
+}
+
+/// `scheme://authority` of a URL, lowercased (the default port is not normalised: an issuer and
+/// its jwks_uri spell their origin alike).
+fn origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    format!("{}://{}", scheme.to_ascii_lowercase(), rest[..end].to_ascii_lowercase())
 }
 
 /// Export the fresh key sets (and metadata) of one client, or of the whole process.

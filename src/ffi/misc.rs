@@ -86,6 +86,7 @@ fn description(c: oidc_result) -> &'static std::ffi::CStr {
         ResponseTooLarge => c"response too large",
         ResponseInvalid => c"invalid response",
         RedirectRejected => c"redirect rejected",
+        KeysUnavailable => c"signing keys unavailable (key refresh failed); retry later",
         TokenMalformed => c"token malformed",
         TokenTooLarge => c"token too large",
         AlgorithmNotAllowed => c"token algorithm not allowed",

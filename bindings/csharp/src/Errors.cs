@@ -14,7 +14,7 @@ namespace Oidc
         InvalidConfig = 100, InsecureUrl = 101, CaFile = 102, UnsupportedAlgorithm = 103,
         DiscoveryInvalid = 110, DiscoveryIssuerMismatch = 111, JwksInvalid = 112,
         Network = 200, Timeout = 201, Tls = 202, HttpStatus = 203, ResponseTooLarge = 204,
-        ResponseInvalid = 205, RedirectRejected = 206,
+        ResponseInvalid = 205, RedirectRejected = 206, KeysUnavailable = 207,
         TokenMalformed = 300, TokenTooLarge = 301, AlgorithmNotAllowed = 302, UnknownKey = 303,
         SignatureInvalid = 304, TokenExpired = 305, TokenNotYetValid = 306, TokenIssuedInFuture = 307,
         IssuerMismatch = 308, AudienceMismatch = 309, MissingClaim = 310, InvalidClaim = 311,
@@ -193,6 +193,8 @@ namespace Oidc
     public sealed class ResponseTooLargeException : NetworkException { internal ResponseTooLargeException(OidcErrorInfo i) : base(i) { } }
     public sealed class ResponseInvalidException : NetworkException { internal ResponseInvalidException(OidcErrorInfo i) : base(i) { } }
     public sealed class RedirectRejectedException : NetworkException { internal RedirectRejectedException(OidcErrorInfo i) : base(i) { } }
+    /// An unknown kid could not be checked because the key refresh failed (IdP outage): answer 503, retry later.
+    public sealed class KeysUnavailableException : NetworkException { internal KeysUnavailableException(OidcErrorInfo i) : base(i) { } }
 
     // ---- 300s: token validation (a resource server answers 401 invalid_token) ------------------
     public class TokenValidationException : OidcException { internal TokenValidationException(OidcErrorInfo i) : base(i) { } }
@@ -284,6 +286,7 @@ namespace Oidc
             new Entry(OidcResult.ResponseTooLarge, "RESPONSE_TOO_LARGE", i => new ResponseTooLargeException(i)),
             new Entry(OidcResult.ResponseInvalid, "RESPONSE_INVALID", i => new ResponseInvalidException(i)),
             new Entry(OidcResult.RedirectRejected, "REDIRECT_REJECTED", i => new RedirectRejectedException(i)),
+            new Entry(OidcResult.KeysUnavailable, "KEYS_UNAVAILABLE", i => new KeysUnavailableException(i)),
             new Entry(OidcResult.TokenMalformed, "TOKEN_MALFORMED", i => new TokenMalformedException(i)),
             new Entry(OidcResult.TokenTooLarge, "TOKEN_TOO_LARGE", i => new TokenTooLargeException(i)),
             new Entry(OidcResult.AlgorithmNotAllowed, "ALGORITHM_NOT_ALLOWED", i => new AlgorithmNotAllowedException(i)),
