@@ -142,6 +142,7 @@ namespace Oidc
         private static readonly Native.TokenCb OnToken = TokenDone;
         private static readonly Native.DoneCb OnDone = Done;
         private static readonly NativeAsync.ResourceCb OnResource = ResourceDone;
+        private static readonly Native.DecisionCb OnDecision = DecisionDone;
 
         // A liboidc pool thread is attached to the runtime by the first callback it runs, and
         // Mono cannot finish exiting while such a foreign thread lives (its shutdown keeps
@@ -189,6 +190,11 @@ namespace Oidc
             try { Take(userData).Complete(rc, new Output { Status = status, Value = body, Length = len }, err); } catch { }
         }
 
+        private static void DecisionDone(IntPtr userData, uint rc, IntPtr decision, IntPtr err)
+        {
+            try { Take(userData).Complete(rc, new Output { Value = decision }, err); } catch { }
+        }
+
         private static void Done(IntPtr userData, uint rc, IntPtr err)
         {
             try { Take(userData).Complete(rc, default(Output), err); } catch { }
@@ -210,6 +216,8 @@ namespace Oidc
         internal static readonly Func<Output, string> ReadString = o => o.Text;
         internal static readonly Func<Output, TokenResponse> ReadToken = o => TokenResponse.Read(o.Value);
         internal static readonly Func<Output, bool> ReadNothing = o => true;
+        /// The borrowed oidc_decision, copied (never freed: the callback lends it).
+        internal static readonly Func<Output, Decision> ReadDecision = o => Decision.Read(o.Value);
 
         /// Starts one native non-blocking call: `userData` and `cancel` are to be passed on.
         internal delegate uint Starter(IntPtr userData, IntPtr cancel, out IntPtr err);
@@ -217,6 +225,7 @@ namespace Oidc
         internal delegate uint TokenStarter(Native.TokenCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
         internal delegate uint DoneStarter(Native.DoneCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
         internal delegate uint ResourceStarter(NativeAsync.ResourceCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
+        internal delegate uint DecisionStarter(Native.DecisionCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
 
         /// A call with a JSON/string result (oidc_string_cb, the shape of oidc_validate_cb).
         internal static Task<T> Json<T>(StringStarter start, Func<Output, T> read, CancellationToken ct)
@@ -247,6 +256,12 @@ namespace Oidc
         internal static Task<T> Resource<T>(ResourceStarter start, Func<Output, T> read, CancellationToken ct)
         {
             return Start((IntPtr ud, IntPtr c, out IntPtr e) => start(OnResource, ud, c, out e), read, 0, ct);
+        }
+
+        /// oidc_authenticate_async (oidc_decision_cb): the task gets a copy of the borrowed decision.
+        internal static Task<Decision> Authenticate(DecisionStarter start, CancellationToken ct)
+        {
+            return Start((IntPtr ud, IntPtr c, out IntPtr e) => start(OnDecision, ud, c, out e), ReadDecision, 0, ct);
         }
 
         /// A call without output (oidc_done_cb).

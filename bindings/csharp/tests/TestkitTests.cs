@@ -73,7 +73,7 @@ namespace Oidc.Tests
                     var claims = c.Validate(kit.Token(alg, query: "&sub=cs-user&scope=read%20write"));
                     Assert.AreEqual("cs-user", claims.Subject, alg);
                     Assert.AreEqual(kit.Issuer, claims.Issuer, alg);
-                    Assert.AreEqual("read,write", string.Join(",", claims.Scopes), alg);
+                    Assert.AreEqual("read write", claims.GetString("scope"), alg);
                     Assert.True(claims.ExpiresAt > DateTimeOffset.UtcNow.AddSeconds(200), alg + " exp");
                 }
             }
