@@ -75,12 +75,14 @@ namespace Oidc
         public Task<Decision> TryAuthenticateAsync(HttpListenerContext context, CancellationToken cancellationToken = default(CancellationToken))
         {
             if (context == null) throw new ArgumentNullException("context");
-            return AuthenticateAsync(context.Request, cancellationToken).ContinueWith(t =>
-            {
-                Decision d = t.GetAwaiter().GetResult(); // rethrows the original exception or cancellation
-                Answer(context, d);
-                return d;
-            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return AnswerAsync(context, AuthenticateAsync(context.Request, cancellationToken));
+        }
+
+        private static async Task<Decision> AnswerAsync(HttpListenerContext context, Task<Decision> decision)
+        {
+            Decision d = await decision.ConfigureAwait(false);
+            Answer(context, d);
+            return d;
         }
 
         private static bool Answer(HttpListenerContext context, Decision d)

@@ -138,6 +138,11 @@ namespace Oidc.Tests
         /// One request over a raw socket; `headers` are whole header lines ("Authorization: ...").
         private Response Send(string method, string path, params string[] headers)
         {
+            return SendTo(port, method, path, headers);
+        }
+
+        private static Response SendTo(int port, string method, string path, params string[] headers)
+        {
             using (var c = new TcpClient("127.0.0.1", port))
             {
                 c.ReceiveTimeout = 20000;
@@ -362,6 +367,45 @@ namespace Oidc.Tests
                 Assert.True(ReplayStoreBridge.Failures > failures, "the exception was caught at the boundary");
             }
             finally { store.Mode = "record"; }
+        }
+
+        [Test]
+        public void TheReadmeResourceServerAnswersFromTheCore()
+        {
+            string dir = TestEnv.Require("OIDC_CS_EXAMPLES_DIR", "where test.sh compiled the README examples");
+            int p = TestEnv.FreePort();
+            var psi = new System.Diagnostics.ProcessStartInfo("mono", "--debug " + System.IO.Path.Combine(dir, "ResourceServerExample.exe") +
+                " http://127.0.0.1:" + p + "/ 4") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            psi.EnvironmentVariables["OIDC_ISSUER"] = kit.Issuer;
+            psi.EnvironmentVariables["OIDC_CA_FILE"] = kit.CaFile;
+            psi.EnvironmentVariables["OIDC_AUDIENCE"] = "https://api.example.com";
+            using (var proc = System.Diagnostics.Process.Start(psi))
+            {
+                var err = proc.StandardError.ReadToEndAsync();
+                try
+                {
+                    Assert.Contains("listening", proc.StandardOutput.ReadLine());
+                    var stdout = proc.StandardOutput.ReadToEndAsync();
+                    var none = SendTo(p, "GET", "/items");
+                    Assert.AreEqual(401, none.Status);
+                    Assert.AreEqual("Bearer realm=\"api\"", none.All("WWW-Authenticate")[0]);
+                    Assert.AreEqual(2, none.All("WWW-Authenticate").Count);
+                    var ok = SendTo(p, "GET", "/items", "Authorization: Bearer " + kit.Token("ES256", aud: "https://api.example.com", query: "&sub=rs-user&scope=read"));
+                    Assert.AreEqual(200, ok.Status, ok.Body);
+                    Assert.AreEqual("hello rs-user (Bearer)\n", ok.Body);
+                    var scope = SendTo(p, "GET", "/items", "Authorization: Bearer " + kit.Token("RS256", aud: "https://api.example.com", query: "&claims=" + Uri.EscapeDataString("{\"scope\":[\"write\"]}")));
+                    Assert.AreEqual(403, scope.Status);
+                    Assert.Contains("scope=\"read\"", scope.All("WWW-Authenticate")[0]);
+                    var wrongAud = SendTo(p, "GET", "/items", "Authorization: Bearer " + kit.Token("RS256", query: "&scope=read"));
+                    Assert.AreEqual(401, wrongAud.Status);
+                    Assert.True(proc.WaitForExit(30000), "the example exits after its 4 requests");
+                    Assert.AreEqual(0, proc.ExitCode, stdout.Result + err.Result);
+                }
+                finally
+                {
+                    if (!proc.HasExited) proc.Kill();
+                }
+            }
         }
 
         [Test]

@@ -194,7 +194,7 @@ namespace Oidc.Tests
             });
             Assert.AreEqual(0, r.Item1, "exit code; output:\n" + r.Item2);
             Assert.Contains("subject: readme-user", r.Item2);
-            Assert.Contains("scopes: read", r.Item2);
+            Assert.Contains("scope: read", r.Item2);
             var bad = Examples.Run("ValidateExample.exe", "not-a-token", new Dictionary<string, string>
             {
                 { "OIDC_ISSUER", kit.Issuer }, { "OIDC_CA_FILE", kit.CaFile }, { "OIDC_AUDIENCE", "https://api.example.com" },
