@@ -285,8 +285,22 @@ namespace Oidc
                 p.Attach(timeoutMs);
                 gch = GCHandle.Alloc(p);
                 IntPtr err;
-                // The native call only borrows the handle; Pending keeps it alive until Release.
-                uint rc = start(GCHandle.ToIntPtr(gch), p.Cancel == null ? IntPtr.Zero : p.Cancel.DangerousGetHandle(), out err);
+                // The native call borrows the cancel handle until it returns, but the callback
+                // may run on a worker (and Release dispose the handle) before it returns: liboidc
+                // still reads the handle after queueing the call. The reference taken here keeps
+                // oidc_cancel_free until the call has returned (a Dispose meanwhile only marks it).
+                CancelHandle cancel = p.Cancel;
+                bool held = false;
+                uint rc;
+                try
+                {
+                    if (cancel != null) cancel.DangerousAddRef(ref held);
+                    rc = start(GCHandle.ToIntPtr(gch), cancel == null ? IntPtr.Zero : cancel.DangerousGetHandle(), out err);
+                }
+                finally
+                {
+                    if (held) cancel.DangerousRelease();
+                }
                 if (rc != 0) return Task.FromException<T>(OidcException.FromNative(rc, err));
                 accepted = true;
                 return p.Tcs.Task;
