@@ -110,7 +110,10 @@ namespace Oidc.Tests
             Assert.Throws<InvalidArgumentException>(() => client.Authenticate("GET", "/relative", null), "relative URL");
             Assert.Throws<InvalidArgumentException>(() => client.Authenticate("GET", "ftp://x/y", null), "not http(s)");
             Assert.Throws<InvalidArgumentException>(() => client.Authenticate("", Url, null), "empty method");
-            Assert.Throws<InvalidArgumentException>(() => client.Authenticate("G T", Url, null), "not a method token");
+            // What the client controls inside the method or URL is the request's fault: a 400 decision.
+            var badMethod = client.Authenticate("G T", Url, null);
+            Assert.AreEqual(OidcResult.RequestMalformed, badMethod.Result, "not a method token");
+            Assert.AreEqual(400, badMethod.HttpStatus);
             Assert.Throws<ArgumentNullException>(() => client.Authenticate(null, Url, null));
             Assert.Throws<ArgumentNullException>(() => client.Authenticate("GET", null, null));
             Assert.Throws<ArgumentException>(() => client.Authenticate("GET", Url, new string[] { null }));
@@ -156,6 +159,28 @@ namespace Oidc.Tests
                 Assert.True(d.Allowed);
             }
             // A cancellable call releases its oidc_cancel when it completes.
+            for (int i = 0; i < 100 && AsyncBridge.LiveCancelHandles != live; i++) Thread.Sleep(10);
+            Assert.AreEqual(live, AsyncBridge.LiveCancelHandles);
+        }
+
+        /// Calls that complete at once on a worker, each with a cancel handle: the completion may run
+        /// (and release the handle) before oidc_*_async has returned. The binding used to free the
+        /// handle there while liboidc still read it (a use-after-free that crashed Mono within a
+        /// few hundred calls); a crash fails the whole run.
+        [Test]
+        public void CancellableCallsThatCompleteAtOnceNeverCrash()
+        {
+            long live = AsyncBridge.LiveCancelHandles;
+            for (int i = 0; i < 1500; i++)
+            {
+                using (var cts = new CancellationTokenSource())
+                {
+                    if (i % 2 == 0)
+                        Assert.AreEqual(OidcResult.TokenMissing, client.AuthenticateAsync("GET", Url, null, cancellationToken: cts.Token).Result.Result);
+                    else
+                        Assert.Throws<TokenMalformedException>(() => client.ValidateAsync("x.y.z", cts.Token).Wait());
+                }
+            }
             for (int i = 0; i < 100 && AsyncBridge.LiveCancelHandles != live; i++) Thread.Sleep(10);
             Assert.AreEqual(live, AsyncBridge.LiveCancelHandles);
         }

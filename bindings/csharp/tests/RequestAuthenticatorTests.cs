@@ -149,6 +149,7 @@ namespace Oidc.Tests
                 var s = c.GetStream();
                 var sb = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n");
                 foreach (var h in headers) sb.Append(h).Append("\r\n");
+                if (method == "POST") sb.Append("Content-Length: 0\r\n"); // HttpListener answers 411 without it
                 sb.Append("Connection: close\r\n\r\n");
                 byte[] req = Encoding.UTF8.GetBytes(sb.ToString());
                 s.Write(req, 0, req.Length);
