@@ -338,6 +338,52 @@ namespace Oidc.Bench
             foreach (var x in ms) Console.WriteLine("| {0} | {1:F0} | ±{2:P0} |", x.Name, x.Median, x.Spread);
             Console.WriteLine();
             Console.WriteLine("binding over raw (cache hit): {0:F0} ns; paired median of differences: {1:F0} ns", ms[3].Median - ms[2].Median, PairedDiff(ms[3], ms[2]));
+
+            // The binding's own steps on that path, each alone.
+            ClientHandle ch = client.Handle;
+            HttpRequestHandle sreq;
+            IntPtr e0;
+            Ok(Native.oidc_http_request_new(out sreq, out e0), "request");
+            byte[] scratch = new byte[4096];
+            object keep = null;
+            IntPtr borrowed;
+            Ok(Raw.oidc_authenticate(raw, req, out borrowed, IntPtr.Zero), "authenticate");
+            var steps = new[]
+            {
+                new Measurement("header value string -> UTF-8 (" + authz[0].Length + " chars)", n => { for (int i = 0; i < n; i++) Encoding.UTF8.GetBytes(authz[0], 0, authz[0].Length, scratch, 0); }),
+                new Measurement("header value string -> bytes as RequestAuthenticator encodes it (Latin-1; ASCII through the UTF-8 encoder)", n => { for (int i = 0; i < n; i++) OidcClient.Encode(authz[0], OidcClient.Latin1Headers, ref scratch); }),
+                new Measurement("request: reset + header + method + URL + now (SafeHandle, bytes ready)", n =>
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        IntPtr e;
+                        Native.oidc_http_request_reset(sreq);
+                        Native.oidc_http_request_add_header(sreq, h, (UIntPtr)h.Length, v, (UIntPtr)v.Length, out e);
+                        Native.oidc_http_request_set_method(sreq, m, (UIntPtr)m.Length, out e);
+                        Native.oidc_http_request_set_url(sreq, u, (UIntPtr)u.Length, out e);
+                        Native.oidc_http_request_set_now(sreq, nowUnix, out e);
+                    }
+                }),
+                new Measurement("oidc_authenticate + free, IntPtr decision (raw)", n => { for (int i = 0; i < n; i++) rawCall(raw); }),
+                new Measurement("oidc_authenticate, SafeHandle client/request, out DecisionHandle + Dispose", n =>
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        DecisionHandle d; IntPtr e;
+                        Native.oidc_authenticate(ch, sreq, out d, out e);
+                        d.Dispose();
+                    }
+                }),
+                new Measurement("Decision.Read of an allowed decision (10 getters, claims copy)", n => { for (int i = 0; i < n; i++) keep = Decision.Read(borrowed); }),
+            };
+            Run(steps);
+            Console.WriteLine();
+            Console.WriteLine("| binding step (cache hit path) | ns per call |");
+            Console.WriteLine("|---|---:|");
+            foreach (var x in steps) Console.WriteLine("| {0} | {1:F0} ±{2:P0} |", x.Name, x.Median, x.Spread);
+            GC.KeepAlive(keep);
+            Raw.oidc_decision_free(borrowed);
+            sreq.Dispose();
             GC.KeepAlive(sink);
             Raw.oidc_http_request_free(req);
             Raw.oidc_client_free(rawOff);

@@ -76,7 +76,7 @@ namespace Oidc
             p = Native.oidc_decision_message(d, out n);
             r.Message = Borrowed(p, n);
             p = Native.oidc_decision_claims(d, out n);
-            if (p != IntPtr.Zero) r.Claims = new Claims(Borrowed(p, n));
+            if (p != IntPtr.Zero) r.Claims = new Claims(Utf8.ReadScratch(p, checked((int)n.ToUInt64())));
             r.TokenType = TokenTypeName(Native.oidc_decision_token_type(d));
             int count = checked((int)Native.oidc_decision_challenge_count(d).ToUInt64());
             if (count == 0) r.Challenges = NoChallenges;
@@ -100,12 +100,18 @@ namespace Oidc
             return p == IntPtr.Zero ? null : Utf8.Read(p, checked((int)len.ToUInt64()));
         }
 
-        /// The static token-type string, without allocating for the two names liboidc has.
+        // oidc_decision_token_type returns static strings: each is read once, then known by address.
+        private static IntPtr bearerAt, dpopAt;
+
         private static string TokenTypeName(IntPtr p)
         {
             if (p == IntPtr.Zero) return null;
+            if (p == bearerAt) return "Bearer";
+            if (p == dpopAt) return "DPoP";
             string s = Utf8.ReadNulTerminated(p);
-            return s == "Bearer" ? "Bearer" : s == "DPoP" ? "DPoP" : s;
+            if (s == "Bearer") { bearerAt = p; return "Bearer"; }
+            if (s == "DPoP") { dpopAt = p; return "DPoP"; }
+            return s;
         }
 
         /// The denial as the exception of its code (<see cref="TokenExpiredException"/>,

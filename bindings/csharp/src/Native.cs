@@ -499,6 +499,22 @@ namespace Oidc
             finally { Native.oidc_string_free(p); }
         }
 
+        /// A borrowed UTF-8 string, copied through the per-thread scratch buffer (no byte[] per call).
+        internal static string ReadScratch(IntPtr p, int len)
+        {
+            if (len == 0) return string.Empty;
+            byte[] b = Rent(len);
+            try
+            {
+                Marshal.Copy(p, b, 0, len);
+                return Encoding.UTF8.GetString(b, 0, len);
+            }
+            finally
+            {
+                Return(b);
+            }
+        }
+
         internal static string Read(IntPtr p, int len)
         {
             if (len == 0) return string.Empty;
