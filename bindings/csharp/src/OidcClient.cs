@@ -120,7 +120,8 @@ namespace Oidc
                     U32(options.DpopProofWindowSeconds.Value, "DpopProofWindowSeconds"), out err), err);
             if (options.DpopNonceSecret != null)
             {
-                uint life = U32(options.DpopNonceLifetimeSeconds ?? Defaults.DpopNonceLifetimeSecs, "DpopNonceLifetimeSeconds");
+                // 0: liboidc's default lifetime.
+                uint life = U32(options.DpopNonceLifetimeSeconds ?? 0, "DpopNonceLifetimeSeconds");
                 OidcException.Check(Native.oidc_client_builder_set_dpop_nonce_secret(b, options.DpopNonceSecret,
                     (UIntPtr)options.DpopNonceSecret.Length, life, out err), err);
             }
@@ -280,6 +281,5 @@ namespace Oidc
     {
         internal const int ConnectTimeoutMs = 5000;
         internal const int TotalTimeoutMs = 10000;
-        internal const int DpopNonceLifetimeSecs = 300;
     }
 }

@@ -91,7 +91,8 @@ namespace Oidc
         /// process of a fleet) the nonces are issued under. Never printed.
         public byte[] DpopNonceSecret { get; set; }
 
-        /// Lifetime of a server nonce in seconds (1 to 86400, default 300); needs <see cref="DpopNonceSecret"/>.
+        /// Lifetime of a server nonce in seconds (1 to 86400; null or 0: liboidc's default, 300);
+        /// needs <see cref="DpopNonceSecret"/>.
         public int? DpopNonceLifetimeSeconds { get; set; }
 
         /// A DPoP replay store shared by a fleet (e.g. Redis), consulted after the process-wide

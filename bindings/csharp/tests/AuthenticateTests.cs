@@ -250,7 +250,7 @@ namespace Oidc.Tests
             Assert.Throws<ConfigurationException>(() => OidcClient.Create(Options(o => o.DpopAlgorithms = new[] { "HS256" })), "symmetric");
             Assert.Throws<ConfigurationException>(() => OidcClient.Create(Options(o => o.DpopProofWindowSeconds = 0)));
             Assert.Throws<ConfigurationException>(() => OidcClient.Create(Options(o => o.DpopNonceSecret = new byte[4])), "short secret");
-            Assert.Throws<ConfigurationException>(() => OidcClient.Create(Options(o => { o.DpopNonceSecret = new byte[32]; o.DpopNonceLifetimeSeconds = 0; })));
+            Assert.Throws<ConfigurationException>(() => OidcClient.Create(Options(o => { o.DpopNonceSecret = new byte[32]; o.DpopNonceLifetimeSeconds = 86401; })));
             Assert.Throws<ArgumentException>(() => OidcClient.Create(Options(o => o.DpopNonceLifetimeSeconds = 60)), "a lifetime needs a secret");
             Assert.Throws<ConfigurationException>(() => OidcClient.Create(Options(o => o.TokenCacheSize = 2000000)));
             Assert.Throws<ArgumentOutOfRangeException>(() => OidcClient.Create(Options(o => o.TokenCacheSize = -1)));
