@@ -3108,7 +3108,9 @@ oidc_result oidc_metrics_json(char **json_out,
  * time) and the issuer metadata discovered so far, of `client` only, or of the whole process
  * when `client` is NULL. Give it to `oidc_cache_import_json` in a fresh process (serverless,
  * pre-fork workers) to start warm with zero fetches. The snapshot holds public keys and
- * metadata only: no secrets.
+ * metadata only: no secrets. With a snapshot key set (`oidc_snapshot_set_key`) it carries a MAC.
+ * A snapshot is a trust anchor: whoever can edit it decides which keys a process accepts until
+ * they expire. Keep it where you keep configuration, or authenticate it with a snapshot key.
  * # Ownership: `client` borrowed (may be NULL); on OK `*json_out` is caller-owned, free with
  *   `oidc_string_free`.
  * # Thread safety: any thread, concurrently with validations.
@@ -3121,8 +3123,14 @@ oidc_result oidc_cache_export_json(const struct oidc_client *client,
                                    struct oidc_error **err_out);
 
 /**
- * Import a snapshot made by `oidc_cache_export_json` into the process-wide cache. Imported keys
- * obey the rules of fetched keys: every JWKS is parsed and checked by the same parser, metadata
+ * Import a snapshot made by `oidc_cache_export_json` into the process-wide cache.
+ * AN UNAUTHENTICATED SNAPSHOT MUST BE TREATED AS CONFIGURATION: its keys are trusted as if they
+ * had been fetched from the issuer. With a snapshot key set (`oidc_snapshot_set_key`) only a
+ * snapshot carrying a valid MAC under that key is imported (`OIDC_RESULT_INVALID_ARGUMENT`
+ * otherwise). An import never replaces keys this process fetched live; imported issuer metadata
+ * serves only clients with the trust it was fetched under (roots, CA files, loopback opt-in), and
+ * is ignored (the issuer rediscovered) when its `jwks_uri` is not on the issuer's origin.
+ * Imported keys obey the rules of fetched keys: every JWKS is parsed and checked by the same parser, metadata
  * by the same discovery checks when used, and each entry expires at its absolute time,
  * clamped to the TTL maximum of `client` (or the default 86400 s when `client` is NULL); an
  * expired entry is skipped (it will be fetched as on a cold start), and an entry older than
@@ -3139,6 +3147,20 @@ oidc_result oidc_cache_import_json(const struct oidc_client *client,
                                    size_t json_len,
                                    size_t *imported_out,
                                    struct oidc_error **err_out);
+
+/**
+ * Set the key that authenticates snapshots (HMAC-SHA256; 16 to 1024 bytes; `key_len` 0 clears
+ * it): `oidc_cache_export_json` then adds a MAC, and `oidc_cache_import_json` refuses a snapshot
+ * without a valid one. Every process of a fleet sets the same key (e.g. from its secret store).
+ * Process-wide.
+ * # Ownership: `key` copied (never printed).
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_snapshot_set_key(const uint8_t *key,
+                                  size_t key_len,
+                                  struct oidc_error **err_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -38,14 +38,40 @@ fn an_import_never_replaces_keys_fetched_live() {
 fn imported_metadata_pointing_off_the_issuers_origin_is_ignored() {
     let k = TestKey::generate(Alg::ES256);
     let idp = idp(&[&k]);
+    let client = idp.client();
+    let trust = client.http().unwrap().trust_id().to_string();
     let mut doc = oidc_testkit::oidc_discovery(&idp.issuer, &idp.srv.url("/jwks"));
     doc["jwks_uri"] = json!("https://attacker.example/jwks");
     let snap = json!({"version": 1, "exported_at": now(), "key_sets": [],
-        "metadata": [{"issuer": idp.issuer, "fetched_at": now(), "document": doc}]});
+        "metadata": [{"issuer": idp.issuer, "fetched_at": now(), "trust": trust, "document": doc}]});
     let policy = CachePolicy::from_config(&Config::new(""));
-    snapshot::import(&snap.to_string(), &policy, Instant::now()).unwrap();
-    let client = idp.client();
+    assert_eq!(snapshot::import(&snap.to_string(), &policy, Instant::now()).unwrap().imported, 1);
     client.validate(&k.sign(&idp.claims())).expect("rediscovered live");
     assert_eq!(idp.srv.hits(DISCOVERY), 1, "the imported document was not used");
     assert_eq!(client.metadata().unwrap().jwks_uri, idp.srv.url("/jwks"));
+}
+
+/// Imported metadata is bound to the trust it was fetched under, as imported key sets are: a
+/// client trusting something else rediscovers live; the same trust uses it (no discovery).
+#[test]
+fn imported_metadata_serves_only_the_same_trust() {
+    let k = TestKey::generate(Alg::ES256);
+    let idp = idp(&[&k]);
+    let client = idp.client();
+    let trust = client.http().unwrap().trust_id();
+    let doc = oidc_testkit::oidc_discovery(&idp.issuer, &idp.srv.url("/jwks"));
+    let policy = CachePolicy::from_config(&Config::new(""));
+    for (t, used) in [(trust.wrapping_add(1), false), (trust, true)] {
+        let snap = json!({"version": 1, "exported_at": now(), "key_sets": [],
+            "metadata": [{"issuer": idp.issuer, "fetched_at": now(), "trust": t.to_string(), "document": doc}]});
+        snapshot::import(&snap.to_string(), &policy, Instant::now()).unwrap();
+        let c = idp.client();
+        let before = idp.srv.hits(DISCOVERY);
+        c.discover().unwrap();
+        assert_eq!(idp.srv.hits(DISCOVERY) == before, used, "trust {t} (client's {trust})");
+    }
+    // A document without its trust is skipped at import.
+    let snap = json!({"version": 1, "exported_at": now(), "key_sets": [],
+        "metadata": [{"issuer": idp.issuer, "fetched_at": now(), "document": doc}]});
+    assert_eq!(snapshot::import(&snap.to_string(), &policy, Instant::now()).unwrap().skipped, 1);
 }

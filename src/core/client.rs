@@ -249,7 +249,7 @@ impl Client {
         }
         let cfg = &self.inner.cfg;
         // A warm start: metadata from an imported snapshot, checked by the same rules.
-        if let Some(m) = snapshot::imported_metadata(&cfg.issuer, cfg.allow_http_loopback) {
+        if let Some(m) = snapshot::imported_metadata(&cfg.issuer, cfg.allow_http_loopback, http.trust_id()) {
             let m = Arc::new(m);
             r.discovery.store(Arc::new(DiscoveryState { metadata: Some(m.clone()), last_failure: None }));
             r.discovery_attempts.fetch_add(1, Ordering::AcqRel);
@@ -263,7 +263,7 @@ impl Client {
         let out = match result {
             Ok(m) => {
                 let m = Arc::new(m);
-                snapshot::remember_metadata(&m);
+                snapshot::remember_metadata(&m, http.trust_id());
                 st.metadata = Some(m.clone());
                 st.last_failure = None;
                 Ok(m)

@@ -10,9 +10,15 @@
 //!
 //! ```json
 //! {"version":1,"exported_at":1767225600.0,
-//!  "key_sets":[{"jwks_uri":"https://idp/jwks","expires_at":1767229200.0,"etag":null,"jwks":{"keys":[..]}}],
-//!  "metadata":[{"issuer":"https://idp","fetched_at":1767225000.0,"document":{..}}]}
+//!  "key_sets":[{"jwks_uri":"https://idp/jwks","trust":"123","expires_at":1767229200.0,"etag":null,"jwks":{"keys":[..]}}],
+//!  "metadata":[{"issuer":"https://idp","fetched_at":1767225000.0,"trust":"123","document":{..}}],
+//!  "mac":"<base64url HMAC-SHA256 of the document without mac, when a snapshot key is set>"}
 //! ```
+//!
+//! A snapshot is a trust anchor: an unauthenticated one must be treated as configuration. Imports
+//! never replace keys fetched live; imported metadata serves only clients of the same trust and
+//! only when its jwks_uri is on the issuer's origin; with a snapshot key, only snapshots with a
+//! valid MAC are imported.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -42,6 +48,36 @@ struct Meta {
     document: String,
     fetched_at: f64,
     imported: bool,
+    /// The trust (roots + loopback opt-in) the document was fetched under: an imported document
+    /// serves only clients with the same trust, as imported key sets do.
+    trust: u64,
+}
+
+/// The optional key that authenticates snapshots (HMAC-SHA256): export adds a `mac`, import
+/// requires a valid one. Process-wide.
+static SNAPSHOT_KEY: arc_swap::ArcSwapOption<Vec<u8>> = arc_swap::ArcSwapOption::const_empty();
+
+/// Set (or with `None` clear) the snapshot key: 16 to 1024 bytes.
+pub fn set_key(key: Option<&[u8]>) -> Result<()> {
+    match key {
+        Some(k) if !(16..=1024).contains(&k.len()) => err(ErrorKind::InvalidArgument, "the snapshot key must be 16 to 1024 bytes"),
+        Some(k) => {
+            SNAPSHOT_KEY.store(Some(Arc::new(k.to_vec())));
+            Ok(())
+        }
+        None => {
+            SNAPSHOT_KEY.store(None);
+            Ok(())
+        }
+    }
+}
+
+/// The MAC of a snapshot document (its JSON without `mac`, serialized canonically: serde_json
+/// orders object members, and numbers round-trip).
+fn mac(key: &[u8], body: &Value) -> String {
+    let k = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+    let tag = aws_lc_rs::hmac::sign(&k, body.to_string().as_bytes());
+    super::json::b64url_encode(tag.as_ref())
 }
 
 static METADATA: Lazy<ArcSwap<HashMap<String, Arc<Meta>>>> = Lazy::new(|| ArcSwap::from_pointee(HashMap::new()));
@@ -60,16 +96,16 @@ fn put_metadata(issuer: &str, meta: Meta) {
 }
 
 /// Record discovered metadata so that a snapshot can carry it.
-pub fn remember_metadata(m: &Metadata) {
+pub fn remember_metadata(m: &Metadata, trust: u64) {
     let document = Value::Object(m.raw.clone()).to_string();
-    put_metadata(&m.issuer, Meta { document, fetched_at: unix_now(), imported: false });
+    put_metadata(&m.issuer, Meta { document, fetched_at: unix_now(), imported: false, trust });
 }
 
 /// Metadata for `issuer` from an imported snapshot, if young enough and valid under the same
 /// discovery rules as a fetched document.
-pub fn imported_metadata(issuer: &str, allow_http_loopback: bool) -> Option<Metadata> {
+pub fn imported_metadata(issuer: &str, allow_http_loopback: bool, trust: u64) -> Option<Metadata> {
     let map = METADATA.load();
-    let m = map.get(issuer).filter(|m| m.imported)?;
+    let m = map.get(issuer).filter(|m| m.imported && m.trust == trust)?;
     if unix_now() - m.fetched_at > DEFAULT_METADATA_TTL.as_secs_f64() {
         return None;
     }
@@ -131,10 +167,15 @@ pub fn export(client: Option<&Client>) -> Result<String> {
             continue;
         }
         if let Ok(doc) = serde_json::from_str::<Value>(&m.document) {
-            metadata.push(json!({"issuer": issuer, "fetched_at": m.fetched_at, "document": doc}));
+            metadata.push(json!({"issuer": issuer, "fetched_at": m.fetched_at, "trust": m.trust.to_string(), "document": doc}));
         }
     }
-    Ok(json!({"version": VERSION, "exported_at": wall, "key_sets": key_sets, "metadata": metadata}).to_string())
+    let mut doc = json!({"version": VERSION, "exported_at": wall, "key_sets": key_sets, "metadata": metadata});
+    if let Some(key) = SNAPSHOT_KEY.load_full() {
+        let tag = mac(&key, &doc);
+        doc["mac"] = Value::from(tag);
+    }
+    Ok(doc.to_string())
 }
 
 /// What an import did.
@@ -151,7 +192,17 @@ pub struct Imported {
 /// checked before anything is installed: a malformed snapshot or an invalid key set fails the
 /// import and changes nothing.
 pub fn import(doc: &str, policy: &CachePolicy, now: Instant) -> Result<Imported> {
-    let v: Value = serde_json::from_str(doc).map_err(|_| Error::new(ErrorKind::InvalidArgument, "snapshot is not valid JSON"))?;
+    let mut v: Value = serde_json::from_str(doc).map_err(|_| Error::new(ErrorKind::InvalidArgument, "snapshot is not valid JSON"))?;
+    // With a snapshot key set, only an authenticated snapshot is imported.
+    let tag = v.as_object_mut().and_then(|o| o.remove("mac"));
+    if let Some(key) = SNAPSHOT_KEY.load_full() {
+        let Some(Value::String(tag)) = tag else {
+            return err(ErrorKind::InvalidArgument, "snapshot is not authenticated (no mac) and a snapshot key is set");
+        };
+        if aws_lc_rs::constant_time::verify_slices_are_equal(tag.as_bytes(), mac(&key, &v).as_bytes()).is_err() {
+            return err(ErrorKind::InvalidArgument, "snapshot mac does not verify under the snapshot key (edited, or another key)");
+        }
+    }
     if v.get("version").and_then(Value::as_u64) != Some(VERSION) {
         return err(ErrorKind::InvalidArgument, format!("snapshot version must be {VERSION}"));
     }
@@ -200,11 +251,13 @@ pub fn import(doc: &str, policy: &CachePolicy, now: Instant) -> Result<Imported>
         };
         let document = Value::Object(d.clone()).to_string();
         parse_metadata(document.as_bytes(), issuer, true)?;
-        if !(at.is_finite() && wall - at <= DEFAULT_METADATA_TTL.as_secs_f64()) {
+        // A document without the trust it was fetched under serves no client: skipped.
+        let trust = m.get("trust").and_then(Value::as_str).and_then(|t| t.parse::<u64>().ok());
+        let (true, Some(trust)) = (at.is_finite() && wall - at <= DEFAULT_METADATA_TTL.as_secs_f64(), trust) else {
             out.skipped += 1;
             continue;
-        }
-        metas.push((issuer.to_string(), Meta { document, fetched_at: at.min(wall), imported: true }));
+        };
+        metas.push((issuer.to_string(), Meta { document, fetched_at: at.min(wall), imported: true, trust }));
     }
     for (url, trust, set, raw, remaining, etag) in sets {
         if GLOBAL.entry(&url, trust).install(set, &raw, remaining, etag, now)? {

@@ -1148,6 +1148,23 @@ static void test_misuse(void) {
         CHECK_RC(oidc_cache_import_json(NULL, NULL, 3, &n, NULL), OIDC_RESULT_NULL_PARAMETER);
         CHECK_RC(oidc_cache_import_json(NULL, "\xff", 1, &n, NULL), OIDC_RESULT_INVALID_UTF8);
         CHECK_RC(oidc_cache_import_json(NULL, "nope", 4, &n, NULL), OIDC_RESULT_INVALID_ARGUMENT);
+        /* Snapshot key: bad input is refused; with a key, an unauthenticated snapshot is refused
+           and an exported one (it carries a MAC) imports; clearing the key accepts plain ones. */
+        {
+            static const uint8_t key[] = "fleet snapshot key 0123456789";
+            const char *plain = "{\"version\":1}";
+            CHECK_RC(oidc_snapshot_set_key(NULL, 16, NULL), OIDC_RESULT_NULL_PARAMETER);
+            CHECK_RC(oidc_snapshot_set_key(key, 5, NULL), OIDC_RESULT_INVALID_ARGUMENT);
+            CHECK_RC(oidc_snapshot_set_key(key, sizeof key - 1, NULL), OIDC_RESULT_OK);
+            CHECK_RC(oidc_cache_import_json(NULL, plain, strlen(plain), &n, NULL), OIDC_RESULT_INVALID_ARGUMENT);
+            CHECK_RC(oidc_cache_export_json(NULL, &json, &n, NULL), OIDC_RESULT_OK);
+            CHECK(json != NULL && strstr(json, "\"mac\"") != NULL);
+            CHECK_RC(oidc_cache_import_json(NULL, json, strlen(json), &n, NULL), OIDC_RESULT_OK);
+            oidc_string_free(json);
+            json = NULL;
+            CHECK_RC(oidc_snapshot_set_key(NULL, 0, NULL), OIDC_RESULT_OK);
+            CHECK_RC(oidc_cache_import_json(NULL, plain, strlen(plain), &n, NULL), OIDC_RESULT_OK);
+        }
         CHECK_RC(oidc_client_builder_set_prefetch(NULL, 0, NULL), OIDC_RESULT_NULL_PARAMETER);
         CHECK_RC(oidc_client_builder_new(&b, NULL), OIDC_RESULT_OK);
         CHECK(oidc_client_builder_set_prefetch(b, 99, NULL) != OIDC_RESULT_OK);
