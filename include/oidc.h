@@ -24,7 +24,8 @@
  * Result of every fallible liboidc call. Values are stable: never reordered or reused.
  *
  * Ranges: 0 success; 1-99 API misuse; 100-199 configuration and discovery; 200-299 network and
- * HTTP; 300-399 token validation.
+ * HTTP; 300-319 token validation; 320-339 request authentication (resource server); 400-499
+ * OAuth error responses; 500-599 protocol checks on responses.
  */
 enum oidc_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -175,6 +176,46 @@ enum oidc_result
    * The key named by the token is published but unusable (weak RSA, bad point, ...).
    */
   OIDC_RESULT_KEY_REJECTED = 314,
+  /**
+   * The request's credentials are malformed (RFC 6750 invalid_request, HTTP 400).
+   */
+  OIDC_RESULT_REQUEST_MALFORMED = 320,
+  /**
+   * The request carries no access token in an accepted scheme (401, bare challenge).
+   */
+  OIDC_RESULT_TOKEN_MISSING = 321,
+  /**
+   * The DPoP proof is absent, malformed, badly signed or breaks a header/claim rule.
+   */
+  OIDC_RESULT_DPOP_PROOF_INVALID = 322,
+  /**
+   * The DPoP proof's htm, htu or ath does not match the request.
+   */
+  OIDC_RESULT_DPOP_PROOF_MISMATCH = 323,
+  /**
+   * The DPoP proof's iat is outside the accepted window.
+   */
+  OIDC_RESULT_DPOP_PROOF_STALE = 324,
+  /**
+   * The DPoP proof's jti was used before.
+   */
+  OIDC_RESULT_DPOP_REPLAY = 325,
+  /**
+   * A fresh server nonce is required in the DPoP proof (use_dpop_nonce; send the decision's DPoP-Nonce).
+   */
+  OIDC_RESULT_DPOP_NONCE_REQUIRED = 326,
+  /**
+   * The token's cnf binding does not match the proof key or certificate, or a bound token used the wrong scheme.
+   */
+  OIDC_RESULT_TOKEN_BINDING_MISMATCH = 327,
+  /**
+   * A claim-value rule of the resource is not met (403).
+   */
+  OIDC_RESULT_CLAIM_NOT_ALLOWED = 328,
+  /**
+   * The shared DPoP replay store could not answer (503).
+   */
+  OIDC_RESULT_REPLAY_STORE_UNAVAILABLE = 329,
   /**
    * An OAuth error response with a code liboidc has no specific result for (see details).
    */
@@ -328,6 +369,35 @@ typedef uint32_t oidc_introspect_flag;
 #endif // __cplusplus
 
 /**
+ * DPoP at a resource (`oidc_client_builder_set_dpop_mode`; passed as a `uint32_t`).
+ */
+enum oidc_dpop_mode
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Both schemes: Bearer for unbound tokens, DPoP for DPoP-bound ones (the default).
+   */
+  OIDC_DPOP_MODE_ALLOWED = 0,
+  /**
+   * DPoP-bound tokens with proofs only.
+   */
+  OIDC_DPOP_MODE_REQUIRED = 1,
+  /**
+   * Bearer only; the DPoP scheme is not offered.
+   */
+  OIDC_DPOP_MODE_DISABLED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum oidc_dpop_mode oidc_dpop_mode;
+#else
+typedef uint32_t oidc_dpop_mode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A cancellation handle (optionally with a deadline) that any number of non-blocking calls may
  * share. Thread safe: `oidc_cancel_cancel` may be called from any thread, concurrently.
  * Cancels calls from any thread: non-blocking calls attached to it (`*_async`) complete once
@@ -356,6 +426,15 @@ typedef struct oidc_client oidc_client;
 typedef struct oidc_client_builder oidc_client_builder;
 
 /**
+ * The decision about one request: allowed (with the principal's claims and token type) or
+ * denied (with the precise code, the HTTP status, the RFC 6750 / RFC 9449 error, the
+ * `WWW-Authenticate` values and possibly a `DPoP-Nonce`). Immutable: its getters may be called
+ * from any thread. Owned by the caller (free with `oidc_decision_free`), except in a callback,
+ * where it is borrowed.
+ */
+typedef struct oidc_decision oidc_decision;
+
+/**
  * A pending device authorization (RFC 8628). Immutable; getters return borrowed strings valid
  * until `oidc_device_authorization_free`. Holds the device code (a secret) for polling.
  */
@@ -365,6 +444,13 @@ typedef struct oidc_device_authorization oidc_device_authorization;
  * Details of one failed call. Owned by the caller; free with `oidc_error_free`.
  */
 typedef struct oidc_error oidc_error;
+
+/**
+ * The parts of an incoming HTTP request that request authentication reads. Filled by the host
+ * (`oidc_http_request_*` setters), read by `oidc_authenticate`; reusable (clear with
+ * `oidc_http_request_reset`). Not thread safe: one thread at a time.
+ */
+typedef struct oidc_http_request oidc_http_request;
 
 /**
  * Collects a protocol client's configuration. One thread at a time; consumed by
@@ -409,6 +495,30 @@ typedef void (*oidc_validate_cb)(void *user_data,
  * `err` is NULL on OK, otherwise borrowed for the duration of the callback.
  */
 typedef void (*oidc_done_cb)(void *user_data, oidc_result result, const struct oidc_error *err);
+
+/**
+ * Completion of `oidc_authenticate_async`: `result` OK with `decision` (borrowed for the
+ * duration of the callback: read what you need, never free it) and `err` NULL; or a failure code
+ * (`OIDC_RESULT_CANCELLED`, `OIDC_RESULT_DEADLINE_EXCEEDED`, a misuse) with `decision` NULL
+ * and `err` borrowed.
+ */
+typedef void (*oidc_decision_cb)(void *user_data,
+                                 oidc_result result,
+                                 const struct oidc_decision *decision,
+                                 const struct oidc_error *err);
+
+/**
+ * A shared DPoP replay store (for a fleet behind one load balancer): called with a key
+ * (`key_len` bytes of ASCII, not NUL-terminated) and a time to live; it must atomically record
+ * the key if absent (Redis: `SET key 1 NX EX ttl`) and return 1 when it was absent (first use),
+ * 0 when it was present (a replay), or a negative value when the store could not answer (the
+ * request is then denied 503 `OIDC_RESULT_REPLAY_STORE_UNAVAILABLE`, never allowed).
+ * The process-wide replay cache is always consulted first.
+ */
+typedef int32_t (*oidc_replay_store_cb)(void *user_data,
+                                        const char *key,
+                                        size_t key_len,
+                                        uint64_t ttl_secs);
 
 /**
  * Completion of a token request (`oidc_oauth_client_credentials_async`, `oidc_oauth_refresh_async`,
@@ -633,6 +743,346 @@ oidc_result oidc_async_configure(uint32_t threads,
  * # Blocking: yes, up to `timeout_ms` while running calls finish.
  */
 OIDC_MUST_USE oidc_result oidc_async_shutdown(uint32_t timeout_ms, struct oidc_error **err_out);
+
+/**
+ * Create an empty request description.
+ * # Ownership: on OK `*out` is caller-owned, free with `oidc_http_request_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_http_request_new(struct oidc_http_request **out,
+                                  struct oidc_error **err_out);
+
+/**
+ * Free a request description. NULL is accepted.
+ * # Ownership: consumes `request`.
+ * # Thread safety: not concurrently with any other use of `request`.
+ * # Blocking: no.
+ */
+void oidc_http_request_free(struct oidc_http_request *request);
+
+/**
+ * Clear every field, so the object can describe the next request.
+ * # Ownership: `request` borrowed.
+ * # Thread safety: not concurrently on one request.
+ * # Blocking: no.
+ */
+void oidc_http_request_reset(struct oidc_http_request *request);
+
+/**
+ * Add one received header line. `name` is `Authorization` or `DPoP` (any case; other names are
+ * `OIDC_RESULT_INVALID_ARGUMENT`: pass only these two). `value` is the field value exactly as
+ * received (bytes; need not be UTF-8: malformed values are the request's fault and are judged
+ * by `oidc_authenticate`). Add a header once per line received: several `Authorization` lines
+ * are a malformed request (400).
+ * # Ownership: `request` borrowed; `name` and `value` copied.
+ * # Thread safety: not concurrently on one request.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_http_request_add_header(struct oidc_http_request *request,
+                                         const char *name,
+                                         size_t name_len,
+                                         const uint8_t *value,
+                                         size_t value_len,
+                                         struct oidc_error **err_out);
+
+/**
+ * Set the request method (`GET`, `POST`, ... exactly as received; required).
+ * # Ownership: `request` borrowed; `method` copied.
+ * # Thread safety: not concurrently on one request.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_http_request_set_method(struct oidc_http_request *request,
+                                         const char *method,
+                                         size_t method_len,
+                                         struct oidc_error **err_out);
+
+/**
+ * Set the absolute URL the client addressed (`https://api.example.com/v1/items?x=1`; required):
+ * the scheme and host the client used (behind a proxy: the public ones), the path and query.
+ * DPoP proofs are checked against it (`htu`).
+ * # Ownership: `request` borrowed; `url` copied.
+ * # Thread safety: not concurrently on one request.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_http_request_set_url(struct oidc_http_request *request,
+                                      const char *url,
+                                      size_t url_len,
+                                      struct oidc_error **err_out);
+
+/**
+ * Set the client certificate of the mTLS connection the request came on (DER bytes), for
+ * certificate-bound tokens (RFC 8705 `cnf.x5t#S256`). Length 0 clears it.
+ * # Ownership: `request` borrowed; `der` copied.
+ * # Thread safety: not concurrently on one request.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_http_request_set_client_cert(struct oidc_http_request *request,
+                                              const uint8_t *der,
+                                              size_t der_len,
+                                              struct oidc_error **err_out);
+
+/**
+ * Decide as of `now_unix` (seconds since the epoch) instead of the clock: token times, DPoP
+ * proof times and nonces (reproducible tests, replay of recorded traffic).
+ * # Ownership: `request` borrowed.
+ * # Thread safety: not concurrently on one request.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_http_request_set_now(struct oidc_http_request *request,
+                                      int64_t now_unix,
+                                      struct oidc_error **err_out);
+
+/**
+ * Authenticate one request: the `Authorization` header (RFC 6750 §2.1), for the DPoP scheme the
+ * proof (RFC 9449 §4.3) and server nonce, the access token (the client's validation policy,
+ * through its verified-token cache), the token's binding (`cnf.jkt`, `cnf.x5t#S256`), the
+ * required scopes and claim values, and the proof's replay check.
+ * Returns OK when a decision was made, allowed or denied: read it from `*decision_out`
+ * (`oidc_decision_allowed`, `_code`, `_http_status`, `_challenge`, ...). Any other code is a
+ * misuse by the host (NULL argument, missing method, URL not absolute http(s)) and no decision
+ * is written.
+ * # Ownership: `client` and `request` borrowed; on OK `*decision_out` is caller-owned, free
+ *   with `oidc_decision_free`; on failure `*err_out` is caller-owned (`oidc_error_free`).
+ * # Thread safety: concurrently on one client from any number of threads (each with its own
+ *   request object, or one shared request object that nobody modifies meanwhile).
+ * # Blocking: as `oidc_validate` (only when keys are not cached), plus the host's replay store
+ *   callback when one is set.
+ */
+OIDC_MUST_USE
+oidc_result oidc_authenticate(const struct oidc_client *client,
+                              const struct oidc_http_request *request,
+                              struct oidc_decision **decision_out,
+                              struct oidc_error **err_out);
+
+/**
+ * Authenticate one request without blocking: the same decision as `oidc_authenticate`,
+ * delivered to `cb` on a liboidc worker thread. The request is copied: it may be reset, reused
+ * or freed as soon as this returns. `cancel` (may be NULL) as for `oidc_validate_async`.
+ * Returns OK when the call was accepted: then `cb` runs exactly once, never inside this call.
+ * On any other return `cb` is never called.
+ * # Ownership: `client`, `request` and `cancel` borrowed for this call only; `user_data` must
+ *   stay valid until `cb` ran; on failure `*err_out` is caller-owned.
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any worker thread.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_authenticate_async(const struct oidc_client *client,
+                                    const struct oidc_http_request *request,
+                                    oidc_decision_cb cb,
+                                    void *user_data,
+                                    const struct oidc_cancel *cancel,
+                                    struct oidc_error **err_out);
+
+/**
+ * Free a decision. NULL is accepted.
+ * # Ownership: consumes `decision` (never one borrowed in a callback).
+ * # Thread safety: not concurrently with other uses of `decision`.
+ * # Blocking: no.
+ */
+void oidc_decision_free(struct oidc_decision *decision);
+
+/**
+ * 1 when the request is allowed, 0 when denied (or `decision` is NULL).
+ * # Thread safety: any thread. # Blocking: no.
+ */
+uint32_t oidc_decision_allowed(const struct oidc_decision *decision);
+
+/**
+ * `OIDC_RESULT_OK` when allowed; the precise reason of a denial otherwise (`OIDC_RESULT_TOKEN_MISSING`,
+ * `OIDC_RESULT_REQUEST_MALFORMED`, `OIDC_RESULT_TOKEN_EXPIRED`, `OIDC_RESULT_DPOP_REPLAY`,
+ * `OIDC_RESULT_INSUFFICIENT_SCOPE`, ...). `OIDC_RESULT_NULL_PARAMETER` for a NULL decision.
+ * # Thread safety: any thread. # Blocking: no.
+ */
+oidc_result oidc_decision_code(const struct oidc_decision *decision);
+
+/**
+ * The HTTP status to answer with: 200 when allowed; 400, 401, 403, 503 (keys or replay store
+ * unavailable: retry later) or 500 when denied. 0 for a NULL decision.
+ * # Thread safety: any thread. # Blocking: no.
+ */
+uint32_t oidc_decision_http_status(const struct oidc_decision *decision);
+
+/**
+ * The RFC 6750 / RFC 9449 error code of a denial (`invalid_request`, `invalid_token`,
+ * `insufficient_scope`, `invalid_dpop_proof`, `use_dpop_nonce`), or NULL (allowed, no token, a
+ * server-side failure). Borrowed from `decision`; `*len_out` (if non-NULL) gets its length.
+ * # Thread safety: any thread. # Blocking: no.
+ */
+const char *oidc_decision_error(const struct oidc_decision *decision, size_t *len_out);
+
+/**
+ * A message for logs naming what failed (never a token's contents or a secret); "allowed" when
+ * allowed. Borrowed from `decision`.
+ * # Thread safety: any thread. # Blocking: no.
+ */
+const char *oidc_decision_message(const struct oidc_decision *decision, size_t *len_out);
+
+/**
+ * The access token's claims (a JSON object, exactly as signed) when allowed; NULL when denied.
+ * Borrowed from `decision`.
+ * # Thread safety: any thread. # Blocking: no.
+ */
+const char *oidc_decision_claims(const struct oidc_decision *decision, size_t *len_out);
+
+/**
+ * The scheme of an allowed request's token: `"Bearer"` or `"DPoP"` (static); NULL when denied.
+ * # Thread safety: any thread. # Blocking: no.
+ */
+const char *oidc_decision_token_type(const struct oidc_decision *decision);
+
+/**
+ * How many `WWW-Authenticate` values a denial carries (one header line each; 0 when allowed
+ * and for 5xx denials).
+ * # Thread safety: any thread. # Blocking: no.
+ */
+size_t oidc_decision_challenge_count(const struct oidc_decision *decision);
+
+/**
+ * The `index`-th `WWW-Authenticate` value (`Bearer realm="api", error="invalid_token", ...`,
+ * `DPoP algs="ES256 ..."`), or NULL past the end. Borrowed from `decision`.
+ * # Thread safety: any thread. # Blocking: no.
+ */
+const char *oidc_decision_challenge(const struct oidc_decision *decision,
+                                    size_t index,
+                                    size_t *len_out);
+
+/**
+ * A `DPoP-Nonce` header value to send with the response (server nonces configured and the
+ * request had no current nonce), or NULL. Borrowed from `decision`.
+ * # Thread safety: any thread. # Blocking: no.
+ */
+const char *oidc_decision_dpop_nonce(const struct oidc_decision *decision, size_t *len_out);
+
+/**
+ * Require `scope` (a scope-token) in every authenticated request's token (`scope` string or
+ * array, or `scp`); call once per scope. A token lacking one is denied 403 `insufficient_scope`
+ * with the missing scopes in the challenge.
+ * # Ownership: `builder` borrowed; `scope` copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_client_builder_add_required_scope(struct oidc_client_builder *builder,
+                                                   const char *scope,
+                                                   size_t scope_len,
+                                                   struct oidc_error **err_out);
+
+/**
+ * Allow `value` for claim `claim` (calls with the same claim build an allow-list): an
+ * authenticated request's token must hold one allowed value (a string claim, or an array with
+ * one of them), else it is denied 403 (`OIDC_RESULT_CLAIM_NOT_ALLOWED`). E.g. `client_id`.
+ * # Ownership: `builder` borrowed; strings copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_client_builder_add_allowed_claim_value(struct oidc_client_builder *builder,
+                                                        const char *claim,
+                                                        size_t claim_len,
+                                                        const char *value,
+                                                        size_t value_len,
+                                                        struct oidc_error **err_out);
+
+/**
+ * DPoP (RFC 9449) at this resource: `OIDC_DPOP_MODE_ALLOWED` (default: Bearer for unbound tokens,
+ * DPoP for bound ones), `OIDC_DPOP_MODE_REQUIRED` (DPoP-bound tokens only), `OIDC_DPOP_MODE_DISABLED`
+ * (Bearer only). Other values: `OIDC_RESULT_INVALID_ARGUMENT`.
+ * # Ownership: `builder` borrowed.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_client_builder_set_dpop_mode(struct oidc_client_builder *builder,
+                                              uint32_t mode,
+                                              struct oidc_error **err_out);
+
+/**
+ * The DPoP proof algorithms accepted (comma-separated JOSE names, e.g. `"ES256,EdDSA"`; default
+ * ES256, ES384, EdDSA, RS256, PS256); sent as the DPoP challenge's `algs`.
+ * # Ownership: `builder` borrowed; `algs` copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_client_builder_set_dpop_algorithms(struct oidc_client_builder *builder,
+                                                    const char *algs,
+                                                    size_t algs_len,
+                                                    struct oidc_error **err_out);
+
+/**
+ * How old a DPoP proof may be (its `iat` at most `secs` in the past, and the leeway in the
+ * future; 1 to 3600, default 60). Replay-cache entries live as long.
+ * # Ownership: `builder` borrowed.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_client_builder_set_dpop_proof_window_secs(struct oidc_client_builder *builder,
+                                                           uint32_t secs,
+                                                           struct oidc_error **err_out);
+
+/**
+ * Turn on stateless DPoP server nonces (RFC 9449 §8): every proof must carry a nonce issued
+ * under `secret` (16 to 1024 bytes, shared by every process of a fleet) within the last
+ * `lifetime_secs` (1 to 86400; the previous period's nonce is still accepted). A proof without
+ * one is denied `use_dpop_nonce` and the decision carries the `DPoP-Nonce` to send.
+ * # Ownership: `builder` borrowed; `secret` copied (never printed).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_client_builder_set_dpop_nonce_secret(struct oidc_client_builder *builder,
+                                                      const uint8_t *secret,
+                                                      size_t secret_len,
+                                                      uint32_t lifetime_secs,
+                                                      struct oidc_error **err_out);
+
+/**
+ * Set (or, with a NULL `cb`, clear) the shared DPoP replay store. `cb` is called from any
+ * thread, concurrently, during `oidc_authenticate`; `user_data` must stay valid as long as any
+ * client built from this builder lives. The callback must not call liboidc.
+ * # Ownership: `builder` borrowed; `user_data` kept, never freed by liboidc.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_client_builder_set_dpop_replay_store(struct oidc_client_builder *builder,
+                                                      oidc_replay_store_cb cb,
+                                                      void *user_data,
+                                                      struct oidc_error **err_out);
+
+/**
+ * Accept only certificate-bound tokens (RFC 8705: `cnf.x5t#S256` equal to the SHA-256 of the
+ * request's client certificate). Certificate-bound tokens are always checked against the
+ * certificate; this refuses unbound ones too. `require` is 0 or 1.
+ * # Ownership: `builder` borrowed.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_client_builder_set_require_mtls(struct oidc_client_builder *builder,
+                                                 uint32_t require,
+                                                 struct oidc_error **err_out);
+
+/**
+ * Size of the verified-token cache (entries; 0 turns it off; default 4096, at most 1048576): a
+ * token seen before skips the signature check (its time claims are still checked against now,
+ * and its key must still be in the issuer's key set).
+ * # Ownership: `builder` borrowed.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_client_builder_set_token_cache_size(struct oidc_client_builder *builder,
+                                                     size_t entries,
+                                                     struct oidc_error **err_out);
 
 /**
  * Create a builder with every default: algorithms RS256/384/512, PS256/384/512, ES256/384,

@@ -8,7 +8,8 @@ CBINDGEN_VERSION=0.29.4
 CARGO_C_VERSION=0.10.24
 APT_PACKAGES=(pkg-config openssl curl valgrind clang libclang-rt-14-dev
               ruby ruby-ffi ruby-minitest ruby-rack ruby-jwt
-              mono-mcs mono-runtime nunit-console)
+              mono-mcs mono-runtime nunit-console
+              redis-server)
 
 log() { echo "setup: $*" >&2; }
 

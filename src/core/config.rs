@@ -236,6 +236,8 @@ pub trait ReplayStore: Send + Sync {
     /// Record `key` for `ttl_secs` seconds if it is not recorded yet. `Ok(true)`: first use;
     /// `Ok(false)`: seen before (a replay); `Err(())`: the store could not answer (the request
     /// is then refused with a 503, never allowed).
+    // `()`: the store's own error is the host's business; liboidc only needs "no answer".
+    #[allow(clippy::result_unit_err)]
     fn check_and_record(&self, key: &str, ttl_secs: u64) -> std::result::Result<bool, ()>;
 }
 

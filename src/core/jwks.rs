@@ -249,6 +249,9 @@ fn parse_jwk_algs(k: &Value, only: Option<Algorithm>) -> std::result::Result<Opt
             if x.len() != 32 {
                 return Err(format!("Ed25519 \"x\" is {} bytes, not 32", x.len()));
             }
+            if ed25519_small_order_or_noncanonical(&x) {
+                return Err("Ed25519 \"x\" is a small-order or non-canonical point (signatures under it are forgeable)".into());
+            }
             (KeyFamily::Ed25519, x, 64)
         }
         ("OKP", _) => return Err("unsupported OKP curve".into()),
@@ -269,6 +272,37 @@ fn parse_jwk_algs(k: &Value, only: Option<Algorithm>) -> std::result::Result<Opt
         parsed.push((alg, pk));
     }
     Ok(Some(Jwk { kid, alg: declared, family, sig_len, parsed }))
+}
+
+/// The y-coordinates (little endian, the sign bit of x cleared) of the Ed25519 points of order 1,
+/// 2, 4 and 8 (libsodium's blocklist): RFC 8032 verification against such a public key accepts
+/// forged signatures.
+const ED25519_SMALL_ORDER_Y: [[u8; 32]; 5] = [
+    [0; 32],
+    [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf,
+        0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05,
+    ],
+    [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20,
+        0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a,
+    ],
+    // p - 1 (order 2)
+    [
+        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+    ],
+];
+
+/// An encoded Ed25519 public key whose point has small order, or whose y is not reduced (y >= p,
+/// which covers the non-canonical spellings of 0 and 1).
+fn ed25519_small_order_or_noncanonical(x: &[u8]) -> bool {
+    let mut y = [0u8; 32];
+    y.copy_from_slice(x);
+    y[31] &= 0x7f;
+    let non_canonical = y[31] == 0x7f && y[1..31].iter().all(|&b| b == 0xff) && y[0] >= 0xed;
+    non_canonical || ED25519_SMALL_ORDER_Y.contains(&y)
 }
 
 fn ec_point(k: &Value, len: usize) -> std::result::Result<Vec<u8>, String> {
@@ -362,6 +396,30 @@ mod tests {
         let mut even = n.clone();
         even[255] &= 0xFE;
         assert!(rsa_public_key_der(&even, &[3]).unwrap_err().contains("even"));
+    }
+
+    #[test]
+    fn ed25519_small_order_keys_are_rejected() {
+        let okp = |x: &[u8]| serde_json::json!({"kty": "OKP", "crv": "Ed25519", "kid": "e", "x": b64(x)});
+        for y in ED25519_SMALL_ORDER_Y {
+            for sign in [0u8, 0x80] {
+                let mut x = y;
+                x[31] |= sign;
+                let e = parse_jwk(&okp(&x)).unwrap_err();
+                assert!(e.contains("small-order"), "{e}");
+            }
+        }
+        let mut p = [0xffu8; 32];
+        p[0] = 0xed; // p itself: a non-canonical 0
+        p[31] = 0x7f;
+        assert!(parse_jwk(&okp(&p)).is_err());
+        p[0] = 0xee; // p + 1: a non-canonical 1
+        assert!(parse_jwk(&okp(&p)).is_err());
+        // RFC 8032 section 7.1 test 1 public key: a real key is still accepted.
+        let good: Vec<u8> = (0..32)
+            .map(|i| u8::from_str_radix(&"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        assert!(parse_jwk(&okp(&good)).unwrap().is_some());
     }
 
     #[test]

@@ -29,7 +29,6 @@ pub struct oidc_decision {
     error: Option<CString>,
     message: CString,
     claims: Option<CString>,
-    claims_len: usize,
     token_type: Option<&'static std::ffi::CStr>,
     challenges: Vec<CString>,
     nonce: Option<CString>,
@@ -50,7 +49,6 @@ impl oidc_decision {
                 status: 200,
                 error: None,
                 message: c"allowed".into(),
-                claims_len: p.claims.len(),
                 claims: Some(cstr(p.claims)),
                 token_type: Some(match p.token_type {
                     crate::core::authn::Scheme::Bearer => c"Bearer",
@@ -66,7 +64,6 @@ impl oidc_decision {
                 error: e.kind().resource_error().map(|s| cstr(s.to_string())),
                 message: cstr(e.message().to_string()),
                 claims: None,
-                claims_len: 0,
                 token_type: None,
                 challenges,
                 nonce,
@@ -323,6 +320,8 @@ pub extern "C" fn oidc_authenticate_async(
     ffi_boundary(err_out, None, || {
         let (c, input) = read_request(client, request)?;
         let cb = cb.ok_or_else(|| FfiError::new(oidc_result::NullParameter, "callback is NULL"))?;
+        // Misuse (no method, no absolute URL) is answered here, not through the callback.
+        input.check()?;
         let ud = UserData(user_data);
         let input = input.clone();
         let core = c.client.clone();
@@ -358,6 +357,14 @@ fn get<T: Copy>(d: *const oidc_decision, fallback: T, f: impl FnOnce(&oidc_decis
             Some(d) => f(d),
             None => fallback,
         }
+    })
+}
+
+/// A borrowed string getter: NULL (and `*len_out` = 0) for a NULL decision or an absent value.
+fn get_str(d: *const oidc_decision, len_out: *mut usize, f: impl FnOnce(&oidc_decision) -> Option<&CString>) -> *const c_char {
+    ffi_guard(std::ptr::null(), || {
+        // SAFETY: d is NULL or a live decision (API contract).
+        out_str(unsafe { d.as_ref() }.and_then(f), len_out)
     })
 }
 
@@ -400,7 +407,7 @@ pub extern "C" fn oidc_decision_http_status(decision: *const oidc_decision) -> u
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_error(decision: *const oidc_decision, len_out: *mut usize) -> *const c_char {
-    get(decision, std::ptr::null(), |d| out_str(d.error.as_ref(), len_out))
+    get_str(decision, len_out, |d| d.error.as_ref())
 }
 
 /// A message for logs naming what failed (never a token's contents or a secret); "allowed" when
@@ -408,7 +415,7 @@ pub extern "C" fn oidc_decision_error(decision: *const oidc_decision, len_out: *
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_message(decision: *const oidc_decision, len_out: *mut usize) -> *const c_char {
-    get(decision, std::ptr::null(), |d| out_str(Some(&d.message), len_out))
+    get_str(decision, len_out, |d| Some(&d.message))
 }
 
 /// The access token's claims (a JSON object, exactly as signed) when allowed; NULL when denied.
@@ -416,14 +423,7 @@ pub extern "C" fn oidc_decision_message(decision: *const oidc_decision, len_out:
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_claims(decision: *const oidc_decision, len_out: *mut usize) -> *const c_char {
-    get(decision, std::ptr::null(), |d| {
-        let p = out_str(d.claims.as_ref(), len_out);
-        if !len_out.is_null() {
-            // SAFETY: as in out_str.
-            unsafe { *len_out = d.claims_len };
-        }
-        p
-    })
+    get_str(decision, len_out, |d| d.claims.as_ref())
 }
 
 /// The scheme of an allowed request's token: `"Bearer"` or `"DPoP"` (static); NULL when denied.
@@ -446,7 +446,7 @@ pub extern "C" fn oidc_decision_challenge_count(decision: *const oidc_decision) 
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_challenge(decision: *const oidc_decision, index: usize, len_out: *mut usize) -> *const c_char {
-    get(decision, std::ptr::null(), |d| out_str(d.challenges.get(index), len_out))
+    get_str(decision, len_out, |d| d.challenges.get(index))
 }
 
 /// A `DPoP-Nonce` header value to send with the response (server nonces configured and the
@@ -454,7 +454,7 @@ pub extern "C" fn oidc_decision_challenge(decision: *const oidc_decision, index:
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_dpop_nonce(decision: *const oidc_decision, len_out: *mut usize) -> *const c_char {
-    get(decision, std::ptr::null(), |d| out_str(d.nonce.as_ref(), len_out))
+    get_str(decision, len_out, |d| d.nonce.as_ref())
 }
 
 // ---- builder: the resource's rules ----
@@ -503,8 +503,8 @@ pub extern "C" fn oidc_client_builder_add_allowed_claim_value(
     })
 }
 
-/// DPoP (RFC 9449) at this resource: `OIDC_DPOP_ALLOWED` (default: Bearer for unbound tokens,
-/// DPoP for bound ones), `OIDC_DPOP_REQUIRED` (DPoP-bound tokens only), `OIDC_DPOP_DISABLED`
+/// DPoP (RFC 9449) at this resource: `OIDC_DPOP_MODE_ALLOWED` (default: Bearer for unbound tokens,
+/// DPoP for bound ones), `OIDC_DPOP_MODE_REQUIRED` (DPoP-bound tokens only), `OIDC_DPOP_MODE_DISABLED`
 /// (Bearer only). Other values: `OIDC_RESULT_INVALID_ARGUMENT`.
 /// # Ownership: `builder` borrowed.
 /// # Thread safety: not concurrently on one builder.
@@ -514,21 +514,35 @@ pub extern "C" fn oidc_client_builder_add_allowed_claim_value(
 pub extern "C" fn oidc_client_builder_set_dpop_mode(builder: *mut oidc_client_builder, mode: u32, err_out: *mut *mut oidc_error) -> oidc_result {
     with_builder(builder, err_out, |cfg| {
         cfg.resource.dpop.mode = match mode {
-            OIDC_DPOP_ALLOWED => DpopMode::Allowed,
-            OIDC_DPOP_REQUIRED => DpopMode::Required,
-            OIDC_DPOP_DISABLED => DpopMode::Disabled,
-            _ => return Err(FfiError::new(oidc_result::InvalidArgument, "DPoP mode must be OIDC_DPOP_ALLOWED, _REQUIRED or _DISABLED")),
+            DPOP_ALLOWED => DpopMode::Allowed,
+            DPOP_REQUIRED => DpopMode::Required,
+            DPOP_DISABLED => DpopMode::Disabled,
+            _ => {
+                return Err(FfiError::new(
+                    oidc_result::InvalidArgument,
+                    "DPoP mode must be OIDC_DPOP_MODE_ALLOWED, _REQUIRED or _DISABLED",
+                ));
+            }
         };
         Ok(())
     })
 }
 
-/// Both schemes: Bearer for unbound tokens, DPoP for DPoP-bound ones (the default).
-pub const OIDC_DPOP_ALLOWED: u32 = 0;
-/// DPoP-bound tokens with proofs only.
-pub const OIDC_DPOP_REQUIRED: u32 = 1;
-/// Bearer only; the DPoP scheme is not offered.
-pub const OIDC_DPOP_DISABLED: u32 = 2;
+/// DPoP at a resource (`oidc_client_builder_set_dpop_mode`; passed as a `uint32_t`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum oidc_dpop_mode {
+    /// Both schemes: Bearer for unbound tokens, DPoP for DPoP-bound ones (the default).
+    Allowed = 0,
+    /// DPoP-bound tokens with proofs only.
+    Required = 1,
+    /// Bearer only; the DPoP scheme is not offered.
+    Disabled = 2,
+}
+
+const DPOP_ALLOWED: u32 = oidc_dpop_mode::Allowed as u32;
+const DPOP_REQUIRED: u32 = oidc_dpop_mode::Required as u32;
+const DPOP_DISABLED: u32 = oidc_dpop_mode::Disabled as u32;
 
 /// The DPoP proof algorithms accepted (comma-separated JOSE names, e.g. `"ES256,EdDSA"`; default
 /// ES256, ES384, EdDSA, RS256, PS256); sent as the DPoP challenge's `algs`.

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 pub mod cabi;
 pub mod real_idp;
+pub mod redis;
 
 /// A loopback HTTPS issuer: discovery at `/.well-known/openid-configuration`, keys at `/jwks`.
 pub struct Idp {

@@ -48,6 +48,23 @@ fn trim_ows(b: &[u8]) -> &[u8] {
     &b[start..end]
 }
 
+/// The scheme a single `Authorization` value names, even when its credentials are malformed
+/// ("DPoP a b"): a denial's error then goes on that scheme's challenge. `None` for no value,
+/// several values, or a scheme other than Bearer and DPoP.
+pub fn scheme_hint(values: &[Vec<u8>]) -> Option<Scheme> {
+    let [v] = values else { return None };
+    let v = trim_ows(v);
+    let end = v.iter().position(|&c| c == b' ' || c == b'\t' || c == b',').unwrap_or(v.len());
+    let name = &v[..end];
+    if name.eq_ignore_ascii_case(b"bearer") {
+        Some(Scheme::Bearer)
+    } else if name.eq_ignore_ascii_case(b"dpop") {
+        Some(Scheme::DPoP)
+    } else {
+        None
+    }
+}
+
 /// Parse the `Authorization` field values a request carried (one entry per header line).
 /// `max_token_bytes` bounds the token before any of it is examined.
 pub fn parse_authorization(values: &[Vec<u8>], max_token_bytes: usize) -> Result<Credentials<'_>> {
@@ -126,6 +143,10 @@ mod tests {
         assert_eq!(parse(&[b"Bearer \xff\xfe"]), Err(ErrorKind::RequestMalformed));
         assert_eq!(parse(&[b"Bearer,Basic x"]), Err(ErrorKind::RequestMalformed));
         assert_eq!(parse(&[&[b'B', b'e', b'a', b'r', b'e', b'r', b' '][..]]), Err(ErrorKind::RequestMalformed));
+        assert_eq!(scheme_hint(&[b"dpop a b".to_vec()]), Some(DPoP));
+        assert_eq!(scheme_hint(&[b" Bearer,Basic x".to_vec()]), Some(Bearer));
+        assert_eq!(scheme_hint(&[b"Bearer a".to_vec(), b"DPoP b".to_vec()]), Option::None);
+        assert_eq!(scheme_hint(&[b"Basic x".to_vec()]), Option::None);
         let big = format!("Bearer {}", "a".repeat(101));
         assert_eq!(parse(&[Box::leak(big.into_boxed_str()).as_bytes()]), Err(ErrorKind::TokenTooLarge));
     }

@@ -51,6 +51,21 @@ pub struct RequestInput {
     pub now: Option<f64>,
 }
 
+impl RequestInput {
+    /// The host's part of the input: a method token and an absolute http(s) URL. A failure is a
+    /// misuse by the host (`InvalidArgument`), not a fault of the request; the non-blocking
+    /// transport checks it before queueing, so misuse is answered by the call itself.
+    pub fn check(&self) -> Result<()> {
+        if !is_method(&self.method) {
+            return err(ErrorKind::InvalidArgument, "the request method must be an HTTP method token (GET, POST, ...)");
+        }
+        if dpop::normalize_htu(&self.url).is_none() {
+            return err(ErrorKind::InvalidArgument, "the request URL must be an absolute http(s) URL");
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Debug for RequestInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestInput")
@@ -121,12 +136,7 @@ impl Client {
     /// Decide about one request. `Err` only for a misuse by the host (no method, a URL that is
     /// not absolute http(s)); every fault of the request itself is a denying [`Decision`].
     pub fn authenticate(&self, req: &RequestInput) -> Result<Decision> {
-        if !is_method(&req.method) {
-            return err(ErrorKind::InvalidArgument, "the request method must be an HTTP method token (GET, POST, ...)");
-        }
-        if dpop::normalize_htu(&req.url).is_none() {
-            return err(ErrorKind::InvalidArgument, "the request URL must be an absolute http(s) URL");
-        }
+        req.check()?;
         let now = req.now.unwrap_or_else(unix_now);
         let cfg = self.config();
         let dcfg = &cfg.resource.dpop;
@@ -162,7 +172,10 @@ impl Client {
     ) -> std::result::Result<Principal, Deny> {
         let cfg = self.config();
         let rp = &cfg.resource;
-        let creds = header::parse_authorization(&req.authorization, cfg.max_token_bytes)?;
+        let creds = header::parse_authorization(&req.authorization, cfg.max_token_bytes).inspect_err(|_| {
+            // Malformed credentials in a known scheme: the error goes on that scheme's challenge.
+            *used = header::scheme_hint(&req.authorization);
+        })?;
         let (scheme, token) = match creds {
             header::Credentials::Token(s, t) if challenge::is_offered(&rp.dpop, s) => (s, t),
             _ => return Err(Error::new(ErrorKind::TokenMissing, "the request has no access token in an accepted scheme").into()),
