@@ -97,18 +97,17 @@ type Config struct {
 	TokenCacheSize int
 }
 
-// DPoPMode is how a Client treats the DPoP scheme (Config.DPoP): the values of
-// oidc_client_builder_set_dpop_mode (OIDC_DPOP_ALLOWED, _REQUIRED, _DISABLED in src/ffi/authn.rs).
+// DPoPMode is how a Client treats the DPoP scheme (Config.DPoP): oidc_dpop_mode.
 type DPoPMode uint32
 
 const (
 	// DPoPAllowed offers both schemes: Bearer for unbound tokens, DPoP for DPoP-bound ones (the
 	// default).
-	DPoPAllowed DPoPMode = 0
+	DPoPAllowed DPoPMode = C.OIDC_DPOP_MODE_ALLOWED
 	// DPoPRequired accepts only DPoP-bound tokens with proofs.
-	DPoPRequired DPoPMode = 1
+	DPoPRequired DPoPMode = C.OIDC_DPOP_MODE_REQUIRED
 	// DPoPDisabled accepts Bearer only; the DPoP scheme is not offered.
-	DPoPDisabled DPoPMode = 2
+	DPoPDisabled DPoPMode = C.OIDC_DPOP_MODE_DISABLED
 )
 
 func (m DPoPMode) String() string {

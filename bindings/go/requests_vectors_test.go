@@ -178,6 +178,7 @@ func TestRequestVectors(t *testing.T) {
 	}
 	now := time.Unix(v.Now, 0)
 	names := map[string]bool{}
+	viaMiddleware := 0
 	for _, tc := range v.Cases {
 		if names[tc.Name] {
 			t.Fatalf("duplicate case name %q", tc.Name)
@@ -206,9 +207,16 @@ func TestRequestVectors(t *testing.T) {
 			if tc.Expect.Allowed && len(tc.Request.DPoP) > 0 {
 				return // its proof is consumed now: a second run would be a replay
 			}
-			checkVectorMiddleware(t, c, &tc, req, now)
+			if checkVectorMiddleware(t, c, &tc, req, now) {
+				viaMiddleware++
+			}
 		})
 	}
+	// Most cases consume no proof; the Middleware pass must not silently shrink to nothing.
+	if viaMiddleware < len(v.Cases)/2 {
+		t.Errorf("only %d of %d cases went through Middleware", viaMiddleware, len(v.Cases))
+	}
+	t.Logf("%d cases through AuthenticateRequest, %d of them also through Middleware", len(v.Cases), viaMiddleware)
 }
 
 // middlewareAt is Middleware deciding as of now (the vectors' clock) instead of the real clock.
@@ -264,11 +272,11 @@ func nullable(s string) string {
 
 // checkVectorMiddleware sends the case's request through Middleware as net/http delivers it:
 // the URL split into r.Host, r.URL and r.TLS, the headers as lines of r.Header.
-func checkVectorMiddleware(t *testing.T, c *Client, tc *requestVectorCase, req *Request, now time.Time) {
+func checkVectorMiddleware(t *testing.T, c *Client, tc *requestVectorCase, req *Request, now time.Time) bool {
 	t.Helper()
 	u, err := url.Parse(req.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return // a URL no net/http server hands over
+		return false // a URL no net/http server hands over
 	}
 	r := httptest.NewRequest(req.Method, req.URL, nil)
 	if req.ClientCert != nil {
@@ -303,4 +311,5 @@ func checkVectorMiddleware(t *testing.T, c *Client, tc *requestVectorCase, req *
 	if e.Allowed && (seen == nil || seen.Claims.Subject() != optString(e.Sub) || seen.TokenType != optString(e.TokenType)) {
 		t.Errorf("middleware: handler saw %+v", seen)
 	}
+	return true
 }
