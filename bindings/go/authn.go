@@ -2,6 +2,7 @@ package oidc
 
 /*
 #include <stdint.h>
+#include <string.h>
 #include <oidc.h>
 
 // goOidcReplayStore (replay.go) as _cgo_export.h declares it.
@@ -14,14 +15,16 @@ static oidc_result go_oidc_set_replay_store(oidc_client_builder *b, uintptr_t ha
 		(void *)handle, err);
 }
 
-// What go_oidc_authenticate hands back: the decision (owned: Go frees it after copying) or the
-// error of a misuse, and the decision's fields as borrowed pointers into it, read in the same
-// cgo call instead of one call per getter.
+// What go_oidc_authenticate hands back: the error of a misuse, or the decision's fields read in
+// the same cgo call instead of one call per getter. An allowed decision whose claims fit the
+// caller's buffer is copied and freed here (decision NULL, claims_copied 1): one cgo call in all.
+// Otherwise decision is owned by the caller (Go copies the borrowed fields, then frees it).
 typedef struct {
 	oidc_decision *decision;
 	oidc_error *err;
 	uint32_t allowed, code, status;
 	size_t challenge_count;
+	size_t claims_copied;
 	const char *error; size_t error_len;
 	const char *message; size_t message_len;
 	const char *claims; size_t claims_len;
@@ -38,7 +41,8 @@ static oidc_result go_oidc_authenticate(const oidc_client *c, oidc_http_request 
 		const char *auth, size_t auth_len, uint32_t has_auth,
 		const char *dpop, size_t dpop_len, uint32_t has_dpop,
 		const char *method, size_t method_len, const char *url, size_t url_len,
-		const char *cert, size_t cert_len, int64_t now, uint32_t has_now, go_oidc_authn *out) {
+		const char *cert, size_t cert_len, int64_t now, uint32_t has_now,
+		char *claims_buf, size_t claims_cap, go_oidc_authn *out) {
 	oidc_http_request *r = req;
 	oidc_result rc;
 	if (r == NULL) {
@@ -67,6 +71,16 @@ static oidc_result go_oidc_authenticate(const oidc_client *c, oidc_http_request 
 		out->challenge_count = oidc_decision_challenge_count(d);
 		for (size_t i = 0; i < 2 && i < out->challenge_count; i++)
 			out->challenge[i] = oidc_decision_challenge(d, i, &out->challenge_len[i]);
+		if (out->allowed && out->claims != NULL && out->claims_len <= claims_cap && out->nonce == NULL) {
+			// The common case: static strings and the claims, which fit the caller's buffer.
+			memcpy(claims_buf, out->claims, out->claims_len);
+			out->claims_copied = 1;
+			out->claims = NULL;
+			out->message = NULL;
+			out->error = NULL;
+			oidc_decision_free(out->decision);
+			out->decision = NULL;
+		}
 	}
 done:
 	if (req == NULL) oidc_http_request_free(r);
@@ -395,7 +409,8 @@ func (c *Client) authenticateSync(req *Request) (*Decision, error) {
 		return nil, ErrClosed
 	}
 	maybeGC()
-	out := new(C.go_oidc_authn)
+	call := new(authnCall)
+	out := &call.out
 	var r *C.oidc_http_request
 	var auth, dpop string
 	hasAuth, hasDPoP := len(req.Authorization) > 0, len(req.DPoP) > 0
@@ -426,17 +441,53 @@ func (c *Client) authenticateSync(req *Request) (*Decision, error) {
 	if hasNow {
 		now = C.int64_t(req.Now.Unix())
 	}
+	// The claims of an allowed token are its payload as signed, so they fit in the decoded
+	// length of the token's second segment: C copies them here and frees the decision in the
+	// same call (a bigger decision takes the two-call path).
+	var buf []byte
+	var bp *C.char
+	if n := payloadBound(auth); n > 0 {
+		buf = make([]byte, n)
+		bp = (*C.char)(unsafe.Pointer(&buf[0]))
+	}
 	rc := C.go_oidc_authenticate(p, r, ap, an, cflag(hasAuth), dp, dn, cflag(hasDPoP), mp, mn, up, un, cp, cn,
-		now, cflag(hasNow), out)
+		now, cflag(hasNow), bp, C.size_t(len(buf)), out)
 	runtime.KeepAlive(req)
 	runtime.KeepAlive(auth)
 	runtime.KeepAlive(dpop)
+	runtime.KeepAlive(buf)
 	if rc != 0 {
 		return nil, errorFrom(rc, out.err)
 	}
-	d := decisionFrom(out)
-	C.oidc_decision_free(out.decision)
+	d := call.decision(buf)
+	if out.decision != nil {
+		C.oidc_decision_free(out.decision)
+	}
+	// The Decision keeps call reachable: leave no pointer to freed C memory in it.
+	*out = C.go_oidc_authn{}
 	return d, nil
+}
+
+// payloadBound is the most bytes the second dot-separated segment of s decodes to (base64url),
+// 0 when s has no two dots.
+func payloadBound(s string) int {
+	i := strings.IndexByte(s, '.')
+	if i < 0 {
+		return 0
+	}
+	j := strings.IndexByte(s[i+1:], '.')
+	if j < 0 {
+		return 0
+	}
+	return (j*3)/4 + 3
+}
+
+// authnCall is the memory of one AuthenticateRequest in one allocation: what the C shim fills
+// in, and the Decision and Claims handed back.
+type authnCall struct {
+	out    C.go_oidc_authn
+	d      Decision
+	claims Claims
 }
 
 func cflag(b bool) C.uint32_t {
@@ -508,20 +559,27 @@ func intern(p *C.char, n C.size_t) string {
 	return strings.Clone(s)
 }
 
-// decisionFrom copies the decision's fields (borrowed from out.decision) into Go.
-func decisionFrom(out *C.go_oidc_authn) *Decision {
-	d := &Decision{
-		Allowed: out.allowed == 1,
-		Code:    Code(out.code),
-		Status:  int(out.status),
-		Error:   intern(out.error, out.error_len),
-		Message: intern(out.message, out.message_len),
-	}
+// decision copies the decision's fields into Go: from buf (the claims the shim copied) or
+// borrowed from out.decision.
+func (call *authnCall) decision(buf []byte) *Decision {
+	out, d := &call.out, &call.d
+	d.Allowed = out.allowed == 1
+	d.Code = Code(out.code)
+	d.Status = int(out.status)
+	d.Error = intern(out.error, out.error_len)
+	d.Message = intern(out.message, out.message_len)
 	if out.token_type != nil {
 		d.TokenType = intern(out.token_type, cstrlen(out.token_type))
 	}
-	if out.claims != nil {
-		d.Claims = newClaims(C.GoBytes(unsafe.Pointer(out.claims), C.int(out.claims_len)))
+	switch {
+	case out.claims_copied == 1:
+		n := int(out.claims_len)
+		call.claims.raw = buf[:n:n]
+		d.Claims = &call.claims
+		d.Message = "allowed"
+	case out.claims != nil:
+		call.claims.raw = C.GoBytes(unsafe.Pointer(out.claims), C.int(out.claims_len))
+		d.Claims = &call.claims
 	}
 	if out.nonce != nil {
 		d.DPoPNonce = C.GoStringN(out.nonce, C.int(out.nonce_len))

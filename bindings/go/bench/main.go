@@ -44,10 +44,11 @@ const (
 )
 
 var (
-	rounds   = flag.Int("rounds", 15, "interleaved rounds per measurement")
-	roundMS  = flag.Int("round-ms", 100, "target duration of one round in ms")
-	algList  = flag.String("algs", "RS256,ES256,EdDSA", "algorithms")
-	sections = flag.String("sections", "validate,cache,study", "what to run: validate (vs golang-jwt), cache (the verified-token "+
+	rounds    = flag.Int("rounds", 15, "interleaved rounds per measurement")
+	roundMS   = flag.Int("round-ms", 100, "target duration of one round in ms")
+	algList   = flag.String("algs", "RS256,ES256,EdDSA", "algorithms")
+	studyOnly = flag.String("study-only", "", "run only the study workloads whose name contains this (for perf)")
+	sections  = flag.String("sections", "validate,cache,study", "what to run: validate (vs golang-jwt), cache (the verified-token "+
 		"cache and request authentication, RS256), study (where a cgo call's extra process CPU goes)")
 )
 
