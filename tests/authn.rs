@@ -753,8 +753,8 @@ fn c_abi_bad_input() {
     r.basic("GET", URL);
     assert_eq!(c_decide(c, &r).code, oidc_result::RequestMalformed as u32);
 
-    // Missing or malformed method / URL: misuse, no decision.
-    for (m, u) in [("", URL), ("GET", ""), ("GET", "/items"), ("G T", URL), ("GET", "ftp://api.authn.test/"), ("GET", "https://u@api.authn.test/")] {
+    // Missing method, or a URL that is not absolute http(s): misuse by the host, no decision.
+    for (m, u) in [("", URL), ("GET", ""), ("GET", "/items"), ("GET", "ftp://api.authn.test/")] {
         let r = CReq::bearer(&tok);
         let mut err = null();
         if !m.is_empty() || u.is_empty() {
@@ -772,6 +772,22 @@ fn c_abi_bad_input() {
         let rc = oidc_authenticate(c, r.0, &mut d, &mut err);
         fails(rc, err, oidc_result::InvalidArgument, &format!("method {m:?} url {u:?}"));
         assert!(d.is_null());
+    }
+    // What the client controls inside them (a method that is not a token, a Host that makes the
+    // URL unparseable): the request's fault, a 400 decision.
+    for (m, u) in [("G T", URL), ("GET", "https://u@api.authn.test/"), ("GET", "https://api.authn.test:99999/"), ("GET", "https://[::1/")] {
+        let r = CReq::bearer(&tok);
+        let mut err = null();
+        ok(oidc_http_request_set_method(r.0, m.as_ptr().cast(), m.len(), &mut err), err, "method");
+        ok(oidc_http_request_set_url(r.0, u.as_ptr().cast(), u.len(), &mut err), err, "url");
+        let mut d = std::ptr::null_mut();
+        let mut err = null();
+        let rc = oidc_authenticate(c, r.0, &mut d, &mut err);
+        ok(rc, err, "a decision");
+        assert_eq!(oidc_decision_allowed(d), 0, "method {m:?} url {u:?}");
+        assert_eq!(oidc_decision_code(d), oidc_result::RequestMalformed, "method {m:?} url {u:?}");
+        assert_eq!(oidc_decision_http_status(d), 400);
+        oidc_decision_free(d);
     }
 
     // Oversized headers and proofs: judged quickly, bounded, never a crash.

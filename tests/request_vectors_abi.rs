@@ -60,9 +60,9 @@ fn build(jwks: &Value, c: &Value) -> *mut oidc_client {
         }
     }
     let mode = match c["dpop_mode"].as_str().unwrap() {
-        "allowed" => OIDC_DPOP_ALLOWED,
-        "required" => OIDC_DPOP_REQUIRED,
-        "disabled" => OIDC_DPOP_DISABLED,
+        "allowed" => oidc_dpop_mode::Allowed as u32,
+        "required" => oidc_dpop_mode::Required as u32,
+        "disabled" => oidc_dpop_mode::Disabled as u32,
         m => panic!("dpop_mode {m}"),
     };
     ok(oidc_client_builder_set_dpop_mode(b, mode, &mut err), err, "dpop mode");

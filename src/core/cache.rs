@@ -201,6 +201,7 @@ impl CacheEntry {
             me.stats.background_refreshes.fetch_add(1, Ordering::Relaxed);
             metrics::BACKGROUND_REFRESHES.inc();
             let seen = me.attempts.load(Ordering::Acquire);
+            let log_hold = super::log::hold();
             let guard = me.fetch_lock.lock();
             if me.attempts.load(Ordering::Acquire) == seen {
                 emit(Level::Debug, "oidc::cache", || format!("refreshing keys of {} ahead of expiry", redact(&me.url)));
@@ -209,6 +210,7 @@ impl CacheEntry {
                 }
             }
             drop(guard);
+            drop(log_hold);
             me.refreshing.store(0, Ordering::Release);
         });
         if queued.is_err() {
@@ -220,6 +222,9 @@ impl CacheEntry {
     pub fn get(&self, http: &Http, policy: &CachePolicy, now: Instant, need: Need) -> Result<Arc<KeySet>> {
         self.touch();
         let seen = self.attempts.load(Ordering::Acquire);
+        // Messages wait until the lock is released: a log callback may call liboidc (issue 10
+        // item 13). Declared first, so it drops last.
+        let _log_hold = super::log::hold();
         let _guard = self.fetch_lock.lock();
         if self.attempts.load(Ordering::Acquire) != seen {
             // Somebody completed an attempt while we queued: share its outcome.
@@ -383,6 +388,7 @@ impl CacheEntry {
     /// fetched document; `remaining` is the time left of its TTL (already clamped by the caller's policy).
     /// Keys already cached that live longer are kept. Returns whether the snapshot was used.
     pub fn install(&self, set: Arc<KeySet>, doc: &str, remaining: Duration, etag: Option<String>, now: Instant) -> Result<bool> {
+        let _log_hold = super::log::hold();
         let _g = self.fetch_lock.lock();
         let expires = now + remaining;
         // Only a meaningfully fresher set replaces the cached one: a snapshot's expiry passes

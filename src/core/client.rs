@@ -224,6 +224,9 @@ impl Client {
         let http = self.inner.http.as_ref().expect("remote clients have http");
         let now = self.inner.cfg.clock.now();
         let seen = r.discovery_attempts.load(Ordering::Acquire);
+        // Messages wait until the lock is released (a log callback may call liboidc). Declared
+        // first, so it drops last.
+        let _log_hold = super::log::hold();
         let _g = r.discovery_lock.lock();
         {
             let st = r.discovery.load();

@@ -306,12 +306,14 @@ pub struct Error {
     kind: ErrorKind,
     message: String,
     oauth: Option<Box<OAuthError>>,
+    /// The HTTP status a remote server answered with, when the failure is its answer.
+    server_status: Option<u16>,
 }
 
 impl Error {
     /// Build an error. `message` must never contain secrets or token contents.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), oauth: None }
+        Error { kind, message: message.into(), oauth: None, server_status: None }
     }
 
     /// An error from an OAuth error response; the kind follows its `error` code.
@@ -322,7 +324,21 @@ impl Error {
             message.push_str(": ");
             message.push_str(d);
         }
-        Error { kind, message, oauth: Some(Box::new(o)) }
+        let server_status = (o.status != 0).then_some(o.status);
+        Error { kind, message, oauth: Some(Box::new(o)), server_status }
+    }
+
+    /// Record the HTTP status the remote server answered with.
+    pub fn with_server_status(mut self, status: u16) -> Self {
+        self.server_status = Some(status);
+        self
+    }
+
+    /// The HTTP status the remote server answered with (an OAuth error response, an unexpected
+    /// status), if the failure is its answer. Distinct from [`ErrorKind::http_status`], the
+    /// status this library suggests the host answer its own caller with.
+    pub fn server_status(&self) -> Option<u16> {
+        self.server_status
     }
 
     /// The OAuth error response behind this error, if any.

@@ -204,7 +204,7 @@ impl Http {
             if let Some(t) = etag {
                 req = req.header("If-None-Match", t);
             }
-            let mut resp = req.call().map_err(|e| map_ureq(e, &current))?;
+            let mut resp = req.call().map_err(|e| map_ureq(e, &current, Phase::Reply))?;
             let status = resp.status().as_u16();
             let header = |name: &str| {
                 resp.headers().get(name).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string())
@@ -231,7 +231,8 @@ impl Http {
                 return Ok(Fetched { status, body: Vec::new(), etag: etag_out, max_age });
             }
             if status != 200 {
-                return err(ErrorKind::HttpStatus, format!("HTTP {status} from {}", redact(&current)));
+                return Err(Error::new(ErrorKind::HttpStatus, format!("HTTP {status} from {}", redact(&current)))
+                    .with_server_status(status));
             }
             let ctype = header("content-type").unwrap_or_default().to_ascii_lowercase();
             let mime = ctype.split(';').next().unwrap_or("").trim();
@@ -246,7 +247,7 @@ impl Http {
                 .with_config()
                 .limit(self.max_response_bytes as u64)
                 .read_to_vec()
-                .map_err(|e| map_ureq(e, &current))?;
+                .map_err(|e| map_ureq(e, &current, Phase::Body))?;
             return Ok(Fetched { status, body, etag: etag_out, max_age });
         }
         err(ErrorKind::RedirectRejected, format!("too many redirects from {}", redact(url)))
@@ -360,7 +361,7 @@ impl Http {
         let request = builder
             .body(body)
             .map_err(|_| Error::new(ErrorKind::InvalidArgument, format!("invalid request to {}", redact(&url))))?;
-        let mut resp = self.agent().run(request).map_err(|e| map_ureq(e, &url))?;
+        let mut resp = self.agent().run(request).map_err(|e| map_ureq(e, &url, Phase::Reply))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -372,7 +373,7 @@ impl Http {
             .with_config()
             .limit(self.max_response_bytes as u64)
             .read_to_vec()
-            .map_err(|e| map_ureq(e, &url))?;
+            .map_err(|e| map_ureq(e, &url, Phase::Body))?;
         Ok(HttpResponse { status, headers, body })
     }
 }
@@ -414,7 +415,14 @@ pub fn parse_max_age(v: &str) -> Option<u64> {
     out
 }
 
-fn map_ureq(e: ureq::Error, url: &str) -> Error {
+/// Where an exchange failed: before a reply's status line arrived, or while reading its body.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Reply,
+    Body,
+}
+
+fn map_ureq(e: ureq::Error, url: &str, phase: Phase) -> Error {
     use ureq::Error as U;
     let u = redact(url);
     let (kind, what) = match &e {
@@ -437,6 +445,11 @@ fn map_ureq(e: ureq::Error, url: &str) -> Error {
                 match io.kind() {
                     std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
                         (ErrorKind::Timeout, format!("timed out talking to {u}"))
+                    }
+                    // No reply at all is the network's (or the server's) failure, like a reset;
+                    // a reply cut short after its headers is an invalid response.
+                    std::io::ErrorKind::UnexpectedEof if phase == Phase::Reply => {
+                        (ErrorKind::Network, format!("{u} closed the connection without a reply"))
                     }
                     std::io::ErrorKind::UnexpectedEof => {
                         (ErrorKind::ResponseInvalid, format!("truncated response from {u}"))

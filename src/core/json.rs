@@ -51,7 +51,14 @@ impl<'a> RawObject<'a> {
     /// Parse `s`, which must be a JSON object with unique member names.
     pub fn parse(s: &'a str) -> Result<RawObject<'a>, &'static str> {
         let obj: RawObject<'a> = serde_json::from_str(s).map_err(|e| {
-            if e.to_string().starts_with(DUPLICATE) { "duplicate member name" } else { "not a JSON object" }
+            let m = e.to_string();
+            if m.starts_with(DUPLICATE) {
+                "duplicate member name"
+            } else if m.starts_with(TOO_MANY) {
+                "more than 1024 members (the limit on token headers, claims and other JSON objects)"
+            } else {
+                "not a JSON object"
+            }
         })?;
         // Large objects skipped the per-insert check; sort once (n log n worst case).
         if obj.members.len() > LINEAR_DUP_CHECK {
@@ -73,6 +80,10 @@ impl<'a> RawObject<'a> {
 /// Up to this many members, duplicates are found while inserting (no extra allocation).
 const LINEAR_DUP_CHECK: usize = 32;
 const DUPLICATE: &str = "duplicate member";
+/// Most members of one object (token headers and claims, proofs, responses): a bound on the
+/// work a hostile document can cause. Documented in the README.
+pub const MAX_MEMBERS: usize = 1024;
+const TOO_MANY: &str = "too many members";
 
 /// A JSON string, borrowed from the input when it has no escapes.
 pub(crate) struct Key<'a>(pub(crate) Cow<'a, str>);
@@ -108,8 +119,8 @@ impl<'de> serde::Deserialize<'de> for RawObject<'de> {
                 let mut members: Vec<(Cow<'de, str>, &'de RawValue)> = Vec::with_capacity(24);
                 while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
                     let v: &'de RawValue = map.next_value()?;
-                    if members.len() >= 1024 {
-                        return Err(de::Error::custom("too many members"));
+                    if members.len() >= MAX_MEMBERS {
+                        return Err(de::Error::custom(TOO_MANY));
                     }
                     if members.len() < LINEAR_DUP_CHECK
                         && members.iter().any(|(m, _)| m.len() == k.len() && *m == k)

@@ -128,7 +128,10 @@ pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a
         None if alg.starts_with("HS") => {
             return err(ErrorKind::AlgorithmNotAllowed, "HMAC algorithms are never accepted");
         }
-        None => return err(ErrorKind::AlgorithmNotAllowed, "unknown algorithm"),
+        None => {
+            let shown: String = alg.chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect();
+            return err(ErrorKind::AlgorithmNotAllowed, format!("unknown algorithm '{shown}'"));
+        }
     };
     let mut kid = None;
     for (name, value) in &header.members {
@@ -273,6 +276,15 @@ pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<Clai
             );
         }
     }
+    // RFC 7519 §4.1.2 / §4.1.7: `sub` and `jti` are strings when present (a numeric `sub` must
+    // not reach a host that compares subjects as strings).
+    for name in ["sub", "jti"] {
+        match obj.get(name).map(scalar) {
+            // null counts as absent (a required claim that is null is MISSING_CLAIM below).
+            None | Some(Scalar::Null) | Some(Scalar::Str(_)) => {}
+            Some(_) => return err(ErrorKind::InvalidClaim, format!("claim {name} is not a string")),
+        }
+    }
     if !policy.any_audience || obj.get("aud").is_some() {
         check_audience(&obj, policy)?;
     }
@@ -376,6 +388,19 @@ mod tests {
         assert_eq!(kind(r#"{"iss":"https://idp.example","aud":"api","exp":1000}"#, 900.0), Some(ErrorKind::MissingClaim));
         assert_eq!(kind(r#"{"iss":"https://idp.example","iss":"x","aud":"api","exp":1000,"sub":"u"}"#, 900.0), Some(ErrorKind::TokenMalformed));
         assert_eq!(kind("[1]", 900.0), Some(ErrorKind::TokenMalformed));
+        // Registered claim types (RFC 7519 §4.1): sub, jti strings; iss a string; aud a string
+        // or an array of strings; the NumericDates numbers.
+        let t = |extra: &str| kind(&format!(r#"{{"iss":"https://idp.example","aud":"api","exp":1000,{extra}}}"#), 900.0);
+        assert_eq!(t(r#""sub":"u""#), None);
+        assert_eq!(t(r#""sub":42"#), Some(ErrorKind::InvalidClaim));
+        assert_eq!(t(r#""sub":["u"]"#), Some(ErrorKind::InvalidClaim));
+        assert_eq!(t(r#""sub":null"#), Some(ErrorKind::MissingClaim), "null is absent; sub is required here");
+        assert_eq!(t(r#""sub":"u","jti":7"#), Some(ErrorKind::InvalidClaim));
+        assert_eq!(t(r#""sub":"u","jti":"j""#), None);
+        assert_eq!(t(r#""sub":"u","iat":"5""#), Some(ErrorKind::InvalidClaim));
+        assert_eq!(t(r#""sub":"u","nbf":true"#), Some(ErrorKind::InvalidClaim));
+        assert_eq!(kind(r#"{"iss":"https://idp.example","aud":["api",7],"exp":1000,"sub":"u"}"#, 900.0), Some(ErrorKind::InvalidClaim));
+        assert_eq!(kind(r#"{"iss":"https://idp.example","aud":{"a":1},"exp":1000,"sub":"u"}"#, 900.0), Some(ErrorKind::InvalidClaim));
     }
 
     #[test]

@@ -580,7 +580,8 @@ pub extern "C" fn oidc_client_builder_set_dpop_proof_window_secs(builder: *mut o
 
 /// Turn on stateless DPoP server nonces (RFC 9449 §8): every proof must carry a nonce issued
 /// under `secret` (16 to 1024 bytes, shared by every process of a fleet) within the last
-/// `lifetime_secs` (1 to 86400; the previous period's nonce is still accepted). A proof without
+/// `lifetime_secs` (1 to 86400, or 0 for the default of 300; the previous period's nonce is
+/// still accepted). A proof without
 /// one is denied `use_dpop_nonce` and the decision carries the `DPoP-Nonce` to send.
 /// # Ownership: `builder` borrowed; `secret` copied (never printed).
 /// # Thread safety: not concurrently on one builder.
@@ -597,7 +598,10 @@ pub extern "C" fn oidc_client_builder_set_dpop_nonce_secret(
     with_builder(builder, err_out, |cfg| {
         let s = raw_bytes(secret, secret_len, "secret")?;
         cfg.resource.dpop.nonce_secret = Some(NonceSecret(s.to_vec()));
-        cfg.resource.dpop.nonce_lifetime = std::time::Duration::from_secs(lifetime_secs as u64);
+        cfg.resource.dpop.nonce_lifetime = match lifetime_secs {
+            0 => crate::core::config::DEFAULT_DPOP_NONCE_LIFETIME,
+            n => std::time::Duration::from_secs(n as u64),
+        };
         Ok(())
     })
 }

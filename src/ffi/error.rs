@@ -405,6 +405,7 @@ impl oidc_error {
             "message": e.message,
             "http_status": status,
             "oauth_error": oauth.map(|s| s.to_str().unwrap_or("")),
+            "server_status": e.core.as_ref().and_then(|c| c.server_status()),
         });
         if let Some(o) = e.core.as_ref().and_then(|c| c.oauth()) {
             details["error"] = o.error.clone().into();

@@ -216,12 +216,14 @@ fi
 step "build test_offline ($CC ${cflags[*]})" \
     $CC "${cflags[@]}" -o "$BUILD_DIR/test_offline" "$here/test_offline.c" "${libs[@]}"
 step "build test_e2e" $CC "${cflags[@]}" -o "$BUILD_DIR/test_e2e" "$here/test_e2e.c" "${libs[@]}"
+step "build test_authn" $CC "${cflags[@]}" -o "$BUILD_DIR/test_authn" "$here/test_authn.c" "${libs[@]}"
 have_asan=0
 build_asan() {
     local flags=(-std=c99 -Wall -Wextra -Werror -pthread -g -O1 -fno-omit-frame-pointer
                  -fsanitize=address,undefined -fno-sanitize-recover=undefined $hooks $OIDC_CFLAGS)
     "$ASAN_CC" "${flags[@]}" -o "$BUILD_DIR/test_offline_asan" "$here/test_offline.c" "${libs[@]}" &&
-        "$ASAN_CC" "${flags[@]}" -o "$BUILD_DIR/test_e2e_asan" "$here/test_e2e.c" "${libs[@]}"
+        "$ASAN_CC" "${flags[@]}" -o "$BUILD_DIR/test_e2e_asan" "$here/test_e2e.c" "${libs[@]}" &&
+        "$ASAN_CC" "${flags[@]}" -o "$BUILD_DIR/test_authn_asan" "$here/test_authn.c" "${libs[@]}"
 }
 if [ "$use_asan" = 1 ]; then
     if command -v "$ASAN_CC" >/dev/null; then
@@ -247,6 +249,24 @@ if [ "$use_valgrind" = 1 ] && [ -x "$BUILD_DIR/test_offline" ]; then
     fi
 fi
 [ "$have_asan" = 1 ] && suite test_offline.asan "$BUILD_DIR/test_offline_asan"
+
+# --- request authentication -------------------------------------------------------------
+# test_authn runs the shared request vectors once per process, from a line file that
+# requests_flat.py makes of tests/vectors/requests.json (no JSON parser in C).
+requests_json=$repo/tests/vectors/requests.json
+requests_txt=$BUILD_DIR/requests.txt
+rm -f "$requests_txt"
+if [ -f "$requests_json" ]; then
+    step "flatten tests/vectors/requests.json (requests_flat.py)" \
+        sh -c 'python3 "$1" "$2" >"$3"' sh "$here/requests_flat.py" "$requests_json" "$requests_txt"
+else
+    not_ok "tests/vectors/requests.json is missing (test_authn runs the shared request vectors)"
+fi
+[ -x "$BUILD_DIR/test_authn" ] && suite test_authn "$BUILD_DIR/test_authn" "$requests_txt"
+if [ "$use_valgrind" = 1 ] && [ -x "$BUILD_DIR/test_authn" ] && command -v valgrind >/dev/null; then
+    suite test_authn.valgrind "${VALGRIND[@]}" "$BUILD_DIR/test_authn" "$requests_txt"
+fi
+[ "$have_asan" = 1 ] && suite test_authn.asan "$BUILD_DIR/test_authn_asan" "$requests_txt"
 
 # --- end to end -------------------------------------------------------------------------
 tk_pid="" tk_fd="" tk_dir=""

@@ -140,7 +140,9 @@ pub fn normalize_htu(url: &str) -> Option<String> {
         return None;
     }
     let port = match port {
-        Some(p) if !p.bytes().all(|c| c.is_ascii_digit()) || p.len() > 5 => return None,
+        Some(p) if !p.bytes().all(|c| c.is_ascii_digit()) || p.parse::<u32>().map_or(!p.is_empty(), |n| n > 65535) => {
+            return None;
+        }
         Some(p) => {
             let p = p.trim_start_matches('0');
             if p.is_empty() && port != Some("") {
@@ -305,6 +307,9 @@ mod tests {
         assert_eq!(n("/relative"), None);
         assert_eq!(n("https:///x"), None);
         assert_eq!(n("https://a.example:x/"), None);
+        assert_eq!(n("https://a.example:65536/"), None);
+        assert_eq!(n("https://a.example:99999/"), None);
+        assert_eq!(n("https://a.example:0065535/").as_deref(), Some("https://a.example:65535/"));
         assert_eq!(n("https://a.example/ x"), None);
         assert_eq!(n("https://a.example/%zz"), None);
         assert_eq!(n("https://a.example:/x").as_deref(), Some("https://a.example/x"));

@@ -52,15 +52,18 @@ pub struct RequestInput {
 }
 
 impl RequestInput {
-    /// The host's part of the input: a method token and an absolute http(s) URL. A failure is a
+    /// The host's part of the input: a method and an absolute http(s) URL are set. A failure is a
     /// misuse by the host (`InvalidArgument`), not a fault of the request; the non-blocking
-    /// transport checks it before queueing, so misuse is answered by the call itself.
+    /// transport checks it before queueing, so misuse is answered by the call itself. What the
+    /// client controls inside them (a method that is not a token, a `Host` that makes the URL
+    /// unparseable) is the request's fault: a 400 `REQUEST_MALFORMED` decision.
     pub fn check(&self) -> Result<()> {
-        if !is_method(&self.method) {
-            return err(ErrorKind::InvalidArgument, "the request method must be an HTTP method token (GET, POST, ...)");
+        if self.method.is_empty() {
+            return err(ErrorKind::InvalidArgument, "the request method is not set (GET, POST, ...)");
         }
-        if dpop::normalize_htu(&self.url).is_none() {
-            return err(ErrorKind::InvalidArgument, "the request URL must be an absolute http(s) URL");
+        let scheme = self.url.split_once("://").map(|(s, _)| s);
+        if !scheme.is_some_and(|s| s.eq_ignore_ascii_case("https") || s.eq_ignore_ascii_case("http")) {
+            return err(ErrorKind::InvalidArgument, "the request URL must be absolute: scheme://host/path as the client addressed it");
         }
         Ok(())
     }
@@ -172,6 +175,12 @@ impl Client {
     ) -> std::result::Result<Principal, Deny> {
         let cfg = self.config();
         let rp = &cfg.resource;
+        if !is_method(&req.method) {
+            return Err(Error::new(ErrorKind::RequestMalformed, "the request method is not an HTTP method token").into());
+        }
+        if dpop::normalize_htu(&req.url).is_none() {
+            return Err(Error::new(ErrorKind::RequestMalformed, "the request URL is not a well-formed absolute http(s) URL").into());
+        }
         let creds = header::parse_authorization(&req.authorization, cfg.max_token_bytes).inspect_err(|_| {
             // Malformed credentials in a known scheme: the error goes on that scheme's challenge.
             *used = header::scheme_hint(&req.authorization);
