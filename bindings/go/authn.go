@@ -161,14 +161,11 @@ func configureResource(b *C.oidc_client_builder, cfg *Config) (cgo.Handle, error
 		}
 	}
 	if cfg.DPoPNonceSecret != nil || cfg.DPoPNonceLifetime != 0 {
-		// A lifetime without a secret reaches liboidc as an empty secret, which it rejects.
-		lifetime := cfg.DPoPNonceLifetime
-		if lifetime == 0 {
-			lifetime = defaultDPoPNonceLifetime
-		}
+		// A lifetime without a secret reaches liboidc as an empty secret, which it rejects; a
+		// zero lifetime is liboidc's default.
 		sp, sn := cstr(bytesView(cfg.DPoPNonceSecret))
 		if err := ok(C.oidc_client_builder_set_dpop_nonce_secret(b, (*C.uint8_t)(unsafe.Pointer(sp)), sn,
-			C.uint32_t(secs(lifetime)), &e)); err != nil {
+			C.uint32_t(secs(cfg.DPoPNonceLifetime)), &e)); err != nil {
 			return 0, err
 		}
 		runtime.KeepAlive(cfg.DPoPNonceSecret)

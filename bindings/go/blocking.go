@@ -113,6 +113,4 @@ const (
 	defaultTTLMax          = 24 * time.Hour
 	defaultRefreshCooldown = 30 * time.Second
 	defaultStaleIfError    = 6 * time.Hour
-	// oidc_client_builder_set_dpop_nonce_secret takes the lifetime with the secret.
-	defaultDPoPNonceLifetime = 5 * time.Minute
 )
