@@ -292,6 +292,13 @@ func TestMiddlewareDPoPNonce(t *testing.T) {
 	if rec.Code != 200 || rec.Body.String() != "hello dave DPoP " {
 		t.Fatalf("with nonce: %d %q %q", rec.Code, rec.Body, rec.Header().Values("WWW-Authenticate"))
 	}
+	// A nonce of the previous period is still accepted, and the allowed answer carries a fresh
+	// DPoP-Nonce for the next request (the clock moved by one nonce lifetime: 5 minutes).
+	later := time.Now().Add(5 * time.Minute)
+	rec = serve(t, middlewareAt(c, later)(echoSubject), "GET", apiURL, dpopHeader(tok, pk.proof(t, "GET", apiURL, tok, nonce, later)))
+	if fresh := rec.Header().Get("DPoP-Nonce"); rec.Code != 200 || fresh == "" || fresh == nonce {
+		t.Fatalf("previous nonce: %d, DPoP-Nonce %q (was %q)", rec.Code, fresh, nonce)
+	}
 	// Bearer is not offered: no token at all gets only the DPoP challenge.
 	rec = serve(t, h, "GET", apiURL, nil)
 	if rec.Code != 401 || !slices.Equal(rec.Header().Values("WWW-Authenticate"), []string{`DPoP realm="api", algs="ES256"`}) {
