@@ -3150,8 +3150,9 @@ oidc_result oidc_cache_import_json(const struct oidc_client *client,
 
 /**
  * Set the key that authenticates snapshots (HMAC-SHA256; 16 to 1024 bytes; `key_len` 0 clears
- * it): `oidc_cache_export_json` then adds a MAC, and `oidc_cache_import_json` refuses a snapshot
- * without a valid one. Every process of a fleet sets the same key (e.g. from its secret store).
+ * it): `oidc_cache_export_json` then adds a MAC over the exact text it writes, and
+ * `oidc_cache_import_json` refuses a snapshot without a valid one (carry the text verbatim: a
+ * re-serialized snapshot no longer verifies). Every process of a fleet sets the same key (e.g. from its secret store).
  * Process-wide.
  * # Ownership: `key` copied (never printed).
  * # Thread safety: any thread.

@@ -27,11 +27,16 @@ fn snapshots_are_authenticated_when_a_key_is_set() {
     assert!(v["mac"].as_str().is_some_and(|m| m.len() == 43), "{v}");
     import(&signed).expect("an authentic snapshot imports");
 
-    // Edited: a later expiry on the key set.
-    let mut edited = v.clone();
-    edited["key_sets"][0]["expires_at"] = json!(edited["key_sets"][0]["expires_at"].as_f64().unwrap() + 1000.0);
-    let e = import(&edited.to_string()).unwrap_err();
+    // Edited (the text itself: a MAC covers the text as exported).
+    let i = signed.find("\"expires_at\":").unwrap() + 14;
+    let digit = signed.as_bytes()[i];
+    let mut edited = signed.clone().into_bytes();
+    edited[i] = if digit == b'9' { b'8' } else { digit + 1 };
+    let e = import(std::str::from_utf8(&edited).unwrap()).unwrap_err();
     assert!(e.message().contains("does not verify"), "{}", e.message());
+    // Re-serialized (the same content, other member order): refused too.
+    let e = import(&v.to_string()).unwrap_err();
+    assert!(e.message().contains("not authenticated") || e.message().contains("does not verify"), "{}", e.message());
     // No mac.
     let mut bare = v.clone();
     bare.as_object_mut().unwrap().remove("mac");

@@ -72,12 +72,25 @@ pub fn set_key(key: Option<&[u8]>) -> Result<()> {
     }
 }
 
-/// The MAC of a snapshot document (its JSON without `mac`, serialized canonically: serde_json
-/// orders object members, and numbers round-trip).
-fn mac(key: &[u8], body: &Value) -> String {
+/// The MAC of a snapshot: HMAC-SHA256 over the exact text of the document without its `mac`
+/// member (the exported text up to its closing brace), base64url. The text is authenticated as
+/// written, so an authenticated snapshot must be carried verbatim (not re-serialized).
+fn mac(key: &[u8], body: &str) -> String {
     let k = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
-    let tag = aws_lc_rs::hmac::sign(&k, body.to_string().as_bytes());
+    let tag = aws_lc_rs::hmac::sign(&k, body.as_bytes());
     super::json::b64url_encode(tag.as_ref())
+}
+
+/// The suffix an exported MAC takes: `,"mac":"<43 base64url characters>"}`.
+const MAC_PREFIX: &str = ",\"mac\":\"";
+
+/// Split an authenticated snapshot's text into (the document without `mac`, the tag).
+fn split_mac(doc: &str) -> Option<(String, &str)> {
+    let t = doc.trim_end();
+    let at = t.rfind(MAC_PREFIX)?;
+    let tag = t[at + MAC_PREFIX.len()..].strip_suffix("\"}")?;
+    (tag.len() == 43 && tag.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'))
+        .then(|| (format!("{}}}", &t[..at]), tag))
 }
 
 static METADATA: Lazy<ArcSwap<HashMap<String, Arc<Meta>>>> = Lazy::new(|| ArcSwap::from_pointee(HashMap::new()));
@@ -170,12 +183,12 @@ pub fn export(client: Option<&Client>) -> Result<String> {
             metadata.push(json!({"issuer": issuer, "fetched_at": m.fetched_at, "trust": m.trust.to_string(), "document": doc}));
         }
     }
-    let mut doc = json!({"version": VERSION, "exported_at": wall, "key_sets": key_sets, "metadata": metadata});
-    if let Some(key) = SNAPSHOT_KEY.load_full() {
-        let tag = mac(&key, &doc);
-        doc["mac"] = Value::from(tag);
-    }
-    Ok(doc.to_string())
+    let body = json!({"version": VERSION, "exported_at": wall, "key_sets": key_sets, "metadata": metadata}).to_string();
+    Ok(match SNAPSHOT_KEY.load_full() {
+        // `body` ends with its closing brace: the MAC member goes in front of it.
+        Some(key) => format!("{}{MAC_PREFIX}{}\"}}", &body[..body.len() - 1], mac(&key, &body)),
+        None => body,
+    })
 }
 
 /// What an import did.
@@ -192,16 +205,28 @@ pub struct Imported {
 /// checked before anything is installed: a malformed snapshot or an invalid key set fails the
 /// import and changes nothing.
 pub fn import(doc: &str, policy: &CachePolicy, now: Instant) -> Result<Imported> {
-    let mut v: Value = serde_json::from_str(doc).map_err(|_| Error::new(ErrorKind::InvalidArgument, "snapshot is not valid JSON"))?;
-    // With a snapshot key set, only an authenticated snapshot is imported.
-    let tag = v.as_object_mut().and_then(|o| o.remove("mac"));
-    if let Some(key) = SNAPSHOT_KEY.load_full() {
-        let Some(Value::String(tag)) = tag else {
-            return err(ErrorKind::InvalidArgument, "snapshot is not authenticated (no mac) and a snapshot key is set");
-        };
-        if aws_lc_rs::constant_time::verify_slices_are_equal(tag.as_bytes(), mac(&key, &v).as_bytes()).is_err() {
-            return err(ErrorKind::InvalidArgument, "snapshot mac does not verify under the snapshot key (edited, or another key)");
+    // With a snapshot key set, only an authenticated snapshot is imported: the MAC covers the
+    // exact text before it.
+    let authenticated;
+    let doc = match SNAPSHOT_KEY.load_full() {
+        Some(key) => {
+            let Some((body, tag)) = split_mac(doc) else {
+                return err(ErrorKind::InvalidArgument, "snapshot is not authenticated (no mac) and a snapshot key is set");
+            };
+            if aws_lc_rs::constant_time::verify_slices_are_equal(tag.as_bytes(), mac(&key, &body).as_bytes()).is_err() {
+                return err(
+                    ErrorKind::InvalidArgument,
+                    "snapshot mac does not verify under the snapshot key (edited, re-serialized, or another key)",
+                );
+            }
+            authenticated = body;
+            authenticated.as_str()
         }
+        None => doc,
+    };
+    let mut v: Value = serde_json::from_str(doc).map_err(|_| Error::new(ErrorKind::InvalidArgument, "snapshot is not valid JSON"))?;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("mac"); // without a key, a MAC is not checked
     }
     if v.get("version").and_then(Value::as_u64) != Some(VERSION) {
         return err(ErrorKind::InvalidArgument, format!("snapshot version must be {VERSION}"));
