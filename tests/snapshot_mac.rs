@@ -9,7 +9,7 @@ use std::time::Instant;
 use common::*;
 use oidc::core::cache::CachePolicy;
 use oidc::core::{Config, ErrorKind, snapshot};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 #[test]
 fn snapshots_are_authenticated_when_a_key_is_set() {
