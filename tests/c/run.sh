@@ -120,10 +120,10 @@ OIDC_LIBS=${OIDC_LIBS:-"-L$OIDC_LIB_DIR -loidc"}
 export LD_LIBRARY_PATH="$OIDC_LIB_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 lib=$OIDC_LIB_DIR/liboidc.so
 [ -e "$lib" ] || die "$lib not found; build it (cargo build --release --features test-hooks) or set OIDC_LIB_DIR"
-nm -D --defined-only "$lib" 2>/dev/null | grep -qw oidc_validate ||
+nm -D --defined-only "$lib" 2>/dev/null | grep -w oidc_validate >/dev/null ||
     die "$lib exports no oidc_validate (stale or empty build?); rebuild it (cargo build --release --features test-hooks) or set OIDC_LIB_DIR"
 if [ -z "${OIDC_TEST_HOOKS:-}" ]; then
-    if nm -D --defined-only "$lib" 2>/dev/null | grep -qw oidc_test_panic; then OIDC_TEST_HOOKS=1; else OIDC_TEST_HOOKS=0; fi
+    if nm -D --defined-only "$lib" 2>/dev/null | grep -w oidc_test_panic >/dev/null; then OIDC_TEST_HOOKS=1; else OIDC_TEST_HOOKS=0; fi
 fi
 hooks=""
 [ "$OIDC_TEST_HOOKS" = 1 ] && hooks="-DOIDC_TEST_HOOKS"
