@@ -86,6 +86,12 @@ impl Jwk {
         KeyFamily::of(alg) == self.family && self.alg.is_none_or(|a| a == alg)
     }
 
+    /// The public key material (PKCS#1 DER for RSA, the uncompressed point for EC, the 32 bytes
+    /// for Ed25519): two keys with the same bytes verify the same signatures.
+    pub fn key_bytes(&self) -> &[u8] {
+        self.parsed.first().map(|(_, k)| k.as_ref()).unwrap_or_default()
+    }
+
     /// Verify `sig` over `message` with `alg`. Degenerate signatures (wrong length) are rejected
     /// before the crypto layer sees them.
     pub fn verify(&self, alg: Algorithm, message: &[u8], sig: &[u8]) -> Result<()> {

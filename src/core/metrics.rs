@@ -33,6 +33,9 @@ static FAILED_BY_KIND: [AtomicU64; KIND_SLOTS] = [ZERO; KIND_SLOTS];
 /// Validations answered from cached keys / that had to wait for (or start) a fetch.
 pub static CACHE_HITS: Counter = Counter::new();
 pub static CACHE_MISSES: Counter = Counter::new();
+/// Validations answered by a client's verified-token cache / that validated in full with it on.
+pub static TOKEN_CACHE_HITS: Counter = Counter::new();
+pub static TOKEN_CACHE_MISSES: Counter = Counter::new();
 /// JWKS fetches attempted, answered 304, failed.
 pub static JWKS_FETCHES: Counter = Counter::new();
 pub static JWKS_NOT_MODIFIED: Counter = Counter::new();
