@@ -1,7 +1,8 @@
 //! Request authentication over the C ABI: an `oidc_http_request` filled by the host, one
 //! blocking and one non-blocking call, and an `oidc_decision` read by getters.
 
-use std::ffi::{CString, c_char, c_void};
+use std::borrow::Cow;
+use std::ffi::{CStr, CString, c_char, c_void};
 
 use super::r#async::{UserData, submit};
 use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box};
@@ -27,15 +28,19 @@ pub struct oidc_decision {
     code: oidc_result,
     status: u32,
     error: Option<CString>,
-    message: CString,
+    message: Cow<'static, CStr>,
     claims: Option<CString>,
     token_type: Option<&'static std::ffi::CStr>,
     challenges: Vec<CString>,
     nonce: Option<CString>,
 }
 
+/// `s` as a C string (taking its buffer when it has no NUL byte, as JSON claims never do).
 fn cstr(s: String) -> CString {
-    CString::new(s.replace('\0', " ")).unwrap_or_default()
+    CString::new(s).unwrap_or_else(|e| {
+        let s = String::from_utf8_lossy(&e.into_vec()).replace('\0', " ");
+        CString::new(s).unwrap_or_default()
+    })
 }
 
 impl oidc_decision {
@@ -48,7 +53,7 @@ impl oidc_decision {
                 code: oidc_result::Ok,
                 status: 200,
                 error: None,
-                message: c"allowed".into(),
+                message: Cow::Borrowed(c"allowed"),
                 claims: Some(cstr(p.claims)),
                 token_type: Some(match p.token_type {
                     crate::core::authn::Scheme::Bearer => c"Bearer",
@@ -62,7 +67,7 @@ impl oidc_decision {
                 code: code_for(e.kind()),
                 status: d.status as u32,
                 error: e.kind().resource_error().map(|s| cstr(s.to_string())),
-                message: cstr(e.message().to_string()),
+                message: Cow::Owned(cstr(e.message().to_string())),
                 claims: None,
                 token_type: None,
                 challenges,
@@ -361,15 +366,15 @@ fn get<T: Copy>(d: *const oidc_decision, fallback: T, f: impl FnOnce(&oidc_decis
 }
 
 /// A borrowed string getter: NULL (and `*len_out` = 0) for a NULL decision or an absent value.
-fn get_str(d: *const oidc_decision, len_out: *mut usize, f: impl FnOnce(&oidc_decision) -> Option<&CString>) -> *const c_char {
+fn get_str(d: *const oidc_decision, len_out: *mut usize, f: impl FnOnce(&oidc_decision) -> Option<&CStr>) -> *const c_char {
     ffi_guard(std::ptr::null(), || {
         // SAFETY: d is NULL or a live decision (API contract).
         out_str(unsafe { d.as_ref() }.and_then(f), len_out)
     })
 }
 
-fn out_str(s: Option<&CString>, len_out: *mut usize) -> *const c_char {
-    let (p, n) = s.map(|c| (c.as_ptr(), c.as_bytes().len())).unwrap_or((std::ptr::null(), 0));
+fn out_str(s: Option<&CStr>, len_out: *mut usize) -> *const c_char {
+    let (p, n) = s.map(|c| (c.as_ptr(), c.to_bytes().len())).unwrap_or((std::ptr::null(), 0));
     if !len_out.is_null() {
         // SAFETY: len_out is non-NULL and writable (API contract).
         unsafe { *len_out = n };
@@ -407,7 +412,7 @@ pub extern "C" fn oidc_decision_http_status(decision: *const oidc_decision) -> u
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_error(decision: *const oidc_decision, len_out: *mut usize) -> *const c_char {
-    get_str(decision, len_out, |d| d.error.as_ref())
+    get_str(decision, len_out, |d| d.error.as_deref())
 }
 
 /// A message for logs naming what failed (never a token's contents or a secret); "allowed" when
@@ -423,7 +428,7 @@ pub extern "C" fn oidc_decision_message(decision: *const oidc_decision, len_out:
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_claims(decision: *const oidc_decision, len_out: *mut usize) -> *const c_char {
-    get_str(decision, len_out, |d| d.claims.as_ref())
+    get_str(decision, len_out, |d| d.claims.as_deref())
 }
 
 /// The scheme of an allowed request's token: `"Bearer"` or `"DPoP"` (static); NULL when denied.
@@ -446,7 +451,7 @@ pub extern "C" fn oidc_decision_challenge_count(decision: *const oidc_decision) 
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_challenge(decision: *const oidc_decision, index: usize, len_out: *mut usize) -> *const c_char {
-    get_str(decision, len_out, |d| d.challenges.get(index))
+    get_str(decision, len_out, |d| d.challenges.get(index).map(CString::as_c_str))
 }
 
 /// A `DPoP-Nonce` header value to send with the response (server nonces configured and the
@@ -454,7 +459,7 @@ pub extern "C" fn oidc_decision_challenge(decision: *const oidc_decision, index:
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_dpop_nonce(decision: *const oidc_decision, len_out: *mut usize) -> *const c_char {
-    get_str(decision, len_out, |d| d.nonce.as_ref())
+    get_str(decision, len_out, |d| d.nonce.as_deref())
 }
 
 // ---- builder: the resource's rules ----

@@ -61,8 +61,11 @@ impl RequestInput {
         if self.method.is_empty() {
             return err(ErrorKind::InvalidArgument, "the request method is not set (GET, POST, ...)");
         }
-        let scheme = self.url.split_once("://").map(|(s, _)| s);
-        if !scheme.is_some_and(|s| s.eq_ignore_ascii_case("https") || s.eq_ignore_ascii_case("http")) {
+        // The scheme before the first "://" must be http or https, any case (a byte comparison:
+        // no substring search on the hot path).
+        let u = self.url.as_bytes();
+        let http = |n: usize, s: &[u8]| u.len() >= n && u[..n].eq_ignore_ascii_case(s);
+        if !http(8, b"https://") && !http(7, b"http://") {
             return err(ErrorKind::InvalidArgument, "the request URL must be absolute: scheme://host/path as the client addressed it");
         }
         Ok(())
@@ -178,7 +181,7 @@ impl Client {
         if !is_method(&req.method) {
             return Err(Error::new(ErrorKind::RequestMalformed, "the request method is not an HTTP method token").into());
         }
-        if dpop::normalize_htu(&req.url).is_none() {
+        if !dpop::is_htu_url(&req.url) {
             return Err(Error::new(ErrorKind::RequestMalformed, "the request URL is not a well-formed absolute http(s) URL").into());
         }
         let creds = header::parse_authorization(&req.authorization, cfg.max_token_bytes).inspect_err(|_| {
