@@ -1674,6 +1674,49 @@ fn request_section(s: &Settings, keys: &Keys, jwks: &str) {
     );
     println!();
 
+    // Two threads on one client, the cache on: the same token from both (one shard, one entry:
+    // its reference count and the shard's lock word are shared), and a token of their own each.
+    {
+        let other = many[0].clone();
+        validate_once(on, &other);
+        let (c_on, t_same, t_other) = (SendPtr(on), token.as_str(), other.as_str());
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        thread_local! { static MINE: Cell<usize> = const { Cell::new(usize::MAX) }; }
+        let f_same = move || {
+            let c = c_on;
+            black_box(validate_once(c.0, black_box(t_same)));
+        };
+        let f_own = || {
+            let c = c_on;
+            let i = MINE.with(|m| {
+                if m.get() == usize::MAX {
+                    m.set(next.fetch_add(1, Ordering::Relaxed) % 2);
+                }
+                m.get()
+            });
+            black_box(validate_once(c.0, black_box(if i == 0 { t_same } else { t_other })));
+        };
+        let fs: [&(dyn Fn() + Sync); 2] = [&f_same, &f_own];
+        for f in fs {
+            throughput_mt(2, s.warmup, f);
+        }
+        let rounds = (s.rounds / 3).max(3);
+        let mut mt = vec![Vec::new(); 2];
+        for r in 0..rounds {
+            for k in 0..2 {
+                let i = (r + k) % 2;
+                mt[i].push(throughput_mt(2, s.mt_round / 4, fs[i]));
+            }
+        }
+        let per_call = |v: &Vec<(f64, f64)>| 2.0 * 1e9 / median(&v.iter().map(|x| x.1).collect::<Vec<_>>());
+        println!(
+            "- 2 threads on one client, cache hits (median of {rounds} rounds): the same token from both {:.0} ns per call per thread (CPU time), a token of their own each {:.0} ns",
+            per_call(&mt[0]),
+            per_call(&mt[1]),
+        );
+        println!();
+    }
+
     // DPoP: RS256 access token bound to an ES256 key, a fresh proof per request.
     let holder = Arc::new(SigningKey::generate_es256().unwrap());
     let dpop = Dpop::new(holder.clone()).unwrap();
