@@ -3089,6 +3089,7 @@ oidc_result oidc_set_log_callback(oidc_log_cb cb,
  * `{"validations":{"ok","failed","failed_by_reason":{"UNKNOWN_KEY":n,...}},
  *   "cache":{"hits","misses","entries","jwks_fetches","jwks_not_modified","jwks_fetch_failures",
  *            "background_refreshes","refresh_failures","cooldown_suppressed","stale_served"},
+ *   "token_cache":{"hits","misses"} (the verified-token caches of all clients),
  *   "discovery":{"fetches","failures"}, "snapshot":{"imported","skipped"},
  *   "async":{"in_flight","queue_depth","threads","submitted","completed","cancelled",
  *            "deadline_exceeded","rejected_queue_full"}, "fork_generation":n}`.
