@@ -17,7 +17,7 @@ use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::json::b64url_encode;
 
 /// Most live `jti`s the process-wide cache holds.
-pub const MAX_REPLAY_ENTRIES: usize = 200_000;
+pub const MAX_REPLAY_ENTRIES: usize = 500_000;
 
 type Key = [u8; 32];
 
