@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Run every test of liboidc: header freshness, Rust unit + integration tests (loopback fixture
-# server and the real oidc-provider IdP), the cargo-c install with a pkg-config build, and the C
-# suite under valgrind. Each runner prints its own summary; the last line adds them up as
-# "N passed, N failed".
+# server and the real oidc-provider IdP), the cargo-c install with a pkg-config build, the C
+# suite under valgrind, and a bounded fuzzing run. Each runner prints its own summary; the
+# last line adds them up as "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -61,6 +61,9 @@ stage go env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" bash bindings/go/test.sh
 stage csharp env OIDC_LIB_DIR="$prefix/lib" bash bindings/csharp/test.sh
 stage ruby env OIDC_LIB="$prefix/lib/liboidc.so" bash bindings/ruby/test.sh
 stage c-async env OIDC_ASAN=1 bash tests/c/run_async.sh
+# cargo-fuzz targets (fuzz/), 45 s each after one build: about 9 minutes in all on 2 cores
+# (fuzz/README.md has the longer campaign).
+stage fuzz scripts/fuzz.sh 45
 # The README's first command, as written: a valid token accepted, a tampered one rejected.
 stage example examples/run.sh
 

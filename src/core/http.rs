@@ -2,7 +2,7 @@
 //! trust roots from the system store plus the CA environment variables and a per-client file,
 //! connect and total timeouts, capped bodies, redirects followed by hand under the URL policy.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,10 +31,15 @@ const SYSTEM_BUNDLES: [&str; 6] = [
 /// Largest CA file we read.
 const MAX_CA_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
-static SYSTEM_ROOTS: Lazy<Vec<Certificate<'static>>> = Lazy::new(|| {
+/// The system bundle (its canonical path, to recognize it when a CA variable names the same
+/// file) and its certificates.
+static SYSTEM_ROOTS: Lazy<(Option<PathBuf>, Vec<Certificate<'static>>)> = Lazy::new(|| {
     SYSTEM_BUNDLES
         .iter()
-        .find_map(|p| read_pem_certs(Path::new(p)).ok().filter(|v| !v.is_empty()))
+        .find_map(|p| {
+            let certs = read_pem_certs(Path::new(p)).ok().filter(|v| !v.is_empty())?;
+            Some((std::fs::canonicalize(p).ok(), certs))
+        })
         .unwrap_or_default()
 });
 
@@ -79,14 +84,25 @@ pub fn ca_env_file() -> Option<(&'static str, String)> {
 }
 
 /// Build the trust roots: system store + the first CA env var + the per-client CA file.
+/// A file named twice (`SSL_CERT_FILE` is often the system bundle itself) is read once, and a
+/// certificate in several files is kept once: the set trusted is the same, and it is not
+/// parsed twice by every TLS configuration built from it (the cold start).
 pub fn trust_roots(ca_file: Option<&Path>) -> Result<Vec<Certificate<'static>>> {
-    let mut roots = SYSTEM_ROOTS.clone();
+    let (system_path, system) = &*SYSTEM_ROOTS;
+    let mut roots = system.clone();
+    let is_system_bundle = |p: &Path| system_path.is_some() && std::fs::canonicalize(p).ok() == *system_path;
     if let Some((var, file)) = ca_env_file() {
-        roots.extend(load_ca_file(Path::new(&file), &format!("CA file from {var}"))?);
+        if !is_system_bundle(Path::new(&file)) {
+            roots.extend(load_ca_file(Path::new(&file), &format!("CA file from {var}"))?);
+        }
     }
     if let Some(p) = ca_file {
-        roots.extend(load_ca_file(p, "CA file")?);
+        if !is_system_bundle(p) {
+            roots.extend(load_ca_file(p, "CA file")?);
+        }
     }
+    let mut seen = std::collections::HashSet::with_capacity(roots.len());
+    roots.retain(|c| seen.insert(c.der().to_vec()));
     Ok(roots)
 }
 
@@ -537,6 +553,28 @@ mod tests {
             "Sun Nov  6 08:49:37 1994", "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT"] {
             assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn roots_are_read_once_and_deduplicated() {
+        let (Some(system_path), system) = &*SYSTEM_ROOTS else { return };
+        let base = trust_roots(None).unwrap();
+        // The system bundle named again (as SSL_CERT_FILE often does) adds nothing.
+        assert_eq!(trust_roots(Some(system_path)).unwrap().len(), base.len());
+        // A certificate already trusted, listed twice in another file, is kept once.
+        let pem = |c: &Certificate| {
+            use base64::Engine;
+            let b = base64::engine::general_purpose::STANDARD.encode(c.der());
+            format!("-----BEGIN CERTIFICATE-----\n{b}\n-----END CERTIFICATE-----\n")
+        };
+        let dir = std::env::temp_dir().join(format!("oidc-roots-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("dup.pem");
+        std::fs::write(&f, pem(&system[0]) + &pem(&system[0])).unwrap();
+        let r = trust_roots(Some(&f)).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(r.len(), base.len());
+        assert!(r.iter().any(|c| c.der() == system[0].der()));
     }
 
     #[test]
