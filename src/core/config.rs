@@ -150,6 +150,19 @@ impl Algorithm {
 pub struct AlgSet(u16);
 
 impl AlgSet {
+    /// A set from configured names: unknown names, `none` and HMAC fail; an empty list fails
+    /// with `empty` (the message naming which list).
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>, empty: &str) -> Result<AlgSet> {
+        let mut set = AlgSet::default();
+        for n in names {
+            set.insert(Algorithm::parse_config(n)?);
+        }
+        if set.is_empty() {
+            return err(ErrorKind::InvalidConfig, empty);
+        }
+        Ok(set)
+    }
+
     /// The default allow-list: RS256/384/512, PS256/384/512, ES256/384, EdDSA.
     pub fn default_allowed() -> AlgSet {
         AlgSet::from_iter(Algorithm::ALL)
@@ -391,27 +404,13 @@ impl Config {
 
     /// Set the DPoP proof algorithms from names (asymmetric only).
     pub fn set_dpop_algorithms<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> Result<()> {
-        let mut set = AlgSet::default();
-        for n in names {
-            set.insert(Algorithm::parse_config(n)?);
-        }
-        if set.is_empty() {
-            return err(ErrorKind::InvalidConfig, "the DPoP algorithm list is empty");
-        }
-        self.resource.dpop.algorithms = set;
+        self.resource.dpop.algorithms = AlgSet::from_names(names, "the DPoP algorithm list is empty")?;
         Ok(())
     }
 
     /// Set the allow-list from names (replaces the default). Unknown names, `none` and HMAC fail.
     pub fn set_algorithms<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> Result<()> {
-        let mut set = AlgSet::default();
-        for n in names {
-            set.insert(Algorithm::parse_config(n)?);
-        }
-        if set.is_empty() {
-            return err(ErrorKind::InvalidConfig, "the algorithm allow-list is empty");
-        }
-        self.algorithms = set;
+        self.algorithms = AlgSet::from_names(names, "the algorithm allow-list is empty")?;
         Ok(())
     }
 
