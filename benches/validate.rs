@@ -19,7 +19,15 @@
 //! Environment knobs: `OIDC_BENCH_ROUNDS` (default 25), `OIDC_BENCH_ROUND_MS` (default 80),
 //! `OIDC_BENCH_WARMUP_MS` (default 200), `OIDC_BENCH_MT_MS` (2-thread round length, default 1000),
 //! `OIDC_BENCH_PROFILE=<alg>` (no measurement: run `oidc_validate` for that algorithm in a loop of
-//! `OIDC_BENCH_PROFILE_ITERS` calls (default 20000), for perf / callgrind).
+//! `OIDC_BENCH_PROFILE_ITERS` calls (default 20000), for perf / callgrind; with
+//! `OIDC_BENCH_PROFILE_WHAT=miss` through a token cache that misses every time, `=hit` the same
+//! token through the cache, `=auth` `oidc_authenticate` (Bearer, cache hit), `=dpop` a DPoP
+//! request (RS256, cache off), `=raw` the raw verify), `OIDC_BENCH_SECTION=request` (only the
+//! request-authentication and token-cache section).
+//!
+//! The request section (see `request_section`): a repeated token through the verified-token
+//! cache, `oidc_authenticate` (Bearer and DPoP) against `oidc_validate` and the raw verifies, and
+//! the work outside the signature check on a cache miss.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -27,7 +35,7 @@ use std::ffi::c_char;
 use std::hint::black_box;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::Barrier;
+use std::sync::{Arc, Barrier};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -41,8 +49,18 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 
 use oidc::core::json::{RawObject, b64url_decode};
 use oidc::core::jwks::{KeySet, Lookup};
+use oidc::core::oauth::SigningKey;
+use oidc::core::oauth::dpop::Dpop;
+use oidc::core::token_cache::{Entry, TokenCache};
 use oidc::core::validate::{Policy, check_claims_json, parse_token};
 use oidc::core::{Config, KeySource};
+use oidc::ffi::authn::{
+    oidc_authenticate, oidc_client_builder_set_token_cache_size, oidc_decision,
+    oidc_decision_allowed, oidc_decision_claims, oidc_decision_free, oidc_decision_message,
+    oidc_http_request, oidc_http_request_add_header, oidc_http_request_free,
+    oidc_http_request_new, oidc_http_request_reset, oidc_http_request_set_method,
+    oidc_http_request_set_url,
+};
 use oidc::ffi::client::{
     oidc_client_builder_add_audience, oidc_client_builder_build, oidc_client_builder_new,
     oidc_client_builder_set_allow_http_loopback, oidc_client_builder_set_expected_typ,
@@ -440,7 +458,9 @@ enum KeysFrom<'a> {
     Url(&'a str),
 }
 
-fn build_client(src: KeysFrom) -> *mut oidc_client {
+/// A client through the C ABI. `token_cache` entries (0: off). The single-token sections use
+/// 0, so that a repeated token is validated in full every time.
+fn build_client(src: KeysFrom, token_cache: usize) -> *mut oidc_client {
     let mut err: *mut oidc_error = std::ptr::null_mut();
     let mut b: *mut oidc_client_builder = std::ptr::null_mut();
     check(
@@ -473,6 +493,11 @@ fn build_client(src: KeysFrom) -> *mut oidc_client {
         oidc_client_builder_set_expected_typ,
         "at+jwt",
         "set_expected_typ",
+    );
+    check(
+        oidc_client_builder_set_token_cache_size(b, token_cache, &mut err),
+        err,
+        "set_token_cache_size",
     );
     let mut c: *mut oidc_client = std::ptr::null_mut();
     check(
@@ -614,6 +639,15 @@ fn spread(v: &[f64]) -> f64 {
 
 /// Measure several closures with interleaved rounds; returns each one's samples per round.
 fn measure(s: &Settings, fs: &mut [&mut dyn FnMut()]) -> Vec<Vec<Sample>> {
+    measure_prepared(s, fs, &mut |_, _| {})
+}
+
+/// `measure`, calling `prep(i, n)` (untimed) before each round of `n` calls of closure `i`.
+fn measure_prepared(
+    s: &Settings,
+    fs: &mut [&mut dyn FnMut()],
+    prep: &mut dyn FnMut(usize, u64),
+) -> Vec<Vec<Sample>> {
     let ns: Vec<u64> = fs
         .iter_mut()
         .map(|f| calibrate(*f, s.warmup, s.round))
@@ -622,6 +656,7 @@ fn measure(s: &Settings, fs: &mut [&mut dyn FnMut()]) -> Vec<Vec<Sample>> {
     for r in 0..s.rounds {
         for k in 0..fs.len() {
             let i = (r + k) % fs.len();
+            prep(i, ns[i]);
             out[i].push(ns_per_op(ns[i], fs[i]));
         }
     }
@@ -779,15 +814,84 @@ fn profile_mode(alg_name: &str, keys: &Keys, client: *const oidc_client) {
     let case = Case::new(keys, alg);
     let iters = env_u64("OIDC_BENCH_PROFILE_ITERS", 20000);
     let what = std::env::var("OIDC_BENCH_PROFILE_WHAT").unwrap_or_else(|_| "validate".into());
+    let jwks = keys.jwks();
+    let cached = build_client(KeysFrom::Static(&jwks), 512);
+    let many = if what == "miss" {
+        assert_eq!(alg, Alg::RS256, "the miss profile signs RS256 tokens");
+        distinct_rs256_tokens(keys, 1024)
+    } else {
+        Vec::new()
+    };
+    let req = HostRequest::new();
+    let bearer = format!("Bearer {}", case.token);
+    req.fill(&bearer, None);
+    let holder = Arc::new(SigningKey::generate_es256().unwrap());
+    let dpop = Dpop::new(holder.clone()).unwrap();
+    let bound = make_bound_token(keys, &dpop.thumbprint());
+    let dpop_auth = format!("DPoP {bound}");
+    let proofs: Vec<String> = if what == "dpop" {
+        (0..iters)
+            .map(|_| dpop.proof("GET", RESOURCE_URL, Some(&bound)).unwrap())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // "replica": the no-crypto replica of a cache miss (as in the request section).
+    let mut cfg = Config::new(ISSUER);
+    cfg.audiences = vec![AUDIENCE.to_string()];
+    cfg.expected_typ = Some("at+jwt".into());
+    cfg.key_source = KeySource::Static(jwks.clone());
+    let policy = Policy::from_config(&cfg);
+    let keyset = Arc::new(KeySet::parse(jwks.as_bytes()).unwrap());
+    let cache = TokenCache::new(4096);
+    let variants: Vec<String> = if what == "replica" {
+        let d2 = case.token.rfind('.').unwrap();
+        let sig = B64.decode(&case.token[d2 + 1..]).unwrap();
+        (0..8192u32)
+            .map(|i| {
+                let mut s2 = sig.clone();
+                s2[..4].copy_from_slice(&i.to_be_bytes());
+                format!("{}.{}", &case.token[..d2], b64(&s2))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let t = Instant::now();
-    for _ in 0..iters {
+    for i in 0..iters as usize {
         match what.as_str() {
             "raw" => case.raw(),
+            "replica" => {
+                let t = variants[i % variants.len()].as_str();
+                let now = oidc::core::client::unix_now();
+                let h = cache.hash(t.as_bytes());
+                assert!(cache.get(h, t.as_bytes()).is_none());
+                let mut p = parse_token(t, &policy).unwrap();
+                let kid = p.kid.take();
+                let (v, times) = p.check_claims_timed(&policy, now).unwrap();
+                cache.insert(h, Entry::new(t, &v, kid.as_deref(), times, keyset.clone(), 60.0), now);
+                let c = std::ffi::CString::new(v.claims).unwrap();
+                oidc_string_free(black_box(c.into_raw()));
+            }
+            "auth" => {
+                black_box(authenticate_once(cached, &req));
+            }
+            "dpop" => {
+                req.fill(&dpop_auth, Some(&proofs[i]));
+                black_box(authenticate_once(client, &req));
+            }
+            "hit" => {
+                black_box(validate_once(cached, &case.token));
+            }
+            "miss" => {
+                black_box(validate_once(cached, &many[i % many.len()]));
+            }
             _ => {
                 black_box(validate_once(client, &case.token));
             }
         }
     }
+    oidc_client_free(cached);
     println!("{what} {}: {iters} calls in {:?}", alg.name(), t.elapsed());
 }
 
@@ -796,7 +900,7 @@ fn main() {
     let s = Settings::from_env();
     let keys = Keys::generate();
     let jwks = keys.jwks();
-    let client = build_client(KeysFrom::Static(&jwks));
+    let client = build_client(KeysFrom::Static(&jwks), 0);
 
     if let Ok(a) = std::env::var("OIDC_BENCH_PROFILE") {
         profile_mode(&a, &keys, client);
@@ -804,8 +908,22 @@ fn main() {
         return;
     }
 
+    if std::env::var("OIDC_BENCH_SECTION").as_deref() == Ok("request") {
+        println!("# liboidc request authentication and token cache benchmark");
+        println!();
+        println!("load average at start: {}", loadavg());
+        request_section(&s, &keys, &jwks);
+        println!(
+            "load average at end: {}; total bench time: {:.1} s",
+            loadavg(),
+            total.elapsed().as_secs_f64()
+        );
+        oidc_client_free(client);
+        return;
+    }
+
     let url = serve_jwks(jwks.clone());
-    let remote = build_client(KeysFrom::Url(&url));
+    let remote = build_client(KeysFrom::Url(&url), 0);
     let mut err = std::ptr::null_mut();
     check(
         oidc_client_prefetch(remote, &mut err),
@@ -1267,6 +1385,10 @@ fn main() {
         );
     }
     println!();
+    println!("load average before the request section: {}", loadavg());
+    println!();
+    request_section(&s, &keys, &jwks);
+
     println!(
         "load average at end: {}; total bench time: {:.1} s",
         loadavg(),
@@ -1275,4 +1397,641 @@ fn main() {
 
     oidc_client_free(client);
     oidc_client_free(remote);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request authentication and the verified-token cache
+
+const RESOURCE_URL: &str = "https://api.example.com/orders/42?expand=items";
+
+type AuthFn = extern "C" fn(
+    *const oidc_client,
+    *const oidc_http_request,
+    *mut *mut oidc_decision,
+    *mut *mut oidc_error,
+) -> oidc_result;
+type DecisionFreeFn = extern "C" fn(*mut oidc_decision);
+type DecisionClaimsFn = extern "C" fn(*const oidc_decision, *mut usize) -> *const c_char;
+type DecisionAllowedFn = extern "C" fn(*const oidc_decision) -> u32;
+
+/// An `oidc_http_request` as a host keeps one per worker.
+struct HostRequest(*mut oidc_http_request);
+
+impl HostRequest {
+    fn new() -> HostRequest {
+        let mut r = std::ptr::null_mut();
+        let mut err = std::ptr::null_mut();
+        check(
+            oidc_http_request_new(&mut r, &mut err),
+            err,
+            "oidc_http_request_new",
+        );
+        HostRequest(r)
+    }
+
+    /// What a host does per request before the call: reset, the header lines, method and URL.
+    fn fill(&self, authorization: &str, dpop: Option<&str>) {
+        let mut err = std::ptr::null_mut();
+        let header = |name: &str, v: &str, err: &mut *mut oidc_error| {
+            let rc = black_box(oidc_http_request_add_header)(
+                self.0,
+                name.as_ptr().cast(),
+                name.len(),
+                v.as_ptr(),
+                v.len(),
+                err,
+            );
+            if rc != oidc_result::Ok {
+                check(rc, *err, "oidc_http_request_add_header");
+            }
+        };
+        black_box(oidc_http_request_reset)(self.0);
+        header("Authorization", authorization, &mut err);
+        if let Some(p) = dpop {
+            header("DPoP", p, &mut err);
+        }
+        let rc = black_box(oidc_http_request_set_method)(self.0, c"GET".as_ptr(), 3, &mut err);
+        if rc != oidc_result::Ok {
+            check(rc, err, "set_method");
+        }
+        let rc = black_box(oidc_http_request_set_url)(
+            self.0,
+            RESOURCE_URL.as_ptr().cast(),
+            RESOURCE_URL.len(),
+            &mut err,
+        );
+        if rc != oidc_result::Ok {
+            check(rc, err, "set_url");
+        }
+    }
+}
+
+impl Drop for HostRequest {
+    fn drop(&mut self) {
+        oidc_http_request_free(self.0);
+    }
+}
+
+/// One `oidc_authenticate` as a host makes it on a filled request: the call, `allowed`, the
+/// claims (borrowed), `oidc_decision_free`. Panics on a denial.
+#[inline(always)]
+fn authenticate_once(client: *const oidc_client, req: &HostRequest) -> usize {
+    let auth: AuthFn = black_box(oidc_authenticate);
+    let allowed: DecisionAllowedFn = black_box(oidc_decision_allowed);
+    let claims: DecisionClaimsFn = black_box(oidc_decision_claims);
+    let free: DecisionFreeFn = black_box(oidc_decision_free);
+    let mut d: *mut oidc_decision = std::ptr::null_mut();
+    let mut err: *mut oidc_error = std::ptr::null_mut();
+    let rc = auth(client, req.0, &mut d, &mut err);
+    if rc != oidc_result::Ok {
+        check(rc, err, "oidc_authenticate");
+    }
+    if allowed(d) != 1 {
+        let mut n = 0;
+        // SAFETY: the message is a NUL-terminated string owned by the live decision.
+        let m = unsafe { std::ffi::CStr::from_ptr(oidc_decision_message(d, &mut n)) };
+        panic!("request denied: {}", m.to_string_lossy());
+    }
+    let mut len = 0usize;
+    black_box(claims(d, &mut len));
+    free(d);
+    len
+}
+
+/// An RS256 access token bound to a DPoP key (`cnf.jkt`), about the size of the others.
+fn make_bound_token(keys: &Keys, jkt: &str) -> String {
+    let header = format!(
+        r#"{{"alg":"RS256","kid":"{}","typ":"at+jwt"}}"#,
+        Alg::RS256.kid()
+    );
+    let mut claims = claims_json(0, None);
+    claims.pop();
+    claims.push_str(&format!(r#","cnf":{{"jkt":"{jkt}"}}}}"#));
+    let signing_input = format!("{}.{}", b64(header.as_bytes()), b64(claims.as_bytes()));
+    let sig = keys.sign(Alg::RS256, signing_input.as_bytes());
+    format!("{signing_input}.{}", b64(&sig))
+}
+
+/// Distinct tokens with the same claims (RS256 signs deterministically, so each one differs in
+/// its `jti`).
+fn distinct_rs256_tokens(keys: &Keys, n: usize) -> Vec<String> {
+    let (base, _) = make_token(keys, Alg::RS256);
+    let d1 = base.find('.').unwrap();
+    let d2 = base.rfind('.').unwrap();
+    let claims = String::from_utf8(B64.decode(&base[d1 + 1..d2]).unwrap()).unwrap();
+    (0..n)
+        .map(|i| {
+            let c = claims.replacen(
+                r#""jti":"b7e2c1d4-93a0-4f6b-8e15""#,
+                &format!(r#""jti":"b7e2c1d4-93a0-{i:09}""#),
+                1,
+            );
+            let input = format!("{}.{}", &base[..d1], b64(c.as_bytes()));
+            let sig = keys.sign(Alg::RS256, input.as_bytes());
+            format!("{input}.{}", b64(&sig))
+        })
+        .collect()
+}
+
+/// The ES256 public key of a DPoP signing key, parsed for the raw verify.
+fn dpop_raw_key(holder: &SigningKey) -> ParsedPublicKey {
+    let jwk = holder.public_jwk();
+    let coord = |n: &str| B64.decode(jwk[n].as_str().unwrap()).unwrap();
+    let mut point = vec![4u8];
+    point.extend(coord("x"));
+    point.extend(coord("y"));
+    ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point).unwrap()
+}
+
+fn med(v: &[Sample]) -> f64 {
+    median(&cpu(v))
+}
+
+/// Median over the rounds of `a[r] - b[r]` (ns, CPU time).
+fn paired(a: &[Sample], b: &[Sample]) -> f64 {
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x.cpu - y.cpu).collect();
+    median(&d)
+}
+
+fn request_section(s: &Settings, keys: &Keys, jwks: &str) {
+    let off = build_client(KeysFrom::Static(jwks), 0);
+    let on = build_client(KeysFrom::Static(jwks), 4096);
+    let small = build_client(KeysFrom::Static(jwks), 512);
+    let case = Case::new(keys, Alg::RS256);
+    let token = case.token.clone();
+    let bearer = format!("Bearer {token}");
+    let req = HostRequest::new();
+    req.fill(&bearer, None);
+    let req_fill = HostRequest::new();
+    // 1024 distinct tokens cycling through a 512-entry cache: every call misses (the clock
+    // evicts each entry before its token comes back).
+    let many = distinct_rs256_tokens(keys, 1024);
+    let mut next = 0usize;
+    for t in &many {
+        validate_once(small, t);
+    }
+
+    let mut f_raw = || case.raw();
+    let mut f_off = || {
+        black_box(validate_once(off, black_box(&token)));
+    };
+    let mut f_hit = || {
+        black_box(validate_once(on, black_box(&token)));
+    };
+    let mut f_miss = || {
+        next = (next + 1) % many.len();
+        black_box(validate_once(small, black_box(&many[next])));
+    };
+    let mut f_auth_off = || {
+        black_box(authenticate_once(off, &req));
+    };
+    let mut f_auth_on = || {
+        black_box(authenticate_once(on, &req));
+    };
+    let mut f_fill_off = || {
+        req_fill.fill(black_box(&bearer), None);
+        black_box(authenticate_once(off, &req_fill));
+    };
+    let mut f_fill_on = || {
+        req_fill.fill(black_box(&bearer), None);
+        black_box(authenticate_once(on, &req_fill));
+    };
+    let names = [
+        "raw RS256 verify_sig",
+        "oidc_validate, token cache off (full validation)",
+        "oidc_validate, repeated token through the cache (hit)",
+        "oidc_validate, cache miss (1024 tokens cycling through a 512-entry cache)",
+        "oidc_authenticate Bearer, cache off (request filled once)",
+        "oidc_authenticate Bearer, cache on (hit; request filled once)",
+        "fill request + oidc_authenticate Bearer, cache off",
+        "fill request + oidc_authenticate Bearer, cache on (hit)",
+    ];
+    let mut fs: [&mut dyn FnMut(); 8] = [
+        &mut f_raw,
+        &mut f_off,
+        &mut f_hit,
+        &mut f_miss,
+        &mut f_auth_off,
+        &mut f_auth_on,
+        &mut f_fill_off,
+        &mut f_fill_on,
+    ];
+    let allocs: Vec<(f64, f64)> = fs.iter_mut().map(|f| count_allocs(*f)).collect();
+    let load_a = loadavg();
+    let r = measure(s, &mut fs);
+    drop(fs);
+
+    println!(
+        "## Request authentication and the verified-token cache (RS256, {} byte token; median of {} rounds, CPU time)",
+        token.len(),
+        s.rounds
+    );
+    println!();
+    println!("load average when this part started: {load_a}");
+    println!();
+    println!("| call | ns/call | calls/s | ± | vs raw verify | Rust allocs (+reallocs) |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let raw = med(&r[0]);
+    for (i, n) in names.iter().enumerate() {
+        let m = med(&r[i]);
+        println!(
+            "| {n} | {m:.0} | {} | ±{:.1}% | {:.1}% | {:.0} (+{:.0}) |",
+            fmt_rate(per_sec(m)),
+            spread(&cpu(&r[i])),
+            100.0 * raw / m,
+            allocs[i].0,
+            allocs[i].1,
+        );
+    }
+    println!();
+    println!(
+        "- cache hit: {:.0} ns per oidc_validate over the C ABI ({:.1}x faster than a full RS256 validation, {:.1}x faster than the raw verify)",
+        med(&r[2]),
+        med(&r[1]) / med(&r[2]),
+        raw / med(&r[2])
+    );
+    println!(
+        "- oidc_authenticate minus oidc_validate, both hits (pure request-layer cost): {:.0} ns (paired per round: {:.0} ns); with the request filled per call: {:.0} ns (paired {:.0} ns)",
+        med(&r[5]) - med(&r[2]),
+        paired(&r[5], &r[2]),
+        med(&r[7]) - med(&r[2]),
+        paired(&r[7], &r[2])
+    );
+    println!(
+        "- oidc_authenticate minus oidc_validate, both cache off (signature included): {:.0} ns (paired {:.0} ns); filled per call: {:.0} ns (paired {:.0} ns); authenticate/validate rate {:.1}%",
+        med(&r[4]) - med(&r[1]),
+        paired(&r[4], &r[1]),
+        med(&r[6]) - med(&r[1]),
+        paired(&r[6], &r[1]),
+        100.0 * med(&r[1]) / med(&r[4])
+    );
+    println!(
+        "- work outside the signature check (validate - raw): cache off {:.0} ns (paired {:.0} ns), cache miss {:.0} ns (paired {:.0} ns)",
+        med(&r[1]) - raw,
+        paired(&r[1], &r[0]),
+        med(&r[3]) - raw,
+        paired(&r[3], &r[0]),
+    );
+    println!();
+
+    // Two threads on one client, the cache on: the same token from both (one shard, one entry:
+    // its reference count and the shard's lock word are shared), and a token of their own each.
+    {
+        let other = many[0].clone();
+        validate_once(on, &other);
+        let (c_on, t_same, t_other) = (SendPtr(on), token.as_str(), other.as_str());
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        thread_local! { static MINE: Cell<usize> = const { Cell::new(usize::MAX) }; }
+        let f_same = move || {
+            let c = c_on;
+            black_box(validate_once(c.0, black_box(t_same)));
+        };
+        let f_own = || {
+            let c = c_on;
+            let i = MINE.with(|m| {
+                if m.get() == usize::MAX {
+                    m.set(next.fetch_add(1, Ordering::Relaxed) % 2);
+                }
+                m.get()
+            });
+            black_box(validate_once(c.0, black_box(if i == 0 { t_same } else { t_other })));
+        };
+        let fs: [&(dyn Fn() + Sync); 2] = [&f_same, &f_own];
+        for f in fs {
+            throughput_mt(2, s.warmup, f);
+        }
+        let rounds = (s.rounds / 3).max(3);
+        let mut mt = vec![Vec::new(); 2];
+        for r in 0..rounds {
+            for k in 0..2 {
+                let i = (r + k) % 2;
+                mt[i].push(throughput_mt(2, s.mt_round / 4, fs[i]));
+            }
+        }
+        let per_call = |v: &Vec<(f64, f64)>| 2.0 * 1e9 / median(&v.iter().map(|x| x.1).collect::<Vec<_>>());
+        println!(
+            "- 2 threads on one client, cache hits (median of {rounds} rounds): the same token from both {:.0} ns per call per thread (CPU time), a token of their own each {:.0} ns",
+            per_call(&mt[0]),
+            per_call(&mt[1]),
+        );
+        println!();
+    }
+
+    // DPoP: RS256 access token bound to an ES256 key, a fresh proof per request.
+    let holder = Arc::new(SigningKey::generate_es256().unwrap());
+    let dpop = Dpop::new(holder.clone()).unwrap();
+    let bound = make_bound_token(keys, &dpop.thumbprint());
+    let dpop_auth = format!("DPoP {bound}");
+    let proof_key = dpop_raw_key(&holder);
+    let sample = dpop.proof("GET", RESOURCE_URL, Some(&bound)).unwrap();
+    let pd = sample.rfind('.').unwrap();
+    let proof_sig = B64.decode(&sample[pd + 1..]).unwrap();
+    let bound_case = {
+        let d2 = bound.rfind('.').unwrap();
+        (bound[..d2].to_string(), B64.decode(&bound[d2 + 1..]).unwrap())
+    };
+    let rs_key = ParsedPublicKey::new(
+        Keys::verification_alg(Alg::RS256),
+        keys.public_bytes(Alg::RS256),
+    )
+    .unwrap();
+    let proofs: std::cell::RefCell<Vec<String>> = Default::default();
+    let fresh_proof = || {
+        proofs
+            .borrow_mut()
+            .pop()
+            .unwrap_or_else(|| dpop.proof("GET", RESOURCE_URL, Some(&bound)).unwrap())
+    };
+    let refill = |n: u64| {
+        let mut p = proofs.borrow_mut();
+        p.clear();
+        p.extend((0..n).map(|_| dpop.proof("GET", RESOURCE_URL, Some(&bound)).unwrap()));
+    };
+    // The same two raw verifies over fresh material per call (a new proof each time, decoded
+    // in advance), prepared like the DPoP requests' proofs: the baseline that sees the same
+    // inputs, and the same cache disturbance from the untimed proof signing before a round.
+    let raw_pool: std::cell::RefCell<Vec<(String, Vec<u8>)>> = Default::default();
+    let raw_refill = |n: u64| {
+        let mut p = raw_pool.borrow_mut();
+        p.clear();
+        p.extend((0..n).map(|_| {
+            let pr = dpop.proof("GET", RESOURCE_URL, Some(&bound)).unwrap();
+            let d = pr.rfind('.').unwrap();
+            let sig = B64.decode(&pr[d + 1..]).unwrap();
+            (pr[..d].to_string(), sig)
+        }));
+    };
+    let mut f_raw_fresh = || {
+        let (input, sig) = raw_pool.borrow_mut().pop().unwrap_or_else(|| {
+            let pr = dpop.proof("GET", RESOURCE_URL, Some(&bound)).unwrap();
+            let d = pr.rfind('.').unwrap();
+            (pr[..d].to_string(), B64.decode(&pr[d + 1..]).unwrap())
+        });
+        black_box(rs_key.verify_sig(black_box(bound_case.0.as_bytes()), black_box(&bound_case.1)))
+            .unwrap();
+        black_box(proof_key.verify_sig(black_box(input.as_bytes()), black_box(&sig))).unwrap();
+    };
+    let dreq = HostRequest::new();
+    let mut f_raw2 = || {
+        black_box(rs_key.verify_sig(black_box(bound_case.0.as_bytes()), black_box(&bound_case.1)))
+            .unwrap();
+        black_box(proof_key.verify_sig(
+            black_box(&sample.as_bytes()[..pd]),
+            black_box(&proof_sig),
+        ))
+        .unwrap();
+    };
+    let mut f_dpop_off = || {
+        let p = fresh_proof();
+        dreq.fill(&dpop_auth, Some(&p));
+        black_box(authenticate_once(off, &dreq));
+    };
+    let mut f_dpop_on = || {
+        let p = fresh_proof();
+        dreq.fill(&dpop_auth, Some(&p));
+        black_box(authenticate_once(on, &dreq));
+    };
+    // The pieces, called directly: the proof check (every RFC 9449 check but the replay, with
+    // the ES256 verify) on fresh proofs, and the replay check on fresh jtis.
+    let vp_pool: std::cell::RefCell<Vec<String>> = Default::default();
+    let vp_refill = |n: u64| {
+        let mut p = vp_pool.borrow_mut();
+        p.clear();
+        p.extend((0..n).map(|_| dpop.proof("GET", RESOURCE_URL, Some(&bound)).unwrap()));
+    };
+    let dcfg = oidc::core::config::DpopConfig::default();
+    let mut f_verify_proof = || {
+        let pr = vp_pool
+            .borrow_mut()
+            .pop()
+            .unwrap_or_else(|| dpop.proof("GET", RESOURCE_URL, Some(&bound)).unwrap());
+        let req = oidc::core::authn::dpop::ProofRequest {
+            proof: pr.as_bytes(),
+            method: "GET",
+            url: RESOURCE_URL,
+            access_token: &bound,
+        };
+        let now = oidc::core::client::unix_now();
+        black_box(oidc::core::authn::dpop::verify_proof(&req, &dcfg, 60.0, now).unwrap());
+    };
+    let es_pool: std::cell::RefCell<Vec<(String, Vec<u8>)>> = Default::default();
+    let es_refill = |n: u64| {
+        let mut p = es_pool.borrow_mut();
+        p.clear();
+        p.extend((0..n).map(|_| {
+            let pr = dpop.proof("GET", RESOURCE_URL, Some(&bound)).unwrap();
+            let d = pr.rfind('.').unwrap();
+            let sig = B64.decode(&pr[d + 1..]).unwrap();
+            (pr[..d].to_string(), sig)
+        }));
+    };
+    let mut f_es_fresh = || {
+        let (input, sig) = es_pool.borrow_mut().pop().unwrap_or_else(|| {
+            let pr = dpop.proof("GET", RESOURCE_URL, Some(&bound)).unwrap();
+            let d = pr.rfind('.').unwrap();
+            (pr[..d].to_string(), B64.decode(&pr[d + 1..]).unwrap())
+        });
+        black_box(proof_key.verify_sig(black_box(input.as_bytes()), black_box(&sig))).unwrap();
+    };
+    // A clock of its own that runs ahead (1 ms per call, entries live 1 s): the process-wide
+    // cache then holds about a thousand of these entries instead of filling up at a million
+    // calls per second (a server's table is larger: this row is a lower bound).
+    let mut jti_n = 0u64;
+    let replay_base = oidc::core::client::unix_now() + 200.0;
+    let mut f_replay = || {
+        jti_n += 1;
+        let jti = format!("bench-jti-{jti_n:012}");
+        let now = replay_base + jti_n as f64 * 0.001;
+        oidc::core::authn::replay::check_and_record(
+            "https://bench.replay.example",
+            black_box(&jti),
+            1,
+            now,
+            None,
+        )
+        .unwrap();
+    };
+    refill(4000);
+    raw_refill(4000);
+    vp_refill(4000);
+    let dnames = [
+        "raw RS256 verify_sig + raw ES256 verify_sig (the same token and proof every call)",
+        "fill request + oidc_authenticate DPoP, token cache off",
+        "fill request + oidc_authenticate DPoP, token cache on (token hit, proof checked)",
+        "raw RS256 verify_sig + raw ES256 verify_sig of a fresh proof every call",
+        "part: verify_proof alone (fresh proof; ES256 verify included, replay check not)",
+        "part: replay check_and_record alone (a new jti every call; about 1000 live entries)",
+        "part: raw ES256 verify_sig of a fresh proof every call",
+    ];
+    let mut dfs: [&mut dyn FnMut(); 7] = [
+        &mut f_raw2,
+        &mut f_dpop_off,
+        &mut f_dpop_on,
+        &mut f_raw_fresh,
+        &mut f_verify_proof,
+        &mut f_replay,
+        &mut f_es_fresh,
+    ];
+    let dallocs: Vec<(f64, f64)> = {
+        let mut v = vec![count_allocs(dfs[0])];
+        for f in dfs.iter_mut().skip(1) {
+            refill(1000);
+            raw_refill(1000);
+            vp_refill(1000);
+            es_refill(1000);
+            v.push(count_allocs(*f));
+        }
+        v
+    };
+    refill(4000);
+    raw_refill(4000);
+    vp_refill(4000);
+    es_refill(4000);
+    let load_d = loadavg();
+    let rd = measure_prepared(s, &mut dfs, &mut |i, n| match i {
+        1 | 2 => refill(n),
+        3 => raw_refill(n),
+        4 => vp_refill(n),
+        6 => es_refill(n),
+        _ => {}
+    });
+    drop(dfs);
+    println!(
+        "## DPoP request: RS256 access token + ES256 proof, a fresh proof per request (median of {} rounds, CPU time)",
+        s.rounds
+    );
+    println!();
+    println!("load average when this part started: {load_d}");
+    println!();
+    println!("| call | ns/call | calls/s | ± | raw verifies / call | Rust allocs (+reallocs) |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let raw2 = med(&rd[0]);
+    for (i, n) in dnames.iter().enumerate() {
+        let m = med(&rd[i]);
+        println!(
+            "| {n} | {m:.0} | {} | ±{:.1}% | {:.1}% | {:.0} (+{:.0}) |",
+            fmt_rate(per_sec(m)),
+            spread(&cpu(&rd[i])),
+            100.0 * raw2 / m,
+            dallocs[i].0,
+            dallocs[i].1,
+        );
+    }
+    println!();
+    let q: Vec<f64> = rd[1].iter().zip(&rd[0]).map(|(d, w)| w.cpu / d.cpu).collect();
+    println!(
+        "- DPoP request (cache off) vs the two raw verifies of one fixed token and proof: {:.1}% (paired per round {:.1}%); overhead {:.0} ns (paired {:.0} ns)",
+        100.0 * raw2 / med(&rd[1]),
+        100.0 * median(&q),
+        med(&rd[1]) - raw2,
+        paired(&rd[1], &rd[0]),
+    );
+    let q3: Vec<f64> = rd[1].iter().zip(&rd[3]).map(|(d, w)| w.cpu / d.cpu).collect();
+    println!(
+        "- DPoP request (cache off) vs the two raw verifies of fresh proofs: {:.1}% (paired per round {:.1}%); overhead {:.0} ns (paired {:.0} ns)",
+        100.0 * med(&rd[3]) / med(&rd[1]),
+        100.0 * median(&q3),
+        med(&rd[1]) - med(&rd[3]),
+        paired(&rd[1], &rd[3]),
+    );
+    println!(
+        "- parts: verify_proof {:.0} ns vs the raw ES256 verify of fresh proofs {:.0} ns: proof checks {:.0} ns (paired {:.0} ns); replay check {:.0} ns per call",
+        med(&rd[4]),
+        med(&rd[6]),
+        med(&rd[4]) - med(&rd[6]),
+        paired(&rd[4], &rd[6]),
+        med(&rd[5]),
+    );
+    println!();
+
+    // Direct measurement of the work outside the signature check (no crypto), RS256.
+    let mut cfg = Config::new(ISSUER);
+    cfg.audiences = vec![AUDIENCE.to_string()];
+    cfg.expected_typ = Some("at+jwt".into());
+    cfg.key_source = KeySource::Static(jwks.to_string());
+    let policy = Policy::from_config(&cfg);
+    let keyset = std::sync::Arc::new(KeySet::parse(jwks.as_bytes()).unwrap());
+    // Token variants that parse alike (only signature bytes differ; nothing is verified here).
+    let variants: Vec<String> = {
+        let d2 = token.rfind('.').unwrap();
+        let sig = B64.decode(&token[d2 + 1..]).unwrap();
+        (0..8192u32)
+            .map(|i| {
+                let mut s2 = sig.clone();
+                s2[..4].copy_from_slice(&i.to_be_bytes());
+                format!("{}.{}", &token[..d2], b64(&s2))
+            })
+            .collect()
+    };
+    let cache = TokenCache::new(4096);
+    let mut vi = 0usize;
+    let replica = |t: &str, cache: Option<&TokenCache>| {
+        let t = std::str::from_utf8(black_box(t.as_bytes())).unwrap();
+        let now = oidc::core::client::unix_now();
+        let hash = cache.map(|c| c.hash(t.as_bytes()));
+        if let (Some(c), Some(h)) = (cache, hash) {
+            assert!(c.get(h, t.as_bytes()).is_none());
+        }
+        let mut p = parse_token(t, &policy).unwrap();
+        let Lookup::Found(_k) = keyset.find(p.kid.as_deref(), p.alg) else {
+            unreachable!()
+        };
+        let kid = p.kid.take();
+        let (v, times) = p.check_claims_timed(&policy, now).unwrap();
+        if let (Some(c), Some(h)) = (cache, hash) {
+            c.insert(
+                h,
+                Entry::new(t, &v, kid.as_deref(), times, keyset.clone(), 60.0),
+                now,
+            );
+        }
+        let c = std::ffi::CString::new(v.claims).unwrap();
+        oidc_string_free(black_box(c.into_raw()));
+    };
+    let mut vj = 0usize;
+    let mut g_off = || replica(&token, None);
+    let mut g_cold = || {
+        vj = (vj + 1) % variants.len();
+        replica(&variants[vj], None);
+    };
+    let mut g_miss = || {
+        vi = (vi + 1) % variants.len();
+        replica(&variants[vi], Some(&cache));
+    };
+    let gnames = [
+        "replica of oidc_validate minus verify_sig, cache off, one token",
+        "replica of oidc_validate minus verify_sig, cache off, 8192 tokens in turn",
+        "replica of oidc_validate minus verify_sig, cache miss + insert (8192 tokens in turn, 4096 entries)",
+    ];
+    let mut gfs: [&mut dyn FnMut(); 3] = [&mut g_off, &mut g_cold, &mut g_miss];
+    let gallocs: Vec<(f64, f64)> = gfs.iter_mut().map(|f| count_allocs(*f)).collect();
+    let bs = Settings {
+        round: s.round / 4,
+        ..*s
+    };
+    let rg = measure(&bs, &mut gfs);
+    drop(gfs);
+    println!("## Work outside the signature check, measured directly (RS256 token, no crypto; median of {} rounds, CPU time)", bs.rounds);
+    println!();
+    println!("| path | ns/call | ± | Rust allocs (+reallocs) |");
+    println!("|---|---:|---:|---:|");
+    for (i, n) in gnames.iter().enumerate() {
+        println!(
+            "| {n} | {:.0} | ±{:.1}% | {:.0} (+{:.0}) |",
+            med(&rg[i]),
+            spread(&cpu(&rg[i])),
+            gallocs[i].0,
+            gallocs[i].1
+        );
+    }
+    println!();
+    println!("(the replica leaves out the FFI guard, the key-set Arc clone and the metrics counters)");
+    println!();
+
+    drop(req);
+    drop(req_fill);
+    drop(dreq);
+    oidc_client_free(off);
+    oidc_client_free(on);
+    oidc_client_free(small);
 }

@@ -117,6 +117,11 @@ enum oidc_result
    */
   OIDC_RESULT_REDIRECT_REJECTED = 206,
   /**
+   * An unknown kid could not be checked because the key refresh it triggered failed (an IdP
+   * outage, not a forged token): HTTP 503, retry later, no invalid_token.
+   */
+  OIDC_RESULT_KEYS_UNAVAILABLE = 207,
+  /**
    * The token is not a well-formed compact JWS.
    */
   OIDC_RESULT_TOKEN_MALFORMED = 300,
@@ -1031,7 +1036,8 @@ oidc_result oidc_client_builder_set_dpop_proof_window_secs(struct oidc_client_bu
 /**
  * Turn on stateless DPoP server nonces (RFC 9449 §8): every proof must carry a nonce issued
  * under `secret` (16 to 1024 bytes, shared by every process of a fleet) within the last
- * `lifetime_secs` (1 to 86400; the previous period's nonce is still accepted). A proof without
+ * `lifetime_secs` (1 to 86400, or 0 for the default of 300; the previous period's nonce is
+ * still accepted). A proof without
  * one is denied `use_dpop_nonce` and the decision carries the `DPoP-Nonce` to send.
  * # Ownership: `builder` borrowed; `secret` copied (never printed).
  * # Thread safety: not concurrently on one builder.
@@ -1167,8 +1173,8 @@ oidc_result oidc_client_builder_set_any_audience(struct oidc_client_builder *bui
 
 /**
  * Replace the algorithm allow-list with a comma- or space-separated list ("RS256,ES256").
- * `none`, HMAC and unknown names fail here, at once, with `OIDC_RESULT_UNSUPPORTED_ALGORITHM`
- * (the builder keeps its previous list). `Ed25519` is accepted as EdDSA.
+ * `none`, HMAC and unknown names fail here, at once, with `OIDC_RESULT_UNSUPPORTED_ALGORITHM`,
+ * and `oidc_client_builder_build` then fails with the same code (never the default list). `Ed25519` is accepted as EdDSA.
  * # Ownership: `builder` borrowed; the list copied.
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
@@ -1313,9 +1319,11 @@ oidc_result oidc_client_builder_set_realm(struct oidc_client_builder *builder,
                                           struct oidc_error **err_out);
 
 /**
- * Check the configuration and build the client. Every configuration problem not already
- * rejected by its setter is reported here (empty issuer, non-https URL, unreadable CA file, bad
- * static JWKS, no audience, ...); nothing is fetched yet, unless `oidc_client_builder_set_prefetch`
+ * Check the configuration and build the client. Every configuration problem is reported here
+ * at the latest: a setter that failed earlier makes the build fail too, with that setter's code
+ * (the builder never falls back to a default in its place); then the whole configuration is
+ * checked (empty issuer, non-https URL, unreadable CA file, bad static JWKS, no audience, ...).
+ * Nothing is fetched yet, unless `oidc_client_builder_set_prefetch`
  * asked for a start-up prefetch.
  * # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
  *   caller-owned, free with `oidc_client_free`.
@@ -1980,15 +1988,20 @@ const char *oidc_error_www_authenticate(const struct oidc_error *err);
 const char *oidc_error_oauth_error(const struct oidc_error *err);
 
 /**
- * The HTTP status a resource server should answer with: 401 (bad token), 503 (keys could not be
- * obtained), 500 (anything else). 0 for NULL.
+ * The HTTP status liboidc suggests the host answer ITS OWN caller with: 401 (the caller's token
+ * is bad), 503 (keys or a store could not be had: retry later), 500 (anything else, including a
+ * protocol call the identity provider refused: a misconfigured client is the host's fault, not
+ * its caller's). It is never the identity provider's status: that one, when the failure is the
+ * provider's answer (an OAuth error response, an unexpected status), is `server_status` in
+ * `oidc_error_details_json` (and `status` for OAuth error responses). 0 for NULL.
  * # Thread safety: any thread.
  * # Blocking: no.
  */
 uint32_t oidc_error_http_status(const struct oidc_error *err);
 
 /**
- * The error as a JSON object: `{"code","name","message","http_status","oauth_error"}`.
+ * The error as a JSON object: `{"code","name","message","http_status","oauth_error","server_status"}`
+ * (`server_status`: the remote server's HTTP status when the failure is its answer, else null).
  * # Ownership: borrowed from `err`, valid until `oidc_error_free(err)`. "" for NULL.
  * # Thread safety: any thread.
  * # Blocking: no.
@@ -2125,7 +2138,8 @@ oidc_result oidc_oauth_builder_set_allow_http_loopback(struct oidc_oauth_builder
                                                        struct oidc_error **err_out);
 
 /**
- * Check the configuration and build the client (no network).
+ * Check the configuration and build the client (no network). A setter that failed earlier
+ * makes the build fail with that setter's code (never a default in its place).
  * # Ownership: consumes `builder` in every case; on OK `*out` is caller-owned, free with
  *   `oidc_oauth_client_free`.
  * # Thread safety: any thread.
@@ -2959,8 +2973,8 @@ oidc_result oidc_oauth_push_authorization_request(const struct oidc_oauth_client
 /**
  * Parse and check the authorization response that reached the redirect URI: a full URL (its
  * fragment when non-empty, else its query) or a bare query / fragment string. Checks the
- * state against `expected_state` (`OIDC_RESULT_STATE_MISMATCH`; pass what the URL builder
- * returned), the RFC 9207 `iss` (`OIDC_RESULT_RESPONSE_ISSUER_MISMATCH`; required when the
+ * state against `expected_state` (`OIDC_RESULT_STATE_MISMATCH`; required: pass what the URL
+ * builder returned; an empty one is `OIDC_RESULT_INVALID_ARGUMENT`, never "skip the check"), the RFC 9207 `iss` (`OIDC_RESULT_RESPONSE_ISSUER_MISMATCH`; required when the
  * issuer advertises it, unless a front-channel `id_token` is present: its signature, `iss` and
  * audience are then checked here; validate its `nonce`/`c_hash` with
  * `oidc_oauth_validate_id_token`), a JARM `response` JWT (validated with the issuer's keys, audience =
@@ -3075,6 +3089,7 @@ oidc_result oidc_set_log_callback(oidc_log_cb cb,
  * `{"validations":{"ok","failed","failed_by_reason":{"UNKNOWN_KEY":n,...}},
  *   "cache":{"hits","misses","entries","jwks_fetches","jwks_not_modified","jwks_fetch_failures",
  *            "background_refreshes","refresh_failures","cooldown_suppressed","stale_served"},
+ *   "token_cache":{"hits","misses"} (the verified-token caches of all clients),
  *   "discovery":{"fetches","failures"}, "snapshot":{"imported","skipped"},
  *   "async":{"in_flight","queue_depth","threads","submitted","completed","cancelled",
  *            "deadline_exceeded","rejected_queue_full"}, "fork_generation":n}`.
@@ -3094,7 +3109,9 @@ oidc_result oidc_metrics_json(char **json_out,
  * time) and the issuer metadata discovered so far, of `client` only, or of the whole process
  * when `client` is NULL. Give it to `oidc_cache_import_json` in a fresh process (serverless,
  * pre-fork workers) to start warm with zero fetches. The snapshot holds public keys and
- * metadata only: no secrets.
+ * metadata only: no secrets. With a snapshot key set (`oidc_snapshot_set_key`) it carries a MAC.
+ * A snapshot is a trust anchor: whoever can edit it decides which keys a process accepts until
+ * they expire. Keep it where you keep configuration, or authenticate it with a snapshot key.
  * # Ownership: `client` borrowed (may be NULL); on OK `*json_out` is caller-owned, free with
  *   `oidc_string_free`.
  * # Thread safety: any thread, concurrently with validations.
@@ -3107,8 +3124,14 @@ oidc_result oidc_cache_export_json(const struct oidc_client *client,
                                    struct oidc_error **err_out);
 
 /**
- * Import a snapshot made by `oidc_cache_export_json` into the process-wide cache. Imported keys
- * obey the rules of fetched keys: every JWKS is parsed and checked by the same parser, metadata
+ * Import a snapshot made by `oidc_cache_export_json` into the process-wide cache.
+ * AN UNAUTHENTICATED SNAPSHOT MUST BE TREATED AS CONFIGURATION: its keys are trusted as if they
+ * had been fetched from the issuer. With a snapshot key set (`oidc_snapshot_set_key`) only a
+ * snapshot carrying a valid MAC under that key is imported (`OIDC_RESULT_INVALID_ARGUMENT`
+ * otherwise). An import never replaces keys this process fetched live; imported issuer metadata
+ * serves only clients with the trust it was fetched under (roots, CA files, loopback opt-in), and
+ * is ignored (the issuer rediscovered) when its `jwks_uri` is not on the issuer's origin.
+ * Imported keys obey the rules of fetched keys: every JWKS is parsed and checked by the same parser, metadata
  * by the same discovery checks when used, and each entry expires at its absolute time,
  * clamped to the TTL maximum of `client` (or the default 86400 s when `client` is NULL); an
  * expired entry is skipped (it will be fetched as on a cold start), and an entry older than
@@ -3125,6 +3148,21 @@ oidc_result oidc_cache_import_json(const struct oidc_client *client,
                                    size_t json_len,
                                    size_t *imported_out,
                                    struct oidc_error **err_out);
+
+/**
+ * Set the key that authenticates snapshots (HMAC-SHA256; 16 to 1024 bytes; `key_len` 0 clears
+ * it): `oidc_cache_export_json` then adds a MAC over the exact text it writes, and
+ * `oidc_cache_import_json` refuses a snapshot without a valid one (carry the text verbatim: a
+ * re-serialized snapshot no longer verifies). Every process of a fleet sets the same key (e.g. from its secret store).
+ * Process-wide.
+ * # Ownership: `key` copied (never printed).
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_snapshot_set_key(const uint8_t *key,
+                                  size_t key_len,
+                                  struct oidc_error **err_out);
 
 #ifdef __cplusplus
 }  // extern "C"

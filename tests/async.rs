@@ -419,7 +419,9 @@ fn a_key_rotation_outage_shows_in_logs_and_metrics() {
     let d = |p: &str| after.pointer(p).and_then(Value::as_u64).unwrap_or(0) - before.pointer(p).and_then(Value::as_u64).unwrap_or(0);
     assert!(d("/validations/ok") >= 1);
     assert!(d("/validations/failed") >= 2);
-    assert!(d("/validations/failed_by_reason/UNKNOWN_KEY") >= 1, "{after}");
+    // The refresh the new kid triggered failed: an outage, not a forgery (issue 10 item 3).
+    assert!(d("/validations/failed_by_reason/KEYS_UNAVAILABLE") >= 1, "{after}");
+    assert_eq!(batch.code(1), oidc_result::KeysUnavailable as u32);
     assert!(d("/cache/jwks_fetch_failures") >= 1);
     assert!(d("/cache/jwks_fetches") >= 2);
     assert!(d("/async/completed") >= 3);

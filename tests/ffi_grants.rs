@@ -72,7 +72,14 @@ fn builder_keys_and_pkce() {
     assert_eq!(oidc_oauth_builder_set_client_id(b, c, cn, null_mut()), R::Ok);
     let (m, mn) = s("client_secret_post");
     assert_eq!(oidc_oauth_builder_set_auth_method(b, m, mn, null_mut()), R::Ok);
+    // Configuration errors are sticky: the first failed setter above (a NULL key) fails the build.
+    assert_eq!(build(b).unwrap_err().0, R::NullParameter);
     // A private key with client_secret_post: refused at build (the builder is consumed).
+    let b = builder();
+    assert_eq!(oidc_oauth_builder_set_private_key_pem(b, p, n, null(), 0, null(), 0, null_mut()), R::Ok);
+    assert_eq!(oidc_oauth_builder_set_issuer(b, i, inn, null_mut()), R::Ok);
+    assert_eq!(oidc_oauth_builder_set_client_id(b, c, cn, null_mut()), R::Ok);
+    assert_eq!(oidc_oauth_builder_set_auth_method(b, m, mn, null_mut()), R::Ok);
     assert_eq!(build(b).unwrap_err().0, R::InvalidConfig);
 
     let mut pk: *mut oidc_pkce = null_mut();

@@ -201,7 +201,7 @@ fn login() -> (String, String, String) {
     };
     let prepared = c.authorization_url(&req).unwrap();
     let back = idp().browser().authorize(&prepared.url, "user-1");
-    let resp = c.parse_authorization_response(&back, prepared.state.as_deref(), None).unwrap();
+    let resp = c.parse_authorization_response(&back, oidc::core::oauth::ExpectedState::Sent(prepared.state.as_deref().unwrap()), None).unwrap();
     (resp.code.expose().to_string(), p.verifier.expose().to_string(), prepared.nonce.unwrap())
 }
 

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use common::real_idp::RealIdp;
 use oidc::core::ErrorKind;
 use oidc::core::oauth::{
-    AuthorizationRequest, ClientAuth, EndSessionRequest, IdTokenChecks, OAuthClient, OAuthConfig, pkce,
+    AuthorizationRequest, ClientAuth, EndSessionRequest, ExpectedState, IdTokenChecks, OAuthClient, OAuthConfig, pkce,
     register_client, validate_id_token,
 };
 use serde_json::{Value, json};
@@ -55,7 +55,7 @@ fn code_flow(c: &OAuthClient, secret: Option<&str>, redirect_uri: &str, extra: V
     let prepared = c.authorization_url(&req).unwrap();
     let state = prepared.state.clone().unwrap();
     let redirect = idp().browser().authorize(&prepared.url, "user-1");
-    let resp = c.parse_authorization_response(&redirect, Some(&state), None).unwrap();
+    let resp = c.parse_authorization_response(&redirect, ExpectedState::Sent(&state), None).unwrap();
     assert_eq!(resp.iss.as_deref(), Some(idp().issuer.as_str()));
     let code = resp.code.expose().to_string();
     let tokens = idp().exchange_code(c.client_id(), secret, &code, redirect_uri, p.verifier.expose());
@@ -126,13 +126,24 @@ fn code_flow_id_token_userinfo_introspection_revocation_logout() {
     }
 
     // Response checks on the real redirect.
-    let k = |input: &str, st: Option<&str>| c.parse_authorization_response(input, st, None).unwrap_err().kind();
+    let k = |input: &str, st: Option<&str>| {
+        let st = st.map_or(ExpectedState::NoneSent, ExpectedState::Sent);
+        c.parse_authorization_response(input, st, None).unwrap_err().kind()
+    };
     assert_eq!(k(&f.redirect, Some("another-state")), ErrorKind::StateMismatch);
     let no_iss: String = f.redirect.split('&').filter(|p| !p.starts_with("iss=")).collect::<Vec<_>>().join("&");
     assert_eq!(k(&no_iss, Some(&f.state)), ErrorKind::ResponseIssuerMismatch, "oidc-provider advertises RFC 9207");
     let wrong_iss = format!("{no_iss}&iss=https%3A%2F%2Fevil.example");
     assert_eq!(k(&wrong_iss, Some(&f.state)), ErrorKind::ResponseIssuerMismatch);
-    let resp = c.parse_authorization_response(&f.redirect, Some(&f.state), None).unwrap();
+    // Issue 10 item 12: no state is never "skip the check". An empty expected state is a misuse;
+    // "none was sent" is explicit, and then a response carrying a state is refused.
+    assert_eq!(k(&f.redirect, Some("")), ErrorKind::InvalidArgument);
+    assert_eq!(k(&f.redirect, None), ErrorKind::StateMismatch, "a state nobody expected");
+    let iss = c.config().base.issuer.replace(':', "%3A").replace('/', "%2F");
+    let stateless = format!("code=c-1&iss={iss}");
+    assert_eq!(c.parse_authorization_response(&stateless, ExpectedState::NoneSent, None).unwrap().code.expose(), "c-1");
+    assert_eq!(k(&stateless, Some(&f.state)), ErrorKind::StateMismatch, "a state was sent and none came back");
+    let resp = c.parse_authorization_response(&f.redirect, ExpectedState::Sent(&f.state), None).unwrap();
     assert!(!format!("{resp:?}").contains(&f.code));
 
     // RP-initiated logout: the IdP accepts the URL and shows its confirmation page.
@@ -166,20 +177,20 @@ fn error_responses_and_prompt_none() {
     let prepared = c.authorization_url(&req).unwrap();
     let state = prepared.state.unwrap();
     let back = idp().browser().authorize_and_abort(&prepared.url);
-    let e = c.parse_authorization_response(&back, Some(&state), None).unwrap_err();
+    let e = c.parse_authorization_response(&back, ExpectedState::Sent(&state), None).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AccessDenied);
     let o = e.oauth().unwrap();
     assert_eq!(o.error, "access_denied");
     assert_eq!(o.status, 0);
     assert!(o.error_description.as_deref().unwrap().contains("aborted"));
     // A forged error with the wrong state is a state mismatch, not an error response.
-    assert_eq!(c.parse_authorization_response(&back, Some("x"), None).unwrap_err().kind(), ErrorKind::StateMismatch);
+    assert_eq!(c.parse_authorization_response(&back, ExpectedState::Sent("x"), None).unwrap_err().kind(), ErrorKind::StateMismatch);
 
     // prompt=none without a session: login_required (an OAuth error without its own kind).
     let req = AuthorizationRequest { extra: vec![("prompt".into(), "none".into())], ..req };
     let prepared = c.authorization_url(&req).unwrap();
     let back = idp().browser().authorize(&prepared.url, "user-1");
-    let e = c.parse_authorization_response(&back, prepared.state.as_deref(), None).unwrap_err();
+    let e = c.parse_authorization_response(&back, ExpectedState::Sent(prepared.state.as_deref().unwrap()), None).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuthOther);
     assert_eq!(e.oauth().unwrap().error, "login_required");
 }
@@ -203,7 +214,7 @@ fn pushed_authorization_request() {
     let q = prepared.url.split_once('?').unwrap().1;
     assert_eq!(q.split('&').count(), 2, "only client_id and request_uri: {q}");
     let back = idp().browser().authorize(&prepared.url, "user-1");
-    let resp = c.parse_authorization_response(&back, pushed.state.as_deref(), None).unwrap();
+    let resp = c.parse_authorization_response(&back, ExpectedState::Sent(pushed.state.as_deref().unwrap()), None).unwrap();
     let tokens = idp().exchange_code("web-app", Some("web-app-secret"), resp.code.expose(), CB, p.verifier.expose());
     let checks = IdTokenChecks { nonce: pushed.nonce.as_deref(), ..Default::default() };
     validate_id_token(&c, tokens["id_token"].as_str().unwrap(), &checks).unwrap();
@@ -231,22 +242,22 @@ fn jarm_response() {
     let prepared = c.authorization_url(&req).unwrap();
     let back = idp().browser().authorize(&prepared.url, "user-1");
     assert!(back.contains("response="), "{back}");
-    let resp = c.parse_authorization_response(&back, prepared.state.as_deref(), None).unwrap();
+    let resp = c.parse_authorization_response(&back, ExpectedState::Sent(prepared.state.as_deref().unwrap()), None).unwrap();
     assert!(resp.jarm);
     assert_eq!(resp.iss.as_deref(), Some(idp().issuer.as_str()));
     idp().exchange_code("web-app", Some("web-app-secret"), resp.code.expose(), CB, p.verifier.expose());
     // The response JWT is checked by the token policy: another client is not its audience,
     // a tampered one fails its signature, and the state inside it is compared.
     let other = client("native-app", ClientAuth::None);
-    assert_eq!(other.parse_authorization_response(&back, None, None).unwrap_err().kind(), ErrorKind::AudienceMismatch);
+    assert_eq!(other.parse_authorization_response(&back, ExpectedState::NoneSent, None).unwrap_err().kind(), ErrorKind::AudienceMismatch);
     let mut tampered = back.clone();
     tampered.truncate(tampered.len() - 4);
     tampered.push_str("AAAA");
     assert!(matches!(
-        c.parse_authorization_response(&tampered, None, None).unwrap_err().kind(),
+        c.parse_authorization_response(&tampered, ExpectedState::NoneSent, None).unwrap_err().kind(),
         ErrorKind::SignatureInvalid | ErrorKind::TokenMalformed
     ));
-    assert_eq!(c.parse_authorization_response(&back, Some("x"), None).unwrap_err().kind(), ErrorKind::StateMismatch);
+    assert_eq!(c.parse_authorization_response(&back, ExpectedState::Sent("x"), None).unwrap_err().kind(), ErrorKind::StateMismatch);
 }
 
 #[test]
@@ -339,7 +350,7 @@ fn hybrid_front_channel_id_token_c_hash() {
     let prepared = c.authorization_url(&req).unwrap();
     let back = idp.browser().authorize(&prepared.url, "user-1");
     assert!(back.contains("#code="), "{back}");
-    let resp = c.parse_authorization_response(&back, prepared.state.as_deref(), None).unwrap();
+    let resp = c.parse_authorization_response(&back, ExpectedState::Sent(prepared.state.as_deref().unwrap()), None).unwrap();
     let id_token = resp.param("id_token").expect("front-channel id_token").to_string();
     let checks = IdTokenChecks { nonce: prepared.nonce.as_deref(), code: Some(resp.code.expose()), ..Default::default() };
     let claims = validate_id_token(&c, &id_token, &checks).unwrap();
@@ -351,7 +362,7 @@ fn hybrid_front_channel_id_token_c_hash() {
     let forged = back.replace(&id_token, &format!("{}AAAA", &id_token[..id_token.len() - 4]));
     assert!(!forged.contains("iss="));
     assert!(matches!(
-        c.parse_authorization_response(&forged, prepared.state.as_deref(), None).unwrap_err().kind(),
+        c.parse_authorization_response(&forged, ExpectedState::Sent(prepared.state.as_deref().unwrap()), None).unwrap_err().kind(),
         ErrorKind::SignatureInvalid | ErrorKind::TokenMalformed
     ));
 }

@@ -318,29 +318,29 @@ fn jarm_and_response_checks_over_a_fixture_issuer() {
     let now = keys::now();
     let jwt = |claims: Value| f.sign(f.header(None), claims);
     let good = json!({"iss": f.issuer, "aud": "rp", "exp": now + 60, "code": "C0DE", "state": "s1"});
-    let r = c.parse_authorization_response(&format!("https://rp/cb?response={}", jwt(good.clone())), Some("s1"), None).unwrap();
+    let r = c.parse_authorization_response(&format!("https://rp/cb?response={}", jwt(good.clone())), oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap();
     assert!(r.jarm);
     assert_eq!(r.code.expose(), "C0DE");
     let err = json!({"iss": f.issuer, "aud": "rp", "exp": now + 60, "error": "access_denied", "state": "s1"});
-    let e = c.parse_authorization_response(&format!("response={}", jwt(err)), Some("s1"), None).unwrap_err();
+    let e = c.parse_authorization_response(&format!("response={}", jwt(err)), oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AccessDenied);
     let mut expired = good.clone();
     expired["exp"] = json!(now - 3600);
-    assert_eq!(c.parse_authorization_response(&format!("?response={}", jwt(expired)), None, None).unwrap_err().kind(), ErrorKind::TokenExpired);
+    assert_eq!(c.parse_authorization_response(&format!("?response={}", jwt(expired)), oidc::core::oauth::ExpectedState::NoneSent, None).unwrap_err().kind(), ErrorKind::TokenExpired);
     let mut no_exp = good.clone();
     no_exp.as_object_mut().unwrap().remove("exp");
-    assert_eq!(c.parse_authorization_response(&format!("?response={}", jwt(no_exp)), None, None).unwrap_err().kind(), ErrorKind::MissingClaim);
+    assert_eq!(c.parse_authorization_response(&format!("?response={}", jwt(no_exp)), oidc::core::oauth::ExpectedState::NoneSent, None).unwrap_err().kind(), ErrorKind::MissingClaim);
     // This issuer does not advertise RFC 9207, so a plain response without iss is accepted;
     // a wrong iss is still refused.
-    let r = c.parse_authorization_response("https://rp/cb?code=abc&state=s1", Some("s1"), None).unwrap();
+    let r = c.parse_authorization_response("https://rp/cb?code=abc&state=s1", oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap();
     assert_eq!(r.iss, None);
     assert_eq!(
-        c.parse_authorization_response("https://rp/cb?code=abc&state=s1&iss=https%3A%2F%2Fx", Some("s1"), None).unwrap_err().kind(),
+        c.parse_authorization_response("https://rp/cb?code=abc&state=s1&iss=https%3A%2F%2Fx", oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap_err().kind(),
         ErrorKind::ResponseIssuerMismatch
     );
-    assert_eq!(c.parse_authorization_response("?state=s1", Some("s1"), None).unwrap_err().kind(), ErrorKind::ResponseMissingField);
-    assert_eq!(c.parse_authorization_response("?code=a", Some("s1"), None).unwrap_err().kind(), ErrorKind::StateMismatch);
-    let e = c.parse_authorization_response("?error=temporarily_unavailable&error_description=later&state=s1", Some("s1"), None).unwrap_err();
+    assert_eq!(c.parse_authorization_response("?state=s1", oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap_err().kind(), ErrorKind::ResponseMissingField);
+    assert_eq!(c.parse_authorization_response("?code=a", oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap_err().kind(), ErrorKind::StateMismatch);
+    let e = c.parse_authorization_response("?error=temporarily_unavailable&error_description=later&state=s1", oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuthOther);
     assert_eq!(e.oauth().unwrap().error, "temporarily_unavailable");
     // A discovery that advertises RFC 9207 makes iss mandatory.
@@ -348,7 +348,7 @@ fn jarm_and_response_checks_over_a_fixture_issuer() {
     disco["authorization_response_iss_parameter_supported"] = json!(true);
     f.srv.set_route("/.well-known/openid-configuration", Route::json(&disco));
     let c2 = f.client();
-    assert_eq!(c2.parse_authorization_response("?code=abc&state=s1", Some("s1"), None).unwrap_err().kind(), ErrorKind::ResponseIssuerMismatch);
+    assert_eq!(c2.parse_authorization_response("?code=abc&state=s1", oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap_err().kind(), ErrorKind::ResponseIssuerMismatch);
 }
 
 #[test]

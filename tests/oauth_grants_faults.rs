@@ -463,3 +463,33 @@ fn sequential_token_requests_reuse_connections() {
     assert_eq!(fx.srv.hits("/token"), 100);
     assert!(fx.srv.connections() <= 2, "{} connections for 100 requests", fx.srv.connections());
 }
+
+/// Issue 10 item 11: no arithmetic on a server-supplied `expires_in` may panic. Huge values
+/// (2^64-1, 1e300, a numeric string of 2^64-1) are clamped to a year in the cached
+/// client-credentials path and in device and CIBA polls.
+#[test]
+fn huge_expires_in_never_panics() {
+    let fx = fixture();
+    let c = fx.client();
+    for huge in ["18446744073709551615", "1e300", "\"18446744073709551615\""] {
+        fx.srv.set_route("/token", Route::json_str(format!(r#"{{"access_token":"AT-huge","token_type":"Bearer","expires_in":{huge}}}"#)));
+        let t = c.client_credentials_cached(Some(&format!("s{}", huge.len())), &[], None).unwrap();
+        assert_eq!(t.expires_in, Some(oidc::core::oauth::MAX_SERVER_LIFETIME_SECS), "{huge}");
+        let again = c.client_credentials_cached(Some(&format!("s{}", huge.len())), &[], None).unwrap();
+        assert_eq!(again.access_token.expose(), "AT-huge", "reused from the cache: {huge}");
+    }
+    let (mc, _clock) = manual_client(&fx);
+    fx.srv.set_route("/token", Route::json_str(TOKEN));
+    for huge in ["18446744073709551615", "1e300"] {
+        fx.srv.set_route("/device", Route::json_str(format!(r#"{{"device_code":"dc","user_code":"U","verification_uri":"https://x/d","expires_in":{huge},"interval":18446744073709551615}}"#)));
+        let da = mc.device_authorization(None, &[]).unwrap();
+        assert_eq!(da.expires_in, oidc::core::oauth::MAX_SERVER_LIFETIME_SECS);
+        let t = mc.poll_device_token(&da, &PollOptions::timeout(&mc, Duration::from_secs(60))).unwrap();
+        assert_eq!(t.access_token.expose(), "AT-1");
+        fx.srv.set_route("/bc", Route::json_str(format!(r#"{{"auth_req_id":"rid","expires_in":{huge},"interval":5}}"#)));
+        let req = mc.ciba_request(&[("scope".into(), "openid".into()), ("login_hint".into(), "u".into())]).unwrap();
+        assert_eq!(req.expires_in, oidc::core::oauth::MAX_SERVER_LIFETIME_SECS);
+        let t = mc.ciba_poll(&req, &PollOptions::timeout(&mc, Duration::from_secs(60))).unwrap();
+        assert_eq!(t.access_token.expose(), "AT-1");
+    }
+}

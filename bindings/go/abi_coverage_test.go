@@ -40,19 +40,23 @@ var notWrapped = map[string]string{
 	"oidc_oauth_device_poll_async":                  "Go uses the blocking call on a goroutine",
 	"oidc_oauth_ciba_request_async":                 "Go uses the blocking call on a goroutine",
 	"oidc_oauth_ciba_poll_async":                    "Go uses the blocking call on a goroutine",
+	"oidc_authenticate_async":                       "Go uses the blocking call on a goroutine",
 	"oidc_cancel_new_with_timeout_ms":               "deadlines come from context.Context",
 	"oidc_cancel_is_cancelled":                      "cancellation state lives in context.Context",
+	"oidc_http_request_reset":                       "a request object lives for one call (go_oidc_authenticate in authn.go)",
 }
 
 // TestEveryHeaderFunctionIsWrapped fails when oidc.h declares a function no Go file calls (a new
-// C ABI function the binding has not caught up with) unless notWrapped names it.
+// C ABI function the binding has not caught up with) unless notWrapped names it. A call from a C
+// shim in a cgo preamble (authn.go's go_oidc_authenticate) counts.
 func TestEveryHeaderFunctionIsWrapped(t *testing.T) {
 	hdr, err := os.ReadFile(filepath.Join(repoRoot, "include/oidc.h"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	decl := regexp.MustCompile(`(?m)^[a-z][a-z0-9_ ]*[ *](oidc_[a-z0-9_]+)\(`)
-	var goSrc strings.Builder
+	var goSrc, preambles strings.Builder
+	preamble := regexp.MustCompile(`(?s)/\*(.*?)\*/\s*import "C"`)
 	files, _ := filepath.Glob("*.go")
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
@@ -60,6 +64,12 @@ func TestEveryHeaderFunctionIsWrapped(t *testing.T) {
 		}
 		b, _ := os.ReadFile(f)
 		goSrc.Write(b)
+		if m := preamble.FindSubmatch(b); m != nil {
+			preambles.Write(m[1])
+		}
+	}
+	calledInC := func(name string) bool {
+		return regexp.MustCompile(`[^a-z0-9_]` + name + `\(`).MatchString(preambles.String())
 	}
 	var missing []string
 	n := 0
@@ -69,7 +79,7 @@ func TestEveryHeaderFunctionIsWrapped(t *testing.T) {
 		if _, ok := notWrapped[name]; ok {
 			continue
 		}
-		if !strings.Contains(goSrc.String(), "C."+name+"(") {
+		if !strings.Contains(goSrc.String(), "C."+name+"(") && !calledInC(name) {
 			missing = append(missing, name)
 		}
 	}

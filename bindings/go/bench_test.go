@@ -105,3 +105,43 @@ func BenchmarkOverheadBookkeeping(b *testing.B) {
 		}()
 	}
 }
+
+// Request authentication of a Bearer request (through the verified-token cache by default).
+func benchAuthenticate(b *testing.B, cache int) {
+	key := newTestKey(b, "RS256")
+	c, err := NewClient(Config{Issuer: testIssuer, Audiences: []string{"api://go"}, ExpectedTyp: "at+jwt",
+		JWKSJSON: jwksOf(key), TokenCacheSize: cache})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	req := &Request{Authorization: []string{"Bearer " + key.sign(b, standardClaims("alice", "read"))}, Method: "GET",
+		URL: "https://api.go.test/items"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d, err := c.AuthenticateRequest(context.Background(), req)
+		if err != nil || !d.Allowed {
+			b.Fatal(d, err)
+		}
+	}
+}
+
+func BenchmarkAuthenticateRequest(b *testing.B) { benchAuthenticate(b, 0) }
+
+func BenchmarkAuthenticateRequestNoCache(b *testing.B) { benchAuthenticate(b, TokenCacheOff) }
+
+// A denial (no token): no token work at all, so this is mostly the binding and the C ABI.
+func BenchmarkAuthenticateNoToken(b *testing.B) {
+	key := newTestKey(b, "RS256")
+	c := staticClient(b, "api", key)
+	req := &Request{Method: "GET", URL: "https://api.go.test/items"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d, err := c.AuthenticateRequest(context.Background(), req)
+		if err != nil || d.Allowed || len(d.Challenges) != 2 {
+			b.Fatal(d, err)
+		}
+	}
+}

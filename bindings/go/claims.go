@@ -3,7 +3,6 @@ package oidc
 import (
 	"encoding/json"
 	"math"
-	"strings"
 	"sync"
 	"time"
 )
@@ -68,27 +67,11 @@ func (c *Claims) ClientID() string { return c.String("client_id") }
 func (c *Claims) ID() string { return c.String("jti") }
 
 // Audience returns "aud" as a list (a single string becomes a list of one).
-func (c *Claims) Audience() []string { return stringList(c.Map()["aud"], false) }
+func (c *Claims) Audience() []string { return stringList(c.Map()["aud"]) }
 
-// Scopes returns the granted scopes: "scope" split on spaces (RFC 8693 / RFC 9068), or else
-// "scp" as a list or space-separated string (as some IdPs send it).
-func (c *Claims) Scopes() []string {
-	m := c.Map()
-	if s, ok := m["scope"]; ok {
-		return stringList(s, true)
-	}
-	return stringList(m["scp"], true)
-}
-
-// HasScope reports whether Scopes contains scope.
-func (c *Claims) HasScope(scope string) bool {
-	for _, s := range c.Scopes() {
-		if s == scope {
-			return true
-		}
-	}
-	return false
-}
+// There is deliberately no scope accessor: which scopes a token grants (a "scope" string or
+// array, "scp") is liboidc's rule, applied by Config.RequiredScopes. Get("scope") reads the
+// claim as sent.
 
 // ExpiresAt returns "exp" (always present in a validated token).
 func (c *Claims) ExpiresAt() time.Time { return c.Time("exp") }
@@ -110,12 +93,9 @@ func (c *Claims) Time(name string) time.Time {
 	return time.Unix(int64(sec), int64(frac*1e9))
 }
 
-func stringList(v any, splitSpaces bool) []string {
+func stringList(v any) []string {
 	switch v := v.(type) {
 	case string:
-		if splitSpaces {
-			return strings.Fields(v)
-		}
 		return []string{v}
 	case []any:
 		out := make([]string, 0, len(v))

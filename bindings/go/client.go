@@ -8,6 +8,7 @@ import "C"
 import (
 	"context"
 	"runtime"
+	"runtime/cgo"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,7 +61,69 @@ type Config struct {
 	// Prefetch warms the key cache when the client is built (default PrefetchNone: keys are
 	// fetched on first use, or by Client.Prefetch).
 	Prefetch PrefetchMode
+
+	// What Authenticate / AuthenticateRequest / Middleware demand of a request beyond a valid
+	// token (Validate does not apply these). liboidc decides; nothing here is checked in Go.
+
+	// RequiredScopes must all be granted by the token ("scope" string or array, or "scp"), else
+	// the request is denied 403 insufficient_scope naming the missing ones. A route with other
+	// scopes needs a Client of its own (they share the process-wide key cache).
+	RequiredScopes []string
+	// AllowedClaimValues: for each claim, the token must hold one of the values (a string
+	// claim, or an array containing one), else 403 (CodeClaimNotAllowed). E.g.
+	// {"client_id": {"svc", "web"}}. An empty list is a configuration error.
+	AllowedClaimValues map[string][]string
+	// DPoP is how the DPoP scheme (RFC 9449) is treated (default DPoPAllowed).
+	DPoP DPoPMode
+	// DPoPAlgorithms are the proof algorithms accepted (default ES256, ES384, EdDSA, RS256,
+	// PS256); listed in the DPoP challenge's algs.
+	DPoPAlgorithms []string
+	// DPoPProofWindow is how old a proof may be (whole seconds, 1 s to 1 h; default 60 s).
+	DPoPProofWindow time.Duration
+	// DPoPNonceSecret turns on stateless server nonces (RFC 9449 §8): 16 to 1024 bytes shared by
+	// every process of a fleet. Each nonce is good for DPoPNonceLifetime (default 5 min; whole
+	// seconds, at most 24 h) and the one after it.
+	DPoPNonceSecret   []byte
+	DPoPNonceLifetime time.Duration
+	// DPoPReplayStore, when set, is a replay store shared by a fleet of processes (Redis
+	// SET NX EX, say), consulted after the process-wide replay cache.
+	DPoPReplayStore ReplayStore
+	// RequireMTLS accepts only certificate-bound tokens (RFC 8705 cnf.x5t#S256 matching the
+	// request's client certificate). Certificate-bound tokens are always checked.
+	RequireMTLS bool
+	// TokenCacheSize is the verified-token cache's size in entries (a repeated token skips the
+	// signature check; its times and key are still checked): 0 keeps the default (4096),
+	// TokenCacheOff (any negative value) turns it off; at most 1048576.
+	TokenCacheSize int
 }
+
+// DPoPMode is how a Client treats the DPoP scheme (Config.DPoP): oidc_dpop_mode.
+type DPoPMode uint32
+
+const (
+	// DPoPAllowed offers both schemes: Bearer for unbound tokens, DPoP for DPoP-bound ones (the
+	// default).
+	DPoPAllowed DPoPMode = C.OIDC_DPOP_MODE_ALLOWED
+	// DPoPRequired accepts only DPoP-bound tokens with proofs.
+	DPoPRequired DPoPMode = C.OIDC_DPOP_MODE_REQUIRED
+	// DPoPDisabled accepts Bearer only; the DPoP scheme is not offered.
+	DPoPDisabled DPoPMode = C.OIDC_DPOP_MODE_DISABLED
+)
+
+func (m DPoPMode) String() string {
+	switch m {
+	case DPoPAllowed:
+		return "allowed"
+	case DPoPRequired:
+		return "required"
+	case DPoPDisabled:
+		return "disabled"
+	}
+	return "DPoPMode(" + strconv.FormatUint(uint64(m), 10) + ")"
+}
+
+// TokenCacheOff as Config.TokenCacheSize turns the verified-token cache off.
+const TokenCacheOff = -1
 
 // PrefetchMode is what NewClient does to warm the key cache (Config.Prefetch); liboidc's
 // oidc_client_builder_set_prefetch modes.
@@ -104,6 +167,7 @@ type CachePolicy struct {
 type Client struct {
 	mu      sync.RWMutex
 	ptr     *C.oidc_client
+	store   cgo.Handle // the DPoPReplayStore handed to liboidc, or 0
 	cleanup runtime.Cleanup
 	realm   string
 	bound   time.Duration // the longest a call may block (worstCase)
@@ -112,8 +176,17 @@ type Client struct {
 // cleanups counts clients and protocol clients freed by the garbage collector (for tests).
 var cleanups atomic.Int64
 
-func freeClient(p *C.oidc_client) {
-	C.oidc_client_free(p)
+// clientResources is what a Client's cleanup frees.
+type clientResources struct {
+	p     *C.oidc_client
+	store cgo.Handle
+}
+
+func freeClient(r clientResources) {
+	C.oidc_client_free(r.p)
+	if r.store != 0 {
+		r.store.Delete()
+	}
 	cleanups.Add(1)
 }
 
@@ -130,20 +203,38 @@ func NewClient(cfg Config) (*Client, error) {
 	if rc := C.oidc_client_builder_new(&b, &e); rc != 0 {
 		return nil, errorFrom(rc, e)
 	}
-	if err := configure(b, &cfg); err != nil {
+	store, err := configure(b, &cfg)
+	if err != nil {
 		C.oidc_client_builder_free(b)
+		deleteHandle(store)
 		return nil, err
 	}
 	var p *C.oidc_client
 	if rc := C.oidc_client_builder_build(b, &p, &e); rc != 0 { // consumes b
+		deleteHandle(store)
 		return nil, errorFrom(rc, e)
 	}
-	c := &Client{ptr: p, realm: cfg.Realm, bound: worstCase(cfg.Timeout)}
-	c.cleanup = runtime.AddCleanup(c, freeClient, p)
+	c := &Client{ptr: p, store: store, realm: cfg.Realm, bound: worstCase(cfg.Timeout)}
+	c.cleanup = runtime.AddCleanup(c, freeClient, clientResources{p, store})
 	return c, nil
 }
 
-func configure(b *C.oidc_client_builder, cfg *Config) error {
+func deleteHandle(h cgo.Handle) {
+	if h != 0 {
+		h.Delete()
+	}
+}
+
+// configure applies cfg to b. It returns the cgo.Handle of cfg.DPoPReplayStore (0 without one),
+// which the client must keep until it is freed, even when it also returns an error.
+func configure(b *C.oidc_client_builder, cfg *Config) (cgo.Handle, error) {
+	if err := configureValidation(b, cfg); err != nil {
+		return 0, err
+	}
+	return configureResource(b, cfg)
+}
+
+func configureValidation(b *C.oidc_client_builder, cfg *Config) error {
 	var e *C.oidc_error
 	str := func(set func(p *C.char, n C.size_t) C.oidc_result, s string) error {
 		p, n := cstr(s)
@@ -395,6 +486,8 @@ func (c *Client) Close() error {
 		c.cleanup.Stop()
 		C.oidc_client_free(c.ptr)
 		c.ptr = nil
+		deleteHandle(c.store)
+		c.store = 0
 	}
 	return nil
 }

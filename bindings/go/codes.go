@@ -2,7 +2,7 @@ package oidc
 
 // Code is a liboidc result code (oidc_result in oidc.h). Values are stable across versions and
 // identical in every binding: 1-99 API misuse, 100s configuration and discovery, 200s network and
-// HTTP, 300s token validation, 400s OAuth error responses, 500s protocol checks on responses.
+// HTTP, 300s token validation (320-329: request authentication), 400s OAuth error responses, 500s protocol checks on responses.
 //
 // TestCodesMatchHeader parses ../../include/oidc.h and fails when a code is added, renamed or
 // renumbered there without the matching constant, name and sentinel here (and vice versa).
@@ -31,6 +31,7 @@ const (
 	CodeResponseTooLarge        Code = 204 // The response body exceeded its bound.
 	CodeResponseInvalid         Code = 205 // The response was malformed, truncated or of the wrong content type.
 	CodeRedirectRejected        Code = 206 // A redirect was refused.
+	CodeKeysUnavailable         Code = 207 // An unknown kid could not be checked: the key refresh failed (IdP outage, 503).
 	CodeTokenMalformed          Code = 300 // The token is not a well-formed compact JWS.
 	CodeTokenTooLarge           Code = 301 // The token exceeds the maximum size.
 	CodeAlgorithmNotAllowed     Code = 302 // The token's algorithm is not allowed (or none/HMAC, or does not fit the key).
@@ -46,6 +47,16 @@ const (
 	CodeTypeMismatch            Code = 312 // The token's typ header is not the expected one.
 	CodeCritUnsupported         Code = 313 // The token's crit header names an unsupported extension.
 	CodeKeyRejected             Code = 314 // The key named by the token is published but unusable (weak RSA, bad point, ...).
+	CodeRequestMalformed        Code = 320 // The request's credentials are malformed (RFC 6750 invalid_request, HTTP 400).
+	CodeTokenMissing            Code = 321 // The request carries no access token in an accepted scheme (401, bare challenge).
+	CodeDPoPProofInvalid        Code = 322 // The DPoP proof is absent, malformed, badly signed or breaks a header/claim rule.
+	CodeDPoPProofMismatch       Code = 323 // The DPoP proof's htm, htu or ath does not match the request.
+	CodeDPoPProofStale          Code = 324 // The DPoP proof's iat is outside the accepted window.
+	CodeDPoPReplay              Code = 325 // The DPoP proof's jti was used before.
+	CodeDPoPNonceRequired       Code = 326 // A fresh server nonce is required in the DPoP proof (use_dpop_nonce; send the decision's DPoP-Nonce).
+	CodeTokenBindingMismatch    Code = 327 // The token's cnf binding does not match the proof key or certificate, or a bound token used the wrong scheme.
+	CodeClaimNotAllowed         Code = 328 // A claim-value rule of the resource is not met (403).
+	CodeReplayStoreUnavailable  Code = 329 // The shared DPoP replay store could not answer (503).
 	CodeOAuthError              Code = 400 // An OAuth error response with a code liboidc has no specific result for (see details).
 	CodeInvalidRequest          Code = 401 // OAuth `invalid_request`.
 	CodeInvalidClient           Code = 402 // OAuth `invalid_client`.
@@ -100,6 +111,7 @@ var codeNames = map[Code]string{
 	CodeResponseTooLarge:        "RESPONSE_TOO_LARGE",
 	CodeResponseInvalid:         "RESPONSE_INVALID",
 	CodeRedirectRejected:        "REDIRECT_REJECTED",
+	CodeKeysUnavailable:         "KEYS_UNAVAILABLE",
 	CodeTokenMalformed:          "TOKEN_MALFORMED",
 	CodeTokenTooLarge:           "TOKEN_TOO_LARGE",
 	CodeAlgorithmNotAllowed:     "ALGORITHM_NOT_ALLOWED",
@@ -115,6 +127,16 @@ var codeNames = map[Code]string{
 	CodeTypeMismatch:            "TYPE_MISMATCH",
 	CodeCritUnsupported:         "CRIT_UNSUPPORTED",
 	CodeKeyRejected:             "KEY_REJECTED",
+	CodeRequestMalformed:        "REQUEST_MALFORMED",
+	CodeTokenMissing:            "TOKEN_MISSING",
+	CodeDPoPProofInvalid:        "DPOP_PROOF_INVALID",
+	CodeDPoPProofMismatch:       "DPOP_PROOF_MISMATCH",
+	CodeDPoPProofStale:          "DPOP_PROOF_STALE",
+	CodeDPoPReplay:              "DPOP_REPLAY",
+	CodeDPoPNonceRequired:       "DPOP_NONCE_REQUIRED",
+	CodeTokenBindingMismatch:    "TOKEN_BINDING_MISMATCH",
+	CodeClaimNotAllowed:         "CLAIM_NOT_ALLOWED",
+	CodeReplayStoreUnavailable:  "REPLAY_STORE_UNAVAILABLE",
 	CodeOAuthError:              "OAUTH_ERROR",
 	CodeInvalidRequest:          "INVALID_REQUEST",
 	CodeInvalidClient:           "INVALID_CLIENT",
@@ -171,6 +193,7 @@ var (
 	ErrResponseTooLarge        = sentinel(CodeResponseTooLarge)
 	ErrResponseInvalid         = sentinel(CodeResponseInvalid)
 	ErrRedirectRejected        = sentinel(CodeRedirectRejected)
+	ErrKeysUnavailable         = sentinel(CodeKeysUnavailable)
 	ErrTokenMalformed          = sentinel(CodeTokenMalformed)
 	ErrTokenTooLarge           = sentinel(CodeTokenTooLarge)
 	ErrAlgorithmNotAllowed     = sentinel(CodeAlgorithmNotAllowed)
@@ -186,6 +209,16 @@ var (
 	ErrTypeMismatch            = sentinel(CodeTypeMismatch)
 	ErrCritUnsupported         = sentinel(CodeCritUnsupported)
 	ErrKeyRejected             = sentinel(CodeKeyRejected)
+	ErrRequestMalformed        = sentinel(CodeRequestMalformed)
+	ErrTokenMissing            = sentinel(CodeTokenMissing)
+	ErrDPoPProofInvalid        = sentinel(CodeDPoPProofInvalid)
+	ErrDPoPProofMismatch       = sentinel(CodeDPoPProofMismatch)
+	ErrDPoPProofStale          = sentinel(CodeDPoPProofStale)
+	ErrDPoPReplay              = sentinel(CodeDPoPReplay)
+	ErrDPoPNonceRequired       = sentinel(CodeDPoPNonceRequired)
+	ErrTokenBindingMismatch    = sentinel(CodeTokenBindingMismatch)
+	ErrClaimNotAllowed         = sentinel(CodeClaimNotAllowed)
+	ErrReplayStoreUnavailable  = sentinel(CodeReplayStoreUnavailable)
 	ErrOAuthError              = sentinel(CodeOAuthError)
 	ErrInvalidRequest          = sentinel(CodeInvalidRequest)
 	ErrInvalidClient           = sentinel(CodeInvalidClient)
@@ -239,6 +272,7 @@ var sentinels = map[Code]*Error{
 	CodeResponseTooLarge:        ErrResponseTooLarge,
 	CodeResponseInvalid:         ErrResponseInvalid,
 	CodeRedirectRejected:        ErrRedirectRejected,
+	CodeKeysUnavailable:         ErrKeysUnavailable,
 	CodeTokenMalformed:          ErrTokenMalformed,
 	CodeTokenTooLarge:           ErrTokenTooLarge,
 	CodeAlgorithmNotAllowed:     ErrAlgorithmNotAllowed,
@@ -254,6 +288,16 @@ var sentinels = map[Code]*Error{
 	CodeTypeMismatch:            ErrTypeMismatch,
 	CodeCritUnsupported:         ErrCritUnsupported,
 	CodeKeyRejected:             ErrKeyRejected,
+	CodeRequestMalformed:        ErrRequestMalformed,
+	CodeTokenMissing:            ErrTokenMissing,
+	CodeDPoPProofInvalid:        ErrDPoPProofInvalid,
+	CodeDPoPProofMismatch:       ErrDPoPProofMismatch,
+	CodeDPoPProofStale:          ErrDPoPProofStale,
+	CodeDPoPReplay:              ErrDPoPReplay,
+	CodeDPoPNonceRequired:       ErrDPoPNonceRequired,
+	CodeTokenBindingMismatch:    ErrTokenBindingMismatch,
+	CodeClaimNotAllowed:         ErrClaimNotAllowed,
+	CodeReplayStoreUnavailable:  ErrReplayStoreUnavailable,
 	CodeOAuthError:              ErrOAuthError,
 	CodeInvalidRequest:          ErrInvalidRequest,
 	CodeInvalidClient:           ErrInvalidClient,

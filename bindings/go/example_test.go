@@ -44,49 +44,67 @@ func ExampleClient_Validate() {
 	case err != nil:
 		fmt.Println(err) // ctx ended first, or the client was closed
 	default:
-		fmt.Println(claims.Subject(), claims.Scopes(), claims.ExpiresAt().After(time.Now()))
+		fmt.Println(claims.Subject(), claims.String("scope"), claims.ExpiresAt().After(time.Now()))
 	}
-	// Output: svc-basic [read write] true
+	// Output: svc-basic read write true
 }
 
 func ExampleMiddleware() {
-	client, err := oidc.NewClient(oidc.Config{
+	cfg := oidc.Config{
 		Issuer:      os.Getenv("OIDC_ISSUER"),
 		Audiences:   []string{"urn:liboidc:rs256"},
 		ExpectedTyp: "at+jwt",
 		CAFile:      os.Getenv("OIDC_CA_FILE"),
 		Realm:       "api",
-	})
+	}
+	client, err := oidc.NewClient(cfg) // any valid token, Bearer or DPoP-bound
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer client.Close()
+	cfg.RequiredScopes = []string{"admin"} // what /admin/ demands is its client's configuration
+	admin, err := oidc.NewClient(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer admin.Close()
 
 	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		claims, _ := oidc.ClaimsFromContext(r.Context())
-		fmt.Fprintf(w, "hello %s\n", claims.Subject())
+		d, _ := oidc.DecisionFromContext(r.Context())
+		fmt.Fprintf(w, "hello %s (%s)\n", d.Claims.Subject(), d.TokenType)
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", oidc.Middleware(client)(hello))
-	mux.Handle("/admin/", oidc.Middleware(client, oidc.RequireScopes("admin"))(hello))
+	mux.Handle("/admin/", oidc.Middleware(admin)(hello))
+	// Behind a proxy that terminates TLS, name the public origin (DPoP proofs are checked
+	// against it): oidc.Middleware(client, oidc.WithOrigin("https://api.example.com"))
 	// http.ListenAndServe(":8080", mux)
 
 	for _, auth := range []string{"", "Bearer " + os.Getenv("OIDC_TOKEN")} {
 		for _, path := range []string{"/api/", "/admin/"} {
-			req := httptest.NewRequest("GET", path, nil)
+			req := httptest.NewRequest("GET", "https://api.example.com"+path, nil)
 			if auth != "" {
 				req.Header.Set("Authorization", auth)
 			}
 			rec := httptest.NewRecorder()
 			mux.ServeHTTP(rec, req)
-			fmt.Println(path, rec.Code, rec.Header().Get("WWW-Authenticate"), strings.TrimSpace(rec.Body.String()))
+			fmt.Println(path, rec.Code, strings.TrimSpace(rec.Body.String()))
+			for _, c := range rec.Header().Values("WWW-Authenticate") {
+				fmt.Println("  WWW-Authenticate:", c)
+			}
 		}
 	}
 	// Output:
-	// /api/ 401 Bearer realm="api" Unauthorized
-	// /admin/ 401 Bearer realm="api" Unauthorized
-	// /api/ 200  hello svc-basic
-	// /admin/ 403 Bearer realm="api", error="insufficient_scope", error_description="the access token lacks a required scope", scope="admin" Forbidden
+	// /api/ 401 Unauthorized
+	//   WWW-Authenticate: Bearer realm="api"
+	//   WWW-Authenticate: DPoP realm="api", algs="ES256 ES384 EdDSA RS256 PS256"
+	// /admin/ 401 Unauthorized
+	//   WWW-Authenticate: Bearer realm="api"
+	//   WWW-Authenticate: DPoP realm="api", algs="ES256 ES384 EdDSA RS256 PS256"
+	// /api/ 200 hello svc-basic (Bearer)
+	// /admin/ 403 Forbidden
+	//   WWW-Authenticate: Bearer realm="api", error="insufficient_scope", error_description="The access token lacks a required scope", scope="admin"
+	//   WWW-Authenticate: DPoP realm="api", algs="ES256 ES384 EdDSA RS256 PS256"
 }
 
 func ExampleOAuthClient_ClientCredentials() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +53,7 @@ func TestIdPClientCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if claims.Subject() != tc.id || claims.ClientID() != tc.id || !claims.HasScope("write") ||
+			if claims.Subject() != tc.id || claims.ClientID() != tc.id || !slices.Contains(strings.Fields(claims.String("scope")), "write") ||
 				claims.Audience()[0] != tc.resource {
 				t.Fatalf("claims: %s", claims.Raw())
 			}

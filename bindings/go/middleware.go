@@ -4,151 +4,119 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
+	"time"
 )
 
-type claimsKey struct{}
+type decisionKey struct{}
 
-// NewContext returns a copy of ctx carrying claims (what Middleware does for each request).
+// NewContext returns a copy of ctx carrying claims as an allowed decision's (for tests of
+// handlers that read ClaimsFromContext).
 func NewContext(ctx context.Context, claims *Claims) context.Context {
-	return context.WithValue(ctx, claimsKey{}, claims)
+	return ContextWithDecision(ctx, &Decision{Allowed: true, Code: CodeOK, Status: http.StatusOK, Message: "allowed", Claims: claims})
 }
 
-// ClaimsFromContext returns the claims Middleware validated for this request.
+// ContextWithDecision returns a copy of ctx carrying d (what Middleware does for each allowed
+// request).
+func ContextWithDecision(ctx context.Context, d *Decision) context.Context {
+	return context.WithValue(ctx, decisionKey{}, d)
+}
+
+// DecisionFromContext returns the allowed decision Middleware made for this request: the
+// claims (d.Claims) and the token type (d.TokenType, "Bearer" or "DPoP").
+func DecisionFromContext(ctx context.Context) (*Decision, bool) {
+	d, ok := ctx.Value(decisionKey{}).(*Decision)
+	return d, ok && d != nil
+}
+
+// ClaimsFromContext returns the claims of the token Middleware allowed for this request.
 func ClaimsFromContext(ctx context.Context) (*Claims, bool) {
-	c, ok := ctx.Value(claimsKey{}).(*Claims)
-	return c, ok && c != nil
-}
-
-// MiddlewareOption configures Middleware.
-type MiddlewareOption func(*middleware)
-
-// RequireScopes makes Middleware answer 403 with error="insufficient_scope" (RFC 6750 §3.1)
-// unless the token grants every one of scopes.
-func RequireScopes(scopes ...string) MiddlewareOption {
-	return func(m *middleware) { m.scopes = append(m.scopes, scopes...) }
-}
-
-// WithErrorHandler replaces the default failure answer. err is an *Error, ErrClosed, a context
-// error, or ErrNoToken / ErrInsufficientScope-matching *Error values from Middleware itself;
-// status and wwwAuthenticate are what Middleware would have sent.
-func WithErrorHandler(h func(w http.ResponseWriter, r *http.Request, err error, status int, wwwAuthenticate string)) MiddlewareOption {
-	return func(m *middleware) { m.onError = h }
-}
-
-// ErrNoToken is reported to an error handler when a request has no bearer token.
-var ErrNoToken = errors.New("oidc: no bearer token in the request")
-
-type middleware struct {
-	client  *Client
-	scopes  []string
-	onError func(w http.ResponseWriter, r *http.Request, err error, status int, wwwAuthenticate string)
-}
-
-// Middleware protects an http.Handler with bearer-token validation (RFC 6750).
-//
-// For each request it reads "Authorization: Bearer <token>", validates the token with c
-// (bounded by the request's context) and calls next with the claims in the request context
-// (ClaimsFromContext). On failure it answers, without calling next:
-//
-//   - no bearer token: 401 with `WWW-Authenticate: Bearer[ realm="..."]` (no error code, per
-//     RFC 6750 §3.1);
-//   - an invalid token: 401 with liboidc's WWW-Authenticate value (error="invalid_token" and a
-//     description);
-//   - keys that cannot be obtained: 503 (and 500 for other failures), as the error's
-//     HTTPStatus says;
-//   - a missing required scope (RequireScopes): 403 with error="insufficient_scope".
-func Middleware(c *Client, opts ...MiddlewareOption) func(http.Handler) http.Handler {
-	m := &middleware{client: c, onError: defaultErrorHandler}
-	for _, o := range opts {
-		o(m)
+	d, ok := DecisionFromContext(ctx)
+	if !ok || d.Claims == nil {
+		return nil, false
 	}
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			token, ok := bearerToken(r)
-			if !ok {
-				m.onError(w, r, ErrNoToken, http.StatusUnauthorized, m.challenge(""))
-				return
-			}
-			claims, err := m.client.Validate(r.Context(), token)
-			if err != nil {
-				status, www := http.StatusInternalServerError, m.challenge("")
-				var oe *Error
-				switch {
-				case errors.As(err, &oe):
-					if oe.HTTPStatus != 0 {
-						status = oe.HTTPStatus
-					}
-					if oe.WWWAuthenticate != "" {
-						www = oe.WWWAuthenticate
-					}
-				case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-					status = http.StatusServiceUnavailable
-				}
-				m.onError(w, r, err, status, www)
-				return
-			}
-			if missing := m.missingScopes(claims); len(missing) > 0 {
-				err := &Error{Code: CodeInsufficientScope, Name: CodeInsufficientScope.String(), HTTPStatus: http.StatusForbidden,
-					Message: "the access token lacks a required scope", BearerError: "insufficient_scope"}
-				err.WWWAuthenticate = m.challenge(`error="insufficient_scope", error_description="` + err.Message +
-					`", scope="` + strings.Join(m.scopes, " ") + `"`)
-				m.onError(w, r, err, http.StatusForbidden, err.WWWAuthenticate)
-				return
-			}
-			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), claims)))
-		})
-	}
+	return d.Claims, true
 }
 
-func (m *middleware) missingScopes(claims *Claims) []string {
-	if len(m.scopes) == 0 {
-		return nil
-	}
-	granted := map[string]bool{}
-	for _, s := range claims.Scopes() {
-		granted[s] = true
-	}
-	var missing []string
-	for _, s := range m.scopes {
-		if !granted[s] {
-			missing = append(missing, s)
-		}
-	}
-	return missing
+// MiddlewareOption configures Middleware: a RequestOption (WithOrigin, TrustForwardedHeaders)
+// or WithErrorHandler. What a request must satisfy is the Client's configuration
+// (Config.RequiredScopes, AllowedClaimValues, DPoP, RequireMTLS), never the middleware's.
+type MiddlewareOption interface {
+	applyMiddleware(*middleware)
 }
 
-// challenge builds `Bearer realm="...", params` (RFC 6750 §3).
-func (m *middleware) challenge(params string) string {
-	var b strings.Builder
-	b.WriteString("Bearer")
-	sep := " "
-	if realm := m.client.Realm(); realm != "" {
-		b.WriteString(` realm="` + quoteEscape(realm) + `"`)
-		sep = ", "
-	}
-	if params != "" {
-		b.WriteString(sep + params)
-	}
-	return b.String()
+type middlewareFunc func(*middleware)
+
+func (f middlewareFunc) applyMiddleware(m *middleware) { f(m) }
+
+// ErrorHandler answers a request Middleware does not let through. Exactly one of d and err is
+// non-nil: d is liboidc's denial (answer with d.WriteError, or log and then do so); err says
+// that no decision was made (ErrClosed, the request context ended, or an *Error for a request
+// liboidc could not read, such as one without a host).
+type ErrorHandler func(w http.ResponseWriter, r *http.Request, d *Decision, err error)
+
+// WithErrorHandler replaces DefaultErrorHandler.
+func WithErrorHandler(h ErrorHandler) MiddlewareOption {
+	return middlewareFunc(func(m *middleware) { m.onError = h })
 }
 
-func quoteEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
-}
-
-func bearerToken(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	if len(h) < 7 || !strings.EqualFold(h[:7], "Bearer ") {
-		return "", false
+// DefaultErrorHandler answers a denial with d.WriteError (the decision's status, each
+// WWW-Authenticate value on its own line, DPoP-Nonce, a short body). Without a decision it
+// answers 503 when the request context ended and 500 otherwise, with no challenge.
+func DefaultErrorHandler(w http.ResponseWriter, _ *http.Request, d *Decision, err error) {
+	if d != nil {
+		d.WriteError(w)
+		return
 	}
-	return strings.TrimSpace(h[7:]), true
-}
-
-func defaultErrorHandler(w http.ResponseWriter, _ *http.Request, _ error, status int, www string) {
-	if www != "" && (status == http.StatusUnauthorized || status == http.StatusForbidden) {
-		w.Header().Set("WWW-Authenticate", www)
+	status := http.StatusInternalServerError
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		status = http.StatusServiceUnavailable
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Error(w, http.StatusText(status), status)
+}
+
+type middleware struct {
+	client  *Client
+	req     requestOptions
+	onError ErrorHandler
+	now     time.Time // tests: a fixed clock (Request.Now)
+}
+
+// Middleware protects an http.Handler with liboidc's request authentication
+// (Client.AuthenticateRequest): for each request it passes every Authorization and DPoP header
+// line, the method, the absolute URL (see RequestFromHTTP; WithOrigin and
+// TrustForwardedHeaders behind a proxy) and the mTLS client certificate to liboidc, and
+//
+//   - when allowed, calls next with the decision in the request context (ClaimsFromContext,
+//     DecisionFromContext) and a DPoP-Nonce response header when liboidc issued one;
+//   - when denied, answers with the decision's status (400, 401, 403, 503), each of its
+//     WWW-Authenticate values as its own header line, its DPoP-Nonce if any, and a short body
+//     (WithErrorHandler replaces this answer).
+//
+// The whole decision is liboidc's, made by the same core as in every other language: which
+// scheme, which error, 401 or 403, the challenge text. Configure it on the Client (Config).
+func Middleware(c *Client, opts ...MiddlewareOption) func(http.Handler) http.Handler {
+	m := &middleware{client: c, onError: DefaultErrorHandler}
+	for _, o := range opts {
+		o.applyMiddleware(m)
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var req Request
+			m.req.fill(&req, r)
+			req.Now = m.now
+			d, err := m.client.AuthenticateRequest(r.Context(), &req)
+			switch {
+			case err != nil:
+				m.onError(w, r, nil, err)
+			case !d.Allowed:
+				m.onError(w, r, d, nil)
+			default:
+				if d.DPoPNonce != "" {
+					w.Header().Set("DPoP-Nonce", d.DPoPNonce)
+				}
+				next.ServeHTTP(w, r.WithContext(ContextWithDecision(r.Context(), d)))
+			}
+		})
+	}
 }

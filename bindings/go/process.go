@@ -11,6 +11,7 @@ import (
 	"math"
 	"runtime"
 	"time"
+	"unsafe"
 )
 
 // Process-wide calls: key-cache snapshots (warm start), counters, liboidc's worker pool.
@@ -76,6 +77,26 @@ func ImportCache(snapshot []byte, client *Client) (int, error) {
 		return 0, errorFrom(rc, e)
 	}
 	return int(n), nil
+}
+
+// SetSnapshotKey sets (or, with an empty key, clears) the process-wide key that authenticates
+// cache snapshots (HMAC-SHA256, 16 to 1024 bytes): ExportCache then adds a MAC and ImportCache
+// refuses a snapshot without a valid one. Without a key, treat a snapshot as configuration.
+func SetSnapshotKey(key []byte) error {
+	if err := checkLoaded(); err != nil {
+		return err
+	}
+	var e *C.oidc_error
+	var p *C.uint8_t
+	if len(key) > 0 {
+		p = (*C.uint8_t)(unsafe.Pointer(&key[0]))
+	}
+	rc := C.oidc_snapshot_set_key(p, C.size_t(len(key)), &e)
+	runtime.KeepAlive(key)
+	if rc != 0 {
+		return errorFrom(rc, e)
+	}
+	return nil
 }
 
 // MetricsSnapshot is liboidc's process-wide counters at one moment (oidc_metrics_json). Counters

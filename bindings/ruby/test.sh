@@ -62,7 +62,7 @@ export ACCESS_TOKEN
 # syntax-checked.
 ruby -e '
   blocks = File.read("README.md").scan(/(?:<!-- example: (\w+)[^\n]*\n)?```ruby\n(.*?)```/m)
-  abort "no examples found" if blocks.count { |n, _| n } < 3
+  abort "no examples found" if blocks.count { |n, _| n } < 4
   blocks.each_with_index do |(name, code), i|
     file = File.join(ARGV[0], "example-#{name || i}.rb")
     File.write(file, code)
@@ -81,6 +81,10 @@ while IFS=$'\t' read -r file mode; do
       # the examples must do what they say
       case "$name" in
         example-validate) grep -q "^subject svc-basic, scopes read write" <<<"$out" || { echo "   unexpected output" >&2; status=1; } ;;
+        example-authenticate)
+          grep -q "^allowed svc-basic Bearer" <<<"$out" && grep -q "^denied 403 INSUFFICIENT_SCOPE" <<<"$out" &&
+            grep -q '^Bearer realm="api", error="insufficient_scope".*scope="admin"' <<<"$out" ||
+            { echo "   unexpected output" >&2; status=1; } ;;
         example-client_credentials)
           grep -q "Bearer token for read write" <<<"$out" && grep -q "InvalidTarget: invalid_target" <<<"$out" &&
             ! grep -q "svc-basic-secret" <<<"$out" ||

@@ -4,9 +4,32 @@
 //! read lock and an `Arc` clone. Fetches are single-flight: callers that find the keys missing,
 //! expired or lacking their `kid` queue on one mutex; the first fetches, the others see the
 //! attempt counter moved and take its result. Refreshes for an unknown `kid` happen at most once
-//! per cooldown; a failed fetch is not retried for `retry_after_failure`; expired keys keep
-//! serving for `stale_if_error` while refreshes fail; past [`REFRESH_AHEAD_FRACTION`] of the TTL a
-//! background refresh runs so the request path never waits in steady state.
+//! per cooldown; a failed fetch is not retried for `retry_after_failure` (or for the server's
+//! `Retry-After`, see [`backoff`]); expired keys keep serving for `stale_if_error` while
+//! refreshes fail; past the refresh-ahead point of the TTL (a per-process fraction between 70 %
+//! and 90 %, see [`refresh_ahead_fraction`]) a background refresh runs so the request path never
+//! waits in steady state.
+//!
+//! Rules for unknown `kid`s (issue 10 items 1-4):
+//! - A 200 response whose key set is empty, or has no usable key (every key rejected or
+//!   published for something else), is a *failed* fetch: the last good keys keep serving
+//!   (stale-if-error), the failure is logged and counted. A set of other usable keys is a real
+//!   rotation and replaces the cached one.
+//! - The first fetch of a cold entry counts as the unknown-`kid` refresh: a cold cache plus an
+//!   unknown `kid` costs one JWKS request, not two. Precisely: a validation whose keys were
+//!   fetched (or waited for) during that same validation does not refresh them again for a
+//!   missing `kid` (the client tracks this per thread); it does not start the cooldown, so a
+//!   rotation seconds after a cold start is still followed at once.
+//! - When the refresh an unknown `kid` triggered failed (or the last attempt failed and is in its
+//!   back-off), the caller is told ([`CacheEntry::outage`]) so it answers `KeysUnavailable` (503,
+//!   retry later), not `UnknownKey` (401): an IdP outage is not a forged `kid`.
+//! - Cooldown with one early follow-up: an unknown-`kid` refresh starts the cooldown
+//!   (`refresh_cooldown`, 30 s by default) during which further unknown `kid`s cause no fetch,
+//!   EXCEPT that a refresh which found a `kid` the previous set did not have grants ONE early
+//!   follow-up refresh inside that cooldown (a second rotation right after the first is
+//!   followed). The follow-up restarts the cooldown and grants another only if it too found a
+//!   new `kid`. A flood of random `kid`s against an IdP whose keys do not change therefore
+//!   still causes at most one fetch per cooldown.
 //!
 //! Fork safety and lock-freedom: an entry's state is an immutable snapshot behind an `ArcSwap`
 //! (readers never lock; writers replace it whole while holding the fetch lock, so a reader never
@@ -25,7 +48,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use once_cell::sync::Lazy;
 
-use super::config::{Config, DEFAULT_CACHE_MAX_ENTRIES, REFRESH_AHEAD_FRACTION};
+use super::config::{Config, DEFAULT_CACHE_MAX_ENTRIES, REFRESH_AHEAD_MAX, REFRESH_AHEAD_MIN, RETRY_AFTER_MAX};
 use super::error::{Error, ErrorKind, Result};
 use super::http::Http;
 use super::jwks::KeySet;
@@ -57,11 +80,46 @@ impl CachePolicy {
         }
     }
 
+    /// How long to wait after the failure `e` before the next attempt: `retry_after_failure`,
+    /// or the server's `Retry-After` (429/503) when longer, at most [`RETRY_AFTER_MAX`].
+    pub fn backoff(&self, e: &Error) -> Duration {
+        backoff(self.retry_after_failure, e)
+    }
+
     /// TTL from `max-age`, clamped to `[ttl_min, ttl_max]`.
     pub fn ttl(&self, max_age: Option<u64>) -> Duration {
         let d = max_age.map(Duration::from_secs).unwrap_or(self.ttl_default);
         d.clamp(self.ttl_min, self.ttl_max)
     }
+}
+
+/// The wait after a failed fetch: `base`, or the server's `Retry-After` (429/503) when longer,
+/// bounded by [`RETRY_AFTER_MAX`] (300 s): a server cannot switch refreshes off for longer.
+pub fn backoff(base: Duration, e: &Error) -> Duration {
+    match e.retry_after() {
+        Some(r) => r.min(RETRY_AFTER_MAX).max(base),
+        None => base,
+    }
+}
+
+/// The fraction of the TTL after which keys are refreshed in the background: chosen once per
+/// process, uniformly in `[REFRESH_AHEAD_MIN, REFRESH_AHEAD_MAX]` (70-90 %), so a fleet warmed
+/// from one snapshot (same expiry everywhere) does not refresh in lockstep. The entropy is the
+/// standard library's per-process hash seed (no crypto RNG on the cold path).
+pub fn refresh_ahead_fraction() -> f64 {
+    static F: Lazy<f64> = Lazy::new(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        jitter(h.finish())
+    });
+    *F
+}
+
+/// Map 64 random bits into `[REFRESH_AHEAD_MIN, REFRESH_AHEAD_MAX]`.
+fn jitter(r: u64) -> f64 {
+    let u = (r >> 11) as f64 / (1u64 << 53) as f64; // [0, 1)
+    REFRESH_AHEAD_MIN + u * (REFRESH_AHEAD_MAX - REFRESH_AHEAD_MIN)
 }
 
 /// Why a caller wants a fetch.
@@ -94,7 +152,14 @@ struct State {
     refresh_at: Option<Instant>,
     etag: Option<String>,
     last_failure: Option<(Instant, Error)>,
+    /// No new attempt before this (set with `last_failure`: `retry_after_failure` or Retry-After).
+    retry_at: Option<Instant>,
     last_kid_refresh: Option<Instant>,
+    /// The last refresh found a `kid` the set before it lacked: one unknown-`kid` refresh may
+    /// run inside the cooldown.
+    early_refresh: bool,
+    /// The keys came from a live fetch: a snapshot import never replaces them (issue 10 item 14).
+    live: bool,
 }
 
 impl State {
@@ -179,7 +244,7 @@ impl CacheEntry {
             return None;
         }
         let ahead = st.refresh_at.is_some_and(|r| now >= r);
-        let backoff = st.last_failure.as_ref().is_some_and(|(t, _)| now < *t + policy.retry_after_failure);
+        let backoff = st.retry_at.is_some_and(|t| now < t);
         let keys = keys.clone();
         drop(st);
         if ahead && !backoff {
@@ -201,6 +266,7 @@ impl CacheEntry {
             me.stats.background_refreshes.fetch_add(1, Ordering::Relaxed);
             metrics::BACKGROUND_REFRESHES.inc();
             let seen = me.attempts.load(Ordering::Acquire);
+            let log_hold = super::log::hold();
             let guard = me.fetch_lock.lock();
             if me.attempts.load(Ordering::Acquire) == seen {
                 emit(Level::Debug, "oidc::cache", || format!("refreshing keys of {} ahead of expiry", redact(&me.url)));
@@ -209,6 +275,7 @@ impl CacheEntry {
                 }
             }
             drop(guard);
+            drop(log_hold);
             me.refreshing.store(0, Ordering::Release);
         });
         if queued.is_err() {
@@ -220,6 +287,9 @@ impl CacheEntry {
     pub fn get(&self, http: &Http, policy: &CachePolicy, now: Instant, need: Need) -> Result<Arc<KeySet>> {
         self.touch();
         let seen = self.attempts.load(Ordering::Acquire);
+        // Messages wait until the lock is released: a log callback may call liboidc (issue 10
+        // item 13). Declared first, so it drops last.
+        let _log_hold = super::log::hold();
         let _guard = self.fetch_lock.lock();
         if self.attempts.load(Ordering::Acquire) != seen {
             // Somebody completed an attempt while we queued: share its outcome.
@@ -227,15 +297,15 @@ impl CacheEntry {
         }
         {
             let st = self.state.load();
-            if let Some((t, e)) = st.last_failure.clone() {
-                if now < t + policy.retry_after_failure {
+            if let (Some((_, e)), Some(until)) = (st.last_failure.clone(), st.retry_at) {
+                if now < until {
                     drop(st);
                     return self.outcome_or(now, policy, Some(e));
                 }
             }
             if need == Need::UnknownKid {
                 if let Some(t) = st.last_kid_refresh {
-                    if now < t + policy.cooldown {
+                    if now < t + policy.cooldown && !st.early_refresh {
                         self.stats.cooldown_suppressed.fetch_add(1, Ordering::Relaxed);
                         metrics::COOLDOWN_SUPPRESSED.inc();
                         emit(Level::Debug, "oidc::cache", || {
@@ -252,6 +322,14 @@ impl CacheEntry {
             emit(Level::Info, "oidc::cache", || format!("unknown kid: refreshing keys of {}", redact(&self.url)));
         }
         self.fetch_locked(http, policy, now, need == Need::UnknownKid)
+    }
+
+    /// The failure of the last fetch attempt, while it is current: the attempt failed and no
+    /// attempt succeeded since. A token whose `kid` is missing from the keys then cannot be told
+    /// from one signed with a key the IdP could not deliver: the caller answers
+    /// `KeysUnavailable` (503), not `UnknownKey` (issue 10 item 3).
+    pub fn outage(&self) -> Option<Error> {
+        self.state.load().last_failure.as_ref().map(|(_, e)| e.clone())
     }
 
     /// Replace the state with a modified copy. Caller holds `fetch_lock` (the only writers).
@@ -299,14 +377,27 @@ impl CacheEntry {
             if f.status == 304 {
                 Ok((None, f))
             } else {
-                let set = Arc::new(KeySet::parse(&f.body)?);
+                let set = KeySet::parse(&f.body)?;
+                if set.keys.is_empty() {
+                    // Not a rotation: a misbehaving IdP. The last good keys keep serving.
+                    return Err(Error::new(
+                        ErrorKind::JwksInvalid,
+                        format!(
+                            "JWKS from {} has no usable key ({} rejected, {} for other uses)",
+                            redact(&self.url),
+                            set.rejected.len(),
+                            set.skipped.len()
+                        ),
+                    ));
+                }
                 let raw: Arc<str> = String::from_utf8_lossy(&f.body).into();
-                Ok((Some((set, raw)), f))
+                Ok((Some((Arc::new(set), raw)), f))
             }
         });
         let out = self.update(|st| {
             if kid_refresh {
                 st.last_kid_refresh = Some(now);
+                st.early_refresh = false;
             }
             match result {
                 Ok((set, f)) => {
@@ -316,6 +407,14 @@ impl CacheEntry {
                         metrics::JWKS_NOT_MODIFIED.inc();
                     }
                     if let Some((s, raw)) = set {
+                        // A refresh that found a kid the previous set lacked grants one early
+                        // follow-up inside the cooldown (a second rotation right after the first).
+                        if let Some(old) = &st.keys {
+                            let new_kid = s.keys.iter().filter_map(|k| k.kid.as_deref()).any(|kid| {
+                                !old.keys.iter().any(|o| o.kid.as_deref() == Some(kid))
+                            });
+                            st.early_refresh = new_kid;
+                        }
                         emit(Level::Info, "oidc::cache", || {
                             format!(
                                 "loaded {} keys ({} rejected) from {}, valid for {} s",
@@ -327,19 +426,22 @@ impl CacheEntry {
                         });
                         st.keys = Some(s);
                         st.raw = Some(raw);
+                        st.live = true;
                     }
                     if f.etag.is_some() || f.status == 200 {
                         st.etag = f.etag;
                     }
                     st.fetched_at = Some(now);
                     st.expires_at = Some(now + ttl);
-                    st.refresh_at = Some(now + ttl.mul_f64(REFRESH_AHEAD_FRACTION));
+                    st.refresh_at = Some(now + ttl.mul_f64(refresh_ahead_fraction()));
                     st.last_failure = None;
+                    st.retry_at = None;
                     Ok(st.keys.clone().expect("keys present after a successful fetch"))
                 }
                 Err(e) => {
                     self.stats.failures.fetch_add(1, Ordering::Relaxed);
                     metrics::JWKS_FETCH_FAILURES.inc();
+                    st.retry_at = Some(now + policy.backoff(&e));
                     st.last_failure = Some((now, e.clone()));
                     match st.usable(now, policy.stale_if_error) {
                         Some((k, stale)) => {
@@ -383,8 +485,15 @@ impl CacheEntry {
     /// fetched document; `remaining` is the time left of its TTL (already clamped by the caller's policy).
     /// Keys already cached that live longer are kept. Returns whether the snapshot was used.
     pub fn install(&self, set: Arc<KeySet>, doc: &str, remaining: Duration, etag: Option<String>, now: Instant) -> Result<bool> {
+        let _log_hold = super::log::hold();
         let _g = self.fetch_lock.lock();
         let expires = now + remaining;
+        // Snapshots are trust anchors, live fetches are the truth: keys fetched live are never
+        // replaced by imported ones (an edited snapshot cannot inject keys into a running process).
+        if self.state.load().live {
+            emit(Level::Info, "oidc::snapshot", || format!("snapshot keys of {} ignored: keys fetched live are cached", redact(&self.url)));
+            return Ok(false);
+        }
         // Only a meaningfully fresher set replaces the cached one: a snapshot's expiry passes
         // through wall-clock seconds and back, so the same keys re-imported land within
         // microseconds of their cached expiry and must count as "not newer".
@@ -397,8 +506,9 @@ impl CacheEntry {
             st.etag = etag;
             st.fetched_at = Some(now);
             st.expires_at = Some(expires);
-            st.refresh_at = Some(now + remaining.mul_f64(REFRESH_AHEAD_FRACTION));
+            st.refresh_at = Some(now + remaining.mul_f64(refresh_ahead_fraction()));
             st.last_failure = None;
+            st.retry_at = None;
         });
         self.attempts.fetch_add(1, Ordering::AcqRel);
         Ok(true)
@@ -499,6 +609,26 @@ mod tests {
         assert_eq!(p.ttl(Some(600)), Duration::from_secs(600));
         assert_eq!(p.ttl(Some(10_000_000)), Duration::from_secs(86400));
         assert_eq!(p.ttl(None), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn refresh_ahead_jitter_bounds() {
+        assert_eq!(jitter(0), REFRESH_AHEAD_MIN);
+        assert!(jitter(u64::MAX) <= REFRESH_AHEAD_MAX && jitter(u64::MAX) > REFRESH_AHEAD_MAX - 1e-9);
+        assert!((jitter(u64::MAX / 2) - 0.8).abs() < 1e-9);
+        let f = refresh_ahead_fraction();
+        assert!((REFRESH_AHEAD_MIN..=REFRESH_AHEAD_MAX).contains(&f), "{f}");
+        assert_eq!(f, refresh_ahead_fraction(), "chosen once per process");
+    }
+
+    #[test]
+    fn retry_after_backoff_is_bounded() {
+        let base = Duration::from_secs(5);
+        let e = |s: u64| Error::new(ErrorKind::HttpStatus, "x").with_retry_after(Duration::from_secs(s));
+        assert_eq!(backoff(base, &Error::new(ErrorKind::HttpStatus, "x")), base);
+        assert_eq!(backoff(base, &e(60)), Duration::from_secs(60));
+        assert_eq!(backoff(base, &e(1)), base, "never shorter than retry_after_failure");
+        assert_eq!(backoff(base, &e(1_000_000)), RETRY_AFTER_MAX);
     }
 
     #[test]

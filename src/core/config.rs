@@ -28,8 +28,15 @@ pub const DEFAULT_REFRESH_COOLDOWN: Duration = Duration::from_secs(30);
 pub const DEFAULT_RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
 /// Expired keys keep serving for this long past their TTL while refreshes fail.
 pub const DEFAULT_STALE_IF_ERROR: Duration = Duration::from_secs(6 * 3600);
-/// Refresh in the background once this fraction of the TTL has elapsed.
-pub const REFRESH_AHEAD_FRACTION: f64 = 0.8;
+/// Refresh in the background once a fraction of the TTL has elapsed: a per-process fraction in
+/// `[REFRESH_AHEAD_MIN, REFRESH_AHEAD_MAX]` (see `cache::refresh_ahead_fraction`), so a fleet
+/// does not refresh in lockstep.
+pub const REFRESH_AHEAD_MIN: f64 = 0.7;
+/// See [`REFRESH_AHEAD_MIN`].
+pub const REFRESH_AHEAD_MAX: f64 = 0.9;
+/// The longest `Retry-After` (429/503 from the JWKS or discovery endpoint) honoured: a longer
+/// one waits this long.
+pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(300);
 /// Discovery metadata is re-fetched after this long.
 pub const DEFAULT_METADATA_TTL: Duration = Duration::from_secs(24 * 3600);
 /// Most keys accepted in one JWKS document.
@@ -143,6 +150,19 @@ impl Algorithm {
 pub struct AlgSet(u16);
 
 impl AlgSet {
+    /// A set from configured names: unknown names, `none` and HMAC fail; an empty list fails
+    /// with `empty` (the message naming which list).
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>, empty: &str) -> Result<AlgSet> {
+        let mut set = AlgSet::default();
+        for n in names {
+            set.insert(Algorithm::parse_config(n)?);
+        }
+        if set.is_empty() {
+            return err(ErrorKind::InvalidConfig, empty);
+        }
+        Ok(set)
+    }
+
     /// The default allow-list: RS256/384/512, PS256/384/512, ES256/384, EdDSA.
     pub fn default_allowed() -> AlgSet {
         AlgSet::from_iter(Algorithm::ALL)
@@ -236,7 +256,8 @@ pub trait ReplayStore: Send + Sync {
     /// Record `key` for `ttl_secs` seconds if it is not recorded yet. `Ok(true)`: first use;
     /// `Ok(false)`: seen before (a replay); `Err(())`: the store could not answer (the request
     /// is then refused with a 503, never allowed).
-    #[allow(clippy::result_unit_err)] // the only failure is "no answer"; hosts have nothing to add
+    // `()`: the store's own error is the host's business; liboidc only needs "no answer".
+    #[allow(clippy::result_unit_err)]
     fn check_and_record(&self, key: &str, ttl_secs: u64) -> std::result::Result<bool, ()>;
 }
 
@@ -383,27 +404,13 @@ impl Config {
 
     /// Set the DPoP proof algorithms from names (asymmetric only).
     pub fn set_dpop_algorithms<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> Result<()> {
-        let mut set = AlgSet::default();
-        for n in names {
-            set.insert(Algorithm::parse_config(n)?);
-        }
-        if set.is_empty() {
-            return err(ErrorKind::InvalidConfig, "the DPoP algorithm list is empty");
-        }
-        self.resource.dpop.algorithms = set;
+        self.resource.dpop.algorithms = AlgSet::from_names(names, "the DPoP algorithm list is empty")?;
         Ok(())
     }
 
     /// Set the allow-list from names (replaces the default). Unknown names, `none` and HMAC fail.
     pub fn set_algorithms<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> Result<()> {
-        let mut set = AlgSet::default();
-        for n in names {
-            set.insert(Algorithm::parse_config(n)?);
-        }
-        if set.is_empty() {
-            return err(ErrorKind::InvalidConfig, "the algorithm allow-list is empty");
-        }
-        self.algorithms = set;
+        self.algorithms = AlgSet::from_names(names, "the algorithm allow-list is empty")?;
         Ok(())
     }
 

@@ -48,6 +48,10 @@ pub enum ErrorKind {
     ResponseInvalid,
     /// A redirect was refused (to http, too many, or without a Location).
     RedirectRejected,
+    /// An unknown `kid` could not be checked: the key refresh it triggered failed (timeout, 5xx,
+    /// reset, bad body, empty key set). An identity-provider outage, not a forged token: 503,
+    /// retry later, no `invalid_token`.
+    KeysUnavailable,
 
     // --- token validation ---
     /// The token is not a well-formed compact JWS with JSON header and claims.
@@ -223,7 +227,7 @@ impl ErrorKind {
             ReplayStoreUnavailable => 503,
             Network | Timeout | Tls | HttpStatus | ResponseTooLarge | ResponseInvalid
             | RedirectRejected | DiscoveryInvalid | DiscoveryIssuerMismatch | JwksInvalid
-            | KeyRejected => 503,
+            | KeyRejected | KeysUnavailable => 503,
             InsufficientScope => 403,
             _ => 500,
         }
@@ -306,12 +310,16 @@ pub struct Error {
     kind: ErrorKind,
     message: String,
     oauth: Option<Box<OAuthError>>,
+    /// The HTTP status a remote server answered with, when the failure is its answer.
+    server_status: Option<u16>,
+    /// The server's `Retry-After` (429/503), parsed.
+    retry_after: Option<std::time::Duration>,
 }
 
 impl Error {
     /// Build an error. `message` must never contain secrets or token contents.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), oauth: None }
+        Error { kind, message: message.into(), oauth: None, server_status: None, retry_after: None }
     }
 
     /// An error from an OAuth error response; the kind follows its `error` code.
@@ -322,7 +330,33 @@ impl Error {
             message.push_str(": ");
             message.push_str(d);
         }
-        Error { kind, message, oauth: Some(Box::new(o)) }
+        let server_status = (o.status != 0).then_some(o.status);
+        Error { kind, message, oauth: Some(Box::new(o)), server_status, retry_after: None }
+    }
+
+    /// Record the HTTP status the remote server answered with.
+    pub fn with_server_status(mut self, status: u16) -> Self {
+        self.server_status = Some(status);
+        self
+    }
+
+    /// Record the server's `Retry-After` (a 429 or 503 answer).
+    pub fn with_retry_after(mut self, d: std::time::Duration) -> Self {
+        self.retry_after = Some(d);
+        self
+    }
+
+    /// The wait the server asked for with `Retry-After` (429/503), if any (unbounded: the key
+    /// cache and discovery bound it, see `cache::backoff`).
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.retry_after
+    }
+
+    /// The HTTP status the remote server answered with (an OAuth error response, an unexpected
+    /// status), if the failure is its answer. Distinct from [`ErrorKind::http_status`], the
+    /// status this library suggests the host answer its own caller with.
+    pub fn server_status(&self) -> Option<u16> {
+        self.server_status
     }
 
     /// The OAuth error response behind this error, if any.

@@ -220,7 +220,7 @@ impl Http {
             if let Some(t) = etag {
                 req = req.header("If-None-Match", t);
             }
-            let mut resp = req.call().map_err(|e| map_ureq(e, &current))?;
+            let mut resp = req.call().map_err(|e| map_ureq(e, &current, Phase::Reply))?;
             let status = resp.status().as_u16();
             let header = |name: &str| {
                 resp.headers().get(name).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string())
@@ -247,7 +247,14 @@ impl Http {
                 return Ok(Fetched { status, body: Vec::new(), etag: etag_out, max_age });
             }
             if status != 200 {
-                return err(ErrorKind::HttpStatus, format!("HTTP {status} from {}", redact(&current)));
+                let mut e = Error::new(ErrorKind::HttpStatus, format!("HTTP {status} from {}", redact(&current)))
+                    .with_server_status(status);
+                if matches!(status, 429 | 503) {
+                    if let Some(d) = header("retry-after").and_then(|v| parse_retry_after(&v, unix_now_secs())) {
+                        e = e.with_retry_after(d);
+                    }
+                }
+                return Err(e);
             }
             let ctype = header("content-type").unwrap_or_default().to_ascii_lowercase();
             let mime = ctype.split(';').next().unwrap_or("").trim();
@@ -262,7 +269,7 @@ impl Http {
                 .with_config()
                 .limit(self.max_response_bytes as u64)
                 .read_to_vec()
-                .map_err(|e| map_ureq(e, &current))?;
+                .map_err(|e| map_ureq(e, &current, Phase::Body))?;
             return Ok(Fetched { status, body, etag: etag_out, max_age });
         }
         err(ErrorKind::RedirectRejected, format!("too many redirects from {}", redact(url)))
@@ -376,7 +383,7 @@ impl Http {
         let request = builder
             .body(body)
             .map_err(|_| Error::new(ErrorKind::InvalidArgument, format!("invalid request to {}", redact(&url))))?;
-        let mut resp = self.agent().run(request).map_err(|e| map_ureq(e, &url))?;
+        let mut resp = self.agent().run(request).map_err(|e| map_ureq(e, &url, Phase::Reply))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -388,7 +395,7 @@ impl Http {
             .with_config()
             .limit(self.max_response_bytes as u64)
             .read_to_vec()
-            .map_err(|e| map_ureq(e, &url))?;
+            .map_err(|e| map_ureq(e, &url, Phase::Body))?;
         Ok(HttpResponse { status, headers, body })
     }
 }
@@ -415,6 +422,54 @@ fn resolve(base: &str, loc: &str) -> String {
     }
 }
 
+fn unix_now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// A `Retry-After` value (RFC 9110 §10.2.3) as a wait from `now` (Unix seconds): delay-seconds
+/// (`120`) or an IMF-fixdate HTTP-date (`Sun, 06 Nov 1994 08:49:37 GMT`). Anything else
+/// (garbage, negative or huge numbers, the obsolete date forms) is `None`: ignored. A date in
+/// the past is a zero wait. The caller bounds the wait (see `cache::backoff`).
+pub fn parse_retry_after(v: &str, now: i64) -> Option<std::time::Duration> {
+    let v = v.trim();
+    if !v.is_empty() && v.len() <= 10 && v.bytes().all(|b| b.is_ascii_digit()) {
+        return v.parse::<u64>().ok().map(std::time::Duration::from_secs);
+    }
+    let at = parse_http_date(v)?;
+    Some(std::time::Duration::from_secs(at.saturating_sub(now).max(0) as u64))
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) as Unix seconds.
+fn parse_http_date(v: &str) -> Option<i64> {
+    let p: Vec<&str> = v.split(' ').collect();
+    let [wd, day, mon, year, time, "GMT"] = p.as_slice() else { return None };
+    if wd.len() != 4 || !wd.ends_with(',') || day.len() != 2 || year.len() != 4 {
+        return None;
+    }
+    let num = |s: &str| -> Option<i64> { s.bytes().all(|b| b.is_ascii_digit()).then(|| s.parse().ok()).flatten() };
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let m = MONTHS.iter().position(|x| x == mon)? as i64 + 1;
+    let (d, y) = (num(day)?, num(year)?);
+    let t: Vec<&str> = time.split(':').collect();
+    let [hh, mm, ss] = t.as_slice() else { return None };
+    if hh.len() != 2 || mm.len() != 2 || ss.len() != 2 {
+        return None;
+    }
+    let (hh, mm, ss) = (num(hh)?, num(mm)?, num(ss)?);
+    if !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // Days from civil (H. Hinnant), proleptic Gregorian.
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
 /// `max-age=N` from a Cache-Control value; `no-store`/`no-cache` count as 0.
 pub fn parse_max_age(v: &str) -> Option<u64> {
     let mut out = None;
@@ -430,7 +485,14 @@ pub fn parse_max_age(v: &str) -> Option<u64> {
     out
 }
 
-fn map_ureq(e: ureq::Error, url: &str) -> Error {
+/// Where an exchange failed: before a reply's status line arrived, or while reading its body.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Reply,
+    Body,
+}
+
+fn map_ureq(e: ureq::Error, url: &str, phase: Phase) -> Error {
     use ureq::Error as U;
     let u = redact(url);
     let (kind, what) = match &e {
@@ -454,6 +516,11 @@ fn map_ureq(e: ureq::Error, url: &str) -> Error {
                     std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
                         (ErrorKind::Timeout, format!("timed out talking to {u}"))
                     }
+                    // No reply at all is the network's (or the server's) failure, like a reset;
+                    // a reply cut short after its headers is an invalid response.
+                    std::io::ErrorKind::UnexpectedEof if phase == Phase::Reply => {
+                        (ErrorKind::Network, format!("{u} closed the connection without a reply"))
+                    }
                     std::io::ErrorKind::UnexpectedEof => {
                         (ErrorKind::ResponseInvalid, format!("truncated response from {u}"))
                     }
@@ -470,6 +537,23 @@ fn map_ureq(e: ureq::Error, url: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_parsing() {
+        use std::time::Duration;
+        let now = 784_111_777; // Sun, 06 Nov 1994 08:49:37 GMT
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:51:37 GMT", now), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now), Some(Duration::ZERO), "past: no wait");
+        assert_eq!(parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", 0), Some(Duration::ZERO));
+        assert_eq!(parse_http_date("Tue, 29 Feb 2028 23:59:59 GMT"), Some(1_835_481_599));
+        for bad in ["", "-1", "1.5", "soon", "99999999999999999999", "Sun, 06 Nov 1994 08:49:37 UTC", "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994", "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT"] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn roots_are_read_once_and_deduplicated() {

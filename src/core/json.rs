@@ -7,8 +7,9 @@ use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
+use smallvec::SmallVec;
 
-/// base64url without padding; padding, non-alphabet bytes and non-zero trailing bits all fail.
+/// base64url without padding (encoding only; decoding is [`STRICT_DECODE`]).
 const STRICT_B64URL: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::URL_SAFE,
     GeneralPurposeConfig::new()
@@ -17,14 +18,38 @@ const STRICT_B64URL: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(false),
 );
 
+/// The decoder of the hot path (base64-simd: SIMD where the CPU has it, the same table decoder
+/// otherwise): base64url without padding, strict like [`STRICT_B64URL`] (padding, bytes
+/// outside the alphabet, a length of 4n+1 and non-zero trailing bits all fail; the unit test
+/// below holds both to the same answers).
+const STRICT_DECODE: base64_simd::Base64 = base64_simd::URL_SAFE_NO_PAD;
+
+/// Strict base64url decoding failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct B64Error;
+
 /// Strictly decode base64url (no padding, canonical trailing bits).
-pub fn b64url_decode(input: &[u8]) -> Result<Vec<u8>, base64::DecodeError> {
-    STRICT_B64URL.decode(input)
+pub fn b64url_decode(input: &[u8]) -> Result<Vec<u8>, B64Error> {
+    STRICT_DECODE.decode_to_vec(input).map_err(|_| B64Error)
 }
 
 /// Strictly decode base64url, appending to `out` (which keeps its capacity).
-pub fn b64url_decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<(), base64::DecodeError> {
-    STRICT_B64URL.decode_vec(input, out)
+pub fn b64url_decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<(), B64Error> {
+    STRICT_DECODE.decode_append(input, out).map_err(|_| B64Error)
+}
+
+/// Strictly decode base64url into `buf`; `None` when `buf` is too small, `Some(Err)` when the
+/// input is not strict base64url.
+pub fn b64url_decode_to_slice<'b>(input: &[u8], buf: &'b mut [u8]) -> Option<Result<&'b [u8], B64Error>> {
+    use base64_simd::AsOut;
+    let n = match STRICT_DECODE.decoded_length(input) {
+        Ok(n) => n,
+        Err(_) => return Some(Err(B64Error)),
+    };
+    if n > buf.len() {
+        return None;
+    }
+    Some(STRICT_DECODE.decode(input, buf[..n].as_out()).map(|d| &*d).map_err(|_| B64Error))
 }
 
 /// Encode base64url without padding.
@@ -41,38 +66,82 @@ pub fn printable(s: &str) -> String {
     out
 }
 
+/// The members of a [`RawObject`]: up to [`INLINE_MEMBERS`] live on the stack (a token's header
+/// and claims usually fit), more on the heap.
+pub type Members<'a> = SmallVec<[(Cow<'a, str>, &'a RawValue); INLINE_MEMBERS]>;
+
+/// Members a [`RawObject`] holds without allocating.
+pub const INLINE_MEMBERS: usize = 24;
+
 /// A JSON object's top-level members, borrowed from the input, in document order.
 /// Parsing fails on duplicate member names (RFC 7515 §4 / RFC 7519 §4: fail closed).
 pub struct RawObject<'a> {
-    pub members: Vec<(Cow<'a, str>, &'a RawValue)>,
+    pub members: Members<'a>,
 }
 
 impl<'a> RawObject<'a> {
+    /// An object without members, for [`RawObject::fill`].
+    pub fn new() -> RawObject<'a> {
+        RawObject { members: Members::new() }
+    }
+
     /// Parse `s`, which must be a JSON object with unique member names.
     pub fn parse(s: &'a str) -> Result<RawObject<'a>, &'static str> {
-        let obj: RawObject<'a> = serde_json::from_str(s).map_err(|e| {
-            if e.to_string().starts_with(DUPLICATE) { "duplicate member name" } else { "not a JSON object" }
+        let mut obj = RawObject::new();
+        obj.fill(s)?;
+        Ok(obj)
+    }
+
+    /// [`RawObject::parse`] into this object, which must be empty: the hot path's way, which
+    /// does not move the inline members (about 1 KiB) through return values.
+    pub fn fill(&mut self, s: &'a str) -> Result<(), &'static str> {
+        debug_assert!(self.members.is_empty());
+        let mut de = serde_json::Deserializer::from_str(s);
+        de::DeserializeSeed::deserialize(Fill(&mut self.members), &mut de).and_then(|()| de.end()).map_err(|e| {
+            let m = e.to_string();
+            if m.starts_with(DUPLICATE) {
+                "duplicate member name"
+            } else if m.starts_with(TOO_MANY) {
+                "more than 1024 members (the limit on token headers, claims and other JSON objects)"
+            } else {
+                "not a JSON object"
+            }
         })?;
         // Large objects skipped the per-insert check; sort once (n log n worst case).
-        if obj.members.len() > LINEAR_DUP_CHECK {
-            let mut names: Vec<&str> = obj.members.iter().map(|(k, _)| k.as_ref()).collect();
+        if self.members.len() > LINEAR_DUP_CHECK {
+            let mut names: Vec<&str> = self.members.iter().map(|(k, _)| k.as_ref()).collect();
             names.sort_unstable();
             if names.windows(2).any(|w| w[0] == w[1]) {
                 return Err("duplicate member name");
             }
         }
-        Ok(obj)
+        Ok(())
     }
 
     /// The raw value of member `name`.
     pub fn get(&self, name: &str) -> Option<&'a RawValue> {
-        self.members.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
+        let n = name.as_bytes();
+        // The length and first byte settle most mismatches without a comparison call.
+        self.members
+            .iter()
+            .find(|(k, _)| k.len() == n.len() && k.as_bytes().first() == n.first() && k.as_bytes() == n)
+            .map(|(_, v)| *v)
+    }
+}
+
+impl Default for RawObject<'_> {
+    fn default() -> Self {
+        RawObject::new()
     }
 }
 
 /// Up to this many members, duplicates are found while inserting (no extra allocation).
 const LINEAR_DUP_CHECK: usize = 32;
 const DUPLICATE: &str = "duplicate member";
+/// Most members of one object (token headers and claims, proofs, responses): a bound on the
+/// work a hostile document can cause. Documented in the README.
+pub const MAX_MEMBERS: usize = 1024;
+const TOO_MANY: &str = "too many members";
 
 /// A JSON string, borrowed from the input when it has no escapes.
 pub(crate) struct Key<'a>(pub(crate) Cow<'a, str>);
@@ -96,32 +165,46 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
     }
 }
 
+/// Fills a [`Members`] with the members of a JSON object, rejecting duplicate names.
+struct Fill<'m, 'a>(&'m mut Members<'a>);
+
+impl<'de> de::DeserializeSeed<'de> for Fill<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Fill<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let members = self.0;
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+            let v: &'de RawValue = map.next_value()?;
+            if members.len() >= MAX_MEMBERS {
+                return Err(de::Error::custom(TOO_MANY));
+            }
+            // The length and first byte settle most comparisons without a call to memcmp.
+            let first = k.as_bytes().first();
+            if members.len() < LINEAR_DUP_CHECK
+                && members.iter().any(|(m, _)| m.len() == k.len() && m.as_bytes().first() == first && *m == k)
+            {
+                return Err(de::Error::custom(DUPLICATE));
+            }
+            members.push((k, v));
+        }
+        Ok(())
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for RawObject<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawObject<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject<'de>, A::Error> {
-                let mut members: Vec<(Cow<'de, str>, &'de RawValue)> = Vec::with_capacity(24);
-                while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-                    let v: &'de RawValue = map.next_value()?;
-                    if members.len() >= 1024 {
-                        return Err(de::Error::custom("too many members"));
-                    }
-                    if members.len() < LINEAR_DUP_CHECK
-                        && members.iter().any(|(m, _)| m.len() == k.len() && *m == k)
-                    {
-                        return Err(de::Error::custom(DUPLICATE));
-                    }
-                    members.push((k, v));
-                }
-                Ok(RawObject { members })
-            }
-        }
-        d.deserialize_map(V)
+        let mut obj = RawObject::new();
+        d.deserialize_map(Fill(&mut obj.members))?;
+        Ok(obj)
     }
 }
 
@@ -167,6 +250,57 @@ mod tests {
         assert!(b64url_decode(b"A+/B").is_err(), "standard alphabet");
         assert!(b64url_decode(b"A B").is_err());
         assert_eq!(b64url_encode(&[1, 0, 1]), "AQAB");
+        let mut buf = [0u8; 3];
+        assert_eq!(b64url_decode_to_slice(b"AQAB", &mut buf), Some(Ok(&[1u8, 0, 1][..])));
+        assert_eq!(b64url_decode_to_slice(b"AQABAQ", &mut buf), None, "too small");
+        assert_eq!(b64url_decode_to_slice(b"AR", &mut buf), Some(Err(B64Error)));
+        let mut v = vec![9u8];
+        b64url_decode_into(b"AQAB", &mut v).unwrap();
+        assert_eq!(v, [9, 1, 0, 1]);
+    }
+
+    /// The hot-path decoder accepts exactly what the strict `base64` engine accepts, with the same
+    /// bytes: every length up to 70 (SIMD blocks and the scalar tail), every byte value at every
+    /// position of short inputs, and every trailing-bit pattern.
+    #[test]
+    fn decoders_agree() {
+        let same = |input: &[u8]| {
+            let a = STRICT_B64URL.decode(input).ok();
+            let b = b64url_decode(input).ok();
+            assert_eq!(a, b, "{:?}", String::from_utf8_lossy(input));
+        };
+        let alphabet: Vec<u8> = (b'A'..=b'Z').chain(b'a'..=b'z').chain(b'0'..=b'9').chain(*b"-_").collect();
+        for len in 0..=70usize {
+            let s: Vec<u8> = (0..len).map(|i| alphabet[(i * 7 + len) % 64]).collect();
+            same(&s);
+            for bad in [b'=', b'+', b'/', b' ', b'.', 0, 0x80, 0xff] {
+                for pos in [0, len / 2, len.saturating_sub(1)] {
+                    if pos < len {
+                        let mut t = s.clone();
+                        t[pos] = bad;
+                        same(&t);
+                    }
+                }
+            }
+        }
+        for c in 0..=255u8 {
+            for pos in 0..4 {
+                let mut t = *b"QUJD";
+                t[pos] = c;
+                same(&t);
+                same(&t[..3]);
+                same(&t[..2]);
+            }
+        }
+        for last in &alphabet {
+            same(&[b'Q', *last]);
+            same(&[b'Q', b'U', *last]);
+            same(&[b'Q', b'U', b'J', b'D', b'Q', *last]);
+        }
+        let long: Vec<u8> = (0..1000).map(|i| alphabet[(i * 13) % 64]).collect();
+        same(&long);
+        same(&long[..999]);
+        same(&long[..998]);
     }
 
     #[test]

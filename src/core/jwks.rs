@@ -86,6 +86,12 @@ impl Jwk {
         KeyFamily::of(alg) == self.family && self.alg.is_none_or(|a| a == alg)
     }
 
+    /// The public key material (PKCS#1 DER for RSA, the uncompressed point for EC, the 32 bytes
+    /// for Ed25519): two keys with the same bytes verify the same signatures.
+    pub fn key_bytes(&self) -> &[u8] {
+        self.parsed.first().map(|(_, k)| k.as_ref()).unwrap_or_default()
+    }
+
     /// Verify `sig` over `message` with `alg`. Degenerate signatures (wrong length) are rejected
     /// before the crypto layer sees them.
     pub fn verify(&self, alg: Algorithm, message: &[u8], sig: &[u8]) -> Result<()> {
@@ -115,6 +121,9 @@ pub struct Rejected {
 pub struct KeySet {
     pub keys: Vec<Jwk>,
     pub rejected: Vec<Rejected>,
+    /// Keys published for something else (encryption, another algorithm family): not used,
+    /// remembered so a token naming one is told why.
+    pub skipped: Vec<Rejected>,
 }
 
 /// The outcome of looking a token's key up.
@@ -148,9 +157,9 @@ impl KeySet {
         let mut set = KeySet::default();
         for k in keys {
             let kid = k.get("kid").and_then(Value::as_str).map(|s| s.to_string());
-            match parse_jwk(k) {
-                Ok(Some(j)) => set.keys.push(j),
-                Ok(None) => {}
+            match parse_jwk_or_skip(k, None) {
+                Ok(Ok(j)) => set.keys.push(j),
+                Ok(Err(reason)) => set.skipped.push(Rejected { kid, reason }),
                 Err(reason) => set.rejected.push(Rejected { kid, reason }),
             }
         }
@@ -173,6 +182,9 @@ impl KeySet {
                         printable(kid),
                         alg.name()
                     ));
+                }
+                if let Some(r) = self.skipped.iter().find(|r| r.kid.as_deref() == Some(kid)) {
+                    return Lookup::Missing(format!("key '{}' is not for verifying signatures: {}", printable(kid), r.reason));
                 }
                 Lookup::Missing(format!("no key with kid '{}' in the key set", printable(kid)))
             }
@@ -205,6 +217,7 @@ pub fn parse_jwk_for(k: &Value, alg: Algorithm) -> std::result::Result<Jwk, Stri
     }
 }
 
+#[cfg(test)]
 fn parse_jwk(k: &Value) -> std::result::Result<Option<Jwk>, String> {
     parse_jwk_algs(k, None)
 }
@@ -212,16 +225,23 @@ fn parse_jwk(k: &Value) -> std::result::Result<Option<Jwk>, String> {
 /// Parse one JWK. `Ok(None)`: not a signature-verification key (skipped silently, e.g. `use: enc`,
 /// symmetric keys). `Err`: a verification key that is unusable (weak, malformed).
 fn parse_jwk_algs(k: &Value, only: Option<Algorithm>) -> std::result::Result<Option<Jwk>, String> {
+    parse_jwk_or_skip(k, only).map(|r| r.ok())
+}
+
+/// Parse one JWK: `Ok(Ok(key))`; `Ok(Err(why))` when the key is not for verifying signatures
+/// (`use`, `key_ops`, an `alg` or key type liboidc never verifies with: skipped, but a token
+/// naming it is told why); `Err(why)` when it is a verification key that is unusable.
+fn parse_jwk_or_skip(k: &Value, only: Option<Algorithm>) -> std::result::Result<std::result::Result<Jwk, String>, String> {
     let Some(obj) = k.as_object() else { return Err("key is not a JSON object".into()) };
     if let Some(u) = obj.get("use") {
         if u.as_str() != Some("sig") {
-            return Ok(None);
+            return Ok(Err(format!("it is published with \"use\" {} (not \"sig\")", printable(&u.to_string()))));
         }
     }
     if let Some(ops) = obj.get("key_ops") {
         let Some(ops) = ops.as_array() else { return Err("\"key_ops\" is not an array".into()) };
         if !ops.iter().any(|o| o.as_str() == Some("verify")) {
-            return Ok(None);
+            return Ok(Err("its \"key_ops\" do not include \"verify\"".into()));
         }
     }
     let kid = obj.get("kid").and_then(Value::as_str).map(|s| s.to_string());
@@ -229,7 +249,8 @@ fn parse_jwk_algs(k: &Value, only: Option<Algorithm>) -> std::result::Result<Opt
         None => None,
         Some(a) => match a.as_str().and_then(Algorithm::from_jose) {
             Some(a) => Some(a),
-            None => return Ok(None), // an algorithm we never verify with (HS*, RSA-OAEP, ...)
+            // an algorithm we never verify with (HS*, RSA-OAEP, ...)
+            None => return Ok(Err(format!("its \"alg\" {} is not one liboidc verifies with", printable(&a.to_string())))),
         },
     };
     let kty = obj.get("kty").and_then(Value::as_str).unwrap_or("");
@@ -255,7 +276,8 @@ fn parse_jwk_algs(k: &Value, only: Option<Algorithm>) -> std::result::Result<Opt
             (KeyFamily::Ed25519, x, 64)
         }
         ("OKP", _) => return Err("unsupported OKP curve".into()),
-        _ => return Ok(None), // oct and unknown key types: never used for verification
+        // oct and unknown key types: never used for verification
+        _ => return Ok(Err(format!("its key type {} is never used to verify signatures", printable(&format!("{kty:?}"))))),
     };
     if let Some(a) = declared {
         if KeyFamily::of(a) != family {
@@ -271,7 +293,7 @@ fn parse_jwk_algs(k: &Value, only: Option<Algorithm>) -> std::result::Result<Opt
             .map_err(|e| format!("key rejected by the crypto layer: {e}"))?;
         parsed.push((alg, pk));
     }
-    Ok(Some(Jwk { kid, alg: declared, family, sig_len, parsed }))
+    Ok(Ok(Jwk { kid, alg: declared, family, sig_len, parsed }))
 }
 
 /// The y-coordinates (little endian, the sign bit of x cleared) of the Ed25519 points of order 1,

@@ -1,6 +1,7 @@
 //! The process-wide log sink. Messages are written by liboidc (URLs redacted, never a token, a
 //! secret or a key); the host installs a sink and a maximum level. May be called from any thread.
 
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -55,10 +56,61 @@ pub fn enabled(level: Level) -> bool {
     (level as u8) <= MAX.load(Ordering::Acquire)
 }
 
+/// Most messages held back on one thread while it holds liboidc locks.
+const MAX_HELD: usize = 64;
+
+thread_local! {
+    static HOLDS: Cell<u32> = const { Cell::new(0) };
+    static HELD: RefCell<Vec<(Level, String, String)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// While the returned guard lives, this thread's messages are held back, and delivered when the
+/// last guard drops. Take it BEFORE a lock that a liboidc call could need, so that the guard
+/// outlives the lock guard (locals drop in reverse order): the host's log callback then never
+/// runs while liboidc holds that lock, and may call liboidc itself (even the same client).
+#[must_use = "messages are held only while the guard lives"]
+pub fn hold() -> Hold {
+    HOLDS.with(|h| h.set(h.get() + 1));
+    Hold(())
+}
+
+/// See [`hold`].
+pub struct Hold(());
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let left = HOLDS.with(|h| {
+            let n = h.get().saturating_sub(1);
+            h.set(n);
+            n
+        });
+        if left == 0 {
+            let held = HELD.with(|m| std::mem::take(&mut *m.borrow_mut()));
+            if let Some(s) = SINK.load_full() {
+                for (level, target, msg) in held {
+                    if enabled(level) {
+                        s(level, &target, &msg);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Deliver a message built by `msg` when `level` is enabled. `target` names the component
-/// (`oidc::cache`, `oidc::discovery`, `oidc::pool`, `oidc::fork`).
+/// (`oidc::cache`, `oidc::discovery`, `oidc::pool`, `oidc::fork`). Under a [`hold`] the message
+/// waits until the hold ends.
 pub fn emit(level: Level, target: &str, msg: impl FnOnce() -> String) {
     if !enabled(level) {
+        return;
+    }
+    if HOLDS.with(Cell::get) > 0 {
+        HELD.with(|m| {
+            let mut m = m.borrow_mut();
+            if m.len() < MAX_HELD {
+                m.push((level, target.to_string(), msg()));
+            }
+        });
         return;
     }
     if let Some(s) = SINK.load_full() {

@@ -33,6 +33,9 @@ static FAILED_BY_KIND: [AtomicU64; KIND_SLOTS] = [ZERO; KIND_SLOTS];
 /// Validations answered from cached keys / that had to wait for (or start) a fetch.
 pub static CACHE_HITS: Counter = Counter::new();
 pub static CACHE_MISSES: Counter = Counter::new();
+/// Validations answered by a client's verified-token cache / that validated in full with it on.
+pub static TOKEN_CACHE_HITS: Counter = Counter::new();
+pub static TOKEN_CACHE_MISSES: Counter = Counter::new();
 /// JWKS fetches attempted, answered 304, failed.
 pub static JWKS_FETCHES: Counter = Counter::new();
 pub static JWKS_NOT_MODIFIED: Counter = Counter::new();
@@ -86,7 +89,7 @@ pub const KINDS: &[ErrorKind] = {
     &[
         InvalidArgument, InvalidConfig, InsecureUrl, CaFile, UnsupportedAlgorithm, DiscoveryInvalid,
         DiscoveryIssuerMismatch, JwksInvalid, Network, Timeout, Tls, HttpStatus, ResponseTooLarge,
-        ResponseInvalid, RedirectRejected, TokenMalformed, TokenTooLarge, AlgorithmNotAllowed, UnknownKey,
+        ResponseInvalid, RedirectRejected, KeysUnavailable, TokenMalformed, TokenTooLarge, AlgorithmNotAllowed, UnknownKey,
         SignatureInvalid, TokenExpired, TokenNotYetValid, TokenIssuedInFuture, IssuerMismatch,
         AudienceMismatch, MissingClaim, InvalidClaim, TypeMismatch, CritUnsupported, KeyRejected,
         RequestMalformed, TokenMissing, DpopProofInvalid, DpopProofMismatch, DpopProofStale, DpopReplay, DpopNonceRequired, TokenBindingMismatch, ClaimNotAllowed, ReplayStoreUnavailable,

@@ -16,6 +16,7 @@ pub mod oauth;
 pub mod pool;
 pub mod runtime;
 pub mod snapshot;
+pub mod token_cache;
 pub mod url;
 pub mod validate;
 

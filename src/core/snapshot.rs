@@ -10,9 +10,15 @@
 //!
 //! ```json
 //! {"version":1,"exported_at":1767225600.0,
-//!  "key_sets":[{"jwks_uri":"https://idp/jwks","expires_at":1767229200.0,"etag":null,"jwks":{"keys":[..]}}],
-//!  "metadata":[{"issuer":"https://idp","fetched_at":1767225000.0,"document":{..}}]}
+//!  "key_sets":[{"jwks_uri":"https://idp/jwks","trust":"123","expires_at":1767229200.0,"etag":null,"jwks":{"keys":[..]}}],
+//!  "metadata":[{"issuer":"https://idp","fetched_at":1767225000.0,"trust":"123","document":{..}}],
+//!  "mac":"<base64url HMAC-SHA256 of the document without mac, when a snapshot key is set>"}
 //! ```
+//!
+//! A snapshot is a trust anchor: an unauthenticated one must be treated as configuration. Imports
+//! never replace keys fetched live; imported metadata serves only clients of the same trust and
+//! only when its jwks_uri is on the issuer's origin; with a snapshot key, only snapshots with a
+//! valid MAC are imported.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -42,6 +48,49 @@ struct Meta {
     document: String,
     fetched_at: f64,
     imported: bool,
+    /// The trust (roots + loopback opt-in) the document was fetched under: an imported document
+    /// serves only clients with the same trust, as imported key sets do.
+    trust: u64,
+}
+
+/// The optional key that authenticates snapshots (HMAC-SHA256): export adds a `mac`, import
+/// requires a valid one. Process-wide.
+static SNAPSHOT_KEY: arc_swap::ArcSwapOption<Vec<u8>> = arc_swap::ArcSwapOption::const_empty();
+
+/// Set (or with `None` clear) the snapshot key: 16 to 1024 bytes.
+pub fn set_key(key: Option<&[u8]>) -> Result<()> {
+    match key {
+        Some(k) if !(16..=1024).contains(&k.len()) => err(ErrorKind::InvalidArgument, "the snapshot key must be 16 to 1024 bytes"),
+        Some(k) => {
+            SNAPSHOT_KEY.store(Some(Arc::new(k.to_vec())));
+            Ok(())
+        }
+        None => {
+            SNAPSHOT_KEY.store(None);
+            Ok(())
+        }
+    }
+}
+
+/// The MAC of a snapshot: HMAC-SHA256 over the exact text of the document without its `mac`
+/// member (the exported text up to its closing brace), base64url. The text is authenticated as
+/// written, so an authenticated snapshot must be carried verbatim (not re-serialized).
+fn mac(key: &[u8], body: &str) -> String {
+    let k = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+    let tag = aws_lc_rs::hmac::sign(&k, body.as_bytes());
+    super::json::b64url_encode(tag.as_ref())
+}
+
+/// The suffix an exported MAC takes: `,"mac":"<43 base64url characters>"}`.
+const MAC_PREFIX: &str = ",\"mac\":\"";
+
+/// Split an authenticated snapshot's text into (the document without `mac`, the tag).
+fn split_mac(doc: &str) -> Option<(String, &str)> {
+    let t = doc.trim_end();
+    let at = t.rfind(MAC_PREFIX)?;
+    let tag = t[at + MAC_PREFIX.len()..].strip_suffix("\"}")?;
+    (tag.len() == 43 && tag.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'))
+        .then(|| (format!("{}}}", &t[..at]), tag))
 }
 
 static METADATA: Lazy<ArcSwap<HashMap<String, Arc<Meta>>>> = Lazy::new(|| ArcSwap::from_pointee(HashMap::new()));
@@ -60,26 +109,42 @@ fn put_metadata(issuer: &str, meta: Meta) {
 }
 
 /// Record discovered metadata so that a snapshot can carry it.
-pub fn remember_metadata(m: &Metadata) {
+pub fn remember_metadata(m: &Metadata, trust: u64) {
     let document = Value::Object(m.raw.clone()).to_string();
-    put_metadata(&m.issuer, Meta { document, fetched_at: unix_now(), imported: false });
+    put_metadata(&m.issuer, Meta { document, fetched_at: unix_now(), imported: false, trust });
 }
 
 /// Metadata for `issuer` from an imported snapshot, if young enough and valid under the same
 /// discovery rules as a fetched document.
-pub fn imported_metadata(issuer: &str, allow_http_loopback: bool) -> Option<Metadata> {
+pub fn imported_metadata(issuer: &str, allow_http_loopback: bool, trust: u64) -> Option<Metadata> {
     let map = METADATA.load();
-    let m = map.get(issuer).filter(|m| m.imported)?;
+    let m = map.get(issuer).filter(|m| m.imported && m.trust == trust)?;
     if unix_now() - m.fetched_at > DEFAULT_METADATA_TTL.as_secs_f64() {
         return None;
     }
     match parse_metadata(m.document.as_bytes(), issuer, allow_http_loopback) {
+        // An imported document may not redirect the issuer's key fetching elsewhere: its
+        // jwks_uri must be on the issuer's origin, else the issuer is rediscovered live.
+        Ok(md) if origin(&md.jwks_uri) != origin(issuer) => {
+            emit(Level::Warn, "oidc::snapshot", || {
+                format!("imported metadata of {} ignored: its jwks_uri is not on the issuer's origin", redact(issuer))
+            });
+            None
+        }
         Ok(md) => Some(md),
         Err(e) => {
             emit(Level::Warn, "oidc::snapshot", || format!("imported metadata of {} ignored: {}", redact(issuer), e.message()));
             None
         }
     }
+}
+
+/// `scheme://authority` of a URL, lowercased (the default port is not normalised: an issuer and
+/// its jwks_uri spell their origin alike).
+fn origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    format!("{}://{}", scheme.to_ascii_lowercase(), rest[..end].to_ascii_lowercase())
 }
 
 /// Export the fresh key sets (and metadata) of one client, or of the whole process.
@@ -115,10 +180,15 @@ pub fn export(client: Option<&Client>) -> Result<String> {
             continue;
         }
         if let Ok(doc) = serde_json::from_str::<Value>(&m.document) {
-            metadata.push(json!({"issuer": issuer, "fetched_at": m.fetched_at, "document": doc}));
+            metadata.push(json!({"issuer": issuer, "fetched_at": m.fetched_at, "trust": m.trust.to_string(), "document": doc}));
         }
     }
-    Ok(json!({"version": VERSION, "exported_at": wall, "key_sets": key_sets, "metadata": metadata}).to_string())
+    let body = json!({"version": VERSION, "exported_at": wall, "key_sets": key_sets, "metadata": metadata}).to_string();
+    Ok(match SNAPSHOT_KEY.load_full() {
+        // `body` ends with its closing brace: the MAC member goes in front of it.
+        Some(key) => format!("{}{MAC_PREFIX}{}\"}}", &body[..body.len() - 1], mac(&key, &body)),
+        None => body,
+    })
 }
 
 /// What an import did.
@@ -135,7 +205,29 @@ pub struct Imported {
 /// checked before anything is installed: a malformed snapshot or an invalid key set fails the
 /// import and changes nothing.
 pub fn import(doc: &str, policy: &CachePolicy, now: Instant) -> Result<Imported> {
-    let v: Value = serde_json::from_str(doc).map_err(|_| Error::new(ErrorKind::InvalidArgument, "snapshot is not valid JSON"))?;
+    // With a snapshot key set, only an authenticated snapshot is imported: the MAC covers the
+    // exact text before it.
+    let authenticated;
+    let doc = match SNAPSHOT_KEY.load_full() {
+        Some(key) => {
+            let Some((body, tag)) = split_mac(doc) else {
+                return err(ErrorKind::InvalidArgument, "snapshot is not authenticated (no mac) and a snapshot key is set");
+            };
+            if aws_lc_rs::constant_time::verify_slices_are_equal(tag.as_bytes(), mac(&key, &body).as_bytes()).is_err() {
+                return err(
+                    ErrorKind::InvalidArgument,
+                    "snapshot mac does not verify under the snapshot key (edited, re-serialized, or another key)",
+                );
+            }
+            authenticated = body;
+            authenticated.as_str()
+        }
+        None => doc,
+    };
+    let mut v: Value = serde_json::from_str(doc).map_err(|_| Error::new(ErrorKind::InvalidArgument, "snapshot is not valid JSON"))?;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("mac"); // without a key, a MAC is not checked
+    }
     if v.get("version").and_then(Value::as_u64) != Some(VERSION) {
         return err(ErrorKind::InvalidArgument, format!("snapshot version must be {VERSION}"));
     }
@@ -184,11 +276,13 @@ pub fn import(doc: &str, policy: &CachePolicy, now: Instant) -> Result<Imported>
         };
         let document = Value::Object(d.clone()).to_string();
         parse_metadata(document.as_bytes(), issuer, true)?;
-        if !(at.is_finite() && wall - at <= DEFAULT_METADATA_TTL.as_secs_f64()) {
+        // A document without the trust it was fetched under serves no client: skipped.
+        let trust = m.get("trust").and_then(Value::as_str).and_then(|t| t.parse::<u64>().ok());
+        let (true, Some(trust)) = (at.is_finite() && wall - at <= DEFAULT_METADATA_TTL.as_secs_f64(), trust) else {
             out.skipped += 1;
             continue;
-        }
-        metas.push((issuer.to_string(), Meta { document, fetched_at: at.min(wall), imported: true }));
+        };
+        metas.push((issuer.to_string(), Meta { document, fetched_at: at.min(wall), imported: true, trust }));
     }
     for (url, trust, set, raw, remaining, etag) in sets {
         if GLOBAL.entry(&url, trust).install(set, &raw, remaining, etag, now)? {

@@ -9,7 +9,8 @@ use std::borrow::Cow;
 
 use super::config::{AlgSet, Algorithm, Config};
 use super::error::{Error, ErrorKind, Result, err};
-use super::json::{RawObject, Scalar, b64url_decode, scalar};
+use super::json::{RawObject, Scalar, b64url_decode, b64url_decode_to_slice, scalar};
+use serde_json::value::RawValue;
 
 /// The parts of a client's configuration that decide a token.
 #[derive(Debug, Clone)]
@@ -61,10 +62,40 @@ pub struct ParsedToken<'a> {
     pub kid: Option<String>,
     /// `header.payload`, the bytes the signature covers.
     pub signing_input: &'a [u8],
-    pub signature: Vec<u8>,
+    pub signature: Signature,
     /// The decoded payload; parsed only after the signature verified.
     payload: Vec<u8>,
 }
+
+/// Signatures up to this size (RSA-4096, every EC and EdDSA signature) are kept inline.
+const INLINE_SIGNATURE: usize = 512;
+
+/// A decoded signature, inline when it fits (no allocation on the hot path).
+// The inline variant is large on purpose: it lives on the stack for the length of one call.
+#[allow(clippy::large_enum_variant)]
+pub enum Signature {
+    Inline { len: usize, bytes: [u8; INLINE_SIGNATURE] },
+    Heap(Vec<u8>),
+}
+
+impl std::ops::Deref for Signature {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Signature::Inline { len, bytes } => &bytes[..*len],
+            Signature::Heap(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Debug for Signature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Signature({} bytes)", self.len())
+    }
+}
+
+/// Decoded headers up to this size are decoded on the stack.
+const HEADER_ON_STACK: usize = 512;
 
 fn malformed<T>(msg: &str) -> Result<T> {
     err(ErrorKind::TokenMalformed, msg)
@@ -94,23 +125,42 @@ pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a
     if s.is_empty() {
         return err(ErrorKind::AlgorithmNotAllowed, "token is unsigned (empty signature segment)");
     }
-    let header_buf = b64url_decode(h.as_bytes()).map_err(|_| Error::new(ErrorKind::TokenMalformed, "header is not strict base64url"))?;
+    let bad_header = || Error::new(ErrorKind::TokenMalformed, "header is not strict base64url");
+    // The header is only read here: decoded on the stack unless it is unusually large.
+    let mut stack = [0u8; HEADER_ON_STACK];
+    let heap;
+    let header_buf: &[u8] = match b64url_decode_to_slice(h.as_bytes(), &mut stack) {
+        Some(r) => r.map_err(|_| bad_header())?,
+        None => {
+            heap = b64url_decode(h.as_bytes()).map_err(|_| bad_header())?;
+            &heap
+        }
+    };
     // Exact capacity plus one, so handing the claims out as a C string needs no reallocation.
     let mut payload = Vec::with_capacity(p.len() / 4 * 3 + 4);
     super::json::b64url_decode_into(p.as_bytes(), &mut payload)
         .map_err(|_| Error::new(ErrorKind::TokenMalformed, "payload is not strict base64url"))?;
-    let signature = b64url_decode(s.as_bytes()).map_err(|_| {
+    let bad_signature = || {
         let msg = if s.contains('.') {
             "token has more than three segments (JWE or not a JWS)"
         } else {
             "signature is not strict base64url"
         };
         Error::new(ErrorKind::TokenMalformed, msg)
-    })?;
-    let header_str = std::str::from_utf8(&header_buf)
+    };
+    let mut inline = [0u8; INLINE_SIGNATURE];
+    let signature = match b64url_decode_to_slice(s.as_bytes(), &mut inline) {
+        Some(Ok(d)) => {
+            let len = d.len();
+            Signature::Inline { len, bytes: inline }
+        }
+        Some(Err(_)) => return Err(bad_signature()),
+        None => Signature::Heap(b64url_decode(s.as_bytes()).map_err(|_| bad_signature())?),
+    };
+    let header_str = std::str::from_utf8(header_buf)
         .map_err(|_| Error::new(ErrorKind::TokenMalformed, "header is not UTF-8"))?;
-    let header = RawObject::parse(header_str)
-        .map_err(|e| Error::new(ErrorKind::TokenMalformed, format!("header: {e}")))?;
+    let mut header = RawObject::new();
+    header.fill(header_str).map_err(|e| Error::new(ErrorKind::TokenMalformed, format!("header: {e}")))?;
 
     let alg = match header.get("alg").map(scalar) {
         Some(Scalar::Str(a)) => a,
@@ -128,7 +178,10 @@ pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a
         None if alg.starts_with("HS") => {
             return err(ErrorKind::AlgorithmNotAllowed, "HMAC algorithms are never accepted");
         }
-        None => return err(ErrorKind::AlgorithmNotAllowed, "unknown algorithm"),
+        None => {
+            let shown: String = alg.chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect();
+            return err(ErrorKind::AlgorithmNotAllowed, format!("unknown algorithm '{shown}'"));
+        }
     };
     let mut kid = None;
     for (name, value) in &header.members {
@@ -197,21 +250,47 @@ pub struct Cnf {
 pub struct ClaimInfo {
     /// `exp` (infinity when absent and not required).
     pub exp: f64,
+    pub nbf: Option<f64>,
+    pub iat: Option<f64>,
     pub cnf: Cnf,
+}
+
+/// A validated token's time claims, kept by the verified-token cache to check them again at
+/// another "now".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeClaims {
+    pub exp: f64,
+    pub nbf: Option<f64>,
+    pub iat: Option<f64>,
+}
+
+impl TimeClaims {
+    /// The time checks of a full validation, in its order, with its codes and messages.
+    pub fn check(&self, leeway: f64, now: f64) -> Result<()> {
+        check_exp(self.exp, leeway, now)?;
+        check_nbf(self.nbf, leeway, now)?;
+        check_iat(self.iat, leeway, now)
+    }
 }
 
 impl<'a> ParsedToken<'a> {
     /// After the signature verified: decode the payload and check every claim at `now` (Unix s).
     pub fn check_claims(self, policy: &Policy, now: f64) -> Result<Validated> {
+        self.check_claims_timed(policy, now).map(|(v, _)| v)
+    }
+
+    /// [`ParsedToken::check_claims`], also returning the time claims it checked.
+    pub fn check_claims_timed(self, policy: &Policy, now: f64) -> Result<(Validated, TimeClaims)> {
         let claims = String::from_utf8(self.payload)
             .map_err(|_| Error::new(ErrorKind::TokenMalformed, "payload is not UTF-8"))?;
         let info = check_claims_json(&claims, policy, now)?;
-        Ok(Validated { claims, alg: self.alg, exp: info.exp, cnf: info.cnf })
+        let times = TimeClaims { exp: info.exp, nbf: info.nbf, iat: info.iat };
+        Ok((Validated { claims, alg: self.alg, exp: info.exp, cnf: info.cnf }, times))
     }
 }
 
-fn number(obj: &RawObject, name: &str) -> Result<Option<f64>> {
-    match obj.get(name).map(scalar) {
+fn number(v: Option<&RawValue>, name: &str) -> Result<Option<f64>> {
+    match v.map(scalar) {
         None => Ok(None),
         Some(Scalar::Number(n)) => Ok(Some(n)),
         Some(Scalar::Null) => err(ErrorKind::InvalidClaim, format!("claim {name} is null")),
@@ -220,8 +299,8 @@ fn number(obj: &RawObject, name: &str) -> Result<Option<f64>> {
 }
 
 /// `cnf` (RFC 7800): an object; `jkt` and `x5t#S256` strings when present.
-fn read_cnf(obj: &RawObject) -> Result<Cnf> {
-    let Some(raw) = obj.get("cnf") else { return Ok(Cnf::default()) };
+fn read_cnf(raw: Option<&RawValue>) -> Result<Cnf> {
+    let Some(raw) = raw else { return Ok(Cnf::default()) };
     let bad = || Error::new(ErrorKind::InvalidClaim, "claim cnf is not an object with string members jkt / x5t#S256");
     let c = RawObject::parse(raw.get()).map_err(|_| bad())?;
     let member = |name: &str| -> Result<Option<String>> {
@@ -234,10 +313,28 @@ fn read_cnf(obj: &RawObject) -> Result<Cnf> {
     Ok(Cnf { jkt: member("jkt")?, x5t_s256: member("x5t#S256")? })
 }
 
-/// Check the claims; returns `exp` (infinity when absent and not required) and `cnf`.
+/// Check the claims; returns `exp` (infinity when absent and not required), `nbf`, `iat` and
+/// `cnf`.
 pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<ClaimInfo> {
-    let obj = RawObject::parse(claims).map_err(|e| Error::new(ErrorKind::TokenMalformed, format!("claims: {e}")))?;
-    match obj.get("iss").map(scalar) {
+    let mut obj = RawObject::new();
+    obj.fill(claims).map_err(|e| Error::new(ErrorKind::TokenMalformed, format!("claims: {e}")))?;
+    // One pass for the registered claims checked below (member names are unique).
+    let (mut iss, mut exp, mut nbf, mut iat, mut aud, mut cnf) = (None, None, None, None, None, None);
+    let (mut sub, mut jti) = (None, None);
+    for (k, v) in &obj.members {
+        match k.as_ref() {
+            "iss" => iss = Some(*v),
+            "sub" => sub = Some(*v),
+            "jti" => jti = Some(*v),
+            "exp" => exp = Some(*v),
+            "nbf" => nbf = Some(*v),
+            "iat" => iat = Some(*v),
+            "aud" => aud = Some(*v),
+            "cnf" => cnf = Some(*v),
+            _ => {}
+        }
+    }
+    match iss.map(scalar) {
         Some(Scalar::Str(iss)) if iss == policy.issuer => {}
         Some(Scalar::Str(_)) => {
             return err(ErrorKind::IssuerMismatch, format!("token issuer is not the configured issuer {}", policy.issuer));
@@ -246,35 +343,27 @@ pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<Clai
         Some(_) => return err(ErrorKind::InvalidClaim, "claim iss is not a string"),
     }
     let leeway = policy.leeway_secs;
-    let exp = match number(&obj, "exp")? {
+    let exp = match number(exp, "exp")? {
         Some(e) => e,
         None if !policy.require_exp => f64::INFINITY,
         None => return err(ErrorKind::MissingClaim, "token has no exp claim"),
     };
-    if now >= exp + leeway {
-        return err(
-            ErrorKind::TokenExpired,
-            format!("token expired at {} (now {}, leeway {}s)", exp as i64, now as i64, leeway),
-        );
-    }
-    if let Some(nbf) = number(&obj, "nbf")? {
-        if nbf > now + leeway {
-            return err(
-                ErrorKind::TokenNotYetValid,
-                format!("token is not valid before {} (now {}, leeway {}s)", nbf as i64, now as i64, leeway),
-            );
+    check_exp(exp, leeway, now)?;
+    let nbf = number(nbf, "nbf")?;
+    check_nbf(nbf, leeway, now)?;
+    let iat = number(iat, "iat")?;
+    check_iat(iat, leeway, now)?;
+    // RFC 7519 §4.1.2 / §4.1.7: `sub` and `jti` are strings when present (a numeric `sub` must
+    // not reach a host that compares subjects as strings).
+    for (name, v) in [("sub", sub), ("jti", jti)] {
+        match v.map(scalar) {
+            // null counts as absent (a required claim that is null is MISSING_CLAIM below).
+            None | Some(Scalar::Null) | Some(Scalar::Str(_)) => {}
+            Some(_) => return err(ErrorKind::InvalidClaim, format!("claim {name} is not a string")),
         }
     }
-    if let Some(iat) = number(&obj, "iat")? {
-        if iat > now + leeway {
-            return err(
-                ErrorKind::TokenIssuedInFuture,
-                format!("token was issued in the future at {} (now {}, leeway {}s)", iat as i64, now as i64, leeway),
-            );
-        }
-    }
-    if !policy.any_audience || obj.get("aud").is_some() {
-        check_audience(&obj, policy)?;
+    if !policy.any_audience || aud.is_some() {
+        check_audience(aud, policy)?;
     }
     for name in &policy.required_claims {
         match obj.get(name).map(scalar) {
@@ -284,11 +373,41 @@ pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<Clai
             Some(_) => {}
         }
     }
-    Ok(ClaimInfo { exp, cnf: read_cnf(&obj)? })
+    Ok(ClaimInfo { exp, nbf, iat, cnf: read_cnf(cnf)? })
 }
 
-fn check_audience(obj: &RawObject, policy: &Policy) -> Result<()> {
-    let Some(raw) = obj.get("aud") else {
+fn check_exp(exp: f64, leeway: f64, now: f64) -> Result<()> {
+    if now >= exp + leeway {
+        return err(
+            ErrorKind::TokenExpired,
+            format!("token expired at {} (now {}, leeway {}s)", exp as i64, now as i64, leeway),
+        );
+    }
+    Ok(())
+}
+
+fn check_nbf(nbf: Option<f64>, leeway: f64, now: f64) -> Result<()> {
+    match nbf {
+        Some(nbf) if nbf > now + leeway => err(
+            ErrorKind::TokenNotYetValid,
+            format!("token is not valid before {} (now {}, leeway {}s)", nbf as i64, now as i64, leeway),
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn check_iat(iat: Option<f64>, leeway: f64, now: f64) -> Result<()> {
+    match iat {
+        Some(iat) if iat > now + leeway => err(
+            ErrorKind::TokenIssuedInFuture,
+            format!("token was issued in the future at {} (now {}, leeway {}s)", iat as i64, now as i64, leeway),
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn check_audience(aud: Option<&RawValue>, policy: &Policy) -> Result<()> {
+    let Some(raw) = aud else {
         return err(ErrorKind::MissingClaim, "token has no aud claim");
     };
     let matches = |a: &str| policy.any_audience || policy.audiences.iter().any(|x| x == a);
@@ -376,6 +495,19 @@ mod tests {
         assert_eq!(kind(r#"{"iss":"https://idp.example","aud":"api","exp":1000}"#, 900.0), Some(ErrorKind::MissingClaim));
         assert_eq!(kind(r#"{"iss":"https://idp.example","iss":"x","aud":"api","exp":1000,"sub":"u"}"#, 900.0), Some(ErrorKind::TokenMalformed));
         assert_eq!(kind("[1]", 900.0), Some(ErrorKind::TokenMalformed));
+        // Registered claim types (RFC 7519 §4.1): sub, jti strings; iss a string; aud a string
+        // or an array of strings; the NumericDates numbers.
+        let t = |extra: &str| kind(&format!(r#"{{"iss":"https://idp.example","aud":"api","exp":1000,{extra}}}"#), 900.0);
+        assert_eq!(t(r#""sub":"u""#), None);
+        assert_eq!(t(r#""sub":42"#), Some(ErrorKind::InvalidClaim));
+        assert_eq!(t(r#""sub":["u"]"#), Some(ErrorKind::InvalidClaim));
+        assert_eq!(t(r#""sub":null"#), Some(ErrorKind::MissingClaim), "null is absent; sub is required here");
+        assert_eq!(t(r#""sub":"u","jti":7"#), Some(ErrorKind::InvalidClaim));
+        assert_eq!(t(r#""sub":"u","jti":"j""#), None);
+        assert_eq!(t(r#""sub":"u","iat":"5""#), Some(ErrorKind::InvalidClaim));
+        assert_eq!(t(r#""sub":"u","nbf":true"#), Some(ErrorKind::InvalidClaim));
+        assert_eq!(kind(r#"{"iss":"https://idp.example","aud":["api",7],"exp":1000,"sub":"u"}"#, 900.0), Some(ErrorKind::InvalidClaim));
+        assert_eq!(kind(r#"{"iss":"https://idp.example","aud":{"a":1},"exp":1000,"sub":"u"}"#, 900.0), Some(ErrorKind::InvalidClaim));
     }
 
     #[test]

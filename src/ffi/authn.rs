@@ -1,7 +1,8 @@
 //! Request authentication over the C ABI: an `oidc_http_request` filled by the host, one
 //! blocking and one non-blocking call, and an `oidc_decision` read by getters.
 
-use std::ffi::{CString, c_char, c_void};
+use std::borrow::Cow;
+use std::ffi::{CStr, CString, c_char, c_void};
 
 use super::r#async::{UserData, submit};
 use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box};
@@ -27,16 +28,19 @@ pub struct oidc_decision {
     code: oidc_result,
     status: u32,
     error: Option<CString>,
-    message: CString,
+    message: Cow<'static, CStr>,
     claims: Option<CString>,
-    claims_len: usize,
     token_type: Option<&'static std::ffi::CStr>,
     challenges: Vec<CString>,
     nonce: Option<CString>,
 }
 
+/// `s` as a C string (taking its buffer when it has no NUL byte, as JSON claims never do).
 fn cstr(s: String) -> CString {
-    CString::new(s.replace('\0', " ")).unwrap_or_default()
+    CString::new(s).unwrap_or_else(|e| {
+        let s = String::from_utf8_lossy(&e.into_vec()).replace('\0', " ");
+        CString::new(s).unwrap_or_default()
+    })
 }
 
 impl oidc_decision {
@@ -49,8 +53,7 @@ impl oidc_decision {
                 code: oidc_result::Ok,
                 status: 200,
                 error: None,
-                message: c"allowed".into(),
-                claims_len: p.claims.len(),
+                message: Cow::Borrowed(c"allowed"),
                 claims: Some(cstr(p.claims)),
                 token_type: Some(match p.token_type {
                     crate::core::authn::Scheme::Bearer => c"Bearer",
@@ -64,9 +67,8 @@ impl oidc_decision {
                 code: code_for(e.kind()),
                 status: d.status as u32,
                 error: e.kind().resource_error().map(|s| cstr(s.to_string())),
-                message: cstr(e.message().to_string()),
+                message: Cow::Owned(cstr(e.message().to_string())),
                 claims: None,
-                claims_len: 0,
                 token_type: None,
                 challenges,
                 nonce,
@@ -323,6 +325,8 @@ pub extern "C" fn oidc_authenticate_async(
     ffi_boundary(err_out, None, || {
         let (c, input) = read_request(client, request)?;
         let cb = cb.ok_or_else(|| FfiError::new(oidc_result::NullParameter, "callback is NULL"))?;
+        // Misuse (no method, no absolute URL) is answered here, not through the callback.
+        input.check()?;
         let ud = UserData(user_data);
         let input = input.clone();
         let core = c.client.clone();
@@ -361,8 +365,16 @@ fn get<T: Copy>(d: *const oidc_decision, fallback: T, f: impl FnOnce(&oidc_decis
     })
 }
 
-fn out_str(s: Option<&CString>, len_out: *mut usize) -> *const c_char {
-    let (p, n) = s.map(|c| (c.as_ptr(), c.as_bytes().len())).unwrap_or((std::ptr::null(), 0));
+/// A borrowed string getter: NULL (and `*len_out` = 0) for a NULL decision or an absent value.
+fn get_str(d: *const oidc_decision, len_out: *mut usize, f: impl FnOnce(&oidc_decision) -> Option<&CStr>) -> *const c_char {
+    ffi_guard(std::ptr::null(), || {
+        // SAFETY: d is NULL or a live decision (API contract).
+        out_str(unsafe { d.as_ref() }.and_then(f), len_out)
+    })
+}
+
+fn out_str(s: Option<&CStr>, len_out: *mut usize) -> *const c_char {
+    let (p, n) = s.map(|c| (c.as_ptr(), c.to_bytes().len())).unwrap_or((std::ptr::null(), 0));
     if !len_out.is_null() {
         // SAFETY: len_out is non-NULL and writable (API contract).
         unsafe { *len_out = n };
@@ -400,7 +412,7 @@ pub extern "C" fn oidc_decision_http_status(decision: *const oidc_decision) -> u
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_error(decision: *const oidc_decision, len_out: *mut usize) -> *const c_char {
-    get(decision, std::ptr::null(), |d| out_str(d.error.as_ref(), len_out))
+    get_str(decision, len_out, |d| d.error.as_deref())
 }
 
 /// A message for logs naming what failed (never a token's contents or a secret); "allowed" when
@@ -408,7 +420,7 @@ pub extern "C" fn oidc_decision_error(decision: *const oidc_decision, len_out: *
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_message(decision: *const oidc_decision, len_out: *mut usize) -> *const c_char {
-    get(decision, std::ptr::null(), |d| out_str(Some(&d.message), len_out))
+    get_str(decision, len_out, |d| Some(&d.message))
 }
 
 /// The access token's claims (a JSON object, exactly as signed) when allowed; NULL when denied.
@@ -416,14 +428,7 @@ pub extern "C" fn oidc_decision_message(decision: *const oidc_decision, len_out:
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_claims(decision: *const oidc_decision, len_out: *mut usize) -> *const c_char {
-    get(decision, std::ptr::null(), |d| {
-        let p = out_str(d.claims.as_ref(), len_out);
-        if !len_out.is_null() {
-            // SAFETY: as in out_str.
-            unsafe { *len_out = d.claims_len };
-        }
-        p
-    })
+    get_str(decision, len_out, |d| d.claims.as_deref())
 }
 
 /// The scheme of an allowed request's token: `"Bearer"` or `"DPoP"` (static); NULL when denied.
@@ -446,7 +451,7 @@ pub extern "C" fn oidc_decision_challenge_count(decision: *const oidc_decision) 
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_challenge(decision: *const oidc_decision, index: usize, len_out: *mut usize) -> *const c_char {
-    get(decision, std::ptr::null(), |d| out_str(d.challenges.get(index), len_out))
+    get_str(decision, len_out, |d| d.challenges.get(index).map(CString::as_c_str))
 }
 
 /// A `DPoP-Nonce` header value to send with the response (server nonces configured and the
@@ -454,7 +459,7 @@ pub extern "C" fn oidc_decision_challenge(decision: *const oidc_decision, index:
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_dpop_nonce(decision: *const oidc_decision, len_out: *mut usize) -> *const c_char {
-    get(decision, std::ptr::null(), |d| out_str(d.nonce.as_ref(), len_out))
+    get_str(decision, len_out, |d| d.nonce.as_deref())
 }
 
 // ---- builder: the resource's rules ----
@@ -580,7 +585,8 @@ pub extern "C" fn oidc_client_builder_set_dpop_proof_window_secs(builder: *mut o
 
 /// Turn on stateless DPoP server nonces (RFC 9449 §8): every proof must carry a nonce issued
 /// under `secret` (16 to 1024 bytes, shared by every process of a fleet) within the last
-/// `lifetime_secs` (1 to 86400; the previous period's nonce is still accepted). A proof without
+/// `lifetime_secs` (1 to 86400, or 0 for the default of 300; the previous period's nonce is
+/// still accepted). A proof without
 /// one is denied `use_dpop_nonce` and the decision carries the `DPoP-Nonce` to send.
 /// # Ownership: `builder` borrowed; `secret` copied (never printed).
 /// # Thread safety: not concurrently on one builder.
@@ -597,7 +603,10 @@ pub extern "C" fn oidc_client_builder_set_dpop_nonce_secret(
     with_builder(builder, err_out, |cfg| {
         let s = raw_bytes(secret, secret_len, "secret")?;
         cfg.resource.dpop.nonce_secret = Some(NonceSecret(s.to_vec()));
-        cfg.resource.dpop.nonce_lifetime = std::time::Duration::from_secs(lifetime_secs as u64);
+        cfg.resource.dpop.nonce_lifetime = match lifetime_secs {
+            0 => crate::core::config::DEFAULT_DPOP_NONCE_LIFETIME,
+            n => std::time::Duration::from_secs(n as u64),
+        };
         Ok(())
     })
 }

@@ -12,6 +12,27 @@ use crate::core::{Client, Config, KeySource};
 /// `oidc_client_builder_build` (which consumes it) or `oidc_client_builder_free`.
 pub struct oidc_client_builder {
     cfg: Config,
+    /// The first setter failure: `_build` reports it instead of building with a default in its
+    /// place (a caller who checks only `_build` must never get a client it did not configure).
+    failed: Option<(oidc_result, String)>,
+}
+
+/// Remember the first failure of a setter on a builder; `_build` reports it.
+pub(crate) fn remember_failure(failed: &mut Option<(oidc_result, String)>, r: Result<(), FfiError>) -> Result<(), FfiError> {
+    if let Err(e) = &r {
+        if failed.is_none() {
+            *failed = Some((e.code, e.message.clone()));
+        }
+    }
+    r
+}
+
+/// The error `_build` answers after a failed setter: the setter's own code and message.
+pub(crate) fn failed_setter(failed: Option<(oidc_result, String)>) -> Result<(), FfiError> {
+    match failed {
+        Some((code, message)) => Err(FfiError::new(code, format!("not built: an earlier setter failed: {message}"))),
+        None => Ok(()),
+    }
 }
 
 /// A validating client for one issuer (or a static key set). Immutable once built apart from its
@@ -30,7 +51,7 @@ pub struct oidc_client {
 #[must_use]
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_client_builder_new(out: *mut *mut oidc_client_builder, err_out: *mut *mut oidc_error) -> oidc_result {
-    ffi_boundary(err_out, None, || write_box(out, oidc_client_builder { cfg: Config::new("") }))
+    ffi_boundary(err_out, None, || write_box(out, oidc_client_builder { cfg: Config::new(""), failed: None }))
 }
 
 /// Free a builder that will not be built. NULL is accepted.
@@ -51,7 +72,8 @@ pub(crate) fn with_builder(
     ffi_boundary(err_out, None, || {
         // SAFETY: builder is NULL or a live builder used by one thread (API contract).
         let b = unsafe { try_mut(builder, "builder") }?;
-        f(&mut b.cfg)
+        let r = f(&mut b.cfg);
+        remember_failure(&mut b.failed, r)
     })
 }
 
@@ -161,8 +183,8 @@ pub extern "C" fn oidc_client_builder_set_any_audience(
 }
 
 /// Replace the algorithm allow-list with a comma- or space-separated list ("RS256,ES256").
-/// `none`, HMAC and unknown names fail here, at once, with `OIDC_RESULT_UNSUPPORTED_ALGORITHM`
-/// (the builder keeps its previous list). `Ed25519` is accepted as EdDSA.
+/// `none`, HMAC and unknown names fail here, at once, with `OIDC_RESULT_UNSUPPORTED_ALGORITHM`,
+/// and `oidc_client_builder_build` then fails with the same code (never the default list). `Ed25519` is accepted as EdDSA.
 /// # Ownership: `builder` borrowed; the list copied.
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
@@ -389,9 +411,11 @@ pub extern "C" fn oidc_client_builder_set_realm(
     })
 }
 
-/// Check the configuration and build the client. Every configuration problem not already
-/// rejected by its setter is reported here (empty issuer, non-https URL, unreadable CA file, bad
-/// static JWKS, no audience, ...); nothing is fetched yet, unless `oidc_client_builder_set_prefetch`
+/// Check the configuration and build the client. Every configuration problem is reported here
+/// at the latest: a setter that failed earlier makes the build fail too, with that setter's code
+/// (the builder never falls back to a default in its place); then the whole configuration is
+/// checked (empty issuer, non-https URL, unreadable CA file, bad static JWKS, no audience, ...).
+/// Nothing is fetched yet, unless `oidc_client_builder_set_prefetch`
 /// asked for a start-up prefetch.
 /// # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
 ///   caller-owned, free with `oidc_client_free`.
@@ -411,6 +435,7 @@ pub extern "C" fn oidc_client_builder_build(
         // SAFETY: builder came from oidc_client_builder_new; taken over here in every case.
         let b = unsafe { Box::from_raw(builder) };
         check_out(out, "out")?;
+        failed_setter(b.failed)?;
         let client = Client::start(b.cfg)?;
         write_box(out, oidc_client { client })
     })

@@ -58,6 +58,9 @@ pub enum oidc_result {
     ResponseInvalid = 205,
     /// A redirect was refused.
     RedirectRejected = 206,
+    /// An unknown kid could not be checked because the key refresh it triggered failed (an IdP
+    /// outage, not a forged token): HTTP 503, retry later, no invalid_token.
+    KeysUnavailable = 207,
 
     /// The token is not a well-formed compact JWS.
     TokenMalformed = 300,
@@ -173,12 +176,12 @@ pub enum oidc_result {
 
 impl oidc_result {
     /// Every code, for the name and description tables.
-    pub const ALL: [oidc_result; 75] = {
+    pub const ALL: [oidc_result; 76] = {
         use oidc_result::*;
         [
             Ok, NullParameter, InvalidUtf8, InvalidArgument, Panic, Internal, QueueFull, InvalidConfig, InsecureUrl, CaFile,
             UnsupportedAlgorithm, DiscoveryInvalid, DiscoveryIssuerMismatch, JwksInvalid, Network, Timeout, Tls,
-            HttpStatus, ResponseTooLarge, ResponseInvalid, RedirectRejected, TokenMalformed, TokenTooLarge,
+            HttpStatus, ResponseTooLarge, ResponseInvalid, RedirectRejected, KeysUnavailable, TokenMalformed, TokenTooLarge,
             AlgorithmNotAllowed, UnknownKey, SignatureInvalid, TokenExpired, TokenNotYetValid, TokenIssuedInFuture,
             IssuerMismatch, AudienceMismatch, MissingClaim, InvalidClaim, TypeMismatch, CritUnsupported,
             KeyRejected, RequestMalformed, TokenMissing, DpopProofInvalid, DpopProofMismatch, DpopProofStale, DpopReplay, DpopNonceRequired, TokenBindingMismatch, ClaimNotAllowed, ReplayStoreUnavailable, OauthError, InvalidRequest, InvalidClient, InvalidGrant, UnauthorizedClient,
@@ -215,6 +218,7 @@ impl oidc_result {
             ResponseTooLarge => c"RESPONSE_TOO_LARGE",
             ResponseInvalid => c"RESPONSE_INVALID",
             RedirectRejected => c"REDIRECT_REJECTED",
+            KeysUnavailable => c"KEYS_UNAVAILABLE",
             TokenMalformed => c"TOKEN_MALFORMED",
             TokenTooLarge => c"TOKEN_TOO_LARGE",
             AlgorithmNotAllowed => c"ALGORITHM_NOT_ALLOWED",
@@ -298,6 +302,7 @@ pub fn code_for(kind: ErrorKind) -> oidc_result {
         K::ResponseTooLarge => R::ResponseTooLarge,
         K::ResponseInvalid => R::ResponseInvalid,
         K::RedirectRejected => R::RedirectRejected,
+        K::KeysUnavailable => R::KeysUnavailable,
         K::TokenMalformed => R::TokenMalformed,
         K::TokenTooLarge => R::TokenTooLarge,
         K::AlgorithmNotAllowed => R::AlgorithmNotAllowed,
@@ -405,6 +410,7 @@ impl oidc_error {
             "message": e.message,
             "http_status": status,
             "oauth_error": oauth.map(|s| s.to_str().unwrap_or("")),
+            "server_status": e.core.as_ref().and_then(|c| c.server_status()),
         });
         if let Some(o) = e.core.as_ref().and_then(|c| c.oauth()) {
             details["error"] = o.error.clone().into();

@@ -86,6 +86,7 @@ fn description(c: oidc_result) -> &'static std::ffi::CStr {
         ResponseTooLarge => c"response too large",
         ResponseInvalid => c"invalid response",
         RedirectRejected => c"redirect rejected",
+        KeysUnavailable => c"signing keys unavailable (key refresh failed); retry later",
         TokenMalformed => c"token malformed",
         TokenTooLarge => c"token too large",
         AlgorithmNotAllowed => c"token algorithm not allowed",
@@ -202,8 +203,12 @@ pub extern "C" fn oidc_error_oauth_error(err: *const oidc_error) -> *const c_cha
     unsafe { err.as_ref() }.map(|e| e.oauth_error_ptr()).unwrap_or(std::ptr::null())
 }
 
-/// The HTTP status a resource server should answer with: 401 (bad token), 503 (keys could not be
-/// obtained), 500 (anything else). 0 for NULL.
+/// The HTTP status liboidc suggests the host answer ITS OWN caller with: 401 (the caller's token
+/// is bad), 503 (keys or a store could not be had: retry later), 500 (anything else, including a
+/// protocol call the identity provider refused: a misconfigured client is the host's fault, not
+/// its caller's). It is never the identity provider's status: that one, when the failure is the
+/// provider's answer (an OAuth error response, an unexpected status), is `server_status` in
+/// `oidc_error_details_json` (and `status` for OAuth error responses). 0 for NULL.
 /// # Thread safety: any thread.
 /// # Blocking: no.
 #[unsafe(no_mangle)]
@@ -212,7 +217,8 @@ pub extern "C" fn oidc_error_http_status(err: *const oidc_error) -> u32 {
     unsafe { err.as_ref() }.map(|e| e.http_status()).unwrap_or(0)
 }
 
-/// The error as a JSON object: `{"code","name","message","http_status","oauth_error"}`.
+/// The error as a JSON object: `{"code","name","message","http_status","oauth_error","server_status"}`
+/// (`server_status`: the remote server's HTTP status when the failure is its answer, else null).
 /// # Ownership: borrowed from `err`, valid until `oidc_error_free(err)`. "" for NULL.
 /// # Thread safety: any thread.
 /// # Blocking: no.

@@ -16,6 +16,8 @@ pub struct oidc_oauth_builder {
     pub(crate) secret: Option<Secret>,
     /// private_key_jwt key (set with `oidc_oauth_builder_set_private_key_pem` / `_jwk`).
     pub(crate) key: Option<std::sync::Arc<crate::core::oauth::SigningKey>>,
+    /// The first setter failure, reported by `_build` (see `oidc_client_builder`).
+    failed: Option<(oidc_result, String)>,
 }
 
 /// An OAuth 2.0 / OpenID Connect protocol client (one registered client at one issuer). Every
@@ -66,7 +68,7 @@ impl oidc_token_response {
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_oauth_builder_new(out: *mut *mut oidc_oauth_builder, err_out: *mut *mut oidc_error) -> oidc_result {
     ffi_boundary(err_out, None, || {
-        write_box(out, oidc_oauth_builder { cfg: OAuthConfig::new("", "", ClientAuth::None), method: None, secret: None, key: None })
+        write_box(out, oidc_oauth_builder { cfg: OAuthConfig::new("", "", ClientAuth::None), method: None, secret: None, key: None, failed: None })
     })
 }
 
@@ -91,8 +93,8 @@ pub(crate) fn with_oauth_builder(
         // SAFETY: builder is NULL or a live builder used by one thread (API contract).
         let b = unsafe { try_mut(builder, "builder") }?;
         // SAFETY: value points to value_len readable bytes (API contract).
-        let s = unsafe { try_utf8(value, value_len, "value") }?;
-        f(b, s)
+        let r = unsafe { try_utf8(value, value_len, "value") }.and_then(|s| f(b, s));
+        super::client::remember_failure(&mut b.failed, r)
     })
 }
 
@@ -249,7 +251,8 @@ pub extern "C" fn oidc_oauth_builder_set_allow_http_loopback(
     })
 }
 
-/// Check the configuration and build the client (no network).
+/// Check the configuration and build the client (no network). A setter that failed earlier
+/// makes the build fail with that setter's code (never a default in its place).
 /// # Ownership: consumes `builder` in every case; on OK `*out` is caller-owned, free with
 ///   `oidc_oauth_client_free`.
 /// # Thread safety: any thread.
@@ -268,6 +271,7 @@ pub extern "C" fn oidc_oauth_builder_build(
         // SAFETY: builder came from oidc_oauth_builder_new; taken over here in every case.
         let mut b = unsafe { Box::from_raw(builder) };
         check_out(out, "out")?;
+        super::client::failed_setter(b.failed.take())?;
         b.cfg.auth = ClientAuth::from_parts_with_key(b.method.as_deref(), b.secret.take(), b.key.take())?;
         let client = OAuthClient::new(b.cfg)?;
         write_box(out, oidc_oauth_client { client })

@@ -285,8 +285,8 @@ pub extern "C" fn oidc_oauth_push_authorization_request(
 
 /// Parse and check the authorization response that reached the redirect URI: a full URL (its
 /// fragment when non-empty, else its query) or a bare query / fragment string. Checks the
-/// state against `expected_state` (`OIDC_RESULT_STATE_MISMATCH`; pass what the URL builder
-/// returned), the RFC 9207 `iss` (`OIDC_RESULT_RESPONSE_ISSUER_MISMATCH`; required when the
+/// state against `expected_state` (`OIDC_RESULT_STATE_MISMATCH`; required: pass what the URL
+/// builder returned; an empty one is `OIDC_RESULT_INVALID_ARGUMENT`, never "skip the check"), the RFC 9207 `iss` (`OIDC_RESULT_RESPONSE_ISSUER_MISMATCH`; required when the
 /// issuer advertises it, unless a front-channel `id_token` is present: its signature, `iss` and
 /// audience are then checked here; validate its `nonce`/`c_hash` with
 /// `oidc_oauth_validate_id_token`), a JARM `response` JWT (validated with the issuer's keys, audience =
@@ -322,8 +322,10 @@ pub(crate) fn prepare_parse_authorization_response(
     expected_state_len: usize,
 ) -> Result<impl Prepared<String>, FfiError> {
     let r = required(response, response_len, "response")?.to_owned();
-    let state = opt_utf8(expected_state, expected_state_len, "expected_state")?.map(str::to_owned);
-    Ok(move |c: &OAuthClient| Ok(c.parse_authorization_response(&r, state.as_deref(), None)?.to_json()))
+    let state = required(expected_state, expected_state_len, "expected_state")?.to_owned();
+    Ok(move |c: &OAuthClient| {
+        Ok(c.parse_authorization_response(&r, crate::core::oauth::ExpectedState::Sent(&state), None)?.to_json())
+    })
 }
 
 /// Build the RP-initiated logout URL at the issuer's `end_session_endpoint` with the optional

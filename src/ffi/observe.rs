@@ -75,6 +75,7 @@ pub extern "C" fn oidc_set_log_callback(
 /// `{"validations":{"ok","failed","failed_by_reason":{"UNKNOWN_KEY":n,...}},
 ///   "cache":{"hits","misses","entries","jwks_fetches","jwks_not_modified","jwks_fetch_failures",
 ///            "background_refreshes","refresh_failures","cooldown_suppressed","stale_served"},
+///   "token_cache":{"hits","misses"} (the verified-token caches of all clients),
 ///   "discovery":{"fetches","failures"}, "snapshot":{"imported","skipped"},
 ///   "async":{"in_flight","queue_depth","threads","submitted","completed","cancelled",
 ///            "deadline_exceeded","rejected_queue_full"}, "fork_generation":n}`.
@@ -109,6 +110,7 @@ pub fn metrics_json() -> Value {
             "refresh_failures": REFRESH_FAILURES.get(), "cooldown_suppressed": COOLDOWN_SUPPRESSED.get(),
             "stale_served": STALE_SERVED.get(),
         },
+        "token_cache": {"hits": TOKEN_CACHE_HITS.get(), "misses": TOKEN_CACHE_MISSES.get()},
         "discovery": {"fetches": DISCOVERY_FETCHES.get(), "failures": DISCOVERY_FAILURES.get()},
         "snapshot": {"imported": SNAPSHOT_IMPORTED.get(), "skipped": SNAPSHOT_SKIPPED.get()},
         "async": {

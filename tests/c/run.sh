@@ -120,10 +120,10 @@ OIDC_LIBS=${OIDC_LIBS:-"-L$OIDC_LIB_DIR -loidc"}
 export LD_LIBRARY_PATH="$OIDC_LIB_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 lib=$OIDC_LIB_DIR/liboidc.so
 [ -e "$lib" ] || die "$lib not found; build it (cargo build --release --features test-hooks) or set OIDC_LIB_DIR"
-nm -D --defined-only "$lib" 2>/dev/null | grep -qw oidc_validate ||
+nm -D --defined-only "$lib" 2>/dev/null | grep -w oidc_validate >/dev/null ||
     die "$lib exports no oidc_validate (stale or empty build?); rebuild it (cargo build --release --features test-hooks) or set OIDC_LIB_DIR"
 if [ -z "${OIDC_TEST_HOOKS:-}" ]; then
-    if nm -D --defined-only "$lib" 2>/dev/null | grep -qw oidc_test_panic; then OIDC_TEST_HOOKS=1; else OIDC_TEST_HOOKS=0; fi
+    if nm -D --defined-only "$lib" 2>/dev/null | grep -w oidc_test_panic >/dev/null; then OIDC_TEST_HOOKS=1; else OIDC_TEST_HOOKS=0; fi
 fi
 hooks=""
 [ "$OIDC_TEST_HOOKS" = 1 ] && hooks="-DOIDC_TEST_HOOKS"
@@ -216,12 +216,14 @@ fi
 step "build test_offline ($CC ${cflags[*]})" \
     $CC "${cflags[@]}" -o "$BUILD_DIR/test_offline" "$here/test_offline.c" "${libs[@]}"
 step "build test_e2e" $CC "${cflags[@]}" -o "$BUILD_DIR/test_e2e" "$here/test_e2e.c" "${libs[@]}"
+step "build test_authn" $CC "${cflags[@]}" -o "$BUILD_DIR/test_authn" "$here/test_authn.c" "${libs[@]}"
 have_asan=0
 build_asan() {
     local flags=(-std=c99 -Wall -Wextra -Werror -pthread -g -O1 -fno-omit-frame-pointer
                  -fsanitize=address,undefined -fno-sanitize-recover=undefined $hooks $OIDC_CFLAGS)
     "$ASAN_CC" "${flags[@]}" -o "$BUILD_DIR/test_offline_asan" "$here/test_offline.c" "${libs[@]}" &&
-        "$ASAN_CC" "${flags[@]}" -o "$BUILD_DIR/test_e2e_asan" "$here/test_e2e.c" "${libs[@]}"
+        "$ASAN_CC" "${flags[@]}" -o "$BUILD_DIR/test_e2e_asan" "$here/test_e2e.c" "${libs[@]}" &&
+        "$ASAN_CC" "${flags[@]}" -o "$BUILD_DIR/test_authn_asan" "$here/test_authn.c" "${libs[@]}"
 }
 if [ "$use_asan" = 1 ]; then
     if command -v "$ASAN_CC" >/dev/null; then
@@ -247,6 +249,24 @@ if [ "$use_valgrind" = 1 ] && [ -x "$BUILD_DIR/test_offline" ]; then
     fi
 fi
 [ "$have_asan" = 1 ] && suite test_offline.asan "$BUILD_DIR/test_offline_asan"
+
+# --- request authentication -------------------------------------------------------------
+# test_authn runs the shared request vectors once per process, from a line file that
+# requests_flat.py makes of tests/vectors/requests.json (no JSON parser in C).
+requests_json=$repo/tests/vectors/requests.json
+requests_txt=$BUILD_DIR/requests.txt
+rm -f "$requests_txt"
+if [ -f "$requests_json" ]; then
+    step "flatten tests/vectors/requests.json (requests_flat.py)" \
+        sh -c 'python3 "$1" "$2" >"$3"' sh "$here/requests_flat.py" "$requests_json" "$requests_txt"
+else
+    not_ok "tests/vectors/requests.json is missing (test_authn runs the shared request vectors)"
+fi
+[ -x "$BUILD_DIR/test_authn" ] && suite test_authn "$BUILD_DIR/test_authn" "$requests_txt"
+if [ "$use_valgrind" = 1 ] && [ -x "$BUILD_DIR/test_authn" ] && command -v valgrind >/dev/null; then
+    suite test_authn.valgrind "${VALGRIND[@]}" "$BUILD_DIR/test_authn" "$requests_txt"
+fi
+[ "$have_asan" = 1 ] && suite test_authn.asan "$BUILD_DIR/test_authn_asan" "$requests_txt"
 
 # --- end to end -------------------------------------------------------------------------
 tk_pid="" tk_fd="" tk_dir=""

@@ -673,7 +673,8 @@ static void pkce_and_misuse(const char *issuer, const char *ca) {
     err = NULL;
     EXPECT(oidc_oauth_parse_authorization_response(c, NULL, 0, NULL, 0, &out, NULL, &err), OIDC_RESULT_INVALID_ARGUMENT, err, "parse empty");
     err = NULL;
-    EXPECT(oidc_oauth_parse_authorization_response(c, S("code=a&code=b"), NULL, 0, &out, NULL, &err), OIDC_RESULT_RESPONSE_INVALID, err, "parse repeated");
+    EXPECT(oidc_oauth_parse_authorization_response(c, S("code=a&code=b"), S("s"), &out, NULL, &err), OIDC_RESULT_RESPONSE_INVALID, err, "parse repeated");
+    EXPECT(oidc_oauth_parse_authorization_response(c, S("code=a&state=s"), NULL, 0, &out, NULL, &err), OIDC_RESULT_INVALID_ARGUMENT, err, "no expected state is a misuse, never a skipped check");
     err = NULL;
     EXPECT(oidc_oauth_parse_authorization_response(NULL, S("code=a"), NULL, 0, &out, NULL, &err), OIDC_RESULT_NULL_PARAMETER, err, "parse NULL client");
     err = NULL;

@@ -37,6 +37,18 @@ namespace Oidc.Bench
         [DllImport(Lib)] internal static extern uint oidc_client_prefetch(IntPtr c, out IntPtr err);
         [DllImport(Lib)] internal static extern uint oidc_validate_at(IntPtr c, byte[] token, UIntPtr len, long now,
             out IntPtr claims, out UIntPtr claimsLen, out IntPtr err);
+        [DllImport(Lib)] internal static extern uint oidc_client_builder_set_token_cache_size(IntPtr b, UIntPtr n, IntPtr err);
+        [DllImport(Lib)] internal static extern uint oidc_http_request_new(out IntPtr r, IntPtr err);
+        [DllImport(Lib)] internal static extern void oidc_http_request_free(IntPtr r);
+        [DllImport(Lib)] internal static extern uint oidc_http_request_add_header(IntPtr r, byte[] name, UIntPtr nameLen, byte[] value, UIntPtr valueLen, IntPtr err);
+        [DllImport(Lib)] internal static extern uint oidc_http_request_set_method(IntPtr r, byte[] m, UIntPtr len, IntPtr err);
+        [DllImport(Lib)] internal static extern uint oidc_http_request_set_url(IntPtr r, byte[] u, UIntPtr len, IntPtr err);
+        [DllImport(Lib)] internal static extern uint oidc_http_request_set_now(IntPtr r, long now, IntPtr err);
+        [DllImport(Lib)] internal static extern uint oidc_authenticate(IntPtr c, IntPtr r, out IntPtr d, IntPtr err);
+        [DllImport(Lib)] internal static extern uint oidc_decision_allowed(IntPtr d);
+        [DllImport(Lib)] internal static extern IntPtr oidc_decision_claims(IntPtr d, out UIntPtr len);
+        [DllImport(Lib)] internal static extern void oidc_http_request_reset(IntPtr r);
+        [DllImport(Lib)] internal static extern void oidc_decision_free(IntPtr d);
     }
 
     internal static class CpuClock
@@ -97,7 +109,7 @@ namespace Oidc.Bench
 
         private static void Ok(uint rc, string what) { if (rc != 0) throw new Exception(what + " failed: " + rc); }
 
-        private static IntPtr RawClient(Dictionary<string, object> cfg, string jwks)
+        private static IntPtr RawClient(Dictionary<string, object> cfg, string jwks, int? tokenCacheSize = null)
         {
             IntPtr b, c;
             Ok(Raw.oidc_client_builder_new(out b, IntPtr.Zero), "new");
@@ -108,6 +120,7 @@ namespace Oidc.Bench
             set(Raw.oidc_client_builder_set_expected_typ, (string)cfg["expected_typ"]);
             set(Raw.oidc_client_builder_add_required_claim, "sub");
             set(Raw.oidc_client_builder_set_algorithms, (string)cfg["algorithms"]);
+            if (tokenCacheSize.HasValue) Ok(Raw.oidc_client_builder_set_token_cache_size(b, (UIntPtr)tokenCacheSize.Value, IntPtr.Zero), "cache size");
             Ok(Raw.oidc_client_builder_build(b, out c, IntPtr.Zero), "build");
             return c;
         }
@@ -152,11 +165,13 @@ namespace Oidc.Bench
 
         internal static int Main(string[] args)
         {
+            bool authnOnly = false;
             for (int i = 0; i < args.Length; i++)
             {
                 if (args[i] == "--rounds") rounds = int.Parse(args[++i]);
                 else if (args[i] == "--round-ms") roundMs = double.Parse(args[++i]);
-                else { Console.Error.WriteLine("usage: OidcBenchmark.exe [--rounds R] [--round-ms MS]"); return 2; }
+                else if (args[i] == "--authn-only") authnOnly = true;
+                else { Console.Error.WriteLine("usage: OidcBenchmark.exe [--rounds R] [--round-ms MS] [--authn-only]"); return 2; }
             }
             string repo = Environment.GetEnvironmentVariable("OIDC_REPO_ROOT")
                 ?? Path.GetFullPath(Path.Combine(AppDomain.CurrentDomain.BaseDirectory, "..", "..", ".."));
@@ -179,6 +194,15 @@ namespace Oidc.Bench
                 Library.Version, MonoVersion(), Environment.ProcessorCount, LoadAverage(), rounds, roundMs);
             Console.WriteLine("ns per call, this thread's CPU time, median round (spread = (max-min)/median)");
             Console.WriteLine();
+            if (authnOnly)
+            {
+                Authenticate(client, raw, cfg, jwks, cases["valid RS256"], nowUnix);
+                client.Dispose();
+                Raw.oidc_client_free(raw);
+                Console.WriteLine();
+                Console.WriteLine("load average at the end: " + LoadAverage());
+                return 0;
+            }
             Console.WriteLine("| token | raw C P/Invoke | binding ValidateAt | overhead | paired | binding + Subject | overhead | CPU share |");
             Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
             string sink = null;
@@ -240,11 +264,148 @@ namespace Oidc.Bench
             foreach (var name in new[] { "valid RS256", "valid PS256", "valid ES256", "valid EdDSA" })
                 Paired(client, raw, name.Replace("valid ", ""), cases[name], nowUnix);
 
+            Authenticate(client, raw, cfg, jwks, cases["valid RS256"], nowUnix);
             Breakdown(client, raw, cases["valid RS256"], nowUnix);
             AsyncThroughput(client, cases["valid ES256"], now);
             client.Dispose();
             Raw.oidc_client_free(raw);
             return 0;
+        }
+
+        /// Request authentication (oidc_authenticate) with a repeated RS256 token: the verified-token
+        /// cache's hit path, from C#, against the raw C ABI (a request object filled once, then
+        /// oidc_authenticate + oidc_decision_allowed + oidc_decision_free per call), against the
+        /// same with the cache off, and against oidc_validate_at (the full verify).
+        private static void Authenticate(OidcClient client, IntPtr raw, Dictionary<string, object> cfg, string jwks, string token, long nowUnix)
+        {
+            const string url = "https://api.example.test/items?x=1";
+            var now = DateTimeOffset.FromUnixTimeSeconds(nowUnix);
+            var authz = new[] { "Bearer " + token };
+            byte[] tokBytes = B(token);
+            IntPtr rawOff = RawClient(cfg, jwks, 0);
+            var opts = new OidcClientOptions
+            {
+                Issuer = (string)cfg["issuer"], JwksJson = jwks, Audiences = new[] { (string)((List<object>)cfg["audiences"])[0] },
+                ExpectedTyp = (string)cfg["expected_typ"], RequiredClaims = new[] { "sub" }, Algorithms = ((string)cfg["algorithms"]).Split(','),
+                TokenCacheSize = 0,
+            };
+            var clientOff = OidcClient.Create(opts);
+            IntPtr req;
+            Ok(Raw.oidc_http_request_new(out req, IntPtr.Zero), "request");
+            byte[] h = B("Authorization"), v = B(authz[0]), m = B("GET"), u = B(url);
+            Ok(Raw.oidc_http_request_add_header(req, h, (UIntPtr)h.Length, v, (UIntPtr)v.Length, IntPtr.Zero), "header");
+            Ok(Raw.oidc_http_request_set_method(req, m, (UIntPtr)m.Length, IntPtr.Zero), "method");
+            Ok(Raw.oidc_http_request_set_url(req, u, (UIntPtr)u.Length, IntPtr.Zero), "url");
+            Ok(Raw.oidc_http_request_set_now(req, nowUnix, IntPtr.Zero), "now");
+            Action<IntPtr> rawCall = c =>
+            {
+                IntPtr d;
+                Ok(Raw.oidc_authenticate(c, req, out d, IntPtr.Zero), "authenticate");
+                if (Raw.oidc_decision_allowed(d) != 1) throw new Exception("denied");
+                Raw.oidc_decision_free(d);
+            };
+            // What a C host does per request: fill the request object, decide, read, free.
+            Action<IntPtr> rawRequest = c =>
+            {
+                Raw.oidc_http_request_reset(req);
+                Ok(Raw.oidc_http_request_add_header(req, h, (UIntPtr)h.Length, v, (UIntPtr)v.Length, IntPtr.Zero), "header");
+                Ok(Raw.oidc_http_request_set_method(req, m, (UIntPtr)m.Length, IntPtr.Zero), "method");
+                Ok(Raw.oidc_http_request_set_url(req, u, (UIntPtr)u.Length, IntPtr.Zero), "url");
+                Ok(Raw.oidc_http_request_set_now(req, nowUnix, IntPtr.Zero), "now");
+                IntPtr d;
+                Ok(Raw.oidc_authenticate(c, req, out d, IntPtr.Zero), "authenticate");
+                if (Raw.oidc_decision_allowed(d) != 1) throw new Exception("denied");
+                UIntPtr cl;
+                if (Raw.oidc_decision_claims(d, out cl) == IntPtr.Zero) throw new Exception("claims");
+                Raw.oidc_decision_free(d);
+            };
+            string sink = null;
+            var ms = new[]
+            {
+                new Measurement("raw oidc_validate_at (full verify, no cache)", n =>
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        IntPtr claims, err; UIntPtr claimsLen;
+                        Ok(Raw.oidc_validate_at(raw, tokBytes, (UIntPtr)tokBytes.Length, nowUnix, out claims, out claimsLen, out err), "validate");
+                        Raw.oidc_string_free(claims);
+                    }
+                }),
+                new Measurement("raw oidc_authenticate, token cache off", n => { for (int i = 0; i < n; i++) rawCall(rawOff); }),
+                new Measurement("raw oidc_authenticate, repeated token (cache hit), request filled once", n => { for (int i = 0; i < n; i++) rawCall(raw); }),
+                new Measurement("raw C ABI per request, cache hit: reset + header + method + URL + now + oidc_authenticate + allowed + claims + free", n => { for (int i = 0; i < n; i++) rawRequest(raw); }),
+                new Measurement("**binding Authenticate, repeated token (cache hit)**", n =>
+                {
+                    for (int i = 0; i < n; i++) if (!client.Authenticate("GET", url, authz, null, null, now).Allowed) throw new Exception("denied");
+                }),
+                new Measurement("binding Authenticate + Claims.Subject, cache hit", n =>
+                {
+                    for (int i = 0; i < n; i++) sink = client.Authenticate("GET", url, authz, null, null, now).Claims.Subject;
+                }),
+                new Measurement("binding Authenticate, token cache off", n =>
+                {
+                    for (int i = 0; i < n; i++) if (!clientOff.Authenticate("GET", url, authz, null, null, now).Allowed) throw new Exception("denied");
+                }),
+            };
+            Run(ms);
+            Console.WriteLine();
+            Console.WriteLine("Request authentication, RS256 token (" + token.Length + " chars), Bearer, static keys, ns per call (CPU time, median round):");
+            Console.WriteLine();
+            Console.WriteLine("| path | ns per call | spread |");
+            Console.WriteLine("|---|---:|---:|");
+            foreach (var x in ms) Console.WriteLine("| {0} | {1:F0} | ±{2:P0} |", x.Name, x.Median, x.Spread);
+            Console.WriteLine();
+            Console.WriteLine("binding over the raw C ABI per request (cache hit): {0:F0} ns; paired median of differences: {1:F0} ns", ms[4].Median - ms[3].Median, PairedDiff(ms[4], ms[3]));
+
+            // The binding's own steps on that path, each alone.
+            ClientHandle ch = client.Handle;
+            HttpRequestHandle sreq;
+            IntPtr e0;
+            Ok(Native.oidc_http_request_new(out sreq, out e0), "request");
+            byte[] scratch = new byte[4096];
+            object keep = null;
+            IntPtr borrowed;
+            Ok(Raw.oidc_authenticate(raw, req, out borrowed, IntPtr.Zero), "authenticate");
+            var steps = new[]
+            {
+                new Measurement("header value string -> UTF-8 (" + authz[0].Length + " chars)", n => { for (int i = 0; i < n; i++) Encoding.UTF8.GetBytes(authz[0], 0, authz[0].Length, scratch, 0); }),
+                new Measurement("header value string -> bytes as RequestAuthenticator encodes it (Latin-1; ASCII through the UTF-8 encoder)", n => { for (int i = 0; i < n; i++) OidcClient.Encode(authz[0], OidcClient.Latin1Headers, ref scratch); }),
+                new Measurement("request: reset + header + method + URL + now (SafeHandle, bytes ready)", n =>
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        IntPtr e;
+                        Native.oidc_http_request_reset(sreq);
+                        Native.oidc_http_request_add_header(sreq, h, (UIntPtr)h.Length, v, (UIntPtr)v.Length, out e);
+                        Native.oidc_http_request_set_method(sreq, m, (UIntPtr)m.Length, out e);
+                        Native.oidc_http_request_set_url(sreq, u, (UIntPtr)u.Length, out e);
+                        Native.oidc_http_request_set_now(sreq, nowUnix, out e);
+                    }
+                }),
+                new Measurement("oidc_authenticate + free, IntPtr decision (raw)", n => { for (int i = 0; i < n; i++) rawCall(raw); }),
+                new Measurement("oidc_authenticate, SafeHandle client/request, out DecisionHandle + Dispose", n =>
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        DecisionHandle d; IntPtr e;
+                        Native.oidc_authenticate(ch, sreq, out d, out e);
+                        d.Dispose();
+                    }
+                }),
+                new Measurement("Decision.Read of an allowed decision (9 getters, claims copy)", n => { for (int i = 0; i < n; i++) keep = Decision.Read(borrowed); }),
+            };
+            Run(steps);
+            Console.WriteLine();
+            Console.WriteLine("| binding step (cache hit path) | ns per call |");
+            Console.WriteLine("|---|---:|");
+            foreach (var x in steps) Console.WriteLine("| {0} | {1:F0} ±{2:P0} |", x.Name, x.Median, x.Spread);
+            GC.KeepAlive(keep);
+            Raw.oidc_decision_free(borrowed);
+            sreq.Dispose();
+            GC.KeepAlive(sink);
+            Raw.oidc_http_request_free(req);
+            Raw.oidc_client_free(rawOff);
+            clientOff.Dispose();
         }
 
         /// Alternate single raw and binding calls, each timed with the thread CPU clock; the

@@ -142,6 +142,7 @@ namespace Oidc
         private static readonly Native.TokenCb OnToken = TokenDone;
         private static readonly Native.DoneCb OnDone = Done;
         private static readonly NativeAsync.ResourceCb OnResource = ResourceDone;
+        private static readonly Native.DecisionCb OnDecision = DecisionDone;
 
         // A liboidc pool thread is attached to the runtime by the first callback it runs, and
         // Mono cannot finish exiting while such a foreign thread lives (its shutdown keeps
@@ -189,6 +190,11 @@ namespace Oidc
             try { Take(userData).Complete(rc, new Output { Status = status, Value = body, Length = len }, err); } catch { }
         }
 
+        private static void DecisionDone(IntPtr userData, uint rc, IntPtr decision, IntPtr err)
+        {
+            try { Take(userData).Complete(rc, new Output { Value = decision }, err); } catch { }
+        }
+
         private static void Done(IntPtr userData, uint rc, IntPtr err)
         {
             try { Take(userData).Complete(rc, default(Output), err); } catch { }
@@ -210,6 +216,8 @@ namespace Oidc
         internal static readonly Func<Output, string> ReadString = o => o.Text;
         internal static readonly Func<Output, TokenResponse> ReadToken = o => TokenResponse.Read(o.Value);
         internal static readonly Func<Output, bool> ReadNothing = o => true;
+        /// The borrowed oidc_decision, copied (never freed: the callback lends it).
+        internal static readonly Func<Output, Decision> ReadDecision = o => Decision.Read(o.Value);
 
         /// Starts one native non-blocking call: `userData` and `cancel` are to be passed on.
         internal delegate uint Starter(IntPtr userData, IntPtr cancel, out IntPtr err);
@@ -217,6 +225,7 @@ namespace Oidc
         internal delegate uint TokenStarter(Native.TokenCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
         internal delegate uint DoneStarter(Native.DoneCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
         internal delegate uint ResourceStarter(NativeAsync.ResourceCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
+        internal delegate uint DecisionStarter(Native.DecisionCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
 
         /// A call with a JSON/string result (oidc_string_cb, the shape of oidc_validate_cb).
         internal static Task<T> Json<T>(StringStarter start, Func<Output, T> read, CancellationToken ct)
@@ -249,6 +258,12 @@ namespace Oidc
             return Start((IntPtr ud, IntPtr c, out IntPtr e) => start(OnResource, ud, c, out e), read, 0, ct);
         }
 
+        /// oidc_authenticate_async (oidc_decision_cb): the task gets a copy of the borrowed decision.
+        internal static Task<Decision> Authenticate(DecisionStarter start, CancellationToken ct)
+        {
+            return Start((IntPtr ud, IntPtr c, out IntPtr e) => start(OnDecision, ud, c, out e), ReadDecision, 0, ct);
+        }
+
         /// A call without output (oidc_done_cb).
         internal static Task Done(DoneStarter start, CancellationToken ct)
         {
@@ -270,8 +285,22 @@ namespace Oidc
                 p.Attach(timeoutMs);
                 gch = GCHandle.Alloc(p);
                 IntPtr err;
-                // The native call only borrows the handle; Pending keeps it alive until Release.
-                uint rc = start(GCHandle.ToIntPtr(gch), p.Cancel == null ? IntPtr.Zero : p.Cancel.DangerousGetHandle(), out err);
+                // The native call borrows the cancel handle until it returns, but the callback
+                // may run on a worker (and Release dispose the handle) before it returns: liboidc
+                // still reads the handle after queueing the call. The reference taken here keeps
+                // oidc_cancel_free until the call has returned (a Dispose meanwhile only marks it).
+                CancelHandle cancel = p.Cancel;
+                bool held = false;
+                uint rc;
+                try
+                {
+                    if (cancel != null) cancel.DangerousAddRef(ref held);
+                    rc = start(GCHandle.ToIntPtr(gch), cancel == null ? IntPtr.Zero : cancel.DangerousGetHandle(), out err);
+                }
+                finally
+                {
+                    if (held) cancel.DangerousRelease();
+                }
                 if (rc != 0) return Task.FromException<T>(OidcException.FromNative(rc, err));
                 accepted = true;
                 return p.Tcs.Task;

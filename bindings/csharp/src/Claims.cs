@@ -8,6 +8,9 @@ namespace Oidc
     /// The claims of a validated token: every claim as a read-only dictionary (values as the
     /// JSON reader maps them: string, long, double, bool, null, List&lt;object&gt;,
     /// Dictionary&lt;string, object&gt;) plus typed accessors for the registered ones.
+    /// Scopes are not interpreted here: required scopes are a rule of the client
+    /// (<see cref="OidcClientOptions.RequiredScopes"/>), decided by liboidc in
+    /// <see cref="OidcClient.Authenticate"/>; the raw claim is <c>claims["scope"]</c>.
     ///
     /// The JSON from liboidc is decoded on first access, so a caller that only needs to know
     /// that a token is valid pays nothing for decoding. Thread safe.
@@ -50,26 +53,7 @@ namespace Oidc
         public string JwtId { get { return GetString("jti"); } }
 
         /// `aud` as a list (a single string becomes one element; absent: empty).
-        public IReadOnlyList<string> Audiences { get { return StringList("aud", false); } }
-
-        /// The granted scopes: `scope` split on spaces (RFC 9068 / RFC 8693), else an `scp`
-        /// array or string (Azure AD, Okta); empty when neither is present.
-        public IReadOnlyList<string> Scopes
-        {
-            get
-            {
-                object v;
-                if (Map.TryGetValue("scope", out v) && v is string) return SplitSpaces((string)v);
-                return StringList("scp", true);
-            }
-        }
-
-        /// Whether <paramref name="scope"/> is among <see cref="Scopes"/> (ordinal comparison).
-        public bool HasScope(string scope)
-        {
-            foreach (var s in Scopes) if (string.Equals(s, scope, StringComparison.Ordinal)) return true;
-            return false;
-        }
+        public IReadOnlyList<string> Audiences { get { return StringList("aud"); } }
 
         /// `exp` as a point in time, or null.
         public DateTimeOffset? ExpiresAt { get { return GetTime("exp"); } }
@@ -102,22 +86,17 @@ namespace Oidc
             return null;
         }
 
-        private IReadOnlyList<string> StringList(string name, bool splitString)
+        private IReadOnlyList<string> StringList(string name)
         {
             object v;
             if (!Map.TryGetValue(name, out v) || v == null) return new string[0];
             var s = v as string;
-            if (s != null) return splitString ? SplitSpaces(s) : new[] { s };
+            if (s != null) return new[] { s };
             var l = v as List<object>;
             if (l == null) return new string[0];
             var r = new List<string>(l.Count);
             foreach (var o in l) { var e = o as string; if (e != null) r.Add(e); }
             return r.AsReadOnly();
-        }
-
-        private static IReadOnlyList<string> SplitSpaces(string s)
-        {
-            return s.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries);
         }
 
         // ---- IReadOnlyDictionary --------------------------------------------------------------

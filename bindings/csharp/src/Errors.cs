@@ -14,11 +14,15 @@ namespace Oidc
         InvalidConfig = 100, InsecureUrl = 101, CaFile = 102, UnsupportedAlgorithm = 103,
         DiscoveryInvalid = 110, DiscoveryIssuerMismatch = 111, JwksInvalid = 112,
         Network = 200, Timeout = 201, Tls = 202, HttpStatus = 203, ResponseTooLarge = 204,
-        ResponseInvalid = 205, RedirectRejected = 206,
+        ResponseInvalid = 205, RedirectRejected = 206, KeysUnavailable = 207,
         TokenMalformed = 300, TokenTooLarge = 301, AlgorithmNotAllowed = 302, UnknownKey = 303,
         SignatureInvalid = 304, TokenExpired = 305, TokenNotYetValid = 306, TokenIssuedInFuture = 307,
         IssuerMismatch = 308, AudienceMismatch = 309, MissingClaim = 310, InvalidClaim = 311,
         TypeMismatch = 312, CritUnsupported = 313, KeyRejected = 314,
+        // request authentication (OidcClient.Authenticate: a Decision's Code, never thrown by it)
+        RequestMalformed = 320, TokenMissing = 321, DpopProofInvalid = 322, DpopProofMismatch = 323,
+        DpopProofStale = 324, DpopReplay = 325, DpopNonceRequired = 326, TokenBindingMismatch = 327,
+        ClaimNotAllowed = 328, ReplayStoreUnavailable = 329,
         OauthError = 400, InvalidRequest = 401, InvalidClient = 402, InvalidGrant = 403,
         UnauthorizedClient = 404, UnsupportedGrantType = 405, InvalidScope = 406,
         AuthorizationPending = 407, SlowDown = 408, AccessDenied = 409, ExpiredToken = 410,
@@ -193,6 +197,8 @@ namespace Oidc
     public sealed class ResponseTooLargeException : NetworkException { internal ResponseTooLargeException(OidcErrorInfo i) : base(i) { } }
     public sealed class ResponseInvalidException : NetworkException { internal ResponseInvalidException(OidcErrorInfo i) : base(i) { } }
     public sealed class RedirectRejectedException : NetworkException { internal RedirectRejectedException(OidcErrorInfo i) : base(i) { } }
+    /// An unknown kid could not be checked because the key refresh failed (IdP outage): answer 503, retry later.
+    public sealed class KeysUnavailableException : NetworkException { internal KeysUnavailableException(OidcErrorInfo i) : base(i) { } }
 
     // ---- 300s: token validation (a resource server answers 401 invalid_token) ------------------
     public class TokenValidationException : OidcException { internal TokenValidationException(OidcErrorInfo i) : base(i) { } }
@@ -211,6 +217,28 @@ namespace Oidc
     public sealed class TypeMismatchException : TokenValidationException { internal TypeMismatchException(OidcErrorInfo i) : base(i) { } }
     public sealed class CritUnsupportedException : TokenValidationException { internal CritUnsupportedException(OidcErrorInfo i) : base(i) { } }
     public sealed class KeyRejectedException : TokenValidationException { internal KeyRejectedException(OidcErrorInfo i) : base(i) { } }
+    // 320-329: request authentication. OidcClient.Authenticate reports them as a Decision's Code;
+    // Decision.ToException() builds these when a caller prefers an exception.
+    /// The request's credentials are malformed (several Authorization headers, a bad b64token): 400 invalid_request.
+    public sealed class RequestMalformedException : TokenValidationException { internal RequestMalformedException(OidcErrorInfo i) : base(i) { } }
+    /// No access token in an accepted scheme: 401 with a bare challenge.
+    public sealed class TokenMissingException : TokenValidationException { internal TokenMissingException(OidcErrorInfo i) : base(i) { } }
+    /// The DPoP proof is absent, malformed, badly signed or breaks a header/claim rule.
+    public sealed class DpopProofInvalidException : TokenValidationException { internal DpopProofInvalidException(OidcErrorInfo i) : base(i) { } }
+    /// The DPoP proof's htm, htu or ath does not match the request.
+    public sealed class DpopProofMismatchException : TokenValidationException { internal DpopProofMismatchException(OidcErrorInfo i) : base(i) { } }
+    /// The DPoP proof's iat is outside the accepted window.
+    public sealed class DpopProofStaleException : TokenValidationException { internal DpopProofStaleException(OidcErrorInfo i) : base(i) { } }
+    /// The DPoP proof's jti was used before.
+    public sealed class DpopReplayException : TokenValidationException { internal DpopReplayException(OidcErrorInfo i) : base(i) { } }
+    /// A fresh server nonce is required in the DPoP proof (use_dpop_nonce; send the decision's DPoP-Nonce).
+    public sealed class DpopNonceRequiredException : TokenValidationException { internal DpopNonceRequiredException(OidcErrorInfo i) : base(i) { } }
+    /// The token's cnf binding does not match the proof key or certificate, or a bound token used the wrong scheme.
+    public sealed class TokenBindingMismatchException : TokenValidationException { internal TokenBindingMismatchException(OidcErrorInfo i) : base(i) { } }
+    /// A claim-value rule of the resource is not met (403).
+    public sealed class ClaimNotAllowedException : TokenValidationException { internal ClaimNotAllowedException(OidcErrorInfo i) : base(i) { } }
+    /// The shared DPoP replay store could not answer (503).
+    public sealed class ReplayStoreUnavailableException : TokenValidationException { internal ReplayStoreUnavailableException(OidcErrorInfo i) : base(i) { } }
 
     // ---- 400s: OAuth error responses (OAuthError/OAuthErrorDescription hold the server's words) --
     public class OAuthProtocolException : OidcException { internal OAuthProtocolException(OidcErrorInfo i) : base(i) { } }
@@ -284,6 +312,7 @@ namespace Oidc
             new Entry(OidcResult.ResponseTooLarge, "RESPONSE_TOO_LARGE", i => new ResponseTooLargeException(i)),
             new Entry(OidcResult.ResponseInvalid, "RESPONSE_INVALID", i => new ResponseInvalidException(i)),
             new Entry(OidcResult.RedirectRejected, "REDIRECT_REJECTED", i => new RedirectRejectedException(i)),
+            new Entry(OidcResult.KeysUnavailable, "KEYS_UNAVAILABLE", i => new KeysUnavailableException(i)),
             new Entry(OidcResult.TokenMalformed, "TOKEN_MALFORMED", i => new TokenMalformedException(i)),
             new Entry(OidcResult.TokenTooLarge, "TOKEN_TOO_LARGE", i => new TokenTooLargeException(i)),
             new Entry(OidcResult.AlgorithmNotAllowed, "ALGORITHM_NOT_ALLOWED", i => new AlgorithmNotAllowedException(i)),
@@ -299,6 +328,16 @@ namespace Oidc
             new Entry(OidcResult.TypeMismatch, "TYPE_MISMATCH", i => new TypeMismatchException(i)),
             new Entry(OidcResult.CritUnsupported, "CRIT_UNSUPPORTED", i => new CritUnsupportedException(i)),
             new Entry(OidcResult.KeyRejected, "KEY_REJECTED", i => new KeyRejectedException(i)),
+            new Entry(OidcResult.RequestMalformed, "REQUEST_MALFORMED", i => new RequestMalformedException(i)),
+            new Entry(OidcResult.TokenMissing, "TOKEN_MISSING", i => new TokenMissingException(i)),
+            new Entry(OidcResult.DpopProofInvalid, "DPOP_PROOF_INVALID", i => new DpopProofInvalidException(i)),
+            new Entry(OidcResult.DpopProofMismatch, "DPOP_PROOF_MISMATCH", i => new DpopProofMismatchException(i)),
+            new Entry(OidcResult.DpopProofStale, "DPOP_PROOF_STALE", i => new DpopProofStaleException(i)),
+            new Entry(OidcResult.DpopReplay, "DPOP_REPLAY", i => new DpopReplayException(i)),
+            new Entry(OidcResult.DpopNonceRequired, "DPOP_NONCE_REQUIRED", i => new DpopNonceRequiredException(i)),
+            new Entry(OidcResult.TokenBindingMismatch, "TOKEN_BINDING_MISMATCH", i => new TokenBindingMismatchException(i)),
+            new Entry(OidcResult.ClaimNotAllowed, "CLAIM_NOT_ALLOWED", i => new ClaimNotAllowedException(i)),
+            new Entry(OidcResult.ReplayStoreUnavailable, "REPLAY_STORE_UNAVAILABLE", i => new ReplayStoreUnavailableException(i)),
             new Entry(OidcResult.OauthError, "OAUTH_ERROR", i => new OAuthProtocolException(i)),
             new Entry(OidcResult.InvalidRequest, "INVALID_REQUEST", i => new InvalidRequestException(i)),
             new Entry(OidcResult.InvalidClient, "INVALID_CLIENT", i => new InvalidClientException(i)),

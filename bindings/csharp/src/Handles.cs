@@ -87,4 +87,18 @@ namespace Oidc
             return true;
         }
     }
+
+    /// An oidc_http_request (OidcClient.Authenticate keeps one per thread and resets it per call).
+    internal sealed class HttpRequestHandle : SafeHandleZeroOrMinusOneIsInvalid
+    {
+        private HttpRequestHandle() : base(true) { }
+        protected override bool ReleaseHandle() { Native.oidc_http_request_free(handle); return true; }
+    }
+
+    /// An oidc_decision from oidc_authenticate (read into a <see cref="Decision"/>, then freed).
+    internal sealed class DecisionHandle : SafeHandleZeroOrMinusOneIsInvalid
+    {
+        private DecisionHandle() : base(true) { }
+        protected override bool ReleaseHandle() { Native.oidc_decision_free(handle); return true; }
+    }
 }

@@ -205,6 +205,18 @@ namespace Oidc
             return checked((int)n.ToUInt64());
         }
 
+        /// Set (or with null or an empty key clear) the process-wide key that authenticates
+        /// key-cache snapshots (HMAC-SHA256, 16 to 1024 bytes; oidc_snapshot_set_key):
+        /// <see cref="ExportKeyCache"/> then adds a MAC and <see cref="ImportKeyCache"/> refuses a
+        /// snapshot without a valid one. Without a key, treat a snapshot as configuration.
+        public static void SetSnapshotKey(byte[] key)
+        {
+            EnsureLoaded();
+            byte[] k = key ?? new byte[0];
+            IntPtr err;
+            OidcException.Check(NativeProcess.oidc_snapshot_set_key(k, (UIntPtr)k.Length, out err), err);
+        }
+
         /// liboidc's static description of a result code ("token expired", ...).
         public static string Describe(int code)
         {

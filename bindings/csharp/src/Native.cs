@@ -135,6 +135,120 @@ namespace Oidc
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_client_prefetch(ClientHandle client, out IntPtr err);
 
+        // ---- request authentication (src/ffi/authn.rs) ------------------------------------------
+        // oidc_http_request: filled by the binding, read by oidc_authenticate (HttpRequestHandle).
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_http_request_new(out HttpRequestHandle request, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern void oidc_http_request_free(IntPtr request);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern void oidc_http_request_reset(HttpRequestHandle request);
+
+        /// `name` "Authorization" or "DPoP"; `value` the field's bytes as received (need not be UTF-8).
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_http_request_add_header(HttpRequestHandle request, byte[] name, UIntPtr nameLen,
+            byte[] value, UIntPtr valueLen, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_http_request_set_method(HttpRequestHandle request, byte[] method, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_http_request_set_url(HttpRequestHandle request, byte[] url, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_http_request_set_client_cert(HttpRequestHandle request, byte[] der, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_http_request_set_now(HttpRequestHandle request, long nowUnix, out IntPtr err);
+
+        /// OK = a decision was made (allowed or denied); any other code is a misuse, no decision.
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_authenticate(ClientHandle client, HttpRequestHandle request,
+            out DecisionHandle decision, out IntPtr err);
+
+        /// oidc_decision_cb: (user_data, rc, const oidc_decision* borrowed, const oidc_error* borrowed).
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void DecisionCb(IntPtr userData, uint result, IntPtr decision, IntPtr err);
+
+        /// The request is copied before this returns.
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_authenticate_async(ClientHandle client, HttpRequestHandle request,
+            DecisionCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
+
+        // oidc_decision getters: borrowed strings (ptr + length), valid until oidc_decision_free
+        // (or the end of the callback that lent the decision). IntPtr, so that the owned
+        // (DecisionHandle) and the borrowed (callback) decision are read by one reader.
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern void oidc_decision_free(IntPtr decision);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_decision_allowed(IntPtr decision);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_decision_code(IntPtr decision);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_decision_http_status(IntPtr decision);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_decision_error(IntPtr decision, out UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_decision_message(IntPtr decision, out UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_decision_claims(IntPtr decision, out UIntPtr len);
+
+        /// Static "Bearer" / "DPoP", or NULL.
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_decision_token_type(IntPtr decision);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern UIntPtr oidc_decision_challenge_count(IntPtr decision);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_decision_challenge(IntPtr decision, UIntPtr index, out UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_decision_dpop_nonce(IntPtr decision, out UIntPtr len);
+
+        // builder: the resource's rules
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_add_required_scope(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_add_allowed_claim_value(IntPtr b, byte[] claim, UIntPtr claimLen,
+            byte[] value, UIntPtr valueLen, out IntPtr err);
+
+        /// OIDC_DPOP_ALLOWED 0, OIDC_DPOP_REQUIRED 1, OIDC_DPOP_DISABLED 2 (DpopMode).
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_dpop_mode(IntPtr b, uint mode, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_dpop_algorithms(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_dpop_proof_window_secs(IntPtr b, uint secs, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_dpop_nonce_secret(IntPtr b, byte[] secret, UIntPtr len,
+            uint lifetimeSecs, out IntPtr err);
+
+        /// int32 cb(user_data, key, key_len, ttl_secs): 1 first use, 0 replay, negative: store down.
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int ReplayStoreCb(IntPtr userData, IntPtr key, UIntPtr keyLen, ulong ttlSecs);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_dpop_replay_store(IntPtr b, ReplayStoreCb cb, IntPtr userData, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_require_mtls(IntPtr b, uint require, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_client_builder_set_token_cache_size(IntPtr b, UIntPtr entries, out IntPtr err);
+
         // ---- non-blocking API (AsyncBridge.cs) -------------------------------------------------
         // Callbacks run on liboidc pool threads; their pointer arguments are borrowed for the
         // callback's duration. The cancel handle is a raw pointer here (NULL when the caller's
@@ -383,6 +497,22 @@ namespace Oidc
             if (p == IntPtr.Zero) return null;
             try { return ReadNulTerminated(p); }
             finally { Native.oidc_string_free(p); }
+        }
+
+        /// A borrowed UTF-8 string, copied through the per-thread scratch buffer (no byte[] per call).
+        internal static string ReadScratch(IntPtr p, int len)
+        {
+            if (len == 0) return string.Empty;
+            byte[] b = Rent(len);
+            try
+            {
+                Marshal.Copy(p, b, 0, len);
+                return Encoding.UTF8.GetString(b, 0, len);
+            }
+            finally
+            {
+                Return(b);
+            }
         }
 
         internal static string Read(IntPtr p, int len)

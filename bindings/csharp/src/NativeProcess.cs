@@ -33,6 +33,9 @@ namespace Oidc
         internal static extern uint oidc_cache_import_json(ClientHandle client, byte[] json, UIntPtr jsonLen,
             out UIntPtr imported, out IntPtr err);
 
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_snapshot_set_key(byte[] key, UIntPtr keyLen, out IntPtr err);
+
         // ---- observability ---------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_metrics_json(out IntPtr json, out UIntPtr jsonLen, out IntPtr err);

@@ -11,7 +11,7 @@ namespace Oidc
     /// cached process-wide (per JWKS URL), so with warm keys a validation never touches the network.
     /// Dispose when done (or let the finaliser free it); Dispose waits for no call, but the native
     /// client is freed only after running calls return.
-    public sealed class OidcClient : IDisposable
+    public sealed partial class OidcClient : IDisposable
     {
         private readonly ClientHandle handle;
         private readonly string issuer, realm;
@@ -73,6 +73,7 @@ namespace Oidc
                 if (options.Realm != null) Set(b, options.Realm, Native.oidc_client_builder_set_realm);
                 if (options.Prefetch.HasValue)
                     OidcException.Check(NativeProcess.oidc_client_builder_set_prefetch(b, (uint)options.Prefetch.Value, out err), err);
+                SetResourceRules(b, options);
 
                 consumed = true; // build consumes the builder in every case
                 ClientHandle h;
@@ -88,6 +89,50 @@ namespace Oidc
             {
                 if (!consumed) Native.oidc_client_builder_free(b);
             }
+        }
+
+        /// The resource's rules for Authenticate (src/ffi/authn.rs builder setters).
+        private static void SetResourceRules(IntPtr b, OidcClientOptions options)
+        {
+            IntPtr err;
+            if (options.RequiredScopes != null)
+                foreach (var s in options.RequiredScopes) Set(b, s, Native.oidc_client_builder_add_required_scope);
+            if (options.AllowedClaimValues != null)
+            {
+                foreach (var kv in options.AllowedClaimValues)
+                {
+                    if (kv.Value == null) throw new ArgumentException("AllowedClaimValues[\"" + kv.Key + "\"] is null", "options");
+                    byte[] claim = Utf8.StrictBytes(kv.Key);
+                    foreach (var v in kv.Value)
+                    {
+                        byte[] value = Utf8.StrictBytes(v);
+                        OidcException.Check(Native.oidc_client_builder_add_allowed_claim_value(b, claim, (UIntPtr)claim.Length,
+                            value, (UIntPtr)value.Length, out err), err);
+                    }
+                }
+            }
+            if (options.DpopMode.HasValue)
+                OidcException.Check(Native.oidc_client_builder_set_dpop_mode(b, (uint)options.DpopMode.Value, out err), err);
+            if (options.DpopAlgorithms != null)
+                Set(b, string.Join(",", options.DpopAlgorithms), Native.oidc_client_builder_set_dpop_algorithms);
+            if (options.DpopProofWindowSeconds.HasValue)
+                OidcException.Check(Native.oidc_client_builder_set_dpop_proof_window_secs(b,
+                    U32(options.DpopProofWindowSeconds.Value, "DpopProofWindowSeconds"), out err), err);
+            if (options.DpopNonceSecret != null)
+            {
+                // 0: liboidc's default lifetime.
+                uint life = U32(options.DpopNonceLifetimeSeconds ?? 0, "DpopNonceLifetimeSeconds");
+                OidcException.Check(Native.oidc_client_builder_set_dpop_nonce_secret(b, options.DpopNonceSecret,
+                    (UIntPtr)options.DpopNonceSecret.Length, life, out err), err);
+            }
+            else if (options.DpopNonceLifetimeSeconds.HasValue)
+                throw new ArgumentException("DpopNonceLifetimeSeconds needs DpopNonceSecret", "options");
+            if (options.DpopReplayStore != null) ReplayStoreBridge.Set(b, options.DpopReplayStore);
+            if (options.RequireMtls)
+                OidcException.Check(Native.oidc_client_builder_set_require_mtls(b, 1, out err), err);
+            if (options.TokenCacheSize.HasValue)
+                OidcException.Check(Native.oidc_client_builder_set_token_cache_size(b,
+                    (UIntPtr)U32(options.TokenCacheSize.Value, "TokenCacheSize"), out err), err);
         }
 
         internal delegate uint StringSetter(IntPtr builder, byte[] s, UIntPtr len, out IntPtr err);

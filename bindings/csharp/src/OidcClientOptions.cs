@@ -65,6 +65,48 @@ namespace Oidc
         /// first validation).
         public PrefetchMode? Prefetch { get; set; }
 
+        // ---- the resource's rules for OidcClient.Authenticate (decided in liboidc) -------------
+
+        /// Scopes every authenticated request's token must all carry (from its `scope` string or
+        /// array, or `scp`); a token lacking one is denied 403 `insufficient_scope` with the
+        /// missing scopes in the challenge (oidc_client_builder_add_required_scope).
+        public IList<string> RequiredScopes { get; set; }
+
+        /// Claim allow-lists, e.g. { "client_id": ["svc", "web"] }: the token must hold one
+        /// allowed value of each claim named (a string claim, or an array holding one), else 403
+        /// CLAIM_NOT_ALLOWED (oidc_client_builder_add_allowed_claim_value).
+        public IDictionary<string, IList<string>> AllowedClaimValues { get; set; }
+
+        /// DPoP (RFC 9449) at this resource; null keeps liboidc's default (<see cref="Oidc.DpopMode.Allowed"/>).
+        public DpopMode? DpopMode { get; set; }
+
+        /// DPoP proof algorithms accepted, e.g. { "ES256", "EdDSA" } (default ES256, ES384, EdDSA,
+        /// RS256, PS256); sent as the DPoP challenge's `algs`.
+        public IList<string> DpopAlgorithms { get; set; }
+
+        /// How old a DPoP proof may be, in seconds (1 to 3600, default 60).
+        public int? DpopProofWindowSeconds { get; set; }
+
+        /// Turn on stateless DPoP server nonces: the secret (16 to 1024 bytes, shared by every
+        /// process of a fleet) the nonces are issued under. Never printed.
+        public byte[] DpopNonceSecret { get; set; }
+
+        /// Lifetime of a server nonce in seconds (1 to 86400; null or 0: liboidc's default, 300);
+        /// needs <see cref="DpopNonceSecret"/>.
+        public int? DpopNonceLifetimeSeconds { get; set; }
+
+        /// A DPoP replay store shared by a fleet (e.g. Redis), consulted after the process-wide
+        /// replay cache (oidc_client_builder_set_dpop_replay_store). See <see cref="IDpopReplayStore"/>.
+        public IDpopReplayStore DpopReplayStore { get; set; }
+
+        /// Accept only certificate-bound tokens (RFC 8705 `cnf.x5t#S256`); bound tokens are always
+        /// checked against the request's certificate.
+        public bool RequireMtls { get; set; }
+
+        /// Entries of the verified-token cache (a repeated token skips the signature check);
+        /// 0 turns it off; null keeps liboidc's default (4096).
+        public int? TokenCacheSize { get; set; }
+
         public override string ToString()
         {
             var sb = new StringBuilder("OidcClientOptions(Issuer=").Append(Issuer);
@@ -76,6 +118,12 @@ namespace Oidc
             if (JwksJson != null) sb.Append(", JwksJson=<").Append(JwksJson.Length).Append(" chars>");
             if (CaFile != null) sb.Append(", CaFile=").Append(CaFile);
             if (Prefetch.HasValue) sb.Append(", Prefetch=").Append(Prefetch.Value);
+            if (RequiredScopes != null) sb.Append(", RequiredScopes=[").Append(string.Join(", ", RequiredScopes)).Append(']');
+            if (DpopMode.HasValue) sb.Append(", DpopMode=").Append(DpopMode.Value);
+            if (DpopNonceSecret != null) sb.Append(", DpopNonceSecret=<redacted>");
+            if (DpopReplayStore != null) sb.Append(", DpopReplayStore");
+            if (RequireMtls) sb.Append(", RequireMtls");
+            if (TokenCacheSize.HasValue) sb.Append(", TokenCacheSize=").Append(TokenCacheSize.Value);
             return sb.Append(')').ToString();
         }
     }
@@ -93,5 +141,29 @@ namespace Oidc
         /// (<see cref="Library.SetLogger"/>) and counted (<see cref="Library.Metrics"/>), and
         /// the first validation retries.
         Background = 2,
+    }
+
+    /// How the DPoP scheme is treated (oidc_client_builder_set_dpop_mode).
+    public enum DpopMode
+    {
+        /// Both schemes: Bearer for unbound tokens, DPoP for DPoP-bound ones (liboidc's default).
+        Allowed = 0,
+        /// DPoP-bound tokens with proofs only.
+        Required = 1,
+        /// Bearer only; the DPoP scheme is not offered.
+        Disabled = 2,
+    }
+
+    /// A DPoP replay store shared by the processes of a fleet. liboidc calls it from any thread,
+    /// concurrently (inside Authenticate and on its worker threads), after its own process-wide
+    /// replay cache, for proofs of requests that would otherwise be allowed.
+    public interface IDpopReplayStore
+    {
+        /// Atomically record <paramref name="key"/> for <paramref name="timeToLive"/> if it is
+        /// absent (Redis: `SET key 1 NX EX ttl`): true when it was absent (first use), false when
+        /// it was present (a replay: the request is denied DPOP_REPLAY). Throw when the store
+        /// cannot answer: the request is then denied 503 REPLAY_STORE_UNAVAILABLE, never allowed.
+        /// Must not call liboidc. The key is ASCII and carries no secret.
+        bool TryRecord(string key, TimeSpan timeToLive);
     }
 }

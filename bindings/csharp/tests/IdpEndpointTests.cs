@@ -115,7 +115,7 @@ namespace Oidc.Tests
                 Assert.True(i.Active, i.ToString());
                 Assert.AreEqual("svc-basic", i.Members.ClientId);
                 Assert.AreEqual("urn:liboidc:opaque", i.Members.Audiences.Single());
-                Assert.True(i.Members.HasScope("read"));
+                Assert.AreEqual("read", i.Members.GetString("scope"));
                 var signed = c.IntrospectAsync(opaque, signedResponse: true).Result;
                 Assert.True(signed.Active);
                 Assert.False(c.Introspect("garbage-token").Active);

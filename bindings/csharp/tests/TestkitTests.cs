@@ -73,7 +73,7 @@ namespace Oidc.Tests
                     var claims = c.Validate(kit.Token(alg, query: "&sub=cs-user&scope=read%20write"));
                     Assert.AreEqual("cs-user", claims.Subject, alg);
                     Assert.AreEqual(kit.Issuer, claims.Issuer, alg);
-                    Assert.AreEqual("read,write", string.Join(",", claims.Scopes), alg);
+                    Assert.AreEqual("read write", claims.GetString("scope"), alg);
                     Assert.True(claims.ExpiresAt > DateTimeOffset.UtcNow.AddSeconds(200), alg + " exp");
                 }
             }
@@ -194,7 +194,7 @@ namespace Oidc.Tests
             });
             Assert.AreEqual(0, r.Item1, "exit code; output:\n" + r.Item2);
             Assert.Contains("subject: readme-user", r.Item2);
-            Assert.Contains("scopes: read", r.Item2);
+            Assert.Contains("scope: read", r.Item2);
             var bad = Examples.Run("ValidateExample.exe", "not-a-token", new Dictionary<string, string>
             {
                 { "OIDC_ISSUER", kit.Issuer }, { "OIDC_CA_FILE", kit.CaFile }, { "OIDC_AUDIENCE", "https://api.example.com" },

@@ -44,9 +44,12 @@ const (
 )
 
 var (
-	rounds  = flag.Int("rounds", 15, "interleaved rounds per measurement")
-	roundMS = flag.Int("round-ms", 100, "target duration of one round in ms")
-	algList = flag.String("algs", "RS256,ES256,EdDSA", "algorithms")
+	rounds    = flag.Int("rounds", 15, "interleaved rounds per measurement")
+	roundMS   = flag.Int("round-ms", 100, "target duration of one round in ms")
+	algList   = flag.String("algs", "RS256,ES256,EdDSA", "algorithms")
+	studyOnly = flag.String("study-only", "", "run only the study workloads whose name contains this (for perf)")
+	sections  = flag.String("sections", "validate,cache,study", "what to run: validate (vs golang-jwt), cache (the verified-token "+
+		"cache and request authentication, RS256), study (where a cgo call's extra process CPU goes)")
 )
 
 type measurement struct {
@@ -63,14 +66,35 @@ func main() {
 		oidc.Version(), runtime.Version(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
 	fmt.Printf("%d rounds of %d ms per measurement, interleaved; median ns/op (process CPU), spread, wall ns/op\n\n",
 		*rounds, *roundMS)
+	fmt.Printf("load average at start: %s\n", loadavg())
+	defer func() { fmt.Printf("load average at end: %s\n", loadavg()) }()
 	failed := false
-	for _, alg := range strings.Split(*algList, ",") {
-		if err := benchAlg(strings.TrimSpace(alg)); err != nil {
-			fmt.Fprintln(os.Stderr, alg+":", err)
+	want := map[string]bool{}
+	for _, s := range strings.Split(*sections, ",") {
+		want[strings.TrimSpace(s)] = true
+	}
+	if want["validate"] {
+		for _, alg := range strings.Split(*algList, ",") {
+			if err := benchAlg(strings.TrimSpace(alg)); err != nil {
+				fmt.Fprintln(os.Stderr, alg+":", err)
+				failed = true
+			}
+		}
+	}
+	if want["cache"] {
+		if err := benchCache(); err != nil {
+			fmt.Fprintln(os.Stderr, "cache:", err)
+			failed = true
+		}
+	}
+	if want["study"] {
+		if err := cgoStudy(); err != nil {
+			fmt.Fprintln(os.Stderr, "study:", err)
 			failed = true
 		}
 	}
 	if failed {
+		fmt.Printf("load average at end: %s\n", loadavg())
 		os.Exit(1)
 	}
 }
@@ -85,14 +109,15 @@ func benchAlg(alg string) error {
 	tampered := tok[:len(tok)-4] + flip(tok[len(tok)-4:])
 
 	// This binding.
+	// Full validations: the verified-token cache is off here (cache.go measures it).
 	client, err := oidc.NewClient(oidc.Config{Issuer: issuer, Audiences: []string{audience}, ExpectedTyp: "at+jwt",
-		Algorithms: []string{alg}, JWKSJSON: jwks})
+		Algorithms: []string{alg}, JWKSJSON: jwks, TokenCacheSize: oidc.TokenCacheOff})
 	if err != nil {
 		return err
 	}
 	defer client.Close()
 	// The raw C ABI, same configuration.
-	raw, err := newRawClient(issuer, audience, jwks)
+	raw, err := newRawClient(issuer, audience, jwks, 0)
 	if err != nil {
 		return err
 	}
@@ -218,48 +243,11 @@ func benchAlg(alg string) error {
 			return nil
 		}},
 	}
-	for _, m := range ms {
-		if err := calibrate(m); err != nil {
-			return fmt.Errorf("%s: %v", m.name, err)
-		}
-	}
-	for r := 0; r < *rounds; r++ {
-		for _, i := range mrand.Perm(len(ms)) { // a fresh order each round: no neighbour bias
-			m := ms[i]
-			runtime.GC()
-			c0, w0 := processCPU(), time.Now()
-			if err := m.run(m.n); err != nil {
-				return err
-			}
-			c1, w1 := processCPU(), time.Now()
-			m.cpu = append(m.cpu, float64(c1-c0)/float64(m.n))
-			m.wall = append(m.wall, float64(w1.Sub(w0).Nanoseconds())/float64(m.n))
-		}
-	}
-	fmt.Printf("%s (token %d bytes)\n", alg, len(tok))
-	fmt.Printf("  %-40s %11s %7s %11s\n", "measurement", "ns/op(cpu)", "spread", "ns/op(wall)")
-	med := map[string]float64{}
-	for _, m := range ms {
-		c, sp := median(m.cpu)
-		w, _ := median(m.wall)
-		med[m.name] = c
-		fmt.Printf("  %-40s %11.0f %6.0f%% %11.0f\n", m.name, c, sp*100, w)
+	med, paired, err := measure(fmt.Sprintf("%s (token %d bytes, verified-token cache off)", alg, len(tok)), ms)
+	if err != nil {
+		return err
 	}
 	b := med["binding: Validate(Background)"]
-	byName := map[string]*measurement{}
-	for _, m := range ms {
-		byName[m.name] = m
-	}
-	// Overhead as the median of per-round differences: the two measurements' rounds run back
-	// to back, so both see the same load.
-	paired := func(a, b string) float64 {
-		var d []float64
-		for r := range byName[a].cpu {
-			d = append(d, byName[a].cpu[r]-byName[b].cpu[r])
-		}
-		sort.Float64s(d)
-		return d[len(d)/2]
-	}
 	fmt.Printf("  ratios (cpu):\n")
 	fmt.Printf("    golang-jwt MapClaims / binding Validate            %.2fx\n", med["golang-jwt: Parse MapClaims"]/b)
 	fmt.Printf("    golang-jwt MapClaims / binding Validate+claims map %.2fx\n",
@@ -273,6 +261,50 @@ func benchAlg(alg string) error {
 		paired("binding: Validate(20 s deadline ctx)", "binding: Validate(Background)"),
 		paired("binding: Validate + claims map", "binding: Validate(Background)"))
 	return nil
+}
+
+// measure calibrates and runs ms in interleaved rounds, prints the table and returns the medians
+// and a function giving the median of per-round differences of two measurements (both sides
+// of a pair run back to back in every round, so both see the same load).
+func measure(title string, ms []*measurement) (map[string]float64, func(a, b string) float64, error) {
+	for _, m := range ms {
+		if err := calibrate(m); err != nil {
+			return nil, nil, fmt.Errorf("%s: %v", m.name, err)
+		}
+	}
+	for r := 0; r < *rounds; r++ {
+		for _, i := range mrand.Perm(len(ms)) { // a fresh order each round: no neighbour bias
+			m := ms[i]
+			runtime.GC()
+			c0, w0 := processCPU(), time.Now()
+			if err := m.run(m.n); err != nil {
+				return nil, nil, err
+			}
+			c1, w1 := processCPU(), time.Now()
+			m.cpu = append(m.cpu, float64(c1-c0)/float64(m.n))
+			m.wall = append(m.wall, float64(w1.Sub(w0).Nanoseconds())/float64(m.n))
+		}
+	}
+	fmt.Println(title)
+	fmt.Printf("  %-48s %11s %7s %11s\n", "measurement", "ns/op(cpu)", "spread", "ns/op(wall)")
+	med := map[string]float64{}
+	byName := map[string]*measurement{}
+	for _, m := range ms {
+		c, sp := median(m.cpu)
+		w, _ := median(m.wall)
+		med[m.name] = c
+		byName[m.name] = m
+		fmt.Printf("  %-48s %11.0f %6.0f%% %11.0f\n", m.name, c, sp*100, w)
+	}
+	paired := func(a, b string) float64 {
+		var d []float64
+		for r := range byName[a].cpu {
+			d = append(d, byName[a].cpu[r]-byName[b].cpu[r])
+		}
+		sort.Float64s(d)
+		return d[len(d)/2]
+	}
+	return med, paired, nil
 }
 
 // calibrate picks n so that one round takes about round-ms of wall time.
@@ -293,6 +325,19 @@ func calibrate(m *measurement) error {
 		}
 		n *= 2
 	}
+}
+
+// loadavg is /proc/loadavg's 1, 5 and 15 minute averages.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func median(xs []float64) (med, spread float64) {

@@ -5,17 +5,21 @@ package main
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 #include <oidc.h>
 
+// cache < 0 keeps liboidc's default verified-token cache; otherwise its size (0 = off).
 static oidc_client *raw_client(const char *iss, size_t iss_len, const char *aud, size_t aud_len,
-                               const char *jwks, size_t jwks_len) {
+                               const char *jwks, size_t jwks_len, long cache) {
 	oidc_client_builder *b = NULL;
 	oidc_client *c = NULL;
 	if (oidc_client_builder_new(&b, NULL) != OIDC_RESULT_OK) return NULL;
 	if (oidc_client_builder_set_issuer(b, iss, iss_len, NULL) != OIDC_RESULT_OK ||
 	    oidc_client_builder_add_audience(b, aud, aud_len, NULL) != OIDC_RESULT_OK ||
 	    oidc_client_builder_set_expected_typ(b, "at+jwt", 6, NULL) != OIDC_RESULT_OK ||
-	    oidc_client_builder_set_jwks_json(b, jwks, jwks_len, NULL) != OIDC_RESULT_OK) {
+	    oidc_client_builder_set_jwks_json(b, jwks, jwks_len, NULL) != OIDC_RESULT_OK ||
+	    (cache >= 0 && oidc_client_builder_set_token_cache_size(b, (size_t)cache, NULL) != OIDC_RESULT_OK)) {
 		oidc_client_builder_free(b);
 		return NULL;
 	}
@@ -43,6 +47,52 @@ static uint32_t raw_validate_loop(const oidc_client *c, const char *tok, size_t 
 	return 0;
 }
 
+// One request as a C server does it: a request object, the Authorization line, method, URL,
+// oidc_authenticate, the decision's status, then free both.
+static uint32_t raw_authenticate_once(const oidc_client *c, const char *auth, size_t auth_len,
+                                      const char *url, size_t url_len) {
+	oidc_http_request *r = NULL;
+	oidc_decision *d = NULL;
+	uint32_t status = 0;
+	if (oidc_http_request_new(&r, NULL) != OIDC_RESULT_OK) return 1;
+	if (oidc_http_request_add_header(r, "Authorization", 13, (const uint8_t *)auth, auth_len, NULL) == OIDC_RESULT_OK &&
+	    oidc_http_request_set_method(r, "GET", 3, NULL) == OIDC_RESULT_OK &&
+	    oidc_http_request_set_url(r, url, url_len, NULL) == OIDC_RESULT_OK &&
+	    oidc_authenticate(c, r, &d, NULL) == OIDC_RESULT_OK) {
+		status = oidc_decision_http_status(d);
+		oidc_decision_free(d);
+	}
+	oidc_http_request_free(r);
+	return status == 200 ? 0 : (status ? status : 2);
+}
+
+static uint32_t raw_authenticate_loop(const oidc_client *c, const char *auth, size_t auth_len,
+                                      const char *url, size_t url_len, long n) {
+	for (long i = 0; i < n; i++) {
+		uint32_t rc = raw_authenticate_once(c, auth, auth_len, url, url_len);
+		if (rc != 0) return rc;
+	}
+	return 0;
+}
+
+// Pure C work of a fixed length for the cgo study: dependent integer steps, no memory traffic,
+// no system call.
+static volatile uint64_t spin_sink;
+static void spin(uint64_t iters) {
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (uint64_t i = 0; i < iters; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; }
+	spin_sink = x;
+}
+static void spin_loop(uint64_t iters, long n) { for (long i = 0; i < n; i++) spin(iters); }
+
+static int64_t thread_cpu_ns(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int current_tid(void) { return (int)syscall(SYS_gettid); }
+
 static int64_t process_cpu_ns(void) {
 	struct timespec ts;
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -61,12 +111,14 @@ import (
 // rawClient is an oidc_client built directly through the C ABI (no binding code involved).
 type rawClient struct{ p *C.oidc_client }
 
-func newRawClient(iss, aud string, jwks []byte) (*rawClient, error) {
+// newRawClient builds the client; cache < 0 keeps the default verified-token cache, else sets
+// its size (0 = off).
+func newRawClient(iss, aud string, jwks []byte, cache int) (*rawClient, error) {
 	ci, ca, cj := C.CString(iss), C.CString(aud), C.CBytes(jwks)
 	defer C.free(unsafe.Pointer(ci))
 	defer C.free(unsafe.Pointer(ca))
 	defer C.free(cj)
-	p := C.raw_client(ci, C.size_t(len(iss)), ca, C.size_t(len(aud)), (*C.char)(cj), C.size_t(len(jwks)))
+	p := C.raw_client(ci, C.size_t(len(iss)), ca, C.size_t(len(aud)), (*C.char)(cj), C.size_t(len(jwks)), C.long(cache))
 	if p == nil {
 		return nil, errors.New("raw client build failed")
 	}
@@ -93,6 +145,38 @@ func (r *rawClient) loop(tok string, n int) error {
 	return nil
 }
 
+// authOnce is one cgo call doing one oidc_authenticate as a C server would (raw_authenticate_once).
+func (r *rawClient) authOnce(auth, url string) error {
+	rc := C.raw_authenticate_once(r.p, (*C.char)(unsafe.Pointer(unsafe.StringData(auth))), C.size_t(len(auth)),
+		(*C.char)(unsafe.Pointer(unsafe.StringData(url))), C.size_t(len(url)))
+	runtime.KeepAlive(auth)
+	runtime.KeepAlive(url)
+	if rc != 0 {
+		return fmt.Errorf("raw authenticate: %d", rc)
+	}
+	return nil
+}
+
+// authLoop runs n of them inside one C call.
+func (r *rawClient) authLoop(auth, url string, n int) error {
+	rc := C.raw_authenticate_loop(r.p, (*C.char)(unsafe.Pointer(unsafe.StringData(auth))), C.size_t(len(auth)),
+		(*C.char)(unsafe.Pointer(unsafe.StringData(url))), C.size_t(len(url)), C.long(n))
+	runtime.KeepAlive(auth)
+	runtime.KeepAlive(url)
+	if rc != 0 {
+		return fmt.Errorf("raw authenticate loop: %d", rc)
+	}
+	return nil
+}
+
 func (r *rawClient) close() { C.oidc_client_free(r.p) }
+
+// spinOnce is one cgo call of iters steps of pure C work; spinLoop n of them in one call.
+func spinOnce(iters uint64)        { C.spin(C.uint64_t(iters)) }
+func spinLoop(iters uint64, n int) { C.spin_loop(C.uint64_t(iters), C.long(n)) }
+
+func gettid() int { return int(C.current_tid()) }
+
+func threadCPU() int64 { return int64(C.thread_cpu_ns()) }
 
 func processCPU() int64 { return int64(C.process_cpu_ns()) }

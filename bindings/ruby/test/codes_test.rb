@@ -43,6 +43,9 @@ class CodesTest < Minitest::Test
   def test_range_classes
     assert_operator Oidc::TokenExpired, :<, Oidc::TokenError
     assert_operator Oidc::SignatureInvalid, :<, Oidc::TokenError
+    assert_operator Oidc::DpopReplay, :<, Oidc::RequestError
+    assert_operator Oidc::RequestError, :<, Oidc::TokenError
+    assert_same Oidc::RequestError, Oidc::Error.for_code(339)
     assert_operator Oidc::InvalidGrant, :<, Oidc::OAuthError
     assert_operator Oidc::Tls, :<, Oidc::NetworkError
     assert_operator Oidc::InvalidConfig, :<, Oidc::ConfigError

@@ -22,7 +22,7 @@ class E2eTestkitTest < Minitest::Test
       assert_equal "u-#{alg}", claims.subject, alg
       assert_equal @tk.issuer, claims.issuer
       assert_equal ["api://ruby"], claims.audiences
-      assert_equal %w[read write], claims.scopes
+      assert_equal "read write", claims["scope"]
       assert_in_delta Time.now + 300, claims.expires_at, 30
     end
   end

@@ -10,12 +10,24 @@ class GvlTest < Minitest::Test
   SLOW_MS = 300
 
   def test_blocking_validations_run_in_parallel
+    overlap("validate") { |c, token| c.validate(token) }
+  end
+
+  # oidc_authenticate is attached with blocking: true too (it may fetch keys, and call a replay store)
+  def test_blocking_authentications_run_in_parallel
+    overlap("authenticate") do |c, token|
+      d = c.authenticate(method: "GET", url: "https://api.ruby.test/x", authorization: "Bearer #{token}")
+      assert d.allowed?, d.inspect
+    end
+  end
+
+  def overlap(what)
     tk = Testkit.instance(self)
     token = tk.token(alg: "ES256")
     # fresh clients, each with its own (cold) cache entry, each hit delayed by 300 ms
     clients = Array.new(THREADS) do |i|
       Oidc::Client.new(issuer: tk.issuer, audiences: "api://ruby", ca_file: tk.ca_file,
-                       jwks_uri: tk.fresh_jwks_uri("gvl#{i}"))
+                       jwks_uri: tk.fresh_jwks_uri("gvl-#{what}-#{i}"))
     end
     tk.fault(path: "/jwks", mode: "slow_ms=#{SLOW_MS}", count: THREADS)
     mono = -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) }
@@ -27,7 +39,7 @@ class GvlTest < Minitest::Test
     durations = clients.map do |c|
       Thread.new do
         s = mono.call
-        c.validate(token)
+        yield c, token
         mono.call - s
       end
     end.map(&:value)
@@ -38,7 +50,7 @@ class GvlTest < Minitest::Test
     durations.each { |d| assert_operator d, :>=, SLOW_MS / 1000.0 * 0.9, "each call waited for the slow JWKS" }
     assert_operator wall, :<, 0.8 * sum, "wall #{wall.round(3)} s vs sum #{sum.round(3)} s: GVL held?"
     assert_operator ticks, :>=, 10, "the counting thread starved (#{ticks} ticks)"
-    warn format("  [gvl] %d threads: wall %.3f s, sum of calls %.3f s (%.2fx), counter ticks %d",
+    warn format("  [gvl #{what}] %d threads: wall %.3f s, sum of calls %.3f s (%.2fx), counter ticks %d",
                 THREADS, wall, sum, sum / wall, ticks) if ENV["OIDC_VERBOSE"]
   ensure
     tk&.fault(path: "/jwks", mode: "ok")

@@ -77,7 +77,8 @@ class NativeTest < Minitest::Test
                    oidc_oauth_resource_request_async oidc_oauth_revoke_async oidc_oauth_token_exchange_async
                    oidc_oauth_userinfo_async oidc_oauth_validate_id_token_async
                    oidc_oauth_device_authorization_async oidc_oauth_device_poll_async
-                   oidc_oauth_ciba_request_async oidc_oauth_ciba_poll_async].freeze
+                   oidc_oauth_ciba_request_async oidc_oauth_ciba_poll_async
+                   oidc_authenticate_async].freeze
 
   def test_not_exposed_functions_are_declared
     declared = File.read(TestSupport::HEADER).scan(/\b(oidc_[a-z0-9_]+)\s*\(/).flatten.uniq

@@ -13,7 +13,9 @@ require_relative "idp_browser"
 module TestSupport
   ROOT = File.expand_path("../../..", __dir__) # repository root
   VECTORS = File.join(ROOT, "tests", "vectors", "validation.json")
-  HEADER = File.join(ROOT, "include", "oidc.h")
+  # the header the loaded library was built from (OIDC_HEADER, e.g. an install prefix's
+  # include/oidc.h), by default the repository's
+  HEADER = ENV.fetch("OIDC_HEADER", File.join(ROOT, "include", "oidc.h"))
 
   module_function
 

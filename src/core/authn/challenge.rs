@@ -1,8 +1,23 @@
 //! `WWW-Authenticate` challenges (RFC 6750 §3, RFC 9449 §7.1) for a denied request.
 
 use super::header::Scheme;
-use crate::core::config::{DpopConfig, DpopMode};
+use crate::core::config::{Algorithm, DpopConfig, DpopMode};
 use crate::core::error::{Error, quote_safe};
+
+/// The order of the DPoP challenge's `algs` (RFC 9449 §7.1): elliptic-curve algorithms first
+/// (small, fast proofs), then RSA. The allow-list is a set, so this fixes one order for every
+/// language: the default list reads `algs="ES256 ES384 EdDSA RS256 PS256"`.
+pub const ALGS_ORDER: [Algorithm; 9] = [
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+];
 
 /// The schemes a resource offers, in challenge order.
 pub fn offered(dpop: &DpopConfig) -> impl Iterator<Item = Scheme> {
@@ -42,10 +57,31 @@ pub fn challenges(realm: Option<&str>, dpop: &DpopConfig, used: Option<Scheme>, 
             }
         }
         if scheme == Scheme::DPoP {
-            let algs: Vec<&str> = dpop.algorithms.iter().map(|a| a.name()).collect();
+            let algs: Vec<&str> = ALGS_ORDER.iter().filter(|a| dpop.algorithms.contains(**a)).map(|a| a.name()).collect();
             parts.push(format!("algs=\"{}\"", algs.join(" ")));
         }
         out.push(if parts.is_empty() { scheme.name().to_string() } else { format!("{} {}", scheme.name(), parts.join(", ")) });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::error::ErrorKind;
+
+    #[test]
+    fn algs_order_and_shapes() {
+        let mut d = DpopConfig::default();
+        let e = Error::new(ErrorKind::TokenMissing, "x");
+        assert_eq!(
+            challenges(Some("api"), &d, None, &e, &[]),
+            vec!["Bearer realm=\"api\"".to_string(), "DPoP realm=\"api\", algs=\"ES256 ES384 EdDSA RS256 PS256\"".to_string()]
+        );
+        d.algorithms = [Algorithm::PS512, Algorithm::EdDSA, Algorithm::ES256].into_iter().collect();
+        d.mode = DpopMode::Required;
+        assert_eq!(challenges(None, &d, None, &e, &[]), vec!["DPoP algs=\"ES256 EdDSA PS512\"".to_string()]);
+        assert_eq!(ALGS_ORDER.len(), Algorithm::ALL.len());
+        assert!(Algorithm::ALL.iter().all(|a| ALGS_ORDER.contains(a)));
+    }
 }

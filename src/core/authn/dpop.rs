@@ -6,13 +6,18 @@
 //! answer is given for a forged proof. The nonce, the replay check and the token binding
 //! (`cnf.jkt`) are the caller's (`authn`), since they depend on the resource's state.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use once_cell::sync::Lazy;
+use parking_lot::RwLock;
 use serde_json::Value;
 
 use super::MAX_DPOP_PROOF_BYTES;
 use crate::core::config::{Algorithm, DpopConfig};
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::json::{RawObject, Scalar, b64url_decode, b64url_encode, scalar};
-use crate::core::jwks::parse_jwk_for;
+use crate::core::jwks::{Jwk, parse_jwk_for};
 
 /// Longest `jti` accepted (it becomes a replay-cache key).
 pub const MAX_JTI_LEN: usize = 256;
@@ -102,22 +107,50 @@ fn remove_dot_segments(path: &str) -> String {
     format!("/{}", out.join("/"))
 }
 
-/// The `htu` form of a URL (RFC 9449 §4.3 check 9, RFC 3986 §6.2.2 and §6.2.3): scheme and host
-/// lower case, the default port dropped, an empty path made `/`, percent-escapes normalized, dot
-/// segments removed, no query or fragment. `None` if it is not an absolute http(s) URL without
-/// user information, or holds spaces or control characters.
-pub fn normalize_htu(url: &str) -> Option<String> {
+/// An absolute http(s) URL taken apart for its `htu` form, after every check of
+/// [`normalize_htu`], without allocating.
+struct HtuParts<'a> {
+    https: bool,
+    host: &'a str,
+    /// Without leading zeros; `None` for the scheme's default port.
+    port: Option<&'a str>,
+    /// Without query and fragment; may be empty.
+    path: &'a str,
+}
+
+/// Whether every `%` of `s` starts an escape `%XX` ([`normalize_escapes`] accepts `s`).
+fn escapes_valid(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            match (b.get(i + 1).and_then(|c| hex_val(*c)), b.get(i + 2).and_then(|c| hex_val(*c))) {
+                (Some(_), Some(_)) => i += 3,
+                _ => return false,
+            }
+        } else {
+            i += 1;
+        }
+    }
+    true
+}
+
+fn htu_parts(url: &str) -> Option<HtuParts<'_>> {
     if url.len() > 8192 || url.bytes().any(|c| c <= b' ' || c == 0x7f || !c.is_ascii()) {
         return None;
     }
-    let (scheme, rest) = url.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => "443",
-        "http" => "80",
-        _ => return None,
+    // The scheme before the first "://", which must be http or https (any case); the URL is
+    // ASCII, so these byte offsets are character boundaries.
+    let b = url.as_bytes();
+    let (https, rest) = if b.len() >= 8 && b[..8].eq_ignore_ascii_case(b"https://") {
+        (true, &url[8..])
+    } else if b.len() >= 7 && b[..7].eq_ignore_ascii_case(b"http://") {
+        (false, &url[7..])
+    } else {
+        return None;
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let default_port = if https { "443" } else { "80" };
+    let end = rest.bytes().position(|c| matches!(c, b'/' | b'?' | b'#')).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
     if authority.is_empty() || authority.contains('@') {
         return None;
@@ -140,7 +173,9 @@ pub fn normalize_htu(url: &str) -> Option<String> {
         return None;
     }
     let port = match port {
-        Some(p) if !p.bytes().all(|c| c.is_ascii_digit()) || p.len() > 5 => return None,
+        Some(p) if !p.bytes().all(|c| c.is_ascii_digit()) || p.parse::<u32>().map_or(!p.is_empty(), |n| n > 65535) => {
+            return None;
+        }
         Some(p) => {
             let p = p.trim_start_matches('0');
             if p.is_empty() && port != Some("") {
@@ -150,14 +185,58 @@ pub fn normalize_htu(url: &str) -> Option<String> {
         }
         None => None,
     };
-    let path_end = tail.find(['?', '#']).unwrap_or(tail.len());
+    let path_end = tail.bytes().position(|c| matches!(c, b'?' | b'#')).unwrap_or(tail.len());
     let path = &tail[..path_end];
-    let path = if path.is_empty() { "/".to_string() } else { remove_dot_segments(&normalize_escapes(path)?) };
-    let host = normalize_escapes(&host.to_ascii_lowercase())?;
-    Some(match port {
-        Some(p) => format!("{scheme}://{host}:{p}{path}"),
-        None => format!("{scheme}://{host}{path}"),
-    })
+    if !escapes_valid(path) || !escapes_valid(host) {
+        return None;
+    }
+    Some(HtuParts { https, host, port, path })
+}
+
+/// Whether `url` is an absolute http(s) URL whose `htu` form exists ([`normalize_htu`] is
+/// `Some`), decided without building it.
+pub fn is_htu_url(url: &str) -> bool {
+    htu_parts(url).is_some()
+}
+
+/// The `htu` form of a URL (RFC 9449 §4.3 check 9, RFC 3986 §6.2.2 and §6.2.3): scheme and host
+/// lower case, the default port dropped, an empty path made `/`, percent-escapes normalized, dot
+/// segments removed, no query or fragment. `None` if it is not an absolute http(s) URL without
+/// user information, or holds spaces or control characters.
+pub fn normalize_htu(url: &str) -> Option<String> {
+    htu_parts(url)?.normalized()
+}
+
+/// An empty path is `/`.
+fn or_root(path: &str) -> &str {
+    if path.is_empty() { "/" } else { path }
+}
+
+impl HtuParts<'_> {
+    fn normalized(&self) -> Option<String> {
+        let scheme = if self.https { "https" } else { "http" };
+        let path = if self.path.is_empty() { "/".to_string() } else { remove_dot_segments(&normalize_escapes(self.path)?) };
+        let host = normalize_escapes(&self.host.to_ascii_lowercase())?;
+        Some(match self.port {
+            Some(port) => format!("{scheme}://{host}:{port}{path}"),
+            None => format!("{scheme}://{host}{path}"),
+        })
+    }
+
+    /// Whether the two URLs have the same `htu` form. Without escapes and dot segments the
+    /// normal form only lower-cases the host (and makes an empty path `/`), so the parts are
+    /// compared as they are; otherwise the normal forms are built and compared.
+    fn same_htu(&self, other: &HtuParts) -> bool {
+        let plain = |p: &HtuParts| !p.host.contains('%') && !p.path.contains('%') && !p.path.contains("/.");
+        if plain(self) && plain(other) {
+            self.https == other.https
+                && self.port == other.port
+                && self.host.eq_ignore_ascii_case(other.host)
+                && or_root(self.path) == or_root(other.path)
+        } else {
+            matches!((self.normalized(), other.normalized()), (Some(a), Some(b)) if a == b)
+        }
+    }
 }
 
 /// RFC 7638 thumbprint of a public JWK (the required members only, in lexicographic order).
@@ -174,6 +253,54 @@ pub fn jwk_thumbprint(jwk: &serde_json::Map<String, Value>) -> Result<String> {
     // serde_json's Map is ordered by key (no preserve_order feature): the canonical form.
     let text = canonical.to_string();
     Ok(b64url_encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes()).as_ref()))
+}
+
+/// A proof's `jwk`, parsed for one algorithm, with its RFC 7638 thumbprint.
+struct ProofKey {
+    alg: Algorithm,
+    jwk: Jwk,
+    jkt: String,
+}
+
+/// Most proof keys kept parsed.
+const PROOF_KEY_CACHE_SIZE: usize = 1024;
+
+/// Parsed proof keys by the exact JSON text of the `jwk` header member. A client signs every
+/// proof for a DPoP-bound token with the one key the token is bound to, so its key is parsed and
+/// hashed once instead of for every request. Keyed by the exact text, a hit is exactly what
+/// parsing that text again would give; only keys whose proof signature verified are kept.
+/// Bounded (an arbitrary entry makes room); process-wide, like the replay cache.
+static PROOF_KEYS: Lazy<RwLock<ProofKeys>> = Lazy::new(Default::default);
+
+type ProofKeys = HashMap<Box<str>, Arc<ProofKey>, foldhash::quality::RandomState>;
+
+fn cached_proof_key(jwk: &str, alg: Algorithm) -> Option<Arc<ProofKey>> {
+    PROOF_KEYS.read().get(jwk).filter(|k| k.alg == alg).cloned()
+}
+
+fn remember_proof_key(jwk: &str, key: &Arc<ProofKey>) {
+    let mut m = PROOF_KEYS.write();
+    if m.len() >= PROOF_KEY_CACHE_SIZE && !m.contains_key(jwk) {
+        if let Some(victim) = m.keys().next().cloned() {
+            m.remove(&victim);
+        }
+    }
+    m.insert(jwk.into(), key.clone());
+}
+
+/// RFC 9449 §4.3 checks 5-7 on a proof's `jwk` (a public key usable for `alg`, no private
+/// members), and its thumbprint.
+fn parse_proof_key(jwk_text: &str, alg: Algorithm) -> Result<ProofKey> {
+    let jwk: Value = serde_json::from_str(jwk_text).map_err(|_| invalid("the DPoP proof jwk is not JSON"))?;
+    let Some(jwk_obj) = jwk.as_object() else { return Err(invalid("the DPoP proof jwk is not an object")) };
+    if jwk_obj.len() > 32 {
+        return Err(invalid("the DPoP proof jwk has too many members"));
+    }
+    if PRIVATE_MEMBERS.iter().any(|m| jwk_obj.contains_key(*m)) {
+        return Err(invalid("the DPoP proof jwk contains private key material"));
+    }
+    let key = parse_jwk_for(&jwk, alg).map_err(|m| invalid(format!("the DPoP proof jwk is unusable: {m}")))?;
+    Ok(ProofKey { alg, jwk: key, jkt: jwk_thumbprint(jwk_obj)? })
 }
 
 /// Private-key members that must never appear in a proof's `jwk` (RFC 9449 §4.3 check 7).
@@ -233,19 +360,18 @@ pub fn verify_proof(req: &ProofRequest, cfg: &DpopConfig, leeway: f64, now: f64)
         }
     }
     let Some(jwk_raw) = header.get("jwk") else { return Err(invalid("the DPoP proof has no jwk header")) };
-    let jwk: Value = serde_json::from_str(jwk_raw.get()).map_err(|_| invalid("the DPoP proof jwk is not JSON"))?;
-    let Some(jwk_obj) = jwk.as_object() else { return Err(invalid("the DPoP proof jwk is not an object")) };
-    if jwk_obj.len() > 32 {
-        return Err(invalid("the DPoP proof jwk has too many members"));
-    }
-    if PRIVATE_MEMBERS.iter().any(|m| jwk_obj.contains_key(*m)) {
-        return Err(invalid("the DPoP proof jwk contains private key material"));
-    }
-    let key = parse_jwk_for(&jwk, alg).map_err(|m| invalid(format!("the DPoP proof jwk is unusable: {m}")))?;
     let signing_input = &proof.as_bytes()[..h.len() + 1 + p.len()];
-    key.verify(alg, signing_input, &signature)
+    let (key, cached) = match cached_proof_key(jwk_raw.get(), alg) {
+        Some(k) => (k, true),
+        None => (Arc::new(parse_proof_key(jwk_raw.get(), alg)?), false),
+    };
+    key.jwk
+        .verify(alg, signing_input, &signature)
         .map_err(|_| invalid("the DPoP proof signature does not verify with its jwk"))?;
-    let jkt = jwk_thumbprint(jwk_obj)?;
+    if !cached {
+        remember_proof_key(jwk_raw.get(), &key);
+    }
+    let jkt = key.jkt.clone();
 
     let claims_str = std::str::from_utf8(&payload_bytes).map_err(|_| invalid("the DPoP proof payload is not UTF-8"))?;
     let claims = RawObject::parse(claims_str).map_err(|e| invalid(format!("the DPoP proof claims: {e}")))?;
@@ -267,8 +393,8 @@ pub fn verify_proof(req: &ProofRequest, cfg: &DpopConfig, leeway: f64, now: f64)
     if *htm != *req.method {
         return Err(mismatch("the DPoP proof htm is not the request method"));
     }
-    let want = normalize_htu(req.url).ok_or_else(|| Error::new(ErrorKind::InvalidArgument, "the request URL is not an absolute http(s) URL"))?;
-    if normalize_htu(&htu).as_deref() != Some(want.as_str()) {
+    let want = htu_parts(req.url).ok_or_else(|| Error::new(ErrorKind::InvalidArgument, "the request URL is not an absolute http(s) URL"))?;
+    if !htu_parts(&htu).is_some_and(|got| got.same_htu(&want)) {
         return Err(mismatch("the DPoP proof htu is not the request URL"));
     }
     let window = cfg.proof_window.as_secs_f64();
@@ -289,9 +415,90 @@ pub fn verify_proof(req: &ProofRequest, cfg: &DpopConfig, leeway: f64, now: f64)
 mod tests {
     use super::*;
 
+    fn jws(key: &crate::core::oauth::SigningKey, header: &Value, claims: &Value) -> String {
+        let input = format!("{}.{}", b64url_encode(header.to_string().as_bytes()), b64url_encode(claims.to_string().as_bytes()));
+        format!("{input}.{}", b64url_encode(&key.sign_bytes(input.as_bytes()).unwrap()))
+    }
+
+    /// The proof-key cache answers only for the exact `jwk` text and algorithm it parsed, and
+    /// never replaces the signature check.
+    #[test]
+    fn proof_key_cache() {
+        use crate::core::oauth::SigningKey;
+        let (holder, other) = (SigningKey::generate_es256().unwrap(), SigningKey::generate_es256().unwrap());
+        let url = "https://api.proof-key-cache.test/x";
+        let token = "a.b.c";
+        let now = crate::core::client::unix_now().floor();
+        let claims = |jti: &str| {
+            serde_json::json!({"jti": jti, "htm": "GET", "htu": url, "iat": now,
+                "ath": b64url_encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref())})
+        };
+        let header = |jwk: Value| serde_json::json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk});
+        let cfg = DpopConfig::default();
+        let check = |proof: &str| {
+            verify_proof(&ProofRequest { proof: proof.as_bytes(), method: "GET", url, access_token: token }, &cfg, 60.0, now)
+        };
+        let jwk = holder.public_jwk();
+        let text = jwk.to_string();
+        for i in 0..2 {
+            let p = check(&jws(&holder, &header(jwk.clone()), &claims(&format!("j{i}")))).unwrap();
+            assert_eq!(p.jkt, holder.thumbprint());
+            assert!(cached_proof_key(&text, Algorithm::ES256).is_some());
+        }
+        assert!(cached_proof_key(&text, Algorithm::ES384).is_none(), "per algorithm");
+        // The cached key's header, signed by another key: the signature still decides.
+        let e = check(&jws(&other, &header(jwk.clone()), &claims("j2"))).unwrap_err();
+        assert_eq!(e.message(), "the DPoP proof signature does not verify with its jwk");
+        // The same public key with a private member: another text, every check again.
+        let mut with_d = jwk.clone();
+        with_d["d"] = Value::from("AAAA");
+        let e = check(&jws(&holder, &header(with_d), &claims("j3"))).unwrap_err();
+        assert_eq!(e.message(), "the DPoP proof jwk contains private key material");
+        // Bounded.
+        for _ in 0..PROOF_KEY_CACHE_SIZE + 10 {
+            let k = SigningKey::generate_es256().unwrap();
+            check(&jws(&k, &header(k.public_jwk()), &claims("j4"))).unwrap();
+        }
+        assert!(PROOF_KEYS.read().len() <= PROOF_KEY_CACHE_SIZE);
+    }
+
+    #[test]
+    fn htu_comparison_agrees_with_the_normal_forms() {
+        let urls = [
+            "https://API.example.com/a/b?x=1",
+            "https://api.example.com/a/b",
+            "https://api.example.com:443/a/b#f",
+            "https://api.example.com:8443/a/b",
+            "http://api.example.com/a/b",
+            "https://api.example.com/a/./b",
+            "https://api.example.com/a/c/../b",
+            "https://api.example.com/a/%62",
+            "https://api.example.com/a/B",
+            "https://api.example.com",
+            "https://api.example.com/",
+            "https://api.example.com?q",
+            "https://api.%65xample.com/a/b",
+            "https://[::1]/a/b",
+            "https://[::1]:443/a/b",
+            "https://api.example.com/a/b/.",
+            "https://api.example.com/a/.b",
+            "https://api.example.com//a/b",
+        ];
+        for a in urls {
+            for b in urls {
+                let (pa, pb) = (htu_parts(a).unwrap(), htu_parts(b).unwrap());
+                assert_eq!(pa.same_htu(&pb), normalize_htu(a) == normalize_htu(b), "{a} vs {b}");
+            }
+        }
+    }
+
     #[test]
     fn htu_normalization() {
-        let n = |u: &str| normalize_htu(u);
+        let n = |u: &str| {
+            let r = normalize_htu(u);
+            assert_eq!(is_htu_url(u), r.is_some(), "{u}");
+            r
+        };
         assert_eq!(n("https://API.Example.com/a/b?x=1#f").as_deref(), Some("https://api.example.com/a/b"));
         assert_eq!(n("HTTPS://api.example.com:443").as_deref(), Some("https://api.example.com/"));
         assert_eq!(n("http://api.example.com:80/x").as_deref(), Some("http://api.example.com/x"));
@@ -305,8 +512,27 @@ mod tests {
         assert_eq!(n("/relative"), None);
         assert_eq!(n("https:///x"), None);
         assert_eq!(n("https://a.example:x/"), None);
+        assert_eq!(n("https://a.example:65536/"), None);
+        assert_eq!(n("https://a.example:99999/"), None);
+        assert_eq!(n("https://a.example:0065535/").as_deref(), Some("https://a.example:65535/"));
         assert_eq!(n("https://a.example/ x"), None);
         assert_eq!(n("https://a.example/%zz"), None);
         assert_eq!(n("https://a.example:/x").as_deref(), Some("https://a.example/x"));
+        assert_eq!(n("https://a.example:0/x"), None);
+        assert_eq!(n("https://a.example:123456/x"), None);
+        assert_eq!(n("https://a%zz.example/x"), None);
+        assert_eq!(n("https://a.example/x%4"), None);
+        assert_eq!(n("https://a.example/%%41"), None);
+        assert_eq!(n("https://a.example/x?%zz").as_deref(), Some("https://a.example/x"));
+        assert_eq!(n("https://[::1"), None);
+        assert_eq!(n("https://[]/"), None);
+        assert_eq!(n("https://[::1]x/"), None);
+        assert_eq!(n("hTTp://A.example:0080/").as_deref(), Some("http://a.example/"));
+        assert_eq!(n("HTTPS://a.example").as_deref(), Some("https://a.example/"));
+        assert_eq!(n("https:/a.example/"), None);
+        assert_eq!(n("http:://a.example/"), None);
+        assert_eq!(n("httpss://a.example/"), None);
+        assert_eq!(n("http://"), None);
+        assert_eq!(n("https://a.example#f").as_deref(), Some("https://a.example/"));
     }
 }

@@ -51,6 +51,27 @@ pub struct RequestInput {
     pub now: Option<f64>,
 }
 
+impl RequestInput {
+    /// The host's part of the input: a method and an absolute http(s) URL are set. A failure is a
+    /// misuse by the host (`InvalidArgument`), not a fault of the request; the non-blocking
+    /// transport checks it before queueing, so misuse is answered by the call itself. What the
+    /// client controls inside them (a method that is not a token, a `Host` that makes the URL
+    /// unparseable) is the request's fault: a 400 `REQUEST_MALFORMED` decision.
+    pub fn check(&self) -> Result<()> {
+        if self.method.is_empty() {
+            return err(ErrorKind::InvalidArgument, "the request method is not set (GET, POST, ...)");
+        }
+        // The scheme before the first "://" must be http or https, any case (a byte comparison:
+        // no substring search on the hot path).
+        let u = self.url.as_bytes();
+        let http = |n: usize, s: &[u8]| u.len() >= n && u[..n].eq_ignore_ascii_case(s);
+        if !http(8, b"https://") && !http(7, b"http://") {
+            return err(ErrorKind::InvalidArgument, "the request URL must be absolute: scheme://host/path as the client addressed it");
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Debug for RequestInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestInput")
@@ -121,12 +142,7 @@ impl Client {
     /// Decide about one request. `Err` only for a misuse by the host (no method, a URL that is
     /// not absolute http(s)); every fault of the request itself is a denying [`Decision`].
     pub fn authenticate(&self, req: &RequestInput) -> Result<Decision> {
-        if !is_method(&req.method) {
-            return err(ErrorKind::InvalidArgument, "the request method must be an HTTP method token (GET, POST, ...)");
-        }
-        if dpop::normalize_htu(&req.url).is_none() {
-            return err(ErrorKind::InvalidArgument, "the request URL must be an absolute http(s) URL");
-        }
+        req.check()?;
         let now = req.now.unwrap_or_else(unix_now);
         let cfg = self.config();
         let dcfg = &cfg.resource.dpop;
@@ -162,7 +178,16 @@ impl Client {
     ) -> std::result::Result<Principal, Deny> {
         let cfg = self.config();
         let rp = &cfg.resource;
-        let creds = header::parse_authorization(&req.authorization, cfg.max_token_bytes)?;
+        if !is_method(&req.method) {
+            return Err(Error::new(ErrorKind::RequestMalformed, "the request method is not an HTTP method token").into());
+        }
+        if !dpop::is_htu_url(&req.url) {
+            return Err(Error::new(ErrorKind::RequestMalformed, "the request URL is not a well-formed absolute http(s) URL").into());
+        }
+        let creds = header::parse_authorization(&req.authorization, cfg.max_token_bytes).inspect_err(|_| {
+            // Malformed credentials in a known scheme: the error goes on that scheme's challenge.
+            *used = header::scheme_hint(&req.authorization);
+        })?;
         let (scheme, token) = match creds {
             header::Credentials::Token(s, t) if challenge::is_offered(&rp.dpop, s) => (s, t),
             _ => return Err(Error::new(ErrorKind::TokenMissing, "the request has no access token in an accepted scheme").into()),

@@ -75,7 +75,8 @@ mod tests {
         let n = issue(s, 300, 1_800_000_000.0);
         assert_eq!(n.len(), 32);
         assert_eq!(check(s, 300, &n, 1_800_000_000.0), NonceState::Current);
-        assert_eq!(check(s, 300, &n, 1_800_000_299.0), NonceState::Previous);
+        assert_eq!(check(s, 300, &n, 1_800_000_299.0), NonceState::Current, "1_800_000_000 starts a bucket");
+        assert_eq!(check(s, 300, &n, 1_800_000_300.0), NonceState::Previous);
         assert_eq!(check(s, 300, &n, 1_800_000_600.0), NonceState::Invalid);
         assert_eq!(check(s, 300, &n, 1_799_999_000.0), NonceState::Invalid, "a future bucket");
         assert_eq!(check(b"another secret 1234", 300, &n, 1_800_000_000.0), NonceState::Invalid);

@@ -17,7 +17,7 @@ use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::json::b64url_encode;
 
 /// Most live `jti`s the process-wide cache holds.
-pub const MAX_REPLAY_ENTRIES: usize = 200_000;
+pub const MAX_REPLAY_ENTRIES: usize = 500_000;
 
 type Key = [u8; 32];
 
@@ -26,6 +26,8 @@ struct Cache {
     expiry: HashMap<Key, f64>,
     /// Insertion order, for pruning expired entries.
     order: VecDeque<(Key, f64)>,
+    /// When a full cache was last swept (a full sweep at most once a second, not per request).
+    last_sweep: f64,
 }
 
 impl Cache {
@@ -66,25 +68,32 @@ fn replay() -> Error {
 pub fn check_and_record(issuer: &str, jti: &str, ttl_secs: u64, now: f64, store: Option<&dyn ReplayStore>) -> Result<()> {
     let k = key(issuer, jti);
     let exp = now + ttl_secs as f64;
-    {
+    let full = {
         let mut c = CACHE.lock();
         if c.expiry.get(&k).is_some_and(|e| *e > now) {
             return Err(replay());
         }
         c.prune(now);
-        if c.expiry.len() >= MAX_REPLAY_ENTRIES {
-            // Expired entries may sit behind live ones in insertion order: sweep once.
+        if c.expiry.len() >= MAX_REPLAY_ENTRIES && !(now - c.last_sweep < 1.0 && now >= c.last_sweep) {
+            // Expired entries may sit behind live ones in insertion order: sweep, at most once a
+            // second (a full cache of live proofs must not cost every request a full scan).
             c.expiry.retain(|_, e| *e > now);
             c.order.retain(|(_, e)| *e > now);
-            if c.expiry.len() >= MAX_REPLAY_ENTRIES {
-                crate::core::log::emit(crate::core::log::Level::Warn, "oidc::authn", || {
-                    format!("the DPoP replay cache holds {MAX_REPLAY_ENTRIES} live proofs; refusing new ones")
-                });
-                return Err(Error::new(ErrorKind::ReplayStoreUnavailable, "the DPoP replay cache is full; retry later"));
-            }
+            c.last_sweep = now;
         }
-        c.expiry.insert(k, exp);
-        c.order.push_back((k, exp));
+        let full = c.expiry.len() >= MAX_REPLAY_ENTRIES;
+        if !full {
+            c.expiry.insert(k, exp);
+            c.order.push_back((k, exp));
+        }
+        full
+    };
+    // Logged after the lock is released: a log callback may call liboidc.
+    if full {
+        crate::core::log::emit(crate::core::log::Level::Warn, "oidc::authn", || {
+            format!("the DPoP replay cache holds {MAX_REPLAY_ENTRIES} live proofs; refusing new ones")
+        });
+        return Err(Error::new(ErrorKind::ReplayStoreUnavailable, "the DPoP replay cache is full; retry later"));
     }
     let Some(store) = store else { return Ok(()) };
     let key_text = store_key(issuer, jti);

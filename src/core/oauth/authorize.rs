@@ -261,7 +261,7 @@ impl OAuthClient {
             _ => return err(ErrorKind::ResponseMissingField, "PAR response lacks request_uri"),
         };
         let expires_in = match o.get("expires_in").and_then(Value::as_u64) {
-            Some(n) if n > 0 => n,
+            Some(n) if n > 0 => super::server_lifetime(n),
             _ => return err(ErrorKind::ResponseMissingField, "PAR response lacks a positive integer expires_in"),
         };
         Ok(PushedRequest { request_uri, expires_in, state, nonce })

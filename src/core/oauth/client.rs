@@ -165,8 +165,24 @@ impl std::fmt::Debug for OAuthClient {
     }
 }
 
+/// The metadata names an endpoint override may use (every endpoint liboidc calls).
+pub const ENDPOINT_NAMES: [&str; 11] = [
+    "authorization_endpoint",
+    "token_endpoint",
+    "userinfo_endpoint",
+    "introspection_endpoint",
+    "revocation_endpoint",
+    "registration_endpoint",
+    "pushed_authorization_request_endpoint",
+    "device_authorization_endpoint",
+    "backchannel_authentication_endpoint",
+    "end_session_endpoint",
+    "jwks_uri",
+];
+
 impl OAuthClient {
     /// Check the configuration and build the client (no network).
+    /// Check `cfg` (every problem surfaces here) and build the client; no network.
     pub fn new(mut cfg: OAuthConfig) -> Result<OAuthClient> {
         if cfg.client_id.is_empty() {
             return err(ErrorKind::InvalidConfig, "client_id is empty");
@@ -175,6 +191,16 @@ impl OAuthClient {
             cfg.base.audiences.push(cfg.client_id.clone());
         }
         for (name, url) in &cfg.endpoints {
+            if !ENDPOINT_NAMES.contains(&name.as_str()) {
+                return err(
+                    ErrorKind::InvalidConfig,
+                    format!(
+                        "unknown endpoint name '{}' (one of: {})",
+                        crate::core::json::printable(name),
+                        ENDPOINT_NAMES.join(", ")
+                    ),
+                );
+            }
             Url::parse_checked(url, cfg.base.allow_http_loopback).map_err(|e| {
                 Error::new(e.kind(), format!("endpoint {name}: {}", e.message()))
             })?;

@@ -179,13 +179,13 @@ impl PollState {
     /// A device-code poll (RFC 8628 §3.4) of `da` within `opts`.
     pub fn device(da: &DeviceAuthorization, opts: &PollOptions) -> PollState {
         let params = vec![param("grant_type", GRANT_DEVICE_CODE), param("device_code", da.device_code.expose())];
-        PollState::new(params, da.interval, da.received_at + Duration::from_secs(da.expires_in), opts)
+        PollState::new(params, da.interval, da.received_at + Duration::from_secs(super::server_lifetime(da.expires_in)), opts)
     }
 
     /// A CIBA poll of `req` within `opts`.
     pub fn ciba(req: &BackchannelAuthentication, opts: &PollOptions) -> PollState {
         let params = vec![param("grant_type", GRANT_CIBA), param("auth_req_id", req.auth_req_id.expose())];
-        PollState::new(params, req.interval, req.received_at + Duration::from_secs(req.expires_in), opts)
+        PollState::new(params, req.interval, req.received_at + Duration::from_secs(super::server_lifetime(req.expires_in)), opts)
     }
 
     fn new(params: Vec<(String, String)>, interval: Duration, expires_at: Instant, opts: &PollOptions) -> PollState {
@@ -231,6 +231,13 @@ fn push_opt(p: &mut Vec<(String, String)>, k: &str, v: Option<&str>) {
 
 fn param(k: &str, v: &str) -> (String, String) {
     (k.to_string(), v.to_string())
+}
+
+/// A server's `expires_in`: a non-negative number (integer, or a float such as 1e300), clamped to
+/// [`super::MAX_SERVER_LIFETIME_SECS`].
+fn lifetime(v: &Value) -> Option<u64> {
+    let n = v.as_u64().or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))?;
+    Some(super::server_lifetime(n))
 }
 
 fn interval_of(m: &Map<String, Value>) -> Duration {
@@ -317,7 +324,7 @@ impl OAuthClient {
         }
         let m = json_object(&resp.body, "device authorization response")?;
         let what = "device authorization response";
-        let expires_in = match m.get("expires_in").and_then(Value::as_u64) {
+        let expires_in = match m.get("expires_in").and_then(lifetime) {
             Some(e) => e,
             None => return err(ErrorKind::ResponseMissingField, format!("{what} lacks expires_in")),
         };
@@ -434,7 +441,7 @@ impl OAuthClient {
         }
         let what = "backchannel authentication response";
         let m = json_object(&resp.body, what)?;
-        let Some(expires_in) = m.get("expires_in").and_then(Value::as_u64) else {
+        let Some(expires_in) = m.get("expires_in").and_then(lifetime) else {
             return err(ErrorKind::ResponseMissingField, format!("{what} lacks expires_in"));
         };
         Ok(BackchannelAuthentication {

@@ -26,8 +26,18 @@ pub use grants::{
 pub use idtoken::{IdTokenChecks, validate_id_token};
 pub use introspection::Introspection;
 pub use registration::{Registration, register_client};
-pub use response::AuthorizationResponse;
+pub use response::{AuthorizationResponse, ExpectedState};
 pub use secret::Secret;
 pub use signing::SigningKey;
 pub use token::TokenResponse;
 pub use userinfo::UserInfo;
+
+/// Longest lifetime liboidc takes from a server (`expires_in` of tokens, device codes, CIBA
+/// requests, PAR request URIs): one year. A larger value (2^64-1, 1e300) is clamped to it, so no
+/// arithmetic on a server-supplied number can overflow.
+pub const MAX_SERVER_LIFETIME_SECS: u64 = 366 * 24 * 3600;
+
+/// A server-supplied lifetime in seconds, clamped to [`MAX_SERVER_LIFETIME_SECS`].
+pub fn server_lifetime(secs: u64) -> u64 {
+    secs.min(MAX_SERVER_LIFETIME_SECS)
+}

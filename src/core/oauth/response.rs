@@ -134,15 +134,31 @@ fn ct_eq(a: &str, b: &str) -> bool {
     aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
 }
 
+/// The `state` an authorization request carried: the response must carry exactly it. "No state
+/// was sent" is an explicit choice, never the default of an empty or missing value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedState<'a> {
+    /// The state sent (non-empty); the response must carry the same (compared in constant time).
+    Sent(&'a str),
+    /// The request carried no state; a response that carries one is refused.
+    NoneSent,
+}
+
 impl OAuthClient {
-    /// Parse and check an authorization response. `expected_state` is the state sent (required
-    /// to match when given). `now` defaults to the current time (JARM expiry).
+    /// Parse and check an authorization response against the state that was sent. `now`
+    /// defaults to the current time (JARM expiry).
     pub fn parse_authorization_response(
         &self,
         input: &str,
-        expected_state: Option<&str>,
+        expected_state: ExpectedState<'_>,
         now: Option<f64>,
     ) -> Result<AuthorizationResponse> {
+        if expected_state == ExpectedState::Sent("") {
+            return err(
+                ErrorKind::InvalidArgument,
+                "the expected state is empty: pass the state the authorization request carried",
+            );
+        }
         let mut params = response_params(input)?;
         let get = |p: &[(String, String)], n: &str| p.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
         let jarm = match get(&params, "response") {
@@ -181,12 +197,18 @@ impl OAuthClient {
             }
         }
         let state = get(&params, "state");
-        if let Some(want) = expected_state {
-            match &state {
-                Some(s) if ct_eq(s, want) => {}
-                Some(_) => return err(ErrorKind::StateMismatch, "authorization response state differs from the one sent"),
-                None => return err(ErrorKind::StateMismatch, "authorization response has no state but one was sent"),
+        match (expected_state, &state) {
+            (ExpectedState::Sent(want), Some(s)) if ct_eq(s, want) => {}
+            (ExpectedState::Sent(_), Some(_)) => {
+                return err(ErrorKind::StateMismatch, "authorization response state differs from the one sent");
             }
+            (ExpectedState::Sent(_), None) => {
+                return err(ErrorKind::StateMismatch, "authorization response has no state but one was sent");
+            }
+            (ExpectedState::NoneSent, Some(_)) => {
+                return err(ErrorKind::StateMismatch, "authorization response carries a state although none was sent");
+            }
+            (ExpectedState::NoneSent, None) => {}
         }
         if let Some(code) = get(&params, "error") {
             let text = |k: &str| get(&params, k).map(|s| s.chars().filter(|c| !c.is_control()).take(500).collect());

@@ -56,6 +56,7 @@ impl TokenResponse {
             Some(Value::String(t)) => t.clone(),
             _ => return err(ErrorKind::ResponseMissingField, "token response lacks token_type"),
         };
+        // Clamped (`server_lifetime`): a huge value must not overflow the token cache's clock.
         let expires_in = match object.get("expires_in") {
             None | Some(Value::Null) => None,
             Some(Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
@@ -64,7 +65,8 @@ impl TokenResponse {
                 Error::new(ErrorKind::ResponseMissingField, "token response expires_in is not a number")
             })?),
             Some(_) => return err(ErrorKind::ResponseMissingField, "token response expires_in is not a number"),
-        };
+        }
+        .map(super::server_lifetime);
         Ok(TokenResponse {
             access_token,
             token_type,
@@ -119,7 +121,7 @@ pub fn error_from_response(resp: &HttpResponse, what: &str) -> Error {
             );
         }
     }
-    Error::new(ErrorKind::HttpStatus, format!("{what}: HTTP {}", resp.status))
+    Error::new(ErrorKind::HttpStatus, format!("{what}: HTTP {}", resp.status)).with_server_status(resp.status)
 }
 
 fn printable_long(s: &str) -> String {

@@ -42,7 +42,7 @@ pub struct TokenCache {
 /// How long a token with `expires_in` seconds may be reused: `expires_in - skew`, where the skew
 /// is 30 s but at most half the lifetime. `None` (no `expires_in`, or 0): not cached.
 pub fn reuse_for(expires_in: Option<u64>) -> Option<Duration> {
-    let e = Duration::from_secs(expires_in.filter(|e| *e > 0)?);
+    let e = Duration::from_secs(super::server_lifetime(expires_in.filter(|e| *e > 0)?));
     Some(e - TOKEN_CACHE_SKEW.min(e / 2))
 }
 
@@ -62,6 +62,8 @@ impl TokenCache {
     pub fn get_or_fetch(&self, key: &str, now: impl Fn() -> Instant, fetch: impl FnOnce() -> Result<TokenResponse>) -> Result<TokenResponse> {
         let slot = self.slot(key, now());
         let seen = slot.generation.load(std::sync::atomic::Ordering::Acquire);
+        // The fetch runs under the slot's lock: messages wait until it is released.
+        let _log_hold = crate::core::log::hold();
         let mut st = slot.state.lock();
         if let Some((t, until)) = &st.token {
             if now() < *until {

@@ -31,6 +31,7 @@
 //! * [`keys`] — [`TestKey`], [`Alg`], [`jwks`], [`default_header`], [`b64`],
 //!   [`keys::claims`], [`keys::verify_jws`].
 //! * [`client`] — a tiny blocking HTTP/1.1 client (self-tests, probes).
+//! * [`dpop`] — DPoP proof keys, RFC 7638 thumbprints, `ath`.
 //! * [`util`] — URL/query encoding helpers.
 //!
 //! ## Server semantics
@@ -53,6 +54,7 @@
 
 pub mod ca;
 pub mod client;
+pub mod dpop;
 pub mod keys;
 pub mod server;
 pub mod util;

@@ -89,21 +89,6 @@ module Oidc
     # `jti`
     def jwt_id = h["jti"]
 
-    # Granted scopes: `scope` (space-separated, RFC 9068 / RFC 8693) or `scp` (Array or String).
-    def scopes
-      s = h.key?("scope") ? h["scope"] : h["scp"]
-      case s
-      when String then s.split(" ")
-      when Array then s.map(&:to_s)
-      else []
-      end
-    end
-
-    # True when every given scope was granted.
-    def scope?(*required)
-      (required.flatten.map(&:to_s) - scopes).empty?
-    end
-
     # `exp` as a Time (nil when absent).
     def expires_at = time(h["exp"])
 

@@ -35,10 +35,34 @@ module Oidc
     #                      now; new raises the fetch's error) or :background (fetch on
     #                      liboidc's worker pool; failures are logged, the first validation
     #                      retries); default nil = on first use
+    #
+    # Resource-server rules, applied by #authenticate (liboidc decides; see Oidc::Decision):
+    # required_scopes:     scopes every request's token must grant (all of them; 403
+    #                      insufficient_scope naming the missing ones otherwise)
+    # claim_values:        { "client_id" => ["svc", "web"], ... }: the claim must hold one of
+    #                      the values (403 otherwise)
+    # dpop_mode:           :allowed (default: Bearer for unbound tokens, DPoP for DPoP-bound
+    #                      ones), :required (DPoP only) or :disabled (Bearer only)
+    # dpop_algorithms:     DPoP proof algorithms (Array or "ES256,EdDSA"); sent as the DPoP
+    #                      challenge's algs
+    # dpop_proof_window:   seconds a proof's iat may lie in the past (default 60)
+    # dpop_nonce_secret:   turn on stateless server nonces (16 to 1024 bytes, the same in every
+    #                      process of a fleet); dpop_nonce_lifetime: seconds (default: liboidc's, 300)
+    # dpop_replay_store:   a store shared by a fleet (e.g. Redis), consulted after the
+    #                      process-wide replay cache: ->(key, ttl_secs) { ... } must record
+    #                      `key` for `ttl_secs` if absent, atomically (Redis: SET key 1 NX EX ttl),
+    #                      and return true when it was absent, false when present (a replay);
+    #                      anything else or an exception denies the request 503. It runs on
+    #                      the thread calling #authenticate; it must not throw/break out.
+    # require_mtls:        true: only certificate-bound tokens (RFC 8705)
+    # token_cache_size:    verified-token cache entries (0 turns it off; default 4096)
     def initialize(issuer:, audiences: [], any_audience: false, algorithms: nil, expected_typ: nil,
                    required_claims: [], leeway: nil, max_token_bytes: nil, ca_file: nil, jwks_uri: nil,
                    jwks_json: nil, allow_http_loopback: false, connect_timeout: nil, timeout: nil,
-                   max_response_bytes: nil, realm: nil, cache: nil, prefetch: nil)
+                   max_response_bytes: nil, realm: nil, cache: nil, prefetch: nil,
+                   required_scopes: nil, claim_values: nil, dpop_mode: nil, dpop_algorithms: nil,
+                   dpop_proof_window: nil, dpop_nonce_secret: nil, dpop_nonce_lifetime: nil,
+                   dpop_replay_store: nil, require_mtls: nil, token_cache_size: nil)
       @issuer = issuer.to_s.dup.freeze
       @audiences = Array(audiences).map { |a| a.to_s.dup.freeze }.freeze
       @realm = realm&.to_s&.dup&.freeze
@@ -72,6 +96,11 @@ module Oidc
           Client.need_native(:oidc_client_builder_set_prefetch)
           b.call(:set_prefetch, mode)
         end
+        configure_resource(b, required_scopes: required_scopes, claim_values: claim_values, dpop_mode: dpop_mode,
+                              dpop_algorithms: dpop_algorithms, dpop_proof_window: dpop_proof_window,
+                              dpop_nonce_secret: dpop_nonce_secret, dpop_nonce_lifetime: dpop_nonce_lifetime,
+                              dpop_replay_store: dpop_replay_store, require_mtls: require_mtls,
+                              token_cache_size: token_cache_size)
         b.build
       end
       @handle = Handle.new(raw, :oidc_client_free, "Oidc::Client")

@@ -10,6 +10,9 @@ module Oidc
   #     ConfigError     100s   configuration and discovery (InvalidConfig, CaFile, DiscoveryInvalid, ...)
   #     NetworkError    200s   network and HTTP (Network, Timeout, Tls, HttpStatus, ...)
   #     TokenError      300s   token validation (TokenExpired, SignatureInvalid, AudienceMismatch, ...)
+  #       RequestError  320-339  request authentication (TokenMissing, RequestMalformed, DpopReplay,
+  #                            ...): the codes of a denying Oidc::Decision (Client#authenticate
+  #                            returns them, it does not raise them; Decision#error_class)
   #     OAuthError      400s   OAuth error responses (InvalidGrant, InvalidClient, ...); code 400
   #                            itself (an `error` liboidc has no name for) is OAuthError proper
   #     ProtocolError   500s   protocol checks on responses (StateMismatch, NonceMismatch, ...)
@@ -104,6 +107,7 @@ module Oidc
   class ConfigError < Error; end
   class NetworkError < Error; end
   class TokenError < Error; end
+  class RequestError < TokenError; end
   class OAuthError < Error
     CODE = 400
     NAME = "OAUTH_ERROR"
@@ -126,7 +130,7 @@ module Oidc
 
   RANGES = [
     [1..99, UsageError], [100..199, ConfigError], [200..299, NetworkError],
-    [300..399, TokenError], [400..499, OAuthError], [500..599, ProtocolError]
+    [320..339, RequestError], [300..399, TokenError], [400..499, OAuthError], [500..599, ProtocolError]
   ].freeze
 
   # Every oidc_result except OK, exactly as include/oidc.h spells it. Kept by hand on purpose:
@@ -136,12 +140,15 @@ module Oidc
     "INVALID_CONFIG" => 100, "INSECURE_URL" => 101, "CA_FILE" => 102, "UNSUPPORTED_ALGORITHM" => 103,
     "DISCOVERY_INVALID" => 110, "DISCOVERY_ISSUER_MISMATCH" => 111, "JWKS_INVALID" => 112,
     "NETWORK" => 200, "TIMEOUT" => 201, "TLS" => 202, "HTTP_STATUS" => 203, "RESPONSE_TOO_LARGE" => 204,
-    "RESPONSE_INVALID" => 205, "REDIRECT_REJECTED" => 206,
+    "RESPONSE_INVALID" => 205, "REDIRECT_REJECTED" => 206, "KEYS_UNAVAILABLE" => 207,
     "TOKEN_MALFORMED" => 300, "TOKEN_TOO_LARGE" => 301, "ALGORITHM_NOT_ALLOWED" => 302, "UNKNOWN_KEY" => 303,
     "SIGNATURE_INVALID" => 304, "TOKEN_EXPIRED" => 305, "TOKEN_NOT_YET_VALID" => 306,
     "TOKEN_ISSUED_IN_FUTURE" => 307, "ISSUER_MISMATCH" => 308, "AUDIENCE_MISMATCH" => 309,
     "MISSING_CLAIM" => 310, "INVALID_CLAIM" => 311, "TYPE_MISMATCH" => 312, "CRIT_UNSUPPORTED" => 313,
     "KEY_REJECTED" => 314,
+    "REQUEST_MALFORMED" => 320, "TOKEN_MISSING" => 321, "DPOP_PROOF_INVALID" => 322, "DPOP_PROOF_MISMATCH" => 323,
+    "DPOP_PROOF_STALE" => 324, "DPOP_REPLAY" => 325, "DPOP_NONCE_REQUIRED" => 326, "TOKEN_BINDING_MISMATCH" => 327,
+    "CLAIM_NOT_ALLOWED" => 328, "REPLAY_STORE_UNAVAILABLE" => 329,
     "OAUTH_ERROR" => 400, "INVALID_REQUEST" => 401, "INVALID_CLIENT" => 402, "INVALID_GRANT" => 403,
     "UNAUTHORIZED_CLIENT" => 404, "UNSUPPORTED_GRANT_TYPE" => 405, "INVALID_SCOPE" => 406,
     "AUTHORIZATION_PENDING" => 407, "SLOW_DOWN" => 408, "ACCESS_DENIED" => 409, "EXPIRED_TOKEN" => 410,

@@ -31,6 +31,15 @@ module Oidc
       n.read(:size_t)
     end
 
+    # Set (or with nil clear) the process-wide key that authenticates cache snapshots
+    # (HMAC-SHA256, 16 to 1024 bytes): cache_export then adds a MAC and cache_import refuses a
+    # snapshot without a valid one. Without a key, treat a snapshot as configuration.
+    def snapshot_key=(key)
+      Client.need_native(:oidc_snapshot_set_key)
+      k = key.nil? ? "".b : key.to_s.b
+      FFISupport.check { |e| Native.oidc_snapshot_set_key(k, k.bytesize, e) }
+    end
+
     # Bound liboidc's worker pool (used by Client.new(prefetch: :background)): `threads`
     # workers (0 = default) and `queue_capacity` waiting calls. Call it before the first use.
     def async_configure(threads: 0, queue_capacity: 4096)
@@ -73,6 +82,7 @@ module Oidc
     attach_optional :oidc_metrics_json, %i[pointer pointer pointer], :uint32
     attach_optional :oidc_cache_export_json, %i[pointer pointer pointer pointer], :uint32
     attach_optional :oidc_cache_import_json, %i[pointer pointer size_t pointer pointer], :uint32
+    attach_optional :oidc_snapshot_set_key, %i[pointer size_t pointer], :uint32
     attach_optional :oidc_async_configure, %i[uint32 uint32 pointer], :uint32
     # Waits for the pool's threads: release the GVL meanwhile.
     attach_optional :oidc_async_shutdown, %i[uint32 pointer], :uint32, blocking: true
