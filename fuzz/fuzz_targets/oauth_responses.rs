@@ -4,11 +4,12 @@
 //! (`parse_authorization_response`, with JARM validated against the fixture key set).
 //! Input: a selector byte, then the parser's input:
 //! `0` token response body; `1` two status bytes, a `WWW-Authenticate` value up to '\n', then the
-//! body; `2` the expected state up to '\n' (`-` for none), then the redirect URL / query /
-//! fragment.
+//! body; `2` the expected state up to '\n' (`-`: no state was sent), then the redirect URL /
+//! query / fragment.
 //!
 //! Oracles: an accepted token response has a non-empty access_token and a token_type; an
-//! accepted authorization response has a non-empty code, the expected state, the issuer's
+//! accepted authorization response has a non-empty code, exactly the state sent (none when
+//! none was sent, never a check skipped for an empty one), the issuer's
 //! `iss` (or, for JARM, a response JWT that is authentic under the key set, names the issuer and
 //! the client as audience, and has not expired).
 #![no_main]
@@ -17,7 +18,7 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use oidc::core::oauth::client::{ClientAuth, OAuthClient, OAuthConfig};
-use oidc::core::oauth::response::response_params;
+use oidc::core::oauth::response::{ExpectedState, response_params};
 use oidc::core::oauth::token::{TokenResponse, auth_param, error_from_response};
 use oidc::core::http::HttpResponse;
 use oidc::core::KeySource;
@@ -78,13 +79,19 @@ fuzz_target!(|data: &[u8]| {
         _ => {
             let (state, input) = split_line(rest);
             let (Ok(state), Ok(input)) = (std::str::from_utf8(state), std::str::from_utf8(input)) else { return };
-            let expected = (state != "-").then_some(state);
+            let expected = if state == "-" { ExpectedState::NoneSent } else { ExpectedState::Sent(state) };
             let _ = response_params(input);
             match CLIENT.parse_authorization_response(input, expected, Some(NOW as f64)) {
                 Ok(r) => {
                     assert!(!r.code.expose().is_empty(), "authorization response accepted without a code");
-                    if let Some(want) = expected {
-                        assert_eq!(r.state.as_deref(), Some(want), "authorization response accepted with another state");
+                    match expected {
+                        ExpectedState::Sent(want) => {
+                            assert!(!want.is_empty(), "an empty expected state was accepted as a state check");
+                            assert_eq!(r.state.as_deref(), Some(want), "authorization response accepted with another state");
+                        }
+                        ExpectedState::NoneSent => {
+                            assert_eq!(r.state, None, "authorization response accepted with a state nobody sent");
+                        }
                     }
                     assert!(r.param("error").is_none(), "an error response was accepted");
                     if r.jarm {

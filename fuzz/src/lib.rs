@@ -267,6 +267,13 @@ pub fn policy_holds(jws: &Jws, p: &OraclePolicy, now: f64) -> Result<Obj, String
     if c.str("iss").as_deref() != Some(p.issuer) {
         return Err("iss is not the issuer".into());
     }
+    // RFC 7519 §4.1: sub and jti are strings when present (null counts as absent, as it does
+    // for required claims).
+    for n in ["sub", "jti"] {
+        if c.0.get(n).is_some_and(|raw| raw.get() != "null") && c.str(n).is_none() {
+            return Err(format!("{n} is not a string"));
+        }
+    }
     let num = |n: &str| -> Result<Option<f64>, String> {
         if !c.has(n) {
             return Ok(None);
