@@ -56,6 +56,11 @@ fn finish(rc: oidc_result, e: *mut oidc_error, free_ok: impl FnOnce()) -> (oidc_
 #[test]
 fn a_good_configuration_builds() {
     assert_eq!(build(good_client_builder()).0, oidc_result::Ok);
+    // A nonce lifetime of 0 asks for liboidc's default (bindings need not restate it).
+    let b = good_client_builder();
+    let secret = [7u8; 32];
+    assert_eq!(oidc_client_builder_set_dpop_nonce_secret(b, secret.as_ptr(), 32, 0, NO_ERR), oidc_result::Ok);
+    assert_eq!(build(b).0, oidc_result::Ok);
 }
 
 #[test]

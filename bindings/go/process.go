@@ -120,6 +120,11 @@ type MetricsSnapshot struct {
 		CooldownSuppressed  uint64 `json:"cooldown_suppressed"`
 		StaleServed         uint64 `json:"stale_served"`
 	} `json:"cache"`
+	// TokenCache counts the verified-token caches of all clients (a hit skipped the signature check).
+	TokenCache struct {
+		Hits   uint64 `json:"hits"`
+		Misses uint64 `json:"misses"`
+	} `json:"token_cache"`
 	Discovery struct {
 		Fetches  uint64 `json:"fetches"`
 		Failures uint64 `json:"failures"`
