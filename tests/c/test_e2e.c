@@ -592,6 +592,28 @@ static void test_stale_if_error(void) {
     free(token);
 }
 
+/* Issue 10 item 3: an outage is not a forgery. An unknown kid whose refresh fails is
+ * KEYS_UNAVAILABLE (503, no invalid_token), not UNKNOWN_KEY (401). */
+static void test_outage_is_not_forgery(void) {
+    struct client_opts o = {.key_source = UNIQUE_JWKS, .tag = "outage", .ca_file = CA_FILE};
+    char *token = mint("RS256", "&kid=rotated-in-during-the-outage");
+    oidc_client *c;
+    oidc_error *err = NULL;
+    TEST_BEGIN("unknown kid while the JWKS endpoint fails -> KEYS_UNAVAILABLE (503, no invalid_token)");
+    c = make_client(&o, NULL);
+    CHECK_RC_ERR(oidc_client_prefetch(c, &err), OIDC_RESULT_OK, err);
+    oidc_error_free(err);
+    err = NULL;
+    admin_post("/fault?path=/jwks&mode=500");
+    CHECK_RC_ERR(validate(c, token, &err), OIDC_RESULT_KEYS_UNAVAILABLE, err);
+    CHECK(err != NULL && oidc_error_http_status(err) == 503 && oidc_error_oauth_error(err) == NULL);
+    oidc_error_free(err);
+    admin_post("/fault?path=/jwks&mode=ok");
+    oidc_client_free(c);
+    free(token);
+    TEST_END();
+}
+
 int main(void) {
     const char *jwks;
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -619,6 +641,7 @@ int main(void) {
     test_live_config_errors();
     test_rotation();
     test_faults();
+    test_outage_is_not_forgery();
     test_stale_if_error();
     return harness_finish();
 }
