@@ -40,6 +40,6 @@ C
 check "C program builds with pkg-config --cflags --libs oidc" \
   "cc -std=c99 -Wall -Werror -o '$tmp/t' '$tmp/t.c' \$(pkg-config --cflags --libs oidc)"
 check "it runs against the installed library" "LD_LIBRARY_PATH='$lib' '$tmp/t' >/dev/null"
-check "it resolves liboidc through the SONAME" "LD_LIBRARY_PATH='$lib' ldd '$tmp/t' | grep -q 'liboidc.so.0.1 => $lib'"
+check "it resolves liboidc through the SONAME" "LD_LIBRARY_PATH='$lib' ldd '$tmp/t' | grep 'liboidc.so.0.1 => $lib' >/dev/null"
 echo "$ok passed, $bad failed"
 [ "$bad" -eq 0 ]

@@ -51,7 +51,7 @@ case ${1:-} in
   ciba)
     q="auth_req_id=$(printf %s "$2" | jq -sRr @uri 2>/dev/null || printf %s "$2")"
     [ "${3:-}" = deny ] && q="$q&deny=1"
-    curl --silent --show-error --max-time 10 -X POST "$OIDC_TEST_ADMIN/ciba/approve?$q" | grep -q '"ok":true'
+    curl --silent --show-error --max-time 10 -X POST "$OIDC_TEST_ADMIN/ciba/approve?$q" | grep '"ok":true' >/dev/null
     ;;
   stat)
     curl --silent --show-error --max-time 10 "$OIDC_TEST_ADMIN/stats" \
