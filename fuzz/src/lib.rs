@@ -141,10 +141,10 @@ fn key_usable_for(k: &Map<String, Value>, alg: &str) -> bool {
     if k.get("use").is_some_and(|u| u.as_str() != Some("sig")) {
         return false;
     }
-    if let Some(ops) = k.get("key_ops") {
-        if !ops.as_array().is_some_and(|a| a.iter().any(|o| o.as_str() == Some("verify"))) {
-            return false;
-        }
+    if let Some(ops) = k.get("key_ops")
+        && !ops.as_array().is_some_and(|a| a.iter().any(|o| o.as_str() == Some("verify")))
+    {
+        return false;
     }
     if k.get("alg").is_some_and(|a| a.as_str() != Some(alg)) {
         return false;

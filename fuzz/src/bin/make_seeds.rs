@@ -208,8 +208,11 @@ fn main() {
     // snapshot_import
     let snap = json!({"version": 1, "exported_at": NOW as f64,
         "key_sets": [{"jwks_uri": format!("{ISSUER}/jwks"), "trust": "12345", "expires_at": 4.0e9, "etag": "\"e1\"", "jwks": jwks}],
-        "metadata": [{"issuer": ISSUER, "fetched_at": 4.0e9, "document": doc}]});
+        "metadata": [{"issuer": ISSUER, "fetched_at": 4.0e9, "trust": "12345", "document": doc}]});
     write("snapshot_import", "full", snap.to_string());
+    let mut with_mac = snap.clone();
+    with_mac["mac"] = json!(b64e(&[7u8; 32]));
+    write("snapshot_import", "with-mac", with_mac.to_string());
     write("snapshot_import", "keys-only", json!({"version": 1, "key_sets": [{"jwks_uri": "https://a.fuzz.test/k", "trust": "0", "expires_at": 4.0e9, "etag": null, "jwks": {"keys": [jwks["keys"][2]]}}]}).to_string());
     write("snapshot_import", "empty", json!({"version": 1, "key_sets": [], "metadata": []}).to_string());
 
