@@ -36,7 +36,11 @@ fn ok(rc: oidc_result) {
     assert_eq!(rc, oidc_result::Ok);
 }
 
-fn put(f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result, b: *mut oidc_client_builder, v: &str) {
+fn put(
+    f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
+    b: *mut oidc_client_builder,
+    v: &str,
+) {
     ok(f(b, v.as_ptr().cast(), v.len(), std::ptr::null_mut()));
 }
 
@@ -129,10 +133,19 @@ fn main() {
     let algs = std::env::var("OIDC_BENCH_ALGS").unwrap_or_else(|_| "ES256,RS256,EdDSA".into());
     ok(oidc_async_configure(THREADS as u32, 4096, std::ptr::null_mut()));
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    println!("liboidc warm-cache validation: blocking ({THREADS} host threads) vs non-blocking (1 host thread, {THREADS} pool workers, window {WINDOW}); {cpus} CPUs, {rounds} rounds of {} ms, median", round.as_millis());
+    println!(
+        "liboidc warm-cache validation: blocking ({THREADS} host threads) vs non-blocking (1 host thread, {THREADS} pool workers, window {WINDOW}); {cpus} CPUs, {rounds} rounds of {} ms, median",
+        round.as_millis()
+    );
     println!("{:<6} {:>14} {:>14} {:>7}", "alg", "blocking/s", "async/s", "ratio");
     let ca = TestCa::new();
-    let flow = Arc::new(Flow { outstanding: AtomicU64::new(0), completed: AtomicU64::new(0), failed: AtomicBool::new(false), lock: Mutex::new(()), cv: Condvar::new() });
+    let flow = Arc::new(Flow {
+        outstanding: AtomicU64::new(0),
+        completed: AtomicU64::new(0),
+        failed: AtomicBool::new(false),
+        lock: Mutex::new(()),
+        cv: Condvar::new(),
+    });
     for name in algs.split(',') {
         let alg = Alg::parse(name.trim()).expect("known alg");
         let key = TestKey::generate(alg);

@@ -141,12 +141,7 @@ fn go_anchor(tmp: &Path) -> Option<PathBuf> {
         Err(_) => {}
     }
     let out = tmp.join("coldstart-go");
-    let st = Command::new("go")
-        .args(["build", "-o"])
-        .arg(&out)
-        .arg(".")
-        .current_dir(repo().join("bench/coldstart-go"))
-        .status();
+    let st = Command::new("go").args(["build", "-o"]).arg(&out).arg(".").current_dir(repo().join("bench/coldstart-go")).status();
     match st {
         Ok(s) if s.success() => Some(out),
         _ => {

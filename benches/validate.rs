@@ -35,15 +35,13 @@ use std::ffi::c_char;
 use std::hint::black_box;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::{Arc, Barrier};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{
-    self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, ParsedPublicKey, RsaKeyPair,
-};
+use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, ParsedPublicKey, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 
@@ -55,16 +53,13 @@ use oidc::core::token_cache::{Entry, TokenCache};
 use oidc::core::validate::{Policy, check_claims_json, parse_token};
 use oidc::core::{Config, KeySource};
 use oidc::ffi::authn::{
-    oidc_authenticate, oidc_client_builder_set_token_cache_size, oidc_decision,
-    oidc_decision_allowed, oidc_decision_claims, oidc_decision_free, oidc_decision_message,
-    oidc_http_request, oidc_http_request_add_header, oidc_http_request_free,
-    oidc_http_request_new, oidc_http_request_reset, oidc_http_request_set_method,
-    oidc_http_request_set_url,
+    oidc_authenticate, oidc_client_builder_set_token_cache_size, oidc_decision, oidc_decision_allowed, oidc_decision_claims,
+    oidc_decision_free, oidc_decision_message, oidc_http_request, oidc_http_request_add_header, oidc_http_request_free,
+    oidc_http_request_new, oidc_http_request_reset, oidc_http_request_set_method, oidc_http_request_set_url,
 };
 use oidc::ffi::client::{
-    oidc_client_builder_add_audience, oidc_client_builder_build, oidc_client_builder_new,
-    oidc_client_builder_set_allow_http_loopback, oidc_client_builder_set_expected_typ,
-    oidc_client_builder_set_issuer, oidc_client_builder_set_jwks_json,
+    oidc_client_builder_add_audience, oidc_client_builder_build, oidc_client_builder_new, oidc_client_builder_set_allow_http_loopback,
+    oidc_client_builder_set_expected_typ, oidc_client_builder_set_issuer, oidc_client_builder_set_jwks_json,
     oidc_client_builder_set_jwks_uri, oidc_client_free, oidc_client_prefetch, oidc_validate,
 };
 use oidc::ffi::misc::{oidc_error_message, oidc_string_free};
@@ -140,10 +135,7 @@ struct Settings {
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 impl Settings {
@@ -172,12 +164,7 @@ fn rsa_n_e(der: &[u8]) -> (Vec<u8>, Vec<u8>) {
             (b[1] as usize, 2)
         } else {
             let n = (b[1] & 0x7f) as usize;
-            (
-                b[2..2 + n]
-                    .iter()
-                    .fold(0usize, |a, &x| (a << 8) | x as usize),
-                2 + n,
-            )
+            (b[2..2 + n].iter().fold(0usize, |a, &x| (a << 8) | x as usize), 2 + n)
         };
         (tag, &b[hdr..hdr + len], &b[hdr + len..])
     }
@@ -238,17 +225,10 @@ struct Keys {
 impl Keys {
     fn generate() -> Keys {
         let rsa = RsaKeyPair::generate(KeySize::Rsa2048).expect("RSA keygen");
-        let ec = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
-            .expect("P-256 keygen");
+        let ec = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).expect("P-256 keygen");
         let ed = Ed25519KeyPair::generate().expect("Ed25519 keygen");
         let (rsa_n, rsa_e) = rsa_n_e(rsa.public_key().as_ref());
-        Keys {
-            rsa,
-            ec,
-            ed,
-            rsa_n,
-            rsa_e,
-        }
+        Keys { rsa, ec, ed, rsa_n, rsa_e }
     }
 
     /// The public key bytes liboidc hands to `ParsedPublicKey::new` for this algorithm.
@@ -273,51 +253,28 @@ impl Keys {
         let rng = SystemRandom::new();
         match alg {
             Alg::RS256 | Alg::PS256 => {
-                let pad: &'static dyn signature::RsaEncoding = if alg == Alg::RS256 {
-                    &signature::RSA_PKCS1_SHA256
-                } else {
-                    &signature::RSA_PSS_SHA256
-                };
+                let pad: &'static dyn signature::RsaEncoding =
+                    if alg == Alg::RS256 { &signature::RSA_PKCS1_SHA256 } else { &signature::RSA_PSS_SHA256 };
                 let mut sig = vec![0u8; self.rsa.public_modulus_len()];
                 self.rsa.sign(pad, &rng, msg, &mut sig).expect("RSA sign");
                 sig
             }
-            Alg::ES256 => self
-                .ec
-                .sign(&rng, msg)
-                .expect("ECDSA sign")
-                .as_ref()
-                .to_vec(),
+            Alg::ES256 => self.ec.sign(&rng, msg).expect("ECDSA sign").as_ref().to_vec(),
             Alg::EdDSA => self.ed.sign(msg).as_ref().to_vec(),
         }
     }
 
     fn jwk(&self, alg: Alg) -> String {
-        let head = format!(
-            r#""kid":"{}","use":"sig","alg":"{}""#,
-            alg.kid(),
-            alg.name()
-        );
+        let head = format!(r#""kid":"{}","use":"sig","alg":"{}""#, alg.kid(), alg.name());
         match alg {
             Alg::RS256 | Alg::PS256 => {
-                format!(
-                    r#"{{"kty":"RSA",{head},"n":"{}","e":"{}"}}"#,
-                    b64(&self.rsa_n),
-                    b64(&self.rsa_e)
-                )
+                format!(r#"{{"kty":"RSA",{head},"n":"{}","e":"{}"}}"#, b64(&self.rsa_n), b64(&self.rsa_e))
             }
             Alg::ES256 => {
                 let p = self.ec.public_key().as_ref();
-                format!(
-                    r#"{{"kty":"EC","crv":"P-256",{head},"x":"{}","y":"{}"}}"#,
-                    b64(&p[1..33]),
-                    b64(&p[33..65])
-                )
+                format!(r#"{{"kty":"EC","crv":"P-256",{head},"x":"{}","y":"{}"}}"#, b64(&p[1..33]), b64(&p[33..65]))
             }
-            Alg::EdDSA => format!(
-                r#"{{"kty":"OKP","crv":"Ed25519",{head},"x":"{}"}}"#,
-                b64(self.ed.public_key().as_ref())
-            ),
+            Alg::EdDSA => format!(r#"{{"kty":"OKP","crv":"Ed25519",{head},"x":"{}"}}"#, b64(self.ed.public_key().as_ref())),
         }
     }
 
@@ -328,28 +285,18 @@ impl Keys {
 
     fn jwt_key(&self, alg: Alg) -> jsonwebtoken::DecodingKey {
         match alg {
-            Alg::RS256 | Alg::PS256 => {
-                jsonwebtoken::DecodingKey::from_rsa_components(&b64(&self.rsa_n), &b64(&self.rsa_e))
-                    .unwrap()
-            }
+            Alg::RS256 | Alg::PS256 => jsonwebtoken::DecodingKey::from_rsa_components(&b64(&self.rsa_n), &b64(&self.rsa_e)).unwrap(),
             Alg::ES256 => {
                 let p = self.ec.public_key().as_ref();
-                jsonwebtoken::DecodingKey::from_ec_components(&b64(&p[1..33]), &b64(&p[33..65]))
-                    .unwrap()
+                jsonwebtoken::DecodingKey::from_ec_components(&b64(&p[1..33]), &b64(&p[33..65])).unwrap()
             }
-            Alg::EdDSA => {
-                jsonwebtoken::DecodingKey::from_ed_components(&b64(self.ed.public_key().as_ref()))
-                    .unwrap()
-            }
+            Alg::EdDSA => jsonwebtoken::DecodingKey::from_ed_components(&b64(self.ed.public_key().as_ref())).unwrap(),
         }
     }
 }
 
 fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 /// An RFC 9068 access token's claims. The standard claims are always present; the custom claims
@@ -395,17 +342,12 @@ fn b64_len(n: usize) -> usize {
 }
 
 fn make_token(keys: &Keys, alg: Alg) -> (String, String) {
-    let header = format!(
-        r#"{{"alg":"{}","kid":"{}","typ":"at+jwt"}}"#,
-        alg.name(),
-        alg.kid()
-    );
+    let header = format!(r#"{{"alg":"{}","kid":"{}","typ":"at+jwt"}}"#, alg.name(), alg.kid());
     let sig_len = match alg {
         Alg::RS256 | Alg::PS256 => keys.rsa.public_modulus_len(),
         _ => 64,
     };
-    let total =
-        |claims: &str| b64_len(header.len()) + 1 + b64_len(claims.len()) + 1 + b64_len(sig_len);
+    let total = |claims: &str| b64_len(header.len()) + 1 + b64_len(claims.len()) + 1 + b64_len(sig_len);
     let mut customs = 0;
     while customs < 6 && total(&claims_json(customs + 1, None)) <= TARGET_TOKEN_BYTES {
         customs += 1;
@@ -430,9 +372,7 @@ fn check(rc: oidc_result, err: *mut oidc_error, what: &str) {
             String::new()
         } else {
             // SAFETY: err is a live error object; the message is a NUL-terminated string it owns.
-            unsafe { std::ffi::CStr::from_ptr(oidc_error_message(err)) }
-                .to_string_lossy()
-                .into_owned()
+            unsafe { std::ffi::CStr::from_ptr(oidc_error_message(err)) }.to_string_lossy().into_owned()
         };
         panic!("{what} failed: {rc:?}: {msg}");
     }
@@ -440,12 +380,7 @@ fn check(rc: oidc_result, err: *mut oidc_error, what: &str) {
 
 fn set_str(
     b: *mut oidc_client_builder,
-    f: extern "C" fn(
-        *mut oidc_client_builder,
-        *const c_char,
-        usize,
-        *mut *mut oidc_error,
-    ) -> oidc_result,
+    f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
     v: &str,
     what: &str,
 ) {
@@ -463,59 +398,25 @@ enum KeysFrom<'a> {
 fn build_client(src: KeysFrom, token_cache: usize) -> *mut oidc_client {
     let mut err: *mut oidc_error = std::ptr::null_mut();
     let mut b: *mut oidc_client_builder = std::ptr::null_mut();
-    check(
-        oidc_client_builder_new(&mut b, &mut err),
-        err,
-        "oidc_client_builder_new",
-    );
+    check(oidc_client_builder_new(&mut b, &mut err), err, "oidc_client_builder_new");
     set_str(b, oidc_client_builder_set_issuer, ISSUER, "set_issuer");
     match src {
-        KeysFrom::Static(jwks) => {
-            set_str(b, oidc_client_builder_set_jwks_json, jwks, "set_jwks_json")
-        }
+        KeysFrom::Static(jwks) => set_str(b, oidc_client_builder_set_jwks_json, jwks, "set_jwks_json"),
         KeysFrom::Url(url) => {
             set_str(b, oidc_client_builder_set_jwks_uri, url, "set_jwks_uri");
-            check(
-                oidc_client_builder_set_allow_http_loopback(b, 1, &mut err),
-                err,
-                "set_allow_http_loopback",
-            );
+            check(oidc_client_builder_set_allow_http_loopback(b, 1, &mut err), err, "set_allow_http_loopback");
         }
     }
-    set_str(
-        b,
-        oidc_client_builder_add_audience,
-        AUDIENCE,
-        "add_audience",
-    );
-    set_str(
-        b,
-        oidc_client_builder_set_expected_typ,
-        "at+jwt",
-        "set_expected_typ",
-    );
-    check(
-        oidc_client_builder_set_token_cache_size(b, token_cache, &mut err),
-        err,
-        "set_token_cache_size",
-    );
+    set_str(b, oidc_client_builder_add_audience, AUDIENCE, "add_audience");
+    set_str(b, oidc_client_builder_set_expected_typ, "at+jwt", "set_expected_typ");
+    check(oidc_client_builder_set_token_cache_size(b, token_cache, &mut err), err, "set_token_cache_size");
     let mut c: *mut oidc_client = std::ptr::null_mut();
-    check(
-        oidc_client_builder_build(b, &mut c, &mut err),
-        err,
-        "oidc_client_builder_build",
-    );
+    check(oidc_client_builder_build(b, &mut c, &mut err), err, "oidc_client_builder_build");
     c
 }
 
-type ValidateFn = extern "C" fn(
-    *const oidc_client,
-    *const c_char,
-    usize,
-    *mut *mut c_char,
-    *mut usize,
-    *mut *mut oidc_error,
-) -> oidc_result;
+type ValidateFn =
+    extern "C" fn(*const oidc_client, *const c_char, usize, *mut *mut c_char, *mut usize, *mut *mut oidc_error) -> oidc_result;
 type StringFreeFn = extern "C" fn(*mut c_char);
 
 /// One `oidc_validate` call as a C caller makes it: validate, then free the claims string. The
@@ -528,14 +429,7 @@ fn validate_once(client: *const oidc_client, token: &str) -> usize {
     let mut claims: *mut c_char = std::ptr::null_mut();
     let mut len = 0usize;
     let mut err: *mut oidc_error = std::ptr::null_mut();
-    let rc = validate(
-        client,
-        token.as_ptr().cast(),
-        token.len(),
-        &mut claims,
-        &mut len,
-        &mut err,
-    );
+    let rc = validate(client, token.as_ptr().cast(), token.len(), &mut claims, &mut len, &mut err);
     if rc != oidc_result::Ok {
         check(rc, err, "oidc_validate");
     }
@@ -576,10 +470,7 @@ fn serve_jwks(jwks: String) -> String {
 /// CPU time consumed by the calling thread (CLOCK_THREAD_CPUTIME_ID): unlike wall time it does
 /// not count the time this thread was preempted by other processes on a shared machine.
 fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: ts is a valid, writable timespec.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     assert_eq!(rc, 0);
@@ -623,11 +514,7 @@ fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let m = s.len() / 2;
-    if s.len() % 2 == 1 {
-        s[m]
-    } else {
-        (s[m - 1] + s[m]) / 2.0
-    }
+    if s.len() % 2 == 1 { s[m] } else { (s[m - 1] + s[m]) / 2.0 }
 }
 
 /// Spread of the rounds: (max - min) / median, in %.
@@ -643,15 +530,8 @@ fn measure(s: &Settings, fs: &mut [&mut dyn FnMut()]) -> Vec<Vec<Sample>> {
 }
 
 /// `measure`, calling `prep(i, n)` (untimed) before each round of `n` calls of closure `i`.
-fn measure_prepared(
-    s: &Settings,
-    fs: &mut [&mut dyn FnMut()],
-    prep: &mut dyn FnMut(usize, u64),
-) -> Vec<Vec<Sample>> {
-    let ns: Vec<u64> = fs
-        .iter_mut()
-        .map(|f| calibrate(*f, s.warmup, s.round))
-        .collect();
+fn measure_prepared(s: &Settings, fs: &mut [&mut dyn FnMut()], prep: &mut dyn FnMut(usize, u64)) -> Vec<Vec<Sample>> {
+    let ns: Vec<u64> = fs.iter_mut().map(|f| calibrate(*f, s.warmup, s.round)).collect();
     let mut out = vec![Vec::with_capacity(s.rounds); fs.len()];
     for r in 0..s.rounds {
         for k in 0..fs.len() {
@@ -691,14 +571,8 @@ fn throughput_mt(threads: usize, d: Duration, f: &(dyn Fn() + Sync)) -> (f64, f6
             .collect();
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let wall = results
-        .iter()
-        .map(|(n, t, _)| *n as f64 / t.as_secs_f64())
-        .sum();
-    let cpu = results
-        .iter()
-        .map(|(n, _, c)| *n as f64 / c.as_secs_f64())
-        .sum();
+    let wall = results.iter().map(|(n, t, _)| *n as f64 / t.as_secs_f64()).sum();
+    let cpu = results.iter().map(|(n, _, c)| *n as f64 / c.as_secs_f64()).sum();
     (wall, cpu)
 }
 
@@ -725,21 +599,12 @@ impl Case {
         let (token, claims) = make_token(keys, alg);
         let d2 = token.rfind('.').unwrap();
         let sig = B64.decode(&token[d2 + 1..]).unwrap();
-        let raw_key =
-            ParsedPublicKey::new(Keys::verification_alg(alg), keys.public_bytes(alg)).unwrap();
+        let raw_key = ParsedPublicKey::new(Keys::verification_alg(alg), keys.public_bytes(alg)).unwrap();
         let mut v = jsonwebtoken::Validation::new(alg.jwt());
         v.set_issuer(&[ISSUER]);
         v.set_audience(&[AUDIENCE]);
         v.validate_nbf = true;
-        Case {
-            token,
-            claims,
-            signing_input_len: d2,
-            sig,
-            raw_key,
-            jwt_key: keys.jwt_key(alg),
-            jwt_validation: v,
-        }
+        Case { token, claims, signing_input_len: d2, sig, raw_key, jwt_key: keys.jwt_key(alg), jwt_validation: v }
     }
 
     fn signing_input(&self) -> &[u8] {
@@ -747,19 +612,11 @@ impl Case {
     }
 
     fn raw(&self) {
-        black_box(
-            self.raw_key
-                .verify_sig(black_box(self.signing_input()), black_box(&self.sig)),
-        )
-        .unwrap();
+        black_box(self.raw_key.verify_sig(black_box(self.signing_input()), black_box(&self.sig))).unwrap();
     }
 
     fn jwt(&self) {
-        let d = jsonwebtoken::decode::<serde_json::Value>(
-            black_box(&self.token),
-            &self.jwt_key,
-            &self.jwt_validation,
-        );
+        let d = jsonwebtoken::decode::<serde_json::Value>(black_box(&self.token), &self.jwt_key, &self.jwt_validation);
         black_box(d).unwrap();
     }
 }
@@ -801,16 +658,11 @@ fn fmt_rate(r: f64) -> String {
 }
 
 fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
+    std::fs::read_to_string("/proc/loadavg").map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
 }
 
 fn profile_mode(alg_name: &str, keys: &Keys, client: *const oidc_client) {
-    let alg = *Alg::ALL
-        .iter()
-        .find(|a| a.name().eq_ignore_ascii_case(alg_name))
-        .expect("unknown alg");
+    let alg = *Alg::ALL.iter().find(|a| a.name().eq_ignore_ascii_case(alg_name)).expect("unknown alg");
     let case = Case::new(keys, alg);
     let iters = env_u64("OIDC_BENCH_PROFILE_ITERS", 20000);
     let what = std::env::var("OIDC_BENCH_PROFILE_WHAT").unwrap_or_else(|_| "validate".into());
@@ -829,13 +681,8 @@ fn profile_mode(alg_name: &str, keys: &Keys, client: *const oidc_client) {
     let dpop = Dpop::new(holder.clone()).unwrap();
     let bound = make_bound_token(keys, &dpop.thumbprint());
     let dpop_auth = format!("DPoP {bound}");
-    let proofs: Vec<String> = if what == "dpop" {
-        (0..iters)
-            .map(|_| dpop.proof("GET", RESOURCE_URL, Some(&bound)).unwrap())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let proofs: Vec<String> =
+        if what == "dpop" { (0..iters).map(|_| dpop.proof("GET", RESOURCE_URL, Some(&bound)).unwrap()).collect() } else { Vec::new() };
     // "replica": the no-crypto replica of a cache miss (as in the request section).
     let mut cfg = Config::new(ISSUER);
     cfg.audiences = vec![AUDIENCE.to_string()];
@@ -913,11 +760,7 @@ fn main() {
         println!();
         println!("load average at start: {}", loadavg());
         request_section(&s, &keys, &jwks);
-        println!(
-            "load average at end: {}; total bench time: {:.1} s",
-            loadavg(),
-            total.elapsed().as_secs_f64()
-        );
+        println!("load average at end: {}; total bench time: {:.1} s", loadavg(), total.elapsed().as_secs_f64());
         oidc_client_free(client);
         return;
     }
@@ -925,11 +768,7 @@ fn main() {
     let url = serve_jwks(jwks.clone());
     let remote = build_client(KeysFrom::Url(&url), 0);
     let mut err = std::ptr::null_mut();
-    check(
-        oidc_client_prefetch(remote, &mut err),
-        err,
-        "oidc_client_prefetch",
-    );
+    check(oidc_client_prefetch(remote, &mut err), err, "oidc_client_prefetch");
 
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let field = |k: &str| {
@@ -948,9 +787,7 @@ fn main() {
         field("model name"),
         field("cpu family"),
         field("model\t"),
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(0),
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
     );
     println!(
         "rounds: {} x {:?} per measurement (warm-up {:?}), interleaved; median round reported. \
@@ -979,23 +816,9 @@ fn main() {
             let mut out: *mut c_char = std::ptr::null_mut();
             let mut len = 0usize;
             let mut err = std::ptr::null_mut();
-            check(
-                oidc_validate(
-                    client,
-                    case.token.as_ptr().cast(),
-                    case.token.len(),
-                    &mut out,
-                    &mut len,
-                    &mut err,
-                ),
-                err,
-                "oidc_validate",
-            );
+            check(oidc_validate(client, case.token.as_ptr().cast(), case.token.len(), &mut out, &mut len, &mut err), err, "oidc_validate");
             // SAFETY: out is a NUL-terminated string of len bytes owned by us.
-            let got = unsafe { std::ffi::CStr::from_ptr(out) }
-                .to_str()
-                .unwrap()
-                .to_string();
+            let got = unsafe { std::ffi::CStr::from_ptr(out) }.to_str().unwrap().to_string();
             assert_eq!(got, case.claims);
             assert_eq!(len, case.claims.len());
             oidc_string_free(out);
@@ -1011,12 +834,7 @@ fn main() {
             black_box(validate_once(remote, black_box(&token)));
         };
         let mut f_jwt = || case.jwt();
-        let allocs = [
-            count_allocs(&mut f_raw),
-            count_allocs(&mut f_val),
-            count_allocs(&mut f_rem),
-            count_allocs(&mut f_jwt),
-        ];
+        let allocs = [count_allocs(&mut f_raw), count_allocs(&mut f_val), count_allocs(&mut f_rem), count_allocs(&mut f_jwt)];
         let r = measure(&s, &mut [&mut f_raw, &mut f_val, &mut f_rem, &mut f_jwt]);
         let mut it = r.into_iter();
         rows.push(Row {
@@ -1036,11 +854,7 @@ fn main() {
         let claims_owned = case.claims.clone();
         let payload_bytes = case.claims.as_bytes().to_vec();
         let mut segs = tok.split('.');
-        let (header_b64, payload_b64, sig_b64) = (
-            segs.next().unwrap(),
-            segs.next().unwrap(),
-            segs.next().unwrap(),
-        );
+        let (header_b64, payload_b64, sig_b64) = (segs.next().unwrap(), segs.next().unwrap(), segs.next().unwrap());
         let mut b_utf8 = || {
             black_box(std::str::from_utf8(black_box(tok.as_bytes())).unwrap());
         };
@@ -1057,22 +871,14 @@ fn main() {
             black_box(b64url_decode(black_box(sig_b64.as_bytes())).unwrap());
         };
         let mut b_find = || {
-            black_box(matches!(
-                keyset.find(black_box(parsed.kid.as_deref()), parsed.alg),
-                Lookup::Found(_)
-            ));
+            black_box(matches!(keyset.find(black_box(parsed.kid.as_deref()), parsed.alg), Lookup::Found(_)));
         };
         let mut b_claims = || {
             let c = std::str::from_utf8(black_box(&payload_bytes)).unwrap();
             black_box(check_claims_json(c, &policy, black_box(now)).unwrap());
         };
         let mut b_rawobj = || {
-            black_box(
-                RawObject::parse(black_box(&case.claims))
-                    .unwrap()
-                    .members
-                    .len(),
-            );
+            black_box(RawObject::parse(black_box(&case.claims)).unwrap().members.len());
         };
         let mut b_cstr = || {
             let c = std::ffi::CString::new(black_box(claims_owned.clone())).unwrap();
@@ -1088,12 +894,8 @@ fn main() {
             // Everything oidc_validate does except verify_sig (and the key-set Arc clone).
             let t = std::str::from_utf8(black_box(tok.as_bytes())).unwrap();
             let p = parse_token(t, &policy).unwrap();
-            let Lookup::Found(_k) = keyset.find(p.kid.as_deref(), p.alg) else {
-                unreachable!()
-            };
-            let v = p
-                .check_claims(&policy, oidc::core::client::unix_now())
-                .unwrap();
+            let Lookup::Found(_k) = keyset.find(p.kid.as_deref(), p.alg) else { unreachable!() };
+            let v = p.check_claims(&policy, oidc::core::client::unix_now()).unwrap();
             let c = std::ffi::CString::new(v.claims).unwrap();
             oidc_string_free(black_box(c.into_raw()));
         };
@@ -1101,12 +903,7 @@ fn main() {
             let p = B64.decode(black_box(payload_b64)).unwrap();
             black_box(serde_json::from_slice::<serde_json::Value>(&p).unwrap());
         };
-        let bs = Settings {
-            round: s.round / 8,
-            warmup: s.warmup / 2,
-            rounds: s.rounds.min(9),
-            ..s
-        };
+        let bs = Settings { round: s.round / 8, warmup: s.warmup / 2, rounds: s.rounds.min(9), ..s };
         let names = [
             "UTF-8 check of the token (try_utf8)",
             "parse_token (split, strict b64 of the segments, header JSON, alg/kid/typ/crit)",
@@ -1139,30 +936,18 @@ fn main() {
         ];
         let allocs: Vec<(f64, f64)> = fs.iter_mut().map(|f| count_allocs(*f)).collect();
         let r = measure(&bs, &mut fs);
-        let cells = names
-            .iter()
-            .zip(r.iter().map(|v| median(&cpu(v))))
-            .zip(allocs)
-            .map(|((n, v), a)| (*n, v, a));
+        let cells = names.iter().zip(r.iter().map(|v| median(&cpu(v)))).zip(allocs).map(|((n, v), a)| (*n, v, a));
         breakdowns.push((alg, cells.collect::<Vec<_>>()));
     }
 
-    println!(
-        "## Single thread, per CPU-second (median of {} rounds; ± = (max-min)/median over the rounds)",
-        s.rounds
-    );
+    println!("## Single thread, per CPU-second (median of {} rounds; ± = (max-min)/median over the rounds)", s.rounds);
     println!();
     println!(
         "| alg | token bytes | raw verify_sig/s | oidc_validate/s (static JWKS) | validate/raw | overhead ns/call | oidc_validate/s (JWKS URL, warm cache) | validate/raw | jsonwebtoken 11/s | jwt/raw |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
-        let (raw, val, rem, jwt) = (
-            median(&cpu(&r.raw)),
-            median(&cpu(&r.val)),
-            median(&cpu(&r.val_remote)),
-            median(&cpu(&r.jwt)),
-        );
+        let (raw, val, rem, jwt) = (median(&cpu(&r.raw)), median(&cpu(&r.val)), median(&cpu(&r.val_remote)), median(&cpu(&r.jwt)));
         println!(
             "| {} | {} | {} ±{:.1}% | {} ±{:.1}% | {:.1}% | {:.0} | {} ±{:.1}% | {:.1}% | {} ±{:.1}% | {:.1}% |",
             r.alg.name(),
@@ -1186,24 +971,9 @@ fn main() {
         "overhead ns/call = 1e9/validate - 1e9/raw (medians above). Paired per-round estimate, median of validate[r]-raw[r] (min..max):"
     );
     for r in &rows {
-        let d: Vec<f64> = r
-            .val
-            .iter()
-            .zip(&r.raw)
-            .map(|(v, w)| v.cpu - w.cpu)
-            .collect();
-        let q: Vec<f64> = r
-            .val
-            .iter()
-            .zip(&r.raw)
-            .map(|(v, w)| w.cpu / v.cpu)
-            .collect();
-        let dr: Vec<f64> = r
-            .val_remote
-            .iter()
-            .zip(&r.raw)
-            .map(|(v, w)| v.cpu - w.cpu)
-            .collect();
+        let d: Vec<f64> = r.val.iter().zip(&r.raw).map(|(v, w)| v.cpu - w.cpu).collect();
+        let q: Vec<f64> = r.val.iter().zip(&r.raw).map(|(v, w)| w.cpu / v.cpu).collect();
+        let dr: Vec<f64> = r.val_remote.iter().zip(&r.raw).map(|(v, w)| v.cpu - w.cpu).collect();
         println!(
             "  {}: static {:.0} ns ({:.0}..{:.0}; paired validate/raw {:.1}%), JWKS URL warm {:.0} ns ({:.0}..{:.0}); raw verify_sig {:.0} ns/call",
             r.alg.name(),
@@ -1220,12 +990,7 @@ fn main() {
     println!("Best round (least disturbed) per measurement:");
     for r in &rows {
         let best = |v: &[Sample]| v.iter().map(|s| s.cpu).fold(f64::MAX, f64::min);
-        let (raw, val, rem, jwt) = (
-            best(&r.raw),
-            best(&r.val),
-            best(&r.val_remote),
-            best(&r.jwt),
-        );
+        let (raw, val, rem, jwt) = (best(&r.raw), best(&r.val), best(&r.val_remote), best(&r.jwt));
         println!(
             "  {}: raw {}/s, oidc_validate {}/s ({:.1}%, +{:.0} ns), JWKS URL warm {}/s ({:.1}%), jsonwebtoken {}/s ({:.1}%)",
             r.alg.name(),
@@ -1240,9 +1005,7 @@ fn main() {
         );
     }
     println!();
-    println!(
-        "Rust heap allocations (+ reallocations) per call (aws-lc's C allocations not counted):"
-    );
+    println!("Rust heap allocations (+ reallocations) per call (aws-lc's C allocations not counted):");
     for r in &rows {
         let a = |i: usize| format!("{:.0} (+{:.0})", r.allocs[i].0, r.allocs[i].1);
         println!(
@@ -1255,24 +1018,13 @@ fn main() {
         );
     }
     println!();
-    println!(
-        "## Same rounds by wall clock (cpu share = CPU time / wall time: below ~98% the machine was busy)"
-    );
+    println!("## Same rounds by wall clock (cpu share = CPU time / wall time: below ~98% the machine was busy)");
     println!();
-    println!(
-        "| alg | raw verify_sig/s | oidc_validate/s (static) | validate/raw | jsonwebtoken 11/s | cpu share |"
-    );
+    println!("| alg | raw verify_sig/s | oidc_validate/s (static) | validate/raw | jsonwebtoken 11/s | cpu share |");
     println!("|---|---:|---:|---:|---:|---:|");
     for r in &rows {
-        let (raw, val, jwt) = (
-            median(&wall(&r.raw)),
-            median(&wall(&r.val)),
-            median(&wall(&r.jwt)),
-        );
-        let share: Vec<f64> = [&r.raw, &r.val, &r.val_remote, &r.jwt]
-            .iter()
-            .flat_map(|v| v.iter().map(|s| s.cpu / s.wall))
-            .collect();
+        let (raw, val, jwt) = (median(&wall(&r.raw)), median(&wall(&r.val)), median(&wall(&r.jwt)));
+        let share: Vec<f64> = [&r.raw, &r.val, &r.val_remote, &r.jwt].iter().flat_map(|v| v.iter().map(|s| s.cpu / s.wall)).collect();
         println!(
             "| {} | {} | {} | {:.1}% | {} | {:.1}% |",
             r.alg.name(),
@@ -1284,19 +1036,13 @@ fn main() {
         );
     }
     println!();
-    println!(
-        "## Direct breakdown of the work outside the signature check (ns per call, CPU time, median)"
-    );
+    println!("## Direct breakdown of the work outside the signature check (ns per call, CPU time, median)");
     println!();
     print!("| step |");
     for (a, _) in &breakdowns {
         print!(" {} |", a.name());
     }
-    println!(
-        " heap allocs (+reallocs) {} / {} |",
-        breakdowns[0].0.name(),
-        breakdowns[2].0.name()
-    );
+    println!(" heap allocs (+reallocs) {} / {} |", breakdowns[0].0.name(), breakdowns[2].0.name());
     print!("|---|");
     for _ in &breakdowns {
         print!("---:|");
@@ -1309,11 +1055,7 @@ fn main() {
         }
         let a = |k: usize| {
             let (n, r) = breakdowns[k].1[i].2;
-            if r > 0.0 {
-                format!("{n:.0} (+{r:.0})")
-            } else {
-                format!("{n:.0}")
-            }
+            if r > 0.0 { format!("{n:.0} (+{r:.0})") } else { format!("{n:.0}") }
         };
         println!(" {} / {} |", a(0), a(2));
     }
@@ -1345,34 +1087,15 @@ fn main() {
             mt[i].push(throughput_mt(threads, s.mt_round, fs[i]));
         }
     }
-    let mw: Vec<f64> = mt
-        .iter()
-        .map(|v| median(&v.iter().map(|x| x.0).collect::<Vec<_>>()))
-        .collect();
-    let mc: Vec<f64> = mt
-        .iter()
-        .map(|v| median(&v.iter().map(|x| x.1).collect::<Vec<_>>()))
-        .collect();
+    let mw: Vec<f64> = mt.iter().map(|v| median(&v.iter().map(|x| x.0).collect::<Vec<_>>())).collect();
+    let mc: Vec<f64> = mt.iter().map(|v| median(&v.iter().map(|x| x.1).collect::<Vec<_>>())).collect();
     let st = rows.iter().find(|r| r.alg == Alg::RS256).unwrap();
-    let st1 = [
-        per_sec(median(&cpu(&st.raw))),
-        per_sec(median(&cpu(&st.val))),
-        per_sec(median(&cpu(&st.val_remote))),
-    ];
-    println!(
-        "## {threads} threads, RS256, one shared client and key (median of {mt_rounds} rounds x {:?})",
-        s.mt_round
-    );
+    let st1 = [per_sec(median(&cpu(&st.raw))), per_sec(median(&cpu(&st.val))), per_sec(median(&cpu(&st.val_remote)))];
+    println!("## {threads} threads, RS256, one shared client and key (median of {mt_rounds} rounds x {:?})", s.mt_round);
     println!();
-    println!(
-        "| path | aggregate calls/s (wall) | vs raw | aggregate calls per CPU-second | vs raw | per-thread vs 1 thread |"
-    );
+    println!("| path | aggregate calls/s (wall) | vs raw | aggregate calls per CPU-second | vs raw | per-thread vs 1 thread |");
     println!("|---|---:|---:|---:|---:|---:|");
-    let names = [
-        "raw verify_sig",
-        "oidc_validate (static JWKS)",
-        "oidc_validate (JWKS URL, warm cache)",
-    ];
+    let names = ["raw verify_sig", "oidc_validate (static JWKS)", "oidc_validate (JWKS URL, warm cache)"];
     for i in 0..3 {
         println!(
             "| {} | {} | {:.1}% | {} | {:.1}% | {:.1}% |",
@@ -1389,11 +1112,7 @@ fn main() {
     println!();
     request_section(&s, &keys, &jwks);
 
-    println!(
-        "load average at end: {}; total bench time: {:.1} s",
-        loadavg(),
-        total.elapsed().as_secs_f64()
-    );
+    println!("load average at end: {}; total bench time: {:.1} s", loadavg(), total.elapsed().as_secs_f64());
 
     oidc_client_free(client);
     oidc_client_free(remote);
@@ -1404,12 +1123,7 @@ fn main() {
 
 const RESOURCE_URL: &str = "https://api.example.com/orders/42?expand=items";
 
-type AuthFn = extern "C" fn(
-    *const oidc_client,
-    *const oidc_http_request,
-    *mut *mut oidc_decision,
-    *mut *mut oidc_error,
-) -> oidc_result;
+type AuthFn = extern "C" fn(*const oidc_client, *const oidc_http_request, *mut *mut oidc_decision, *mut *mut oidc_error) -> oidc_result;
 type DecisionFreeFn = extern "C" fn(*mut oidc_decision);
 type DecisionClaimsFn = extern "C" fn(*const oidc_decision, *mut usize) -> *const c_char;
 type DecisionAllowedFn = extern "C" fn(*const oidc_decision) -> u32;
@@ -1421,11 +1135,7 @@ impl HostRequest {
     fn new() -> HostRequest {
         let mut r = std::ptr::null_mut();
         let mut err = std::ptr::null_mut();
-        check(
-            oidc_http_request_new(&mut r, &mut err),
-            err,
-            "oidc_http_request_new",
-        );
+        check(oidc_http_request_new(&mut r, &mut err), err, "oidc_http_request_new");
         HostRequest(r)
     }
 
@@ -1433,14 +1143,7 @@ impl HostRequest {
     fn fill(&self, authorization: &str, dpop: Option<&str>) {
         let mut err = std::ptr::null_mut();
         let header = |name: &str, v: &str, err: &mut *mut oidc_error| {
-            let rc = black_box(oidc_http_request_add_header)(
-                self.0,
-                name.as_ptr().cast(),
-                name.len(),
-                v.as_ptr(),
-                v.len(),
-                err,
-            );
+            let rc = black_box(oidc_http_request_add_header)(self.0, name.as_ptr().cast(), name.len(), v.as_ptr(), v.len(), err);
             if rc != oidc_result::Ok {
                 check(rc, *err, "oidc_http_request_add_header");
             }
@@ -1454,12 +1157,7 @@ impl HostRequest {
         if rc != oidc_result::Ok {
             check(rc, err, "set_method");
         }
-        let rc = black_box(oidc_http_request_set_url)(
-            self.0,
-            RESOURCE_URL.as_ptr().cast(),
-            RESOURCE_URL.len(),
-            &mut err,
-        );
+        let rc = black_box(oidc_http_request_set_url)(self.0, RESOURCE_URL.as_ptr().cast(), RESOURCE_URL.len(), &mut err);
         if rc != oidc_result::Ok {
             check(rc, err, "set_url");
         }
@@ -1500,10 +1198,7 @@ fn authenticate_once(client: *const oidc_client, req: &HostRequest) -> usize {
 
 /// An RS256 access token bound to a DPoP key (`cnf.jkt`), about the size of the others.
 fn make_bound_token(keys: &Keys, jkt: &str) -> String {
-    let header = format!(
-        r#"{{"alg":"RS256","kid":"{}","typ":"at+jwt"}}"#,
-        Alg::RS256.kid()
-    );
+    let header = format!(r#"{{"alg":"RS256","kid":"{}","typ":"at+jwt"}}"#, Alg::RS256.kid());
     let mut claims = claims_json(0, None);
     claims.pop();
     claims.push_str(&format!(r#","cnf":{{"jkt":"{jkt}"}}}}"#));
@@ -1521,11 +1216,7 @@ fn distinct_rs256_tokens(keys: &Keys, n: usize) -> Vec<String> {
     let claims = String::from_utf8(B64.decode(&base[d1 + 1..d2]).unwrap()).unwrap();
     (0..n)
         .map(|i| {
-            let c = claims.replacen(
-                r#""jti":"b7e2c1d4-93a0-4f6b-8e15""#,
-                &format!(r#""jti":"b7e2c1d4-93a0-{i:09}""#),
-                1,
-            );
+            let c = claims.replacen(r#""jti":"b7e2c1d4-93a0-4f6b-8e15""#, &format!(r#""jti":"b7e2c1d4-93a0-{i:09}""#), 1);
             let input = format!("{}.{}", &base[..d1], b64(c.as_bytes()));
             let sig = keys.sign(Alg::RS256, input.as_bytes());
             format!("{input}.{}", b64(&sig))
@@ -1606,16 +1297,8 @@ fn request_section(s: &Settings, keys: &Keys, jwks: &str) {
         "fill request + oidc_authenticate Bearer, cache off",
         "fill request + oidc_authenticate Bearer, cache on (hit)",
     ];
-    let mut fs: [&mut dyn FnMut(); 8] = [
-        &mut f_raw,
-        &mut f_off,
-        &mut f_hit,
-        &mut f_miss,
-        &mut f_auth_off,
-        &mut f_auth_on,
-        &mut f_fill_off,
-        &mut f_fill_on,
-    ];
+    let mut fs: [&mut dyn FnMut(); 8] =
+        [&mut f_raw, &mut f_off, &mut f_hit, &mut f_miss, &mut f_auth_off, &mut f_auth_on, &mut f_fill_off, &mut f_fill_on];
     let allocs: Vec<(f64, f64)> = fs.iter_mut().map(|f| count_allocs(*f)).collect();
     let load_a = loadavg();
     let r = measure(s, &mut fs);
@@ -1730,18 +1413,9 @@ fn request_section(s: &Settings, keys: &Keys, jwks: &str) {
         let d2 = bound.rfind('.').unwrap();
         (bound[..d2].to_string(), B64.decode(&bound[d2 + 1..]).unwrap())
     };
-    let rs_key = ParsedPublicKey::new(
-        Keys::verification_alg(Alg::RS256),
-        keys.public_bytes(Alg::RS256),
-    )
-    .unwrap();
+    let rs_key = ParsedPublicKey::new(Keys::verification_alg(Alg::RS256), keys.public_bytes(Alg::RS256)).unwrap();
     let proofs: std::cell::RefCell<Vec<String>> = Default::default();
-    let fresh_proof = || {
-        proofs
-            .borrow_mut()
-            .pop()
-            .unwrap_or_else(|| dpop.proof("GET", RESOURCE_URL, Some(&bound)).unwrap())
-    };
+    let fresh_proof = || proofs.borrow_mut().pop().unwrap_or_else(|| dpop.proof("GET", RESOURCE_URL, Some(&bound)).unwrap());
     let refill = |n: u64| {
         let mut p = proofs.borrow_mut();
         p.clear();
@@ -1767,19 +1441,13 @@ fn request_section(s: &Settings, keys: &Keys, jwks: &str) {
             let d = pr.rfind('.').unwrap();
             (pr[..d].to_string(), B64.decode(&pr[d + 1..]).unwrap())
         });
-        black_box(rs_key.verify_sig(black_box(bound_case.0.as_bytes()), black_box(&bound_case.1)))
-            .unwrap();
+        black_box(rs_key.verify_sig(black_box(bound_case.0.as_bytes()), black_box(&bound_case.1))).unwrap();
         black_box(proof_key.verify_sig(black_box(input.as_bytes()), black_box(&sig))).unwrap();
     };
     let dreq = HostRequest::new();
     let mut f_raw2 = || {
-        black_box(rs_key.verify_sig(black_box(bound_case.0.as_bytes()), black_box(&bound_case.1)))
-            .unwrap();
-        black_box(proof_key.verify_sig(
-            black_box(&sample.as_bytes()[..pd]),
-            black_box(&proof_sig),
-        ))
-        .unwrap();
+        black_box(rs_key.verify_sig(black_box(bound_case.0.as_bytes()), black_box(&bound_case.1))).unwrap();
+        black_box(proof_key.verify_sig(black_box(&sample.as_bytes()[..pd]), black_box(&proof_sig))).unwrap();
     };
     let mut f_dpop_off = || {
         let p = fresh_proof();
@@ -1801,16 +1469,8 @@ fn request_section(s: &Settings, keys: &Keys, jwks: &str) {
     };
     let dcfg = oidc::core::config::DpopConfig::default();
     let mut f_verify_proof = || {
-        let pr = vp_pool
-            .borrow_mut()
-            .pop()
-            .unwrap_or_else(|| dpop.proof("GET", RESOURCE_URL, Some(&bound)).unwrap());
-        let req = oidc::core::authn::dpop::ProofRequest {
-            proof: pr.as_bytes(),
-            method: "GET",
-            url: RESOURCE_URL,
-            access_token: &bound,
-        };
+        let pr = vp_pool.borrow_mut().pop().unwrap_or_else(|| dpop.proof("GET", RESOURCE_URL, Some(&bound)).unwrap());
+        let req = oidc::core::authn::dpop::ProofRequest { proof: pr.as_bytes(), method: "GET", url: RESOURCE_URL, access_token: &bound };
         let now = oidc::core::client::unix_now();
         black_box(oidc::core::authn::dpop::verify_proof(&req, &dcfg, 60.0, now).unwrap());
     };
@@ -1842,14 +1502,7 @@ fn request_section(s: &Settings, keys: &Keys, jwks: &str) {
         jti_n += 1;
         let jti = format!("bench-jti-{jti_n:012}");
         let now = replay_base + jti_n as f64 * 0.001;
-        oidc::core::authn::replay::check_and_record(
-            "https://bench.replay.example",
-            black_box(&jti),
-            1,
-            now,
-            None,
-        )
-        .unwrap();
+        oidc::core::authn::replay::check_and_record("https://bench.replay.example", black_box(&jti), 1, now, None).unwrap();
     };
     refill(4000);
     raw_refill(4000);
@@ -1863,15 +1516,8 @@ fn request_section(s: &Settings, keys: &Keys, jwks: &str) {
         "part: replay check_and_record alone (a new jti every call; about 1000 live entries)",
         "part: raw ES256 verify_sig of a fresh proof every call",
     ];
-    let mut dfs: [&mut dyn FnMut(); 7] = [
-        &mut f_raw2,
-        &mut f_dpop_off,
-        &mut f_dpop_on,
-        &mut f_raw_fresh,
-        &mut f_verify_proof,
-        &mut f_replay,
-        &mut f_es_fresh,
-    ];
+    let mut dfs: [&mut dyn FnMut(); 7] =
+        [&mut f_raw2, &mut f_dpop_off, &mut f_dpop_on, &mut f_raw_fresh, &mut f_verify_proof, &mut f_replay, &mut f_es_fresh];
     let dallocs: Vec<(f64, f64)> = {
         let mut v = vec![count_allocs(dfs[0])];
         for f in dfs.iter_mut().skip(1) {
@@ -1896,10 +1542,7 @@ fn request_section(s: &Settings, keys: &Keys, jwks: &str) {
         _ => {}
     });
     drop(dfs);
-    println!(
-        "## DPoP request: RS256 access token + ES256 proof, a fresh proof per request (median of {} rounds, CPU time)",
-        s.rounds
-    );
+    println!("## DPoP request: RS256 access token + ES256 proof, a fresh proof per request (median of {} rounds, CPU time)", s.rounds);
     println!();
     println!("load average when this part started: {load_d}");
     println!();
@@ -1973,17 +1616,11 @@ fn request_section(s: &Settings, keys: &Keys, jwks: &str) {
             assert!(c.get(h, t.as_bytes()).is_none());
         }
         let mut p = parse_token(t, &policy).unwrap();
-        let Lookup::Found(_k) = keyset.find(p.kid.as_deref(), p.alg) else {
-            unreachable!()
-        };
+        let Lookup::Found(_k) = keyset.find(p.kid.as_deref(), p.alg) else { unreachable!() };
         let kid = p.kid.take();
         let (v, times) = p.check_claims_timed(&policy, now).unwrap();
         if let (Some(c), Some(h)) = (cache, hash) {
-            c.insert(
-                h,
-                Entry::new(t, &v, kid.as_deref(), times, keyset.clone(), 60.0),
-                now,
-            );
+            c.insert(h, Entry::new(t, &v, kid.as_deref(), times, keyset.clone(), 60.0), now);
         }
         let c = std::ffi::CString::new(v.claims).unwrap();
         oidc_string_free(black_box(c.into_raw()));
@@ -2005,10 +1642,7 @@ fn request_section(s: &Settings, keys: &Keys, jwks: &str) {
     ];
     let mut gfs: [&mut dyn FnMut(); 3] = [&mut g_off, &mut g_cold, &mut g_miss];
     let gallocs: Vec<(f64, f64)> = gfs.iter_mut().map(|f| count_allocs(*f)).collect();
-    let bs = Settings {
-        round: s.round / 4,
-        ..*s
-    };
+    let bs = Settings { round: s.round / 4, ..*s };
     let rg = measure(&bs, &mut gfs);
     drop(gfs);
     println!("## Work outside the signature check, measured directly (RS256 token, no crypto; median of {} rounds, CPU time)", bs.rounds);
@@ -2016,13 +1650,7 @@ fn request_section(s: &Settings, keys: &Keys, jwks: &str) {
     println!("| path | ns/call | ± | Rust allocs (+reallocs) |");
     println!("|---|---:|---:|---:|");
     for (i, n) in gnames.iter().enumerate() {
-        println!(
-            "| {n} | {:.0} | ±{:.1}% | {:.0} (+{:.0}) |",
-            med(&rg[i]),
-            spread(&cpu(&rg[i])),
-            gallocs[i].0,
-            gallocs[i].1
-        );
+        println!("| {n} | {:.0} | ±{:.1}% | {:.0} (+{:.0}) |", med(&rg[i]), spread(&cpu(&rg[i])), gallocs[i].0, gallocs[i].1);
     }
     println!();
     println!("(the replica leaves out the FFI guard, the key-set Arc clone and the metrics counters)");

@@ -46,6 +46,7 @@ stage() { # stage NAME COMMAND...: run, show output, count its tests
 
 prefix="$PWD/build/test-prefix"
 stage header scripts/gen-header.sh --verify
+stage fmt bash -c "cargo fmt --all --check && (cd fuzz && cargo fmt --check)"
 stage clippy cargo clippy --workspace --all-targets --quiet -- -D warnings
 stage idp-selftest bash tests/idp/selftest.sh
 stage rust cargo test --workspace --quiet

@@ -6,8 +6,8 @@
 mod common;
 
 use std::ffi::{CStr, c_char, c_void};
-use std::sync::atomic::Ordering;
 use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use common::cabi::*;
@@ -20,7 +20,6 @@ use oidc::ffi::observe::{metrics_json, oidc_metrics_json, oidc_set_log_callback}
 use oidc::ffi::oidc_result;
 use oidc::ffi::warm::{oidc_cache_export_json, oidc_cache_import_json};
 use serde_json::Value;
-
 
 #[test]
 fn every_vector_is_decided_identically_by_both_paths() {
@@ -90,7 +89,8 @@ fn bad_token_bytes_are_rejected_alike_by_both_paths() {
     let batch = Batch::new(cases.len());
     for (i, (bytes, _)) in cases.iter().enumerate() {
         let ud = slot(&batch, i);
-        let rc = oidc_validate_async(client, bytes.as_ptr().cast(), bytes.len(), Some(on_validate), ud, std::ptr::null(), std::ptr::null_mut());
+        let rc =
+            oidc_validate_async(client, bytes.as_ptr().cast(), bytes.len(), Some(on_validate), ud, std::ptr::null(), std::ptr::null_mut());
         assert_eq!(rc, oidc_result::Ok, "case {i}: accepted; the verdict comes through the callback");
     }
     assert!(batch.wait(cases.len(), Duration::from_secs(20)));
@@ -301,11 +301,8 @@ fn import(c: *const oidc_client, s: &str) -> (oidc_result, usize) {
 #[test]
 fn warm_start_child() {
     let Ok(snap) = std::env::var("OIDC_TEST_SNAPSHOT") else { return };
-    let (issuer, ca, token) = (
-        std::env::var("OIDC_TEST_ISSUER").unwrap(),
-        std::env::var("OIDC_TEST_CA").unwrap(),
-        std::env::var("OIDC_TEST_TOKEN").unwrap(),
-    );
+    let (issuer, ca, token) =
+        (std::env::var("OIDC_TEST_ISSUER").unwrap(), std::env::var("OIDC_TEST_CA").unwrap(), std::env::var("OIDC_TEST_TOKEN").unwrap());
     let (rc, n) = import(std::ptr::null(), &snap);
     assert_eq!(rc, oidc_result::Ok);
     assert_eq!(n, 2, "key set + metadata");

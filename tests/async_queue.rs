@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 
 use common::cabi::{Batch, on_token, pending_device_flow, start};
 use common::*;
-use oidc::ffi::grants::oidc_device_authorization_free;
-use oidc::ffi::oauth::oidc_oauth_client_free;
-use oidc::ffi::oauth_async::oidc_oauth_device_poll_async;
 use oidc::ffi::r#async::{oidc_async_configure, oidc_validate_async};
 use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
+use oidc::ffi::grants::oidc_device_authorization_free;
 use oidc::ffi::misc::{oidc_error_code, oidc_error_free};
+use oidc::ffi::oauth::oidc_oauth_client_free;
+use oidc::ffi::oauth_async::oidc_oauth_device_poll_async;
 use oidc::ffi::observe::metrics_json;
 use oidc::ffi::oidc_result;
 
@@ -80,7 +80,8 @@ fn a_full_queue_refuses_at_once_and_accepted_calls_complete() {
     idp2.srv.set_sequence("/token", seq);
     let polls = Batch::new(4);
     for i in 0..4 {
-        let rc = start(&polls, i, |ud| oidc_oauth_device_poll_async(oc, da, 60_000, Some(on_token), ud, std::ptr::null(), std::ptr::null_mut()));
+        let rc =
+            start(&polls, i, |ud| oidc_oauth_device_poll_async(oc, da, 60_000, Some(on_token), ud, std::ptr::null(), std::ptr::null_mut()));
         assert_eq!(rc, oidc_result::Ok);
     }
     let end = Instant::now() + Duration::from_secs(10);
@@ -93,7 +94,11 @@ fn a_full_queue_refuses_at_once_and_accepted_calls_complete() {
     let mut b: *mut oidc_client_builder = std::ptr::null_mut();
     assert_eq!(oidc_client_builder_new(&mut b, std::ptr::null_mut()), oidc_result::Ok);
     for (f, v) in [
-        (oidc_client_builder_set_issuer as extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result, idp3.issuer.as_str()),
+        (
+            oidc_client_builder_set_issuer
+                as extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
+            idp3.issuer.as_str(),
+        ),
         (oidc_client_builder_add_audience, "api"),
         (oidc_client_builder_set_ca_file, idp3.ca.ca_pem_path().to_str().unwrap()),
     ] {
@@ -102,7 +107,17 @@ fn a_full_queue_refuses_at_once_and_accepted_calls_complete() {
     let mut slow: *mut oidc_client = std::ptr::null_mut();
     assert_eq!(oidc_client_builder_build(b, &mut slow, std::ptr::null_mut()), oidc_result::Ok);
     let t3 = k.sign(&idp3.claims());
-    let submit = || oidc_validate_async(slow, t3.as_ptr().cast(), t3.len(), Some(on_validate), std::ptr::null_mut(), std::ptr::null(), std::ptr::null_mut());
+    let submit = || {
+        oidc_validate_async(
+            slow,
+            t3.as_ptr().cast(),
+            t3.len(),
+            Some(on_validate),
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null_mut(),
+        )
+    };
     let before = DONE.load(Ordering::Acquire);
     let mut accepted = 0;
     while accepted < 5 {

@@ -140,7 +140,15 @@ fn shutdown_joins_the_pool_answers_every_call_once_and_a_new_pool_starts_on_dema
     assert_eq!(shutdown(1000), oidc_result::Ok, "the stopped pool is no longer current");
 
     // 6. From a callback: refused (a pool thread cannot join itself); the pool goes on.
-    let rc = oidc_validate_async(client, token.as_ptr().cast(), token.len(), Some(shutdown_from_callback), NULL, std::ptr::null(), std::ptr::null_mut());
+    let rc = oidc_validate_async(
+        client,
+        token.as_ptr().cast(),
+        token.len(),
+        Some(shutdown_from_callback),
+        NULL,
+        std::ptr::null(),
+        std::ptr::null_mut(),
+    );
     ok(rc);
     wait_for("the callback", Duration::from_secs(10), || CALLBACK_RAN.load(Ordering::Acquire) == 1);
     assert_eq!(FROM_CALLBACK.load(Ordering::Acquire), oidc_result::InvalidArgument as u32);

@@ -97,11 +97,7 @@ fn bearer(token: &str) -> RequestInput {
 }
 
 fn dpop(token: &str, proof: &str) -> RequestInput {
-    RequestInput {
-        authorization: vec![format!("DPoP {token}").into_bytes()],
-        dpop: vec![proof.as_bytes().to_vec()],
-        ..bearer("x")
-    }
+    RequestInput { authorization: vec![format!("DPoP {token}").into_bytes()], dpop: vec![proof.as_bytes().to_vec()], ..bearer("x") }
 }
 
 fn proof(pk: &ProofKey, token: &str) -> String {
@@ -379,7 +375,11 @@ fn fails(rc: oidc_result, err: *mut oidc_error, want: oidc_result, what: &str) -
     msg
 }
 
-fn put(b: *mut oidc_client_builder, f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result, s: &str) {
+fn put(
+    b: *mut oidc_client_builder,
+    f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
+    s: &str,
+) {
     let mut err = std::ptr::null_mut();
     ok(f(b, s.as_ptr().cast(), s.len(), &mut err), err, "builder setter");
 }
@@ -621,7 +621,18 @@ fn async_delivers_the_same_decision_once_off_the_caller_thread() {
     let p = proof(pk, &tok);
     let b: &'static AsyncBox = Box::leak(Box::new(AsyncBox { calls: 0.into(), got: Mutex::new(vec![]) }));
     let mut err = std::ptr::null_mut();
-    ok(oidc_authenticate_async(c, CReq::dpop(&tok, &p).0, Some(on_decision), b as *const AsyncBox as *mut c_void, std::ptr::null(), &mut err), err, "async");
+    ok(
+        oidc_authenticate_async(
+            c,
+            CReq::dpop(&tok, &p).0,
+            Some(on_decision),
+            b as *const AsyncBox as *mut c_void,
+            std::ptr::null(),
+            &mut err,
+        ),
+        err,
+        "async",
+    );
     wait_calls(b, 1);
     assert_eq!(b.got.lock().unwrap()[0].1.as_ref().unwrap().allowed, 1);
     assert_eq!(c_decide(c, &CReq::dpop(&tok, &p)).code, oidc_result::DpopReplay as u32);
@@ -937,10 +948,26 @@ fn hostile_proof_keys() {
         ("RSA n not base64url", rsa_with("n", json!("!!!!")), true),
         ("RSA n a number", rsa_with("n", json!(12345)), true),
         ("EC point off the curve", with_member("y", json!(b64([0x42u8; 32]))), false),
-        ("EC point at zero", { let mut j = with_member("x", json!(b64([0u8; 32]))); j["y"] = json!(b64([0u8; 32])); j }, false),
+        (
+            "EC point at zero",
+            {
+                let mut j = with_member("x", json!(b64([0u8; 32])));
+                j["y"] = json!(b64([0u8; 32]));
+                j
+            },
+            false,
+        ),
         ("EC x of 31 bytes", with_member("x", json!(b64([0x11u8; 31]))), false),
         ("EC x of 33 bytes", with_member("x", json!(b64([0x11u8; 33]))), false),
-        ("EC y missing", { let mut j = pk.jwk.clone(); remove(&mut j, "y"); j }, false),
+        (
+            "EC y missing",
+            {
+                let mut j = pk.jwk.clone();
+                remove(&mut j, "y");
+                j
+            },
+            false,
+        ),
         ("EC crv P-384 for ES256", with_member("crv", json!("P-384")), false),
         ("EC crv secp256k1", with_member("crv", json!("secp256k1")), false),
         ("kty oct with k", json!({"kty": "oct", "k": b64([1u8; 32])}), false),
@@ -983,7 +1010,13 @@ fn hostile_proof_keys() {
             format!("{input}.{}", b64(pk.key.sign_raw(&input)))
         }),
         ("duplicate iat claim", {
-            let body = format!(r#"{{"jti":"{}","htm":"GET","htu":"{HTU}","iat":{},"iat":{},"ath":"{}"}}"#, random_jti(), NOW - 5, NOW - 5, ath(&tok));
+            let body = format!(
+                r#"{{"jti":"{}","htm":"GET","htu":"{HTU}","iat":{},"iat":{},"ath":"{}"}}"#,
+                random_jti(),
+                NOW - 5,
+                NOW - 5,
+                ath(&tok)
+            );
             let input = format!("{}.{}", b64_json(&pk.header()), b64(body));
             format!("{input}.{}", b64(pk.key.sign_raw(&input)))
         }),
@@ -1048,12 +1081,12 @@ fn secrets_stay_out_of_debug_messages_and_logs() {
     };
     let with_nonce = |t: &str| proof_with(pk, t, |_, c| c["nonce"] = json!(nonce));
     let requests: Vec<RequestInput> = vec![
-        dpop(&tok, &with_nonce(&tok)),                                         // 403: no admin scope
-        dpop(&tok, &proof(pk, &tok)),                                          // nonce required
+        dpop(&tok, &with_nonce(&tok)),                                        // 403: no admin scope
+        dpop(&tok, &proof(pk, &tok)),                                         // nonce required
         dpop(&tok, &proof_with(pk, &tok, |_, c| c["nonce"] = json!("AAAA"))), // forged nonce
         dpop(&tok, &proof_with(pk, &tok, |h, _| h["typ"] = json!("x"))),      // bad proof
         dpop(&tok, &proof_with(pk, &tok, |_, c| c["htm"] = json!("PUT"))),    // mismatch
-        bearer(&tok),                                                          // bound token as Bearer
+        bearer(&tok),                                                         // bound token as Bearer
         bearer(&expired),
         bearer(&forged),
         RequestInput { authorization: vec![format!("Bearer {tok} {tok}").into_bytes()], ..bearer("x") },
@@ -1070,7 +1103,11 @@ fn secrets_stay_out_of_debug_messages_and_logs() {
     }
     // Through the C ABI: messages and error objects.
     let cc = c_client(&iss, |b| {
-        ok(oidc_client_builder_set_dpop_nonce_secret(b, secret.as_ptr(), secret.len(), 300, std::ptr::null_mut()), std::ptr::null_mut(), "secret");
+        ok(
+            oidc_client_builder_set_dpop_nonce_secret(b, secret.as_ptr(), secret.len(), 300, std::ptr::null_mut()),
+            std::ptr::null_mut(),
+            "secret",
+        );
     });
     for t in [&tok, &expired, &forged] {
         let s = c_decide(cc, &CReq::bearer(t));
@@ -1128,10 +1165,16 @@ fn nonces_are_shared_by_a_fleet_and_bound_to_the_secret() {
     assert_eq!(denial(&d).unwrap().0, ErrorKind::DpopNonceRequired, "another secret");
     assert_ne!(d.dpop_nonce.unwrap(), n);
     // Two periods later the nonce is refused and a new one offered.
-    let later = RequestInput { now: Some((NOW + 240) as f64), ..dpop(&tok, &proof_with(pk, &tok, |_, c| {
-        c["nonce"] = json!(n);
-        c["iat"] = json!(NOW + 235);
-    })) };
+    let later = RequestInput {
+        now: Some((NOW + 240) as f64),
+        ..dpop(
+            &tok,
+            &proof_with(pk, &tok, |_, c| {
+                c["nonce"] = json!(n);
+                c["iat"] = json!(NOW + 235);
+            }),
+        )
+    };
     let d = decide(&a, &later);
     assert_eq!(denial(&d).unwrap().0, ErrorKind::DpopNonceRequired);
     assert_ne!(d.dpop_nonce.as_deref(), Some(n.as_str()));

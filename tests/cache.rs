@@ -21,7 +21,10 @@ fn thirty_two_concurrent_cold_validations_cause_one_fetch() {
     let idp = idp(&[&k]);
     // Slow responses widen the window in which all 32 callers miss together.
     idp.srv.set_route("/jwks", jwks_route(&[&k]).with_delay(Duration::from_millis(300)));
-    idp.srv.set_route(DISCOVERY, Route::json(&oidc_testkit::oidc_discovery(&idp.issuer, &idp.srv.url("/jwks"))).with_delay(Duration::from_millis(200)));
+    idp.srv.set_route(
+        DISCOVERY,
+        Route::json(&oidc_testkit::oidc_discovery(&idp.issuer, &idp.srv.url("/jwks"))).with_delay(Duration::from_millis(200)),
+    );
     let client = idp.client();
     validate_concurrently(&client, &k.sign(&idp.claims()), 32, "every cold validation succeeds");
     assert_eq!(idp.srv.hits(DISCOVERY), 1, "exactly one discovery request");
@@ -85,10 +88,7 @@ fn max_age_is_honoured_and_clamped() {
     let tiny = idp(&[&k]);
     tiny.srv.set_route("/jwks", jwks_route(&[&k]).with_cache_control("max-age=5"));
     let clock = Clock::manual();
-    let cs: Vec<(Client, &Idp)> = [&short, &long, &tiny]
-        .into_iter()
-        .map(|i| (i.client_with(|c| c.clock = clock.clone()), i))
-        .collect();
+    let cs: Vec<(Client, &Idp)> = [&short, &long, &tiny].into_iter().map(|i| (i.client_with(|c| c.clock = clock.clone()), i)).collect();
     for (c, i) in &cs {
         c.validate(&k.sign(&i.claims())).unwrap();
     }

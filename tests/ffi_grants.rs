@@ -8,9 +8,9 @@ use std::ffi::{CStr, c_char};
 use std::ptr::{null, null_mut};
 
 use common::{FixtureServer, Route, TestCa};
+use oidc::ffi::r#async::{oidc_cancel_cancel, oidc_cancel_free, oidc_cancel_new};
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::grants::*;
-use oidc::ffi::r#async::{oidc_cancel_cancel, oidc_cancel_free, oidc_cancel_new};
 use oidc::ffi::misc::{oidc_error_free, oidc_error_message, oidc_string_free};
 use oidc::ffi::oauth::*;
 use oidc::ffi::oidc_result as R;
@@ -108,7 +108,10 @@ fn device_flow_and_cancel_through_the_abi() {
     let mut d = oidc_testkit::oidc_discovery(&issuer, &srv.url("/jwks"));
     d["device_authorization_endpoint"] = serde_json::json!(srv.url("/device"));
     srv.set_route("/.well-known/openid-configuration", Route::json(&d));
-    srv.set_route("/device", Route::json_str(r#"{"device_code":"dc","user_code":"U-1","verification_uri":"https://x/d","expires_in":60,"interval":1}"#));
+    srv.set_route(
+        "/device",
+        Route::json_str(r#"{"device_code":"dc","user_code":"U-1","verification_uri":"https://x/d","expires_in":60,"interval":1}"#),
+    );
     srv.set_sequence(
         "/token",
         vec![

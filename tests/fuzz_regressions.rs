@@ -33,7 +33,15 @@ fn seed_tokens_reach_acceptance() {
     }
     // Near misses: authentic tokens that break one rule each.
     for name in [
-        "expired", "wrong-iss", "enc-key", "eddsa-any-aud", "wrong-aud", "future-nbf", "future-iat", "no-exp", "crit",
+        "expired",
+        "wrong-iss",
+        "enc-key",
+        "eddsa-any-aud",
+        "wrong-aud",
+        "future-nbf",
+        "future-iat",
+        "no-exp",
+        "crit",
         "rs384-on-rs256-key",
     ] {
         let t = String::from_utf8(seed("validate_token", name)).unwrap();
@@ -90,8 +98,18 @@ fn seed_requests_reach_acceptance() {
     }
     // Near misses: valid signatures, one binding or rule broken each.
     for name in [
-        "none", "dpop-no-nonce", "dpop-wrong-method", "dpop-wrong-key", "dpop-wrong-ath", "dpop-wrong-htu", "dpop-stale",
-        "dpop-unbound-token", "bearer-bound-token", "mtls-wrong-cert", "dpop-no-scope", "dpop-claim-value",
+        "none",
+        "dpop-no-nonce",
+        "dpop-wrong-method",
+        "dpop-wrong-key",
+        "dpop-wrong-ath",
+        "dpop-wrong-htu",
+        "dpop-stale",
+        "dpop-unbound-token",
+        "bearer-bound-token",
+        "mtls-wrong-cert",
+        "dpop-no-scope",
+        "dpop-claim-value",
     ] {
         assert!(!decide(name).allowed(), "seed {name} should be denied");
     }

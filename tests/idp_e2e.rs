@@ -10,12 +10,8 @@ use common::real_idp::RealIdp;
 use oidc::core::{Client, Config, ErrorKind};
 use serde_json::Value;
 
-const RESOURCES: [(&str, &str); 4] = [
-    ("RS256", "urn:liboidc:rs256"),
-    ("PS256", "urn:liboidc:ps256"),
-    ("ES256", "urn:liboidc:es256"),
-    ("EdDSA", "urn:liboidc:eddsa"),
-];
+const RESOURCES: [(&str, &str); 4] =
+    [("RS256", "urn:liboidc:rs256"), ("PS256", "urn:liboidc:ps256"), ("ES256", "urn:liboidc:es256"), ("EdDSA", "urn:liboidc:eddsa")];
 
 fn header(token: &str) -> Value {
     let h = token.split('.').next().unwrap();

@@ -10,8 +10,8 @@ mod common;
 
 use std::ffi::{CStr, c_char, c_void};
 use std::ptr::{null, null_mut};
-use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::cabi::*;
@@ -201,7 +201,8 @@ fn login() -> (String, String, String) {
     };
     let prepared = c.authorization_url(&req).unwrap();
     let back = idp().browser().authorize(&prepared.url, "user-1");
-    let resp = c.parse_authorization_response(&back, oidc::core::oauth::ExpectedState::Sent(prepared.state.as_deref().unwrap()), None).unwrap();
+    let resp =
+        c.parse_authorization_response(&back, oidc::core::oauth::ExpectedState::Sent(prepared.state.as_deref().unwrap()), None).unwrap();
     (resp.code.expose().to_string(), p.verifier.expose().to_string(), prepared.nonce.unwrap())
 }
 
@@ -253,17 +254,14 @@ fn token_request_twins_match_the_blocking_calls() {
     assert_eq!(token_shape(&cc_async), token_shape(&cc));
     assert_eq!(cc_async.json()["scope"], "read");
     let cached = blocking_token(|o, e| oidc_oauth_client_credentials_cached(svc, sp, sn, rp, rn, null(), 0, o, e)).ok();
-    let cached_async = run_async(|ud, e| {
-        oidc_oauth_client_credentials_cached_async(svc, sp, sn, rp, rn, null(), 0, Some(on_token), ud, null(), e)
-    })
-    .ok();
+    let cached_async =
+        run_async(|ud, e| oidc_oauth_client_credentials_cached_async(svc, sp, sn, rp, rn, null(), 0, Some(on_token), ud, null(), e)).ok();
     assert_eq!(cached_async.json(), cached.json(), "the same cached token, field for field");
     let (bp, bn) = s("urn:liboidc:nope");
     let bad = blocking_token(|o, e| oidc_oauth_client_credentials_cached(svc, null(), 0, bp, bn, null(), 0, o, e));
     assert_eq!(bad.code, R::InvalidTarget);
-    let bad_async = run_async(|ud, e| {
-        oidc_oauth_client_credentials_cached_async(svc, null(), 0, bp, bn, null(), 0, Some(on_token), ud, null(), e)
-    });
+    let bad_async =
+        run_async(|ud, e| oidc_oauth_client_credentials_cached_async(svc, null(), 0, bp, bn, null(), 0, Some(on_token), ud, null(), e));
     same_failure(&bad, &bad_async, false);
 
     // Token exchange (RFC 8693) with an svc-basic token as the subject.
@@ -272,21 +270,18 @@ fn token_request_twins_match_the_blocking_calls() {
     let subject = opaque.json()["access_token"].as_str().unwrap().to_string();
     let ((tp, tn), (jp, jn)) = (s(&subject), s(r#"{"audience":"urn:x:downstream"}"#));
     let tx = blocking_token(|o, e| oidc_oauth_token_exchange(pk, tp, tn, null(), 0, jp, jn, o, e)).ok();
-    let tx_async =
-        run_async(|ud, e| oidc_oauth_token_exchange_async(pk, tp, tn, null(), 0, jp, jn, Some(on_token), ud, null(), e)).ok();
+    let tx_async = run_async(|ud, e| oidc_oauth_token_exchange_async(pk, tp, tn, null(), 0, jp, jn, Some(on_token), ud, null(), e)).ok();
     assert_eq!(token_shape(&tx_async), token_shape(&tx));
     assert_eq!(tx_async.json()["issued_token_type"], "urn:ietf:params:oauth:token-type:access_token");
     let (bp, bn) = s("not-a-token");
     let bad = blocking_token(|o, e| oidc_oauth_token_exchange(pk, bp, bn, null(), 0, null(), 0, o, e));
     assert_eq!(bad.code, R::InvalidGrant);
-    let bad_async =
-        run_async(|ud, e| oidc_oauth_token_exchange_async(pk, bp, bn, null(), 0, null(), 0, Some(on_token), ud, null(), e));
+    let bad_async = run_async(|ud, e| oidc_oauth_token_exchange_async(pk, bp, bn, null(), 0, null(), 0, Some(on_token), ud, null(), e));
     same_failure(&bad, &bad_async, false);
     let (xp, xn) = s("[1]");
     let bad = blocking_token(|o, e| oidc_oauth_token_exchange(pk, tp, tn, null(), 0, xp, xn, o, e));
     assert_eq!(bad.code, R::InvalidArgument);
-    let bad_async =
-        run_async(|ud, e| oidc_oauth_token_exchange_async(pk, tp, tn, null(), 0, xp, xn, Some(on_token), ud, null(), e));
+    let bad_async = run_async(|ud, e| oidc_oauth_token_exchange_async(pk, tp, tn, null(), 0, xp, xn, Some(on_token), ud, null(), e));
     same_failure(&bad, &bad_async, true);
 
     // JWT bearer: an assertion signed for "user-1" with the client's key (on the worker).
@@ -318,9 +313,8 @@ fn token_request_twins_match_the_blocking_calls() {
     // A used code fails alike (last: reusing a code revokes what it granted).
     let reused = blocking_token(|o, e| oidc_oauth_exchange_code(web, c2p, c2n, rp, rn, v2p, v2n, n2p, n2n, null(), 0, o, e));
     assert_eq!(reused.code, R::InvalidGrant);
-    let reused_async = run_async(|ud, e| {
-        oidc_oauth_exchange_code_async(web, cp, cn, rp, rn, vp, vn, np, nn, null(), 0, Some(on_token), ud, null(), e)
-    });
+    let reused_async =
+        run_async(|ud, e| oidc_oauth_exchange_code_async(web, cp, cn, rp, rn, vp, vn, np, nn, null(), 0, Some(on_token), ud, null(), e));
     same_failure(&reused, &reused_async, false);
 
     for c in [web, svc, pk] {
@@ -345,10 +339,9 @@ fn endpoint_twins_match_the_blocking_calls() {
     // ID token: the same claims; a wrong nonce fails alike.
     let ((ip, inn), (np, nn), (ap, an)) = (s(id_token), s(&nonce), s(at));
     let v = blocking_string(|o, l, e| oidc_oauth_validate_id_token(web, ip, inn, np, nn, ap, an, null(), 0, -1, o, l, e)).ok();
-    let v_async = run_async(|ud, e| {
-        oidc_oauth_validate_id_token_async(web, ip, inn, np, nn, ap, an, null(), 0, -1, Some(on_string), ud, null(), e)
-    })
-    .ok();
+    let v_async =
+        run_async(|ud, e| oidc_oauth_validate_id_token_async(web, ip, inn, np, nn, ap, an, null(), 0, -1, Some(on_string), ud, null(), e))
+            .ok();
     assert_eq!(v_async.out, v.out);
     assert_eq!(v_async.json()["sub"], "user-1");
     let (op, on) = s("another-nonce");
@@ -435,8 +428,7 @@ fn endpoint_twins_match_the_blocking_calls() {
     let bad_client = with_secret("web-app", "wrong-secret");
     let bad = blocking_string(|o, l, e| oidc_oauth_push_authorization_request(bad_client, qp, qn, o, l, e));
     assert_eq!(bad.code, R::InvalidClient);
-    let bad_async =
-        run_async(|ud, e| oidc_oauth_push_authorization_request_async(bad_client, qp, qn, Some(on_string), ud, null(), e));
+    let bad_async = run_async(|ud, e| oidc_oauth_push_authorization_request_async(bad_client, qp, qn, Some(on_string), ud, null(), e));
     same_failure(&bad, &bad_async, false);
 
     let back = format!("{CB}?code=abc&state=st-1&iss={}", oidc_testkit::util::url_encode(&idp().issuer));
@@ -448,8 +440,7 @@ fn endpoint_twins_match_the_blocking_calls() {
     assert_eq!(p_async.json()["code"], "abc");
     let bad = blocking_string(|o, l, e| oidc_oauth_parse_authorization_response(web, bp, bn, wp, wn, o, l, e));
     assert_eq!(bad.code, R::StateMismatch);
-    let bad_async =
-        run_async(|ud, e| oidc_oauth_parse_authorization_response_async(web, bp, bn, wp, wn, Some(on_string), ud, null(), e));
+    let bad_async = run_async(|ud, e| oidc_oauth_parse_authorization_response_async(web, bp, bn, wp, wn, Some(on_string), ud, null(), e));
     same_failure(&bad, &bad_async, false);
 
     let ((lp, ln), (sp, sn)) = (s("http://127.0.0.1/logout-cb"), s("bye"));
@@ -535,33 +526,55 @@ fn null_client_or_callback_is_refused_and_no_callback_runs() {
     let b = builder("");
     let (p, n) = s("x");
     let checks: Vec<(&str, Box<Call>)> = vec![
-        ("exchange_code client", Box::new(move |ud, e| {
-            oidc_oauth_exchange_code_async(null(), p, n, p, n, null(), 0, null(), 0, null(), 0, Some(on_token), ud, null(), e)
-        })),
-        ("exchange_code cb", Box::new(move |ud, e| {
-            oidc_oauth_exchange_code_async(web, p, n, p, n, null(), 0, null(), 0, null(), 0, None, ud, null(), e)
-        })),
+        (
+            "exchange_code client",
+            Box::new(move |ud, e| {
+                oidc_oauth_exchange_code_async(null(), p, n, p, n, null(), 0, null(), 0, null(), 0, Some(on_token), ud, null(), e)
+            }),
+        ),
+        (
+            "exchange_code cb",
+            Box::new(move |ud, e| oidc_oauth_exchange_code_async(web, p, n, p, n, null(), 0, null(), 0, null(), 0, None, ud, null(), e)),
+        ),
         ("refresh", Box::new(move |ud, e| oidc_oauth_refresh_async(web, p, n, null(), 0, null(), 0, None, ud, null(), e))),
-        ("cc", Box::new(move |ud, e| oidc_oauth_client_credentials_async(null(), null(), 0, null(), 0, null(), 0, Some(on_token), ud, null(), e))),
-        ("cc cached", Box::new(move |ud, e| oidc_oauth_client_credentials_cached_async(web, null(), 0, null(), 0, null(), 0, None, ud, null(), e))),
-        ("token_exchange", Box::new(move |ud, e| oidc_oauth_token_exchange_async(null(), p, n, null(), 0, null(), 0, Some(on_token), ud, null(), e))),
+        (
+            "cc",
+            Box::new(move |ud, e| {
+                oidc_oauth_client_credentials_async(null(), null(), 0, null(), 0, null(), 0, Some(on_token), ud, null(), e)
+            }),
+        ),
+        (
+            "cc cached",
+            Box::new(move |ud, e| oidc_oauth_client_credentials_cached_async(web, null(), 0, null(), 0, null(), 0, None, ud, null(), e)),
+        ),
+        (
+            "token_exchange",
+            Box::new(move |ud, e| oidc_oauth_token_exchange_async(null(), p, n, null(), 0, null(), 0, Some(on_token), ud, null(), e)),
+        ),
         ("jwt_bearer", Box::new(move |ud, e| oidc_oauth_jwt_bearer_async(web, p, n, null(), 0, null(), 0, None, ud, null(), e))),
         ("custom_grant", Box::new(move |ud, e| oidc_oauth_custom_grant_async(null(), p, n, null(), 0, Some(on_token), ud, null(), e))),
-        ("validate_id_token", Box::new(move |ud, e| {
-            oidc_oauth_validate_id_token_async(web, p, n, null(), 0, null(), 0, null(), 0, -1, None, ud, null(), e)
-        })),
+        (
+            "validate_id_token",
+            Box::new(move |ud, e| oidc_oauth_validate_id_token_async(web, p, n, null(), 0, null(), 0, null(), 0, -1, None, ud, null(), e)),
+        ),
         ("introspect", Box::new(move |ud, e| oidc_oauth_introspect_async(null(), p, n, null(), 0, 0, Some(on_string), ud, null(), e))),
         ("revoke", Box::new(move |ud, e| oidc_oauth_revoke_async(web, p, n, null(), 0, None, ud, null(), e))),
         ("userinfo", Box::new(move |ud, e| oidc_oauth_userinfo_async(null(), p, n, null(), 0, Some(on_string), ud, null(), e))),
         ("authorization_url", Box::new(move |ud, e| oidc_oauth_authorization_url_async(web, null(), 0, None, ud, null(), e))),
         ("par", Box::new(move |ud, e| oidc_oauth_push_authorization_request_async(null(), null(), 0, Some(on_string), ud, null(), e))),
         ("parse", Box::new(move |ud, e| oidc_oauth_parse_authorization_response_async(web, p, n, null(), 0, None, ud, null(), e))),
-        ("end_session", Box::new(move |ud, e| {
-            oidc_oauth_end_session_url_async(null(), null(), 0, null(), 0, null(), 0, Some(on_string), ud, null(), e)
-        })),
-        ("resource", Box::new(move |ud, e| {
-            oidc_oauth_resource_request_async(web, p, n, p, n, p, n, null(), 0, null(), 0, null(), 0, None, ud, null(), e)
-        })),
+        (
+            "end_session",
+            Box::new(move |ud, e| {
+                oidc_oauth_end_session_url_async(null(), null(), 0, null(), 0, null(), 0, Some(on_string), ud, null(), e)
+            }),
+        ),
+        (
+            "resource",
+            Box::new(move |ud, e| {
+                oidc_oauth_resource_request_async(web, p, n, p, n, p, n, null(), 0, null(), 0, null(), 0, None, ud, null(), e)
+            }),
+        ),
         ("endpoint", Box::new(move |ud, e| oidc_oauth_client_endpoint_async(null(), p, n, Some(on_string), ud, null(), e))),
         ("register builder", Box::new(move |ud, e| oidc_oauth_register_async(null(), p, n, null(), 0, Some(on_string), ud, null(), e))),
         ("register cb", Box::new(move |ud, e| oidc_oauth_register_async(b, p, n, null(), 0, None, ud, null(), e))),

@@ -105,7 +105,12 @@ fn device_authorization_async(c: *const oidc_oauth_client, cancel: *const oidc_c
     Pending::start(|ud, e| oidc_oauth_device_authorization_async(c, sc, scn, Some(on_handle), ud, cancel, e))
 }
 
-fn device_poll_async(c: *const oidc_oauth_client, da: *const oidc_device_authorization, timeout_ms: u32, cancel: *const oidc_cancel) -> Pending {
+fn device_poll_async(
+    c: *const oidc_oauth_client,
+    da: *const oidc_device_authorization,
+    timeout_ms: u32,
+    cancel: *const oidc_cancel,
+) -> Pending {
     Pending::start(|ud, e| oidc_oauth_device_poll_async(c, da, timeout_ms, Some(on_token), ud, cancel, e))
 }
 
@@ -126,9 +131,7 @@ fn user_code(da: *const oidc_device_authorization) -> String {
 }
 
 /// A blocking poll: the code, the token fields (on OK) and the error summary.
-fn blocking_poll(
-    f: impl FnOnce(*mut *mut oidc_token_response, *mut *mut oidc_error) -> R,
-) -> (R, Option<Value>, Option<String>) {
+fn blocking_poll(f: impl FnOnce(*mut *mut oidc_token_response, *mut *mut oidc_error) -> R) -> (R, Option<Value>, Option<String>) {
     let (mut t, mut e) = (null_mut(), null_mut());
     let rc = f(&mut t, &mut e);
     if rc == R::Ok {
@@ -285,7 +288,9 @@ fn pending_polls_hold_no_worker() {
         build(b)
     };
     for _ in 0..3 {
-        let p = Pending::start(|ud, e| oidc_oauth_client_credentials_async(svc, null(), 0, null(), 0, null(), 0, Some(on_token), ud, null(), e));
+        let p = Pending::start(|ud, e| {
+            oidc_oauth_client_credentials_async(svc, null(), 0, null(), 0, null(), 0, Some(on_token), ud, null(), e)
+        });
         let (rc, took) = p.wait(WAIT);
         assert_eq!(rc, R::Ok, "{:?}", p.error());
         assert!(took < Duration::from_millis(2_500), "a call waited for a worker: {took:?}");

@@ -21,10 +21,9 @@ fn client_credentials_basic_and_post() {
     rs.ca_file = Some(idp.ca_file.clone());
     rs.expected_typ = Some("at+jwt".into());
     let rs = Client::new(rs).unwrap();
-    for (id, auth) in [
-        ("svc-basic", ClientAuth::SecretBasic("svc-basic-secret".into())),
-        ("svc-post", ClientAuth::SecretPost("svc-post-secret".into())),
-    ] {
+    for (id, auth) in
+        [("svc-basic", ClientAuth::SecretBasic("svc-basic-secret".into())), ("svc-post", ClientAuth::SecretPost("svc-post-secret".into()))]
+    {
         let c = oauth(&idp, id, auth);
         let t = c.client_credentials(Some("read"), &["urn:liboidc:es256"], None).unwrap();
         assert_eq!(t.token_type, "Bearer");

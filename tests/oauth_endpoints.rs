@@ -10,8 +10,8 @@ use std::sync::OnceLock;
 use common::real_idp::RealIdp;
 use oidc::core::ErrorKind;
 use oidc::core::oauth::{
-    AuthorizationRequest, ClientAuth, EndSessionRequest, ExpectedState, IdTokenChecks, OAuthClient, OAuthConfig, pkce,
-    register_client, validate_id_token,
+    AuthorizationRequest, ClientAuth, EndSessionRequest, ExpectedState, IdTokenChecks, OAuthClient, OAuthConfig, pkce, register_client,
+    validate_id_token,
 };
 use serde_json::{Value, json};
 
@@ -86,10 +86,7 @@ fn code_flow_id_token_userinfo_introspection_revocation_logout() {
     assert_eq!(k(IdTokenChecks { now: Some(claims.exp + 3600.0), ..checks }), ErrorKind::TokenExpired);
     let mut forged = id_token.to_string();
     forged.replace_range(forged.len() - 6.., "AAAAAA");
-    assert!(matches!(
-        validate_id_token(&c, &forged, &checks).unwrap_err().kind(),
-        ErrorKind::SignatureInvalid | ErrorKind::TokenMalformed
-    ));
+    assert!(matches!(validate_id_token(&c, &forged, &checks).unwrap_err().kind(), ErrorKind::SignatureInvalid | ErrorKind::TokenMalformed));
     let other = client("native-app", ClientAuth::None);
     assert_eq!(validate_id_token(&other, id_token, &IdTokenChecks::default()).unwrap_err().kind(), ErrorKind::AudienceMismatch);
 
@@ -208,9 +205,8 @@ fn pushed_authorization_request() {
     let pushed = c.push_authorization_request(&req).unwrap();
     assert!(pushed.request_uri.starts_with("urn:ietf:params:oauth:request_uri:"));
     assert!(pushed.expires_in > 0);
-    let prepared = c
-        .authorization_url(&AuthorizationRequest { request_uri: Some(pushed.request_uri.clone()), ..Default::default() })
-        .unwrap();
+    let prepared =
+        c.authorization_url(&AuthorizationRequest { request_uri: Some(pushed.request_uri.clone()), ..Default::default() }).unwrap();
     let q = prepared.url.split_once('?').unwrap().1;
     assert_eq!(q.split('&').count(), 2, "only client_id and request_uri: {q}");
     let back = idp().browser().authorize(&prepared.url, "user-1");
@@ -281,7 +277,9 @@ fn dynamic_registration_and_signed_userinfo() {
     let c = client(&r.client_id, ClientAuth::SecretBasic(secret.clone()));
     let f = code_flow(&c, Some(secret.expose()), "https://127.0.0.1/cb", vec![]);
     let at = f.tokens["access_token"].as_str().unwrap();
-    let claims = validate_id_token(&c, f.tokens["id_token"].as_str().unwrap(), &IdTokenChecks { nonce: Some(&f.nonce), ..Default::default() }).unwrap();
+    let claims =
+        validate_id_token(&c, f.tokens["id_token"].as_str().unwrap(), &IdTokenChecks { nonce: Some(&f.nonce), ..Default::default() })
+            .unwrap();
     let ui = c.userinfo(at, Some(claims.sub())).unwrap();
     assert!(ui.signed, "registered with userinfo_signed_response_alg");
     assert_eq!(ui.sub(), "user-1");
@@ -293,7 +291,9 @@ fn dynamic_registration_and_signed_userinfo() {
     // Bad metadata: the server's RFC 7591 error codes.
     let e = register_client(&cfg, &json!({"redirect_uris": ["not a url"]}).to_string(), None).unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::InvalidRedirectUri | ErrorKind::InvalidClientMetadata), "{e:?}");
-    let e = register_client(&cfg, &json!({"redirect_uris": ["https://127.0.0.1/cb"], "token_endpoint_auth_method": "bogus"}).to_string(), None).unwrap_err();
+    let e =
+        register_client(&cfg, &json!({"redirect_uris": ["https://127.0.0.1/cb"], "token_endpoint_auth_method": "bogus"}).to_string(), None)
+            .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidClientMetadata);
     assert_eq!(register_client(&cfg, "[1]", None).unwrap_err().kind(), ErrorKind::InvalidArgument);
     // Registration with a client's own settings also works (its id and secret are ignored).

@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::{Alg, FixtureServer, Route, TestCa, TestKey, default_header, keys};
 use oidc::core::oauth::idtoken::left_half_hash;
-use oidc::core::oauth::{
-    AuthorizationRequest, ClientAuth, IdTokenChecks, OAuthClient, OAuthConfig, register_client, validate_id_token,
-};
+use oidc::core::oauth::{AuthorizationRequest, ClientAuth, IdTokenChecks, OAuthClient, OAuthConfig, register_client, validate_id_token};
 use oidc::core::{Algorithm, Error, ErrorKind};
 use serde_json::{Value, json};
 
@@ -136,7 +134,10 @@ fn transport_and_response_faults_for_every_operation() {
         f.srv.set_route(path, Route::json_str(format!("{{\"x\":\"{}\"}}", "a".repeat(600 * 1024))));
         expect(&c, op, ErrorKind::ResponseTooLarge, "oversized body");
         if !matches!(op, Op::Revoke | Op::IntrospectSigned) {
-            f.srv.set_route(path, Route::json(&json!({"unrelated": 1})).with_status(if matches!(op, Op::Par | Op::Register) { 201 } else { 200 }));
+            f.srv.set_route(
+                path,
+                Route::json(&json!({"unrelated": 1})).with_status(if matches!(op, Op::Par | Op::Register) { 201 } else { 200 }),
+            );
             expect(&c, op, ErrorKind::ResponseMissingField, "missing field");
             f.srv.set_route(path, Route::text(200, "<html>hello</html>"));
             expect(&c, op, ErrorKind::ResponseInvalid, "wrong content type");
@@ -198,7 +199,10 @@ fn signed_introspection_rfc9701() {
     let good = json!({"iss": f.issuer, "aud": "rp", "iat": now, "jti": "j1",
         "token_introspection": {"active": true, "sub": "u1", "scope": "read", "client_id": "other"}});
     let serve = |header: Value, claims: &Value| {
-        f.srv.set_route("/introspect", Route::bytes(200, "application/token-introspection+jwt", f.sign(header, claims.clone()).into_bytes()));
+        f.srv.set_route(
+            "/introspect",
+            Route::bytes(200, "application/token-introspection+jwt", f.sign(header, claims.clone()).into_bytes()),
+        );
     };
     serve(f.header(Some("token-introspection+jwt")), &good);
     let i = c.introspect(TOKEN, Some("access_token"), true).unwrap();
@@ -231,7 +235,11 @@ fn signed_introspection_rfc9701() {
     let stranger = TestKey::generate_with_kid(Alg::RS256, f.key.kid());
     f.srv.set_route(
         "/introspect",
-        Route::bytes(200, "application/token-introspection+jwt", stranger.sign_token(&f.header(Some("token-introspection+jwt")), &good).into_bytes()),
+        Route::bytes(
+            200,
+            "application/token-introspection+jwt",
+            stranger.sign_token(&f.header(Some("token-introspection+jwt")), &good).into_bytes(),
+        ),
     );
     assert_eq!(k(), ErrorKind::SignatureInvalid);
     // A plain JSON answer to a request for a signed one is a downgrade.
@@ -254,7 +262,9 @@ fn userinfo_json_jwt_and_rfc6750_errors() {
     f.srv.set_route("/userinfo", Route::json(&json!({"email": "a@b"})));
     assert_eq!(c.userinfo(TOKEN, None).unwrap_err().kind(), ErrorKind::ResponseMissingField);
     let mut claims = json!({"iss": f.issuer, "aud": "rp", "sub": "u1", "name": "N"});
-    let serve = |claims: &Value| f.srv.set_route("/userinfo", Route::bytes(200, "application/jwt", f.sign(f.header(None), claims.clone()).into_bytes()));
+    let serve = |claims: &Value| {
+        f.srv.set_route("/userinfo", Route::bytes(200, "application/jwt", f.sign(f.header(None), claims.clone()).into_bytes()))
+    };
     serve(&claims);
     let u = c.userinfo(TOKEN, Some("u1")).unwrap();
     assert!(u.signed);
@@ -277,7 +287,8 @@ fn userinfo_json_jwt_and_rfc6750_errors() {
     assert_eq!(e.kind(), ErrorKind::InvalidToken);
     assert_eq!(e.oauth().unwrap().error_description.as_deref(), Some("expired"));
     no_secret(&e);
-    f.srv.set_route("/userinfo", Route::status(403).with_header("WWW-Authenticate", r#"Bearer error="insufficient_scope", scope="openid""#));
+    f.srv
+        .set_route("/userinfo", Route::status(403).with_header("WWW-Authenticate", r#"Bearer error="insufficient_scope", scope="openid""#));
     assert_eq!(c.userinfo(TOKEN, None).unwrap_err().kind(), ErrorKind::InsufficientScope);
 }
 
@@ -299,8 +310,14 @@ fn id_tokens_every_hash_size_and_azp() {
             let e = validate_id_token(&c, &t, &IdTokenChecks { access_token: Some(TOKEN), ..checks }).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::HashMismatch, "{alg:?}");
             no_secret(&e);
-            assert_eq!(validate_id_token(&c, &t, &IdTokenChecks { code: Some("X"), ..checks }).unwrap_err().kind(), ErrorKind::HashMismatch);
-            assert_eq!(validate_id_token(&c, &t, &IdTokenChecks { max_age: Some(5), ..checks }).unwrap_err().kind(), ErrorKind::AuthTimeInvalid);
+            assert_eq!(
+                validate_id_token(&c, &t, &IdTokenChecks { code: Some("X"), ..checks }).unwrap_err().kind(),
+                ErrorKind::HashMismatch
+            );
+            assert_eq!(
+                validate_id_token(&c, &t, &IdTokenChecks { max_age: Some(5), ..checks }).unwrap_err().kind(),
+                ErrorKind::AuthTimeInvalid
+            );
         }
         let mut multi = claims.clone();
         multi["aud"] = json!(["rp", "api"]);
@@ -318,29 +335,64 @@ fn jarm_and_response_checks_over_a_fixture_issuer() {
     let now = keys::now();
     let jwt = |claims: Value| f.sign(f.header(None), claims);
     let good = json!({"iss": f.issuer, "aud": "rp", "exp": now + 60, "code": "C0DE", "state": "s1"});
-    let r = c.parse_authorization_response(&format!("https://rp/cb?response={}", jwt(good.clone())), oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap();
+    let r = c
+        .parse_authorization_response(
+            &format!("https://rp/cb?response={}", jwt(good.clone())),
+            oidc::core::oauth::ExpectedState::Sent("s1"),
+            None,
+        )
+        .unwrap();
     assert!(r.jarm);
     assert_eq!(r.code.expose(), "C0DE");
     let err = json!({"iss": f.issuer, "aud": "rp", "exp": now + 60, "error": "access_denied", "state": "s1"});
-    let e = c.parse_authorization_response(&format!("response={}", jwt(err)), oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap_err();
+    let e =
+        c.parse_authorization_response(&format!("response={}", jwt(err)), oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AccessDenied);
     let mut expired = good.clone();
     expired["exp"] = json!(now - 3600);
-    assert_eq!(c.parse_authorization_response(&format!("?response={}", jwt(expired)), oidc::core::oauth::ExpectedState::NoneSent, None).unwrap_err().kind(), ErrorKind::TokenExpired);
+    assert_eq!(
+        c.parse_authorization_response(&format!("?response={}", jwt(expired)), oidc::core::oauth::ExpectedState::NoneSent, None)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::TokenExpired
+    );
     let mut no_exp = good.clone();
     no_exp.as_object_mut().unwrap().remove("exp");
-    assert_eq!(c.parse_authorization_response(&format!("?response={}", jwt(no_exp)), oidc::core::oauth::ExpectedState::NoneSent, None).unwrap_err().kind(), ErrorKind::MissingClaim);
+    assert_eq!(
+        c.parse_authorization_response(&format!("?response={}", jwt(no_exp)), oidc::core::oauth::ExpectedState::NoneSent, None)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::MissingClaim
+    );
     // This issuer does not advertise RFC 9207, so a plain response without iss is accepted;
     // a wrong iss is still refused.
     let r = c.parse_authorization_response("https://rp/cb?code=abc&state=s1", oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap();
     assert_eq!(r.iss, None);
     assert_eq!(
-        c.parse_authorization_response("https://rp/cb?code=abc&state=s1&iss=https%3A%2F%2Fx", oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap_err().kind(),
+        c.parse_authorization_response(
+            "https://rp/cb?code=abc&state=s1&iss=https%3A%2F%2Fx",
+            oidc::core::oauth::ExpectedState::Sent("s1"),
+            None
+        )
+        .unwrap_err()
+        .kind(),
         ErrorKind::ResponseIssuerMismatch
     );
-    assert_eq!(c.parse_authorization_response("?state=s1", oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap_err().kind(), ErrorKind::ResponseMissingField);
-    assert_eq!(c.parse_authorization_response("?code=a", oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap_err().kind(), ErrorKind::StateMismatch);
-    let e = c.parse_authorization_response("?error=temporarily_unavailable&error_description=later&state=s1", oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap_err();
+    assert_eq!(
+        c.parse_authorization_response("?state=s1", oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap_err().kind(),
+        ErrorKind::ResponseMissingField
+    );
+    assert_eq!(
+        c.parse_authorization_response("?code=a", oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap_err().kind(),
+        ErrorKind::StateMismatch
+    );
+    let e = c
+        .parse_authorization_response(
+            "?error=temporarily_unavailable&error_description=later&state=s1",
+            oidc::core::oauth::ExpectedState::Sent("s1"),
+            None,
+        )
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuthOther);
     assert_eq!(e.oauth().unwrap().error, "temporarily_unavailable");
     // A discovery that advertises RFC 9207 makes iss mandatory.
@@ -348,7 +400,10 @@ fn jarm_and_response_checks_over_a_fixture_issuer() {
     disco["authorization_response_iss_parameter_supported"] = json!(true);
     f.srv.set_route("/.well-known/openid-configuration", Route::json(&disco));
     let c2 = f.client();
-    assert_eq!(c2.parse_authorization_response("?code=abc&state=s1", oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap_err().kind(), ErrorKind::ResponseIssuerMismatch);
+    assert_eq!(
+        c2.parse_authorization_response("?code=abc&state=s1", oidc::core::oauth::ExpectedState::Sent("s1"), None).unwrap_err().kind(),
+        ErrorKind::ResponseIssuerMismatch
+    );
 }
 
 #[test]
@@ -370,16 +425,26 @@ fn urls_pkce_par_shapes_and_redaction() {
     assert_ne!(a.state, b.state);
     assert_ne!(a.nonce, b.nonce);
     let url = &a.url;
-    assert!(url.starts_with(&format!("{}/authorize?tenant=t1&client_id=rp&response_type=code&redirect_uri=https%3A%2F%2Frp%2Fcb&scope=openid%20email&state=", f.issuer)), "{url}");
+    assert!(
+        url.starts_with(&format!(
+            "{}/authorize?tenant=t1&client_id=rp&response_type=code&redirect_uri=https%3A%2F%2Frp%2Fcb&scope=openid%20email&state=",
+            f.issuer
+        )),
+        "{url}"
+    );
     assert!(url.contains(&format!("&code_challenge={}&code_challenge_method=S256", p.challenge)));
     assert!(url.contains("&resource=urn%3Aa&prompt=login%20consent"));
     assert!(!url.contains(p.verifier.expose()));
     let given = AuthorizationRequest { state: Some("st".into()), nonce: Some("no".into()), ..Default::default() };
     let g = c.authorization_url(&given).unwrap();
     assert_eq!((g.state.as_deref(), g.nonce.as_deref()), (Some("st"), Some("no")));
-    let jar = c.authorization_url(&AuthorizationRequest { request: Some("h.p.s".into()), scope: Some("openid".into()), ..Default::default() }).unwrap();
+    let jar = c
+        .authorization_url(&AuthorizationRequest { request: Some("h.p.s".into()), scope: Some("openid".into()), ..Default::default() })
+        .unwrap();
     assert!(jar.url.ends_with("&client_id=rp&response_type=code&scope=openid&request=h.p.s"), "{}", jar.url);
-    let par = c.authorization_url(&AuthorizationRequest { request_uri: Some("urn:ietf:params:oauth:request_uri:x".into()), ..Default::default() }).unwrap();
+    let par = c
+        .authorization_url(&AuthorizationRequest { request_uri: Some("urn:ietf:params:oauth:request_uri:x".into()), ..Default::default() })
+        .unwrap();
     assert!(par.url.ends_with("?tenant=t1&client_id=rp&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Ax"));
     // PAR request body: parameters + client auth; answer 201.
     f.srv.set_route("/par", Route::json(&json!({"request_uri": "urn:r", "expires_in": 60})).with_status(201));

@@ -87,16 +87,26 @@ fn operations() -> Vec<Op> {
     };
     vec![
         ("client_credentials", "/token", Box::new(|c: &OAuthClient| c.client_credentials(Some("read"), &[], None).map(drop))),
-        ("exchange_code", "/token", Box::new(|c: &OAuthClient| c.exchange_code("CODE-secret", "https://app/cb", Some("VERIFIER-secret"), None, &[]).map(drop))),
+        (
+            "exchange_code",
+            "/token",
+            Box::new(|c: &OAuthClient| c.exchange_code("CODE-secret", "https://app/cb", Some("VERIFIER-secret"), None, &[]).map(drop)),
+        ),
         ("refresh", "/token", Box::new(|c: &OAuthClient| c.refresh("RT-secret", None, &[]).map(drop))),
         ("device_authorization", "/device", Box::new(|c: &OAuthClient| c.device_authorization(Some("openid"), &[]).map(drop))),
-        ("poll_device_token", "/token", Box::new(move |c: &OAuthClient| {
-            c.poll_device_token(&da(), &PollOptions::timeout(c, Duration::from_secs(2))).map(drop)
-        })),
-        ("token_exchange", "/token", Box::new(|c: &OAuthClient| {
-            let r = TokenExchangeRequest { subject_token: Secret::new("SUBJECT-secret"), ..Default::default() };
-            c.token_exchange(&r).map(drop)
-        })),
+        (
+            "poll_device_token",
+            "/token",
+            Box::new(move |c: &OAuthClient| c.poll_device_token(&da(), &PollOptions::timeout(c, Duration::from_secs(2))).map(drop)),
+        ),
+        (
+            "token_exchange",
+            "/token",
+            Box::new(|c: &OAuthClient| {
+                let r = TokenExchangeRequest { subject_token: Secret::new("SUBJECT-secret"), ..Default::default() };
+                c.token_exchange(&r).map(drop)
+            }),
+        ),
         ("jwt_bearer", "/token", Box::new(|c: &OAuthClient| c.jwt_bearer("ASSERTION-secret", None, &[]).map(drop))),
         ("ciba_request", "/bc", Box::new(|c: &OAuthClient| c.ciba_request(&[("login_hint".into(), "u".into())]).map(drop))),
         ("custom_grant", "/token", Box::new(|c: &OAuthClient| c.custom_grant("urn:x:custom", &[("p".into(), "v".into())]).map(drop))),
@@ -118,7 +128,11 @@ fn bad_responses_per_operation() {
     let c = fx.client();
     let big = format!("{{\"access_token\":\"{}\",\"token_type\":\"Bearer\"}}", "x".repeat(5000));
     let cases: Vec<(&str, Route, ErrorKind)> = vec![
-        ("oauth error", Route::json_str(r#"{"error":"invalid_grant","error_description":"nope"}"#).with_status(400), ErrorKind::InvalidGrant),
+        (
+            "oauth error",
+            Route::json_str(r#"{"error":"invalid_grant","error_description":"nope"}"#).with_status(400),
+            ErrorKind::InvalidGrant,
+        ),
         ("malformed json", Route::json_str("{\"access_token\":"), ErrorKind::ResponseInvalid),
         ("not json", Route::text(200, "<html>hello</html>"), ErrorKind::ResponseInvalid),
         ("oversized", Route::json_str(big), ErrorKind::ResponseTooLarge),
@@ -167,11 +181,15 @@ fn token_exchange_requires_issued_token_type_and_device_fields() {
     let f = form(&fx.srv.last_request("/token").unwrap());
     assert!(f.contains(&("subject_token_type".into(), "urn:ietf:params:oauth:token-type:access_token".into())));
     assert_eq!(f.iter().filter(|(k, _)| k == "audience").count(), 2);
-    fx.srv.set_route("/token", Route::json_str(r#"{"access_token":"x","token_type":"N_A","issued_token_type":"urn:ietf:params:oauth:token-type:jwt"}"#));
+    fx.srv.set_route(
+        "/token",
+        Route::json_str(r#"{"access_token":"x","token_type":"N_A","issued_token_type":"urn:ietf:params:oauth:token-type:jwt"}"#),
+    );
     assert_eq!(c.token_exchange(&r).unwrap().issued_token_type.as_deref(), Some("urn:ietf:params:oauth:token-type:jwt"));
     assert_eq!(c.token_exchange(&TokenExchangeRequest::default()).unwrap_err().kind(), ErrorKind::InvalidArgument);
     // Device authorization: good response, then without user_code.
-    fx.srv.set_route("/device", Route::json_str(r#"{"device_code":"d","user_code":"U-1","verification_uri":"https://x/d","expires_in":60}"#));
+    fx.srv
+        .set_route("/device", Route::json_str(r#"{"device_code":"d","user_code":"U-1","verification_uri":"https://x/d","expires_in":60}"#));
     let d = c.device_authorization(Some("openid"), &[]).unwrap();
     assert_eq!((d.user_code.as_str(), d.interval), ("U-1", Duration::from_secs(5)), "interval defaults to 5 s");
     assert!(!format!("{d:?}").contains("\"d\""));
@@ -195,10 +213,16 @@ fn manual_client(fx: &Fx) -> (OAuthClient, Clock) {
 #[test]
 fn device_polling_rules_on_a_manual_clock() {
     let fx = fixture();
-    fx.srv.set_route("/device", Route::json_str(r#"{"device_code":"dc","user_code":"U","verification_uri":"https://x/d","expires_in":600,"interval":5}"#));
+    fx.srv.set_route(
+        "/device",
+        Route::json_str(r#"{"device_code":"dc","user_code":"U","verification_uri":"https://x/d","expires_in":600,"interval":5}"#),
+    );
     let (c, clock) = manual_client(&fx);
     // pending, slow_down (+5 s), pending, then the token: waits 5 + 10 + 10 s of client clock.
-    fx.srv.set_sequence("/token", vec![pending("authorization_pending"), pending("slow_down"), pending("authorization_pending"), Route::json_str(TOKEN)]);
+    fx.srv.set_sequence(
+        "/token",
+        vec![pending("authorization_pending"), pending("slow_down"), pending("authorization_pending"), Route::json_str(TOKEN)],
+    );
     let da = c.device_authorization(None, &[]).unwrap();
     let t0 = clock.now();
     let t = c.poll_device_token(&da, &PollOptions::timeout(&c, Duration::from_secs(120))).unwrap();
@@ -223,7 +247,9 @@ fn device_polling_rules_on_a_manual_clock() {
     assert_eq!(c.poll_device_token(&da, &PollOptions::timeout(&c, Duration::from_secs(60))).unwrap_err().kind(), ErrorKind::ExpiredToken);
 
     // Terminal errors end polling at once.
-    for (code, kind) in [("access_denied", ErrorKind::AccessDenied), ("expired_token", ErrorKind::ExpiredToken), ("invalid_grant", ErrorKind::InvalidGrant)] {
+    for (code, kind) in
+        [("access_denied", ErrorKind::AccessDenied), ("expired_token", ErrorKind::ExpiredToken), ("invalid_grant", ErrorKind::InvalidGrant)]
+    {
         fx.srv.reset_counters();
         fx.srv.set_route("/token", pending(code));
         let e = c.poll_device_token(&da, &PollOptions::timeout(&c, Duration::from_secs(60))).unwrap_err();
@@ -343,7 +369,8 @@ fn from_parts_rules() {
 #[test]
 fn dpop_nonce_retry_at_the_token_endpoint() {
     let fx = fixture();
-    let mut cfg = fx.cfg(ClientAuth::PrivateKeyJwt(Arc::new(SigningKey::from_pem(&common::real_idp::client_key("rsa.pem"), None, None).unwrap())));
+    let mut cfg =
+        fx.cfg(ClientAuth::PrivateKeyJwt(Arc::new(SigningKey::from_pem(&common::real_idp::client_key("rsa.pem"), None, None).unwrap())));
     let dkey = Arc::new(SigningKey::generate_es256().unwrap());
     cfg.dpop_key = Some(dkey.clone());
     let c = OAuthClient::new(cfg).unwrap();
@@ -409,7 +436,9 @@ fn client_credentials_cache_expiry_and_single_flight() {
     let handles: Vec<_> = (0..16)
         .map(|_| {
             let c = c.clone();
-            std::thread::spawn(move || c.client_credentials_cached(Some("read write"), &["urn:r"], None).unwrap().access_token.expose().to_string())
+            std::thread::spawn(move || {
+                c.client_credentials_cached(Some("read write"), &["urn:r"], None).unwrap().access_token.expose().to_string()
+            })
         })
         .collect();
     for h in handles {

@@ -181,7 +181,11 @@ fn token_exchange_jwt_bearer_and_custom_grant() {
     let pk = client(idp, "svc-pkjwt", ClientAuth::PrivateKeyJwt(key("ec.pem")));
     // RFC 8693 (custom grant handler in server.mjs): an opaque svc-basic token as subject.
     let subject = svc.client_credentials(None, &[], None).unwrap();
-    let r = TokenExchangeRequest { subject_token: subject.access_token.clone(), audience: vec!["urn:x:downstream".into()], ..Default::default() };
+    let r = TokenExchangeRequest {
+        subject_token: subject.access_token.clone(),
+        audience: vec!["urn:x:downstream".into()],
+        ..Default::default()
+    };
     let t = pk.token_exchange(&r).unwrap();
     assert_eq!(t.issued_token_type.as_deref(), Some(TOKEN_TYPE_ACCESS_TOKEN));
     let bad = TokenExchangeRequest { subject_token: Secret::new("not-a-token"), ..Default::default() };
@@ -202,7 +206,10 @@ fn token_exchange_jwt_bearer_and_custom_grant() {
     let e = pk.custom_grant("urn:liboidc:grant-type:echo", &[]).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidRequest);
     // A grant the client is not registered for (oidc-provider answers invalid_request).
-    assert_eq!(svc.custom_grant("urn:liboidc:grant-type:echo", &[("color".into(), "x".into())]).unwrap_err().kind(), ErrorKind::InvalidRequest);
+    assert_eq!(
+        svc.custom_grant("urn:liboidc:grant-type:echo", &[("color".into(), "x".into())]).unwrap_err().kind(),
+        ErrorKind::InvalidRequest
+    );
 }
 
 #[test]
@@ -273,7 +280,9 @@ fn client_credentials_cache_single_flight_at_the_idp() {
     let handles: Vec<_> = (0..12)
         .map(|_| {
             let c = c.clone();
-            std::thread::spawn(move || c.client_credentials_cached(Some("read"), &["urn:liboidc:rs256"], None).unwrap().access_token.expose().to_string())
+            std::thread::spawn(move || {
+                c.client_credentials_cached(Some("read"), &["urn:liboidc:rs256"], None).unwrap().access_token.expose().to_string()
+            })
         })
         .collect();
     let tokens: Vec<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();

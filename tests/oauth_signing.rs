@@ -55,7 +55,10 @@ fn bad_keys_and_algorithms() {
     assert_eq!(k(SigningKey::from_pem(&client_key("ec.pem"), Some("RS256"), None)).kind(), ErrorKind::UnsupportedAlgorithm);
     assert_eq!(k(SigningKey::from_pem(&client_key("rsa.pem"), Some("HS256"), None)).kind(), ErrorKind::UnsupportedAlgorithm);
     assert_eq!(k(SigningKey::from_pem(&client_key("rsa.pem"), Some("none"), None)).kind(), ErrorKind::UnsupportedAlgorithm);
-    assert_eq!(k(SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", None, None)).kind(), ErrorKind::InvalidConfig);
+    assert_eq!(
+        k(SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", None, None)).kind(),
+        ErrorKind::InvalidConfig
+    );
     assert_eq!(k(SigningKey::from_pem("", None, None)).kind(), ErrorKind::InvalidConfig);
     // A public key or certificate is not a private key.
     assert_eq!(k(SigningKey::from_pem(common::TestCa::new().ca_pem(), None, None)).kind(), ErrorKind::InvalidConfig);

@@ -55,7 +55,8 @@ fn build(jwks: &Value, c: &Value) -> *mut oidc_client {
     }
     for (claim, values) in c["claim_values"].as_object().unwrap() {
         for v in rv::strings(values) {
-            let rc = oidc_client_builder_add_allowed_claim_value(b, claim.as_ptr().cast(), claim.len(), v.as_ptr().cast(), v.len(), &mut err);
+            let rc =
+                oidc_client_builder_add_allowed_claim_value(b, claim.as_ptr().cast(), claim.len(), v.as_ptr().cast(), v.len(), &mut err);
             ok(rc, err, "claim value");
         }
     }

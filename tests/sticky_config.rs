@@ -67,27 +67,112 @@ fn a_good_configuration_builds() {
 fn every_validating_builder_setter_is_sticky() {
     type Setter = (&'static str, Box<dyn Fn(*mut oidc_client_builder) -> oidc_result>);
     let setters: Vec<Setter> = vec![
-        ("set_issuer", Box::new(|b| { let (p, n) = bad(); oidc_client_builder_set_issuer(b, p, n, NO_ERR) })),
-        ("set_jwks_uri", Box::new(|b| { let (p, n) = bad(); oidc_client_builder_set_jwks_uri(b, p, n, NO_ERR) })),
-        ("set_jwks_json", Box::new(|b| { let (p, n) = s("{\"keys\": 5}"); oidc_client_builder_set_jwks_json(b, p, n, NO_ERR) })),
-        ("add_audience", Box::new(|b| { let (p, n) = bad(); oidc_client_builder_add_audience(b, p, n, NO_ERR) })),
-        ("set_algorithms none", Box::new(|b| { let (p, n) = s("RS256,none"); oidc_client_builder_set_algorithms(b, p, n, NO_ERR) })),
-        ("set_algorithms HS256", Box::new(|b| { let (p, n) = s("HS256"); oidc_client_builder_set_algorithms(b, p, n, NO_ERR) })),
-        ("set_algorithms unknown", Box::new(|b| { let (p, n) = s("RS256,XY999"); oidc_client_builder_set_algorithms(b, p, n, NO_ERR) })),
+        (
+            "set_issuer",
+            Box::new(|b| {
+                let (p, n) = bad();
+                oidc_client_builder_set_issuer(b, p, n, NO_ERR)
+            }),
+        ),
+        (
+            "set_jwks_uri",
+            Box::new(|b| {
+                let (p, n) = bad();
+                oidc_client_builder_set_jwks_uri(b, p, n, NO_ERR)
+            }),
+        ),
+        (
+            "set_jwks_json",
+            Box::new(|b| {
+                let (p, n) = s("{\"keys\": 5}");
+                oidc_client_builder_set_jwks_json(b, p, n, NO_ERR)
+            }),
+        ),
+        (
+            "add_audience",
+            Box::new(|b| {
+                let (p, n) = bad();
+                oidc_client_builder_add_audience(b, p, n, NO_ERR)
+            }),
+        ),
+        (
+            "set_algorithms none",
+            Box::new(|b| {
+                let (p, n) = s("RS256,none");
+                oidc_client_builder_set_algorithms(b, p, n, NO_ERR)
+            }),
+        ),
+        (
+            "set_algorithms HS256",
+            Box::new(|b| {
+                let (p, n) = s("HS256");
+                oidc_client_builder_set_algorithms(b, p, n, NO_ERR)
+            }),
+        ),
+        (
+            "set_algorithms unknown",
+            Box::new(|b| {
+                let (p, n) = s("RS256,XY999");
+                oidc_client_builder_set_algorithms(b, p, n, NO_ERR)
+            }),
+        ),
         ("set_leeway_secs", Box::new(|b| oidc_client_builder_set_leeway_secs(b, 1_000_000, NO_ERR))),
-        ("add_required_claim", Box::new(|b| { let (p, n) = bad(); oidc_client_builder_add_required_claim(b, p, n, NO_ERR) })),
-        ("set_expected_typ", Box::new(|b| { let (p, n) = bad(); oidc_client_builder_set_expected_typ(b, p, n, NO_ERR) })),
+        (
+            "add_required_claim",
+            Box::new(|b| {
+                let (p, n) = bad();
+                oidc_client_builder_add_required_claim(b, p, n, NO_ERR)
+            }),
+        ),
+        (
+            "set_expected_typ",
+            Box::new(|b| {
+                let (p, n) = bad();
+                oidc_client_builder_set_expected_typ(b, p, n, NO_ERR)
+            }),
+        ),
         ("set_max_token_bytes", Box::new(|b| oidc_client_builder_set_max_token_bytes(b, 1, NO_ERR))),
         ("set_timeouts_ms", Box::new(|b| oidc_client_builder_set_timeouts_ms(b, 0, 0, NO_ERR))),
         ("set_max_response_bytes", Box::new(|b| oidc_client_builder_set_max_response_bytes(b, 1, NO_ERR))),
-        ("set_ca_file", Box::new(|b| { let (p, n) = s("/nonexistent/ca.pem"); oidc_client_builder_set_ca_file(b, p, n, NO_ERR) })),
+        (
+            "set_ca_file",
+            Box::new(|b| {
+                let (p, n) = s("/nonexistent/ca.pem");
+                oidc_client_builder_set_ca_file(b, p, n, NO_ERR)
+            }),
+        ),
         ("set_cache_policy_secs", Box::new(|b| oidc_client_builder_set_cache_policy_secs(b, 100, 10, 30, 60, NO_ERR))),
         ("set_prefetch", Box::new(|b| oidc_client_builder_set_prefetch(b, 99, NO_ERR))),
-        ("set_realm", Box::new(|b| { let (p, n) = bad(); oidc_client_builder_set_realm(b, p, n, NO_ERR) })),
-        ("add_required_scope", Box::new(|b| { let (p, n) = s("two words"); oidc_client_builder_add_required_scope(b, p, n, NO_ERR) })),
-        ("add_allowed_claim_value", Box::new(|b| { let (p, n) = s(""); let (v, vn) = s("x"); oidc_client_builder_add_allowed_claim_value(b, p, n, v, vn, NO_ERR) })),
+        (
+            "set_realm",
+            Box::new(|b| {
+                let (p, n) = bad();
+                oidc_client_builder_set_realm(b, p, n, NO_ERR)
+            }),
+        ),
+        (
+            "add_required_scope",
+            Box::new(|b| {
+                let (p, n) = s("two words");
+                oidc_client_builder_add_required_scope(b, p, n, NO_ERR)
+            }),
+        ),
+        (
+            "add_allowed_claim_value",
+            Box::new(|b| {
+                let (p, n) = s("");
+                let (v, vn) = s("x");
+                oidc_client_builder_add_allowed_claim_value(b, p, n, v, vn, NO_ERR)
+            }),
+        ),
         ("set_dpop_mode", Box::new(|b| oidc_client_builder_set_dpop_mode(b, 9, NO_ERR))),
-        ("set_dpop_algorithms", Box::new(|b| { let (p, n) = s("ES256,HS256"); oidc_client_builder_set_dpop_algorithms(b, p, n, NO_ERR) })),
+        (
+            "set_dpop_algorithms",
+            Box::new(|b| {
+                let (p, n) = s("ES256,HS256");
+                oidc_client_builder_set_dpop_algorithms(b, p, n, NO_ERR)
+            }),
+        ),
         ("set_dpop_proof_window_secs", Box::new(|b| oidc_client_builder_set_dpop_proof_window_secs(b, 0, NO_ERR))),
         ("set_dpop_nonce_secret", Box::new(|b| oidc_client_builder_set_dpop_nonce_secret(b, b"short".as_ptr(), 5, 300, NO_ERR))),
         ("set_dpop_nonce_secret NULL", Box::new(|b| oidc_client_builder_set_dpop_nonce_secret(b, std::ptr::null(), 16, 300, NO_ERR))),
@@ -140,18 +225,86 @@ fn every_protocol_builder_setter_is_sticky() {
     assert_eq!(build_oauth(good_oauth_builder()).0, oidc_result::Ok);
     type Setter = (&'static str, Box<dyn Fn(*mut oidc_oauth_builder) -> oidc_result>);
     let setters: Vec<Setter> = vec![
-        ("set_issuer", Box::new(|b| { let (p, n) = bad(); oidc_oauth_builder_set_issuer(b, p, n, NO_ERR) })),
-        ("set_client_id", Box::new(|b| { let (p, n) = bad(); oidc_oauth_builder_set_client_id(b, p, n, NO_ERR) })),
-        ("set_client_secret", Box::new(|b| { let (p, n) = bad(); oidc_oauth_builder_set_client_secret(b, p, n, NO_ERR) })),
-        ("set_auth_method", Box::new(|b| { let (p, n) = s("magic_auth"); oidc_oauth_builder_set_auth_method(b, p, n, NO_ERR) })),
-        ("set_ca_file", Box::new(|b| { let (p, n) = s("/nonexistent/ca.pem"); oidc_oauth_builder_set_ca_file(b, p, n, NO_ERR) })),
-        ("set_endpoint name", Box::new(|b| { let (p, n) = s("no_such_endpoint"); let (u, un) = s("https://idp.example/x"); oidc_oauth_builder_set_endpoint(b, p, n, u, un, NO_ERR) })),
-        ("set_endpoint url", Box::new(|b| { let (p, n) = s("token"); let (u, un) = s("http://idp.example/x"); oidc_oauth_builder_set_endpoint(b, p, n, u, un, NO_ERR) })),
+        (
+            "set_issuer",
+            Box::new(|b| {
+                let (p, n) = bad();
+                oidc_oauth_builder_set_issuer(b, p, n, NO_ERR)
+            }),
+        ),
+        (
+            "set_client_id",
+            Box::new(|b| {
+                let (p, n) = bad();
+                oidc_oauth_builder_set_client_id(b, p, n, NO_ERR)
+            }),
+        ),
+        (
+            "set_client_secret",
+            Box::new(|b| {
+                let (p, n) = bad();
+                oidc_oauth_builder_set_client_secret(b, p, n, NO_ERR)
+            }),
+        ),
+        (
+            "set_auth_method",
+            Box::new(|b| {
+                let (p, n) = s("magic_auth");
+                oidc_oauth_builder_set_auth_method(b, p, n, NO_ERR)
+            }),
+        ),
+        (
+            "set_ca_file",
+            Box::new(|b| {
+                let (p, n) = s("/nonexistent/ca.pem");
+                oidc_oauth_builder_set_ca_file(b, p, n, NO_ERR)
+            }),
+        ),
+        (
+            "set_endpoint name",
+            Box::new(|b| {
+                let (p, n) = s("no_such_endpoint");
+                let (u, un) = s("https://idp.example/x");
+                oidc_oauth_builder_set_endpoint(b, p, n, u, un, NO_ERR)
+            }),
+        ),
+        (
+            "set_endpoint url",
+            Box::new(|b| {
+                let (p, n) = s("token");
+                let (u, un) = s("http://idp.example/x");
+                oidc_oauth_builder_set_endpoint(b, p, n, u, un, NO_ERR)
+            }),
+        ),
         ("set_timeouts_ms", Box::new(|b| oidc_oauth_builder_set_timeouts_ms(b, 0, 0, NO_ERR))),
-        ("set_private_key_pem", Box::new(|b| { let (p, n) = s("not a pem"); oidc_oauth_builder_set_private_key_pem(b, p, n, std::ptr::null(), 0, std::ptr::null(), 0, NO_ERR) })),
-        ("set_private_key_jwk", Box::new(|b| { let (p, n) = s("{}"); oidc_oauth_builder_set_private_key_jwk(b, p, n, std::ptr::null(), 0, std::ptr::null(), 0, NO_ERR) })),
-        ("set_dpop_key", Box::new(|b| { let (p, n) = s("not a key"); oidc_oauth_builder_set_dpop_key(b, p, n, NO_ERR) })),
-        ("set_assertion_audience", Box::new(|b| { let (p, n) = bad(); oidc_oauth_builder_set_assertion_audience(b, p, n, NO_ERR) })),
+        (
+            "set_private_key_pem",
+            Box::new(|b| {
+                let (p, n) = s("not a pem");
+                oidc_oauth_builder_set_private_key_pem(b, p, n, std::ptr::null(), 0, std::ptr::null(), 0, NO_ERR)
+            }),
+        ),
+        (
+            "set_private_key_jwk",
+            Box::new(|b| {
+                let (p, n) = s("{}");
+                oidc_oauth_builder_set_private_key_jwk(b, p, n, std::ptr::null(), 0, std::ptr::null(), 0, NO_ERR)
+            }),
+        ),
+        (
+            "set_dpop_key",
+            Box::new(|b| {
+                let (p, n) = s("not a key");
+                oidc_oauth_builder_set_dpop_key(b, p, n, NO_ERR)
+            }),
+        ),
+        (
+            "set_assertion_audience",
+            Box::new(|b| {
+                let (p, n) = bad();
+                oidc_oauth_builder_set_assertion_audience(b, p, n, NO_ERR)
+            }),
+        ),
     ];
     for (name, set) in &setters {
         let b = good_oauth_builder();

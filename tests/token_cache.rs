@@ -169,10 +169,7 @@ fn a_token_that_expired_between_two_calls_is_rejected_as_expired() {
 fn not_yet_valid_and_issued_in_the_future_are_checked_on_every_hit() {
     let _s = serial();
     let k = TestKey::generate(Alg::EdDSA);
-    let tokens = [
-        ("nbf", claims_at("alice", None, Some(T + 200), T + 3600)),
-        ("iat", claims_at("bob", Some(T + 300), None, T + 3600)),
-    ];
+    let tokens = [("nbf", claims_at("alice", None, Some(T + 200), T + 3600)), ("iat", claims_at("bob", Some(T + 300), None, T + 3600))];
     let steps = [
         ("nbf", T + 200), // miss, cached
         ("nbf", T + 100), // hit: TOKEN_NOT_YET_VALID

@@ -239,20 +239,52 @@ fn claim_rules() {
         assert_eq!(kind_of(at(&with(&|c| c[name] = json!(true)), now)), ErrorKind::InvalidClaim, "{name}");
     }
     at(&with(&|c| c["exp"] = json!(now as f64 + 300.5)), now).expect("fractional NumericDate");
-    assert_eq!(kind_of(at(&with(&|c| { c.as_object_mut().unwrap().remove("exp"); }), now)), ErrorKind::MissingClaim);
+    assert_eq!(
+        kind_of(at(
+            &with(&|c| {
+                c.as_object_mut().unwrap().remove("exp");
+            }),
+            now
+        )),
+        ErrorKind::MissingClaim
+    );
     // iss exact.
     assert_eq!(kind_of(at(&with(&|c| c["iss"] = json!(format!("{}/", idp.issuer))), now)), ErrorKind::IssuerMismatch);
     assert_eq!(kind_of(at(&with(&|c| c["iss"] = json!(idp.issuer.to_uppercase())), now)), ErrorKind::IssuerMismatch);
-    assert_eq!(kind_of(at(&with(&|c| { c.as_object_mut().unwrap().remove("iss"); }), now)), ErrorKind::MissingClaim);
+    assert_eq!(
+        kind_of(at(
+            &with(&|c| {
+                c.as_object_mut().unwrap().remove("iss");
+            }),
+            now
+        )),
+        ErrorKind::MissingClaim
+    );
     // aud: string or array, any match.
     at(&with(&|c| c["aud"] = json!("https://rs.example")), now).expect("second audience");
     at(&with(&|c| c["aud"] = json!(["x", "api"])), now).expect("array aud");
     assert_eq!(kind_of(at(&with(&|c| c["aud"] = json!("other")), now)), ErrorKind::AudienceMismatch);
     assert_eq!(kind_of(at(&with(&|c| c["aud"] = json!(["x", "y"])), now)), ErrorKind::AudienceMismatch);
     assert_eq!(kind_of(at(&with(&|c| c["aud"] = json!(["api", 3])), now)), ErrorKind::InvalidClaim);
-    assert_eq!(kind_of(at(&with(&|c| { c.as_object_mut().unwrap().remove("aud"); }), now)), ErrorKind::MissingClaim);
+    assert_eq!(
+        kind_of(at(
+            &with(&|c| {
+                c.as_object_mut().unwrap().remove("aud");
+            }),
+            now
+        )),
+        ErrorKind::MissingClaim
+    );
     // Required claims present and not null.
-    assert_eq!(kind_of(at(&with(&|c| { c.as_object_mut().unwrap().remove("scope"); }), now)), ErrorKind::MissingClaim);
+    assert_eq!(
+        kind_of(at(
+            &with(&|c| {
+                c.as_object_mut().unwrap().remove("scope");
+            }),
+            now
+        )),
+        ErrorKind::MissingClaim
+    );
     assert_eq!(kind_of(at(&with(&|c| c["sub"] = Value::Null), now)), ErrorKind::MissingClaim);
     // A forged token never gets a claim-based answer: the signature is checked first.
     let expired = with(&|c| c["exp"] = json!(now - 1000));
@@ -384,8 +416,20 @@ fn configuration_errors_surface_at_creation() {
     // Static keys never connect, but a CA file that cannot be used is still a configuration error.
     let k = TestKey::generate(Alg::ES256);
     let static_keys = |c: &mut Config| c.key_source = KeySource::Static(oidc_testkit::jwks_value(&[&k]).to_string());
-    check(&|c| { static_keys(c); c.ca_file = Some("/nonexistent/ca.pem".into()) }, ErrorKind::CaFile);
-    check(&|c| { static_keys(c); c.ca_file = Some("/etc/hostname".into()) }, ErrorKind::CaFile);
+    check(
+        &|c| {
+            static_keys(c);
+            c.ca_file = Some("/nonexistent/ca.pem".into())
+        },
+        ErrorKind::CaFile,
+    );
+    check(
+        &|c| {
+            static_keys(c);
+            c.ca_file = Some("/etc/hostname".into())
+        },
+        ErrorKind::CaFile,
+    );
     let ca = TestCa::new();
     let mut ok = Config::new("https://idp.example");
     ok.audiences = vec!["api".into()];

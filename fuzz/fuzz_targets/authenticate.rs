@@ -22,7 +22,10 @@ use oidc::core::authn::dpop::normalize_htu;
 use oidc::core::authn::nonce;
 use oidc::core::config::NonceSecret;
 use oidc::core::{Client, Config, DpopMode, KeySource};
-use oidc_fuzz::{AUDIENCE, AUDIENCE_2, ISSUER, JWKS, NONCE_LIFETIME, NONCE_SECRET, NOW, Obj, OraclePolicy, POLICY_A, assert_rightly_accepted, b64d, b64e, verify_with_jwk};
+use oidc_fuzz::{
+    AUDIENCE, AUDIENCE_2, ISSUER, JWKS, NONCE_LIFETIME, NONCE_SECRET, NOW, Obj, OraclePolicy, POLICY_A, assert_rightly_accepted, b64d,
+    b64e, verify_with_jwk,
+};
 use serde_json::Value;
 
 fn client(n: u8) -> Client {
@@ -81,14 +84,21 @@ fn check_proof(proof: &[u8], req: &RequestInput, token: &str, jkt: &str, client:
         _ => jwk.get("kty").and_then(Value::as_str) == Some("OKP") && jwk.get("crv").and_then(Value::as_str) == Some("Ed25519"),
     };
     assert!(crv_ok, "accepted proof key type does not fit {alg}");
-    assert!(verify_with_jwk(&jwk, &alg, &proof.as_bytes()[..h.len() + 1 + p.len()], &sig), "FORGERY: accepted DPoP proof does not verify under its jwk");
+    assert!(
+        verify_with_jwk(&jwk, &alg, &proof.as_bytes()[..h.len() + 1 + p.len()], &sig),
+        "FORGERY: accepted DPoP proof does not verify under its jwk"
+    );
     assert_eq!(oidc_fuzz::thumbprint(&jwk).as_deref(), Some(jkt), "accepted proof key is not the token's cnf.jkt");
     assert_eq!(claims.str("htm").as_deref(), Some(req.method.as_str()), "accepted proof htm");
     let htu = claims.str("htu").expect("accepted proof htu");
     let (want, got) = (normalize_htu(&req.url).expect("request URL"), normalize_htu(&htu).expect("accepted htu normalizes"));
     assert_eq!(got, want, "accepted proof htu names another URL");
     let host = |u: &str| u.split_once("://").map(|(_, r)| r.split(['/', '?', '#']).next().unwrap_or("").to_ascii_lowercase());
-    assert_eq!(host(&htu).map(|h| h.trim_end_matches(":443").to_string()), host(&req.url).map(|h| h.trim_end_matches(":443").to_string()), "accepted proof htu names another host");
+    assert_eq!(
+        host(&htu).map(|h| h.trim_end_matches(":443").to_string()),
+        host(&req.url).map(|h| h.trim_end_matches(":443").to_string()),
+        "accepted proof htu names another host"
+    );
     assert_eq!(claims.str("ath").as_deref(), Some(sha256_b64(token.as_bytes()).as_str()), "accepted proof ath");
     assert!(claims.str("jti").is_some_and(|j| !j.is_empty()), "accepted proof jti");
     let iat = claims.get("iat").and_then(|v| v.as_f64()).expect("accepted proof iat");

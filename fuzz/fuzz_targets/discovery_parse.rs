@@ -22,7 +22,8 @@ fuzz_target!(|data: &[u8]| {
     let v: serde_json::Value = serde_json::from_slice(doc).expect("accepted metadata is JSON");
     assert_eq!(v.get("jwks_uri").and_then(|j| j.as_str()), Some(md.jwks_uri.as_str()));
     for (name, value) in &md.raw {
-        let is_endpoint = name.ends_with("_endpoint") || (name.ends_with("_uri") && !matches!(name.as_str(), "op_policy_uri" | "op_tos_uri"));
+        let is_endpoint =
+            name.ends_with("_endpoint") || (name.ends_with("_uri") && !matches!(name.as_str(), "op_policy_uri" | "op_tos_uri"));
         let Some(u) = value.as_str().filter(|_| is_endpoint) else { continue };
         let url = Url::parse_checked(u, loopback).expect("accepted endpoints pass the URL policy");
         if !url.https {

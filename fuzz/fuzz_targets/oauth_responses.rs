@@ -17,11 +17,11 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
+use oidc::core::KeySource;
+use oidc::core::http::HttpResponse;
 use oidc::core::oauth::client::{ClientAuth, OAuthClient, OAuthConfig};
 use oidc::core::oauth::response::{ExpectedState, response_params};
 use oidc::core::oauth::token::{TokenResponse, auth_param, error_from_response};
-use oidc::core::http::HttpResponse;
-use oidc::core::KeySource;
 use oidc::ffi::error::{FfiError, oidc_error};
 use oidc_fuzz::{CLIENT_ID, ISSUER, JWKS, NOW, OraclePolicy, authentic, jwks, policy_holds};
 

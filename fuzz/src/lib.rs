@@ -14,10 +14,10 @@ use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oidc::ffi::client::{
-    oidc_client, oidc_client_builder, oidc_client_builder_add_audience, oidc_client_builder_add_required_claim,
-    oidc_client_builder_build, oidc_client_builder_new, oidc_client_builder_set_algorithms,
-    oidc_client_builder_set_any_audience, oidc_client_builder_set_expected_typ, oidc_client_builder_set_issuer,
-    oidc_client_builder_set_jwks_json, oidc_client_builder_set_leeway_secs,
+    oidc_client, oidc_client_builder, oidc_client_builder_add_audience, oidc_client_builder_add_required_claim, oidc_client_builder_build,
+    oidc_client_builder_new, oidc_client_builder_set_algorithms, oidc_client_builder_set_any_audience,
+    oidc_client_builder_set_expected_typ, oidc_client_builder_set_issuer, oidc_client_builder_set_jwks_json,
+    oidc_client_builder_set_leeway_secs,
 };
 use oidc::ffi::oidc_result;
 use serde_json::{Map, Value};
@@ -232,11 +232,8 @@ pub fn authentic(token: &str, keys: &Value) -> Result<Jws, String> {
     let alg = header.str("alg").ok_or("no string alg")?;
     let signing_input = &token.as_bytes()[..h.len() + 1 + p.len()];
     let list = keys.get("keys").and_then(Value::as_array).ok_or("no keys")?;
-    let verified = list
-        .iter()
-        .filter_map(Value::as_object)
-        .filter(|k| key_usable_for(k, &alg))
-        .any(|k| verify_with_jwk(k, &alg, signing_input, &sig));
+    let verified =
+        list.iter().filter_map(Value::as_object).filter(|k| key_usable_for(k, &alg)).any(|k| verify_with_jwk(k, &alg, signing_input, &sig));
     if !verified {
         return Err(format!("no key of the set verifies this {alg} signature"));
     }
@@ -294,12 +291,9 @@ pub fn policy_holds(jws: &Jws, p: &OraclePolicy, now: f64) -> Result<Obj, String
     let auds: Option<Vec<String>> = match (c.has("aud"), c.get("aud")) {
         (false, _) => None,
         (true, Some(Value::String(s))) => Some(vec![s]),
-        (true, Some(Value::Array(a))) if !a.is_empty() => Some(
-            a.iter()
-                .map(|v| v.as_str().map(str::to_string))
-                .collect::<Option<Vec<_>>>()
-                .ok_or("aud array holds a non-string")?,
-        ),
+        (true, Some(Value::Array(a))) if !a.is_empty() => {
+            Some(a.iter().map(|v| v.as_str().map(str::to_string)).collect::<Option<Vec<_>>>().ok_or("aud array holds a non-string")?)
+        }
         (true, _) => return Err("aud is neither a string nor a non-empty array".into()),
     };
     if !p.audiences.is_empty() {

@@ -355,9 +355,7 @@ impl CacheEntry {
                 }
                 Ok(k)
             }
-            None => Err(e.unwrap_or_else(|| {
-                Error::new(ErrorKind::Network, format!("no keys available from {}", redact(&self.url)))
-            })),
+            None => Err(e.unwrap_or_else(|| Error::new(ErrorKind::Network, format!("no keys available from {}", redact(&self.url))))),
         }
     }
 
@@ -410,9 +408,11 @@ impl CacheEntry {
                         // A refresh that found a kid the previous set lacked grants one early
                         // follow-up inside the cooldown (a second rotation right after the first).
                         if let Some(old) = &st.keys {
-                            let new_kid = s.keys.iter().filter_map(|k| k.kid.as_deref()).any(|kid| {
-                                !old.keys.iter().any(|o| o.kid.as_deref() == Some(kid))
-                            });
+                            let new_kid = s
+                                .keys
+                                .iter()
+                                .filter_map(|k| k.kid.as_deref())
+                                .any(|kid| !old.keys.iter().any(|o| o.kid.as_deref() == Some(kid)));
                             st.early_refresh = new_kid;
                         }
                         emit(Level::Info, "oidc::cache", || {
@@ -449,7 +449,11 @@ impl CacheEntry {
                                 self.stats.stale_served.fetch_add(1, Ordering::Relaxed);
                                 metrics::STALE_SERVED.inc();
                                 emit(Level::Warn, "oidc::cache", || {
-                                    format!("key refresh failed ({}); serving expired keys of {} (stale-if-error)", e.message(), redact(&self.url))
+                                    format!(
+                                        "key refresh failed ({}); serving expired keys of {} (stale-if-error)",
+                                        e.message(),
+                                        redact(&self.url)
+                                    )
                                 });
                             } else {
                                 emit(Level::Warn, "oidc::cache", || {
@@ -550,10 +554,7 @@ impl KeyCache {
         let mut map = HashMap::clone(&cur);
         let max = self.max_entries.load(Ordering::Relaxed).max(1);
         while map.len() >= max {
-            let victim = map
-                .iter()
-                .min_by_key(|(_, e)| e.last_used.load(Ordering::Relaxed))
-                .map(|(k, _)| k.clone());
+            let victim = map.iter().min_by_key(|(_, e)| e.last_used.load(Ordering::Relaxed)).map(|(k, _)| k.clone());
             match victim {
                 Some(k) => {
                     map.remove(&k);

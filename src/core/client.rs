@@ -7,11 +7,11 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use arc_swap::{ArcSwap, ArcSwapOption};
 
 use super::cache::{CacheEntry, CachePolicy, GLOBAL, Need};
+use super::config::Algorithm;
 use super::config::{Config, KeySource};
 use super::discovery::{Metadata, discover};
 use super::error::{Error, ErrorKind, Result, err};
 use super::http::Http;
-use super::config::Algorithm;
 use super::jwks::{KeySet, Lookup};
 use super::log::{Level, emit};
 use super::metrics;
@@ -325,9 +325,7 @@ impl Client {
                 return Ok(m.clone());
             }
             if let Some((t, e)) = &st.last_failure {
-                if r.discovery_attempts.load(Ordering::Acquire) != seen
-                    || now < *t + self.inner.cache_policy.backoff(e)
-                {
+                if r.discovery_attempts.load(Ordering::Acquire) != seen || now < *t + self.inner.cache_policy.backoff(e) {
                     return Err(e.clone());
                 }
             }
@@ -403,10 +401,9 @@ impl Client {
     /// `KeysUnavailable` (503) when that refresh failed (an outage is not a forgery).
     fn unknown_key(&self, missing: String) -> Error {
         match self.cache_entry().and_then(|e| e.outage()) {
-            Some(e) => Error::new(
-                ErrorKind::KeysUnavailable,
-                format!("{missing}, and the key refresh failed ({}); retry later", e.message()),
-            ),
+            Some(e) => {
+                Error::new(ErrorKind::KeysUnavailable, format!("{missing}, and the key refresh failed ({}); retry later", e.message()))
+            }
             None => Error::new(ErrorKind::UnknownKey, missing),
         }
     }

@@ -131,10 +131,7 @@ impl Algorithm {
             return err(ErrorKind::UnsupportedAlgorithm, "algorithm 'none' is never allowed");
         }
         if n.starts_with("HS") {
-            return err(
-                ErrorKind::UnsupportedAlgorithm,
-                "HMAC algorithms are not allowed: liboidc verifies with public keys only",
-            );
+            return err(ErrorKind::UnsupportedAlgorithm, "HMAC algorithms are not allowed: liboidc verifies with public keys only");
         }
         let shown: String = n.chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect();
         err(ErrorKind::UnsupportedAlgorithm, format!("unknown algorithm '{shown}'"))
@@ -372,7 +369,10 @@ impl Config {
     /// Add a required scope (a scope-token: printable ASCII without space, `"` or `\\`).
     pub fn add_required_scope(&mut self, scope: &str) -> Result<()> {
         if !super::authn::scope::is_scope_token(scope) {
-            return err(ErrorKind::InvalidConfig, "a required scope must be a non-empty scope-token (printable ASCII, no space, quote or backslash)");
+            return err(
+                ErrorKind::InvalidConfig,
+                "a required scope must be a non-empty scope-token (printable ASCII, no space, quote or backslash)",
+            );
         }
         if self.resource.required_scopes.len() >= MAX_RULES {
             return err(ErrorKind::InvalidConfig, "too many required scopes (at most 64)");

@@ -42,9 +42,7 @@ pub fn discover(http: &Http, issuer: &str, allow_http_loopback: bool) -> Result<
     let doc = match http.get_json(&oidc, None) {
         Ok(f) => f.body,
         // Fall back to RFC 8414 only when the OIDC document does not exist.
-        Err(e) if e.kind() == ErrorKind::HttpStatus && e.message().starts_with("HTTP 404") => {
-            http.get_json(&oauth, None)?.body
-        }
+        Err(e) if e.kind() == ErrorKind::HttpStatus && e.message().starts_with("HTTP 404") => http.get_json(&oauth, None)?.body,
         Err(e) => return Err(e),
     };
     parse_metadata(&doc, issuer, allow_http_loopback)
@@ -52,8 +50,8 @@ pub fn discover(http: &Http, issuer: &str, allow_http_loopback: bool) -> Result<
 
 /// Validate a metadata document against the configured issuer.
 pub fn parse_metadata(doc: &[u8], issuer: &str, allow_http_loopback: bool) -> Result<Metadata> {
-    let v: Value = serde_json::from_slice(doc)
-        .map_err(|_| Error::new(ErrorKind::DiscoveryInvalid, "discovery document is not valid JSON"))?;
+    let v: Value =
+        serde_json::from_slice(doc).map_err(|_| Error::new(ErrorKind::DiscoveryInvalid, "discovery document is not valid JSON"))?;
     let Value::Object(raw) = v else {
         return err(ErrorKind::DiscoveryInvalid, "discovery document is not a JSON object");
     };
@@ -71,15 +69,14 @@ pub fn parse_metadata(doc: &[u8], issuer: &str, allow_http_loopback: bool) -> Re
     };
     // Every endpoint must pass the URL policy, not just the one we use now.
     for (name, value) in &raw {
-        let is_endpoint = name.ends_with("_endpoint")
-            || (name.ends_with("_uri") && !matches!(name.as_str(), "op_policy_uri" | "op_tos_uri"));
+        let is_endpoint =
+            name.ends_with("_endpoint") || (name.ends_with("_uri") && !matches!(name.as_str(), "op_policy_uri" | "op_tos_uri"));
         if !is_endpoint {
             continue;
         }
         if let Some(u) = value.as_str() {
-            Url::parse_checked(u, allow_http_loopback).map_err(|e| {
-                Error::new(ErrorKind::DiscoveryInvalid, format!("discovery member {name}: {}", e.message()))
-            })?;
+            Url::parse_checked(u, allow_http_loopback)
+                .map_err(|e| Error::new(ErrorKind::DiscoveryInvalid, format!("discovery member {name}: {}", e.message())))?;
         }
     }
     Ok(Metadata { issuer: doc_issuer.to_string(), jwks_uri: jwks_uri.to_string(), raw })
@@ -111,10 +108,7 @@ mod tests {
         assert_eq!(k(json!({"issuer": "https://a.example/", "jwks_uri": "https://a/j"})), ErrorKind::DiscoveryIssuerMismatch);
         assert_eq!(k(json!({"issuer": iss})), ErrorKind::DiscoveryInvalid);
         assert_eq!(k(json!({"issuer": iss, "jwks_uri": "http://a.example/j"})), ErrorKind::DiscoveryInvalid);
-        assert_eq!(
-            k(json!({"issuer": iss, "jwks_uri": "https://a/j", "token_endpoint": "http://evil/t"})),
-            ErrorKind::DiscoveryInvalid
-        );
+        assert_eq!(k(json!({"issuer": iss, "jwks_uri": "https://a/j", "token_endpoint": "http://evil/t"})), ErrorKind::DiscoveryInvalid);
         assert_eq!(k(json!([1])), ErrorKind::DiscoveryInvalid);
         assert_eq!(parse_metadata(b"{", iss, false).unwrap_err().kind(), ErrorKind::DiscoveryInvalid);
     }

@@ -225,9 +225,18 @@ impl ErrorKind {
             TokenMissing | DpopNonceRequired => 401,
             ClaimNotAllowed => 403,
             ReplayStoreUnavailable => 503,
-            Network | Timeout | Tls | HttpStatus | ResponseTooLarge | ResponseInvalid
-            | RedirectRejected | DiscoveryInvalid | DiscoveryIssuerMismatch | JwksInvalid
-            | KeyRejected | KeysUnavailable => 503,
+            Network
+            | Timeout
+            | Tls
+            | HttpStatus
+            | ResponseTooLarge
+            | ResponseInvalid
+            | RedirectRejected
+            | DiscoveryInvalid
+            | DiscoveryIssuerMismatch
+            | JwksInvalid
+            | KeyRejected
+            | KeysUnavailable => 503,
             InsufficientScope => 403,
             _ => 500,
         }

@@ -10,8 +10,8 @@ use once_cell::sync::Lazy;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 use super::config::{Config, MAX_REDIRECTS};
-use super::runtime::{Gen, PerFork, ensure_fork_handler};
 use super::error::{Error, ErrorKind, Result, err};
+use super::runtime::{Gen, PerFork, ensure_fork_handler};
 use super::url::{Url, redact};
 
 /// The CA bundle variables, highest priority first. The first one that is set and non-empty is
@@ -43,8 +43,7 @@ static SYSTEM_ROOTS: Lazy<(Option<PathBuf>, Vec<Certificate<'static>>)> = Lazy::
         .unwrap_or_default()
 });
 
-static PROVIDER: Lazy<Arc<rustls::crypto::CryptoProvider>> =
-    Lazy::new(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+static PROVIDER: Lazy<Arc<rustls::crypto::CryptoProvider>> = Lazy::new(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
 
 fn read_pem_certs(path: &Path) -> std::result::Result<Vec<Certificate<'static>>, String> {
     let meta = std::fs::metadata(path).map_err(|e| e.kind().to_string())?;
@@ -78,9 +77,7 @@ pub fn check_ca_file(path: &Path) -> Result<()> {
 
 /// Which environment variable (if any) supplies extra roots, by the documented priority.
 pub fn ca_env_file() -> Option<(&'static str, String)> {
-    CA_ENV_VARS
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()).map(|s| (*v, s)))
+    CA_ENV_VARS.iter().find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()).map(|s| (*v, s)))
 }
 
 /// Build the trust roots: system store + the first CA env var + the per-client CA file.
@@ -222,9 +219,7 @@ impl Http {
             }
             let mut resp = req.call().map_err(|e| map_ureq(e, &current, Phase::Reply))?;
             let status = resp.status().as_u16();
-            let header = |name: &str| {
-                resp.headers().get(name).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string())
-            };
+            let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string());
             if matches!(status, 301 | 302 | 303 | 307 | 308) {
                 let Some(loc) = header("location") else {
                     return err(ErrorKind::RedirectRejected, format!("redirect without Location from {}", redact(&current)));
@@ -233,10 +228,7 @@ impl Http {
                 match Url::parse_checked(&next, false) {
                     Ok(u) => current = u.text,
                     Err(_) => {
-                        return err(
-                            ErrorKind::RedirectRejected,
-                            format!("refused redirect from {} to a non-https URL", redact(&current)),
-                        );
+                        return err(ErrorKind::RedirectRejected, format!("refused redirect from {} to a non-https URL", redact(&current)));
                     }
                 }
                 continue;
@@ -247,8 +239,8 @@ impl Http {
                 return Ok(Fetched { status, body: Vec::new(), etag: etag_out, max_age });
             }
             if status != 200 {
-                let mut e = Error::new(ErrorKind::HttpStatus, format!("HTTP {status} from {}", redact(&current)))
-                    .with_server_status(status);
+                let mut e =
+                    Error::new(ErrorKind::HttpStatus, format!("HTTP {status} from {}", redact(&current))).with_server_status(status);
                 if matches!(status, 429 | 503) {
                     if let Some(d) = header("retry-after").and_then(|v| parse_retry_after(&v, unix_now_secs())) {
                         e = e.with_retry_after(d);
@@ -380,16 +372,11 @@ impl Http {
         } else {
             Vec::new()
         };
-        let request = builder
-            .body(body)
-            .map_err(|_| Error::new(ErrorKind::InvalidArgument, format!("invalid request to {}", redact(&url))))?;
+        let request =
+            builder.body(body).map_err(|_| Error::new(ErrorKind::InvalidArgument, format!("invalid request to {}", redact(&url))))?;
         let mut resp = self.agent().run(request).map_err(|e| map_ureq(e, &url, Phase::Reply))?;
         let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
-            .collect();
+        let headers = resp.headers().iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))).collect();
         let body = resp
             .body_mut()
             .with_config()
@@ -499,12 +486,8 @@ fn map_ureq(e: ureq::Error, url: &str, phase: Phase) -> Error {
         U::Timeout(t) => (ErrorKind::Timeout, format!("timed out ({t}) talking to {u}")),
         U::HostNotFound => (ErrorKind::Network, format!("host not found for {u}")),
         U::ConnectionFailed => (ErrorKind::Network, format!("connection failed to {u}")),
-        U::BodyExceedsLimit(n) => {
-            (ErrorKind::ResponseTooLarge, format!("response from {u} exceeds the {n}-byte limit"))
-        }
-        U::TooManyRedirects | U::RedirectFailed => {
-            (ErrorKind::RedirectRejected, format!("redirect refused from {u}"))
-        }
+        U::BodyExceedsLimit(n) => (ErrorKind::ResponseTooLarge, format!("response from {u} exceeds the {n}-byte limit")),
+        U::TooManyRedirects | U::RedirectFailed => (ErrorKind::RedirectRejected, format!("redirect refused from {u}")),
         U::Tls(m) => (ErrorKind::Tls, format!("TLS error with {u}: {m}")),
         U::Rustls(r) => (ErrorKind::Tls, format!("TLS error with {u}: {r}")),
         U::RequireHttpsOnly(_) => (ErrorKind::InsecureUrl, format!("refused non-https URL {u}")),
@@ -521,9 +504,7 @@ fn map_ureq(e: ureq::Error, url: &str, phase: Phase) -> Error {
                     std::io::ErrorKind::UnexpectedEof if phase == Phase::Reply => {
                         (ErrorKind::Network, format!("{u} closed the connection without a reply"))
                     }
-                    std::io::ErrorKind::UnexpectedEof => {
-                        (ErrorKind::ResponseInvalid, format!("truncated response from {u}"))
-                    }
+                    std::io::ErrorKind::UnexpectedEof => (ErrorKind::ResponseInvalid, format!("truncated response from {u}")),
                     k => (ErrorKind::Network, format!("I/O error talking to {u}: {k}")),
                 }
             }
@@ -549,8 +530,19 @@ mod tests {
         assert_eq!(parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now), Some(Duration::ZERO), "past: no wait");
         assert_eq!(parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", 0), Some(Duration::ZERO));
         assert_eq!(parse_http_date("Tue, 29 Feb 2028 23:59:59 GMT"), Some(1_835_481_599));
-        for bad in ["", "-1", "1.5", "soon", "99999999999999999999", "Sun, 06 Nov 1994 08:49:37 UTC", "Sunday, 06-Nov-94 08:49:37 GMT",
-            "Sun Nov  6 08:49:37 1994", "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT"] {
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "soon",
+            "99999999999999999999",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 25:49:37 GMT",
+        ] {
             assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
         }
     }

@@ -122,10 +122,7 @@ impl<'a> RawObject<'a> {
     pub fn get(&self, name: &str) -> Option<&'a RawValue> {
         let n = name.as_bytes();
         // The length and first byte settle most mismatches without a comparison call.
-        self.members
-            .iter()
-            .find(|(k, _)| k.len() == n.len() && k.as_bytes().first() == n.first() && k.as_bytes() == n)
-            .map(|(_, v)| *v)
+        self.members.iter().find(|(k, _)| k.len() == n.len() && k.as_bytes().first() == n.first() && k.as_bytes() == n).map(|(_, v)| *v)
     }
 }
 

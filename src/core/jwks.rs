@@ -96,16 +96,12 @@ impl Jwk {
     /// before the crypto layer sees them.
     pub fn verify(&self, alg: Algorithm, message: &[u8], sig: &[u8]) -> Result<()> {
         if sig.len() != self.sig_len {
-            return err(
-                ErrorKind::SignatureInvalid,
-                format!("signature is {} bytes; {} needs {}", sig.len(), alg.name(), self.sig_len),
-            );
+            return err(ErrorKind::SignatureInvalid, format!("signature is {} bytes; {} needs {}", sig.len(), alg.name(), self.sig_len));
         }
         let Some((_, key)) = self.parsed.iter().find(|(a, _)| *a == alg) else {
             return err(ErrorKind::AlgorithmNotAllowed, format!("key does not support {}", alg.name()));
         };
-        key.verify_sig(message, sig)
-            .map_err(|_| Error::new(ErrorKind::SignatureInvalid, "signature verification failed"))
+        key.verify_sig(message, sig).map_err(|_| Error::new(ErrorKind::SignatureInvalid, "signature verification failed"))
     }
 }
 
@@ -140,8 +136,7 @@ pub enum Lookup<'a> {
 impl KeySet {
     /// Parse a JWKS document. Structural problems fail; unusable keys are skipped and recorded.
     pub fn parse(doc: &[u8]) -> Result<KeySet> {
-        let v: Value = serde_json::from_slice(doc)
-            .map_err(|_| Error::new(ErrorKind::JwksInvalid, "JWKS is not valid JSON"))?;
+        let v: Value = serde_json::from_slice(doc).map_err(|_| Error::new(ErrorKind::JwksInvalid, "JWKS is not valid JSON"))?;
         let Some(keys) = v.as_object().and_then(|o| o.get("keys")) else {
             return err(ErrorKind::JwksInvalid, "JWKS is not an object with a \"keys\" member");
         };
@@ -149,10 +144,7 @@ impl KeySet {
             return err(ErrorKind::JwksInvalid, "JWKS \"keys\" is not an array");
         };
         if keys.len() > MAX_KEYS_PER_SET {
-            return err(
-                ErrorKind::JwksInvalid,
-                format!("JWKS has {} keys; at most {MAX_KEYS_PER_SET} are accepted", keys.len()),
-            );
+            return err(ErrorKind::JwksInvalid, format!("JWKS has {} keys; at most {MAX_KEYS_PER_SET} are accepted", keys.len()));
         }
         let mut set = KeySet::default();
         for k in keys {
@@ -193,10 +185,9 @@ impl KeySet {
                 match (it.next(), it.next()) {
                     (Some(k), None) => Lookup::Found(k),
                     (None, _) => Lookup::Missing(format!("token has no kid and no key accepts {}", alg.name())),
-                    (Some(_), Some(_)) => Lookup::Missing(format!(
-                        "token has no kid and several keys accept {}; a kid is required",
-                        alg.name()
-                    )),
+                    (Some(_), Some(_)) => {
+                        Lookup::Missing(format!("token has no kid and several keys accept {}; a kid is required", alg.name()))
+                    }
                 }
             }
         }
@@ -289,8 +280,7 @@ fn parse_jwk_or_skip(k: &Value, only: Option<Algorithm>) -> std::result::Result<
         if declared.is_some_and(|d| d != alg) || only.is_some_and(|o| o != alg) {
             continue;
         }
-        let pk = ParsedPublicKey::new(verification_alg(alg), &bytes)
-            .map_err(|e| format!("key rejected by the crypto layer: {e}"))?;
+        let pk = ParsedPublicKey::new(verification_alg(alg), &bytes).map_err(|e| format!("key rejected by the crypto layer: {e}"))?;
         parsed.push((alg, pk));
     }
     Ok(Ok(Jwk { kid, alg: declared, family, sig_len, parsed }))
@@ -303,17 +293,17 @@ const ED25519_SMALL_ORDER_Y: [[u8; 32]; 5] = [
     [0; 32],
     [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
     [
-        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf,
-        0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05,
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+        0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05,
     ],
     [
-        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20,
-        0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a,
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+        0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a,
     ],
     // p - 1 (order 2)
     [
-        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
     ],
 ];
 

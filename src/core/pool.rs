@@ -403,9 +403,7 @@ fn start_threads(p: &Arc<Gen<Pool>>) -> Result<()> {
                 p.workers_alive.fetch_add(1, Ordering::AcqRel);
             }
             let w = Arc::downgrade(p);
-            let r = std::thread::Builder::new().name(name).spawn(move || {
-                if worker_thread { worker(w) } else { completer(w) }
-            });
+            let r = std::thread::Builder::new().name(name).spawn(move || if worker_thread { worker(w) } else { completer(w) });
             match r {
                 Ok(h) => handles.push(h),
                 Err(e) => {

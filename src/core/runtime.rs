@@ -202,8 +202,20 @@ mod tests {
         let held = m.lock();
         let slot: PerFork<u32> = PerFork::new();
         let mut builds = 0;
-        assert_eq!(**slot.get_or_init(|| { builds += 1; 7 }), 7);
-        assert_eq!(**slot.get_or_init(|| { builds += 1; 8 }), 7);
+        assert_eq!(
+            **slot.get_or_init(|| {
+                builds += 1;
+                7
+            }),
+            7
+        );
+        assert_eq!(
+            **slot.get_or_init(|| {
+                builds += 1;
+                8
+            }),
+            7
+        );
         assert_eq!(builds, 1);
         // As in a forked child: the lock held "by a parent thread" does not block us.
         note_fork();

@@ -89,8 +89,7 @@ fn split_mac(doc: &str) -> Option<(String, &str)> {
     let t = doc.trim_end();
     let at = t.rfind(MAC_PREFIX)?;
     let tag = t[at + MAC_PREFIX.len()..].strip_suffix("\"}")?;
-    (tag.len() == 43 && tag.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'))
-        .then(|| (format!("{}}}", &t[..at]), tag))
+    (tag.len() == 43 && tag.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')).then(|| (format!("{}}}", &t[..at]), tag))
 }
 
 static METADATA: Lazy<ArcSwap<HashMap<String, Arc<Meta>>>> = Lazy::new(|| ArcSwap::from_pointee(HashMap::new()));
@@ -160,8 +159,7 @@ pub fn export(client: Option<&Client>) -> Result<String> {
     let mut key_sets = Vec::new();
     for e in entries {
         if let Some((raw, left, etag)) = e.snapshot(now_of()) {
-            let jwks: Value = serde_json::from_str(&raw)
-                .map_err(|_| Error::new(ErrorKind::JwksInvalid, "cached JWKS is not JSON"))?;
+            let jwks: Value = serde_json::from_str(&raw).map_err(|_| Error::new(ErrorKind::JwksInvalid, "cached JWKS is not JSON"))?;
             key_sets.push(json!({
                 "jwks_uri": e.url(),
                 // The trust the keys were fetched under: only clients with the same roots and

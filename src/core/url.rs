@@ -47,13 +47,10 @@ impl Url {
         }
         match uri.scheme_str() {
             Some("https") => Ok(Url { text: s.to_string(), https: true }),
-            Some("http") if allow_http_loopback && is_loopback_host(host) => {
-                Ok(Url { text: s.to_string(), https: false })
+            Some("http") if allow_http_loopback && is_loopback_host(host) => Ok(Url { text: s.to_string(), https: false }),
+            Some("http") if is_loopback_host(host) => {
+                err(ErrorKind::InsecureUrl, format!("plain http to loopback needs the explicit allow_http_loopback opt-in: {shown}"))
             }
-            Some("http") if is_loopback_host(host) => err(
-                ErrorKind::InsecureUrl,
-                format!("plain http to loopback needs the explicit allow_http_loopback opt-in: {shown}"),
-            ),
             _ => err(ErrorKind::InsecureUrl, format!("URL must use https: {shown}")),
         }
     }

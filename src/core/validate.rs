@@ -104,10 +104,7 @@ fn malformed<T>(msg: &str) -> Result<T> {
 /// Parse and check everything that can be checked before the signature.
 pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a>> {
     if token.len() > policy.max_token_bytes {
-        return err(
-            ErrorKind::TokenTooLarge,
-            format!("token is {} bytes; the limit is {}", token.len(), policy.max_token_bytes),
-        );
+        return err(ErrorKind::TokenTooLarge, format!("token is {} bytes; the limit is {}", token.len(), policy.max_token_bytes));
     }
     if token.is_empty() {
         return malformed("token is empty");
@@ -141,11 +138,8 @@ pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a
     super::json::b64url_decode_into(p.as_bytes(), &mut payload)
         .map_err(|_| Error::new(ErrorKind::TokenMalformed, "payload is not strict base64url"))?;
     let bad_signature = || {
-        let msg = if s.contains('.') {
-            "token has more than three segments (JWE or not a JWS)"
-        } else {
-            "signature is not strict base64url"
-        };
+        let msg =
+            if s.contains('.') { "token has more than three segments (JWE or not a JWS)" } else { "signature is not strict base64url" };
         Error::new(ErrorKind::TokenMalformed, msg)
     };
     let mut inline = [0u8; INLINE_SIGNATURE];
@@ -157,8 +151,7 @@ pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a
         Some(Err(_)) => return Err(bad_signature()),
         None => Signature::Heap(b64url_decode(s.as_bytes()).map_err(|_| bad_signature())?),
     };
-    let header_str = std::str::from_utf8(header_buf)
-        .map_err(|_| Error::new(ErrorKind::TokenMalformed, "header is not UTF-8"))?;
+    let header_str = std::str::from_utf8(header_buf).map_err(|_| Error::new(ErrorKind::TokenMalformed, "header is not UTF-8"))?;
     let mut header = RawObject::new();
     header.fill(header_str).map_err(|e| Error::new(ErrorKind::TokenMalformed, format!("header: {e}")))?;
 
@@ -281,8 +274,7 @@ impl<'a> ParsedToken<'a> {
 
     /// [`ParsedToken::check_claims`], also returning the time claims it checked.
     pub fn check_claims_timed(self, policy: &Policy, now: f64) -> Result<(Validated, TimeClaims)> {
-        let claims = String::from_utf8(self.payload)
-            .map_err(|_| Error::new(ErrorKind::TokenMalformed, "payload is not UTF-8"))?;
+        let claims = String::from_utf8(self.payload).map_err(|_| Error::new(ErrorKind::TokenMalformed, "payload is not UTF-8"))?;
         let info = check_claims_json(&claims, policy, now)?;
         let times = TimeClaims { exp: info.exp, nbf: info.nbf, iat: info.iat };
         Ok((Validated { claims, alg: self.alg, exp: info.exp, cnf: info.cnf }, times))
@@ -378,20 +370,16 @@ pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<Clai
 
 fn check_exp(exp: f64, leeway: f64, now: f64) -> Result<()> {
     if now >= exp + leeway {
-        return err(
-            ErrorKind::TokenExpired,
-            format!("token expired at {} (now {}, leeway {}s)", exp as i64, now as i64, leeway),
-        );
+        return err(ErrorKind::TokenExpired, format!("token expired at {} (now {}, leeway {}s)", exp as i64, now as i64, leeway));
     }
     Ok(())
 }
 
 fn check_nbf(nbf: Option<f64>, leeway: f64, now: f64) -> Result<()> {
     match nbf {
-        Some(nbf) if nbf > now + leeway => err(
-            ErrorKind::TokenNotYetValid,
-            format!("token is not valid before {} (now {}, leeway {}s)", nbf as i64, now as i64, leeway),
-        ),
+        Some(nbf) if nbf > now + leeway => {
+            err(ErrorKind::TokenNotYetValid, format!("token is not valid before {} (now {}, leeway {}s)", nbf as i64, now as i64, leeway))
+        }
         _ => Ok(()),
     }
 }
@@ -493,7 +481,10 @@ mod tests {
         assert_eq!(kind(r#"{"sub":"u","aud":"api","exp":1000}"#, 900.0), Some(ErrorKind::MissingClaim));
         assert_eq!(kind(r#"{"iss":"https://idp.example","sub":null,"aud":"api","exp":1000}"#, 900.0), Some(ErrorKind::MissingClaim));
         assert_eq!(kind(r#"{"iss":"https://idp.example","aud":"api","exp":1000}"#, 900.0), Some(ErrorKind::MissingClaim));
-        assert_eq!(kind(r#"{"iss":"https://idp.example","iss":"x","aud":"api","exp":1000,"sub":"u"}"#, 900.0), Some(ErrorKind::TokenMalformed));
+        assert_eq!(
+            kind(r#"{"iss":"https://idp.example","iss":"x","aud":"api","exp":1000,"sub":"u"}"#, 900.0),
+            Some(ErrorKind::TokenMalformed)
+        );
         assert_eq!(kind("[1]", 900.0), Some(ErrorKind::TokenMalformed));
         // Registered claim types (RFC 7519 §4.1): sub, jti strings; iss a string; aud a string
         // or an array of strings; the NumericDates numbers.

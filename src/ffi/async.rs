@@ -40,13 +40,7 @@ pub struct oidc_cancel {
 /// `OIDC_RESULT_DEADLINE_EXCEEDED`, `OIDC_RESULT_TOKEN_EXPIRED`, ...). Every pointer argument is
 /// borrowed for the duration of the callback only: copy what you keep; never free them.
 pub type oidc_validate_cb = Option<
-    extern "C" fn(
-        user_data: *mut c_void,
-        result: oidc_result,
-        claims_json: *const c_char,
-        claims_json_len: usize,
-        err: *const oidc_error,
-    ),
+    extern "C" fn(user_data: *mut c_void, result: oidc_result, claims_json: *const c_char, claims_json_len: usize, err: *const oidc_error),
 >;
 
 /// Completion of a call without output (`oidc_client_prefetch_async`, `oidc_oauth_revoke_async`):
@@ -57,9 +51,8 @@ pub type oidc_done_cb = Option<extern "C" fn(user_data: *mut c_void, result: oid
 /// ...): on OK `response` is borrowed for the duration of the callback (read it with the
 /// `oidc_token_response_*` getters; never free it) and `err` is NULL; otherwise `response` is
 /// NULL and `err` borrowed.
-pub type oidc_token_cb = Option<
-    extern "C" fn(user_data: *mut c_void, result: oidc_result, response: *const oidc_token_response, err: *const oidc_error),
->;
+pub type oidc_token_cb =
+    Option<extern "C" fn(user_data: *mut c_void, result: oidc_result, response: *const oidc_token_response, err: *const oidc_error)>;
 
 /// Completion of a call whose blocking twin returns an owned string (`oidc_oauth_introspect_async`,
 /// `oidc_oauth_userinfo_async`, ...; the same shape as `oidc_validate_cb`, so one host function
@@ -67,28 +60,14 @@ pub type oidc_token_cb = Option<
 /// NUL-terminated; JSON or a URL, exactly what the blocking call returns) and `err` NULL, or a
 /// failure code with `value` NULL, `value_len` 0 and `err` describing it. Every pointer argument
 /// is borrowed for the duration of the callback only: copy what you keep; never free them.
-pub type oidc_string_cb = Option<
-    extern "C" fn(
-        user_data: *mut c_void,
-        result: oidc_result,
-        value: *const c_char,
-        value_len: usize,
-        err: *const oidc_error,
-    ),
->;
+pub type oidc_string_cb =
+    Option<extern "C" fn(user_data: *mut c_void, result: oidc_result, value: *const c_char, value_len: usize, err: *const oidc_error)>;
 
 /// Completion of `oidc_oauth_resource_request_async`: on OK the HTTP `status` (any status is a
 /// success of the call) and the body (`body`, `body_len` bytes, NUL-terminated, borrowed for the
 /// duration of the callback), `err` NULL; otherwise `status` 0, `body` NULL and `err` borrowed.
 pub type oidc_resource_cb = Option<
-    extern "C" fn(
-        user_data: *mut c_void,
-        result: oidc_result,
-        status: u32,
-        body: *const c_char,
-        body_len: usize,
-        err: *const oidc_error,
-    ),
+    extern "C" fn(user_data: *mut c_void, result: oidc_result, status: u32, body: *const c_char, body_len: usize, err: *const oidc_error),
 >;
 
 /// The host's `user_data`, carried to the callback's thread. The host promised (by calling an
@@ -119,10 +98,7 @@ pub(crate) fn string_out(s: String) -> Result<(CString, usize), FfiError> {
 
 /// The `deliver` of calls completing through an `oidc_string_cb` (or `oidc_validate_cb`, the
 /// same type). Fails with `NULL_PARAMETER` when `cb` is NULL.
-pub(crate) fn on_string(
-    cb: oidc_string_cb,
-    user_data: *mut c_void,
-) -> Result<impl Deliver<(CString, usize)>, FfiError> {
+pub(crate) fn on_string(cb: oidc_string_cb, user_data: *mut c_void) -> Result<impl Deliver<(CString, usize)>, FfiError> {
     let cb = callback(cb)?;
     let ud = UserData(user_data);
     Ok(move |rc, out: Option<&(CString, usize)>, err: Option<&oidc_error>| {
@@ -133,10 +109,7 @@ pub(crate) fn on_string(
 }
 
 /// The `deliver` of calls completing through an `oidc_done_cb`.
-pub(crate) fn on_done(
-    cb: oidc_done_cb,
-    user_data: *mut c_void,
-) -> Result<impl Deliver<()>, FfiError> {
+pub(crate) fn on_done(cb: oidc_done_cb, user_data: *mut c_void) -> Result<impl Deliver<()>, FfiError> {
     let cb = callback(cb)?;
     let ud = UserData(user_data);
     Ok(move |rc, _: Option<&()>, err: Option<&oidc_error>| {
@@ -146,10 +119,7 @@ pub(crate) fn on_done(
 }
 
 /// The `deliver` of token requests (`oidc_token_cb`).
-pub(crate) fn on_token(
-    cb: oidc_token_cb,
-    user_data: *mut c_void,
-) -> Result<impl Deliver<oidc_token_response>, FfiError> {
+pub(crate) fn on_token(cb: oidc_token_cb, user_data: *mut c_void) -> Result<impl Deliver<oidc_token_response>, FfiError> {
     let cb = callback(cb)?;
     let ud = UserData(user_data);
     Ok(move |rc, resp: Option<&oidc_token_response>, err: Option<&oidc_error>| {
@@ -159,10 +129,7 @@ pub(crate) fn on_token(
 }
 
 /// The `deliver` of `oidc_oauth_resource_request_async` (`oidc_resource_cb`).
-pub(crate) fn on_resource(
-    cb: oidc_resource_cb,
-    user_data: *mut c_void,
-) -> Result<impl Deliver<(u32, CString, usize)>, FfiError> {
+pub(crate) fn on_resource(cb: oidc_resource_cb, user_data: *mut c_void) -> Result<impl Deliver<(u32, CString, usize)>, FfiError> {
     let cb = callback(cb)?;
     let ud = UserData(user_data);
     Ok(move |rc, out: Option<&(u32, CString, usize)>, err: Option<&oidc_error>| {
@@ -240,13 +207,10 @@ where
             Outcome::Done(Ok(v)) => (Some(v), None),
             Outcome::Done(Err(e)) => (None, Some(failure(e))),
             Outcome::Cancelled => (None, Some(failure(FfiError::new(oidc_result::Cancelled, "the call was cancelled")))),
-            Outcome::DeadlineExceeded => (
-                None,
-                Some(failure(FfiError::new(oidc_result::DeadlineExceeded, "the call's deadline passed before it completed"))),
-            ),
-            Outcome::Panicked(m) => {
-                (None, Some(failure(FfiError::new(oidc_result::Panic, format!("internal panic in a worker: {m}")))))
+            Outcome::DeadlineExceeded => {
+                (None, Some(failure(FfiError::new(oidc_result::DeadlineExceeded, "the call's deadline passed before it completed"))))
             }
+            Outcome::Panicked(m) => (None, Some(failure(FfiError::new(oidc_result::Panic, format!("internal panic in a worker: {m}"))))),
         };
         match (&ok, &err) {
             (Some(v), _) => deliver(oidc_result::Ok, Some(v), None),

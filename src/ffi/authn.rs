@@ -258,7 +258,10 @@ pub extern "C" fn oidc_http_request_set_now(request: *mut oidc_http_request, now
     })
 }
 
-fn read_request<'a>(client: *const oidc_client, request: *const oidc_http_request) -> Result<(&'a oidc_client, &'a RequestInput), FfiError> {
+fn read_request<'a>(
+    client: *const oidc_client,
+    request: *const oidc_http_request,
+) -> Result<(&'a oidc_client, &'a RequestInput), FfiError> {
     // SAFETY: client and request are NULL or live for the duration of the call (API contract).
     let c = unsafe { try_ref(client, "client") }?;
     // SAFETY: as above.
@@ -516,7 +519,11 @@ pub extern "C" fn oidc_client_builder_add_allowed_claim_value(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_dpop_mode(builder: *mut oidc_client_builder, mode: u32, err_out: *mut *mut oidc_error) -> oidc_result {
+pub extern "C" fn oidc_client_builder_set_dpop_mode(
+    builder: *mut oidc_client_builder,
+    mode: u32,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
     with_builder(builder, err_out, |cfg| {
         cfg.resource.dpop.mode = match mode {
             DPOP_ALLOWED => DpopMode::Allowed,
@@ -576,7 +583,11 @@ pub extern "C" fn oidc_client_builder_set_dpop_algorithms(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_dpop_proof_window_secs(builder: *mut oidc_client_builder, secs: u32, err_out: *mut *mut oidc_error) -> oidc_result {
+pub extern "C" fn oidc_client_builder_set_dpop_proof_window_secs(
+    builder: *mut oidc_client_builder,
+    secs: u32,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
     with_builder(builder, err_out, |cfg| {
         cfg.resource.dpop.proof_window = std::time::Duration::from_secs(secs as u64);
         Ok(())
@@ -653,7 +664,8 @@ pub extern "C" fn oidc_client_builder_set_dpop_replay_store(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     with_builder(builder, err_out, |cfg| {
-        cfg.resource.dpop.replay_store = cb.map(|cb| std::sync::Arc::new(HostStore { cb, user_data: UserData(user_data) }) as std::sync::Arc<dyn ReplayStore>);
+        cfg.resource.dpop.replay_store =
+            cb.map(|cb| std::sync::Arc::new(HostStore { cb, user_data: UserData(user_data) }) as std::sync::Arc<dyn ReplayStore>);
         Ok(())
     })
 }
@@ -666,7 +678,11 @@ pub extern "C" fn oidc_client_builder_set_dpop_replay_store(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_require_mtls(builder: *mut oidc_client_builder, require: u32, err_out: *mut *mut oidc_error) -> oidc_result {
+pub extern "C" fn oidc_client_builder_set_require_mtls(
+    builder: *mut oidc_client_builder,
+    require: u32,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
     with_builder(builder, err_out, |cfg| {
         cfg.resource.require_mtls = match require {
             0 => false,
@@ -685,7 +701,11 @@ pub extern "C" fn oidc_client_builder_set_require_mtls(builder: *mut oidc_client
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_token_cache_size(builder: *mut oidc_client_builder, entries: usize, err_out: *mut *mut oidc_error) -> oidc_result {
+pub extern "C" fn oidc_client_builder_set_token_cache_size(
+    builder: *mut oidc_client_builder,
+    entries: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
     with_builder(builder, err_out, |cfg| {
         cfg.token_cache_size = entries;
         Ok(())

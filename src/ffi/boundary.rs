@@ -87,8 +87,7 @@ pub unsafe fn try_utf8<'a>(p: *const c_char, len: usize, name: &str) -> Result<&
     }
     // SAFETY: p is non-NULL and the caller guarantees len readable bytes.
     let bytes = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) };
-    std::str::from_utf8(bytes)
-        .map_err(|_| FfiError::new(oidc_result::InvalidUtf8, format!("{name} is not valid UTF-8")))
+    std::str::from_utf8(bytes).map_err(|_| FfiError::new(oidc_result::InvalidUtf8, format!("{name} is not valid UTF-8")))
 }
 
 /// A string output as a C string (blocking outputs and callback arguments alike): a NUL byte

@@ -8,16 +8,16 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::boundary::{check_out, ffi_boundary, free_box, try_ref, try_utf8, write_box, write_owned_string};
 use super::r#async::oidc_cancel;
+use super::boundary::{check_out, ffi_boundary, free_box, try_ref, try_utf8, write_box, write_owned_string};
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::oauth::{
-    Prepared, oidc_oauth_builder, oidc_oauth_client, oidc_token_response, opt_utf8, prepare_client_credentials, string_call,
-    token_call, with_oauth_builder, words,
+    Prepared, oidc_oauth_builder, oidc_oauth_client, oidc_token_response, opt_utf8, prepare_client_credentials, string_call, token_call,
+    with_oauth_builder, words,
 };
 use crate::core::oauth::{
-    AssertionAudience, AuthorizationSecrets, BackchannelAuthentication, DeviceAuthorization, OAuthClient, PollOptions, PollState,
-    Secret, SigningKey, TokenExchangeRequest, TokenResponse,
+    AssertionAudience, AuthorizationSecrets, BackchannelAuthentication, DeviceAuthorization, OAuthClient, PollOptions, PollState, Secret,
+    SigningKey, TokenExchangeRequest, TokenResponse,
 };
 
 fn cstr(s: &str) -> CString {
@@ -360,9 +360,7 @@ pub extern "C" fn oidc_oauth_refresh(
     out: *mut *mut oidc_token_response,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
-    token_call(client, out, err_out, |c| {
-        prepare_refresh(refresh_token, refresh_token_len, scope, scope_len, resource, resource_len)?(c)
-    })
+    token_call(client, out, err_out, |c| prepare_refresh(refresh_token, refresh_token_len, scope, scope_len, resource, resource_len)?(c))
 }
 
 /// The arguments of `oidc_oauth_refresh` and its `_async` twin.
@@ -712,14 +710,9 @@ pub extern "C" fn oidc_oauth_token_exchange(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     token_call(client, out, err_out, |c| {
-        prepare_token_exchange(
-            subject_token,
-            subject_token_len,
-            subject_token_type,
-            subject_token_type_len,
-            params_json,
-            params_json_len,
-        )?(c)
+        prepare_token_exchange(subject_token, subject_token_len, subject_token_type, subject_token_type_len, params_json, params_json_len)?(
+            c,
+        )
     })
 }
 
@@ -765,9 +758,7 @@ pub extern "C" fn oidc_oauth_jwt_bearer(
     out: *mut *mut oidc_token_response,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
-    token_call(client, out, err_out, |c| {
-        prepare_jwt_bearer(assertion, assertion_len, subject, subject_len, scope, scope_len)?(c)
-    })
+    token_call(client, out, err_out, |c| prepare_jwt_bearer(assertion, assertion_len, subject, subject_len, scope, scope_len)?(c))
 }
 
 /// The arguments of `oidc_oauth_jwt_bearer` and its `_async` twin. Signing an assertion for
@@ -819,9 +810,7 @@ pub extern "C" fn oidc_oauth_custom_grant(
     out: *mut *mut oidc_token_response,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
-    token_call(client, out, err_out, |c| {
-        prepare_custom_grant(grant_type, grant_type_len, params_json, params_json_len)?(c)
-    })
+    token_call(client, out, err_out, |c| prepare_custom_grant(grant_type, grant_type_len, params_json, params_json_len)?(c))
 }
 
 /// The arguments of `oidc_oauth_custom_grant` and its `_async` twin.
@@ -941,7 +930,11 @@ fn static_content_type(ct: Option<&str>) -> Result<&'static str, FfiError> {
         Some("application/x-www-form-urlencoded") => "application/x-www-form-urlencoded",
         Some("text/plain") => "text/plain",
         Some("application/octet-stream") => "application/octet-stream",
-        Some(_) => return Err(invalid("content_type must be application/json, application/x-www-form-urlencoded, text/plain or application/octet-stream")),
+        Some(_) => {
+            return Err(invalid(
+                "content_type must be application/json, application/x-www-form-urlencoded, text/plain or application/octet-stream",
+            ));
+        }
     })
 }
 

@@ -68,7 +68,10 @@ impl oidc_token_response {
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_oauth_builder_new(out: *mut *mut oidc_oauth_builder, err_out: *mut *mut oidc_error) -> oidc_result {
     ffi_boundary(err_out, None, || {
-        write_box(out, oidc_oauth_builder { cfg: OAuthConfig::new("", "", ClientAuth::None), method: None, secret: None, key: None, failed: None })
+        write_box(
+            out,
+            oidc_oauth_builder { cfg: OAuthConfig::new("", "", ClientAuth::None), method: None, secret: None, key: None, failed: None },
+        )
     })
 }
 

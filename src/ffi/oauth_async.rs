@@ -13,20 +13,20 @@
 use std::ffi::{CString, c_char, c_void};
 
 use super::r#async::{
-    Deliver, Handover, oidc_cancel, oidc_done_cb, oidc_resource_cb, oidc_string_cb, oidc_token_cb, on_done, on_handover,
-    on_resource, on_string, on_token, string_out, submit, submit_steps,
+    Deliver, Handover, oidc_cancel, oidc_done_cb, oidc_resource_cb, oidc_string_cb, oidc_token_cb, on_done, on_handover, on_resource,
+    on_string, on_token, string_out, submit, submit_steps,
 };
 use super::boundary::{ffi_boundary, try_ref};
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::grants::{
-    oidc_ciba_request, oidc_device_authorization, prepare_ciba_poll, prepare_ciba_request, prepare_client_endpoint,
-    prepare_custom_grant, prepare_device_authorization, prepare_device_poll, prepare_exchange_code, prepare_jwt_bearer,
-    prepare_refresh, prepare_resource_request, prepare_token_exchange,
+    oidc_ciba_request, oidc_device_authorization, prepare_ciba_poll, prepare_ciba_request, prepare_client_endpoint, prepare_custom_grant,
+    prepare_device_authorization, prepare_device_poll, prepare_exchange_code, prepare_jwt_bearer, prepare_refresh,
+    prepare_resource_request, prepare_token_exchange,
 };
 use super::oauth::{Prepared, oidc_oauth_builder, oidc_oauth_client, oidc_token_response, prepare_client_credentials};
 use super::oauth_endpoints::{
-    prepare_authorization_url, prepare_end_session_url, prepare_introspect, prepare_parse_authorization_response,
-    prepare_register, prepare_revoke, prepare_userinfo, prepare_validate_id_token,
+    prepare_authorization_url, prepare_end_session_url, prepare_introspect, prepare_parse_authorization_response, prepare_register,
+    prepare_revoke, prepare_userinfo, prepare_validate_id_token,
 };
 use crate::core::oauth::{OAuthClient, PollState, PollStep, TokenResponse};
 use crate::core::pool::Step;
@@ -388,19 +388,7 @@ pub extern "C" fn oidc_oauth_validate_id_token_async(
     run_async(
         client,
         || on_string(cb, user_data),
-        || {
-            prepare_validate_id_token(
-                id_token,
-                id_token_len,
-                nonce,
-                nonce_len,
-                access_token,
-                access_token_len,
-                code,
-                code_len,
-                max_age,
-            )
-        },
+        || prepare_validate_id_token(id_token, id_token_len, nonce, nonce_len, access_token, access_token_len, code, code_len, max_age),
         string_out,
         cancel,
         err_out,
@@ -793,12 +781,7 @@ pub extern "C" fn oidc_oauth_register_async(
 ///   when done, also when the callback does not keep it: liboidc never frees a handle it handed
 ///   over, so ignoring it leaks it.
 pub type oidc_device_authorization_cb = Option<
-    extern "C" fn(
-        user_data: *mut c_void,
-        result: oidc_result,
-        authorization: *mut oidc_device_authorization,
-        err: *const oidc_error,
-    ),
+    extern "C" fn(user_data: *mut c_void, result: oidc_result, authorization: *mut oidc_device_authorization, err: *const oidc_error),
 >;
 
 /// Completion of `oidc_oauth_ciba_request_async`. On `OIDC_RESULT_OK`, `request` is the pending
@@ -807,9 +790,8 @@ pub type oidc_device_authorization_cb = Option<
 /// # Ownership: THE EXCEPTION to borrowed callback arguments (as `oidc_device_authorization_cb`):
 ///   on OK `request` is OWNED by the host; free it with `oidc_ciba_request_free`, also when the
 ///   callback does not keep it (liboidc never frees a handle it handed over).
-pub type oidc_ciba_request_cb = Option<
-    extern "C" fn(user_data: *mut c_void, result: oidc_result, request: *mut oidc_ciba_request, err: *const oidc_error),
->;
+pub type oidc_ciba_request_cb =
+    Option<extern "C" fn(user_data: *mut c_void, result: oidc_result, request: *mut oidc_ciba_request, err: *const oidc_error)>;
 
 fn handover<X>(x: X) -> Result<Handover<X>, FfiError> {
     Ok(Handover::new(x))

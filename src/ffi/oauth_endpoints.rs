@@ -8,9 +8,7 @@ use std::ffi::c_char;
 use super::boundary::{check_out, ffi_boundary, try_ref, try_utf8, write_owned_string};
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::oauth::{Prepared, oidc_oauth_builder, oidc_oauth_client, opt_utf8, string_call};
-use crate::core::oauth::{
-    AuthorizationRequest, EndSessionRequest, IdTokenChecks, OAuthClient, pkce, register_client, validate_id_token,
-};
+use crate::core::oauth::{AuthorizationRequest, EndSessionRequest, IdTokenChecks, OAuthClient, pkce, register_client, validate_id_token};
 
 /// Flags of `oidc_oauth_introspect` (bits of a `uint32_t`).
 #[repr(u32)]
@@ -63,17 +61,7 @@ pub extern "C" fn oidc_oauth_validate_id_token(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     string_call(client, claims_out, claims_len_out, err_out, |c| {
-        prepare_validate_id_token(
-            id_token,
-            id_token_len,
-            nonce,
-            nonce_len,
-            access_token,
-            access_token_len,
-            code,
-            code_len,
-            max_age,
-        )?(c)
+        prepare_validate_id_token(id_token, id_token_len, nonce, nonce_len, access_token, access_token_len, code, code_len, max_age)?(c)
     })
 }
 
@@ -98,13 +86,8 @@ pub(crate) fn prepare_validate_id_token(
     let code = opt_utf8(code, code_len, "code")?.map(str::to_owned);
     let max_age = u64::try_from(max_age).ok();
     Ok(move |c: &OAuthClient| {
-        let checks = IdTokenChecks {
-            nonce: nonce.as_deref(),
-            access_token: access_token.as_deref(),
-            code: code.as_deref(),
-            max_age,
-            now: None,
-        };
+        let checks =
+            IdTokenChecks { nonce: nonce.as_deref(), access_token: access_token.as_deref(), code: code.as_deref(), max_age, now: None };
         Ok(validate_id_token(c, &t, &checks)?.json)
     })
 }
@@ -130,9 +113,7 @@ pub extern "C" fn oidc_oauth_introspect(
     out_len: *mut usize,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
-    string_call(client, out, out_len, err_out, |c| {
-        prepare_introspect(token, token_len, token_type_hint, token_type_hint_len, flags)?(c)
-    })
+    string_call(client, out, out_len, err_out, |c| prepare_introspect(token, token_len, token_type_hint, token_type_hint_len, flags)?(c))
 }
 
 /// The arguments of `oidc_oauth_introspect` and its `_async` twin.
@@ -206,9 +187,7 @@ pub extern "C" fn oidc_oauth_userinfo(
     out_len: *mut usize,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
-    string_call(client, out, out_len, err_out, |c| {
-        prepare_userinfo(access_token, access_token_len, expected_sub, expected_sub_len)?(c)
-    })
+    string_call(client, out, out_len, err_out, |c| prepare_userinfo(access_token, access_token_len, expected_sub, expected_sub_len)?(c))
 }
 
 /// The arguments of `oidc_oauth_userinfo` and its `_async` twin.
@@ -258,9 +237,7 @@ pub(crate) fn prepare_authorization_url(
     // SAFETY: request_json points to request_json_len readable bytes (API contract).
     let j = unsafe { try_utf8(request_json, request_json_len, "request_json") }?;
     let req = AuthorizationRequest::from_json(if j.is_empty() { "{}" } else { j })?;
-    Ok(move |c: &OAuthClient| {
-        Ok(if pushed { c.push_authorization_request(&req)?.to_json() } else { c.authorization_url(&req)?.to_json() })
-    })
+    Ok(move |c: &OAuthClient| Ok(if pushed { c.push_authorization_request(&req)?.to_json() } else { c.authorization_url(&req)?.to_json() }))
 }
 
 /// Push an authorization request (RFC 9126) with this client's authentication. Same
@@ -323,9 +300,7 @@ pub(crate) fn prepare_parse_authorization_response(
 ) -> Result<impl Prepared<String>, FfiError> {
     let r = required(response, response_len, "response")?.to_owned();
     let state = required(expected_state, expected_state_len, "expected_state")?.to_owned();
-    Ok(move |c: &OAuthClient| {
-        Ok(c.parse_authorization_response(&r, crate::core::oauth::ExpectedState::Sent(&state), None)?.to_json())
-    })
+    Ok(move |c: &OAuthClient| Ok(c.parse_authorization_response(&r, crate::core::oauth::ExpectedState::Sent(&state), None)?.to_json()))
 }
 
 /// Build the RP-initiated logout URL at the issuer's `end_session_endpoint` with the optional
@@ -349,14 +324,9 @@ pub extern "C" fn oidc_oauth_end_session_url(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     string_call(client, out, out_len, err_out, |c| {
-        prepare_end_session_url(
-            id_token_hint,
-            id_token_hint_len,
-            post_logout_redirect_uri,
-            post_logout_redirect_uri_len,
-            state,
-            state_len,
-        )?(c)
+        prepare_end_session_url(id_token_hint, id_token_hint_len, post_logout_redirect_uri, post_logout_redirect_uri_len, state, state_len)?(
+            c,
+        )
     })
 }
 

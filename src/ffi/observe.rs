@@ -14,14 +14,7 @@ use crate::core::{cache, metrics, pool, runtime};
 /// `message` is English text without secrets, tokens or keys (URLs are shown without query or
 /// credentials). Both strings are borrowed for the duration of the call and not NUL-terminated.
 pub type oidc_log_cb = Option<
-    extern "C" fn(
-        user_data: *mut c_void,
-        level: u32,
-        target: *const c_char,
-        target_len: usize,
-        message: *const c_char,
-        message_len: usize,
-    ),
+    extern "C" fn(user_data: *mut c_void, level: u32, target: *const c_char, target_len: usize, message: *const c_char, message_len: usize),
 >;
 
 struct LogTarget {

@@ -10,8 +10,8 @@ use super::Idp;
 use oidc::ffi::r#async::*;
 use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
-use oidc::ffi::misc::{oidc_error_code, oidc_error_details_json, oidc_error_http_status, oidc_error_message, oidc_error_oauth_error};
 use oidc::ffi::grants::{oidc_device_authorization, oidc_oauth_device_authorization};
+use oidc::ffi::misc::{oidc_error_code, oidc_error_details_json, oidc_error_http_status, oidc_error_message, oidc_error_oauth_error};
 use oidc::ffi::oauth::*;
 use oidc::ffi::oidc_result;
 use serde_json::Value;
@@ -184,7 +184,11 @@ pub fn ok(rc: oidc_result) {
     assert_eq!(rc, oidc_result::Ok);
 }
 
-pub fn put(f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result, b: *mut oidc_client_builder, v: &str) {
+pub fn put(
+    f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
+    b: *mut oidc_client_builder,
+    v: &str,
+) {
     ok(f(b, v.as_ptr().cast(), v.len(), std::ptr::null_mut()));
 }
 
@@ -240,7 +244,8 @@ pub fn pending_device_flow(idp: &Idp, interval: u64) -> (*mut oidc_oauth_client,
     d["device_authorization_endpoint"] = serde_json::json!(idp.srv.url("/device"));
     d["token_endpoint"] = serde_json::json!(idp.srv.url("/token"));
     idp.srv.set_route(super::DISCOVERY, super::Route::json(&d));
-    let body = format!(r#"{{"device_code":"dc","user_code":"U-1","verification_uri":"https://x/d","expires_in":600,"interval":{interval}}}"#);
+    let body =
+        format!(r#"{{"device_code":"dc","user_code":"U-1","verification_uri":"https://x/d","expires_in":600,"interval":{interval}}}"#);
     idp.srv.set_route("/device", super::Route::json_str(&body));
     idp.srv.set_route("/token", super::Route::json_str(r#"{"error":"authorization_pending"}"#).with_status(400));
     let mut b: *mut oidc_oauth_builder = std::ptr::null_mut();

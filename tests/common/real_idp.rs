@@ -50,16 +50,7 @@ impl RealIdp {
         let s = |k: &str| ready[k].as_str().unwrap_or_else(|| panic!("ready line lacks {k}")).to_string();
         let ca_file = PathBuf::from(s("ca_file"));
         let tls = oidc_testkit::ca::client_config_from_pem_file(&ca_file).unwrap();
-        RealIdp {
-            child,
-            _stdin: stdin,
-            issuer: s("issuer"),
-            admin: s("admin"),
-            ca_file,
-            token_endpoint: s("token_endpoint"),
-            tls,
-            dir,
-        }
+        RealIdp { child, _stdin: stdin, issuer: s("issuer"), admin: s("admin"), ca_file, token_endpoint: s("token_endpoint"), tls, dir }
     }
 
     /// Client credentials with client_secret_basic for `resource`; returns the access token.
@@ -301,21 +292,10 @@ impl RealIdp {
 
     /// A minimal authorization-code exchange by form POST (the library's own code exchange
     /// belongs to the grants work); returns the token response JSON.
-    pub fn exchange_code(
-        &self,
-        client_id: &str,
-        secret: Option<&str>,
-        code: &str,
-        redirect_uri: &str,
-        verifier: &str,
-    ) -> Value {
+    pub fn exchange_code(&self, client_id: &str, secret: Option<&str>, code: &str, redirect_uri: &str, verifier: &str) -> Value {
         let enc = oidc_testkit::util::url_encode;
-        let mut body = format!(
-            "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={}",
-            enc(code),
-            enc(redirect_uri),
-            enc(verifier)
-        );
+        let mut body =
+            format!("grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={}", enc(code), enc(redirect_uri), enc(verifier));
         let auth;
         let mut headers: Vec<(&str, &str)> = vec![("Content-Type", "application/x-www-form-urlencoded")];
         match secret {

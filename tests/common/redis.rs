@@ -102,10 +102,7 @@ impl Drop for RedisServer {
 
 fn find_redis_server() -> Option<std::path::PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/bin".into(), "/usr/sbin".into()])
-        .map(|d| d.join("redis-server"))
-        .find(|p| p.is_file())
+    std::env::split_paths(&path).chain(["/usr/bin".into(), "/usr/sbin".into()]).map(|d| d.join("redis-server")).find(|p| p.is_file())
 }
 
 /// One RESP2 reply (arrays are not needed here and are refused).

@@ -127,7 +127,11 @@ fn main() {
     let t_es = es256.jws(&at("ES256", Some("es256-fuzz")), &claims(json!({"jti": "j-es"})));
     write("validate_token", "rs256", &t_rs);
     write("validate_token", "ps256-any", rsa_any.jws(&at("PS256", Some("rsa-any")), &claims(json!({"aud": ["x", AUDIENCE_2]}))));
-    write("validate_token", "rs512-any", rsa_any.jws(&json!({"alg": "RS512", "kid": "rsa-any"}), &claims(json!({"exp": (NOW + 10) as f64 + 0.5}))));
+    write(
+        "validate_token",
+        "rs512-any",
+        rsa_any.jws(&json!({"alg": "RS512", "kid": "rsa-any"}), &claims(json!({"exp": (NOW + 10) as f64 + 0.5}))),
+    );
     write("validate_token", "es256", &t_es);
     write("validate_token", "es384-nokid", es384.jws(&json!({"alg": "ES384"}), &claims(json!({}))));
     let mut no_aud = claims(json!({}));
@@ -143,7 +147,11 @@ fn main() {
     let mut no_exp = claims(json!({}));
     no_exp.as_object_mut().unwrap().remove("exp");
     write("validate_token", "no-exp", es256.jws(&at("ES256", Some("es256-fuzz")), &no_exp));
-    write("validate_token", "crit", es256.jws(&json!({"alg": "ES256", "kid": "es256-fuzz", "crit": ["exp"], "exp": 1}), &claims(json!({}))));
+    write(
+        "validate_token",
+        "crit",
+        es256.jws(&json!({"alg": "ES256", "kid": "es256-fuzz", "crit": ["exp"], "exp": 1}), &claims(json!({}))),
+    );
     write("validate_token", "rs384-on-rs256-key", rs.jws(&at("RS384", Some("rs256-fuzz")), &claims(json!({}))));
     write("validate_token", "typ-jwt", ed.jws(&json!({"alg": "EdDSA", "kid": "eddsa-fuzz", "typ": "JWT"}), &claims(json!({}))));
 
@@ -151,9 +159,11 @@ fn main() {
     let jkt_ec = thumbprint(dpop_ec.public().as_object().unwrap()).unwrap();
     let jkt_ed = thumbprint(dpop_ed.public().as_object().unwrap()).unwrap();
     let bound_ec = es256.jws(&at("ES256", Some("es256-fuzz")), &claims(json!({"jti": "j-dpop", "cnf": {"jkt": jkt_ec}})));
-    let bound_ed = ed.jws(&at("EdDSA", Some("eddsa-fuzz")), &claims(json!({"jti": "j-dpop-ed", "client_id": "web", "cnf": {"jkt": jkt_ed}})));
+    let bound_ed =
+        ed.jws(&at("EdDSA", Some("eddsa-fuzz")), &claims(json!({"jti": "j-dpop-ed", "client_id": "web", "cnf": {"jkt": jkt_ed}})));
     let proof = |key: &Key, alg: &str, method: &str, token: &str, jti: &str, nonce: Option<&str>| {
-        let mut c = json!({"htm": method, "htu": "https://api.fuzz.test/items", "iat": NOW - 5, "jti": jti, "ath": sha256_b64(token.as_bytes())});
+        let mut c =
+            json!({"htm": method, "htu": "https://api.fuzz.test/items", "iat": NOW - 5, "jti": jti, "ath": sha256_b64(token.as_bytes())});
         if let Some(n) = nonce {
             c["nonce"] = json!(n);
         }
@@ -162,22 +172,52 @@ fn main() {
     let req = |client: &str, method: &str, lines: &[String]| format!("{client}\n{method}\n{RESOURCE_URL}\n{}", lines.join("\n"));
     write("authenticate", "bearer", req("0", "GET", &[format!("A:Bearer {t_rs}")]));
     write("authenticate", "bearer-disabled", req("2", "GET", &[format!("A:Bearer {t_es}")]));
-    write("authenticate", "dpop-es256", req("0", "GET", &[format!("A:DPoP {bound_ec}"), format!("D:{}", proof(&dpop_ec, "ES256", "GET", &bound_ec, "p-1", None))]));
-    write("authenticate", "dpop-eddsa", req("0", "DELETE", &[format!("A:DPoP {bound_ed}"), format!("D:{}", proof(&dpop_ed, "EdDSA", "DELETE", &bound_ed, "p-2", None))]));
+    write(
+        "authenticate",
+        "dpop-es256",
+        req("0", "GET", &[format!("A:DPoP {bound_ec}"), format!("D:{}", proof(&dpop_ec, "ES256", "GET", &bound_ec, "p-1", None))]),
+    );
+    write(
+        "authenticate",
+        "dpop-eddsa",
+        req("0", "DELETE", &[format!("A:DPoP {bound_ed}"), format!("D:{}", proof(&dpop_ed, "EdDSA", "DELETE", &bound_ed, "p-2", None))]),
+    );
     let n = oidc::core::authn::nonce::issue(NONCE_SECRET, NONCE_LIFETIME, NOW as f64);
-    write("authenticate", "dpop-nonce", req("1", "POST", &[format!("A:DPoP {bound_ec}"), format!("D:{}", proof(&dpop_ec, "ES256", "POST", &bound_ec, "p-3", Some(&n)))]));
-    write("authenticate", "dpop-no-nonce", req("1", "POST", &[format!("A:DPoP {bound_ec}"), format!("D:{}", proof(&dpop_ec, "ES256", "POST", &bound_ec, "p-4", None))]));
+    write(
+        "authenticate",
+        "dpop-nonce",
+        req("1", "POST", &[format!("A:DPoP {bound_ec}"), format!("D:{}", proof(&dpop_ec, "ES256", "POST", &bound_ec, "p-3", Some(&n)))]),
+    );
+    write(
+        "authenticate",
+        "dpop-no-nonce",
+        req("1", "POST", &[format!("A:DPoP {bound_ec}"), format!("D:{}", proof(&dpop_ec, "ES256", "POST", &bound_ec, "p-4", None))]),
+    );
     let cert = b"fuzz client certificate (any DER bytes)";
     let mtls = rs.jws(&at("RS256", Some("rs256-fuzz")), &claims(json!({"jti": "j-mtls", "cnf": {"x5t#S256": sha256_b64(cert)}})));
     write("authenticate", "mtls", req("0", "GET", &[format!("A:Bearer {mtls}"), format!("C:{}", String::from_utf8_lossy(cert))]));
     write("authenticate", "none", req("0", "GET", &[]));
     // Near misses: every signature valid, one binding or rule broken each.
     let p_ec = |method: &str, token: &str, jti: &str| proof(&dpop_ec, "ES256", method, token, jti, None);
-    write("authenticate", "dpop-wrong-method", req("0", "GET", &[format!("A:DPoP {bound_ec}"), format!("D:{}", p_ec("POST", &bound_ec, "m-1"))]));
-    write("authenticate", "dpop-wrong-key", req("0", "GET", &[format!("A:DPoP {bound_ed}"), format!("D:{}", p_ec("GET", &bound_ed, "m-2"))]));
-    write("authenticate", "dpop-wrong-ath", req("0", "GET", &[format!("A:DPoP {bound_ec}"), format!("D:{}", p_ec("GET", &bound_ed, "m-3"))]));
-    let htu = dpop_ec.jws(&json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": dpop_ec.public()}),
-        &json!({"htm": "GET", "htu": "https://other.fuzz.test/items", "iat": NOW, "jti": "m-4", "ath": sha256_b64(bound_ec.as_bytes())}));
+    write(
+        "authenticate",
+        "dpop-wrong-method",
+        req("0", "GET", &[format!("A:DPoP {bound_ec}"), format!("D:{}", p_ec("POST", &bound_ec, "m-1"))]),
+    );
+    write(
+        "authenticate",
+        "dpop-wrong-key",
+        req("0", "GET", &[format!("A:DPoP {bound_ed}"), format!("D:{}", p_ec("GET", &bound_ed, "m-2"))]),
+    );
+    write(
+        "authenticate",
+        "dpop-wrong-ath",
+        req("0", "GET", &[format!("A:DPoP {bound_ec}"), format!("D:{}", p_ec("GET", &bound_ed, "m-3"))]),
+    );
+    let htu = dpop_ec.jws(
+        &json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": dpop_ec.public()}),
+        &json!({"htm": "GET", "htu": "https://other.fuzz.test/items", "iat": NOW, "jti": "m-4", "ath": sha256_b64(bound_ec.as_bytes())}),
+    );
     write("authenticate", "dpop-wrong-htu", req("0", "GET", &[format!("A:DPoP {bound_ec}"), format!("D:{htu}")]));
     let stale = dpop_ec.jws(&json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": dpop_ec.public()}),
         &json!({"htm": "GET", "htu": "https://api.fuzz.test/items", "iat": NOW - 600, "jti": "m-5", "ath": sha256_b64(bound_ec.as_bytes())}));
@@ -185,10 +225,24 @@ fn main() {
     write("authenticate", "dpop-unbound-token", req("0", "GET", &[format!("A:DPoP {t_es}"), format!("D:{}", p_ec("GET", &t_es, "m-6"))]));
     write("authenticate", "bearer-bound-token", req("0", "GET", &[format!("A:Bearer {bound_ec}")]));
     write("authenticate", "mtls-wrong-cert", req("0", "GET", &[format!("A:Bearer {mtls}"), "C:another certificate".to_string()]));
-    let no_read = es256.jws(&at("ES256", Some("es256-fuzz")), &claims(json!({"jti": "j-noread", "scope": "write", "cnf": {"jkt": jkt_ec}})));
-    write("authenticate", "dpop-no-scope", req("1", "GET", &[format!("A:DPoP {no_read}"), format!("D:{}", proof(&dpop_ec, "ES256", "GET", &no_read, "m-7", Some(&n)))]));
-    let other_client = es256.jws(&at("ES256", Some("es256-fuzz")), &claims(json!({"jti": "j-cid", "client_id": "evil", "cnf": {"jkt": jkt_ec}})));
-    write("authenticate", "dpop-claim-value", req("1", "GET", &[format!("A:DPoP {other_client}"), format!("D:{}", proof(&dpop_ec, "ES256", "GET", &other_client, "m-8", Some(&n)))]));
+    let no_read =
+        es256.jws(&at("ES256", Some("es256-fuzz")), &claims(json!({"jti": "j-noread", "scope": "write", "cnf": {"jkt": jkt_ec}})));
+    write(
+        "authenticate",
+        "dpop-no-scope",
+        req("1", "GET", &[format!("A:DPoP {no_read}"), format!("D:{}", proof(&dpop_ec, "ES256", "GET", &no_read, "m-7", Some(&n)))]),
+    );
+    let other_client =
+        es256.jws(&at("ES256", Some("es256-fuzz")), &claims(json!({"jti": "j-cid", "client_id": "evil", "cnf": {"jkt": jkt_ec}})));
+    write(
+        "authenticate",
+        "dpop-claim-value",
+        req(
+            "1",
+            "GET",
+            &[format!("A:DPoP {other_client}"), format!("D:{}", proof(&dpop_ec, "ES256", "GET", &other_client, "m-8", Some(&n)))],
+        ),
+    );
 
     // jwks_parse
     write("jwks_parse", "fixture", serde_json::to_string(&jwks).unwrap());
@@ -202,8 +256,16 @@ fn main() {
         "response_types_supported": ["code"], "authorization_response_iss_parameter_supported": true});
     write("discovery_parse", "oidc", format!("\x00{ISSUER}\n{doc}"));
     let lo = "http://127.0.0.1:8080";
-    write("discovery_parse", "loopback", format!("\x01{lo}\n{}", json!({"issuer": lo, "jwks_uri": format!("{lo}/jwks"), "token_endpoint": "http://[::1]:9/t"})));
-    write("discovery_parse", "tenant", format!("\x00{ISSUER}/tenant/\n{}", json!({"issuer": format!("{ISSUER}/tenant/"), "jwks_uri": "https://keys.fuzz.test/j"})));
+    write(
+        "discovery_parse",
+        "loopback",
+        format!("\x01{lo}\n{}", json!({"issuer": lo, "jwks_uri": format!("{lo}/jwks"), "token_endpoint": "http://[::1]:9/t"})),
+    );
+    write(
+        "discovery_parse",
+        "tenant",
+        format!("\x00{ISSUER}/tenant/\n{}", json!({"issuer": format!("{ISSUER}/tenant/"), "jwks_uri": "https://keys.fuzz.test/j"})),
+    );
 
     // snapshot_import
     let snap = json!({"version": 1, "exported_at": NOW as f64,
@@ -217,23 +279,42 @@ fn main() {
     write("snapshot_import", "empty", json!({"version": 1, "key_sets": [], "metadata": []}).to_string());
 
     // oauth_responses
-    write("oauth_responses", "token", format!("\x00{}", json!({"access_token": "AT", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "RT", "scope": "a b", "id_token": t_rs})));
+    write(
+        "oauth_responses",
+        "token",
+        format!(
+            "\x00{}",
+            json!({"access_token": "AT", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "RT", "scope": "a b", "id_token": t_rs})
+        ),
+    );
     write("oauth_responses", "token-str-exp", format!("\x00{}", json!({"access_token": "AT", "token_type": "DPoP", "expires_in": "60"})));
     let error = |status: u16, rest: String| [&[1u8][..], &status.to_be_bytes(), rest.as_bytes()].concat();
-    write("oauth_responses", "error-json", error(400, format!("\n{}", json!({"error": "invalid_grant", "error_description": "bad code", "error_uri": "https://e"}))));
-    write("oauth_responses", "error-www", error(401, "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"expired\"\n<html>".into()));
+    write(
+        "oauth_responses",
+        "error-json",
+        error(400, format!("\n{}", json!({"error": "invalid_grant", "error_description": "bad code", "error_uri": "https://e"}))),
+    );
+    write(
+        "oauth_responses",
+        "error-www",
+        error(401, "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"expired\"\n<html>".into()),
+    );
     let iss = "https%3A%2F%2Fissuer.fuzz.test";
     write("oauth_responses", "authz-query", format!("\x02st-1\nhttps://app.fuzz.test/cb?code=c%2B1&state=st-1&iss={iss}"));
     write("oauth_responses", "authz-fragment", format!("\x02-\n#code=c2&iss={iss}&session_state=x"));
     write("oauth_responses", "authz-error", format!("\x02st\n?error=access_denied&error_description=no+way&state=st&iss={iss}"));
-    let jarm = rs.jws(&json!({"alg": "RS256", "kid": "rs256-fuzz"}),
-        &json!({"iss": ISSUER, "aud": CLIENT_ID, "exp": NOW + 600, "code": "jc", "state": "js"}));
+    let jarm = rs.jws(
+        &json!({"alg": "RS256", "kid": "rs256-fuzz"}),
+        &json!({"iss": ISSUER, "aud": CLIENT_ID, "exp": NOW + 600, "code": "jc", "state": "js"}),
+    );
     write("oauth_responses", "authz-jarm", format!("\x02js\nhttps://app.fuzz.test/cb?response={jarm}"));
-    let jarm_aud = rs.jws(&json!({"alg": "RS256", "kid": "rs256-fuzz"}),
-        &json!({"iss": ISSUER, "aud": "another-client", "exp": NOW + 600, "code": "jc", "state": "js"}));
+    let jarm_aud = rs.jws(
+        &json!({"alg": "RS256", "kid": "rs256-fuzz"}),
+        &json!({"iss": ISSUER, "aud": "another-client", "exp": NOW + 600, "code": "jc", "state": "js"}),
+    );
     write("oauth_responses", "authz-jarm-wrong-aud", format!("\x02js\nhttps://app.fuzz.test/cb?response={jarm_aud}"));
-    let jarm_exp = es256.jws(&json!({"alg": "ES256", "kid": "es256-fuzz"}),
-        &json!({"iss": ISSUER, "aud": CLIENT_ID, "exp": NOW - 600, "code": "jc"}));
+    let jarm_exp =
+        es256.jws(&json!({"alg": "ES256", "kid": "es256-fuzz"}), &json!({"iss": ISSUER, "aud": CLIENT_ID, "exp": NOW - 600, "code": "jc"}));
     write("oauth_responses", "authz-jarm-expired", format!("\x02-\n#response={jarm_exp}"));
     println!("wrote fixtures/jwks.json and seeds/");
 }

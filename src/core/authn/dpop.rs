@@ -329,7 +329,9 @@ pub fn verify_proof(req: &ProofRequest, cfg: &DpopConfig, leeway: f64, now: f64)
     if h.is_empty() || p.is_empty() || s.is_empty() {
         return Err(invalid("the DPoP proof has an empty segment"));
     }
-    let b64 = |seg: &str, what: &str| b64url_decode(seg.as_bytes()).map_err(|_| invalid(format!("the DPoP proof {what} is not strict base64url")));
+    let b64 = |seg: &str, what: &str| {
+        b64url_decode(seg.as_bytes()).map_err(|_| invalid(format!("the DPoP proof {what} is not strict base64url")))
+    };
     let header_bytes = b64(h, "header")?;
     let payload_bytes = b64(p, "payload")?;
     let signature = b64(s, "signature")?;
@@ -365,9 +367,7 @@ pub fn verify_proof(req: &ProofRequest, cfg: &DpopConfig, leeway: f64, now: f64)
         Some(k) => (k, true),
         None => (Arc::new(parse_proof_key(jwk_raw.get(), alg)?), false),
     };
-    key.jwk
-        .verify(alg, signing_input, &signature)
-        .map_err(|_| invalid("the DPoP proof signature does not verify with its jwk"))?;
+    key.jwk.verify(alg, signing_input, &signature).map_err(|_| invalid("the DPoP proof signature does not verify with its jwk"))?;
     if !cached {
         remember_proof_key(jwk_raw.get(), &key);
     }
@@ -393,7 +393,8 @@ pub fn verify_proof(req: &ProofRequest, cfg: &DpopConfig, leeway: f64, now: f64)
     if *htm != *req.method {
         return Err(mismatch("the DPoP proof htm is not the request method"));
     }
-    let want = htu_parts(req.url).ok_or_else(|| Error::new(ErrorKind::InvalidArgument, "the request URL is not an absolute http(s) URL"))?;
+    let want =
+        htu_parts(req.url).ok_or_else(|| Error::new(ErrorKind::InvalidArgument, "the request URL is not an absolute http(s) URL"))?;
     if !htu_parts(&htu).is_some_and(|got| got.same_htu(&want)) {
         return Err(mismatch("the DPoP proof htu is not the request URL"));
     }
@@ -435,9 +436,8 @@ mod tests {
         };
         let header = |jwk: Value| serde_json::json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk});
         let cfg = DpopConfig::default();
-        let check = |proof: &str| {
-            verify_proof(&ProofRequest { proof: proof.as_bytes(), method: "GET", url, access_token: token }, &cfg, 60.0, now)
-        };
+        let check =
+            |proof: &str| verify_proof(&ProofRequest { proof: proof.as_bytes(), method: "GET", url, access_token: token }, &cfg, 60.0, now);
         let jwk = holder.public_jwk();
         let text = jwk.to_string();
         for i in 0..2 {

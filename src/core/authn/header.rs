@@ -37,8 +37,7 @@ fn malformed(msg: &str) -> Error {
 pub fn is_b64token(t: &str) -> bool {
     let b = t.as_bytes();
     let body = b.iter().rposition(|&c| c != b'=').map_or(0, |i| i + 1);
-    body > 0
-        && b[..body].iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+    body > 0 && b[..body].iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
 }
 
 /// `t` as a `&str` if it is a `b64token` (what [`is_b64token`] accepts), checked without a
@@ -112,10 +111,7 @@ pub fn parse_authorization(values: &[Vec<u8>], max_token_bytes: usize) -> Result
         return Err(malformed("the Authorization header has a scheme but no token"));
     }
     if token.len() > max_token_bytes {
-        return Err(Error::new(
-            ErrorKind::TokenTooLarge,
-            format!("token is {} bytes; the limit is {max_token_bytes}", token.len()),
-        ));
+        return Err(Error::new(ErrorKind::TokenTooLarge, format!("token is {} bytes; the limit is {max_token_bytes}", token.len())));
     }
     // The common case in one pass the compiler vectorizes: every byte a b64token character.
     // Only a token that fails it goes through the checks below, which name the fault.

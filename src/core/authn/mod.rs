@@ -121,9 +121,7 @@ impl Decision {
 
 /// RFC 9110 method token: 1*tchar.
 fn is_method(m: &str) -> bool {
-    !m.is_empty()
-        && m.len() <= 32
-        && m.bytes().all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
+    !m.is_empty() && m.len() <= 32 && m.bytes().all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
 }
 
 /// A denial in progress: the error and, for 403 `insufficient_scope`, the missing scopes.
@@ -151,9 +149,7 @@ impl Client {
         let outcome = self.decide(req, now, &mut used, &mut proof_nonce_current);
         let nonce_offered = super::authn::challenge::is_offered(dcfg, Scheme::DPoP) && used != Some(Scheme::Bearer);
         let dpop_nonce = match &dcfg.nonce_secret {
-            Some(secret) if nonce_offered && !proof_nonce_current => {
-                Some(nonce::issue(&secret.0, dcfg.nonce_lifetime.as_secs(), now))
-            }
+            Some(secret) if nonce_offered && !proof_nonce_current => Some(nonce::issue(&secret.0, dcfg.nonce_lifetime.as_secs(), now)),
             _ => None,
         };
         Ok(match outcome {
@@ -161,9 +157,7 @@ impl Client {
             Err(d) => {
                 let status = d.error.kind().http_status();
                 let challenges = challenge::challenges(cfg.realm.as_deref(), dcfg, used, &d.error, &d.missing);
-                super::log::emit(super::log::Level::Debug, "oidc::authn", || {
-                    format!("request denied ({status}): {}", d.error.message())
-                });
+                super::log::emit(super::log::Level::Debug, "oidc::authn", || format!("request denied ({status}): {}", d.error.message()));
                 Decision { outcome: Err(d.error), status, challenges, dpop_nonce }
             }
         })
@@ -228,8 +222,7 @@ impl Client {
         check_binding(&v.cnf, scheme, proof.as_ref(), req.client_cert_der.as_deref(), rp.require_mtls)?;
 
         if !rp.required_scopes.is_empty() || !rp.claim_values.is_empty() {
-            let obj = RawObject::parse(&v.claims)
-                .map_err(|e| Error::new(ErrorKind::TokenMalformed, format!("claims: {e}")))?;
+            let obj = RawObject::parse(&v.claims).map_err(|e| Error::new(ErrorKind::TokenMalformed, format!("claims: {e}")))?;
             let missing = scope::missing_scopes(&obj, &rp.required_scopes)?;
             if !missing.is_empty() {
                 return Err(Deny {
@@ -250,13 +243,7 @@ impl Client {
 }
 
 /// The token's binding against what the request presented.
-fn check_binding(
-    cnf: &Cnf,
-    scheme: Scheme,
-    proof: Option<&dpop::VerifiedProof>,
-    cert: Option<&[u8]>,
-    require_mtls: bool,
-) -> Result<()> {
+fn check_binding(cnf: &Cnf, scheme: Scheme, proof: Option<&dpop::VerifiedProof>, cert: Option<&[u8]>, require_mtls: bool) -> Result<()> {
     let mismatch = |m: &str| err(ErrorKind::TokenBindingMismatch, m);
     match (scheme, &cnf.jkt) {
         (Scheme::Bearer, Some(_)) => return mismatch("a DPoP-bound token was sent with the Bearer scheme"),

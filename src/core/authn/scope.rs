@@ -14,10 +14,7 @@ pub fn is_scope_token(s: &str) -> bool {
 }
 
 fn invalid(name: &str) -> Error {
-    Error::new(
-        ErrorKind::InvalidClaim,
-        format!("claim {name} is not a space-separated string or an array of scope strings"),
-    )
+    Error::new(ErrorKind::InvalidClaim, format!("claim {name} is not a space-separated string or an array of scope strings"))
 }
 
 /// Add the scopes of claim `name` (if present) to `out`.

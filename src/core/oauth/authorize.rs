@@ -175,10 +175,7 @@ impl AuthorizationRequest {
                 return err(ErrorKind::InvalidArgument, "an extra parameter has an empty name");
             }
             if RESERVED.contains(&k.as_str()) {
-                return err(
-                    ErrorKind::InvalidArgument,
-                    format!("the extra parameter '{}' is set by its own option", printable(k)),
-                );
+                return err(ErrorKind::InvalidArgument, format!("the extra parameter '{}' is set by its own option", printable(k)));
             }
             check_value(k, v)?;
             p.push((k.clone(), v.clone()));
@@ -198,11 +195,7 @@ impl OAuthClient {
                 return err(ErrorKind::InvalidArgument, "request and request_uri are mutually exclusive");
             }
             let p = vec![("client_id".to_string(), id), ("request_uri".to_string(), uri.clone())];
-            return Ok(PreparedAuthorization {
-                url: with_query(&endpoint, &p),
-                state: req.state.clone(),
-                nonce: req.nonce.clone(),
-            });
+            return Ok(PreparedAuthorization { url: with_query(&endpoint, &p), state: req.state.clone(), nonce: req.nonce.clone() });
         }
         if let Some(jar) = &req.request {
             check_value("request", jar)?;
@@ -217,11 +210,7 @@ impl OAuthClient {
                 p.push(("scope".into(), s.clone()));
             }
             p.push(("request".into(), jar.clone()));
-            return Ok(PreparedAuthorization {
-                url: with_query(&endpoint, &p),
-                state: req.state.clone(),
-                nonce: req.nonce.clone(),
-            });
+            return Ok(PreparedAuthorization { url: with_query(&endpoint, &p), state: req.state.clone(), nonce: req.nonce.clone() });
         }
         let (p, state, nonce) = req.params(&id, true)?;
         Ok(PreparedAuthorization { url: with_query(&endpoint, &p), state: Some(state), nonce: Some(nonce) })
@@ -287,10 +276,7 @@ impl OAuthClient {
             p.push(("client_id".into(), self.client_id().into()));
         }
         if req.post_logout_redirect_uri.is_some() && req.id_token_hint.is_none() && !req.include_client_id {
-            return err(
-                ErrorKind::InvalidArgument,
-                "post_logout_redirect_uri needs id_token_hint or client_id to identify the client",
-            );
+            return err(ErrorKind::InvalidArgument, "post_logout_redirect_uri needs id_token_hint or client_id to identify the client");
         }
         Ok(with_query(&endpoint, &p))
     }
@@ -388,10 +374,7 @@ impl AuthorizationRequest {
                     }
                 }
                 _ => {
-                    return err(
-                        ErrorKind::InvalidArgument,
-                        format!("unknown authorization request member '{}'", printable(&k)),
-                    );
+                    return err(ErrorKind::InvalidArgument, format!("unknown authorization request member '{}'", printable(&k)));
                 }
             }
         }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use super::dpop::Dpop;
 use super::secret::Secret;
 use super::signing::{SigningKey, random_b64, sign_hs256};
-use super::token_cache::TokenCache;
 use super::token::{TokenResponse, error_from_response};
+use super::token_cache::TokenCache;
 use crate::core::client::Client;
 use crate::core::config::{Config, KeySource};
 use crate::core::discovery::Metadata;
@@ -35,8 +35,7 @@ pub enum ClientAuth {
 }
 
 /// The RFC 7591 names [`ClientAuth::from_parts_with_key`] accepts.
-pub const AUTH_METHODS: [&str; 6] =
-    ["none", "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "auto"];
+pub const AUTH_METHODS: [&str; 6] = ["none", "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "auto"];
 
 impl ClientAuth {
     /// Resolve the authentication from its parts: an explicit method name (RFC 7591 names:
@@ -50,14 +49,17 @@ impl ClientAuth {
     /// `client_secret_jwt`, `private_key_jwt` and `auto`. Without a method: `private_key_jwt`
     /// when a key is given, else `client_secret_basic` with a secret, else `none`.
     pub fn from_parts_with_key(method: Option<&str>, secret: Option<Secret>, key: Option<Arc<SigningKey>>) -> Result<ClientAuth> {
-        let needs_secret = |s: Option<Secret>| s.ok_or_else(|| Error::new(ErrorKind::InvalidConfig, "this auth method needs a client secret"));
+        let needs_secret =
+            |s: Option<Secret>| s.ok_or_else(|| Error::new(ErrorKind::InvalidConfig, "this auth method needs a client secret"));
         match method {
             Some("auto") => return Ok(ClientAuth::Auto { secret, key }),
             Some("private_key_jwt") => {
                 if secret.is_some() {
                     return err(ErrorKind::InvalidConfig, "private_key_jwt takes a private key, not a client secret");
                 }
-                return key.map(ClientAuth::PrivateKeyJwt).ok_or_else(|| Error::new(ErrorKind::InvalidConfig, "private_key_jwt needs a private key"));
+                return key
+                    .map(ClientAuth::PrivateKeyJwt)
+                    .ok_or_else(|| Error::new(ErrorKind::InvalidConfig, "private_key_jwt needs a private key"));
             }
             None if key.is_some() && secret.is_none() => return Ok(ClientAuth::PrivateKeyJwt(key.unwrap())),
             _ if key.is_some() => {
@@ -72,10 +74,7 @@ impl ClientAuth {
             (Some("client_secret_post"), s) => Ok(ClientAuth::SecretPost(needs_secret(s)?)),
             (Some("client_secret_basic"), None) => err(ErrorKind::InvalidConfig, "this auth method needs a client secret"),
             (Some("client_secret_jwt"), s) => Ok(ClientAuth::SecretJwt(needs_secret(s)?)),
-            (Some(m), _) => err(
-                ErrorKind::InvalidConfig,
-                format!("unknown client auth method '{}'", crate::core::json::printable(m)),
-            ),
+            (Some(m), _) => err(ErrorKind::InvalidConfig, format!("unknown client auth method '{}'", crate::core::json::printable(m))),
         }
     }
 
@@ -194,16 +193,11 @@ impl OAuthClient {
             if !ENDPOINT_NAMES.contains(&name.as_str()) {
                 return err(
                     ErrorKind::InvalidConfig,
-                    format!(
-                        "unknown endpoint name '{}' (one of: {})",
-                        crate::core::json::printable(name),
-                        ENDPOINT_NAMES.join(", ")
-                    ),
+                    format!("unknown endpoint name '{}' (one of: {})", crate::core::json::printable(name), ENDPOINT_NAMES.join(", ")),
                 );
             }
-            Url::parse_checked(url, cfg.base.allow_http_loopback).map_err(|e| {
-                Error::new(e.kind(), format!("endpoint {name}: {}", e.message()))
-            })?;
+            Url::parse_checked(url, cfg.base.allow_http_loopback)
+                .map_err(|e| Error::new(e.kind(), format!("endpoint {name}: {}", e.message())))?;
             if name == "jwks_uri" {
                 cfg.base.key_source = KeySource::JwksUri(url.clone());
             }
@@ -290,7 +284,10 @@ impl OAuthClient {
         let shown: Vec<String> = supported.iter().take(8).map(|s| crate::core::json::printable(s)).collect();
         err(
             ErrorKind::InvalidConfig,
-            format!("auth method auto: the issuer supports none of the methods this client's credentials allow (it lists: {})", shown.join(", ")),
+            format!(
+                "auth method auto: the issuer supports none of the methods this client's credentials allow (it lists: {})",
+                shown.join(", ")
+            ),
         )
     }
 
@@ -334,11 +331,7 @@ impl OAuthClient {
             ClientAuth::SecretBasic(s) => {
                 use base64::Engine;
                 // RFC 6749 §2.3.1: form-encode id and secret before joining them.
-                let pair = format!(
-                    "{}:{}",
-                    crate::core::http::form_encode(id),
-                    crate::core::http::form_encode(s.expose())
-                );
+                let pair = format!("{}:{}", crate::core::http::form_encode(id), crate::core::http::form_encode(s.expose()));
                 let b = base64::engine::general_purpose::STANDARD.encode(pair);
                 req.headers.push(("Authorization", format!("Basic {b}")));
             }

@@ -105,7 +105,10 @@ pub struct BackchannelAuthentication {
 
 impl std::fmt::Debug for BackchannelAuthentication {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BackchannelAuthentication").field("expires_in", &self.expires_in).field("interval", &self.interval).finish_non_exhaustive()
+        f.debug_struct("BackchannelAuthentication")
+            .field("expires_in", &self.expires_in)
+            .field("interval", &self.interval)
+            .finish_non_exhaustive()
     }
 }
 
@@ -262,11 +265,7 @@ impl OAuthClient {
     /// (`idtoken::validate_id_token`).
     pub(crate) fn check_grant_id_token(&self, t: &TokenResponse, nonce: Option<&str>) -> Result<()> {
         if let Some(id) = &t.id_token {
-            let checks = super::idtoken::IdTokenChecks {
-                nonce,
-                access_token: Some(t.access_token.expose()),
-                ..Default::default()
-            };
+            let checks = super::idtoken::IdTokenChecks { nonce, access_token: Some(t.access_token.expose()), ..Default::default() };
             super::idtoken::validate_id_token(self, id.expose(), &checks)?;
         }
         Ok(())
@@ -332,7 +331,8 @@ impl OAuthClient {
             device_code: Secret::new(required_str(&m, "device_code", what)?),
             user_code: required_str(&m, "user_code", what)?,
             // "verification_url" is the pre-RFC name some servers still send.
-            verification_uri: required_str(&m, "verification_uri", what).or_else(|e| required_str(&m, "verification_url", what).map_err(|_| e))?,
+            verification_uri: required_str(&m, "verification_uri", what)
+                .or_else(|e| required_str(&m, "verification_url", what).map_err(|_| e))?,
             verification_uri_complete: m.get("verification_uri_complete").and_then(Value::as_str).map(str::to_string),
             expires_in,
             interval: interval_of(&m),

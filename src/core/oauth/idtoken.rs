@@ -96,13 +96,7 @@ pub fn validate_id_token(client: &OAuthClient, id_token: &str, checks: &IdTokenC
 }
 
 /// The OpenID Connect checks on the claims of an authentic token.
-pub fn check_id_token_claims(
-    client_id: &str,
-    v: Validated,
-    checks: &IdTokenChecks<'_>,
-    now: f64,
-    leeway: f64,
-) -> Result<Claims> {
+pub fn check_id_token_claims(client_id: &str, v: Validated, checks: &IdTokenChecks<'_>, now: f64, leeway: f64) -> Result<Claims> {
     let object = match serde_json::from_str::<Value>(&v.claims) {
         Ok(Value::Object(m)) => m,
         _ => return err(ErrorKind::TokenMalformed, "ID token claims are not a JSON object"),
@@ -185,7 +179,10 @@ mod tests {
         // OIDC Core A.3: at_hash of "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y" with RS256.
         assert_eq!(left_half_hash(Algorithm::RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"), "77QmUPtjPfzWtF2AnpK9RQ");
         // c_hash of "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk" (A.4).
-        assert_eq!(left_half_hash(Algorithm::RS256, "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk"), "LDktKdoQak3Pk0cnXxCltA");
+        assert_eq!(
+            left_half_hash(Algorithm::RS256, "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk"),
+            "LDktKdoQak3Pk0cnXxCltA"
+        );
         assert_eq!(left_half_hash(Algorithm::ES384, "x").len(), 32);
         assert_eq!(left_half_hash(Algorithm::EdDSA, "x").len(), 43);
     }
@@ -193,8 +190,10 @@ mod tests {
     #[test]
     fn oidc_checks() {
         use serde_json::json;
-        let base = || json!({"iss":"i","sub":"u","aud":"web","exp":2000,"iat":900,"nonce":"n1","auth_time":900,
-            "at_hash": left_half_hash(Algorithm::RS256, "AT"), "c_hash": left_half_hash(Algorithm::RS256, "CODE")});
+        let base = || {
+            json!({"iss":"i","sub":"u","aud":"web","exp":2000,"iat":900,"nonce":"n1","auth_time":900,
+            "at_hash": left_half_hash(Algorithm::RS256, "AT"), "c_hash": left_half_hash(Algorithm::RS256, "CODE")})
+        };
         let all = IdTokenChecks { nonce: Some("n1"), access_token: Some("AT"), code: Some("CODE"), max_age: Some(200), now: None };
         let shown = format!("{all:?}");
         assert!(!shown.contains("\"AT\"") && !shown.contains("CODE"), "{shown}");

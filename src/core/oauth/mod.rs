@@ -21,7 +21,8 @@ pub mod userinfo;
 pub use authorize::{AuthorizationRequest, EndSessionRequest, PreparedAuthorization, PushedRequest};
 pub use client::{AssertionAudience, ClientAuth, OAuthClient, OAuthConfig};
 pub use grants::{
-    AuthorizationSecrets, BackchannelAuthentication, CancelToken, DeviceAuthorization, PollOptions, PollState, PollStep, TokenExchangeRequest,
+    AuthorizationSecrets, BackchannelAuthentication, CancelToken, DeviceAuthorization, PollOptions, PollState, PollStep,
+    TokenExchangeRequest,
 };
 pub use idtoken::{IdTokenChecks, validate_id_token};
 pub use introspection::Introspection;

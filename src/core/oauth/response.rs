@@ -103,11 +103,7 @@ pub fn response_params(input: &str) -> Result<Vec<(String, String)>> {
             Some((a, f)) => (a, f),
             None => (input, ""),
         };
-        if !fragment.is_empty() {
-            fragment
-        } else {
-            before.split_once('?').map(|(_, q)| q).unwrap_or("")
-        }
+        if !fragment.is_empty() { fragment } else { before.split_once('?').map(|(_, q)| q).unwrap_or("") }
     } else {
         input.strip_prefix('?').or_else(|| input.strip_prefix('#')).unwrap_or(input)
     };
@@ -117,10 +113,7 @@ pub fn response_params(input: &str) -> Result<Vec<(String, String)>> {
         let k = form_decode(k)?;
         let v = form_decode(v)?;
         if out.iter().any(|(n, _)| *n == k) {
-            return err(
-                ErrorKind::ResponseInvalid,
-                format!("authorization response repeats the parameter '{}'", printable(&k)),
-            );
+            return err(ErrorKind::ResponseInvalid, format!("authorization response repeats the parameter '{}'", printable(&k)));
         }
         out.push((k, v));
     }
@@ -154,10 +147,7 @@ impl OAuthClient {
         now: Option<f64>,
     ) -> Result<AuthorizationResponse> {
         if expected_state == ExpectedState::Sent("") {
-            return err(
-                ErrorKind::InvalidArgument,
-                "the expected state is empty: pass the state the authorization request carried",
-            );
+            return err(ErrorKind::InvalidArgument, "the expected state is empty: pass the state the authorization request carried");
         }
         let mut params = response_params(input)?;
         let get = |p: &[(String, String)], n: &str| p.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
@@ -260,8 +250,7 @@ impl OAuthClient {
 impl AuthorizationResponse {
     /// `{"code":…, "state":…, "iss":…, "jarm":bool, "params":{…}}` (contains the code: never log).
     pub fn to_json(&self) -> String {
-        let params: serde_json::Map<String, Value> =
-            self.params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        let params: serde_json::Map<String, Value> = self.params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
         serde_json::json!({"code": self.code.expose(), "state": self.state, "iss": self.iss, "jarm": self.jarm, "params": params})
             .to_string()
     }
@@ -288,4 +277,3 @@ mod tests {
         assert_eq!(response_params(&"a".repeat(70000)).unwrap_err().kind(), ErrorKind::InvalidArgument);
     }
 }
-

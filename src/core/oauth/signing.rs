@@ -125,8 +125,8 @@ impl SigningKey {
                 point.push(4);
                 point.extend_from_slice(&x);
                 point.extend_from_slice(&y);
-                let pair = EcdsaKeyPair::from_private_key_and_public_key(alg_ref, &d, &point)
-                    .map_err(|_| rejected("inconsistent EC JWK"))?;
+                let pair =
+                    EcdsaKeyPair::from_private_key_and_public_key(alg_ref, &d, &point).map_err(|_| rejected("inconsistent EC JWK"))?;
                 Inner::Ec { pair, p384 }
             }
             Some("OKP") => {

@@ -61,9 +61,9 @@ impl TokenResponse {
             None | Some(Value::Null) => None,
             Some(Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
             // Some servers send a numeric string; accept it, reject anything else.
-            Some(Value::String(s)) => Some(s.parse().map_err(|_| {
-                Error::new(ErrorKind::ResponseMissingField, "token response expires_in is not a number")
-            })?),
+            Some(Value::String(s)) => {
+                Some(s.parse().map_err(|_| Error::new(ErrorKind::ResponseMissingField, "token response expires_in is not a number"))?)
+            }
             Some(_) => return err(ErrorKind::ResponseMissingField, "token response expires_in is not a number"),
         }
         .map(super::server_lifetime);

@@ -59,7 +59,12 @@ impl TokenCache {
     }
 
     /// The cached token for `key`, or the result of `fetch` (run by one caller at a time).
-    pub fn get_or_fetch(&self, key: &str, now: impl Fn() -> Instant, fetch: impl FnOnce() -> Result<TokenResponse>) -> Result<TokenResponse> {
+    pub fn get_or_fetch(
+        &self,
+        key: &str,
+        now: impl Fn() -> Instant,
+        fetch: impl FnOnce() -> Result<TokenResponse>,
+    ) -> Result<TokenResponse> {
         let slot = self.slot(key, now());
         let seen = slot.generation.load(std::sync::atomic::Ordering::Acquire);
         // The fetch runs under the slot's lock: messages wait until it is released.

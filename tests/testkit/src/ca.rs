@@ -5,10 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, date_time_ymd,
-};
+use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, date_time_ymd};
 use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -63,14 +60,8 @@ fn new_ca_params(cn: &str) -> CertificateParams {
     let mut params = CertificateParams::new(Vec::<String>::new()).expect("no SANs");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.distinguished_name.push(DnType::CommonName, cn);
-    params
-        .distinguished_name
-        .push(DnType::OrganizationName, "oidc-testkit");
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-    ];
+    params.distinguished_name.push(DnType::OrganizationName, "oidc-testkit");
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     params.not_before = date_time_ymd(2000, 1, 1);
     params.not_after = date_time_ymd(2099, 12, 31);
     params
@@ -86,9 +77,7 @@ struct Leaf {
 fn issue_leaf(issuer: &Issuer<'static, KeyPair>, sans: &[&str], validity: CertValidity) -> Leaf {
     let sans: Vec<String> = sans.iter().map(|s| s.to_string()).collect();
     let mut params = CertificateParams::new(sans).expect("valid SANs");
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "oidc-testkit server");
+    params.distinguished_name.push(DnType::CommonName, "oidc-testkit server");
     params.use_authority_key_identifier_extension = true;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
@@ -101,12 +90,7 @@ fn issue_leaf(issuer: &Issuer<'static, KeyPair>, sans: &[&str], validity: CertVa
     params.not_after = na;
     let key = KeyPair::generate().expect("leaf key");
     let cert = params.signed_by(&key, issuer).expect("sign leaf");
-    Leaf {
-        pem: cert.pem(),
-        der: cert.der().clone(),
-        key_pkcs8: key.serialize_der(),
-        key_pem: key.serialize_pem(),
-    }
+    Leaf { pem: cert.pem(), der: cert.der().clone(), key_pkcs8: key.serialize_der(), key_pem: key.serialize_pem() }
 }
 
 fn server_config_from(chain: Vec<CertificateDer<'static>>, key_pkcs8: &[u8]) -> Arc<ServerConfig> {
@@ -155,9 +139,7 @@ impl TestCa {
 
         let wrong_params = new_ca_params("oidc-testkit unrelated CA");
         let wrong_key = KeyPair::generate().map_err(io::Error::other)?;
-        let wrong_cert = wrong_params
-            .self_signed(&wrong_key)
-            .map_err(io::Error::other)?;
+        let wrong_cert = wrong_params.self_signed(&wrong_key).map_err(io::Error::other)?;
 
         let leaf = issue_leaf(&issuer, &["127.0.0.1", "localhost"], CertValidity::Valid);
 
@@ -261,9 +243,7 @@ impl Drop for TestCa {
 
 impl std::fmt::Debug for TestCa {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestCa")
-            .field("dir", &self.dir)
-            .finish_non_exhaustive()
+        f.debug_struct("TestCa").field("dir", &self.dir).finish_non_exhaustive()
     }
 }
 
@@ -273,9 +253,7 @@ pub fn client_config_from_pem_file(path: impl AsRef<Path>) -> io::Result<Arc<Cli
     use rustls_pki_types::pem::PemObject;
     let mut roots = RootCertStore::empty();
     for cert in CertificateDer::pem_file_iter(path.as_ref()).map_err(io::Error::other)? {
-        roots
-            .add(cert.map_err(io::Error::other)?)
-            .map_err(io::Error::other)?;
+        roots.add(cert.map_err(io::Error::other)?).map_err(io::Error::other)?;
     }
     let cfg = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()

@@ -24,10 +24,7 @@ pub struct Response {
 impl Response {
     /// First header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
     /// Body as (lossy) UTF-8.
     pub fn text(&self) -> String {
@@ -35,8 +32,7 @@ impl Response {
     }
     /// Body parsed as JSON.
     pub fn json(&self) -> io::Result<serde_json::Value> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        serde_json::from_slice(&self.body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 }
 
@@ -102,30 +98,20 @@ impl Conn {
     /// the TLS handshake happens lazily on the first request.
     pub fn connect(base_url: &str, tls: Option<Arc<ClientConfig>>) -> io::Result<Conn> {
         let (is_tls, host, port, _) = split_url(base_url)?;
-        let addr = (host.as_str(), port)
-            .to_socket_addrs()?
-            .next()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address"))?;
+        let addr = (host.as_str(), port).to_socket_addrs()?.next().ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address"))?;
         let tcp = TcpStream::connect_timeout(&addr, CLIENT_TIMEOUT)?;
         tcp.set_read_timeout(Some(CLIENT_TIMEOUT))?;
         tcp.set_write_timeout(Some(CLIENT_TIMEOUT))?;
         tcp.set_nodelay(true)?;
         let stream = if is_tls {
-            let cfg = tls.ok_or_else(|| {
-                io::Error::new(io::ErrorKind::InvalidInput, "https needs a ClientConfig")
-            })?;
-            let name = ServerName::try_from(host.clone())
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            let cfg = tls.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "https needs a ClientConfig"))?;
+            let name = ServerName::try_from(host.clone()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
             let conn = ClientConnection::new(cfg, name).map_err(io::Error::other)?;
             S::Tls(Box::new(StreamOwned::new(conn, tcp)))
         } else {
             S::Plain(tcp)
         };
-        Ok(Conn {
-            stream,
-            buf: Vec::new(),
-            host: format!("{host}:{port}"),
-        })
+        Ok(Conn { stream, buf: Vec::new(), host: format!("{host}:{port}") })
     }
 
     /// Sets the socket read timeout (default [`CLIENT_TIMEOUT`]).
@@ -139,13 +125,7 @@ impl Conn {
     /// Sends one request and reads the response. `Host` and (for a
     /// non-empty body) `Content-Length` are added automatically.
     /// A body cut short by the server is an `UnexpectedEof` error.
-    pub fn request(
-        &mut self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> io::Result<Response> {
+    pub fn request(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> io::Result<Response> {
         let mut out = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.host);
         for (k, v) in headers {
             out.push_str(&format!("{k}: {v}\r\n"));
@@ -182,10 +162,7 @@ impl Conn {
     }
 
     fn eof() -> io::Error {
-        io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "connection closed mid-response",
-        )
+        io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed mid-response")
     }
 
     fn line(&mut self) -> io::Result<String> {
@@ -216,12 +193,7 @@ impl Conn {
             .split(' ')
             .nth(1)
             .and_then(|s| s.parse().ok())
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("bad status line {status_line:?}"),
-                )
-            })?;
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("bad status line {status_line:?}")))?;
         let mut headers = Vec::new();
         loop {
             let l = self.line()?;
@@ -232,18 +204,11 @@ impl Conn {
                 headers.push((k.trim().to_string(), v.trim().to_string()));
             }
         }
-        let mut resp = Response {
-            status,
-            headers,
-            body: Vec::new(),
-        };
+        let mut resp = Response { status, headers, body: Vec::new() };
         if head_only || status == 304 || status == 204 || (100..200).contains(&status) {
             return Ok(resp);
         }
-        if resp
-            .header("transfer-encoding")
-            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
-        {
+        if resp.header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
             loop {
                 let l = self.line()?;
                 let size = usize::from_str_radix(l.split(';').next().unwrap_or("").trim(), 16)
@@ -257,9 +222,7 @@ impl Conn {
                 resp.body.extend_from_slice(&chunk);
             }
         } else if let Some(cl) = resp.header("content-length") {
-            let n: usize = cl
-                .parse()
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad content-length"))?;
+            let n: usize = cl.parse().map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad content-length"))?;
             resp.body = self.take(n)?;
         } else {
             while self.fill()? {}
@@ -270,13 +233,7 @@ impl Conn {
 }
 
 /// One-shot request on a fresh connection (sends `Connection: close`).
-pub fn request(
-    method: &str,
-    url: &str,
-    tls: Option<Arc<ClientConfig>>,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> io::Result<Response> {
+pub fn request(method: &str, url: &str, tls: Option<Arc<ClientConfig>>, headers: &[(&str, &str)], body: &[u8]) -> io::Result<Response> {
     let (_, _, _, path) = split_url(url)?;
     let mut conn = Conn::connect(url, tls)?;
     let mut h: Vec<(&str, &str)> = headers.to_vec();

@@ -29,17 +29,7 @@ pub enum Alg {
 
 impl Alg {
     /// Every supported algorithm.
-    pub const ALL: [Alg; 9] = [
-        Alg::RS256,
-        Alg::RS384,
-        Alg::RS512,
-        Alg::PS256,
-        Alg::PS384,
-        Alg::PS512,
-        Alg::ES256,
-        Alg::ES384,
-        Alg::EdDSA,
-    ];
+    pub const ALL: [Alg; 9] = [Alg::RS256, Alg::RS384, Alg::RS512, Alg::PS256, Alg::PS384, Alg::PS512, Alg::ES256, Alg::ES384, Alg::EdDSA];
 
     /// The JOSE name (`"RS256"`, …, `"EdDSA"`).
     pub fn name(self) -> &'static str {
@@ -108,10 +98,7 @@ pub struct TestKey {
 
 impl fmt::Debug for TestKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TestKey")
-            .field("alg", &self.alg)
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
+        f.debug_struct("TestKey").field("alg", &self.alg).field("kid", &self.kid).finish_non_exhaustive()
     }
 }
 
@@ -139,21 +126,11 @@ impl TestKey {
             Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512 => {
                 Material::Rsa(RsaKeyPair::generate(KeySize::Rsa2048).expect("RSA keygen"))
             }
-            Alg::ES256 => Material::Ec(
-                EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
-                    .expect("P-256 keygen"),
-            ),
-            Alg::ES384 => Material::Ec(
-                EcdsaKeyPair::generate(&signature::ECDSA_P384_SHA384_FIXED_SIGNING)
-                    .expect("P-384 keygen"),
-            ),
+            Alg::ES256 => Material::Ec(EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).expect("P-256 keygen")),
+            Alg::ES384 => Material::Ec(EcdsaKeyPair::generate(&signature::ECDSA_P384_SHA384_FIXED_SIGNING).expect("P-384 keygen")),
             Alg::EdDSA => Material::Ed(Ed25519KeyPair::generate().expect("Ed25519 keygen")),
         };
-        TestKey {
-            alg,
-            kid: kid.to_string(),
-            material: Arc::new(material),
-        }
+        TestKey { alg, kid: kid.to_string(), material: Arc::new(material) }
     }
 
     /// A fixed 1024-bit RSA key (alg RS256, kid `"weak-rsa1024"`), for
@@ -163,19 +140,12 @@ impl TestKey {
     /// signatures (a verifier that accepts 1024-bit keys would accept them).
     /// Only RS256 is supported for it; `with_alg` to anything else panics.
     pub fn weak_rsa1024() -> TestKey {
-        TestKey {
-            alg: Alg::RS256,
-            kid: "weak-rsa1024".to_string(),
-            material: Arc::new(Material::WeakRsa),
-        }
+        TestKey { alg: Alg::RS256, kid: "weak-rsa1024".to_string(), material: Arc::new(Material::WeakRsa) }
     }
 
     /// Same key material, different kid.
     pub fn with_kid(&self, kid: &str) -> TestKey {
-        TestKey {
-            kid: kid.to_string(),
-            ..self.clone()
-        }
+        TestKey { kid: kid.to_string(), ..self.clone() }
     }
 
     /// Same key material, different alg, for alg-confusion tests. Allowed
@@ -187,10 +157,7 @@ impl TestKey {
             _ => alg == self.alg,
         };
         assert!(ok, "cannot use a {} key for {}", self.alg, alg);
-        TestKey {
-            alg,
-            ..self.clone()
-        }
+        TestKey { alg, ..self.clone() }
     }
 
     /// The JWS alg this key signs with.
@@ -232,11 +199,7 @@ impl TestKey {
             }),
             Material::Ec(k) => {
                 let point = k.public_key().as_ref();
-                let (crv, len) = if self.alg == Alg::ES256 {
-                    ("P-256", 32)
-                } else {
-                    ("P-384", 48)
-                };
+                let (crv, len) = if self.alg == Alg::ES256 { ("P-256", 32) } else { ("P-384", 48) };
                 assert_eq!(point.len(), 1 + 2 * len, "uncompressed EC point");
                 json!({
                     "kty": "EC",
@@ -337,10 +300,7 @@ pub fn b64_decode(s: &str) -> Option<Vec<u8>> {
 
 /// Current UNIX time in seconds.
 pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs() as i64
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970").as_secs() as i64
 }
 
 /// Typical access-token claims: `iss`, `aud` (string), `sub`,
@@ -368,15 +328,10 @@ pub fn verify_jws(jwk: &Value, token: &str) -> bool {
     if parts.len() != 3 {
         return false;
     }
-    let Some(header) = b64_decode(parts[0]).and_then(|h| serde_json::from_slice::<Value>(&h).ok())
-    else {
+    let Some(header) = b64_decode(parts[0]).and_then(|h| serde_json::from_slice::<Value>(&h).ok()) else {
         return false;
     };
-    let Some(alg) = header
-        .get("alg")
-        .and_then(Value::as_str)
-        .and_then(Alg::parse)
-    else {
+    let Some(alg) = header.get("alg").and_then(Value::as_str).and_then(Alg::parse) else {
         return false;
     };
     let Some(sig) = b64_decode(parts[2]) else {
@@ -402,9 +357,7 @@ pub fn verify_raw(jwk: &Value, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
                 Alg::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
                 _ => &signature::RSA_PSS_2048_8192_SHA512,
             };
-            signature::RsaPublicKeyComponents { n: &n, e: &e }
-                .verify(params, msg, sig)
-                .is_ok()
+            signature::RsaPublicKeyComponents { n: &n, e: &e }.verify(params, msg, sig).is_ok()
         }
         Alg::ES256 | Alg::ES384 => {
             let (Some(x), Some(y)) = (field("x"), field("y")) else {
@@ -413,20 +366,12 @@ pub fn verify_raw(jwk: &Value, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
             let mut point = vec![4u8];
             point.extend_from_slice(&x);
             point.extend_from_slice(&y);
-            let valg = if alg == Alg::ES256 {
-                &signature::ECDSA_P256_SHA256_FIXED
-            } else {
-                &signature::ECDSA_P384_SHA384_FIXED
-            };
-            signature::UnparsedPublicKey::new(valg, &point)
-                .verify(msg, sig)
-                .is_ok()
+            let valg = if alg == Alg::ES256 { &signature::ECDSA_P256_SHA256_FIXED } else { &signature::ECDSA_P384_SHA384_FIXED };
+            signature::UnparsedPublicKey::new(valg, &point).verify(msg, sig).is_ok()
         }
         Alg::EdDSA => {
             let Some(x) = field("x") else { return false };
-            signature::UnparsedPublicKey::new(&signature::ED25519, &x)
-                .verify(msg, sig)
-                .is_ok()
+            signature::UnparsedPublicKey::new(&signature::ED25519, &x).verify(msg, sig).is_ok()
         }
     }
 }
@@ -448,10 +393,7 @@ mod weak {
 
     fn hex_bytes(h: &str) -> Vec<u8> {
         let h: String = h.chars().filter(|c| !c.is_whitespace()).collect();
-        (0..h.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("hex"))
-            .collect()
+        (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("hex")).collect()
     }
 
     pub fn modulus_bytes() -> Vec<u8> {
@@ -465,12 +407,7 @@ mod weak {
         (0..LIMBS)
             .map(|i| {
                 let off = K - 4 * (i + 1);
-                u32::from_be_bytes([
-                    padded[off],
-                    padded[off + 1],
-                    padded[off + 2],
-                    padded[off + 3],
-                ])
+                u32::from_be_bytes([padded[off], padded[off + 1], padded[off + 2], padded[off + 3]])
             })
             .collect()
     }
@@ -573,10 +510,8 @@ mod weak {
 
     /// RSASSA-PKCS1-v1_5 with SHA-256.
     pub fn sign_pkcs1_sha256(msg: &[u8]) -> Vec<u8> {
-        const PREFIX: [u8; 19] = [
-            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x01, 0x05, 0x00, 0x04, 0x20,
-        ];
+        const PREFIX: [u8; 19] =
+            [0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
         let h = digest::digest(&digest::SHA256, msg);
         let t_len = PREFIX.len() + 32;
         let mut em = vec![0x00u8, 0x01];

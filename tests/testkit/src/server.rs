@@ -100,79 +100,47 @@ impl Default for Route {
 impl Route {
     /// 200, `application/json`, body = serialized `value`.
     pub fn json(value: &serde_json::Value) -> Route {
-        Route {
-            body: serde_json::to_vec(value).expect("serialize json"),
-            ..Route::default()
-        }
+        Route { body: serde_json::to_vec(value).expect("serialize json"), ..Route::default() }
     }
 
     /// 200, `application/json`, body = `body` verbatim (need not be valid JSON).
     pub fn json_str(body: impl Into<String>) -> Route {
-        Route {
-            body: body.into().into_bytes(),
-            ..Route::default()
-        }
+        Route { body: body.into().into_bytes(), ..Route::default() }
     }
 
     /// Given status, `application/json`, empty body.
     pub fn status(status: u16) -> Route {
-        Route {
-            status,
-            ..Route::default()
-        }
+        Route { status, ..Route::default() }
     }
 
     /// Given status, `text/plain; charset=utf-8`, given body.
     pub fn text(status: u16, body: impl Into<String>) -> Route {
-        Route {
-            status,
-            content_type: Some("text/plain; charset=utf-8".to_string()),
-            body: body.into().into_bytes(),
-            ..Route::default()
-        }
+        Route { status, content_type: Some("text/plain; charset=utf-8".to_string()), body: body.into().into_bytes(), ..Route::default() }
     }
 
     /// Given status, given content type and raw body bytes.
     pub fn bytes(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Route {
-        Route {
-            status,
-            content_type: Some(content_type.to_string()),
-            body: body.into(),
-            ..Route::default()
-        }
+        Route { status, content_type: Some(content_type.to_string()), body: body.into(), ..Route::default() }
     }
 
     /// 302 with `Location: location`, empty body.
     pub fn redirect(location: impl Into<String>) -> Route {
-        Route {
-            status: 302,
-            redirect_to: Some(location.into()),
-            ..Route::default()
-        }
+        Route { status: 302, redirect_to: Some(location.into()), ..Route::default() }
     }
 
     /// Accepts the request and never answers (until the server is dropped).
     pub fn hang() -> Route {
-        Route {
-            hang: true,
-            ..Route::default()
-        }
+        Route { hang: true, ..Route::default() }
     }
 
     /// Resets the TCP connection (RST) instead of answering.
     pub fn reset() -> Route {
-        Route {
-            reset: true,
-            ..Route::default()
-        }
+        Route { reset: true, ..Route::default() }
     }
 
     /// Writes `bytes` verbatim as the whole response, then closes.
     pub fn raw(bytes: impl Into<Vec<u8>>) -> Route {
-        Route {
-            raw: Some(bytes.into()),
-            ..Route::default()
-        }
+        Route { raw: Some(bytes.into()), ..Route::default() }
     }
 
     /// Replaces the status.
@@ -268,32 +236,19 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// First header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
     /// First decoded query parameter with this name.
     pub fn query_param(&self, name: &str) -> Option<String> {
-        parse_query(&self.query)
-            .into_iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
+        parse_query(&self.query).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
     /// All decoded query parameters with this name.
     pub fn query_params(&self, name: &str) -> Vec<String> {
-        parse_query(&self.query)
-            .into_iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v)
-            .collect()
+        parse_query(&self.query).into_iter().filter(|(k, _)| k == name).map(|(_, v)| v).collect()
     }
     /// First decoded `application/x-www-form-urlencoded` body parameter.
     pub fn form_param(&self, name: &str) -> Option<String> {
-        parse_query(&self.body_str())
-            .into_iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
+        parse_query(&self.body_str()).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
     /// Body as (lossy) UTF-8.
     pub fn body_str(&self) -> String {
@@ -398,33 +353,20 @@ impl FixtureServer {
         });
         shared.lock().threads = 1;
         let sh = shared.clone();
-        let spawned = std::thread::Builder::new()
-            .name(format!("fixture-accept-{}", addr.port()))
-            .spawn(move || {
-                let _guard = ThreadGuard {
-                    shared: sh.clone(),
-                    conn_id: None,
-                };
-                accept_loop(&sh, listener);
-            });
+        let spawned = std::thread::Builder::new().name(format!("fixture-accept-{}", addr.port())).spawn(move || {
+            let _guard = ThreadGuard { shared: sh.clone(), conn_id: None };
+            accept_loop(&sh, listener);
+        });
         if let Err(e) = spawned {
             shared.lock().threads = 0;
             panic!("spawn accept thread: {e}");
         }
-        FixtureServer {
-            shared,
-            addr,
-            tls: is_tls,
-        }
+        FixtureServer { shared, addr, tls: is_tls }
     }
 
     /// `https://127.0.0.1:PORT` or `http://127.0.0.1:PORT` (no trailing slash).
     pub fn base_url(&self) -> String {
-        format!(
-            "{}://{}",
-            if self.tls { "https" } else { "http" },
-            self.addr
-        )
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.addr)
     }
 
     /// `base_url() + path` (`path` should start with `/`).
@@ -450,20 +392,14 @@ impl FixtureServer {
     /// Serves `route` for every request to `path` (exact match on the path
     /// without query string; any method). Replaces whatever was there.
     pub fn set_route(&self, path: &str, route: Route) {
-        self.shared
-            .lock()
-            .routes
-            .insert(path.to_string(), Handler::Fixed(route));
+        self.shared.lock().routes.insert(path.to_string(), Handler::Fixed(route));
     }
 
     /// Serves `routes[0]` for the next hit, `routes[1]` for the one after,
     /// …; the last route then repeats forever. Panics if `routes` is empty.
     pub fn set_sequence(&self, path: &str, routes: Vec<Route>) {
         assert!(!routes.is_empty(), "set_sequence needs at least one route");
-        self.shared
-            .lock()
-            .routes
-            .insert(path.to_string(), Handler::Sequence { routes, next: 0 });
+        self.shared.lock().routes.insert(path.to_string(), Handler::Sequence { routes, next: 0 });
     }
 
     /// Computes the response per request. The handler runs on the
@@ -473,10 +409,7 @@ impl FixtureServer {
     where
         F: Fn(&RecordedRequest) -> Route + Send + Sync + 'static,
     {
-        self.shared
-            .lock()
-            .routes
-            .insert(path.to_string(), Handler::Dynamic(Arc::new(f)));
+        self.shared.lock().routes.insert(path.to_string(), Handler::Dynamic(Arc::new(f)));
     }
 
     /// Removes the route (requests to `path` then get 404).
@@ -509,12 +442,7 @@ impl FixtureServer {
 
     /// How many requests to `path` were answered 304 Not Modified.
     pub fn not_modified_hits(&self, path: &str) -> usize {
-        self.shared
-            .lock()
-            .not_modified
-            .get(path)
-            .copied()
-            .unwrap_or(0)
+        self.shared.lock().not_modified.get(path).copied().unwrap_or(0)
     }
 
     /// How many complete responses to `path` have been written (and flushed).
@@ -576,9 +504,7 @@ impl FixtureServer {
             if cond(&st) {
                 return true;
             }
-            if Instant::now() >= deadline
-                || self.shared.cv.wait_until(&mut st, deadline).timed_out()
-            {
+            if Instant::now() >= deadline || self.shared.cv.wait_until(&mut st, deadline).timed_out() {
                 return cond(&st);
             }
         }
@@ -593,9 +519,7 @@ impl FixtureServer {
 
     /// Blocks until `responses(path) >= n` or `timeout`.
     pub fn wait_for_responses(&self, path: &str, n: usize, timeout: Duration) -> bool {
-        self.wait_until_cond(timeout, |st| {
-            st.responses.get(path).copied().unwrap_or(0) >= n
-        })
+        self.wait_until_cond(timeout, |st| st.responses.get(path).copied().unwrap_or(0) >= n)
     }
 
     /// Blocks until `open_connections() == 0` or `timeout`.
@@ -628,9 +552,7 @@ impl Drop for FixtureServer {
 
 impl std::fmt::Debug for FixtureServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FixtureServer")
-            .field("base_url", &self.base_url())
-            .finish()
+        f.debug_struct("FixtureServer").field("base_url", &self.base_url()).finish()
     }
 }
 
@@ -684,15 +606,10 @@ fn accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
             shared.cv.notify_all();
         }
         let sh = shared.clone();
-        let spawned = std::thread::Builder::new()
-            .name(format!("fixture-conn-{id}"))
-            .spawn(move || {
-                let _guard = ThreadGuard {
-                    shared: sh.clone(),
-                    conn_id: Some(id),
-                };
-                serve_connection(&sh, id, tcp);
-            });
+        let spawned = std::thread::Builder::new().name(format!("fixture-conn-{id}")).spawn(move || {
+            let _guard = ThreadGuard { shared: sh.clone(), conn_id: Some(id) };
+            serve_connection(&sh, id, tcp);
+        });
         if spawned.is_err() {
             let mut st = shared.lock();
             st.live.remove(&id);
@@ -786,11 +703,7 @@ struct ParsedRequest {
     keep_alive: bool,
 }
 
-fn read_request(
-    stream: &mut Stream,
-    buf: &mut Vec<u8>,
-    conn_id: u64,
-) -> Result<Option<ParsedRequest>, ReadError> {
+fn read_request(stream: &mut Stream, buf: &mut Vec<u8>, conn_id: u64) -> Result<Option<ParsedRequest>, ReadError> {
     // Head.
     let head_end = loop {
         // Tolerate stray CRLFs between requests (RFC 9112 §2.2).
@@ -804,11 +717,7 @@ fn read_request(
             return Err(ReadError::Bad(431));
         }
         if !fill(stream, buf)? {
-            return if buf.is_empty() {
-                Ok(None)
-            } else {
-                Err(ReadError::Gone)
-            };
+            return if buf.is_empty() { Ok(None) } else { Err(ReadError::Gone) };
         }
     };
     if head_end > MAX_HEAD_BYTES {
@@ -820,9 +729,7 @@ fn read_request(
     let mut lines = head.split("\r\n");
     let request_line = lines.next().unwrap_or("");
     let mut parts = request_line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(ReadError::Bad(400));
     };
     if method.is_empty() || !version.starts_with("HTTP/1.") {
@@ -841,19 +748,11 @@ fn read_request(
         }
         headers.push((name.to_string(), value.trim().to_string()));
     }
-    let get = |n: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(n))
-            .map(|(_, v)| v.clone())
-    };
+    let get = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
 
     // Target: origin-form or absolute-form.
     let mut target = target.to_string();
-    if let Some(rest) = target
-        .strip_prefix("http://")
-        .or_else(|| target.strip_prefix("https://"))
-    {
+    if let Some(rest) = target.strip_prefix("http://").or_else(|| target.strip_prefix("https://")) {
         target = match rest.find('/') {
             Some(i) => rest[i..].to_string(),
             None => "/".to_string(),
@@ -867,14 +766,12 @@ fn read_request(
     // Body. Answer `Expect: 100-continue` so clients such as curl don't
     // stall before sending a body.
     let expects_continue = get("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
-    let has_body = get("transfer-encoding").is_some()
-        || get("content-length").is_some_and(|v| v.trim() != "0");
+    let has_body = get("transfer-encoding").is_some() || get("content-length").is_some_and(|v| v.trim() != "0");
     if expects_continue && has_body && buf.is_empty() {
         stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
         stream.flush()?;
     }
-    let chunked =
-        get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let chunked = get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     let body = if chunked {
         read_chunked(stream, buf)?
     } else if let Some(cl) = get("content-length") {
@@ -989,9 +886,7 @@ fn reason(status: u16) -> &'static str {
 fn etag_matches(if_none_match: &str, etag: &str) -> bool {
     let norm = |s: &str| s.trim().trim_start_matches("W/").to_string();
     let want = norm(etag);
-    if_none_match
-        .split(',')
-        .any(|t| t.trim() == "*" || norm(t) == want)
+    if_none_match.split(',').any(|t| t.trim() == "*" || norm(t) == want)
 }
 
 #[cfg(unix)]
@@ -1008,13 +903,7 @@ fn set_linger_zero(s: &TcpStream) {
     }
     #[cfg(any(target_os = "linux", target_os = "android"))]
     const OPTS: Option<(c_int, c_int)> = Some((1, 13)); // SOL_SOCKET, SO_LINGER
-    #[cfg(any(
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd",
-        target_os = "openbsd",
-        target_os = "netbsd"
-    ))]
+    #[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd", target_os = "openbsd", target_os = "netbsd"))]
     const OPTS: Option<(c_int, c_int)> = Some((0xffff, 0x0080));
     #[cfg(not(any(
         target_os = "linux",
@@ -1027,19 +916,10 @@ fn set_linger_zero(s: &TcpStream) {
     )))]
     const OPTS: Option<(c_int, c_int)> = None;
     if let Some((level, name)) = OPTS {
-        let l = Linger {
-            l_onoff: 1,
-            l_linger: 0,
-        };
+        let l = Linger { l_onoff: 1, l_linger: 0 };
         // SAFETY: valid fd owned by `s`, pointer/len describe a live `Linger`.
         unsafe {
-            setsockopt(
-                s.as_raw_fd(),
-                level,
-                name,
-                &l as *const Linger as *const c_void,
-                std::mem::size_of::<Linger>() as u32,
-            );
+            setsockopt(s.as_raw_fd(), level, name, &l as *const Linger as *const c_void, std::mem::size_of::<Linger>() as u32);
         }
     }
 }
@@ -1052,9 +932,7 @@ fn not_found() -> Route {
 }
 
 fn error_route(status: u16) -> Route {
-    Route::json(&serde_json::json!({"error": reason(status)}))
-        .with_status(status)
-        .with_close()
+    Route::json(&serde_json::json!({"error": reason(status)})).with_status(status).with_close()
 }
 
 fn serve_connection(shared: &Arc<Shared>, conn_id: u64, tcp: TcpStream) {
@@ -1136,18 +1014,8 @@ fn serve_connection(shared: &Arc<Shared>, conn_id: u64, tcp: TcpStream) {
         };
         let close = route.close || !parsed.keep_alive;
         let ok = if not_modified {
-            let r304 = Route {
-                status: 304,
-                body: Vec::new(),
-                truncate_to: None,
-                ..route.clone()
-            };
-            shared
-                .lock()
-                .not_modified
-                .entry(req.path.clone())
-                .and_modify(|n| *n += 1)
-                .or_insert(1);
+            let r304 = Route { status: 304, body: Vec::new(), truncate_to: None, ..route.clone() };
+            shared.lock().not_modified.entry(req.path.clone()).and_modify(|n| *n += 1).or_insert(1);
             write_response(&mut stream, &r304, close, &req.version, true)
         } else {
             write_response(&mut stream, &route, close, &req.version, is_head)
@@ -1171,17 +1039,9 @@ fn serve_connection(shared: &Arc<Shared>, conn_id: u64, tcp: TcpStream) {
     }
 }
 
-fn write_response(
-    stream: &mut Stream,
-    route: &Route,
-    close: bool,
-    version: &str,
-    no_body: bool,
-) -> io::Result<()> {
+fn write_response(stream: &mut Stream, route: &Route, close: bool, version: &str, no_body: bool) -> io::Result<()> {
     let mut out = Vec::with_capacity(256 + route.body.len());
-    out.extend_from_slice(
-        format!("HTTP/1.1 {} {}\r\n", route.status, reason(route.status)).as_bytes(),
-    );
+    out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", route.status, reason(route.status)).as_bytes());
     let is_304 = route.status == 304;
     if !is_304 {
         if let Some(ct) = &route.content_type {

@@ -28,11 +28,7 @@ impl Drop for TempDir {
 
 impl Kit {
     fn start(extra: &[&str]) -> Kit {
-        let dir = std::env::temp_dir().join(format!(
-            "oidc-testkit-bin-{}-{}",
-            std::process::id(),
-            oidc_testkit::keys::b64(rand_bytes())
-        ));
+        let dir = std::env::temp_dir().join(format!("oidc-testkit-bin-{}-{}", std::process::id(), oidc_testkit::keys::b64(rand_bytes())));
         let mut child = Command::new(env!("CARGO_BIN_EXE_oidc-testkit"))
             .arg("--dir")
             .arg(&dir)
@@ -49,42 +45,22 @@ impl Kit {
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("startup line");
+        let line = rx.recv_timeout(Duration::from_secs(60)).expect("startup line");
         let info: Value = serde_json::from_str(&line).expect("one JSON line");
         let tls = client_config_from_pem_file(info["ca_file"].as_str().unwrap()).unwrap();
-        Kit {
-            child: Some(child),
-            info,
-            tls,
-            _dir: TempDir(dir),
-        }
+        Kit { child: Some(child), info, tls, _dir: TempDir(dir) }
     }
 
     fn s(&self, k: &str) -> String {
-        self.info[k]
-            .as_str()
-            .unwrap_or_else(|| panic!("{k}"))
-            .to_string()
+        self.info[k].as_str().unwrap_or_else(|| panic!("{k}")).to_string()
     }
 
     fn admin(&self, method: &str, path_q: &str) -> Response {
-        client::request(
-            method,
-            &format!("{}{path_q}", self.s("admin")),
-            None,
-            &[],
-            &[],
-        )
-        .unwrap()
+        client::request(method, &format!("{}{path_q}", self.s("admin")), None, &[], &[]).unwrap()
     }
 
     fn issuer_get(&self, path: &str) -> std::io::Result<Response> {
-        client::get(
-            &format!("{}{path}", self.s("issuer")),
-            Some(self.tls.clone()),
-        )
+        client::get(&format!("{}{path}", self.s("issuer")), Some(self.tls.clone()))
     }
 
     /// Waits (bounded) for the process to exit; returns whether it did.
@@ -114,12 +90,7 @@ fn rand_bytes() -> [u8; 6] {
 }
 
 fn jwk_for<'a>(jwks: &'a Value, kid: &str) -> &'a Value {
-    jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kid"] == json!(kid))
-        .unwrap_or_else(|| panic!("kid {kid} in {jwks}"))
+    jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == json!(kid)).unwrap_or_else(|| panic!("kid {kid} in {jwks}"))
 }
 
 #[test]
@@ -131,11 +102,7 @@ fn binary_end_to_end() {
     assert!(kit.s("admin").starts_with("http://127.0.0.1:"));
     assert!(std::path::Path::new(&kit.s("wrong_ca_file")).exists());
 
-    let disco = kit
-        .issuer_get("/.well-known/openid-configuration")
-        .unwrap()
-        .json()
-        .unwrap();
+    let disco = kit.issuer_get("/.well-known/openid-configuration").unwrap().json().unwrap();
     assert_eq!(disco["issuer"], json!(issuer));
     assert_eq!(disco["jwks_uri"], json!(kit.s("jwks_uri")));
     let jwks = kit.issuer_get("/jwks").unwrap().json().unwrap();
@@ -143,18 +110,13 @@ fn binary_end_to_end() {
 
     // Tokens for each alg verify against the published JWKS.
     for alg in ["RS256", "ES256", "EdDSA", "PS256"] {
-        let r = kit.admin(
-            "GET",
-            &format!("/token?alg={alg}&aud=api&sub=alice&scope=read%20write&exp_in=120"),
-        );
+        let r = kit.admin("GET", &format!("/token?alg={alg}&aud=api&sub=alice&scope=read%20write&exp_in=120"));
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(r.header("content-type"), Some("application/jwt"));
         let token = r.text();
         let parts: Vec<&str> = token.split('.').collect();
-        let header: Value =
-            serde_json::from_slice(&oidc_testkit::keys::b64_decode(parts[0]).unwrap()).unwrap();
-        let claims: Value =
-            serde_json::from_slice(&oidc_testkit::keys::b64_decode(parts[1]).unwrap()).unwrap();
+        let header: Value = serde_json::from_slice(&oidc_testkit::keys::b64_decode(parts[0]).unwrap()).unwrap();
+        let claims: Value = serde_json::from_slice(&oidc_testkit::keys::b64_decode(parts[1]).unwrap()).unwrap();
         assert_eq!(header["alg"], json!(alg));
         let kid = header["kid"].as_str().unwrap();
         assert_eq!(kid, format!("{}-g1", alg.to_ascii_lowercase()));
@@ -169,14 +131,10 @@ fn binary_end_to_end() {
         assert!(claims["jti"].is_string() && claims["nbf"].is_i64());
     }
     // Overrides: multiple aud, claim removal, header kid.
-    let r = kit.admin(
-        "GET",
-        "/token?aud=a&aud=b&claims=%7B%22exp%22%3Anull%2C%22azp%22%3A%22c%22%7D&kid=nope",
-    );
+    let r = kit.admin("GET", "/token?aud=a&aud=b&claims=%7B%22exp%22%3Anull%2C%22azp%22%3A%22c%22%7D&kid=nope");
     let token = r.text();
     let parts: Vec<&str> = token.split('.').collect();
-    let claims: Value =
-        serde_json::from_slice(&oidc_testkit::keys::b64_decode(parts[1]).unwrap()).unwrap();
+    let claims: Value = serde_json::from_slice(&oidc_testkit::keys::b64_decode(parts[1]).unwrap()).unwrap();
     assert_eq!(claims["aud"], json!(["a", "b"]));
     assert!(claims.get("exp").is_none());
     assert_eq!(claims["azp"], json!("c"));
@@ -200,35 +158,22 @@ fn binary_end_to_end() {
     assert_eq!(r.status, 200);
     assert!(r.json().is_err());
     kit.admin("POST", "/fault?path=/jwks&mode=wrong_ctype");
-    assert_eq!(
-        kit.issuer_get("/jwks").unwrap().header("content-type"),
-        Some("text/html; charset=utf-8")
-    );
+    assert_eq!(kit.issuer_get("/jwks").unwrap().header("content-type"), Some("text/html; charset=utf-8"));
     kit.admin("POST", "/fault?path=/jwks&mode=slow_ms=200");
     let t = std::time::Instant::now();
     assert_eq!(kit.issuer_get("/jwks").unwrap().status, 200);
     assert!(t.elapsed() >= Duration::from_millis(200));
     kit.admin("POST", "/fault?path=/jwks&mode=hang");
     let mut c = Conn::connect(&issuer, Some(kit.tls.clone())).unwrap();
-    c.set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
     assert!(c.get("/jwks").is_err(), "hang times out client-side");
     kit.admin("POST", "/fault?path=/jwks&mode=503&count=1");
     assert_eq!(kit.issuer_get("/jwks").unwrap().status, 503);
     assert_eq!(kit.issuer_get("/jwks").unwrap().status, 200);
-    kit.admin(
-        "POST",
-        "/fault?path=/jwks&mode=ok&etag=%22e1%22&cache_control=max-age%3D5",
-    );
+    kit.admin("POST", "/fault?path=/jwks&mode=ok&etag=%22e1%22&cache_control=max-age%3D5");
     let r = kit.issuer_get("/jwks").unwrap();
-    assert_eq!(
-        (r.header("etag"), r.header("cache-control")),
-        (Some("\"e1\""), Some("max-age=5"))
-    );
-    assert_eq!(
-        kit.admin("POST", "/fault?path=/jwks&mode=bogus").status,
-        400
-    );
+    assert_eq!((r.header("etag"), r.header("cache-control")), (Some("\"e1\""), Some("max-age=5")));
+    assert_eq!(kit.admin("POST", "/fault?path=/jwks&mode=bogus").status, 400);
 
     // Rotation: new + old served, new kid used.
     let rot = kit.admin("POST", "/rotate").json().unwrap();
@@ -241,15 +186,8 @@ fn binary_end_to_end() {
     assert!(verify_jws(jwk_for(&jwks, "es256-g1"), &token));
     kit.admin("POST", "/rotate");
     let jwks = kit.issuer_get("/jwks").unwrap().json().unwrap();
-    let kids: Vec<&str> = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
-    assert!(
-        kids.contains(&"rs256-g3") && kids.contains(&"rs256-g2") && !kids.contains(&"rs256-g1")
-    );
+    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert!(kids.contains(&"rs256-g3") && kids.contains(&"rs256-g2") && !kids.contains(&"rs256-g1"));
 
     let m = kit.admin("GET", "/metrics").json().unwrap();
     assert!(m["connections"].as_u64().unwrap() >= 10);
@@ -257,10 +195,7 @@ fn binary_end_to_end() {
     // Shutdown via admin.
     let r = kit.admin("POST", "/shutdown");
     assert_eq!(r.status, 200);
-    assert!(
-        kit.wait_exit(Duration::from_secs(10)),
-        "exits after /shutdown"
-    );
+    assert!(kit.wait_exit(Duration::from_secs(10)), "exits after /shutdown");
 }
 
 #[test]

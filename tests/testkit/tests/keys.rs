@@ -4,12 +4,7 @@ use oidc_testkit::{Alg, TestKey, b64, default_header, jwks};
 use serde_json::{Value, json};
 
 fn field(jwk: &Value, name: &str) -> Vec<u8> {
-    b64_decode(
-        jwk[name]
-            .as_str()
-            .unwrap_or_else(|| panic!("{name} in {jwk}")),
-    )
-    .unwrap()
+    b64_decode(jwk[name].as_str().unwrap_or_else(|| panic!("{name} in {jwk}"))).unwrap()
 }
 
 /// Independent of `keys::verify_jws`: picks the aws-lc-rs algorithm per alg
@@ -26,24 +21,16 @@ fn verify_explicit(jwk: &Value, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
                 _ => &signature::RSA_PSS_2048_8192_SHA512,
             };
             let (n, e) = (field(jwk, "n"), field(jwk, "e"));
-            RsaPublicKeyComponents { n: &n, e: &e }
-                .verify(params, msg, sig)
-                .is_ok()
+            RsaPublicKeyComponents { n: &n, e: &e }.verify(params, msg, sig).is_ok()
         }
         Alg::ES256 | Alg::ES384 => {
             let mut pt = vec![4u8];
             pt.extend(field(jwk, "x"));
             pt.extend(field(jwk, "y"));
-            let a = if alg == Alg::ES256 {
-                &signature::ECDSA_P256_SHA256_FIXED
-            } else {
-                &signature::ECDSA_P384_SHA384_FIXED
-            };
+            let a = if alg == Alg::ES256 { &signature::ECDSA_P256_SHA256_FIXED } else { &signature::ECDSA_P384_SHA384_FIXED };
             UnparsedPublicKey::new(a, &pt).verify(msg, sig).is_ok()
         }
-        Alg::EdDSA => UnparsedPublicKey::new(&signature::ED25519, &field(jwk, "x"))
-            .verify(msg, sig)
-            .is_ok(),
+        Alg::EdDSA => UnparsedPublicKey::new(&signature::ED25519, &field(jwk, "x")).verify(msg, sig).is_ok(),
     }
 }
 
@@ -65,11 +52,7 @@ fn every_alg_signs_verifiable_tokens() {
                 assert_eq!(key.rsa_bits(), Some(2048));
             }
             "EC" => {
-                let (crv, len) = if alg == Alg::ES256 {
-                    ("P-256", 32)
-                } else {
-                    ("P-384", 48)
-                };
+                let (crv, len) = if alg == Alg::ES256 { ("P-256", 32) } else { ("P-384", 48) };
                 assert_eq!(jwk["crv"], json!(crv));
                 assert_eq!(field(&jwk, "x").len(), len);
                 assert_eq!(field(&jwk, "y").len(), len);
@@ -81,10 +64,7 @@ fn every_alg_signs_verifiable_tokens() {
         }
 
         let header = default_header(&key);
-        assert_eq!(
-            header,
-            json!({"alg": alg.name(), "kid": key.kid(), "typ": "at+jwt"})
-        );
+        assert_eq!(header, json!({"alg": alg.name(), "kid": key.kid(), "typ": "at+jwt"}));
         let c = claims("https://issuer.example", "api", "alice", 300);
         let token = key.sign_token(&header, &c);
         assert!(!token.contains('='), "no padding");
@@ -99,10 +79,7 @@ fn every_alg_signs_verifiable_tokens() {
         };
         assert_eq!(sig.len(), expected_len, "{alg}");
         let input = format!("{}.{}", parts[0], parts[1]);
-        assert!(
-            verify_explicit(&jwk, alg, input.as_bytes(), &sig),
-            "{alg} verifies"
-        );
+        assert!(verify_explicit(&jwk, alg, input.as_bytes(), &sig), "{alg} verifies");
         assert!(verify_jws(&jwk, &token), "{alg} verify_jws");
         let payload: Value = serde_json::from_slice(&b64_decode(parts[1]).unwrap()).unwrap();
         assert_eq!(payload, c);
@@ -114,12 +91,7 @@ fn every_alg_signs_verifiable_tokens() {
         assert!(!verify_jws(&jwk, &tampered), "{alg} tampered");
         // Another key of the same alg does not verify it.
         let other = TestKey::generate(alg);
-        assert!(!verify_explicit(
-            &other.public_jwk(),
-            alg,
-            input.as_bytes(),
-            &sig
-        ));
+        assert!(!verify_explicit(&other.public_jwk(), alg, input.as_bytes(), &sig));
 
         // sign_raw agrees with sign_token's signing input.
         let raw = key.sign_raw(&input);
@@ -144,25 +116,9 @@ fn weak_rsa_1024_key_signs_valid_signatures() {
     let input = format!("{}.{}", parts[0], parts[1]);
     let e = field(&jwk, "e");
     let comps = RsaPublicKeyComponents { n: &n, e: &e };
-    assert!(
-        comps
-            .verify(
-                &signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
-                input.as_bytes(),
-                &sig
-            )
-            .is_ok()
-    );
+    assert!(comps.verify(&signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, input.as_bytes(), &sig).is_ok());
     // Modern bounds reject it (what liboidc should do too).
-    assert!(
-        comps
-            .verify(
-                &signature::RSA_PKCS1_2048_8192_SHA256,
-                input.as_bytes(),
-                &sig
-            )
-            .is_err()
-    );
+    assert!(comps.verify(&signature::RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &sig).is_err());
     assert!(!verify_jws(&jwk, &format!("{input}x.{}", parts[2])));
 }
 

@@ -57,15 +57,10 @@ fn connection_close_is_honoured() {
     let srv = FixtureServer::start_https(&ca);
     srv.set_route("/a", Route::json_str("{}"));
     let mut c = Conn::connect(&srv.base_url(), Some(ca.client_config())).unwrap();
-    let r = c
-        .request("GET", "/a", &[("Connection", "close")], &[])
-        .unwrap();
+    let r = c.request("GET", "/a", &[("Connection", "close")], &[]).unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(r.header("connection"), Some("close"));
-    assert!(
-        c.get("/a").is_err(),
-        "server must have closed the connection"
-    );
+    assert!(c.get("/a").is_err(), "server must have closed the connection");
     assert!(srv.wait_for_idle(Duration::from_secs(5)));
 
     // Route-forced close.
@@ -88,10 +83,7 @@ fn plain_http_keep_alive_and_pipelining() {
     assert_eq!(srv.connections(), 1);
 
     // Two pipelined requests in one write, the second one closing.
-    let out = raw_http(
-        &srv,
-        b"GET /p HTTP/1.1\r\nHost: x\r\n\r\nGET /p HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    );
+    let out = raw_http(&srv, b"GET /p HTTP/1.1\r\nHost: x\r\n\r\nGET /p HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     let text = String::from_utf8_lossy(&out);
     assert_eq!(text.matches("HTTP/1.1 200 OK").count(), 2, "{text}");
     assert_eq!(srv.hits("/p"), 6);
@@ -117,10 +109,7 @@ fn request_bodies_headers_and_handlers() {
         "POST",
         &srv.url("/echo?q=a%20b"),
         None,
-        &[
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("X-Test", "1"),
-        ],
+        &[("Content-Type", "application/x-www-form-urlencoded"), ("X-Test", "1")],
         b"grant_type=client_credentials&scope=x",
     )
     .unwrap();
@@ -152,36 +141,20 @@ fn request_bodies_headers_and_handlers() {
 fn etag_304() {
     let ca = TestCa::new();
     let srv = FixtureServer::start_https(&ca);
-    srv.set_route(
-        "/jwks",
-        Route::json_str(r#"{"keys":[]}"#)
-            .with_etag("\"v1\"")
-            .with_cache_control("max-age=60"),
-    );
+    srv.set_route("/jwks", Route::json_str(r#"{"keys":[]}"#).with_etag("\"v1\"").with_cache_control("max-age=60"));
     let mut c = Conn::connect(&srv.base_url(), Some(ca.client_config())).unwrap();
     let r = c.get("/jwks").unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(r.header("etag"), Some("\"v1\""));
     assert_eq!(r.header("cache-control"), Some("max-age=60"));
 
-    let r = c
-        .request("GET", "/jwks", &[("If-None-Match", "\"v1\"")], &[])
-        .unwrap();
+    let r = c.request("GET", "/jwks", &[("If-None-Match", "\"v1\"")], &[]).unwrap();
     assert_eq!(r.status, 304);
     assert!(r.body.is_empty());
     assert_eq!(r.header("etag"), Some("\"v1\""));
-    let r = c
-        .request(
-            "GET",
-            "/jwks",
-            &[("If-None-Match", "W/\"v0\", \"v1\"")],
-            &[],
-        )
-        .unwrap();
+    let r = c.request("GET", "/jwks", &[("If-None-Match", "W/\"v0\", \"v1\"")], &[]).unwrap();
     assert_eq!(r.status, 304);
-    let r = c
-        .request("GET", "/jwks", &[("If-None-Match", "\"v0\"")], &[])
-        .unwrap();
+    let r = c.request("GET", "/jwks", &[("If-None-Match", "\"v0\"")], &[]).unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(r.text(), r#"{"keys":[]}"#);
 
@@ -195,14 +168,7 @@ fn etag_304() {
 #[test]
 fn sequence_then_last_repeats() {
     let srv = FixtureServer::start_http();
-    srv.set_sequence(
-        "/s",
-        vec![
-            Route::json_str("1"),
-            Route::status(500),
-            Route::json_str("3"),
-        ],
-    );
+    srv.set_sequence("/s", vec![Route::json_str("1"), Route::status(500), Route::json_str("3")]);
     let mut c = Conn::connect(&srv.base_url(), None).unwrap();
     let got: Vec<(u16, String)> = (0..5)
         .map(|_| {
@@ -210,16 +176,7 @@ fn sequence_then_last_repeats() {
             (r.status, r.text())
         })
         .collect();
-    assert_eq!(
-        got,
-        vec![
-            (200, "1".into()),
-            (500, "".into()),
-            (200, "3".into()),
-            (200, "3".into()),
-            (200, "3".into())
-        ]
-    );
+    assert_eq!(got, vec![(200, "1".into()), (500, "".into()), (200, "3".into()), (200, "3".into()), (200, "3".into())]);
     // Routes can be replaced while a connection is open.
     srv.set_route("/s", Route::text(201, "new"));
     assert_eq!(c.get("/s").unwrap().status, 201);
@@ -241,18 +198,8 @@ fn reset_closes_abruptly() {
     let srv = FixtureServer::start_http();
     srv.set_route("/r", Route::reset());
     let err = client::get(&srv.url("/r"), None).unwrap_err();
-    assert!(
-        matches!(
-            err.kind(),
-            ErrorKind::ConnectionReset | ErrorKind::UnexpectedEof
-        ),
-        "{err:?}"
-    );
-    assert_eq!(
-        err.kind(),
-        ErrorKind::ConnectionReset,
-        "SO_LINGER 0 should produce RST: {err:?}"
-    );
+    assert!(matches!(err.kind(), ErrorKind::ConnectionReset | ErrorKind::UnexpectedEof), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::ConnectionReset, "SO_LINGER 0 should produce RST: {err:?}");
     assert_eq!(srv.hits("/r"), 1);
 
     let ca = TestCa::new();
@@ -283,10 +230,7 @@ fn truncate_sends_partial_body() {
 #[test]
 fn delay_is_applied() {
     let srv = FixtureServer::start_http();
-    srv.set_route(
-        "/slow",
-        Route::json_str("{}").with_delay(Duration::from_millis(300)),
-    );
+    srv.set_route("/slow", Route::json_str("{}").with_delay(Duration::from_millis(300)));
     let t = Instant::now();
     assert_eq!(client::get(&srv.url("/slow"), None).unwrap().status, 200);
     assert!(t.elapsed() >= Duration::from_millis(300));
@@ -294,11 +238,7 @@ fn delay_is_applied() {
 
 fn assert_drop_is_fast(route: Route, tls: bool) {
     let ca = TestCa::new();
-    let srv = if tls {
-        FixtureServer::start_https(&ca)
-    } else {
-        FixtureServer::start_http()
-    };
+    let srv = if tls { FixtureServer::start_https(&ca) } else { FixtureServer::start_http() };
     srv.set_route("/h", route);
     let url = srv.url("/h");
     let cfg = tls.then(|| ca.client_config());
@@ -316,9 +256,7 @@ fn assert_drop_is_fast(route: Route, tls: bool) {
     drop(srv);
     let took = t.elapsed();
     assert!(took < Duration::from_secs(1), "drop took {took:?}");
-    let got_response = rx
-        .recv_timeout(Duration::from_secs(5))
-        .expect("client unblocked");
+    let got_response = rx.recv_timeout(Duration::from_secs(5)).expect("client unblocked");
     assert!(!got_response, "a hanging route never answers");
     client.join().unwrap();
     assert!(idle.get("/nothing").is_err());
@@ -332,10 +270,7 @@ fn hang_does_not_block_drop() {
 
 #[test]
 fn long_delay_does_not_block_drop() {
-    assert_drop_is_fast(
-        Route::json_str("{}").with_delay(Duration::from_secs(60)),
-        true,
-    );
+    assert_drop_is_fast(Route::json_str("{}").with_delay(Duration::from_secs(60)), true);
 }
 
 #[test]
@@ -356,29 +291,17 @@ fn wrong_ca_and_bad_certs_fail_handshake() {
     assert!(client::get(&srv.url("/a"), Some(other.client_config())).is_err());
     assert_eq!(srv.hits("/a"), 0);
     assert!(srv.connections() >= 1);
-    assert_eq!(
-        client::get(&srv.url("/a"), Some(ca.client_config()))
-            .unwrap()
-            .status,
-        200
-    );
+    assert_eq!(client::get(&srv.url("/a"), Some(ca.client_config())).unwrap().status, 200);
 
     // Hostname mismatch.
-    let srv = FixtureServer::start_https_with_config(
-        ca.server_config_for(&["example.com"], CertValidity::Valid),
-    );
+    let srv = FixtureServer::start_https_with_config(ca.server_config_for(&["example.com"], CertValidity::Valid));
     srv.set_route("/a", Route::json_str("{}"));
     assert!(client::get(&srv.url("/a"), Some(ca.client_config())).is_err());
     // Expired.
-    let srv = FixtureServer::start_https_with_config(
-        ca.server_config_for(&["127.0.0.1"], CertValidity::Expired),
-    );
+    let srv = FixtureServer::start_https_with_config(ca.server_config_for(&["127.0.0.1"], CertValidity::Expired));
     srv.set_route("/a", Route::json_str("{}"));
     let err = client::get(&srv.url("/a"), Some(ca.client_config())).unwrap_err();
-    assert!(
-        format!("{err:?}").to_lowercase().contains("expired"),
-        "{err:?}"
-    );
+    assert!(format!("{err:?}").to_lowercase().contains("expired"), "{err:?}");
     // CA file on disk is usable.
     let cfg = oidc_testkit::ca::client_config_from_pem_file(ca.ca_pem_path()).unwrap();
     let srv = FixtureServer::start_https(&ca);
@@ -393,28 +316,16 @@ fn install_oidc_and_discovery() {
     let k = TestKey::generate(Alg::ES256);
     let issuer = srv.install_oidc(&[&k]);
     assert_eq!(issuer, srv.base_url());
-    let d = client::get(
-        &srv.url("/.well-known/openid-configuration"),
-        Some(ca.client_config()),
-    )
-    .unwrap()
-    .json()
-    .unwrap();
+    let d = client::get(&srv.url("/.well-known/openid-configuration"), Some(ca.client_config())).unwrap().json().unwrap();
     assert_eq!(d, oidc_discovery(&issuer, &srv.url("/jwks")));
-    let j = client::get(&srv.url("/jwks"), Some(ca.client_config()))
-        .unwrap()
-        .json()
-        .unwrap();
+    let j = client::get(&srv.url("/jwks"), Some(ca.client_config())).unwrap().json().unwrap();
     assert_eq!(j, jwks_value(&[&k]));
 }
 
 #[test]
 fn raw_response_and_counters_reset() {
     let srv = FixtureServer::start_http();
-    srv.set_route(
-        "/raw",
-        Route::raw(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec()),
-    );
+    srv.set_route("/raw", Route::raw(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec()));
     let r = client::get(&srv.url("/raw"), None).unwrap();
     assert_eq!(r.text(), "ok");
     assert_eq!(srv.all_hits().get("/raw"), Some(&1));
@@ -431,16 +342,12 @@ fn expect_100_continue() {
     srv.set_handler("/e", |req| Route::text(200, req.body_str()));
     let mut s = TcpStream::connect(srv.addr()).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n")
-        .unwrap();
+    s.write_all(b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n").unwrap();
     let mut interim = [0u8; 25];
     s.read_exact(&mut interim).unwrap();
     assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
     s.write_all(b"abc").unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
-    assert!(
-        out.starts_with("HTTP/1.1 200 OK") && out.ends_with("abc"),
-        "{out}"
-    );
+    assert!(out.starts_with("HTTP/1.1 200 OK") && out.ends_with("abc"), "{out}");
 }

@@ -260,8 +260,22 @@ fn main() {
     let tok_mtls = es.sign(&with(&|c| c["cnf"] = json!({"x5t#S256": x5t_a})));
 
     let clients = vec![
-        ClientDesc { name: "main", realm: Some("api"), bearer: true, dpop: true, algs: ALGS_DEFAULT, json: client_json(Some("api"), |_| {}) },
-        ClientDesc { name: "no_realm", realm: None, bearer: true, dpop: true, algs: ALGS_DEFAULT, json: client_json(None, |c| c["token_cache_size"] = json!(0)) },
+        ClientDesc {
+            name: "main",
+            realm: Some("api"),
+            bearer: true,
+            dpop: true,
+            algs: ALGS_DEFAULT,
+            json: client_json(Some("api"), |_| {}),
+        },
+        ClientDesc {
+            name: "no_realm",
+            realm: None,
+            bearer: true,
+            dpop: true,
+            algs: ALGS_DEFAULT,
+            json: client_json(None, |c| c["token_cache_size"] = json!(0)),
+        },
         ClientDesc {
             name: "scoped",
             realm: Some("api"),
@@ -385,7 +399,12 @@ fn main() {
     add("DPoP proof allowed (EdDSA proof)", "main", Request::dpop(&tok_ed, pk_ed.at(&tok_ed)), allow("DPoP"));
     add("DPoP proof allowed (RS256 proof, RS256 token)", "main", Request::dpop(&tok_rs, pk_rs.at(&tok_rs)), allow("DPoP"));
     add("DPoP proof allowed (PS256 proof)", "main", Request::dpop(&tok_ps, pk_ps.at(&tok_ps)), allow("DPoP"));
-    add("DPoP scheme is case-insensitive (dpop)", "main", Request { authorization: vec![format!("dpop {tok_es}")], ..Request::dpop(&tok_es, pk_es.at(&tok_es)) }, allow("DPoP"));
+    add(
+        "DPoP scheme is case-insensitive (dpop)",
+        "main",
+        Request { authorization: vec![format!("dpop {tok_es}")], ..Request::dpop(&tok_es, pk_es.at(&tok_es)) },
+        allow("DPoP"),
+    );
     add(
         "htu with query and fragment is allowed (both ignored)",
         "main",
@@ -412,11 +431,21 @@ fn main() {
         deny("DPOP_PROOF_INVALID", d),
     );
     add("DPoP: proof is not a JWS", "main", Request::dpop(&tok_es, "not-a-jws"), deny("DPOP_PROOF_INVALID", d));
-    add("DPoP: typ is not dpop+jwt", "main", Request::dpop(&tok_es, pk_es.at_with(&tok_es, |h, _| h["typ"] = json!("jwt"))), deny("DPOP_PROOF_INVALID", d));
+    add(
+        "DPoP: typ is not dpop+jwt",
+        "main",
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |h, _| h["typ"] = json!("jwt"))),
+        deny("DPOP_PROOF_INVALID", d),
+    );
     add(
         "DPoP: typ missing",
         "main",
-        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |h, _| { h.as_object_mut().unwrap().remove("typ"); })),
+        Request::dpop(
+            &tok_es,
+            pk_es.at_with(&tok_es, |h, _| {
+                h.as_object_mut().unwrap().remove("typ");
+            }),
+        ),
         deny("DPOP_PROOF_INVALID", d),
     );
     let unsigned = |alg: &str| {
@@ -435,7 +464,12 @@ fn main() {
     add(
         "DPoP: no jwk",
         "main",
-        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |h, _| { h.as_object_mut().unwrap().remove("jwk"); })),
+        Request::dpop(
+            &tok_es,
+            pk_es.at_with(&tok_es, |h, _| {
+                h.as_object_mut().unwrap().remove("jwk");
+            }),
+        ),
         deny("DPOP_PROOF_INVALID", d),
     );
     add(
@@ -460,7 +494,12 @@ fn main() {
         add(
             &format!("DPoP: no {claim} claim"),
             "main",
-            Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| { c.as_object_mut().unwrap().remove(claim); })),
+            Request::dpop(
+                &tok_es,
+                pk_es.at_with(&tok_es, |_, c| {
+                    c.as_object_mut().unwrap().remove(claim);
+                }),
+            ),
             deny("DPOP_PROOF_INVALID", d),
         );
     }
@@ -470,8 +509,18 @@ fn main() {
         Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["pad"] = json!("x".repeat(9000)))),
         deny("DPOP_PROOF_INVALID", d),
     );
-    add("DPoP: htm is not the method", "main", Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["htm"] = json!("POST"))), deny("DPOP_PROOF_MISMATCH", d));
-    add("DPoP: htm in lower case", "main", Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["htm"] = json!("get"))), deny("DPOP_PROOF_MISMATCH", d));
+    add(
+        "DPoP: htm is not the method",
+        "main",
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["htm"] = json!("POST"))),
+        deny("DPOP_PROOF_MISMATCH", d),
+    );
+    add(
+        "DPoP: htm in lower case",
+        "main",
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["htm"] = json!("get"))),
+        deny("DPOP_PROOF_MISMATCH", d),
+    );
     add(
         "DPoP: htu of another path",
         "main",
@@ -496,15 +545,30 @@ fn main() {
         Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["htu"] = json!("http://api.vectors.test/items"))),
         deny("DPOP_PROOF_MISMATCH", d),
     );
-    add("DPoP: iat too old (61 s, window 60 s)", "main", Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["iat"] = json!(NOW - 61))), deny("DPOP_PROOF_STALE", d));
+    add(
+        "DPoP: iat too old (61 s, window 60 s)",
+        "main",
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["iat"] = json!(NOW - 61))),
+        deny("DPOP_PROOF_STALE", d),
+    );
     add(
         "DPoP: iat in the future beyond the leeway (61 s, leeway 60 s)",
         "main",
         Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["iat"] = json!(NOW + 61))),
         deny("DPOP_PROOF_STALE", d),
     );
-    add("DPoP: iat in the future inside the leeway", "main", Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["iat"] = json!(NOW + 50))), allow("DPoP"));
-    add("DPoP: ath of another token", "main", Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["ath"] = json!(sha256_b64(token.as_bytes())))), deny("DPOP_PROOF_MISMATCH", d));
+    add(
+        "DPoP: iat in the future inside the leeway",
+        "main",
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["iat"] = json!(NOW + 50))),
+        allow("DPoP"),
+    );
+    add(
+        "DPoP: ath of another token",
+        "main",
+        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |_, c| c["ath"] = json!(sha256_b64(token.as_bytes())))),
+        deny("DPOP_PROOF_MISMATCH", d),
+    );
     add("DPoP: proof key is not cnf.jkt", "main", Request::dpop(&tok_es, pk_other.at(&tok_es)), deny("TOKEN_BINDING_MISMATCH", d));
     add("DPoP-bound token sent as Bearer", "main", Request::bearer(&tok_es), deny("TOKEN_BINDING_MISMATCH", b));
     add(
@@ -514,13 +578,18 @@ fn main() {
         deny("TOKEN_BINDING_MISMATCH", b),
     );
     add("DPoP scheme with an unbound token", "main", Request::dpop(&token, pk_es.at(&token)), deny("TOKEN_BINDING_MISMATCH", d));
-    add("DPoP with an expired bound token", "main", {
-        let t = es.sign(&with(&|c| {
-            c["cnf"] = json!({"jkt": pk_es.jkt});
-            c["exp"] = json!(NOW - 61);
-        }));
-        Request::dpop(&t, pk_es.at(&t))
-    }, deny("TOKEN_EXPIRED", d));
+    add(
+        "DPoP with an expired bound token",
+        "main",
+        {
+            let t = es.sign(&with(&|c| {
+                c["cnf"] = json!({"jkt": pk_es.jkt});
+                c["exp"] = json!(NOW - 61);
+            }));
+            Request::dpop(&t, pk_es.at(&t))
+        },
+        deny("TOKEN_EXPIRED", d),
+    );
     add("DPoP: replay of an allowed proof", "main", Request::dpop(&tok_es, replayed.clone()), deny("DPOP_REPLAY", d));
     add("DPoP: replay at another client of the same issuer", "no_realm", Request::dpop(&tok_es, replayed), deny("DPOP_REPLAY", d));
     let denied_then_fresh = pk_es.at_with(&tok_es, |_, c| c["htm"] = json!("GET"));
@@ -533,21 +602,44 @@ fn main() {
     add("DPoP: the same proof at the right URL is allowed", "main", Request::dpop(&tok_es, denied_then_fresh), allow("DPoP"));
 
     // ---- server nonces (RFC 9449 §8) ----
-    add("nonce: proof without a nonce", "nonces", Request::dpop(&tok_es, pk_es.at(&tok_es)), deny("DPOP_NONCE_REQUIRED", d).nonce(&nonce_now));
+    add(
+        "nonce: proof without a nonce",
+        "nonces",
+        Request::dpop(&tok_es, pk_es.at(&tok_es)),
+        deny("DPOP_NONCE_REQUIRED", d).nonce(&nonce_now),
+    );
     let with_nonce = |n: &str| pk_es.at_with(&tok_es, |_, c| c["nonce"] = json!(n));
     add("nonce: current nonce is allowed", "nonces", Request::dpop(&tok_es, with_nonce(&nonce_now)), allow("DPoP"));
-    add("nonce: previous period's nonce is allowed, a fresh one offered", "nonces", Request::dpop(&tok_es, with_nonce(&nonce_prev)), Expect { nonce: Some(nonce_now.clone()), ..allow("DPoP") });
-    add("nonce: forged nonce", "nonces", Request::dpop(&tok_es, with_nonce(&nonce_forged)), deny("DPOP_NONCE_REQUIRED", d).nonce(&nonce_now));
-    add("nonce: nonce two periods old", "nonces", Request::dpop(&tok_es, with_nonce(&nonce_for(&secret, bucket - 2))), deny("DPOP_NONCE_REQUIRED", d).nonce(&nonce_now));
+    add(
+        "nonce: previous period's nonce is allowed, a fresh one offered",
+        "nonces",
+        Request::dpop(&tok_es, with_nonce(&nonce_prev)),
+        Expect { nonce: Some(nonce_now.clone()), ..allow("DPoP") },
+    );
+    add(
+        "nonce: forged nonce",
+        "nonces",
+        Request::dpop(&tok_es, with_nonce(&nonce_forged)),
+        deny("DPOP_NONCE_REQUIRED", d).nonce(&nonce_now),
+    );
+    add(
+        "nonce: nonce two periods old",
+        "nonces",
+        Request::dpop(&tok_es, with_nonce(&nonce_for(&secret, bucket - 2))),
+        deny("DPOP_NONCE_REQUIRED", d).nonce(&nonce_now),
+    );
     add("nonce: no Authorization header gets a nonce", "nonces", Request::none(), deny("TOKEN_MISSING", None).nonce(&nonce_now));
     add("nonce: Bearer request gets none", "nonces", Request::bearer(&token), allow("Bearer"));
     add(
         "nonce: an invalid proof is refused before the nonce is checked",
         "nonces",
-        Request::dpop(&tok_es, pk_es.at_with(&tok_es, |h, c| {
-            h["typ"] = json!("jwt");
-            c["nonce"] = json!(nonce_now);
-        })),
+        Request::dpop(
+            &tok_es,
+            pk_es.at_with(&tok_es, |h, c| {
+                h["typ"] = json!("jwt");
+                c["nonce"] = json!(nonce_now);
+            }),
+        ),
         deny("DPOP_PROOF_INVALID", d).nonce(&nonce_now),
     );
 
@@ -555,7 +647,12 @@ fn main() {
     add("dpop required: Bearer is not offered", "dpop_required", Request::bearer(&token), deny("TOKEN_MISSING", None));
     add("dpop required: no header", "dpop_required", Request::none(), deny("TOKEN_MISSING", None));
     add("dpop required: DPoP allowed", "dpop_required", Request::dpop(&tok_es, pk_es.at(&tok_es)), allow("DPoP"));
-    add("dpop required: DPoP with an unbound token", "dpop_required", Request::dpop(&token, pk_es.at(&token)), deny("TOKEN_BINDING_MISMATCH", d));
+    add(
+        "dpop required: DPoP with an unbound token",
+        "dpop_required",
+        Request::dpop(&token, pk_es.at(&token)),
+        deny("TOKEN_BINDING_MISMATCH", d),
+    );
     add("dpop disabled: DPoP is not offered", "dpop_disabled", Request::dpop(&tok_es, pk_es.at(&tok_es)), deny("TOKEN_MISSING", None));
     add("dpop disabled: Bearer allowed", "dpop_disabled", Request::bearer(&token), allow("Bearer"));
     add("dpop disabled: DPoP-bound token as Bearer", "dpop_disabled", Request::bearer(&tok_es), deny("TOKEN_BINDING_MISMATCH", b));
@@ -600,8 +697,18 @@ fn main() {
     add("scope: wrong type (number)", "scoped", Request::bearer(&scoped(&|c| c["scope"] = json!(5))), deny("INVALID_CLAIM", b));
     add("scp: wrong type (object)", "scoped", Request::bearer(&scoped(&|c| c["scp"] = json!({"read": true}))), deny("INVALID_CLAIM", b));
     add("scope: missing", "scoped", Request::bearer(&scoped(&|_| {})), deny("INSUFFICIENT_SCOPE", b).scope("read write"));
-    add("scope: one of two missing", "scoped", Request::bearer(&scoped(&|c| c["scope"] = json!("read"))), deny("INSUFFICIENT_SCOPE", b).scope("write"));
-    add("scope: prefix is not a match", "scoped", Request::bearer(&scoped(&|c| c["scope"] = json!("readwrite"))), deny("INSUFFICIENT_SCOPE", b).scope("read write"));
+    add(
+        "scope: one of two missing",
+        "scoped",
+        Request::bearer(&scoped(&|c| c["scope"] = json!("read"))),
+        deny("INSUFFICIENT_SCOPE", b).scope("write"),
+    );
+    add(
+        "scope: prefix is not a match",
+        "scoped",
+        Request::bearer(&scoped(&|c| c["scope"] = json!("readwrite"))),
+        deny("INSUFFICIENT_SCOPE", b).scope("read write"),
+    );
     let tok_es_read = es.sign(&with(&|c| {
         c["cnf"] = json!({"jkt": pk_es.jkt});
         c["scope"] = json!("read");
@@ -615,12 +722,24 @@ fn main() {
 
     // ---- claim-value allow-list (client_id in svc, web) ----
     add("claim value: allowed", "client_ids", Request::bearer(&token), allow("Bearer"));
-    add("claim value: array holding an allowed value", "client_ids", Request::bearer(&es.sign(&with(&|c| c["client_id"] = json!(["x", "web"])))), allow("Bearer"));
-    add("claim value: not allowed", "client_ids", Request::bearer(&es.sign(&with(&|c| c["client_id"] = json!("evil")))), deny("CLAIM_NOT_ALLOWED", b));
+    add(
+        "claim value: array holding an allowed value",
+        "client_ids",
+        Request::bearer(&es.sign(&with(&|c| c["client_id"] = json!(["x", "web"])))),
+        allow("Bearer"),
+    );
+    add(
+        "claim value: not allowed",
+        "client_ids",
+        Request::bearer(&es.sign(&with(&|c| c["client_id"] = json!("evil")))),
+        deny("CLAIM_NOT_ALLOWED", b),
+    );
     add(
         "claim value: missing",
         "client_ids",
-        Request::bearer(&es.sign(&with(&|c| { c.as_object_mut().unwrap().remove("client_id"); }))),
+        Request::bearer(&es.sign(&with(&|c| {
+            c.as_object_mut().unwrap().remove("client_id");
+        }))),
         deny("CLAIM_NOT_ALLOWED", b),
     );
 

@@ -42,17 +42,41 @@ fn main() {
     }
     add("audience in an array", es.sign(&with(|c| c["aud"] = json!(["other", AUD]))), "OK", 0);
     add("expired inside leeway", es.sign(&with(|c| c["exp"] = json!(NOW - 30))), "OK", 0);
-    add("typ with media-type prefix", es.sign_token(&json!({"alg":"ES256","kid":"es256-key","typ":"application/at+jwt"}), &claims()), "OK", 0);
+    add(
+        "typ with media-type prefix",
+        es.sign_token(&json!({"alg":"ES256","kid":"es256-key","typ":"application/at+jwt"}), &claims()),
+        "OK",
+        0,
+    );
     add("expired", es.sign(&with(|c| c["exp"] = json!(NOW - 61))), "TOKEN_EXPIRED", 305);
     add("not yet valid", es.sign(&with(|c| c["nbf"] = json!(NOW + 120))), "TOKEN_NOT_YET_VALID", 306);
     add("issued in the future", es.sign(&with(|c| c["iat"] = json!(NOW + 120))), "TOKEN_ISSUED_IN_FUTURE", 307);
     add("wrong issuer", es.sign(&with(|c| c["iss"] = json!("https://evil.test"))), "ISSUER_MISMATCH", 308);
     add("wrong audience", rs.sign(&with(|c| c["aud"] = json!("api://other"))), "AUDIENCE_MISMATCH", 309);
-    add("missing exp", es.sign(&with(|c| { c.as_object_mut().unwrap().remove("exp"); })), "MISSING_CLAIM", 310);
-    add("missing required sub", es.sign(&with(|c| { c.as_object_mut().unwrap().remove("sub"); })), "MISSING_CLAIM", 310);
+    add(
+        "missing exp",
+        es.sign(&with(|c| {
+            c.as_object_mut().unwrap().remove("exp");
+        })),
+        "MISSING_CLAIM",
+        310,
+    );
+    add(
+        "missing required sub",
+        es.sign(&with(|c| {
+            c.as_object_mut().unwrap().remove("sub");
+        })),
+        "MISSING_CLAIM",
+        310,
+    );
     add("exp is a string", es.sign(&with(|c| c["exp"] = json!("1800000300"))), "INVALID_CLAIM", 311);
     add("typ JWT instead of at+jwt", es.sign_token(&json!({"alg":"ES256","kid":"es256-key","typ":"JWT"}), &claims()), "TYPE_MISMATCH", 312);
-    add("crit header", es.sign_token(&json!({"alg":"ES256","kid":"es256-key","typ":"at+jwt","crit":["x"],"x":1}), &claims()), "CRIT_UNSUPPORTED", 313);
+    add(
+        "crit header",
+        es.sign_token(&json!({"alg":"ES256","kid":"es256-key","typ":"at+jwt","crit":["x"],"x":1}), &claims()),
+        "CRIT_UNSUPPORTED",
+        313,
+    );
     add("RSA key of 1024 bits", weak.sign(&claims()), "KEY_REJECTED", 314);
     add("unknown kid", stranger.sign(&claims()), "UNKNOWN_KEY", 303);
     let t = es.sign(&claims());
@@ -63,12 +87,21 @@ fn main() {
     add("alg none", format!("{hp}."), "ALGORITHM_NOT_ALLOWED", 302);
     let hs = format!("{}.{}", b64_json(&json!({"alg":"HS256","kid":"rs256-key","typ":"at+jwt"})), b64_json(&claims()));
     add("HS256 with the RSA key", format!("{hs}.{}", b64([1u8; 32])), "ALGORITHM_NOT_ALLOWED", 302);
-    add("RS256 header on the EC key", es.sign_token(&json!({"alg":"RS256","kid":"es256-key","typ":"at+jwt"}), &claims()), "ALGORITHM_NOT_ALLOWED", 302);
+    add(
+        "RS256 header on the EC key",
+        es.sign_token(&json!({"alg":"RS256","kid":"es256-key","typ":"at+jwt"}), &claims()),
+        "ALGORITHM_NOT_ALLOWED",
+        302,
+    );
     add("two segments", format!("{}.{}", p[0], p[1]), "TOKEN_MALFORMED", 300);
     add("four segments", format!("{t}.{}", p[2]), "TOKEN_MALFORMED", 300);
     add("padded base64", format!("{}=.{}.{}", p[0], p[1], p[2]), "TOKEN_MALFORMED", 300);
     add("header not JSON", format!("{}.{}.{}", b64("hello"), p[1], p[2]), "TOKEN_MALFORMED", 300);
-    let dup = format!("{}.{}", b64_json(&default_header(&es)), b64(r#"{"iss":"https://issuer.vectors.test","aud":"api://vectors","sub":"a","exp":1800000300,"exp":1900000000}"#));
+    let dup = format!(
+        "{}.{}",
+        b64_json(&default_header(&es)),
+        b64(r#"{"iss":"https://issuer.vectors.test","aud":"api://vectors","sub":"a","exp":1800000300,"exp":1900000000}"#)
+    );
     add("duplicate exp claim", format!("{dup}.{}", b64(es.sign_raw(&dup))), "TOKEN_MALFORMED", 300);
     add("empty token", String::new(), "TOKEN_MALFORMED", 300);
     add("oversized token", es.sign(&with(|c| c["pad"] = json!("x".repeat(9000)))), "TOKEN_TOO_LARGE", 301);

@@ -74,9 +74,7 @@ const DISCOVERY: &str = "/.well-known/openid-configuration";
 const JWKS: &str = "/jwks";
 
 fn usage() -> ! {
-    eprintln!(
-        "usage: oidc-testkit --dir DIR [--algs RS256,ES256,EdDSA,PS256] [--ignore-stdin] [--max-lifetime SECS]"
-    );
+    eprintln!("usage: oidc-testkit --dir DIR [--algs RS256,ES256,EdDSA,PS256] [--ignore-stdin] [--max-lifetime SECS]");
     std::process::exit(2)
 }
 
@@ -89,23 +87,11 @@ impl Generation {
     fn new(n: u32, algs: &[Alg]) -> Generation {
         Generation {
             n,
-            keys: algs
-                .iter()
-                .map(|a| {
-                    TestKey::generate_with_kid(
-                        *a,
-                        &format!("{}-g{n}", a.name().to_ascii_lowercase()),
-                    )
-                })
-                .collect(),
+            keys: algs.iter().map(|a| TestKey::generate_with_kid(*a, &format!("{}-g{n}", a.name().to_ascii_lowercase()))).collect(),
         }
     }
     fn kids(&self) -> Value {
-        let m: BTreeMap<&str, &str> = self
-            .keys
-            .iter()
-            .map(|k| (k.alg().name(), k.kid()))
-            .collect();
+        let m: BTreeMap<&str, &str> = self.keys.iter().map(|k| (k.alg().name(), k.kid())).collect();
         json!(m)
     }
     fn key(&self, alg: Alg) -> Option<&TestKey> {
@@ -156,10 +142,7 @@ struct App {
 impl App {
     fn normal_route(&self, path: &str) -> Route {
         match path {
-            DISCOVERY => Route::json(&oidc_discovery(
-                &self.issuer,
-                &format!("{}{JWKS}", self.issuer),
-            )),
+            DISCOVERY => Route::json(&oidc_discovery(&self.issuer, &format!("{}{JWKS}", self.issuer))),
             JWKS => {
                 let k = self.keys.lock();
                 let mut all: Vec<&TestKey> = k.current.keys.iter().collect();
@@ -184,9 +167,7 @@ impl App {
         base.etag = f.etag.clone();
         let faulty = match f.mode {
             Mode::Ok => base.clone(),
-            Mode::Status(s) => {
-                Route::json(&json!({"error": "injected_fault", "status": s})).with_status(s)
-            }
+            Mode::Status(s) => Route::json(&json!({"error": "injected_fault", "status": s})).with_status(s),
             Mode::Hang => Route::hang(),
             Mode::Reset => Route::reset(),
             Mode::Slow(ms) => base.clone().with_delay(Duration::from_millis(ms)),
@@ -194,11 +175,7 @@ impl App {
                 let n = base.body.len() / 2;
                 base.clone().truncated(n)
             }
-            Mode::Garbage => Route::bytes(
-                200,
-                "application/json",
-                b"<html>\x00\xff{{ not json".to_vec(),
-            ),
+            Mode::Garbage => Route::bytes(200, "application/json", b"<html>\x00\xff{{ not json".to_vec()),
             Mode::WrongCtype => base.clone().with_content_type("text/html; charset=utf-8"),
             Mode::Big(n) => {
                 let mut body = b"{\"padding\":\"".to_vec();
@@ -252,10 +229,7 @@ fn handle_token(app: &App, req: &RecordedRequest) -> Route {
     let int = |n: &str, d: i64| -> Result<i64, String> {
         match p(n) {
             None => Ok(d),
-            Some(s) => s
-                .trim()
-                .parse()
-                .map_err(|_| format!("{n} must be an integer")),
+            Some(s) => s.trim().parse().map_err(|_| format!("{n} must be an integer")),
         }
     };
     let (exp_in, nbf_in, iat_in) = match (int("exp_in", 300), int("nbf_in", 0), int("iat_in", 0)) {
@@ -317,11 +291,7 @@ fn handle_token(app: &App, req: &RecordedRequest) -> Route {
     if let Some(Err(e)) = p("header").map(|h| merge(&mut header, &h, "header")) {
         return bad(e);
     }
-    Route::bytes(
-        200,
-        "application/jwt",
-        key.sign_token(&header, &claims).into_bytes(),
-    )
+    Route::bytes(200, "application/jwt", key.sign_token(&header, &claims).into_bytes())
 }
 
 fn parse_mode(req: &RecordedRequest) -> Result<Mode, String> {
@@ -343,10 +313,7 @@ fn parse_mode(req: &RecordedRequest) -> Result<Mode, String> {
                 .filter(|n| *n <= 64 << 20)
                 .ok_or("big needs bytes=N (at most 64 MiB)")?,
         ),
-        "slow" => Mode::Slow(ms(&req
-            .query_param("ms")
-            .or(req.query_param("slow_ms"))
-            .ok_or("slow needs ms=N")?)?),
+        "slow" => Mode::Slow(ms(&req.query_param("ms").or(req.query_param("slow_ms")).ok_or("slow needs ms=N")?)?),
         m if m.starts_with("slow_ms=") || m.starts_with("slow_ms:") => Mode::Slow(ms(&m[8..])?),
         m => match m.parse::<u16>() {
             Ok(s) if (100..=599).contains(&s) => Mode::Status(s),
@@ -373,12 +340,7 @@ fn handle_fault(app: &App, req: &RecordedRequest) -> Route {
             Err(_) => return bad("count must be a non-negative integer"),
         },
     };
-    let fault = Fault {
-        mode,
-        count,
-        cache_control: req.query_param("cache_control"),
-        etag: req.query_param("etag"),
-    };
+    let fault = Fault { mode, count, cache_control: req.query_param("cache_control"), etag: req.query_param("etag") };
     app.faults.lock().insert(path.clone(), fault);
     app.apply(&path);
     ok_json(json!({"ok": true}))
@@ -445,10 +407,7 @@ fn main() {
     let app = Arc::new(App {
         issuer: issuer.clone(),
         srv,
-        keys: Mutex::new(Keys {
-            current: Generation::new(1, &algs),
-            previous: None,
-        }),
+        keys: Mutex::new(Keys { current: Generation::new(1, &algs), previous: None }),
         algs,
         faults: Mutex::new(HashMap::new()),
         exit: Mutex::new(tx.clone()),
@@ -515,21 +474,19 @@ fn main() {
 
     if watch_stdin {
         let tx = tx.clone();
-        let _ = std::thread::Builder::new()
-            .name("stdin-watch".into())
-            .spawn(move || {
-                let mut stdin = std::io::stdin().lock();
-                let mut buf = [0u8; 4096];
-                loop {
-                    match stdin.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(_) => {}
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                        Err(_) => break,
-                    }
+        let _ = std::thread::Builder::new().name("stdin-watch".into()).spawn(move || {
+            let mut stdin = std::io::stdin().lock();
+            let mut buf = [0u8; 4096];
+            loop {
+                match stdin.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
                 }
-                let _ = tx.send(Exit::Stdin);
-            });
+            }
+            let _ = tx.send(Exit::Stdin);
+        });
     }
     drop(tx);
 
