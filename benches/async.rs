@@ -37,8 +37,8 @@ fn ok(rc: oidc_result) {
 }
 
 fn put(
-    f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
-    b: *mut oidc_client_builder,
+    f: extern "C" fn(*mut oidc_validator_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
+    b: *mut oidc_validator_builder,
     v: &str,
 ) {
     ok(f(b, v.as_ptr().cast(), v.len(), std::ptr::null_mut()));
@@ -65,7 +65,7 @@ extern "C" fn on_done(ud: *mut c_void, rc: oidc_result, _c: *const c_char, _l: u
 }
 
 #[derive(Clone, Copy)]
-struct Client(*mut oidc_client);
+struct Client(*mut oidc_validator);
 unsafe impl Send for Client {}
 unsafe impl Sync for Client {}
 
@@ -152,14 +152,14 @@ fn main() {
         let srv = FixtureServer::start_https(&ca); // one issuer (and key-cache entry) per algorithm
         let issuer = srv.install_oidc(&[&key]);
         let token = key.sign(&keys::claims(&issuer, "api", "alice", 3600));
-        let mut b: *mut oidc_client_builder = std::ptr::null_mut();
-        ok(oidc_client_builder_new(&mut b, std::ptr::null_mut()));
-        put(oidc_client_builder_set_issuer, b, &issuer);
-        put(oidc_client_builder_add_audience, b, "api");
-        put(oidc_client_builder_set_ca_file, b, ca.ca_pem_path().to_str().unwrap());
-        let mut c: *mut oidc_client = std::ptr::null_mut();
-        ok(oidc_client_builder_build(b, &mut c, std::ptr::null_mut()));
-        ok(oidc_client_prefetch(c, std::ptr::null_mut()));
+        let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+        ok(oidc_validator_builder_new(&mut b, std::ptr::null_mut()));
+        put(oidc_validator_builder_set_issuer, b, &issuer);
+        put(oidc_validator_builder_add_audience, b, "api");
+        put(oidc_validator_builder_set_ca_file, b, ca.ca_pem_path().to_str().unwrap());
+        let mut c: *mut oidc_validator = std::ptr::null_mut();
+        ok(oidc_validator_builder_build(b, &mut c, std::ptr::null_mut()));
+        ok(oidc_validator_prefetch(c, std::ptr::null_mut()));
         let c = Client(c);
         blocking_round(c, &token, Duration::from_millis(300));
         async_round(c, &token, Duration::from_millis(300), &flow);
@@ -175,6 +175,6 @@ fn main() {
         }
         let (mb, ma) = (median(bl), median(asy));
         println!("{:<6} {:>14.0} {:>14.0} {:>7.2}", name.trim(), mb, ma, ma / mb);
-        oidc_client_free(c.0);
+        oidc_validator_free(c.0);
     }
 }

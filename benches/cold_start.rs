@@ -7,7 +7,7 @@
 //! The parent starts the repo's fixture issuer (`oidc-testkit`, built if `OIDC_TESTKIT_BIN` is
 //! not set) once, mints one RS256 access token from it, then spawns the children in turns
 //! (liboidc, Go, liboidc, ...). A liboidc child is this same binary (re-executed with
-//! `OIDC_COLD_CHILD=1`): what a C host does, through the C ABI, `oidc_client_builder_*` with
+//! `OIDC_COLD_CHILD=1`): what a C host does, through the C ABI, `oidc_validator_builder_*` with
 //! the issuer, the audience and the issuer's CA file (added to the system roots), `_build`,
 //! `oidc_validate`. Each child prints CLOCK_MONOTONIC timestamps of its `main` and of the
 //! end of the validation; the parent read the same clock just before `spawn`, so "total"
@@ -51,8 +51,8 @@ fn child() {
             std::process::exit(1);
         }
     };
-    let put = |f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
-               b: *mut oidc_client_builder,
+    let put = |f: extern "C" fn(*mut oidc_validator_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
+               b: *mut oidc_validator_builder,
                v: &str,
                what: &str| {
         let mut err = std::ptr::null_mut();
@@ -60,19 +60,19 @@ fn child() {
     };
     let mut err = std::ptr::null_mut();
     let mut b = std::ptr::null_mut();
-    check(oidc_client_builder_new(&mut b, &mut err), err, "builder_new");
-    put(oidc_client_builder_set_issuer, b, &issuer, "issuer");
-    put(oidc_client_builder_add_audience, b, AUDIENCE, "audience");
-    put(oidc_client_builder_set_ca_file, b, &ca, "ca_file");
+    check(oidc_validator_builder_new(&mut b, &mut err), err, "builder_new");
+    put(oidc_validator_builder_set_issuer, b, &issuer, "issuer");
+    put(oidc_validator_builder_add_audience, b, AUDIENCE, "audience");
+    put(oidc_validator_builder_set_ca_file, b, &ca, "ca_file");
     let mut client = std::ptr::null_mut();
-    check(oidc_client_builder_build(b, &mut client, &mut err), err, "build");
+    check(oidc_validator_builder_build(b, &mut client, &mut err), err, "build");
     let built = mono_ns();
     let (mut claims, mut len) = (std::ptr::null_mut(), 0usize);
     let rc = oidc_validate(client, token.as_ptr().cast(), token.len(), &mut claims, &mut len, &mut err);
     check(rc, err, "validate");
     let done = mono_ns();
     oidc_string_free(claims);
-    oidc_client_free(client);
+    oidc_validator_free(client);
     if phases {
         println!("{{\"main\":{start},\"built\":{built},\"done\":{done}}}");
     } else {

@@ -53,17 +53,17 @@ use oidc::core::token_cache::{Entry, TokenCache};
 use oidc::core::validate::{Policy, check_claims_json, parse_token};
 use oidc::core::{Config, KeySource};
 use oidc::ffi::authn::{
-    oidc_authenticate, oidc_client_builder_set_token_cache_size, oidc_decision, oidc_decision_allowed, oidc_decision_claims,
-    oidc_decision_free, oidc_decision_message, oidc_http_request, oidc_http_request_add_header, oidc_http_request_free,
-    oidc_http_request_new, oidc_http_request_reset, oidc_http_request_set_method, oidc_http_request_set_url,
+    oidc_authenticate, oidc_decision, oidc_decision_allowed, oidc_decision_claims, oidc_decision_free, oidc_decision_message,
+    oidc_http_request, oidc_http_request_add_header, oidc_http_request_free, oidc_http_request_new, oidc_http_request_reset,
+    oidc_http_request_set_method, oidc_http_request_set_url, oidc_validator_builder_set_token_cache_size,
 };
 use oidc::ffi::client::{
-    oidc_client_builder_add_audience, oidc_client_builder_build, oidc_client_builder_new, oidc_client_builder_set_allow_http_loopback,
-    oidc_client_builder_set_expected_typ, oidc_client_builder_set_issuer, oidc_client_builder_set_jwks_json,
-    oidc_client_builder_set_jwks_uri, oidc_client_free, oidc_client_prefetch, oidc_validate,
+    oidc_validate, oidc_validator_builder_add_audience, oidc_validator_builder_build, oidc_validator_builder_new,
+    oidc_validator_builder_set_allow_http_loopback, oidc_validator_builder_set_expected_typ, oidc_validator_builder_set_issuer,
+    oidc_validator_builder_set_jwks_json, oidc_validator_builder_set_jwks_uri, oidc_validator_free, oidc_validator_prefetch,
 };
 use oidc::ffi::misc::{oidc_error_message, oidc_string_free};
-use oidc::ffi::{oidc_client, oidc_client_builder, oidc_error, oidc_result};
+use oidc::ffi::{oidc_error, oidc_result, oidc_validator, oidc_validator_builder};
 
 const ISSUER: &str = "https://idp.example.com";
 const AUDIENCE: &str = "https://api.example.com";
@@ -379,8 +379,8 @@ fn check(rc: oidc_result, err: *mut oidc_error, what: &str) {
 }
 
 fn set_str(
-    b: *mut oidc_client_builder,
-    f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
+    b: *mut oidc_validator_builder,
+    f: extern "C" fn(*mut oidc_validator_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
     v: &str,
     what: &str,
 ) {
@@ -395,35 +395,35 @@ enum KeysFrom<'a> {
 
 /// A client through the C ABI. `token_cache` entries (0: off). The single-token sections use
 /// 0, so that a repeated token is validated in full every time.
-fn build_client(src: KeysFrom, token_cache: usize) -> *mut oidc_client {
+fn build_client(src: KeysFrom, token_cache: usize) -> *mut oidc_validator {
     let mut err: *mut oidc_error = std::ptr::null_mut();
-    let mut b: *mut oidc_client_builder = std::ptr::null_mut();
-    check(oidc_client_builder_new(&mut b, &mut err), err, "oidc_client_builder_new");
-    set_str(b, oidc_client_builder_set_issuer, ISSUER, "set_issuer");
+    let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+    check(oidc_validator_builder_new(&mut b, &mut err), err, "oidc_validator_builder_new");
+    set_str(b, oidc_validator_builder_set_issuer, ISSUER, "set_issuer");
     match src {
-        KeysFrom::Static(jwks) => set_str(b, oidc_client_builder_set_jwks_json, jwks, "set_jwks_json"),
+        KeysFrom::Static(jwks) => set_str(b, oidc_validator_builder_set_jwks_json, jwks, "set_jwks_json"),
         KeysFrom::Url(url) => {
-            set_str(b, oidc_client_builder_set_jwks_uri, url, "set_jwks_uri");
-            check(oidc_client_builder_set_allow_http_loopback(b, 1, &mut err), err, "set_allow_http_loopback");
+            set_str(b, oidc_validator_builder_set_jwks_uri, url, "set_jwks_uri");
+            check(oidc_validator_builder_set_allow_http_loopback(b, 1, &mut err), err, "set_allow_http_loopback");
         }
     }
-    set_str(b, oidc_client_builder_add_audience, AUDIENCE, "add_audience");
-    set_str(b, oidc_client_builder_set_expected_typ, "at+jwt", "set_expected_typ");
-    check(oidc_client_builder_set_token_cache_size(b, token_cache, &mut err), err, "set_token_cache_size");
-    let mut c: *mut oidc_client = std::ptr::null_mut();
-    check(oidc_client_builder_build(b, &mut c, &mut err), err, "oidc_client_builder_build");
+    set_str(b, oidc_validator_builder_add_audience, AUDIENCE, "add_audience");
+    set_str(b, oidc_validator_builder_set_expected_typ, "at+jwt", "set_expected_typ");
+    check(oidc_validator_builder_set_token_cache_size(b, token_cache, &mut err), err, "set_token_cache_size");
+    let mut c: *mut oidc_validator = std::ptr::null_mut();
+    check(oidc_validator_builder_build(b, &mut c, &mut err), err, "oidc_validator_builder_build");
     c
 }
 
 type ValidateFn =
-    extern "C" fn(*const oidc_client, *const c_char, usize, *mut *mut c_char, *mut usize, *mut *mut oidc_error) -> oidc_result;
+    extern "C" fn(*const oidc_validator, *const c_char, usize, *mut *mut c_char, *mut usize, *mut *mut oidc_error) -> oidc_result;
 type StringFreeFn = extern "C" fn(*mut c_char);
 
 /// One `oidc_validate` call as a C caller makes it: validate, then free the claims string. The
 /// functions are called through opaque pointers, as from C: with LTO, a direct call from this
 /// crate could otherwise be inlined into the loop, which no C caller gets.
 #[inline(always)]
-fn validate_once(client: *const oidc_client, token: &str) -> usize {
+fn validate_once(client: *const oidc_validator, token: &str) -> usize {
     let validate: ValidateFn = black_box(oidc_validate);
     let free: StringFreeFn = black_box(oidc_string_free);
     let mut claims: *mut c_char = std::ptr::null_mut();
@@ -577,8 +577,8 @@ fn throughput_mt(threads: usize, d: Duration, f: &(dyn Fn() + Sync)) -> (f64, f6
 }
 
 #[derive(Clone, Copy)]
-struct SendPtr(*const oidc_client);
-// SAFETY: an oidc_client may be used from any number of threads concurrently (API contract).
+struct SendPtr(*const oidc_validator);
+// SAFETY: an oidc_validator may be used from any number of threads concurrently (API contract).
 unsafe impl Send for SendPtr {}
 unsafe impl Sync for SendPtr {}
 
@@ -661,7 +661,7 @@ fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg").map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
 }
 
-fn profile_mode(alg_name: &str, keys: &Keys, client: *const oidc_client) {
+fn profile_mode(alg_name: &str, keys: &Keys, client: *const oidc_validator) {
     let alg = *Alg::ALL.iter().find(|a| a.name().eq_ignore_ascii_case(alg_name)).expect("unknown alg");
     let case = Case::new(keys, alg);
     let iters = env_u64("OIDC_BENCH_PROFILE_ITERS", 20000);
@@ -738,7 +738,7 @@ fn profile_mode(alg_name: &str, keys: &Keys, client: *const oidc_client) {
             }
         }
     }
-    oidc_client_free(cached);
+    oidc_validator_free(cached);
     println!("{what} {}: {iters} calls in {:?}", alg.name(), t.elapsed());
 }
 
@@ -751,7 +751,7 @@ fn main() {
 
     if let Ok(a) = std::env::var("OIDC_BENCH_PROFILE") {
         profile_mode(&a, &keys, client);
-        oidc_client_free(client);
+        oidc_validator_free(client);
         return;
     }
 
@@ -761,14 +761,14 @@ fn main() {
         println!("load average at start: {}", loadavg());
         request_section(&s, &keys, &jwks);
         println!("load average at end: {}; total bench time: {:.1} s", loadavg(), total.elapsed().as_secs_f64());
-        oidc_client_free(client);
+        oidc_validator_free(client);
         return;
     }
 
     let url = serve_jwks(jwks.clone());
     let remote = build_client(KeysFrom::Url(&url), 0);
     let mut err = std::ptr::null_mut();
-    check(oidc_client_prefetch(remote, &mut err), err, "oidc_client_prefetch");
+    check(oidc_validator_prefetch(remote, &mut err), err, "oidc_validator_prefetch");
 
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let field = |k: &str| {
@@ -1114,8 +1114,8 @@ fn main() {
 
     println!("load average at end: {}; total bench time: {:.1} s", loadavg(), total.elapsed().as_secs_f64());
 
-    oidc_client_free(client);
-    oidc_client_free(remote);
+    oidc_validator_free(client);
+    oidc_validator_free(remote);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1123,7 +1123,7 @@ fn main() {
 
 const RESOURCE_URL: &str = "https://api.example.com/orders/42?expand=items";
 
-type AuthFn = extern "C" fn(*const oidc_client, *const oidc_http_request, *mut *mut oidc_decision, *mut *mut oidc_error) -> oidc_result;
+type AuthFn = extern "C" fn(*const oidc_validator, *const oidc_http_request, *mut *mut oidc_decision, *mut *mut oidc_error) -> oidc_result;
 type DecisionFreeFn = extern "C" fn(*mut oidc_decision);
 type DecisionClaimsFn = extern "C" fn(*const oidc_decision, *mut usize) -> *const c_char;
 type DecisionAllowedFn = extern "C" fn(*const oidc_decision) -> u32;
@@ -1173,7 +1173,7 @@ impl Drop for HostRequest {
 /// One `oidc_authenticate` as a host makes it on a filled request: the call, `allowed`, the
 /// claims (borrowed), `oidc_decision_free`. Panics on a denial.
 #[inline(always)]
-fn authenticate_once(client: *const oidc_client, req: &HostRequest) -> usize {
+fn authenticate_once(client: *const oidc_validator, req: &HostRequest) -> usize {
     let auth: AuthFn = black_box(oidc_authenticate);
     let allowed: DecisionAllowedFn = black_box(oidc_decision_allowed);
     let claims: DecisionClaimsFn = black_box(oidc_decision_claims);
@@ -1659,7 +1659,7 @@ fn request_section(s: &Settings, keys: &Keys, jwks: &str) {
     drop(req);
     drop(req_fill);
     drop(dreq);
-    oidc_client_free(off);
-    oidc_client_free(on);
-    oidc_client_free(small);
+    oidc_validator_free(off);
+    oidc_validator_free(on);
+    oidc_validator_free(small);
 }

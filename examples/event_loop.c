@@ -69,13 +69,13 @@ int main(int argc, char **argv) {
   if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) != 0) return 1;
 
   oidc_error *err = NULL;
-  oidc_client_builder *b = NULL;
-  oidc_client *client = NULL;
-  check(oidc_client_builder_new(&b, &err), err, "builder");
-  check(oidc_client_builder_set_issuer(b, issuer, strlen(issuer), &err), err, "issuer");
-  check(oidc_client_builder_add_audience(b, audience, strlen(audience), &err), err, "audience");
-  check(oidc_client_builder_set_ca_file(b, ca, strlen(ca), &err), err, "ca file");
-  check(oidc_client_builder_build(b, &client, &err), err, "build");
+  oidc_validator_builder *b = NULL;
+  oidc_validator *client = NULL;
+  check(oidc_validator_builder_new(&b, &err), err, "builder");
+  check(oidc_validator_builder_set_issuer(b, issuer, strlen(issuer), &err), err, "issuer");
+  check(oidc_validator_builder_add_audience(b, audience, strlen(audience), &err), err, "audience");
+  check(oidc_validator_builder_set_ca_file(b, ca, strlen(ca), &err), err, "ca file");
+  check(oidc_validator_builder_build(b, &client, &err), err, "build");
 
   oidc_cancel *deadline = NULL;
   check(oidc_cancel_new_with_timeout_ms(2000, &deadline, &err), err, "deadline");
@@ -123,7 +123,7 @@ int main(int argc, char **argv) {
     }
   }
   printf("event_loop: %d/%d callbacks delivered to the loop\n", n, n);
-  oidc_client_free(client);
+  oidc_validator_free(client);
   free(reqs);
   close(wake_fd[0]);
   close(wake_fd[1]);

@@ -29,17 +29,17 @@ int main(int argc, char **argv) {
     }
     const char *issuer = argv[1], *audience = argv[2], *token = argv[3];
     oidc_error *err = NULL;
-    oidc_client_builder *b = NULL;
-    if (oidc_client_builder_new(&b, &err) != OIDC_RESULT_OK) return fail("builder", err);
-    if (oidc_client_builder_set_issuer(b, issuer, strlen(issuer), &err) != OIDC_RESULT_OK ||
-        oidc_client_builder_add_audience(b, audience, strlen(audience), &err) != OIDC_RESULT_OK ||
-        oidc_client_builder_set_expected_typ(b, "at+jwt", 6, &err) != OIDC_RESULT_OK) {
-        oidc_client_builder_free(b);
+    oidc_validator_builder *b = NULL;
+    if (oidc_validator_builder_new(&b, &err) != OIDC_RESULT_OK) return fail("builder", err);
+    if (oidc_validator_builder_set_issuer(b, issuer, strlen(issuer), &err) != OIDC_RESULT_OK ||
+        oidc_validator_builder_add_audience(b, audience, strlen(audience), &err) != OIDC_RESULT_OK ||
+        oidc_validator_builder_set_expected_typ(b, "at+jwt", 6, &err) != OIDC_RESULT_OK) {
+        oidc_validator_builder_free(b);
         return fail("configuration", err);
     }
-    oidc_client *client = NULL;
+    oidc_validator *client = NULL;
     /* build consumes the builder, whatever the outcome */
-    if (oidc_client_builder_build(b, &client, &err) != OIDC_RESULT_OK) return fail("client", err);
+    if (oidc_validator_builder_build(b, &client, &err) != OIDC_RESULT_OK) return fail("client", err);
 
     char *claims = NULL;
     size_t claims_len = 0;
@@ -54,6 +54,6 @@ int main(int argc, char **argv) {
         oidc_error_free(err);
         status = 1;
     }
-    oidc_client_free(client);
+    oidc_validator_free(client);
     return status;
 }

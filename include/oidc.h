@@ -374,7 +374,7 @@ typedef uint32_t oidc_introspect_flag;
 #endif // __cplusplus
 
 /**
- * DPoP at a resource (`oidc_client_builder_set_dpop_mode`; passed as a `uint32_t`).
+ * DPoP at a resource (`oidc_validator_builder_set_dpop_mode`; passed as a `uint32_t`).
  */
 enum oidc_dpop_mode
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -416,19 +416,6 @@ typedef struct oidc_cancel oidc_cancel;
  * A pending CIBA request (poll mode). Getters borrow from it until `oidc_ciba_request_free`.
  */
 typedef struct oidc_ciba_request oidc_ciba_request;
-
-/**
- * A validating client for one issuer (or a static key set). Immutable once built apart from its
- * internal caches: every function taking `const oidc_client *` may run concurrently on one
- * client from any number of threads.
- */
-typedef struct oidc_client oidc_client;
-
-/**
- * Collects a client's configuration. Not thread safe: use from one thread, then
- * `oidc_client_builder_build` (which consumes it) or `oidc_client_builder_free`.
- */
-typedef struct oidc_client_builder oidc_client_builder;
 
 /**
  * The decision about one request: allowed (with the principal's claims and token type) or
@@ -483,6 +470,19 @@ typedef struct oidc_pkce oidc_pkce;
 typedef struct oidc_token_response oidc_token_response;
 
 /**
+ * A validating client for one issuer (or a static key set). Immutable once built apart from its
+ * internal caches: every function taking `const oidc_validator *` may run concurrently on one
+ * client from any number of threads.
+ */
+typedef struct oidc_validator oidc_validator;
+
+/**
+ * Collects a client's configuration. Not thread safe: use from one thread, then
+ * `oidc_validator_builder_build` (which consumes it) or `oidc_validator_builder_free`.
+ */
+typedef struct oidc_validator_builder oidc_validator_builder;
+
+/**
  * Completion of `oidc_validate_async`: `result` is `OIDC_RESULT_OK` with the claims as JSON
  * (`claims_json`, `claims_json_len` bytes, NUL-terminated) and `err` NULL, or a failure code
  * with `claims_json` NULL and `err` describing it (`OIDC_RESULT_CANCELLED`,
@@ -496,7 +496,7 @@ typedef void (*oidc_validate_cb)(void *user_data,
                                  const struct oidc_error *err);
 
 /**
- * Completion of a call without output (`oidc_client_prefetch_async`, `oidc_oauth_revoke_async`):
+ * Completion of a call without output (`oidc_validator_prefetch_async`, `oidc_oauth_revoke_async`):
  * `err` is NULL on OK, otherwise borrowed for the duration of the callback.
  */
 typedef void (*oidc_done_cb)(void *user_data, oidc_result result, const struct oidc_error *err);
@@ -617,7 +617,7 @@ extern "C" {
  * it with `OIDC_RESULT_CANCELLED`, an expired deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`,
  * at once, even if a key fetch it waits on goes on (that fetch still fills the cache).
  * Returns OK when the call was accepted: then `cb` runs exactly once, on a liboidc worker
- * thread, never inside this function, possibly after `oidc_client_free(client)` returned.
+ * thread, never inside this function, possibly after `oidc_validator_free(client)` returned.
  * On any other return `cb` is never called (`OIDC_RESULT_QUEUE_FULL` when the bounded queue is
  * full, `OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, ...).
  * # Ownership: `client`, `token` and `cancel` borrowed for this call only; `user_data` is
@@ -628,7 +628,7 @@ extern "C" {
  * # Blocking: no (a bounded queue push).
  */
 OIDC_MUST_USE
-oidc_result oidc_validate_async(const struct oidc_client *client,
+oidc_result oidc_validate_async(const struct oidc_validator *client,
                                 const char *token,
                                 size_t token_len,
                                 oidc_validate_cb cb,
@@ -643,7 +643,7 @@ oidc_result oidc_validate_async(const struct oidc_client *client,
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_validate_at_async(const struct oidc_client *client,
+oidc_result oidc_validate_at_async(const struct oidc_validator *client,
                                    const char *token,
                                    size_t token_len,
                                    int64_t now_unix,
@@ -654,7 +654,7 @@ oidc_result oidc_validate_at_async(const struct oidc_client *client,
 
 /**
  * Warm the client without blocking: discovery and the key set are fetched on the worker pool
- * (as `oidc_client_prefetch`), and `cb` reports the outcome. A static-key client completes OK.
+ * (as `oidc_validator_prefetch`), and `cb` reports the outcome. A static-key client completes OK.
  * # Ownership: `client` and `cancel` borrowed for this call only; `user_data` as
  *   `oidc_validate_async`.
  * # Thread safety: any thread. `cb` runs exactly once on a liboidc worker thread if OK was
@@ -662,11 +662,11 @@ oidc_result oidc_validate_at_async(const struct oidc_client *client,
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_prefetch_async(const struct oidc_client *client,
-                                       oidc_done_cb cb,
-                                       void *user_data,
-                                       const struct oidc_cancel *cancel,
-                                       struct oidc_error **err_out);
+oidc_result oidc_validator_prefetch_async(const struct oidc_validator *client,
+                                          oidc_done_cb cb,
+                                          void *user_data,
+                                          const struct oidc_cancel *cancel,
+                                          struct oidc_error **err_out);
 
 /**
  * Create a cancel handle without a deadline.
@@ -861,7 +861,7 @@ oidc_result oidc_http_request_set_now(struct oidc_http_request *request,
  *   callback when one is set.
  */
 OIDC_MUST_USE
-oidc_result oidc_authenticate(const struct oidc_client *client,
+oidc_result oidc_authenticate(const struct oidc_validator *client,
                               const struct oidc_http_request *request,
                               struct oidc_decision **decision_out,
                               struct oidc_error **err_out);
@@ -878,7 +878,7 @@ oidc_result oidc_authenticate(const struct oidc_client *client,
  * # Blocking: no (a bounded queue push).
  */
 OIDC_MUST_USE
-oidc_result oidc_authenticate_async(const struct oidc_client *client,
+oidc_result oidc_authenticate_async(const struct oidc_validator *client,
                                     const struct oidc_http_request *request,
                                     oidc_decision_cb cb,
                                     void *user_data,
@@ -974,10 +974,10 @@ const char *oidc_decision_dpop_nonce(const struct oidc_decision *decision, size_
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_add_required_scope(struct oidc_client_builder *builder,
-                                                   const char *scope,
-                                                   size_t scope_len,
-                                                   struct oidc_error **err_out);
+oidc_result oidc_validator_builder_add_required_scope(struct oidc_validator_builder *builder,
+                                                      const char *scope,
+                                                      size_t scope_len,
+                                                      struct oidc_error **err_out);
 
 /**
  * Allow `value` for claim `claim` (calls with the same claim build an allow-list): an
@@ -988,12 +988,12 @@ oidc_result oidc_client_builder_add_required_scope(struct oidc_client_builder *b
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_add_allowed_claim_value(struct oidc_client_builder *builder,
-                                                        const char *claim,
-                                                        size_t claim_len,
-                                                        const char *value,
-                                                        size_t value_len,
-                                                        struct oidc_error **err_out);
+oidc_result oidc_validator_builder_add_allowed_claim_value(struct oidc_validator_builder *builder,
+                                                           const char *claim,
+                                                           size_t claim_len,
+                                                           const char *value,
+                                                           size_t value_len,
+                                                           struct oidc_error **err_out);
 
 /**
  * DPoP (RFC 9449) at this resource: `OIDC_DPOP_MODE_ALLOWED` (default: Bearer for unbound tokens,
@@ -1004,9 +1004,9 @@ oidc_result oidc_client_builder_add_allowed_claim_value(struct oidc_client_build
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_dpop_mode(struct oidc_client_builder *builder,
-                                              uint32_t mode,
-                                              struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_dpop_mode(struct oidc_validator_builder *builder,
+                                                 uint32_t mode,
+                                                 struct oidc_error **err_out);
 
 /**
  * The DPoP proof algorithms accepted (comma-separated JOSE names, e.g. `"ES256,EdDSA"`; default
@@ -1016,10 +1016,10 @@ oidc_result oidc_client_builder_set_dpop_mode(struct oidc_client_builder *builde
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_dpop_algorithms(struct oidc_client_builder *builder,
-                                                    const char *algs,
-                                                    size_t algs_len,
-                                                    struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_dpop_algorithms(struct oidc_validator_builder *builder,
+                                                       const char *algs,
+                                                       size_t algs_len,
+                                                       struct oidc_error **err_out);
 
 /**
  * How old a DPoP proof may be (its `iat` at most `secs` in the past, and the leeway in the
@@ -1029,9 +1029,9 @@ oidc_result oidc_client_builder_set_dpop_algorithms(struct oidc_client_builder *
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_dpop_proof_window_secs(struct oidc_client_builder *builder,
-                                                           uint32_t secs,
-                                                           struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_dpop_proof_window_secs(struct oidc_validator_builder *builder,
+                                                              uint32_t secs,
+                                                              struct oidc_error **err_out);
 
 /**
  * Turn on stateless DPoP server nonces (RFC 9449 §8): every proof must carry a nonce issued
@@ -1044,11 +1044,11 @@ oidc_result oidc_client_builder_set_dpop_proof_window_secs(struct oidc_client_bu
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_dpop_nonce_secret(struct oidc_client_builder *builder,
-                                                      const uint8_t *secret,
-                                                      size_t secret_len,
-                                                      uint32_t lifetime_secs,
-                                                      struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_dpop_nonce_secret(struct oidc_validator_builder *builder,
+                                                         const uint8_t *secret,
+                                                         size_t secret_len,
+                                                         uint32_t lifetime_secs,
+                                                         struct oidc_error **err_out);
 
 /**
  * Set (or, with a NULL `cb`, clear) the shared DPoP replay store. `cb` is called from any
@@ -1059,10 +1059,10 @@ oidc_result oidc_client_builder_set_dpop_nonce_secret(struct oidc_client_builder
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_dpop_replay_store(struct oidc_client_builder *builder,
-                                                      oidc_replay_store_cb cb,
-                                                      void *user_data,
-                                                      struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_dpop_replay_store(struct oidc_validator_builder *builder,
+                                                         oidc_replay_store_cb cb,
+                                                         void *user_data,
+                                                         struct oidc_error **err_out);
 
 /**
  * Accept only certificate-bound tokens (RFC 8705: `cnf.x5t#S256` equal to the SHA-256 of the
@@ -1073,9 +1073,9 @@ oidc_result oidc_client_builder_set_dpop_replay_store(struct oidc_client_builder
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_require_mtls(struct oidc_client_builder *builder,
-                                                 uint32_t require,
-                                                 struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_require_mtls(struct oidc_validator_builder *builder,
+                                                    uint32_t require,
+                                                    struct oidc_error **err_out);
 
 /**
  * Size of the verified-token cache (entries; 0 turns it off; default 4096, at most 1048576): a
@@ -1086,21 +1086,21 @@ oidc_result oidc_client_builder_set_require_mtls(struct oidc_client_builder *bui
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_token_cache_size(struct oidc_client_builder *builder,
-                                                     size_t entries,
-                                                     struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_token_cache_size(struct oidc_validator_builder *builder,
+                                                        size_t entries,
+                                                        struct oidc_error **err_out);
 
 /**
  * Create a builder with every default: algorithms RS256/384/512, PS256/384/512, ES256/384,
  * EdDSA; leeway 60 s; max token 16 KiB; connect timeout 5 s, total 10 s; https only.
- * # Ownership: on OK `*out` is caller-owned; consume it with `oidc_client_builder_build` or
- *   free it with `oidc_client_builder_free`.
+ * # Ownership: on OK `*out` is caller-owned; consume it with `oidc_validator_builder_build` or
+ *   free it with `oidc_validator_builder_free`.
  * # Thread safety: any thread.
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_new(struct oidc_client_builder **out,
-                                    struct oidc_error **err_out);
+oidc_result oidc_validator_builder_new(struct oidc_validator_builder **out,
+                                       struct oidc_error **err_out);
 
 /**
  * Free a builder that will not be built. NULL is accepted.
@@ -1108,7 +1108,7 @@ oidc_result oidc_client_builder_new(struct oidc_client_builder **out,
  * # Thread safety: not concurrently with other calls on the same builder.
  * # Blocking: no.
  */
-void oidc_client_builder_free(struct oidc_client_builder *builder);
+void oidc_validator_builder_free(struct oidc_validator_builder *builder);
 
 /**
  * Set the issuer (required). Its `iss` must match tokens exactly; unless a JWKS URL or a static
@@ -1118,10 +1118,10 @@ void oidc_client_builder_free(struct oidc_client_builder *builder);
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_issuer(struct oidc_client_builder *builder,
-                                           const char *issuer,
-                                           size_t issuer_len,
-                                           struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_issuer(struct oidc_validator_builder *builder,
+                                              const char *issuer,
+                                              size_t issuer_len,
+                                              struct oidc_error **err_out);
 
 /**
  * Use this JWKS URL instead of discovering one.
@@ -1130,10 +1130,10 @@ oidc_result oidc_client_builder_set_issuer(struct oidc_client_builder *builder,
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_jwks_uri(struct oidc_client_builder *builder,
-                                             const char *uri,
-                                             size_t uri_len,
-                                             struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_jwks_uri(struct oidc_validator_builder *builder,
+                                                const char *uri,
+                                                size_t uri_len,
+                                                struct oidc_error **err_out);
 
 /**
  * Use a static JWKS document (offline use, tests): no network at all. The document is parsed when
@@ -1143,23 +1143,23 @@ oidc_result oidc_client_builder_set_jwks_uri(struct oidc_client_builder *builder
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_jwks_json(struct oidc_client_builder *builder,
-                                              const char *jwks_json,
-                                              size_t jwks_json_len,
-                                              struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_jwks_json(struct oidc_validator_builder *builder,
+                                                 const char *jwks_json,
+                                                 size_t jwks_json_len,
+                                                 struct oidc_error **err_out);
 
 /**
  * Add an accepted audience (a token is accepted when any of its `aud` values matches any
- * configured audience). At least one is required unless `oidc_client_builder_set_any_audience`.
+ * configured audience). At least one is required unless `oidc_validator_builder_set_any_audience`.
  * # Ownership: `builder` borrowed; the value copied.
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_add_audience(struct oidc_client_builder *builder,
-                                             const char *audience,
-                                             size_t audience_len,
-                                             struct oidc_error **err_out);
+oidc_result oidc_validator_builder_add_audience(struct oidc_validator_builder *builder,
+                                                const char *audience,
+                                                size_t audience_len,
+                                                struct oidc_error **err_out);
 
 /**
  * Explicitly accept tokens for any audience (`allow` = 1). Off by default.
@@ -1167,23 +1167,23 @@ oidc_result oidc_client_builder_add_audience(struct oidc_client_builder *builder
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_any_audience(struct oidc_client_builder *builder,
-                                                 uint32_t allow,
-                                                 struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_any_audience(struct oidc_validator_builder *builder,
+                                                    uint32_t allow,
+                                                    struct oidc_error **err_out);
 
 /**
  * Replace the algorithm allow-list with a comma- or space-separated list ("RS256,ES256").
  * `none`, HMAC and unknown names fail here, at once, with `OIDC_RESULT_UNSUPPORTED_ALGORITHM`,
- * and `oidc_client_builder_build` then fails with the same code (never the default list). `Ed25519` is accepted as EdDSA.
+ * and `oidc_validator_builder_build` then fails with the same code (never the default list). `Ed25519` is accepted as EdDSA.
  * # Ownership: `builder` borrowed; the list copied.
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_algorithms(struct oidc_client_builder *builder,
-                                               const char *algorithms,
-                                               size_t algorithms_len,
-                                               struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_algorithms(struct oidc_validator_builder *builder,
+                                                  const char *algorithms,
+                                                  size_t algorithms_len,
+                                                  struct oidc_error **err_out);
 
 /**
  * Clock-skew leeway for exp/nbf/iat in seconds (default 60, at most 3600).
@@ -1191,9 +1191,9 @@ oidc_result oidc_client_builder_set_algorithms(struct oidc_client_builder *build
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_leeway_secs(struct oidc_client_builder *builder,
-                                                uint32_t secs,
-                                                struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_leeway_secs(struct oidc_validator_builder *builder,
+                                                   uint32_t secs,
+                                                   struct oidc_error **err_out);
 
 /**
  * Require a claim to be present and not null.
@@ -1202,10 +1202,10 @@ oidc_result oidc_client_builder_set_leeway_secs(struct oidc_client_builder *buil
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_add_required_claim(struct oidc_client_builder *builder,
-                                                   const char *claim,
-                                                   size_t claim_len,
-                                                   struct oidc_error **err_out);
+oidc_result oidc_validator_builder_add_required_claim(struct oidc_validator_builder *builder,
+                                                      const char *claim,
+                                                      size_t claim_len,
+                                                      struct oidc_error **err_out);
 
 /**
  * Require the JOSE `typ` header, e.g. "at+jwt" (RFC 9068); compared case-insensitively, with
@@ -1215,10 +1215,10 @@ oidc_result oidc_client_builder_add_required_claim(struct oidc_client_builder *b
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_expected_typ(struct oidc_client_builder *builder,
-                                                 const char *typ,
-                                                 size_t typ_len,
-                                                 struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_expected_typ(struct oidc_validator_builder *builder,
+                                                    const char *typ,
+                                                    size_t typ_len,
+                                                    struct oidc_error **err_out);
 
 /**
  * Maximum token size in bytes (default 16384; 16 to 1 MiB).
@@ -1226,9 +1226,9 @@ oidc_result oidc_client_builder_set_expected_typ(struct oidc_client_builder *bui
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_max_token_bytes(struct oidc_client_builder *builder,
-                                                    size_t max_bytes,
-                                                    struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_max_token_bytes(struct oidc_validator_builder *builder,
+                                                       size_t max_bytes,
+                                                       struct oidc_error **err_out);
 
 /**
  * HTTP timeouts in milliseconds: connect (TCP connect and TLS handshake), and total per exchange
@@ -1238,10 +1238,10 @@ oidc_result oidc_client_builder_set_max_token_bytes(struct oidc_client_builder *
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_timeouts_ms(struct oidc_client_builder *builder,
-                                                uint32_t connect_ms,
-                                                uint32_t total_ms,
-                                                struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_timeouts_ms(struct oidc_validator_builder *builder,
+                                                   uint32_t connect_ms,
+                                                   uint32_t total_ms,
+                                                   struct oidc_error **err_out);
 
 /**
  * Cap on any response body (discovery, JWKS) in bytes (default 512 KiB; 1 KiB to 16 MiB).
@@ -1249,9 +1249,9 @@ oidc_result oidc_client_builder_set_timeouts_ms(struct oidc_client_builder *buil
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_max_response_bytes(struct oidc_client_builder *builder,
-                                                       size_t max_bytes,
-                                                       struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_max_response_bytes(struct oidc_validator_builder *builder,
+                                                          size_t max_bytes,
+                                                          struct oidc_error **err_out);
 
 /**
  * Trust the PEM certificates in this file in addition to the system store and the CA file named
@@ -1261,10 +1261,10 @@ oidc_result oidc_client_builder_set_max_response_bytes(struct oidc_client_builde
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_ca_file(struct oidc_client_builder *builder,
-                                            const char *path,
-                                            size_t path_len,
-                                            struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_ca_file(struct oidc_validator_builder *builder,
+                                               const char *path,
+                                               size_t path_len,
+                                               struct oidc_error **err_out);
 
 /**
  * Allow plain http to loopback hosts (127.0.0.0/8, ::1, localhost) when `allow` = 1: for local
@@ -1273,9 +1273,9 @@ oidc_result oidc_client_builder_set_ca_file(struct oidc_client_builder *builder,
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_allow_http_loopback(struct oidc_client_builder *builder,
-                                                        uint32_t allow,
-                                                        struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_allow_http_loopback(struct oidc_validator_builder *builder,
+                                                           uint32_t allow,
+                                                           struct oidc_error **err_out);
 
 /**
  * Key-set cache bounds in seconds: `Cache-Control: max-age` is clamped to [min, max] (defaults
@@ -1285,26 +1285,26 @@ oidc_result oidc_client_builder_set_allow_http_loopback(struct oidc_client_build
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_cache_policy_secs(struct oidc_client_builder *builder,
-                                                      uint32_t ttl_min,
-                                                      uint32_t ttl_max,
-                                                      uint32_t refresh_cooldown,
-                                                      uint32_t stale_if_error,
-                                                      struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_cache_policy_secs(struct oidc_validator_builder *builder,
+                                                         uint32_t ttl_min,
+                                                         uint32_t ttl_max,
+                                                         uint32_t refresh_cooldown,
+                                                         uint32_t stale_if_error,
+                                                         struct oidc_error **err_out);
 
 /**
  * Warm start when the client is built: `mode` 0 = nothing (keys fetched on first use, the
- * default); 1 = fail fast: `oidc_client_builder_build` fetches discovery and the key set and
+ * default); 1 = fail fast: `oidc_validator_builder_build` fetches discovery and the key set and
  * fails with the fetch's error (NETWORK, TLS, DISCOVERY_INVALID, ...) instead of returning a
  * client that cannot validate; 2 = background: the fetch runs on the worker pool, failures are
  * logged and counted, and the first validation retries. Any other value: INVALID_ARGUMENT.
  * # Thread safety: not concurrently on one builder.
- * # Blocking: no (mode 1 makes `oidc_client_builder_build` block, bounded by the timeouts).
+ * # Blocking: no (mode 1 makes `oidc_validator_builder_build` block, bounded by the timeouts).
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_prefetch(struct oidc_client_builder *builder,
-                                             uint32_t mode,
-                                             struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_prefetch(struct oidc_validator_builder *builder,
+                                                uint32_t mode,
+                                                struct oidc_error **err_out);
 
 /**
  * The realm named in `WWW-Authenticate` values of this client's errors.
@@ -1313,27 +1313,27 @@ oidc_result oidc_client_builder_set_prefetch(struct oidc_client_builder *builder
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_set_realm(struct oidc_client_builder *builder,
-                                          const char *realm,
-                                          size_t realm_len,
-                                          struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_realm(struct oidc_validator_builder *builder,
+                                             const char *realm,
+                                             size_t realm_len,
+                                             struct oidc_error **err_out);
 
 /**
  * Check the configuration and build the client. Every configuration problem is reported here
  * at the latest: a setter that failed earlier makes the build fail too, with that setter's code
  * (the builder never falls back to a default in its place); then the whole configuration is
  * checked (empty issuer, non-https URL, unreadable CA file, bad static JWKS, no audience, ...).
- * Nothing is fetched yet, unless `oidc_client_builder_set_prefetch`
+ * Nothing is fetched yet, unless `oidc_validator_builder_set_prefetch`
  * asked for a start-up prefetch.
  * # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
- *   caller-owned, free with `oidc_client_free`.
+ *   caller-owned, free with `oidc_validator_free`.
  * # Thread safety: any thread.
  * # Blocking: reads CA files; no network (unless prefetch mode 1: then bounded by the timeouts).
  */
 OIDC_MUST_USE
-oidc_result oidc_client_builder_build(struct oidc_client_builder *builder,
-                                      struct oidc_client **out,
-                                      struct oidc_error **err_out);
+oidc_result oidc_validator_builder_build(struct oidc_validator_builder *builder,
+                                         struct oidc_validator **out,
+                                         struct oidc_error **err_out);
 
 /**
  * Free a client. NULL is accepted. Blocking calls running on other threads must have returned.
@@ -1346,7 +1346,7 @@ oidc_result oidc_client_builder_build(struct oidc_client_builder *builder,
  * # Thread safety: not concurrently with any other call on the same client.
  * # Blocking: no.
  */
-void oidc_client_free(struct oidc_client *client);
+void oidc_validator_free(struct oidc_validator *client);
 
 /**
  * Validate a bearer token (a compact JWS, `token_len` bytes of UTF-8, need not be
@@ -1363,7 +1363,7 @@ void oidc_client_free(struct oidc_client *client);
  *   network.
  */
 OIDC_MUST_USE
-oidc_result oidc_validate(const struct oidc_client *client,
+oidc_result oidc_validate(const struct oidc_validator *client,
                           const char *token,
                           size_t token_len,
                           char **claims_out,
@@ -1378,7 +1378,7 @@ oidc_result oidc_validate(const struct oidc_client *client,
  * # Blocking: as `oidc_validate`.
  */
 OIDC_MUST_USE
-oidc_result oidc_validate_at(const struct oidc_client *client,
+oidc_result oidc_validate_at(const struct oidc_validator *client,
                              const char *token,
                              size_t token_len,
                              int64_t now_unix,
@@ -1394,8 +1394,8 @@ oidc_result oidc_validate_at(const struct oidc_client *client,
  * # Blocking: yes, bounded by the client's timeouts.
  */
 OIDC_MUST_USE
-oidc_result oidc_client_prefetch(const struct oidc_client *client,
-                                 struct oidc_error **err_out);
+oidc_result oidc_validator_prefetch(const struct oidc_validator *client,
+                                    struct oidc_error **err_out);
 
 /**
  * Bound the process-wide key cache to `max_entries` JWKS URLs (default 64, at least 1); the
@@ -2017,7 +2017,7 @@ const char *oidc_error_details_json(const struct oidc_error *err);
 void oidc_error_free(struct oidc_error *err);
 
 /**
- * Create a protocol-client builder. Defaults as for `oidc_client_builder_new` (https only,
+ * Create a protocol-client builder. Defaults as for `oidc_validator_builder_new` (https only,
  * timeouts 5 s / 10 s); the ID-token audience is the client id.
  * # Ownership: on OK `*out` is caller-owned: build it or free it with `oidc_oauth_builder_free`.
  * # Thread safety: any thread.
@@ -3118,7 +3118,7 @@ oidc_result oidc_metrics_json(char **json_out,
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_cache_export_json(const struct oidc_client *client,
+oidc_result oidc_cache_export_json(const struct oidc_validator *client,
                                    char **json_out,
                                    size_t *json_len_out,
                                    struct oidc_error **err_out);
@@ -3143,7 +3143,7 @@ oidc_result oidc_cache_export_json(const struct oidc_client *client,
  * # Blocking: no (parses keys).
  */
 OIDC_MUST_USE
-oidc_result oidc_cache_import_json(const struct oidc_client *client,
+oidc_result oidc_cache_import_json(const struct oidc_validator *client,
                                    const char *json,
                                    size_t json_len,
                                    size_t *imported_out,

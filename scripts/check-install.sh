@@ -22,18 +22,18 @@ cat > "$tmp/t.c" <<'C'
 #include <string.h>
 int main(void) {
     if (oidc_version_number() != OIDC_VERSION_NUMBER) return 1;
-    oidc_client_builder *b = NULL; oidc_client *c = NULL; oidc_error *e = NULL;
-    if (oidc_client_builder_new(&b, NULL) != OIDC_RESULT_OK) return 2;
+    oidc_validator_builder *b = NULL; oidc_validator *c = NULL; oidc_error *e = NULL;
+    if (oidc_validator_builder_new(&b, NULL) != OIDC_RESULT_OK) return 2;
     const char *jwks = "{\"keys\":[]}";
-    if (oidc_client_builder_set_issuer(b, "https://i.example", 17, NULL) ||
-        oidc_client_builder_set_jwks_json(b, jwks, strlen(jwks), NULL) ||
-        oidc_client_builder_add_audience(b, "api", 3, NULL)) return 3;
-    if (oidc_client_builder_build(b, &c, NULL) != OIDC_RESULT_OK) return 4;
+    if (oidc_validator_builder_set_issuer(b, "https://i.example", 17, NULL) ||
+        oidc_validator_builder_set_jwks_json(b, jwks, strlen(jwks), NULL) ||
+        oidc_validator_builder_add_audience(b, "api", 3, NULL)) return 3;
+    if (oidc_validator_builder_build(b, &c, NULL) != OIDC_RESULT_OK) return 4;
     char *out = NULL;
     oidc_result rc = oidc_validate(c, "a.b.c", 5, &out, NULL, &e);
     printf("%s %s\n", oidc_version(), oidc_result_name(rc));
     int bad = rc != OIDC_RESULT_TOKEN_MALFORMED || oidc_error_http_status(e) != 401;
-    oidc_error_free(e); oidc_client_free(c);
+    oidc_error_free(e); oidc_validator_free(c);
     return bad ? 5 : 0;
 }
 C

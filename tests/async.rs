@@ -26,17 +26,17 @@ fn every_vector_is_decided_identically_by_both_paths() {
     let v = vectors();
     let c = &v["config"];
     let s = |x: &Value| x.as_str().unwrap().to_string();
-    let mut b: *mut oidc_client_builder = std::ptr::null_mut();
-    ok(oidc_client_builder_new(&mut b, std::ptr::null_mut()));
-    put(oidc_client_builder_set_issuer, b, &s(&c["issuer"]));
-    put(oidc_client_builder_set_jwks_json, b, &v["jwks"].to_string());
-    put(oidc_client_builder_add_audience, b, &s(&c["audiences"][0]));
-    put(oidc_client_builder_set_expected_typ, b, &s(&c["expected_typ"]));
-    put(oidc_client_builder_add_required_claim, b, "sub");
-    put(oidc_client_builder_set_algorithms, b, &s(&c["algorithms"]));
-    ok(oidc_client_builder_set_max_token_bytes(b, c["max_token_bytes"].as_u64().unwrap() as usize, std::ptr::null_mut()));
-    let mut client: *mut oidc_client = std::ptr::null_mut();
-    ok(oidc_client_builder_build(b, &mut client, std::ptr::null_mut()));
+    let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+    ok(oidc_validator_builder_new(&mut b, std::ptr::null_mut()));
+    put(oidc_validator_builder_set_issuer, b, &s(&c["issuer"]));
+    put(oidc_validator_builder_set_jwks_json, b, &v["jwks"].to_string());
+    put(oidc_validator_builder_add_audience, b, &s(&c["audiences"][0]));
+    put(oidc_validator_builder_set_expected_typ, b, &s(&c["expected_typ"]));
+    put(oidc_validator_builder_add_required_claim, b, "sub");
+    put(oidc_validator_builder_set_algorithms, b, &s(&c["algorithms"]));
+    ok(oidc_validator_builder_set_max_token_bytes(b, c["max_token_bytes"].as_u64().unwrap() as usize, std::ptr::null_mut()));
+    let mut client: *mut oidc_validator = std::ptr::null_mut();
+    ok(oidc_validator_builder_build(b, &mut client, std::ptr::null_mut()));
     let cases = v["cases"].as_array().unwrap();
     let now = v["now"].as_i64().unwrap();
     let batch = Batch::new(cases.len());
@@ -63,7 +63,7 @@ fn every_vector_is_decided_identically_by_both_paths() {
         assert_eq!(batch.calls[i].load(Ordering::Acquire), 1);
     }
     assert!(!batch.threads.lock().unwrap().contains(&std::thread::current().id()), "never on the caller's thread");
-    oidc_client_free(client);
+    oidc_validator_free(client);
 }
 
 /// Token bytes the host received but that are no token (not UTF-8, too long, empty) are the
@@ -71,14 +71,14 @@ fn every_vector_is_decided_identically_by_both_paths() {
 #[test]
 fn bad_token_bytes_are_rejected_alike_by_both_paths() {
     let v = vectors();
-    let mut b: *mut oidc_client_builder = std::ptr::null_mut();
-    ok(oidc_client_builder_new(&mut b, std::ptr::null_mut()));
-    put(oidc_client_builder_set_issuer, b, "https://issuer.example");
-    put(oidc_client_builder_set_jwks_json, b, &v["jwks"].to_string());
-    put(oidc_client_builder_add_audience, b, "api");
-    ok(oidc_client_builder_set_max_token_bytes(b, 64, std::ptr::null_mut()));
-    let mut client: *mut oidc_client = std::ptr::null_mut();
-    ok(oidc_client_builder_build(b, &mut client, std::ptr::null_mut()));
+    let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+    ok(oidc_validator_builder_new(&mut b, std::ptr::null_mut()));
+    put(oidc_validator_builder_set_issuer, b, "https://issuer.example");
+    put(oidc_validator_builder_set_jwks_json, b, &v["jwks"].to_string());
+    put(oidc_validator_builder_add_audience, b, "api");
+    ok(oidc_validator_builder_set_max_token_bytes(b, 64, std::ptr::null_mut()));
+    let mut client: *mut oidc_validator = std::ptr::null_mut();
+    ok(oidc_validator_builder_build(b, &mut client, std::ptr::null_mut()));
     let long = vec![b'a'; 65];
     let cases: [(&[u8], oidc_result); 4] = [
         (&[0xff], oidc_result::TokenMalformed),
@@ -104,7 +104,7 @@ fn bad_token_bytes_are_rejected_alike_by_both_paths() {
         oidc_error_free(err);
         assert_eq!(batch.calls[i].load(Ordering::Acquire), 1);
     }
-    oidc_client_free(client);
+    oidc_validator_free(client);
 }
 
 #[test]
@@ -123,7 +123,7 @@ fn a_thousand_cold_calls_cause_one_discovery_and_one_jwks_fetch() {
             let (b, tok) = (batch.clone(), token.clone());
             std::thread::spawn(move || {
                 for i in (t..n).step_by(4) {
-                    ok(validate_async(cp as *const oidc_client, &tok, &b, i, std::ptr::null()));
+                    ok(validate_async(cp as *const oidc_validator, &tok, &b, i, std::ptr::null()));
                 }
             })
         })
@@ -138,7 +138,7 @@ fn a_thousand_cold_calls_cause_one_discovery_and_one_jwks_fetch() {
     }
     assert_eq!(idp.srv.hits(DISCOVERY), 1, "one discovery request");
     assert_eq!(idp.srv.hits("/jwks"), 1, "one JWKS request");
-    oidc_client_free(client);
+    oidc_validator_free(client);
 }
 
 #[test]
@@ -170,7 +170,7 @@ fn cancel_before_start_answers_cancelled_without_fetching_or_burning_the_cooldow
     assert_eq!(batch.code(2), 0, "rotation followed");
     assert_eq!(idp.srv.hits("/jwks"), 2);
     oidc_cancel_free(cancel);
-    oidc_client_free(client);
+    oidc_validator_free(client);
 }
 
 #[test]
@@ -202,7 +202,7 @@ fn cancel_during_a_fetch_answers_at_once_and_the_fetch_still_fills_the_cache() {
         assert_eq!(batch.calls[i].load(Ordering::Acquire), 1);
     }
     oidc_cancel_free(cancel);
-    oidc_client_free(client);
+    oidc_validator_free(client);
 }
 
 #[test]
@@ -223,12 +223,12 @@ fn a_deadline_completes_a_hanging_call_with_deadline_exceeded() {
     // Cancel + prefetch: the done callback.
     let c2 = new_cancel(0);
     let ud = slot(&batch, 1);
-    ok(oidc_client_prefetch_async(client, Some(on_done), ud, c2, std::ptr::null_mut()));
+    ok(oidc_validator_prefetch_async(client, Some(on_done), ud, c2, std::ptr::null_mut()));
     oidc_cancel_cancel(c2);
     assert!(batch.wait(2, Duration::from_secs(10)));
     assert_eq!(batch.code(1), oidc_result::Cancelled as u32);
     oidc_cancel_free(c2);
-    oidc_client_free(client);
+    oidc_validator_free(client);
 }
 
 #[test]
@@ -243,7 +243,7 @@ fn freeing_the_client_with_calls_in_flight_is_safe_and_every_callback_runs() {
     for i in 0..n {
         ok(validate_async(client, &token, &batch, i, std::ptr::null()));
     }
-    oidc_client_free(client); // returns at once; calls hold their own reference
+    oidc_validator_free(client); // returns at once; calls hold their own reference
     assert!(batch.wait(n, Duration::from_secs(20)));
     for i in 0..n {
         assert_eq!(batch.calls[i].load(Ordering::Acquire), 1);
@@ -260,13 +260,13 @@ fn argument_errors_are_returned_and_no_callback_runs() {
     oidc_error_free(err);
     let v = vectors();
     let jwks = v["jwks"].to_string();
-    let mut b: *mut oidc_client_builder = std::ptr::null_mut();
-    ok(oidc_client_builder_new(&mut b, std::ptr::null_mut()));
-    put(oidc_client_builder_set_issuer, b, "https://issuer.example");
-    put(oidc_client_builder_set_jwks_json, b, &jwks);
-    put(oidc_client_builder_add_audience, b, "api");
-    let mut c: *mut oidc_client = std::ptr::null_mut();
-    ok(oidc_client_builder_build(b, &mut c, std::ptr::null_mut()));
+    let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+    ok(oidc_validator_builder_new(&mut b, std::ptr::null_mut()));
+    put(oidc_validator_builder_set_issuer, b, "https://issuer.example");
+    put(oidc_validator_builder_set_jwks_json, b, &jwks);
+    put(oidc_validator_builder_add_audience, b, "api");
+    let mut c: *mut oidc_validator = std::ptr::null_mut();
+    ok(oidc_validator_builder_build(b, &mut c, std::ptr::null_mut()));
     assert_eq!(oidc_validate_async(c, c"x".as_ptr(), 1, None, NULL, std::ptr::null(), std::ptr::null_mut()), oidc_result::NullParameter);
     // NULL token bytes with a length: misuse, answered at once, as by oidc_validate.
     let rc = oidc_validate_async(c, std::ptr::null(), 5, Some(on_validate), NULL, std::ptr::null(), std::ptr::null_mut());
@@ -276,10 +276,10 @@ fn argument_errors_are_returned_and_no_callback_runs() {
     oidc_cancel_cancel(std::ptr::null());
     assert_eq!(oidc_async_configure(100_000, 10, std::ptr::null_mut()), oidc_result::InvalidArgument);
     assert_eq!(batch.done.load(Ordering::Acquire), 0);
-    oidc_client_free(c);
+    oidc_validator_free(c);
 }
 
-fn export(c: *const oidc_client) -> String {
+fn export(c: *const oidc_validator) -> String {
     let mut out: *mut c_char = std::ptr::null_mut();
     let mut len = 0usize;
     ok(oidc_cache_export_json(c, &mut out, &mut len, std::ptr::null_mut()));
@@ -289,7 +289,7 @@ fn export(c: *const oidc_client) -> String {
     s
 }
 
-fn import(c: *const oidc_client, s: &str) -> (oidc_result, usize) {
+fn import(c: *const oidc_validator, s: &str) -> (oidc_result, usize) {
     let mut n = usize::MAX;
     let mut err: *mut oidc_error = std::ptr::null_mut();
     let rc = oidc_cache_import_json(c, s.as_ptr().cast(), s.len(), &mut n, &mut err);
@@ -306,17 +306,17 @@ fn warm_start_child() {
     let (rc, n) = import(std::ptr::null(), &snap);
     assert_eq!(rc, oidc_result::Ok);
     assert_eq!(n, 2, "key set + metadata");
-    let mut b: *mut oidc_client_builder = std::ptr::null_mut();
-    ok(oidc_client_builder_new(&mut b, std::ptr::null_mut()));
-    put(oidc_client_builder_set_issuer, b, &issuer);
-    put(oidc_client_builder_add_audience, b, "api");
-    put(oidc_client_builder_set_ca_file, b, &ca);
-    let mut c: *mut oidc_client = std::ptr::null_mut();
-    ok(oidc_client_builder_build(b, &mut c, std::ptr::null_mut()));
+    let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+    ok(oidc_validator_builder_new(&mut b, std::ptr::null_mut()));
+    put(oidc_validator_builder_set_issuer, b, &issuer);
+    put(oidc_validator_builder_add_audience, b, "api");
+    put(oidc_validator_builder_set_ca_file, b, &ca);
+    let mut c: *mut oidc_validator = std::ptr::null_mut();
+    ok(oidc_validator_builder_build(b, &mut c, std::ptr::null_mut()));
     let mut out: *mut c_char = std::ptr::null_mut();
     ok(oidc_validate(c, token.as_ptr().cast(), token.len(), &mut out, std::ptr::null_mut(), std::ptr::null_mut()));
     oidc_string_free(out);
-    oidc_client_free(c);
+    oidc_validator_free(c);
     println!("WARM-CHILD-OK");
 }
 
@@ -326,7 +326,7 @@ fn a_snapshot_starts_a_fresh_process_warm_with_zero_fetches() {
     let idp = idp(&[&k]);
     idp.srv.set_route("/jwks", Route::json(&oidc_testkit::jwks_value(&[&k])).with_cache_control("max-age=600"));
     let client = c_client(&idp, 10_000);
-    ok(oidc_client_prefetch(client, std::ptr::null_mut()));
+    ok(oidc_validator_prefetch(client, std::ptr::null_mut()));
     let snap = export(client);
     let v: Value = serde_json::from_str(&snap).unwrap();
     assert_eq!(v["version"], 1);
@@ -346,7 +346,7 @@ fn a_snapshot_starts_a_fresh_process_warm_with_zero_fetches() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && stdout.contains("WARM-CHILD-OK"), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!((idp.srv.hits(DISCOVERY), idp.srv.hits("/jwks")), (d0, j0), "zero fetches in the fresh process");
-    oidc_client_free(client);
+    oidc_validator_free(client);
 }
 
 #[test]
@@ -354,7 +354,7 @@ fn imported_snapshots_obey_the_ttl_and_key_rules() {
     let k = TestKey::generate(Alg::ES256);
     let idp = idp(&[&k]);
     let client = c_client(&idp, 10_000);
-    ok(oidc_client_prefetch(client, std::ptr::null_mut()));
+    ok(oidc_validator_prefetch(client, std::ptr::null_mut()));
     let snap: Value = serde_json::from_str(&export(client)).unwrap();
     let now = snap["exported_at"].as_f64().unwrap();
     // An expired snapshot is skipped (the keys would be refetched).
@@ -383,7 +383,7 @@ fn imported_snapshots_obey_the_ttl_and_key_rules() {
     assert_eq!(import(std::ptr::null(), &bad.to_string()).0, oidc_result::JwksInvalid);
     assert_eq!(import(std::ptr::null(), "{\"version\":2}").0, oidc_result::InvalidArgument);
     assert_eq!(import(std::ptr::null(), "not json").0, oidc_result::InvalidArgument);
-    oidc_client_free(client);
+    oidc_validator_free(client);
 }
 
 static LOGS: Mutex<Vec<(u32, String, String)>> = Mutex::new(Vec::new());
@@ -437,7 +437,7 @@ fn a_key_rotation_outage_shows_in_logs_and_metrics() {
         }
     }
     assert_eq!(oidc_set_log_callback(Some(on_log), NULL, 9, std::ptr::null_mut()), oidc_result::InvalidArgument);
-    oidc_client_free(client);
+    oidc_validator_free(client);
 }
 
 #[test]
@@ -446,24 +446,24 @@ fn start_up_prefetch_fails_fast_or_warms_in_the_background() {
     let down = idp(&[&k]);
     let up = idp(&[&k]);
     let builder = |idp: &Idp, mode: u32| {
-        let mut b: *mut oidc_client_builder = std::ptr::null_mut();
-        ok(oidc_client_builder_new(&mut b, std::ptr::null_mut()));
-        put(oidc_client_builder_set_issuer, b, &idp.issuer);
-        put(oidc_client_builder_add_audience, b, "api");
-        put(oidc_client_builder_set_ca_file, b, idp.ca.ca_pem_path().to_str().unwrap());
-        ok(oidc_client_builder_set_prefetch(b, mode, std::ptr::null_mut()));
+        let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+        ok(oidc_validator_builder_new(&mut b, std::ptr::null_mut()));
+        put(oidc_validator_builder_set_issuer, b, &idp.issuer);
+        put(oidc_validator_builder_add_audience, b, "api");
+        put(oidc_validator_builder_set_ca_file, b, idp.ca.ca_pem_path().to_str().unwrap());
+        ok(oidc_validator_builder_set_prefetch(b, mode, std::ptr::null_mut()));
         b
     };
     // Fail fast: the issuer's JWKS endpoint is down, so no client is returned.
     down.srv.set_route("/jwks", Route::status(503));
-    let mut c: *mut oidc_client = std::ptr::null_mut();
+    let mut c: *mut oidc_validator = std::ptr::null_mut();
     let mut err: *mut oidc_error = std::ptr::null_mut();
-    assert_eq!(oidc_client_builder_build(builder(&down, 1), &mut c, &mut err), oidc_result::HttpStatus);
+    assert_eq!(oidc_validator_builder_build(builder(&down, 1), &mut c, &mut err), oidc_result::HttpStatus);
     assert!(c.is_null());
     oidc_error_free(err);
     // Background: build returns at once; the keys arrive without a validation asking for them.
     let idp = up;
-    ok(oidc_client_builder_build(builder(&idp, 2), &mut c, std::ptr::null_mut()));
+    ok(oidc_validator_builder_build(builder(&idp, 2), &mut c, std::ptr::null_mut()));
     let jwks_uri = idp.srv.url("/jwks");
     let end = Instant::now() + Duration::from_secs(10);
     while !oidc::core::cache::GLOBAL.entries().iter().any(|e| e.url() == jwks_uri && e.snapshot(Instant::now()).is_some()) {
@@ -477,8 +477,8 @@ fn start_up_prefetch_fails_fast_or_warms_in_the_background() {
     ok(oidc_validate(c, t.as_ptr().cast(), t.len(), &mut out, std::ptr::null_mut(), std::ptr::null_mut()));
     oidc_string_free(out);
     assert_eq!(idp.srv.hits("/jwks"), j0, "the validation used the prefetched keys");
-    oidc_client_free(c);
+    oidc_validator_free(c);
     let b = builder(&idp, 0);
-    assert_eq!(oidc_client_builder_set_prefetch(b, 9, std::ptr::null_mut()), oidc_result::InvalidArgument);
-    oidc_client_builder_free(b);
+    assert_eq!(oidc_validator_builder_set_prefetch(b, 9, std::ptr::null_mut()), oidc_result::InvalidArgument);
+    oidc_validator_builder_free(b);
 }

@@ -33,16 +33,16 @@ fn a_full_queue_refuses_at_once_and_accepted_calls_complete() {
     let k = TestKey::generate(Alg::ES256);
     let idp = idp(&[&k]);
     idp.srv.set_route("/jwks", Route::json(&oidc_testkit::jwks_value(&[&k])).with_delay(Duration::from_millis(500)));
-    let mut b: *mut oidc_client_builder = std::ptr::null_mut();
-    assert_eq!(oidc_client_builder_new(&mut b, std::ptr::null_mut()), oidc_result::Ok);
-    let put = |f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result, v: &str| {
+    let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+    assert_eq!(oidc_validator_builder_new(&mut b, std::ptr::null_mut()), oidc_result::Ok);
+    let put = |f: extern "C" fn(*mut oidc_validator_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result, v: &str| {
         assert_eq!(f(b, v.as_ptr().cast(), v.len(), std::ptr::null_mut()), oidc_result::Ok);
     };
-    put(oidc_client_builder_set_issuer, &idp.issuer);
-    put(oidc_client_builder_add_audience, "api");
-    put(oidc_client_builder_set_ca_file, idp.ca.ca_pem_path().to_str().unwrap());
-    let mut c: *mut oidc_client = std::ptr::null_mut();
-    assert_eq!(oidc_client_builder_build(b, &mut c, std::ptr::null_mut()), oidc_result::Ok);
+    put(oidc_validator_builder_set_issuer, &idp.issuer);
+    put(oidc_validator_builder_add_audience, "api");
+    put(oidc_validator_builder_set_ca_file, idp.ca.ca_pem_path().to_str().unwrap());
+    let mut c: *mut oidc_validator = std::ptr::null_mut();
+    assert_eq!(oidc_validator_builder_build(b, &mut c, std::ptr::null_mut()), oidc_result::Ok);
     let t = k.sign(&idp.claims());
     // One worker blocks on the slow cold fetch; four calls fill the queue; the next is refused.
     let (mut accepted, mut refused) = (0, 0);
@@ -67,7 +67,7 @@ fn a_full_queue_refuses_at_once_and_accepted_calls_complete() {
     }
     assert_eq!(DONE.load(Ordering::Acquire), accepted, "every accepted call completed, no refused one did");
     assert!(metrics_json()["async"]["rejected_queue_full"].as_u64().unwrap() >= refused as u64);
-    oidc_client_free(c);
+    oidc_validator_free(c);
 
     // Polls rescheduled while the queue is full: 4 polls (interval 1 s) answered pending once
     // wait on the timer; meanwhile the one worker blocks on a slow fetch and 4 new calls fill the
@@ -91,21 +91,21 @@ fn a_full_queue_refuses_at_once_and_accepted_calls_complete() {
     }
     let idp3 = common::idp(&[&k]);
     idp3.srv.set_route("/jwks", Route::json(&oidc_testkit::jwks_value(&[&k])).with_delay(Duration::from_millis(2500)));
-    let mut b: *mut oidc_client_builder = std::ptr::null_mut();
-    assert_eq!(oidc_client_builder_new(&mut b, std::ptr::null_mut()), oidc_result::Ok);
+    let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+    assert_eq!(oidc_validator_builder_new(&mut b, std::ptr::null_mut()), oidc_result::Ok);
     for (f, v) in [
         (
-            oidc_client_builder_set_issuer
-                as extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
+            oidc_validator_builder_set_issuer
+                as extern "C" fn(*mut oidc_validator_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
             idp3.issuer.as_str(),
         ),
-        (oidc_client_builder_add_audience, "api"),
-        (oidc_client_builder_set_ca_file, idp3.ca.ca_pem_path().to_str().unwrap()),
+        (oidc_validator_builder_add_audience, "api"),
+        (oidc_validator_builder_set_ca_file, idp3.ca.ca_pem_path().to_str().unwrap()),
     ] {
         assert_eq!(f(b, v.as_ptr().cast(), v.len(), std::ptr::null_mut()), oidc_result::Ok);
     }
-    let mut slow: *mut oidc_client = std::ptr::null_mut();
-    assert_eq!(oidc_client_builder_build(b, &mut slow, std::ptr::null_mut()), oidc_result::Ok);
+    let mut slow: *mut oidc_validator = std::ptr::null_mut();
+    assert_eq!(oidc_validator_builder_build(b, &mut slow, std::ptr::null_mut()), oidc_result::Ok);
     let t3 = k.sign(&idp3.claims());
     let submit = || {
         oidc_validate_async(
@@ -143,5 +143,5 @@ fn a_full_queue_refuses_at_once_and_accepted_calls_complete() {
     assert_eq!(DONE.load(Ordering::Acquire), before + accepted);
     oidc_device_authorization_free(da);
     oidc_oauth_client_free(oc);
-    oidc_client_free(slow);
+    oidc_validator_free(slow);
 }

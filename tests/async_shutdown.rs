@@ -55,7 +55,7 @@ fn shutdown(ms: u32) -> oidc_result {
     rc
 }
 
-fn submit_all(client: *const oidc_client, token: &str, b: &std::sync::Arc<Batch>, range: std::ops::Range<usize>) {
+fn submit_all(client: *const oidc_validator, token: &str, b: &std::sync::Arc<Batch>, range: std::ops::Range<usize>) {
     for i in range {
         ok(validate_async(client, token, b, i, std::ptr::null()));
     }
@@ -161,7 +161,7 @@ fn shutdown_joins_the_pool_answers_every_call_once_and_a_new_pool_starts_on_dema
     let submitters: Vec<_> = (0..4)
         .map(|t| {
             let (b, tok) = (b.clone(), token.clone());
-            std::thread::spawn(move || submit_all(cp as *const oidc_client, &tok, &b, (t * n / 4)..((t + 1) * n / 4)))
+            std::thread::spawn(move || submit_all(cp as *const oidc_validator, &tok, &b, (t * n / 4)..((t + 1) * n / 4)))
         })
         .collect();
     for _ in 0..20 {
@@ -236,7 +236,7 @@ fn shutdown_joins_the_pool_answers_every_call_once_and_a_new_pool_starts_on_dema
     oidc_oauth_client_free(oc);
     oidc_oauth_client_free(oc1);
 
-    oidc_client_free(client);
-    oidc_client_free(cold);
-    oidc_client_free(slow);
+    oidc_validator_free(client);
+    oidc_validator_free(cold);
+    oidc_validator_free(slow);
 }

@@ -376,8 +376,8 @@ fn fails(rc: oidc_result, err: *mut oidc_error, want: oidc_result, what: &str) -
 }
 
 fn put(
-    b: *mut oidc_client_builder,
-    f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
+    b: *mut oidc_validator_builder,
+    f: extern "C" fn(*mut oidc_validator_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
     s: &str,
 ) {
     let mut err = std::ptr::null_mut();
@@ -385,17 +385,17 @@ fn put(
 }
 
 /// A C client for `iss` (static JWKS, audience, realm "api"); `more` adds builder calls.
-fn c_client(iss: &str, more: impl FnOnce(*mut oidc_client_builder)) -> *mut oidc_client {
+fn c_client(iss: &str, more: impl FnOnce(*mut oidc_validator_builder)) -> *mut oidc_validator {
     let mut err = std::ptr::null_mut();
     let mut b = std::ptr::null_mut();
-    ok(oidc_client_builder_new(&mut b, &mut err), err, "builder");
-    put(b, oidc_client_builder_set_issuer, iss);
-    put(b, oidc_client_builder_set_jwks_json, &oidc_testkit::jwks(&[token_key()]));
-    put(b, oidc_client_builder_add_audience, AUD);
-    put(b, oidc_client_builder_set_realm, "api");
+    ok(oidc_validator_builder_new(&mut b, &mut err), err, "builder");
+    put(b, oidc_validator_builder_set_issuer, iss);
+    put(b, oidc_validator_builder_set_jwks_json, &oidc_testkit::jwks(&[token_key()]));
+    put(b, oidc_validator_builder_add_audience, AUD);
+    put(b, oidc_validator_builder_set_realm, "api");
     more(b);
     let mut c = std::ptr::null_mut();
-    ok(oidc_client_builder_build(b, &mut c, &mut err), err, "build");
+    ok(oidc_validator_builder_build(b, &mut c, &mut err), err, "build");
     c
 }
 
@@ -481,7 +481,7 @@ fn read_decision(d: *const oidc_decision) -> Seen {
     }
 }
 
-fn c_decide(c: *const oidc_client, r: &CReq) -> Seen {
+fn c_decide(c: *const oidc_validator, r: &CReq) -> Seen {
     let mut err = std::ptr::null_mut();
     let mut d = std::ptr::null_mut();
     ok(oidc_authenticate(c, r.0, &mut d, &mut err), err, "authenticate");
@@ -509,7 +509,11 @@ fn c_abi_replay_store_callback() {
     let store: &'static CStore = Box::leak(Box::new(CStore { answer: 1.into(), keys: Mutex::new(vec![]) }));
     let c = c_client(&iss, |b| {
         let mut err = std::ptr::null_mut();
-        ok(oidc_client_builder_set_dpop_replay_store(b, Some(c_store_cb), store as *const CStore as *mut c_void, &mut err), err, "store");
+        ok(
+            oidc_validator_builder_set_dpop_replay_store(b, Some(c_store_cb), store as *const CStore as *mut c_void, &mut err),
+            err,
+            "store",
+        );
     });
     let pk = proof_key(Alg::EdDSA);
     let tok = bound_token(&iss, &pk.jkt);
@@ -538,14 +542,18 @@ fn c_abi_replay_store_callback() {
     // Clearing the store (NULL callback) is allowed.
     let c2 = c_client(&iss, |b| {
         let mut err = std::ptr::null_mut();
-        ok(oidc_client_builder_set_dpop_replay_store(b, Some(c_store_cb), store as *const CStore as *mut c_void, &mut err), err, "store");
-        ok(oidc_client_builder_set_dpop_replay_store(b, None, std::ptr::null_mut(), &mut err), err, "clear");
+        ok(
+            oidc_validator_builder_set_dpop_replay_store(b, Some(c_store_cb), store as *const CStore as *mut c_void, &mut err),
+            err,
+            "store",
+        );
+        ok(oidc_validator_builder_set_dpop_replay_store(b, None, std::ptr::null_mut(), &mut err), err, "clear");
     });
     let before = store.keys.lock().unwrap().len();
     assert_eq!(c_decide(c2, &CReq::dpop(&tok, &proof(pk, &tok))).allowed, 1);
     assert_eq!(store.keys.lock().unwrap().len(), before, "no store after clearing");
-    oidc_client_free(c);
-    oidc_client_free(c2);
+    oidc_validator_free(c);
+    oidc_validator_free(c2);
 }
 
 /// One callback: the code, the decision, the error message, the thread it ran on.
@@ -669,7 +677,7 @@ fn async_delivers_the_same_decision_once_off_the_caller_thread() {
     assert_eq!(got[0].0, oidc_result::Cancelled as u32);
     assert!(got[0].1.is_none() && got[0].2.is_some());
     oidc::ffi::r#async::oidc_cancel_free(cancel);
-    oidc_client_free(c);
+    oidc_validator_free(c);
 }
 
 #[test]
@@ -871,35 +879,35 @@ fn c_abi_bad_input() {
 
     // Builder misuse.
     let mut b = null();
-    ok(oidc_client_builder_new(&mut b, null()), null(), "builder");
+    ok(oidc_validator_builder_new(&mut b, null()), null(), "builder");
     let mut err = null();
-    fails(oidc_client_builder_set_dpop_mode(b, 3, &mut err), err, oidc_result::InvalidArgument, "mode 3");
+    fails(oidc_validator_builder_set_dpop_mode(b, 3, &mut err), err, oidc_result::InvalidArgument, "mode 3");
     let mut err = null();
-    fails(oidc_client_builder_set_require_mtls(b, 2, &mut err), err, oidc_result::InvalidArgument, "mtls 2");
+    fails(oidc_validator_builder_set_require_mtls(b, 2, &mut err), err, oidc_result::InvalidArgument, "mtls 2");
     for algs in ["HS256", "none", "", "ES256,XY"] {
         let mut err = null();
-        let rc = oidc_client_builder_set_dpop_algorithms(b, algs.as_ptr().cast(), algs.len(), &mut err);
+        let rc = oidc_validator_builder_set_dpop_algorithms(b, algs.as_ptr().cast(), algs.len(), &mut err);
         assert_ne!(rc, oidc_result::Ok, "{algs:?}");
         oidc_error_free(err);
     }
     for s in ["a b", "", "a\"b"] {
         let mut err = null();
-        assert_ne!(oidc_client_builder_add_required_scope(b, s.as_ptr().cast(), s.len(), &mut err), oidc_result::Ok, "{s:?}");
+        assert_ne!(oidc_validator_builder_add_required_scope(b, s.as_ptr().cast(), s.len(), &mut err), oidc_result::Ok, "{s:?}");
         oidc_error_free(err);
     }
-    oidc_client_builder_free(b);
+    oidc_validator_builder_free(b);
     let mut b = null();
-    ok(oidc_client_builder_new(&mut b, null()), null(), "builder");
-    put(b, oidc_client_builder_set_issuer, &iss);
-    put(b, oidc_client_builder_set_jwks_json, &oidc_testkit::jwks(&[token_key()]));
-    put(b, oidc_client_builder_add_audience, AUD);
+    ok(oidc_validator_builder_new(&mut b, null()), null(), "builder");
+    put(b, oidc_validator_builder_set_issuer, &iss);
+    put(b, oidc_validator_builder_set_jwks_json, &oidc_testkit::jwks(&[token_key()]));
+    put(b, oidc_validator_builder_add_audience, AUD);
     let short = b"short";
-    ok(oidc_client_builder_set_dpop_nonce_secret(b, short.as_ptr(), short.len(), 300, null()), null(), "secret");
+    ok(oidc_validator_builder_set_dpop_nonce_secret(b, short.as_ptr(), short.len(), 300, null()), null(), "secret");
     let mut out = null();
     let mut err = null();
-    let msg = fails(oidc_client_builder_build(b, &mut out, &mut err), err, oidc_result::InvalidConfig, "short nonce secret");
+    let msg = fails(oidc_validator_builder_build(b, &mut out, &mut err), err, oidc_result::InvalidConfig, "short nonce secret");
     assert!(!msg.contains("short"), "{msg}");
-    oidc_client_free(c);
+    oidc_validator_free(c);
 }
 
 /// Hostile `jwk` members in a proof header: each is refused as an invalid proof, quickly,
@@ -1040,7 +1048,7 @@ fn hostile_proof_keys() {
         let (k, msg) = denial(&d).unwrap_or_else(|| panic!("{what}: allowed"));
         assert_eq!(k, ErrorKind::DpopProofInvalid, "{what}: {msg}");
     }
-    oidc_client_free(cc);
+    oidc_validator_free(cc);
 }
 
 /// Nonce secrets, tokens and proofs never appear in Debug output, decision messages,
@@ -1104,7 +1112,7 @@ fn secrets_stay_out_of_debug_messages_and_logs() {
     // Through the C ABI: messages and error objects.
     let cc = c_client(&iss, |b| {
         ok(
-            oidc_client_builder_set_dpop_nonce_secret(b, secret.as_ptr(), secret.len(), 300, std::ptr::null_mut()),
+            oidc_validator_builder_set_dpop_nonce_secret(b, secret.as_ptr(), secret.len(), 300, std::ptr::null_mut()),
             std::ptr::null_mut(),
             "secret",
         );
@@ -1135,7 +1143,7 @@ fn secrets_stay_out_of_debug_messages_and_logs() {
             assert!(!t.contains(n.as_str()), "{what} leaked into: {t}");
         }
     }
-    oidc_client_free(cc);
+    oidc_validator_free(cc);
 }
 
 /// Server nonces end to end with a real clock: the nonce a denial offers is accepted next, a

@@ -389,7 +389,7 @@ mod c_abi {
         challenges: usize,
     }
 
-    fn authenticate(c: *const oidc_client, token: &str, proof: &str) -> Decided {
+    fn authenticate(c: *const oidc_validator, token: &str, proof: &str) -> Decided {
         let mut r: *mut oidc_http_request = std::ptr::null_mut();
         ok(oidc_http_request_new(&mut r, std::ptr::null_mut()));
         let authz = format!("DPoP {token}");
@@ -421,15 +421,15 @@ mod c_abi {
         let host = Box::new(HostStore { store: redis.store(), calls: AtomicUsize::new(0) });
         let ud = &*host as *const HostStore as *mut c_void;
 
-        let mut b: *mut oidc_client_builder = std::ptr::null_mut();
-        ok(oidc_client_builder_new(&mut b, std::ptr::null_mut()));
-        put(oidc_client_builder_set_issuer, b, &f.idp.issuer);
-        put(oidc_client_builder_add_audience, b, RESOURCE);
-        put(oidc_client_builder_set_ca_file, b, f.idp.ca_file.to_str().unwrap());
-        put(oidc_client_builder_set_expected_typ, b, "at+jwt");
-        ok(oidc_client_builder_set_dpop_replay_store(b, Some(replay_cb), ud, std::ptr::null_mut()));
-        let mut c: *mut oidc_client = std::ptr::null_mut();
-        ok(oidc_client_builder_build(b, &mut c, std::ptr::null_mut())); // consumes the builder
+        let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+        ok(oidc_validator_builder_new(&mut b, std::ptr::null_mut()));
+        put(oidc_validator_builder_set_issuer, b, &f.idp.issuer);
+        put(oidc_validator_builder_add_audience, b, RESOURCE);
+        put(oidc_validator_builder_set_ca_file, b, f.idp.ca_file.to_str().unwrap());
+        put(oidc_validator_builder_set_expected_typ, b, "at+jwt");
+        ok(oidc_validator_builder_set_dpop_replay_store(b, Some(replay_cb), ud, std::ptr::null_mut()));
+        let mut c: *mut oidc_validator = std::ptr::null_mut();
+        ok(oidc_validator_builder_build(b, &mut c, std::ptr::null_mut())); // consumes the builder
 
         let dpop = Dpop::new(f.dkey.clone()).unwrap();
         let d = authenticate(c, &f.bound, &dpop.proof("GET", API, Some(&f.bound)).unwrap());
@@ -449,7 +449,7 @@ mod c_abi {
         assert_eq!((d.allowed, d.code, d.status, d.challenges), (0, oidc_result::ReplayStoreUnavailable, 503, 0));
         assert_eq!(host.calls.load(Ordering::SeqCst), 3);
 
-        oidc_client_free(c);
+        oidc_validator_free(c);
         drop(host); // after the client: the callback's user_data outlives every client using it
     }
 }

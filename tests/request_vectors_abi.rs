@@ -1,5 +1,5 @@
 //! The shared request vectors (tests/vectors/requests.json) decided through the C ABI
-//! (`oidc_client_builder_*`, `oidc_http_request_*`, `oidc_authenticate`, `oidc_decision_*`),
+//! (`oidc_validator_builder_*`, `oidc_http_request_*`, `oidc_authenticate`, `oidc_decision_*`),
 //! exactly as a binding drives it. One test: the file runs once per process (the DPoP replay
 //! cache is process-wide and later cases replay earlier cases' proofs).
 
@@ -25,38 +25,38 @@ fn ok(rc: oidc_result, err: *mut oidc_error, what: &str) {
     assert!(err.is_null(), "{what}: no error object on OK");
 }
 
-type StrSetter = extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result;
+type StrSetter = extern "C" fn(*mut oidc_validator_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result;
 
-fn put(b: *mut oidc_client_builder, f: StrSetter, s: &str, what: &str) {
+fn put(b: *mut oidc_validator_builder, f: StrSetter, s: &str, what: &str) {
     let mut err = std::ptr::null_mut();
     ok(f(b, s.as_ptr().cast(), s.len(), &mut err), err, what);
 }
 
-fn build(jwks: &Value, c: &Value) -> *mut oidc_client {
+fn build(jwks: &Value, c: &Value) -> *mut oidc_validator {
     let mut err: *mut oidc_error = std::ptr::null_mut();
-    let mut b: *mut oidc_client_builder = std::ptr::null_mut();
-    ok(oidc_client_builder_new(&mut b, &mut err), err, "builder");
-    put(b, oidc_client_builder_set_issuer, c["issuer"].as_str().unwrap(), "issuer");
-    put(b, oidc_client_builder_set_jwks_json, &jwks.to_string(), "jwks");
+    let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+    ok(oidc_validator_builder_new(&mut b, &mut err), err, "builder");
+    put(b, oidc_validator_builder_set_issuer, c["issuer"].as_str().unwrap(), "issuer");
+    put(b, oidc_validator_builder_set_jwks_json, &jwks.to_string(), "jwks");
     for a in rv::strings(&c["audiences"]) {
-        put(b, oidc_client_builder_add_audience, &a, "audience");
+        put(b, oidc_validator_builder_add_audience, &a, "audience");
     }
     if let Some(t) = c["expected_typ"].as_str() {
-        put(b, oidc_client_builder_set_expected_typ, t, "typ");
+        put(b, oidc_validator_builder_set_expected_typ, t, "typ");
     }
-    put(b, oidc_client_builder_set_algorithms, c["algorithms"].as_str().unwrap(), "algorithms");
-    ok(oidc_client_builder_set_leeway_secs(b, c["leeway_secs"].as_u64().unwrap() as _, &mut err), err, "leeway");
-    ok(oidc_client_builder_set_max_token_bytes(b, c["max_token_bytes"].as_u64().unwrap() as usize, &mut err), err, "max token");
+    put(b, oidc_validator_builder_set_algorithms, c["algorithms"].as_str().unwrap(), "algorithms");
+    ok(oidc_validator_builder_set_leeway_secs(b, c["leeway_secs"].as_u64().unwrap() as _, &mut err), err, "leeway");
+    ok(oidc_validator_builder_set_max_token_bytes(b, c["max_token_bytes"].as_u64().unwrap() as usize, &mut err), err, "max token");
     if let Some(r) = c["realm"].as_str() {
-        put(b, oidc_client_builder_set_realm, r, "realm");
+        put(b, oidc_validator_builder_set_realm, r, "realm");
     }
     for s in rv::strings(&c["required_scopes"]) {
-        put(b, oidc_client_builder_add_required_scope, &s, "scope");
+        put(b, oidc_validator_builder_add_required_scope, &s, "scope");
     }
     for (claim, values) in c["claim_values"].as_object().unwrap() {
         for v in rv::strings(values) {
             let rc =
-                oidc_client_builder_add_allowed_claim_value(b, claim.as_ptr().cast(), claim.len(), v.as_ptr().cast(), v.len(), &mut err);
+                oidc_validator_builder_add_allowed_claim_value(b, claim.as_ptr().cast(), claim.len(), v.as_ptr().cast(), v.len(), &mut err);
             ok(rc, err, "claim value");
         }
     }
@@ -66,24 +66,24 @@ fn build(jwks: &Value, c: &Value) -> *mut oidc_client {
         "disabled" => oidc_dpop_mode::Disabled as u32,
         m => panic!("dpop_mode {m}"),
     };
-    ok(oidc_client_builder_set_dpop_mode(b, mode, &mut err), err, "dpop mode");
+    ok(oidc_validator_builder_set_dpop_mode(b, mode, &mut err), err, "dpop mode");
     if let Some(a) = c["dpop_algorithms"].as_str() {
-        put(b, oidc_client_builder_set_dpop_algorithms, a, "dpop algs");
+        put(b, oidc_validator_builder_set_dpop_algorithms, a, "dpop algs");
     }
     if let Some(w) = c["dpop_proof_window_secs"].as_u64() {
-        ok(oidc_client_builder_set_dpop_proof_window_secs(b, w as u32, &mut err), err, "window");
+        ok(oidc_validator_builder_set_dpop_proof_window_secs(b, w as u32, &mut err), err, "window");
     }
     if let Some(s) = c["dpop_nonce_secret_hex"].as_str() {
         let secret = rv::hex(s);
         let life = c["dpop_nonce_lifetime_secs"].as_u64().unwrap() as u32;
-        ok(oidc_client_builder_set_dpop_nonce_secret(b, secret.as_ptr(), secret.len(), life, &mut err), err, "nonce secret");
+        ok(oidc_validator_builder_set_dpop_nonce_secret(b, secret.as_ptr(), secret.len(), life, &mut err), err, "nonce secret");
     }
-    ok(oidc_client_builder_set_require_mtls(b, c["require_mtls"].as_bool().unwrap() as u32, &mut err), err, "mtls");
+    ok(oidc_validator_builder_set_require_mtls(b, c["require_mtls"].as_bool().unwrap() as u32, &mut err), err, "mtls");
     if let Some(n) = c["token_cache_size"].as_u64() {
-        ok(oidc_client_builder_set_token_cache_size(b, n as usize, &mut err), err, "token cache");
+        ok(oidc_validator_builder_set_token_cache_size(b, n as usize, &mut err), err, "token cache");
     }
-    let mut client: *mut oidc_client = std::ptr::null_mut();
-    ok(oidc_client_builder_build(b, &mut client, &mut err), err, "build");
+    let mut client: *mut oidc_validator = std::ptr::null_mut();
+    ok(oidc_validator_builder_build(b, &mut client, &mut err), err, "build");
     assert!(!client.is_null());
     client
 }
@@ -132,7 +132,7 @@ fn c_abi_decides_every_request_vector() {
             ok(oidc_http_request_set_client_cert(req, der.as_ptr(), der.len(), &mut err), err, "cert");
         }
         ok(oidc_http_request_set_now(req, now, &mut err), err, "now");
-        let client = clients[case["client"].as_str().unwrap()] as *const oidc_client;
+        let client = clients[case["client"].as_str().unwrap()] as *const oidc_validator;
         let mut d: *mut oidc_decision = std::ptr::null_mut();
         ok(oidc_authenticate(client, req, &mut d, &mut err), err, case["name"].as_str().unwrap());
         assert!(!d.is_null());
@@ -165,6 +165,6 @@ fn c_abi_decides_every_request_vector() {
     });
     oidc_http_request_free(req);
     for c in clients.values() {
-        oidc_client_free(*c as *mut oidc_client);
+        oidc_validator_free(*c as *mut oidc_validator);
     }
 }

@@ -25,22 +25,22 @@ fn bad() -> (*const c_char, usize) {
     (BAD_UTF8.as_ptr().cast(), BAD_UTF8.len())
 }
 
-fn good_client_builder() -> *mut oidc_client_builder {
+fn good_client_builder() -> *mut oidc_validator_builder {
     let mut b = std::ptr::null_mut();
-    assert_eq!(oidc_client_builder_new(&mut b, NO_ERR), oidc_result::Ok);
+    assert_eq!(oidc_validator_builder_new(&mut b, NO_ERR), oidc_result::Ok);
     let (i, il) = s("https://idp.example");
-    assert_eq!(oidc_client_builder_set_issuer(b, i, il, NO_ERR), oidc_result::Ok);
+    assert_eq!(oidc_validator_builder_set_issuer(b, i, il, NO_ERR), oidc_result::Ok);
     let (a, al) = s("api");
-    assert_eq!(oidc_client_builder_add_audience(b, a, al, NO_ERR), oidc_result::Ok);
+    assert_eq!(oidc_validator_builder_add_audience(b, a, al, NO_ERR), oidc_result::Ok);
     b
 }
 
 /// Build and return the code and message.
-fn build(b: *mut oidc_client_builder) -> (oidc_result, String) {
+fn build(b: *mut oidc_validator_builder) -> (oidc_result, String) {
     let mut c = std::ptr::null_mut();
     let mut e: *mut oidc_error = std::ptr::null_mut();
-    let rc = oidc_client_builder_build(b, &mut c, &mut e);
-    finish(rc, e, || oidc_client_free(c))
+    let rc = oidc_validator_builder_build(b, &mut c, &mut e);
+    finish(rc, e, || oidc_validator_free(c))
 }
 
 fn finish(rc: oidc_result, e: *mut oidc_error, free_ok: impl FnOnce()) -> (oidc_result, String) {
@@ -59,102 +59,102 @@ fn a_good_configuration_builds() {
     // A nonce lifetime of 0 asks for liboidc's default (bindings need not restate it).
     let b = good_client_builder();
     let secret = [7u8; 32];
-    assert_eq!(oidc_client_builder_set_dpop_nonce_secret(b, secret.as_ptr(), 32, 0, NO_ERR), oidc_result::Ok);
+    assert_eq!(oidc_validator_builder_set_dpop_nonce_secret(b, secret.as_ptr(), 32, 0, NO_ERR), oidc_result::Ok);
     assert_eq!(build(b).0, oidc_result::Ok);
 }
 
 #[test]
 fn every_validating_builder_setter_is_sticky() {
-    type Setter = (&'static str, Box<dyn Fn(*mut oidc_client_builder) -> oidc_result>);
+    type Setter = (&'static str, Box<dyn Fn(*mut oidc_validator_builder) -> oidc_result>);
     let setters: Vec<Setter> = vec![
         (
             "set_issuer",
             Box::new(|b| {
                 let (p, n) = bad();
-                oidc_client_builder_set_issuer(b, p, n, NO_ERR)
+                oidc_validator_builder_set_issuer(b, p, n, NO_ERR)
             }),
         ),
         (
             "set_jwks_uri",
             Box::new(|b| {
                 let (p, n) = bad();
-                oidc_client_builder_set_jwks_uri(b, p, n, NO_ERR)
+                oidc_validator_builder_set_jwks_uri(b, p, n, NO_ERR)
             }),
         ),
         (
             "set_jwks_json",
             Box::new(|b| {
                 let (p, n) = s("{\"keys\": 5}");
-                oidc_client_builder_set_jwks_json(b, p, n, NO_ERR)
+                oidc_validator_builder_set_jwks_json(b, p, n, NO_ERR)
             }),
         ),
         (
             "add_audience",
             Box::new(|b| {
                 let (p, n) = bad();
-                oidc_client_builder_add_audience(b, p, n, NO_ERR)
+                oidc_validator_builder_add_audience(b, p, n, NO_ERR)
             }),
         ),
         (
             "set_algorithms none",
             Box::new(|b| {
                 let (p, n) = s("RS256,none");
-                oidc_client_builder_set_algorithms(b, p, n, NO_ERR)
+                oidc_validator_builder_set_algorithms(b, p, n, NO_ERR)
             }),
         ),
         (
             "set_algorithms HS256",
             Box::new(|b| {
                 let (p, n) = s("HS256");
-                oidc_client_builder_set_algorithms(b, p, n, NO_ERR)
+                oidc_validator_builder_set_algorithms(b, p, n, NO_ERR)
             }),
         ),
         (
             "set_algorithms unknown",
             Box::new(|b| {
                 let (p, n) = s("RS256,XY999");
-                oidc_client_builder_set_algorithms(b, p, n, NO_ERR)
+                oidc_validator_builder_set_algorithms(b, p, n, NO_ERR)
             }),
         ),
-        ("set_leeway_secs", Box::new(|b| oidc_client_builder_set_leeway_secs(b, 1_000_000, NO_ERR))),
+        ("set_leeway_secs", Box::new(|b| oidc_validator_builder_set_leeway_secs(b, 1_000_000, NO_ERR))),
         (
             "add_required_claim",
             Box::new(|b| {
                 let (p, n) = bad();
-                oidc_client_builder_add_required_claim(b, p, n, NO_ERR)
+                oidc_validator_builder_add_required_claim(b, p, n, NO_ERR)
             }),
         ),
         (
             "set_expected_typ",
             Box::new(|b| {
                 let (p, n) = bad();
-                oidc_client_builder_set_expected_typ(b, p, n, NO_ERR)
+                oidc_validator_builder_set_expected_typ(b, p, n, NO_ERR)
             }),
         ),
-        ("set_max_token_bytes", Box::new(|b| oidc_client_builder_set_max_token_bytes(b, 1, NO_ERR))),
-        ("set_timeouts_ms", Box::new(|b| oidc_client_builder_set_timeouts_ms(b, 0, 0, NO_ERR))),
-        ("set_max_response_bytes", Box::new(|b| oidc_client_builder_set_max_response_bytes(b, 1, NO_ERR))),
+        ("set_max_token_bytes", Box::new(|b| oidc_validator_builder_set_max_token_bytes(b, 1, NO_ERR))),
+        ("set_timeouts_ms", Box::new(|b| oidc_validator_builder_set_timeouts_ms(b, 0, 0, NO_ERR))),
+        ("set_max_response_bytes", Box::new(|b| oidc_validator_builder_set_max_response_bytes(b, 1, NO_ERR))),
         (
             "set_ca_file",
             Box::new(|b| {
                 let (p, n) = s("/nonexistent/ca.pem");
-                oidc_client_builder_set_ca_file(b, p, n, NO_ERR)
+                oidc_validator_builder_set_ca_file(b, p, n, NO_ERR)
             }),
         ),
-        ("set_cache_policy_secs", Box::new(|b| oidc_client_builder_set_cache_policy_secs(b, 100, 10, 30, 60, NO_ERR))),
-        ("set_prefetch", Box::new(|b| oidc_client_builder_set_prefetch(b, 99, NO_ERR))),
+        ("set_cache_policy_secs", Box::new(|b| oidc_validator_builder_set_cache_policy_secs(b, 100, 10, 30, 60, NO_ERR))),
+        ("set_prefetch", Box::new(|b| oidc_validator_builder_set_prefetch(b, 99, NO_ERR))),
         (
             "set_realm",
             Box::new(|b| {
                 let (p, n) = bad();
-                oidc_client_builder_set_realm(b, p, n, NO_ERR)
+                oidc_validator_builder_set_realm(b, p, n, NO_ERR)
             }),
         ),
         (
             "add_required_scope",
             Box::new(|b| {
                 let (p, n) = s("two words");
-                oidc_client_builder_add_required_scope(b, p, n, NO_ERR)
+                oidc_validator_builder_add_required_scope(b, p, n, NO_ERR)
             }),
         ),
         (
@@ -162,22 +162,22 @@ fn every_validating_builder_setter_is_sticky() {
             Box::new(|b| {
                 let (p, n) = s("");
                 let (v, vn) = s("x");
-                oidc_client_builder_add_allowed_claim_value(b, p, n, v, vn, NO_ERR)
+                oidc_validator_builder_add_allowed_claim_value(b, p, n, v, vn, NO_ERR)
             }),
         ),
-        ("set_dpop_mode", Box::new(|b| oidc_client_builder_set_dpop_mode(b, 9, NO_ERR))),
+        ("set_dpop_mode", Box::new(|b| oidc_validator_builder_set_dpop_mode(b, 9, NO_ERR))),
         (
             "set_dpop_algorithms",
             Box::new(|b| {
                 let (p, n) = s("ES256,HS256");
-                oidc_client_builder_set_dpop_algorithms(b, p, n, NO_ERR)
+                oidc_validator_builder_set_dpop_algorithms(b, p, n, NO_ERR)
             }),
         ),
-        ("set_dpop_proof_window_secs", Box::new(|b| oidc_client_builder_set_dpop_proof_window_secs(b, 0, NO_ERR))),
-        ("set_dpop_nonce_secret", Box::new(|b| oidc_client_builder_set_dpop_nonce_secret(b, b"short".as_ptr(), 5, 300, NO_ERR))),
-        ("set_dpop_nonce_secret NULL", Box::new(|b| oidc_client_builder_set_dpop_nonce_secret(b, std::ptr::null(), 16, 300, NO_ERR))),
-        ("set_require_mtls", Box::new(|b| oidc_client_builder_set_require_mtls(b, 7, NO_ERR))),
-        ("set_token_cache_size", Box::new(|b| oidc_client_builder_set_token_cache_size(b, usize::MAX, NO_ERR))),
+        ("set_dpop_proof_window_secs", Box::new(|b| oidc_validator_builder_set_dpop_proof_window_secs(b, 0, NO_ERR))),
+        ("set_dpop_nonce_secret", Box::new(|b| oidc_validator_builder_set_dpop_nonce_secret(b, b"short".as_ptr(), 5, 300, NO_ERR))),
+        ("set_dpop_nonce_secret NULL", Box::new(|b| oidc_validator_builder_set_dpop_nonce_secret(b, std::ptr::null(), 16, 300, NO_ERR))),
+        ("set_require_mtls", Box::new(|b| oidc_validator_builder_set_require_mtls(b, 7, NO_ERR))),
+        ("set_token_cache_size", Box::new(|b| oidc_validator_builder_set_token_cache_size(b, usize::MAX, NO_ERR))),
     ];
     for (name, set) in &setters {
         let b = good_client_builder();
@@ -195,9 +195,9 @@ fn every_validating_builder_setter_is_sticky() {
 fn a_good_value_after_a_failed_setter_does_not_clear_the_failure() {
     let b = good_client_builder();
     let (p, n) = s("RS256,none");
-    assert_eq!(oidc_client_builder_set_algorithms(b, p, n, NO_ERR), oidc_result::UnsupportedAlgorithm);
+    assert_eq!(oidc_validator_builder_set_algorithms(b, p, n, NO_ERR), oidc_result::UnsupportedAlgorithm);
     let (p, n) = s("RS256");
-    assert_eq!(oidc_client_builder_set_algorithms(b, p, n, NO_ERR), oidc_result::Ok);
+    assert_eq!(oidc_validator_builder_set_algorithms(b, p, n, NO_ERR), oidc_result::Ok);
     let (rc, msg) = build(b);
     assert_eq!(rc, oidc_result::UnsupportedAlgorithm, "{msg}");
     assert!(msg.contains("'none'"), "the first failure is named: {msg}");

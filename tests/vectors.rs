@@ -55,20 +55,20 @@ fn c_abi_decides_every_vector() {
     let c = &v["config"];
     let s = |x: &Value| x.as_str().unwrap().to_string();
     let null = std::ptr::null_mut();
-    let mut b: *mut oidc_client_builder = null as _;
-    set(oidc_client_builder_new(&mut b, null as _));
-    let put = |f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result, b, val: String| {
+    let mut b: *mut oidc_validator_builder = null as _;
+    set(oidc_validator_builder_new(&mut b, null as _));
+    let put = |f: extern "C" fn(*mut oidc_validator_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result, b, val: String| {
         set(f(b, val.as_ptr().cast(), val.len(), std::ptr::null_mut()));
     };
-    put(oidc_client_builder_set_issuer, b, s(&c["issuer"]));
-    put(oidc_client_builder_set_jwks_json, b, v["jwks"].to_string());
-    put(oidc_client_builder_add_audience, b, s(&c["audiences"][0]));
-    put(oidc_client_builder_set_expected_typ, b, s(&c["expected_typ"]));
-    put(oidc_client_builder_add_required_claim, b, "sub".into());
-    put(oidc_client_builder_set_algorithms, b, s(&c["algorithms"]));
-    set(oidc_client_builder_set_max_token_bytes(b, c["max_token_bytes"].as_u64().unwrap() as usize, null as _));
-    let mut client: *mut oidc_client = null as _;
-    set(oidc_client_builder_build(b, &mut client, null as _));
+    put(oidc_validator_builder_set_issuer, b, s(&c["issuer"]));
+    put(oidc_validator_builder_set_jwks_json, b, v["jwks"].to_string());
+    put(oidc_validator_builder_add_audience, b, s(&c["audiences"][0]));
+    put(oidc_validator_builder_set_expected_typ, b, s(&c["expected_typ"]));
+    put(oidc_validator_builder_add_required_claim, b, "sub".into());
+    put(oidc_validator_builder_set_algorithms, b, s(&c["algorithms"]));
+    set(oidc_validator_builder_set_max_token_bytes(b, c["max_token_bytes"].as_u64().unwrap() as usize, null as _));
+    let mut client: *mut oidc_validator = null as _;
+    set(oidc_validator_builder_build(b, &mut client, null as _));
     for case in v["cases"].as_array().unwrap() {
         let t = case["token"].as_str().unwrap();
         let mut out: *mut c_char = null as _;
@@ -88,5 +88,5 @@ fn c_abi_decides_every_vector() {
             oidc_error_free(err);
         }
     }
-    oidc_client_free(client);
+    oidc_validator_free(client);
 }

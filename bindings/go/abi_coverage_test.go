@@ -17,7 +17,7 @@ var notWrapped = map[string]string{
 	// goroutines (STYLE.md) and bounds it with context.Context.
 	"oidc_validate_async":                           "Go uses the blocking call on a goroutine",
 	"oidc_validate_at_async":                        "Go uses the blocking call on a goroutine",
-	"oidc_client_prefetch_async":                    "Go uses the blocking call on a goroutine",
+	"oidc_validator_prefetch_async":                    "Go uses the blocking call on a goroutine",
 	"oidc_oauth_client_credentials_async":           "Go uses the blocking call on a goroutine",
 	"oidc_oauth_authorization_url_async":            "Go uses the blocking call on a goroutine",
 	"oidc_oauth_client_credentials_cached_async":    "Go uses the blocking call on a goroutine",

@@ -10,8 +10,8 @@ extern int32_t goOidcReplayStore(void *user_data, char *key, size_t key_len, uin
 
 // The replay-store callback with a cgo.Handle as its user_data (a handle is an integer, not a
 // Go pointer: liboidc may keep it).
-static oidc_result go_oidc_set_replay_store(oidc_client_builder *b, uintptr_t handle, oidc_error **err) {
-	return oidc_client_builder_set_dpop_replay_store(b, (oidc_replay_store_cb)goOidcReplayStore,
+static oidc_result go_oidc_set_replay_store(oidc_validator_builder *b, uintptr_t handle, oidc_error **err) {
+	return oidc_validator_builder_set_dpop_replay_store(b, (oidc_replay_store_cb)goOidcReplayStore,
 		(void *)handle, err);
 }
 
@@ -37,7 +37,7 @@ typedef struct {
 // is made here with at most one Authorization and one DPoP line (has_* say whether they are
 // present; an empty value is still a header line); otherwise req carries every header line
 // already and is only completed here (the caller frees it).
-static oidc_result go_oidc_authenticate(const oidc_client *c, oidc_http_request *req,
+static oidc_result go_oidc_authenticate(const oidc_validator *c, oidc_http_request *req,
 		const char *auth, size_t auth_len, uint32_t has_auth,
 		const char *dpop, size_t dpop_len, uint32_t has_dpop,
 		const char *method, size_t method_len, const char *url, size_t url_len,
@@ -104,7 +104,7 @@ import (
 // configureResource applies the request-authentication part of cfg (RequiredScopes, ...,
 // TokenCacheSize) to b. It returns the handle of cfg.DPoPReplayStore (0 without one), which
 // lives as long as the client; the caller deletes it on failure.
-func configureResource(b *C.oidc_client_builder, cfg *Config) (cgo.Handle, error) {
+func configureResource(b *C.oidc_validator_builder, cfg *Config) (cgo.Handle, error) {
 	var e *C.oidc_error
 	ok := func(rc C.oidc_result) error {
 		if rc != 0 {
@@ -114,7 +114,7 @@ func configureResource(b *C.oidc_client_builder, cfg *Config) (cgo.Handle, error
 	}
 	for _, s := range cfg.RequiredScopes {
 		sp, sn := cstr(s)
-		if err := ok(C.oidc_client_builder_add_required_scope(b, sp, sn, &e)); err != nil {
+		if err := ok(C.oidc_validator_builder_add_required_scope(b, sp, sn, &e)); err != nil {
 			return 0, err
 		}
 		runtime.KeepAlive(s)
@@ -134,7 +134,7 @@ func configureResource(b *C.oidc_client_builder, cfg *Config) (cgo.Handle, error
 		np, nn := cstr(name)
 		for _, v := range values {
 			vp, vn := cstr(v)
-			if err := ok(C.oidc_client_builder_add_allowed_claim_value(b, np, nn, vp, vn, &e)); err != nil {
+			if err := ok(C.oidc_validator_builder_add_allowed_claim_value(b, np, nn, vp, vn, &e)); err != nil {
 				return 0, err
 			}
 			runtime.KeepAlive(v)
@@ -143,20 +143,20 @@ func configureResource(b *C.oidc_client_builder, cfg *Config) (cgo.Handle, error
 	}
 	if cfg.DPoP != DPoPAllowed {
 		// Any other value is liboidc's to reject (INVALID_ARGUMENT).
-		if err := ok(C.oidc_client_builder_set_dpop_mode(b, C.uint32_t(cfg.DPoP), &e)); err != nil {
+		if err := ok(C.oidc_validator_builder_set_dpop_mode(b, C.uint32_t(cfg.DPoP), &e)); err != nil {
 			return 0, err
 		}
 	}
 	if len(cfg.DPoPAlgorithms) > 0 {
 		algs := strings.Join(cfg.DPoPAlgorithms, ",")
 		ap, an := cstr(algs)
-		if err := ok(C.oidc_client_builder_set_dpop_algorithms(b, ap, an, &e)); err != nil {
+		if err := ok(C.oidc_validator_builder_set_dpop_algorithms(b, ap, an, &e)); err != nil {
 			return 0, err
 		}
 		runtime.KeepAlive(algs)
 	}
 	if cfg.DPoPProofWindow != 0 {
-		if err := ok(C.oidc_client_builder_set_dpop_proof_window_secs(b, C.uint32_t(secs(cfg.DPoPProofWindow)), &e)); err != nil {
+		if err := ok(C.oidc_validator_builder_set_dpop_proof_window_secs(b, C.uint32_t(secs(cfg.DPoPProofWindow)), &e)); err != nil {
 			return 0, err
 		}
 	}
@@ -164,14 +164,14 @@ func configureResource(b *C.oidc_client_builder, cfg *Config) (cgo.Handle, error
 		// A lifetime without a secret reaches liboidc as an empty secret, which it rejects; a
 		// zero lifetime is liboidc's default.
 		sp, sn := cstr(bytesView(cfg.DPoPNonceSecret))
-		if err := ok(C.oidc_client_builder_set_dpop_nonce_secret(b, (*C.uint8_t)(unsafe.Pointer(sp)), sn,
+		if err := ok(C.oidc_validator_builder_set_dpop_nonce_secret(b, (*C.uint8_t)(unsafe.Pointer(sp)), sn,
 			C.uint32_t(secs(cfg.DPoPNonceLifetime)), &e)); err != nil {
 			return 0, err
 		}
 		runtime.KeepAlive(cfg.DPoPNonceSecret)
 	}
 	if cfg.RequireMTLS {
-		if err := ok(C.oidc_client_builder_set_require_mtls(b, 1, &e)); err != nil {
+		if err := ok(C.oidc_validator_builder_set_require_mtls(b, 1, &e)); err != nil {
 			return 0, err
 		}
 	}
@@ -180,7 +180,7 @@ func configureResource(b *C.oidc_client_builder, cfg *Config) (cgo.Handle, error
 		if cfg.TokenCacheSize > 0 {
 			n = C.size_t(cfg.TokenCacheSize)
 		}
-		if err := ok(C.oidc_client_builder_set_token_cache_size(b, n, &e)); err != nil {
+		if err := ok(C.oidc_validator_builder_set_token_cache_size(b, n, &e)); err != nil {
 			return 0, err
 		}
 	}

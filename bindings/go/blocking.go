@@ -104,7 +104,7 @@ func secs(d time.Duration) uint32 {
 	return uint32(s)
 }
 
-// Defaults of liboidc (oidc.h, oidc_client_builder_new) that the binding needs to know because
+// Defaults of liboidc (oidc.h, oidc_validator_builder_new) that the binding needs to know because
 // the C ABI sets some values only in pairs or fours.
 const (
 	defaultConnectTimeout  = 5 * time.Second

@@ -126,7 +126,7 @@ func (m DPoPMode) String() string {
 const TokenCacheOff = -1
 
 // PrefetchMode is what NewClient does to warm the key cache (Config.Prefetch); liboidc's
-// oidc_client_builder_set_prefetch modes.
+// oidc_validator_builder_set_prefetch modes.
 type PrefetchMode uint32
 
 const (
@@ -166,7 +166,7 @@ type CachePolicy struct {
 // the garbage collector (a backstop, not a plan).
 type Client struct {
 	mu      sync.RWMutex
-	ptr     *C.oidc_client
+	ptr     *C.oidc_validator
 	store   cgo.Handle // the DPoPReplayStore handed to liboidc, or 0
 	cleanup runtime.Cleanup
 	realm   string
@@ -178,12 +178,12 @@ var cleanups atomic.Int64
 
 // clientResources is what a Client's cleanup frees.
 type clientResources struct {
-	p     *C.oidc_client
+	p     *C.oidc_validator
 	store cgo.Handle
 }
 
 func freeClient(r clientResources) {
-	C.oidc_client_free(r.p)
+	C.oidc_validator_free(r.p)
 	if r.store != 0 {
 		r.store.Delete()
 	}
@@ -198,19 +198,19 @@ func NewClient(cfg Config) (*Client, error) {
 	if err := checkLoaded(); err != nil {
 		return nil, err
 	}
-	var b *C.oidc_client_builder
+	var b *C.oidc_validator_builder
 	var e *C.oidc_error
-	if rc := C.oidc_client_builder_new(&b, &e); rc != 0 {
+	if rc := C.oidc_validator_builder_new(&b, &e); rc != 0 {
 		return nil, errorFrom(rc, e)
 	}
 	store, err := configure(b, &cfg)
 	if err != nil {
-		C.oidc_client_builder_free(b)
+		C.oidc_validator_builder_free(b)
 		deleteHandle(store)
 		return nil, err
 	}
-	var p *C.oidc_client
-	if rc := C.oidc_client_builder_build(b, &p, &e); rc != 0 { // consumes b
+	var p *C.oidc_validator
+	if rc := C.oidc_validator_builder_build(b, &p, &e); rc != 0 { // consumes b
 		deleteHandle(store)
 		return nil, errorFrom(rc, e)
 	}
@@ -227,14 +227,14 @@ func deleteHandle(h cgo.Handle) {
 
 // configure applies cfg to b. It returns the cgo.Handle of cfg.DPoPReplayStore (0 without one),
 // which the client must keep until it is freed, even when it also returns an error.
-func configure(b *C.oidc_client_builder, cfg *Config) (cgo.Handle, error) {
+func configure(b *C.oidc_validator_builder, cfg *Config) (cgo.Handle, error) {
 	if err := configureValidation(b, cfg); err != nil {
 		return 0, err
 	}
 	return configureResource(b, cfg)
 }
 
-func configureValidation(b *C.oidc_client_builder, cfg *Config) error {
+func configureValidation(b *C.oidc_validator_builder, cfg *Config) error {
 	var e *C.oidc_error
 	str := func(set func(p *C.char, n C.size_t) C.oidc_result, s string) error {
 		p, n := cstr(s)
@@ -250,68 +250,68 @@ func configureValidation(b *C.oidc_client_builder, cfg *Config) error {
 		return nil
 	}
 	if err := str(func(p *C.char, n C.size_t) C.oidc_result {
-		return C.oidc_client_builder_set_issuer(b, p, n, &e)
+		return C.oidc_validator_builder_set_issuer(b, p, n, &e)
 	}, cfg.Issuer); err != nil {
 		return err
 	}
 	for _, a := range cfg.Audiences {
 		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
-			return C.oidc_client_builder_add_audience(b, p, n, &e)
+			return C.oidc_validator_builder_add_audience(b, p, n, &e)
 		}, a); err != nil {
 			return err
 		}
 	}
 	if cfg.AnyAudience {
-		if err := ok(C.oidc_client_builder_set_any_audience(b, 1, &e)); err != nil {
+		if err := ok(C.oidc_validator_builder_set_any_audience(b, 1, &e)); err != nil {
 			return err
 		}
 	}
 	if len(cfg.Algorithms) > 0 {
 		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
-			return C.oidc_client_builder_set_algorithms(b, p, n, &e)
+			return C.oidc_validator_builder_set_algorithms(b, p, n, &e)
 		}, strings.Join(cfg.Algorithms, ",")); err != nil {
 			return err
 		}
 	}
 	if cfg.Leeway != 0 {
-		if err := ok(C.oidc_client_builder_set_leeway_secs(b, C.uint32_t(secs(cfg.Leeway)), &e)); err != nil {
+		if err := ok(C.oidc_validator_builder_set_leeway_secs(b, C.uint32_t(secs(cfg.Leeway)), &e)); err != nil {
 			return err
 		}
 	}
 	for _, claim := range cfg.RequiredClaims {
 		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
-			return C.oidc_client_builder_add_required_claim(b, p, n, &e)
+			return C.oidc_validator_builder_add_required_claim(b, p, n, &e)
 		}, claim); err != nil {
 			return err
 		}
 	}
 	if cfg.ExpectedTyp != "" {
 		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
-			return C.oidc_client_builder_set_expected_typ(b, p, n, &e)
+			return C.oidc_validator_builder_set_expected_typ(b, p, n, &e)
 		}, cfg.ExpectedTyp); err != nil {
 			return err
 		}
 	}
 	if cfg.MaxTokenBytes != 0 {
-		if err := ok(C.oidc_client_builder_set_max_token_bytes(b, sizeArg(cfg.MaxTokenBytes), &e)); err != nil {
+		if err := ok(C.oidc_validator_builder_set_max_token_bytes(b, sizeArg(cfg.MaxTokenBytes), &e)); err != nil {
 			return err
 		}
 	}
 	if cfg.MaxResponseBytes != 0 {
-		if err := ok(C.oidc_client_builder_set_max_response_bytes(b, sizeArg(cfg.MaxResponseBytes), &e)); err != nil {
+		if err := ok(C.oidc_validator_builder_set_max_response_bytes(b, sizeArg(cfg.MaxResponseBytes), &e)); err != nil {
 			return err
 		}
 	}
 	if cfg.CAFile != "" {
 		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
-			return C.oidc_client_builder_set_ca_file(b, p, n, &e)
+			return C.oidc_validator_builder_set_ca_file(b, p, n, &e)
 		}, cfg.CAFile); err != nil {
 			return err
 		}
 	}
 	if cfg.JWKSURI != "" {
 		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
-			return C.oidc_client_builder_set_jwks_uri(b, p, n, &e)
+			return C.oidc_validator_builder_set_jwks_uri(b, p, n, &e)
 		}, cfg.JWKSURI); err != nil {
 			return err
 		}
@@ -319,19 +319,19 @@ func configureValidation(b *C.oidc_client_builder, cfg *Config) error {
 	if cfg.JWKSJSON != nil {
 		// The bytes are copied by liboidc; an unsafe string view avoids a Go copy.
 		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
-			return C.oidc_client_builder_set_jwks_json(b, p, n, &e)
+			return C.oidc_validator_builder_set_jwks_json(b, p, n, &e)
 		}, bytesView(cfg.JWKSJSON)); err != nil {
 			return err
 		}
 	}
 	if cfg.AllowHTTPLoopback {
-		if err := ok(C.oidc_client_builder_set_allow_http_loopback(b, 1, &e)); err != nil {
+		if err := ok(C.oidc_validator_builder_set_allow_http_loopback(b, 1, &e)); err != nil {
 			return err
 		}
 	}
 	if cfg.ConnectTimeout != 0 || cfg.Timeout != 0 {
 		connect, total := timeoutsOrDefault(cfg.ConnectTimeout, cfg.Timeout)
-		if err := ok(C.oidc_client_builder_set_timeouts_ms(b, C.uint32_t(connect), C.uint32_t(total), &e)); err != nil {
+		if err := ok(C.oidc_validator_builder_set_timeouts_ms(b, C.uint32_t(connect), C.uint32_t(total), &e)); err != nil {
 			return err
 		}
 	}
@@ -342,7 +342,7 @@ func configureValidation(b *C.oidc_client_builder, cfg *Config) error {
 			}
 			return C.uint32_t(secs(d))
 		}
-		if err := ok(C.oidc_client_builder_set_cache_policy_secs(b,
+		if err := ok(C.oidc_validator_builder_set_cache_policy_secs(b,
 			or(p.TTLMin, defaultTTLMin), or(p.TTLMax, defaultTTLMax),
 			or(p.RefreshCooldown, defaultRefreshCooldown), or(p.StaleIfError, defaultStaleIfError), &e)); err != nil {
 			return err
@@ -350,14 +350,14 @@ func configureValidation(b *C.oidc_client_builder, cfg *Config) error {
 	}
 	if cfg.Realm != "" {
 		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
-			return C.oidc_client_builder_set_realm(b, p, n, &e)
+			return C.oidc_validator_builder_set_realm(b, p, n, &e)
 		}, cfg.Realm); err != nil {
 			return err
 		}
 	}
 	if cfg.Prefetch != PrefetchNone {
 		// Any other value is liboidc's to reject (INVALID_ARGUMENT).
-		if err := ok(C.oidc_client_builder_set_prefetch(b, C.uint32_t(cfg.Prefetch), &e)); err != nil {
+		if err := ok(C.oidc_validator_builder_set_prefetch(b, C.uint32_t(cfg.Prefetch), &e)); err != nil {
 			return err
 		}
 	}
@@ -460,7 +460,7 @@ func (c *Client) Prefetch(ctx context.Context) error {
 		}
 		maybeGC()
 		var e *C.oidc_error
-		if rc := C.oidc_client_prefetch(c.ptr, &e); rc != 0 {
+		if rc := C.oidc_validator_prefetch(c.ptr, &e); rc != 0 {
 			return struct{}{}, errorFrom(rc, e)
 		}
 		return struct{}{}, nil
@@ -484,7 +484,7 @@ func (c *Client) Close() error {
 	defer c.mu.Unlock()
 	if c.ptr != nil {
 		c.cleanup.Stop()
-		C.oidc_client_free(c.ptr)
+		C.oidc_validator_free(c.ptr)
 		c.ptr = nil
 		deleteHandle(c.store)
 		c.store = 0

@@ -39,7 +39,7 @@ func (c *Client) ExportCache() ([]byte, error) {
 	return exportCache(c.ptr)
 }
 
-func exportCache(client *C.oidc_client) ([]byte, error) {
+func exportCache(client *C.oidc_validator) ([]byte, error) {
 	var out *C.char
 	var n C.size_t
 	var e *C.oidc_error
@@ -60,7 +60,7 @@ func ImportCache(snapshot []byte, client *Client) (int, error) {
 	if err := checkLoaded(); err != nil {
 		return 0, err
 	}
-	var p *C.oidc_client
+	var p *C.oidc_validator
 	if client != nil {
 		client.mu.RLock()
 		defer client.mu.RUnlock()

@@ -14,10 +14,10 @@ use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oidc::ffi::client::{
-    oidc_client, oidc_client_builder, oidc_client_builder_add_audience, oidc_client_builder_add_required_claim, oidc_client_builder_build,
-    oidc_client_builder_new, oidc_client_builder_set_algorithms, oidc_client_builder_set_any_audience,
-    oidc_client_builder_set_expected_typ, oidc_client_builder_set_issuer, oidc_client_builder_set_jwks_json,
-    oidc_client_builder_set_leeway_secs,
+    oidc_validator, oidc_validator_builder, oidc_validator_builder_add_audience, oidc_validator_builder_add_required_claim, oidc_validator_builder_build,
+    oidc_validator_builder_new, oidc_validator_builder_set_algorithms, oidc_validator_builder_set_any_audience,
+    oidc_validator_builder_set_expected_typ, oidc_validator_builder_set_issuer, oidc_validator_builder_set_jwks_json,
+    oidc_validator_builder_set_leeway_secs,
 };
 use oidc::ffi::oidc_result;
 use serde_json::{Map, Value};
@@ -85,8 +85,8 @@ fn ok(rc: oidc_result, what: &str) {
 }
 
 fn set_str(
-    b: *mut oidc_client_builder,
-    f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc::ffi::oidc_error) -> oidc_result,
+    b: *mut oidc_validator_builder,
+    f: extern "C" fn(*mut oidc_validator_builder, *const c_char, usize, *mut *mut oidc::ffi::oidc_error) -> oidc_result,
     s: &str,
     what: &str,
 ) {
@@ -94,34 +94,34 @@ fn set_str(
 }
 
 /// A client handle built through the C ABI (never freed: it lives for the whole run).
-pub struct CClient(pub *mut oidc_client);
-// SAFETY: an oidc_client may be used from any thread (C ABI contract).
+pub struct CClient(pub *mut oidc_validator);
+// SAFETY: an oidc_validator may be used from any thread (C ABI contract).
 unsafe impl Send for CClient {}
 // SAFETY: as above.
 unsafe impl Sync for CClient {}
 
 /// Build a static-JWKS client through the C ABI for `p`.
 pub fn build_c_client(p: &OraclePolicy) -> CClient {
-    let mut b: *mut oidc_client_builder = std::ptr::null_mut();
-    ok(oidc_client_builder_new(&mut b, std::ptr::null_mut()), "builder_new");
-    set_str(b, oidc_client_builder_set_issuer, p.issuer, "issuer");
-    set_str(b, oidc_client_builder_set_jwks_json, JWKS, "jwks");
+    let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+    ok(oidc_validator_builder_new(&mut b, std::ptr::null_mut()), "builder_new");
+    set_str(b, oidc_validator_builder_set_issuer, p.issuer, "issuer");
+    set_str(b, oidc_validator_builder_set_jwks_json, JWKS, "jwks");
     if p.audiences.is_empty() {
-        ok(oidc_client_builder_set_any_audience(b, 1, std::ptr::null_mut()), "any_audience");
+        ok(oidc_validator_builder_set_any_audience(b, 1, std::ptr::null_mut()), "any_audience");
     }
     for a in p.audiences {
-        set_str(b, oidc_client_builder_add_audience, a, "audience");
+        set_str(b, oidc_validator_builder_add_audience, a, "audience");
     }
-    set_str(b, oidc_client_builder_set_algorithms, &p.algorithms.join(","), "algorithms");
-    ok(oidc_client_builder_set_leeway_secs(b, p.leeway as u32, std::ptr::null_mut()), "leeway");
+    set_str(b, oidc_validator_builder_set_algorithms, &p.algorithms.join(","), "algorithms");
+    ok(oidc_validator_builder_set_leeway_secs(b, p.leeway as u32, std::ptr::null_mut()), "leeway");
     if let Some(t) = p.expected_typ {
-        set_str(b, oidc_client_builder_set_expected_typ, t, "typ");
+        set_str(b, oidc_validator_builder_set_expected_typ, t, "typ");
     }
     for c in p.required_claims {
-        set_str(b, oidc_client_builder_add_required_claim, c, "required claim");
+        set_str(b, oidc_validator_builder_add_required_claim, c, "required claim");
     }
-    let mut c: *mut oidc_client = std::ptr::null_mut();
-    ok(oidc_client_builder_build(b, &mut c, std::ptr::null_mut()), "build");
+    let mut c: *mut oidc_validator = std::ptr::null_mut();
+    ok(oidc_validator_builder_build(b, &mut c, std::ptr::null_mut()), "build");
     CClient(c)
 }
 

@@ -8,8 +8,8 @@
 //! a `deliver` (the `on_*` helpers here) that calls the C callback with borrowed outputs.
 //!
 //! Shutdown semantics: a call holds its own clone of the client (an `Arc` of the core client), so
-//! `oidc_client_free` never waits and is safe with calls in flight; their callbacks still run,
-//! exactly once each, possibly after `oidc_client_free` returned. `oidc_async_shutdown` stops
+//! `oidc_validator_free` never waits and is safe with calls in flight; their callbacks still run,
+//! exactly once each, possibly after `oidc_validator_free` returned. `oidc_async_shutdown` stops
 //! the worker pool itself and joins its threads (for hosts that cannot exit while a foreign
 //! thread that ran their code lives on, such as Mono); the next call starts a new pool.
 
@@ -17,7 +17,7 @@ use std::ffi::{CString, c_char, c_void};
 use std::time::Duration;
 
 use super::boundary::{c_string, check_out, ffi_boundary, ffi_guard, free_box, try_ref, write_box};
-use super::client::{oidc_client, token_bytes};
+use super::client::{oidc_validator, token_bytes};
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::oauth::oidc_token_response;
 use crate::core::pool::{self, Cancel, Outcome, Step};
@@ -43,7 +43,7 @@ pub type oidc_validate_cb = Option<
     extern "C" fn(user_data: *mut c_void, result: oidc_result, claims_json: *const c_char, claims_json_len: usize, err: *const oidc_error),
 >;
 
-/// Completion of a call without output (`oidc_client_prefetch_async`, `oidc_oauth_revoke_async`):
+/// Completion of a call without output (`oidc_validator_prefetch_async`, `oidc_oauth_revoke_async`):
 /// `err` is NULL on OK, otherwise borrowed for the duration of the callback.
 pub type oidc_done_cb = Option<extern "C" fn(user_data: *mut c_void, result: oidc_result, err: *const oidc_error)>;
 
@@ -220,7 +220,7 @@ where
     }
 }
 
-fn client_ref<'a>(client: *const oidc_client) -> Result<&'a oidc_client, FfiError> {
+fn client_ref<'a>(client: *const oidc_validator) -> Result<&'a oidc_validator, FfiError> {
     // SAFETY: client is NULL or live for the duration of the initiating call (API contract).
     unsafe { try_ref(client, "client") }
 }
@@ -228,7 +228,7 @@ fn client_ref<'a>(client: *const oidc_client) -> Result<&'a oidc_client, FfiErro
 // The C signature's parameters, plus `now`.
 #[allow(clippy::too_many_arguments)]
 fn validate_async_impl(
-    client: *const oidc_client,
+    client: *const oidc_validator,
     token: *const c_char,
     token_len: usize,
     now: Option<i64>,
@@ -271,7 +271,7 @@ fn validate_async_impl(
 /// it with `OIDC_RESULT_CANCELLED`, an expired deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`,
 /// at once, even if a key fetch it waits on goes on (that fetch still fills the cache).
 /// Returns OK when the call was accepted: then `cb` runs exactly once, on a liboidc worker
-/// thread, never inside this function, possibly after `oidc_client_free(client)` returned.
+/// thread, never inside this function, possibly after `oidc_validator_free(client)` returned.
 /// On any other return `cb` is never called (`OIDC_RESULT_QUEUE_FULL` when the bounded queue is
 /// full, `OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, ...).
 /// # Ownership: `client`, `token` and `cancel` borrowed for this call only; `user_data` is
@@ -283,7 +283,7 @@ fn validate_async_impl(
 #[must_use]
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_validate_async(
-    client: *const oidc_client,
+    client: *const oidc_validator,
     token: *const c_char,
     token_len: usize,
     cb: oidc_validate_cb,
@@ -301,7 +301,7 @@ pub extern "C" fn oidc_validate_async(
 #[must_use]
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_validate_at_async(
-    client: *const oidc_client,
+    client: *const oidc_validator,
     token: *const c_char,
     token_len: usize,
     now_unix: i64,
@@ -314,7 +314,7 @@ pub extern "C" fn oidc_validate_at_async(
 }
 
 /// Warm the client without blocking: discovery and the key set are fetched on the worker pool
-/// (as `oidc_client_prefetch`), and `cb` reports the outcome. A static-key client completes OK.
+/// (as `oidc_validator_prefetch`), and `cb` reports the outcome. A static-key client completes OK.
 /// # Ownership: `client` and `cancel` borrowed for this call only; `user_data` as
 ///   `oidc_validate_async`.
 /// # Thread safety: any thread. `cb` runs exactly once on a liboidc worker thread if OK was
@@ -322,8 +322,8 @@ pub extern "C" fn oidc_validate_at_async(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_prefetch_async(
-    client: *const oidc_client,
+pub extern "C" fn oidc_validator_prefetch_async(
+    client: *const oidc_validator,
     cb: oidc_done_cb,
     user_data: *mut c_void,
     cancel: *const oidc_cancel,

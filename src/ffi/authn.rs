@@ -6,7 +6,7 @@ use std::ffi::{CStr, CString, c_char, c_void};
 
 use super::r#async::{UserData, submit};
 use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box};
-use super::client::{oidc_client, oidc_client_builder, with_builder};
+use super::client::{oidc_validator, oidc_validator_builder, with_builder};
 use super::error::{FfiError, code_for, oidc_error, oidc_result};
 use crate::core::authn::{Decision, RequestInput};
 use crate::core::config::{DpopMode, NonceSecret, ReplayStore};
@@ -259,9 +259,9 @@ pub extern "C" fn oidc_http_request_set_now(request: *mut oidc_http_request, now
 }
 
 fn read_request<'a>(
-    client: *const oidc_client,
+    client: *const oidc_validator,
     request: *const oidc_http_request,
-) -> Result<(&'a oidc_client, &'a RequestInput), FfiError> {
+) -> Result<(&'a oidc_validator, &'a RequestInput), FfiError> {
     // SAFETY: client and request are NULL or live for the duration of the call (API contract).
     let c = unsafe { try_ref(client, "client") }?;
     // SAFETY: as above.
@@ -286,7 +286,7 @@ fn read_request<'a>(
 #[must_use]
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_authenticate(
-    client: *const oidc_client,
+    client: *const oidc_validator,
     request: *const oidc_http_request,
     decision_out: *mut *mut oidc_decision,
     err_out: *mut *mut oidc_error,
@@ -318,7 +318,7 @@ pub type oidc_decision_cb =
 #[must_use]
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_authenticate_async(
-    client: *const oidc_client,
+    client: *const oidc_validator,
     request: *const oidc_http_request,
     cb: oidc_decision_cb,
     user_data: *mut c_void,
@@ -475,8 +475,8 @@ pub extern "C" fn oidc_decision_dpop_nonce(decision: *const oidc_decision, len_o
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_add_required_scope(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_add_required_scope(
+    builder: *mut oidc_validator_builder,
     scope: *const c_char,
     scope_len: usize,
     err_out: *mut *mut oidc_error,
@@ -496,8 +496,8 @@ pub extern "C" fn oidc_client_builder_add_required_scope(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_add_allowed_claim_value(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_add_allowed_claim_value(
+    builder: *mut oidc_validator_builder,
     claim: *const c_char,
     claim_len: usize,
     value: *const c_char,
@@ -519,8 +519,8 @@ pub extern "C" fn oidc_client_builder_add_allowed_claim_value(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_dpop_mode(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_dpop_mode(
+    builder: *mut oidc_validator_builder,
     mode: u32,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
@@ -540,7 +540,7 @@ pub extern "C" fn oidc_client_builder_set_dpop_mode(
     })
 }
 
-/// DPoP at a resource (`oidc_client_builder_set_dpop_mode`; passed as a `uint32_t`).
+/// DPoP at a resource (`oidc_validator_builder_set_dpop_mode`; passed as a `uint32_t`).
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum oidc_dpop_mode {
@@ -563,8 +563,8 @@ const DPOP_DISABLED: u32 = oidc_dpop_mode::Disabled as u32;
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_dpop_algorithms(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_dpop_algorithms(
+    builder: *mut oidc_validator_builder,
     algs: *const c_char,
     algs_len: usize,
     err_out: *mut *mut oidc_error,
@@ -583,8 +583,8 @@ pub extern "C" fn oidc_client_builder_set_dpop_algorithms(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_dpop_proof_window_secs(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_dpop_proof_window_secs(
+    builder: *mut oidc_validator_builder,
     secs: u32,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
@@ -604,8 +604,8 @@ pub extern "C" fn oidc_client_builder_set_dpop_proof_window_secs(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_dpop_nonce_secret(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_dpop_nonce_secret(
+    builder: *mut oidc_validator_builder,
     secret: *const u8,
     secret_len: usize,
     lifetime_secs: u32,
@@ -635,7 +635,7 @@ struct HostStore {
     user_data: UserData,
 }
 
-// SAFETY: the host promised (oidc_client_builder_set_dpop_replay_store) that the callback may be
+// SAFETY: the host promised (oidc_validator_builder_set_dpop_replay_store) that the callback may be
 // called with user_data from any thread, concurrently.
 unsafe impl Sync for HostStore {}
 
@@ -657,8 +657,8 @@ impl ReplayStore for HostStore {
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_dpop_replay_store(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_dpop_replay_store(
+    builder: *mut oidc_validator_builder,
     cb: oidc_replay_store_cb,
     user_data: *mut c_void,
     err_out: *mut *mut oidc_error,
@@ -678,8 +678,8 @@ pub extern "C" fn oidc_client_builder_set_dpop_replay_store(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_require_mtls(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_require_mtls(
+    builder: *mut oidc_validator_builder,
     require: u32,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
@@ -701,8 +701,8 @@ pub extern "C" fn oidc_client_builder_set_require_mtls(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_token_cache_size(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_token_cache_size(
+    builder: *mut oidc_validator_builder,
     entries: usize,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {

@@ -9,8 +9,8 @@ use super::error::{FfiError, oidc_error, oidc_result};
 use crate::core::{Client, Config, KeySource};
 
 /// Collects a client's configuration. Not thread safe: use from one thread, then
-/// `oidc_client_builder_build` (which consumes it) or `oidc_client_builder_free`.
-pub struct oidc_client_builder {
+/// `oidc_validator_builder_build` (which consumes it) or `oidc_validator_builder_free`.
+pub struct oidc_validator_builder {
     cfg: Config,
     /// The first setter failure: `_build` reports it instead of building with a default in its
     /// place (a caller who checks only `_build` must never get a client it did not configure).
@@ -36,22 +36,22 @@ pub(crate) fn failed_setter(failed: Option<(oidc_result, String)>) -> Result<(),
 }
 
 /// A validating client for one issuer (or a static key set). Immutable once built apart from its
-/// internal caches: every function taking `const oidc_client *` may run concurrently on one
+/// internal caches: every function taking `const oidc_validator *` may run concurrently on one
 /// client from any number of threads.
-pub struct oidc_client {
+pub struct oidc_validator {
     pub(crate) client: Client,
 }
 
 /// Create a builder with every default: algorithms RS256/384/512, PS256/384/512, ES256/384,
 /// EdDSA; leeway 60 s; max token 16 KiB; connect timeout 5 s, total 10 s; https only.
-/// # Ownership: on OK `*out` is caller-owned; consume it with `oidc_client_builder_build` or
-///   free it with `oidc_client_builder_free`.
+/// # Ownership: on OK `*out` is caller-owned; consume it with `oidc_validator_builder_build` or
+///   free it with `oidc_validator_builder_free`.
 /// # Thread safety: any thread.
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_new(out: *mut *mut oidc_client_builder, err_out: *mut *mut oidc_error) -> oidc_result {
-    ffi_boundary(err_out, None, || write_box(out, oidc_client_builder { cfg: Config::new(""), failed: None }))
+pub extern "C" fn oidc_validator_builder_new(out: *mut *mut oidc_validator_builder, err_out: *mut *mut oidc_error) -> oidc_result {
+    ffi_boundary(err_out, None, || write_box(out, oidc_validator_builder { cfg: Config::new(""), failed: None }))
 }
 
 /// Free a builder that will not be built. NULL is accepted.
@@ -59,13 +59,13 @@ pub extern "C" fn oidc_client_builder_new(out: *mut *mut oidc_client_builder, er
 /// # Thread safety: not concurrently with other calls on the same builder.
 /// # Blocking: no.
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_free(builder: *mut oidc_client_builder) {
-    // SAFETY: builder came from oidc_client_builder_new (API contract).
+pub extern "C" fn oidc_validator_builder_free(builder: *mut oidc_validator_builder) {
+    // SAFETY: builder came from oidc_validator_builder_new (API contract).
     unsafe { free_box(builder) }
 }
 
 pub(crate) fn with_builder(
-    builder: *mut oidc_client_builder,
+    builder: *mut oidc_validator_builder,
     err_out: *mut *mut oidc_error,
     f: impl FnOnce(&mut Config) -> Result<(), FfiError>,
 ) -> oidc_result {
@@ -78,7 +78,7 @@ pub(crate) fn with_builder(
 }
 
 fn with_builder_str(
-    builder: *mut oidc_client_builder,
+    builder: *mut oidc_validator_builder,
     value: *const c_char,
     value_len: usize,
     err_out: *mut *mut oidc_error,
@@ -98,8 +98,8 @@ fn with_builder_str(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_issuer(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_issuer(
+    builder: *mut oidc_validator_builder,
     issuer: *const c_char,
     issuer_len: usize,
     err_out: *mut *mut oidc_error,
@@ -116,8 +116,8 @@ pub extern "C" fn oidc_client_builder_set_issuer(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_jwks_uri(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_jwks_uri(
+    builder: *mut oidc_validator_builder,
     uri: *const c_char,
     uri_len: usize,
     err_out: *mut *mut oidc_error,
@@ -135,8 +135,8 @@ pub extern "C" fn oidc_client_builder_set_jwks_uri(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_jwks_json(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_jwks_json(
+    builder: *mut oidc_validator_builder,
     jwks_json: *const c_char,
     jwks_json_len: usize,
     err_out: *mut *mut oidc_error,
@@ -148,14 +148,14 @@ pub extern "C" fn oidc_client_builder_set_jwks_json(
 }
 
 /// Add an accepted audience (a token is accepted when any of its `aud` values matches any
-/// configured audience). At least one is required unless `oidc_client_builder_set_any_audience`.
+/// configured audience). At least one is required unless `oidc_validator_builder_set_any_audience`.
 /// # Ownership: `builder` borrowed; the value copied.
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_add_audience(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_add_audience(
+    builder: *mut oidc_validator_builder,
     audience: *const c_char,
     audience_len: usize,
     err_out: *mut *mut oidc_error,
@@ -171,8 +171,8 @@ pub extern "C" fn oidc_client_builder_add_audience(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_any_audience(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_any_audience(
+    builder: *mut oidc_validator_builder,
     allow: u32,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
@@ -184,14 +184,14 @@ pub extern "C" fn oidc_client_builder_set_any_audience(
 
 /// Replace the algorithm allow-list with a comma- or space-separated list ("RS256,ES256").
 /// `none`, HMAC and unknown names fail here, at once, with `OIDC_RESULT_UNSUPPORTED_ALGORITHM`,
-/// and `oidc_client_builder_build` then fails with the same code (never the default list). `Ed25519` is accepted as EdDSA.
+/// and `oidc_validator_builder_build` then fails with the same code (never the default list). `Ed25519` is accepted as EdDSA.
 /// # Ownership: `builder` borrowed; the list copied.
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_algorithms(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_algorithms(
+    builder: *mut oidc_validator_builder,
     algorithms: *const c_char,
     algorithms_len: usize,
     err_out: *mut *mut oidc_error,
@@ -206,8 +206,8 @@ pub extern "C" fn oidc_client_builder_set_algorithms(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_leeway_secs(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_leeway_secs(
+    builder: *mut oidc_validator_builder,
     secs: u32,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
@@ -223,8 +223,8 @@ pub extern "C" fn oidc_client_builder_set_leeway_secs(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_add_required_claim(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_add_required_claim(
+    builder: *mut oidc_validator_builder,
     claim: *const c_char,
     claim_len: usize,
     err_out: *mut *mut oidc_error,
@@ -242,8 +242,8 @@ pub extern "C" fn oidc_client_builder_add_required_claim(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_expected_typ(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_expected_typ(
+    builder: *mut oidc_validator_builder,
     typ: *const c_char,
     typ_len: usize,
     err_out: *mut *mut oidc_error,
@@ -259,8 +259,8 @@ pub extern "C" fn oidc_client_builder_set_expected_typ(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_max_token_bytes(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_max_token_bytes(
+    builder: *mut oidc_validator_builder,
     max_bytes: usize,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
@@ -277,8 +277,8 @@ pub extern "C" fn oidc_client_builder_set_max_token_bytes(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_timeouts_ms(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_timeouts_ms(
+    builder: *mut oidc_validator_builder,
     connect_ms: u32,
     total_ms: u32,
     err_out: *mut *mut oidc_error,
@@ -295,8 +295,8 @@ pub extern "C" fn oidc_client_builder_set_timeouts_ms(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_max_response_bytes(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_max_response_bytes(
+    builder: *mut oidc_validator_builder,
     max_bytes: usize,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
@@ -313,8 +313,8 @@ pub extern "C" fn oidc_client_builder_set_max_response_bytes(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_ca_file(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_ca_file(
+    builder: *mut oidc_validator_builder,
     path: *const c_char,
     path_len: usize,
     err_out: *mut *mut oidc_error,
@@ -331,8 +331,8 @@ pub extern "C" fn oidc_client_builder_set_ca_file(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_allow_http_loopback(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_allow_http_loopback(
+    builder: *mut oidc_validator_builder,
     allow: u32,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
@@ -349,8 +349,8 @@ pub extern "C" fn oidc_client_builder_set_allow_http_loopback(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_cache_policy_secs(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_cache_policy_secs(
+    builder: *mut oidc_validator_builder,
     ttl_min: u32,
     ttl_max: u32,
     refresh_cooldown: u32,
@@ -369,16 +369,16 @@ pub extern "C" fn oidc_client_builder_set_cache_policy_secs(
 }
 
 /// Warm start when the client is built: `mode` 0 = nothing (keys fetched on first use, the
-/// default); 1 = fail fast: `oidc_client_builder_build` fetches discovery and the key set and
+/// default); 1 = fail fast: `oidc_validator_builder_build` fetches discovery and the key set and
 /// fails with the fetch's error (NETWORK, TLS, DISCOVERY_INVALID, ...) instead of returning a
 /// client that cannot validate; 2 = background: the fetch runs on the worker pool, failures are
 /// logged and counted, and the first validation retries. Any other value: INVALID_ARGUMENT.
 /// # Thread safety: not concurrently on one builder.
-/// # Blocking: no (mode 1 makes `oidc_client_builder_build` block, bounded by the timeouts).
+/// # Blocking: no (mode 1 makes `oidc_validator_builder_build` block, bounded by the timeouts).
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_prefetch(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_prefetch(
+    builder: *mut oidc_validator_builder,
     mode: u32,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
@@ -399,8 +399,8 @@ pub extern "C" fn oidc_client_builder_set_prefetch(
 /// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_set_realm(
-    builder: *mut oidc_client_builder,
+pub extern "C" fn oidc_validator_builder_set_realm(
+    builder: *mut oidc_validator_builder,
     realm: *const c_char,
     realm_len: usize,
     err_out: *mut *mut oidc_error,
@@ -415,29 +415,29 @@ pub extern "C" fn oidc_client_builder_set_realm(
 /// at the latest: a setter that failed earlier makes the build fail too, with that setter's code
 /// (the builder never falls back to a default in its place); then the whole configuration is
 /// checked (empty issuer, non-https URL, unreadable CA file, bad static JWKS, no audience, ...).
-/// Nothing is fetched yet, unless `oidc_client_builder_set_prefetch`
+/// Nothing is fetched yet, unless `oidc_validator_builder_set_prefetch`
 /// asked for a start-up prefetch.
 /// # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
-///   caller-owned, free with `oidc_client_free`.
+///   caller-owned, free with `oidc_validator_free`.
 /// # Thread safety: any thread.
 /// # Blocking: reads CA files; no network (unless prefetch mode 1: then bounded by the timeouts).
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_builder_build(
-    builder: *mut oidc_client_builder,
-    out: *mut *mut oidc_client,
+pub extern "C" fn oidc_validator_builder_build(
+    builder: *mut oidc_validator_builder,
+    out: *mut *mut oidc_validator,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     ffi_boundary(err_out, None, || {
         if builder.is_null() {
             return Err(FfiError::new(oidc_result::NullParameter, "builder is NULL"));
         }
-        // SAFETY: builder came from oidc_client_builder_new; taken over here in every case.
+        // SAFETY: builder came from oidc_validator_builder_new; taken over here in every case.
         let b = unsafe { Box::from_raw(builder) };
         check_out(out, "out")?;
         failed_setter(b.failed)?;
         let client = Client::start(b.cfg)?;
-        write_box(out, oidc_client { client })
+        write_box(out, oidc_validator { client })
     })
 }
 
@@ -451,18 +451,18 @@ pub extern "C" fn oidc_client_builder_build(
 /// # Thread safety: not concurrently with any other call on the same client.
 /// # Blocking: no.
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_free(client: *mut oidc_client) {
-    // SAFETY: client came from oidc_client_builder_build (API contract).
+pub extern "C" fn oidc_validator_free(client: *mut oidc_validator) {
+    // SAFETY: client came from oidc_validator_builder_build (API contract).
     unsafe { free_box(client) }
 }
 
-fn realm_of<'a>(client: *const oidc_client) -> Option<&'a str> {
+fn realm_of<'a>(client: *const oidc_validator) -> Option<&'a str> {
     // SAFETY: client is NULL or live for the duration of the call (API contract).
     unsafe { client.as_ref() }.and_then(|c| c.client.config().realm.as_deref())
 }
 
 fn validate_impl(
-    client: *const oidc_client,
+    client: *const oidc_validator,
     token: *const c_char,
     token_len: usize,
     now: Option<i64>,
@@ -513,7 +513,7 @@ pub(crate) fn token_bytes<'a>(p: *const c_char, len: usize) -> Result<&'a [u8], 
 #[must_use]
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_validate(
-    client: *const oidc_client,
+    client: *const oidc_validator,
     token: *const c_char,
     token_len: usize,
     claims_out: *mut *mut c_char,
@@ -531,7 +531,7 @@ pub extern "C" fn oidc_validate(
 #[must_use]
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_validate_at(
-    client: *const oidc_client,
+    client: *const oidc_validator,
     token: *const c_char,
     token_len: usize,
     now_unix: i64,
@@ -549,7 +549,7 @@ pub extern "C" fn oidc_validate_at(
 /// # Blocking: yes, bounded by the client's timeouts.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_client_prefetch(client: *const oidc_client, err_out: *mut *mut oidc_error) -> oidc_result {
+pub extern "C" fn oidc_validator_prefetch(client: *const oidc_validator, err_out: *mut *mut oidc_error) -> oidc_result {
     ffi_boundary(err_out, None, || {
         // SAFETY: client is NULL or live (API contract).
         let c = unsafe { try_ref(client, "client") }?;
@@ -589,11 +589,11 @@ mod tests {
         assert_eq!(rc, oidc_result::NullParameter);
         assert!(!err.is_null());
         super::super::misc::oidc_error_free(err);
-        let mut b: *mut oidc_client_builder = std::ptr::null_mut();
-        assert_eq!(oidc_client_builder_new(&mut b, std::ptr::null_mut()), oidc_result::Ok);
+        let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+        assert_eq!(oidc_validator_builder_new(&mut b, std::ptr::null_mut()), oidc_result::Ok);
         let bad = [0xffu8, 0xfe];
-        let rc = oidc_client_builder_set_issuer(b, bad.as_ptr().cast(), 2, std::ptr::null_mut());
+        let rc = oidc_validator_builder_set_issuer(b, bad.as_ptr().cast(), 2, std::ptr::null_mut());
         assert_eq!(rc, oidc_result::InvalidUtf8);
-        oidc_client_builder_free(b);
+        oidc_validator_builder_free(b);
     }
 }

@@ -17,5 +17,5 @@ pub mod oauth_endpoints;
 pub mod observe;
 pub mod warm;
 
-pub use client::{oidc_client, oidc_client_builder};
+pub use client::{oidc_validator, oidc_validator_builder};
 pub use error::{oidc_error, oidc_result};

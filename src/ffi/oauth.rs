@@ -16,7 +16,7 @@ pub struct oidc_oauth_builder {
     pub(crate) secret: Option<Secret>,
     /// private_key_jwt key (set with `oidc_oauth_builder_set_private_key_pem` / `_jwk`).
     pub(crate) key: Option<std::sync::Arc<crate::core::oauth::SigningKey>>,
-    /// The first setter failure, reported by `_build` (see `oidc_client_builder`).
+    /// The first setter failure, reported by `_build` (see `oidc_validator_builder`).
     failed: Option<(oidc_result, String)>,
 }
 
@@ -59,7 +59,7 @@ impl oidc_token_response {
     }
 }
 
-/// Create a protocol-client builder. Defaults as for `oidc_client_builder_new` (https only,
+/// Create a protocol-client builder. Defaults as for `oidc_validator_builder_new` (https only,
 /// timeouts 5 s / 10 s); the ID-token audience is the client id.
 /// # Ownership: on OK `*out` is caller-owned: build it or free it with `oidc_oauth_builder_free`.
 /// # Thread safety: any thread.

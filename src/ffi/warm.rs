@@ -4,7 +4,7 @@ use std::ffi::c_char;
 use std::time::Instant;
 
 use super::boundary::{ffi_boundary, try_utf8, write_owned_string};
-use super::client::oidc_client;
+use super::client::oidc_validator;
 use super::error::{oidc_error, oidc_result};
 use crate::core::cache::CachePolicy;
 use crate::core::{Config, snapshot};
@@ -23,7 +23,7 @@ use crate::core::{Config, snapshot};
 #[must_use]
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_cache_export_json(
-    client: *const oidc_client,
+    client: *const oidc_validator,
     json_out: *mut *mut c_char,
     json_len_out: *mut usize,
     err_out: *mut *mut oidc_error,
@@ -56,7 +56,7 @@ pub extern "C" fn oidc_cache_export_json(
 #[must_use]
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_cache_import_json(
-    client: *const oidc_client,
+    client: *const oidc_validator,
     json: *const c_char,
     json_len: usize,
     imported_out: *mut usize,

@@ -144,9 +144,9 @@ cat >"$hdr_c" <<'EOF'
 #include <oidc.h> /* include guard */
 int header_check(void);
 int header_check(void) {
-    oidc_client_builder *b = 0;
-    oidc_result rc = oidc_client_builder_new(&b, 0);
-    oidc_client_builder_free(b);
+    oidc_validator_builder *b = 0;
+    oidc_result rc = oidc_validator_builder_new(&b, 0);
+    oidc_validator_builder_free(b);
     return (int)rc + (int)oidc_version_number() + (OIDC_RESULT_KEY_REJECTED > 0) + OIDC_VERSION_NUMBER;
 }
 EOF
@@ -164,7 +164,7 @@ if command -v clang >/dev/null; then
         clang -std=c99 -Weverything -Wno-padded -Wno-declaration-after-statement -Wno-unknown-warning-option \
         -Werror $hooks $OIDC_CFLAGS -c "$hdr_c" -o "$BUILD_DIR/header_clang.o"
 fi
-printf '#include <oidc.h>\nvoid f(void);\nvoid f(void) { oidc_client_builder_new(0, 0); }\n' >"$BUILD_DIR/must_use.c"
+printf '#include <oidc.h>\nvoid f(void);\nvoid f(void) { oidc_validator_builder_new(0, 0); }\n' >"$BUILD_DIR/must_use.c"
 step_fails "OIDC_MUST_USE: ignoring a result is a warning (-Werror fails)" \
     $CC -std=c99 -Wall -Werror $OIDC_CFLAGS -c "$BUILD_DIR/must_use.c" -o "$BUILD_DIR/must_use.o"
 # Names a C program gets from the header: macros, typedefs, tags and functions.

@@ -4,7 +4,7 @@
  *   parity:   every shared vector decided identically by oidc_validate_at and _async;
  *   cancel:   before start, during a fetch, after completion -> exactly one callback each;
  *   deadline: a hanging fetch ends with DEADLINE_EXCEEDED;
- *   free:     oidc_client_free with 200 calls in flight;
+ *   free:     oidc_validator_free with 200 calls in flight;
  *   fork:     fork() after warm-up while a refresh holds the single-flight lock; the child
  *             validates (blocking and non-blocking) with its own pool, agent and lock.
  * Run by tests/c/run_async.sh (also under valgrind). Usage:
@@ -87,16 +87,16 @@ static ud_t *uds_new(batch_t *b) {
   return u;
 }
 
-static oidc_client *make_client(const char *jwks_uri, uint32_t timeout_ms) {
-  oidc_client_builder *b = NULL;
-  oidc_client *c = NULL;
-  assert(oidc_client_builder_new(&b, NULL) == OIDC_RESULT_OK);
-  assert(oidc_client_builder_set_issuer(b, issuer, strlen(issuer), NULL) == OIDC_RESULT_OK);
-  assert(oidc_client_builder_add_audience(b, "api", 3, NULL) == OIDC_RESULT_OK);
-  assert(oidc_client_builder_set_ca_file(b, ca_file, strlen(ca_file), NULL) == OIDC_RESULT_OK);
-  assert(oidc_client_builder_set_timeouts_ms(b, timeout_ms, timeout_ms, NULL) == OIDC_RESULT_OK);
-  if (jwks_uri) assert(oidc_client_builder_set_jwks_uri(b, jwks_uri, strlen(jwks_uri), NULL) == OIDC_RESULT_OK);
-  assert(oidc_client_builder_build(b, &c, NULL) == OIDC_RESULT_OK);
+static oidc_validator *make_client(const char *jwks_uri, uint32_t timeout_ms) {
+  oidc_validator_builder *b = NULL;
+  oidc_validator *c = NULL;
+  assert(oidc_validator_builder_new(&b, NULL) == OIDC_RESULT_OK);
+  assert(oidc_validator_builder_set_issuer(b, issuer, strlen(issuer), NULL) == OIDC_RESULT_OK);
+  assert(oidc_validator_builder_add_audience(b, "api", 3, NULL) == OIDC_RESULT_OK);
+  assert(oidc_validator_builder_set_ca_file(b, ca_file, strlen(ca_file), NULL) == OIDC_RESULT_OK);
+  assert(oidc_validator_builder_set_timeouts_ms(b, timeout_ms, timeout_ms, NULL) == OIDC_RESULT_OK);
+  if (jwks_uri) assert(oidc_validator_builder_set_jwks_uri(b, jwks_uri, strlen(jwks_uri), NULL) == OIDC_RESULT_OK);
+  assert(oidc_validator_builder_build(b, &c, NULL) == OIDC_RESULT_OK);
   return c;
 }
 
@@ -110,7 +110,7 @@ static char *token(const char *query) {
 
 /* ---- 1000 concurrent cold validations ---- */
 typedef struct {
-  oidc_client *c;
+  oidc_validator *c;
   const char *tok;
   ud_t *uds;
   long from, step, n;
@@ -130,7 +130,7 @@ static void test_cold_thousand(void) {
   admin_post(admin, "/fault?path=/jwks&mode=slow_ms=300");
   admin_post(admin, "/fault?path=/.well-known/openid-configuration&mode=slow_ms=100");
   admin_post(admin, "/reset_stats");
-  oidc_client *c = make_client(NULL, 60000); /* generous: valgrind slows the TLS handshake */
+  oidc_validator *c = make_client(NULL, 60000); /* generous: valgrind slows the TLS handshake */
   char *tok = token("");
   batch_t *b = batch_new(N);
   ud_t *uds = uds_new(b);
@@ -155,7 +155,7 @@ static void test_cold_thousand(void) {
   batch_free(b);
   free(uds);
   free(tok);
-  oidc_client_free(c);
+  oidc_validator_free(c);
   passed++;
 }
 
@@ -176,17 +176,17 @@ static void test_vectors_parity(const char *path) {
   CHECK(f != NULL, "cannot open %s", path);
   char *iss = read_line(f), *aud = read_line(f), *typ = read_line(f), *algs = read_line(f);
   char *maxb = read_line(f), *now_s = read_line(f), *jwks = read_line(f);
-  oidc_client_builder *b = NULL;
-  oidc_client *c = NULL;
-  assert(oidc_client_builder_new(&b, NULL) == OIDC_RESULT_OK);
-  assert(oidc_client_builder_set_issuer(b, iss, strlen(iss), NULL) == OIDC_RESULT_OK);
-  assert(oidc_client_builder_set_jwks_json(b, jwks, strlen(jwks), NULL) == OIDC_RESULT_OK);
-  assert(oidc_client_builder_add_audience(b, aud, strlen(aud), NULL) == OIDC_RESULT_OK);
-  assert(oidc_client_builder_set_expected_typ(b, typ, strlen(typ), NULL) == OIDC_RESULT_OK);
-  assert(oidc_client_builder_add_required_claim(b, "sub", 3, NULL) == OIDC_RESULT_OK);
-  assert(oidc_client_builder_set_algorithms(b, algs, strlen(algs), NULL) == OIDC_RESULT_OK);
-  assert(oidc_client_builder_set_max_token_bytes(b, (size_t)atol(maxb), NULL) == OIDC_RESULT_OK);
-  assert(oidc_client_builder_build(b, &c, NULL) == OIDC_RESULT_OK);
+  oidc_validator_builder *b = NULL;
+  oidc_validator *c = NULL;
+  assert(oidc_validator_builder_new(&b, NULL) == OIDC_RESULT_OK);
+  assert(oidc_validator_builder_set_issuer(b, iss, strlen(iss), NULL) == OIDC_RESULT_OK);
+  assert(oidc_validator_builder_set_jwks_json(b, jwks, strlen(jwks), NULL) == OIDC_RESULT_OK);
+  assert(oidc_validator_builder_add_audience(b, aud, strlen(aud), NULL) == OIDC_RESULT_OK);
+  assert(oidc_validator_builder_set_expected_typ(b, typ, strlen(typ), NULL) == OIDC_RESULT_OK);
+  assert(oidc_validator_builder_add_required_claim(b, "sub", 3, NULL) == OIDC_RESULT_OK);
+  assert(oidc_validator_builder_set_algorithms(b, algs, strlen(algs), NULL) == OIDC_RESULT_OK);
+  assert(oidc_validator_builder_set_max_token_bytes(b, (size_t)atol(maxb), NULL) == OIDC_RESULT_OK);
+  assert(oidc_validator_builder_build(b, &c, NULL) == OIDC_RESULT_OK);
   int64_t now = atoll(now_s);
   enum { MAX = 256 };
   char *names[MAX], *toks[MAX];
@@ -224,13 +224,13 @@ static void test_vectors_parity(const char *path) {
   batch_free(bt);
   free(uds);
   free(iss); free(aud); free(typ); free(algs); free(maxb); free(now_s); free(jwks);
-  oidc_client_free(c);
+  oidc_validator_free(c);
   passed++;
 }
 
 /* ---- cancellation: before start, during a fetch, after completion ---- */
 static void test_cancel(void) {
-  oidc_client *c = make_client(NULL, 10000);
+  oidc_validator *c = make_client(NULL, 10000);
   batch_t *b = batch_new(4);
   ud_t *uds = uds_new(b);
   /* before: the handle is cancelled before the call is made */
@@ -276,7 +276,7 @@ static void test_cancel(void) {
   free(rotated);
   batch_free(b);
   free(uds);
-  oidc_client_free(c);
+  oidc_validator_free(c);
   passed++;
 }
 
@@ -285,7 +285,7 @@ static void test_deadline(void) {
   admin_post(admin, "/fault?path=/hang-jwks&mode=hang");
   char uri[512];
   snprintf(uri, sizeof uri, "%s/hang-jwks", issuer);
-  oidc_client *c = make_client(uri, 1500);
+  oidc_validator *c = make_client(uri, 1500);
   batch_t *b = batch_new(2);
   ud_t *uds = uds_new(b);
   char *tok = token("");
@@ -298,26 +298,26 @@ static void test_deadline(void) {
   CHECK(b->slots[0].result == OIDC_RESULT_DEADLINE_EXCEEDED, "%s", oidc_result_name((uint32_t)b->slots[0].result));
   CHECK(now_ms() - t0 < 1400, "answered after %.0f ms, before the fetch timed out", now_ms() - t0);
   /* the prefetch variant, without a deadline: completes with the fetch's own timeout */
-  assert(oidc_client_prefetch_async(c, on_done, &uds[1], NULL, NULL) == OIDC_RESULT_OK);
+  assert(oidc_validator_prefetch_async(c, on_done, &uds[1], NULL, NULL) == OIDC_RESULT_OK);
   CHECK(wait_count(&b->done, 2, 20000), "no callback");
   CHECK(b->slots[1].result == OIDC_RESULT_TIMEOUT, "prefetch: %s", oidc_result_name((uint32_t)b->slots[1].result));
   free(tok);
   batch_free(b);
   free(uds);
-  oidc_client_free(c);
+  oidc_validator_free(c);
   passed++;
 }
 
 /* ---- free with calls in flight ---- */
 static void test_free_in_flight(void) {
   enum { N = 200 };
-  oidc_client *c = make_client(NULL, 10000);
+  oidc_validator *c = make_client(NULL, 10000);
   char *tok = token("");
   batch_t *b = batch_new(N);
   ud_t *uds = uds_new(b);
   for (long i = 0; i < N; i++)
     assert(oidc_validate_async(c, tok, strlen(tok), on_validate, &uds[i], NULL, NULL) == OIDC_RESULT_OK);
-  oidc_client_free(c); /* never waits; callbacks still run */
+  oidc_validator_free(c); /* never waits; callbacks still run */
   free(tok);           /* the token was copied */
   CHECK(wait_count(&b->done, N, 30000), "callbacks missing after free");
   for (long i = 0; i < N; i++) CHECK(b->slots[i].calls == 1 && b->slots[i].result == OIDC_RESULT_OK, "call %ld", i);
@@ -327,7 +327,7 @@ static void test_free_in_flight(void) {
 }
 
 /* ---- fork while a refresh holds the single-flight lock ---- */
-static int child_validate(oidc_client *c, const char *old_tok, const char *new_tok) {
+static int child_validate(oidc_validator *c, const char *old_tok, const char *new_tok) {
   char *claims = NULL;
   oidc_error *err = NULL;
   if (oidc_validate(c, old_tok, strlen(old_tok), &claims, NULL, &err) != OIDC_RESULT_OK) return 10;
@@ -354,7 +354,7 @@ static int child_validate(oidc_client *c, const char *old_tok, const char *new_t
 }
 
 static void test_fork(void) {
-  oidc_client *c = make_client(NULL, 10000);
+  oidc_validator *c = make_client(NULL, 10000);
   char *old_tok = token("");
   char *claims = NULL;
   CHECK(oidc_validate(c, old_tok, strlen(old_tok), &claims, NULL, NULL) == OIDC_RESULT_OK, "warm-up");
@@ -368,15 +368,15 @@ static void test_fork(void) {
   ud_t *uds = uds_new(b);
   /* wait out the unknown-kid cooldown of the earlier rotation test (30 s default) by using a
    * client whose cooldown is short */
-  oidc_client *c2 = NULL;
+  oidc_validator *c2 = NULL;
   {
-    oidc_client_builder *bl = NULL;
-    assert(oidc_client_builder_new(&bl, NULL) == OIDC_RESULT_OK);
-    assert(oidc_client_builder_set_issuer(bl, issuer, strlen(issuer), NULL) == OIDC_RESULT_OK);
-    assert(oidc_client_builder_add_audience(bl, "api", 3, NULL) == OIDC_RESULT_OK);
-    assert(oidc_client_builder_set_ca_file(bl, ca_file, strlen(ca_file), NULL) == OIDC_RESULT_OK);
-    assert(oidc_client_builder_set_cache_policy_secs(bl, 60, 86400, 0, 21600, NULL) == OIDC_RESULT_OK);
-    assert(oidc_client_builder_build(bl, &c2, NULL) == OIDC_RESULT_OK);
+    oidc_validator_builder *bl = NULL;
+    assert(oidc_validator_builder_new(&bl, NULL) == OIDC_RESULT_OK);
+    assert(oidc_validator_builder_set_issuer(bl, issuer, strlen(issuer), NULL) == OIDC_RESULT_OK);
+    assert(oidc_validator_builder_add_audience(bl, "api", 3, NULL) == OIDC_RESULT_OK);
+    assert(oidc_validator_builder_set_ca_file(bl, ca_file, strlen(ca_file), NULL) == OIDC_RESULT_OK);
+    assert(oidc_validator_builder_set_cache_policy_secs(bl, 60, 86400, 0, 21600, NULL) == OIDC_RESULT_OK);
+    assert(oidc_validator_builder_build(bl, &c2, NULL) == OIDC_RESULT_OK);
   }
   assert(oidc_validate_async(c2, new_tok, strlen(new_tok), on_validate, &uds[0], NULL, NULL) == OIDC_RESULT_OK);
   double end = now_ms() + 10000;
@@ -388,8 +388,8 @@ static void test_fork(void) {
     int rc = child_validate(c2, old_tok, new_tok);
     /* the child owns copies of everything: free them so valgrind's leak check in the child
      * (it follows fork) sees nothing lost */
-    oidc_client_free(c2);
-    oidc_client_free(c);
+    oidc_validator_free(c2);
+    oidc_validator_free(c);
     free(old_tok);
     free(new_tok);
     batch_free(b);
@@ -414,8 +414,8 @@ static void test_fork(void) {
   free(new_tok);
   batch_free(b);
   free(uds);
-  oidc_client_free(c2);
-  oidc_client_free(c);
+  oidc_validator_free(c2);
+  oidc_validator_free(c);
   passed++;
 }
 
@@ -423,7 +423,7 @@ static void test_errors(void) {
   oidc_error *err = NULL;
   CHECK(oidc_validate_async(NULL, "x", 1, on_validate, NULL, NULL, &err) == OIDC_RESULT_NULL_PARAMETER, "NULL client");
   oidc_error_free(err);
-  oidc_client *c = make_client(NULL, 10000);
+  oidc_validator *c = make_client(NULL, 10000);
   CHECK(oidc_validate_async(c, "x", 1, NULL, NULL, NULL, NULL) == OIDC_RESULT_NULL_PARAMETER, "NULL callback");
   CHECK(oidc_validate_async(c, NULL, 5, on_validate, NULL, NULL, NULL) == OIDC_RESULT_NULL_PARAMETER, "NULL token");
   /* Bytes that are no token are the token's fault, as for oidc_validate: accepted, then
@@ -440,19 +440,19 @@ static void test_errors(void) {
   oidc_error_free(e2);
   batch_free(b);
   free(uds);
-  CHECK(oidc_client_prefetch_async(NULL, on_done, NULL, NULL, NULL) == OIDC_RESULT_NULL_PARAMETER, "NULL client");
+  CHECK(oidc_validator_prefetch_async(NULL, on_done, NULL, NULL, NULL) == OIDC_RESULT_NULL_PARAMETER, "NULL client");
   CHECK(oidc_cancel_new_with_timeout_ms(0, NULL, NULL) == OIDC_RESULT_NULL_PARAMETER, "NULL out");
   oidc_cancel_cancel(NULL);
   oidc_cancel_free(NULL);
   CHECK(oidc_cancel_is_cancelled(NULL) == 0, "NULL handle");
-  oidc_client_free(c);
+  oidc_validator_free(c);
   passed++;
 }
 
 /* ---- shutdown: the pool's threads are joined; queued calls CANCELLED; a new pool on demand ---- */
 static void test_shutdown(void) {
   enum { N = 64 };
-  oidc_client *c = make_client(NULL, 10000);
+  oidc_validator *c = make_client(NULL, 10000);
   char *tok = token("");
   batch_t *b = batch_new(N);
   ud_t *uds = uds_new(b);
@@ -481,7 +481,7 @@ static void test_shutdown(void) {
   batch_free(b2);
   free(uds);
   free(uds2);
-  oidc_client_free(c);
+  oidc_validator_free(c);
   passed++;
 }
 

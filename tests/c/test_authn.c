@@ -303,34 +303,34 @@ static void check_same(const struct snap *a, const struct snap *b) {
 /* ------------------------------------------------------------------------------------------ */
 /* Clients and requests of the fixtures                                                        */
 
-typedef void (*configure_fn)(oidc_client_builder *);
+typedef void (*configure_fn)(oidc_validator_builder *);
 
-static oidc_client_builder *ax_builder(void) {
-    oidc_client_builder *b = NULL;
+static oidc_validator_builder *ax_builder(void) {
+    oidc_validator_builder *b = NULL;
     oidc_error *err = NULL;
-    CHECK_RC_ERR(oidc_client_builder_new(&b, &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_validator_builder_new(&b, &err), OIDC_RESULT_OK, err);
     oidc_error_free(err);
     if (!b) return NULL;
-    CHECK_RC(oidc_client_builder_set_issuer(b, AX_ISSUER, LEN(AX_ISSUER), NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_jwks_json(b, AX_JWKS, LEN(AX_JWKS), NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_add_audience(b, AX_AUDIENCE, LEN(AX_AUDIENCE), NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_expected_typ(b, "at+jwt", 6, NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_leeway_secs(b, 60, NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_realm(b, REALM, LEN(REALM), NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_issuer(b, AX_ISSUER, LEN(AX_ISSUER), NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_jwks_json(b, AX_JWKS, LEN(AX_JWKS), NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_add_audience(b, AX_AUDIENCE, LEN(AX_AUDIENCE), NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_expected_typ(b, "at+jwt", 6, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_leeway_secs(b, 60, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_realm(b, REALM, LEN(REALM), NULL), OIDC_RESULT_OK);
     return b;
 }
 
-static oidc_client *build(oidc_client_builder *b) {
-    oidc_client *c = NULL;
+static oidc_validator *build(oidc_validator_builder *b) {
+    oidc_validator *c = NULL;
     oidc_error *err = NULL;
-    oidc_result rc = oidc_client_builder_build(b, &c, &err);
+    oidc_result rc = oidc_validator_builder_build(b, &c, &err);
     CHECK_RC_ERR(rc, OIDC_RESULT_OK, err);
     oidc_error_free(err);
     return c;
 }
 
-static oidc_client *ax_client(configure_fn cfg) {
-    oidc_client_builder *b = ax_builder();
+static oidc_validator *ax_client(configure_fn cfg) {
+    oidc_validator_builder *b = ax_builder();
     if (b && cfg) cfg(b);
     return b ? build(b) : NULL;
 }
@@ -369,7 +369,7 @@ static oidc_http_request *new_request(const char *scheme, const char *token, con
 }
 
 /* Authenticate; the call itself must succeed (a decision was made). Returns the snapshot. */
-static struct snap decide(const oidc_client *c, const oidc_http_request *r) {
+static struct snap decide(const oidc_validator *c, const oidc_http_request *r) {
     oidc_decision *d = NULL;
     oidc_error *err = NULL;
     struct snap s;
@@ -384,7 +384,7 @@ static struct snap decide(const oidc_client *c, const oidc_http_request *r) {
 }
 
 /* One request from scratch, decided and checked: code, status, error (NULL: none). */
-static struct snap expect(const oidc_client *c, const char *scheme, const char *token, const char *proof,
+static struct snap expect(const oidc_validator *c, const char *scheme, const char *token, const char *proof,
                           oidc_result code, uint32_t status, const char *error) {
     oidc_http_request *r = new_request(scheme, token, proof);
     struct snap s = decide(c, r);
@@ -407,8 +407,8 @@ static void expect_sub(const struct snap *s, const char *sub) {
 
 struct vclient {
     char *name;
-    oidc_client_builder *b;
-    oidc_client *c;
+    oidc_validator_builder *b;
+    oidc_validator *c;
 };
 
 struct vcase {
@@ -450,7 +450,7 @@ static int dpop_mode_of(const char *s, uint32_t *mode) {
 }
 
 /* One "cfg" line on the client being built. Returns 0 for an unknown member. */
-static int apply_cfg(oidc_client_builder *b, char *member, char *a1, char *a2, int *bad) {
+static int apply_cfg(oidc_validator_builder *b, char *member, char *a1, char *a2, int *bad) {
     static const char *const numeric[] = {"leeway_secs", "max_token_bytes", "dpop_proof_window_secs", "require_mtls",
                                           "token_cache_size"};
     size_t n1 = 0, n2 = 0, i;
@@ -460,35 +460,35 @@ static int apply_cfg(oidc_client_builder *b, char *member, char *a1, char *a2, i
     oidc_result rc = OIDC_RESULT_OK;
     for (i = 0; i < COUNT(numeric); i++) is_numeric |= strcmp(member, numeric[i]) == 0;
     v1 = is_numeric ? NULL : unhex(a1, &n1, bad);
-    if (strcmp(member, "issuer") == 0) rc = oidc_client_builder_set_issuer(b, v1, n1, &err);
-    else if (strcmp(member, "audience") == 0) rc = oidc_client_builder_add_audience(b, v1, n1, &err);
-    else if (strcmp(member, "expected_typ") == 0) rc = oidc_client_builder_set_expected_typ(b, v1, n1, &err);
-    else if (strcmp(member, "algorithms") == 0) rc = oidc_client_builder_set_algorithms(b, v1, n1, &err);
-    else if (strcmp(member, "realm") == 0) rc = oidc_client_builder_set_realm(b, v1, n1, &err);
-    else if (strcmp(member, "required_scope") == 0) rc = oidc_client_builder_add_required_scope(b, v1, n1, &err);
-    else if (strcmp(member, "dpop_algorithms") == 0) rc = oidc_client_builder_set_dpop_algorithms(b, v1, n1, &err);
+    if (strcmp(member, "issuer") == 0) rc = oidc_validator_builder_set_issuer(b, v1, n1, &err);
+    else if (strcmp(member, "audience") == 0) rc = oidc_validator_builder_add_audience(b, v1, n1, &err);
+    else if (strcmp(member, "expected_typ") == 0) rc = oidc_validator_builder_set_expected_typ(b, v1, n1, &err);
+    else if (strcmp(member, "algorithms") == 0) rc = oidc_validator_builder_set_algorithms(b, v1, n1, &err);
+    else if (strcmp(member, "realm") == 0) rc = oidc_validator_builder_set_realm(b, v1, n1, &err);
+    else if (strcmp(member, "required_scope") == 0) rc = oidc_validator_builder_add_required_scope(b, v1, n1, &err);
+    else if (strcmp(member, "dpop_algorithms") == 0) rc = oidc_validator_builder_set_dpop_algorithms(b, v1, n1, &err);
     else if (strcmp(member, "dpop_mode") == 0) {
         uint32_t mode = 0;
         CHECKF(v1 && dpop_mode_of(v1, &mode), "dpop_mode %s", OR_NULL(v1));
-        rc = oidc_client_builder_set_dpop_mode(b, mode, &err);
+        rc = oidc_validator_builder_set_dpop_mode(b, mode, &err);
     } else if (strcmp(member, "claim_value") == 0) {
         char *v2 = unhex(a2, &n2, bad);
-        rc = oidc_client_builder_add_allowed_claim_value(b, v1, n1, v2, n2, &err);
+        rc = oidc_validator_builder_add_allowed_claim_value(b, v1, n1, v2, n2, &err);
         free(v2);
     } else if (strcmp(member, "dpop_nonce_secret") == 0) {
         /* lifetime "-": the documented default (300 s), which the C call needs spelled out */
         unsigned long life = (a2 && strcmp(a2, "-") != 0) ? strtoul(a2, NULL, 10) : 300;
-        rc = oidc_client_builder_set_dpop_nonce_secret(b, (const uint8_t *)v1, n1, (uint32_t)life, &err);
+        rc = oidc_validator_builder_set_dpop_nonce_secret(b, (const uint8_t *)v1, n1, (uint32_t)life, &err);
     } else {
         char *end = NULL;
         unsigned long long x = a1 ? strtoull(a1, &end, 10) : 0;
         if (is_numeric && (!a1 || !*a1 || *end)) *bad = 1;
-        if (strcmp(member, "leeway_secs") == 0) rc = oidc_client_builder_set_leeway_secs(b, (uint32_t)x, &err);
-        else if (strcmp(member, "max_token_bytes") == 0) rc = oidc_client_builder_set_max_token_bytes(b, (size_t)x, &err);
+        if (strcmp(member, "leeway_secs") == 0) rc = oidc_validator_builder_set_leeway_secs(b, (uint32_t)x, &err);
+        else if (strcmp(member, "max_token_bytes") == 0) rc = oidc_validator_builder_set_max_token_bytes(b, (size_t)x, &err);
         else if (strcmp(member, "dpop_proof_window_secs") == 0)
-            rc = oidc_client_builder_set_dpop_proof_window_secs(b, (uint32_t)x, &err);
-        else if (strcmp(member, "require_mtls") == 0) rc = oidc_client_builder_set_require_mtls(b, (uint32_t)x, &err);
-        else if (strcmp(member, "token_cache_size") == 0) rc = oidc_client_builder_set_token_cache_size(b, (size_t)x, &err);
+            rc = oidc_validator_builder_set_dpop_proof_window_secs(b, (uint32_t)x, &err);
+        else if (strcmp(member, "require_mtls") == 0) rc = oidc_validator_builder_set_require_mtls(b, (uint32_t)x, &err);
+        else if (strcmp(member, "token_cache_size") == 0) rc = oidc_validator_builder_set_token_cache_size(b, (size_t)x, &err);
         else known = 0;
     }
     CHECKF(rc == OIDC_RESULT_OK, "cfg %s: %s %s", member, rc_name(rc), oidc_error_message(err));
@@ -565,8 +565,8 @@ static void test_vectors(const char *path) {
                 break;
             }
             clients[n_clients].name = unhex(fields[1], &len, &bad);
-            CHECK_RC(oidc_client_builder_new(&clients[n_clients].b, NULL), OIDC_RESULT_OK);
-            CHECK_RC(oidc_client_builder_set_jwks_json(clients[n_clients].b, jwks, jwks_len, NULL), OIDC_RESULT_OK);
+            CHECK_RC(oidc_validator_builder_new(&clients[n_clients].b, NULL), OIDC_RESULT_OK);
+            CHECK_RC(oidc_validator_builder_set_jwks_json(clients[n_clients].b, jwks, jwks_len, NULL), OIDC_RESULT_OK);
             n_clients++;
         } else if (strcmp(fields[0], "cfg") == 0) {
             if (!n_clients || !clients[n_clients - 1].b) {
@@ -628,7 +628,7 @@ static void test_vectors(const char *path) {
             }
             vc.challenges[vc.got_challenges++] = unhex(fields[1], &len, &bad);
         } else if (in_case && strcmp(fields[0], "end") == 0) {
-            const oidc_client *c = NULL;
+            const oidc_validator *c = NULL;
             struct snap s;
             for (i = 0; i < n_clients; i++)
                 if (clients[i].name && vc.client && strcmp(clients[i].name, vc.client) == 0) c = clients[i].c;
@@ -659,8 +659,8 @@ static void test_vectors(const char *path) {
     vcase_free(&vc);
     for (i = 0; i < n_clients; i++) {
         free(clients[i].name);
-        oidc_client_builder_free(clients[i].b);
-        oidc_client_free(clients[i].c);
+        oidc_validator_builder_free(clients[i].b);
+        oidc_validator_free(clients[i].c);
     }
     oidc_http_request_free(req);
 }
@@ -668,38 +668,38 @@ static void test_vectors(const char *path) {
 /* ------------------------------------------------------------------------------------------ */
 /* Decisions of the fixture clients (also: the builder settings reach the decision)            */
 
-static void cfg_scope_write(oidc_client_builder *b) {
-    CHECK_RC(oidc_client_builder_add_required_scope(b, "write", 5, NULL), OIDC_RESULT_OK);
+static void cfg_scope_write(oidc_validator_builder *b) {
+    CHECK_RC(oidc_validator_builder_add_required_scope(b, "write", 5, NULL), OIDC_RESULT_OK);
 }
-static void cfg_claim_web(oidc_client_builder *b) {
-    CHECK_RC(oidc_client_builder_add_allowed_claim_value(b, "client_id", 9, "web", 3, NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_add_allowed_claim_value(b, "client_id", 9, "cli", 3, NULL), OIDC_RESULT_OK);
+static void cfg_claim_web(oidc_validator_builder *b) {
+    CHECK_RC(oidc_validator_builder_add_allowed_claim_value(b, "client_id", 9, "web", 3, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_add_allowed_claim_value(b, "client_id", 9, "cli", 3, NULL), OIDC_RESULT_OK);
 }
-static void cfg_dpop_required(oidc_client_builder *b) {
-    CHECK_RC(oidc_client_builder_set_dpop_mode(b, OIDC_DPOP_MODE_REQUIRED, NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_dpop_algorithms(b, "ES256,EdDSA", 11, NULL), OIDC_RESULT_OK);
+static void cfg_dpop_required(oidc_validator_builder *b) {
+    CHECK_RC(oidc_validator_builder_set_dpop_mode(b, OIDC_DPOP_MODE_REQUIRED, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_dpop_algorithms(b, "ES256,EdDSA", 11, NULL), OIDC_RESULT_OK);
 }
-static void cfg_dpop_disabled(oidc_client_builder *b) {
-    CHECK_RC(oidc_client_builder_set_dpop_mode(b, OIDC_DPOP_MODE_DISABLED, NULL), OIDC_RESULT_OK);
+static void cfg_dpop_disabled(oidc_validator_builder *b) {
+    CHECK_RC(oidc_validator_builder_set_dpop_mode(b, OIDC_DPOP_MODE_DISABLED, NULL), OIDC_RESULT_OK);
 }
-static void cfg_mtls(oidc_client_builder *b) {
-    CHECK_RC(oidc_client_builder_set_require_mtls(b, 1, NULL), OIDC_RESULT_OK);
+static void cfg_mtls(oidc_validator_builder *b) {
+    CHECK_RC(oidc_validator_builder_set_require_mtls(b, 1, NULL), OIDC_RESULT_OK);
 }
 static const char NONCE_SECRET_TEXT[] = "0123456789abcdef0123456789abcdef";
 #define NONCE_SECRET ((const uint8_t *)NONCE_SECRET_TEXT)
 #define NONCE_SECRET_LEN LEN(NONCE_SECRET_TEXT)
-static void cfg_nonce(oidc_client_builder *b) {
-    CHECK_RC(oidc_client_builder_set_dpop_nonce_secret(b, NONCE_SECRET, NONCE_SECRET_LEN, 300, NULL), OIDC_RESULT_OK);
+static void cfg_nonce(oidc_validator_builder *b) {
+    CHECK_RC(oidc_validator_builder_set_dpop_nonce_secret(b, NONCE_SECRET, NONCE_SECRET_LEN, 300, NULL), OIDC_RESULT_OK);
 }
-static void cfg_no_cache_short_window(oidc_client_builder *b) {
-    CHECK_RC(oidc_client_builder_set_token_cache_size(b, 0, NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_dpop_proof_window_secs(b, 1, NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_leeway_secs(b, 0, NULL), OIDC_RESULT_OK);
+static void cfg_no_cache_short_window(oidc_validator_builder *b) {
+    CHECK_RC(oidc_validator_builder_set_token_cache_size(b, 0, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_dpop_proof_window_secs(b, 1, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_leeway_secs(b, 0, NULL), OIDC_RESULT_OK);
 }
 
-static void test_decisions(const oidc_client *plain) {
+static void test_decisions(const oidc_validator *plain) {
     struct snap s;
-    oidc_client *c;
+    oidc_validator *c;
 
     TEST_BEGIN("Bearer token allowed: claims, token type, sub");
     s = expect(plain, "Bearer", AX_TOKEN_BEARER, NULL, OIDC_RESULT_OK, 200, NULL);
@@ -734,14 +734,14 @@ static void test_decisions(const oidc_client *plain) {
     snap_free(&s);
     s = expect(c, "Bearer", AX_TOKEN_BEARER, NULL, OIDC_RESULT_OK, 200, NULL);
     snap_free(&s);
-    oidc_client_free(c);
+    oidc_validator_free(c);
     TEST_END();
 
     TEST_BEGIN("claim rule (add_allowed_claim_value): client_id svc not in {web, cli} -> 403 CLAIM_NOT_ALLOWED");
     c = ax_client(cfg_claim_web);
     s = expect(c, "Bearer", AX_TOKEN_BEARER, NULL, OIDC_RESULT_CLAIM_NOT_ALLOWED, 403, "insufficient_scope");
     snap_free(&s);
-    oidc_client_free(c);
+    oidc_validator_free(c);
     TEST_END();
 
     TEST_BEGIN("DPoP-bound token: sent as Bearer -> TOKEN_BINDING_MISMATCH; proof for another method -> DPOP_PROOF_MISMATCH");
@@ -769,12 +769,12 @@ static void test_decisions(const oidc_client *plain) {
     CHECKF(s.n_challenges == 1 && str_eq(s.challenges[0], "DPoP realm=\"api\", algs=\"ES256 EdDSA\""), "%s",
            s.n_challenges ? s.challenges[0] : "-");
     snap_free(&s);
-    oidc_client_free(c);
+    oidc_validator_free(c);
     c = ax_client(cfg_dpop_disabled);
     s = expect(c, "DPoP", AX_TOKEN_DPOP, AX_PROOFS[PROOF_UNUSED], OIDC_RESULT_TOKEN_MISSING, 401, NULL);
     CHECK(s.n_challenges == 1 && str_eq(s.challenges[0], "Bearer realm=\"api\""));
     snap_free(&s);
-    oidc_client_free(c);
+    oidc_validator_free(c);
     TEST_END();
 
     TEST_BEGIN("server nonces (set_dpop_nonce_secret): proof without nonce -> 401 use_dpop_nonce + DPoP-Nonce");
@@ -783,7 +783,7 @@ static void test_decisions(const oidc_client *plain) {
     CHECK(s.nonce != NULL && s.nonce[0] != 0);
     CHECK(s.n_challenges == 2 && str_has(s.challenges[1], "error=\"use_dpop_nonce\""));
     snap_free(&s);
-    oidc_client_free(c);
+    oidc_validator_free(c);
     TEST_END();
 
     TEST_BEGIN("proof window (set_dpop_proof_window_secs 1, leeway 0, token cache off): a proof 2 s old is stale");
@@ -796,7 +796,7 @@ static void test_decisions(const oidc_client *plain) {
         snap_free(&s);
         oidc_http_request_free(r);
     }
-    oidc_client_free(c);
+    oidc_validator_free(c);
     TEST_END();
 
     TEST_BEGIN("certificate-bound token (set_client_cert): allowed with its certificate only");
@@ -823,14 +823,14 @@ static void test_decisions(const oidc_client *plain) {
     c = ax_client(cfg_mtls);
     s = expect(c, "Bearer", AX_TOKEN_BEARER, NULL, OIDC_RESULT_TOKEN_BINDING_MISMATCH, 401, "invalid_token");
     snap_free(&s);
-    oidc_client_free(c);
+    oidc_validator_free(c);
     TEST_END();
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* (b) bad input                                                                               */
 
-static oidc_client *g_client;     /* the plain fixture client */
+static oidc_validator *g_client;     /* the plain fixture client */
 static oidc_http_request *g_req;  /* a complete request (Bearer, allowed) */
 
 static void null_cb(void *ud, oidc_result rc, const oidc_decision *d, const oidc_error *e) {
@@ -839,9 +839,9 @@ static void null_cb(void *ud, oidc_result rc, const oidc_decision *d, const oidc
 }
 static int g_null_cb_calls;
 
-static oidc_client_builder *tmp_builder(void) {
-    oidc_client_builder *b = NULL;
-    CHECK_RC(oidc_client_builder_new(&b, NULL), OIDC_RESULT_OK);
+static oidc_validator_builder *tmp_builder(void) {
+    oidc_validator_builder *b = NULL;
+    CHECK_RC(oidc_validator_builder_new(&b, NULL), OIDC_RESULT_OK);
     return b;
 }
 static oidc_http_request *tmp_request(void) {
@@ -864,8 +864,8 @@ static int32_t store_never(void *ud, const char *k, size_t n, uint64_t ttl) {
         return rc_;                                                                                \
     }
 #define NO_SETUP (void)0
-#define WITH_B oidc_client_builder *b = tmp_builder()
-#define FREE_B oidc_client_builder_free(b)
+#define WITH_B oidc_validator_builder *b = tmp_builder()
+#define FREE_B oidc_validator_builder_free(b)
 #define WITH_R oidc_http_request *r = tmp_request()
 #define FREE_R oidc_http_request_free(r)
 #define V ((const uint8_t *)"x")
@@ -887,22 +887,22 @@ NULL_CASE(authenticate_decision_out, NO_SETUP, oidc_authenticate(g_client, g_req
 NULL_CASE(async_client, NO_SETUP, oidc_authenticate_async(NULL, g_req, null_cb, &g_null_cb_calls, NULL, e), NO_SETUP)
 NULL_CASE(async_request, NO_SETUP, oidc_authenticate_async(g_client, NULL, null_cb, &g_null_cb_calls, NULL, e), NO_SETUP)
 NULL_CASE(async_cb, NO_SETUP, oidc_authenticate_async(g_client, g_req, NULL, &g_null_cb_calls, NULL, e), NO_SETUP)
-NULL_CASE(add_required_scope_builder, NO_SETUP, oidc_client_builder_add_required_scope(NULL, "s", 1, e), NO_SETUP)
-NULL_CASE(add_required_scope_scope, WITH_B, oidc_client_builder_add_required_scope(b, NULL, 1, e), FREE_B)
-NULL_CASE(add_allowed_claim_value_builder, NO_SETUP, oidc_client_builder_add_allowed_claim_value(NULL, "c", 1, "v", 1, e),
+NULL_CASE(add_required_scope_builder, NO_SETUP, oidc_validator_builder_add_required_scope(NULL, "s", 1, e), NO_SETUP)
+NULL_CASE(add_required_scope_scope, WITH_B, oidc_validator_builder_add_required_scope(b, NULL, 1, e), FREE_B)
+NULL_CASE(add_allowed_claim_value_builder, NO_SETUP, oidc_validator_builder_add_allowed_claim_value(NULL, "c", 1, "v", 1, e),
           NO_SETUP)
-NULL_CASE(add_allowed_claim_value_claim, WITH_B, oidc_client_builder_add_allowed_claim_value(b, NULL, 1, "v", 1, e), FREE_B)
-NULL_CASE(add_allowed_claim_value_value, WITH_B, oidc_client_builder_add_allowed_claim_value(b, "c", 1, NULL, 1, e), FREE_B)
-NULL_CASE(set_dpop_mode, NO_SETUP, oidc_client_builder_set_dpop_mode(NULL, OIDC_DPOP_MODE_REQUIRED, e), NO_SETUP)
-NULL_CASE(set_dpop_algorithms_builder, NO_SETUP, oidc_client_builder_set_dpop_algorithms(NULL, "ES256", 5, e), NO_SETUP)
-NULL_CASE(set_dpop_algorithms_algs, WITH_B, oidc_client_builder_set_dpop_algorithms(b, NULL, 5, e), FREE_B)
-NULL_CASE(set_dpop_proof_window_secs, NO_SETUP, oidc_client_builder_set_dpop_proof_window_secs(NULL, 30, e), NO_SETUP)
+NULL_CASE(add_allowed_claim_value_claim, WITH_B, oidc_validator_builder_add_allowed_claim_value(b, NULL, 1, "v", 1, e), FREE_B)
+NULL_CASE(add_allowed_claim_value_value, WITH_B, oidc_validator_builder_add_allowed_claim_value(b, "c", 1, NULL, 1, e), FREE_B)
+NULL_CASE(set_dpop_mode, NO_SETUP, oidc_validator_builder_set_dpop_mode(NULL, OIDC_DPOP_MODE_REQUIRED, e), NO_SETUP)
+NULL_CASE(set_dpop_algorithms_builder, NO_SETUP, oidc_validator_builder_set_dpop_algorithms(NULL, "ES256", 5, e), NO_SETUP)
+NULL_CASE(set_dpop_algorithms_algs, WITH_B, oidc_validator_builder_set_dpop_algorithms(b, NULL, 5, e), FREE_B)
+NULL_CASE(set_dpop_proof_window_secs, NO_SETUP, oidc_validator_builder_set_dpop_proof_window_secs(NULL, 30, e), NO_SETUP)
 NULL_CASE(set_dpop_nonce_secret_builder, NO_SETUP,
-          oidc_client_builder_set_dpop_nonce_secret(NULL, NONCE_SECRET, NONCE_SECRET_LEN, 300, e), NO_SETUP)
-NULL_CASE(set_dpop_nonce_secret_secret, WITH_B, oidc_client_builder_set_dpop_nonce_secret(b, NULL, 32, 300, e), FREE_B)
-NULL_CASE(set_dpop_replay_store, NO_SETUP, oidc_client_builder_set_dpop_replay_store(NULL, store_never, NULL, e), NO_SETUP)
-NULL_CASE(set_require_mtls, NO_SETUP, oidc_client_builder_set_require_mtls(NULL, 1, e), NO_SETUP)
-NULL_CASE(set_token_cache_size, NO_SETUP, oidc_client_builder_set_token_cache_size(NULL, 16, e), NO_SETUP)
+          oidc_validator_builder_set_dpop_nonce_secret(NULL, NONCE_SECRET, NONCE_SECRET_LEN, 300, e), NO_SETUP)
+NULL_CASE(set_dpop_nonce_secret_secret, WITH_B, oidc_validator_builder_set_dpop_nonce_secret(b, NULL, 32, 300, e), FREE_B)
+NULL_CASE(set_dpop_replay_store, NO_SETUP, oidc_validator_builder_set_dpop_replay_store(NULL, store_never, NULL, e), NO_SETUP)
+NULL_CASE(set_require_mtls, NO_SETUP, oidc_validator_builder_set_require_mtls(NULL, 1, e), NO_SETUP)
+NULL_CASE(set_token_cache_size, NO_SETUP, oidc_validator_builder_set_token_cache_size(NULL, 16, e), NO_SETUP)
 
 #define N(id) {#id, null_##id}
 static const struct {
@@ -944,10 +944,10 @@ typedef oidc_result (*str_call)(const char *s, size_t n, oidc_error **e);
 STR_CASE(method, WITH_R, oidc_http_request_set_method(r, s, n, e), FREE_R)
 STR_CASE(url, WITH_R, oidc_http_request_set_url(r, s, n, e), FREE_R)
 STR_CASE(header_name, WITH_R, oidc_http_request_add_header(r, s, n, V, 1, e), FREE_R)
-STR_CASE(required_scope, WITH_B, oidc_client_builder_add_required_scope(b, s, n, e), FREE_B)
-STR_CASE(claim, WITH_B, oidc_client_builder_add_allowed_claim_value(b, s, n, "v", 1, e), FREE_B)
-STR_CASE(claim_value, WITH_B, oidc_client_builder_add_allowed_claim_value(b, "c", 1, s, n, e), FREE_B)
-STR_CASE(dpop_algorithms, WITH_B, oidc_client_builder_set_dpop_algorithms(b, s, n, e), FREE_B)
+STR_CASE(required_scope, WITH_B, oidc_validator_builder_add_required_scope(b, s, n, e), FREE_B)
+STR_CASE(claim, WITH_B, oidc_validator_builder_add_allowed_claim_value(b, s, n, "v", 1, e), FREE_B)
+STR_CASE(claim_value, WITH_B, oidc_validator_builder_add_allowed_claim_value(b, "c", 1, s, n, e), FREE_B)
+STR_CASE(dpop_algorithms, WITH_B, oidc_validator_builder_set_dpop_algorithms(b, s, n, e), FREE_B)
 
 static const struct {
     const char *name;
@@ -956,10 +956,10 @@ static const struct {
     {"oidc_http_request_set_method(method)", str_method},
     {"oidc_http_request_set_url(url)", str_url},
     {"oidc_http_request_add_header(name)", str_header_name},
-    {"oidc_client_builder_add_required_scope(scope)", str_required_scope},
-    {"oidc_client_builder_add_allowed_claim_value(claim)", str_claim},
-    {"oidc_client_builder_add_allowed_claim_value(value)", str_claim_value},
-    {"oidc_client_builder_set_dpop_algorithms(algs)", str_dpop_algorithms},
+    {"oidc_validator_builder_add_required_scope(scope)", str_required_scope},
+    {"oidc_validator_builder_add_allowed_claim_value(claim)", str_claim},
+    {"oidc_validator_builder_add_allowed_claim_value(value)", str_claim_value},
+    {"oidc_validator_builder_set_dpop_algorithms(algs)", str_dpop_algorithms},
 };
 
 /* A header value of `n` bytes: "<prefix>" then 'A's. */
@@ -1260,50 +1260,50 @@ static void test_misuse(void) {
 }
 
 /* Builder settings out of range: refused at the setter or at build, with a message; nothing leaks. */
-static void bad_dpop_mode(oidc_client_builder *b, oidc_error **e, oidc_result *rc) {
-    *rc = oidc_client_builder_set_dpop_mode(b, 3, e);
+static void bad_dpop_mode(oidc_validator_builder *b, oidc_error **e, oidc_result *rc) {
+    *rc = oidc_validator_builder_set_dpop_mode(b, 3, e);
 }
-static void bad_mtls(oidc_client_builder *b, oidc_error **e, oidc_result *rc) {
-    *rc = oidc_client_builder_set_require_mtls(b, 2, e);
+static void bad_mtls(oidc_validator_builder *b, oidc_error **e, oidc_result *rc) {
+    *rc = oidc_validator_builder_set_require_mtls(b, 2, e);
 }
-static void bad_window_0(oidc_client_builder *b, oidc_error **e, oidc_result *rc) {
-    *rc = oidc_client_builder_set_dpop_proof_window_secs(b, 0, e);
+static void bad_window_0(oidc_validator_builder *b, oidc_error **e, oidc_result *rc) {
+    *rc = oidc_validator_builder_set_dpop_proof_window_secs(b, 0, e);
 }
-static void bad_window_big(oidc_client_builder *b, oidc_error **e, oidc_result *rc) {
-    *rc = oidc_client_builder_set_dpop_proof_window_secs(b, 3601, e);
+static void bad_window_big(oidc_validator_builder *b, oidc_error **e, oidc_result *rc) {
+    *rc = oidc_validator_builder_set_dpop_proof_window_secs(b, 3601, e);
 }
-static void bad_algs_hs(oidc_client_builder *b, oidc_error **e, oidc_result *rc) {
-    *rc = oidc_client_builder_set_dpop_algorithms(b, "HS256", 5, e);
+static void bad_algs_hs(oidc_validator_builder *b, oidc_error **e, oidc_result *rc) {
+    *rc = oidc_validator_builder_set_dpop_algorithms(b, "HS256", 5, e);
 }
-static void bad_algs_unknown(oidc_client_builder *b, oidc_error **e, oidc_result *rc) {
-    *rc = oidc_client_builder_set_dpop_algorithms(b, "ES256,XS999", 11, e);
+static void bad_algs_unknown(oidc_validator_builder *b, oidc_error **e, oidc_result *rc) {
+    *rc = oidc_validator_builder_set_dpop_algorithms(b, "ES256,XS999", 11, e);
 }
-static void bad_algs_empty(oidc_client_builder *b, oidc_error **e, oidc_result *rc) {
-    *rc = oidc_client_builder_set_dpop_algorithms(b, "", 0, e);
+static void bad_algs_empty(oidc_validator_builder *b, oidc_error **e, oidc_result *rc) {
+    *rc = oidc_validator_builder_set_dpop_algorithms(b, "", 0, e);
 }
-static void bad_secret_short(oidc_client_builder *b, oidc_error **e, oidc_result *rc) {
-    *rc = oidc_client_builder_set_dpop_nonce_secret(b, NONCE_SECRET, 15, 300, e);
+static void bad_secret_short(oidc_validator_builder *b, oidc_error **e, oidc_result *rc) {
+    *rc = oidc_validator_builder_set_dpop_nonce_secret(b, NONCE_SECRET, 15, 300, e);
 }
-static void bad_secret_lifetime_big(oidc_client_builder *b, oidc_error **e, oidc_result *rc) {
-    *rc = oidc_client_builder_set_dpop_nonce_secret(b, NONCE_SECRET, 32, 86401, e);
+static void bad_secret_lifetime_big(oidc_validator_builder *b, oidc_error **e, oidc_result *rc) {
+    *rc = oidc_validator_builder_set_dpop_nonce_secret(b, NONCE_SECRET, 32, 86401, e);
 }
-static void bad_cache_size(oidc_client_builder *b, oidc_error **e, oidc_result *rc) {
-    *rc = oidc_client_builder_set_token_cache_size(b, ((size_t)1 << 20) + 1, e);
+static void bad_cache_size(oidc_validator_builder *b, oidc_error **e, oidc_result *rc) {
+    *rc = oidc_validator_builder_set_token_cache_size(b, ((size_t)1 << 20) + 1, e);
 }
-static void bad_scope_empty(oidc_client_builder *b, oidc_error **e, oidc_result *rc) {
-    *rc = oidc_client_builder_add_required_scope(b, "", 0, e);
+static void bad_scope_empty(oidc_validator_builder *b, oidc_error **e, oidc_result *rc) {
+    *rc = oidc_validator_builder_add_required_scope(b, "", 0, e);
 }
-static void bad_scope_space(oidc_client_builder *b, oidc_error **e, oidc_result *rc) {
-    *rc = oidc_client_builder_add_required_scope(b, "read write", 10, e);
+static void bad_scope_space(oidc_validator_builder *b, oidc_error **e, oidc_result *rc) {
+    *rc = oidc_validator_builder_add_required_scope(b, "read write", 10, e);
 }
-static void bad_claim_empty(oidc_client_builder *b, oidc_error **e, oidc_result *rc) {
-    *rc = oidc_client_builder_add_allowed_claim_value(b, "", 0, "v", 1, e);
+static void bad_claim_empty(oidc_validator_builder *b, oidc_error **e, oidc_result *rc) {
+    *rc = oidc_validator_builder_add_allowed_claim_value(b, "", 0, "v", 1, e);
 }
 
 static void test_builder_errors(void) {
     static const struct {
         const char *name;
-        void (*set)(oidc_client_builder *, oidc_error **, oidc_result *);
+        void (*set)(oidc_validator_builder *, oidc_error **, oidc_result *);
         oidc_result expected;
     } cases[] = {
         {"set_dpop_mode(3)", bad_dpop_mode, OIDC_RESULT_INVALID_ARGUMENT},
@@ -1322,8 +1322,8 @@ static void test_builder_errors(void) {
     };
     size_t i;
     for (i = 0; i < COUNT(cases); i++) {
-        oidc_client_builder *b = ax_builder();
-        oidc_client *c = NULL;
+        oidc_validator_builder *b = ax_builder();
+        oidc_validator *c = NULL;
         oidc_error *err = NULL;
         oidc_result rc = OIDC_RESULT_OK;
         TEST_BEGIN("builder: %s -> %s (at the setter or at build), with a message", cases[i].name,
@@ -1331,15 +1331,15 @@ static void test_builder_errors(void) {
         cases[i].set(b, &err, &rc);
         if (rc == OIDC_RESULT_OK) {
             CHECK(err == NULL);
-            rc = oidc_client_builder_build(b, &c, &err); /* consumes b */
+            rc = oidc_validator_builder_build(b, &c, &err); /* consumes b */
         } else {
-            oidc_client_builder_free(b);
+            oidc_validator_builder_free(b);
         }
         CHECK_RC_ERR(rc, cases[i].expected, err);
         CHECK(c == NULL);
         CHECK(err != NULL && oidc_error_code(err) == rc && oidc_error_message(err)[0]);
         oidc_error_free(err);
-        oidc_client_free(c);
+        oidc_validator_free(c);
         TEST_END();
     }
 }
@@ -1400,7 +1400,7 @@ static int async_wait(struct async_call *a) {
 
 /* Submit `r` on `c` and wait; the request is reset and freed right after the submission
  * (it is copied). Returns 1 when the call was accepted. */
-static int run_async(const oidc_client *c, oidc_http_request *r, const oidc_cancel *cancel, struct async_call *a) {
+static int run_async(const oidc_validator *c, oidc_http_request *r, const oidc_cancel *cancel, struct async_call *a) {
     oidc_error *err = NULL;
     oidc_result rc = oidc_authenticate_async(c, r, on_decision, a, cancel, &err);
     CHECK_RC_ERR(rc, OIDC_RESULT_OK, err);
@@ -1417,7 +1417,7 @@ static int run_async(const oidc_client *c, oidc_http_request *r, const oidc_canc
     return 1;
 }
 
-static void test_async(const oidc_client *plain) {
+static void test_async(const oidc_validator *plain) {
     static const struct {
         const char *name, *scheme, *token;
         int scoped;
@@ -1429,11 +1429,11 @@ static void test_async(const oidc_client *plain) {
         {"bound token as Bearer", "Bearer", AX_TOKEN_DPOP, 0},
         {"insufficient scope", "Bearer", AX_TOKEN_READ_ONLY, 1},
     };
-    oidc_client *scoped = ax_client(cfg_scope_write);
+    oidc_validator *scoped = ax_client(cfg_scope_write);
     size_t i;
 
     for (i = 0; i < COUNT(cases); i++) {
-        const oidc_client *c = cases[i].scoped ? scoped : plain;
+        const oidc_validator *c = cases[i].scoped ? scoped : plain;
         struct async_call a;
         oidc_http_request *r = new_request(cases[i].scheme, cases[i].token, NULL);
         struct snap blocking = decide(c, r);
@@ -1519,7 +1519,7 @@ static void test_async(const oidc_client *plain) {
         free(calls);
     }
     TEST_END();
-    oidc_client_free(scoped);
+    oidc_validator_free(scoped);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1580,16 +1580,16 @@ static long store_calls(struct store *s) {
 
 static struct store g_store = {PTHREAD_MUTEX_INITIALIZER, 1, 0, {{0}}, 0, 0, 0};
 
-static void cfg_store(oidc_client_builder *b) {
-    CHECK_RC(oidc_client_builder_set_dpop_replay_store(b, store_cb, &g_store, NULL), OIDC_RESULT_OK);
+static void cfg_store(oidc_validator_builder *b) {
+    CHECK_RC(oidc_validator_builder_set_dpop_replay_store(b, store_cb, &g_store, NULL), OIDC_RESULT_OK);
 }
-static void cfg_store_cleared(oidc_client_builder *b) {
+static void cfg_store_cleared(oidc_validator_builder *b) {
     cfg_store(b);
-    CHECK_RC(oidc_client_builder_set_dpop_replay_store(b, NULL, NULL, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_dpop_replay_store(b, NULL, NULL, NULL), OIDC_RESULT_OK);
 }
 
 struct race {
-    const oidc_client *c;
+    const oidc_validator *c;
     const char *proof;
     pthread_barrier_t *start;
     int allowed, replays, other;
@@ -1613,7 +1613,7 @@ static void *race_thread(void *arg) {
 }
 
 /* `threads` threads send the same fresh proof at once: exactly one is allowed. */
-static void race_one_proof(const oidc_client *c, const char *proof, int threads) {
+static void race_one_proof(const oidc_validator *c, const char *proof, int threads) {
     pthread_t t[16];
     struct race x[16];
     pthread_barrier_t start;
@@ -1637,7 +1637,7 @@ static void race_one_proof(const oidc_client *c, const char *proof, int threads)
 }
 
 static void test_replay_store(void) {
-    oidc_client *c = ax_client(cfg_store);
+    oidc_validator *c = ax_client(cfg_store);
     struct snap s;
     long before;
 
@@ -1692,10 +1692,10 @@ static void test_replay_store(void) {
     s = expect(c, "Bearer", AX_TOKEN_BEARER, NULL, OIDC_RESULT_OK, 200, NULL);
     snap_free(&s);
     {
-        oidc_client *cleared = ax_client(cfg_store_cleared);
+        oidc_validator *cleared = ax_client(cfg_store_cleared);
         s = expect(cleared, "DPoP", AX_TOKEN_DPOP, AX_PROOFS[PROOF_STORE_CLEARED], OIDC_RESULT_OK, 200, NULL);
         snap_free(&s);
-        oidc_client_free(cleared);
+        oidc_validator_free(cleared);
     }
     CHECK(store_calls(&g_store) == before);
     TEST_END();
@@ -1707,7 +1707,7 @@ static void test_replay_store(void) {
     CHECK(store_has(&g_store, AX_PROOF_STORE_KEYS[PROOF_STORE_RACE]));
     TEST_END();
 
-    oidc_client_free(c);
+    oidc_validator_free(c);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1716,12 +1716,12 @@ static void test_replay_store(void) {
 #define HAMMER_THREADS 8
 
 struct hammer {
-    const oidc_client *c;
+    const oidc_validator *c;
     const oidc_http_request *shared; /* read by every thread, modified by none */
     int iterations, failures;
 };
 
-static int hammer_one(const oidc_client *c, oidc_http_request *r, const char *scheme, const char *token,
+static int hammer_one(const oidc_validator *c, oidc_http_request *r, const char *scheme, const char *token,
                       oidc_result code, const char *sub) {
     oidc_decision *d = NULL;
     int ok;
@@ -1763,13 +1763,13 @@ static void *hammer_thread(void *arg) {
     return NULL;
 }
 
-static void cfg_scope_write_no_cache(oidc_client_builder *b) {
+static void cfg_scope_write_no_cache(oidc_validator_builder *b) {
     cfg_scope_write(b);
-    CHECK_RC(oidc_client_builder_set_token_cache_size(b, 0, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_token_cache_size(b, 0, NULL), OIDC_RESULT_OK);
 }
 
 static void hammer(configure_fn cfg, int iterations) {
-    oidc_client *c = ax_client(cfg);
+    oidc_validator *c = ax_client(cfg);
     oidc_http_request *shared = new_request("Bearer", AX_TOKEN_BEARER, NULL);
     pthread_t t[HAMMER_THREADS];
     struct hammer h[HAMMER_THREADS];
@@ -1787,11 +1787,11 @@ static void hammer(configure_fn cfg, int iterations) {
     }
     CHECKF(failures == 0, "%d of %d decisions wrong", failures, HAMMER_THREADS * iterations);
     oidc_http_request_free(shared);
-    oidc_client_free(c);
+    oidc_validator_free(c);
 }
 
 static void test_threads(void) {
-    oidc_client *c;
+    oidc_validator *c;
     int i;
     TEST_BEGIN("%d threads x 1200 requests on one client (token cache on; allowed, 401, 403, shared request)",
                HAMMER_THREADS);
@@ -1807,7 +1807,7 @@ static void test_threads(void) {
         race_one_proof(c, AX_PROOFS[i], HAMMER_THREADS);
         TEST_END();
     }
-    oidc_client_free(c);
+    oidc_validator_free(c);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1824,7 +1824,7 @@ int main(int argc, char **argv) {
     if (!g_client || !g_req) {
         printf("not ok - build the fixture client\n");
         h_failed++;
-        oidc_client_free(g_client);
+        oidc_validator_free(g_client);
         oidc_http_request_free(g_req);
         return harness_finish();
     }
@@ -1835,7 +1835,7 @@ int main(int argc, char **argv) {
     test_replay_store();
     test_threads();
     oidc_http_request_free(g_req);
-    oidc_client_free(g_client);
+    oidc_validator_free(g_client);
     {
         oidc_error *err = NULL;
         TEST_BEGIN("oidc_async_shutdown: the worker pool stops (no thread outlives the test)");

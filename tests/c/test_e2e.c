@@ -182,7 +182,7 @@ enum { DISCOVERY = 0, UNIQUE_JWKS = 1 };
 struct client_opts {
     int key_source;       /* DISCOVERY, or UNIQUE_JWKS: ISSUER/jwks?<tag> (a cold cache entry) */
     const char *tag;      /* query tag for UNIQUE_JWKS */
-    const char *ca_file;  /* oidc_client_builder_set_ca_file, or NULL */
+    const char *ca_file;  /* oidc_validator_builder_set_ca_file, or NULL */
     uint32_t connect_ms, total_ms; /* before OIDC_TEST_TIME_SCALE; 0: 5000 / 10000 */
     uint32_t ttl_max_s, stale_s;   /* ttl_max_s 0: default cache policy */
     size_t max_response;           /* 0: default */
@@ -190,29 +190,29 @@ struct client_opts {
 };
 
 /* Build a client; on failure returns NULL and the build code in *rc_out. */
-static oidc_client *make_client(const struct client_opts *o, oidc_result *rc_out) {
-    oidc_client_builder *b = NULL;
-    oidc_client *c = NULL;
+static oidc_validator *make_client(const struct client_opts *o, oidc_result *rc_out) {
+    oidc_validator_builder *b = NULL;
+    oidc_validator *c = NULL;
     oidc_error *err = NULL;
     oidc_result rc;
     char uri[768];
-    CHECK_RC(oidc_client_builder_new(&b, NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_issuer(b, o->issuer ? o->issuer : ISSUER, strlen(o->issuer ? o->issuer : ISSUER), NULL),
+    CHECK_RC(oidc_validator_builder_new(&b, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_issuer(b, o->issuer ? o->issuer : ISSUER, strlen(o->issuer ? o->issuer : ISSUER), NULL),
              OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_add_audience(b, "api", 3, NULL), OIDC_RESULT_OK);
-    if (o->max_response) CHECK_RC(oidc_client_builder_set_max_response_bytes(b, o->max_response, NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_expected_typ(b, "at+jwt", 6, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_add_audience(b, "api", 3, NULL), OIDC_RESULT_OK);
+    if (o->max_response) CHECK_RC(oidc_validator_builder_set_max_response_bytes(b, o->max_response, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_expected_typ(b, "at+jwt", 6, NULL), OIDC_RESULT_OK);
     if (o->key_source == UNIQUE_JWKS) {
         snprintf(uri, sizeof uri, "%s?c=%s-%ld", JWKS_URI, o->tag, (long)getpid());
-        CHECK_RC(oidc_client_builder_set_jwks_uri(b, uri, strlen(uri), NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_builder_set_jwks_uri(b, uri, strlen(uri), NULL), OIDC_RESULT_OK);
     }
-    if (o->ca_file) CHECK_RC(oidc_client_builder_set_ca_file(b, o->ca_file, strlen(o->ca_file), NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_timeouts_ms(b, (uint32_t)((o->connect_ms ? o->connect_ms : 5000) * TIME_SCALE),
+    if (o->ca_file) CHECK_RC(oidc_validator_builder_set_ca_file(b, o->ca_file, strlen(o->ca_file), NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_timeouts_ms(b, (uint32_t)((o->connect_ms ? o->connect_ms : 5000) * TIME_SCALE),
                                                  (uint32_t)((o->total_ms ? o->total_ms : 10000) * TIME_SCALE), NULL),
              OIDC_RESULT_OK);
     if (o->ttl_max_s)
-        CHECK_RC(oidc_client_builder_set_cache_policy_secs(b, 0, o->ttl_max_s, 0, o->stale_s, NULL), OIDC_RESULT_OK);
-    rc = oidc_client_builder_build(b, &c, &err);
+        CHECK_RC(oidc_validator_builder_set_cache_policy_secs(b, 0, o->ttl_max_s, 0, o->stale_s, NULL), OIDC_RESULT_OK);
+    rc = oidc_validator_builder_build(b, &c, &err);
     if (rc_out) *rc_out = rc;
     else CHECK_RC_ERR(rc, OIDC_RESULT_OK, err);
     oidc_error_free(err);
@@ -220,7 +220,7 @@ static oidc_client *make_client(const struct client_opts *o, oidc_result *rc_out
 }
 
 /* Validate `token` now; returns the code. On failure *err_out (if given) receives the error. */
-static oidc_result validate(const oidc_client *c, const char *token, oidc_error **err_out) {
+static oidc_result validate(const oidc_validator *c, const char *token, oidc_error **err_out) {
     char *claims = NULL;
     size_t n = 0;
     oidc_result rc;
@@ -254,7 +254,7 @@ static const char *const ALGS[] = {"RS256", "ES256", "EdDSA", "PS256"};
 
 struct cold_arg {
     pthread_t tid;
-    const oidc_client *client;
+    const oidc_validator *client;
     const char *token;
     pthread_barrier_t *start;
     oidc_result rc;
@@ -278,7 +278,7 @@ static void test_cold_concurrent(void) {
     char *tokens[COUNT(ALGS)];
     pthread_barrier_t start;
     struct client_opts o = {.key_source = DISCOVERY, .ca_file = CA_FILE};
-    oidc_client *c;
+    oidc_validator *c;
     long disc0, jwks0;
     size_t i;
 
@@ -308,7 +308,7 @@ static void test_cold_concurrent(void) {
     /* Warm: no further requests. */
     for (i = 0; i < COUNT(ALGS); i++) CHECK_RC(validate(c, tokens[i], NULL), OIDC_RESULT_OK);
     CHECKF(hits("/jwks") - jwks0 == 1, "warm validation fetched the JWKS again");
-    oidc_client_free(c);
+    oidc_validator_free(c);
     for (i = 0; i < COUNT(ALGS); i++) free(tokens[i]);
     TEST_END();
 }
@@ -323,7 +323,7 @@ static void run_trust_case(const char *name, const char *env_var, const char *ca
     char *token = mint("ES256", NULL);
     for (ks = DISCOVERY; ks <= UNIQUE_JWKS; ks++) {
         struct client_opts o = {.key_source = ks, .tag = tag, .ca_file = ca_file};
-        oidc_client *c;
+        oidc_validator *c;
         oidc_error *err = NULL;
         oidc_result rc;
         TEST_BEGIN("trust %s, %s -> %s", name, ks == DISCOVERY ? "discovery" : "fresh JWKS URL", rc_name(expected));
@@ -337,11 +337,11 @@ static void run_trust_case(const char *name, const char *env_var, const char *ca
         if (rc != OIDC_RESULT_OK) check_infra_error(err, rc);
         if (expected != OIDC_RESULT_OK) {
             oidc_error *perr = NULL;
-            CHECK_RC_ERR(oidc_client_prefetch(c, &perr), expected, perr);
+            CHECK_RC_ERR(oidc_validator_prefetch(c, &perr), expected, perr);
             oidc_error_free(perr);
         }
         oidc_error_free(err);
-        oidc_client_free(c);
+        oidc_validator_free(c);
         TEST_END();
     }
     free(token);
@@ -375,7 +375,7 @@ static void test_live_tokens(void) {
         {"crit header", "ES256", "&header=%7B%22crit%22%3A%5B%22x%22%5D%2C%22x%22%3A1%7D", OIDC_RESULT_CRIT_UNSUPPORTED},
     };
     struct client_opts o = {.key_source = DISCOVERY, .ca_file = CA_FILE};
-    oidc_client *c;
+    oidc_validator *c;
     size_t i;
     c = make_client(&o, NULL);
     for (i = 0; i < COUNT(cases); i++) {
@@ -393,7 +393,7 @@ static void test_live_tokens(void) {
         free(token);
         TEST_END();
     }
-    oidc_client_free(c);
+    oidc_validator_free(c);
 
     /* An unknown kid triggers one refresh; use a cold URL so the shared entry's cooldown is not
      * spent before the rotation test. */
@@ -417,7 +417,7 @@ static void test_live_tokens(void) {
         CHECK_RC_ERR(validate(c, token, &err), OIDC_RESULT_UNKNOWN_KEY, err);
         CHECKF(hits("/jwks") - j0 == 2, "refresh cooldown not applied: %ld fetches", hits("/jwks") - j0);
         oidc_error_free(err);
-        oidc_client_free(c);
+        oidc_validator_free(c);
         free(token);
     }
     TEST_END();
@@ -425,7 +425,7 @@ static void test_live_tokens(void) {
 
 static void test_rotation(void) {
     struct client_opts o = {.key_source = DISCOVERY, .ca_file = CA_FILE};
-    oidc_client *c;
+    oidc_validator *c;
     char *before, *after, *previous;
     long j0;
     TEST_BEGIN("rotation: after POST /rotate a new-key token validates (one refresh), old keys still work");
@@ -442,7 +442,7 @@ static void test_rotation(void) {
     CHECK_RC(validate(c, previous, NULL), OIDC_RESULT_OK);
     CHECK_RC(validate(c, after, NULL), OIDC_RESULT_OK);
     CHECKF(hits("/jwks") - j0 == 1, "JWKS fetched again: %ld", hits("/jwks") - j0);
-    oidc_client_free(c);
+    oidc_validator_free(c);
     free(before);
     free(after);
     free(previous);
@@ -479,7 +479,7 @@ static void test_faults(void) {
         char q[256], tag[32];
         struct client_opts o = {.key_source = discovery ? DISCOVERY : UNIQUE_JWKS, .tag = tag, .ca_file = CA_FILE,
                                 .connect_ms = 1000, .total_ms = 2000};
-        oidc_client *c;
+        oidc_validator *c;
         oidc_error *err = NULL;
         oidc_result rc;
         double t0, dt;
@@ -498,7 +498,7 @@ static void test_faults(void) {
         if (rc != OIDC_RESULT_OK) check_infra_error(err, rc);
         CHECKF(dt < total_s + 1.5, "took %.2f s", dt);
         oidc_error_free(err);
-        oidc_client_free(c);
+        oidc_validator_free(c);
         snprintf(q, sizeof q, "/fault?path=%s&mode=ok", cases[i].path);
         admin_post(q);
         TEST_END();
@@ -522,7 +522,7 @@ static void test_live_config_errors(void) {
     size_t i;
     snprintf(slash_issuer, sizeof slash_issuer, "%s/", ISSUER);
     for (i = 0; i < COUNT(o); i++) {
-        oidc_client *c;
+        oidc_validator *c;
         oidc_error *err = NULL;
         oidc_result rc;
         TEST_BEGIN("%s", names[i]);
@@ -531,7 +531,7 @@ static void test_live_config_errors(void) {
         CHECK_RC_ERR(rc, expected[i], err);
         if (rc != OIDC_RESULT_OK) check_infra_error(err, rc);
         oidc_error_free(err);
-        oidc_client_free(c);
+        oidc_validator_free(c);
         TEST_END();
     }
     free(token);
@@ -539,19 +539,19 @@ static void test_live_config_errors(void) {
 
 static void test_prefetch(void) {
     struct client_opts o = {.key_source = UNIQUE_JWKS, .tag = "prefetch", .ca_file = CA_FILE};
-    oidc_client *c;
+    oidc_validator *c;
     oidc_error *err = NULL;
     char *token = mint("EdDSA", NULL);
     long j0;
     TEST_BEGIN("prefetch warms the key set; validation then makes no request");
     c = make_client(&o, NULL);
     j0 = hits("/jwks");
-    CHECK_RC_ERR(oidc_client_prefetch(c, &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_validator_prefetch(c, &err), OIDC_RESULT_OK, err);
     oidc_error_free(err);
     CHECK(hits("/jwks") - j0 == 1);
     CHECK_RC(validate(c, token, NULL), OIDC_RESULT_OK);
     CHECK(hits("/jwks") - j0 == 1);
-    oidc_client_free(c);
+    oidc_validator_free(c);
     free(token);
     TEST_END();
 }
@@ -573,12 +573,12 @@ static void test_stale_if_error(void) {
         struct client_opts o = {.key_source = UNIQUE_JWKS, .tag = tag, .ca_file = CA_FILE, .ttl_max_s = 1,
                                 .stale_s = cases[i].stale_s};
         struct timespec pause = {1, 300 * 1000 * 1000};
-        oidc_client *c;
+        oidc_validator *c;
         oidc_error *err = NULL;
         TEST_BEGIN("%s", cases[i].name);
         snprintf(tag, sizeof tag, "stale%zu", i);
         c = make_client(&o, NULL); /* key-set TTL: 1 s */
-        CHECK_RC_ERR(oidc_client_prefetch(c, &err), OIDC_RESULT_OK, err);
+        CHECK_RC_ERR(oidc_validator_prefetch(c, &err), OIDC_RESULT_OK, err);
         oidc_error_free(err);
         err = NULL;
         admin_post("/fault?path=/jwks&mode=500");
@@ -586,7 +586,7 @@ static void test_stale_if_error(void) {
         CHECK_RC_ERR(validate(c, token, &err), cases[i].expected, err);
         oidc_error_free(err);
         admin_post("/fault?path=/jwks&mode=ok");
-        oidc_client_free(c);
+        oidc_validator_free(c);
         TEST_END();
     }
     free(token);
@@ -597,11 +597,11 @@ static void test_stale_if_error(void) {
 static void test_outage_is_not_forgery(void) {
     struct client_opts o = {.key_source = UNIQUE_JWKS, .tag = "outage", .ca_file = CA_FILE};
     char *token = mint("RS256", "&kid=rotated-in-during-the-outage");
-    oidc_client *c;
+    oidc_validator *c;
     oidc_error *err = NULL;
     TEST_BEGIN("unknown kid while the JWKS endpoint fails -> KEYS_UNAVAILABLE (503, no invalid_token)");
     c = make_client(&o, NULL);
-    CHECK_RC_ERR(oidc_client_prefetch(c, &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_validator_prefetch(c, &err), OIDC_RESULT_OK, err);
     oidc_error_free(err);
     err = NULL;
     admin_post("/fault?path=/jwks&mode=500");
@@ -609,7 +609,7 @@ static void test_outage_is_not_forgery(void) {
     CHECK(err != NULL && oidc_error_http_status(err) == 503 && oidc_error_oauth_error(err) == NULL);
     oidc_error_free(err);
     admin_post("/fault?path=/jwks&mode=ok");
-    oidc_client_free(c);
+    oidc_validator_free(c);
     free(token);
     TEST_END();
 }

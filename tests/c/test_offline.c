@@ -24,32 +24,32 @@
 static char sentinel_storage;
 #define SENTINEL_STR ((char *)&sentinel_storage)
 #define SENTINEL_ERR ((oidc_error *)(void *)&sentinel_storage)
-#define SENTINEL_CLIENT ((oidc_client *)(void *)&sentinel_storage)
+#define SENTINEL_CLIENT ((oidc_validator *)(void *)&sentinel_storage)
 
 /* ------------------------------------------------------------------------------------------ */
 /* Clients                                                                                     */
 
 /* The builder of the main test client: the fixture issuer and JWKS, audience "api", typ at+jwt,
  * a FX_MAX_TOKEN_BYTES (2048) token limit and realm "api". */
-static oidc_client_builder *fixture_builder(void) {
-    oidc_client_builder *b = NULL;
+static oidc_validator_builder *fixture_builder(void) {
+    oidc_validator_builder *b = NULL;
     oidc_error *err = NULL;
-    CHECK_RC_ERR(oidc_client_builder_new(&b, &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_validator_builder_new(&b, &err), OIDC_RESULT_OK, err);
     if (!b) return NULL;
-    CHECK_RC(oidc_client_builder_set_issuer(b, FX_ISSUER, LEN(FX_ISSUER), NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_jwks_json(b, FX_JWKS, LEN(FX_JWKS), NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_add_audience(b, FX_AUDIENCE, LEN(FX_AUDIENCE), NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_expected_typ(b, "at+jwt", 6, NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_max_token_bytes(b, FX_MAX_TOKEN_BYTES, NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_leeway_secs(b, 60, NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_realm(b, REALM, LEN(REALM), NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_issuer(b, FX_ISSUER, LEN(FX_ISSUER), NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_jwks_json(b, FX_JWKS, LEN(FX_JWKS), NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_add_audience(b, FX_AUDIENCE, LEN(FX_AUDIENCE), NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_expected_typ(b, "at+jwt", 6, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_max_token_bytes(b, FX_MAX_TOKEN_BYTES, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_leeway_secs(b, 60, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_realm(b, REALM, LEN(REALM), NULL), OIDC_RESULT_OK);
     return b;
 }
 
-static oidc_client *build(oidc_client_builder *b) {
-    oidc_client *c = NULL;
+static oidc_validator *build(oidc_validator_builder *b) {
+    oidc_validator *c = NULL;
     oidc_error *err = NULL;
-    oidc_result rc = oidc_client_builder_build(b, &c, &err);
+    oidc_result rc = oidc_validator_builder_build(b, &c, &err);
     CHECK_RC_ERR(rc, OIDC_RESULT_OK, err);
     CHECK(rc != OIDC_RESULT_OK || c != NULL);
     oidc_error_free(err);
@@ -57,7 +57,7 @@ static oidc_client *build(oidc_client_builder *b) {
 }
 
 /* Validate a NUL-terminated token at `now`; returns the code and frees every output. */
-static oidc_result validate_code(const oidc_client *c, const char *token, int64_t now) {
+static oidc_result validate_code(const oidc_validator *c, const char *token, int64_t now) {
     char *claims = NULL;
     oidc_error *err = NULL;
     oidc_result rc = oidc_validate_at(c, token, strlen(token), now, &claims, NULL, &err);
@@ -222,7 +222,7 @@ static void check_error_object(const oidc_error *err, oidc_result rc, const char
 }
 
 /* Validate one case through oidc_validate_at, with and without err_out / claims_len_out. */
-static void run_token_case(const oidc_client *client, const struct token_case *tc) {
+static void run_token_case(const oidc_validator *client, const struct token_case *tc) {
     size_t len = strlen(tc->token);
     int variant;
     for (variant = 0; variant < 2; variant++) {
@@ -255,7 +255,7 @@ static void run_token_case(const oidc_client *client, const struct token_case *t
     }
 }
 
-static void test_token_table(const oidc_client *client) {
+static void test_token_table(const oidc_validator *client) {
     size_t i;
     for (i = 0; i < COUNT(TOKEN_CASES); i++) {
         TEST_BEGIN("token %s -> %s", TOKEN_CASES[i].name, rc_name(TOKEN_CASES[i].expected));
@@ -264,7 +264,7 @@ static void test_token_table(const oidc_client *client) {
     }
 }
 
-static void test_valid_outputs(const oidc_client *client) {
+static void test_valid_outputs(const oidc_validator *client) {
     static const char *const valid[] = {FX_TOKEN_VALID_RS256, FX_TOKEN_VALID_PS256, FX_TOKEN_VALID_ES256,
                                         FX_TOKEN_VALID_EDDSA};
     size_t i;
@@ -389,40 +389,40 @@ static void test_valid_outputs(const oidc_client *client) {
 /* ------------------------------------------------------------------------------------------ */
 /* Client policy variants                                                                      */
 
-typedef void (*configure_fn)(oidc_client_builder *);
+typedef void (*configure_fn)(oidc_validator_builder *);
 
-static void cfg_es_eddsa_only(oidc_client_builder *b) {
-    CHECK_RC(oidc_client_builder_set_algorithms(b, "ES256, EdDSA", 12, NULL), OIDC_RESULT_OK);
+static void cfg_es_eddsa_only(oidc_validator_builder *b) {
+    CHECK_RC(oidc_validator_builder_set_algorithms(b, "ES256, EdDSA", 12, NULL), OIDC_RESULT_OK);
 }
-static void cfg_require_tenant(oidc_client_builder *b) {
-    CHECK_RC(oidc_client_builder_add_required_claim(b, "tenant", 6, NULL), OIDC_RESULT_OK);
+static void cfg_require_tenant(oidc_validator_builder *b) {
+    CHECK_RC(oidc_validator_builder_add_required_claim(b, "tenant", 6, NULL), OIDC_RESULT_OK);
 }
-static void cfg_require_scope(oidc_client_builder *b) {
-    CHECK_RC(oidc_client_builder_add_required_claim(b, "scope", 5, NULL), OIDC_RESULT_OK);
+static void cfg_require_scope(oidc_validator_builder *b) {
+    CHECK_RC(oidc_validator_builder_add_required_claim(b, "scope", 5, NULL), OIDC_RESULT_OK);
 }
-static void cfg_nothing_more(oidc_client_builder *b) { (void)b; /* the base builder is the policy */ }
-static void cfg_big_tokens(oidc_client_builder *b) {
-    CHECK_RC(oidc_client_builder_set_max_token_bytes(b, 16384, NULL), OIDC_RESULT_OK);
+static void cfg_nothing_more(oidc_validator_builder *b) { (void)b; /* the base builder is the policy */ }
+static void cfg_big_tokens(oidc_validator_builder *b) {
+    CHECK_RC(oidc_validator_builder_set_max_token_bytes(b, 16384, NULL), OIDC_RESULT_OK);
 }
-static void cfg_leeway_0(oidc_client_builder *b) {
-    CHECK_RC(oidc_client_builder_set_leeway_secs(b, 0, NULL), OIDC_RESULT_OK);
+static void cfg_leeway_0(oidc_validator_builder *b) {
+    CHECK_RC(oidc_validator_builder_set_leeway_secs(b, 0, NULL), OIDC_RESULT_OK);
 }
-static void cfg_two_audiences(oidc_client_builder *b) {
-    CHECK_RC(oidc_client_builder_add_audience(b, "x", 1, NULL), OIDC_RESULT_OK);
+static void cfg_two_audiences(oidc_validator_builder *b) {
+    CHECK_RC(oidc_validator_builder_add_audience(b, "x", 1, NULL), OIDC_RESULT_OK);
 }
-static void cfg_ed25519_name(oidc_client_builder *b) {
-    CHECK_RC(oidc_client_builder_set_algorithms(b, "Ed25519", 7, NULL), OIDC_RESULT_OK);
+static void cfg_ed25519_name(oidc_validator_builder *b) {
+    CHECK_RC(oidc_validator_builder_set_algorithms(b, "Ed25519", 7, NULL), OIDC_RESULT_OK);
 }
 
 /* Builders that differ from the fixture builder in more than one setter. */
-static oidc_client_builder *builder_from_scratch(int with_audience, int with_typ) {
-    oidc_client_builder *b = NULL;
-    CHECK_RC(oidc_client_builder_new(&b, NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_issuer(b, FX_ISSUER, LEN(FX_ISSUER), NULL), OIDC_RESULT_OK);
-    CHECK_RC(oidc_client_builder_set_jwks_json(b, FX_JWKS, LEN(FX_JWKS), NULL), OIDC_RESULT_OK);
-    if (with_audience) CHECK_RC(oidc_client_builder_add_audience(b, FX_AUDIENCE, LEN(FX_AUDIENCE), NULL), OIDC_RESULT_OK);
-    else CHECK_RC(oidc_client_builder_set_any_audience(b, 1, NULL), OIDC_RESULT_OK);
-    if (with_typ) CHECK_RC(oidc_client_builder_set_expected_typ(b, "at+jwt", 6, NULL), OIDC_RESULT_OK);
+static oidc_validator_builder *builder_from_scratch(int with_audience, int with_typ) {
+    oidc_validator_builder *b = NULL;
+    CHECK_RC(oidc_validator_builder_new(&b, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_issuer(b, FX_ISSUER, LEN(FX_ISSUER), NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_jwks_json(b, FX_JWKS, LEN(FX_JWKS), NULL), OIDC_RESULT_OK);
+    if (with_audience) CHECK_RC(oidc_validator_builder_add_audience(b, FX_AUDIENCE, LEN(FX_AUDIENCE), NULL), OIDC_RESULT_OK);
+    else CHECK_RC(oidc_validator_builder_set_any_audience(b, 1, NULL), OIDC_RESULT_OK);
+    if (with_typ) CHECK_RC(oidc_validator_builder_set_expected_typ(b, "at+jwt", 6, NULL), OIDC_RESULT_OK);
     return b;
 }
 
@@ -476,8 +476,8 @@ static void test_policies(void) {
     size_t i, j;
     for (i = 0; i < COUNT(POLICY_CASES); i++) {
         const struct policy_case *pc = &POLICY_CASES[i];
-        oidc_client_builder *b = pc->scratch == 0 ? fixture_builder() : builder_from_scratch(pc->scratch == 2, pc->scratch == 1);
-        oidc_client *c;
+        oidc_validator_builder *b = pc->scratch == 0 ? fixture_builder() : builder_from_scratch(pc->scratch == 2, pc->scratch == 1);
+        oidc_validator *c;
         TEST_BEGIN("policy: %s", pc->name);
         pc->configure(b);
         c = build(b);
@@ -486,14 +486,14 @@ static void test_policies(void) {
             CHECKF(rc == pc->checks[j].expected, "check %zu: got %s, expected %s", j, rc_name(rc),
                    rc_name(pc->checks[j].expected));
         }
-        oidc_client_free(c);
+        oidc_validator_free(c);
         TEST_END();
     }
 
     TEST_BEGIN("realm: absent, and sanitized when it holds quotes/backslashes/control chars");
     {
-        oidc_client_builder *b = builder_from_scratch(1, 1);
-        oidc_client *c = build(b);
+        oidc_validator_builder *b = builder_from_scratch(1, 1);
+        oidc_validator *c = build(b);
         char *claims = NULL;
         oidc_error *err = NULL;
         CHECK_RC(oidc_validate_at(c, FX_TOKEN_EXPIRED, LEN(FX_TOKEN_EXPIRED), FX_NOW, &claims, NULL, &err),
@@ -501,10 +501,10 @@ static void test_policies(void) {
         CHECKF(str_starts(oidc_error_www_authenticate(err), "Bearer error=\"invalid_token\""), "%s",
                oidc_error_www_authenticate(err));
         oidc_error_free(err);
-        oidc_client_free(c);
+        oidc_validator_free(c);
 
         b = fixture_builder();
-        CHECK_RC(oidc_client_builder_set_realm(b, "a\"b\\c\r\nd", 8, NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_builder_set_realm(b, "a\"b\\c\r\nd", 8, NULL), OIDC_RESULT_OK);
         c = build(b);
         err = NULL;
         CHECK_RC(oidc_validate_at(c, FX_TOKEN_EXPIRED, LEN(FX_TOKEN_EXPIRED), FX_NOW, &claims, NULL, &err),
@@ -512,7 +512,7 @@ static void test_policies(void) {
         CHECKF(str_starts(oidc_error_www_authenticate(err), "Bearer realm=\"abcd\", error=\"invalid_token\""), "%s",
                oidc_error_www_authenticate(err));
         oidc_error_free(err);
-        oidc_client_free(c);
+        oidc_validator_free(c);
     }
     TEST_END();
 
@@ -520,24 +520,24 @@ static void test_policies(void) {
     {
         static const char jwks[] = "{\"keys\":[{\"kty\":\"oct\",\"k\":\"AAAA\"},"
                                    "{\"kty\":\"EC\",\"crv\":\"P-256\",\"use\":\"enc\",\"x\":\"AA\",\"y\":\"AA\"}]}";
-        oidc_client_builder *b = fixture_builder();
-        oidc_client *c;
-        CHECK_RC(oidc_client_builder_set_jwks_json(b, jwks, LEN(jwks), NULL), OIDC_RESULT_OK);
+        oidc_validator_builder *b = fixture_builder();
+        oidc_validator *c;
+        CHECK_RC(oidc_validator_builder_set_jwks_json(b, jwks, LEN(jwks), NULL), OIDC_RESULT_OK);
         c = build(b);
         CHECK_RC(validate_code(c, FX_TOKEN_VALID_RS256, FX_NOW), OIDC_RESULT_UNKNOWN_KEY);
         CHECK_RC(validate_code(c, FX_TOKEN_NO_KID, FX_NOW), OIDC_RESULT_UNKNOWN_KEY);
-        oidc_client_free(c);
+        oidc_validator_free(c);
     }
     TEST_END();
 
     TEST_BEGIN("static-key client: prefetch is OK at once");
     {
-        oidc_client *c = build(fixture_builder());
+        oidc_validator *c = build(fixture_builder());
         oidc_error *err = SENTINEL_ERR;
-        CHECK_RC(oidc_client_prefetch(c, &err), OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_prefetch(c, &err), OIDC_RESULT_OK);
         CHECK(err == SENTINEL_ERR);
-        CHECK_RC(oidc_client_prefetch(c, NULL), OIDC_RESULT_OK);
-        oidc_client_free(c);
+        CHECK_RC(oidc_validator_prefetch(c, NULL), OIDC_RESULT_OK);
+        oidc_validator_free(c);
     }
     TEST_END();
 }
@@ -545,64 +545,64 @@ static void test_policies(void) {
 /* ------------------------------------------------------------------------------------------ */
 /* Builder configuration errors                                                                */
 
-static void set_str(oidc_result (*fn)(oidc_client_builder *, const char *, size_t, oidc_error **),
-                    oidc_client_builder *b, const char *s) {
+static void set_str(oidc_result (*fn)(oidc_validator_builder *, const char *, size_t, oidc_error **),
+                    oidc_validator_builder *b, const char *s) {
     CHECK_RC(fn(b, s, strlen(s), NULL), OIDC_RESULT_OK);
 }
 
-static void c_empty_issuer(oidc_client_builder *b) { set_str(oidc_client_builder_set_issuer, b, ""); }
-static void c_blank_issuer(oidc_client_builder *b) { set_str(oidc_client_builder_set_issuer, b, "   "); }
-static void c_no_issuer(oidc_client_builder *b) { (void)b; }
-static void c_https(oidc_client_builder *b) { set_str(oidc_client_builder_set_issuer, b, "https://idp.example"); }
-static void c_http(oidc_client_builder *b) { set_str(oidc_client_builder_set_issuer, b, "http://idp.example"); }
-static void c_http_loop(oidc_client_builder *b) { set_str(oidc_client_builder_set_issuer, b, "http://127.0.0.1:8080"); }
-static void c_loopback_ok(oidc_client_builder *b) { CHECK_RC(oidc_client_builder_set_allow_http_loopback(b, 1, NULL), OIDC_RESULT_OK); }
-static void c_http_loop_opt(oidc_client_builder *b) { c_http_loop(b); c_loopback_ok(b); }
-static void c_http_localhost_opt(oidc_client_builder *b) {
-    set_str(oidc_client_builder_set_issuer, b, "http://localhost:8080/realms/x");
+static void c_empty_issuer(oidc_validator_builder *b) { set_str(oidc_validator_builder_set_issuer, b, ""); }
+static void c_blank_issuer(oidc_validator_builder *b) { set_str(oidc_validator_builder_set_issuer, b, "   "); }
+static void c_no_issuer(oidc_validator_builder *b) { (void)b; }
+static void c_https(oidc_validator_builder *b) { set_str(oidc_validator_builder_set_issuer, b, "https://idp.example"); }
+static void c_http(oidc_validator_builder *b) { set_str(oidc_validator_builder_set_issuer, b, "http://idp.example"); }
+static void c_http_loop(oidc_validator_builder *b) { set_str(oidc_validator_builder_set_issuer, b, "http://127.0.0.1:8080"); }
+static void c_loopback_ok(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_allow_http_loopback(b, 1, NULL), OIDC_RESULT_OK); }
+static void c_http_loop_opt(oidc_validator_builder *b) { c_http_loop(b); c_loopback_ok(b); }
+static void c_http_localhost_opt(oidc_validator_builder *b) {
+    set_str(oidc_validator_builder_set_issuer, b, "http://localhost:8080/realms/x");
     c_loopback_ok(b);
 }
-static void c_http_v6_opt(oidc_client_builder *b) { set_str(oidc_client_builder_set_issuer, b, "http://[::1]:8080"); c_loopback_ok(b); }
-static void c_http_remote_opt(oidc_client_builder *b) { c_http(b); c_loopback_ok(b); }
-static void c_http_loop_optout(oidc_client_builder *b) {
+static void c_http_v6_opt(oidc_validator_builder *b) { set_str(oidc_validator_builder_set_issuer, b, "http://[::1]:8080"); c_loopback_ok(b); }
+static void c_http_remote_opt(oidc_validator_builder *b) { c_http(b); c_loopback_ok(b); }
+static void c_http_loop_optout(oidc_validator_builder *b) {
     c_http_loop_opt(b);
-    CHECK_RC(oidc_client_builder_set_allow_http_loopback(b, 0, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_allow_http_loopback(b, 0, NULL), OIDC_RESULT_OK);
 }
-static void c_userinfo(oidc_client_builder *b) { set_str(oidc_client_builder_set_issuer, b, "https://u:p@idp.example"); }
-static void c_not_url(oidc_client_builder *b) { set_str(oidc_client_builder_set_issuer, b, "idp.example"); }
-static void c_ftp(oidc_client_builder *b) { set_str(oidc_client_builder_set_issuer, b, "ftp://idp.example"); }
-static void c_http_jwks(oidc_client_builder *b) {
+static void c_userinfo(oidc_validator_builder *b) { set_str(oidc_validator_builder_set_issuer, b, "https://u:p@idp.example"); }
+static void c_not_url(oidc_validator_builder *b) { set_str(oidc_validator_builder_set_issuer, b, "idp.example"); }
+static void c_ftp(oidc_validator_builder *b) { set_str(oidc_validator_builder_set_issuer, b, "ftp://idp.example"); }
+static void c_http_jwks(oidc_validator_builder *b) {
     c_https(b);
-    set_str(oidc_client_builder_set_jwks_uri, b, "http://idp.example/jwks");
+    set_str(oidc_validator_builder_set_jwks_uri, b, "http://idp.example/jwks");
 }
-static void c_https_jwks(oidc_client_builder *b) {
+static void c_https_jwks(oidc_validator_builder *b) {
     c_https(b);
-    set_str(oidc_client_builder_set_jwks_uri, b, "https://idp.example/jwks");
+    set_str(oidc_validator_builder_set_jwks_uri, b, "https://idp.example/jwks");
 }
-static void c_ca_missing(oidc_client_builder *b) {
+static void c_ca_missing(oidc_validator_builder *b) {
     c_https(b);
-    set_str(oidc_client_builder_set_ca_file, b, "/nonexistent/liboidc-test-ca.pem");
+    set_str(oidc_validator_builder_set_ca_file, b, "/nonexistent/liboidc-test-ca.pem");
 }
-static void c_ca_empty(oidc_client_builder *b) { c_https(b); set_str(oidc_client_builder_set_ca_file, b, "/dev/null"); }
-static void c_ca_dir(oidc_client_builder *b) { c_https(b); set_str(oidc_client_builder_set_ca_file, b, "/"); }
-static void c_no_audience(oidc_client_builder *b) { c_https(b); }
-static void c_empty_audience(oidc_client_builder *b) { set_str(oidc_client_builder_add_audience, b, ""); }
-static void c_any_audience(oidc_client_builder *b) {
+static void c_ca_empty(oidc_validator_builder *b) { c_https(b); set_str(oidc_validator_builder_set_ca_file, b, "/dev/null"); }
+static void c_ca_dir(oidc_validator_builder *b) { c_https(b); set_str(oidc_validator_builder_set_ca_file, b, "/"); }
+static void c_no_audience(oidc_validator_builder *b) { c_https(b); }
+static void c_empty_audience(oidc_validator_builder *b) { set_str(oidc_validator_builder_add_audience, b, ""); }
+static void c_any_audience(oidc_validator_builder *b) {
     c_https(b);
-    CHECK_RC(oidc_client_builder_set_any_audience(b, 1, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_set_any_audience(b, 1, NULL), OIDC_RESULT_OK);
 }
-static void c_many_audiences(oidc_client_builder *b) {
+static void c_many_audiences(oidc_validator_builder *b) {
     int i;
-    for (i = 0; i < 65; i++) set_str(oidc_client_builder_add_audience, b, "aud");
+    for (i = 0; i < 65; i++) set_str(oidc_validator_builder_add_audience, b, "aud");
 }
-static void c_jwks(oidc_client_builder *b, const char *doc) { set_str(oidc_client_builder_set_jwks_json, b, doc); }
-static void c_jwks_not_json(oidc_client_builder *b) { c_jwks(b, "not json"); }
-static void c_jwks_empty_obj(oidc_client_builder *b) { c_jwks(b, "{}"); }
-static void c_jwks_array(oidc_client_builder *b) { c_jwks(b, "[]"); }
-static void c_jwks_keys_obj(oidc_client_builder *b) { c_jwks(b, "{\"keys\":{}}"); }
-static void c_jwks_truncated(oidc_client_builder *b) { c_jwks(b, "{\"keys\":[1]"); }
-static void c_jwks_empty_doc(oidc_client_builder *b) { c_jwks(b, ""); }
-static void c_jwks_too_many(oidc_client_builder *b) {
+static void c_jwks(oidc_validator_builder *b, const char *doc) { set_str(oidc_validator_builder_set_jwks_json, b, doc); }
+static void c_jwks_not_json(oidc_validator_builder *b) { c_jwks(b, "not json"); }
+static void c_jwks_empty_obj(oidc_validator_builder *b) { c_jwks(b, "{}"); }
+static void c_jwks_array(oidc_validator_builder *b) { c_jwks(b, "[]"); }
+static void c_jwks_keys_obj(oidc_validator_builder *b) { c_jwks(b, "{\"keys\":{}}"); }
+static void c_jwks_truncated(oidc_validator_builder *b) { c_jwks(b, "{\"keys\":[1]"); }
+static void c_jwks_empty_doc(oidc_validator_builder *b) { c_jwks(b, ""); }
+static void c_jwks_too_many(oidc_validator_builder *b) {
     static char doc[16 + 101 * 16];
     int i;
     strcpy(doc, "{\"keys\":[");
@@ -610,25 +610,25 @@ static void c_jwks_too_many(oidc_client_builder *b) {
     strcat(doc, "]}");
     c_jwks(b, doc);
 }
-static void c_max_token_15(oidc_client_builder *b) { CHECK_RC(oidc_client_builder_set_max_token_bytes(b, 15, NULL), OIDC_RESULT_OK); }
-static void c_max_token_16(oidc_client_builder *b) { CHECK_RC(oidc_client_builder_set_max_token_bytes(b, 16, NULL), OIDC_RESULT_OK); }
-static void c_max_token_1m(oidc_client_builder *b) { CHECK_RC(oidc_client_builder_set_max_token_bytes(b, 1 << 20, NULL), OIDC_RESULT_OK); }
-static void c_max_token_big(oidc_client_builder *b) { CHECK_RC(oidc_client_builder_set_max_token_bytes(b, (1 << 20) + 1, NULL), OIDC_RESULT_OK); }
-static void c_max_token_max(oidc_client_builder *b) { CHECK_RC(oidc_client_builder_set_max_token_bytes(b, SIZE_MAX, NULL), OIDC_RESULT_OK); }
-static void c_leeway_3600(oidc_client_builder *b) { CHECK_RC(oidc_client_builder_set_leeway_secs(b, 3600, NULL), OIDC_RESULT_OK); }
-static void c_leeway_3601(oidc_client_builder *b) { CHECK_RC(oidc_client_builder_set_leeway_secs(b, 3601, NULL), OIDC_RESULT_OK); }
-static void c_leeway_max(oidc_client_builder *b) { CHECK_RC(oidc_client_builder_set_leeway_secs(b, UINT32_MAX, NULL), OIDC_RESULT_OK); }
-static void c_timeouts_0(oidc_client_builder *b) { CHECK_RC(oidc_client_builder_set_timeouts_ms(b, 0, 1000, NULL), OIDC_RESULT_OK); }
-static void c_timeouts_big(oidc_client_builder *b) { CHECK_RC(oidc_client_builder_set_timeouts_ms(b, 1000, 600001, NULL), OIDC_RESULT_OK); }
-static void c_timeouts_ok(oidc_client_builder *b) { c_https(b); CHECK_RC(oidc_client_builder_set_timeouts_ms(b, 1, 600000, NULL), OIDC_RESULT_OK); }
-static void c_resp_small(oidc_client_builder *b) { CHECK_RC(oidc_client_builder_set_max_response_bytes(b, 1023, NULL), OIDC_RESULT_OK); }
-static void c_resp_big(oidc_client_builder *b) { CHECK_RC(oidc_client_builder_set_max_response_bytes(b, 16 * 1024 * 1024 + 1, NULL), OIDC_RESULT_OK); }
-static void c_cache_min_gt_max(oidc_client_builder *b) { CHECK_RC(oidc_client_builder_set_cache_policy_secs(b, 100, 10, 30, 60, NULL), OIDC_RESULT_OK); }
-static void c_cache_max_0(oidc_client_builder *b) { CHECK_RC(oidc_client_builder_set_cache_policy_secs(b, 0, 0, 30, 60, NULL), OIDC_RESULT_OK); }
-static void c_cache_huge(oidc_client_builder *b) { CHECK_RC(oidc_client_builder_set_cache_policy_secs(b, UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX, NULL), OIDC_RESULT_OK); }
-static void c_cache_ok(oidc_client_builder *b) { c_https(b); CHECK_RC(oidc_client_builder_set_cache_policy_secs(b, 0, 1, 0, 0, NULL), OIDC_RESULT_OK); }
-static void c_empty_claim(oidc_client_builder *b) { set_str(oidc_client_builder_add_required_claim, b, ""); }
-static void c_empty_typ(oidc_client_builder *b) { set_str(oidc_client_builder_set_expected_typ, b, ""); }
+static void c_max_token_15(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_max_token_bytes(b, 15, NULL), OIDC_RESULT_OK); }
+static void c_max_token_16(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_max_token_bytes(b, 16, NULL), OIDC_RESULT_OK); }
+static void c_max_token_1m(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_max_token_bytes(b, 1 << 20, NULL), OIDC_RESULT_OK); }
+static void c_max_token_big(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_max_token_bytes(b, (1 << 20) + 1, NULL), OIDC_RESULT_OK); }
+static void c_max_token_max(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_max_token_bytes(b, SIZE_MAX, NULL), OIDC_RESULT_OK); }
+static void c_leeway_3600(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_leeway_secs(b, 3600, NULL), OIDC_RESULT_OK); }
+static void c_leeway_3601(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_leeway_secs(b, 3601, NULL), OIDC_RESULT_OK); }
+static void c_leeway_max(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_leeway_secs(b, UINT32_MAX, NULL), OIDC_RESULT_OK); }
+static void c_timeouts_0(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_timeouts_ms(b, 0, 1000, NULL), OIDC_RESULT_OK); }
+static void c_timeouts_big(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_timeouts_ms(b, 1000, 600001, NULL), OIDC_RESULT_OK); }
+static void c_timeouts_ok(oidc_validator_builder *b) { c_https(b); CHECK_RC(oidc_validator_builder_set_timeouts_ms(b, 1, 600000, NULL), OIDC_RESULT_OK); }
+static void c_resp_small(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_max_response_bytes(b, 1023, NULL), OIDC_RESULT_OK); }
+static void c_resp_big(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_max_response_bytes(b, 16 * 1024 * 1024 + 1, NULL), OIDC_RESULT_OK); }
+static void c_cache_min_gt_max(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_cache_policy_secs(b, 100, 10, 30, 60, NULL), OIDC_RESULT_OK); }
+static void c_cache_max_0(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_cache_policy_secs(b, 0, 0, 30, 60, NULL), OIDC_RESULT_OK); }
+static void c_cache_huge(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_cache_policy_secs(b, UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX, NULL), OIDC_RESULT_OK); }
+static void c_cache_ok(oidc_validator_builder *b) { c_https(b); CHECK_RC(oidc_validator_builder_set_cache_policy_secs(b, 0, 1, 0, 0, NULL), OIDC_RESULT_OK); }
+static void c_empty_claim(oidc_validator_builder *b) { set_str(oidc_validator_builder_add_required_claim, b, ""); }
+static void c_empty_typ(oidc_validator_builder *b) { set_str(oidc_validator_builder_set_expected_typ, b, ""); }
 
 struct config_case {
     const char *name;
@@ -689,11 +689,11 @@ static const struct config_case CONFIG_CASES[] = {
     {"empty expected typ", c_empty_typ, 1, OIDC_RESULT_INVALID_CONFIG},
 };
 
-static oidc_client_builder *base_builder(int base) {
-    oidc_client_builder *b = NULL;
+static oidc_validator_builder *base_builder(int base) {
+    oidc_validator_builder *b = NULL;
     if (base == 1) return fixture_builder();
-    CHECK_RC(oidc_client_builder_new(&b, NULL), OIDC_RESULT_OK);
-    if (base == 0 && b) CHECK_RC(oidc_client_builder_add_audience(b, "api", 3, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_validator_builder_new(&b, NULL), OIDC_RESULT_OK);
+    if (base == 0 && b) CHECK_RC(oidc_validator_builder_add_audience(b, "api", 3, NULL), OIDC_RESULT_OK);
     return b;
 }
 
@@ -716,17 +716,17 @@ static void test_config_errors(void) {
         int variant;
         TEST_BEGIN("config: %s -> %s", cc->name, rc_name(cc->expected));
         for (variant = 0; variant < 2; variant++) { /* with and without err_out */
-            oidc_client_builder *b = base_builder(cc->base);
-            oidc_client *c = SENTINEL_CLIENT;
+            oidc_validator_builder *b = base_builder(cc->base);
+            oidc_validator *c = SENTINEL_CLIENT;
             oidc_error *err = SENTINEL_ERR;
             oidc_result rc;
             cc->configure(b);
-            rc = oidc_client_builder_build(b, &c, variant ? NULL : &err); /* consumes b */
+            rc = oidc_validator_builder_build(b, &c, variant ? NULL : &err); /* consumes b */
             CHECK_RC_ERR(rc, cc->expected, (variant || err == SENTINEL_ERR) ? NULL : err);
             if (rc == OIDC_RESULT_OK) {
                 CHECK(c != SENTINEL_CLIENT && c != NULL);
                 CHECK(err == SENTINEL_ERR);
-                if (c != SENTINEL_CLIENT) oidc_client_free(c);
+                if (c != SENTINEL_CLIENT) oidc_validator_free(c);
             } else {
                 CHECK(c == SENTINEL_CLIENT);
                 if (!variant) {
@@ -760,23 +760,23 @@ static void test_algorithm_lists(void) {
     };
     size_t i;
     for (i = 0; i < COUNT(cases); i++) {
-        oidc_client_builder *b = fixture_builder();
-        oidc_client *c = NULL;
+        oidc_validator_builder *b = fixture_builder();
+        oidc_validator *c = NULL;
         oidc_error *err = NULL;
         oidc_result rc;
         TEST_BEGIN("algorithms \"%s\" -> %s", cases[i].list, rc_name(cases[i].expected));
-        rc = oidc_client_builder_set_algorithms(b, cases[i].list, strlen(cases[i].list), &err);
+        rc = oidc_validator_builder_set_algorithms(b, cases[i].list, strlen(cases[i].list), &err);
         CHECK_RC_ERR(rc, cases[i].expected, err);
         if (rc != OIDC_RESULT_OK) check_config_error(err, rc);
         oidc_error_free(err);
         err = NULL;
         /* A failed setter is sticky: the build fails with its code (never the default list). */
-        rc = oidc_client_builder_build(b, &c, &err);
+        rc = oidc_validator_builder_build(b, &c, &err);
         CHECK_RC_ERR(rc, cases[i].expected, err);
         CHECK((rc == OIDC_RESULT_OK) == (c != NULL));
         if (rc != OIDC_RESULT_OK) CHECK(err != NULL && oidc_error_code(err) == rc);
         oidc_error_free(err);
-        oidc_client_free(c);
+        oidc_validator_free(c);
         TEST_END();
     }
 }
@@ -792,30 +792,30 @@ static void test_ca_env(void) {
         unsetenv(vars[j]);
     }
     for (i = 0; i < 3; i++) {
-        oidc_client_builder *b;
-        oidc_client *c = NULL;
+        oidc_validator_builder *b;
+        oidc_validator *c = NULL;
         oidc_error *err = NULL;
         TEST_BEGIN("%s pointing at a missing file -> CA_FILE at build", vars[i]);
         setenv(vars[i], "/nonexistent/liboidc-env-ca.pem", 1);
         b = base_builder(0);
         c_https(b);
-        CHECK_RC_ERR(oidc_client_builder_build(b, &c, &err), OIDC_RESULT_CA_FILE, err);
+        CHECK_RC_ERR(oidc_validator_builder_build(b, &c, &err), OIDC_RESULT_CA_FILE, err);
         CHECKF(str_has(oidc_error_message(err), vars[i]), "message does not name %s: %s", vars[i],
                oidc_error_message(err));
         oidc_error_free(err);
-        oidc_client_free(c);
+        oidc_validator_free(c);
         /* A static-key client never uses the network, so it ignores the variable. */
         c = build(fixture_builder());
-        oidc_client_free(c);
+        oidc_validator_free(c);
         unsetenv(vars[i]);
         TEST_END();
     }
     TEST_BEGIN("empty SSL_CERT_FILE is ignored");
     {
-        oidc_client_builder *b = base_builder(0);
+        oidc_validator_builder *b = base_builder(0);
         setenv("SSL_CERT_FILE", "", 1);
         c_https(b);
-        oidc_client_free(build(b));
+        oidc_validator_free(build(b));
         unsetenv("SSL_CERT_FILE");
     }
     TEST_END();
@@ -828,7 +828,7 @@ static void test_ca_env(void) {
 /* ------------------------------------------------------------------------------------------ */
 /* API misuse: NULL for every pointer parameter, invalid UTF-8 in every string parameter      */
 
-static oidc_client *g_client; /* the fixture client, for calls that need a live one */
+static oidc_validator *g_client; /* the fixture client, for calls that need a live one */
 static oidc_oauth_client *g_oauth; /* a protocol client whose issuer refuses connections */
 static oidc_oauth_builder *oauth_builder(void);
 
@@ -838,25 +838,25 @@ static oidc_oauth_builder *oauth_builder(void);
     static oidc_result null_##id(oidc_error **e) { return expr; }
 #define S "x", 1 /* a valid string argument */
 
-NULL_CASE(builder_new, oidc_client_builder_new(NULL, e))
-NULL_CASE(set_issuer, oidc_client_builder_set_issuer(NULL, S, e))
-NULL_CASE(set_jwks_uri, oidc_client_builder_set_jwks_uri(NULL, S, e))
-NULL_CASE(set_jwks_json, oidc_client_builder_set_jwks_json(NULL, S, e))
-NULL_CASE(add_audience, oidc_client_builder_add_audience(NULL, S, e))
-NULL_CASE(set_any_audience, oidc_client_builder_set_any_audience(NULL, 1, e))
-NULL_CASE(set_algorithms, oidc_client_builder_set_algorithms(NULL, "RS256", 5, e))
-NULL_CASE(set_leeway_secs, oidc_client_builder_set_leeway_secs(NULL, 5, e))
-NULL_CASE(add_required_claim, oidc_client_builder_add_required_claim(NULL, S, e))
-NULL_CASE(set_expected_typ, oidc_client_builder_set_expected_typ(NULL, S, e))
-NULL_CASE(set_max_token_bytes, oidc_client_builder_set_max_token_bytes(NULL, 4096, e))
-NULL_CASE(set_timeouts_ms, oidc_client_builder_set_timeouts_ms(NULL, 100, 200, e))
-NULL_CASE(set_max_response_bytes, oidc_client_builder_set_max_response_bytes(NULL, 4096, e))
-NULL_CASE(set_ca_file, oidc_client_builder_set_ca_file(NULL, S, e))
-NULL_CASE(set_allow_http_loopback, oidc_client_builder_set_allow_http_loopback(NULL, 1, e))
-NULL_CASE(set_cache_policy_secs, oidc_client_builder_set_cache_policy_secs(NULL, 1, 2, 3, 4, e))
-NULL_CASE(set_realm, oidc_client_builder_set_realm(NULL, S, e))
-NULL_CASE(build_builder, oidc_client_builder_build(NULL, &(oidc_client *){NULL}, e))
-NULL_CASE(build_out, oidc_client_builder_build(fixture_builder(), NULL, e)) /* consumes the builder */
+NULL_CASE(builder_new, oidc_validator_builder_new(NULL, e))
+NULL_CASE(set_issuer, oidc_validator_builder_set_issuer(NULL, S, e))
+NULL_CASE(set_jwks_uri, oidc_validator_builder_set_jwks_uri(NULL, S, e))
+NULL_CASE(set_jwks_json, oidc_validator_builder_set_jwks_json(NULL, S, e))
+NULL_CASE(add_audience, oidc_validator_builder_add_audience(NULL, S, e))
+NULL_CASE(set_any_audience, oidc_validator_builder_set_any_audience(NULL, 1, e))
+NULL_CASE(set_algorithms, oidc_validator_builder_set_algorithms(NULL, "RS256", 5, e))
+NULL_CASE(set_leeway_secs, oidc_validator_builder_set_leeway_secs(NULL, 5, e))
+NULL_CASE(add_required_claim, oidc_validator_builder_add_required_claim(NULL, S, e))
+NULL_CASE(set_expected_typ, oidc_validator_builder_set_expected_typ(NULL, S, e))
+NULL_CASE(set_max_token_bytes, oidc_validator_builder_set_max_token_bytes(NULL, 4096, e))
+NULL_CASE(set_timeouts_ms, oidc_validator_builder_set_timeouts_ms(NULL, 100, 200, e))
+NULL_CASE(set_max_response_bytes, oidc_validator_builder_set_max_response_bytes(NULL, 4096, e))
+NULL_CASE(set_ca_file, oidc_validator_builder_set_ca_file(NULL, S, e))
+NULL_CASE(set_allow_http_loopback, oidc_validator_builder_set_allow_http_loopback(NULL, 1, e))
+NULL_CASE(set_cache_policy_secs, oidc_validator_builder_set_cache_policy_secs(NULL, 1, 2, 3, 4, e))
+NULL_CASE(set_realm, oidc_validator_builder_set_realm(NULL, S, e))
+NULL_CASE(build_builder, oidc_validator_builder_build(NULL, &(oidc_validator *){NULL}, e))
+NULL_CASE(build_out, oidc_validator_builder_build(fixture_builder(), NULL, e)) /* consumes the builder */
 NULL_CASE(validate_client, oidc_validate(NULL, S, &(char *){NULL}, NULL, e))
 NULL_CASE(validate_token, oidc_validate(g_client, NULL, 10, &(char *){NULL}, NULL, e))
 NULL_CASE(validate_claims_out, oidc_validate(g_client, FX_TOKEN_VALID_ES256, LEN(FX_TOKEN_VALID_ES256), NULL, NULL, e))
@@ -864,7 +864,7 @@ NULL_CASE(validate_at_client, oidc_validate_at(NULL, S, FX_NOW, &(char *){NULL},
 NULL_CASE(validate_at_token, oidc_validate_at(g_client, NULL, 10, FX_NOW, &(char *){NULL}, NULL, e))
 NULL_CASE(validate_at_claims_out,
           oidc_validate_at(g_client, FX_TOKEN_VALID_ES256, LEN(FX_TOKEN_VALID_ES256), FX_NOW, NULL, NULL, e))
-NULL_CASE(prefetch, oidc_client_prefetch(NULL, e))
+NULL_CASE(prefetch, oidc_validator_prefetch(NULL, e))
 NULL_CASE(oauth_builder_new, oidc_oauth_builder_new(NULL, e))
 NULL_CASE(oauth_set_issuer, oidc_oauth_builder_set_issuer(NULL, S, e))
 NULL_CASE(oauth_set_client_id, oidc_oauth_builder_set_client_id(NULL, S, e))
@@ -913,15 +913,15 @@ typedef oidc_result (*str_call)(void *ctx, const char *s, size_t n, oidc_error *
 /* The client-builder and protocol-builder setters, called on a builder passed as ctx. */
 #define SETTER(fn, type) \
     static oidc_result str_##fn(void *ctx, const char *s, size_t n, oidc_error **e) { return fn((type *)ctx, s, n, e); }
-SETTER(oidc_client_builder_set_issuer, oidc_client_builder)
-SETTER(oidc_client_builder_set_jwks_uri, oidc_client_builder)
-SETTER(oidc_client_builder_set_jwks_json, oidc_client_builder)
-SETTER(oidc_client_builder_add_audience, oidc_client_builder)
-SETTER(oidc_client_builder_set_algorithms, oidc_client_builder)
-SETTER(oidc_client_builder_add_required_claim, oidc_client_builder)
-SETTER(oidc_client_builder_set_expected_typ, oidc_client_builder)
-SETTER(oidc_client_builder_set_ca_file, oidc_client_builder)
-SETTER(oidc_client_builder_set_realm, oidc_client_builder)
+SETTER(oidc_validator_builder_set_issuer, oidc_validator_builder)
+SETTER(oidc_validator_builder_set_jwks_uri, oidc_validator_builder)
+SETTER(oidc_validator_builder_set_jwks_json, oidc_validator_builder)
+SETTER(oidc_validator_builder_add_audience, oidc_validator_builder)
+SETTER(oidc_validator_builder_set_algorithms, oidc_validator_builder)
+SETTER(oidc_validator_builder_add_required_claim, oidc_validator_builder)
+SETTER(oidc_validator_builder_set_expected_typ, oidc_validator_builder)
+SETTER(oidc_validator_builder_set_ca_file, oidc_validator_builder)
+SETTER(oidc_validator_builder_set_realm, oidc_validator_builder)
 SETTER(oidc_oauth_builder_set_issuer, oidc_oauth_builder)
 SETTER(oidc_oauth_builder_set_client_id, oidc_oauth_builder)
 SETTER(oidc_oauth_builder_set_client_secret, oidc_oauth_builder)
@@ -969,16 +969,16 @@ static const struct {
     oidc_result empty; /* result for (NULL, 0) */
     int remote;        /* the bytes come from the remote party (a token): bad UTF-8 is the token's fault */
 } STRING_PARAMS[] = {
-    {"oidc_client_builder_set_issuer(issuer)", str_oidc_client_builder_set_issuer, CLIENT_BUILDER, OIDC_RESULT_OK, 0},
-    {"oidc_client_builder_set_jwks_uri(uri)", str_oidc_client_builder_set_jwks_uri, CLIENT_BUILDER, OIDC_RESULT_OK, 0},
-    {"oidc_client_builder_set_jwks_json(jwks_json)", str_oidc_client_builder_set_jwks_json, CLIENT_BUILDER, OIDC_RESULT_OK, 0},
-    {"oidc_client_builder_add_audience(audience)", str_oidc_client_builder_add_audience, CLIENT_BUILDER, OIDC_RESULT_OK, 0},
-    {"oidc_client_builder_set_algorithms(algorithms)", str_oidc_client_builder_set_algorithms, CLIENT_BUILDER,
+    {"oidc_validator_builder_set_issuer(issuer)", str_oidc_validator_builder_set_issuer, CLIENT_BUILDER, OIDC_RESULT_OK, 0},
+    {"oidc_validator_builder_set_jwks_uri(uri)", str_oidc_validator_builder_set_jwks_uri, CLIENT_BUILDER, OIDC_RESULT_OK, 0},
+    {"oidc_validator_builder_set_jwks_json(jwks_json)", str_oidc_validator_builder_set_jwks_json, CLIENT_BUILDER, OIDC_RESULT_OK, 0},
+    {"oidc_validator_builder_add_audience(audience)", str_oidc_validator_builder_add_audience, CLIENT_BUILDER, OIDC_RESULT_OK, 0},
+    {"oidc_validator_builder_set_algorithms(algorithms)", str_oidc_validator_builder_set_algorithms, CLIENT_BUILDER,
      OIDC_RESULT_INVALID_CONFIG /* an empty allow-list */, 0},
-    {"oidc_client_builder_add_required_claim(claim)", str_oidc_client_builder_add_required_claim, CLIENT_BUILDER, OIDC_RESULT_OK, 0},
-    {"oidc_client_builder_set_expected_typ(typ)", str_oidc_client_builder_set_expected_typ, CLIENT_BUILDER, OIDC_RESULT_OK, 0},
-    {"oidc_client_builder_set_ca_file(path)", str_oidc_client_builder_set_ca_file, CLIENT_BUILDER, OIDC_RESULT_OK, 0},
-    {"oidc_client_builder_set_realm(realm)", str_oidc_client_builder_set_realm, CLIENT_BUILDER, OIDC_RESULT_OK, 0},
+    {"oidc_validator_builder_add_required_claim(claim)", str_oidc_validator_builder_add_required_claim, CLIENT_BUILDER, OIDC_RESULT_OK, 0},
+    {"oidc_validator_builder_set_expected_typ(typ)", str_oidc_validator_builder_set_expected_typ, CLIENT_BUILDER, OIDC_RESULT_OK, 0},
+    {"oidc_validator_builder_set_ca_file(path)", str_oidc_validator_builder_set_ca_file, CLIENT_BUILDER, OIDC_RESULT_OK, 0},
+    {"oidc_validator_builder_set_realm(realm)", str_oidc_validator_builder_set_realm, CLIENT_BUILDER, OIDC_RESULT_OK, 0},
     {"oidc_validate(token)", str_validate, CLIENT, OIDC_RESULT_TOKEN_MALFORMED, 1},
     {"oidc_validate_at(token)", str_validate_at, CLIENT, OIDC_RESULT_TOKEN_MALFORMED, 1},
     {"oidc_oauth_builder_set_issuer(issuer)", str_oidc_oauth_builder_set_issuer, OAUTH_BUILDER, OIDC_RESULT_OK, 0},
@@ -1016,8 +1016,8 @@ static void check_misuse_error(oidc_error *err, oidc_result rc) {
 static void *new_handle(enum handle_kind k) {
     switch (k) {
     case CLIENT_BUILDER: {
-        oidc_client_builder *b = NULL;
-        CHECK_RC(oidc_client_builder_new(&b, NULL), OIDC_RESULT_OK);
+        oidc_validator_builder *b = NULL;
+        CHECK_RC(oidc_validator_builder_new(&b, NULL), OIDC_RESULT_OK);
         return b;
     }
     case OAUTH_BUILDER: return oauth_builder();
@@ -1028,7 +1028,7 @@ static void *new_handle(enum handle_kind k) {
 }
 
 static void free_handle(enum handle_kind k, void *h) {
-    if (k == CLIENT_BUILDER) oidc_client_builder_free(h);
+    if (k == CLIENT_BUILDER) oidc_validator_builder_free(h);
     if (k == OAUTH_BUILDER) oidc_oauth_builder_free(h);
 }
 
@@ -1086,32 +1086,32 @@ static void test_misuse(void) {
 
     TEST_BEGIN("valid multi-byte UTF-8 passes the UTF-8 check");
     {
-        oidc_client_builder *b = fixture_builder();
-        CHECK_RC(oidc_client_builder_set_realm(b, "r\xc3\xa9\xf0\x9f\x94\x91", 7, NULL), OIDC_RESULT_OK);
-        CHECK_RC(oidc_client_builder_add_audience(b, "\xe2\x82\xac", 3, NULL), OIDC_RESULT_OK);
-        oidc_client_free(build(b));
+        oidc_validator_builder *b = fixture_builder();
+        CHECK_RC(oidc_validator_builder_set_realm(b, "r\xc3\xa9\xf0\x9f\x94\x91", 7, NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_builder_add_audience(b, "\xe2\x82\xac", 3, NULL), OIDC_RESULT_OK);
+        oidc_validator_free(build(b));
     }
     TEST_END();
 
     TEST_BEGIN("out-params untouched and err_out untouched where the call succeeds");
     {
-        oidc_client_builder *b = NULL;
+        oidc_validator_builder *b = NULL;
         oidc_error *err = SENTINEL_ERR;
         char *claims = SENTINEL_STR;
-        CHECK_RC(oidc_client_builder_new(&b, &err), OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_builder_new(&b, &err), OIDC_RESULT_OK);
         CHECK(err == SENTINEL_ERR && b != NULL);
-        CHECK_RC(oidc_client_builder_set_leeway_secs(b, 5, &err), OIDC_RESULT_OK);
-        CHECK_RC(oidc_client_builder_set_issuer(b, "x", 1, &err), OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_builder_set_leeway_secs(b, 5, &err), OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_builder_set_issuer(b, "x", 1, &err), OIDC_RESULT_OK);
         CHECK(err == SENTINEL_ERR);
-        oidc_client_builder_free(b);
+        oidc_validator_builder_free(b);
         CHECK_RC(oidc_validate(NULL, "x", 1, &claims, NULL, NULL), OIDC_RESULT_NULL_PARAMETER);
         CHECK(claims == SENTINEL_STR);
     }
     TEST_END();
 
     TEST_BEGIN("_free(NULL) is a no-op for every handle type");
-    oidc_client_builder_free(NULL);
-    oidc_client_free(NULL);
+    oidc_validator_builder_free(NULL);
+    oidc_validator_free(NULL);
     oidc_string_free(NULL);
     oidc_error_free(NULL);
     oidc_oauth_builder_free(NULL);
@@ -1138,7 +1138,7 @@ static void test_misuse(void) {
 
     TEST_BEGIN("warm start, pool and logging entry points: NULL and bad input give codes, not crashes");
     {
-        oidc_client_builder *b = NULL;
+        oidc_validator_builder *b = NULL;
         size_t n = 99;
         char *json = NULL;
         CHECK_RC(oidc_cache_export_json(NULL, NULL, NULL, NULL), OIDC_RESULT_NULL_PARAMETER);
@@ -1165,11 +1165,11 @@ static void test_misuse(void) {
             CHECK_RC(oidc_snapshot_set_key(NULL, 0, NULL), OIDC_RESULT_OK);
             CHECK_RC(oidc_cache_import_json(NULL, plain, strlen(plain), &n, NULL), OIDC_RESULT_OK);
         }
-        CHECK_RC(oidc_client_builder_set_prefetch(NULL, 0, NULL), OIDC_RESULT_NULL_PARAMETER);
-        CHECK_RC(oidc_client_builder_new(&b, NULL), OIDC_RESULT_OK);
-        CHECK(oidc_client_builder_set_prefetch(b, 99, NULL) != OIDC_RESULT_OK);
-        CHECK_RC(oidc_client_builder_set_prefetch(b, 0, NULL), OIDC_RESULT_OK);
-        oidc_client_builder_free(b);
+        CHECK_RC(oidc_validator_builder_set_prefetch(NULL, 0, NULL), OIDC_RESULT_NULL_PARAMETER);
+        CHECK_RC(oidc_validator_builder_new(&b, NULL), OIDC_RESULT_OK);
+        CHECK(oidc_validator_builder_set_prefetch(b, 99, NULL) != OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_builder_set_prefetch(b, 0, NULL), OIDC_RESULT_OK);
+        oidc_validator_builder_free(b);
         CHECK_RC(oidc_oauth_client_credentials_async(NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL),
                  OIDC_RESULT_NULL_PARAMETER);
         CHECK_RC(oidc_set_log_callback(NULL, NULL, 0, NULL), OIDC_RESULT_OK); /* NULL clears */
@@ -1187,18 +1187,18 @@ static void test_misuse(void) {
 
     TEST_BEGIN("builder_free on configured builders; build after failed setters");
     {
-        oidc_client_builder *b = fixture_builder();
-        oidc_client_builder_free(b);
+        oidc_validator_builder *b = fixture_builder();
+        oidc_validator_builder_free(b);
         oidc_oauth_builder_free(oauth_builder());
         b = fixture_builder();
-        CHECK_RC(oidc_client_builder_set_issuer(b, "\xff", 1, NULL), OIDC_RESULT_INVALID_UTF8);
-        CHECK_RC(oidc_client_builder_set_algorithms(b, "none", 4, NULL), OIDC_RESULT_UNSUPPORTED_ALGORITHM);
-        CHECK_RC(oidc_client_builder_set_issuer(b, FX_ISSUER, LEN(FX_ISSUER), NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_builder_set_issuer(b, "\xff", 1, NULL), OIDC_RESULT_INVALID_UTF8);
+        CHECK_RC(oidc_validator_builder_set_algorithms(b, "none", 4, NULL), OIDC_RESULT_UNSUPPORTED_ALGORITHM);
+        CHECK_RC(oidc_validator_builder_set_issuer(b, FX_ISSUER, LEN(FX_ISSUER), NULL), OIDC_RESULT_OK);
         {
             /* sticky: the first failed setter's code, even after good values */
-            oidc_client *c = SENTINEL_CLIENT;
+            oidc_validator *c = SENTINEL_CLIENT;
             oidc_error *err = NULL;
-            CHECK_RC_ERR(oidc_client_builder_build(b, &c, &err), OIDC_RESULT_INVALID_UTF8, err);
+            CHECK_RC_ERR(oidc_validator_builder_build(b, &c, &err), OIDC_RESULT_INVALID_UTF8, err);
             CHECK(c == SENTINEL_CLIENT && err != NULL && oidc_error_code(err) == OIDC_RESULT_INVALID_UTF8);
             oidc_error_free(err);
         }
@@ -1326,7 +1326,7 @@ static void test_version(void) {
     TEST_END();
 }
 
-static void test_panic(const oidc_client *client) {
+static void test_panic(const oidc_validator *client) {
 #ifdef OIDC_TEST_HOOKS
     oidc_error *err = NULL;
     TEST_BEGIN("oidc_test_panic -> PANIC with an error object; the library keeps working");
@@ -1354,7 +1354,7 @@ static void test_panic(const oidc_client *client) {
 
 struct worker {
     pthread_t tid;
-    const oidc_client *client;
+    const oidc_validator *client;
     pthread_barrier_t *start;
     unsigned seed;
     int mismatches, ok;
@@ -1386,7 +1386,7 @@ static void *hammer(void *arg) {
     return NULL;
 }
 
-static void test_concurrency(const oidc_client *client) {
+static void test_concurrency(const oidc_validator *client) {
     struct worker w[THREADS];
     pthread_barrier_t start;
     int i, mismatches = 0, ok = 0;
@@ -1415,22 +1415,22 @@ static void *churn(void *arg) {
     int i;
     (void)arg;
     for (i = 0; i < 40; i++) {
-        oidc_client *c = NULL;
-        oidc_client_builder *b = NULL;
-        if (oidc_client_builder_new(&b, NULL) != OIDC_RESULT_OK) return (void *)1;
-        if (oidc_client_builder_set_issuer(b, FX_ISSUER, LEN(FX_ISSUER), NULL) != OIDC_RESULT_OK ||
-            oidc_client_builder_set_jwks_json(b, FX_JWKS, LEN(FX_JWKS), NULL) != OIDC_RESULT_OK ||
-            oidc_client_builder_add_audience(b, "api", 3, NULL) != OIDC_RESULT_OK) {
-            oidc_client_builder_free(b);
+        oidc_validator *c = NULL;
+        oidc_validator_builder *b = NULL;
+        if (oidc_validator_builder_new(&b, NULL) != OIDC_RESULT_OK) return (void *)1;
+        if (oidc_validator_builder_set_issuer(b, FX_ISSUER, LEN(FX_ISSUER), NULL) != OIDC_RESULT_OK ||
+            oidc_validator_builder_set_jwks_json(b, FX_JWKS, LEN(FX_JWKS), NULL) != OIDC_RESULT_OK ||
+            oidc_validator_builder_add_audience(b, "api", 3, NULL) != OIDC_RESULT_OK) {
+            oidc_validator_builder_free(b);
             return (void *)1;
         }
-        if (oidc_client_builder_build(b, &c, NULL) != OIDC_RESULT_OK) return (void *)1;
+        if (oidc_validator_builder_build(b, &c, NULL) != OIDC_RESULT_OK) return (void *)1;
         if (validate_code(c, (i & 1) ? FX_TOKEN_VALID_ES256 : FX_TOKEN_EXPIRED, FX_NOW) !=
             ((i & 1) ? OIDC_RESULT_OK : OIDC_RESULT_TOKEN_EXPIRED)) {
-            oidc_client_free(c);
+            oidc_validator_free(c);
             return (void *)1;
         }
-        oidc_client_free(c);
+        oidc_validator_free(c);
     }
     return NULL;
 }
@@ -1451,7 +1451,7 @@ static void test_client_churn(void) {
 /* ------------------------------------------------------------------------------------------ */
 
 int main(void) {
-    oidc_client *client;
+    oidc_validator *client;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     test_version();
@@ -1481,6 +1481,6 @@ int main(void) {
     test_concurrency(client);
     test_client_churn();
     oidc_oauth_client_free(g_oauth);
-    oidc_client_free(client);
+    oidc_validator_free(client);
     return harness_finish();
 }

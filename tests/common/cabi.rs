@@ -185,23 +185,23 @@ pub fn ok(rc: oidc_result) {
 }
 
 pub fn put(
-    f: extern "C" fn(*mut oidc_client_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
-    b: *mut oidc_client_builder,
+    f: extern "C" fn(*mut oidc_validator_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result,
+    b: *mut oidc_validator_builder,
     v: &str,
 ) {
     ok(f(b, v.as_ptr().cast(), v.len(), std::ptr::null_mut()));
 }
 
 /// A C-ABI client for a loopback issuer (audience "api", the test CA).
-pub fn c_client(idp: &Idp, timeout_ms: u32) -> *mut oidc_client {
-    let mut b: *mut oidc_client_builder = std::ptr::null_mut();
-    ok(oidc_client_builder_new(&mut b, std::ptr::null_mut()));
-    put(oidc_client_builder_set_issuer, b, &idp.issuer);
-    put(oidc_client_builder_add_audience, b, "api");
-    put(oidc_client_builder_set_ca_file, b, idp.ca.ca_pem_path().to_str().unwrap());
-    ok(oidc_client_builder_set_timeouts_ms(b, timeout_ms, timeout_ms, std::ptr::null_mut()));
-    let mut c: *mut oidc_client = std::ptr::null_mut();
-    ok(oidc_client_builder_build(b, &mut c, std::ptr::null_mut()));
+pub fn c_client(idp: &Idp, timeout_ms: u32) -> *mut oidc_validator {
+    let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+    ok(oidc_validator_builder_new(&mut b, std::ptr::null_mut()));
+    put(oidc_validator_builder_set_issuer, b, &idp.issuer);
+    put(oidc_validator_builder_add_audience, b, "api");
+    put(oidc_validator_builder_set_ca_file, b, idp.ca.ca_pem_path().to_str().unwrap());
+    ok(oidc_validator_builder_set_timeouts_ms(b, timeout_ms, timeout_ms, std::ptr::null_mut()));
+    let mut c: *mut oidc_validator = std::ptr::null_mut();
+    ok(oidc_validator_builder_build(b, &mut c, std::ptr::null_mut()));
     c
 }
 
@@ -216,7 +216,7 @@ pub fn start(b: &Arc<Batch>, i: usize, f: impl FnOnce(*mut c_void) -> oidc_resul
     rc
 }
 
-pub fn validate_async(c: *const oidc_client, t: &str, b: &Arc<Batch>, i: usize, cancel: *const oidc_cancel) -> oidc_result {
+pub fn validate_async(c: *const oidc_validator, t: &str, b: &Arc<Batch>, i: usize, cancel: *const oidc_cancel) -> oidc_result {
     let ud = slot(b, i);
     let rc = oidc_validate_async(c, t.as_ptr().cast(), t.len(), Some(on_validate), ud, cancel, std::ptr::null_mut());
     if rc != oidc_result::Ok {

@@ -23,21 +23,21 @@ namespace Oidc.Bench
     internal static class Raw
     {
         private const string Lib = "oidc";
-        [DllImport(Lib)] internal static extern uint oidc_client_builder_new(out IntPtr b, IntPtr err);
-        [DllImport(Lib)] internal static extern uint oidc_client_builder_set_issuer(IntPtr b, byte[] s, UIntPtr n, IntPtr err);
-        [DllImport(Lib)] internal static extern uint oidc_client_builder_set_jwks_json(IntPtr b, byte[] s, UIntPtr n, IntPtr err);
-        [DllImport(Lib)] internal static extern uint oidc_client_builder_add_audience(IntPtr b, byte[] s, UIntPtr n, IntPtr err);
-        [DllImport(Lib)] internal static extern uint oidc_client_builder_set_expected_typ(IntPtr b, byte[] s, UIntPtr n, IntPtr err);
-        [DllImport(Lib)] internal static extern uint oidc_client_builder_add_required_claim(IntPtr b, byte[] s, UIntPtr n, IntPtr err);
-        [DllImport(Lib)] internal static extern uint oidc_client_builder_set_algorithms(IntPtr b, byte[] s, UIntPtr n, IntPtr err);
-        [DllImport(Lib)] internal static extern uint oidc_client_builder_build(IntPtr b, out IntPtr c, IntPtr err);
-        [DllImport(Lib)] internal static extern void oidc_client_free(IntPtr c);
+        [DllImport(Lib)] internal static extern uint oidc_validator_builder_new(out IntPtr b, IntPtr err);
+        [DllImport(Lib)] internal static extern uint oidc_validator_builder_set_issuer(IntPtr b, byte[] s, UIntPtr n, IntPtr err);
+        [DllImport(Lib)] internal static extern uint oidc_validator_builder_set_jwks_json(IntPtr b, byte[] s, UIntPtr n, IntPtr err);
+        [DllImport(Lib)] internal static extern uint oidc_validator_builder_add_audience(IntPtr b, byte[] s, UIntPtr n, IntPtr err);
+        [DllImport(Lib)] internal static extern uint oidc_validator_builder_set_expected_typ(IntPtr b, byte[] s, UIntPtr n, IntPtr err);
+        [DllImport(Lib)] internal static extern uint oidc_validator_builder_add_required_claim(IntPtr b, byte[] s, UIntPtr n, IntPtr err);
+        [DllImport(Lib)] internal static extern uint oidc_validator_builder_set_algorithms(IntPtr b, byte[] s, UIntPtr n, IntPtr err);
+        [DllImport(Lib)] internal static extern uint oidc_validator_builder_build(IntPtr b, out IntPtr c, IntPtr err);
+        [DllImport(Lib)] internal static extern void oidc_validator_free(IntPtr c);
         [DllImport(Lib)] internal static extern void oidc_string_free(IntPtr s);
         [DllImport(Lib)] internal static extern void oidc_error_free(IntPtr e);
-        [DllImport(Lib)] internal static extern uint oidc_client_prefetch(IntPtr c, out IntPtr err);
+        [DllImport(Lib)] internal static extern uint oidc_validator_prefetch(IntPtr c, out IntPtr err);
         [DllImport(Lib)] internal static extern uint oidc_validate_at(IntPtr c, byte[] token, UIntPtr len, long now,
             out IntPtr claims, out UIntPtr claimsLen, out IntPtr err);
-        [DllImport(Lib)] internal static extern uint oidc_client_builder_set_token_cache_size(IntPtr b, UIntPtr n, IntPtr err);
+        [DllImport(Lib)] internal static extern uint oidc_validator_builder_set_token_cache_size(IntPtr b, UIntPtr n, IntPtr err);
         [DllImport(Lib)] internal static extern uint oidc_http_request_new(out IntPtr r, IntPtr err);
         [DllImport(Lib)] internal static extern void oidc_http_request_free(IntPtr r);
         [DllImport(Lib)] internal static extern uint oidc_http_request_add_header(IntPtr r, byte[] name, UIntPtr nameLen, byte[] value, UIntPtr valueLen, IntPtr err);
@@ -112,16 +112,16 @@ namespace Oidc.Bench
         private static IntPtr RawClient(Dictionary<string, object> cfg, string jwks, int? tokenCacheSize = null)
         {
             IntPtr b, c;
-            Ok(Raw.oidc_client_builder_new(out b, IntPtr.Zero), "new");
+            Ok(Raw.oidc_validator_builder_new(out b, IntPtr.Zero), "new");
             Action<Func<IntPtr, byte[], UIntPtr, IntPtr, uint>, string> set = (f, s) => { var x = B(s); Ok(f(b, x, (UIntPtr)x.Length, IntPtr.Zero), s); };
-            set(Raw.oidc_client_builder_set_issuer, (string)cfg["issuer"]);
-            set(Raw.oidc_client_builder_set_jwks_json, jwks);
-            set(Raw.oidc_client_builder_add_audience, (string)((List<object>)cfg["audiences"])[0]);
-            set(Raw.oidc_client_builder_set_expected_typ, (string)cfg["expected_typ"]);
-            set(Raw.oidc_client_builder_add_required_claim, "sub");
-            set(Raw.oidc_client_builder_set_algorithms, (string)cfg["algorithms"]);
-            if (tokenCacheSize.HasValue) Ok(Raw.oidc_client_builder_set_token_cache_size(b, (UIntPtr)tokenCacheSize.Value, IntPtr.Zero), "cache size");
-            Ok(Raw.oidc_client_builder_build(b, out c, IntPtr.Zero), "build");
+            set(Raw.oidc_validator_builder_set_issuer, (string)cfg["issuer"]);
+            set(Raw.oidc_validator_builder_set_jwks_json, jwks);
+            set(Raw.oidc_validator_builder_add_audience, (string)((List<object>)cfg["audiences"])[0]);
+            set(Raw.oidc_validator_builder_set_expected_typ, (string)cfg["expected_typ"]);
+            set(Raw.oidc_validator_builder_add_required_claim, "sub");
+            set(Raw.oidc_validator_builder_set_algorithms, (string)cfg["algorithms"]);
+            if (tokenCacheSize.HasValue) Ok(Raw.oidc_validator_builder_set_token_cache_size(b, (UIntPtr)tokenCacheSize.Value, IntPtr.Zero), "cache size");
+            Ok(Raw.oidc_validator_builder_build(b, out c, IntPtr.Zero), "build");
             return c;
         }
 
@@ -198,7 +198,7 @@ namespace Oidc.Bench
             {
                 Authenticate(client, raw, cfg, jwks, cases["valid RS256"], nowUnix);
                 client.Dispose();
-                Raw.oidc_client_free(raw);
+                Raw.oidc_validator_free(raw);
                 Console.WriteLine();
                 Console.WriteLine("load average at the end: " + LoadAverage());
                 return 0;
@@ -268,7 +268,7 @@ namespace Oidc.Bench
             Breakdown(client, raw, cases["valid RS256"], nowUnix);
             AsyncThroughput(client, cases["valid ES256"], now);
             client.Dispose();
-            Raw.oidc_client_free(raw);
+            Raw.oidc_validator_free(raw);
             return 0;
         }
 
@@ -404,7 +404,7 @@ namespace Oidc.Bench
             sreq.Dispose();
             GC.KeepAlive(sink);
             Raw.oidc_http_request_free(req);
-            Raw.oidc_client_free(rawOff);
+            Raw.oidc_validator_free(rawOff);
             clientOff.Dispose();
         }
 
@@ -451,8 +451,8 @@ namespace Oidc.Bench
             {
                 new Measurement("token: string -> UTF-8 in the per-thread buffer (Utf8.RentEncoded + Return, " + token.Length + " chars)", n => { int k; for (int i = 0; i < n; i++) Utf8.Return(Utf8.RentEncoded(token, out k)); }),
                 new Measurement("(for comparison: Encoding.UTF8.GetBytes(token), a new array)", n => { for (int i = 0; i < n; i++) sink = Utf8.Bytes(token); }),
-                new Measurement("P/Invoke, IntPtr handle (oidc_client_prefetch, static keys: returns at once)", n => { for (int i = 0; i < n; i++) Raw.oidc_client_prefetch(raw, out err); }),
-                new Measurement("P/Invoke, SafeHandle (same call through the binding's declaration)", n => { for (int i = 0; i < n; i++) Native.oidc_client_prefetch(handle, out err); }),
+                new Measurement("P/Invoke, IntPtr handle (oidc_validator_prefetch, static keys: returns at once)", n => { for (int i = 0; i < n; i++) Raw.oidc_validator_prefetch(raw, out err); }),
+                new Measurement("P/Invoke, SafeHandle (same call through the binding's declaration)", n => { for (int i = 0; i < n; i++) Native.oidc_validator_prefetch(handle, out err); }),
                 new Measurement("OidcClient.Prefetch() (disposed check + SafeHandle P/Invoke)", n => { for (int i = 0; i < n; i++) client.Prefetch(); }),
                 new Measurement("claims: Marshal.Copy into the buffer + UTF-8 decode (" + clen + " bytes)", n =>
                 {

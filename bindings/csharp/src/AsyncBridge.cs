@@ -1,7 +1,7 @@
 // The one place where the binding turns liboidc calls into Tasks.
 //
 // Every Task method whose call may touch the network runs on liboidc's non-blocking API
-// (oidc_validate_async, oidc_client_prefetch_async, oidc_oauth_*_async): the call is queued on
+// (oidc_validate_async, oidc_validator_prefetch_async, oidc_oauth_*_async): the call is queued on
 // liboidc's worker pool and a completion callback, exactly once on a liboidc thread (never inside
 // the initiating call), completes a TaskCompletionSource created with
 // RunContinuationsAsynchronously, so no caller's continuation ever runs on a liboidc thread.
@@ -341,11 +341,11 @@ namespace Oidc
             finally { Utf8.Return(buf); }
         }
 
-        /// oidc_client_prefetch_async.
+        /// oidc_validator_prefetch_async.
         internal static Task Prefetch(OidcClient client, CancellationToken cancellationToken)
         {
             ClientHandle h = client.Handle;
-            return Done((Native.DoneCb cb, IntPtr ud, IntPtr c, out IntPtr e) => Native.oidc_client_prefetch_async(h, cb, ud, c, out e),
+            return Done((Native.DoneCb cb, IntPtr ud, IntPtr c, out IntPtr e) => Native.oidc_validator_prefetch_async(h, cb, ud, c, out e),
                 cancellationToken);
         }
     }

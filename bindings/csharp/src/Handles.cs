@@ -2,8 +2,8 @@
 //
 // Passing a SafeHandle to a DllImport makes the marshaller AddRef it for the duration of the call:
 // Dispose() during a running Validate only drops the owner's reference, and ReleaseHandle
-// (oidc_client_free) runs when the last running call returns. That is exactly the C contract
-// ("oidc_client_free only when no other call on it is running"). The clients keep their own
+// (oidc_validator_free) runs when the last running call returns. That is exactly the C contract
+// ("oidc_validator_free only when no other call on it is running"). The clients keep their own
 // disposed flag so that a call started after Dispose throws ObjectDisposedException at once.
 using System;
 using System.Threading;
@@ -22,7 +22,7 @@ namespace Oidc
 
         protected override bool ReleaseHandle()
         {
-            Native.oidc_client_free(handle);
+            Native.oidc_validator_free(handle);
             Interlocked.Increment(ref released);
             return true;
         }

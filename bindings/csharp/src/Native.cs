@@ -62,67 +62,67 @@ namespace Oidc
 
         // ---- validation client builder ------------------------------------------------------
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_new(out IntPtr builder, out IntPtr err);
+        internal static extern uint oidc_validator_builder_new(out IntPtr builder, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern void oidc_client_builder_free(IntPtr builder);
+        internal static extern void oidc_validator_builder_free(IntPtr builder);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_issuer(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_issuer(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_jwks_uri(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_jwks_uri(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_jwks_json(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_jwks_json(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_add_audience(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+        internal static extern uint oidc_validator_builder_add_audience(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_any_audience(IntPtr b, uint allow, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_any_audience(IntPtr b, uint allow, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_algorithms(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_algorithms(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_leeway_secs(IntPtr b, uint secs, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_leeway_secs(IntPtr b, uint secs, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_add_required_claim(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+        internal static extern uint oidc_validator_builder_add_required_claim(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_expected_typ(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_expected_typ(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_max_token_bytes(IntPtr b, UIntPtr max, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_max_token_bytes(IntPtr b, UIntPtr max, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_timeouts_ms(IntPtr b, uint connectMs, uint totalMs, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_timeouts_ms(IntPtr b, uint connectMs, uint totalMs, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_max_response_bytes(IntPtr b, UIntPtr max, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_max_response_bytes(IntPtr b, UIntPtr max, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_ca_file(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_ca_file(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_allow_http_loopback(IntPtr b, uint allow, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_allow_http_loopback(IntPtr b, uint allow, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_cache_policy_secs(IntPtr b, uint ttlMin, uint ttlMax,
+        internal static extern uint oidc_validator_builder_set_cache_policy_secs(IntPtr b, uint ttlMin, uint ttlMax,
             uint refreshCooldown, uint staleIfError, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_realm(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_realm(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
 
         /// Consumes the builder in every case.
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_build(IntPtr b, out ClientHandle client, out IntPtr err);
+        internal static extern uint oidc_validator_builder_build(IntPtr b, out ClientHandle client, out IntPtr err);
 
         // ---- validation client --------------------------------------------------------------
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern void oidc_client_free(IntPtr client);
+        internal static extern void oidc_validator_free(IntPtr client);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_validate(ClientHandle client, byte[] token, UIntPtr tokenLen,
@@ -133,7 +133,7 @@ namespace Oidc
             out IntPtr claims, out UIntPtr claimsLen, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_prefetch(ClientHandle client, out IntPtr err);
+        internal static extern uint oidc_validator_prefetch(ClientHandle client, out IntPtr err);
 
         // ---- request authentication (src/ffi/authn.rs) ------------------------------------------
         // oidc_http_request: filled by the binding, read by oidc_authenticate (HttpRequestHandle).
@@ -216,24 +216,24 @@ namespace Oidc
 
         // builder: the resource's rules
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_add_required_scope(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+        internal static extern uint oidc_validator_builder_add_required_scope(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_add_allowed_claim_value(IntPtr b, byte[] claim, UIntPtr claimLen,
+        internal static extern uint oidc_validator_builder_add_allowed_claim_value(IntPtr b, byte[] claim, UIntPtr claimLen,
             byte[] value, UIntPtr valueLen, out IntPtr err);
 
         /// OIDC_DPOP_ALLOWED 0, OIDC_DPOP_REQUIRED 1, OIDC_DPOP_DISABLED 2 (DpopMode).
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_dpop_mode(IntPtr b, uint mode, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_dpop_mode(IntPtr b, uint mode, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_dpop_algorithms(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_dpop_algorithms(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_dpop_proof_window_secs(IntPtr b, uint secs, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_dpop_proof_window_secs(IntPtr b, uint secs, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_dpop_nonce_secret(IntPtr b, byte[] secret, UIntPtr len,
+        internal static extern uint oidc_validator_builder_set_dpop_nonce_secret(IntPtr b, byte[] secret, UIntPtr len,
             uint lifetimeSecs, out IntPtr err);
 
         /// int32 cb(user_data, key, key_len, ttl_secs): 1 first use, 0 replay, negative: store down.
@@ -241,13 +241,13 @@ namespace Oidc
         internal delegate int ReplayStoreCb(IntPtr userData, IntPtr key, UIntPtr keyLen, ulong ttlSecs);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_dpop_replay_store(IntPtr b, ReplayStoreCb cb, IntPtr userData, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_dpop_replay_store(IntPtr b, ReplayStoreCb cb, IntPtr userData, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_require_mtls(IntPtr b, uint require, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_require_mtls(IntPtr b, uint require, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_token_cache_size(IntPtr b, UIntPtr entries, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_token_cache_size(IntPtr b, UIntPtr entries, out IntPtr err);
 
         // ---- non-blocking API (AsyncBridge.cs) -------------------------------------------------
         // Callbacks run on liboidc pool threads; their pointer arguments are borrowed for the
@@ -276,7 +276,7 @@ namespace Oidc
             ValidateCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_prefetch_async(ClientHandle client, DoneCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
+        internal static extern uint oidc_validator_prefetch_async(ClientHandle client, DoneCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
 
         // The cancel handles (one CancelHandle type for the polls and the async calls) are
         // declared with the other cancel functions in NativeGrants.cs.

@@ -1,5 +1,5 @@
 // P/Invoke declarations for the process-wide half of include/oidc.h (src/ffi/observe.rs,
-// src/ffi/warm.rs, oidc_async_configure, oidc_client_builder_set_prefetch). Translation only;
+// src/ffi/warm.rs, oidc_async_configure, oidc_validator_builder_set_prefetch). Translation only;
 // the wrappers are in Library.cs (process-wide), LogBridge.cs, OidcClient.cs.
 using System;
 using System.Runtime.InteropServices;
@@ -13,7 +13,7 @@ namespace Oidc
 
         // ---- warm start ------------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_client_builder_set_prefetch(IntPtr b, uint mode, out IntPtr err);
+        internal static extern uint oidc_validator_builder_set_prefetch(IntPtr b, uint mode, out IntPtr err);
 
         /// The whole process's snapshot: `client` is NULL.
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]

@@ -39,45 +39,45 @@ namespace Oidc
             if (options == null) throw new ArgumentNullException("options");
             Library.EnsureLoaded();
             IntPtr b, err;
-            OidcException.Check(Native.oidc_client_builder_new(out b, out err), err);
+            OidcException.Check(Native.oidc_validator_builder_new(out b, out err), err);
             bool consumed = false;
             try
             {
-                Set(b, options.Issuer, Native.oidc_client_builder_set_issuer);
+                Set(b, options.Issuer, Native.oidc_validator_builder_set_issuer);
                 if (options.Audiences != null)
-                    foreach (var a in options.Audiences) Set(b, a, Native.oidc_client_builder_add_audience);
+                    foreach (var a in options.Audiences) Set(b, a, Native.oidc_validator_builder_add_audience);
                 if (options.AnyAudience)
-                    OidcException.Check(Native.oidc_client_builder_set_any_audience(b, 1, out err), err);
+                    OidcException.Check(Native.oidc_validator_builder_set_any_audience(b, 1, out err), err);
                 if (options.Algorithms != null)
-                    Set(b, string.Join(",", options.Algorithms), Native.oidc_client_builder_set_algorithms);
-                if (options.ExpectedTyp != null) Set(b, options.ExpectedTyp, Native.oidc_client_builder_set_expected_typ);
+                    Set(b, string.Join(",", options.Algorithms), Native.oidc_validator_builder_set_algorithms);
+                if (options.ExpectedTyp != null) Set(b, options.ExpectedTyp, Native.oidc_validator_builder_set_expected_typ);
                 if (options.RequiredClaims != null)
-                    foreach (var c in options.RequiredClaims) Set(b, c, Native.oidc_client_builder_add_required_claim);
+                    foreach (var c in options.RequiredClaims) Set(b, c, Native.oidc_validator_builder_add_required_claim);
                 if (options.LeewaySeconds.HasValue)
-                    OidcException.Check(Native.oidc_client_builder_set_leeway_secs(b, U32(options.LeewaySeconds.Value, "LeewaySeconds"), out err), err);
+                    OidcException.Check(Native.oidc_validator_builder_set_leeway_secs(b, U32(options.LeewaySeconds.Value, "LeewaySeconds"), out err), err);
                 if (options.MaxTokenBytes.HasValue)
-                    OidcException.Check(Native.oidc_client_builder_set_max_token_bytes(b, (UIntPtr)U32(options.MaxTokenBytes.Value, "MaxTokenBytes"), out err), err);
+                    OidcException.Check(Native.oidc_validator_builder_set_max_token_bytes(b, (UIntPtr)U32(options.MaxTokenBytes.Value, "MaxTokenBytes"), out err), err);
                 if (options.MaxResponseBytes.HasValue)
-                    OidcException.Check(Native.oidc_client_builder_set_max_response_bytes(b, (UIntPtr)U32(options.MaxResponseBytes.Value, "MaxResponseBytes"), out err), err);
-                if (options.CaFile != null) Set(b, options.CaFile, Native.oidc_client_builder_set_ca_file);
-                if (options.JwksUri != null) Set(b, options.JwksUri, Native.oidc_client_builder_set_jwks_uri);
-                if (options.JwksJson != null) Set(b, options.JwksJson, Native.oidc_client_builder_set_jwks_json);
+                    OidcException.Check(Native.oidc_validator_builder_set_max_response_bytes(b, (UIntPtr)U32(options.MaxResponseBytes.Value, "MaxResponseBytes"), out err), err);
+                if (options.CaFile != null) Set(b, options.CaFile, Native.oidc_validator_builder_set_ca_file);
+                if (options.JwksUri != null) Set(b, options.JwksUri, Native.oidc_validator_builder_set_jwks_uri);
+                if (options.JwksJson != null) Set(b, options.JwksJson, Native.oidc_validator_builder_set_jwks_json);
                 if (options.AllowHttpLoopback)
-                    OidcException.Check(Native.oidc_client_builder_set_allow_http_loopback(b, 1, out err), err);
+                    OidcException.Check(Native.oidc_validator_builder_set_allow_http_loopback(b, 1, out err), err);
                 if (options.ConnectTimeoutMs.HasValue || options.TotalTimeoutMs.HasValue)
                 {
                     uint connect = U32(options.ConnectTimeoutMs ?? Defaults.ConnectTimeoutMs, "ConnectTimeoutMs");
                     uint total = U32(options.TotalTimeoutMs ?? Defaults.TotalTimeoutMs, "TotalTimeoutMs");
-                    OidcException.Check(Native.oidc_client_builder_set_timeouts_ms(b, connect, total, out err), err);
+                    OidcException.Check(Native.oidc_validator_builder_set_timeouts_ms(b, connect, total, out err), err);
                 }
-                if (options.Realm != null) Set(b, options.Realm, Native.oidc_client_builder_set_realm);
+                if (options.Realm != null) Set(b, options.Realm, Native.oidc_validator_builder_set_realm);
                 if (options.Prefetch.HasValue)
-                    OidcException.Check(NativeProcess.oidc_client_builder_set_prefetch(b, (uint)options.Prefetch.Value, out err), err);
+                    OidcException.Check(NativeProcess.oidc_validator_builder_set_prefetch(b, (uint)options.Prefetch.Value, out err), err);
                 SetResourceRules(b, options);
 
                 consumed = true; // build consumes the builder in every case
                 ClientHandle h;
-                uint rc = Native.oidc_client_builder_build(b, out h, out err);
+                uint rc = Native.oidc_validator_builder_build(b, out h, out err);
                 if (rc != 0)
                 {
                     if (h != null) h.SetHandleAsInvalid();
@@ -87,7 +87,7 @@ namespace Oidc
             }
             finally
             {
-                if (!consumed) Native.oidc_client_builder_free(b);
+                if (!consumed) Native.oidc_validator_builder_free(b);
             }
         }
 
@@ -96,7 +96,7 @@ namespace Oidc
         {
             IntPtr err;
             if (options.RequiredScopes != null)
-                foreach (var s in options.RequiredScopes) Set(b, s, Native.oidc_client_builder_add_required_scope);
+                foreach (var s in options.RequiredScopes) Set(b, s, Native.oidc_validator_builder_add_required_scope);
             if (options.AllowedClaimValues != null)
             {
                 foreach (var kv in options.AllowedClaimValues)
@@ -106,32 +106,32 @@ namespace Oidc
                     foreach (var v in kv.Value)
                     {
                         byte[] value = Utf8.StrictBytes(v);
-                        OidcException.Check(Native.oidc_client_builder_add_allowed_claim_value(b, claim, (UIntPtr)claim.Length,
+                        OidcException.Check(Native.oidc_validator_builder_add_allowed_claim_value(b, claim, (UIntPtr)claim.Length,
                             value, (UIntPtr)value.Length, out err), err);
                     }
                 }
             }
             if (options.DpopMode.HasValue)
-                OidcException.Check(Native.oidc_client_builder_set_dpop_mode(b, (uint)options.DpopMode.Value, out err), err);
+                OidcException.Check(Native.oidc_validator_builder_set_dpop_mode(b, (uint)options.DpopMode.Value, out err), err);
             if (options.DpopAlgorithms != null)
-                Set(b, string.Join(",", options.DpopAlgorithms), Native.oidc_client_builder_set_dpop_algorithms);
+                Set(b, string.Join(",", options.DpopAlgorithms), Native.oidc_validator_builder_set_dpop_algorithms);
             if (options.DpopProofWindowSeconds.HasValue)
-                OidcException.Check(Native.oidc_client_builder_set_dpop_proof_window_secs(b,
+                OidcException.Check(Native.oidc_validator_builder_set_dpop_proof_window_secs(b,
                     U32(options.DpopProofWindowSeconds.Value, "DpopProofWindowSeconds"), out err), err);
             if (options.DpopNonceSecret != null)
             {
                 // 0: liboidc's default lifetime.
                 uint life = U32(options.DpopNonceLifetimeSeconds ?? 0, "DpopNonceLifetimeSeconds");
-                OidcException.Check(Native.oidc_client_builder_set_dpop_nonce_secret(b, options.DpopNonceSecret,
+                OidcException.Check(Native.oidc_validator_builder_set_dpop_nonce_secret(b, options.DpopNonceSecret,
                     (UIntPtr)options.DpopNonceSecret.Length, life, out err), err);
             }
             else if (options.DpopNonceLifetimeSeconds.HasValue)
                 throw new ArgumentException("DpopNonceLifetimeSeconds needs DpopNonceSecret", "options");
             if (options.DpopReplayStore != null) ReplayStoreBridge.Set(b, options.DpopReplayStore);
             if (options.RequireMtls)
-                OidcException.Check(Native.oidc_client_builder_set_require_mtls(b, 1, out err), err);
+                OidcException.Check(Native.oidc_validator_builder_set_require_mtls(b, 1, out err), err);
             if (options.TokenCacheSize.HasValue)
-                OidcException.Check(Native.oidc_client_builder_set_token_cache_size(b,
+                OidcException.Check(Native.oidc_validator_builder_set_token_cache_size(b,
                     (UIntPtr)U32(options.TokenCacheSize.Value, "TokenCacheSize"), out err), err);
         }
 
@@ -226,10 +226,10 @@ namespace Oidc
         public void Prefetch()
         {
             IntPtr err;
-            OidcException.Check(Native.oidc_client_prefetch(Handle, out err), err);
+            OidcException.Check(Native.oidc_validator_prefetch(Handle, out err), err);
         }
 
-        /// <see cref="Prefetch"/> without blocking the caller (oidc_client_prefetch_async);
+        /// <see cref="Prefetch"/> without blocking the caller (oidc_validator_prefetch_async);
         /// cancellable like <see cref="ValidateAsync(string, CancellationToken)"/>.
         public Task PrefetchAsync(CancellationToken cancellationToken = default(CancellationToken))
         {

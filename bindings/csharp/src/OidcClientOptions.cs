@@ -61,7 +61,7 @@ namespace Oidc
         public string Realm { get; set; }
 
         /// Warm start when <see cref="OidcClient.Create"/> builds the client
-        /// (oidc_client_builder_set_prefetch); null keeps liboidc's default (no fetch until the
+        /// (oidc_validator_builder_set_prefetch); null keeps liboidc's default (no fetch until the
         /// first validation).
         public PrefetchMode? Prefetch { get; set; }
 
@@ -69,12 +69,12 @@ namespace Oidc
 
         /// Scopes every authenticated request's token must all carry (from its `scope` string or
         /// array, or `scp`); a token lacking one is denied 403 `insufficient_scope` with the
-        /// missing scopes in the challenge (oidc_client_builder_add_required_scope).
+        /// missing scopes in the challenge (oidc_validator_builder_add_required_scope).
         public IList<string> RequiredScopes { get; set; }
 
         /// Claim allow-lists, e.g. { "client_id": ["svc", "web"] }: the token must hold one
         /// allowed value of each claim named (a string claim, or an array holding one), else 403
-        /// CLAIM_NOT_ALLOWED (oidc_client_builder_add_allowed_claim_value).
+        /// CLAIM_NOT_ALLOWED (oidc_validator_builder_add_allowed_claim_value).
         public IDictionary<string, IList<string>> AllowedClaimValues { get; set; }
 
         /// DPoP (RFC 9449) at this resource; null keeps liboidc's default (<see cref="Oidc.DpopMode.Allowed"/>).
@@ -96,7 +96,7 @@ namespace Oidc
         public int? DpopNonceLifetimeSeconds { get; set; }
 
         /// A DPoP replay store shared by a fleet (e.g. Redis), consulted after the process-wide
-        /// replay cache (oidc_client_builder_set_dpop_replay_store). See <see cref="IDpopReplayStore"/>.
+        /// replay cache (oidc_validator_builder_set_dpop_replay_store). See <see cref="IDpopReplayStore"/>.
         public IDpopReplayStore DpopReplayStore { get; set; }
 
         /// Accept only certificate-bound tokens (RFC 8705 `cnf.x5t#S256`); bound tokens are always
@@ -128,7 +128,7 @@ namespace Oidc
         }
     }
 
-    /// What <see cref="OidcClient.Create"/> fetches before returning (oidc_client_builder_set_prefetch's `mode`).
+    /// What <see cref="OidcClient.Create"/> fetches before returning (oidc_validator_builder_set_prefetch's `mode`).
     public enum PrefetchMode
     {
         /// Nothing: keys are fetched on first use (liboidc's default).
@@ -143,7 +143,7 @@ namespace Oidc
         Background = 2,
     }
 
-    /// How the DPoP scheme is treated (oidc_client_builder_set_dpop_mode).
+    /// How the DPoP scheme is treated (oidc_validator_builder_set_dpop_mode).
     public enum DpopMode
     {
         /// Both schemes: Bearer for unbound tokens, DPoP for DPoP-bound ones (liboidc's default).

@@ -1,4 +1,4 @@
-// A managed IDpopReplayStore behind oidc_client_builder_set_dpop_replay_store.
+// A managed IDpopReplayStore behind oidc_validator_builder_set_dpop_replay_store.
 //
 // * One static, rooted delegate (OnCheck) is handed to liboidc; user_data is a GCHandle to the
 //   store. liboidc may call it as long as any client built with it lives, and asynchronous calls
@@ -39,7 +39,7 @@ namespace Oidc
             }
             AsyncBridge.EnsureExitHook();
             IntPtr err;
-            OidcException.Check(Native.oidc_client_builder_set_dpop_replay_store(builder, OnCheck, ud, out err), err);
+            OidcException.Check(Native.oidc_validator_builder_set_dpop_replay_store(builder, OnCheck, ud, out err), err);
         }
 
         private static int Check(IntPtr userData, IntPtr key, UIntPtr keyLen, ulong ttlSecs)

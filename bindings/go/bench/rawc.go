@@ -10,25 +10,25 @@ package main
 #include <oidc.h>
 
 // cache < 0 keeps liboidc's default verified-token cache; otherwise its size (0 = off).
-static oidc_client *raw_client(const char *iss, size_t iss_len, const char *aud, size_t aud_len,
+static oidc_validator *raw_client(const char *iss, size_t iss_len, const char *aud, size_t aud_len,
                                const char *jwks, size_t jwks_len, long cache) {
-	oidc_client_builder *b = NULL;
-	oidc_client *c = NULL;
-	if (oidc_client_builder_new(&b, NULL) != OIDC_RESULT_OK) return NULL;
-	if (oidc_client_builder_set_issuer(b, iss, iss_len, NULL) != OIDC_RESULT_OK ||
-	    oidc_client_builder_add_audience(b, aud, aud_len, NULL) != OIDC_RESULT_OK ||
-	    oidc_client_builder_set_expected_typ(b, "at+jwt", 6, NULL) != OIDC_RESULT_OK ||
-	    oidc_client_builder_set_jwks_json(b, jwks, jwks_len, NULL) != OIDC_RESULT_OK ||
-	    (cache >= 0 && oidc_client_builder_set_token_cache_size(b, (size_t)cache, NULL) != OIDC_RESULT_OK)) {
-		oidc_client_builder_free(b);
+	oidc_validator_builder *b = NULL;
+	oidc_validator *c = NULL;
+	if (oidc_validator_builder_new(&b, NULL) != OIDC_RESULT_OK) return NULL;
+	if (oidc_validator_builder_set_issuer(b, iss, iss_len, NULL) != OIDC_RESULT_OK ||
+	    oidc_validator_builder_add_audience(b, aud, aud_len, NULL) != OIDC_RESULT_OK ||
+	    oidc_validator_builder_set_expected_typ(b, "at+jwt", 6, NULL) != OIDC_RESULT_OK ||
+	    oidc_validator_builder_set_jwks_json(b, jwks, jwks_len, NULL) != OIDC_RESULT_OK ||
+	    (cache >= 0 && oidc_validator_builder_set_token_cache_size(b, (size_t)cache, NULL) != OIDC_RESULT_OK)) {
+		oidc_validator_builder_free(b);
 		return NULL;
 	}
-	if (oidc_client_builder_build(b, &c, NULL) != OIDC_RESULT_OK) return NULL;
+	if (oidc_validator_builder_build(b, &c, NULL) != OIDC_RESULT_OK) return NULL;
 	return c;
 }
 
 // One validation as a C caller does it: validate, then free the claims.
-static uint32_t raw_validate_once(const oidc_client *c, const char *tok, size_t len) {
+static uint32_t raw_validate_once(const oidc_validator *c, const char *tok, size_t len) {
 	char *claims = NULL;
 	size_t n = 0;
 	oidc_error *err = NULL;
@@ -39,7 +39,7 @@ static uint32_t raw_validate_once(const oidc_client *c, const char *tok, size_t 
 }
 
 // n validations in a C loop: the library's own cost, no Go at all.
-static uint32_t raw_validate_loop(const oidc_client *c, const char *tok, size_t len, long n) {
+static uint32_t raw_validate_loop(const oidc_validator *c, const char *tok, size_t len, long n) {
 	for (long i = 0; i < n; i++) {
 		uint32_t rc = raw_validate_once(c, tok, len);
 		if (rc != 0) return rc;
@@ -49,7 +49,7 @@ static uint32_t raw_validate_loop(const oidc_client *c, const char *tok, size_t 
 
 // One request as a C server does it: a request object, the Authorization line, method, URL,
 // oidc_authenticate, the decision's status, then free both.
-static uint32_t raw_authenticate_once(const oidc_client *c, const char *auth, size_t auth_len,
+static uint32_t raw_authenticate_once(const oidc_validator *c, const char *auth, size_t auth_len,
                                       const char *url, size_t url_len) {
 	oidc_http_request *r = NULL;
 	oidc_decision *d = NULL;
@@ -66,7 +66,7 @@ static uint32_t raw_authenticate_once(const oidc_client *c, const char *auth, si
 	return status == 200 ? 0 : (status ? status : 2);
 }
 
-static uint32_t raw_authenticate_loop(const oidc_client *c, const char *auth, size_t auth_len,
+static uint32_t raw_authenticate_loop(const oidc_validator *c, const char *auth, size_t auth_len,
                                       const char *url, size_t url_len, long n) {
 	for (long i = 0; i < n; i++) {
 		uint32_t rc = raw_authenticate_once(c, auth, auth_len, url, url_len);
@@ -108,8 +108,8 @@ import (
 	"unsafe"
 )
 
-// rawClient is an oidc_client built directly through the C ABI (no binding code involved).
-type rawClient struct{ p *C.oidc_client }
+// rawClient is an oidc_validator built directly through the C ABI (no binding code involved).
+type rawClient struct{ p *C.oidc_validator }
 
 // newRawClient builds the client; cache < 0 keeps the default verified-token cache, else sets
 // its size (0 = off).
@@ -169,7 +169,7 @@ func (r *rawClient) authLoop(auth, url string, n int) error {
 	return nil
 }
 
-func (r *rawClient) close() { C.oidc_client_free(r.p) }
+func (r *rawClient) close() { C.oidc_validator_free(r.p) }
 
 // spinOnce is one cgo call of iters steps of pure C work; spinLoop n of them in one call.
 func spinOnce(iters uint64)        { C.spin(C.uint64_t(iters)) }

@@ -67,7 +67,7 @@ class NativeTest < Minitest::Test
   # Deliberately not wrapped: the non-blocking API (completion callbacks run on liboidc's
   # worker threads; Ruby uses the blocking calls, which release the GVL, on its own threads),
   # its deadline-carrying cancel handles, and the log callback (also called from any thread).
-  NOT_EXPOSED = %w[oidc_validate_async oidc_validate_at_async oidc_client_prefetch_async
+  NOT_EXPOSED = %w[oidc_validate_async oidc_validate_at_async oidc_validator_prefetch_async
                    oidc_oauth_client_credentials_async oidc_cancel_new_with_timeout_ms
                    oidc_set_log_callback
                    oidc_oauth_authorization_url_async oidc_oauth_client_credentials_cached_async oidc_oauth_client_endpoint_async
@@ -96,7 +96,7 @@ class NativeTest < Minitest::Test
 
   def test_every_attached_function_exists
     # attach_function would have raised at require time otherwise
-    %i[oidc_validate oidc_validate_at oidc_client_prefetch oidc_oauth_client_credentials
+    %i[oidc_validate oidc_validate_at oidc_validator_prefetch oidc_oauth_client_credentials
        oidc_token_response_access_token oidc_token_response_json].each do |f|
       assert Oidc::Native.available?(f), f
     end

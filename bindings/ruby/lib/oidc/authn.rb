@@ -31,20 +31,20 @@ module Oidc
     attach_optional :oidc_decision_dpop_nonce, %i[pointer pointer], :pointer
 
     # --- the resource's rules on the client builder (never block) ---
-    attach_optional :oidc_client_builder_add_required_scope, %i[pointer pointer size_t err_out], :oidc_result
-    attach_optional :oidc_client_builder_add_allowed_claim_value,
+    attach_optional :oidc_validator_builder_add_required_scope, %i[pointer pointer size_t err_out], :oidc_result
+    attach_optional :oidc_validator_builder_add_allowed_claim_value,
                     %i[pointer pointer size_t pointer size_t err_out], :oidc_result
-    attach_optional :oidc_client_builder_set_dpop_mode, %i[pointer uint32 err_out], :oidc_result
-    attach_optional :oidc_client_builder_set_dpop_algorithms, %i[pointer pointer size_t err_out], :oidc_result
-    attach_optional :oidc_client_builder_set_dpop_proof_window_secs, %i[pointer uint32 err_out], :oidc_result
-    attach_optional :oidc_client_builder_set_dpop_nonce_secret, %i[pointer pointer size_t uint32 err_out],
+    attach_optional :oidc_validator_builder_set_dpop_mode, %i[pointer uint32 err_out], :oidc_result
+    attach_optional :oidc_validator_builder_set_dpop_algorithms, %i[pointer pointer size_t err_out], :oidc_result
+    attach_optional :oidc_validator_builder_set_dpop_proof_window_secs, %i[pointer uint32 err_out], :oidc_result
+    attach_optional :oidc_validator_builder_set_dpop_nonce_secret, %i[pointer pointer size_t uint32 err_out],
                     :oidc_result
     # int32_t (*)(void *user_data, const char *key, size_t key_len, uint64_t ttl_secs)
     callback :oidc_replay_store_cb, %i[pointer pointer size_t uint64], :int32
-    attach_optional :oidc_client_builder_set_dpop_replay_store, %i[pointer oidc_replay_store_cb pointer err_out],
+    attach_optional :oidc_validator_builder_set_dpop_replay_store, %i[pointer oidc_replay_store_cb pointer err_out],
                     :oidc_result
-    attach_optional :oidc_client_builder_set_require_mtls, %i[pointer uint32 err_out], :oidc_result
-    attach_optional :oidc_client_builder_set_token_cache_size, %i[pointer size_t err_out], :oidc_result
+    attach_optional :oidc_validator_builder_set_require_mtls, %i[pointer uint32 err_out], :oidc_result
+    attach_optional :oidc_validator_builder_set_token_cache_size, %i[pointer size_t err_out], :oidc_result
   end
 
   # liboidc's decision about one HTTP request (Client#authenticate). Immutable; everything is
@@ -260,7 +260,7 @@ module Oidc
     def configure_resource(b, required_scopes:, claim_values:, dpop_mode:, dpop_algorithms:, dpop_proof_window:,
                            dpop_nonce_secret:, dpop_nonce_lifetime:, dpop_replay_store:, require_mtls:,
                            token_cache_size:)
-      need = ->(fn) { Client.need_native(:"oidc_client_builder_#{fn}") }
+      need = ->(fn) { Client.need_native(:"oidc_validator_builder_#{fn}") }
       Array(required_scopes).each do |s|
         need.(:add_required_scope)
         b.str(:add_required_scope, s.to_s)

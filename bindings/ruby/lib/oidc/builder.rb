@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 module Oidc
-  # Drives one native builder (oidc_client_builder / oidc_oauth_builder) during construction.
+  # Drives one native builder (oidc_validator_builder / oidc_oauth_builder) during construction.
   # The builder is consumed by #build in every case; #abandon frees it when a setter failed.
   class NativeBuilder
     # The raw builder pointer (borrowed; nil once built or abandoned), for calls that take a

@@ -66,7 +66,7 @@ module Oidc
       @issuer = issuer.to_s.dup.freeze
       @audiences = Array(audiences).map { |a| a.to_s.dup.freeze }.freeze
       @realm = realm&.to_s&.dup&.freeze
-      raw = NativeBuilder.open("oidc_client_builder") do |b|
+      raw = NativeBuilder.open("oidc_validator_builder") do |b|
         b.str(:set_issuer, @issuer)
         @audiences.each { |a| b.str(:add_audience, a) }
         b.call(:set_any_audience, 1) if any_audience
@@ -93,7 +93,7 @@ module Oidc
           mode = PREFETCH_MODES.fetch(prefetch.to_sym) do
             raise ArgumentError, "prefetch: must be one of #{PREFETCH_MODES.keys.inspect}"
           end
-          Client.need_native(:oidc_client_builder_set_prefetch)
+          Client.need_native(:oidc_validator_builder_set_prefetch)
           b.call(:set_prefetch, mode)
         end
         configure_resource(b, required_scopes: required_scopes, claim_values: claim_values, dpop_mode: dpop_mode,
@@ -103,7 +103,7 @@ module Oidc
                               token_cache_size: token_cache_size)
         b.build
       end
-      @handle = Handle.new(raw, :oidc_client_free, "Oidc::Client")
+      @handle = Handle.new(raw, :oidc_validator_free, "Oidc::Client")
     end
 
     # Validate a bearer token; returns its Oidc::Claims or raises an Oidc::Error subclass
@@ -136,7 +136,7 @@ module Oidc
     # Fetch discovery and keys now, so the first request does not wait. Returns self.
     def prefetch
       @handle.use do |ptr|
-        FFISupport.check { |e| Native.oidc_client_prefetch(ptr, e) }
+        FFISupport.check { |e| Native.oidc_validator_prefetch(ptr, e) }
       end
       self
     end

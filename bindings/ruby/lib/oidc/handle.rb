@@ -29,7 +29,7 @@ module Oidc
       end
     end
 
-    # raw: the handle pointer; free_fn: e.g. :oidc_client_free; what: name for messages.
+    # raw: the handle pointer; free_fn: e.g. :oidc_validator_free; what: name for messages.
     def initialize(raw, free_fn, what)
       raise ArgumentError, "NULL #{what}" if raw.null?
 

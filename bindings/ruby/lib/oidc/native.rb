@@ -57,30 +57,30 @@ module Oidc
     attach_function :oidc_cache_set_max_entries, [:size_t], :void
 
     # --- validation client: builder (no blocking except build, which reads CA files) ---
-    attach_function :oidc_client_builder_new, %i[pointer err_out], :oidc_result
-    attach_function :oidc_client_builder_free, [:pointer], :void
+    attach_function :oidc_validator_builder_new, %i[pointer err_out], :oidc_result
+    attach_function :oidc_validator_builder_free, [:pointer], :void
     %i[issuer jwks_uri jwks_json algorithms expected_typ ca_file realm].each do |what|
-      attach_function :"oidc_client_builder_set_#{what}", %i[pointer pointer size_t err_out], :oidc_result
+      attach_function :"oidc_validator_builder_set_#{what}", %i[pointer pointer size_t err_out], :oidc_result
     end
-    attach_function :oidc_client_builder_add_audience, %i[pointer pointer size_t err_out], :oidc_result
-    attach_function :oidc_client_builder_add_required_claim, %i[pointer pointer size_t err_out], :oidc_result
-    attach_function :oidc_client_builder_set_any_audience, %i[pointer uint32 err_out], :oidc_result
-    attach_function :oidc_client_builder_set_leeway_secs, %i[pointer uint32 err_out], :oidc_result
-    attach_function :oidc_client_builder_set_max_token_bytes, %i[pointer size_t err_out], :oidc_result
-    attach_function :oidc_client_builder_set_max_response_bytes, %i[pointer size_t err_out], :oidc_result
-    attach_function :oidc_client_builder_set_timeouts_ms, %i[pointer uint32 uint32 err_out], :oidc_result
-    attach_function :oidc_client_builder_set_allow_http_loopback, %i[pointer uint32 err_out], :oidc_result
-    attach_function :oidc_client_builder_set_cache_policy_secs,
+    attach_function :oidc_validator_builder_add_audience, %i[pointer pointer size_t err_out], :oidc_result
+    attach_function :oidc_validator_builder_add_required_claim, %i[pointer pointer size_t err_out], :oidc_result
+    attach_function :oidc_validator_builder_set_any_audience, %i[pointer uint32 err_out], :oidc_result
+    attach_function :oidc_validator_builder_set_leeway_secs, %i[pointer uint32 err_out], :oidc_result
+    attach_function :oidc_validator_builder_set_max_token_bytes, %i[pointer size_t err_out], :oidc_result
+    attach_function :oidc_validator_builder_set_max_response_bytes, %i[pointer size_t err_out], :oidc_result
+    attach_function :oidc_validator_builder_set_timeouts_ms, %i[pointer uint32 uint32 err_out], :oidc_result
+    attach_function :oidc_validator_builder_set_allow_http_loopback, %i[pointer uint32 err_out], :oidc_result
+    attach_function :oidc_validator_builder_set_cache_policy_secs,
                     %i[pointer uint32 uint32 uint32 uint32 err_out], :oidc_result
-    attach_function :oidc_client_builder_build, %i[pointer pointer err_out], :oidc_result, blocking: true
-    attach_function :oidc_client_free, [:pointer], :void
+    attach_function :oidc_validator_builder_build, %i[pointer pointer err_out], :oidc_result, blocking: true
+    attach_function :oidc_validator_free, [:pointer], :void
 
     # --- validation (may fetch discovery/JWKS: blocking) ---
     attach_function :oidc_validate, %i[pointer pointer size_t pointer pointer err_out], :oidc_result,
                     blocking: true
     attach_function :oidc_validate_at, %i[pointer pointer size_t int64 pointer pointer err_out], :oidc_result,
                     blocking: true
-    attach_function :oidc_client_prefetch, %i[pointer err_out], :oidc_result, blocking: true
+    attach_function :oidc_validator_prefetch, %i[pointer err_out], :oidc_result, blocking: true
 
     # --- protocol client ---
     attach_function :oidc_oauth_builder_new, %i[pointer err_out], :oidc_result

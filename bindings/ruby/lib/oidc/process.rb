@@ -86,6 +86,6 @@ module Oidc
     attach_optional :oidc_async_configure, %i[uint32 uint32 pointer], :uint32
     # Waits for the pool's threads: release the GVL meanwhile.
     attach_optional :oidc_async_shutdown, %i[uint32 pointer], :uint32, blocking: true
-    attach_optional :oidc_client_builder_set_prefetch, %i[pointer uint32 pointer], :uint32
+    attach_optional :oidc_validator_builder_set_prefetch, %i[pointer uint32 pointer], :uint32
   end
 end
