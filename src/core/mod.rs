@@ -23,4 +23,5 @@ pub mod validate;
 pub use client::Client;
 pub use config::{Algorithm, Clock, Config, DpopMode, KeySource, Prefetch, ReplayStore};
 pub use error::{Error, ErrorKind, Result};
+pub use pool::Cancel;
 pub use validate::Validated;

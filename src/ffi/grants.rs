@@ -412,7 +412,7 @@ pub extern "C" fn oidc_oauth_client_credentials_cached(
 fn poll_options(c: &crate::core::oauth::OAuthClient, timeout_ms: u32, cancel: *const oidc_cancel) -> PollOptions {
     let mut opts = PollOptions::timeout(c, Duration::from_millis(timeout_ms as u64));
     // SAFETY: cancel is NULL or live (API contract).
-    opts.cancel = unsafe { cancel.as_ref() }.map(|c| c.token.clone());
+    opts.cancel = unsafe { cancel.as_ref() }.map(|c| c.inner.clone());
     opts
 }
 

@@ -179,15 +179,18 @@ pub const ENDPOINT_NAMES: [&str; 11] = [
     "jwks_uri",
 ];
 
+/// The ID-token audience of a client built without a client id (it validates no ID token).
+const UNREGISTERED_AUDIENCE: &str = "urn:liboidc:unregistered-client";
+
 impl OAuthClient {
     /// Check the configuration and build the client (no network).
     /// Check `cfg` (every problem surfaces here) and build the client; no network.
     pub fn new(mut cfg: OAuthConfig) -> Result<OAuthClient> {
-        if cfg.client_id.is_empty() {
-            return err(ErrorKind::InvalidConfig, "client_id is empty");
-        }
+        // Without a client id the client can only register (`request::OAuthRequest::new`
+        // refuses every other operation); its ID-token audience is one no token carries.
         if cfg.base.audiences.is_empty() {
-            cfg.base.audiences.push(cfg.client_id.clone());
+            let aud = if cfg.client_id.is_empty() { UNREGISTERED_AUDIENCE.to_string() } else { cfg.client_id.clone() };
+            cfg.base.audiences.push(aud);
         }
         for (name, url) in &cfg.endpoints {
             if !ENDPOINT_NAMES.contains(&name.as_str()) {
