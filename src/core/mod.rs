@@ -7,6 +7,7 @@ pub mod client;
 pub mod config;
 pub mod discovery;
 pub mod error;
+mod error_kinds;
 pub mod http;
 pub mod json;
 pub mod jwks;

@@ -8,6 +8,7 @@ pub mod r#async;
 pub mod authn;
 pub mod boundary;
 pub mod client;
+pub mod codes;
 pub mod error;
 pub mod grants;
 pub mod misc;
