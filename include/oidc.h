@@ -405,6 +405,39 @@ typedef uint32_t oidc_dpop_mode;
 #endif // __cplusplus
 
 /**
+ * Warm start when the client is built (`oidc_validator_builder_set_prefetch`; passed as a
+ * `uint32_t`).
+ */
+enum oidc_prefetch
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Nothing: keys are fetched on first use (the default).
+   */
+  OIDC_PREFETCH_NONE = 0,
+  /**
+   * Fail fast: `oidc_validator_builder_build` fetches discovery and the key set and fails with
+   * the fetch's error (NETWORK, TLS, DISCOVERY_INVALID, ...) instead of returning a client that
+   * cannot validate.
+   */
+  OIDC_PREFETCH_FAIL_FAST = 1,
+  /**
+   * Background: the fetch runs on the worker pool, failures are logged and counted, and the
+   * first validation retries.
+   */
+  OIDC_PREFETCH_BACKGROUND = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum oidc_prefetch oidc_prefetch;
+#else
+typedef uint32_t oidc_prefetch;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A cancellation handle (optionally with a deadline) that any number of non-blocking calls may
  * share. Thread safe: `oidc_cancel_cancel` may be called from any thread, concurrently.
  * Cancels calls from any thread: non-blocking calls attached to it (`*_async`) complete once
@@ -1295,13 +1328,12 @@ oidc_result oidc_validator_builder_set_cache_policy_secs(struct oidc_validator_b
                                                          struct oidc_error **err_out);
 
 /**
- * Warm start when the client is built: `mode` 0 = nothing (keys fetched on first use, the
- * default); 1 = fail fast: `oidc_validator_builder_build` fetches discovery and the key set and
- * fails with the fetch's error (NETWORK, TLS, DISCOVERY_INVALID, ...) instead of returning a
- * client that cannot validate; 2 = background: the fetch runs on the worker pool, failures are
- * logged and counted, and the first validation retries. Any other value: INVALID_ARGUMENT.
+ * Warm start when the client is built: `mode` is an `oidc_prefetch` (`OIDC_PREFETCH_NONE`, the
+ * default; `OIDC_PREFETCH_FAIL_FAST`; `OIDC_PREFETCH_BACKGROUND`). Any other value:
+ * INVALID_ARGUMENT.
  * # Thread safety: not concurrently on one builder.
- * # Blocking: no (mode 1 makes `oidc_validator_builder_build` block, bounded by the timeouts).
+ * # Blocking: no (`OIDC_PREFETCH_FAIL_FAST` makes `oidc_validator_builder_build` block, bounded
+ *   by the timeouts).
  */
 OIDC_MUST_USE
 oidc_result oidc_validator_builder_set_prefetch(struct oidc_validator_builder *builder,
@@ -1330,7 +1362,7 @@ oidc_result oidc_validator_builder_set_realm(struct oidc_validator_builder *buil
  * # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
  *   caller-owned, free with `oidc_validator_free`.
  * # Thread safety: any thread.
- * # Blocking: reads CA files; no network (unless prefetch mode 1: then bounded by the timeouts).
+ * # Blocking: reads CA files; no network (unless `OIDC_PREFETCH_FAIL_FAST`: then bounded by the timeouts).
  */
 OIDC_MUST_USE
 oidc_result oidc_validator_builder_build(struct oidc_validator_builder *builder,

@@ -1,6 +1,7 @@
 //! The OAuth 2.0 / OpenID Connect core: all policy, no FFI types, no unsafe code.
 #![forbid(unsafe_code)]
 
+pub mod args;
 pub mod authn;
 pub mod cache;
 pub mod client;

@@ -2,6 +2,7 @@
 
 use std::ffi::{CStr, CString, c_char};
 
+use super::boundary::c_text;
 use crate::core::Error;
 
 // The codes themselves (enum oidc_result, names, descriptions, the ErrorKind mapping) are
@@ -9,6 +10,7 @@ use crate::core::Error;
 pub use super::codes::{code_for, oidc_result};
 
 /// A failure on its way out through the ABI.
+#[derive(Debug)]
 pub struct FfiError {
     pub code: oidc_result,
     pub message: String,
@@ -37,10 +39,6 @@ pub struct oidc_error {
     http_status: u32,
 }
 
-fn c_string(s: String) -> CString {
-    CString::new(s.replace('\0', " ")).unwrap_or_default()
-}
-
 impl oidc_error {
     pub fn from_ffi(e: FfiError, realm: Option<&str>) -> oidc_error {
         let (www, oauth, status) = match &e.core {
@@ -64,9 +62,9 @@ impl oidc_error {
         let details = details.to_string();
         oidc_error {
             code: e.code,
-            message: c_string(e.message),
-            www_authenticate: c_string(www),
-            details: c_string(details),
+            message: c_text(e.message),
+            www_authenticate: c_text(www),
+            details: c_text(details),
             oauth_error: oauth,
             http_status: status,
         }
