@@ -21,11 +21,14 @@
 
 
 /**
- * Result of every fallible liboidc call. Values are stable: never reordered or reused.
+ * Result of every fallible liboidc call. Values are stable: never reordered, renumbered or reused.
  *
- * Ranges: 0 success; 1-99 API misuse; 100-199 configuration and discovery; 200-299 network and
- * HTTP; 300-319 token validation; 320-339 request authentication (resource server); 400-499
- * OAuth error responses; 500-599 protocol checks on responses.
+ * Ranges: 0 success; 1-99 API misuse (1-6) and call control (7-9: queue full, deadline,
+ * cancellation); 100-199 configuration and discovery; 200-299 network and HTTP; 300-319 token
+ * validation; 320-339 request authentication (resource server); 400-499 OAuth error responses;
+ * 500-599 protocol checks on responses.
+ * Never assigned: 4.
+ * Retired (never reused): 508, 509.
  */
 enum oidc_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -61,7 +64,15 @@ enum oidc_result
    */
   OIDC_RESULT_QUEUE_FULL = 7,
   /**
-   * The client configuration is invalid.
+   * The call's deadline passed (a polling deadline or a cancel handle's timeout).
+   */
+  OIDC_RESULT_DEADLINE_EXCEEDED = 8,
+  /**
+   * The call was cancelled.
+   */
+  OIDC_RESULT_CANCELLED = 9,
+  /**
+   * The client configuration is invalid (empty issuer, no audience, bad bound, ...).
    */
   OIDC_RESULT_INVALID_CONFIG = 100,
   /**
@@ -77,7 +88,7 @@ enum oidc_result
    */
   OIDC_RESULT_UNSUPPORTED_ALGORITHM = 103,
   /**
-   * The discovery document is invalid.
+   * The discovery document is invalid (no `jwks_uri`, a non-https endpoint, ...).
    */
   OIDC_RESULT_DISCOVERY_INVALID = 110,
   /**
@@ -97,7 +108,7 @@ enum oidc_result
    */
   OIDC_RESULT_TIMEOUT = 201,
   /**
-   * The TLS handshake failed.
+   * The TLS handshake failed (e.g. an untrusted certificate).
    */
   OIDC_RESULT_TLS = 202,
   /**
@@ -117,8 +128,7 @@ enum oidc_result
    */
   OIDC_RESULT_REDIRECT_REJECTED = 206,
   /**
-   * An unknown kid could not be checked because the key refresh it triggered failed (an IdP
-   * outage, not a forged token): HTTP 503, retry later, no invalid_token.
+   * An unknown kid could not be checked because the key refresh it triggered failed (an IdP outage, not a forged token): HTTP 503, retry later, no invalid_token.
    */
   OIDC_RESULT_KEYS_UNAVAILABLE = 207,
   /**
@@ -134,7 +144,7 @@ enum oidc_result
    */
   OIDC_RESULT_ALGORITHM_NOT_ALLOWED = 302,
   /**
-   * No key matches the token's kid/alg, even after a refresh.
+   * No key matches the token's kid/alg, even after a refresh (or within the refresh cooldown).
    */
   OIDC_RESULT_UNKNOWN_KEY = 303,
   /**
@@ -142,7 +152,7 @@ enum oidc_result
    */
   OIDC_RESULT_SIGNATURE_INVALID = 304,
   /**
-   * The token expired.
+   * The token expired (`exp` passed, beyond leeway).
    */
   OIDC_RESULT_TOKEN_EXPIRED = 305,
   /**
@@ -182,7 +192,7 @@ enum oidc_result
    */
   OIDC_RESULT_KEY_REJECTED = 314,
   /**
-   * The request's credentials are malformed (RFC 6750 invalid_request, HTTP 400).
+   * The request's credentials are malformed: several `Authorization` headers or credentials, not a `b64token` (RFC 6750 invalid_request, HTTP 400).
    */
   OIDC_RESULT_REQUEST_MALFORMED = 320,
   /**
@@ -210,7 +220,7 @@ enum oidc_result
    */
   OIDC_RESULT_DPOP_NONCE_REQUIRED = 326,
   /**
-   * The token's cnf binding does not match the proof key or certificate, or a bound token used the wrong scheme.
+   * The token's binding (`cnf.jkt`, `cnf.x5t#S256`) does not match the proof key or certificate, or a bound token used the wrong scheme.
    */
   OIDC_RESULT_TOKEN_BINDING_MISMATCH = 327,
   /**
@@ -218,7 +228,7 @@ enum oidc_result
    */
   OIDC_RESULT_CLAIM_NOT_ALLOWED = 328,
   /**
-   * The shared DPoP replay store could not answer (503).
+   * The DPoP replay cache is full or the shared store could not answer (503).
    */
   OIDC_RESULT_REPLAY_STORE_UNAVAILABLE = 329,
   /**
@@ -262,7 +272,7 @@ enum oidc_result
    */
   OIDC_RESULT_ACCESS_DENIED = 409,
   /**
-   * OAuth `expired_token`.
+   * OAuth `expired_token` (a device code or CIBA request expired).
    */
   OIDC_RESULT_EXPIRED_TOKEN = 410,
   /**
@@ -294,7 +304,7 @@ enum oidc_result
    */
   OIDC_RESULT_INVALID_TOKEN = 417,
   /**
-   * RFC 6750 `insufficient_scope`.
+   * RFC 6750 `insufficient_scope` from a protected resource.
    */
   OIDC_RESULT_INSUFFICIENT_SCOPE = 418,
   /**
@@ -314,7 +324,7 @@ enum oidc_result
    */
   OIDC_RESULT_HASH_MISMATCH = 503,
   /**
-   * `azp` missing or wrong.
+   * `azp` missing or not this client.
    */
   OIDC_RESULT_AZP_MISMATCH = 504,
   /**
@@ -329,14 +339,6 @@ enum oidc_result
    * Authorization response `iss` missing or wrong (RFC 9207).
    */
   OIDC_RESULT_RESPONSE_ISSUER_MISMATCH = 507,
-  /**
-   * A polling deadline passed.
-   */
-  OIDC_RESULT_DEADLINE_EXCEEDED = 508,
-  /**
-   * The call was cancelled.
-   */
-  OIDC_RESULT_CANCELLED = 509,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -399,6 +401,39 @@ enum oidc_dpop_mode
 typedef enum oidc_dpop_mode oidc_dpop_mode;
 #else
 typedef uint32_t oidc_dpop_mode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Warm start when the client is built (`oidc_validator_builder_set_prefetch`; passed as a
+ * `uint32_t`).
+ */
+enum oidc_prefetch
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Nothing: keys are fetched on first use (the default).
+   */
+  OIDC_PREFETCH_NONE = 0,
+  /**
+   * Fail fast: `oidc_validator_builder_build` fetches discovery and the key set and fails with
+   * the fetch's error (NETWORK, TLS, DISCOVERY_INVALID, ...) instead of returning a client that
+   * cannot validate.
+   */
+  OIDC_PREFETCH_FAIL_FAST = 1,
+  /**
+   * Background: the fetch runs on the worker pool, failures are logged and counted, and the
+   * first validation retries.
+   */
+  OIDC_PREFETCH_BACKGROUND = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum oidc_prefetch oidc_prefetch;
+#else
+typedef uint32_t oidc_prefetch;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -1609,13 +1644,12 @@ oidc_result oidc_validator_builder_set_cache_policy_secs(struct oidc_validator_b
                                                          struct oidc_error **err_out);
 
 /**
- * Warm start when the client is built: `mode` 0 = nothing (keys fetched on first use, the
- * default); 1 = fail fast: `oidc_validator_builder_build` fetches discovery and the key set and
- * fails with the fetch's error (NETWORK, TLS, DISCOVERY_INVALID, ...) instead of returning a
- * client that cannot validate; 2 = background: the fetch runs on the worker pool, failures are
- * logged and counted, and the first validation retries. Any other value: INVALID_ARGUMENT.
+ * Warm start when the client is built: `mode` is an `oidc_prefetch` (`OIDC_PREFETCH_NONE`, the
+ * default; `OIDC_PREFETCH_FAIL_FAST`; `OIDC_PREFETCH_BACKGROUND`). Any other value:
+ * INVALID_ARGUMENT.
  * # Thread safety: not concurrently on one builder.
- * # Blocking: no (mode 1 makes `oidc_validator_builder_build` block, bounded by the timeouts).
+ * # Blocking: no (`OIDC_PREFETCH_FAIL_FAST` makes `oidc_validator_builder_build` block, bounded
+ *   by the timeouts).
  */
 OIDC_MUST_USE
 oidc_result oidc_validator_builder_set_prefetch(struct oidc_validator_builder *builder,
@@ -1644,7 +1678,7 @@ oidc_result oidc_validator_builder_set_realm(struct oidc_validator_builder *buil
  * # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
  *   caller-owned, free with `oidc_validator_free`.
  * # Thread safety: any thread.
- * # Blocking: reads CA files; no network (unless prefetch mode 1: then bounded by the timeouts).
+ * # Blocking: reads CA files; no network (unless `OIDC_PREFETCH_FAIL_FAST`: then bounded by the timeouts).
  */
 OIDC_MUST_USE
 oidc_result oidc_validator_builder_build(struct oidc_validator_builder *builder,

@@ -459,12 +459,12 @@ fn start_up_prefetch_fails_fast_or_warms_in_the_background() {
     down.srv.set_route("/jwks", Route::status(503));
     let mut c: *mut oidc_validator = std::ptr::null_mut();
     let mut err: *mut oidc_error = std::ptr::null_mut();
-    assert_eq!(oidc_validator_builder_build(builder(&down, 1), &mut c, &mut err), oidc_result::HttpStatus);
+    assert_eq!(oidc_validator_builder_build(builder(&down, oidc_prefetch::FailFast as u32), &mut c, &mut err), oidc_result::HttpStatus);
     assert!(c.is_null());
     oidc_error_free(err);
     // Background: build returns at once; the keys arrive without a validation asking for them.
     let idp = up;
-    ok(oidc_validator_builder_build(builder(&idp, 2), &mut c, std::ptr::null_mut()));
+    ok(oidc_validator_builder_build(builder(&idp, oidc_prefetch::Background as u32), &mut c, std::ptr::null_mut()));
     let jwks_uri = idp.srv.url("/jwks");
     let end = Instant::now() + Duration::from_secs(10);
     while !oidc::core::cache::GLOBAL.entries().iter().any(|e| e.url() == jwks_uri && e.snapshot(Instant::now()).is_some()) {
@@ -479,7 +479,7 @@ fn start_up_prefetch_fails_fast_or_warms_in_the_background() {
     oidc_string_free(out);
     assert_eq!(idp.srv.hits("/jwks"), j0, "the validation used the prefetched keys");
     oidc_validator_free(c);
-    let b = builder(&idp, 0);
+    let b = builder(&idp, oidc_prefetch::None as u32);
     assert_eq!(oidc_validator_builder_set_prefetch(b, 9, std::ptr::null_mut()), oidc_result::InvalidArgument);
     oidc_validator_builder_free(b);
 }

@@ -1,12 +1,14 @@
 //! The OAuth 2.0 / OpenID Connect core: all policy, no FFI types, no unsafe code.
 #![forbid(unsafe_code)]
 
+pub mod args;
 pub mod authn;
 pub mod cache;
 pub mod client;
 pub mod config;
 pub mod discovery;
 pub mod error;
+mod error_kinds;
 pub mod http;
 pub mod json;
 pub mod jwks;

@@ -16,11 +16,11 @@
 use std::ffi::{CString, c_char, c_void};
 use std::time::Duration;
 
-use super::boundary::{c_string, check_out, ffi_boundary, ffi_guard, free_box, try_ref, write_box};
+use super::boundary::{c_value, ffi_boundary, try_ref};
 use super::client::{oidc_validator, token_bytes};
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::oauth::oidc_token_response;
-use crate::core::pool::{self, Cancel, Outcome, Step};
+use crate::core::pool::{self, Outcome, Step};
 
 pub use super::cancel::oidc_cancel;
 
@@ -83,7 +83,7 @@ fn callback<F>(cb: Option<F>) -> Result<F, FfiError> {
 /// A string output as a callback borrows it: the C string and its length without the NUL.
 pub(crate) fn string_out(s: String) -> Result<(CString, usize), FfiError> {
     let n = s.len();
-    Ok((c_string(s)?, n))
+    Ok((c_value(s)?, n))
 }
 
 /// The `deliver` of calls completing through an `oidc_string_cb` (or `oidc_validate_cb`, the

@@ -9,6 +9,7 @@ pub mod authn;
 pub mod boundary;
 pub mod cancel;
 pub mod client;
+pub mod codes;
 pub mod error;
 pub mod grants;
 pub mod misc;

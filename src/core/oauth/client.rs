@@ -103,6 +103,28 @@ pub enum AssertionAudience {
     Endpoint,
 }
 
+impl AssertionAudience {
+    /// The audience for its configuration name: `token_endpoint`, `issuer` or `endpoint`
+    /// (anything else is `InvalidArgument`).
+    pub fn from_name(name: &str) -> Result<AssertionAudience> {
+        match name {
+            "token_endpoint" => Ok(AssertionAudience::TokenEndpoint),
+            "issuer" => Ok(AssertionAudience::Issuer),
+            "endpoint" => Ok(AssertionAudience::Endpoint),
+            _ => Err(Error::new(ErrorKind::InvalidArgument, "assertion audience must be token_endpoint, issuer or endpoint")),
+        }
+    }
+
+    /// The configuration name (the inverse of [`AssertionAudience::from_name`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            AssertionAudience::TokenEndpoint => "token_endpoint",
+            AssertionAudience::Issuer => "issuer",
+            AssertionAudience::Endpoint => "endpoint",
+        }
+    }
+}
+
 /// Lifetime of a client assertion.
 pub const ASSERTION_LIFETIME_SECS: u64 = 60;
 
@@ -408,5 +430,19 @@ impl OAuthClient {
             p.push(("audience".into(), a.into()));
         }
         self.token_request(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assertion_audience_names() {
+        for a in [AssertionAudience::TokenEndpoint, AssertionAudience::Issuer, AssertionAudience::Endpoint] {
+            assert_eq!(AssertionAudience::from_name(a.name()).unwrap(), a);
+        }
+        assert_eq!(AssertionAudience::from_name("Issuer").unwrap_err().kind(), ErrorKind::InvalidArgument);
+        assert_eq!(AssertionAudience::from_name("").unwrap_err().kind(), ErrorKind::InvalidArgument);
     }
 }
