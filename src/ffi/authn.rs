@@ -4,10 +4,10 @@
 use std::borrow::Cow;
 use std::ffi::{CStr, CString, c_char, c_void};
 
-use super::r#async::{UserData, submit};
 use super::boundary::{c_text, c_value, check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box};
-use super::client::{oidc_validator, oidc_validator_builder, with_builder};
 use super::error::{FfiError, code_for, oidc_error, oidc_result};
+use super::pool::{UserData, submit};
+use super::validator::{oidc_validator, oidc_validator_builder, with_builder};
 use crate::core::authn::{Decision, RequestInput};
 use crate::core::config::{DpopMode, NonceSecret, ReplayStore};
 
@@ -316,7 +316,7 @@ pub extern "C" fn oidc_authenticate_async(
     request: *const oidc_http_request,
     cb: oidc_decision_cb,
     user_data: *mut c_void,
-    cancel: *const super::r#async::oidc_cancel,
+    cancel: *const super::cancel::oidc_cancel,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     ffi_boundary(err_out, None, || {

@@ -78,7 +78,7 @@ pub(crate) fn with_oauth_builder(
         let b = unsafe { try_mut(builder, "builder") }?;
         // SAFETY: value points to value_len readable bytes (API contract).
         let r = unsafe { try_utf8(value, value_len, "value") }.and_then(|s| f(b, s));
-        super::client::remember_failure(&mut b.failed, r)
+        super::validator::remember_failure(&mut b.failed, r)
     })
 }
 
@@ -255,7 +255,7 @@ pub extern "C" fn oidc_oauth_builder_build(
         // SAFETY: builder came from oidc_oauth_builder_new; taken over here in every case.
         let mut b = unsafe { Box::from_raw(builder) };
         check_out(out, "out")?;
-        super::client::failed_setter(b.failed.take())?;
+        super::validator::failed_setter(b.failed.take())?;
         b.cfg.auth = ClientAuth::from_parts_with_key(b.method.as_deref(), b.secret.take(), b.key.take())?;
         let client = OAuthClient::new(b.cfg)?;
         write_box(out, oidc_oauth_client { client })

@@ -5,11 +5,11 @@
 
 use std::ffi::{CString, c_char, c_void};
 
-use super::r#async::{Handover, on_handover, submit_steps};
 use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box};
 use super::cancel::oidc_cancel;
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::oauth_client::oidc_oauth_client;
+use super::pool::{Handover, on_handover, submit_steps};
 use crate::core::oauth::{Field, OAuthClient, OAuthRequest, OAuthResponse, Operation, Param, RunStep};
 use crate::core::pool::Step;
 

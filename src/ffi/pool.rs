@@ -1,40 +1,22 @@
-//! The non-blocking API: completion callbacks, cancel handles, pool bounds.
-//!
-//! One core, two transports: every `*_async` function reads and copies its arguments with the
-//! same reader as its blocking twin (the protocol calls' `prepare_*` functions, see
-//! `oauth::Prepared`; the twins are in `oauth_async`), runs the very same core call on the worker
-//! pool (`core::pool`), and turns the outcome into a callback with the same codes and error
-//! objects. Adding a call is a few lines: read the inputs, then [`submit`] the core closure with
-//! a `deliver` (the `on_*` helpers here) that calls the C callback with borrowed outputs.
+//! The worker pool of the non-blocking API: its bounds (`oidc_async_configure`, `oidc_async_shutdown`)
+//! and the one path every `*_async` call takes. Each reads and checks its arguments on the
+//! calling thread exactly as its blocking sibling does, then [`submit`]s (or [`submit_steps`], for
+//! the polls) the same core call with a `deliver` (the `on_*` helpers here) that calls the C
+//! callback; [`completion`] turns the pool's outcome (done, cancelled, deadline, panic) into the
+//! same codes and error objects as the blocking calls return.
 //!
 //! Shutdown semantics: a call holds its own clone of the client (an `Arc` of the core client), so
-//! `oidc_validator_free` never waits and is safe with calls in flight; their callbacks still run,
-//! exactly once each, possibly after `oidc_validator_free` returned. `oidc_async_shutdown` stops
-//! the worker pool itself and joins its threads (for hosts that cannot exit while a foreign
-//! thread that ran their code lives on, such as Mono); the next call starts a new pool.
+//! freeing a handle never waits and is safe with calls in flight; their callbacks still run,
+//! exactly once each, possibly after the free returned. `oidc_async_shutdown` stops the worker
+//! pool itself and joins its threads (for hosts that cannot exit while a foreign thread that ran
+//! their code lives on, such as Mono); the next call starts a new pool.
 
-use std::ffi::{CString, c_char, c_void};
+use std::ffi::{CString, c_void};
 use std::time::Duration;
 
-use super::boundary::{c_value, ffi_boundary, try_ref};
-use super::client::{oidc_validator, token_bytes};
+use super::boundary::{c_value, ffi_boundary};
 use super::error::{FfiError, oidc_error, oidc_result};
 use crate::core::pool::{self, Cancel, Outcome, Step};
-
-pub use super::cancel::oidc_cancel;
-
-/// Completion of `oidc_validate_async`: `result` is `OIDC_RESULT_OK` with the claims as JSON
-/// (`claims_json`, `claims_json_len` bytes, NUL-terminated) and `err` NULL, or a failure code
-/// with `claims_json` NULL and `err` describing it (`OIDC_RESULT_CANCELLED`,
-/// `OIDC_RESULT_DEADLINE_EXCEEDED`, `OIDC_RESULT_TOKEN_EXPIRED`, ...). Every pointer argument is
-/// borrowed for the duration of the callback only: copy what you keep; never free them.
-pub type oidc_validate_cb = Option<
-    extern "C" fn(user_data: *mut c_void, result: oidc_result, claims_json: *const c_char, claims_json_len: usize, err: *const oidc_error),
->;
-
-/// Completion of a call without output (`oidc_validator_prefetch_async`):
-/// `err` is NULL on OK, otherwise borrowed for the duration of the callback.
-pub type oidc_done_cb = Option<extern "C" fn(user_data: *mut c_void, result: oidc_result, err: *const oidc_error)>;
 
 /// The host's `user_data`, carried to the callback's thread. The host promised (by calling an
 /// `_async` function) that it may be used from any thread until the callback ran.
@@ -64,7 +46,10 @@ pub(crate) fn string_out(s: String) -> Result<(CString, usize), FfiError> {
 
 /// The `deliver` of calls completing through an `oidc_validate_cb`. Fails with
 /// `NULL_PARAMETER` when `cb` is NULL.
-pub(crate) fn on_string(cb: oidc_validate_cb, user_data: *mut c_void) -> Result<impl Deliver<(CString, usize)>, FfiError> {
+pub(crate) fn on_string(
+    cb: super::validator::oidc_validate_cb,
+    user_data: *mut c_void,
+) -> Result<impl Deliver<(CString, usize)>, FfiError> {
     let cb = callback(cb)?;
     let ud = UserData(user_data);
     Ok(move |rc, out: Option<&(CString, usize)>, err: Option<&oidc_error>| {
@@ -75,7 +60,7 @@ pub(crate) fn on_string(cb: oidc_validate_cb, user_data: *mut c_void) -> Result<
 }
 
 /// The `deliver` of calls completing through an `oidc_done_cb`.
-pub(crate) fn on_done(cb: oidc_done_cb, user_data: *mut c_void) -> Result<impl Deliver<()>, FfiError> {
+pub(crate) fn on_done(cb: super::validator::oidc_done_cb, user_data: *mut c_void) -> Result<impl Deliver<()>, FfiError> {
     let cb = callback(cb)?;
     let ud = UserData(user_data);
     Ok(move |rc, _: Option<&()>, err: Option<&oidc_error>| {
@@ -159,123 +144,6 @@ where
             (None, None) => unreachable!("an outcome is a value or an error"),
         }
     }
-}
-
-fn client_ref<'a>(client: *const oidc_validator) -> Result<&'a oidc_validator, FfiError> {
-    // SAFETY: client is NULL or live for the duration of the initiating call (API contract).
-    unsafe { try_ref(client, "client") }
-}
-
-// The C signature's parameters, plus `now`.
-#[allow(clippy::too_many_arguments)]
-fn validate_async_impl(
-    client: *const oidc_validator,
-    token: *const c_char,
-    token_len: usize,
-    now: Option<i64>,
-    cb: oidc_validate_cb,
-    user_data: *mut c_void,
-    cancel: *const oidc_cancel,
-    err_out: *mut *mut oidc_error,
-) -> oidc_result {
-    // SAFETY: client is NULL or live (API contract).
-    let realm = unsafe { client.as_ref() }.and_then(|c| c.client.config().realm.clone());
-    ffi_boundary(err_out, realm.as_deref(), || {
-        let c = client_ref(client)?;
-        let deliver = on_string(cb, user_data)?;
-        // Same door as `oidc_validate`: a token too large or not UTF-8 is the token's fault and
-        // arrives through the callback like any other rejection (only misuse is answered here).
-        let token = c.client.token_from_bytes(token_bytes(token, token_len)?).map(str::to_owned);
-        let core = c.client.clone();
-        submit(
-            super::cancel::cancel_ref(cancel),
-            realm.clone(),
-            move || {
-                let token = token?;
-                let v = match now {
-                    Some(n) => core.validate_at(&token, n as f64)?,
-                    None => core.validate(&token)?,
-                };
-                string_out(v.claims)
-            },
-            deliver,
-        )
-    })
-}
-
-/// Validate a token without blocking: the same checks, codes and error objects as
-/// `oidc_validate`, delivered to `cb`. The token is copied; it need not outlive this call.
-/// Token bytes that are too many or not UTF-8 are the token's fault here too: the call is
-/// accepted and `cb` gets `OIDC_RESULT_TOKEN_TOO_LARGE` / `OIDC_RESULT_TOKEN_MALFORMED`.
-/// With cached keys the work needs no network; it still runs on the worker pool.
-/// `cancel` (may be NULL) attaches the call to a cancel handle / deadline: cancelling completes
-/// it with `OIDC_RESULT_CANCELLED`, an expired deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`,
-/// at once, even if a key fetch it waits on goes on (that fetch still fills the cache).
-/// Returns OK when the call was accepted: then `cb` runs exactly once, on a liboidc worker
-/// thread, never inside this function, possibly after `oidc_validator_free(client)` returned.
-/// On any other return `cb` is never called (`OIDC_RESULT_QUEUE_FULL` when the bounded queue is
-/// full, `OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, ...).
-/// # Ownership: `client`, `token` and `cancel` borrowed for this call only; `user_data` is
-///   handed back to `cb` untouched and must stay valid until `cb` ran; the callback's arguments
-///   are borrowed for its duration; on failure `*err_out` is caller-owned (`oidc_error_free`).
-/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
-///   thread, concurrently with other callbacks; it must not block for long.
-/// # Blocking: no (a bounded queue push).
-#[must_use]
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_validate_async(
-    client: *const oidc_validator,
-    token: *const c_char,
-    token_len: usize,
-    cb: oidc_validate_cb,
-    user_data: *mut c_void,
-    cancel: *const oidc_cancel,
-    err_out: *mut *mut oidc_error,
-) -> oidc_result {
-    validate_async_impl(client, token, token_len, None, cb, user_data, cancel, err_out)
-}
-
-/// Like `oidc_validate_async`, checking exp/nbf/iat as of `now_unix` (as `oidc_validate_at`).
-/// # Ownership: as `oidc_validate_async`.
-/// # Thread safety: as `oidc_validate_async`.
-/// # Blocking: no.
-#[must_use]
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_validate_at_async(
-    client: *const oidc_validator,
-    token: *const c_char,
-    token_len: usize,
-    now_unix: i64,
-    cb: oidc_validate_cb,
-    user_data: *mut c_void,
-    cancel: *const oidc_cancel,
-    err_out: *mut *mut oidc_error,
-) -> oidc_result {
-    validate_async_impl(client, token, token_len, Some(now_unix), cb, user_data, cancel, err_out)
-}
-
-/// Warm the client without blocking: discovery and the key set are fetched on the worker pool
-/// (as `oidc_validator_prefetch`), and `cb` reports the outcome. A static-key client completes OK.
-/// # Ownership: `client` and `cancel` borrowed for this call only; `user_data` as
-///   `oidc_validate_async`.
-/// # Thread safety: any thread. `cb` runs exactly once on a liboidc worker thread if OK was
-///   returned, never inside this call.
-/// # Blocking: no.
-#[must_use]
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_validator_prefetch_async(
-    client: *const oidc_validator,
-    cb: oidc_done_cb,
-    user_data: *mut c_void,
-    cancel: *const oidc_cancel,
-    err_out: *mut *mut oidc_error,
-) -> oidc_result {
-    ffi_boundary(err_out, None, || {
-        let c = client_ref(client)?;
-        let deliver = on_done(cb, user_data)?;
-        let core = c.client.clone();
-        submit(super::cancel::cancel_ref(cancel), None, move || core.prefetch().map_err(FfiError::from), deliver)
-    })
 }
 
 /// Bound the worker pool of the non-blocking API: `threads` workers (0 = default: the number
