@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #define OIDC_VERSION_MAJOR 0
-#define OIDC_VERSION_MINOR 1
+#define OIDC_VERSION_MINOR 2
 #define OIDC_VERSION_PATCH 0
 #define OIDC_VERSION_NUMBER ((OIDC_VERSION_MAJOR << 16) | (OIDC_VERSION_MINOR << 8) | OIDC_VERSION_PATCH)
 
@@ -782,25 +782,6 @@ typedef struct oidc_validator oidc_validator;
 typedef struct oidc_validator_builder oidc_validator_builder;
 
 /**
- * Completion of `oidc_validate_async`: `result` is `OIDC_RESULT_OK` with the claims as JSON
- * (`claims_json`, `claims_json_len` bytes, NUL-terminated) and `err` NULL, or a failure code
- * with `claims_json` NULL and `err` describing it (`OIDC_RESULT_CANCELLED`,
- * `OIDC_RESULT_DEADLINE_EXCEEDED`, `OIDC_RESULT_TOKEN_EXPIRED`, ...). Every pointer argument is
- * borrowed for the duration of the callback only: copy what you keep; never free them.
- */
-typedef void (*oidc_validate_cb)(void *user_data,
-                                 oidc_result result,
-                                 const char *claims_json,
-                                 size_t claims_json_len,
-                                 const struct oidc_error *err);
-
-/**
- * Completion of a call without output (`oidc_validator_prefetch_async`):
- * `err` is NULL on OK, otherwise borrowed for the duration of the callback.
- */
-typedef void (*oidc_done_cb)(void *user_data, oidc_result result, const struct oidc_error *err);
-
-/**
  * Completion of `oidc_authenticate_async`: `result` OK with `decision` (borrowed for the
  * duration of the callback: read what you need, never free it) and `err` NULL; or a failure code
  * (`OIDC_RESULT_CANCELLED`, `OIDC_RESULT_DEADLINE_EXCEEDED`, a misuse) with `decision` NULL
@@ -848,102 +829,28 @@ typedef void (*oidc_log_cb)(void *user_data,
                             const char *message,
                             size_t message_len);
 
+/**
+ * Completion of `oidc_validate_async`: `result` is `OIDC_RESULT_OK` with the claims as JSON
+ * (`claims_json`, `claims_json_len` bytes, NUL-terminated) and `err` NULL, or a failure code
+ * with `claims_json` NULL and `err` describing it (`OIDC_RESULT_CANCELLED`,
+ * `OIDC_RESULT_DEADLINE_EXCEEDED`, `OIDC_RESULT_TOKEN_EXPIRED`, ...). Every pointer argument is
+ * borrowed for the duration of the callback only: copy what you keep; never free them.
+ */
+typedef void (*oidc_validate_cb)(void *user_data,
+                                 oidc_result result,
+                                 const char *claims_json,
+                                 size_t claims_json_len,
+                                 const struct oidc_error *err);
+
+/**
+ * Completion of a call without output (`oidc_validator_prefetch_async`):
+ * `err` is NULL on OK, otherwise borrowed for the duration of the callback.
+ */
+typedef void (*oidc_done_cb)(void *user_data, oidc_result result, const struct oidc_error *err);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
-
-/**
- * Validate a token without blocking: the same checks, codes and error objects as
- * `oidc_validate`, delivered to `cb`. The token is copied; it need not outlive this call.
- * Token bytes that are too many or not UTF-8 are the token's fault here too: the call is
- * accepted and `cb` gets `OIDC_RESULT_TOKEN_TOO_LARGE` / `OIDC_RESULT_TOKEN_MALFORMED`.
- * With cached keys the work needs no network; it still runs on the worker pool.
- * `cancel` (may be NULL) attaches the call to a cancel handle / deadline: cancelling completes
- * it with `OIDC_RESULT_CANCELLED`, an expired deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`,
- * at once, even if a key fetch it waits on goes on (that fetch still fills the cache).
- * Returns OK when the call was accepted: then `cb` runs exactly once, on a liboidc worker
- * thread, never inside this function, possibly after `oidc_validator_free(client)` returned.
- * On any other return `cb` is never called (`OIDC_RESULT_QUEUE_FULL` when the bounded queue is
- * full, `OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, ...).
- * # Ownership: `client`, `token` and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the callback's arguments
- *   are borrowed for its duration; on failure `*err_out` is caller-owned (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_validate_async(const struct oidc_validator *client,
-                                const char *token,
-                                size_t token_len,
-                                oidc_validate_cb cb,
-                                void *user_data,
-                                const struct oidc_cancel *cancel,
-                                struct oidc_error **err_out);
-
-/**
- * Like `oidc_validate_async`, checking exp/nbf/iat as of `now_unix` (as `oidc_validate_at`).
- * # Ownership: as `oidc_validate_async`.
- * # Thread safety: as `oidc_validate_async`.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validate_at_async(const struct oidc_validator *client,
-                                   const char *token,
-                                   size_t token_len,
-                                   int64_t now_unix,
-                                   oidc_validate_cb cb,
-                                   void *user_data,
-                                   const struct oidc_cancel *cancel,
-                                   struct oidc_error **err_out);
-
-/**
- * Warm the client without blocking: discovery and the key set are fetched on the worker pool
- * (as `oidc_validator_prefetch`), and `cb` reports the outcome. A static-key client completes OK.
- * # Ownership: `client` and `cancel` borrowed for this call only; `user_data` as
- *   `oidc_validate_async`.
- * # Thread safety: any thread. `cb` runs exactly once on a liboidc worker thread if OK was
- *   returned, never inside this call.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_prefetch_async(const struct oidc_validator *client,
-                                          oidc_done_cb cb,
-                                          void *user_data,
-                                          const struct oidc_cancel *cancel,
-                                          struct oidc_error **err_out);
-
-/**
- * Bound the worker pool of the non-blocking API: `threads` workers (0 = default: the number
- * of CPUs, 2 to 8) and at most `queue_capacity` calls waiting (default 4096; 1 to 1048576).
- * The queue bound applies at once; the thread count applies when the pool starts (the first
- * non-blocking call of the process, or of a forked child), so call this first.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_async_configure(uint32_t threads,
-                                 uint32_t queue_capacity,
-                                 struct oidc_error **err_out);
-
-/**
- * Stop the worker pool of the non-blocking API and join its threads, waiting at most
- * `timeout_ms` milliseconds. For hosts that must not exit with liboidc threads alive (Mono
- * hangs at exit once such a thread has run a managed callback): call it at process exit.
- * Calls still queued complete with `OIDC_RESULT_CANCELLED` without starting; calls already
- * running finish (bounded by the client's timeouts; cancel their handles to answer them at
- * once). Every accepted call still gets its callback exactly once. Non-blocking calls made
- * during or after this start a new pool lazily, so nothing is lost by calling it too early.
- * Returns OK when every pool thread ended and was joined (also when no pool was running, or
- * another thread is shutting it down); `OIDC_RESULT_TIMEOUT` when some were still busy at the
- * deadline (they end by themselves after their current call); `OIDC_RESULT_INVALID_ARGUMENT`
- * when called from a completion callback (a pool thread cannot join itself). In a forked child
- * only the child's own pool is concerned.
- * # Ownership: on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
- * # Thread safety: any thread except liboidc's own (callbacks).
- * # Blocking: yes, up to `timeout_ms` while running calls finish.
- */
-OIDC_MUST_USE oidc_result oidc_async_shutdown(uint32_t timeout_ms, struct oidc_error **err_out);
 
 /**
  * Create an empty request description.
@@ -1325,330 +1232,6 @@ uint32_t oidc_cancel_is_cancelled(const struct oidc_cancel *cancel);
  * # Blocking: no.
  */
 void oidc_cancel_free(struct oidc_cancel *cancel);
-
-/**
- * Create a builder with every default: algorithms RS256/384/512, PS256/384/512, ES256/384,
- * EdDSA; leeway 60 s; max token 16 KiB; connect timeout 5 s, total 10 s; https only.
- * # Ownership: on OK `*out` is caller-owned; consume it with `oidc_validator_builder_build` or
- *   free it with `oidc_validator_builder_free`.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_new(struct oidc_validator_builder **out,
-                                       struct oidc_error **err_out);
-
-/**
- * Free a builder that will not be built. NULL is accepted.
- * # Ownership: consumes `builder`.
- * # Thread safety: not concurrently with other calls on the same builder.
- * # Blocking: no.
- */
-void oidc_validator_builder_free(struct oidc_validator_builder *builder);
-
-/**
- * Set the issuer (required). Its `iss` must match tokens exactly; unless a JWKS URL or a static
- * key set is given, `{issuer}/.well-known/openid-configuration` is fetched on first use.
- * # Ownership: `builder` borrowed; `issuer` (UTF-8, `issuer_len` bytes) copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_set_issuer(struct oidc_validator_builder *builder,
-                                              const char *issuer,
-                                              size_t issuer_len,
-                                              struct oidc_error **err_out);
-
-/**
- * Use this JWKS URL instead of discovering one.
- * # Ownership: `builder` borrowed; the URL copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_set_jwks_uri(struct oidc_validator_builder *builder,
-                                                const char *uri,
-                                                size_t uri_len,
-                                                struct oidc_error **err_out);
-
-/**
- * Use a static JWKS document (offline use, tests): no network at all. The document is parsed when
- * the client is built.
- * # Ownership: `builder` borrowed; the JSON copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_set_jwks_json(struct oidc_validator_builder *builder,
-                                                 const char *jwks_json,
-                                                 size_t jwks_json_len,
-                                                 struct oidc_error **err_out);
-
-/**
- * Add an accepted audience (a token is accepted when any of its `aud` values matches any
- * configured audience). At least one is required unless `oidc_validator_builder_set_any_audience`.
- * # Ownership: `builder` borrowed; the value copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_add_audience(struct oidc_validator_builder *builder,
-                                                const char *audience,
-                                                size_t audience_len,
-                                                struct oidc_error **err_out);
-
-/**
- * Explicitly accept tokens for any audience (`allow` = 1). Off by default.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_set_any_audience(struct oidc_validator_builder *builder,
-                                                    uint32_t allow,
-                                                    struct oidc_error **err_out);
-
-/**
- * Replace the algorithm allow-list with a comma- or space-separated list ("RS256,ES256").
- * `none`, HMAC and unknown names fail here, at once, with `OIDC_RESULT_UNSUPPORTED_ALGORITHM`,
- * and `oidc_validator_builder_build` then fails with the same code (never the default list). `Ed25519` is accepted as EdDSA.
- * # Ownership: `builder` borrowed; the list copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_set_algorithms(struct oidc_validator_builder *builder,
-                                                  const char *algorithms,
-                                                  size_t algorithms_len,
-                                                  struct oidc_error **err_out);
-
-/**
- * Clock-skew leeway for exp/nbf/iat in seconds (default 60, at most 3600).
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_set_leeway_secs(struct oidc_validator_builder *builder,
-                                                   uint32_t secs,
-                                                   struct oidc_error **err_out);
-
-/**
- * Require a claim to be present and not null.
- * # Ownership: `builder` borrowed; the name copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_add_required_claim(struct oidc_validator_builder *builder,
-                                                      const char *claim,
-                                                      size_t claim_len,
-                                                      struct oidc_error **err_out);
-
-/**
- * Require the JOSE `typ` header, e.g. "at+jwt" (RFC 9068); compared case-insensitively, with
- * or without "application/".
- * # Ownership: `builder` borrowed; the value copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_set_expected_typ(struct oidc_validator_builder *builder,
-                                                    const char *typ,
-                                                    size_t typ_len,
-                                                    struct oidc_error **err_out);
-
-/**
- * Maximum token size in bytes (default 16384; 16 to 1 MiB).
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_set_max_token_bytes(struct oidc_validator_builder *builder,
-                                                       size_t max_bytes,
-                                                       struct oidc_error **err_out);
-
-/**
- * HTTP timeouts in milliseconds: connect (TCP connect and TLS handshake), and total per exchange
- * (connect + request + body). Defaults 5000 and 10000; each 1 ms to 600 s. Proxy environment
- * variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) are ignored: liboidc always connects directly.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_set_timeouts_ms(struct oidc_validator_builder *builder,
-                                                   uint32_t connect_ms,
-                                                   uint32_t total_ms,
-                                                   struct oidc_error **err_out);
-
-/**
- * Cap on any response body (discovery, JWKS) in bytes (default 512 KiB; 1 KiB to 16 MiB).
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_set_max_response_bytes(struct oidc_validator_builder *builder,
-                                                          size_t max_bytes,
-                                                          struct oidc_error **err_out);
-
-/**
- * Trust the PEM certificates in this file in addition to the system store and the CA file named
- * by SSL_CERT_FILE, else CURL_CA_BUNDLE, else REQUESTS_CA_BUNDLE. Read when the client is built.
- * # Ownership: `builder` borrowed; the path copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_set_ca_file(struct oidc_validator_builder *builder,
-                                               const char *path,
-                                               size_t path_len,
-                                               struct oidc_error **err_out);
-
-/**
- * Allow plain http to loopback hosts (127.0.0.0/8, ::1, localhost) when `allow` = 1: for local
- * development only. Other hosts always need https.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_set_allow_http_loopback(struct oidc_validator_builder *builder,
-                                                           uint32_t allow,
-                                                           struct oidc_error **err_out);
-
-/**
- * Key-set cache bounds in seconds: `Cache-Control: max-age` is clamped to [min, max] (defaults
- * 60 and 86400; 3600 when the server sends no max-age), the refresh cooldown for unknown `kid`s
- * (default 30) and how long expired keys keep serving while refreshes fail (default 21600).
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_set_cache_policy_secs(struct oidc_validator_builder *builder,
-                                                         uint32_t ttl_min,
-                                                         uint32_t ttl_max,
-                                                         uint32_t refresh_cooldown,
-                                                         uint32_t stale_if_error,
-                                                         struct oidc_error **err_out);
-
-/**
- * Warm start when the client is built: `mode` is an `oidc_prefetch` (`OIDC_PREFETCH_NONE`, the
- * default; `OIDC_PREFETCH_FAIL_FAST`; `OIDC_PREFETCH_BACKGROUND`). Any other value:
- * INVALID_ARGUMENT.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no (`OIDC_PREFETCH_FAIL_FAST` makes `oidc_validator_builder_build` block, bounded
- *   by the timeouts).
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_set_prefetch(struct oidc_validator_builder *builder,
-                                                uint32_t mode,
-                                                struct oidc_error **err_out);
-
-/**
- * The realm named in `WWW-Authenticate` values of this client's errors.
- * # Ownership: `builder` borrowed; the value copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_set_realm(struct oidc_validator_builder *builder,
-                                             const char *realm,
-                                             size_t realm_len,
-                                             struct oidc_error **err_out);
-
-/**
- * Check the configuration and build the client. Every configuration problem is reported here
- * at the latest: a setter that failed earlier makes the build fail too, with that setter's code
- * (the builder never falls back to a default in its place); then the whole configuration is
- * checked (empty issuer, non-https URL, unreadable CA file, bad static JWKS, no audience, ...).
- * Nothing is fetched yet, unless `oidc_validator_builder_set_prefetch`
- * asked for a start-up prefetch.
- * # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
- *   caller-owned, free with `oidc_validator_free`.
- * # Thread safety: any thread.
- * # Blocking: reads CA files; no network (unless `OIDC_PREFETCH_FAIL_FAST`: then bounded by the timeouts).
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_builder_build(struct oidc_validator_builder *builder,
-                                         struct oidc_validator **out,
-                                         struct oidc_error **err_out);
-
-/**
- * Free a client. NULL is accepted. Blocking calls running on other threads must have returned.
- * Non-blocking calls (`*_async`) may still be in flight: each holds its own reference to the
- * client's internals, so freeing is safe and never waits; their callbacks still run, exactly
- * once each, possibly after this function returned (keep their `user_data` valid until then).
- * Do not call it from a callback of a call on the same `client` handle if other threads may
- * still use the handle.
- * # Ownership: consumes `client`.
- * # Thread safety: not concurrently with any other call on the same client.
- * # Blocking: no.
- */
-void oidc_validator_free(struct oidc_validator *client);
-
-/**
- * Validate a bearer token (a compact JWS, `token_len` bytes of UTF-8, need not be
- * NUL-terminated) against the client's policy and the issuer's keys.
- * On OK, `*claims_out` receives the token's claims as a JSON object and `*claims_len_out` (if
- * non-NULL) its length. On failure, a specific code (TOKEN_EXPIRED, SIGNATURE_INVALID, ...) and,
- * if `err_out` is non-NULL, an error object with the message, the RFC 6750 error and a ready
- * `WWW-Authenticate` value.
- * # Ownership: `client` and `token` borrowed; on OK `*claims_out` is caller-owned, free with
- *   `oidc_string_free`; on failure `*err_out` is caller-owned, free with `oidc_error_free`.
- * # Thread safety: may be called concurrently on one client from any number of threads.
- * # Blocking: only when keys are not cached (cold start, expiry, unknown kid): then it may fetch
- *   discovery and JWKS, bounded by the client's timeouts. With cached keys it never touches the
- *   network.
- */
-OIDC_MUST_USE
-oidc_result oidc_validate(const struct oidc_validator *client,
-                          const char *token,
-                          size_t token_len,
-                          char **claims_out,
-                          size_t *claims_len_out,
-                          struct oidc_error **err_out);
-
-/**
- * Like `oidc_validate`, but checks exp/nbf/iat as of `now_unix` (seconds since the epoch):
- * reproducible tests and replay of recorded traffic. Key-cache timing is unaffected.
- * # Ownership: as `oidc_validate`.
- * # Thread safety: as `oidc_validate`.
- * # Blocking: as `oidc_validate`.
- */
-OIDC_MUST_USE
-oidc_result oidc_validate_at(const struct oidc_validator *client,
-                             const char *token,
-                             size_t token_len,
-                             int64_t now_unix,
-                             char **claims_out,
-                             size_t *claims_len_out,
-                             struct oidc_error **err_out);
-
-/**
- * Fetch discovery and the key set now (warm start), so the first request does not wait.
- * A static-key client returns OK at once.
- * # Ownership: `client` borrowed.
- * # Thread safety: may be called concurrently with any call on the client.
- * # Blocking: yes, bounded by the client's timeouts.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_prefetch(const struct oidc_validator *client,
-                                    struct oidc_error **err_out);
-
-/**
- * Bound the process-wide key cache to `max_entries` JWKS URLs (default 64, at least 1); the
- * least recently used entry is evicted when a new URL needs room.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-void oidc_cache_set_max_entries(size_t max_entries);
-
-#if defined(OIDC_TEST_HOOKS)
-/**
- * Test hook: panics inside the boundary; must return `OIDC_RESULT_PANIC`.
- * Only in builds with the `test-hooks` feature.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-OIDC_MUST_USE oidc_result oidc_test_panic(struct oidc_error **err_out);
-#endif
 
 /**
  * The library version, e.g. "0.1.0".
@@ -2242,6 +1825,423 @@ OIDC_MUST_USE
 oidc_result oidc_metrics_json(char **json_out,
                               size_t *json_len_out,
                               struct oidc_error **err_out);
+
+/**
+ * Bound the worker pool of the non-blocking API: `threads` workers (0 = default: the number
+ * of CPUs, 2 to 8) and at most `queue_capacity` calls waiting (default 4096; 1 to 1048576).
+ * The queue bound applies at once; the thread count applies when the pool starts (the first
+ * non-blocking call of the process, or of a forked child), so call this first.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_async_configure(uint32_t threads,
+                                 uint32_t queue_capacity,
+                                 struct oidc_error **err_out);
+
+/**
+ * Stop the worker pool of the non-blocking API and join its threads, waiting at most
+ * `timeout_ms` milliseconds. For hosts that must not exit with liboidc threads alive (Mono
+ * hangs at exit once such a thread has run a managed callback): call it at process exit.
+ * Calls still queued complete with `OIDC_RESULT_CANCELLED` without starting; calls already
+ * running finish (bounded by the client's timeouts; cancel their handles to answer them at
+ * once). Every accepted call still gets its callback exactly once. Non-blocking calls made
+ * during or after this start a new pool lazily, so nothing is lost by calling it too early.
+ * Returns OK when every pool thread ended and was joined (also when no pool was running, or
+ * another thread is shutting it down); `OIDC_RESULT_TIMEOUT` when some were still busy at the
+ * deadline (they end by themselves after their current call); `OIDC_RESULT_INVALID_ARGUMENT`
+ * when called from a completion callback (a pool thread cannot join itself). In a forked child
+ * only the child's own pool is concerned.
+ * # Ownership: on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+ * # Thread safety: any thread except liboidc's own (callbacks).
+ * # Blocking: yes, up to `timeout_ms` while running calls finish.
+ */
+OIDC_MUST_USE oidc_result oidc_async_shutdown(uint32_t timeout_ms, struct oidc_error **err_out);
+
+/**
+ * Create a builder with every default: algorithms RS256/384/512, PS256/384/512, ES256/384,
+ * EdDSA; leeway 60 s; max token 16 KiB; connect timeout 5 s, total 10 s; https only.
+ * # Ownership: on OK `*out` is caller-owned; consume it with `oidc_validator_builder_build` or
+ *   free it with `oidc_validator_builder_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_new(struct oidc_validator_builder **out,
+                                       struct oidc_error **err_out);
+
+/**
+ * Free a builder that will not be built. NULL is accepted.
+ * # Ownership: consumes `builder`.
+ * # Thread safety: not concurrently with other calls on the same builder.
+ * # Blocking: no.
+ */
+void oidc_validator_builder_free(struct oidc_validator_builder *builder);
+
+/**
+ * Set the issuer (required). Its `iss` must match tokens exactly; unless a JWKS URL or a static
+ * key set is given, `{issuer}/.well-known/openid-configuration` is fetched on first use.
+ * # Ownership: `builder` borrowed; `issuer` (UTF-8, `issuer_len` bytes) copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_issuer(struct oidc_validator_builder *builder,
+                                              const char *issuer,
+                                              size_t issuer_len,
+                                              struct oidc_error **err_out);
+
+/**
+ * Use this JWKS URL instead of discovering one.
+ * # Ownership: `builder` borrowed; the URL copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_jwks_uri(struct oidc_validator_builder *builder,
+                                                const char *uri,
+                                                size_t uri_len,
+                                                struct oidc_error **err_out);
+
+/**
+ * Use a static JWKS document (offline use, tests): no network at all. The document is parsed when
+ * the client is built.
+ * # Ownership: `builder` borrowed; the JSON copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_jwks_json(struct oidc_validator_builder *builder,
+                                                 const char *jwks_json,
+                                                 size_t jwks_json_len,
+                                                 struct oidc_error **err_out);
+
+/**
+ * Add an accepted audience (a token is accepted when any of its `aud` values matches any
+ * configured audience). At least one is required unless `oidc_validator_builder_set_any_audience`.
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_add_audience(struct oidc_validator_builder *builder,
+                                                const char *audience,
+                                                size_t audience_len,
+                                                struct oidc_error **err_out);
+
+/**
+ * Explicitly accept tokens for any audience (`allow` = 1). Off by default.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_any_audience(struct oidc_validator_builder *builder,
+                                                    uint32_t allow,
+                                                    struct oidc_error **err_out);
+
+/**
+ * Replace the algorithm allow-list with a comma- or space-separated list ("RS256,ES256").
+ * `none`, HMAC and unknown names fail here, at once, with `OIDC_RESULT_UNSUPPORTED_ALGORITHM`,
+ * and `oidc_validator_builder_build` then fails with the same code (never the default list). `Ed25519` is accepted as EdDSA.
+ * # Ownership: `builder` borrowed; the list copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_algorithms(struct oidc_validator_builder *builder,
+                                                  const char *algorithms,
+                                                  size_t algorithms_len,
+                                                  struct oidc_error **err_out);
+
+/**
+ * Clock-skew leeway for exp/nbf/iat in seconds (default 60, at most 3600).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_leeway_secs(struct oidc_validator_builder *builder,
+                                                   uint32_t secs,
+                                                   struct oidc_error **err_out);
+
+/**
+ * Require a claim to be present and not null.
+ * # Ownership: `builder` borrowed; the name copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_add_required_claim(struct oidc_validator_builder *builder,
+                                                      const char *claim,
+                                                      size_t claim_len,
+                                                      struct oidc_error **err_out);
+
+/**
+ * Require the JOSE `typ` header, e.g. "at+jwt" (RFC 9068); compared case-insensitively, with
+ * or without "application/".
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_expected_typ(struct oidc_validator_builder *builder,
+                                                    const char *typ,
+                                                    size_t typ_len,
+                                                    struct oidc_error **err_out);
+
+/**
+ * Maximum token size in bytes (default 16384; 16 to 1 MiB).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_max_token_bytes(struct oidc_validator_builder *builder,
+                                                       size_t max_bytes,
+                                                       struct oidc_error **err_out);
+
+/**
+ * HTTP timeouts in milliseconds: connect (TCP connect and TLS handshake), and total per exchange
+ * (connect + request + body). Defaults 5000 and 10000; each 1 ms to 600 s. Proxy environment
+ * variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) are ignored: liboidc always connects directly.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_timeouts_ms(struct oidc_validator_builder *builder,
+                                                   uint32_t connect_ms,
+                                                   uint32_t total_ms,
+                                                   struct oidc_error **err_out);
+
+/**
+ * Cap on any response body (discovery, JWKS) in bytes (default 512 KiB; 1 KiB to 16 MiB).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_max_response_bytes(struct oidc_validator_builder *builder,
+                                                          size_t max_bytes,
+                                                          struct oidc_error **err_out);
+
+/**
+ * Trust the PEM certificates in this file in addition to the system store and the CA file named
+ * by SSL_CERT_FILE, else CURL_CA_BUNDLE, else REQUESTS_CA_BUNDLE. Read when the client is built.
+ * # Ownership: `builder` borrowed; the path copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_ca_file(struct oidc_validator_builder *builder,
+                                               const char *path,
+                                               size_t path_len,
+                                               struct oidc_error **err_out);
+
+/**
+ * Allow plain http to loopback hosts (127.0.0.0/8, ::1, localhost) when `allow` = 1: for local
+ * development only. Other hosts always need https.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_allow_http_loopback(struct oidc_validator_builder *builder,
+                                                           uint32_t allow,
+                                                           struct oidc_error **err_out);
+
+/**
+ * Key-set cache bounds in seconds: `Cache-Control: max-age` is clamped to [min, max] (defaults
+ * 60 and 86400; 3600 when the server sends no max-age), the refresh cooldown for unknown `kid`s
+ * (default 30) and how long expired keys keep serving while refreshes fail (default 21600).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_cache_policy_secs(struct oidc_validator_builder *builder,
+                                                         uint32_t ttl_min,
+                                                         uint32_t ttl_max,
+                                                         uint32_t refresh_cooldown,
+                                                         uint32_t stale_if_error,
+                                                         struct oidc_error **err_out);
+
+/**
+ * Warm start when the client is built: `mode` is an `oidc_prefetch` (`OIDC_PREFETCH_NONE`, the
+ * default; `OIDC_PREFETCH_FAIL_FAST`; `OIDC_PREFETCH_BACKGROUND`). Any other value:
+ * INVALID_ARGUMENT.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no (`OIDC_PREFETCH_FAIL_FAST` makes `oidc_validator_builder_build` block, bounded
+ *   by the timeouts).
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_prefetch(struct oidc_validator_builder *builder,
+                                                uint32_t mode,
+                                                struct oidc_error **err_out);
+
+/**
+ * The realm named in `WWW-Authenticate` values of this client's errors.
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_realm(struct oidc_validator_builder *builder,
+                                             const char *realm,
+                                             size_t realm_len,
+                                             struct oidc_error **err_out);
+
+/**
+ * Check the configuration and build the client. Every configuration problem is reported here
+ * at the latest: a setter that failed earlier makes the build fail too, with that setter's code
+ * (the builder never falls back to a default in its place); then the whole configuration is
+ * checked (empty issuer, non-https URL, unreadable CA file, bad static JWKS, no audience, ...).
+ * Nothing is fetched yet, unless `oidc_validator_builder_set_prefetch`
+ * asked for a start-up prefetch.
+ * # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
+ *   caller-owned, free with `oidc_validator_free`.
+ * # Thread safety: any thread.
+ * # Blocking: reads CA files; no network (unless `OIDC_PREFETCH_FAIL_FAST`: then bounded by the timeouts).
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_build(struct oidc_validator_builder *builder,
+                                         struct oidc_validator **out,
+                                         struct oidc_error **err_out);
+
+/**
+ * Free a client. NULL is accepted. Blocking calls running on other threads must have returned.
+ * Non-blocking calls (`*_async`) may still be in flight: each holds its own reference to the
+ * client's internals, so freeing is safe and never waits; their callbacks still run, exactly
+ * once each, possibly after this function returned (keep their `user_data` valid until then).
+ * Do not call it from a callback of a call on the same `client` handle if other threads may
+ * still use the handle.
+ * # Ownership: consumes `client`.
+ * # Thread safety: not concurrently with any other call on the same client.
+ * # Blocking: no.
+ */
+void oidc_validator_free(struct oidc_validator *client);
+
+/**
+ * Validate a bearer token (a compact JWS, `token_len` bytes of UTF-8, need not be
+ * NUL-terminated) against the client's policy and the issuer's keys.
+ * On OK, `*claims_out` receives the token's claims as a JSON object and `*claims_len_out` (if
+ * non-NULL) its length. On failure, a specific code (TOKEN_EXPIRED, SIGNATURE_INVALID, ...) and,
+ * if `err_out` is non-NULL, an error object with the message, the RFC 6750 error and a ready
+ * `WWW-Authenticate` value.
+ * # Ownership: `client` and `token` borrowed; on OK `*claims_out` is caller-owned, free with
+ *   `oidc_string_free`; on failure `*err_out` is caller-owned, free with `oidc_error_free`.
+ * # Thread safety: may be called concurrently on one client from any number of threads.
+ * # Blocking: only when keys are not cached (cold start, expiry, unknown kid): then it may fetch
+ *   discovery and JWKS, bounded by the client's timeouts. With cached keys it never touches the
+ *   network.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validate(const struct oidc_validator *client,
+                          const char *token,
+                          size_t token_len,
+                          char **claims_out,
+                          size_t *claims_len_out,
+                          struct oidc_error **err_out);
+
+/**
+ * Like `oidc_validate`, but checks exp/nbf/iat as of `now_unix` (seconds since the epoch):
+ * reproducible tests and replay of recorded traffic. Key-cache timing is unaffected.
+ * # Ownership: as `oidc_validate`.
+ * # Thread safety: as `oidc_validate`.
+ * # Blocking: as `oidc_validate`.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validate_at(const struct oidc_validator *client,
+                             const char *token,
+                             size_t token_len,
+                             int64_t now_unix,
+                             char **claims_out,
+                             size_t *claims_len_out,
+                             struct oidc_error **err_out);
+
+/**
+ * Fetch discovery and the key set now (warm start), so the first request does not wait.
+ * A static-key client returns OK at once.
+ * # Ownership: `client` borrowed.
+ * # Thread safety: may be called concurrently with any call on the client.
+ * # Blocking: yes, bounded by the client's timeouts.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_prefetch(const struct oidc_validator *client,
+                                    struct oidc_error **err_out);
+
+/**
+ * Bound the process-wide key cache to `max_entries` JWKS URLs (default 64, at least 1); the
+ * least recently used entry is evicted when a new URL needs room.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+void oidc_cache_set_max_entries(size_t max_entries);
+
+#if defined(OIDC_TEST_HOOKS)
+/**
+ * Test hook: panics inside the boundary; must return `OIDC_RESULT_PANIC`.
+ * Only in builds with the `test-hooks` feature.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE oidc_result oidc_test_panic(struct oidc_error **err_out);
+#endif
+
+/**
+ * Validate a token without blocking: the same checks, codes and error objects as
+ * `oidc_validate`, delivered to `cb`. The token is copied; it need not outlive this call.
+ * Token bytes that are too many or not UTF-8 are the token's fault here too: the call is
+ * accepted and `cb` gets `OIDC_RESULT_TOKEN_TOO_LARGE` / `OIDC_RESULT_TOKEN_MALFORMED`.
+ * With cached keys the work needs no network; it still runs on the worker pool.
+ * `cancel` (may be NULL) attaches the call to a cancel handle / deadline: cancelling completes
+ * it with `OIDC_RESULT_CANCELLED`, an expired deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`,
+ * at once, even if a key fetch it waits on goes on (that fetch still fills the cache).
+ * Returns OK when the call was accepted: then `cb` runs exactly once, on a liboidc worker
+ * thread, never inside this function, possibly after `oidc_validator_free(client)` returned.
+ * On any other return `cb` is never called (`OIDC_RESULT_QUEUE_FULL` when the bounded queue is
+ * full, `OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, ...).
+ * # Ownership: `client`, `token` and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the callback's arguments
+ *   are borrowed for its duration; on failure `*err_out` is caller-owned (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_validate_async(const struct oidc_validator *client,
+                                const char *token,
+                                size_t token_len,
+                                oidc_validate_cb cb,
+                                void *user_data,
+                                const struct oidc_cancel *cancel,
+                                struct oidc_error **err_out);
+
+/**
+ * Like `oidc_validate_async`, checking exp/nbf/iat as of `now_unix` (as `oidc_validate_at`).
+ * # Ownership: as `oidc_validate_async`.
+ * # Thread safety: as `oidc_validate_async`.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validate_at_async(const struct oidc_validator *client,
+                                   const char *token,
+                                   size_t token_len,
+                                   int64_t now_unix,
+                                   oidc_validate_cb cb,
+                                   void *user_data,
+                                   const struct oidc_cancel *cancel,
+                                   struct oidc_error **err_out);
+
+/**
+ * Warm the client without blocking: discovery and the key set are fetched on the worker pool
+ * (as `oidc_validator_prefetch`), and `cb` reports the outcome. A static-key client completes OK.
+ * # Ownership: `client` and `cancel` borrowed for this call only; `user_data` as
+ *   `oidc_validate_async`.
+ * # Thread safety: any thread. `cb` runs exactly once on a liboidc worker thread if OK was
+ *   returned, never inside this call.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_prefetch_async(const struct oidc_validator *client,
+                                          oidc_done_cb cb,
+                                          void *user_data,
+                                          const struct oidc_cancel *cancel,
+                                          struct oidc_error **err_out);
 
 /**
  * Export the key cache as a JSON snapshot: the fresh key sets (each with its absolute expiry
