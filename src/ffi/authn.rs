@@ -519,17 +519,7 @@ pub extern "C" fn oidc_validator_builder_set_dpop_mode(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     with_builder(builder, err_out, |cfg| {
-        cfg.resource.dpop.mode = match mode {
-            DPOP_ALLOWED => DpopMode::Allowed,
-            DPOP_REQUIRED => DpopMode::Required,
-            DPOP_DISABLED => DpopMode::Disabled,
-            _ => {
-                return Err(FfiError::new(
-                    oidc_result::InvalidArgument,
-                    "DPoP mode must be OIDC_DPOP_MODE_ALLOWED, _REQUIRED or _DISABLED",
-                ));
-            }
-        };
+        cfg.resource.dpop.mode = DpopMode::from_u32(mode)?;
         Ok(())
     })
 }
@@ -545,10 +535,6 @@ pub enum oidc_dpop_mode {
     /// Bearer only; the DPoP scheme is not offered.
     Disabled = 2,
 }
-
-const DPOP_ALLOWED: u32 = oidc_dpop_mode::Allowed as u32;
-const DPOP_REQUIRED: u32 = oidc_dpop_mode::Required as u32;
-const DPOP_DISABLED: u32 = oidc_dpop_mode::Disabled as u32;
 
 /// The DPoP proof algorithms accepted (comma-separated JOSE names, e.g. `"ES256,EdDSA"`; default
 /// ES256, ES384, EdDSA, RS256, PS256); sent as the DPoP challenge's `algs`.
