@@ -479,11 +479,11 @@ pub extern "C" fn oidc_oauth_send_async(
     ffi_boundary(err_out, None, || {
         // SAFETY: req and cancel are NULL or live for the duration of this call (API contract).
         let r = unsafe { try_ref(req, "request") }?;
+        let deliver = on_handover(cb, user_data)?;
         let cancel = unsafe { cancel.as_ref() }.map(|c| &c.inner);
         let client = r.client.clone();
         let mut run = client.start(&r.req, cancel)?;
         let call_cancel = run.cancel().cloned();
-        let deliver = on_handover(cb, user_data)?;
         let step = move || match client.step(&mut run) {
             RunStep::Done(res) => Step::Done(res.map_err(FfiError::from).and_then(oidc_oauth_response::from_core).map(Handover::new)),
             RunStep::Wait(d) => Step::Again(d),
