@@ -126,9 +126,9 @@ namespace Oidc
     {
         /// Build the authorization URL (OAuthOperation.AuthorizationUrl; blocks only for discovery
         /// on first use).
-        public AuthorizationUrl AuthorizationUrl(AuthorizationRequest request)
+        public AuthorizationUrl AuthorizationUrl(AuthorizationRequest request, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AuthorizationRequestOf(OAuthOperation.AuthorizationUrl, request).SendOnce(r => new AuthorizationUrl(r), CancellationToken.None);
+            return AuthorizationRequestOf(OAuthOperation.AuthorizationUrl, request).SendOnce(r => new AuthorizationUrl(r), cancellationToken);
         }
 
         /// <see cref="AuthorizationUrl"/> without blocking the caller on a first discovery.
@@ -139,10 +139,11 @@ namespace Oidc
 
         /// Push the request (RFC 9126, OAuthOperation.PushedAuthorization) with this client's
         /// authentication; use the returned RequestUri in <see cref="AuthorizationUrl"/>.
-        public PushedAuthorizationRequest PushAuthorizationRequest(AuthorizationRequest request)
+        public PushedAuthorizationRequest PushAuthorizationRequest(AuthorizationRequest request,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
             return AuthorizationRequestOf(OAuthOperation.PushedAuthorization, request)
-                .SendOnce(r => new PushedAuthorizationRequest(r), CancellationToken.None);
+                .SendOnce(r => new PushedAuthorizationRequest(r), cancellationToken);
         }
 
         /// <see cref="PushAuthorizationRequest"/> without blocking the caller (liboidc's worker pool).
@@ -166,9 +167,10 @@ namespace Oidc
         /// OAuth exception (<see cref="AccessDeniedException"/>, ...).
         /// <param name="expectedState">the state sent; when none was sent, use a request with
         /// OAuthParam.NoStateSent = 1</param>
-        public AuthorizationResponse ParseAuthorizationResponse(string response, string expectedState)
+        public AuthorizationResponse ParseAuthorizationResponse(string response, string expectedState,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AuthorizationResponseRequest(response, expectedState).SendOnce(r => new AuthorizationResponse(r), CancellationToken.None);
+            return AuthorizationResponseRequest(response, expectedState).SendOnce(r => new AuthorizationResponse(r), cancellationToken);
         }
 
         /// <see cref="ParseAuthorizationResponse"/> without blocking the caller (a JARM response

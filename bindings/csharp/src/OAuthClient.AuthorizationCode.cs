@@ -18,9 +18,9 @@ namespace Oidc
         /// An ID token in the response is validated (signature, issuer, audience, times, nonce)
         /// before this returns. Throws InvalidGrantException for a used/expired code or a wrong verifier.
         public TokenResponse ExchangeCode(string code, string redirectUri, string codeVerifier = null, string nonce = null,
-            IEnumerable<string> resources = null)
+            IEnumerable<string> resources = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return ExchangeCodeRequest(code, redirectUri, codeVerifier, nonce, resources).SendOnce(TokenResponse.From, CancellationToken.None);
+            return ExchangeCodeRequest(code, redirectUri, codeVerifier, nonce, resources).SendOnce(TokenResponse.From, cancellationToken);
         }
 
         /// <see cref="ExchangeCode"/> without blocking the caller (liboidc's worker pool).

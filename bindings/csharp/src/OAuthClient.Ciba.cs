@@ -50,9 +50,9 @@ namespace Oidc
         /// <param name="bindingMessage">the `binding_message` shown to the user, or null</param>
         /// <param name="parameters">more form parameters, or null</param>
         public CibaRequest CibaRequest(IEnumerable<string> scopes, string loginHint, string bindingMessage = null,
-            IEnumerable<KeyValuePair<string, string>> parameters = null)
+            IEnumerable<KeyValuePair<string, string>> parameters = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return CibaStartRequest(scopes, loginHint, bindingMessage, parameters).SendKeep(r => new CibaRequest(r), CancellationToken.None);
+            return CibaStartRequest(scopes, loginHint, bindingMessage, parameters).SendKeep(r => new CibaRequest(r), cancellationToken);
         }
 
         /// <see cref="CibaRequest(IEnumerable{string}, string, string, IEnumerable{KeyValuePair{string, string}})"/>

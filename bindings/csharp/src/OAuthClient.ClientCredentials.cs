@@ -19,9 +19,9 @@ namespace Oidc
         /// Throws an <see cref="OAuthProtocolException"/> subclass (e.g. InvalidClientException,
         /// InvalidTargetException) when the server answers with an OAuth error.
         public TokenResponse ClientCredentials(IEnumerable<string> scopes = null, IEnumerable<string> resources = null,
-            string audience = null, bool cached = false)
+            string audience = null, bool cached = false, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return ClientCredentialsRequest(scopes, resources, audience, cached).SendOnce(TokenResponse.From, CancellationToken.None);
+            return ClientCredentialsRequest(scopes, resources, audience, cached).SendOnce(TokenResponse.From, cancellationToken);
         }
 
         /// <see cref="ClientCredentials"/> without blocking the caller: the request runs on

@@ -69,9 +69,9 @@ namespace Oidc
         /// client has a DPoP key)</param>
         /// <param name="contentType">null: liboidc's default (application/json)</param>
         public ResourceResponse ResourceRequest(string method, string url, string accessToken, string tokenType = null,
-            string body = null, string contentType = null)
+            string body = null, string contentType = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return ResourceRequestOf(method, url, accessToken, tokenType, body, contentType).SendOnce(r => new ResourceResponse(r), CancellationToken.None);
+            return ResourceRequestOf(method, url, accessToken, tokenType, body, contentType).SendOnce(r => new ResourceResponse(r), cancellationToken);
         }
 
         /// <see cref="ResourceRequest"/> without blocking the caller (liboidc's worker pool).
@@ -92,9 +92,9 @@ namespace Oidc
 
         /// An endpoint's URL by metadata name ("token_endpoint", "device_authorization_endpoint",
         /// ...; OAuthOperation.Endpoint): the configured override, else discovery (fetched on first use).
-        public string Endpoint(string name)
+        public string Endpoint(string name, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return EndpointRequest(name).SendOnce(ReadUrl, CancellationToken.None);
+            return EndpointRequest(name).SendOnce(ReadUrl, cancellationToken);
         }
 
         /// <see cref="Endpoint"/> without blocking the caller on a first discovery: also the

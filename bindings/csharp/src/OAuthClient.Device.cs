@@ -60,9 +60,9 @@ namespace Oidc
         /// <param name="scopes">scopes, one per item, or null</param>
         /// <param name="parameters">more form parameters (e.g. PKCE parameters a server demands), or null</param>
         public DeviceAuthorization DeviceAuthorization(IEnumerable<string> scopes = null,
-            IEnumerable<KeyValuePair<string, string>> parameters = null)
+            IEnumerable<KeyValuePair<string, string>> parameters = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return DeviceAuthorizationRequest(scopes, parameters).SendKeep(r => new DeviceAuthorization(r), CancellationToken.None);
+            return DeviceAuthorizationRequest(scopes, parameters).SendKeep(r => new DeviceAuthorization(r), cancellationToken);
         }
 
         /// <see cref="DeviceAuthorization(IEnumerable{string}, IEnumerable{KeyValuePair{string, string}})"/>

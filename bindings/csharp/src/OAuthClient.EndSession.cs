@@ -9,9 +9,10 @@ namespace Oidc
     {
         /// The logout URL at the issuer's end_session_endpoint (OAuthOperation.EndSessionUrl).
         /// Blocks only for discovery on first use.
-        public string EndSessionUrl(string idTokenHint = null, string postLogoutRedirectUri = null, string state = null)
+        public string EndSessionUrl(string idTokenHint = null, string postLogoutRedirectUri = null, string state = null,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            return EndSessionRequest(idTokenHint, postLogoutRedirectUri, state).SendOnce(ReadUrl, CancellationToken.None);
+            return EndSessionRequest(idTokenHint, postLogoutRedirectUri, state).SendOnce(ReadUrl, cancellationToken);
         }
 
         /// <see cref="EndSessionUrl"/> without blocking the caller on a first discovery.

@@ -12,9 +12,10 @@ namespace Oidc
         /// `nonce` when given (must be equal), `at_hash`/`c_hash` when the token has them and the
         /// access token / code is given, and `auth_time` when <paramref name="maxAge"/> is given.
         /// Returns the token's claims.
-        public Claims ValidateIdToken(string idToken, string nonce = null, string accessToken = null, string code = null, TimeSpan? maxAge = null)
+        public Claims ValidateIdToken(string idToken, string nonce = null, string accessToken = null, string code = null, TimeSpan? maxAge = null,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            return ValidateIdTokenRequest(idToken, nonce, accessToken, code, maxAge).SendOnce(ReadMembers, CancellationToken.None);
+            return ValidateIdTokenRequest(idToken, nonce, accessToken, code, maxAge).SendOnce(ReadMembers, cancellationToken);
         }
 
         /// <see cref="ValidateIdToken"/> without blocking the caller (liboidc's worker pool).

@@ -33,9 +33,10 @@ namespace Oidc
         /// client's authentication (OAuthOperation.Introspect). <paramref name="signedResponse"/>
         /// asks for an RFC 9701 signed response and accepts nothing else (validated with the
         /// issuer's keys).
-        public IntrospectionResponse Introspect(string token, string tokenTypeHint = null, bool signedResponse = false)
+        public IntrospectionResponse Introspect(string token, string tokenTypeHint = null, bool signedResponse = false,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            return IntrospectRequest(token, tokenTypeHint, signedResponse).SendOnce(r => new IntrospectionResponse(r), CancellationToken.None);
+            return IntrospectRequest(token, tokenTypeHint, signedResponse).SendOnce(r => new IntrospectionResponse(r), cancellationToken);
         }
 
         /// <see cref="Introspect"/> without blocking the caller (liboidc's worker pool).

@@ -13,9 +13,10 @@ namespace Oidc
         /// old one from now on. An ID token in the response is validated.
         /// <param name="scopes">a narrower scope, or null for the original grant's</param>
         /// <param name="resources">RFC 8707 resource indicators, or null</param>
-        public TokenResponse Refresh(string refreshToken, IEnumerable<string> scopes = null, IEnumerable<string> resources = null)
+        public TokenResponse Refresh(string refreshToken, IEnumerable<string> scopes = null, IEnumerable<string> resources = null,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RefreshRequest(refreshToken, scopes, resources).SendOnce(TokenResponse.From, CancellationToken.None);
+            return RefreshRequest(refreshToken, scopes, resources).SendOnce(TokenResponse.From, cancellationToken);
         }
 
         /// <see cref="Refresh"/> without blocking the caller (liboidc's worker pool; see

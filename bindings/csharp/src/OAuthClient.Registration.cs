@@ -43,10 +43,11 @@ namespace Oidc
         /// ClientSecret. Server errors keep their code (<see cref="InvalidClientMetadataException"/>,
         /// <see cref="InvalidRedirectUriException"/>).
         /// <param name="metadata">client metadata: a dictionary (serialised here) or a JSON object string</param>
-        public static ClientRegistration Register(OAuthClientOptions options, object metadata, string initialAccessToken = null)
+        public static ClientRegistration Register(OAuthClientOptions options, object metadata, string initialAccessToken = null,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
             using (var c = Create(options))
-                return c.RegisterRequest(metadata, initialAccessToken).SendOnce(r => new ClientRegistration(r), CancellationToken.None);
+                return c.RegisterRequest(metadata, initialAccessToken).SendOnce(r => new ClientRegistration(r), cancellationToken);
         }
 
         /// <see cref="Register"/> without blocking the caller (liboidc's worker pool; the request

@@ -10,9 +10,9 @@ namespace Oidc
         /// Revoke <paramref name="token"/> at the issuer's revocation endpoint with this client's
         /// authentication (OAuthOperation.Revoke). <paramref name="tokenTypeHint"/>: "access_token"
         /// or "refresh_token".
-        public void Revoke(string token, string tokenTypeHint = null)
+        public void Revoke(string token, string tokenTypeHint = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            RevokeRequest(token, tokenTypeHint).SendOnce(Nothing, CancellationToken.None);
+            RevokeRequest(token, tokenTypeHint).SendOnce(Nothing, cancellationToken);
         }
 
         /// <see cref="Revoke"/> without blocking the caller (liboidc's worker pool).

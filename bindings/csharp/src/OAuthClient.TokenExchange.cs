@@ -33,9 +33,10 @@ namespace Oidc
         /// Exchange <paramref name="subjectToken"/> for another token (RFC 8693,
         /// OAuthOperation.TokenExchange). The response carries <see cref="TokenResponse.IssuedTokenType"/>.
         /// <param name="subjectTokenType">null: liboidc's default (<see cref="TokenTypes.AccessToken"/>)</param>
-        public TokenResponse TokenExchange(string subjectToken, string subjectTokenType = null, TokenExchangeOptions options = null)
+        public TokenResponse TokenExchange(string subjectToken, string subjectTokenType = null, TokenExchangeOptions options = null,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            return TokenExchangeRequest(subjectToken, subjectTokenType, options).SendOnce(TokenResponse.From, CancellationToken.None);
+            return TokenExchangeRequest(subjectToken, subjectTokenType, options).SendOnce(TokenResponse.From, cancellationToken);
         }
 
         /// <see cref="TokenExchange"/> without blocking the caller (liboidc's worker pool).
@@ -61,9 +62,10 @@ namespace Oidc
         /// JWT bearer grant (RFC 7523, OAuthOperation.JwtBearer): with a ready
         /// <paramref name="assertion"/>, or with a <paramref name="subject"/>, in which case
         /// liboidc signs one with <see cref="OAuthClientOptions.PrivateKey"/>.
-        public TokenResponse JwtBearer(string assertion = null, string subject = null, IEnumerable<string> scopes = null)
+        public TokenResponse JwtBearer(string assertion = null, string subject = null, IEnumerable<string> scopes = null,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            return JwtBearerRequest(assertion, subject, scopes).SendOnce(TokenResponse.From, CancellationToken.None);
+            return JwtBearerRequest(assertion, subject, scopes).SendOnce(TokenResponse.From, cancellationToken);
         }
 
         /// <see cref="JwtBearer"/> without blocking the caller (liboidc's worker pool).
@@ -84,9 +86,9 @@ namespace Oidc
         /// authenticated like every token request (DPoP-bound when the client uses DPoP). Extra
         /// response members are in <see cref="TokenResponse.RawJson"/>.
         public TokenResponse CustomGrant(string grantType, IEnumerable<KeyValuePair<string, string>> parameters = null,
-            IEnumerable<string> scopes = null)
+            IEnumerable<string> scopes = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return CustomGrantRequest(grantType, parameters, scopes).SendOnce(TokenResponse.From, CancellationToken.None);
+            return CustomGrantRequest(grantType, parameters, scopes).SendOnce(TokenResponse.From, cancellationToken);
         }
 
         /// <see cref="CustomGrant"/> without blocking the caller (liboidc's worker pool).

@@ -14,9 +14,10 @@ namespace Oidc
         /// <see cref="InvalidTokenException"/> / <see cref="InsufficientScopeException"/>.
         /// <param name="tokenType">"DPoP" or "Bearer"; null: liboidc's default (DPoP when the
         /// client has a DPoP key)</param>
-        public Claims UserInfo(string accessToken, string expectedSubject = null, string tokenType = null)
+        public Claims UserInfo(string accessToken, string expectedSubject = null, string tokenType = null,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            return UserInfoRequest(accessToken, expectedSubject, tokenType).SendOnce(ReadMembers, CancellationToken.None);
+            return UserInfoRequest(accessToken, expectedSubject, tokenType).SendOnce(ReadMembers, cancellationToken);
         }
 
         /// <see cref="UserInfo"/> without blocking the caller (liboidc's worker pool).
