@@ -85,7 +85,7 @@ namespace Oidc
         /// DeadlineExceededException, never waits past it); Timeout.InfiniteTimeSpan waits until
         /// the codes expire</param>
         /// <param name="cancellationToken">an oidc_cancel: cancels the wait between polls at once
-        /// and drops a request in flight: OperationCanceledException with an inner
+        /// (a poll request in flight finishes first, its result dropped): OperationCanceledException with an inner
         /// OidcCancelledException</param>
         /// Throws AccessDeniedException when the user declines, ExpiredTokenException when the
         /// codes expire, InvalidGrantException when the device code was already used.

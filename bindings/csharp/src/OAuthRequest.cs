@@ -13,7 +13,7 @@ using System.Threading.Tasks;
 namespace Oidc
 {
     /// oidc_operation: what an <see cref="OAuthRequest"/> does.
-    public enum OAuthOperation
+    public enum OAuthOperation : uint
     {
         AuthorizationCode = 1, Refresh = 2, ClientCredentials = 3, TokenExchange = 4, JwtBearer = 5, CustomGrant = 6,
         DeviceAuthorization = 7, DevicePoll = 8, CibaRequest = 9, CibaPoll = 10, Introspect = 11, Revoke = 12, Userinfo = 13,
@@ -26,7 +26,7 @@ namespace Oidc
     /// <see cref="OAuthRequest.Add(OAuthParam, string)"/> (one item per call), integers (200-)
     /// through <see cref="OAuthRequest.Set(OAuthParam, long)"/>. Which apply to which operation:
     /// include/oidc.h.
-    public enum OAuthParam
+    public enum OAuthParam : uint
     {
         Code = 1, RedirectUri = 2, CodeVerifier = 3, Nonce = 4, RefreshToken = 5, SubjectToken = 6, SubjectTokenType = 7,
         ActorToken = 8, ActorTokenType = 9, RequestedTokenType = 10, Assertion = 11, Subject = 12, GrantType = 13, Token = 14,
@@ -42,7 +42,7 @@ namespace Oidc
 
     /// oidc_field: a response field. Strings (1-99) through <see cref="OAuthResponse.GetString"/>,
     /// integers (100-) through <see cref="OAuthResponse.GetInt"/>.
-    public enum OAuthField
+    public enum OAuthField : uint
     {
         AccessToken = 1, TokenType = 2, RefreshToken = 3, IdToken = 4, Scope = 5, IssuedTokenType = 6, DeviceCode = 7,
         UserCode = 8, VerificationUri = 9, VerificationUriComplete = 10, AuthReqId = 11, RequestUri = 12, Url = 13, Code = 14,
@@ -163,7 +163,8 @@ namespace Oidc
         }
 
         /// Send and wait (oidc_oauth_send). <paramref name="cancellationToken"/> becomes an
-        /// oidc_cancel: cancelling it ends a poll's wait at once and drops a request in flight
+        /// oidc_cancel: cancelling it ends a poll's wait at once; a request in flight finishes
+        /// first (bounded by the client's timeouts) and its result is dropped
         /// (OperationCanceledException, its InnerException liboidc's OidcCancelledException). A
         /// deadline: <see cref="OAuthParam.DeadlineMs"/> (DeadlineExceededException). Failures
         /// throw the exception of their liboidc code. Dispose the response.

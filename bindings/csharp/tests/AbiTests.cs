@@ -114,18 +114,19 @@ namespace Oidc.Tests
 
         private static void Check(List<string> problems, string prefix, Type e, int atLeast)
         {
-            var h = new Dictionary<string, int>();
+            var h = new Dictionary<string, long>();
             foreach (Match m in Regex.Matches(HeaderText, @"\b" + prefix + @"([A-Z0-9_]+)\s*=\s*(\d+)"))
-                h[m.Groups[1].Value] = int.Parse(m.Groups[2].Value);
+                h[m.Groups[1].Value] = long.Parse(m.Groups[2].Value);
             if (h.Count < atLeast) problems.Add("parsed only " + h.Count + " " + prefix + "* constants from oidc.h");
+            Func<string, long> value = name => Convert.ToInt64(Enum.Parse(e, name));
             foreach (var kv in h)
             {
                 string name = Pascal(kv.Key);
                 if (!Enum.IsDefined(e, name)) problems.Add(prefix + kv.Key + ": no " + e.Name + "." + name);
-                else if ((int)Enum.Parse(e, name) != kv.Value) problems.Add(e.Name + "." + name + " = " + (int)Enum.Parse(e, name) + ", header " + kv.Value);
+                else if (value(name) != kv.Value) problems.Add(e.Name + "." + name + " = " + value(name) + ", header " + kv.Value);
             }
             foreach (var name in Enum.GetNames(e))
-                if (!h.Values.Contains((int)Enum.Parse(e, name))) problems.Add(e.Name + "." + name + " is not in oidc.h");
+                if (!h.Values.Contains(value(name))) problems.Add(e.Name + "." + name + " is not in oidc.h");
         }
 
         [Test]
