@@ -104,9 +104,14 @@ namespace Oidc
             Code = r.GetString(OAuthField.Code);
             State = r.GetString(OAuthField.State);
             Issuer = r.GetString(OAuthField.Iss);
+            // liboidc's JSON: {"code","state","iss","jarm":bool,"params":{...every parameter}}.
+            Claims c = r.Members;
+            object v;
+            Jarm = c.TryGetValue("jarm", out v) && v is bool && (bool)v;
             var p = new Dictionary<string, string>();
-            foreach (var kv in r.Members)
-                p[kv.Key] = kv.Value == null ? null : kv.Value as string ?? Json.Write(kv.Value);
+            if (c.TryGetValue("params", out v) && v is Dictionary<string, object>)
+                foreach (var kv in (Dictionary<string, object>)v)
+                    p[kv.Key] = kv.Value == null ? null : Convert.ToString(kv.Value, System.Globalization.CultureInfo.InvariantCulture);
             Parameters = p;
         }
         /// The authorization code (a secret).
@@ -114,11 +119,13 @@ namespace Oidc
         public string State { get; private set; }
         /// The RFC 9207 `iss` parameter, when present.
         public string Issuer { get; private set; }
-        /// Every member of liboidc's answer (`code` included: a secret).
+        /// Whether the response came as a JARM JWT.
+        public bool Jarm { get; private set; }
+        /// Every parameter of the response (`code` included: a secret).
         public IReadOnlyDictionary<string, string> Parameters { get; private set; }
         public override string ToString()
         {
-            return "AuthorizationResponse(Code=" + (Code == null ? "<none>" : "<redacted>") + ", State=" + State + ", Issuer=" + Issuer + ")";
+            return "AuthorizationResponse(Code=" + (Code == null ? "<none>" : "<redacted>") + ", State=" + State + ", Issuer=" + Issuer + ", Jarm=" + Jarm + ")";
         }
     }
 

@@ -54,6 +54,8 @@ namespace Oidc.Tests
                 Assert.AreEqual("the-code", r.Code);
                 Assert.AreEqual("s-1", r.State);
                 Assert.AreEqual(Issuer, r.Issuer);
+                Assert.False(r.Jarm);
+                Assert.AreEqual("the-code", r.Parameters["code"]);
                 Assert.DoesNotContain("the-code", r.ToString());
                 Assert.Throws<StateMismatchException>(() => c.ParseAuthorizationResponse(Cb + "?code=x&state=other&iss=" + iss, "s-1"));
                 Assert.Throws<ResponseIssuerMismatchException>(() => c.ParseAuthorizationResponse("code=x&state=s-1&iss=https%3A%2F%2Fevil.example", "s-1"));
