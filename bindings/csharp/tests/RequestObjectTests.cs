@@ -32,16 +32,6 @@ namespace Oidc.Tests
             });
         }
 
-        private static void WaitFor(string what, Func<bool> done, int ms = 10000)
-        {
-            var sw = Stopwatch.StartNew();
-            while (!done())
-            {
-                if (sw.ElapsedMilliseconds > ms) Assert.Fail("timed out waiting for " + what);
-                Thread.Sleep(5);
-            }
-        }
-
         private static void Refused(Action a, params string[] inMessage)
         {
             var e = Assert.Throws<InvalidArgumentException>(a);
@@ -135,7 +125,7 @@ namespace Oidc.Tests
                     using (var r = c.NewRequest(OAuthOperation.ClientCredentials).Add(OAuthParam.Scope, "read"))
                     {
                         var tasks = Enumerable.Range(0, 5).Select(_ => r.SendAsync(cts.Token)).ToArray();
-                        WaitFor("the hanging requests", () => kit.Hits("/token-hang") >= 1);
+                        NativeAsyncTests.WaitFor("the hanging requests", () => kit.Hits("/token-hang") >= 1);
                         Thread.Sleep(200);
                         Assert.True(tasks.All(t => !t.IsCompleted), "waiting on the hanging endpoint");
                         var sw = Stopwatch.StartNew();
