@@ -19,8 +19,7 @@ use std::time::Duration;
 use super::boundary::{c_value, ffi_boundary, try_ref};
 use super::client::{oidc_validator, token_bytes};
 use super::error::{FfiError, oidc_error, oidc_result};
-use super::oauth::oidc_token_response;
-use crate::core::pool::{self, Outcome, Step};
+use crate::core::pool::{self, Cancel, Outcome, Step};
 
 pub use super::cancel::oidc_cancel;
 
@@ -33,32 +32,9 @@ pub type oidc_validate_cb = Option<
     extern "C" fn(user_data: *mut c_void, result: oidc_result, claims_json: *const c_char, claims_json_len: usize, err: *const oidc_error),
 >;
 
-/// Completion of a call without output (`oidc_validator_prefetch_async`, `oidc_oauth_revoke_async`):
+/// Completion of a call without output (`oidc_validator_prefetch_async`):
 /// `err` is NULL on OK, otherwise borrowed for the duration of the callback.
 pub type oidc_done_cb = Option<extern "C" fn(user_data: *mut c_void, result: oidc_result, err: *const oidc_error)>;
-
-/// Completion of a token request (`oidc_oauth_client_credentials_async`, `oidc_oauth_refresh_async`,
-/// ...): on OK `response` is borrowed for the duration of the callback (read it with the
-/// `oidc_token_response_*` getters; never free it) and `err` is NULL; otherwise `response` is
-/// NULL and `err` borrowed.
-pub type oidc_token_cb =
-    Option<extern "C" fn(user_data: *mut c_void, result: oidc_result, response: *const oidc_token_response, err: *const oidc_error)>;
-
-/// Completion of a call whose blocking twin returns an owned string (`oidc_oauth_introspect_async`,
-/// `oidc_oauth_userinfo_async`, ...; the same shape as `oidc_validate_cb`, so one host function
-/// may serve both): `result` is `OIDC_RESULT_OK` with the string (`value`, `value_len` bytes,
-/// NUL-terminated; JSON or a URL, exactly what the blocking call returns) and `err` NULL, or a
-/// failure code with `value` NULL, `value_len` 0 and `err` describing it. Every pointer argument
-/// is borrowed for the duration of the callback only: copy what you keep; never free them.
-pub type oidc_string_cb =
-    Option<extern "C" fn(user_data: *mut c_void, result: oidc_result, value: *const c_char, value_len: usize, err: *const oidc_error)>;
-
-/// Completion of `oidc_oauth_resource_request_async`: on OK the HTTP `status` (any status is a
-/// success of the call) and the body (`body`, `body_len` bytes, NUL-terminated, borrowed for the
-/// duration of the callback), `err` NULL; otherwise `status` 0, `body` NULL and `err` borrowed.
-pub type oidc_resource_cb = Option<
-    extern "C" fn(user_data: *mut c_void, result: oidc_result, status: u32, body: *const c_char, body_len: usize, err: *const oidc_error),
->;
 
 /// The host's `user_data`, carried to the callback's thread. The host promised (by calling an
 /// `_async` function) that it may be used from any thread until the callback ran.
@@ -86,9 +62,9 @@ pub(crate) fn string_out(s: String) -> Result<(CString, usize), FfiError> {
     Ok((c_value(s)?, n))
 }
 
-/// The `deliver` of calls completing through an `oidc_string_cb` (or `oidc_validate_cb`, the
-/// same type). Fails with `NULL_PARAMETER` when `cb` is NULL.
-pub(crate) fn on_string(cb: oidc_string_cb, user_data: *mut c_void) -> Result<impl Deliver<(CString, usize)>, FfiError> {
+/// The `deliver` of calls completing through an `oidc_validate_cb`. Fails with
+/// `NULL_PARAMETER` when `cb` is NULL.
+pub(crate) fn on_string(cb: oidc_validate_cb, user_data: *mut c_void) -> Result<impl Deliver<(CString, usize)>, FfiError> {
     let cb = callback(cb)?;
     let ud = UserData(user_data);
     Ok(move |rc, out: Option<&(CString, usize)>, err: Option<&oidc_error>| {
@@ -108,30 +84,9 @@ pub(crate) fn on_done(cb: oidc_done_cb, user_data: *mut c_void) -> Result<impl D
     })
 }
 
-/// The `deliver` of token requests (`oidc_token_cb`).
-pub(crate) fn on_token(cb: oidc_token_cb, user_data: *mut c_void) -> Result<impl Deliver<oidc_token_response>, FfiError> {
-    let cb = callback(cb)?;
-    let ud = UserData(user_data);
-    Ok(move |rc, resp: Option<&oidc_token_response>, err: Option<&oidc_error>| {
-        let ud = ud;
-        cb(ud.0, rc, resp.map(|r| r as *const oidc_token_response).unwrap_or(std::ptr::null()), err_ptr(err));
-    })
-}
-
-/// The `deliver` of `oidc_oauth_resource_request_async` (`oidc_resource_cb`).
-pub(crate) fn on_resource(cb: oidc_resource_cb, user_data: *mut c_void) -> Result<impl Deliver<(u32, CString, usize)>, FfiError> {
-    let cb = callback(cb)?;
-    let ud = UserData(user_data);
-    Ok(move |rc, out: Option<&(u32, CString, usize)>, err: Option<&oidc_error>| {
-        let ud = ud;
-        let (status, p, n) = out.map(|(st, s, n)| (*st, s.as_ptr(), *n)).unwrap_or((0, std::ptr::null(), 0));
-        cb(ud.0, rc, status, p, n, err_ptr(err));
-    })
-}
-
-/// An owned output handed over to a callback (the device authorization and CIBA handles): the
-/// callback receives the pointer and owns it from then on; a call that ends otherwise
-/// (cancelled, deadline) drops it here.
+/// An owned output handed over to a callback (the protocol responses): the callback receives
+/// the pointer and owns it from then on; a call that ends otherwise (cancelled, deadline) drops
+/// it here.
 pub(crate) struct Handover<X>(std::cell::Cell<Option<Box<X>>>);
 
 impl<X> Handover<X> {
@@ -140,8 +95,8 @@ impl<X> Handover<X> {
     }
 }
 
-/// The `deliver` of calls whose callback takes ownership of a handle (`oidc_device_authorization_cb`,
-/// `oidc_ciba_request_cb`): on OK the handle is released to the callback (never freed here).
+/// The `deliver` of calls whose callback takes ownership of its output (`oidc_oauth_response_cb`):
+/// on OK the output is released to the callback (never freed here).
 pub(crate) fn on_handover<X: Send + 'static>(
     cb: Option<extern "C" fn(*mut c_void, oidc_result, *mut X, *const oidc_error)>,
     user_data: *mut c_void,
@@ -157,27 +112,23 @@ pub(crate) fn on_handover<X: Send + 'static>(
 
 /// Run `work` (the core call, on a pool thread) and hand its outcome to `deliver` as a code,
 /// the output (on OK) and an error object (on failure), exactly once, on a pool thread.
-pub(crate) fn submit<T, W, D>(cancel: *const oidc_cancel, realm: Option<String>, work: W, deliver: D) -> Result<(), FfiError>
+pub(crate) fn submit<T, W, D>(cancel: Option<&Cancel>, realm: Option<String>, work: W, deliver: D) -> Result<(), FfiError>
 where
     T: Send + 'static,
     W: FnOnce() -> Result<T, FfiError> + Send + 'static,
     D: Deliver<T>,
 {
-    // SAFETY: cancel is NULL or a live handle for the duration of this call (API contract).
-    let cancel = unsafe { cancel.as_ref() }.map(|c| &c.inner);
     pool::spawn(work, completion(realm, deliver), cancel).map_err(Into::into)
 }
 
 /// Like [`submit`], for a call made of steps (the polls): `step` runs on a worker each time;
 /// `Step::Again(d)` frees the worker and the pool's timer runs the next step after `d`.
-pub(crate) fn submit_steps<T, S, D>(cancel: *const oidc_cancel, realm: Option<String>, step: S, deliver: D) -> Result<(), FfiError>
+pub(crate) fn submit_steps<T, S, D>(cancel: Option<&Cancel>, realm: Option<String>, step: S, deliver: D) -> Result<(), FfiError>
 where
     T: Send + 'static,
     S: FnMut() -> Step<Result<T, FfiError>> + Send + 'static,
     D: Deliver<T>,
 {
-    // SAFETY: cancel is NULL or a live handle for the duration of this call (API contract).
-    let cancel = unsafe { cancel.as_ref() }.map(|c| &c.inner);
     pool::spawn_steps(step, completion(realm, deliver), cancel).map_err(Into::into)
 }
 
@@ -237,7 +188,7 @@ fn validate_async_impl(
         let token = c.client.token_from_bytes(token_bytes(token, token_len)?).map(str::to_owned);
         let core = c.client.clone();
         submit(
-            cancel,
+            super::cancel::cancel_ref(cancel),
             realm.clone(),
             move || {
                 let token = token?;
@@ -323,7 +274,7 @@ pub extern "C" fn oidc_validator_prefetch_async(
         let c = client_ref(client)?;
         let deliver = on_done(cb, user_data)?;
         let core = c.client.clone();
-        submit(cancel, None, move || core.prefetch().map_err(FfiError::from), deliver)
+        submit(super::cancel::cancel_ref(cancel), None, move || core.prefetch().map_err(FfiError::from), deliver)
     })
 }
 

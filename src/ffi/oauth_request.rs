@@ -5,13 +5,13 @@
 
 use std::ffi::{CString, c_char, c_void};
 
-use super::r#async::UserData;
+use super::r#async::{Handover, on_handover, submit_steps};
 use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box};
 use super::cancel::oidc_cancel;
 use super::error::{FfiError, oidc_error, oidc_result};
-use super::oauth::oidc_oauth_client;
+use super::oauth_client::oidc_oauth_client;
 use crate::core::oauth::{Field, OAuthClient, OAuthRequest, OAuthResponse, Operation, Param, RunStep};
-use crate::core::pool::{self, Outcome, Step};
+use crate::core::pool::Step;
 
 /// A protocol operation (`oidc_oauth_request_new`).
 ///
@@ -508,38 +508,16 @@ pub extern "C" fn oidc_oauth_send_async(
     ffi_boundary(err_out, None, || {
         // SAFETY: req and cancel are NULL or live for the duration of this call (API contract).
         let r = unsafe { try_ref(req, "request") }?;
-        let cb = cb.ok_or_else(|| FfiError::new(oidc_result::NullParameter, "callback is NULL"))?;
         let cancel = unsafe { cancel.as_ref() }.map(|c| &c.inner);
         let client = r.client.clone();
         let mut run = client.start(&r.req, cancel)?;
         let call_cancel = run.cancel().cloned();
-        let ud = UserData(user_data);
+        let deliver = on_handover(cb, user_data)?;
         let step = move || match client.step(&mut run) {
-            RunStep::Done(res) => Step::Done(res),
+            RunStep::Done(res) => Step::Done(res.map_err(FfiError::from).and_then(oidc_oauth_response::from_core).map(Handover::new)),
             RunStep::Wait(d) => Step::Again(d),
         };
-        let done = move |o: Outcome<crate::core::Result<OAuthResponse>>| {
-            let ud = ud;
-            let res: Result<oidc_oauth_response, FfiError> = match o {
-                Outcome::Done(r) => r.map_err(Into::into).and_then(oidc_oauth_response::from_core),
-                Outcome::Cancelled => Err(FfiError::new(oidc_result::Cancelled, "the call was cancelled")),
-                Outcome::DeadlineExceeded => {
-                    Err(FfiError::new(oidc_result::DeadlineExceeded, "the call's deadline passed before it completed"))
-                }
-                Outcome::Panicked(m) => Err(FfiError::new(oidc_result::Panic, format!("internal panic in a worker: {m}"))),
-            };
-            match res {
-                Ok(resp) => {
-                    let p = Box::into_raw(Box::new(resp));
-                    cb(ud.0, oidc_result::Ok, p, std::ptr::null());
-                }
-                Err(e) => {
-                    let obj = oidc_error::from_ffi(e, None);
-                    cb(ud.0, obj.code(), std::ptr::null_mut(), &obj);
-                }
-            }
-        };
-        pool::spawn_steps(step, done, call_cancel.as_ref()).map_err(Into::into)
+        submit_steps(call_cancel.as_ref(), None, step, deliver)
     })
 }
 
