@@ -16,7 +16,7 @@ namespace Oidc
 {
     internal static class Native
     {
-        // Mono maps "oidc" to liboidc.so.0.1 through Oidc.dll.config; .NET probes liboidc.so.
+        // Mono maps "oidc" to liboidc.so.0.2 through Oidc.dll.config; .NET probes liboidc.so.
         internal const string Lib = "oidc";
         private const CallingConvention Cdecl = CallingConvention.Cdecl;
 
