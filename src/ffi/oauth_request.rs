@@ -5,7 +5,7 @@
 
 use std::ffi::{CString, c_char, c_void};
 
-use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box};
+use super::boundary::{c_value, check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box};
 use super::cancel::oidc_cancel;
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::oauth_client::oidc_oauth_client;
@@ -232,8 +232,9 @@ pub struct oidc_oauth_response {
 }
 
 impl oidc_oauth_response {
-    /// The C view of a core response. A field value with a NUL byte cannot be a C string: the
-    /// call fails (`OIDC_RESULT_RESPONSE_INVALID`) rather than hand out a truncated value.
+    /// The C view of a core response. Fields are values (`boundary::c_value`): one with a NUL
+    /// byte fails the call rather than hand out an altered value. The JSON keeps its bytes (a
+    /// resource body may hold NUL bytes: its length is given).
     fn from_core(r: OAuthResponse) -> Result<oidc_oauth_response, FfiError> {
         let mut json = Vec::with_capacity(r.json().len() + 1);
         json.extend_from_slice(r.json().as_bytes());
@@ -241,9 +242,7 @@ impl oidc_oauth_response {
         let mut strings = Vec::new();
         for f in Field::ALL.iter().filter(|f| (**f as u32) < 100) {
             if let Some(v) = r.string(*f) {
-                let c = CString::new(v).map_err(|_| {
-                    FfiError::new(oidc_result::ResponseInvalid, format!("the response's {} contains a NUL byte", f.c_name()))
-                })?;
+                let c = c_value(v).map_err(|e| FfiError::new(e.code, format!("the response's {} contains a NUL byte", f.c_name())))?;
                 strings.push((*f as u32, c));
             }
         }
