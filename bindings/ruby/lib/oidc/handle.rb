@@ -12,11 +12,17 @@ module Oidc
   #   return before freeing, so the C rule "free only when no call is running" always holds.
   class Handle
     @freed = 0
+    @freed_by = Hash.new(0)
     @releasers = {}
 
     class << self
       # How many native handles have been freed so far (by #close or by the GC).
       attr_reader :freed
+
+      # How many handles were freed through `free_fn` (e.g. :oidc_oauth_response_free).
+      def freed_by(free_fn)
+        @freed_by[free_fn]
+      end
 
       # A releaser for AutoPointer that frees through `free_fn` (a Native function name) and
       # counts. It is shared per function and holds no reference to any Ruby wrapper object,
@@ -25,6 +31,7 @@ module Oidc
         @releasers[free_fn] ||= lambda do |ptr|
           Native.public_send(free_fn, ptr)
           @freed += 1
+          @freed_by[free_fn] += 1
         end
       end
     end

@@ -95,12 +95,30 @@ module Oidc
     attach_function :oidc_oauth_builder_build, %i[pointer pointer err_out], :oidc_result, blocking: true
     attach_function :oidc_oauth_client_free, [:pointer], :void
 
-    # --- token responses (getters return borrowed strings; NULL when absent) ---
-    %i[access_token token_type refresh_token id_token scope issued_token_type json].each do |what|
-      attach_function :"oidc_token_response_#{what}", [:pointer], :pointer
-    end
-    attach_function :oidc_token_response_expires_in, [:pointer], :int64
-    attach_function :oidc_token_response_free, [:pointer], :void
+    # --- cancel handles (one type for every call; never block) ---
+    attach_function :oidc_cancel_new, %i[uint32 pointer err_out], :oidc_result
+    attach_function :oidc_cancel_trigger, [:pointer], :void
+    attach_function :oidc_cancel_is_cancelled, [:pointer], :uint32
+    attach_function :oidc_cancel_free, [:pointer], :void
+
+    # --- protocol requests (ABI 0.2): one request object per call, one blocking send ---
+    # oidc_operation / oidc_param / oidc_field are C enums (int); Oidc::Protocol mirrors them.
+    attach_function :oidc_oauth_request_new, %i[pointer int pointer err_out], :oidc_result
+    attach_function :oidc_oauth_request_set_string, %i[pointer int pointer size_t err_out], :oidc_result
+    attach_function :oidc_oauth_request_add_string, %i[pointer int pointer size_t err_out], :oidc_result
+    attach_function :oidc_oauth_request_set_int, %i[pointer int int64 err_out], :oidc_result
+    attach_function :oidc_oauth_request_add_param, %i[pointer pointer size_t pointer size_t err_out], :oidc_result
+    attach_function :oidc_oauth_request_set_pending, %i[pointer pointer err_out], :oidc_result
+    attach_function :oidc_oauth_request_free, [:pointer], :void
+    # network, polls (up to their deadline): release the GVL
+    attach_function :oidc_oauth_send, %i[pointer pointer pointer err_out], :oidc_result, blocking: true
+
+    # --- protocol responses (strings borrowed from the response; NULL / -1 when absent) ---
+    attach_function :oidc_oauth_response_operation, [:pointer], :int
+    attach_function :oidc_oauth_response_string, %i[pointer int], :pointer
+    attach_function :oidc_oauth_response_int, %i[pointer int], :int64
+    attach_function :oidc_oauth_response_json, %i[pointer pointer], :pointer
+    attach_function :oidc_oauth_response_free, [:pointer], :void
 
     # Attach a function that newer libraries export; returns false (and attaches nothing) when
     # the loaded library predates it, so an area file can report it as unsupported.

@@ -9,18 +9,17 @@ module Oidc
     attr_reader :access_token, :token_type, :expires_in, :refresh_token, :id_token, :scope,
                 :issued_token_type, :received_at
 
-    # Copy every field out of a native oidc_token_response (borrowed; not freed here).
-    def self.from_native(resp)
-      n = Native
+    # Copy every field out of a token Oidc::OAuthResponse (not closed here).
+    def self.from_response(resp)
       new(
-        access_token: Oidc.cstr_or_nil(n.oidc_token_response_access_token(resp)),
-        token_type: Oidc.cstr_or_nil(n.oidc_token_response_token_type(resp)),
-        expires_in: n.oidc_token_response_expires_in(resp).then { |v| v.negative? ? nil : v },
-        refresh_token: Oidc.cstr_or_nil(n.oidc_token_response_refresh_token(resp)),
-        id_token: Oidc.cstr_or_nil(n.oidc_token_response_id_token(resp)),
-        scope: Oidc.cstr_or_nil(n.oidc_token_response_scope(resp)),
-        issued_token_type: Oidc.cstr_or_nil(n.oidc_token_response_issued_token_type(resp)),
-        raw_json: Oidc.cstr_or_nil(n.oidc_token_response_json(resp))
+        access_token: resp.string(:access_token),
+        token_type: resp.string(:token_type),
+        expires_in: resp.int(:expires_in),
+        refresh_token: resp.string(:refresh_token),
+        id_token: resp.string(:id_token),
+        scope: resp.string(:scope),
+        issued_token_type: resp.string(:issued_token_type),
+        raw_json: resp.json
       )
     end
 
