@@ -36,7 +36,7 @@ class NativeTest < Minitest::Test
     code = <<~RUBY
       require "oidc/version"
       Oidc.send(:remove_const, :LIB_VERSION_REQUIRED)
-      Oidc.const_set(:LIB_VERSION_REQUIRED, 0x000200) # pretend this binding needs the 0.2 ABI
+      Oidc.const_set(:LIB_VERSION_REQUIRED, 0x000300) # pretend this binding needs the 0.3 ABI
       begin
         require "oidc"
       rescue Oidc::LibraryLoadError => e
@@ -46,17 +46,17 @@ class NativeTest < Minitest::Test
     RUBY
     _out, err, st = ruby(code)
     assert_equal 3, st.exitstatus, err
-    assert_includes err, "needs 0.2.0-compatible"
-    assert_includes err, "liboidc 0.1"
+    assert_includes err, "needs 0.3.0-compatible"
+    assert_includes err, "liboidc 0.2"
   end
 
-  # Runtime-only installs have liboidc.so.0.1 but no liboidc.so: the SONAME fallback finds it.
+  # Runtime-only installs have liboidc.so.0.2 but no liboidc.so: the SONAME fallback finds it.
   def test_soname_fallback
     real = [ENV["OIDC_LIB"], *ENV.fetch("LD_LIBRARY_PATH", "").split(":").map { |d| File.join(d, "liboidc.so") }]
            .compact.find { |f| !f.empty? && File.exist?(f) }
     TestSupport.need(self, real, "needs OIDC_LIB or LD_LIBRARY_PATH to locate liboidc.so")
     Dir.mktmpdir do |d|
-      File.symlink(File.realpath(real), File.join(d, "liboidc.so.0.1"))
+      File.symlink(File.realpath(real), File.join(d, Oidc::LIB_SONAME))
       env = { "OIDC_LIB" => nil, "LD_LIBRARY_PATH" => d }
       out, err, st = ruby('require "oidc"; print Oidc.library_version', env)
       assert st.success?, err
@@ -65,20 +65,11 @@ class NativeTest < Minitest::Test
   end
 
   # Deliberately not wrapped: the non-blocking API (completion callbacks run on liboidc's
-  # worker threads; Ruby uses the blocking calls, which release the GVL, on its own threads),
-  # its deadline-carrying cancel handles, and the log callback (also called from any thread).
+  # worker threads; Ruby uses the blocking calls, which release the GVL, on its own threads:
+  # OAuthRequest#send is the one protocol send), and the log callback (also called from any
+  # thread).
   NOT_EXPOSED = %w[oidc_validate_async oidc_validate_at_async oidc_validator_prefetch_async
-                   oidc_oauth_client_credentials_async oidc_cancel_new_with_timeout_ms
-                   oidc_set_log_callback
-                   oidc_oauth_authorization_url_async oidc_oauth_client_credentials_cached_async oidc_oauth_client_endpoint_async
-                   oidc_oauth_custom_grant_async oidc_oauth_end_session_url_async oidc_oauth_exchange_code_async
-                   oidc_oauth_introspect_async oidc_oauth_jwt_bearer_async oidc_oauth_parse_authorization_response_async
-                   oidc_oauth_push_authorization_request_async oidc_oauth_refresh_async oidc_oauth_register_async
-                   oidc_oauth_resource_request_async oidc_oauth_revoke_async oidc_oauth_token_exchange_async
-                   oidc_oauth_userinfo_async oidc_oauth_validate_id_token_async
-                   oidc_oauth_device_authorization_async oidc_oauth_device_poll_async
-                   oidc_oauth_ciba_request_async oidc_oauth_ciba_poll_async
-                   oidc_authenticate_async].freeze
+                   oidc_oauth_send_async oidc_authenticate_async oidc_set_log_callback].freeze
 
   def test_not_exposed_functions_are_declared
     declared = File.read(TestSupport::HEADER).scan(/\b(oidc_[a-z0-9_]+)\s*\(/).flatten.uniq
@@ -96,8 +87,8 @@ class NativeTest < Minitest::Test
 
   def test_every_attached_function_exists
     # attach_function would have raised at require time otherwise
-    %i[oidc_validate oidc_validate_at oidc_validator_prefetch oidc_oauth_client_credentials
-       oidc_token_response_access_token oidc_token_response_json].each do |f|
+    %i[oidc_validate oidc_validate_at oidc_validator_prefetch oidc_oauth_request_new oidc_oauth_send
+       oidc_oauth_response_string oidc_oauth_response_json oidc_cancel_trigger].each do |f|
       assert Oidc::Native.available?(f), f
     end
   end
