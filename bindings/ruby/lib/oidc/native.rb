@@ -102,11 +102,12 @@ module Oidc
     attach_function :oidc_cancel_free, [:pointer], :void
 
     # --- protocol requests (ABI 0.2): one request object per call, one blocking send ---
-    # oidc_operation / oidc_param / oidc_field are C enums (int); Oidc::Protocol mirrors them.
-    attach_function :oidc_oauth_request_new, %i[pointer int pointer err_out], :oidc_result
-    attach_function :oidc_oauth_request_set_string, %i[pointer int pointer size_t err_out], :oidc_result
-    attach_function :oidc_oauth_request_add_string, %i[pointer int pointer size_t err_out], :oidc_result
-    attach_function :oidc_oauth_request_set_int, %i[pointer int int64 err_out], :oidc_result
+    # operations, parameters and fields are uint32_t values of oidc_operation / oidc_param /
+    # oidc_field (Oidc::Protocol mirrors them).
+    attach_function :oidc_oauth_request_new, %i[pointer uint32 pointer err_out], :oidc_result
+    attach_function :oidc_oauth_request_set_string, %i[pointer uint32 pointer size_t err_out], :oidc_result
+    attach_function :oidc_oauth_request_add_string, %i[pointer uint32 pointer size_t err_out], :oidc_result
+    attach_function :oidc_oauth_request_set_int, %i[pointer uint32 int64 err_out], :oidc_result
     attach_function :oidc_oauth_request_add_param, %i[pointer pointer size_t pointer size_t err_out], :oidc_result
     attach_function :oidc_oauth_request_set_pending, %i[pointer pointer err_out], :oidc_result
     attach_function :oidc_oauth_request_free, [:pointer], :void
@@ -114,9 +115,9 @@ module Oidc
     attach_function :oidc_oauth_send, %i[pointer pointer pointer err_out], :oidc_result, blocking: true
 
     # --- protocol responses (strings borrowed from the response; NULL / -1 when absent) ---
-    attach_function :oidc_oauth_response_operation, [:pointer], :int
-    attach_function :oidc_oauth_response_string, %i[pointer int], :pointer
-    attach_function :oidc_oauth_response_int, %i[pointer int], :int64
+    attach_function :oidc_oauth_response_operation, [:pointer], :uint32
+    attach_function :oidc_oauth_response_string, %i[pointer uint32], :pointer
+    attach_function :oidc_oauth_response_int, %i[pointer uint32], :int64
     attach_function :oidc_oauth_response_json, %i[pointer pointer], :pointer
     attach_function :oidc_oauth_response_free, [:pointer], :void
 
