@@ -144,7 +144,8 @@ class OAuthEndpointsTest < Minitest::Test
     c&.close
   end
 
-  # RFC 7592 client configuration (new with the request object): read, update, delete.
+  # RFC 7592 client configuration (new with the request object): read, update, delete, by the
+  # registered client (a client without client_id can only register).
   def test_registration_management
     anon = Oidc::OAuthClient.new(issuer: @idp.issuer, ca_file: @idp.ca_file)
     md = { redirect_uris: ["https://127.0.0.1/cb"], grant_types: %w[client_credentials], response_types: [],
@@ -153,14 +154,18 @@ class OAuthEndpointsTest < Minitest::Test
     assert_equal "before", reg["client_name"]
     refute_nil reg.registration_client_uri
     refute_nil reg.registration_access_token
-    read = anon.registration_read(reg)
+    assert_raises(Oidc::InvalidConfig) { anon.registration_read(reg) }
+    c = Oidc::OAuthClient.new(issuer: @idp.issuer, ca_file: @idp.ca_file, client_id: reg.client_id,
+                              client_secret: reg.client_secret)
+    read = c.registration_read(reg)
     assert_equal reg.client_id, read.client_id
-    up = anon.registration_update(reg, metadata: md.merge(client_id: reg.client_id, client_name: "after"))
+    up = c.registration_update(reg, metadata: md.merge(client_id: reg.client_id, client_name: "after"))
     assert_equal "after", up["client_name"]
-    assert_nil anon.registration_delete(reg)
-    assert_raises(Oidc::Error) { anon.registration_read(reg) }
-    assert_raises(TypeError) { anon.registration_read("not a registration") }
+    assert_nil c.registration_delete(reg)
+    assert_raises(Oidc::Error) { c.registration_read(reg) }
+    assert_raises(TypeError) { c.registration_read("not a registration") }
   ensure
     anon&.close
+    c&.close
   end
 end
