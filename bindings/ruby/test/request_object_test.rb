@@ -144,6 +144,18 @@ class RequestObjectTest < Minitest::Test
     assert_raises(Oidc::InvalidArgument) { c.refresh(nil) }
     assert_equal req_before + 6, Oidc::Handle.freed_by(:oidc_oauth_request_free)
     assert_equal resp_before + 5, Oidc::Handle.freed_by(:oidc_oauth_response_free), "no response on failure"
+    # the response they read in place is closed when they return: a reference that escapes
+    # the block cannot reach freed memory
+    leaked = nil
+    assert_equal "https://127.0.0.1:9/token", c.send(:perform, :endpoint, endpoint_name: "token_endpoint") { |r|
+      leaked = r
+      r[:url]
+    }
+    assert leaked.closed?
+    assert_raises(Oidc::ClosedError) { leaked[:url] }
+    # and when the block raises
+    assert_raises(RuntimeError) { c.send(:perform, :endpoint, endpoint_name: "token_endpoint") { raise "boom" } }
+    assert_equal resp_before + 7, Oidc::Handle.freed_by(:oidc_oauth_response_free)
   end
 
   # Forgotten requests and responses go to the GC (FFI::AutoPointer).
@@ -296,6 +308,19 @@ class RequestObjectIdpTest < Minitest::Test
     end.map(&:value)
     assert_equal 6, tokens.uniq.size
     assert_equal before + 6, Oidc::Handle.freed_by(:oidc_oauth_response_free)
+  end
+
+  # Device and CIBA starts keep their response (the polls start from it): freed by #close.
+  def test_kept_start_response_is_freed_by_close
+    c = oauth("device-app")
+    before = Oidc::Handle.freed_by(:oidc_oauth_response_free)
+    da = c.device_authorization(scope: %w[openid])
+    assert_equal before, Oidc::Handle.freed_by(:oidc_oauth_response_free)
+    refute da.closed?
+    da.close
+    da.close
+    assert da.closed?
+    assert_equal before + 1, Oidc::Handle.freed_by(:oidc_oauth_response_free)
   end
 
   # A setter waits for the sends of the same request that are running (they read it with the

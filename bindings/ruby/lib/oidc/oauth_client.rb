@@ -145,28 +145,35 @@ module Oidc
 
     # The one path of every per-operation method: a request for `op` with `typed` parameters
     # (nil skipped), custom `params`, `pending` (polls), `timeout` (seconds, the request's own
-    # deadline: OIDC_PARAM_DEADLINE_MS) and `cancel`; sent (blocking); the response yielded to
-    # the block, whose value is returned. The request is freed before this returns, and so is
-    # the response unless `keep` (for an object that keeps it: device and CIBA starts).
+    # deadline: OIDC_PARAM_DEADLINE_MS) and `cancel`; sent (blocking, GVL released); the
+    # response yielded to the block, whose value is returned. The request never leaves this
+    # method and is freed in its ensure; so is the response (read in place), unless `keep`
+    # (an owned Oidc::OAuthResponse for an object that keeps it: device and CIBA starts).
     def perform(op, timeout: nil, cancel: nil, params: nil, pending: nil, keep: false, **typed)
-      req = OAuthRequest.new(self, op)
-      begin
-        req.update(typed)
-        req.params = params if params
-        req.pending = pending if pending
-        req.deadline_ms = seconds_ms(timeout) if timeout
-        resp = req.perform(cancel: cancel)
-      ensure
-        req.close
+      opn = Protocol.operation(op)
+      err = FFI::MemoryPointer.new(:pointer)
+      raw = @handle.use do |cp|
+        rp = RequestNative.create(cp, opn, err)
+        begin
+          typed.each { |name, value| RequestNative.set(rp, name, value, err) unless value.nil? }
+          RequestNative.add_params(rp, params, err) if params
+          RequestNative.set_pending(rp, pending, err) if pending
+          RequestNative.set_int(rp, :deadline_ms, seconds_ms(timeout), err) if timeout
+          RequestNative.send_request(rp, cancel, err)
+        ensure
+          Native.oidc_oauth_request_free(rp)
+          Handle.count_free(:oidc_oauth_request_free)
+        end
       end
+      return OAuthResponse.borrow(raw) { |view| yield view } unless keep
+
+      owned = OAuthResponse.new(raw)
       begin
-        result = yield resp
+        yield owned
       rescue Exception # rubocop:disable Lint/RescueException -- free it whatever interrupts
-        resp.close
+        owned.close
         raise
       end
-      resp.close unless keep
-      result
     end
 
     # Seconds as whole milliseconds (at least 1 for any positive value).

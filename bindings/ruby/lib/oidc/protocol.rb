@@ -77,7 +77,7 @@ module Oidc
     def self.lookup(table, key, what)
       return key if key.is_a?(Integer)
 
-      table.fetch(key.to_s.downcase.to_sym) do
+      table[key] || table.fetch(key.to_s.downcase.to_sym) do
         raise ArgumentError, "unknown #{what} #{key.inspect} (one of #{table.keys.join(', ')})"
       end
     end

@@ -3,6 +3,104 @@
 require "json"
 
 module Oidc
+  # The request object's C calls, shared by Oidc::OAuthRequest and OAuthClient's per-operation
+  # path (translation only: kinds by the header's numbering, values to_s / Integer). Every
+  # function takes the raw request pointer and an oidc_error** buffer (reused: a failure raises
+  # at once and frees its error object).
+  module RequestNative
+    module_function
+
+    def raise_unless_ok(rc, err)
+      raise Error.from_native(rc, err.read_pointer) unless rc.zero?
+    end
+
+    def create(client_ptr, op, err)
+      out = FFI::MemoryPointer.new(:pointer)
+      raise_unless_ok(Native.oidc_oauth_request_new(client_ptr, op, out, err), err)
+      out.read_pointer
+    end
+
+    # Set parameter `param` (name or number) by its kind: a string, the items of a list (a
+    # String or an Array, each added), or an integer (true/false: 1/0).
+    def set(rp, param, value, err)
+      id = Protocol.param(param)
+      case Protocol.param_kind(id)
+      when :string then set_string(rp, id, string_value(value), err)
+      when :list
+        value.is_a?(Array) ? value.each { |v| add_string(rp, id, v, err) } : add_string(rp, id, value, err)
+      else set_int(rp, id, int_value(value), err)
+      end
+    end
+
+    def set_string(rp, param, value, err)
+      s = FFISupport.bytes(value.to_s)
+      raise_unless_ok(Native.oidc_oauth_request_set_string(rp, Protocol.param(param), s, s.bytesize, err), err)
+    end
+
+    def add_string(rp, param, value, err)
+      s = FFISupport.bytes(value.to_s)
+      raise_unless_ok(Native.oidc_oauth_request_add_string(rp, Protocol.param(param), s, s.bytesize, err), err)
+    end
+
+    def set_int(rp, param, value, err)
+      raise_unless_ok(Native.oidc_oauth_request_set_int(rp, Protocol.param(param), Integer(value), err), err)
+    end
+
+    def add_param(rp, name, value, err)
+      n = FFISupport.bytes(name.to_s)
+      v = FFISupport.bytes(value.to_s)
+      raise_unless_ok(Native.oidc_oauth_request_add_param(rp, n, n.bytesize, v, v.bytesize, err), err)
+    end
+
+    # Custom parameters from a Hash; an Array value repeats the parameter, nil skips it.
+    def add_params(rp, hash, err)
+      hash.to_h.each do |name, value|
+        next if value.nil?
+
+        value.is_a?(Array) ? value.each { |v| add_param(rp, name, v, err) } : add_param(rp, name, value, err)
+      end
+    end
+
+    # `started`: an Oidc::DeviceAuthorization, Oidc::CibaRequest or Oidc::OAuthResponse.
+    def set_pending(rp, started, err)
+      unless started.is_a?(OAuthResponse) || started.is_a?(PendingAuthorization)
+        raise TypeError, "expected an Oidc::DeviceAuthorization, Oidc::CibaRequest or Oidc::OAuthResponse, " \
+                         "got #{started.class}"
+      end
+
+      started.use { |sp| raise_unless_ok(Native.oidc_oauth_request_set_pending(rp, sp, err), err) }
+    end
+
+    # oidc_oauth_send under `cancel` (an Oidc::Cancel or nil); the raw response pointer.
+    def send_request(rp, cancel, err)
+      raise TypeError, "cancel: expects an Oidc::Cancel" unless cancel.nil? || cancel.is_a?(Cancel)
+
+      out = FFI::MemoryPointer.new(:pointer)
+      rc = if cancel
+             cancel.use { |cp| Native.oidc_oauth_send(rp, cp, out, err) }
+           else
+             Native.oidc_oauth_send(rp, nil, out, err)
+           end
+      raise_unless_ok(rc, err)
+      out.read_pointer
+    end
+
+    def string_value(value)
+      case value
+      when Hash, Array then JSON.generate(value) # JSON parameters (metadata)
+      else value
+      end
+    end
+
+    def int_value(value)
+      case value
+      when true then 1
+      when false then 0
+      else value
+      end
+    end
+  end
+
   # One protocol request (oidc_oauth_request): made for one operation on an Oidc::OAuthClient,
   # parameters set by name, then sent, as often as you like. Every OAuthClient method of the
   # protocol (client_credentials, refresh, introspect, ...) is written over this class; use it
@@ -32,12 +130,8 @@ module Oidc
 
       @client = client
       @op = Protocol.operation(operation)
-      out = FFI::MemoryPointer.new(:pointer)
-      client.use { |cp| FFISupport.check { |e| Native.oidc_oauth_request_new(cp, @op, out, e) } }
-      @handle = Handle.new(out.read_pointer, :oidc_oauth_request_free, "Oidc::OAuthRequest")
-      @lock = Mutex.new
-      @idle = ConditionVariable.new
-      @sending = 0
+      raw = client.use { |cp| RequestNative.create(cp, @op, FFI::MemoryPointer.new(:pointer)) }
+      @handle = Handle.new(raw, :oidc_oauth_request_free, "Oidc::OAuthRequest")
     end
 
     # The operation as a Symbol (:refresh).
@@ -48,13 +142,7 @@ module Oidc
     # Set a parameter by name (Symbol of Oidc::Protocol::PARAMS): a string, the items of a list
     # (a String or an Array, each added), or an integer. Returns self.
     def set(param, value)
-      id = Protocol.param(param)
-      case Protocol.param_kind(id)
-      when :string then set_string(id, string_value(value))
-      when :list then Array(value).each { |v| add_string(id, v) }
-      else set_int(id, int_value(value))
-      end
-      self
+      write { |rp, err| RequestNative.set(rp, param, value, err) }
     end
     alias []= set
 
@@ -69,59 +157,34 @@ module Oidc
       define_method(:"#{name}=") { |value| set(name, value) }
     end
 
-    # The raw setters, one per C function (the header's kinds; no conversion but to_s/Integer).
+    # The raw setters, one per C function (no conversion but to_s / Integer).
     def set_string(param, value)
-      id = Protocol.param(param)
-      s = FFISupport.bytes(value.to_s)
-      write { |rp| FFISupport.check { |e| Native.oidc_oauth_request_set_string(rp, id, s, s.bytesize, e) } }
-      self
+      write { |rp, err| RequestNative.set_string(rp, param, value, err) }
     end
 
     def add_string(param, value)
-      id = Protocol.param(param)
-      s = FFISupport.bytes(value.to_s)
-      write { |rp| FFISupport.check { |e| Native.oidc_oauth_request_add_string(rp, id, s, s.bytesize, e) } }
-      self
+      write { |rp, err| RequestNative.add_string(rp, param, value, err) }
     end
 
     def set_int(param, value)
-      id = Protocol.param(param)
-      v = Integer(value)
-      write { |rp| FFISupport.check { |e| Native.oidc_oauth_request_set_int(rp, id, v, e) } }
-      self
+      write { |rp, err| RequestNative.set_int(rp, param, value, err) }
     end
 
     # A custom parameter (sent as a form/query parameter; a JSON member for registration).
     # May repeat. liboidc refuses the names it sets itself or that have a typed parameter.
     def add_param(name, value)
-      n = FFISupport.bytes(name.to_s)
-      v = FFISupport.bytes(value.to_s)
-      write do |rp|
-        FFISupport.check { |e| Native.oidc_oauth_request_add_param(rp, n, n.bytesize, v, v.bytesize, e) }
-      end
-      self
+      write { |rp, err| RequestNative.add_param(rp, name, value, err) }
     end
 
     # Custom parameters from a Hash; an Array value repeats the parameter, nil skips it.
     def params=(hash)
-      hash.to_h.each do |name, value|
-        next if value.nil?
-
-        value.is_a?(Array) ? value.each { |v| add_param(name, v) } : add_param(name, value)
-      end
+      write { |rp, err| RequestNative.add_params(rp, hash, err) }
     end
 
     # For polls: take device code / auth_req_id, interval and expiry from the response that
     # started it (an Oidc::DeviceAuthorization, Oidc::CibaRequest or their Oidc::OAuthResponse).
     def pending=(started)
-      unless started.respond_to?(:use) && (started.is_a?(OAuthResponse) || started.is_a?(PendingAuthorization))
-        raise TypeError, "expected an Oidc::DeviceAuthorization, Oidc::CibaRequest or Oidc::OAuthResponse, " \
-                         "got #{started.class}"
-      end
-
-      write do |rp|
-        started.use { |sp| FFISupport.check { |e| Native.oidc_oauth_request_set_pending(rp, sp, e) } }
-      end
+      write { |rp, err| RequestNative.set_pending(rp, started, err) }
     end
 
     # Send it (oidc_oauth_send) and return the Oidc::OAuthResponse. Blocks, with the GVL
@@ -138,26 +201,14 @@ module Oidc
 
     # The same as #send without arguments (for code that prefers not to shadow Object#send).
     def perform(cancel: nil, timeout: nil)
-      raise TypeError, "cancel: expects an Oidc::Cancel" unless cancel.nil? || cancel.is_a?(Cancel)
       if timeout
         raise ArgumentError, "give either cancel: or timeout: (Oidc::Cancel.new(timeout:) has both)" if cancel
 
         own = cancel = Cancel.new(timeout: timeout)
       end
-      out = FFI::MemoryPointer.new(:pointer)
       err = FFI::MemoryPointer.new(:pointer)
-      rc = reading do |rp|
-        @client.use do
-          if cancel
-            cancel.use { |cp| Native.oidc_oauth_send(rp, cp, out, err) }
-          else
-            Native.oidc_oauth_send(rp, nil, out, err)
-          end
-        end
-      end
-      raise Error.from_native(rc, err.read_pointer) unless rc.zero?
-
-      OAuthResponse.new(out.read_pointer)
+      raw = @handle.use { |rp| @client.use { RequestNative.send_request(rp, cancel, err) } }
+      OAuthResponse.new(raw)
     ensure
       own&.close
     end
@@ -183,39 +234,12 @@ module Oidc
 
     private
 
-    def string_value(value)
-      case value
-      when Hash, Array then JSON.generate(value) # JSON parameters (metadata)
-      else value.to_s
-      end
-    end
-
-    def int_value(value)
-      case value
-      when true then 1
-      when false then 0
-      else Integer(value)
-      end
-    end
-
-    # A send reads the request while the GVL is released: setters wait for running sends.
-    def reading
-      @lock.synchronize { @sending += 1 }
-      begin
-        @handle.use { |rp| yield rp }
-      ensure
-        @lock.synchronize do
-          @sending -= 1
-          @idle.broadcast if @sending.zero?
-        end
-      end
-    end
-
-    def write(&block)
-      @lock.synchronize do
-        @idle.wait(@lock) while @sending.positive?
-        @handle.use(&block)
-      end
+    # Setters change the request: they wait for running sends (which read it with the GVL
+    # released) and hold new ones off. Returns self.
+    def write
+      err = FFI::MemoryPointer.new(:pointer)
+      @handle.exclusive { |rp| yield rp, err }
+      self
     end
   end
 
@@ -226,12 +250,27 @@ module Oidc
   #   resp[:expires_in]     # an integer field (nil when absent)
   #   resp.json / resp.to_h # the server's JSON body (or the object liboidc made for local operations)
   #
-  # Owns the native response: #close frees it now, the GC otherwise. The OAuthClient methods
-  # copy what they need into Ruby objects and close it themselves.
+  # Owns the native response: #close frees it now, the GC otherwise. (The OAuthClient methods
+  # read theirs through a view that lives only inside the call, and free it before they
+  # return.)
   class OAuthResponse
+    # raw: an owned oidc_oauth_response*.
     def initialize(raw)
       @handle = Handle.new(raw, :oidc_oauth_response_free, "Oidc::OAuthResponse")
       @op = Native.oidc_oauth_response_operation(raw)
+    end
+
+    # A response read in place by the binding and freed by it (no AutoPointer): yields a view
+    # of the owned `raw` and frees it after the block, also when the block raises. The view is
+    # closed afterwards (a use then raises ClosedError).
+    def self.borrow(raw)
+      view = allocate
+      view.send(:init_view, raw)
+      begin
+        yield view
+      ensure
+        view.send(:release_view)
+      end
     end
 
     # The operation that made it (Symbol).
@@ -247,19 +286,25 @@ module Oidc
 
     def string(field)
       id = Protocol.field(field)
-      @handle.use { |rp| Oidc.cstr_or_nil(Native.oidc_oauth_response_string(rp, id)) }
+      use { |rp| Oidc.cstr_or_nil(Native.oidc_oauth_response_string(rp, id)) }
     end
 
     def int(field)
       id = Protocol.field(field)
-      v = @handle.use { |rp| Native.oidc_oauth_response_int(rp, id) }
+      v = use { |rp| Native.oidc_oauth_response_int(rp, id) }
       v == -1 ? nil : v
+    end
+
+    # Several string fields at once (one pass over the native response).
+    def strings(*fields)
+      ids = fields.map { |f| Protocol.field(f) }
+      use { |rp| ids.map { |id| Oidc.cstr_or_nil(Native.oidc_oauth_response_string(rp, id)) } }
     end
 
     # The JSON text (a copy): the server's body, the resource body as received, the ID token's
     # claims, or the object liboidc made for a local operation (see include/oidc.h).
     def json
-      @handle.use do |rp|
+      use do |rp|
         len = FFI::MemoryPointer.new(:size_t)
         ptr = Native.oidc_oauth_response_json(rp, len)
         ptr.null? ? "" : ptr.read_string(len.read(:size_t)).force_encoding(Encoding::UTF_8)
@@ -272,17 +317,24 @@ module Oidc
     end
 
     def close
-      @handle.close
+      if @view
+        release_view
+      else
+        @handle.close
+      end
       nil
     end
 
     def closed?
-      @handle.closed?
+      @view ? @raw.nil? : @handle.closed?
     end
 
     # For the binding: yields the native pointer (set_pending).
     def use(&block)
-      @handle.use(&block)
+      return @handle.use(&block) unless @view
+      raise ClosedError, "Oidc::OAuthResponse is closed" if @raw.nil?
+
+      yield @raw
     end
 
     def inspect
@@ -292,6 +344,23 @@ module Oidc
 
     def pretty_print(q)
       q.text(inspect)
+    end
+
+    private
+
+    def init_view(raw)
+      @view = true
+      @raw = raw
+      @op = Native.oidc_oauth_response_operation(raw)
+    end
+
+    def release_view
+      raw = @raw
+      @raw = nil
+      return if raw.nil?
+
+      Native.oidc_oauth_response_free(raw)
+      Handle.count_free(:oidc_oauth_response_free)
     end
   end
 end

@@ -11,16 +11,10 @@ module Oidc
 
     # Copy every field out of a token Oidc::OAuthResponse (not closed here).
     def self.from_response(resp)
-      new(
-        access_token: resp.string(:access_token),
-        token_type: resp.string(:token_type),
-        expires_in: resp.int(:expires_in),
-        refresh_token: resp.string(:refresh_token),
-        id_token: resp.string(:id_token),
-        scope: resp.string(:scope),
-        issued_token_type: resp.string(:issued_token_type),
-        raw_json: resp.json
-      )
+      at, tt, rt, it, sc, itt = resp.strings(:access_token, :token_type, :refresh_token, :id_token, :scope,
+                                             :issued_token_type)
+      new(access_token: at, token_type: tt, expires_in: resp.int(:expires_in), refresh_token: rt, id_token: it,
+          scope: sc, issued_token_type: itt, raw_json: resp.json)
     end
 
     def initialize(access_token:, token_type:, expires_in: nil, refresh_token: nil, id_token: nil, scope: nil,
