@@ -29,7 +29,7 @@ require_relative "oidc/pending_authorization"
 require_relative "oidc/process"
 # One file per protocol area (client credentials, authorization code, refresh, device,
 # introspection, revocation, userinfo, ...): each adds its methods to Oidc::OAuthClient, all
-# written over the one request object (Oidc::OAuthRequest, lib/oidc/request.rb).
+# written over the one request object (lib/oidc/request.rb) through OAuthClient#perform.
 Dir[File.join(__dir__, "oidc", "oauth", "*.rb")].sort.each { |f| require f }
 require_relative "oidc/rack"
 

@@ -2,8 +2,9 @@
 
 module Oidc
   # An OAuth 2.0 / OpenID Connect protocol client: one registered client at one issuer. Every
-  # protocol call is an Oidc::OAuthRequest (#request); the methods per operation live in
-  # lib/oidc/oauth/*.rb, one file per area, each written once over #request. Thread safe; every
+  # protocol call is one liboidc request object: #request gives it as an Oidc::OAuthRequest;
+  # the methods per operation live in lib/oidc/oauth/*.rb, one file per area, each one call of
+  # the private #perform over the same C calls (Oidc::RequestNative). Thread safe; every
   # request releases the GVL and all requests share one pooled HTTP connection set inside
   # liboidc.
   #
