@@ -304,11 +304,14 @@ module Oidc
     # The JSON text (a copy): the server's body, the resource body as received, the ID token's
     # claims, or the object liboidc made for a local operation (see include/oidc.h).
     def json
-      use do |rp|
-        len = FFI::MemoryPointer.new(:size_t)
-        ptr = Native.oidc_oauth_response_json(rp, len)
-        ptr.null? ? "" : ptr.read_string(len.read(:size_t)).force_encoding(Encoding::UTF_8)
-      end
+      use { |rp| OAuthResponse.json_of(rp) }
+    end
+
+    # For the binding: the JSON of a raw response pointer (a copy).
+    def self.json_of(rp)
+      len = FFI::MemoryPointer.new(:size_t)
+      ptr = Native.oidc_oauth_response_json(rp, len)
+      ptr.null? ? "" : ptr.read_string(len.read(:size_t)).force_encoding(Encoding::UTF_8)
     end
 
     # #json parsed (contains secrets: never log it).

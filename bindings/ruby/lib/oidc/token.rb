@@ -9,12 +9,19 @@ module Oidc
     attr_reader :access_token, :token_type, :expires_in, :refresh_token, :id_token, :scope,
                 :issued_token_type, :received_at
 
+    STRING_FIELDS = Protocol::FIELDS.values_at(:access_token, :token_type, :refresh_token, :id_token, :scope,
+                                               :issued_token_type).freeze
+    EXPIRES_IN = Protocol::FIELDS.fetch(:expires_in)
+    private_constant :STRING_FIELDS, :EXPIRES_IN
+
     # Copy every field out of a token Oidc::OAuthResponse (not closed here).
     def self.from_response(resp)
-      at, tt, rt, it, sc, itt = resp.strings(:access_token, :token_type, :refresh_token, :id_token, :scope,
-                                             :issued_token_type)
-      new(access_token: at, token_type: tt, expires_in: resp.int(:expires_in), refresh_token: rt, id_token: it,
-          scope: sc, issued_token_type: itt, raw_json: resp.json)
+      resp.use do |rp|
+        at, tt, rt, it, sc, itt = STRING_FIELDS.map { |id| Oidc.cstr_or_nil(Native.oidc_oauth_response_string(rp, id)) }
+        exp = Native.oidc_oauth_response_int(rp, EXPIRES_IN)
+        new(access_token: at, token_type: tt, expires_in: exp == -1 ? nil : exp, refresh_token: rt, id_token: it,
+            scope: sc, issued_token_type: itt, raw_json: OAuthResponse.json_of(rp))
+      end
     end
 
     def initialize(access_token:, token_type:, expires_in: nil, refresh_token: nil, id_token: nil, scope: nil,
