@@ -33,12 +33,12 @@ module Oidc
     end
 
     def set_string(rp, param, value, err)
-      s = FFISupport.bytes(value.to_s)
+      s = FFISupport.arg(value.to_s)
       raise_unless_ok(Native.oidc_oauth_request_set_string(rp, Protocol.param(param), s, s.bytesize, err), err)
     end
 
     def add_string(rp, param, value, err)
-      s = FFISupport.bytes(value.to_s)
+      s = FFISupport.arg(value.to_s)
       raise_unless_ok(Native.oidc_oauth_request_add_string(rp, Protocol.param(param), s, s.bytesize, err), err)
     end
 
@@ -47,8 +47,8 @@ module Oidc
     end
 
     def add_param(rp, name, value, err)
-      n = FFISupport.bytes(name.to_s)
-      v = FFISupport.bytes(value.to_s)
+      n = FFISupport.arg(name.to_s)
+      v = FFISupport.arg(value.to_s)
       raise_unless_ok(Native.oidc_oauth_request_add_param(rp, n, n.bytesize, v, v.bytesize, err), err)
     end
 
