@@ -93,12 +93,9 @@ class NativeTest < Minitest::Test
     assert_empty attached, "the binding still attaches 0.1 protocol functions"
   end
 
-  # TRANSITION (remove with the lead's follow-up): the commit "ABI 0.2 request object" keeps the
-  # flat calls exported "for the benchmark; they go next". Until then they are declared but
-  # deliberately not wrapped.
-  def still_declared_removed
+  def test_removed_functions_are_gone_from_the_header
     declared = File.read(TestSupport::HEADER).scan(/\b(oidc_[a-z0-9_]+)\s*\(/).flatten.uniq
-    declared & REMOVED_IN_0_2
+    assert_empty declared & REMOVED_IN_0_2
   end
 
   def test_not_exposed_functions_are_declared
@@ -111,7 +108,6 @@ class NativeTest < Minitest::Test
     declared = File.read(TestSupport::HEADER).scan(/\b(oidc_[a-z0-9_]+)\s*\(/).flatten.uniq
     declared -= %w[oidc_test_panic] # test-hooks builds only
     declared -= NOT_EXPOSED
-    declared -= still_declared_removed # TRANSITION, see above
     missing = declared.reject { |f| Oidc::Native.respond_to?(f) }
     assert_empty missing, "declared in include/oidc.h but not wrapped"
   end

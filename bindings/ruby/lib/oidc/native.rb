@@ -144,7 +144,7 @@ module Oidc
     end
   end
 
-  # Version of the loaded liboidc, e.g. "0.1.0".
+  # Version of the loaded liboidc, e.g. "0.2.0".
   def self.library_version
     Native.oidc_version
   end

@@ -8,14 +8,10 @@ module Oidc
   # A loaded library fits when it has the same major version (and, while major is 0, the same
   # minor: 0.x minors may break the ABI, exactly as the SONAME liboidc.so.0.2 says) and is at
   # least this patch level.
-  #
-  # TRANSITION (remove with the version bump): the ABI 0.2 request object is on main, but the
-  # library still calls itself 0.1.0 (SONAME liboidc.so.0.1) until the flat calls are removed
-  # ("they go next"); the spec's target is 0.2.0 / liboidc.so.0.2. Set both to 0.2 then.
-  LIB_VERSION_REQUIRED = (0 << 16) | (1 << 8) | 0
+  LIB_VERSION_REQUIRED = (0 << 16) | (2 << 8) | 0
 
   # The SONAME of the ABI generation this binding speaks.
-  LIB_SONAME = "liboidc.so.0.1" # TRANSITION: "liboidc.so.0.2" with the bump
+  LIB_SONAME = "liboidc.so.0.2"
 
   def self.version_string(number)
     format("%d.%d.%d", (number >> 16) & 0xff, (number >> 8) & 0xff, number & 0xff)
