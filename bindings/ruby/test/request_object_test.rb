@@ -199,11 +199,12 @@ class RequestObjectTest < Minitest::Test
   # handle's, or #send's timeout:) and a trigger from another thread end the call with their
   # codes, the hanging request's result (none) dropped.
   #
-  # LIBRARY DEVIATION (reported, asserted as it is): ABI02.md says a request in flight is
-  # bounded by the client's HTTP timeouts "and by the deadline"; liboidc's blocking send
-  # (include/oidc.h: "checked before each network step and after it") lets the request run to
-  # the client's HTTP timeout (HTTP_TIMEOUT here) and only then reports DEADLINE_EXCEEDED /
-  # CANCELLED. The spec's bound would be about 0.3 s per call.
+  # DEVIATION FROM THE HANDOFF SPEC (reported; asserted as the library documents it):
+  # ABI02.md says a request in flight is bounded by the client's HTTP timeouts "and by the
+  # deadline"; liboidc's blocking send lets the request run to the client's HTTP timeout
+  # (HTTP_TIMEOUT here) and only then reports DEADLINE_EXCEEDED / CANCELLED, as include/oidc.h
+  # says ("a request in flight finishes first, bounded by the client's timeouts, and its result
+  # is dropped"). The spec's bound would be about 0.3 s per call.
   HTTP_TIMEOUT = 2
 
   def test_request_in_flight_against_the_fault_fixture
