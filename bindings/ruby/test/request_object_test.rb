@@ -2,26 +2,32 @@
 
 require_relative "test_helper"
 
-# The ABI 0.2 request object as Ruby sees it: the enum mirrors against the header, liboidc's
-# parameter errors, cancel and deadlines (also against the fault fixture), response and request
-# lifetimes, and the generic request (blocking, from several threads) against the real IdP.
-class RequestObjectTest < Minitest::Test
-  include TestSupport
-
-  def mono = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-
-  def setup
+# Handles made by a test, closed after it (newest first).
+module ClosingAfterTest
+  def before_setup
+    super
     @closing = []
   end
 
-  def teardown
+  def after_teardown
     @closing.reverse_each(&:close)
+    super
   end
 
   def closing(obj)
     @closing << obj
     obj
   end
+end
+
+# The ABI 0.2 request object as Ruby sees it: the enum mirrors against the header, liboidc's
+# parameter errors, cancel and deadlines (also against the fault fixture), response and request
+# lifetimes, and the generic request (blocking, from several threads) against the real IdP.
+class RequestObjectTest < Minitest::Test
+  include TestSupport
+  include ClosingAfterTest
+
+  def mono = Process.clock_gettime(Process::CLOCK_MONOTONIC)
 
   # No network at all: a fixed token endpoint, an issuer nobody listens on.
   def offline(**opts)
@@ -246,21 +252,12 @@ end
 # polls started from a response or from a code set by hand.
 class RequestObjectIdpTest < Minitest::Test
   include TestSupport
+  include ClosingAfterTest
 
   RESOURCE = "urn:liboidc:rs256"
 
   def setup
     @idp = Idp.instance(self)
-    @closing = []
-  end
-
-  def teardown
-    @closing.reverse_each(&:close)
-  end
-
-  def closing(obj)
-    @closing << obj
-    obj
   end
 
   def oauth(id, secret = nil, **opts)
