@@ -487,7 +487,8 @@ enum oidc_operation
    * The authorization URL (no network once discovery is cached): REDIRECT_URI, SCOPE, STATE
    * and NONCE (generated when absent), RESPONSE_TYPE (default code), RESPONSE_MODE,
    * CODE_CHALLENGE (a PKCE pair is generated when absent: the response has CODE_VERIFIER),
-   * REQUEST_OBJECT (JAR), REQUEST_URI (PAR), LOGIN_HINT, RESOURCE, MAX_AGE, custom.
+   * REQUEST_OBJECT (JAR), REQUEST_URI (PAR), LOGIN_HINT, RESOURCE, MAX_AGE, custom. The JSON is
+   * `{"url","state","nonce"[,"code_verifier","code_challenge","code_challenge_method"]}`.
    */
   OIDC_OP_AUTHORIZATION_URL = 15,
   /**
@@ -496,7 +497,8 @@ enum oidc_operation
   OIDC_OP_END_SESSION_URL = 16,
   /**
    * Check an authorization response (redirect URL, query or form body): RESPONSE (required),
-   * EXPECTED_STATE or NO_STATE_SENT = 1; RFC 9207 `iss` and JARM are checked.
+   * EXPECTED_STATE or NO_STATE_SENT = 1; RFC 9207 `iss` and JARM are checked. The JSON is
+   * `{"code":…,"state":…,"iss":…,"jarm":bool,"params":{every parameter received}}`.
    */
   OIDC_OP_AUTHORIZATION_RESPONSE = 17,
   /**

@@ -359,3 +359,27 @@ fn requests_are_copied_at_send_and_shared_across_threads() {
     drop(r);
     assert_eq!(rx.recv_timeout(Duration::from_secs(30)).unwrap(), R::Ok);
 }
+
+#[test]
+fn a_deadline_bounds_a_request_in_flight_on_both_paths() {
+    // A token endpoint that never answers: the request's deadline ends the call, not the
+    // client's 20 s HTTP timeout, on the blocking path as on the non-blocking one.
+    let ca = oidc_testkit::TestCa::new();
+    let server = oidc_testkit::FixtureServer::start_https(&ca);
+    server.set_route("/token", oidc_testkit::Route::hang());
+    let b = oauth_builder_for(&server.base_url(), ca.ca_pem_path().to_str().unwrap(), "svc");
+    set_str(b, oidc_oauth_builder_set_client_secret, "svc-secret");
+    set_str(b, oidc_oauth_builder_set_auth_method, "client_secret_basic");
+    let ((np, nl), url) = (s("token_endpoint"), server.url("/token"));
+    let (up, ul) = s(&url);
+    assert_eq!(oidc_oauth_builder_set_endpoint(b, np, nl, up, ul, std::ptr::null_mut()), R::Ok);
+    assert_eq!(oidc_oauth_builder_set_timeouts_ms(b, 5_000, 20_000, std::ptr::null_mut()), R::Ok);
+    let c = oauth_build(b);
+    let r = Req::new(&c, Op::OIDC_OP_CLIENT_CREDENTIALS).int(P::OIDC_PARAM_DEADLINE_MS, 400);
+    for blocking in [true, false] {
+        let t0 = Instant::now();
+        let e = if blocking { r.send() } else { r.send_async(std::ptr::null()) };
+        assert_eq!(failure(e).code, R::DeadlineExceeded, "blocking={blocking}");
+        assert!(t0.elapsed() < Duration::from_secs(5), "blocking={blocking}: {:?}", t0.elapsed());
+    }
+}

@@ -5,7 +5,7 @@
 
 use std::ffi::{CString, c_char, c_void};
 
-use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box};
+use super::boundary::{c_value, check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box};
 use super::cancel::oidc_cancel;
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::oauth_client::oidc_oauth_client;
@@ -58,12 +58,14 @@ pub enum oidc_operation {
     /// The authorization URL (no network once discovery is cached): REDIRECT_URI, SCOPE, STATE
     /// and NONCE (generated when absent), RESPONSE_TYPE (default code), RESPONSE_MODE,
     /// CODE_CHALLENGE (a PKCE pair is generated when absent: the response has CODE_VERIFIER),
-    /// REQUEST_OBJECT (JAR), REQUEST_URI (PAR), LOGIN_HINT, RESOURCE, MAX_AGE, custom.
+    /// REQUEST_OBJECT (JAR), REQUEST_URI (PAR), LOGIN_HINT, RESOURCE, MAX_AGE, custom. The JSON is
+    /// `{"url","state","nonce"[,"code_verifier","code_challenge","code_challenge_method"]}`.
     OIDC_OP_AUTHORIZATION_URL = 15,
     /// The RP-initiated logout URL: ID_TOKEN_HINT, POST_LOGOUT_REDIRECT_URI, STATE, custom.
     OIDC_OP_END_SESSION_URL = 16,
     /// Check an authorization response (redirect URL, query or form body): RESPONSE (required),
-    /// EXPECTED_STATE or NO_STATE_SENT = 1; RFC 9207 `iss` and JARM are checked.
+    /// EXPECTED_STATE or NO_STATE_SENT = 1; RFC 9207 `iss` and JARM are checked. The JSON is
+    /// `{"code":…,"state":…,"iss":…,"jarm":bool,"params":{every parameter received}}`.
     OIDC_OP_AUTHORIZATION_RESPONSE = 17,
     /// Validate an ID token (OpenID Connect Core §3.1.3.7): ID_TOKEN (required), NONCE,
     /// ACCESS_TOKEN (at_hash), CODE (c_hash), MAX_AGE (auth_time). The response JSON is the claims.
@@ -230,8 +232,9 @@ pub struct oidc_oauth_response {
 }
 
 impl oidc_oauth_response {
-    /// The C view of a core response. A field value with a NUL byte cannot be a C string: the
-    /// call fails (`OIDC_RESULT_RESPONSE_INVALID`) rather than hand out a truncated value.
+    /// The C view of a core response. Fields are values (`boundary::c_value`): one with a NUL
+    /// byte fails the call rather than hand out an altered value. The JSON keeps its bytes (a
+    /// resource body may hold NUL bytes: its length is given).
     fn from_core(r: OAuthResponse) -> Result<oidc_oauth_response, FfiError> {
         let mut json = Vec::with_capacity(r.json().len() + 1);
         json.extend_from_slice(r.json().as_bytes());
@@ -239,9 +242,7 @@ impl oidc_oauth_response {
         let mut strings = Vec::new();
         for f in Field::ALL.iter().filter(|f| (**f as u32) < 100) {
             if let Some(v) = r.string(*f) {
-                let c = CString::new(v).map_err(|_| {
-                    FfiError::new(oidc_result::ResponseInvalid, format!("the response's {} contains a NUL byte", f.c_name()))
-                })?;
+                let c = c_value(v).map_err(|e| FfiError::new(e.code, format!("the response's {} contains a NUL byte", f.c_name())))?;
                 strings.push((*f as u32, c));
             }
         }
@@ -479,10 +480,8 @@ pub extern "C" fn oidc_oauth_send_async(
     ffi_boundary(err_out, None, || {
         // SAFETY: req and cancel are NULL or live for the duration of this call (API contract).
         let r = unsafe { try_ref(req, "request") }?;
-        let cancel = unsafe { cancel.as_ref() }.map(|c| &c.inner);
-        // A NULL callback is refused before the request's own checks (as NULL `out` is by
-        // `oidc_oauth_send`): NULL_PARAMETER whatever the request holds.
         let deliver = on_handover(cb, user_data)?;
+        let cancel = unsafe { cancel.as_ref() }.map(|c| &c.inner);
         let client = r.client.clone();
         let mut run = client.start(&r.req, cancel)?;
         let call_cancel = run.cancel().cloned();
