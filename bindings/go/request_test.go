@@ -120,9 +120,15 @@ func isInvalidArgument(t *testing.T, what string, err error, words ...string) {
 // Parameters liboidc refuses: the core's INVALID_ARGUMENT and message, at the setter (and then
 // from every send) or at send, on both paths; no network is involved.
 func TestRequestParameterErrors(t *testing.T) {
-	c := offlineOAuthClient(t, OAuthConfig{ClientID: "x", ClientSecret: "s"})
+	c := offlineOAuthClient(t, OAuthConfig{ClientID: "x", ClientSecret: "s",
+		Endpoints: map[string]string{"token_endpoint": "https://idp.example.com/oauth/token"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	local, err := c.NewRequest(OpEndpoint, With(ParamEndpointName, "token_endpoint")).Send(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
 
 	// A parameter that does not apply to the operation.
 	r := c.NewRequest(OpRefresh).Set(ParamCode, "abc")
@@ -157,7 +163,8 @@ func TestRequestParameterErrors(t *testing.T) {
 		{"a custom grant_type", c.NewRequest(OpCustomGrant).AddParam("grant_type", "x"), []string{"grant_type"}},
 		{"a custom client_id", c.NewRequest(OpClientCredentials).AddParam("client_id", "x"), []string{"client_id"}},
 		{"a custom name with a typed parameter", c.NewRequest(OpRefresh).AddParam("refresh_token", "x"), []string{"REFRESH_TOKEN"}},
-		{"SetPending on a non-poll", c.NewRequest(OpRefresh).SetPending(nil), nil},
+		{"SetPending on a non-poll", c.NewRequest(OpRefresh).SetPending(local), nil},
+		{"SetPending with a response that started nothing", c.NewRequest(OpDevicePoll).SetPending(local), nil},
 	}
 	for _, tc := range cases {
 		isInvalidArgument(t, tc.name, tc.req.Err(), tc.words...)
@@ -174,7 +181,7 @@ func TestRequestParameterErrors(t *testing.T) {
 		t.Fatal(missing.Err())
 	}
 	async := asyncStarted.Load()
-	_, err := missing.Send(context.Background())
+	_, err = missing.Send(context.Background())
 	isInvalidArgument(t, "missing refresh token (blocking)", err, "refresh_token")
 	_, err = missing.Send(ctx)
 	isInvalidArgument(t, "missing refresh token (ctx)", err, "refresh_token")
