@@ -73,7 +73,7 @@ func testIdPOtherGrantsAndHelpers(t *testing.T, ctx context.Context) {
 	if u, err := oc.Endpoint(ctx, "token_endpoint"); err != nil || u != s.Issuer+"/token" {
 		t.Fatalf("endpoint: %q %v", u, err)
 	}
-	tok, err := oc.CustomGrant(ctx, "client_credentials", WithParam("resource", "urn:liboidc:rs256"), WithScope("read"))
+	tok, err := oc.CustomGrant(ctx, "client_credentials", WithResource("urn:liboidc:rs256"), WithScope("read"))
 	if err != nil || strings.Count(tok.AccessToken, ".") != 2 {
 		t.Fatalf("custom grant: %v", err)
 	}

@@ -308,12 +308,21 @@ func TestTestkitProtocolFaults(t *testing.T) {
 	for _, f := range []struct {
 		mode string
 		want error
-	}{{"502", ErrHTTPStatus}, {"garbage", ErrResponseInvalid}, {"hang", ErrTimeout}} {
-		bothSends(t, func(t *testing.T, ctx context.Context) {
-			s.admin(t, "POST", "/fault?path=/token&mode="+f.mode)
-			if _, err := c.ClientCredentials(ctx, WithScope("read")); !errors.Is(err, f.want) {
-				t.Fatalf("%s: %v, want %v", f.mode, err, f.want)
-			}
+	}{{"502", ErrOAuthError}, {"garbage", ErrResponseInvalid}, {"truncate", ErrResponseInvalid}, {"hang", ErrTimeout}} {
+		t.Run(f.mode, func(t *testing.T) {
+			bothSends(t, func(t *testing.T, ctx context.Context) {
+				s.admin(t, "POST", "/fault?path=/token&mode="+f.mode)
+				_, err := c.ClientCredentials(ctx, WithScope("read"))
+				if !errors.Is(err, f.want) {
+					t.Fatalf("%s: %v, want %v", f.mode, err, f.want)
+				}
+				// The fixture's 502 carries a JSON error body: liboidc reports it as the OAuth error
+				// it is, with the server's code and status.
+				var oe *Error
+				if f.mode == "502" && (!errors.As(err, &oe) || oe.OAuth == nil || oe.OAuth.Error != "injected_fault" || oe.OAuth.HTTPStatus != 502) {
+					t.Fatalf("502: %#v", err)
+				}
+			})
 		})
 	}
 
@@ -345,12 +354,22 @@ func TestTestkitProtocolFaults(t *testing.T) {
 	cancel()
 	within("SendAsync with a 300 ms deadline", start, 2*time.Second)
 
-	// The request's own deadline on the blocking send.
+	// The request's own deadline: the non-blocking send completes at it. The blocking send
+	// (oidc.h, oidc_oauth_send) checks it before and after each network step: the exchange in
+	// flight ends by the client's 3 s timeout, then the result is DEADLINE_EXCEEDED (ABI02.md
+	// said the deadline bounds it too; reported).
+	dl := c.NewRequest(OpClientCredentials, WithInt(ParamDeadlineMS, 300))
+	defer dl.Close()
 	start = time.Now()
-	if _, err := c.ClientCredentials(context.Background(), WithInt(ParamDeadlineMS, 300)); !errors.Is(err, ErrDeadlineExceeded) {
-		t.Fatalf("DEADLINE_MS: %v", err)
+	if res := <-dl.SendAsync(context.Background()); !errors.Is(res.Err, ErrDeadlineExceeded) {
+		t.Fatalf("DEADLINE_MS (SendAsync): %v", res)
 	}
-	within("the blocking send with DEADLINE_MS 300", start, 2*time.Second)
+	within("SendAsync with DEADLINE_MS 300", start, 2*time.Second)
+	start = time.Now()
+	if _, err := dl.Send(context.Background()); !errors.Is(err, ErrDeadlineExceeded) {
+		t.Fatalf("DEADLINE_MS (blocking): %v", err)
+	}
+	within("the blocking send with DEADLINE_MS 300", start, 5*time.Second)
 
 	// Cancellation: Send returns at once; the non-blocking send's result is CANCELLED (the
 	// exchange in flight is bounded by the HTTP timeout, its result dropped).
