@@ -133,13 +133,16 @@ func (c *OAuthClient) DeviceAuthorization(ctx context.Context, opts ...OAuthOpti
 		VerificationURIComplete: resp.String(FieldVerificationURIComplete),
 		Response:                resp,
 	}
-	if s, ok := resp.Int(FieldExpiresIn); ok {
-		d.ExpiresIn = seconds(s)
-	}
-	if s, ok := resp.Int(FieldInterval); ok {
-		d.Interval = seconds(s)
-	}
+	d.ExpiresIn, d.Interval = durationField(resp, FieldExpiresIn), durationField(resp, FieldInterval)
 	return d, nil
+}
+
+// durationField is an integer field in seconds as a Duration (0 when absent).
+func durationField(resp *OAuthResponse, f Field) time.Duration {
+	if s, ok := resp.Int(f); ok && s > 0 {
+		return seconds(s)
+	}
+	return 0
 }
 
 // PollDevice polls the token endpoint until the user approves (RFC 8628 §3.4): at once, then
@@ -174,14 +177,8 @@ func (c *OAuthClient) CIBARequest(ctx context.Context, opts ...OAuthOption) (*CI
 	if err != nil {
 		return nil, err
 	}
-	r := &CIBARequest{AuthReqID: resp.String(FieldAuthReqID), Response: resp}
-	if s, ok := resp.Int(FieldExpiresIn); ok {
-		r.ExpiresIn = seconds(s)
-	}
-	if s, ok := resp.Int(FieldInterval); ok {
-		r.Interval = seconds(s)
-	}
-	return r, nil
+	return &CIBARequest{AuthReqID: resp.String(FieldAuthReqID), ExpiresIn: durationField(resp, FieldExpiresIn),
+		Interval: durationField(resp, FieldInterval), Response: resp}, nil
 }
 
 // PollCIBA polls for the request's tokens, as PollDevice.
@@ -301,12 +298,9 @@ func (p PushedAuthorizationRequest) GoString() string { return p.String() }
 // authentication; the parameters are AuthorizationURL's.
 func (c *OAuthClient) PushAuthorizationRequest(ctx context.Context, opts ...OAuthOption) (*PushedAuthorizationRequest, error) {
 	return convert(func(resp *OAuthResponse) (*PushedAuthorizationRequest, error) {
-		p := &PushedAuthorizationRequest{RequestURI: resp.String(FieldRequestURI), State: resp.String(FieldState),
-			Nonce: resp.String(FieldNonce), CodeVerifier: resp.String(FieldCodeVerifier), Raw: resp.JSON()}
-		if s, ok := resp.Int(FieldExpiresIn); ok {
-			p.ExpiresIn = seconds(s)
-		}
-		return p, nil
+		return &PushedAuthorizationRequest{RequestURI: resp.String(FieldRequestURI), ExpiresIn: durationField(resp, FieldExpiresIn),
+			State: resp.String(FieldState), Nonce: resp.String(FieldNonce), CodeVerifier: resp.String(FieldCodeVerifier),
+			Raw: resp.JSON()}, nil
 	})(c.send(ctx, OpPushedAuthorization, opts))
 }
 

@@ -58,7 +58,7 @@ func tokenFrom(r *OAuthResponse) *Token {
 		Raw:             json.RawMessage(r.JSON()),
 	}
 	if s, ok := r.Int(FieldExpiresIn); ok && s >= 0 {
-		t.ExpiresIn = seconds(s)
+		t.ExpiresIn = seconds(s) // (0 is a token that expires at once: Expiry is set)
 		t.Expiry = time.Now().Add(t.ExpiresIn)
 	}
 	return t
