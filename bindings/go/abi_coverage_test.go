@@ -24,15 +24,6 @@ var notWrapped = map[string]string{
 	"oidc_http_request_reset":       "a request object lives for one call (go_oidc_authenticate in authn.go)",
 }
 
-// flatProtocolCalls are the 0.1 protocol functions ABI 0.2 replaces by the request object
-// (request.go). They stay in oidc.h for a while (the library's benchmark of the old path) and
-// the binding must not use them: TestEveryHeaderFunctionIsWrapped skips them and
-// TestNoFlatProtocolCalls fails if a Go file calls one.
-var flatProtocolCalls = regexp.MustCompile(`^oidc_(oauth_(exchange_code|refresh|client_credentials(_cached)?|token_exchange|jwt_bearer|custom_grant|` +
-	`device_authorization|device_poll|ciba_request|ciba_poll|introspect|revoke|userinfo|authorization_url|push_authorization_request|` +
-	`parse_authorization_response|end_session_url|validate_id_token|register|resource_request|client_endpoint)(_async)?|` +
-	`token_response_[a-z_]+|device_authorization_[a-z_]+|ciba_request_[a-z_]+|pkce_[a-z_]+)$`)
-
 // TestEveryHeaderFunctionIsWrapped fails when oidc.h declares a function no Go file calls (a new
 // C ABI function the binding has not caught up with) unless notWrapped names it. A call from a C
 // shim in a cgo preamble (authn.go's go_oidc_authenticate) counts.
@@ -63,7 +54,7 @@ func TestEveryHeaderFunctionIsWrapped(t *testing.T) {
 	for _, m := range decl.FindAllStringSubmatch(string(hdr), -1) {
 		n++
 		name := m[1]
-		if _, ok := notWrapped[name]; ok || flatProtocolCalls.MatchString(name) {
+		if _, ok := notWrapped[name]; ok {
 			continue
 		}
 		if !strings.Contains(goSrc.String(), "C."+name+"(") && !calledInC(name) {
@@ -77,25 +68,5 @@ func TestEveryHeaderFunctionIsWrapped(t *testing.T) {
 	if len(missing) > 0 {
 		t.Errorf("oidc.h functions the Go binding does not wrap (wrap them, or list them in notWrapped with a reason):\n  %s",
 			strings.Join(missing, "\n  "))
-	}
-}
-
-func TestNoFlatProtocolCalls(t *testing.T) {
-	files, _ := filepath.Glob("*.go")
-	call := regexp.MustCompile(`\boidc_[a-z0-9_]+\(`)
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		b, _ := os.ReadFile(f)
-		for _, m := range call.FindAllString(string(b), -1) {
-			if name := strings.TrimSuffix(m, "("); flatProtocolCalls.MatchString(name) {
-				t.Errorf("%s calls %s, a 0.1 protocol function (use OAuthRequest)", f, name)
-			}
-		}
-	}
-	if !flatProtocolCalls.MatchString("oidc_oauth_refresh_async") || flatProtocolCalls.MatchString("oidc_oauth_request_new") ||
-		flatProtocolCalls.MatchString("oidc_oauth_dpop_proof") {
-		t.Fatal("flatProtocolCalls")
 	}
 }

@@ -113,7 +113,7 @@ func testIdPAuthorizationCodeFlow(t *testing.T, ctx context.Context) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.Code == "" || resp.State != au.State || resp.Issuer != s.Issuer || resp.Params["code"] != resp.Code ||
+	if resp.Code == "" || resp.State != au.State || resp.Issuer != s.Issuer || resp.Params["code"] != resp.Code || resp.JARM ||
 		strings.Contains(fmt.Sprint(resp), resp.Code) {
 		t.Fatalf("%v", resp)
 	}

@@ -304,17 +304,19 @@ func (c *OAuthClient) PushAuthorizationRequest(ctx context.Context, opts ...OAut
 	})(c.send(ctx, OpPushedAuthorization, opts))
 }
 
-// AuthorizationResponse is a checked authorization response. Code is a secret.
+// AuthorizationResponse is a checked authorization response (liboidc's JSON for
+// OpAuthorizationResponse). Code is a secret.
 type AuthorizationResponse struct {
-	Code   string
-	State  string
-	Issuer string
-	Params map[string]string // every string member of the response
+	Code   string            `json:"code"`
+	State  string            `json:"state"`
+	Issuer string            `json:"iss"`
+	JARM   bool              `json:"jarm"`
+	Params map[string]string `json:"params"` // every parameter received
 }
 
 // String hides the code.
 func (r AuthorizationResponse) String() string {
-	return fmt.Sprintf("oidc.AuthorizationResponse{Code: %s, State: %q, Issuer: %q}", redacted(r.Code), r.State, r.Issuer)
+	return fmt.Sprintf("oidc.AuthorizationResponse{Code: %s, State: %q, Issuer: %q, JARM: %v}", redacted(r.Code), r.State, r.Issuer, r.JARM)
 }
 
 // GoString is String.
@@ -331,18 +333,11 @@ func (c *OAuthClient) ParseAuthorizationResponse(ctx context.Context, response, 
 		required = append(required, With(ParamExpectedState, expectedState))
 	}
 	return convert(func(resp *OAuthResponse) (*AuthorizationResponse, error) {
-		var members map[string]any
-		if err := decodeResult(resp.JSON(), &members); err != nil {
+		var r AuthorizationResponse
+		if err := decodeResult(resp.JSON(), &r); err != nil {
 			return nil, err
 		}
-		r := &AuthorizationResponse{Code: resp.String(FieldCode), State: resp.String(FieldState),
-			Issuer: resp.String(FieldIss), Params: map[string]string{}}
-		for k, v := range members {
-			if s, ok := v.(string); ok {
-				r.Params[k] = s
-			}
-		}
-		return r, nil
+		return &r, nil
 	})(c.send(ctx, OpAuthorizationResponse, opts, required...))
 }
 
