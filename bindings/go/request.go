@@ -242,9 +242,9 @@ type Result struct {
 // Done channel), the request goes through liboidc's non-blocking send with an oidc_cancel
 // handle: ctx's deadline is the handle's deadline and ctx's cancellation triggers it, so a
 // poll's wait or the next network step stops at once, and Send returns ctx.Err() as soon as ctx
-// ends (an HTTP exchange in flight then finishes in the background, bounded by the client's
-// timeouts; its response is freed). A ctx that cannot end (context.Background()) uses
-// liboidc's blocking send on the calling goroutine.
+// ends (after a cancellation, an HTTP exchange in flight finishes in the background, bounded by
+// the client's timeouts, and its result is dropped; a deadline bounds the exchange too). A ctx
+// that cannot end (context.Background()) uses liboidc's blocking send on the calling goroutine.
 //
 // Errors are *Error values (or ErrClosed, ErrRequestClosed, ctx.Err()); liboidc's CANCELLED and
 // DEADLINE_EXCEEDED also match context.Canceled and context.DeadlineExceeded.
