@@ -1000,6 +1000,7 @@ void oidc_decision_free(struct oidc_decision *decision);
 
 /**
  * 1 when the request is allowed, 0 when denied (or `decision` is NULL).
+ * # Ownership: `decision` borrowed.
  * # Thread safety: any thread. # Blocking: no.
  */
 uint32_t oidc_decision_allowed(const struct oidc_decision *decision);
@@ -1008,6 +1009,7 @@ uint32_t oidc_decision_allowed(const struct oidc_decision *decision);
  * `OIDC_RESULT_OK` when allowed; the precise reason of a denial otherwise (`OIDC_RESULT_TOKEN_MISSING`,
  * `OIDC_RESULT_REQUEST_MALFORMED`, `OIDC_RESULT_TOKEN_EXPIRED`, `OIDC_RESULT_DPOP_REPLAY`,
  * `OIDC_RESULT_INSUFFICIENT_SCOPE`, ...). `OIDC_RESULT_NULL_PARAMETER` for a NULL decision.
+ * # Ownership: `decision` borrowed.
  * # Thread safety: any thread. # Blocking: no.
  */
 oidc_result oidc_decision_code(const struct oidc_decision *decision);
@@ -1015,6 +1017,7 @@ oidc_result oidc_decision_code(const struct oidc_decision *decision);
 /**
  * The HTTP status to answer with: 200 when allowed; 400, 401, 403, 503 (keys or replay store
  * unavailable: retry later) or 500 when denied. 0 for a NULL decision.
+ * # Ownership: `decision` borrowed.
  * # Thread safety: any thread. # Blocking: no.
  */
 uint32_t oidc_decision_http_status(const struct oidc_decision *decision);
@@ -1023,6 +1026,7 @@ uint32_t oidc_decision_http_status(const struct oidc_decision *decision);
  * The RFC 6750 / RFC 9449 error code of a denial (`invalid_request`, `invalid_token`,
  * `insufficient_scope`, `invalid_dpop_proof`, `use_dpop_nonce`), or NULL (allowed, no token, a
  * server-side failure). Borrowed from `decision`; `*len_out` (if non-NULL) gets its length.
+ * # Ownership: `decision`, `len_out` borrowed; the returned string is borrowed from `decision`.
  * # Thread safety: any thread. # Blocking: no.
  */
 const char *oidc_decision_error(const struct oidc_decision *decision, size_t *len_out);
@@ -1030,6 +1034,7 @@ const char *oidc_decision_error(const struct oidc_decision *decision, size_t *le
 /**
  * A message for logs naming what failed (never a token's contents or a secret); "allowed" when
  * allowed. Borrowed from `decision`.
+ * # Ownership: `decision`, `len_out` borrowed; the returned string is borrowed from `decision`.
  * # Thread safety: any thread. # Blocking: no.
  */
 const char *oidc_decision_message(const struct oidc_decision *decision, size_t *len_out);
@@ -1037,12 +1042,14 @@ const char *oidc_decision_message(const struct oidc_decision *decision, size_t *
 /**
  * The access token's claims (a JSON object, exactly as signed) when allowed; NULL when denied.
  * Borrowed from `decision`.
+ * # Ownership: `decision`, `len_out` borrowed; the returned string is borrowed from `decision`.
  * # Thread safety: any thread. # Blocking: no.
  */
 const char *oidc_decision_claims(const struct oidc_decision *decision, size_t *len_out);
 
 /**
  * The scheme of an allowed request's token: `"Bearer"` or `"DPoP"` (static); NULL when denied.
+ * # Ownership: `decision` borrowed; the returned string is borrowed from `decision`.
  * # Thread safety: any thread. # Blocking: no.
  */
 const char *oidc_decision_token_type(const struct oidc_decision *decision);
@@ -1050,6 +1057,7 @@ const char *oidc_decision_token_type(const struct oidc_decision *decision);
 /**
  * How many `WWW-Authenticate` values a denial carries (one header line each; 0 when allowed
  * and for 5xx denials).
+ * # Ownership: `decision` borrowed.
  * # Thread safety: any thread. # Blocking: no.
  */
 size_t oidc_decision_challenge_count(const struct oidc_decision *decision);
@@ -1057,6 +1065,7 @@ size_t oidc_decision_challenge_count(const struct oidc_decision *decision);
 /**
  * The `index`-th `WWW-Authenticate` value (`Bearer realm="api", error="invalid_token", ...`,
  * `DPoP algs="ES256 ..."`), or NULL past the end. Borrowed from `decision`.
+ * # Ownership: `decision`, `len_out` borrowed; the returned string is borrowed from `decision`.
  * # Thread safety: any thread. # Blocking: no.
  */
 const char *oidc_decision_challenge(const struct oidc_decision *decision,
@@ -1066,6 +1075,7 @@ const char *oidc_decision_challenge(const struct oidc_decision *decision,
 /**
  * A `DPoP-Nonce` header value to send with the response (server nonces configured and the
  * request had no current nonce), or NULL. Borrowed from `decision`.
+ * # Ownership: `decision`, `len_out` borrowed; the returned string is borrowed from `decision`.
  * # Thread safety: any thread. # Blocking: no.
  */
 const char *oidc_decision_dpop_nonce(const struct oidc_decision *decision, size_t *len_out);
@@ -1215,6 +1225,7 @@ oidc_result oidc_cancel_new(uint32_t timeout_ms,
  * `OIDC_RESULT_CANCELLED` at its next step (a poll's wait ends at once; a request in flight
  * finishes first, bounded by the client's timeouts, and its result is dropped). Idempotent.
  * NULL is ignored.
+ * # Ownership: `cancel` borrowed.
  * # Thread safety: any thread, concurrently.
  * # Blocking: no.
  */
@@ -1222,6 +1233,7 @@ void oidc_cancel_trigger(const struct oidc_cancel *cancel);
 
 /**
  * 1 if `oidc_cancel_trigger` was called on `cancel`, else 0 (also for NULL).
+ * # Ownership: `cancel` borrowed.
  * # Thread safety: any thread.
  * # Blocking: no.
  */
@@ -1246,6 +1258,7 @@ const char *oidc_version(void);
 /**
  * The library version as `(major << 16) | (minor << 8) | patch`; compare with
  * `OIDC_VERSION_NUMBER` from the header you compiled against.
+ * # Ownership: nothing is passed or returned by pointer.
  * # Thread safety: any thread.
  * # Blocking: no.
  */
@@ -1321,6 +1334,7 @@ const char *oidc_error_oauth_error(const struct oidc_error *err);
  * its caller's). It is never the identity provider's status: that one, when the failure is the
  * provider's answer (an OAuth error response, an unexpected status), is `server_status` in
  * `oidc_error_details_json` (and `status` for OAuth error responses). 0 for NULL.
+ * # Ownership: `err` borrowed.
  * # Thread safety: any thread.
  * # Blocking: no.
  */
@@ -1445,6 +1459,7 @@ oidc_result oidc_oauth_builder_set_endpoint(struct oidc_oauth_builder *builder,
 
 /**
  * HTTP timeouts in milliseconds (connect, total per request); defaults 5000 / 10000.
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
  */
@@ -1456,6 +1471,7 @@ oidc_result oidc_oauth_builder_set_timeouts_ms(struct oidc_oauth_builder *builde
 
 /**
  * Allow plain http to loopback hosts (`allow` = 1); for local development only.
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
  */
@@ -1652,6 +1668,7 @@ oidc_result oidc_oauth_request_add_string(struct oidc_oauth_request *req,
 /**
  * Set integer parameter `param` (200-299). Errors as `oidc_oauth_request_set_string` (and for
  * a value out of the parameter's range).
+ * # Ownership: `req` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
  * # Thread safety: one thread at a time per request.
  * # Blocking: no.
  */
@@ -1835,6 +1852,7 @@ oidc_result oidc_metrics_json(char **json_out,
  * of CPUs, 2 to 8) and at most `queue_capacity` calls waiting (default 4096; 1 to 1048576).
  * The queue bound applies at once; the thread count applies when the pool starts (the first
  * non-blocking call of the process, or of a forked child), so call this first.
+ * # Ownership: on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
  * # Thread safety: any thread.
  * # Blocking: no.
  */
@@ -1935,6 +1953,7 @@ oidc_result oidc_validator_builder_add_audience(struct oidc_validator_builder *b
 
 /**
  * Explicitly accept tokens for any audience (`allow` = 1). Off by default.
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
  */
@@ -1959,6 +1978,7 @@ oidc_result oidc_validator_builder_set_algorithms(struct oidc_validator_builder 
 
 /**
  * Clock-skew leeway for exp/nbf/iat in seconds (default 60, at most 3600).
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
  */
@@ -1994,6 +2014,7 @@ oidc_result oidc_validator_builder_set_expected_typ(struct oidc_validator_builde
 
 /**
  * Maximum token size in bytes (default 16384; 16 to 1 MiB).
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
  */
@@ -2006,6 +2027,7 @@ oidc_result oidc_validator_builder_set_max_token_bytes(struct oidc_validator_bui
  * HTTP timeouts in milliseconds: connect (TCP connect and TLS handshake), and total per exchange
  * (connect + request + body). Defaults 5000 and 10000; each 1 ms to 600 s. Proxy environment
  * variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) are ignored: liboidc always connects directly.
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
  */
@@ -2017,6 +2039,7 @@ oidc_result oidc_validator_builder_set_timeouts_ms(struct oidc_validator_builder
 
 /**
  * Cap on any response body (discovery, JWKS) in bytes (default 512 KiB; 1 KiB to 16 MiB).
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
  */
@@ -2041,6 +2064,7 @@ oidc_result oidc_validator_builder_set_ca_file(struct oidc_validator_builder *bu
 /**
  * Allow plain http to loopback hosts (127.0.0.0/8, ::1, localhost) when `allow` = 1: for local
  * development only. Other hosts always need https.
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
  */
@@ -2053,6 +2077,7 @@ oidc_result oidc_validator_builder_set_allow_http_loopback(struct oidc_validator
  * Key-set cache bounds in seconds: `Cache-Control: max-age` is clamped to [min, max] (defaults
  * 60 and 86400; 3600 when the server sends no max-age), the refresh cooldown for unknown `kid`s
  * (default 30) and how long expired keys keep serving while refreshes fail (default 21600).
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
  */
@@ -2068,6 +2093,7 @@ oidc_result oidc_validator_builder_set_cache_policy_secs(struct oidc_validator_b
  * Warm start when the client is built: `mode` is an `oidc_prefetch` (`OIDC_PREFETCH_NONE`, the
  * default; `OIDC_PREFETCH_FAIL_FAST`; `OIDC_PREFETCH_BACKGROUND`). Any other value:
  * INVALID_ARGUMENT.
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no (`OIDC_PREFETCH_FAIL_FAST` makes `oidc_validator_builder_build` block, bounded
  *   by the timeouts).
@@ -2171,6 +2197,7 @@ oidc_result oidc_validator_prefetch(const struct oidc_validator *client,
 /**
  * Bound the process-wide key cache to `max_entries` JWKS URLs (default 64, at least 1); the
  * least recently used entry is evicted when a new URL needs room.
+ * # Ownership: nothing is passed or returned by pointer.
  * # Thread safety: any thread.
  * # Blocking: no.
  */
@@ -2180,6 +2207,7 @@ void oidc_cache_set_max_entries(size_t max_entries);
 /**
  * Test hook: panics inside the boundary; must return `OIDC_RESULT_PANIC`.
  * Only in builds with the `test-hooks` feature.
+ * # Ownership: on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
  * # Thread safety: any thread.
  * # Blocking: no.
  */

@@ -70,3 +70,32 @@ fn version_macros_match_cargo_toml() {
     let cfg = read("cbindgen.toml");
     assert!(cfg.contains(&format!("#define OIDC_VERSION_MAJOR {maj}\n")));
 }
+
+/// Every function of include/oidc.h says who owns what, which threads may call it and whether
+/// it blocks (the house rule for each exported function).
+#[test]
+fn every_header_function_has_its_ownership_thread_and_blocking_notes() {
+    let h = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/oidc.h")).unwrap();
+    let mut missing = Vec::new();
+    let mut n = 0;
+    for part in h.split("/**").skip(1) {
+        let Some((doc, rest)) = part.split_once("*/") else { continue };
+        let decl = rest.trim_start().split(';').next().unwrap_or("");
+        if decl.contains('{') || !decl.contains('(') || decl.starts_with("typedef") {
+            continue;
+        }
+        let Some(name) = decl.split('(').next().and_then(|d| d.split_whitespace().last()) else { continue };
+        let name = name.trim_start_matches('*');
+        if !name.starts_with("oidc_") {
+            continue;
+        }
+        n += 1;
+        for note in ["# Ownership", "# Thread safety", "# Blocking"] {
+            if !doc.contains(note) {
+                missing.push(format!("{name}: {note}"));
+            }
+        }
+    }
+    assert!(n > 100, "found only {n} functions");
+    assert!(missing.is_empty(), "{missing:#?}");
+}

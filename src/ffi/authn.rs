@@ -380,6 +380,7 @@ fn out_str(s: Option<&CStr>, len_out: *mut usize) -> *const c_char {
 }
 
 /// 1 when the request is allowed, 0 when denied (or `decision` is NULL).
+/// # Ownership: `decision` borrowed.
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_allowed(decision: *const oidc_decision) -> u32 {
@@ -389,6 +390,7 @@ pub extern "C" fn oidc_decision_allowed(decision: *const oidc_decision) -> u32 {
 /// `OIDC_RESULT_OK` when allowed; the precise reason of a denial otherwise (`OIDC_RESULT_TOKEN_MISSING`,
 /// `OIDC_RESULT_REQUEST_MALFORMED`, `OIDC_RESULT_TOKEN_EXPIRED`, `OIDC_RESULT_DPOP_REPLAY`,
 /// `OIDC_RESULT_INSUFFICIENT_SCOPE`, ...). `OIDC_RESULT_NULL_PARAMETER` for a NULL decision.
+/// # Ownership: `decision` borrowed.
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_code(decision: *const oidc_decision) -> oidc_result {
@@ -397,6 +399,7 @@ pub extern "C" fn oidc_decision_code(decision: *const oidc_decision) -> oidc_res
 
 /// The HTTP status to answer with: 200 when allowed; 400, 401, 403, 503 (keys or replay store
 /// unavailable: retry later) or 500 when denied. 0 for a NULL decision.
+/// # Ownership: `decision` borrowed.
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_http_status(decision: *const oidc_decision) -> u32 {
@@ -406,6 +409,7 @@ pub extern "C" fn oidc_decision_http_status(decision: *const oidc_decision) -> u
 /// The RFC 6750 / RFC 9449 error code of a denial (`invalid_request`, `invalid_token`,
 /// `insufficient_scope`, `invalid_dpop_proof`, `use_dpop_nonce`), or NULL (allowed, no token, a
 /// server-side failure). Borrowed from `decision`; `*len_out` (if non-NULL) gets its length.
+/// # Ownership: `decision`, `len_out` borrowed; the returned string is borrowed from `decision`.
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_error(decision: *const oidc_decision, len_out: *mut usize) -> *const c_char {
@@ -414,6 +418,7 @@ pub extern "C" fn oidc_decision_error(decision: *const oidc_decision, len_out: *
 
 /// A message for logs naming what failed (never a token's contents or a secret); "allowed" when
 /// allowed. Borrowed from `decision`.
+/// # Ownership: `decision`, `len_out` borrowed; the returned string is borrowed from `decision`.
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_message(decision: *const oidc_decision, len_out: *mut usize) -> *const c_char {
@@ -422,6 +427,7 @@ pub extern "C" fn oidc_decision_message(decision: *const oidc_decision, len_out:
 
 /// The access token's claims (a JSON object, exactly as signed) when allowed; NULL when denied.
 /// Borrowed from `decision`.
+/// # Ownership: `decision`, `len_out` borrowed; the returned string is borrowed from `decision`.
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_claims(decision: *const oidc_decision, len_out: *mut usize) -> *const c_char {
@@ -429,6 +435,7 @@ pub extern "C" fn oidc_decision_claims(decision: *const oidc_decision, len_out: 
 }
 
 /// The scheme of an allowed request's token: `"Bearer"` or `"DPoP"` (static); NULL when denied.
+/// # Ownership: `decision` borrowed; the returned string is borrowed from `decision`.
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_token_type(decision: *const oidc_decision) -> *const c_char {
@@ -437,6 +444,7 @@ pub extern "C" fn oidc_decision_token_type(decision: *const oidc_decision) -> *c
 
 /// How many `WWW-Authenticate` values a denial carries (one header line each; 0 when allowed
 /// and for 5xx denials).
+/// # Ownership: `decision` borrowed.
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_challenge_count(decision: *const oidc_decision) -> usize {
@@ -445,6 +453,7 @@ pub extern "C" fn oidc_decision_challenge_count(decision: *const oidc_decision) 
 
 /// The `index`-th `WWW-Authenticate` value (`Bearer realm="api", error="invalid_token", ...`,
 /// `DPoP algs="ES256 ..."`), or NULL past the end. Borrowed from `decision`.
+/// # Ownership: `decision`, `len_out` borrowed; the returned string is borrowed from `decision`.
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_challenge(decision: *const oidc_decision, index: usize, len_out: *mut usize) -> *const c_char {
@@ -453,6 +462,7 @@ pub extern "C" fn oidc_decision_challenge(decision: *const oidc_decision, index:
 
 /// A `DPoP-Nonce` header value to send with the response (server nonces configured and the
 /// request had no current nonce), or NULL. Borrowed from `decision`.
+/// # Ownership: `decision`, `len_out` borrowed; the returned string is borrowed from `decision`.
 /// # Thread safety: any thread. # Blocking: no.
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_decision_dpop_nonce(decision: *const oidc_decision, len_out: *mut usize) -> *const c_char {

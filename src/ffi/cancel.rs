@@ -36,6 +36,7 @@ pub extern "C" fn oidc_cancel_new(timeout_ms: u32, out: *mut *mut oidc_cancel, e
 /// `OIDC_RESULT_CANCELLED` at its next step (a poll's wait ends at once; a request in flight
 /// finishes first, bounded by the client's timeouts, and its result is dropped). Idempotent.
 /// NULL is ignored.
+/// # Ownership: `cancel` borrowed.
 /// # Thread safety: any thread, concurrently.
 /// # Blocking: no.
 #[unsafe(no_mangle)]
@@ -49,6 +50,7 @@ pub extern "C" fn oidc_cancel_trigger(cancel: *const oidc_cancel) {
 }
 
 /// 1 if `oidc_cancel_trigger` was called on `cancel`, else 0 (also for NULL).
+/// # Ownership: `cancel` borrowed.
 /// # Thread safety: any thread.
 /// # Blocking: no.
 #[unsafe(no_mangle)]

@@ -31,6 +31,7 @@ pub extern "C" fn oidc_version() -> *const c_char {
 
 /// The library version as `(major << 16) | (minor << 8) | patch`; compare with
 /// `OIDC_VERSION_NUMBER` from the header you compiled against.
+/// # Ownership: nothing is passed or returned by pointer.
 /// # Thread safety: any thread.
 /// # Blocking: no.
 #[unsafe(no_mangle)]
@@ -127,6 +128,7 @@ pub extern "C" fn oidc_error_oauth_error(err: *const oidc_error) -> *const c_cha
 /// its caller's). It is never the identity provider's status: that one, when the failure is the
 /// provider's answer (an OAuth error response, an unexpected status), is `server_status` in
 /// `oidc_error_details_json` (and `status` for OAuth error responses). 0 for NULL.
+/// # Ownership: `err` borrowed.
 /// # Thread safety: any thread.
 /// # Blocking: no.
 #[unsafe(no_mangle)]

@@ -202,6 +202,7 @@ pub extern "C" fn oidc_oauth_builder_set_endpoint(
 }
 
 /// HTTP timeouts in milliseconds (connect, total per request); defaults 5000 / 10000.
+/// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
 #[must_use]
@@ -220,6 +221,7 @@ pub extern "C" fn oidc_oauth_builder_set_timeouts_ms(
 }
 
 /// Allow plain http to loopback hosts (`allow` = 1); for local development only.
+/// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
 #[must_use]

@@ -345,6 +345,7 @@ pub extern "C" fn oidc_oauth_request_add_string(
 
 /// Set integer parameter `param` (200-299). Errors as `oidc_oauth_request_set_string` (and for
 /// a value out of the parameter's range).
+/// # Ownership: `req` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
 /// # Thread safety: one thread at a time per request.
 /// # Blocking: no.
 #[must_use]

@@ -150,6 +150,7 @@ where
 /// of CPUs, 2 to 8) and at most `queue_capacity` calls waiting (default 4096; 1 to 1048576).
 /// The queue bound applies at once; the thread count applies when the pool starts (the first
 /// non-blocking call of the process, or of a forked child), so call this first.
+/// # Ownership: on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
 /// # Thread safety: any thread.
 /// # Blocking: no.
 #[must_use]

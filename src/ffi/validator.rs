@@ -169,6 +169,7 @@ pub extern "C" fn oidc_validator_builder_add_audience(
 }
 
 /// Explicitly accept tokens for any audience (`allow` = 1). Off by default.
+/// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
 #[must_use]
@@ -204,6 +205,7 @@ pub extern "C" fn oidc_validator_builder_set_algorithms(
 }
 
 /// Clock-skew leeway for exp/nbf/iat in seconds (default 60, at most 3600).
+/// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
 #[must_use]
@@ -257,6 +259,7 @@ pub extern "C" fn oidc_validator_builder_set_expected_typ(
 }
 
 /// Maximum token size in bytes (default 16384; 16 to 1 MiB).
+/// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
 #[must_use]
@@ -275,6 +278,7 @@ pub extern "C" fn oidc_validator_builder_set_max_token_bytes(
 /// HTTP timeouts in milliseconds: connect (TCP connect and TLS handshake), and total per exchange
 /// (connect + request + body). Defaults 5000 and 10000; each 1 ms to 600 s. Proxy environment
 /// variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) are ignored: liboidc always connects directly.
+/// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
 #[must_use]
@@ -293,6 +297,7 @@ pub extern "C" fn oidc_validator_builder_set_timeouts_ms(
 }
 
 /// Cap on any response body (discovery, JWKS) in bytes (default 512 KiB; 1 KiB to 16 MiB).
+/// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
 #[must_use]
@@ -329,6 +334,7 @@ pub extern "C" fn oidc_validator_builder_set_ca_file(
 
 /// Allow plain http to loopback hosts (127.0.0.0/8, ::1, localhost) when `allow` = 1: for local
 /// development only. Other hosts always need https.
+/// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
 #[must_use]
@@ -347,6 +353,7 @@ pub extern "C" fn oidc_validator_builder_set_allow_http_loopback(
 /// Key-set cache bounds in seconds: `Cache-Control: max-age` is clamped to [min, max] (defaults
 /// 60 and 86400; 3600 when the server sends no max-age), the refresh cooldown for unknown `kid`s
 /// (default 30) and how long expired keys keep serving while refreshes fail (default 21600).
+/// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
 #[must_use]
@@ -385,6 +392,7 @@ pub enum oidc_prefetch {
 /// Warm start when the client is built: `mode` is an `oidc_prefetch` (`OIDC_PREFETCH_NONE`, the
 /// default; `OIDC_PREFETCH_FAIL_FAST`; `OIDC_PREFETCH_BACKGROUND`). Any other value:
 /// INVALID_ARGUMENT.
+/// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no (`OIDC_PREFETCH_FAIL_FAST` makes `oidc_validator_builder_build` block, bounded
 ///   by the timeouts).
@@ -567,6 +575,7 @@ pub extern "C" fn oidc_validator_prefetch(client: *const oidc_validator, err_out
 
 /// Bound the process-wide key cache to `max_entries` JWKS URLs (default 64, at least 1); the
 /// least recently used entry is evicted when a new URL needs room.
+/// # Ownership: nothing is passed or returned by pointer.
 /// # Thread safety: any thread.
 /// # Blocking: no.
 #[unsafe(no_mangle)]
@@ -576,6 +585,7 @@ pub extern "C" fn oidc_cache_set_max_entries(max_entries: usize) {
 
 /// Test hook: panics inside the boundary; must return `OIDC_RESULT_PANIC`.
 /// Only in builds with the `test-hooks` feature.
+/// # Ownership: on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
 /// # Thread safety: any thread.
 /// # Blocking: no.
 #[cfg(feature = "test-hooks")]
