@@ -72,8 +72,8 @@ namespace Oidc.Tests
         {
             string dir = TestEnv.TempDir("oidc-cs-stub");
             string c = Path.Combine(dir, "stub.c"), so = Path.Combine(dir, "liboidc-stub.so");
-            File.WriteAllText(c, "unsigned int oidc_version_number(void) { return 2u << 8; }\n" +
-                                 "const char *oidc_version(void) { return \"0.2.0\"; }\n");
+            File.WriteAllText(c, "unsigned int oidc_version_number(void) { return 3u << 8; }\n" +
+                                 "const char *oidc_version(void) { return \"0.3.0\"; }\n");
             Process cc;
             try { cc = Process.Start(new ProcessStartInfo("cc", "-shared -fPIC -o " + so + " " + c) { UseShellExecute = false }); }
             catch (Exception e) { Assert.Ignore("no C compiler to build a stub library: " + e.Message); return; }
@@ -81,7 +81,7 @@ namespace Oidc.Tests
             Assert.AreEqual(0, cc.ExitCode, "cc");
             var r = Probe(so);
             Assert.AreEqual(3, r.Item1, r.Item2);
-            Assert.Contains("liboidc 0.2.0 was loaded, but this binding needs 0.1.x", r.Item2);
+            Assert.Contains("liboidc 0.3.0 was loaded, but this binding needs 0.2.x", r.Item2);
         }
     }
 }
