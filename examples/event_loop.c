@@ -6,7 +6,7 @@
  *   event_loop ISSUER AUDIENCE CA_FILE TOKEN [TOKEN...]
  *
  * Prints one line per token ("ok sub=..." or the result name) and exits 0 when every callback
- * arrived. Built and run by tests/c/run_async.sh against the oidc-testkit issuer. */
+ * arrived. Built and run by tests/c/run.sh async against the oidc-testkit issuer. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

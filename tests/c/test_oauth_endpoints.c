@@ -1,6 +1,6 @@
 /*
  * C tests of the protocol endpoints against the real IdP (oidc-provider) and, for faults, the
- * oidc-testkit fixture issuer. Run by tests/c/run_oauth_endpoints.sh, which:
+ * oidc-testkit fixture issuer. Run by tests/c/run.sh endpoints, which:
  *   1. runs `test_oauth_endpoints prepare` (builds an authorization URL with liboidc and prints
  *      url, state, nonce, PKCE verifier, one per line),
  *   2. logs in and consents with curl form posts, exchanges the code with curl,
@@ -8,7 +8,7 @@
  * Environment: OIDC_TEST_ISSUER, OIDC_TEST_CA_FILE (real IdP); OIDC_TEST_REDIRECT, _STATE,
  * _NONCE, _ID_TOKEN, _ACCESS_TOKEN, _REFRESH_TOKEN (the completed code flow);
  * OIDC_TEST_FAULT_ISSUER, OIDC_TEST_FAULT_CA (oidc-testkit with faults on /e/error, /e/garbage,
- * /e/big, /e/hang). Last line: "N passed, N failed".
+ * /e/big, /e/hang). Last line: "N passed, N failed" (tests/c/harness.h).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <oidc.h>
@@ -20,27 +20,11 @@ const char *oidc_token_response_access_token(const oidc_token_response *resp);
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                   \
-    do {                                                   \
-        if (cond) {                                        \
-            passed++;                                      \
-        } else {                                           \
-            failed++;                                      \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                  \
-            fprintf(stderr, "\n");                         \
-        }                                                  \
-    } while (0)
+#include "harness.h"
 
 #define S(x) (x), strlen(x)
 
@@ -65,18 +49,18 @@ static int n_secrets;
 
 static void no_secret(const oidc_error *err, const char *what) {
     for (int i = 0; i < n_secrets; i++) {
-        CHECK(strstr(oidc_error_message(err), secrets[i]) == NULL, "%s: message leaks a secret", what);
+        CHECKF(strstr(oidc_error_message(err), secrets[i]) == NULL, "%s: message leaks a secret", what);
         const char *d = oidc_error_details_json(err);
-        CHECK(d == NULL || strstr(d, secrets[i]) == NULL, "%s: details leak a secret", what);
+        CHECKF(d == NULL || strstr(d, secrets[i]) == NULL, "%s: details leak a secret", what);
     }
 }
 
 /* Assert rc == want; on failure-as-expected check the error object and free it. */
 static void expect(oidc_result rc, oidc_result want, oidc_error *err, const char *what) {
-    CHECK(rc == want, "%s: got %s (%s), want %s", what, oidc_result_name(rc),
+    CHECKF(rc == want, "%s: got %s (%s), want %s", what, oidc_result_name(rc),
           err ? oidc_error_message(err) : "", oidc_result_name(want));
     if (rc != OIDC_RESULT_OK) {
-        CHECK(err != NULL && oidc_error_code(err) == rc, "%s: error object matches the result", what);
+        CHECKF(err != NULL && oidc_error_code(err) == rc, "%s: error object matches the result", what);
         if (err) no_secret(err, what);
     }
     oidc_error_free(err);
@@ -145,11 +129,11 @@ static void on_resource(void *ud, oidc_result rc, uint32_t status, const char *b
 static void twin(const char *what, oidc_result accepted, oidc_error *err, struct async_result *r, oidc_result want,
                  const char *want_value) {
     expect(accepted, OIDC_RESULT_OK, err, what);
-    CHECK(accepted == OIDC_RESULT_OK && one_callback(r), "%s: exactly one callback", what);
-    CHECK(r->rc == want && r->err_code == want, "%s: %s, the blocking call gave %s", what, oidc_result_name(r->rc),
+    CHECKF(accepted == OIDC_RESULT_OK && one_callback(r), "%s: exactly one callback", what);
+    CHECKF(r->rc == want && r->err_code == want, "%s: %s, the blocking call gave %s", what, oidc_result_name(r->rc),
           oidc_result_name(want));
-    CHECK(!pthread_equal(r->thread, pthread_self()), "%s: not on the calling thread", what);
-    if (want_value) CHECK(r->value && strcmp(r->value, want_value) == 0, "%s: the same output", what);
+    CHECKF(!pthread_equal(r->thread, pthread_self()), "%s: not on the calling thread", what);
+    if (want_value) CHECKF(r->value && strcmp(r->value, want_value) == 0, "%s: the same output", what);
     free(r->value);
     memset(r, 0, sizeof *r);
 }
@@ -163,6 +147,7 @@ static void async_twins(oidc_oauth_client *web, const char *issuer, const char *
     struct async_result r = {0};
     oidc_result want;
     const char *req = "{\"redirect_uri\":\"http://127.0.0.1/cb\",\"scope\":\"openid\",\"state\":\"s-1\",\"nonce\":\"n-1\"}";
+    TEST_BEGIN("non-blocking twins: authorization URL, PAR, authorization response, end session, endpoint, ID token");
 
     want = oidc_oauth_authorization_url(web, S(req), &sync, NULL, NULL);
     twin("authorization_url_async", oidc_oauth_authorization_url_async(web, S(req), on_string, &r, NULL, &err), err, &r, want, sync);
@@ -171,7 +156,7 @@ static void async_twins(oidc_oauth_client *web, const char *issuer, const char *
                       "\"code_challenge\":\"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\"}";
     want = oidc_oauth_push_authorization_request(web, S(par), &out, NULL, NULL);
     if (want == OIDC_RESULT_OK) oidc_string_free(out);
-    CHECK(want == OIDC_RESULT_OK, "PAR: %s", oidc_result_name(want));
+    CHECKF(want == OIDC_RESULT_OK, "PAR: %s", oidc_result_name(want));
     err = NULL;
     twin("push_authorization_request_async", oidc_oauth_push_authorization_request_async(web, S(par), on_string, &r, NULL, &err),
          err, &r, want, NULL);
@@ -201,13 +186,15 @@ static void async_twins(oidc_oauth_client *web, const char *issuer, const char *
          oidc_oauth_validate_id_token_async(web, S(id_token), S("other-nonce"), NULL, 0, NULL, 0, -1, on_string, &r, NULL, &err), err, &r,
          want, NULL);
 
+    TEST_END();
+    TEST_BEGIN("non-blocking twins: token requests the server refuses, revocation");
     /* Token requests the server refuses: the server's code, both ways. */
     want = oidc_oauth_exchange_code(web, S("bogus-code"), S("http://127.0.0.1/cb"), NULL, 0, NULL, 0, NULL, 0, &t, NULL);
     err = NULL;
     twin("exchange_code_async",
          oidc_oauth_exchange_code_async(web, S("bogus-code"), S("http://127.0.0.1/cb"), NULL, 0, NULL, 0, NULL, 0, on_token, &r, NULL, &err),
          err, &r, want, NULL);
-    CHECK(want == OIDC_RESULT_INVALID_GRANT, "bogus code: %s", oidc_result_name(want));
+    CHECKF(want == OIDC_RESULT_INVALID_GRANT, "bogus code: %s", oidc_result_name(want));
     want = oidc_oauth_refresh(web, S("bogus-refresh-token"), NULL, 0, NULL, 0, &t, NULL);
     err = NULL;
     twin("refresh_async", oidc_oauth_refresh_async(web, S("bogus-refresh-token"), NULL, 0, NULL, 0, on_token, &r, NULL, &err), err, &r, want,
@@ -236,6 +223,8 @@ static void async_twins(oidc_oauth_client *web, const char *issuer, const char *
     err = NULL;
     twin("revoke_async", oidc_oauth_revoke_async(web, S("not-a-real-token"), NULL, 0, on_done, &r, NULL, &err), err, &r, want, NULL);
 
+    TEST_END();
+    TEST_BEGIN("non-blocking twin: resource request");
     /* A resource request: the same HTTP status. */
     char url[512], status[16] = "";
     uint32_t st = 0;
@@ -248,6 +237,8 @@ static void async_twins(oidc_oauth_client *web, const char *issuer, const char *
          oidc_oauth_resource_request_async(web, S("GET"), S(url), S(at), S("Bearer"), NULL, 0, NULL, 0, on_resource, &r, NULL, &err), err,
          &r, want, want == OIDC_RESULT_OK ? status : NULL);
 
+    TEST_END();
+    TEST_BEGIN("non-blocking twin: registration (builder freed after the call)");
     /* Registration from a builder (freed right after the initiating call: its settings were copied). */
     oidc_oauth_builder *b = NULL;
     if (oidc_oauth_builder_new(&b, NULL) == OIDC_RESULT_OK && oidc_oauth_builder_set_issuer(b, S(issuer), NULL) == OIDC_RESULT_OK &&
@@ -260,8 +251,9 @@ static void async_twins(oidc_oauth_client *web, const char *issuer, const char *
         twin("register_async", accepted, err, &r, want, NULL);
     } else {
         oidc_oauth_builder_free(b);
-        CHECK(0, "registration builder");
+        CHECKF(0, "registration builder");
     }
+    TEST_END();
 }
 
 static oidc_oauth_client *mk(const char *issuer, const char *ca, const char *id, const char *secret,
@@ -342,13 +334,14 @@ static void real_idp(void) {
     size_t len = 0;
     oidc_result rc;
 
+    TEST_BEGIN("authorization response: code, state mismatch, wrong iss, access_denied");
     /* Authorization response. */
     rc = oidc_oauth_parse_authorization_response(web, S(redirect), S(state), &out, &len, &err);
     expect(rc, OIDC_RESULT_OK, err, "parse redirect");
     if (rc == OIDC_RESULT_OK) {
-        CHECK(strstr(out, "\"code\":\"") && strstr(out, "\"jarm\":false") && len == strlen(out), "response JSON: %s", "(code)");
+        CHECKF(strstr(out, "\"code\":\"") && strstr(out, "\"jarm\":false") && len == strlen(out), "response JSON: %s", "(code)");
         char iss[256];
-        CHECK(json_str(out, "iss", iss, sizeof iss) && strcmp(iss, issuer) == 0, "iss is the issuer");
+        CHECKF(json_str(out, "iss", iss, sizeof iss) && strcmp(iss, issuer) == 0, "iss is the issuer");
         oidc_string_free(out);
     }
     err = NULL;
@@ -364,23 +357,25 @@ static void real_idp(void) {
            that break parsing except ':' and '/', which are fine in a query value. */
         err = NULL;
         rc = oidc_oauth_parse_authorization_response(web, S(buf), S("s"), &out, NULL, &err);
-        CHECK(rc == OIDC_RESULT_ACCESS_DENIED, "access_denied: %s", oidc_result_name(rc));
+        CHECKF(rc == OIDC_RESULT_ACCESS_DENIED, "access_denied: %s", oidc_result_name(rc));
         if (err) {
             const char *d = oidc_error_details_json(err);
-            CHECK(d && strstr(d, "\"error\":\"access_denied\"") && strstr(d, "\"error_description\":\"no\""),
+            CHECKF(d && strstr(d, "\"error\":\"access_denied\"") && strstr(d, "\"error_description\":\"no\""),
                   "error details carry the OAuth error: %s", d ? d : "(null)");
         }
         oidc_error_free(err);
     }
 
+    TEST_END();
+    TEST_BEGIN("ID token: claims, nonce, at_hash, audience, malformed");
     /* ID token. */
     err = NULL;
     rc = oidc_oauth_validate_id_token(web, S(id_token), S(nonce), S(at), NULL, 0, 600, &out, &len, &err);
     expect(rc, OIDC_RESULT_OK, err, "id token");
     int has_at_hash = 0;
     if (rc == OIDC_RESULT_OK) {
-        CHECK(strstr(out, "\"sub\":\"user-1\"") != NULL, "id token sub");
-        CHECK(strstr(out, "\"auth_time\"") != NULL, "auth_time with max_age");
+        CHECKF(strstr(out, "\"sub\":\"user-1\"") != NULL, "id token sub");
+        CHECKF(strstr(out, "\"auth_time\"") != NULL, "auth_time with max_age");
         has_at_hash = strstr(out, "\"at_hash\"") != NULL;
         oidc_string_free(out);
     }
@@ -403,28 +398,32 @@ static void real_idp(void) {
     EXPECT(oidc_oauth_validate_id_token(web, S("a.b"), NULL, 0, NULL, 0, NULL, 0, -1, &out, NULL, &err),
            OIDC_RESULT_TOKEN_MALFORMED, err, "malformed id token");
 
+    TEST_END();
+    TEST_BEGIN("userinfo: claims, subject mismatch, bad token");
     /* UserInfo. */
     err = NULL;
     rc = oidc_oauth_userinfo(web, S(at), S("user-1"), &out, &len, &err);
     expect(rc, OIDC_RESULT_OK, err, "userinfo");
     if (rc == OIDC_RESULT_OK) {
-        CHECK(strstr(out, "user-1@liboidc.test") != NULL, "userinfo email");
+        CHECKF(strstr(out, "user-1@liboidc.test") != NULL, "userinfo email");
         oidc_string_free(out);
     }
     err = NULL;
     EXPECT(oidc_oauth_userinfo(web, S(at), S("user-2"), &out, NULL, &err), OIDC_RESULT_SUBJECT_MISMATCH, err, "userinfo sub");
     err = NULL;
     rc = oidc_oauth_userinfo(web, S("bogus-access-token"), NULL, 0, &out, NULL, &err);
-    CHECK(rc == OIDC_RESULT_INVALID_TOKEN, "userinfo bad token: %s", oidc_result_name(rc));
-    if (err) CHECK(strstr(oidc_error_details_json(err), "\"status\":401") != NULL, "status 401 in details");
+    CHECKF(rc == OIDC_RESULT_INVALID_TOKEN, "userinfo bad token: %s", oidc_result_name(rc));
+    if (err) CHECKF(strstr(oidc_error_details_json(err), "\"status\":401") != NULL, "status 401 in details");
     oidc_error_free(err);
 
+    TEST_END();
+    TEST_BEGIN("introspection (JSON, RFC 9701), its non-blocking twins, revocation");
     /* Introspection (JSON and RFC 9701), revocation. */
     err = NULL;
     rc = oidc_oauth_introspect(web, S(at), S("access_token"), OIDC_INTROSPECT_FLAG_NONE, &out, NULL, &err);
     expect(rc, OIDC_RESULT_OK, err, "introspect");
     if (rc == OIDC_RESULT_OK) {
-        CHECK(strstr(out, "\"active\":true") && strstr(out, "\"sub\":\"user-1\""), "introspection active: %s", out);
+        CHECKF(strstr(out, "\"active\":true") && strstr(out, "\"sub\":\"user-1\""), "introspection active: %s", out);
         oidc_string_free(out);
     }
     /* The non-blocking twins: the same JSON / the same code, through the callback, exactly once,
@@ -438,17 +437,17 @@ static void real_idp(void) {
         err = NULL;
         rc = oidc_oauth_introspect_async(web, S(at), S("access_token"), OIDC_INTROSPECT_FLAG_NONE, on_string, &r, NULL, &err);
         expect(rc, OIDC_RESULT_OK, err, "introspect_async accepted");
-        CHECK(rc == OIDC_RESULT_OK && one_callback(&r), "introspect_async: exactly one callback");
-        CHECK(r.rc == OIDC_RESULT_OK && sync && r.value && strcmp(sync, r.value) == 0, "introspect_async: the same JSON");
-        CHECK(!pthread_equal(r.thread, pthread_self()), "introspect_async: not on the calling thread");
+        CHECKF(rc == OIDC_RESULT_OK && one_callback(&r), "introspect_async: exactly one callback");
+        CHECKF(r.rc == OIDC_RESULT_OK && sync && r.value && strcmp(sync, r.value) == 0, "introspect_async: the same JSON");
+        CHECKF(!pthread_equal(r.thread, pthread_self()), "introspect_async: not on the calling thread");
         free(r.value);
         oidc_string_free(sync);
         struct async_result u = {0};
         err = NULL;
         rc = oidc_oauth_userinfo_async(web, S("bogus-access-token"), NULL, 0, on_string, &u, NULL, &err);
         expect(rc, OIDC_RESULT_OK, err, "userinfo_async accepted");
-        CHECK(rc == OIDC_RESULT_OK && one_callback(&u), "userinfo_async: exactly one callback");
-        CHECK(u.rc == OIDC_RESULT_INVALID_TOKEN && u.err_code == u.rc && u.value == NULL, "userinfo_async bad token: %s",
+        CHECKF(rc == OIDC_RESULT_OK && one_callback(&u), "userinfo_async: exactly one callback");
+        CHECKF(u.rc == OIDC_RESULT_INVALID_TOKEN && u.err_code == u.rc && u.value == NULL, "userinfo_async bad token: %s",
               oidc_result_name(u.rc));
         struct async_result n = {0};
         err = NULL;
@@ -456,13 +455,13 @@ static void real_idp(void) {
                "introspect_async bad flags");
         struct timespec ts = {0, 50000000};
         nanosleep(&ts, NULL);
-        CHECK(__atomic_load_n(&n.calls, __ATOMIC_ACQUIRE) == 0, "introspect_async bad flags: no callback");
+        CHECKF(__atomic_load_n(&n.calls, __ATOMIC_ACQUIRE) == 0, "introspect_async bad flags: no callback");
     }
     err = NULL;
     rc = oidc_oauth_introspect(web, S(at), NULL, 0, OIDC_INTROSPECT_FLAG_SIGNED, &out, NULL, &err);
     expect(rc, OIDC_RESULT_OK, err, "introspect signed");
     if (rc == OIDC_RESULT_OK) {
-        CHECK(strstr(out, "\"active\":true") != NULL, "signed introspection active");
+        CHECKF(strstr(out, "\"active\":true") != NULL, "signed introspection active");
         oidc_string_free(out);
     }
     err = NULL;
@@ -473,7 +472,7 @@ static void real_idp(void) {
     rc = oidc_oauth_introspect(web, S(at), NULL, 0, 0, &out, NULL, &err);
     expect(rc, OIDC_RESULT_OK, err, "introspect revoked");
     if (rc == OIDC_RESULT_OK) {
-        CHECK(strstr(out, "\"active\":false") != NULL, "revoked token inactive");
+        CHECKF(strstr(out, "\"active\":false") != NULL, "revoked token inactive");
         oidc_string_free(out);
     }
     err = NULL;
@@ -486,6 +485,8 @@ static void real_idp(void) {
         EXPECT(oidc_oauth_revoke(bad, S(rt), NULL, 0, &err), OIDC_RESULT_INVALID_CLIENT, err, "revoke wrong secret");
         oidc_oauth_client_free(bad);
     }
+    TEST_END();
+    TEST_BEGIN("introspection of an opaque client-credentials token by another client");
     /* An opaque client-credentials token, introspected by another client. */
     {
         oidc_oauth_client *svc = mk(issuer, ca, "svc-basic", "svc-basic-secret", NULL, 0);
@@ -500,7 +501,7 @@ static void real_idp(void) {
             rc = oidc_oauth_introspect(rs, S(tok), NULL, 0, 0, &out, NULL, &err);
             expect(rc, OIDC_RESULT_OK, err, "introspect opaque");
             if (rc == OIDC_RESULT_OK) {
-                CHECK(strstr(out, "\"aud\":\"urn:liboidc:opaque\"") != NULL, "opaque token audience");
+                CHECKF(strstr(out, "\"aud\":\"urn:liboidc:opaque\"") != NULL, "opaque token audience");
                 oidc_string_free(out);
             }
             oidc_token_response_free(t);
@@ -520,11 +521,13 @@ static void real_idp(void) {
         oidc_oauth_client_free(rs);
     }
 
+    TEST_END();
+    TEST_BEGIN("URLs: authorization (options, PAR form), PAR, end session");
     /* URLs: authorization (options, PAR form), PAR, end session. */
     char *verifier = NULL, *challenge = NULL;
     err = NULL;
     EXPECT(oidc_pkce_generate(&verifier, &challenge, &err), OIDC_RESULT_OK, err, "pkce");
-    CHECK(verifier && strlen(verifier) == 43 && challenge && strlen(challenge) == 43, "pkce lengths");
+    CHECKF(verifier && strlen(verifier) == 43 && challenge && strlen(challenge) == 43, "pkce lengths");
     char req[1024];
     snprintf(req, sizeof req,
              "{\"redirect_uri\":\"http://127.0.0.1/cb\",\"scope\":\"openid email\",\"code_challenge\":\"%s\","
@@ -533,10 +536,10 @@ static void real_idp(void) {
     rc = oidc_oauth_authorization_url(web, S(req), &out, NULL, &err);
     expect(rc, OIDC_RESULT_OK, err, "authorization url");
     if (rc == OIDC_RESULT_OK) {
-        CHECK(strstr(out, "/auth?client_id=web-app&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb") != NULL, "url: %s", out);
-        CHECK(strstr(out, "code_challenge_method=S256") && strstr(out, "prompt=login") &&
+        CHECKF(strstr(out, "/auth?client_id=web-app&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb") != NULL, "url: %s", out);
+        CHECKF(strstr(out, "code_challenge_method=S256") && strstr(out, "prompt=login") &&
               strstr(out, "resource=urn%3Aliboidc%3Aes256"), "url params: %s", out);
-        CHECK(strstr(out, verifier) == NULL, "the verifier is not in the URL");
+        CHECKF(strstr(out, verifier) == NULL, "the verifier is not in the URL");
         oidc_string_free(out);
     }
     err = NULL;
@@ -550,14 +553,14 @@ static void real_idp(void) {
     expect(rc, OIDC_RESULT_OK, err, "PAR");
     if (rc == OIDC_RESULT_OK) {
         char uri[512], req2[700];
-        CHECK(json_str(out, "request_uri", uri, sizeof uri) && strstr(out, "\"expires_in\":"), "PAR response: %s", out);
+        CHECKF(json_str(out, "request_uri", uri, sizeof uri) && strstr(out, "\"expires_in\":"), "PAR response: %s", out);
         oidc_string_free(out);
         snprintf(req2, sizeof req2, "{\"request_uri\":\"%s\"}", uri);
         err = NULL;
         rc = oidc_oauth_authorization_url(web, S(req2), &out, NULL, &err);
         expect(rc, OIDC_RESULT_OK, err, "PAR authorization url");
         if (rc == OIDC_RESULT_OK) {
-            CHECK(strstr(out, "/auth?client_id=web-app&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A") != NULL &&
+            CHECKF(strstr(out, "/auth?client_id=web-app&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A") != NULL &&
                   strstr(out, "scope") == NULL, "PAR url: %s", out);
             oidc_string_free(out);
         }
@@ -573,11 +576,13 @@ static void real_idp(void) {
     if (rc == OIDC_RESULT_OK) {
         char want[512];
         snprintf(want, sizeof want, "%s/session/end?id_token_hint=", issuer);
-        CHECK(strncmp(out, want, strlen(want)) == 0 && strstr(out, "&post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%2Flogout-cb&state=bye&client_id=web-app"),
+        CHECKF(strncmp(out, want, strlen(want)) == 0 && strstr(out, "&post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%2Flogout-cb&state=bye&client_id=web-app"),
               "end session url: %s", out);
         oidc_string_free(out);
     }
 
+    TEST_END();
+    TEST_BEGIN("dynamic registration; the registered client sends PAR");
     /* Dynamic registration with a builder's issuer settings. */
     {
         oidc_oauth_builder *b = NULL;
@@ -590,8 +595,8 @@ static void real_idp(void) {
             expect(rc, OIDC_RESULT_OK, err, "register");
             if (rc == OIDC_RESULT_OK) {
                 char id[128], sec[256];
-                CHECK(json_str(out, "client_id", id, sizeof id) && json_str(out, "client_secret", sec, sizeof sec), "registration: client_id and secret");
-                CHECK(strstr(out, "\"client_name\":\"from C\"") != NULL, "registration echoes metadata");
+                CHECKF(json_str(out, "client_id", id, sizeof id) && json_str(out, "client_secret", sec, sizeof sec), "registration: client_id and secret");
+                CHECKF(strstr(out, "\"client_name\":\"from C\"") != NULL, "registration echoes metadata");
                 /* The registered client works: same builder, now with its id and secret. */
                 oidc_oauth_client *nc = NULL;
                 err = NULL;
@@ -617,10 +622,11 @@ static void real_idp(void) {
                 oidc_oauth_builder_free(b);
             }
         } else {
-            CHECK(0, "registration builder: %s", oidc_error_message(err));
+            CHECKF(0, "registration builder: %s", oidc_error_message(err));
             oidc_error_free(err);
         }
     }
+    TEST_END();
     async_twins(web, issuer, ca, redirect, id_token, at);
     oidc_oauth_client_free(web);
 }
@@ -628,17 +634,20 @@ static void real_idp(void) {
 static void pkce_and_misuse(const char *issuer, const char *ca) {
     oidc_error *err = NULL;
     char *out = NULL;
+    TEST_BEGIN("PKCE: RFC 7636 vector, short verifier, NULL out");
     /* RFC 7636 appendix B */
     oidc_result rc = oidc_pkce_challenge(S("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), &out, &err);
     expect(rc, OIDC_RESULT_OK, err, "pkce challenge");
     if (rc == OIDC_RESULT_OK) {
-        CHECK(strcmp(out, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM") == 0, "RFC 7636 vector");
+        CHECKF(strcmp(out, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM") == 0, "RFC 7636 vector");
         oidc_string_free(out);
     }
     err = NULL;
     EXPECT(oidc_pkce_challenge(S("short"), &out, &err), OIDC_RESULT_INVALID_ARGUMENT, err, "short verifier");
     err = NULL;
     EXPECT(oidc_pkce_generate(NULL, &out, &err), OIDC_RESULT_NULL_PARAMETER, err, "pkce NULL out");
+    TEST_END();
+    TEST_BEGIN("misuse: NULL and invalid UTF-8 arguments, empty and repeated inputs");
 
     oidc_oauth_client *c = mk(issuer, ca, "web-app", "web-app-secret", NULL, 0);
     const char bad_utf8[] = {'a', (char)0xff, 'b'};
@@ -682,9 +691,10 @@ static void pkce_and_misuse(const char *issuer, const char *ca) {
     err = NULL;
     EXPECT(oidc_oauth_register(NULL, S("{}"), NULL, 0, &out, NULL, &err), OIDC_RESULT_NULL_PARAMETER, err, "register NULL builder");
     /* err_out NULL is allowed */
-    CHECK(oidc_oauth_revoke(c, NULL, 0, NULL, 0, NULL) == OIDC_RESULT_INVALID_ARGUMENT, "NULL err_out");
+    CHECKF(oidc_oauth_revoke(c, NULL, 0, NULL, 0, NULL) == OIDC_RESULT_INVALID_ARGUMENT, "NULL err_out");
     oidc_string_free(NULL);
     oidc_oauth_client_free(c);
+    TEST_END();
 }
 
 static int closed_port(void) {
@@ -727,6 +737,7 @@ static void faults(void) {
                              "pushed_authorization_request_endpoint", u, "registration_endpoint", u, NULL};
         /* a short timeout only where the server hangs: no other case races the clock */
         unsigned ms = cases[i].want == OIDC_RESULT_TIMEOUT ? 300 : 0;
+        TEST_BEGIN("faults: %s: introspect, revoke, userinfo, PAR, register", cases[i].what);
         oidc_oauth_client *c = mk(issuer, ca, "rp", "fault-client-secret", eps, ms);
         oidc_error *err = NULL;
         char *out = NULL, what[128];
@@ -737,7 +748,7 @@ static void faults(void) {
         err = NULL;                                                                      \
         t0 = now_s();                                                                    \
         oidc_result r_ = (call);                                                         \
-        CHECK(now_s() - t0 < 2.0, "%s took %.2fs", what, now_s() - t0);                  \
+        CHECKF(now_s() - t0 < 2.0, "%s took %.2fs", what, now_s() - t0);                  \
         if (r_ == OIDC_RESULT_OK && out) { oidc_string_free(out); out = NULL; }          \
         expect(r_, want, err, what);                                                     \
     } while (0)
@@ -753,6 +764,7 @@ static void faults(void) {
             TIMED("register", cases[i].want, oidc_oauth_register(b, S("{\"redirect_uris\":[\"https://rp/cb\"]}"), S("fault-token-value"), &out, NULL, &err));
         }
         oidc_oauth_builder_free(b);
+        TEST_END();
 #undef TIMED
     }
 }
@@ -766,6 +778,5 @@ int main(int argc, char **argv) {
     real_idp();
     pkce_and_misuse(env("OIDC_TEST_ISSUER"), env("OIDC_TEST_CA_FILE"));
     faults();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    return harness_finish();
 }

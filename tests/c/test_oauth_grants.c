@@ -1,6 +1,6 @@
 /* The grants through the C ABI, against the real test IdP (tests/idp/server.mjs) and, for
  * malformed responses, a plain-HTTP mock (tests/c/mock_token_server.py). Started by
- * tests/c/run_oauth_grants.sh, which sets:
+ * tests/c/run.sh grants, which sets:
  *   OIDC_TEST_ISSUER, OIDC_TEST_CA_FILE, OIDC_TEST_ADMIN   the IdP (ready line)
  *   OIDC_TEST_MOCK      http://127.0.0.1:PORT of the mock
  *   OIDC_TEST_KEYS      tests/idp/client-keys
@@ -8,57 +8,11 @@
  * Last line: "N passed, N failed".
  */
 #define _POSIX_C_SOURCE 200809L
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
-#include <oidc.h>
+#include "harness.h"
 
-static int passed, failed, case_failures;
-static char case_name[200];
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void begin(const char *name) {
-    snprintf(case_name, sizeof case_name, "%s", name);
-    case_failures = 0;
-}
-static void end(void) {
-    if (case_failures == 0) {
-        passed++;
-        printf("ok - %s\n", case_name);
-    } else {
-        failed++;
-        printf("not ok - %s\n", case_name);
-    }
-    fflush(stdout);
-}
-static void diag(int line, const char *fmt, ...) {
-    va_list ap;
-    pthread_mutex_lock(&lock);
-    case_failures++;
-    printf("#   line %d: ", line);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    pthread_mutex_unlock(&lock);
-}
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c)) diag(__LINE__, "check failed: %s", #c);                                          \
-    } while (0)
-#define CHECK_RC(rc, want, err)                                                                    \
-    do {                                                                                           \
-        oidc_result r_ = (rc), w_ = (want);                                                        \
-        if (r_ != w_)                                                                              \
-            diag(__LINE__, "%s: got %u %s, want %u %s (%s)", #rc, (unsigned)r_,                    \
-                 oidc_result_name(r_), (unsigned)w_, oidc_result_name(w_),                         \
-                 (err) ? oidc_error_message(err) : "-");                                           \
-    } while (0)
 static size_t slen(const char *s) { return s ? strlen(s) : 0; }
 #define S(x) (x), slen(x)
 #define NONE NULL, 0
@@ -158,7 +112,7 @@ static oidc_oauth_client *must(const spec *s) {
     oidc_result rc;
     oidc_error *err = NULL;
     oidc_oauth_client *c = make(s, &rc, &err);
-    CHECK_RC(rc, OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(rc, OIDC_RESULT_OK, err);
     oidc_error_free(err);
     return c;
 }
@@ -205,7 +159,7 @@ static int login(oidc_oauth_client *c, const char *client_id, const oidc_pkce *p
     char *authz = NULL;
     oidc_error *err = NULL;
     oidc_result rc = oidc_oauth_client_endpoint(c, S("authorization_endpoint"), &authz, NULL, &err);
-    CHECK_RC(rc, OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(rc, OIDC_RESULT_OK, err);
     oidc_error_free(err);
     if (rc != OIDC_RESULT_OK) return 0;
     char url[4096], cb[4096], redirect[256];
@@ -225,7 +179,7 @@ static int login(oidc_oauth_client *c, const char *client_id, const oidc_pkce *p
 /* ---- tests against the IdP ------------------------------------------------------------------ */
 
 static void test_client_auth_methods(void) {
-    begin("client auth: private_key_jwt (PEM RSA/EC/Ed25519, JWK), client_secret_jwt, auto");
+    TEST_BEGIN("client auth: private_key_jwt (PEM RSA/EC/Ed25519, JWK), client_secret_jwt, auto");
     const char *pems[] = {"rsa.pem", "ec-sec1.pem", "ed25519.pem"};
     const char *kids[] = {"client-rsa", "client-ec", "client-ed25519"};
     for (int i = 0; i < 3; i++) {
@@ -234,7 +188,7 @@ static void test_client_auth_methods(void) {
         oidc_oauth_client *c = must(&s);
         oidc_token_response *t = NULL;
         oidc_error *err = NULL;
-        CHECK_RC(oidc_oauth_client_credentials(c, S("read"), S("urn:liboidc:es256"), NONE, &t, &err), OIDC_RESULT_OK, err);
+        CHECK_RC_ERR(oidc_oauth_client_credentials(c, S("read"), S("urn:liboidc:es256"), NONE, &t, &err), OIDC_RESULT_OK, err);
         CHECK(t && strcmp(oidc_token_response_token_type(t), "Bearer") == 0);
         oidc_token_response_free(t);
         oidc_error_free(err);
@@ -246,14 +200,14 @@ static void test_client_auth_methods(void) {
     oidc_oauth_client *c = must(&sj);
     oidc_token_response *t = NULL;
     oidc_error *err = NULL;
-    CHECK_RC(oidc_oauth_client_credentials(c, NONE, NONE, NONE, &t, &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_oauth_client_credentials(c, NONE, NONE, NONE, &t, &err), OIDC_RESULT_OK, err);
     oidc_token_response_free(t);
     oidc_oauth_client_free(c);
     free(jwk);
     spec ss = {.id = "svc-secret-jwt", .secret = "svc-secret-jwt-secret-0123456789abcdef0123456789", .method = "client_secret_jwt"};
     c = must(&ss);
     t = NULL;
-    CHECK_RC(oidc_oauth_client_credentials(c, NONE, NONE, NONE, &t, &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_oauth_client_credentials(c, NONE, NONE, NONE, &t, &err), OIDC_RESULT_OK, err);
     oidc_token_response_free(t);
     oidc_oauth_client_free(c);
     /* wrong secret: INVALID_CLIENT, secret not echoed */
@@ -261,39 +215,39 @@ static void test_client_auth_methods(void) {
     c = must(&bad);
     t = NULL;
     err = NULL;
-    CHECK_RC(oidc_oauth_client_credentials(c, NONE, NONE, NONE, &t, &err), OIDC_RESULT_INVALID_CLIENT, err);
+    CHECK_RC_ERR(oidc_oauth_client_credentials(c, NONE, NONE, NONE, &t, &err), OIDC_RESULT_INVALID_CLIENT, err);
     CHECK(t == NULL && err && !strstr(oidc_error_message(err), "wrong-secret"));
     oidc_error_free(err);
     oidc_oauth_client_free(c);
     /* builder rejects bad keys and mismatched settings */
     oidc_oauth_builder *b = NULL;
     err = NULL;
-    CHECK_RC(oidc_oauth_builder_new(&b, NULL), OIDC_RESULT_OK, NULL);
-    CHECK_RC(oidc_oauth_builder_set_private_key_pem(b, S("not a key"), NONE, NONE, &err), OIDC_RESULT_INVALID_CONFIG, err);
+    CHECK_RC_ERR(oidc_oauth_builder_new(&b, NULL), OIDC_RESULT_OK, NULL);
+    CHECK_RC_ERR(oidc_oauth_builder_set_private_key_pem(b, S("not a key"), NONE, NONE, &err), OIDC_RESULT_INVALID_CONFIG, err);
     oidc_error_free(err);
     char *ec = read_file(KEYS, "ec.pem");
     err = NULL;
-    CHECK_RC(oidc_oauth_builder_set_private_key_pem(b, S(ec), NONE, S("RS256"), &err), OIDC_RESULT_UNSUPPORTED_ALGORITHM, err);
+    CHECK_RC_ERR(oidc_oauth_builder_set_private_key_pem(b, S(ec), NONE, S("RS256"), &err), OIDC_RESULT_UNSUPPORTED_ALGORITHM, err);
     oidc_error_free(err);
     err = NULL;
-    CHECK_RC(oidc_oauth_builder_set_private_key_jwk(b, S("{\"kty\":\"oct\"}"), NONE, NONE, &err), OIDC_RESULT_INVALID_CONFIG, err);
+    CHECK_RC_ERR(oidc_oauth_builder_set_private_key_jwk(b, S("{\"kty\":\"oct\"}"), NONE, NONE, &err), OIDC_RESULT_INVALID_CONFIG, err);
     oidc_error_free(err);
-    CHECK_RC(oidc_oauth_builder_set_private_key_pem(NULL, S(ec), NONE, NONE, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
-    CHECK_RC(oidc_oauth_builder_set_private_key_pem(b, "\xff\xfe", 2, NONE, NONE, NULL), OIDC_RESULT_INVALID_UTF8, NULL);
-    CHECK_RC(oidc_oauth_builder_set_assertion_audience(b, S("nowhere"), NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_builder_set_assertion_audience(b, S("issuer"), NULL), OIDC_RESULT_OK, NULL);
+    CHECK_RC_ERR(oidc_oauth_builder_set_private_key_pem(NULL, S(ec), NONE, NONE, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
+    CHECK_RC_ERR(oidc_oauth_builder_set_private_key_pem(b, "\xff\xfe", 2, NONE, NONE, NULL), OIDC_RESULT_INVALID_UTF8, NULL);
+    CHECK_RC_ERR(oidc_oauth_builder_set_assertion_audience(b, S("nowhere"), NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC_ERR(oidc_oauth_builder_set_assertion_audience(b, S("issuer"), NULL), OIDC_RESULT_OK, NULL);
     oidc_oauth_builder_free(b);
     free(ec);
-    end();
+    TEST_END();
 }
 
 static void test_auth_code_and_refresh(void) {
-    begin("authorization code + PKCE (scripted login), ID token validated, refresh rotates");
+    TEST_BEGIN("authorization code + PKCE (scripted login), ID token validated, refresh rotates");
     spec s = {.id = "web-app", .secret = "web-app-secret"};
     oidc_oauth_client *c = must(&s);
     oidc_pkce *p = NULL;
     oidc_error *err = NULL;
-    CHECK_RC(oidc_pkce_new(&p, &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_pkce_new(&p, &err), OIDC_RESULT_OK, err);
     CHECK(strlen(oidc_pkce_code_verifier(p)) == 43 && strlen(oidc_pkce_code_challenge(p)) == 43);
     CHECK(strcmp(oidc_pkce_code_challenge_method(), "S256") == 0);
     char code[512];
@@ -301,14 +255,14 @@ static void test_auth_code_and_refresh(void) {
     oidc_token_response *t = NULL;
     oidc_result rc = oidc_oauth_exchange_code(c, S(code), S("http://127.0.0.1/cb"), S(oidc_pkce_code_verifier(p)),
                                               S(oidc_pkce_nonce(p)), NONE, &t, &err);
-    CHECK_RC(rc, OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(rc, OIDC_RESULT_OK, err);
     if (rc == OIDC_RESULT_OK) {
         CHECK(oidc_token_response_id_token(t) != NULL);
         CHECK(oidc_token_response_refresh_token(t) != NULL);
         /* the code is single-use */
         oidc_token_response *t2 = NULL;
         oidc_error *e2 = NULL;
-        CHECK_RC(oidc_oauth_exchange_code(c, S(code), S("http://127.0.0.1/cb"), S(oidc_pkce_code_verifier(p)), NONE, NONE,
+        CHECK_RC_ERR(oidc_oauth_exchange_code(c, S(code), S("http://127.0.0.1/cb"), S(oidc_pkce_code_verifier(p)), NONE, NONE,
                                           &t2, &e2),
                  OIDC_RESULT_INVALID_GRANT, e2);
         CHECK(e2 && !strstr(oidc_error_message(e2), code));
@@ -321,50 +275,50 @@ static void test_auth_code_and_refresh(void) {
     /* fresh login for refresh (reusing the code above revoked its grant) */
     oidc_pkce_free(p);
     p = NULL;
-    CHECK_RC(oidc_pkce_new(&p, NULL), OIDC_RESULT_OK, NULL);
+    CHECK_RC_ERR(oidc_pkce_new(&p, NULL), OIDC_RESULT_OK, NULL);
     CHECK(login(c, "web-app", p, code, sizeof code));
     rc = oidc_oauth_exchange_code(c, S(code), S("http://127.0.0.1/cb"), S(oidc_pkce_code_verifier(p)), NONE, NONE, &t, &err);
-    CHECK_RC(rc, OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(rc, OIDC_RESULT_OK, err);
     if (rc == OIDC_RESULT_OK) {
         char *rt = strdup(oidc_token_response_refresh_token(t));
         oidc_token_response *r = NULL;
-        CHECK_RC(oidc_oauth_refresh(c, S(rt), S("openid"), NONE, &r, &err), OIDC_RESULT_OK, err);
+        CHECK_RC_ERR(oidc_oauth_refresh(c, S(rt), S("openid"), NONE, &r, &err), OIDC_RESULT_OK, err);
         CHECK(r && oidc_token_response_refresh_token(r) && strcmp(oidc_token_response_refresh_token(r), rt) != 0);
         oidc_token_response_free(r);
         r = NULL;
         oidc_error_free(err);
         err = NULL;
-        CHECK_RC(oidc_oauth_refresh(c, S(rt), NONE, NONE, &r, &err), OIDC_RESULT_INVALID_GRANT, err);
+        CHECK_RC_ERR(oidc_oauth_refresh(c, S(rt), NONE, NONE, &r, &err), OIDC_RESULT_INVALID_GRANT, err);
         CHECK(r == NULL && err && !strstr(oidc_error_message(err), rt));
         free(rt);
         oidc_token_response_free(t);
     }
     oidc_error_free(err);
     /* bad input */
-    CHECK_RC(oidc_pkce_new(NULL, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
+    CHECK_RC_ERR(oidc_pkce_new(NULL, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
     CHECK(oidc_pkce_state(NULL) == NULL);
     oidc_pkce_free(NULL);
     oidc_token_response *t3 = NULL;
-    CHECK_RC(oidc_oauth_exchange_code(NULL, S("x"), S("y"), NONE, NONE, NONE, &t3, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
-    CHECK_RC(oidc_oauth_exchange_code(c, S("x"), S("y"), NONE, NONE, NONE, NULL, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
-    CHECK_RC(oidc_oauth_exchange_code(c, NONE, S("y"), NONE, NONE, NONE, &t3, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_exchange_code(c, "\xc3", 1, S("y"), NONE, NONE, NONE, &t3, NULL), OIDC_RESULT_INVALID_UTF8, NULL);
-    CHECK_RC(oidc_oauth_refresh(c, NONE, NONE, NONE, &t3, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_refresh(c, S("not-a-refresh-token"), NONE, NONE, &t3, NULL), OIDC_RESULT_INVALID_GRANT, NULL);
+    CHECK_RC_ERR(oidc_oauth_exchange_code(NULL, S("x"), S("y"), NONE, NONE, NONE, &t3, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
+    CHECK_RC_ERR(oidc_oauth_exchange_code(c, S("x"), S("y"), NONE, NONE, NONE, NULL, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
+    CHECK_RC_ERR(oidc_oauth_exchange_code(c, NONE, S("y"), NONE, NONE, NONE, &t3, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC_ERR(oidc_oauth_exchange_code(c, "\xc3", 1, S("y"), NONE, NONE, NONE, &t3, NULL), OIDC_RESULT_INVALID_UTF8, NULL);
+    CHECK_RC_ERR(oidc_oauth_refresh(c, NONE, NONE, NONE, &t3, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC_ERR(oidc_oauth_refresh(c, S("not-a-refresh-token"), NONE, NONE, &t3, NULL), OIDC_RESULT_INVALID_GRANT, NULL);
     CHECK(t3 == NULL);
     oidc_pkce_free(p);
     oidc_oauth_client_free(c);
-    end();
+    TEST_END();
 }
 
 static void test_device_flow(void) {
-    begin("device flow: authorization, pending within a deadline, scripted approval, poll");
+    TEST_BEGIN("device flow: authorization, pending within a deadline, scripted approval, poll");
     spec s = {.id = "device-app"};
     oidc_oauth_client *c = must(&s);
     oidc_device_authorization *da = NULL;
     oidc_error *err = NULL;
     oidc_result rc = oidc_oauth_device_authorization(c, S("openid"), &da, &err);
-    CHECK_RC(rc, OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(rc, OIDC_RESULT_OK, err);
     oidc_error_free(err);
     err = NULL;
     if (rc == OIDC_RESULT_OK) {
@@ -375,44 +329,44 @@ static void test_device_flow(void) {
         CHECK(complete && strstr(complete, "user_code="));
         oidc_token_response *t = NULL;
         double t0 = now_s();
-        CHECK_RC(oidc_oauth_device_poll(c, da, 200, NULL, &t, &err), OIDC_RESULT_DEADLINE_EXCEEDED, err);
+        CHECK_RC_ERR(oidc_oauth_device_poll(c, da, 200, NULL, &t, &err), OIDC_RESULT_DEADLINE_EXCEEDED, err);
         CHECK(now_s() - t0 < (SLOW ? 20.0 : 2.0));
         oidc_error_free(err);
         err = NULL;
         CHECK(browser(NULL, 0, "device '%s'", oidc_device_authorization_user_code(da)) == 0);
-        CHECK_RC(oidc_oauth_device_poll(c, da, 30000, NULL, &t, &err), OIDC_RESULT_OK, err);
+        CHECK_RC_ERR(oidc_oauth_device_poll(c, da, 30000, NULL, &t, &err), OIDC_RESULT_OK, err);
         CHECK(t && oidc_token_response_access_token(t) && oidc_token_response_id_token(t));
         oidc_token_response_free(t);
         oidc_error_free(err);
     }
-    CHECK_RC(oidc_oauth_device_poll(c, NULL, 1000, NULL, &(oidc_token_response *){NULL}, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
-    CHECK_RC(oidc_oauth_device_authorization(c, S("openid"), NULL, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
+    CHECK_RC_ERR(oidc_oauth_device_poll(c, NULL, 1000, NULL, &(oidc_token_response *){NULL}, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
+    CHECK_RC_ERR(oidc_oauth_device_authorization(c, S("openid"), NULL, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
     CHECK(oidc_device_authorization_user_code(NULL) == NULL && oidc_device_authorization_expires_in(NULL) == -1);
     oidc_device_authorization_free(da);
     oidc_device_authorization_free(NULL);
     oidc_oauth_client_free(c);
-    end();
+    TEST_END();
 }
 
 static void test_ciba(void) {
-    begin("CIBA poll mode: request, pending, approval via the IdP admin endpoint, poll; denial");
+    TEST_BEGIN("CIBA poll mode: request, pending, approval via the IdP admin endpoint, poll; denial");
     char *pem = read_file(KEYS, "rsa.pem");
     spec s = {.id = "svc-pkjwt", .key_pem = pem, .kid = "client-rsa"};
     oidc_oauth_client *c = must(&s);
     oidc_ciba_request *r = NULL;
     oidc_error *err = NULL;
     oidc_result rc = oidc_oauth_ciba_request(c, S("{\"scope\":\"openid\",\"login_hint\":\"user-1\"}"), &r, &err);
-    CHECK_RC(rc, OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(rc, OIDC_RESULT_OK, err);
     oidc_error_free(err);
     err = NULL;
     if (rc == OIDC_RESULT_OK) {
         CHECK(oidc_ciba_request_expires_in(r) > 0 && oidc_ciba_request_interval(r) == 5);
         oidc_token_response *t = NULL;
-        CHECK_RC(oidc_oauth_ciba_poll(c, r, 100, NULL, &t, &err), OIDC_RESULT_DEADLINE_EXCEEDED, err);
+        CHECK_RC_ERR(oidc_oauth_ciba_poll(c, r, 100, NULL, &t, &err), OIDC_RESULT_DEADLINE_EXCEEDED, err);
         oidc_error_free(err);
         err = NULL;
         CHECK(browser(NULL, 0, "ciba '%s'", oidc_ciba_request_auth_req_id(r)) == 0);
-        CHECK_RC(oidc_oauth_ciba_poll(c, r, 30000, NULL, &t, &err), OIDC_RESULT_OK, err);
+        CHECK_RC_ERR(oidc_oauth_ciba_poll(c, r, 30000, NULL, &t, &err), OIDC_RESULT_OK, err);
         CHECK(t && oidc_token_response_id_token(t));
         oidc_token_response_free(t);
         oidc_error_free(err);
@@ -421,18 +375,18 @@ static void test_ciba(void) {
         r = NULL;
     }
     rc = oidc_oauth_ciba_request(c, S("{\"scope\":\"openid\",\"login_hint\":\"user-2\"}"), &r, &err);
-    CHECK_RC(rc, OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(rc, OIDC_RESULT_OK, err);
     oidc_error_free(err);
     err = NULL;
     if (rc == OIDC_RESULT_OK) {
         oidc_token_response *t = NULL;
         CHECK(browser(NULL, 0, "ciba '%s' deny", oidc_ciba_request_auth_req_id(r)) == 0);
-        CHECK_RC(oidc_oauth_ciba_poll(c, r, 30000, NULL, &t, &err), OIDC_RESULT_ACCESS_DENIED, err);
+        CHECK_RC_ERR(oidc_oauth_ciba_poll(c, r, 30000, NULL, &t, &err), OIDC_RESULT_ACCESS_DENIED, err);
         oidc_error_free(err);
         err = NULL;
     }
-    CHECK_RC(oidc_oauth_ciba_request(c, S("[1,2]"), &(oidc_ciba_request *){NULL}, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_ciba_request(c, S("{\"scope\":\"openid\"}"), &(oidc_ciba_request *){NULL}, &err),
+    CHECK_RC_ERR(oidc_oauth_ciba_request(c, S("[1,2]"), &(oidc_ciba_request *){NULL}, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC_ERR(oidc_oauth_ciba_request(c, S("{\"scope\":\"openid\"}"), &(oidc_ciba_request *){NULL}, &err),
              OIDC_RESULT_INVALID_REQUEST, err);
     oidc_error_free(err);
     CHECK(oidc_ciba_request_auth_req_id(NULL) == NULL && oidc_ciba_request_interval(NULL) == 0);
@@ -440,7 +394,7 @@ static void test_ciba(void) {
     oidc_ciba_request_free(r);
     oidc_oauth_client_free(c);
     free(pem);
-    end();
+    TEST_END();
 }
 
 /* The non-blocking twins: the start's callback hands the handle over (owned, freed here); the
@@ -494,20 +448,20 @@ static int slot_wait(slot *s, double secs) {
 }
 
 static void test_device_and_ciba_async(void) {
-    begin("device flow and CIBA without blocking: owned handles from the callbacks, polls on the timer");
+    TEST_BEGIN("device flow and CIBA without blocking: owned handles from the callbacks, polls on the timer");
     double slow = SLOW ? 20.0 : 1.0;
     spec ds = {.id = "device-app"};
     oidc_oauth_client *dc = must(&ds);
     slot a = SLOT_INIT;
-    CHECK_RC(oidc_oauth_device_authorization_async(dc, S("openid"), on_device_authorization, &a, NULL, NULL), OIDC_RESULT_OK, NULL);
+    CHECK_RC_ERR(oidc_oauth_device_authorization_async(dc, S("openid"), on_device_authorization, &a, NULL, NULL), OIDC_RESULT_OK, NULL);
     CHECK(slot_wait(&a, 30 * slow) == 1 && a.rc == OIDC_RESULT_OK && a.handle);
     oidc_device_authorization *da = a.handle;
     if (da) {
         /* Cancelled while it waits for the next poll: CANCELLED at once, once. */
         oidc_cancel *cancel = NULL;
-        CHECK_RC(oidc_cancel_new(&cancel, NULL), OIDC_RESULT_OK, NULL);
+        CHECK_RC_ERR(oidc_cancel_new(&cancel, NULL), OIDC_RESULT_OK, NULL);
         slot p = SLOT_INIT;
-        CHECK_RC(oidc_oauth_device_poll_async(dc, da, 60000, on_poll_token, &p, cancel, NULL), OIDC_RESULT_OK, NULL);
+        CHECK_RC_ERR(oidc_oauth_device_poll_async(dc, da, 60000, on_poll_token, &p, cancel, NULL), OIDC_RESULT_OK, NULL);
         struct timespec pause = {0, 500 * 1000 * 1000};
         nanosleep(&pause, NULL);
         CHECK(p.calls == 0);
@@ -519,12 +473,12 @@ static void test_device_and_ciba_async(void) {
         /* Approved: the poll completes OK with a validated ID token. */
         slot q = SLOT_INIT;
         CHECK(browser(NULL, 0, "device '%s'", oidc_device_authorization_user_code(da)) == 0);
-        CHECK_RC(oidc_oauth_device_poll_async(dc, da, 30000, on_poll_token, &q, NULL, NULL), OIDC_RESULT_OK, NULL);
+        CHECK_RC_ERR(oidc_oauth_device_poll_async(dc, da, 30000, on_poll_token, &q, NULL, NULL), OIDC_RESULT_OK, NULL);
         oidc_device_authorization_free(da); /* the poll copied what it needs */
         CHECK(slot_wait(&q, 30 * slow) == 1 && q.rc == OIDC_RESULT_OK && q.id_token);
         CHECK(p.calls == 1);
     }
-    CHECK_RC(oidc_oauth_device_poll_async(dc, NULL, 1000, on_poll_token, &a, NULL, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
+    CHECK_RC_ERR(oidc_oauth_device_poll_async(dc, NULL, 1000, on_poll_token, &a, NULL, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
     oidc_oauth_client_free(dc);
 
     char *pem = read_file(KEYS, "rsa.pem");
@@ -533,12 +487,12 @@ static void test_device_and_ciba_async(void) {
     const char *hints[2] = {"{\"scope\":\"openid\",\"login_hint\":\"user-1\"}", "{\"scope\":\"openid\",\"login_hint\":\"user-2\"}"};
     for (int deny = 0; deny < 2; deny++) {
         slot r = SLOT_INIT;
-        CHECK_RC(oidc_oauth_ciba_request_async(c, S(hints[deny]), on_ciba_request, &r, NULL, NULL), OIDC_RESULT_OK, NULL);
+        CHECK_RC_ERR(oidc_oauth_ciba_request_async(c, S(hints[deny]), on_ciba_request, &r, NULL, NULL), OIDC_RESULT_OK, NULL);
         CHECK(slot_wait(&r, 30 * slow) == 1 && r.rc == OIDC_RESULT_OK && r.handle);
         oidc_ciba_request *req = r.handle;
         if (!req) continue;
         slot p = SLOT_INIT;
-        CHECK_RC(oidc_oauth_ciba_poll_async(c, req, 30000, on_poll_token, &p, NULL, NULL), OIDC_RESULT_OK, NULL);
+        CHECK_RC_ERR(oidc_oauth_ciba_poll_async(c, req, 30000, on_poll_token, &p, NULL, NULL), OIDC_RESULT_OK, NULL);
         CHECK(browser(NULL, 0, deny ? "ciba '%s' deny" : "ciba '%s'", oidc_ciba_request_auth_req_id(req)) == 0);
         CHECK(slot_wait(&p, 30 * slow) == 1);
         if (deny) {
@@ -550,11 +504,11 @@ static void test_device_and_ciba_async(void) {
     }
     oidc_oauth_client_free(c);
     free(pem);
-    end();
+    TEST_END();
 }
 
 static void test_exchange_bearer_custom(void) {
-    begin("token exchange, JWT bearer (library-signed assertion), custom grant with extra params");
+    TEST_BEGIN("token exchange, JWT bearer (library-signed assertion), custom grant with extra params");
     spec sb = {.id = "svc-basic", .secret = "svc-basic-secret"};
     oidc_oauth_client *svc = must(&sb);
     char *pem = read_file(KEYS, "ec.pem");
@@ -562,9 +516,9 @@ static void test_exchange_bearer_custom(void) {
     oidc_oauth_client *pk = must(&sp);
     oidc_token_response *subj = NULL, *t = NULL;
     oidc_error *err = NULL;
-    CHECK_RC(oidc_oauth_client_credentials(svc, NONE, NONE, NONE, &subj, &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_oauth_client_credentials(svc, NONE, NONE, NONE, &subj, &err), OIDC_RESULT_OK, err);
     if (subj) {
-        CHECK_RC(oidc_oauth_token_exchange(pk, S(oidc_token_response_access_token(subj)), NONE,
+        CHECK_RC_ERR(oidc_oauth_token_exchange(pk, S(oidc_token_response_access_token(subj)), NONE,
                                            S("{\"audience\":\"urn:x:downstream\"}"), &t, &err),
                  OIDC_RESULT_OK, err);
         CHECK(t && strcmp(oidc_token_response_issued_token_type(t), "urn:ietf:params:oauth:token-type:access_token") == 0);
@@ -573,47 +527,47 @@ static void test_exchange_bearer_custom(void) {
     }
     oidc_error_free(err);
     err = NULL;
-    CHECK_RC(oidc_oauth_token_exchange(pk, S("bogus"), NONE, NONE, &t, &err), OIDC_RESULT_INVALID_GRANT, err);
+    CHECK_RC_ERR(oidc_oauth_token_exchange(pk, S("bogus"), NONE, NONE, &t, &err), OIDC_RESULT_INVALID_GRANT, err);
     oidc_error_free(err);
     err = NULL;
-    CHECK_RC(oidc_oauth_token_exchange(pk, NONE, NONE, NONE, &t, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_token_exchange(pk, S("x"), NONE, S("not json"), &t, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_jwt_bearer(pk, NONE, S("user-1"), S("read"), &t, &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_oauth_token_exchange(pk, NONE, NONE, NONE, &t, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC_ERR(oidc_oauth_token_exchange(pk, S("x"), NONE, S("not json"), &t, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC_ERR(oidc_oauth_jwt_bearer(pk, NONE, S("user-1"), S("read"), &t, &err), OIDC_RESULT_OK, err);
     oidc_token_response_free(t);
     t = NULL;
     oidc_error_free(err);
     err = NULL;
-    CHECK_RC(oidc_oauth_jwt_bearer(pk, S("a.b.c"), NONE, NONE, &t, &err), OIDC_RESULT_INVALID_GRANT, err);
+    CHECK_RC_ERR(oidc_oauth_jwt_bearer(pk, S("a.b.c"), NONE, NONE, &t, &err), OIDC_RESULT_INVALID_GRANT, err);
     oidc_error_free(err);
     err = NULL;
-    CHECK_RC(oidc_oauth_jwt_bearer(pk, NONE, NONE, NONE, &t, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_jwt_bearer(svc, NONE, S("user-1"), NONE, &t, NULL), OIDC_RESULT_INVALID_CONFIG, NULL);
-    CHECK_RC(oidc_oauth_custom_grant(pk, S("urn:liboidc:grant-type:echo"), S("{\"color\":\"blue\",\"size\":\"XL\"}"), &t, &err),
+    CHECK_RC_ERR(oidc_oauth_jwt_bearer(pk, NONE, NONE, NONE, &t, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC_ERR(oidc_oauth_jwt_bearer(svc, NONE, S("user-1"), NONE, &t, NULL), OIDC_RESULT_INVALID_CONFIG, NULL);
+    CHECK_RC_ERR(oidc_oauth_custom_grant(pk, S("urn:liboidc:grant-type:echo"), S("{\"color\":\"blue\",\"size\":\"XL\"}"), &t, &err),
              OIDC_RESULT_OK, err);
     CHECK(t && strstr(oidc_token_response_json(t), "\"color\":\"blue\"") && strstr(oidc_token_response_json(t), "\"XL\""));
     oidc_token_response_free(t);
     t = NULL;
     oidc_error_free(err);
     err = NULL;
-    CHECK_RC(oidc_oauth_custom_grant(pk, S("urn:liboidc:grant-type:echo"), NONE, &t, &err), OIDC_RESULT_INVALID_REQUEST, err);
+    CHECK_RC_ERR(oidc_oauth_custom_grant(pk, S("urn:liboidc:grant-type:echo"), NONE, &t, &err), OIDC_RESULT_INVALID_REQUEST, err);
     oidc_error_free(err);
-    CHECK_RC(oidc_oauth_custom_grant(pk, NONE, NONE, &t, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_custom_grant(pk, S("x"), S("{\"grant_type\":\"y\"}"), &t, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC_ERR(oidc_oauth_custom_grant(pk, NONE, NONE, &t, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC_ERR(oidc_oauth_custom_grant(pk, S("x"), S("{\"grant_type\":\"y\"}"), &t, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
     CHECK(t == NULL);
     oidc_token_response_free(subj);
     oidc_oauth_client_free(svc);
     oidc_oauth_client_free(pk);
     free(pem);
-    end();
+    TEST_END();
 }
 
 static void test_dpop(void) {
-    begin("DPoP: bound client-credentials token (nonce retry), code flow + userinfo with ath");
+    TEST_BEGIN("DPoP: bound client-credentials token (nonce retry), code flow + userinfo with ath");
     spec s = {.id = "svc-basic", .secret = "svc-basic-secret", .dpop = 1};
     oidc_oauth_client *c = must(&s);
     oidc_token_response *t = NULL;
     oidc_error *err = NULL;
-    CHECK_RC(oidc_oauth_client_credentials(c, S("read"), S("urn:liboidc:es256"), NONE, &t, &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_oauth_client_credentials(c, S("read"), S("urn:liboidc:es256"), NONE, &t, &err), OIDC_RESULT_OK, err);
     CHECK(t && strcmp(oidc_token_response_token_type(t), "DPoP") == 0);
     oidc_token_response_free(t);
     t = NULL;
@@ -621,44 +575,44 @@ static void test_dpop(void) {
     err = NULL;
     char *jkt = NULL;
     size_t jkt_len = 0;
-    CHECK_RC(oidc_oauth_dpop_jkt(c, &jkt, &jkt_len, NULL), OIDC_RESULT_OK, NULL);
+    CHECK_RC_ERR(oidc_oauth_dpop_jkt(c, &jkt, &jkt_len, NULL), OIDC_RESULT_OK, NULL);
     CHECK(jkt && jkt_len == 43);
     oidc_string_free(jkt);
     char *proof = NULL;
-    CHECK_RC(oidc_oauth_dpop_proof(c, S("GET"), S("https://rs.example/api?x=1"), S("at"), &proof, NULL, NULL), OIDC_RESULT_OK, NULL);
+    CHECK_RC_ERR(oidc_oauth_dpop_proof(c, S("GET"), S("https://rs.example/api?x=1"), S("at"), &proof, NULL, NULL), OIDC_RESULT_OK, NULL);
     CHECK(proof && strchr(proof, '.'));
     oidc_string_free(proof);
-    CHECK_RC(oidc_oauth_dpop_proof(c, NONE, S("https://rs.example/"), NONE, &proof, NULL, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_dpop_set_nonce(c, S("https://rs.example/"), S("n-1"), NULL), OIDC_RESULT_OK, NULL);
+    CHECK_RC_ERR(oidc_oauth_dpop_proof(c, NONE, S("https://rs.example/"), NONE, &proof, NULL, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC_ERR(oidc_oauth_dpop_set_nonce(c, S("https://rs.example/"), S("n-1"), NULL), OIDC_RESULT_OK, NULL);
     oidc_oauth_client_free(c);
 
     spec w = {.id = "web-app", .secret = "web-app-secret", .dpop = 1};
     c = must(&w);
     oidc_pkce *p = NULL;
-    CHECK_RC(oidc_pkce_new(&p, NULL), OIDC_RESULT_OK, NULL);
+    CHECK_RC_ERR(oidc_pkce_new(&p, NULL), OIDC_RESULT_OK, NULL);
     char code[512];
     if (login(c, "web-app", p, code, sizeof code)) {
         oidc_result rc = oidc_oauth_exchange_code(c, S(code), S("http://127.0.0.1/cb"), S(oidc_pkce_code_verifier(p)),
                                                   S(oidc_pkce_nonce(p)), NONE, &t, &err);
-        CHECK_RC(rc, OIDC_RESULT_OK, err);
+        CHECK_RC_ERR(rc, OIDC_RESULT_OK, err);
         if (rc == OIDC_RESULT_OK) {
             char me[512];
             snprintf(me, sizeof me, "%s/me", ISSUER);
             uint32_t status = 0;
             char *body = NULL;
             size_t body_len = 0;
-            CHECK_RC(oidc_oauth_resource_request(c, S("GET"), S(me), S(oidc_token_response_access_token(t)),
+            CHECK_RC_ERR(oidc_oauth_resource_request(c, S("GET"), S(me), S(oidc_token_response_access_token(t)),
                                                  S(oidc_token_response_token_type(t)), NONE, NONE, &status, &body, &body_len, &err),
                      OIDC_RESULT_OK, err);
             CHECK(status == 200 && body && strstr(body, "\"sub\":\"user-1\""));
             oidc_string_free(body);
             body = NULL;
-            CHECK_RC(oidc_oauth_resource_request(c, S("GET"), S(me), S(oidc_token_response_access_token(t)), S("Bearer"), NONE,
+            CHECK_RC_ERR(oidc_oauth_resource_request(c, S("GET"), S(me), S(oidc_token_response_access_token(t)), S("Bearer"), NONE,
                                                  NONE, &status, &body, NULL, NULL),
                      OIDC_RESULT_OK, NULL);
             CHECK(status == 401);
             oidc_string_free(body);
-            CHECK_RC(oidc_oauth_resource_request(c, S("BREW"), S(me), S("x"), NONE, NONE, NONE, &status, &body, NULL, NULL),
+            CHECK_RC_ERR(oidc_oauth_resource_request(c, S("BREW"), S(me), S("x"), NONE, NONE, NONE, &status, &body, NULL, NULL),
                      OIDC_RESULT_INVALID_ARGUMENT, NULL);
             oidc_token_response_free(t);
         }
@@ -671,14 +625,14 @@ static void test_dpop(void) {
     /* a client without DPoP */
     spec plain = {.id = "svc-basic", .secret = "svc-basic-secret"};
     c = must(&plain);
-    CHECK_RC(oidc_oauth_dpop_jkt(c, &jkt, NULL, NULL), OIDC_RESULT_INVALID_CONFIG, NULL);
-    CHECK_RC(oidc_oauth_dpop_proof(c, S("GET"), S("https://x/"), NONE, &proof, NULL, NULL), OIDC_RESULT_INVALID_CONFIG, NULL);
+    CHECK_RC_ERR(oidc_oauth_dpop_jkt(c, &jkt, NULL, NULL), OIDC_RESULT_INVALID_CONFIG, NULL);
+    CHECK_RC_ERR(oidc_oauth_dpop_proof(c, S("GET"), S("https://x/"), NONE, &proof, NULL, NULL), OIDC_RESULT_INVALID_CONFIG, NULL);
     oidc_oauth_client_free(c);
     oidc_oauth_builder *b = NULL;
-    CHECK_RC(oidc_oauth_builder_new(&b, NULL), OIDC_RESULT_OK, NULL);
-    CHECK_RC(oidc_oauth_builder_set_dpop_key(b, S("garbage"), NULL), OIDC_RESULT_INVALID_CONFIG, NULL);
+    CHECK_RC_ERR(oidc_oauth_builder_new(&b, NULL), OIDC_RESULT_OK, NULL);
+    CHECK_RC_ERR(oidc_oauth_builder_set_dpop_key(b, S("garbage"), NULL), OIDC_RESULT_INVALID_CONFIG, NULL);
     oidc_oauth_builder_free(b);
-    end();
+    TEST_END();
 }
 
 typedef struct {
@@ -697,11 +651,11 @@ static void *cache_thread(void *p) {
 }
 
 static void test_cache_single_flight(void) {
-    begin("client-credentials cache: 8 threads, one token request at the IdP");
+    TEST_BEGIN("client-credentials cache: 8 threads, one token request at the IdP");
     spec s = {.id = "svc-basic", .secret = "svc-basic-secret"};
     oidc_oauth_client *c = must(&s);
     char *u = NULL;
-    CHECK_RC(oidc_oauth_client_endpoint(c, S("token_endpoint"), &u, NULL, NULL), OIDC_RESULT_OK, NULL); /* warm discovery */
+    CHECK_RC_ERR(oidc_oauth_client_endpoint(c, S("token_endpoint"), &u, NULL, NULL), OIDC_RESULT_OK, NULL); /* warm discovery */
     oidc_string_free(u);
     long before = idp_token_hits();
     pthread_t th[8];
@@ -713,13 +667,13 @@ static void test_cache_single_flight(void) {
     }
     for (int i = 0; i < 8; i++) pthread_join(th[i], NULL);
     for (int i = 0; i < 8; i++) {
-        CHECK_RC(args[i].rc, OIDC_RESULT_OK, NULL);
+        CHECK_RC_ERR(args[i].rc, OIDC_RESULT_OK, NULL);
         CHECK(strcmp(args[i].token, args[0].token) == 0);
     }
     long after = idp_token_hits();
-    if (after - before != 1) diag(__LINE__, "token requests at the IdP: %ld, want 1", after - before);
+    if (after - before != 1) h_diag(__FILE__, __LINE__, "token requests at the IdP: %ld, want 1", after - before);
     oidc_oauth_client_free(c);
-    end();
+    TEST_END();
 }
 
 typedef struct {
@@ -738,15 +692,15 @@ static void *poll_thread(void *p) {
 }
 
 static void test_cancel(void) {
-    begin("a device poll waiting between polls is cancelled at once from another thread");
+    TEST_BEGIN("a device poll waiting between polls is cancelled at once from another thread");
     char tok[256], dev[256];
     snprintf(tok, sizeof tok, "%s/pending/token", MOCK);
     snprintf(dev, sizeof dev, "%s/ok-device/x", MOCK);
     spec s = {.id = "mock-client", .http_loopback = 1, .endpoints = {"token_endpoint", tok, "device_authorization_endpoint", dev}};
     oidc_oauth_client *c = must(&s);
     poll_arg a = {.c = c};
-    CHECK_RC(oidc_cancel_new(&a.cancel, NULL), OIDC_RESULT_OK, NULL);
-    CHECK_RC(oidc_oauth_device_authorization(c, NONE, &a.da, NULL), OIDC_RESULT_OK, NULL);
+    CHECK_RC_ERR(oidc_cancel_new(&a.cancel, NULL), OIDC_RESULT_OK, NULL);
+    CHECK_RC_ERR(oidc_oauth_device_authorization(c, NONE, &a.da, NULL), OIDC_RESULT_OK, NULL);
     pthread_t th;
     double t0 = now_s();
     pthread_create(&th, NULL, poll_thread, &a);
@@ -754,14 +708,14 @@ static void test_cancel(void) {
     nanosleep(&pause, NULL);
     oidc_cancel_cancel(a.cancel);
     pthread_join(th, NULL);
-    CHECK_RC(a.rc, OIDC_RESULT_CANCELLED, NULL);
+    CHECK_RC_ERR(a.rc, OIDC_RESULT_CANCELLED, NULL);
     CHECK(now_s() - t0 < (SLOW ? 20.0 : 2.0));
     oidc_cancel_cancel(NULL);
     oidc_cancel_free(a.cancel);
     oidc_cancel_free(NULL);
     oidc_device_authorization_free(a.da);
     oidc_oauth_client_free(c);
-    end();
+    TEST_END();
 }
 
 /* ---- bad responses per operation (mock server) ------------------------------------------------ */
@@ -874,7 +828,7 @@ static void test_faults(void) {
     for (size_t o = 0; o < sizeof OPS / sizeof OPS[0]; o++) {
         char name[200];
         snprintf(name, sizeof name, "%s: bad responses give clear codes within the timeout", OPS[o].name);
-        begin(name);
+        TEST_BEGIN(name);
         for (size_t f = 0; f < sizeof FAULTS / sizeof FAULTS[0]; f++) {
             char bad[256], tok[256], dev[256], bc[256];
             if (strcmp(FAULTS[f].mode, "unreachable") == 0)
@@ -897,21 +851,21 @@ static void test_faults(void) {
             oidc_result rc = OPS[o].fn(c, &err);
             double took = now_s() - t0;
             if (rc != FAULTS[f].want)
-                diag(__LINE__, "%s/%s: got %s, want %s (%s)", OPS[o].name, FAULTS[f].mode, oidc_result_name(rc),
+                h_diag(__FILE__, __LINE__, "%s/%s: got %s, want %s (%s)", OPS[o].name, FAULTS[f].mode, oidc_result_name(rc),
                      oidc_result_name(FAULTS[f].want), err ? oidc_error_message(err) : "-");
-            if (took > (SLOW ? 20.0 : 3.0)) diag(__LINE__, "%s/%s took %.1f s", OPS[o].name, FAULTS[f].mode, took);
+            if (took > (SLOW ? 20.0 : 3.0)) h_diag(__FILE__, __LINE__, "%s/%s took %.1f s", OPS[o].name, FAULTS[f].mode, took);
             if (err) {
                 CHECK(oidc_error_code(err) == rc);
                 for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
                     if (strstr(oidc_error_message(err), secrets[i]) || strstr(oidc_error_details_json(err), secrets[i]))
-                        diag(__LINE__, "%s/%s: error text shows a secret", OPS[o].name, FAULTS[f].mode);
+                        h_diag(__FILE__, __LINE__, "%s/%s: error text shows a secret", OPS[o].name, FAULTS[f].mode);
             } else {
-                diag(__LINE__, "%s/%s: no error object", OPS[o].name, FAULTS[f].mode);
+                h_diag(__FILE__, __LINE__, "%s/%s: no error object", OPS[o].name, FAULTS[f].mode);
             }
             oidc_error_free(err);
             oidc_oauth_client_free(c);
         }
-        end();
+        TEST_END();
     }
 }
 
@@ -924,7 +878,7 @@ int main(void) {
     BROWSER = getenv("OIDC_TEST_BROWSER");
     SLOW = getenv("OIDC_TEST_SLOW") != NULL;
     if (!ISSUER || !CA || !ADMIN || !MOCK || !KEYS || !BROWSER) {
-        fprintf(stderr, "run through tests/c/run_oauth_grants.sh (OIDC_TEST_* variables missing)\n");
+        fprintf(stderr, "run through tests/c/run.sh grants (OIDC_TEST_* variables missing)\n");
         printf("0 passed, 1 failed\n");
         return 1;
     }
@@ -938,6 +892,5 @@ int main(void) {
     test_cache_single_flight();
     test_cancel();
     test_faults();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return harness_finish();
 }
