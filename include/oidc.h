@@ -21,11 +21,14 @@
 
 
 /**
- * Result of every fallible liboidc call. Values are stable: never reordered or reused.
+ * Result of every fallible liboidc call. Values are stable: never reordered, renumbered or reused.
  *
- * Ranges: 0 success; 1-99 API misuse; 100-199 configuration and discovery; 200-299 network and
- * HTTP; 300-319 token validation; 320-339 request authentication (resource server); 400-499
- * OAuth error responses; 500-599 protocol checks on responses.
+ * Ranges: 0 success; 1-99 API misuse (1-6) and call control (7-9: queue full, deadline,
+ * cancellation); 100-199 configuration and discovery; 200-299 network and HTTP; 300-319 token
+ * validation; 320-339 request authentication (resource server); 400-499 OAuth error responses;
+ * 500-599 protocol checks on responses.
+ * Never assigned: 4.
+ * Retired (never reused): 508, 509.
  */
 enum oidc_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -61,7 +64,15 @@ enum oidc_result
    */
   OIDC_RESULT_QUEUE_FULL = 7,
   /**
-   * The client configuration is invalid.
+   * The call's deadline passed (a polling deadline or a cancel handle's timeout).
+   */
+  OIDC_RESULT_DEADLINE_EXCEEDED = 8,
+  /**
+   * The call was cancelled.
+   */
+  OIDC_RESULT_CANCELLED = 9,
+  /**
+   * The client configuration is invalid (empty issuer, no audience, bad bound, ...).
    */
   OIDC_RESULT_INVALID_CONFIG = 100,
   /**
@@ -77,7 +88,7 @@ enum oidc_result
    */
   OIDC_RESULT_UNSUPPORTED_ALGORITHM = 103,
   /**
-   * The discovery document is invalid.
+   * The discovery document is invalid (no `jwks_uri`, a non-https endpoint, ...).
    */
   OIDC_RESULT_DISCOVERY_INVALID = 110,
   /**
@@ -97,7 +108,7 @@ enum oidc_result
    */
   OIDC_RESULT_TIMEOUT = 201,
   /**
-   * The TLS handshake failed.
+   * The TLS handshake failed (e.g. an untrusted certificate).
    */
   OIDC_RESULT_TLS = 202,
   /**
@@ -117,8 +128,7 @@ enum oidc_result
    */
   OIDC_RESULT_REDIRECT_REJECTED = 206,
   /**
-   * An unknown kid could not be checked because the key refresh it triggered failed (an IdP
-   * outage, not a forged token): HTTP 503, retry later, no invalid_token.
+   * An unknown kid could not be checked because the key refresh it triggered failed (an IdP outage, not a forged token): HTTP 503, retry later, no invalid_token.
    */
   OIDC_RESULT_KEYS_UNAVAILABLE = 207,
   /**
@@ -134,7 +144,7 @@ enum oidc_result
    */
   OIDC_RESULT_ALGORITHM_NOT_ALLOWED = 302,
   /**
-   * No key matches the token's kid/alg, even after a refresh.
+   * No key matches the token's kid/alg, even after a refresh (or within the refresh cooldown).
    */
   OIDC_RESULT_UNKNOWN_KEY = 303,
   /**
@@ -142,7 +152,7 @@ enum oidc_result
    */
   OIDC_RESULT_SIGNATURE_INVALID = 304,
   /**
-   * The token expired.
+   * The token expired (`exp` passed, beyond leeway).
    */
   OIDC_RESULT_TOKEN_EXPIRED = 305,
   /**
@@ -182,7 +192,7 @@ enum oidc_result
    */
   OIDC_RESULT_KEY_REJECTED = 314,
   /**
-   * The request's credentials are malformed (RFC 6750 invalid_request, HTTP 400).
+   * The request's credentials are malformed: several `Authorization` headers or credentials, not a `b64token` (RFC 6750 invalid_request, HTTP 400).
    */
   OIDC_RESULT_REQUEST_MALFORMED = 320,
   /**
@@ -210,7 +220,7 @@ enum oidc_result
    */
   OIDC_RESULT_DPOP_NONCE_REQUIRED = 326,
   /**
-   * The token's cnf binding does not match the proof key or certificate, or a bound token used the wrong scheme.
+   * The token's binding (`cnf.jkt`, `cnf.x5t#S256`) does not match the proof key or certificate, or a bound token used the wrong scheme.
    */
   OIDC_RESULT_TOKEN_BINDING_MISMATCH = 327,
   /**
@@ -218,7 +228,7 @@ enum oidc_result
    */
   OIDC_RESULT_CLAIM_NOT_ALLOWED = 328,
   /**
-   * The shared DPoP replay store could not answer (503).
+   * The DPoP replay cache is full or the shared store could not answer (503).
    */
   OIDC_RESULT_REPLAY_STORE_UNAVAILABLE = 329,
   /**
@@ -262,7 +272,7 @@ enum oidc_result
    */
   OIDC_RESULT_ACCESS_DENIED = 409,
   /**
-   * OAuth `expired_token`.
+   * OAuth `expired_token` (a device code or CIBA request expired).
    */
   OIDC_RESULT_EXPIRED_TOKEN = 410,
   /**
@@ -294,7 +304,7 @@ enum oidc_result
    */
   OIDC_RESULT_INVALID_TOKEN = 417,
   /**
-   * RFC 6750 `insufficient_scope`.
+   * RFC 6750 `insufficient_scope` from a protected resource.
    */
   OIDC_RESULT_INSUFFICIENT_SCOPE = 418,
   /**
@@ -314,7 +324,7 @@ enum oidc_result
    */
   OIDC_RESULT_HASH_MISMATCH = 503,
   /**
-   * `azp` missing or wrong.
+   * `azp` missing or not this client.
    */
   OIDC_RESULT_AZP_MISMATCH = 504,
   /**
@@ -329,14 +339,6 @@ enum oidc_result
    * Authorization response `iss` missing or wrong (RFC 9207).
    */
   OIDC_RESULT_RESPONSE_ISSUER_MISMATCH = 507,
-  /**
-   * A polling deadline passed.
-   */
-  OIDC_RESULT_DEADLINE_EXCEEDED = 508,
-  /**
-   * The call was cancelled.
-   */
-  OIDC_RESULT_CANCELLED = 509,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -403,12 +405,345 @@ typedef uint32_t oidc_dpop_mode;
 #endif // __cplusplus
 
 /**
- * A cancellation handle (optionally with a deadline) that any number of non-blocking calls may
- * share. Thread safe: `oidc_cancel_cancel` may be called from any thread, concurrently.
- * Cancels calls from any thread: non-blocking calls attached to it (`*_async`) complete once
- * with `OIDC_RESULT_CANCELLED`, and polls using it (`oidc_oauth_device_poll`,
- * `oidc_oauth_ciba_poll`) stop waiting and return `OIDC_RESULT_CANCELLED`. Once cancelled, it
- * stays so. One handle may serve many calls.
+ * Warm start when the client is built (`oidc_validator_builder_set_prefetch`; passed as a
+ * `uint32_t`).
+ */
+enum oidc_prefetch
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Nothing: keys are fetched on first use (the default).
+   */
+  OIDC_PREFETCH_NONE = 0,
+  /**
+   * Fail fast: `oidc_validator_builder_build` fetches discovery and the key set and fails with
+   * the fetch's error (NETWORK, TLS, DISCOVERY_INVALID, ...) instead of returning a client that
+   * cannot validate.
+   */
+  OIDC_PREFETCH_FAIL_FAST = 1,
+  /**
+   * Background: the fetch runs on the worker pool, failures are logged and counted, and the
+   * first validation retries.
+   */
+  OIDC_PREFETCH_BACKGROUND = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum oidc_prefetch oidc_prefetch;
+#else
+typedef uint32_t oidc_prefetch;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A protocol operation (`oidc_oauth_request_new`).
+ *
+ */
+enum oidc_operation
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Authorization code grant (RFC 6749 §4.1.3, PKCE): CODE (required), REDIRECT_URI,
+   * CODE_VERIFIER, NONCE (checked in the ID token), RESOURCE. The ID token is validated.
+   */
+  OIDC_OP_AUTHORIZATION_CODE = 1,
+  /**
+   * Refresh token grant: REFRESH_TOKEN (required), SCOPE, RESOURCE.
+   */
+  OIDC_OP_REFRESH = 2,
+  /**
+   * Client credentials grant: SCOPE, RESOURCE, AUDIENCE (one), USE_CACHE (the client's
+   * token cache: one token per scope/resource/audience until 30 s before it expires).
+   */
+  OIDC_OP_CLIENT_CREDENTIALS = 3,
+  /**
+   * Token exchange (RFC 8693): SUBJECT_TOKEN (required), SUBJECT_TOKEN_TYPE (default access
+   * token), ACTOR_TOKEN, ACTOR_TOKEN_TYPE, REQUESTED_TOKEN_TYPE, AUDIENCE, RESOURCE, SCOPE.
+   */
+  OIDC_OP_TOKEN_EXCHANGE = 4,
+  /**
+   * JWT bearer grant (RFC 7523): ASSERTION, or SUBJECT (liboidc signs an assertion with the
+   * client's private key: iss = client id, aud = issuer, 60 s); SCOPE.
+   */
+  OIDC_OP_JWT_BEARER = 5,
+  /**
+   * Any grant: GRANT_TYPE (required), SCOPE, RESOURCE, AUDIENCE, custom parameters.
+   */
+  OIDC_OP_CUSTOM_GRANT = 6,
+  /**
+   * Device authorization (RFC 8628 §3.1): SCOPE. Poll with OIDC_OP_DEVICE_POLL.
+   */
+  OIDC_OP_DEVICE_AUTHORIZATION = 7,
+  /**
+   * Device token poll (RFC 8628 §3.4): the start's response (`oidc_oauth_request_set_pending`)
+   * or DEVICE_CODE (+ INTERVAL_SECS, EXPIRES_IN_SECS).
+   */
+  OIDC_OP_DEVICE_POLL = 8,
+  /**
+   * CIBA backchannel authentication, poll mode: SCOPE, LOGIN_HINT, BINDING_MESSAGE, custom.
+   */
+  OIDC_OP_CIBA_REQUEST = 9,
+  /**
+   * CIBA token poll: the start's response or AUTH_REQ_ID (+ INTERVAL_SECS, EXPIRES_IN_SECS).
+   */
+  OIDC_OP_CIBA_POLL = 10,
+  /**
+   * Token introspection (RFC 7662): TOKEN (required), TOKEN_TYPE_HINT, SIGNED_RESPONSE
+   * (RFC 9701 JWT answer, validated with the issuer's keys).
+   */
+  OIDC_OP_INTROSPECT = 11,
+  /**
+   * Token revocation (RFC 7009): TOKEN (required), TOKEN_TYPE_HINT.
+   */
+  OIDC_OP_REVOKE = 12,
+  /**
+   * UserInfo: ACCESS_TOKEN (required), TOKEN_TYPE, EXPECTED_SUB (the ID token's `sub`).
+   */
+  OIDC_OP_USERINFO = 13,
+  /**
+   * Pushed authorization request (RFC 9126): the parameters of OIDC_OP_AUTHORIZATION_URL;
+   * the response has REQUEST_URI (then build the URL with OIDC_OP_AUTHORIZATION_URL and
+   * REQUEST_URI), STATE, NONCE, CODE_VERIFIER.
+   */
+  OIDC_OP_PUSHED_AUTHORIZATION = 14,
+  /**
+   * The authorization URL (no network once discovery is cached): REDIRECT_URI, SCOPE, STATE
+   * and NONCE (generated when absent), RESPONSE_TYPE (default code), RESPONSE_MODE,
+   * CODE_CHALLENGE (a PKCE pair is generated when absent: the response has CODE_VERIFIER),
+   * REQUEST_OBJECT (JAR), REQUEST_URI (PAR), LOGIN_HINT, RESOURCE, MAX_AGE, custom.
+   */
+  OIDC_OP_AUTHORIZATION_URL = 15,
+  /**
+   * The RP-initiated logout URL: ID_TOKEN_HINT, POST_LOGOUT_REDIRECT_URI, STATE, custom.
+   */
+  OIDC_OP_END_SESSION_URL = 16,
+  /**
+   * Check an authorization response (redirect URL, query or form body): RESPONSE (required),
+   * EXPECTED_STATE or NO_STATE_SENT = 1; RFC 9207 `iss` and JARM are checked.
+   */
+  OIDC_OP_AUTHORIZATION_RESPONSE = 17,
+  /**
+   * Validate an ID token (OpenID Connect Core §3.1.3.7): ID_TOKEN (required), NONCE,
+   * ACCESS_TOKEN (at_hash), CODE (c_hash), MAX_AGE (auth_time). The response JSON is the claims.
+   */
+  OIDC_OP_VALIDATE_ID_TOKEN = 18,
+  /**
+   * Dynamic client registration (RFC 7591): METADATA (required, a JSON object; custom
+   * parameters become members), INITIAL_ACCESS_TOKEN. The only operation a client without a
+   * client id can send.
+   */
+  OIDC_OP_REGISTER = 19,
+  /**
+   * Read a registration (RFC 7592): REGISTRATION_CLIENT_URI, REGISTRATION_ACCESS_TOKEN.
+   */
+  OIDC_OP_REGISTRATION_READ = 20,
+  /**
+   * Replace a registration's metadata (RFC 7592): METADATA plus the two of READ.
+   */
+  OIDC_OP_REGISTRATION_UPDATE = 21,
+  /**
+   * Delete a registration (RFC 7592): the two parameters of READ.
+   */
+  OIDC_OP_REGISTRATION_DELETE = 22,
+  /**
+   * Call a protected resource: URL and ACCESS_TOKEN (required), METHOD (default GET),
+   * TOKEN_TYPE, BODY, CONTENT_TYPE, custom (query parameters). Any HTTP status is a success of
+   * the call: read OIDC_FIELD_HTTP_STATUS.
+   */
+  OIDC_OP_RESOURCE = 23,
+  /**
+   * An endpoint's URL by its metadata name (ENDPOINT_NAME): the builder's override, else
+   * discovery.
+   */
+  OIDC_OP_ENDPOINT = 24,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum oidc_operation oidc_operation;
+#else
+typedef uint32_t oidc_operation;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A typed request parameter. 1-99 are strings (`oidc_oauth_request_set_string`), 100-199
+ * lists (`oidc_oauth_request_add_string`, one item per call), 200-299 integers
+ * (`oidc_oauth_request_set_int`). Which operation takes which: see `oidc_operation`.
+ *
+ */
+enum oidc_param
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  OIDC_PARAM_CODE = 1,
+  OIDC_PARAM_REDIRECT_URI = 2,
+  OIDC_PARAM_CODE_VERIFIER = 3,
+  OIDC_PARAM_NONCE = 4,
+  OIDC_PARAM_REFRESH_TOKEN = 5,
+  OIDC_PARAM_SUBJECT_TOKEN = 6,
+  OIDC_PARAM_SUBJECT_TOKEN_TYPE = 7,
+  OIDC_PARAM_ACTOR_TOKEN = 8,
+  OIDC_PARAM_ACTOR_TOKEN_TYPE = 9,
+  OIDC_PARAM_REQUESTED_TOKEN_TYPE = 10,
+  OIDC_PARAM_ASSERTION = 11,
+  OIDC_PARAM_SUBJECT = 12,
+  OIDC_PARAM_GRANT_TYPE = 13,
+  OIDC_PARAM_TOKEN = 14,
+  OIDC_PARAM_TOKEN_TYPE_HINT = 15,
+  OIDC_PARAM_ACCESS_TOKEN = 16,
+  /**
+   * "DPoP" or "Bearer"; default DPoP when the client has a DPoP key (RFC 9449 §7.1).
+   */
+  OIDC_PARAM_TOKEN_TYPE = 17,
+  OIDC_PARAM_EXPECTED_SUB = 18,
+  OIDC_PARAM_DEVICE_CODE = 19,
+  OIDC_PARAM_AUTH_REQ_ID = 20,
+  /**
+   * A JSON object.
+   */
+  OIDC_PARAM_METADATA = 21,
+  OIDC_PARAM_INITIAL_ACCESS_TOKEN = 22,
+  OIDC_PARAM_REGISTRATION_ACCESS_TOKEN = 23,
+  /**
+   * Must be on the issuer's origin.
+   */
+  OIDC_PARAM_REGISTRATION_CLIENT_URI = 24,
+  /**
+   * GET, POST, PUT, PATCH, DELETE or HEAD.
+   */
+  OIDC_PARAM_METHOD = 25,
+  OIDC_PARAM_URL = 26,
+  OIDC_PARAM_BODY = 27,
+  /**
+   * application/json (default), application/x-www-form-urlencoded, text/plain or
+   * application/octet-stream.
+   */
+  OIDC_PARAM_CONTENT_TYPE = 28,
+  OIDC_PARAM_RESPONSE = 29,
+  OIDC_PARAM_EXPECTED_STATE = 30,
+  OIDC_PARAM_ID_TOKEN = 31,
+  OIDC_PARAM_ID_TOKEN_HINT = 32,
+  OIDC_PARAM_POST_LOGOUT_REDIRECT_URI = 33,
+  OIDC_PARAM_STATE = 34,
+  OIDC_PARAM_RESPONSE_TYPE = 35,
+  OIDC_PARAM_RESPONSE_MODE = 36,
+  OIDC_PARAM_CODE_CHALLENGE = 37,
+  OIDC_PARAM_REQUEST_OBJECT = 38,
+  OIDC_PARAM_REQUEST_URI = 39,
+  OIDC_PARAM_LOGIN_HINT = 40,
+  OIDC_PARAM_BINDING_MESSAGE = 41,
+  OIDC_PARAM_ENDPOINT_NAME = 42,
+  /**
+   * One scope token per call; sent joined by spaces.
+   */
+  OIDC_PARAM_SCOPE = 100,
+  OIDC_PARAM_RESOURCE = 101,
+  OIDC_PARAM_AUDIENCE = 102,
+  OIDC_PARAM_MAX_AGE = 200,
+  /**
+   * The call's own deadline in milliseconds from the send (every operation; 1 to 86400000).
+   */
+  OIDC_PARAM_DEADLINE_MS = 201,
+  OIDC_PARAM_INTERVAL_SECS = 202,
+  OIDC_PARAM_EXPIRES_IN_SECS = 203,
+  /**
+   * 0 or 1.
+   */
+  OIDC_PARAM_SIGNED_RESPONSE = 204,
+  /**
+   * 0 or 1.
+   */
+  OIDC_PARAM_USE_CACHE = 205,
+  /**
+   * 0 or 1.
+   */
+  OIDC_PARAM_NO_STATE_SENT = 206,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum oidc_param oidc_param;
+#else
+typedef uint32_t oidc_param;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A response field. 1-99 are strings (`oidc_oauth_response_string`), 100-199 integers
+ * (`oidc_oauth_response_int`). A string field an operation does not compute is the top-level
+ * string member of that name in the response JSON (introspection's `sub`, `client_id`, ...).
+ *
+ */
+enum oidc_field
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  OIDC_FIELD_ACCESS_TOKEN = 1,
+  OIDC_FIELD_TOKEN_TYPE = 2,
+  OIDC_FIELD_REFRESH_TOKEN = 3,
+  OIDC_FIELD_ID_TOKEN = 4,
+  OIDC_FIELD_SCOPE = 5,
+  OIDC_FIELD_ISSUED_TOKEN_TYPE = 6,
+  OIDC_FIELD_DEVICE_CODE = 7,
+  OIDC_FIELD_USER_CODE = 8,
+  OIDC_FIELD_VERIFICATION_URI = 9,
+  OIDC_FIELD_VERIFICATION_URI_COMPLETE = 10,
+  OIDC_FIELD_AUTH_REQ_ID = 11,
+  OIDC_FIELD_REQUEST_URI = 12,
+  OIDC_FIELD_URL = 13,
+  OIDC_FIELD_CODE = 14,
+  OIDC_FIELD_STATE = 15,
+  OIDC_FIELD_NONCE = 16,
+  OIDC_FIELD_CODE_VERIFIER = 17,
+  OIDC_FIELD_CODE_CHALLENGE = 18,
+  OIDC_FIELD_ISS = 19,
+  OIDC_FIELD_SUB = 20,
+  OIDC_FIELD_CLIENT_ID = 21,
+  OIDC_FIELD_CLIENT_SECRET = 22,
+  OIDC_FIELD_REGISTRATION_ACCESS_TOKEN = 23,
+  OIDC_FIELD_REGISTRATION_CLIENT_URI = 24,
+  /**
+   * OIDC_OP_RESOURCE: the OAuth error of the WWW-Authenticate challenge or of a JSON error body.
+   */
+  OIDC_FIELD_ERROR = 25,
+  OIDC_FIELD_ERROR_DESCRIPTION = 26,
+  OIDC_FIELD_ERROR_URI = 27,
+  OIDC_FIELD_CONTENT_TYPE = 28,
+  OIDC_FIELD_WWW_AUTHENTICATE = 29,
+  /**
+   * Seconds (token, device, CIBA, PAR responses).
+   */
+  OIDC_FIELD_EXPIRES_IN = 100,
+  /**
+   * Seconds between polls (device, CIBA).
+   */
+  OIDC_FIELD_INTERVAL = 101,
+  /**
+   * OIDC_OP_RESOURCE.
+   */
+  OIDC_FIELD_HTTP_STATUS = 102,
+  /**
+   * OIDC_OP_INTROSPECT: 1 or 0.
+   */
+  OIDC_FIELD_ACTIVE = 103,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum oidc_field oidc_field;
+#else
+typedef uint32_t oidc_field;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A cancellation handle, optionally with a deadline, that any number of calls may share
+ * (blocking `oidc_oauth_send` and non-blocking `*_async` alike). Thread safe:
+ * `oidc_cancel_trigger` may be called from any thread, concurrently. Once triggered it stays so.
  */
 typedef struct oidc_cancel oidc_cancel;
 
@@ -456,6 +791,20 @@ typedef struct oidc_oauth_builder oidc_oauth_builder;
  * requests share one pooled HTTP connection set.
  */
 typedef struct oidc_oauth_client oidc_oauth_client;
+
+/**
+ * A protocol request: an operation on a client and its parameters. Built by one thread (the
+ * setters take `oidc_oauth_request *`); once built it is read-only for the sends, which copy
+ * it: send it any number of times, from several threads at once, and free it whenever no send
+ * is running on another thread (a non-blocking send does not need it after it returned).
+ */
+typedef struct oidc_oauth_request oidc_oauth_request;
+
+/**
+ * The answer to a request. Immutable; getters return borrowed pointers valid until
+ * `oidc_oauth_response_free`. Holds secrets (tokens, codes): never log its JSON.
+ */
+typedef struct oidc_oauth_response oidc_oauth_response;
 
 /**
  * A fresh PKCE S256 verifier/challenge pair plus `state` and `nonce` for one authorization
@@ -591,6 +940,17 @@ typedef void (*oidc_ciba_request_cb)(void *user_data,
                                      const struct oidc_error *err);
 
 /**
+ * Completion of `oidc_oauth_send_async`. On `OIDC_RESULT_OK`, `response` is the answer, OWNED
+ * by the host (free it with `oidc_oauth_response_free`, also when unused), and `err` is NULL;
+ * otherwise `response` is NULL and `err` describes the failure, borrowed for the duration of
+ * the callback.
+ */
+typedef void (*oidc_oauth_response_cb)(void *user_data,
+                                       oidc_result result,
+                                       struct oidc_oauth_response *response,
+                                       const struct oidc_error *err);
+
+/**
  * A log message: `level` 1 error, 2 warn, 3 info, 4 debug, 5 trace; `target` names the
  * component ("oidc::cache", "oidc::discovery", "oidc::pool", "oidc::fork", "oidc::snapshot");
  * `message` is English text without secrets, tokens or keys (URLs are shown without query or
@@ -667,55 +1027,6 @@ oidc_result oidc_validator_prefetch_async(const struct oidc_validator *client,
                                           void *user_data,
                                           const struct oidc_cancel *cancel,
                                           struct oidc_error **err_out);
-
-/**
- * Create a cancel handle without a deadline.
- * # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free` (any time: calls
- *   attached to it keep what they need; freeing does not cancel them).
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-OIDC_MUST_USE oidc_result oidc_cancel_new(struct oidc_cancel **out, struct oidc_error **err_out);
-
-/**
- * Create a cancel handle that also carries a deadline `timeout_ms` milliseconds from now:
- * non-blocking calls attached to it that have not completed by then complete with
- * `OIDC_RESULT_DEADLINE_EXCEEDED`. 0 means no deadline. (The blocking polls ignore it and take
- * their own timeout; the `_async` polls honour both.)
- * # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free` (any time: calls
- *   attached to it keep what they need; freeing does not cancel them).
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_cancel_new_with_timeout_ms(uint64_t timeout_ms,
-                                            struct oidc_cancel **out,
-                                            struct oidc_error **err_out);
-
-/**
- * Cancel every call attached to `cancel`, and every call attached to it later: each completes
- * once with `OIDC_RESULT_CANCELLED` unless it completed already. Idempotent. NULL is ignored.
- * The callbacks run on liboidc threads, never inside this function.
- * # Ownership: `cancel` borrowed.
- * # Thread safety: any thread, concurrently.
- * # Blocking: no.
- */
-void oidc_cancel_cancel(const struct oidc_cancel *cancel);
-
-/**
- * 1 if `oidc_cancel_cancel` was called on `cancel`, else 0 (also for NULL).
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-uint32_t oidc_cancel_is_cancelled(const struct oidc_cancel *cancel);
-
-/**
- * Free a cancel handle. NULL is accepted. Calls attached to it are not cancelled.
- * # Ownership: consumes `cancel`.
- * # Thread safety: not concurrently with other calls taking this handle.
- * # Blocking: no.
- */
-void oidc_cancel_free(struct oidc_cancel *cancel);
 
 /**
  * Bound the worker pool of the non-blocking API: `threads` workers (0 = default: the number
@@ -1091,6 +1402,46 @@ oidc_result oidc_validator_builder_set_token_cache_size(struct oidc_validator_bu
                                                         struct oidc_error **err_out);
 
 /**
+ * Create a cancel handle; `timeout_ms` > 0 gives it a deadline that many milliseconds from now
+ * (0 = none): calls under it that have not completed by then end with
+ * `OIDC_RESULT_DEADLINE_EXCEEDED`, on the blocking and the non-blocking path alike.
+ * # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free` (any time: calls
+ *   attached to it keep what they need; freeing does not cancel them).
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_cancel_new(uint32_t timeout_ms,
+                            struct oidc_cancel **out,
+                            struct oidc_error **err_out);
+
+/**
+ * Cancel every call under `cancel`, now and later: a non-blocking call completes once with
+ * `OIDC_RESULT_CANCELLED` unless it completed already; a blocking send returns
+ * `OIDC_RESULT_CANCELLED` at its next step (a poll's wait ends at once; a request in flight
+ * finishes first, bounded by the client's timeouts, and its result is dropped). Idempotent.
+ * NULL is ignored.
+ * # Thread safety: any thread, concurrently.
+ * # Blocking: no.
+ */
+void oidc_cancel_trigger(const struct oidc_cancel *cancel);
+
+/**
+ * 1 if `oidc_cancel_trigger` was called on `cancel`, else 0 (also for NULL).
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+uint32_t oidc_cancel_is_cancelled(const struct oidc_cancel *cancel);
+
+/**
+ * Free a cancel handle. NULL is accepted. Calls attached to it are not cancelled.
+ * # Ownership: consumes `cancel`.
+ * # Thread safety: not concurrently with other calls taking this handle.
+ * # Blocking: no.
+ */
+void oidc_cancel_free(struct oidc_cancel *cancel);
+
+/**
  * Create a builder with every default: algorithms RS256/384/512, PS256/384/512, ES256/384,
  * EdDSA; leeway 60 s; max token 16 KiB; connect timeout 5 s, total 10 s; https only.
  * # Ownership: on OK `*out` is caller-owned; consume it with `oidc_validator_builder_build` or
@@ -1293,13 +1644,12 @@ oidc_result oidc_validator_builder_set_cache_policy_secs(struct oidc_validator_b
                                                          struct oidc_error **err_out);
 
 /**
- * Warm start when the client is built: `mode` 0 = nothing (keys fetched on first use, the
- * default); 1 = fail fast: `oidc_validator_builder_build` fetches discovery and the key set and
- * fails with the fetch's error (NETWORK, TLS, DISCOVERY_INVALID, ...) instead of returning a
- * client that cannot validate; 2 = background: the fetch runs on the worker pool, failures are
- * logged and counted, and the first validation retries. Any other value: INVALID_ARGUMENT.
+ * Warm start when the client is built: `mode` is an `oidc_prefetch` (`OIDC_PREFETCH_NONE`, the
+ * default; `OIDC_PREFETCH_FAIL_FAST`; `OIDC_PREFETCH_BACKGROUND`). Any other value:
+ * INVALID_ARGUMENT.
  * # Thread safety: not concurrently on one builder.
- * # Blocking: no (mode 1 makes `oidc_validator_builder_build` block, bounded by the timeouts).
+ * # Blocking: no (`OIDC_PREFETCH_FAIL_FAST` makes `oidc_validator_builder_build` block, bounded
+ *   by the timeouts).
  */
 OIDC_MUST_USE
 oidc_result oidc_validator_builder_set_prefetch(struct oidc_validator_builder *builder,
@@ -1328,7 +1678,7 @@ oidc_result oidc_validator_builder_set_realm(struct oidc_validator_builder *buil
  * # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
  *   caller-owned, free with `oidc_validator_free`.
  * # Thread safety: any thread.
- * # Blocking: reads CA files; no network (unless prefetch mode 1: then bounded by the timeouts).
+ * # Blocking: reads CA files; no network (unless `OIDC_PREFETCH_FAIL_FAST`: then bounded by the timeouts).
  */
 OIDC_MUST_USE
 oidc_result oidc_validator_builder_build(struct oidc_validator_builder *builder,
@@ -3065,6 +3415,193 @@ oidc_result oidc_pkce_challenge(const char *verifier,
                                 size_t verifier_len,
                                 char **challenge_out,
                                 struct oidc_error **err_out);
+
+/**
+ * Create a request for operation `op` on `client`. Set its parameters, then send it with
+ * `oidc_oauth_send` or `oidc_oauth_send_async`. `OIDC_RESULT_INVALID_ARGUMENT` for an unknown
+ * operation, `OIDC_RESULT_INVALID_CONFIG` for an operation the client cannot send (a client
+ * without a client id can only register).
+ * # Ownership: `client` borrowed (the request keeps its own reference: the client may be freed
+ *   first); on OK `*out` is caller-owned, free with `oidc_oauth_request_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_request_new(const struct oidc_oauth_client *client,
+                                   uint32_t op,
+                                   struct oidc_oauth_request **out,
+                                   struct oidc_error **err_out);
+
+/**
+ * Set string parameter `param` (1-99) to `value` (`value_len` bytes of UTF-8, not
+ * NUL-terminated; an earlier value is replaced). `OIDC_RESULT_INVALID_ARGUMENT` when the
+ * parameter does not apply to the request's operation, is not a string parameter, or `value`
+ * is empty or not acceptable for it (the message says which and why).
+ * # Ownership: `value` borrowed (copied).
+ * # Thread safety: one thread at a time per request.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_request_set_string(struct oidc_oauth_request *req,
+                                          uint32_t param,
+                                          const char *value,
+                                          size_t value_len,
+                                          struct oidc_error **err_out);
+
+/**
+ * Add one item to list parameter `param` (100-199: SCOPE, one scope token per call; RESOURCE;
+ * AUDIENCE). Errors as `oidc_oauth_request_set_string`.
+ * # Ownership: `value` borrowed (copied).
+ * # Thread safety: one thread at a time per request.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_request_add_string(struct oidc_oauth_request *req,
+                                          uint32_t param,
+                                          const char *value,
+                                          size_t value_len,
+                                          struct oidc_error **err_out);
+
+/**
+ * Set integer parameter `param` (200-299). Errors as `oidc_oauth_request_set_string` (and for
+ * a value out of the parameter's range).
+ * # Thread safety: one thread at a time per request.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_request_set_int(struct oidc_oauth_request *req,
+                                       uint32_t param,
+                                       int64_t value,
+                                       struct oidc_error **err_out);
+
+/**
+ * Add a custom parameter `name` = `value` (a name may repeat). Refused: names liboidc sets
+ * itself (`grant_type`, `client_id`, `client_secret`, `client_assertion`,
+ * `client_assertion_type`, `code_challenge_method`), names with a typed parameter for this
+ * operation (the message names the `OIDC_PARAM_*` to use), and operations that send nothing
+ * (AUTHORIZATION_RESPONSE, VALIDATE_ID_TOKEN, ENDPOINT). Sent as form parameters, as query
+ * parameters for URLs, UserInfo and resources, as JSON members for registration.
+ * # Ownership: `name` and `value` borrowed (copied).
+ * # Thread safety: one thread at a time per request.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_request_add_param(struct oidc_oauth_request *req,
+                                         const char *name,
+                                         size_t name_len,
+                                         const char *value,
+                                         size_t value_len,
+                                         struct oidc_error **err_out);
+
+/**
+ * Make a poll (OIDC_OP_DEVICE_POLL, OIDC_OP_CIBA_POLL) continue the flow `started` began (the
+ * response of OIDC_OP_DEVICE_AUTHORIZATION / OIDC_OP_CIBA_REQUEST): its code, interval and
+ * expiry are copied, so `started` may be freed afterwards.
+ * # Ownership: `started` borrowed.
+ * # Thread safety: one thread at a time per request.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_request_set_pending(struct oidc_oauth_request *req,
+                                           const struct oidc_oauth_response *started,
+                                           struct oidc_error **err_out);
+
+/**
+ * Free a request. NULL is accepted.
+ * # Ownership: consumes `req`.
+ * # Thread safety: not while a send on it runs on another thread.
+ * # Blocking: no.
+ */
+void oidc_oauth_request_free(struct oidc_oauth_request *req);
+
+/**
+ * Send `req` and wait for the answer. Missing or conflicting parameters are
+ * `OIDC_RESULT_INVALID_ARGUMENT` before anything is sent. `cancel` (may be NULL): the call
+ * ends with `OIDC_RESULT_CANCELLED` once it is triggered, `OIDC_RESULT_DEADLINE_EXCEEDED` once
+ * its deadline (or the request's OIDC_PARAM_DEADLINE_MS) passed: checked before each network
+ * step and after it (a result that arrives too late is dropped), and a poll's wait between
+ * polls ends at once. The same rules and codes as `oidc_oauth_send_async`.
+ * # Ownership: `req` and `cancel` borrowed; on OK `*out` is caller-owned, free with
+ *   `oidc_oauth_response_free`; on failure `*err_out` (if non-NULL) is caller-owned.
+ * # Thread safety: any thread; one request may be sent from several threads at once.
+ * # Blocking: yes: the operation's requests (plus discovery and keys on first use), each
+ *   bounded by the client's timeouts; a poll until tokens, an end, the deadline or cancel.
+ *   Local operations (AUTHORIZATION_URL, END_SESSION_URL, AUTHORIZATION_RESPONSE, ENDPOINT)
+ *   touch the network only for discovery on first use.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_send(const struct oidc_oauth_request *req,
+                            const struct oidc_cancel *cancel,
+                            struct oidc_oauth_response **out,
+                            struct oidc_error **err_out);
+
+/**
+ * Send `req` without blocking: the same checks, steps, codes and error objects as
+ * `oidc_oauth_send`, run on liboidc's worker pool; a poll waits between polls on the pool's
+ * timer, holding no worker. The request is copied: free or change it as soon as this returns.
+ * Argument errors (missing parameters, NULL callback) are returned at once and `cb` never runs;
+ * so does `OIDC_RESULT_QUEUE_FULL`. On OK, `cb` runs exactly once, on a liboidc worker thread,
+ * never inside this function, possibly after `oidc_oauth_client_free` returned. `cancel`
+ * (may be NULL) completes the call at once with `OIDC_RESULT_CANCELLED` when triggered,
+ * `OIDC_RESULT_DEADLINE_EXCEEDED` at its deadline or the request's OIDC_PARAM_DEADLINE_MS
+ * (a request under way still finishes; its result is dropped).
+ * # Ownership: `req` and `cancel` borrowed for this call only; `user_data` is handed back to
+ *   `cb` untouched and must stay valid until `cb` ran; the response given to `cb` is the host's
+ *   (free it); `err` is borrowed; on failure `*err_out` (if non-NULL) is caller-owned.
+ * # Thread safety: any thread. `cb` may run on any liboidc worker thread, concurrently with
+ *   other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_send_async(const struct oidc_oauth_request *req,
+                                  const struct oidc_cancel *cancel,
+                                  oidc_oauth_response_cb cb,
+                                  void *user_data,
+                                  struct oidc_error **err_out);
+
+/**
+ * The operation a response answers.
+ * # Ownership: `resp` borrowed. 0 for NULL.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+uint32_t oidc_oauth_response_operation(const struct oidc_oauth_response *resp);
+
+/**
+ * String field `field` (1-99) of a response, NUL-terminated; NULL when the response has none
+ * (or for NULL, or an integer/unknown field).
+ * # Ownership: borrowed from `resp`, valid until `oidc_oauth_response_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_oauth_response_string(const struct oidc_oauth_response *resp, uint32_t field);
+
+/**
+ * Integer field `field` (100-199) of a response; -1 when absent (or for NULL, or a string /
+ * unknown field).
+ * # Ownership: `resp` borrowed.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+int64_t oidc_oauth_response_int(const struct oidc_oauth_response *resp, uint32_t field);
+
+/**
+ * The response's JSON (the server's body; for OIDC_OP_RESOURCE the body as received, lossy
+ * UTF-8; for local operations the object liboidc made), NUL-terminated; `*len_out` (may be
+ * NULL) gets its length in bytes. NULL only for a NULL `resp`.
+ * # Ownership: borrowed from `resp`, valid until `oidc_oauth_response_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_oauth_response_json(const struct oidc_oauth_response *resp, size_t *len_out);
+
+/**
+ * Free a response. NULL is accepted.
+ * # Ownership: consumes `resp`.
+ * # Thread safety: any thread, once.
+ * # Blocking: no.
+ */
+void oidc_oauth_response_free(struct oidc_oauth_response *resp);
 
 /**
  * Install the process-wide log callback, or remove it with `cb` NULL. Messages up to

@@ -45,6 +45,7 @@ stage() { # stage NAME COMMAND...: run, show output, count its tests
 }
 
 prefix="$PWD/build/test-prefix"
+stage codes scripts/gen-codes.py --verify
 stage header scripts/gen-header.sh --verify
 stage fmt bash -c "cargo fmt --all --check && (cd fuzz && cargo fmt --check)"
 stage clippy cargo clippy --workspace --all-targets --quiet -- -D warnings

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use common::cabi::*;
 use common::*;
 use oidc::ffi::r#async::*;
+use oidc::ffi::cancel::*;
 use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::misc::{oidc_error_free, oidc_error_http_status, oidc_string_free};
@@ -158,7 +159,7 @@ fn cancel_before_start_answers_cancelled_without_fetching_or_burning_the_cooldow
     idp.set_keys(&[&new, &k]);
     let rotated = new.sign(&idp.claims());
     let cancel = new_cancel(0);
-    oidc_cancel_cancel(cancel);
+    oidc_cancel_trigger(cancel);
     assert_eq!(oidc_cancel_is_cancelled(cancel), 1);
     ok(validate_async(client, &rotated, &batch, 1, cancel));
     assert!(batch.wait(2, Duration::from_secs(10)));
@@ -186,7 +187,7 @@ fn cancel_during_a_fetch_answers_at_once_and_the_fetch_still_fills_the_cache() {
     ok(validate_async(client, &token, &batch, 1, std::ptr::null())); // waits on the same fetch
     assert!(idp.srv.wait_for_hits("/jwks", 1, Duration::from_secs(10)), "the fetch started");
     let t0 = Instant::now();
-    oidc_cancel_cancel(cancel);
+    oidc_cancel_trigger(cancel);
     assert!(batch.wait(1, Duration::from_secs(10)));
     assert!(t0.elapsed() < Duration::from_millis(1000), "answered before the fetch ended: {:?}", t0.elapsed());
     assert_eq!(batch.code(0), oidc_result::Cancelled as u32);
@@ -194,7 +195,7 @@ fn cancel_during_a_fetch_answers_at_once_and_the_fetch_still_fills_the_cache() {
     assert!(batch.wait(2, Duration::from_secs(10)));
     assert_eq!(batch.code(1), 0, "the uncancelled caller gets the keys");
     // Cancel after completion: nothing happens, no second callback.
-    oidc_cancel_cancel(cancel);
+    oidc_cancel_trigger(cancel);
     ok(validate_async(client, &token, &batch, 2, std::ptr::null()));
     assert!(batch.wait(3, Duration::from_secs(10)));
     assert_eq!(idp.srv.hits("/jwks"), 1, "the cancelled caller's fetch filled the cache");
@@ -224,7 +225,7 @@ fn a_deadline_completes_a_hanging_call_with_deadline_exceeded() {
     let c2 = new_cancel(0);
     let ud = slot(&batch, 1);
     ok(oidc_validator_prefetch_async(client, Some(on_done), ud, c2, std::ptr::null_mut()));
-    oidc_cancel_cancel(c2);
+    oidc_cancel_trigger(c2);
     assert!(batch.wait(2, Duration::from_secs(10)));
     assert_eq!(batch.code(1), oidc_result::Cancelled as u32);
     oidc_cancel_free(c2);
@@ -271,9 +272,9 @@ fn argument_errors_are_returned_and_no_callback_runs() {
     // NULL token bytes with a length: misuse, answered at once, as by oidc_validate.
     let rc = oidc_validate_async(c, std::ptr::null(), 5, Some(on_validate), NULL, std::ptr::null(), std::ptr::null_mut());
     assert_eq!(rc, oidc_result::NullParameter);
-    assert_eq!(oidc_cancel_new_with_timeout_ms(0, std::ptr::null_mut(), std::ptr::null_mut()), oidc_result::NullParameter);
+    assert_eq!(oidc_cancel_new(0, std::ptr::null_mut(), std::ptr::null_mut()), oidc_result::NullParameter);
     oidc_cancel_free(std::ptr::null_mut());
-    oidc_cancel_cancel(std::ptr::null());
+    oidc_cancel_trigger(std::ptr::null());
     assert_eq!(oidc_async_configure(100_000, 10, std::ptr::null_mut()), oidc_result::InvalidArgument);
     assert_eq!(batch.done.load(Ordering::Acquire), 0);
     oidc_validator_free(c);
@@ -458,12 +459,12 @@ fn start_up_prefetch_fails_fast_or_warms_in_the_background() {
     down.srv.set_route("/jwks", Route::status(503));
     let mut c: *mut oidc_validator = std::ptr::null_mut();
     let mut err: *mut oidc_error = std::ptr::null_mut();
-    assert_eq!(oidc_validator_builder_build(builder(&down, 1), &mut c, &mut err), oidc_result::HttpStatus);
+    assert_eq!(oidc_validator_builder_build(builder(&down, oidc_prefetch::FailFast as u32), &mut c, &mut err), oidc_result::HttpStatus);
     assert!(c.is_null());
     oidc_error_free(err);
     // Background: build returns at once; the keys arrive without a validation asking for them.
     let idp = up;
-    ok(oidc_validator_builder_build(builder(&idp, 2), &mut c, std::ptr::null_mut()));
+    ok(oidc_validator_builder_build(builder(&idp, oidc_prefetch::Background as u32), &mut c, std::ptr::null_mut()));
     let jwks_uri = idp.srv.url("/jwks");
     let end = Instant::now() + Duration::from_secs(10);
     while !oidc::core::cache::GLOBAL.entries().iter().any(|e| e.url() == jwks_uri && e.snapshot(Instant::now()).is_some()) {
@@ -478,7 +479,7 @@ fn start_up_prefetch_fails_fast_or_warms_in_the_background() {
     oidc_string_free(out);
     assert_eq!(idp.srv.hits("/jwks"), j0, "the validation used the prefetched keys");
     oidc_validator_free(c);
-    let b = builder(&idp, 0);
+    let b = builder(&idp, oidc_prefetch::None as u32);
     assert_eq!(oidc_validator_builder_set_prefetch(b, 9, std::ptr::null_mut()), oidc_result::InvalidArgument);
     oidc_validator_builder_free(b);
 }

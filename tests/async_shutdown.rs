@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use common::cabi::*;
 use common::*;
 use oidc::ffi::r#async::*;
+use oidc::ffi::cancel::*;
 use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::grants::*;

@@ -667,8 +667,8 @@ fn async_delivers_the_same_decision_once_off_the_caller_thread() {
     // A cancelled call completes once with CANCELLED and no decision.
     let mut cancel = std::ptr::null_mut();
     let mut err = std::ptr::null_mut();
-    ok(oidc::ffi::r#async::oidc_cancel_new(&mut cancel, &mut err), err, "cancel");
-    oidc::ffi::r#async::oidc_cancel_cancel(cancel);
+    ok(oidc::ffi::cancel::oidc_cancel_new(0, &mut cancel, &mut err), err, "cancel");
+    oidc::ffi::cancel::oidc_cancel_trigger(cancel);
     let b: &'static AsyncBox = Box::leak(Box::new(AsyncBox { calls: 0.into(), got: Mutex::new(vec![]) }));
     let r = CReq::bearer(&unbound);
     ok(oidc_authenticate_async(c, r.0, Some(on_decision), b as *const AsyncBox as *mut c_void, cancel, &mut err), err, "async");
@@ -676,7 +676,7 @@ fn async_delivers_the_same_decision_once_off_the_caller_thread() {
     let got = b.got.lock().unwrap();
     assert_eq!(got[0].0, oidc_result::Cancelled as u32);
     assert!(got[0].1.is_none() && got[0].2.is_some());
-    oidc::ffi::r#async::oidc_cancel_free(cancel);
+    oidc::ffi::cancel::oidc_cancel_free(cancel);
     oidc_validator_free(c);
 }
 

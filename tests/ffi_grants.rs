@@ -8,7 +8,7 @@ use std::ffi::{CStr, c_char};
 use std::ptr::{null, null_mut};
 
 use common::{FixtureServer, Route, TestCa};
-use oidc::ffi::r#async::{oidc_cancel_cancel, oidc_cancel_free, oidc_cancel_new};
+use oidc::ffi::cancel::{oidc_cancel_free, oidc_cancel_new, oidc_cancel_trigger};
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::grants::*;
 use oidc::ffi::misc::{oidc_error_free, oidc_error_message, oidc_string_free};
@@ -95,7 +95,7 @@ fn builder_keys_and_pkce() {
     oidc_device_authorization_free(null_mut());
     oidc_ciba_request_free(null_mut());
     oidc_cancel_free(null_mut());
-    oidc_cancel_cancel(null());
+    oidc_cancel_trigger(null());
     assert_eq!(oidc_device_authorization_interval(null()), 0);
     assert_eq!(oidc_ciba_request_expires_in(null()), -1);
 }
@@ -144,8 +144,8 @@ fn device_flow_and_cancel_through_the_abi() {
     // Cancelled before it starts: CANCELLED at once, no request.
     srv.reset_counters();
     let mut cancel = null_mut();
-    assert_eq!(oidc_cancel_new(&mut cancel, null_mut()), R::Ok);
-    oidc_cancel_cancel(cancel);
+    assert_eq!(oidc_cancel_new(0, &mut cancel, null_mut()), R::Ok);
+    oidc_cancel_trigger(cancel);
     let mut t = null_mut();
     let mut e: *mut oidc_error = null_mut();
     assert_eq!(oidc_oauth_device_poll(c, da, 10_000, cancel, &mut t, &mut e), R::Cancelled);

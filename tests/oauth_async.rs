@@ -18,6 +18,7 @@ use common::cabi::*;
 use common::real_idp::{RealIdp, client_key};
 use oidc::core::oauth::{AuthorizationRequest, ClientAuth, OAuthClient, OAuthConfig, pkce};
 use oidc::ffi::r#async::*;
+use oidc::ffi::cancel::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::grants::*;
 use oidc::ffi::misc::{oidc_error_free, oidc_string_free};
@@ -592,7 +593,7 @@ fn pre_cancelled_calls_complete_cancelled_and_a_cancel_after_start_is_answered_o
     let web = web();
     let svc = with_secret("svc-basic", "svc-basic-secret");
     let cancel = new_cancel(0);
-    oidc_cancel_cancel(cancel);
+    oidc_cancel_trigger(cancel);
     let b = builder("");
     let ((p, n), (gp, gn), (mp, mn)) = (s("tok"), s("GET"), s("https://127.0.0.1/"));
     let md = json!({"redirect_uris": ["https://127.0.0.1/cb"]}).to_string();
@@ -633,7 +634,7 @@ fn pre_cancelled_calls_complete_cancelled_and_a_cancel_after_start_is_answered_o
         });
         assert_eq!(rc, R::Ok);
     }
-    oidc_cancel_cancel(cancel);
+    oidc_cancel_trigger(cancel);
     oidc_cancel_free(cancel);
     assert!(batch.wait(16, WAIT));
     std::thread::sleep(Duration::from_millis(50));

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use common::cabi::*;
 use common::real_idp::{RealIdp, client_key};
 use oidc::ffi::r#async::*;
+use oidc::ffi::cancel::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::grants::*;
 use oidc::ffi::misc::oidc_error_free;
@@ -218,7 +219,7 @@ fn argument_errors_are_returned_and_a_cancelled_start_hands_over_nothing() {
     assert_eq!(b.done.load(Ordering::Acquire), 0);
     // A start cancelled before it ran: CANCELLED, no handle.
     let cancel = new_cancel(0);
-    oidc_cancel_cancel(cancel);
+    oidc_cancel_trigger(cancel);
     let p = device_authorization_async(c, cancel);
     assert_eq!(p.wait(WAIT).0, R::Cancelled);
     assert!(p.handle::<oidc_device_authorization>().is_null());
@@ -236,7 +237,7 @@ fn a_waiting_poll_is_cancelled_at_once_and_answered_once() {
     std::thread::sleep(Duration::from_millis(700)); // the first poll answered pending; now waiting
     assert!(!p.done());
     let t0 = Instant::now();
-    oidc_cancel_cancel(cancel);
+    oidc_cancel_trigger(cancel);
     assert!(p.b.wait(1, Duration::from_secs(2)), "cancelled within 2 s, not at the next poll");
     assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
     assert_eq!(p.wait(WAIT).0, R::Cancelled);
@@ -296,7 +297,7 @@ fn pending_polls_hold_no_worker() {
         assert!(took < Duration::from_millis(2_500), "a call waited for a worker: {took:?}");
     }
     assert!(polls.iter().all(|p| !p.done()), "the polls still wait");
-    oidc_cancel_cancel(cancel);
+    oidc_cancel_trigger(cancel);
     for p in &polls {
         assert_eq!(p.wait(Duration::from_secs(2)).0, R::Cancelled);
         assert_eq!(p.calls(), 1);

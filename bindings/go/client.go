@@ -126,19 +126,19 @@ func (m DPoPMode) String() string {
 const TokenCacheOff = -1
 
 // PrefetchMode is what NewClient does to warm the key cache (Config.Prefetch); liboidc's
-// oidc_validator_builder_set_prefetch modes.
+// oidc_validator_builder_set_prefetch modes (the header's oidc_prefetch constants).
 type PrefetchMode uint32
 
 const (
 	// PrefetchNone fetches nothing at NewClient: keys come on first use (the default).
-	PrefetchNone PrefetchMode = 0
+	PrefetchNone PrefetchMode = C.OIDC_PREFETCH_NONE
 	// PrefetchFailFast makes NewClient fetch discovery and the key set and fail with the fetch's
 	// error (ErrNetwork, ErrTLS, ErrHTTPStatus, ErrDiscoveryInvalid, ...) instead of returning a
 	// client that cannot validate. NewClient then blocks, bounded by ConnectTimeout and Timeout.
-	PrefetchFailFast PrefetchMode = 1
+	PrefetchFailFast PrefetchMode = C.OIDC_PREFETCH_FAIL_FAST
 	// PrefetchBackground starts the fetch on liboidc's worker pool and returns at once; a failure
 	// is logged (SetLogger) and counted (Metrics), and the first Validate fetches again.
-	PrefetchBackground PrefetchMode = 2
+	PrefetchBackground PrefetchMode = C.OIDC_PREFETCH_BACKGROUND
 )
 
 func (m PrefetchMode) String() string {

@@ -322,16 +322,31 @@ pub struct ResourcePolicy {
     pub require_mtls: bool,
 }
 
-/// Warm start when a client is built ([`crate::core::Client::start`]).
+/// Warm start when a client is built ([`crate::core::Client::start`]). The discriminants are the
+/// C ABI's `oidc_prefetch` values ([`Prefetch::from_u32`] is the one mapping).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u32)]
 pub enum Prefetch {
     /// Nothing: keys are fetched on first use.
     #[default]
-    None,
+    None = 0,
     /// Discovery + JWKS now; building fails with the fetch error (fail fast at start-up).
-    FailFast,
+    FailFast = 1,
     /// Discovery + JWKS on the worker pool; failures are logged and counted, first use retries.
-    Background,
+    Background = 2,
+}
+
+impl Prefetch {
+    /// The mode for a raw value (a binding passes it as an integer); anything else is
+    /// `InvalidArgument`.
+    pub fn from_u32(mode: u32) -> Result<Prefetch> {
+        match mode {
+            0 => Ok(Prefetch::None),
+            1 => Ok(Prefetch::FailFast),
+            2 => Ok(Prefetch::Background),
+            _ => Err(Error::new(ErrorKind::InvalidArgument, "prefetch mode must be 0 (none), 1 (fail fast) or 2 (background)")),
+        }
+    }
 }
 
 impl Config {
@@ -406,6 +421,19 @@ impl Config {
     pub fn set_dpop_algorithms<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> Result<()> {
         self.resource.dpop.algorithms = AlgSet::from_names(names, "the DPoP algorithm list is empty")?;
         Ok(())
+    }
+
+    /// Set the key-set cache bounds: `Cache-Control: max-age` is clamped to [`ttl_min`, `ttl_max`]
+    /// (a maximum below the minimum counts as the minimum for the clamp; [`Config::check`]
+    /// rejects it at build), and the TTL used when the server sends no max-age is pulled into
+    /// the same range. Also the refresh cooldown for unknown `kid`s and how long expired keys keep
+    /// serving while refreshes fail.
+    pub fn set_cache_policy(&mut self, ttl_min: Duration, ttl_max: Duration, refresh_cooldown: Duration, stale_if_error: Duration) {
+        self.jwks_ttl_min = ttl_min;
+        self.jwks_ttl_max = ttl_max;
+        self.jwks_ttl_default = self.jwks_ttl_default.clamp(ttl_min, ttl_max.max(ttl_min));
+        self.refresh_cooldown = refresh_cooldown;
+        self.stale_if_error = stale_if_error;
     }
 
     /// Set the allow-list from names (replaces the default). Unknown names, `none` and HMAC fail.
@@ -498,6 +526,30 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_policy_pulls_the_default_ttl_into_range() {
+        let s = Duration::from_secs;
+        let mut c = Config::new("https://issuer.example");
+        c.set_cache_policy(s(10), s(20), s(5), s(7));
+        assert_eq!((c.jwks_ttl_min, c.jwks_ttl_max, c.jwks_ttl_default), (s(10), s(20), s(20)));
+        assert_eq!((c.refresh_cooldown, c.stale_if_error), (s(5), s(7)));
+        let mut c = Config::new("https://issuer.example");
+        c.set_cache_policy(s(7200), s(9000), s(5), s(7));
+        assert_eq!(c.jwks_ttl_default, s(7200));
+        // A maximum below the minimum: the clamp uses the minimum; the check refuses the config.
+        let mut c = Config::new("https://issuer.example");
+        c.set_cache_policy(s(100), s(50), s(5), s(7));
+        assert_eq!(c.jwks_ttl_default, s(100));
+    }
+
+    #[test]
+    fn prefetch_modes() {
+        assert_eq!(Prefetch::from_u32(0).unwrap(), Prefetch::None);
+        assert_eq!(Prefetch::from_u32(1).unwrap(), Prefetch::FailFast);
+        assert_eq!(Prefetch::from_u32(2).unwrap(), Prefetch::Background);
+        assert_eq!(Prefetch::from_u32(3).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    }
 
     #[test]
     fn algorithm_names() {

@@ -1,8 +1,9 @@
 //! The single error taxonomy of liboidc.
 //!
 //! Every failure anywhere in the core is an [`Error`] with an [`ErrorKind`]. The C ABI maps each
-//! kind to a stable numeric code in exactly one exhaustive `match` (`src/ffi/error.rs`), so a new
-//! kind without a code does not compile.
+//! kind to a stable numeric code in exactly one exhaustive `match` (`code_for` in
+//! `src/ffi/codes.rs`, generated from `codes.in` by `scripts/gen-codes.py`), so a new kind without
+//! a row in `codes.in` does not compile.
 //!
 //! Messages are written by us, never copied from a token or a secret: they may name configured
 //! values (the expected issuer, a URL) and numbers (times, sizes), never token contents.
@@ -16,6 +17,14 @@ pub enum ErrorKind {
     // --- API misuse (caller errors) ---
     /// An argument is out of range or otherwise unusable.
     InvalidArgument,
+
+    // --- call control (the same C range as API misuse: 7-9) ---
+    /// The worker queue of the non-blocking API is full; retry later or raise its bound.
+    QueueFull,
+    /// The call's deadline passed (a polling deadline or a cancel handle's timeout).
+    DeadlineExceeded,
+    /// The call was cancelled.
+    Cancelled,
 
     // --- configuration and discovery ---
     /// The client configuration is invalid (empty issuer, bad bound, ...).
@@ -157,12 +166,6 @@ pub enum ErrorKind {
     SubjectMismatch,
     /// RFC 9207: the authorization response's `iss` is missing or wrong.
     ResponseIssuerMismatch,
-    /// A polling helper's deadline passed.
-    DeadlineExceeded,
-    /// The call was cancelled.
-    Cancelled,
-    /// The worker queue of the non-blocking API is full; retry later or raise its bound.
-    QueueFull,
 }
 
 impl ErrorKind {

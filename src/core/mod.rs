@@ -1,12 +1,14 @@
 //! The OAuth 2.0 / OpenID Connect core: all policy, no FFI types, no unsafe code.
 #![forbid(unsafe_code)]
 
+pub mod args;
 pub mod authn;
 pub mod cache;
 pub mod client;
 pub mod config;
 pub mod discovery;
 pub mod error;
+mod error_kinds;
 pub mod http;
 pub mod json;
 pub mod jwks;
@@ -23,4 +25,5 @@ pub mod validate;
 pub use client::Client;
 pub use config::{Algorithm, Clock, Config, DpopMode, KeySource, Prefetch, ReplayStore};
 pub use error::{Error, ErrorKind, Result};
+pub use pool::Cancel;
 pub use validate::Validated;

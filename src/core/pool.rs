@@ -175,7 +175,10 @@ impl<T: Send + 'static> Abort for Call<T> {
     }
 }
 
-/// A cancellation handle, optionally with a deadline. Shareable between calls (cancelling it
+/// The one cancellation type of liboidc: a handle, optionally with a deadline, shared by the
+/// non-blocking calls (the pool answers an attached call at once when it is cancelled or its
+/// deadline passes) and the blocking ones (they check it before each network step and wait on it
+/// between polls, waking at once when it is cancelled). Shareable between calls (cancelling it
 /// cancels all of them); cheap to clone.
 #[derive(Clone)]
 pub struct Cancel {
@@ -186,6 +189,8 @@ struct CancelInner {
     cancelled: AtomicBool,
     deadline: Option<Instant>,
     calls: Mutex<Vec<Weak<dyn Abort>>>,
+    /// Wakes blocking waits ([`Cancel::wait_until`]).
+    wake: (Mutex<()>, Condvar),
 }
 
 impl Default for Cancel {
@@ -194,17 +199,56 @@ impl Default for Cancel {
     }
 }
 
+impl std::fmt::Debug for Cancel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cancel").field("cancelled", &self.is_cancelled()).field("deadline", &self.inner.deadline).finish()
+    }
+}
+
+impl Abort for CancelInner {
+    fn abort(self: Arc<Self>, _deadline: bool) -> bool {
+        Cancel { inner: self }.cancel();
+        true
+    }
+}
+
 impl Cancel {
     /// A handle; with `timeout`, calls attached to it end with `DeadlineExceeded` once that much
     /// time has passed since now (unless they completed first).
     pub fn new(timeout: Option<Duration>) -> Cancel {
+        Cancel::with_deadline(timeout.map(|t| Instant::now() + t))
+    }
+
+    fn with_deadline(deadline: Option<Instant>) -> Cancel {
         Cancel {
             inner: Arc::new(CancelInner {
                 cancelled: AtomicBool::new(false),
-                deadline: timeout.map(|t| Instant::now() + t),
+                deadline,
                 calls: Mutex::new(Vec::new()),
+                wake: (Mutex::new(()), Condvar::new()),
             }),
         }
+    }
+
+    /// The handle one call runs under: `parent` (the host's handle, may be absent) narrowed by the
+    /// call's own `timeout`. Cancelling the parent cancels it; its deadline is the earlier one.
+    /// Without a timeout it is the parent itself (or none).
+    pub fn for_call(parent: Option<&Cancel>, timeout: Option<Duration>) -> Option<Cancel> {
+        let Some(t) = timeout else { return parent.cloned() };
+        let own = Instant::now().checked_add(t);
+        let deadline = match (parent.and_then(Cancel::deadline), own) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let child = Cancel::with_deadline(deadline);
+        if let Some(p) = parent {
+            let weak: Weak<dyn Abort> = Arc::downgrade(&(child.inner.clone() as Arc<dyn Abort>));
+            p.attach(weak);
+            if p.is_cancelled() {
+                child.cancel();
+            }
+        }
+        Some(child)
     }
 
     /// Cancel every call attached to this handle (now and later). Idempotent; never blocks on
@@ -212,6 +256,10 @@ impl Cancel {
     pub fn cancel(&self) {
         if self.inner.cancelled.swap(true, Ordering::AcqRel) {
             return;
+        }
+        {
+            let _g = lock(&self.inner.wake.0);
+            self.inner.wake.1.notify_all();
         }
         let calls = std::mem::take(&mut *lock(&self.inner.calls));
         for c in calls {
@@ -227,6 +275,37 @@ impl Cancel {
 
     pub fn deadline(&self) -> Option<Instant> {
         self.inner.deadline
+    }
+
+    /// Why a call under this handle must stop now: `Cancelled`, `DeadlineExceeded` (its deadline
+    /// passed), or nothing.
+    pub fn check(&self) -> Result<()> {
+        if self.is_cancelled() {
+            return Err(Error::new(ErrorKind::Cancelled, "the call was cancelled"));
+        }
+        if self.inner.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(Error::new(ErrorKind::DeadlineExceeded, "the call's deadline passed before it completed"));
+        }
+        Ok(())
+    }
+
+    /// Block until `until` (capped at the deadline) or until cancelled, whichever comes first;
+    /// then [`check`](Self::check).
+    pub fn wait_until(&self, until: Instant) -> Result<()> {
+        let until = self.inner.deadline.map_or(until, |d| d.min(until));
+        let mut g = lock(&self.inner.wake.0);
+        while !self.is_cancelled() {
+            let now = Instant::now();
+            if now >= until {
+                break;
+            }
+            g = match self.inner.wake.1.wait_timeout(g, until - now) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            };
+        }
+        drop(g);
+        self.check()
     }
 
     fn attach(&self, c: Weak<dyn Abort>) {

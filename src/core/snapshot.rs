@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 
 use super::cache::{CachePolicy, GLOBAL};
 use super::client::{Client, unix_now};
-use super::config::{DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_METADATA_TTL};
+use super::config::{Config, DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_METADATA_TTL};
 use super::discovery::{Metadata, parse_metadata};
 use super::error::{Error, ErrorKind, Result, err};
 use super::jwks::KeySet;
@@ -196,6 +196,16 @@ pub struct Imported {
     pub imported: usize,
     /// Entries skipped: expired, or older than what is cached.
     pub skipped: usize,
+}
+
+/// Import a snapshot for `client`, or for the process when `client` is `None`: the one rule for
+/// which timing applies. With a client, its cache policy (TTL maximum) and its clock; without
+/// one, the defaults of a fresh configuration (TTL maximum 86400 s) and the monotonic clock.
+pub fn import_for(doc: &str, client: Option<&Client>) -> Result<Imported> {
+    match client {
+        Some(c) => import(doc, c.cache_policy(), c.config().clock.now()),
+        None => import(doc, &CachePolicy::from_config(&Config::new("")), Instant::now()),
+    }
 }
 
 /// Import a snapshot into the process-wide cache. Timing follows `policy` (TTL maximum) and

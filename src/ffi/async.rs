@@ -16,23 +16,13 @@
 use std::ffi::{CString, c_char, c_void};
 use std::time::Duration;
 
-use super::boundary::{c_string, check_out, ffi_boundary, ffi_guard, free_box, try_ref, write_box};
+use super::boundary::{c_value, ffi_boundary, try_ref};
 use super::client::{oidc_validator, token_bytes};
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::oauth::oidc_token_response;
-use crate::core::pool::{self, Cancel, Outcome, Step};
+use crate::core::pool::{self, Outcome, Step};
 
-/// A cancellation handle (optionally with a deadline) that any number of non-blocking calls may
-/// share. Thread safe: `oidc_cancel_cancel` may be called from any thread, concurrently.
-/// Cancels calls from any thread: non-blocking calls attached to it (`*_async`) complete once
-/// with `OIDC_RESULT_CANCELLED`, and polls using it (`oidc_oauth_device_poll`,
-/// `oidc_oauth_ciba_poll`) stop waiting and return `OIDC_RESULT_CANCELLED`. Once cancelled, it
-/// stays so. One handle may serve many calls.
-pub struct oidc_cancel {
-    inner: Cancel,
-    /// The same cancellation, as the polling helpers of the protocol client observe it.
-    pub(crate) token: crate::core::oauth::CancelToken,
-}
+pub use super::cancel::oidc_cancel;
 
 /// Completion of `oidc_validate_async`: `result` is `OIDC_RESULT_OK` with the claims as JSON
 /// (`claims_json`, `claims_json_len` bytes, NUL-terminated) and `err` NULL, or a failure code
@@ -93,7 +83,7 @@ fn callback<F>(cb: Option<F>) -> Result<F, FfiError> {
 /// A string output as a callback borrows it: the C string and its length without the NUL.
 pub(crate) fn string_out(s: String) -> Result<(CString, usize), FfiError> {
     let n = s.len();
-    Ok((c_string(s)?, n))
+    Ok((c_value(s)?, n))
 }
 
 /// The `deliver` of calls completing through an `oidc_string_cb` (or `oidc_validate_cb`, the
@@ -335,75 +325,6 @@ pub extern "C" fn oidc_validator_prefetch_async(
         let core = c.client.clone();
         submit(cancel, None, move || core.prefetch().map_err(FfiError::from), deliver)
     })
-}
-
-/// Create a cancel handle without a deadline.
-/// # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free` (any time: calls
-///   attached to it keep what they need; freeing does not cancel them).
-/// # Thread safety: any thread.
-/// # Blocking: no.
-#[must_use]
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_cancel_new(out: *mut *mut oidc_cancel, err_out: *mut *mut oidc_error) -> oidc_result {
-    oidc_cancel_new_with_timeout_ms(0, out, err_out)
-}
-
-/// Create a cancel handle that also carries a deadline `timeout_ms` milliseconds from now:
-/// non-blocking calls attached to it that have not completed by then complete with
-/// `OIDC_RESULT_DEADLINE_EXCEEDED`. 0 means no deadline. (The blocking polls ignore it and take
-/// their own timeout; the `_async` polls honour both.)
-/// # Ownership: on OK `*out` is caller-owned, free with `oidc_cancel_free` (any time: calls
-///   attached to it keep what they need; freeing does not cancel them).
-/// # Thread safety: any thread.
-/// # Blocking: no.
-#[must_use]
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_cancel_new_with_timeout_ms(
-    timeout_ms: u64,
-    out: *mut *mut oidc_cancel,
-    err_out: *mut *mut oidc_error,
-) -> oidc_result {
-    ffi_boundary(err_out, None, || {
-        check_out(out, "out")?;
-        let t = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
-        write_box(out, oidc_cancel { inner: Cancel::new(t), token: Default::default() })
-    })
-}
-
-/// Cancel every call attached to `cancel`, and every call attached to it later: each completes
-/// once with `OIDC_RESULT_CANCELLED` unless it completed already. Idempotent. NULL is ignored.
-/// The callbacks run on liboidc threads, never inside this function.
-/// # Ownership: `cancel` borrowed.
-/// # Thread safety: any thread, concurrently.
-/// # Blocking: no.
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_cancel_cancel(cancel: *const oidc_cancel) {
-    ffi_guard((), || {
-        // SAFETY: cancel is NULL or live (API contract).
-        if let Some(c) = unsafe { cancel.as_ref() } {
-            c.inner.cancel();
-            c.token.cancel();
-        }
-    })
-}
-
-/// 1 if `oidc_cancel_cancel` was called on `cancel`, else 0 (also for NULL).
-/// # Thread safety: any thread.
-/// # Blocking: no.
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_cancel_is_cancelled(cancel: *const oidc_cancel) -> u32 {
-    // SAFETY: cancel is NULL or live (API contract).
-    ffi_guard(0, || unsafe { cancel.as_ref() }.map(|c| c.inner.is_cancelled() as u32).unwrap_or(0))
-}
-
-/// Free a cancel handle. NULL is accepted. Calls attached to it are not cancelled.
-/// # Ownership: consumes `cancel`.
-/// # Thread safety: not concurrently with other calls taking this handle.
-/// # Blocking: no.
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_cancel_free(cancel: *mut oidc_cancel) {
-    // SAFETY: cancel came from oidc_cancel_new (API contract).
-    unsafe { free_box(cancel) }
 }
 
 /// Bound the worker pool of the non-blocking API: `threads` workers (0 = default: the number

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::ffi::{CStr, CString, c_char, c_void};
 
 use super::r#async::{UserData, submit};
-use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box};
+use super::boundary::{c_text, c_value, check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box};
 use super::client::{oidc_validator, oidc_validator_builder, with_builder};
 use super::error::{FfiError, code_for, oidc_error, oidc_result};
 use crate::core::authn::{Decision, RequestInput};
@@ -35,26 +35,20 @@ pub struct oidc_decision {
     nonce: Option<CString>,
 }
 
-/// `s` as a C string (taking its buffer when it has no NUL byte, as JSON claims never do).
-fn cstr(s: String) -> CString {
-    CString::new(s).unwrap_or_else(|e| {
-        let s = String::from_utf8_lossy(&e.into_vec()).replace('\0', " ");
-        CString::new(s).unwrap_or_default()
-    })
-}
-
 impl oidc_decision {
-    fn from_core(d: Decision) -> oidc_decision {
-        let challenges = d.challenges.into_iter().map(cstr).collect();
-        let nonce = d.dpop_nonce.map(cstr);
-        match d.outcome {
+    /// Claims, challenges and the nonce are values (`c_value`: exact or INTERNAL); the message is
+    /// text (`c_text`).
+    fn from_core(d: Decision) -> Result<oidc_decision, FfiError> {
+        let challenges = d.challenges.into_iter().map(c_value).collect::<Result<_, _>>()?;
+        let nonce = d.dpop_nonce.map(c_value).transpose()?;
+        Ok(match d.outcome {
             Ok(p) => oidc_decision {
                 allowed: true,
                 code: oidc_result::Ok,
                 status: 200,
                 error: None,
                 message: Cow::Borrowed(c"allowed"),
-                claims: Some(cstr(p.claims)),
+                claims: Some(c_value(p.claims)?),
                 token_type: Some(match p.token_type {
                     crate::core::authn::Scheme::Bearer => c"Bearer",
                     crate::core::authn::Scheme::DPoP => c"DPoP",
@@ -66,14 +60,14 @@ impl oidc_decision {
                 allowed: false,
                 code: code_for(e.kind()),
                 status: d.status as u32,
-                error: e.kind().resource_error().map(|s| cstr(s.to_string())),
-                message: Cow::Owned(cstr(e.message().to_string())),
+                error: e.kind().resource_error().map(c_value).transpose()?,
+                message: Cow::Owned(c_text(e.message())),
                 claims: None,
                 token_type: None,
                 challenges,
                 nonce,
             },
-        }
+        })
     }
 }
 
@@ -295,7 +289,7 @@ pub extern "C" fn oidc_authenticate(
         let (c, input) = read_request(client, request)?;
         check_out(decision_out, "decision_out")?;
         let d = c.client.authenticate(input)?;
-        write_box(decision_out, oidc_decision::from_core(d))
+        write_box(decision_out, oidc_decision::from_core(d)?)
     })
 }
 
@@ -337,7 +331,7 @@ pub extern "C" fn oidc_authenticate_async(
         submit(
             cancel,
             realm,
-            move || Ok(oidc_decision::from_core(core.authenticate(&input)?)),
+            move || oidc_decision::from_core(core.authenticate(&input)?),
             move |rc, d: Option<&oidc_decision>, err: Option<&oidc_error>| {
                 let ud = ud;
                 let dp = d.map(|d| d as *const oidc_decision).unwrap_or(std::ptr::null());

@@ -5,6 +5,7 @@ use std::ffi::{CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::error::{FfiError, oidc_error, oidc_result};
+use crate::core::args;
 
 /// Run `body`; on failure write an owned error to `err_out` (when non-NULL) and return its code.
 /// `realm` is used for the error's `WWW-Authenticate` value.
@@ -90,10 +91,54 @@ pub unsafe fn try_utf8<'a>(p: *const c_char, len: usize, name: &str) -> Result<&
     std::str::from_utf8(bytes).map_err(|_| FfiError::new(oidc_result::InvalidUtf8, format!("{name} is not valid UTF-8")))
 }
 
-/// A string output as a C string (blocking outputs and callback arguments alike): a NUL byte
-/// inside is `OIDC_RESULT_INTERNAL`.
-pub fn c_string(s: String) -> Result<CString, FfiError> {
+/// Optional string argument (`len == 0`: absent, NULL allowed), by the core's one rule for empty
+/// strings ([`crate::core::args`]).
+///
+/// # Safety
+/// As [`try_utf8`].
+pub unsafe fn try_opt_utf8<'a>(p: *const c_char, len: usize, name: &str) -> Result<Option<&'a str>, FfiError> {
+    // SAFETY: forwarded to the caller.
+    Ok(args::optional(unsafe { try_utf8(p, len, name) }?))
+}
+
+/// Required string argument: empty is `OIDC_RESULT_INVALID_ARGUMENT` ("`name` is empty"), by the
+/// core's one rule for empty strings ([`crate::core::args`]).
+///
+/// # Safety
+/// As [`try_utf8`].
+pub unsafe fn try_required_utf8<'a>(p: *const c_char, len: usize, name: &str) -> Result<&'a str, FfiError> {
+    // SAFETY: forwarded to the caller.
+    Ok(args::required(unsafe { try_utf8(p, len, name) }?, name)?)
+}
+
+// ---- C strings we hand out: the one rule for NUL bytes -------------------------------------
+//
+// A Rust string may contain NUL (a server can send "\u0000" inside a JSON string); a C string
+// cannot. Two kinds of output, two helpers, nothing else builds a CString for the caller:
+//
+// - VALUES the caller acts on (tokens, secrets, codes, state, nonces, URLs, JSON documents,
+//   claims, header values): `c_value`. Exact or an error (`OIDC_RESULT_INTERNAL`, "output
+//   contains a NUL byte"), never altered: a token with a byte dropped is another token, and a
+//   truncated one could validate or be sent where the whole one would not. Fail closed.
+// - DIAGNOSTIC TEXT a human reads (error messages, the details JSON, a decision's message):
+//   `c_text`. Every NUL becomes a space; it never fails, so an error can always be reported.
+
+/// A value for the caller as a C string: exact, or `OIDC_RESULT_INTERNAL` when it contains a NUL
+/// byte (never stripped or truncated). Takes a `String` without copying.
+pub fn c_value(s: impl Into<Vec<u8>>) -> Result<CString, FfiError> {
     CString::new(s).map_err(|_| FfiError::new(oidc_result::Internal, "output contains a NUL byte"))
+}
+
+/// Diagnostic text for the caller as a C string: each NUL byte becomes a space. Never fails.
+pub fn c_text(s: impl Into<Vec<u8>>) -> CString {
+    CString::new(s).unwrap_or_else(|e| {
+        let mut v = e.into_vec();
+        for b in v.iter_mut().filter(|b| **b == 0) {
+            *b = b' ';
+        }
+        // No NUL is left, so this cannot fail.
+        CString::new(v).unwrap_or_default()
+    })
 }
 
 /// Hand `s` to the caller as an owned NUL-terminated string (free with `oidc_string_free`),
@@ -101,7 +146,7 @@ pub fn c_string(s: String) -> Result<CString, FfiError> {
 pub fn write_owned_string(out: *mut *mut c_char, len_out: *mut usize, s: String) -> Result<(), FfiError> {
     check_out(out, "output pointer")?;
     let len = s.len();
-    let c = c_string(s)?;
+    let c = c_value(s)?;
     // SAFETY: out is non-NULL (checked) and points to writable storage per the API contract.
     unsafe {
         *out = c.into_raw();
@@ -132,4 +177,38 @@ pub fn write_box<T>(out: *mut *mut T, v: T) -> Result<(), FfiError> {
     // SAFETY: out is non-NULL and writable per the API contract.
     unsafe { *out = Box::into_raw(Box::new(v)) };
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_exact_or_an_error() {
+        assert_eq!(c_value("eyJ.a.b").unwrap().as_bytes(), b"eyJ.a.b");
+        assert_eq!(c_value(String::new()).unwrap().as_bytes(), b"");
+        // A NUL inside a value is never stripped or truncated: the call fails.
+        let e = c_value("tok\0en").unwrap_err();
+        assert_eq!(e.code, oidc_result::Internal);
+        assert!(c_value(String::from("\0")).is_err());
+    }
+
+    #[test]
+    fn text_never_fails_and_keeps_its_length() {
+        assert_eq!(c_text("bad \0 byte\0").as_bytes(), b"bad   byte ");
+        assert_eq!(c_text(String::from("plain")).as_bytes(), b"plain");
+    }
+
+    #[test]
+    fn empty_string_arguments() {
+        // SAFETY: len 0 never reads p.
+        unsafe {
+            assert_eq!(try_opt_utf8(std::ptr::null(), 0, "nonce").unwrap(), None);
+            assert_eq!(try_opt_utf8(c"abc".as_ptr(), 3, "nonce").unwrap(), Some("abc"));
+            let e = try_required_utf8(std::ptr::null(), 0, "code").unwrap_err();
+            assert_eq!(e.code, oidc_result::InvalidArgument);
+            assert_eq!(try_required_utf8(c"abc".as_ptr(), 2, "code").unwrap(), "ab");
+            assert_eq!(try_opt_utf8(std::ptr::null(), 1, "nonce").unwrap_err().code, oidc_result::NullParameter);
+        }
+    }
 }

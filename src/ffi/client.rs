@@ -359,22 +359,33 @@ pub extern "C" fn oidc_validator_builder_set_cache_policy_secs(
 ) -> oidc_result {
     with_builder(builder, err_out, |c| {
         let s = |v: u32| Duration::from_secs(v as u64);
-        c.jwks_ttl_min = s(ttl_min);
-        c.jwks_ttl_max = s(ttl_max);
-        c.jwks_ttl_default = c.jwks_ttl_default.clamp(s(ttl_min), s(ttl_max).max(s(ttl_min)));
-        c.refresh_cooldown = s(refresh_cooldown);
-        c.stale_if_error = s(stale_if_error);
+        c.set_cache_policy(s(ttl_min), s(ttl_max), s(refresh_cooldown), s(stale_if_error));
         Ok(())
     })
 }
 
-/// Warm start when the client is built: `mode` 0 = nothing (keys fetched on first use, the
-/// default); 1 = fail fast: `oidc_validator_builder_build` fetches discovery and the key set and
-/// fails with the fetch's error (NETWORK, TLS, DISCOVERY_INVALID, ...) instead of returning a
-/// client that cannot validate; 2 = background: the fetch runs on the worker pool, failures are
-/// logged and counted, and the first validation retries. Any other value: INVALID_ARGUMENT.
+/// Warm start when the client is built (`oidc_validator_builder_set_prefetch`; passed as a
+/// `uint32_t`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum oidc_prefetch {
+    /// Nothing: keys are fetched on first use (the default).
+    None = 0,
+    /// Fail fast: `oidc_validator_builder_build` fetches discovery and the key set and fails with
+    /// the fetch's error (NETWORK, TLS, DISCOVERY_INVALID, ...) instead of returning a client that
+    /// cannot validate.
+    FailFast = 1,
+    /// Background: the fetch runs on the worker pool, failures are logged and counted, and the
+    /// first validation retries.
+    Background = 2,
+}
+
+/// Warm start when the client is built: `mode` is an `oidc_prefetch` (`OIDC_PREFETCH_NONE`, the
+/// default; `OIDC_PREFETCH_FAIL_FAST`; `OIDC_PREFETCH_BACKGROUND`). Any other value:
+/// INVALID_ARGUMENT.
 /// # Thread safety: not concurrently on one builder.
-/// # Blocking: no (mode 1 makes `oidc_validator_builder_build` block, bounded by the timeouts).
+/// # Blocking: no (`OIDC_PREFETCH_FAIL_FAST` makes `oidc_validator_builder_build` block, bounded
+///   by the timeouts).
 #[must_use]
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_validator_builder_set_prefetch(
@@ -383,12 +394,7 @@ pub extern "C" fn oidc_validator_builder_set_prefetch(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     with_builder(builder, err_out, |c| {
-        c.prefetch = match mode {
-            0 => crate::core::Prefetch::None,
-            1 => crate::core::Prefetch::FailFast,
-            2 => crate::core::Prefetch::Background,
-            _ => return Err(FfiError::new(oidc_result::InvalidArgument, "prefetch mode must be 0, 1 or 2")),
-        };
+        c.prefetch = crate::core::Prefetch::from_u32(mode)?;
         Ok(())
     })
 }
@@ -420,7 +426,7 @@ pub extern "C" fn oidc_validator_builder_set_realm(
 /// # Ownership: consumes `builder` in every case (do not free it afterwards); on OK `*out` is
 ///   caller-owned, free with `oidc_validator_free`.
 /// # Thread safety: any thread.
-/// # Blocking: reads CA files; no network (unless prefetch mode 1: then bounded by the timeouts).
+/// # Blocking: reads CA files; no network (unless `OIDC_PREFETCH_FAIL_FAST`: then bounded by the timeouts).
 #[must_use]
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_validator_builder_build(
@@ -594,6 +600,23 @@ mod tests {
         let bad = [0xffu8, 0xfe];
         let rc = oidc_validator_builder_set_issuer(b, bad.as_ptr().cast(), 2, std::ptr::null_mut());
         assert_eq!(rc, oidc_result::InvalidUtf8);
+        oidc_validator_builder_free(b);
+    }
+
+    #[test]
+    fn prefetch_constants_are_the_core_modes() {
+        use crate::core::Prefetch;
+        for (c, p) in [
+            (oidc_prefetch::None, Prefetch::None),
+            (oidc_prefetch::FailFast, Prefetch::FailFast),
+            (oidc_prefetch::Background, Prefetch::Background),
+        ] {
+            assert_eq!(c as u32, p as u32);
+            assert_eq!(Prefetch::from_u32(c as u32).unwrap(), p);
+        }
+        let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+        assert_eq!(oidc_validator_builder_new(&mut b, std::ptr::null_mut()), oidc_result::Ok);
+        assert_eq!(oidc_validator_builder_set_prefetch(b, 3, std::ptr::null_mut()), oidc_result::InvalidArgument);
         oidc_validator_builder_free(b);
     }
 }

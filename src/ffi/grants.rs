@@ -160,12 +160,7 @@ pub extern "C" fn oidc_oauth_builder_set_assertion_audience(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     with_oauth_builder(builder, audience, audience_len, err_out, |b, s| {
-        b.cfg.assertion_audience = match s {
-            "token_endpoint" => AssertionAudience::TokenEndpoint,
-            "issuer" => AssertionAudience::Issuer,
-            "endpoint" => AssertionAudience::Endpoint,
-            _ => return Err(invalid("assertion audience must be token_endpoint, issuer or endpoint")),
-        };
+        b.cfg.assertion_audience = AssertionAudience::from_name(s)?;
         Ok(())
     })
 }
@@ -412,7 +407,7 @@ pub extern "C" fn oidc_oauth_client_credentials_cached(
 fn poll_options(c: &crate::core::oauth::OAuthClient, timeout_ms: u32, cancel: *const oidc_cancel) -> PollOptions {
     let mut opts = PollOptions::timeout(c, Duration::from_millis(timeout_ms as u64));
     // SAFETY: cancel is NULL or live (API contract).
-    opts.cancel = unsafe { cancel.as_ref() }.map(|c| c.token.clone());
+    opts.cancel = unsafe { cancel.as_ref() }.map(|c| c.inner.clone());
     opts
 }
 

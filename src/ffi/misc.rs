@@ -47,7 +47,7 @@ pub extern "C" fn oidc_version_number() -> u32 {
 pub extern "C" fn oidc_result_str(code: u32) -> *const c_char {
     let s: &'static std::ffi::CStr = match oidc_result::from_u32(code) {
         None => c"unknown result code",
-        Some(c) => description(c),
+        Some(c) => c.description(),
     };
     s.as_ptr()
 }
@@ -60,88 +60,6 @@ pub extern "C" fn oidc_result_str(code: u32) -> *const c_char {
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_result_name(code: u32) -> *const c_char {
     oidc_result::from_u32(code).map(|c| c.name().as_ptr()).unwrap_or(std::ptr::null())
-}
-
-fn description(c: oidc_result) -> &'static std::ffi::CStr {
-    use oidc_result::*;
-    match c {
-        Ok => c"success",
-        NullParameter => c"a required pointer argument was NULL",
-        InvalidUtf8 => c"a string argument was not valid UTF-8",
-        InvalidArgument => c"an argument was out of range",
-        Panic => c"internal panic caught at the C boundary",
-        Internal => c"internal error",
-        QueueFull => c"worker queue full",
-        InvalidConfig => c"invalid client configuration",
-        InsecureUrl => c"URL is not https",
-        CaFile => c"CA file unusable",
-        UnsupportedAlgorithm => c"unsupported or forbidden algorithm",
-        DiscoveryInvalid => c"invalid discovery document",
-        DiscoveryIssuerMismatch => c"discovery document names another issuer",
-        JwksInvalid => c"invalid JWKS document",
-        Network => c"network error",
-        Timeout => c"timeout",
-        Tls => c"TLS error",
-        HttpStatus => c"unexpected HTTP status",
-        ResponseTooLarge => c"response too large",
-        ResponseInvalid => c"invalid response",
-        RedirectRejected => c"redirect rejected",
-        KeysUnavailable => c"signing keys unavailable (key refresh failed); retry later",
-        TokenMalformed => c"token malformed",
-        TokenTooLarge => c"token too large",
-        AlgorithmNotAllowed => c"token algorithm not allowed",
-        UnknownKey => c"token signing key unknown",
-        SignatureInvalid => c"token signature invalid",
-        TokenExpired => c"token expired",
-        TokenNotYetValid => c"token not yet valid",
-        TokenIssuedInFuture => c"token issued in the future",
-        IssuerMismatch => c"token issuer mismatch",
-        AudienceMismatch => c"token audience mismatch",
-        MissingClaim => c"token lacks a required claim",
-        InvalidClaim => c"token claim has an invalid type",
-        TypeMismatch => c"token typ mismatch",
-        CritUnsupported => c"token crit extension unsupported",
-        KeyRejected => c"signing key rejected",
-        RequestMalformed => c"request credentials malformed",
-        TokenMissing => c"no access token",
-        DpopProofInvalid => c"DPoP proof invalid",
-        DpopProofMismatch => c"DPoP proof does not match the request",
-        DpopProofStale => c"DPoP proof outside its time window",
-        DpopReplay => c"DPoP proof replayed",
-        DpopNonceRequired => c"DPoP nonce required",
-        TokenBindingMismatch => c"token binding mismatch",
-        ClaimNotAllowed => c"claim value not allowed",
-        ReplayStoreUnavailable => c"replay store unavailable",
-        OauthError => c"OAuth error response",
-        InvalidRequest => c"OAuth invalid_request",
-        InvalidClient => c"OAuth invalid_client",
-        InvalidGrant => c"OAuth invalid_grant",
-        UnauthorizedClient => c"OAuth unauthorized_client",
-        UnsupportedGrantType => c"OAuth unsupported_grant_type",
-        InvalidScope => c"OAuth invalid_scope",
-        AuthorizationPending => c"OAuth authorization_pending",
-        SlowDown => c"OAuth slow_down",
-        AccessDenied => c"OAuth access_denied",
-        ExpiredToken => c"OAuth expired_token",
-        InvalidTarget => c"OAuth invalid_target",
-        UseDpopNonce => c"OAuth use_dpop_nonce",
-        InvalidDpopProof => c"OAuth invalid_dpop_proof",
-        UnsupportedTokenType => c"OAuth unsupported_token_type",
-        InvalidClientMetadata => c"OAuth invalid_client_metadata",
-        InvalidRedirectUri => c"OAuth invalid_redirect_uri",
-        InvalidToken => c"invalid_token from a protected resource",
-        InsufficientScope => c"insufficient_scope",
-        ResponseMissingField => c"response lacks a required field",
-        StateMismatch => c"state mismatch",
-        NonceMismatch => c"nonce mismatch",
-        HashMismatch => c"at_hash or c_hash mismatch",
-        AzpMismatch => c"azp mismatch",
-        AuthTimeInvalid => c"auth_time missing or too old",
-        SubjectMismatch => c"subject mismatch",
-        ResponseIssuerMismatch => c"authorization response issuer mismatch",
-        DeadlineExceeded => c"deadline exceeded",
-        Cancelled => c"cancelled",
-    }
 }
 
 /// Free a string returned by liboidc. NULL is accepted. Never pass a string from elsewhere, and

@@ -7,13 +7,16 @@
 pub mod r#async;
 pub mod authn;
 pub mod boundary;
+pub mod cancel;
 pub mod client;
+pub mod codes;
 pub mod error;
 pub mod grants;
 pub mod misc;
 pub mod oauth;
 pub mod oauth_async;
 pub mod oauth_endpoints;
+pub mod oauth_request;
 pub mod observe;
 pub mod warm;
 

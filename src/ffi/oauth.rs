@@ -296,11 +296,10 @@ pub extern "C" fn oidc_oauth_client_free(client: *mut oidc_oauth_client) {
     unsafe { free_box(client) }
 }
 
-/// Optional string argument: `len == 0` means absent.
+/// Optional string argument: `len == 0` means absent (`boundary::try_opt_utf8`, the core's rule).
 pub(crate) fn opt_utf8<'a>(p: *const c_char, len: usize, name: &str) -> Result<Option<&'a str>, FfiError> {
     // SAFETY: p points to len readable bytes when len > 0 (API contract).
-    let s = unsafe { try_utf8(p, len, name) }?;
-    Ok(if s.is_empty() { None } else { Some(s) })
+    unsafe { super::boundary::try_opt_utf8(p, len, name) }
 }
 
 /// A space-separated list (RFC 8707 resources) as its non-empty items.

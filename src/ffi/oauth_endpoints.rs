@@ -24,13 +24,10 @@ pub enum oidc_introspect_flag {
 
 const SIGNED: u32 = oidc_introspect_flag::Signed as u32;
 
+/// Required string argument: empty is INVALID_ARGUMENT (`boundary::try_required_utf8`, the core's rule).
 pub(crate) fn required<'a>(p: *const c_char, len: usize, name: &str) -> Result<&'a str, FfiError> {
     // SAFETY: p points to len readable bytes (API contract).
-    let s = unsafe { try_utf8(p, len, name) }?;
-    if s.is_empty() {
-        return Err(FfiError::new(oidc_result::InvalidArgument, format!("{name} is empty")));
-    }
-    Ok(s)
+    unsafe { super::boundary::try_required_utf8(p, len, name) }
 }
 
 /// Validate an ID token (OpenID Connect Core §3.1.3.7) with the same policy code as access

@@ -1,13 +1,11 @@
 //! Warm start: key-cache snapshots (export / import as JSON).
 
 use std::ffi::c_char;
-use std::time::Instant;
 
 use super::boundary::{ffi_boundary, try_utf8, write_owned_string};
 use super::client::oidc_validator;
 use super::error::{oidc_error, oidc_result};
-use crate::core::cache::CachePolicy;
-use crate::core::{Config, snapshot};
+use crate::core::snapshot;
 
 /// Export the key cache as a JSON snapshot: the fresh key sets (each with its absolute expiry
 /// time) and the issuer metadata discovered so far, of `client` only, or of the whole process
@@ -67,11 +65,7 @@ pub extern "C" fn oidc_cache_import_json(
         let doc = unsafe { try_utf8(json, json_len, "json") }?;
         // SAFETY: client is NULL or live for this call (API contract).
         let c = unsafe { client.as_ref() };
-        let (policy, now) = match c {
-            Some(c) => (*c.client.cache_policy(), c.client.config().clock.now()),
-            None => (CachePolicy::from_config(&Config::new("")), Instant::now()),
-        };
-        let r = snapshot::import(doc, &policy, now)?;
+        let r = snapshot::import_for(doc, c.map(|c| &c.client))?;
         if !imported_out.is_null() {
             // SAFETY: non-NULL and writable per the API contract.
             unsafe { *imported_out = r.imported };

@@ -1165,10 +1165,10 @@ static void test_misuse(void) {
             CHECK_RC(oidc_snapshot_set_key(NULL, 0, NULL), OIDC_RESULT_OK);
             CHECK_RC(oidc_cache_import_json(NULL, plain, strlen(plain), &n, NULL), OIDC_RESULT_OK);
         }
-        CHECK_RC(oidc_validator_builder_set_prefetch(NULL, 0, NULL), OIDC_RESULT_NULL_PARAMETER);
+        CHECK_RC(oidc_validator_builder_set_prefetch(NULL, OIDC_PREFETCH_NONE, NULL), OIDC_RESULT_NULL_PARAMETER);
         CHECK_RC(oidc_validator_builder_new(&b, NULL), OIDC_RESULT_OK);
         CHECK(oidc_validator_builder_set_prefetch(b, 99, NULL) != OIDC_RESULT_OK);
-        CHECK_RC(oidc_validator_builder_set_prefetch(b, 0, NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_builder_set_prefetch(b, OIDC_PREFETCH_NONE, NULL), OIDC_RESULT_OK);
         oidc_validator_builder_free(b);
         CHECK_RC(oidc_oauth_client_credentials_async(NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL),
                  OIDC_RESULT_NULL_PARAMETER);

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::Idp;
 use oidc::ffi::r#async::*;
+use oidc::ffi::cancel::*;
 use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::grants::{oidc_device_authorization, oidc_oauth_device_authorization};
@@ -227,7 +228,7 @@ pub fn validate_async(c: *const oidc_validator, t: &str, b: &Arc<Batch>, i: usiz
 
 pub fn new_cancel(timeout_ms: u64) -> *mut oidc_cancel {
     let mut c: *mut oidc_cancel = std::ptr::null_mut();
-    ok(oidc_cancel_new_with_timeout_ms(timeout_ms, &mut c, std::ptr::null_mut()));
+    ok(oidc_cancel_new(u32::try_from(timeout_ms).unwrap(), &mut c, std::ptr::null_mut()));
     c
 }
 

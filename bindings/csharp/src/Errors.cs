@@ -1,37 +1,13 @@
-// Result codes and the exception hierarchy. One table (ResultTable.Entries) maps every
-// oidc_result to its name and exception type, as libgit2sharp's Ensure.cs does; ErrorTableTests
-// parses include/oidc.h and fails on any drift in names or values.
+// Result codes and the exception hierarchy. One table (ResultTable.Entries, generated into
+// ResultCodes.cs from codes.in by scripts/gen-codes.py) maps every oidc_result to its name and
+// exception type, as libgit2sharp's Ensure.cs does; AbiTests parses include/oidc.h and fails on any
+// drift in names or values.
 using System;
 using System.Collections.Generic;
 
 namespace Oidc
 {
-    /// liboidc's `oidc_result` codes. Values are stable (never reordered or reused).
-    public enum OidcResult
-    {
-        Ok = 0,
-        NullParameter = 1, InvalidUtf8 = 2, InvalidArgument = 3, Panic = 5, Internal = 6, QueueFull = 7,
-        InvalidConfig = 100, InsecureUrl = 101, CaFile = 102, UnsupportedAlgorithm = 103,
-        DiscoveryInvalid = 110, DiscoveryIssuerMismatch = 111, JwksInvalid = 112,
-        Network = 200, Timeout = 201, Tls = 202, HttpStatus = 203, ResponseTooLarge = 204,
-        ResponseInvalid = 205, RedirectRejected = 206, KeysUnavailable = 207,
-        TokenMalformed = 300, TokenTooLarge = 301, AlgorithmNotAllowed = 302, UnknownKey = 303,
-        SignatureInvalid = 304, TokenExpired = 305, TokenNotYetValid = 306, TokenIssuedInFuture = 307,
-        IssuerMismatch = 308, AudienceMismatch = 309, MissingClaim = 310, InvalidClaim = 311,
-        TypeMismatch = 312, CritUnsupported = 313, KeyRejected = 314,
-        // request authentication (OidcClient.Authenticate: a Decision's Code, never thrown by it)
-        RequestMalformed = 320, TokenMissing = 321, DpopProofInvalid = 322, DpopProofMismatch = 323,
-        DpopProofStale = 324, DpopReplay = 325, DpopNonceRequired = 326, TokenBindingMismatch = 327,
-        ClaimNotAllowed = 328, ReplayStoreUnavailable = 329,
-        OauthError = 400, InvalidRequest = 401, InvalidClient = 402, InvalidGrant = 403,
-        UnauthorizedClient = 404, UnsupportedGrantType = 405, InvalidScope = 406,
-        AuthorizationPending = 407, SlowDown = 408, AccessDenied = 409, ExpiredToken = 410,
-        InvalidTarget = 411, UseDpopNonce = 412, InvalidDpopProof = 413, UnsupportedTokenType = 414,
-        InvalidClientMetadata = 415, InvalidRedirectUri = 416, InvalidToken = 417, InsufficientScope = 418,
-        ResponseMissingField = 500, StateMismatch = 501, NonceMismatch = 502, HashMismatch = 503,
-        AzpMismatch = 504, AuthTimeInvalid = 505, SubjectMismatch = 506, ResponseIssuerMismatch = 507,
-        DeadlineExceeded = 508, Cancelled = 509,
-    }
+    // enum OidcResult is generated: ResultCodes.cs (scripts/gen-codes.py from codes.in).
 
     /// Everything an `oidc_error` carried, copied out before it was freed.
     public sealed class OidcErrorInfo
@@ -164,7 +140,7 @@ namespace Oidc
             : base(new OidcErrorInfo { Code = -1, Name = "LIBRARY_UNAVAILABLE", Message = message }) { }
     }
 
-    // ---- 1-99: API misuse (a bug in the caller or the binding) --------------------------------
+    // ---- 1-99: API misuse (1-6: a bug in the caller or the binding) and call control (7-9) ----
     public class ApiMisuseException : OidcException { internal ApiMisuseException(OidcErrorInfo i) : base(i) { } }
     public sealed class NullParameterException : ApiMisuseException { internal NullParameterException(OidcErrorInfo i) : base(i) { } }
     public sealed class InvalidUtf8Exception : ApiMisuseException { internal InvalidUtf8Exception(OidcErrorInfo i) : base(i) { } }
@@ -174,6 +150,10 @@ namespace Oidc
     public sealed class InternalErrorException : ApiMisuseException { internal InternalErrorException(OidcErrorInfo i) : base(i) { } }
     /// The worker queue of liboidc's non-blocking API is full (nothing was started; retry later).
     public sealed class QueueFullException : ApiMisuseException { internal QueueFullException(OidcErrorInfo i) : base(i) { } }
+    /// The call's deadline passed (a polling deadline or a cancel handle's timeout). Code 8 (508 before ABI 0.2).
+    public sealed class DeadlineExceededException : ApiMisuseException { internal DeadlineExceededException(OidcErrorInfo i) : base(i) { } }
+    /// The call was cancelled. Code 9 (509 before ABI 0.2).
+    public sealed class OidcCancelledException : ApiMisuseException { internal OidcCancelledException(OidcErrorInfo i) : base(i) { } }
 
     // ---- 100s: configuration and discovery -----------------------------------------------------
     public class ConfigurationException : OidcException { internal ConfigurationException(OidcErrorInfo i) : base(i) { } }
@@ -217,7 +197,7 @@ namespace Oidc
     public sealed class TypeMismatchException : TokenValidationException { internal TypeMismatchException(OidcErrorInfo i) : base(i) { } }
     public sealed class CritUnsupportedException : TokenValidationException { internal CritUnsupportedException(OidcErrorInfo i) : base(i) { } }
     public sealed class KeyRejectedException : TokenValidationException { internal KeyRejectedException(OidcErrorInfo i) : base(i) { } }
-    // 320-329: request authentication. OidcClient.Authenticate reports them as a Decision's Code;
+    // 320-339: request authentication. OidcClient.Authenticate reports them as a Decision's Code;
     // Decision.ToException() builds these when a caller prefers an exception.
     /// The request's credentials are malformed (several Authorization headers, a bad b64token): 400 invalid_request.
     public sealed class RequestMalformedException : TokenValidationException { internal RequestMalformedException(OidcErrorInfo i) : base(i) { } }
@@ -272,11 +252,9 @@ namespace Oidc
     public sealed class AuthTimeInvalidException : ResponseCheckException { internal AuthTimeInvalidException(OidcErrorInfo i) : base(i) { } }
     public sealed class SubjectMismatchException : ResponseCheckException { internal SubjectMismatchException(OidcErrorInfo i) : base(i) { } }
     public sealed class ResponseIssuerMismatchException : ResponseCheckException { internal ResponseIssuerMismatchException(OidcErrorInfo i) : base(i) { } }
-    public sealed class DeadlineExceededException : ResponseCheckException { internal DeadlineExceededException(OidcErrorInfo i) : base(i) { } }
-    public sealed class OidcCancelledException : ResponseCheckException { internal OidcCancelledException(OidcErrorInfo i) : base(i) { } }
 
     /// The single code -> (name, exception) table.
-    internal static class ResultTable
+    internal static partial class ResultTable
     {
         internal sealed class Entry
         {
@@ -289,87 +267,7 @@ namespace Oidc
             }
         }
 
-        internal static readonly Entry[] Entries =
-        {
-            new Entry(OidcResult.Ok, "OK", i => new OidcException(i)),
-            new Entry(OidcResult.NullParameter, "NULL_PARAMETER", i => new NullParameterException(i)),
-            new Entry(OidcResult.InvalidUtf8, "INVALID_UTF8", i => new InvalidUtf8Exception(i)),
-            new Entry(OidcResult.InvalidArgument, "INVALID_ARGUMENT", i => new InvalidArgumentException(i)),
-            new Entry(OidcResult.Panic, "PANIC", i => new PanicException(i)),
-            new Entry(OidcResult.Internal, "INTERNAL", i => new InternalErrorException(i)),
-            new Entry(OidcResult.QueueFull, "QUEUE_FULL", i => new QueueFullException(i)),
-            new Entry(OidcResult.InvalidConfig, "INVALID_CONFIG", i => new InvalidConfigException(i)),
-            new Entry(OidcResult.InsecureUrl, "INSECURE_URL", i => new InsecureUrlException(i)),
-            new Entry(OidcResult.CaFile, "CA_FILE", i => new CaFileException(i)),
-            new Entry(OidcResult.UnsupportedAlgorithm, "UNSUPPORTED_ALGORITHM", i => new UnsupportedAlgorithmException(i)),
-            new Entry(OidcResult.DiscoveryInvalid, "DISCOVERY_INVALID", i => new DiscoveryInvalidException(i)),
-            new Entry(OidcResult.DiscoveryIssuerMismatch, "DISCOVERY_ISSUER_MISMATCH", i => new DiscoveryIssuerMismatchException(i)),
-            new Entry(OidcResult.JwksInvalid, "JWKS_INVALID", i => new JwksInvalidException(i)),
-            new Entry(OidcResult.Network, "NETWORK", i => new ConnectionException(i)),
-            new Entry(OidcResult.Timeout, "TIMEOUT", i => new NetworkTimeoutException(i)),
-            new Entry(OidcResult.Tls, "TLS", i => new TlsException(i)),
-            new Entry(OidcResult.HttpStatus, "HTTP_STATUS", i => new HttpStatusException(i)),
-            new Entry(OidcResult.ResponseTooLarge, "RESPONSE_TOO_LARGE", i => new ResponseTooLargeException(i)),
-            new Entry(OidcResult.ResponseInvalid, "RESPONSE_INVALID", i => new ResponseInvalidException(i)),
-            new Entry(OidcResult.RedirectRejected, "REDIRECT_REJECTED", i => new RedirectRejectedException(i)),
-            new Entry(OidcResult.KeysUnavailable, "KEYS_UNAVAILABLE", i => new KeysUnavailableException(i)),
-            new Entry(OidcResult.TokenMalformed, "TOKEN_MALFORMED", i => new TokenMalformedException(i)),
-            new Entry(OidcResult.TokenTooLarge, "TOKEN_TOO_LARGE", i => new TokenTooLargeException(i)),
-            new Entry(OidcResult.AlgorithmNotAllowed, "ALGORITHM_NOT_ALLOWED", i => new AlgorithmNotAllowedException(i)),
-            new Entry(OidcResult.UnknownKey, "UNKNOWN_KEY", i => new UnknownKeyException(i)),
-            new Entry(OidcResult.SignatureInvalid, "SIGNATURE_INVALID", i => new SignatureInvalidException(i)),
-            new Entry(OidcResult.TokenExpired, "TOKEN_EXPIRED", i => new TokenExpiredException(i)),
-            new Entry(OidcResult.TokenNotYetValid, "TOKEN_NOT_YET_VALID", i => new TokenNotYetValidException(i)),
-            new Entry(OidcResult.TokenIssuedInFuture, "TOKEN_ISSUED_IN_FUTURE", i => new TokenIssuedInFutureException(i)),
-            new Entry(OidcResult.IssuerMismatch, "ISSUER_MISMATCH", i => new IssuerMismatchException(i)),
-            new Entry(OidcResult.AudienceMismatch, "AUDIENCE_MISMATCH", i => new AudienceMismatchException(i)),
-            new Entry(OidcResult.MissingClaim, "MISSING_CLAIM", i => new MissingClaimException(i)),
-            new Entry(OidcResult.InvalidClaim, "INVALID_CLAIM", i => new InvalidClaimException(i)),
-            new Entry(OidcResult.TypeMismatch, "TYPE_MISMATCH", i => new TypeMismatchException(i)),
-            new Entry(OidcResult.CritUnsupported, "CRIT_UNSUPPORTED", i => new CritUnsupportedException(i)),
-            new Entry(OidcResult.KeyRejected, "KEY_REJECTED", i => new KeyRejectedException(i)),
-            new Entry(OidcResult.RequestMalformed, "REQUEST_MALFORMED", i => new RequestMalformedException(i)),
-            new Entry(OidcResult.TokenMissing, "TOKEN_MISSING", i => new TokenMissingException(i)),
-            new Entry(OidcResult.DpopProofInvalid, "DPOP_PROOF_INVALID", i => new DpopProofInvalidException(i)),
-            new Entry(OidcResult.DpopProofMismatch, "DPOP_PROOF_MISMATCH", i => new DpopProofMismatchException(i)),
-            new Entry(OidcResult.DpopProofStale, "DPOP_PROOF_STALE", i => new DpopProofStaleException(i)),
-            new Entry(OidcResult.DpopReplay, "DPOP_REPLAY", i => new DpopReplayException(i)),
-            new Entry(OidcResult.DpopNonceRequired, "DPOP_NONCE_REQUIRED", i => new DpopNonceRequiredException(i)),
-            new Entry(OidcResult.TokenBindingMismatch, "TOKEN_BINDING_MISMATCH", i => new TokenBindingMismatchException(i)),
-            new Entry(OidcResult.ClaimNotAllowed, "CLAIM_NOT_ALLOWED", i => new ClaimNotAllowedException(i)),
-            new Entry(OidcResult.ReplayStoreUnavailable, "REPLAY_STORE_UNAVAILABLE", i => new ReplayStoreUnavailableException(i)),
-            new Entry(OidcResult.OauthError, "OAUTH_ERROR", i => new OAuthProtocolException(i)),
-            new Entry(OidcResult.InvalidRequest, "INVALID_REQUEST", i => new InvalidRequestException(i)),
-            new Entry(OidcResult.InvalidClient, "INVALID_CLIENT", i => new InvalidClientException(i)),
-            new Entry(OidcResult.InvalidGrant, "INVALID_GRANT", i => new InvalidGrantException(i)),
-            new Entry(OidcResult.UnauthorizedClient, "UNAUTHORIZED_CLIENT", i => new UnauthorizedClientException(i)),
-            new Entry(OidcResult.UnsupportedGrantType, "UNSUPPORTED_GRANT_TYPE", i => new UnsupportedGrantTypeException(i)),
-            new Entry(OidcResult.InvalidScope, "INVALID_SCOPE", i => new InvalidScopeException(i)),
-            new Entry(OidcResult.AuthorizationPending, "AUTHORIZATION_PENDING", i => new AuthorizationPendingException(i)),
-            new Entry(OidcResult.SlowDown, "SLOW_DOWN", i => new SlowDownException(i)),
-            new Entry(OidcResult.AccessDenied, "ACCESS_DENIED", i => new AccessDeniedException(i)),
-            new Entry(OidcResult.ExpiredToken, "EXPIRED_TOKEN", i => new ExpiredTokenException(i)),
-            new Entry(OidcResult.InvalidTarget, "INVALID_TARGET", i => new InvalidTargetException(i)),
-            new Entry(OidcResult.UseDpopNonce, "USE_DPOP_NONCE", i => new UseDpopNonceException(i)),
-            new Entry(OidcResult.InvalidDpopProof, "INVALID_DPOP_PROOF", i => new InvalidDpopProofException(i)),
-            new Entry(OidcResult.UnsupportedTokenType, "UNSUPPORTED_TOKEN_TYPE", i => new UnsupportedTokenTypeException(i)),
-            new Entry(OidcResult.InvalidClientMetadata, "INVALID_CLIENT_METADATA", i => new InvalidClientMetadataException(i)),
-            new Entry(OidcResult.InvalidRedirectUri, "INVALID_REDIRECT_URI", i => new InvalidRedirectUriException(i)),
-            new Entry(OidcResult.InvalidToken, "INVALID_TOKEN", i => new InvalidTokenException(i)),
-            new Entry(OidcResult.InsufficientScope, "INSUFFICIENT_SCOPE", i => new InsufficientScopeException(i)),
-            new Entry(OidcResult.ResponseMissingField, "RESPONSE_MISSING_FIELD", i => new ResponseMissingFieldException(i)),
-            new Entry(OidcResult.StateMismatch, "STATE_MISMATCH", i => new StateMismatchException(i)),
-            new Entry(OidcResult.NonceMismatch, "NONCE_MISMATCH", i => new NonceMismatchException(i)),
-            new Entry(OidcResult.HashMismatch, "HASH_MISMATCH", i => new HashMismatchException(i)),
-            new Entry(OidcResult.AzpMismatch, "AZP_MISMATCH", i => new AzpMismatchException(i)),
-            new Entry(OidcResult.AuthTimeInvalid, "AUTH_TIME_INVALID", i => new AuthTimeInvalidException(i)),
-            new Entry(OidcResult.SubjectMismatch, "SUBJECT_MISMATCH", i => new SubjectMismatchException(i)),
-            new Entry(OidcResult.ResponseIssuerMismatch, "RESPONSE_ISSUER_MISMATCH", i => new ResponseIssuerMismatchException(i)),
-            new Entry(OidcResult.DeadlineExceeded, "DEADLINE_EXCEEDED", i => new DeadlineExceededException(i)),
-            new Entry(OidcResult.Cancelled, "CANCELLED", i => new OidcCancelledException(i)),
-        };
-
-        internal static readonly Dictionary<int, Entry> ByCode = Index();
+        // Entries and ByCode (code -> name and exception type) are generated: ResultCodes.cs.
 
         private static Dictionary<int, Entry> Index()
         {

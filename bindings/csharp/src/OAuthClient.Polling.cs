@@ -2,9 +2,9 @@
 // CancellationToken becomes an oidc_cancel (a registered callback calls oidc_cancel_cancel).
 //
 // Cancellation surfaces as OperationCanceledException (its CancellationToken is the caller's, its
-// InnerException the OidcCancelledException with Code 509 / "CANCELLED"), so `await` code and
+// InnerException the OidcCancelledException with Code 9 / "CANCELLED"), so `await` code and
 // Task continuations see a cancelled task, as everywhere else in .NET. A poll that reaches its
-// timeout throws DeadlineExceededException (508).
+// timeout throws DeadlineExceededException (8).
 using System;
 using System.Threading;
 using System.Threading.Tasks;

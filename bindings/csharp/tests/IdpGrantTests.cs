@@ -119,7 +119,7 @@ namespace Oidc.Tests
                 // Pending, with a deadline shorter than the interval: DeadlineExceeded at once.
                 var sw = Stopwatch.StartNew();
                 var e = Assert.Throws<DeadlineExceededException>(() => c.PollDevice(da, TimeSpan.FromMilliseconds(200)));
-                Assert.AreEqual(508, e.Code);
+                Assert.AreEqual((int)OidcResult.DeadlineExceeded, e.Code);
                 Assert.True(sw.Elapsed < TimeSpan.FromSeconds(3), "no wait past the timeout: " + sw.Elapsed);
 
                 NewBrowser().ApproveDevice(da.UserCode);
@@ -143,7 +143,7 @@ namespace Oidc.Tests
                 Assert.True(da.VerificationUri.StartsWith(Issuer), da.VerificationUri);
                 Assert.True(da.UserCode.Length > 0, da.ToString());
                 var e = Assert.Throws<DeadlineExceededException>(() => c.PollDeviceAsync(da, TimeSpan.FromMilliseconds(200)).Wait());
-                Assert.AreEqual(508, e.Code);
+                Assert.AreEqual((int)OidcResult.DeadlineExceeded, e.Code);
                 NewBrowser().ApproveDevice(da.UserCode);
                 var t = c.PollDeviceAsync(da, TimeSpan.FromSeconds(30)).Result;
                 Assert.True(t.AccessToken.Length > 0);
@@ -174,7 +174,7 @@ namespace Oidc.Tests
         }
 
         /// Cancellation surfaces as OperationCanceledException (the Task is Canceled), with the
-        /// liboidc result (CANCELLED, 509) as its InnerException.
+        /// liboidc result (CANCELLED) as its InnerException.
         [Test]
         public void PollDeviceCancelled()
         {
@@ -191,7 +191,7 @@ namespace Oidc.Tests
                     Assert.AreEqual(cts.Token, e.CancellationToken);
                     var inner = e.InnerException as OidcCancelledException;
                     Assert.NotNull(inner, "inner OidcCancelledException, was " + e.InnerException);
-                    Assert.AreEqual(509, inner.Code);
+                    Assert.AreEqual((int)OidcResult.Cancelled, inner.Code);
                     Assert.AreEqual("CANCELLED", inner.Name);
                 }
                 // Asynchronous: the task ends Canceled.

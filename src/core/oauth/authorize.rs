@@ -84,6 +84,8 @@ pub struct EndSessionRequest {
     pub ui_locales: Option<String>,
     /// Whether to send `client_id` (default true in the C ABI).
     pub include_client_id: bool,
+    /// Further parameters.
+    pub extra: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for EndSessionRequest {
@@ -274,6 +276,10 @@ impl OAuthClient {
         }
         if req.include_client_id {
             p.push(("client_id".into(), self.client_id().into()));
+        }
+        for (k, v) in &req.extra {
+            check_value(k, v)?;
+            p.push((k.clone(), v.clone()));
         }
         if req.post_logout_redirect_uri.is_some() && req.id_token_hint.is_none() && !req.include_client_id {
             return err(ErrorKind::InvalidArgument, "post_logout_redirect_uri needs id_token_hint or client_id to identify the client");

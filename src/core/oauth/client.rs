@@ -103,6 +103,28 @@ pub enum AssertionAudience {
     Endpoint,
 }
 
+impl AssertionAudience {
+    /// The audience for its configuration name: `token_endpoint`, `issuer` or `endpoint`
+    /// (anything else is `InvalidArgument`).
+    pub fn from_name(name: &str) -> Result<AssertionAudience> {
+        match name {
+            "token_endpoint" => Ok(AssertionAudience::TokenEndpoint),
+            "issuer" => Ok(AssertionAudience::Issuer),
+            "endpoint" => Ok(AssertionAudience::Endpoint),
+            _ => Err(Error::new(ErrorKind::InvalidArgument, "assertion audience must be token_endpoint, issuer or endpoint")),
+        }
+    }
+
+    /// The configuration name (the inverse of [`AssertionAudience::from_name`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            AssertionAudience::TokenEndpoint => "token_endpoint",
+            AssertionAudience::Issuer => "issuer",
+            AssertionAudience::Endpoint => "endpoint",
+        }
+    }
+}
+
 /// Lifetime of a client assertion.
 pub const ASSERTION_LIFETIME_SECS: u64 = 60;
 
@@ -179,15 +201,18 @@ pub const ENDPOINT_NAMES: [&str; 11] = [
     "jwks_uri",
 ];
 
+/// The ID-token audience of a client built without a client id (it validates no ID token).
+const UNREGISTERED_AUDIENCE: &str = "urn:liboidc:unregistered-client";
+
 impl OAuthClient {
     /// Check the configuration and build the client (no network).
     /// Check `cfg` (every problem surfaces here) and build the client; no network.
     pub fn new(mut cfg: OAuthConfig) -> Result<OAuthClient> {
-        if cfg.client_id.is_empty() {
-            return err(ErrorKind::InvalidConfig, "client_id is empty");
-        }
+        // Without a client id the client can only register (`request::OAuthRequest::new`
+        // refuses every other operation); its ID-token audience is one no token carries.
         if cfg.base.audiences.is_empty() {
-            cfg.base.audiences.push(cfg.client_id.clone());
+            let aud = if cfg.client_id.is_empty() { UNREGISTERED_AUDIENCE.to_string() } else { cfg.client_id.clone() };
+            cfg.base.audiences.push(aud);
         }
         for (name, url) in &cfg.endpoints {
             if !ENDPOINT_NAMES.contains(&name.as_str()) {
@@ -405,5 +430,19 @@ impl OAuthClient {
             p.push(("audience".into(), a.into()));
         }
         self.token_request(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assertion_audience_names() {
+        for a in [AssertionAudience::TokenEndpoint, AssertionAudience::Issuer, AssertionAudience::Endpoint] {
+            assert_eq!(AssertionAudience::from_name(a.name()).unwrap(), a);
+        }
+        assert_eq!(AssertionAudience::from_name("Issuer").unwrap_err().kind(), ErrorKind::InvalidArgument);
+        assert_eq!(AssertionAudience::from_name("").unwrap_err().kind(), ErrorKind::InvalidArgument);
     }
 }

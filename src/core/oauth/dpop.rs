@@ -151,10 +151,26 @@ impl OAuthClient {
         token_type: &str,
         body: Option<(&'static str, Vec<u8>)>,
     ) -> Result<HttpResponse> {
+        self.protected_request(method, url, access_token, token_type, body, None)
+    }
+
+    /// [`resource_request`](Self::resource_request) with an `Accept` header (UserInfo).
+    pub(crate) fn protected_request(
+        &self,
+        method: &'static str,
+        url: &str,
+        access_token: &str,
+        token_type: &str,
+        body: Option<(&'static str, Vec<u8>)>,
+        accept: Option<&str>,
+    ) -> Result<HttpResponse> {
         let dpop = self.inner.dpop.as_ref().filter(|_| token_type.eq_ignore_ascii_case("dpop"));
         let mut retried = false;
         loop {
             let mut req = HttpRequest { method, url: url.to_string(), body: body.clone(), ..Default::default() };
+            if let Some(a) = accept {
+                req.headers.push(("Accept", a.to_string()));
+            }
             match dpop {
                 Some(d) => {
                     req.headers.push(("Authorization", format!("DPoP {access_token}")));

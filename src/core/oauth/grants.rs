@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
 use serde_json::{Map, Value};
 
 use super::client::OAuthClient;
@@ -14,6 +13,7 @@ use super::secret::Secret;
 use super::signing::{SigningKey, random_b64};
 use super::token::{TokenResponse, json_object};
 use crate::core::error::{Error, ErrorKind, Result, err};
+use crate::core::pool::Cancel;
 
 pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
 pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
@@ -112,50 +112,15 @@ impl std::fmt::Debug for BackchannelAuthentication {
     }
 }
 
-/// Cancels a polling helper from another thread (wakes its wait at once).
-#[derive(Clone, Default)]
-pub struct CancelToken {
-    inner: Arc<(Mutex<bool>, Condvar)>,
-}
-
-impl std::fmt::Debug for CancelToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CancelToken({})", self.is_cancelled())
-    }
-}
-
-impl CancelToken {
-    pub fn new() -> CancelToken {
-        CancelToken::default()
-    }
-    pub fn cancel(&self) {
-        *self.inner.0.lock() = true;
-        self.inner.1.notify_all();
-    }
-    pub fn is_cancelled(&self) -> bool {
-        *self.inner.0.lock()
-    }
-    /// Wait up to `d`; true when cancelled.
-    fn wait(&self, d: Duration) -> bool {
-        let deadline = Instant::now() + d;
-        let mut g = self.inner.0.lock();
-        while !*g {
-            if self.inner.1.wait_until(&mut g, deadline).timed_out() {
-                break;
-            }
-        }
-        *g
-    }
-}
-
 /// Bounds of a polling helper.
 #[derive(Debug, Clone)]
 pub struct PollOptions {
     /// Give up with `DeadlineExceeded` rather than wait past this instant (client clock). A poll
     /// request itself is bounded by the client's HTTP timeouts.
     pub deadline: Instant,
-    /// Cancels the wait between polls (`Cancelled`).
-    pub cancel: Option<CancelToken>,
+    /// Cancels the wait between polls (`Cancelled`); its deadline ends the poll too
+    /// (`DeadlineExceeded`).
+    pub cancel: Option<Cancel>,
 }
 
 impl PollOptions {
@@ -174,7 +139,7 @@ pub struct PollState {
     interval: Duration,
     expires_at: Instant,
     deadline: Instant,
-    cancel: Option<CancelToken>,
+    cancel: Option<Cancel>,
     polls: u32,
 }
 
@@ -358,15 +323,9 @@ impl OAuthClient {
                 PollStep::Done(r) => return r,
                 PollStep::Wait(d) => d,
             };
-            let cancelled = match &st.cancel {
-                Some(c) => c.wait(wait),
-                None => {
-                    std::thread::sleep(wait);
-                    false
-                }
-            };
-            if cancelled {
-                return err(ErrorKind::Cancelled, "polling was cancelled");
+            match &st.cancel {
+                Some(c) => c.wait_until(Instant::now() + wait)?,
+                None => std::thread::sleep(wait),
             }
         }
     }
@@ -398,8 +357,8 @@ impl OAuthClient {
 
     fn poll_step_inner(&self, st: &mut PollState) -> Result<Option<TokenResponse>> {
         let clock = &self.config().base.clock;
-        if st.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
-            return err(ErrorKind::Cancelled, "polling was cancelled");
+        if let Some(c) = &st.cancel {
+            c.check()?;
         }
         let now = clock.now();
         if now >= st.expires_at {
@@ -435,6 +394,12 @@ impl OAuthClient {
     /// `backchannel_authentication_endpoint`. `params` carry `scope` (with `openid`), one of
     /// `login_hint` / `id_token_hint` / `login_hint_token`, `binding_message`, ...
     pub fn ciba_request(&self, params: &[(String, String)]) -> Result<BackchannelAuthentication> {
+        self.ciba_request_raw(params).map(|(b, _)| b)
+    }
+
+    /// [`ciba_request`](Self::ciba_request), with the response as received (contains the
+    /// `auth_req_id`: never log it).
+    pub(crate) fn ciba_request_raw(&self, params: &[(String, String)]) -> Result<(BackchannelAuthentication, String)> {
         let resp = self.post_authenticated("backchannel_authentication_endpoint", params.to_vec())?;
         if !resp.is_json() {
             return err(ErrorKind::ResponseInvalid, "backchannel authentication response is not JSON");
@@ -444,12 +409,13 @@ impl OAuthClient {
         let Some(expires_in) = m.get("expires_in").and_then(lifetime) else {
             return err(ErrorKind::ResponseMissingField, format!("{what} lacks expires_in"));
         };
-        Ok(BackchannelAuthentication {
+        let b = BackchannelAuthentication {
             auth_req_id: Secret::new(required_str(&m, "auth_req_id", what)?),
             expires_in,
             interval: interval_of(&m),
             received_at: self.config().base.clock.now(),
-        })
+        };
+        Ok((b, String::from_utf8_lossy(&resp.body).into_owned()))
     }
 
     /// Poll for a CIBA request's tokens (same rules as [`poll_device_token`](Self::poll_device_token)).
@@ -550,15 +516,5 @@ mod tests {
         assert!(!format!("{s:?}").contains(s.code_verifier.expose()));
         let t = AuthorizationSecrets::generate().unwrap();
         assert_ne!(s.code_verifier, t.code_verifier);
-    }
-
-    #[test]
-    fn cancel_token_wakes() {
-        let c = CancelToken::new();
-        let c2 = c.clone();
-        let t = std::thread::spawn(move || c2.wait(Duration::from_secs(30)));
-        c.cancel();
-        assert!(t.join().unwrap());
-        assert!(c.wait(Duration::from_secs(30)));
     }
 }

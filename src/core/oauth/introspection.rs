@@ -43,6 +43,17 @@ impl OAuthClient {
     /// Introspect `token` (with an optional `token_type_hint`). With `signed`, ask for an RFC
     /// 9701 JWT response and accept nothing else.
     pub fn introspect(&self, token: &str, token_type_hint: Option<&str>, signed: bool) -> Result<Introspection> {
+        self.introspect_with(token, token_type_hint, signed, &[])
+    }
+
+    /// [`introspect`](Self::introspect) with further form parameters (`extra`).
+    pub fn introspect_with(
+        &self,
+        token: &str,
+        token_type_hint: Option<&str>,
+        signed: bool,
+        extra: &[(String, String)],
+    ) -> Result<Introspection> {
         if token.is_empty() {
             return err(ErrorKind::InvalidArgument, "the token to introspect is empty");
         }
@@ -51,6 +62,7 @@ impl OAuthClient {
         if let Some(h) = token_type_hint {
             form.push(("token_type_hint".into(), h.into()));
         }
+        form.extend(extra.iter().cloned());
         let mut req = HttpRequest { method: "POST", url, form: Some(form), ..Default::default() };
         req.headers.push(("Accept", if signed { INTROSPECTION_JWT.into() } else { "application/json".into() }));
         self.apply_client_auth(&mut req)?;
@@ -94,6 +106,11 @@ impl OAuthClient {
 
     /// Revoke `token` (RFC 7009). Success means the server no longer honours it (or never did).
     pub fn revoke(&self, token: &str, token_type_hint: Option<&str>) -> Result<()> {
+        self.revoke_with(token, token_type_hint, &[])
+    }
+
+    /// [`revoke`](Self::revoke) with further form parameters (`extra`).
+    pub fn revoke_with(&self, token: &str, token_type_hint: Option<&str>, extra: &[(String, String)]) -> Result<()> {
         if token.is_empty() {
             return err(ErrorKind::InvalidArgument, "the token to revoke is empty");
         }
@@ -101,6 +118,7 @@ impl OAuthClient {
         if let Some(h) = token_type_hint {
             form.push(("token_type_hint".into(), h.into()));
         }
+        form.extend(extra.iter().cloned());
         self.post_authenticated("revocation_endpoint", form)?;
         Ok(())
     }

@@ -11,6 +11,7 @@ pub mod idtoken;
 pub mod introspection;
 pub mod pkce;
 pub mod registration;
+pub mod request;
 pub mod response;
 pub mod secret;
 pub mod signing;
@@ -21,12 +22,12 @@ pub mod userinfo;
 pub use authorize::{AuthorizationRequest, EndSessionRequest, PreparedAuthorization, PushedRequest};
 pub use client::{AssertionAudience, ClientAuth, OAuthClient, OAuthConfig};
 pub use grants::{
-    AuthorizationSecrets, BackchannelAuthentication, CancelToken, DeviceAuthorization, PollOptions, PollState, PollStep,
-    TokenExchangeRequest,
+    AuthorizationSecrets, BackchannelAuthentication, DeviceAuthorization, PollOptions, PollState, PollStep, TokenExchangeRequest,
 };
 pub use idtoken::{IdTokenChecks, validate_id_token};
 pub use introspection::Introspection;
 pub use registration::{Registration, register_client};
+pub use request::{Field, OAuthRequest, OAuthResponse, Operation, Param, ParamKind, Run, RunStep};
 pub use response::{AuthorizationResponse, ExpectedState};
 pub use secret::Secret;
 pub use signing::SigningKey;

@@ -60,7 +60,12 @@ pub fn register_client(cfg: &OAuthConfig, metadata: &str, initial_access_token: 
     if !resp.is_json() {
         return err(ErrorKind::ResponseInvalid, "registration response is not JSON");
     }
-    let object = json_object(&resp.body, "registration response")?;
+    parse_registration(&resp.body)
+}
+
+/// A registration response (RFC 7591 §3.2.1, RFC 7592 §3): a JSON object with a `client_id`.
+fn parse_registration(body: &[u8]) -> Result<Registration> {
+    let object = json_object(body, "registration response")?;
     let s = |k: &str| object.get(k).and_then(Value::as_str).map(str::to_string);
     let client_id = match s("client_id") {
         Some(id) if !id.is_empty() => id,
@@ -71,7 +76,50 @@ pub fn register_client(cfg: &OAuthConfig, metadata: &str, initial_access_token: 
         client_secret: s("client_secret").map(Secret::new),
         registration_access_token: s("registration_access_token").map(Secret::new),
         registration_client_uri: s("registration_client_uri"),
-        json: Secret::new(String::from_utf8_lossy(&resp.body).into_owned()),
+        json: Secret::new(String::from_utf8_lossy(body).into_owned()),
         object,
     })
+}
+
+/// RFC 7592 client configuration management at `uri` (the `registration_client_uri`) with the
+/// `registration_access_token`: `GET` reads the registration, `PUT` replaces its metadata with
+/// `metadata` (a JSON object; `client_id` is added when missing, as §2.2 requires), `DELETE`
+/// deletes it (then `None`). The URI must be on the issuer's origin, so the access token never
+/// goes elsewhere.
+pub fn manage(
+    client: &OAuthClient,
+    method: &'static str,
+    uri: &str,
+    access_token: &str,
+    metadata: Option<String>,
+) -> Result<Option<Registration>> {
+    let issuer = &client.config().base.issuer;
+    crate::core::url::Url::parse_checked(uri, client.config().base.allow_http_loopback)?;
+    if super::dpop::origin(uri) != super::dpop::origin(issuer) {
+        return err(ErrorKind::InvalidArgument, "the registration_client_uri is not on the issuer's origin");
+    }
+    let body = match metadata {
+        Some(m) => {
+            let Ok(Value::Object(mut o)) = serde_json::from_str::<Value>(&m) else {
+                return err(ErrorKind::InvalidArgument, "client metadata must be a JSON object");
+            };
+            o.entry("client_id").or_insert_with(|| Value::from(client.client_id()));
+            Some(("application/json", Value::Object(o).to_string().into_bytes()))
+        }
+        None => None,
+    };
+    let mut req = HttpRequest { method, url: uri.to_string(), body, ..Default::default() };
+    req.headers.push(("Accept", "application/json".into()));
+    req.headers.push(("Authorization", format!("Bearer {access_token}")));
+    let resp = client.http().send(&req)?;
+    if !(200..300).contains(&resp.status) {
+        return Err(error_from_response(&resp, "registration_client_uri"));
+    }
+    if method == "DELETE" {
+        return Ok(None);
+    }
+    if !resp.is_json() {
+        return err(ErrorKind::ResponseInvalid, "registration response is not JSON");
+    }
+    parse_registration(&resp.body).map(Some)
 }

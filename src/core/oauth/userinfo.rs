@@ -8,7 +8,6 @@ use super::client::OAuthClient;
 use super::token::{error_from_response, json_object};
 use crate::core::client::unix_now;
 use crate::core::error::{ErrorKind, Result, err};
-use crate::core::http::HttpRequest;
 
 /// A UserInfo answer.
 #[derive(Debug, Clone)]
@@ -30,14 +29,24 @@ impl OAuthClient {
     /// Call the UserInfo endpoint with `access_token` (Bearer). With `expected_sub` (the ID
     /// token's `sub`), a different subject fails with SubjectMismatch.
     pub fn userinfo(&self, access_token: &str, expected_sub: Option<&str>) -> Result<UserInfo> {
+        self.userinfo_with(access_token, "Bearer", expected_sub, &[])
+    }
+
+    /// [`userinfo`](Self::userinfo) with the token's type: a DPoP-bound token (`token_type`
+    /// "DPoP", the client has a DPoP key) goes with the DPoP scheme and a proof (RFC 9449 §7.1),
+    /// retried once on a `use_dpop_nonce` challenge; `extra` parameters join the query.
+    pub fn userinfo_with(
+        &self,
+        access_token: &str,
+        token_type: &str,
+        expected_sub: Option<&str>,
+        extra: &[(String, String)],
+    ) -> Result<UserInfo> {
         if access_token.is_empty() {
             return err(ErrorKind::InvalidArgument, "the access token is empty");
         }
-        let url = self.endpoint("userinfo_endpoint")?;
-        let mut req = HttpRequest { method: "GET", url, ..Default::default() };
-        req.headers.push(("Authorization", format!("Bearer {access_token}")));
-        req.headers.push(("Accept", "application/json, application/jwt".into()));
-        let resp = self.http().send(&req)?;
+        let url = super::authorize::with_query(&self.endpoint("userinfo_endpoint")?, extra);
+        let resp = self.protected_request("GET", &url, access_token, token_type, None, Some("application/json, application/jwt"))?;
         if !(200..300).contains(&resp.status) {
             return Err(error_from_response(&resp, "userinfo_endpoint"));
         }

@@ -1,12 +1,14 @@
 # frozen_string_literal: true
 
 require "json"
+require_relative "codes"
 
 module Oidc
   # Base of every error liboidc reports. The range classes group the codes:
   #
   #   Oidc::Error
-  #     UsageError      1-99   API misuse (NullParameter, InvalidUtf8, ...; and ClosedError)
+  #     UsageError      1-99   API misuse (NullParameter, InvalidUtf8, ...; and ClosedError) and call
+  #                            control (QueueFull 7, DeadlineExceeded 8, Cancelled 9)
   #     ConfigError     100s   configuration and discovery (InvalidConfig, CaFile, DiscoveryInvalid, ...)
   #     NetworkError    200s   network and HTTP (Network, Timeout, Tls, HttpStatus, ...)
   #     TokenError      300s   token validation (TokenExpired, SignatureInvalid, AudienceMismatch, ...)
@@ -133,32 +135,8 @@ module Oidc
     [320..339, RequestError], [300..399, TokenError], [400..499, OAuthError], [500..599, ProtocolError]
   ].freeze
 
-  # Every oidc_result except OK, exactly as include/oidc.h spells it. Kept by hand on purpose:
-  # test/codes_test.rb parses the header and fails on any drift in either direction.
-  RESULT_CODES = {
-    "NULL_PARAMETER" => 1, "INVALID_UTF8" => 2, "INVALID_ARGUMENT" => 3, "PANIC" => 5, "INTERNAL" => 6, "QUEUE_FULL" => 7,
-    "INVALID_CONFIG" => 100, "INSECURE_URL" => 101, "CA_FILE" => 102, "UNSUPPORTED_ALGORITHM" => 103,
-    "DISCOVERY_INVALID" => 110, "DISCOVERY_ISSUER_MISMATCH" => 111, "JWKS_INVALID" => 112,
-    "NETWORK" => 200, "TIMEOUT" => 201, "TLS" => 202, "HTTP_STATUS" => 203, "RESPONSE_TOO_LARGE" => 204,
-    "RESPONSE_INVALID" => 205, "REDIRECT_REJECTED" => 206, "KEYS_UNAVAILABLE" => 207,
-    "TOKEN_MALFORMED" => 300, "TOKEN_TOO_LARGE" => 301, "ALGORITHM_NOT_ALLOWED" => 302, "UNKNOWN_KEY" => 303,
-    "SIGNATURE_INVALID" => 304, "TOKEN_EXPIRED" => 305, "TOKEN_NOT_YET_VALID" => 306,
-    "TOKEN_ISSUED_IN_FUTURE" => 307, "ISSUER_MISMATCH" => 308, "AUDIENCE_MISMATCH" => 309,
-    "MISSING_CLAIM" => 310, "INVALID_CLAIM" => 311, "TYPE_MISMATCH" => 312, "CRIT_UNSUPPORTED" => 313,
-    "KEY_REJECTED" => 314,
-    "REQUEST_MALFORMED" => 320, "TOKEN_MISSING" => 321, "DPOP_PROOF_INVALID" => 322, "DPOP_PROOF_MISMATCH" => 323,
-    "DPOP_PROOF_STALE" => 324, "DPOP_REPLAY" => 325, "DPOP_NONCE_REQUIRED" => 326, "TOKEN_BINDING_MISMATCH" => 327,
-    "CLAIM_NOT_ALLOWED" => 328, "REPLAY_STORE_UNAVAILABLE" => 329,
-    "OAUTH_ERROR" => 400, "INVALID_REQUEST" => 401, "INVALID_CLIENT" => 402, "INVALID_GRANT" => 403,
-    "UNAUTHORIZED_CLIENT" => 404, "UNSUPPORTED_GRANT_TYPE" => 405, "INVALID_SCOPE" => 406,
-    "AUTHORIZATION_PENDING" => 407, "SLOW_DOWN" => 408, "ACCESS_DENIED" => 409, "EXPIRED_TOKEN" => 410,
-    "INVALID_TARGET" => 411, "USE_DPOP_NONCE" => 412, "INVALID_DPOP_PROOF" => 413,
-    "UNSUPPORTED_TOKEN_TYPE" => 414, "INVALID_CLIENT_METADATA" => 415, "INVALID_REDIRECT_URI" => 416,
-    "INVALID_TOKEN" => 417, "INSUFFICIENT_SCOPE" => 418,
-    "RESPONSE_MISSING_FIELD" => 500, "STATE_MISMATCH" => 501, "NONCE_MISMATCH" => 502, "HASH_MISMATCH" => 503,
-    "AZP_MISMATCH" => 504, "AUTH_TIME_INVALID" => 505, "SUBJECT_MISMATCH" => 506,
-    "RESPONSE_ISSUER_MISMATCH" => 507, "DEADLINE_EXCEEDED" => 508, "CANCELLED" => 509
-  }.freeze
+  # RESULT_CODES (every oidc_result except OK, name => value) is generated into codes.rb from
+  # codes.in by scripts/gen-codes.py; test/codes_test.rb parses the header and fails on any drift.
 
   # "TOKEN_EXPIRED" -> "TokenExpired"; "OAUTH_ERROR" -> "OAuthError".
   def self.class_name_for(code_name)
