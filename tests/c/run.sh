@@ -188,6 +188,7 @@ fi
 # build NAME SOURCE: BUILD_DIR/NAME and (with ASan) BUILD_DIR/NAME_asan, as runner steps.
 build() {
     local name=$1 src=$2
+    rm -f "$BUILD_DIR/$name" "$BUILD_DIR/${name}_asan" # never run a stale build
     step "build $name ($CC ${cflags[*]})" $CC "${cflags[@]}" -o "$BUILD_DIR/$name" "$src" "${libs[@]}" || return 1
     if [ "$have_clang" = 1 ]; then
         step "build ${name}_asan ($ASAN_CC -fsanitize=address,undefined)" \
@@ -205,7 +206,7 @@ run_variants() {
     local runs=("plain")
     # --no-e2e-valgrind: no valgrind run for the programs that need servers
     if [ "$have_valgrind" = 1 ] && { [ -z "$setup" ] || [ "$e2e_valgrind" = 1 ]; }; then runs+=("valgrind"); fi
-    [ -x "$BUILD_DIR/test_${name}_asan" ] && runs+=("asan")
+    [ "$have_clang" = 1 ] && [ -x "$BUILD_DIR/test_${name}_asan" ] && runs+=("asan")
     local v label bin wrapper
     for v in "${runs[@]}"; do
         label=test_$name bin=$BUILD_DIR/test_$name wrapper=()
@@ -378,22 +379,19 @@ fi
 # --- protocol endpoints: the real IdP and the fixture's faults ----------------------------
 # Per run: a fresh IdP and fixture; `test_oauth_endpoints prepare` builds an authorization URL
 # with liboidc (url, state, nonce, PKCE verifier, one per line); the login and consent are
-# scripted with curl form posts (tests/idp/README.md) and the code is exchanged with curl.
-endpoints_setup() {
-    start_idp && start_fixture || return 1
-    local f prep url state nonce verifier redirect code tr
-    # faults on the fixture issuer (persist for every request)
-    for f in "/e/error&mode=400" "/e/garbage&mode=garbage" "/e/big&mode=big&bytes=700000" "/e/hang&mode=hang"; do
-        curl -sS --max-time 5 -X POST "$FIXTURE_ADMIN/fault?path=$f" >/dev/null || { echo "# fault setup $f failed"; return 1; }
-    done
+# scripted with curl form posts (tests/idp/README.md) and the code is exchanged with curl;
+# twice (one code flow per send mode).
+# endpoints_login SUFFIX: one completed code flow into OIDC_TEST_{REDIRECT,STATE,NONCE,ID_TOKEN,
+# ACCESS_TOKEN,REFRESH_TOKEN}SUFFIX (the test revokes the tokens: one flow per send mode).
+endpoints_login() {
+    local sfx=$1 prep url state nonce verifier redirect code tr l
     prep=$(OIDC_TEST_ISSUER=$IDP_ISSUER OIDC_TEST_CA_FILE=$IDP_CA_FILE "$BUILD_DIR/test_oauth_endpoints" prepare) ||
         { echo "# test_oauth_endpoints prepare failed"; return 1; }
     { read -r url; read -r state; read -r nonce; read -r verifier; } <<<"$prep"
-    local jar="$SERVERS_DIR/endpoints.jar"
+    local jar="$SERVERS_DIR/endpoints$sfx.jar"
     rm -f "$jar"
     local C=(curl --silent --show-error --max-time 10 --cacert "$IDP_CA_FILE" -b "$jar" -c "$jar")
     loc() { "${C[@]}" -o /dev/null -w '%{redirect_url}' "$@"; }
-    local l
     l=$(loc "$url")
     l=$(loc --data-urlencode prompt=login --data-urlencode login=user-1 --data-urlencode password=any "$l")
     l=$(loc "$l")
@@ -403,13 +401,23 @@ endpoints_setup() {
     code=$(sed -n 's/.*[?&]code=\([^&]*\).*/\1/p' <<<"$redirect")
     tr=$("${C[@]}" -u web-app:web-app-secret -d grant_type=authorization_code -d "code=$code" \
         --data-urlencode redirect_uri=http://127.0.0.1/cb -d "code_verifier=$verifier" "$IDP_ISSUER/token")
-    export OIDC_TEST_ISSUER=$IDP_ISSUER OIDC_TEST_CA_FILE=$IDP_CA_FILE OIDC_TEST_REDIRECT=$redirect
-    export OIDC_TEST_STATE=$state OIDC_TEST_NONCE=$nonce
-    OIDC_TEST_ID_TOKEN=$(ready_field "$tr" id_token) OIDC_TEST_ACCESS_TOKEN=$(ready_field "$tr" access_token)
-    OIDC_TEST_REFRESH_TOKEN=$(ready_field "$tr" refresh_token)
-    export OIDC_TEST_ID_TOKEN OIDC_TEST_ACCESS_TOKEN OIDC_TEST_REFRESH_TOKEN
-    [ -n "$OIDC_TEST_ID_TOKEN" ] || { echo "# code exchange failed: $tr"; return 1; }
+    [ -n "$(ready_field "$tr" id_token)" ] || { echo "# code exchange failed: $tr"; return 1; }
+    export "OIDC_TEST_REDIRECT$sfx=$redirect" "OIDC_TEST_STATE$sfx=$state" "OIDC_TEST_NONCE$sfx=$nonce"
+    export "OIDC_TEST_ID_TOKEN$sfx=$(ready_field "$tr" id_token)" "OIDC_TEST_ACCESS_TOKEN$sfx=$(ready_field "$tr" access_token)"
+    export "OIDC_TEST_REFRESH_TOKEN$sfx=$(ready_field "$tr" refresh_token)"
+}
+endpoints_setup() {
+    start_idp && start_fixture || return 1
+    local f
+    # faults on the fixture issuer (persist for every request)
+    for f in "/e/error&mode=400" "/e/garbage&mode=garbage" "/e/big&mode=big&bytes=700000" "/e/hang&mode=hang"; do
+        curl -sS --max-time 5 -X POST "$FIXTURE_ADMIN/fault?path=$f" >/dev/null || { echo "# fault setup $f failed"; return 1; }
+    done
+    endpoints_login "" && endpoints_login _2 || return 1
+    export OIDC_TEST_ISSUER=$IDP_ISSUER OIDC_TEST_CA_FILE=$IDP_CA_FILE
     export OIDC_TEST_FAULT_ISSUER=$FIXTURE_ISSUER OIDC_TEST_FAULT_CA=$FIXTURE_CA_FILE
+    # valgrind is slow: looser bounds on how long a failing call may take
+    if [ "$RUN_VARIANT" = valgrind ]; then export OIDC_TEST_SLOW=1; else unset OIDC_TEST_SLOW; fi
     echo "# IdP $IDP_ISSUER, fixture $FIXTURE_ISSUER"
 }
 if wanted endpoints && build test_oauth_endpoints "$here/test_oauth_endpoints.c"; then
