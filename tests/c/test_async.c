@@ -226,8 +226,8 @@ static void test_cancel(void) {
   ud_t *uds = uds_new(b);
   /* before: the handle is cancelled before the call is made */
   oidc_cancel *before = NULL;
-  assert(oidc_cancel_new_with_timeout_ms(0, &before, NULL) == OIDC_RESULT_OK);
-  oidc_cancel_cancel(before);
+  assert(oidc_cancel_new(0, &before, NULL) == OIDC_RESULT_OK);
+  oidc_cancel_trigger(before);
   admin_post(admin, "/rotate");
   char *rotated = token("");
   long j0 = admin_hits(admin, "/jwks");
@@ -238,13 +238,13 @@ static void test_cancel(void) {
   /* during: the unknown-kid refresh is slow; cancel while it runs */
   admin_post(admin, "/fault?path=/jwks&mode=slow_ms=1500&count=1");
   oidc_cancel *during = NULL;
-  assert(oidc_cancel_new_with_timeout_ms(0, &during, NULL) == OIDC_RESULT_OK);
+  assert(oidc_cancel_new(0, &during, NULL) == OIDC_RESULT_OK);
   assert(oidc_validate_async(c, rotated, strlen(rotated), on_validate, &uds[1], during, NULL) == OIDC_RESULT_OK);
   assert(oidc_validate_async(c, rotated, strlen(rotated), on_validate, &uds[2], NULL, NULL) == OIDC_RESULT_OK);
   double end = now_ms() + 10000;
   while (admin_hits(admin, "/jwks") == j0 && now_ms() < end) usleep(2000);
   REQUIRE(admin_hits(admin, "/jwks") == j0 + 1, "the refresh did not start");
-  oidc_cancel_cancel(during);
+  oidc_cancel_trigger(during);
   REQUIRE(wait_count(&b->slots[1].calls, 1, 10000), "no callback for the cancelled call");
   REQUIRE(b->slots[1].result == OIDC_RESULT_CANCELLED, "during: %s", oidc_result_name((uint32_t)b->slots[1].result));
   REQUIRE(b->slots[2].calls == 0, "the uncancelled call was answered before the fetch ended");
@@ -252,11 +252,11 @@ static void test_cancel(void) {
   REQUIRE(b->slots[2].result == OIDC_RESULT_OK, "rotation not followed: %s", oidc_result_name((uint32_t)b->slots[2].result));
   /* after: cancelling a completed call changes nothing */
   oidc_cancel *after = NULL;
-  assert(oidc_cancel_new_with_timeout_ms(0, &after, NULL) == OIDC_RESULT_OK);
+  assert(oidc_cancel_new(0, &after, NULL) == OIDC_RESULT_OK);
   assert(oidc_validate_async(c, rotated, strlen(rotated), on_validate, &uds[3], after, NULL) == OIDC_RESULT_OK);
   REQUIRE(wait_count(&b->done, 4, 10000), "no callback");
-  oidc_cancel_cancel(after);
-  oidc_cancel_cancel(during);
+  oidc_cancel_trigger(after);
+  oidc_cancel_trigger(during);
   usleep(20000); /* a duplicate callback would show in the counters (not used to synchronise) */
   for (int i = 0; i < 4; i++) REQUIRE(b->slots[i].calls == 1, "call %d: %ld callbacks", i, b->slots[i].calls);
   REQUIRE(b->slots[3].result == OIDC_RESULT_OK, "after: %s", oidc_result_name((uint32_t)b->slots[3].result));
@@ -282,7 +282,7 @@ static void test_deadline(void) {
   ud_t *uds = uds_new(b);
   char *tok = token("");
   oidc_cancel *dl = NULL;
-  assert(oidc_cancel_new_with_timeout_ms(200, &dl, NULL) == OIDC_RESULT_OK);
+  assert(oidc_cancel_new(200, &dl, NULL) == OIDC_RESULT_OK);
   double t0 = now_ms();
   assert(oidc_validate_async(c, tok, strlen(tok), on_validate, &uds[0], dl, NULL) == OIDC_RESULT_OK);
   oidc_cancel_free(dl); /* the call keeps its deadline */
@@ -436,8 +436,8 @@ static void test_errors(void) {
   batch_free(b);
   free(uds);
   REQUIRE(oidc_validator_prefetch_async(NULL, on_done, NULL, NULL, NULL) == OIDC_RESULT_NULL_PARAMETER, "NULL client");
-  REQUIRE(oidc_cancel_new_with_timeout_ms(0, NULL, NULL) == OIDC_RESULT_NULL_PARAMETER, "NULL out");
-  oidc_cancel_cancel(NULL);
+  REQUIRE(oidc_cancel_new(0, NULL, NULL) == OIDC_RESULT_NULL_PARAMETER, "NULL out");
+  oidc_cancel_trigger(NULL);
   oidc_cancel_free(NULL);
   REQUIRE(oidc_cancel_is_cancelled(NULL) == 0, "NULL handle");
   oidc_validator_free(c);

@@ -385,6 +385,7 @@ static void real_idp(enum send_mode m) {
         CHECKF(field_s(&o, OIDC_FIELD_CODE_VERIFIER)[0] == 0, "a given challenge: no verifier of liboidc's");
     }
     outcome_free(&o);
+    oidc_oauth_request_free(ar);
     {
         /* a generated PKCE pair: the verifier in the response, never in the URL */
         oidc_oauth_request *g = req_new(web, OIDC_OP_AUTHORIZATION_URL);
