@@ -18,11 +18,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use oidc::ffi::r#async::{oidc_async_configure, oidc_validate_async};
-use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::misc::oidc_string_free;
 use oidc::ffi::oidc_result;
+use oidc::ffi::pool::{oidc_async_configure, oidc_validate_async};
+use oidc::ffi::validator::*;
 use oidc_testkit::{Alg, FixtureServer, TestCa, TestKey, keys};
 
 const WINDOW: u64 = 256;

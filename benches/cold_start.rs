@@ -23,10 +23,10 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::misc::{oidc_error_free, oidc_error_message, oidc_string_free};
 use oidc::ffi::oidc_result;
+use oidc::ffi::validator::*;
 
 const AUDIENCE: &str = "test-client";
 

@@ -11,7 +11,7 @@ use std::ffi::c_char;
 use std::time::{Duration, Instant};
 
 use oidc::ffi::error::oidc_error;
-use oidc::ffi::oauth::*;
+use oidc::ffi::oauth_client::*;
 use oidc::ffi::oauth_request::*;
 use oidc::ffi::oidc_result;
 use oidc_testkit::{FixtureServer, Route, TestCa};

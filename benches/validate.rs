@@ -57,12 +57,12 @@ use oidc::ffi::authn::{
     oidc_http_request, oidc_http_request_add_header, oidc_http_request_free, oidc_http_request_new, oidc_http_request_reset,
     oidc_http_request_set_method, oidc_http_request_set_url, oidc_validator_builder_set_token_cache_size,
 };
-use oidc::ffi::client::{
+use oidc::ffi::misc::{oidc_error_message, oidc_string_free};
+use oidc::ffi::validator::{
     oidc_validate, oidc_validator_builder_add_audience, oidc_validator_builder_build, oidc_validator_builder_new,
     oidc_validator_builder_set_allow_http_loopback, oidc_validator_builder_set_expected_typ, oidc_validator_builder_set_issuer,
     oidc_validator_builder_set_jwks_json, oidc_validator_builder_set_jwks_uri, oidc_validator_free, oidc_validator_prefetch,
 };
-use oidc::ffi::misc::{oidc_error_message, oidc_string_free};
 use oidc::ffi::{oidc_error, oidc_result, oidc_validator, oidc_validator_builder};
 
 const ISSUER: &str = "https://idp.example.com";

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #define OIDC_VERSION_MAJOR 0
-#define OIDC_VERSION_MINOR 1
+#define OIDC_VERSION_MINOR 2
 #define OIDC_VERSION_PATCH 0
 #define OIDC_VERSION_NUMBER ((OIDC_VERSION_MAJOR << 16) | (OIDC_VERSION_MINOR << 8) | OIDC_VERSION_PATCH)
 
@@ -349,33 +349,6 @@ typedef uint32_t oidc_result;
 #endif // __cplusplus
 
 /**
- * Flags of `oidc_oauth_introspect` (bits of a `uint32_t`).
- */
-enum oidc_introspect_flag
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * A plain JSON response (RFC 7662).
-   */
-  OIDC_INTROSPECT_FLAG_NONE = 0,
-  /**
-   * Ask for an RFC 9701 signed response (`Accept: application/token-introspection+jwt`) and
-   * accept nothing else; the JWT is validated with the issuer's keys (`typ`, `iss`, `aud` =
-   * client id).
-   */
-  OIDC_INTROSPECT_FLAG_SIGNED = 1,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum oidc_introspect_flag oidc_introspect_flag;
-#else
-typedef uint32_t oidc_introspect_flag;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
  * DPoP at a resource (`oidc_validator_builder_set_dpop_mode`; passed as a `uint32_t`).
  */
 enum oidc_dpop_mode
@@ -514,7 +487,8 @@ enum oidc_operation
    * The authorization URL (no network once discovery is cached): REDIRECT_URI, SCOPE, STATE
    * and NONCE (generated when absent), RESPONSE_TYPE (default code), RESPONSE_MODE,
    * CODE_CHALLENGE (a PKCE pair is generated when absent: the response has CODE_VERIFIER),
-   * REQUEST_OBJECT (JAR), REQUEST_URI (PAR), LOGIN_HINT, RESOURCE, MAX_AGE, custom.
+   * REQUEST_OBJECT (JAR), REQUEST_URI (PAR), LOGIN_HINT, RESOURCE, MAX_AGE, custom. The JSON is
+   * `{"url","state","nonce"[,"code_verifier","code_challenge","code_challenge_method"]}`.
    */
   OIDC_OP_AUTHORIZATION_URL = 15,
   /**
@@ -523,7 +497,8 @@ enum oidc_operation
   OIDC_OP_END_SESSION_URL = 16,
   /**
    * Check an authorization response (redirect URL, query or form body): RESPONSE (required),
-   * EXPECTED_STATE or NO_STATE_SENT = 1; RFC 9207 `iss` and JARM are checked.
+   * EXPECTED_STATE or NO_STATE_SENT = 1; RFC 9207 `iss` and JARM are checked. The JSON is
+   * `{"code":…,"state":…,"iss":…,"jarm":bool,"params":{every parameter received}}`.
    */
   OIDC_OP_AUTHORIZATION_RESPONSE = 17,
   /**
@@ -748,11 +723,6 @@ typedef uint32_t oidc_field;
 typedef struct oidc_cancel oidc_cancel;
 
 /**
- * A pending CIBA request (poll mode). Getters borrow from it until `oidc_ciba_request_free`.
- */
-typedef struct oidc_ciba_request oidc_ciba_request;
-
-/**
  * The decision about one request: allowed (with the principal's claims and token type) or
  * denied (with the precise code, the HTTP status, the RFC 6750 / RFC 9449 error, the
  * `WWW-Authenticate` values and possibly a `DPoP-Nonce`). Immutable: its getters may be called
@@ -760,12 +730,6 @@ typedef struct oidc_ciba_request oidc_ciba_request;
  * where it is borrowed.
  */
 typedef struct oidc_decision oidc_decision;
-
-/**
- * A pending device authorization (RFC 8628). Immutable; getters return borrowed strings valid
- * until `oidc_device_authorization_free`. Holds the device code (a secret) for polling.
- */
-typedef struct oidc_device_authorization oidc_device_authorization;
 
 /**
  * Details of one failed call. Owned by the caller; free with `oidc_error_free`.
@@ -807,18 +771,6 @@ typedef struct oidc_oauth_request oidc_oauth_request;
 typedef struct oidc_oauth_response oidc_oauth_response;
 
 /**
- * A fresh PKCE S256 verifier/challenge pair plus `state` and `nonce` for one authorization
- * request. Immutable; getters return borrowed strings valid until `oidc_pkce_free`.
- */
-typedef struct oidc_pkce oidc_pkce;
-
-/**
- * A token-endpoint response. Immutable; getters return borrowed strings valid until
- * `oidc_token_response_free`.
- */
-typedef struct oidc_token_response oidc_token_response;
-
-/**
  * A validating client for one issuer (or a static key set). Immutable once built apart from its
  * internal caches: every function taking `const oidc_validator *` may run concurrently on one
  * client from any number of threads.
@@ -830,25 +782,6 @@ typedef struct oidc_validator oidc_validator;
  * `oidc_validator_builder_build` (which consumes it) or `oidc_validator_builder_free`.
  */
 typedef struct oidc_validator_builder oidc_validator_builder;
-
-/**
- * Completion of `oidc_validate_async`: `result` is `OIDC_RESULT_OK` with the claims as JSON
- * (`claims_json`, `claims_json_len` bytes, NUL-terminated) and `err` NULL, or a failure code
- * with `claims_json` NULL and `err` describing it (`OIDC_RESULT_CANCELLED`,
- * `OIDC_RESULT_DEADLINE_EXCEEDED`, `OIDC_RESULT_TOKEN_EXPIRED`, ...). Every pointer argument is
- * borrowed for the duration of the callback only: copy what you keep; never free them.
- */
-typedef void (*oidc_validate_cb)(void *user_data,
-                                 oidc_result result,
-                                 const char *claims_json,
-                                 size_t claims_json_len,
-                                 const struct oidc_error *err);
-
-/**
- * Completion of a call without output (`oidc_validator_prefetch_async`, `oidc_oauth_revoke_async`):
- * `err` is NULL on OK, otherwise borrowed for the duration of the callback.
- */
-typedef void (*oidc_done_cb)(void *user_data, oidc_result result, const struct oidc_error *err);
 
 /**
  * Completion of `oidc_authenticate_async`: `result` OK with `decision` (borrowed for the
@@ -875,71 +808,6 @@ typedef int32_t (*oidc_replay_store_cb)(void *user_data,
                                         uint64_t ttl_secs);
 
 /**
- * Completion of a token request (`oidc_oauth_client_credentials_async`, `oidc_oauth_refresh_async`,
- * ...): on OK `response` is borrowed for the duration of the callback (read it with the
- * `oidc_token_response_*` getters; never free it) and `err` is NULL; otherwise `response` is
- * NULL and `err` borrowed.
- */
-typedef void (*oidc_token_cb)(void *user_data,
-                              oidc_result result,
-                              const struct oidc_token_response *response,
-                              const struct oidc_error *err);
-
-/**
- * Completion of a call whose blocking twin returns an owned string (`oidc_oauth_introspect_async`,
- * `oidc_oauth_userinfo_async`, ...; the same shape as `oidc_validate_cb`, so one host function
- * may serve both): `result` is `OIDC_RESULT_OK` with the string (`value`, `value_len` bytes,
- * NUL-terminated; JSON or a URL, exactly what the blocking call returns) and `err` NULL, or a
- * failure code with `value` NULL, `value_len` 0 and `err` describing it. Every pointer argument
- * is borrowed for the duration of the callback only: copy what you keep; never free them.
- */
-typedef void (*oidc_string_cb)(void *user_data,
-                               oidc_result result,
-                               const char *value,
-                               size_t value_len,
-                               const struct oidc_error *err);
-
-/**
- * Completion of `oidc_oauth_resource_request_async`: on OK the HTTP `status` (any status is a
- * success of the call) and the body (`body`, `body_len` bytes, NUL-terminated, borrowed for the
- * duration of the callback), `err` NULL; otherwise `status` 0, `body` NULL and `err` borrowed.
- */
-typedef void (*oidc_resource_cb)(void *user_data,
-                                 oidc_result result,
-                                 uint32_t status,
-                                 const char *body,
-                                 size_t body_len,
-                                 const struct oidc_error *err);
-
-/**
- * Completion of `oidc_oauth_device_authorization_async`. On `OIDC_RESULT_OK`, `authorization`
- * is the pending device authorization and `err` NULL; otherwise `authorization` is NULL and
- * `err` borrowed for the duration of the callback.
- * # Ownership: THE EXCEPTION to borrowed callback arguments: on OK `authorization` is OWNED by
- *   the host from the moment the callback runs (it is what `oidc_oauth_device_poll_async`
- *   needs, and it must outlive the callback). Free it with `oidc_device_authorization_free`
- *   when done, also when the callback does not keep it: liboidc never frees a handle it handed
- *   over, so ignoring it leaks it.
- */
-typedef void (*oidc_device_authorization_cb)(void *user_data,
-                                             oidc_result result,
-                                             struct oidc_device_authorization *authorization,
-                                             const struct oidc_error *err);
-
-/**
- * Completion of `oidc_oauth_ciba_request_async`. On `OIDC_RESULT_OK`, `request` is the pending
- * CIBA request and `err` NULL; otherwise `request` is NULL and `err` borrowed for the duration
- * of the callback.
- * # Ownership: THE EXCEPTION to borrowed callback arguments (as `oidc_device_authorization_cb`):
- *   on OK `request` is OWNED by the host; free it with `oidc_ciba_request_free`, also when the
- *   callback does not keep it (liboidc never frees a handle it handed over).
- */
-typedef void (*oidc_ciba_request_cb)(void *user_data,
-                                     oidc_result result,
-                                     struct oidc_ciba_request *request,
-                                     const struct oidc_error *err);
-
-/**
  * Completion of `oidc_oauth_send_async`. On `OIDC_RESULT_OK`, `response` is the answer, OWNED
  * by the host (free it with `oidc_oauth_response_free`, also when unused), and `err` is NULL;
  * otherwise `response` is NULL and `err` describes the failure, borrowed for the duration of
@@ -963,102 +831,28 @@ typedef void (*oidc_log_cb)(void *user_data,
                             const char *message,
                             size_t message_len);
 
+/**
+ * Completion of `oidc_validate_async`: `result` is `OIDC_RESULT_OK` with the claims as JSON
+ * (`claims_json`, `claims_json_len` bytes, NUL-terminated) and `err` NULL, or a failure code
+ * with `claims_json` NULL and `err` describing it (`OIDC_RESULT_CANCELLED`,
+ * `OIDC_RESULT_DEADLINE_EXCEEDED`, `OIDC_RESULT_TOKEN_EXPIRED`, ...). Every pointer argument is
+ * borrowed for the duration of the callback only: copy what you keep; never free them.
+ */
+typedef void (*oidc_validate_cb)(void *user_data,
+                                 oidc_result result,
+                                 const char *claims_json,
+                                 size_t claims_json_len,
+                                 const struct oidc_error *err);
+
+/**
+ * Completion of a call without output (`oidc_validator_prefetch_async`):
+ * `err` is NULL on OK, otherwise borrowed for the duration of the callback.
+ */
+typedef void (*oidc_done_cb)(void *user_data, oidc_result result, const struct oidc_error *err);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
-
-/**
- * Validate a token without blocking: the same checks, codes and error objects as
- * `oidc_validate`, delivered to `cb`. The token is copied; it need not outlive this call.
- * Token bytes that are too many or not UTF-8 are the token's fault here too: the call is
- * accepted and `cb` gets `OIDC_RESULT_TOKEN_TOO_LARGE` / `OIDC_RESULT_TOKEN_MALFORMED`.
- * With cached keys the work needs no network; it still runs on the worker pool.
- * `cancel` (may be NULL) attaches the call to a cancel handle / deadline: cancelling completes
- * it with `OIDC_RESULT_CANCELLED`, an expired deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`,
- * at once, even if a key fetch it waits on goes on (that fetch still fills the cache).
- * Returns OK when the call was accepted: then `cb` runs exactly once, on a liboidc worker
- * thread, never inside this function, possibly after `oidc_validator_free(client)` returned.
- * On any other return `cb` is never called (`OIDC_RESULT_QUEUE_FULL` when the bounded queue is
- * full, `OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, ...).
- * # Ownership: `client`, `token` and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the callback's arguments
- *   are borrowed for its duration; on failure `*err_out` is caller-owned (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_validate_async(const struct oidc_validator *client,
-                                const char *token,
-                                size_t token_len,
-                                oidc_validate_cb cb,
-                                void *user_data,
-                                const struct oidc_cancel *cancel,
-                                struct oidc_error **err_out);
-
-/**
- * Like `oidc_validate_async`, checking exp/nbf/iat as of `now_unix` (as `oidc_validate_at`).
- * # Ownership: as `oidc_validate_async`.
- * # Thread safety: as `oidc_validate_async`.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validate_at_async(const struct oidc_validator *client,
-                                   const char *token,
-                                   size_t token_len,
-                                   int64_t now_unix,
-                                   oidc_validate_cb cb,
-                                   void *user_data,
-                                   const struct oidc_cancel *cancel,
-                                   struct oidc_error **err_out);
-
-/**
- * Warm the client without blocking: discovery and the key set are fetched on the worker pool
- * (as `oidc_validator_prefetch`), and `cb` reports the outcome. A static-key client completes OK.
- * # Ownership: `client` and `cancel` borrowed for this call only; `user_data` as
- *   `oidc_validate_async`.
- * # Thread safety: any thread. `cb` runs exactly once on a liboidc worker thread if OK was
- *   returned, never inside this call.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_validator_prefetch_async(const struct oidc_validator *client,
-                                          oidc_done_cb cb,
-                                          void *user_data,
-                                          const struct oidc_cancel *cancel,
-                                          struct oidc_error **err_out);
-
-/**
- * Bound the worker pool of the non-blocking API: `threads` workers (0 = default: the number
- * of CPUs, 2 to 8) and at most `queue_capacity` calls waiting (default 4096; 1 to 1048576).
- * The queue bound applies at once; the thread count applies when the pool starts (the first
- * non-blocking call of the process, or of a forked child), so call this first.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_async_configure(uint32_t threads,
-                                 uint32_t queue_capacity,
-                                 struct oidc_error **err_out);
-
-/**
- * Stop the worker pool of the non-blocking API and join its threads, waiting at most
- * `timeout_ms` milliseconds. For hosts that must not exit with liboidc threads alive (Mono
- * hangs at exit once such a thread has run a managed callback): call it at process exit.
- * Calls still queued complete with `OIDC_RESULT_CANCELLED` without starting; calls already
- * running finish (bounded by the client's timeouts; cancel their handles to answer them at
- * once). Every accepted call still gets its callback exactly once. Non-blocking calls made
- * during or after this start a new pool lazily, so nothing is lost by calling it too early.
- * Returns OK when every pool thread ended and was joined (also when no pool was running, or
- * another thread is shutting it down); `OIDC_RESULT_TIMEOUT` when some were still busy at the
- * deadline (they end by themselves after their current call); `OIDC_RESULT_INVALID_ARGUMENT`
- * when called from a completion callback (a pool thread cannot join itself). In a forked child
- * only the child's own pool is concerned.
- * # Ownership: on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
- * # Thread safety: any thread except liboidc's own (callbacks).
- * # Blocking: yes, up to `timeout_ms` while running calls finish.
- */
-OIDC_MUST_USE oidc_result oidc_async_shutdown(uint32_t timeout_ms, struct oidc_error **err_out);
 
 /**
  * Create an empty request description.
@@ -1442,6 +1236,631 @@ uint32_t oidc_cancel_is_cancelled(const struct oidc_cancel *cancel);
 void oidc_cancel_free(struct oidc_cancel *cancel);
 
 /**
+ * The library version, e.g. "0.1.0".
+ * # Ownership: static; never free.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_version(void);
+
+/**
+ * The library version as `(major << 16) | (minor << 8) | patch`; compare with
+ * `OIDC_VERSION_NUMBER` from the header you compiled against.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+uint32_t oidc_version_number(void);
+
+/**
+ * A static English description of a result code ("token expired", ...), or "unknown result
+ * code" for a value liboidc never returns.
+ * # Ownership: static; never free.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_result_str(uint32_t code);
+
+/**
+ * The stable symbolic name of a result code without its prefix ("TOKEN_EXPIRED"), or NULL for a
+ * value liboidc never returns. Bindings use it to keep their error tables in sync.
+ * # Ownership: static; never free.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_result_name(uint32_t code);
+
+/**
+ * Free a string returned by liboidc. NULL is accepted. Never pass a string from elsewhere, and
+ * never free one twice.
+ * # Ownership: consumes `s`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+void oidc_string_free(char *s);
+
+/**
+ * The error's result code (`OIDC_RESULT_NULL_PARAMETER` for NULL).
+ * # Ownership: `err` borrowed.
+ * # Thread safety: any thread; an error object is immutable.
+ * # Blocking: no.
+ */
+oidc_result oidc_error_code(const struct oidc_error *err);
+
+/**
+ * The error's message: English, never containing secrets, token claims or signatures (it may
+ * name the token's key id and algorithm, and configured values such as the issuer).
+ * # Ownership: borrowed from `err`, NUL-terminated, valid until `oidc_error_free(err)`.
+ *   Returns "" for NULL.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_error_message(const struct oidc_error *err);
+
+/**
+ * A ready `WWW-Authenticate` header value for a resource server's 401 answer (RFC 6750), e.g.
+ * `Bearer realm="api", error="invalid_token", error_description="The access token expired"`.
+ * Just `Bearer` (plus realm) when the failure was not the token's fault.
+ * # Ownership: borrowed from `err`, valid until `oidc_error_free(err)`. "" for NULL.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_error_www_authenticate(const struct oidc_error *err);
+
+/**
+ * The RFC 6750 error code ("invalid_token") when the token was at fault, else NULL.
+ * # Ownership: static or borrowed from `err`; never free.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_error_oauth_error(const struct oidc_error *err);
+
+/**
+ * The HTTP status liboidc suggests the host answer ITS OWN caller with: 401 (the caller's token
+ * is bad), 503 (keys or a store could not be had: retry later), 500 (anything else, including a
+ * protocol call the identity provider refused: a misconfigured client is the host's fault, not
+ * its caller's). It is never the identity provider's status: that one, when the failure is the
+ * provider's answer (an OAuth error response, an unexpected status), is `server_status` in
+ * `oidc_error_details_json` (and `status` for OAuth error responses). 0 for NULL.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+uint32_t oidc_error_http_status(const struct oidc_error *err);
+
+/**
+ * The error as a JSON object: `{"code","name","message","http_status","oauth_error","server_status"}`
+ * (`server_status`: the remote server's HTTP status when the failure is its answer, else null).
+ * # Ownership: borrowed from `err`, valid until `oidc_error_free(err)`. "" for NULL.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_error_details_json(const struct oidc_error *err);
+
+/**
+ * Free an error object. NULL is accepted.
+ * # Ownership: consumes `err`.
+ * # Thread safety: any thread, once.
+ * # Blocking: no.
+ */
+void oidc_error_free(struct oidc_error *err);
+
+/**
+ * Create a protocol-client builder. Defaults as for `oidc_validator_builder_new` (https only,
+ * timeouts 5 s / 10 s); the ID-token audience is the client id.
+ * # Ownership: on OK `*out` is caller-owned: build it or free it with `oidc_oauth_builder_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_new(struct oidc_oauth_builder **out,
+                                   struct oidc_error **err_out);
+
+/**
+ * Free a builder that will not be built. NULL is accepted.
+ * # Ownership: consumes `builder`.
+ * # Thread safety: not concurrently with other calls on the same builder.
+ * # Blocking: no.
+ */
+void oidc_oauth_builder_free(struct oidc_oauth_builder *builder);
+
+/**
+ * Set the issuer (required); its metadata is discovered on first use.
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_issuer(struct oidc_oauth_builder *builder,
+                                          const char *issuer,
+                                          size_t issuer_len,
+                                          struct oidc_error **err_out);
+
+/**
+ * Set the client id (required).
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_client_id(struct oidc_oauth_builder *builder,
+                                             const char *client_id,
+                                             size_t client_id_len,
+                                             struct oidc_error **err_out);
+
+/**
+ * Set the client secret. It is never shown in messages, logs or debug output.
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_client_secret(struct oidc_oauth_builder *builder,
+                                                 const char *secret,
+                                                 size_t secret_len,
+                                                 struct oidc_error **err_out);
+
+/**
+ * Choose the client authentication method by its RFC 7591 name ("none",
+ * "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt") or
+ * "auto" (the first method the issuer's `token_endpoint_auth_methods_supported` lists that the
+ * credentials allow: private_key_jwt, then client_secret_basic, _post, _jwt). Without it:
+ * private_key_jwt when a private key is set, client_secret_basic when a secret is set, none
+ * otherwise.
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_auth_method(struct oidc_oauth_builder *builder,
+                                               const char *method,
+                                               size_t method_len,
+                                               struct oidc_error **err_out);
+
+/**
+ * Trust the PEM certificates in this file (in addition to the system store and the CA
+ * environment variables). Read when the client is built.
+ * # Ownership: `builder` borrowed; the path copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_ca_file(struct oidc_oauth_builder *builder,
+                                           const char *path,
+                                           size_t path_len,
+                                           struct oidc_error **err_out);
+
+/**
+ * Override an endpoint by its metadata name ("token_endpoint", "introspection_endpoint", ...,
+ * "jwks_uri"); the URL passes the https policy.
+ * # Ownership: `builder` borrowed; the values copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_endpoint(struct oidc_oauth_builder *builder,
+                                            const char *name,
+                                            size_t name_len,
+                                            const char *url,
+                                            size_t url_len,
+                                            struct oidc_error **err_out);
+
+/**
+ * HTTP timeouts in milliseconds (connect, total per request); defaults 5000 / 10000.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_timeouts_ms(struct oidc_oauth_builder *builder,
+                                               uint32_t connect_ms,
+                                               uint32_t total_ms,
+                                               struct oidc_error **err_out);
+
+/**
+ * Allow plain http to loopback hosts (`allow` = 1); for local development only.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_allow_http_loopback(struct oidc_oauth_builder *builder,
+                                                       uint32_t allow,
+                                                       struct oidc_error **err_out);
+
+/**
+ * Check the configuration and build the client (no network). A setter that failed earlier
+ * makes the build fail with that setter's code (never a default in its place).
+ * # Ownership: consumes `builder` in every case; on OK `*out` is caller-owned, free with
+ *   `oidc_oauth_client_free`.
+ * # Thread safety: any thread.
+ * # Blocking: reads CA and key files; no network.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_build(struct oidc_oauth_builder *builder,
+                                     struct oidc_oauth_client **out,
+                                     struct oidc_error **err_out);
+
+/**
+ * Free a protocol client. NULL is accepted. Blocking calls running on other threads must have
+ * returned. Non-blocking calls (`oidc_oauth_*_async`) may still be in flight: each holds its own
+ * reference to the client's internals, so freeing is safe and never waits; their callbacks still
+ * run, exactly once each, possibly after this function returned (keep their `user_data` valid
+ * until then). Do not call it from a callback of a call on the same `client` handle if other
+ * threads may still use the handle.
+ * # Ownership: consumes `client`.
+ * # Thread safety: not concurrently with any other call on the same client.
+ * # Blocking: no.
+ */
+void oidc_oauth_client_free(struct oidc_oauth_client *client);
+
+/**
+ * Set the client's private key for `private_key_jwt` (and JWT-bearer assertions) from PEM
+ * (PKCS#8, PKCS#1 RSA or SEC1 EC; RSA >= 2048 bits, EC P-256/P-384, Ed25519). `kid` (optional,
+ * `len` 0 = none) is put in assertion headers; `alg` (optional) defaults by key type (RS256,
+ * ES256/ES384, EdDSA) and may be PS256 etc. for RSA. Parsed now: a bad key fails here. The
+ * key never appears in messages or logs.
+ * # Ownership: `builder` borrowed; the values copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_private_key_pem(struct oidc_oauth_builder *builder,
+                                                   const char *pem,
+                                                   size_t pem_len,
+                                                   const char *kid,
+                                                   size_t kid_len,
+                                                   const char *alg,
+                                                   size_t alg_len,
+                                                   struct oidc_error **err_out);
+
+/**
+ * Like `oidc_oauth_builder_set_private_key_pem`, from a private JWK (RSA with CRT members, EC,
+ * OKP Ed25519). `kid` and `alg` default to the JWK's own members.
+ * # Ownership: `builder` borrowed; the values copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_private_key_jwk(struct oidc_oauth_builder *builder,
+                                                   const char *jwk,
+                                                   size_t jwk_len,
+                                                   const char *kid,
+                                                   size_t kid_len,
+                                                   const char *alg,
+                                                   size_t alg_len,
+                                                   struct oidc_error **err_out);
+
+/**
+ * Enable DPoP (RFC 9449) with this key (PEM or a private JWK: ES256, EdDSA, ...), or with a
+ * freshly generated ES256 key when `key_len` is 0. Token requests then carry DPoP proofs (one
+ * automatic retry on `use_dpop_nonce`; nonces are remembered per server) and the tokens are
+ * DPoP-bound.
+ * # Ownership: `builder` borrowed; the key copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_dpop_key(struct oidc_oauth_builder *builder,
+                                            const char *key,
+                                            size_t key_len,
+                                            struct oidc_error **err_out);
+
+/**
+ * The `aud` of client assertions: "token_endpoint" (default), "issuer" or "endpoint" (the URL
+ * being called).
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_assertion_audience(struct oidc_oauth_builder *builder,
+                                                      const char *audience,
+                                                      size_t audience_len,
+                                                      struct oidc_error **err_out);
+
+/**
+ * A DPoP proof for a request the caller sends itself: `method` and `url` of that request;
+ * `access_token` (optional) for resource requests (adds `ath`). The nonce last received from
+ * the URL's server is included. Put it in a `DPoP` header, with `Authorization: DPoP <token>`.
+ * # Ownership: `client` and the strings borrowed; on OK `*proof_out` is caller-owned, free with
+ *   `oidc_string_free`.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_dpop_proof(const struct oidc_oauth_client *client,
+                                  const char *method,
+                                  size_t method_len,
+                                  const char *url,
+                                  size_t url_len,
+                                  const char *access_token,
+                                  size_t access_token_len,
+                                  char **proof_out,
+                                  size_t *proof_len_out,
+                                  struct oidc_error **err_out);
+
+/**
+ * Remember a `DPoP-Nonce` the caller received from `url`'s server (for proofs made with
+ * `oidc_oauth_dpop_proof`). Requests liboidc sends itself handle nonces on their own.
+ * # Ownership: everything borrowed.
+ * # Thread safety: may be called concurrently on one client.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_dpop_set_nonce(const struct oidc_oauth_client *client,
+                                      const char *url,
+                                      size_t url_len,
+                                      const char *nonce,
+                                      size_t nonce_len,
+                                      struct oidc_error **err_out);
+
+/**
+ * The DPoP key's RFC 7638 thumbprint (`jkt`; bound tokens carry it as `cnf.jkt`).
+ * # Ownership: `client` borrowed; on OK `*out` is caller-owned, free with `oidc_string_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_dpop_jkt(const struct oidc_oauth_client *client,
+                                char **out,
+                                size_t *len_out,
+                                struct oidc_error **err_out);
+
+/**
+ * Create a request for operation `op` on `client`. Set its parameters, then send it with
+ * `oidc_oauth_send` or `oidc_oauth_send_async`. `OIDC_RESULT_INVALID_ARGUMENT` for an unknown
+ * operation, `OIDC_RESULT_INVALID_CONFIG` for an operation the client cannot send (a client
+ * without a client id can only register).
+ * # Ownership: `client` borrowed (the request keeps its own reference: the client may be freed
+ *   first); on OK `*out` is caller-owned, free with `oidc_oauth_request_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_request_new(const struct oidc_oauth_client *client,
+                                   uint32_t op,
+                                   struct oidc_oauth_request **out,
+                                   struct oidc_error **err_out);
+
+/**
+ * Set string parameter `param` (1-99) to `value` (`value_len` bytes of UTF-8, not
+ * NUL-terminated; an earlier value is replaced). `OIDC_RESULT_INVALID_ARGUMENT` when the
+ * parameter does not apply to the request's operation, is not a string parameter, or `value`
+ * is empty or not acceptable for it (the message says which and why).
+ * # Ownership: `value` borrowed (copied).
+ * # Thread safety: one thread at a time per request.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_request_set_string(struct oidc_oauth_request *req,
+                                          uint32_t param,
+                                          const char *value,
+                                          size_t value_len,
+                                          struct oidc_error **err_out);
+
+/**
+ * Add one item to list parameter `param` (100-199: SCOPE, one scope token per call; RESOURCE;
+ * AUDIENCE). Errors as `oidc_oauth_request_set_string`.
+ * # Ownership: `value` borrowed (copied).
+ * # Thread safety: one thread at a time per request.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_request_add_string(struct oidc_oauth_request *req,
+                                          uint32_t param,
+                                          const char *value,
+                                          size_t value_len,
+                                          struct oidc_error **err_out);
+
+/**
+ * Set integer parameter `param` (200-299). Errors as `oidc_oauth_request_set_string` (and for
+ * a value out of the parameter's range).
+ * # Thread safety: one thread at a time per request.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_request_set_int(struct oidc_oauth_request *req,
+                                       uint32_t param,
+                                       int64_t value,
+                                       struct oidc_error **err_out);
+
+/**
+ * Add a custom parameter `name` = `value` (a name may repeat). Refused: names liboidc sets
+ * itself (`grant_type`, `client_id`, `client_secret`, `client_assertion`,
+ * `client_assertion_type`, `code_challenge_method`), names with a typed parameter for this
+ * operation (the message names the `OIDC_PARAM_*` to use), and operations that send nothing
+ * (AUTHORIZATION_RESPONSE, VALIDATE_ID_TOKEN, ENDPOINT). Sent as form parameters, as query
+ * parameters for URLs, UserInfo and resources, as JSON members for registration.
+ * # Ownership: `name` and `value` borrowed (copied).
+ * # Thread safety: one thread at a time per request.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_request_add_param(struct oidc_oauth_request *req,
+                                         const char *name,
+                                         size_t name_len,
+                                         const char *value,
+                                         size_t value_len,
+                                         struct oidc_error **err_out);
+
+/**
+ * Make a poll (OIDC_OP_DEVICE_POLL, OIDC_OP_CIBA_POLL) continue the flow `started` began (the
+ * response of OIDC_OP_DEVICE_AUTHORIZATION / OIDC_OP_CIBA_REQUEST): its code, interval and
+ * expiry are copied, so `started` may be freed afterwards.
+ * # Ownership: `started` borrowed.
+ * # Thread safety: one thread at a time per request.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_request_set_pending(struct oidc_oauth_request *req,
+                                           const struct oidc_oauth_response *started,
+                                           struct oidc_error **err_out);
+
+/**
+ * Free a request. NULL is accepted.
+ * # Ownership: consumes `req`.
+ * # Thread safety: not while a send on it runs on another thread.
+ * # Blocking: no.
+ */
+void oidc_oauth_request_free(struct oidc_oauth_request *req);
+
+/**
+ * Send `req` and wait for the answer. Missing or conflicting parameters are
+ * `OIDC_RESULT_INVALID_ARGUMENT` before anything is sent. `cancel` (may be NULL): the call
+ * ends with `OIDC_RESULT_CANCELLED` once it is triggered, `OIDC_RESULT_DEADLINE_EXCEEDED` once
+ * its deadline (or the request's OIDC_PARAM_DEADLINE_MS) passed: checked before each network
+ * step and after it (a result that arrives too late is dropped), and a poll's wait between
+ * polls ends at once. The same rules and codes as `oidc_oauth_send_async`.
+ * # Ownership: `req` and `cancel` borrowed; on OK `*out` is caller-owned, free with
+ *   `oidc_oauth_response_free`; on failure `*err_out` (if non-NULL) is caller-owned.
+ * # Thread safety: any thread; one request may be sent from several threads at once.
+ * # Blocking: yes: the operation's requests (plus discovery and keys on first use), each
+ *   bounded by the client's timeouts; a poll until tokens, an end, the deadline or cancel.
+ *   Local operations (AUTHORIZATION_URL, END_SESSION_URL, AUTHORIZATION_RESPONSE, ENDPOINT)
+ *   touch the network only for discovery on first use.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_send(const struct oidc_oauth_request *req,
+                            const struct oidc_cancel *cancel,
+                            struct oidc_oauth_response **out,
+                            struct oidc_error **err_out);
+
+/**
+ * Send `req` without blocking: the same checks, steps, codes and error objects as
+ * `oidc_oauth_send`, run on liboidc's worker pool; a poll waits between polls on the pool's
+ * timer, holding no worker. The request is copied: free or change it as soon as this returns.
+ * Argument errors (missing parameters, NULL callback) are returned at once and `cb` never runs;
+ * so does `OIDC_RESULT_QUEUE_FULL`. On OK, `cb` runs exactly once, on a liboidc worker thread,
+ * never inside this function, possibly after `oidc_oauth_client_free` returned. `cancel`
+ * (may be NULL) completes the call at once with `OIDC_RESULT_CANCELLED` when triggered,
+ * `OIDC_RESULT_DEADLINE_EXCEEDED` at its deadline or the request's OIDC_PARAM_DEADLINE_MS
+ * (a request under way still finishes; its result is dropped).
+ * # Ownership: `req` and `cancel` borrowed for this call only; `user_data` is handed back to
+ *   `cb` untouched and must stay valid until `cb` ran; the response given to `cb` is the host's
+ *   (free it); `err` is borrowed; on failure `*err_out` (if non-NULL) is caller-owned.
+ * # Thread safety: any thread. `cb` may run on any liboidc worker thread, concurrently with
+ *   other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_send_async(const struct oidc_oauth_request *req,
+                                  const struct oidc_cancel *cancel,
+                                  oidc_oauth_response_cb cb,
+                                  void *user_data,
+                                  struct oidc_error **err_out);
+
+/**
+ * The operation a response answers.
+ * # Ownership: `resp` borrowed. 0 for NULL.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+uint32_t oidc_oauth_response_operation(const struct oidc_oauth_response *resp);
+
+/**
+ * String field `field` (1-99) of a response, NUL-terminated; NULL when the response has none
+ * (or for NULL, or an integer/unknown field).
+ * # Ownership: borrowed from `resp`, valid until `oidc_oauth_response_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_oauth_response_string(const struct oidc_oauth_response *resp, uint32_t field);
+
+/**
+ * Integer field `field` (100-199) of a response; -1 when absent (or for NULL, or a string /
+ * unknown field).
+ * # Ownership: `resp` borrowed.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+int64_t oidc_oauth_response_int(const struct oidc_oauth_response *resp, uint32_t field);
+
+/**
+ * The response's JSON (the server's body; for OIDC_OP_RESOURCE the body as received, lossy
+ * UTF-8; for local operations the object liboidc made), NUL-terminated; `*len_out` (may be
+ * NULL) gets its length in bytes. NULL only for a NULL `resp`.
+ * # Ownership: borrowed from `resp`, valid until `oidc_oauth_response_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+const char *oidc_oauth_response_json(const struct oidc_oauth_response *resp, size_t *len_out);
+
+/**
+ * Free a response. NULL is accepted.
+ * # Ownership: consumes `resp`.
+ * # Thread safety: any thread, once.
+ * # Blocking: no.
+ */
+void oidc_oauth_response_free(struct oidc_oauth_response *resp);
+
+/**
+ * Install the process-wide log callback, or remove it with `cb` NULL. Messages up to
+ * `max_level` (1 error ... 5 trace) are delivered: fetches, refresh failures, cooldown
+ * suppressions, stale keys served, pool overload, fork re-initialisation.
+ * # Ownership: `user_data` is handed back to `cb` untouched; it must stay valid until the
+ *   callback is replaced or removed, and a little longer: a message being delivered on another
+ *   thread at that moment may still reach the old callback.
+ * # Thread safety: any thread. `cb` may be called on any thread, concurrently, including
+ *   threads of the host that are inside a liboidc call; it must not call back into liboidc's
+ *   logging setup and must not block for long.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_set_log_callback(oidc_log_cb cb,
+                                  void *user_data,
+                                  uint32_t max_level,
+                                  struct oidc_error **err_out);
+
+/**
+ * The process-wide counters as a JSON object:
+ * `{"validations":{"ok","failed","failed_by_reason":{"UNKNOWN_KEY":n,...}},
+ *   "cache":{"hits","misses","entries","jwks_fetches","jwks_not_modified","jwks_fetch_failures",
+ *            "background_refreshes","refresh_failures","cooldown_suppressed","stale_served"},
+ *   "token_cache":{"hits","misses"} (the verified-token caches of all clients),
+ *   "discovery":{"fetches","failures"}, "snapshot":{"imported","skipped"},
+ *   "async":{"in_flight","queue_depth","threads","submitted","completed","cancelled",
+ *            "deadline_exceeded","rejected_queue_full"}, "fork_generation":n}`.
+ * Reasons are result names (`oidc_result_name`). Counters only grow (`in_flight` and
+ * `queue_depth` are gauges); in a forked child they continue from the parent's values.
+ * # Ownership: on OK `*json_out` is caller-owned, free with `oidc_string_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_metrics_json(char **json_out,
+                              size_t *json_len_out,
+                              struct oidc_error **err_out);
+
+/**
+ * Bound the worker pool of the non-blocking API: `threads` workers (0 = default: the number
+ * of CPUs, 2 to 8) and at most `queue_capacity` calls waiting (default 4096; 1 to 1048576).
+ * The queue bound applies at once; the thread count applies when the pool starts (the first
+ * non-blocking call of the process, or of a forked child), so call this first.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_async_configure(uint32_t threads,
+                                 uint32_t queue_capacity,
+                                 struct oidc_error **err_out);
+
+/**
+ * Stop the worker pool of the non-blocking API and join its threads, waiting at most
+ * `timeout_ms` milliseconds. For hosts that must not exit with liboidc threads alive (Mono
+ * hangs at exit once such a thread has run a managed callback): call it at process exit.
+ * Calls still queued complete with `OIDC_RESULT_CANCELLED` without starting; calls already
+ * running finish (bounded by the client's timeouts; cancel their handles to answer them at
+ * once). Every accepted call still gets its callback exactly once. Non-blocking calls made
+ * during or after this start a new pool lazily, so nothing is lost by calling it too early.
+ * Returns OK when every pool thread ended and was joined (also when no pool was running, or
+ * another thread is shutting it down); `OIDC_RESULT_TIMEOUT` when some were still busy at the
+ * deadline (they end by themselves after their current call); `OIDC_RESULT_INVALID_ARGUMENT`
+ * when called from a completion callback (a pool thread cannot join itself). In a forked child
+ * only the child's own pool is concerned.
+ * # Ownership: on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+ * # Thread safety: any thread except liboidc's own (callbacks).
+ * # Blocking: yes, up to `timeout_ms` while running calls finish.
+ */
+OIDC_MUST_USE oidc_result oidc_async_shutdown(uint32_t timeout_ms, struct oidc_error **err_out);
+
+/**
  * Create a builder with every default: algorithms RS256/384/512, PS256/384/512, ES256/384,
  * EdDSA; leeway 60 s; max token 16 KiB; connect timeout 5 s, total 10 s; https only.
  * # Ownership: on OK `*out` is caller-owned; consume it with `oidc_validator_builder_build` or
@@ -1766,1880 +2185,65 @@ OIDC_MUST_USE oidc_result oidc_test_panic(struct oidc_error **err_out);
 #endif
 
 /**
- * Set the client's private key for `private_key_jwt` (and JWT-bearer assertions) from PEM
- * (PKCS#8, PKCS#1 RSA or SEC1 EC; RSA >= 2048 bits, EC P-256/P-384, Ed25519). `kid` (optional,
- * `len` 0 = none) is put in assertion headers; `alg` (optional) defaults by key type (RS256,
- * ES256/ES384, EdDSA) and may be PS256 etc. for RSA. Parsed now: a bad key fails here. The
- * key never appears in messages or logs.
- * # Ownership: `builder` borrowed; the values copied.
- * # Thread safety: not concurrently on one builder.
+ * Validate a token without blocking: the same checks, codes and error objects as
+ * `oidc_validate`, delivered to `cb`. The token is copied; it need not outlive this call.
+ * Token bytes that are too many or not UTF-8 are the token's fault here too: the call is
+ * accepted and `cb` gets `OIDC_RESULT_TOKEN_TOO_LARGE` / `OIDC_RESULT_TOKEN_MALFORMED`.
+ * With cached keys the work needs no network; it still runs on the worker pool.
+ * `cancel` (may be NULL) attaches the call to a cancel handle / deadline: cancelling completes
+ * it with `OIDC_RESULT_CANCELLED`, an expired deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`,
+ * at once, even if a key fetch it waits on goes on (that fetch still fills the cache).
+ * Returns OK when the call was accepted: then `cb` runs exactly once, on a liboidc worker
+ * thread, never inside this function, possibly after `oidc_validator_free(client)` returned.
+ * On any other return `cb` is never called (`OIDC_RESULT_QUEUE_FULL` when the bounded queue is
+ * full, `OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, ...).
+ * # Ownership: `client`, `token` and `cancel` borrowed for this call only; `user_data` is
+ *   handed back to `cb` untouched and must stay valid until `cb` ran; the callback's arguments
+ *   are borrowed for its duration; on failure `*err_out` is caller-owned (`oidc_error_free`).
+ * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+ *   thread, concurrently with other callbacks; it must not block for long.
+ * # Blocking: no (a bounded queue push).
+ */
+OIDC_MUST_USE
+oidc_result oidc_validate_async(const struct oidc_validator *client,
+                                const char *token,
+                                size_t token_len,
+                                oidc_validate_cb cb,
+                                void *user_data,
+                                const struct oidc_cancel *cancel,
+                                struct oidc_error **err_out);
+
+/**
+ * Like `oidc_validate_async`, checking exp/nbf/iat as of `now_unix` (as `oidc_validate_at`).
+ * # Ownership: as `oidc_validate_async`.
+ * # Thread safety: as `oidc_validate_async`.
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_oauth_builder_set_private_key_pem(struct oidc_oauth_builder *builder,
-                                                   const char *pem,
-                                                   size_t pem_len,
-                                                   const char *kid,
-                                                   size_t kid_len,
-                                                   const char *alg,
-                                                   size_t alg_len,
-                                                   struct oidc_error **err_out);
-
-/**
- * Like `oidc_oauth_builder_set_private_key_pem`, from a private JWK (RSA with CRT members, EC,
- * OKP Ed25519). `kid` and `alg` default to the JWK's own members.
- * # Ownership: `builder` borrowed; the values copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_builder_set_private_key_jwk(struct oidc_oauth_builder *builder,
-                                                   const char *jwk,
-                                                   size_t jwk_len,
-                                                   const char *kid,
-                                                   size_t kid_len,
-                                                   const char *alg,
-                                                   size_t alg_len,
-                                                   struct oidc_error **err_out);
-
-/**
- * Enable DPoP (RFC 9449) with this key (PEM or a private JWK: ES256, EdDSA, ...), or with a
- * freshly generated ES256 key when `key_len` is 0. Token requests then carry DPoP proofs (one
- * automatic retry on `use_dpop_nonce`; nonces are remembered per server) and the tokens are
- * DPoP-bound.
- * # Ownership: `builder` borrowed; the key copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_builder_set_dpop_key(struct oidc_oauth_builder *builder,
-                                            const char *key,
-                                            size_t key_len,
-                                            struct oidc_error **err_out);
-
-/**
- * The `aud` of client assertions: "token_endpoint" (default), "issuer" or "endpoint" (the URL
- * being called).
- * # Ownership: `builder` borrowed; the value copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_builder_set_assertion_audience(struct oidc_oauth_builder *builder,
-                                                      const char *audience,
-                                                      size_t audience_len,
-                                                      struct oidc_error **err_out);
-
-/**
- * Generate a PKCE pair (43-character verifier from 32 random bytes, S256 challenge), a
- * `state` and a `nonce` (random, 22 characters each).
- * # Ownership: on OK `*out` is caller-owned, free with `oidc_pkce_free`.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-OIDC_MUST_USE oidc_result oidc_pkce_new(struct oidc_pkce **out, struct oidc_error **err_out);
-
-/**
- * The code verifier (a secret: send it only to the token endpoint, never log it).
- * # Ownership: borrowed from `pkce`, valid until `oidc_pkce_free`; NULL when `pkce` is NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_pkce_code_verifier(const struct oidc_pkce *pkce);
-
-/**
- * The S256 code challenge for the authorization request.
- * # Ownership: borrowed from `pkce`, valid until `oidc_pkce_free`; NULL when `pkce` is NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_pkce_code_challenge(const struct oidc_pkce *pkce);
-
-/**
- * The `state` value for the authorization request.
- * # Ownership: borrowed from `pkce`, valid until `oidc_pkce_free`; NULL when `pkce` is NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_pkce_state(const struct oidc_pkce *pkce);
-
-/**
- * The `nonce` value for the authorization request.
- * # Ownership: borrowed from `pkce`, valid until `oidc_pkce_free`; NULL when `pkce` is NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_pkce_nonce(const struct oidc_pkce *pkce);
-
-/**
- * The challenge method: always "S256".
- * # Ownership: static; never free.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_pkce_code_challenge_method(void);
-
-/**
- * Free a PKCE handle. NULL is accepted.
- * # Ownership: consumes `pkce`.
- * # Thread safety: any thread, once.
- * # Blocking: no.
- */
-void oidc_pkce_free(struct oidc_pkce *pkce);
-
-/**
- * Authorization code grant with PKCE: exchange `code` (from the redirect) for tokens.
- * `redirect_uri` as in the authorization request; `code_verifier` from `oidc_pkce_code_verifier`
- * (optional, `len` 0 = none); `nonce` the one sent (optional); `resource` optional RFC 8707
- * URIs separated by spaces. An ID token in the response is validated (signature, issuer,
- * audience = client id, times) before this returns OK.
- * # Ownership: `client` and the strings borrowed; on OK `*out` is caller-owned, free with
- *   `oidc_token_response_free`.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: yes: one token request (plus discovery and JWKS on first use), bounded by the
- *   client's timeouts.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_exchange_code(const struct oidc_oauth_client *client,
-                                     const char *code,
-                                     size_t code_len,
-                                     const char *redirect_uri,
-                                     size_t redirect_uri_len,
-                                     const char *code_verifier,
-                                     size_t code_verifier_len,
-                                     const char *nonce,
-                                     size_t nonce_len,
-                                     const char *resource,
-                                     size_t resource_len,
-                                     struct oidc_token_response **out,
-                                     struct oidc_error **err_out);
-
-/**
- * Refresh token grant. `scope` and `resource` (space-separated URIs) optional. The response's
- * (rotated) refresh token replaces the old one. An ID token in the response is validated.
- * # Ownership: `client` and the strings borrowed; on OK `*out` is caller-owned, free with
- *   `oidc_token_response_free`.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: yes: one token request, bounded by the client's timeouts.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_refresh(const struct oidc_oauth_client *client,
-                               const char *refresh_token,
-                               size_t refresh_token_len,
-                               const char *scope,
-                               size_t scope_len,
-                               const char *resource,
-                               size_t resource_len,
-                               struct oidc_token_response **out,
-                               struct oidc_error **err_out);
-
-/**
- * Client credentials through the client's token cache: the same scope set, resources and
- * audience reuse one token until `expires_in` minus 30 s; concurrent callers share a single
- * request. Arguments as `oidc_oauth_client_credentials`.
- * # Ownership: `client` and the strings borrowed; on OK `*out` is caller-owned (a copy of the
- *   cached token), free with `oidc_token_response_free`.
- * # Thread safety: may be called concurrently on one client (that is the point).
- * # Blocking: only on a cache miss (one token request, bounded by the client's timeouts), or
- *   while another thread's request for the same key is in flight.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_client_credentials_cached(const struct oidc_oauth_client *client,
-                                                 const char *scope,
-                                                 size_t scope_len,
-                                                 const char *resource,
-                                                 size_t resource_len,
-                                                 const char *audience,
-                                                 size_t audience_len,
-                                                 struct oidc_token_response **out,
-                                                 struct oidc_error **err_out);
-
-/**
- * Start a device authorization at the issuer's `device_authorization_endpoint`. Show the user
- * `oidc_device_authorization_verification_uri` and `_user_code`, then call
- * `oidc_oauth_device_poll`.
- * # Ownership: `client` and `scope` borrowed; on OK `*out` is caller-owned, free with
- *   `oidc_device_authorization_free`.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: yes: one request, bounded by the client's timeouts.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_device_authorization(const struct oidc_oauth_client *client,
-                                            const char *scope,
-                                            size_t scope_len,
-                                            struct oidc_device_authorization **out,
-                                            struct oidc_error **err_out);
-
-/**
- * The code the user enters.
- * # Ownership: borrowed from `da`; NULL when `da` is NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_device_authorization_user_code(const struct oidc_device_authorization *da);
-
-/**
- * Where the user goes to enter the code.
- * # Ownership: borrowed from `da`; NULL when `da` is NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_device_authorization_verification_uri(const struct oidc_device_authorization *da);
-
-/**
- * The verification URI with the code included, if the server sent one.
- * # Ownership: borrowed from `da`; NULL when absent or when `da` is NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_device_authorization_verification_uri_complete(const struct oidc_device_authorization *da);
-
-/**
- * Seconds the codes live (-1 when `da` is NULL).
- * # Ownership: `da` borrowed.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-int64_t oidc_device_authorization_expires_in(const struct oidc_device_authorization *da);
-
-/**
- * The polling interval in seconds (5 when the server sent none; 0 when `da` is NULL).
- * # Ownership: `da` borrowed.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-uint32_t oidc_device_authorization_interval(const struct oidc_device_authorization *da);
-
-/**
- * Free a device authorization. NULL is accepted.
- * # Ownership: consumes `da`.
- * # Thread safety: any thread, once, when no poll on it is running.
- * # Blocking: no.
- */
-void oidc_device_authorization_free(struct oidc_device_authorization *da);
-
-/**
- * Poll the token endpoint until the user approves the device authorization: the first poll at
- * once, then one per interval (5 s default; `slow_down` adds 5 s), `authorization_pending`
- * keeps polling. Returns `OIDC_RESULT_DEADLINE_EXCEEDED` rather than wait past `timeout_ms`
- * from now, `OIDC_RESULT_EXPIRED_TOKEN` when the codes expire, `OIDC_RESULT_ACCESS_DENIED`
- * when the user declines, `OIDC_RESULT_CANCELLED` when `cancel` (optional, may be NULL) is
- * cancelled. An ID token in the response is validated.
- * # Ownership: `client`, `da` and `cancel` borrowed; on OK `*out` is caller-owned, free with
- *   `oidc_token_response_free`.
- * # Thread safety: may be called concurrently on one client; `da` may be shared read-only.
- * # Blocking: yes: sleeps between polls, at most until `timeout_ms` has passed or `cancel` is
- *   cancelled (a poll request in flight is bounded by the client's HTTP timeouts).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_device_poll(const struct oidc_oauth_client *client,
-                                   const struct oidc_device_authorization *da,
-                                   uint32_t timeout_ms,
+oidc_result oidc_validate_at_async(const struct oidc_validator *client,
+                                   const char *token,
+                                   size_t token_len,
+                                   int64_t now_unix,
+                                   oidc_validate_cb cb,
+                                   void *user_data,
                                    const struct oidc_cancel *cancel,
-                                   struct oidc_token_response **out,
                                    struct oidc_error **err_out);
 
 /**
- * Start a CIBA backchannel authentication (poll mode) at the issuer's
- * `backchannel_authentication_endpoint`. `params_json` is a JSON object of the request's
- * parameters, e.g. `{"scope":"openid","login_hint":"alice","binding_message":"W4SCT"}`
- * (strings, numbers, booleans, or arrays of strings for repeated parameters).
- * # Ownership: `client` and `params_json` borrowed; on OK `*out` is caller-owned, free with
- *   `oidc_ciba_request_free`.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: yes: one request, bounded by the client's timeouts.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_ciba_request(const struct oidc_oauth_client *client,
-                                    const char *params_json,
-                                    size_t params_json_len,
-                                    struct oidc_ciba_request **out,
-                                    struct oidc_error **err_out);
-
-/**
- * The request's `auth_req_id` (a secret handle: never log it).
- * # Ownership: borrowed from `req`; NULL when `req` is NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_ciba_request_auth_req_id(const struct oidc_ciba_request *req);
-
-/**
- * Seconds the request lives (-1 when `req` is NULL).
- * # Ownership: `req` borrowed.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-int64_t oidc_ciba_request_expires_in(const struct oidc_ciba_request *req);
-
-/**
- * The polling interval in seconds (5 when the server sent none; 0 when `req` is NULL).
- * # Ownership: `req` borrowed.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-uint32_t oidc_ciba_request_interval(const struct oidc_ciba_request *req);
-
-/**
- * Free a CIBA request. NULL is accepted.
- * # Ownership: consumes `req`.
- * # Thread safety: any thread, once, when no poll on it is running.
- * # Blocking: no.
- */
-void oidc_ciba_request_free(struct oidc_ciba_request *req);
-
-/**
- * Poll for a CIBA request's tokens; same rules and results as `oidc_oauth_device_poll`
- * (`cancel` optional, may be NULL).
- * # Ownership: `client`, `req` and `cancel` borrowed; on OK `*out` is caller-owned, free with
- *   `oidc_token_response_free`.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: yes: sleeps between polls, at most until `timeout_ms` has passed or `cancel` is
- *   cancelled.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_ciba_poll(const struct oidc_oauth_client *client,
-                                 const struct oidc_ciba_request *req,
-                                 uint32_t timeout_ms,
-                                 const struct oidc_cancel *cancel,
-                                 struct oidc_token_response **out,
-                                 struct oidc_error **err_out);
-
-/**
- * Token exchange (RFC 8693). `subject_token_type` defaults (`len` 0) to
- * "urn:ietf:params:oauth:token-type:access_token". `params_json` (optional) adds parameters:
- * `audience`, `resource` (string or array), `scope`, `requested_token_type`, `actor_token`,
- * `actor_token_type`, ... The response must carry `issued_token_type`.
- * # Ownership: `client` and the strings borrowed; on OK `*out` is caller-owned, free with
- *   `oidc_token_response_free`.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: yes: one token request, bounded by the client's timeouts.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_token_exchange(const struct oidc_oauth_client *client,
-                                      const char *subject_token,
-                                      size_t subject_token_len,
-                                      const char *subject_token_type,
-                                      size_t subject_token_type_len,
-                                      const char *params_json,
-                                      size_t params_json_len,
-                                      struct oidc_token_response **out,
-                                      struct oidc_error **err_out);
-
-/**
- * JWT bearer grant (RFC 7523 §2.1). Pass a ready `assertion`, or none (`len` 0) and a
- * `subject`: liboidc then signs an assertion with the client's private key (iss = client id,
- * sub = `subject`, aud = issuer, 60 s). `scope` optional.
- * # Ownership: `client` and the strings borrowed; on OK `*out` is caller-owned, free with
- *   `oidc_token_response_free`.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: yes: one token request, bounded by the client's timeouts.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_jwt_bearer(const struct oidc_oauth_client *client,
-                                  const char *assertion,
-                                  size_t assertion_len,
-                                  const char *subject,
-                                  size_t subject_len,
-                                  const char *scope,
-                                  size_t scope_len,
-                                  struct oidc_token_response **out,
-                                  struct oidc_error **err_out);
-
-/**
- * Any grant at the token endpoint: `grant_type` plus the parameters of `params_json` (optional
- * JSON object; strings, numbers, booleans or arrays of strings), authenticated like every
- * token request (and DPoP-bound when the client has a DPoP key).
- * # Ownership: `client` and the strings borrowed; on OK `*out` is caller-owned, free with
- *   `oidc_token_response_free`.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: yes: one token request, bounded by the client's timeouts.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_custom_grant(const struct oidc_oauth_client *client,
-                                    const char *grant_type,
-                                    size_t grant_type_len,
-                                    const char *params_json,
-                                    size_t params_json_len,
-                                    struct oidc_token_response **out,
-                                    struct oidc_error **err_out);
-
-/**
- * A DPoP proof for a request the caller sends itself: `method` and `url` of that request;
- * `access_token` (optional) for resource requests (adds `ath`). The nonce last received from
- * the URL's server is included. Put it in a `DPoP` header, with `Authorization: DPoP <token>`.
- * # Ownership: `client` and the strings borrowed; on OK `*proof_out` is caller-owned, free with
- *   `oidc_string_free`.
- * # Thread safety: may be called concurrently on one client.
+ * Warm the client without blocking: discovery and the key set are fetched on the worker pool
+ * (as `oidc_validator_prefetch`), and `cb` reports the outcome. A static-key client completes OK.
+ * # Ownership: `client` and `cancel` borrowed for this call only; `user_data` as
+ *   `oidc_validate_async`.
+ * # Thread safety: any thread. `cb` runs exactly once on a liboidc worker thread if OK was
+ *   returned, never inside this call.
  * # Blocking: no.
  */
 OIDC_MUST_USE
-oidc_result oidc_oauth_dpop_proof(const struct oidc_oauth_client *client,
-                                  const char *method,
-                                  size_t method_len,
-                                  const char *url,
-                                  size_t url_len,
-                                  const char *access_token,
-                                  size_t access_token_len,
-                                  char **proof_out,
-                                  size_t *proof_len_out,
-                                  struct oidc_error **err_out);
-
-/**
- * Remember a `DPoP-Nonce` the caller received from `url`'s server (for proofs made with
- * `oidc_oauth_dpop_proof`). Requests liboidc sends itself handle nonces on their own.
- * # Ownership: everything borrowed.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_dpop_set_nonce(const struct oidc_oauth_client *client,
-                                      const char *url,
-                                      size_t url_len,
-                                      const char *nonce,
-                                      size_t nonce_len,
-                                      struct oidc_error **err_out);
-
-/**
- * The DPoP key's RFC 7638 thumbprint (`jkt`; bound tokens carry it as `cnf.jkt`).
- * # Ownership: `client` borrowed; on OK `*out` is caller-owned, free with `oidc_string_free`.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_dpop_jkt(const struct oidc_oauth_client *client,
-                                char **out,
-                                size_t *len_out,
-                                struct oidc_error **err_out);
-
-/**
- * Call a protected resource with an access token through the client's pooled connections:
- * DPoP-bound (`Authorization: DPoP` + a proof with `ath`, one retry on a `use_dpop_nonce`
- * challenge) when the client has a DPoP key and `token_type` is "DPoP", else Bearer. `body`
- * optional with `content_type` (default application/json). Any HTTP status is a success of
- * this call: read `*status_out`. The body is capped like every response.
- * # Ownership: everything borrowed; on OK `*body_out` is caller-owned, free with
- *   `oidc_string_free` (a non-UTF-8 body is replaced lossily).
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: yes: one or two requests, bounded by the client's timeouts.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_resource_request(const struct oidc_oauth_client *client,
-                                        const char *method,
-                                        size_t method_len,
-                                        const char *url,
-                                        size_t url_len,
-                                        const char *access_token,
-                                        size_t access_token_len,
-                                        const char *token_type,
-                                        size_t token_type_len,
-                                        const char *body,
-                                        size_t body_len,
-                                        const char *content_type,
-                                        size_t content_type_len,
-                                        uint32_t *status_out,
-                                        char **body_out,
-                                        size_t *body_len_out,
-                                        struct oidc_error **err_out);
-
-/**
- * The URL of an endpoint by its metadata name ("authorization_endpoint", "token_endpoint",
- * "device_authorization_endpoint", ...): the builder's override, else discovery.
- * # Ownership: `client` and `name` borrowed; on OK `*out` is caller-owned, free with
- *   `oidc_string_free`.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: fetches discovery on first use (bounded by the client's timeouts).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_client_endpoint(const struct oidc_oauth_client *client,
-                                       const char *name,
-                                       size_t name_len,
-                                       char **out,
-                                       size_t *len_out,
-                                       struct oidc_error **err_out);
-
-/**
- * The library version, e.g. "0.1.0".
- * # Ownership: static; never free.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_version(void);
-
-/**
- * The library version as `(major << 16) | (minor << 8) | patch`; compare with
- * `OIDC_VERSION_NUMBER` from the header you compiled against.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-uint32_t oidc_version_number(void);
-
-/**
- * A static English description of a result code ("token expired", ...), or "unknown result
- * code" for a value liboidc never returns.
- * # Ownership: static; never free.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_result_str(uint32_t code);
-
-/**
- * The stable symbolic name of a result code without its prefix ("TOKEN_EXPIRED"), or NULL for a
- * value liboidc never returns. Bindings use it to keep their error tables in sync.
- * # Ownership: static; never free.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_result_name(uint32_t code);
-
-/**
- * Free a string returned by liboidc. NULL is accepted. Never pass a string from elsewhere, and
- * never free one twice.
- * # Ownership: consumes `s`.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-void oidc_string_free(char *s);
-
-/**
- * The error's result code (`OIDC_RESULT_NULL_PARAMETER` for NULL).
- * # Ownership: `err` borrowed.
- * # Thread safety: any thread; an error object is immutable.
- * # Blocking: no.
- */
-oidc_result oidc_error_code(const struct oidc_error *err);
-
-/**
- * The error's message: English, never containing secrets, token claims or signatures (it may
- * name the token's key id and algorithm, and configured values such as the issuer).
- * # Ownership: borrowed from `err`, NUL-terminated, valid until `oidc_error_free(err)`.
- *   Returns "" for NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_error_message(const struct oidc_error *err);
-
-/**
- * A ready `WWW-Authenticate` header value for a resource server's 401 answer (RFC 6750), e.g.
- * `Bearer realm="api", error="invalid_token", error_description="The access token expired"`.
- * Just `Bearer` (plus realm) when the failure was not the token's fault.
- * # Ownership: borrowed from `err`, valid until `oidc_error_free(err)`. "" for NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_error_www_authenticate(const struct oidc_error *err);
-
-/**
- * The RFC 6750 error code ("invalid_token") when the token was at fault, else NULL.
- * # Ownership: static or borrowed from `err`; never free.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_error_oauth_error(const struct oidc_error *err);
-
-/**
- * The HTTP status liboidc suggests the host answer ITS OWN caller with: 401 (the caller's token
- * is bad), 503 (keys or a store could not be had: retry later), 500 (anything else, including a
- * protocol call the identity provider refused: a misconfigured client is the host's fault, not
- * its caller's). It is never the identity provider's status: that one, when the failure is the
- * provider's answer (an OAuth error response, an unexpected status), is `server_status` in
- * `oidc_error_details_json` (and `status` for OAuth error responses). 0 for NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-uint32_t oidc_error_http_status(const struct oidc_error *err);
-
-/**
- * The error as a JSON object: `{"code","name","message","http_status","oauth_error","server_status"}`
- * (`server_status`: the remote server's HTTP status when the failure is its answer, else null).
- * # Ownership: borrowed from `err`, valid until `oidc_error_free(err)`. "" for NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_error_details_json(const struct oidc_error *err);
-
-/**
- * Free an error object. NULL is accepted.
- * # Ownership: consumes `err`.
- * # Thread safety: any thread, once.
- * # Blocking: no.
- */
-void oidc_error_free(struct oidc_error *err);
-
-/**
- * Create a protocol-client builder. Defaults as for `oidc_validator_builder_new` (https only,
- * timeouts 5 s / 10 s); the ID-token audience is the client id.
- * # Ownership: on OK `*out` is caller-owned: build it or free it with `oidc_oauth_builder_free`.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_builder_new(struct oidc_oauth_builder **out,
-                                   struct oidc_error **err_out);
-
-/**
- * Free a builder that will not be built. NULL is accepted.
- * # Ownership: consumes `builder`.
- * # Thread safety: not concurrently with other calls on the same builder.
- * # Blocking: no.
- */
-void oidc_oauth_builder_free(struct oidc_oauth_builder *builder);
-
-/**
- * Set the issuer (required); its metadata is discovered on first use.
- * # Ownership: `builder` borrowed; the value copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_builder_set_issuer(struct oidc_oauth_builder *builder,
-                                          const char *issuer,
-                                          size_t issuer_len,
-                                          struct oidc_error **err_out);
-
-/**
- * Set the client id (required).
- * # Ownership: `builder` borrowed; the value copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_builder_set_client_id(struct oidc_oauth_builder *builder,
-                                             const char *client_id,
-                                             size_t client_id_len,
-                                             struct oidc_error **err_out);
-
-/**
- * Set the client secret. It is never shown in messages, logs or debug output.
- * # Ownership: `builder` borrowed; the value copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_builder_set_client_secret(struct oidc_oauth_builder *builder,
-                                                 const char *secret,
-                                                 size_t secret_len,
-                                                 struct oidc_error **err_out);
-
-/**
- * Choose the client authentication method by its RFC 7591 name ("none",
- * "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt") or
- * "auto" (the first method the issuer's `token_endpoint_auth_methods_supported` lists that the
- * credentials allow: private_key_jwt, then client_secret_basic, _post, _jwt). Without it:
- * private_key_jwt when a private key is set, client_secret_basic when a secret is set, none
- * otherwise.
- * # Ownership: `builder` borrowed; the value copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_builder_set_auth_method(struct oidc_oauth_builder *builder,
-                                               const char *method,
-                                               size_t method_len,
-                                               struct oidc_error **err_out);
-
-/**
- * Trust the PEM certificates in this file (in addition to the system store and the CA
- * environment variables). Read when the client is built.
- * # Ownership: `builder` borrowed; the path copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_builder_set_ca_file(struct oidc_oauth_builder *builder,
-                                           const char *path,
-                                           size_t path_len,
-                                           struct oidc_error **err_out);
-
-/**
- * Override an endpoint by its metadata name ("token_endpoint", "introspection_endpoint", ...,
- * "jwks_uri"); the URL passes the https policy.
- * # Ownership: `builder` borrowed; the values copied.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_builder_set_endpoint(struct oidc_oauth_builder *builder,
-                                            const char *name,
-                                            size_t name_len,
-                                            const char *url,
-                                            size_t url_len,
-                                            struct oidc_error **err_out);
-
-/**
- * HTTP timeouts in milliseconds (connect, total per request); defaults 5000 / 10000.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_builder_set_timeouts_ms(struct oidc_oauth_builder *builder,
-                                               uint32_t connect_ms,
-                                               uint32_t total_ms,
-                                               struct oidc_error **err_out);
-
-/**
- * Allow plain http to loopback hosts (`allow` = 1); for local development only.
- * # Thread safety: not concurrently on one builder.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_builder_set_allow_http_loopback(struct oidc_oauth_builder *builder,
-                                                       uint32_t allow,
-                                                       struct oidc_error **err_out);
-
-/**
- * Check the configuration and build the client (no network). A setter that failed earlier
- * makes the build fail with that setter's code (never a default in its place).
- * # Ownership: consumes `builder` in every case; on OK `*out` is caller-owned, free with
- *   `oidc_oauth_client_free`.
- * # Thread safety: any thread.
- * # Blocking: reads CA and key files; no network.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_builder_build(struct oidc_oauth_builder *builder,
-                                     struct oidc_oauth_client **out,
-                                     struct oidc_error **err_out);
-
-/**
- * Free a protocol client. NULL is accepted. Blocking calls running on other threads must have
- * returned. Non-blocking calls (`oidc_oauth_*_async`) may still be in flight: each holds its own
- * reference to the client's internals, so freeing is safe and never waits; their callbacks still
- * run, exactly once each, possibly after this function returned (keep their `user_data` valid
- * until then). Do not call it from a callback of a call on the same `client` handle if other
- * threads may still use the handle.
- * # Ownership: consumes `client`.
- * # Thread safety: not concurrently with any other call on the same client.
- * # Blocking: no.
- */
-void oidc_oauth_client_free(struct oidc_oauth_client *client);
-
-/**
- * Client credentials grant (RFC 6749 §4.4). `scope`, `resource` (RFC 8707) and `audience` are
- * optional (`len` 0 = absent); `resource` may hold several URIs separated by spaces.
- * # Ownership: `client` and the strings borrowed; on OK `*out` is caller-owned, free with
- *   `oidc_token_response_free`.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: yes: one request to the token endpoint (plus discovery on first use), bounded by
- *   the client's timeouts.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_client_credentials(const struct oidc_oauth_client *client,
-                                          const char *scope,
-                                          size_t scope_len,
-                                          const char *resource,
-                                          size_t resource_len,
-                                          const char *audience,
-                                          size_t audience_len,
-                                          struct oidc_token_response **out,
-                                          struct oidc_error **err_out);
-
-/**
- * The access token (a secret: never log it).
- * # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
- *   `resp` is NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_token_response_access_token(const struct oidc_token_response *resp);
-
-/**
- * The token type ("Bearer", "DPoP", "N_A").
- * # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
- *   `resp` is NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_token_response_token_type(const struct oidc_token_response *resp);
-
-/**
- * The refresh token, if issued.
- * # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
- *   absent or when `resp` is NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_token_response_refresh_token(const struct oidc_token_response *resp);
-
-/**
- * The ID token, if issued.
- * # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
- *   absent or when `resp` is NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_token_response_id_token(const struct oidc_token_response *resp);
-
-/**
- * The granted scope, if the server sent it.
- * # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
- *   absent or when `resp` is NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_token_response_scope(const struct oidc_token_response *resp);
-
-/**
- * RFC 8693 issued_token_type, if present.
- * # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
- *   absent or when `resp` is NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_token_response_issued_token_type(const struct oidc_token_response *resp);
-
-/**
- * The whole response as JSON (contains secrets: never log it).
- * # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
- *   `resp` is NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_token_response_json(const struct oidc_token_response *resp);
-
-/**
- * `expires_in` in seconds, or -1 when the server did not send it (or `resp` is NULL).
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-int64_t oidc_token_response_expires_in(const struct oidc_token_response *resp);
-
-/**
- * Free a token response. NULL is accepted.
- * # Ownership: consumes `resp`.
- * # Thread safety: any thread, once.
- * # Blocking: no.
- */
-void oidc_token_response_free(struct oidc_token_response *resp);
-
-/**
- * The authorization code grant without blocking: the arguments, checks (the ID token in the
- * response is validated), codes and error objects of `oidc_oauth_exchange_code`.
- * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
- * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
- * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once (a request under way still finishes;
- * its result is dropped). Returns OK when the call was accepted: then `cb` runs exactly once, on
- * a liboidc worker thread, never inside this function, possibly after
- * `oidc_oauth_client_free(client)` returned. On any other return `cb` never runs
- * (`OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, the blocking call's argument
- * errors, `OIDC_RESULT_QUEUE_FULL` when the bounded queue is full).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
- *   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
- *   failure `*err_out` is caller-owned (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_exchange_code_async(const struct oidc_oauth_client *client,
-                                           const char *code,
-                                           size_t code_len,
-                                           const char *redirect_uri,
-                                           size_t redirect_uri_len,
-                                           const char *code_verifier,
-                                           size_t code_verifier_len,
-                                           const char *nonce,
-                                           size_t nonce_len,
-                                           const char *resource,
-                                           size_t resource_len,
-                                           oidc_token_cb cb,
-                                           void *user_data,
-                                           const struct oidc_cancel *cancel,
-                                           struct oidc_error **err_out);
-
-/**
- * The refresh token grant without blocking: the arguments, checks, codes and error objects of
- * `oidc_oauth_refresh` (a bad refresh token completes with `OIDC_RESULT_INVALID_GRANT`).
- * Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
- *   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
- *   failure `*err_out` is caller-owned (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_refresh_async(const struct oidc_oauth_client *client,
-                                     const char *refresh_token,
-                                     size_t refresh_token_len,
-                                     const char *scope,
-                                     size_t scope_len,
-                                     const char *resource,
-                                     size_t resource_len,
-                                     oidc_token_cb cb,
-                                     void *user_data,
-                                     const struct oidc_cancel *cancel,
-                                     struct oidc_error **err_out);
-
-/**
- * The client credentials grant without blocking: the arguments, checks, codes and error objects
- * of `oidc_oauth_client_credentials`.
- * Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
- *   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
- *   failure `*err_out` is caller-owned (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_client_credentials_async(const struct oidc_oauth_client *client,
-                                                const char *scope,
-                                                size_t scope_len,
-                                                const char *resource,
-                                                size_t resource_len,
-                                                const char *audience,
-                                                size_t audience_len,
-                                                oidc_token_cb cb,
-                                                void *user_data,
-                                                const struct oidc_cancel *cancel,
-                                                struct oidc_error **err_out);
-
-/**
- * Client credentials through the client's token cache without blocking (as
- * `oidc_oauth_client_credentials_cached`: a cached token completes at once, on a worker;
- * concurrent misses share one request, a worker waiting for it meanwhile).
- * Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
- *   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
- *   failure `*err_out` is caller-owned (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_client_credentials_cached_async(const struct oidc_oauth_client *client,
-                                                       const char *scope,
-                                                       size_t scope_len,
-                                                       const char *resource,
-                                                       size_t resource_len,
-                                                       const char *audience,
-                                                       size_t audience_len,
-                                                       oidc_token_cb cb,
-                                                       void *user_data,
-                                                       const struct oidc_cancel *cancel,
-                                                       struct oidc_error **err_out);
-
-/**
- * Token exchange (RFC 8693) without blocking: the arguments, checks, codes and error objects of
- * `oidc_oauth_token_exchange` (a `params_json` that is not a JSON object of the allowed shapes
- * is returned at once as `OIDC_RESULT_INVALID_ARGUMENT`).
- * Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
- *   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
- *   failure `*err_out` is caller-owned (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_token_exchange_async(const struct oidc_oauth_client *client,
-                                            const char *subject_token,
-                                            size_t subject_token_len,
-                                            const char *subject_token_type,
-                                            size_t subject_token_type_len,
-                                            const char *params_json,
-                                            size_t params_json_len,
-                                            oidc_token_cb cb,
-                                            void *user_data,
-                                            const struct oidc_cancel *cancel,
-                                            struct oidc_error **err_out);
-
-/**
- * The JWT bearer grant (RFC 7523) without blocking: the arguments, checks, codes and error
- * objects of `oidc_oauth_jwt_bearer` (neither an assertion nor a subject is returned at once as
- * `OIDC_RESULT_INVALID_ARGUMENT`; an assertion for `subject` is signed on the worker).
- * Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
- *   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
- *   failure `*err_out` is caller-owned (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_jwt_bearer_async(const struct oidc_oauth_client *client,
-                                        const char *assertion,
-                                        size_t assertion_len,
-                                        const char *subject,
-                                        size_t subject_len,
-                                        const char *scope,
-                                        size_t scope_len,
-                                        oidc_token_cb cb,
-                                        void *user_data,
-                                        const struct oidc_cancel *cancel,
-                                        struct oidc_error **err_out);
-
-/**
- * Any grant at the token endpoint without blocking: the arguments, checks, codes and error
- * objects of `oidc_oauth_custom_grant`.
- * Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
- *   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it); on
- *   failure `*err_out` is caller-owned (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_custom_grant_async(const struct oidc_oauth_client *client,
-                                          const char *grant_type,
-                                          size_t grant_type_len,
-                                          const char *params_json,
-                                          size_t params_json_len,
-                                          oidc_token_cb cb,
+oidc_result oidc_validator_prefetch_async(const struct oidc_validator *client,
+                                          oidc_done_cb cb,
                                           void *user_data,
                                           const struct oidc_cancel *cancel,
                                           struct oidc_error **err_out);
-
-/**
- * Validate an ID token without blocking (keys may have to be fetched): the arguments, checks,
- * codes and error objects of `oidc_oauth_validate_id_token`; on OK `cb` gets the same claims
- * JSON object.
- * Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
- *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
- *   (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_validate_id_token_async(const struct oidc_oauth_client *client,
-                                               const char *id_token,
-                                               size_t id_token_len,
-                                               const char *nonce,
-                                               size_t nonce_len,
-                                               const char *access_token,
-                                               size_t access_token_len,
-                                               const char *code,
-                                               size_t code_len,
-                                               int64_t max_age,
-                                               oidc_string_cb cb,
-                                               void *user_data,
-                                               const struct oidc_cancel *cancel,
-                                               struct oidc_error **err_out);
-
-/**
- * Introspect a token (RFC 7662 / RFC 9701) without blocking: the arguments, checks, codes and
- * error objects of `oidc_oauth_introspect` (an empty token or unknown flags are returned at
- * once as `OIDC_RESULT_INVALID_ARGUMENT`); on OK `cb` gets the same JSON object.
- * Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
- *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
- *   (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_introspect_async(const struct oidc_oauth_client *client,
-                                        const char *token,
-                                        size_t token_len,
-                                        const char *token_type_hint,
-                                        size_t token_type_hint_len,
-                                        uint32_t flags,
-                                        oidc_string_cb cb,
-                                        void *user_data,
-                                        const struct oidc_cancel *cancel,
-                                        struct oidc_error **err_out);
-
-/**
- * Revoke a token (RFC 7009) without blocking: the arguments, checks, codes and error objects of
- * `oidc_oauth_revoke`.
- * Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; `err` passed to `cb` is
- *   borrowed for its duration; on failure `*err_out` is caller-owned (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_revoke_async(const struct oidc_oauth_client *client,
-                                    const char *token,
-                                    size_t token_len,
-                                    const char *token_type_hint,
-                                    size_t token_type_hint_len,
-                                    oidc_done_cb cb,
-                                    void *user_data,
-                                    const struct oidc_cancel *cancel,
-                                    struct oidc_error **err_out);
-
-/**
- * Call the UserInfo endpoint without blocking: the arguments, checks, codes and error objects of
- * `oidc_oauth_userinfo` (a rejected access token completes with `OIDC_RESULT_INVALID_TOKEN`);
- * on OK `cb` gets the same claims JSON object.
- * Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
- *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
- *   (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_userinfo_async(const struct oidc_oauth_client *client,
-                                      const char *access_token,
-                                      size_t access_token_len,
-                                      const char *expected_sub,
-                                      size_t expected_sub_len,
-                                      oidc_string_cb cb,
-                                      void *user_data,
-                                      const struct oidc_cancel *cancel,
-                                      struct oidc_error **err_out);
-
-/**
- * Build the authorization URL without blocking on the discovery it may need first: the
- * arguments, checks, codes and error objects of `oidc_oauth_authorization_url` (a bad
- * `request_json` is returned at once); on OK `cb` gets the same `{"url","state","nonce"}` JSON.
- * Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
- *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
- *   (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_authorization_url_async(const struct oidc_oauth_client *client,
-                                               const char *request_json,
-                                               size_t request_json_len,
-                                               oidc_string_cb cb,
-                                               void *user_data,
-                                               const struct oidc_cancel *cancel,
-                                               struct oidc_error **err_out);
-
-/**
- * Push an authorization request (RFC 9126) without blocking: the arguments, checks, codes and
- * error objects of `oidc_oauth_push_authorization_request`; on OK `cb` gets the same
- * `{"request_uri","expires_in","state","nonce"}` JSON.
- * Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
- *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
- *   (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_push_authorization_request_async(const struct oidc_oauth_client *client,
-                                                        const char *request_json,
-                                                        size_t request_json_len,
-                                                        oidc_string_cb cb,
-                                                        void *user_data,
-                                                        const struct oidc_cancel *cancel,
-                                                        struct oidc_error **err_out);
-
-/**
- * Check the authorization response without blocking on the keys a JARM response or a
- * front-channel ID token may need: the arguments, checks, codes and error objects of
- * `oidc_oauth_parse_authorization_response`; on OK `cb` gets the same JSON (the code is a secret).
- * Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
- *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
- *   (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_parse_authorization_response_async(const struct oidc_oauth_client *client,
-                                                          const char *response,
-                                                          size_t response_len,
-                                                          const char *expected_state,
-                                                          size_t expected_state_len,
-                                                          oidc_string_cb cb,
-                                                          void *user_data,
-                                                          const struct oidc_cancel *cancel,
-                                                          struct oidc_error **err_out);
-
-/**
- * Build the RP-initiated logout URL without blocking on the discovery it may need first: the
- * arguments, checks, codes and error objects of `oidc_oauth_end_session_url`; on OK `cb` gets
- * the same URL.
- * Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
- *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
- *   (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_end_session_url_async(const struct oidc_oauth_client *client,
-                                             const char *id_token_hint,
-                                             size_t id_token_hint_len,
-                                             const char *post_logout_redirect_uri,
-                                             size_t post_logout_redirect_uri_len,
-                                             const char *state,
-                                             size_t state_len,
-                                             oidc_string_cb cb,
-                                             void *user_data,
-                                             const struct oidc_cancel *cancel,
-                                             struct oidc_error **err_out);
-
-/**
- * Call a protected resource without blocking: the arguments, checks, codes and error objects of
- * `oidc_oauth_resource_request` (DPoP-bound or Bearer); on OK `cb` gets the HTTP status and
- * the same body.
- * Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the body passed to `cb` is
- *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
- *   (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_resource_request_async(const struct oidc_oauth_client *client,
-                                              const char *method,
-                                              size_t method_len,
-                                              const char *url,
-                                              size_t url_len,
-                                              const char *access_token,
-                                              size_t access_token_len,
-                                              const char *token_type,
-                                              size_t token_type_len,
-                                              const char *body,
-                                              size_t body_len,
-                                              const char *content_type,
-                                              size_t content_type_len,
-                                              oidc_resource_cb cb,
-                                              void *user_data,
-                                              const struct oidc_cancel *cancel,
-                                              struct oidc_error **err_out);
-
-/**
- * Look up an endpoint without blocking on the discovery it may need (the way to warm a
- * protocol client from an event loop): the arguments, checks, codes and error objects of
- * `oidc_oauth_client_endpoint`; on OK `cb` gets the same URL.
- * Strings copied, `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`).
- * # Ownership: `client`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb` is
- *   borrowed for its duration (copy it; never free it); on failure `*err_out` is caller-owned
- *   (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_client_endpoint_async(const struct oidc_oauth_client *client,
-                                             const char *name,
-                                             size_t name_len,
-                                             oidc_string_cb cb,
-                                             void *user_data,
-                                             const struct oidc_cancel *cancel,
-                                             struct oidc_error **err_out);
-
-/**
- * Register a client (RFC 7591) without blocking: the arguments, checks, codes and error objects
- * of `oidc_oauth_register` (the builder's issuer settings are copied now; the builder stays
- * usable and is not consumed); on OK `cb` gets the same registration response JSON (it
- * contains `client_secret` and `registration_access_token`: secrets).
- * The strings are copied: they need not outlive this call. `cancel` (may be NULL) attaches the
- * call to a cancel handle: cancelling completes it with `OIDC_RESULT_CANCELLED`, an expired
- * deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`, at once. Returns OK when the call was
- * accepted: then `cb` runs exactly once, on a liboidc worker thread, never inside this function,
- * possibly after `builder` was built or freed. On any other return `cb` never runs.
- * # Ownership: `builder`, the strings and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; the string passed to `cb`
- *   is borrowed for its duration (copy it; never free it); on failure `*err_out` is
- *   caller-owned (`oidc_error_free`).
- * # Thread safety: not concurrently with other calls on the same builder (this call only reads
- *   it, before returning). `cb` may run on any liboidc worker thread; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_register_async(const struct oidc_oauth_builder *builder,
-                                      const char *metadata_json,
-                                      size_t metadata_json_len,
-                                      const char *initial_access_token,
-                                      size_t initial_access_token_len,
-                                      oidc_string_cb cb,
-                                      void *user_data,
-                                      const struct oidc_cancel *cancel,
-                                      struct oidc_error **err_out);
-
-/**
- * Start a device authorization (RFC 8628) without blocking: the arguments, request, codes and
- * error objects of `oidc_oauth_device_authorization`; on OK the callback receives the pending
- * authorization as an OWNED handle (see `oidc_device_authorization_cb`): show the user its
- * verification URI and user code, then poll it with `oidc_oauth_device_poll_async` (or the
- * blocking `oidc_oauth_device_poll`), and free it with `oidc_device_authorization_free`.
- * `scope` is copied. `cancel`, exactly-once `cb` on a worker thread, refusals: the contract of
- * every `oidc_oauth_*_async` call (see `oidc_oauth_exchange_code_async`); a call cancelled or
- * past its deadline gets no handle (liboidc frees a late one itself).
- * # Ownership: `client`, `scope` and `cancel` borrowed for this call only; `user_data` is handed
- *   back to `cb` untouched and must stay valid until `cb` ran; on OK the handle passed to `cb`
- *   is caller-owned (free with `oidc_device_authorization_free`: the one exception to borrowed
- *   callback arguments); `err` is borrowed; on failure `*err_out` is caller-owned
- *   (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_device_authorization_async(const struct oidc_oauth_client *client,
-                                                  const char *scope,
-                                                  size_t scope_len,
-                                                  oidc_device_authorization_cb cb,
-                                                  void *user_data,
-                                                  const struct oidc_cancel *cancel,
-                                                  struct oidc_error **err_out);
-
-/**
- * Poll for a device authorization's tokens without blocking: the rules, codes and error objects
- * of `oidc_oauth_device_poll` (first poll at once, then one per interval, `slow_down` adds 5 s;
- * `OIDC_RESULT_DEADLINE_EXCEEDED` rather than wait past `timeout_ms` from now,
- * `OIDC_RESULT_EXPIRED_TOKEN`, `OIDC_RESULT_ACCESS_DENIED`; an ID token in the response is
- * validated), delivered to `cb` like the other token twins. Each poll runs on a worker; between
- * polls the call waits on the pool's timer and holds no worker, so any number of pending polls
- * never delays other calls. `da` is read during this call only (its device code is copied): it
- * may be freed as soon as this returns. `cancel` (may be NULL) completes the call at once with
- * `OIDC_RESULT_CANCELLED` (also while it waits between polls; no further poll is sent), a
- * cancel handle's deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`. Exactly-once `cb` on a worker
- * thread, refusals: the contract of every `oidc_oauth_*_async` call (see
- * `oidc_oauth_exchange_code_async`; `OIDC_RESULT_NULL_PARAMETER` for a NULL `da`).
- * # Ownership: `client`, `da` and `cancel` borrowed for this call only; `user_data` is handed
- *   back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
- *   borrowed for its duration (read it with the `oidc_token_response_*` getters; never free it);
- *   on failure `*err_out` is caller-owned (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client; `da` may be shared read-only. `cb`
- *   may run on any liboidc worker thread, concurrently with other callbacks; it must not block
- *   for long.
- * # Blocking: no (a bounded queue push; the waits between polls are timers).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_device_poll_async(const struct oidc_oauth_client *client,
-                                         const struct oidc_device_authorization *da,
-                                         uint32_t timeout_ms,
-                                         oidc_token_cb cb,
-                                         void *user_data,
-                                         const struct oidc_cancel *cancel,
-                                         struct oidc_error **err_out);
-
-/**
- * Start a CIBA backchannel authentication (poll mode) without blocking: the arguments
- * (`params_json` as `oidc_oauth_ciba_request`; a bad one is returned at once as
- * `OIDC_RESULT_INVALID_ARGUMENT`), request, codes and error objects of `oidc_oauth_ciba_request`;
- * on OK the callback receives the pending request as an OWNED handle (see
- * `oidc_ciba_request_cb`): poll it with `oidc_oauth_ciba_poll_async`, free it with
- * `oidc_ciba_request_free`. Strings copied, `cancel`, exactly-once `cb` on a worker thread,
- * refusals: as `oidc_oauth_device_authorization_async`.
- * # Ownership: `client`, `params_json` and `cancel` borrowed for this call only; `user_data` is
- *   handed back to `cb` untouched and must stay valid until `cb` ran; on OK the handle passed to
- *   `cb` is caller-owned (free with `oidc_ciba_request_free`: the one exception to borrowed
- *   callback arguments); `err` is borrowed; on failure `*err_out` is caller-owned
- *   (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_ciba_request_async(const struct oidc_oauth_client *client,
-                                          const char *params_json,
-                                          size_t params_json_len,
-                                          oidc_ciba_request_cb cb,
-                                          void *user_data,
-                                          const struct oidc_cancel *cancel,
-                                          struct oidc_error **err_out);
-
-/**
- * Poll for a CIBA request's tokens without blocking: the rules, codes and error objects of
- * `oidc_oauth_ciba_poll` (`OIDC_RESULT_ACCESS_DENIED` when the user declines, ...), waiting
- * between polls on the pool's timer, never on a worker; `req` is read during this call only.
- * Everything else as `oidc_oauth_device_poll_async`.
- * # Ownership: `client`, `req` and `cancel` borrowed for this call only; `user_data` is handed
- *   back to `cb` untouched and must stay valid until `cb` ran; the response passed to `cb` is
- *   borrowed for its duration (never free it); on failure `*err_out` is caller-owned
- *   (`oidc_error_free`).
- * # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
- *   thread, concurrently with other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push; the waits between polls are timers).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_ciba_poll_async(const struct oidc_oauth_client *client,
-                                       const struct oidc_ciba_request *req,
-                                       uint32_t timeout_ms,
-                                       oidc_token_cb cb,
-                                       void *user_data,
-                                       const struct oidc_cancel *cancel,
-                                       struct oidc_error **err_out);
-
-/**
- * Validate an ID token (OpenID Connect Core §3.1.3.7) with the same policy code as access
- * tokens (signature with the issuer's keys, `iss`, `aud` = client id, `exp`, `nbf`, `iat`, no
- * `typ` rule), then `sub`, `iat`, `azp` (required with several audiences), `nonce` (when given:
- * must be equal), `at_hash` / `c_hash` (when the token has them and `access_token` / `code` is
- * given) and `auth_time` (required and recent enough when `max_age` >= 0; pass -1 when no
- * `max_age` was requested). Empty strings (`len` 0) mean "not given".
- * # Ownership: `client` and the strings borrowed; on OK `*claims_out` is the claims JSON object,
- *   caller-owned, free with `oidc_string_free`; `claims_len_out` may be NULL.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: may fetch discovery and keys (first use, unknown kid), bounded by the timeouts.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_validate_id_token(const struct oidc_oauth_client *client,
-                                         const char *id_token,
-                                         size_t id_token_len,
-                                         const char *nonce,
-                                         size_t nonce_len,
-                                         const char *access_token,
-                                         size_t access_token_len,
-                                         const char *code,
-                                         size_t code_len,
-                                         int64_t max_age,
-                                         char **claims_out,
-                                         size_t *claims_len_out,
-                                         struct oidc_error **err_out);
-
-/**
- * Introspect a token (RFC 7662) at the issuer's `introspection_endpoint`, with this client's
- * authentication. `token_type_hint` is optional (`len` 0). `flags`: 0 or
- * `OIDC_INTROSPECT_FLAG_SIGNED` (RFC 9701). An inactive token is a success with `"active":false`.
- * # Ownership: `client` and the strings borrowed; on OK `*out` is the introspection response
- *   object as JSON (for a signed response: its `token_introspection` member), caller-owned,
- *   free with `oidc_string_free`; `out_len` may be NULL.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: yes: one request (plus discovery/keys on first use), bounded by the timeouts.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_introspect(const struct oidc_oauth_client *client,
-                                  const char *token,
-                                  size_t token_len,
-                                  const char *token_type_hint,
-                                  size_t token_type_hint_len,
-                                  uint32_t flags,
-                                  char **out,
-                                  size_t *out_len,
-                                  struct oidc_error **err_out);
-
-/**
- * Revoke a token (RFC 7009) at the issuer's `revocation_endpoint`, with this client's
- * authentication. `token_type_hint` ("access_token", "refresh_token") is optional.
- * # Ownership: everything borrowed.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: yes: one request (plus discovery on first use), bounded by the timeouts.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_revoke(const struct oidc_oauth_client *client,
-                              const char *token,
-                              size_t token_len,
-                              const char *token_type_hint,
-                              size_t token_type_hint_len,
-                              struct oidc_error **err_out);
-
-/**
- * Call the UserInfo endpoint with `access_token` (Bearer). A signed (`application/jwt`)
- * response is validated with the issuer's keys (`iss`, `aud` = client id, `exp` if present).
- * With `expected_sub` (the ID token's `sub`; optional) a different subject fails with
- * `OIDC_RESULT_SUBJECT_MISMATCH`. RFC 6750 errors give `OIDC_RESULT_INVALID_TOKEN` /
- * `OIDC_RESULT_INSUFFICIENT_SCOPE`.
- * # Ownership: `client` and the strings borrowed; on OK `*out` is the claims JSON object,
- *   caller-owned, free with `oidc_string_free`; `out_len` may be NULL.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: yes: one request (plus discovery/keys on first use), bounded by the timeouts.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_userinfo(const struct oidc_oauth_client *client,
-                                const char *access_token,
-                                size_t access_token_len,
-                                const char *expected_sub,
-                                size_t expected_sub_len,
-                                char **out,
-                                size_t *out_len,
-                                struct oidc_error **err_out);
-
-/**
- * Build the authorization URL. `request_json` is a JSON object with optional members
- * `redirect_uri`, `scope`, `state`, `nonce` (both generated when absent: 32 random bytes),
- * `code_challenge` (PKCE S256, see `oidc_pkce_generate`), `response_type` (default "code"),
- * `response_mode` (e.g. "jwt" for JARM), `max_age` (integer), `params` (object of strings or
- * arrays of strings: `prompt`, `resource`, ...), `request` (an already signed request object,
- * RFC 9101) or `request_uri` (from `oidc_oauth_push_authorization_request`; the URL then has
- * only `client_id` and `request_uri`). Unknown members are refused.
- * # Ownership: `client` and the string borrowed; on OK `*out` is
- *   `{"url":"…","state":"…","nonce":"…"}` (state/nonce null when unknown), caller-owned, free
- *   with `oidc_string_free`; `out_len` may be NULL.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: only discovery on first use (for `authorization_endpoint`).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_authorization_url(const struct oidc_oauth_client *client,
-                                         const char *request_json,
-                                         size_t request_json_len,
-                                         char **out,
-                                         size_t *out_len,
-                                         struct oidc_error **err_out);
-
-/**
- * Push an authorization request (RFC 9126) with this client's authentication. Same
- * `request_json` as `oidc_oauth_authorization_url` (without `request_uri`).
- * # Ownership: `client` and the string borrowed; on OK `*out` is
- *   `{"request_uri":"…","expires_in":N,"state":"…","nonce":"…"}`, caller-owned, free with
- *   `oidc_string_free`; `out_len` may be NULL.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: yes: one request (plus discovery on first use), bounded by the timeouts.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_push_authorization_request(const struct oidc_oauth_client *client,
-                                                  const char *request_json,
-                                                  size_t request_json_len,
-                                                  char **out,
-                                                  size_t *out_len,
-                                                  struct oidc_error **err_out);
-
-/**
- * Parse and check the authorization response that reached the redirect URI: a full URL (its
- * fragment when non-empty, else its query) or a bare query / fragment string. Checks the
- * state against `expected_state` (`OIDC_RESULT_STATE_MISMATCH`; required: pass what the URL
- * builder returned; an empty one is `OIDC_RESULT_INVALID_ARGUMENT`, never "skip the check"), the RFC 9207 `iss` (`OIDC_RESULT_RESPONSE_ISSUER_MISMATCH`; required when the
- * issuer advertises it, unless a front-channel `id_token` is present: its signature, `iss` and
- * audience are then checked here; validate its `nonce`/`c_hash` with
- * `oidc_oauth_validate_id_token`), a JARM `response` JWT (validated with the issuer's keys, audience =
- * client id) and turns an error response into its code (`OIDC_RESULT_ACCESS_DENIED`, ...; the
- * `error`, `error_description` are in `oidc_error_details_json`).
- * # Ownership: `client` and the strings borrowed; on OK `*out` is
- *   `{"code":"…","state":…,"iss":…,"jarm":bool,"params":{…}}` (the code is a secret),
- *   caller-owned, free with `oidc_string_free`; `out_len` may be NULL.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: only discovery/keys on first use.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_parse_authorization_response(const struct oidc_oauth_client *client,
-                                                    const char *response,
-                                                    size_t response_len,
-                                                    const char *expected_state,
-                                                    size_t expected_state_len,
-                                                    char **out,
-                                                    size_t *out_len,
-                                                    struct oidc_error **err_out);
-
-/**
- * Build the RP-initiated logout URL at the issuer's `end_session_endpoint` with the optional
- * `id_token_hint`, `post_logout_redirect_uri` and `state`; `client_id` is always included.
- * # Ownership: `client` and the strings borrowed; on OK `*out` is the URL, caller-owned, free
- *   with `oidc_string_free`; `out_len` may be NULL.
- * # Thread safety: may be called concurrently on one client.
- * # Blocking: only discovery on first use.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_end_session_url(const struct oidc_oauth_client *client,
-                                       const char *id_token_hint,
-                                       size_t id_token_hint_len,
-                                       const char *post_logout_redirect_uri,
-                                       size_t post_logout_redirect_uri_len,
-                                       const char *state,
-                                       size_t state_len,
-                                       char **out,
-                                       size_t *out_len,
-                                       struct oidc_error **err_out);
-
-/**
- * Register a client (RFC 7591) at the issuer configured in `builder` (its CA file, timeouts
- * and endpoint overrides are used; its client id and secret are not needed). `metadata_json`
- * is the client metadata object; `initial_access_token` is optional. Errors keep the
- * server's code (`OIDC_RESULT_INVALID_CLIENT_METADATA`, `OIDC_RESULT_INVALID_REDIRECT_URI`).
- * Typical use: register, then set the returned `client_id` / `client_secret` on the same
- * builder and build the client.
- * # Ownership: `builder` and the strings borrowed (the builder is not consumed); on OK `*out`
- *   is the registration response JSON (contains `client_secret` and
- *   `registration_access_token`: secrets), caller-owned, free with `oidc_string_free`.
- * # Thread safety: not concurrently with other calls on the same builder.
- * # Blocking: yes: discovery and one request, bounded by the builder's timeouts.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_register(const struct oidc_oauth_builder *builder,
-                                const char *metadata_json,
-                                size_t metadata_json_len,
-                                const char *initial_access_token,
-                                size_t initial_access_token_len,
-                                char **out,
-                                size_t *out_len,
-                                struct oidc_error **err_out);
-
-/**
- * Generate a PKCE pair (RFC 7636, S256): a 43-character verifier from 32 random bytes and its
- * challenge. Send the challenge in the authorization request (`code_challenge`); keep the
- * verifier for the code exchange.
- * # Ownership: on OK `*verifier_out` and `*challenge_out` are caller-owned NUL-terminated
- *   strings, free each with `oidc_string_free`.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_pkce_generate(char **verifier_out,
-                               char **challenge_out,
-                               struct oidc_error **err_out);
-
-/**
- * The S256 challenge of a verifier (43-128 characters of `A-Z a-z 0-9 - . _ ~`).
- * # Ownership: `verifier` borrowed; on OK `*challenge_out` is caller-owned, free with
- *   `oidc_string_free`.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_pkce_challenge(const char *verifier,
-                                size_t verifier_len,
-                                char **challenge_out,
-                                struct oidc_error **err_out);
-
-/**
- * Create a request for operation `op` on `client`. Set its parameters, then send it with
- * `oidc_oauth_send` or `oidc_oauth_send_async`. `OIDC_RESULT_INVALID_ARGUMENT` for an unknown
- * operation, `OIDC_RESULT_INVALID_CONFIG` for an operation the client cannot send (a client
- * without a client id can only register).
- * # Ownership: `client` borrowed (the request keeps its own reference: the client may be freed
- *   first); on OK `*out` is caller-owned, free with `oidc_oauth_request_free`.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_request_new(const struct oidc_oauth_client *client,
-                                   uint32_t op,
-                                   struct oidc_oauth_request **out,
-                                   struct oidc_error **err_out);
-
-/**
- * Set string parameter `param` (1-99) to `value` (`value_len` bytes of UTF-8, not
- * NUL-terminated; an earlier value is replaced). `OIDC_RESULT_INVALID_ARGUMENT` when the
- * parameter does not apply to the request's operation, is not a string parameter, or `value`
- * is empty or not acceptable for it (the message says which and why).
- * # Ownership: `value` borrowed (copied).
- * # Thread safety: one thread at a time per request.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_request_set_string(struct oidc_oauth_request *req,
-                                          uint32_t param,
-                                          const char *value,
-                                          size_t value_len,
-                                          struct oidc_error **err_out);
-
-/**
- * Add one item to list parameter `param` (100-199: SCOPE, one scope token per call; RESOURCE;
- * AUDIENCE). Errors as `oidc_oauth_request_set_string`.
- * # Ownership: `value` borrowed (copied).
- * # Thread safety: one thread at a time per request.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_request_add_string(struct oidc_oauth_request *req,
-                                          uint32_t param,
-                                          const char *value,
-                                          size_t value_len,
-                                          struct oidc_error **err_out);
-
-/**
- * Set integer parameter `param` (200-299). Errors as `oidc_oauth_request_set_string` (and for
- * a value out of the parameter's range).
- * # Thread safety: one thread at a time per request.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_request_set_int(struct oidc_oauth_request *req,
-                                       uint32_t param,
-                                       int64_t value,
-                                       struct oidc_error **err_out);
-
-/**
- * Add a custom parameter `name` = `value` (a name may repeat). Refused: names liboidc sets
- * itself (`grant_type`, `client_id`, `client_secret`, `client_assertion`,
- * `client_assertion_type`, `code_challenge_method`), names with a typed parameter for this
- * operation (the message names the `OIDC_PARAM_*` to use), and operations that send nothing
- * (AUTHORIZATION_RESPONSE, VALIDATE_ID_TOKEN, ENDPOINT). Sent as form parameters, as query
- * parameters for URLs, UserInfo and resources, as JSON members for registration.
- * # Ownership: `name` and `value` borrowed (copied).
- * # Thread safety: one thread at a time per request.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_request_add_param(struct oidc_oauth_request *req,
-                                         const char *name,
-                                         size_t name_len,
-                                         const char *value,
-                                         size_t value_len,
-                                         struct oidc_error **err_out);
-
-/**
- * Make a poll (OIDC_OP_DEVICE_POLL, OIDC_OP_CIBA_POLL) continue the flow `started` began (the
- * response of OIDC_OP_DEVICE_AUTHORIZATION / OIDC_OP_CIBA_REQUEST): its code, interval and
- * expiry are copied, so `started` may be freed afterwards.
- * # Ownership: `started` borrowed.
- * # Thread safety: one thread at a time per request.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_request_set_pending(struct oidc_oauth_request *req,
-                                           const struct oidc_oauth_response *started,
-                                           struct oidc_error **err_out);
-
-/**
- * Free a request. NULL is accepted.
- * # Ownership: consumes `req`.
- * # Thread safety: not while a send on it runs on another thread.
- * # Blocking: no.
- */
-void oidc_oauth_request_free(struct oidc_oauth_request *req);
-
-/**
- * Send `req` and wait for the answer. Missing or conflicting parameters are
- * `OIDC_RESULT_INVALID_ARGUMENT` before anything is sent. `cancel` (may be NULL): the call
- * ends with `OIDC_RESULT_CANCELLED` once it is triggered, `OIDC_RESULT_DEADLINE_EXCEEDED` once
- * its deadline (or the request's OIDC_PARAM_DEADLINE_MS) passed: checked before each network
- * step and after it (a result that arrives too late is dropped), and a poll's wait between
- * polls ends at once. The same rules and codes as `oidc_oauth_send_async`.
- * # Ownership: `req` and `cancel` borrowed; on OK `*out` is caller-owned, free with
- *   `oidc_oauth_response_free`; on failure `*err_out` (if non-NULL) is caller-owned.
- * # Thread safety: any thread; one request may be sent from several threads at once.
- * # Blocking: yes: the operation's requests (plus discovery and keys on first use), each
- *   bounded by the client's timeouts; a poll until tokens, an end, the deadline or cancel.
- *   Local operations (AUTHORIZATION_URL, END_SESSION_URL, AUTHORIZATION_RESPONSE, ENDPOINT)
- *   touch the network only for discovery on first use.
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_send(const struct oidc_oauth_request *req,
-                            const struct oidc_cancel *cancel,
-                            struct oidc_oauth_response **out,
-                            struct oidc_error **err_out);
-
-/**
- * Send `req` without blocking: the same checks, steps, codes and error objects as
- * `oidc_oauth_send`, run on liboidc's worker pool; a poll waits between polls on the pool's
- * timer, holding no worker. The request is copied: free or change it as soon as this returns.
- * Argument errors (missing parameters, NULL callback) are returned at once and `cb` never runs;
- * so does `OIDC_RESULT_QUEUE_FULL`. On OK, `cb` runs exactly once, on a liboidc worker thread,
- * never inside this function, possibly after `oidc_oauth_client_free` returned. `cancel`
- * (may be NULL) completes the call at once with `OIDC_RESULT_CANCELLED` when triggered,
- * `OIDC_RESULT_DEADLINE_EXCEEDED` at its deadline or the request's OIDC_PARAM_DEADLINE_MS
- * (a request under way still finishes; its result is dropped).
- * # Ownership: `req` and `cancel` borrowed for this call only; `user_data` is handed back to
- *   `cb` untouched and must stay valid until `cb` ran; the response given to `cb` is the host's
- *   (free it); `err` is borrowed; on failure `*err_out` (if non-NULL) is caller-owned.
- * # Thread safety: any thread. `cb` may run on any liboidc worker thread, concurrently with
- *   other callbacks; it must not block for long.
- * # Blocking: no (a bounded queue push).
- */
-OIDC_MUST_USE
-oidc_result oidc_oauth_send_async(const struct oidc_oauth_request *req,
-                                  const struct oidc_cancel *cancel,
-                                  oidc_oauth_response_cb cb,
-                                  void *user_data,
-                                  struct oidc_error **err_out);
-
-/**
- * The operation a response answers.
- * # Ownership: `resp` borrowed. 0 for NULL.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-uint32_t oidc_oauth_response_operation(const struct oidc_oauth_response *resp);
-
-/**
- * String field `field` (1-99) of a response, NUL-terminated; NULL when the response has none
- * (or for NULL, or an integer/unknown field).
- * # Ownership: borrowed from `resp`, valid until `oidc_oauth_response_free`.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_oauth_response_string(const struct oidc_oauth_response *resp, uint32_t field);
-
-/**
- * Integer field `field` (100-199) of a response; -1 when absent (or for NULL, or a string /
- * unknown field).
- * # Ownership: `resp` borrowed.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-int64_t oidc_oauth_response_int(const struct oidc_oauth_response *resp, uint32_t field);
-
-/**
- * The response's JSON (the server's body; for OIDC_OP_RESOURCE the body as received, lossy
- * UTF-8; for local operations the object liboidc made), NUL-terminated; `*len_out` (may be
- * NULL) gets its length in bytes. NULL only for a NULL `resp`.
- * # Ownership: borrowed from `resp`, valid until `oidc_oauth_response_free`.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-const char *oidc_oauth_response_json(const struct oidc_oauth_response *resp, size_t *len_out);
-
-/**
- * Free a response. NULL is accepted.
- * # Ownership: consumes `resp`.
- * # Thread safety: any thread, once.
- * # Blocking: no.
- */
-void oidc_oauth_response_free(struct oidc_oauth_response *resp);
-
-/**
- * Install the process-wide log callback, or remove it with `cb` NULL. Messages up to
- * `max_level` (1 error ... 5 trace) are delivered: fetches, refresh failures, cooldown
- * suppressions, stale keys served, pool overload, fork re-initialisation.
- * # Ownership: `user_data` is handed back to `cb` untouched; it must stay valid until the
- *   callback is replaced or removed, and a little longer: a message being delivered on another
- *   thread at that moment may still reach the old callback.
- * # Thread safety: any thread. `cb` may be called on any thread, concurrently, including
- *   threads of the host that are inside a liboidc call; it must not call back into liboidc's
- *   logging setup and must not block for long.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_set_log_callback(oidc_log_cb cb,
-                                  void *user_data,
-                                  uint32_t max_level,
-                                  struct oidc_error **err_out);
-
-/**
- * The process-wide counters as a JSON object:
- * `{"validations":{"ok","failed","failed_by_reason":{"UNKNOWN_KEY":n,...}},
- *   "cache":{"hits","misses","entries","jwks_fetches","jwks_not_modified","jwks_fetch_failures",
- *            "background_refreshes","refresh_failures","cooldown_suppressed","stale_served"},
- *   "token_cache":{"hits","misses"} (the verified-token caches of all clients),
- *   "discovery":{"fetches","failures"}, "snapshot":{"imported","skipped"},
- *   "async":{"in_flight","queue_depth","threads","submitted","completed","cancelled",
- *            "deadline_exceeded","rejected_queue_full"}, "fork_generation":n}`.
- * Reasons are result names (`oidc_result_name`). Counters only grow (`in_flight` and
- * `queue_depth` are gauges); in a forked child they continue from the parent's values.
- * # Ownership: on OK `*json_out` is caller-owned, free with `oidc_string_free`.
- * # Thread safety: any thread.
- * # Blocking: no.
- */
-OIDC_MUST_USE
-oidc_result oidc_metrics_json(char **json_out,
-                              size_t *json_len_out,
-                              struct oidc_error **err_out);
 
 /**
  * Export the key cache as a JSON snapshot: the fresh key sets (each with its absolute expiry

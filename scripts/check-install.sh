@@ -10,7 +10,7 @@ lib="$prefix/lib"
 check "liboidc.so installed" "[ -e '$lib/liboidc.so' ]"
 check "liboidc.a installed" "[ -e '$lib/liboidc.a' ]"
 soname=$(readelf -d "$lib/liboidc.so" | sed -nE 's/.*SONAME.*\[(.*)\].*/\1/p')
-check "SONAME is liboidc.so.0.1 (got '$soname')" "[ '$soname' = liboidc.so.0.1 ] && [ -e '$lib/$soname' ]"
+check "SONAME is liboidc.so.0.2 (got '$soname')" "[ '$soname' = liboidc.so.0.2 ] && [ -e '$lib/$soname' ]"
 check "oidc.h installed and identical to include/oidc.h" "cmp -s '$prefix/include/oidc.h' include/oidc.h"
 check "oidc.pc installed" "[ -e '$lib/pkgconfig/oidc.pc' ]"
 export PKG_CONFIG_PATH="$lib/pkgconfig"
@@ -40,6 +40,6 @@ C
 check "C program builds with pkg-config --cflags --libs oidc" \
   "cc -std=c99 -Wall -Werror -o '$tmp/t' '$tmp/t.c' \$(pkg-config --cflags --libs oidc)"
 check "it runs against the installed library" "LD_LIBRARY_PATH='$lib' '$tmp/t' >/dev/null"
-check "it resolves liboidc through the SONAME" "LD_LIBRARY_PATH='$lib' ldd '$tmp/t' | grep 'liboidc.so.0.1 => $lib' >/dev/null"
+check "it resolves liboidc through the SONAME" "LD_LIBRARY_PATH='$lib' ldd '$tmp/t' | grep 'liboidc.so.0.2 => $lib' >/dev/null"
 echo "$ok passed, $bad failed"
 [ "$bad" -eq 0 ]

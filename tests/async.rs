@@ -12,13 +12,13 @@ use std::time::{Duration, Instant};
 
 use common::cabi::*;
 use common::*;
-use oidc::ffi::r#async::*;
 use oidc::ffi::cancel::*;
-use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::misc::{oidc_error_free, oidc_error_http_status, oidc_string_free};
 use oidc::ffi::observe::{metrics_json, oidc_metrics_json, oidc_set_log_callback};
 use oidc::ffi::oidc_result;
+use oidc::ffi::pool::*;
+use oidc::ffi::validator::*;
 use oidc::ffi::warm::{oidc_cache_export_json, oidc_cache_import_json};
 use serde_json::Value;
 

@@ -11,8 +11,6 @@ use std::time::{Duration, Instant};
 
 use common::cabi::{Batch, on_token, pending_device_flow, start};
 use common::*;
-use oidc::ffi::r#async::{oidc_async_configure, oidc_validate_async};
-use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::grants::oidc_device_authorization_free;
 use oidc::ffi::misc::{oidc_error_code, oidc_error_free};
@@ -20,6 +18,8 @@ use oidc::ffi::oauth::oidc_oauth_client_free;
 use oidc::ffi::oauth_async::oidc_oauth_device_poll_async;
 use oidc::ffi::observe::metrics_json;
 use oidc::ffi::oidc_result;
+use oidc::ffi::pool::{oidc_async_configure, oidc_validate_async};
+use oidc::ffi::validator::*;
 
 static DONE: AtomicUsize = AtomicUsize::new(0);
 

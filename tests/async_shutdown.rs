@@ -12,15 +12,15 @@ use std::time::{Duration, Instant};
 
 use common::cabi::*;
 use common::*;
-use oidc::ffi::r#async::*;
 use oidc::ffi::cancel::*;
-use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::grants::*;
 use oidc::ffi::misc::{oidc_error_code, oidc_error_free};
 use oidc::ffi::oauth::*;
 use oidc::ffi::oauth_async::*;
 use oidc::ffi::oidc_result;
+use oidc::ffi::pool::*;
+use oidc::ffi::validator::*;
 
 /// liboidc's pool threads alive in this process, by their names.
 fn pool_threads() -> usize {

@@ -360,8 +360,8 @@ mod c_abi {
     use super::*;
     use common::cabi::{ok, put};
     use oidc::ffi::authn::*;
-    use oidc::ffi::client::*;
     use oidc::ffi::oidc_result;
+    use oidc::ffi::validator::*;
 
     struct HostStore {
         store: RedisStore,

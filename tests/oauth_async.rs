@@ -17,7 +17,6 @@ use std::time::Duration;
 use common::cabi::*;
 use common::real_idp::{RealIdp, client_key};
 use oidc::core::oauth::{AuthorizationRequest, ClientAuth, OAuthClient, OAuthConfig, pkce};
-use oidc::ffi::r#async::*;
 use oidc::ffi::cancel::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::grants::*;
@@ -26,6 +25,7 @@ use oidc::ffi::oauth::*;
 use oidc::ffi::oauth_async::*;
 use oidc::ffi::oauth_endpoints::*;
 use oidc::ffi::oidc_result as R;
+use oidc::ffi::pool::*;
 use serde_json::{Value, json};
 
 const CB: &str = "http://127.0.0.1/cb";

@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use common::cabi::*;
 use common::real_idp::{RealIdp, client_key};
-use oidc::ffi::r#async::*;
 use oidc::ffi::cancel::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::grants::*;
@@ -25,6 +24,7 @@ use oidc::ffi::misc::oidc_error_free;
 use oidc::ffi::oauth::*;
 use oidc::ffi::oauth_async::*;
 use oidc::ffi::oidc_result as R;
+use oidc::ffi::pool::*;
 use oidc_testkit::util::url_encode;
 use serde_json::{Value, json};
 

@@ -12,9 +12,8 @@ use std::time::{Duration, Instant};
 use common::real_idp::{RealIdp, client_key};
 use oidc::ffi::cancel::*;
 use oidc::ffi::error::oidc_error;
-use oidc::ffi::grants::oidc_oauth_builder_set_dpop_key;
 use oidc::ffi::misc::{oidc_error_code, oidc_error_free, oidc_error_message};
-use oidc::ffi::oauth::*;
+use oidc::ffi::oauth_client::*;
 use oidc::ffi::oauth_request::oidc_field as F;
 use oidc::ffi::oauth_request::oidc_operation as Op;
 use oidc::ffi::oauth_request::oidc_param as P;
@@ -518,4 +517,38 @@ fn requests_are_copied_at_send_and_shared_across_threads() {
     assert_eq!(oidc_oauth_send_async(r.0, std::ptr::null(), Some(cb), tx.cast(), std::ptr::null_mut()), R::Ok);
     drop(r);
     assert_eq!(rx.recv_timeout(Duration::from_secs(30)).unwrap(), R::Ok);
+}
+
+#[test]
+fn a_deadline_bounds_a_request_in_flight_on_both_paths() {
+    // A token endpoint that never answers: the request's deadline ends the call, not the
+    // client's 20 s HTTP timeout, on the blocking path as on the non-blocking one.
+    let ca = oidc_testkit::TestCa::new();
+    let server = oidc_testkit::FixtureServer::start_https(&ca);
+    server.set_route("/token", oidc_testkit::Route::hang());
+    let mut b = std::ptr::null_mut();
+    assert_eq!(oidc_oauth_builder_new(&mut b, std::ptr::null_mut()), R::Ok);
+    let set = |f: extern "C" fn(*mut oidc_oauth_builder, *const c_char, usize, *mut *mut oidc_error) -> R, v: &str| {
+        let (p, n) = s(v);
+        assert_eq!(f(b, p, n, std::ptr::null_mut()), R::Ok);
+    };
+    set(oidc_oauth_builder_set_issuer, &server.base_url());
+    set(oidc_oauth_builder_set_client_id, "svc");
+    set(oidc_oauth_builder_set_client_secret, "svc-secret");
+    set(oidc_oauth_builder_set_auth_method, "client_secret_basic");
+    set(oidc_oauth_builder_set_ca_file, ca.ca_pem_path().to_str().unwrap());
+    let ((np, nl), url) = (s("token_endpoint"), server.url("/token"));
+    let (up, ul) = s(&url);
+    assert_eq!(oidc_oauth_builder_set_endpoint(b, np, nl, up, ul, std::ptr::null_mut()), R::Ok);
+    assert_eq!(oidc_oauth_builder_set_timeouts_ms(b, 5_000, 20_000, std::ptr::null_mut()), R::Ok);
+    let mut c = std::ptr::null_mut();
+    assert_eq!(oidc_oauth_builder_build(b, &mut c, std::ptr::null_mut()), R::Ok);
+    let c = Client(c);
+    let r = Req::new(&c, Op::OIDC_OP_CLIENT_CREDENTIALS).int(P::OIDC_PARAM_DEADLINE_MS, 400);
+    for blocking in [true, false] {
+        let t0 = Instant::now();
+        let e = if blocking { r.send() } else { r.send_async(std::ptr::null()) };
+        assert_eq!(code_of(e).0, R::DeadlineExceeded, "blocking={blocking}");
+        assert!(t0.elapsed() < Duration::from_secs(5), "blocking={blocking}: {:?}", t0.elapsed());
+    }
 }

@@ -10,10 +10,10 @@ use std::collections::HashMap;
 use std::ffi::{CStr, c_char};
 
 use oidc::ffi::authn::*;
-use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::misc::{oidc_error_free, oidc_error_message, oidc_result_name};
 use oidc::ffi::oidc_result;
+use oidc::ffi::validator::*;
 use serde_json::Value;
 
 fn ok(rc: oidc_result, err: *mut oidc_error, what: &str) {

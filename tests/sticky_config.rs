@@ -6,12 +6,12 @@
 use std::ffi::c_char;
 
 use oidc::ffi::authn::*;
-use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::grants::*;
 use oidc::ffi::misc::{oidc_error_free, oidc_error_message};
 use oidc::ffi::oauth::*;
 use oidc::ffi::oidc_result;
+use oidc::ffi::validator::*;
 
 const BAD_UTF8: &[u8] = b"\xff\xfe";
 type E = *mut *mut oidc_error;

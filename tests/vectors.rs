@@ -4,10 +4,10 @@
 use std::ffi::{CStr, c_char};
 
 use oidc::core::{Client, Config, KeySource};
-use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::misc::{oidc_error_code, oidc_error_free, oidc_string_free};
 use oidc::ffi::oidc_result;
+use oidc::ffi::validator::*;
 use serde_json::Value;
 
 fn vectors() -> Value {

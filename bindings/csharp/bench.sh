@@ -4,7 +4,7 @@
 # OIDC_BENCH_MONO_FLAGS adds mono options (e.g. --optimize=all); default: plain `mono`, as users run it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-: "${OIDC_LIB_DIR:?set OIDC_LIB_DIR to the directory holding liboidc.so.0.1}"
+: "${OIDC_LIB_DIR:?set OIDC_LIB_DIR to the directory holding liboidc.so.0.2}"
 mkdir -p "$here/build"
 mcs -langversion:7 -nologo -warnaserror+ -optimize+ -target:library -out:"$here/build/Oidc.dll" "$here"/src/*.cs
 cp "$here/Oidc.dll.config" "$here/build/"

@@ -5,7 +5,7 @@
 #   bindings/csharp/test.sh [--filter SUBSTRING]
 #
 # Environment:
-#   OIDC_LIB_DIR   directory holding liboidc.so.0.1 (default: build this tree's library with
+#   OIDC_LIB_DIR   directory holding liboidc.so.0.2 (default: build this tree's library with
 #                  `cargo cinstall` into $CARGO_TARGET_DIR/csharp-prefix)
 #   OIDC_TESTKIT   the oidc-testkit binary (default: `cargo build --release -p oidc-testkit`)
 #   OIDC_NODE      node for tests/idp (default: node; tests/idp needs `npm ci` once)
@@ -25,8 +25,8 @@ if [ -z "${OIDC_LIB_DIR:-}" ]; then
   (cd "$repo" && CARGO_TARGET_DIR="$target" cargo cinstall --release --prefix "$target/csharp-prefix" --libdir lib >&2)
   OIDC_LIB_DIR="$target/csharp-prefix/lib"
 fi
-if [ ! -e "$OIDC_LIB_DIR/liboidc.so.0.1" ]; then
-  echo "test.sh: $OIDC_LIB_DIR/liboidc.so.0.1 not found (set OIDC_LIB_DIR)" >&2
+if [ ! -e "$OIDC_LIB_DIR/liboidc.so.0.2" ]; then
+  echo "test.sh: $OIDC_LIB_DIR/liboidc.so.0.2 not found (set OIDC_LIB_DIR)" >&2
   exit 1
 fi
 if [ -z "${OIDC_TESTKIT:-}" ]; then

@@ -17,7 +17,7 @@ import (
 // (major << 16) | (minor << 8) | patch.
 const HeaderVersion = uint32(C.OIDC_VERSION_NUMBER)
 
-// Version returns the loaded liboidc's version string, e.g. "0.1.0".
+// Version returns the loaded liboidc's version string, e.g. "0.2.0".
 func Version() string { return C.GoString(C.oidc_version()) }
 
 // VersionNumber returns the loaded liboidc's (major << 16) | (minor << 8) | patch.

@@ -2,7 +2,7 @@
 # Ruby binding: run the minitest suite and the README examples; exit non-zero on any failure.
 #
 # Environment:
-#   OIDC_LIB=/path/to/liboidc.so   the library to load (or LD_LIBRARY_PATH with liboidc.so[.0.1]);
+#   OIDC_LIB=/path/to/liboidc.so   the library to load (or LD_LIBRARY_PATH with liboidc.so[.0.2]);
 #                                  build it with: CARGO_TARGET_DIR=/tmp/rb-target cargo cinstall
 #                                  --release --prefix /tmp/rb-prefix --libdir lib
 #   OIDC_TESTKIT=/path/to/oidc-testkit   optional; otherwise built here with cargo

@@ -247,6 +247,19 @@ pub enum DpopMode {
     Disabled,
 }
 
+impl DpopMode {
+    /// The mode for a raw value (`OIDC_DPOP_MODE_ALLOWED` 0, `_REQUIRED` 1, `_DISABLED` 2; a
+    /// binding passes it as an integer); anything else is `InvalidArgument`.
+    pub fn from_u32(mode: u32) -> Result<DpopMode> {
+        match mode {
+            0 => Ok(DpopMode::Allowed),
+            1 => Ok(DpopMode::Required),
+            2 => Ok(DpopMode::Disabled),
+            _ => Err(Error::new(ErrorKind::InvalidArgument, "DPoP mode must be OIDC_DPOP_MODE_ALLOWED, _REQUIRED or _DISABLED")),
+        }
+    }
+}
+
 /// A shared replay store for DPoP proof `jti`s, for a fleet of processes behind one load
 /// balancer (e.g. Redis `SET key 1 NX EX ttl`).
 pub trait ReplayStore: Send + Sync {

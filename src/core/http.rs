@@ -354,6 +354,21 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
+thread_local! {
+    /// The deadline of the call running on this thread ([`with_deadline`]).
+    static CALL_DEADLINE: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// Run `f` with every request it sends on this thread bounded by `deadline` as well as by the
+/// client's timeouts (a call's deadline: the cancel handle's or the request's own). A request
+/// whose deadline already passed is not sent (`DeadlineExceeded`).
+pub fn with_deadline<T>(deadline: Option<std::time::Instant>, f: impl FnOnce() -> T) -> T {
+    let prev = CALL_DEADLINE.with(|d| d.replace(deadline));
+    let out = f();
+    CALL_DEADLINE.with(|d| d.set(prev));
+    out
+}
+
 impl Http {
     /// Send a request; any HTTP status is returned (not an error). No redirects are followed.
     /// The body is capped like every response. Errors never include header values or bodies.
@@ -374,7 +389,19 @@ impl Http {
         };
         let request =
             builder.body(body).map_err(|_| Error::new(ErrorKind::InvalidArgument, format!("invalid request to {}", redact(&url))))?;
-        let mut resp = self.agent().run(request).map_err(|e| map_ureq(e, &url, Phase::Reply))?;
+        let agent = self.agent();
+        let mut resp = match CALL_DEADLINE.with(std::cell::Cell::get) {
+            None => agent.run(request),
+            Some(at) => {
+                let left = at.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return Err(Error::new(ErrorKind::DeadlineExceeded, "the call's deadline passed before it completed"));
+                }
+                let request = agent.configure_request(request).timeout_global(Some(left.min(self.inner.total_timeout))).build();
+                agent.run(request)
+            }
+        }
+        .map_err(|e| map_ureq(e, &url, Phase::Reply))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))).collect();
         let body = resp

@@ -4,10 +4,10 @@
 use std::borrow::Cow;
 use std::ffi::{CStr, CString, c_char, c_void};
 
-use super::r#async::{UserData, submit};
 use super::boundary::{c_text, c_value, check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box};
-use super::client::{oidc_validator, oidc_validator_builder, with_builder};
 use super::error::{FfiError, code_for, oidc_error, oidc_result};
+use super::pool::{UserData, submit};
+use super::validator::{oidc_validator, oidc_validator_builder, with_builder};
 use crate::core::authn::{Decision, RequestInput};
 use crate::core::config::{DpopMode, NonceSecret, ReplayStore};
 
@@ -316,7 +316,7 @@ pub extern "C" fn oidc_authenticate_async(
     request: *const oidc_http_request,
     cb: oidc_decision_cb,
     user_data: *mut c_void,
-    cancel: *const super::r#async::oidc_cancel,
+    cancel: *const super::cancel::oidc_cancel,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     ffi_boundary(err_out, None, || {
@@ -329,7 +329,7 @@ pub extern "C" fn oidc_authenticate_async(
         let core = c.client.clone();
         let realm = core.config().realm.clone();
         submit(
-            cancel,
+            super::cancel::cancel_ref(cancel),
             realm,
             move || oidc_decision::from_core(core.authenticate(&input)?),
             move |rc, d: Option<&oidc_decision>, err: Option<&oidc_error>| {
@@ -519,17 +519,7 @@ pub extern "C" fn oidc_validator_builder_set_dpop_mode(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     with_builder(builder, err_out, |cfg| {
-        cfg.resource.dpop.mode = match mode {
-            DPOP_ALLOWED => DpopMode::Allowed,
-            DPOP_REQUIRED => DpopMode::Required,
-            DPOP_DISABLED => DpopMode::Disabled,
-            _ => {
-                return Err(FfiError::new(
-                    oidc_result::InvalidArgument,
-                    "DPoP mode must be OIDC_DPOP_MODE_ALLOWED, _REQUIRED or _DISABLED",
-                ));
-            }
-        };
+        cfg.resource.dpop.mode = DpopMode::from_u32(mode)?;
         Ok(())
     })
 }
@@ -545,10 +535,6 @@ pub enum oidc_dpop_mode {
     /// Bearer only; the DPoP scheme is not offered.
     Disabled = 2,
 }
-
-const DPOP_ALLOWED: u32 = oidc_dpop_mode::Allowed as u32;
-const DPOP_REQUIRED: u32 = oidc_dpop_mode::Required as u32;
-const DPOP_DISABLED: u32 = oidc_dpop_mode::Disabled as u32;
 
 /// The DPoP proof algorithms accepted (comma-separated JOSE names, e.g. `"ES256,EdDSA"`; default
 /// ES256, ES384, EdDSA, RS256, PS256); sent as the DPoP challenge's `algs`.

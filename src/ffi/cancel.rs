@@ -66,3 +66,9 @@ pub extern "C" fn oidc_cancel_free(cancel: *mut oidc_cancel) {
     // SAFETY: cancel came from oidc_cancel_new (API contract).
     unsafe { free_box(cancel) }
 }
+
+/// The core handle behind `cancel` (NULL: none), for the duration of the call that received it.
+pub(crate) fn cancel_ref<'a>(cancel: *const oidc_cancel) -> Option<&'a Cancel> {
+    // SAFETY: cancel is NULL or a live handle for the duration of the initiating call (API contract).
+    unsafe { cancel.as_ref() }.map(|c| &c.inner)
+}

@@ -4,21 +4,18 @@
 // documented on each function (as in rustls-ffi); every dereference carries a SAFETY note.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
-pub mod r#async;
 pub mod authn;
 pub mod boundary;
 pub mod cancel;
-pub mod client;
 pub mod codes;
 pub mod error;
-pub mod grants;
 pub mod misc;
-pub mod oauth;
-pub mod oauth_async;
-pub mod oauth_endpoints;
+pub mod oauth_client;
 pub mod oauth_request;
 pub mod observe;
+pub mod pool;
+pub mod validator;
 pub mod warm;
 
-pub use client::{oidc_validator, oidc_validator_builder};
 pub use error::{oidc_error, oidc_result};
+pub use validator::{oidc_validator, oidc_validator_builder};

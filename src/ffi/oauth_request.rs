@@ -5,13 +5,13 @@
 
 use std::ffi::{CString, c_char, c_void};
 
-use super::r#async::UserData;
-use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box};
+use super::boundary::{c_value, check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box};
 use super::cancel::oidc_cancel;
 use super::error::{FfiError, oidc_error, oidc_result};
-use super::oauth::oidc_oauth_client;
+use super::oauth_client::oidc_oauth_client;
+use super::pool::{Handover, on_handover, submit_steps};
 use crate::core::oauth::{Field, OAuthClient, OAuthRequest, OAuthResponse, Operation, Param, RunStep};
-use crate::core::pool::{self, Outcome, Step};
+use crate::core::pool::Step;
 
 /// A protocol operation (`oidc_oauth_request_new`).
 ///
@@ -58,12 +58,14 @@ pub enum oidc_operation {
     /// The authorization URL (no network once discovery is cached): REDIRECT_URI, SCOPE, STATE
     /// and NONCE (generated when absent), RESPONSE_TYPE (default code), RESPONSE_MODE,
     /// CODE_CHALLENGE (a PKCE pair is generated when absent: the response has CODE_VERIFIER),
-    /// REQUEST_OBJECT (JAR), REQUEST_URI (PAR), LOGIN_HINT, RESOURCE, MAX_AGE, custom.
+    /// REQUEST_OBJECT (JAR), REQUEST_URI (PAR), LOGIN_HINT, RESOURCE, MAX_AGE, custom. The JSON is
+    /// `{"url","state","nonce"[,"code_verifier","code_challenge","code_challenge_method"]}`.
     OIDC_OP_AUTHORIZATION_URL = 15,
     /// The RP-initiated logout URL: ID_TOKEN_HINT, POST_LOGOUT_REDIRECT_URI, STATE, custom.
     OIDC_OP_END_SESSION_URL = 16,
     /// Check an authorization response (redirect URL, query or form body): RESPONSE (required),
-    /// EXPECTED_STATE or NO_STATE_SENT = 1; RFC 9207 `iss` and JARM are checked.
+    /// EXPECTED_STATE or NO_STATE_SENT = 1; RFC 9207 `iss` and JARM are checked. The JSON is
+    /// `{"code":…,"state":…,"iss":…,"jarm":bool,"params":{every parameter received}}`.
     OIDC_OP_AUTHORIZATION_RESPONSE = 17,
     /// Validate an ID token (OpenID Connect Core §3.1.3.7): ID_TOKEN (required), NONCE,
     /// ACCESS_TOKEN (at_hash), CODE (c_hash), MAX_AGE (auth_time). The response JSON is the claims.
@@ -220,7 +222,8 @@ pub struct oidc_oauth_request {
 /// The answer to a request. Immutable; getters return borrowed pointers valid until
 /// `oidc_oauth_response_free`. Holds secrets (tokens, codes): never log its JSON.
 pub struct oidc_oauth_response {
-    op: oidc_operation,
+    /// The operation (an `oidc_operation` value).
+    op: u32,
     /// The JSON (or body) with a NUL appended (the body may hold NUL bytes: the length tells).
     json: Vec<u8>,
     /// The string fields, made once (borrowed pointers must stay valid).
@@ -229,8 +232,9 @@ pub struct oidc_oauth_response {
 }
 
 impl oidc_oauth_response {
-    /// The C view of a core response. A field value with a NUL byte cannot be a C string: the
-    /// call fails (`OIDC_RESULT_RESPONSE_INVALID`) rather than hand out a truncated value.
+    /// The C view of a core response. Fields are values (`boundary::c_value`): one with a NUL
+    /// byte fails the call rather than hand out an altered value. The JSON keeps its bytes (a
+    /// resource body may hold NUL bytes: its length is given).
     fn from_core(r: OAuthResponse) -> Result<oidc_oauth_response, FfiError> {
         let mut json = Vec::with_capacity(r.json().len() + 1);
         json.extend_from_slice(r.json().as_bytes());
@@ -238,43 +242,11 @@ impl oidc_oauth_response {
         let mut strings = Vec::new();
         for f in Field::ALL.iter().filter(|f| (**f as u32) < 100) {
             if let Some(v) = r.string(*f) {
-                let c = CString::new(v).map_err(|_| {
-                    FfiError::new(oidc_result::ResponseInvalid, format!("the response's {} contains a NUL byte", f.c_name()))
-                })?;
+                let c = c_value(v).map_err(|e| FfiError::new(e.code, format!("the response's {} contains a NUL byte", f.c_name())))?;
                 strings.push((*f as u32, c));
             }
         }
-        Ok(oidc_oauth_response { op: op_out(r.operation()), json, strings, core: r })
-    }
-}
-
-fn op_out(op: Operation) -> oidc_operation {
-    // SAFETY-free mapping: the two enums have the same values (checked by a unit test).
-    match op {
-        Operation::AuthorizationCode => oidc_operation::OIDC_OP_AUTHORIZATION_CODE,
-        Operation::Refresh => oidc_operation::OIDC_OP_REFRESH,
-        Operation::ClientCredentials => oidc_operation::OIDC_OP_CLIENT_CREDENTIALS,
-        Operation::TokenExchange => oidc_operation::OIDC_OP_TOKEN_EXCHANGE,
-        Operation::JwtBearer => oidc_operation::OIDC_OP_JWT_BEARER,
-        Operation::CustomGrant => oidc_operation::OIDC_OP_CUSTOM_GRANT,
-        Operation::DeviceAuthorization => oidc_operation::OIDC_OP_DEVICE_AUTHORIZATION,
-        Operation::DevicePoll => oidc_operation::OIDC_OP_DEVICE_POLL,
-        Operation::CibaRequest => oidc_operation::OIDC_OP_CIBA_REQUEST,
-        Operation::CibaPoll => oidc_operation::OIDC_OP_CIBA_POLL,
-        Operation::Introspect => oidc_operation::OIDC_OP_INTROSPECT,
-        Operation::Revoke => oidc_operation::OIDC_OP_REVOKE,
-        Operation::UserInfo => oidc_operation::OIDC_OP_USERINFO,
-        Operation::PushedAuthorization => oidc_operation::OIDC_OP_PUSHED_AUTHORIZATION,
-        Operation::AuthorizationUrl => oidc_operation::OIDC_OP_AUTHORIZATION_URL,
-        Operation::EndSessionUrl => oidc_operation::OIDC_OP_END_SESSION_URL,
-        Operation::AuthorizationResponse => oidc_operation::OIDC_OP_AUTHORIZATION_RESPONSE,
-        Operation::ValidateIdToken => oidc_operation::OIDC_OP_VALIDATE_ID_TOKEN,
-        Operation::Register => oidc_operation::OIDC_OP_REGISTER,
-        Operation::RegistrationRead => oidc_operation::OIDC_OP_REGISTRATION_READ,
-        Operation::RegistrationUpdate => oidc_operation::OIDC_OP_REGISTRATION_UPDATE,
-        Operation::RegistrationDelete => oidc_operation::OIDC_OP_REGISTRATION_DELETE,
-        Operation::Resource => oidc_operation::OIDC_OP_RESOURCE,
-        Operation::Endpoint => oidc_operation::OIDC_OP_ENDPOINT,
+        Ok(oidc_oauth_response { op: r.operation() as u32, json, strings, core: r })
     }
 }
 
@@ -508,38 +480,16 @@ pub extern "C" fn oidc_oauth_send_async(
     ffi_boundary(err_out, None, || {
         // SAFETY: req and cancel are NULL or live for the duration of this call (API contract).
         let r = unsafe { try_ref(req, "request") }?;
-        let cb = cb.ok_or_else(|| FfiError::new(oidc_result::NullParameter, "callback is NULL"))?;
+        let deliver = on_handover(cb, user_data)?;
         let cancel = unsafe { cancel.as_ref() }.map(|c| &c.inner);
         let client = r.client.clone();
         let mut run = client.start(&r.req, cancel)?;
         let call_cancel = run.cancel().cloned();
-        let ud = UserData(user_data);
         let step = move || match client.step(&mut run) {
-            RunStep::Done(res) => Step::Done(res),
+            RunStep::Done(res) => Step::Done(res.map_err(FfiError::from).and_then(oidc_oauth_response::from_core).map(Handover::new)),
             RunStep::Wait(d) => Step::Again(d),
         };
-        let done = move |o: Outcome<crate::core::Result<OAuthResponse>>| {
-            let ud = ud;
-            let res: Result<oidc_oauth_response, FfiError> = match o {
-                Outcome::Done(r) => r.map_err(Into::into).and_then(oidc_oauth_response::from_core),
-                Outcome::Cancelled => Err(FfiError::new(oidc_result::Cancelled, "the call was cancelled")),
-                Outcome::DeadlineExceeded => {
-                    Err(FfiError::new(oidc_result::DeadlineExceeded, "the call's deadline passed before it completed"))
-                }
-                Outcome::Panicked(m) => Err(FfiError::new(oidc_result::Panic, format!("internal panic in a worker: {m}"))),
-            };
-            match res {
-                Ok(resp) => {
-                    let p = Box::into_raw(Box::new(resp));
-                    cb(ud.0, oidc_result::Ok, p, std::ptr::null());
-                }
-                Err(e) => {
-                    let obj = oidc_error::from_ffi(e, None);
-                    cb(ud.0, obj.code(), std::ptr::null_mut(), &obj);
-                }
-            }
-        };
-        pool::spawn_steps(step, done, call_cancel.as_ref()).map_err(Into::into)
+        submit_steps(call_cancel.as_ref(), None, step, deliver)
     })
 }
 
@@ -550,7 +500,7 @@ pub extern "C" fn oidc_oauth_send_async(
 #[unsafe(no_mangle)]
 pub extern "C" fn oidc_oauth_response_operation(resp: *const oidc_oauth_response) -> u32 {
     // SAFETY: resp is NULL or live (API contract).
-    ffi_guard(0, || unsafe { resp.as_ref() }.map(|r| r.op as u32).unwrap_or(0))
+    ffi_guard(0, || unsafe { resp.as_ref() }.map(|r| r.op).unwrap_or(0))
 }
 
 /// String field `field` (1-99) of a response, NUL-terminated; NULL when the response has none
@@ -607,31 +557,4 @@ pub extern "C" fn oidc_oauth_response_json(resp: *const oidc_oauth_response, len
 pub extern "C" fn oidc_oauth_response_free(resp: *mut oidc_oauth_response) {
     // SAFETY: resp came from oidc_oauth_send or a response callback (API contract).
     unsafe { free_box(resp) }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn enums_match_the_core_tables() {
-        for op in Operation::ALL {
-            assert_eq!(op_out(*op) as u32, *op as u32);
-            assert_eq!(format!("{:?}", op_out(*op)), op.c_name());
-        }
-        let params = [
-            oidc_param::OIDC_PARAM_CODE,
-            oidc_param::OIDC_PARAM_ENDPOINT_NAME,
-            oidc_param::OIDC_PARAM_SCOPE,
-            oidc_param::OIDC_PARAM_AUDIENCE,
-            oidc_param::OIDC_PARAM_MAX_AGE,
-            oidc_param::OIDC_PARAM_NO_STATE_SENT,
-        ];
-        for p in params {
-            assert_eq!(Param::from_u32(p as u32).map(Param::c_name), Some(format!("{p:?}")).as_deref());
-        }
-        for f in [oidc_field::OIDC_FIELD_ACCESS_TOKEN, oidc_field::OIDC_FIELD_WWW_AUTHENTICATE, oidc_field::OIDC_FIELD_ACTIVE] {
-            assert_eq!(Field::from_u32(f as u32).map(Field::c_name), Some(format!("{f:?}")).as_deref());
-        }
-    }
 }

@@ -3,8 +3,8 @@
 use std::ffi::c_char;
 
 use super::boundary::{ffi_boundary, try_utf8, write_owned_string};
-use super::client::oidc_validator;
 use super::error::{oidc_error, oidc_result};
+use super::validator::oidc_validator;
 use crate::core::snapshot;
 
 /// Export the key cache as a JSON snapshot: the fresh key sets (each with its absolute expiry

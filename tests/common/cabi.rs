@@ -7,14 +7,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::Idp;
-use oidc::ffi::r#async::*;
 use oidc::ffi::cancel::*;
-use oidc::ffi::client::*;
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::grants::{oidc_device_authorization, oidc_oauth_device_authorization};
 use oidc::ffi::misc::{oidc_error_code, oidc_error_details_json, oidc_error_http_status, oidc_error_message, oidc_error_oauth_error};
 use oidc::ffi::oauth::*;
 use oidc::ffi::oidc_result;
+use oidc::ffi::pool::*;
+use oidc::ffi::validator::*;
 use serde_json::Value;
 
 pub const NULL: *mut c_void = std::ptr::null_mut();

@@ -1,7 +1,8 @@
 // The one place where the binding turns liboidc calls into Tasks.
 //
 // Every Task method whose call may touch the network runs on liboidc's non-blocking API
-// (oidc_validate_async, oidc_validator_prefetch_async, oidc_oauth_*_async): the call is queued on
+// (oidc_validate_async, oidc_validator_prefetch_async, oidc_authenticate_async,
+// oidc_oauth_send_async for every protocol operation): the call is queued on
 // liboidc's worker pool and a completion callback, exactly once on a liboidc thread (never inside
 // the initiating call), completes a TaskCompletionSource created with
 // RunContinuationsAsynchronously, so no caller's continuation ever runs on a liboidc thread.
@@ -11,7 +12,7 @@
 // * the callback copies the borrowed output/error (the error is read, never freed) and never
 //   lets an exception escape into native code;
 // * a cancellable CancellationToken (or a timeout) gets its own oidc_cancel per call, registered
-//   token -> oidc_cancel_cancel; the registration is disposed and the handle freed when the call
+//   token -> oidc_cancel_trigger; the registration is disposed and the handle freed when the call
 //   completes (before the task does). CANCELLED for the caller's token becomes a Canceled task.
 // * Lifetime: the client's SafeHandle is AddRef'd by the marshaller only for the initiating call.
 //   That suffices: per oidc.h, freeing a client is safe with *_async calls in flight (each holds
@@ -20,8 +21,13 @@
 // * Input strings are copied by liboidc before the initiating call returns.
 // * Process exit: see EnsureExitHook.
 //
-// The device and CIBA polls wait between polls on liboidc's timer, not on a worker or a .NET
-// thread: no Task method of the binding holds a thread while it waits for the network.
+// The device and CIBA polls (oidc_oauth_send_async of a DEVICE_POLL / CIBA_POLL request) wait
+// between polls on liboidc's timer, not on a worker or a .NET thread: no Task method of the
+// binding holds a thread while it waits for the network.
+//
+// oidc_oauth_send_async hands the response over (OWNED) to the callback: ResponseDone wraps it
+// in an OAuthResponseHandle before anything else, so it is freed by whoever reads it (the typed
+// methods free it at once) or, if nobody disposes it, by the SafeHandle's finaliser.
 using System;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -53,13 +59,12 @@ namespace Oidc
             /// Create the oidc_cancel (when the token can be cancelled or a timeout is set) and
             /// register the token; done before the native call, so a cancellation racing the start
             /// still reaches the call (a cancelled handle cancels calls attached later).
-            internal void Attach(ulong timeoutMs)
+            internal void Attach(uint timeoutMs)
             {
                 if (!Token.CanBeCanceled && timeoutMs == 0) return;
                 CancelHandle c;
                 IntPtr err;
-                uint rc = timeoutMs == 0 ? NativeGrants.oidc_cancel_new(out c, out err)
-                                         : NativeGrants.oidc_cancel_new_with_timeout_ms(timeoutMs, out c, out err);
+                uint rc = Native.oidc_cancel_new(timeoutMs, out c, out err);
                 if (rc != 0)
                 {
                     if (c != null) c.SetHandleAsInvalid();
@@ -104,7 +109,7 @@ namespace Oidc
         {
             var p = (Pending)s;
             var c = p.Cancel;
-            if (c != null) NativeGrants.oidc_cancel_cancel(c);
+            if (c != null) Native.oidc_cancel_trigger(c);
         };
 
         /// A call whose task completes with a T read from the callback's borrowed output.
@@ -126,7 +131,11 @@ namespace Oidc
                 try
                 {
                     if (rc == 0) value = read(output);
-                    else if (!CancelledByToken(rc)) failure = Failure(rc, err);
+                    else
+                    {
+                        if (output.Response != null) output.Response.Dispose(); // never on a failure, per oidc.h
+                        if (!CancelledByToken(rc)) failure = Failure(rc, err);
+                    }
                 }
                 catch (Exception e) { failure = e; }
                 try { Release(); } catch (Exception e) { if (failure == null) failure = e; }
@@ -139,9 +148,8 @@ namespace Oidc
         // Static and readonly: the delegates (and the native thunks Mono/.NET make for them) stay
         // rooted for the life of the process.
         private static readonly Native.ValidateCb OnString = StringDone;
-        private static readonly Native.TokenCb OnToken = TokenDone;
         private static readonly Native.DoneCb OnDone = Done;
-        private static readonly NativeAsync.ResourceCb OnResource = ResourceDone;
+        private static readonly Native.ResponseCb OnResponse = ResponseDone;
         private static readonly Native.DecisionCb OnDecision = DecisionDone;
 
         // A liboidc pool thread is attached to the runtime by the first callback it runs, and
@@ -180,14 +188,20 @@ namespace Oidc
             try { Take(userData).Complete(rc, new Output { Value = json, Length = len }, err); } catch { }
         }
 
-        private static void TokenDone(IntPtr userData, uint rc, IntPtr response, IntPtr err)
+        /// oidc_oauth_response_cb: the response is owned from here on; wrapped first.
+        private static void ResponseDone(IntPtr userData, uint rc, IntPtr response, IntPtr err)
         {
-            try { Take(userData).Complete(rc, new Output { Value = response }, err); } catch { }
-        }
-
-        private static void ResourceDone(IntPtr userData, uint rc, uint status, IntPtr body, UIntPtr len, IntPtr err)
-        {
-            try { Take(userData).Complete(rc, new Output { Status = status, Value = body, Length = len }, err); } catch { }
+            OAuthResponseHandle h = null;
+            try
+            {
+                if (response != IntPtr.Zero) h = new OAuthResponseHandle(response);
+                Take(userData).Complete(rc, new Output { Response = h }, err);
+            }
+            catch
+            {
+                // Complete never throws; if Take did, nobody will read the response.
+                try { if (h != null) h.Dispose(); } catch { }
+            }
         }
 
         private static void DecisionDone(IntPtr userData, uint rc, IntPtr decision, IntPtr err)
@@ -200,12 +214,13 @@ namespace Oidc
             try { Take(userData).Complete(rc, default(Output), err); } catch { }
         }
 
-        /// A callback's borrowed output: a pointer (string or token response), a length, a status.
+        /// A callback's output: a borrowed pointer and length (string, decision), or an owned
+        /// protocol response.
         internal struct Output
         {
             internal IntPtr Value;
             internal UIntPtr Length;
-            internal uint Status;
+            internal OAuthResponseHandle Response;
 
             /// The borrowed UTF-8 string.
             internal string Text { get { return Utf8.Read(Value, checked((int)Length.ToUInt64())); } }
@@ -214,7 +229,6 @@ namespace Oidc
         // Readers of the borrowed outputs.
         internal static readonly Func<Output, Claims> ReadClaims = o => new Claims(o.Text);
         internal static readonly Func<Output, string> ReadString = o => o.Text;
-        internal static readonly Func<Output, TokenResponse> ReadToken = o => TokenResponse.Read(o.Value);
         internal static readonly Func<Output, bool> ReadNothing = o => true;
         /// The borrowed oidc_decision, copied (never freed: the callback lends it).
         internal static readonly Func<Output, Decision> ReadDecision = o => Decision.Read(o.Value);
@@ -222,9 +236,7 @@ namespace Oidc
         /// Starts one native non-blocking call: `userData` and `cancel` are to be passed on.
         internal delegate uint Starter(IntPtr userData, IntPtr cancel, out IntPtr err);
         internal delegate uint StringStarter(Native.ValidateCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
-        internal delegate uint TokenStarter(Native.TokenCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
         internal delegate uint DoneStarter(Native.DoneCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
-        internal delegate uint ResourceStarter(NativeAsync.ResourceCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
         internal delegate uint DecisionStarter(Native.DecisionCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
 
         /// A call with a JSON/string result (oidc_string_cb, the shape of oidc_validate_cb).
@@ -233,29 +245,17 @@ namespace Oidc
             return Json(start, read, 0, ct);
         }
 
-        internal static Task<T> Json<T>(StringStarter start, Func<Output, T> read, ulong timeoutMs, CancellationToken ct)
+        internal static Task<T> Json<T>(StringStarter start, Func<Output, T> read, uint timeoutMs, CancellationToken ct)
         {
             return Start((IntPtr ud, IntPtr c, out IntPtr e) => start(OnString, ud, c, out e), read, timeoutMs, ct);
         }
 
-        /// A token-endpoint call (oidc_token_cb): the task gets a copy of the borrowed response.
-        internal static Task<TokenResponse> Token(TokenStarter start, CancellationToken ct)
+        /// oidc_oauth_send_async (oidc_oauth_response_cb): `read` gets the owned response and
+        /// must dispose it unless it hands it on (OAuthRequest.SendAsync returns it to the caller).
+        internal static Task<T> Send<T>(OAuthRequestHandle request, Func<OAuthResponse, T> read, CancellationToken ct)
         {
-            return Start((IntPtr ud, IntPtr c, out IntPtr e) => start(OnToken, ud, c, out e), ReadToken, 0, ct);
-        }
-
-        /// A call whose callback hands over one pointer (oidc_token_cb's shape): an owned handle
-        /// for oidc_oauth_device_authorization_async / oidc_oauth_ciba_request_async, which
-        /// `read` must take ownership of first.
-        internal static Task<T> Pointer<T>(TokenStarter start, Func<Output, T> read, CancellationToken ct)
-        {
-            return Start((IntPtr ud, IntPtr c, out IntPtr e) => start(OnToken, ud, c, out e), read, 0, ct);
-        }
-
-        /// oidc_oauth_resource_request_async (oidc_resource_cb).
-        internal static Task<T> Resource<T>(ResourceStarter start, Func<Output, T> read, CancellationToken ct)
-        {
-            return Start((IntPtr ud, IntPtr c, out IntPtr e) => start(OnResource, ud, c, out e), read, 0, ct);
+            return Start((IntPtr ud, IntPtr c, out IntPtr e) => Native.oidc_oauth_send_async(request, c, OnResponse, ud, out e),
+                o => read(new OAuthResponse(o.Response)), 0, ct);
         }
 
         /// oidc_authenticate_async (oidc_decision_cb): the task gets a copy of the borrowed decision.
@@ -273,7 +273,7 @@ namespace Oidc
         /// The one place a native non-blocking call starts: a cancel handle when needed, a
         /// GCHandle to the pending call as user_data; if the call is refused, the callback will
         /// never run, so everything is undone here and the task faults with the refusal.
-        private static Task<T> Start<T>(Starter start, Func<Output, T> read, ulong timeoutMs, CancellationToken ct)
+        private static Task<T> Start<T>(Starter start, Func<Output, T> read, uint timeoutMs, CancellationToken ct)
         {
             if (ct.IsCancellationRequested) return Task.FromCanceled<T>(ct);
             EnsureExitHook();
@@ -315,16 +315,19 @@ namespace Oidc
             }
         }
 
-        internal static ulong TimeoutMs(TimeSpan timeout)
+        /// A TimeSpan as oidc_cancel_new's timeout_ms (uint32_t; 0 = none).
+        internal static uint TimeoutMs(TimeSpan timeout)
         {
             if (timeout == Timeout.InfiniteTimeSpan) return 0;
             if (timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException("timeout", "must be positive (or Timeout.InfiniteTimeSpan)");
-            return (ulong)Math.Ceiling(timeout.TotalMilliseconds);
+            double ms = Math.Ceiling(timeout.TotalMilliseconds);
+            if (ms > uint.MaxValue) throw new ArgumentOutOfRangeException("timeout", "at most uint.MaxValue ms (or Timeout.InfiniteTimeSpan)");
+            return (uint)ms;
         }
 
         /// oidc_validate_async / oidc_validate_at_async. `timeoutMs` 0: no deadline. The token is
         /// copied by liboidc before the initiating call returns, so the per-thread buffer is safe.
-        internal static Task<Claims> Validate(OidcClient client, string token, bool at, long nowUnix, ulong timeoutMs,
+        internal static Task<Claims> Validate(OidcClient client, string token, bool at, long nowUnix, uint timeoutMs,
             CancellationToken cancellationToken)
         {
             if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<Claims>(cancellationToken);

@@ -47,42 +47,52 @@ namespace Oidc
 
 namespace Oidc
 {
-    /// An oidc_pkce (read once, then freed).
-    internal sealed class PkceHandle : SafeHandleZeroOrMinusOneIsInvalid
+    /// An oidc_oauth_request: owned by an <see cref="OAuthRequest"/>; sends AddRef it.
+    internal sealed class OAuthRequestHandle : SafeHandleZeroOrMinusOneIsInvalid
     {
-        private PkceHandle() : base(true) { }
-        protected override bool ReleaseHandle() { NativeGrants.oidc_pkce_free(handle); return true; }
+        private OAuthRequestHandle() : base(true) { }
+        protected override bool ReleaseHandle() { Native.oidc_oauth_request_free(handle); return true; }
     }
 
-    /// An oidc_device_authorization: owned by a <see cref="DeviceAuthorization"/>; polls AddRef it.
-    internal sealed class DeviceAuthorizationHandle : SafeHandleZeroOrMinusOneIsInvalid
+    /// An oidc_oauth_response: owned by an <see cref="OAuthResponse"/> (or read into a typed result
+    /// and freed at once). The non-blocking send hands one over in its callback, which wraps it
+    /// here before anything else, so a response nobody disposes is still freed by the finaliser.
+    internal sealed class OAuthResponseHandle : SafeHandleZeroOrMinusOneIsInvalid
     {
-        private DeviceAuthorizationHandle() : base(true) { }
-        /// Take ownership of a handle handed over by a completion callback.
-        internal DeviceAuthorizationHandle(IntPtr h) : base(true) { SetHandle(h); }
-        protected override bool ReleaseHandle() { NativeGrants.oidc_device_authorization_free(handle); return true; }
+        private static long created, released;
+        /// Responses taken from liboidc so far (tests compare it with ReleasedCount: no leak).
+        internal static long CreatedCount { get { return Interlocked.Read(ref created); } }
+        /// Responses freed so far.
+        internal static long ReleasedCount { get { return Interlocked.Read(ref released); } }
+
+        // The marshaller creates the out-parameter instance before the call (blocking send).
+        private OAuthResponseHandle() : base(true) { }
+
+        /// Take ownership of a response handed over by oidc_oauth_response_cb.
+        internal OAuthResponseHandle(IntPtr h) : base(true) { SetHandle(h); Interlocked.Increment(ref created); }
+
+        /// Count a response the blocking send returned (the marshaller set the handle).
+        internal void Taken() { Interlocked.Increment(ref created); }
+
+        protected override bool ReleaseHandle()
+        {
+            Native.oidc_oauth_response_free(handle);
+            Interlocked.Increment(ref released);
+            return true;
+        }
     }
 
-    /// An oidc_ciba_request: owned by a <see cref="CibaRequest"/>; polls AddRef it.
-    internal sealed class CibaRequestHandle : SafeHandleZeroOrMinusOneIsInvalid
-    {
-        private CibaRequestHandle() : base(true) { }
-        /// Take ownership of a handle handed over by a completion callback.
-        internal CibaRequestHandle(IntPtr h) : base(true) { SetHandle(h); }
-        protected override bool ReleaseHandle() { NativeGrants.oidc_ciba_request_free(handle); return true; }
-    }
-
-    /// An oidc_cancel, one per cancellable poll or non-blocking call (OAuthClient.Polling.cs,
+    /// An oidc_cancel, one per cancellable send or non-blocking call (OAuthRequest.cs,
     /// AsyncBridge.cs).
     internal sealed class CancelHandle : SafeHandleZeroOrMinusOneIsInvalid
     {
         private static long released;
-        /// Number of cancel handles freed so far (tests check that polls free theirs).
+        /// Number of cancel handles freed so far (tests check that sends free theirs).
         internal static long ReleasedCount { get { return Interlocked.Read(ref released); } }
         private CancelHandle() : base(true) { }
         protected override bool ReleaseHandle()
         {
-            NativeGrants.oidc_cancel_free(handle);
+            Native.oidc_cancel_free(handle);
             Interlocked.Increment(ref released);
             return true;
         }

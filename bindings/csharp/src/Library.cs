@@ -12,13 +12,13 @@ namespace Oidc
     /// load-time problem as an <see cref="OidcLibraryException"/> with an install hint.
     public static class Library
     {
-        /// The liboidc version this binding was written and tested against (0.1.0).
-        public const int BuiltForMajor = 0, BuiltForMinor = 1, BuiltForPatch = 0;
+        /// The liboidc version this binding was written and tested against (0.2.0).
+        public const int BuiltForMajor = 0, BuiltForMinor = 2, BuiltForPatch = 0;
 
         /// `(major << 16) | (minor << 8) | patch`, as `oidc_version_number()` and `OIDC_VERSION_NUMBER`.
         public const uint BuiltForVersionNumber = (BuiltForMajor << 16) | (BuiltForMinor << 8) | BuiltForPatch;
 
-        internal const string Soname = "liboidc.so.0.1";
+        internal const string Soname = "liboidc.so.0.2";
 
         internal const string InstallHint =
             "Install liboidc 0.1.x: in the liboidc repository run `cargo cinstall --release --prefix /usr/local` " +
@@ -58,7 +58,7 @@ namespace Oidc
 
         /// Whether a library reporting <paramref name="loaded"/> can serve a binding built for
         /// <paramref name="builtFor"/>: same major; for 0.x also the same minor (0.x minors are
-        /// ABI breaks, as the SONAME liboidc.so.0.1 says); never older than what was built for.
+        /// ABI breaks, as the SONAME liboidc.so.0.2 says); never older than what was built for.
         public static bool IsCompatible(uint builtFor, uint loaded)
         {
             uint bMaj = builtFor >> 16, bMin = (builtFor >> 8) & 0xff;
@@ -75,7 +75,7 @@ namespace Oidc
             if (loadError != null) throw new OidcLibraryException(loadError);
         }
 
-        /// The loaded library's version string, e.g. "0.1.0".
+        /// The loaded library's version string, e.g. "0.2.0".
         public static string Version
         {
             get { EnsureLoaded(); return loadedVersionString; }

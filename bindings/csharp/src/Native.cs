@@ -3,7 +3,7 @@
 // Conventions (STYLE.md, "The C ABI"):
 // * strings in: UTF-8 byte[] + length (UIntPtr = size_t), never NUL-terminated;
 // * strings out: IntPtr + length, copied with Marshal.Copy, then oidc_string_free;
-// * borrowed strings (error accessors, token-response getters): NUL-terminated, read before the
+// * borrowed strings (error accessors, oidc_oauth_response getters): NUL-terminated, read before the
 //   owning object is freed;
 // * handles that outlive a call are SafeHandles (AddRef/Release around every call, so a
 //   concurrent Dispose can never free a client under a running call);
@@ -16,7 +16,7 @@ namespace Oidc
 {
     internal static class Native
     {
-        // Mono maps "oidc" to liboidc.so.0.1 through Oidc.dll.config; .NET probes liboidc.so.
+        // Mono maps "oidc" to liboidc.so.0.2 through Oidc.dll.config; .NET probes liboidc.so.
         internal const string Lib = "oidc";
         private const CallingConvention Cdecl = CallingConvention.Cdecl;
 
@@ -259,14 +259,6 @@ namespace Oidc
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate void DoneCb(IntPtr userData, uint result, IntPtr err);
 
-        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
-        internal delegate void TokenCb(IntPtr userData, uint result, IntPtr response, IntPtr err);
-
-        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_oauth_client_credentials_async(OAuthClientHandle client,
-            byte[] scope, UIntPtr scopeLen, byte[] resource, UIntPtr resourceLen, byte[] audience, UIntPtr audienceLen,
-            TokenCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
-
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_validate_async(ClientHandle client, byte[] token, UIntPtr tokenLen,
             ValidateCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
@@ -278,8 +270,19 @@ namespace Oidc
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_validator_prefetch_async(ClientHandle client, DoneCb cb, IntPtr userData, IntPtr cancel, out IntPtr err);
 
-        // The cancel handles (one CancelHandle type for the polls and the async calls) are
-        // declared with the other cancel functions in NativeGrants.cs.
+        // ---- cancel (one type for the blocking and the non-blocking calls) ------------------
+        /// timeout_ms 0 = no deadline; past it, calls using the handle end DEADLINE_EXCEEDED.
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_cancel_new(uint timeoutMs, out CancelHandle cancel, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern void oidc_cancel_trigger(CancelHandle cancel);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_cancel_is_cancelled(CancelHandle cancel);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern void oidc_cancel_free(IntPtr cancel);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_async_shutdown(uint timeoutMs, out IntPtr err);
@@ -323,92 +326,94 @@ namespace Oidc
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern void oidc_oauth_client_free(IntPtr client);
 
+        // ---- builder: client keys, DPoP, assertion audience -----------------------------------
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_oauth_client_credentials(OAuthClientHandle client,
-            byte[] scope, UIntPtr scopeLen, byte[] resource, UIntPtr resourceLen, byte[] audience, UIntPtr audienceLen,
-            out IntPtr response, out IntPtr err);
-
-        // ---- token response (borrowed getters, valid until oidc_token_response_free) ---------
-        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr oidc_token_response_access_token(IntPtr resp);
+        internal static extern uint oidc_oauth_builder_set_private_key_pem(IntPtr b, byte[] pem, UIntPtr pemLen,
+            byte[] kid, UIntPtr kidLen, byte[] alg, UIntPtr algLen, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr oidc_token_response_token_type(IntPtr resp);
+        internal static extern uint oidc_oauth_builder_set_private_key_jwk(IntPtr b, byte[] jwk, UIntPtr jwkLen,
+            byte[] kid, UIntPtr kidLen, byte[] alg, UIntPtr algLen, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr oidc_token_response_refresh_token(IntPtr resp);
+        internal static extern uint oidc_oauth_builder_set_dpop_key(IntPtr b, byte[] key, UIntPtr keyLen, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr oidc_token_response_id_token(IntPtr resp);
+        internal static extern uint oidc_oauth_builder_set_assertion_audience(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        // ---- DPoP helpers for requests the host sends itself ------------------------------------
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_dpop_proof(OAuthClientHandle client, byte[] method, UIntPtr methodLen,
+            byte[] url, UIntPtr urlLen, byte[] accessToken, UIntPtr accessTokenLen, out IntPtr proof, out UIntPtr proofLen, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr oidc_token_response_scope(IntPtr resp);
+        internal static extern uint oidc_oauth_dpop_set_nonce(OAuthClientHandle client, byte[] url, UIntPtr urlLen,
+            byte[] nonce, UIntPtr nonceLen, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr oidc_token_response_issued_token_type(IntPtr resp);
+        internal static extern uint oidc_oauth_dpop_jkt(OAuthClientHandle client, out IntPtr jkt, out UIntPtr jktLen, out IntPtr err);
+
+        // ---- protocol request object (ABI 0.2; OAuthRequest.cs) ---------------------------------
+        // One request type for every protocol operation: created for an operation on a client,
+        // typed setters (a parameter that does not apply is INVALID_ARGUMENT from the core), one
+        // blocking and one non-blocking send. The request is copied at send.
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_request_new(OAuthClientHandle client, OAuthOperation op,
+            out OAuthRequestHandle request, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr oidc_token_response_json(IntPtr resp);
+        internal static extern uint oidc_oauth_request_set_string(OAuthRequestHandle r, OAuthParam p, byte[] v, UIntPtr len, out IntPtr err);
+
+        /// List parameters only (SCOPE, RESOURCE, AUDIENCE): one item per call, in order.
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_request_add_string(OAuthRequestHandle r, OAuthParam p, byte[] v, UIntPtr len, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern long oidc_token_response_expires_in(IntPtr resp);
+        internal static extern uint oidc_oauth_request_set_int(OAuthRequestHandle r, OAuthParam p, long v, out IntPtr err);
+
+        /// A custom parameter by name (may repeat).
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_request_add_param(OAuthRequestHandle r, byte[] name, UIntPtr nameLen,
+            byte[] value, UIntPtr valueLen, out IntPtr err);
+
+        /// A poll continues the DEVICE_AUTHORIZATION / CIBA_REQUEST response `started` (copied).
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_request_set_pending(OAuthRequestHandle r, OAuthResponseHandle started, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern void oidc_token_response_free(IntPtr resp);
-    }
+        internal static extern void oidc_oauth_request_free(IntPtr r);
 
-    /// Protocol endpoints (src/ffi/oauth_endpoints.rs): every string in is (ptr, len), len 0 =
-    /// absent for the optional ones; every JSON/URL out is an owned string + length.
-    internal static class NativeEndpoints
-    {
-        private const string Lib = Native.Lib;
-        private const CallingConvention Cdecl = CallingConvention.Cdecl;
+        /// Blocking. `cancel` may be NULL (IntPtr: the caller keeps the handle alive, see OAuthRequest.Send).
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_send(OAuthRequestHandle r, IntPtr cancel, out OAuthResponseHandle response, out IntPtr err);
+
+        /// oidc_oauth_response_cb: runs exactly once on a liboidc thread (never inside send_async,
+        /// never after a non-OK return). `response` is OWNED by the callee on OK (else NULL);
+        /// `err` is borrowed for the callback.
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void ResponseCb(IntPtr userData, uint result, IntPtr response, IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_oauth_validate_id_token(OAuthClientHandle client,
-            byte[] idToken, UIntPtr idTokenLen, byte[] nonce, UIntPtr nonceLen, byte[] accessToken, UIntPtr accessTokenLen,
-            byte[] code, UIntPtr codeLen, long maxAge, out IntPtr claims, out UIntPtr claimsLen, out IntPtr err);
+        internal static extern uint oidc_oauth_send_async(OAuthRequestHandle r, IntPtr cancel, ResponseCb cb, IntPtr userData, out IntPtr err);
+
+        // oidc_oauth_response getters: strings borrowed (NUL-terminated) until oidc_oauth_response_free.
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern OAuthOperation oidc_oauth_response_operation(OAuthResponseHandle r);
+
+        /// NULL when absent.
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_oauth_response_string(OAuthResponseHandle r, OAuthField f);
+
+        /// -1 when absent.
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern long oidc_oauth_response_int(OAuthResponseHandle r, OAuthField f);
+
+        /// Never NULL for a live response.
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_oauth_response_json(OAuthResponseHandle r, out UIntPtr len);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_oauth_introspect(OAuthClientHandle client, byte[] token, UIntPtr tokenLen,
-            byte[] hint, UIntPtr hintLen, uint flags, out IntPtr json, out UIntPtr jsonLen, out IntPtr err);
-
-        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_oauth_revoke(OAuthClientHandle client, byte[] token, UIntPtr tokenLen,
-            byte[] hint, UIntPtr hintLen, out IntPtr err);
-
-        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_oauth_userinfo(OAuthClientHandle client, byte[] accessToken, UIntPtr accessTokenLen,
-            byte[] expectedSub, UIntPtr expectedSubLen, out IntPtr json, out UIntPtr jsonLen, out IntPtr err);
-
-        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_oauth_authorization_url(OAuthClientHandle client, byte[] requestJson, UIntPtr requestJsonLen,
-            out IntPtr json, out UIntPtr jsonLen, out IntPtr err);
-
-        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_oauth_push_authorization_request(OAuthClientHandle client, byte[] requestJson, UIntPtr requestJsonLen,
-            out IntPtr json, out UIntPtr jsonLen, out IntPtr err);
-
-        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_oauth_parse_authorization_response(OAuthClientHandle client, byte[] response, UIntPtr responseLen,
-            byte[] expectedState, UIntPtr expectedStateLen, out IntPtr json, out UIntPtr jsonLen, out IntPtr err);
-
-        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_oauth_end_session_url(OAuthClientHandle client, byte[] idTokenHint, UIntPtr idTokenHintLen,
-            byte[] postLogoutRedirectUri, UIntPtr postLogoutRedirectUriLen, byte[] state, UIntPtr stateLen,
-            out IntPtr url, out UIntPtr urlLen, out IntPtr err);
-
-        /// Borrows the builder (not consumed).
-        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_oauth_register(IntPtr builder, byte[] metadataJson, UIntPtr metadataJsonLen,
-            byte[] initialAccessToken, UIntPtr initialAccessTokenLen, out IntPtr json, out UIntPtr jsonLen, out IntPtr err);
-
-        /// Both outputs are NUL-terminated without a length.
-        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_pkce_generate(out IntPtr verifier, out IntPtr challenge, out IntPtr err);
-
-        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
-        internal static extern uint oidc_pkce_challenge(byte[] verifier, UIntPtr verifierLen, out IntPtr challenge, out IntPtr err);
+        internal static extern void oidc_oauth_response_free(IntPtr r);
     }
 
     /// UTF-8 conversions at the boundary.

@@ -7,89 +7,111 @@ using System.Threading.Tasks;
 
 namespace Oidc
 {
-    /// What to put in an authorization request. Every member is optional; liboidc generates
-    /// `state` and `nonce` (32 random bytes) when they are not given and refuses unknown members.
+    /// What to put in an authorization request (OAuthOperation.AuthorizationUrl or
+    /// PushedAuthorization). Every member is optional: liboidc generates `state`, `nonce` and the
+    /// PKCE verifier/challenge when they are not given (they come back in
+    /// <see cref="AuthorizationUrl"/> / <see cref="PushedAuthorizationRequest"/>).
     public sealed class AuthorizationRequest
     {
         public string RedirectUri { get; set; }
-        /// Space-separated scopes, e.g. "openid email".
-        public string Scope { get; set; }
+        /// Scopes, one per item, e.g. { "openid", "email" }.
+        public IEnumerable<string> Scopes { get; set; }
         public string State { get; set; }
         public string Nonce { get; set; }
-        /// PKCE S256 challenge (<see cref="Pkce.Generate"/>).
+        /// Your own PKCE S256 challenge (else liboidc makes a verifier and its challenge).
         public string CodeChallenge { get; set; }
         /// Default "code".
         public string ResponseType { get; set; }
         /// e.g. "jwt" for JARM.
         public string ResponseMode { get; set; }
         public TimeSpan? MaxAge { get; set; }
-        /// Further parameters (`prompt`, `resource`, `login_hint`, ...): each a string or a list of strings.
-        public IDictionary<string, object> Parameters { get; set; }
+        /// RFC 8707 resource indicators.
+        public IEnumerable<string> Resources { get; set; }
+        public string LoginHint { get; set; }
+        /// Further parameters (`prompt`, ...), by name; a name may repeat.
+        public IEnumerable<KeyValuePair<string, string>> Parameters { get; set; }
         /// An already signed request object (RFC 9101).
         public string Request { get; set; }
         /// A request_uri from <see cref="OAuthClient.PushAuthorizationRequest"/>: the URL then has only client_id and request_uri.
         public string RequestUri { get; set; }
 
-        internal string ToJson()
+        /// Set these parameters on <paramref name="r"/> (the ones given; liboidc refuses those
+        /// its operation does not take).
+        public void ApplyTo(OAuthRequest r)
         {
-            var o = new Dictionary<string, object>();
-            if (RedirectUri != null) o["redirect_uri"] = RedirectUri;
-            if (Scope != null) o["scope"] = Scope;
-            if (State != null) o["state"] = State;
-            if (Nonce != null) o["nonce"] = Nonce;
-            if (CodeChallenge != null) o["code_challenge"] = CodeChallenge;
-            if (ResponseType != null) o["response_type"] = ResponseType;
-            if (ResponseMode != null) o["response_mode"] = ResponseMode;
-            if (MaxAge.HasValue) o["max_age"] = (long)MaxAge.Value.TotalSeconds;
-            if (Parameters != null) o["params"] = Parameters;
-            if (Request != null) o["request"] = Request;
-            if (RequestUri != null) o["request_uri"] = RequestUri;
-            return Json.Write(o);
+            if (r == null) throw new ArgumentNullException("r");
+            r.SetOptional(OAuthParam.RedirectUri, RedirectUri).Add(OAuthParam.Scope, Scopes)
+                .SetOptional(OAuthParam.State, State).SetOptional(OAuthParam.Nonce, Nonce)
+                .SetOptional(OAuthParam.CodeChallenge, CodeChallenge).SetOptional(OAuthParam.ResponseType, ResponseType)
+                .SetOptional(OAuthParam.ResponseMode, ResponseMode).Add(OAuthParam.Resource, Resources)
+                .SetOptional(OAuthParam.LoginHint, LoginHint).SetOptional(OAuthParam.RequestObject, Request)
+                .SetOptional(OAuthParam.RequestUri, RequestUri).AddParameters(Parameters);
+            if (MaxAge.HasValue) r.Set(OAuthParam.MaxAge, (long)MaxAge.Value.TotalSeconds);
         }
     }
 
-    /// An authorization URL and the state/nonce that went into it (keep both for the response).
+    /// An authorization URL and what went into it: keep State, Nonce and CodeVerifier for the
+    /// response and the code exchange. ToString prints the URL only.
     public sealed class AuthorizationUrl
     {
-        internal AuthorizationUrl(Claims c) { Url = c.GetString("url"); State = c.GetString("state"); Nonce = c.GetString("nonce"); }
+        internal AuthorizationUrl(OAuthResponse r)
+        {
+            Url = r.GetString(OAuthField.Url);
+            State = r.GetString(OAuthField.State);
+            Nonce = r.GetString(OAuthField.Nonce);
+            CodeVerifier = r.GetString(OAuthField.CodeVerifier);
+            CodeChallenge = r.GetString(OAuthField.CodeChallenge);
+            CodeChallengeMethod = r.Members.GetString("code_challenge_method"); // no oidc_field for it
+        }
         public string Url { get; private set; }
         /// null when unknown (a request object or request_uri carries it).
         public string State { get; private set; }
         public string Nonce { get; private set; }
+        /// The PKCE verifier liboidc generated (a secret: for <see cref="OAuthClient.ExchangeCode"/>
+        /// only), null when you gave your own challenge.
+        public string CodeVerifier { get; private set; }
+        public string CodeChallenge { get; private set; }
+        public string CodeChallengeMethod { get; private set; }
         public override string ToString() { return Url; }
     }
 
-    /// The answer to a pushed authorization request.
+    /// The answer to a pushed authorization request, with what went into it.
     public sealed class PushedAuthorizationRequest
     {
-        internal PushedAuthorizationRequest(Claims c)
+        internal PushedAuthorizationRequest(OAuthResponse r)
         {
-            RequestUri = c.GetString("request_uri");
-            object e;
-            if (c.TryGetValue("expires_in", out e) && e is long) ExpiresIn = TimeSpan.FromSeconds((long)e);
-            State = c.GetString("state");
-            Nonce = c.GetString("nonce");
+            RequestUri = r.GetString(OAuthField.RequestUri);
+            long? e = r.GetInt(OAuthField.ExpiresIn);
+            if (e.HasValue) ExpiresIn = TimeSpan.FromSeconds(e.Value);
+            State = r.GetString(OAuthField.State);
+            Nonce = r.GetString(OAuthField.Nonce);
+            CodeVerifier = r.GetString(OAuthField.CodeVerifier);
         }
         public string RequestUri { get; private set; }
         public TimeSpan? ExpiresIn { get; private set; }
         public string State { get; private set; }
         public string Nonce { get; private set; }
+        /// The PKCE verifier liboidc generated (a secret), or null.
+        public string CodeVerifier { get; private set; }
         public override string ToString() { return "PushedAuthorizationRequest(" + RequestUri + ")"; }
     }
 
     /// A checked authorization response. ToString never prints the code.
     public sealed class AuthorizationResponse
     {
-        internal AuthorizationResponse(Claims c)
+        internal AuthorizationResponse(OAuthResponse r)
         {
-            Code = c.GetString("code");
-            State = c.GetString("state");
-            Issuer = c.GetString("iss");
+            Code = r.GetString(OAuthField.Code);
+            State = r.GetString(OAuthField.State);
+            Issuer = r.GetString(OAuthField.Iss);
+            // liboidc's JSON: {"code","state","iss","jarm":bool,"params":{...every parameter}}.
+            Claims c = r.Members;
             object v;
             Jarm = c.TryGetValue("jarm", out v) && v is bool && (bool)v;
             var p = new Dictionary<string, string>();
             if (c.TryGetValue("params", out v) && v is Dictionary<string, object>)
-                foreach (var kv in (Dictionary<string, object>)v) p[kv.Key] = kv.Value == null ? null : Convert.ToString(kv.Value, System.Globalization.CultureInfo.InvariantCulture);
+                foreach (var kv in (Dictionary<string, object>)v)
+                    p[kv.Key] = kv.Value == null ? null : Convert.ToString(kv.Value, System.Globalization.CultureInfo.InvariantCulture);
             Parameters = p;
         }
         /// The authorization code (a secret).
@@ -109,62 +131,53 @@ namespace Oidc
 
     public sealed partial class OAuthClient
     {
-        /// Build the authorization URL (blocks only for discovery on first use).
-        public AuthorizationUrl AuthorizationUrl(AuthorizationRequest request)
+        /// Build the authorization URL (OAuthOperation.AuthorizationUrl; blocks only for discovery
+        /// on first use).
+        public AuthorizationUrl AuthorizationUrl(AuthorizationRequest request, CancellationToken cancellationToken = default(CancellationToken))
         {
-            if (request == null) throw new ArgumentNullException("request");
-            byte[] r = Utf8.StrictBytes(request.ToJson());
-            IntPtr json, err;
-            UIntPtr len;
-            uint rc = NativeEndpoints.oidc_oauth_authorization_url(Handle, r, (UIntPtr)r.Length, out json, out len, out err);
-            return new AuthorizationUrl(new Claims(TakeString(rc, json, len, err)));
-        }
-
-        /// Push the request (RFC 9126) with this client's authentication; use the returned
-        /// RequestUri in <see cref="AuthorizationUrl"/>.
-        public PushedAuthorizationRequest PushAuthorizationRequest(AuthorizationRequest request)
-        {
-            if (request == null) throw new ArgumentNullException("request");
-            byte[] r = Utf8.StrictBytes(request.ToJson());
-            IntPtr json, err;
-            UIntPtr len;
-            uint rc = NativeEndpoints.oidc_oauth_push_authorization_request(Handle, r, (UIntPtr)r.Length, out json, out len, out err);
-            return new PushedAuthorizationRequest(new Claims(TakeString(rc, json, len, err)));
+            return AuthorizationRequestOf(OAuthOperation.AuthorizationUrl, request).SendOnce(r => new AuthorizationUrl(r), cancellationToken);
         }
 
         /// <see cref="AuthorizationUrl"/> without blocking the caller on a first discovery.
         public Task<AuthorizationUrl> AuthorizationUrlAsync(AuthorizationRequest request, CancellationToken cancellationToken = default(CancellationToken))
         {
-            if (request == null) throw new ArgumentNullException("request");
-            byte[] r = Utf8.StrictBytes(request.ToJson());
-            OAuthClientHandle h = Handle;
-            return AsyncBridge.Json((Native.ValidateCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
-                    NativeAsync.oidc_oauth_authorization_url_async(h, r, (UIntPtr)r.Length, cb, ud, c, out e),
-                o => new AuthorizationUrl(new Claims(o.Text)), cancellationToken);
+            return AuthorizationRequestOf(OAuthOperation.AuthorizationUrl, request).SendOnceAsync(r => new AuthorizationUrl(r), cancellationToken);
+        }
+
+        /// Push the request (RFC 9126, OAuthOperation.PushedAuthorization) with this client's
+        /// authentication; use the returned RequestUri in <see cref="AuthorizationUrl"/>.
+        public PushedAuthorizationRequest PushAuthorizationRequest(AuthorizationRequest request,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AuthorizationRequestOf(OAuthOperation.PushedAuthorization, request)
+                .SendOnce(r => new PushedAuthorizationRequest(r), cancellationToken);
         }
 
         /// <see cref="PushAuthorizationRequest"/> without blocking the caller (liboidc's worker pool).
-        public Task<PushedAuthorizationRequest> PushAuthorizationRequestAsync(AuthorizationRequest request, CancellationToken cancellationToken = default(CancellationToken))
+        public Task<PushedAuthorizationRequest> PushAuthorizationRequestAsync(AuthorizationRequest request,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            if (request == null) throw new ArgumentNullException("request");
-            byte[] r = Utf8.StrictBytes(request.ToJson());
-            OAuthClientHandle h = Handle;
-            return AsyncBridge.Json((Native.ValidateCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
-                    NativeAsync.oidc_oauth_push_authorization_request_async(h, r, (UIntPtr)r.Length, cb, ud, c, out e),
-                o => new PushedAuthorizationRequest(new Claims(o.Text)), cancellationToken);
+            return AuthorizationRequestOf(OAuthOperation.PushedAuthorization, request)
+                .SendOnceAsync(r => new PushedAuthorizationRequest(r), cancellationToken);
         }
 
-        /// Check the response that reached the redirect URI (the full URL, or its query or
-        /// fragment): state (<see cref="StateMismatchException"/>), RFC 9207 iss
+        private OAuthRequest AuthorizationRequestOf(OAuthOperation op, AuthorizationRequest request)
+        {
+            if (request == null) throw new ArgumentNullException("request");
+            return Request(op, request.ApplyTo);
+        }
+
+        /// Check the response that reached the redirect URI (OAuthOperation.AuthorizationResponse:
+        /// the full URL, its query or fragment, or a form body): state
+        /// (<see cref="StateMismatchException"/>), RFC 9207 iss
         /// (<see cref="ResponseIssuerMismatchException"/>), JARM; an error response throws its
         /// OAuth exception (<see cref="AccessDeniedException"/>, ...).
-        public AuthorizationResponse ParseAuthorizationResponse(string response, string expectedState)
+        /// <param name="expectedState">the state sent; when none was sent, use a request with
+        /// OAuthParam.NoStateSent = 1</param>
+        public AuthorizationResponse ParseAuthorizationResponse(string response, string expectedState,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            byte[] r = Required(response, "response"), s = Optional(expectedState);
-            IntPtr json, err;
-            UIntPtr len;
-            uint rc = NativeEndpoints.oidc_oauth_parse_authorization_response(Handle, r, (UIntPtr)r.Length, s, (UIntPtr)s.Length, out json, out len, out err);
-            return new AuthorizationResponse(new Claims(TakeString(rc, json, len, err)));
+            return AuthorizationResponseRequest(response, expectedState).SendOnce(r => new AuthorizationResponse(r), cancellationToken);
         }
 
         /// <see cref="ParseAuthorizationResponse"/> without blocking the caller (a JARM response
@@ -172,11 +185,14 @@ namespace Oidc
         public Task<AuthorizationResponse> ParseAuthorizationResponseAsync(string response, string expectedState,
             CancellationToken cancellationToken = default(CancellationToken))
         {
-            byte[] r = Required(response, "response"), s = Optional(expectedState);
-            OAuthClientHandle h = Handle;
-            return AsyncBridge.Json((Native.ValidateCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
-                    NativeAsync.oidc_oauth_parse_authorization_response_async(h, r, (UIntPtr)r.Length, s, (UIntPtr)s.Length, cb, ud, c, out e),
-                o => new AuthorizationResponse(new Claims(o.Text)), cancellationToken);
+            return AuthorizationResponseRequest(response, expectedState).SendOnceAsync(r => new AuthorizationResponse(r), cancellationToken);
+        }
+
+        private OAuthRequest AuthorizationResponseRequest(string response, string expectedState)
+        {
+            if (response == null) throw new ArgumentNullException("response");
+            return Request(OAuthOperation.AuthorizationResponse, r => r.Set(OAuthParam.Response, response)
+                .SetOptional(OAuthParam.ExpectedState, expectedState));
         }
     }
 }

@@ -6,105 +6,87 @@ using System.Threading.Tasks;
 
 namespace Oidc
 {
-    /// A pending CIBA request. Its `auth_req_id` (a secret) stays in native memory except for
+    /// A pending CIBA request (the CIBA_REQUEST response). Its `auth_req_id` (a secret) is
     /// <see cref="AuthReqId"/>, which <see cref="ToString"/> never prints. Dispose it when done.
     public sealed class CibaRequest : IDisposable
     {
-        private readonly CibaRequestHandle handle;
-        private int disposed;
-
-        internal CibaRequest(CibaRequestHandle h)
+        internal CibaRequest(OAuthResponse r)
         {
-            handle = h;
-            AuthReqId = Utf8.ReadNulTerminated(NativeGrants.oidc_ciba_request_auth_req_id(h));
-            ExpiresIn = TimeSpan.FromSeconds(Math.Max(0, NativeGrants.oidc_ciba_request_expires_in(h)));
+            Response = r;
+            AuthReqId = r.GetString(OAuthField.AuthReqId);
+            ExpiresIn = TimeSpan.FromSeconds(Math.Max(0, r.GetInt(OAuthField.ExpiresIn) ?? 0));
             ExpiresAt = DateTimeOffset.UtcNow + ExpiresIn;
-            Interval = TimeSpan.FromSeconds(NativeGrants.oidc_ciba_request_interval(h));
+            long? i = r.GetInt(OAuthField.Interval);
+            Interval = i.HasValue ? TimeSpan.FromSeconds(i.Value) : (TimeSpan?)null;
         }
 
+        /// The response (for <see cref="OAuthRequest.SetPending"/>).
+        public OAuthResponse Response { get; private set; }
         /// The request's `auth_req_id` (a secret: never log it).
         public string AuthReqId { get; private set; }
         /// How long the request lives.
         public TimeSpan ExpiresIn { get; private set; }
         /// Receipt time plus ExpiresIn.
         public DateTimeOffset ExpiresAt { get; private set; }
-        /// The polling interval (5 s when the server sent none).
-        public TimeSpan Interval { get; private set; }
+        /// The polling interval liboidc reports (OAuthField.Interval), null when it has none.
+        public TimeSpan? Interval { get; private set; }
 
-        internal CibaRequestHandle Handle
-        {
-            get
-            {
-                if (Volatile.Read(ref disposed) != 0) throw new ObjectDisposedException("CibaRequest");
-                return handle;
-            }
-        }
-
-        /// Free the native request (after polls running on other threads return). Idempotent.
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref disposed, 1) == 0) handle.Dispose();
-        }
+        /// Free the native response (after polls running on other threads return). Idempotent.
+        public void Dispose() { Response.Dispose(); }
 
         public override string ToString()
         {
             return "CibaRequest(AuthReqId=<redacted>, ExpiresIn=" + (long)ExpiresIn.TotalSeconds + "s, Interval=" +
-                (long)Interval.TotalSeconds + "s)";
+                (Interval.HasValue ? (long)Interval.Value.TotalSeconds + "s" : "-") + ")";
         }
     }
 
     public sealed partial class OAuthClient
     {
-        /// Start a CIBA request at the issuer's backchannel_authentication_endpoint.
-        /// <param name="parameters">the request's parameters, e.g. scope, login_hint,
-        /// binding_message (values: strings, numbers, booleans, or string arrays for repeated ones)</param>
-        public CibaRequest CibaRequest(IDictionary<string, object> parameters)
+        /// Start a CIBA request at the issuer's backchannel_authentication_endpoint
+        /// (OAuthOperation.CibaRequest).
+        /// <param name="scopes">scopes, one per item</param>
+        /// <param name="loginHint">the user's `login_hint`</param>
+        /// <param name="bindingMessage">the `binding_message` shown to the user, or null</param>
+        /// <param name="parameters">more form parameters, or null</param>
+        public CibaRequest CibaRequest(IEnumerable<string> scopes, string loginHint, string bindingMessage = null,
+            IEnumerable<KeyValuePair<string, string>> parameters = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            if (parameters == null) throw new ArgumentNullException("parameters");
-            byte[] p = Utf8.StrictBytes(Json.Write(parameters));
-            CibaRequestHandle h;
-            IntPtr err;
-            uint rc = NativeGrants.oidc_oauth_ciba_request(Handle, p, (UIntPtr)p.Length, out h, out err);
-            if (rc != 0)
-            {
-                if (h != null) h.SetHandleAsInvalid();
-                throw OidcException.FromNative(rc, err);
-            }
-            return new CibaRequest(h);
+            return CibaStartRequest(scopes, loginHint, bindingMessage, parameters).SendKeep(r => new CibaRequest(r), cancellationToken);
         }
 
-        /// <see cref="CibaRequest(IDictionary{string, object})"/> without blocking the caller (liboidc's worker pool).
-        public Task<CibaRequest> CibaRequestAsync(IDictionary<string, object> parameters,
-            CancellationToken cancellationToken = default(CancellationToken))
+        /// <see cref="CibaRequest(IEnumerable{string}, string, string, IEnumerable{KeyValuePair{string, string}})"/>
+        /// without blocking the caller (liboidc's worker pool).
+        public Task<CibaRequest> CibaRequestAsync(IEnumerable<string> scopes, string loginHint, string bindingMessage = null,
+            IEnumerable<KeyValuePair<string, string>> parameters = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            if (parameters == null) throw new ArgumentNullException("parameters");
-            byte[] p = Utf8.StrictBytes(Json.Write(parameters));
-            OAuthClientHandle h = Handle;
-            return AsyncBridge.Pointer((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
-                    NativeAsync.oidc_oauth_ciba_request_async(h, p, (UIntPtr)p.Length, cb, ud, c, out e),
-                o => new CibaRequest(new CibaRequestHandle(o.Value)), cancellationToken);
+            return CibaStartRequest(scopes, loginHint, bindingMessage, parameters).SendKeepAsync(r => new CibaRequest(r), cancellationToken);
         }
 
-        /// Poll for the tokens of <paramref name="request"/>; same rules, timeout and
-        /// cancellation as <see cref="PollDevice"/>.
+        private OAuthRequest CibaStartRequest(IEnumerable<string> scopes, string loginHint, string bindingMessage,
+            IEnumerable<KeyValuePair<string, string>> parameters)
+        {
+            return Request(OAuthOperation.CibaRequest, r => r.Add(OAuthParam.Scope, scopes).SetOptional(OAuthParam.LoginHint, loginHint)
+                .SetOptional(OAuthParam.BindingMessage, bindingMessage).AddParameters(parameters));
+        }
+
+        /// Poll for the tokens of <paramref name="request"/> (OAuthOperation.CibaPoll); same rules,
+        /// timeout and cancellation as <see cref="PollDevice"/>.
         public TokenResponse PollCiba(CibaRequest request, TimeSpan timeout, CancellationToken cancellationToken = default(CancellationToken))
         {
-            if (request == null) throw new ArgumentNullException("request");
-            var client = Handle;
-            var req = request.Handle;
-            return Poll(timeout, cancellationToken, (CancelHandle cancel, uint ms, out IntPtr resp, out IntPtr err) =>
-                NativeGrants.oidc_oauth_ciba_poll(client, req, ms, cancel, out resp, out err));
+            return PollRequest(OAuthOperation.CibaPoll, Started(request), timeout).SendOnce(TokenResponse.From, cancellationToken);
         }
 
         /// <see cref="PollCiba"/> without blocking any thread (as <see cref="PollDeviceAsync"/>).
         public Task<TokenResponse> PollCibaAsync(CibaRequest request, TimeSpan timeout, CancellationToken cancellationToken = default(CancellationToken))
         {
-            if (request == null) throw new ArgumentNullException("request");
-            uint ms = TimeoutMs(timeout);
-            OAuthClientHandle h = Handle;
-            CibaRequestHandle req = request.Handle;
-            return AsyncBridge.Token((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
-                NativeAsync.oidc_oauth_ciba_poll_async(h, req, ms, cb, ud, c, out e), cancellationToken);
+            return PollRequest(OAuthOperation.CibaPoll, Started(request), timeout).SendOnceAsync(TokenResponse.From, cancellationToken);
+        }
+
+        private static OAuthResponse Started(CibaRequest r)
+        {
+            if (r == null) throw new ArgumentNullException("request");
+            return r.Response;
         }
     }
 }

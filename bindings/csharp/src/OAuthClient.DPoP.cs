@@ -6,13 +6,28 @@ using System.Threading.Tasks;
 
 namespace Oidc
 {
-    /// The answer of <see cref="OAuthClient.ResourceRequest"/>: any HTTP status is an answer.
+    /// The answer of <see cref="OAuthClient.ResourceRequest"/> (OAuthOperation.Resource): any
+    /// HTTP status is an answer.
     public sealed class ResourceResponse
     {
-        internal ResourceResponse(int status, string body) { StatusCode = status; Body = body; }
+        internal ResourceResponse(OAuthResponse r)
+        {
+            StatusCode = (int)(r.GetInt(OAuthField.HttpStatus) ?? 0);
+            Body = r.Json;
+            ContentType = r.GetString(OAuthField.ContentType);
+            WwwAuthenticate = r.GetString(OAuthField.WwwAuthenticate);
+            Error = r.GetString(OAuthField.Error);
+            ErrorDescription = r.GetString(OAuthField.ErrorDescription);
+        }
         public int StatusCode { get; private set; }
         /// The body (a non-UTF-8 body is replaced lossily).
         public string Body { get; private set; }
+        public string ContentType { get; private set; }
+        /// The WWW-Authenticate challenge, or null.
+        public string WwwAuthenticate { get; private set; }
+        /// The error from the challenge or a JSON error body, or null.
+        public string Error { get; private set; }
+        public string ErrorDescription { get; private set; }
         public override string ToString() { return "ResourceResponse(" + StatusCode + ", " + (Body == null ? 0 : Body.Length) + " chars)"; }
     }
 
@@ -26,7 +41,7 @@ namespace Oidc
             byte[] m = Required(method, "method"), u = Required(url, "url"), t = Optional(accessToken);
             IntPtr p, err;
             UIntPtr len;
-            uint rc = NativeGrants.oidc_oauth_dpop_proof(Handle, m, (UIntPtr)m.Length, u, (UIntPtr)u.Length,
+            uint rc = Native.oidc_oauth_dpop_proof(Handle, m, (UIntPtr)m.Length, u, (UIntPtr)u.Length,
                 t, (UIntPtr)t.Length, out p, out len, out err);
             return TakeString(rc, p, len, err);
         }
@@ -36,7 +51,7 @@ namespace Oidc
         {
             byte[] u = Required(url, "url"), n = Required(nonce, "nonce");
             IntPtr err;
-            OidcException.Check(NativeGrants.oidc_oauth_dpop_set_nonce(Handle, u, (UIntPtr)u.Length, n, (UIntPtr)n.Length, out err), err);
+            OidcException.Check(Native.oidc_oauth_dpop_set_nonce(Handle, u, (UIntPtr)u.Length, n, (UIntPtr)n.Length, out err), err);
         }
 
         /// The DPoP key's RFC 7638 thumbprint (bound tokens carry it as `cnf.jkt`).
@@ -44,59 +59,55 @@ namespace Oidc
         {
             IntPtr p, err;
             UIntPtr len;
-            uint rc = NativeGrants.oidc_oauth_dpop_jkt(Handle, out p, out len, out err);
+            uint rc = Native.oidc_oauth_dpop_jkt(Handle, out p, out len, out err);
             return TakeString(rc, p, len, err);
         }
 
-        /// Call a protected resource with <paramref name="accessToken"/>: DPoP-bound when this
-        /// client uses DPoP and <paramref name="tokenType"/> is "DPoP", else Bearer.
-        public ResourceResponse ResourceRequest(string method, string url, string accessToken, string tokenType = "Bearer",
-            string body = null, string contentType = null)
+        /// Call a protected resource with <paramref name="accessToken"/> (OAuthOperation.Resource).
+        /// <param name="method">null: liboidc's default (GET)</param>
+        /// <param name="tokenType">"DPoP" or "Bearer"; null: liboidc's default (DPoP when the
+        /// client has a DPoP key)</param>
+        /// <param name="contentType">null: liboidc's default (application/json)</param>
+        public ResourceResponse ResourceRequest(string method, string url, string accessToken, string tokenType = null,
+            string body = null, string contentType = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            byte[] m = Required(method, "method"), u = Required(url, "url"), t = Required(accessToken, "accessToken"),
-                tt = Optional(tokenType), b = Optional(body), ct = Optional(contentType);
-            uint status;
-            IntPtr p, err;
-            UIntPtr len;
-            uint rc = NativeGrants.oidc_oauth_resource_request(Handle, m, (UIntPtr)m.Length, u, (UIntPtr)u.Length,
-                t, (UIntPtr)t.Length, tt, (UIntPtr)tt.Length, b, (UIntPtr)b.Length, ct, (UIntPtr)ct.Length,
-                out status, out p, out len, out err);
-            string text = TakeString(rc, p, len, err);
-            return new ResourceResponse((int)status, text);
+            return ResourceRequestOf(method, url, accessToken, tokenType, body, contentType).SendOnce(r => new ResourceResponse(r), cancellationToken);
         }
 
         /// <see cref="ResourceRequest"/> without blocking the caller (liboidc's worker pool).
-        public Task<ResourceResponse> ResourceRequestAsync(string method, string url, string accessToken, string tokenType = "Bearer",
+        public Task<ResourceResponse> ResourceRequestAsync(string method, string url, string accessToken, string tokenType = null,
             string body = null, string contentType = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            byte[] m = Required(method, "method"), u = Required(url, "url"), t = Required(accessToken, "accessToken"),
-                tt = Optional(tokenType), b = Optional(body), ct = Optional(contentType);
-            OAuthClientHandle h = Handle;
-            return AsyncBridge.Resource((NativeAsync.ResourceCb cb, IntPtr ud, IntPtr c, out IntPtr e) => NativeAsync.oidc_oauth_resource_request_async(h,
-                    m, (UIntPtr)m.Length, u, (UIntPtr)u.Length, t, (UIntPtr)t.Length, tt, (UIntPtr)tt.Length, b, (UIntPtr)b.Length,
-                    ct, (UIntPtr)ct.Length, cb, ud, c, out e),
-                o => new ResourceResponse((int)o.Status, o.Value == IntPtr.Zero ? "" : o.Text), cancellationToken);
+            return ResourceRequestOf(method, url, accessToken, tokenType, body, contentType).SendOnceAsync(r => new ResourceResponse(r), cancellationToken);
+        }
+
+        private OAuthRequest ResourceRequestOf(string method, string url, string accessToken, string tokenType, string body, string contentType)
+        {
+            if (url == null) throw new ArgumentNullException("url");
+            if (accessToken == null) throw new ArgumentNullException("accessToken");
+            return Request(OAuthOperation.Resource, r => r.SetOptional(OAuthParam.Method, method).Set(OAuthParam.Url, url)
+                .Set(OAuthParam.AccessToken, accessToken).SetOptional(OAuthParam.TokenType, tokenType)
+                .SetOptional(OAuthParam.Body, body).SetOptional(OAuthParam.ContentType, contentType));
         }
 
         /// An endpoint's URL by metadata name ("token_endpoint", "device_authorization_endpoint",
-        /// ...): the configured override, else discovery (fetched on first use).
-        public string Endpoint(string name)
+        /// ...; OAuthOperation.Endpoint): the configured override, else discovery (fetched on first use).
+        public string Endpoint(string name, CancellationToken cancellationToken = default(CancellationToken))
         {
-            byte[] n = Required(name, "name");
-            IntPtr p, err;
-            UIntPtr len;
-            uint rc = NativeGrants.oidc_oauth_client_endpoint(Handle, n, (UIntPtr)n.Length, out p, out len, out err);
-            return TakeString(rc, p, len, err);
+            return EndpointRequest(name).SendOnce(ReadUrl, cancellationToken);
         }
 
         /// <see cref="Endpoint"/> without blocking the caller on a first discovery: also the
         /// non-blocking way to warm a protocol client.
         public Task<string> EndpointAsync(string name, CancellationToken cancellationToken = default(CancellationToken))
         {
-            byte[] n = Required(name, "name");
-            OAuthClientHandle h = Handle;
-            return AsyncBridge.Json((Native.ValidateCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
-                NativeAsync.oidc_oauth_client_endpoint_async(h, n, (UIntPtr)n.Length, cb, ud, c, out e), AsyncBridge.ReadString, cancellationToken);
+            return EndpointRequest(name).SendOnceAsync(ReadUrl, cancellationToken);
+        }
+
+        private OAuthRequest EndpointRequest(string name)
+        {
+            if (name == null) throw new ArgumentNullException("name");
+            return Request(OAuthOperation.Endpoint, r => r.Set(OAuthParam.EndpointName, name));
         }
     }
 }

@@ -1,31 +1,33 @@
-// Device authorization grant (RFC 8628).
+// Device authorization grant (RFC 8628), and the polls shared with CIBA.
 using System;
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 
 namespace Oidc
 {
-    /// A pending device authorization: show the user <see cref="VerificationUri"/> and
-    /// <see cref="UserCode"/>, then <see cref="OAuthClient.PollDevice"/>. Holds the device code
-    /// (a secret, never exposed or printed) in native memory: dispose it when done (the finaliser
-    /// frees it otherwise). Polls running on other threads keep it alive until they return.
+    /// A pending device authorization (the DEVICE_AUTHORIZATION response): show the user
+    /// <see cref="VerificationUri"/> and <see cref="UserCode"/>, then
+    /// <see cref="OAuthClient.PollDevice"/>. Holds the response, device code included (a secret,
+    /// never exposed or printed), in native memory: dispose it when done (the finaliser frees it
+    /// otherwise). Polls running on other threads keep it alive until they return.
     public sealed class DeviceAuthorization : IDisposable
     {
-        private readonly DeviceAuthorizationHandle handle;
-        private int disposed;
-
-        internal DeviceAuthorization(DeviceAuthorizationHandle h)
+        internal DeviceAuthorization(OAuthResponse r)
         {
-            handle = h;
-            UserCode = Utf8.ReadNulTerminated(NativeGrants.oidc_device_authorization_user_code(h));
-            VerificationUri = Utf8.ReadNulTerminated(NativeGrants.oidc_device_authorization_verification_uri(h));
-            VerificationUriComplete = Utf8.ReadNulTerminated(NativeGrants.oidc_device_authorization_verification_uri_complete(h));
-            long e = NativeGrants.oidc_device_authorization_expires_in(h);
-            ExpiresIn = TimeSpan.FromSeconds(Math.Max(0, e));
+            Response = r;
+            UserCode = r.GetString(OAuthField.UserCode);
+            VerificationUri = r.GetString(OAuthField.VerificationUri);
+            VerificationUriComplete = r.GetString(OAuthField.VerificationUriComplete);
+            long? e = r.GetInt(OAuthField.ExpiresIn);
+            ExpiresIn = TimeSpan.FromSeconds(Math.Max(0, e ?? 0));
             ExpiresAt = DateTimeOffset.UtcNow + ExpiresIn;
-            Interval = TimeSpan.FromSeconds(NativeGrants.oidc_device_authorization_interval(h));
+            long? i = r.GetInt(OAuthField.Interval);
+            Interval = i.HasValue ? TimeSpan.FromSeconds(i.Value) : (TimeSpan?)null;
         }
 
+        /// The response (for <see cref="OAuthRequest.SetPending"/>).
+        public OAuthResponse Response { get; private set; }
         /// The code the user enters at <see cref="VerificationUri"/>.
         public string UserCode { get; private set; }
         /// Where the user goes to enter the code.
@@ -36,78 +38,62 @@ namespace Oidc
         public TimeSpan ExpiresIn { get; private set; }
         /// When the codes expire (receipt time plus ExpiresIn).
         public DateTimeOffset ExpiresAt { get; private set; }
-        /// The polling interval (5 s when the server sent none).
-        public TimeSpan Interval { get; private set; }
+        /// The polling interval liboidc reports (OAuthField.Interval), null when it has none.
+        public TimeSpan? Interval { get; private set; }
 
-        internal DeviceAuthorizationHandle Handle
-        {
-            get
-            {
-                if (Volatile.Read(ref disposed) != 0) throw new ObjectDisposedException("DeviceAuthorization");
-                return handle;
-            }
-        }
-
-        /// Free the native authorization (after polls running on other threads return). Idempotent.
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref disposed, 1) == 0) handle.Dispose();
-        }
+        /// Free the native response (after polls running on other threads return). Idempotent.
+        public void Dispose() { Response.Dispose(); }
 
         /// What to show the user; never the device code.
         public override string ToString()
         {
             return "DeviceAuthorization(VerificationUri=" + VerificationUri + ", UserCode=" + UserCode +
-                ", ExpiresIn=" + (long)ExpiresIn.TotalSeconds + "s, Interval=" + (long)Interval.TotalSeconds + "s)";
+                ", ExpiresIn=" + (long)ExpiresIn.TotalSeconds + "s, Interval=" +
+                (Interval.HasValue ? (long)Interval.Value.TotalSeconds + "s" : "-") + ")";
         }
     }
 
     public sealed partial class OAuthClient
     {
-        /// Start a device authorization at the issuer's device_authorization_endpoint.
-        /// <param name="scope">space-separated scopes, or null</param>
-        public DeviceAuthorization DeviceAuthorization(string scope = null)
+        /// Start a device authorization at the issuer's device_authorization_endpoint
+        /// (OAuthOperation.DeviceAuthorization).
+        /// <param name="scopes">scopes, one per item, or null</param>
+        /// <param name="parameters">more form parameters (e.g. PKCE parameters a server demands), or null</param>
+        public DeviceAuthorization DeviceAuthorization(IEnumerable<string> scopes = null,
+            IEnumerable<KeyValuePair<string, string>> parameters = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            byte[] s = Optional(scope);
-            DeviceAuthorizationHandle h;
-            IntPtr err;
-            uint rc = NativeGrants.oidc_oauth_device_authorization(Handle, s, (UIntPtr)s.Length, out h, out err);
-            if (rc != 0)
-            {
-                if (h != null) h.SetHandleAsInvalid();
-                throw OidcException.FromNative(rc, err);
-            }
-            return new DeviceAuthorization(h);
+            return DeviceAuthorizationRequest(scopes, parameters).SendKeep(r => new DeviceAuthorization(r), cancellationToken);
         }
 
-        /// <see cref="DeviceAuthorization(string)"/> without blocking the caller (liboidc's worker pool).
-        public Task<DeviceAuthorization> DeviceAuthorizationAsync(string scope = null,
-            CancellationToken cancellationToken = default(CancellationToken))
+        /// <see cref="DeviceAuthorization(IEnumerable{string}, IEnumerable{KeyValuePair{string, string}})"/>
+        /// without blocking the caller (liboidc's worker pool).
+        public Task<DeviceAuthorization> DeviceAuthorizationAsync(IEnumerable<string> scopes = null,
+            IEnumerable<KeyValuePair<string, string>> parameters = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            byte[] s = Optional(scope);
-            OAuthClientHandle h = Handle;
-            return AsyncBridge.Pointer((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
-                    NativeAsync.oidc_oauth_device_authorization_async(h, s, (UIntPtr)s.Length, cb, ud, c, out e),
-                o => new DeviceAuthorization(new DeviceAuthorizationHandle(o.Value)), cancellationToken);
+            return DeviceAuthorizationRequest(scopes, parameters).SendKeepAsync(r => new DeviceAuthorization(r), cancellationToken);
         }
 
-        /// Poll the token endpoint until the user approves <paramref name="authorization"/>: the
-        /// first poll at once, then one per interval (`slow_down` adds 5 s). Blocks the calling
-        /// thread; see <see cref="PollDeviceAsync"/>.
-        /// <param name="timeout">give up after this long (DeadlineExceededException, never waits
-        /// past it); Timeout.InfiniteTimeSpan waits until the codes expire</param>
-        /// <param name="cancellationToken">cancels the wait between polls at once (a request in
-        /// flight finishes first): OperationCanceledException with an inner OidcCancelledException</param>
+        private OAuthRequest DeviceAuthorizationRequest(IEnumerable<string> scopes, IEnumerable<KeyValuePair<string, string>> parameters)
+        {
+            return Request(OAuthOperation.DeviceAuthorization, r => r.Add(OAuthParam.Scope, scopes).AddParameters(parameters));
+        }
+
+        /// Poll the token endpoint until the user approves <paramref name="authorization"/>
+        /// (OAuthOperation.DevicePoll): the first poll at once, then one per interval (`slow_down`
+        /// adds 5 s). Blocks the calling thread; see <see cref="PollDeviceAsync"/>.
+        /// <param name="timeout">give up after this long (OAuthParam.DeadlineMs:
+        /// DeadlineExceededException, never waits past it); Timeout.InfiniteTimeSpan waits until
+        /// the codes expire</param>
+        /// <param name="cancellationToken">an oidc_cancel: cancels the wait between polls at once
+        /// (a poll request in flight finishes first, its result dropped): OperationCanceledException with an inner
+        /// OidcCancelledException</param>
         /// Throws AccessDeniedException when the user declines, ExpiredTokenException when the
         /// codes expire, InvalidGrantException when the device code was already used.
         public TokenResponse PollDevice(DeviceAuthorization authorization, TimeSpan timeout,
             CancellationToken cancellationToken = default(CancellationToken))
         {
-            if (authorization == null) throw new ArgumentNullException("authorization");
-            var client = Handle;
-            var da = authorization.Handle;
-            return Poll(timeout, cancellationToken, (CancelHandle cancel, uint ms, out IntPtr resp, out IntPtr err) =>
-                NativeGrants.oidc_oauth_device_poll(client, da, ms, cancel, out resp, out err));
+            return PollRequest(OAuthOperation.DevicePoll, Started(authorization, "authorization"), timeout)
+                .SendOnce(TokenResponse.From, cancellationToken);
         }
 
         /// <see cref="PollDevice"/> without blocking any thread: each poll runs on liboidc's
@@ -117,12 +103,34 @@ namespace Oidc
         public Task<TokenResponse> PollDeviceAsync(DeviceAuthorization authorization, TimeSpan timeout,
             CancellationToken cancellationToken = default(CancellationToken))
         {
-            if (authorization == null) throw new ArgumentNullException("authorization");
-            uint ms = TimeoutMs(timeout);
-            OAuthClientHandle h = Handle;
-            DeviceAuthorizationHandle da = authorization.Handle;
-            return AsyncBridge.Token((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) =>
-                NativeAsync.oidc_oauth_device_poll_async(h, da, ms, cb, ud, c, out e), cancellationToken);
+            return PollRequest(OAuthOperation.DevicePoll, Started(authorization, "authorization"), timeout)
+                .SendOnceAsync(TokenResponse.From, cancellationToken);
+        }
+
+        private static OAuthResponse Started(DeviceAuthorization a, string name)
+        {
+            if (a == null) throw new ArgumentNullException(name);
+            return a.Response;
+        }
+
+        /// A DEVICE_POLL / CIBA_POLL request continuing `started`, with the timeout as the
+        /// request's own deadline (none for Timeout.InfiniteTimeSpan).
+        private OAuthRequest PollRequest(OAuthOperation op, OAuthResponse started, TimeSpan timeout)
+        {
+            long? deadlineMs = DeadlineMs(timeout);
+            return Request(op, r =>
+            {
+                r.SetPending(started);
+                if (deadlineMs.HasValue) r.Set(OAuthParam.DeadlineMs, deadlineMs.Value);
+            });
+        }
+
+        /// A TimeSpan as OAuthParam.DeadlineMs (whole ms, rounded up); null for Timeout.InfiniteTimeSpan.
+        internal static long? DeadlineMs(TimeSpan timeout)
+        {
+            if (timeout == Timeout.InfiniteTimeSpan) return null;
+            if (timeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException("timeout", "a timeout cannot be negative");
+            return (long)Math.Ceiling(timeout.TotalMilliseconds);
         }
     }
 }

@@ -8,29 +8,30 @@ namespace Oidc
 {
     public sealed partial class OAuthClient
     {
-        /// New tokens for <paramref name="refreshToken"/>. Keep the response's RefreshToken when
-        /// it has one: servers that rotate refresh tokens reject the old one from now on. An ID
-        /// token in the response is validated.
-        /// <param name="scope">a narrower scope, or null for the original grant's</param>
+        /// New tokens for <paramref name="refreshToken"/> (OAuthOperation.Refresh). Keep the
+        /// response's RefreshToken when it has one: servers that rotate refresh tokens reject the
+        /// old one from now on. An ID token in the response is validated.
+        /// <param name="scopes">a narrower scope, or null for the original grant's</param>
         /// <param name="resources">RFC 8707 resource indicators, or null</param>
-        public TokenResponse Refresh(string refreshToken, string scope = null, IEnumerable<string> resources = null)
+        public TokenResponse Refresh(string refreshToken, IEnumerable<string> scopes = null, IEnumerable<string> resources = null,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            byte[] t = Required(refreshToken, "refreshToken"), s = Optional(scope), r = Optional(JoinResources(resources));
-            IntPtr resp, err;
-            uint rc = NativeGrants.oidc_oauth_refresh(Handle, t, (UIntPtr)t.Length, s, (UIntPtr)s.Length, r, (UIntPtr)r.Length,
-                out resp, out err);
-            return TakeTokenResponse(rc, resp, err);
+            return RefreshRequest(refreshToken, scopes, resources).SendOnce(TokenResponse.From, cancellationToken);
         }
 
         /// <see cref="Refresh"/> without blocking the caller (liboidc's worker pool; see
         /// <see cref="ClientCredentialsAsync"/> for cancellation).
-        public Task<TokenResponse> RefreshAsync(string refreshToken, string scope = null, IEnumerable<string> resources = null,
+        public Task<TokenResponse> RefreshAsync(string refreshToken, IEnumerable<string> scopes = null, IEnumerable<string> resources = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
-            byte[] t = Required(refreshToken, "refreshToken"), s = Optional(scope), r = Optional(JoinResources(resources));
-            OAuthClientHandle h = Handle;
-            return AsyncBridge.Token((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) => NativeAsync.oidc_oauth_refresh_async(h,
-                t, (UIntPtr)t.Length, s, (UIntPtr)s.Length, r, (UIntPtr)r.Length, cb, ud, c, out e), cancellationToken);
+            return RefreshRequest(refreshToken, scopes, resources).SendOnceAsync(TokenResponse.From, cancellationToken);
+        }
+
+        private OAuthRequest RefreshRequest(string refreshToken, IEnumerable<string> scopes, IEnumerable<string> resources)
+        {
+            if (refreshToken == null) throw new ArgumentNullException("refreshToken");
+            return Request(OAuthOperation.Refresh, r => r.Set(OAuthParam.RefreshToken, refreshToken)
+                .Add(OAuthParam.Scope, scopes).Add(OAuthParam.Resource, resources));
         }
     }
 }

@@ -15,80 +15,94 @@ namespace Oidc
         public const string Jwt = "urn:ietf:params:oauth:token-type:jwt";
     }
 
+    /// The optional parameters of a token exchange (RFC 8693 §2.1).
+    public sealed class TokenExchangeOptions
+    {
+        public IEnumerable<string> Audiences { get; set; }
+        public IEnumerable<string> Resources { get; set; }
+        public IEnumerable<string> Scopes { get; set; }
+        public string RequestedTokenType { get; set; }
+        public string ActorToken { get; set; }
+        public string ActorTokenType { get; set; }
+        /// Further form parameters, by name.
+        public IEnumerable<KeyValuePair<string, string>> Parameters { get; set; }
+    }
+
     public sealed partial class OAuthClient
     {
-        /// Exchange <paramref name="subjectToken"/> for another token (RFC 8693). The response
-        /// carries <see cref="TokenResponse.IssuedTokenType"/>.
-        /// <param name="subjectTokenType">default <see cref="TokenTypes.AccessToken"/></param>
-        /// <param name="parameters">more parameters: audience, resource (string or string array),
-        /// scope, requested_token_type, actor_token, actor_token_type, ...</param>
-        public TokenResponse TokenExchange(string subjectToken, string subjectTokenType = null,
-            IDictionary<string, object> parameters = null)
+        /// Exchange <paramref name="subjectToken"/> for another token (RFC 8693,
+        /// OAuthOperation.TokenExchange). The response carries <see cref="TokenResponse.IssuedTokenType"/>.
+        /// <param name="subjectTokenType">null: liboidc's default (<see cref="TokenTypes.AccessToken"/>)</param>
+        public TokenResponse TokenExchange(string subjectToken, string subjectTokenType = null, TokenExchangeOptions options = null,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            byte[] t = Required(subjectToken, "subjectToken"), tt = Optional(subjectTokenType), p = ParamsJson(parameters);
-            IntPtr resp, err;
-            uint rc = NativeGrants.oidc_oauth_token_exchange(Handle, t, (UIntPtr)t.Length, tt, (UIntPtr)tt.Length,
-                p, (UIntPtr)p.Length, out resp, out err);
-            return TakeTokenResponse(rc, resp, err);
+            return TokenExchangeRequest(subjectToken, subjectTokenType, options).SendOnce(TokenResponse.From, cancellationToken);
         }
 
         /// <see cref="TokenExchange"/> without blocking the caller (liboidc's worker pool).
-        public Task<TokenResponse> TokenExchangeAsync(string subjectToken, string subjectTokenType = null,
-            IDictionary<string, object> parameters = null, CancellationToken cancellationToken = default(CancellationToken))
+        public Task<TokenResponse> TokenExchangeAsync(string subjectToken, string subjectTokenType = null, TokenExchangeOptions options = null,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
-            byte[] t = Required(subjectToken, "subjectToken"), tt = Optional(subjectTokenType), p = ParamsJson(parameters);
-            OAuthClientHandle h = Handle;
-            return AsyncBridge.Token((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) => NativeAsync.oidc_oauth_token_exchange_async(h,
-                t, (UIntPtr)t.Length, tt, (UIntPtr)tt.Length, p, (UIntPtr)p.Length, cb, ud, c, out e), cancellationToken);
+            return TokenExchangeRequest(subjectToken, subjectTokenType, options).SendOnceAsync(TokenResponse.From, cancellationToken);
         }
 
-        /// JWT bearer grant (RFC 7523): with a ready <paramref name="assertion"/>, or with none and
-        /// a <paramref name="subject"/>, in which case liboidc signs one with
-        /// <see cref="OAuthClientOptions.PrivateKey"/> (iss = client id, sub = subject, aud = issuer, 60 s).
-        public TokenResponse JwtBearer(string assertion = null, string subject = null, string scope = null)
+        private OAuthRequest TokenExchangeRequest(string subjectToken, string subjectTokenType, TokenExchangeOptions o)
         {
-            byte[] a = Optional(assertion), s = Optional(subject), sc = Optional(scope);
-            IntPtr resp, err;
-            uint rc = NativeGrants.oidc_oauth_jwt_bearer(Handle, a, (UIntPtr)a.Length, s, (UIntPtr)s.Length,
-                sc, (UIntPtr)sc.Length, out resp, out err);
-            return TakeTokenResponse(rc, resp, err);
+            if (subjectToken == null) throw new ArgumentNullException("subjectToken");
+            return Request(OAuthOperation.TokenExchange, r =>
+            {
+                r.Set(OAuthParam.SubjectToken, subjectToken).SetOptional(OAuthParam.SubjectTokenType, subjectTokenType);
+                if (o == null) return;
+                r.Add(OAuthParam.Audience, o.Audiences).Add(OAuthParam.Resource, o.Resources).Add(OAuthParam.Scope, o.Scopes)
+                    .SetOptional(OAuthParam.RequestedTokenType, o.RequestedTokenType).SetOptional(OAuthParam.ActorToken, o.ActorToken)
+                    .SetOptional(OAuthParam.ActorTokenType, o.ActorTokenType).AddParameters(o.Parameters);
+            });
+        }
+
+        /// JWT bearer grant (RFC 7523, OAuthOperation.JwtBearer): with a ready
+        /// <paramref name="assertion"/>, or with a <paramref name="subject"/>, in which case
+        /// liboidc signs one with <see cref="OAuthClientOptions.PrivateKey"/>.
+        public TokenResponse JwtBearer(string assertion = null, string subject = null, IEnumerable<string> scopes = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return JwtBearerRequest(assertion, subject, scopes).SendOnce(TokenResponse.From, cancellationToken);
         }
 
         /// <see cref="JwtBearer"/> without blocking the caller (liboidc's worker pool).
-        public Task<TokenResponse> JwtBearerAsync(string assertion = null, string subject = null, string scope = null,
+        public Task<TokenResponse> JwtBearerAsync(string assertion = null, string subject = null, IEnumerable<string> scopes = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
-            byte[] a = Optional(assertion), s = Optional(subject), sc = Optional(scope);
-            OAuthClientHandle h = Handle;
-            return AsyncBridge.Token((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) => NativeAsync.oidc_oauth_jwt_bearer_async(h,
-                a, (UIntPtr)a.Length, s, (UIntPtr)s.Length, sc, (UIntPtr)sc.Length, cb, ud, c, out e), cancellationToken);
+            return JwtBearerRequest(assertion, subject, scopes).SendOnceAsync(TokenResponse.From, cancellationToken);
         }
 
-        /// Any grant at the token endpoint: <paramref name="grantType"/> plus
-        /// <paramref name="parameters"/> (strings, numbers, booleans or string arrays),
-        /// authenticated like every token request (DPoP-bound when the client uses DPoP).
-        /// Extra response members are in <see cref="TokenResponse.RawJson"/>.
-        public TokenResponse CustomGrant(string grantType, IDictionary<string, object> parameters = null)
+        private OAuthRequest JwtBearerRequest(string assertion, string subject, IEnumerable<string> scopes)
         {
-            byte[] g = Required(grantType, "grantType"), p = ParamsJson(parameters);
-            IntPtr resp, err;
-            uint rc = NativeGrants.oidc_oauth_custom_grant(Handle, g, (UIntPtr)g.Length, p, (UIntPtr)p.Length, out resp, out err);
-            return TakeTokenResponse(rc, resp, err);
+            return Request(OAuthOperation.JwtBearer, r => r.SetOptional(OAuthParam.Assertion, assertion)
+                .SetOptional(OAuthParam.Subject, subject).Add(OAuthParam.Scope, scopes));
+        }
+
+        /// Any grant at the token endpoint (OAuthOperation.CustomGrant): <paramref name="grantType"/>
+        /// plus <paramref name="parameters"/> (form parameters by name; a name may repeat),
+        /// authenticated like every token request (DPoP-bound when the client uses DPoP). Extra
+        /// response members are in <see cref="TokenResponse.RawJson"/>.
+        public TokenResponse CustomGrant(string grantType, IEnumerable<KeyValuePair<string, string>> parameters = null,
+            IEnumerable<string> scopes = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return CustomGrantRequest(grantType, parameters, scopes).SendOnce(TokenResponse.From, cancellationToken);
         }
 
         /// <see cref="CustomGrant"/> without blocking the caller (liboidc's worker pool).
-        public Task<TokenResponse> CustomGrantAsync(string grantType, IDictionary<string, object> parameters = null,
-            CancellationToken cancellationToken = default(CancellationToken))
+        public Task<TokenResponse> CustomGrantAsync(string grantType, IEnumerable<KeyValuePair<string, string>> parameters = null,
+            IEnumerable<string> scopes = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            byte[] g = Required(grantType, "grantType"), p = ParamsJson(parameters);
-            OAuthClientHandle h = Handle;
-            return AsyncBridge.Token((Native.TokenCb cb, IntPtr ud, IntPtr c, out IntPtr e) => NativeAsync.oidc_oauth_custom_grant_async(h,
-                g, (UIntPtr)g.Length, p, (UIntPtr)p.Length, cb, ud, c, out e), cancellationToken);
+            return CustomGrantRequest(grantType, parameters, scopes).SendOnceAsync(TokenResponse.From, cancellationToken);
         }
 
-        private static byte[] ParamsJson(IDictionary<string, object> parameters)
+        private OAuthRequest CustomGrantRequest(string grantType, IEnumerable<KeyValuePair<string, string>> parameters, IEnumerable<string> scopes)
         {
-            return parameters == null || parameters.Count == 0 ? Utf8.Empty : Utf8.Bytes(Json.Write(parameters));
+            if (grantType == null) throw new ArgumentNullException("grantType");
+            return Request(OAuthOperation.CustomGrant, r => r.Set(OAuthParam.GrantType, grantType).Add(OAuthParam.Scope, scopes)
+                .AddParameters(parameters));
         }
     }
 }

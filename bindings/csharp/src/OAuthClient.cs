@@ -1,7 +1,8 @@
-// The protocol client: construction, lifetime and the shared token-response plumbing.
-// Each grant or endpoint lives in its own partial file (OAuthClient.ClientCredentials.cs, ...),
-// so new C ABI areas (authorization code + PKCE, refresh, device, introspection, revocation,
-// userinfo) slot in as new files without touching this one.
+// The protocol client: construction, lifetime and the request object (NewRequest).
+// Every protocol operation is one OAuthRequest (OAuthRequest.cs); the typed methods, one partial
+// file per area (OAuthClient.ClientCredentials.cs, ...), each build their request ONCE (a
+// private ...Request method) and differ only in the send: Send for the blocking method,
+// SendAsync for its ...Async twin.
 using System;
 using System.Threading;
 using System.Threading.Tasks;
@@ -77,15 +78,15 @@ namespace Oidc
                 {
                     byte[] k = Utf8.StrictBytes(options.PrivateKey), kid = Optional(options.PrivateKeyId), alg = Optional(options.PrivateKeyAlgorithm);
                     uint krc = options.PrivateKey.TrimStart().StartsWith("{", StringComparison.Ordinal)
-                        ? NativeGrants.oidc_oauth_builder_set_private_key_jwk(b, k, (UIntPtr)k.Length, kid, (UIntPtr)kid.Length, alg, (UIntPtr)alg.Length, out err)
-                        : NativeGrants.oidc_oauth_builder_set_private_key_pem(b, k, (UIntPtr)k.Length, kid, (UIntPtr)kid.Length, alg, (UIntPtr)alg.Length, out err);
+                        ? Native.oidc_oauth_builder_set_private_key_jwk(b, k, (UIntPtr)k.Length, kid, (UIntPtr)kid.Length, alg, (UIntPtr)alg.Length, out err)
+                        : Native.oidc_oauth_builder_set_private_key_pem(b, k, (UIntPtr)k.Length, kid, (UIntPtr)kid.Length, alg, (UIntPtr)alg.Length, out err);
                     OidcException.Check(krc, err);
                 }
-                if (options.AssertionAudience != null) OidcClient.Set(b, options.AssertionAudience, NativeGrants.oidc_oauth_builder_set_assertion_audience);
+                if (options.AssertionAudience != null) OidcClient.Set(b, options.AssertionAudience, Native.oidc_oauth_builder_set_assertion_audience);
                 if (options.UseDPoP || options.DPoPKey != null)
                 {
                     byte[] k = Optional(options.DPoPKey);
-                    OidcException.Check(NativeGrants.oidc_oauth_builder_set_dpop_key(b, k, (UIntPtr)k.Length, out err), err);
+                    OidcException.Check(Native.oidc_oauth_builder_set_dpop_key(b, k, (UIntPtr)k.Length, out err), err);
                 }
                 ok = true;
                 return b;
@@ -111,14 +112,32 @@ namespace Oidc
             if (Volatile.Read(ref disposed) != 0) throw new ObjectDisposedException("OAuthClient");
         }
 
-        /// Turn a token-endpoint call's outcome into a TokenResponse (freeing the native one) or an exception.
-        internal static TokenResponse TakeTokenResponse(uint rc, IntPtr resp, IntPtr err)
+        /// A request for <paramref name="operation"/> on this client (oidc_oauth_request_new): set
+        /// its parameters, then Send / SendAsync. A client created without a ClientId can only
+        /// send <see cref="OAuthOperation.Register"/> (liboidc's InvalidConfigException here).
+        public OAuthRequest NewRequest(OAuthOperation operation)
         {
-            if (rc != 0) throw OidcException.FromNative(rc, err);
-            return TokenResponse.Take(resp);
+            return new OAuthRequest(Handle, operation);
         }
 
-        /// An optional string argument: null or "" is absent (len 0).
+        /// A request filled by <paramref name="fill"/> (freed if a setter throws). The typed
+        /// methods build their request here once, for both twins.
+        internal OAuthRequest Request(OAuthOperation operation, Action<OAuthRequest> fill)
+        {
+            var r = NewRequest(operation);
+            try
+            {
+                fill(r);
+                return r;
+            }
+            catch
+            {
+                r.Dispose();
+                throw;
+            }
+        }
+
+        /// An optional string argument of the DPoP helpers: null or "" is absent (len 0).
         internal static byte[] Optional(string s)
         {
             return string.IsNullOrEmpty(s) ? Utf8.Empty : Utf8.StrictBytes(s);

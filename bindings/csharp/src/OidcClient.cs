@@ -209,7 +209,7 @@ namespace Oidc
         public Task<Claims> ValidateAsync(string token, TimeSpan timeout, CancellationToken cancellationToken = default(CancellationToken))
         {
             if (token == null) throw new ArgumentNullException("token");
-            ulong ms = AsyncBridge.TimeoutMs(timeout);
+            uint ms = AsyncBridge.TimeoutMs(timeout);
             CheckNotDisposed();
             return AsyncBridge.Validate(this, token, false, 0, ms, cancellationToken);
         }

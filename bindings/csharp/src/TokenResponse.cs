@@ -33,35 +33,26 @@ namespace Oidc
             get { return Scope == null ? new string[0] : Scope.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries); }
         }
 
-        /// Copy everything out of a native token response and free it.
-        internal static TokenResponse Take(IntPtr resp)
+        /// Copy the token fields out of a protocol response (not freed here).
+        internal static TokenResponse From(OAuthResponse r)
         {
-            try { return Read(resp); }
-            finally { Native.oidc_token_response_free(resp); }
-        }
-
-        /// Copy everything out of a native token response (borrowed: not freed).
-        internal static TokenResponse Read(IntPtr resp)
-        {
+            var t = new TokenResponse
             {
-                var t = new TokenResponse
-                {
-                    AccessToken = Utf8.ReadNulTerminated(Native.oidc_token_response_access_token(resp)),
-                    TokenType = Utf8.ReadNulTerminated(Native.oidc_token_response_token_type(resp)),
-                    RefreshToken = Utf8.ReadNulTerminated(Native.oidc_token_response_refresh_token(resp)),
-                    IdToken = Utf8.ReadNulTerminated(Native.oidc_token_response_id_token(resp)),
-                    Scope = Utf8.ReadNulTerminated(Native.oidc_token_response_scope(resp)),
-                    IssuedTokenType = Utf8.ReadNulTerminated(Native.oidc_token_response_issued_token_type(resp)),
-                    RawJson = Utf8.ReadNulTerminated(Native.oidc_token_response_json(resp)),
-                };
-                long e = Native.oidc_token_response_expires_in(resp);
-                if (e >= 0)
-                {
-                    t.ExpiresIn = TimeSpan.FromSeconds(e);
-                    t.ExpiresAt = DateTimeOffset.UtcNow + t.ExpiresIn.Value;
-                }
-                return t;
+                AccessToken = r.GetString(OAuthField.AccessToken),
+                TokenType = r.GetString(OAuthField.TokenType),
+                RefreshToken = r.GetString(OAuthField.RefreshToken),
+                IdToken = r.GetString(OAuthField.IdToken),
+                Scope = r.GetString(OAuthField.Scope),
+                IssuedTokenType = r.GetString(OAuthField.IssuedTokenType),
+                RawJson = r.Json,
+            };
+            long? e = r.GetInt(OAuthField.ExpiresIn);
+            if (e.HasValue && e.Value >= 0)
+            {
+                t.ExpiresIn = TimeSpan.FromSeconds(e.Value);
+                t.ExpiresAt = DateTimeOffset.UtcNow + t.ExpiresIn.Value;
             }
+            return t;
         }
 
         /// Token type, scope, lifetime and which tokens are present; never the tokens.

@@ -100,6 +100,35 @@ namespace Oidc.Tests
 
         private static uint V(uint a, uint b, uint c) { return (a << 16) | (b << 8) | c; }
 
+        /// oidc_operation / oidc_param / oidc_field: every header constant has the same value in
+        /// the C# enum (OIDC_PARAM_DEADLINE_MS -> OAuthParam.DeadlineMs), and nothing more.
+        [Test]
+        public void RequestEnumsMirrorTheHeader()
+        {
+            var problems = new List<string>();
+            Check(problems, "OIDC_OP_", typeof(OAuthOperation), 24);
+            Check(problems, "OIDC_PARAM_", typeof(OAuthParam), 40);
+            Check(problems, "OIDC_FIELD_", typeof(OAuthField), 30);
+            Assert.True(problems.Count == 0, string.Join("\n", problems));
+        }
+
+        private static void Check(List<string> problems, string prefix, Type e, int atLeast)
+        {
+            var h = new Dictionary<string, long>();
+            foreach (Match m in Regex.Matches(HeaderText, @"\b" + prefix + @"([A-Z0-9_]+)\s*=\s*(\d+)"))
+                h[m.Groups[1].Value] = long.Parse(m.Groups[2].Value);
+            if (h.Count < atLeast) problems.Add("parsed only " + h.Count + " " + prefix + "* constants from oidc.h");
+            Func<string, long> value = name => Convert.ToInt64(Enum.Parse(e, name));
+            foreach (var kv in h)
+            {
+                string name = Pascal(kv.Key);
+                if (!Enum.IsDefined(e, name)) problems.Add(prefix + kv.Key + ": no " + e.Name + "." + name);
+                else if (value(name) != kv.Value) problems.Add(e.Name + "." + name + " = " + value(name) + ", header " + kv.Value);
+            }
+            foreach (var name in Enum.GetNames(e))
+                if (!h.Values.Contains(value(name))) problems.Add(e.Name + "." + name + " is not in oidc.h");
+        }
+
         [Test]
         public void VersionMacrosMatchTheBindingAndTheLibrary()
         {
@@ -165,7 +194,6 @@ namespace Oidc.Tests
         internal static readonly Dictionary<string, string> DeliberatelyUnbound = new Dictionary<string, string>
         {
             { "oidc_test_panic", "test hook, only in builds with the test-hooks feature" },
-            { "oidc_cancel_is_cancelled", "cancellation state lives in the caller's CancellationToken; the binding's oidc_cancel handles are internal to each call" },
         };
 
         [Test]

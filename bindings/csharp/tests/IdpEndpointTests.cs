@@ -12,38 +12,26 @@ namespace Oidc.Tests
         private const string Cb = "http://127.0.0.1/cb";
 
         [Test]
-        public void PkcePairs()
-        {
-            var p = Pkce.Generate();
-            Assert.AreEqual(43, p.Verifier.Length);
-            Assert.AreEqual(p.Challenge, Pkce.Challenge(p.Verifier));
-            Assert.True(p.Challenge != Pkce.Generate().Challenge, "fresh randomness");
-            // RFC 7636 appendix B.
-            Assert.AreEqual("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", Pkce.Challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"));
-            Assert.DoesNotContain(p.Verifier, p.ToString());
-            Assert.Throws<OidcException>(() => Pkce.Challenge("short"));
-        }
-
-        [Test]
         public void AuthorizationUrlAndPushedRequest()
         {
             using (var c = Client("web-app", "web-app-secret"))
             {
-                var pkce = Pkce.Generate();
+                // RFC 7636 appendix B: the caller's own challenge is sent as given.
+                const string challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
                 var req = new AuthorizationRequest
                 {
-                    RedirectUri = Cb, Scope = "openid email", CodeChallenge = pkce.Challenge,
-                    Parameters = new Dictionary<string, object> { { "prompt", "consent" } },
+                    RedirectUri = Cb, Scopes = new[] { "openid", "email" }, CodeChallenge = challenge,
+                    Parameters = new Dictionary<string, string> { { "prompt", "consent" } },
                 };
                 var u = c.AuthorizationUrl(req);
                 Assert.True(u.Url.StartsWith(Issuer + "/auth?"), u.Url);
                 Assert.Contains("client_id=web-app", u.Url);
-                Assert.Contains("code_challenge=" + pkce.Challenge, u.Url);
+                Assert.Contains("code_challenge=" + challenge, u.Url);
                 Assert.Contains("code_challenge_method=S256", u.Url);
                 Assert.Contains("prompt=consent", u.Url);
                 Assert.True(u.State.Length >= 20 && u.Nonce.Length >= 20, "generated state and nonce");
                 Assert.Contains("state=" + u.State, u.Url);
-                var mine = c.AuthorizationUrl(new AuthorizationRequest { RedirectUri = Cb, Scope = "openid", State = "s-1", Nonce = "n-1", CodeChallenge = pkce.Challenge });
+                var mine = c.AuthorizationUrl(new AuthorizationRequest { RedirectUri = Cb, Scopes = new[] { "openid" }, State = "s-1", Nonce = "n-1", CodeChallenge = challenge });
                 Assert.AreEqual("s-1", mine.State);
                 Assert.AreEqual("n-1", mine.Nonce);
 
@@ -67,6 +55,7 @@ namespace Oidc.Tests
                 Assert.AreEqual("s-1", r.State);
                 Assert.AreEqual(Issuer, r.Issuer);
                 Assert.False(r.Jarm);
+                Assert.AreEqual("the-code", r.Parameters["code"]);
                 Assert.DoesNotContain("the-code", r.ToString());
                 Assert.Throws<StateMismatchException>(() => c.ParseAuthorizationResponse(Cb + "?code=x&state=other&iss=" + iss, "s-1"));
                 Assert.Throws<ResponseIssuerMismatchException>(() => c.ParseAuthorizationResponse("code=x&state=s-1&iss=https%3A%2F%2Fevil.example", "s-1"));
@@ -82,7 +71,7 @@ namespace Oidc.Tests
         {
             using (var c = Client("web-app", "web-app-secret"))
             {
-                var req = new AuthorizationRequest { RedirectUri = Cb, Scope = "openid", State = "s-2", Nonce = "n-2" };
+                var req = new AuthorizationRequest { RedirectUri = Cb, Scopes = new[] { "openid" }, State = "s-2", Nonce = "n-2", CodeChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" };
                 Assert.AreEqual(c.AuthorizationUrl(req).Url, c.AuthorizationUrlAsync(req).Result.Url);
                 string iss = Uri.EscapeDataString(Issuer);
                 Assert.AreEqual("the-code", c.ParseAuthorizationResponseAsync(Cb + "?code=the-code&state=s-2&iss=" + iss, "s-2").Result.Code);
@@ -108,7 +97,7 @@ namespace Oidc.Tests
         {
             string opaque;
             using (var basic = Client())
-                opaque = basic.ClientCredentials("read", new[] { "urn:liboidc:opaque" }).AccessToken;
+                opaque = basic.ClientCredentials(new[] { "read" }, new[] { "urn:liboidc:opaque" }).AccessToken;
             using (var c = Client("svc-post", "svc-post-secret", AuthMethods.ClientSecretPost))
             {
                 var i = c.Introspect(opaque);
@@ -119,7 +108,7 @@ namespace Oidc.Tests
                 var signed = c.IntrospectAsync(opaque, signedResponse: true).Result;
                 Assert.True(signed.Active);
                 Assert.False(c.Introspect("garbage-token").Active);
-                var jwt = c.ClientCredentials("read", new[] { "urn:liboidc:es256" }).AccessToken;
+                var jwt = c.ClientCredentials(new[] { "read" }, new[] { "urn:liboidc:es256" }).AccessToken;
                 Assert.Throws<UnsupportedTokenTypeException>(() => c.Introspect(jwt));
 
                 // Only the client the token was issued to may revoke it.
@@ -141,7 +130,7 @@ namespace Oidc.Tests
                 var e = Assert.Throws<InvalidTokenException>(() => c.UserInfoAsync("not-a-valid-access-token").Wait());
                 Assert.AreEqual(417, e.Code);
                 string accessJwt;
-                using (var svc = Client()) accessJwt = svc.ClientCredentials("read", new[] { "urn:liboidc:rs256" }).AccessToken;
+                using (var svc = Client()) accessJwt = svc.ClientCredentials(new[] { "read" }, new[] { "urn:liboidc:rs256" }).AccessToken;
                 // An access token is no ID token for web-app: wrong audience.
                 Assert.Throws<AudienceMismatchException>(() => c.ValidateIdToken(accessJwt, nonce: "n"));
                 Assert.Throws<TokenMalformedException>(() => c.ValidateIdToken("x.y"));
@@ -162,7 +151,7 @@ namespace Oidc.Tests
             using (var c = OAuthClient.Create(new OAuthClientOptions { Issuer = Issuer, CaFile = CaFile, ClientId = reg.ClientId, ClientSecret = reg.ClientSecret }))
             using (var v = Validator("urn:liboidc:rs256"))
             {
-                var t = c.ClientCredentials("read", new[] { "urn:liboidc:rs256" });
+                var t = c.ClientCredentials(new[] { "read" }, new[] { "urn:liboidc:rs256" });
                 Assert.AreEqual(reg.ClientId, v.Validate(t.AccessToken).Subject);
             }
             var bad = Assert.Throws<OAuthProtocolException>(() => OAuthClient.RegisterAsync(options, "{\"redirect_uris\":[\"not a url\"]}").Wait());

@@ -42,7 +42,7 @@ namespace Oidc.Tests
             using (var c = Client())
             using (var v = Validator("urn:liboidc:rs256"))
             {
-                var t = c.ClientCredentials("read write", new[] { "urn:liboidc:rs256" });
+                var t = c.ClientCredentials(new[] { "read", "write" }, new[] { "urn:liboidc:rs256" });
                 Assert.AreEqual("Bearer", t.TokenType);
                 Assert.AreEqual(TimeSpan.FromSeconds(600), t.ExpiresIn.Value);
                 Assert.True(t.ExpiresAt > DateTimeOffset.UtcNow.AddSeconds(500));
@@ -69,7 +69,7 @@ namespace Oidc.Tests
             {
                 foreach (var res in new[] { "urn:liboidc:es256", "urn:liboidc:eddsa", "urn:liboidc:ps256" })
                 {
-                    var t = await c.ClientCredentialsAsync("read", new[] { res });
+                    var t = await c.ClientCredentialsAsync(new[] { "read" }, new[] { res });
                     Assert.AreEqual("read", t.Scope, res);
                     using (var v = Validator(res))
                     {
@@ -98,7 +98,7 @@ namespace Oidc.Tests
         {
             using (var c = Client("svc-basic", "wrong-secret"))
             {
-                var e = Assert.Throws<InvalidClientException>(() => c.ClientCredentials("read", new[] { "urn:liboidc:rs256" }));
+                var e = Assert.Throws<InvalidClientException>(() => c.ClientCredentials(new[] { "read" }, new[] { "urn:liboidc:rs256" }));
                 Assert.AreEqual(402, e.Code);
                 Assert.AreEqual("invalid_client", e.OAuthError);
                 Assert.True(e is OAuthProtocolException);
@@ -113,7 +113,7 @@ namespace Oidc.Tests
         {
             using (var c = Client())
             {
-                var e = Assert.Throws<InvalidTargetException>(() => c.ClientCredentialsAsync("read", new[] { "urn:liboidc:nope" }).Wait());
+                var e = Assert.Throws<InvalidTargetException>(() => c.ClientCredentialsAsync(new[] { "read" }, new[] { "urn:liboidc:nope" }).Wait());
                 Assert.AreEqual("invalid_target", e.OAuthError);
                 Assert.True(e.OAuthErrorDescription == null || e.OAuthErrorDescription.Length > 0);
             }

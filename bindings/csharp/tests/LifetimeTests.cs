@@ -126,8 +126,9 @@ namespace Oidc.Tests
             c.Dispose();
             c.Dispose();
             Assert.AreEqual(before + 1, OAuthClientHandle.ReleasedCount);
-            Assert.Throws<ObjectDisposedException>(() => c.ClientCredentials("read"));
-            Assert.Throws<ObjectDisposedException>(() => c.ClientCredentialsAsync("read"));
+            Assert.Throws<ObjectDisposedException>(() => c.ClientCredentials(new[] { "read" }));
+            Assert.Throws<ObjectDisposedException>(() => c.ClientCredentialsAsync(new[] { "read" }));
+            Assert.Throws<ObjectDisposedException>(() => c.NewRequest(OAuthOperation.Revoke));
         }
 
         // ---- configuration errors are reported by Create ---------------------------------------
@@ -155,11 +156,15 @@ namespace Oidc.Tests
         [Test]
         public void OAuthConfigurationErrorsAreTyped()
         {
-            Assert.Throws<ConfigurationException>(() => OAuthClient.Create(new OAuthClientOptions { Issuer = "https://i.example" }), "no client id");
+            // ABI 0.2: a client without a client id builds, and can only register.
+            using (var noId = OAuthClient.Create(new OAuthClientOptions { Issuer = "https://i.example" }))
+            {
+                var e = Assert.Throws<InvalidConfigException>(() => noId.NewRequest(OAuthOperation.ClientCredentials), "no client id");
+                Assert.True(e.Message.Length > 0);
+                noId.NewRequest(OAuthOperation.Register).Dispose();
+            }
             Assert.Throws<InsecureUrlException>(() => OAuthClient.Create(new OAuthClientOptions { Issuer = "http://i.example", ClientId = "c" }));
             Assert.Throws<ConfigurationException>(() => OAuthClient.Create(new OAuthClientOptions { Issuer = "https://i.example", ClientId = "c", AuthMethod = "telepathy" }));
-            Assert.Throws<ArgumentException>(() => OAuthClient.JoinResources(new[] { "urn:a b" }));
-            Assert.AreEqual("urn:a urn:b", OAuthClient.JoinResources(new[] { "urn:a", "", null, "urn:b" }));
         }
 
         [Test]

@@ -59,7 +59,7 @@ namespace Oidc.Tests
         [Test]
         public void AMissingLibraryGivesAnInstallHint()
         {
-            var r = Probe("liboidc-does-not-exist.so.0.1");
+            var r = Probe("liboidc-does-not-exist.so.0.2");
             Assert.AreEqual(3, r.Item1, r.Item2);
             Assert.Contains("OidcLibraryException: liboidc could not be loaded", r.Item2);
             Assert.Contains("cargo cinstall", r.Item2);

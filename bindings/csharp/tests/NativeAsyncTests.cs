@@ -38,7 +38,7 @@ namespace Oidc.Tests
         [OneTimeTearDown]
         public void TearDown() { kit.Dispose(); }
 
-        private static void WaitFor(string what, Func<bool> done, int ms = 10000)
+        internal static void WaitFor(string what, Func<bool> done, int ms = 10000)
         {
             var sw = Stopwatch.StartNew();
             while (!done())

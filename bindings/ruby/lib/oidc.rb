@@ -20,15 +20,16 @@ require_relative "oidc/builder"
 require_relative "oidc/claims"
 require_relative "oidc/client"
 require_relative "oidc/authn"
+require_relative "oidc/protocol"
 require_relative "oidc/token"
-require_relative "oidc/oauth_client"
-require_relative "oidc/pkce"
 require_relative "oidc/cancel"
+require_relative "oidc/request"
+require_relative "oidc/oauth_client"
 require_relative "oidc/pending_authorization"
 require_relative "oidc/process"
-# One file per protocol area (client credentials, authorization code + PKCE, refresh, device,
-# introspection, revocation, userinfo, ...): each attaches its own C functions and adds its
-# methods to Oidc::OAuthClient.
+# One file per protocol area (client credentials, authorization code, refresh, device,
+# introspection, revocation, userinfo, ...): each adds its methods to Oidc::OAuthClient, all
+# written over the one request object (lib/oidc/request.rb) through OAuthClient#perform.
 Dir[File.join(__dir__, "oidc", "oauth", "*.rb")].sort.each { |f| require f }
 require_relative "oidc/rack"
 

@@ -77,7 +77,7 @@ class AuthenticateIdpTest < Minitest::Test
   end
 
   def test_bearer_token_from_the_idp
-    t = oauth.client_credentials(scope: "read write", resources: [RESOURCE])
+    t = oauth.client_credentials(scope: %w[read write], resources: [RESOURCE])
     assert_equal "Bearer", t.token_type
     d = api(required_scopes: %w[read write]).authenticate(method: "GET", url: URL,
                                                           authorization: "Bearer #{t.access_token}")

@@ -36,7 +36,7 @@ class NativeTest < Minitest::Test
     code = <<~RUBY
       require "oidc/version"
       Oidc.send(:remove_const, :LIB_VERSION_REQUIRED)
-      Oidc.const_set(:LIB_VERSION_REQUIRED, 0x000200) # pretend this binding needs the 0.2 ABI
+      Oidc.const_set(:LIB_VERSION_REQUIRED, 0x000900) # pretend this binding needs the 0.9 ABI
       begin
         require "oidc"
       rescue Oidc::LibraryLoadError => e
@@ -46,17 +46,17 @@ class NativeTest < Minitest::Test
     RUBY
     _out, err, st = ruby(code)
     assert_equal 3, st.exitstatus, err
-    assert_includes err, "needs 0.2.0-compatible"
-    assert_includes err, "liboidc 0.1"
+    assert_includes err, "needs 0.9.0-compatible"
+    assert_includes err, "liboidc #{Oidc.library_version}"
   end
 
-  # Runtime-only installs have liboidc.so.0.1 but no liboidc.so: the SONAME fallback finds it.
+  # Runtime-only installs have the SONAME (liboidc.so.0.x) but no liboidc.so: the fallback finds it.
   def test_soname_fallback
     real = [ENV["OIDC_LIB"], *ENV.fetch("LD_LIBRARY_PATH", "").split(":").map { |d| File.join(d, "liboidc.so") }]
            .compact.find { |f| !f.empty? && File.exist?(f) }
     TestSupport.need(self, real, "needs OIDC_LIB or LD_LIBRARY_PATH to locate liboidc.so")
     Dir.mktmpdir do |d|
-      File.symlink(File.realpath(real), File.join(d, "liboidc.so.0.1"))
+      File.symlink(File.realpath(real), File.join(d, Oidc::LIB_SONAME))
       env = { "OIDC_LIB" => nil, "LD_LIBRARY_PATH" => d }
       out, err, st = ruby('require "oidc"; print Oidc.library_version', env)
       assert st.success?, err
@@ -65,20 +65,38 @@ class NativeTest < Minitest::Test
   end
 
   # Deliberately not wrapped: the non-blocking API (completion callbacks run on liboidc's
-  # worker threads; Ruby uses the blocking calls, which release the GVL, on its own threads),
-  # its deadline-carrying cancel handles, and the log callback (also called from any thread).
+  # worker threads; Ruby uses the blocking calls, which release the GVL, on its own threads:
+  # OAuthRequest#send is the one protocol send), and the log callback (also called from any
+  # thread).
   NOT_EXPOSED = %w[oidc_validate_async oidc_validate_at_async oidc_validator_prefetch_async
-                   oidc_oauth_client_credentials_async oidc_cancel_new_with_timeout_ms
-                   oidc_set_log_callback
-                   oidc_oauth_authorization_url_async oidc_oauth_client_credentials_cached_async oidc_oauth_client_endpoint_async
-                   oidc_oauth_custom_grant_async oidc_oauth_end_session_url_async oidc_oauth_exchange_code_async
-                   oidc_oauth_introspect_async oidc_oauth_jwt_bearer_async oidc_oauth_parse_authorization_response_async
-                   oidc_oauth_push_authorization_request_async oidc_oauth_refresh_async oidc_oauth_register_async
-                   oidc_oauth_resource_request_async oidc_oauth_revoke_async oidc_oauth_token_exchange_async
-                   oidc_oauth_userinfo_async oidc_oauth_validate_id_token_async
-                   oidc_oauth_device_authorization_async oidc_oauth_device_poll_async
-                   oidc_oauth_ciba_request_async oidc_oauth_ciba_poll_async
-                   oidc_authenticate_async].freeze
+                   oidc_oauth_send_async oidc_authenticate_async oidc_set_log_callback].freeze
+
+  # ABI 0.1's flat protocol calls, their _async twins and their handles (the request object
+  # replaced them; handoff spec ABI02.md "What goes away"). The binding attaches none of them.
+  REMOVED_IN_0_2 = %w[exchange_code refresh client_credentials client_credentials_cached token_exchange
+                      jwt_bearer custom_grant device_authorization device_poll ciba_request ciba_poll
+                      introspect revoke userinfo authorization_url push_authorization_request
+                      parse_authorization_response end_session_url validate_id_token register
+                      resource_request client_endpoint]
+                   .flat_map { |f| ["oidc_oauth_#{f}", "oidc_oauth_#{f}_async"] } +
+                   %w[access_token token_type refresh_token id_token scope issued_token_type json expires_in free]
+                   .map { |f| "oidc_token_response_#{f}" } +
+                   %w[user_code verification_uri verification_uri_complete expires_in interval free]
+                   .map { |f| "oidc_device_authorization_#{f}" } +
+                   %w[auth_req_id expires_in interval free].map { |f| "oidc_ciba_request_#{f}" } +
+                   %w[new generate challenge code_verifier code_challenge code_challenge_method state nonce free]
+                   .map { |f| "oidc_pkce_#{f}" } +
+                   %w[oidc_cancel_cancel oidc_cancel_new_with_timeout_ms]
+
+  def test_removed_functions_are_not_attached
+    attached = REMOVED_IN_0_2.select { |f| Oidc::Native.respond_to?(f) }
+    assert_empty attached, "the binding still attaches 0.1 protocol functions"
+  end
+
+  def test_removed_functions_are_gone_from_the_header
+    declared = File.read(TestSupport::HEADER).scan(/\b(oidc_[a-z0-9_]+)\s*\(/).flatten.uniq
+    assert_empty declared & REMOVED_IN_0_2
+  end
 
   def test_not_exposed_functions_are_declared
     declared = File.read(TestSupport::HEADER).scan(/\b(oidc_[a-z0-9_]+)\s*\(/).flatten.uniq
@@ -96,8 +114,8 @@ class NativeTest < Minitest::Test
 
   def test_every_attached_function_exists
     # attach_function would have raised at require time otherwise
-    %i[oidc_validate oidc_validate_at oidc_validator_prefetch oidc_oauth_client_credentials
-       oidc_token_response_access_token oidc_token_response_json].each do |f|
+    %i[oidc_validate oidc_validate_at oidc_validator_prefetch oidc_oauth_request_new oidc_oauth_send
+       oidc_oauth_response_string oidc_oauth_response_json oidc_cancel_trigger].each do |f|
       assert Oidc::Native.available?(f), f
     end
   end

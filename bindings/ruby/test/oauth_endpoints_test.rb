@@ -23,24 +23,18 @@ class OAuthEndpointsTest < Minitest::Test
     @web&.close
   end
 
-  def test_pkce
-    p1 = Oidc::PKCE.generate
-    p2 = Oidc::PKCE.generate
-    assert_equal 43, p1.verifier.size
-    refute_equal p1.verifier, p2.verifier
-    expected = Base64.urlsafe_encode64(Digest::SHA256.digest(p1.verifier), padding: false)
-    assert_equal expected, p1.challenge
-    assert_equal expected, Oidc::PKCE.challenge(p1.verifier)
-    refute_includes p1.inspect, p1.verifier
-    assert_raises(Oidc::InvalidArgument) { Oidc::PKCE.challenge("too-short") }
+  # A verifier/challenge pair made by the caller (the request then carries only the challenge).
+  def own_pkce
+    verifier = Base64.urlsafe_encode64(SecureRandom.random_bytes(32), padding: false)
+    [verifier, Base64.urlsafe_encode64(Digest::SHA256.digest(verifier), padding: false)]
   end
 
   def code_flow
-    pkce = Oidc::PKCE.generate
-    req = @web.authorization_url(redirect_uri: CB, scope: %w[openid email profile], code_challenge: pkce.challenge,
+    verifier, challenge = own_pkce
+    req = @web.authorization_url(redirect_uri: CB, scope: %w[openid email profile], code_challenge: challenge,
                                  max_age: 600)
     assert req.url.start_with?(@idp.issuer)
-    assert_includes req.url, "code_challenge=#{pkce.challenge}"
+    assert_includes req.url, "code_challenge=#{challenge}"
     refute_nil req.state
     refute_nil req.nonce
     redirect = @idp.browser.authorize(req.url)
@@ -49,7 +43,7 @@ class OAuthEndpointsTest < Minitest::Test
     refute resp.jarm?
     refute_includes resp.inspect, resp.code
     tokens = @idp.exchange_code(client_id: "web-app", secret: "web-app-secret", code: resp.code,
-                                redirect_uri: CB, verifier: pkce.verifier)
+                                redirect_uri: CB, verifier: verifier)
     [req, redirect, resp, tokens]
   end
 
@@ -108,8 +102,8 @@ class OAuthEndpointsTest < Minitest::Test
   end
 
   def test_par_and_end_session
-    pkce = Oidc::PKCE.generate
-    par = @web.push_authorization_request(redirect_uri: CB, scope: "openid", code_challenge: pkce.challenge)
+    _verifier, challenge = own_pkce
+    par = @web.push_authorization_request(redirect_uri: CB, scope: %w[openid], code_challenge: challenge)
     assert_match(/\Aurn:ietf:params:oauth:request_uri:/, par.request_uri)
     assert_operator par.expires_in, :>, 0
     url = @web.authorization_url(request_uri: par.request_uri).url
@@ -147,6 +141,31 @@ class OAuthEndpointsTest < Minitest::Test
       Oidc::OAuthClient.register(issuer: @idp.issuer, ca_file: @idp.ca_file, metadata: "[1]")
     end
   ensure
+    c&.close
+  end
+
+  # RFC 7592 client configuration (new with the request object): read, update, delete, by the
+  # registered client (a client without client_id can only register).
+  def test_registration_management
+    anon = Oidc::OAuthClient.new(issuer: @idp.issuer, ca_file: @idp.ca_file)
+    md = { redirect_uris: ["https://127.0.0.1/cb"], grant_types: %w[client_credentials], response_types: [],
+           token_endpoint_auth_method: "client_secret_basic" }
+    reg = anon.register(metadata: md, params: { client_name: "before" })
+    assert_equal "before", reg["client_name"]
+    refute_nil reg.registration_client_uri
+    refute_nil reg.registration_access_token
+    assert_raises(Oidc::InvalidConfig) { anon.registration_read(reg) }
+    c = Oidc::OAuthClient.new(issuer: @idp.issuer, ca_file: @idp.ca_file, client_id: reg.client_id,
+                              client_secret: reg.client_secret)
+    read = c.registration_read(reg)
+    assert_equal reg.client_id, read.client_id
+    up = c.registration_update(reg, metadata: md.merge(client_id: reg.client_id, client_name: "after"))
+    assert_equal "after", up["client_name"]
+    assert_nil c.registration_delete(reg)
+    assert_raises(Oidc::Error) { c.registration_read(reg) }
+    assert_raises(TypeError) { c.registration_read("not a registration") }
+  ensure
+    anon&.close
     c&.close
   end
 end

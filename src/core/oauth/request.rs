@@ -799,12 +799,17 @@ impl OAuthClient {
                 return RunStep::Done(Err(e));
             }
         }
-        let r = match &mut run.poll {
+        // Every request of the step is bounded by the call's deadline too.
+        let deadline = run.cancel.as_ref().and_then(Cancel::deadline);
+        let r = match crate::core::http::with_deadline(deadline, || match &mut run.poll {
             Some(st) => match self.poll_step(st) {
-                PollStep::Done(t) => t.map(|t| OAuthResponse::from_token(run.req.op, t)),
-                PollStep::Wait(d) => return RunStep::Wait(d),
+                PollStep::Done(t) => RunStep::Done(t.map(|t| OAuthResponse::from_token(run.req.op, t))),
+                PollStep::Wait(d) => RunStep::Wait(d),
             },
-            None => self.run_once(&run.req),
+            None => RunStep::Done(self.run_once(&run.req)),
+        }) {
+            RunStep::Done(r) => r,
+            wait => return wait,
         };
         // A call cancelled (or past its deadline) meanwhile ends so, on both transports.
         if let Some(c) = &run.cancel {

@@ -1,39 +1,47 @@
 # frozen_string_literal: true
 
 module Oidc
-  # Ends the waits of device and CIBA polls (OAuthClient#poll_device, #poll_ciba) from another
-  # thread: they raise Oidc::Cancelled (a poll request already in flight finishes first).
-  # Once cancelled it stays so. Thread safe.
+  # A cancel handle (oidc_cancel), optionally with a deadline: pass it as `cancel:` to any
+  # protocol call (OAuthRequest#send, OAuthClient#poll_device, ...). Triggering it from another
+  # thread ends the calls using it with Oidc::Cancelled: a poll's wait at once, a request in
+  # flight when it returns (its result is dropped); past the deadline they end with
+  # Oidc::DeadlineExceeded. Once triggered it stays so. Thread safe.
   #
-  #   cancel = Oidc::Cancel.new
-  #   poller = Thread.new { oauth.poll_device(auth, timeout: 300, cancel: cancel) }
+  #   cancel = Oidc::Cancel.new(timeout: 300)   # timeout: optional, seconds from now
+  #   poller = Thread.new { oauth.poll_device(auth, cancel: cancel) }
   #   cancel.cancel   # e.g. when the user gives up
   class Cancel
-    def initialize
-      Client.need_native(:oidc_cancel_new)
+    # timeout: seconds from now after which calls using the handle end (nil: no deadline).
+    def initialize(timeout: nil)
+      ms = 0
+      if timeout
+        ms = (Float(timeout) * 1000).ceil
+        raise ArgumentError, "timeout must be > 0 and at most #{0xffffffff / 1000} s" unless ms.positive? && ms <= 0xffffffff
+      end
       out = FFI::MemoryPointer.new(:pointer)
-      FFISupport.check { |e| Native.oidc_cancel_new(out, e) }
+      FFISupport.check { |e| Native.oidc_cancel_new(ms, out, e) }
       @handle = Handle.new(out.read_pointer, :oidc_cancel_free, "Oidc::Cancel")
       @cancelled = false
     end
 
-    # Cancel every poll using this object (now and later). Never blocks.
+    # Cancel every call using this object (now and later). Never blocks.
     def cancel
-      @handle.use { |ptr| Native.oidc_cancel_cancel(ptr) }
+      @handle.use { |ptr| Native.oidc_cancel_trigger(ptr) }
       @cancelled = true
       nil
     end
+    alias trigger cancel
 
     # True once #cancel was called.
     def cancelled?
-      return @cancelled if @cancelled || closed? || !Native.available?(:oidc_cancel_is_cancelled)
+      return @cancelled if @cancelled || closed?
 
       @handle.use { |ptr| Native.oidc_cancel_is_cancelled(ptr) == 1 }
     rescue ClosedError
       @cancelled
     end
 
-    # Free the native handle (after the polls using it return). Optional: the GC frees it too.
+    # Free the native handle (after the calls using it return). Optional: the GC frees it too.
     def close
       @handle.close
       nil
@@ -43,7 +51,7 @@ module Oidc
       @handle.closed?
     end
 
-    # For the binding: yields the native pointer while a poll uses it.
+    # For the binding: yields the native pointer while a call uses it.
     def use(&block)
       @handle.use(&block)
     end
@@ -52,12 +60,5 @@ module Oidc
       "#<Oidc::Cancel#{' cancelled' if @cancelled}#{' closed' if closed?}>"
     end
     alias to_s inspect
-  end
-
-  module Native
-    attach_optional :oidc_cancel_new, %i[pointer pointer], :uint32
-    attach_optional :oidc_cancel_cancel, [:pointer], :void
-    attach_optional :oidc_cancel_free, [:pointer], :void
-    attach_optional :oidc_cancel_is_cancelled, [:pointer], :uint32
   end
 end

@@ -20,6 +20,18 @@ module Oidc
       s.frozen? ? s : s.dup.freeze
     end
 
+    # The same UTF-8 view for a call that keeps the GVL (a setter that copies at once): no
+    # defensive copy, as no other Ruby thread can run during the call.
+    def arg(value)
+      s = String.try_convert(value)
+      raise TypeError, "expected a String, got #{value.class}" unless s
+
+      enc = s.encoding
+      return s if enc == Encoding::UTF_8 || enc == Encoding::BINARY || enc == Encoding::US_ASCII || s.ascii_only?
+
+      s.encode(Encoding::UTF_8)
+    end
+
     # Call a fallible C function whose last argument is oidc_error **; raise on failure.
     # Yields the err_out pointer; the block returns the oidc_result.
     def check

@@ -12,11 +12,24 @@ module Oidc
   #   return before freeing, so the C rule "free only when no call is running" always holds.
   class Handle
     @freed = 0
+    @freed_by = Hash.new(0)
     @releasers = {}
 
     class << self
       # How many native handles have been freed so far (by #close or by the GC).
       attr_reader :freed
+
+      # How many handles were freed through `free_fn` (e.g. :oidc_oauth_response_free),
+      # by handles and by the binding's own ensure blocks (.count_free).
+      def freed_by(free_fn)
+        @freed_by[free_fn]
+      end
+
+      # Count a free the binding made itself (a pointer it never wrapped in a Handle).
+      def count_free(free_fn)
+        @freed += 1
+        @freed_by[free_fn] += 1
+      end
 
       # A releaser for AutoPointer that frees through `free_fn` (a Native function name) and
       # counts. It is shared per function and holds no reference to any Ruby wrapper object,
@@ -25,6 +38,7 @@ module Oidc
         @releasers[free_fn] ||= lambda do |ptr|
           Native.public_send(free_fn, ptr)
           @freed += 1
+          @freed_by[free_fn] += 1
         end
       end
     end
@@ -54,6 +68,18 @@ module Oidc
           @busy -= 1
           @idle.broadcast if @busy.zero?
         end
+      end
+    end
+
+    # Like #use, but alone: waits until no other call uses the handle, and holds new ones off
+    # while the block runs (for calls that change the object, e.g. a request's setters while
+    # sends read it with the GVL released). The block must not block.
+    def exclusive
+      @lock.synchronize do
+        raise ClosedError, "#{@what} is closed" if @closed
+
+        @idle.wait(@lock) while @busy.positive?
+        yield @ptr
       end
     end
 

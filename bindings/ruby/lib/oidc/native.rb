@@ -95,12 +95,31 @@ module Oidc
     attach_function :oidc_oauth_builder_build, %i[pointer pointer err_out], :oidc_result, blocking: true
     attach_function :oidc_oauth_client_free, [:pointer], :void
 
-    # --- token responses (getters return borrowed strings; NULL when absent) ---
-    %i[access_token token_type refresh_token id_token scope issued_token_type json].each do |what|
-      attach_function :"oidc_token_response_#{what}", [:pointer], :pointer
-    end
-    attach_function :oidc_token_response_expires_in, [:pointer], :int64
-    attach_function :oidc_token_response_free, [:pointer], :void
+    # --- cancel handles (one type for every call; never block) ---
+    attach_function :oidc_cancel_new, %i[uint32 pointer err_out], :oidc_result
+    attach_function :oidc_cancel_trigger, [:pointer], :void
+    attach_function :oidc_cancel_is_cancelled, [:pointer], :uint32
+    attach_function :oidc_cancel_free, [:pointer], :void
+
+    # --- protocol requests (ABI 0.2): one request object per call, one blocking send ---
+    # operations, parameters and fields are uint32_t values of oidc_operation / oidc_param /
+    # oidc_field (Oidc::Protocol mirrors them).
+    attach_function :oidc_oauth_request_new, %i[pointer uint32 pointer err_out], :oidc_result
+    attach_function :oidc_oauth_request_set_string, %i[pointer uint32 pointer size_t err_out], :oidc_result
+    attach_function :oidc_oauth_request_add_string, %i[pointer uint32 pointer size_t err_out], :oidc_result
+    attach_function :oidc_oauth_request_set_int, %i[pointer uint32 int64 err_out], :oidc_result
+    attach_function :oidc_oauth_request_add_param, %i[pointer pointer size_t pointer size_t err_out], :oidc_result
+    attach_function :oidc_oauth_request_set_pending, %i[pointer pointer err_out], :oidc_result
+    attach_function :oidc_oauth_request_free, [:pointer], :void
+    # network, polls (up to their deadline): release the GVL
+    attach_function :oidc_oauth_send, %i[pointer pointer pointer err_out], :oidc_result, blocking: true
+
+    # --- protocol responses (strings borrowed from the response; NULL / -1 when absent) ---
+    attach_function :oidc_oauth_response_operation, [:pointer], :uint32
+    attach_function :oidc_oauth_response_string, %i[pointer uint32], :pointer
+    attach_function :oidc_oauth_response_int, %i[pointer uint32], :int64
+    attach_function :oidc_oauth_response_json, %i[pointer pointer], :pointer
+    attach_function :oidc_oauth_response_free, [:pointer], :void
 
     # Attach a function that newer libraries export; returns false (and attaches nothing) when
     # the loaded library predates it, so an area file can report it as unsupported.
@@ -125,7 +144,7 @@ module Oidc
     end
   end
 
-  # Version of the loaded liboidc, e.g. "0.1.0".
+  # Version of the loaded liboidc, e.g. "0.2.0".
   def self.library_version
     Native.oidc_version
   end

@@ -1,16 +1,19 @@
 # frozen_string_literal: true
 
 module Oidc
-  # An OAuth 2.0 / OpenID Connect protocol client: one registered client at one issuer. The
-  # grants live in lib/oidc/oauth/*.rb, one file per area. Thread safe; every request releases
-  # the GVL and all requests share one pooled HTTP connection set inside liboidc.
+  # An OAuth 2.0 / OpenID Connect protocol client: one registered client at one issuer. Every
+  # protocol call is one liboidc request object: #request gives it as an Oidc::OAuthRequest;
+  # the methods per operation live in lib/oidc/oauth/*.rb, one file per area, each one call of
+  # the private #perform over the same C calls (Oidc::RequestNative). Thread safe; every
+  # request releases the GVL and all requests share one pooled HTTP connection set inside
+  # liboidc.
   #
   # The client secret is handed to liboidc and not kept in Ruby; #inspect never shows it.
   class OAuthClient
     attr_reader :issuer, :client_id, :auth_method
 
     # issuer:              the authorization server (metadata discovered on first use)
-    # client_id:           the registered client id
+    # client_id:           the registered client id (a client without one can only #register)
     # client_secret:       its secret (client_secret_basic by default when given)
     # auth_method:         "client_secret_basic", "client_secret_post", "none", ...
     # ca_file:             extra PEM CA file to trust
@@ -24,11 +27,11 @@ module Oidc
     # private_key_kid:     kid for assertion headers; private_key_alg: e.g. "PS256" for RSA
     # dpop_key:            enable DPoP (RFC 9449): true (fresh ES256 key), or PEM / private JWK
     # assertion_audience:  aud of client assertions: "token_endpoint" (default), "issuer", "endpoint"
-    def initialize(issuer:, client_id:, client_secret: nil, auth_method: nil, ca_file: nil, endpoints: {},
+    def initialize(issuer:, client_id: nil, client_secret: nil, auth_method: nil, ca_file: nil, endpoints: {},
                    connect_timeout: nil, timeout: nil, allow_http_loopback: false, private_key: nil,
                    private_key_kid: nil, private_key_alg: nil, dpop_key: nil, assertion_audience: nil)
       @issuer = issuer.to_s.dup.freeze
-      @client_id = client_id.to_s.dup.freeze
+      @client_id = client_id&.to_s&.dup&.freeze
       # a private key without a secret means private_key_jwt unless auth_method: says otherwise
       auth_method ||= "private_key_jwt" if private_key && !client_secret
       @auth_method = (auth_method || (client_secret ? "client_secret_basic" : "none")).to_s.freeze
@@ -117,25 +120,77 @@ module Oidc
       q.text(inspect)
     end
 
+    # A request for `operation` (a Symbol of Oidc::Protocol::OPERATIONS, e.g. :refresh) with
+    # `params` set by name (nil values skipped); yields it for more. Returns the
+    # Oidc::OAuthRequest: call #send (or #perform) on it.
+    #
+    #   oauth.request(:refresh, refresh_token: rt) { |r| r.scope = %w[read] }.send
+    def request(operation, **params)
+      req = OAuthRequest.new(self, operation)
+      begin
+        req.update(params)
+        yield req if block_given?
+      rescue StandardError
+        req.close
+        raise
+      end
+      req
+    end
+
+    # For the binding: yields the native pointer while a call uses it.
+    def use(&block)
+      @handle.use(&block)
+    end
+
     private
 
-    # Run a native call that yields an oidc_token_response and turn it into an Oidc::Token.
-    # The block receives (client_ptr, out, err_out) and returns the oidc_result.
-    def token_call
-      out = FFI::MemoryPointer.new(:pointer)
+    # The one path of every per-operation method: a request for `op` with `typed` parameters
+    # (nil skipped), custom `params`, `pending` (polls), `timeout` (seconds, the request's own
+    # deadline: OIDC_PARAM_DEADLINE_MS) and `cancel`; sent (blocking, GVL released); the
+    # response yielded to the block, whose value is returned. The request never leaves this
+    # method and is freed in its ensure; so is the response (read in place), unless `keep`
+    # (an owned Oidc::OAuthResponse for an object that keeps it: device and CIBA starts).
+    def perform(op, timeout: nil, cancel: nil, params: nil, pending: nil, keep: false, **typed)
+      opn = Protocol.operation(op)
       err = FFI::MemoryPointer.new(:pointer)
-      rc = @handle.use { |ptr| yield ptr, out, err }
-      raise Error.from_native(rc, err.read_pointer) unless rc.zero?
+      raw = @handle.use do |cp|
+        rp = RequestNative.create(cp, opn, err)
+        begin
+          typed.each { |name, value| RequestNative.set(rp, name, value, err) unless value.nil? }
+          RequestNative.add_params(rp, params, err) if params
+          RequestNative.set_pending(rp, pending, err) if pending
+          RequestNative.set_int(rp, :deadline_ms, seconds_ms(timeout), err) if timeout
+          RequestNative.send_request(rp, cancel, err)
+        ensure
+          Native.oidc_oauth_request_free(rp)
+          Handle.count_free(:oidc_oauth_request_free)
+        end
+      end
+      return OAuthResponse.borrow(raw) { |view| yield view } unless keep
 
-      resp = out.read_pointer
+      owned = OAuthResponse.new(raw)
       begin
-        Token.from_native(resp)
-      ensure
-        Native.oidc_token_response_free(resp)
+        yield owned
+      rescue Exception # rubocop:disable Lint/RescueException -- free it whatever interrupts
+        owned.close
+        raise
       end
     end
 
-    # Run a native call on the handle; raise on failure. The block gets (client_ptr, err_out).
+    # Seconds as whole milliseconds (at least 1 for any positive value).
+    def seconds_ms(seconds)
+      v = (Float(seconds) * 1000).ceil
+      raise ArgumentError, "timeout must be >= 0" if v.negative?
+
+      v
+    end
+
+    def need(fn)
+      Client.need_native(fn)
+    end
+
+    # The local helpers that stay flat C functions (DPoP proofs): a native call on the handle
+    # that raises on failure. The block gets (client_ptr, err_out).
     def native_call
       err = FFI::MemoryPointer.new(:pointer)
       rc = @handle.use { |ptr| yield ptr, err }
@@ -144,8 +199,8 @@ module Oidc
       rc
     end
 
-    # Run a native call that returns an owned string (char **out, size_t *out_len) and return
-    # it. The block gets (client_ptr, out, out_len, err_out).
+    # A native call that returns an owned string (char **out, size_t *out_len); the block gets
+    # (client_ptr, out, out_len, err_out).
     def string_call
       out = FFI::MemoryPointer.new(:pointer)
       len = FFI::MemoryPointer.new(:size_t)
@@ -162,67 +217,6 @@ module Oidc
 
       s = FFISupport.bytes(value)
       [s, s.bytesize]
-    end
-
-    def need(fn)
-      Client.need_native(fn)
-    end
-
-    # Run a native call that writes one owned handle to `out`; returns the raw pointer.
-    def pointer_call
-      out = FFI::MemoryPointer.new(:pointer)
-      native_call { |ptr, err| yield ptr, out, err }
-      out.read_pointer
-    end
-
-    # A device/CIBA poll: client, pending handle and cancel handle are all held (counted) for
-    # the call, so none is freed under it.
-    def poll_call(pending, timeout, cancel)
-      raise TypeError, "cancel: expects an Oidc::Cancel" unless cancel.nil? || cancel.is_a?(Cancel)
-
-      ms = poll_ms(timeout)
-      token_call do |ptr, out, err|
-        pending.use do |pp|
-          if cancel
-            cancel.use { |cp| yield ptr, pp, ms, cp, out, err }
-          else
-            yield ptr, pp, ms, nil, out, err
-          end
-        end
-      end
-    end
-
-    # A poll timeout in seconds as the ABI's uint32 milliseconds.
-    def poll_ms(timeout)
-      v = (Float(timeout) * 1000).round
-      raise ArgumentError, "timeout must be between 0 and #{0xffffffff / 1000} s" unless v >= 0 && v <= 0xffffffff
-
-      v
-    end
-
-    # RFC 8707 resource indicators as the ABI's space-separated list (nil when none).
-    def resource_arg(resources)
-      list = Array(resources).map(&:to_s)
-      raise ArgumentError, "a resource indicator cannot contain a space" if list.any? { |r| r.include?(" ") }
-
-      list.empty? ? nil : list.join(" ")
-    end
-
-    def scope_arg(scope)
-      scope.is_a?(Array) ? scope.join(" ") : scope
-    end
-
-    # Extra parameters as the JSON object the ABI takes (nil when empty): values are Strings,
-    # numbers, booleans or Arrays of Strings.
-    def params_json(params)
-      h = params.to_h.compact.to_h do |k, v|
-        [k.to_s, case v
-                 when Array then v.map(&:to_s)
-                 when Numeric, true, false then v
-                 else v.to_s
-                 end]
-      end
-      h.empty? ? nil : JSON.generate(h)
     end
   end
 

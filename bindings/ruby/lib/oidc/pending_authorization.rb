@@ -1,13 +1,17 @@
 # frozen_string_literal: true
 
 module Oidc
-  # Base of a pending authorization polled at the token endpoint (device, CIBA): owns the
-  # native handle (freed by #close or the GC; #close waits for running polls).
+  # Base of a pending authorization polled at the token endpoint (device, CIBA): keeps the
+  # Oidc::OAuthResponse that started it (the poll request takes code, interval and expiry from
+  # it: OAuthRequest#pending=). #close frees it (after running polls took what they need), the
+  # GC otherwise.
   class PendingAuthorization
-    attr_reader :expires_in, :interval, :received_at
+    attr_reader :expires_in, :interval, :received_at, :response
 
-    def initialize(raw, free_fn, what)
-      @handle = Handle.new(raw, free_fn, what)
+    def initialize(response)
+      @response = response
+      @expires_in = response[:expires_in]
+      @interval = response[:interval]
       @received_at = Time.now
     end
 
@@ -24,17 +28,17 @@ module Oidc
     end
 
     def close
-      @handle.close
+      @response.close
       nil
     end
 
     def closed?
-      @handle.closed?
+      @response.closed?
     end
 
-    # For the binding: yields the native pointer while a poll uses it.
+    # For the binding: yields the native response while a request copies it.
     def use(&block)
-      @handle.use(&block)
+      @response.use(&block)
     end
 
     def pretty_print(q)

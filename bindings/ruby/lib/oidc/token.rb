@@ -9,19 +9,19 @@ module Oidc
     attr_reader :access_token, :token_type, :expires_in, :refresh_token, :id_token, :scope,
                 :issued_token_type, :received_at
 
-    # Copy every field out of a native oidc_token_response (borrowed; not freed here).
-    def self.from_native(resp)
-      n = Native
-      new(
-        access_token: Oidc.cstr_or_nil(n.oidc_token_response_access_token(resp)),
-        token_type: Oidc.cstr_or_nil(n.oidc_token_response_token_type(resp)),
-        expires_in: n.oidc_token_response_expires_in(resp).then { |v| v.negative? ? nil : v },
-        refresh_token: Oidc.cstr_or_nil(n.oidc_token_response_refresh_token(resp)),
-        id_token: Oidc.cstr_or_nil(n.oidc_token_response_id_token(resp)),
-        scope: Oidc.cstr_or_nil(n.oidc_token_response_scope(resp)),
-        issued_token_type: Oidc.cstr_or_nil(n.oidc_token_response_issued_token_type(resp)),
-        raw_json: Oidc.cstr_or_nil(n.oidc_token_response_json(resp))
-      )
+    STRING_FIELDS = Protocol::FIELDS.values_at(:access_token, :token_type, :refresh_token, :id_token, :scope,
+                                               :issued_token_type).freeze
+    EXPIRES_IN = Protocol::FIELDS.fetch(:expires_in)
+    private_constant :STRING_FIELDS, :EXPIRES_IN
+
+    # Copy every field out of a token Oidc::OAuthResponse (not closed here).
+    def self.from_response(resp)
+      resp.use do |rp|
+        at, tt, rt, it, sc, itt = STRING_FIELDS.map { |id| Oidc.cstr_or_nil(Native.oidc_oauth_response_string(rp, id)) }
+        exp = Native.oidc_oauth_response_int(rp, EXPIRES_IN)
+        new(access_token: at, token_type: tt, expires_in: exp == -1 ? nil : exp, refresh_token: rt, id_token: it,
+            scope: sc, issued_token_type: itt, raw_json: OAuthResponse.json_of(rp))
+      end
     end
 
     def initialize(access_token:, token_type:, expires_in: nil, refresh_token: nil, id_token: nil, scope: nil,

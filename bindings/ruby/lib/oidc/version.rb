@@ -2,16 +2,16 @@
 
 module Oidc
   # Version of this binding (the Ruby side).
-  VERSION = "0.1.0"
+  VERSION = "0.2.0"
 
   # The liboidc C ABI this binding was written against, as (major << 16) | (minor << 8) | patch.
   # A loaded library fits when it has the same major version (and, while major is 0, the same
-  # minor: 0.x minors may break the ABI, exactly as the SONAME liboidc.so.0.1 says) and is at
+  # minor: 0.x minors may break the ABI, exactly as the SONAME liboidc.so.0.2 says) and is at
   # least this patch level.
-  LIB_VERSION_REQUIRED = (0 << 16) | (1 << 8) | 0
+  LIB_VERSION_REQUIRED = (0 << 16) | (2 << 8) | 0
 
   # The SONAME of the ABI generation this binding speaks.
-  LIB_SONAME = "liboidc.so.0.1"
+  LIB_SONAME = "liboidc.so.0.2"
 
   def self.version_string(number)
     format("%d.%d.%d", (number >> 16) & 0xff, (number >> 8) & 0xff, number & 0xff)

@@ -3,34 +3,47 @@
 require "json"
 
 module Oidc
-  # The result of OAuthClient#authorization_url: where to send the user, and the state and
-  # nonce to check when they come back.
+  # The result of OAuthClient#authorization_url: where to send the user, and what to keep for
+  # the way back (state, nonce) and for the code exchange (code_verifier, a secret: #inspect
+  # does not show it). Pass it as `pkce:` to OAuthClient#exchange_code.
   class AuthorizationRequest
-    attr_reader :url, :state, :nonce
+    attr_reader :url, :state, :nonce, :code_verifier, :code_challenge, :code_challenge_method
 
     def initialize(h)
       @url = h.fetch("url").freeze
       @state = h["state"]&.freeze
       @nonce = h["nonce"]&.freeze
+      @code_verifier = h["code_verifier"]&.freeze
+      @code_challenge = h["code_challenge"]&.freeze
+      @code_challenge_method = h["code_challenge_method"]&.freeze
       freeze
     end
 
     alias to_s url
 
     def inspect
-      "#<Oidc::AuthorizationRequest url=#{@url.inspect} state=#{@state.inspect}>"
+      "#<Oidc::AuthorizationRequest url=#{@url.inspect} state=#{@state.inspect}" \
+        "#{' code_verifier=[FILTERED]' if @code_verifier}>"
+    end
+
+    def pretty_print(q)
+      q.text(inspect)
     end
   end
 
-  # The result of OAuthClient#push_authorization_request (RFC 9126).
+  # The result of OAuthClient#push_authorization_request (RFC 9126): the request_uri for
+  # OAuthClient#authorization_url(request_uri:), plus state, nonce and code_verifier as for
+  # Oidc::AuthorizationRequest.
   class PushedAuthorizationRequest
-    attr_reader :request_uri, :expires_in, :state, :nonce
+    attr_reader :request_uri, :expires_in, :state, :nonce, :code_verifier, :code_challenge
 
-    def initialize(h)
-      @request_uri = h.fetch("request_uri").freeze
-      @expires_in = h["expires_in"]
-      @state = h["state"]&.freeze
-      @nonce = h["nonce"]&.freeze
+    def initialize(request_uri:, expires_in: nil, state: nil, nonce: nil, code_verifier: nil, code_challenge: nil)
+      @request_uri = request_uri.freeze
+      @expires_in = expires_in
+      @state = state&.freeze
+      @nonce = nonce&.freeze
+      @code_verifier = code_verifier&.freeze
+      @code_challenge = code_challenge&.freeze
       freeze
     end
 
@@ -38,19 +51,25 @@ module Oidc
       "#<Oidc::PushedAuthorizationRequest request_uri=#{@request_uri.inspect} expires_in=#{@expires_in.inspect}>"
     end
     alias to_s inspect
+
+    def pretty_print(q)
+      q.text(inspect)
+    end
   end
 
   # A checked authorization response (OAuthClient#parse_authorization_response). The code is
-  # a secret: #inspect does not show it.
+  # a secret: #inspect does not show it. #params: the response's other parameters.
   class AuthorizationResponse
     attr_reader :code, :state, :iss, :params
 
     def initialize(h)
-      @code = h["code"]&.freeze
-      @state = h["state"]&.freeze
-      @iss = h["iss"]&.freeze
-      @jarm = h["jarm"] == true
-      @params = (h["params"] || {}).freeze
+      h = h.dup
+      @code = h.delete("code")&.freeze
+      @state = h.delete("state")&.freeze
+      @iss = h.delete("iss")&.freeze
+      @jarm = h.delete("jarm") == true
+      nested = h.delete("params")
+      @params = (nested.is_a?(Hash) ? nested.merge(h) : h).freeze
       freeze
     end
 
@@ -69,92 +88,51 @@ module Oidc
   end
 
   class OAuthClient
-    # Build the authorization URL (authorization code flow). state and nonce are generated
-    # when not given. `params` adds further parameters (prompt:, resource:, ... Strings or
-    # Arrays). `request` is an already signed request object (RFC 9101); `request_uri` one from
-    # #push_authorization_request. `pkce:` (an Oidc::Pkce) supplies code_challenge, state and
-    # nonce unless they are given. Returns an Oidc::AuthorizationRequest (#url, #state, #nonce).
-    # Blocks only for discovery on first use.
+    # Build the authorization URL (authorization code flow). liboidc generates state, nonce and
+    # the PKCE pair when they are not given. `scope` items, `resources` (RFC 8707), `params`
+    # further parameters (prompt:, ...; an Array repeats one). `request_object` is an already
+    # signed request object (RFC 9101); `request_uri` one from #push_authorization_request.
+    # Returns an Oidc::AuthorizationRequest (#url, #state, #nonce, #code_verifier). Blocks only
+    # for discovery on first use.
     def authorization_url(redirect_uri: nil, scope: nil, state: nil, nonce: nil, code_challenge: nil,
-                          response_type: nil, response_mode: nil, max_age: nil, params: nil, request: nil,
-                          request_uri: nil, pkce: nil)
-      need(:oidc_oauth_authorization_url)
-      state, nonce, code_challenge = from_pkce(pkce, state, nonce, code_challenge)
-      req = authorization_request_json(redirect_uri:, scope:, state:, nonce:, code_challenge:, response_type:,
-                                       response_mode:, max_age:, params:, request:, request_uri:)
-      json = string_call do |ptr, out, len, err|
-        Native.oidc_oauth_authorization_url(ptr, req, req.bytesize, out, len, err)
+                          response_type: nil, response_mode: nil, max_age: nil, params: nil, request_object: nil,
+                          request_uri: nil, resources: nil, login_hint: nil, timeout: nil, cancel: nil)
+      perform(:authorization_url, redirect_uri:, scope:, state:, nonce:, code_challenge:, response_type:,
+                                  response_mode:, max_age:, request_object:, request_uri:, resource: resources,
+                                  login_hint:, params:, timeout:, cancel:) do |r|
+        AuthorizationRequest.new(r.to_h)
       end
-      AuthorizationRequest.new(JSON.parse(json))
     end
 
     # Push the authorization request (RFC 9126, PAR) with this client's authentication; then
     # send the user to authorization_url(request_uri: par.request_uri). Same options as
     # #authorization_url (without request_uri). Blocks for one request.
     def push_authorization_request(redirect_uri: nil, scope: nil, state: nil, nonce: nil, code_challenge: nil,
-                                   response_type: nil, response_mode: nil, max_age: nil, params: nil, request: nil,
-                                   pkce: nil)
-      need(:oidc_oauth_push_authorization_request)
-      state, nonce, code_challenge = from_pkce(pkce, state, nonce, code_challenge)
-      req = authorization_request_json(redirect_uri:, scope:, state:, nonce:, code_challenge:, response_type:,
-                                       response_mode:, max_age:, params:, request:, request_uri: nil)
-      json = string_call do |ptr, out, len, err|
-        Native.oidc_oauth_push_authorization_request(ptr, req, req.bytesize, out, len, err)
+                                   response_type: nil, response_mode: nil, max_age: nil, params: nil,
+                                   request_object: nil, resources: nil, login_hint: nil, timeout: nil, cancel: nil)
+      perform(:pushed_authorization, redirect_uri:, scope:, state:, nonce:, code_challenge:, response_type:,
+                                     response_mode:, max_age:, request_object:, resource: resources, login_hint:,
+                                     params:, timeout:, cancel:) do |r|
+        PushedAuthorizationRequest.new(request_uri: r[:request_uri], expires_in: r[:expires_in], state: r[:state],
+                                       nonce: r[:nonce], code_verifier: r[:code_verifier],
+                                       code_challenge: r[:code_challenge])
       end
-      PushedAuthorizationRequest.new(JSON.parse(json))
     end
 
-    # Check the response that reached the redirect URI (the full URL, or its query/fragment):
-    # state (Oidc::StateMismatch), RFC 9207 iss (Oidc::ResponseIssuerMismatch), a JARM
-    # response, and error responses (Oidc::AccessDenied, ...). Returns an
-    # Oidc::AuthorizationResponse.
-    def parse_authorization_response(response, expected_state: nil)
-      need(:oidc_oauth_parse_authorization_response)
-      r = FFISupport.bytes(response)
-      st, st_len = opt_arg(expected_state)
-      json = string_call do |ptr, out, len, err|
-        Native.oidc_oauth_parse_authorization_response(ptr, r, r.bytesize, st, st_len, out, len, err)
+    # Check the response that reached the redirect URI (the full URL, its query, or a form
+    # body): state (Oidc::StateMismatch; `no_state_sent: true` when the request carried none),
+    # RFC 9207 iss (Oidc::ResponseIssuerMismatch), a JARM response, and error responses
+    # (Oidc::AccessDenied, ...). Returns an Oidc::AuthorizationResponse.
+    def parse_authorization_response(response, expected_state: nil, no_state_sent: false)
+      perform(:authorization_response, response: response, expected_state: expected_state,
+                                       no_state_sent: no_state_sent ? 1 : nil) do |r|
+        AuthorizationResponse.new(r.to_h)
       end
-      AuthorizationResponse.new(JSON.parse(json))
     end
 
     # The RP-initiated logout URL (OpenID Connect RP-Initiated Logout) with the optional hints.
-    def end_session_url(id_token_hint: nil, post_logout_redirect_uri: nil, state: nil)
-      need(:oidc_oauth_end_session_url)
-      h, h_len = opt_arg(id_token_hint)
-      p, p_len = opt_arg(post_logout_redirect_uri)
-      s, s_len = opt_arg(state)
-      string_call do |ptr, out, len, err|
-        Native.oidc_oauth_end_session_url(ptr, h, h_len, p, p_len, s, s_len, out, len, err)
-      end
+    def end_session_url(id_token_hint: nil, post_logout_redirect_uri: nil, state: nil, params: nil)
+      perform(:end_session_url, id_token_hint:, post_logout_redirect_uri:, state:, params:) { |r| r[:url] }
     end
-
-    private
-
-    def from_pkce(pkce, state, nonce, code_challenge)
-      return [state, nonce, code_challenge] unless pkce
-
-      [state || pkce.state, nonce || pkce.nonce, code_challenge || pkce.code_challenge]
-    end
-
-    def authorization_request_json(redirect_uri:, scope:, state:, nonce:, code_challenge:, response_type:,
-                                   response_mode:, max_age:, params:, request:, request_uri:)
-      scope = scope.join(" ") if scope.is_a?(Array)
-      h = { redirect_uri:, scope:, state:, nonce:, code_challenge:, response_type:, response_mode:,
-            max_age: max_age && Integer(max_age), request:, request_uri: }.compact
-      h[:params] = params.to_h { |k, v| [k.to_s, v.is_a?(Array) ? v.map(&:to_s) : v.to_s] } if params
-      FFISupport.bytes(JSON.generate(h))
-    end
-  end
-
-  module Native
-    %i[oidc_oauth_authorization_url oidc_oauth_push_authorization_request].each do |f|
-      attach_optional f, %i[pointer pointer size_t pointer pointer pointer], :uint32, blocking: true
-    end
-    attach_optional :oidc_oauth_parse_authorization_response,
-                    %i[pointer pointer size_t pointer size_t pointer pointer pointer], :uint32, blocking: true
-    attach_optional :oidc_oauth_end_session_url,
-                    %i[pointer pointer size_t pointer size_t pointer size_t pointer pointer pointer], :uint32,
-                    blocking: true
   end
 end

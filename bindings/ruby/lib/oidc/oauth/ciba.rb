@@ -6,15 +6,13 @@ module Oidc
   class CibaRequest < PendingAuthorization
     attr_reader :auth_req_id
 
-    def initialize(raw)
-      super(raw, :oidc_ciba_request_free, "Oidc::CibaRequest")
-      @auth_req_id = Oidc.cstr_or_nil(Native.oidc_ciba_request_auth_req_id(raw))&.freeze
-      @expires_in = Native.oidc_ciba_request_expires_in(raw)
-      @interval = Native.oidc_ciba_request_interval(raw)
+    def initialize(response)
+      super
+      @auth_req_id = response[:auth_req_id]&.freeze
     end
 
     def inspect
-      "#<Oidc::CibaRequest auth_req_id=[FILTERED] expires_in=#{@expires_in} interval=#{@interval}" \
+      "#<Oidc::CibaRequest auth_req_id=[FILTERED] expires_in=#{@expires_in.inspect} interval=#{@interval.inspect}" \
         "#{' closed' if closed?}>"
     end
     alias to_s inspect
@@ -23,32 +21,21 @@ module Oidc
   class OAuthClient
     # Start a CIBA backchannel authentication (poll mode) at the issuer's
     # backchannel_authentication_endpoint, e.g.
-    # `ciba_request(scope: "openid", login_hint: "alice", binding_message: "W4SCT")` (values:
-    # Strings, numbers, booleans, Arrays of Strings). Returns an Oidc::CibaRequest. Blocks for
-    # one request.
-    def ciba_request(scope: nil, **params)
-      need(:oidc_oauth_ciba_request)
-      json = FFISupport.bytes(params_json({ scope: scope_arg(scope) }.merge(params)) || "{}")
-      raw = pointer_call { |ptr, out, err| Native.oidc_oauth_ciba_request(ptr, json, json.bytesize, out, err) }
-      CibaRequest.new(raw)
+    # `ciba_request(scope: %w[openid], login_hint: "alice", binding_message: "W4SCT")`; further
+    # keywords are custom parameters (an Array repeats one). Returns an Oidc::CibaRequest.
+    # Blocks for one request.
+    def ciba_request(scope: nil, login_hint: nil, binding_message: nil, timeout: nil, cancel: nil, **params)
+      perform(:ciba_request, scope: scope, login_hint: login_hint, binding_message: binding_message, params: params,
+                             timeout: timeout, cancel: cancel, keep: true) do |r|
+        CibaRequest.new(r)
+      end
     end
 
     # Poll for the tokens of `req`; same rules and errors as #poll_device. Returns an Oidc::Token.
-    def poll_ciba(req, timeout:, cancel: nil)
-      need(:oidc_oauth_ciba_poll)
+    def poll_ciba(req, timeout: nil, cancel: nil)
       raise TypeError, "expected an Oidc::CibaRequest" unless req.is_a?(CibaRequest)
 
-      poll_call(req, timeout, cancel) { |*args| Native.oidc_oauth_ciba_poll(*args) }
+      perform(:ciba_poll, pending: req, timeout: timeout, cancel: cancel) { |r| Token.from_response(r) }
     end
-  end
-
-  module Native
-    attach_optional :oidc_oauth_ciba_request, %i[pointer pointer size_t pointer pointer], :uint32, blocking: true
-    attach_optional :oidc_ciba_request_auth_req_id, [:pointer], :pointer
-    attach_optional :oidc_ciba_request_expires_in, [:pointer], :int64
-    attach_optional :oidc_ciba_request_interval, [:pointer], :uint32
-    attach_optional :oidc_ciba_request_free, [:pointer], :void
-    attach_optional :oidc_oauth_ciba_poll, %i[pointer pointer uint32 pointer pointer pointer], :uint32,
-                    blocking: true
   end
 end

@@ -2,12 +2,25 @@
 
 module Oidc
   # The answer of OAuthClient#resource_request: any HTTP status is a result, not an error.
+  # #error / #error_description / #error_uri come from a WWW-Authenticate challenge or a JSON
+  # error body (liboidc reads them).
   class ResourceResponse
-    attr_reader :status, :body
+    attr_reader :status, :body, :content_type, :www_authenticate, :error, :error_description, :error_uri
 
-    def initialize(status, body)
+    def self.from_response(r)
+      new(r[:http_status], r.json, content_type: r[:content_type], www_authenticate: r[:www_authenticate],
+                                   error: r[:error], error_description: r[:error_description], error_uri: r[:error_uri])
+    end
+
+    def initialize(status, body, content_type: nil, www_authenticate: nil, error: nil, error_description: nil,
+                   error_uri: nil)
       @status = status
       @body = body.freeze
+      @content_type = content_type&.freeze
+      @www_authenticate = www_authenticate&.freeze
+      @error = error&.freeze
+      @error_description = error_description&.freeze
+      @error_uri = error_uri&.freeze
       freeze
     end
 
@@ -27,29 +40,23 @@ module Oidc
   end
 
   class OAuthClient
-    # Call a protected resource with `token` (an Oidc::Token, or an access token String with
-    # `token_type:`) through the client's pooled connections: DPoP-bound (proof with ath, one
-    # retry on use_dpop_nonce) when the client has a DPoP key and the token type is "DPoP",
-    # else Bearer. `body` optional with `content_type` (default application/json). Returns an
-    # Oidc::ResourceResponse (#status, #body). Blocks for one or two requests.
-    def resource_request(method, url, token, token_type: nil, body: nil, content_type: nil)
-      need(:oidc_oauth_resource_request)
+    # Call a protected resource with `token` (an Oidc::Token, or an access token String)
+    # through the client's pooled connections. `token_type` "DPoP" or "Bearer" (from the Token
+    # when given one; else liboidc's default: DPoP when the client has a DPoP key): DPoP-bound
+    # requests carry a proof with ath, and one retry on use_dpop_nonce. `body` optional with
+    # `content_type` (liboidc's default application/json). Any HTTP status is a result:
+    # returns an Oidc::ResourceResponse (#status, #body, #www_authenticate, ...). Blocks for one
+    # or two requests.
+    def resource_request(method, url, token, token_type: nil, body: nil, content_type: nil, params: nil,
+                         timeout: nil, cancel: nil)
       if token.is_a?(Token)
         token_type ||= token.token_type
         token = token.access_token
       end
-      m = FFISupport.bytes(method.to_s.upcase)
-      u = FFISupport.bytes(url)
-      t = FFISupport.bytes(token)
-      tt, tt_len = opt_arg(token_type || "Bearer")
-      b, b_len = opt_arg(body)
-      ct, ct_len = opt_arg(content_type)
-      status = FFI::MemoryPointer.new(:uint32)
-      text = string_call do |ptr, out, len, err|
-        Native.oidc_oauth_resource_request(ptr, m, m.bytesize, u, u.bytesize, t, t.bytesize, tt, tt_len, b, b_len,
-                                           ct, ct_len, status, out, len, err)
+      perform(:resource, method: method.to_s.upcase, url:, access_token: token, token_type:, body:, content_type:,
+                         params:, timeout:, cancel:) do |r|
+        ResourceResponse.from_response(r)
       end
-      ResourceResponse.new(status.read(:uint32), text || "")
     end
 
     # A DPoP proof (a JWT) for a request you send yourself: put it in a `DPoP` header, with
@@ -83,21 +90,14 @@ module Oidc
     # The URL of an endpoint by metadata name ("token_endpoint", "device_authorization_endpoint",
     # ...): the endpoints: override, else discovery (which blocks on first use).
     def endpoint(name)
-      need(:oidc_oauth_client_endpoint)
-      n = FFISupport.bytes(name.to_s)
-      string_call { |ptr, out, len, err| Native.oidc_oauth_client_endpoint(ptr, n, n.bytesize, out, len, err) }
+      perform(:endpoint, endpoint_name: name.to_s) { |r| r[:url] }
     end
   end
 
   module Native
-    attach_optional :oidc_oauth_resource_request,
-                    %i[pointer pointer size_t pointer size_t pointer size_t pointer size_t pointer size_t pointer size_t
-                       pointer pointer pointer pointer], :uint32, blocking: true
     attach_optional :oidc_oauth_dpop_proof,
                     %i[pointer pointer size_t pointer size_t pointer size_t pointer pointer pointer], :uint32
     attach_optional :oidc_oauth_dpop_set_nonce, %i[pointer pointer size_t pointer size_t pointer], :uint32
     attach_optional :oidc_oauth_dpop_jkt, %i[pointer pointer pointer pointer], :uint32
-    attach_optional :oidc_oauth_client_endpoint, %i[pointer pointer size_t pointer pointer pointer], :uint32,
-                    blocking: true
   end
 end

@@ -8,24 +8,7 @@ module Oidc
     # (Oidc::HashMismatch) and auth_time against `max_age` seconds (Oidc::AuthTimeInvalid).
     # Returns Oidc::Claims. Blocks only when keys are not cached.
     def validate_id_token(id_token, nonce: nil, access_token: nil, code: nil, max_age: nil)
-      need(:oidc_oauth_validate_id_token)
-      t = FFISupport.bytes(id_token)
-      n, n_len = opt_arg(nonce)
-      a, a_len = opt_arg(access_token)
-      c, c_len = opt_arg(code)
-      age = max_age.nil? ? -1 : Integer(max_age)
-      raise ArgumentError, "max_age must be >= 0" if age.negative? && !max_age.nil?
-
-      json = string_call do |ptr, out, len, err|
-        Native.oidc_oauth_validate_id_token(ptr, t, t.bytesize, n, n_len, a, a_len, c, c_len, age, out, len, err)
-      end
-      Claims.from_json(json)
+      perform(:validate_id_token, id_token:, nonce:, access_token:, code:, max_age:) { |r| Claims.from_json(r.json) }
     end
-  end
-
-  module Native
-    attach_optional :oidc_oauth_validate_id_token,
-                    %i[pointer pointer size_t pointer size_t pointer size_t pointer size_t int64 pointer pointer pointer],
-                    :uint32, blocking: true
   end
 end

@@ -41,27 +41,49 @@ module Oidc
 
   class OAuthClient
     # Register a client (RFC 7591) at `issuer` with `metadata` (Hash or JSON String) and an
-    # optional initial access token. Takes the connection options of ::new. Returns an
-    # Oidc::Registration; then build the client with its client_id / client_secret. Errors keep
-    # the server's code (Oidc::InvalidClientMetadata, Oidc::InvalidRedirectUri).
+    # optional initial access token, through a client without client_id built with the
+    # connection options of ::new. Returns an Oidc::Registration; then build the client with its
+    # client_id / client_secret. Errors keep the server's code (Oidc::InvalidClientMetadata,
+    # Oidc::InvalidRedirectUri).
     def self.register(issuer:, metadata:, initial_access_token: nil, **connection)
-      Client.need_native(:oidc_oauth_register)
-      md = FFISupport.bytes(metadata.is_a?(String) ? metadata : JSON.generate(metadata))
-      iat = initial_access_token && FFISupport.bytes(initial_access_token)
-      NativeBuilder.open("oidc_oauth_builder") do |b|
-        configure(b, issuer: issuer, **connection)
-        out = FFI::MemoryPointer.new(:pointer)
-        len = FFI::MemoryPointer.new(:size_t)
-        FFISupport.check do |e|
-          Native.oidc_oauth_register(b.ptr, md, md.bytesize, iat, iat ? iat.bytesize : 0, out, len, e)
-        end
-        Registration.new(FFISupport.take_string(out.read_pointer, len.read(:size_t)))
+      client = new(issuer: issuer, **connection)
+      begin
+        client.register(metadata: metadata, initial_access_token: initial_access_token)
+      ensure
+        client.close
       end
     end
-  end
 
-  module Native
-    attach_optional :oidc_oauth_register,
-                    %i[pointer pointer size_t pointer size_t pointer pointer pointer], :uint32, blocking: true
+    # #register on this client (OIDC_OP_REGISTER). `params`: further metadata members.
+    def register(metadata:, initial_access_token: nil, params: nil, timeout: nil, cancel: nil)
+      perform(:register, metadata:, initial_access_token:, params:, timeout:, cancel:) { |r| Registration.new(r.json) }
+    end
+
+    # RFC 7592 client configuration: read, update (with the full `metadata`) or delete the
+    # registration `reg` (an Oidc::Registration, or give registration_client_uri: and
+    # registration_access_token:). read and update return an Oidc::Registration, delete nil.
+    def registration_read(reg = nil, **kw)
+      perform(:registration_read, **registration_args(reg, kw)) { |r| Registration.new(r.json) }
+    end
+
+    def registration_update(reg = nil, metadata:, **kw)
+      perform(:registration_update, metadata:, **registration_args(reg, kw)) { |r| Registration.new(r.json) }
+    end
+
+    def registration_delete(reg = nil, **kw)
+      perform(:registration_delete, **registration_args(reg, kw)) { nil }
+    end
+
+    private
+
+    def registration_args(reg, kw)
+      if reg
+        raise TypeError, "expected an Oidc::Registration" unless reg.is_a?(Registration)
+
+        kw = { registration_client_uri: reg.registration_client_uri,
+               registration_access_token: reg.registration_access_token }.merge(kw)
+      end
+      kw
+    end
   end
 end

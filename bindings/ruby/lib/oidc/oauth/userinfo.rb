@@ -2,23 +2,20 @@
 
 module Oidc
   class OAuthClient
-    # Call the UserInfo endpoint with `access_token`; a signed response is validated by
-    # liboidc. With `expected_subject` (the ID token's sub) another subject raises
-    # Oidc::SubjectMismatch. RFC 6750 errors raise Oidc::InvalidToken / Oidc::InsufficientScope.
-    # Returns Oidc::Claims.
-    def userinfo(access_token, expected_subject: nil)
-      need(:oidc_oauth_userinfo)
-      t = FFISupport.bytes(access_token)
-      s, s_len = opt_arg(expected_subject)
-      json = string_call do |ptr, out, len, err|
-        Native.oidc_oauth_userinfo(ptr, t, t.bytesize, s, s_len, out, len, err)
+    # Call the UserInfo endpoint with `access_token` (a String, or an Oidc::Token: its
+    # token_type then goes along); a signed response is validated by liboidc. With
+    # `expected_subject` (the ID token's sub) another subject raises Oidc::SubjectMismatch.
+    # RFC 6750 errors raise Oidc::InvalidToken / Oidc::InsufficientScope. `token_type`:
+    # "DPoP" or "Bearer" (liboidc's default: DPoP when the client has a DPoP key). Returns
+    # Oidc::Claims.
+    def userinfo(access_token, expected_subject: nil, token_type: nil, timeout: nil, cancel: nil)
+      if access_token.is_a?(Token)
+        token_type ||= access_token.token_type
+        access_token = access_token.access_token
       end
-      Claims.from_json(json)
+      perform(:userinfo, access_token:, expected_sub: expected_subject, token_type:, timeout:, cancel:) do |r|
+        Claims.from_json(r.json)
+      end
     end
-  end
-
-  module Native
-    attach_optional :oidc_oauth_userinfo,
-                    %i[pointer pointer size_t pointer size_t pointer pointer pointer], :uint32, blocking: true
   end
 end

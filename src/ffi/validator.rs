@@ -1,11 +1,13 @@
 //! Client builder, client handle and validation.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box, write_owned_string};
+use super::cancel::{cancel_ref, oidc_cancel};
 use super::error::{FfiError, oidc_error, oidc_result};
+use super::pool::{on_done, on_string, string_out, submit};
 use crate::core::{Client, Config, KeySource};
 
 /// Collects a client's configuration. Not thread safe: use from one thread, then
@@ -619,4 +621,138 @@ mod tests {
         assert_eq!(oidc_validator_builder_set_prefetch(b, 3, std::ptr::null_mut()), oidc_result::InvalidArgument);
         oidc_validator_builder_free(b);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Non-blocking validation and prefetch (completion callbacks on the worker pool, `pool`)
+// ---------------------------------------------------------------------------------------------
+
+/// Completion of `oidc_validate_async`: `result` is `OIDC_RESULT_OK` with the claims as JSON
+/// (`claims_json`, `claims_json_len` bytes, NUL-terminated) and `err` NULL, or a failure code
+/// with `claims_json` NULL and `err` describing it (`OIDC_RESULT_CANCELLED`,
+/// `OIDC_RESULT_DEADLINE_EXCEEDED`, `OIDC_RESULT_TOKEN_EXPIRED`, ...). Every pointer argument is
+/// borrowed for the duration of the callback only: copy what you keep; never free them.
+pub type oidc_validate_cb = Option<
+    extern "C" fn(user_data: *mut c_void, result: oidc_result, claims_json: *const c_char, claims_json_len: usize, err: *const oidc_error),
+>;
+
+/// Completion of a call without output (`oidc_validator_prefetch_async`):
+/// `err` is NULL on OK, otherwise borrowed for the duration of the callback.
+pub type oidc_done_cb = Option<extern "C" fn(user_data: *mut c_void, result: oidc_result, err: *const oidc_error)>;
+
+fn client_ref<'a>(client: *const oidc_validator) -> Result<&'a oidc_validator, FfiError> {
+    // SAFETY: client is NULL or live for the duration of the initiating call (API contract).
+    unsafe { try_ref(client, "client") }
+}
+
+// The C signature's parameters, plus `now`.
+#[allow(clippy::too_many_arguments)]
+fn validate_async_impl(
+    client: *const oidc_validator,
+    token: *const c_char,
+    token_len: usize,
+    now: Option<i64>,
+    cb: oidc_validate_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    // SAFETY: client is NULL or live (API contract).
+    let realm = unsafe { client.as_ref() }.and_then(|c| c.client.config().realm.clone());
+    ffi_boundary(err_out, realm.as_deref(), || {
+        let c = client_ref(client)?;
+        let deliver = on_string(cb, user_data)?;
+        // Same door as `oidc_validate`: a token too large or not UTF-8 is the token's fault and
+        // arrives through the callback like any other rejection (only misuse is answered here).
+        let token = c.client.token_from_bytes(token_bytes(token, token_len)?).map(str::to_owned);
+        let core = c.client.clone();
+        submit(
+            cancel_ref(cancel),
+            realm.clone(),
+            move || {
+                let token = token?;
+                let v = match now {
+                    Some(n) => core.validate_at(&token, n as f64)?,
+                    None => core.validate(&token)?,
+                };
+                string_out(v.claims)
+            },
+            deliver,
+        )
+    })
+}
+
+/// Validate a token without blocking: the same checks, codes and error objects as
+/// `oidc_validate`, delivered to `cb`. The token is copied; it need not outlive this call.
+/// Token bytes that are too many or not UTF-8 are the token's fault here too: the call is
+/// accepted and `cb` gets `OIDC_RESULT_TOKEN_TOO_LARGE` / `OIDC_RESULT_TOKEN_MALFORMED`.
+/// With cached keys the work needs no network; it still runs on the worker pool.
+/// `cancel` (may be NULL) attaches the call to a cancel handle / deadline: cancelling completes
+/// it with `OIDC_RESULT_CANCELLED`, an expired deadline with `OIDC_RESULT_DEADLINE_EXCEEDED`,
+/// at once, even if a key fetch it waits on goes on (that fetch still fills the cache).
+/// Returns OK when the call was accepted: then `cb` runs exactly once, on a liboidc worker
+/// thread, never inside this function, possibly after `oidc_validator_free(client)` returned.
+/// On any other return `cb` is never called (`OIDC_RESULT_QUEUE_FULL` when the bounded queue is
+/// full, `OIDC_RESULT_NULL_PARAMETER` for a NULL client or callback, ...).
+/// # Ownership: `client`, `token` and `cancel` borrowed for this call only; `user_data` is
+///   handed back to `cb` untouched and must stay valid until `cb` ran; the callback's arguments
+///   are borrowed for its duration; on failure `*err_out` is caller-owned (`oidc_error_free`).
+/// # Thread safety: any thread, concurrently on one client. `cb` may run on any liboidc worker
+///   thread, concurrently with other callbacks; it must not block for long.
+/// # Blocking: no (a bounded queue push).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_validate_async(
+    client: *const oidc_validator,
+    token: *const c_char,
+    token_len: usize,
+    cb: oidc_validate_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    validate_async_impl(client, token, token_len, None, cb, user_data, cancel, err_out)
+}
+
+/// Like `oidc_validate_async`, checking exp/nbf/iat as of `now_unix` (as `oidc_validate_at`).
+/// # Ownership: as `oidc_validate_async`.
+/// # Thread safety: as `oidc_validate_async`.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_validate_at_async(
+    client: *const oidc_validator,
+    token: *const c_char,
+    token_len: usize,
+    now_unix: i64,
+    cb: oidc_validate_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    validate_async_impl(client, token, token_len, Some(now_unix), cb, user_data, cancel, err_out)
+}
+
+/// Warm the client without blocking: discovery and the key set are fetched on the worker pool
+/// (as `oidc_validator_prefetch`), and `cb` reports the outcome. A static-key client completes OK.
+/// # Ownership: `client` and `cancel` borrowed for this call only; `user_data` as
+///   `oidc_validate_async`.
+/// # Thread safety: any thread. `cb` runs exactly once on a liboidc worker thread if OK was
+///   returned, never inside this call.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_validator_prefetch_async(
+    client: *const oidc_validator,
+    cb: oidc_done_cb,
+    user_data: *mut c_void,
+    cancel: *const oidc_cancel,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        let c = client_ref(client)?;
+        let deliver = on_done(cb, user_data)?;
+        let core = c.client.clone();
+        submit(cancel_ref(cancel), None, move || core.prefetch().map_err(FfiError::from), deliver)
+    })
 }

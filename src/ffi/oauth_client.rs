@@ -1,12 +1,25 @@
-//! The protocol client over the C ABI: builder, handle, token responses, client credentials.
+//! The protocol client over the C ABI: its builder (issuer, client id, authentication, keys,
+//! endpoints, timeouts), the handle, and DPoP proofs for requests the host sends itself. The
+//! protocol calls themselves are requests (`oauth_request`). Translation only.
 
-use std::ffi::{CString, c_char};
+use std::ffi::c_char;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::boundary::{check_out, ffi_boundary, free_box, try_mut, try_ref, try_utf8, write_box, write_owned_string};
 use super::error::{FfiError, oidc_error, oidc_result};
-use crate::core::oauth::{ClientAuth, OAuthClient, OAuthConfig, Secret, TokenResponse};
+use crate::core::oauth::{AssertionAudience, ClientAuth, OAuthClient, OAuthConfig, Secret, SigningKey};
+
+fn invalid(msg: &str) -> FfiError {
+    FfiError::new(oidc_result::InvalidArgument, msg)
+}
+
+/// Optional string argument: `len == 0` means absent (the one rule: `boundary::try_opt_utf8`).
+fn opt_utf8<'a>(p: *const c_char, len: usize, name: &str) -> Result<Option<&'a str>, FfiError> {
+    // SAFETY: p points to len readable bytes (API contract).
+    unsafe { super::boundary::try_opt_utf8(p, len, name) }
+}
 
 /// Collects a protocol client's configuration. One thread at a time; consumed by
 /// `oidc_oauth_builder_build`.
@@ -25,38 +38,6 @@ pub struct oidc_oauth_builder {
 /// requests share one pooled HTTP connection set.
 pub struct oidc_oauth_client {
     pub(crate) client: OAuthClient,
-}
-
-/// A token-endpoint response. Immutable; getters return borrowed strings valid until
-/// `oidc_token_response_free`.
-pub struct oidc_token_response {
-    access_token: CString,
-    token_type: CString,
-    refresh_token: Option<CString>,
-    id_token: Option<CString>,
-    scope: Option<CString>,
-    issued_token_type: Option<CString>,
-    json: CString,
-    expires_in: i64,
-}
-
-fn cstr(s: &str) -> CString {
-    CString::new(s.replace('\0', "")).unwrap_or_default()
-}
-
-impl oidc_token_response {
-    pub(crate) fn from_core(t: &TokenResponse) -> oidc_token_response {
-        oidc_token_response {
-            access_token: cstr(t.access_token.expose()),
-            token_type: cstr(&t.token_type),
-            refresh_token: t.refresh_token.as_ref().map(|s| cstr(s.expose())),
-            id_token: t.id_token.as_ref().map(|s| cstr(s.expose())),
-            scope: t.scope.as_deref().map(cstr),
-            issued_token_type: t.issued_token_type.as_deref().map(cstr),
-            json: cstr(t.raw.expose()),
-            expires_in: t.expires_in.map(|v| v.min(i64::MAX as u64) as i64).unwrap_or(-1),
-        }
-    }
 }
 
 /// Create a protocol-client builder. Defaults as for `oidc_validator_builder_new` (https only,
@@ -97,7 +78,7 @@ pub(crate) fn with_oauth_builder(
         let b = unsafe { try_mut(builder, "builder") }?;
         // SAFETY: value points to value_len readable bytes (API contract).
         let r = unsafe { try_utf8(value, value_len, "value") }.and_then(|s| f(b, s));
-        super::client::remember_failure(&mut b.failed, r)
+        super::validator::remember_failure(&mut b.failed, r)
     })
 }
 
@@ -274,7 +255,7 @@ pub extern "C" fn oidc_oauth_builder_build(
         // SAFETY: builder came from oidc_oauth_builder_new; taken over here in every case.
         let mut b = unsafe { Box::from_raw(builder) };
         check_out(out, "out")?;
-        super::client::failed_setter(b.failed.take())?;
+        super::validator::failed_setter(b.failed.take())?;
         b.cfg.auth = ClientAuth::from_parts_with_key(b.method.as_deref(), b.secret.take(), b.key.take())?;
         let client = OAuthClient::new(b.cfg)?;
         write_box(out, oidc_oauth_client { client })
@@ -296,197 +277,201 @@ pub extern "C" fn oidc_oauth_client_free(client: *mut oidc_oauth_client) {
     unsafe { free_box(client) }
 }
 
-/// Optional string argument: `len == 0` means absent (`boundary::try_opt_utf8`, the core's rule).
-pub(crate) fn opt_utf8<'a>(p: *const c_char, len: usize, name: &str) -> Result<Option<&'a str>, FfiError> {
-    // SAFETY: p points to len readable bytes when len > 0 (API contract).
-    unsafe { super::boundary::try_opt_utf8(p, len, name) }
-}
+// ---------------------------------------------------------------------------------------------
+// Client keys (private_key_jwt, DPoP) and the assertion audience
+// ---------------------------------------------------------------------------------------------
 
-/// A space-separated list (RFC 8707 resources) as its non-empty items.
-pub(crate) fn words(s: Option<&str>) -> Vec<&str> {
-    s.map(|r| r.split(' ').filter(|x| !x.is_empty()).collect()).unwrap_or_default()
-}
-
-/// A protocol call whose arguments were read, checked and copied (the `prepare_*` functions
-/// beside each blocking call): the core call, ready to run on the calling thread (the blocking
-/// function) or on a worker of the non-blocking API (its `_async` twin). One reader and one core
-/// call per function, shared by both transports: no argument rule is written twice.
-pub(crate) trait Prepared<T>: FnOnce(&OAuthClient) -> Result<T, FfiError> + Send + 'static {}
-impl<T, F: FnOnce(&OAuthClient) -> Result<T, FfiError> + Send + 'static> Prepared<T> for F {}
-
-/// Run a protocol call that yields a token response.
-pub(crate) fn token_call(
-    client: *const oidc_oauth_client,
-    out: *mut *mut oidc_token_response,
+// The C setters' argument list, forwarded as is.
+#[allow(clippy::too_many_arguments)]
+fn set_key(
+    builder: *mut oidc_oauth_builder,
+    key: *const c_char,
+    key_len: usize,
+    kid: *const c_char,
+    kid_len: usize,
+    alg: *const c_char,
+    alg_len: usize,
     err_out: *mut *mut oidc_error,
-    f: impl FnOnce(&OAuthClient) -> Result<TokenResponse, FfiError>,
+    jwk: bool,
 ) -> oidc_result {
-    ffi_boundary(err_out, None, || {
-        // SAFETY: client is NULL or live (API contract).
-        let c = unsafe { try_ref(client, "client") }?;
-        check_out(out, "out")?;
-        let t = f(&c.client)?;
-        write_box(out, oidc_token_response::from_core(&t))
+    with_oauth_builder(builder, key, key_len, err_out, |b, text| {
+        let kid = opt_utf8(kid, kid_len, "kid")?;
+        let alg = opt_utf8(alg, alg_len, "alg")?;
+        let k = if jwk { SigningKey::from_jwk(text, alg, kid)? } else { SigningKey::from_pem(text, alg, kid)? };
+        b.key = Some(Arc::new(k));
+        Ok(())
     })
 }
 
-/// Run a call on a protocol client that yields an owned string.
-pub(crate) fn string_call(
-    client: *const oidc_oauth_client,
-    out: *mut *mut c_char,
-    out_len: *mut usize,
-    err_out: *mut *mut oidc_error,
-    f: impl FnOnce(&OAuthClient) -> Result<String, FfiError>,
-) -> oidc_result {
-    ffi_boundary(err_out, None, || {
-        // SAFETY: client is NULL or live (API contract).
-        let c = unsafe { try_ref(client, "client") }?;
-        check_out(out, "out")?;
-        let s = f(&c.client)?;
-        write_owned_string(out, out_len, s)
-    })
-}
-
-/// The arguments of `oidc_oauth_client_credentials` (`cached` = false) and
-/// `oidc_oauth_client_credentials_cached` (true) and of their `_async` twins.
-pub(crate) fn prepare_client_credentials(
-    scope: *const c_char,
-    scope_len: usize,
-    resource: *const c_char,
-    resource_len: usize,
-    audience: *const c_char,
-    audience_len: usize,
-    cached: bool,
-) -> Result<impl Prepared<TokenResponse>, FfiError> {
-    let scope = opt_utf8(scope, scope_len, "scope")?.map(str::to_owned);
-    let resource = opt_utf8(resource, resource_len, "resource")?.map(str::to_owned);
-    let audience = opt_utf8(audience, audience_len, "audience")?.map(str::to_owned);
-    Ok(move |c: &OAuthClient| {
-        let resources = words(resource.as_deref());
-        let r = if cached {
-            c.client_credentials_cached(scope.as_deref(), &resources, audience.as_deref())
-        } else {
-            c.client_credentials(scope.as_deref(), &resources, audience.as_deref())
-        };
-        r.map_err(Into::into)
-    })
-}
-
-/// Client credentials grant (RFC 6749 §4.4). `scope`, `resource` (RFC 8707) and `audience` are
-/// optional (`len` 0 = absent); `resource` may hold several URIs separated by spaces.
-/// # Ownership: `client` and the strings borrowed; on OK `*out` is caller-owned, free with
-///   `oidc_token_response_free`.
-/// # Thread safety: may be called concurrently on one client.
-/// # Blocking: yes: one request to the token endpoint (plus discovery on first use), bounded by
-///   the client's timeouts.
+/// Set the client's private key for `private_key_jwt` (and JWT-bearer assertions) from PEM
+/// (PKCS#8, PKCS#1 RSA or SEC1 EC; RSA >= 2048 bits, EC P-256/P-384, Ed25519). `kid` (optional,
+/// `len` 0 = none) is put in assertion headers; `alg` (optional) defaults by key type (RS256,
+/// ES256/ES384, EdDSA) and may be PS256 etc. for RSA. Parsed now: a bad key fails here. The
+/// key never appears in messages or logs.
+/// # Ownership: `builder` borrowed; the values copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
 #[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_oauth_client_credentials(
-    client: *const oidc_oauth_client,
-    scope: *const c_char,
-    scope_len: usize,
-    resource: *const c_char,
-    resource_len: usize,
-    audience: *const c_char,
-    audience_len: usize,
-    out: *mut *mut oidc_token_response,
+pub extern "C" fn oidc_oauth_builder_set_private_key_pem(
+    builder: *mut oidc_oauth_builder,
+    pem: *const c_char,
+    pem_len: usize,
+    kid: *const c_char,
+    kid_len: usize,
+    alg: *const c_char,
+    alg_len: usize,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
-    token_call(client, out, err_out, |c| {
-        prepare_client_credentials(scope, scope_len, resource, resource_len, audience, audience_len, false)?(c)
+    set_key(builder, pem, pem_len, kid, kid_len, alg, alg_len, err_out, false)
+}
+
+/// Like `oidc_oauth_builder_set_private_key_pem`, from a private JWK (RSA with CRT members, EC,
+/// OKP Ed25519). `kid` and `alg` default to the JWK's own members.
+/// # Ownership: `builder` borrowed; the values copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_private_key_jwk(
+    builder: *mut oidc_oauth_builder,
+    jwk: *const c_char,
+    jwk_len: usize,
+    kid: *const c_char,
+    kid_len: usize,
+    alg: *const c_char,
+    alg_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    set_key(builder, jwk, jwk_len, kid, kid_len, alg, alg_len, err_out, true)
+}
+
+/// Enable DPoP (RFC 9449) with this key (PEM or a private JWK: ES256, EdDSA, ...), or with a
+/// freshly generated ES256 key when `key_len` is 0. Token requests then carry DPoP proofs (one
+/// automatic retry on `use_dpop_nonce`; nonces are remembered per server) and the tokens are
+/// DPoP-bound.
+/// # Ownership: `builder` borrowed; the key copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_dpop_key(
+    builder: *mut oidc_oauth_builder,
+    key: *const c_char,
+    key_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_oauth_builder(builder, key, key_len, err_out, |b, text| {
+        let k = if text.is_empty() { SigningKey::generate_es256()? } else { SigningKey::from_pem_or_jwk(text, None, None)? };
+        let k = Arc::new(k);
+        // Refuse a key whose algorithm cannot sign DPoP proofs now, not at the first request.
+        crate::core::oauth::dpop::Dpop::new(k.clone())?;
+        b.cfg.dpop_key = Some(k);
+        Ok(())
     })
 }
 
-fn token_field(resp: *const oidc_token_response, f: impl Fn(&oidc_token_response) -> Option<&CString>) -> *const c_char {
-    // SAFETY: resp is NULL or live (API contract).
-    unsafe { resp.as_ref() }.and_then(f).map(|s| s.as_ptr()).unwrap_or(std::ptr::null())
+/// The `aud` of client assertions: "token_endpoint" (default), "issuer" or "endpoint" (the URL
+/// being called).
+/// # Ownership: `builder` borrowed; the value copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_assertion_audience(
+    builder: *mut oidc_oauth_builder,
+    audience: *const c_char,
+    audience_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_oauth_builder(builder, audience, audience_len, err_out, |b, s| {
+        b.cfg.assertion_audience = AssertionAudience::from_name(s)?;
+        Ok(())
+    })
 }
 
-/// The access token (a secret: never log it).
-/// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
-///   `resp` is NULL.
+// ---------------------------------------------------------------------------------------------
+// DPoP proofs for requests the host sends itself
+// ---------------------------------------------------------------------------------------------
+
+/// A DPoP proof for a request the caller sends itself: `method` and `url` of that request;
+/// `access_token` (optional) for resource requests (adds `ath`). The nonce last received from
+/// the URL's server is included. Put it in a `DPoP` header, with `Authorization: DPoP <token>`.
+/// # Ownership: `client` and the strings borrowed; on OK `*proof_out` is caller-owned, free with
+///   `oidc_string_free`.
+/// # Thread safety: may be called concurrently on one client.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_dpop_proof(
+    client: *const oidc_oauth_client,
+    method: *const c_char,
+    method_len: usize,
+    url: *const c_char,
+    url_len: usize,
+    access_token: *const c_char,
+    access_token_len: usize,
+    proof_out: *mut *mut c_char,
+    proof_len_out: *mut usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: client is NULL or live; pointer/length pairs per the API contract.
+        let c = unsafe { try_ref(client, "client") }?;
+        check_out(proof_out, "proof_out")?;
+        let method = unsafe { try_utf8(method, method_len, "method") }?;
+        let url = unsafe { try_utf8(url, url_len, "url") }?;
+        if method.is_empty() || url.is_empty() {
+            return Err(invalid("method and url are required"));
+        }
+        let at = opt_utf8(access_token, access_token_len, "access_token")?;
+        let p = c.client.dpop_proof(method, url, at)?;
+        write_owned_string(proof_out, proof_len_out, p)
+    })
+}
+
+/// Remember a `DPoP-Nonce` the caller received from `url`'s server (for proofs made with
+/// `oidc_oauth_dpop_proof`). Requests liboidc sends itself handle nonces on their own.
+/// # Ownership: everything borrowed.
+/// # Thread safety: may be called concurrently on one client.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_dpop_set_nonce(
+    client: *const oidc_oauth_client,
+    url: *const c_char,
+    url_len: usize,
+    nonce: *const c_char,
+    nonce_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: client is NULL or live; pointer/length pairs per the API contract.
+        let c = unsafe { try_ref(client, "client") }?;
+        let url = unsafe { try_utf8(url, url_len, "url") }?;
+        let nonce = unsafe { try_utf8(nonce, nonce_len, "nonce") }?;
+        let d = c.client.dpop().ok_or_else(|| FfiError::new(oidc_result::InvalidConfig, "this client has no DPoP key"))?;
+        d.remember(url, nonce);
+        Ok(())
+    })
+}
+
+/// The DPoP key's RFC 7638 thumbprint (`jkt`; bound tokens carry it as `cnf.jkt`).
+/// # Ownership: `client` borrowed; on OK `*out` is caller-owned, free with `oidc_string_free`.
 /// # Thread safety: any thread.
 /// # Blocking: no.
+#[must_use]
 #[unsafe(no_mangle)]
-pub extern "C" fn oidc_token_response_access_token(resp: *const oidc_token_response) -> *const c_char {
-    token_field(resp, |r| Some(&r.access_token))
-}
-
-/// The token type ("Bearer", "DPoP", "N_A").
-/// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
-///   `resp` is NULL.
-/// # Thread safety: any thread.
-/// # Blocking: no.
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_token_response_token_type(resp: *const oidc_token_response) -> *const c_char {
-    token_field(resp, |r| Some(&r.token_type))
-}
-
-/// The refresh token, if issued.
-/// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
-///   absent or when `resp` is NULL.
-/// # Thread safety: any thread.
-/// # Blocking: no.
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_token_response_refresh_token(resp: *const oidc_token_response) -> *const c_char {
-    token_field(resp, |r| r.refresh_token.as_ref())
-}
-
-/// The ID token, if issued.
-/// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
-///   absent or when `resp` is NULL.
-/// # Thread safety: any thread.
-/// # Blocking: no.
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_token_response_id_token(resp: *const oidc_token_response) -> *const c_char {
-    token_field(resp, |r| r.id_token.as_ref())
-}
-
-/// The granted scope, if the server sent it.
-/// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
-///   absent or when `resp` is NULL.
-/// # Thread safety: any thread.
-/// # Blocking: no.
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_token_response_scope(resp: *const oidc_token_response) -> *const c_char {
-    token_field(resp, |r| r.scope.as_ref())
-}
-
-/// RFC 8693 issued_token_type, if present.
-/// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
-///   absent or when `resp` is NULL.
-/// # Thread safety: any thread.
-/// # Blocking: no.
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_token_response_issued_token_type(resp: *const oidc_token_response) -> *const c_char {
-    token_field(resp, |r| r.issued_token_type.as_ref())
-}
-
-/// The whole response as JSON (contains secrets: never log it).
-/// # Ownership: borrowed from `resp`, valid until `oidc_token_response_free`; NULL when
-///   `resp` is NULL.
-/// # Thread safety: any thread.
-/// # Blocking: no.
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_token_response_json(resp: *const oidc_token_response) -> *const c_char {
-    token_field(resp, |r| Some(&r.json))
-}
-
-/// `expires_in` in seconds, or -1 when the server did not send it (or `resp` is NULL).
-/// # Thread safety: any thread.
-/// # Blocking: no.
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_token_response_expires_in(resp: *const oidc_token_response) -> i64 {
-    // SAFETY: resp is NULL or live (API contract).
-    unsafe { resp.as_ref() }.map(|r| r.expires_in).unwrap_or(-1)
-}
-
-/// Free a token response. NULL is accepted.
-/// # Ownership: consumes `resp`.
-/// # Thread safety: any thread, once.
-/// # Blocking: no.
-#[unsafe(no_mangle)]
-pub extern "C" fn oidc_token_response_free(resp: *mut oidc_token_response) {
-    // SAFETY: resp came from Box::into_raw in token_call (API contract).
-    unsafe { free_box(resp) }
+pub extern "C" fn oidc_oauth_dpop_jkt(
+    client: *const oidc_oauth_client,
+    out: *mut *mut c_char,
+    len_out: *mut usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: client is NULL or live (API contract).
+        let c = unsafe { try_ref(client, "client") }?;
+        let d = c.client.dpop().ok_or_else(|| FfiError::new(oidc_result::InvalidConfig, "this client has no DPoP key"))?;
+        write_owned_string(out, len_out, d.thumbprint())
+    })
 }
