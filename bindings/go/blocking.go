@@ -24,8 +24,9 @@ import (
 // http.Request's context) also runs the call on the calling goroutine, because a helper
 // goroutine costs several microseconds of CPU per call (scheduler hand-off), more than the
 // rest of the binding. Such a call is bounded by the client's timeouts; a deadline always
-// bounds it. Prefetch and the OAuthClient's requests, which always use the network, follow
-// the rule above without exception.
+// bounds it. Prefetch, which always uses the network, follows the rule above without
+// exception. OAuthClient's protocol requests do not use this: they hand ctx to liboidc as an
+// oidc_cancel handle (OAuthRequest.Send, request.go).
 //
 // await implements the last case.
 func await[T any](ctx context.Context, f func() (T, error)) (T, error) {

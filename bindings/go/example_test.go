@@ -121,7 +121,7 @@ func ExampleOAuthClient_ClientCredentials() {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	token, err := client.ClientCredentials(ctx, []string{"read"}, []string{"urn:liboidc:es256"}, "")
+	token, err := client.ClientCredentials(ctx, oidc.WithScope("read"), oidc.WithResource("urn:liboidc:es256"))
 	if errors.Is(err, oidc.ErrInvalidClient) {
 		log.Fatal("wrong client id or secret")
 	} else if err != nil {
@@ -178,13 +178,55 @@ func ExampleClient_ExportCache() {
 	// Output: true true true
 }
 
-func ExamplePKCEChallenge() {
-	challenge, err := oidc.PKCEChallenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") // RFC 7636, appendix B
+func ExampleOAuthClient_NewRequest() {
+	client, err := oidc.NewOAuthClient(oidc.OAuthConfig{
+		Issuer:       os.Getenv("OIDC_ISSUER"),
+		ClientID:     "svc-basic",
+		ClientSecret: os.Getenv("OIDC_CLIENT_SECRET"),
+		CAFile:       os.Getenv("OIDC_CA_FILE"),
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(challenge)
-	// Output: E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
+	defer client.Close()
+
+	// One request type for every operation; liboidc checks each parameter against the operation.
+	req := client.NewRequest(oidc.OpClientCredentials, oidc.WithScope("read"), oidc.WithResource("urn:liboidc:rs256"))
+	defer req.Close()
+	if err := req.Err(); err != nil {
+		log.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := req.Send(ctx) // ctx's deadline and cancellation reach liboidc (oidc_cancel)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Close()
+	expiresIn, _ := resp.Int(oidc.FieldExpiresIn)
+	fmt.Println(resp.Operation(), resp.String(oidc.FieldTokenType), expiresIn)
+
+	// Non-blocking: each result arrives on its channel; a request may be sent again, concurrently.
+	first, second := req.SendAsync(ctx), req.SendAsync(ctx)
+	for _, ch := range []<-chan oidc.Result{first, second} {
+		res := <-ch
+		if res.Err != nil {
+			log.Fatal(res.Err)
+		}
+		fmt.Println(res.Response.String(oidc.FieldScope))
+		res.Response.Close()
+	}
+
+	// A parameter the operation does not take: liboidc's INVALID_ARGUMENT and its message.
+	bad := client.NewRequest(oidc.OpClientCredentials, oidc.With(oidc.ParamRefreshToken, "x"))
+	defer bad.Close()
+	fmt.Println(errors.Is(bad.Err(), oidc.ErrInvalidArgument))
+	// Output:
+	// CLIENT_CREDENTIALS Bearer 600
+	// read
+	// read
+	// true
 }
 
 func ExampleCode() {

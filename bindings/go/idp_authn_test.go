@@ -31,7 +31,7 @@ func TestIdPDPoP(t *testing.T) {
 	}
 	oc := newDPoPClient()
 	// The IdP demands nonces for token requests: the client retries with the one it got.
-	tok, err := oc.ClientCredentials(ctx, []string{"read"}, []string{resource}, "")
+	tok, err := oc.ClientCredentials(ctx, WithScope("read"), WithResource(resource))
 	if err != nil || tok.TokenType != "DPoP" {
 		t.Fatalf("DPoP token: %+v %v", tok, err)
 	}

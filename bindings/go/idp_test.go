@@ -23,10 +23,10 @@ func idpClient(t *testing.T, s *server, id, secret, method string) *OAuthClient 
 
 // Client credentials against the real oidc-provider, then the token validated by a Client:
 // basic and post authentication, every JWT algorithm the IdP issues.
-func TestIdPClientCredentials(t *testing.T) {
+func TestIdPClientCredentials(t *testing.T) { bothSends(t, testIdPClientCredentials) }
+
+func testIdPClientCredentials(t *testing.T, ctx context.Context) {
 	s := sharedIdP(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	for _, tc := range []struct{ id, secret, method, resource, alg string }{
 		{"svc-basic", "svc-basic-secret", "", "urn:liboidc:rs256", "RS256"},
 		{"svc-basic", "svc-basic-secret", "client_secret_basic", "urn:liboidc:ps256", "PS256"},
@@ -35,7 +35,7 @@ func TestIdPClientCredentials(t *testing.T) {
 	} {
 		t.Run(tc.id+"/"+tc.alg, func(t *testing.T) {
 			oc := idpClient(t, s, tc.id, tc.secret, tc.method)
-			tok, err := oc.ClientCredentials(ctx, []string{"read", "write"}, []string{tc.resource}, "")
+			tok, err := oc.ClientCredentials(ctx, WithScope("read", "write"), WithResource(tc.resource))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,11 +61,12 @@ func TestIdPClientCredentials(t *testing.T) {
 	}
 }
 
-func TestIdPErrors(t *testing.T) {
+func TestIdPErrors(t *testing.T) { bothSends(t, testIdPErrors) }
+
+func testIdPErrors(t *testing.T, ctx context.Context) {
 	s := sharedIdP(t)
-	ctx := context.Background()
 	bad := idpClient(t, s, "svc-basic", "wrong-secret", "")
-	_, err := bad.ClientCredentials(ctx, []string{"read"}, []string{"urn:liboidc:rs256"}, "")
+	_, err := bad.ClientCredentials(ctx, WithScope("read"), WithResource("urn:liboidc:rs256"))
 	var oe *Error
 	if !errors.Is(err, ErrInvalidClient) || !errors.As(err, &oe) || oe.OAuth == nil || oe.OAuth.Error != "invalid_client" ||
 		oe.OAuth.HTTPStatus != 401 {
@@ -75,22 +76,22 @@ func TestIdPErrors(t *testing.T) {
 		t.Fatal("the error shows the secret")
 	}
 	good := idpClient(t, s, "svc-basic", "svc-basic-secret", "")
-	_, err = good.ClientCredentials(ctx, nil, []string{"urn:liboidc:nope"}, "")
+	_, err = good.ClientCredentials(ctx, WithResource("urn:liboidc:nope"))
 	if !errors.Is(err, ErrInvalidTarget) || !errors.As(err, &oe) || oe.OAuth.Error != "invalid_target" {
 		t.Fatalf("unknown resource: %v", err)
 	}
-	if _, err := good.ClientCredentials(ctx, nil, []string{"urn:a urn:b"}, ""); !errors.Is(err, ErrInvalidArgument) {
-		t.Fatalf("resource with a space: %v", err)
+	if _, err := good.ClientCredentials(ctx, WithScope("read write")); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("scope item with a space: %v", err)
 	}
 	// No resource: an opaque token.
-	tok, err := good.ClientCredentials(ctx, []string{"read"}, nil, "")
+	tok, err := good.ClientCredentials(ctx, WithScope("read"))
 	if err != nil || tok.AccessToken == "" {
 		t.Fatalf("opaque: %v", err)
 	}
 	// An already expired ctx.
 	dead, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := good.ClientCredentials(dead, nil, nil, ""); !errors.Is(err, context.Canceled) {
+	if _, err := good.ClientCredentials(dead); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
 	}
 }

@@ -90,6 +90,15 @@ func resultStr(code uint32) string { return goStringOpt(C.oidc_result_str(C.uint
 // errorFrom turns a failed call's result code and error object into an *Error and frees the
 // object. e may be NULL (then only the code is known).
 func errorFrom(rc C.oidc_result, e *C.oidc_error) *Error {
+	err := errorCopy(rc, e)
+	if e != nil {
+		C.oidc_error_free(e)
+	}
+	return err
+}
+
+// errorCopy is errorFrom for a borrowed error object (a callback's): it copies, never frees.
+func errorCopy(rc C.oidc_result, e *C.oidc_error) *Error {
 	code := Code(rc)
 	err := &Error{Code: code, Name: code.String()}
 	if e == nil {
@@ -97,7 +106,6 @@ func errorFrom(rc C.oidc_result, e *C.oidc_error) *Error {
 		err.HTTPStatus = 500
 		return err
 	}
-	defer C.oidc_error_free(e)
 	err.Message = goStringOpt(C.oidc_error_message(e))
 	err.HTTPStatus = int(C.oidc_error_http_status(e))
 	err.WWWAuthenticate = goStringOpt(C.oidc_error_www_authenticate(e))

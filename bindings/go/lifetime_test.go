@@ -43,7 +43,7 @@ func TestDoubleCloseAndUseAfterClose(t *testing.T) {
 	}
 	o.Close()
 	o.Close()
-	if _, err := o.ClientCredentials(ctx, nil, nil, ""); !errors.Is(err, ErrClosed) {
+	if _, err := o.ClientCredentials(ctx); !errors.Is(err, ErrClosed) {
 		t.Fatalf("ClientCredentials after Close: %v", err)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 )
@@ -22,7 +21,8 @@ import (
 type OAuthConfig struct {
 	// Issuer (required); its metadata is discovered on first use.
 	Issuer string
-	// ClientID (required) and ClientSecret (for confidential clients).
+	// ClientID (required for every operation but OpRegister) and ClientSecret (for
+	// confidential clients).
 	ClientID     string
 	ClientSecret string
 	// AuthMethod is the RFC 7591 name of the client authentication method: "none",
@@ -78,9 +78,9 @@ func redacted(s string) string {
 // OAuthClient is an OAuth 2.0 / OpenID Connect protocol client. It is safe for concurrent use;
 // all its requests share one pooled set of HTTP connections. Close it when done.
 //
-// Every request method blocks on the network, bounded by the configured timeouts. If ctx ends
-// first, the method returns ctx.Err() at once while the request completes in the background
-// (its result, e.g. an issued token, is dropped).
+// Protocol requests are OAuthRequest values (NewRequest) or the per-operation methods written
+// over them (operations.go). Each blocks until its response, bounded by the configured timeouts
+// and by ctx: if ctx ends first, it returns ctx.Err() at once (see OAuthRequest.Send).
 type OAuthClient struct {
 	mu      sync.RWMutex
 	ptr     *C.oidc_oauth_client
@@ -130,10 +130,12 @@ func configureOAuth(b *C.oidc_oauth_builder, cfg *OAuthConfig) error {
 	}, cfg.Issuer); err != nil {
 		return err
 	}
-	if err := str(func(p *C.char, n C.size_t) C.oidc_result {
-		return C.oidc_oauth_builder_set_client_id(b, p, n, &e)
-	}, cfg.ClientID); err != nil {
-		return err
+	if cfg.ClientID != "" {
+		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
+			return C.oidc_oauth_builder_set_client_id(b, p, n, &e)
+		}, cfg.ClientID); err != nil {
+			return err
+		}
 	}
 	if cfg.ClientSecret != "" {
 		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
@@ -214,8 +216,8 @@ func configureOAuth(b *C.oidc_oauth_builder, cfg *OAuthConfig) error {
 	return nil
 }
 
-// Close frees the client, waiting for requests still running. Closing twice is harmless; later
-// calls fail with ErrClosed.
+// Close frees the client, waiting for requests still running (also those whose ctx ended).
+// Closing twice is harmless; later calls fail with ErrClosed.
 func (c *OAuthClient) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -227,9 +229,9 @@ func (c *OAuthClient) Close() error {
 	return nil
 }
 
-// do runs one blocking protocol call with the client's read lock held, bounded by ctx as
-// described on OAuthClient. Each grant (one file per area: grant_*.go, introspect.go, ...)
-// is a call with its C function inside f.
+// oauthCall runs one blocking local call (the DPoP helpers, dpop.go) with the client's read
+// lock held, bounded by ctx as described in blocking.go. Protocol requests go through
+// OAuthRequest (request.go).
 func oauthCall[T any](ctx context.Context, c *OAuthClient, f func(p *C.oidc_oauth_client) (T, error)) (T, error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
@@ -248,15 +250,4 @@ func oauthCall[T any](ctx context.Context, c *OAuthClient, f func(p *C.oidc_oaut
 		return run()
 	}
 	return await(ctx, run)
-}
-
-// joinResources is the C ABI's encoding of RFC 8707 resources: URIs separated by spaces.
-func joinResources(resources []string) (string, error) {
-	for _, r := range resources {
-		if r == "" || strings.ContainsAny(r, " \t\r\n") {
-			return "", &Error{Code: CodeInvalidArgument, Name: CodeInvalidArgument.String(), HTTPStatus: 500,
-				Message: fmt.Sprintf("resource %q is not an absolute URI without spaces", r)}
-		}
-	}
-	return strings.Join(resources, " "), nil
 }

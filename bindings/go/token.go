@@ -1,10 +1,5 @@
 package oidc
 
-/*
-#include <oidc.h>
-*/
-import "C"
-
 import (
 	"encoding/json"
 	"fmt"
@@ -51,36 +46,28 @@ func (t Token) LogValue() slog.Value {
 		slog.String("scope", t.Scope), slog.Bool("refresh_token", t.RefreshToken != ""), slog.Bool("id_token", t.IDToken != ""))
 }
 
-// tokenFrom copies a token response into Go and frees it.
-func tokenFrom(r *C.oidc_token_response) *Token {
-	defer C.oidc_token_response_free(r)
+// tokenFrom copies a token response into Go.
+func tokenFrom(r *OAuthResponse) *Token {
 	t := &Token{
-		AccessToken:     goStringOpt(C.oidc_token_response_access_token(r)),
-		TokenType:       goStringOpt(C.oidc_token_response_token_type(r)),
-		RefreshToken:    goStringOpt(C.oidc_token_response_refresh_token(r)),
-		IDToken:         goStringOpt(C.oidc_token_response_id_token(r)),
-		Scope:           goStringOpt(C.oidc_token_response_scope(r)),
-		IssuedTokenType: goStringOpt(C.oidc_token_response_issued_token_type(r)),
+		AccessToken:     r.String(FieldAccessToken),
+		TokenType:       r.String(FieldTokenType),
+		RefreshToken:    r.String(FieldRefreshToken),
+		IDToken:         r.String(FieldIDToken),
+		Scope:           r.String(FieldScope),
+		IssuedTokenType: r.String(FieldIssuedTokenType),
+		Raw:             json.RawMessage(r.JSON()),
 	}
-	if j := C.oidc_token_response_json(r); j != nil {
-		t.Raw = json.RawMessage(C.GoString(j))
-	}
-	if s := int64(C.oidc_token_response_expires_in(r)); s >= 0 {
-		if s > int64(1<<63-1)/int64(time.Second) {
-			s = int64(1<<63-1) / int64(time.Second)
-		}
-		t.ExpiresIn = time.Duration(s) * time.Second
+	if s, ok := r.Int(FieldExpiresIn); ok && s >= 0 {
+		t.ExpiresIn = seconds(s) // (0 is a token that expires at once: Expiry is set)
 		t.Expiry = time.Now().Add(t.ExpiresIn)
 	}
 	return t
 }
 
-// tokenCall runs a C call that yields a token response.
-func tokenCall(call func(out **C.oidc_token_response, e **C.oidc_error) C.oidc_result) (*Token, error) {
-	var out *C.oidc_token_response
-	var e *C.oidc_error
-	if rc := call(&out, &e); rc != 0 {
-		return nil, errorFrom(rc, e)
+// seconds converts a count of seconds from liboidc to a Duration, saturating.
+func seconds(s int64) time.Duration {
+	if s > int64(1<<63-1)/int64(time.Second) {
+		s = int64(1<<63-1) / int64(time.Second)
 	}
-	return tokenFrom(out), nil
+	return time.Duration(s) * time.Second
 }

@@ -417,10 +417,12 @@ pub extern "C" fn oidc_oauth_request_free(req: *mut oidc_oauth_request) {
 
 /// Send `req` and wait for the answer. Missing or conflicting parameters are
 /// `OIDC_RESULT_INVALID_ARGUMENT` before anything is sent. `cancel` (may be NULL): the call
-/// ends with `OIDC_RESULT_CANCELLED` once it is triggered, `OIDC_RESULT_DEADLINE_EXCEEDED` once
-/// its deadline (or the request's OIDC_PARAM_DEADLINE_MS) passed: checked before each network
-/// step and after it (a result that arrives too late is dropped), and a poll's wait between
-/// polls ends at once. The same rules and codes as `oidc_oauth_send_async`.
+/// ends with `OIDC_RESULT_DEADLINE_EXCEEDED` once its deadline (or the request's
+/// OIDC_PARAM_DEADLINE_MS) passed: every request it sends is bounded by the time left as well as
+/// by the client's timeouts. It ends with `OIDC_RESULT_CANCELLED` once triggered: seen before
+/// each network step and after it (a request in flight finishes first, bounded as above, and its
+/// result is dropped); a poll's wait between polls ends at once. The same rules and codes as
+/// `oidc_oauth_send_async`.
 /// # Ownership: `req` and `cancel` borrowed; on OK `*out` is caller-owned, free with
 ///   `oidc_oauth_response_free`; on failure `*err_out` (if non-NULL) is caller-owned.
 /// # Thread safety: any thread; one request may be sent from several threads at once.
