@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use oidc::ffi::error::oidc_error;
 use oidc::ffi::misc::oidc_string_free;
 use oidc::ffi::oidc_result;
-use oidc::ffi::pool::{oidc_async_configure, oidc_validate_async};
+use oidc::ffi::pool::oidc_async_configure;
 use oidc::ffi::validator::*;
 use oidc_testkit::{Alg, FixtureServer, TestCa, TestKey, keys};
 

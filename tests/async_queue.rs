@@ -9,16 +9,13 @@ use std::ffi::{c_char, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::cabi::{Batch, on_token, pending_device_flow, start};
+use common::cabi::{Batch, P, pending_device_flow, poll_req};
 use common::*;
 use oidc::ffi::error::oidc_error;
-use oidc::ffi::grants::oidc_device_authorization_free;
 use oidc::ffi::misc::{oidc_error_code, oidc_error_free};
-use oidc::ffi::oauth::oidc_oauth_client_free;
-use oidc::ffi::oauth_async::oidc_oauth_device_poll_async;
 use oidc::ffi::observe::metrics_json;
 use oidc::ffi::oidc_result;
-use oidc::ffi::pool::{oidc_async_configure, oidc_validate_async};
+use oidc::ffi::pool::oidc_async_configure;
 use oidc::ffi::validator::*;
 
 static DONE: AtomicUsize = AtomicUsize::new(0);
@@ -79,10 +76,9 @@ fn a_full_queue_refuses_at_once_and_accepted_calls_complete() {
     seq.push(Route::json_str(r#"{"access_token":"AT","token_type":"Bearer","expires_in":60}"#));
     idp2.srv.set_sequence("/token", seq);
     let polls = Batch::new(4);
+    let poll = poll_req(&oc, &da).int(P::OIDC_PARAM_DEADLINE_MS, 60_000);
     for i in 0..4 {
-        let rc =
-            start(&polls, i, |ud| oidc_oauth_device_poll_async(oc, da, 60_000, Some(on_token), ud, std::ptr::null(), std::ptr::null_mut()));
-        assert_eq!(rc, oidc_result::Ok);
+        assert_eq!(poll.submit(&polls, i, std::ptr::null()), oidc_result::Ok);
     }
     let end = Instant::now() + Duration::from_secs(10);
     while idp2.srv.hits("/token") < 4 {
@@ -141,7 +137,5 @@ fn a_full_queue_refuses_at_once_and_accepted_calls_complete() {
         std::thread::sleep(Duration::from_millis(2));
     }
     assert_eq!(DONE.load(Ordering::Acquire), before + accepted);
-    oidc_device_authorization_free(da);
-    oidc_oauth_client_free(oc);
     oidc_validator_free(slow);
 }

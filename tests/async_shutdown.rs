@@ -12,12 +12,8 @@ use std::time::{Duration, Instant};
 
 use common::cabi::*;
 use common::*;
-use oidc::ffi::cancel::*;
 use oidc::ffi::error::oidc_error;
-use oidc::ffi::grants::*;
 use oidc::ffi::misc::{oidc_error_code, oidc_error_free};
-use oidc::ffi::oauth::*;
-use oidc::ffi::oauth_async::*;
 use oidc::ffi::oidc_result;
 use oidc::ffi::pool::*;
 use oidc::ffi::validator::*;
@@ -70,8 +66,9 @@ extern "C" fn shutdown_from_callback(_: *mut c_void, _: oidc_result, _: *const s
     CALLBACK_RAN.fetch_add(1, Ordering::AcqRel);
 }
 
-fn poll_async(c: *const oidc_oauth_client, da: *const oidc_device_authorization, b: &std::sync::Arc<Batch>, i: usize) {
-    ok(start(b, i, |ud| oidc_oauth_device_poll_async(c, da, 600_000, Some(on_token), ud, std::ptr::null(), std::ptr::null_mut())));
+/// A device poll continuing `da` (its own deadline 600 s), started with slot `i` of `b`.
+fn poll_async(c: &Client, da: &Resp, b: &std::sync::Arc<Batch>, i: usize) {
+    ok(poll_req(c, da).int(P::OIDC_PARAM_DEADLINE_MS, 600_000).submit(b, i, std::ptr::null()));
 }
 
 #[test]
@@ -189,7 +186,7 @@ fn shutdown_joins_the_pool_answers_every_call_once_and_a_new_pool_starts_on_dema
     let n = 6;
     let b = Batch::new(n);
     for i in 0..n {
-        poll_async(oc, da, &b, i);
+        poll_async(&oc, &da, &b, i);
     }
     wait_for("the first polls", Duration::from_secs(10), || idp4.srv.hits("/token") == n);
     std::thread::sleep(Duration::from_millis(200)); // their steps returned: all on the timer
@@ -210,7 +207,7 @@ fn shutdown_joins_the_pool_answers_every_call_once_and_a_new_pool_starts_on_dema
     //    whose polls work (after the 1 s interval: a step rescheduled by the new completer).
     let (oc1, da1) = pending_device_flow(&idp4, 1);
     let b = Batch::new(2);
-    poll_async(oc1, da1, &b, 0);
+    poll_async(&oc1, &da1, &b, 0);
     wait_for("the first poll", Duration::from_secs(10), || idp4.srv.hits("/token") == n + 1);
     assert_eq!(shutdown(10_000), oidc_result::Ok);
     assert_joined();
@@ -224,7 +221,7 @@ fn shutdown_joins_the_pool_answers_every_call_once_and_a_new_pool_starts_on_dema
         ],
     );
     let t0 = Instant::now();
-    poll_async(oc1, da1, &b, 1);
+    poll_async(&oc1, &da1, &b, 1);
     assert!(b.wait(2, Duration::from_secs(10)));
     assert_eq!(b.code(1), 0, "{:?}", b.errors.lock().unwrap()[1]);
     assert!(t0.elapsed() >= Duration::from_millis(900), "waited one interval: {:?}", t0.elapsed());
@@ -232,10 +229,7 @@ fn shutdown_joins_the_pool_answers_every_call_once_and_a_new_pool_starts_on_dema
     assert!((0..2).all(|i| b.calls[i].load(Ordering::Acquire) == 1));
     assert_eq!(shutdown(10_000), oidc_result::Ok);
     assert_joined();
-    oidc_device_authorization_free(da);
-    oidc_device_authorization_free(da1);
-    oidc_oauth_client_free(oc);
-    oidc_oauth_client_free(oc1);
+    drop((da, da1, oc, oc1));
 
     oidc_validator_free(client);
     oidc_validator_free(cold);

@@ -1,23 +1,22 @@
-//! The grants' C entry points called from Rust (no network): NULL and UTF-8 handling, out-params
-//! written only on success, error objects, getters on NULL, `_free(NULL)`, and a full
-//! device-flow + cancel round trip against the loopback fixture server.
+//! The protocol client's C entry points called from Rust: the builder's key setters (NULL and
+//! UTF-8 handling, out-params written only on success, error objects, sticky errors), getters
+//! on NULL, `_free(NULL)`, and a device flow + cancel + local operations (PKCE from the
+//! authorization URL, endpoint lookup) through the request object against the loopback
+//! fixture server.
 
 mod common;
 
 use std::ffi::{CStr, c_char};
 use std::ptr::{null, null_mut};
 
+use common::cabi::{F, Op, P, Req, failure, new_cancel, oauth_build, oauth_builder_for, s};
 use common::{FixtureServer, Route, TestCa};
-use oidc::ffi::cancel::{oidc_cancel_free, oidc_cancel_new, oidc_cancel_trigger};
+use oidc::ffi::cancel::{oidc_cancel_free, oidc_cancel_trigger};
 use oidc::ffi::error::oidc_error;
-use oidc::ffi::grants::*;
-use oidc::ffi::misc::{oidc_error_free, oidc_error_message, oidc_string_free};
-use oidc::ffi::oauth::*;
+use oidc::ffi::misc::{oidc_error_free, oidc_error_message};
+use oidc::ffi::oauth_client::*;
+use oidc::ffi::oauth_request::*;
 use oidc::ffi::oidc_result as R;
-
-fn s(x: &str) -> (*const c_char, usize) {
-    (x.as_ptr().cast(), x.len())
-}
 
 fn cs<'a>(p: *const c_char) -> &'a str {
     assert!(!p.is_null());
@@ -46,7 +45,7 @@ fn build(b: *mut oidc_oauth_builder) -> Result<*mut oidc_oauth_client, (R, Strin
 }
 
 #[test]
-fn builder_keys_and_pkce() {
+fn builder_keys_and_frees_of_null() {
     let pem = common::real_idp::client_key("ec.pem");
     let jwk = common::real_idp::client_key("ed25519.jwk.json");
     let b = builder();
@@ -82,22 +81,19 @@ fn builder_keys_and_pkce() {
     assert_eq!(oidc_oauth_builder_set_auth_method(b, m, mn, null_mut()), R::Ok);
     assert_eq!(build(b).unwrap_err().0, R::InvalidConfig);
 
-    let mut pk: *mut oidc_pkce = null_mut();
-    assert_eq!(oidc_pkce_new(null_mut(), null_mut()), R::NullParameter);
-    assert_eq!(oidc_pkce_new(&mut pk, null_mut()), R::Ok);
-    let v = cs(oidc_pkce_code_verifier(pk));
-    assert_eq!(cs(oidc_pkce_code_challenge(pk)), oidc::core::oauth::pkce::challenge_s256(v));
-    assert_eq!(cs(oidc_pkce_code_challenge_method()), "S256");
-    assert_ne!(cs(oidc_pkce_state(pk)), cs(oidc_pkce_nonce(pk)));
-    assert!(oidc_pkce_nonce(null()).is_null() && oidc_pkce_code_verifier(null()).is_null());
-    oidc_pkce_free(pk);
-    oidc_pkce_free(null_mut());
-    oidc_device_authorization_free(null_mut());
-    oidc_ciba_request_free(null_mut());
+    // Getters on NULL, frees of NULL.
+    assert!(oidc_oauth_response_string(null(), F::OIDC_FIELD_ACCESS_TOKEN as u32).is_null());
+    assert_eq!(oidc_oauth_response_int(null(), F::OIDC_FIELD_EXPIRES_IN as u32), -1);
+    let mut n = 7usize;
+    assert!(oidc_oauth_response_json(null(), &mut n).is_null());
+    assert_eq!(n, 7, "len_out untouched for NULL");
+    assert_eq!(oidc_oauth_response_operation(null()), 0);
+    oidc_oauth_response_free(null_mut());
+    oidc_oauth_request_free(null_mut());
+    oidc_oauth_client_free(null_mut());
+    oidc_oauth_builder_free(null_mut());
     oidc_cancel_free(null_mut());
     oidc_cancel_trigger(null());
-    assert_eq!(oidc_device_authorization_interval(null()), 0);
-    assert_eq!(oidc_ciba_request_expires_in(null()), -1);
 }
 
 #[test]
@@ -119,53 +115,55 @@ fn device_flow_and_cancel_through_the_abi() {
             Route::json_str(r#"{"access_token":"AT","token_type":"Bearer","expires_in":60}"#),
         ],
     );
-    let b = builder();
-    let ca_path = ca.ca_pem_path().to_str().unwrap().to_string();
-    for (f, v) in [
-        (oidc_oauth_builder_set_issuer as extern "C" fn(_, _, _, _) -> R, issuer.as_str()),
-        (oidc_oauth_builder_set_client_id, "public-app"),
-        (oidc_oauth_builder_set_ca_file, ca_path.as_str()),
-    ] {
-        let (p, n) = s(v);
-        assert_eq!(f(b, p, n, null_mut()), R::Ok);
-    }
-    let c = build(b).unwrap();
-    let mut da = null_mut();
-    let (sc, scn) = s("openid");
-    assert_eq!(oidc_oauth_device_authorization(c, sc, scn, null_mut(), null_mut()), R::NullParameter);
-    assert_eq!(oidc_oauth_device_authorization(c, sc, scn, &mut da, null_mut()), R::Ok);
-    assert_eq!(cs(oidc_device_authorization_user_code(da)), "U-1");
-    assert_eq!(oidc_device_authorization_interval(da), 1);
-    let mut t = null_mut();
+    let c = oauth_build(oauth_builder_for(&issuer, ca.ca_pem_path().to_str().unwrap(), "public-app"));
+    // A NULL out or request: refused, nothing sent.
+    let start = Req::new(&c, Op::OIDC_OP_DEVICE_AUTHORIZATION).add(P::OIDC_PARAM_SCOPE, "openid");
+    assert_eq!(oidc_oauth_send(start.0, null(), null_mut(), null_mut()), R::NullParameter);
+    assert_eq!(oidc_oauth_send(null(), null(), &mut null_mut(), null_mut()), R::NullParameter);
+    assert_eq!(srv.hits("/device"), 0);
+    let da = start.send().unwrap();
+    assert_eq!(da.str(F::OIDC_FIELD_USER_CODE).as_deref(), Some("U-1"));
+    assert_eq!(da.str(F::OIDC_FIELD_DEVICE_CODE).as_deref(), Some("dc"));
+    assert_eq!(da.int(F::OIDC_FIELD_INTERVAL), 1);
+    assert_eq!(da.int(F::OIDC_FIELD_EXPIRES_IN), 60);
+    assert_eq!(da.op(), Op::OIDC_OP_DEVICE_AUTHORIZATION as u32);
     // pending, then (after the 1 s interval) the token
-    assert_eq!(oidc_oauth_device_poll(c, da, 10_000, null(), &mut t, null_mut()), R::Ok);
-    assert_eq!(cs(oidc_token_response_access_token(t)), "AT");
-    oidc_token_response_free(t);
-    // Cancelled before it starts: CANCELLED at once, no request.
+    let poll = Req::new(&c, Op::OIDC_OP_DEVICE_POLL).pending(&da).int(P::OIDC_PARAM_DEADLINE_MS, 10_000);
+    let t = poll.send().unwrap();
+    assert_eq!(t.str(F::OIDC_FIELD_ACCESS_TOKEN).as_deref(), Some("AT"));
+    assert_eq!(t.op(), Op::OIDC_OP_DEVICE_POLL as u32);
+    // Cancelled before it starts: CANCELLED at once, no request, on both paths.
     srv.reset_counters();
-    let mut cancel = null_mut();
-    assert_eq!(oidc_cancel_new(0, &mut cancel, null_mut()), R::Ok);
+    let cancel = new_cancel(0);
     oidc_cancel_trigger(cancel);
     let mut t = null_mut();
     let mut e: *mut oidc_error = null_mut();
-    assert_eq!(oidc_oauth_device_poll(c, da, 10_000, cancel, &mut t, &mut e), R::Cancelled);
+    assert_eq!(oidc_oauth_send(poll.0, cancel, &mut t, &mut e), R::Cancelled);
     assert!(t.is_null() && !e.is_null());
     oidc_error_free(e);
+    assert_eq!(failure(poll.send_async(cancel)).code, R::Cancelled);
     assert_eq!(srv.hits("/token"), 0);
     oidc_cancel_free(cancel);
+    // A poll by hand (DEVICE_CODE instead of the start's response) is the same poll.
+    srv.set_route("/token", Route::json_str(r#"{"access_token":"AT2","token_type":"Bearer","expires_in":60}"#));
+    let by_hand = Req::new(&c, Op::OIDC_OP_DEVICE_POLL).set(P::OIDC_PARAM_DEVICE_CODE, "dc").int(P::OIDC_PARAM_INTERVAL_SECS, 1);
+    assert_eq!(by_hand.send().unwrap().str(F::OIDC_FIELD_ACCESS_TOKEN).as_deref(), Some("AT2"));
+    let f = srv.last_request("/token").unwrap();
+    assert!(String::from_utf8_lossy(&f.body).contains("device_code=dc"));
+    // PKCE, state and nonce come from the authorization URL (local once discovery is cached).
+    let url = Req::new(&c, Op::OIDC_OP_AUTHORIZATION_URL).set(P::OIDC_PARAM_REDIRECT_URI, "http://127.0.0.1/cb").send().unwrap();
+    let v = url.str(F::OIDC_FIELD_CODE_VERIFIER).unwrap();
+    assert_eq!(url.str(F::OIDC_FIELD_CODE_CHALLENGE).unwrap(), oidc::core::oauth::pkce::challenge_s256(&v));
+    assert_eq!(url.json()["code_challenge_method"], "S256");
+    assert_ne!(url.str(F::OIDC_FIELD_STATE), url.str(F::OIDC_FIELD_NONCE));
+    assert!(url.str(F::OIDC_FIELD_URL).unwrap().starts_with(&srv.url("/authorize")));
     // Endpoint lookup and DPoP without a key.
+    let ep = Req::new(&c, Op::OIDC_OP_ENDPOINT).set(P::OIDC_PARAM_ENDPOINT_NAME, "device_authorization_endpoint").send().unwrap();
+    assert_eq!(ep.str(F::OIDC_FIELD_URL), Some(srv.url("/device")));
+    assert_eq!(ep.json(), serde_json::json!({"url": srv.url("/device")}));
+    let none = Req::new(&c, Op::OIDC_OP_ENDPOINT).set(P::OIDC_PARAM_ENDPOINT_NAME, "registration_endpoint");
+    assert_eq!(failure(none.send()).code, R::InvalidConfig);
     let mut out: *mut c_char = null_mut();
-    let mut len = 0usize;
-    let (n, nn) = s("device_authorization_endpoint");
-    assert_eq!(oidc_oauth_client_endpoint(c, n, nn, &mut out, &mut len, null_mut()), R::Ok);
-    assert_eq!(cs(out), srv.url("/device"));
-    assert_eq!(len, srv.url("/device").len());
-    oidc_string_free(out);
-    let (n, nn) = s("registration_endpoint");
-    let mut out: *mut c_char = null_mut();
-    assert_eq!(oidc_oauth_client_endpoint(c, n, nn, &mut out, null_mut(), null_mut()), R::InvalidConfig);
+    assert_eq!(oidc_oauth_dpop_jkt(c.0, &mut out, null_mut(), null_mut()), R::InvalidConfig);
     assert!(out.is_null());
-    assert_eq!(oidc_oauth_dpop_jkt(c, &mut out, null_mut(), null_mut()), R::InvalidConfig);
-    oidc_device_authorization_free(da);
-    oidc_oauth_client_free(c);
 }

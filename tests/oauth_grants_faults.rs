@@ -11,10 +11,8 @@ use std::time::{Duration, Instant};
 
 use common::{FixtureServer, Route, TestCa};
 use oidc::core::oauth::grants::{GRANT_CIBA, GRANT_DEVICE_CODE};
-use oidc::core::oauth::{
-    AssertionAudience, CancelToken, ClientAuth, OAuthClient, OAuthConfig, PollOptions, Secret, SigningKey, TokenExchangeRequest,
-};
-use oidc::core::{Clock, ErrorKind};
+use oidc::core::oauth::{AssertionAudience, ClientAuth, OAuthClient, OAuthConfig, PollOptions, Secret, SigningKey, TokenExchangeRequest};
+use oidc::core::{Cancel, Clock, ErrorKind};
 use serde_json::{Value, json};
 
 const SECRET: &str = "fixture-client-secret-0123456789abcdef";
@@ -273,7 +271,7 @@ fn polling_is_cancellable_and_bounded_in_real_time() {
     let f = form(&fx.srv.last_request("/token").unwrap());
     assert!(f.contains(&("grant_type".into(), GRANT_CIBA.into())) && f.contains(&("auth_req_id".into(), "rid".into())));
     // Cancel wakes the wait between polls at once.
-    let cancel = CancelToken::new();
+    let cancel = Cancel::new(None);
     let opts = PollOptions { deadline: Instant::now() + Duration::from_secs(60), cancel: Some(cancel.clone()) };
     let c2 = c.clone();
     let t0 = Instant::now();

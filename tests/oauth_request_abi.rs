@@ -4,193 +4,34 @@
 
 mod common;
 
-use std::ffi::{CStr, c_char, c_void};
+use std::ffi::c_void;
 use std::sync::mpsc;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use common::cabi::*;
 use common::real_idp::{RealIdp, client_key};
 use oidc::ffi::cancel::*;
 use oidc::ffi::error::oidc_error;
-use oidc::ffi::misc::{oidc_error_code, oidc_error_free, oidc_error_message};
+use oidc::ffi::misc::oidc_error_free;
 use oidc::ffi::oauth_client::*;
-use oidc::ffi::oauth_request::oidc_field as F;
-use oidc::ffi::oauth_request::oidc_operation as Op;
-use oidc::ffi::oauth_request::oidc_param as P;
 use oidc::ffi::oauth_request::*;
 use oidc::ffi::oidc_result as R;
-use serde_json::Value;
 
 fn idp() -> &'static RealIdp {
     static IDP: OnceLock<RealIdp> = OnceLock::new();
     IDP.get_or_init(RealIdp::start)
 }
 
-fn s(x: &str) -> (*const c_char, usize) {
-    (x.as_ptr().cast(), x.len())
-}
-
-/// A code and its message, from an error object (freed here).
-fn take(e: *mut oidc_error) -> (R, String) {
-    let r = (oidc_error_code(e), unsafe { CStr::from_ptr(oidc_error_message(e)) }.to_string_lossy().into_owned());
-    oidc_error_free(e);
-    r
-}
-
-struct Client(*mut oidc_oauth_client);
-unsafe impl Send for Client {}
-unsafe impl Sync for Client {}
-impl Drop for Client {
-    fn drop(&mut self) {
-        oidc_oauth_client_free(self.0);
-    }
-}
-
 fn client(id: Option<&str>, secret: Option<&str>, dpop_pem: Option<&str>) -> Client {
-    let idp = idp();
-    let mut b = std::ptr::null_mut();
-    assert_eq!(oidc_oauth_builder_new(&mut b, std::ptr::null_mut()), R::Ok);
-    let set = |f: extern "C" fn(*mut oidc_oauth_builder, *const c_char, usize, *mut *mut oidc_error) -> R, v: &str| {
-        let (p, n) = s(v);
-        assert_eq!(f(b, p, n, std::ptr::null_mut()), R::Ok);
-    };
-    set(oidc_oauth_builder_set_issuer, &idp.issuer);
-    set(oidc_oauth_builder_set_ca_file, idp.ca_file.to_str().unwrap());
-    if let Some(id) = id {
-        set(oidc_oauth_builder_set_client_id, id);
-    }
+    let b = oauth_builder(idp(), id.unwrap_or(""));
     if let Some(sec) = secret {
-        set(oidc_oauth_builder_set_client_secret, sec);
+        set_str(b, oidc_oauth_builder_set_client_secret, sec);
     }
     if let Some(pem) = dpop_pem {
-        let (p, n) = s(pem);
-        assert_eq!(oidc_oauth_builder_set_dpop_key(b, p, n, std::ptr::null_mut()), R::Ok);
+        set_str(b, oidc_oauth_builder_set_dpop_key, pem);
     }
-    let mut c = std::ptr::null_mut();
-    let mut e = std::ptr::null_mut();
-    let rc = oidc_oauth_builder_build(b, &mut c, &mut e);
-    assert_eq!(rc, R::Ok, "{:?}", (!e.is_null()).then(|| take(e)));
-    Client(c)
-}
-
-/// A request under construction; freed when dropped.
-struct Req(*mut oidc_oauth_request);
-impl Drop for Req {
-    fn drop(&mut self) {
-        oidc_oauth_request_free(self.0);
-    }
-}
-
-impl Req {
-    fn new(c: &Client, op: Op) -> Req {
-        let mut r = std::ptr::null_mut();
-        assert_eq!(oidc_oauth_request_new(c.0, op as u32, &mut r, std::ptr::null_mut()), R::Ok);
-        Req(r)
-    }
-    fn try_set(&self, p: P, v: &str) -> Result<(), (R, String)> {
-        let (vp, vn) = s(v);
-        let mut e = std::ptr::null_mut();
-        match oidc_oauth_request_set_string(self.0, p as u32, vp, vn, &mut e) {
-            R::Ok => Ok(()),
-            _ => Err(take(e)),
-        }
-    }
-    fn set(self, p: P, v: &str) -> Req {
-        self.try_set(p, v).unwrap();
-        self
-    }
-    fn try_add(&self, p: P, v: &str) -> Result<(), (R, String)> {
-        let (vp, vn) = s(v);
-        let mut e = std::ptr::null_mut();
-        match oidc_oauth_request_add_string(self.0, p as u32, vp, vn, &mut e) {
-            R::Ok => Ok(()),
-            _ => Err(take(e)),
-        }
-    }
-    fn add(self, p: P, v: &str) -> Req {
-        self.try_add(p, v).unwrap();
-        self
-    }
-    fn int(self, p: P, v: i64) -> Req {
-        assert_eq!(oidc_oauth_request_set_int(self.0, p as u32, v, std::ptr::null_mut()), R::Ok);
-        self
-    }
-    fn try_param(&self, n: &str, v: &str) -> Result<(), (R, String)> {
-        let ((np, nn), (vp, vn)) = (s(n), s(v));
-        let mut e = std::ptr::null_mut();
-        match oidc_oauth_request_add_param(self.0, np, nn, vp, vn, &mut e) {
-            R::Ok => Ok(()),
-            _ => Err(take(e)),
-        }
-    }
-    fn send(&self) -> Result<Resp, (R, String)> {
-        self.send_with(std::ptr::null())
-    }
-    fn send_with(&self, cancel: *const oidc_cancel) -> Result<Resp, (R, String)> {
-        let mut out = std::ptr::null_mut();
-        let mut e = std::ptr::null_mut();
-        match oidc_oauth_send(self.0, cancel, &mut out, &mut e) {
-            R::Ok => Ok(Resp(out)),
-            _ => Err(take(e)),
-        }
-    }
-    /// The non-blocking send, waited for here (the response is the host's: `Resp` frees it).
-    fn send_async(&self, cancel: *const oidc_cancel) -> Result<Resp, (R, String)> {
-        let (tx, rx) = mpsc::channel::<Result<usize, (R, String)>>();
-        let tx = Box::into_raw(Box::new(tx));
-        extern "C" fn cb(ud: *mut c_void, rc: R, resp: *mut oidc_oauth_response, err: *const oidc_error) {
-            let tx = unsafe { Box::from_raw(ud.cast::<mpsc::Sender<Result<usize, (R, String)>>>()) };
-            let v = if rc == R::Ok {
-                assert!(err.is_null());
-                Ok(resp as usize)
-            } else {
-                assert!(resp.is_null());
-                Err((oidc_error_code(err), unsafe { CStr::from_ptr(oidc_error_message(err)) }.to_string_lossy().into_owned()))
-            };
-            tx.send(v).unwrap();
-        }
-        let mut e = std::ptr::null_mut();
-        let rc = oidc_oauth_send_async(self.0, cancel, Some(cb), tx.cast(), &mut e);
-        if rc != R::Ok {
-            drop(unsafe { Box::from_raw(tx) });
-            return Err(take(e));
-        }
-        rx.recv_timeout(Duration::from_secs(60)).expect("callback").map(|p| Resp(p as *mut oidc_oauth_response))
-    }
-    /// Both sends; they must agree on success, code and message shape. Returns the blocking one.
-    fn send_both(&self) -> (Result<Resp, (R, String)>, Result<Resp, (R, String)>) {
-        (self.send(), self.send_async(std::ptr::null()))
-    }
-}
-
-struct Resp(*mut oidc_oauth_response);
-unsafe impl Send for Resp {}
-impl Drop for Resp {
-    fn drop(&mut self) {
-        oidc_oauth_response_free(self.0);
-    }
-}
-impl Resp {
-    fn str(&self, f: F) -> Option<String> {
-        let p = oidc_oauth_response_string(self.0, f as u32);
-        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
-    }
-    fn int(&self, f: F) -> i64 {
-        oidc_oauth_response_int(self.0, f as u32)
-    }
-    fn json(&self) -> Value {
-        let mut n = 0usize;
-        let p = oidc_oauth_response_json(self.0, &mut n);
-        let b = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n) };
-        serde_json::from_slice(b).unwrap()
-    }
-}
-
-fn code_of<T>(r: Result<T, (R, String)>) -> (R, String) {
-    match r {
-        Ok(_) => panic!("expected a failure"),
-        Err(e) => e,
-    }
+    oauth_build(b)
 }
 
 #[test]
@@ -207,24 +48,24 @@ fn parameter_rules_are_the_cores_and_need_no_network() {
     let c = Client(c);
 
     let r = Req::new(&c, Op::OIDC_OP_REFRESH);
-    let (rc, m) = code_of(r.try_set(P::OIDC_PARAM_CODE, "x"));
+    let Fail { code: rc, msg: m, .. } = failure(r.try_set(P::OIDC_PARAM_CODE, "x"));
     assert_eq!(rc, R::InvalidArgument);
     assert!(m.contains("OIDC_PARAM_CODE does not apply to OIDC_OP_REFRESH"), "{m}");
-    let (rc, m) = code_of(r.try_set(P::OIDC_PARAM_SCOPE, "a"));
+    let Fail { code: rc, msg: m, .. } = failure(r.try_set(P::OIDC_PARAM_SCOPE, "a"));
     assert_eq!(rc, R::InvalidArgument);
     assert!(m.contains("list"), "{m}");
-    let (rc, m) = code_of(r.try_add(P::OIDC_PARAM_SCOPE, "a b"));
+    let Fail { code: rc, msg: m, .. } = failure(r.try_add(P::OIDC_PARAM_SCOPE, "a b"));
     assert!(rc == R::InvalidArgument && m.contains("one scope per call"), "{m}");
-    assert_eq!(code_of(r.try_set(P::OIDC_PARAM_REFRESH_TOKEN, "")).0, R::InvalidArgument);
-    let (rc, m) = code_of(r.try_param("grant_type", "x"));
+    assert_eq!(failure(r.try_set(P::OIDC_PARAM_REFRESH_TOKEN, "")).code, R::InvalidArgument);
+    let Fail { code: rc, msg: m, .. } = failure(r.try_param("grant_type", "x"));
     assert!(rc == R::InvalidArgument && m.contains("set by liboidc"), "{m}");
-    let (rc, m) = code_of(r.try_param("refresh_token", "x"));
+    let Fail { code: rc, msg: m, .. } = failure(r.try_param("refresh_token", "x"));
     assert!(rc == R::InvalidArgument && m.contains("OIDC_PARAM_REFRESH_TOKEN"), "{m}");
     assert!(r.try_param("acr_values", "urn:x").is_ok(), "any other name is a custom parameter");
     // A missing required parameter: at send, on both paths (the callback never runs).
-    let (rc, m) = code_of(r.send());
+    let Fail { code: rc, msg: m, .. } = failure(r.send());
     assert!(rc == R::InvalidArgument && m.contains("requires OIDC_PARAM_REFRESH_TOKEN"), "{m}");
-    assert_eq!(code_of(r.send_async(std::ptr::null())).0, R::InvalidArgument);
+    assert_eq!(failure(r.send_async(std::ptr::null())).code, R::InvalidArgument);
     // Unknown values, wrong setters, bad ranges.
     let mut e = std::ptr::null_mut();
     assert_eq!(oidc_oauth_request_set_int(r.0, 9999, 1, &mut e), R::InvalidArgument);
@@ -235,18 +76,18 @@ fn parameter_rules_are_the_cores_and_need_no_network() {
     assert_eq!(oidc_oauth_request_set_int(cc.0, P::OIDC_PARAM_USE_CACHE as u32, 2, std::ptr::null_mut()), R::InvalidArgument);
     assert_eq!(oidc_oauth_request_set_int(cc.0, P::OIDC_PARAM_DEADLINE_MS as u32, 0, std::ptr::null_mut()), R::InvalidArgument);
     let cc = cc.add(P::OIDC_PARAM_AUDIENCE, "a");
-    assert_eq!(code_of(cc.try_add(P::OIDC_PARAM_AUDIENCE, "b")).0, R::InvalidArgument);
+    assert_eq!(failure(cc.try_add(P::OIDC_PARAM_AUDIENCE, "b")).code, R::InvalidArgument);
     let jb = Req::new(&c, Op::OIDC_OP_JWT_BEARER);
-    assert!(code_of(jb.send()).1.contains("exactly one"));
+    assert!(failure(jb.send()).msg.contains("exactly one"));
     let ar = Req::new(&c, Op::OIDC_OP_AUTHORIZATION_RESPONSE).set(P::OIDC_PARAM_RESPONSE, "code=x");
-    assert!(code_of(ar.send()).1.contains("OIDC_PARAM_NO_STATE_SENT"));
-    assert!(code_of(ar.try_param("x", "y")).1.contains("sends nothing"));
+    assert!(failure(ar.send()).msg.contains("OIDC_PARAM_NO_STATE_SENT"));
+    assert!(failure(ar.try_param("x", "y")).msg.contains("sends nothing"));
     let poll = Req::new(&c, Op::OIDC_OP_DEVICE_POLL);
-    assert!(code_of(poll.send()).1.contains("oidc_oauth_request_set_pending"));
+    assert!(failure(poll.send()).msg.contains("oidc_oauth_request_set_pending"));
     let md = Req::new(&c, Op::OIDC_OP_REGISTER);
-    assert!(code_of(md.try_set(P::OIDC_PARAM_METADATA, "[1]")).1.contains("JSON object"));
+    assert!(failure(md.try_set(P::OIDC_PARAM_METADATA, "[1]")).msg.contains("JSON object"));
     let rs = Req::new(&c, Op::OIDC_OP_RESOURCE);
-    assert_eq!(code_of(rs.try_set(P::OIDC_PARAM_METHOD, "TRACE")).0, R::InvalidArgument);
+    assert_eq!(failure(rs.try_set(P::OIDC_PARAM_METHOD, "TRACE")).code, R::InvalidArgument);
     // Invalid UTF-8 and NULL.
     let bad = [0xffu8, 0xfe];
     let mut e = std::ptr::null_mut();
@@ -267,7 +108,7 @@ fn parameter_rules_are_the_cores_and_need_no_network() {
     let mut out = std::ptr::null_mut();
     let mut e = std::ptr::null_mut();
     assert_eq!(oidc_oauth_request_new(c2.0, Op::OIDC_OP_REFRESH as u32, &mut out, &mut e), R::InvalidConfig);
-    assert!(take(e).1.contains("only send OIDC_OP_REGISTER"));
+    assert!(Fail::take(e, false).msg.contains("only send OIDC_OP_REGISTER"));
     drop(Req::new(&c2, Op::OIDC_OP_REGISTER));
 }
 
@@ -287,13 +128,13 @@ fn client_credentials_blocking_async_and_cached() {
     let r = r.int(P::OIDC_PARAM_USE_CACHE, 1);
     let (a, b) = r.send_both();
     assert_eq!(a.unwrap().str(F::OIDC_FIELD_ACCESS_TOKEN), b.unwrap().str(F::OIDC_FIELD_ACCESS_TOKEN));
-    assert!(code_of(r.try_param("x", "y").and_then(|_| r.send().map(drop))).1.contains("cache"));
+    assert!(failure(r.try_param("x", "y").and_then(|_| r.send().map(drop))).msg.contains("cache"));
     // An OAuth error: the same code on both paths.
     let bad = client(Some("svc-basic"), Some("wrong"), None);
     let r = Req::new(&bad, Op::OIDC_OP_CLIENT_CREDENTIALS);
     let (a, b) = r.send_both();
-    assert_eq!(code_of(a).0, R::InvalidClient);
-    assert_eq!(code_of(b).0, R::InvalidClient);
+    assert_eq!(failure(a).code, R::InvalidClient);
+    assert_eq!(failure(b).code, R::InvalidClient);
 }
 
 fn query_param(url: &str, name: &str) -> Option<String> {
@@ -329,7 +170,7 @@ fn authorization_code_flow_userinfo_with_dpop_introspection_and_revocation() {
     assert_eq!(b.unwrap().str(F::OIDC_FIELD_CODE).as_deref(), Some(code.as_str()));
     let wrong =
         Req::new(&web, Op::OIDC_OP_AUTHORIZATION_RESPONSE).set(P::OIDC_PARAM_RESPONSE, &cb).set(P::OIDC_PARAM_EXPECTED_STATE, "other");
-    assert_eq!(code_of(wrong.send()).0, R::StateMismatch);
+    assert_eq!(failure(wrong.send()).code, R::StateMismatch);
     // The code exchange (DPoP-bound: the client has a DPoP key; the IdP demands nonces).
     let t = Req::new(&web, Op::OIDC_OP_AUTHORIZATION_CODE)
         .set(P::OIDC_PARAM_CODE, &code)
@@ -348,7 +189,7 @@ fn authorization_code_flow_userinfo_with_dpop_introspection_and_revocation() {
     assert_eq!(b.unwrap().json()["sub"], "user-1");
     // Sent as Bearer, the IdP refuses the bound token.
     let ui_bearer = Req::new(&web, Op::OIDC_OP_USERINFO).set(P::OIDC_PARAM_ACCESS_TOKEN, &at).set(P::OIDC_PARAM_TOKEN_TYPE, "Bearer");
-    assert_eq!(code_of(ui_bearer.send()).0, R::InvalidToken);
+    assert_eq!(failure(ui_bearer.send()).code, R::InvalidToken);
     // The ID token through VALIDATE_ID_TOKEN (nonce and at_hash).
     let v = Req::new(&web, Op::OIDC_OP_VALIDATE_ID_TOKEN)
         .set(P::OIDC_PARAM_ID_TOKEN, &id_token)
@@ -358,7 +199,7 @@ fn authorization_code_flow_userinfo_with_dpop_introspection_and_revocation() {
     assert_eq!(a.unwrap().json()["sub"], "user-1");
     assert_eq!(b.unwrap().str(F::OIDC_FIELD_SUB).as_deref(), Some("user-1"));
     let v = Req::new(&web, Op::OIDC_OP_VALIDATE_ID_TOKEN).set(P::OIDC_PARAM_ID_TOKEN, &id_token).set(P::OIDC_PARAM_NONCE, "other");
-    assert_eq!(code_of(v.send()).0, R::NonceMismatch);
+    assert_eq!(failure(v.send()).code, R::NonceMismatch);
     // The refresh token keeps the binding (before revocation: the IdP revokes the whole grant).
     let rt = t.str(F::OIDC_FIELD_REFRESH_TOKEN).unwrap();
     let t2 = Req::new(&web, Op::OIDC_OP_REFRESH).set(P::OIDC_PARAM_REFRESH_TOKEN, &rt).send().unwrap();
@@ -403,8 +244,8 @@ fn device_flow_cancel_and_deadline_alike_on_both_paths() {
     let short = short.int(P::OIDC_PARAM_DEADLINE_MS, 300);
     let t0 = Instant::now();
     let (a, b) = short.send_both();
-    assert_eq!(code_of(a).0, R::DeadlineExceeded);
-    assert_eq!(code_of(b).0, R::DeadlineExceeded);
+    assert_eq!(failure(a).code, R::DeadlineExceeded);
+    assert_eq!(failure(b).code, R::DeadlineExceeded);
     assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
     // Cancelled from another thread while waiting between polls: at once, on both paths.
     let pending = Req::new(&c, Op::OIDC_OP_DEVICE_POLL);
@@ -419,7 +260,7 @@ fn device_flow_cancel_and_deadline_alike_on_both_paths() {
         });
         let t0 = Instant::now();
         let r = if blocking { pending.send_with(cancel) } else { pending.send_async(cancel) };
-        assert_eq!(code_of(r).0, R::Cancelled, "blocking={blocking}");
+        assert_eq!(failure(r).code, R::Cancelled, "blocking={blocking}");
         assert!(t0.elapsed() < Duration::from_secs(3), "blocking={blocking}: {:?}", t0.elapsed());
         trigger.join().unwrap();
         assert_eq!(oidc_cancel_is_cancelled(cancel), 1);
@@ -428,15 +269,15 @@ fn device_flow_cancel_and_deadline_alike_on_both_paths() {
     // A cancel handle's deadline: the same.
     let mut cancel = std::ptr::null_mut();
     assert_eq!(oidc_cancel_new(200, &mut cancel, std::ptr::null_mut()), R::Ok);
-    assert_eq!(code_of(pending.send_with(cancel)).0, R::DeadlineExceeded);
-    assert_eq!(code_of(pending.send_async(cancel)).0, R::DeadlineExceeded);
+    assert_eq!(failure(pending.send_with(cancel)).code, R::DeadlineExceeded);
+    assert_eq!(failure(pending.send_async(cancel)).code, R::DeadlineExceeded);
     oidc_cancel_free(cancel);
     // Approved: the poll ends with tokens (async, the wait on the pool's timer).
     idp.browser().approve_device(&user_code);
     let t = poll.send_async(std::ptr::null()).unwrap();
     assert!(t.str(F::OIDC_FIELD_ID_TOKEN).is_some());
     // The device code is consumed.
-    assert_eq!(code_of(poll.send()).0, R::InvalidGrant);
+    assert_eq!(failure(poll.send()).code, R::InvalidGrant);
 }
 
 #[test]
@@ -482,7 +323,7 @@ fn registration_and_rfc7592_management() {
     let foreign = Req::new(&me, Op::OIDC_OP_REGISTRATION_READ)
         .set(P::OIDC_PARAM_REGISTRATION_CLIENT_URI, "https://elsewhere.example/reg/x")
         .set(P::OIDC_PARAM_REGISTRATION_ACCESS_TOKEN, &rat);
-    assert_eq!(code_of(foreign.send()).0, R::InvalidArgument);
+    assert_eq!(failure(foreign.send()).code, R::InvalidArgument);
     let del = Req::new(&me, Op::OIDC_OP_REGISTRATION_DELETE)
         .set(P::OIDC_PARAM_REGISTRATION_CLIENT_URI, &uri)
         .set(P::OIDC_PARAM_REGISTRATION_ACCESS_TOKEN, &rat);
@@ -526,29 +367,19 @@ fn a_deadline_bounds_a_request_in_flight_on_both_paths() {
     let ca = oidc_testkit::TestCa::new();
     let server = oidc_testkit::FixtureServer::start_https(&ca);
     server.set_route("/token", oidc_testkit::Route::hang());
-    let mut b = std::ptr::null_mut();
-    assert_eq!(oidc_oauth_builder_new(&mut b, std::ptr::null_mut()), R::Ok);
-    let set = |f: extern "C" fn(*mut oidc_oauth_builder, *const c_char, usize, *mut *mut oidc_error) -> R, v: &str| {
-        let (p, n) = s(v);
-        assert_eq!(f(b, p, n, std::ptr::null_mut()), R::Ok);
-    };
-    set(oidc_oauth_builder_set_issuer, &server.base_url());
-    set(oidc_oauth_builder_set_client_id, "svc");
-    set(oidc_oauth_builder_set_client_secret, "svc-secret");
-    set(oidc_oauth_builder_set_auth_method, "client_secret_basic");
-    set(oidc_oauth_builder_set_ca_file, ca.ca_pem_path().to_str().unwrap());
+    let b = oauth_builder_for(&server.base_url(), ca.ca_pem_path().to_str().unwrap(), "svc");
+    set_str(b, oidc_oauth_builder_set_client_secret, "svc-secret");
+    set_str(b, oidc_oauth_builder_set_auth_method, "client_secret_basic");
     let ((np, nl), url) = (s("token_endpoint"), server.url("/token"));
     let (up, ul) = s(&url);
     assert_eq!(oidc_oauth_builder_set_endpoint(b, np, nl, up, ul, std::ptr::null_mut()), R::Ok);
     assert_eq!(oidc_oauth_builder_set_timeouts_ms(b, 5_000, 20_000, std::ptr::null_mut()), R::Ok);
-    let mut c = std::ptr::null_mut();
-    assert_eq!(oidc_oauth_builder_build(b, &mut c, std::ptr::null_mut()), R::Ok);
-    let c = Client(c);
+    let c = oauth_build(b);
     let r = Req::new(&c, Op::OIDC_OP_CLIENT_CREDENTIALS).int(P::OIDC_PARAM_DEADLINE_MS, 400);
     for blocking in [true, false] {
         let t0 = Instant::now();
         let e = if blocking { r.send() } else { r.send_async(std::ptr::null()) };
-        assert_eq!(code_of(e).0, R::DeadlineExceeded, "blocking={blocking}");
+        assert_eq!(failure(e).code, R::DeadlineExceeded, "blocking={blocking}");
         assert!(t0.elapsed() < Duration::from_secs(5), "blocking={blocking}: {:?}", t0.elapsed());
     }
 }

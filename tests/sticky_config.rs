@@ -7,9 +7,9 @@ use std::ffi::c_char;
 
 use oidc::ffi::authn::*;
 use oidc::ffi::error::oidc_error;
-use oidc::ffi::grants::*;
+
 use oidc::ffi::misc::{oidc_error_free, oidc_error_message};
-use oidc::ffi::oauth::*;
+use oidc::ffi::oauth_client::*;
 use oidc::ffi::oidc_result;
 use oidc::ffi::validator::*;
 

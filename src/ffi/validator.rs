@@ -585,44 +585,6 @@ pub extern "C" fn oidc_test_panic(err_out: *mut *mut oidc_error) -> oidc_result 
     ffi_boundary(err_out, None, || -> Result<(), FfiError> { panic!("oidc_test_panic called") })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn null_and_utf8_paths() {
-        let mut err: *mut oidc_error = std::ptr::null_mut();
-        let mut out: *mut c_char = std::ptr::null_mut();
-        let rc = oidc_validate(std::ptr::null(), c"x".as_ptr(), 1, &mut out, std::ptr::null_mut(), &mut err);
-        assert_eq!(rc, oidc_result::NullParameter);
-        assert!(!err.is_null());
-        super::super::misc::oidc_error_free(err);
-        let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
-        assert_eq!(oidc_validator_builder_new(&mut b, std::ptr::null_mut()), oidc_result::Ok);
-        let bad = [0xffu8, 0xfe];
-        let rc = oidc_validator_builder_set_issuer(b, bad.as_ptr().cast(), 2, std::ptr::null_mut());
-        assert_eq!(rc, oidc_result::InvalidUtf8);
-        oidc_validator_builder_free(b);
-    }
-
-    #[test]
-    fn prefetch_constants_are_the_core_modes() {
-        use crate::core::Prefetch;
-        for (c, p) in [
-            (oidc_prefetch::None, Prefetch::None),
-            (oidc_prefetch::FailFast, Prefetch::FailFast),
-            (oidc_prefetch::Background, Prefetch::Background),
-        ] {
-            assert_eq!(c as u32, p as u32);
-            assert_eq!(Prefetch::from_u32(c as u32).unwrap(), p);
-        }
-        let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
-        assert_eq!(oidc_validator_builder_new(&mut b, std::ptr::null_mut()), oidc_result::Ok);
-        assert_eq!(oidc_validator_builder_set_prefetch(b, 3, std::ptr::null_mut()), oidc_result::InvalidArgument);
-        oidc_validator_builder_free(b);
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Non-blocking validation and prefetch (completion callbacks on the worker pool, `pool`)
 // ---------------------------------------------------------------------------------------------
@@ -755,4 +717,42 @@ pub extern "C" fn oidc_validator_prefetch_async(
         let core = c.client.clone();
         submit(cancel_ref(cancel), None, move || core.prefetch().map_err(FfiError::from), deliver)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_and_utf8_paths() {
+        let mut err: *mut oidc_error = std::ptr::null_mut();
+        let mut out: *mut c_char = std::ptr::null_mut();
+        let rc = oidc_validate(std::ptr::null(), c"x".as_ptr(), 1, &mut out, std::ptr::null_mut(), &mut err);
+        assert_eq!(rc, oidc_result::NullParameter);
+        assert!(!err.is_null());
+        super::super::misc::oidc_error_free(err);
+        let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+        assert_eq!(oidc_validator_builder_new(&mut b, std::ptr::null_mut()), oidc_result::Ok);
+        let bad = [0xffu8, 0xfe];
+        let rc = oidc_validator_builder_set_issuer(b, bad.as_ptr().cast(), 2, std::ptr::null_mut());
+        assert_eq!(rc, oidc_result::InvalidUtf8);
+        oidc_validator_builder_free(b);
+    }
+
+    #[test]
+    fn prefetch_constants_are_the_core_modes() {
+        use crate::core::Prefetch;
+        for (c, p) in [
+            (oidc_prefetch::None, Prefetch::None),
+            (oidc_prefetch::FailFast, Prefetch::FailFast),
+            (oidc_prefetch::Background, Prefetch::Background),
+        ] {
+            assert_eq!(c as u32, p as u32);
+            assert_eq!(Prefetch::from_u32(c as u32).unwrap(), p);
+        }
+        let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+        assert_eq!(oidc_validator_builder_new(&mut b, std::ptr::null_mut()), oidc_result::Ok);
+        assert_eq!(oidc_validator_builder_set_prefetch(b, 3, std::ptr::null_mut()), oidc_result::InvalidArgument);
+        oidc_validator_builder_free(b);
+    }
 }

@@ -1,5 +1,6 @@
-//! The non-blocking C ABI seen from a test: batches of calls whose callbacks record how often
-//! and with what they ran (exactly-once checks), and clients built through the builder.
+//! The C ABI seen from a test: batches of non-blocking calls whose callbacks record how often
+//! and with what they ran (exactly-once checks), validators and protocol clients built through
+//! the builders, and the protocol request object (`Req`, `Resp`) sent blocking and non-blocking.
 
 use std::ffi::{CStr, c_char, c_void};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -9,25 +10,30 @@ use std::time::{Duration, Instant};
 use super::Idp;
 use oidc::ffi::cancel::*;
 use oidc::ffi::error::oidc_error;
-use oidc::ffi::grants::{oidc_device_authorization, oidc_oauth_device_authorization};
-use oidc::ffi::misc::{oidc_error_code, oidc_error_details_json, oidc_error_http_status, oidc_error_message, oidc_error_oauth_error};
-use oidc::ffi::oauth::*;
+use oidc::ffi::misc::{
+    oidc_error_code, oidc_error_details_json, oidc_error_free, oidc_error_http_status, oidc_error_message, oidc_error_oauth_error,
+};
+use oidc::ffi::oauth_client::*;
+pub use oidc::ffi::oauth_request::oidc_field as F;
+pub use oidc::ffi::oauth_request::oidc_operation as Op;
+pub use oidc::ffi::oauth_request::oidc_param as P;
+use oidc::ffi::oauth_request::*;
 use oidc::ffi::oidc_result;
-use oidc::ffi::pool::*;
 use oidc::ffi::validator::*;
 use serde_json::Value;
 
 pub const NULL: *mut c_void = std::ptr::null_mut();
 
-/// Results of a batch of calls: per call, how many callbacks and the last code / claims (or
-/// string, token-response or resource-response summary) / error summary.
+/// Results of a batch of calls: per call, how many callbacks and the last code / claims (or the
+/// response's fields, `Resp::fields`) / error summary.
 pub struct Batch {
     pub calls: Vec<AtomicU32>,
     pub codes: Vec<AtomicU32>,
     pub claims: Mutex<Vec<Option<String>>>,
     pub errors: Mutex<Vec<Option<String>>>,
-    /// Handles handed over to a callback (device authorization, CIBA request), as addresses.
-    pub handles: Mutex<Vec<usize>>,
+    /// Responses handed over to a callback (owned by the test from then on), as addresses;
+    /// taken with `take`, freed with the batch otherwise.
+    pub responses: Mutex<Vec<usize>>,
     pub done: AtomicUsize,
     pub threads: Mutex<std::collections::HashSet<std::thread::ThreadId>>,
 }
@@ -39,7 +45,7 @@ impl Batch {
             codes: (0..n).map(|_| AtomicU32::new(u32::MAX)).collect(),
             claims: Mutex::new(vec![None; n]),
             errors: Mutex::new(vec![None; n]),
-            handles: Mutex::new(vec![0; n]),
+            responses: Mutex::new(vec![0; n]),
             done: AtomicUsize::new(0),
             threads: Mutex::new(Default::default()),
         })
@@ -57,6 +63,22 @@ impl Batch {
     }
     pub fn code(&self, i: usize) -> u32 {
         self.codes[i].load(Ordering::Acquire)
+    }
+    /// The response handed to call `i`'s callback (the test owns it now), if any.
+    pub fn take(&self, i: usize) -> Option<Resp> {
+        let p = std::mem::take(&mut self.responses.lock().unwrap()[i]);
+        (p != 0).then(|| Resp(p as *mut oidc_oauth_response))
+    }
+    pub fn error(&self, i: usize) -> Option<String> {
+        self.errors.lock().unwrap()[i].clone()
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        for p in self.responses.get_mut().unwrap().drain(..).filter(|p| *p != 0) {
+            oidc_oauth_response_free(p as *mut oidc_oauth_response);
+        }
     }
 }
 
@@ -88,21 +110,6 @@ pub fn error_summary(err: *const oidc_error) -> String {
     )
 }
 
-/// A token response's getters as JSON (the same for a blocking response and a callback's).
-pub fn token_fields(r: *const oidc_token_response) -> Value {
-    let json: Value = serde_json::from_str(&opt_str(oidc_token_response_json(r)).unwrap()).unwrap();
-    serde_json::json!({
-        "access_token": opt_str(oidc_token_response_access_token(r)),
-        "token_type": opt_str(oidc_token_response_token_type(r)),
-        "refresh_token": opt_str(oidc_token_response_refresh_token(r)),
-        "id_token": opt_str(oidc_token_response_id_token(r)),
-        "scope": opt_str(oidc_token_response_scope(r)),
-        "issued_token_type": opt_str(oidc_token_response_issued_token_type(r)),
-        "expires_in": oidc_token_response_expires_in(r),
-        "json": json,
-    })
-}
-
 pub extern "C" fn on_validate(ud: *mut c_void, rc: oidc_result, claims: *const c_char, len: usize, err: *const oidc_error) {
     let s = unsafe { &*(ud as *const Slot) };
     if rc == oidc_result::Ok {
@@ -112,36 +119,6 @@ pub extern "C" fn on_validate(ud: *mut c_void, rc: oidc_result, claims: *const c
         s.batch.claims.lock().unwrap()[s.i] = Some(String::from_utf8(c.to_vec()).unwrap());
     } else {
         assert!(claims.is_null() && len == 0);
-    }
-    record(ud, rc, err);
-}
-
-/// `oidc_string_cb` has the shape of `oidc_validate_cb`: one recorder serves both.
-pub extern "C" fn on_string(ud: *mut c_void, rc: oidc_result, value: *const c_char, len: usize, err: *const oidc_error) {
-    on_validate(ud, rc, value, len, err);
-}
-
-pub extern "C" fn on_token(ud: *mut c_void, rc: oidc_result, resp: *const oidc_token_response, err: *const oidc_error) {
-    let s = unsafe { &*(ud as *const Slot) };
-    if rc == oidc_result::Ok {
-        assert!(err.is_null() && !resp.is_null());
-        s.batch.claims.lock().unwrap()[s.i] = Some(token_fields(resp).to_string());
-    } else {
-        assert!(resp.is_null());
-    }
-    record(ud, rc, err);
-}
-
-pub extern "C" fn on_resource(ud: *mut c_void, rc: oidc_result, status: u32, body: *const c_char, len: usize, err: *const oidc_error) {
-    let s = unsafe { &*(ud as *const Slot) };
-    if rc == oidc_result::Ok {
-        assert!(err.is_null());
-        let c = unsafe { std::slice::from_raw_parts(body.cast::<u8>(), len) };
-        assert_eq!(unsafe { CStr::from_ptr(body) }.to_bytes(), c, "NUL-terminated, len matches");
-        let v = serde_json::json!({"status": status, "body": String::from_utf8(c.to_vec()).unwrap()});
-        s.batch.claims.lock().unwrap()[s.i] = Some(v.to_string());
-    } else {
-        assert!(body.is_null() && len == 0 && status == 0);
     }
     record(ud, rc, err);
 }
@@ -164,16 +141,17 @@ fn record(ud: *mut c_void, rc: oidc_result, err: *const oidc_error) {
     drop(unsafe { Box::from_raw(ud as *mut Slot) });
 }
 
-/// The recorder of callbacks that hand a handle over (`oidc_device_authorization_cb`,
-/// `oidc_ciba_request_cb`): the handle (owned by the test from now on) is kept in `handles`.
-pub extern "C" fn on_handle<X>(ud: *mut c_void, rc: oidc_result, handle: *mut X, err: *const oidc_error) {
+/// The recorder of `oidc_oauth_response_cb`: the response (owned by the test from now on) is
+/// kept in `responses`, its fields in `claims`.
+pub extern "C" fn on_response(ud: *mut c_void, rc: oidc_result, resp: *mut oidc_oauth_response, err: *const oidc_error) {
     let s = unsafe { &*(ud as *const Slot) };
     if rc == oidc_result::Ok {
-        assert!(err.is_null() && !handle.is_null());
+        assert!(err.is_null() && !resp.is_null());
+        s.batch.claims.lock().unwrap()[s.i] = Some(Resp::fields_of(resp).to_string());
+        s.batch.responses.lock().unwrap()[s.i] = resp as usize;
     } else {
-        assert!(handle.is_null());
+        assert!(resp.is_null());
     }
-    s.batch.handles.lock().unwrap()[s.i] = handle as usize;
     record(ud, rc, err);
 }
 
@@ -218,12 +196,7 @@ pub fn start(b: &Arc<Batch>, i: usize, f: impl FnOnce(*mut c_void) -> oidc_resul
 }
 
 pub fn validate_async(c: *const oidc_validator, t: &str, b: &Arc<Batch>, i: usize, cancel: *const oidc_cancel) -> oidc_result {
-    let ud = slot(b, i);
-    let rc = oidc_validate_async(c, t.as_ptr().cast(), t.len(), Some(on_validate), ud, cancel, std::ptr::null_mut());
-    if rc != oidc_result::Ok {
-        drop(unsafe { Box::from_raw(ud as *mut Slot) });
-    }
-    rc
+    start(b, i, |ud| oidc_validate_async(c, t.as_ptr().cast(), t.len(), Some(on_validate), ud, cancel, std::ptr::null_mut()))
 }
 
 pub fn new_cancel(timeout_ms: u64) -> *mut oidc_cancel {
@@ -237,10 +210,332 @@ pub fn vectors() -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
-/// A protocol client for `idp` whose device endpoint answers a device authorization with a
-/// `interval` s polling interval, and whose token endpoint always answers pending; and that
-/// authorization.
-pub fn pending_device_flow(idp: &Idp, interval: u64) -> (*mut oidc_oauth_client, *mut oidc_device_authorization) {
+/// `(pointer, length)` of a string for the C ABI.
+pub fn s(x: &str) -> (*const c_char, usize) {
+    (x.as_ptr().cast(), x.len())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protocol clients and the request object
+// ---------------------------------------------------------------------------------------------
+
+/// A failed call: the code, the message, the error summary (`error_summary`: what both
+/// transports must agree on) and whether the non-blocking send refused it itself (no callback).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fail {
+    pub code: oidc_result,
+    pub msg: String,
+    pub summary: String,
+    pub returned: bool,
+}
+
+impl Fail {
+    /// From an error object (freed here).
+    pub fn take(e: *mut oidc_error, returned: bool) -> Fail {
+        assert!(!e.is_null(), "err_out written on failure");
+        let f = Fail::of(e, returned);
+        oidc_error_free(e);
+        f
+    }
+    fn of(e: *const oidc_error, returned: bool) -> Fail {
+        let msg = unsafe { CStr::from_ptr(oidc_error_message(e)) }.to_string_lossy().into_owned();
+        Fail { code: oidc_error_code(e), msg, summary: error_summary(e), returned }
+    }
+}
+
+/// The failure of a call that must fail (panics on success).
+pub fn failure<T>(r: Result<T, Fail>) -> Fail {
+    match r {
+        Ok(_) => panic!("expected a failure"),
+        Err(e) => e,
+    }
+}
+
+/// Same failure on both paths: code and error object (OAuth error, HTTP status, details);
+/// `returned`: the non-blocking send refused the call itself (an argument error).
+pub fn same_failure<T>(blocking: Result<T, Fail>, non_blocking: Result<T, Fail>, returned: bool) -> Fail {
+    let (b, a) = (failure(blocking), failure(non_blocking));
+    assert_eq!((b.code, &b.summary), (a.code, &a.summary), "blocking vs non-blocking");
+    assert_eq!(a.returned, returned, "{a:?}");
+    b
+}
+
+/// A protocol client handle; freed when dropped.
+pub struct Client(pub *mut oidc_oauth_client);
+unsafe impl Send for Client {}
+unsafe impl Sync for Client {}
+impl Drop for Client {
+    fn drop(&mut self) {
+        oidc_oauth_client_free(self.0);
+    }
+}
+
+pub type BuilderSetter = extern "C" fn(*mut oidc_oauth_builder, *const c_char, usize, *mut *mut oidc_error) -> oidc_result;
+
+/// Apply a string setter of the protocol-client builder (must succeed).
+pub fn set_str(b: *mut oidc_oauth_builder, f: BuilderSetter, v: &str) {
+    let (p, n) = s(v);
+    let mut e = std::ptr::null_mut();
+    let rc = f(b, p, n, &mut e);
+    assert_eq!(rc, oidc_result::Ok, "{:?}", (!e.is_null()).then(|| Fail::take(e, false)));
+}
+
+/// A protocol-client builder for `issuer` trusting `ca_file`, with client id `id` (none if empty).
+pub fn oauth_builder_for(issuer: &str, ca_file: &str, id: &str) -> *mut oidc_oauth_builder {
+    let mut b = std::ptr::null_mut();
+    ok(oidc_oauth_builder_new(&mut b, std::ptr::null_mut()));
+    set_str(b, oidc_oauth_builder_set_issuer, issuer);
+    set_str(b, oidc_oauth_builder_set_ca_file, ca_file);
+    if !id.is_empty() {
+        set_str(b, oidc_oauth_builder_set_client_id, id);
+    }
+    b
+}
+
+/// A protocol-client builder for the real IdP with client id `id` (none if empty).
+pub fn oauth_builder(idp: &super::real_idp::RealIdp, id: &str) -> *mut oidc_oauth_builder {
+    oauth_builder_for(&idp.issuer, idp.ca_file.to_str().unwrap(), id)
+}
+
+/// Build a protocol client (the builder is consumed).
+pub fn oauth_build(b: *mut oidc_oauth_builder) -> Client {
+    let mut c = std::ptr::null_mut();
+    let mut e = std::ptr::null_mut();
+    let rc = oidc_oauth_builder_build(b, &mut c, &mut e);
+    assert_eq!(rc, oidc_result::Ok, "{:?}", (!e.is_null()).then(|| Fail::take(e, false)));
+    Client(c)
+}
+
+/// A real-IdP client `id` with a client secret.
+pub fn with_secret(idp: &super::real_idp::RealIdp, id: &str, secret: &str) -> Client {
+    let b = oauth_builder(idp, id);
+    set_str(b, oidc_oauth_builder_set_client_secret, secret);
+    oauth_build(b)
+}
+
+/// How long a non-blocking send may take to call back in these tests.
+pub const CALLBACK_WAIT: Duration = Duration::from_secs(60);
+
+/// A request under construction; freed when dropped.
+pub struct Req(pub *mut oidc_oauth_request);
+impl Drop for Req {
+    fn drop(&mut self) {
+        oidc_oauth_request_free(self.0);
+    }
+}
+
+fn setter_result(rc: oidc_result, e: *mut oidc_error) -> Result<(), Fail> {
+    match rc {
+        oidc_result::Ok => Ok(()),
+        _ => Err(Fail::take(e, true)),
+    }
+}
+
+impl Req {
+    pub fn new(c: &Client, op: Op) -> Req {
+        let mut r = std::ptr::null_mut();
+        let mut e = std::ptr::null_mut();
+        let rc = oidc_oauth_request_new(c.0, op as u32, &mut r, &mut e);
+        assert_eq!(rc, oidc_result::Ok, "{:?}", (!e.is_null()).then(|| Fail::take(e, false)));
+        Req(r)
+    }
+    pub fn try_set(&self, p: P, v: &str) -> Result<(), Fail> {
+        let ((vp, vn), mut e) = (s(v), std::ptr::null_mut());
+        setter_result(oidc_oauth_request_set_string(self.0, p as u32, vp, vn, &mut e), e)
+    }
+    pub fn set(self, p: P, v: &str) -> Req {
+        self.try_set(p, v).unwrap();
+        self
+    }
+    pub fn try_add(&self, p: P, v: &str) -> Result<(), Fail> {
+        let ((vp, vn), mut e) = (s(v), std::ptr::null_mut());
+        setter_result(oidc_oauth_request_add_string(self.0, p as u32, vp, vn, &mut e), e)
+    }
+    pub fn add(self, p: P, v: &str) -> Req {
+        self.try_add(p, v).unwrap();
+        self
+    }
+    pub fn try_int(&self, p: P, v: i64) -> Result<(), Fail> {
+        let mut e = std::ptr::null_mut();
+        setter_result(oidc_oauth_request_set_int(self.0, p as u32, v, &mut e), e)
+    }
+    pub fn int(self, p: P, v: i64) -> Req {
+        self.try_int(p, v).unwrap();
+        self
+    }
+    pub fn try_param(&self, n: &str, v: &str) -> Result<(), Fail> {
+        let ((np, nn), (vp, vn), mut e) = (s(n), s(v), std::ptr::null_mut());
+        setter_result(oidc_oauth_request_add_param(self.0, np, nn, vp, vn, &mut e), e)
+    }
+    pub fn param(self, n: &str, v: &str) -> Req {
+        self.try_param(n, v).unwrap();
+        self
+    }
+    pub fn try_pending(&self, started: *const oidc_oauth_response) -> Result<(), Fail> {
+        let mut e = std::ptr::null_mut();
+        setter_result(oidc_oauth_request_set_pending(self.0, started, &mut e), e)
+    }
+    /// Continue the flow `started` began (a poll).
+    pub fn pending(self, started: &Resp) -> Req {
+        self.try_pending(started.0).unwrap();
+        self
+    }
+    /// The blocking send.
+    pub fn send(&self) -> Result<Resp, Fail> {
+        self.send_with(std::ptr::null())
+    }
+    pub fn send_with(&self, cancel: *const oidc_cancel) -> Result<Resp, Fail> {
+        let (mut out, mut e) = (std::ptr::null_mut(), std::ptr::null_mut());
+        match oidc_oauth_send(self.0, cancel, &mut out, &mut e) {
+            oidc_result::Ok => {
+                assert!(e.is_null() && !out.is_null());
+                Ok(Resp(out))
+            }
+            _ => {
+                assert!(out.is_null(), "out untouched on failure");
+                Err(Fail::take(e, false))
+            }
+        }
+    }
+    /// Start the non-blocking send with slot `i` of `b` as its user_data (`on_response`).
+    pub fn submit(&self, b: &Arc<Batch>, i: usize, cancel: *const oidc_cancel) -> oidc_result {
+        start(b, i, |ud| oidc_oauth_send_async(self.0, cancel, Some(on_response), ud, std::ptr::null_mut()))
+    }
+    /// The non-blocking send, waited for here, with its promises checked: a refused call's
+    /// error comes through `err_out` and its callback never runs; an accepted call's callback
+    /// runs exactly once, not on this thread, and hands over the response (`Resp` frees it).
+    pub fn send_async(&self, cancel: *const oidc_cancel) -> Result<Resp, Fail> {
+        let b = Batch::new(1);
+        let mut e: *mut oidc_error = std::ptr::null_mut();
+        let rc = start(&b, 0, |ud| oidc_oauth_send_async(self.0, cancel, Some(on_response), ud, &mut e));
+        if rc != oidc_result::Ok {
+            let f = Fail::take(e, true);
+            assert_eq!(f.code, rc);
+            std::thread::sleep(Duration::from_millis(50));
+            assert_eq!(b.calls[0].load(Ordering::Acquire), 0, "a refused call's callback never runs");
+            return Err(f);
+        }
+        assert!(e.is_null(), "err_out untouched when accepted");
+        assert!(b.wait(1, CALLBACK_WAIT), "callback within {CALLBACK_WAIT:?}");
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(b.calls[0].load(Ordering::Acquire), 1, "exactly once");
+        assert!(!b.threads.lock().unwrap().contains(&std::thread::current().id()), "never on the calling thread");
+        match b.take(0) {
+            Some(r) => Ok(r),
+            None => {
+                let summary = b.error(0).expect("an error object");
+                let code = b.code(0);
+                let code = *oidc_result::ALL.iter().find(|c| **c as u32 == code).unwrap();
+                Err(Fail { code, msg: String::new(), summary, returned: false })
+            }
+        }
+    }
+    /// Both sends (blocking first).
+    pub fn send_both(&self) -> (Result<Resp, Fail>, Result<Resp, Fail>) {
+        (self.send(), self.send_async(std::ptr::null()))
+    }
+}
+
+/// A response; freed when dropped.
+pub struct Resp(pub *mut oidc_oauth_response);
+unsafe impl Send for Resp {}
+impl Drop for Resp {
+    fn drop(&mut self) {
+        oidc_oauth_response_free(self.0);
+    }
+}
+
+const STRING_FIELDS: [F; 29] = [
+    F::OIDC_FIELD_ACCESS_TOKEN,
+    F::OIDC_FIELD_TOKEN_TYPE,
+    F::OIDC_FIELD_REFRESH_TOKEN,
+    F::OIDC_FIELD_ID_TOKEN,
+    F::OIDC_FIELD_SCOPE,
+    F::OIDC_FIELD_ISSUED_TOKEN_TYPE,
+    F::OIDC_FIELD_DEVICE_CODE,
+    F::OIDC_FIELD_USER_CODE,
+    F::OIDC_FIELD_VERIFICATION_URI,
+    F::OIDC_FIELD_VERIFICATION_URI_COMPLETE,
+    F::OIDC_FIELD_AUTH_REQ_ID,
+    F::OIDC_FIELD_REQUEST_URI,
+    F::OIDC_FIELD_URL,
+    F::OIDC_FIELD_CODE,
+    F::OIDC_FIELD_STATE,
+    F::OIDC_FIELD_NONCE,
+    F::OIDC_FIELD_CODE_VERIFIER,
+    F::OIDC_FIELD_CODE_CHALLENGE,
+    F::OIDC_FIELD_ISS,
+    F::OIDC_FIELD_SUB,
+    F::OIDC_FIELD_CLIENT_ID,
+    F::OIDC_FIELD_CLIENT_SECRET,
+    F::OIDC_FIELD_REGISTRATION_ACCESS_TOKEN,
+    F::OIDC_FIELD_REGISTRATION_CLIENT_URI,
+    F::OIDC_FIELD_ERROR,
+    F::OIDC_FIELD_ERROR_DESCRIPTION,
+    F::OIDC_FIELD_ERROR_URI,
+    F::OIDC_FIELD_CONTENT_TYPE,
+    F::OIDC_FIELD_WWW_AUTHENTICATE,
+];
+const INT_FIELDS: [F; 4] = [F::OIDC_FIELD_EXPIRES_IN, F::OIDC_FIELD_INTERVAL, F::OIDC_FIELD_HTTP_STATUS, F::OIDC_FIELD_ACTIVE];
+
+/// `OIDC_FIELD_ACCESS_TOKEN` -> "access_token".
+fn field_key(f: F) -> String {
+    format!("{f:?}").trim_start_matches("OIDC_FIELD_").to_ascii_lowercase()
+}
+
+impl Resp {
+    pub fn str(&self, f: F) -> Option<String> {
+        let p = oidc_oauth_response_string(self.0, f as u32);
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+    }
+    pub fn int(&self, f: F) -> i64 {
+        oidc_oauth_response_int(self.0, f as u32)
+    }
+    /// The raw body (NUL-terminated, `len` bytes).
+    pub fn body(&self) -> String {
+        let mut n = 0usize;
+        let p = oidc_oauth_response_json(self.0, &mut n);
+        assert!(!p.is_null());
+        let b = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n + 1) };
+        assert_eq!(b[n], 0, "NUL-terminated");
+        String::from_utf8(b[..n].to_vec()).unwrap()
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body()).unwrap()
+    }
+    pub fn op(&self) -> u32 {
+        oidc_oauth_response_operation(self.0)
+    }
+    /// Every getter's answer as one JSON object (absent fields left out), plus "json": the
+    /// body (parsed when it is JSON): the same for a blocking response and a callback's.
+    pub fn fields(&self) -> Value {
+        Resp::fields_of(self.0)
+    }
+    pub fn fields_of(r: *const oidc_oauth_response) -> Value {
+        let resp = std::mem::ManuallyDrop::new(Resp(r.cast_mut()));
+        let mut m = serde_json::Map::new();
+        for f in STRING_FIELDS {
+            if let Some(v) = resp.str(f) {
+                m.insert(field_key(f), v.into());
+            }
+        }
+        for f in INT_FIELDS {
+            let v = resp.int(f);
+            if v != -1 {
+                m.insert(field_key(f), v.into());
+            }
+        }
+        let body = resp.body();
+        m.insert("json".into(), serde_json::from_str(&body).unwrap_or(Value::String(body)));
+        m.insert("operation".into(), resp.op().into());
+        Value::Object(m)
+    }
+}
+
+/// A protocol client for the loopback `idp` whose device endpoint answers a device
+/// authorization with an `interval` s polling interval and whose token endpoint always answers
+/// pending; and the device authorization's response.
+pub fn pending_device_flow(idp: &Idp, interval: u64) -> (Client, Resp) {
     let mut d = oidc_testkit::oidc_discovery(&idp.issuer, &idp.srv.url("/jwks"));
     d["device_authorization_endpoint"] = serde_json::json!(idp.srv.url("/device"));
     d["token_endpoint"] = serde_json::json!(idp.srv.url("/token"));
@@ -249,49 +544,13 @@ pub fn pending_device_flow(idp: &Idp, interval: u64) -> (*mut oidc_oauth_client,
         format!(r#"{{"device_code":"dc","user_code":"U-1","verification_uri":"https://x/d","expires_in":600,"interval":{interval}}}"#);
     idp.srv.set_route("/device", super::Route::json_str(&body));
     idp.srv.set_route("/token", super::Route::json_str(r#"{"error":"authorization_pending"}"#).with_status(400));
-    let mut b: *mut oidc_oauth_builder = std::ptr::null_mut();
-    ok(oidc_oauth_builder_new(&mut b, std::ptr::null_mut()));
-    let ca = idp.ca.ca_pem_path().to_str().unwrap().to_string();
-    for (f, v) in [
-        (oidc_oauth_builder_set_issuer as extern "C" fn(_, _, _, _) -> oidc_result, idp.issuer.as_str()),
-        (oidc_oauth_builder_set_client_id, "public-app"),
-        (oidc_oauth_builder_set_ca_file, ca.as_str()),
-    ] {
-        ok(f(b, v.as_ptr().cast(), v.len(), std::ptr::null_mut()));
-    }
-    let mut c = std::ptr::null_mut();
-    ok(oidc_oauth_builder_build(b, &mut c, std::ptr::null_mut()));
-    let mut da = std::ptr::null_mut();
-    ok(oidc_oauth_device_authorization(c, "openid".as_ptr().cast(), 6, &mut da, std::ptr::null_mut()));
+    let c = oauth_build(oauth_builder_for(&idp.issuer, idp.ca.ca_pem_path().to_str().unwrap(), "public-app"));
+    let da = Req::new(&c, Op::OIDC_OP_DEVICE_AUTHORIZATION).add(P::OIDC_PARAM_SCOPE, "openid").send().unwrap();
     (c, da)
 }
 
-/// `(pointer, length)` of a string for the C ABI.
-pub fn s(x: &str) -> (*const c_char, usize) {
-    (x.as_ptr().cast(), x.len())
-}
-
-/// A protocol-client builder for `idp` with client id `id` and the IdP's CA file.
-pub fn oauth_builder(idp: &super::real_idp::RealIdp, id: &str) -> *mut oidc::ffi::oauth::oidc_oauth_builder {
-    use oidc::ffi::oauth::*;
-    use std::ptr::null_mut;
-    let mut b = null_mut();
-    assert_eq!(oidc_oauth_builder_new(&mut b, null_mut()), oidc_result::Ok);
-    let ca = idp.ca_file.to_str().unwrap().to_string();
-    for (f, v) in [
-        (oidc_oauth_builder_set_issuer as extern "C" fn(_, _, _, _) -> oidc_result, idp.issuer.as_str()),
-        (oidc_oauth_builder_set_client_id, id),
-        (oidc_oauth_builder_set_ca_file, ca.as_str()),
-    ] {
-        let (p, n) = s(v);
-        assert_eq!(f(b, p, n, null_mut()), oidc_result::Ok);
-    }
-    b
-}
-
-/// Build a protocol client (the builder is consumed).
-pub fn oauth_build(b: *mut oidc::ffi::oauth::oidc_oauth_builder) -> *mut oidc::ffi::oauth::oidc_oauth_client {
-    let mut c = std::ptr::null_mut();
-    assert_eq!(oidc::ffi::oauth::oidc_oauth_builder_build(b, &mut c, std::ptr::null_mut()), oidc_result::Ok);
-    c
+/// A poll request continuing `started`.
+pub fn poll_req(c: &Client, started: &Resp) -> Req {
+    let op = if started.op() == Op::OIDC_OP_CIBA_REQUEST as u32 { Op::OIDC_OP_CIBA_POLL } else { Op::OIDC_OP_DEVICE_POLL };
+    Req::new(c, op).pending(started)
 }

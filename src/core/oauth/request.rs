@@ -517,11 +517,13 @@ impl OAuthRequest {
         if started.op != want {
             return invalid(format!("{} continues a {} response, not a {} one", self.op.c_name(), want.c_name(), started.op.c_name()));
         }
-        self.pending = started.pending.clone();
-        if self.pending.is_none() {
-            return invalid("the response holds no pending flow");
+        match &started.pending {
+            Some(p) => {
+                self.pending = Some(p.clone());
+                Ok(())
+            }
+            None => invalid("the response holds no pending flow"),
         }
-        Ok(())
     }
 
     fn s(&self, p: Param) -> Option<&str> {
