@@ -38,18 +38,38 @@ int main(int argc, char **argv) {
     oidc_oauth_client *client = NULL;
     if (oidc_oauth_builder_build(b, &client, &err) != OIDC_RESULT_OK) return fail("build", err, 2);
 
+    /* One request, sent twice: scope items one per call, through the client's token cache. */
+    oidc_oauth_request *req = NULL;
+    if (oidc_oauth_request_new(client, OIDC_OP_CLIENT_CREDENTIALS, &req, &err) != OIDC_RESULT_OK ||
+        oidc_oauth_request_set_int(req, OIDC_PARAM_USE_CACHE, 1, &err) != OIDC_RESULT_OK ||
+        (*resource && oidc_oauth_request_add_string(req, OIDC_PARAM_RESOURCE, S(resource), &err) != OIDC_RESULT_OK)) {
+        oidc_oauth_request_free(req);
+        oidc_oauth_client_free(client);
+        return fail("request", err, 2);
+    }
+    for (const char *p = scope; *p;) { /* "read write" -> "read", "write" */
+        size_t n = strcspn(p, " ");
+        if (n && oidc_oauth_request_add_string(req, OIDC_PARAM_SCOPE, p, n, &err) != OIDC_RESULT_OK) {
+            oidc_oauth_request_free(req);
+            oidc_oauth_client_free(client);
+            return fail("scope", err, 2);
+        }
+        p += n + (p[n] == ' ');
+    }
+
     int status = 0;
     for (int i = 0; i < 2 && status == 0; i++) {
-        oidc_token_response *t = NULL;
-        if (oidc_oauth_client_credentials_cached(client, S(scope), S(resource), NULL, 0, &t, &err) != OIDC_RESULT_OK) {
+        oidc_oauth_response *t = NULL;
+        if (oidc_oauth_send(req, NULL, &t, &err) != OIDC_RESULT_OK) {
             status = fail("token request", err, 1);
             break;
         }
-        printf("token_type=%s expires_in=%lld scope=%s\n", oidc_token_response_token_type(t),
-               (long long)oidc_token_response_expires_in(t),
-               oidc_token_response_scope(t) ? oidc_token_response_scope(t) : "-");
-        oidc_token_response_free(t);
+        const char *granted = oidc_oauth_response_string(t, OIDC_FIELD_SCOPE);
+        printf("token_type=%s expires_in=%lld scope=%s\n", oidc_oauth_response_string(t, OIDC_FIELD_TOKEN_TYPE),
+               (long long)oidc_oauth_response_int(t, OIDC_FIELD_EXPIRES_IN), granted ? granted : "-");
+        oidc_oauth_response_free(t);
     }
+    oidc_oauth_request_free(req);
     oidc_oauth_client_free(client);
     return status;
 }

@@ -9,6 +9,7 @@
  * Trust: system store plus SSL_CERT_FILE etc. Exit status: 0 approved, 1 not, 2 usage/setup.
  */
 #include <oidc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,25 +40,51 @@ int main(int argc, char **argv) {
     oidc_oauth_client *client = NULL;
     if (oidc_oauth_builder_build(b, &client, &err) != OIDC_RESULT_OK) return fail("build", err, 2);
 
-    oidc_device_authorization *da = NULL;
-    if (oidc_oauth_device_authorization(client, S(scope), &da, &err) != OIDC_RESULT_OK) {
+    /* Start: DEVICE_AUTHORIZATION (scope items one per call). */
+    oidc_oauth_request *start = NULL;
+    oidc_oauth_response *da = NULL;
+    if (oidc_oauth_request_new(client, OIDC_OP_DEVICE_AUTHORIZATION, &start, &err) != OIDC_RESULT_OK) {
+        oidc_oauth_client_free(client);
+        return fail("request", err, 2);
+    }
+    for (const char *p = scope; *p;) {
+        size_t n = strcspn(p, " ");
+        if (n && oidc_oauth_request_add_string(start, OIDC_PARAM_SCOPE, p, n, &err) != OIDC_RESULT_OK) {
+            oidc_oauth_request_free(start);
+            oidc_oauth_client_free(client);
+            return fail("scope", err, 2);
+        }
+        p += n + (p[n] == ' ');
+    }
+    oidc_result rc = oidc_oauth_send(start, NULL, &da, &err);
+    oidc_oauth_request_free(start);
+    if (rc != OIDC_RESULT_OK) {
         oidc_oauth_client_free(client);
         return fail("device authorization", err, 1);
     }
-    printf("visit %s and enter %s\n", oidc_device_authorization_verification_uri(da),
-           oidc_device_authorization_user_code(da));
+    printf("visit %s and enter %s\n", oidc_oauth_response_string(da, OIDC_FIELD_VERIFICATION_URI),
+           oidc_oauth_response_string(da, OIDC_FIELD_USER_CODE));
     fflush(stdout);
 
-    oidc_token_response *t = NULL;
+    /* Poll: DEVICE_POLL continues the flow the start began (code, interval, expiry copied),
+     * with its own deadline. */
+    oidc_oauth_request *poll = NULL;
+    oidc_oauth_response *t = NULL;
     int status = 0;
-    if (oidc_oauth_device_poll(client, da, timeout_s * 1000u, NULL, &t, &err) != OIDC_RESULT_OK) {
+    if (oidc_oauth_request_new(client, OIDC_OP_DEVICE_POLL, &poll, &err) != OIDC_RESULT_OK ||
+        oidc_oauth_request_set_pending(poll, da, &err) != OIDC_RESULT_OK ||
+        oidc_oauth_request_set_int(poll, OIDC_PARAM_DEADLINE_MS, (int64_t)timeout_s * 1000, &err) != OIDC_RESULT_OK) {
+        status = fail("poll request", err, 2);
+    } else if (oidc_oauth_send(poll, NULL, &t, &err) != OIDC_RESULT_OK) {
         status = fail("waiting for approval", err, 1);
     } else {
-        printf("approved: token_type=%s expires_in=%lld id_token=%s\n", oidc_token_response_token_type(t),
-               (long long)oidc_token_response_expires_in(t), oidc_token_response_id_token(t) ? "validated" : "none");
-        oidc_token_response_free(t);
+        printf("approved: token_type=%s expires_in=%lld id_token=%s\n", oidc_oauth_response_string(t, OIDC_FIELD_TOKEN_TYPE),
+               (long long)oidc_oauth_response_int(t, OIDC_FIELD_EXPIRES_IN),
+               oidc_oauth_response_string(t, OIDC_FIELD_ID_TOKEN) ? "validated" : "none");
+        oidc_oauth_response_free(t);
     }
-    oidc_device_authorization_free(da);
+    oidc_oauth_request_free(poll);
+    oidc_oauth_response_free(da);
     oidc_oauth_client_free(client);
     return status;
 }

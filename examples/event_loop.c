@@ -6,7 +6,7 @@
  *   event_loop ISSUER AUDIENCE CA_FILE TOKEN [TOKEN...]
  *
  * Prints one line per token ("ok sub=..." or the result name) and exits 0 when every callback
- * arrived. Built and run by tests/c/run_async.sh against the oidc-testkit issuer. */
+ * arrived. Built and run by tests/c/run.sh async against the oidc-testkit issuer. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -78,7 +78,7 @@ int main(int argc, char **argv) {
   check(oidc_validator_builder_build(b, &client, &err), err, "build");
 
   oidc_cancel *deadline = NULL;
-  check(oidc_cancel_new_with_timeout_ms(2000, &deadline, &err), err, "deadline");
+  check(oidc_cancel_new(2000, &deadline, &err), err, "deadline");
   struct request *reqs = calloc((size_t)n, sizeof *reqs);
   for (int i = 0; i < n; i++) {
     reqs[i].index = i;

@@ -9,11 +9,6 @@
  * introspects it. Exit status: 0 on success, 1 on an error.
  */
 #include <oidc.h>
-
-/* Exported by liboidc but missing from include/oidc.h at this commit (the scaffold generates
- * the token-response getters with a macro, which cbindgen does not expand). Identical
- * redeclarations stay valid once the header carries them. */
-const char *oidc_token_response_access_token(const oidc_token_response *resp);
 #include <stdio.h>
 #include <string.h>
 
@@ -49,46 +44,65 @@ int main(int argc, char **argv) {
 
     int status = 1;
     oidc_error *err = NULL;
-    oidc_token_response *tok = NULL;
+    oidc_oauth_request *r = NULL;
+    oidc_oauth_response *tok = NULL, *answer = NULL;
     const char *resource = "urn:liboidc:opaque";
-    if (oidc_oauth_client_credentials(app, "read", 4, resource, strlen(resource), NULL, 0, &tok, &err) != OIDC_RESULT_OK) {
+    if (oidc_oauth_request_new(app, OIDC_OP_CLIENT_CREDENTIALS, &r, &err) != OIDC_RESULT_OK ||
+        oidc_oauth_request_add_string(r, OIDC_PARAM_SCOPE, "read", 4, &err) != OIDC_RESULT_OK ||
+        oidc_oauth_request_add_string(r, OIDC_PARAM_RESOURCE, resource, strlen(resource), &err) != OIDC_RESULT_OK ||
+        oidc_oauth_send(r, NULL, &tok, &err) != OIDC_RESULT_OK) {
         fprintf(stderr, "client credentials: %s\n", oidc_error_message(err));
-        oidc_error_free(err);
         goto out;
     }
-    const char *access_token = oidc_token_response_access_token(tok); /* a secret: never print it */
+    oidc_oauth_request_free(r);
+    r = NULL;
+    const char *access_token = oidc_oauth_response_string(tok, OIDC_FIELD_ACCESS_TOKEN); /* a secret: never print it */
 
-    const uint32_t modes[2] = {OIDC_INTROSPECT_FLAG_NONE, OIDC_INTROSPECT_FLAG_SIGNED};
+    /* One introspection request, sent as plain JSON, then asking for a signed answer. */
+    if (oidc_oauth_request_new(rs, OIDC_OP_INTROSPECT, &r, &err) != OIDC_RESULT_OK ||
+        oidc_oauth_request_set_string(r, OIDC_PARAM_TOKEN, access_token, strlen(access_token), &err) != OIDC_RESULT_OK ||
+        oidc_oauth_request_set_string(r, OIDC_PARAM_TOKEN_TYPE_HINT, "access_token", 12, &err) != OIDC_RESULT_OK) {
+        fprintf(stderr, "introspection request: %s\n", oidc_error_message(err));
+        goto out;
+    }
     for (int i = 0; i < 2; i++) {
-        char *json = NULL;
         size_t len = 0;
-        oidc_result rc = oidc_oauth_introspect(rs, access_token, strlen(access_token), "access_token", 12,
-                                               modes[i], &json, &len, &err);
-        if (rc != OIDC_RESULT_OK) {
-            fprintf(stderr, "introspection: %s: %s\n", oidc_result_name(rc), oidc_error_message(err));
-            oidc_error_free(err);
+        if ((i == 1 && oidc_oauth_request_set_int(r, OIDC_PARAM_SIGNED_RESPONSE, 1, &err) != OIDC_RESULT_OK) ||
+            oidc_oauth_send(r, NULL, &answer, &err) != OIDC_RESULT_OK) {
+            fprintf(stderr, "introspection: %s: %s\n", oidc_result_name(oidc_error_code(err)), oidc_error_message(err));
             goto out;
         }
+        const char *json = oidc_oauth_response_json(answer, &len);
         printf("%s introspection (%zu bytes): %s\n", i ? "signed (RFC 9701)" : "JSON (RFC 7662)", len, json);
-        oidc_string_free(json);
+        oidc_oauth_response_free(answer);
+        answer = NULL;
     }
+    oidc_oauth_request_free(r);
+    r = NULL;
     /* After revocation (RFC 7009) the token is inactive. */
-    if (oidc_oauth_revoke(app, access_token, strlen(access_token), NULL, 0, &err) != OIDC_RESULT_OK) {
+    if (oidc_oauth_request_new(app, OIDC_OP_REVOKE, &r, &err) != OIDC_RESULT_OK ||
+        oidc_oauth_request_set_string(r, OIDC_PARAM_TOKEN, access_token, strlen(access_token), &err) != OIDC_RESULT_OK ||
+        oidc_oauth_send(r, NULL, &answer, &err) != OIDC_RESULT_OK) {
         fprintf(stderr, "revocation: %s\n", oidc_error_message(err));
-        oidc_error_free(err);
         goto out;
     }
-    char *json = NULL;
-    if (oidc_oauth_introspect(rs, access_token, strlen(access_token), NULL, 0, 0, &json, NULL, &err) == OIDC_RESULT_OK) {
-        printf("after revocation: %s\n", json);
-        oidc_string_free(json);
-        status = 0;
+    oidc_oauth_response_free(answer);
+    answer = NULL;
+    oidc_oauth_request_free(r);
+    r = NULL;
+    if (oidc_oauth_request_new(rs, OIDC_OP_INTROSPECT, &r, &err) == OIDC_RESULT_OK &&
+        oidc_oauth_request_set_string(r, OIDC_PARAM_TOKEN, access_token, strlen(access_token), &err) == OIDC_RESULT_OK &&
+        oidc_oauth_send(r, NULL, &answer, &err) == OIDC_RESULT_OK) {
+        printf("after revocation: %s\n", oidc_oauth_response_json(answer, NULL));
+        status = oidc_oauth_response_int(answer, OIDC_FIELD_ACTIVE) == 0 ? 0 : 1;
     } else {
         fprintf(stderr, "introspection: %s\n", oidc_error_message(err));
-        oidc_error_free(err);
     }
 out:
-    oidc_token_response_free(tok);
+    oidc_error_free(err);
+    oidc_oauth_response_free(answer);
+    oidc_oauth_request_free(r);
+    oidc_oauth_response_free(tok);
     oidc_oauth_client_free(app);
     oidc_oauth_client_free(rs);
     return status;

@@ -14,16 +14,10 @@ export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 mkdir -p build
 cc -std=c99 -Wall -Werror -o build/validate examples/validate.c $(pkg-config --cflags --libs oidc)
 
-work=$(mktemp -d)
-fifo="$work/stdin"; mkfifo "$fifo"
-node tests/idp/server.mjs --dir "$work" < "$fifo" > "$work/ready" 2>"$work/idp.log" &
-idp_pid=$!
-exec 3>"$fifo"   # the IdP exits when this script (and so fd 3) goes away
-trap 'kill $idp_pid 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do [ -s "$work/ready" ] && break; sleep 0.1; done
-ready=$(head -n1 "$work/ready")
-issuer=$(printf '%s' "$ready" | sed -E 's/.*"issuer":"([^"]+)".*/\1/')
-ca=$(printf '%s' "$ready" | sed -E 's/.*"ca_file":"([^"]+)".*/\1/')
+# shellcheck source=../scripts/servers.sh
+. scripts/servers.sh   # stops the IdP when this script exits
+start_idp || exit 1
+issuer=$IDP_ISSUER ca=$IDP_CA_FILE
 echo "== local issuer $issuer" >&2
 token=$(tests/idp/get-token.sh "$issuer" "$ca" svc-basic svc-basic-secret urn:liboidc:rs256 "read write")
 echo "== validating a client-credentials access token (RS256, at+jwt) with liboidc" >&2

@@ -29,13 +29,9 @@ export OIDC_REQUIRE_ALL="${OIDC_REQUIRE_ALL:-1}"
 
 status=0
 work=$(mktemp -d)
-idp_pid=
-cleanup() {
-  exec 3>&- 2>/dev/null || true
-  [ -n "$idp_pid" ] && kill "$idp_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=../../scripts/servers.sh
+. "$root/scripts/servers.sh" # the test IdP (start_idp), stopped at exit
+on_exit 'rm -rf "$work"'
 
 echo "== minitest" >&2
 start=$(date +%s.%N)
@@ -43,16 +39,8 @@ ruby -Ilib -Itest -e 'Dir["test/*_test.rb"].sort.each { |f| require File.expand_
 echo "== minitest took $(ruby -e "printf('%.1f', $(date +%s.%N) - $start)") s" >&2
 
 echo "== README examples (against the test IdP)" >&2
-mkfifo "$work/stdin"
-node "$root/tests/idp/server.mjs" --dir "$work/idp" < "$work/stdin" > "$work/ready" 2> "$work/idp.log" &
-idp_pid=$!
-exec 3> "$work/stdin" # the IdP exits when this script (and so fd 3) goes away
-for _ in $(seq 300); do [ -s "$work/ready" ] && break; sleep 0.1; done
-if [ ! -s "$work/ready" ]; then
-  echo "test IdP did not start:" >&2; cat "$work/idp.log" >&2; exit 1
-fi
-OIDC_ISSUER=$(ruby -rjson -e 'print JSON.parse(File.read(ARGV[0]))["issuer"]' "$work/ready")
-OIDC_CA_FILE=$(ruby -rjson -e 'print JSON.parse(File.read(ARGV[0]))["ca_file"]' "$work/ready")
+start_idp || exit 1
+OIDC_ISSUER=$IDP_ISSUER OIDC_CA_FILE=$IDP_CA_FILE
 export OIDC_ISSUER OIDC_CA_FILE
 ACCESS_TOKEN=$("$root/tests/idp/get-token.sh" "$OIDC_ISSUER" "$OIDC_CA_FILE" svc-basic svc-basic-secret \
   urn:liboidc:rs256 "read write")

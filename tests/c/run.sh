@@ -1,7 +1,22 @@
 #!/usr/bin/env bash
-# Build and run liboidc's C tests against the real shared library.
+# Build and run liboidc's C tests against the real (installed) shared library: one runner for
+# every suite, each test program built with the same flags and run plain, under valgrind and
+# under ASan+UBSan.
 #
-#   tests/c/run.sh [--pkg-config] [--no-valgrind] [--no-e2e-valgrind] [--no-asan] [--no-e2e]
+#   tests/c/run.sh [--pkg-config] [--no-valgrind] [--no-e2e-valgrind] [--no-asan] [--no-e2e] [SUITE...]
+#
+# Suites (default: all, in this order):
+#   header     the header: C99/C11/C17/C++ compiles, OIDC_MUST_USE, exports == header, names
+#   offline    test_offline.c      no network
+#   authn      test_authn.c        request authentication, the shared request vectors
+#   e2e        test_e2e.c          against the fixture issuer (oidc-testkit), faults injected
+#   async      test_async.c        the non-blocking API against the fixture; examples/event_loop.c
+#   endpoints  test_oauth_endpoints.c   protocol endpoints against the real IdP (tests/idp) and
+#                                  the fixture's faults; examples/introspection.c
+#   grants     test_oauth_grants.c the grants against the real IdP and the mock of bad token
+#                                  responses; examples/{client_credentials,auth_code_pkce,device_flow}.c
+# --no-e2e leaves out every suite that needs a server (e2e async endpoints grants);
+# --no-e2e-valgrind runs those suites without valgrind.
 #
 # Library and header (first match wins):
 #   --pkg-config                 OIDC_CFLAGS/OIDC_LIBS from `pkg-config --cflags --libs oidc`
@@ -14,12 +29,14 @@
 # Other inputs:
 #   OIDC_TEST_HOOKS=1|0          compile with -DOIDC_TEST_HOOKS (default: when the library
 #                                exports oidc_test_panic, i.e. was built with --features test-hooks)
-#   OIDC_TESTKIT_BIN             the oidc-testkit binary for test_e2e; default: built with
-#                                `cargo build -p oidc-testkit --release` in the repo
+#   OIDC_TESTKIT_BIN             the oidc-testkit binary; default: built with
+#                                `cargo build -p oidc-testkit --release` in the repo (scripts/servers.sh)
 #   BUILD_DIR                    default: tests/c/build
 #   CC (gcc), CXX (g++), ASAN_CC (clang)
+# The servers (fixture issuer, IdP, mock) are started by scripts/servers.sh, fresh for every run
+# of a test program.
 #
-# Every check prints "ok - ..." or "not ok - ..."; test binaries' own lines are indented.
+# Every check prints "ok - ..." or "not ok - ..."; test programs' own lines are indented.
 # "... # TODO why" marks a check pinning a known library bug: shown, not counted as a failure.
 # The last line is "N passed, N failed": runner steps plus every test case of every run.
 set -uo pipefail
@@ -33,7 +50,10 @@ ASAN_CC=${ASAN_CC:-clang}
 # A fatal setup problem: say why, and still end with the summary line.
 die() { echo "run.sh: $*" >&2; echo "0 passed, 1 failed"; exit 2; }
 
+all_suites=(header offline authn e2e async endpoints grants)
+server_suites=" e2e async endpoints grants "
 use_pkg_config=0 use_valgrind=1 use_asan=1 use_e2e=1 e2e_valgrind=1
+suites=()
 for arg in "$@"; do
     case $arg in
         --pkg-config) use_pkg_config=1 ;;
@@ -41,15 +61,24 @@ for arg in "$@"; do
         --no-asan) use_asan=0 ;;
         --no-e2e) use_e2e=0 ;;
         --no-e2e-valgrind) e2e_valgrind=0 ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
-        *) die "unknown argument $arg" ;;
+        -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+        -*) die "unknown argument $arg" ;;
+        *) [[ " ${all_suites[*]} " == *" $arg "* ]] || die "unknown suite $arg (${all_suites[*]})"; suites+=("$arg") ;;
     esac
 done
+[ ${#suites[@]} -gt 0 ] || suites=("${all_suites[@]}")
+if [ "$use_e2e" = 0 ]; then
+    kept=()
+    for s in "${suites[@]}"; do [[ $server_suites == *" $s "* ]] || kept+=("$s"); done
+    suites=("${kept[@]}")
+fi
+wanted() { [[ " ${suites[*]} " == *" $1 "* ]]; }
 
-# The library honours the standard proxy variables (ureq's default); the issuer is on loopback.
-unset HTTP_PROXY http_proxy HTTPS_PROXY https_proxy ALL_PROXY all_proxy
 # The panic test prints Rust's panic message; keep it to two lines.
 export RUST_BACKTRACE=0
+# The servers, and the proxy variables unset (the library honours them; the servers are on loopback).
+# shellcheck source=../../scripts/servers.sh
+. "$repo/scripts/servers.sh"
 
 mkdir -p "$BUILD_DIR/logs"
 passed=0 failed=0
@@ -81,10 +110,10 @@ step_fails() {
     if "$@" >/dev/null 2>&1; then not_ok "$name"; else ok "$name"; fi
 }
 
-# suite NAME CMD...: run a test binary, indent its output, add its counts to ours.
+# suite NAME CMD...: run a test program, indent its output, add its counts to ours.
 suite() {
     local name=$1; shift
-    local log="$BUILD_DIR/logs/$name.log" t0=$(date +%s) rc last p f
+    local log="$BUILD_DIR/logs/$name.log" t0=$(date +%s) rc last p= f=
     "$@" >"$log" 2>"$log.stderr"
     rc=$?
     sed 's/^/    /' "$log"
@@ -96,15 +125,17 @@ suite() {
         echo "#   $name did not finish (exit $rc); stderr:"
         tail -20 "$log.stderr" | sed 's/^/#   /'
     fi
-    if [ "$rc" -eq 0 ] && [ -n "${p:-}" ] && [ "${f:-1}" -eq 0 ]; then
+    if [ "$rc" -eq 0 ] && [ -n "$p" ] && [ "${f:-1}" -eq 0 ]; then
         ok "$name ($(( $(date +%s) - t0 )) s)"
     else
         not_ok "$name (exit $rc, $(( $(date +%s) - t0 )) s)"
         [ "$rc" -eq 99 ] && grep -E "^==[0-9]+== " "$log.stderr" | grep -vE "^==[0-9]+== +(at|by) " | tail -30 | sed 's/^/#   /'
+        [ "$rc" -ne 0 ] && [ "$rc" -ne 99 ] && grep -E "^(==[0-9]+==ERROR|SUMMARY|.*runtime error)" "$log.stderr" | head -5 | sed 's/^/#   /'
     fi
     if [[ " $* " == *" valgrind "* ]]; then
         grep -hE "ERROR SUMMARY|(definitely|indirectly|possibly) lost:" "$log.stderr" | sed 's/^==[0-9]*== */#   valgrind: /'
     fi
+    return 0
 }
 
 # --- compiler flags -----------------------------------------------------------------------
@@ -129,14 +160,69 @@ hooks=""
 [ "$OIDC_TEST_HOOKS" = 1 ] && hooks="-DOIDC_TEST_HOOKS"
 echo "# library: $lib ($(readlink -f "$lib"))"
 echo "# OIDC_CFLAGS=$OIDC_CFLAGS OIDC_LIBS=$OIDC_LIBS test hooks: $OIDC_TEST_HOOKS"
+echo "# suites: ${suites[*]}"
 
 # word-split the flag variables on purpose
 # shellcheck disable=SC2086
-cflags=(-std=c99 -Wall -Wextra -Werror -pedantic -pthread -g $hooks $OIDC_CFLAGS)
+cflags=(-std=c99 -Wall -Wextra -Werror -pedantic -pthread -g $hooks $OIDC_CFLAGS -I"$here")
+# shellcheck disable=SC2086
+asan_cflags=(-std=c99 -Wall -Wextra -Werror -pthread -g -O1 -fno-omit-frame-pointer
+             -fsanitize=address,undefined -fno-sanitize-recover=undefined $hooks $OIDC_CFLAGS -I"$here")
 # shellcheck disable=SC2086
 libs=($OIDC_LIBS -pthread)
 
-# --- the header -------------------------------------------------------------------------
+VALGRIND=(valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
+          --show-leak-kinds=definite,indirect --num-callers=40)
+# Rust's allocator is the system malloc, so LSan/ASan see liboidc's heap too.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+have_valgrind=0
+if [ "$use_valgrind" = 1 ]; then
+    if command -v valgrind >/dev/null; then have_valgrind=1; else not_ok "valgrind not installed (use --no-valgrind)"; fi
+fi
+have_clang=0
+if [ "$use_asan" = 1 ]; then
+    if command -v "$ASAN_CC" >/dev/null; then have_clang=1; else not_ok "$ASAN_CC not installed (use --no-asan)"; fi
+fi
+
+# build NAME SOURCE: BUILD_DIR/NAME and (with ASan) BUILD_DIR/NAME_asan, as runner steps.
+build() {
+    local name=$1 src=$2
+    rm -f "$BUILD_DIR/$name" "$BUILD_DIR/${name}_asan" # never run a stale build
+    step "build $name ($CC ${cflags[*]})" $CC "${cflags[@]}" -o "$BUILD_DIR/$name" "$src" "${libs[@]}" || return 1
+    if [ "$have_clang" = 1 ]; then
+        step "build ${name}_asan ($ASAN_CC -fsanitize=address,undefined)" \
+            "$ASAN_CC" "${asan_cflags[@]}" -o "$BUILD_DIR/${name}_asan" "$src" "${libs[@]}" || rm -f "$BUILD_DIR/${name}_asan"
+    fi
+    return 0
+}
+
+# run_variants NAME SETUP_FN [ARGS...]: run BUILD_DIR/test_NAME plain, under valgrind (unless
+# disabled) and its ASan build (when built), each time after SETUP_FN (if any) has started fresh
+# servers (it sees RUN_VARIANT = plain|valgrind|asan and may set RUN_ARGS, the program's
+# arguments, default ARGS); the servers are stopped after each run.
+run_variants() {
+    local name=$1 setup=$2; shift 2
+    local runs=("plain")
+    # --no-e2e-valgrind: no valgrind run for the programs that need servers
+    if [ "$have_valgrind" = 1 ] && { [ -z "$setup" ] || [ "$e2e_valgrind" = 1 ]; }; then runs+=("valgrind"); fi
+    [ "$have_clang" = 1 ] && [ -x "$BUILD_DIR/test_${name}_asan" ] && runs+=("asan")
+    local v label bin wrapper
+    for v in "${runs[@]}"; do
+        label=test_$name bin=$BUILD_DIR/test_$name wrapper=()
+        case $v in
+            valgrind) label=$label.valgrind wrapper=("${VALGRIND[@]}") ;;
+            asan) label=$label.asan bin=${bin}_asan ;;
+        esac
+        RUN_VARIANT=$v RUN_ARGS=("$@")
+        if [ -n "$setup" ] && ! "$setup"; then not_ok "$label: start the servers"; stop_all; continue; fi
+        suite "$label" "${wrapper[@]}" "$bin" "${RUN_ARGS[@]}"
+        stop_all
+    done
+}
+
+# --- header -------------------------------------------------------------------------------
+if wanted header; then
 hdr_c="$BUILD_DIR/header_check.c"
 cat >"$hdr_c" <<'EOF'
 /* Compiles as C and C++: every declaration of oidc.h is usable. */
@@ -191,12 +277,20 @@ exports_match_header() {
     diff <(echo "$funcs") <(echo "$syms") && return 0
     echo "(< header only, > library only)"; return 1
 }
+# The flat protocol calls of ABI 0.1 (and their handles and PKCE helpers), removed by ABI 0.2:
+# the request object replaces them; none may come back.
+flat_protocol_call='^oidc_(oauth_(exchange_code|refresh|client_credentials(_cached)?|token_exchange|jwt_bearer|custom_grant|device_authorization|device_poll|ciba_request|ciba_poll|introspect|revoke|userinfo|authorization_url|push_authorization_request|parse_authorization_response|end_session_url|validate_id_token|register|resource_request|client_endpoint)(_async)?|(token_response|device_authorization|ciba_request|pkce)_[a-z_]+|pkce_(new|generate|challenge))$'
 # Every function of the header is called by the C tests, so the NULL/UTF-8 coverage keeps up.
 header_functions_tested() {
     local n missing=""
-    # test_offline.c, or a suite with its own runner (test_oauth_grants.c: run_oauth_grants.sh).
     for n in $(header_functions "$1"); do grep -qw "$n" "$here"/test_*.c || missing="$missing $n"; done
     [ -z "$missing" ] || { echo "not called by any tests/c/test_*.c:$missing"; return 1; }
+}
+# The header still declares flat protocol calls (removed by ABI 0.2).
+no_flat_protocol_calls() {
+    local flat
+    flat=$(header_functions "$1" | grep -E "$flat_protocol_call" | tr '\n' ' ')
+    [ -z "$flat" ] || { echo "still in the header: $flat"; return 1; }
 }
 
 cargo_version=$(sed -n 's/^version *= *"\([0-9.]*\)".*/\1/p' "$repo/Cargo.toml" | head -1)
@@ -209,134 +303,210 @@ fi
 if [ -n "$hdr_file" ]; then
     step "liboidc.so exports exactly the header's functions" exports_match_header "$hdr_file" "$lib"
     step "every function in oidc.h is exercised by a C test" header_functions_tested "$hdr_file"
+    step "the header has no flat protocol call of ABI 0.1 left (the request object only)" no_flat_protocol_calls "$hdr_file"
     step "the header declares only oidc_/OIDC_ names" header_prefixed "$hdr_file"
 fi
-
-# --- build ------------------------------------------------------------------------------
-step "build test_offline ($CC ${cflags[*]})" \
-    $CC "${cflags[@]}" -o "$BUILD_DIR/test_offline" "$here/test_offline.c" "${libs[@]}"
-step "build test_e2e" $CC "${cflags[@]}" -o "$BUILD_DIR/test_e2e" "$here/test_e2e.c" "${libs[@]}"
-step "build test_authn" $CC "${cflags[@]}" -o "$BUILD_DIR/test_authn" "$here/test_authn.c" "${libs[@]}"
-have_asan=0
-build_asan() {
-    local flags=(-std=c99 -Wall -Wextra -Werror -pthread -g -O1 -fno-omit-frame-pointer
-                 -fsanitize=address,undefined -fno-sanitize-recover=undefined $hooks $OIDC_CFLAGS)
-    "$ASAN_CC" "${flags[@]}" -o "$BUILD_DIR/test_offline_asan" "$here/test_offline.c" "${libs[@]}" &&
-        "$ASAN_CC" "${flags[@]}" -o "$BUILD_DIR/test_e2e_asan" "$here/test_e2e.c" "${libs[@]}" &&
-        "$ASAN_CC" "${flags[@]}" -o "$BUILD_DIR/test_authn_asan" "$here/test_authn.c" "${libs[@]}"
-}
-if [ "$use_asan" = 1 ]; then
-    if command -v "$ASAN_CC" >/dev/null; then
-        step "build ASan+UBSan binaries ($ASAN_CC)" build_asan && have_asan=1
-    else
-        not_ok "$ASAN_CC not installed (use --no-asan)"
-    fi
 fi
 
-VALGRIND=(valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
-          --show-leak-kinds=definite,indirect --num-callers=40)
-# Rust's allocator is the system malloc, so LSan/ASan see liboidc's heap too.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-
-# --- offline ----------------------------------------------------------------------------
-[ -x "$BUILD_DIR/test_offline" ] && suite test_offline "$BUILD_DIR/test_offline"
-if [ "$use_valgrind" = 1 ] && [ -x "$BUILD_DIR/test_offline" ]; then
-    if command -v valgrind >/dev/null; then
-        suite test_offline.valgrind "${VALGRIND[@]}" "$BUILD_DIR/test_offline"
-    else
-        not_ok "valgrind not installed (use --no-valgrind)"
-    fi
+# --- offline ------------------------------------------------------------------------------
+if wanted offline && build test_offline "$here/test_offline.c"; then
+    run_variants offline ""
 fi
-[ "$have_asan" = 1 ] && suite test_offline.asan "$BUILD_DIR/test_offline_asan"
 
-# --- request authentication -------------------------------------------------------------
+# --- request authentication ---------------------------------------------------------------
 # test_authn runs the shared request vectors once per process, from a line file that
 # requests_flat.py makes of tests/vectors/requests.json (no JSON parser in C).
-requests_json=$repo/tests/vectors/requests.json
-requests_txt=$BUILD_DIR/requests.txt
-rm -f "$requests_txt"
-if [ -f "$requests_json" ]; then
-    step "flatten tests/vectors/requests.json (requests_flat.py)" \
-        sh -c 'python3 "$1" "$2" >"$3"' sh "$here/requests_flat.py" "$requests_json" "$requests_txt"
-else
-    not_ok "tests/vectors/requests.json is missing (test_authn runs the shared request vectors)"
-fi
-[ -x "$BUILD_DIR/test_authn" ] && suite test_authn "$BUILD_DIR/test_authn" "$requests_txt"
-if [ "$use_valgrind" = 1 ] && [ -x "$BUILD_DIR/test_authn" ] && command -v valgrind >/dev/null; then
-    suite test_authn.valgrind "${VALGRIND[@]}" "$BUILD_DIR/test_authn" "$requests_txt"
-fi
-[ "$have_asan" = 1 ] && suite test_authn.asan "$BUILD_DIR/test_authn_asan" "$requests_txt"
-
-# --- end to end -------------------------------------------------------------------------
-tk_pid="" tk_fd="" tk_dir=""
-stop_testkit() {
-    if [ -n "$tk_fd" ]; then exec {tk_fd}>&-; tk_fd=""; fi   # stdin EOF: the testkit exits
-    if [ -n "$tk_pid" ]; then
-        for _ in $(seq 50); do kill -0 "$tk_pid" 2>/dev/null || break; sleep 0.1; done
-        kill "$tk_pid" 2>/dev/null
-        wait "$tk_pid" 2>/dev/null
-        tk_pid=""
-    fi
-    [ -n "$tk_dir" ] && rm -rf "$tk_dir"
-    tk_dir=""
-}
-trap stop_testkit EXIT
-
-json_field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" "$2" | head -1; }
-
-# Start a fresh testkit; stdin is a FIFO whose only writer is this shell, so it dies with us.
-start_testkit() {
-    tk_dir=$(mktemp -d "$BUILD_DIR/testkit.XXXXXX")
-    mkfifo "$tk_dir/stdin"
-    "$TESTKIT_BIN" --dir "$tk_dir" <"$tk_dir/stdin" >"$tk_dir/stdout" 2>"$tk_dir/stderr" &
-    tk_pid=$!
-    exec {tk_fd}>"$tk_dir/stdin"
-    for _ in $(seq 300); do
-        grep -q '}' "$tk_dir/stdout" 2>/dev/null && break
-        kill -0 "$tk_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    export OIDC_TEST_ISSUER OIDC_TEST_CA_FILE OIDC_TEST_ADMIN OIDC_TEST_JWKS_URI OIDC_TEST_WRONG_CA_FILE
-    OIDC_TEST_ISSUER=$(json_field issuer "$tk_dir/stdout")
-    OIDC_TEST_CA_FILE=$(json_field ca_file "$tk_dir/stdout")
-    OIDC_TEST_ADMIN=$(json_field admin "$tk_dir/stdout")
-    OIDC_TEST_JWKS_URI=$(json_field jwks_uri "$tk_dir/stdout")
-    OIDC_TEST_WRONG_CA_FILE=$(json_field wrong_ca_file "$tk_dir/stdout")
-    if [ -z "$OIDC_TEST_ISSUER" ] || [ -z "$OIDC_TEST_ADMIN" ]; then
-        echo "#   oidc-testkit did not start:"; sed 's/^/#   /' "$tk_dir/stderr" | tail -20
-        return 1
-    fi
-    echo "# testkit pid $tk_pid: issuer $OIDC_TEST_ISSUER admin $OIDC_TEST_ADMIN"
-}
-
-# run_e2e NAME CMD...: each run gets its own issuer (fresh keys, counters and faults).
-run_e2e() {
-    local name=$1; shift
-    if start_testkit; then
-        suite "$name" "$@"
+if wanted authn && build test_authn "$here/test_authn.c"; then
+    requests_json=$repo/tests/vectors/requests.json
+    requests_txt=$BUILD_DIR/requests.txt
+    rm -f "$requests_txt"
+    if [ -f "$requests_json" ]; then
+        step "flatten tests/vectors/requests.json (requests_flat.py)" \
+            sh -c 'python3 "$1" "$2" >"$3"' sh "$here/requests_flat.py" "$requests_json" "$requests_txt"
     else
-        not_ok "$name: start oidc-testkit"
+        not_ok "tests/vectors/requests.json is missing (test_authn runs the shared request vectors)"
     fi
-    stop_testkit
-}
+    run_variants authn "" "$requests_txt"
+fi
 
-if [ "$use_e2e" = 1 ] && [ -x "$BUILD_DIR/test_e2e" ]; then
-    TESTKIT_BIN=${OIDC_TESTKIT_BIN:-}
-    if [ -z "$TESTKIT_BIN" ]; then
-        target=${CARGO_TARGET_DIR:-$repo/target}
-        step "build oidc-testkit (cargo build -p oidc-testkit --release)" \
-            sh -c "cd '$repo' && cargo build -q -p oidc-testkit --release --bin oidc-testkit"
-        TESTKIT_BIN=$target/release/oidc-testkit
-    fi
-    if [ -x "$TESTKIT_BIN" ]; then
-        run_e2e test_e2e "$BUILD_DIR/test_e2e"
-        if [ "$use_valgrind" = 1 ] && [ "$e2e_valgrind" = 1 ] && command -v valgrind >/dev/null; then
-            run_e2e test_e2e.valgrind env OIDC_TEST_TIME_SCALE=4 "${VALGRIND[@]}" "$BUILD_DIR/test_e2e"
+# --- end to end: the fixture issuer --------------------------------------------------------
+# Each run gets its own issuer (fresh keys, counters and faults).
+e2e_setup() {
+    start_fixture || return 1
+    export OIDC_TEST_ISSUER=$FIXTURE_ISSUER OIDC_TEST_CA_FILE=$FIXTURE_CA_FILE OIDC_TEST_ADMIN=$FIXTURE_ADMIN
+    export OIDC_TEST_JWKS_URI=$FIXTURE_JWKS_URI OIDC_TEST_WRONG_CA_FILE=$FIXTURE_WRONG_CA_FILE
+    # valgrind is slow: every client timeout of test_e2e x4
+    if [ "$RUN_VARIANT" = valgrind ]; then export OIDC_TEST_TIME_SCALE=4; else unset OIDC_TEST_TIME_SCALE; fi
+    echo "# fixture: issuer $OIDC_TEST_ISSUER admin $OIDC_TEST_ADMIN"
+}
+if wanted e2e && build test_e2e "$here/test_e2e.c"; then
+    run_variants e2e e2e_setup
+fi
+
+# --- the non-blocking API: the fixture issuer ----------------------------------------------
+# Each run needs a cold process-wide cache for its issuer: a new process and a new issuer.
+async_setup() {
+    start_fixture --algs ES256 || return 1
+    echo "# fixture: issuer $FIXTURE_ISSUER admin $FIXTURE_ADMIN"
+    RUN_ARGS=("$FIXTURE_ISSUER" "$FIXTURE_CA_FILE" "$FIXTURE_ADMIN" "$BUILD_DIR/validation_vectors.txt")
+}
+# example_step NAME OUT CMD...: run an example (plain), output into OUT (shown indented).
+example_run() {
+    local out=$1; shift
+    timeout 120 "$@" >"$out" 2>&1
+}
+if wanted async && build test_async "$here/test_async.c"; then
+    step "flatten tests/vectors/validation.json" python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))
+c = v["config"]
+with open(sys.argv[2], "w") as out:
+    for line in (c["issuer"], c["audiences"][0], c["expected_typ"], c["algorithms"], c["max_token_bytes"],
+                 int(v["now"]), json.dumps(v["jwks"], separators=(",", ":"))):
+        print(line, file=out)
+    for case in v["cases"]:
+        print(case["code"], case["name"].replace(" ", "_"), case["token"], file=out)
+' "$repo/tests/vectors/validation.json" "$BUILD_DIR/validation_vectors.txt"
+    run_variants async async_setup
+    # examples/event_loop.c: three valid tokens and an expired one, all answered
+    if step "build example event_loop" $CC "${cflags[@]}" -o "$BUILD_DIR/event_loop" "$repo/examples/event_loop.c" "${libs[@]}" &&
+        async_setup; then
+        tokens=()
+        for _ in 1 2 3; do tokens+=("$(curl -sS "$FIXTURE_ADMIN/token?alg=ES256&aud=api")"); done
+        tokens+=("$(curl -sS "$FIXTURE_ADMIN/token?alg=ES256&aud=api&exp_in=-3600")")
+        out=$BUILD_DIR/logs/event_loop.out
+        if example_run "$out" "$BUILD_DIR/event_loop" "$FIXTURE_ISSUER" api "$FIXTURE_CA_FILE" "${tokens[@]}" &&
+            grep -q "4/4 callbacks" "$out" && grep -q "TOKEN_EXPIRED" "$out"; then
+            sed 's/^/    /' "$out"; ok "example event_loop (4 tokens, the expired one TOKEN_EXPIRED)"
+        else
+            sed 's/^/#   /' "$out"; not_ok "example event_loop"
         fi
-        [ "$have_asan" = 1 ] && run_e2e test_e2e.asan "$BUILD_DIR/test_e2e_asan"
-    else
-        not_ok "oidc-testkit binary not found at $TESTKIT_BIN (set OIDC_TESTKIT_BIN or use --no-e2e)"
+        stop_all
+    fi
+fi
+
+# --- protocol endpoints: the real IdP and the fixture's faults ----------------------------
+# Per run: a fresh IdP and fixture; `test_oauth_endpoints prepare` builds an authorization URL
+# with liboidc (url, state, nonce, PKCE verifier, one per line); the login and consent are
+# scripted with curl form posts (tests/idp/README.md) and the code is exchanged with curl;
+# twice (one code flow per send mode).
+# endpoints_login SUFFIX: one completed code flow into OIDC_TEST_{REDIRECT,STATE,NONCE,ID_TOKEN,
+# ACCESS_TOKEN,REFRESH_TOKEN}SUFFIX (the test revokes the tokens: one flow per send mode).
+endpoints_login() {
+    local sfx=$1 prep url state nonce verifier redirect code tr l
+    prep=$(OIDC_TEST_ISSUER=$IDP_ISSUER OIDC_TEST_CA_FILE=$IDP_CA_FILE "$BUILD_DIR/test_oauth_endpoints" prepare) ||
+        { echo "# test_oauth_endpoints prepare failed"; return 1; }
+    { read -r url; read -r state; read -r nonce; read -r verifier; } <<<"$prep"
+    local jar="$SERVERS_DIR/endpoints$sfx.jar"
+    rm -f "$jar"
+    local C=(curl --silent --show-error --max-time 10 --cacert "$IDP_CA_FILE" -b "$jar" -c "$jar")
+    loc() { "${C[@]}" -o /dev/null -w '%{redirect_url}' "$@"; }
+    l=$(loc "$url")
+    l=$(loc --data-urlencode prompt=login --data-urlencode login=user-1 --data-urlencode password=any "$l")
+    l=$(loc "$l")
+    l=$(loc --data-urlencode prompt=consent "$l")
+    redirect=$(loc "$l")
+    case $redirect in http://127.0.0.1/cb\?code=*) ;; *) echo "# login flow ended at '$redirect'"; return 1 ;; esac
+    code=$(sed -n 's/.*[?&]code=\([^&]*\).*/\1/p' <<<"$redirect")
+    tr=$("${C[@]}" -u web-app:web-app-secret -d grant_type=authorization_code -d "code=$code" \
+        --data-urlencode redirect_uri=http://127.0.0.1/cb -d "code_verifier=$verifier" "$IDP_ISSUER/token")
+    [ -n "$(ready_field "$tr" id_token)" ] || { echo "# code exchange failed: $tr"; return 1; }
+    export "OIDC_TEST_REDIRECT$sfx=$redirect" "OIDC_TEST_STATE$sfx=$state" "OIDC_TEST_NONCE$sfx=$nonce"
+    export "OIDC_TEST_ID_TOKEN$sfx=$(ready_field "$tr" id_token)" "OIDC_TEST_ACCESS_TOKEN$sfx=$(ready_field "$tr" access_token)"
+    export "OIDC_TEST_REFRESH_TOKEN$sfx=$(ready_field "$tr" refresh_token)"
+}
+endpoints_setup() {
+    start_idp && start_fixture || return 1
+    local f
+    # faults on the fixture issuer (persist for every request)
+    for f in "/e/error&mode=400" "/e/garbage&mode=garbage" "/e/big&mode=big&bytes=700000" "/e/hang&mode=hang"; do
+        curl -sS --max-time 5 -X POST "$FIXTURE_ADMIN/fault?path=$f" >/dev/null || { echo "# fault setup $f failed"; return 1; }
+    done
+    endpoints_login "" && endpoints_login _2 || return 1
+    export OIDC_TEST_ISSUER=$IDP_ISSUER OIDC_TEST_CA_FILE=$IDP_CA_FILE
+    export OIDC_TEST_FAULT_ISSUER=$FIXTURE_ISSUER OIDC_TEST_FAULT_CA=$FIXTURE_CA_FILE
+    # valgrind is slow: looser bounds on how long a failing call may take
+    if [ "$RUN_VARIANT" = valgrind ]; then export OIDC_TEST_SLOW=1; else unset OIDC_TEST_SLOW; fi
+    echo "# IdP $IDP_ISSUER, fixture $FIXTURE_ISSUER"
+}
+if wanted endpoints && build test_oauth_endpoints "$here/test_oauth_endpoints.c"; then
+    # the test program's name is test_oauth_endpoints: run_variants wants test_NAME
+    run_variants oauth_endpoints endpoints_setup
+    if step "build example introspection" $CC "${cflags[@]}" -o "$BUILD_DIR/introspection" "$repo/examples/introspection.c" "${libs[@]}" &&
+        start_idp; then
+        out=$BUILD_DIR/logs/introspection.out
+        if example_run "$out" "$BUILD_DIR/introspection" "$IDP_ISSUER" "$IDP_CA_FILE" && grep -q '"active":true' "$out"; then
+            sed 's/^/    /' "$out"; ok "example introspection"
+        else
+            sed 's/^/#   /' "$out"; not_ok "example introspection"
+        fi
+        stop_all
+    fi
+fi
+
+# --- grants: the real IdP and the mock of bad token responses ------------------------------
+# The scripted login, device approval and CIBA approval are done by tests/c/idp_browser.sh.
+grants_setup() {
+    start_idp && start_mock || return 1
+    export OIDC_TEST_ISSUER=$IDP_ISSUER OIDC_TEST_CA_FILE=$IDP_CA_FILE OIDC_TEST_ADMIN=$IDP_ADMIN
+    export OIDC_TEST_MOCK=$MOCK_URL OIDC_TEST_KEYS=$repo/tests/idp/client-keys OIDC_TEST_BROWSER=$here/idp_browser.sh
+    # valgrind is ~20x slower: longer client timeouts, looser bounds on failing calls
+    if [ "$RUN_VARIANT" = valgrind ]; then export OIDC_TEST_SLOW=1; else unset OIDC_TEST_SLOW; fi
+    echo "# IdP $IDP_ISSUER, mock $MOCK_URL"
+}
+if wanted grants && build test_oauth_grants "$here/test_oauth_grants.c"; then
+    run_variants oauth_grants grants_setup
+    # the examples, against one IdP; they trust the test CA the standard way (SSL_CERT_FILE)
+    ex_ok=1
+    for ex in client_credentials auth_code_pkce device_flow; do
+        step "build example $ex" $CC "${cflags[@]}" -o "$BUILD_DIR/$ex" "$repo/examples/$ex.c" "${libs[@]}" || ex_ok=0
+    done
+    if [ "$ex_ok" = 1 ] && RUN_VARIANT=plain grants_setup; then
+        export SSL_CERT_FILE=$IDP_CA_FILE
+        out=$BUILD_DIR/logs/client_credentials.out
+        example_run "$out" "$BUILD_DIR/client_credentials" "$IDP_ISSUER" svc-basic svc-basic-secret urn:liboidc:rs256 read
+        if [ "$(grep -c '^token_type=Bearer expires_in=[0-9]* scope=read$' "$out")" = 2 ]; then
+            ok "example client_credentials (twice, second from the cache)"
+        else not_ok "example client_credentials"; sed 's/^/#   /' "$out"; fi
+        example_run "$out" "$BUILD_DIR/client_credentials" "$IDP_ISSUER" svc-basic wrong-secret; rc=$?
+        if [ "$rc" = 1 ] && grep -q INVALID_CLIENT "$out" && ! grep -q wrong-secret "$out"; then
+            ok "example client_credentials: wrong secret -> INVALID_CLIENT, exit 1, secret not shown"
+        else not_ok "example client_credentials wrong secret (rc $rc)"; sed 's/^/#   /' "$out"; fi
+
+        # auth_code_pkce: prints "open: URL", reads the callback URL on stdin
+        w=$SERVERS_DIR/examples
+        mkdir -p "$w"
+        mkfifo "$w/ac.in" "$w/ac.out"
+        timeout 60 "$BUILD_DIR/auth_code_pkce" "$IDP_ISSUER" web-app web-app-secret http://127.0.0.1/cb "openid email" \
+            <"$w/ac.in" >"$w/ac.out" 2>"$w/ac.err" &
+        ac_pid=$!
+        exec {ac_in}>"$w/ac.in" {ac_out}<"$w/ac.out"
+        IFS= read -r -t 20 line <&"$ac_out" || line=
+        cb=$("$here/idp_browser.sh" login "${line#open: }" 2>>"$w/ac.err")
+        printf '%s\n' "$cb" >&"$ac_in"
+        exec {ac_in}>&-
+        IFS= read -r -t 20 result <&"$ac_out" || result=
+        exec {ac_out}<&-
+        wait "$ac_pid"; rc=$?
+        if [ "$rc" = 0 ] && [[ $result == "token_type=Bearer expires_in="*" id_token=validated refresh_token=yes" ]]; then
+            ok "example auth_code_pkce (scripted login)"
+        else not_ok "example auth_code_pkce (rc $rc): $result"; sed 's/^/#   /' "$w/ac.err"; fi
+
+        # device_flow: prints "visit URI and enter CODE", then the result once approved
+        mkfifo "$w/df.out"
+        timeout 60 "$BUILD_DIR/device_flow" "$IDP_ISSUER" device-app openid 30 >"$w/df.out" 2>"$w/df.err" &
+        df_pid=$!
+        exec {df_out}<"$w/df.out"
+        IFS= read -r -t 20 line <&"$df_out" || line=
+        "$here/idp_browser.sh" device "${line##* }" 2>>"$w/df.err" || echo "approval failed" >>"$w/df.err"
+        IFS= read -r -t 40 result <&"$df_out" || result=
+        exec {df_out}<&-
+        wait "$df_pid"; rc=$?
+        if [ "$rc" = 0 ] && [[ $line == "visit $IDP_ISSUER/device and enter "* ]] && [[ $result == "approved: token_type=Bearer"* ]]; then
+            ok "example device_flow (scripted approval)"
+        else not_ok "example device_flow (rc $rc): $line / $result"; sed 's/^/#   /' "$w/df.err"; fi
+        unset SSL_CERT_FILE
+        stop_all
     fi
 fi
 

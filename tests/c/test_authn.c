@@ -1468,8 +1468,8 @@ static void test_async(const oidc_validator *plain) {
     {
         struct async_call a;
         oidc_cancel *cancel = NULL;
-        CHECK_RC(oidc_cancel_new(&cancel, NULL), OIDC_RESULT_OK);
-        oidc_cancel_cancel(cancel);
+        CHECK_RC(oidc_cancel_new(0, &cancel, NULL), OIDC_RESULT_OK);
+        oidc_cancel_trigger(cancel);
         async_init(&a);
         if (run_async(plain, new_request("Bearer", AX_TOKEN_BEARER, NULL), cancel, &a)) {
             CHECKF(a.rc == OIDC_RESULT_CANCELLED, "%s", rc_name(a.rc));
@@ -1484,7 +1484,7 @@ static void test_async(const oidc_validator *plain) {
     {
         struct async_call a;
         oidc_cancel *cancel = NULL;
-        CHECK_RC(oidc_cancel_new(&cancel, NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_cancel_new(0, &cancel, NULL), OIDC_RESULT_OK);
         async_init(&a);
         if (run_async(plain, new_request("Bearer", AX_TOKEN_BEARER, NULL), cancel, &a))
             CHECK(a.rc == OIDC_RESULT_OK && a.snap.allowed);

@@ -1,6 +1,8 @@
-/* The grants through the C ABI, against the real test IdP (tests/idp/server.mjs) and, for
- * malformed responses, a plain-HTTP mock (tests/c/mock_token_server.py). Started by
- * tests/c/run_oauth_grants.sh, which sets:
+/* The grants through the C ABI's request object (oidc_oauth_request_*, each flow sent with
+ * oidc_oauth_send AND oidc_oauth_send_async, same expected results), against the real test IdP
+ * (tests/idp/server.mjs) and, for malformed responses, a plain-HTTP mock
+ * (tests/c/mock_token_server.py). Started by
+ * tests/c/run.sh grants, which sets:
  *   OIDC_TEST_ISSUER, OIDC_TEST_CA_FILE, OIDC_TEST_ADMIN   the IdP (ready line)
  *   OIDC_TEST_MOCK      http://127.0.0.1:PORT of the mock
  *   OIDC_TEST_KEYS      tests/idp/client-keys
@@ -8,57 +10,12 @@
  * Last line: "N passed, N failed".
  */
 #define _POSIX_C_SOURCE 200809L
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
-#include <oidc.h>
+#include "harness.h"
+#include "oauth_send.h"
 
-static int passed, failed, case_failures;
-static char case_name[200];
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void begin(const char *name) {
-    snprintf(case_name, sizeof case_name, "%s", name);
-    case_failures = 0;
-}
-static void end(void) {
-    if (case_failures == 0) {
-        passed++;
-        printf("ok - %s\n", case_name);
-    } else {
-        failed++;
-        printf("not ok - %s\n", case_name);
-    }
-    fflush(stdout);
-}
-static void diag(int line, const char *fmt, ...) {
-    va_list ap;
-    pthread_mutex_lock(&lock);
-    case_failures++;
-    printf("#   line %d: ", line);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    pthread_mutex_unlock(&lock);
-}
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c)) diag(__LINE__, "check failed: %s", #c);                                          \
-    } while (0)
-#define CHECK_RC(rc, want, err)                                                                    \
-    do {                                                                                           \
-        oidc_result r_ = (rc), w_ = (want);                                                        \
-        if (r_ != w_)                                                                              \
-            diag(__LINE__, "%s: got %u %s, want %u %s (%s)", #rc, (unsigned)r_,                    \
-                 oidc_result_name(r_), (unsigned)w_, oidc_result_name(w_),                         \
-                 (err) ? oidc_error_message(err) : "-");                                           \
-    } while (0)
 static size_t slen(const char *s) { return s ? strlen(s) : 0; }
 #define S(x) (x), slen(x)
 #define NONE NULL, 0
@@ -67,12 +24,6 @@ static const char *ISSUER, *CA, *ADMIN, *MOCK, *KEYS, *BROWSER;
 /* Under valgrind (OIDC_TEST_SLOW=1) everything is ~20x slower: longer client timeouts for the
  * happy paths and a looser bound on how long a failing call may take. */
 static int SLOW;
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
 
 static char *read_file(const char *dir, const char *name) {
     char path[1024];
@@ -158,29 +109,12 @@ static oidc_oauth_client *must(const spec *s) {
     oidc_result rc;
     oidc_error *err = NULL;
     oidc_oauth_client *c = make(s, &rc, &err);
-    CHECK_RC(rc, OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(rc, OIDC_RESULT_OK, err);
     oidc_error_free(err);
     return c;
 }
 
 /* ---- helpers ---------------------------------------------------------------------------- */
-
-static void url_encode(const char *in, char *out, size_t n) {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t j = 0;
-    for (; *in && j + 4 < n; in++) {
-        unsigned char ch = (unsigned char)*in;
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-            ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-            out[j++] = (char)ch;
-        } else {
-            out[j++] = '%';
-            out[j++] = hex[ch >> 4];
-            out[j++] = hex[ch & 15];
-        }
-    }
-    out[j] = 0;
-}
 
 static int query_param(const char *url, const char *name, char *out, size_t n) {
     const char *q = strchr(url, '?');
@@ -200,648 +134,739 @@ static int query_param(const char *url, const char *name, char *out, size_t n) {
     return 0;
 }
 
-/* Log in through the IdP for `client_id` with the PKCE values; the code into `code`. */
-static int login(oidc_oauth_client *c, const char *client_id, const oidc_pkce *p, char *code, size_t n) {
-    char *authz = NULL;
-    oidc_error *err = NULL;
-    oidc_result rc = oidc_oauth_client_endpoint(c, S("authorization_endpoint"), &authz, NULL, &err);
-    CHECK_RC(rc, OIDC_RESULT_OK, err);
-    oidc_error_free(err);
-    if (rc != OIDC_RESULT_OK) return 0;
-    char url[4096], cb[4096], redirect[256];
-    url_encode("http://127.0.0.1/cb", redirect, sizeof redirect);
-    snprintf(url, sizeof url,
-             "%s?client_id=%s&response_type=code&redirect_uri=%s&scope=openid%%20email&state=%s"
-             "&nonce=%s&code_challenge=%s&code_challenge_method=%s",
-             authz, client_id, redirect, oidc_pkce_state(p), oidc_pkce_nonce(p), oidc_pkce_code_challenge(p),
-             oidc_pkce_code_challenge_method());
-    oidc_string_free(authz);
-    if (browser(cb, sizeof cb, "login '%s'", url) != 0) return 0;
-    char state[128];
-    CHECK(query_param(cb, "state", state, sizeof state) && strcmp(state, oidc_pkce_state(p)) == 0);
-    return query_param(cb, "code", code, n);
+static double slow_factor(void) { return SLOW ? 10.0 : 1.0; }
+
+/* The secrets of an outcome's error text. */
+static int shows(const outcome *o, const char *secret) {
+    return (o->message && strstr(o->message, secret)) || (o->details && strstr(o->details, secret));
+}
+
+typedef struct {
+    char code[512], verifier[256], nonce[256];
+} login_result;
+
+/* Log in through the IdP for client `c` (its client id is in the URL liboidc builds): the
+ * authorization URL (state, nonce and PKCE generated by OIDC_OP_AUTHORIZATION_URL), the
+ * scripted login, the callback checked by OIDC_OP_AUTHORIZATION_RESPONSE; both sent with `m`. */
+static int login(oidc_oauth_client *c, enum send_mode m, login_result *lr) {
+    memset(lr, 0, sizeof *lr);
+    oidc_oauth_request *r = req_new(c, OIDC_OP_AUTHORIZATION_URL);
+    req_set(r, OIDC_PARAM_REDIRECT_URI, "http://127.0.0.1/cb");
+    req_add(r, OIDC_PARAM_SCOPE, "openid");
+    req_add(r, OIDC_PARAM_SCOPE, "email");
+    outcome u = send_mode(r, NULL, m);
+    oidc_oauth_request_free(r);
+    int ok = expect_outcome(&u, OIDC_RESULT_OK, "authorization URL");
+    if (!ok) {
+        outcome_free(&u);
+        return 0;
+    }
+    const char *url = field_s(&u, OIDC_FIELD_URL);
+    char state[256], v[256];
+    CHECK(strlen(field_s(&u, OIDC_FIELD_CODE_VERIFIER)) == 43 && strlen(field_s(&u, OIDC_FIELD_CODE_CHALLENGE)) == 43);
+    CHECK(query_param(url, "code_challenge_method", v, sizeof v) && strcmp(v, "S256") == 0);
+    CHECK(query_param(url, "code_challenge", v, sizeof v) && strcmp(v, field_s(&u, OIDC_FIELD_CODE_CHALLENGE)) == 0);
+    CHECK(strstr(url, field_s(&u, OIDC_FIELD_CODE_VERIFIER)) == NULL);
+    snprintf(state, sizeof state, "%s", field_s(&u, OIDC_FIELD_STATE));
+    snprintf(lr->verifier, sizeof lr->verifier, "%s", field_s(&u, OIDC_FIELD_CODE_VERIFIER));
+    snprintf(lr->nonce, sizeof lr->nonce, "%s", field_s(&u, OIDC_FIELD_NONCE));
+    CHECK(state[0] && lr->nonce[0]);
+    char cb[4096];
+    ok = browser(cb, sizeof cb, "login '%s'", url) == 0;
+    outcome_free(&u);
+    CHECKF(ok, "scripted login failed");
+    if (!ok) return 0;
+    r = req_new(c, OIDC_OP_AUTHORIZATION_RESPONSE);
+    req_set(r, OIDC_PARAM_RESPONSE, cb);
+    req_set(r, OIDC_PARAM_EXPECTED_STATE, state);
+    outcome a = send_mode(r, NULL, m);
+    oidc_oauth_request_free(r);
+    ok = expect_outcome(&a, OIDC_RESULT_OK, "authorization response");
+    if (ok) {
+        CHECK(strcmp(field_s(&a, OIDC_FIELD_STATE), state) == 0);
+        CHECK(strcmp(field_s(&a, OIDC_FIELD_ISS), ISSUER) == 0);
+        snprintf(lr->code, sizeof lr->code, "%s", field_s(&a, OIDC_FIELD_CODE));
+        ok = lr->code[0] != 0;
+    }
+    outcome_free(&a);
+    return ok;
+}
+
+/* A code exchange (web-app's redirect URI). */
+static outcome exchange(oidc_oauth_client *c, const login_result *lr, int with_nonce, enum send_mode m) {
+    oidc_oauth_request *r = req_new(c, OIDC_OP_AUTHORIZATION_CODE);
+    req_set(r, OIDC_PARAM_CODE, lr->code);
+    req_set(r, OIDC_PARAM_REDIRECT_URI, "http://127.0.0.1/cb");
+    req_set(r, OIDC_PARAM_CODE_VERIFIER, lr->verifier);
+    if (with_nonce) req_set(r, OIDC_PARAM_NONCE, lr->nonce);
+    outcome o = send_mode(r, NULL, m);
+    oidc_oauth_request_free(r);
+    return o;
+}
+
+/* Client credentials with optional scope and resource. */
+static outcome client_credentials(oidc_oauth_client *c, const char *scope, const char *resource, enum send_mode m) {
+    oidc_oauth_request *r = req_new(c, OIDC_OP_CLIENT_CREDENTIALS);
+    if (scope) req_add(r, OIDC_PARAM_SCOPE, scope);
+    if (resource) req_add(r, OIDC_PARAM_RESOURCE, resource);
+    outcome o = send_mode(r, NULL, m);
+    oidc_oauth_request_free(r);
+    return o;
+}
+
+/* A send that runs on another thread, so this one can cancel it while it waits. */
+typedef struct {
+    const oidc_oauth_request *r;
+    const oidc_cancel *cancel;
+    enum send_mode m;
+    outcome o;
+    int done;
+} bg_send;
+
+static void *bg_send_main(void *p) {
+    bg_send *b = p;
+    b->o = send_mode(b->r, b->cancel, b->m);
+    __atomic_store_n(&b->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* Send `r` on a thread, wait `ms`, check it is still waiting, trigger a fresh cancel handle:
+ * CANCELLED within 2 s of the trigger. */
+static void cancel_while_polling(const oidc_oauth_request *r, enum send_mode m, long ms, const char *what) {
+    oidc_cancel *cancel = NULL;
+    CHECK_RC(oidc_cancel_new(0, &cancel, NULL), OIDC_RESULT_OK);
+    bg_send b = {r, cancel, m, {0}, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, bg_send_main, &b);
+    sleep_ms(ms);
+    CHECKF(!__atomic_load_n(&b.done, __ATOMIC_ACQUIRE), "%s [%s]: the poll ended before the cancel", what, MODE_NAME[m]);
+    double t0 = mono_s();
+    oidc_cancel_trigger(cancel);
+    CHECK(oidc_cancel_is_cancelled(cancel) == 1);
+    pthread_join(th, NULL);
+    double took = mono_s() - t0;
+    expect_outcome(&b.o, OIDC_RESULT_CANCELLED, what);
+    CHECKF(took < 2.0 * slow_factor(), "%s [%s]: CANCELLED %.2f s after the trigger", what, MODE_NAME[m], took);
+    outcome_free(&b.o);
+    oidc_cancel_free(cancel);
 }
 
 /* ---- tests against the IdP ------------------------------------------------------------------ */
 
-static void test_client_auth_methods(void) {
-    begin("client auth: private_key_jwt (PEM RSA/EC/Ed25519, JWK), client_secret_jwt, auto");
+static void test_client_auth_methods(enum send_mode m) {
+    TEST_BEGIN("client auth: private_key_jwt (PEM RSA/EC/Ed25519, JWK), client_secret_jwt, auto [%s]", MODE_NAME[m]);
     const char *pems[] = {"rsa.pem", "ec-sec1.pem", "ed25519.pem"};
     const char *kids[] = {"client-rsa", "client-ec", "client-ed25519"};
     for (int i = 0; i < 3; i++) {
         char *pem = read_file(KEYS, pems[i]);
         spec s = {.id = "svc-pkjwt", .key_pem = pem, .kid = kids[i]};
         oidc_oauth_client *c = must(&s);
-        oidc_token_response *t = NULL;
-        oidc_error *err = NULL;
-        CHECK_RC(oidc_oauth_client_credentials(c, S("read"), S("urn:liboidc:es256"), NONE, &t, &err), OIDC_RESULT_OK, err);
-        CHECK(t && strcmp(oidc_token_response_token_type(t), "Bearer") == 0);
-        oidc_token_response_free(t);
-        oidc_error_free(err);
+        outcome o = client_credentials(c, "read", "urn:liboidc:es256", m);
+        expect_outcome(&o, OIDC_RESULT_OK, pems[i]);
+        CHECK(strcmp(field_s(&o, OIDC_FIELD_TOKEN_TYPE), "Bearer") == 0);
+        outcome_free(&o);
         oidc_oauth_client_free(c);
         free(pem);
     }
     char *jwk = read_file(KEYS, "ec.jwk.json");
     spec sj = {.id = "svc-pkjwt", .key_jwk = jwk, .method = "auto"};
     oidc_oauth_client *c = must(&sj);
-    oidc_token_response *t = NULL;
-    oidc_error *err = NULL;
-    CHECK_RC(oidc_oauth_client_credentials(c, NONE, NONE, NONE, &t, &err), OIDC_RESULT_OK, err);
-    oidc_token_response_free(t);
+    outcome o = client_credentials(c, NULL, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_OK, "JWK, auto");
+    outcome_free(&o);
     oidc_oauth_client_free(c);
     free(jwk);
     spec ss = {.id = "svc-secret-jwt", .secret = "svc-secret-jwt-secret-0123456789abcdef0123456789", .method = "client_secret_jwt"};
     c = must(&ss);
-    t = NULL;
-    CHECK_RC(oidc_oauth_client_credentials(c, NONE, NONE, NONE, &t, &err), OIDC_RESULT_OK, err);
-    oidc_token_response_free(t);
+    o = client_credentials(c, NULL, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_OK, "client_secret_jwt");
+    outcome_free(&o);
     oidc_oauth_client_free(c);
     /* wrong secret: INVALID_CLIENT, secret not echoed */
     spec bad = {.id = "svc-secret-jwt", .secret = "wrong-secret-wrong-secret-wrong-secret-xx", .method = "client_secret_jwt"};
     c = must(&bad);
-    t = NULL;
-    err = NULL;
-    CHECK_RC(oidc_oauth_client_credentials(c, NONE, NONE, NONE, &t, &err), OIDC_RESULT_INVALID_CLIENT, err);
-    CHECK(t == NULL && err && !strstr(oidc_error_message(err), "wrong-secret"));
-    oidc_error_free(err);
+    o = client_credentials(c, NULL, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_INVALID_CLIENT, "wrong secret");
+    CHECK(!shows(&o, "wrong-secret"));
+    outcome_free(&o);
     oidc_oauth_client_free(c);
-    /* builder rejects bad keys and mismatched settings */
-    oidc_oauth_builder *b = NULL;
-    err = NULL;
-    CHECK_RC(oidc_oauth_builder_new(&b, NULL), OIDC_RESULT_OK, NULL);
-    CHECK_RC(oidc_oauth_builder_set_private_key_pem(b, S("not a key"), NONE, NONE, &err), OIDC_RESULT_INVALID_CONFIG, err);
-    oidc_error_free(err);
-    char *ec = read_file(KEYS, "ec.pem");
-    err = NULL;
-    CHECK_RC(oidc_oauth_builder_set_private_key_pem(b, S(ec), NONE, S("RS256"), &err), OIDC_RESULT_UNSUPPORTED_ALGORITHM, err);
-    oidc_error_free(err);
-    err = NULL;
-    CHECK_RC(oidc_oauth_builder_set_private_key_jwk(b, S("{\"kty\":\"oct\"}"), NONE, NONE, &err), OIDC_RESULT_INVALID_CONFIG, err);
-    oidc_error_free(err);
-    CHECK_RC(oidc_oauth_builder_set_private_key_pem(NULL, S(ec), NONE, NONE, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
-    CHECK_RC(oidc_oauth_builder_set_private_key_pem(b, "\xff\xfe", 2, NONE, NONE, NULL), OIDC_RESULT_INVALID_UTF8, NULL);
-    CHECK_RC(oidc_oauth_builder_set_assertion_audience(b, S("nowhere"), NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_builder_set_assertion_audience(b, S("issuer"), NULL), OIDC_RESULT_OK, NULL);
-    oidc_oauth_builder_free(b);
-    free(ec);
-    end();
+    if (m == BLOCKING) {
+        /* builder rejects bad keys and mismatched settings (no send) */
+        oidc_oauth_builder *b = NULL;
+        oidc_error *err = NULL;
+        CHECK_RC_ERR(oidc_oauth_builder_new(&b, NULL), OIDC_RESULT_OK, NULL);
+        CHECK_RC_ERR(oidc_oauth_builder_set_private_key_pem(b, S("not a key"), NONE, NONE, &err), OIDC_RESULT_INVALID_CONFIG, err);
+        oidc_error_free(err);
+        char *ec = read_file(KEYS, "ec.pem");
+        err = NULL;
+        CHECK_RC_ERR(oidc_oauth_builder_set_private_key_pem(b, S(ec), NONE, S("RS256"), &err), OIDC_RESULT_UNSUPPORTED_ALGORITHM, err);
+        oidc_error_free(err);
+        err = NULL;
+        CHECK_RC_ERR(oidc_oauth_builder_set_private_key_jwk(b, S("{\"kty\":\"oct\"}"), NONE, NONE, &err), OIDC_RESULT_INVALID_CONFIG, err);
+        oidc_error_free(err);
+        CHECK_RC_ERR(oidc_oauth_builder_set_private_key_pem(NULL, S(ec), NONE, NONE, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
+        CHECK_RC_ERR(oidc_oauth_builder_set_private_key_pem(b, "\xff\xfe", 2, NONE, NONE, NULL), OIDC_RESULT_INVALID_UTF8, NULL);
+        CHECK_RC_ERR(oidc_oauth_builder_set_assertion_audience(b, S("nowhere"), NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
+        CHECK_RC_ERR(oidc_oauth_builder_set_assertion_audience(b, S("issuer"), NULL), OIDC_RESULT_OK, NULL);
+        oidc_oauth_builder_free(b);
+        free(ec);
+    }
+    TEST_END();
 }
 
-static void test_auth_code_and_refresh(void) {
-    begin("authorization code + PKCE (scripted login), ID token validated, refresh rotates");
+static void test_auth_code_and_refresh(enum send_mode m) {
+    TEST_BEGIN("authorization code + PKCE (scripted login), ID token validated, refresh rotates [%s]", MODE_NAME[m]);
     spec s = {.id = "web-app", .secret = "web-app-secret"};
     oidc_oauth_client *c = must(&s);
-    oidc_pkce *p = NULL;
-    oidc_error *err = NULL;
-    CHECK_RC(oidc_pkce_new(&p, &err), OIDC_RESULT_OK, err);
-    CHECK(strlen(oidc_pkce_code_verifier(p)) == 43 && strlen(oidc_pkce_code_challenge(p)) == 43);
-    CHECK(strcmp(oidc_pkce_code_challenge_method(), "S256") == 0);
-    char code[512];
-    CHECK(login(c, "web-app", p, code, sizeof code));
-    oidc_token_response *t = NULL;
-    oidc_result rc = oidc_oauth_exchange_code(c, S(code), S("http://127.0.0.1/cb"), S(oidc_pkce_code_verifier(p)),
-                                              S(oidc_pkce_nonce(p)), NONE, &t, &err);
-    CHECK_RC(rc, OIDC_RESULT_OK, err);
-    if (rc == OIDC_RESULT_OK) {
-        CHECK(oidc_token_response_id_token(t) != NULL);
-        CHECK(oidc_token_response_refresh_token(t) != NULL);
-        /* the code is single-use */
-        oidc_token_response *t2 = NULL;
-        oidc_error *e2 = NULL;
-        CHECK_RC(oidc_oauth_exchange_code(c, S(code), S("http://127.0.0.1/cb"), S(oidc_pkce_code_verifier(p)), NONE, NONE,
-                                          &t2, &e2),
-                 OIDC_RESULT_INVALID_GRANT, e2);
-        CHECK(e2 && !strstr(oidc_error_message(e2), code));
-        oidc_error_free(e2);
-        oidc_token_response_free(t);
-        t = NULL;
+    login_result lr;
+    if (login(c, m, &lr)) {
+        outcome t = exchange(c, &lr, 1, m);
+        if (expect_outcome(&t, OIDC_RESULT_OK, "code exchange")) {
+            CHECK(field_s(&t, OIDC_FIELD_ID_TOKEN)[0] != 0);
+            CHECK(field_s(&t, OIDC_FIELD_REFRESH_TOKEN)[0] != 0);
+            CHECK(oidc_oauth_response_operation(t.resp) == OIDC_OP_AUTHORIZATION_CODE);
+            /* the code is single-use */
+            outcome t2 = exchange(c, &lr, 0, m);
+            expect_outcome(&t2, OIDC_RESULT_INVALID_GRANT, "code replayed");
+            CHECK(!shows(&t2, lr.code));
+            outcome_free(&t2);
+        }
+        outcome_free(&t);
     }
-    oidc_error_free(err);
-    err = NULL;
     /* fresh login for refresh (reusing the code above revoked its grant) */
-    oidc_pkce_free(p);
-    p = NULL;
-    CHECK_RC(oidc_pkce_new(&p, NULL), OIDC_RESULT_OK, NULL);
-    CHECK(login(c, "web-app", p, code, sizeof code));
-    rc = oidc_oauth_exchange_code(c, S(code), S("http://127.0.0.1/cb"), S(oidc_pkce_code_verifier(p)), NONE, NONE, &t, &err);
-    CHECK_RC(rc, OIDC_RESULT_OK, err);
-    if (rc == OIDC_RESULT_OK) {
-        char *rt = strdup(oidc_token_response_refresh_token(t));
-        oidc_token_response *r = NULL;
-        CHECK_RC(oidc_oauth_refresh(c, S(rt), S("openid"), NONE, &r, &err), OIDC_RESULT_OK, err);
-        CHECK(r && oidc_token_response_refresh_token(r) && strcmp(oidc_token_response_refresh_token(r), rt) != 0);
-        oidc_token_response_free(r);
-        r = NULL;
-        oidc_error_free(err);
-        err = NULL;
-        CHECK_RC(oidc_oauth_refresh(c, S(rt), NONE, NONE, &r, &err), OIDC_RESULT_INVALID_GRANT, err);
-        CHECK(r == NULL && err && !strstr(oidc_error_message(err), rt));
-        free(rt);
-        oidc_token_response_free(t);
+    if (login(c, m, &lr)) {
+        outcome t = exchange(c, &lr, 0, m);
+        if (expect_outcome(&t, OIDC_RESULT_OK, "code exchange (no nonce)")) {
+            char *rt = dup_or_null(field_s(&t, OIDC_FIELD_REFRESH_TOKEN));
+            oidc_oauth_request *r = req_new(c, OIDC_OP_REFRESH);
+            req_set(r, OIDC_PARAM_REFRESH_TOKEN, rt);
+            req_add(r, OIDC_PARAM_SCOPE, "openid");
+            outcome n = send_mode(r, NULL, m);
+            expect_outcome(&n, OIDC_RESULT_OK, "refresh");
+            CHECK(field_s(&n, OIDC_FIELD_REFRESH_TOKEN)[0] && strcmp(field_s(&n, OIDC_FIELD_REFRESH_TOKEN), rt) != 0);
+            outcome_free(&n);
+            oidc_oauth_request_free(r);
+            r = req_new(c, OIDC_OP_REFRESH);
+            req_set(r, OIDC_PARAM_REFRESH_TOKEN, rt);
+            n = send_mode(r, NULL, m);
+            expect_outcome(&n, OIDC_RESULT_INVALID_GRANT, "rotated refresh token reused");
+            CHECK(!shows(&n, rt));
+            outcome_free(&n);
+            oidc_oauth_request_free(r);
+            free(rt);
+        }
+        outcome_free(&t);
     }
-    oidc_error_free(err);
-    /* bad input */
-    CHECK_RC(oidc_pkce_new(NULL, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
-    CHECK(oidc_pkce_state(NULL) == NULL);
-    oidc_pkce_free(NULL);
-    oidc_token_response *t3 = NULL;
-    CHECK_RC(oidc_oauth_exchange_code(NULL, S("x"), S("y"), NONE, NONE, NONE, &t3, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
-    CHECK_RC(oidc_oauth_exchange_code(c, S("x"), S("y"), NONE, NONE, NONE, NULL, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
-    CHECK_RC(oidc_oauth_exchange_code(c, NONE, S("y"), NONE, NONE, NONE, &t3, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_exchange_code(c, "\xc3", 1, S("y"), NONE, NONE, NONE, &t3, NULL), OIDC_RESULT_INVALID_UTF8, NULL);
-    CHECK_RC(oidc_oauth_refresh(c, NONE, NONE, NONE, &t3, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_refresh(c, S("not-a-refresh-token"), NONE, NONE, &t3, NULL), OIDC_RESULT_INVALID_GRANT, NULL);
-    CHECK(t3 == NULL);
-    oidc_pkce_free(p);
+    /* bad input: a missing required parameter is refused at send (both paths), a bad one at the setter */
+    oidc_oauth_request *r = req_new(c, OIDC_OP_AUTHORIZATION_CODE);
+    req_set(r, OIDC_PARAM_REDIRECT_URI, "y");
+    outcome o = send_mode(r, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_INVALID_ARGUMENT, "code exchange without CODE");
+    CHECK(o.message && strstr(o.message, "OIDC_PARAM_CODE"));
+    outcome_free(&o);
+    {
+        oidc_error *err = NULL;
+        CHECK_REFUSED(oidc_oauth_request_set_string(r, OIDC_PARAM_CODE, "\xc3", 1, &err), err, OIDC_RESULT_INVALID_UTF8, NULL,
+                      "CODE bad UTF-8");
+    }
+    oidc_oauth_request_free(r);
+    r = req_new(c, OIDC_OP_REFRESH);
+    o = send_mode(r, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_INVALID_ARGUMENT, "refresh without REFRESH_TOKEN");
+    outcome_free(&o);
+    req_set(r, OIDC_PARAM_REFRESH_TOKEN, "not-a-refresh-token");
+    o = send_mode(r, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_INVALID_GRANT, "refresh with a bogus token");
+    outcome_free(&o);
+    CHECK_RC(oidc_oauth_send(r, NULL, NULL, NULL), OIDC_RESULT_NULL_PARAMETER);
+    oidc_oauth_request_free(r);
     oidc_oauth_client_free(c);
-    end();
+    TEST_END();
 }
 
-static void test_device_flow(void) {
-    begin("device flow: authorization, pending within a deadline, scripted approval, poll");
+static void test_device_flow(enum send_mode m) {
+    TEST_BEGIN("device flow: authorization, pending within a deadline, cancelled from another thread, approval, poll [%s]",
+               MODE_NAME[m]);
     spec s = {.id = "device-app"};
     oidc_oauth_client *c = must(&s);
-    oidc_device_authorization *da = NULL;
-    oidc_error *err = NULL;
-    oidc_result rc = oidc_oauth_device_authorization(c, S("openid"), &da, &err);
-    CHECK_RC(rc, OIDC_RESULT_OK, err);
-    oidc_error_free(err);
-    err = NULL;
-    if (rc == OIDC_RESULT_OK) {
-        CHECK(oidc_device_authorization_interval(da) == 5);
-        CHECK(oidc_device_authorization_expires_in(da) > 0);
-        CHECK(strncmp(oidc_device_authorization_verification_uri(da), ISSUER, strlen(ISSUER)) == 0);
-        const char *complete = oidc_device_authorization_verification_uri_complete(da);
-        CHECK(complete && strstr(complete, "user_code="));
-        oidc_token_response *t = NULL;
-        double t0 = now_s();
-        CHECK_RC(oidc_oauth_device_poll(c, da, 200, NULL, &t, &err), OIDC_RESULT_DEADLINE_EXCEEDED, err);
-        CHECK(now_s() - t0 < (SLOW ? 20.0 : 2.0));
-        oidc_error_free(err);
-        err = NULL;
-        CHECK(browser(NULL, 0, "device '%s'", oidc_device_authorization_user_code(da)) == 0);
-        CHECK_RC(oidc_oauth_device_poll(c, da, 30000, NULL, &t, &err), OIDC_RESULT_OK, err);
-        CHECK(t && oidc_token_response_access_token(t) && oidc_token_response_id_token(t));
-        oidc_token_response_free(t);
-        oidc_error_free(err);
+    oidc_oauth_request *r = req_new(c, OIDC_OP_DEVICE_AUTHORIZATION);
+    req_add(r, OIDC_PARAM_SCOPE, "openid");
+    outcome da = send_mode(r, NULL, m);
+    oidc_oauth_request_free(r);
+    if (expect_outcome(&da, OIDC_RESULT_OK, "device authorization")) {
+        CHECK(field_i(&da, OIDC_FIELD_INTERVAL) == 5);
+        CHECK(field_i(&da, OIDC_FIELD_EXPIRES_IN) > 0);
+        CHECK(strncmp(field_s(&da, OIDC_FIELD_VERIFICATION_URI), ISSUER, strlen(ISSUER)) == 0);
+        CHECK(strstr(field_s(&da, OIDC_FIELD_VERIFICATION_URI_COMPLETE), "user_code="));
+        CHECK(field_s(&da, OIDC_FIELD_DEVICE_CODE)[0] != 0);
+        char user_code[128];
+        snprintf(user_code, sizeof user_code, "%s", field_s(&da, OIDC_FIELD_USER_CODE));
+        oidc_oauth_request *poll = req_new(c, OIDC_OP_DEVICE_POLL);
+        req_pending(poll, da.resp);
+        outcome_free(&da); /* the poll copied code, interval and expiry */
+        /* pending: the request's own deadline ends the poll */
+        req_int(poll, OIDC_PARAM_DEADLINE_MS, 200);
+        outcome o = send_mode(poll, NULL, m);
+        expect_outcome(&o, OIDC_RESULT_DEADLINE_EXCEEDED, "poll with DEADLINE_MS 200");
+        CHECKF(o.secs < 2.0 * slow_factor(), "DEADLINE_EXCEEDED after %.2f s", o.secs);
+        outcome_free(&o);
+        /* cancelled from another thread while it waits between polls */
+        req_int(poll, OIDC_PARAM_DEADLINE_MS, 60000);
+        cancel_while_polling(poll, m, 500, "device poll cancelled while waiting");
+        /* approved: tokens with a validated ID token */
+        CHECK(browser(NULL, 0, "device '%s'", user_code) == 0);
+        req_int(poll, OIDC_PARAM_DEADLINE_MS, 30000);
+        o = send_mode(poll, NULL, m);
+        expect_outcome(&o, OIDC_RESULT_OK, "poll after approval");
+        CHECK(field_s(&o, OIDC_FIELD_ACCESS_TOKEN)[0] && field_s(&o, OIDC_FIELD_ID_TOKEN)[0]);
+        CHECK(oidc_oauth_response_operation(o.resp) == OIDC_OP_DEVICE_POLL);
+        /* a token response is no start of a flow */
+        oidc_oauth_request *p2 = req_new(c, OIDC_OP_DEVICE_POLL);
+        if (o.resp) {
+            oidc_error *err = NULL;
+            CHECK_REFUSED(oidc_oauth_request_set_pending(p2, o.resp, &err), err, OIDC_RESULT_INVALID_ARGUMENT, NULL,
+                          "set_pending with a token response");
+        }
+        oidc_oauth_request_free(p2);
+        outcome_free(&o);
+        oidc_oauth_request_free(poll);
+    } else {
+        outcome_free(&da);
     }
-    CHECK_RC(oidc_oauth_device_poll(c, NULL, 1000, NULL, &(oidc_token_response *){NULL}, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
-    CHECK_RC(oidc_oauth_device_authorization(c, S("openid"), NULL, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
-    CHECK(oidc_device_authorization_user_code(NULL) == NULL && oidc_device_authorization_expires_in(NULL) == -1);
-    oidc_device_authorization_free(da);
-    oidc_device_authorization_free(NULL);
+    /* misuse: set_pending without a start response; a poll with neither pending nor DEVICE_CODE */
+    r = req_new(c, OIDC_OP_DEVICE_POLL);
+    CHECK_RC(oidc_oauth_request_set_pending(r, NULL, NULL), OIDC_RESULT_NULL_PARAMETER);
+    CHECK_RC(oidc_oauth_request_set_pending(NULL, NULL, NULL), OIDC_RESULT_NULL_PARAMETER);
+    outcome o = send_mode(r, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_INVALID_ARGUMENT, "poll without a pending flow");
+    outcome_free(&o);
+    oidc_oauth_request_free(r);
     oidc_oauth_client_free(c);
-    end();
+    TEST_END();
 }
 
-static void test_ciba(void) {
-    begin("CIBA poll mode: request, pending, approval via the IdP admin endpoint, poll; denial");
+static void test_ciba(enum send_mode m) {
+    TEST_BEGIN("CIBA poll mode: request, pending, approval via the IdP admin endpoint, poll; denial [%s]", MODE_NAME[m]);
     char *pem = read_file(KEYS, "rsa.pem");
     spec s = {.id = "svc-pkjwt", .key_pem = pem, .kid = "client-rsa"};
     oidc_oauth_client *c = must(&s);
-    oidc_ciba_request *r = NULL;
-    oidc_error *err = NULL;
-    oidc_result rc = oidc_oauth_ciba_request(c, S("{\"scope\":\"openid\",\"login_hint\":\"user-1\"}"), &r, &err);
-    CHECK_RC(rc, OIDC_RESULT_OK, err);
-    oidc_error_free(err);
-    err = NULL;
-    if (rc == OIDC_RESULT_OK) {
-        CHECK(oidc_ciba_request_expires_in(r) > 0 && oidc_ciba_request_interval(r) == 5);
-        oidc_token_response *t = NULL;
-        CHECK_RC(oidc_oauth_ciba_poll(c, r, 100, NULL, &t, &err), OIDC_RESULT_DEADLINE_EXCEEDED, err);
-        oidc_error_free(err);
-        err = NULL;
-        CHECK(browser(NULL, 0, "ciba '%s'", oidc_ciba_request_auth_req_id(r)) == 0);
-        CHECK_RC(oidc_oauth_ciba_poll(c, r, 30000, NULL, &t, &err), OIDC_RESULT_OK, err);
-        CHECK(t && oidc_token_response_id_token(t));
-        oidc_token_response_free(t);
-        oidc_error_free(err);
-        err = NULL;
-        oidc_ciba_request_free(r);
-        r = NULL;
-    }
-    rc = oidc_oauth_ciba_request(c, S("{\"scope\":\"openid\",\"login_hint\":\"user-2\"}"), &r, &err);
-    CHECK_RC(rc, OIDC_RESULT_OK, err);
-    oidc_error_free(err);
-    err = NULL;
-    if (rc == OIDC_RESULT_OK) {
-        oidc_token_response *t = NULL;
-        CHECK(browser(NULL, 0, "ciba '%s' deny", oidc_ciba_request_auth_req_id(r)) == 0);
-        CHECK_RC(oidc_oauth_ciba_poll(c, r, 30000, NULL, &t, &err), OIDC_RESULT_ACCESS_DENIED, err);
-        oidc_error_free(err);
-        err = NULL;
-    }
-    CHECK_RC(oidc_oauth_ciba_request(c, S("[1,2]"), &(oidc_ciba_request *){NULL}, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_ciba_request(c, S("{\"scope\":\"openid\"}"), &(oidc_ciba_request *){NULL}, &err),
-             OIDC_RESULT_INVALID_REQUEST, err);
-    oidc_error_free(err);
-    CHECK(oidc_ciba_request_auth_req_id(NULL) == NULL && oidc_ciba_request_interval(NULL) == 0);
-    CHECK(oidc_ciba_request_expires_in(NULL) == -1 && oidc_device_authorization_verification_uri_complete(NULL) == NULL);
-    oidc_ciba_request_free(r);
-    oidc_oauth_client_free(c);
-    free(pem);
-    end();
-}
-
-/* The non-blocking twins: the start's callback hands the handle over (owned, freed here); the
- * poll waits on the pool's timer and completes once. */
-typedef struct {
-    pthread_mutex_t m;
-    pthread_cond_t cv;
-    int calls;
-    oidc_result rc;
-    void *handle;
-    int id_token;
-} slot;
-#define SLOT_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, OIDC_RESULT_OK, NULL, 0}
-static void slot_done(slot *s, oidc_result rc, void *handle, int id_token) {
-    pthread_mutex_lock(&s->m);
-    s->calls++;
-    s->rc = rc;
-    s->handle = handle;
-    s->id_token = id_token;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->m);
-}
-static void on_ciba_request(void *ud, oidc_result rc, oidc_ciba_request *r, const oidc_error *err) {
-    (void)err;
-    slot_done(ud, rc, r, 0);
-}
-static void on_device_authorization(void *ud, oidc_result rc, oidc_device_authorization *da, const oidc_error *err) {
-    (void)err;
-    slot_done(ud, rc, da, 0);
-}
-static void on_poll_token(void *ud, oidc_result rc, const oidc_token_response *t, const oidc_error *err) {
-    (void)err;
-    slot_done(ud, rc, NULL, t && oidc_token_response_id_token(t) != NULL);
-}
-static int slot_wait(slot *s, double secs) {
-    double end = now_s() + secs;
-    pthread_mutex_lock(&s->m);
-    while (s->calls == 0 && now_s() < end) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 20 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&s->cv, &s->m, &ts);
-    }
-    int n = s->calls;
-    pthread_mutex_unlock(&s->m);
-    return n;
-}
-
-static void test_device_and_ciba_async(void) {
-    begin("device flow and CIBA without blocking: owned handles from the callbacks, polls on the timer");
-    double slow = SLOW ? 20.0 : 1.0;
-    spec ds = {.id = "device-app"};
-    oidc_oauth_client *dc = must(&ds);
-    slot a = SLOT_INIT;
-    CHECK_RC(oidc_oauth_device_authorization_async(dc, S("openid"), on_device_authorization, &a, NULL, NULL), OIDC_RESULT_OK, NULL);
-    CHECK(slot_wait(&a, 30 * slow) == 1 && a.rc == OIDC_RESULT_OK && a.handle);
-    oidc_device_authorization *da = a.handle;
-    if (da) {
-        /* Cancelled while it waits for the next poll: CANCELLED at once, once. */
-        oidc_cancel *cancel = NULL;
-        CHECK_RC(oidc_cancel_new(&cancel, NULL), OIDC_RESULT_OK, NULL);
-        slot p = SLOT_INIT;
-        CHECK_RC(oidc_oauth_device_poll_async(dc, da, 60000, on_poll_token, &p, cancel, NULL), OIDC_RESULT_OK, NULL);
-        struct timespec pause = {0, 500 * 1000 * 1000};
-        nanosleep(&pause, NULL);
-        CHECK(p.calls == 0);
-        double t0 = now_s();
-        oidc_cancel_cancel(cancel);
-        CHECK(slot_wait(&p, 5 * slow) == 1 && p.rc == OIDC_RESULT_CANCELLED);
-        CHECK(now_s() - t0 < 2.0 * slow);
-        oidc_cancel_free(cancel);
-        /* Approved: the poll completes OK with a validated ID token. */
-        slot q = SLOT_INIT;
-        CHECK(browser(NULL, 0, "device '%s'", oidc_device_authorization_user_code(da)) == 0);
-        CHECK_RC(oidc_oauth_device_poll_async(dc, da, 30000, on_poll_token, &q, NULL, NULL), OIDC_RESULT_OK, NULL);
-        oidc_device_authorization_free(da); /* the poll copied what it needs */
-        CHECK(slot_wait(&q, 30 * slow) == 1 && q.rc == OIDC_RESULT_OK && q.id_token);
-        CHECK(p.calls == 1);
-    }
-    CHECK_RC(oidc_oauth_device_poll_async(dc, NULL, 1000, on_poll_token, &a, NULL, NULL), OIDC_RESULT_NULL_PARAMETER, NULL);
-    oidc_oauth_client_free(dc);
-
-    char *pem = read_file(KEYS, "rsa.pem");
-    spec cs = {.id = "svc-pkjwt", .key_pem = pem, .kid = "client-rsa"};
-    oidc_oauth_client *c = must(&cs);
-    const char *hints[2] = {"{\"scope\":\"openid\",\"login_hint\":\"user-1\"}", "{\"scope\":\"openid\",\"login_hint\":\"user-2\"}"};
     for (int deny = 0; deny < 2; deny++) {
-        slot r = SLOT_INIT;
-        CHECK_RC(oidc_oauth_ciba_request_async(c, S(hints[deny]), on_ciba_request, &r, NULL, NULL), OIDC_RESULT_OK, NULL);
-        CHECK(slot_wait(&r, 30 * slow) == 1 && r.rc == OIDC_RESULT_OK && r.handle);
-        oidc_ciba_request *req = r.handle;
-        if (!req) continue;
-        slot p = SLOT_INIT;
-        CHECK_RC(oidc_oauth_ciba_poll_async(c, req, 30000, on_poll_token, &p, NULL, NULL), OIDC_RESULT_OK, NULL);
-        CHECK(browser(NULL, 0, deny ? "ciba '%s' deny" : "ciba '%s'", oidc_ciba_request_auth_req_id(req)) == 0);
-        CHECK(slot_wait(&p, 30 * slow) == 1);
-        if (deny) {
-            CHECK(p.rc == OIDC_RESULT_ACCESS_DENIED);
-        } else {
-            CHECK(p.rc == OIDC_RESULT_OK && p.id_token);
+        oidc_oauth_request *r = req_new(c, OIDC_OP_CIBA_REQUEST);
+        req_add(r, OIDC_PARAM_SCOPE, "openid");
+        req_set(r, OIDC_PARAM_LOGIN_HINT, deny ? "user-2" : "user-1");
+        outcome st = send_mode(r, NULL, m);
+        oidc_oauth_request_free(r);
+        if (!expect_outcome(&st, OIDC_RESULT_OK, "CIBA request")) {
+            outcome_free(&st);
+            continue;
         }
-        oidc_ciba_request_free(req);
+        CHECK(field_i(&st, OIDC_FIELD_EXPIRES_IN) > 0 && field_i(&st, OIDC_FIELD_INTERVAL) == 5);
+        char id[512];
+        snprintf(id, sizeof id, "%s", field_s(&st, OIDC_FIELD_AUTH_REQ_ID));
+        CHECK(id[0] != 0);
+        oidc_oauth_request *poll = req_new(c, OIDC_OP_CIBA_POLL);
+        req_pending(poll, st.resp);
+        outcome_free(&st);
+        outcome o;
+        if (!deny) {
+            req_int(poll, OIDC_PARAM_DEADLINE_MS, 100);
+            o = send_mode(poll, NULL, m);
+            expect_outcome(&o, OIDC_RESULT_DEADLINE_EXCEEDED, "CIBA poll with DEADLINE_MS 100");
+            outcome_free(&o);
+        }
+        CHECK(browser(NULL, 0, deny ? "ciba '%s' deny" : "ciba '%s'", id) == 0);
+        req_int(poll, OIDC_PARAM_DEADLINE_MS, 30000);
+        o = send_mode(poll, NULL, m);
+        if (deny) {
+            expect_outcome(&o, OIDC_RESULT_ACCESS_DENIED, "CIBA poll after denial");
+        } else {
+            expect_outcome(&o, OIDC_RESULT_OK, "CIBA poll after approval");
+            CHECK(field_s(&o, OIDC_FIELD_ID_TOKEN)[0] != 0);
+        }
+        outcome_free(&o);
+        oidc_oauth_request_free(poll);
     }
+    /* without a login hint the server refuses */
+    oidc_oauth_request *r = req_new(c, OIDC_OP_CIBA_REQUEST);
+    req_add(r, OIDC_PARAM_SCOPE, "openid");
+    outcome o = send_mode(r, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_INVALID_REQUEST, "CIBA request without a hint");
+    outcome_free(&o);
+    /* a parameter of another operation */
+    oidc_error *err = NULL;
+    CHECK_REFUSED(oidc_oauth_request_set_string(r, OIDC_PARAM_CODE, S("x"), &err), err, OIDC_RESULT_INVALID_ARGUMENT,
+                  "OIDC_PARAM_CODE", "CODE on a CIBA request");
+    oidc_oauth_request_free(r);
     oidc_oauth_client_free(c);
     free(pem);
-    end();
+    TEST_END();
 }
 
-static void test_exchange_bearer_custom(void) {
-    begin("token exchange, JWT bearer (library-signed assertion), custom grant with extra params");
+static void test_exchange_bearer_custom(enum send_mode m) {
+    TEST_BEGIN("token exchange, JWT bearer (library-signed assertion), custom grant with extra params [%s]", MODE_NAME[m]);
     spec sb = {.id = "svc-basic", .secret = "svc-basic-secret"};
     oidc_oauth_client *svc = must(&sb);
     char *pem = read_file(KEYS, "ec.pem");
     spec sp = {.id = "svc-pkjwt", .key_pem = pem, .kid = "client-ec"};
     oidc_oauth_client *pk = must(&sp);
-    oidc_token_response *subj = NULL, *t = NULL;
     oidc_error *err = NULL;
-    CHECK_RC(oidc_oauth_client_credentials(svc, NONE, NONE, NONE, &subj, &err), OIDC_RESULT_OK, err);
-    if (subj) {
-        CHECK_RC(oidc_oauth_token_exchange(pk, S(oidc_token_response_access_token(subj)), NONE,
-                                           S("{\"audience\":\"urn:x:downstream\"}"), &t, &err),
-                 OIDC_RESULT_OK, err);
-        CHECK(t && strcmp(oidc_token_response_issued_token_type(t), "urn:ietf:params:oauth:token-type:access_token") == 0);
-        oidc_token_response_free(t);
-        t = NULL;
+    outcome subj = client_credentials(svc, NULL, NULL, m);
+    expect_outcome(&subj, OIDC_RESULT_OK, "subject token");
+    oidc_oauth_request *r = req_new(pk, OIDC_OP_TOKEN_EXCHANGE);
+    if (subj.resp) {
+        req_set(r, OIDC_PARAM_SUBJECT_TOKEN, field_s(&subj, OIDC_FIELD_ACCESS_TOKEN));
+        req_add(r, OIDC_PARAM_AUDIENCE, "urn:x:downstream");
+        outcome t = send_mode(r, NULL, m);
+        expect_outcome(&t, OIDC_RESULT_OK, "token exchange");
+        CHECK(strcmp(field_s(&t, OIDC_FIELD_ISSUED_TOKEN_TYPE), "urn:ietf:params:oauth:token-type:access_token") == 0);
+        outcome_free(&t);
     }
-    oidc_error_free(err);
+    oidc_oauth_request_free(r);
+    outcome_free(&subj);
+    r = req_new(pk, OIDC_OP_TOKEN_EXCHANGE);
+    outcome o = send_mode(r, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_INVALID_ARGUMENT, "token exchange without SUBJECT_TOKEN");
+    outcome_free(&o);
+    CHECK_REFUSED(oidc_oauth_request_add_param(r, S("subject_token"), S("x"), &err), err, OIDC_RESULT_INVALID_ARGUMENT,
+                  "OIDC_PARAM_SUBJECT_TOKEN", "add_param(subject_token)");
     err = NULL;
-    CHECK_RC(oidc_oauth_token_exchange(pk, S("bogus"), NONE, NONE, &t, &err), OIDC_RESULT_INVALID_GRANT, err);
-    oidc_error_free(err);
+    req_set(r, OIDC_PARAM_SUBJECT_TOKEN, "bogus");
+    o = send_mode(r, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_INVALID_GRANT, "token exchange of a bogus token");
+    outcome_free(&o);
+    oidc_oauth_request_free(r);
+
+    r = req_new(pk, OIDC_OP_JWT_BEARER);
+    req_set(r, OIDC_PARAM_SUBJECT, "user-1");
+    req_add(r, OIDC_PARAM_SCOPE, "read");
+    o = send_mode(r, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_OK, "JWT bearer (liboidc-signed assertion)");
+    outcome_free(&o);
+    oidc_oauth_request_free(r);
+    r = req_new(pk, OIDC_OP_JWT_BEARER);
+    req_set(r, OIDC_PARAM_ASSERTION, "a.b.c");
+    o = send_mode(r, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_INVALID_GRANT, "JWT bearer with a bogus assertion");
+    outcome_free(&o);
+    oidc_oauth_request_free(r);
+    r = req_new(pk, OIDC_OP_JWT_BEARER);
+    o = send_mode(r, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_INVALID_ARGUMENT, "JWT bearer with neither ASSERTION nor SUBJECT");
+    outcome_free(&o);
+    oidc_oauth_request_free(r);
+    r = req_new(svc, OIDC_OP_JWT_BEARER);
+    req_set(r, OIDC_PARAM_SUBJECT, "user-1");
+    o = send_mode(r, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_INVALID_CONFIG, "JWT bearer SUBJECT without a client key");
+    outcome_free(&o);
+    oidc_oauth_request_free(r);
+
+    r = req_new(pk, OIDC_OP_CUSTOM_GRANT);
+    req_set(r, OIDC_PARAM_GRANT_TYPE, "urn:liboidc:grant-type:echo");
+    req_param(r, "color", "blue");
+    req_param(r, "size", "XL");
+    o = send_mode(r, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_OK, "custom grant with extra params");
+    CHECK(strstr(resp_json(&o), "\"color\":\"blue\"") && strstr(resp_json(&o), "\"XL\""));
+    outcome_free(&o);
+    oidc_oauth_request_free(r);
+    r = req_new(pk, OIDC_OP_CUSTOM_GRANT);
+    req_set(r, OIDC_PARAM_GRANT_TYPE, "urn:liboidc:grant-type:echo");
+    o = send_mode(r, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_INVALID_REQUEST, "custom grant without its params");
+    outcome_free(&o);
+    oidc_oauth_request_free(r);
+    r = req_new(pk, OIDC_OP_CUSTOM_GRANT);
+    o = send_mode(r, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_INVALID_ARGUMENT, "custom grant without GRANT_TYPE");
+    outcome_free(&o);
     err = NULL;
-    CHECK_RC(oidc_oauth_token_exchange(pk, NONE, NONE, NONE, &t, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_token_exchange(pk, S("x"), NONE, S("not json"), &t, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_jwt_bearer(pk, NONE, S("user-1"), S("read"), &t, &err), OIDC_RESULT_OK, err);
-    oidc_token_response_free(t);
-    t = NULL;
-    oidc_error_free(err);
-    err = NULL;
-    CHECK_RC(oidc_oauth_jwt_bearer(pk, S("a.b.c"), NONE, NONE, &t, &err), OIDC_RESULT_INVALID_GRANT, err);
-    oidc_error_free(err);
-    err = NULL;
-    CHECK_RC(oidc_oauth_jwt_bearer(pk, NONE, NONE, NONE, &t, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_jwt_bearer(svc, NONE, S("user-1"), NONE, &t, NULL), OIDC_RESULT_INVALID_CONFIG, NULL);
-    CHECK_RC(oidc_oauth_custom_grant(pk, S("urn:liboidc:grant-type:echo"), S("{\"color\":\"blue\",\"size\":\"XL\"}"), &t, &err),
-             OIDC_RESULT_OK, err);
-    CHECK(t && strstr(oidc_token_response_json(t), "\"color\":\"blue\"") && strstr(oidc_token_response_json(t), "\"XL\""));
-    oidc_token_response_free(t);
-    t = NULL;
-    oidc_error_free(err);
-    err = NULL;
-    CHECK_RC(oidc_oauth_custom_grant(pk, S("urn:liboidc:grant-type:echo"), NONE, &t, &err), OIDC_RESULT_INVALID_REQUEST, err);
-    oidc_error_free(err);
-    CHECK_RC(oidc_oauth_custom_grant(pk, NONE, NONE, &t, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_custom_grant(pk, S("x"), S("{\"grant_type\":\"y\"}"), &t, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK(t == NULL);
-    oidc_token_response_free(subj);
+    CHECK_REFUSED(oidc_oauth_request_add_param(r, S("grant_type"), S("y"), &err), err, OIDC_RESULT_INVALID_ARGUMENT, "grant_type",
+                  "add_param(grant_type)");
+    oidc_oauth_request_free(r);
     oidc_oauth_client_free(svc);
     oidc_oauth_client_free(pk);
     free(pem);
-    end();
+    TEST_END();
 }
 
-static void test_dpop(void) {
-    begin("DPoP: bound client-credentials token (nonce retry), code flow + userinfo with ath");
+static void test_dpop(enum send_mode m) {
+    TEST_BEGIN("DPoP: bound client-credentials token (nonce retry), code flow, resource and userinfo with the DPoP scheme [%s]",
+               MODE_NAME[m]);
     spec s = {.id = "svc-basic", .secret = "svc-basic-secret", .dpop = 1};
     oidc_oauth_client *c = must(&s);
-    oidc_token_response *t = NULL;
-    oidc_error *err = NULL;
-    CHECK_RC(oidc_oauth_client_credentials(c, S("read"), S("urn:liboidc:es256"), NONE, &t, &err), OIDC_RESULT_OK, err);
-    CHECK(t && strcmp(oidc_token_response_token_type(t), "DPoP") == 0);
-    oidc_token_response_free(t);
-    t = NULL;
-    oidc_error_free(err);
-    err = NULL;
-    char *jkt = NULL;
-    size_t jkt_len = 0;
-    CHECK_RC(oidc_oauth_dpop_jkt(c, &jkt, &jkt_len, NULL), OIDC_RESULT_OK, NULL);
-    CHECK(jkt && jkt_len == 43);
-    oidc_string_free(jkt);
-    char *proof = NULL;
-    CHECK_RC(oidc_oauth_dpop_proof(c, S("GET"), S("https://rs.example/api?x=1"), S("at"), &proof, NULL, NULL), OIDC_RESULT_OK, NULL);
-    CHECK(proof && strchr(proof, '.'));
-    oidc_string_free(proof);
-    CHECK_RC(oidc_oauth_dpop_proof(c, NONE, S("https://rs.example/"), NONE, &proof, NULL, NULL), OIDC_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(oidc_oauth_dpop_set_nonce(c, S("https://rs.example/"), S("n-1"), NULL), OIDC_RESULT_OK, NULL);
+    outcome o = client_credentials(c, "read", "urn:liboidc:es256", m);
+    expect_outcome(&o, OIDC_RESULT_OK, "DPoP client credentials");
+    CHECK(strcmp(field_s(&o, OIDC_FIELD_TOKEN_TYPE), "DPoP") == 0);
+    outcome_free(&o);
+    if (m == BLOCKING) { /* the local helpers for requests the host sends itself */
+        char *jkt = NULL, *proof = NULL;
+        size_t jkt_len = 0;
+        CHECK_RC_ERR(oidc_oauth_dpop_jkt(c, &jkt, &jkt_len, NULL), OIDC_RESULT_OK, NULL);
+        CHECK(jkt && jkt_len == 43);
+        oidc_string_free(jkt);
+        CHECK_RC_ERR(oidc_oauth_dpop_proof(c, S("GET"), S("https://rs.example/api?x=1"), S("at"), &proof, NULL, NULL), OIDC_RESULT_OK,
+                     NULL);
+        CHECK(proof && strchr(proof, '.'));
+        oidc_string_free(proof);
+        CHECK_RC_ERR(oidc_oauth_dpop_proof(c, NONE, S("https://rs.example/"), NONE, &proof, NULL, NULL), OIDC_RESULT_INVALID_ARGUMENT,
+                     NULL);
+        CHECK_RC_ERR(oidc_oauth_dpop_set_nonce(c, S("https://rs.example/"), S("n-1"), NULL), OIDC_RESULT_OK, NULL);
+    }
     oidc_oauth_client_free(c);
 
     spec w = {.id = "web-app", .secret = "web-app-secret", .dpop = 1};
     c = must(&w);
-    oidc_pkce *p = NULL;
-    CHECK_RC(oidc_pkce_new(&p, NULL), OIDC_RESULT_OK, NULL);
-    char code[512];
-    if (login(c, "web-app", p, code, sizeof code)) {
-        oidc_result rc = oidc_oauth_exchange_code(c, S(code), S("http://127.0.0.1/cb"), S(oidc_pkce_code_verifier(p)),
-                                                  S(oidc_pkce_nonce(p)), NONE, &t, &err);
-        CHECK_RC(rc, OIDC_RESULT_OK, err);
-        if (rc == OIDC_RESULT_OK) {
+    login_result lr;
+    if (login(c, m, &lr)) {
+        outcome t = exchange(c, &lr, 1, m);
+        if (expect_outcome(&t, OIDC_RESULT_OK, "DPoP code exchange")) {
+            CHECK(strcmp(field_s(&t, OIDC_FIELD_TOKEN_TYPE), "DPoP") == 0);
             char me[512];
             snprintf(me, sizeof me, "%s/me", ISSUER);
-            uint32_t status = 0;
-            char *body = NULL;
-            size_t body_len = 0;
-            CHECK_RC(oidc_oauth_resource_request(c, S("GET"), S(me), S(oidc_token_response_access_token(t)),
-                                                 S(oidc_token_response_token_type(t)), NONE, NONE, &status, &body, &body_len, &err),
-                     OIDC_RESULT_OK, err);
-            CHECK(status == 200 && body && strstr(body, "\"sub\":\"user-1\""));
-            oidc_string_free(body);
-            body = NULL;
-            CHECK_RC(oidc_oauth_resource_request(c, S("GET"), S(me), S(oidc_token_response_access_token(t)), S("Bearer"), NONE,
-                                                 NONE, &status, &body, NULL, NULL),
-                     OIDC_RESULT_OK, NULL);
-            CHECK(status == 401);
-            oidc_string_free(body);
-            CHECK_RC(oidc_oauth_resource_request(c, S("BREW"), S(me), S("x"), NONE, NONE, NONE, &status, &body, NULL, NULL),
-                     OIDC_RESULT_INVALID_ARGUMENT, NULL);
-            oidc_token_response_free(t);
+            oidc_oauth_request *r = req_new(c, OIDC_OP_RESOURCE);
+            req_set(r, OIDC_PARAM_URL, me);
+            req_set(r, OIDC_PARAM_ACCESS_TOKEN, field_s(&t, OIDC_FIELD_ACCESS_TOKEN));
+            o = send_mode(r, NULL, m); /* TOKEN_TYPE defaults to DPoP: the client has a DPoP key */
+            expect_outcome(&o, OIDC_RESULT_OK, "resource with the DPoP token");
+            CHECKF(field_i(&o, OIDC_FIELD_HTTP_STATUS) == 200, "status %lld", (long long)field_i(&o, OIDC_FIELD_HTTP_STATUS));
+            CHECK(strstr(resp_json(&o), "\"sub\":\"user-1\""));
+            outcome_free(&o);
+            req_set(r, OIDC_PARAM_TOKEN_TYPE, "Bearer");
+            o = send_mode(r, NULL, m);
+            expect_outcome(&o, OIDC_RESULT_OK, "resource with the DPoP token sent as Bearer");
+            CHECKF(field_i(&o, OIDC_FIELD_HTTP_STATUS) == 401, "status %lld", (long long)field_i(&o, OIDC_FIELD_HTTP_STATUS));
+            outcome_free(&o);
+            oidc_error *err = NULL;
+            CHECK_REFUSED(oidc_oauth_request_set_string(r, OIDC_PARAM_METHOD, S("BREW"), &err), err, OIDC_RESULT_INVALID_ARGUMENT, NULL,
+                          "METHOD BREW");
+            oidc_oauth_request_free(r);
+            /* UserInfo with a DPoP-bound token uses the DPoP scheme (RFC 9449 §7.1) */
+            r = req_new(c, OIDC_OP_USERINFO);
+            req_set(r, OIDC_PARAM_ACCESS_TOKEN, field_s(&t, OIDC_FIELD_ACCESS_TOKEN));
+            req_set(r, OIDC_PARAM_EXPECTED_SUB, "user-1");
+            o = send_mode(r, NULL, m);
+            expect_outcome(&o, OIDC_RESULT_OK, "userinfo with the DPoP token");
+            CHECK(strstr(resp_json(&o), "user-1@liboidc.test"));
+            outcome_free(&o);
+            oidc_oauth_request_free(r);
         }
-        oidc_error_free(err);
-    } else {
-        CHECK(!"login failed");
+        outcome_free(&t);
     }
-    oidc_pkce_free(p);
     oidc_oauth_client_free(c);
-    /* a client without DPoP */
-    spec plain = {.id = "svc-basic", .secret = "svc-basic-secret"};
-    c = must(&plain);
-    CHECK_RC(oidc_oauth_dpop_jkt(c, &jkt, NULL, NULL), OIDC_RESULT_INVALID_CONFIG, NULL);
-    CHECK_RC(oidc_oauth_dpop_proof(c, S("GET"), S("https://x/"), NONE, &proof, NULL, NULL), OIDC_RESULT_INVALID_CONFIG, NULL);
-    oidc_oauth_client_free(c);
-    oidc_oauth_builder *b = NULL;
-    CHECK_RC(oidc_oauth_builder_new(&b, NULL), OIDC_RESULT_OK, NULL);
-    CHECK_RC(oidc_oauth_builder_set_dpop_key(b, S("garbage"), NULL), OIDC_RESULT_INVALID_CONFIG, NULL);
-    oidc_oauth_builder_free(b);
-    end();
+    if (m == BLOCKING) {
+        /* a client without DPoP */
+        spec plain = {.id = "svc-basic", .secret = "svc-basic-secret"};
+        c = must(&plain);
+        char *jkt = NULL, *proof = NULL;
+        CHECK_RC_ERR(oidc_oauth_dpop_jkt(c, &jkt, NULL, NULL), OIDC_RESULT_INVALID_CONFIG, NULL);
+        CHECK_RC_ERR(oidc_oauth_dpop_proof(c, S("GET"), S("https://x/"), NONE, &proof, NULL, NULL), OIDC_RESULT_INVALID_CONFIG, NULL);
+        oidc_oauth_client_free(c);
+        oidc_oauth_builder *b = NULL;
+        CHECK_RC_ERR(oidc_oauth_builder_new(&b, NULL), OIDC_RESULT_OK, NULL);
+        CHECK_RC_ERR(oidc_oauth_builder_set_dpop_key(b, S("garbage"), NULL), OIDC_RESULT_INVALID_CONFIG, NULL);
+        oidc_oauth_builder_free(b);
+    }
+    TEST_END();
 }
 
 typedef struct {
-    oidc_oauth_client *c;
+    const oidc_oauth_request *r;
+    enum send_mode m;
     char token[4096];
     oidc_result rc;
 } cache_arg;
 
 static void *cache_thread(void *p) {
     cache_arg *a = p;
-    oidc_token_response *t = NULL;
-    a->rc = oidc_oauth_client_credentials_cached(a->c, S("read"), S("urn:liboidc:rs256"), NONE, &t, NULL);
-    if (t) snprintf(a->token, sizeof a->token, "%s", oidc_token_response_access_token(t));
-    oidc_token_response_free(t);
+    outcome o = send_mode(a->r, NULL, a->m);
+    a->rc = o.rc;
+    snprintf(a->token, sizeof a->token, "%s", field_s(&o, OIDC_FIELD_ACCESS_TOKEN));
+    outcome_free(&o);
     return NULL;
 }
 
-static void test_cache_single_flight(void) {
-    begin("client-credentials cache: 8 threads, one token request at the IdP");
+static void test_cache_single_flight(enum send_mode m) {
+    TEST_BEGIN("client-credentials cache (USE_CACHE): 8 threads, one token request at the IdP [%s]", MODE_NAME[m]);
     spec s = {.id = "svc-basic", .secret = "svc-basic-secret"};
     oidc_oauth_client *c = must(&s);
-    char *u = NULL;
-    CHECK_RC(oidc_oauth_client_endpoint(c, S("token_endpoint"), &u, NULL, NULL), OIDC_RESULT_OK, NULL); /* warm discovery */
-    oidc_string_free(u);
+    oidc_oauth_request *e = req_new(c, OIDC_OP_ENDPOINT); /* warm discovery */
+    req_set(e, OIDC_PARAM_ENDPOINT_NAME, "token_endpoint");
+    outcome o = send_mode(e, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_OK, "token endpoint");
+    outcome_free(&o);
+    oidc_oauth_request_free(e);
+    oidc_oauth_request *r = req_new(c, OIDC_OP_CLIENT_CREDENTIALS);
+    req_add(r, OIDC_PARAM_SCOPE, "read");
+    req_add(r, OIDC_PARAM_RESOURCE, "urn:liboidc:rs256");
+    req_int(r, OIDC_PARAM_USE_CACHE, 1);
     long before = idp_token_hits();
     pthread_t th[8];
     cache_arg args[8];
     for (int i = 0; i < 8; i++) {
-        args[i].c = c;
+        args[i].r = r; /* one request, sent from 8 threads at once */
+        args[i].m = m;
         args[i].token[0] = 0;
         pthread_create(&th[i], NULL, cache_thread, &args[i]);
     }
     for (int i = 0; i < 8; i++) pthread_join(th[i], NULL);
     for (int i = 0; i < 8; i++) {
-        CHECK_RC(args[i].rc, OIDC_RESULT_OK, NULL);
-        CHECK(strcmp(args[i].token, args[0].token) == 0);
+        CHECK_RC(args[i].rc, OIDC_RESULT_OK);
+        CHECK(args[i].token[0] && strcmp(args[i].token, args[0].token) == 0);
     }
     long after = idp_token_hits();
-    if (after - before != 1) diag(__LINE__, "token requests at the IdP: %ld, want 1", after - before);
+    CHECKF(after - before == 1, "token requests at the IdP: %ld, want 1", after - before);
+    oidc_oauth_request_free(r);
     oidc_oauth_client_free(c);
-    end();
+    TEST_END();
 }
 
-typedef struct {
-    oidc_oauth_client *c;
-    oidc_device_authorization *da;
-    oidc_cancel *cancel;
-    oidc_result rc;
-} poll_arg;
+/* ---- cancel and deadline: the same on both paths (the mock: a device flow that stays pending) ---- */
 
-static void *poll_thread(void *p) {
-    poll_arg *a = p;
-    oidc_token_response *t = NULL;
-    a->rc = oidc_oauth_device_poll(a->c, a->da, 60000, a->cancel, &t, NULL);
-    oidc_token_response_free(t);
-    return NULL;
-}
-
-static void test_cancel(void) {
-    begin("a device poll waiting between polls is cancelled at once from another thread");
-    char tok[256], dev[256];
-    snprintf(tok, sizeof tok, "%s/pending/token", MOCK);
+static oidc_oauth_client *mock_client(const char *token_mode, uint32_t total_ms) {
+    static char tok[256], dev[256]; /* copied by the builder */
+    snprintf(tok, sizeof tok, "%s/%s/token", MOCK, token_mode);
     snprintf(dev, sizeof dev, "%s/ok-device/x", MOCK);
-    spec s = {.id = "mock-client", .http_loopback = 1, .endpoints = {"token_endpoint", tok, "device_authorization_endpoint", dev}};
-    oidc_oauth_client *c = must(&s);
-    poll_arg a = {.c = c};
-    CHECK_RC(oidc_cancel_new(&a.cancel, NULL), OIDC_RESULT_OK, NULL);
-    CHECK_RC(oidc_oauth_device_authorization(c, NONE, &a.da, NULL), OIDC_RESULT_OK, NULL);
-    pthread_t th;
-    double t0 = now_s();
-    pthread_create(&th, NULL, poll_thread, &a);
-    struct timespec pause = {0, 300 * 1000 * 1000}; /* let it reach the wait; the result is the same either way */
-    nanosleep(&pause, NULL);
-    oidc_cancel_cancel(a.cancel);
-    pthread_join(th, NULL);
-    CHECK_RC(a.rc, OIDC_RESULT_CANCELLED, NULL);
-    CHECK(now_s() - t0 < (SLOW ? 20.0 : 2.0));
-    oidc_cancel_cancel(NULL);
-    oidc_cancel_free(a.cancel);
-    oidc_cancel_free(NULL);
-    oidc_device_authorization_free(a.da);
+    spec s = {.id = "mock-client", .http_loopback = 1, .total_ms = total_ms,
+              .endpoints = {"token_endpoint", tok, "device_authorization_endpoint", dev}};
+    return must(&s);
+}
+
+static void test_cancel(enum send_mode m) {
+    TEST_BEGIN("cancel and deadline: a pending device poll cancelled from another thread, a cancelled handle, its deadline, "
+               "DEADLINE_MS, a hanging request [%s]",
+               MODE_NAME[m]);
+    oidc_oauth_client *c = mock_client("pending", 0);
+    oidc_oauth_request *r = req_new(c, OIDC_OP_DEVICE_AUTHORIZATION);
+    outcome da = send_mode(r, NULL, m);
+    oidc_oauth_request_free(r);
+    expect_outcome(&da, OIDC_RESULT_OK, "mock device authorization");
+    CHECK(field_i(&da, OIDC_FIELD_INTERVAL) == 1);
+    oidc_oauth_request *poll = req_new(c, OIDC_OP_DEVICE_POLL);
+    if (da.resp) req_pending(poll, da.resp);
+    outcome_free(&da);
+    /* waiting between polls: cancelled from another thread at once */
+    cancel_while_polling(poll, m, 300, "pending device poll");
+    /* a handle cancelled before the send: CANCELLED, nothing sent */
+    oidc_cancel *cancel = NULL;
+    CHECK_RC(oidc_cancel_new(0, &cancel, NULL), OIDC_RESULT_OK);
+    oidc_cancel_trigger(cancel);
+    oidc_cancel_trigger(cancel); /* idempotent */
+    outcome o = send_mode(poll, cancel, m);
+    expect_outcome(&o, OIDC_RESULT_CANCELLED, "poll under a cancelled handle");
+    outcome_free(&o);
+    oidc_cancel_free(cancel);
+    /* the handle's deadline */
+    CHECK_RC(oidc_cancel_new(300, &cancel, NULL), OIDC_RESULT_OK);
+    o = send_mode(poll, cancel, m);
+    expect_outcome(&o, OIDC_RESULT_DEADLINE_EXCEEDED, "poll under a handle with a 300 ms deadline");
+    CHECKF(o.secs < 2.0 * slow_factor(), "DEADLINE_EXCEEDED after %.2f s", o.secs);
+    CHECK(oidc_cancel_is_cancelled(cancel) == 0);
+    outcome_free(&o);
+    oidc_cancel_free(cancel);
+    /* the request's own deadline */
+    req_int(poll, OIDC_PARAM_DEADLINE_MS, 300);
+    o = send_mode(poll, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_DEADLINE_EXCEEDED, "poll with DEADLINE_MS 300");
+    CHECKF(o.secs < 2.0 * slow_factor(), "DEADLINE_EXCEEDED after %.2f s", o.secs);
+    outcome_free(&o);
+    oidc_oauth_request_free(poll);
     oidc_oauth_client_free(c);
-    end();
+    oidc_cancel_trigger(NULL);
+    oidc_cancel_free(NULL);
+    CHECK(oidc_cancel_is_cancelled(NULL) == 0);
+    CHECK_RC(oidc_cancel_new(0, NULL, NULL), OIDC_RESULT_NULL_PARAMETER);
+    TEST_END();
+
+    /* A request in flight is bounded by the deadline, not only by the client's timeouts
+     * (handoff spec ABI02.md, "Cancel": "a request in flight is bounded by the client's HTTP
+     * timeouts and by the deadline"; the same on both paths). */
+    TEST_BEGIN("a hanging token request ends at DEADLINE_MS (500 ms), not at the client's 6 s timeout [%s]", MODE_NAME[m]);
+    c = mock_client("hang", 6000);
+    r = req_new(c, OIDC_OP_CLIENT_CREDENTIALS);
+    req_int(r, OIDC_PARAM_DEADLINE_MS, 500);
+    o = send_mode(r, NULL, m);
+    expect_outcome(&o, OIDC_RESULT_DEADLINE_EXCEEDED, "a hanging token request with DEADLINE_MS 500");
+    CHECKF(o.secs < 3.0 * slow_factor(), "DEADLINE_EXCEEDED after %.2f s", o.secs);
+    outcome_free(&o);
+    oidc_oauth_request_free(r);
+    oidc_oauth_client_free(c);
+    TEST_END(); /* the blocking path took the client's timeout until main's 204f4ba (found here and by the C# tests) */
 }
 
 /* ---- bad responses per operation (mock server) ------------------------------------------------ */
 
-typedef oidc_result (*op_fn)(oidc_oauth_client *c, oidc_error **err);
+typedef outcome (*op_fn)(oidc_oauth_client *c, enum send_mode m);
 
-static oidc_result op_cc(oidc_oauth_client *c, oidc_error **err) {
-    oidc_token_response *t = NULL;
-    oidc_result rc = oidc_oauth_client_credentials(c, S("read"), NONE, NONE, &t, err);
-    oidc_token_response_free(t);
-    return rc;
+static outcome send_free(oidc_oauth_request *r, enum send_mode m) {
+    outcome o = send_mode(r, NULL, m);
+    oidc_oauth_request_free(r);
+    return o;
 }
-static oidc_result op_cc_cached(oidc_oauth_client *c, oidc_error **err) {
-    oidc_token_response *t = NULL;
-    oidc_result rc = oidc_oauth_client_credentials_cached(c, S("read"), NONE, NONE, &t, err);
-    oidc_token_response_free(t);
-    return rc;
+static outcome op_cc(oidc_oauth_client *c, enum send_mode m) {
+    oidc_oauth_request *r = req_new(c, OIDC_OP_CLIENT_CREDENTIALS);
+    req_add(r, OIDC_PARAM_SCOPE, "read");
+    return send_free(r, m);
 }
-static oidc_result op_code(oidc_oauth_client *c, oidc_error **err) {
-    oidc_token_response *t = NULL;
-    oidc_result rc = oidc_oauth_exchange_code(c, S("CODE-SECRET-1"), S("https://app/cb"), S("VERIFIER-SECRET-1"), NONE, NONE, &t, err);
-    oidc_token_response_free(t);
-    return rc;
+static outcome op_cc_cached(oidc_oauth_client *c, enum send_mode m) {
+    oidc_oauth_request *r = req_new(c, OIDC_OP_CLIENT_CREDENTIALS);
+    req_add(r, OIDC_PARAM_SCOPE, "read");
+    req_int(r, OIDC_PARAM_USE_CACHE, 1);
+    return send_free(r, m);
 }
-static oidc_result op_refresh(oidc_oauth_client *c, oidc_error **err) {
-    oidc_token_response *t = NULL;
-    oidc_result rc = oidc_oauth_refresh(c, S("RT-SECRET-1"), NONE, NONE, &t, err);
-    oidc_token_response_free(t);
-    return rc;
+static outcome op_code(oidc_oauth_client *c, enum send_mode m) {
+    oidc_oauth_request *r = req_new(c, OIDC_OP_AUTHORIZATION_CODE);
+    req_set(r, OIDC_PARAM_CODE, "CODE-SECRET-1");
+    req_set(r, OIDC_PARAM_REDIRECT_URI, "https://app/cb");
+    req_set(r, OIDC_PARAM_CODE_VERIFIER, "VERIFIER-SECRET-1");
+    return send_free(r, m);
 }
-static oidc_result op_device(oidc_oauth_client *c, oidc_error **err) {
-    oidc_device_authorization *d = NULL;
-    oidc_result rc = oidc_oauth_device_authorization(c, S("openid"), &d, err);
-    oidc_device_authorization_free(d);
-    return rc;
+static outcome op_refresh(oidc_oauth_client *c, enum send_mode m) {
+    oidc_oauth_request *r = req_new(c, OIDC_OP_REFRESH);
+    req_set(r, OIDC_PARAM_REFRESH_TOKEN, "RT-SECRET-1");
+    return send_free(r, m);
 }
-static oidc_result op_device_poll(oidc_oauth_client *c, oidc_error **err) {
-    /* device authorization from /ok-device, polling at the faulty token endpoint */
-    oidc_device_authorization *d = NULL;
-    oidc_result rc = oidc_oauth_device_authorization(c, NONE, &d, err);
-    if (rc != OIDC_RESULT_OK) return rc;
-    oidc_token_response *t = NULL;
-    rc = oidc_oauth_device_poll(c, d, 2000, NULL, &t, err);
-    oidc_token_response_free(t);
-    oidc_device_authorization_free(d);
-    return rc;
+static outcome op_device(oidc_oauth_client *c, enum send_mode m) {
+    oidc_oauth_request *r = req_new(c, OIDC_OP_DEVICE_AUTHORIZATION);
+    req_add(r, OIDC_PARAM_SCOPE, "openid");
+    return send_free(r, m);
 }
-static oidc_result op_ciba(oidc_oauth_client *c, oidc_error **err) {
-    oidc_ciba_request *r = NULL;
-    oidc_result rc = oidc_oauth_ciba_request(c, S("{\"login_hint\":\"u\"}"), &r, err);
-    oidc_ciba_request_free(r);
-    return rc;
+/* a start at the good endpoint, then the poll at the faulty token endpoint */
+static outcome op_poll(oidc_oauth_client *c, enum send_mode m, oidc_operation start, oidc_operation poll_op) {
+    oidc_oauth_request *r = req_new(c, start);
+    if (start == OIDC_OP_CIBA_REQUEST) req_set(r, OIDC_PARAM_LOGIN_HINT, "u");
+    outcome st = send_free(r, m);
+    if (st.rc != OIDC_RESULT_OK) return st;
+    r = req_new(c, poll_op);
+    req_pending(r, st.resp);
+    outcome_free(&st);
+    req_int(r, OIDC_PARAM_DEADLINE_MS, SLOW ? 20000 : 2000);
+    return send_free(r, m);
 }
-static oidc_result op_ciba_poll(oidc_oauth_client *c, oidc_error **err) {
-    oidc_ciba_request *r = NULL;
-    oidc_result rc = oidc_oauth_ciba_request(c, S("{\"login_hint\":\"u\"}"), &r, err);
-    if (rc != OIDC_RESULT_OK) return rc;
-    oidc_token_response *t = NULL;
-    rc = oidc_oauth_ciba_poll(c, r, 2000, NULL, &t, err);
-    oidc_token_response_free(t);
-    oidc_ciba_request_free(r);
-    return rc;
+static outcome op_device_poll(oidc_oauth_client *c, enum send_mode m) {
+    return op_poll(c, m, OIDC_OP_DEVICE_AUTHORIZATION, OIDC_OP_DEVICE_POLL);
 }
-static oidc_result op_exchange(oidc_oauth_client *c, oidc_error **err) {
-    oidc_token_response *t = NULL;
-    oidc_result rc = oidc_oauth_token_exchange(c, S("SUBJECT-SECRET-1"), NONE, NONE, &t, err);
-    oidc_token_response_free(t);
-    return rc;
+static outcome op_ciba(oidc_oauth_client *c, enum send_mode m) {
+    oidc_oauth_request *r = req_new(c, OIDC_OP_CIBA_REQUEST);
+    req_set(r, OIDC_PARAM_LOGIN_HINT, "u");
+    return send_free(r, m);
 }
-static oidc_result op_bearer(oidc_oauth_client *c, oidc_error **err) {
-    oidc_token_response *t = NULL;
-    oidc_result rc = oidc_oauth_jwt_bearer(c, S("ASSERTION-SECRET-1"), NONE, NONE, &t, err);
-    oidc_token_response_free(t);
-    return rc;
+static outcome op_ciba_poll(oidc_oauth_client *c, enum send_mode m) { return op_poll(c, m, OIDC_OP_CIBA_REQUEST, OIDC_OP_CIBA_POLL); }
+static outcome op_exchange(oidc_oauth_client *c, enum send_mode m) {
+    oidc_oauth_request *r = req_new(c, OIDC_OP_TOKEN_EXCHANGE);
+    req_set(r, OIDC_PARAM_SUBJECT_TOKEN, "SUBJECT-SECRET-1");
+    return send_free(r, m);
 }
-static oidc_result op_custom(oidc_oauth_client *c, oidc_error **err) {
-    oidc_token_response *t = NULL;
-    oidc_result rc = oidc_oauth_custom_grant(c, S("urn:x:custom"), S("{\"p\":\"v\"}"), &t, err);
-    oidc_token_response_free(t);
-    return rc;
+static outcome op_bearer(oidc_oauth_client *c, enum send_mode m) {
+    oidc_oauth_request *r = req_new(c, OIDC_OP_JWT_BEARER);
+    req_set(r, OIDC_PARAM_ASSERTION, "ASSERTION-SECRET-1");
+    return send_free(r, m);
+}
+static outcome op_custom(oidc_oauth_client *c, enum send_mode m) {
+    oidc_oauth_request *r = req_new(c, OIDC_OP_CUSTOM_GRANT);
+    req_set(r, OIDC_PARAM_GRANT_TYPE, "urn:x:custom");
+    req_param(r, "p", "v");
+    return send_free(r, m);
 }
 
 /* which endpoint an operation's fault is injected at */
@@ -851,8 +876,8 @@ static const struct {
     op_fn fn;
     int at;
 } OPS[] = {
-    {"client_credentials", op_cc, AT_TOKEN},   {"client_credentials_cached", op_cc_cached, AT_TOKEN},
-    {"exchange_code", op_code, AT_TOKEN},      {"refresh", op_refresh, AT_TOKEN},
+    {"client_credentials", op_cc, AT_TOKEN},   {"client_credentials (cache)", op_cc_cached, AT_TOKEN},
+    {"authorization_code", op_code, AT_TOKEN}, {"refresh", op_refresh, AT_TOKEN},
     {"device_authorization", op_device, AT_DEVICE}, {"device_poll", op_device_poll, AT_TOKEN},
     {"ciba_request", op_ciba, AT_CIBA},        {"ciba_poll", op_ciba_poll, AT_TOKEN},
     {"token_exchange", op_exchange, AT_TOKEN}, {"jwt_bearer", op_bearer, AT_TOKEN},
@@ -868,15 +893,13 @@ static const struct {
     {"unreachable", OIDC_RESULT_NETWORK},
 };
 
-static void test_faults(void) {
+static void test_faults(enum send_mode m) {
     const char *secrets[] = {"mock-client-secret", "CODE-SECRET-1", "VERIFIER-SECRET-1", "RT-SECRET-1",
                              "SUBJECT-SECRET-1", "ASSERTION-SECRET-1"};
     for (size_t o = 0; o < sizeof OPS / sizeof OPS[0]; o++) {
-        char name[200];
-        snprintf(name, sizeof name, "%s: bad responses give clear codes within the timeout", OPS[o].name);
-        begin(name);
+        TEST_BEGIN("%s: bad responses give clear codes within the timeout [%s]", OPS[o].name, MODE_NAME[m]);
         for (size_t f = 0; f < sizeof FAULTS / sizeof FAULTS[0]; f++) {
-            char bad[256], tok[256], dev[256], bc[256];
+            char bad[256], tok[256], dev[256], bc[256], what[256];
             if (strcmp(FAULTS[f].mode, "unreachable") == 0)
                 snprintf(bad, sizeof bad, "http://127.0.0.1:1/x");
             else
@@ -884,6 +907,7 @@ static void test_faults(void) {
             snprintf(tok, sizeof tok, "%s/ok/token", MOCK);
             snprintf(dev, sizeof dev, "%s/ok-device/x", MOCK);
             snprintf(bc, sizeof bc, "%s/ok-ciba/x", MOCK);
+            snprintf(what, sizeof what, "%s/%s", OPS[o].name, FAULTS[f].mode);
             spec s = {.id = "mock-client", .secret = "mock-client-secret", .total_ms = SLOW ? 4000 : 800, .http_loopback = 1};
             s.endpoints[0] = "token_endpoint";
             s.endpoints[1] = OPS[o].at == AT_TOKEN ? bad : tok;
@@ -892,26 +916,14 @@ static void test_faults(void) {
             s.endpoints[4] = "backchannel_authentication_endpoint";
             s.endpoints[5] = OPS[o].at == AT_CIBA ? bad : bc;
             oidc_oauth_client *c = must(&s);
-            oidc_error *err = NULL;
-            double t0 = now_s();
-            oidc_result rc = OPS[o].fn(c, &err);
-            double took = now_s() - t0;
-            if (rc != FAULTS[f].want)
-                diag(__LINE__, "%s/%s: got %s, want %s (%s)", OPS[o].name, FAULTS[f].mode, oidc_result_name(rc),
-                     oidc_result_name(FAULTS[f].want), err ? oidc_error_message(err) : "-");
-            if (took > (SLOW ? 20.0 : 3.0)) diag(__LINE__, "%s/%s took %.1f s", OPS[o].name, FAULTS[f].mode, took);
-            if (err) {
-                CHECK(oidc_error_code(err) == rc);
-                for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
-                    if (strstr(oidc_error_message(err), secrets[i]) || strstr(oidc_error_details_json(err), secrets[i]))
-                        diag(__LINE__, "%s/%s: error text shows a secret", OPS[o].name, FAULTS[f].mode);
-            } else {
-                diag(__LINE__, "%s/%s: no error object", OPS[o].name, FAULTS[f].mode);
-            }
-            oidc_error_free(err);
+            outcome out = OPS[o].fn(c, m);
+            expect_outcome(&out, FAULTS[f].want, what);
+            CHECKF(out.secs <= (SLOW ? 20.0 : 3.0), "%s took %.1f s", what, out.secs);
+            for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) CHECKF(!shows(&out, secrets[i]), "%s: error text shows a secret", what);
+            outcome_free(&out);
             oidc_oauth_client_free(c);
         }
-        end();
+        TEST_END();
     }
 }
 
@@ -924,20 +936,23 @@ int main(void) {
     BROWSER = getenv("OIDC_TEST_BROWSER");
     SLOW = getenv("OIDC_TEST_SLOW") != NULL;
     if (!ISSUER || !CA || !ADMIN || !MOCK || !KEYS || !BROWSER) {
-        fprintf(stderr, "run through tests/c/run_oauth_grants.sh (OIDC_TEST_* variables missing)\n");
+        fprintf(stderr, "run through tests/c/run.sh grants (OIDC_TEST_* variables missing)\n");
         printf("0 passed, 1 failed\n");
         return 1;
     }
-    test_client_auth_methods();
-    test_auth_code_and_refresh();
-    test_device_flow();
-    test_ciba();
-    test_device_and_ciba_async();
-    test_exchange_bearer_custom();
-    test_dpop();
-    test_cache_single_flight();
-    test_cancel();
-    test_faults();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    /* every flow twice: through oidc_oauth_send, then through oidc_oauth_send_async */
+    for (int m = BLOCKING; m <= ASYNC; m++) {
+        test_client_auth_methods((enum send_mode)m);
+        test_auth_code_and_refresh((enum send_mode)m);
+        test_device_flow((enum send_mode)m);
+        test_ciba((enum send_mode)m);
+        test_exchange_bearer_custom((enum send_mode)m);
+        test_dpop((enum send_mode)m);
+        test_cache_single_flight((enum send_mode)m);
+        test_cancel((enum send_mode)m);
+        test_faults((enum send_mode)m);
+    }
+    /* leave no liboidc worker behind (valgrind sees them joined) */
+    CHECK_RC(oidc_async_shutdown(30000, NULL), OIDC_RESULT_OK);
+    return harness_finish();
 }

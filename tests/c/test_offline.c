@@ -830,7 +830,12 @@ static void test_ca_env(void) {
 
 static oidc_validator *g_client; /* the fixture client, for calls that need a live one */
 static oidc_oauth_client *g_oauth; /* a protocol client whose issuer refuses connections */
+static oidc_oauth_request *g_req; /* an OIDC_OP_CLIENT_CREDENTIALS request on it */
 static oidc_oauth_builder *oauth_builder(void);
+static void on_oauth_response(void *ud, oidc_result rc, oidc_oauth_response *resp, const oidc_error *err) {
+    (void)ud, (void)rc, (void)err;
+    oidc_oauth_response_free(resp); /* the host's */
+}
 
 /* --- NULL handles and NULL out-params: every case must give NULL_PARAMETER, with and without
  *     err_out, and nothing may leak (calls that consume a builder get a fresh one). */
@@ -876,9 +881,19 @@ NULL_CASE(oauth_set_timeouts_ms, oidc_oauth_builder_set_timeouts_ms(NULL, 100, 2
 NULL_CASE(oauth_set_allow_http_loopback, oidc_oauth_builder_set_allow_http_loopback(NULL, 1, e))
 NULL_CASE(oauth_build_builder, oidc_oauth_builder_build(NULL, &(oidc_oauth_client *){NULL}, e))
 NULL_CASE(oauth_build_out, oidc_oauth_builder_build(oauth_builder(), NULL, e)) /* consumes the builder */
-NULL_CASE(client_credentials_client,
-          oidc_oauth_client_credentials(NULL, NULL, 0, NULL, 0, NULL, 0, &(oidc_token_response *){NULL}, e))
-NULL_CASE(client_credentials_out, oidc_oauth_client_credentials(g_oauth, NULL, 0, NULL, 0, NULL, 0, NULL, e))
+NULL_CASE(request_new_client, oidc_oauth_request_new(NULL, OIDC_OP_CLIENT_CREDENTIALS, &(oidc_oauth_request *){NULL}, e))
+NULL_CASE(request_new_out, oidc_oauth_request_new(g_oauth, OIDC_OP_CLIENT_CREDENTIALS, NULL, e))
+NULL_CASE(request_set_string, oidc_oauth_request_set_string(NULL, OIDC_PARAM_CODE, S, e))
+NULL_CASE(request_add_string, oidc_oauth_request_add_string(NULL, OIDC_PARAM_SCOPE, S, e))
+NULL_CASE(request_set_int, oidc_oauth_request_set_int(NULL, OIDC_PARAM_DEADLINE_MS, 100, e))
+NULL_CASE(request_add_param, oidc_oauth_request_add_param(NULL, S, S, e))
+NULL_CASE(request_set_pending, oidc_oauth_request_set_pending(NULL, NULL, e))
+NULL_CASE(request_set_pending_started, oidc_oauth_request_set_pending(g_req, NULL, e))
+NULL_CASE(send_request, oidc_oauth_send(NULL, NULL, &(oidc_oauth_response *){NULL}, e))
+NULL_CASE(send_out, oidc_oauth_send(g_req, NULL, NULL, e))
+NULL_CASE(send_async_request, oidc_oauth_send_async(NULL, NULL, on_oauth_response, NULL, e))
+NULL_CASE(send_async_callback, oidc_oauth_send_async(g_req, NULL, NULL, NULL, e))
+NULL_CASE(cancel_new_out, oidc_cancel_new(0, NULL, e))
 #undef S
 
 #define N(id) {#id, null_##id}
@@ -893,8 +908,10 @@ static const struct {
     N(validate_claims_out), N(validate_at_client), N(validate_at_token), N(validate_at_claims_out), N(prefetch),
     N(oauth_builder_new), N(oauth_set_issuer), N(oauth_set_client_id), N(oauth_set_client_secret),
     N(oauth_set_auth_method), N(oauth_set_ca_file), N(oauth_set_endpoint), N(oauth_set_timeouts_ms),
-    N(oauth_set_allow_http_loopback), N(oauth_build_builder), N(oauth_build_out), N(client_credentials_client),
-    N(client_credentials_out),
+    N(oauth_set_allow_http_loopback), N(oauth_build_builder), N(oauth_build_out), N(request_new_client),
+    N(request_new_out), N(request_set_string), N(request_add_string), N(request_set_int), N(request_add_param),
+    N(request_set_pending), N(request_set_pending_started), N(send_request), N(send_out), N(send_async_request),
+    N(send_async_callback), N(cancel_new_out),
 };
 #undef N
 
@@ -946,20 +963,24 @@ static oidc_result str_validate_at(void *ctx, const char *s, size_t n, oidc_erro
     oidc_string_free(claims);
     return rc;
 }
-/* client_credentials with one string parameter under test (0 = scope, 1 = resource, 2 = audience) */
-static oidc_result cc_param(void *ctx, int which, const char *s, size_t n, oidc_error **e) {
-    oidc_token_response *r = NULL;
-    oidc_result rc = oidc_oauth_client_credentials(ctx, which == 0 ? s : "read", which == 0 ? n : 4,
-                                                   which == 1 ? s : NULL, which == 1 ? n : 0,
-                                                   which == 2 ? s : NULL, which == 2 ? n : 0, &r, e);
-    oidc_token_response_free(r);
-    return rc;
+/* The request object's string arguments (ctx: a fresh request, see new_handle). */
+static oidc_result str_req_token(void *r, const char *s, size_t n, oidc_error **e) {
+    return oidc_oauth_request_set_string(r, OIDC_PARAM_TOKEN, s, n, e);
 }
-static oidc_result str_cc_scope(void *c, const char *s, size_t n, oidc_error **e) { return cc_param(c, 0, s, n, e); }
-static oidc_result str_cc_resource(void *c, const char *s, size_t n, oidc_error **e) { return cc_param(c, 1, s, n, e); }
-static oidc_result str_cc_audience(void *c, const char *s, size_t n, oidc_error **e) { return cc_param(c, 2, s, n, e); }
+static oidc_result str_req_hint(void *r, const char *s, size_t n, oidc_error **e) {
+    return oidc_oauth_request_set_string(r, OIDC_PARAM_TOKEN_TYPE_HINT, s, n, e);
+}
+static oidc_result str_req_scope(void *r, const char *s, size_t n, oidc_error **e) {
+    return oidc_oauth_request_add_string(r, OIDC_PARAM_SCOPE, s, n, e);
+}
+static oidc_result str_req_param_name(void *r, const char *s, size_t n, oidc_error **e) {
+    return oidc_oauth_request_add_param(r, s, n, "v", 1, e);
+}
+static oidc_result str_req_param_value(void *r, const char *s, size_t n, oidc_error **e) {
+    return oidc_oauth_request_add_param(r, "acr_values", 10, s, n, e);
+}
 
-enum handle_kind { CLIENT_BUILDER, OAUTH_BUILDER, CLIENT, OAUTH_CLIENT };
+enum handle_kind { CLIENT_BUILDER, OAUTH_BUILDER, CLIENT, OAUTH_REQUEST };
 #define ANY_BUT_MISUSE ((oidc_result)0xFFFFFFFFu) /* (NULL, 0) passes the argument checks */
 
 static const struct {
@@ -988,9 +1009,14 @@ static const struct {
     {"oidc_oauth_builder_set_ca_file(path)", str_oidc_oauth_builder_set_ca_file, OAUTH_BUILDER, OIDC_RESULT_OK, 0},
     {"oidc_oauth_builder_set_endpoint(name)", str_endpoint_name, OAUTH_BUILDER, OIDC_RESULT_OK, 0},
     {"oidc_oauth_builder_set_endpoint(url)", str_endpoint_url, OAUTH_BUILDER, OIDC_RESULT_OK, 0},
-    {"oidc_oauth_client_credentials(scope)", str_cc_scope, OAUTH_CLIENT, ANY_BUT_MISUSE, 0},
-    {"oidc_oauth_client_credentials(resource)", str_cc_resource, OAUTH_CLIENT, ANY_BUT_MISUSE, 0},
-    {"oidc_oauth_client_credentials(audience)", str_cc_audience, OAUTH_CLIENT, ANY_BUT_MISUSE, 0},
+    {"oidc_oauth_request_set_string(OIDC_OP_INTROSPECT, OIDC_PARAM_TOKEN)", str_req_token, OAUTH_REQUEST,
+     OIDC_RESULT_INVALID_ARGUMENT /* an empty value */, 0},
+    {"oidc_oauth_request_set_string(OIDC_OP_INTROSPECT, OIDC_PARAM_TOKEN_TYPE_HINT)", str_req_hint, OAUTH_REQUEST,
+     OIDC_RESULT_INVALID_ARGUMENT, 0},
+    {"oidc_oauth_request_add_string(OIDC_OP_INTROSPECT, OIDC_PARAM_SCOPE)", str_req_scope, OAUTH_REQUEST,
+     OIDC_RESULT_INVALID_ARGUMENT /* no scope on introspection */, 0},
+    {"oidc_oauth_request_add_param(name)", str_req_param_name, OAUTH_REQUEST, OIDC_RESULT_INVALID_ARGUMENT, 0},
+    {"oidc_oauth_request_add_param(value)", str_req_param_value, OAUTH_REQUEST, ANY_BUT_MISUSE, 0},
 };
 
 static const char *const BAD_UTF8[] = {
@@ -1022,7 +1048,11 @@ static void *new_handle(enum handle_kind k) {
     }
     case OAUTH_BUILDER: return oauth_builder();
     case CLIENT: return g_client;
-    case OAUTH_CLIENT: return g_oauth;
+    case OAUTH_REQUEST: {
+        oidc_oauth_request *r = NULL;
+        CHECK_RC(oidc_oauth_request_new(g_oauth, OIDC_OP_INTROSPECT, &r, NULL), OIDC_RESULT_OK);
+        return r;
+    }
     }
     return NULL;
 }
@@ -1030,6 +1060,7 @@ static void *new_handle(enum handle_kind k) {
 static void free_handle(enum handle_kind k, void *h) {
     if (k == CLIENT_BUILDER) oidc_validator_builder_free(h);
     if (k == OAUTH_BUILDER) oidc_oauth_builder_free(h);
+    if (k == OAUTH_REQUEST) oidc_oauth_request_free(h);
 }
 
 static void test_misuse(void) {
@@ -1116,7 +1147,9 @@ static void test_misuse(void) {
     oidc_error_free(NULL);
     oidc_oauth_builder_free(NULL);
     oidc_oauth_client_free(NULL);
-    oidc_token_response_free(NULL);
+    oidc_oauth_request_free(NULL);
+    oidc_oauth_response_free(NULL);
+    oidc_cancel_free(NULL);
     TEST_END();
 
     TEST_BEGIN("accessors accept NULL");
@@ -1126,14 +1159,16 @@ static void test_misuse(void) {
     CHECK(oidc_error_oauth_error(NULL) == NULL);
     CHECK(oidc_error_http_status(NULL) == 0);
     CHECK(oidc_error_details_json(NULL) != NULL && oidc_error_details_json(NULL)[0] == 0);
-    CHECK(oidc_token_response_expires_in(NULL) == -1);
-    CHECK(oidc_token_response_access_token(NULL) == NULL);
-    CHECK(oidc_token_response_token_type(NULL) == NULL);
-    CHECK(oidc_token_response_refresh_token(NULL) == NULL);
-    CHECK(oidc_token_response_id_token(NULL) == NULL);
-    CHECK(oidc_token_response_scope(NULL) == NULL);
-    CHECK(oidc_token_response_issued_token_type(NULL) == NULL);
-    CHECK(oidc_token_response_json(NULL) == NULL);
+    CHECK(oidc_oauth_response_operation(NULL) == 0);
+    CHECK(oidc_oauth_response_string(NULL, OIDC_FIELD_ACCESS_TOKEN) == NULL);
+    CHECK(oidc_oauth_response_int(NULL, OIDC_FIELD_EXPIRES_IN) == -1);
+    CHECK(oidc_oauth_response_json(NULL, NULL) == NULL);
+    {
+        size_t n = 7;
+        CHECK(oidc_oauth_response_json(NULL, &n) == NULL);
+    }
+    CHECK(oidc_cancel_is_cancelled(NULL) == 0);
+    oidc_cancel_trigger(NULL);
     TEST_END();
 
     TEST_BEGIN("warm start, pool and logging entry points: NULL and bad input give codes, not crashes");
@@ -1170,8 +1205,7 @@ static void test_misuse(void) {
         CHECK(oidc_validator_builder_set_prefetch(b, 99, NULL) != OIDC_RESULT_OK);
         CHECK_RC(oidc_validator_builder_set_prefetch(b, OIDC_PREFETCH_NONE, NULL), OIDC_RESULT_OK);
         oidc_validator_builder_free(b);
-        CHECK_RC(oidc_oauth_client_credentials_async(NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL),
-                 OIDC_RESULT_NULL_PARAMETER);
+        CHECK_RC(oidc_oauth_send_async(NULL, NULL, NULL, NULL, NULL), OIDC_RESULT_NULL_PARAMETER);
         CHECK_RC(oidc_set_log_callback(NULL, NULL, 0, NULL), OIDC_RESULT_OK); /* NULL clears */
         CHECK(oidc_async_configure(0, 0, NULL) == OIDC_RESULT_OK || oidc_async_configure(0, 0, NULL) == OIDC_RESULT_INVALID_ARGUMENT);
         CHECK_RC(oidc_async_configure(0, 4096, NULL), OIDC_RESULT_OK);
@@ -1251,6 +1285,301 @@ static void test_oauth_config(void) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* The protocol request object's rules (ABI 0.2): no network is needed for any of them         */
+
+/* A non-blocking send's completion, for the tests below. */
+struct rq_wait {
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    int calls;
+    oidc_result rc;
+    int had_response, had_error;
+};
+static void rq_done(void *ud, oidc_result rc, oidc_oauth_response *resp, const oidc_error *err) {
+    struct rq_wait *w = ud;
+    pthread_mutex_lock(&w->m);
+    w->calls++;
+    w->rc = rc;
+    w->had_response = resp != NULL;
+    w->had_error = err != NULL && oidc_error_code(err) == rc;
+    oidc_oauth_response_free(resp); /* owned by the host: freed unread */
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->m);
+}
+/* Send non-blocking and wait (10 s at most); the callback's code, or the refusal of send_async
+ * (then checked: no callback). */
+static oidc_result rq_async(const oidc_oauth_request *r, const oidc_cancel *c, struct rq_wait *w) {
+    pthread_mutex_init(&w->m, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    w->calls = 0;
+    oidc_result rc = oidc_oauth_send_async(r, c, rq_done, w, NULL);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += rc == OIDC_RESULT_OK ? 10 : 0;
+    ts.tv_nsec += 20 * 1000 * 1000;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&w->m);
+    while (w->calls == 0 && pthread_cond_timedwait(&w->cv, &w->m, &ts) == 0) {
+    }
+    pthread_mutex_unlock(&w->m);
+    if (rc != OIDC_RESULT_OK) {
+        CHECKF(w->calls == 0, "send_async refused the call (%s), yet its callback ran", rc_name(rc));
+        return rc;
+    }
+    CHECKF(w->calls == 1, "%d callbacks", w->calls);
+    CHECK(w->had_response == (w->rc == OIDC_RESULT_OK) && w->had_error == (w->rc != OIDC_RESULT_OK));
+    return w->calls ? w->rc : (oidc_result)0xFFFF;
+}
+static oidc_result rq_send(const oidc_oauth_request *r, const oidc_cancel *c) {
+    oidc_oauth_response *resp = NULL;
+    oidc_result rc = oidc_oauth_send(r, c, &resp, NULL);
+    CHECK((resp != NULL) == (rc == OIDC_RESULT_OK));
+    oidc_oauth_response_free(resp);
+    return rc;
+}
+static oidc_oauth_request *new_req(oidc_operation op) {
+    oidc_oauth_request *r = NULL;
+    CHECK_RC(oidc_oauth_request_new(g_oauth, op, &r, NULL), OIDC_RESULT_OK);
+    return r;
+}
+
+/* The result and message of a setter call, checked: INVALID_ARGUMENT, naming `needle`. */
+static void setter_refused(oidc_result rc, oidc_error *err, const char *needle, const char *what) {
+    CHECKF(rc == OIDC_RESULT_INVALID_ARGUMENT, "%s: %s", what, rc_name(rc));
+    CHECKF(err != NULL && oidc_error_code(err) == rc, "%s: error object", what);
+    if (needle) CHECKF(str_has(oidc_error_message(err), needle), "%s: message %s (want %s)", what, oidc_error_message(err), needle);
+    oidc_error_free(err);
+}
+#define SETTER_REFUSED(call, needle)                                                               \
+    do {                                                                                           \
+        oidc_error *err = NULL;                                                                    \
+        oidc_result r_ = (call);                                                                   \
+        setter_refused(r_, err, (needle), #call);                                                  \
+    } while (0)
+
+static void test_oauth_request_rules(void) {
+    oidc_oauth_request *r;
+    struct rq_wait w;
+
+    TEST_BEGIN("request: a parameter that does not apply to the operation is refused at the setter");
+    r = new_req(OIDC_OP_REFRESH);
+    SETTER_REFUSED(oidc_oauth_request_set_string(r, OIDC_PARAM_CODE, "x", 1, &err), "OIDC_PARAM_CODE");
+    SETTER_REFUSED(oidc_oauth_request_set_string(r, OIDC_PARAM_CODE, "x", 1, &err), "OIDC_OP_REFRESH");
+    SETTER_REFUSED(oidc_oauth_request_set_string(r, OIDC_PARAM_URL, "https://x", 9, &err), "OIDC_PARAM_URL");
+    SETTER_REFUSED(oidc_oauth_request_set_int(r, OIDC_PARAM_SIGNED_RESPONSE, 1, &err), "OIDC_PARAM_SIGNED_RESPONSE");
+    SETTER_REFUSED(oidc_oauth_request_add_string(r, OIDC_PARAM_AUDIENCE, "a", 1, &err), "OIDC_PARAM_AUDIENCE");
+    oidc_oauth_request_free(r);
+    r = new_req(OIDC_OP_CLIENT_CREDENTIALS);
+    SETTER_REFUSED(oidc_oauth_request_set_string(r, OIDC_PARAM_REFRESH_TOKEN, "x", 1, &err), "OIDC_PARAM_REFRESH_TOKEN");
+    SETTER_REFUSED(oidc_oauth_request_set_int(r, OIDC_PARAM_NO_STATE_SENT, 1, &err), "OIDC_PARAM_NO_STATE_SENT");
+    oidc_oauth_request_free(r);
+    r = new_req(OIDC_OP_INTROSPECT);
+    SETTER_REFUSED(oidc_oauth_request_set_string(r, OIDC_PARAM_REDIRECT_URI, "https://x/cb", 12, &err), "OIDC_PARAM_REDIRECT_URI");
+    oidc_oauth_request_free(r);
+    TEST_END();
+
+    TEST_BEGIN("request: the wrong setter for a parameter's kind, unknown parameters, bad values");
+    r = new_req(OIDC_OP_CLIENT_CREDENTIALS);
+    SETTER_REFUSED(oidc_oauth_request_set_string(r, OIDC_PARAM_SCOPE, "read", 4, &err), "list");
+    SETTER_REFUSED(oidc_oauth_request_set_string(r, OIDC_PARAM_DEADLINE_MS, "100", 3, &err), NULL);
+    SETTER_REFUSED(oidc_oauth_request_set_int(r, OIDC_PARAM_SCOPE, 1, &err), NULL);
+    SETTER_REFUSED(oidc_oauth_request_add_string(r, OIDC_PARAM_DEADLINE_MS, "1", 1, &err), NULL);
+    SETTER_REFUSED(oidc_oauth_request_set_string(r, 9999, "x", 1, &err), NULL);
+    SETTER_REFUSED(oidc_oauth_request_set_int(r, 9999, 1, &err), NULL);
+    SETTER_REFUSED(oidc_oauth_request_add_string(r, OIDC_PARAM_SCOPE, "read write", 10, &err), "one scope per call");
+    SETTER_REFUSED(oidc_oauth_request_add_string(r, OIDC_PARAM_SCOPE, "", 0, &err), NULL);
+    SETTER_REFUSED(oidc_oauth_request_set_int(r, OIDC_PARAM_DEADLINE_MS, 0, &err), NULL);
+    SETTER_REFUSED(oidc_oauth_request_set_int(r, OIDC_PARAM_DEADLINE_MS, -5, &err), NULL);
+    SETTER_REFUSED(oidc_oauth_request_set_int(r, OIDC_PARAM_USE_CACHE, 2, &err), NULL);
+    CHECK_RC(oidc_oauth_request_add_string(r, OIDC_PARAM_AUDIENCE, "a", 1, NULL), OIDC_RESULT_OK);
+    SETTER_REFUSED(oidc_oauth_request_add_string(r, OIDC_PARAM_AUDIENCE, "b", 1, &err), NULL); /* at most one */
+    CHECK_RC(oidc_oauth_request_add_string(r, OIDC_PARAM_SCOPE, "read", 4, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_oauth_request_add_string(r, OIDC_PARAM_SCOPE, "write", 5, NULL), OIDC_RESULT_OK);
+    CHECK_RC(oidc_oauth_request_set_int(r, OIDC_PARAM_DEADLINE_MS, 5000, NULL), OIDC_RESULT_OK);
+    oidc_oauth_request_free(r);
+    {
+        oidc_oauth_request *x = NULL;
+        oidc_error *err = NULL;
+        CHECK_RC_ERR(oidc_oauth_request_new(g_oauth, 0, &x, &err), OIDC_RESULT_INVALID_ARGUMENT, err);
+        oidc_error_free(err);
+        CHECK_RC(oidc_oauth_request_new(g_oauth, 25, &x, NULL), OIDC_RESULT_INVALID_ARGUMENT);
+        CHECK(x == NULL);
+    }
+    r = new_req(OIDC_OP_RESOURCE);
+    SETTER_REFUSED(oidc_oauth_request_set_string(r, OIDC_PARAM_METHOD, "TRACE", 5, &err), NULL);
+    SETTER_REFUSED(oidc_oauth_request_set_string(r, OIDC_PARAM_TOKEN_TYPE, "Basic", 5, &err), NULL);
+    oidc_oauth_request_free(r);
+    r = new_req(OIDC_OP_REGISTER);
+    SETTER_REFUSED(oidc_oauth_request_set_string(r, OIDC_PARAM_METADATA, "[1]", 3, &err), "JSON object");
+    SETTER_REFUSED(oidc_oauth_request_set_string(r, OIDC_PARAM_METADATA, "{", 1, &err), NULL);
+    oidc_oauth_request_free(r);
+    TEST_END();
+
+    TEST_BEGIN("request: add_param refuses the names liboidc sets and those with a typed parameter");
+    {
+        static const char *const reserved[] = {"grant_type", "client_id", "client_secret", "client_assertion",
+                                               "client_assertion_type"};
+        static const struct {
+            oidc_operation op;
+            const char *name, *param;
+        } typed[] = {
+            {OIDC_OP_REFRESH, "refresh_token", "OIDC_PARAM_REFRESH_TOKEN"},
+            {OIDC_OP_CLIENT_CREDENTIALS, "scope", "OIDC_PARAM_SCOPE"},
+            {OIDC_OP_CLIENT_CREDENTIALS, "resource", "OIDC_PARAM_RESOURCE"},
+            {OIDC_OP_AUTHORIZATION_CODE, "code", "OIDC_PARAM_CODE"},
+            {OIDC_OP_AUTHORIZATION_CODE, "code_verifier", "OIDC_PARAM_CODE_VERIFIER"},
+            {OIDC_OP_TOKEN_EXCHANGE, "subject_token", "OIDC_PARAM_SUBJECT_TOKEN"},
+            {OIDC_OP_INTROSPECT, "token", "OIDC_PARAM_TOKEN"},
+            {OIDC_OP_AUTHORIZATION_URL, "state", "OIDC_PARAM_STATE"},
+            {OIDC_OP_CIBA_REQUEST, "login_hint", "OIDC_PARAM_LOGIN_HINT"},
+        };
+        static const oidc_operation sending[] = {OIDC_OP_CLIENT_CREDENTIALS, OIDC_OP_INTROSPECT, OIDC_OP_AUTHORIZATION_URL,
+                                                 OIDC_OP_DEVICE_AUTHORIZATION, OIDC_OP_USERINFO};
+        size_t i, j;
+        for (j = 0; j < COUNT(sending); j++) {
+            r = new_req(sending[j]);
+            for (i = 0; i < COUNT(reserved); i++)
+                SETTER_REFUSED(oidc_oauth_request_add_param(r, reserved[i], strlen(reserved[i]), "x", 1, &err), reserved[i]);
+            CHECK_RC(oidc_oauth_request_add_param(r, "acr_values", 10, "urn:x", 5, NULL), OIDC_RESULT_OK);
+            CHECK_RC(oidc_oauth_request_add_param(r, "acr_values", 10, "urn:y", 5, NULL), OIDC_RESULT_OK); /* may repeat */
+            oidc_oauth_request_free(r);
+        }
+        for (i = 0; i < COUNT(typed); i++) {
+            r = new_req(typed[i].op);
+            SETTER_REFUSED(oidc_oauth_request_add_param(r, typed[i].name, strlen(typed[i].name), "x", 1, &err), typed[i].param);
+            oidc_oauth_request_free(r);
+        }
+        r = new_req(OIDC_OP_AUTHORIZATION_URL);
+        SETTER_REFUSED(oidc_oauth_request_add_param(r, "code_challenge_method", 21, "plain", 5, &err), NULL);
+        oidc_oauth_request_free(r);
+        r = new_req(OIDC_OP_VALIDATE_ID_TOKEN);
+        SETTER_REFUSED(oidc_oauth_request_add_param(r, "x", 1, "y", 1, &err), "sends nothing");
+        oidc_oauth_request_free(r);
+    }
+    TEST_END();
+
+    TEST_BEGIN("request: a missing required parameter is refused at send, on both paths (no callback)");
+    {
+        static const struct {
+            oidc_operation op;
+            const char *needle;
+        } missing[] = {
+            {OIDC_OP_AUTHORIZATION_CODE, "OIDC_PARAM_CODE"}, {OIDC_OP_REFRESH, "OIDC_PARAM_REFRESH_TOKEN"},
+            {OIDC_OP_TOKEN_EXCHANGE, "OIDC_PARAM_SUBJECT_TOKEN"}, {OIDC_OP_JWT_BEARER, "exactly one"},
+            {OIDC_OP_CUSTOM_GRANT, "OIDC_PARAM_GRANT_TYPE"}, {OIDC_OP_DEVICE_POLL, "oidc_oauth_request_set_pending"},
+            {OIDC_OP_INTROSPECT, "OIDC_PARAM_TOKEN"}, {OIDC_OP_REVOKE, "OIDC_PARAM_TOKEN"},
+            {OIDC_OP_USERINFO, "OIDC_PARAM_ACCESS_TOKEN"}, {OIDC_OP_AUTHORIZATION_RESPONSE, "OIDC_PARAM_RESPONSE"},
+            {OIDC_OP_VALIDATE_ID_TOKEN, "OIDC_PARAM_ID_TOKEN"}, {OIDC_OP_REGISTER, "OIDC_PARAM_METADATA"},
+            {OIDC_OP_REGISTRATION_READ, "OIDC_PARAM_REGISTRATION"}, {OIDC_OP_RESOURCE, "OIDC_PARAM_"},
+            {OIDC_OP_ENDPOINT, "OIDC_PARAM_ENDPOINT_NAME"},
+        };
+        size_t i;
+        for (i = 0; i < COUNT(missing); i++) {
+            oidc_error *err = NULL;
+            oidc_oauth_response *resp = NULL;
+            r = new_req(missing[i].op);
+            CHECK_RC(oidc_oauth_send(r, NULL, &resp, &err), OIDC_RESULT_INVALID_ARGUMENT);
+            CHECKF(str_has(oidc_error_message(err), missing[i].needle), "op %u: %s (want %s)", (unsigned)missing[i].op,
+                   oidc_error_message(err), missing[i].needle);
+            CHECK(resp == NULL);
+            oidc_error_free(err);
+            CHECK_RC(rq_async(r, NULL, &w), OIDC_RESULT_INVALID_ARGUMENT);
+            oidc_oauth_request_free(r);
+        }
+        /* AUTHORIZATION_RESPONSE: neither EXPECTED_STATE nor NO_STATE_SENT */
+        r = new_req(OIDC_OP_AUTHORIZATION_RESPONSE);
+        CHECK_RC(oidc_oauth_request_set_string(r, OIDC_PARAM_RESPONSE, "code=x", 6, NULL), OIDC_RESULT_OK);
+        CHECK_RC(rq_send(r, NULL), OIDC_RESULT_INVALID_ARGUMENT);
+        CHECK_RC(rq_async(r, NULL, &w), OIDC_RESULT_INVALID_ARGUMENT);
+        CHECK_RC(oidc_oauth_request_set_int(r, OIDC_PARAM_NO_STATE_SENT, 1, NULL), OIDC_RESULT_OK);
+        /* complete now: it passes the checks and needs discovery (the issuer refuses): the same on both paths */
+        CHECK_RC(rq_send(r, NULL), OIDC_RESULT_NETWORK);
+        CHECK_RC(rq_async(r, NULL, &w), OIDC_RESULT_NETWORK);
+        oidc_oauth_request_free(r);
+    }
+    TEST_END();
+
+    TEST_BEGIN("request: cancel and deadline are the same on both paths (before any network step)");
+    {
+        oidc_cancel *c = NULL;
+        r = new_req(OIDC_OP_INTROSPECT);
+        CHECK_RC(oidc_oauth_request_set_string(r, OIDC_PARAM_TOKEN, "t", 1, NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_cancel_new(0, &c, NULL), OIDC_RESULT_OK);
+        CHECK(oidc_cancel_is_cancelled(c) == 0);
+        oidc_cancel_trigger(c);
+        CHECK(oidc_cancel_is_cancelled(c) == 1);
+        CHECK_RC(rq_send(r, c), OIDC_RESULT_CANCELLED);
+        CHECK_RC(rq_async(r, c, &w), OIDC_RESULT_CANCELLED);
+        oidc_cancel_free(c);
+        CHECK_RC(oidc_cancel_new(1, &c, NULL), OIDC_RESULT_OK);
+        {
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        CHECK_RC(rq_send(r, c), OIDC_RESULT_DEADLINE_EXCEEDED);
+        CHECK_RC(rq_async(r, c, &w), OIDC_RESULT_DEADLINE_EXCEEDED);
+        CHECK(oidc_cancel_is_cancelled(c) == 0);
+        oidc_cancel_free(c);
+        oidc_oauth_request_free(r);
+    }
+    TEST_END();
+
+    TEST_BEGIN("request: copied at send (freed right after send_async); the response is the host's on the async path");
+    {
+        oidc_oauth_builder *b = oauth_builder();
+        oidc_oauth_client *c = NULL;
+        int i;
+        CHECK_RC(oidc_oauth_builder_set_endpoint(b, "token_endpoint", 14, "https://127.0.0.1:1/token", 25, NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_oauth_builder_build(b, &c, NULL), OIDC_RESULT_OK);
+        for (i = 0; c && i < 50; i++) {
+            struct rq_wait *ws = calloc(1, sizeof *ws);
+            oidc_oauth_request *e = NULL;
+            oidc_oauth_response *resp = NULL;
+            CHECK_RC(oidc_oauth_request_new(c, OIDC_OP_ENDPOINT, &e, NULL), OIDC_RESULT_OK);
+            CHECK_RC(oidc_oauth_request_set_string(e, OIDC_PARAM_ENDPOINT_NAME, "token_endpoint", 14, NULL), OIDC_RESULT_OK);
+            CHECK_RC(oidc_oauth_send(e, NULL, &resp, NULL), OIDC_RESULT_OK);
+            CHECK(str_has(oidc_oauth_response_string(resp, OIDC_FIELD_URL), "https://127.0.0.1:1/token"));
+            CHECK(oidc_oauth_response_operation(resp) == OIDC_OP_ENDPOINT);
+            oidc_oauth_response_free(resp);
+            pthread_mutex_init(&ws->m, NULL);
+            pthread_cond_init(&ws->cv, NULL);
+            CHECK_RC(oidc_oauth_send_async(e, NULL, rq_done, ws, NULL), OIDC_RESULT_OK);
+            oidc_oauth_request_free(e); /* the send copied it */
+            pthread_mutex_lock(&ws->m);
+            while (ws->calls == 0) pthread_cond_wait(&ws->cv, &ws->m);
+            pthread_mutex_unlock(&ws->m);
+            CHECK(ws->calls == 1 && ws->rc == OIDC_RESULT_OK && ws->had_response);
+            pthread_mutex_destroy(&ws->m);
+            pthread_cond_destroy(&ws->cv);
+            free(ws);
+        }
+        oidc_oauth_client_free(c);
+    }
+    TEST_END();
+
+    TEST_BEGIN("request: a client without a client id sends only OIDC_OP_REGISTER");
+    {
+        oidc_oauth_builder *b = NULL;
+        oidc_oauth_client *c = NULL;
+        oidc_oauth_request *x = NULL;
+        oidc_error *err = NULL;
+        CHECK_RC(oidc_oauth_builder_new(&b, NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_oauth_builder_set_issuer(b, "https://127.0.0.1:1", 19, NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_oauth_builder_build(b, &c, NULL), OIDC_RESULT_OK);
+        CHECK_RC_ERR(oidc_oauth_request_new(c, OIDC_OP_CLIENT_CREDENTIALS, &x, &err), OIDC_RESULT_INVALID_CONFIG, err);
+        CHECK(x == NULL && str_has(oidc_error_message(err), "OIDC_OP_REGISTER"));
+        oidc_error_free(err);
+        CHECK_RC(oidc_oauth_request_new(c, OIDC_OP_REGISTER, &x, NULL), OIDC_RESULT_OK);
+        oidc_oauth_request_free(x);
+        oidc_oauth_client_free(c);
+    }
+    TEST_END();
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Result codes, version, panic                                                                */
 
 #define R(name) {OIDC_RESULT_##name, #name}
@@ -1281,7 +1610,7 @@ static void test_result_codes(void) {
     size_t i;
     uint32_t v;
     unsigned known = 0;
-    static const uint32_t unknown[] = {4, 8, 99, 104, 199, 208, 299, 315, 399, 419, 499, 510, 599, 1000, UINT32_MAX};
+    static const uint32_t unknown[] = {4, 10, 99, 104, 199, 208, 299, 315, 399, 419, 499, 510, 599, 1000, UINT32_MAX};
 
     TEST_BEGIN("oidc_result_name/str for every header code");
     for (i = 0; i < COUNT(RESULT_CODES); i++) {
@@ -1462,6 +1791,7 @@ int main(void) {
         oidc_error *err = NULL;
         CHECK_RC_ERR(oidc_oauth_builder_build(oauth_builder(), &g_oauth, &err), OIDC_RESULT_OK, err);
         oidc_error_free(err);
+        if (g_oauth) CHECK_RC(oidc_oauth_request_new(g_oauth, OIDC_OP_CLIENT_CREDENTIALS, &g_req, NULL), OIDC_RESULT_OK);
     }
     if (!client || !g_oauth) {
         printf("not ok - build the fixture clients\n");
@@ -1477,10 +1807,14 @@ int main(void) {
     test_ca_env();
     test_misuse();
     test_oauth_config();
+    test_oauth_request_rules();
     test_panic(client);
     test_concurrency(client);
     test_client_churn();
+    oidc_oauth_request_free(g_req);
     oidc_oauth_client_free(g_oauth);
     oidc_validator_free(client);
+    /* leave no liboidc worker behind (the non-blocking sends above started the pool) */
+    CHECK_RC(oidc_async_shutdown(30000, NULL), OIDC_RESULT_OK);
     return harness_finish();
 }

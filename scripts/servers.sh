@@ -1,0 +1,162 @@
+# shellcheck shell=bash
+# The test servers, started one way for every script: source this file, start what you need,
+# and they are stopped when the script exits (or by stop_all / stop_server).
+#
+#   . "$repo/scripts/servers.sh"      # sets an EXIT trap that calls stop_all
+#   on_exit 'rm -rf "$work"'          # more cleanup, run by the same trap (last added first)
+#   start_idp            # the real IdP (oidc-provider, tests/idp/server.mjs)
+#                        #   -> IDP_READY IDP_ISSUER IDP_CA_FILE IDP_ADMIN
+#   start_fixture [ARG..] # the loopback fixture issuer (oidc-testkit; ARGs e.g. --algs ES256)
+#                        #   -> FIXTURE_READY FIXTURE_ISSUER FIXTURE_CA_FILE FIXTURE_ADMIN
+#                        #      FIXTURE_JWKS_URI FIXTURE_WRONG_CA_FILE
+#   start_mock           # the plain-HTTP mock of bad token responses (tests/c/mock_token_server.py)
+#                        #   -> MOCK_URL
+#   start_redis          # redis-server on a free loopback port, no persistence -> REDIS_PORT
+#   stop_server NAME     # NAME: idp, fixture, mock, redis (or the NAME given to start_server)
+#   stop_all
+#
+# Works under `set -euo pipefail`. Each start_* returns non-zero (after printing the server's log tail on stderr) when the server
+# does not come up within SERVERS_START_SECS (default 30). The IdP, the fixture and the mock read
+# a piped stdin whose only writer is this shell: they exit on EOF, so even a killed script
+# leaves none behind. Their files (work dir, logs) are under SERVERS_DIR (a fresh temp dir).
+#
+# Inputs: OIDC_TESTKIT_BIN or OIDC_TESTKIT (the oidc-testkit binary; default: built with
+# `cargo build --release -p oidc-testkit`, into ${CARGO_TARGET_DIR:-target}), OIDC_NODE (node),
+# SERVERS_START_SECS, TMPDIR.
+
+servers_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SERVERS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/oidc-servers.XXXXXX")
+declare -A servers_pid=() servers_fd=()
+servers_exit_hooks=()
+servers_seq=0
+
+# The library honours the standard proxy variables; the servers are on loopback.
+unset HTTP_PROXY http_proxy HTTPS_PROXY https_proxy ALL_PROXY all_proxy
+
+# on_exit CMD: run CMD (eval'd) at exit, before the servers are stopped.
+on_exit() { servers_exit_hooks=("$1" "${servers_exit_hooks[@]}"); }
+
+servers_on_exit() {
+    local rc=$? h
+    for h in "${servers_exit_hooks[@]}"; do eval "$h" || true; done
+    stop_all
+    rm -rf "$SERVERS_DIR"
+    return $rc
+}
+trap servers_on_exit EXIT
+
+# ready_field JSON NAME: a top-level string or number member of a one-line JSON object.
+ready_field() {
+    printf '%s' "$1" | sed -nE "s/.*\"$2\":(\"([^\"]*)\"|([0-9]+)).*/\2\3/p"
+}
+
+# start_server NAME CMD...: start CMD with a piped stdin held open by this shell; wait for the
+# first line on its stdout (the ready line) and put it in READY. Its stderr is
+# $SERVERS_DIR/NAME.log.
+start_server() {
+    local name=$1; shift
+    [ -z "${servers_pid[$name]:-}" ] || stop_server "$name"
+    servers_seq=$((servers_seq + 1))
+    local base="$SERVERS_DIR/$name.$servers_seq" fd pid line=""
+    mkfifo "$base.in"
+    # the server must not inherit the other servers' stdin writers (they would never see EOF)
+    (for f in "${servers_fd[@]}"; do exec {f}>&-; done; exec "$@") <"$base.in" >"$base.out" 2>"$base.log" &
+    pid=$!
+    exec {fd}>"$base.in"
+    servers_pid[$name]=$pid servers_fd[$name]=$fd
+    local tries=$(( ${SERVERS_START_SECS:-30} * 10 ))
+    for _ in $(seq "$tries"); do
+        line=$(head -n1 "$base.out" 2>/dev/null)
+        [ -n "$line" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$line" ]; then
+        echo "servers.sh: $name did not start ($*); its log:" >&2
+        tail -n 20 "$base.log" | sed 's/^/    /' >&2
+        stop_server "$name"
+        return 1
+    fi
+    READY=$line
+    ln -sf "$base.log" "$SERVERS_DIR/$name.log"
+}
+
+# stop_server NAME: EOF on its stdin (the servers exit by themselves), then TERM after 5 s.
+stop_server() {
+    local name=$1 pid=${servers_pid[$1]:-} fd=${servers_fd[$1]:-}
+    if [ -n "$fd" ]; then exec {fd}>&-; fi
+    if [ -n "$pid" ]; then
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    unset "servers_pid[$name]" "servers_fd[$name]"
+    return 0
+}
+
+stop_all() {
+    local n
+    for n in "${!servers_pid[@]}"; do stop_server "$n"; done
+    return 0
+}
+
+# testkit_bin: the oidc-testkit binary (built once when not given).
+testkit_bin() {
+    local bin=${OIDC_TESTKIT_BIN:-${OIDC_TESTKIT:-}}
+    if [ -z "$bin" ]; then
+        bin=${CARGO_TARGET_DIR:-$servers_repo/target}/release/oidc-testkit
+        (cd "$servers_repo" && cargo build --quiet --release -p oidc-testkit --bin oidc-testkit) >&2 || return 1
+        export OIDC_TESTKIT_BIN=$bin
+    fi
+    [ -x "$bin" ] || { echo "servers.sh: oidc-testkit not found at $bin" >&2; return 1; }
+    echo "$bin"
+}
+
+start_idp() {
+    [ -d "$servers_repo/tests/idp/node_modules/oidc-provider" ] ||
+        { echo "servers.sh: tests/idp/node_modules is missing (run scripts/setup.sh)" >&2; return 1; }
+    local dir
+    dir=$(mktemp -d "$SERVERS_DIR/idp.XXXXXX")
+    start_server idp "${OIDC_NODE:-node}" "$servers_repo/tests/idp/server.mjs" --dir "$dir" || return 1
+    IDP_READY=$READY
+    IDP_ISSUER=$(ready_field "$READY" issuer)
+    IDP_CA_FILE=$(ready_field "$READY" ca_file)
+    IDP_ADMIN=$(ready_field "$READY" admin)
+}
+
+start_fixture() {
+    local bin dir
+    bin=$(testkit_bin) || return 1
+    dir=$(mktemp -d "$SERVERS_DIR/fixture.XXXXXX")
+    start_server fixture "$bin" --dir "$dir" "$@" || return 1
+    FIXTURE_READY=$READY
+    FIXTURE_ISSUER=$(ready_field "$READY" issuer)
+    FIXTURE_CA_FILE=$(ready_field "$READY" ca_file)
+    FIXTURE_ADMIN=$(ready_field "$READY" admin)
+    FIXTURE_JWKS_URI=$(ready_field "$READY" jwks_uri)
+    FIXTURE_WRONG_CA_FILE=$(ready_field "$READY" wrong_ca_file)
+}
+
+start_mock() {
+    start_server mock python3 "$servers_repo/tests/c/mock_token_server.py" || return 1
+    MOCK_URL=$READY
+}
+
+# redis-server ignores stdin: a small shell in front of it reads the piped stdin and stops it on
+# EOF, like the other servers.
+start_redis() {
+    command -v redis-server >/dev/null || { echo "servers.sh: redis-server not installed" >&2; return 1; }
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    start_server redis bash -c '
+        redis-server --port "$1" --bind 127.0.0.1 --save "" --appendonly no --dir "$2" >&2 &
+        r=$!
+        for _ in $(seq 100); do
+            if redis-cli -p "$1" ping 2>/dev/null | grep PONG >/dev/null; then echo "$1"; break; fi
+            kill -0 "$r" 2>/dev/null || exit 1
+            sleep 0.1
+        done
+        while kill -0 "$r" 2>/dev/null; do read -r -t 1 _; [ $? -eq 1 ] && break; done
+        kill "$r" 2>/dev/null; wait "$r"' redis "$port" "$SERVERS_DIR" || return 1
+    REDIS_PORT=$READY
+}
