@@ -4,8 +4,8 @@
 //! earlier inputs left behind does not dominate the run.
 #![no_main]
 
-use oidc::ffi::validator::oidc_cache_set_max_entries;
 use oidc::ffi::misc::{oidc_error_free, oidc_string_free};
+use oidc::ffi::validator::oidc_cache_set_max_entries;
 use oidc::ffi::warm::{oidc_cache_export_json, oidc_cache_import_json};
 use oidc::ffi::{oidc_error, oidc_result};
 

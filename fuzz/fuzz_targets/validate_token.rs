@@ -8,8 +8,8 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use oidc::ffi::validator::oidc_validate_at;
 use oidc::ffi::misc::{oidc_error_free, oidc_string_free};
+use oidc::ffi::validator::oidc_validate_at;
 use oidc::ffi::{oidc_error, oidc_result};
 use oidc_fuzz::{CClient, NOW, OraclePolicy, POLICY_A, POLICY_B, assert_rightly_accepted, build_c_client};
 

@@ -13,13 +13,13 @@ use std::sync::OnceLock;
 use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oidc::ffi::validator::{
-    oidc_validator, oidc_validator_builder, oidc_validator_builder_add_audience, oidc_validator_builder_add_required_claim, oidc_validator_builder_build,
-    oidc_validator_builder_new, oidc_validator_builder_set_algorithms, oidc_validator_builder_set_any_audience,
-    oidc_validator_builder_set_expected_typ, oidc_validator_builder_set_issuer, oidc_validator_builder_set_jwks_json,
-    oidc_validator_builder_set_leeway_secs,
-};
 use oidc::ffi::oidc_result;
+use oidc::ffi::validator::{
+    oidc_validator, oidc_validator_builder, oidc_validator_builder_add_audience, oidc_validator_builder_add_required_claim,
+    oidc_validator_builder_build, oidc_validator_builder_new, oidc_validator_builder_set_algorithms,
+    oidc_validator_builder_set_any_audience, oidc_validator_builder_set_expected_typ, oidc_validator_builder_set_issuer,
+    oidc_validator_builder_set_jwks_json, oidc_validator_builder_set_leeway_secs,
+};
 use serde_json::{Map, Value};
 
 /// The issuer of every fixture.
