@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::ffi::c_void;
+use std::ffi::{CStr, c_void};
 use std::sync::mpsc;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -382,4 +382,33 @@ fn a_deadline_bounds_a_request_in_flight_on_both_paths() {
         assert_eq!(failure(e).code, R::DeadlineExceeded, "blocking={blocking}");
         assert!(t0.elapsed() < Duration::from_secs(5), "blocking={blocking}: {:?}", t0.elapsed());
     }
+}
+
+#[test]
+fn the_servers_oauth_error_is_an_accessor_of_the_error_object() {
+    use oidc::ffi::misc::{oidc_error_details_json, oidc_error_server_error};
+    let c = client(Some("svc-basic"), Some("wrong-secret"), None);
+    let r = Req::new(&c, Op::OIDC_OP_CLIENT_CREDENTIALS);
+    let mut out = std::ptr::null_mut();
+    let mut e = std::ptr::null_mut();
+    assert_eq!(oidc_oauth_send(r.0, std::ptr::null(), &mut out, &mut e), R::InvalidClient);
+    let field = |f: F| {
+        let p = oidc_error_server_error(e, f as u32);
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+    };
+    assert_eq!(field(F::OIDC_FIELD_ERROR).as_deref(), Some("invalid_client"));
+    assert!(field(F::OIDC_FIELD_ERROR_DESCRIPTION).is_some());
+    assert_eq!(field(F::OIDC_FIELD_ACCESS_TOKEN), None, "only the three error fields");
+    let details: serde_json::Value =
+        serde_json::from_str(&unsafe { CStr::from_ptr(oidc_error_details_json(e)) }.to_string_lossy()).unwrap();
+    assert_eq!(details["error"], "invalid_client");
+    assert_eq!(details["status"], 401);
+    oidc_error_free(e);
+    // Not the server's answer: none.
+    let bad = Req::new(&c, Op::OIDC_OP_REFRESH);
+    let mut e = std::ptr::null_mut();
+    assert_eq!(oidc_oauth_send(bad.0, std::ptr::null(), &mut out, &mut e), R::InvalidArgument);
+    assert!(oidc_error_server_error(e, F::OIDC_FIELD_ERROR as u32).is_null());
+    oidc_error_free(e);
+    assert!(oidc_error_server_error(std::ptr::null(), F::OIDC_FIELD_ERROR as u32).is_null());
 }

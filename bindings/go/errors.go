@@ -27,7 +27,8 @@ type Error struct {
 	WWWAuthenticate string
 	// BearerError is the RFC 6750 error code ("invalid_token") when the token was at fault.
 	BearerError string
-	// OAuth holds the server's error response for the 400s codes (token endpoint errors).
+	// OAuth holds the identity provider's error response when the failure is its answer (token,
+	// device, CIBA, introspection, revocation, registration, PAR, UserInfo and authorization errors).
 	OAuth *OAuthError
 }
 
@@ -84,15 +85,14 @@ func sentinel(c Code) *Error {
 // The sentinels' message: they stand for a code, not for one failure.
 const sentinelMessage = ""
 
-func parseOAuthDetails(details string) *OAuthError {
+// serverStatus is the identity provider's HTTP status of an OAuth error response ("status" in
+// the error's details JSON), 0 when absent.
+func serverStatus(details string) int {
 	var d struct {
-		OAuthError
-		Error *string `json:"error"`
+		Status int `json:"status"`
 	}
-	if details == "" || json.Unmarshal([]byte(details), &d) != nil || d.Error == nil {
-		return nil
+	if details == "" || json.Unmarshal([]byte(details), &d) != nil {
+		return 0
 	}
-	o := d.OAuthError
-	o.Error = *d.Error
-	return &o
+	return d.Status
 }

@@ -110,8 +110,15 @@ func errorCopy(rc C.oidc_result, e *C.oidc_error) *Error {
 	err.HTTPStatus = int(C.oidc_error_http_status(e))
 	err.WWWAuthenticate = goStringOpt(C.oidc_error_www_authenticate(e))
 	err.BearerError = goStringOpt(C.oidc_error_oauth_error(e))
-	if code >= 400 && code < 500 {
-		err.OAuth = parseOAuthDetails(goStringOpt(C.oidc_error_details_json(e)))
+	// The identity provider's OAuth error, when the failure is its answer (any code: an
+	// authorization error response is access_denied, a UserInfo challenge invalid_token, ...).
+	if p := C.oidc_error_server_error(e, C.uint32_t(FieldError)); p != nil {
+		err.OAuth = &OAuthError{
+			Error:       C.GoString(p),
+			Description: goStringOpt(C.oidc_error_server_error(e, C.uint32_t(FieldErrorDescription))),
+			URI:         goStringOpt(C.oidc_error_server_error(e, C.uint32_t(FieldErrorURI))),
+			HTTPStatus:  serverStatus(goStringOpt(C.oidc_error_details_json(e))),
+		}
 	}
 	return err
 }

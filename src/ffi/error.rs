@@ -37,6 +37,9 @@ pub struct oidc_error {
     details: CString,
     oauth_error: Option<&'static CStr>,
     http_status: u32,
+    /// The identity provider's OAuth error, when the failure is its answer: `error`,
+    /// `error_description`, `error_uri` (the last two may be absent).
+    server_error: Option<[Option<CString>; 3]>,
 }
 
 impl oidc_error {
@@ -60,6 +63,11 @@ impl oidc_error {
             details["status"] = o.status.into();
         }
         let details = details.to_string();
+        let server_error = e
+            .core
+            .as_ref()
+            .and_then(|c| c.oauth())
+            .map(|o| [Some(c_text(o.error.clone())), o.error_description.clone().map(c_text), o.error_uri.clone().map(c_text)]);
         oidc_error {
             code: e.code,
             message: c_text(e.message),
@@ -67,6 +75,7 @@ impl oidc_error {
             details: c_text(details),
             oauth_error: oauth,
             http_status: status,
+            server_error,
         }
     }
     pub fn code(&self) -> oidc_result {
@@ -86,6 +95,10 @@ impl oidc_error {
     }
     pub fn http_status(&self) -> u32 {
         self.http_status
+    }
+    /// Member `i` (0 error, 1 description, 2 URI) of the server's OAuth error, or NULL.
+    pub fn server_error_ptr(&self, i: usize) -> *const c_char {
+        self.server_error.as_ref().and_then(|e| e.get(i)?.as_ref()).map_or(std::ptr::null(), |s| s.as_ptr())
     }
 }
 

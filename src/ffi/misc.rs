@@ -122,6 +122,30 @@ pub extern "C" fn oidc_error_oauth_error(err: *const oidc_error) -> *const c_cha
     unsafe { err.as_ref() }.map(|e| e.oauth_error_ptr()).unwrap_or(std::ptr::null())
 }
 
+/// The identity provider's OAuth error when the failed call was refused by it (a token, device,
+/// CIBA, introspection, revocation, registration or PAR endpoint's error response, RFC 6749
+/// §5.2; a UserInfo `WWW-Authenticate` error, RFC 6750 §3; an authorization error response):
+/// `field` is `OIDC_FIELD_ERROR` ("invalid_grant", "access_denied", ...),
+/// `OIDC_FIELD_ERROR_DESCRIPTION` or `OIDC_FIELD_ERROR_URI`. NULL when the failure was not such
+/// an answer, the server sent no such member, `err` is NULL or `field` is another field. The
+/// server's HTTP status is `status` in `oidc_error_details_json`. (`oidc_error_oauth_error` is
+/// the other direction: the RFC 6750 code for the host's own caller.)
+/// # Ownership: `err` borrowed; the string is borrowed from it, valid until `oidc_error_free(err)`.
+/// # Thread safety: any thread.
+/// # Blocking: no.
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_error_server_error(err: *const oidc_error, field: u32) -> *const c_char {
+    use crate::core::oauth::Field;
+    let i = match Field::from_u32(field) {
+        Some(Field::Error) => 0,
+        Some(Field::ErrorDescription) => 1,
+        Some(Field::ErrorUri) => 2,
+        _ => return std::ptr::null(),
+    };
+    // SAFETY: err is NULL or live (API contract).
+    unsafe { err.as_ref() }.map_or(std::ptr::null(), |e| e.server_error_ptr(i))
+}
+
 /// The HTTP status liboidc suggests the host answer ITS OWN caller with: 401 (the caller's token
 /// is bad), 503 (keys or a store could not be had: retry later), 500 (anything else, including a
 /// protocol call the identity provider refused: a misconfigured client is the host's fault, not

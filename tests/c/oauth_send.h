@@ -53,6 +53,7 @@ typedef struct {
     int has_err;           /* an error object came with the result */
     oidc_oauth_response *resp;
     char *message, *details, *oauth_error;
+    char *server_error;    /* oidc_error_server_error(err, OIDC_FIELD_ERROR): the IdP's OAuth error */
     uint32_t http_status;
     int async;             /* sent with oidc_oauth_send_async */
     int accepted;          /* async: send_async returned OK */
@@ -76,6 +77,7 @@ static inline void fill_error(outcome *o, const oidc_error *err) {
     o->message = dup_or_null(err ? oidc_error_message(err) : NULL);
     o->details = dup_or_null(err ? oidc_error_details_json(err) : NULL);
     o->oauth_error = dup_or_null(err ? oidc_error_oauth_error(err) : NULL);
+    o->server_error = dup_or_null(err ? oidc_error_server_error(err, OIDC_FIELD_ERROR) : NULL);
     o->http_status = err ? oidc_error_http_status(err) : 0;
 }
 
@@ -186,6 +188,7 @@ static inline void outcome_free(outcome *o) {
     free(o->message);
     free(o->details);
     free(o->oauth_error);
+    free(o->server_error);
     memset(o, 0, sizeof *o);
 }
 

@@ -288,6 +288,8 @@ static void test_client_auth_methods(enum send_mode m) {
     o = client_credentials(c, NULL, NULL, m);
     expect_outcome(&o, OIDC_RESULT_INVALID_CLIENT, "wrong secret");
     CHECK(!shows(&o, "wrong-secret"));
+    /* the IdP's own OAuth error, as an accessor of the error object */
+    CHECKF(o.server_error && strcmp(o.server_error, "invalid_client") == 0, "server error %s", o.server_error ? o.server_error : "(none)");
     outcome_free(&o);
     oidc_oauth_client_free(c);
     if (m == BLOCKING) {

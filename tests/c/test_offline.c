@@ -1157,6 +1157,7 @@ static void test_misuse(void) {
     CHECK(oidc_error_message(NULL) != NULL && oidc_error_message(NULL)[0] == 0);
     CHECK(oidc_error_www_authenticate(NULL) != NULL && oidc_error_www_authenticate(NULL)[0] == 0);
     CHECK(oidc_error_oauth_error(NULL) == NULL);
+    CHECK(oidc_error_server_error(NULL, OIDC_FIELD_ERROR) == NULL);
     CHECK(oidc_error_http_status(NULL) == 0);
     CHECK(oidc_error_details_json(NULL) != NULL && oidc_error_details_json(NULL)[0] == 0);
     CHECK(oidc_oauth_response_operation(NULL) == 0);

@@ -86,27 +86,28 @@ namespace Oidc
                     info.OAuthError = Utf8.ReadNulTerminated(Native.oidc_error_oauth_error(err));
                     info.HttpStatus = (int)Native.oidc_error_http_status(err);
                     info.DetailsJson = Utf8.ReadNulTerminated(Native.oidc_error_details_json(err));
+                    // The identity provider's OAuth error, when the failure is its answer.
+                    string serverError = Utf8.ReadNulTerminated(Native.oidc_error_server_error(err, (uint)OAuthField.Error));
+                    if (serverError != null)
+                    {
+                        info.OAuthError = serverError;
+                        info.OAuthErrorDescription = Utf8.ReadNulTerminated(Native.oidc_error_server_error(err, (uint)OAuthField.ErrorDescription));
+                        info.OAuthErrorUri = Utf8.ReadNulTerminated(Native.oidc_error_server_error(err, (uint)OAuthField.ErrorUri));
+                    }
                 }
             }
             finally
             {
                 if (owned && err != IntPtr.Zero) Native.oidc_error_free(err);
             }
-            // Only OAuth error responses carry the server's "error" member (and description,
-            // uri, status); token failures do not, so they skip the parse.
-            if (!string.IsNullOrEmpty(info.DetailsJson) && info.DetailsJson.IndexOf("\"error\":", StringComparison.Ordinal) >= 0)
+            // The server's HTTP status of its error response is in the details ("status").
+            if (info.DetailsJson != null && info.DetailsJson.IndexOf("\"status\":", StringComparison.Ordinal) >= 0)
             {
                 try
                 {
                     var d = Json.Parse(info.DetailsJson) as Dictionary<string, object>;
-                    if (d != null)
-                    {
-                        object v;
-                        if (d.TryGetValue("error", out v) && v is string) info.OAuthError = (string)v;
-                        if (d.TryGetValue("error_description", out v)) info.OAuthErrorDescription = v as string;
-                        if (d.TryGetValue("error_uri", out v)) info.OAuthErrorUri = v as string;
-                        if (d.TryGetValue("status", out v) && v is long) info.OAuthStatus = (int)(long)v;
-                    }
+                    object v;
+                    if (d != null && d.TryGetValue("status", out v) && v is long) info.OAuthStatus = (int)(long)v;
                 }
                 catch (FormatException) { /* details are optional; the scalars above suffice */ }
             }

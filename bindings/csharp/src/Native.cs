@@ -55,6 +55,9 @@ namespace Oidc
         internal static extern IntPtr oidc_error_details_json(IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr oidc_error_server_error(IntPtr err, uint field);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern void oidc_error_free(IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]

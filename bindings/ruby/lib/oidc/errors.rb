@@ -35,7 +35,7 @@ module Oidc
     attr_reader :details
 
     def initialize(message = nil, code: nil, name: nil, http_status: nil, www_authenticate: nil,
-                   oauth_error: nil, details: nil)
+                   oauth_error: nil, details: nil, server_error: nil)
       klass = self.class
       @code = code || (klass.const_defined?(:CODE) ? klass::CODE : nil)
       @name = name || (klass.const_defined?(:NAME) ? klass::NAME : nil)
@@ -43,6 +43,8 @@ module Oidc
       @www_authenticate = www_authenticate || "Bearer"
       @oauth_error = oauth_error
       @details = (details || {}).freeze
+      # The identity provider's [error, error_description, error_uri] when the failure is its answer.
+      @server_error = server_error
       super(message || (@code ? Oidc.result_str(@code) : klass.name))
     end
 
@@ -50,17 +52,21 @@ module Oidc
     # `error` member of an OAuth error response from the server ("invalid_grant", ...); nil
     # otherwise.
     def oauth_error
-      @oauth_error || @details["error"]
+      @oauth_error || server_error_field(0, "error")
     end
 
     # The server's error_description of an OAuth error response, if any.
     def error_description
-      @details["error_description"]
+      server_error_field(1, "error_description")
     end
 
     # The server's error_uri of an OAuth error response, if any.
     def error_uri
-      @details["error_uri"]
+      server_error_field(2, "error_uri")
+    end
+
+    private def server_error_field(i, name)
+      @server_error ? @server_error[i] : @details[name]
     end
 
     # Raise-site independent description, never containing secrets or token contents (the
@@ -84,6 +90,10 @@ module Oidc
           {}
         end
         oauth = Native.oidc_error_oauth_error(err)
+        server = [Protocol::FIELDS[:error], Protocol::FIELDS[:error_description], Protocol::FIELDS[:error_uri]].map do |f|
+          p = Native.oidc_error_server_error(err, f)
+          p.null? ? nil : Oidc.cstr(p)
+        end
         for_code(code).new(
           Oidc.cstr(Native.oidc_error_message(err)),
           code: code,
@@ -91,7 +101,8 @@ module Oidc
           http_status: Native.oidc_error_http_status(err),
           www_authenticate: Oidc.cstr(Native.oidc_error_www_authenticate(err)),
           oauth_error: oauth.null? ? nil : Oidc.cstr(oauth),
-          details: details
+          details: details,
+          server_error: server[0] ? server : nil
         )
       ensure
         Native.oidc_error_free(err)

@@ -53,6 +53,7 @@ module Oidc
     attach_function :oidc_error_oauth_error, [:pointer], :pointer
     attach_function :oidc_error_http_status, [:pointer], :uint32
     attach_function :oidc_error_details_json, [:pointer], :pointer
+    attach_function :oidc_error_server_error, %i[pointer uint32], :pointer
     attach_function :oidc_error_free, [:pointer], :void
     attach_function :oidc_cache_set_max_entries, [:size_t], :void
 
