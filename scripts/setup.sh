@@ -20,11 +20,12 @@ CARGO_C_VERSION=0.10.24
 CARGO_FUZZ_VERSION=0.13.2
 EXAMPLE_APT_PACKAGES=(gcc libc6-dev openssl curl)
 # The packages stage (scripts/test-packages.sh) builds the gem (ruby), the C# project with
-# xbuild (mono-xbuild) and its NuGet package (nuget), and builds the README's C quick start
-# with gcc and clang.
+# xbuild (mono-devel: xbuild and the .NET reference assemblies it compiles against) and its
+# NuGet package (nuget; unzip lists it), and builds the README's C quick start with gcc and
+# clang.
 APT_PACKAGES=("${EXAMPLE_APT_PACKAGES[@]}" pkg-config valgrind clang libclang-rt-14-dev
               ruby ruby-ffi ruby-minitest ruby-rack ruby-jwt
-              mono-mcs mono-runtime nunit-console mono-xbuild nuget
+              mono-mcs mono-runtime nunit-console mono-devel nuget unzip
               redis-server)
 [ "$mode" = example ] && APT_PACKAGES=("${EXAMPLE_APT_PACKAGES[@]}")
 
