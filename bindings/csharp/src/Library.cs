@@ -25,7 +25,7 @@ namespace Oidc
         internal const string Soname = "liboidc.so.0.2";
 
         internal const string InstallHint =
-            "Install liboidc 0.1.x: in the liboidc repository run `cargo cinstall --release --prefix /usr/local` " +
+            "Install liboidc 0.2.x: in the liboidc repository run `cargo cinstall --release --prefix /usr/local --libdir lib` " +
             "(cargo install cargo-c first if needed) and `ldconfig`, or point LD_LIBRARY_PATH at the directory " +
             "holding " + Soname + ". On Mono, Oidc.dll.config (next to Oidc.dll) maps \"oidc\" to " + Soname + ".";
 
