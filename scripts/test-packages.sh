@@ -46,7 +46,7 @@ if [ $# -ge 1 ]; then
 else
   prefix="$work/prefix"
   echo "# cargo cinstall --release --prefix $prefix --libdir lib" >&2
-  (cd "$repo" && cargo cinstall --quiet --release --prefix "$prefix" --libdir lib) >&2 || { not_ok "cargo cinstall"; finish; exit 1; }
+  (cd "$repo" && cargo cinstall --release --prefix "$prefix" --libdir lib) >&2 || { not_ok "cargo cinstall"; finish; exit 1; }
 fi
 lib="$prefix/lib"
 export PKG_CONFIG_PATH="$lib/pkgconfig"
