@@ -779,7 +779,7 @@ impl OAuthClient {
         };
         // The poll's own deadline is the codes' lifetime; the call's deadline is the cancel's.
         let opts = PollOptions { deadline: now + Duration::from_secs(super::MAX_SERVER_LIFETIME_SECS), cancel: cancel.cloned() };
-        Ok(if r.op == Operation::DevicePoll {
+        Ok((if r.op == Operation::DevicePoll {
             let da = DeviceAuthorization {
                 device_code: p.code,
                 user_code: String::new(),
@@ -800,6 +800,9 @@ impl OAuthClient {
             };
             PollState::ciba(&b, &opts)
         })
+        // custom parameters go with every poll (e.g. Keycloak's code_verifier on a device poll
+        // of a PKCE-enforcing client)
+        .with_params(&r.extra))
     }
 
     /// One step of a run: the whole call for single-shot operations, one poll for the polls
