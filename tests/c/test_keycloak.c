@@ -790,5 +790,13 @@ int main(int argc, char **argv) {
     }
     test_rfc9068_typ();
     test_rotation();
+    /* the scripted browser's complaints, when something failed; then the work dir goes */
+    char path[600], line[1024], cmd[700];
+    snprintf(path, sizeof path, "%s/kc.err", WORK);
+    FILE *f = h_failed ? fopen(path, "r") : NULL;
+    while (f && fgets(line, sizeof line, f)) note("kc.py: %s", strtok(line, "\n") ? line : "");
+    if (f) fclose(f);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", WORK);
+    if (system(cmd) != 0) note("could not remove %s", WORK);
     return harness_finish();
 }
