@@ -530,7 +530,7 @@ mod tests {
         // poll of a PKCE-enforcing client never arrived; tests/c/test_keycloak.c sends it)
         let opts = PollOptions { deadline: Instant::now() + Duration::from_secs(60), cancel: None };
         let b = BackchannelAuthentication {
-            auth_req_id: Secret::new("req-1".into()),
+            auth_req_id: Secret::new("req-1"),
             expires_in: 60,
             interval: Duration::from_secs(5),
             received_at: Instant::now(),
