@@ -12,8 +12,21 @@
 #   start_mock           # the plain-HTTP mock of bad token responses (tests/c/mock_token_server.py)
 #                        #   -> MOCK_URL
 #   start_redis          # redis-server on a free loopback port, no persistence -> REDIS_PORT
-#   stop_server NAME     # NAME: idp, fixture, mock, redis (or the NAME given to start_server)
-#   stop_all
+#   start_keycloak       # Keycloak (tests/keycloak/server.sh: dev mode, https on 127.0.0.1 with a
+#                        #   certificate from a test CA it makes, in-memory H2), waited for
+#                        #   -> KEYCLOAK_URL KEYCLOAK_CA_FILE KEYCLOAK_ADMIN_USER
+#                        #      KEYCLOAK_ADMIN_PASSWORD KEYCLOAK_STARTUP_SECS KEYCLOAK_DIR
+#   start_keycloak --no-wait  # start it and return at once (its start-up takes 25 s to minutes):
+#                        #   exports KEYCLOAK_DIR; wait_keycloak [DIR] later (also from another
+#                        #   script that was given KEYCLOAK_DIR) sets the variables above
+#                        #   Inputs: OIDC_KEYCLOAK_HOME (the unpacked distribution; default
+#                        #   the one scripts/setup.sh unpacks), OIDC_KEYCLOAK_JAVA_HOME (a Java
+#                        #   21+ JDK; default the newest under /usr/lib/jvm), KEYCLOAK_START_SECS
+#                        #   (default 900). Prints "keycloak started in N s".
+#   stop_server NAME     # NAME: idp, fixture, mock, redis, keycloak (or the NAME given to start_server)
+#   stop_all             # every server but those kept with keep_server
+#   keep_server NAME     # stop_all leaves NAME running (a server too slow to start again for
+#                        #   every test run, e.g. keycloak); the exit trap still stops it
 #
 # Works under `set -euo pipefail`. Each start_* returns non-zero (after printing the server's log tail on stderr) when the server
 # does not come up within SERVERS_START_SECS (default 30). The IdP, the fixture and the mock read
@@ -39,6 +52,7 @@ on_exit() { servers_exit_hooks=("$1" "${servers_exit_hooks[@]}"); }
 servers_on_exit() {
     local rc=$? h
     for h in "${servers_exit_hooks[@]}"; do eval "$h" || true; done
+    servers_kept=" "
     stop_all
     rm -rf "$SERVERS_DIR"
     return $rc
@@ -94,9 +108,13 @@ stop_server() {
     return 0
 }
 
+servers_kept=" "
+keep_server() { servers_kept="$servers_kept$1 "; }
 stop_all() {
     local n
-    for n in "${!servers_pid[@]}"; do stop_server "$n"; done
+    for n in "${!servers_pid[@]}"; do
+        [[ $servers_kept == *" $n "* ]] || stop_server "$n"
+    done
     return 0
 }
 
@@ -159,4 +177,62 @@ start_redis() {
         while kill -0 "$r" 2>/dev/null; do read -r -t 1 _; [ $? -eq 1 ] && break; done
         kill "$r" 2>/dev/null; wait "$r"' redis "$port" "$SERVERS_DIR" || return 1
     REDIS_PORT=$READY
+}
+
+# Keycloak. Its wrapper (tests/keycloak/server.sh) runs in a session of its own (setsid) so it
+# outlives the stage or job that started it, and still stops when this shell's stdin pipe to it
+# closes (the starting script ended, however it ended) or on stop_server keycloak.
+keycloak_home() {
+    local home=${OIDC_KEYCLOAK_HOME:-}
+    if [ -z "$home" ]; then
+        home=$(ls -d "${OIDC_KEYCLOAK_CACHE:-$HOME/.cache/liboidc}"/keycloak-26.* 2>/dev/null | sort -V | tail -n1)
+    fi
+    [ -n "$home" ] && [ -x "$home/bin/kc.sh" ] ||
+        { echo "servers.sh: no Keycloak distribution (run scripts/setup.sh, or set OIDC_KEYCLOAK_HOME)" >&2; return 1; }
+    echo "$home"
+}
+keycloak_java_home() {
+    local j=${OIDC_KEYCLOAK_JAVA_HOME:-} d v best=0
+    if [ -z "$j" ]; then
+        for d in /usr/lib/jvm/*/; do
+            [ -x "$d/bin/java" ] || continue
+            v=$(basename "$d" | sed -nE 's/^[a-z]*-?(1\.)?([0-9]+).*/\2/p')
+            [ -n "$v" ] && [ "$v" -ge 21 ] && [ "$v" -gt "$best" ] && { best=$v; j=${d%/}; }
+        done
+    fi
+    [ -n "$j" ] && [ -x "$j/bin/java" ] ||
+        { echo "servers.sh: no Java 21+ JDK for Keycloak under /usr/lib/jvm (set OIDC_KEYCLOAK_JAVA_HOME)" >&2; return 1; }
+    echo "$j"
+}
+start_keycloak() {
+    local home java dir
+    home=$(keycloak_home) && java=$(keycloak_java_home) || return 1
+    dir=$(mktemp -d "$SERVERS_DIR/keycloak.XXXXXX")
+    start_server keycloak setsid bash "$servers_repo/tests/keycloak/server.sh" "$dir" "$home" "$java" || return 1
+    export KEYCLOAK_DIR=$dir
+    [ "${1:-}" = --no-wait ] && return 0
+    wait_keycloak "$dir"
+}
+wait_keycloak() {
+    local dir=${1:-${KEYCLOAK_DIR:-}} limit=${KEYCLOAK_START_SECS:-900} t0 ready
+    [ -n "$dir" ] && [ -d "$dir" ] || { echo "servers.sh: wait_keycloak: no Keycloak was started (KEYCLOAK_DIR)" >&2; return 1; }
+    t0=$(date +%s)
+    until [ -s "$dir/ready.json" ]; do
+        if [ -e "$dir/failed.txt" ] || [ $(( $(date +%s) - t0 )) -ge "$limit" ]; then
+            echo "servers.sh: keycloak did not start (waited $(( $(date +%s) - t0 )) s); its log:" >&2
+            cat "$dir/failed.txt" 2>/dev/null | sed 's/^/    /' >&2
+            tail -n 20 "$dir/keycloak.log" 2>/dev/null | sed 's/^/    /' >&2
+            return 1
+        fi
+        sleep 1
+    done
+    ready=$(cat "$dir/ready.json")
+    KEYCLOAK_URL=$(ready_field "$ready" url)
+    KEYCLOAK_CA_FILE=$(ready_field "$ready" ca_file)
+    KEYCLOAK_ADMIN_USER=$(ready_field "$ready" admin_user)
+    KEYCLOAK_ADMIN_PASSWORD=$(ready_field "$ready" admin_password)
+    KEYCLOAK_STARTUP_SECS=$(ready_field "$ready" startup_secs)
+    KEYCLOAK_DIR=$dir
+    export KEYCLOAK_URL KEYCLOAK_CA_FILE KEYCLOAK_ADMIN_USER KEYCLOAK_ADMIN_PASSWORD KEYCLOAK_STARTUP_SECS KEYCLOAK_DIR
+    echo "keycloak started in $KEYCLOAK_STARTUP_SECS s (Keycloak's own figure after its build step: $(ready_field "$ready" keycloak_secs) s); waited $(( $(date +%s) - t0 )) s here"
 }

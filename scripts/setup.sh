@@ -26,7 +26,7 @@ EXAMPLE_APT_PACKAGES=(gcc libc6-dev openssl curl)
 APT_PACKAGES=("${EXAMPLE_APT_PACKAGES[@]}" pkg-config valgrind clang libclang-rt-14-dev
               ruby ruby-ffi ruby-minitest ruby-rack ruby-jwt
               mono-mcs mono-runtime nunit-console mono-devel nuget unzip
-              redis-server)
+              redis-server maven)
 [ "$mode" = example ] && APT_PACKAGES=("${EXAMPLE_APT_PACKAGES[@]}")
 
 log() { echo "setup: $*" >&2; }
@@ -76,4 +76,28 @@ if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VE
 fi
 
 install_idp_packages
+# Keycloak (the interop stage, tests/keycloak): the quarkus distribution from Maven Central,
+# pinned, unpacked into a cache outside the repository (OIDC_KEYCLOAK_CACHE, default
+# ~/.cache/liboidc). It runs on the Java 21+ JDK beside the default Java 17 (OIDC_KEYCLOAK_JAVA_HOME,
+# see scripts/servers.sh start_keycloak).
+KEYCLOAK_VERSION=26.5.6
+kc_cache=${OIDC_KEYCLOAK_CACHE:-$HOME/.cache/liboidc}
+if [ ! -x "$kc_cache/keycloak-$KEYCLOAK_VERSION/bin/kc.sh" ]; then
+  mkdir -p "$kc_cache"
+  kc_tgz="$kc_cache/keycloak-quarkus-dist-$KEYCLOAK_VERSION.tar.gz"
+  if [ ! -s "$kc_tgz" ]; then
+    log "mvn dependency:copy org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION (164 MB)"
+    mvn -B -q dependency:copy -Dartifact="org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:tar.gz" \
+      -DoutputDirectory="$kc_cache" -Dstyle.color=never >/dev/null
+  fi
+  log "unpack keycloak-$KEYCLOAK_VERSION into $kc_cache"
+  rm -rf "$kc_cache/keycloak-$KEYCLOAK_VERSION.part"
+  mkdir "$kc_cache/keycloak-$KEYCLOAK_VERSION.part"
+  tar -xzf "$kc_tgz" -C "$kc_cache/keycloak-$KEYCLOAK_VERSION.part"
+  mv "$kc_cache/keycloak-$KEYCLOAK_VERSION.part/keycloak-$KEYCLOAK_VERSION" "$kc_cache/"
+  rmdir "$kc_cache/keycloak-$KEYCLOAK_VERSION.part"
+fi
+if [ -z "${OIDC_KEYCLOAK_JAVA_HOME:-}" ] && ! ls -d /usr/lib/jvm/*-2[1-9]* >/dev/null 2>&1; then
+  log "warning: no Java 21+ JDK under /usr/lib/jvm (Keycloak needs one; set OIDC_KEYCLOAK_JAVA_HOME): the keycloak stage will fail"
+fi
 log "ready"

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Run every test of liboidc: header freshness, Rust unit + integration tests (loopback fixture
 # server and the real oidc-provider IdP), the cargo-c install with a pkg-config build, the C
-# suite under valgrind, and a bounded fuzzing run. Each runner prints its own summary; the
-# last line adds them up as "N passed, N failed".
+# suite under valgrind, a bounded fuzzing run, and interop with a real Keycloak. Each runner
+# prints its own summary; the last line adds them up as "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+# Keycloak (the keycloak stages near the end) takes 25 s to minutes to start on 2 cores: start it
+# now, in the background (its own session, so no stage's end stops it), and let it come up while
+# the other stages run. It is stopped when this script exits (scripts/servers.sh's exit trap).
+. scripts/servers.sh
+start_keycloak --no-wait || echo "keycloak could not be started: the keycloak stages will fail"
 
 logs=build/test-logs
 mkdir -p "$logs"
@@ -75,6 +81,10 @@ cstage c-async async
 stage fuzz scripts/fuzz.sh 45
 # The README's first command, as written: a valid token accepted, a tampered one rejected.
 stage example examples/run.sh
+# Keycloak interop (started at the top): the C suite (plain, valgrind, ASan) and the Go binding.
+# Each waits for Keycloak ("keycloak started in N s" in the log) and makes a fresh realm.
+cstage keycloak keycloak
+stage keycloak-go env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" bash tests/keycloak/go-test.sh
 
 echo
 if [ ${#bad_stages[@]} -gt 0 ]; then echo "failed stages: ${bad_stages[*]}"; fi

@@ -62,6 +62,17 @@ fn parameter_rules_are_the_cores_and_need_no_network() {
     let Fail { code: rc, msg: m, .. } = failure(r.try_param("refresh_token", "x"));
     assert!(rc == R::InvalidArgument && m.contains("OIDC_PARAM_REFRESH_TOKEN"), "{m}");
     assert!(r.try_param("acr_values", "urn:x").is_ok(), "any other name is a custom parameter");
+    // code_challenge_method is liboidc's where it sends its code challenge (always S256), and a
+    // custom parameter elsewhere: Keycloak wants PKCE on the device authorization request of a
+    // client that enforces PKCE (tests/c/test_keycloak.c sends it).
+    for op in [Op::OIDC_OP_AUTHORIZATION_URL, Op::OIDC_OP_PUSHED_AUTHORIZATION] {
+        let Fail { code: rc, msg: m, .. } = failure(Req::new(&c, op).try_param("code_challenge_method", "plain"));
+        assert!(rc == R::InvalidArgument && m.contains("set by liboidc"), "{m}");
+    }
+    let da = Req::new(&c, Op::OIDC_OP_DEVICE_AUTHORIZATION);
+    assert!(da.try_param("code_challenge", "x").is_ok() && da.try_param("code_challenge_method", "S256").is_ok());
+    let dp = Req::new(&c, Op::OIDC_OP_DEVICE_POLL);
+    assert!(dp.try_param("code_verifier", "v").is_ok());
     // A missing required parameter: at send, on both paths (the callback never runs).
     let Fail { code: rc, msg: m, .. } = failure(r.send());
     assert!(rc == R::InvalidArgument && m.contains("requires OIDC_PARAM_REFRESH_TOKEN"), "{m}");

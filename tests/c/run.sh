@@ -15,6 +15,12 @@
 #                                  the fixture's faults; examples/introspection.c
 #   grants     test_oauth_grants.c the grants against the real IdP and the mock of bad token
 #                                  responses; examples/{client_credentials,auth_code_pkce,device_flow}.c
+#   keycloak   test_keycloak.c     interop with a real Keycloak (not in the default list: it needs
+#                                  scripts/setup.sh's Keycloak and takes 25 s to minutes to start).
+#                                  One Keycloak serves every run: the one named by KEYCLOAK_DIR
+#                                  (started earlier with `start_keycloak --no-wait`, e.g. by
+#                                  scripts/test-all.sh) or one started here; its realm is made
+#                                  afresh for every run by tests/keycloak/kc.py setup.
 # --no-e2e leaves out every suite that needs a server (e2e async endpoints grants);
 # --no-e2e-valgrind runs those suites without valgrind.
 #
@@ -51,7 +57,8 @@ ASAN_CC=${ASAN_CC:-clang}
 die() { echo "run.sh: $*" >&2; echo "0 passed, 1 failed"; exit 2; }
 
 all_suites=(header offline authn e2e async endpoints grants)
-server_suites=" e2e async endpoints grants "
+known_suites=" ${all_suites[*]} keycloak "
+server_suites=" e2e async endpoints grants keycloak "
 use_pkg_config=0 use_valgrind=1 use_asan=1 use_e2e=1 e2e_valgrind=1
 suites=()
 for arg in "$@"; do
@@ -63,7 +70,7 @@ for arg in "$@"; do
         --no-e2e-valgrind) e2e_valgrind=0 ;;
         -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
         -*) die "unknown argument $arg" ;;
-        *) [[ " ${all_suites[*]} " == *" $arg "* ]] || die "unknown suite $arg (${all_suites[*]})"; suites+=("$arg") ;;
+        *) [[ $known_suites == *" $arg "* ]] || die "unknown suite $arg ($known_suites)"; suites+=("$arg") ;;
     esac
 done
 [ ${#suites[@]} -gt 0 ] || suites=("${all_suites[@]}")
@@ -507,6 +514,34 @@ if wanted grants && build test_oauth_grants "$here/test_oauth_grants.c"; then
         else not_ok "example device_flow (rc $rc): $line / $result"; sed 's/^/#   /' "$w/df.err"; fi
         unset SSL_CERT_FILE
         stop_all
+    fi
+fi
+
+# --- keycloak: interop with a real Keycloak ------------------------------------------------
+# One Keycloak for every run (its start-up takes minutes on 2 cores): waited for when the
+# caller started it (KEYCLOAK_DIR), else started here; kept across runs, stopped at exit.
+# Every run gets a fresh realm (kc.py setup: keys, clients, user; its variables exported).
+keycloak_setup() {
+    local env
+    env=$(python3 "$repo/tests/keycloak/kc.py" setup) || { echo "# kc.py setup failed"; return 1; }
+    eval "$env"
+    export KEYCLOAK_TOOL=$repo/tests/keycloak/kc.py
+    if [ "$RUN_VARIANT" = valgrind ]; then export OIDC_TEST_SLOW=1; else unset OIDC_TEST_SLOW; fi
+    echo "# Keycloak realm $KEYCLOAK_ISSUER"
+}
+if wanted keycloak && build test_keycloak "$here/test_keycloak.c"; then
+    kc_t0=$(date +%s) kc_up=0
+    if [ -n "${KEYCLOAK_DIR:-}" ]; then
+        wait_keycloak "$KEYCLOAK_DIR" && kc_up=1
+    elif start_keycloak; then
+        keep_server keycloak
+        kc_up=1
+    fi
+    if [ "$kc_up" = 1 ]; then
+        ok "Keycloak is up at $KEYCLOAK_URL ($(( $(date +%s) - kc_t0 )) s waited here)"
+        run_variants keycloak keycloak_setup
+    else
+        not_ok "Keycloak did not start"
     fi
 fi
 

@@ -1456,6 +1456,14 @@ static void test_oauth_request_rules(void) {
         r = new_req(OIDC_OP_AUTHORIZATION_URL);
         SETTER_REFUSED(oidc_oauth_request_add_param(r, "code_challenge_method", 21, "plain", 5, &err), NULL);
         oidc_oauth_request_free(r);
+        r = new_req(OIDC_OP_PUSHED_AUTHORIZATION);
+        SETTER_REFUSED(oidc_oauth_request_add_param(r, "code_challenge_method", 21, "plain", 5, &err), NULL);
+        oidc_oauth_request_free(r);
+        /* where liboidc sends no code challenge it is a custom parameter (Keycloak's PKCE on the
+           device authorization request of a PKCE-enforcing client) */
+        r = new_req(OIDC_OP_DEVICE_AUTHORIZATION);
+        CHECK_RC(oidc_oauth_request_add_param(r, "code_challenge_method", 21, "S256", 4, NULL), OIDC_RESULT_OK);
+        oidc_oauth_request_free(r);
         r = new_req(OIDC_OP_VALIDATE_ID_TOKEN);
         SETTER_REFUSED(oidc_oauth_request_add_param(r, "x", 1, "y", 1, &err), "sends nothing");
         oidc_oauth_request_free(r);

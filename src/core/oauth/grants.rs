@@ -160,6 +160,12 @@ impl PollState {
         PollState { params, interval, expires_at, deadline: opts.deadline, cancel: opts.cancel.clone(), polls: 0 }
     }
 
+    /// The same poll with `extra` (custom parameters) sent with every poll.
+    pub fn with_params(mut self, extra: &[(String, String)]) -> PollState {
+        self.params.extend(extra.iter().cloned());
+        self
+    }
+
     /// Polls made so far.
     pub fn polls(&self) -> u32 {
         self.polls
@@ -516,5 +522,21 @@ mod tests {
         assert!(!format!("{s:?}").contains(s.code_verifier.expose()));
         let t = AuthorizationSecrets::generate().unwrap();
         assert_ne!(s.code_verifier, t.code_verifier);
+    }
+
+    #[test]
+    fn custom_parameters_go_with_every_poll() {
+        // (they were accepted by add_param and then dropped: Keycloak's code_verifier on a device
+        // poll of a PKCE-enforcing client never arrived; tests/c/test_keycloak.c sends it)
+        let opts = PollOptions { deadline: Instant::now() + Duration::from_secs(60), cancel: None };
+        let b = BackchannelAuthentication {
+            auth_req_id: Secret::new("req-1"),
+            expires_in: 60,
+            interval: Duration::from_secs(5),
+            received_at: Instant::now(),
+        };
+        let st = PollState::ciba(&b, &opts).with_params(&[("code_verifier".into(), "v-1".into())]);
+        assert_eq!(st.params.last(), Some(&("code_verifier".to_string(), "v-1".to_string())));
+        assert_eq!(st.params[0].0, "grant_type");
     }
 }

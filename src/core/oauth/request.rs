@@ -324,8 +324,17 @@ impl Operation {
 }
 
 /// Names liboidc always sets itself (client authentication and the grant), never custom.
-const OWNED_NAMES: [&str; 6] =
-    ["grant_type", "client_id", "client_secret", "client_assertion", "client_assertion_type", "code_challenge_method"];
+const OWNED_NAMES: [&str; 5] = ["grant_type", "client_id", "client_secret", "client_assertion", "client_assertion_type"];
+
+/// Whether liboidc sets `name` itself on `op`: the names above everywhere, and the PKCE method
+/// on the operations that send the code challenge liboidc made or was given (always S256). On
+/// any other operation `code_challenge_method` is a custom parameter like any other: Keycloak
+/// wants PKCE (`code_challenge`, `code_challenge_method`) on the device authorization request
+/// of a client that enforces PKCE, and the device poll then carries `code_verifier`.
+fn owned_name(op: Operation, name: &str) -> bool {
+    OWNED_NAMES.contains(&name)
+        || (name == "code_challenge_method" && matches!(op, Operation::AuthorizationUrl | Operation::PushedAuthorization))
+}
 
 /// Longest value of one parameter (tokens, metadata, bodies included).
 pub const MAX_PARAM_BYTES: usize = 1024 * 1024;
@@ -495,7 +504,7 @@ impl OAuthRequest {
         if value.len() > MAX_PARAM_BYTES {
             return invalid(format!("custom parameter {name} is longer than {MAX_PARAM_BYTES} bytes"));
         }
-        if OWNED_NAMES.contains(&name) {
+        if owned_name(self.op, name) {
             return invalid(format!("{name} is set by liboidc itself; it cannot be a custom parameter"));
         }
         if let Some(p) = self.op.params().iter().find(|p| p.wire_name() == Some(name)) {
@@ -770,7 +779,7 @@ impl OAuthClient {
         };
         // The poll's own deadline is the codes' lifetime; the call's deadline is the cancel's.
         let opts = PollOptions { deadline: now + Duration::from_secs(super::MAX_SERVER_LIFETIME_SECS), cancel: cancel.cloned() };
-        Ok(if r.op == Operation::DevicePoll {
+        Ok((if r.op == Operation::DevicePoll {
             let da = DeviceAuthorization {
                 device_code: p.code,
                 user_code: String::new(),
@@ -791,6 +800,9 @@ impl OAuthClient {
             };
             PollState::ciba(&b, &opts)
         })
+        // custom parameters go with every poll (e.g. Keycloak's code_verifier on a device poll
+        // of a PKCE-enforcing client)
+        .with_params(&r.extra))
     }
 
     /// One step of a run: the whole call for single-shot operations, one poll for the polls
