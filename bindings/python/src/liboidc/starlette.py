@@ -124,4 +124,6 @@ def require(validator: Validator, *, trust_forwarded: bool = False) -> Callable[
         request.state.oidc = decision
         return decision.claims
 
+    # the module's postponed annotations are strings; FastAPI needs the real Request class here
+    dependency.__annotations__ = {"request": Request, "return": Claims}
     return dependency

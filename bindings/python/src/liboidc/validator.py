@@ -437,7 +437,13 @@ class Validator:
     def validate(self, token: StrOrBytes) -> Claims:
         """Validate a bearer token; returns its ``Claims`` or raises the code's ``TokenError`` subclass."""
         p = self._ptr()
-        t = token.encode() if type(token) is str else _bytes(token, "token")
+        if type(token) is str:  # the hot path: skip _bytes' checks for the common case
+            try:
+                t = token.encode()
+            except UnicodeEncodeError:
+                t = _bytes(token, "token")  # raises the ValueError naming the argument
+        else:
+            t = _bytes(token, "token")
         out = ffi.new("char **")
         n = ffi.new("size_t *")
         err = ffi.new("struct oidc_error **")
