@@ -9,6 +9,7 @@
 #   PYTHON=python3.11          the interpreter (default python3)
 #   OIDC_REQUIRE_ALL=0         let tests skip when a server is missing (default 1: they fail)
 #   PYTEST_ARGS="-k vectors"   extra pytest arguments
+# `test.sh --setup` only creates the venv (scripts/setup.sh calls it).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -24,7 +25,7 @@ fi
 # the venv with the pinned requirements (idempotent: reinstalls only when the file changed)
 venv="$here/build/venv"
 py=${PYTHON:-python3}
-if [ ! -x "$venv/bin/python" ]; then "$py" -m venv "$venv" || { echo "0 passed, 1 failed"; exit 1; }; fi
+if [ ! -x "$venv/bin/python" ]; then "$py" -m venv "$venv" || { rm -rf "$venv"; echo "0 passed, 1 failed"; exit 1; }; fi
 stamp="$venv/.requirements.sha"
 want=$(sha256sum requirements-test.txt | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
@@ -32,6 +33,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 export PATH="$venv/bin:$PATH"
+[ "${1:-}" = --setup ] && exit 0
 
 if [ -z "${OIDC_TESTKIT:-}" ] && [ -z "${OIDC_TESTKIT_BIN:-}" ]; then
   echo "== building oidc-testkit (set OIDC_TESTKIT to skip)" >&2
