@@ -23,6 +23,9 @@ __all__ = ["Validator", "Claims", "Decision", "Headers"]
 
 _NULL = ffi.NULL
 _U32 = 0xFFFFFFFF
+# ctypes resolved once: ffi.new(<ctype>) skips the type-string lookup on the hot path
+_CHARPP, _SIZEP, _ERRPP = ffi.typeof("char **"), ffi.typeof("size_t *"), ffi.typeof("struct oidc_error **")
+_new = ffi.new
 
 Headers = Union[Mapping[str, Any], Iterable[Tuple[Any, Any]]]
 StrOrBytes = Union[str, bytes]
@@ -444,9 +447,7 @@ class Validator:
                 t = _bytes(token, "token")  # raises the ValueError naming the argument
         else:
             t = _bytes(token, "token")
-        out = ffi.new("char **")
-        n = ffi.new("size_t *")
-        err = ffi.new("struct oidc_error **")
+        out, n, err = _new(_CHARPP), _new(_SIZEP), _new(_ERRPP)
         rc = lib.oidc_validate(p, t, len(t), out, n, err)
         if rc != 0:
             _raise_for(rc, err)
@@ -461,9 +462,7 @@ class Validator:
         p = self._ptr()
         t = _bytes(token, "token")
         now = _int64(now, "now")
-        out = ffi.new("char **")
-        n = ffi.new("size_t *")
-        err = ffi.new("struct oidc_error **")
+        out, n, err = _new(_CHARPP), _new(_SIZEP), _new(_ERRPP)
         rc = lib.oidc_validate_at(p, t, len(t), now, out, n, err)
         if rc != 0:
             _raise_for(rc, err)
