@@ -1,16 +1,33 @@
 #!/usr/bin/env bash
 # Install everything the example and the test suite need, on a fresh machine of this kind.
 # Idempotent: what is already there is not installed again.
+#
+#   scripts/setup.sh            everything the test suite needs (scripts/test-all.sh, .ci/run)
+#   scripts/setup.sh --example  only what examples/run.sh needs: a C compiler, curl, openssl
+#                               and the test IdP's npm packages (no cargo install: the example
+#                               builds with `cargo build` and the committed include/oidc.h)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=all
+case "${1:-}" in
+  "") ;;
+  --example) mode=example ;;
+  *) echo "usage: scripts/setup.sh [--example]" >&2; exit 2 ;;
+esac
 
 CBINDGEN_VERSION=0.29.4
 CARGO_C_VERSION=0.10.24
 CARGO_FUZZ_VERSION=0.13.2
-APT_PACKAGES=(pkg-config openssl curl valgrind clang libclang-rt-14-dev
+EXAMPLE_APT_PACKAGES=(gcc libc6-dev openssl curl)
+# The packages stage (scripts/test-packages.sh) builds the gem (ruby), the C# project with
+# xbuild (mono-devel: xbuild and the .NET reference assemblies it compiles against) and its
+# NuGet package (nuget; unzip lists it), and builds the README's C quick start with gcc and
+# clang.
+APT_PACKAGES=("${EXAMPLE_APT_PACKAGES[@]}" pkg-config valgrind clang libclang-rt-14-dev
               ruby ruby-ffi ruby-minitest ruby-rack ruby-jwt
-              mono-mcs mono-runtime nunit-console
+              mono-mcs mono-runtime nunit-console mono-devel nuget unzip
               redis-server)
+[ "$mode" = example ] && APT_PACKAGES=("${EXAMPLE_APT_PACKAGES[@]}")
 
 log() { echo "setup: $*" >&2; }
 
@@ -23,6 +40,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+install_idp_packages() {
+  if [ ! -d tests/idp/node_modules ] || [ tests/idp/package-lock.json -nt tests/idp/node_modules ]; then
+    log "npm ci (tests/idp, from the lock file)"
+    (cd tests/idp && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    touch tests/idp/node_modules
+  fi
+}
+if [ "$mode" = example ]; then
+  install_idp_packages
+  log "ready (example)"
+  exit 0
 fi
 
 if [ "$(cbindgen --version 2>/dev/null | awk '{print $2}')" != "$CBINDGEN_VERSION" ]; then
@@ -45,11 +75,7 @@ if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VE
   cargo install --quiet cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
 
-if [ ! -d tests/idp/node_modules ] || [ tests/idp/package-lock.json -nt tests/idp/node_modules ]; then
-  log "npm ci (tests/idp, from the lock file)"
-  (cd tests/idp && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  touch tests/idp/node_modules
-fi
+install_idp_packages
 # The Python binding's tests: the venv module (Debian splits it out) and the pinned requirements
 # in bindings/python/build/venv (from PyPI; bindings/python/test.sh --setup is idempotent).
 if ! python3 -c "import ensurepip, venv" 2>/dev/null; then

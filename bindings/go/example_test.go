@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"liboidc.dev/oidc"
+	"github.com/liboidc/liboidc/bindings/go"
 )
 
 func ExampleClient_Validate() {

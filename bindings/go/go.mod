@@ -1,3 +1,3 @@
-module liboidc.dev/oidc
+module github.com/liboidc/liboidc/bindings/go
 
 go 1.24

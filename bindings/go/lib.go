@@ -45,7 +45,7 @@ func checkVersion(lib, hdr uint32) error {
 		return nil
 	}
 	return fmt.Errorf("oidc: the loaded liboidc is %s but this Go package was compiled against oidc.h %s; "+
-		"install a matching liboidc (cd liboidc && cargo cinstall --release --prefix /usr/local) and make sure "+
+		"install a matching liboidc (cd liboidc && cargo cinstall --release --prefix /usr/local --libdir lib) and make sure "+
 		"PKG_CONFIG_PATH (build) and LD_LIBRARY_PATH or the ld.so cache (run time) point at the same installation",
 		versionString(lib), versionString(hdr))
 }

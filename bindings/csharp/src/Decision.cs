@@ -7,7 +7,7 @@ using System.Text;
 
 namespace Oidc
 {
-    /// What liboidc decided about one request (<see cref="OidcClient.Authenticate"/>): allowed,
+    /// What liboidc decided about one request (<see cref="OidcClient.Authenticate(string, string, IEnumerable{string}, IEnumerable{string}, byte[], DateTimeOffset?)"/>): allowed,
     /// with the principal's <see cref="Claims"/> and <see cref="TokenType"/>, or denied, with the
     /// precise <see cref="Code"/>, the <see cref="HttpStatus"/> to answer with (400, 401, 403, 503,
     /// 500), the RFC 6750 / RFC 9449 <see cref="Error"/>, the <see cref="Challenges"/> to send (one

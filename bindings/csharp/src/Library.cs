@@ -13,15 +13,19 @@ namespace Oidc
     public static class Library
     {
         /// The liboidc version this binding was written and tested against (0.2.0).
-        public const int BuiltForMajor = 0, BuiltForMinor = 2, BuiltForPatch = 0;
+        public const int BuiltForMajor = 0;
+        /// The minor version of the liboidc ABI this binding was built for.
+        public const int BuiltForMinor = 2;
+        /// The patch level of the liboidc ABI this binding was built for (the oldest it accepts).
+        public const int BuiltForPatch = 0;
 
-        /// `(major << 16) | (minor << 8) | patch`, as `oidc_version_number()` and `OIDC_VERSION_NUMBER`.
+        /// <c>(major &lt;&lt; 16) | (minor &lt;&lt; 8) | patch</c>, as `oidc_version_number()` and `OIDC_VERSION_NUMBER`.
         public const uint BuiltForVersionNumber = (BuiltForMajor << 16) | (BuiltForMinor << 8) | BuiltForPatch;
 
         internal const string Soname = "liboidc.so.0.2";
 
         internal const string InstallHint =
-            "Install liboidc 0.1.x: in the liboidc repository run `cargo cinstall --release --prefix /usr/local` " +
+            "Install liboidc 0.2.x: in the liboidc repository run `cargo cinstall --release --prefix /usr/local --libdir lib` " +
             "(cargo install cargo-c first if needed) and `ldconfig`, or point LD_LIBRARY_PATH at the directory " +
             "holding " + Soname + ". On Mono, Oidc.dll.config (next to Oidc.dll) maps \"oidc\" to " + Soname + ".";
 

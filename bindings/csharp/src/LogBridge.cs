@@ -17,10 +17,15 @@ namespace Oidc
     /// Severity of a liboidc log message (oidc_log_cb's `level`); smaller is more severe.
     public enum OidcLogLevel
     {
+        /// Failures (a key fetch failed, a refresh failed).
         Error = 1,
+        /// Degraded service (stale keys served, pool overload).
         Warn = 2,
+        /// Fetches, rotations, snapshots.
         Info = 3,
+        /// Cache decisions (cooldowns, revalidations).
         Debug = 4,
+        /// Every step.
         Trace = 5,
     }
 

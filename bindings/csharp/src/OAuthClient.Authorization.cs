@@ -13,10 +13,13 @@ namespace Oidc
     /// <see cref="AuthorizationUrl"/> / <see cref="PushedAuthorizationRequest"/>).
     public sealed class AuthorizationRequest
     {
+        /// The <c>redirect_uri</c> registered for this client.
         public string RedirectUri { get; set; }
         /// Scopes, one per item, e.g. { "openid", "email" }.
         public IEnumerable<string> Scopes { get; set; }
+        /// The <c>state</c> to send; generated when null.
         public string State { get; set; }
+        /// The <c>nonce</c> to send; generated when null.
         public string Nonce { get; set; }
         /// Your own PKCE S256 challenge (else liboidc makes a verifier and its challenge).
         public string CodeChallenge { get; set; }
@@ -24,9 +27,11 @@ namespace Oidc
         public string ResponseType { get; set; }
         /// e.g. "jwt" for JARM.
         public string ResponseMode { get; set; }
+        /// The <c>max_age</c> to send (checked against <c>auth_time</c> in the ID token).
         public TimeSpan? MaxAge { get; set; }
         /// RFC 8707 resource indicators.
         public IEnumerable<string> Resources { get; set; }
+        /// The <c>login_hint</c> to send.
         public string LoginHint { get; set; }
         /// Further parameters (`prompt`, ...), by name; a name may repeat.
         public IEnumerable<KeyValuePair<string, string>> Parameters { get; set; }
@@ -63,15 +68,20 @@ namespace Oidc
             CodeChallenge = r.GetString(OAuthField.CodeChallenge);
             CodeChallengeMethod = r.Members.GetString("code_challenge_method"); // no oidc_field for it
         }
+        /// The URL to redirect the user agent to.
         public string Url { get; private set; }
         /// null when unknown (a request object or request_uri carries it).
         public string State { get; private set; }
+        /// The <c>nonce</c> sent: keep it for the ID token check.
         public string Nonce { get; private set; }
         /// The PKCE verifier liboidc generated (a secret: for <see cref="OAuthClient.ExchangeCode"/>
         /// only), null when you gave your own challenge.
         public string CodeVerifier { get; private set; }
+        /// The PKCE <c>code_challenge</c> sent.
         public string CodeChallenge { get; private set; }
+        /// The PKCE method (<c>S256</c>).
         public string CodeChallengeMethod { get; private set; }
+        /// The URL.
         public override string ToString() { return Url; }
     }
 
@@ -87,12 +97,17 @@ namespace Oidc
             Nonce = r.GetString(OAuthField.Nonce);
             CodeVerifier = r.GetString(OAuthField.CodeVerifier);
         }
+        /// The <c>request_uri</c> the server returned (RFC 9126).
         public string RequestUri { get; private set; }
+        /// How long the <c>request_uri</c> is valid.
         public TimeSpan? ExpiresIn { get; private set; }
+        /// The <c>state</c> sent: keep it for the response check.
         public string State { get; private set; }
+        /// The <c>nonce</c> sent: keep it for the ID token check.
         public string Nonce { get; private set; }
         /// The PKCE verifier liboidc generated (a secret), or null.
         public string CodeVerifier { get; private set; }
+        /// The type and <c>request_uri</c>.
         public override string ToString() { return "PushedAuthorizationRequest(" + RequestUri + ")"; }
     }
 
@@ -116,6 +131,7 @@ namespace Oidc
         }
         /// The authorization code (a secret).
         public string Code { get; private set; }
+        /// The <c>state</c> the response carried (already checked).
         public string State { get; private set; }
         /// The RFC 9207 `iss` parameter, when present.
         public string Issuer { get; private set; }
@@ -123,6 +139,7 @@ namespace Oidc
         public bool Jarm { get; private set; }
         /// Every parameter of the response (`code` included: a secret).
         public IReadOnlyDictionary<string, string> Parameters { get; private set; }
+        /// A description without the code.
         public override string ToString()
         {
             return "AuthorizationResponse(Code=" + (Code == null ? "<none>" : "<redacted>") + ", State=" + State + ", Issuer=" + Issuer + ", Jarm=" + Jarm + ")";
@@ -174,6 +191,8 @@ namespace Oidc
         /// OAuth exception (<see cref="AccessDeniedException"/>, ...).
         /// <param name="expectedState">the state sent; when none was sent, use a request with
         /// OAuthParam.NoStateSent = 1</param>
+        /// <param name="response">The redirect back: its query string, fragment or form body, or the whole URL.</param>
+        /// <param name="cancellationToken">Cancels the call: it returns with <see cref="OidcCancelledException"/> at its next wait.</param>
         public AuthorizationResponse ParseAuthorizationResponse(string response, string expectedState,
             CancellationToken cancellationToken = default(CancellationToken))
         {

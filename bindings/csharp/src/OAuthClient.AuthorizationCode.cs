@@ -17,6 +17,7 @@ namespace Oidc
         /// <param name="resources">RFC 8707 resource indicators, or null</param>
         /// An ID token in the response is validated (signature, issuer, audience, times, nonce)
         /// before this returns. Throws InvalidGrantException for a used/expired code or a wrong verifier.
+        /// <param name="cancellationToken">Cancels the call: it returns with <see cref="OidcCancelledException"/> at its next wait.</param>
         public TokenResponse ExchangeCode(string code, string redirectUri, string codeVerifier = null, string nonce = null,
             IEnumerable<string> resources = null, CancellationToken cancellationToken = default(CancellationToken))
         {

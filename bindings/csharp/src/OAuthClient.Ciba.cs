@@ -34,6 +34,7 @@ namespace Oidc
         /// Free the native response (after polls running on other threads return). Idempotent.
         public void Dispose() { Response.Dispose(); }
 
+        /// A description without the <c>auth_req_id</c>.
         public override string ToString()
         {
             return "CibaRequest(AuthReqId=<redacted>, ExpiresIn=" + (long)ExpiresIn.TotalSeconds + "s, Interval=" +
@@ -49,13 +50,14 @@ namespace Oidc
         /// <param name="loginHint">the user's `login_hint`</param>
         /// <param name="bindingMessage">the `binding_message` shown to the user, or null</param>
         /// <param name="parameters">more form parameters, or null</param>
+        /// <param name="cancellationToken">Cancels the call: it returns with <see cref="OidcCancelledException"/> at its next wait.</param>
         public CibaRequest CibaRequest(IEnumerable<string> scopes, string loginHint, string bindingMessage = null,
             IEnumerable<KeyValuePair<string, string>> parameters = null, CancellationToken cancellationToken = default(CancellationToken))
         {
             return CibaStartRequest(scopes, loginHint, bindingMessage, parameters).SendKeep(r => new CibaRequest(r), cancellationToken);
         }
 
-        /// <see cref="CibaRequest(IEnumerable{string}, string, string, IEnumerable{KeyValuePair{string, string}})"/>
+        /// <see cref="OAuthClient.CibaRequest(IEnumerable{string}, string, string, IEnumerable{KeyValuePair{string, string}}, CancellationToken)"/>
         /// without blocking the caller (liboidc's worker pool).
         public Task<CibaRequest> CibaRequestAsync(IEnumerable<string> scopes, string loginHint, string bindingMessage = null,
             IEnumerable<KeyValuePair<string, string>> parameters = null, CancellationToken cancellationToken = default(CancellationToken))

@@ -18,6 +18,7 @@ namespace Oidc
         /// concurrent callers share a single request</param>
         /// Throws an <see cref="OAuthProtocolException"/> subclass (e.g. InvalidClientException,
         /// InvalidTargetException) when the server answers with an OAuth error.
+        /// <param name="cancellationToken">Cancels the call: it returns with <see cref="OidcCancelledException"/> at its next wait.</param>
         public TokenResponse ClientCredentials(IEnumerable<string> scopes = null, IEnumerable<string> resources = null,
             string audience = null, bool cached = false, CancellationToken cancellationToken = default(CancellationToken))
         {

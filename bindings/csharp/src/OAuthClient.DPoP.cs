@@ -19,15 +19,19 @@ namespace Oidc
             Error = r.GetString(OAuthField.Error);
             ErrorDescription = r.GetString(OAuthField.ErrorDescription);
         }
+        /// The resource server's HTTP status.
         public int StatusCode { get; private set; }
         /// The body (a non-UTF-8 body is replaced lossily).
         public string Body { get; private set; }
+        /// The response's <c>Content-Type</c>.
         public string ContentType { get; private set; }
         /// The WWW-Authenticate challenge, or null.
         public string WwwAuthenticate { get; private set; }
         /// The error from the challenge or a JSON error body, or null.
         public string Error { get; private set; }
+        /// The <c>error_description</c> of the resource server's <c>WWW-Authenticate</c> challenge, if any.
         public string ErrorDescription { get; private set; }
+        /// The status and body size.
         public override string ToString() { return "ResourceResponse(" + StatusCode + ", " + (Body == null ? 0 : Body.Length) + " chars)"; }
     }
 
@@ -68,6 +72,10 @@ namespace Oidc
         /// <param name="tokenType">"DPoP" or "Bearer"; null: liboidc's default (DPoP when the
         /// client has a DPoP key)</param>
         /// <param name="contentType">null: liboidc's default (application/json)</param>
+        /// <param name="url">The resource's https URL.</param>
+        /// <param name="accessToken">The access token to send.</param>
+        /// <param name="body">The request body, or null.</param>
+        /// <param name="cancellationToken">Cancels the call: it returns with <see cref="OidcCancelledException"/> at its next wait.</param>
         public ResourceResponse ResourceRequest(string method, string url, string accessToken, string tokenType = null,
             string body = null, string contentType = null, CancellationToken cancellationToken = default(CancellationToken))
         {

@@ -59,13 +59,14 @@ namespace Oidc
         /// (OAuthOperation.DeviceAuthorization).
         /// <param name="scopes">scopes, one per item, or null</param>
         /// <param name="parameters">more form parameters (e.g. PKCE parameters a server demands), or null</param>
+        /// <param name="cancellationToken">Cancels the call: it returns with <see cref="OidcCancelledException"/> at its next wait.</param>
         public DeviceAuthorization DeviceAuthorization(IEnumerable<string> scopes = null,
             IEnumerable<KeyValuePair<string, string>> parameters = null, CancellationToken cancellationToken = default(CancellationToken))
         {
             return DeviceAuthorizationRequest(scopes, parameters).SendKeep(r => new DeviceAuthorization(r), cancellationToken);
         }
 
-        /// <see cref="DeviceAuthorization(IEnumerable{string}, IEnumerable{KeyValuePair{string, string}})"/>
+        /// <see cref="OAuthClient.DeviceAuthorization(IEnumerable{string}, IEnumerable{KeyValuePair{string, string}}, CancellationToken)"/>
         /// without blocking the caller (liboidc's worker pool).
         public Task<DeviceAuthorization> DeviceAuthorizationAsync(IEnumerable<string> scopes = null,
             IEnumerable<KeyValuePair<string, string>> parameters = null, CancellationToken cancellationToken = default(CancellationToken))
@@ -89,6 +90,7 @@ namespace Oidc
         /// OidcCancelledException</param>
         /// Throws AccessDeniedException when the user declines, ExpiredTokenException when the
         /// codes expire, InvalidGrantException when the device code was already used.
+        /// <param name="authorization">The answer of <see cref="DeviceAuthorization"/>.</param>
         public TokenResponse PollDevice(DeviceAuthorization authorization, TimeSpan timeout,
             CancellationToken cancellationToken = default(CancellationToken))
         {

@@ -21,6 +21,7 @@ namespace Oidc
         /// OAuthField.Active.
         public bool Active { get; private set; }
 
+        /// Whether the token is active, without its contents.
         public override string ToString()
         {
             return "IntrospectionResponse(Active=" + Active + (Active ? ", sub=" + (Members.Subject ?? "-") + ", client_id=" + (Members.ClientId ?? "-") : "") + ")";

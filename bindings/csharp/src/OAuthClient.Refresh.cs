@@ -13,6 +13,8 @@ namespace Oidc
         /// old one from now on. An ID token in the response is validated.
         /// <param name="scopes">a narrower scope, or null for the original grant's</param>
         /// <param name="resources">RFC 8707 resource indicators, or null</param>
+        /// <param name="refreshToken">The refresh token.</param>
+        /// <param name="cancellationToken">Cancels the call: it returns with <see cref="OidcCancelledException"/> at its next wait.</param>
         public TokenResponse Refresh(string refreshToken, IEnumerable<string> scopes = null, IEnumerable<string> resources = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {

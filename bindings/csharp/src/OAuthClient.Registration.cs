@@ -22,13 +22,16 @@ namespace Oidc
         public string RawJson { get; private set; }
         /// Every member, with dictionary access.
         public Claims Metadata { get; private set; }
+        /// The registered client's <c>client_id</c>.
         public string ClientId { get; private set; }
         /// A secret, or null for a public client.
         public string ClientSecret { get; private set; }
         /// A secret, or null.
         public string RegistrationAccessToken { get; private set; }
+        /// The RFC 7592 <c>registration_client_uri</c>, for reading, updating or deleting the registration.
         public string RegistrationClientUri { get; private set; }
 
+        /// The client id (never the secret or the registration access token).
         public override string ToString()
         {
             return "ClientRegistration(ClientId=" + ClientId + ", ClientSecret=" + (ClientSecret == null ? "<none>" : "<redacted>") + ")";
@@ -43,6 +46,9 @@ namespace Oidc
         /// ClientSecret. Server errors keep their code (<see cref="InvalidClientMetadataException"/>,
         /// <see cref="InvalidRedirectUriException"/>).
         /// <param name="metadata">client metadata: a dictionary (serialised here) or a JSON object string</param>
+        /// <param name="options">The client's options (issuer, endpoints, CA file).</param>
+        /// <param name="initialAccessToken">The RFC 7591 initial access token, if the server requires one.</param>
+        /// <param name="cancellationToken">Cancels the call: it returns with <see cref="OidcCancelledException"/> at its next wait.</param>
         public static ClientRegistration Register(OAuthClientOptions options, object metadata, string initialAccessToken = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {

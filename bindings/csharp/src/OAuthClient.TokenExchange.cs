@@ -9,20 +9,30 @@ namespace Oidc
     /// RFC 8693 token type identifiers.
     public static class TokenTypes
     {
+        /// RFC 8693 access token type.
         public const string AccessToken = "urn:ietf:params:oauth:token-type:access_token";
+        /// RFC 8693 refresh token type.
         public const string RefreshToken = "urn:ietf:params:oauth:token-type:refresh_token";
+        /// RFC 8693 ID token type.
         public const string IdToken = "urn:ietf:params:oauth:token-type:id_token";
+        /// RFC 8693 JWT token type.
         public const string Jwt = "urn:ietf:params:oauth:token-type:jwt";
     }
 
     /// The optional parameters of a token exchange (RFC 8693 §2.1).
     public sealed class TokenExchangeOptions
     {
+        /// The <c>audience</c> values to request.
         public IEnumerable<string> Audiences { get; set; }
+        /// The <c>resource</c> values (RFC 8707) to request.
         public IEnumerable<string> Resources { get; set; }
+        /// The scopes to request.
         public IEnumerable<string> Scopes { get; set; }
+        /// The <c>requested_token_type</c> (a <see cref="TokenTypes"/> value).
         public string RequestedTokenType { get; set; }
+        /// The <c>actor_token</c> (delegation).
         public string ActorToken { get; set; }
+        /// The <c>actor_token_type</c> (a <see cref="TokenTypes"/> value).
         public string ActorTokenType { get; set; }
         /// Further form parameters, by name.
         public IEnumerable<KeyValuePair<string, string>> Parameters { get; set; }
@@ -33,6 +43,9 @@ namespace Oidc
         /// Exchange <paramref name="subjectToken"/> for another token (RFC 8693,
         /// OAuthOperation.TokenExchange). The response carries <see cref="TokenResponse.IssuedTokenType"/>.
         /// <param name="subjectTokenType">null: liboidc's default (<see cref="TokenTypes.AccessToken"/>)</param>
+        /// <param name="subjectToken">The token to exchange.</param>
+        /// <param name="options">The client's options (issuer, endpoints, CA file).</param>
+        /// <param name="cancellationToken">Cancels the call: it returns with <see cref="OidcCancelledException"/> at its next wait.</param>
         public TokenResponse TokenExchange(string subjectToken, string subjectTokenType = null, TokenExchangeOptions options = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {

@@ -14,6 +14,9 @@ namespace Oidc
         /// <see cref="InvalidTokenException"/> / <see cref="InsufficientScopeException"/>.
         /// <param name="tokenType">"DPoP" or "Bearer"; null: liboidc's default (DPoP when the
         /// client has a DPoP key)</param>
+        /// <param name="accessToken">The access token to send.</param>
+        /// <param name="expectedSubject">The ID token's <c>sub</c>: the answer must carry the same.</param>
+        /// <param name="cancellationToken">Cancels the call: it returns with <see cref="OidcCancelledException"/> at its next wait.</param>
         public Claims UserInfo(string accessToken, string expectedSubject = null, string tokenType = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {

@@ -24,7 +24,9 @@ namespace Oidc
             this.clientId = clientId;
         }
 
+        /// The issuer this client talks to.
         public string Issuer { get { return issuer; } }
+        /// This client's <c>client_id</c>.
         public string ClientId { get { return clientId; } }
 
         /// Build the client (no network). Configuration problems throw <see cref="ConfigurationException"/>.
@@ -163,6 +165,7 @@ namespace Oidc
             if (Interlocked.Exchange(ref disposed, 1) == 0) handle.Dispose();
         }
 
+        /// The issuer and client id (never the secret).
         public override string ToString()
         {
             return "OAuthClient(" + issuer + ", " + clientId + (Volatile.Read(ref disposed) != 0 ? ", disposed)" : ")");

@@ -7,8 +7,11 @@ namespace Oidc
     /// RFC 7591 names of client authentication methods (<see cref="OAuthClientOptions.AuthMethod"/>).
     public static class AuthMethods
     {
+        /// A public client: no client authentication.
         public const string None = "none";
+        /// The secret in HTTP Basic authentication.
         public const string ClientSecretBasic = "client_secret_basic";
+        /// The secret in the request body.
         public const string ClientSecretPost = "client_secret_post";
         /// HS256 assertion signed with the client secret (RFC 7523).
         public const string ClientSecretJwt = "client_secret_jwt";

@@ -15,10 +15,89 @@ namespace Oidc
     /// oidc_operation: what an <see cref="OAuthRequest"/> does.
     public enum OAuthOperation : uint
     {
-        AuthorizationCode = 1, Refresh = 2, ClientCredentials = 3, TokenExchange = 4, JwtBearer = 5, CustomGrant = 6,
-        DeviceAuthorization = 7, DevicePoll = 8, CibaRequest = 9, CibaPoll = 10, Introspect = 11, Revoke = 12, Userinfo = 13,
-        PushedAuthorization = 14, AuthorizationUrl = 15, EndSessionUrl = 16, AuthorizationResponse = 17, ValidateIdToken = 18,
-        Register = 19, RegistrationRead = 20, RegistrationUpdate = 21, RegistrationDelete = 22, Resource = 23, Endpoint = 24,
+        /// Authorization code grant (RFC 6749 §4.1.3, PKCE): CODE (required), REDIRECT_URI, CODE_VERIFIER,
+        /// NONCE (checked in the ID token), RESOURCE. The ID token is validated.
+        /// (<c>OIDC_OP_AUTHORIZATION_CODE</c>)
+        AuthorizationCode = 1,
+        /// Refresh token grant: REFRESH_TOKEN (required), SCOPE, RESOURCE. (<c>OIDC_OP_REFRESH</c>)
+        Refresh = 2,
+        /// Client credentials grant: SCOPE, RESOURCE, AUDIENCE (one), USE_CACHE (the client's token cache:
+        /// one token per scope/resource/audience until 30 s before it expires).
+        /// (<c>OIDC_OP_CLIENT_CREDENTIALS</c>)
+        ClientCredentials = 3,
+        /// Token exchange (RFC 8693): SUBJECT_TOKEN (required), SUBJECT_TOKEN_TYPE (default access token),
+        /// ACTOR_TOKEN, ACTOR_TOKEN_TYPE, REQUESTED_TOKEN_TYPE, AUDIENCE, RESOURCE, SCOPE.
+        /// (<c>OIDC_OP_TOKEN_EXCHANGE</c>)
+        TokenExchange = 4,
+        /// JWT bearer grant (RFC 7523): ASSERTION, or SUBJECT (liboidc signs an assertion with the client's
+        /// private key: iss = client id, aud = issuer, 60 s); SCOPE. (<c>OIDC_OP_JWT_BEARER</c>)
+        JwtBearer = 5,
+        /// Any grant: GRANT_TYPE (required), SCOPE, RESOURCE, AUDIENCE, custom parameters.
+        /// (<c>OIDC_OP_CUSTOM_GRANT</c>)
+        CustomGrant = 6,
+        /// Device authorization (RFC 8628 §3.1): SCOPE. Poll with OIDC_OP_DEVICE_POLL.
+        /// (<c>OIDC_OP_DEVICE_AUTHORIZATION</c>)
+        DeviceAuthorization = 7,
+        /// Device token poll (RFC 8628 §3.4): the start's response (`oidc_oauth_request_set_pending`) or
+        /// DEVICE_CODE (+ INTERVAL_SECS, EXPIRES_IN_SECS). (<c>OIDC_OP_DEVICE_POLL</c>)
+        DevicePoll = 8,
+        /// CIBA backchannel authentication, poll mode: SCOPE, LOGIN_HINT, BINDING_MESSAGE, custom.
+        /// (<c>OIDC_OP_CIBA_REQUEST</c>)
+        CibaRequest = 9,
+        /// CIBA token poll: the start's response or AUTH_REQ_ID (+ INTERVAL_SECS, EXPIRES_IN_SECS).
+        /// (<c>OIDC_OP_CIBA_POLL</c>)
+        CibaPoll = 10,
+        /// Token introspection (RFC 7662): TOKEN (required), TOKEN_TYPE_HINT, SIGNED_RESPONSE (RFC 9701 JWT
+        /// answer, validated with the issuer's keys). (<c>OIDC_OP_INTROSPECT</c>)
+        Introspect = 11,
+        /// Token revocation (RFC 7009): TOKEN (required), TOKEN_TYPE_HINT. (<c>OIDC_OP_REVOKE</c>)
+        Revoke = 12,
+        /// UserInfo: ACCESS_TOKEN (required), TOKEN_TYPE, EXPECTED_SUB (the ID token's `sub`).
+        /// (<c>OIDC_OP_USERINFO</c>)
+        Userinfo = 13,
+        /// Pushed authorization request (RFC 9126): the parameters of OIDC_OP_AUTHORIZATION_URL; the
+        /// response has REQUEST_URI (then build the URL with OIDC_OP_AUTHORIZATION_URL and REQUEST_URI),
+        /// STATE, NONCE, CODE_VERIFIER. (<c>OIDC_OP_PUSHED_AUTHORIZATION</c>)
+        PushedAuthorization = 14,
+        /// The authorization URL (no network once discovery is cached): REDIRECT_URI, SCOPE, STATE and
+        /// NONCE (generated when absent), RESPONSE_TYPE (default code), RESPONSE_MODE, CODE_CHALLENGE (a
+        /// PKCE pair is generated when absent: the response has CODE_VERIFIER), REQUEST_OBJECT (JAR),
+        /// REQUEST_URI (PAR), LOGIN_HINT, RESOURCE, MAX_AGE, custom. The JSON is
+        /// `{"url","state","nonce"[,"code_verifier","code_challenge","code_challenge_method"]}`.
+        /// (<c>OIDC_OP_AUTHORIZATION_URL</c>)
+        AuthorizationUrl = 15,
+        /// The RP-initiated logout URL: ID_TOKEN_HINT, POST_LOGOUT_REDIRECT_URI, STATE, custom.
+        /// (<c>OIDC_OP_END_SESSION_URL</c>)
+        EndSessionUrl = 16,
+        /// Check an authorization response (redirect URL, query or form body): RESPONSE (required),
+        /// EXPECTED_STATE or NO_STATE_SENT = 1; RFC 9207 `iss` and JARM are checked. The JSON is
+        /// `{"code":…,"state":…,"iss":…,"jarm":bool,"params":{every parameter received}}`.
+        /// (<c>OIDC_OP_AUTHORIZATION_RESPONSE</c>)
+        AuthorizationResponse = 17,
+        /// Validate an ID token (OpenID Connect Core §3.1.3.7): ID_TOKEN (required), NONCE, ACCESS_TOKEN
+        /// (at_hash), CODE (c_hash), MAX_AGE (auth_time). The response JSON is the claims.
+        /// (<c>OIDC_OP_VALIDATE_ID_TOKEN</c>)
+        ValidateIdToken = 18,
+        /// Dynamic client registration (RFC 7591): METADATA (required, a JSON object; custom parameters
+        /// become members), INITIAL_ACCESS_TOKEN. The only operation a client without a client id can send.
+        /// (<c>OIDC_OP_REGISTER</c>)
+        Register = 19,
+        /// Read a registration (RFC 7592): REGISTRATION_CLIENT_URI, REGISTRATION_ACCESS_TOKEN.
+        /// (<c>OIDC_OP_REGISTRATION_READ</c>)
+        RegistrationRead = 20,
+        /// Replace a registration's metadata (RFC 7592): METADATA plus the two of READ.
+        /// (<c>OIDC_OP_REGISTRATION_UPDATE</c>)
+        RegistrationUpdate = 21,
+        /// Delete a registration (RFC 7592): the two parameters of READ.
+        /// (<c>OIDC_OP_REGISTRATION_DELETE</c>)
+        RegistrationDelete = 22,
+        /// Call a protected resource: URL and ACCESS_TOKEN (required), METHOD (default GET), TOKEN_TYPE,
+        /// BODY, CONTENT_TYPE, custom (query parameters). Any HTTP status is a success of the call: read
+        /// OIDC_FIELD_HTTP_STATUS. (<c>OIDC_OP_RESOURCE</c>)
+        Resource = 23,
+        /// An endpoint's URL by its metadata name (ENDPOINT_NAME): the builder's override, else discovery.
+        /// (<c>OIDC_OP_ENDPOINT</c>)
+        Endpoint = 24,
     }
 
     /// oidc_param: a request parameter. Strings (1-99) go through
@@ -28,15 +107,112 @@ namespace Oidc
     /// include/oidc.h.
     public enum OAuthParam : uint
     {
-        Code = 1, RedirectUri = 2, CodeVerifier = 3, Nonce = 4, RefreshToken = 5, SubjectToken = 6, SubjectTokenType = 7,
-        ActorToken = 8, ActorTokenType = 9, RequestedTokenType = 10, Assertion = 11, Subject = 12, GrantType = 13, Token = 14,
-        TokenTypeHint = 15, AccessToken = 16, TokenType = 17, ExpectedSub = 18, DeviceCode = 19, AuthReqId = 20, Metadata = 21,
-        InitialAccessToken = 22, RegistrationAccessToken = 23, RegistrationClientUri = 24, Method = 25, Url = 26, Body = 27,
-        ContentType = 28, Response = 29, ExpectedState = 30, IdToken = 31, IdTokenHint = 32, PostLogoutRedirectUri = 33,
-        State = 34, ResponseType = 35, ResponseMode = 36, CodeChallenge = 37, RequestObject = 38, RequestUri = 39,
-        LoginHint = 40, BindingMessage = 41, EndpointName = 42,
-        Scope = 100, Resource = 101, Audience = 102,
-        MaxAge = 200, DeadlineMs = 201, IntervalSecs = 202, ExpiresInSecs = 203, SignedResponse = 204, UseCache = 205,
+        /// The <c>code</c> parameter (<c>OIDC_PARAM_CODE</c>).
+        Code = 1,
+        /// The <c>redirect_uri</c> parameter (<c>OIDC_PARAM_REDIRECT_URI</c>).
+        RedirectUri = 2,
+        /// The <c>code_verifier</c> parameter (<c>OIDC_PARAM_CODE_VERIFIER</c>).
+        CodeVerifier = 3,
+        /// The <c>nonce</c> parameter (<c>OIDC_PARAM_NONCE</c>).
+        Nonce = 4,
+        /// The <c>refresh_token</c> parameter (<c>OIDC_PARAM_REFRESH_TOKEN</c>).
+        RefreshToken = 5,
+        /// The <c>subject_token</c> parameter (<c>OIDC_PARAM_SUBJECT_TOKEN</c>).
+        SubjectToken = 6,
+        /// The <c>subject_token_type</c> parameter (<c>OIDC_PARAM_SUBJECT_TOKEN_TYPE</c>).
+        SubjectTokenType = 7,
+        /// The <c>actor_token</c> parameter (<c>OIDC_PARAM_ACTOR_TOKEN</c>).
+        ActorToken = 8,
+        /// The <c>actor_token_type</c> parameter (<c>OIDC_PARAM_ACTOR_TOKEN_TYPE</c>).
+        ActorTokenType = 9,
+        /// The <c>requested_token_type</c> parameter (<c>OIDC_PARAM_REQUESTED_TOKEN_TYPE</c>).
+        RequestedTokenType = 10,
+        /// The <c>assertion</c> parameter (<c>OIDC_PARAM_ASSERTION</c>).
+        Assertion = 11,
+        /// The <c>subject</c> parameter (<c>OIDC_PARAM_SUBJECT</c>).
+        Subject = 12,
+        /// The <c>grant_type</c> parameter (<c>OIDC_PARAM_GRANT_TYPE</c>).
+        GrantType = 13,
+        /// The <c>token</c> parameter (<c>OIDC_PARAM_TOKEN</c>).
+        Token = 14,
+        /// The <c>token_type_hint</c> parameter (<c>OIDC_PARAM_TOKEN_TYPE_HINT</c>).
+        TokenTypeHint = 15,
+        /// The <c>access_token</c> parameter (<c>OIDC_PARAM_ACCESS_TOKEN</c>).
+        AccessToken = 16,
+        /// "DPoP" or "Bearer"; default DPoP when the client has a DPoP key (RFC 9449 §7.1).
+        /// (<c>OIDC_PARAM_TOKEN_TYPE</c>)
+        TokenType = 17,
+        /// The <c>expected_sub</c> parameter (<c>OIDC_PARAM_EXPECTED_SUB</c>).
+        ExpectedSub = 18,
+        /// The <c>device_code</c> parameter (<c>OIDC_PARAM_DEVICE_CODE</c>).
+        DeviceCode = 19,
+        /// The <c>auth_req_id</c> parameter (<c>OIDC_PARAM_AUTH_REQ_ID</c>).
+        AuthReqId = 20,
+        /// A JSON object. (<c>OIDC_PARAM_METADATA</c>)
+        Metadata = 21,
+        /// The <c>initial_access_token</c> parameter (<c>OIDC_PARAM_INITIAL_ACCESS_TOKEN</c>).
+        InitialAccessToken = 22,
+        /// The <c>registration_access_token</c> parameter (<c>OIDC_PARAM_REGISTRATION_ACCESS_TOKEN</c>).
+        RegistrationAccessToken = 23,
+        /// Must be on the issuer's origin. (<c>OIDC_PARAM_REGISTRATION_CLIENT_URI</c>)
+        RegistrationClientUri = 24,
+        /// GET, POST, PUT, PATCH, DELETE or HEAD. (<c>OIDC_PARAM_METHOD</c>)
+        Method = 25,
+        /// The <c>url</c> parameter (<c>OIDC_PARAM_URL</c>).
+        Url = 26,
+        /// The <c>body</c> parameter (<c>OIDC_PARAM_BODY</c>).
+        Body = 27,
+        /// application/json (default), application/x-www-form-urlencoded, text/plain or
+        /// application/octet-stream. (<c>OIDC_PARAM_CONTENT_TYPE</c>)
+        ContentType = 28,
+        /// The <c>response</c> parameter (<c>OIDC_PARAM_RESPONSE</c>).
+        Response = 29,
+        /// The <c>expected_state</c> parameter (<c>OIDC_PARAM_EXPECTED_STATE</c>).
+        ExpectedState = 30,
+        /// The <c>id_token</c> parameter (<c>OIDC_PARAM_ID_TOKEN</c>).
+        IdToken = 31,
+        /// The <c>id_token_hint</c> parameter (<c>OIDC_PARAM_ID_TOKEN_HINT</c>).
+        IdTokenHint = 32,
+        /// The <c>post_logout_redirect_uri</c> parameter (<c>OIDC_PARAM_POST_LOGOUT_REDIRECT_URI</c>).
+        PostLogoutRedirectUri = 33,
+        /// The <c>state</c> parameter (<c>OIDC_PARAM_STATE</c>).
+        State = 34,
+        /// The <c>response_type</c> parameter (<c>OIDC_PARAM_RESPONSE_TYPE</c>).
+        ResponseType = 35,
+        /// The <c>response_mode</c> parameter (<c>OIDC_PARAM_RESPONSE_MODE</c>).
+        ResponseMode = 36,
+        /// The <c>code_challenge</c> parameter (<c>OIDC_PARAM_CODE_CHALLENGE</c>).
+        CodeChallenge = 37,
+        /// The <c>request_object</c> parameter (<c>OIDC_PARAM_REQUEST_OBJECT</c>).
+        RequestObject = 38,
+        /// The <c>request_uri</c> parameter (<c>OIDC_PARAM_REQUEST_URI</c>).
+        RequestUri = 39,
+        /// The <c>login_hint</c> parameter (<c>OIDC_PARAM_LOGIN_HINT</c>).
+        LoginHint = 40,
+        /// The <c>binding_message</c> parameter (<c>OIDC_PARAM_BINDING_MESSAGE</c>).
+        BindingMessage = 41,
+        /// The <c>endpoint_name</c> parameter (<c>OIDC_PARAM_ENDPOINT_NAME</c>).
+        EndpointName = 42,
+        /// One scope token per call; sent joined by spaces. (<c>OIDC_PARAM_SCOPE</c>)
+        Scope = 100,
+        /// The <c>resource</c> parameter (<c>OIDC_PARAM_RESOURCE</c>).
+        Resource = 101,
+        /// The <c>audience</c> parameter (<c>OIDC_PARAM_AUDIENCE</c>).
+        Audience = 102,
+        /// The <c>max_age</c> parameter (<c>OIDC_PARAM_MAX_AGE</c>).
+        MaxAge = 200,
+        /// The call's own deadline in milliseconds from the send (every operation; 1 to 86400000).
+        /// (<c>OIDC_PARAM_DEADLINE_MS</c>)
+        DeadlineMs = 201,
+        /// The <c>interval_secs</c> parameter (<c>OIDC_PARAM_INTERVAL_SECS</c>).
+        IntervalSecs = 202,
+        /// The <c>expires_in_secs</c> parameter (<c>OIDC_PARAM_EXPIRES_IN_SECS</c>).
+        ExpiresInSecs = 203,
+        /// 0 or 1. (<c>OIDC_PARAM_SIGNED_RESPONSE</c>)
+        SignedResponse = 204,
+        /// 0 or 1. (<c>OIDC_PARAM_USE_CACHE</c>)
+        UseCache = 205,
+        /// 0 or 1. (<c>OIDC_PARAM_NO_STATE_SENT</c>)
         NoStateSent = 206,
     }
 
@@ -44,12 +220,73 @@ namespace Oidc
     /// integers (100-) through <see cref="OAuthResponse.GetInt"/>.
     public enum OAuthField : uint
     {
-        AccessToken = 1, TokenType = 2, RefreshToken = 3, IdToken = 4, Scope = 5, IssuedTokenType = 6, DeviceCode = 7,
-        UserCode = 8, VerificationUri = 9, VerificationUriComplete = 10, AuthReqId = 11, RequestUri = 12, Url = 13, Code = 14,
-        State = 15, Nonce = 16, CodeVerifier = 17, CodeChallenge = 18, Iss = 19, Sub = 20, ClientId = 21, ClientSecret = 22,
-        RegistrationAccessToken = 23, RegistrationClientUri = 24, Error = 25, ErrorDescription = 26, ErrorUri = 27,
-        ContentType = 28, WwwAuthenticate = 29,
-        ExpiresIn = 100, Interval = 101, HttpStatus = 102, Active = 103,
+        /// The response's <c>access_token</c>. (<c>OIDC_FIELD_ACCESS_TOKEN</c>)
+        AccessToken = 1,
+        /// The response's <c>token_type</c>. (<c>OIDC_FIELD_TOKEN_TYPE</c>)
+        TokenType = 2,
+        /// The response's <c>refresh_token</c>. (<c>OIDC_FIELD_REFRESH_TOKEN</c>)
+        RefreshToken = 3,
+        /// The response's <c>id_token</c>. (<c>OIDC_FIELD_ID_TOKEN</c>)
+        IdToken = 4,
+        /// The response's <c>scope</c>. (<c>OIDC_FIELD_SCOPE</c>)
+        Scope = 5,
+        /// The response's <c>issued_token_type</c>. (<c>OIDC_FIELD_ISSUED_TOKEN_TYPE</c>)
+        IssuedTokenType = 6,
+        /// The response's <c>device_code</c>. (<c>OIDC_FIELD_DEVICE_CODE</c>)
+        DeviceCode = 7,
+        /// The response's <c>user_code</c>. (<c>OIDC_FIELD_USER_CODE</c>)
+        UserCode = 8,
+        /// The response's <c>verification_uri</c>. (<c>OIDC_FIELD_VERIFICATION_URI</c>)
+        VerificationUri = 9,
+        /// The response's <c>verification_uri_complete</c>. (<c>OIDC_FIELD_VERIFICATION_URI_COMPLETE</c>)
+        VerificationUriComplete = 10,
+        /// The response's <c>auth_req_id</c>. (<c>OIDC_FIELD_AUTH_REQ_ID</c>)
+        AuthReqId = 11,
+        /// The response's <c>request_uri</c>. (<c>OIDC_FIELD_REQUEST_URI</c>)
+        RequestUri = 12,
+        /// The response's <c>url</c>. (<c>OIDC_FIELD_URL</c>)
+        Url = 13,
+        /// The response's <c>code</c>. (<c>OIDC_FIELD_CODE</c>)
+        Code = 14,
+        /// The response's <c>state</c>. (<c>OIDC_FIELD_STATE</c>)
+        State = 15,
+        /// The response's <c>nonce</c>. (<c>OIDC_FIELD_NONCE</c>)
+        Nonce = 16,
+        /// The response's <c>code_verifier</c>. (<c>OIDC_FIELD_CODE_VERIFIER</c>)
+        CodeVerifier = 17,
+        /// The response's <c>code_challenge</c>. (<c>OIDC_FIELD_CODE_CHALLENGE</c>)
+        CodeChallenge = 18,
+        /// The response's <c>iss</c>. (<c>OIDC_FIELD_ISS</c>)
+        Iss = 19,
+        /// The response's <c>sub</c>. (<c>OIDC_FIELD_SUB</c>)
+        Sub = 20,
+        /// The response's <c>client_id</c>. (<c>OIDC_FIELD_CLIENT_ID</c>)
+        ClientId = 21,
+        /// The response's <c>client_secret</c>. (<c>OIDC_FIELD_CLIENT_SECRET</c>)
+        ClientSecret = 22,
+        /// The response's <c>registration_access_token</c>. (<c>OIDC_FIELD_REGISTRATION_ACCESS_TOKEN</c>)
+        RegistrationAccessToken = 23,
+        /// The response's <c>registration_client_uri</c>. (<c>OIDC_FIELD_REGISTRATION_CLIENT_URI</c>)
+        RegistrationClientUri = 24,
+        /// OIDC_OP_RESOURCE: the OAuth error of the WWW-Authenticate challenge or of a JSON error body.
+        /// (<c>OIDC_FIELD_ERROR</c>)
+        Error = 25,
+        /// The response's <c>error_description</c>. (<c>OIDC_FIELD_ERROR_DESCRIPTION</c>)
+        ErrorDescription = 26,
+        /// The response's <c>error_uri</c>. (<c>OIDC_FIELD_ERROR_URI</c>)
+        ErrorUri = 27,
+        /// The response's <c>content_type</c>. (<c>OIDC_FIELD_CONTENT_TYPE</c>)
+        ContentType = 28,
+        /// The response's <c>www_authenticate</c>. (<c>OIDC_FIELD_WWW_AUTHENTICATE</c>)
+        WwwAuthenticate = 29,
+        /// Seconds (token, device, CIBA, PAR responses). (<c>OIDC_FIELD_EXPIRES_IN</c>)
+        ExpiresIn = 100,
+        /// Seconds between polls (device, CIBA). (<c>OIDC_FIELD_INTERVAL</c>)
+        Interval = 101,
+        /// OIDC_OP_RESOURCE. (<c>OIDC_FIELD_HTTP_STATUS</c>)
+        HttpStatus = 102,
+        /// OIDC_OP_INTROSPECT: 1 or 0. (<c>OIDC_FIELD_ACTIVE</c>)
+        Active = 103,
     }
 
     /// One protocol request (oidc_oauth_request), made by <see cref="OAuthClient.NewRequest"/>.
@@ -77,6 +314,7 @@ namespace Oidc
             Operation = op;
         }
 
+        /// What this request does.
         public OAuthOperation Operation { get; private set; }
 
         private OAuthRequestHandle Handle
@@ -272,6 +510,7 @@ namespace Oidc
             if (Interlocked.Exchange(ref disposed, 1) == 0) handle.Dispose();
         }
 
+        /// The operation (never the parameters, which may hold secrets).
         public override string ToString() { return "OAuthRequest(" + Operation + ")"; }
     }
 
@@ -357,6 +596,7 @@ namespace Oidc
             if (Interlocked.Exchange(ref disposed, 1) == 0) handle.Dispose();
         }
 
+        /// The operation (never the contents, which hold secrets).
         public override string ToString() { return "OAuthResponse(" + Operation + ")"; }
     }
 }

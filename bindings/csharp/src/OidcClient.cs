@@ -269,6 +269,7 @@ namespace Oidc
             if (Interlocked.Exchange(ref disposed, 1) == 0) handle.Dispose();
         }
 
+        /// The issuer and audiences.
         public override string ToString()
         {
             return "OidcClient(" + issuer + (Volatile.Read(ref disposed) != 0 ? ", disposed)" : ")");

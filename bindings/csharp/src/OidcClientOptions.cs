@@ -107,6 +107,7 @@ namespace Oidc
         /// 0 turns it off; null keeps liboidc's default (4096).
         public int? TokenCacheSize { get; set; }
 
+        /// The options, without secrets.
         public override string ToString()
         {
             var sb = new StringBuilder("OidcClientOptions(Issuer=").Append(Issuer);

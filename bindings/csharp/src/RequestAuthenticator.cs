@@ -43,7 +43,7 @@ namespace Oidc
             this.publicOrigin = publicOrigin;
         }
 
-        /// Decide about an HttpListener request (see <see cref="OidcClient.Authenticate"/>).
+        /// Decide about an HttpListener request (see <see cref="OidcClient.Authenticate(string, string, IEnumerable{string}, IEnumerable{string}, byte[], DateTimeOffset?)"/>).
         public Decision Authenticate(HttpListenerRequest request)
         {
             if (request == null) throw new ArgumentNullException("request");

@@ -54,6 +54,13 @@ namespace Oidc.Tests
                 Assert.AreEqual("svc-basic", claims.ClientId);
                 Assert.AreEqual("urn:liboidc:rs256", claims.Audiences.Single());
                 Assert.AreEqual("read write", claims.GetString("scope"));
+                // The same claims as a ClaimsPrincipal, from a real IdP's token.
+                var principal = claims.ToClaimsPrincipal();
+                Assert.True(principal.Identity.IsAuthenticated, "authenticated principal");
+                Assert.AreEqual("svc-basic", principal.Identity.Name);
+                Assert.AreEqual("svc-basic", principal.FindFirst("client_id").Value);
+                Assert.AreEqual(claims.Issuer, principal.FindFirst("aud").Issuer);
+                Assert.AreEqual(System.Security.Claims.ClaimValueTypes.Integer64, principal.FindFirst("exp").ValueType);
                 // Never print a token.
                 Assert.DoesNotContain(t.AccessToken, t.ToString());
                 Assert.DoesNotContain(t.AccessToken.Substring(0, 20), t.ToString());

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"liboidc.dev/oidc"
+	"github.com/liboidc/liboidc/bindings/go"
 )
 
 // benchCache measures a repeated RS256 token (the common case: a client reuses its access token

@@ -1,11 +1,11 @@
-module liboidc.dev/oidc/bench
+module github.com/liboidc/liboidc/bindings/go/bench
 
 go 1.25.0
 
 require (
 	github.com/MicahParks/keyfunc/v3 v3.9.1
 	github.com/golang-jwt/jwt/v5 v5.3.1
-	liboidc.dev/oidc v0.0.0
+	github.com/liboidc/liboidc/bindings/go v0.0.0
 )
 
 require (
@@ -13,4 +13,4 @@ require (
 	golang.org/x/time v0.15.0 // indirect
 )
 
-replace liboidc.dev/oidc => ../
+replace github.com/liboidc/liboidc/bindings/go => ../

@@ -35,7 +35,7 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 
-	"liboidc.dev/oidc"
+	"github.com/liboidc/liboidc/bindings/go"
 )
 
 const (

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"liboidc.dev/oidc"
+	"github.com/liboidc/liboidc/bindings/go"
 )
 
 // cgoStudy answers "why does a call into liboidc cost more process CPU from Go than the same

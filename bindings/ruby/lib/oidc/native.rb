@@ -9,7 +9,7 @@ module Oidc
   class LibraryLoadError < ::LoadError; end
 
   INSTALL_HINT = <<~HINT.freeze
-    Install liboidc (from the liboidc repository: `cargo cinstall --release --prefix /usr/local`,
+    Install liboidc (from the liboidc repository: `cargo cinstall --release --prefix /usr/local --libdir lib`,
     then `ldconfig`), or point the binding at a build: `OIDC_LIB=/path/to/liboidc.so` (or
     LD_LIBRARY_PATH=/prefix/lib). This binding #{Oidc::VERSION} needs liboidc #{Oidc.version_string(Oidc::LIB_VERSION_REQUIRED)} (#{Oidc::LIB_SONAME}).
   HINT
