@@ -13,6 +13,12 @@ import liboidc
 from liboidc import _aio
 
 
+@pytest.fixture(autouse=True)
+def _clear_faults(fixture):
+    yield
+    fixture.fault("/jwks", "ok")  # a hang a test did not consume must not reach later tests
+
+
 @pytest.fixture(scope="module")
 def v(fixture):
     with liboidc.Validator(**fixture.validator_kwargs()) as val:
@@ -108,7 +114,9 @@ def test_loop_closed_before_completion_leaks_nothing(fixture):
 
 
 async def _start(v, tok):
-    return asyncio.ensure_future(v.validate_async(tok, timeout=0.3))
+    t = asyncio.ensure_future(v.validate_async(tok, timeout=0.3))
+    await asyncio.sleep(0)  # let the task make the native call
+    return t
 
 
 def test_1000_concurrent_cold_calls_fetch_once(fixture, run_python):
@@ -131,3 +139,23 @@ print(json.dumps({{"n": n, "subs": subs, "in_flight": liboidc._aio.in_flight()}}
     stats = fixture.stats()
     assert stats.get("/.well-known/openid-configuration") == 1, stats
     assert stats.get("/jwks") == 1, stats
+
+
+def test_completion_reaching_a_loop_that_never_runs_again_leaks_nothing(fixture):
+    # e.g. asyncio.run closing: the loop is not closed yet (call_soon_threadsafe succeeds) but it
+    # never runs its queue again; the call must still be released when the library completes it
+    v = _hang_jwks_validator(fixture, "stoppedloop")
+    tok = fixture.token("RS256")
+    base = _aio.in_flight()
+    loop = asyncio.new_event_loop()
+    try:
+        fut = loop.run_until_complete(_start(v, tok))  # started, the loop then stops
+        assert not fut.done() and _aio.in_flight() == base + 1
+        import time
+
+        deadline = time.time() + 10
+        while _aio.in_flight() > base and time.time() < deadline:
+            time.sleep(0.05)  # the 0.3 s deadline completes the native call meanwhile
+        assert _aio.in_flight() == base
+    finally:
+        loop.close()

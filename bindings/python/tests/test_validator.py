@@ -250,6 +250,14 @@ except liboidc.InvalidArgumentError as e:
         liboidc.import_snapshot("{not json")
 
 
+def test_key_cache_bound_arguments():
+    with pytest.raises(ValueError):
+        liboidc.set_key_cache_max_entries(0)
+    with pytest.raises(TypeError):
+        liboidc.set_key_cache_max_entries("64")  # type: ignore[arg-type]
+    liboidc.set_key_cache_max_entries(64)  # the default
+
+
 def test_metrics_dict(v, fixture):
     before = liboidc.metrics()["validations"]["failed_by_reason"].get("TOKEN_EXPIRED", 0)
     with pytest.raises(liboidc.TokenExpiredError):

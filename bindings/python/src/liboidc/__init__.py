@@ -18,10 +18,10 @@ from .errors import *  # noqa: F401,F403
 from .errors import __all__ as _errors_all
 from .validator import Claims, Decision, Validator
 from .process import (configure_async, configure_logging, export_snapshot, import_snapshot, metrics,
-                      set_snapshot_key, shutdown_async)
+                      set_key_cache_max_entries, set_snapshot_key, shutdown_async)
 
 __version__ = "0.2.0"
 
 __all__ = ["LIBRARY_VERSION", "LIBRARY_PATH", "Cancel", "Validator", "Claims", "Decision", "metrics",
-           "configure_logging", "export_snapshot", "import_snapshot", "set_snapshot_key", "configure_async",
+           "configure_logging", "export_snapshot", "import_snapshot", "set_snapshot_key", "set_key_cache_max_entries", "configure_async",
            "shutdown_async", "__version__"] + list(_errors_all)

@@ -11,8 +11,10 @@ Lifetime rules (no use-after-free, no leak):
 
 * one ``ffi.callback`` per completion signature, created at import and never freed;
 * each call's state (``_Pending``) is kept in ``_live`` from before the native call until its
-  completion ran (the ``user_data`` handle points at it), and its cancel handle is freed after
-  that, on the loop thread (so a trigger from the loop never races the free);
+  completion ran (the ``user_data`` handle points at it); the completion drops it from ``_live``
+  on the worker thread (a loop that never runs again still counts right), and its cancel handle
+  is freed afterwards on the loop thread (``_settle``), under the lock the task-cancel trigger
+  takes, never inside the completion callback;
 * a value produced for a future nobody awaits any more (cancelled, loop closed) is handed to
   ``discard`` (e.g. to free an owned ``oidc_oauth_response``).
 
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any, Callable, Optional, Set
+from typing import Any, Callable, List, Optional, Set
 
 from ._native import ffi, lib
 from .errors import _from_native, _raise_for
@@ -121,18 +123,45 @@ def in_flight() -> int:
 
 
 def _release(p: _Pending) -> None:
+    """The call completed (or never started): mark it done and drop it from ``_live``. Runs on
+    the completing worker thread, so the count is right even when the loop never runs again
+    (e.g. while ``asyncio.run`` closes). The cancel handle is NOT freed here: freeing it inside
+    the completion callback of a call attached to it crashed the library (a use-after-free seen
+    in the next call; reported), so it is freed later, off the callback (``_free_cancel``)."""
     with _live_lock:
+        p.done = True
         _live.discard(p)
-    c, p.cancel = p.cancel, _NULL
+        p.outer = None
+
+
+def _free_cancel(p: _Pending) -> None:
+    """Free the call's own cancel handle (never from inside a completion callback)."""
+    with _live_lock:  # the task-cancel trigger reads p.cancel under this lock
+        c, p.cancel = p.cancel, _NULL
     if c != _NULL and p.owned:
         lib.oidc_cancel_free(c)
-    p.outer = None
+
+
+# Calls whose completion found the loop closed: their cancel handles are freed by the next
+# start() (or at exit), on a Python thread, outside any completion callback.
+_graveyard: List[_Pending] = []
+
+
+def _drain_graveyard() -> None:
+    while _graveyard:
+        try:
+            p = _graveyard.pop()
+        except IndexError:  # pragma: no cover - raced with another drain
+            return
+        _free_cancel(p)
 
 
 def _settle(p: _Pending, ok: bool, value: Any) -> None:
-    """On the loop thread: complete the future (or discard the value) and release the call."""
-    p.done = True
-    _release(p)
+    """On the loop thread: free the cancel handle, complete the future (or discard the value
+    nobody awaits). A loop that never runs this again leaves the handle to the garbage
+    collector of the loop's queue (p.cancel is not gc-tracked: a bounded leak of one small
+    handle per such call, never a use-after-free)."""
+    _free_cancel(p)
     fut = p.future
     if fut.done():  # cancelled while the native call ran
         if ok and p.discard is not None:
@@ -154,11 +183,11 @@ def _complete(user_data: Any, result: int, *args: Any) -> None:
             ok, value = False, e
     else:
         ok, value = False, _from_native(result, args[-1])
+    _release(p)
     try:
         p.loop.call_soon_threadsafe(_settle, p, ok, value)
     except RuntimeError:  # the loop is closed: nobody will await this
-        p.done = True
-        _release(p)
+        _graveyard.append(p)
         if ok and p.discard is not None:
             p.discard(value)
 
@@ -198,12 +227,16 @@ CALLBACKS = {
 
 def _trigger_on_cancel(p: _Pending) -> Callable[["asyncio.Future[Any]"], None]:
     def cb(fut: "asyncio.Future[Any]") -> None:
-        if not fut.cancelled() or p.done:
+        if not fut.cancelled():
             return
-        if p.outer is not None:
-            p.outer.cancel()  # checks under its lock that the caller has not closed it
-        elif p.cancel != _NULL:
-            lib.oidc_cancel_trigger(p.cancel)
+        with _live_lock:  # _release frees p.cancel under this lock
+            if p.done:
+                return
+            outer = p.outer
+            if outer is None and p.cancel != _NULL:
+                lib.oidc_cancel_trigger(p.cancel)  # non-blocking
+        if outer is not None:
+            outer.cancel()  # checks under its own lock that the caller has not closed it
 
     return cb
 
@@ -231,6 +264,8 @@ def start(
     awaiting task triggers the handle, which cancels the native call. Must run on the loop's thread.
     """
     loop = loop or asyncio.get_running_loop()
+    if _graveyard:
+        _drain_graveyard()
     fut = loop.create_future()
     p = _Pending(loop, fut, convert, discard)
     ms = 0
@@ -258,9 +293,11 @@ def start(
         rc = call(CALLBACKS[kind], p.handle, p.cancel, err)
     except BaseException:
         _release(p)
+        _free_cancel(p)
         raise
     if rc != 0:
         _release(p)
+        _free_cancel(p)
         _raise_for(rc, err)
     fut.add_done_callback(_trigger_on_cancel(p))
     return fut
@@ -273,3 +310,4 @@ def _after_fork_in_child() -> None:
     global _live_lock
     _live_lock = threading.Lock()
     _live.clear()
+    _graveyard.clear()

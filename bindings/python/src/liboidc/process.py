@@ -15,6 +15,7 @@ side re-creates its locks and forgets the parent's in-flight async calls in the 
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -26,7 +27,7 @@ from ._native import ffi, lib
 from .errors import _bytes, _new_err, _raise_for
 
 __all__ = ["configure_logging", "metrics", "export_snapshot", "import_snapshot", "set_snapshot_key",
-           "configure_async", "shutdown_async"]
+           "set_key_cache_max_entries", "configure_async", "shutdown_async"]
 
 _NULL = ffi.NULL
 # library level (1 error ... 5 trace) -> logging level
@@ -120,6 +121,15 @@ def set_snapshot_key(key: Optional[bytes]) -> None:
     _raise_for(lib.oidc_snapshot_set_key(k if k else _NULL, len(k), err), err)
 
 
+def set_key_cache_max_entries(max_entries: int) -> None:
+    """Bound the process-wide key cache to ``max_entries`` JWKS URLs (default 64, at least 1)."""
+    if isinstance(max_entries, bool) or not isinstance(max_entries, int):
+        raise TypeError("max_entries must be an int")
+    if not 1 <= max_entries < 2**63:
+        raise ValueError("max_entries must be at least 1")
+    lib.oidc_cache_set_max_entries(max_entries)
+
+
 def configure_async(threads: int = 0, queue_capacity: int = 4096) -> None:
     """Size the library's async worker pool (call before the first async call)."""
     err = _new_err()
@@ -135,6 +145,26 @@ def shutdown_async(timeout: float = 5.0) -> None:
 def _after_fork_in_child() -> None:
     _aio._after_fork_in_child()
 
+
+def _at_exit() -> None:
+    """Before the interpreter finalizes: no library thread may call into Python after that (a
+    thread entering Python during finalization is terminated by pthread_exit, which aborts the
+    process when it unwinds through the library's frames). Remove the log callback and stop the
+    async worker pool (queued calls complete with CANCELLED while Python still runs them)."""
+    global _logger
+    _logger = None
+    _aio._drain_graveyard()
+    for call in (lambda e: lib.oidc_set_log_callback(ffi.NULL, _NULL, 0, e),
+                 lambda e: lib.oidc_async_shutdown(5000, e)):
+        err = _new_err()
+        try:
+            call(err)
+        finally:
+            if err[0] != _NULL:
+                lib.oidc_error_free(err[0])
+
+
+atexit.register(_at_exit)
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
