@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate include/oidc.h with the pinned cbindgen, or with --verify fail when it is stale.
+# The Python binding's cffi declarations (bindings/python/src/liboidc/_cdef.py) follow the header:
+# rewritten (or verified) here too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want="0.29.4"
@@ -17,7 +19,9 @@ if [ "${1:-}" = "--verify" ]; then
     exit 1
   fi
   echo "gen-header: include/oidc.h is up to date"
+  python3 bindings/python/gen_cdef.py --verify
 else
   cp "$tmp" include/oidc.h && chmod 644 include/oidc.h
   echo "gen-header: wrote include/oidc.h"
+  python3 bindings/python/gen_cdef.py
 fi

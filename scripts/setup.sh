@@ -100,4 +100,14 @@ fi
 if [ -z "${OIDC_KEYCLOAK_JAVA_HOME:-}" ] && ! ls -d /usr/lib/jvm/*-2[1-9]* >/dev/null 2>&1; then
   log "warning: no Java 21+ JDK under /usr/lib/jvm (Keycloak needs one; set OIDC_KEYCLOAK_JAVA_HOME): the keycloak stage will fail"
 fi
+# The Python binding's tests: the venv module (Debian splits it out) and the pinned requirements
+# in bindings/python/build/venv (from PyPI; bindings/python/test.sh --setup is idempotent).
+if ! python3 -c "import ensurepip, venv" 2>/dev/null; then
+  log "apt-get install python3-venv"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+fi
+log "python venv (bindings/python/requirements-test.txt)"
+bash bindings/python/test.sh --setup
 log "ready"

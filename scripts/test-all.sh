@@ -71,6 +71,7 @@ cstage c-grants grants
 stage go env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" bash bindings/go/test.sh
 stage csharp env OIDC_LIB_DIR="$prefix/lib" bash bindings/csharp/test.sh
 stage ruby env OIDC_LIB="$prefix/lib/liboidc.so" bash bindings/ruby/test.sh
+stage python env OIDC_LIB_DIR="$prefix/lib" bash bindings/python/test.sh
 # Each host's package built and used from outside the repository (a temp dir): the cinstall
 # tree's layout and stripped library, the README's C quick start, valgrind with the installed
 # suppression file, a Go module, the gem, the NuGet package (about 15 s).
