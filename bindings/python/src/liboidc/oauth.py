@@ -1143,8 +1143,9 @@ class OAuthClient:
                 raise TypeError("timeouts: expected (connect_seconds, total_seconds)")
             connect_ms = _seconds_ms(timeouts[0], "timeouts[0] (connect)")
             total_ms = _seconds_ms(timeouts[1], "timeouts[1] (total)")
-        self.issuer = issuer.decode() if isinstance(issuer, bytes) else issuer
-        self.client_id = client_id.decode() if isinstance(client_id, bytes) else client_id
+        self.issuer: str = issuer.decode("utf-8", "replace") if isinstance(issuer, bytes) else issuer
+        self.client_id: Optional[str] = (client_id.decode("utf-8", "replace") if isinstance(client_id, bytes)
+                                         else client_id)
         self._dpop = dpop_key is not None and dpop_key is not False
         out = ffi.new("oidc_oauth_builder **")
         err = ffi.new("oidc_error **")
