@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import functools
+import builtins
 import json
 import threading
 import time
@@ -28,6 +28,10 @@ from typing import (
     Any,
     Callable,
     Coroutine,
+    Dict,
+    List,
+    Set,
+    Tuple,
     Generic,
     Iterable,
     Iterator,
@@ -35,6 +39,7 @@ from typing import (
     Optional,
     TypeVar,
     Union,
+    cast,
     overload,
 )
 
@@ -87,7 +92,7 @@ def _closed_error(what: str) -> Exception:
     cls = getattr(errors, "ClosedError", None)
     if cls is not None:
         try:
-            return cls(f"{what} is closed")
+            return cast(Exception, cls(f"{what} is closed"))
         except TypeError:  # pragma: no cover - a ClosedError with another signature
             pass
     return ValueError(f"{what} is closed")
@@ -120,7 +125,7 @@ def _seconds_ms(seconds: Any, name: str) -> int:
 def _cstr(p: Any) -> Optional[str]:
     if p == ffi.NULL:
         return None
-    return ffi.string(p).decode("utf-8", "replace")
+    return cast(bytes, ffi.string(p)).decode("utf-8", "replace")
 
 
 def _check(rc: int, err: Any) -> None:
@@ -130,7 +135,7 @@ def _check(rc: int, err: Any) -> None:
 
 def _borrowed_exception(rc: int, err: Any) -> BaseException:
     """The exception for a failed non-blocking call; ``err`` is borrowed (liboidc frees it)."""
-    return errors._exception(rc, err)
+    return cast(BaseException, errors._exception(rc, err))
 
 
 def _param(p: Union[Param, int, str]) -> Param:
@@ -408,7 +413,7 @@ class OAuthResponse:
         self._h = _Handle(ptr, lib.oidc_oauth_response_free, "OAuthResponse")
         op = lib.oidc_oauth_response_operation(ptr)
         try:
-            self._op: Union[Operation, int] = Operation(op)
+            self._op: Union[Operation, builtins.int] = Operation(op)
         except ValueError:  # an operation of a newer liboidc
             self._op = op
 
@@ -430,7 +435,7 @@ class OAuthResponse:
             v = int(lib.oidc_oauth_response_int(p, fid))
         return None if v == -1 else v
 
-    def __getitem__(self, f: Union[Field, str]) -> Union[str, int, None]:
+    def __getitem__(self, f: Union[Field, str]) -> Union[str, builtins.int, None]:
         """A field by :class:`Field` or name, ``str`` or ``int`` by its kind."""
         fid = _field(f)
         return self.string(fid) if fid < 100 else self.int(fid)
@@ -480,7 +485,7 @@ class _AsyncCall:
 
 
 # Calls in flight, kept alive (with their cffi handle) until their callback ran.
-_IN_FLIGHT: set = set()
+_IN_FLIGHT: Set[_AsyncCall] = set()
 _IN_FLIGHT_LOCK = threading.Lock()
 
 
@@ -838,7 +843,7 @@ class Token:
                    issued_token_type=r.issued_token_type, raw_json=r.json)
 
     @property
-    def raw(self) -> dict:
+    def raw(self) -> Dict[str, Any]:
         """The whole response (contains secrets)."""
         return json.loads(self.raw_json) if self.raw_json else {}
 
@@ -850,7 +855,7 @@ class Token:
         return self.raw.get(key, default)
 
     @property
-    def scopes(self) -> list:
+    def scopes(self) -> List[str]:
         return self.scope.split() if self.scope else []
 
     @property
@@ -1030,7 +1035,7 @@ class Registration:
     def get(self, key: str, default: Any = None) -> Any:
         return self._d.get(key, default)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> Dict[str, Any]:
         return json.loads(self.raw_json) if self.raw_json else {}
 
     def __repr__(self) -> str:
@@ -1069,7 +1074,7 @@ class ResourceResponse:
         return f"ResourceResponse(status={self.status}, body={len(self.body)} chars)"
 
 
-def _dict(r: OAuthResponse) -> dict:
+def _dict(r: OAuthResponse) -> Dict[str, Any]:
     d = r.to_dict()
     return d if isinstance(d, dict) else {}
 
@@ -1099,25 +1104,27 @@ class _Plan(Generic[T]):
 
 
 def _sync(plan: Callable[Concatenate["OAuthClient", P], _Plan[T]]) -> Callable[Concatenate["OAuthClient", P], T]:
-    @functools.wraps(plan)
-    def method(self: "OAuthClient", *args: P.args, **kwargs: P.kwargs) -> T:
+    def method(self: "OAuthClient", /, *args: P.args, **kwargs: P.kwargs) -> T:
         return self._perform(plan(self, *args, **kwargs))
 
-    method.__name__ = method.__qualname__ = plan.__name__.lstrip("_")
+    method.__name__ = plan.__name__.lstrip("_")
+    method.__qualname__ = "OAuthClient." + method.__name__
+    method.__doc__ = plan.__doc__
     return method
 
 
 def _async(plan: Callable[Concatenate["OAuthClient", P], _Plan[T]]
            ) -> Callable[Concatenate["OAuthClient", P], Coroutine[Any, Any, T]]:
-    @functools.wraps(plan)
-    async def method(self: "OAuthClient", *args: P.args, **kwargs: P.kwargs) -> T:
+    async def method(self: "OAuthClient", /, *args: P.args, **kwargs: P.kwargs) -> T:
         return await self._perform_async(plan(self, *args, **kwargs))
 
-    method.__name__ = method.__qualname__ = plan.__name__.lstrip("_") + "_async"
+    method.__name__ = plan.__name__.lstrip("_") + "_async"
+    method.__qualname__ = "OAuthClient." + method.__name__
+    method.__doc__ = (plan.__doc__ or "") + "\n\n(The asyncio twin: awaits liboidc's completion callback.)"
     return method
 
 
-def _registration_args(reg: Optional[Registration], uri: Optional[str], token: Optional[str]) -> dict:
+def _registration_args(reg: Optional[Registration], uri: Optional[str], token: Optional[str]) -> Dict[Param, Any]:
     if reg is not None:
         if not isinstance(reg, Registration):
             raise TypeError(f"expected a Registration, got {type(reg).__name__}")
@@ -1156,7 +1163,7 @@ class OAuthClient:
         assertion_audience: Optional[str] = None,
         ca_file: Optional[StrLike] = None,
         endpoints: Optional[Mapping[str, StrLike]] = None,
-        timeouts: Optional[tuple] = None,
+        timeouts: Optional[Tuple[float, float]] = None,
         allow_http_loopback: bool = False,
     ) -> None:
         if private_key_pem is not None and private_key_jwk is not None:
@@ -1518,7 +1525,7 @@ class OAuthClient:
 
     def _validate_id_token(self, id_token: StrLike, *, nonce: Optional[str] = None,
                            access_token: Optional[StrLike] = None, code: Optional[StrLike] = None,
-                           max_age: Optional[int] = None) -> _Plan[dict]:
+                           max_age: Optional[int] = None) -> _Plan[Dict[str, Any]]:
         """Validate an ID token (OpenID Connect Core §3.1.3.7); returns its claims."""
         return _Plan(Operation.VALIDATE_ID_TOKEN, _dict,
                      {Param.ID_TOKEN: id_token, Param.NONCE: nonce, Param.ACCESS_TOKEN: access_token,
@@ -1531,7 +1538,7 @@ class OAuthClient:
 
     def _introspect(self, token: StrLike, *, token_type_hint: Optional[str] = None, signed: bool = False,
                     params: Optional[Params] = None, cancel: Optional[Cancel] = None,
-                    deadline: Optional[float] = None) -> _Plan[dict]:
+                    deadline: Optional[float] = None) -> _Plan[Dict[str, Any]]:
         """Token introspection (RFC 7662); ``signed=True`` asks for an RFC 9701 JWT answer
         (validated by liboidc). An inactive token is a result (``{"active": False}``)."""
         return _Plan(Operation.INTROSPECT, _dict,
@@ -1552,7 +1559,7 @@ class OAuthClient:
 
     def _userinfo(self, access_token: Union[StrLike, Token], *, expected_subject: Optional[str] = None,
                   token_type: Optional[str] = None, params: Optional[Params] = None,
-                  cancel: Optional[Cancel] = None, deadline: Optional[float] = None) -> _Plan[dict]:
+                  cancel: Optional[Cancel] = None, deadline: Optional[float] = None) -> _Plan[Dict[str, Any]]:
         """The UserInfo endpoint (``access_token``: a string or a :class:`Token`, whose type
         then goes along); ``expected_subject``: the ID token's ``sub``."""
         if isinstance(access_token, Token):
@@ -1654,7 +1661,7 @@ class OAuthClient:
         with self._h.use() as cp:
             _check(call(cp, out, n, err), err)
         try:
-            return ffi.unpack(out[0], n[0]).decode("utf-8")
+            return cast(bytes, ffi.unpack(out[0], n[0])).decode("utf-8")
         finally:
             lib.oidc_string_free(out[0])
 
