@@ -158,3 +158,31 @@ def test_hanging_request_task_cancelled(idp, mock_url, closing):
         return time.monotonic() - t0
 
     assert asyncio.run(main()) < 1.0
+
+
+def test_task_cancelled_with_a_shared_handle_leaves_it_alone(idp, mock_url, closing):
+    """A caller's Cancel may be shared: cancelling one task ends that task at once but does not
+    trigger the handle; the native poll goes on until the handle is triggered, and its late
+    answer is dropped (the callback still runs exactly once)."""
+    from liboidc import oauth
+
+    c = mock_client(idp, mock_url, closing, token="pending", total=5)
+    da = closing(c.device_authorization())
+    cancel = closing(Cancel())
+
+    async def main():
+        task = asyncio.ensure_future(c.poll_device_async(da, cancel=cancel))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not cancel.cancelled
+        assert len(oauth._IN_FLIGHT) == 1, "the native call is still running"
+        cancel.cancel()
+        for _ in range(100):
+            if not oauth._IN_FLIGHT:
+                break
+            await asyncio.sleep(0.02)
+        assert not oauth._IN_FLIGHT, "its callback ran once the handle was triggered"
+
+    asyncio.run(main())

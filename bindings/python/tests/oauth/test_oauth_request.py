@@ -357,3 +357,17 @@ def test_setter_waits_for_a_running_blocking_send(offline, closing):
         req.close()
         assert req._h._fin.alive
     assert not req._h._fin.alive
+
+
+def test_many_concurrent_async_calls(offline):
+    """1000 non-blocking calls at once on one loop: every one completes through the callback."""
+    from liboidc import oauth
+
+    c = offline()
+
+    async def main():
+        return await asyncio.gather(*(c.endpoint_async("token_endpoint") for _ in range(1000)))
+
+    urls = asyncio.run(main())
+    assert urls == ["https://127.0.0.1:9/token"] * 1000
+    assert not oauth._IN_FLIGHT
