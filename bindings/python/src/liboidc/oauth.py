@@ -1234,10 +1234,9 @@ class OAuthClient:
             if not built:
                 lib.oidc_oauth_builder_free(b)
         self._h = _Handle(cout[0], lib.oidc_oauth_client_free, "OAuthClient")
-        if auth_method is None:
-            auth_method = ("private_key_jwt" if (private_key_pem or private_key_jwk) and client_secret is None
-                           else "client_secret_basic" if client_secret is not None else "none")
-        self.auth_method = auth_method
+        # as given; None: liboidc's choice (private_key_jwt with a key, client_secret_basic with a
+        # secret, none otherwise; see oidc_oauth_builder_set_auth_method)
+        self.auth_method: Optional[str] = auth_method
 
     # -- life cycle --------------------------------------------------------------------------
 
