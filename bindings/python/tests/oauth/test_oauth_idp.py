@@ -243,10 +243,12 @@ def test_code_flow_id_token_userinfo_introspection_revocation(idp, client, call)
 
 def test_error_response_and_bad_client(idp, client, call):
     web = client("web-app", "web-app-secret")
-    err = f"{CB}?error=access_denied&error_description=user+said+no&state=s1&iss={urllib.parse.quote(idp.issuer, safe='')}"
+    err = (f"{CB}?error=access_denied&error_description=user+said+no&error_uri=https%3A%2F%2Fidp.example%2Fwhy"
+           f"&state=s1&iss={urllib.parse.quote(idp.issuer, safe='')}")
     with raises("ACCESS_DENIED") as ei:
         call(web, "parse_authorization_response", err, expected_state="s1")
     assert ei.value.error == "access_denied" and ei.value.error_description == "user said no"
+    assert ei.value.error_uri == "https://idp.example/why"
     bad = client("web-app", "wrong-secret")
     with raises("INVALID_CLIENT") as ei:
         call(bad, "introspect", "whatever")
