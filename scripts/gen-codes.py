@@ -6,7 +6,7 @@
 
 Outputs: src/ffi/codes.rs and src/core/error_kinds.rs (then run scripts/gen-header.sh: cbindgen puts the enum in
 include/oidc.h), bindings/go/codes.go, bindings/csharp/src/ResultCodes.cs,
-bindings/ruby/lib/oidc/codes.rb and the code table in README.md. Needs python3, rustfmt and gofmt.
+bindings/ruby/lib/oidc/codes.rb, bindings/python/src/liboidc/_codes.py and the code table in README.md. Needs python3, rustfmt and gofmt.
 """
 
 import difflib
@@ -221,6 +221,57 @@ def ruby(codes, ranges, reserved, retired):
     return "\n".join(o)
 
 
+# ---- Python ----------------------------------------------------------------------------------
+
+# The exception base class of each range (bindings/python/src/liboidc/errors.py defines them).
+PY_RANGE_BASES = {1: "UsageError", 100: "ConfigError", 200: "NetworkError", 300: "TokenError", 320: "RequestError",
+                  400: "OAuthError", 500: "ProtocolError"}
+PY_WORDS = dict(GO_WORDS, OK="Ok")
+# Names that would shadow a builtin or asyncio's exception (TimeoutError, CancelledError).
+PY_NAMES = {"TIMEOUT": "NetworkTimeoutError", "CANCELLED": "OidcCancelledError"}
+
+
+def py_class(name):
+    if name in PY_NAMES:
+        return PY_NAMES[name]
+    cls = "".join(PY_WORDS.get(w, w.capitalize()) for w in name.split("_"))
+    return cls if cls.endswith("Error") else cls + "Error"
+
+
+def python(codes, ranges, reserved, retired):
+    bases = {}
+    for lo, hi, _ in ranges:
+        if lo == 0:
+            continue
+        if lo not in PY_RANGE_BASES:
+            sys.exit(f"gen-codes: range {lo}-{hi} has no Python exception base: add it to PY_RANGE_BASES")
+        bases[(lo, hi)] = PY_RANGE_BASES[lo]
+    o = [f'"""liboidc result codes and their exception classes. {NOTE}', "",
+         "Every failure code has a class (``TokenExpiredError`` for TOKEN_EXPIRED, ...) deriving from the class",
+         "of its range; NETWORK (200) and OAUTH_ERROR (400) are the range classes themselves.", "", *wrapped("", f"Ranges: {ranges_text(ranges, reserved, retired)}."), '"""', "",
+         "from __future__ import annotations", "", "from typing import Dict, Tuple, Type", "",
+         "from .errors import OidcError, " + ", ".join(sorted(set(bases.values()))), "", ""]
+    o.append("# (first, last, base class) of every range of failure codes.")
+    o.append("RANGES: Tuple[Tuple[int, int, Type[OidcError]], ...] = (")
+    o += [f"    ({lo}, {hi}, {b})," for (lo, hi), b in bases.items()]
+    o += [")", "", ""]
+    classes = {}
+    for c in codes:
+        if not c.value:
+            continue
+        base = next(b for (lo, hi), b in bases.items() if lo <= c.value <= hi)
+        cls = py_class(c.name)
+        classes[c.value] = cls
+        if cls == base:
+            continue
+        o += [f"class {cls}({base}):", f'    """{c.doc}"""', "", f"    CODE = {c.value}", f'    NAME = "{c.name}"', "", ""]
+    o.append("# code -> (NAME, description, exception class), every oidc_result except OK.")
+    o.append("CODES: Dict[int, Tuple[str, str, Type[OidcError]]] = {")
+    o += [f'    {c.value}: ("{c.name}", "{c.description}", {classes[c.value]}),' for c in codes if c.value]
+    o += ["}", "", "__all__ = [" + ", ".join(f'"{classes[c.value]}"' for c in codes if c.value and classes[c.value] not in bases.values()) + "]", ""]
+    return "\n".join(o)
+
+
 # ---- README ----------------------------------------------------------------------------------
 
 BEGIN, END = "<!-- codes:begin (scripts/gen-codes.py writes this table from codes.in) -->", "<!-- codes:end -->"
@@ -247,6 +298,7 @@ def main():
         "bindings/go/codes.go": go(*t),
         "bindings/csharp/src/ResultCodes.cs": csharp(*t),
         "bindings/ruby/lib/oidc/codes.rb": ruby(*t),
+        "bindings/python/src/liboidc/_codes.py": python(*t),
     }
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         outputs["README.md"] = readme(*t, f.read())
