@@ -8,7 +8,7 @@ written once, as a *plan* (operation, parameters, how to read the answer); the b
 and its ``_async`` twin are the same plan sent two ways.
 
 Which parameter applies to which operation, which are required and what values they may take is
-liboidc's rule: a wrong one raises the errors module's ``InvalidArgument`` with liboidc's
+liboidc's rule: a wrong one raises ``liboidc.InvalidArgumentError`` with liboidc's
 message. The binding only converts Python values (``str``/``bytes`` as UTF-8, lists item by
 item, ``bool`` as 0/1, seconds as milliseconds).
 """
@@ -48,7 +48,8 @@ try:  # Python >= 3.10
 except ImportError:  # pragma: no cover
     from typing_extensions import Concatenate, ParamSpec  # type: ignore[assignment]
 
-from . import errors
+from . import _aio, errors
+from ._aio import Cancel
 from ._native import ffi, lib
 from .oauth_enums import Field, Operation, Param
 
@@ -98,17 +99,7 @@ def _closed_error(what: str) -> Exception:
     return ValueError(f"{what} is closed")
 
 
-def _arg(value: Any, name: str) -> bytes:
-    """A ``str`` (encoded as UTF-8) or bytes-like value for a (pointer, length) argument.
-
-    ``bytes`` go to liboidc as they are: invalid UTF-8 is its ``InvalidUtf8``. A ``str`` that
-    cannot be encoded (lone surrogates) is a ``UnicodeEncodeError`` (a ``ValueError``).
-    """
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    raise TypeError(f"{name}: expected str or bytes, got {type(value).__name__}")
+_arg = errors._bytes  # str as UTF-8, bytes as they are, anything else a TypeError
 
 
 def _seconds_ms(seconds: Any, name: str) -> int:
@@ -131,11 +122,6 @@ def _cstr(p: Any) -> Optional[str]:
 def _check(rc: int, err: Any) -> None:
     if rc != 0:
         errors._raise_for(rc, err[0])
-
-
-def _borrowed_exception(rc: int, err: Any) -> BaseException:
-    """The exception for a failed non-blocking call; ``err`` is borrowed (liboidc frees it)."""
-    return cast(BaseException, errors._exception(rc, err))
 
 
 def _param(p: Union[Param, int, str]) -> Param:
@@ -255,75 +241,33 @@ class _Handle:
 # cancel handle
 
 
-class Cancel:
-    """A cancel handle (``oidc_cancel``), optionally with a deadline, for any number of calls
-    (``send``, ``send_async`` and every per-operation method take ``cancel=``). ``cancel()``
-    from any thread ends the calls using it with ``Cancelled`` (a poll's wait at once; a request
-    in flight when it returns, its result dropped); past the deadline they end with
-    ``DeadlineExceeded``. Once cancelled it stays so.
-
-    ``timeout``: seconds from now (``None``: no deadline).
-    """
-
-    def __init__(self, timeout: Optional[float] = None) -> None:
-        ms = 0 if timeout is None else _seconds_ms(timeout, "timeout")
-        out = ffi.new("oidc_cancel **")
-        err = ffi.new("oidc_error **")
-        _check(lib.oidc_cancel_new(ms, out, err), err)
-        self._h = _Handle(out[0], lib.oidc_cancel_free, "Cancel")
-
-    def cancel(self) -> None:
-        """Cancel every call using this handle, now and later. Never blocks."""
-        with self._h.use() as p:
-            lib.oidc_cancel_trigger(p)
-
-    trigger = cancel
-
-    @property
-    def cancelled(self) -> bool:
-        """True once :meth:`cancel` was called (not for a passed deadline)."""
-        with self._h.use() as p:
-            return bool(lib.oidc_cancel_is_cancelled(p))
-
-    def close(self) -> None:
-        """Free the native handle (calls using it keep what they need; they are not cancelled)."""
-        self._h.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._h.closed
-
-    def __enter__(self) -> "Cancel":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        state = " closed" if self.closed else (" cancelled" if self.cancelled else "")
-        return f"<liboidc.oauth.Cancel{state}>"
-
-
 @contextmanager
 def _cancel_for(cancel: Optional[Cancel], deadline: Optional[float]) -> Iterator[Any]:
     """The native cancel pointer of a send: the caller's handle, or an own one for ``deadline``
     seconds, or NULL."""
-    if cancel is not None and not isinstance(cancel, Cancel):
-        raise TypeError(f"cancel: expected a liboidc.oauth.Cancel, got {type(cancel).__name__}")
+    _check_cancel(cancel, deadline)
     if deadline is not None:
-        if cancel is not None:
-            raise ValueError("give either cancel= or deadline= (Cancel(timeout=...) has both)")
         own = Cancel(timeout=deadline)
         try:
-            with own._h.use() as p:
-                yield p
+            yield own.ptr
         finally:
             own.close()
     elif cancel is not None:
-        with cancel._h.use() as p:
-            yield p
+        yield cancel.ptr
     else:
         yield ffi.NULL
+
+
+def _check_cancel(cancel: Optional[Cancel], deadline: Optional[float]) -> None:
+    if cancel is not None:
+        if not isinstance(cancel, Cancel):
+            raise TypeError(f"cancel: expected a liboidc.Cancel, got {type(cancel).__name__}")
+        if cancel.ptr == ffi.NULL:
+            raise _closed_error("Cancel")
+    if deadline is not None:
+        if cancel is not None:
+            raise ValueError("give either cancel= or deadline= (Cancel(timeout=...) has both)")
+        _seconds_ms(deadline, "deadline")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -475,64 +419,15 @@ class OAuthResponse:
 # asyncio plumbing: C callback -> loop.call_soon_threadsafe -> future
 
 
-class _AsyncCall:
-    __slots__ = ("loop", "future", "handle")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, future: "asyncio.Future[OAuthResponse]") -> None:
-        self.loop = loop
-        self.future = future
-        self.handle: Any = None
-
-
-# Calls in flight, kept alive (with their cffi handle) until their callback ran.
-_IN_FLIGHT: Set[_AsyncCall] = set()
-_IN_FLIGHT_LOCK = threading.Lock()
-
-
-def _settle(call: _AsyncCall, outcome: Any) -> None:
-    """On the loop's thread: complete the future, or free a response nobody awaits any more."""
-    fut = call.future
-    if fut.done():  # the awaiting task was cancelled: the late response is freed now
-        if isinstance(outcome, OAuthResponse):
-            outcome.close()
-        return
-    if isinstance(outcome, BaseException):
-        fut.set_exception(outcome)
-    else:
-        fut.set_result(outcome)
-
-
-def _on_response(user_data: Any, rc: int, resp: Any, err: Any) -> None:
-    """``oidc_oauth_response_cb``: on a liboidc worker thread, exactly once per started call."""
-    call: _AsyncCall = ffi.from_handle(user_data)
-    with _IN_FLIGHT_LOCK:
-        _IN_FLIGHT.discard(call)
-    outcome: Any
-    try:
-        if rc == 0:
-            outcome = OAuthResponse(resp)
-        else:
-            if resp != ffi.NULL:  # not expected: liboidc passes NULL on failure
-                lib.oidc_oauth_response_free(resp)
-            outcome = _borrowed_exception(rc, err)
-    except BaseException as e:  # never let an exception escape into liboidc's thread
-        outcome = e
-    try:
-        call.loop.call_soon_threadsafe(_settle, call, outcome)
-    except RuntimeError:  # the loop is closed: nobody will read it
-        if isinstance(outcome, OAuthResponse):
-            outcome.close()
-
-
-_ON_RESPONSE = ffi.callback("oidc_oauth_response_cb", _on_response)
-
 # liboidc's pool threads that ran a Python callback must end while the interpreter is alive:
-# exiting with them still around aborted the process ("FATAL: exception not rethrown", 14 of 60
-# runs of a script whose last call ended at its deadline with its request in flight; 0 of 60
-# with this hook). oidc_async_shutdown at exit joins them (calls in flight finish first, bounded
-# by _EXIT_JOIN_MS); a later non-blocking call would start a new pool.
+# exiting with them still around aborted the process ("FATAL: exception not rethrown": 14 of 60
+# runs of a script whose last async call ended at its deadline with its request in flight, 9 of
+# 40 through liboidc._aio; 0 with this hook). oidc_async_shutdown at exit joins them (calls in
+# flight finish first, bounded by _EXIT_JOIN_MS); a later non-blocking call starts a new pool.
+# Process-wide: it belongs in liboidc._aio (the validator's async calls need it too).
 _EXIT_JOIN_MS = 5000
 _exit_hook_installed = False
+_EXIT_HOOK_LOCK = threading.Lock()
 
 
 def _shutdown_pool_at_exit() -> None:
@@ -544,7 +439,7 @@ def _shutdown_pool_at_exit() -> None:
 def _ensure_exit_hook() -> None:
     global _exit_hook_installed
     if not _exit_hook_installed:
-        with _IN_FLIGHT_LOCK:
+        with _EXIT_HOOK_LOCK:
             if not _exit_hook_installed:
                 atexit.register(_shutdown_pool_at_exit)
                 _exit_hook_installed = True
@@ -644,59 +539,33 @@ def _send_blocking(rp: Any, cp: Any) -> OAuthResponse:
     return OAuthResponse(out[0])
 
 
-def _start_async(rp: Any, cp: Any, loop: asyncio.AbstractEventLoop) -> "asyncio.Future[OAuthResponse]":
-    """``oidc_oauth_send_async``; the returned future is completed by the callback."""
-    _ensure_exit_hook()
-    call = _AsyncCall(loop, loop.create_future())
-    call.handle = ffi.new_handle(call)
-    with _IN_FLIGHT_LOCK:
-        _IN_FLIGHT.add(call)
-    err = ffi.new("oidc_error **")
-    rc = lib.oidc_oauth_send_async(rp, cp, _ON_RESPONSE, call.handle, err)
-    if rc != 0:  # the callback never runs
-        with _IN_FLIGHT_LOCK:
-            _IN_FLIGHT.discard(call)
-        errors._raise_for(rc, err[0])
-    return call.future
+def _adopt_response(resp: Any, err: Any) -> OAuthResponse:
+    """On the worker thread: own the response the completion hands over."""
+    return OAuthResponse(resp)
 
 
-async def _await_native(fut: "asyncio.Future[OAuthResponse]", own: Optional[Cancel]) -> OAuthResponse:
-    """Await a started call; the task's cancellation triggers ``own`` (the call's private cancel
-    handle), so the native call ends at once (its callback still runs and frees what it got)."""
-    try:
-        return await fut
-    except asyncio.CancelledError:
-        if own is not None and not own.closed:
-            own.cancel()
-        raise
-    finally:
-        if own is not None:
-            own.close()
+def _drop_response(resp: OAuthResponse) -> None:
+    """A response nobody awaits any more (the task was cancelled, the loop closed)."""
+    resp.close()
 
 
 def _start(rh: _Handle, client_h: _Handle, cancel: Optional[Cancel],
-           deadline: Optional[float]) -> "tuple[asyncio.Future[OAuthResponse], Optional[Cancel]]":
-    """Start a non-blocking send of the request behind ``rh`` (copied by liboidc: it may be
-    freed as soon as this returns). Returns the future and the call's own cancel handle."""
-    loop = asyncio.get_running_loop()
-    if cancel is not None and not isinstance(cancel, Cancel):
-        raise TypeError(f"cancel: expected a liboidc.oauth.Cancel, got {type(cancel).__name__}")
-    if cancel is not None and deadline is not None:
-        raise ValueError("give either cancel= or deadline= (Cancel(timeout=...) has both)")
-    # Without the caller's handle, an own one: the task's cancellation triggers it. A caller's
-    # handle may be shared with other calls, so it is not triggered for one task: the task
-    # ends at once and the native call goes on until that handle, its deadline or its answer
-    # (the late response is freed on arrival).
-    own = Cancel(timeout=deadline) if cancel is None else None
-    chosen = own if own is not None else cancel
-    assert chosen is not None
-    try:
-        with client_h.use(), rh.use() as rp, chosen._h.use() as cp:
-            return _start_async(rp, cp, loop), own
-    except BaseException:
-        if own is not None:
-            own.close()
-        raise
+           deadline: Optional[float]) -> "asyncio.Future[OAuthResponse]":
+    """Start ``oidc_oauth_send_async`` for the request behind ``rh`` through the package's asyncio
+    plumbing (liboidc._aio: the completion settles the future via the loop's thread-safe hand-off;
+    cancelling the awaiting task triggers the call's cancel handle). liboidc copies the request:
+    it may be freed as soon as this returns."""
+    _check_cancel(cancel, deadline)
+    _ensure_exit_hook()
+    with client_h.use(), rh.use() as rp:
+        return _aio.start(
+            "oidc_oauth_response_cb",
+            lambda cb, ud, cp, err: lib.oidc_oauth_send_async(rp, cp, cb, ud, err),
+            _adopt_response,
+            discard=_drop_response,
+            timeout=deadline,
+            cancel=cancel,
+        )
 
 
 class OAuthRequest:
@@ -705,7 +574,7 @@ class OAuthRequest:
     (custom parameters) and :meth:`pending` (polls); then :meth:`send` (blocking, the GIL
     released) or ``await`` :meth:`send_async`, as often as wanted (liboidc copies the request at
     each send). Setters return the request, for chaining; a setter liboidc refuses raises at
-    once (``InvalidArgument`` naming the parameter and the operation), a missing required
+    once (``InvalidArgumentError`` naming the parameter and the operation), a missing required
     parameter at the send.
 
     Thread safe: sends may run from several threads at once; a setter waits for running
@@ -791,10 +660,9 @@ class OAuthRequest:
                          deadline: Optional[float] = None) -> OAuthResponse:
         """Send it through ``oidc_oauth_send_async`` (no thread of Python's: liboidc's worker
         pool, its callback completing the awaited future through the loop's thread-safe
-        hand-off). Cancelling the awaiting task cancels the native call (unless ``cancel`` is
-        given: that handle may be shared, so it is left alone and only the task ends)."""
-        fut, own = _start(self._h, self._client._h, cancel, deadline)
-        return await _await_native(fut, own)
+        hand-off). Cancelling the awaiting task cancels the native call: it triggers the call's
+        own cancel handle, or ``cancel`` when given (and with it every call under that handle)."""
+        return await _start(self._h, self._client._h, cancel, deadline)
 
     def close(self) -> None:
         self._h.close()
@@ -1320,10 +1188,10 @@ class OAuthClient:
     async def _perform_async(self, plan: _Plan[T]) -> T:
         req = self._build(plan)
         try:
-            fut, own = _start(req._h, self._h, plan.cancel, plan.deadline)
+            fut = _start(req._h, self._h, plan.cancel, plan.deadline)
         finally:
             req.close()  # liboidc copied it when the call started
-        return self._finish(plan, await _await_native(fut, own))
+        return self._finish(plan, await fut)
 
     # -- grants ------------------------------------------------------------------------------
 
@@ -1425,8 +1293,8 @@ class OAuthClient:
     def _poll_device(self, auth: DeviceAuthorization, *, cancel: Optional[Cancel] = None,
                      deadline: Optional[float] = None) -> _Plan[Token]:
         """Poll until the user approves ``auth`` (liboidc waits the interval between polls, on
-        its own timer for the async twin). Ends with ``DeadlineExceeded`` at ``deadline``
-        (seconds), ``ExpiredToken``, ``AccessDenied``, or ``Cancelled`` (``cancel`` triggered,
+        its own timer for the async twin). Ends with ``DeadlineExceededError`` at ``deadline``
+        (seconds), ``ExpiredTokenError``, ``AccessDeniedError``, or ``OidcCancelledError`` (``cancel`` triggered,
         or the awaiting task cancelled)."""
         if not isinstance(auth, DeviceAuthorization):
             raise TypeError(f"expected a DeviceAuthorization, got {type(auth).__name__}")
@@ -1659,10 +1527,7 @@ class OAuthClient:
         err = ffi.new("oidc_error **")
         with self._h.use() as cp:
             _check(call(cp, out, n, err), err)
-        try:
-            return cast(bytes, ffi.unpack(out[0], n[0])).decode("utf-8")
-        finally:
-            lib.oidc_string_free(out[0])
+        return errors._take_string(out[0], n[0])
 
     def dpop_proof(self, method: str, url: StrLike, *, access_token: Optional[StrLike] = None) -> str:
         """A DPoP proof for a request you send yourself (``DPoP`` header; ``access_token``

@@ -160,11 +160,11 @@ def test_hanging_request_task_cancelled(idp, mock_url, closing):
     assert asyncio.run(main()) < 1.0
 
 
-def test_task_cancelled_with_a_shared_handle_leaves_it_alone(idp, mock_url, closing):
-    """A caller's Cancel may be shared: cancelling one task ends that task at once but does not
-    trigger the handle; the native poll goes on until the handle is triggered, and its late
-    answer is dropped (the callback still runs exactly once)."""
-    from liboidc import oauth
+def test_task_cancelled_under_a_callers_handle_triggers_it(idp, mock_url, closing):
+    """A task cancelled while its call runs under the caller's Cancel triggers that handle (the
+    package's asyncio rule, liboidc._aio): the other calls under it end with CANCELLED too, and
+    every native call completes exactly once (nothing left in flight)."""
+    from liboidc import _aio
 
     c = mock_client(idp, mock_url, closing, token="pending", total=5)
     da = closing(c.device_authorization())
@@ -172,17 +172,19 @@ def test_task_cancelled_with_a_shared_handle_leaves_it_alone(idp, mock_url, clos
 
     async def main():
         task = asyncio.ensure_future(c.poll_device_async(da, cancel=cancel))
+        other = asyncio.ensure_future(c.poll_device_async(da, cancel=cancel))
         await asyncio.sleep(0.3)
+        assert _aio.in_flight() == 2
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert not cancel.cancelled
-        assert len(oauth._IN_FLIGHT) == 1, "the native call is still running"
-        cancel.cancel()
+        with raises("CANCELLED"):
+            await asyncio.wait_for(other, 2)
+        assert cancel.cancelled
         for _ in range(100):
-            if not oauth._IN_FLIGHT:
+            if _aio.in_flight() == 0:
                 break
             await asyncio.sleep(0.02)
-        assert not oauth._IN_FLIGHT, "its callback ran once the handle was triggered"
+        assert _aio.in_flight() == 0
 
     asyncio.run(main())
