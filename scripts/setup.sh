@@ -50,4 +50,14 @@ if [ ! -d tests/idp/node_modules ] || [ tests/idp/package-lock.json -nt tests/id
   (cd tests/idp && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   touch tests/idp/node_modules
 fi
+# The Python binding's tests: the venv module (Debian splits it out) and the pinned requirements
+# in bindings/python/build/venv (from PyPI; bindings/python/test.sh --setup is idempotent).
+if ! python3 -c "import ensurepip, venv" 2>/dev/null; then
+  log "apt-get install python3-venv"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+fi
+log "python venv (bindings/python/requirements-test.txt)"
+bash bindings/python/test.sh --setup
 log "ready"

@@ -65,6 +65,7 @@ cstage c-grants grants
 stage go env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" bash bindings/go/test.sh
 stage csharp env OIDC_LIB_DIR="$prefix/lib" bash bindings/csharp/test.sh
 stage ruby env OIDC_LIB="$prefix/lib/liboidc.so" bash bindings/ruby/test.sh
+stage python env OIDC_LIB_DIR="$prefix/lib" bash bindings/python/test.sh
 cstage c-async async
 # cargo-fuzz targets (fuzz/), 45 s each after one build: about 9 minutes in all on 2 cores
 # (fuzz/README.md has the longer campaign).

@@ -265,3 +265,11 @@ def start(
     fut.add_done_callback(_trigger_on_cancel(p))
     return fut
 
+
+
+def _after_fork_in_child() -> None:
+    """In a forked child: the parent's in-flight calls never complete here (their threads and
+    loops are the parent's); forget them and re-create the lock (it may have been held)."""
+    global _live_lock
+    _live_lock = threading.Lock()
+    _live.clear()
