@@ -52,6 +52,7 @@ from . import _aio, errors
 from ._aio import Cancel
 from ._native import ffi, lib
 from .oauth_enums import Field, Operation, Param
+from .validator import Claims
 
 __all__ = [
     "Operation",
@@ -387,10 +388,15 @@ class OAuthResponse:
     @property
     def json(self) -> str:
         """The response's JSON text (holds secrets: never log it)."""
+        return self.json_bytes.decode("utf-8", "replace")
+
+    @property
+    def json_bytes(self) -> bytes:
+        """:attr:`json` as the bytes liboidc holds."""
         with self._h.use() as p:
             n = ffi.new("size_t *")
             s = lib.oidc_oauth_response_json(p, n)
-            return "" if s == ffi.NULL else ffi.unpack(s, n[0]).decode("utf-8", "replace")
+            return b"" if s == ffi.NULL else cast(bytes, ffi.unpack(s, n[0]))
 
     def to_dict(self) -> Any:
         """:attr:`json` parsed."""
@@ -942,9 +948,10 @@ class ResourceResponse:
         return f"ResourceResponse(status={self.status}, body={len(self.body)} chars)"
 
 
-def _dict(r: OAuthResponse) -> Dict[str, Any]:
-    d = r.to_dict()
-    return d if isinstance(d, dict) else {}
+def _claims(r: OAuthResponse) -> Claims:
+    """A JSON object answer (ID token claims, UserInfo, introspection) as the package's read-only
+    claims mapping (parsed on first access; common claims as attributes)."""
+    return Claims(r.json_bytes)
 
 
 def _url(r: OAuthResponse) -> str:
@@ -1392,9 +1399,9 @@ class OAuthClient:
 
     def _validate_id_token(self, id_token: StrLike, *, nonce: Optional[str] = None,
                            access_token: Optional[StrLike] = None, code: Optional[StrLike] = None,
-                           max_age: Optional[int] = None) -> _Plan[Dict[str, Any]]:
+                           max_age: Optional[int] = None) -> _Plan[Claims]:
         """Validate an ID token (OpenID Connect Core §3.1.3.7); returns its claims."""
-        return _Plan(Operation.VALIDATE_ID_TOKEN, _dict,
+        return _Plan(Operation.VALIDATE_ID_TOKEN, _claims,
                      {Param.ID_TOKEN: id_token, Param.NONCE: nonce, Param.ACCESS_TOKEN: access_token,
                       Param.CODE: code, Param.MAX_AGE: max_age})
 
@@ -1405,10 +1412,10 @@ class OAuthClient:
 
     def _introspect(self, token: StrLike, *, token_type_hint: Optional[str] = None, signed: bool = False,
                     params: Optional[Params] = None, cancel: Optional[Cancel] = None,
-                    deadline: Optional[float] = None) -> _Plan[Dict[str, Any]]:
+                    deadline: Optional[float] = None) -> _Plan[Claims]:
         """Token introspection (RFC 7662); ``signed=True`` asks for an RFC 9701 JWT answer
         (validated by liboidc). An inactive token is a result (``{"active": False}``)."""
-        return _Plan(Operation.INTROSPECT, _dict,
+        return _Plan(Operation.INTROSPECT, _claims,
                      {Param.TOKEN: token, Param.TOKEN_TYPE_HINT: token_type_hint,
                       Param.SIGNED_RESPONSE: 1 if signed else None}, params, cancel=cancel, deadline=deadline)
 
@@ -1426,13 +1433,13 @@ class OAuthClient:
 
     def _userinfo(self, access_token: Union[StrLike, Token], *, expected_subject: Optional[str] = None,
                   token_type: Optional[str] = None, params: Optional[Params] = None,
-                  cancel: Optional[Cancel] = None, deadline: Optional[float] = None) -> _Plan[Dict[str, Any]]:
+                  cancel: Optional[Cancel] = None, deadline: Optional[float] = None) -> _Plan[Claims]:
         """The UserInfo endpoint (``access_token``: a string or a :class:`Token`, whose type
         then goes along); ``expected_subject``: the ID token's ``sub``."""
         if isinstance(access_token, Token):
             token_type = token_type or access_token.token_type
             access_token = access_token.access_token
-        return _Plan(Operation.USERINFO, _dict,
+        return _Plan(Operation.USERINFO, _claims,
                      {Param.ACCESS_TOKEN: access_token, Param.EXPECTED_SUB: expected_subject,
                       Param.TOKEN_TYPE: token_type}, params, cancel=cancel, deadline=deadline)
 

@@ -14,6 +14,7 @@ import urllib.parse
 
 import pytest
 
+from liboidc.validator import Claims
 from liboidc.oauth import (
     TOKEN_TYPE_ACCESS_TOKEN,
     AuthorizationRequest,
@@ -205,6 +206,7 @@ def test_code_flow_id_token_userinfo_introspection_revocation(idp, client, call)
     at, rt = t.access_token, t.refresh_token
 
     claims = call(web, "validate_id_token", t.id_token, nonce=req.nonce, access_token=at, max_age=600)
+    assert isinstance(claims, Claims) and claims.sub == "user-1"
     assert claims["sub"] == "user-1" and claims["aud"] in ("web-app", ["web-app"])
     with raises("NONCE_MISMATCH"):
         call(web, "validate_id_token", t.id_token, nonce="other")
@@ -215,6 +217,7 @@ def test_code_flow_id_token_userinfo_introspection_revocation(idp, client, call)
         call(web, "validate_id_token", "garbage")
 
     ui = call(web, "userinfo", at, expected_subject="user-1")
+    assert isinstance(ui, Claims) and ui.sub == "user-1"
     assert ui["email"] == "user-1@liboidc.test"
     assert call(web, "userinfo", t)["sub"] == "user-1"
     with raises("SUBJECT_MISMATCH"):
@@ -224,7 +227,7 @@ def test_code_flow_id_token_userinfo_introspection_revocation(idp, client, call)
     assert ei.value.error == "invalid_token" and "not-a-valid-access-token" not in str(ei.value)
 
     i = call(web, "introspect", at, token_type_hint="access_token")
-    assert i["active"] is True and i["sub"] == "user-1"
+    assert isinstance(i, Claims) and i["active"] is True and i.sub == "user-1"
     j = call(web, "introspect", at, signed=True)
     assert j["active"] is True and j["client_id"] == "web-app"
     assert call(web, "introspect", rt, token_type_hint="refresh_token")["active"] is True
