@@ -705,9 +705,11 @@ where
             }
         }
         metrics::ASYNC_SUBMITTED.inc();
-        if let Some(c) = cancel {
+        // The call's own clone, not the caller's `cancel`: once queued, the call may complete on a
+        // worker, and its completion may drop the caller's handle before this line runs.
+        if let Some(c) = call.cancel.clone() {
             let as_abort: Arc<dyn Abort> = call;
-            register(&p, c, Arc::downgrade(&as_abort));
+            register(&p, &c, Arc::downgrade(&as_abort));
         }
         return Ok(());
     }

@@ -329,7 +329,7 @@ pub extern "C" fn oidc_authenticate_async(
         let core = c.client.clone();
         let realm = core.config().realm.clone();
         submit(
-            super::cancel::cancel_ref(cancel),
+            super::cancel::cancel_owned(cancel).as_ref(),
             realm,
             move || oidc_decision::from_core(core.authenticate(&input)?),
             move |rc, d: Option<&oidc_decision>, err: Option<&oidc_error>| {

@@ -69,8 +69,10 @@ pub extern "C" fn oidc_cancel_free(cancel: *mut oidc_cancel) {
     unsafe { free_box(cancel) }
 }
 
-/// The core handle behind `cancel` (NULL: none), for the duration of the call that received it.
-pub(crate) fn cancel_ref<'a>(cancel: *const oidc_cancel) -> Option<&'a Cancel> {
-    // SAFETY: cancel is NULL or a live handle for the duration of the initiating call (API contract).
-    unsafe { cancel.as_ref() }.map(|c| &c.inner)
+/// The core handle behind `cancel` (NULL: none), as the call's own reference: taken at once, so
+/// that a completion callback that frees the handle (allowed at any time) while the initiating
+/// call is still returning leaves nothing of ours pointing at it.
+pub(crate) fn cancel_owned(cancel: *const oidc_cancel) -> Option<Cancel> {
+    // SAFETY: cancel is NULL or a live handle at the start of the initiating call (API contract).
+    unsafe { cancel.as_ref() }.map(|c| c.inner.clone())
 }

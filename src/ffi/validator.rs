@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box, write_owned_string};
-use super::cancel::{cancel_ref, oidc_cancel};
+use super::cancel::{cancel_owned, oidc_cancel};
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::pool::{on_done, on_string, string_out, submit};
 use crate::core::{Client, Config, KeySource};
@@ -639,7 +639,7 @@ fn validate_async_impl(
         let token = c.client.token_from_bytes(token_bytes(token, token_len)?).map(str::to_owned);
         let core = c.client.clone();
         submit(
-            cancel_ref(cancel),
+            cancel_owned(cancel).as_ref(),
             realm.clone(),
             move || {
                 let token = token?;
@@ -725,7 +725,7 @@ pub extern "C" fn oidc_validator_prefetch_async(
         let c = client_ref(client)?;
         let deliver = on_done(cb, user_data)?;
         let core = c.client.clone();
-        submit(cancel_ref(cancel), None, move || core.prefetch().map_err(FfiError::from), deliver)
+        submit(cancel_owned(cancel).as_ref(), None, move || core.prefetch().map_err(FfiError::from), deliver)
     })
 }
 

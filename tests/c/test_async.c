@@ -271,6 +271,51 @@ static void test_cancel(void) {
   TEST_END();
 }
 
+/* ---- the cancel handle freed inside its own call's callback ---- */
+typedef struct {
+  oidc_cancel *cancel;
+  long calls;
+  oidc_result result;
+} free_in_cb_t;
+
+static void on_validate_free_cancel(void *ud, oidc_result rc, const char *claims, size_t len, const oidc_error *err) {
+  (void)claims;
+  (void)len;
+  (void)err;
+  free_in_cb_t *f = ud;
+  f->result = rc;
+  oidc_cancel_free(f->cancel); /* "free with oidc_cancel_free (any time)": here, while the call that was
+                                  given it may still be returning on the submitting thread */
+  __atomic_add_fetch(&f->calls, 1, __ATOMIC_SEQ_CST);
+}
+
+static void test_cancel_free_in_callback(void) {
+  TEST_BEGIN("cancel: a handle freed inside the callback of a call under it (warm cache, 300 calls)");
+  oidc_validator *c = make_client(NULL, 10000);
+  char *t = token("");
+  oidc_error *err = NULL;
+  char *claims = NULL;
+  CHECK_RC_ERR(oidc_validate(c, t, strlen(t), &claims, NULL, &err), OIDC_RESULT_OK, err); /* warm */
+  oidc_string_free(claims);
+  oidc_error_free(err);
+  int ok = 1;
+  for (int i = 0; i < 300 && ok; i++) {
+    free_in_cb_t f = {0};
+    assert(oidc_cancel_new(0, &f.cancel, NULL) == OIDC_RESULT_OK);
+    assert(oidc_validate_async(c, t, strlen(t), on_validate_free_cancel, &f, f.cancel, NULL) == OIDC_RESULT_OK);
+    double end = now_ms() + 10000;
+    while (__atomic_load_n(&f.calls, __ATOMIC_SEQ_CST) == 0 && now_ms() < end) usleep(100);
+    usleep(200); /* a second callback would show in the counter */
+    if (f.calls != 1 || f.result != OIDC_RESULT_OK) {
+      CHECKF(0, "call %d: %ld callbacks, %s", i, f.calls, oidc_result_name((uint32_t)f.result));
+      ok = 0;
+    }
+  }
+  free(t);
+  oidc_validator_free(c);
+  TEST_END();
+}
+
 /* ---- a deadline on a hanging fetch ---- */
 static void test_deadline(void) {
   TEST_BEGIN("deadline: a hanging fetch ends with DEADLINE_EXCEEDED; prefetch ends with TIMEOUT");
@@ -493,6 +538,7 @@ int main(int argc, char **argv) {
   test_cold_thousand(); /* first: the cache is cold only once per process */
   test_vectors_parity(argv[4]);
   test_cancel();
+  test_cancel_free_in_callback();
   test_deadline();
   test_free_in_flight();
   test_fork();

@@ -112,8 +112,5 @@ print("ok")
 '''
 
 
-@pytest.mark.xfail(strict=True, reason="liboidc 0.2.0: oidc_cancel_free inside the completion callback of a call "
-                   "attached to the handle crashes a later call (SIGSEGV); _aio never does it. Remove the mark "
-                   "when the library is fixed.")
 def test_cancel_free_inside_completion_callback(run_python):
     assert run_python(REPRO_CANCEL_FREE_IN_CALLBACK).strip() == "ok"
