@@ -61,7 +61,7 @@ pub fn parse_metadata(doc: &[u8], issuer: &str, allow_http_loopback: bool) -> Re
     if doc_issuer != issuer {
         return err(
             ErrorKind::DiscoveryIssuerMismatch,
-            format!("discovery document names a different issuer than the configured {}", redact(issuer)),
+            super::validate::issuer_mismatch("the discovery document's issuer", doc_issuer, &redact(issuer)),
         );
     }
     let Some(jwks_uri) = raw.get("jwks_uri").and_then(Value::as_str) else {
