@@ -459,11 +459,7 @@ fn check_audience(aud: Option<&RawValue>, policy: &Policy) -> Result<()> {
             let more = if count > 4 { format!(" and {} more", count - 4) } else { String::new() };
             return err(
                 ErrorKind::AudienceMismatch,
-                format!(
-                    "no token audience ([{}]{more}) matches the configured audience(s) {}",
-                    shown.join(", "),
-                    configured()
-                ),
+                format!("no token audience ([{}]{more}) matches the configured audience(s) {}", shown.join(", "), configured()),
             );
         }
         Scalar::Null => return err(ErrorKind::MissingClaim, "token aud is null"),
