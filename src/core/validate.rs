@@ -437,10 +437,10 @@ fn check_audience(aud: Option<&RawValue>, policy: &Policy) -> Result<()> {
             if matches(&a) {
                 return Ok(());
             }
-            return err(
+            err(
                 ErrorKind::AudienceMismatch,
                 format!("token audience {} does not match the configured audience(s) {}", super::json::quoted(&a), configured()),
-            );
+            )
         }
         Scalar::Other if raw.get().starts_with('[') => {
             let mut de = serde_json::Deserializer::from_str(raw.get());
@@ -457,13 +457,13 @@ fn check_audience(aud: Option<&RawValue>, policy: &Policy) -> Result<()> {
                 .map(|v| v.iter().take(4).map(|a| super::json::quoted(a)).collect())
                 .unwrap_or_default();
             let more = if count > 4 { format!(" and {} more", count - 4) } else { String::new() };
-            return err(
+            err(
                 ErrorKind::AudienceMismatch,
                 format!("no token audience ([{}]{more}) matches the configured audience(s) {}", shown.join(", "), configured()),
-            );
+            )
         }
-        Scalar::Null => return err(ErrorKind::MissingClaim, "token aud is null"),
-        _ => return err(ErrorKind::InvalidClaim, "claim aud is not a string or an array of strings"),
+        Scalar::Null => err(ErrorKind::MissingClaim, "token aud is null"),
+        _ => err(ErrorKind::InvalidClaim, "claim aud is not a string or an array of strings"),
     }
 }
 
