@@ -142,6 +142,9 @@ run "authenticate --json: no token" 1 --json --ca-file "$FCA" authenticate --iss
 jqt "authenticate --json denial" '.ok == false and .error.kind == "TokenMissing" and .error.status == 401 and (.error.www_authenticate | length >= 1)'
 run "authenticate: DPoP required, Bearer sent" 1 --ca-file "$FCA" authenticate --issuer "$FI" --audience api --dpop required --url https://api.test/x -H "Authorization: Bearer $tok"
 secret_free "authenticate" "$sig"
+run "authenticate: DPoP scheme with a malformed proof" 1 --json --ca-file "$FCA" authenticate --issuer "$FI" --audience api -X POST --url https://api.test/x -H "Authorization: DPoP $tok" -H "DPoP: not-a-proof"
+jqt "DPoP malformed proof: 401 invalid_dpop_proof" '.error.status == 401 and ([.error.www_authenticate[] | contains("invalid_dpop_proof")] | any)'
+secret_free "authenticate DPoP" "$sig"
 run "authenticate: expired" 1 --json --ca-file "$FCA" authenticate --issuer "$FI" --audience api --url https://api.test/x -H "Authorization: Bearer $expired"
 jqt "authenticate expired: 401 invalid_token" '.error.status == 401 and (.error.www_authenticate[0] | contains("invalid_token"))'
 
@@ -171,6 +174,7 @@ if start_idp; then
     at=$out
     secret_free "token client-credentials" "$secret"
     OIDC_CLIENT_SECRET=svc-post-secret run "token client-credentials --json (secret from the environment)" 0 --json --ca-file "$ICA" token client-credentials --issuer "$II" --client-id svc-post --auth-method client_secret_post --resource urn:liboidc:es256 --scope read
+    secret_free "token from the environment's secret" svc-post-secret
     jqt "token --json shape" '.ok == true and (.access_token | length > 20) and .token_type == "Bearer" and (.expires_in > 0)'
     at_es=$(printf '%s' "$out" | jq -r .access_token)
     run "validate an IdP token" 0 --ca-file "$ICA" validate --issuer "$II" --audience urn:liboidc:rs256 --require-scope read "$at"
