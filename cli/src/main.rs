@@ -4,7 +4,8 @@
 //!
 //! Exit codes (also in `oidc --help`):
 //!   0  success (token valid, request allowed, document accepted, token obtained)
-//!   1  the token or request is rejected (any token, DPoP or request error; a 401/403 decision)
+//!   1  the token or request is rejected (any token, DPoP or request error; a 401/403 decision;
+//!      a token `decode` cannot read)
 //!   2  usage error (bad arguments; from clap)
 //!   3  configuration error (bad issuer URL, http without --allow-http-loopback, CA file, algorithm)
 //!   4  the identity provider or the network failed (DNS, TLS, HTTP status, invalid discovery/JWKS,
@@ -259,6 +260,11 @@ impl From<Error> for Failure {
     }
 }
 
+/// A token that cannot even be decoded (exit 1, like any rejected token).
+fn malformed(message: impl Into<String>) -> Failure {
+    Failure::from(Error::new(ErrorKind::TokenMalformed, message))
+}
+
 fn usage(message: impl Into<String>) -> Failure {
     Failure { kind: None, message: message.into(), extra: json!({}), code: 3 }
 }
@@ -366,8 +372,8 @@ fn read_secret_file(p: &PathBuf, what: &str) -> Result<String, Failure> {
 }
 
 fn decode_json_segment(seg: &str, what: &str) -> Result<Value, Failure> {
-    let bytes = b64url_decode(seg.as_bytes()).map_err(|_| usage(format!("the token's {what} is not base64url")))?;
-    serde_json::from_slice(&bytes).map_err(|_| usage(format!("the token's {what} is not JSON")))
+    let bytes = b64url_decode(seg.as_bytes()).map_err(|_| malformed(format!("the token's {what} is not base64url")))?;
+    serde_json::from_slice(&bytes).map_err(|_| malformed(format!("the token's {what} is not JSON")))
 }
 
 fn decode(token: &str) -> Out {
@@ -381,10 +387,10 @@ fn decode(token: &str) -> Out {
     }
     let parts: Vec<&str> = t.split('.').collect();
     if parts.len() == 5 {
-        return Err(usage("this is a JWE (five segments): an encrypted token cannot be decoded without its key"));
+        return Err(malformed("this is a JWE (five segments): an encrypted token cannot be decoded without its key"));
     }
     if parts.len() != 3 {
-        return Err(usage(format!("a JWS has three segments separated by '.'; this token has {}", parts.len())));
+        return Err(malformed(format!("a JWS has three segments separated by '.'; this token has {}", parts.len())));
     }
     let header = decode_json_segment(parts[0], "header")?;
     let claims = decode_json_segment(parts[1], "payload")?;
@@ -706,7 +712,6 @@ fn token(c: &Common, t: TokenCmd) -> Out {
 }
 
 fn authenticate(c: &Common, a: AuthenticateArgs) -> Out {
-    let mut v = a.v.clone();
     let mode = match a.dpop.as_str() {
         "required" => DpopMode::Required,
         "disabled" => DpopMode::Disabled,
@@ -714,10 +719,9 @@ fn authenticate(c: &Common, a: AuthenticateArgs) -> Out {
     };
     // The DPoP mode is part of the resource policy: rebuild the validator with it.
     let (client, mut trace) = {
-        let (cl, tr) = validator(c, &v)?;
+        let (cl, tr) = validator(c, &a.v)?;
         let mut cfg = cl.config().clone();
         cfg.resource.dpop.mode = mode;
-        v.snapshot = None;
         (Client::new(cfg)?, tr)
     };
     let mut req = RequestInput { method: a.method.clone(), url: a.url.clone(), now: a.at, ..Default::default() };

@@ -66,7 +66,7 @@ jqt "decode --json shape" '.ok == true and .verified == false and .header.alg ==
 out=$(printf 'Bearer %s\n' "$tok" | "$OIDC_CLI" decode 2>"$work/stderr"); rc=$?; err=$(cat "$work/stderr")
 [ "$rc" = 0 ] && ok "decode: from stdin with a Bearer prefix" || bad "decode from stdin: exit $rc"
 has "decode: names the removed prefix" "removed the 'Bearer' prefix"
-run "decode: not a JWS" 3 decode "abc.def"
+run "decode: not a JWS" 1 decode "abc.def"
 has "decode: says how many segments" "three segments"
 
 # validate: discovery, JWKS URL, JWKS file
