@@ -62,6 +62,9 @@ stage cinstall bash -c "rm -rf '$prefix' && cargo cinstall --release --features 
 testkit="$PWD/target/release/oidc-testkit"
 stage testkit cargo build --quiet --release -p oidc-testkit --bin oidc-testkit
 export OIDC_TESTKIT_BIN="$testkit" OIDC_TESTKIT="$testkit"
+# The `oidc` CLI, every subcommand, against the real IdP and the fixture (a debug build: the
+# workspace's test profile has built its dependencies already).
+stage cli bash cli/tests/run.sh
 # The C suites (tests/c/run.sh SUITE...), each built against the installed library and header
 # (pkg-config) and run plain, under valgrind and under ASan+UBSan.
 cstage() { local name=$1; shift; stage "$name" env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" bash tests/c/run.sh --pkg-config "$@"; }

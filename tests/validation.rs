@@ -371,10 +371,20 @@ fn errors_carry_rfc6750_answers_and_never_echo_the_token() {
         r#"Bearer realm="api", error="invalid_token", error_description="The access token expired""#
     );
     assert_no_echo(&t, &e);
+    // Issue 15 item 7: the host's message names the token's issuer so that the mismatch can be
+    // fixed, quoted, escaped and bounded; the answer to the client (WWW-Authenticate) never does.
     let mut c = idp.claims();
-    c["iss"] = json!("https://evil.example/SECRET-VALUE");
-    let e = client.validate(&k.sign(&c)).unwrap_err();
-    assert!(!e.message().contains("SECRET-VALUE"), "{}", e.message());
+    c["iss"] = json!(format!("https://evil.example/\"\n{}", "x".repeat(5000)));
+    let t = k.sign(&c);
+    let e = client.validate(&t).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::IssuerMismatch);
+    assert!(e.message().starts_with("token issuer 'https://evil.example/\\\"\\nxxx"), "{}", e.message());
+    assert!(e.message().contains("… is not the configured issuer '"), "{}", e.message());
+    assert!(e.message().len() < 700, "bounded: {} bytes", e.message().len());
+    assert!(!e.message().contains('\n'), "escaped");
+    let challenge = e.www_authenticate(client.config().realm.as_deref());
+    assert!(!challenge.contains("evil.example"), "{challenge}");
+    assert_no_echo(&t, &e);
 }
 
 #[test]

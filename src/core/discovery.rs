@@ -61,7 +61,7 @@ pub fn parse_metadata(doc: &[u8], issuer: &str, allow_http_loopback: bool) -> Re
     if doc_issuer != issuer {
         return err(
             ErrorKind::DiscoveryIssuerMismatch,
-            format!("discovery document names a different issuer than the configured {}", redact(issuer)),
+            super::validate::issuer_mismatch("the discovery document's issuer", doc_issuer, &redact(issuer)),
         );
     }
     let Some(jwks_uri) = raw.get("jwks_uri").and_then(Value::as_str) else {
@@ -86,6 +86,23 @@ pub fn parse_metadata(doc: &[u8], issuer: &str, allow_http_loopback: bool) -> Re
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn issuer_mismatch_names_both_and_the_trailing_slash() {
+        let doc = |iss: &str| json!({"issuer": iss, "jwks_uri": "https://a.example/jwks"}).to_string();
+        let e = parse_metadata(doc("https://a.example").as_bytes(), "https://a.example/", false).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::DiscoveryIssuerMismatch);
+        assert!(
+            e.message().starts_with(
+                "the discovery document's issuer 'https://a.example' is not the configured issuer 'https://a.example/' \
+                 (they differ only by a trailing slash: configure the issuer without the trailing '/'"
+            ),
+            "{}",
+            e.message()
+        );
+        let e = parse_metadata(doc("https://b.example").as_bytes(), "https://a.example", false).unwrap_err();
+        assert_eq!(e.message(), "the discovery document's issuer 'https://b.example' is not the configured issuer 'https://a.example'");
+    }
 
     #[test]
     fn urls() {

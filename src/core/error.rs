@@ -6,7 +6,9 @@
 //! a row in `codes.in` does not compile.
 //!
 //! Messages are written by us, never copied from a token or a secret: they may name configured
-//! values (the expected issuer, a URL) and numbers (times, sizes), never token contents.
+//! values (the expected issuer, a URL) and numbers (times, sizes), never secrets. The few token
+//! values a message names so that the reader can fix the mismatch (`iss`, `aud`) are quoted,
+//! escaped and bounded (`json::quoted`); never a signature or a whole token.
 
 use std::fmt;
 

@@ -511,7 +511,7 @@ fn map_ureq(e: ureq::Error, url: &str, phase: Phase) -> Error {
     let u = redact(url);
     let (kind, what) = match &e {
         U::Timeout(t) => (ErrorKind::Timeout, format!("timed out ({t}) talking to {u}")),
-        U::HostNotFound => (ErrorKind::Network, format!("host not found for {u}")),
+        U::HostNotFound => (ErrorKind::Network, format!("cannot resolve the host name of {u} (no address found): check the host name")),
         U::ConnectionFailed => (ErrorKind::Network, format!("connection failed to {u}")),
         U::BodyExceedsLimit(n) => (ErrorKind::ResponseTooLarge, format!("response from {u} exceeds the {n}-byte limit")),
         U::TooManyRedirects | U::RedirectFailed => (ErrorKind::RedirectRejected, format!("redirect refused from {u}")),
@@ -532,6 +532,12 @@ fn map_ureq(e: ureq::Error, url: &str, phase: Phase) -> Error {
                         (ErrorKind::Network, format!("{u} closed the connection without a reply"))
                     }
                     std::io::ErrorKind::UnexpectedEof => (ErrorKind::ResponseInvalid, format!("truncated response from {u}")),
+                    // The system resolver's failure (getaddrinfo) has no io::ErrorKind of its
+                    // own ("uncategorized"); std words it this way.
+                    _ if io.to_string().contains("failed to lookup address information") => (
+                        ErrorKind::Network,
+                        format!("cannot resolve the host name of {u} (DNS lookup failed): check the host name, or the resolver"),
+                    ),
                     k => (ErrorKind::Network, format!("I/O error talking to {u}: {k}")),
                 }
             }
@@ -545,6 +551,16 @@ fn map_ureq(e: ureq::Error, url: &str, phase: Phase) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unresolvable_host_says_so() {
+        // `.invalid` never resolves (RFC 6761), online or not.
+        let http = Http::new(&Config::new("https://idp.example")).unwrap();
+        let e = http.get_json("https://no-such-host.invalid/.well-known/openid-configuration", None).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Network);
+        assert!(e.message().starts_with("cannot resolve the host name of https://no-such-host.invalid/"), "{}", e.message());
+        assert!(!e.message().contains("uncategorized"), "{}", e.message());
+    }
 
     #[test]
     fn retry_after_parsing() {

@@ -66,6 +66,27 @@ pub fn printable(s: &str) -> String {
     out
 }
 
+/// A string from outside (a token's `iss` or `aud`, a document's member) for an error message:
+/// quoted, escaped (quotes, backslashes, control and non-ASCII characters: `char::escape_default`)
+/// and bounded to 64 characters of the original, with `…` after a cut. Never for secrets.
+pub fn quoted(s: &str) -> String {
+    quoted_max(s, 64)
+}
+
+/// [`quoted`] with another bound (`max` characters of the original).
+pub fn quoted_max(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max) + 2);
+    out.push('\'');
+    for c in s.chars().take(max) {
+        out.extend(c.escape_default());
+    }
+    out.push('\'');
+    if s.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// The members of a [`RawObject`]: up to [`INLINE_MEMBERS`] live on the stack (a token's header
 /// and claims usually fit), more on the heap.
 pub type Members<'a> = SmallVec<[(Cow<'a, str>, &'a RawValue); INLINE_MEMBERS]>;

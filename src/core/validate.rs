@@ -109,6 +109,11 @@ pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a
     if token.is_empty() {
         return malformed("token is empty");
     }
+    if let Some(scheme) = scheme_prefix(token) {
+        return malformed(&format!(
+            "token starts with '{scheme} ': pass the token alone, without the Authorization scheme (or authenticate the whole request)"
+        ));
+    }
     let bytes = token.as_bytes();
     let Some(d1) = memchr::memchr(b'.', bytes) else { return malformed("token is not a compact JWS (no '.')") };
     let Some(d2) = memchr::memchr(b'.', &bytes[d1 + 1..]).map(|i| i + d1 + 1) else {
@@ -208,6 +213,35 @@ pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a
     }
     let kid = kid.map(Cow::into_owned);
     Ok(ParsedToken { alg, kid, signing_input: &bytes[..d2], signature, payload })
+}
+
+/// The authorization scheme a token was passed with by mistake (`Bearer `, `DPoP `, any case).
+fn scheme_prefix(token: &str) -> Option<&'static str> {
+    let head = token.get(..6)?;
+    if head.eq_ignore_ascii_case("bearer") && token[6..].starts_with([' ', '\t']) {
+        return Some("Bearer");
+    }
+    let head = token.get(..4)?;
+    if head.eq_ignore_ascii_case("dpop") && token[4..].starts_with([' ', '\t']) {
+        return Some("DPoP");
+    }
+    None
+}
+
+/// "{what} 'X' is not the configured issuer 'Y'", with a hint when the two differ only by a
+/// trailing slash (the usual cause). Both are quoted, escaped and bounded (256 characters: real
+/// issuers run past 64).
+pub fn issuer_mismatch(what: &str, got: &str, configured: &str) -> String {
+    let q = |s: &str| super::json::quoted_max(s, 256);
+    let mut m = format!("{what} {} is not the configured issuer {}", q(got), q(configured));
+    if got.trim_end_matches('/') == configured.trim_end_matches('/') {
+        m.push_str(if got.ends_with('/') {
+            " (they differ only by a trailing slash: configure the issuer with the trailing '/' exactly as the identity provider writes it)"
+        } else {
+            " (they differ only by a trailing slash: configure the issuer without the trailing '/', exactly as the identity provider writes it)"
+        });
+    }
+    m
 }
 
 /// `typ` against an already-normalized expectation, without allocating.
@@ -328,9 +362,7 @@ pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<Clai
     }
     match iss.map(scalar) {
         Some(Scalar::Str(iss)) if iss == policy.issuer => {}
-        Some(Scalar::Str(_)) => {
-            return err(ErrorKind::IssuerMismatch, format!("token issuer is not the configured issuer {}", policy.issuer));
-        }
+        Some(Scalar::Str(iss)) => return err(ErrorKind::IssuerMismatch, issuer_mismatch("token issuer", &iss, &policy.issuer)),
         None | Some(Scalar::Null) => return err(ErrorKind::MissingClaim, "token has no iss claim"),
         Some(_) => return err(ErrorKind::InvalidClaim, "claim iss is not a string"),
     }
@@ -399,11 +431,16 @@ fn check_audience(aud: Option<&RawValue>, policy: &Policy) -> Result<()> {
         return err(ErrorKind::MissingClaim, "token has no aud claim");
     };
     let matches = |a: &str| policy.any_audience || policy.audiences.iter().any(|x| x == a);
+    let configured = || policy.audiences.iter().take(8).map(|a| super::json::quoted(a)).collect::<Vec<_>>().join(", ");
     match scalar(raw) {
         Scalar::Str(a) => {
             if matches(&a) {
                 return Ok(());
             }
+            err(
+                ErrorKind::AudienceMismatch,
+                format!("token audience {} does not match the configured audience(s) {}", super::json::quoted(&a), configured()),
+            )
         }
         Scalar::Other if raw.get().starts_with('[') => {
             let mut de = serde_json::Deserializer::from_str(raw.get());
@@ -415,11 +452,19 @@ fn check_audience(aud: Option<&RawValue>, policy: &Policy) -> Result<()> {
             if matched {
                 return Ok(());
             }
+            // Shown only now that the token is known to be well-formed: at most 4 values.
+            let shown: Vec<String> = serde_json::from_str::<Vec<Cow<str>>>(raw.get())
+                .map(|v| v.iter().take(4).map(|a| super::json::quoted(a)).collect())
+                .unwrap_or_default();
+            let more = if count > 4 { format!(" and {} more", count - 4) } else { String::new() };
+            err(
+                ErrorKind::AudienceMismatch,
+                format!("no token audience ([{}]{more}) matches the configured audience(s) {}", shown.join(", "), configured()),
+            )
         }
-        Scalar::Null => return err(ErrorKind::MissingClaim, "token aud is null"),
-        _ => return err(ErrorKind::InvalidClaim, "claim aud is not a string or an array of strings"),
+        Scalar::Null => err(ErrorKind::MissingClaim, "token aud is null"),
+        _ => err(ErrorKind::InvalidClaim, "claim aud is not a string or an array of strings"),
     }
-    err(ErrorKind::AudienceMismatch, "no token audience matches a configured audience")
 }
 
 /// Walks an `aud` array without collecting it: (element count, any match). Every element must
@@ -499,6 +544,38 @@ mod tests {
         assert_eq!(t(r#""sub":"u","nbf":true"#), Some(ErrorKind::InvalidClaim));
         assert_eq!(kind(r#"{"iss":"https://idp.example","aud":["api",7],"exp":1000,"sub":"u"}"#, 900.0), Some(ErrorKind::InvalidClaim));
         assert_eq!(kind(r#"{"iss":"https://idp.example","aud":{"a":1},"exp":1000,"sub":"u"}"#, 900.0), Some(ErrorKind::InvalidClaim));
+    }
+
+    fn message(claims: &str) -> String {
+        check_claims_json(claims, &policy(), 900.0).unwrap_err().message().to_string()
+    }
+
+    #[test]
+    fn messages_name_what_to_fix() {
+        // Audience: the token's and the configured values.
+        let m = message(r#"{"iss":"https://idp.example","sub":"u","aud":"web","exp":1000}"#);
+        assert_eq!(m, "token audience 'web' does not match the configured audience(s) 'api', 'other'");
+        let m = message(r#"{"iss":"https://idp.example","sub":"u","aud":["a","b","c","d","e","f"],"exp":1000}"#);
+        assert_eq!(m, "no token audience (['a', 'b', 'c', 'd'] and 2 more) matches the configured audience(s) 'api', 'other'");
+        // Token-supplied strings are escaped and bounded.
+        let long = "x".repeat(500);
+        let m = message(&format!(r#"{{"iss":"https://idp.example","sub":"u","aud":"q'\n\u0007{long}","exp":1000}}"#));
+        assert!(m.starts_with(r"token audience 'q\'\n\u{7}xxx"), "{m}");
+        assert!(m.contains("…"), "{m}");
+        assert!(m.len() < 300, "{m}");
+        // Issuer: both strings, and the trailing-slash hint only when that is the difference.
+        let m = message(r#"{"iss":"https://idp.example/","sub":"u","aud":"api","exp":1000}"#);
+        assert!(m.starts_with("token issuer 'https://idp.example/' is not the configured issuer 'https://idp.example' (they differ only by a trailing slash"), "{m}");
+        let m = message(r#"{"iss":"https://other.example","sub":"u","aud":"api","exp":1000}"#);
+        assert_eq!(m, "token issuer 'https://other.example' is not the configured issuer 'https://idp.example'");
+        // A token passed with its scheme.
+        for t in ["Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln", "bearer\teyJ.e30.c2ln", "DPoP eyJ.e30.c2ln"] {
+            let e = parse_token(t, &policy()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::TokenMalformed);
+            assert!(e.message().starts_with("token starts with '"), "{}", e.message());
+            assert!(e.message().contains("without the Authorization scheme"), "{}", e.message());
+            assert!(!e.message().contains("c2ln"), "no token bytes in the message");
+        }
     }
 
     #[test]

@@ -516,6 +516,39 @@ static void test_policies(void) {
     }
     TEST_END();
 
+    TEST_BEGIN("messages name what to fix: audiences, issuers (trailing slash), a 'Bearer ' prefix");
+    {
+        static const struct {
+            const char *token;
+            oidc_result rc;
+            const char *message;
+        } cases[] = {
+            {FX_TOKEN_WRONG_AUDIENCE, OIDC_RESULT_AUDIENCE_MISMATCH,
+             "token audience 'other' does not match the configured audience(s) 'api'"},
+            {FX_TOKEN_WRONG_ISSUER, OIDC_RESULT_ISSUER_MISMATCH,
+             "token issuer 'https://evil.test' is not the configured issuer 'https://issuer.test'"},
+            {FX_TOKEN_ISSUER_TRAILING_SLASH, OIDC_RESULT_ISSUER_MISMATCH,
+             "token issuer 'https://issuer.test/' is not the configured issuer 'https://issuer.test' (they differ "
+             "only by a trailing slash"},
+            {"Bearer " FX_TOKEN_VALID_RS256, OIDC_RESULT_TOKEN_MALFORMED,
+             "token starts with 'Bearer ': pass the token alone, without the Authorization scheme"},
+        };
+        oidc_validator *c = build(fixture_builder());
+        size_t k;
+        for (k = 0; c && k < COUNT(cases); k++) {
+            char *claims = NULL;
+            oidc_error *err = NULL;
+            CHECK_RC(oidc_validate_at(c, cases[k].token, strlen(cases[k].token), FX_NOW, &claims, NULL, &err),
+                     cases[k].rc);
+            CHECKF(err && str_starts(oidc_error_message(err), cases[k].message), "case %zu: %s", k,
+                   err ? oidc_error_message(err) : "(no error)");
+            oidc_error_free(err);
+            oidc_string_free(claims);
+        }
+        oidc_validator_free(c);
+    }
+    TEST_END();
+
     TEST_BEGIN("JWKS without usable keys: build OK, tokens -> UNKNOWN_KEY");
     {
         static const char jwks[] = "{\"keys\":[{\"kty\":\"oct\",\"k\":\"AAAA\"},"
