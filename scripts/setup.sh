@@ -10,7 +10,7 @@ CARGO_FUZZ_VERSION=0.13.2
 APT_PACKAGES=(pkg-config openssl curl valgrind clang libclang-rt-14-dev
               ruby ruby-ffi ruby-minitest ruby-rack ruby-jwt
               mono-mcs mono-runtime nunit-console
-              redis-server)
+              redis-server tinyproxy-bin)
 
 log() { echo "setup: $*" >&2; }
 

@@ -779,7 +779,8 @@ fn map_ureq(e: ureq::Error, url: &str, phase: Phase, proxy: Option<&str>) -> Err
         let unreachable = |why: &str| Error::new(ErrorKind::Proxy, format!("cannot reach the proxy {p} ({why}) for {u}"));
         match &e {
             U::ConnectProxyFailed(reason) => {
-                let hint = if reason.contains(" 407") {
+                // 407 is the standard answer; some proxies (tinyproxy 1.11) answer 401.
+                let hint = if reason.contains(" 407") || reason.contains(" 401") {
                     ": proxy authentication required (give the credentials as http://user:password@host:port, or check them)"
                 } else if reason.contains(" 403") {
                     ": the proxy denies this destination (check its allow rules for the host and port)"
