@@ -162,6 +162,8 @@ namespace Oidc
     public sealed class InsecureUrlException : ConfigurationException { internal InsecureUrlException(OidcErrorInfo i) : base(i) { } }
     public sealed class CaFileException : ConfigurationException { internal CaFileException(OidcErrorInfo i) : base(i) { } }
     public sealed class UnsupportedAlgorithmException : ConfigurationException { internal UnsupportedAlgorithmException(OidcErrorInfo i) : base(i) { } }
+    /// The mTLS client certificate or key is unusable (not PEM, or the key does not match).
+    public sealed class ClientCertException : ConfigurationException { internal ClientCertException(OidcErrorInfo i) : base(i) { } }
     /// The issuer's metadata or key set is unusable (110-112).
     public class DiscoveryException : ConfigurationException { internal DiscoveryException(OidcErrorInfo i) : base(i) { } }
     public sealed class DiscoveryInvalidException : DiscoveryException { internal DiscoveryInvalidException(OidcErrorInfo i) : base(i) { } }
@@ -180,6 +182,8 @@ namespace Oidc
     public sealed class RedirectRejectedException : NetworkException { internal RedirectRejectedException(OidcErrorInfo i) : base(i) { } }
     /// An unknown kid could not be checked because the key refresh failed (IdP outage): answer 503, retry later.
     public sealed class KeysUnavailableException : NetworkException { internal KeysUnavailableException(OidcErrorInfo i) : base(i) { } }
+    /// The HTTP proxy refused the tunnel (407/401, 403) or could not be reached (named without credentials).
+    public sealed class ProxyException : NetworkException { internal ProxyException(OidcErrorInfo i) : base(i) { } }
 
     // ---- 300s: token validation (a resource server answers 401 invalid_token) ------------------
     public class TokenValidationException : OidcException { internal TokenValidationException(OidcErrorInfo i) : base(i) { } }

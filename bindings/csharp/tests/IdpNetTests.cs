@@ -2,7 +2,6 @@ using System;
 using System.IO;
 using System.Net;
 using System.Net.Sockets;
-using NUnit.Framework;
 
 namespace Oidc.Tests
 {
@@ -19,13 +18,13 @@ namespace Oidc.Tests
             l.Stop();
             var o = new OAuthClientOptions { Issuer = Issuer, ClientId = "svc-basic", ClientSecret = "svc-basic-secret", CaFile = CaFile,
                 Proxy = "http://user:pr0xyPass7f3e@127.0.0.1:" + port };
-            Assert.False(o.ToString().Contains("pr0xyPass7f3e"));
+            Assert.DoesNotContain("pr0xyPass7f3e", o.ToString());
             using (var c = OAuthClient.Create(o))
             {
                 var e = Assert.Throws<ProxyException>(() => c.ClientCredentials());
                 Assert.AreEqual(208, e.Code);
-                StringAssert.Contains("http://127.0.0.1:" + port, e.Message);
-                Assert.False(e.Message.Contains("pr0xyPass7f3e"));
+                Assert.Contains("http://127.0.0.1:" + port, e.Message);
+                Assert.DoesNotContain("pr0xyPass7f3e", e.Message);
             }
         }
 
