@@ -172,6 +172,7 @@ static inline outcome send_mode(const oidc_oauth_request *r, const oidc_cancel *
     o.message = shared->message;
     o.details = shared->details;
     o.oauth_error = shared->oauth_error;
+    o.server_error = shared->server_error;
     o.http_status = shared->http_status;
     o.callbacks = shared->callbacks;
     o.on_caller_thread = shared->on_caller_thread;
