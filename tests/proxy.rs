@@ -176,3 +176,29 @@ fn environment_is_ignored_by_default_and_used_on_opt_in_with_no_proxy() {
         set(k, None);
     }
 }
+
+#[test]
+fn a_proxy_that_never_answers_is_bounded_by_the_timeouts() {
+    // Accepts the TCP connection, never answers the CONNECT.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hold = std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(1).filter_map(|s| s.ok()).collect();
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        drop(held);
+    });
+    let mut rc = Config::new("https://127.0.0.1:9/never");
+    rc.audiences = vec!["a".into()];
+    rc.connect_timeout = std::time::Duration::from_millis(500);
+    rc.total_timeout = std::time::Duration::from_secs(1);
+    rc.proxy = Some(ProxyUrl::parse(&format!("http://{USER}:{PASS}@{addr}"), false).unwrap());
+    let t0 = std::time::Instant::now();
+    let e = Client::new(rc).unwrap().discover().unwrap_err();
+    let took = t0.elapsed();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e:?}");
+    assert!(e.message().contains(&format!("http://{addr}")), "{}", e.message());
+    assert_no_creds(e.message());
+    // Bounded by the timeouts (generous margin for a loaded machine), not by the proxy (which holds the connection 3 s).
+    assert!(took < std::time::Duration::from_millis(2900), "took {took:?}");
+    hold.join().unwrap();
+}
