@@ -88,6 +88,10 @@ enum oidc_result
    */
   OIDC_RESULT_UNSUPPORTED_ALGORITHM = 103,
   /**
+   * The mTLS client certificate or key is unusable (not PEM, no certificate or key, or the key does not match the certificate).
+   */
+  OIDC_RESULT_CLIENT_CERT = 104,
+  /**
    * The discovery document is invalid (no `jwks_uri`, a non-https endpoint, ...).
    */
   OIDC_RESULT_DISCOVERY_INVALID = 110,
@@ -131,6 +135,10 @@ enum oidc_result
    * An unknown kid could not be checked because the key refresh it triggered failed (an IdP outage, not a forged token): HTTP 503, retry later, no invalid_token.
    */
   OIDC_RESULT_KEYS_UNAVAILABLE = 207,
+  /**
+   * The HTTP proxy refused the tunnel (407 authentication required, 403 denied, ...) or could not be reached; the message names the proxy (never its credentials).
+   */
+  OIDC_RESULT_PROXY = 208,
   /**
    * The token is not a well-formed compact JWS.
    */
@@ -1429,9 +1437,12 @@ oidc_result oidc_oauth_builder_set_client_secret(struct oidc_oauth_builder *buil
 
 /**
  * Choose the client authentication method by its RFC 7591 name ("none",
- * "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt") or
+ * "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt",
+ * RFC 8705 "tls_client_auth" and "self_signed_tls_client_auth": both need
+ * `oidc_oauth_builder_set_client_cert`) or
  * "auto" (the first method the issuer's `token_endpoint_auth_methods_supported` lists that the
- * credentials allow: private_key_jwt, then client_secret_basic, _post, _jwt). Without it:
+ * credentials allow: private_key_jwt, then client_secret_basic, _post, _jwt, then with only a
+ * client certificate tls_client_auth, self_signed_tls_client_auth). Without it:
  * private_key_jwt when a private key is set, client_secret_basic when a secret is set, none
  * otherwise.
  * # Ownership: `builder` borrowed; the value copied.
@@ -1494,6 +1505,60 @@ OIDC_MUST_USE
 oidc_result oidc_oauth_builder_set_allow_http_loopback(struct oidc_oauth_builder *builder,
                                                        uint32_t allow,
                                                        struct oidc_error **err_out);
+
+/**
+ * Send every request of this client (discovery, JWKS, token, PAR, introspection, revocation,
+ * userinfo, ...) through an HTTP proxy: `http://[user[:password]@]host:port` (user and
+ * password percent-encoded), HTTP CONNECT for https targets (TLS, including an mTLS client
+ * certificate, stays end to end). The credentials are sent as `Proxy-Authorization: Basic` and
+ * never appear in a message, log or debug output. An explicit proxy wins over the environment;
+ * `no_proxy`/`NO_PROXY` apply to it only with `oidc_oauth_builder_set_proxy_from_env`. Length 0
+ * clears it. A malformed URL fails here (`OIDC_RESULT_INVALID_CONFIG`) and again at build. A
+ * proxy that refuses or cannot be reached gives `OIDC_RESULT_PROXY`.
+ * # Ownership: `builder` borrowed; `url` (UTF-8, `url_len` bytes) copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_proxy(struct oidc_oauth_builder *builder,
+                                         const char *url,
+                                         size_t url_len,
+                                         struct oidc_error **err_out);
+
+/**
+ * Opt in (`enable` = 1) to the proxy variables `https_proxy`/`HTTPS_PROXY` and
+ * `no_proxy`/`NO_PROXY`, read when the client is built; as
+ * `oidc_validator_builder_set_proxy_from_env`. Off by default.
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_proxy_from_env(struct oidc_oauth_builder *builder,
+                                                  uint32_t enable,
+                                                  struct oidc_error **err_out);
+
+/**
+ * Set the mTLS client certificate (RFC 8705): `cert_pem` the PEM certificate chain (leaf
+ * first), `key_pem` its unencrypted PEM private key (PKCS#8, PKCS#1 RSA or SEC1 EC). Presented
+ * to every server that asks for one; with it the client uses the issuer's
+ * `mtls_endpoint_aliases` for the endpoints listed there, and the token endpoint binds access
+ * tokens to the certificate (`cnf.x5t#S256`). Authenticate with it by
+ * `oidc_oauth_builder_set_auth_method` "tls_client_auth" (a CA-issued certificate) or
+ * "self_signed_tls_client_auth". A certificate or key that is not PEM, or a key that does not
+ * match the certificate, fails here with `OIDC_RESULT_CLIENT_CERT` (and again at build). The
+ * key is never shown in messages or debug output. To read files, pass their contents.
+ * # Ownership: `builder` borrowed; both buffers copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_client_cert(struct oidc_oauth_builder *builder,
+                                               const char *cert_pem,
+                                               size_t cert_pem_len,
+                                               const char *key_pem,
+                                               size_t key_pem_len,
+                                               struct oidc_error **err_out);
 
 /**
  * Check the configuration and build the client (no network). A setter that failed earlier
@@ -2075,6 +2140,42 @@ oidc_result oidc_validator_builder_set_ca_file(struct oidc_validator_builder *bu
                                                const char *path,
                                                size_t path_len,
                                                struct oidc_error **err_out);
+
+/**
+ * Send every request of this validator (discovery, JWKS) through an HTTP proxy:
+ * `http://[user[:password]@]host:port` (user and password percent-encoded), HTTP CONNECT for
+ * https targets. The credentials are sent as `Proxy-Authorization: Basic` and never appear in a
+ * message, log or debug output (the proxy is named `http://host:port`). An explicit proxy wins
+ * over the environment; `no_proxy`/`NO_PROXY` apply to it only with
+ * `oidc_validator_builder_set_proxy_from_env`. Length 0 clears it. A malformed URL fails here
+ * (`OIDC_RESULT_INVALID_CONFIG`) and again at build. A proxy that refuses or cannot be reached
+ * gives `OIDC_RESULT_PROXY`; its connection and CONNECT exchange count in the connect timeout
+ * and the request's total timeout.
+ * # Ownership: `builder` borrowed; `url` (UTF-8, `url_len` bytes) copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_proxy(struct oidc_validator_builder *builder,
+                                             const char *url,
+                                             size_t url_len,
+                                             struct oidc_error **err_out);
+
+/**
+ * Opt in (`enable` = 1) to the proxy variables: `https_proxy`, else `HTTPS_PROXY` (an
+ * `http://` proxy URL or `host:port`), with the bypass list `no_proxy`, else `NO_PROXY`
+ * (comma-separated host names, IP addresses, `.domain` suffixes, `*`). Read when the validator
+ * is built. Off by default: without this call the environment never routes requests through a
+ * proxy (`HTTP_PROXY` and `ALL_PROXY` are never read). A malformed variable fails the build
+ * (`OIDC_RESULT_INVALID_CONFIG`, naming the variable, not its value).
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_proxy_from_env(struct oidc_validator_builder *builder,
+                                                      uint32_t enable,
+                                                      struct oidc_error **err_out);
 
 /**
  * Allow plain http to loopback hosts (127.0.0.0/8, ::1, localhost) when `allow` = 1: for local

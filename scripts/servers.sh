@@ -23,7 +23,11 @@
 #                        #   the one scripts/setup.sh unpacks), OIDC_KEYCLOAK_JAVA_HOME (a Java
 #                        #   21+ JDK; default the newest under /usr/lib/jvm), KEYCLOAK_START_SECS
 #                        #   (default 900). Prints "keycloak started in N s".
-#   stop_server NAME     # NAME: idp, fixture, mock, redis, keycloak (or the NAME given to start_server)
+#   start_proxy [USER PASS] [PORT..] # tinyproxy (HTTP CONNECT) on a free loopback port; with
+#                        #   USER PASS it demands Basic credentials (401/407 without), with PORTs
+#                        #   it tunnels only to them (403 otherwise) -> PROXY_URL (no credentials),
+#                        #   PROXY_LOG (its log: one "CONNECT host:port" line per tunnel)
+#   stop_server NAME     # NAME: idp, fixture, mock, redis, keycloak, proxyPORT (or the NAME given to start_server)
 #   stop_all             # every server but those kept with keep_server
 #   keep_server NAME     # stop_all leaves NAME running (a server too slow to start again for
 #                        #   every test run, e.g. keycloak); the exit trap still stops it
@@ -43,7 +47,8 @@ declare -A servers_pid=() servers_fd=()
 servers_exit_hooks=()
 servers_seq=0
 
-# The library honours the standard proxy variables; the servers are on loopback.
+# liboidc ignores the proxy variables unless a handle opts in (set_proxy_from_env); curl and
+# the other clients of the scripts do not: the servers are on loopback, reach them directly.
 unset HTTP_PROXY http_proxy HTTPS_PROXY https_proxy ALL_PROXY all_proxy
 
 # on_exit CMD: run CMD (eval'd) at exit, before the servers are stopped.
@@ -235,4 +240,28 @@ wait_keycloak() {
     KEYCLOAK_DIR=$dir
     export KEYCLOAK_URL KEYCLOAK_CA_FILE KEYCLOAK_ADMIN_USER KEYCLOAK_ADMIN_PASSWORD KEYCLOAK_STARTUP_SECS KEYCLOAK_DIR
     echo "keycloak started in $KEYCLOAK_STARTUP_SECS s (Keycloak's own figure after its build step: $(ready_field "$ready" keycloak_secs) s); waited $(( $(date +%s) - t0 )) s here"
+}
+# tinyproxy runs in the foreground (-d); a small shell in front of it stops it on stdin EOF.
+start_proxy() {
+    local bin user="" pass="" port conf p
+    bin=$(command -v tinyproxy || echo /usr/bin/tinyproxy)
+    [ -x "$bin" ] || { echo "servers.sh: tinyproxy not installed (Debian package tinyproxy-bin)" >&2; return 1; }
+    if [ $# -ge 2 ] && ! [[ $1 =~ ^[0-9]+$ ]]; then user=$1 pass=$2; shift 2; fi
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    conf="$SERVERS_DIR/tinyproxy.$port.conf"
+    printf 'Port %s\nListen 127.0.0.1\nTimeout 30\nLogLevel Connect\nMaxClients 32\nAllow 127.0.0.1\nDisableViaHeader Yes\n' "$port" >"$conf"
+    [ -z "$user" ] || printf 'BasicAuth %s %s\n' "$user" "$pass" >>"$conf"
+    for p in "$@"; do printf 'ConnectPort %s\n' "$p" >>"$conf"; done
+    PROXY_LOG="$SERVERS_DIR/tinyproxy.$port.log"
+    start_server "proxy$port" bash -c '
+        "$1" -d -c "$2" >"$4" 2>&1 &
+        t=$!
+        for _ in $(seq 100); do
+            if (exec 3<>"/dev/tcp/127.0.0.1/$3") 2>/dev/null; then echo "$3"; break; fi
+            kill -0 "$t" 2>/dev/null || exit 1
+            sleep 0.1
+        done
+        while kill -0 "$t" 2>/dev/null; do read -r -t 1 _; [ $? -eq 1 ] && break; done
+        kill "$t" 2>/dev/null; wait "$t"' proxy "$bin" "$conf" "$port" "$PROXY_LOG" || return 1
+    PROXY_URL="http://127.0.0.1:$port"
 }

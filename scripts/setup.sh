@@ -26,7 +26,7 @@ EXAMPLE_APT_PACKAGES=(gcc libc6-dev openssl curl)
 APT_PACKAGES=("${EXAMPLE_APT_PACKAGES[@]}" pkg-config valgrind clang libclang-rt-14-dev
               ruby ruby-ffi ruby-minitest ruby-rack ruby-jwt
               mono-mcs mono-runtime nunit-console mono-devel nuget unzip
-              redis-server maven jq)
+              redis-server maven jq tinyproxy-bin)
 [ "$mode" = example ] && APT_PACKAGES=("${EXAMPLE_APT_PACKAGES[@]}")
 
 log() { echo "setup: $*" >&2; }

@@ -71,6 +71,7 @@ cstage() { local name=$1; shift; stage "$name" env PKG_CONFIG_PATH="$prefix/lib/
 cstage c header offline authn e2e
 cstage c-endpoints endpoints
 cstage c-grants grants
+cstage c-net net
 stage go env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" bash bindings/go/test.sh
 stage csharp env OIDC_LIB_DIR="$prefix/lib" bash bindings/csharp/test.sh
 stage ruby env OIDC_LIB="$prefix/lib/liboidc.so" bash bindings/ruby/test.sh

@@ -49,6 +49,11 @@ type Config struct {
 	JWKSJSON []byte
 	// AllowHTTPLoopback allows plain http to 127.0.0.0/8, ::1 and localhost (development only).
 	AllowHTTPLoopback bool
+	// Proxy sends every request (discovery, JWKS) through an HTTP CONNECT proxy,
+	// "http://[user:password@]host:port"; the credentials never appear in errors or logs.
+	Proxy string
+	// ProxyFromEnv opts in to https_proxy/HTTPS_PROXY and no_proxy/NO_PROXY (off by default).
+	ProxyFromEnv bool
 	// ConnectTimeout bounds TCP connect plus TLS handshake (default 5 s) and Timeout one whole
 	// HTTP exchange (default 10 s); both are rounded up to milliseconds. A cold Validate does at
 	// most two exchanges (discovery, JWKS), so it blocks at most 2 × Timeout.
@@ -326,6 +331,18 @@ func configureValidation(b *C.oidc_validator_builder, cfg *Config) error {
 	}
 	if cfg.AllowHTTPLoopback {
 		if err := ok(C.oidc_validator_builder_set_allow_http_loopback(b, 1, &e)); err != nil {
+			return err
+		}
+	}
+	if cfg.Proxy != "" {
+		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
+			return C.oidc_validator_builder_set_proxy(b, p, n, &e)
+		}, cfg.Proxy); err != nil {
+			return err
+		}
+	}
+	if cfg.ProxyFromEnv {
+		if err := ok(C.oidc_validator_builder_set_proxy_from_env(b, 1, &e)); err != nil {
 			return err
 		}
 	}

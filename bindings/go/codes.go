@@ -27,6 +27,7 @@ const (
 	CodeInsecureURL             Code = 101 // A URL is not https (or loopback http without the opt-in).
 	CodeCAFile                  Code = 102 // The CA file (per-client or from SSL_CERT_FILE / CURL_CA_BUNDLE / REQUESTS_CA_BUNDLE) is unusable.
 	CodeUnsupportedAlgorithm    Code = 103 // An algorithm name is unknown or forbidden (none, HMAC).
+	CodeClientCert              Code = 104 // The mTLS client certificate or key is unusable (not PEM, no certificate or key, or the key does not match the certificate).
 	CodeDiscoveryInvalid        Code = 110 // The discovery document is invalid (no `jwks_uri`, a non-https endpoint, ...).
 	CodeDiscoveryIssuerMismatch Code = 111 // The discovery document names another issuer.
 	CodeJWKSInvalid             Code = 112 // The JWKS document is invalid.
@@ -38,6 +39,7 @@ const (
 	CodeResponseInvalid         Code = 205 // The response was malformed, truncated or of the wrong content type.
 	CodeRedirectRejected        Code = 206 // A redirect was refused.
 	CodeKeysUnavailable         Code = 207 // An unknown kid could not be checked because the key refresh it triggered failed (an IdP outage, not a forged token): HTTP 503, retry later, no invalid_token.
+	CodeProxy                   Code = 208 // The HTTP proxy refused the tunnel (407 authentication required, 403 denied, ...) or could not be reached; the message names the proxy (never its credentials).
 	CodeTokenMalformed          Code = 300 // The token is not a well-formed compact JWS.
 	CodeTokenTooLarge           Code = 301 // The token exceeds the maximum size.
 	CodeAlgorithmNotAllowed     Code = 302 // The token's algorithm is not allowed (or none/HMAC, or does not fit the key).
@@ -107,6 +109,7 @@ var codeNames = map[Code]string{
 	CodeInsecureURL:             "INSECURE_URL",
 	CodeCAFile:                  "CA_FILE",
 	CodeUnsupportedAlgorithm:    "UNSUPPORTED_ALGORITHM",
+	CodeClientCert:              "CLIENT_CERT",
 	CodeDiscoveryInvalid:        "DISCOVERY_INVALID",
 	CodeDiscoveryIssuerMismatch: "DISCOVERY_ISSUER_MISMATCH",
 	CodeJWKSInvalid:             "JWKS_INVALID",
@@ -118,6 +121,7 @@ var codeNames = map[Code]string{
 	CodeResponseInvalid:         "RESPONSE_INVALID",
 	CodeRedirectRejected:        "REDIRECT_REJECTED",
 	CodeKeysUnavailable:         "KEYS_UNAVAILABLE",
+	CodeProxy:                   "PROXY",
 	CodeTokenMalformed:          "TOKEN_MALFORMED",
 	CodeTokenTooLarge:           "TOKEN_TOO_LARGE",
 	CodeAlgorithmNotAllowed:     "ALGORITHM_NOT_ALLOWED",
@@ -189,6 +193,7 @@ var (
 	ErrInsecureURL             = sentinel(CodeInsecureURL)
 	ErrCAFile                  = sentinel(CodeCAFile)
 	ErrUnsupportedAlgorithm    = sentinel(CodeUnsupportedAlgorithm)
+	ErrClientCert              = sentinel(CodeClientCert)
 	ErrDiscoveryInvalid        = sentinel(CodeDiscoveryInvalid)
 	ErrDiscoveryIssuerMismatch = sentinel(CodeDiscoveryIssuerMismatch)
 	ErrJWKSInvalid             = sentinel(CodeJWKSInvalid)
@@ -200,6 +205,7 @@ var (
 	ErrResponseInvalid         = sentinel(CodeResponseInvalid)
 	ErrRedirectRejected        = sentinel(CodeRedirectRejected)
 	ErrKeysUnavailable         = sentinel(CodeKeysUnavailable)
+	ErrProxy                   = sentinel(CodeProxy)
 	ErrTokenMalformed          = sentinel(CodeTokenMalformed)
 	ErrTokenTooLarge           = sentinel(CodeTokenTooLarge)
 	ErrAlgorithmNotAllowed     = sentinel(CodeAlgorithmNotAllowed)
@@ -268,6 +274,7 @@ var sentinels = map[Code]*Error{
 	CodeInsecureURL:             ErrInsecureURL,
 	CodeCAFile:                  ErrCAFile,
 	CodeUnsupportedAlgorithm:    ErrUnsupportedAlgorithm,
+	CodeClientCert:              ErrClientCert,
 	CodeDiscoveryInvalid:        ErrDiscoveryInvalid,
 	CodeDiscoveryIssuerMismatch: ErrDiscoveryIssuerMismatch,
 	CodeJWKSInvalid:             ErrJWKSInvalid,
@@ -279,6 +286,7 @@ var sentinels = map[Code]*Error{
 	CodeResponseInvalid:         ErrResponseInvalid,
 	CodeRedirectRejected:        ErrRedirectRejected,
 	CodeKeysUnavailable:         ErrKeysUnavailable,
+	CodeProxy:                   ErrProxy,
 	CodeTokenMalformed:          ErrTokenMalformed,
 	CodeTokenTooLarge:           ErrTokenTooLarge,
 	CodeAlgorithmNotAllowed:     ErrAlgorithmNotAllowed,

@@ -206,6 +206,7 @@ type server struct {
 	JWKSURI      string            `json:"jwks_uri"`
 	TokenURL     string            `json:"token_endpoint"`
 	Kids         map[string]string `json:"kids"`
+	Dir          string            `json:"dir"`
 	cmd          *exec.Cmd
 	stdin        io.WriteCloser
 	stderrOutput *strings.Builder

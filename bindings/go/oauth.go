@@ -39,6 +39,16 @@ type OAuthConfig struct {
 	Timeout        time.Duration
 	// AllowHTTPLoopback allows plain http to loopback hosts (development only).
 	AllowHTTPLoopback bool
+	// Proxy sends every request through an HTTP CONNECT proxy,
+	// "http://[user:password@]host:port"; the credentials never appear in errors or logs.
+	Proxy string
+	// ProxyFromEnv opts in to https_proxy/HTTPS_PROXY and no_proxy/NO_PROXY (off by default).
+	ProxyFromEnv bool
+	// ClientCertPEM and ClientKeyPEM are the mTLS client certificate (chain, leaf first) and
+	// its unencrypted private key (RFC 8705); with AuthMethod "tls_client_auth" or
+	// "self_signed_tls_client_auth" they authenticate the client.
+	ClientCertPEM []byte
+	ClientKeyPEM  []byte
 	// PrivateKeyPEM or PrivateKeyJWK is the client's signing key for private_key_jwt
 	// authentication (RFC 7523), with PrivateKeyID (kid) and PrivateKeyAlg ("RS256", "ES256",
 	// ...; optional when the key implies it). Secrets: never formatted.
@@ -181,6 +191,28 @@ func configureOAuth(b *C.oidc_oauth_builder, cfg *OAuthConfig) error {
 	}
 	if cfg.AllowHTTPLoopback {
 		if rc := C.oidc_oauth_builder_set_allow_http_loopback(b, 1, &e); rc != 0 {
+			return errorFrom(rc, e)
+		}
+	}
+	if cfg.Proxy != "" {
+		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
+			return C.oidc_oauth_builder_set_proxy(b, p, n, &e)
+		}, cfg.Proxy); err != nil {
+			return err
+		}
+	}
+	if cfg.ProxyFromEnv {
+		if rc := C.oidc_oauth_builder_set_proxy_from_env(b, 1, &e); rc != 0 {
+			return errorFrom(rc, e)
+		}
+	}
+	if len(cfg.ClientCertPEM) > 0 || len(cfg.ClientKeyPEM) > 0 {
+		cp, cn := cstr(bytesView(cfg.ClientCertPEM))
+		kp, kn := cstr(bytesView(cfg.ClientKeyPEM))
+		rc := C.oidc_oauth_builder_set_client_cert(b, cp, cn, kp, kn, &e)
+		runtime.KeepAlive(cfg.ClientCertPEM)
+		runtime.KeepAlive(cfg.ClientKeyPEM)
+		if rc != 0 {
 			return errorFrom(rc, e)
 		}
 	}

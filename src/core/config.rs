@@ -215,6 +215,14 @@ pub struct Config {
     pub total_timeout: Duration,
     pub max_response_bytes: usize,
     pub ca_file: Option<PathBuf>,
+    /// An explicit HTTP CONNECT proxy for every request of the handle (credentials redacted
+    /// in `Debug`).
+    pub proxy: Option<super::http::ProxyUrl>,
+    /// Opt-in to `https_proxy`/`HTTPS_PROXY` and `no_proxy`/`NO_PROXY` (read when the handle is
+    /// built). Off by default: the environment never routes a handle through a proxy.
+    pub proxy_from_env: bool,
+    /// The mTLS client certificate presented to servers that ask for one (RFC 8705).
+    pub client_cert: Option<super::http::ClientCertificate>,
     pub allow_http_loopback: bool,
     pub jwks_ttl_min: Duration,
     pub jwks_ttl_max: Duration,
@@ -378,6 +386,9 @@ impl Config {
             total_timeout: DEFAULT_TOTAL_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             ca_file: None,
+            proxy: None,
+            proxy_from_env: false,
+            client_cert: None,
             allow_http_loopback: false,
             jwks_ttl_min: DEFAULT_JWKS_TTL_MIN,
             jwks_ttl_max: DEFAULT_JWKS_TTL_MAX,

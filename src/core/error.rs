@@ -37,6 +37,8 @@ pub enum ErrorKind {
     CaFile,
     /// An algorithm name is unknown or forbidden (`none`, HMAC).
     UnsupportedAlgorithm,
+    /// The mTLS client certificate or key is unusable (not PEM, missing, or a key/cert mismatch).
+    ClientCert,
     /// The discovery document is invalid (missing `jwks_uri`, not an object, ...).
     DiscoveryInvalid,
     /// The discovery document names a different issuer than the configured one.
@@ -63,6 +65,8 @@ pub enum ErrorKind {
     /// reset, bad body, empty key set). An identity-provider outage, not a forged token: 503,
     /// retry later, no `invalid_token`.
     KeysUnavailable,
+    /// The HTTP proxy refused the tunnel (407, 403, ...) or could not be reached.
+    Proxy,
 
     // --- token validation ---
     /// The token is not a well-formed compact JWS with JSON header and claims.
@@ -241,7 +245,8 @@ impl ErrorKind {
             | DiscoveryIssuerMismatch
             | JwksInvalid
             | KeyRejected
-            | KeysUnavailable => 503,
+            | KeysUnavailable
+            | Proxy => 503,
             InsufficientScope => 403,
             _ => 500,
         }

@@ -7,7 +7,7 @@ use super::error::ErrorKind;
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 71] = [
+    pub const ALL: [ErrorKind; 73] = [
         ErrorKind::InvalidArgument,
         ErrorKind::QueueFull,
         ErrorKind::DeadlineExceeded,
@@ -16,6 +16,7 @@ impl ErrorKind {
         ErrorKind::InsecureUrl,
         ErrorKind::CaFile,
         ErrorKind::UnsupportedAlgorithm,
+        ErrorKind::ClientCert,
         ErrorKind::DiscoveryInvalid,
         ErrorKind::DiscoveryIssuerMismatch,
         ErrorKind::JwksInvalid,
@@ -27,6 +28,7 @@ impl ErrorKind {
         ErrorKind::ResponseInvalid,
         ErrorKind::RedirectRejected,
         ErrorKind::KeysUnavailable,
+        ErrorKind::Proxy,
         ErrorKind::TokenMalformed,
         ErrorKind::TokenTooLarge,
         ErrorKind::AlgorithmNotAllowed,

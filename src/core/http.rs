@@ -103,6 +103,235 @@ pub fn trust_roots(ca_file: Option<&Path>) -> Result<Vec<Certificate<'static>>> 
     Ok(roots)
 }
 
+/// An explicit HTTP proxy (`http://[user[:password]@]host:port`), used with HTTP CONNECT for
+/// every request of a handle. `Debug` and [`ProxyUrl::display`] show `http://host:port` only:
+/// the credentials (sent as `Proxy-Authorization: Basic`) never appear in a message or log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProxyUrl {
+    host: String,
+    port: u16,
+    user: Option<String>,
+    password: Option<String>,
+}
+
+impl std::fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let creds = if self.user.is_some() { " (with credentials)" } else { "" };
+        write!(f, "ProxyUrl({}{creds})", self.display())
+    }
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+impl ProxyUrl {
+    /// Parse `http://[user[:password]@]host:port[/]` (user and password percent-encoded).
+    /// `bare_ok`: also accept `host:port` without the scheme (the proxy variables' custom).
+    /// Errors never repeat the input (it may hold a password).
+    pub fn parse(url: &str, bare_ok: bool) -> Result<ProxyUrl> {
+        let bad = |why: &str| {
+            Error::new(ErrorKind::InvalidConfig, format!("invalid proxy URL: {why} (expected http://[user:password@]host:port)"))
+        };
+        let url = url.trim();
+        let rest = match url.split_once("://") {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
+            Some(_) => return Err(bad("only http:// proxies (HTTP CONNECT) are supported")),
+            None if bare_ok => url,
+            None => return Err(bad("no http:// scheme")),
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.contains(['/', '?', '#']) || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("a proxy URL has no path, query or fragment"));
+        }
+        let (userinfo, hostport) = match rest.rsplit_once('@') {
+            Some((u, h)) => (Some(u), h),
+            None => (None, rest),
+        };
+        let (user, password) = match userinfo {
+            None => (None, None),
+            Some(u) => {
+                let (n, p) = match u.split_once(':') {
+                    Some((n, p)) => (n, Some(p)),
+                    None => (u, None),
+                };
+                let n = percent_decode(n).ok_or_else(|| bad("the user name is not valid percent-encoded UTF-8"))?;
+                let p = p.map(|p| percent_decode(p).ok_or_else(|| bad("the password is not valid percent-encoded UTF-8"))).transpose()?;
+                if n.is_empty() {
+                    return Err(bad("empty user name"));
+                }
+                (Some(n), p)
+            }
+        };
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) if !h.is_empty() && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                (h, p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| bad("the port is out of range"))?)
+            }
+            _ => return Err(bad("a proxy URL needs a host and a port")),
+        };
+        let host_ok = if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            !v6.is_empty() && v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        } else {
+            host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_')
+        };
+        if !host_ok {
+            return Err(bad("the host is not a host name or IP address"));
+        }
+        Ok(ProxyUrl { host: host.to_ascii_lowercase(), port, user, password })
+    }
+
+    /// `http://host:port`: the proxy as messages name it (no credentials).
+    pub fn display(&self) -> String {
+        format!("http://{}:{}", self.host, self.port)
+    }
+
+    /// Whether credentials are configured.
+    pub fn has_credentials(&self) -> bool {
+        self.user.is_some()
+    }
+
+    fn to_ureq(&self, no_proxy: &[String]) -> Result<ureq::Proxy> {
+        let mut b = ureq::Proxy::builder(ureq::ProxyProtocol::Http);
+        b = b.host(&self.host).port(self.port);
+        if let Some(u) = &self.user {
+            b = b.username(u);
+        }
+        if let Some(p) = &self.password {
+            b = b.password(p);
+        }
+        for e in no_proxy {
+            b = b.no_proxy(e);
+        }
+        b.build().map_err(|_| Error::new(ErrorKind::InvalidConfig, format!("invalid proxy URL {}", self.display())))
+    }
+}
+
+/// The proxy variables read when the environment is opted in, highest priority first.
+pub const PROXY_ENV_VARS: [&str; 2] = ["https_proxy", "HTTPS_PROXY"];
+/// The bypass-list variables read when the environment is opted in.
+pub const NO_PROXY_ENV_VARS: [&str; 2] = ["no_proxy", "NO_PROXY"];
+
+fn env_first(vars: &[&'static str]) -> Option<(&'static str, String)> {
+    vars.iter().find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()).map(|s| (*v, s)))
+}
+
+/// The proxy of a handle: the explicit one, else (when opted in) `https_proxy`/`HTTPS_PROXY`;
+/// the bypass list (`no_proxy`/`NO_PROXY`) only with the opt-in. Read when the handle is built.
+fn effective_proxy(cfg: &Config) -> Result<Option<(ProxyUrl, Vec<String>)>> {
+    let no_proxy: Vec<String> = if cfg.proxy_from_env {
+        env_first(&NO_PROXY_ENV_VARS)
+            .map(|(_, v)| v.split(',').map(|e| e.trim().to_string()).filter(|e| !e.is_empty()).take(256).collect())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    if let Some(p) = &cfg.proxy {
+        return Ok(Some((p.clone(), no_proxy)));
+    }
+    if !cfg.proxy_from_env {
+        return Ok(None);
+    }
+    match env_first(&PROXY_ENV_VARS) {
+        None => Ok(None),
+        Some((var, v)) => {
+            let p = ProxyUrl::parse(&v, true).map_err(|e| Error::new(e.kind(), format!("{var}: {}", e.message())))?;
+            Ok(Some((p, no_proxy)))
+        }
+    }
+}
+
+/// An mTLS client certificate (RFC 8705 §2): the certificate chain (leaf first) and its private
+/// key, checked to match when the handle is built. `Debug` shows neither.
+#[derive(Clone)]
+pub struct ClientCertificate(ureq::tls::ClientCert);
+
+impl std::fmt::Debug for ClientCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ClientCertificate({} certificate(s), key <redacted>)", self.0.certs().len())
+    }
+}
+
+/// Largest certificate or key PEM accepted.
+const MAX_CLIENT_PEM_BYTES: usize = 1024 * 1024;
+
+impl ClientCertificate {
+    /// From PEM text: `cert_pem` holds the certificate chain (leaf first), `key_pem` its
+    /// unencrypted private key (PKCS#8, PKCS#1 RSA or SEC1 EC). The key must match the leaf.
+    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<ClientCertificate> {
+        let bad = |m: &str| Error::new(ErrorKind::ClientCert, m.to_string());
+        if cert_pem.len() > MAX_CLIENT_PEM_BYTES || key_pem.len() > MAX_CLIENT_PEM_BYTES {
+            return Err(bad("client certificate or key PEM is larger than 1 MiB"));
+        }
+        let mut chain = Vec::new();
+        for item in ureq::tls::parse_pem(cert_pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => chain.push(c),
+                Ok(_) => {}
+                Err(_) => return Err(bad("the client certificate PEM is malformed")),
+            }
+        }
+        if chain.is_empty() {
+            return Err(bad("the client certificate PEM holds no CERTIFICATE block"));
+        }
+        let mut key = None;
+        for item in ureq::tls::parse_pem(key_pem) {
+            match item {
+                Ok(ureq::tls::PemItem::PrivateKey(k)) if key.is_none() => key = Some(k),
+                Ok(ureq::tls::PemItem::PrivateKey(_)) => return Err(bad("the client key PEM holds more than one private key")),
+                Ok(_) => {}
+                Err(_) => return Err(bad("the client key PEM is malformed")),
+            }
+        }
+        let Some(key) = key else {
+            return Err(bad("the client key PEM holds no unencrypted private key (PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)"));
+        };
+        use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+        let key_der =
+            PrivateKeyDer::try_from(key.der()).map_err(|_| bad("the client key is not a PKCS#8, PKCS#1 or SEC1 private key"))?.clone_key();
+        let certs: Vec<CertificateDer<'static>> = chain.iter().map(|c| CertificateDer::from(c.der().to_vec())).collect();
+        let ck = rustls::sign::CertifiedKey::from_der(certs, key_der, &PROVIDER).map_err(|e| match e {
+            rustls::Error::InconsistentKeys(_) => bad("the client key does not match the client certificate"),
+            _ => bad("the client key is not usable (unsupported algorithm or malformed)"),
+        })?;
+        if ck.keys_match().is_err() {
+            return Err(bad("the client key does not match the client certificate"));
+        }
+        Ok(ClientCertificate(ureq::tls::ClientCert::new_with_certs(&chain, key)))
+    }
+
+    /// From files holding the PEM (the same file may hold both).
+    pub fn from_files(cert_path: &Path, key_path: &Path) -> Result<ClientCertificate> {
+        let read = |p: &Path, what: &str| -> Result<Vec<u8>> {
+            let meta = std::fs::metadata(p)
+                .map_err(|e| Error::new(ErrorKind::ClientCert, format!("cannot read the client {what} {}: {}", p.display(), e.kind())))?;
+            if meta.len() > MAX_CLIENT_PEM_BYTES as u64 {
+                return err(ErrorKind::ClientCert, format!("the client {what} {} is larger than 1 MiB", p.display()));
+            }
+            std::fs::read(p)
+                .map_err(|e| Error::new(ErrorKind::ClientCert, format!("cannot read the client {what} {}: {}", p.display(), e.kind())))
+        };
+        Self::from_pem(&read(cert_path, "certificate")?, &read(key_path, "key")?)
+    }
+
+    /// DER of the leaf certificate (whose SHA-256 is the `cnf.x5t#S256` of bound tokens).
+    pub fn leaf_der(&self) -> &[u8] {
+        self.0.certs()[0].der()
+    }
+}
+
 /// A fetched resource.
 #[derive(Debug)]
 pub struct Fetched {
@@ -128,6 +357,9 @@ pub struct Http {
 
 struct HttpInner {
     roots: Arc<Vec<Certificate<'static>>>,
+    /// The proxy (explicit or from the environment), as ureq takes it, and its credential-free name.
+    proxy: Option<(ureq::Proxy, String)>,
+    client_cert: Option<ClientCertificate>,
     https_only: bool,
     connect_timeout: Duration,
     total_timeout: Duration,
@@ -142,15 +374,20 @@ impl std::fmt::Debug for Http {
 
 impl HttpInner {
     fn build_agent(&self) -> ureq::Agent {
+        let client_cert = self.client_cert.as_ref().map(|c| c.0.clone());
         let tls = TlsConfig::builder()
             .root_certs(RootCerts::Specific(self.roots.clone()))
+            .client_cert(client_cert)
             .unversioned_rustls_crypto_provider(PROVIDER.clone())
             .build();
         ureq::Agent::config_builder()
             .tls_config(tls)
-            // Never take a proxy from the environment: HTTP_PROXY can be set by a remote client
-            // in CGI-like hosts ("httpoxy"), and a proxy could serve keys for loopback http.
-            .proxy(None)
+            // Never ureq's own reading of the environment (it takes HTTP_PROXY and ALL_PROXY,
+            // which a remote client can set in CGI-like hosts: "httpoxy"): only the explicit
+            // proxy, or https_proxy/HTTPS_PROXY when the handle opted in (`effective_proxy`).
+            // The proxy's connect and CONNECT exchange count in timeout_connect and the global
+            // timeout (the request's deadline) like any connection.
+            .proxy(self.proxy.as_ref().map(|(p, _)| p.clone()))
             .https_only(self.https_only)
             .http_status_as_error(false)
             .max_redirects(0)
@@ -171,6 +408,10 @@ impl Http {
     pub fn new(cfg: &Config) -> Result<Http> {
         ensure_fork_handler();
         let roots = trust_roots(cfg.ca_file.as_deref())?;
+        let proxy = match effective_proxy(cfg)? {
+            Some((p, no_proxy)) => Some((p.to_ureq(&no_proxy)?, p.display())),
+            None => None,
+        };
         let trust_id = {
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -178,10 +419,17 @@ impl Http {
                 r.der().hash(&mut h);
             }
             cfg.allow_http_loopback.hash(&mut h);
+            // A proxy sees loopback http in clear: keys fetched through one are not shared
+            // with a handle that fetched directly.
+            if cfg.allow_http_loopback {
+                proxy.as_ref().map(|(_, name)| name.clone()).hash(&mut h);
+            }
             h.finish()
         };
         let inner = HttpInner {
             roots: Arc::new(roots),
+            proxy,
+            client_cert: cfg.client_cert.clone(),
             https_only: !cfg.allow_http_loopback,
             connect_timeout: cfg.connect_timeout,
             total_timeout: cfg.total_timeout,
@@ -202,6 +450,22 @@ impl Http {
         self.trust_id
     }
 
+    /// The proxy a request to `url` goes through (its credential-free name), if any.
+    pub fn proxy_for(&self, url: &str) -> Option<&str> {
+        let (p, name) = self.inner.proxy.as_ref()?;
+        let uri: ureq::http::Uri = url.parse().ok()?;
+        (!p.is_no_proxy(&uri)).then_some(name.as_str())
+    }
+
+    /// Whether this agent presents a client certificate (mTLS).
+    pub fn has_client_cert(&self) -> bool {
+        self.inner.client_cert.is_some()
+    }
+
+    fn map_err(&self, e: ureq::Error, url: &str, phase: Phase) -> Error {
+        map_ureq(e, url, phase, self.proxy_for(url))
+    }
+
     /// The agent of the current fork generation (built on first use in each process).
     fn agent(&self) -> Arc<Gen<ureq::Agent>> {
         self.inner.agent.get_or_init(|| self.inner.build_agent())
@@ -217,7 +481,7 @@ impl Http {
             if let Some(t) = etag {
                 req = req.header("If-None-Match", t);
             }
-            let mut resp = req.call().map_err(|e| map_ureq(e, &current, Phase::Reply))?;
+            let mut resp = req.call().map_err(|e| self.map_err(e, &current, Phase::Reply))?;
             let status = resp.status().as_u16();
             let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string());
             if matches!(status, 301 | 302 | 303 | 307 | 308) {
@@ -261,7 +525,7 @@ impl Http {
                 .with_config()
                 .limit(self.max_response_bytes as u64)
                 .read_to_vec()
-                .map_err(|e| map_ureq(e, &current, Phase::Body))?;
+                .map_err(|e| self.map_err(e, &current, Phase::Body))?;
             return Ok(Fetched { status, body, etag: etag_out, max_age });
         }
         err(ErrorKind::RedirectRejected, format!("too many redirects from {}", redact(url)))
@@ -401,7 +665,7 @@ impl Http {
                 agent.run(request)
             }
         }
-        .map_err(|e| map_ureq(e, &url, Phase::Reply))?;
+        .map_err(|e| self.map_err(e, &url, Phase::Reply))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))).collect();
         let body = resp
@@ -409,7 +673,7 @@ impl Http {
             .with_config()
             .limit(self.max_response_bytes as u64)
             .read_to_vec()
-            .map_err(|e| map_ureq(e, &url, Phase::Body))?;
+            .map_err(|e| self.map_err(e, &url, Phase::Body))?;
         Ok(HttpResponse { status, headers, body })
     }
 }
@@ -506,9 +770,39 @@ enum Phase {
     Body,
 }
 
-fn map_ureq(e: ureq::Error, url: &str, phase: Phase) -> Error {
+fn map_ureq(e: ureq::Error, url: &str, phase: Phase, proxy: Option<&str>) -> Error {
     use ureq::Error as U;
     let u = redact(url);
+    if let Some(p) = proxy {
+        // Through a CONNECT proxy the only TCP connection is to the proxy (it resolves and
+        // connects to the target): a connection failure before the reply is the proxy's.
+        let unreachable = |why: &str| Error::new(ErrorKind::Proxy, format!("cannot reach the proxy {p} ({why}) for {u}"));
+        match &e {
+            U::ConnectProxyFailed(reason) => {
+                // 407 is the standard answer; some proxies (tinyproxy 1.11) answer 401.
+                let hint = if reason.contains(" 407") || reason.contains(" 401") {
+                    ": proxy authentication required (give the credentials as http://user:password@host:port, or check them)"
+                } else if reason.contains(" 403") {
+                    ": the proxy denies this destination (check its allow rules for the host and port)"
+                } else {
+                    ""
+                };
+                return Error::new(ErrorKind::Proxy, format!("the proxy {p} refused to tunnel to {u}: {}{hint}", sanitize(reason)));
+            }
+            U::HostNotFound => return unreachable("its host name does not resolve"),
+            U::ConnectionFailed => return unreachable("connection failed"),
+            U::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => {
+                return Error::new(ErrorKind::Timeout, format!("timed out connecting through the proxy {p} to {u}"));
+            }
+            U::Io(io)
+                if phase == Phase::Reply
+                    && matches!(io.kind(), std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::AddrNotAvailable) =>
+            {
+                return unreachable(&format!("{}", io.kind()));
+            }
+            _ => {}
+        }
+    }
     let (kind, what) = match &e {
         U::Timeout(t) => (ErrorKind::Timeout, format!("timed out ({t}) talking to {u}")),
         U::HostNotFound => (ErrorKind::Network, format!("cannot resolve the host name of {u} (no address found): check the host name")),

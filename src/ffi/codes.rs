@@ -44,6 +44,8 @@ pub enum oidc_result {
     CaFile = 102,
     /// An algorithm name is unknown or forbidden (none, HMAC).
     UnsupportedAlgorithm = 103,
+    /// The mTLS client certificate or key is unusable (not PEM, no certificate or key, or the key does not match the certificate).
+    ClientCert = 104,
     /// The discovery document is invalid (no `jwks_uri`, a non-https endpoint, ...).
     DiscoveryInvalid = 110,
     /// The discovery document names another issuer.
@@ -66,6 +68,8 @@ pub enum oidc_result {
     RedirectRejected = 206,
     /// An unknown kid could not be checked because the key refresh it triggered failed (an IdP outage, not a forged token): HTTP 503, retry later, no invalid_token.
     KeysUnavailable = 207,
+    /// The HTTP proxy refused the tunnel (407 authentication required, 403 denied, ...) or could not be reached; the message names the proxy (never its credentials).
+    Proxy = 208,
     /// The token is not a well-formed compact JWS.
     TokenMalformed = 300,
     /// The token exceeds the maximum size.
@@ -174,7 +178,7 @@ pub enum oidc_result {
 
 impl oidc_result {
     /// Every code, in ascending order.
-    pub const ALL: [oidc_result; 76] = [
+    pub const ALL: [oidc_result; 78] = [
         oidc_result::Ok,
         oidc_result::NullParameter,
         oidc_result::InvalidUtf8,
@@ -188,6 +192,7 @@ impl oidc_result {
         oidc_result::InsecureUrl,
         oidc_result::CaFile,
         oidc_result::UnsupportedAlgorithm,
+        oidc_result::ClientCert,
         oidc_result::DiscoveryInvalid,
         oidc_result::DiscoveryIssuerMismatch,
         oidc_result::JwksInvalid,
@@ -199,6 +204,7 @@ impl oidc_result {
         oidc_result::ResponseInvalid,
         oidc_result::RedirectRejected,
         oidc_result::KeysUnavailable,
+        oidc_result::Proxy,
         oidc_result::TokenMalformed,
         oidc_result::TokenTooLarge,
         oidc_result::AlgorithmNotAllowed,
@@ -269,6 +275,7 @@ impl oidc_result {
             oidc_result::InsecureUrl => c"INSECURE_URL",
             oidc_result::CaFile => c"CA_FILE",
             oidc_result::UnsupportedAlgorithm => c"UNSUPPORTED_ALGORITHM",
+            oidc_result::ClientCert => c"CLIENT_CERT",
             oidc_result::DiscoveryInvalid => c"DISCOVERY_INVALID",
             oidc_result::DiscoveryIssuerMismatch => c"DISCOVERY_ISSUER_MISMATCH",
             oidc_result::JwksInvalid => c"JWKS_INVALID",
@@ -280,6 +287,7 @@ impl oidc_result {
             oidc_result::ResponseInvalid => c"RESPONSE_INVALID",
             oidc_result::RedirectRejected => c"REDIRECT_REJECTED",
             oidc_result::KeysUnavailable => c"KEYS_UNAVAILABLE",
+            oidc_result::Proxy => c"PROXY",
             oidc_result::TokenMalformed => c"TOKEN_MALFORMED",
             oidc_result::TokenTooLarge => c"TOKEN_TOO_LARGE",
             oidc_result::AlgorithmNotAllowed => c"ALGORITHM_NOT_ALLOWED",
@@ -351,6 +359,7 @@ impl oidc_result {
             oidc_result::InsecureUrl => c"URL is not https",
             oidc_result::CaFile => c"CA file unusable",
             oidc_result::UnsupportedAlgorithm => c"unsupported or forbidden algorithm",
+            oidc_result::ClientCert => c"client certificate unusable",
             oidc_result::DiscoveryInvalid => c"invalid discovery document",
             oidc_result::DiscoveryIssuerMismatch => c"discovery document names another issuer",
             oidc_result::JwksInvalid => c"invalid JWKS document",
@@ -362,6 +371,7 @@ impl oidc_result {
             oidc_result::ResponseInvalid => c"invalid response",
             oidc_result::RedirectRejected => c"redirect rejected",
             oidc_result::KeysUnavailable => c"signing keys unavailable (key refresh failed); retry later",
+            oidc_result::Proxy => c"HTTP proxy refused or unreachable",
             oidc_result::TokenMalformed => c"token malformed",
             oidc_result::TokenTooLarge => c"token too large",
             oidc_result::AlgorithmNotAllowed => c"token algorithm not allowed",
@@ -433,6 +443,7 @@ impl oidc_result {
             101 => Some(oidc_result::InsecureUrl),
             102 => Some(oidc_result::CaFile),
             103 => Some(oidc_result::UnsupportedAlgorithm),
+            104 => Some(oidc_result::ClientCert),
             110 => Some(oidc_result::DiscoveryInvalid),
             111 => Some(oidc_result::DiscoveryIssuerMismatch),
             112 => Some(oidc_result::JwksInvalid),
@@ -444,6 +455,7 @@ impl oidc_result {
             205 => Some(oidc_result::ResponseInvalid),
             206 => Some(oidc_result::RedirectRejected),
             207 => Some(oidc_result::KeysUnavailable),
+            208 => Some(oidc_result::Proxy),
             300 => Some(oidc_result::TokenMalformed),
             301 => Some(oidc_result::TokenTooLarge),
             302 => Some(oidc_result::AlgorithmNotAllowed),
@@ -513,6 +525,7 @@ pub fn code_for(kind: ErrorKind) -> oidc_result {
         ErrorKind::InsecureUrl => oidc_result::InsecureUrl,
         ErrorKind::CaFile => oidc_result::CaFile,
         ErrorKind::UnsupportedAlgorithm => oidc_result::UnsupportedAlgorithm,
+        ErrorKind::ClientCert => oidc_result::ClientCert,
         ErrorKind::DiscoveryInvalid => oidc_result::DiscoveryInvalid,
         ErrorKind::DiscoveryIssuerMismatch => oidc_result::DiscoveryIssuerMismatch,
         ErrorKind::JwksInvalid => oidc_result::JwksInvalid,
@@ -524,6 +537,7 @@ pub fn code_for(kind: ErrorKind) -> oidc_result {
         ErrorKind::ResponseInvalid => oidc_result::ResponseInvalid,
         ErrorKind::RedirectRejected => oidc_result::RedirectRejected,
         ErrorKind::KeysUnavailable => oidc_result::KeysUnavailable,
+        ErrorKind::Proxy => oidc_result::Proxy,
         ErrorKind::TokenMalformed => oidc_result::TokenMalformed,
         ErrorKind::TokenTooLarge => oidc_result::TokenTooLarge,
         ErrorKind::AlgorithmNotAllowed => oidc_result::AlgorithmNotAllowed,

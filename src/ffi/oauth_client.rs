@@ -137,9 +137,12 @@ pub extern "C" fn oidc_oauth_builder_set_client_secret(
 }
 
 /// Choose the client authentication method by its RFC 7591 name ("none",
-/// "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt") or
+/// "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt",
+/// RFC 8705 "tls_client_auth" and "self_signed_tls_client_auth": both need
+/// `oidc_oauth_builder_set_client_cert`) or
 /// "auto" (the first method the issuer's `token_endpoint_auth_methods_supported` lists that the
-/// credentials allow: private_key_jwt, then client_secret_basic, _post, _jwt). Without it:
+/// credentials allow: private_key_jwt, then client_secret_basic, _post, _jwt, then with only a
+/// client certificate tls_client_auth, self_signed_tls_client_auth). Without it:
 /// private_key_jwt when a private key is set, client_secret_basic when a secret is set, none
 /// otherwise.
 /// # Ownership: `builder` borrowed; the value copied.
@@ -233,6 +236,80 @@ pub extern "C" fn oidc_oauth_builder_set_allow_http_loopback(
 ) -> oidc_result {
     with_oauth_builder(builder, std::ptr::null(), 0, err_out, |b, _| {
         b.cfg.base.allow_http_loopback = allow != 0;
+        Ok(())
+    })
+}
+
+/// Send every request of this client (discovery, JWKS, token, PAR, introspection, revocation,
+/// userinfo, ...) through an HTTP proxy: `http://[user[:password]@]host:port` (user and
+/// password percent-encoded), HTTP CONNECT for https targets (TLS, including an mTLS client
+/// certificate, stays end to end). The credentials are sent as `Proxy-Authorization: Basic` and
+/// never appear in a message, log or debug output. An explicit proxy wins over the environment;
+/// `no_proxy`/`NO_PROXY` apply to it only with `oidc_oauth_builder_set_proxy_from_env`. Length 0
+/// clears it. A malformed URL fails here (`OIDC_RESULT_INVALID_CONFIG`) and again at build. A
+/// proxy that refuses or cannot be reached gives `OIDC_RESULT_PROXY`.
+/// # Ownership: `builder` borrowed; `url` (UTF-8, `url_len` bytes) copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_proxy(
+    builder: *mut oidc_oauth_builder,
+    url: *const c_char,
+    url_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_oauth_builder(builder, url, url_len, err_out, |b, s| {
+        b.cfg.base.proxy = if s.is_empty() { None } else { Some(crate::core::http::ProxyUrl::parse(s, false)?) };
+        Ok(())
+    })
+}
+
+/// Opt in (`enable` = 1) to the proxy variables `https_proxy`/`HTTPS_PROXY` and
+/// `no_proxy`/`NO_PROXY`, read when the client is built; as
+/// `oidc_validator_builder_set_proxy_from_env`. Off by default.
+/// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_proxy_from_env(
+    builder: *mut oidc_oauth_builder,
+    enable: u32,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_oauth_builder(builder, std::ptr::null(), 0, err_out, |b, _| {
+        b.cfg.base.proxy_from_env = enable != 0;
+        Ok(())
+    })
+}
+
+/// Set the mTLS client certificate (RFC 8705): `cert_pem` the PEM certificate chain (leaf
+/// first), `key_pem` its unencrypted PEM private key (PKCS#8, PKCS#1 RSA or SEC1 EC). Presented
+/// to every server that asks for one; with it the client uses the issuer's
+/// `mtls_endpoint_aliases` for the endpoints listed there, and the token endpoint binds access
+/// tokens to the certificate (`cnf.x5t#S256`). Authenticate with it by
+/// `oidc_oauth_builder_set_auth_method` "tls_client_auth" (a CA-issued certificate) or
+/// "self_signed_tls_client_auth". A certificate or key that is not PEM, or a key that does not
+/// match the certificate, fails here with `OIDC_RESULT_CLIENT_CERT` (and again at build). The
+/// key is never shown in messages or debug output. To read files, pass their contents.
+/// # Ownership: `builder` borrowed; both buffers copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_client_cert(
+    builder: *mut oidc_oauth_builder,
+    cert_pem: *const c_char,
+    cert_pem_len: usize,
+    key_pem: *const c_char,
+    key_pem_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_oauth_builder(builder, cert_pem, cert_pem_len, err_out, |b, cert| {
+        // SAFETY: key_pem points to key_pem_len readable bytes (API contract).
+        let key = unsafe { try_utf8(key_pem, key_pem_len, "key_pem") }?;
+        b.cfg.base.client_cert = Some(crate::core::http::ClientCertificate::from_pem(cert.as_bytes(), key.as_bytes())?);
         Ok(())
     })
 }

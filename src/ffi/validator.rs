@@ -332,6 +332,60 @@ pub extern "C" fn oidc_validator_builder_set_ca_file(
     })
 }
 
+/// Send every request of this validator (discovery, JWKS) through an HTTP proxy:
+/// `http://[user[:password]@]host:port` (user and password percent-encoded), HTTP CONNECT for
+/// https targets. The credentials are sent as `Proxy-Authorization: Basic` and never appear in a
+/// message, log or debug output (the proxy is named `http://host:port`). An explicit proxy wins
+/// over the environment; `no_proxy`/`NO_PROXY` apply to it only with
+/// `oidc_validator_builder_set_proxy_from_env`. Length 0 clears it. A malformed URL fails here
+/// (`OIDC_RESULT_INVALID_CONFIG`) and again at build. A proxy that refuses or cannot be reached
+/// gives `OIDC_RESULT_PROXY`; its connection and CONNECT exchange count in the connect timeout
+/// and the request's total timeout.
+/// # Ownership: `builder` borrowed; `url` (UTF-8, `url_len` bytes) copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_validator_builder_set_proxy(
+    builder: *mut oidc_validator_builder,
+    url: *const c_char,
+    url_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    if url_len == 0 {
+        return with_builder(builder, err_out, |c| {
+            c.proxy = None;
+            Ok(())
+        });
+    }
+    with_builder_str(builder, url, url_len, err_out, |c, s| {
+        c.proxy = Some(crate::core::http::ProxyUrl::parse(s, false)?);
+        Ok(())
+    })
+}
+
+/// Opt in (`enable` = 1) to the proxy variables: `https_proxy`, else `HTTPS_PROXY` (an
+/// `http://` proxy URL or `host:port`), with the bypass list `no_proxy`, else `NO_PROXY`
+/// (comma-separated host names, IP addresses, `.domain` suffixes, `*`). Read when the validator
+/// is built. Off by default: without this call the environment never routes requests through a
+/// proxy (`HTTP_PROXY` and `ALL_PROXY` are never read). A malformed variable fails the build
+/// (`OIDC_RESULT_INVALID_CONFIG`, naming the variable, not its value).
+/// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_validator_builder_set_proxy_from_env(
+    builder: *mut oidc_validator_builder,
+    enable: u32,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder(builder, err_out, |c| {
+        c.proxy_from_env = enable != 0;
+        Ok(())
+    })
+}
+
 /// Allow plain http to loopback hosts (127.0.0.0/8, ::1, localhost) when `allow` = 1: for local
 /// development only. Other hosts always need https.
 /// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).

@@ -21,7 +21,9 @@
 #                                  (started earlier with `start_keycloak --no-wait`, e.g. by
 #                                  scripts/test-all.sh) or one started here; its realm is made
 #                                  afresh for every run by tests/keycloak/kc.py setup.
-# --no-e2e leaves out every suite that needs a server (e2e async endpoints grants);
+#   net        test_net.c          HTTP proxies (tinyproxy) and mTLS client certificates against
+#                                  the real IdP
+# --no-e2e leaves out every suite that needs a server (e2e async endpoints grants net keycloak);
 # --no-e2e-valgrind runs those suites without valgrind.
 #
 # Library and header (first match wins):
@@ -56,9 +58,9 @@ ASAN_CC=${ASAN_CC:-clang}
 # A fatal setup problem: say why, and still end with the summary line.
 die() { echo "run.sh: $*" >&2; echo "0 passed, 1 failed"; exit 2; }
 
-all_suites=(header offline authn e2e async endpoints grants)
+all_suites=(header offline authn e2e async endpoints grants net)
 known_suites=" ${all_suites[*]} keycloak "
-server_suites=" e2e async endpoints grants keycloak "
+server_suites=" e2e async endpoints grants net keycloak "
 use_pkg_config=0 use_valgrind=1 use_asan=1 use_e2e=1 e2e_valgrind=1
 suites=()
 for arg in "$@"; do
@@ -83,7 +85,7 @@ wanted() { [[ " ${suites[*]} " == *" $1 "* ]]; }
 
 # The panic test prints Rust's panic message; keep it to two lines.
 export RUST_BACKTRACE=0
-# The servers, and the proxy variables unset (the library honours them; the servers are on loopback).
+# The servers, and the proxy variables unset (liboidc reads them only on opt-in; curl does).
 # shellcheck source=../../scripts/servers.sh
 . "$repo/scripts/servers.sh"
 
@@ -544,7 +546,24 @@ if wanted keycloak && build test_keycloak "$here/test_keycloak.c"; then
         not_ok "Keycloak did not start"
     fi
 fi
+# --- net: HTTP proxies (tinyproxy) and mTLS client certificates, against the real IdP --------
+net_setup() {
+    start_idp || return 1
+    start_proxy proxyuser pr0xyPass7f3e || return 1
+    export OIDC_TEST_AUTH_PROXY=$PROXY_URL
+    start_proxy || return 1
+    export OIDC_TEST_PROXY=$PROXY_URL OIDC_TEST_PROXY_LOG=$PROXY_LOG
+    export OIDC_TEST_ISSUER=$IDP_ISSUER OIDC_TEST_CA_FILE=$IDP_CA_FILE
+    OIDC_TEST_IDP_DIR=$(ready_field "$IDP_READY" dir)
+    export OIDC_TEST_IDP_DIR
+    if [ "$RUN_VARIANT" = valgrind ]; then export OIDC_TEST_SLOW=1; else unset OIDC_TEST_SLOW; fi
+    echo "# IdP $IDP_ISSUER, proxies $OIDC_TEST_PROXY (open) $OIDC_TEST_AUTH_PROXY (Basic)"
+}
+if wanted net && build test_net "$here/test_net.c"; then
+    run_variants net net_setup
+fi
 
 echo "# total time $(( $(date +%s) - t_start )) s; logs in $BUILD_DIR/logs"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
+

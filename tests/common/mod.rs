@@ -7,6 +7,7 @@ pub use oidc_testkit::{Alg, FixtureServer, Route, TestCa, TestKey, b64, b64_json
 use serde_json::Value;
 
 pub mod cabi;
+pub mod proxy;
 pub mod real_idp;
 pub mod redis;
 

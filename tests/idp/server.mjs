@@ -134,7 +134,69 @@ extendedKeyUsage = serverAuth
 subjectAltName = IP:127.0.0.1,DNS:localhost
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid,issuer
+
+[v3_client]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid,issuer
+
+[v3_self]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
 `;
+
+// mTLS client certificates (RFC 8705), made once per work dir with the openssl CLI:
+//   mtls-client.{pem,key}  issued by the test CA, subject CN=liboidc mtls client: the
+//                          tls_client_auth client 'mtls-ca' (registered by subject DN)
+//   mtls-other.{pem,key}   issued by the test CA, CN=liboidc other client: trusted, wrong subject
+//   mtls-self.{pem,key}    self-signed: the self_signed_tls_client_auth client 'mtls-self'
+//                          (its certificate registered in the client's JWKS as x5c / x5t#S256)
+const MTLS_CLIENT_DN = 'CN=liboidc mtls client';
+let MTLS = null; // { dir, selfJwk } once made
+async function ensureClientCerts(dir, cnf, caPem, caKey) {
+  const make = async (name, cn) => {
+    const pem = path.join(dir, `${name}.pem`);
+    const key = path.join(dir, `${name}.key`);
+    if (fs.existsSync(pem) && fs.existsSync(key)) return;
+    await genEcKey(`${key}.new`);
+    if (name === 'mtls-self') {
+      await openssl(['req', '-config', cnf, '-x509', '-new', '-key', `${key}.new`, '-sha256', '-days', '825',
+        '-set_serial', randomSerial(), '-extensions', 'v3_self', '-subj', `/CN=${cn}`, '-out', `${pem}.new`]);
+    } else {
+      const csr = path.join(dir, `${name}.csr`);
+      await openssl(['req', '-config', cnf, '-new', '-key', `${key}.new`, '-subj', `/CN=${cn}`, '-out', csr]);
+      await openssl(['x509', '-req', '-in', csr, '-CA', caPem, '-CAkey', caKey, '-set_serial', randomSerial(),
+        '-days', '825', '-sha256', '-extfile', cnf, '-extensions', 'v3_client', '-out', `${pem}.new`]);
+      fs.rmSync(csr, { force: true });
+    }
+    fs.renameSync(`${key}.new`, key);
+    fs.renameSync(`${pem}.new`, pem);
+  };
+  if (fs.existsSync(caKey)) {
+    await make('mtls-client', 'liboidc mtls client');
+    await make('mtls-other', 'liboidc other client');
+  }
+  await make('mtls-self', 'liboidc self-signed client');
+  const selfPem = fs.readFileSync(path.join(dir, 'mtls-self.pem'));
+  const x509 = new crypto.X509Certificate(selfPem);
+  const selfJwk = {
+    ...x509.publicKey.export({ format: 'jwk' }),
+    use: 'sig',
+    x5c: [x509.raw.toString('base64')],
+    'x5t#S256': crypto.createHash('sha256').update(x509.raw).digest('base64url'),
+  };
+  MTLS = { dir, selfJwk };
+}
+
+// The peer certificate of the request's TLS connection, as oidc-provider's features.mTLS wants.
+function peerCertificate(ctx) {
+  const sock = ctx.req.socket;
+  const peer = typeof sock.getPeerX509Certificate === 'function' ? sock.getPeerX509Certificate() : undefined;
+  return peer ? peer.toString() : undefined;
+}
 
 async function genEcKey(file) {
   await openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file]);
@@ -429,6 +491,26 @@ function clientJwks() {
 
 const CLIENTS = [
   {
+    // RFC 8705 tls_client_auth: a CA-issued certificate with this subject; bound access tokens.
+    client_id: 'mtls-ca',
+    token_endpoint_auth_method: 'tls_client_auth',
+    tls_client_auth_subject_dn: MTLS_CLIENT_DN,
+    tls_client_certificate_bound_access_tokens: true,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+  },
+  {
+    // RFC 8705 self_signed_tls_client_auth: the certificate registered in its JWKS (added in
+    // makeConfig); bound access tokens.
+    client_id: 'mtls-self',
+    token_endpoint_auth_method: 'self_signed_tls_client_auth',
+    tls_client_certificate_bound_access_tokens: true,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+  },
+  {
     client_id: 'svc-basic',
     client_secret: 'svc-basic-secret',
     token_endpoint_auth_method: 'client_secret_basic',
@@ -504,9 +586,14 @@ function makeConfig({ jwks, keys, shortTtl }) {
   const kids = keys.currentKids();
   return {
     adapter: SharedMemoryAdapter,
-    clients: CLIENTS.map((c) => (c.token_endpoint_auth_method === 'private_key_jwt'
-      ? { ...c, jwks: { keys: clientJwks() } } : { ...c })),
+    clients: CLIENTS.map((c) => {
+      if (c.token_endpoint_auth_method === 'private_key_jwt') return { ...c, jwks: { keys: clientJwks() } };
+      if (c.token_endpoint_auth_method === 'self_signed_tls_client_auth') return { ...c, jwks: { keys: [MTLS.selfJwk] } };
+      return { ...c };
+    }),
     jwks: { keys: jwks },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_jwt', 'client_secret_post', 'private_key_jwt', 'none',
+      'tls_client_auth', 'self_signed_tls_client_auth'],
     cookies: {
       // fixed so sessions/interactions survive a provider swap on /rotate
       keys: ['liboidc-test-idp-cookie-key-1'],
@@ -540,6 +627,22 @@ function makeConfig({ jwks, keys, shortTtl }) {
       // JARM (response_mode=jwt / query.jwt / fragment.jwt / form_post.jwt)
       jwtResponseModes: { enabled: true },
       revocation: { enabled: true },
+      // RFC 8705: the TLS server requests (never requires) a client certificate, verified
+      // against the test CA without rejecting the handshake; the peer certificate is handed
+      // over here.
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        selfSignedTlsClientAuth: true,
+        tlsClientAuth: true,
+        getCertificate: peerCertificate,
+        certificateAuthorized: (ctx) => ctx.req.socket.authorized === true,
+        certificateSubjectMatches: (ctx, property, expected) => {
+          if (property !== 'tls_client_auth_subject_dn') return false;
+          const pem = peerCertificate(ctx);
+          return !!pem && new crypto.X509Certificate(pem).subject === expected;
+        },
+      },
       userinfo: { enabled: true },
       deviceFlow: { enabled: true },
       registration: { enabled: true, initialAccessToken: false },
@@ -653,7 +756,19 @@ function registerCustomGrants(provider) {
 }
 
 function buildProvider(issuer, keys, shortTtl) {
-  const provider = new Provider(issuer, makeConfig({ jwks: keys.loadJwks(), keys, shortTtl }));
+  const config = makeConfig({ jwks: keys.loadJwks(), keys, shortTtl });
+  // RFC 8705 §5: the mTLS aliases name the same server as https://localhost:PORT (its
+  // certificate covers both names), so a test can see which one a client used (/stats hosts).
+  const alias = issuer.replace('https://127.0.0.1:', 'https://localhost:');
+  config.discovery = {
+    mtls_endpoint_aliases: {
+      token_endpoint: `${alias}/token`,
+      revocation_endpoint: `${alias}/token/revocation`,
+      introspection_endpoint: `${alias}/token/introspection`,
+      pushed_authorization_request_endpoint: `${alias}/request`,
+    },
+  };
+  const provider = new Provider(issuer, config);
   registerCustomGrants(provider);
   provider.on('server_error', (ctx, err) => log(`server_error ${ctx.method} ${ctx.path}: ${err.stack || err}`));
   if (process.env.IDP_DEBUG) {
@@ -677,11 +792,12 @@ async function main() {
     jose = j;
   });
   const [tls] = await Promise.all([ensureTls(opts.dir), importProvider]);
+  await ensureClientCerts(opts.dir, path.join(opts.dir, 'openssl.cnf'), tls.caPem, path.join(opts.dir, 'ca.key'));
   const keys = new KeyManager(opts.dir);
   await keys.init();
 
   const stats = {
-    started: new Date().toISOString(), total: 0, paths: {}, rotations: 0,
+    started: new Date().toISOString(), total: 0, paths: {}, hosts: {}, rotations: 0,
   };
   let handler = (req, res) => {
     res.statusCode = 503;
@@ -691,9 +807,16 @@ async function main() {
   const server = https.createServer({
     key: fs.readFileSync(tls.srvKey),
     cert: fs.readFileSync(tls.srvPem),
+    // mTLS (RFC 8705): ask for a client certificate, verify it against the test CA, never
+    // refuse the handshake (clients without one, and self-signed ones, go on as before).
+    requestCert: true,
+    rejectUnauthorized: false,
+    ca: [fs.readFileSync(tls.caPem)],
   }, (req, res) => {
     const p = (req.url || '/').split('?')[0];
     stats.total += 1;
+    const h = String(req.headers.host || '').replace(/:\d+$/, '');
+    stats.hosts[h] = (stats.hosts[h] || 0) + 1;
     stats.paths[p] = (stats.paths[p] || 0) + 1;
     handler(req, res);
   });
@@ -748,6 +871,7 @@ async function main() {
       if (req.method === 'POST' && url.pathname === '/stats/reset') {
         stats.total = 0;
         stats.paths = {};
+        stats.hosts = {};
         return send(200, { ok: true });
       }
       if (req.method === 'GET' && url.pathname === '/keys') {

@@ -191,6 +191,8 @@ namespace Oidc
     /// An algorithm name is unknown or forbidden (none, HMAC). (<c>OIDC_RESULT_UNSUPPORTED_ALGORITHM</c>,
     /// code 103)
     public sealed class UnsupportedAlgorithmException : ConfigurationException { internal UnsupportedAlgorithmException(OidcErrorInfo i) : base(i) { } }
+    /// The mTLS client certificate or key is unusable (not PEM, or the key does not match).
+    public sealed class ClientCertException : ConfigurationException { internal ClientCertException(OidcErrorInfo i) : base(i) { } }
     /// The issuer's metadata or key set is unusable (110-112).
     public class DiscoveryException : ConfigurationException { internal DiscoveryException(OidcErrorInfo i) : base(i) { } }
     /// The discovery document is invalid (no `jwks_uri`, a non-https endpoint, ...).
@@ -224,6 +226,8 @@ namespace Oidc
     public sealed class RedirectRejectedException : NetworkException { internal RedirectRejectedException(OidcErrorInfo i) : base(i) { } }
     /// An unknown kid could not be checked because the key refresh failed (IdP outage): answer 503, retry later.
     public sealed class KeysUnavailableException : NetworkException { internal KeysUnavailableException(OidcErrorInfo i) : base(i) { } }
+    /// The HTTP proxy refused the tunnel (407/401, 403) or could not be reached (named without credentials).
+    public sealed class ProxyException : NetworkException { internal ProxyException(OidcErrorInfo i) : base(i) { } }
 
     // ---- 300s: token validation (a resource server answers 401 invalid_token) ------------------
     /// Base of the token validation errors (codes 300-319): the token is rejected; a resource server

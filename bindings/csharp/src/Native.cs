@@ -113,6 +113,12 @@ namespace Oidc
         internal static extern uint oidc_validator_builder_set_allow_http_loopback(IntPtr b, uint allow, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_validator_builder_set_proxy(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_validator_builder_set_proxy_from_env(IntPtr b, uint enable, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_validator_builder_set_cache_policy_secs(IntPtr b, uint ttlMin, uint ttlMax,
             uint refreshCooldown, uint staleIfError, out IntPtr err);
 
@@ -321,6 +327,16 @@ namespace Oidc
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_oauth_builder_set_allow_http_loopback(IntPtr b, uint allow, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_builder_set_proxy(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_builder_set_proxy_from_env(IntPtr b, uint enable, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_builder_set_client_cert(IntPtr b, byte[] cert, UIntPtr certLen,
+            byte[] key, UIntPtr keyLen, out IntPtr err);
 
         /// Consumes the builder in every case.
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]

@@ -76,6 +76,14 @@ namespace Oidc
                 }
                 if (options.AllowHttpLoopback)
                     OidcException.Check(Native.oidc_oauth_builder_set_allow_http_loopback(b, 1, out err), err);
+                if (options.Proxy != null) OidcClient.Set(b, options.Proxy, Native.oidc_oauth_builder_set_proxy);
+                if (options.ProxyFromEnv)
+                    OidcException.Check(Native.oidc_oauth_builder_set_proxy_from_env(b, 1, out err), err);
+                if (options.ClientCertPem != null || options.ClientKeyPem != null)
+                {
+                    byte[] c = Utf8.StrictBytes(options.ClientCertPem ?? ""), k = Utf8.StrictBytes(options.ClientKeyPem ?? "");
+                    OidcException.Check(Native.oidc_oauth_builder_set_client_cert(b, c, (UIntPtr)c.Length, k, (UIntPtr)k.Length, out err), err);
+                }
                 if (options.PrivateKey != null)
                 {
                     byte[] k = Utf8.StrictBytes(options.PrivateKey), kid = Optional(options.PrivateKeyId), alg = Optional(options.PrivateKeyAlgorithm);

@@ -53,6 +53,20 @@ namespace Oidc
         /// Allow plain http to loopback hosts (local development only).
         public bool AllowHttpLoopback { get; set; }
 
+        /// An HTTP CONNECT proxy for every request, "http://[user:password@]host:port"; the
+        /// credentials never appear in messages or logs.
+        public string Proxy { get; set; }
+
+        /// Opt in to https_proxy/HTTPS_PROXY and no_proxy/NO_PROXY (off by default).
+        public bool ProxyFromEnv { get; set; }
+
+        /// The mTLS client certificate chain (PEM, leaf first), with ClientKeyPem (RFC 8705;
+        /// AuthMethod "tls_client_auth" or "self_signed_tls_client_auth").
+        public string ClientCertPem { get; set; }
+
+        /// The unencrypted PEM private key of ClientCertPem.
+        public string ClientKeyPem { get; set; }
+
         /// The client's private key for private_key_jwt and signed JWT-bearer assertions: PEM
         /// (PKCS#8, PKCS#1 RSA, SEC1 EC) or a private JWK (text starting with '{'). A secret:
         /// never printed.
@@ -83,6 +97,8 @@ namespace Oidc
             if (PrivateKey != null) sb.Append(", PrivateKey=<redacted>");
             if (UseDPoP || DPoPKey != null) sb.Append(", DPoP=").Append(DPoPKey == null ? "<generated>" : "<redacted>");
             if (CaFile != null) sb.Append(", CaFile=").Append(CaFile);
+            if (Proxy != null) sb.Append(", Proxy=<set>");
+            if (ClientCertPem != null) sb.Append(", ClientCert=<set>");
             if (Endpoints != null)
                 foreach (var e in Endpoints) sb.Append(", ").Append(e.Key).Append('=').Append(e.Value);
             return sb.Append(')').ToString();

@@ -64,6 +64,9 @@ namespace Oidc
                 if (options.JwksJson != null) Set(b, options.JwksJson, Native.oidc_validator_builder_set_jwks_json);
                 if (options.AllowHttpLoopback)
                     OidcException.Check(Native.oidc_validator_builder_set_allow_http_loopback(b, 1, out err), err);
+                if (options.Proxy != null) Set(b, options.Proxy, Native.oidc_validator_builder_set_proxy);
+                if (options.ProxyFromEnv)
+                    OidcException.Check(Native.oidc_validator_builder_set_proxy_from_env(b, 1, out err), err);
                 if (options.ConnectTimeoutMs.HasValue || options.TotalTimeoutMs.HasValue)
                 {
                     uint connect = U32(options.ConnectTimeoutMs ?? Defaults.ConnectTimeoutMs, "ConnectTimeoutMs");

@@ -51,6 +51,13 @@ namespace Oidc
         /// Allow plain http to loopback hosts (local development only).
         public bool AllowHttpLoopback { get; set; }
 
+        /// An HTTP CONNECT proxy for every request, "http://[user:password@]host:port"; the
+        /// credentials never appear in messages or logs.
+        public string Proxy { get; set; }
+
+        /// Opt in to https_proxy/HTTPS_PROXY and no_proxy/NO_PROXY (off by default).
+        public bool ProxyFromEnv { get; set; }
+
         /// TCP connect timeout in ms (default 5000).
         public int? ConnectTimeoutMs { get; set; }
 

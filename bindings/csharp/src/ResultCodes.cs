@@ -37,6 +37,8 @@ namespace Oidc
         CaFile = 102,
         /// An algorithm name is unknown or forbidden (none, HMAC).
         UnsupportedAlgorithm = 103,
+        /// The mTLS client certificate or key is unusable (not PEM, no certificate or key, or the key does not match the certificate).
+        ClientCert = 104,
         /// The discovery document is invalid (no `jwks_uri`, a non-https endpoint, ...).
         DiscoveryInvalid = 110,
         /// The discovery document names another issuer.
@@ -59,6 +61,8 @@ namespace Oidc
         RedirectRejected = 206,
         /// An unknown kid could not be checked because the key refresh it triggered failed (an IdP outage, not a forged token): HTTP 503, retry later, no invalid_token.
         KeysUnavailable = 207,
+        /// The HTTP proxy refused the tunnel (407 authentication required, 403 denied, ...) or could not be reached; the message names the proxy (never its credentials).
+        Proxy = 208,
         /// The token is not a well-formed compact JWS.
         TokenMalformed = 300,
         /// The token exceeds the maximum size.
@@ -183,6 +187,7 @@ namespace Oidc
             new Entry(OidcResult.InsecureUrl, "INSECURE_URL", i => new InsecureUrlException(i)),
             new Entry(OidcResult.CaFile, "CA_FILE", i => new CaFileException(i)),
             new Entry(OidcResult.UnsupportedAlgorithm, "UNSUPPORTED_ALGORITHM", i => new UnsupportedAlgorithmException(i)),
+            new Entry(OidcResult.ClientCert, "CLIENT_CERT", i => new ClientCertException(i)),
             new Entry(OidcResult.DiscoveryInvalid, "DISCOVERY_INVALID", i => new DiscoveryInvalidException(i)),
             new Entry(OidcResult.DiscoveryIssuerMismatch, "DISCOVERY_ISSUER_MISMATCH", i => new DiscoveryIssuerMismatchException(i)),
             new Entry(OidcResult.JwksInvalid, "JWKS_INVALID", i => new JwksInvalidException(i)),
@@ -194,6 +199,7 @@ namespace Oidc
             new Entry(OidcResult.ResponseInvalid, "RESPONSE_INVALID", i => new ResponseInvalidException(i)),
             new Entry(OidcResult.RedirectRejected, "REDIRECT_REJECTED", i => new RedirectRejectedException(i)),
             new Entry(OidcResult.KeysUnavailable, "KEYS_UNAVAILABLE", i => new KeysUnavailableException(i)),
+            new Entry(OidcResult.Proxy, "PROXY", i => new ProxyException(i)),
             new Entry(OidcResult.TokenMalformed, "TOKEN_MALFORMED", i => new TokenMalformedException(i)),
             new Entry(OidcResult.TokenTooLarge, "TOKEN_TOO_LARGE", i => new TokenTooLargeException(i)),
             new Entry(OidcResult.AlgorithmNotAllowed, "ALGORITHM_NOT_ALLOWED", i => new AlgorithmNotAllowedException(i)),

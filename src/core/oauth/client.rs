@@ -32,10 +32,25 @@ pub enum ClientAuth {
     /// `private_key_jwt`, then `client_secret_basic`, `client_secret_post`, `client_secret_jwt`;
     /// `none` without credentials. Resolved per request from the (cached) metadata.
     Auto { secret: Option<Secret>, key: Option<Arc<SigningKey>> },
+    /// `tls_client_auth` (RFC 8705 §2.1): the client certificate of the TLS connection, issued
+    /// by a CA the server trusts for this client; `client_id` in the body.
+    TlsClientAuth,
+    /// `self_signed_tls_client_auth` (RFC 8705 §2.2): a self-signed client certificate the
+    /// server knows (registered in the client's JWKS); `client_id` in the body.
+    SelfSignedTlsClientAuth,
 }
 
 /// The RFC 7591 names [`ClientAuth::from_parts_with_key`] accepts.
-pub const AUTH_METHODS: [&str; 6] = ["none", "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "auto"];
+pub const AUTH_METHODS: [&str; 8] = [
+    "none",
+    "client_secret_basic",
+    "client_secret_post",
+    "client_secret_jwt",
+    "private_key_jwt",
+    "tls_client_auth",
+    "self_signed_tls_client_auth",
+    "auto",
+];
 
 impl ClientAuth {
     /// Resolve the authentication from its parts: an explicit method name (RFC 7591 names:
@@ -53,6 +68,12 @@ impl ClientAuth {
             |s: Option<Secret>| s.ok_or_else(|| Error::new(ErrorKind::InvalidConfig, "this auth method needs a client secret"));
         match method {
             Some("auto") => return Ok(ClientAuth::Auto { secret, key }),
+            Some(m @ ("tls_client_auth" | "self_signed_tls_client_auth")) => {
+                if secret.is_some() || key.is_some() {
+                    return err(ErrorKind::InvalidConfig, format!("{m} takes a client certificate, not a client secret or private key"));
+                }
+                return Ok(if m == "tls_client_auth" { ClientAuth::TlsClientAuth } else { ClientAuth::SelfSignedTlsClientAuth });
+            }
             Some("private_key_jwt") => {
                 if secret.is_some() {
                     return err(ErrorKind::InvalidConfig, "private_key_jwt takes a private key, not a client secret");
@@ -87,6 +108,8 @@ impl ClientAuth {
             ClientAuth::SecretJwt(_) => "client_secret_jwt",
             ClientAuth::PrivateKeyJwt(_) => "private_key_jwt",
             ClientAuth::Auto { .. } => "auto",
+            ClientAuth::TlsClientAuth => "tls_client_auth",
+            ClientAuth::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
     }
 }
@@ -234,6 +257,12 @@ impl OAuthClient {
             ClientAuth::Auto { secret: Some(s), .. } if s.is_empty() => {
                 return err(ErrorKind::InvalidConfig, "client secret is empty");
             }
+            ClientAuth::TlsClientAuth | ClientAuth::SelfSignedTlsClientAuth if cfg.base.client_cert.is_none() => {
+                return err(
+                    ErrorKind::InvalidConfig,
+                    format!("{} needs a client certificate and key (oidc_oauth_builder_set_client_cert)", cfg.auth.method_name()),
+                );
+            }
             _ => {}
         }
         let validator = Client::new(cfg.base.clone())?;
@@ -270,6 +299,15 @@ impl OAuthClient {
             return Ok(u.clone());
         }
         let m = self.metadata()?;
+        // RFC 8705 §5: a client that presents a certificate uses the issuer's mTLS aliases.
+        if self.inner.cfg.base.client_cert.is_some() {
+            if let Some(u) = m.raw.get("mtls_endpoint_aliases").and_then(|a| a.get(name)).and_then(serde_json::Value::as_str) {
+                Url::parse_checked(u, self.inner.cfg.base.allow_http_loopback).map_err(|e| {
+                    Error::new(ErrorKind::DiscoveryInvalid, format!("discovery member mtls_endpoint_aliases.{name}: {}", e.message()))
+                })?;
+                return Ok(u.to_string());
+            }
+        }
         match m.get_str(name) {
             Some(u) => Ok(u.to_string()),
             None => err(ErrorKind::InvalidConfig, format!("the issuer advertises no {name}")),
@@ -301,6 +339,14 @@ impl OAuthClient {
                 if has(name) {
                     return Ok(make(s.clone()));
                 }
+            }
+        }
+        if secret.is_none() && key.is_none() && self.inner.cfg.base.client_cert.is_some() {
+            if has("tls_client_auth") {
+                return Ok(ClientAuth::TlsClientAuth);
+            }
+            if has("self_signed_tls_client_auth") {
+                return Ok(ClientAuth::SelfSignedTlsClientAuth);
             }
         }
         if secret.is_none() && key.is_none() && has("none") {
@@ -348,7 +394,9 @@ impl OAuthClient {
         };
         let form = req.form.get_or_insert_with(Vec::new);
         match &auth {
-            ClientAuth::None => form.push(("client_id".into(), id.clone())),
+            ClientAuth::None | ClientAuth::TlsClientAuth | ClientAuth::SelfSignedTlsClientAuth => {
+                form.push(("client_id".into(), id.clone()))
+            }
             ClientAuth::SecretPost(s) => {
                 form.push(("client_id".into(), id.clone()));
                 form.push(("client_secret".into(), s.expose().to_string()));

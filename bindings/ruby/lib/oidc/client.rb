@@ -26,6 +26,9 @@ module Oidc
     # jwks_uri:            use this JWKS URL instead of discovery
     # jwks_json:           static key set (String or Hash): no network at all
     # allow_http_loopback: allow http:// to 127.0.0.1/::1/localhost (development only)
+    # proxy:               HTTP CONNECT proxy "http://[user:password@]host:port" for every
+    #                      request (its credentials never appear in messages)
+    # proxy_from_env:      true: use https_proxy/HTTPS_PROXY and no_proxy/NO_PROXY (off by default)
     # connect_timeout:     seconds (default 5)
     # timeout:             total seconds per request (default 10)
     # max_response_bytes:  bound on discovery/JWKS bodies (default 512 KiB)
@@ -58,7 +61,8 @@ module Oidc
     # token_cache_size:    verified-token cache entries (0 turns it off; default 4096)
     def initialize(issuer:, audiences: [], any_audience: false, algorithms: nil, expected_typ: nil,
                    required_claims: [], leeway: nil, max_token_bytes: nil, ca_file: nil, jwks_uri: nil,
-                   jwks_json: nil, allow_http_loopback: false, connect_timeout: nil, timeout: nil,
+                   jwks_json: nil, allow_http_loopback: false, proxy: nil, proxy_from_env: false,
+                   connect_timeout: nil, timeout: nil,
                    max_response_bytes: nil, realm: nil, cache: nil, prefetch: nil,
                    required_scopes: nil, claim_values: nil, dpop_mode: nil, dpop_algorithms: nil,
                    dpop_proof_window: nil, dpop_nonce_secret: nil, dpop_nonce_lifetime: nil,
@@ -80,6 +84,8 @@ module Oidc
         b.str(:set_jwks_uri, jwks_uri) if jwks_uri
         b.str(:set_jwks_json, jwks_json.is_a?(String) ? jwks_json : JSON.generate(jwks_json)) if jwks_json
         b.call(:set_allow_http_loopback, 1) if allow_http_loopback
+        b.str(:set_proxy, proxy.to_s) if proxy
+        b.call(:set_proxy_from_env, 1) if proxy_from_env
         if connect_timeout || timeout
           b.call(:set_timeouts_ms, NativeBuilder.ms(connect_timeout || 5, "connect_timeout"),
                  NativeBuilder.ms(timeout || 10, "timeout"))

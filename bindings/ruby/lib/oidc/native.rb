@@ -71,6 +71,8 @@ module Oidc
     attach_function :oidc_validator_builder_set_max_response_bytes, %i[pointer size_t err_out], :oidc_result
     attach_function :oidc_validator_builder_set_timeouts_ms, %i[pointer uint32 uint32 err_out], :oidc_result
     attach_function :oidc_validator_builder_set_allow_http_loopback, %i[pointer uint32 err_out], :oidc_result
+    attach_function :oidc_validator_builder_set_proxy, %i[pointer pointer size_t err_out], :oidc_result
+    attach_function :oidc_validator_builder_set_proxy_from_env, %i[pointer uint32 err_out], :oidc_result
     attach_function :oidc_validator_builder_set_cache_policy_secs,
                     %i[pointer uint32 uint32 uint32 uint32 err_out], :oidc_result
     attach_function :oidc_validator_builder_build, %i[pointer pointer err_out], :oidc_result, blocking: true
@@ -93,6 +95,10 @@ module Oidc
                     :oidc_result
     attach_function :oidc_oauth_builder_set_timeouts_ms, %i[pointer uint32 uint32 err_out], :oidc_result
     attach_function :oidc_oauth_builder_set_allow_http_loopback, %i[pointer uint32 err_out], :oidc_result
+    attach_function :oidc_oauth_builder_set_proxy, %i[pointer pointer size_t err_out], :oidc_result
+    attach_function :oidc_oauth_builder_set_proxy_from_env, %i[pointer uint32 err_out], :oidc_result
+    attach_function :oidc_oauth_builder_set_client_cert, %i[pointer pointer size_t pointer size_t err_out],
+                    :oidc_result
     attach_function :oidc_oauth_builder_build, %i[pointer pointer err_out], :oidc_result, blocking: true
     attach_function :oidc_oauth_client_free, [:pointer], :void
 

@@ -21,6 +21,12 @@ module Oidc
     # connect_timeout:     seconds (default 5)
     # timeout:             total seconds per request (default 10)
     # allow_http_loopback: allow http:// to loopback hosts (development only)
+    # proxy:               HTTP CONNECT proxy "http://[user:password@]host:port" for every
+    #                      request (its credentials never appear in messages)
+    # proxy_from_env:      true: use https_proxy/HTTPS_PROXY and no_proxy/NO_PROXY (off by default)
+    # client_cert:         mTLS client certificate chain (PEM String, leaf first) with
+    #                      client_key: its unencrypted PEM key (RFC 8705; auth_method:
+    #                      "tls_client_auth" or "self_signed_tls_client_auth")
     # private_key:         for private_key_jwt and JWT-bearer assertions: PEM (PKCS#8, PKCS#1,
     #                      SEC1) or a private JWK (Hash or JSON String); parsed by liboidc, not
     #                      kept in Ruby
@@ -29,7 +35,8 @@ module Oidc
     # assertion_audience:  aud of client assertions: "token_endpoint" (default), "issuer", "endpoint"
     def initialize(issuer:, client_id: nil, client_secret: nil, auth_method: nil, ca_file: nil, endpoints: {},
                    connect_timeout: nil, timeout: nil, allow_http_loopback: false, private_key: nil,
-                   private_key_kid: nil, private_key_alg: nil, dpop_key: nil, assertion_audience: nil)
+                   private_key_kid: nil, private_key_alg: nil, dpop_key: nil, assertion_audience: nil,
+                   proxy: nil, proxy_from_env: false, client_cert: nil, client_key: nil)
       @issuer = issuer.to_s.dup.freeze
       @client_id = client_id&.to_s&.dup&.freeze
       # a private key without a secret means private_key_jwt unless auth_method: says otherwise
@@ -41,6 +48,9 @@ module Oidc
                                 auth_method: auth_method, ca_file: ca_file, endpoints: endpoints,
                                 connect_timeout: connect_timeout, timeout: timeout,
                                 allow_http_loopback: allow_http_loopback)
+        b.str(:set_proxy, proxy.to_s) if proxy
+        b.call(:set_proxy_from_env, 1) if proxy_from_env
+        b.str2(:set_client_cert, client_cert.to_s, client_key.to_s) if client_cert || client_key
         self.class.configure_keys(b, private_key: private_key, private_key_kid: private_key_kid,
                                      private_key_alg: private_key_alg, dpop_key: dpop_key,
                                      assertion_audience: assertion_audience)
