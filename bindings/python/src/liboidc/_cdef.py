@@ -19,6 +19,7 @@ enum oidc_result
   OIDC_RESULT_INSECURE_URL = 101,
   OIDC_RESULT_CA_FILE = 102,
   OIDC_RESULT_UNSUPPORTED_ALGORITHM = 103,
+  OIDC_RESULT_CLIENT_CERT = 104,
   OIDC_RESULT_DISCOVERY_INVALID = 110,
   OIDC_RESULT_DISCOVERY_ISSUER_MISMATCH = 111,
   OIDC_RESULT_JWKS_INVALID = 112,
@@ -30,6 +31,7 @@ enum oidc_result
   OIDC_RESULT_RESPONSE_INVALID = 205,
   OIDC_RESULT_REDIRECT_REJECTED = 206,
   OIDC_RESULT_KEYS_UNAVAILABLE = 207,
+  OIDC_RESULT_PROXY = 208,
   OIDC_RESULT_TOKEN_MALFORMED = 300,
   OIDC_RESULT_TOKEN_TOO_LARGE = 301,
   OIDC_RESULT_ALGORITHM_NOT_ALLOWED = 302,
@@ -391,6 +393,19 @@ oidc_result oidc_oauth_builder_set_timeouts_ms(struct oidc_oauth_builder *builde
 oidc_result oidc_oauth_builder_set_allow_http_loopback(struct oidc_oauth_builder *builder,
                                                        uint32_t allow,
                                                        struct oidc_error **err_out);
+oidc_result oidc_oauth_builder_set_proxy(struct oidc_oauth_builder *builder,
+                                         const char *url,
+                                         size_t url_len,
+                                         struct oidc_error **err_out);
+oidc_result oidc_oauth_builder_set_proxy_from_env(struct oidc_oauth_builder *builder,
+                                                  uint32_t enable,
+                                                  struct oidc_error **err_out);
+oidc_result oidc_oauth_builder_set_client_cert(struct oidc_oauth_builder *builder,
+                                               const char *cert_pem,
+                                               size_t cert_pem_len,
+                                               const char *key_pem,
+                                               size_t key_pem_len,
+                                               struct oidc_error **err_out);
 oidc_result oidc_oauth_builder_build(struct oidc_oauth_builder *builder,
                                      struct oidc_oauth_client **out,
                                      struct oidc_error **err_out);
@@ -543,6 +558,13 @@ oidc_result oidc_validator_builder_set_ca_file(struct oidc_validator_builder *bu
                                                const char *path,
                                                size_t path_len,
                                                struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_proxy(struct oidc_validator_builder *builder,
+                                             const char *url,
+                                             size_t url_len,
+                                             struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_proxy_from_env(struct oidc_validator_builder *builder,
+                                                      uint32_t enable,
+                                                      struct oidc_error **err_out);
 oidc_result oidc_validator_builder_set_allow_http_loopback(struct oidc_validator_builder *builder,
                                                            uint32_t allow,
                                                            struct oidc_error **err_out);

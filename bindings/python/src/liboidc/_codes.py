@@ -112,6 +112,13 @@ class UnsupportedAlgorithmError(ConfigError):
     NAME = "UNSUPPORTED_ALGORITHM"
 
 
+class ClientCertError(ConfigError):
+    """The mTLS client certificate or key is unusable (not PEM, no certificate or key, or the key does not match the certificate)."""
+
+    CODE = 104
+    NAME = "CLIENT_CERT"
+
+
 class DiscoveryInvalidError(ConfigError):
     """The discovery document is invalid (no `jwks_uri`, a non-https endpoint, ...)."""
 
@@ -180,6 +187,13 @@ class KeysUnavailableError(NetworkError):
 
     CODE = 207
     NAME = "KEYS_UNAVAILABLE"
+
+
+class ProxyError(NetworkError):
+    """The HTTP proxy refused the tunnel (407 authentication required, 403 denied, ...) or could not be reached; the message names the proxy (never its credentials)."""
+
+    CODE = 208
+    NAME = "PROXY"
 
 
 class TokenMalformedError(TokenError):
@@ -553,6 +567,7 @@ CODES: Dict[int, Tuple[str, str, Type[OidcError]]] = {
     101: ("INSECURE_URL", "URL is not https", InsecureURLError),
     102: ("CA_FILE", "CA file unusable", CAFileError),
     103: ("UNSUPPORTED_ALGORITHM", "unsupported or forbidden algorithm", UnsupportedAlgorithmError),
+    104: ("CLIENT_CERT", "client certificate unusable", ClientCertError),
     110: ("DISCOVERY_INVALID", "invalid discovery document", DiscoveryInvalidError),
     111: ("DISCOVERY_ISSUER_MISMATCH", "discovery document names another issuer", DiscoveryIssuerMismatchError),
     112: ("JWKS_INVALID", "invalid JWKS document", JWKSInvalidError),
@@ -564,6 +579,7 @@ CODES: Dict[int, Tuple[str, str, Type[OidcError]]] = {
     205: ("RESPONSE_INVALID", "invalid response", ResponseInvalidError),
     206: ("REDIRECT_REJECTED", "redirect rejected", RedirectRejectedError),
     207: ("KEYS_UNAVAILABLE", "signing keys unavailable (key refresh failed); retry later", KeysUnavailableError),
+    208: ("PROXY", "HTTP proxy refused or unreachable", ProxyError),
     300: ("TOKEN_MALFORMED", "token malformed", TokenMalformedError),
     301: ("TOKEN_TOO_LARGE", "token too large", TokenTooLargeError),
     302: ("ALGORITHM_NOT_ALLOWED", "token algorithm not allowed", AlgorithmNotAllowedError),
@@ -618,4 +634,4 @@ CODES: Dict[int, Tuple[str, str, Type[OidcError]]] = {
     507: ("RESPONSE_ISSUER_MISMATCH", "authorization response issuer mismatch", ResponseIssuerMismatchError),
 }
 
-__all__ = ["NullParameterError", "InvalidUTF8Error", "InvalidArgumentError", "PanicError", "InternalError", "QueueFullError", "DeadlineExceededError", "OidcCancelledError", "InvalidConfigError", "InsecureURLError", "CAFileError", "UnsupportedAlgorithmError", "DiscoveryInvalidError", "DiscoveryIssuerMismatchError", "JWKSInvalidError", "NetworkTimeoutError", "TLSError", "HTTPStatusError", "ResponseTooLargeError", "ResponseInvalidError", "RedirectRejectedError", "KeysUnavailableError", "TokenMalformedError", "TokenTooLargeError", "AlgorithmNotAllowedError", "UnknownKeyError", "SignatureInvalidError", "TokenExpiredError", "TokenNotYetValidError", "TokenIssuedInFutureError", "IssuerMismatchError", "AudienceMismatchError", "MissingClaimError", "InvalidClaimError", "TypeMismatchError", "CritUnsupportedError", "KeyRejectedError", "RequestMalformedError", "TokenMissingError", "DPoPProofInvalidError", "DPoPProofMismatchError", "DPoPProofStaleError", "DPoPReplayError", "DPoPNonceRequiredError", "TokenBindingMismatchError", "ClaimNotAllowedError", "ReplayStoreUnavailableError", "InvalidRequestError", "InvalidClientError", "InvalidGrantError", "UnauthorizedClientError", "UnsupportedGrantTypeError", "InvalidScopeError", "AuthorizationPendingError", "SlowDownError", "AccessDeniedError", "ExpiredTokenError", "InvalidTargetError", "UseDPoPNonceError", "InvalidDPoPProofError", "UnsupportedTokenTypeError", "InvalidClientMetadataError", "InvalidRedirectURIError", "InvalidTokenError", "InsufficientScopeError", "ResponseMissingFieldError", "StateMismatchError", "NonceMismatchError", "HashMismatchError", "AZPMismatchError", "AuthTimeInvalidError", "SubjectMismatchError", "ResponseIssuerMismatchError"]
+__all__ = ["NullParameterError", "InvalidUTF8Error", "InvalidArgumentError", "PanicError", "InternalError", "QueueFullError", "DeadlineExceededError", "OidcCancelledError", "InvalidConfigError", "InsecureURLError", "CAFileError", "UnsupportedAlgorithmError", "ClientCertError", "DiscoveryInvalidError", "DiscoveryIssuerMismatchError", "JWKSInvalidError", "NetworkTimeoutError", "TLSError", "HTTPStatusError", "ResponseTooLargeError", "ResponseInvalidError", "RedirectRejectedError", "KeysUnavailableError", "ProxyError", "TokenMalformedError", "TokenTooLargeError", "AlgorithmNotAllowedError", "UnknownKeyError", "SignatureInvalidError", "TokenExpiredError", "TokenNotYetValidError", "TokenIssuedInFutureError", "IssuerMismatchError", "AudienceMismatchError", "MissingClaimError", "InvalidClaimError", "TypeMismatchError", "CritUnsupportedError", "KeyRejectedError", "RequestMalformedError", "TokenMissingError", "DPoPProofInvalidError", "DPoPProofMismatchError", "DPoPProofStaleError", "DPoPReplayError", "DPoPNonceRequiredError", "TokenBindingMismatchError", "ClaimNotAllowedError", "ReplayStoreUnavailableError", "InvalidRequestError", "InvalidClientError", "InvalidGrantError", "UnauthorizedClientError", "UnsupportedGrantTypeError", "InvalidScopeError", "AuthorizationPendingError", "SlowDownError", "AccessDeniedError", "ExpiredTokenError", "InvalidTargetError", "UseDPoPNonceError", "InvalidDPoPProofError", "UnsupportedTokenTypeError", "InvalidClientMetadataError", "InvalidRedirectURIError", "InvalidTokenError", "InsufficientScopeError", "ResponseMissingFieldError", "StateMismatchError", "NonceMismatchError", "HashMismatchError", "AZPMismatchError", "AuthTimeInvalidError", "SubjectMismatchError", "ResponseIssuerMismatchError"]
