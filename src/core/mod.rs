@@ -14,6 +14,7 @@ pub mod json;
 pub mod jwks;
 pub mod log;
 pub mod metrics;
+pub mod multi;
 pub mod oauth;
 pub mod pool;
 pub mod runtime;
@@ -23,7 +24,7 @@ pub mod url;
 pub mod validate;
 
 pub use client::Client;
-pub use config::{Algorithm, Clock, Config, DpopMode, KeySource, Prefetch, ReplayStore};
+pub use config::{Algorithm, Clock, Config, DpopMode, IssuerConfig, KeySource, Prefetch, ReplayStore, TenantBounds, Tenants};
 pub use error::{Error, ErrorKind, Result};
 pub use pool::Cancel;
 pub use validate::Validated;
