@@ -744,6 +744,16 @@ typedef struct oidc_error oidc_error;
 typedef struct oidc_http_request oidc_http_request;
 
 /**
+ * The settings of one more issuer of a validator: its own keys (discovery, a JWKS URL or a
+ * static JWKS), audiences, algorithms, `typ` and required claims; unset token rules are the
+ * validator's. An issuer containing `{tenant}` is a template (`https://login.example.com/{tenant}/v2.0`)
+ * and needs `oidc_issuer_builder_add_tenant` or `oidc_issuer_builder_set_any_tenant`.
+ * Not thread safe: use from one thread, then hand it to `oidc_validator_builder_add_issuer`
+ * (which consumes it) or free it with `oidc_issuer_builder_free`.
+ */
+typedef struct oidc_issuer_builder oidc_issuer_builder;
+
+/**
  * Collects a protocol client's configuration. One thread at a time; consumed by
  * `oidc_oauth_builder_build`.
  */
@@ -1246,6 +1256,180 @@ uint32_t oidc_cancel_is_cancelled(const struct oidc_cancel *cancel);
  * # Blocking: no.
  */
 void oidc_cancel_free(struct oidc_cancel *cancel);
+
+/**
+ * Create an issuer builder for `issuer` (exact, or a template with one `{tenant}`).
+ * # Ownership: `issuer` (UTF-8, `issuer_len` bytes) copied; on OK `*out` is caller-owned:
+ *   consume it with `oidc_validator_builder_add_issuer` or free it with `oidc_issuer_builder_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_new(const char *issuer,
+                                    size_t issuer_len,
+                                    struct oidc_issuer_builder **out,
+                                    struct oidc_error **err_out);
+
+/**
+ * Free an issuer builder that will not be added. NULL is accepted.
+ * # Ownership: consumes `builder`.
+ * # Thread safety: not concurrently with other calls on the same builder.
+ * # Blocking: no.
+ */
+void oidc_issuer_builder_free(struct oidc_issuer_builder *builder);
+
+/**
+ * Use this JWKS URL for this issuer instead of discovering one (not for templates).
+ * # Ownership: `builder` borrowed; the URL copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_set_jwks_uri(struct oidc_issuer_builder *builder,
+                                             const char *uri,
+                                             size_t uri_len,
+                                             struct oidc_error **err_out);
+
+/**
+ * Use a static JWKS document for this issuer (no network; not for templates).
+ * # Ownership: `builder` borrowed; the JSON copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_set_jwks_json(struct oidc_issuer_builder *builder,
+                                              const char *jwks_json,
+                                              size_t jwks_json_len,
+                                              struct oidc_error **err_out);
+
+/**
+ * Add an audience of this issuer. With none (and no any-audience), the validator's audiences apply.
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_add_audience(struct oidc_issuer_builder *builder,
+                                             const char *audience,
+                                             size_t audience_len,
+                                             struct oidc_error **err_out);
+
+/**
+ * Explicitly accept any audience for this issuer (`allow` = 1).
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_set_any_audience(struct oidc_issuer_builder *builder,
+                                                 uint32_t allow,
+                                                 struct oidc_error **err_out);
+
+/**
+ * This issuer's algorithm allow-list, comma- or space-separated ("RS256,ES256"); unset: the
+ * validator's. `none`, HMAC and unknown names fail (`OIDC_RESULT_UNSUPPORTED_ALGORITHM`).
+ * # Ownership: `builder` borrowed; the list copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_set_algorithms(struct oidc_issuer_builder *builder,
+                                               const char *algorithms,
+                                               size_t algorithms_len,
+                                               struct oidc_error **err_out);
+
+/**
+ * Require this JOSE `typ` of this issuer's tokens (unset: the validator's).
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_set_expected_typ(struct oidc_issuer_builder *builder,
+                                                 const char *typ,
+                                                 size_t typ_len,
+                                                 struct oidc_error **err_out);
+
+/**
+ * Require a claim of this issuer's tokens (in addition to the validator's required claims).
+ * # Ownership: `builder` borrowed; the name copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_add_required_claim(struct oidc_issuer_builder *builder,
+                                                   const char *claim,
+                                                   size_t claim_len,
+                                                   struct oidc_error **err_out);
+
+/**
+ * Templates: allow this tenant (1 to 64 of `A-Z a-z 0-9 - _`). Calls build an allow-list;
+ * mixing with `oidc_issuer_builder_set_any_tenant` fails.
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_add_tenant(struct oidc_issuer_builder *builder,
+                                           const char *tenant,
+                                           size_t tenant_len,
+                                           struct oidc_error **err_out);
+
+/**
+ * Templates: explicitly accept any well-formed tenant (`any` = 1), within the tenant bounds.
+ * Never the default. Fails after `oidc_issuer_builder_add_tenant`.
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_set_any_tenant(struct oidc_issuer_builder *builder,
+                                               uint32_t any,
+                                               struct oidc_error **err_out);
+
+/**
+ * Templates: the claim that must equal the tenant in `iss` (default `tid`).
+ * # Ownership: `builder` borrowed; the name copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_set_tenant_claim(struct oidc_issuer_builder *builder,
+                                                 const char *claim,
+                                                 size_t claim_len,
+                                                 struct oidc_error **err_out);
+
+/**
+ * Templates: bound the per-tenant state. At most `max_tenants` tenants kept (default 256,
+ * least recently used evicted), `new_per_window` new tenants per `window_secs` (default 10
+ * per 60 s) and `max_in_flight` first fetches at once (default 4); a new tenant beyond them is
+ * refused with `OIDC_RESULT_KEYS_UNAVAILABLE` without a request.
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_set_tenant_bounds(struct oidc_issuer_builder *builder,
+                                                  uint32_t max_tenants,
+                                                  uint32_t new_per_window,
+                                                  uint32_t window_secs,
+                                                  uint32_t max_in_flight,
+                                                  struct oidc_error **err_out);
+
+/**
+ * Add an issuer to a validator: tokens whose `iss` names it (or, for a template, one of its
+ * tenants) are checked against its settings and keys only. The validator's own issuer (set
+ * with `oidc_validator_builder_set_issuer`, optional once an issuer is added) is the first
+ * entry. Up to 64 issuers. A setter of `issuer` that failed makes this call, and `_build`,
+ * fail with that setter's code; the settings are checked as a whole at `_build`.
+ * # Ownership: `builder` borrowed; consumes `issuer` in every case (do not free it afterwards).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_add_issuer(struct oidc_validator_builder *builder,
+                                              struct oidc_issuer_builder *issuer,
+                                              struct oidc_error **err_out);
 
 /**
  * The library version, e.g. "0.1.0".
