@@ -117,7 +117,7 @@ impl Router {
     /// Validate through the issuer the token names.
     pub fn validate_at(&self, token: &str, now: f64) -> Result<Validated> {
         // Refusals before an issuer is chosen are counted here; the chosen client counts its own.
-        let chosen = self.peek_iss(token).and_then(|iss| self.choose(iss.as_ref()));
+        let chosen = self.route(token);
         let chosen = chosen.inspect_err(|e| super::metrics::validation(Err(e.kind())))?;
         match chosen {
             (Choice::Exact(i), _) => self.exact[i].1.validate_at(token, now),
@@ -131,17 +131,18 @@ impl Router {
         }
     }
 
-    /// The issuer a token names, or the structural error a single-issuer validator gives
-    /// (parsed without keys: no network).
-    fn peek_iss<'t>(&self, token: &'t str) -> Result<std::borrow::Cow<'t, str>> {
+    /// Route a token: read its unverified `iss` (without copying it) and choose. A token whose
+    /// `iss` cannot be read gets the structural error a single-issuer validator gives (parsed
+    /// without keys: no network).
+    fn route(&self, token: &str) -> Result<(Choice, Option<Client>)> {
         if token.len() > self.structural.max_token_bytes {
             return err(
                 ErrorKind::TokenTooLarge,
                 format!("token is {} bytes; the limit is {}", token.len(), self.structural.max_token_bytes),
             );
         }
-        match read_iss(token) {
-            Some(Ok(iss)) => Ok(std::borrow::Cow::Owned(iss)),
+        match with_iss(token, |iss| self.choose(iss)) {
+            Some(Ok(chosen)) => chosen,
             other => {
                 // The header and structure first, as a single issuer would answer.
                 super::validate::parse_token(token, &self.structural)?;
@@ -269,9 +270,9 @@ fn check_tenant_claim(claims: &str, name: &str, tenant: &str) -> Result<()> {
     }
 }
 
-/// The unverified `iss` of a compact JWS: `None` when the payload cannot be read (the caller
+/// `f` of the unverified `iss` of a compact JWS: `None` when the payload cannot be read (the caller
 /// then reports the structural error), `Some(Err)` when `iss` is absent or not a string.
-fn read_iss(token: &str) -> Option<Result<String>> {
+fn with_iss<R>(token: &str, f: impl FnOnce(&str) -> R) -> Option<Result<R>> {
     let b = token.as_bytes();
     let d1 = memchr::memchr(b'.', b)?;
     let d2 = memchr::memchr(b'.', &b[d1 + 1..])? + d1 + 1;
@@ -288,7 +289,7 @@ fn read_iss(token: &str) -> Option<Result<String>> {
     let s = std::str::from_utf8(payload).ok()?;
     let obj = RawObject::parse(s).ok()?;
     Some(match obj.get("iss").map(scalar) {
-        Some(Scalar::Str(i)) => Ok(i.into_owned()),
+        Some(Scalar::Str(i)) => Ok(f(&i)),
         None | Some(Scalar::Null) => err(ErrorKind::MissingClaim, "token has no iss claim"),
         Some(_) => err(ErrorKind::InvalidClaim, "claim iss is not a string"),
     })
@@ -302,7 +303,9 @@ mod tests {
     fn read_iss_cases() {
         let enc = |s: &str| super::super::json::b64url_encode(s.as_bytes());
         let t = |p: &str| format!("{}.{}.sig", enc(r#"{"alg":"RS256"}"#), enc(p));
+        let read_iss = |t: &str| with_iss(t, |i| i.to_string());
         assert_eq!(read_iss(&t(r#"{"iss":"https://a"}"#)).unwrap().unwrap(), "https://a");
+        assert_eq!(read_iss(&t(r#"{"iss":"https:\/\/a"}"#)).unwrap().unwrap(), "https://a", "escapes decoded");
         assert_eq!(read_iss(&t(r#"{"iss":7}"#)).unwrap().unwrap_err().kind(), ErrorKind::InvalidClaim);
         assert_eq!(read_iss(&t(r#"{"sub":"x"}"#)).unwrap().unwrap_err().kind(), ErrorKind::MissingClaim);
         assert!(read_iss("nodots").is_none());
