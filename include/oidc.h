@@ -1432,6 +1432,51 @@ oidc_result oidc_validator_builder_add_issuer(struct oidc_validator_builder *bui
                                               struct oidc_error **err_out);
 
 /**
+ * Load a policy document (JSON, `"version": 1`, see README "Policy document") into the
+ * builder: every member it holds replaces the builder's setting (members it omits keep the
+ * builder's). Strict: an unknown member, a wrong type or a bad value fails with
+ * `OIDC_RESULT_INVALID_CONFIG`, the message naming its JSON path (`$.issuers[1].audiences[0]`);
+ * the failure is also reported by `_build`. The document and the builder calls are two
+ * spellings of one configuration (`oidc_validator_policy_json` writes it back).
+ * # Ownership: `builder` borrowed; `json` (`json_len` bytes of UTF-8) read during the call.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_load_policy(struct oidc_validator_builder *builder,
+                                               const char *json,
+                                               size_t json_len,
+                                               struct oidc_error **err_out);
+
+/**
+ * Like `oidc_validator_builder_load_policy`, reading the document from the file at `path`
+ * (UTF-8, `path_len` bytes; at most 1 MiB).
+ * # Ownership: `builder` borrowed; `path` read during the call.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: reads the file.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_load_policy_file(struct oidc_validator_builder *builder,
+                                                    const char *path,
+                                                    size_t path_len,
+                                                    struct oidc_error **err_out);
+
+/**
+ * The configuration of a built validator as a policy document (JSON, every member written,
+ * defaults included). Not in it: the DPoP nonce secret and a replay store (secrets and host
+ * objects), the prefetch mode.
+ * # Ownership: `client` borrowed; on OK `*out` is caller-owned (`oidc_string_free`),
+ *   `*out_len` (if non-NULL) its length.
+ * # Thread safety: any thread, concurrently with any call on the client.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_policy_json(const struct oidc_validator *client,
+                                       char **out,
+                                       size_t *out_len,
+                                       struct oidc_error **err_out);
+
+/**
  * The library version, e.g. "0.1.0".
  * # Ownership: static; never free.
  * # Thread safety: any thread.

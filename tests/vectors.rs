@@ -206,3 +206,103 @@ fn c_abi_issuer_builder_failures_reach_build() {
     oidc_issuer_builder_free(ib);
     assert_eq!(oidc_validator_builder_add_issuer(null as _, null as _, null as _), oidc_result::NullParameter);
 }
+
+/// Build a validator from a policy document through the C ABI.
+fn from_policy(doc: &str) -> *mut oidc_validator {
+    use oidc::ffi::issuer::*;
+    let null = std::ptr::null_mut();
+    let mut b: *mut oidc_validator_builder = null as _;
+    set(oidc_validator_builder_new(&mut b, null as _));
+    set(oidc_validator_builder_load_policy(b, doc.as_ptr().cast(), doc.len(), null as _));
+    let mut client: *mut oidc_validator = null as _;
+    set(oidc_validator_builder_build(b, &mut client, null as _));
+    client
+}
+
+fn decide_all(client: *mut oidc_validator, v: &Value) {
+    for case in v["cases"].as_array().unwrap() {
+        let t = case["token"].as_str().unwrap();
+        let mut out: *mut c_char = std::ptr::null_mut();
+        let rc = oidc_validate_at(
+            client,
+            t.as_ptr().cast(),
+            t.len(),
+            v["now"].as_i64().unwrap(),
+            &mut out,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
+        assert_eq!(rc as u32, case["code"].as_u64().unwrap() as u32, "{}", case["name"]);
+        oidc_string_free(out);
+    }
+}
+
+#[test]
+fn a_policy_document_decides_every_vector_like_the_builder_calls() {
+    use oidc::ffi::issuer::*;
+    // The single-issuer vectors, as a document.
+    let v = vectors();
+    let c = &v["config"];
+    let doc = serde_json::json!({"version": 1, "issuer": c["issuer"], "jwks": v["jwks"], "audiences": c["audiences"],
+        "typ": c["expected_typ"], "required_claims": ["sub"], "max_token_bytes": c["max_token_bytes"],
+        "algorithms": c["algorithms"].as_str().unwrap().split(',').collect::<Vec<_>>()})
+    .to_string();
+    let client = from_policy(&doc);
+    decide_all(client, &v);
+    // The exported document builds a validator with the same decisions, and exports the same.
+    let mut out: *mut c_char = std::ptr::null_mut();
+    let mut len = 0usize;
+    set(oidc_validator_policy_json(client, &mut out, &mut len, std::ptr::null_mut()));
+    let exported = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_string();
+    assert_eq!(exported.len(), len);
+    oidc_string_free(out);
+    oidc_validator_free(client);
+    let again = from_policy(&exported);
+    decide_all(again, &v);
+    let mut out2: *mut c_char = std::ptr::null_mut();
+    set(oidc_validator_policy_json(again, &mut out2, std::ptr::null_mut(), std::ptr::null_mut()));
+    assert_eq!(unsafe { CStr::from_ptr(out2) }.to_str().unwrap(), exported);
+    oidc_string_free(out2);
+    oidc_validator_free(again);
+
+    // The multi-issuer vectors, as a document.
+    let v = multi_vectors();
+    let c = &v["config"];
+    let issuers: Vec<Value> = v["issuers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            serde_json::json!({"issuer": i["issuer"], "jwks": i["jwks"], "audiences": i["audiences"],
+                "algorithms": i["algorithms"].as_str().unwrap().split(',').collect::<Vec<_>>()})
+        })
+        .collect();
+    let doc = serde_json::json!({"version": 1, "audiences": c["audiences"], "required_claims": c["required_claims"],
+        "max_token_bytes": c["max_token_bytes"], "leeway_secs": c["leeway_secs"], "issuers": issuers})
+    .to_string();
+    let client = from_policy(&doc);
+    decide_all(client, &v);
+    oidc_validator_free(client);
+}
+
+#[test]
+fn a_malformed_policy_names_the_path_and_fails_the_build() {
+    use oidc::ffi::issuer::*;
+    use oidc::ffi::misc::oidc_error_message;
+    let null = std::ptr::null_mut();
+    let mut b: *mut oidc_validator_builder = null as _;
+    set(oidc_validator_builder_new(&mut b, null as _));
+    let doc = r#"{"version":1,"issuers":[{"issuer":"https://a.example"},{"issuer":"https://b.example","audiences":[7]}]}"#;
+    let mut err: *mut oidc_error = null as _;
+    assert_eq!(oidc_validator_builder_load_policy(b, doc.as_ptr().cast(), doc.len(), &mut err), oidc_result::InvalidConfig);
+    let msg = unsafe { CStr::from_ptr(oidc_error_message(err)) }.to_str().unwrap().to_string();
+    assert!(msg.contains("$.issuers[1].audiences[0]"), "{msg}");
+    oidc_error_free(err);
+    let mut client: *mut oidc_validator = null as _;
+    assert_eq!(oidc_validator_builder_build(b, &mut client, null as _), oidc_result::InvalidConfig);
+    let mut b: *mut oidc_validator_builder = null as _;
+    set(oidc_validator_builder_new(&mut b, null as _));
+    let p = "/nonexistent/policy.json";
+    assert_eq!(oidc_validator_builder_load_policy_file(b, p.as_ptr().cast(), p.len(), null as _), oidc_result::InvalidConfig);
+    oidc_validator_builder_free(b);
+}

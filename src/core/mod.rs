@@ -16,6 +16,7 @@ pub mod log;
 pub mod metrics;
 pub mod multi;
 pub mod oauth;
+pub mod policy;
 pub mod pool;
 pub mod runtime;
 pub mod snapshot;

@@ -339,3 +339,75 @@ pub extern "C" fn oidc_validator_builder_add_issuer(
         remember_failure(&mut b.failed, r)
     })
 }
+
+/// Load a policy document (JSON, `"version": 1`, see README "Policy document") into the
+/// builder: every member it holds replaces the builder's setting (members it omits keep the
+/// builder's). Strict: an unknown member, a wrong type or a bad value fails with
+/// `OIDC_RESULT_INVALID_CONFIG`, the message naming its JSON path (`$.issuers[1].audiences[0]`);
+/// the failure is also reported by `_build`. The document and the builder calls are two
+/// spellings of one configuration (`oidc_validator_policy_json` writes it back).
+/// # Ownership: `builder` borrowed; `json` (`json_len` bytes of UTF-8) read during the call.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_validator_builder_load_policy(
+    builder: *mut oidc_validator_builder,
+    json: *const c_char,
+    json_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    super::validator::with_builder(builder, err_out, |cfg| {
+        // SAFETY: json points to json_len readable bytes (API contract).
+        let doc = unsafe { try_utf8(json, json_len, "json") }?;
+        crate::core::policy::parse_into(doc, cfg).map_err(Into::into)
+    })
+}
+
+/// Like `oidc_validator_builder_load_policy`, reading the document from the file at `path`
+/// (UTF-8, `path_len` bytes; at most 1 MiB).
+/// # Ownership: `builder` borrowed; `path` read during the call.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: reads the file.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_validator_builder_load_policy_file(
+    builder: *mut oidc_validator_builder,
+    path: *const c_char,
+    path_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    super::validator::with_builder(builder, err_out, |cfg| {
+        // SAFETY: path points to path_len readable bytes (API contract).
+        let p = unsafe { try_utf8(path, path_len, "path") }?;
+        let meta = std::fs::metadata(p).map_err(|e| FfiError::new(oidc_result::InvalidConfig, format!("policy file: {e}")))?;
+        if meta.len() > crate::core::policy::MAX_DOCUMENT_BYTES as u64 {
+            return Err(FfiError::new(oidc_result::InvalidConfig, "policy file: larger than 1 MiB"));
+        }
+        let doc = std::fs::read_to_string(p).map_err(|e| FfiError::new(oidc_result::InvalidConfig, format!("policy file: {e}")))?;
+        crate::core::policy::parse_into(&doc, cfg).map_err(Into::into)
+    })
+}
+
+/// The configuration of a built validator as a policy document (JSON, every member written,
+/// defaults included). Not in it: the DPoP nonce secret and a replay store (secrets and host
+/// objects), the prefetch mode.
+/// # Ownership: `client` borrowed; on OK `*out` is caller-owned (`oidc_string_free`),
+///   `*out_len` (if non-NULL) its length.
+/// # Thread safety: any thread, concurrently with any call on the client.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_validator_policy_json(
+    client: *const super::validator::oidc_validator,
+    out: *mut *mut c_char,
+    out_len: *mut usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: client is NULL or live (API contract).
+        let c = unsafe { super::boundary::try_ref(client, "client") }?;
+        super::boundary::check_out(out, "out")?;
+        super::boundary::write_owned_string(out, out_len, crate::core::policy::export(c.client.config()))
+    })
+}
