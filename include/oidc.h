@@ -1477,6 +1477,28 @@ oidc_result oidc_validator_policy_json(const struct oidc_validator *client,
                                        struct oidc_error **err_out);
 
 /**
+ * Explain the validation of a token as of `now_unix` (0: now): every check with its outcome as
+ * a JSON document (which issuer was chosen and why, the key/signature check, each claim rule),
+ * not only the first failure. It holds no secret: never the signature or the token text; from
+ * the token only `alg`, a bounded `kid`, a bounded `iss`, the tenant, and `exp`/`nbf`/`iat`.
+ * The explanation itself is the output: a token that fails its checks still returns OK here,
+ * with `"decision": "deny"` in the document.
+ * # Ownership: `client` and `token` borrowed; on OK `*json_out` is caller-owned
+ *   (`oidc_string_free`), `*json_len_out` (if non-NULL) its length.
+ * # Thread safety: may be called concurrently on one client from any number of threads.
+ * # Blocking: as `oidc_validate` (may fetch keys when they are not cached, bounded by the
+ *   client's timeouts); never uses the verified-token cache.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validate_explain(const struct oidc_validator *client,
+                                  const char *token,
+                                  size_t token_len,
+                                  int64_t now_unix,
+                                  char **json_out,
+                                  size_t *json_len_out,
+                                  struct oidc_error **err_out);
+
+/**
  * The library version, e.g. "0.1.0".
  * # Ownership: static; never free.
  * # Thread safety: any thread.

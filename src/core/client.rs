@@ -277,6 +277,17 @@ impl Client {
         Hit::Answer(Ok(Validated { claims, alg: e.alg, exp: e.times.exp, cnf: e.cnf.clone() }))
     }
 
+    /// The token policy of this client (one issuer).
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    /// Key lookup and signature check of a parsed token against this client's own keys (explain
+    /// mode): the key set's answer, the same codes as a validation.
+    pub(crate) fn verify_only(&self, t: &ParsedToken) -> Result<()> {
+        self.verify(t, None).map(|_| ())
+    }
+
     /// The issuer table of a multi-issuer client (`None` for one issuer).
     pub fn router(&self) -> Option<&super::multi::Router> {
         self.inner.router.as_deref()

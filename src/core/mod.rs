@@ -9,6 +9,7 @@ pub mod config;
 pub mod discovery;
 pub mod error;
 mod error_kinds;
+pub mod explain;
 pub mod http;
 pub mod json;
 pub mod jwks;

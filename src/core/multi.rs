@@ -154,6 +154,16 @@ impl Router {
         }
     }
 
+    /// The tenant claim of template `i` (explain mode).
+    pub fn tenant_claim(&self, i: usize) -> &str {
+        self.templates.get(i).map(|t| t.cfg.tenant_claim.as_str()).unwrap_or("tid")
+    }
+
+    /// The client of an exact choice (explain mode).
+    pub fn exact_client(&self, i: usize) -> Option<&Client> {
+        self.exact.get(i).map(|(_, c)| c)
+    }
+
     /// Pick the issuer for `iss`; for a template also its tenant client (admitted within the
     /// bounds). An issuer not configured is `IssuerMismatch`, with no network request.
     pub fn choose(&self, iss: &str) -> Result<(Choice, Option<Client>)> {

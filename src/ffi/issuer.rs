@@ -411,3 +411,44 @@ pub extern "C" fn oidc_validator_policy_json(
         super::boundary::write_owned_string(out, out_len, crate::core::policy::export(c.client.config()))
     })
 }
+
+/// Explain the validation of a token as of `now_unix` (0: now): every check with its outcome as
+/// a JSON document (which issuer was chosen and why, the key/signature check, each claim rule),
+/// not only the first failure. It holds no secret: never the signature or the token text; from
+/// the token only `alg`, a bounded `kid`, a bounded `iss`, the tenant, and `exp`/`nbf`/`iat`.
+/// The explanation itself is the output: a token that fails its checks still returns OK here,
+/// with `"decision": "deny"` in the document.
+/// # Ownership: `client` and `token` borrowed; on OK `*json_out` is caller-owned
+///   (`oidc_string_free`), `*json_len_out` (if non-NULL) its length.
+/// # Thread safety: may be called concurrently on one client from any number of threads.
+/// # Blocking: as `oidc_validate` (may fetch keys when they are not cached, bounded by the
+///   client's timeouts); never uses the verified-token cache.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_validate_explain(
+    client: *const super::validator::oidc_validator,
+    token: *const c_char,
+    token_len: usize,
+    now_unix: i64,
+    json_out: *mut *mut c_char,
+    json_len_out: *mut usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: client is NULL or live (API contract).
+        let c = unsafe { super::boundary::try_ref(client, "client") }?;
+        super::boundary::check_out(json_out, "json_out")?;
+        let bytes = super::validator::token_bytes(token, token_len)?;
+        let now = if now_unix == 0 { crate::core::client::unix_now() } else { now_unix as f64 };
+        let doc = match std::str::from_utf8(bytes) {
+            Ok(t) if t.len() <= c.client.config().max_token_bytes => c.client.explain_at(t, now),
+            Ok(_) => serde_json::json!({"decision": "deny", "code": "TokenTooLarge", "checks": [
+                {"check": "size", "outcome": "fail", "kind": "TokenTooLarge", "message": "the token is larger than the configured limit"}]})
+            .to_string(),
+            Err(_) => serde_json::json!({"decision": "deny", "code": "TokenMalformed", "checks": [
+                {"check": "size", "outcome": "fail", "kind": "TokenMalformed", "message": "the token is not valid UTF-8"}]})
+            .to_string(),
+        };
+        super::boundary::write_owned_string(json_out, json_len_out, doc)
+    })
+}
