@@ -201,3 +201,27 @@ fn a_flood_of_made_up_tenants_costs_a_bounded_number_of_discovery_requests() {
     // The real tenant still validates from its cache.
     c.validate(&k.sign(&tenant_claims(&srv, "real", "real"))).expect("the real tenant still works");
 }
+
+#[test]
+fn a_repeated_token_routed_by_the_hint_decides_as_by_iss() {
+    let (ka, a, kb, b, c) = two();
+    let ta = ka.sign(&a.claims());
+    let tb = kb.sign(&keys::claims(&b.issuer, "api-b", "bob", 300));
+    for _ in 0..3 {
+        c.validate(&ta).expect("A, hinted after the first");
+        c.validate(&tb).expect("B, hinted after the first");
+    }
+    // The hint for A's token does not survive a token with the same tail naming B (the tail is
+    // the signature: a forged token reusing A's signature under B's iss).
+    let (h, _p, s) = {
+        let mut it = ta.split('.');
+        (it.next().unwrap().to_string(), it.next().unwrap().to_string(), it.next().unwrap().to_string())
+    };
+    let forged = format!("{h}.{}.{s}", b64_json(&keys::claims(&b.issuer, "api-b", "bob", 300)));
+    assert!(c.validate(&forged).is_err());
+    // A token that expired after it was hinted gets A's own answer.
+    let short = ka.sign(&keys::claims(&a.issuer, "api", "x", 1));
+    c.validate(&short).expect("fresh");
+    let later = oidc::core::client::unix_now() + 120.0;
+    assert_eq!(kind(c.validate_at(&short, later)), Some(ErrorKind::TokenExpired));
+}

@@ -33,6 +33,24 @@ pub struct Router {
     templates: Box<[Template]>,
     /// Parses a token whose `iss` cannot be read, for the precise structural error (no keys).
     structural: super::validate::Policy,
+    /// Which exact issuer accepted a token lately, keyed by a hash of the token's last 16 bytes
+    /// (signature bytes): a hint that spares reading `iss` for a repeated token. Written only
+    /// after the issuer's client accepted the token. A hint is never trusted: the hinted
+    /// client decides in full (an accepting client has checked `iss` equals its issuer), and a
+    /// refusal after a hint falls back to the routing by `iss`.
+    memo: Box<[AtomicU64]>,
+}
+
+const MEMO_SLOTS: usize = 1024;
+
+/// A 64-bit mix of the token's last 16 bytes (its signature's tail: high entropy).
+fn memo_hash(token: &[u8]) -> u64 {
+    let tail = &token[token.len().saturating_sub(16)..];
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ token.len() as u64;
+    for &b in tail {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^ (h >> 29)
 }
 
 struct Template {
@@ -106,7 +124,11 @@ impl Router {
             return err(ErrorKind::InvalidConfig, "the issuer is empty");
         }
         let structural = super::validate::Policy::from_config(&single);
-        Ok(Router { exact: exact.into_boxed_slice(), templates: templates.into_boxed_slice(), structural })
+        if exact.len() > 250 {
+            return err(ErrorKind::InvalidConfig, "too many issuers");
+        }
+        let memo = (0..MEMO_SLOTS).map(|_| AtomicU64::new(0)).collect();
+        Ok(Router { exact: exact.into_boxed_slice(), templates: templates.into_boxed_slice(), structural, memo })
     }
 
     /// The exact issuers' clients, in table order.
@@ -116,17 +138,38 @@ impl Router {
 
     /// Validate through the issuer the token names.
     pub fn validate_at(&self, token: &str, now: f64) -> Result<Validated> {
+        let h = memo_hash(token.as_bytes());
+        let slot = &self.memo[(h as usize) % MEMO_SLOTS];
+        let m = slot.load(Ordering::Relaxed);
+        let hinted = if m & !0xff == h & !0xff && m & 0xff != 0 { Some((m & 0xff) as usize - 1) } else { None };
+        if let Some(i) = hinted.filter(|i| *i < self.exact.len()) {
+            match self.exact[i].1.validate_at(token, now) {
+                Ok(v) => return Ok(v),
+                // The token names this issuer after all (say, it expired since): that answer.
+                Err(e) if matches!(self.route(token), Ok((Choice::Exact(j), _)) if j == i) => return Err(e),
+                Err(_) => {}
+            }
+        }
+        let r = self.route_and_validate(token, now);
+        if let Ok((_, Some(i))) = &r {
+            slot.store((h & !0xff) | (*i as u64 + 1), Ordering::Relaxed);
+        }
+        r.map(|(v, _)| v)
+    }
+
+    /// Route by `iss` and validate; also the exact entry that accepted (for the hint).
+    fn route_and_validate(&self, token: &str, now: f64) -> Result<(Validated, Option<usize>)> {
         // Refusals before an issuer is chosen are counted here; the chosen client counts its own.
         let chosen = self.route(token);
         let chosen = chosen.inspect_err(|e| super::metrics::validation(Err(e.kind())))?;
         match chosen {
-            (Choice::Exact(i), _) => self.exact[i].1.validate_at(token, now),
+            (Choice::Exact(i), _) => self.exact[i].1.validate_at(token, now).map(|v| (v, Some(i))),
             (Choice::Template(i, tenant), client) => {
                 let t = &self.templates[i];
                 let client = client.expect("a template choice carries its tenant client");
                 let v = client.validate_at(token, now)?;
                 check_tenant_claim(&v.claims, &t.cfg.tenant_claim, &tenant)?;
-                Ok(v)
+                Ok((v, None))
             }
         }
     }
