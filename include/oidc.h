@@ -1216,6 +1216,26 @@ oidc_result oidc_validator_builder_set_token_cache_size(struct oidc_validator_bu
                                                         struct oidc_error **err_out);
 
 /**
+ * Explain mode for a request: every rule of `oidc_authenticate` with its outcome as a JSON
+ * document (credentials, the DPoP proof and nonce, the token's own explanation as in
+ * `oidc_validate_explain`, the binding, each required scope, each claim-value rule), not only
+ * the first failure. No side effect: the proof's `jti` is not recorded. It holds no secret
+ * (never the token or proof text). A request that would be denied still returns OK here, with
+ * `"decision": "deny"` in the document; only a misuse (no method or URL set) fails.
+ * # Ownership: `client` and `request` borrowed; on OK `*json_out` is caller-owned
+ *   (`oidc_string_free`), `*json_len_out` (if non-NULL) its length.
+ * # Thread safety: any thread, concurrently on one client; not concurrently with a change of
+ *   the same `request`.
+ * # Blocking: as `oidc_authenticate` (may fetch keys when they are not cached).
+ */
+OIDC_MUST_USE
+oidc_result oidc_authenticate_explain(const struct oidc_validator *client,
+                                      const struct oidc_http_request *request,
+                                      char **json_out,
+                                      size_t *json_len_out,
+                                      struct oidc_error **err_out);
+
+/**
  * Create a cancel handle; `timeout_ms` > 0 gives it a deadline that many milliseconds from now
  * (0 = none): calls under it that have not completed by then end with
  * `OIDC_RESULT_DEADLINE_EXCEEDED`, on the blocking and the non-blocking path alike.

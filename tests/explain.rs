@@ -217,3 +217,38 @@ fn a_request_explanation_lists_the_dpop_rules() {
     assert_eq!(outcome(&d, "binding"), "skipped");
     assert_eq!(outcome(&d, "token"), "pass", "the token is still explained");
 }
+
+#[test]
+fn the_c_abi_explains_a_request() {
+    use oidc::ffi::authn::*;
+    use oidc::ffi::misc::oidc_string_free;
+    use oidc::ffi::oidc_result::Ok as OK;
+    use oidc::ffi::validator::*;
+    let k = TestKey::generate(Alg::ES256);
+    let null = std::ptr::null_mut();
+    let mut b: *mut oidc_validator_builder = null as _;
+    assert_eq!(oidc_validator_builder_new(&mut b, null as _), OK);
+    let (iss, j) = ("https://a.example", jwks(&[&k]));
+    assert_eq!(oidc_validator_builder_set_issuer(b, iss.as_ptr().cast(), iss.len(), null as _), OK);
+    assert_eq!(oidc_validator_builder_set_jwks_json(b, j.as_ptr().cast(), j.len(), null as _), OK);
+    assert_eq!(oidc_validator_builder_add_audience(b, "api".as_ptr().cast(), 3, null as _), OK);
+    assert_eq!(oidc_validator_builder_add_required_scope(b, "read".as_ptr().cast(), 4, null as _), OK);
+    let mut v: *mut oidc_validator = null as _;
+    assert_eq!(oidc_validator_builder_build(b, &mut v, null as _), OK);
+    let mut r: *mut oidc_http_request = null as _;
+    assert_eq!(oidc_http_request_new(&mut r, null as _), OK);
+    let auth = format!("Bearer {}", k.sign(&claims(iss)));
+    assert_eq!(oidc_http_request_add_header(r, "Authorization".as_ptr().cast(), 13, auth.as_ptr(), auth.len(), null as _), OK);
+    assert_eq!(oidc_http_request_set_method(r, "GET".as_ptr().cast(), 3, null as _), OK);
+    let url = "https://api.example/x";
+    assert_eq!(oidc_http_request_set_url(r, url.as_ptr().cast(), url.len(), null as _), OK);
+    assert_eq!(oidc_http_request_set_now(r, NOW, null as _), OK);
+    let mut out: *mut std::ffi::c_char = null as _;
+    assert_eq!(oidc_authenticate_explain(v, r, &mut out, null as _, null as _), OK);
+    let d: Value = serde_json::from_str(unsafe { std::ffi::CStr::from_ptr(out) }.to_str().unwrap()).unwrap();
+    assert_eq!(d["decision"], "deny");
+    assert_eq!(outcome(&d, "required scope read"), "fail");
+    oidc_string_free(out);
+    oidc_http_request_free(r);
+    oidc_validator_free(v);
+}
