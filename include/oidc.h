@@ -752,6 +752,16 @@ typedef struct oidc_error oidc_error;
 typedef struct oidc_http_request oidc_http_request;
 
 /**
+ * The settings of one more issuer of a validator: its own keys (discovery, a JWKS URL or a
+ * static JWKS), audiences, algorithms, `typ` and required claims; unset token rules are the
+ * validator's. An issuer containing `{tenant}` is a template (`https://login.example.com/{tenant}/v2.0`)
+ * and needs `oidc_issuer_builder_add_tenant` or `oidc_issuer_builder_set_any_tenant`.
+ * Not thread safe: use from one thread, then hand it to `oidc_validator_builder_add_issuer`
+ * (which consumes it) or free it with `oidc_issuer_builder_free`.
+ */
+typedef struct oidc_issuer_builder oidc_issuer_builder;
+
+/**
  * Collects a protocol client's configuration. One thread at a time; consumed by
  * `oidc_oauth_builder_build`.
  */
@@ -1214,6 +1224,26 @@ oidc_result oidc_validator_builder_set_token_cache_size(struct oidc_validator_bu
                                                         struct oidc_error **err_out);
 
 /**
+ * Explain mode for a request: every rule of `oidc_authenticate` with its outcome as a JSON
+ * document (credentials, the DPoP proof and nonce, the token's own explanation as in
+ * `oidc_validate_explain`, the binding, each required scope, each claim-value rule), not only
+ * the first failure. No side effect: the proof's `jti` is not recorded. It holds no secret
+ * (never the token or proof text). A request that would be denied still returns OK here, with
+ * `"decision": "deny"` in the document; only a misuse (no method or URL set) fails.
+ * # Ownership: `client` and `request` borrowed; on OK `*json_out` is caller-owned
+ *   (`oidc_string_free`), `*json_len_out` (if non-NULL) its length.
+ * # Thread safety: any thread, concurrently on one client; not concurrently with a change of
+ *   the same `request`.
+ * # Blocking: as `oidc_authenticate` (may fetch keys when they are not cached).
+ */
+OIDC_MUST_USE
+oidc_result oidc_authenticate_explain(const struct oidc_validator *client,
+                                      const struct oidc_http_request *request,
+                                      char **json_out,
+                                      size_t *json_len_out,
+                                      struct oidc_error **err_out);
+
+/**
  * Create a cancel handle; `timeout_ms` > 0 gives it a deadline that many milliseconds from now
  * (0 = none): calls under it that have not completed by then end with
  * `OIDC_RESULT_DEADLINE_EXCEEDED`, on the blocking and the non-blocking path alike.
@@ -1254,6 +1284,247 @@ uint32_t oidc_cancel_is_cancelled(const struct oidc_cancel *cancel);
  * # Blocking: no.
  */
 void oidc_cancel_free(struct oidc_cancel *cancel);
+
+/**
+ * Create an issuer builder for `issuer` (exact, or a template with one `{tenant}`).
+ * # Ownership: `issuer` (UTF-8, `issuer_len` bytes) copied; on OK `*out` is caller-owned:
+ *   consume it with `oidc_validator_builder_add_issuer` or free it with `oidc_issuer_builder_free`.
+ * # Thread safety: any thread.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_new(const char *issuer,
+                                    size_t issuer_len,
+                                    struct oidc_issuer_builder **out,
+                                    struct oidc_error **err_out);
+
+/**
+ * Free an issuer builder that will not be added. NULL is accepted.
+ * # Ownership: consumes `builder`.
+ * # Thread safety: not concurrently with other calls on the same builder.
+ * # Blocking: no.
+ */
+void oidc_issuer_builder_free(struct oidc_issuer_builder *builder);
+
+/**
+ * Use this JWKS URL for this issuer instead of discovering one (not for templates).
+ * # Ownership: `builder` borrowed; the URL copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_set_jwks_uri(struct oidc_issuer_builder *builder,
+                                             const char *uri,
+                                             size_t uri_len,
+                                             struct oidc_error **err_out);
+
+/**
+ * Use a static JWKS document for this issuer (no network; not for templates).
+ * # Ownership: `builder` borrowed; the JSON copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_set_jwks_json(struct oidc_issuer_builder *builder,
+                                              const char *jwks_json,
+                                              size_t jwks_json_len,
+                                              struct oidc_error **err_out);
+
+/**
+ * Add an audience of this issuer. With none (and no any-audience), the validator's audiences apply.
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_add_audience(struct oidc_issuer_builder *builder,
+                                             const char *audience,
+                                             size_t audience_len,
+                                             struct oidc_error **err_out);
+
+/**
+ * Explicitly accept any audience for this issuer (`allow` = 1).
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_set_any_audience(struct oidc_issuer_builder *builder,
+                                                 uint32_t allow,
+                                                 struct oidc_error **err_out);
+
+/**
+ * This issuer's algorithm allow-list, comma- or space-separated ("RS256,ES256"); unset: the
+ * validator's. `none`, HMAC and unknown names fail (`OIDC_RESULT_UNSUPPORTED_ALGORITHM`).
+ * # Ownership: `builder` borrowed; the list copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_set_algorithms(struct oidc_issuer_builder *builder,
+                                               const char *algorithms,
+                                               size_t algorithms_len,
+                                               struct oidc_error **err_out);
+
+/**
+ * Require this JOSE `typ` of this issuer's tokens (unset: the validator's).
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_set_expected_typ(struct oidc_issuer_builder *builder,
+                                                 const char *typ,
+                                                 size_t typ_len,
+                                                 struct oidc_error **err_out);
+
+/**
+ * Require a claim of this issuer's tokens (in addition to the validator's required claims).
+ * # Ownership: `builder` borrowed; the name copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_add_required_claim(struct oidc_issuer_builder *builder,
+                                                   const char *claim,
+                                                   size_t claim_len,
+                                                   struct oidc_error **err_out);
+
+/**
+ * Templates: allow this tenant (1 to 64 of `A-Z a-z 0-9 - _`). Calls build an allow-list;
+ * mixing with `oidc_issuer_builder_set_any_tenant` fails.
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_add_tenant(struct oidc_issuer_builder *builder,
+                                           const char *tenant,
+                                           size_t tenant_len,
+                                           struct oidc_error **err_out);
+
+/**
+ * Templates: explicitly accept any well-formed tenant (`any` = 1), within the tenant bounds.
+ * Never the default. Fails after `oidc_issuer_builder_add_tenant`.
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_set_any_tenant(struct oidc_issuer_builder *builder,
+                                               uint32_t any,
+                                               struct oidc_error **err_out);
+
+/**
+ * Templates: the claim that must equal the tenant in `iss` (default `tid`).
+ * # Ownership: `builder` borrowed; the name copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_set_tenant_claim(struct oidc_issuer_builder *builder,
+                                                 const char *claim,
+                                                 size_t claim_len,
+                                                 struct oidc_error **err_out);
+
+/**
+ * Templates: bound the per-tenant state. At most `max_tenants` tenants kept (default 256,
+ * least recently used evicted), `new_per_window` new tenants per `window_secs` (default 10
+ * per 60 s) and `max_in_flight` first fetches at once (default 4); a new tenant beyond them is
+ * refused with `OIDC_RESULT_KEYS_UNAVAILABLE` without a request.
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_issuer_builder_set_tenant_bounds(struct oidc_issuer_builder *builder,
+                                                  uint32_t max_tenants,
+                                                  uint32_t new_per_window,
+                                                  uint32_t window_secs,
+                                                  uint32_t max_in_flight,
+                                                  struct oidc_error **err_out);
+
+/**
+ * Add an issuer to a validator: tokens whose `iss` names it (or, for a template, one of its
+ * tenants) are checked against its settings and keys only. The validator's own issuer (set
+ * with `oidc_validator_builder_set_issuer`, optional once an issuer is added) is the first
+ * entry. Up to 64 issuers. A setter of `issuer` that failed makes this call, and `_build`,
+ * fail with that setter's code; the settings are checked as a whole at `_build`.
+ * # Ownership: `builder` borrowed; consumes `issuer` in every case (do not free it afterwards).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_add_issuer(struct oidc_validator_builder *builder,
+                                              struct oidc_issuer_builder *issuer,
+                                              struct oidc_error **err_out);
+
+/**
+ * Load a policy document (JSON, `"version": 1`, see README "Policy document") into the
+ * builder: every member it holds replaces the builder's setting (members it omits keep the
+ * builder's). Strict: an unknown member, a wrong type or a bad value fails with
+ * `OIDC_RESULT_INVALID_CONFIG`, the message naming its JSON path (`$.issuers[1].audiences[0]`);
+ * the failure is also reported by `_build`. The document and the builder calls are two
+ * spellings of one configuration (`oidc_validator_policy_json` writes it back).
+ * # Ownership: `builder` borrowed; `json` (`json_len` bytes of UTF-8) read during the call.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_load_policy(struct oidc_validator_builder *builder,
+                                               const char *json,
+                                               size_t json_len,
+                                               struct oidc_error **err_out);
+
+/**
+ * Like `oidc_validator_builder_load_policy`, reading the document from the file at `path`
+ * (UTF-8, `path_len` bytes; at most 1 MiB).
+ * # Ownership: `builder` borrowed; `path` read during the call.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: reads the file.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_load_policy_file(struct oidc_validator_builder *builder,
+                                                    const char *path,
+                                                    size_t path_len,
+                                                    struct oidc_error **err_out);
+
+/**
+ * The configuration of a built validator as a policy document (JSON, every member written,
+ * defaults included). Not in it: the DPoP nonce secret and a replay store (secrets and host
+ * objects), the prefetch mode.
+ * # Ownership: `client` borrowed; on OK `*out` is caller-owned (`oidc_string_free`),
+ *   `*out_len` (if non-NULL) its length.
+ * # Thread safety: any thread, concurrently with any call on the client.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_policy_json(const struct oidc_validator *client,
+                                       char **out,
+                                       size_t *out_len,
+                                       struct oidc_error **err_out);
+
+/**
+ * Explain the validation of a token as of `now_unix` (0: now): every check with its outcome as
+ * a JSON document (which issuer was chosen and why, the key/signature check, each claim rule),
+ * not only the first failure. It holds no secret: never the signature or the token text; from
+ * the token only `alg`, a bounded `kid`, a bounded `iss`, the tenant, and `exp`/`nbf`/`iat`.
+ * The explanation itself is the output: a token that fails its checks still returns OK here,
+ * with `"decision": "deny"` in the document.
+ * # Ownership: `client` and `token` borrowed; on OK `*json_out` is caller-owned
+ *   (`oidc_string_free`), `*json_len_out` (if non-NULL) its length.
+ * # Thread safety: may be called concurrently on one client from any number of threads.
+ * # Blocking: as `oidc_validate` (may fetch keys when they are not cached, bounded by the
+ *   client's timeouts); never uses the verified-token cache.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validate_explain(const struct oidc_validator *client,
+                                  const char *token,
+                                  size_t token_len,
+                                  int64_t now_unix,
+                                  char **json_out,
+                                  size_t *json_len_out,
+                                  struct oidc_error **err_out);
 
 /**
  * The library version, e.g. "0.1.0".

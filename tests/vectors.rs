@@ -90,3 +90,219 @@ fn c_abi_decides_every_vector() {
     }
     oidc_validator_free(client);
 }
+
+fn multi_vectors() -> Value {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/multi_issuer.json");
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn strs(v: &Value) -> Vec<String> {
+    v.as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn core_decides_every_multi_issuer_vector() {
+    let v = multi_vectors();
+    let c = &v["config"];
+    let mut cfg = Config::new("");
+    cfg.audiences = strs(&c["audiences"]);
+    cfg.required_claims = strs(&c["required_claims"]);
+    cfg.max_token_bytes = c["max_token_bytes"].as_u64().unwrap() as usize;
+    for i in v["issuers"].as_array().unwrap() {
+        let mut ic = oidc::core::IssuerConfig::new(i["issuer"].as_str().unwrap());
+        ic.key_source = KeySource::Static(i["jwks"].to_string());
+        ic.audiences = strs(&i["audiences"]);
+        ic.algorithms = Some(oidc::core::config::AlgSet::from_names(i["algorithms"].as_str().unwrap().split(','), "empty").unwrap());
+        cfg.issuers.push(ic);
+    }
+    let client = Client::new(cfg).unwrap();
+    let now = v["now"].as_f64().unwrap();
+    let cases = v["cases"].as_array().unwrap();
+    assert!(cases.len() >= 15);
+    for case in cases {
+        let got = match client.validate_at(case["token"].as_str().unwrap(), now) {
+            Ok(_) => 0,
+            Err(e) => oidc::ffi::error::code_for(e.kind()) as u32,
+        };
+        assert_eq!(got, case["code"].as_u64().unwrap() as u32, "{}", case["name"]);
+        assert_eq!(code_name(got), case["expect"].as_str().unwrap(), "{}", case["name"]);
+    }
+}
+
+#[test]
+fn c_abi_decides_every_multi_issuer_vector() {
+    use oidc::ffi::issuer::*;
+    let v = multi_vectors();
+    let c = &v["config"];
+    let null = std::ptr::null_mut();
+    let mut b: *mut oidc_validator_builder = null as _;
+    set(oidc_validator_builder_new(&mut b, null as _));
+    for a in strs(&c["audiences"]) {
+        set(oidc_validator_builder_add_audience(b, a.as_ptr().cast(), a.len(), null as _));
+    }
+    for r in strs(&c["required_claims"]) {
+        set(oidc_validator_builder_add_required_claim(b, r.as_ptr().cast(), r.len(), null as _));
+    }
+    set(oidc_validator_builder_set_max_token_bytes(b, c["max_token_bytes"].as_u64().unwrap() as usize, null as _));
+    for i in v["issuers"].as_array().unwrap() {
+        let iss = i["issuer"].as_str().unwrap();
+        let mut ib: *mut oidc_issuer_builder = null as _;
+        set(oidc_issuer_builder_new(iss.as_ptr().cast(), iss.len(), &mut ib, null as _));
+        let jwks = i["jwks"].to_string();
+        set(oidc_issuer_builder_set_jwks_json(ib, jwks.as_ptr().cast(), jwks.len(), null as _));
+        for a in strs(&i["audiences"]) {
+            set(oidc_issuer_builder_add_audience(ib, a.as_ptr().cast(), a.len(), null as _));
+        }
+        let algs = i["algorithms"].as_str().unwrap();
+        set(oidc_issuer_builder_set_algorithms(ib, algs.as_ptr().cast(), algs.len(), null as _));
+        set(oidc_validator_builder_add_issuer(b, ib, null as _));
+    }
+    let mut client: *mut oidc_validator = null as _;
+    set(oidc_validator_builder_build(b, &mut client, null as _));
+    for case in v["cases"].as_array().unwrap() {
+        let t = case["token"].as_str().unwrap();
+        let mut out: *mut c_char = null as _;
+        let mut err: *mut oidc_error = null as _;
+        let rc = oidc_validate_at(client, t.as_ptr().cast(), t.len(), v["now"].as_i64().unwrap(), &mut out, null as _, &mut err);
+        assert_eq!(rc as u32, case["code"].as_u64().unwrap() as u32, "{}", case["name"]);
+        if rc == oidc_result::Ok {
+            oidc_string_free(out);
+        } else {
+            assert_eq!(oidc_error_code(err), rc);
+            oidc_error_free(err);
+        }
+    }
+    oidc_validator_free(client);
+}
+
+#[test]
+fn c_abi_issuer_builder_failures_reach_build() {
+    use oidc::ffi::issuer::*;
+    let null = std::ptr::null_mut();
+    let mut b: *mut oidc_validator_builder = null as _;
+    set(oidc_validator_builder_new(&mut b, null as _));
+    let tpl = "https://login.example/{tenant}/v2.0";
+    let mut ib: *mut oidc_issuer_builder = null as _;
+    set(oidc_issuer_builder_new(tpl.as_ptr().cast(), tpl.len(), &mut ib, null as _));
+    let bad = "HS256";
+    assert_eq!(oidc_issuer_builder_set_algorithms(ib, bad.as_ptr().cast(), bad.len(), null as _), oidc_result::UnsupportedAlgorithm);
+    set(oidc_validator_builder_add_audience(b, "api".as_ptr().cast(), 3, null as _));
+    assert_eq!(oidc_validator_builder_add_issuer(b, ib, null as _), oidc_result::UnsupportedAlgorithm);
+    let mut client: *mut oidc_validator = null as _;
+    assert_eq!(oidc_validator_builder_build(b, &mut client, null as _), oidc_result::UnsupportedAlgorithm);
+    assert!(client.is_null());
+    // A template without a tenant choice fails at build; any-tenant after an allow-list at once.
+    let mut b: *mut oidc_validator_builder = null as _;
+    set(oidc_validator_builder_new(&mut b, null as _));
+    set(oidc_validator_builder_add_audience(b, "api".as_ptr().cast(), 3, null as _));
+    let mut ib: *mut oidc_issuer_builder = null as _;
+    set(oidc_issuer_builder_new(tpl.as_ptr().cast(), tpl.len(), &mut ib, null as _));
+    set(oidc_validator_builder_add_issuer(b, ib, null as _));
+    assert_eq!(oidc_validator_builder_build(b, &mut client, null as _), oidc_result::InvalidConfig);
+    let mut ib: *mut oidc_issuer_builder = null as _;
+    set(oidc_issuer_builder_new(tpl.as_ptr().cast(), tpl.len(), &mut ib, null as _));
+    set(oidc_issuer_builder_add_tenant(ib, "t1".as_ptr().cast(), 2, null as _));
+    assert_eq!(oidc_issuer_builder_set_any_tenant(ib, 1, null as _), oidc_result::InvalidConfig);
+    oidc_issuer_builder_free(ib);
+    assert_eq!(oidc_validator_builder_add_issuer(null as _, null as _, null as _), oidc_result::NullParameter);
+}
+
+/// Build a validator from a policy document through the C ABI.
+fn from_policy(doc: &str) -> *mut oidc_validator {
+    use oidc::ffi::issuer::*;
+    let null = std::ptr::null_mut();
+    let mut b: *mut oidc_validator_builder = null as _;
+    set(oidc_validator_builder_new(&mut b, null as _));
+    set(oidc_validator_builder_load_policy(b, doc.as_ptr().cast(), doc.len(), null as _));
+    let mut client: *mut oidc_validator = null as _;
+    set(oidc_validator_builder_build(b, &mut client, null as _));
+    client
+}
+
+fn decide_all(client: *mut oidc_validator, v: &Value) {
+    for case in v["cases"].as_array().unwrap() {
+        let t = case["token"].as_str().unwrap();
+        let mut out: *mut c_char = std::ptr::null_mut();
+        let rc = oidc_validate_at(
+            client,
+            t.as_ptr().cast(),
+            t.len(),
+            v["now"].as_i64().unwrap(),
+            &mut out,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
+        assert_eq!(rc as u32, case["code"].as_u64().unwrap() as u32, "{}", case["name"]);
+        oidc_string_free(out);
+    }
+}
+
+#[test]
+fn a_policy_document_decides_every_vector_like_the_builder_calls() {
+    use oidc::ffi::issuer::*;
+    // The single-issuer vectors, as a document.
+    let v = vectors();
+    let c = &v["config"];
+    let doc = serde_json::json!({"version": 1, "issuer": c["issuer"], "jwks": v["jwks"], "audiences": c["audiences"],
+        "typ": c["expected_typ"], "required_claims": ["sub"], "max_token_bytes": c["max_token_bytes"],
+        "algorithms": c["algorithms"].as_str().unwrap().split(',').collect::<Vec<_>>()})
+    .to_string();
+    let client = from_policy(&doc);
+    decide_all(client, &v);
+    // The exported document builds a validator with the same decisions, and exports the same.
+    let mut out: *mut c_char = std::ptr::null_mut();
+    let mut len = 0usize;
+    set(oidc_validator_policy_json(client, &mut out, &mut len, std::ptr::null_mut()));
+    let exported = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_string();
+    assert_eq!(exported.len(), len);
+    oidc_string_free(out);
+    oidc_validator_free(client);
+    let again = from_policy(&exported);
+    decide_all(again, &v);
+    let mut out2: *mut c_char = std::ptr::null_mut();
+    set(oidc_validator_policy_json(again, &mut out2, std::ptr::null_mut(), std::ptr::null_mut()));
+    assert_eq!(unsafe { CStr::from_ptr(out2) }.to_str().unwrap(), exported);
+    oidc_string_free(out2);
+    oidc_validator_free(again);
+
+    // The multi-issuer vectors, as a document.
+    let v = multi_vectors();
+    let c = &v["config"];
+    let issuers: Vec<Value> = v["issuers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            serde_json::json!({"issuer": i["issuer"], "jwks": i["jwks"], "audiences": i["audiences"],
+                "algorithms": i["algorithms"].as_str().unwrap().split(',').collect::<Vec<_>>()})
+        })
+        .collect();
+    let doc = serde_json::json!({"version": 1, "audiences": c["audiences"], "required_claims": c["required_claims"],
+        "max_token_bytes": c["max_token_bytes"], "leeway_secs": c["leeway_secs"], "issuers": issuers})
+    .to_string();
+    let client = from_policy(&doc);
+    decide_all(client, &v);
+    oidc_validator_free(client);
+}
+
+#[test]
+fn a_malformed_policy_names_the_path_and_fails_the_build() {
+    use oidc::ffi::issuer::*;
+    use oidc::ffi::misc::oidc_error_message;
+    let null = std::ptr::null_mut();
+    let mut b: *mut oidc_validator_builder = null as _;
+    set(oidc_validator_builder_new(&mut b, null as _));
+    let doc = r#"{"version":1,"issuers":[{"issuer":"https://a.example"},{"issuer":"https://b.example","audiences":[7]}]}"#;
+    let mut err: *mut oidc_error = null as _;
+    assert_eq!(oidc_validator_builder_load_policy(b, doc.as_ptr().cast(), doc.len(), &mut err), oidc_result::InvalidConfig);
+    let msg = unsafe { CStr::from_ptr(oidc_error_message(err)) }.to_str().unwrap().to_string();
+    assert!(msg.contains("$.issuers[1].audiences[0]"), "{msg}");
+    oidc_error_free(err);
+    let mut client: *mut oidc_validator = null as _;
+    assert_eq!(oidc_validator_builder_build(b, &mut client, null as _), oidc_result::InvalidConfig);
+    let mut b: *mut oidc_validator_builder = null as _;
+    set(oidc_validator_builder_new(&mut b, null as _));
+    let p = "/nonexistent/policy.json";
+    assert_eq!(oidc_validator_builder_load_policy_file(b, p.as_ptr().cast(), p.len(), null as _), oidc_result::InvalidConfig);
+    oidc_validator_builder_free(b);
+}

@@ -62,6 +62,9 @@ struct Inner {
     source: Source,
     /// The verified-token cache (`None` when `token_cache_size` is 0).
     tokens: Option<TokenCache>,
+    /// Several issuers (`cfg.issuers` not empty): every token goes to the issuer it names,
+    /// whose own client decides it. `None`: this client is the one issuer (today's path).
+    router: Option<Box<super::multi::Router>>,
 }
 
 /// A validating client. Cloning is cheap (an `Arc`); every method takes `&self` and may run
@@ -80,6 +83,15 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Check `cfg` and build the client. Every configuration error surfaces here; no network.
     pub fn new(cfg: Config) -> Result<Client> {
+        if !cfg.issuers.is_empty() {
+            let router = super::multi::Router::new(&cfg)?;
+            let policy = Policy::from_config(&cfg);
+            let cache_policy = CachePolicy::from_config(&cfg);
+            // The router owns no keys: the chosen issuer's client verifies.
+            let source = Source::Static(Arc::new(KeySet::parse(br#"{"keys":[]}"#)?));
+            let inner = Inner { cfg, policy, cache_policy, http: None, source, tokens: None, router: Some(Box::new(router)) };
+            return Ok(Client { inner: Arc::new(inner) });
+        }
         cfg.check()?;
         let policy = Policy::from_config(&cfg);
         let cache_policy = CachePolicy::from_config(&cfg);
@@ -108,7 +120,7 @@ impl Client {
             }
         };
         let tokens = (cfg.token_cache_size > 0).then(|| TokenCache::new(cfg.token_cache_size));
-        Ok(Client { inner: Arc::new(Inner { cfg, policy, cache_policy, http, source, tokens }) })
+        Ok(Client { inner: Arc::new(Inner { cfg, policy, cache_policy, http, source, tokens, router: None }) })
     }
 
     /// The configuration this client was built from.
@@ -152,6 +164,9 @@ impl Client {
     /// verifying key is still in the issuer's current key set, and `exp` / `nbf` / `iat` hold at
     /// `now` (same leeway, codes and messages as a full validation).
     pub fn validate_at(&self, token: &str, now: f64) -> Result<Validated> {
+        if let Some(router) = &self.inner.router {
+            return router.validate_at(token, now);
+        }
         let r = match &self.inner.tokens {
             Some(cache) => self.validate_cached(cache, token, now),
             None => self.validate_with_policy(token, now, &self.inner.policy),
@@ -262,6 +277,22 @@ impl Client {
         Hit::Answer(Ok(Validated { claims, alg: e.alg, exp: e.times.exp, cnf: e.cnf.clone() }))
     }
 
+    /// The token policy of this client (one issuer).
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    /// Key lookup and signature check of a parsed token against this client's own keys (explain
+    /// mode): the key set's answer, the same codes as a validation.
+    pub(crate) fn verify_only(&self, t: &ParsedToken) -> Result<()> {
+        self.verify(t, None).map(|_| ())
+    }
+
+    /// The issuer table of a multi-issuer client (`None` for one issuer).
+    pub fn router(&self) -> Option<&super::multi::Router> {
+        self.inner.router.as_deref()
+    }
+
     /// The verified-token cache (`None` when turned off).
     pub fn token_cache(&self) -> Option<&TokenCache> {
         self.inner.tokens.as_ref()
@@ -293,6 +324,9 @@ impl Client {
 
     /// Discovery (if configured) and the key set, fetched now if not cached. For warm start.
     pub fn prefetch(&self) -> Result<()> {
+        if let Some(router) = &self.inner.router {
+            return router.prefetch();
+        }
         self.keys(Need::Keys).map(|_| ())
     }
 

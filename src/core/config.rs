@@ -241,6 +241,168 @@ pub struct Config {
     pub resource: ResourcePolicy,
     /// Entries of the verified-token cache (0: off).
     pub token_cache_size: usize,
+    /// Further issuers accepted by the same validator (issue 12), each with its own keys and
+    /// token rules. Empty: the validator serves `issuer` alone, exactly as before.
+    pub issuers: Vec<IssuerConfig>,
+}
+
+/// Most issuers (exact or templates) one validator may serve.
+pub const MAX_ISSUERS: usize = 64;
+/// Longest tenant value accepted from a token's `iss` (before it is used in any URL).
+pub const MAX_TENANT_LEN: usize = 64;
+/// The placeholder of an issuer template.
+pub const TENANT_PLACEHOLDER: &str = "{tenant}";
+
+/// Which tenants an issuer template accepts. There is no default: a template needs one of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tenants {
+    /// Only these tenants (each a valid tenant value).
+    AllowList(Vec<String>),
+    /// Any tenant whose value is well formed (bounded by [`TenantBounds`]).
+    Any,
+}
+
+/// Bounds on the per-tenant state of an issuer template: a flood of made-up tenants must not
+/// become a flood of discovery requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantBounds {
+    /// Most tenants kept (discovery, keys, and failures as negative entries); least recently
+    /// used evicted.
+    pub max_tenants: usize,
+    /// Most tenants first seen (and so fetched) per `window`.
+    pub new_per_window: u32,
+    pub window: Duration,
+    /// Most first fetches of new tenants running at once.
+    pub max_in_flight: u32,
+}
+
+impl Default for TenantBounds {
+    fn default() -> Self {
+        TenantBounds { max_tenants: 256, new_per_window: 10, window: Duration::from_secs(60), max_in_flight: 4 }
+    }
+}
+
+/// One more issuer of a multi-issuer validator. Unset token rules (`None` / empty) take the
+/// validator's own; the transport settings (timeouts, CA, cache bounds) are always the
+/// validator's.
+#[derive(Debug, Clone)]
+pub struct IssuerConfig {
+    /// The exact issuer, or a template with one `{tenant}` placeholder
+    /// (`https://login.example.com/{tenant}/v2.0`).
+    pub issuer: String,
+    pub key_source: KeySource,
+    /// Empty: the validator's audiences.
+    pub audiences: Vec<String>,
+    pub allow_any_audience: bool,
+    /// `None`: the validator's algorithms.
+    pub algorithms: Option<AlgSet>,
+    /// `None`: the validator's expected `typ`.
+    pub expected_typ: Option<String>,
+    /// Required in addition to the validator's required claims.
+    pub required_claims: Vec<String>,
+    /// Templates only: which tenants (required for a template, refused for an exact issuer).
+    pub tenants: Option<Tenants>,
+    /// Templates only: the claim that must equal the tenant in `iss` (default `tid`).
+    pub tenant_claim: String,
+    pub tenant_bounds: TenantBounds,
+}
+
+impl IssuerConfig {
+    pub fn new(issuer: impl Into<String>) -> IssuerConfig {
+        IssuerConfig {
+            issuer: issuer.into(),
+            key_source: KeySource::Discovery,
+            audiences: Vec::new(),
+            allow_any_audience: false,
+            algorithms: None,
+            expected_typ: None,
+            required_claims: Vec::new(),
+            tenants: None,
+            tenant_claim: "tid".to_string(),
+            tenant_bounds: TenantBounds::default(),
+        }
+    }
+
+    /// Whether the issuer is a template (`{tenant}` in it).
+    pub fn is_template(&self) -> bool {
+        self.issuer.contains(TENANT_PLACEHOLDER)
+    }
+
+    /// The validator configuration of this issuer (or of one tenant of a template: `issuer`
+    /// then names the concrete issuer): `base` with this issuer's keys and token rules.
+    pub fn derive(&self, base: &Config, issuer: &str) -> Config {
+        let mut c = base.clone();
+        c.issuers = Vec::new();
+        c.issuer = issuer.to_string();
+        c.key_source = self.key_source.clone();
+        if !self.audiences.is_empty() || self.allow_any_audience {
+            c.audiences = self.audiences.clone();
+            c.allow_any_audience = self.allow_any_audience;
+        }
+        if let Some(a) = self.algorithms {
+            c.algorithms = a;
+        }
+        if self.expected_typ.is_some() {
+            c.expected_typ = self.expected_typ.clone();
+        }
+        for r in &self.required_claims {
+            if !c.required_claims.contains(r) {
+                c.required_claims.push(r.clone());
+            }
+        }
+        c
+    }
+
+    /// Check what the derived configuration cannot: the template and its tenants.
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::new(ErrorKind::InvalidConfig, m));
+        let n = self.issuer.matches(TENANT_PLACEHOLDER).count();
+        if n > 1 {
+            return bad("an issuer template holds exactly one {tenant}".into());
+        }
+        if self.issuer.contains('{') && n == 0 || self.issuer.matches('{').count() > n {
+            return bad("an issuer may hold no '{' other than the one {tenant} placeholder".into());
+        }
+        match (n, &self.tenants) {
+            (0, Some(_)) => return bad("tenants are set for an issuer that is not a template (no {tenant})".into()),
+            (1, None) => {
+                return bad("an issuer template needs an explicit tenant allow-list or an explicit 'any tenant'".into());
+            }
+            (1, Some(Tenants::AllowList(l))) => {
+                if l.is_empty() {
+                    return bad("the tenant allow-list is empty".into());
+                }
+                if l.len() > MAX_LIST_ITEMS {
+                    return bad("too many allowed tenants (at most 64)".into());
+                }
+                if let Some(t) = l.iter().find(|t| !is_tenant(t)) {
+                    return bad(format!("allowed tenant '{}' is not 1 to 64 characters of A-Z a-z 0-9 - _", super::json::printable(t)));
+                }
+            }
+            _ => {}
+        }
+        if n == 1 {
+            if self.tenant_claim.is_empty() {
+                return bad("the tenant claim name is empty".into());
+            }
+            let b = &self.tenant_bounds;
+            if b.max_tenants == 0 || b.max_tenants > 65536 || b.new_per_window == 0 || b.max_in_flight == 0 {
+                return bad("tenant bounds: 1..=65536 tenants, at least 1 new tenant per window and 1 in flight".into());
+            }
+            if b.window.is_zero() || b.window > Duration::from_secs(24 * 3600) {
+                return bad("the tenant window must be between 1 ms and 24 hours".into());
+            }
+            if matches!(self.key_source, KeySource::Static(_)) {
+                return bad("an issuer template discovers its keys per tenant: a static key set is not allowed".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A tenant value usable in a URL: 1 to 64 of `A-Z a-z 0-9 - _` (a GUID, a domain label).
+pub fn is_tenant(t: &str) -> bool {
+    !t.is_empty() && t.len() <= MAX_TENANT_LEN && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// How the DPoP scheme (RFC 9449) is treated by request authentication.
@@ -402,6 +564,7 @@ impl Config {
             prefetch: Prefetch::None,
             resource: ResourcePolicy::default(),
             token_cache_size: DEFAULT_TOKEN_CACHE_SIZE,
+            issuers: Vec::new(),
         }
     }
 

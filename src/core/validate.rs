@@ -315,7 +315,7 @@ impl<'a> ParsedToken<'a> {
     }
 }
 
-fn number(v: Option<&RawValue>, name: &str) -> Result<Option<f64>> {
+pub(crate) fn number(v: Option<&RawValue>, name: &str) -> Result<Option<f64>> {
     match v.map(scalar) {
         None => Ok(None),
         Some(Scalar::Number(n)) => Ok(Some(n)),
@@ -400,14 +400,14 @@ pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<Clai
     Ok(ClaimInfo { exp, nbf, iat, cnf: read_cnf(cnf)? })
 }
 
-fn check_exp(exp: f64, leeway: f64, now: f64) -> Result<()> {
+pub(crate) fn check_exp(exp: f64, leeway: f64, now: f64) -> Result<()> {
     if now >= exp + leeway {
         return err(ErrorKind::TokenExpired, format!("token expired at {} (now {}, leeway {}s)", exp as i64, now as i64, leeway));
     }
     Ok(())
 }
 
-fn check_nbf(nbf: Option<f64>, leeway: f64, now: f64) -> Result<()> {
+pub(crate) fn check_nbf(nbf: Option<f64>, leeway: f64, now: f64) -> Result<()> {
     match nbf {
         Some(nbf) if nbf > now + leeway => {
             err(ErrorKind::TokenNotYetValid, format!("token is not valid before {} (now {}, leeway {}s)", nbf as i64, now as i64, leeway))
@@ -416,7 +416,7 @@ fn check_nbf(nbf: Option<f64>, leeway: f64, now: f64) -> Result<()> {
     }
 }
 
-fn check_iat(iat: Option<f64>, leeway: f64, now: f64) -> Result<()> {
+pub(crate) fn check_iat(iat: Option<f64>, leeway: f64, now: f64) -> Result<()> {
     match iat {
         Some(iat) if iat > now + leeway => err(
             ErrorKind::TokenIssuedInFuture,
@@ -426,7 +426,7 @@ fn check_iat(iat: Option<f64>, leeway: f64, now: f64) -> Result<()> {
     }
 }
 
-fn check_audience(aud: Option<&RawValue>, policy: &Policy) -> Result<()> {
+pub(crate) fn check_audience(aud: Option<&RawValue>, policy: &Policy) -> Result<()> {
     let Some(raw) = aud else {
         return err(ErrorKind::MissingClaim, "token has no aud claim");
     };

@@ -701,3 +701,31 @@ pub extern "C" fn oidc_validator_builder_set_token_cache_size(
         Ok(())
     })
 }
+
+/// Explain mode for a request: every rule of `oidc_authenticate` with its outcome as a JSON
+/// document (credentials, the DPoP proof and nonce, the token's own explanation as in
+/// `oidc_validate_explain`, the binding, each required scope, each claim-value rule), not only
+/// the first failure. No side effect: the proof's `jti` is not recorded. It holds no secret
+/// (never the token or proof text). A request that would be denied still returns OK here, with
+/// `"decision": "deny"` in the document; only a misuse (no method or URL set) fails.
+/// # Ownership: `client` and `request` borrowed; on OK `*json_out` is caller-owned
+///   (`oidc_string_free`), `*json_len_out` (if non-NULL) its length.
+/// # Thread safety: any thread, concurrently on one client; not concurrently with a change of
+///   the same `request`.
+/// # Blocking: as `oidc_authenticate` (may fetch keys when they are not cached).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_authenticate_explain(
+    client: *const oidc_validator,
+    request: *const oidc_http_request,
+    json_out: *mut *mut c_char,
+    json_len_out: *mut usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        let (c, input) = read_request(client, request)?;
+        check_out(json_out, "json_out")?;
+        let doc = c.client.explain_request(input)?;
+        super::boundary::write_owned_string(json_out, json_len_out, doc)
+    })
+}

@@ -9,6 +9,7 @@ pub mod boundary;
 pub mod cancel;
 pub mod codes;
 pub mod error;
+pub mod issuer;
 pub mod misc;
 pub mod oauth_client;
 pub mod oauth_request;

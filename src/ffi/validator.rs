@@ -13,10 +13,10 @@ use crate::core::{Client, Config, KeySource};
 /// Collects a client's configuration. Not thread safe: use from one thread, then
 /// `oidc_validator_builder_build` (which consumes it) or `oidc_validator_builder_free`.
 pub struct oidc_validator_builder {
-    cfg: Config,
+    pub(crate) cfg: Config,
     /// The first setter failure: `_build` reports it instead of building with a default in its
     /// place (a caller who checks only `_build` must never get a client it did not configure).
-    failed: Option<(oidc_result, String)>,
+    pub(crate) failed: Option<(oidc_result, String)>,
 }
 
 /// Remember the first failure of a setter on a builder; `_build` reports it.

@@ -278,3 +278,127 @@ fn check_binding(cnf: &Cnf, scheme: Scheme, proof: Option<&dpop::VerifiedProof>,
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+impl Client {
+    /// Explain mode for a request (issue 12): every rule of [`Client::authenticate`] with its
+    /// outcome as JSON - credentials, the DPoP proof and nonce, the token (the full token
+    /// explanation of [`Client::explain_at`], nested), the binding, each required scope and each
+    /// claim-value rule - not only the first failure. No side effect: the proof's `jti` is not
+    /// recorded (the replay check is listed as skipped). Holds nothing secret: scope names and
+    /// claim-rule names are configuration; from the request only the scheme.
+    pub fn explain_request(&self, req: &RequestInput) -> Result<String> {
+        use serde_json::{Value, json};
+        req.check()?;
+        let now = req.now.unwrap_or_else(unix_now);
+        let cfg = self.config();
+        let rp = &cfg.resource;
+        let mut checks: Vec<Value> = Vec::new();
+        let mut first: Option<ErrorKind> = None;
+        fn push(checks: &mut Vec<Value>, first: &mut Option<ErrorKind>, name: String, r: Result<()>) {
+            checks.push(match r {
+                Ok(()) => json!({"check": name, "outcome": "pass"}),
+                Err(e) => {
+                    first.get_or_insert(e.kind());
+                    json!({"check": name, "outcome": "fail", "kind": format!("{:?}", e.kind()), "message": e.message()})
+                }
+            });
+        }
+        macro_rules! add {
+            ($name:expr, $r:expr $(,)?) => {{
+                let r = $r;
+                push(&mut checks, &mut first, $name, r)
+            }};
+        }
+        let creds = header::parse_authorization(&req.authorization, cfg.max_token_bytes);
+        let (scheme, token) = match creds {
+            Ok(header::Credentials::Token(s, t)) if challenge::is_offered(&rp.dpop, s) => {
+                add!("credentials".into(), Ok(()));
+                (Some(s), Some(t))
+            }
+            Ok(_) => {
+                add!("credentials".into(), err(ErrorKind::TokenMissing, "the request has no access token in an accepted scheme"));
+                (None, None)
+            }
+            Err(e) => {
+                add!("credentials".into(), Err(e));
+                (None, None)
+            }
+        };
+        let mut proof = None;
+        if scheme == Some(Scheme::DPoP) {
+            let t = token.unwrap_or_default();
+            let r = match req.dpop.as_slice() {
+                [v] => dpop::verify_proof(
+                    &dpop::ProofRequest { proof: v, method: &req.method, url: &req.url, access_token: t },
+                    &rp.dpop,
+                    cfg.leeway.as_secs_f64(),
+                    now,
+                ),
+                [] => err(ErrorKind::DpopProofInvalid, "the DPoP scheme needs a DPoP proof header"),
+                _ => err(ErrorKind::DpopProofInvalid, "the request has more than one DPoP header"),
+            };
+            match r {
+                Ok(p) => {
+                    add!("dpop proof".into(), Ok(()));
+                    if let Some(secret) = &rp.dpop.nonce_secret {
+                        let ok = p.nonce.as_deref().map(|n| nonce::check(&secret.0, rp.dpop.nonce_lifetime.as_secs(), n, now));
+                        add!(
+                            "dpop nonce".into(),
+                            match ok {
+                                Some(nonce::NonceState::Current | nonce::NonceState::Previous) => Ok(()),
+                                _ => err(ErrorKind::DpopNonceRequired, "the DPoP proof lacks a current server nonce"),
+                            },
+                        );
+                    }
+                    proof = Some(p);
+                }
+                Err(e) => add!("dpop proof".into(), Err(e)),
+            }
+        }
+        let mut token_doc = Value::Null;
+        if let (Some(s), Some(t)) = (scheme, token) {
+            token_doc = serde_json::from_str(&self.explain_at(t, now)).unwrap_or(Value::Null);
+            match self.validate_at(t, now) {
+                Ok(v) => {
+                    add!("token".into(), Ok(()));
+                    if s == Scheme::DPoP && proof.is_none() {
+                        checks.push(json!({"check": "binding", "outcome": "skipped", "message": "the DPoP proof did not verify"}));
+                    } else {
+                        add!("binding".into(), check_binding(&v.cnf, s, proof.as_ref(), req.client_cert_der.as_deref(), rp.require_mtls));
+                    }
+                    match RawObject::parse(&v.claims) {
+                        Ok(obj) => {
+                            for sc in &rp.required_scopes {
+                                let r = match scope::missing_scopes(&obj, std::slice::from_ref(sc)) {
+                                    Ok(m) if m.is_empty() => Ok(()),
+                                    Ok(_) => err(ErrorKind::InsufficientScope, "the access token lacks this scope"),
+                                    Err(e) => Err(e),
+                                };
+                                add!(format!("required scope {sc}"), r);
+                            }
+                            for rule in &rp.claim_values {
+                                add!(
+                                    format!("claim value {}", super::json::printable(&rule.0)),
+                                    scope::check_claim_values(&obj, std::slice::from_ref(rule)),
+                                );
+                            }
+                        }
+                        Err(e) => add!("claims".into(), err(ErrorKind::TokenMalformed, format!("claims: {e}"))),
+                    }
+                }
+                Err(e) => add!("token".into(), Err(e)),
+            }
+        }
+        if proof.is_some() {
+            checks.push(json!({"check": "dpop replay", "outcome": "skipped", "message": "explain mode does not record the proof's jti"}));
+        }
+        Ok(json!({
+            "decision": if first.is_none() && token.is_some() { "allow" } else { "deny" },
+            "code": first.map(|k| format!("{k:?}")),
+            "scheme": scheme.map(|s| format!("{s:?}")),
+            "checks": checks,
+            "token": token_doc,
+        })
+        .to_string())
+    }
+}

@@ -225,6 +225,7 @@ typedef struct oidc_cancel oidc_cancel;
 typedef struct oidc_decision oidc_decision;
 typedef struct oidc_error oidc_error;
 typedef struct oidc_http_request oidc_http_request;
+typedef struct oidc_issuer_builder oidc_issuer_builder;
 typedef struct oidc_oauth_builder oidc_oauth_builder;
 typedef struct oidc_oauth_client oidc_oauth_client;
 typedef struct oidc_oauth_request oidc_oauth_request;
@@ -338,12 +339,88 @@ oidc_result oidc_validator_builder_set_require_mtls(struct oidc_validator_builde
 oidc_result oidc_validator_builder_set_token_cache_size(struct oidc_validator_builder *builder,
                                                         size_t entries,
                                                         struct oidc_error **err_out);
+oidc_result oidc_authenticate_explain(const struct oidc_validator *client,
+                                      const struct oidc_http_request *request,
+                                      char **json_out,
+                                      size_t *json_len_out,
+                                      struct oidc_error **err_out);
 oidc_result oidc_cancel_new(uint32_t timeout_ms,
                             struct oidc_cancel **out,
                             struct oidc_error **err_out);
 void oidc_cancel_trigger(const struct oidc_cancel *cancel);
 uint32_t oidc_cancel_is_cancelled(const struct oidc_cancel *cancel);
 void oidc_cancel_free(struct oidc_cancel *cancel);
+oidc_result oidc_issuer_builder_new(const char *issuer,
+                                    size_t issuer_len,
+                                    struct oidc_issuer_builder **out,
+                                    struct oidc_error **err_out);
+void oidc_issuer_builder_free(struct oidc_issuer_builder *builder);
+oidc_result oidc_issuer_builder_set_jwks_uri(struct oidc_issuer_builder *builder,
+                                             const char *uri,
+                                             size_t uri_len,
+                                             struct oidc_error **err_out);
+oidc_result oidc_issuer_builder_set_jwks_json(struct oidc_issuer_builder *builder,
+                                              const char *jwks_json,
+                                              size_t jwks_json_len,
+                                              struct oidc_error **err_out);
+oidc_result oidc_issuer_builder_add_audience(struct oidc_issuer_builder *builder,
+                                             const char *audience,
+                                             size_t audience_len,
+                                             struct oidc_error **err_out);
+oidc_result oidc_issuer_builder_set_any_audience(struct oidc_issuer_builder *builder,
+                                                 uint32_t allow,
+                                                 struct oidc_error **err_out);
+oidc_result oidc_issuer_builder_set_algorithms(struct oidc_issuer_builder *builder,
+                                               const char *algorithms,
+                                               size_t algorithms_len,
+                                               struct oidc_error **err_out);
+oidc_result oidc_issuer_builder_set_expected_typ(struct oidc_issuer_builder *builder,
+                                                 const char *typ,
+                                                 size_t typ_len,
+                                                 struct oidc_error **err_out);
+oidc_result oidc_issuer_builder_add_required_claim(struct oidc_issuer_builder *builder,
+                                                   const char *claim,
+                                                   size_t claim_len,
+                                                   struct oidc_error **err_out);
+oidc_result oidc_issuer_builder_add_tenant(struct oidc_issuer_builder *builder,
+                                           const char *tenant,
+                                           size_t tenant_len,
+                                           struct oidc_error **err_out);
+oidc_result oidc_issuer_builder_set_any_tenant(struct oidc_issuer_builder *builder,
+                                               uint32_t any,
+                                               struct oidc_error **err_out);
+oidc_result oidc_issuer_builder_set_tenant_claim(struct oidc_issuer_builder *builder,
+                                                 const char *claim,
+                                                 size_t claim_len,
+                                                 struct oidc_error **err_out);
+oidc_result oidc_issuer_builder_set_tenant_bounds(struct oidc_issuer_builder *builder,
+                                                  uint32_t max_tenants,
+                                                  uint32_t new_per_window,
+                                                  uint32_t window_secs,
+                                                  uint32_t max_in_flight,
+                                                  struct oidc_error **err_out);
+oidc_result oidc_validator_builder_add_issuer(struct oidc_validator_builder *builder,
+                                              struct oidc_issuer_builder *issuer,
+                                              struct oidc_error **err_out);
+oidc_result oidc_validator_builder_load_policy(struct oidc_validator_builder *builder,
+                                               const char *json,
+                                               size_t json_len,
+                                               struct oidc_error **err_out);
+oidc_result oidc_validator_builder_load_policy_file(struct oidc_validator_builder *builder,
+                                                    const char *path,
+                                                    size_t path_len,
+                                                    struct oidc_error **err_out);
+oidc_result oidc_validator_policy_json(const struct oidc_validator *client,
+                                       char **out,
+                                       size_t *out_len,
+                                       struct oidc_error **err_out);
+oidc_result oidc_validate_explain(const struct oidc_validator *client,
+                                  const char *token,
+                                  size_t token_len,
+                                  int64_t now_unix,
+                                  char **json_out,
+                                  size_t *json_len_out,
+                                  struct oidc_error **err_out);
 const char *oidc_version(void);
 uint32_t oidc_version_number(void);
 const char *oidc_result_str(uint32_t code);
