@@ -100,8 +100,13 @@ enum Cmd {
 #[derive(Args, Clone)]
 struct ValidatorArgs {
     /// The expected issuer (the token's `iss`, exactly).
-    #[arg(long)]
-    issuer: String,
+    #[arg(long, required_unless_present = "policy")]
+    issuer: Option<String>,
+    /// A policy document (JSON, "version": 1; the same one every binding loads) instead of the
+    /// flags below: issuers, templates, audiences, algorithms, leeway, claims, scopes, DPoP, CA.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["issuer", "jwks_uri", "jwks_file", "audiences", "any_audience",
+        "algorithms", "leeway", "typ", "required_claims", "required_scopes"])]
+    policy: Option<PathBuf>,
     /// Keys from this JWKS URL instead of discovery.
     #[arg(long, conflicts_with = "jwks_file")]
     jwks_uri: Option<String>,
@@ -117,9 +122,9 @@ struct ValidatorArgs {
     /// Allowed algorithms (repeat or comma-separate; default: every asymmetric one).
     #[arg(long = "alg", value_name = "ALG", value_delimiter = ',')]
     algorithms: Vec<String>,
-    /// Clock-skew leeway in seconds for exp, nbf, iat.
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
-    leeway: u64,
+    /// Clock-skew leeway in seconds for exp, nbf, iat (default 60).
+    #[arg(long, value_name = "SECS")]
+    leeway: Option<u64>,
     /// The expected `typ` header (e.g. at+jwt).
     #[arg(long)]
     typ: Option<String>,
@@ -141,6 +146,10 @@ struct ValidateArgs {
     /// Validate as of this time (Unix seconds) instead of now.
     #[arg(long, value_name = "UNIX_SECS")]
     at: Option<f64>,
+    /// Show the library's explanation: every check with its outcome (issuer chosen and why, key,
+    /// signature, each claim rule), not only the first failure. No secret in it.
+    #[arg(long)]
+    explain: bool,
     /// The token (`-` or absent: read from stdin).
     token: Option<String>,
 }
@@ -164,7 +173,10 @@ struct AuthenticateArgs {
     /// Decide as of this time (Unix seconds) instead of now.
     #[arg(long, value_name = "UNIX_SECS")]
     at: Option<f64>,
-    // A policy-document option (`--policy FILE`) comes with issue 12.
+    /// Show the library's explanation of the decision: credentials, DPoP proof, the token's own
+    /// checks, binding, scopes and claim rules, each with its outcome. No secret in it.
+    #[arg(long)]
+    explain: bool,
 }
 
 #[derive(Args, Clone)]
@@ -429,8 +441,12 @@ fn base_config(c: &Common, issuer: &str) -> Config {
 
 /// The validator of `a`, and the trace lines describing its configuration.
 fn validator(c: &Common, a: &ValidatorArgs) -> Result<(Client, Vec<String>), Failure> {
-    let mut cfg = base_config(c, &a.issuer);
-    let mut trace = vec![format!("issuer: {}", quoted(&a.issuer))];
+    if let Some(p) = &a.policy {
+        return policy_validator(c, a, p);
+    }
+    let issuer = a.issuer.as_deref().unwrap_or_default();
+    let mut cfg = base_config(c, issuer);
+    let mut trace = vec![format!("issuer: {}", quoted(issuer))];
     cfg.key_source = match (&a.jwks_uri, &a.jwks_file) {
         (Some(u), _) => {
             trace.push(format!("keys: JWKS URL {} (no discovery)", redact(u)));
@@ -451,22 +467,41 @@ fn validator(c: &Common, a: &ValidatorArgs) -> Result<(Client, Vec<String>), Fai
     if !a.algorithms.is_empty() {
         cfg.set_algorithms(a.algorithms.iter().map(String::as_str))?;
     }
-    cfg.leeway = Duration::from_secs(a.leeway);
+    let leeway = a.leeway.unwrap_or(60);
+    cfg.leeway = Duration::from_secs(leeway);
     cfg.expected_typ = a.typ.clone();
     cfg.required_claims = a.required_claims.clone();
     for s in &a.required_scopes {
         cfg.add_required_scope(s)?;
     }
-    cfg.token_cache_size = 0;
     let algs: Vec<&str> = cfg.algorithms.iter().map(|x| x.name()).collect();
     trace.push(format!(
         "policy: audiences [{}]{}, algorithms {}, leeway {}s{}",
         a.audiences.iter().map(|x| quoted(x)).collect::<Vec<_>>().join(", "),
         if a.any_audience { " (any audience allowed)" } else { "" },
         algs.join(","),
-        a.leeway,
+        leeway,
         a.typ.as_deref().map(|t| format!(", typ {}", quoted(t))).unwrap_or_default()
     ));
+    finish_validator(cfg, a, trace)
+}
+
+/// A validator configured by a policy document (the library parses it; errors name the JSON
+/// path). The CLI's --ca-file, --timeout and --allow-http-loopback apply unless the document
+/// sets them.
+fn policy_validator(c: &Common, a: &ValidatorArgs, p: &std::path::Path) -> Result<(Client, Vec<String>), Failure> {
+    let doc = std::fs::read_to_string(p).map_err(|e| usage(format!("cannot read the policy document {}: {}", p.display(), e.kind())))?;
+    let mut cfg = base_config(c, "");
+    oidc::core::policy::parse_into(&doc, &mut cfg)?;
+    let mut trace = vec![format!("policy: document {}", p.display())];
+    let issuers: Vec<String> =
+        if cfg.issuers.is_empty() { vec![quoted(&cfg.issuer)] } else { cfg.issuers.iter().map(|i| quoted(&i.issuer)).collect() };
+    trace.push(format!("issuers: {}", issuers.join(", ")));
+    finish_validator(cfg, a, trace)
+}
+
+fn finish_validator(mut cfg: Config, a: &ValidatorArgs, mut trace: Vec<String>) -> Result<(Client, Vec<String>), Failure> {
+    cfg.token_cache_size = 0;
     let client = Client::new(cfg)?;
     if let Some(p) = &a.snapshot {
         let doc = std::fs::read_to_string(p).map_err(|e| usage(format!("cannot read the snapshot {}: {}", p.display(), e.kind())))?;
@@ -500,16 +535,20 @@ fn validate(c: &Common, a: ValidateArgs) -> Out {
     if a.at.is_some() {
         trace.push(format!("time: validating as of {} ({} from now)", at as i64, relative(at - now())));
     }
-    // ISSUE 12: `--explain` (the library's full check-by-check trace) goes here, in place of
-    // the trace assembled below from what the library reports today.
     let r = client.validate_at(&token, at);
     key_trace(&client, &token, &mut trace);
+    // --explain: the library's own check-by-check account, beside the decision (which it
+    // never changes).
+    let explained = a.explain.then(|| explanation(&client.explain_at(&token, at), &mut trace));
     let v = match r {
         Ok(v) => v,
         Err(e) => {
             trace.push(format!("result: REJECTED ({:?})", e.kind()));
             let mut f = Failure::from(e);
             f.extra["trace"] = json!(trace);
+            if let Some(x) = explained {
+                f.extra["explain"] = x;
+            }
             return Err(f);
         }
     };
@@ -534,7 +573,25 @@ fn validate(c: &Common, a: ValidateArgs) -> Out {
     let mut lines: Vec<String> = trace.iter().map(|t| format!("  {t}")).collect();
     lines.insert(0, "VALID".into());
     lines.push(format!("claims: {}", serde_json::to_string_pretty(&claims).unwrap_or_default()));
-    Ok((json!({"ok": true, "valid": true, "alg": v.alg.name(), "exp": v.exp, "claims": claims, "trace": trace}), lines))
+    let mut out = json!({"ok": true, "valid": true, "alg": v.alg.name(), "exp": v.exp, "claims": claims, "trace": trace});
+    if let Some(x) = explained {
+        out["explain"] = x;
+    }
+    Ok((out, lines))
+}
+
+/// The library's explanation (JSON) as a value for --json, and one trace line per check.
+fn explanation(doc: &str, trace: &mut Vec<String>) -> Value {
+    let v: Value = serde_json::from_str(doc).unwrap_or(Value::Null);
+    if let Some(checks) = v.get("checks").and_then(Value::as_array) {
+        for ch in checks {
+            let name = ch.get("check").and_then(Value::as_str).unwrap_or("?");
+            let outcome = ch.get("outcome").and_then(Value::as_str).unwrap_or("?");
+            let msg = ch.get("message").and_then(Value::as_str).map(|m| format!(": {m}")).unwrap_or_default();
+            trace.push(format!("explain: {name}: {outcome}{msg}"));
+        }
+    }
+    v
 }
 
 fn http_for(c: &Common, issuer: &str) -> Result<Http, Failure> {
@@ -743,6 +800,9 @@ fn authenticate(c: &Common, a: AuthenticateArgs) -> Out {
         req.authorization.len(),
         req.dpop.len()
     ));
+    // The explanation first: it has no side effect (a proof's jti is not recorded), so the
+    // decision below is the same as without --explain.
+    let explained = if a.explain { Some(explanation(&client.explain_request(&req)?, &mut trace)) } else { None };
     let d = client.authenticate(&req)?;
     if let Some(m) = client.metadata() {
         trace.push(format!("discovery: jwks_uri {}", redact(&m.jwks_uri)));
@@ -755,6 +815,9 @@ fn authenticate(c: &Common, a: AuthenticateArgs) -> Out {
         "dpop_nonce": d.dpop_nonce,
         "trace": trace,
     });
+    if let Some(x) = &explained {
+        out["explain"] = x.clone();
+    }
     match &d.outcome {
         Ok(p) => {
             let claims: Value = serde_json::from_str(&p.claims).unwrap_or(Value::Null);
@@ -775,6 +838,9 @@ fn authenticate(c: &Common, a: AuthenticateArgs) -> Out {
                 tr.push(format!("WWW-Authenticate: {ch}"));
             }
             f.extra["trace"] = json!(tr);
+            if let Some(x) = explained {
+                f.extra["explain"] = x;
+            }
             Err(f)
         }
     }

@@ -145,6 +145,31 @@ secret_free "authenticate" "$sig"
 run "authenticate: DPoP scheme with a malformed proof" 1 --json --ca-file "$FCA" authenticate --issuer "$FI" --audience api -X POST --url https://api.test/x -H "Authorization: DPoP $tok" -H "DPoP: not-a-proof"
 jqt "DPoP malformed proof: 401 invalid_dpop_proof" '.error.status == 401 and ([.error.www_authenticate[] | contains("invalid_dpop_proof")] | any)'
 secret_free "authenticate DPoP" "$sig"
+
+# policy documents (the library parses them: one file for every language) and --explain
+printf '{"version": 1, "issuer": "%s", "audiences": ["api"], "algorithms": ["RS256", "ES256"], "resource": {"required_scopes": ["read"]}}' "$FI" >"$work/policy.json"
+run "validate --policy" 0 --ca-file "$FCA" validate --policy "$work/policy.json" "$tok"
+has "validate --policy: names the document" "policy: document $work/policy.json"
+printf '{"version": 1, "issuer": "%s", "audiences": ["other-api"]}' "$FI" >"$work/policy-aud.json"
+run "validate --policy: the document's audience decides" 1 --ca-file "$FCA" validate --policy "$work/policy-aud.json" "$tok"
+has "validate --policy: audience mismatch named" "configured audience(s) 'other-api'"
+printf '{"version": 1, "issuer": "%s", "audiencez": ["api"]}' "$FI" >"$work/policy-bad.json"
+run "validate --policy: unknown member" 3 --ca-file "$FCA" validate --policy "$work/policy-bad.json" "$tok"
+has "malformed policy names the JSON path" '$.audiencez'
+run "validate --policy with --issuer: usage error" 2 validate --policy "$work/policy.json" --issuer "$FI" "$tok"
+run "validate --explain --json" 0 --json --ca-file "$FCA" validate --issuer "$FI" --audience api --explain "$tok"
+jqt "explain: every check listed, issuer chosen" '.explain.checks | length > 3'
+jqt "explain: all checks pass for a valid token" '[.explain.checks[] | select(.outcome == "fail")] | length == 0'
+secret_free "validate --explain" "$sig"
+run "validate --explain: expired" 1 --json --ca-file "$FCA" validate --issuer "$FI" --audience other --explain "$expired"
+jqt "explain: the expiry and the audience both fail (not only the first)" '[.error.explain.checks[] | select(.outcome == "fail")] | length >= 2'
+run "validate --explain (human)" 1 --ca-file "$FCA" validate --issuer "$FI" --audience other --explain "$expired"
+has "explain (human): one line per check" "explain: "
+printf '{"version": 1, "issuer": "%s", "audiences": ["api"], "resource": {"required_scopes": ["admin"]}}' "$FI" >"$work/policy-admin.json"
+run "authenticate --policy --explain: scope refused" 1 --json --ca-file "$FCA" authenticate --policy "$work/policy-admin.json" --explain --url https://api.test/x -H "Authorization: Bearer $tok"
+jqt "authenticate --policy: 403 insufficient_scope" '.error.status == 403 and ([.error.www_authenticate[] | contains("insufficient_scope")] | any)'
+jqt "authenticate --explain: the scope check fails" '[.error.explain.checks[] | select(.outcome == "fail") | .check] | any(test("scope"))'
+secret_free "authenticate --explain" "$sig"
 run "authenticate: expired" 1 --json --ca-file "$FCA" authenticate --issuer "$FI" --audience api --url https://api.test/x -H "Authorization: Bearer $expired"
 jqt "authenticate expired: 401 invalid_token" '.error.status == 401 and (.error.www_authenticate[0] | contains("invalid_token"))'
 
