@@ -224,6 +224,32 @@ if start_idp; then
     run "token device: prints the user code, polls, gives up at the deadline" 6 --ca-file "$ICA" token device --issuer "$II" --client-id device-app --scope openid --poll-timeout 3
     has "device: user code printed" "enter the code: "
     has "device: verification URI printed" "$II/device"
+    # The whole device flow: the CLI polls while the scripted browser approves the user code;
+    # then the refresh token it got is refreshed (both only through the CLI).
+    "$OIDC_CLI" --json --ca-file "$ICA" token device --issuer "$II" --client-id device-app --scope "openid offline_access" \
+        --poll-timeout 60 >"$work/device.out" 2>"$work/device.err" &
+    dev_pid=$!
+    code=""
+    for _ in $(seq 100); do
+        code=$(sed -n 's/.*enter the code: \([^ ]*\).*/\1/p' "$work/device.err" | head -n1)
+        [ -n "$code" ] && break
+        sleep 0.1
+    done
+    if [ -n "$code" ] && OIDC_TEST_ISSUER=$II OIDC_TEST_CA_FILE=$ICA OIDC_TEST_ADMIN=$IDP_ADMIN \
+        bash "$repo/tests/c/idp_browser.sh" device "$code" >/dev/null 2>"$work/browser.err"; then
+        ok "device: the user code approved in the browser"
+    else
+        bad "device: no user code or approval failed: $(cat "$work/device.err" "$work/browser.err" 2>/dev/null | head -c 400)"
+    fi
+    wait "$dev_pid"; rc=$?
+    out=$(cat "$work/device.out"); err=$(cat "$work/device.err")
+    [ "$rc" = 0 ] && ok "token device: approved, exit 0" || bad "token device: exit $rc: ${out:0:300} ${err:0:300}"
+    jqt "device --json: access and refresh token" '.ok == true and (.access_token | length > 20) and (.refresh_token | length > 10)'
+    rt=$(printf '%s' "$out" | jq -r '.refresh_token // empty')
+    printf '%s\n' "$rt" >"$work/rt-good"
+    run "token refresh: the device flow's refresh token" 0 --json --ca-file "$ICA" token refresh --issuer "$II" --client-id device-app --refresh-token-file "$work/rt-good"
+    jqt "refresh --json: a new access token" '.ok == true and (.access_token | length > 20)'
+    secret_free "token refresh (good)" "$rt"
     run "snapshot export from the IdP" 0 --json --ca-file "$ICA" snapshot export --issuer "$II" -o "$work/idp-snap.json"
     jqt "IdP snapshot --json" '.ok == true and .key_sets == 1 and .metadata == 1'
     run "validate offline from the IdP snapshot" 0 --ca-file "$ICA" validate --issuer "$II" --audience urn:liboidc:rs256 --snapshot "$work/idp-snap.json" "$at"
