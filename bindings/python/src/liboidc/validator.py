@@ -261,7 +261,11 @@ class Validator:
     ``dpop_algorithms``, ``dpop_proof_window`` (seconds), ``dpop_nonce_secret`` (bytes) with
     ``dpop_nonce_lifetime`` (seconds, 0 = default), ``dpop_replay_store`` (a callable
     ``(key: str, ttl_secs: int) -> bool``: True when the key was new; an exception or None means
-    the store could not answer, which denies with 503), ``require_mtls``, ``allow_http_loopback``.
+    the store could not answer, which denies with 503), ``require_mtls``, ``allow_http_loopback``,
+    ``proxy`` (``http://[user[:password]@]host:port``: discovery and JWKS through an HTTP CONNECT
+    proxy; the credentials never appear in a message) and ``proxy_from_env`` (opt in to
+    ``https_proxy``/``no_proxy``; an explicit ``proxy`` wins). A proxy that refuses or cannot be
+    reached raises ``ProxyError`` at the fetch.
     """
 
     def __init__(
@@ -295,8 +299,12 @@ class Validator:
         dpop_replay_store: Optional[Callable[[str, int], Optional[bool]]] = None,
         require_mtls: bool = False,
         allow_http_loopback: bool = False,
+        proxy: Optional[StrOrBytes] = None,
+        proxy_from_env: bool = False,
     ) -> None:
         self._p: Any = None
+        if not isinstance(proxy_from_env, bool):
+            raise TypeError(f"proxy_from_env must be a bool, not {type(proxy_from_env).__name__}")
         out = ffi.new("struct oidc_validator_builder **")
         err = _new_err()
         _raise_for(lib.oidc_validator_builder_new(out, err), err)
@@ -405,6 +413,10 @@ class Validator:
                 call("require_mtls", lib.oidc_validator_builder_set_require_mtls(b, 1, err))
             if allow_http_loopback:
                 call("allow_http_loopback", lib.oidc_validator_builder_set_allow_http_loopback(b, 1, err))
+            if proxy is not None:
+                s("proxy", lib.oidc_validator_builder_set_proxy, proxy)
+            if proxy_from_env:
+                call("proxy_from_env", lib.oidc_validator_builder_set_proxy_from_env(b, 1, err))
             vout = ffi.new("struct oidc_validator **")
             built = True  # build consumes the builder in every case
             call("configuration", lib.oidc_validator_builder_build(b, vout, err))
