@@ -49,6 +49,8 @@ start_fixture || { echo "0 passed, 1 failed"; exit 1; }
 export FIXTURE_ISSUER FIXTURE_CA_FILE FIXTURE_ADMIN FIXTURE_JWKS_URI
 start_idp || { echo "0 passed, 1 failed"; exit 1; }
 export IDP_ISSUER IDP_CA_FILE IDP_ADMIN
+start_mock || { echo "0 passed, 1 failed"; exit 1; }
+export MOCK_URL  # the protocol tests' bad-token-response mock (tests/oauth/support.py uses it)
 export OIDC_REQUIRE_ALL="${OIDC_REQUIRE_ALL:-1}"
 export PYTHONPATH="$here/src:$here/tests"
 

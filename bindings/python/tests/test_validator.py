@@ -278,3 +278,30 @@ def test_logging_reaches_python_logging(fixture, caplog):
 
 
 import json  # noqa: E402
+
+
+def test_out_parameters_reused_per_thread(v, fixture):
+    """validate reuses one out-parameter set per thread: failures leave it clean (err NULL), a
+    call made while this thread's set is taken (re-entry) gets its own, other threads theirs."""
+    from liboidc import validator as vmod
+    from liboidc._native import ffi
+
+    good = fixture.token("RS256", sub="reuse")
+    for i in range(50):
+        if i % 2:
+            with pytest.raises(liboidc.TokenError):
+                v.validate("not.a.token")
+        else:
+            assert v.validate(good).sub == "reuse"
+    free = vmod._tls.free
+    assert len(free) == 1 and free[0][2][0] == ffi.NULL
+    # re-entry: this thread's set is in use (taken out of the free list) -> a fresh one, then both back
+    taken = free.pop()
+    assert v.validate(good).sub == "reuse"
+    assert len(free) == 1 and free[0] is not taken
+    free.append(taken)
+    seen = []
+    t = threading.Thread(target=lambda: seen.append((v.validate(good).sub, len(vmod._tls.free))))
+    t.start()
+    t.join()
+    assert seen == [("reuse", 1)] and len(free) == 2

@@ -29,11 +29,13 @@ Usage (see ``start``)::
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
-from typing import Any, Callable, List, Optional, Set
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, List, Optional, Set
 
 from ._native import ffi, lib
-from .errors import _from_native, _raise_for
+from .errors import ClosedError, _from_native, _raise_for
 
 __all__ = ["Cancel", "start", "in_flight"]
 
@@ -47,41 +49,80 @@ class Cancel:
     end the call with ``OidcCancelledError``; an expired deadline ends it with
     ``DeadlineExceededError``. Free it with ``close()`` (or a ``with`` block); calls attached to
     it keep what they need.
+
+    ``close()`` never frees the native handle under a running call that took it (liboidc forbids
+    ``oidc_cancel_free`` concurrently with such calls): the calls hold it through ``use()``, and
+    a ``close()`` while one runs marks the handle closed (no new call may take it) and leaves the
+    free to the last of them. Until then ``cancel()`` still reaches the running calls.
     """
 
-    __slots__ = ("_ptr", "_lock")
+    __slots__ = ("_ptr", "_cond", "_users", "_closed")
 
     def __init__(self, timeout: Optional[float] = None) -> None:
-        if timeout is not None and not isinstance(timeout, (int, float)):
+        self._ptr = _NULL
+        self._cond = threading.Condition(threading.Lock())
+        self._users = 0
+        self._closed = True  # until the native handle exists (a failed __init__ frees nothing)
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
             raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
-        ms = 0 if timeout is None else int(round(timeout * 1000))
+        ms = 0 if timeout is None else int(round(timeout * 1000)) if math.isfinite(timeout) else -1
         if timeout is not None and not 0 < ms <= 0xFFFFFFFF:
             raise ValueError("timeout must be > 0 (at least 1 ms) and fit in 32-bit milliseconds")
         out = ffi.new("struct oidc_cancel **")
         err = ffi.new("struct oidc_error **")
         _raise_for(lib.oidc_cancel_new(ms, out, err), err)
         self._ptr = out[0]
-        self._lock = threading.Lock()
+        self._closed = False
 
     @property
     def ptr(self) -> Any:
-        """The ``struct oidc_cancel *`` (NULL once closed)."""
-        return self._ptr
+        """The ``struct oidc_cancel *`` (NULL once closed). Only for a check: a call that passes
+        the handle to liboidc takes it through ``use()``."""
+        return _NULL if self._closed else self._ptr
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @contextmanager
+    def use(self) -> Iterator[Any]:
+        """The native handle for the duration of one call that takes it; a ``close()`` meanwhile
+        defers the free until the last such call left. Raises ``ClosedError`` once closed."""
+        with self._cond:
+            if self._closed:
+                raise ClosedError("the Cancel is closed")
+            self._users += 1
+        try:
+            yield self._ptr
+        finally:
+            p = _NULL
+            with self._cond:
+                self._users -= 1
+                if self._closed and self._users == 0:
+                    p, self._ptr = self._ptr, _NULL
+            if p != _NULL:
+                lib.oidc_cancel_free(p)
 
     def cancel(self) -> None:
         """Cancel every call under this handle, now and later. Idempotent; any thread."""
-        with self._lock:
+        with self._cond:  # the free takes the handle under this lock: never concurrently
             if self._ptr != _NULL:
                 lib.oidc_cancel_trigger(self._ptr)
 
     @property
     def cancelled(self) -> bool:
-        with self._lock:
+        with self._cond:
             return self._ptr != _NULL and bool(lib.oidc_cancel_is_cancelled(self._ptr))
 
     def close(self) -> None:
-        with self._lock:
-            p, self._ptr = self._ptr, _NULL
+        """Free the handle now, or (calls running under it) when the last of them returns."""
+        p = _NULL
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            if self._users == 0:
+                p, self._ptr = self._ptr, _NULL
         if p != _NULL:
             lib.oidc_cancel_free(p)
 
@@ -290,7 +331,13 @@ def start(
     with _live_lock:
         _live.add(p)
     try:
-        rc = call(CALLBACKS[kind], p.handle, p.cancel, err)
+        if p.outer is not None:
+            # the caller's handle: held for the call (a concurrent close() defers its free);
+            # liboidc keeps its own reference from the call's entry on
+            with p.outer.use():
+                rc = call(CALLBACKS[kind], p.handle, p.cancel, err)
+        else:
+            rc = call(CALLBACKS[kind], p.handle, p.cancel, err)
     except BaseException:
         _release(p)
         _free_cancel(p)

@@ -16,7 +16,6 @@ item, ``bool`` as 0/1, seconds as milliseconds).
 from __future__ import annotations
 
 import asyncio
-import atexit
 import builtins
 import json
 import threading
@@ -43,10 +42,7 @@ from typing import (
     overload,
 )
 
-try:  # Python >= 3.10
-    from typing import Concatenate, ParamSpec
-except ImportError:  # pragma: no cover
-    from typing_extensions import Concatenate, ParamSpec  # type: ignore[assignment]
+from typing import Concatenate, ParamSpec  # Python >= 3.10 (pyproject: requires-python)
 
 from . import _aio, errors
 from ._aio import Cancel
@@ -254,7 +250,8 @@ def _cancel_for(cancel: Optional[Cancel], deadline: Optional[float]) -> Iterator
         finally:
             own.close()
     elif cancel is not None:
-        yield cancel.ptr
+        with cancel.use() as cp:  # a close() meanwhile frees it after this send
+            yield cp
     else:
         yield ffi.NULL
 
@@ -425,30 +422,8 @@ class OAuthResponse:
 # asyncio plumbing: C callback -> loop.call_soon_threadsafe -> future
 
 
-# liboidc's pool threads that ran a Python callback must end while the interpreter is alive:
-# exiting with them still around aborted the process ("FATAL: exception not rethrown": 14 of 60
-# runs of a script whose last async call ended at its deadline with its request in flight, 9 of
-# 40 through liboidc._aio; 0 with this hook). oidc_async_shutdown at exit joins them (calls in
-# flight finish first, bounded by _EXIT_JOIN_MS); a later non-blocking call starts a new pool.
-# Process-wide: it belongs in liboidc._aio (the validator's async calls need it too).
-_EXIT_JOIN_MS = 5000
-_exit_hook_installed = False
-_EXIT_HOOK_LOCK = threading.Lock()
-
-
-def _shutdown_pool_at_exit() -> None:
-    err = ffi.new("oidc_error **")
-    if lib.oidc_async_shutdown(_EXIT_JOIN_MS, err) != 0:
-        lib.oidc_error_free(err[0])  # TIMEOUT: a call was still running; nothing more to do
-
-
-def _ensure_exit_hook() -> None:
-    global _exit_hook_installed
-    if not _exit_hook_installed:
-        with _EXIT_HOOK_LOCK:
-            if not _exit_hook_installed:
-                atexit.register(_shutdown_pool_at_exit)
-                _exit_hook_installed = True
+# The async worker pool is stopped at exit by liboidc.process (one handler for every async call
+# of the package, validator and protocol client alike).
 
 
 # ---------------------------------------------------------------------------------------------
@@ -562,7 +537,6 @@ def _start(rh: _Handle, client_h: _Handle, cancel: Optional[Cancel],
     cancelling the awaiting task triggers the call's cancel handle). liboidc copies the request:
     it may be freed as soon as this returns."""
     _check_cancel(cancel, deadline)
-    _ensure_exit_hook()
     with client_h.use(), rh.use() as rp:
         return _aio.start(
             "oidc_oauth_response_cb",
@@ -1020,7 +994,13 @@ class OAuthClient:
     JSON text or a mapping; ``private_key_kid``, ``private_key_alg``); ``dpop_key`` (``True``
     for a fresh ES256 key, or a PEM / private JWK); ``assertion_audience``; ``ca_file``;
     ``endpoints`` (overrides by metadata name); ``timeouts`` (connect, total) in seconds;
-    ``allow_http_loopback`` (development only). A bad value raises here, never later.
+    ``allow_http_loopback`` (development only); ``proxy`` (``http://[user[:password]@]host:port``,
+    HTTP CONNECT for https; credentials never shown) and ``proxy_from_env`` (opt in to
+    ``https_proxy``/``no_proxy``; an explicit ``proxy`` wins); ``client_cert_pem`` and
+    ``client_key_pem`` (RFC 8705 mTLS: the PEM chain, leaf first, and its unencrypted key, as
+    text; with ``auth_method="tls_client_auth"`` or ``"self_signed_tls_client_auth"`` to
+    authenticate by it). A bad value raises here, never later (a key that does not match its
+    certificate: ``ClientCertError``; a proxy that refuses: ``ProxyError`` at the request).
     """
 
     def __init__(
@@ -1040,7 +1020,17 @@ class OAuthClient:
         endpoints: Optional[Mapping[str, StrLike]] = None,
         timeouts: Optional[Tuple[float, float]] = None,
         allow_http_loopback: bool = False,
+        proxy: Optional[StrLike] = None,
+        proxy_from_env: bool = False,
+        client_cert_pem: Optional[StrLike] = None,
+        client_key_pem: Optional[StrLike] = None,
     ) -> None:
+        if private_key_pem is not None and private_key_jwk is not None:
+            raise ValueError("give private_key_pem= or private_key_jwk=, not both")
+        if (client_cert_pem is None) != (client_key_pem is None):
+            raise ValueError("give client_cert_pem= and client_key_pem= together (the mTLS certificate chain and its key)")
+        if not isinstance(proxy_from_env, bool):
+            raise TypeError(f"proxy_from_env: expected a bool, got {type(proxy_from_env).__name__}")
         if private_key_pem is not None and private_key_jwk is not None:
             raise ValueError("give private_key_pem= or private_key_jwk=, not both")
         if endpoints is not None and not isinstance(endpoints, Mapping):
@@ -1081,6 +1071,14 @@ class OAuthClient:
                 _check(lib.oidc_oauth_builder_set_timeouts_ms(b, connect_ms, total_ms, err), err)
             if allow_http_loopback:
                 _check(lib.oidc_oauth_builder_set_allow_http_loopback(b, 1, err), err)
+            if proxy is not None:
+                s(lib.oidc_oauth_builder_set_proxy, proxy, "proxy")
+            if proxy_from_env:
+                _check(lib.oidc_oauth_builder_set_proxy_from_env(b, 1, err), err)
+            if client_cert_pem is not None:
+                cert = _arg(client_cert_pem, "client_cert_pem")
+                ckey = _arg(client_key_pem, "client_key_pem")
+                _check(lib.oidc_oauth_builder_set_client_cert(b, cert, len(cert), ckey, len(ckey), err), err)
             if private_key_pem is not None or private_key_jwk is not None:
                 if private_key_jwk is not None:
                     fn = lib.oidc_oauth_builder_set_private_key_jwk

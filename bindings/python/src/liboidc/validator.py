@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple,
                     Union)
 
@@ -26,6 +27,26 @@ _U32 = 0xFFFFFFFF
 # ctypes resolved once: ffi.new(<ctype>) skips the type-string lookup on the hot path
 _CHARPP, _SIZEP, _ERRPP = ffi.typeof("char **"), ffi.typeof("size_t *"), ffi.typeof("struct oidc_error **")
 _new = ffi.new
+_unpack = ffi.unpack
+_validate_c, _validate_at_c, _string_free = lib.oidc_validate, lib.oidc_validate_at, lib.oidc_string_free
+
+# The out-parameters of validate/validate_at (char **, size_t *, oidc_error **), reused per thread
+# instead of three ffi.new per call (about 0.9 us of the 2.9 us a cached validate cost). Each
+# thread keeps a free list: a call takes a set for its duration and returns it, so a call made
+# on the same thread while one runs (e.g. from a logging handler the library's log callback
+# reaches) gets a set of its own. err is NULL again whenever a set is returned (_raise_for takes
+# the error object out; on OK the library leaves it NULL).
+_tls = threading.local()
+
+
+def _out_bufs() -> List[Any]:
+    """This thread's free list of out-parameter sets."""
+    try:
+        return _tls.free  # type: ignore[no-any-return]
+    except AttributeError:
+        free: List[Any] = []
+        _tls.free = free
+        return free
 
 Headers = Union[Mapping[str, Any], Iterable[Tuple[Any, Any]]]
 StrOrBytes = Union[str, bytes]
@@ -61,7 +82,8 @@ class Claims(Mapping[str, Any]):
         return self._raw.decode("utf-8")
 
     def __getitem__(self, key: str) -> Any:
-        return self._d[key]
+        d = self._data  # parsed already: skip the property (the mapping hot path)
+        return (d if d is not None else self._d)[key]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._d)
@@ -261,7 +283,11 @@ class Validator:
     ``dpop_algorithms``, ``dpop_proof_window`` (seconds), ``dpop_nonce_secret`` (bytes) with
     ``dpop_nonce_lifetime`` (seconds, 0 = default), ``dpop_replay_store`` (a callable
     ``(key: str, ttl_secs: int) -> bool``: True when the key was new; an exception or None means
-    the store could not answer, which denies with 503), ``require_mtls``, ``allow_http_loopback``.
+    the store could not answer, which denies with 503), ``require_mtls``, ``allow_http_loopback``,
+    ``proxy`` (``http://[user[:password]@]host:port``: discovery and JWKS through an HTTP CONNECT
+    proxy; the credentials never appear in a message) and ``proxy_from_env`` (opt in to
+    ``https_proxy``/``no_proxy``; an explicit ``proxy`` wins). A proxy that refuses or cannot be
+    reached raises ``ProxyError`` at the fetch.
     """
 
     def __init__(
@@ -295,8 +321,12 @@ class Validator:
         dpop_replay_store: Optional[Callable[[str, int], Optional[bool]]] = None,
         require_mtls: bool = False,
         allow_http_loopback: bool = False,
+        proxy: Optional[StrOrBytes] = None,
+        proxy_from_env: bool = False,
     ) -> None:
         self._p: Any = None
+        if not isinstance(proxy_from_env, bool):
+            raise TypeError(f"proxy_from_env must be a bool, not {type(proxy_from_env).__name__}")
         out = ffi.new("struct oidc_validator_builder **")
         err = _new_err()
         _raise_for(lib.oidc_validator_builder_new(out, err), err)
@@ -405,6 +435,10 @@ class Validator:
                 call("require_mtls", lib.oidc_validator_builder_set_require_mtls(b, 1, err))
             if allow_http_loopback:
                 call("allow_http_loopback", lib.oidc_validator_builder_set_allow_http_loopback(b, 1, err))
+            if proxy is not None:
+                s("proxy", lib.oidc_validator_builder_set_proxy, proxy)
+            if proxy_from_env:
+                call("proxy_from_env", lib.oidc_validator_builder_set_proxy_from_env(b, 1, err))
             vout = ffi.new("struct oidc_validator **")
             built = True  # build consumes the builder in every case
             call("configuration", lib.oidc_validator_builder_build(b, vout, err))
@@ -439,7 +473,9 @@ class Validator:
 
     def validate(self, token: StrOrBytes) -> Claims:
         """Validate a bearer token; returns its ``Claims`` or raises the code's ``TokenError`` subclass."""
-        p = self._ptr()
+        p = self._p  # the hot path: self._ptr() inlined
+        if p is None:
+            raise ClosedError("the validator is closed")
         if type(token) is str:  # the hot path: skip _bytes' checks for the common case
             try:
                 t = token.encode()
@@ -447,30 +483,45 @@ class Validator:
                 t = _bytes(token, "token")  # raises the ValueError naming the argument
         else:
             t = _bytes(token, "token")
-        out, n, err = _new(_CHARPP), _new(_SIZEP), _new(_ERRPP)
-        rc = lib.oidc_validate(p, t, len(t), out, n, err)
-        if rc != 0:
-            _raise_for(rc, err)
-        c = out[0]
         try:
-            return Claims(ffi.buffer(c, n[0])[:])
+            free = _tls.free
+        except AttributeError:
+            free = _out_bufs()
+        bufs = free.pop() if free else (_new(_CHARPP), _new(_SIZEP), _new(_ERRPP))
+        out, n, err = bufs
+        rc = _validate_c(p, t, len(t), out, n, err)
+        if rc != 0:
+            try:
+                _raise_for(rc, err)
+            finally:
+                free.append(bufs)
+        c, size = out[0], n[0]
+        free.append(bufs)
+        try:
+            return Claims(_unpack(c, size))
         finally:
-            lib.oidc_string_free(c)
+            _string_free(c)
 
     def validate_at(self, token: StrOrBytes, now: int) -> Claims:
         """Like ``validate`` with exp/nbf/iat checked as of ``now`` (seconds since the epoch)."""
         p = self._ptr()
         t = _bytes(token, "token")
         now = _int64(now, "now")
-        out, n, err = _new(_CHARPP), _new(_SIZEP), _new(_ERRPP)
-        rc = lib.oidc_validate_at(p, t, len(t), now, out, n, err)
+        free = _out_bufs()
+        bufs = free.pop() if free else (_new(_CHARPP), _new(_SIZEP), _new(_ERRPP))
+        out, n, err = bufs
+        rc = _validate_at_c(p, t, len(t), now, out, n, err)
         if rc != 0:
-            _raise_for(rc, err)
-        c = out[0]
+            try:
+                _raise_for(rc, err)
+            finally:
+                free.append(bufs)
+        c, size = out[0], n[0]
+        free.append(bufs)
         try:
-            return Claims(ffi.buffer(c, n[0])[:])
+            return Claims(_unpack(c, size))
         finally:
-            lib.oidc_string_free(c)
+            _string_free(c)
 
     def prefetch(self) -> None:
         """Fetch discovery and the key set now (warm start); raises when they cannot be had."""

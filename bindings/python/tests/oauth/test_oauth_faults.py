@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from liboidc._native import ffi
 from liboidc.oauth import Cancel, OAuthClient, Operation, Param
 
 from .support import OidcError, raises
@@ -189,3 +190,50 @@ def test_task_cancelled_under_a_callers_handle_triggers_it(idp, mock_url, closin
         assert _aio.in_flight() <= base
 
     asyncio.run(main())
+
+
+def test_cancel_closed_during_a_blocking_send_is_freed_after_it(idp, mock_url, closing):
+    """Cancel.close() while a blocking send on another thread holds the handle must not free it
+    under the send (liboidc: oidc_cancel_free not concurrently with calls taking the handle):
+    the free waits for the send, and until then cancel() still reaches it."""
+    import threading
+
+    c = mock_client(idp, mock_url, closing, token="pending", total=30)
+    da = closing(c.device_authorization())
+    cc = Cancel()
+    out = {}
+
+    def send():
+        try:
+            c.poll_device(da, cancel=cc)
+        except BaseException as e:  # the expected CANCELLED, checked below
+            out["exc"] = e
+
+    t = threading.Thread(target=send)
+    t.start()
+    deadline = time.monotonic() + 5
+    while cc._users == 0 and time.monotonic() < deadline:  # the send holds the handle
+        time.sleep(0.01)
+    assert cc._users == 1 and t.is_alive()
+    cc.close()
+    assert cc.closed and cc.ptr == ffi.NULL  # closed for new calls ...
+    assert cc._ptr != ffi.NULL  # ... the native handle still alive for the running send
+    with pytest.raises(Exception, match="closed"):
+        c.poll_device(da, cancel=cc)
+    cc.cancel()  # still reaches the running send
+    t.join(10)
+    assert not t.is_alive()
+    assert getattr(out.get("exc"), "code_name", None) == "CANCELLED", out
+    assert cc._users == 0 and cc._ptr == ffi.NULL  # freed by the send's exit
+    cc.close()  # idempotent
+    cc.cancel()  # a no-op once freed
+
+
+def test_cancel_closed_idle_frees_at_once():
+    cc = Cancel(timeout=5)
+    assert cc.ptr != ffi.NULL
+    cc.close()
+    assert cc._ptr == ffi.NULL and cc.closed and not cc.cancelled
+    with pytest.raises(Exception, match="closed"):
+        with cc.use():
+            pass

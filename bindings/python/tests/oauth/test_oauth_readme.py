@@ -1,4 +1,4 @@
-"""The protocol section of the README (README-oauth.md) runs as written against the test IdP;
+"""The protocol client's section of the README (README.md, from "## Protocol client") runs as written against the test IdP;
 the examples that need a browser or a user are compiled."""
 
 import ast
@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[2] / "README-oauth.md"
-BLOCKS = re.findall(r"<!-- example: (\w+)([^\n]*)-->\n```python\n(.*?)```", README.read_text(), re.S)
+README = Path(__file__).resolve().parents[2] / "README.md"
+SECTION = README.read_text().split("\n## Protocol client", 1)[1].split("\n## ", 1)[0]
+BLOCKS = re.findall(r"<!-- example: (\w+)([^\n]*)-->\n```python\n(.*?)```", SECTION, re.S)
 EXPECT = {
     "client_credentials": [r"^Bearer token for read write$", r"access_token=\[FILTERED\]",
                            r"^INVALID_TARGET invalid_target"],
@@ -29,7 +30,7 @@ def test_examples_found():
 @pytest.mark.parametrize("name,note,code", BLOCKS, ids=[b[0] for b in BLOCKS])
 def test_readme_example(idp, name, note, code):
     if "not run" in note:
-        compile(code, f"README-oauth.md:{name}", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        compile(code, f"README.md:{name}", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
         return
     env = dict(os.environ, OIDC_ISSUER=idp.issuer, OIDC_CA_FILE=idp.ca_file,
                PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
