@@ -237,38 +237,24 @@ fn decide_all(client: *mut oidc_validator, v: &Value) {
     }
 }
 
+fn policy_vectors() -> Value {
+    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/policy.json");
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// The documents of tests/vectors/policy.json, derived again from the vector files' configs: the
+/// shared file (which every binding runs) stays one spelling of the builder calls.
 #[test]
-fn a_policy_document_decides_every_vector_like_the_builder_calls() {
-    use oidc::ffi::issuer::*;
-    // The single-issuer vectors, as a document.
+fn the_shared_policy_documents_match_the_vector_configs() {
     let v = vectors();
     let c = &v["config"];
-    let doc = serde_json::json!({"version": 1, "issuer": c["issuer"], "jwks": v["jwks"], "audiences": c["audiences"],
+    let single = serde_json::json!({"version": 1, "issuer": c["issuer"], "jwks": v["jwks"], "audiences": c["audiences"],
         "typ": c["expected_typ"], "required_claims": ["sub"], "max_token_bytes": c["max_token_bytes"],
-        "algorithms": c["algorithms"].as_str().unwrap().split(',').collect::<Vec<_>>()})
-    .to_string();
-    let client = from_policy(&doc);
-    decide_all(client, &v);
-    // The exported document builds a validator with the same decisions, and exports the same.
-    let mut out: *mut c_char = std::ptr::null_mut();
-    let mut len = 0usize;
-    set(oidc_validator_policy_json(client, &mut out, &mut len, std::ptr::null_mut()));
-    let exported = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_string();
-    assert_eq!(exported.len(), len);
-    oidc_string_free(out);
-    oidc_validator_free(client);
-    let again = from_policy(&exported);
-    decide_all(again, &v);
-    let mut out2: *mut c_char = std::ptr::null_mut();
-    set(oidc_validator_policy_json(again, &mut out2, std::ptr::null_mut(), std::ptr::null_mut()));
-    assert_eq!(unsafe { CStr::from_ptr(out2) }.to_str().unwrap(), exported);
-    oidc_string_free(out2);
-    oidc_validator_free(again);
-
-    // The multi-issuer vectors, as a document.
-    let v = multi_vectors();
-    let c = &v["config"];
-    let issuers: Vec<Value> = v["issuers"]
+        "leeway_secs": c["leeway_secs"],
+        "algorithms": c["algorithms"].as_str().unwrap().split(',').collect::<Vec<_>>()});
+    let m = multi_vectors();
+    let c = &m["config"];
+    let issuers: Vec<Value> = m["issuers"]
         .as_array()
         .unwrap()
         .iter()
@@ -277,12 +263,65 @@ fn a_policy_document_decides_every_vector_like_the_builder_calls() {
                 "algorithms": i["algorithms"].as_str().unwrap().split(',').collect::<Vec<_>>()})
         })
         .collect();
-    let doc = serde_json::json!({"version": 1, "audiences": c["audiences"], "required_claims": c["required_claims"],
-        "max_token_bytes": c["max_token_bytes"], "leeway_secs": c["leeway_secs"], "issuers": issuers})
-    .to_string();
-    let client = from_policy(&doc);
-    decide_all(client, &v);
-    oidc_validator_free(client);
+    let multi = serde_json::json!({"version": 1, "audiences": c["audiences"], "required_claims": c["required_claims"],
+        "max_token_bytes": c["max_token_bytes"], "leeway_secs": c["leeway_secs"], "issuers": issuers});
+    let p = policy_vectors();
+    let eq = p["equivalents"].as_array().unwrap();
+    assert_eq!(eq.len(), 2);
+    assert_eq!(eq[0]["vectors"], "validation.json");
+    assert_eq!(eq[0]["policy"], single);
+    assert_eq!(eq[1]["vectors"], "multi_issuer.json");
+    assert_eq!(eq[1]["policy"], multi);
+}
+
+#[test]
+fn a_policy_document_decides_every_vector_like_the_builder_calls() {
+    use oidc::ffi::issuer::*;
+    let p = policy_vectors();
+    for e in p["equivalents"].as_array().unwrap() {
+        let v = match e["vectors"].as_str().unwrap() {
+            "validation.json" => vectors(),
+            "multi_issuer.json" => multi_vectors(),
+            other => panic!("unknown vector file {other}"),
+        };
+        let doc = e["policy"].to_string();
+        let client = from_policy(&doc);
+        decide_all(client, &v);
+        // The exported document builds a validator with the same decisions, and exports the same.
+        let mut out: *mut c_char = std::ptr::null_mut();
+        let mut len = 0usize;
+        set(oidc_validator_policy_json(client, &mut out, &mut len, std::ptr::null_mut()));
+        let exported = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_string();
+        assert_eq!(exported.len(), len);
+        oidc_string_free(out);
+        oidc_validator_free(client);
+        let again = from_policy(&exported);
+        decide_all(again, &v);
+        let mut out2: *mut c_char = std::ptr::null_mut();
+        set(oidc_validator_policy_json(again, &mut out2, std::ptr::null_mut(), std::ptr::null_mut()));
+        assert_eq!(unsafe { CStr::from_ptr(out2) }.to_str().unwrap(), exported);
+        oidc_string_free(out2);
+        oidc_validator_free(again);
+    }
+}
+
+#[test]
+fn every_shared_malformed_policy_names_its_path() {
+    use oidc::ffi::issuer::*;
+    use oidc::ffi::misc::oidc_error_message;
+    let null = std::ptr::null_mut();
+    for m in policy_vectors()["malformed"].as_array().unwrap() {
+        let (name, doc, path) = (m["name"].as_str().unwrap(), m["document"].as_str().unwrap(), m["path"].as_str().unwrap());
+        let mut b: *mut oidc_validator_builder = null as _;
+        set(oidc_validator_builder_new(&mut b, null as _));
+        let mut err: *mut oidc_error = null as _;
+        assert_eq!(oidc_validator_builder_load_policy(b, doc.as_ptr().cast(), doc.len(), &mut err), oidc_result::InvalidConfig, "{name}");
+        let msg = unsafe { CStr::from_ptr(oidc_error_message(err)) }.to_str().unwrap().to_string();
+        assert!(msg.contains(&format!("{path}:")), "{name}: {msg}");
+        oidc_error_free(err);
+        let mut client: *mut oidc_validator = null as _;
+        assert_eq!(oidc_validator_builder_build(b, &mut client, null as _), oidc_result::InvalidConfig, "{name}");
+    }
 }
 
 #[test]
