@@ -18,6 +18,9 @@ pub struct RealIdp {
     pub token_endpoint: String,
     tls: Arc<rustls::ClientConfig>,
     pub dir: PathBuf,
+    /// With [`RealIdp::start_with_tenants`]: each tenant and its issuer
+    /// (`https://127.0.0.1:PORT/tenants/<tenant>`).
+    pub tenants: Vec<(String, String)>,
 }
 
 fn repo() -> &'static Path {
@@ -26,6 +29,18 @@ fn repo() -> &'static Path {
 
 impl RealIdp {
     pub fn start() -> RealIdp {
+        RealIdp::start_with_args(&[])
+    }
+
+    /// The IdP with one more `oidc-provider` per tenant (`--tenants`), each at issuer
+    /// `ISSUER/tenants/<tenant>` with its own keys; their access tokens carry `tid: <tenant>`
+    /// (client `svc-foreign`'s carry another tenant's name). Other `/tenants/…` paths answer
+    /// 404 (counted in `/stats` `paths` and `unknown_tenants`).
+    pub fn start_with_tenants(tenants: &[&str]) -> RealIdp {
+        RealIdp::start_with_args(&["--tenants", &tenants.join(",")])
+    }
+
+    fn start_with_args(args: &[&str]) -> RealIdp {
         let idp_dir = repo().join("tests/idp");
         assert!(
             idp_dir.join("node_modules/oidc-provider").is_dir(),
@@ -37,6 +52,7 @@ impl RealIdp {
             .arg(idp_dir.join("server.mjs"))
             .arg("--dir")
             .arg(&dir)
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             // IDP_DEBUG=1 shows the IdP's grant/authorization errors.
@@ -50,20 +66,49 @@ impl RealIdp {
         let s = |k: &str| ready[k].as_str().unwrap_or_else(|| panic!("ready line lacks {k}")).to_string();
         let ca_file = PathBuf::from(s("ca_file"));
         let tls = oidc_testkit::ca::client_config_from_pem_file(&ca_file).unwrap();
-        RealIdp { child, _stdin: stdin, issuer: s("issuer"), admin: s("admin"), ca_file, token_endpoint: s("token_endpoint"), tls, dir }
+        let tenants = match ready["tenants"].as_object() {
+            Some(m) => m.iter().map(|(k, v)| (k.clone(), v.as_str().expect("tenant issuer").to_string())).collect(),
+            None => Vec::new(),
+        };
+        RealIdp {
+            child,
+            _stdin: stdin,
+            issuer: s("issuer"),
+            admin: s("admin"),
+            ca_file,
+            token_endpoint: s("token_endpoint"),
+            tls,
+            dir,
+            tenants,
+        }
+    }
+
+    /// The issuer of `tenant` (started with [`RealIdp::start_with_tenants`]).
+    pub fn tenant_issuer(&self, tenant: &str) -> &str {
+        self.tenants.iter().find(|(t, _)| t == tenant).map(|(_, i)| i.as_str()).unwrap_or_else(|| panic!("no tenant {tenant}"))
+    }
+
+    /// Client credentials at `tenant`'s token endpoint, as `client_id`:`secret`
+    /// (client_secret_basic); returns the access token.
+    pub fn tenant_token(&self, tenant: &str, client_id: &str, secret: &str, resource: &str, scope: &str) -> String {
+        self.cc_token(&format!("{}/token", self.tenant_issuer(tenant)), client_id, secret, resource, scope)
     }
 
     /// Client credentials with client_secret_basic for `resource`; returns the access token.
     pub fn token(&self, resource: &str, scope: &str) -> String {
+        self.cc_token(&self.token_endpoint, "svc-basic", "svc-basic-secret", resource, scope)
+    }
+
+    fn cc_token(&self, token_endpoint: &str, client_id: &str, secret: &str, resource: &str, scope: &str) -> String {
         let body = format!(
             "grant_type=client_credentials&resource={}&scope={}",
             oidc_testkit::util::url_encode(resource),
             oidc_testkit::util::url_encode(scope)
         );
-        let auth = format!("Basic {}", base64_std("svc-basic:svc-basic-secret"));
+        let auth = format!("Basic {}", base64_std(&format!("{client_id}:{secret}")));
         let r = oidc_testkit::client::request(
             "POST",
-            &self.token_endpoint,
+            token_endpoint,
             Some(self.tls.clone()),
             &[("Authorization", &auth), ("Content-Type", "application/x-www-form-urlencoded")],
             body.as_bytes(),

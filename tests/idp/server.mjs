@@ -2,7 +2,8 @@
 // Test OpenID Provider for liboidc integration tests.
 //
 // Usage: node server.mjs --dir <workdir> [--port 0] [--admin-port 0]
-//                        [--short-ttl 5] [--no-parent-watch] [--no-stdin-exit]
+//                        [--short-ttl 5] [--tenants t1,t2,...]
+//                        [--no-parent-watch] [--no-stdin-exit]
 //
 // Prints exactly one JSON line on stdout when ready; everything else goes to
 // stderr. See README.md for clients, resources and admin endpoints.
@@ -45,6 +46,9 @@ function log(...args) {
 // stderr (default) but do not let them crash anything.
 process.on('warning', (w) => log(`node warning: ${w.name}: ${w.message}`));
 
+// Tenant names of --tenants (the same alphabet as liboidc's issuer templates).
+const TENANT_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
 // ---------------------------------------------------------------------------
 // Arguments
 // ---------------------------------------------------------------------------
@@ -56,6 +60,7 @@ function parseArgs(argv) {
     shortTtl: 5,
     parentWatch: true,
     stdinExit: true,
+    tenants: [],
   };
   for (let i = 0; i < argv.length; i += 1) {
     const a = argv[i];
@@ -69,11 +74,12 @@ function parseArgs(argv) {
       case '--port': opts.port = Number(next()); break;
       case '--admin-port': opts.adminPort = Number(next()); break;
       case '--short-ttl': opts.shortTtl = Number(next()); break;
+      case '--tenants': opts.tenants = next().split(',').filter((t) => t !== ''); break;
       case '--no-parent-watch': opts.parentWatch = false; break;
       case '--no-stdin-exit': opts.stdinExit = false; break;
       case '-h':
       case '--help':
-        process.stderr.write('usage: node server.mjs --dir <workdir> [--port 0] [--admin-port 0] [--short-ttl 5] [--no-parent-watch] [--no-stdin-exit]\n');
+        process.stderr.write('usage: node server.mjs --dir <workdir> [--port 0] [--admin-port 0] [--short-ttl 5] [--tenants t1,t2,...] [--no-parent-watch] [--no-stdin-exit]\n');
         process.exit(0);
         break;
       default:
@@ -85,6 +91,10 @@ function parseArgs(argv) {
     if (!Number.isInteger(opts[k]) || opts[k] < 0 || opts[k] > 65535) throw new Error(`invalid ${k}`);
   }
   if (!Number.isInteger(opts.shortTtl) || opts.shortTtl < 1) throw new Error('invalid --short-ttl');
+  for (const t of opts.tenants) {
+    if (!TENANT_RE.test(t)) throw new Error(`invalid tenant name ${JSON.stringify(t)} (1 to 64 of A-Z a-z 0-9 - _)`);
+  }
+  if (new Set(opts.tenants).size !== opts.tenants.length) throw new Error('a tenant is named twice in --tenants');
   opts.dir = path.resolve(opts.dir);
   return opts;
 }
@@ -573,6 +583,19 @@ const CLIENTS = [
   },
 ];
 
+// Tenant Providers only (--tenants): client credentials like svc-basic, but its access tokens
+// name another tenant in `tid` (see buildProvider).
+const TENANTS_PREFIX = '/tenants/';
+
+const FOREIGN_CLIENT = {
+  client_id: 'svc-foreign',
+  client_secret: 'svc-foreign-secret',
+  token_endpoint_auth_method: 'client_secret_basic',
+  grant_types: ['client_credentials'],
+  response_types: [],
+  redirect_uris: [],
+};
+
 const ACCOUNT = {
   sub: 'user-1',
   email: 'user-1@liboidc.test',
@@ -755,8 +778,17 @@ function registerCustomGrants(provider) {
   }, ['color', 'size', 'scope']);
 }
 
-function buildProvider(issuer, keys, shortTtl) {
+// tenant (with --tenants): { name, foreignTid } for a tenant's Provider: its access tokens
+// carry `tid: name`, except those of the client `svc-foreign`, which carry `tid: foreignTid`
+// (another tenant's name: a token whose tenant claim disagrees with its issuer).
+function buildProvider(issuer, keys, shortTtl, tenant = undefined) {
   const config = makeConfig({ jwks: keys.loadJwks(), keys, shortTtl });
+  if (tenant) {
+    config.clients.push({ ...FOREIGN_CLIENT });
+    config.extraTokenClaims = async (ctx, token) => ({
+      tid: token.clientId === FOREIGN_CLIENT.client_id ? tenant.foreignTid : tenant.name,
+    });
+  }
   // RFC 8705 §5: the mTLS aliases name the same server as https://localhost:PORT (its
   // certificate covers both names), so a test can see which one a client used (/stats hosts).
   const alias = issuer.replace('https://127.0.0.1:', 'https://localhost:');
@@ -799,6 +831,15 @@ async function main() {
   const stats = {
     started: new Date().toISOString(), total: 0, paths: {}, hosts: {}, rotations: 0,
   };
+  // --tenants: one Provider per tenant at ISSUER/tenants/<name>, with its own signing keys
+  // (<dir>/tenants/<name>/keys/), made before listening.
+  const tenants = new Map(); // name -> { keys, handler, issuer }
+  const tenantKeys = await Promise.all(opts.tenants.map(async (name) => {
+    const k = new KeyManager(path.join(opts.dir, 'tenants', name));
+    await k.init();
+    return k;
+  }));
+  if (opts.tenants.length) stats.unknown_tenants = 0;
   let handler = (req, res) => {
     res.statusCode = 503;
     res.end('starting');
@@ -818,6 +859,24 @@ async function main() {
     const h = String(req.headers.host || '').replace(/:\d+$/, '');
     stats.hosts[h] = (stats.hosts[h] || 0) + 1;
     stats.paths[p] = (stats.paths[p] || 0) + 1;
+    if (tenants.size && p.startsWith(TENANTS_PREFIX)) {
+      // /tenants/<name>[/rest]: the tenant's Provider sees /rest; it derives its mount path
+      // (/tenants/<name>) from req.originalUrl minus req.url, as when mounted by express.
+      const name = p.slice(TENANTS_PREFIX.length).split('/')[0];
+      const t = tenants.get(name);
+      if (!t) {
+        stats.unknown_tenants += 1;
+        res.writeHead(404, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(`${JSON.stringify({ error: 'not_found', error_description: 'unknown tenant' })}\n`);
+        return;
+      }
+      const original = req.url;
+      const rest = original.slice(TENANTS_PREFIX.length + name.length);
+      req.originalUrl = original;
+      req.url = rest.startsWith('/') ? rest : `/${rest}`;
+      t.handler(req, res);
+      return;
+    }
     handler(req, res);
   });
   server.keepAliveTimeout = 5000;
@@ -830,6 +889,12 @@ async function main() {
 
   let provider = buildProvider(issuer, keys, opts.shortTtl);
   handler = provider.callback();
+  opts.tenants.forEach((name, i) => {
+    const tIssuer = `${issuer}${TENANTS_PREFIX}${name}`;
+    const foreignTid = opts.tenants.length > 1 ? opts.tenants[(i + 1) % opts.tenants.length] : `${name}-other`;
+    const p = buildProvider(tIssuer, tenantKeys[i], opts.shortTtl, { name, foreignTid });
+    tenants.set(name, { keys: tenantKeys[i], issuer: tIssuer, handler: p.callback() });
+  });
 
   // serialised key rotation: build a new Provider with the new JWKS and swap
   let rotating = Promise.resolve();
@@ -872,6 +937,7 @@ async function main() {
         stats.total = 0;
         stats.paths = {};
         stats.hosts = {};
+        if (tenants.size) stats.unknown_tenants = 0;
         return send(200, { ok: true });
       }
       if (req.method === 'GET' && url.pathname === '/keys') {
@@ -974,6 +1040,7 @@ async function main() {
     pid: process.pid,
     dir: opts.dir,
   };
+  if (tenants.size) ready.tenants = Object.fromEntries([...tenants].map(([n, t]) => [n, t.issuer]));
   process.stdout.write(`${JSON.stringify(ready)}\n`);
   log(`ready: ${issuer} (admin http://127.0.0.1:${adminPort})`);
 }
