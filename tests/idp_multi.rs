@@ -165,9 +165,7 @@ fn a_flood_of_made_up_tenants_costs_a_bounded_number_of_discovery_requests_at_th
             .chunks(50)
             .map(|chunk| {
                 let c = &c;
-                s.spawn(move || {
-                    chunk.iter().map(|tok| c.validate(tok).expect_err("a made-up tenant validated").kind()).collect::<Vec<_>>()
-                })
+                s.spawn(move || chunk.iter().map(|tok| c.validate(tok).expect_err("a made-up tenant validated").kind()).collect::<Vec<_>>())
             })
             .collect();
         hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
