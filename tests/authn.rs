@@ -1252,3 +1252,27 @@ fn concurrent_replays_allow_exactly_one() {
         assert_eq!((allowed.into_inner(), replays.into_inner()), (1, 7));
     }
 }
+
+/// A multi-issuer validator keeps a replay partition per chosen issuer (the token's verified
+/// `iss`): the same proof `jti` under two issuers is two proofs; the same proof twice is a replay.
+#[test]
+fn a_multi_issuer_validator_partitions_dpop_replay_by_the_chosen_issuer() {
+    let (a, b) = (issuer("replay-a"), issuer("replay-b"));
+    let mut cfg = config(&a);
+    let mut ib = oidc::core::IssuerConfig::new(&b);
+    ib.key_source = KeySource::Static(oidc_testkit::jwks(&[token_key()]));
+    ib.audiences = vec![AUD.into()];
+    cfg.issuers.push(ib);
+    let c = Client::new(cfg).expect("multi-issuer client");
+    let pk = proof_key(Alg::ES256);
+    let jti = random_jti();
+    let (ta, tb) = (bound_token(&a, &pk.jkt), bound_token(&b, &pk.jkt));
+    let pa = proof_with(pk, &ta, |_, c| c["jti"] = json!(jti));
+    let pb = proof_with(pk, &tb, |_, c| c["jti"] = json!(jti));
+    assert_allowed(&decide(&c, &dpop(&ta, &pa)), "issuer A");
+    assert_allowed(&decide(&c, &dpop(&tb, &pb)), "issuer B, the same jti");
+    for (t, p, who) in [(&ta, &pa, "A"), (&tb, &pb, "B")] {
+        let d = decide(&c, &dpop(t, p));
+        assert_eq!(denial(&d).map(|(k, _)| k), Some(ErrorKind::DpopReplay), "issuer {who}: the same proof again");
+    }
+}

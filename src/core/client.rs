@@ -163,6 +163,11 @@ impl Client {
     /// cache without parsing or the signature check, after the checks a hit still needs: the
     /// verifying key is still in the issuer's current key set, and `exp` / `nbf` / `iat` hold at
     /// `now` (same leeway, codes and messages as a full validation).
+    /// Whether this validator routes tokens to several issuers.
+    pub fn is_multi_issuer(&self) -> bool {
+        self.inner.router.is_some()
+    }
+
     pub fn validate_at(&self, token: &str, now: f64) -> Result<Validated> {
         if let Some(router) = &self.inner.router {
             return router.validate_at(token, now);

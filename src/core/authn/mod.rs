@@ -236,9 +236,27 @@ impl Client {
         if let Some(p) = &proof {
             let horizon = p.iat + rp.dpop.proof_window.as_secs_f64() + cfg.leeway.as_secs_f64();
             let ttl = (horizon - now).ceil().clamp(1.0, 24.0 * 3600.0) as u64;
-            replay::check_and_record(&cfg.issuer, &p.jti, ttl, now, rp.dpop.replay_store.as_deref())?;
+            // The replay cache is partitioned per issuer: with several issuers, the issuer that
+            // accepted this token (its `iss`, checked equal to that issuer's name by now).
+            let chosen;
+            let issuer = if self.is_multi_issuer() {
+                chosen = verified_issuer(&v.claims)?;
+                chosen.as_ref()
+            } else {
+                cfg.issuer.as_str()
+            };
+            replay::check_and_record(issuer, &p.jti, ttl, now, rp.dpop.replay_store.as_deref())?;
         }
         Ok(Principal { claims: v.claims, token_type: scheme, exp: v.exp })
+    }
+}
+
+/// The `iss` of claims a validation accepted (a multi-issuer validator's chosen issuer).
+fn verified_issuer(claims: &str) -> Result<std::borrow::Cow<'_, str>> {
+    let obj = RawObject::parse(claims).map_err(|e| Error::new(ErrorKind::TokenMalformed, format!("claims: {e}")))?;
+    match obj.get("iss").map(crate::core::json::scalar) {
+        Some(crate::core::json::Scalar::Str(s)) => Ok(s),
+        _ => Err(Error::new(ErrorKind::TokenMalformed, "the token has no string iss")),
     }
 }
 
