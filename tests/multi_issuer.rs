@@ -225,3 +225,19 @@ fn a_repeated_token_routed_by_the_hint_decides_as_by_iss() {
     let later = oidc::core::client::unix_now() + 120.0;
     assert_eq!(kind(c.validate_at(&short, later)), Some(ErrorKind::TokenExpired));
 }
+
+/// A signed token whose payload is not one JSON object (a duplicate member) is TOKEN_MALFORMED
+/// under several issuers too, as a single issuer answers (not "no iss claim").
+#[test]
+fn a_payload_with_a_duplicate_member_is_malformed_as_for_one_issuer() {
+    let (ka, a, _kb, _b, c) = two();
+    let header = oidc_testkit::b64_json(&keys::default_header(&ka));
+    let exp = 4_000_000_000u64;
+    let payload = oidc_testkit::b64(format!(r#"{{"iss":"{}","iss":"{}","aud":"api","sub":"x","exp":{exp}}}"#, a.issuer, a.issuer));
+    let input = format!("{header}.{payload}");
+    let t = format!("{input}.{}", oidc_testkit::b64(ka.sign_raw(&input)));
+    assert_eq!(kind(c.validate(&t)), Some(ErrorKind::TokenMalformed));
+    let doc: serde_json::Value = serde_json::from_str(&c.explain_at(&t, 1_800_000_000.0)).unwrap();
+    assert_eq!(doc["decision"], "deny");
+    assert_eq!(doc["code"], "TokenMalformed", "{doc}");
+}

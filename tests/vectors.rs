@@ -345,3 +345,52 @@ fn a_malformed_policy_names_the_path_and_fails_the_build() {
     assert_eq!(oidc_validator_builder_load_policy_file(b, p.as_ptr().cast(), p.len(), null as _), oidc_result::InvalidConfig);
     oidc_validator_builder_free(b);
 }
+
+fn upper_snake(camel: &str) -> String {
+    let mut out = String::new();
+    for (i, ch) in camel.chars().enumerate() {
+        if ch.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(ch.to_ascii_uppercase());
+    }
+    out
+}
+
+/// Explain mode agrees with validation on every shared vector (single and multi-issuer): the
+/// same decision, and the first failure it lists is the code validation returns.
+#[test]
+fn explain_agrees_with_validation_on_every_vector() {
+    use oidc::ffi::issuer::*;
+    for e in policy_vectors()["equivalents"].as_array().unwrap() {
+        let v = match e["vectors"].as_str().unwrap() {
+            "validation.json" => vectors(),
+            _ => multi_vectors(),
+        };
+        let client = from_policy(&e["policy"].to_string());
+        for case in v["cases"].as_array().unwrap() {
+            let t = case["token"].as_str().unwrap();
+            let mut out: *mut c_char = std::ptr::null_mut();
+            set(oidc_validate_explain(
+                client,
+                t.as_ptr().cast(),
+                t.len(),
+                v["now"].as_i64().unwrap(),
+                &mut out,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            ));
+            let doc: Value = serde_json::from_str(unsafe { CStr::from_ptr(out) }.to_str().unwrap()).unwrap();
+            oidc_string_free(out);
+            let (name, expect) = (case["name"].as_str().unwrap(), case["expect"].as_str().unwrap());
+            if expect == "OK" {
+                assert_eq!(doc["decision"], "allow", "{name}: {doc}");
+                assert!(doc["code"].is_null(), "{name}: {doc}");
+            } else {
+                assert_eq!(doc["decision"], "deny", "{name}: {doc}");
+                assert_eq!(upper_snake(doc["code"].as_str().unwrap_or("")), expect, "{name}: {doc}");
+            }
+        }
+        oidc_validator_free(client);
+    }
+}

@@ -17,10 +17,18 @@
 use serde_json::{Map, Value, json};
 
 use super::client::Client;
-use super::error::{Error, Result};
+use super::error::{Error, ErrorKind, Result};
 use super::json::{RawObject, Scalar, b64url_decode, printable, scalar};
 use super::multi::Choice;
 use super::validate::{Policy, check_audience, check_exp, check_iat, check_nbf, number, parse_token};
+
+/// The error validation gives for a payload that is not one JSON object.
+fn claims_error(text: &str) -> Error {
+    match RawObject::parse(text) {
+        Err(e) => Error::new(ErrorKind::TokenMalformed, format!("claims: {e}")),
+        Ok(_) => Error::new(ErrorKind::TokenMalformed, "claims: not readable"),
+    }
+}
 
 fn bounded(s: &str, max: usize) -> String {
     printable(s).chars().take(max).collect()
@@ -77,8 +85,10 @@ impl Client {
         if let Some(i) = &iss {
             issuer.insert("iss".into(), json!(bounded(i, 256)));
         }
-        // 1. The issuer: which client decides, and why.
+        // 1. The issuer: which client decides, and why. A failed choice is listed after the
+        // structure check, the order in which validation reports them.
         let mut tenant = None;
+        let mut no_issuer: Option<Error> = None;
         let chosen: Option<Client> = match self.router() {
             None => {
                 issuer.insert("chosen".into(), json!("single"));
@@ -103,21 +113,32 @@ impl Client {
                 }
                 Some(Err(e)) => {
                     issuer.insert("chosen".into(), json!("none"));
-                    c.add("issuer", Err(e));
+                    no_issuer = Some(e);
                     None
                 }
                 None => {
                     issuer.insert("chosen".into(), json!("none"));
-                    c.add("issuer", Err(Error::new(super::error::ErrorKind::MissingClaim, "token has no readable string iss claim")));
+                    no_issuer = Some(match (&claims_text, &claims) {
+                        (Some(t), None) => claims_error(t),
+                        (None, _) => Error::new(ErrorKind::TokenMalformed, "the token payload is not base64url-encoded UTF-8"),
+                        (Some(_), Some(o)) => match o.get("iss").map(scalar) {
+                            None | Some(Scalar::Null) => Error::new(ErrorKind::MissingClaim, "token has no iss claim"),
+                            _ => Error::new(ErrorKind::InvalidClaim, "claim iss is not a string"),
+                        },
+                    });
                     None
                 }
             },
         };
         let policy: Policy = chosen.as_ref().map(|x| x.policy().clone()).unwrap_or_else(|| self.policy().clone());
         // 2. Structure and header; 3. key and signature.
-        match parse_token(token, &policy) {
+        let parsed = parse_token(token, &policy);
+        c.add("structure_and_header", parsed.as_ref().map(|_| ()).map_err(Error::clone));
+        if let Some(e) = no_issuer {
+            c.add("issuer", Err(e));
+        }
+        match parsed {
             Ok(t) => {
-                c.add("structure_and_header", Ok(()));
                 header.insert("alg".into(), json!(t.alg.name()));
                 if let Some(k) = &t.kid {
                     header.insert("kid".into(), json!(bounded(k, 64)));
@@ -127,14 +148,17 @@ impl Client {
                     None => c.skip("key_and_signature", "no issuer was chosen: no key of any issuer is tried"),
                 }
             }
-            Err(e) => {
-                c.add("structure_and_header", Err(e));
-                c.skip("key_and_signature", "the token did not parse");
-            }
+            Err(_) => c.skip("key_and_signature", "the token did not parse"),
         }
         // 4. Each claim rule, on its own.
         match &claims {
-            None => c.skip("claims", "the payload is not a readable JSON object"),
+            // A payload that is not one JSON object (a duplicate member, say) fails validation.
+            None => match &claims_text {
+                Some(t) => {
+                    c.add("claims", Err(claims_error(t)));
+                }
+                None => c.skip("claims", "the payload is not readable"),
+            },
             Some(o) => {
                 let leeway = policy.leeway_secs;
                 let iss_ok = match o.get("iss").map(scalar) {

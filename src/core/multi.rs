@@ -191,7 +191,9 @@ impl Router {
                 super::validate::parse_token(token, &self.structural)?;
                 match other {
                     Some(Err(e)) => Err(e),
-                    _ => err(ErrorKind::MissingClaim, "token has no iss claim"),
+                    // The structure is sound but the payload is not one JSON object (a duplicate
+                    // member, say): what a single issuer answers for the claims.
+                    _ => err(ErrorKind::TokenMalformed, "claims: the payload is not a readable JSON object"),
                 }
             }
         }
