@@ -14,7 +14,7 @@ import (
 	"unsafe"
 )
 
-// loadPolicy loads cfg.PolicyFile, then cfg.Policy, into b (before any other Config field).
+// loadPolicy loads cfg.PolicyFile, then cfg.Policy, into b (before the other Config fields).
 func loadPolicy(b *C.oidc_validator_builder, cfg *Config) error {
 	var e *C.oidc_error
 	if cfg.PolicyFile != "" {
