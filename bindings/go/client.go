@@ -16,12 +16,30 @@ import (
 	"time"
 )
 
-// Config configures a validating Client. Issuer and one of Audiences / AnyAudience are
-// required; zero values mean liboidc's defaults.
+// Config configures a validating Client. Issuer (or at least one of Issuers) and one of
+// Audiences / AnyAudience are required; zero values mean liboidc's defaults.
+//
+// A policy document (PolicyFile, Policy) is loaded first; the other fields then apply on top of
+// it as liboidc's builder calls do: a field that is set replaces the document's value, and the
+// lists (Audiences, RequiredClaims, Issuers, RequiredScopes, AllowedClaimValues) add to the
+// document's. A zero field leaves the document's value alone.
 type Config struct {
+	// PolicyFile names a policy document (JSON, "version": 1, at most 1 MiB; see the README's
+	// "Several issuers, policy documents, explain mode") that NewClient reads and loads.
+	PolicyFile string
+	// Policy is a policy document's text, loaded after PolicyFile. liboidc checks it strictly:
+	// an unknown member, a wrong type or a bad value fails NewClient with CodeInvalidConfig, the
+	// message naming its JSON path ("$.issuers[1].audiences[0]: ..."). Client.Policy exports one.
+	Policy []byte
+
 	// Issuer is the exact "iss" of accepted tokens. Unless JWKSURI or JWKSJSON is set,
 	// {Issuer}/.well-known/openid-configuration is fetched on first use (or by Prefetch).
+	// Optional when Issuers (or the policy document) names issuers; it is then the first entry.
 	Issuer string
+	// Issuers are more issuers, each with its own keys and token rules (IssuerConfig), in order
+	// after Issuer; at most 64 in all. A token's unverified "iss" only picks the issuer; a token
+	// naming none of them is refused (ErrIssuerMismatch) without a network request.
+	Issuers []IssuerConfig
 	// Audiences: a token is accepted when any of its "aud" values is one of these.
 	Audiences []string
 	// AnyAudience accepts tokens for any audience (off by default; explicit on purpose).
@@ -221,6 +239,12 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	c := &Client{ptr: p, store: store, realm: cfg.Realm, bound: worstCase(cfg.Timeout)}
 	c.cleanup = runtime.AddCleanup(c, freeClient, clientResources{p, store})
+	if cfg.Policy != nil || cfg.PolicyFile != "" {
+		if err := c.fromPolicy(); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -254,10 +278,16 @@ func configureValidation(b *C.oidc_validator_builder, cfg *Config) error {
 		}
 		return nil
 	}
-	if err := str(func(p *C.char, n C.size_t) C.oidc_result {
-		return C.oidc_validator_builder_set_issuer(b, p, n, &e)
-	}, cfg.Issuer); err != nil {
+	if err := loadPolicy(b, cfg); err != nil {
 		return err
+	}
+	// Without an Issuer the document's, if any (liboidc then needs Issuers).
+	if cfg.Issuer != "" {
+		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
+			return C.oidc_validator_builder_set_issuer(b, p, n, &e)
+		}, cfg.Issuer); err != nil {
+			return err
+		}
 	}
 	for _, a := range cfg.Audiences {
 		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
@@ -378,7 +408,7 @@ func configureValidation(b *C.oidc_validator_builder, cfg *Config) error {
 			return err
 		}
 	}
-	return nil
+	return addIssuers(b, cfg.Issuers)
 }
 
 func timeoutsOrDefault(connect, total time.Duration) (uint32, uint32) {

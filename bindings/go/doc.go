@@ -21,7 +21,10 @@
 //   - [Client] validates bearer tokens (JWT access tokens: discovery, a process-wide key
 //     cache, RS/PS/ES/EdDSA, RFC 9068 at+jwt) and decides about whole HTTP requests
 //     (bearer, DPoP, certificate-bound tokens, scopes); [Middleware] wraps an
-//     http.Handler.
+//     http.Handler. One Client can serve several issuers and tenant templates
+//     ([Config].Issuers, [IssuerConfig]), be configured from a policy document
+//     ([Config].Policy, [Config].PolicyFile; [Client.Policy] exports one), and explain its
+//     decisions check by check ([Client.Explain], [Client.ExplainRequest]).
 //   - [OAuthClient] talks to the authorization server through liboidc's one request object
 //     (every grant, PAR, introspection, revocation, userinfo, ID-token validation,
 //     registration), with one method per operation written over it.

@@ -229,6 +229,66 @@ func ExampleOAuthClient_NewRequest() {
 	// true
 }
 
+func ExampleClient_Explain() {
+	// The rules all issuers share, from a policy document (in production a file:
+	// Config.PolicyFile); the issuers from Go. Config fields apply on top of the document.
+	policy := []byte(`{"version": 1, "audiences": ["urn:liboidc:rs256"], "typ": "at+jwt", "leeway_secs": 30}`)
+	client, err := oidc.NewClient(oidc.Config{
+		Policy: policy,
+		CAFile: os.Getenv("OIDC_CA_FILE"),
+		Issuers: []oidc.IssuerConfig{
+			{Issuer: os.Getenv("OIDC_ISSUER")}, // keys via discovery
+			{ // a multi-tenant identity provider: each allowed tenant has its own keys
+				Issuer:    "https://login.example.com/{tenant}/v2.0",
+				Tenants:   []string{"contoso", "fabrikam"},
+				Audiences: []string{"api://orders"},
+			},
+		},
+	})
+	if err != nil {
+		log.Fatal(err) // a bad document names its JSON path: "$.issuers[0].audiences[0]: ..."
+	}
+	defer client.Close()
+
+	ctx := context.Background()
+	claims, err := client.Validate(ctx, os.Getenv("OIDC_TOKEN"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Why a token is accepted or refused: every check as JSON (never the token itself).
+	why, err := client.Explain(ctx, os.Getenv("OIDC_TOKEN"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var doc struct {
+		Decision string `json:"decision"`
+		Issuer   struct {
+			Chosen string `json:"chosen"`
+			Index  int    `json:"index"`
+		} `json:"issuer"`
+	}
+	if err := why.Decode(&doc); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(claims.Subject(), why.Allowed(), doc.Decision, doc.Issuer.Chosen, doc.Issuer.Index)
+
+	// The whole configuration as one policy document: store it, diff it, load it elsewhere.
+	exported, err := client.Policy()
+	if err != nil {
+		log.Fatal(err)
+	}
+	same, err := oidc.NewClient(oidc.Config{Policy: exported})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer same.Close()
+	_, err = same.Validate(ctx, os.Getenv("OIDC_TOKEN"))
+	fmt.Println(err)
+	// Output:
+	// svc-basic true allow exact 0
+	// <nil>
+}
+
 func ExampleCode() {
 	fmt.Println(oidc.CodeTokenExpired, int(oidc.CodeTokenExpired), oidc.CodeTokenExpired.Description())
 	// Output: TOKEN_EXPIRED 305 token expired

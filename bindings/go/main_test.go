@@ -17,7 +17,7 @@ import (
 // The README examples (example_test.go) talk to the real IdP (tests/idp): TestMain starts it
 // once and hands its coordinates to them as the environment variables the README uses.
 // Without node they are skipped, and this says why.
-var readmeExamples = []string{"ExampleClient_Validate", "ExampleMiddleware", "ExampleOAuthClient_ClientCredentials", "ExampleOAuthClient_NewRequest", "ExampleClient_ExportCache"}
+var readmeExamples = []string{"ExampleClient_Validate", "ExampleMiddleware", "ExampleOAuthClient_ClientCredentials", "ExampleOAuthClient_NewRequest", "ExampleClient_ExportCache", "ExampleClient_Explain"}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
