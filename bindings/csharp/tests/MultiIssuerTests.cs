@@ -706,4 +706,37 @@ namespace Oidc.Tests
             Assert.DoesNotContain("c2VjcmV0", o.ToString());
         }
     }
+
+    /// The README's policy example (compiled by test.sh) with the multi-issuer document.
+    public class PolicyExampleTests
+    {
+        [Test]
+        public void ReadmePolicyExampleRuns()
+        {
+            var p = Multi.Load("policy.json");
+            var v = Multi.Load("multi_issuer.json");
+            var e = ((List<object>)p["equivalents"]).Cast<Dictionary<string, object>>().First(x => (string)x["vectors"] == "multi_issuer.json");
+            string dir = TestEnv.TempDir("oidc-cs-policy-example");
+            try
+            {
+                string path = Path.Combine(dir, "policy.json");
+                File.WriteAllText(path, VectorTests.JsonText(e["policy"]), new UTF8Encoding(false));
+                string now = ((long)v["now"]).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var env = new Dictionary<string, string>();
+                var ok = Examples.Run("PolicyExample.exe", path + " " + (string)Multi.Case(v, "issuer B, B's key")["token"] + " " + now, env);
+                Assert.AreEqual(0, ok.Item1, "exit code; output:\n" + ok.Item2);
+                Assert.Contains("decision: allow", ok.Item2);
+                Assert.Contains("issuer: https://b.issuers.vectors.test/tenant-b/v2.0", ok.Item2);
+                var bad = Examples.Run("PolicyExample.exe", path + " " + (string)Multi.Case(v, "issuer B with A's audience")["token"] + " " + now, env);
+                Assert.AreEqual(1, bad.Item1, "exit code for a refused token; output:\n" + bad.Item2);
+                Assert.Contains("decision: deny", bad.Item2);
+                Assert.Contains("AUDIENCE_MISMATCH", bad.Item2);
+                File.WriteAllText(path, "{\"version\":1,\"issuers\":[{\"audiences\":[\"a\"]}]}");
+                var malformed = Examples.Run("PolicyExample.exe", path + " x " + now, env);
+                Assert.True(malformed.Item1 != 0, "a malformed document fails Create");
+                Assert.Contains("$.issuers[0].issuer:", malformed.Item2);
+            }
+            finally { Directory.Delete(dir, true); }
+        }
+    }
 }
