@@ -23,7 +23,9 @@ namespace Oidc
             this.realm = realm;
         }
 
-        /// The configured issuer.
+        /// The configured issuer (<see cref="OidcClientOptions.Issuer"/>), or null when the issuers
+        /// come from <see cref="OidcClientOptions.Issuers"/> or a policy document alone
+        /// (<see cref="ExportPolicy"/> names them all).
         public string Issuer { get { return issuer; } }
 
         /// The configured realm, or null.
