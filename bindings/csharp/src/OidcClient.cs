@@ -23,7 +23,9 @@ namespace Oidc
             this.realm = realm;
         }
 
-        /// The configured issuer.
+        /// The configured issuer (<see cref="OidcClientOptions.Issuer"/>), or null when the issuers
+        /// come from <see cref="OidcClientOptions.Issuers"/> or a policy document alone
+        /// (<see cref="ExportPolicy"/> names them all).
         public string Issuer { get { return issuer; } }
 
         /// The configured realm, or null.
@@ -43,7 +45,12 @@ namespace Oidc
             bool consumed = false;
             try
             {
-                Set(b, options.Issuer, Native.oidc_validator_builder_set_issuer);
+                // The document first: the options below apply on top of it.
+                if (options.PolicyFile != null) Set(b, options.PolicyFile, NativeIssuers.oidc_validator_builder_load_policy_file);
+                if (options.Policy != null) Set(b, options.Policy, NativeIssuers.oidc_validator_builder_load_policy);
+                // Optional once an issuer comes from Issuers or a document; liboidc checks at build.
+                if (options.Issuer != null || (options.Issuers == null && options.Policy == null && options.PolicyFile == null))
+                    Set(b, options.Issuer, Native.oidc_validator_builder_set_issuer);
                 if (options.Audiences != null)
                     foreach (var a in options.Audiences) Set(b, a, Native.oidc_validator_builder_add_audience);
                 if (options.AnyAudience)
@@ -77,6 +84,14 @@ namespace Oidc
                 if (options.Prefetch.HasValue)
                     OidcException.Check(NativeProcess.oidc_validator_builder_set_prefetch(b, (uint)options.Prefetch.Value, out err), err);
                 SetResourceRules(b, options);
+                if (options.Issuers != null)
+                {
+                    foreach (var io in options.Issuers)
+                    {
+                        if (io == null) throw new ArgumentException("Issuers holds a null entry", "options");
+                        using (var ib = IssuerBuilder.From(io)) ib.AddTo(b);
+                    }
+                }
 
                 consumed = true; // build consumes the builder in every case
                 ClientHandle h;
@@ -285,5 +300,10 @@ namespace Oidc
     {
         internal const int ConnectTimeoutMs = 5000;
         internal const int TotalTimeoutMs = 10000;
+        // oidc_issuer_builder_set_tenant_bounds takes the four bounds at once.
+        internal const int MaxTenants = 256;
+        internal const int NewTenantsPerWindow = 10;
+        internal const int TenantWindowSeconds = 60;
+        internal const int TenantMaxInFlight = 4;
     }
 }

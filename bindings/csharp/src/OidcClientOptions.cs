@@ -9,9 +9,28 @@ namespace Oidc
     /// liboidc checks everything in <see cref="OidcClient.Create"/> (never at the first request).
     public sealed class OidcClientOptions
     {
-        /// The issuer (required). Tokens' `iss` must equal it exactly; its metadata is
-        /// discovered at `{Issuer}/.well-known/openid-configuration` unless JwksUri or JwksJson is set.
+        /// The issuer (required unless <see cref="Issuers"/> or a policy document names one).
+        /// Tokens' `iss` must equal it exactly; its metadata is discovered at
+        /// `{Issuer}/.well-known/openid-configuration` unless JwksUri or JwksJson is set. With
+        /// <see cref="Issuers"/>, it is the first issuer of the client.
         public string Issuer { get; set; }
+
+        /// More issuers of this client (oidc_validator_builder_add_issuer, up to 64 in all), each
+        /// with its own keys and token rules (unset rules are this client's); a token's `iss`
+        /// picks the issuer. See <see cref="IssuerOptions"/>, also for tenant templates.
+        public IList<IssuerOptions> Issuers { get; set; }
+
+        /// A policy document (JSON, `"version": 1`; liboidc's README, "Policy document"), loaded
+        /// before every other option here (oidc_validator_builder_load_policy): the options set
+        /// on this object then apply on top of it, as builder calls after the load do. A
+        /// malformed document fails <see cref="OidcClient.Create"/> with
+        /// <see cref="InvalidConfigException"/> naming its JSON path (`$.issuers[1].audiences[0]: ...`).
+        /// <see cref="OidcClient.ExportPolicy"/> writes a client's configuration as one.
+        public string Policy { get; set; }
+
+        /// A policy document read from this file by liboidc (UTF-8, at most 1 MiB;
+        /// oidc_validator_builder_load_policy_file), loaded before <see cref="Policy"/>.
+        public string PolicyFile { get; set; }
 
         /// Accepted audiences (a token is accepted when any of its `aud` values matches any of these).
         public IList<string> Audiences { get; set; }
@@ -118,6 +137,9 @@ namespace Oidc
         public override string ToString()
         {
             var sb = new StringBuilder("OidcClientOptions(Issuer=").Append(Issuer);
+            if (PolicyFile != null) sb.Append(", PolicyFile=").Append(PolicyFile);
+            if (Policy != null) sb.Append(", Policy=<").Append(Policy.Length).Append(" chars>");
+            if (Issuers != null) sb.Append(", Issuers=[").Append(string.Join(", ", Issuers)).Append(']');
             if (Audiences != null) sb.Append(", Audiences=[").Append(string.Join(", ", Audiences)).Append(']');
             if (AnyAudience) sb.Append(", AnyAudience");
             if (Algorithms != null) sb.Append(", Algorithms=[").Append(string.Join(", ", Algorithms)).Append(']');
