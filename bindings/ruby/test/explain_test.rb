@@ -13,7 +13,7 @@ class ExplainTest < Minitest::Test
   end
 
   def teardown
-    @client.close
+    @client&.close
   end
 
   def by_name(name)

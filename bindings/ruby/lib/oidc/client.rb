@@ -1,8 +1,8 @@
 # frozen_string_literal: true
 
 module Oidc
-  # A validating client for one issuer: checks bearer tokens (JWT access tokens) against the
-  # issuer's keys and the configured policy. All the policy lives in liboidc; this class only
+  # A validating client for one issuer (or several: issuers:, Oidc::Issuer): checks bearer
+  # tokens (JWT access tokens) against the issuer's keys and the configured policy. All the policy lives in liboidc; this class only
   # configures it and maps results to Ruby objects and exceptions.
   #
   # Thread safe: one client may validate from any number of threads at once. Validation
