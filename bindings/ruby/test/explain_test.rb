@@ -69,6 +69,24 @@ class ExplainTest < Minitest::Test
     end
   end
 
+  # One client explains and exports from several threads at once (GVL released in liboidc).
+  def test_concurrent_explain_and_export
+    expected = @v["cases"].to_h { |c| [c["name"], c["code"].zero? ? "allow" : "deny"] }
+    policy = @client.policy_json
+    results = Array.new(4) do
+      Thread.new do
+        Array.new(5) do
+          [@v["cases"].to_h { |c| [c["name"], @client.explain(c["token"], now: @v["now"])["decision"]] },
+           @client.policy_json]
+        end
+      end
+    end.flat_map(&:value)
+    results.each do |decisions, exported|
+      assert_equal expected, decisions
+      assert_equal policy, exported
+    end
+  end
+
   # The time matters (exp is checked as of now:): far in the future every token is refused.
   def test_now_is_passed_on
     c = by_name("issuer A, A's key")

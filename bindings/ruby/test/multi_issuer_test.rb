@@ -122,6 +122,16 @@ class MultiIssuerTest < Minitest::Test
                        tenant_bounds: { max_tenants: 1, new_per_window: 1, window: 1, max_in_flight: 1, max: 1 })
     end
     assert_raises(TypeError) { Oidc::Issuer.new(issuer: "https://a/{tenant}", tenant_bounds: 5) }
+    # a negative count is not wrapped into a huge uint32_t
+    e = assert_raises(ArgumentError) do
+      Oidc::Issuer.new(issuer: "https://a/{tenant}", tenants: :any,
+                       tenant_bounds: { max_tenants: 1, new_per_window: 1, window: -1, max_in_flight: 1 })
+    end
+    assert_match(/window/, e.message)
+    assert_raises(ArgumentError) do
+      Oidc::Issuer.new(issuer: "https://a/{tenant}", tenants: :any,
+                       tenant_bounds: { max_tenants: "many", new_per_window: 1, window: 1, max_in_flight: 1 })
+    end
   end
 
   # A bad tenant or an unusable combination is refused by liboidc, at Issuer.new or Client.new.

@@ -82,9 +82,11 @@ class PolicyTest < Minitest::Test
   # The other keywords apply on top of the document (settings replace, issuers add).
   def test_keywords_apply_after_the_document
     eq = equivalents.find { |x| x["vectors"] == "validation.json" }
-    client = Oidc::Client.new(policy: eq["policy"], leeway: 7, issuers: [{ issuer: "https://extra.example" }])
+    client = Oidc::Client.new(policy: eq["policy"], leeway: 7, audiences: "api://extra",
+                              issuers: [{ issuer: "https://extra.example" }])
     doc = client.policy
     assert_equal 7, doc["leeway_secs"]
+    assert_equal eq["policy"]["audiences"] + ["api://extra"], doc["audiences"]
     assert_equal eq["policy"]["issuer"], doc["issuer"]
     assert_includes doc["issuers"].map { |i| i["issuer"] }, "https://extra.example"
     client.close

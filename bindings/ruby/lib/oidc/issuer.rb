@@ -169,7 +169,13 @@ module Oidc
                              "#{" (missing #{missing.inspect})" unless missing.empty?}" \
                              "#{" (unknown #{unknown.inspect})" unless unknown.empty?}"
       end
-      call(:set_tenant_bounds, *b.values_at(*keys).map { |v| Integer(v) })
+      values = keys.map do |k|
+        v = Integer(b[k])
+        raise ArgumentError, "tenant_bounds: #{k} must be 0..#{0xffffffff}, got #{v}" unless v.between?(0, 0xffffffff)
+
+        v
+      end
+      call(:set_tenant_bounds, *values)
     end
   end
 
