@@ -50,7 +50,7 @@ export ACCESS_TOKEN
 # syntax-checked.
 ruby -e '
   blocks = File.read("README.md").scan(/(?:<!-- example: (\w+)[^\n]*\n)?```ruby\n(.*?)```/m)
-  abort "no examples found" if blocks.count { |n, _| n } < 4
+  abort "no examples found" if blocks.count { |n, _| n } < 5
   blocks.each_with_index do |(name, code), i|
     file = File.join(ARGV[0], "example-#{name || i}.rb")
     File.write(file, code)
@@ -76,6 +76,12 @@ while IFS=$'\t' read -r file mode; do
         example-client_credentials)
           grep -q "Bearer token for read write" <<<"$out" && grep -q "InvalidTarget: invalid_target" <<<"$out" &&
             ! grep -q "svc-basic-secret" <<<"$out" ||
+            { echo "   unexpected output" >&2; status=1; } ;;
+        example-policy)
+          grep -q "^subject svc-basic" <<<"$out" && grep -q "^explain: allow, issuer exact $OIDC_ISSUER\$" <<<"$out" &&
+            grep -q "^later: deny, failed claim exp\$" <<<"$out" &&
+            grep -q "^reloaded: same policy, subject svc-basic" <<<"$out" &&
+            grep -q '^refused: .*\$\.audiences:' <<<"$out" && ! grep -q "$ACCESS_TOKEN" <<<"$out" ||
             { echo "   unexpected output" >&2; status=1; } ;;
         example-auth_code)
           grep -q "^signed in as user-1 (user-1@liboidc.test)" <<<"$out" && grep -q "^refreshed: Bearer" <<<"$out" &&

@@ -13,6 +13,8 @@ require_relative "idp_browser"
 module TestSupport
   ROOT = File.expand_path("../../..", __dir__) # repository root
   VECTORS = File.join(ROOT, "tests", "vectors", "validation.json")
+  MULTI_VECTORS = File.join(ROOT, "tests", "vectors", "multi_issuer.json")
+  POLICY_VECTORS = File.join(ROOT, "tests", "vectors", "policy.json")
   # the header the loaded library was built from (OIDC_HEADER, e.g. an install prefix's
   # include/oidc.h), by default the repository's
   HEADER = ENV.fetch("OIDC_HEADER", File.join(ROOT, "include", "oidc.h"))
@@ -161,6 +163,60 @@ module TestSupport
 
   def vectors
     @vectors ||= JSON.parse(File.read(VECTORS))
+  end
+
+  def multi_vectors
+    @multi_vectors ||= JSON.parse(File.read(MULTI_VECTORS))
+  end
+
+  def policy_vectors
+    @policy_vectors ||= JSON.parse(File.read(POLICY_VECTORS))
+  end
+
+  # One vector file by the name policy.json uses ("validation.json", "multi_issuer.json").
+  def vector_file(name)
+    { "validation.json" => vectors, "multi_issuer.json" => multi_vectors }.fetch(name)
+  end
+
+  # multi_issuer.json's `issuers` entries as Oidc::Issuer keywords (an unknown member fails, so
+  # a new vector setting cannot be skipped silently).
+  MULTI_ISSUER_KEYS = { "issuer" => :issuer, "jwks" => :jwks_json, "audiences" => :audiences,
+                        "algorithms" => :algorithms, "expected_typ" => :expected_typ,
+                        "required_claims" => :required_claims }.freeze
+
+  def multi_issuer_keywords(entry)
+    entry.to_h { |k, v| [MULTI_ISSUER_KEYS.fetch(k) { raise "multi_issuer.json: unknown issuer member #{k}" }, v] }
+  end
+
+  # The validator multi_issuer.json describes: its `config`, plus one added issuer per
+  # `issuers` entry (Oidc::Issuer objects, or the same keywords as Hashes with as_hashes: true).
+  def multi_client(as_hashes: false, **over)
+    v = multi_vectors
+    c = v["config"]
+    known = %w[issuer audiences algorithms expected_typ required_claims leeway_secs max_token_bytes]
+    unknown = c.keys - known
+    raise "multi_issuer.json: unknown config member(s) #{unknown}" unless unknown.empty?
+
+    issuers = v["issuers"].map do |e|
+      kw = multi_issuer_keywords(e)
+      as_hashes ? kw : Oidc::Issuer.new(**kw)
+    end
+    Oidc::Client.new(issuer: c["issuer"], audiences: c["audiences"] || [], algorithms: c["algorithms"],
+                     expected_typ: c["expected_typ"], required_claims: c["required_claims"] || [],
+                     leeway: c["leeway_secs"], max_token_bytes: c["max_token_bytes"], issuers: issuers, **over)
+  end
+
+  # The result code `client` gives each case of `v` at v["now"] ({name => [code, name]}).
+  def decide_all(client, v)
+    v["cases"].to_h do |c|
+      got = begin
+        client.validate_at(c["token"], v["now"])
+        [0, "OK"]
+      rescue Oidc::Error => e
+        [e.code, e.name]
+      end
+      [c["name"], got]
+    end
   end
 
   def vector_client(**over)

@@ -171,22 +171,7 @@ module Oidc
     # fetched the first time.
     def authenticate(method:, url:, authorization: nil, dpop: nil, client_cert: nil, now: nil)
       req, out, err, len = Thread.current[AUTHN_KEY] || Client.authn_buffers
-      # The setters copy what they are given and never block (the GVL is held), so the Ruby
-      # strings are passed as they are: header values as raw bytes, judged by liboidc.
-      Native.oidc_http_request_reset(req)
-      Client.add_headers(req, "Authorization", authorization, err) if authorization
-      Client.add_headers(req, "DPoP", dpop, err) if dpop
-      m = method.is_a?(String) ? method : Client.raw(method.to_s)
-      rc = Native.oidc_http_request_set_method(req, m, m.bytesize, err)
-      Client.put(rc, err) unless rc.zero?
-      u = url.is_a?(String) ? url : Client.raw(url)
-      rc = Native.oidc_http_request_set_url(req, u, u.bytesize, err)
-      Client.put(rc, err) unless rc.zero?
-      if client_cert
-        der = Client.raw(client_cert.respond_to?(:to_der) ? client_cert.to_der : client_cert)
-        Client.put(Native.oidc_http_request_set_client_cert(req, der, der.bytesize, err), err)
-      end
-      Client.put(Native.oidc_http_request_set_now(req, now.to_i, err), err) if now
+      Client.fill_request(req, err, method, url, authorization, dpop, client_cert, now)
       rc = @handle.use { |ptr| Native.oidc_authenticate(ptr, req, out, err) }
       Client.put(rc, err) unless rc.zero?
       d = out.read_pointer
@@ -214,6 +199,26 @@ module Oidc
           buf = FFI::MemoryPointer.new(:pointer, 3)
           [req, buf, buf + PTR_SIZE, buf + (2 * PTR_SIZE)].freeze
         end
+      end
+
+      # Reset this fiber's request object and fill it (#authenticate's arguments, positional:
+      # the hot path). The setters copy what they are given and never block (the GVL is held),
+      # so the Ruby strings are passed as they are: header values as raw bytes, judged by liboidc.
+      def fill_request(req, err, method, url, authorization, dpop, client_cert, now)
+        Native.oidc_http_request_reset(req)
+        add_headers(req, "Authorization", authorization, err) if authorization
+        add_headers(req, "DPoP", dpop, err) if dpop
+        m = method.is_a?(String) ? method : raw(method.to_s)
+        rc = Native.oidc_http_request_set_method(req, m, m.bytesize, err)
+        put(rc, err) unless rc.zero?
+        u = url.is_a?(String) ? url : raw(url)
+        rc = Native.oidc_http_request_set_url(req, u, u.bytesize, err)
+        put(rc, err) unless rc.zero?
+        if client_cert
+          der = raw(client_cert.respond_to?(:to_der) ? client_cert.to_der : client_cert)
+          put(Native.oidc_http_request_set_client_cert(req, der, der.bytesize, err), err)
+        end
+        put(Native.oidc_http_request_set_now(req, now.to_i, err), err) if now
       end
 
       # nil, one header value (String) or one value per header line (Array).

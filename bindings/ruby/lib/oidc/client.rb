@@ -1,8 +1,8 @@
 # frozen_string_literal: true
 
 module Oidc
-  # A validating client for one issuer: checks bearer tokens (JWT access tokens) against the
-  # issuer's keys and the configured policy. All the policy lives in liboidc; this class only
+  # A validating client for one issuer (or several: issuers:, Oidc::Issuer): checks bearer
+  # tokens (JWT access tokens) against the issuer's keys and the configured policy. All the policy lives in liboidc; this class only
   # configures it and maps results to Ruby objects and exceptions.
   #
   # Thread safe: one client may validate from any number of threads at once. Validation
@@ -15,6 +15,7 @@ module Oidc
     attr_reader :issuer, :audiences, :realm
 
     # issuer:              expected `iss`; discovery at {issuer}/.well-known/openid-configuration
+    #                      (optional with issuers: or a policy document that names issuers)
     # audiences:           accepted `aud` value(s) (String or Array); any one must match
     # any_audience:        true to accept every audience explicitly (instead of audiences:)
     # algorithms:          allow-list (Array or "RS256,ES256"); default RS/PS/ES/EdDSA
@@ -59,19 +60,31 @@ module Oidc
     #                      the thread calling #authenticate; it must not throw/break out.
     # require_mtls:        true: only certificate-bound tokens (RFC 8705)
     # token_cache_size:    verified-token cache entries (0 turns it off; default 4096)
-    def initialize(issuer:, audiences: [], any_audience: false, algorithms: nil, expected_typ: nil,
+    #
+    # Several issuers and policy documents (see Oidc::Issuer and the README):
+    # issuers:             more issuers, each an Oidc::Issuer or a Hash of its keywords; a token
+    #                      is checked against the one its `iss` names (consumed: see Issuer)
+    # policy:              a policy document (JSON String, or a Hash written as JSON); loaded
+    #                      first, so the other keywords given apply on top of it (settings
+    #                      replace the document's, lists and issuers: add to them)
+    # policy_file:         the path of a policy document (loaded before policy:)
+    def initialize(issuer: nil, audiences: [], any_audience: false, algorithms: nil, expected_typ: nil,
                    required_claims: [], leeway: nil, max_token_bytes: nil, ca_file: nil, jwks_uri: nil,
                    jwks_json: nil, allow_http_loopback: false, proxy: nil, proxy_from_env: false,
                    connect_timeout: nil, timeout: nil,
                    max_response_bytes: nil, realm: nil, cache: nil, prefetch: nil,
                    required_scopes: nil, claim_values: nil, dpop_mode: nil, dpop_algorithms: nil,
                    dpop_proof_window: nil, dpop_nonce_secret: nil, dpop_nonce_lifetime: nil,
-                   dpop_replay_store: nil, require_mtls: nil, token_cache_size: nil)
-      @issuer = issuer.to_s.dup.freeze
+                   dpop_replay_store: nil, require_mtls: nil, token_cache_size: nil,
+                   issuers: nil, policy: nil, policy_file: nil)
+      @issuer = issuer&.to_s&.dup&.freeze
       @audiences = Array(audiences).map { |a| a.to_s.dup.freeze }.freeze
       @realm = realm&.to_s&.dup&.freeze
+      # taken (consumed) now, whatever happens below; freed unless handed to liboidc
+      taken = Client.take_issuers(issuers)
       raw = NativeBuilder.open("oidc_validator_builder") do |b|
-        b.str(:set_issuer, @issuer)
+        Client.load_policy(b, policy, policy_file)
+        b.str(:set_issuer, @issuer) if @issuer
         @audiences.each { |a| b.str(:add_audience, a) }
         b.call(:set_any_audience, 1) if any_audience
         b.str(:set_algorithms, Array(algorithms).join(",")) if algorithms
@@ -107,9 +120,16 @@ module Oidc
                               dpop_nonce_secret: dpop_nonce_secret, dpop_nonce_lifetime: dpop_nonce_lifetime,
                               dpop_replay_store: dpop_replay_store, require_mtls: require_mtls,
                               token_cache_size: token_cache_size)
+        taken.each_index do |i|
+          ib = taken[i]
+          taken[i] = nil # consumed by the call in every case
+          b.call(:add_issuer, ib)
+        end
         b.build
       end
       @handle = Handle.new(raw, :oidc_validator_free, "Oidc::Client")
+    ensure
+      taken&.each { |ib| Handle.releaser(:oidc_issuer_builder_free).call(ib) if ib }
     end
 
     # Validate a bearer token; returns its Oidc::Claims or raises an Oidc::Error subclass

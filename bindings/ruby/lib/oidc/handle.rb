@@ -95,6 +95,20 @@ module Oidc
       true
     end
 
+    # Give the handle away to a C call that consumes it (e.g. oidc_validator_builder_add_issuer):
+    # like #close (running calls finish first, later calls raise ClosedError), but the pointer
+    # is returned instead of freed; the caller now owns it. Raises ClosedError when closed.
+    def take
+      @lock.synchronize do
+        raise ClosedError, "#{@what} is closed" if @closed
+
+        @closed = true
+        @idle.wait(@lock) while @busy.positive?
+      end
+      @ptr.autorelease = false
+      FFI::Pointer.new(@ptr.address)
+    end
+
     def closed?
       @closed
     end
