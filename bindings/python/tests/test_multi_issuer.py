@@ -249,9 +249,9 @@ def test_library_refusals_name_the_issuer_and_field():
     with pytest.raises(liboidc.InvalidConfigError) as ei:  # any tenant after an allow-list
         liboidc.Validator(audiences="api", issuers=[Issuer("https://l.example/{tenant}", tenants=["t1"], any_tenant=True)])
     assert "issuers[0].any_tenant" in ei.value.message
-    with pytest.raises(liboidc.OidcError) as ei:  # a malformed tenant
+    with pytest.raises(liboidc.InvalidConfigError) as ei:  # a malformed tenant: the library's check at build
         liboidc.Validator(audiences="api", issuers=[Issuer("https://l.example/{tenant}", tenants=["no/slash"])])
-    assert "issuers[0].tenants" in ei.value.message
+    assert "no/slash" in ei.value.message
     with pytest.raises(liboidc.InvalidConfigError):  # a template without a tenant choice: at build
         liboidc.Validator(audiences="api", issuers=[Issuer("https://l.example/{tenant}")])
     with pytest.raises(liboidc.OidcError) as ei:  # invalid UTF-8 reaches the library

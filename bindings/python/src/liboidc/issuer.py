@@ -108,7 +108,7 @@ class Issuer:
         if self.jwks_json is not None and not isinstance(self.jwks_json, (str, bytes, Mapping)):
             raise TypeError(f"jwks_json must be str, bytes or a mapping, not {type(self.jwks_json).__name__}")
         if isinstance(self.jwks_json, Mapping):
-            set_(self, "jwks_json", json.dumps(self.jwks_json))  # frozen: a snapshot of the dict
+            set_(self, "jwks_json", json.dumps(dict(self.jwks_json)))  # frozen: a snapshot of the dict
         _flag(self.any_audience, "any_audience")
         _flag(self.any_tenant, "any_tenant")
         tb = self.tenant_bounds

@@ -350,7 +350,7 @@ class Validator:
             specs = [Issuer.coerce(i) for i in issuers]
         policy_doc: Optional[bytes] = None
         if policy is not None:
-            policy_doc = _bytes(json.dumps(policy) if isinstance(policy, Mapping) else policy, "policy")
+            policy_doc = _bytes(json.dumps(dict(policy)) if isinstance(policy, Mapping) else policy, "policy")
         policy_path: Optional[bytes] = None
         if policy_file is not None:
             if not isinstance(policy_file, (str, bytes, os.PathLike)):
@@ -609,7 +609,7 @@ class Validator:
         was chosen and why: ``chosen``, ``index``, ``iss``), ``header``, ``checks`` (a list of
         ``{"check", "outcome", ...}``), ... A refused token is not an exception here: its
         explanation says ``"decision": "deny"``. It never holds the token text or its signature.
-        ``now``: seconds since the epoch to check exp/nbf/iat at (None: now). Blocks like
+        ``now``: seconds since the epoch to check exp/nbf/iat at (None, like the library's 0: now). Blocks like
         ``validate`` (may fetch keys); never uses the verified-token cache."""
         p = self._ptr()
         t = _bytes(token, "token")
@@ -696,7 +696,8 @@ class Validator:
 def _take_text(p: Any, n: int) -> str:
     """Copy an owned (char *, length) from the library into a str and free it."""
     try:
-        return ffi.buffer(p, n)[:].decode("utf-8")
+        raw: bytes = ffi.buffer(p, n)[:]
+        return raw.decode("utf-8")
     finally:
         _string_free(p)
 
