@@ -75,9 +75,10 @@ class Issuer:
     the validator's) or ``any_audience=True``; ``algorithms`` ("RS256,ES256" or a list);
     ``expected_typ``; ``required_claims`` (in addition to the validator's).
 
-    Types are checked here; values (a bad algorithm, a malformed tenant, a template without a
-    tenant choice, ...) are checked by the library when the validator is built, and raise there
-    with ``issuers[i].<field>`` in the message.
+    Types are checked here (``TypeError``/``ValueError``); values are the library's to check when
+    the validator is built: a refused setting (``algorithms="HS256"``) raises with
+    ``issuers[i].<field>`` in the message, what it checks as a whole (a template without a tenant
+    choice, a malformed tenant) raises from the build (``configuration: ...``).
     """
 
     issuer: StrOrBytes
