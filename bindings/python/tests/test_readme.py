@@ -20,7 +20,7 @@ def blocks():
 
 
 def test_readme_has_examples():
-    assert [n for n, _ in blocks()] == ["validate", "authenticate", "fastapi"]
+    assert [n for n, _ in blocks()] == ["validate", "authenticate", "fastapi", "issuers"]
 
 
 @pytest.mark.parametrize("name,code", blocks(), ids=[n for n, _ in blocks()])
@@ -37,3 +37,7 @@ def test_readme_example(name, code, fixture, run_python):
         assert 'scope="admin"' in lines[1]
     elif name == "fastapi":
         assert out.startswith('403 Bearer realm="api", error="insufficient_scope"')
+    elif name == "issuers":
+        assert out.splitlines() == ["subject readme-user", "allow 0", "deny", "['contoso', 'fabrikam'] True"]
+    else:  # pragma: no cover
+        pytest.fail(f"no expectation for the example {name}")

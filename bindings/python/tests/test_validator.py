@@ -38,7 +38,9 @@ def test_config_errors_name_the_argument(fixture):
     with pytest.raises(ValueError, match="connect_timeout and timeout"):
         liboidc.Validator(issuer=fixture.issuer, audiences="a", timeout=3)
     with pytest.raises(TypeError, match="issuer"):
-        liboidc.Validator(issuer=None, audiences="a")  # type: ignore[arg-type]
+        liboidc.Validator(issuer=42, audiences="a")  # type: ignore[arg-type]
+    with pytest.raises(liboidc.ConfigError, match="issuer"):  # None is unset (issuers= or policy= may name them)
+        liboidc.Validator(issuer=None, audiences="a")
     with pytest.raises(TypeError, match="leeway"):
         liboidc.Validator(issuer=fixture.issuer, audiences="a", leeway="60")  # type: ignore[arg-type]
     with pytest.raises(liboidc.JWKSInvalidError):

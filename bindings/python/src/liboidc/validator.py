@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple,
                     Union)
 
 from . import _aio
 from ._native import ffi, lib
+from .issuer import Issuer, _build as _build_issuer
 from .errors import (ClosedError, OidcError, _bytes, _cstr, _from_native, _new_err, _raise_for,
                      error_class, code_name as _code_name)
 
@@ -288,12 +290,25 @@ class Validator:
     proxy; the credentials never appear in a message) and ``proxy_from_env`` (opt in to
     ``https_proxy``/``no_proxy``; an explicit ``proxy`` wins). A proxy that refuses or cannot be
     reached raises ``ProxyError`` at the fetch.
+
+    Several issuers: ``issuers`` is a list of ``Issuer`` (or mappings of its fields), each added
+    with its own keys and token rules (``oidc_validator_builder_add_issuer``); ``issuer`` is then
+    optional (when given it is the first entry). Policy documents: ``policy`` (the JSON text as
+    str/bytes, or a dict) and ``policy_file`` (a path) are loaded first, the file before the text
+    (``oidc_validator_builder_load_policy[_file]``): every member a document holds replaces the
+    setting, and the keyword arguments given explicitly are applied after them (so they win).
+    A malformed document raises ``InvalidConfigError`` whose message names the JSON path
+    (``$.issuers[1].audiences[0]: ...``). ``policy_json()`` exports a built validator's document;
+    ``explain()`` / ``explain_request()`` say why a token or request is allowed or denied.
     """
 
     def __init__(
         self,
         *,
-        issuer: StrOrBytes,
+        issuer: Optional[StrOrBytes] = None,
+        issuers: Optional[Sequence[Union[Issuer, Mapping[str, Any]]]] = None,
+        policy: Union[StrOrBytes, Mapping[str, Any], None] = None,
+        policy_file: Union[StrOrBytes, "os.PathLike[str]", "os.PathLike[bytes]", None] = None,
         audiences: Union[StrOrBytes, Sequence[StrOrBytes], None] = None,
         any_audience: bool = False,
         algorithms: Union[StrOrBytes, Sequence[StrOrBytes], None] = None,
@@ -327,6 +342,20 @@ class Validator:
         self._p: Any = None
         if not isinstance(proxy_from_env, bool):
             raise TypeError(f"proxy_from_env must be a bool, not {type(proxy_from_env).__name__}")
+        # argument types first (before anything native exists)
+        specs: List[Issuer] = []
+        if issuers is not None:
+            if isinstance(issuers, (str, bytes, Mapping, Issuer)) or not isinstance(issuers, Iterable):
+                raise TypeError(f"issuers must be a list of liboidc.Issuer, not {type(issuers).__name__}")
+            specs = [Issuer.coerce(i) for i in issuers]
+        policy_doc: Optional[bytes] = None
+        if policy is not None:
+            policy_doc = _bytes(json.dumps(dict(policy)) if isinstance(policy, Mapping) else policy, "policy")
+        policy_path: Optional[bytes] = None
+        if policy_file is not None:
+            if not isinstance(policy_file, (str, bytes, os.PathLike)):
+                raise TypeError(f"policy_file must be a path (str, bytes or os.PathLike), not {type(policy_file).__name__}")
+            policy_path = _bytes(os.fspath(policy_file), "policy_file")
         out = ffi.new("struct oidc_validator_builder **")
         err = _new_err()
         _raise_for(lib.oidc_validator_builder_new(out, err), err)
@@ -342,7 +371,8 @@ class Validator:
                 finally:
                     if e != _NULL:
                         lib.oidc_error_free(e)
-                exc.message = f"{what}: {exc.message}"
+                if what:
+                    exc.message = f"{what}: {exc.message}"
                 exc.args = (exc.message,)
                 raise exc
 
@@ -351,7 +381,13 @@ class Validator:
             call(what, fn(b, v, len(v), err))
 
         try:
-            s("issuer", lib.oidc_validator_builder_set_issuer, issuer)
+            if policy_path is not None:
+                call(f"policy_file {os.fsdecode(policy_path)!r}",
+                     lib.oidc_validator_builder_load_policy_file(b, policy_path, len(policy_path), err))
+            if policy_doc is not None:  # the library's message names the document ("policy $.x: ...")
+                call("", lib.oidc_validator_builder_load_policy(b, policy_doc, len(policy_doc), err))
+            if issuer is not None:
+                s("issuer", lib.oidc_validator_builder_set_issuer, issuer)
             if audiences is not None:
                 for a in _strs(audiences, "audiences"):
                     call("audiences", lib.oidc_validator_builder_add_audience(b, a, len(a), err))
@@ -439,6 +475,8 @@ class Validator:
                 s("proxy", lib.oidc_validator_builder_set_proxy, proxy)
             if proxy_from_env:
                 call("proxy_from_env", lib.oidc_validator_builder_set_proxy_from_env(b, 1, err))
+            for i, spec in enumerate(specs):
+                _build_issuer(spec, f"issuers[{i}]").add_to(b, f"issuers[{i}]")
             vout = ffi.new("struct oidc_validator **")
             built = True  # build consumes the builder in every case
             call("configuration", lib.oidc_validator_builder_build(b, vout, err))
@@ -553,6 +591,49 @@ class Validator:
         finally:
             lib.oidc_http_request_free(req)
 
+    # ---- policy document, explain mode ----
+
+    def policy_json(self) -> str:
+        """This validator's configuration as a policy document (JSON text, every member written,
+        defaults included; ``oidc_validator_policy_json``). ``Validator(policy=v.policy_json())``
+        builds a validator deciding the same. Not in it: the DPoP nonce secret, a replay store,
+        the prefetch mode."""
+        p = self._ptr()
+        out, n, err = ffi.new("char **"), ffi.new("size_t *"), _new_err()
+        _raise_for(lib.oidc_validator_policy_json(p, out, n, err), err)
+        return _take_text(out[0], n[0])
+
+    def explain(self, token: StrOrBytes, now: Optional[int] = None) -> Dict[str, Any]:
+        """Every check of validating ``token`` with its outcome, as the parsed JSON document of
+        ``oidc_validate_explain``: ``decision`` ("allow"/"deny"), ``code``, ``issuer`` (which issuer
+        was chosen and why: ``chosen``, ``index``, ``iss``), ``header``, ``checks`` (a list of
+        ``{"check", "outcome", ...}``), ... A refused token is not an exception here: its
+        explanation says ``"decision": "deny"``. It never holds the token text or its signature.
+        ``now``: seconds since the epoch to check exp/nbf/iat at (None, like the library's 0: now). Blocks like
+        ``validate`` (may fetch keys); never uses the verified-token cache."""
+        p = self._ptr()
+        t = _bytes(token, "token")
+        at = 0 if now is None else _int64(now, "now")
+        out, n, err = ffi.new("char **"), ffi.new("size_t *"), _new_err()
+        _raise_for(lib.oidc_validate_explain(p, t, len(t), at, out, n, err), err)
+        return _json_object(_take_text(out[0], n[0]))
+
+    def explain_request(self, method: StrOrBytes, url: StrOrBytes, headers: Headers, *,
+                        client_cert: Optional[bytes] = None, now: Optional[int] = None) -> Dict[str, Any]:
+        """Every rule of ``authenticate`` for this request with its outcome, as the parsed JSON
+        document of ``oidc_authenticate_explain`` (the credentials, the DPoP proof, the token's own
+        explanation under ``token``, the binding, each required scope and claim-value rule;
+        ``decision`` "allow"/"deny"). Same arguments as ``authenticate``; no side effect (a
+        proof's ``jti`` is not recorded); never the token or proof text."""
+        p = self._ptr()
+        req = _build_request(method, url, headers, client_cert, now)
+        try:
+            out, n, err = ffi.new("char **"), ffi.new("size_t *"), _new_err()
+            _raise_for(lib.oidc_authenticate_explain(p, req, out, n, err), err)
+            return _json_object(_take_text(out[0], n[0]))
+        finally:
+            lib.oidc_http_request_free(req)
+
     # ---- asyncio ----
 
     async def validate_async(self, token: StrOrBytes, *, timeout: Optional[float] = None,
@@ -610,6 +691,22 @@ class Validator:
         from .process import import_snapshot
 
         return import_snapshot(snapshot, self)
+
+
+def _take_text(p: Any, n: int) -> str:
+    """Copy an owned (char *, length) from the library into a str and free it."""
+    try:
+        raw: bytes = ffi.buffer(p, n)[:]
+        return raw.decode("utf-8")
+    finally:
+        _string_free(p)
+
+
+def _json_object(text: str) -> Dict[str, Any]:
+    d = json.loads(text)
+    if not isinstance(d, dict):  # pragma: no cover - the library returns an object
+        raise ValueError("the explanation is not a JSON object")
+    return d
 
 
 def _claims_from_cb(claims: Any, n: int, err: Any) -> Claims:
