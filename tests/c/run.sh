@@ -9,6 +9,8 @@
 #   header     the header: C99/C11/C17/C++ compiles, OIDC_MUST_USE, exports == header, names
 #   offline    test_offline.c      no network
 #   authn      test_authn.c        request authentication, the shared request vectors
+#   multi      test_multi.c        several issuers, the policy document, explain mode: the shared
+#                                  vectors multi_issuer.json and policy.json (no network)
 #   e2e        test_e2e.c          against the fixture issuer (oidc-testkit), faults injected
 #   async      test_async.c        the non-blocking API against the fixture; examples/event_loop.c
 #   endpoints  test_oauth_endpoints.c   protocol endpoints against the real IdP (tests/idp) and
@@ -58,7 +60,7 @@ ASAN_CC=${ASAN_CC:-clang}
 # A fatal setup problem: say why, and still end with the summary line.
 die() { echo "run.sh: $*" >&2; echo "0 passed, 1 failed"; exit 2; }
 
-all_suites=(header offline authn e2e async endpoints grants net)
+all_suites=(header offline authn multi e2e async endpoints grants net)
 known_suites=" ${all_suites[*]} keycloak "
 server_suites=" e2e async endpoints grants net keycloak "
 use_pkg_config=0 use_valgrind=1 use_asan=1 use_e2e=1 e2e_valgrind=1
@@ -336,6 +338,17 @@ if wanted authn && build test_authn "$here/test_authn.c"; then
         not_ok "tests/vectors/requests.json is missing (test_authn runs the shared request vectors)"
     fi
     run_variants authn "" "$requests_txt"
+fi
+
+# --- several issuers, the policy document, explain mode -------------------------------------
+# test_multi reads tests/vectors/{multi_issuer,policy,validation}.json flattened by
+# multi_flat.py into a line file (no JSON parser in C).
+if wanted multi && build test_multi "$here/test_multi.c"; then
+    multi_txt=$BUILD_DIR/multi.txt
+    rm -f "$multi_txt"
+    step "flatten tests/vectors/multi_issuer.json + policy.json (multi_flat.py)" \
+        sh -c 'python3 "$1" "$2" >"$3"' sh "$here/multi_flat.py" "$repo/tests/vectors" "$multi_txt"
+    run_variants multi "" "$multi_txt"
 fi
 
 # --- end to end: the fixture issuer --------------------------------------------------------
