@@ -1431,7 +1431,8 @@ oidc_result oidc_issuer_builder_set_tenant_claim(struct oidc_issuer_builder *bui
  * Templates: bound the per-tenant state. At most `max_tenants` tenants kept (default 256,
  * least recently used evicted), `new_per_window` new tenants per `window_secs` (default 10
  * per 60 s) and `max_in_flight` first fetches at once (default 4); a new tenant beyond them is
- * refused with `OIDC_RESULT_KEYS_UNAVAILABLE` without a request.
+ * refused with `OIDC_RESULT_KEYS_UNAVAILABLE` without a request. 0 for any of the four keeps
+ * its default (so a binding passes 0 for what its caller left unset, never a copy of the value).
  * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.

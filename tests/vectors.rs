@@ -394,3 +394,43 @@ fn explain_agrees_with_validation_on_every_vector() {
         oidc_validator_free(client);
     }
 }
+
+/// oidc_issuer_builder_set_tenant_bounds: 0 keeps a bound's default (bindings pass 0 for what
+/// their caller left unset, never a copy of the value); out-of-range values fail the build.
+#[test]
+fn c_abi_tenant_bounds_zero_keeps_the_default_and_out_of_range_fails() {
+    use oidc::ffi::issuer::*;
+    let null = std::ptr::null_mut();
+    let tpl = "https://login.example/{tenant}/v2.0";
+    let build = |bounds: [u32; 4]| {
+        let mut b: *mut oidc_validator_builder = null as _;
+        set(oidc_validator_builder_new(&mut b, null as _));
+        set(oidc_validator_builder_add_audience(b, "api".as_ptr().cast(), 3, null as _));
+        let mut ib: *mut oidc_issuer_builder = null as _;
+        set(oidc_issuer_builder_new(tpl.as_ptr().cast(), tpl.len(), &mut ib, null as _));
+        set(oidc_issuer_builder_set_any_tenant(ib, 1, null as _));
+        set(oidc_issuer_builder_set_tenant_bounds(ib, bounds[0], bounds[1], bounds[2], bounds[3], null as _));
+        set(oidc_validator_builder_add_issuer(b, ib, null as _));
+        let mut client: *mut oidc_validator = null as _;
+        let rc = oidc_validator_builder_build(b, &mut client, null as _);
+        (rc, client)
+    };
+    let (rc, client) = build([0, 5, 0, 0]);
+    assert_eq!(rc, oidc_result::Ok);
+    let mut out: *mut c_char = null as _;
+    set(oidc_validator_policy_json(client, &mut out, null as _, null as _));
+    let doc: Value = serde_json::from_str(unsafe { CStr::from_ptr(out) }.to_str().unwrap()).unwrap();
+    oidc_string_free(out);
+    oidc_validator_free(client);
+    let d = oidc::core::TenantBounds::default();
+    let tb = &doc["issuers"][0]["tenant_bounds"];
+    assert_eq!(tb["max_tenants"], d.max_tenants as u64, "{doc}");
+    assert_eq!(tb["new_per_window"], 5, "{doc}");
+    assert_eq!(tb["window_secs"], d.window.as_secs(), "{doc}");
+    assert_eq!(tb["max_in_flight"], d.max_in_flight, "{doc}");
+    for bad in [[u32::MAX, 0, 0, 0], [0, u32::MAX, 0, 0], [0, 0, u32::MAX, 0], [0, 0, 0, u32::MAX]] {
+        let (rc, client) = build(bad);
+        assert_eq!(rc, oidc_result::InvalidConfig, "{bad:?}");
+        assert!(client.is_null());
+    }
+}

@@ -114,10 +114,4 @@ const (
 	defaultTTLMax          = 24 * time.Hour
 	defaultRefreshCooldown = 30 * time.Second
 	defaultStaleIfError    = 6 * time.Hour
-
-	// oidc_issuer_builder_set_tenant_bounds
-	defaultMaxTenants          = 256
-	defaultNewTenantsPerWindow = 10
-	defaultTenantWindow        = 60 * time.Second
-	defaultTenantsInFlight     = 4
 )

@@ -57,10 +57,10 @@ type IssuerConfig struct {
 // them is refused with ErrKeysUnavailable without a request. Zero fields keep liboidc's defaults;
 // negative values are rejected by liboidc (CodeInvalidConfig at NewClient).
 type TenantBounds struct {
-	MaxTenants   int           // tenants kept, least recently used evicted (256)
-	NewPerWindow int           // new tenants admitted per Window (10)
-	Window       time.Duration // whole seconds (60 s)
-	MaxInFlight  int           // first fetches of new tenants at once (4)
+	MaxTenants   int           // tenants kept, least recently used evicted (0: liboidc's default)
+	NewPerWindow int           // new tenants admitted per Window (0: liboidc's default)
+	Window       time.Duration // whole seconds (0: liboidc's default)
+	MaxInFlight  int           // first fetches of new tenants at once (0: liboidc's default)
 }
 
 // addIssuers adds each of issuers to b (oidc_issuer_builder_*, oidc_validator_builder_add_issuer).
@@ -176,37 +176,19 @@ func configureIssuer(ib *C.oidc_issuer_builder, ic *IssuerConfig) error {
 		}
 	}
 	if tb := ic.TenantBounds; tb != nil {
-		or := func(v, def int) C.uint32_t {
-			if v == 0 {
-				v = def
-			}
-			return boundArg(v)
+		// A zero bound is passed as 0: liboidc keeps its own default for it.
+		window := C.uint32_t(secs(tb.Window))
+		if tb.Window < 0 {
+			window = C.uint32_t(math.MaxUint32) // refused by liboidc (over 24 h), never the default
 		}
-		window := tb.Window
-		if window == 0 {
-			window = defaultTenantWindow
-		}
-		windowSecs := C.uint32_t(secs(window))
-		if window < 0 {
-			windowSecs = 0 // rejected by liboidc
-		}
-		if err := ok(C.oidc_issuer_builder_set_tenant_bounds(ib, or(tb.MaxTenants, defaultMaxTenants),
-			or(tb.NewPerWindow, defaultNewTenantsPerWindow), windowSecs,
-			or(tb.MaxInFlight, defaultTenantsInFlight), &e)); err != nil {
+		if err := ok(C.oidc_issuer_builder_set_tenant_bounds(ib, boundArg(tb.MaxTenants),
+			boundArg(tb.NewPerWindow), window, boundArg(tb.MaxInFlight), &e)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// boundArg passes a tenant bound: a negative value becomes 0 and a larger one MaxUint32; liboidc
-// rejects 0 for every bound and MaxUint32 tenants.
-func boundArg(n int) C.uint32_t {
-	switch {
-	case n < 0:
-		return 0
-	case uint64(n) > math.MaxUint32:
-		return math.MaxUint32
-	}
-	return C.uint32_t(n)
-}
+// boundArg passes a tenant bound: 0 keeps liboidc's default; a negative or too large value
+// becomes MaxUint32, which liboidc rejects as out of range (never 0, which would mean default).
+func boundArg(n int) C.uint32_t { return u32Arg(n) }

@@ -386,8 +386,10 @@ impl IssuerConfig {
                 return bad("the tenant claim name is empty".into());
             }
             let b = &self.tenant_bounds;
-            if b.max_tenants == 0 || b.max_tenants > 65536 || b.new_per_window == 0 || b.max_in_flight == 0 {
-                return bad("tenant bounds: 1..=65536 tenants, at least 1 new tenant per window and 1 in flight".into());
+            if !(1..=65536).contains(&b.max_tenants) || !(1..=65536).contains(&b.new_per_window) || !(1..=1024).contains(&b.max_in_flight) {
+                return bad(
+                    "tenant bounds: 1..=65536 tenants kept, 1..=65536 new tenants per window, 1..=1024 first fetches in flight".into()
+                );
             }
             if b.window.is_zero() || b.window > Duration::from_secs(24 * 3600) {
                 return bad("the tenant window must be between 1 ms and 24 hours".into());

@@ -275,7 +275,8 @@ pub extern "C" fn oidc_issuer_builder_set_tenant_claim(
 /// Templates: bound the per-tenant state. At most `max_tenants` tenants kept (default 256,
 /// least recently used evicted), `new_per_window` new tenants per `window_secs` (default 10
 /// per 60 s) and `max_in_flight` first fetches at once (default 4); a new tenant beyond them is
-/// refused with `OIDC_RESULT_KEYS_UNAVAILABLE` without a request.
+/// refused with `OIDC_RESULT_KEYS_UNAVAILABLE` without a request. 0 for any of the four keeps
+/// its default (so a binding passes 0 for what its caller left unset, never a copy of the value).
 /// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
@@ -290,11 +291,13 @@ pub extern "C" fn oidc_issuer_builder_set_tenant_bounds(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     with_issuer(builder, err_out, |c| {
+        let d = TenantBounds::default();
+        let or = |v: u32, def: u32| if v == 0 { def } else { v };
         c.tenant_bounds = TenantBounds {
-            max_tenants: max_tenants as usize,
-            new_per_window,
-            window: Duration::from_secs(window_secs as u64),
-            max_in_flight,
+            max_tenants: if max_tenants == 0 { d.max_tenants } else { max_tenants as usize },
+            new_per_window: or(new_per_window, d.new_per_window),
+            window: if window_secs == 0 { d.window } else { Duration::from_secs(window_secs as u64) },
+            max_in_flight: or(max_in_flight, d.max_in_flight),
         };
         Ok(())
     })

@@ -84,20 +84,20 @@ namespace Oidc
     /// most <see cref="MaxTenants"/> tenants kept (least recently used evicted),
     /// <see cref="NewPerWindow"/> new tenants per <see cref="WindowSeconds"/> and
     /// <see cref="MaxInFlight"/> first fetches at once; liboidc refuses a new tenant beyond them
-    /// (KEYS_UNAVAILABLE) without a request. A property left unset keeps liboidc's documented default.
+    /// (KEYS_UNAVAILABLE) without a request. A property left unset (0) keeps liboidc's default.
     public sealed class TenantBounds
     {
-        /// Tenants kept (default 256).
-        public int MaxTenants { get; set; } = Defaults.MaxTenants;
+        /// Tenants kept (0: liboidc's default, 256).
+        public int MaxTenants { get; set; }
 
-        /// New tenants admitted per window (default 10).
-        public int NewPerWindow { get; set; } = Defaults.NewTenantsPerWindow;
+        /// New tenants admitted per window (0: liboidc's default, 10).
+        public int NewPerWindow { get; set; }
 
-        /// The admission window in seconds (default 60).
-        public int WindowSeconds { get; set; } = Defaults.TenantWindowSeconds;
+        /// The admission window in seconds (0: liboidc's default, 60).
+        public int WindowSeconds { get; set; }
 
-        /// First fetches of new tenants at once (default 4).
-        public int MaxInFlight { get; set; } = Defaults.TenantMaxInFlight;
+        /// First fetches of new tenants at once (0: liboidc's default, 4).
+        public int MaxInFlight { get; set; }
 
         /// The four bounds.
         public override string ToString()

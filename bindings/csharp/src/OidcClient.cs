@@ -300,10 +300,5 @@ namespace Oidc
     {
         internal const int ConnectTimeoutMs = 5000;
         internal const int TotalTimeoutMs = 10000;
-        // oidc_issuer_builder_set_tenant_bounds takes the four bounds at once.
-        internal const int MaxTenants = 256;
-        internal const int NewTenantsPerWindow = 10;
-        internal const int TenantWindowSeconds = 60;
-        internal const int TenantMaxInFlight = 4;
     }
 }

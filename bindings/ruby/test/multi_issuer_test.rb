@@ -113,10 +113,14 @@ class MultiIssuerTest < Minitest::Test
     assert_kind_of Oidc::ConfigError, e
     assert_raises(TypeError) { Oidc::Issuer.new(issuer: "https://a.example", jwks_uri: 7) }
     assert_raises(ArgumentError) { Oidc::Issuer.new(issuer: "https://a/{tenant}", tenants: "all") }
-    e = assert_raises(ArgumentError) do
-      Oidc::Issuer.new(issuer: "https://a/{tenant}", tenants: :any, tenant_bounds: { max_tenants: 1 })
-    end
-    assert_match(/missing/, e.message)
+    # A bound left out keeps liboidc's default (the binding passes 0 for it, never a copy).
+    c = Oidc::Client.new(audiences: ["api"], issuers: [Oidc::Issuer.new(issuer: "https://a.example/{tenant}", tenants: :any,
+                                                                          tenant_bounds: { max_tenants: 1 })])
+    tb = c.policy["issuers"][0]["tenant_bounds"]
+    assert_equal 1, tb["max_tenants"]
+    assert_operator tb["new_per_window"], :>, 0
+    assert_operator tb["max_in_flight"], :>, 0
+    c.close
     assert_raises(ArgumentError) do
       Oidc::Issuer.new(issuer: "https://a/{tenant}", tenants: :any,
                        tenant_bounds: { max_tenants: 1, new_per_window: 1, window: 1, max_in_flight: 1, max: 1 })

@@ -29,13 +29,14 @@ class TenantBounds(NamedTuple):
 
     At most ``max_tenants`` tenants kept (least recently used evicted), ``new_per_window`` new
     tenants per ``window_secs`` and ``max_in_flight`` first fetches at once; a new tenant beyond
-    them is refused (``KeysUnavailableError``) without a request. The defaults are the library's.
+    them is refused (``KeysUnavailableError``) without a request. 0 (the default of each field)
+    keeps the library's default for that bound.
     """
 
-    max_tenants: int = 256
-    new_per_window: int = 10
-    window_secs: int = 60
-    max_in_flight: int = 4
+    max_tenants: int = 0
+    new_per_window: int = 0
+    window_secs: int = 0
+    max_in_flight: int = 0
 
 
 def _str_tuple(value: Any, what: str) -> Tuple[StrOrBytes, ...]:

@@ -63,7 +63,7 @@ module Oidc
     #                  well-formed tenant, within tenant_bounds)
     # tenant_claim:    the claim that must equal the tenant of `iss` (liboidc's default: "tid")
     # tenant_bounds:   { max_tenants:, new_per_window:, window: (seconds), max_in_flight: },
-    #                  all four (liboidc's defaults apply when the keyword is not given)
+    #                  any of the four (one left out, or 0, keeps liboidc's default)
     def initialize(issuer:, jwks_uri: nil, jwks_json: nil, audiences: [], any_audience: false, algorithms: nil,
                    expected_typ: nil, required_claims: [], tenants: nil, tenant_claim: nil, tenant_bounds: nil)
       Client.need_native(:oidc_issuer_builder_new)
@@ -163,14 +163,10 @@ module Oidc
       keys = %i[max_tenants new_per_window window max_in_flight]
       b = bounds.transform_keys(&:to_sym)
       unknown = b.keys - keys
-      missing = keys - b.keys
-      unless unknown.empty? && missing.empty?
-        raise ArgumentError, "tenant_bounds: needs exactly #{keys.inspect}" \
-                             "#{" (missing #{missing.inspect})" unless missing.empty?}" \
-                             "#{" (unknown #{unknown.inspect})" unless unknown.empty?}"
-      end
+      raise ArgumentError, "tenant_bounds: unknown #{unknown.inspect} (known: #{keys.inspect})" unless unknown.empty?
+
       values = keys.map do |k|
-        v = Integer(b[k])
+        v = Integer(b.fetch(k, 0))
         raise ArgumentError, "tenant_bounds: #{k} must be 0..#{0xffffffff}, got #{v}" unless v.between?(0, 0xffffffff)
 
         v
