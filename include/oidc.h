@@ -1756,7 +1756,8 @@ oidc_result oidc_oauth_builder_set_endpoint(struct oidc_oauth_builder *builder,
                                             struct oidc_error **err_out);
 
 /**
- * HTTP timeouts in milliseconds (connect, total per request); defaults 5000 / 10000.
+ * HTTP timeouts in milliseconds (connect, total per request); defaults 5000 / 10000; each 1 ms
+ * to 600 s; 0 keeps that one's current setting (so one can be set without restating the other).
  * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
@@ -2377,8 +2378,9 @@ oidc_result oidc_validator_builder_set_max_token_bytes(struct oidc_validator_bui
 
 /**
  * HTTP timeouts in milliseconds: connect (TCP connect and TLS handshake), and total per exchange
- * (connect + request + body). Defaults 5000 and 10000; each 1 ms to 600 s. Proxy environment
- * variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) are ignored: liboidc always connects directly.
+ * (connect + request + body). Defaults 5000 and 10000; each 1 ms to 600 s; 0 keeps that one's
+ * current setting (the default, or what a loaded policy document set), so a caller can set one
+ * of the two without restating the other.
  * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.

@@ -132,7 +132,7 @@ fn every_validating_builder_setter_is_sticky() {
             }),
         ),
         ("set_max_token_bytes", Box::new(|b| oidc_validator_builder_set_max_token_bytes(b, 1, NO_ERR))),
-        ("set_timeouts_ms", Box::new(|b| oidc_validator_builder_set_timeouts_ms(b, 0, 0, NO_ERR))),
+        ("set_timeouts_ms", Box::new(|b| oidc_validator_builder_set_timeouts_ms(b, 700_000, 700_000, NO_ERR))),
         ("set_max_response_bytes", Box::new(|b| oidc_validator_builder_set_max_response_bytes(b, 1, NO_ERR))),
         (
             "set_ca_file",
@@ -276,7 +276,7 @@ fn every_protocol_builder_setter_is_sticky() {
                 oidc_oauth_builder_set_endpoint(b, p, n, u, un, NO_ERR)
             }),
         ),
-        ("set_timeouts_ms", Box::new(|b| oidc_oauth_builder_set_timeouts_ms(b, 0, 0, NO_ERR))),
+        ("set_timeouts_ms", Box::new(|b| oidc_oauth_builder_set_timeouts_ms(b, 700_000, 700_000, NO_ERR))),
         (
             "set_private_key_pem",
             Box::new(|b| {

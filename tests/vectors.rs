@@ -434,3 +434,25 @@ fn c_abi_tenant_bounds_zero_keeps_the_default_and_out_of_range_fails() {
         assert!(client.is_null());
     }
 }
+
+/// set_timeouts_ms: 0 keeps that timeout's current setting, so setting one after a policy
+/// document does not reset the other to its default.
+#[test]
+fn c_abi_timeouts_zero_keeps_the_policy_documents_value() {
+    let null = std::ptr::null_mut();
+    let doc =
+        r#"{"version":1,"issuer":"https://a.example","audiences":["api"],"http":{"connect_timeout_ms":1234,"total_timeout_ms":4321}}"#;
+    let mut b: *mut oidc_validator_builder = null as _;
+    set(oidc_validator_builder_new(&mut b, null as _));
+    set(oidc::ffi::issuer::oidc_validator_builder_load_policy(b, doc.as_ptr().cast(), doc.len(), null as _));
+    set(oidc_validator_builder_set_timeouts_ms(b, 0, 2000, null as _));
+    let mut client: *mut oidc_validator = null as _;
+    set(oidc_validator_builder_build(b, &mut client, null as _));
+    let mut out: *mut c_char = null as _;
+    set(oidc::ffi::issuer::oidc_validator_policy_json(client, &mut out, null as _, null as _));
+    let exported: Value = serde_json::from_str(unsafe { CStr::from_ptr(out) }.to_str().unwrap()).unwrap();
+    oidc_string_free(out);
+    oidc_validator_free(client);
+    assert_eq!(exported["http"]["connect_timeout_ms"], 1234, "{exported}");
+    assert_eq!(exported["http"]["total_timeout_ms"], 2000, "{exported}");
+}

@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"context"
+	"math"
 	"runtime"
 	"runtime/cgo"
 	"strconv"
@@ -377,8 +378,8 @@ func configureValidation(b *C.oidc_validator_builder, cfg *Config) error {
 		}
 	}
 	if cfg.ConnectTimeout != 0 || cfg.Timeout != 0 {
-		connect, total := timeoutsOrDefault(cfg.ConnectTimeout, cfg.Timeout)
-		if err := ok(C.oidc_validator_builder_set_timeouts_ms(b, C.uint32_t(connect), C.uint32_t(total), &e)); err != nil {
+		connect, total := timeoutArgs(cfg.ConnectTimeout, cfg.Timeout)
+		if err := ok(C.oidc_validator_builder_set_timeouts_ms(b, connect, total, &e)); err != nil {
 			return err
 		}
 	}
@@ -411,14 +412,16 @@ func configureValidation(b *C.oidc_validator_builder, cfg *Config) error {
 	return addIssuers(b, cfg.Issuers)
 }
 
-func timeoutsOrDefault(connect, total time.Duration) (uint32, uint32) {
-	if connect == 0 {
-		connect = defaultConnectTimeout
+// timeoutArgs passes the two timeouts: 0 keeps liboidc's current setting (its default or the
+// policy document's); a negative one becomes MaxUint32, which liboidc rejects (over 600 s).
+func timeoutArgs(connect, total time.Duration) (C.uint32_t, C.uint32_t) {
+	arg := func(d time.Duration) C.uint32_t {
+		if d < 0 {
+			return C.uint32_t(math.MaxUint32)
+		}
+		return C.uint32_t(msec(d))
 	}
-	if total == 0 {
-		total = defaultTotalTimeout
-	}
-	return msec(connect), msec(total)
+	return arg(connect), arg(total)
 }
 
 func sizeArg(n int) C.size_t {

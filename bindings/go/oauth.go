@@ -184,8 +184,8 @@ func configureOAuth(b *C.oidc_oauth_builder, cfg *OAuthConfig) error {
 		runtime.KeepAlive(url)
 	}
 	if cfg.ConnectTimeout != 0 || cfg.Timeout != 0 {
-		connect, total := timeoutsOrDefault(cfg.ConnectTimeout, cfg.Timeout)
-		if rc := C.oidc_oauth_builder_set_timeouts_ms(b, C.uint32_t(connect), C.uint32_t(total), &e); rc != 0 {
+		connect, total := timeoutArgs(cfg.ConnectTimeout, cfg.Timeout)
+		if rc := C.oidc_oauth_builder_set_timeouts_ms(b, connect, total, &e); rc != 0 {
 			return errorFrom(rc, e)
 		}
 	}

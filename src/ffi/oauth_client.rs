@@ -204,7 +204,8 @@ pub extern "C" fn oidc_oauth_builder_set_endpoint(
     })
 }
 
-/// HTTP timeouts in milliseconds (connect, total per request); defaults 5000 / 10000.
+/// HTTP timeouts in milliseconds (connect, total per request); defaults 5000 / 10000; each 1 ms
+/// to 600 s; 0 keeps that one's current setting (so one can be set without restating the other).
 /// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
@@ -217,8 +218,12 @@ pub extern "C" fn oidc_oauth_builder_set_timeouts_ms(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     with_oauth_builder(builder, std::ptr::null(), 0, err_out, |b, _| {
-        b.cfg.base.connect_timeout = Duration::from_millis(connect_ms as u64);
-        b.cfg.base.total_timeout = Duration::from_millis(total_ms as u64);
+        if connect_ms != 0 {
+            b.cfg.base.connect_timeout = Duration::from_millis(connect_ms as u64);
+        }
+        if total_ms != 0 {
+            b.cfg.base.total_timeout = Duration::from_millis(total_ms as u64);
+        }
         Ok(())
     })
 }

@@ -276,8 +276,9 @@ pub extern "C" fn oidc_validator_builder_set_max_token_bytes(
 }
 
 /// HTTP timeouts in milliseconds: connect (TCP connect and TLS handshake), and total per exchange
-/// (connect + request + body). Defaults 5000 and 10000; each 1 ms to 600 s. Proxy environment
-/// variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) are ignored: liboidc always connects directly.
+/// (connect + request + body). Defaults 5000 and 10000; each 1 ms to 600 s; 0 keeps that one's
+/// current setting (the default, or what a loaded policy document set), so a caller can set one
+/// of the two without restating the other.
 /// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.
@@ -290,8 +291,12 @@ pub extern "C" fn oidc_validator_builder_set_timeouts_ms(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     with_builder(builder, err_out, |c| {
-        c.connect_timeout = Duration::from_millis(connect_ms as u64);
-        c.total_timeout = Duration::from_millis(total_ms as u64);
+        if connect_ms != 0 {
+            c.connect_timeout = Duration::from_millis(connect_ms as u64);
+        }
+        if total_ms != 0 {
+            c.total_timeout = Duration::from_millis(total_ms as u64);
+        }
         Ok(())
     })
 }

@@ -261,6 +261,43 @@ static void test_mtls(void) {
     free(self_key);
 }
 
+/* First in the process (no key cached yet): a validator that opts in to the proxy variables
+ * fetches discovery and keys through HTTPS_PROXY. */
+static void test_validator_proxy_env(void) {
+    TEST_BEGIN("a validator opting in to HTTPS_PROXY fetches discovery and keys through it");
+    oidc_oauth_client *c = client("svc-basic", NULL, NULL, NULL, NULL);
+    char *tok = NULL, *msg = NULL;
+    CHECKF(token(c, "urn:liboidc:es256", &tok, &msg) == OIDC_RESULT_OK && tok, "token: %s", msg ? msg : "?");
+    free(msg);
+    setenv("HTTPS_PROXY", PROXY, 1);
+    unsetenv("https_proxy");
+    unsetenv("NO_PROXY");
+    unsetenv("no_proxy");
+    int before = proxy_connects();
+    oidc_validator_builder *vb = NULL;
+    oidc_validator *v = NULL;
+    oidc_error *err = NULL;
+    CHECK_RC_ERR(oidc_validator_builder_new(&vb, &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_validator_builder_set_issuer(vb, S(ISSUER), &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_validator_builder_add_audience(vb, S("urn:liboidc:es256"), &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_validator_builder_set_ca_file(vb, S(CA), &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_validator_builder_set_proxy_from_env(vb, 1, &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_validator_builder_build(vb, &v, &err), OIDC_RESULT_OK, err);
+    if (tok && v) {
+        char *claims = NULL;
+        CHECK_RC_ERR(oidc_validate(v, S(tok), &claims, NULL, &err), OIDC_RESULT_OK, err);
+        oidc_string_free(claims);
+        CHECKF(proxy_connects() > before, "the proxy saw no CONNECT (%d before, %d after)", before, proxy_connects());
+    }
+    unsetenv("HTTPS_PROXY");
+    CHECK_RC(oidc_validator_builder_set_proxy_from_env(NULL, 1, NULL), OIDC_RESULT_NULL_PARAMETER);
+    oidc_error_free(err);
+    oidc_validator_free(v);
+    free(tok);
+    oidc_oauth_client_free(c);
+    TEST_END();
+}
+
 int main(void) {
     ISSUER = getenv("OIDC_TEST_ISSUER");
     CA = getenv("OIDC_TEST_CA_FILE");
@@ -272,6 +309,7 @@ int main(void) {
         printf("# skip: OIDC_TEST_ISSUER/CA_FILE/IDP_DIR/PROXY/PROXY_LOG/AUTH_PROXY not set (run tests/c/run.sh net)\n");
         return harness_finish();
     }
+    test_validator_proxy_env();
     test_proxy_token_and_validation();
     test_proxy_refusals();
     test_proxy_env_opt_in();

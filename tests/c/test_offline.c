@@ -651,7 +651,7 @@ static void c_max_token_max(oidc_validator_builder *b) { CHECK_RC(oidc_validator
 static void c_leeway_3600(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_leeway_secs(b, 3600, NULL), OIDC_RESULT_OK); }
 static void c_leeway_3601(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_leeway_secs(b, 3601, NULL), OIDC_RESULT_OK); }
 static void c_leeway_max(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_leeway_secs(b, UINT32_MAX, NULL), OIDC_RESULT_OK); }
-static void c_timeouts_0(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_timeouts_ms(b, 0, 1000, NULL), OIDC_RESULT_OK); }
+static void c_timeouts_0(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_timeouts_ms(b, 600001, 0, NULL), OIDC_RESULT_OK); }
 static void c_timeouts_big(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_timeouts_ms(b, 1000, 600001, NULL), OIDC_RESULT_OK); }
 static void c_timeouts_ok(oidc_validator_builder *b) { c_https(b); CHECK_RC(oidc_validator_builder_set_timeouts_ms(b, 1, 600000, NULL), OIDC_RESULT_OK); }
 static void c_resp_small(oidc_validator_builder *b) { CHECK_RC(oidc_validator_builder_set_max_response_bytes(b, 1023, NULL), OIDC_RESULT_OK); }
@@ -709,7 +709,7 @@ static const struct config_case CONFIG_CASES[] = {
     {"leeway 3600", c_leeway_3600, 1, OIDC_RESULT_OK},
     {"leeway 3601", c_leeway_3601, 1, OIDC_RESULT_INVALID_CONFIG},
     {"leeway UINT32_MAX", c_leeway_max, 1, OIDC_RESULT_INVALID_CONFIG},
-    {"connect timeout 0", c_timeouts_0, 0, OIDC_RESULT_INVALID_CONFIG},
+    {"connect timeout over 600 s", c_timeouts_0, 0, OIDC_RESULT_INVALID_CONFIG},
     {"total timeout 600001 ms", c_timeouts_big, 0, OIDC_RESULT_INVALID_CONFIG},
     {"timeouts 1 ms / 600 s", c_timeouts_ok, 0, OIDC_RESULT_OK},
     {"max response 1023 bytes", c_resp_small, 0, OIDC_RESULT_INVALID_CONFIG},
@@ -1644,7 +1644,7 @@ static const struct {
     R(AZP_MISMATCH), R(AUTH_TIME_INVALID), R(SUBJECT_MISMATCH), R(RESPONSE_ISSUER_MISMATCH), R(DEADLINE_EXCEEDED),
     R(CANCELLED), R(REQUEST_MALFORMED), R(TOKEN_MISSING), R(DPOP_PROOF_INVALID), R(DPOP_PROOF_MISMATCH),
     R(DPOP_PROOF_STALE), R(DPOP_REPLAY), R(DPOP_NONCE_REQUIRED), R(TOKEN_BINDING_MISMATCH), R(CLAIM_NOT_ALLOWED),
-    R(REPLAY_STORE_UNAVAILABLE),
+    R(REPLAY_STORE_UNAVAILABLE), R(CLIENT_CERT), R(PROXY),
 };
 #undef R
 
@@ -1652,7 +1652,7 @@ static void test_result_codes(void) {
     size_t i;
     uint32_t v;
     unsigned known = 0;
-    static const uint32_t unknown[] = {4, 10, 99, 104, 199, 208, 299, 315, 399, 419, 499, 510, 599, 1000, UINT32_MAX};
+    static const uint32_t unknown[] = {4, 10, 99, 105, 199, 209, 299, 315, 399, 419, 499, 510, 599, 1000, UINT32_MAX};
 
     TEST_BEGIN("oidc_result_name/str for every header code");
     for (i = 0; i < COUNT(RESULT_CODES); i++) {

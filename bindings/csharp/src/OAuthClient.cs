@@ -70,8 +70,8 @@ namespace Oidc
                 }
                 if (options.ConnectTimeoutMs.HasValue || options.TotalTimeoutMs.HasValue)
                 {
-                    uint connect = OidcClient.U32(options.ConnectTimeoutMs ?? Defaults.ConnectTimeoutMs, "ConnectTimeoutMs");
-                    uint total = OidcClient.U32(options.TotalTimeoutMs ?? Defaults.TotalTimeoutMs, "TotalTimeoutMs");
+                    uint connect = OidcClient.U32(options.ConnectTimeoutMs ?? 0, "ConnectTimeoutMs");
+                    uint total = OidcClient.U32(options.TotalTimeoutMs ?? 0, "TotalTimeoutMs");
                     OidcException.Check(Native.oidc_oauth_builder_set_timeouts_ms(b, connect, total, out err), err);
                 }
                 if (options.AllowHttpLoopback)

@@ -76,8 +76,8 @@ namespace Oidc
                     OidcException.Check(Native.oidc_validator_builder_set_proxy_from_env(b, 1, out err), err);
                 if (options.ConnectTimeoutMs.HasValue || options.TotalTimeoutMs.HasValue)
                 {
-                    uint connect = U32(options.ConnectTimeoutMs ?? Defaults.ConnectTimeoutMs, "ConnectTimeoutMs");
-                    uint total = U32(options.TotalTimeoutMs ?? Defaults.TotalTimeoutMs, "TotalTimeoutMs");
+                    uint connect = U32(options.ConnectTimeoutMs ?? 0, "ConnectTimeoutMs");
+                    uint total = U32(options.TotalTimeoutMs ?? 0, "TotalTimeoutMs");
                     OidcException.Check(Native.oidc_validator_builder_set_timeouts_ms(b, connect, total, out err), err);
                 }
                 if (options.Realm != null) Set(b, options.Realm, Native.oidc_validator_builder_set_realm);
@@ -292,13 +292,5 @@ namespace Oidc
         {
             return "OidcClient(" + issuer + (Volatile.Read(ref disposed) != 0 ? ", disposed)" : ")");
         }
-    }
-
-    /// Defaults that the binding has to name because a C setter takes two values at once
-    /// (oidc_*_builder_set_timeouts_ms); they equal liboidc's documented defaults.
-    internal static class Defaults
-    {
-        internal const int ConnectTimeoutMs = 5000;
-        internal const int TotalTimeoutMs = 10000;
     }
 }

@@ -100,8 +100,9 @@ module Oidc
         b.str(:set_proxy, proxy.to_s) if proxy
         b.call(:set_proxy_from_env, 1) if proxy_from_env
         if connect_timeout || timeout
-          b.call(:set_timeouts_ms, NativeBuilder.ms(connect_timeout || 5, "connect_timeout"),
-                 NativeBuilder.ms(timeout || 10, "timeout"))
+          # 0 keeps liboidc's setting (its default, or a policy document's) for the one not given
+          b.call(:set_timeouts_ms, connect_timeout ? NativeBuilder.ms(connect_timeout, "connect_timeout") : 0,
+                 timeout ? NativeBuilder.ms(timeout, "timeout") : 0)
         end
         b.str(:set_realm, @realm) if @realm
         if cache

@@ -69,8 +69,9 @@ module Oidc
       b.str(:set_ca_file, ca_file.to_s) if ca_file
       endpoints.each { |name, url| b.str2(:set_endpoint, name.to_s, url.to_s) }
       if connect_timeout || timeout
-        b.call(:set_timeouts_ms, NativeBuilder.ms(connect_timeout || 5, "connect_timeout"),
-               NativeBuilder.ms(timeout || 10, "timeout"))
+        # 0 keeps liboidc's setting (its default, or a policy document's) for the one not given
+        b.call(:set_timeouts_ms, connect_timeout ? NativeBuilder.ms(connect_timeout, "connect_timeout") : 0,
+               timeout ? NativeBuilder.ms(timeout, "timeout") : 0)
       end
       b.call(:set_allow_http_loopback, 1) if allow_http_loopback
     end
