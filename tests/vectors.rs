@@ -110,7 +110,12 @@ fn core_decides_every_multi_issuer_vector() {
     cfg.max_token_bytes = c["max_token_bytes"].as_u64().unwrap() as usize;
     for i in v["issuers"].as_array().unwrap() {
         let mut ic = oidc::core::IssuerConfig::new(i["issuer"].as_str().unwrap());
-        ic.key_source = KeySource::Static(i["jwks"].to_string());
+        if !i["jwks"].is_null() {
+            ic.key_source = KeySource::Static(i["jwks"].to_string());
+        }
+        if !i["tenants"].is_null() {
+            ic.tenants = Some(oidc::core::Tenants::AllowList(strs(&i["tenants"])));
+        }
         ic.audiences = strs(&i["audiences"]);
         ic.algorithms = Some(oidc::core::config::AlgSet::from_names(i["algorithms"].as_str().unwrap().split(','), "empty").unwrap());
         cfg.issuers.push(ic);
@@ -148,8 +153,15 @@ fn c_abi_decides_every_multi_issuer_vector() {
         let iss = i["issuer"].as_str().unwrap();
         let mut ib: *mut oidc_issuer_builder = null as _;
         set(oidc_issuer_builder_new(iss.as_ptr().cast(), iss.len(), &mut ib, null as _));
-        let jwks = i["jwks"].to_string();
-        set(oidc_issuer_builder_set_jwks_json(ib, jwks.as_ptr().cast(), jwks.len(), null as _));
+        if !i["jwks"].is_null() {
+            let jwks = i["jwks"].to_string();
+            set(oidc_issuer_builder_set_jwks_json(ib, jwks.as_ptr().cast(), jwks.len(), null as _));
+        }
+        if !i["tenants"].is_null() {
+            for t in strs(&i["tenants"]) {
+                set(oidc_issuer_builder_add_tenant(ib, t.as_ptr().cast(), t.len(), null as _));
+            }
+        }
         for a in strs(&i["audiences"]) {
             set(oidc_issuer_builder_add_audience(ib, a.as_ptr().cast(), a.len(), null as _));
         }
@@ -259,8 +271,14 @@ fn the_shared_policy_documents_match_the_vector_configs() {
         .unwrap()
         .iter()
         .map(|i| {
-            serde_json::json!({"issuer": i["issuer"], "jwks": i["jwks"], "audiences": i["audiences"],
-                "algorithms": i["algorithms"].as_str().unwrap().split(',').collect::<Vec<_>>()})
+            let mut d = serde_json::json!({"issuer": i["issuer"], "audiences": i["audiences"],
+                "algorithms": i["algorithms"].as_str().unwrap().split(',').collect::<Vec<_>>()});
+            for k in ["jwks", "tenants"] {
+                if !i[k].is_null() {
+                    d[k] = i[k].clone();
+                }
+            }
+            d
         })
         .collect();
     let multi = serde_json::json!({"version": 1, "audiences": c["audiences"], "required_claims": c["required_claims"],

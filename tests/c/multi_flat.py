@@ -16,7 +16,8 @@ the empty string), numbers are decimal:
                                       (one per entry), leeway_secs <int>, max_token_bytes <int>
     issuer <hex>                      starts one added issuer of multi_issuer.json `issuers`
     icfg <member> <hex>               its settings: jwks (the document), audience (one per entry),
-                                      algorithms (the list as given)
+                                      algorithms (the list as given), tenant (one per entry of a
+                                      template's `tenants`)
     equivalent <file> <policy>        policy.json `equivalents`: the document decides <file>'s cases
     malformed <name> <document> <path>  policy.json `malformed`
 
@@ -99,7 +100,7 @@ def main():
         fail("multi_issuer.json: no issuers")
     for i, iss in enumerate(m["issuers"]):
         what = "multi_issuer.json issuers[%d]" % i
-        known(iss, ("algorithms", "audiences", "issuer", "jwks"), what)
+        known(iss, ("algorithms", "audiences", "issuer", "jwks", "tenants"), what)
         out.append("issuer %s" % h(iss["issuer"]))
         if "jwks" in iss:
             out.append("icfg jwks %s" % h(json.dumps(iss["jwks"], separators=(",", ":"))))
@@ -107,6 +108,8 @@ def main():
             out.append("icfg audience %s" % h(a))
         if "algorithms" in iss:
             out.append("icfg algorithms %s" % h(iss["algorithms"]))
+        for t in strings(iss.get("tenants", []), what + ".tenants"):
+            out.append("icfg tenant %s" % h(t))
     emit_set(out, "multi_issuer.json", m)
 
     p = load(d, "policy.json")

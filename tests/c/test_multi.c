@@ -61,6 +61,8 @@ typedef struct {
     bytes issuer, jwks, algorithms;
     bytes audiences[MAX_ITEMS];
     size_t n_aud;
+    bytes tenants[MAX_ITEMS]; /* a template's allow-list */
+    size_t n_tenants;
 } viss;
 
 typedef struct {
@@ -137,6 +139,7 @@ static void free_vectors(void) {
         free(V.issuers[i].jwks.p);
         free(V.issuers[i].algorithms.p);
         for (j = 0; j < V.issuers[i].n_aud; j++) free(V.issuers[i].audiences[j].p);
+        for (j = 0; j < V.issuers[i].n_tenants; j++) free(V.issuers[i].tenants[j].p);
     }
     for (i = 0; i < V.n_sets; i++)
         for (j = 0; j < V.sets[i].n; j++) {
@@ -196,6 +199,7 @@ static int load_vectors(const char *path, char *why, size_t why_len) {
             if (strcmp(fields[1], "jwks") == 0 && !is->jwks.p) dst = &is->jwks;
             else if (strcmp(fields[1], "algorithms") == 0 && !is->algorithms.p) dst = &is->algorithms;
             else if (strcmp(fields[1], "audience") == 0 && is->n_aud < MAX_ITEMS) dst = &is->audiences[is->n_aud++];
+            else if (strcmp(fields[1], "tenant") == 0 && is->n_tenants < MAX_ITEMS) dst = &is->tenants[is->n_tenants++];
             if (!dst || !unhex(fields[2], dst)) FAIL_LINE();
         } else if (strcmp(fields[0], "set") == 0 && nf == 3 && !cur && V.n_sets < 4 && strlen(fields[1]) < 64) {
             cur = &V.sets[V.n_sets++];
@@ -449,6 +453,7 @@ static oidc_validator *build_multi_by_calls(void) {
         for (j = 0; j < is->n_aud; j++)
             CALL(oidc_issuer_builder_add_audience(ib, is->audiences[j].p, is->audiences[j].n, &err));
         if (is->algorithms.p) CALL(oidc_issuer_builder_set_algorithms(ib, is->algorithms.p, is->algorithms.n, &err));
+        for (j = 0; j < is->n_tenants; j++) CALL(oidc_issuer_builder_add_tenant(ib, is->tenants[j].p, is->tenants[j].n, &err));
         CALL(oidc_validator_builder_add_issuer(b, ib, &err)); /* consumes ib */
     }
 #undef CALL

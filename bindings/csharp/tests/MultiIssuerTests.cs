@@ -49,9 +49,11 @@ namespace Oidc.Tests
             {
                 var io = new IssuerOptions((string)i["issuer"])
                 {
-                    JwksJson = VectorTests.JsonText(i["jwks"]),
                     Algorithms = ((string)i["algorithms"]).Split(','),
                 };
+                // an entry with "tenants" is a template: no jwks, keys discovered per tenant
+                if (i.ContainsKey("jwks")) io.JwksJson = VectorTests.JsonText(i["jwks"]);
+                if (i.ContainsKey("tenants")) io.Tenants = Strings(i["tenants"]);
                 var aud = Strings(i["audiences"]);
                 if (aud.Count > 0) io.Audiences = aud; // none: the validator's audiences
                 o.Issuers.Add(io);

@@ -182,7 +182,7 @@ module TestSupport
   # a new vector setting cannot be skipped silently).
   MULTI_ISSUER_KEYS = { "issuer" => :issuer, "jwks" => :jwks_json, "audiences" => :audiences,
                         "algorithms" => :algorithms, "expected_typ" => :expected_typ,
-                        "required_claims" => :required_claims }.freeze
+                        "required_claims" => :required_claims, "tenants" => :tenants }.freeze
 
   def multi_issuer_keywords(entry)
     entry.to_h { |k, v| [MULTI_ISSUER_KEYS.fetch(k) { raise "multi_issuer.json: unknown issuer member #{k}" }, v] }
