@@ -146,6 +146,29 @@ def main():
             at(out.value, ln.value)
             free(out)
 
+    # The issue's own method (a plain ctypes wrapper around oidc_validate, no binding): the same
+    # tokens through the cache-off validator, with and without json.loads of the claims. It
+    # bounds what any binding can reach on this machine.
+    nptr = ctypes.c_void_p(int(ffi.cast("uintptr_t", nocache._p)))
+
+    def plain_ctypes(alg, parse):
+        toks = [t.encode() for t in pools[alg]]
+
+        def run(n):
+            validate, free, at, loads = cdll.oidc_validate, cdll.oidc_string_free, ctypes.string_at, json.loads
+            for i in range(n):
+                t = toks[i & 63]
+                out = ctypes.c_void_p()
+                ln = ctypes.c_size_t()
+                err = ctypes.c_void_p()
+                rc = validate(nptr, t, len(t), ctypes.byref(out), ctypes.byref(ln), ctypes.byref(err))
+                assert rc == 0
+                raw = at(out.value, ln.value)
+                free(out)
+                if parse:
+                    loads(raw)["sub"]
+        return run
+
     def repeated_binding(n):
         for _ in range(n):
             cached.validate(rep)["sub"]
@@ -172,6 +195,8 @@ def main():
         benches[f"{alg} liboidc (validate only, lazy claims)"] = lib_lazy(alg)
         benches[f"{alg} PyJWT + PyJWK"] = pyjwt_run(alg)
         benches[f"{alg} joserfc"] = joserfc_run(alg)
+        benches[f"{alg} plain ctypes wrapper (claims json.loads)"] = plain_ctypes(alg, True)
+        benches[f"{alg} plain ctypes wrapper (claims not parsed)"] = plain_ctypes(alg, False)
     benches["hot path cffi (cached token)"] = ffi_cffi
     benches["hot path ctypes (cached token)"] = ffi_ctypes
     benches["repeated token, cache on"] = repeated_binding
@@ -199,7 +224,8 @@ def main():
     print("| --- | ---: | --- |")
     for alg in ("RS256", "ES256", "EdDSA"):
         base_j, base_r = results[f"{alg} PyJWT + PyJWK"], results[f"{alg} joserfc"]
-        for k in (f"{alg} liboidc (claims as mapping)", f"{alg} liboidc (validate only, lazy claims)"):
+        for k in (f"{alg} liboidc (claims as mapping)", f"{alg} liboidc (validate only, lazy claims)",
+                  f"{alg} plain ctypes wrapper (claims json.loads)", f"{alg} plain ctypes wrapper (claims not parsed)"):
             print(f"| {k} | {results[k]:,.0f} | {results[k] / base_j:.2f}x PyJWT, {results[k] / base_r:.2f}x joserfc |")
         print(f"| {alg} PyJWT + PyJWK | {base_j:,.0f} | 1 |")
         print(f"| {alg} joserfc | {base_r:,.0f} | {base_r / base_j:.2f}x PyJWT |")
