@@ -241,3 +241,20 @@ fn a_payload_with_a_duplicate_member_is_malformed_as_for_one_issuer() {
     assert_eq!(doc["decision"], "deny");
     assert_eq!(doc["code"], "TokenMalformed", "{doc}");
 }
+
+/// The router reads `iss` from a decoded prefix of the payload when it can: tokens whose `iss`
+/// stands before, across and after the prefix's end route the same (every one is accepted).
+#[test]
+fn iss_before_across_and_after_the_routing_prefix() {
+    let (ka, a, _kb, _b, c) = two();
+    for pad in (120..330).step_by(3) {
+        let mut claims = a.claims();
+        // "aaa" sorts before "iss" (serde_json objects are ordered by name here).
+        claims["aaa"] = json!("p".repeat(pad));
+        let t = ka.sign(&claims);
+        c.validate(&t).unwrap_or_else(|e| panic!("pad {pad}: {e:?}"));
+        // And a forged issuer in the same place is still refused.
+        claims["iss"] = json!("https://evil.example");
+        assert_eq!(kind(c.validate(&ka.sign(&claims))), Some(ErrorKind::IssuerMismatch), "pad {pad}");
+    }
+}
