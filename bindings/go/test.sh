@@ -40,8 +40,19 @@ if command -v node >/dev/null && [ ! -d "$root/tests/idp/node_modules/oidc-provi
 fi
 
 "$GO" vet ./...
-"$GO" test -race -count=1 ./...
-"$GO" test -race -count=1 -tags debug ./...
+# Both builds verbose into a log, counted at the end: tests, subtests and examples, each
+# "--- PASS" / "--- FAIL" line once (a skipped test is neither, and is counted apart).
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+rc=0
+"$GO" test -race -count=1 -v ./... 2>&1 | tee -a "$log" || rc=1
+"$GO" test -race -count=1 -v -tags debug ./... 2>&1 | tee -a "$log" || rc=1
 # The benchmark: its correctness checks and one short round of every measurement.
-(cd bench && "$GO" vet . && "$GO" run . -rounds 1 -round-ms 5 >/dev/null)
-echo "test.sh: Go binding OK"
+(cd bench && "$GO" vet . && "$GO" run . -rounds 1 -round-ms 5 >/dev/null) || rc=1
+passed=$(grep -cE '^[[:space:]]*--- PASS' "$log" || true)
+failed=$(grep -cE '^[[:space:]]*--- FAIL' "$log" || true)
+skipped=$(grep -cE '^[[:space:]]*--- SKIP' "$log" || true)
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi  # a build, vet or bench failure
+echo "test.sh: Go binding, plain and -tags debug (-race); $skipped skipped"
+echo "$passed passed, $failed failed"
+exit "$rc"
