@@ -254,6 +254,15 @@ fn policy_vectors() -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
+/// The vector file a policy.json `equivalents` entry names.
+fn equivalent_vectors(e: &Value) -> Value {
+    match e["vectors"].as_str().unwrap() {
+        "validation.json" => vectors(),
+        "multi_issuer.json" => multi_vectors(),
+        other => panic!("unknown vector file {other}"),
+    }
+}
+
 /// The documents of tests/vectors/policy.json, derived again from the vector files' configs: the
 /// shared file (which every binding runs) stays one spelling of the builder calls.
 #[test]
@@ -297,11 +306,7 @@ fn a_policy_document_decides_every_vector_like_the_builder_calls() {
     use oidc::ffi::issuer::*;
     let p = policy_vectors();
     for e in p["equivalents"].as_array().unwrap() {
-        let v = match e["vectors"].as_str().unwrap() {
-            "validation.json" => vectors(),
-            "multi_issuer.json" => multi_vectors(),
-            other => panic!("unknown vector file {other}"),
-        };
+        let v = equivalent_vectors(e);
         let doc = e["policy"].to_string();
         let client = from_policy(&doc);
         decide_all(client, &v);
@@ -381,10 +386,7 @@ fn upper_snake(camel: &str) -> String {
 fn explain_agrees_with_validation_on_every_vector() {
     use oidc::ffi::issuer::*;
     for e in policy_vectors()["equivalents"].as_array().unwrap() {
-        let v = match e["vectors"].as_str().unwrap() {
-            "validation.json" => vectors(),
-            _ => multi_vectors(),
-        };
+        let v = equivalent_vectors(e);
         let client = from_policy(&e["policy"].to_string());
         for case in v["cases"].as_array().unwrap() {
             let t = case["token"].as_str().unwrap();

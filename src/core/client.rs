@@ -156,6 +156,11 @@ impl Client {
         self.validate_at(token, unix_now())
     }
 
+    /// Whether this validator routes tokens to several issuers.
+    pub fn is_multi_issuer(&self) -> bool {
+        self.inner.router.is_some()
+    }
+
     /// Validate `token` as of `now` (Unix seconds): reproducible tests, replay of recorded traffic.
     /// Key-cache timing still follows the client's monotonic clock.
     ///
@@ -163,11 +168,6 @@ impl Client {
     /// cache without parsing or the signature check, after the checks a hit still needs: the
     /// verifying key is still in the issuer's current key set, and `exp` / `nbf` / `iat` hold at
     /// `now` (same leeway, codes and messages as a full validation).
-    /// Whether this validator routes tokens to several issuers.
-    pub fn is_multi_issuer(&self) -> bool {
-        self.inner.router.is_some()
-    }
-
     pub fn validate_at(&self, token: &str, now: f64) -> Result<Validated> {
         if let Some(router) = &self.inner.router {
             return router.validate_at(token, now);

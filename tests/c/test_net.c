@@ -90,6 +90,33 @@ static oidc_oauth_client *client(const char *id, const char *method, const char 
     return c;
 }
 
+/* A validator of the test issuer whose fetches go through the open proxy (`from_env`: by
+ * opting in to HTTPS_PROXY, else set explicitly) validates `tok`; the proxy's log must show a
+ * CONNECT made meanwhile. */
+static void validate_through_proxy(const char *tok, int from_env) {
+    int before = proxy_connects();
+    oidc_validator_builder *vb = NULL;
+    oidc_validator *v = NULL;
+    oidc_error *err = NULL;
+    CHECK_RC_ERR(oidc_validator_builder_new(&vb, &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_validator_builder_set_issuer(vb, S(ISSUER), &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_validator_builder_add_audience(vb, S("urn:liboidc:es256"), &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_validator_builder_set_ca_file(vb, S(CA), &err), OIDC_RESULT_OK, err);
+    if (from_env)
+        CHECK_RC_ERR(oidc_validator_builder_set_proxy_from_env(vb, 1, &err), OIDC_RESULT_OK, err);
+    else
+        CHECK_RC_ERR(oidc_validator_builder_set_proxy(vb, S(PROXY), &err), OIDC_RESULT_OK, err);
+    CHECK_RC_ERR(oidc_validator_builder_build(vb, &v, &err), OIDC_RESULT_OK, err);
+    if (tok && v) {
+        char *claims = NULL;
+        CHECK_RC_ERR(oidc_validate(v, S(tok), &claims, NULL, &err), OIDC_RESULT_OK, err);
+        oidc_string_free(claims);
+        CHECKF(proxy_connects() > before, "the proxy saw no CONNECT (%d before, %d after)", before, proxy_connects());
+    }
+    oidc_error_free(err);
+    oidc_validator_free(v);
+}
+
 static void test_proxy_token_and_validation(void) {
     TEST_BEGIN("a token request and discovery+JWKS through a proxy with credentials");
     char url[512];
@@ -100,25 +127,7 @@ static void test_proxy_token_and_validation(void) {
     CHECKF(rc == OIDC_RESULT_OK && tok, "token through the proxy: %s", msg ? msg : "?");
     free(msg);
     /* the validator through the open proxy: its log proves the CONNECTs */
-    int before = proxy_connects();
-    oidc_validator_builder *vb = NULL;
-    oidc_validator *v = NULL;
-    oidc_error *err = NULL;
-    CHECK_RC_ERR(oidc_validator_builder_new(&vb, &err), OIDC_RESULT_OK, err);
-    CHECK_RC_ERR(oidc_validator_builder_set_issuer(vb, S(ISSUER), &err), OIDC_RESULT_OK, err);
-    CHECK_RC_ERR(oidc_validator_builder_add_audience(vb, S("urn:liboidc:es256"), &err), OIDC_RESULT_OK, err);
-    CHECK_RC_ERR(oidc_validator_builder_set_ca_file(vb, S(CA), &err), OIDC_RESULT_OK, err);
-    CHECK_RC_ERR(oidc_validator_builder_set_proxy(vb, S(PROXY), &err), OIDC_RESULT_OK, err);
-    CHECK_RC_ERR(oidc_validator_builder_build(vb, &v, &err), OIDC_RESULT_OK, err);
-    if (tok && v) {
-        char *claims = NULL;
-        rc = oidc_validate(v, S(tok), &claims, NULL, &err);
-        CHECK_RC_ERR(rc, OIDC_RESULT_OK, err);
-        oidc_string_free(claims);
-        CHECKF(proxy_connects() > before, "the proxy saw no CONNECT (%d before, %d after)", before, proxy_connects());
-    }
-    oidc_error_free(err);
-    oidc_validator_free(v);
+    validate_through_proxy(tok, 0);
     free(tok);
     oidc_oauth_client_free(c);
     TEST_END();
@@ -273,26 +282,9 @@ static void test_validator_proxy_env(void) {
     unsetenv("https_proxy");
     unsetenv("NO_PROXY");
     unsetenv("no_proxy");
-    int before = proxy_connects();
-    oidc_validator_builder *vb = NULL;
-    oidc_validator *v = NULL;
-    oidc_error *err = NULL;
-    CHECK_RC_ERR(oidc_validator_builder_new(&vb, &err), OIDC_RESULT_OK, err);
-    CHECK_RC_ERR(oidc_validator_builder_set_issuer(vb, S(ISSUER), &err), OIDC_RESULT_OK, err);
-    CHECK_RC_ERR(oidc_validator_builder_add_audience(vb, S("urn:liboidc:es256"), &err), OIDC_RESULT_OK, err);
-    CHECK_RC_ERR(oidc_validator_builder_set_ca_file(vb, S(CA), &err), OIDC_RESULT_OK, err);
-    CHECK_RC_ERR(oidc_validator_builder_set_proxy_from_env(vb, 1, &err), OIDC_RESULT_OK, err);
-    CHECK_RC_ERR(oidc_validator_builder_build(vb, &v, &err), OIDC_RESULT_OK, err);
-    if (tok && v) {
-        char *claims = NULL;
-        CHECK_RC_ERR(oidc_validate(v, S(tok), &claims, NULL, &err), OIDC_RESULT_OK, err);
-        oidc_string_free(claims);
-        CHECKF(proxy_connects() > before, "the proxy saw no CONNECT (%d before, %d after)", before, proxy_connects());
-    }
+    validate_through_proxy(tok, 1);
     unsetenv("HTTPS_PROXY");
     CHECK_RC(oidc_validator_builder_set_proxy_from_env(NULL, 1, NULL), OIDC_RESULT_NULL_PARAMETER);
-    oidc_error_free(err);
-    oidc_validator_free(v);
     free(tok);
     oidc_oauth_client_free(c);
     TEST_END();
