@@ -140,6 +140,10 @@ enum oidc_result
    */
   OIDC_RESULT_PROXY = 208,
   /**
+   * The issuer's signed revocation list could not be fetched or verified and its grace period is over, under the fail-closed policy: HTTP 503, retry later (not a forged token).
+   */
+  OIDC_RESULT_REVOCATION_UNAVAILABLE = 209,
+  /**
    * The token is not a well-formed compact JWS.
    */
   OIDC_RESULT_TOKEN_MALFORMED = 300,
@@ -199,6 +203,18 @@ enum oidc_result
    * The key named by the token is published but unusable (weak RSA, bad point, ...).
    */
   OIDC_RESULT_KEY_REJECTED = 314,
+  /**
+   * An encrypted token or response (JWE) could not be decrypted: no configured key fits, or key unwrap, decryption or the authentication tag failed (one code and one message for all of these: no oracle).
+   */
+  OIDC_RESULT_DECRYPTION_FAILED = 315,
+  /**
+   * The token's `jti` or its signing key's `kid` is on the issuer's signed revocation list.
+   */
+  OIDC_RESULT_REVOKED = 316,
+  /**
+   * A one-time token (a back-channel logout token) was presented before: its `jti` is in the replay cache.
+   */
+  OIDC_RESULT_TOKEN_REPLAYED = 317,
   /**
    * The request's credentials are malformed: several `Authorization` headers or credentials, not a `b64token` (RFC 6750 invalid_request, HTTP 400).
    */

@@ -40,6 +40,7 @@ const (
 	CodeRedirectRejected        Code = 206 // A redirect was refused.
 	CodeKeysUnavailable         Code = 207 // An unknown kid could not be checked because the key refresh it triggered failed (an IdP outage, not a forged token): HTTP 503, retry later, no invalid_token.
 	CodeProxy                   Code = 208 // The HTTP proxy refused the tunnel (407 authentication required, 403 denied, ...) or could not be reached; the message names the proxy (never its credentials).
+	CodeRevocationUnavailable   Code = 209 // The issuer's signed revocation list could not be fetched or verified and its grace period is over, under the fail-closed policy: HTTP 503, retry later (not a forged token).
 	CodeTokenMalformed          Code = 300 // The token is not a well-formed compact JWS.
 	CodeTokenTooLarge           Code = 301 // The token exceeds the maximum size.
 	CodeAlgorithmNotAllowed     Code = 302 // The token's algorithm is not allowed (or none/HMAC, or does not fit the key).
@@ -55,6 +56,9 @@ const (
 	CodeTypeMismatch            Code = 312 // The token's typ header is not the expected one.
 	CodeCritUnsupported         Code = 313 // The token's crit header names an unsupported extension.
 	CodeKeyRejected             Code = 314 // The key named by the token is published but unusable (weak RSA, bad point, ...).
+	CodeDecryptionFailed        Code = 315 // An encrypted token or response (JWE) could not be decrypted: no configured key fits, or key unwrap, decryption or the authentication tag failed (one code and one message for all of these: no oracle).
+	CodeRevoked                 Code = 316 // The token's `jti` or its signing key's `kid` is on the issuer's signed revocation list.
+	CodeTokenReplayed           Code = 317 // A one-time token (a back-channel logout token) was presented before: its `jti` is in the replay cache.
 	CodeRequestMalformed        Code = 320 // The request's credentials are malformed: several `Authorization` headers or credentials, not a `b64token` (RFC 6750 invalid_request, HTTP 400).
 	CodeTokenMissing            Code = 321 // The request carries no access token in an accepted scheme (401, bare challenge).
 	CodeDPoPProofInvalid        Code = 322 // The DPoP proof is absent, malformed, badly signed or breaks a header/claim rule.
@@ -122,6 +126,7 @@ var codeNames = map[Code]string{
 	CodeRedirectRejected:        "REDIRECT_REJECTED",
 	CodeKeysUnavailable:         "KEYS_UNAVAILABLE",
 	CodeProxy:                   "PROXY",
+	CodeRevocationUnavailable:   "REVOCATION_UNAVAILABLE",
 	CodeTokenMalformed:          "TOKEN_MALFORMED",
 	CodeTokenTooLarge:           "TOKEN_TOO_LARGE",
 	CodeAlgorithmNotAllowed:     "ALGORITHM_NOT_ALLOWED",
@@ -137,6 +142,9 @@ var codeNames = map[Code]string{
 	CodeTypeMismatch:            "TYPE_MISMATCH",
 	CodeCritUnsupported:         "CRIT_UNSUPPORTED",
 	CodeKeyRejected:             "KEY_REJECTED",
+	CodeDecryptionFailed:        "DECRYPTION_FAILED",
+	CodeRevoked:                 "REVOKED",
+	CodeTokenReplayed:           "TOKEN_REPLAYED",
 	CodeRequestMalformed:        "REQUEST_MALFORMED",
 	CodeTokenMissing:            "TOKEN_MISSING",
 	CodeDPoPProofInvalid:        "DPOP_PROOF_INVALID",
@@ -206,6 +214,7 @@ var (
 	ErrRedirectRejected        = sentinel(CodeRedirectRejected)
 	ErrKeysUnavailable         = sentinel(CodeKeysUnavailable)
 	ErrProxy                   = sentinel(CodeProxy)
+	ErrRevocationUnavailable   = sentinel(CodeRevocationUnavailable)
 	ErrTokenMalformed          = sentinel(CodeTokenMalformed)
 	ErrTokenTooLarge           = sentinel(CodeTokenTooLarge)
 	ErrAlgorithmNotAllowed     = sentinel(CodeAlgorithmNotAllowed)
@@ -221,6 +230,9 @@ var (
 	ErrTypeMismatch            = sentinel(CodeTypeMismatch)
 	ErrCritUnsupported         = sentinel(CodeCritUnsupported)
 	ErrKeyRejected             = sentinel(CodeKeyRejected)
+	ErrDecryptionFailed        = sentinel(CodeDecryptionFailed)
+	ErrRevoked                 = sentinel(CodeRevoked)
+	ErrTokenReplayed           = sentinel(CodeTokenReplayed)
 	ErrRequestMalformed        = sentinel(CodeRequestMalformed)
 	ErrTokenMissing            = sentinel(CodeTokenMissing)
 	ErrDPoPProofInvalid        = sentinel(CodeDPoPProofInvalid)
@@ -287,6 +299,7 @@ var sentinels = map[Code]*Error{
 	CodeRedirectRejected:        ErrRedirectRejected,
 	CodeKeysUnavailable:         ErrKeysUnavailable,
 	CodeProxy:                   ErrProxy,
+	CodeRevocationUnavailable:   ErrRevocationUnavailable,
 	CodeTokenMalformed:          ErrTokenMalformed,
 	CodeTokenTooLarge:           ErrTokenTooLarge,
 	CodeAlgorithmNotAllowed:     ErrAlgorithmNotAllowed,
@@ -302,6 +315,9 @@ var sentinels = map[Code]*Error{
 	CodeTypeMismatch:            ErrTypeMismatch,
 	CodeCritUnsupported:         ErrCritUnsupported,
 	CodeKeyRejected:             ErrKeyRejected,
+	CodeDecryptionFailed:        ErrDecryptionFailed,
+	CodeRevoked:                 ErrRevoked,
+	CodeTokenReplayed:           ErrTokenReplayed,
 	CodeRequestMalformed:        ErrRequestMalformed,
 	CodeTokenMissing:            ErrTokenMissing,
 	CodeDPoPProofInvalid:        ErrDPoPProofInvalid,

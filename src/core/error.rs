@@ -67,6 +67,9 @@ pub enum ErrorKind {
     KeysUnavailable,
     /// The HTTP proxy refused the tunnel (407, 403, ...) or could not be reached.
     Proxy,
+    /// The issuer's signed revocation list could not be fetched or verified and its grace
+    /// period is over, under the fail-closed policy: 503, retry later.
+    RevocationUnavailable,
 
     // --- token validation ---
     /// The token is not a well-formed compact JWS with JSON header and claims.
@@ -99,6 +102,13 @@ pub enum ErrorKind {
     CritUnsupported,
     /// A key in the key set is unusable (weak RSA, bad curve point, ...).
     KeyRejected,
+    /// An encrypted token or response (JWE) could not be decrypted. One kind and one message
+    /// for every key-unwrap, decryption and tag failure (no oracle).
+    DecryptionFailed,
+    /// The token's `jti` or its signing key's `kid` is on the issuer's revocation list.
+    Revoked,
+    /// A one-time token (back-channel logout token) was presented before.
+    TokenReplayed,
 
     // --- request authentication (resource server) ---
     /// The request's credentials are malformed: several `Authorization` headers or credentials,
@@ -196,6 +206,9 @@ impl ErrorKind {
                 | TypeMismatch
                 | CritUnsupported
                 | TokenBindingMismatch
+                | DecryptionFailed
+                | Revoked
+                | TokenReplayed
         )
     }
 
@@ -246,7 +259,8 @@ impl ErrorKind {
             | JwksInvalid
             | KeyRejected
             | KeysUnavailable
-            | Proxy => 503,
+            | Proxy
+            | RevocationUnavailable => 503,
             InsufficientScope => 403,
             _ => 500,
         }
@@ -271,6 +285,9 @@ impl ErrorKind {
             TypeMismatch => "The access token type is not accepted",
             CritUnsupported => "The access token uses an unsupported critical extension",
             TokenBindingMismatch => "The access token is not bound to this sender",
+            DecryptionFailed => "The access token could not be decrypted",
+            Revoked => "The access token was revoked",
+            TokenReplayed => "The token was already used",
             RequestMalformed => "The request credentials are malformed",
             DpopProofInvalid => "The DPoP proof is invalid",
             DpopProofMismatch => "The DPoP proof does not match the request",

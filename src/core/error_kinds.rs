@@ -7,7 +7,7 @@ use super::error::ErrorKind;
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 73] = [
+    pub const ALL: [ErrorKind; 77] = [
         ErrorKind::InvalidArgument,
         ErrorKind::QueueFull,
         ErrorKind::DeadlineExceeded,
@@ -29,6 +29,7 @@ impl ErrorKind {
         ErrorKind::RedirectRejected,
         ErrorKind::KeysUnavailable,
         ErrorKind::Proxy,
+        ErrorKind::RevocationUnavailable,
         ErrorKind::TokenMalformed,
         ErrorKind::TokenTooLarge,
         ErrorKind::AlgorithmNotAllowed,
@@ -44,6 +45,9 @@ impl ErrorKind {
         ErrorKind::TypeMismatch,
         ErrorKind::CritUnsupported,
         ErrorKind::KeyRejected,
+        ErrorKind::DecryptionFailed,
+        ErrorKind::Revoked,
+        ErrorKind::TokenReplayed,
         ErrorKind::RequestMalformed,
         ErrorKind::TokenMissing,
         ErrorKind::DpopProofInvalid,

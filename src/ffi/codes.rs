@@ -70,6 +70,8 @@ pub enum oidc_result {
     KeysUnavailable = 207,
     /// The HTTP proxy refused the tunnel (407 authentication required, 403 denied, ...) or could not be reached; the message names the proxy (never its credentials).
     Proxy = 208,
+    /// The issuer's signed revocation list could not be fetched or verified and its grace period is over, under the fail-closed policy: HTTP 503, retry later (not a forged token).
+    RevocationUnavailable = 209,
     /// The token is not a well-formed compact JWS.
     TokenMalformed = 300,
     /// The token exceeds the maximum size.
@@ -100,6 +102,12 @@ pub enum oidc_result {
     CritUnsupported = 313,
     /// The key named by the token is published but unusable (weak RSA, bad point, ...).
     KeyRejected = 314,
+    /// An encrypted token or response (JWE) could not be decrypted: no configured key fits, or key unwrap, decryption or the authentication tag failed (one code and one message for all of these: no oracle).
+    DecryptionFailed = 315,
+    /// The token's `jti` or its signing key's `kid` is on the issuer's signed revocation list.
+    Revoked = 316,
+    /// A one-time token (a back-channel logout token) was presented before: its `jti` is in the replay cache.
+    TokenReplayed = 317,
     /// The request's credentials are malformed: several `Authorization` headers or credentials, not a `b64token` (RFC 6750 invalid_request, HTTP 400).
     RequestMalformed = 320,
     /// The request carries no access token in an accepted scheme (401, bare challenge).
@@ -178,7 +186,7 @@ pub enum oidc_result {
 
 impl oidc_result {
     /// Every code, in ascending order.
-    pub const ALL: [oidc_result; 78] = [
+    pub const ALL: [oidc_result; 82] = [
         oidc_result::Ok,
         oidc_result::NullParameter,
         oidc_result::InvalidUtf8,
@@ -205,6 +213,7 @@ impl oidc_result {
         oidc_result::RedirectRejected,
         oidc_result::KeysUnavailable,
         oidc_result::Proxy,
+        oidc_result::RevocationUnavailable,
         oidc_result::TokenMalformed,
         oidc_result::TokenTooLarge,
         oidc_result::AlgorithmNotAllowed,
@@ -220,6 +229,9 @@ impl oidc_result {
         oidc_result::TypeMismatch,
         oidc_result::CritUnsupported,
         oidc_result::KeyRejected,
+        oidc_result::DecryptionFailed,
+        oidc_result::Revoked,
+        oidc_result::TokenReplayed,
         oidc_result::RequestMalformed,
         oidc_result::TokenMissing,
         oidc_result::DpopProofInvalid,
@@ -288,6 +300,7 @@ impl oidc_result {
             oidc_result::RedirectRejected => c"REDIRECT_REJECTED",
             oidc_result::KeysUnavailable => c"KEYS_UNAVAILABLE",
             oidc_result::Proxy => c"PROXY",
+            oidc_result::RevocationUnavailable => c"REVOCATION_UNAVAILABLE",
             oidc_result::TokenMalformed => c"TOKEN_MALFORMED",
             oidc_result::TokenTooLarge => c"TOKEN_TOO_LARGE",
             oidc_result::AlgorithmNotAllowed => c"ALGORITHM_NOT_ALLOWED",
@@ -303,6 +316,9 @@ impl oidc_result {
             oidc_result::TypeMismatch => c"TYPE_MISMATCH",
             oidc_result::CritUnsupported => c"CRIT_UNSUPPORTED",
             oidc_result::KeyRejected => c"KEY_REJECTED",
+            oidc_result::DecryptionFailed => c"DECRYPTION_FAILED",
+            oidc_result::Revoked => c"REVOKED",
+            oidc_result::TokenReplayed => c"TOKEN_REPLAYED",
             oidc_result::RequestMalformed => c"REQUEST_MALFORMED",
             oidc_result::TokenMissing => c"TOKEN_MISSING",
             oidc_result::DpopProofInvalid => c"DPOP_PROOF_INVALID",
@@ -372,6 +388,7 @@ impl oidc_result {
             oidc_result::RedirectRejected => c"redirect rejected",
             oidc_result::KeysUnavailable => c"signing keys unavailable (key refresh failed); retry later",
             oidc_result::Proxy => c"HTTP proxy refused or unreachable",
+            oidc_result::RevocationUnavailable => c"revocation list unavailable",
             oidc_result::TokenMalformed => c"token malformed",
             oidc_result::TokenTooLarge => c"token too large",
             oidc_result::AlgorithmNotAllowed => c"token algorithm not allowed",
@@ -387,6 +404,9 @@ impl oidc_result {
             oidc_result::TypeMismatch => c"token typ mismatch",
             oidc_result::CritUnsupported => c"token crit extension unsupported",
             oidc_result::KeyRejected => c"signing key rejected",
+            oidc_result::DecryptionFailed => c"token could not be decrypted",
+            oidc_result::Revoked => c"token or signing key revoked",
+            oidc_result::TokenReplayed => c"one-time token replayed",
             oidc_result::RequestMalformed => c"request credentials malformed",
             oidc_result::TokenMissing => c"no access token",
             oidc_result::DpopProofInvalid => c"DPoP proof invalid",
@@ -456,6 +476,7 @@ impl oidc_result {
             206 => Some(oidc_result::RedirectRejected),
             207 => Some(oidc_result::KeysUnavailable),
             208 => Some(oidc_result::Proxy),
+            209 => Some(oidc_result::RevocationUnavailable),
             300 => Some(oidc_result::TokenMalformed),
             301 => Some(oidc_result::TokenTooLarge),
             302 => Some(oidc_result::AlgorithmNotAllowed),
@@ -471,6 +492,9 @@ impl oidc_result {
             312 => Some(oidc_result::TypeMismatch),
             313 => Some(oidc_result::CritUnsupported),
             314 => Some(oidc_result::KeyRejected),
+            315 => Some(oidc_result::DecryptionFailed),
+            316 => Some(oidc_result::Revoked),
+            317 => Some(oidc_result::TokenReplayed),
             320 => Some(oidc_result::RequestMalformed),
             321 => Some(oidc_result::TokenMissing),
             322 => Some(oidc_result::DpopProofInvalid),
@@ -538,6 +562,7 @@ pub fn code_for(kind: ErrorKind) -> oidc_result {
         ErrorKind::RedirectRejected => oidc_result::RedirectRejected,
         ErrorKind::KeysUnavailable => oidc_result::KeysUnavailable,
         ErrorKind::Proxy => oidc_result::Proxy,
+        ErrorKind::RevocationUnavailable => oidc_result::RevocationUnavailable,
         ErrorKind::TokenMalformed => oidc_result::TokenMalformed,
         ErrorKind::TokenTooLarge => oidc_result::TokenTooLarge,
         ErrorKind::AlgorithmNotAllowed => oidc_result::AlgorithmNotAllowed,
@@ -553,6 +578,9 @@ pub fn code_for(kind: ErrorKind) -> oidc_result {
         ErrorKind::TypeMismatch => oidc_result::TypeMismatch,
         ErrorKind::CritUnsupported => oidc_result::CritUnsupported,
         ErrorKind::KeyRejected => oidc_result::KeyRejected,
+        ErrorKind::DecryptionFailed => oidc_result::DecryptionFailed,
+        ErrorKind::Revoked => oidc_result::Revoked,
+        ErrorKind::TokenReplayed => oidc_result::TokenReplayed,
         ErrorKind::RequestMalformed => oidc_result::RequestMalformed,
         ErrorKind::TokenMissing => oidc_result::TokenMissing,
         ErrorKind::DpopProofInvalid => oidc_result::DpopProofInvalid,

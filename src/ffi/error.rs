@@ -115,7 +115,7 @@ mod tests {
             assert!(!c.name().to_bytes().is_empty());
             assert!(!c.description().to_bytes().is_empty());
         }
-        assert_eq!(oidc_result::ALL.len(), 78);
+        assert_eq!(oidc_result::ALL.len(), 82);
         assert!(oidc_result::ALL.windows(2).all(|w| (w[0] as u32) < (w[1] as u32)));
         // 4 was never assigned; 508 and 509 were DEADLINE_EXCEEDED and CANCELLED before ABI 0.2.
         assert_eq!(oidc_result::from_u32(4), None);

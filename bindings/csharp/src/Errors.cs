@@ -228,6 +228,9 @@ namespace Oidc
     public sealed class KeysUnavailableException : NetworkException { internal KeysUnavailableException(OidcErrorInfo i) : base(i) { } }
     /// The HTTP proxy refused the tunnel (407/401, 403) or could not be reached (named without credentials).
     public sealed class ProxyException : NetworkException { internal ProxyException(OidcErrorInfo i) : base(i) { } }
+    /// The issuer's revocation list is unavailable past its grace period (fail-closed policy): 503,
+    /// retry later. (<c>OIDC_RESULT_REVOCATION_UNAVAILABLE</c>, code 209)
+    public sealed class RevocationUnavailableException : NetworkException { internal RevocationUnavailableException(OidcErrorInfo i) : base(i) { } }
 
     // ---- 300s: token validation (a resource server answers 401 invalid_token) ------------------
     /// Base of the token validation errors (codes 300-319): the token is rejected; a resource server
@@ -267,6 +270,15 @@ namespace Oidc
     /// The key named by the token is published but unusable (weak RSA, bad point, ...).
     /// (<c>OIDC_RESULT_KEY_REJECTED</c>, code 314)
     public sealed class KeyRejectedException : TokenValidationException { internal KeyRejectedException(OidcErrorInfo i) : base(i) { } }
+    /// An encrypted token or response (JWE) could not be decrypted (one code for every failure).
+    /// (<c>OIDC_RESULT_DECRYPTION_FAILED</c>, code 315)
+    public sealed class DecryptionFailedException : TokenValidationException { internal DecryptionFailedException(OidcErrorInfo i) : base(i) { } }
+    /// The token's jti or its signing key's kid is on the issuer's revocation list.
+    /// (<c>OIDC_RESULT_REVOKED</c>, code 316)
+    public sealed class RevokedException : TokenValidationException { internal RevokedException(OidcErrorInfo i) : base(i) { } }
+    /// A one-time token (a back-channel logout token) was presented before.
+    /// (<c>OIDC_RESULT_TOKEN_REPLAYED</c>, code 317)
+    public sealed class TokenReplayedException : TokenValidationException { internal TokenReplayedException(OidcErrorInfo i) : base(i) { } }
     // 320-339: request authentication. OidcClient.Authenticate reports them as a Decision's Code;
     // Decision.ToException() builds these when a caller prefers an exception.
     /// The request's credentials are malformed (several Authorization headers, a bad b64token): 400 invalid_request.

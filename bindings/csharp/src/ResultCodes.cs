@@ -63,6 +63,8 @@ namespace Oidc
         KeysUnavailable = 207,
         /// The HTTP proxy refused the tunnel (407 authentication required, 403 denied, ...) or could not be reached; the message names the proxy (never its credentials).
         Proxy = 208,
+        /// The issuer's signed revocation list could not be fetched or verified and its grace period is over, under the fail-closed policy: HTTP 503, retry later (not a forged token).
+        RevocationUnavailable = 209,
         /// The token is not a well-formed compact JWS.
         TokenMalformed = 300,
         /// The token exceeds the maximum size.
@@ -93,6 +95,12 @@ namespace Oidc
         CritUnsupported = 313,
         /// The key named by the token is published but unusable (weak RSA, bad point, ...).
         KeyRejected = 314,
+        /// An encrypted token or response (JWE) could not be decrypted: no configured key fits, or key unwrap, decryption or the authentication tag failed (one code and one message for all of these: no oracle).
+        DecryptionFailed = 315,
+        /// The token's `jti` or its signing key's `kid` is on the issuer's signed revocation list.
+        Revoked = 316,
+        /// A one-time token (a back-channel logout token) was presented before: its `jti` is in the replay cache.
+        TokenReplayed = 317,
         /// The request's credentials are malformed: several `Authorization` headers or credentials, not a `b64token` (RFC 6750 invalid_request, HTTP 400).
         RequestMalformed = 320,
         /// The request carries no access token in an accepted scheme (401, bare challenge).
@@ -200,6 +208,7 @@ namespace Oidc
             new Entry(OidcResult.RedirectRejected, "REDIRECT_REJECTED", i => new RedirectRejectedException(i)),
             new Entry(OidcResult.KeysUnavailable, "KEYS_UNAVAILABLE", i => new KeysUnavailableException(i)),
             new Entry(OidcResult.Proxy, "PROXY", i => new ProxyException(i)),
+            new Entry(OidcResult.RevocationUnavailable, "REVOCATION_UNAVAILABLE", i => new RevocationUnavailableException(i)),
             new Entry(OidcResult.TokenMalformed, "TOKEN_MALFORMED", i => new TokenMalformedException(i)),
             new Entry(OidcResult.TokenTooLarge, "TOKEN_TOO_LARGE", i => new TokenTooLargeException(i)),
             new Entry(OidcResult.AlgorithmNotAllowed, "ALGORITHM_NOT_ALLOWED", i => new AlgorithmNotAllowedException(i)),
@@ -215,6 +224,9 @@ namespace Oidc
             new Entry(OidcResult.TypeMismatch, "TYPE_MISMATCH", i => new TypeMismatchException(i)),
             new Entry(OidcResult.CritUnsupported, "CRIT_UNSUPPORTED", i => new CritUnsupportedException(i)),
             new Entry(OidcResult.KeyRejected, "KEY_REJECTED", i => new KeyRejectedException(i)),
+            new Entry(OidcResult.DecryptionFailed, "DECRYPTION_FAILED", i => new DecryptionFailedException(i)),
+            new Entry(OidcResult.Revoked, "REVOKED", i => new RevokedException(i)),
+            new Entry(OidcResult.TokenReplayed, "TOKEN_REPLAYED", i => new TokenReplayedException(i)),
             new Entry(OidcResult.RequestMalformed, "REQUEST_MALFORMED", i => new RequestMalformedException(i)),
             new Entry(OidcResult.TokenMissing, "TOKEN_MISSING", i => new TokenMissingException(i)),
             new Entry(OidcResult.DpopProofInvalid, "DPOP_PROOF_INVALID", i => new DpopProofInvalidException(i)),

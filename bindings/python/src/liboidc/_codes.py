@@ -196,6 +196,13 @@ class ProxyError(NetworkError):
     NAME = "PROXY"
 
 
+class RevocationUnavailableError(NetworkError):
+    """The issuer's signed revocation list could not be fetched or verified and its grace period is over, under the fail-closed policy: HTTP 503, retry later (not a forged token)."""
+
+    CODE = 209
+    NAME = "REVOCATION_UNAVAILABLE"
+
+
 class TokenMalformedError(TokenError):
     """The token is not a well-formed compact JWS."""
 
@@ -299,6 +306,27 @@ class KeyRejectedError(TokenError):
 
     CODE = 314
     NAME = "KEY_REJECTED"
+
+
+class DecryptionFailedError(TokenError):
+    """An encrypted token or response (JWE) could not be decrypted: no configured key fits, or key unwrap, decryption or the authentication tag failed (one code and one message for all of these: no oracle)."""
+
+    CODE = 315
+    NAME = "DECRYPTION_FAILED"
+
+
+class RevokedError(TokenError):
+    """The token's `jti` or its signing key's `kid` is on the issuer's signed revocation list."""
+
+    CODE = 316
+    NAME = "REVOKED"
+
+
+class TokenReplayedError(TokenError):
+    """A one-time token (a back-channel logout token) was presented before: its `jti` is in the replay cache."""
+
+    CODE = 317
+    NAME = "TOKEN_REPLAYED"
 
 
 class RequestMalformedError(RequestError):
@@ -580,6 +608,7 @@ CODES: Dict[int, Tuple[str, str, Type[OidcError]]] = {
     206: ("REDIRECT_REJECTED", "redirect rejected", RedirectRejectedError),
     207: ("KEYS_UNAVAILABLE", "signing keys unavailable (key refresh failed); retry later", KeysUnavailableError),
     208: ("PROXY", "HTTP proxy refused or unreachable", ProxyError),
+    209: ("REVOCATION_UNAVAILABLE", "revocation list unavailable", RevocationUnavailableError),
     300: ("TOKEN_MALFORMED", "token malformed", TokenMalformedError),
     301: ("TOKEN_TOO_LARGE", "token too large", TokenTooLargeError),
     302: ("ALGORITHM_NOT_ALLOWED", "token algorithm not allowed", AlgorithmNotAllowedError),
@@ -595,6 +624,9 @@ CODES: Dict[int, Tuple[str, str, Type[OidcError]]] = {
     312: ("TYPE_MISMATCH", "token typ mismatch", TypeMismatchError),
     313: ("CRIT_UNSUPPORTED", "token crit extension unsupported", CritUnsupportedError),
     314: ("KEY_REJECTED", "signing key rejected", KeyRejectedError),
+    315: ("DECRYPTION_FAILED", "token could not be decrypted", DecryptionFailedError),
+    316: ("REVOKED", "token or signing key revoked", RevokedError),
+    317: ("TOKEN_REPLAYED", "one-time token replayed", TokenReplayedError),
     320: ("REQUEST_MALFORMED", "request credentials malformed", RequestMalformedError),
     321: ("TOKEN_MISSING", "no access token", TokenMissingError),
     322: ("DPOP_PROOF_INVALID", "DPoP proof invalid", DPoPProofInvalidError),
@@ -634,4 +666,4 @@ CODES: Dict[int, Tuple[str, str, Type[OidcError]]] = {
     507: ("RESPONSE_ISSUER_MISMATCH", "authorization response issuer mismatch", ResponseIssuerMismatchError),
 }
 
-__all__ = ["NullParameterError", "InvalidUTF8Error", "InvalidArgumentError", "PanicError", "InternalError", "QueueFullError", "DeadlineExceededError", "OidcCancelledError", "InvalidConfigError", "InsecureURLError", "CAFileError", "UnsupportedAlgorithmError", "ClientCertError", "DiscoveryInvalidError", "DiscoveryIssuerMismatchError", "JWKSInvalidError", "NetworkTimeoutError", "TLSError", "HTTPStatusError", "ResponseTooLargeError", "ResponseInvalidError", "RedirectRejectedError", "KeysUnavailableError", "ProxyError", "TokenMalformedError", "TokenTooLargeError", "AlgorithmNotAllowedError", "UnknownKeyError", "SignatureInvalidError", "TokenExpiredError", "TokenNotYetValidError", "TokenIssuedInFutureError", "IssuerMismatchError", "AudienceMismatchError", "MissingClaimError", "InvalidClaimError", "TypeMismatchError", "CritUnsupportedError", "KeyRejectedError", "RequestMalformedError", "TokenMissingError", "DPoPProofInvalidError", "DPoPProofMismatchError", "DPoPProofStaleError", "DPoPReplayError", "DPoPNonceRequiredError", "TokenBindingMismatchError", "ClaimNotAllowedError", "ReplayStoreUnavailableError", "InvalidRequestError", "InvalidClientError", "InvalidGrantError", "UnauthorizedClientError", "UnsupportedGrantTypeError", "InvalidScopeError", "AuthorizationPendingError", "SlowDownError", "AccessDeniedError", "ExpiredTokenError", "InvalidTargetError", "UseDPoPNonceError", "InvalidDPoPProofError", "UnsupportedTokenTypeError", "InvalidClientMetadataError", "InvalidRedirectURIError", "InvalidTokenError", "InsufficientScopeError", "ResponseMissingFieldError", "StateMismatchError", "NonceMismatchError", "HashMismatchError", "AZPMismatchError", "AuthTimeInvalidError", "SubjectMismatchError", "ResponseIssuerMismatchError"]
+__all__ = ["NullParameterError", "InvalidUTF8Error", "InvalidArgumentError", "PanicError", "InternalError", "QueueFullError", "DeadlineExceededError", "OidcCancelledError", "InvalidConfigError", "InsecureURLError", "CAFileError", "UnsupportedAlgorithmError", "ClientCertError", "DiscoveryInvalidError", "DiscoveryIssuerMismatchError", "JWKSInvalidError", "NetworkTimeoutError", "TLSError", "HTTPStatusError", "ResponseTooLargeError", "ResponseInvalidError", "RedirectRejectedError", "KeysUnavailableError", "ProxyError", "RevocationUnavailableError", "TokenMalformedError", "TokenTooLargeError", "AlgorithmNotAllowedError", "UnknownKeyError", "SignatureInvalidError", "TokenExpiredError", "TokenNotYetValidError", "TokenIssuedInFutureError", "IssuerMismatchError", "AudienceMismatchError", "MissingClaimError", "InvalidClaimError", "TypeMismatchError", "CritUnsupportedError", "KeyRejectedError", "DecryptionFailedError", "RevokedError", "TokenReplayedError", "RequestMalformedError", "TokenMissingError", "DPoPProofInvalidError", "DPoPProofMismatchError", "DPoPProofStaleError", "DPoPReplayError", "DPoPNonceRequiredError", "TokenBindingMismatchError", "ClaimNotAllowedError", "ReplayStoreUnavailableError", "InvalidRequestError", "InvalidClientError", "InvalidGrantError", "UnauthorizedClientError", "UnsupportedGrantTypeError", "InvalidScopeError", "AuthorizationPendingError", "SlowDownError", "AccessDeniedError", "ExpiredTokenError", "InvalidTargetError", "UseDPoPNonceError", "InvalidDPoPProofError", "UnsupportedTokenTypeError", "InvalidClientMetadataError", "InvalidRedirectURIError", "InvalidTokenError", "InsufficientScopeError", "ResponseMissingFieldError", "StateMismatchError", "NonceMismatchError", "HashMismatchError", "AZPMismatchError", "AuthTimeInvalidError", "SubjectMismatchError", "ResponseIssuerMismatchError"]
