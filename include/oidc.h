@@ -559,6 +559,16 @@ enum oidc_operation
    * discovery.
    */
   OIDC_OP_ENDPOINT = 24,
+  /**
+   * Validate a back-channel logout token (OpenID Connect Back-Channel Logout 1.0 §2.6):
+   * LOGOUT_TOKEN (required, the `logout_token` form parameter the OP posted). The ID-token
+   * key, algorithm and `iss`/`aud`/`iat`/`exp` rules, then header `typ` `logout+jwt`, the
+   * back-channel-logout event, `sub` and/or `sid`, no `nonce`, a `jti` seen once
+   * (`OIDC_RESULT_TOKEN_REPLAYED`; the client's bounded cache, then the shared store of
+   * `oidc_oauth_builder_set_replay_store`). The response JSON is the claims; fields ISS, SUB,
+   * SID, JTI. No network once the issuer's keys are cached.
+   */
+  OIDC_OP_VALIDATE_LOGOUT_TOKEN = 25,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -638,6 +648,10 @@ enum oidc_param
   OIDC_PARAM_BINDING_MESSAGE = 41,
   OIDC_PARAM_ENDPOINT_NAME = 42,
   /**
+   * OIDC_OP_VALIDATE_LOGOUT_TOKEN: the logout token (compact JWS).
+   */
+  OIDC_PARAM_LOGOUT_TOKEN = 43,
+  /**
    * One scope token per call; sent joined by spaces.
    */
   OIDC_PARAM_SCOPE = 100,
@@ -714,6 +728,14 @@ enum oidc_field
   OIDC_FIELD_ERROR_URI = 27,
   OIDC_FIELD_CONTENT_TYPE = 28,
   OIDC_FIELD_WWW_AUTHENTICATE = 29,
+  /**
+   * OIDC_OP_VALIDATE_LOGOUT_TOKEN: the session id (absent when the token names only `sub`).
+   */
+  OIDC_FIELD_SID = 30,
+  /**
+   * OIDC_OP_VALIDATE_LOGOUT_TOKEN: the token's `jti`.
+   */
+  OIDC_FIELD_JTI = 31,
   /**
    * Seconds (token, device, CIBA, PAR responses).
    */
@@ -1796,6 +1818,40 @@ oidc_result oidc_oauth_builder_set_allow_http_loopback(struct oidc_oauth_builder
                                                        struct oidc_error **err_out);
 
 /**
+ * A shared replay store for back-channel logout tokens (OIDC_OP_VALIDATE_LOGOUT_TOKEN), for a
+ * fleet of relying-party processes: the callback contract of
+ * `oidc_validator_builder_set_dpop_replay_store` (atomically record the key if absent; 1 first
+ * use, 0 seen before, negative when the store cannot answer: the token is then refused with
+ * `OIDC_RESULT_REPLAY_STORE_UNAVAILABLE`, never accepted). Keys start with `liboidc:logout:`
+ * (never a DPoP key); the TTL is the token's remaining lifetime plus the leeway. The client's own
+ * bounded cache is always consulted first. A NULL `cb` clears it. The callback must not call
+ * liboidc; `user_data` must stay valid as long as any client built from this builder lives.
+ * # Ownership: `builder` borrowed; `user_data` kept, never freed by liboidc.
+ * # Thread safety: not concurrently on one builder; `cb` is called from any thread, concurrently.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_replay_store(struct oidc_oauth_builder *builder,
+                                                oidc_replay_store_cb cb,
+                                                void *user_data,
+                                                struct oidc_error **err_out);
+
+/**
+ * Accept back-channel logout tokens without a header `typ` (or with the generic `JWT`):
+ * `accept` = 1. By default (0) a logout token must be typed `logout+jwt` (Back-Channel Logout
+ * 1.0 §2.4 recommends it; it keeps logout tokens apart from other JWTs) and an untyped one is
+ * refused with `OIDC_RESULT_TYPE_MISMATCH`. Turn this on only for an OP that does not type its
+ * logout tokens; the `events` claim still marks them.
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_logout_accept_untyped(struct oidc_oauth_builder *builder,
+                                                         uint32_t accept,
+                                                         struct oidc_error **err_out);
+
+/**
  * Send every request of this client (discovery, JWKS, token, PAR, introspection, revocation,
  * userinfo, ...) through an HTTP proxy: `http://[user[:password]@]host:port` (user and
  * password percent-encoded), HTTP CONNECT for https targets (TLS, including an mTLS client
@@ -2052,7 +2108,7 @@ oidc_result oidc_oauth_request_set_int(struct oidc_oauth_request *req,
  * itself (`grant_type`, `client_id`, `client_secret`, `client_assertion`,
  * `client_assertion_type`, `code_challenge_method`), names with a typed parameter for this
  * operation (the message names the `OIDC_PARAM_*` to use), and operations that send nothing
- * (AUTHORIZATION_RESPONSE, VALIDATE_ID_TOKEN, ENDPOINT). Sent as form parameters, as query
+ * (AUTHORIZATION_RESPONSE, VALIDATE_ID_TOKEN, ENDPOINT, VALIDATE_LOGOUT_TOKEN). Sent as form parameters, as query
  * parameters for URLs, UserInfo and resources, as JSON members for registration.
  * # Ownership: `name` and `value` borrowed (copied).
  * # Thread safety: one thread at a time per request.
@@ -2101,7 +2157,8 @@ void oidc_oauth_request_free(struct oidc_oauth_request *req);
  * # Thread safety: any thread; one request may be sent from several threads at once.
  * # Blocking: yes: the operation's requests (plus discovery and keys on first use), each
  *   bounded by the client's timeouts; a poll until tokens, an end, the deadline or cancel.
- *   Local operations (AUTHORIZATION_URL, END_SESSION_URL, AUTHORIZATION_RESPONSE, ENDPOINT)
+ *   Local operations (AUTHORIZATION_URL, END_SESSION_URL, AUTHORIZATION_RESPONSE, ENDPOINT,
+ *   VALIDATE_ID_TOKEN, VALIDATE_LOGOUT_TOKEN: these two for the keys too)
  *   touch the network only for discovery on first use.
  */
 OIDC_MUST_USE

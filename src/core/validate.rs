@@ -27,7 +27,17 @@ pub struct Policy {
     /// Whether `exp` is required (true for every token policy of a client; signed endpoint
     /// responses such as RFC 9701 introspection JWTs may lack it).
     pub require_exp: bool,
+    /// Whether this path takes back-channel logout tokens. False on every path but the logout
+    /// one (`oauth::logout`): a token typed `logout+jwt`, or whose `events` claim holds the
+    /// back-channel-logout event, is then refused (`TYPE_MISMATCH`), so a logout token is never
+    /// taken for an access token, an ID token or a signed endpoint response.
+    pub logout_token: bool,
 }
+
+/// The `events` member that makes a JWT a logout token (OpenID Connect Back-Channel Logout 1.0 §2.4).
+pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+/// The `typ` of a logout token (normalized).
+pub const LOGOUT_TYP: &str = "logout+jwt";
 
 impl Policy {
     pub fn from_config(c: &Config) -> Policy {
@@ -41,6 +51,7 @@ impl Policy {
             expected_typ: c.expected_typ.as_deref().map(normalize_typ),
             max_token_bytes: c.max_token_bytes,
             require_exp: true,
+            logout_token: false,
         }
     }
 }
@@ -198,6 +209,16 @@ pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a
             }
             "b64" => return err(ErrorKind::CritUnsupported, "unencoded payloads (b64) are not supported"),
             "enc" | "zip" => return malformed("token is a JWE or compressed; only JWS is accepted"),
+            "typ" if !policy.logout_token => {
+                if let Scalar::Str(t) = scalar(value) {
+                    if typ_matches(&t, LOGOUT_TYP) {
+                        return err(
+                            ErrorKind::TypeMismatch,
+                            "token typ is logout+jwt: a back-channel logout token is accepted only as a logout token",
+                        );
+                    }
+                }
+            }
             // jwk, jku, x5u, x5c, x5t: never used to find or build a key.
             _ => {}
         }
@@ -346,10 +367,11 @@ pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<Clai
     obj.fill(claims).map_err(|e| Error::new(ErrorKind::TokenMalformed, format!("claims: {e}")))?;
     // One pass for the registered claims checked below (member names are unique).
     let (mut iss, mut exp, mut nbf, mut iat, mut aud, mut cnf) = (None, None, None, None, None, None);
-    let (mut sub, mut jti) = (None, None);
+    let (mut sub, mut jti, mut events) = (None, None, None);
     for (k, v) in &obj.members {
         match k.as_ref() {
             "iss" => iss = Some(*v),
+            "events" => events = Some(*v),
             "sub" => sub = Some(*v),
             "jti" => jti = Some(*v),
             "exp" => exp = Some(*v),
@@ -365,6 +387,9 @@ pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<Clai
         Some(Scalar::Str(iss)) => return err(ErrorKind::IssuerMismatch, issuer_mismatch("token issuer", &iss, &policy.issuer)),
         None | Some(Scalar::Null) => return err(ErrorKind::MissingClaim, "token has no iss claim"),
         Some(_) => return err(ErrorKind::InvalidClaim, "claim iss is not a string"),
+    }
+    if !policy.logout_token {
+        refuse_logout_event(events)?;
     }
     let leeway = policy.leeway_secs;
     let exp = match number(exp, "exp")? {
@@ -398,6 +423,29 @@ pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<Clai
         }
     }
     Ok(ClaimInfo { exp, nbf, iat, cnf: read_cnf(cnf)? })
+}
+
+/// Cross-JWT confusion (Back-Channel Logout 1.0 §4.1): a token whose `events` object holds the
+/// back-channel-logout event is a logout token, refused on every other path. Only a token that
+/// has `events` pays for reading it.
+fn refuse_logout_event(events: Option<&RawValue>) -> Result<()> {
+    let Some(raw) = events else { return Ok(()) };
+    if !raw.get().trim_start().starts_with('{') {
+        return Ok(());
+    }
+    let has_event = match RawObject::parse(raw.get()) {
+        Ok(e) => e.get(BACKCHANNEL_LOGOUT_EVENT).is_some(),
+        // Duplicate member names: read it as serde_json does (the event must not hide there).
+        Err(_) => serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw.get())
+            .map_or(true, |m| m.contains_key(BACKCHANNEL_LOGOUT_EVENT)),
+    };
+    if has_event {
+        return err(
+            ErrorKind::TypeMismatch,
+            "the token's events claim holds the back-channel-logout event: a logout token is accepted only as a logout token",
+        );
+    }
+    Ok(())
 }
 
 pub(crate) fn check_exp(exp: f64, leeway: f64, now: f64) -> Result<()> {

@@ -620,13 +620,21 @@ pub extern "C" fn oidc_validator_builder_set_dpop_nonce_secret(
 /// The process-wide replay cache is always consulted first.
 pub type oidc_replay_store_cb = Option<extern "C" fn(user_data: *mut c_void, key: *const c_char, key_len: usize, ttl_secs: u64) -> i32>;
 
-struct HostStore {
+pub(crate) struct HostStore {
     cb: extern "C" fn(*mut c_void, *const c_char, usize, u64) -> i32,
     user_data: UserData,
 }
 
-// SAFETY: the host promised (oidc_validator_builder_set_dpop_replay_store) that the callback may be
-// called with user_data from any thread, concurrently.
+impl HostStore {
+    /// The host's store as the core's trait object (`None` for a NULL callback).
+    pub(crate) fn boxed(cb: oidc_replay_store_cb, user_data: *mut c_void) -> Option<std::sync::Arc<dyn ReplayStore>> {
+        cb.map(|cb| std::sync::Arc::new(HostStore { cb, user_data: UserData(user_data) }) as std::sync::Arc<dyn ReplayStore>)
+    }
+}
+
+// SAFETY: the host promised (oidc_validator_builder_set_dpop_replay_store,
+// oidc_oauth_builder_set_replay_store) that the callback may be called with user_data from any
+// thread, concurrently.
 unsafe impl Sync for HostStore {}
 
 impl ReplayStore for HostStore {
@@ -654,8 +662,7 @@ pub extern "C" fn oidc_validator_builder_set_dpop_replay_store(
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
     with_builder(builder, err_out, |cfg| {
-        cfg.resource.dpop.replay_store =
-            cb.map(|cb| std::sync::Arc::new(HostStore { cb, user_data: UserData(user_data) }) as std::sync::Arc<dyn ReplayStore>);
+        cfg.resource.dpop.replay_store = HostStore::boxed(cb, user_data);
         Ok(())
     })
 }

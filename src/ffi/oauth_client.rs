@@ -245,6 +245,56 @@ pub extern "C" fn oidc_oauth_builder_set_allow_http_loopback(
     })
 }
 
+/// A shared replay store for back-channel logout tokens (OIDC_OP_VALIDATE_LOGOUT_TOKEN), for a
+/// fleet of relying-party processes: the callback contract of
+/// `oidc_validator_builder_set_dpop_replay_store` (atomically record the key if absent; 1 first
+/// use, 0 seen before, negative when the store cannot answer: the token is then refused with
+/// `OIDC_RESULT_REPLAY_STORE_UNAVAILABLE`, never accepted). Keys start with `liboidc:logout:`
+/// (never a DPoP key); the TTL is the token's remaining lifetime plus the leeway. The client's own
+/// bounded cache is always consulted first. A NULL `cb` clears it. The callback must not call
+/// liboidc; `user_data` must stay valid as long as any client built from this builder lives.
+/// # Ownership: `builder` borrowed; `user_data` kept, never freed by liboidc.
+/// # Thread safety: not concurrently on one builder; `cb` is called from any thread, concurrently.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_replay_store(
+    builder: *mut oidc_oauth_builder,
+    cb: super::authn::oidc_replay_store_cb,
+    user_data: *mut std::ffi::c_void,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_oauth_builder(builder, std::ptr::null(), 0, err_out, |b, _| {
+        b.cfg.logout.replay_store = super::authn::HostStore::boxed(cb, user_data);
+        Ok(())
+    })
+}
+
+/// Accept back-channel logout tokens without a header `typ` (or with the generic `JWT`):
+/// `accept` = 1. By default (0) a logout token must be typed `logout+jwt` (Back-Channel Logout
+/// 1.0 §2.4 recommends it; it keeps logout tokens apart from other JWTs) and an untyped one is
+/// refused with `OIDC_RESULT_TYPE_MISMATCH`. Turn this on only for an OP that does not type its
+/// logout tokens; the `events` claim still marks them.
+/// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_logout_accept_untyped(
+    builder: *mut oidc_oauth_builder,
+    accept: u32,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_oauth_builder(builder, std::ptr::null(), 0, err_out, |b, _| {
+        b.cfg.logout.accept_untyped = match accept {
+            0 => false,
+            1 => true,
+            _ => return Err(invalid("accept must be 0 or 1")),
+        };
+        Ok(())
+    })
+}
+
 /// Send every request of this client (discovery, JWKS, token, PAR, introspection, revocation,
 /// userinfo, ...) through an HTTP proxy: `http://[user[:password]@]host:port` (user and
 /// password percent-encoded), HTTP CONNECT for https targets (TLS, including an mTLS client

@@ -87,6 +87,14 @@ pub enum oidc_operation {
     /// An endpoint's URL by its metadata name (ENDPOINT_NAME): the builder's override, else
     /// discovery.
     OIDC_OP_ENDPOINT = 24,
+    /// Validate a back-channel logout token (OpenID Connect Back-Channel Logout 1.0 §2.6):
+    /// LOGOUT_TOKEN (required, the `logout_token` form parameter the OP posted). The ID-token
+    /// key, algorithm and `iss`/`aud`/`iat`/`exp` rules, then header `typ` `logout+jwt`, the
+    /// back-channel-logout event, `sub` and/or `sid`, no `nonce`, a `jti` seen once
+    /// (`OIDC_RESULT_TOKEN_REPLAYED`; the client's bounded cache, then the shared store of
+    /// `oidc_oauth_builder_set_replay_store`). The response JSON is the claims; fields ISS, SUB,
+    /// SID, JTI. No network once the issuer's keys are cached.
+    OIDC_OP_VALIDATE_LOGOUT_TOKEN = 25,
 }
 
 /// A typed request parameter. 1-99 are strings (`oidc_oauth_request_set_string`), 100-199
@@ -145,6 +153,8 @@ pub enum oidc_param {
     OIDC_PARAM_LOGIN_HINT = 40,
     OIDC_PARAM_BINDING_MESSAGE = 41,
     OIDC_PARAM_ENDPOINT_NAME = 42,
+    /// OIDC_OP_VALIDATE_LOGOUT_TOKEN: the logout token (compact JWS).
+    OIDC_PARAM_LOGOUT_TOKEN = 43,
     /// One scope token per call; sent joined by spaces.
     OIDC_PARAM_SCOPE = 100,
     OIDC_PARAM_RESOURCE = 101,
@@ -200,6 +210,10 @@ pub enum oidc_field {
     OIDC_FIELD_ERROR_URI = 27,
     OIDC_FIELD_CONTENT_TYPE = 28,
     OIDC_FIELD_WWW_AUTHENTICATE = 29,
+    /// OIDC_OP_VALIDATE_LOGOUT_TOKEN: the session id (absent when the token names only `sub`).
+    OIDC_FIELD_SID = 30,
+    /// OIDC_OP_VALIDATE_LOGOUT_TOKEN: the token's `jti`.
+    OIDC_FIELD_JTI = 31,
     /// Seconds (token, device, CIBA, PAR responses).
     OIDC_FIELD_EXPIRES_IN = 100,
     /// Seconds between polls (device, CIBA).
@@ -363,7 +377,7 @@ pub extern "C" fn oidc_oauth_request_set_int(
 /// itself (`grant_type`, `client_id`, `client_secret`, `client_assertion`,
 /// `client_assertion_type`, `code_challenge_method`), names with a typed parameter for this
 /// operation (the message names the `OIDC_PARAM_*` to use), and operations that send nothing
-/// (AUTHORIZATION_RESPONSE, VALIDATE_ID_TOKEN, ENDPOINT). Sent as form parameters, as query
+/// (AUTHORIZATION_RESPONSE, VALIDATE_ID_TOKEN, ENDPOINT, VALIDATE_LOGOUT_TOKEN). Sent as form parameters, as query
 /// parameters for URLs, UserInfo and resources, as JSON members for registration.
 /// # Ownership: `name` and `value` borrowed (copied).
 /// # Thread safety: one thread at a time per request.
@@ -429,7 +443,8 @@ pub extern "C" fn oidc_oauth_request_free(req: *mut oidc_oauth_request) {
 /// # Thread safety: any thread; one request may be sent from several threads at once.
 /// # Blocking: yes: the operation's requests (plus discovery and keys on first use), each
 ///   bounded by the client's timeouts; a poll until tokens, an end, the deadline or cancel.
-///   Local operations (AUTHORIZATION_URL, END_SESSION_URL, AUTHORIZATION_RESPONSE, ENDPOINT)
+///   Local operations (AUTHORIZATION_URL, END_SESSION_URL, AUTHORIZATION_RESPONSE, ENDPOINT,
+///   VALIDATE_ID_TOKEN, VALIDATE_LOGOUT_TOKEN: these two for the keys too)
 ///   touch the network only for discovery on first use.
 #[must_use]
 #[unsafe(no_mangle)]

@@ -3,10 +3,12 @@
 use std::sync::Arc;
 
 use super::dpop::Dpop;
+use super::logout::LogoutConfig;
 use super::secret::Secret;
 use super::signing::{SigningKey, random_b64, sign_hs256};
 use super::token::{TokenResponse, error_from_response};
 use super::token_cache::TokenCache;
+use crate::core::authn::replay::{ReplayCache, ReplayKind};
 use crate::core::client::Client;
 use crate::core::config::{Config, KeySource};
 use crate::core::discovery::Metadata;
@@ -167,6 +169,9 @@ pub struct OAuthConfig {
     /// DPoP (RFC 9449) key: when set, token requests carry DPoP proofs and resource requests
     /// made through the client are DPoP-bound.
     pub dpop_key: Option<Arc<SigningKey>>,
+    /// Back-channel logout tokens: explicit typing, the replay cache's capacity, the host's
+    /// shared replay store (`logout::validate_logout_token`).
+    pub logout: LogoutConfig,
 }
 
 impl OAuthConfig {
@@ -178,6 +183,7 @@ impl OAuthConfig {
             endpoints: Vec::new(),
             assertion_audience: AssertionAudience::TokenEndpoint,
             dpop_key: None,
+            logout: LogoutConfig::default(),
         }
     }
 }
@@ -191,6 +197,8 @@ pub(crate) struct Inner {
     pub(crate) dpop: Option<Dpop>,
     /// Client-credentials tokens, single-flight (see `client_credentials_cached`).
     pub(crate) cc_cache: TokenCache,
+    /// The `jti`s of the logout tokens this client accepted (bounded; see `logout`).
+    pub(crate) logout_replay: ReplayCache,
 }
 
 /// A protocol client. Cheap to clone; every method may run concurrently from any thread.
@@ -265,9 +273,13 @@ impl OAuthClient {
             }
             _ => {}
         }
+        if cfg.logout.replay_capacity == 0 {
+            return err(ErrorKind::InvalidConfig, "the logout-token replay cache capacity must be at least 1");
+        }
         let validator = Client::new(cfg.base.clone())?;
         let dpop = cfg.dpop_key.clone().map(Dpop::new).transpose()?;
-        Ok(OAuthClient { inner: Arc::new(Inner { cfg, validator, dpop, cc_cache: TokenCache::default() }) })
+        let logout_replay = ReplayCache::new(ReplayKind::Logout, cfg.logout.replay_capacity);
+        Ok(OAuthClient { inner: Arc::new(Inner { cfg, validator, dpop, cc_cache: TokenCache::default(), logout_replay }) })
     }
 
     pub fn config(&self) -> &OAuthConfig {

@@ -9,6 +9,7 @@ pub mod dpop;
 pub mod grants;
 pub mod idtoken;
 pub mod introspection;
+pub mod logout;
 pub mod pkce;
 pub mod registration;
 pub mod request;
@@ -26,6 +27,7 @@ pub use grants::{
 };
 pub use idtoken::{IdTokenChecks, validate_id_token};
 pub use introspection::Introspection;
+pub use logout::{LogoutConfig, LogoutToken, validate_logout_token};
 pub use registration::{Registration, register_client};
 pub use request::{Field, OAuthRequest, OAuthResponse, Operation, Param, ParamKind, Run, RunStep};
 pub use response::{AuthorizationResponse, ExpectedState};

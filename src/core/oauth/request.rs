@@ -19,6 +19,7 @@ use super::grants::{
     PollOptions, PollState, PollStep, TOKEN_TYPE_ACCESS_TOKEN,
 };
 use super::idtoken::{IdTokenChecks, validate_id_token};
+use super::logout::validate_logout_token;
 use super::response::ExpectedState;
 use super::secret::Secret;
 use super::token::{TokenResponse, auth_param};
@@ -72,6 +73,7 @@ enum_table! {
         RegistrationDelete = 22 => "OIDC_OP_REGISTRATION_DELETE",
         Resource = 23 => "OIDC_OP_RESOURCE",
         Endpoint = 24 => "OIDC_OP_ENDPOINT",
+        ValidateLogoutToken = 25 => "OIDC_OP_VALIDATE_LOGOUT_TOKEN",
     }
 }
 
@@ -120,6 +122,7 @@ enum_table! {
         LoginHint = 40 => "OIDC_PARAM_LOGIN_HINT",
         BindingMessage = 41 => "OIDC_PARAM_BINDING_MESSAGE",
         EndpointName = 42 => "OIDC_PARAM_ENDPOINT_NAME",
+        LogoutToken = 43 => "OIDC_PARAM_LOGOUT_TOKEN",
         Scope = 100 => "OIDC_PARAM_SCOPE",
         Resource = 101 => "OIDC_PARAM_RESOURCE",
         Audience = 102 => "OIDC_PARAM_AUDIENCE",
@@ -165,6 +168,8 @@ enum_table! {
         ErrorUri = 27 => "OIDC_FIELD_ERROR_URI",
         ContentType = 28 => "OIDC_FIELD_CONTENT_TYPE",
         WwwAuthenticate = 29 => "OIDC_FIELD_WWW_AUTHENTICATE",
+        Sid = 30 => "OIDC_FIELD_SID",
+        Jti = 31 => "OIDC_FIELD_JTI",
         ExpiresIn = 100 => "OIDC_FIELD_EXPIRES_IN",
         Interval = 101 => "OIDC_FIELD_INTERVAL",
         HttpStatus = 102 => "OIDC_FIELD_HTTP_STATUS",
@@ -204,6 +209,8 @@ impl Field {
             Error => "error",
             ErrorDescription => "error_description",
             ErrorUri => "error_uri",
+            Sid => "sid",
+            Jti => "jti",
             _ => return None,
         })
     }
@@ -310,12 +317,13 @@ impl Operation {
             Operation::RegistrationUpdate => &[Metadata, RegistrationAccessToken, RegistrationClientUri],
             Operation::Resource => &[Method, Url, AccessToken, TokenType, Body, ContentType],
             Operation::Endpoint => &[EndpointName],
+            Operation::ValidateLogoutToken => &[LogoutToken],
         }
     }
 
     /// Whether the operation sends anything a custom parameter could join.
     fn sends(self) -> bool {
-        !matches!(self, Operation::AuthorizationResponse | Operation::ValidateIdToken | Operation::Endpoint)
+        !matches!(self, Operation::AuthorizationResponse | Operation::ValidateIdToken | Operation::Endpoint | Operation::ValidateLogoutToken)
     }
 
     fn is_poll(self) -> bool {
@@ -730,6 +738,7 @@ impl OAuthClient {
             O::RegistrationUpdate => &[P::Metadata, P::RegistrationAccessToken, P::RegistrationClientUri],
             O::Resource => &[P::Url, P::AccessToken],
             O::Endpoint => &[P::EndpointName],
+            O::ValidateLogoutToken => &[P::LogoutToken],
             _ => &[],
         };
         for p in required {
@@ -928,6 +937,14 @@ impl OAuthClient {
                 };
                 let c = validate_id_token(self, r.req(P::IdToken)?, &checks)?;
                 Ok(OAuthResponse::new(op, c.json, Some(c.object)))
+            }
+            O::ValidateLogoutToken => {
+                let t = validate_logout_token(self, r.req(P::LogoutToken)?, None)?;
+                Ok(OAuthResponse::new(op, t.json, Some(t.object))
+                    .with(Field::Iss, Some(&t.iss))
+                    .with(Field::Sub, t.sub.as_deref())
+                    .with(Field::Sid, t.sid.as_deref())
+                    .with(Field::Jti, Some(&t.jti)))
             }
             O::Register | O::RegistrationRead | O::RegistrationUpdate | O::RegistrationDelete => self.registration(r),
             O::Resource => self.resource(r),

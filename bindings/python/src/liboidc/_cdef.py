@@ -130,6 +130,7 @@ enum oidc_operation
   OIDC_OP_REGISTRATION_DELETE = 22,
   OIDC_OP_RESOURCE = 23,
   OIDC_OP_ENDPOINT = 24,
+  OIDC_OP_VALIDATE_LOGOUT_TOKEN = 25,
 };
 typedef uint32_t oidc_operation;
 enum oidc_param
@@ -176,6 +177,7 @@ enum oidc_param
   OIDC_PARAM_LOGIN_HINT = 40,
   OIDC_PARAM_BINDING_MESSAGE = 41,
   OIDC_PARAM_ENDPOINT_NAME = 42,
+  OIDC_PARAM_LOGOUT_TOKEN = 43,
   OIDC_PARAM_SCOPE = 100,
   OIDC_PARAM_RESOURCE = 101,
   OIDC_PARAM_AUDIENCE = 102,
@@ -219,6 +221,8 @@ enum oidc_field
   OIDC_FIELD_ERROR_URI = 27,
   OIDC_FIELD_CONTENT_TYPE = 28,
   OIDC_FIELD_WWW_AUTHENTICATE = 29,
+  OIDC_FIELD_SID = 30,
+  OIDC_FIELD_JTI = 31,
   OIDC_FIELD_EXPIRES_IN = 100,
   OIDC_FIELD_INTERVAL = 101,
   OIDC_FIELD_HTTP_STATUS = 102,
@@ -474,6 +478,13 @@ oidc_result oidc_oauth_builder_set_timeouts_ms(struct oidc_oauth_builder *builde
 oidc_result oidc_oauth_builder_set_allow_http_loopback(struct oidc_oauth_builder *builder,
                                                        uint32_t allow,
                                                        struct oidc_error **err_out);
+oidc_result oidc_oauth_builder_set_replay_store(struct oidc_oauth_builder *builder,
+                                                oidc_replay_store_cb cb,
+                                                void *user_data,
+                                                struct oidc_error **err_out);
+oidc_result oidc_oauth_builder_set_logout_accept_untyped(struct oidc_oauth_builder *builder,
+                                                         uint32_t accept,
+                                                         struct oidc_error **err_out);
 oidc_result oidc_oauth_builder_set_proxy(struct oidc_oauth_builder *builder,
                                          const char *url,
                                          size_t url_len,
