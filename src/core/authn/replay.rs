@@ -102,8 +102,10 @@ impl std::fmt::Debug for ReplayCache {
 
 static DPOP: Lazy<ReplayCache> = Lazy::new(|| ReplayCache::new(ReplayKind::Dpop, MAX_REPLAY_ENTRIES));
 
-/// The replay key of `parts` (issuer, jti, ...): SHA-256 over the parts separated by NUL, so any
-/// `jti` is a fixed-size key and no two part lists share one.
+/// The replay key of `parts` (issuer, [client id,] jti): SHA-256 over the parts separated by NUL,
+/// so any `jti` is a fixed-size key. Only the last part comes from the token (the others are the
+/// client's configuration), so two different `jti`s of one issuer never share a key. The DPoP
+/// form (issuer, jti) is the one earlier versions wrote to shared stores.
 pub fn replay_key(parts: &[&str]) -> Key {
     let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
     for (i, p) in parts.iter().enumerate() {
@@ -232,6 +234,25 @@ mod tests {
             self.0.fetch_add(1, Ordering::SeqCst);
             self.1.ok_or(())
         }
+    }
+
+    #[test]
+    fn logout_cache_is_its_own_kind_and_bounded() {
+        let c = ReplayCache::new(ReplayKind::Logout, 2);
+        let k = |j: &str| replay_key(&["https://op.test", "rp", j]);
+        assert!(c.check_and_record(k("a"), 60, 1000.0, None).is_ok());
+        assert_eq!(c.check_and_record(k("a"), 60, 1001.0, None).unwrap_err().kind(), ErrorKind::TokenReplayed);
+        assert!(c.check_and_record(k("b"), 10, 1000.0, None).is_ok());
+        let e = c.check_and_record(k("c"), 60, 1002.0, None).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ReplayStoreUnavailable);
+        assert!(e.message().contains("logout-token replay cache is full (2 live entries)"), "{}", e.message());
+        assert_eq!(c.len(), 2, "nothing forgotten while live");
+        assert!(c.check_and_record(k("c"), 60, 1011.0, None).is_ok(), "b expired: room again");
+        // Another kind, another namespace: the DPoP cache never saw these, and store keys differ.
+        assert!(check_and_record("https://op.test", "a", 60, 1000.0, None).is_ok());
+        assert!(c.store_key(&k("a")).starts_with("liboidc:logout:"));
+        assert_ne!(c.store_key(&replay_key(&["i", "j"])), store_key("i", "j"));
+        assert_ne!(replay_key(&["i", "rp", "j"]), replay_key(&["i", "rp2", "j"]), "the client is part of a logout key");
     }
 
     #[test]
