@@ -133,11 +133,13 @@ fn valid_tokens_sub_sid_or_both() {
     );
 }
 
+type Edit = dyn Fn(&mut Map<String, Value>);
+
 #[test]
 fn claim_rules() {
     let c = rp();
     let t0 = now() as i64;
-    let cases: Vec<(&str, Box<dyn Fn(&mut Map<String, Value>)>, ErrorKind)> = vec![
+    let cases: Vec<(&str, Box<Edit>, ErrorKind)> = vec![
         (
             "missing events",
             Box::new(|m| {
@@ -683,11 +685,17 @@ fn c_abi_parameter_rules_and_the_untyped_opt_in() {
     assert_eq!(oidc_oauth_builder_set_replay_store(b, None, std::ptr::null_mut(), std::ptr::null_mut()), R::Ok);
     let lax = oauth_build(b);
     let untyped = sign_typed(None, &loopback_claims(|_| {}));
-    assert_eq!(failure(Req::new(&c, Op::OIDC_OP_VALIDATE_LOGOUT_TOKEN).set(P::OIDC_PARAM_LOGOUT_TOKEN, &untyped).send()).code, R::TypeMismatch);
+    assert_eq!(
+        failure(Req::new(&c, Op::OIDC_OP_VALIDATE_LOGOUT_TOKEN).set(P::OIDC_PARAM_LOGOUT_TOKEN, &untyped).send()).code,
+        R::TypeMismatch
+    );
     let (a, b) = Req::new(&lax, Op::OIDC_OP_VALIDATE_LOGOUT_TOKEN).set(P::OIDC_PARAM_LOGOUT_TOKEN, &untyped).send_both();
     assert!(a.is_ok());
     assert_eq!(failure(b).code, R::TokenReplayed);
-    assert_eq!(oidc_oauth_builder_set_replay_store(std::ptr::null_mut(), None, std::ptr::null_mut(), std::ptr::null_mut()), R::NullParameter);
+    assert_eq!(
+        oidc_oauth_builder_set_replay_store(std::ptr::null_mut(), None, std::ptr::null_mut(), std::ptr::null_mut()),
+        R::NullParameter
+    );
 }
 
 #[test]
@@ -702,5 +710,9 @@ fn c_abi_store_that_does_not_answer_refuses_503() {
     let r = Req::new(&c, Op::OIDC_OP_VALIDATE_LOGOUT_TOKEN).set(P::OIDC_PARAM_LOGOUT_TOKEN, &sign(&loopback_claims(|_| {})));
     let (a, b) = r.send_both();
     let (a, b) = (failure(a), failure(b));
-    assert_eq!((a.code, b.code), (R::ReplayStoreUnavailable, R::ReplayStoreUnavailable), "a failed store does not burn the jti: same answer twice");
+    assert_eq!(
+        (a.code, b.code),
+        (R::ReplayStoreUnavailable, R::ReplayStoreUnavailable),
+        "a failed store does not burn the jti: same answer twice"
+    );
 }

@@ -146,7 +146,10 @@ pub fn validate_logout_token(client: &OAuthClient, token: &str, now: Option<f64>
         object,
     };
     if t.exp - now > MAX_LOGOUT_LIFETIME_SECS as f64 {
-        return err(ErrorKind::InvalidClaim, "the logout token's exp is more than a year ahead (its jti could not be remembered that long)");
+        return err(
+            ErrorKind::InvalidClaim,
+            "the logout token's exp is more than a year ahead (its jti could not be remembered that long)",
+        );
     }
     // Remembered until the token could no longer be accepted: exp + leeway (whole seconds, up).
     let ttl = (t.exp + leeway - now).ceil().clamp(1.0, (MAX_LOGOUT_LIFETIME_SECS + 3600) as f64) as u64;

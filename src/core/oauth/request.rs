@@ -323,7 +323,10 @@ impl Operation {
 
     /// Whether the operation sends anything a custom parameter could join.
     fn sends(self) -> bool {
-        !matches!(self, Operation::AuthorizationResponse | Operation::ValidateIdToken | Operation::Endpoint | Operation::ValidateLogoutToken)
+        !matches!(
+            self,
+            Operation::AuthorizationResponse | Operation::ValidateIdToken | Operation::Endpoint | Operation::ValidateLogoutToken
+        )
     }
 
     fn is_poll(self) -> bool {

@@ -94,7 +94,11 @@ fn main() {
     let c = claims("v-both");
     case("sub and sid, RS256", false, vec![ok(&typed(&rs, &c), &c)]);
     let c = claims("v-media");
-    case("typ with the application/ prefix, any case", false, vec![ok(&es.sign_token(&header(&es, Some("application/Logout+JWT")), &c), &c)]);
+    case(
+        "typ with the application/ prefix, any case",
+        false,
+        vec![ok(&es.sign_token(&header(&es, Some("application/Logout+JWT")), &c), &c)],
+    );
     let c = with("v-event-obj", |m| {
         m.insert("events".into(), json!({EVENT: {"reason": "user"}, "urn:other": {}}));
     });
@@ -290,7 +294,8 @@ fn main() {
         }),
     );
     case("logout+jwt typ without events as an access token", false, vec![step("access_token", &typed_no_events, "TYPE_MISMATCH")]);
-    let id_claims = json!({"iss": ISS, "aud": CLIENT, "sub": "alice", "iat": NOW - 10, "exp": NOW + 300, "nonce": "n-1", "sid": "session-1"});
+    let id_claims =
+        json!({"iss": ISS, "aud": CLIENT, "sub": "alice", "iat": NOW - 10, "exp": NOW + 300, "nonce": "n-1", "sid": "session-1"});
     let id_token = es.sign_token(&header(&es, Some("JWT")), &id_claims);
     case("ID token on the ID-token path", false, vec![step("id_token", &id_token, "OK")]);
     case("ID token as a logout token", false, one(&id_token, "TYPE_MISMATCH"));
