@@ -48,6 +48,7 @@ const (
 	OpRegistrationDelete    Operation = C.OIDC_OP_REGISTRATION_DELETE
 	OpResource              Operation = C.OIDC_OP_RESOURCE
 	OpEndpoint              Operation = C.OIDC_OP_ENDPOINT
+	OpValidateLogoutToken   Operation = C.OIDC_OP_VALIDATE_LOGOUT_TOKEN
 )
 
 var operationNames = map[Operation]string{
@@ -75,6 +76,7 @@ var operationNames = map[Operation]string{
 	OpRegistrationDelete:    "REGISTRATION_DELETE",
 	OpResource:              "RESOURCE",
 	OpEndpoint:              "ENDPOINT",
+	OpValidateLogoutToken:   "VALIDATE_LOGOUT_TOKEN",
 }
 
 // Parameters, one per OIDC_PARAM_* value.
@@ -121,6 +123,7 @@ const (
 	ParamLoginHint               Param = C.OIDC_PARAM_LOGIN_HINT
 	ParamBindingMessage          Param = C.OIDC_PARAM_BINDING_MESSAGE
 	ParamEndpointName            Param = C.OIDC_PARAM_ENDPOINT_NAME
+	ParamLogoutToken             Param = C.OIDC_PARAM_LOGOUT_TOKEN
 	ParamScope                   Param = C.OIDC_PARAM_SCOPE
 	ParamResource                Param = C.OIDC_PARAM_RESOURCE
 	ParamAudience                Param = C.OIDC_PARAM_AUDIENCE
@@ -176,6 +179,7 @@ var paramNames = map[Param]string{
 	ParamLoginHint:               "LOGIN_HINT",
 	ParamBindingMessage:          "BINDING_MESSAGE",
 	ParamEndpointName:            "ENDPOINT_NAME",
+	ParamLogoutToken:             "LOGOUT_TOKEN",
 	ParamScope:                   "SCOPE",
 	ParamResource:                "RESOURCE",
 	ParamAudience:                "AUDIENCE",
@@ -219,6 +223,8 @@ const (
 	FieldErrorURI                Field = C.OIDC_FIELD_ERROR_URI
 	FieldContentType             Field = C.OIDC_FIELD_CONTENT_TYPE
 	FieldWWWAuthenticate         Field = C.OIDC_FIELD_WWW_AUTHENTICATE
+	FieldSID                     Field = C.OIDC_FIELD_SID
+	FieldJTI                     Field = C.OIDC_FIELD_JTI
 	FieldExpiresIn               Field = C.OIDC_FIELD_EXPIRES_IN
 	FieldInterval                Field = C.OIDC_FIELD_INTERVAL
 	FieldHTTPStatus              Field = C.OIDC_FIELD_HTTP_STATUS
@@ -255,6 +261,8 @@ var fieldNames = map[Field]string{
 	FieldErrorURI:                "ERROR_URI",
 	FieldContentType:             "CONTENT_TYPE",
 	FieldWWWAuthenticate:         "WWW_AUTHENTICATE",
+	FieldSID:                     "SID",
+	FieldJTI:                     "JTI",
 	FieldExpiresIn:               "EXPIRES_IN",
 	FieldInterval:                "INTERVAL",
 	FieldHTTPStatus:              "HTTP_STATUS",

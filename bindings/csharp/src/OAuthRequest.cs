@@ -98,6 +98,9 @@ namespace Oidc
         /// An endpoint's URL by its metadata name (ENDPOINT_NAME): the builder's override, else discovery.
         /// (<c>OIDC_OP_ENDPOINT</c>)
         Endpoint = 24,
+        /// Validate a back-channel logout token: LOGOUT_TOKEN (required). The JSON is the claims;
+        /// fields ISS, SUB, SID, JTI; a replayed jti is TOKEN_REPLAYED. (<c>OIDC_OP_VALIDATE_LOGOUT_TOKEN</c>)
+        ValidateLogoutToken = 25,
     }
 
     /// oidc_param: a request parameter. Strings (1-99) go through
@@ -193,6 +196,8 @@ namespace Oidc
         BindingMessage = 41,
         /// The <c>endpoint_name</c> parameter (<c>OIDC_PARAM_ENDPOINT_NAME</c>).
         EndpointName = 42,
+        /// The logout token (<c>OIDC_PARAM_LOGOUT_TOKEN</c>).
+        LogoutToken = 43,
         /// One scope token per call; sent joined by spaces. (<c>OIDC_PARAM_SCOPE</c>)
         Scope = 100,
         /// The <c>resource</c> parameter (<c>OIDC_PARAM_RESOURCE</c>).
@@ -279,6 +284,10 @@ namespace Oidc
         ContentType = 28,
         /// The response's <c>www_authenticate</c>. (<c>OIDC_FIELD_WWW_AUTHENTICATE</c>)
         WwwAuthenticate = 29,
+        /// The logout token's session id. (<c>OIDC_FIELD_SID</c>)
+        Sid = 30,
+        /// The logout token's <c>jti</c>. (<c>OIDC_FIELD_JTI</c>)
+        Jti = 31,
         /// Seconds (token, device, CIBA, PAR responses). (<c>OIDC_FIELD_EXPIRES_IN</c>)
         ExpiresIn = 100,
         /// Seconds between polls (device, CIBA). (<c>OIDC_FIELD_INTERVAL</c>)

@@ -36,6 +36,7 @@ class Operation(enum.IntEnum):
     REGISTRATION_DELETE = 22
     RESOURCE = 23
     ENDPOINT = 24
+    VALIDATE_LOGOUT_TOKEN = 25
 
 
 class Param(enum.IntEnum):
@@ -83,6 +84,7 @@ class Param(enum.IntEnum):
     LOGIN_HINT = 40
     BINDING_MESSAGE = 41
     ENDPOINT_NAME = 42
+    LOGOUT_TOKEN = 43
     SCOPE = 100
     RESOURCE = 101
     AUDIENCE = 102
@@ -127,6 +129,8 @@ class Field(enum.IntEnum):
     ERROR_URI = 27
     CONTENT_TYPE = 28
     WWW_AUTHENTICATE = 29
+    SID = 30
+    JTI = 31
     EXPIRES_IN = 100
     INTERVAL = 101
     HTTP_STATUS = 102
