@@ -11,6 +11,7 @@ pub mod error;
 mod error_kinds;
 pub mod explain;
 pub mod http;
+pub mod jose;
 pub mod json;
 pub mod jwks;
 pub mod log;

@@ -1,0 +1,3 @@
+//! JOSE beyond the compact JWS of token validation (issue 14).
+
+pub mod jws;
