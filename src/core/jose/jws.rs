@@ -161,10 +161,7 @@ fn parse_json<'a>(text: &'a str, detached: Option<&'a [u8]>) -> Result<ParsedJws
                 }
                 [] => return malformed("JWS \"signatures\" is empty"),
                 more => {
-                    return malformed(format!(
-                        "the JWS has {} signatures; liboidc verifies a JWS with exactly one signature",
-                        more.len()
-                    ));
+                    return malformed(format!("the JWS has {} signatures; liboidc verifies a JWS with exactly one signature", more.len()));
                 }
             }
         }
@@ -217,8 +214,8 @@ fn finish(protected: &str, h: Header, body: Body<'_>, signature: &str) -> Result
     if payload.len() > MAX_PAYLOAD_BYTES {
         return err(ErrorKind::TokenTooLarge, format!("the payload is {} bytes; the limit is {MAX_PAYLOAD_BYTES}", payload.len()));
     }
-    let signature =
-        b64url_decode(signature.as_bytes()).map_err(|_| Error::new(ErrorKind::TokenMalformed, "the JWS signature is not strict base64url"))?;
+    let signature = b64url_decode(signature.as_bytes())
+        .map_err(|_| Error::new(ErrorKind::TokenMalformed, "the JWS signature is not strict base64url"))?;
     let mut signing_input = Vec::with_capacity(protected.len() + 1 + payload.len() * 4 / 3 + 4);
     signing_input.extend_from_slice(protected.as_bytes());
     signing_input.push(b'.');
@@ -243,8 +240,8 @@ fn header_object(s: &str, what: &str) -> Result<Map<String, Value>> {
 
 /// Header parameters defined by RFC 7515 / RFC 7516 / RFC 7518: never valid in `crit`.
 const REGISTERED: [&str; 20] = [
-    "alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit", "enc", "zip", "epk", "apu", "apv", "iv",
-    "tag", "p2s", "p2c",
+    "alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit", "enc", "zip", "epk", "apu", "apv", "iv", "tag",
+    "p2s", "p2c",
 ];
 
 /// The header rules, on the protected header (base64url) and the unprotected one.
@@ -427,7 +424,8 @@ mod tests {
         assert_eq!(code(&format!("{}.eA.AAAA", h(json!({"alg":"ES256","zip":"DEF"}))), None), m);
         assert_eq!(code(&format!("{prot}.eA.AAAA"), Some(b"x")), m);
         // Two signatures, a mix of general and flattened.
-        let two = json!({"payload": "eA", "signatures": [{"protected": prot, "signature": "AAAA"}, {"protected": prot, "signature": "AAAA"}]});
+        let two =
+            json!({"payload": "eA", "signatures": [{"protected": prot, "signature": "AAAA"}, {"protected": prot, "signature": "AAAA"}]});
         assert!(parse_jws(&two.to_string(), None).unwrap_err().message().contains("exactly one signature"));
         let mixed = json!({"payload": "eA", "signature": "AAAA", "signatures": [{"protected": prot, "signature": "AAAA"}]});
         assert_eq!(code(&mixed.to_string(), None), m);
