@@ -1181,7 +1181,7 @@ oidc_result oidc_validator_builder_set_dpop_mode(struct oidc_validator_builder *
 
 /**
  * The DPoP proof algorithms accepted (comma-separated JOSE names, e.g. `"ES256,EdDSA"`; default
- * ES256, ES384, EdDSA, RS256, PS256); sent as the DPoP challenge's `algs`.
+ * ES256, ES384, ES512, EdDSA, RS256, PS256); sent as the DPoP challenge's `algs`.
  * # Ownership: `builder` borrowed; `algs` copied.
  * # Thread safety: not concurrently on one builder.
  * # Blocking: no.
@@ -1935,7 +1935,7 @@ void oidc_oauth_client_free(struct oidc_oauth_client *client);
  * Set the client's private key for `private_key_jwt` (and JWT-bearer assertions) from PEM
  * (PKCS#8, PKCS#1 RSA or SEC1 EC; RSA >= 2048 bits, EC P-256/P-384, Ed25519). `kid` (optional,
  * `len` 0 = none) is put in assertion headers; `alg` (optional) defaults by key type (RS256,
- * ES256/ES384, EdDSA) and may be PS256 etc. for RSA. Parsed now: a bad key fails here. The
+ * ES256/ES384/ES512, EdDSA) and may be PS256 etc. for RSA. Parsed now: a bad key fails here. The
  * key never appears in messages or logs.
  * # Ownership: `builder` borrowed; the values copied.
  * # Thread safety: not concurrently on one builder.
@@ -2307,7 +2307,7 @@ oidc_result oidc_async_configure(uint32_t threads,
 OIDC_MUST_USE oidc_result oidc_async_shutdown(uint32_t timeout_ms, struct oidc_error **err_out);
 
 /**
- * Create a builder with every default: algorithms RS256/384/512, PS256/384/512, ES256/384,
+ * Create a builder with every default: algorithms RS256/384/512, PS256/384/512, ES256/384/512,
  * EdDSA; leeway 60 s; max token 16 KiB; connect timeout 5 s, total 10 s; https only.
  * # Ownership: on OK `*out` is caller-owned; consume it with `oidc_validator_builder_build` or
  *   free it with `oidc_validator_builder_free`.

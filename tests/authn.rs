@@ -135,7 +135,7 @@ fn foreign_jwk(alg: Alg) -> Value {
     }
 }
 
-const DEFAULT_DPOP_ALGS: [&str; 5] = ["ES256", "ES384", "EdDSA", "RS256", "PS256"];
+const DEFAULT_DPOP_ALGS: [&str; 6] = ["ES256", "ES384", "ES512", "EdDSA", "RS256", "PS256"];
 
 /// Every check of RFC 9449 §4.3 (and the binding rules of §7) failing alone, for proofs made
 /// with real ES256, EdDSA, RS256 and PS256 keys: each case differs from an allowed request in

@@ -12,7 +12,7 @@ fn sign_with(key: &TestKey, header: Value, claims: &Value) -> String {
 
 #[test]
 fn every_algorithm_validates_and_returns_the_signed_claims() {
-    let algs = [Alg::RS256, Alg::RS384, Alg::RS512, Alg::PS256, Alg::PS384, Alg::PS512, Alg::ES256, Alg::ES384, Alg::EdDSA];
+    let algs = [Alg::RS256, Alg::RS384, Alg::RS512, Alg::PS256, Alg::PS384, Alg::PS512, Alg::ES256, Alg::ES384, Alg::ES512, Alg::EdDSA];
     let keys: Vec<TestKey> = algs.iter().map(|a| TestKey::generate(*a)).collect();
     let refs: Vec<&TestKey> = keys.iter().collect();
     let idp = idp(&refs);
@@ -27,6 +27,89 @@ fn every_algorithm_validates_and_returns_the_signed_claims() {
     }
     assert_eq!(idp.srv.hits("/jwks"), 1, "one JWKS fetch serves every key");
     assert_eq!(idp.srv.hits(DISCOVERY), 1);
+}
+
+#[test]
+fn es512_p521() {
+    let es512 = TestKey::generate(Alg::ES512);
+    let p256 = TestKey::generate(Alg::ES256);
+    let p384 = TestKey::generate(Alg::ES384);
+    let idp = idp(&[&es512, &p256, &p384]);
+    let client = idp.client();
+    let claims = idp.claims();
+    // Accepted by default, the claims as signed, the 132-byte R || S.
+    let token = es512.sign(&claims);
+    let v = client.validate(&token).expect("ES512");
+    assert_eq!(v.alg.name(), "ES512");
+    assert_eq!(serde_json::from_str::<Value>(&v.claims).unwrap(), claims);
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(keys::b64_decode(parts[2]).unwrap().len(), 132);
+    // An ES512 header naming a P-256 or P-384 key: the key does not accept ES512.
+    for other in [&p256, &p384] {
+        let t = sign_with(&es512, json!({"alg": "ES512", "kid": other.kid()}), &claims);
+        assert_eq!(kind_of(client.validate(&t)), ErrorKind::AlgorithmNotAllowed, "{:?}", other.alg());
+    }
+    // A P-256 signature under an ES512 header, named to the P-521 key: wrong length.
+    let t = sign_with(&p256, json!({"alg": "ES512", "kid": es512.kid()}), &claims);
+    let e = client.validate(&t).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::SignatureInvalid);
+    assert!(e.message().contains("132"), "{}", e.message());
+    // An ES256 header naming the P-521 key.
+    let t = sign_with(&es512, json!({"alg": "ES256", "kid": es512.kid()}), &claims);
+    assert_eq!(kind_of(client.validate(&t)), ErrorKind::AlgorithmNotAllowed);
+    // Signature lengths: one byte short, one byte long, DER-encoded, a flipped bit.
+    let sig = keys::b64_decode(parts[2]).unwrap();
+    let with_sig = |s: &[u8]| format!("{}.{}.{}", parts[0], parts[1], b64(s));
+    for bad in [&sig[..131], &[sig.as_slice(), &[0]].concat()[..], &sig[..128]] {
+        assert_eq!(kind_of(client.validate(&with_sig(bad))), ErrorKind::SignatureInvalid, "{} bytes", bad.len());
+    }
+    let mut flipped = sig.clone();
+    flipped[70] ^= 1;
+    assert_eq!(kind_of(client.validate(&with_sig(&flipped))), ErrorKind::SignatureInvalid);
+    // Tampered payload.
+    let mut c2 = claims.clone();
+    c2["sub"] = json!("mallory");
+    assert_eq!(kind_of(client.validate(&format!("{}.{}.{}", parts[0], b64_json(&c2), parts[2]))), ErrorKind::SignatureInvalid);
+    // Not in an allow-list that names only ES256/ES384.
+    let narrow = idp.client_with(|c| c.set_algorithms(["ES256", "ES384"]).unwrap());
+    assert_eq!(kind_of(narrow.validate(&token)), ErrorKind::AlgorithmNotAllowed);
+    let only = idp.client_with(|c| c.set_algorithms(["ES512"]).unwrap());
+    only.validate(&token).expect("ES512 alone");
+    assert_eq!(kind_of(only.validate(&p256.sign(&claims))), ErrorKind::AlgorithmNotAllowed);
+}
+
+#[test]
+fn es512_keys_of_the_wrong_curve_or_length_are_unusable() {
+    let es512 = TestKey::generate(Alg::ES512);
+    let p384 = TestKey::generate(Alg::ES384);
+    let claims = json!({"iss": "https://static.example", "aud": "api", "sub": "u", "exp": keys::now() + 300});
+    // A P-384 key published as P-521 (48-byte coordinates) and a P-521 key with unpadded coordinates.
+    let mut wrong_curve = p384.public_jwk();
+    wrong_curve["crv"] = json!("P-521");
+    wrong_curve["alg"] = json!("ES512");
+    wrong_curve["kid"] = json!("wrong-curve");
+    let mut unpadded = es512.public_jwk();
+    let x = keys::b64_decode(unpadded["x"].as_str().unwrap()).unwrap();
+    unpadded["x"] = json!(b64(&x[1..]));
+    unpadded["kid"] = json!("unpadded");
+    // A P-521 key published as P-384.
+    let mut as_p384 = es512.public_jwk();
+    as_p384["crv"] = json!("P-384");
+    as_p384["alg"] = json!("ES384");
+    as_p384["kid"] = json!("as-p384");
+    let jwks = json!({"keys": [wrong_curve, unpadded, as_p384]}).to_string();
+    let mut cfg = Config::new("https://static.example");
+    cfg.audiences = vec!["api".into()];
+    cfg.key_source = KeySource::Static(jwks);
+    let client = Client::new(cfg).unwrap();
+    for kid in ["wrong-curve", "unpadded"] {
+        let t = sign_with(&es512, json!({"alg": "ES512", "kid": kid}), &claims);
+        let e = client.validate(&t).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::KeyRejected, "{kid}");
+        assert!(e.message().contains("66 bytes"), "{kid}: {}", e.message());
+    }
+    let t = sign_with(&es512, json!({"alg": "ES384", "kid": "as-p384"}), &claims);
+    assert_eq!(kind_of(client.validate(&t)), ErrorKind::KeyRejected);
 }
 
 #[test]

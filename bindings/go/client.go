@@ -46,7 +46,7 @@ type Config struct {
 	// AnyAudience accepts tokens for any audience (off by default; explicit on purpose).
 	AnyAudience bool
 	// Algorithms is the allow-list, e.g. {"RS256", "ES256"}. Default: RS256/384/512,
-	// PS256/384/512, ES256/384, EdDSA. "none" and HMAC are always refused.
+	// PS256/384/512, ES256/384/512, EdDSA. "none" and HMAC are always refused.
 	Algorithms []string
 	// Leeway is the clock skew allowed for exp/nbf/iat, in whole seconds (rounded up); at most
 	// one hour. 0 means the default (60 s); a negative value means no leeway at all.
@@ -99,7 +99,7 @@ type Config struct {
 	AllowedClaimValues map[string][]string
 	// DPoP is how the DPoP scheme (RFC 9449) is treated (default DPoPAllowed).
 	DPoP DPoPMode
-	// DPoPAlgorithms are the proof algorithms accepted (default ES256, ES384, EdDSA, RS256,
+	// DPoPAlgorithms are the proof algorithms accepted (default ES256, ES384, ES512, EdDSA, RS256,
 	// PS256); listed in the DPoP challenge's algs.
 	DPoPAlgorithms []string
 	// DPoPProofWindow is how old a proof may be (whole seconds, 1 s to 1 h; default 60 s).

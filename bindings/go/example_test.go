@@ -97,14 +97,14 @@ func ExampleMiddleware() {
 	// Output:
 	// /api/ 401 Unauthorized
 	//   WWW-Authenticate: Bearer realm="api"
-	//   WWW-Authenticate: DPoP realm="api", algs="ES256 ES384 EdDSA RS256 PS256"
+	//   WWW-Authenticate: DPoP realm="api", algs="ES256 ES384 ES512 EdDSA RS256 PS256"
 	// /admin/ 401 Unauthorized
 	//   WWW-Authenticate: Bearer realm="api"
-	//   WWW-Authenticate: DPoP realm="api", algs="ES256 ES384 EdDSA RS256 PS256"
+	//   WWW-Authenticate: DPoP realm="api", algs="ES256 ES384 ES512 EdDSA RS256 PS256"
 	// /api/ 200 hello svc-basic (Bearer)
 	// /admin/ 403 Forbidden
 	//   WWW-Authenticate: Bearer realm="api", error="insufficient_scope", error_description="The access token lacks a required scope", scope="admin"
-	//   WWW-Authenticate: DPoP realm="api", algs="ES256 ES384 EdDSA RS256 PS256"
+	//   WWW-Authenticate: DPoP realm="api", algs="ES256 ES384 ES512 EdDSA RS256 PS256"
 }
 
 func ExampleOAuthClient_ClientCredentials() {

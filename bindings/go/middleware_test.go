@@ -68,7 +68,7 @@ func newClient(t *testing.T, mod func(*Config), keys ...*testKey) *Client {
 	return c
 }
 
-const dpopChallenge = `DPoP realm="api", algs="ES256 ES384 EdDSA RS256 PS256"`
+const dpopChallenge = `DPoP realm="api", algs="ES256 ES384 ES512 EdDSA RS256 PS256"`
 
 func TestMiddleware(t *testing.T) {
 	key := newTestKey(t, "RS256")

@@ -64,7 +64,7 @@ pub struct OraclePolicy {
 pub const POLICY_A: OraclePolicy = OraclePolicy {
     issuer: ISSUER,
     audiences: &[AUDIENCE, AUDIENCE_2],
-    algorithms: &["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"],
+    algorithms: &["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"],
     leeway: 60.0,
     expected_typ: None,
     required_claims: &[],
@@ -155,6 +155,7 @@ fn key_usable_for(k: &Map<String, Value>, alg: &str) -> bool {
         "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" => kty == Some("RSA"),
         "ES256" => kty == Some("EC") && crv == Some("P-256"),
         "ES384" => kty == Some("EC") && crv == Some("P-384"),
+        "ES512" => kty == Some("EC") && crv == Some("P-521"),
         "EdDSA" => kty == Some("OKP") && crv == Some("Ed25519"),
         _ => false,
     }
@@ -183,6 +184,7 @@ pub fn verify_with_jwk(k: &Map<String, Value>, alg: &str, msg: &[u8], sig: &[u8]
         "PS512" => rsa(&signature::RSA_PSS_2048_8192_SHA512),
         "ES256" => ec(&signature::ECDSA_P256_SHA256_FIXED),
         "ES384" => ec(&signature::ECDSA_P384_SHA384_FIXED),
+        "ES512" => ec(&signature::ECDSA_P521_SHA512_FIXED),
         "EdDSA" => m("x").is_some_and(|x| UnparsedPublicKey::new(&signature::ED25519, &x).verify(msg, sig).is_ok()),
         _ => false,
     }

@@ -200,14 +200,29 @@ impl Client {
     /// Find the token's key and check the signature. Returns the key set that held the key.
     /// `current`: the keys this validation already looked at (a cache hit whose key was gone),
     /// so that a missing `kid` is handled as after any first look (see `keys`).
+    #[inline]
     fn verify(&self, t: &ParsedToken, current: Option<Arc<KeySet>>) -> Result<Arc<KeySet>> {
+        self.verify_with(t.alg, t.kid.as_deref(), t.signing_input, &t.signature, current)
+    }
+
+    /// Key lookup (`kid`, `alg`), one refresh for an unknown `kid` (remote key sets), and the
+    /// signature check: the one path every signature liboidc verifies takes (tokens, detached
+    /// and unencoded JWS). Returns the key set that held the key.
+    #[inline]
+    fn verify_with(
+        &self,
+        alg: Algorithm,
+        kid: Option<&str>,
+        signing_input: &[u8],
+        signature: &[u8],
+        current: Option<Arc<KeySet>>,
+    ) -> Result<Arc<KeySet>> {
         let keys = match current {
             Some(k) => k,
             None => self.keys(Need::Keys)?,
         };
-        let kid = t.kid.as_deref();
-        match keys.find(kid, t.alg) {
-            Lookup::Found(k) => k.verify(t.alg, t.signing_input, &t.signature)?,
+        match keys.find(kid, alg) {
+            Lookup::Found(k) => k.verify(alg, signing_input, signature)?,
             Lookup::Rejected(m) => return err(ErrorKind::KeyRejected, m),
             Lookup::Mismatch(m) => return err(ErrorKind::AlgorithmNotAllowed, m),
             Lookup::Missing(first) => {
@@ -215,8 +230,8 @@ impl Client {
                     return err(ErrorKind::UnknownKey, first);
                 }
                 let fresh = self.keys(Need::UnknownKid)?;
-                match fresh.find(kid, t.alg) {
-                    Lookup::Found(k) => k.verify(t.alg, t.signing_input, &t.signature)?,
+                match fresh.find(kid, alg) {
+                    Lookup::Found(k) => k.verify(alg, signing_input, signature)?,
                     Lookup::Rejected(m) => return err(ErrorKind::KeyRejected, m),
                     Lookup::Mismatch(m) => return err(ErrorKind::AlgorithmNotAllowed, m),
                     Lookup::Missing(m) => return Err(self.unknown_key(m)),
@@ -285,6 +300,27 @@ impl Client {
     /// The token policy of this client (one issuer).
     pub fn policy(&self) -> &Policy {
         &self.inner.policy
+    }
+
+    /// Verify `signature` over `signing_input` with `alg` and the key `kid` names (or the one key
+    /// that accepts `alg` when there is no `kid`), through the same key resolution as token
+    /// validation: this client's key set, one refresh for an unknown `kid` (single-flight, with
+    /// the cooldown), the same codes. `alg` must be in this client's allow-list
+    /// (`AlgorithmNotAllowed` otherwise). A multi-issuer validator owns no keys and has no issuer
+    /// to choose from a bare signature: `InvalidArgument` (use the issuer's own validator).
+    /// `now` is the time of the check (Unix seconds).
+    pub fn verify_signature(&self, alg: Algorithm, kid: Option<&str>, signing_input: &[u8], signature: &[u8], now: f64) -> Result<()> {
+        let _ = now;
+        if self.inner.router.is_some() {
+            return err(
+                ErrorKind::InvalidArgument,
+                "a multi-issuer validator has no keys of its own: verify this signature with the issuer's own validator",
+            );
+        }
+        if !self.inner.policy.algorithms.contains(alg) {
+            return err(ErrorKind::AlgorithmNotAllowed, format!("algorithm {} is not in the allow-list", alg.name()));
+        }
+        self.verify_with(alg, kid, signing_input, signature, None).map(|_| ())
     }
 
     /// Key lookup and signature check of a parsed token against this client's own keys (explain

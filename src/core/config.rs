@@ -71,12 +71,13 @@ pub enum Algorithm {
     PS512,
     ES256,
     ES384,
+    ES512,
     EdDSA,
 }
 
 impl Algorithm {
     /// Every supported algorithm, in bit order for [`AlgSet`].
-    pub const ALL: [Algorithm; 9] = [
+    pub const ALL: [Algorithm; 10] = [
         Algorithm::RS256,
         Algorithm::RS384,
         Algorithm::RS512,
@@ -85,6 +86,7 @@ impl Algorithm {
         Algorithm::PS512,
         Algorithm::ES256,
         Algorithm::ES384,
+        Algorithm::ES512,
         Algorithm::EdDSA,
     ];
 
@@ -99,6 +101,7 @@ impl Algorithm {
             Algorithm::PS512 => "PS512",
             Algorithm::ES256 => "ES256",
             Algorithm::ES384 => "ES384",
+            Algorithm::ES512 => "ES512",
             Algorithm::EdDSA => "EdDSA",
         }
     }
@@ -115,6 +118,7 @@ impl Algorithm {
             "PS512" => Algorithm::PS512,
             "ES256" => Algorithm::ES256,
             "ES384" => Algorithm::ES384,
+            "ES512" => Algorithm::ES512,
             "EdDSA" | "Ed25519" => Algorithm::EdDSA,
             _ => return None,
         })
@@ -160,7 +164,7 @@ impl AlgSet {
         Ok(set)
     }
 
-    /// The default allow-list: RS256/384/512, PS256/384/512, ES256/384, EdDSA.
+    /// The default allow-list: RS256/384/512, PS256/384/512, ES256/384/512, EdDSA.
     pub fn default_allowed() -> AlgSet {
         AlgSet::from_iter(Algorithm::ALL)
     }
@@ -486,7 +490,7 @@ impl Default for DpopConfig {
         use Algorithm::*;
         DpopConfig {
             mode: DpopMode::Allowed,
-            algorithms: AlgSet::from_iter([ES256, ES384, EdDSA, RS256, PS256]),
+            algorithms: AlgSet::from_iter([ES256, ES384, ES512, EdDSA, RS256, PS256]),
             proof_window: DEFAULT_DPOP_PROOF_WINDOW,
             nonce_secret: None,
             nonce_lifetime: DEFAULT_DPOP_NONCE_LIFETIME,
@@ -748,7 +752,10 @@ mod tests {
         assert_eq!(Algorithm::parse_config("HS256").unwrap_err().kind(), ErrorKind::UnsupportedAlgorithm);
         assert_eq!(Algorithm::parse_config("FOO").unwrap_err().kind(), ErrorKind::UnsupportedAlgorithm);
         let d = AlgSet::default_allowed();
-        assert_eq!(d.iter().count(), 9);
+        assert_eq!(d.iter().count(), 10);
+        assert_eq!(Algorithm::from_jose("ES512"), Some(Algorithm::ES512));
+        assert_eq!(Algorithm::ES512.name(), "ES512");
+        assert!(d.contains(Algorithm::ES512) && d.contains(Algorithm::EdDSA));
     }
 
     #[test]

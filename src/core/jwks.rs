@@ -22,6 +22,7 @@ pub enum KeyFamily {
     Rsa,
     P256,
     P384,
+    P521,
     Ed25519,
 }
 
@@ -33,6 +34,7 @@ impl KeyFamily {
             RS256 | RS384 | RS512 | PS256 | PS384 | PS512 => KeyFamily::Rsa,
             ES256 => KeyFamily::P256,
             ES384 => KeyFamily::P384,
+            ES512 => KeyFamily::P521,
             EdDSA => KeyFamily::Ed25519,
         }
     }
@@ -43,6 +45,7 @@ impl KeyFamily {
             KeyFamily::Rsa => &[RS256, RS384, RS512, PS256, PS384, PS512],
             KeyFamily::P256 => &[ES256],
             KeyFamily::P384 => &[ES384],
+            KeyFamily::P521 => &[ES512],
             KeyFamily::Ed25519 => &[EdDSA],
         }
     }
@@ -59,6 +62,7 @@ fn verification_alg(alg: Algorithm) -> &'static dyn VerificationAlgorithm {
         PS512 => &signature::RSA_PSS_2048_8192_SHA512,
         ES256 => &signature::ECDSA_P256_SHA256_FIXED,
         ES384 => &signature::ECDSA_P384_SHA384_FIXED,
+        ES512 => &signature::ECDSA_P521_SHA512_FIXED,
         EdDSA => &signature::ED25519,
     }
 }
@@ -255,6 +259,8 @@ fn parse_jwk_or_skip(k: &Value, only: Option<Algorithm>) -> std::result::Result<
         }
         ("EC", Some("P-256")) => (KeyFamily::P256, ec_point(k, 32)?, 64),
         ("EC", Some("P-384")) => (KeyFamily::P384, ec_point(k, 48)?, 96),
+        // P-521: 521-bit coordinates in 66 bytes (RFC 7518 §6.2.1.2), a 132-byte R || S.
+        ("EC", Some("P-521")) => (KeyFamily::P521, ec_point(k, 66)?, 132),
         ("EC", _) => return Err("unsupported EC curve".into()),
         ("OKP", Some("Ed25519")) => {
             let x = b64_member(k, "x")?;
@@ -450,6 +456,38 @@ mod tests {
         assert_eq!(kids, ["bad-point", "short", "x"]);
         assert!(matches!(s.find(Some("bad-point"), Algorithm::ES256), Lookup::Rejected(_)));
         assert!(matches!(s.find(Some("nope"), Algorithm::ES256), Lookup::Missing(_)));
+    }
+
+    #[test]
+    fn p521_keys() {
+        use aws_lc_rs::signature::{ECDSA_P521_SHA512_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+        let pair = EcdsaKeyPair::generate(&ECDSA_P521_SHA512_FIXED_SIGNING).unwrap();
+        let pt = pair.public_key().as_ref();
+        assert_eq!(pt.len(), 133);
+        let ec = |x: &[u8], y: &[u8]| json!({"kty": "EC", "crv": "P-521", "kid": "p", "x": b64(x), "y": b64(y)});
+        let k = parse_jwk(&ec(&pt[1..67], &pt[67..])).unwrap().unwrap();
+        assert_eq!((k.family, k.sig_len), (KeyFamily::P521, 132));
+        assert!(k.accepts(Algorithm::ES512) && !k.accepts(Algorithm::ES256) && !k.accepts(Algorithm::ES384));
+        let msg = b"signing input";
+        let sig = pair.sign(&aws_lc_rs::rand::SystemRandom::new(), msg).unwrap();
+        assert_eq!(sig.as_ref().len(), 132);
+        k.verify(Algorithm::ES512, msg, sig.as_ref()).unwrap();
+        assert_eq!(k.verify(Algorithm::ES512, b"other", sig.as_ref()).unwrap_err().kind(), ErrorKind::SignatureInvalid);
+        // A DER or truncated signature is refused before the crypto layer.
+        assert!(k.verify(Algorithm::ES512, msg, &sig.as_ref()[..130]).unwrap_err().message().contains("132"));
+        // 65-byte (unpadded) coordinates, a point off the curve, P-384-sized coordinates.
+        assert!(parse_jwk(&ec(&pt[2..67], &pt[68..])).unwrap_err().contains("66 bytes"));
+        let mut off = pt[67..].to_vec();
+        off[65] ^= 1;
+        assert!(parse_jwk(&ec(&pt[1..67], &off)).unwrap_err().contains("crypto layer"));
+        assert!(parse_jwk(&ec(&[1; 48], &[1; 48])).is_err());
+        // A P-521 key declared for another algorithm, and a P-256 key declared ES512, are unusable.
+        let mut declared = ec(&pt[1..67], &pt[67..]);
+        declared["alg"] = json!("ES256");
+        assert!(parse_jwk(&declared).unwrap_err().contains("does not fit"));
+        // The key a DPoP proof carries.
+        assert!(parse_jwk_for(&ec(&pt[1..67], &pt[67..]), Algorithm::ES512).is_ok());
+        assert!(parse_jwk_for(&ec(&pt[1..67], &pt[67..]), Algorithm::ES384).is_err());
     }
 
     #[test]

@@ -176,22 +176,7 @@ pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a
         Some(_) => return malformed("header alg is not a string"),
         None => return malformed("header has no alg"),
     };
-    let alg = match Algorithm::from_jose(&alg) {
-        Some(a) if policy.algorithms.contains(a) => a,
-        Some(a) => {
-            return err(ErrorKind::AlgorithmNotAllowed, format!("algorithm {} is not in the allow-list", a.name()));
-        }
-        None if alg.eq_ignore_ascii_case("none") => {
-            return err(ErrorKind::AlgorithmNotAllowed, "algorithm 'none' is never accepted");
-        }
-        None if alg.starts_with("HS") => {
-            return err(ErrorKind::AlgorithmNotAllowed, "HMAC algorithms are never accepted");
-        }
-        None => {
-            let shown: String = alg.chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect();
-            return err(ErrorKind::AlgorithmNotAllowed, format!("unknown algorithm '{shown}'"));
-        }
-    };
+    let alg = header_alg(&alg, policy.algorithms)?;
     let mut kid = None;
     for (name, value) in &header.members {
         match name.as_ref() {
@@ -236,6 +221,22 @@ pub fn parse_token<'a>(token: &'a str, policy: &Policy) -> Result<ParsedToken<'a
     }
     let kid = kid.map(Cow::into_owned);
     Ok(ParsedToken { alg, kid, signing_input: &bytes[..d2], signature, payload })
+}
+
+/// A header's `alg` against an allow-list: `none`, HMAC, unknown and unlisted algorithms are
+/// `AlgorithmNotAllowed` (tokens and JWS documents alike).
+#[inline]
+pub(crate) fn header_alg(alg: &str, allowed: AlgSet) -> Result<Algorithm> {
+    match Algorithm::from_jose(alg) {
+        Some(a) if allowed.contains(a) => Ok(a),
+        Some(a) => err(ErrorKind::AlgorithmNotAllowed, format!("algorithm {} is not in the allow-list", a.name())),
+        None if alg.eq_ignore_ascii_case("none") => err(ErrorKind::AlgorithmNotAllowed, "algorithm 'none' is never accepted"),
+        None if alg.starts_with("HS") => err(ErrorKind::AlgorithmNotAllowed, "HMAC algorithms are never accepted"),
+        None => {
+            let shown: String = alg.chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect();
+            err(ErrorKind::AlgorithmNotAllowed, format!("unknown algorithm '{shown}'"))
+        }
+    }
 }
 
 /// The authorization scheme a token was passed with by mistake (`Bearer `, `DPoP `, any case).

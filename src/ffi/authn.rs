@@ -547,7 +547,7 @@ pub enum oidc_dpop_mode {
 }
 
 /// The DPoP proof algorithms accepted (comma-separated JOSE names, e.g. `"ES256,EdDSA"`; default
-/// ES256, ES384, EdDSA, RS256, PS256); sent as the DPoP challenge's `algs`.
+/// ES256, ES384, ES512, EdDSA, RS256, PS256); sent as the DPoP challenge's `algs`.
 /// # Ownership: `builder` borrowed; `algs` copied.
 /// # Thread safety: not concurrently on one builder.
 /// # Blocking: no.

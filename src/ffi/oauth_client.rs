@@ -440,7 +440,7 @@ fn set_key(
 /// Set the client's private key for `private_key_jwt` (and JWT-bearer assertions) from PEM
 /// (PKCS#8, PKCS#1 RSA or SEC1 EC; RSA >= 2048 bits, EC P-256/P-384, Ed25519). `kid` (optional,
 /// `len` 0 = none) is put in assertion headers; `alg` (optional) defaults by key type (RS256,
-/// ES256/ES384, EdDSA) and may be PS256 etc. for RSA. Parsed now: a bad key fails here. The
+/// ES256/ES384/ES512, EdDSA) and may be PS256 etc. for RSA. Parsed now: a bad key fails here. The
 /// key never appears in messages or logs.
 /// # Ownership: `builder` borrowed; the values copied.
 /// # Thread safety: not concurrently on one builder.

@@ -44,7 +44,7 @@ pub struct oidc_validator {
     pub(crate) client: Client,
 }
 
-/// Create a builder with every default: algorithms RS256/384/512, PS256/384/512, ES256/384,
+/// Create a builder with every default: algorithms RS256/384/512, PS256/384/512, ES256/384/512,
 /// EdDSA; leeway 60 s; max token 16 KiB; connect timeout 5 s, total 10 s; https only.
 /// # Ownership: on OK `*out` is caller-owned; consume it with `oidc_validator_builder_build` or
 ///   free it with `oidc_validator_builder_free`.

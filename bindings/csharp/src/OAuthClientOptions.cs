@@ -75,7 +75,7 @@ namespace Oidc
         /// The `kid` put in assertion headers (default: none for PEM, the JWK's own).
         public string PrivateKeyId { get; set; }
 
-        /// The assertion algorithm (default by key type: RS256, ES256/ES384, EdDSA; PS256 etc. for RSA).
+        /// The assertion algorithm (default by key type: RS256, ES256/ES384/ES512, EdDSA; PS256 etc. for RSA).
         public string PrivateKeyAlgorithm { get; set; }
 
         /// The `aud` of client assertions: "token_endpoint" (default), "issuer" or "endpoint".

@@ -38,7 +38,7 @@ namespace Oidc
         /// Accept tokens for any audience (off by default; say so explicitly).
         public bool AnyAudience { get; set; }
 
-        /// Allowed algorithms, e.g. { "RS256", "ES256" } (default: RS/PS 256-512, ES256/384, EdDSA).
+        /// Allowed algorithms, e.g. { "RS256", "ES256" } (default: RS/PS 256-512, ES256/384/512, EdDSA).
         /// `none` and HMAC are refused.
         public IList<string> Algorithms { get; set; }
 
@@ -106,7 +106,7 @@ namespace Oidc
         /// DPoP (RFC 9449) at this resource; null keeps liboidc's default (<see cref="Oidc.DpopMode.Allowed"/>).
         public DpopMode? DpopMode { get; set; }
 
-        /// DPoP proof algorithms accepted, e.g. { "ES256", "EdDSA" } (default ES256, ES384, EdDSA,
+        /// DPoP proof algorithms accepted, e.g. { "ES256", "EdDSA" } (default ES256, ES384, ES512, EdDSA,
         /// RS256, PS256); sent as the DPoP challenge's `algs`.
         public IList<string> DpopAlgorithms { get; set; }
 

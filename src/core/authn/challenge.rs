@@ -6,10 +6,11 @@ use crate::core::error::{Error, quote_safe};
 
 /// The order of the DPoP challenge's `algs` (RFC 9449 §7.1): elliptic-curve algorithms first
 /// (small, fast proofs), then RSA. The allow-list is a set, so this fixes one order for every
-/// language: the default list reads `algs="ES256 ES384 EdDSA RS256 PS256"`.
-pub const ALGS_ORDER: [Algorithm; 9] = [
+/// language: the default list reads `algs="ES256 ES384 ES512 EdDSA RS256 PS256"`.
+pub const ALGS_ORDER: [Algorithm; 10] = [
     Algorithm::ES256,
     Algorithm::ES384,
+    Algorithm::ES512,
     Algorithm::EdDSA,
     Algorithm::RS256,
     Algorithm::RS384,
@@ -76,7 +77,7 @@ mod tests {
         let e = Error::new(ErrorKind::TokenMissing, "x");
         assert_eq!(
             challenges(Some("api"), &d, None, &e, &[]),
-            vec!["Bearer realm=\"api\"".to_string(), "DPoP realm=\"api\", algs=\"ES256 ES384 EdDSA RS256 PS256\"".to_string()]
+            vec!["Bearer realm=\"api\"".to_string(), "DPoP realm=\"api\", algs=\"ES256 ES384 ES512 EdDSA RS256 PS256\"".to_string()]
         );
         d.algorithms = [Algorithm::PS512, Algorithm::EdDSA, Algorithm::ES256].into_iter().collect();
         d.mode = DpopMode::Required;

@@ -51,7 +51,7 @@ pub fn ath(access_token: &str) -> String {
 impl Dpop {
     pub fn new(key: Arc<SigningKey>) -> Result<Dpop> {
         use crate::core::config::Algorithm::*;
-        if !matches!(key.alg(), ES256 | ES384 | EdDSA | RS256 | PS256) {
+        if !matches!(key.alg(), ES256 | ES384 | ES512 | EdDSA | RS256 | PS256) {
             return err(ErrorKind::UnsupportedAlgorithm, "this algorithm is not usable for DPoP proofs");
         }
         Ok(Dpop { key, nonces: Mutex::new(HashMap::new()) })

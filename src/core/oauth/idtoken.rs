@@ -69,7 +69,7 @@ pub fn hash_alg(alg: Algorithm) -> &'static digest::Algorithm {
     match alg {
         RS256 | PS256 | ES256 => &digest::SHA256,
         RS384 | PS384 | ES384 => &digest::SHA384,
-        RS512 | PS512 | EdDSA => &digest::SHA512,
+        RS512 | PS512 | ES512 | EdDSA => &digest::SHA512,
     }
 }
 
@@ -184,6 +184,7 @@ mod tests {
             "LDktKdoQak3Pk0cnXxCltA"
         );
         assert_eq!(left_half_hash(Algorithm::ES384, "x").len(), 32);
+        assert_eq!(left_half_hash(Algorithm::ES512, "x").len(), 43);
         assert_eq!(left_half_hash(Algorithm::EdDSA, "x").len(), 43);
     }
 

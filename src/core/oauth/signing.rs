@@ -21,9 +21,28 @@ use crate::core::config::Algorithm;
 use crate::core::error::{Error, ErrorKind, Result, err};
 use crate::core::json::{b64url_decode, b64url_encode};
 
+/// The NIST curves a signing key may be on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Curve {
+    P256,
+    P384,
+    P521,
+}
+
+impl Curve {
+    /// (JWK `crv`, coordinate bytes, JOSE algorithm, aws-lc-rs signing algorithm)
+    fn params(self) -> (&'static str, usize, Algorithm, &'static signature::EcdsaSigningAlgorithm) {
+        match self {
+            Curve::P256 => ("P-256", 32, Algorithm::ES256, &signature::ECDSA_P256_SHA256_FIXED_SIGNING),
+            Curve::P384 => ("P-384", 48, Algorithm::ES384, &signature::ECDSA_P384_SHA384_FIXED_SIGNING),
+            Curve::P521 => ("P-521", 66, Algorithm::ES512, &signature::ECDSA_P521_SHA512_FIXED_SIGNING),
+        }
+    }
+}
+
 enum Inner {
     Rsa(RsaKeyPair),
-    Ec { pair: EcdsaKeyPair, p384: bool },
+    Ec { pair: EcdsaKeyPair, curve: Curve },
     Ed(Ed25519KeyPair),
 }
 
@@ -53,8 +72,9 @@ fn check_alg(inner: &Inner, alg: Option<&str>) -> Result<Algorithm> {
     use Algorithm::*;
     let (default, ok): (Algorithm, &[Algorithm]) = match inner {
         Inner::Rsa(_) => (RS256, &[RS256, RS384, RS512, PS256, PS384, PS512]),
-        Inner::Ec { p384: false, .. } => (ES256, &[ES256]),
-        Inner::Ec { p384: true, .. } => (ES384, &[ES384]),
+        Inner::Ec { curve: Curve::P256, .. } => (ES256, &[ES256]),
+        Inner::Ec { curve: Curve::P384, .. } => (ES384, &[ES384]),
+        Inner::Ec { curve: Curve::P521, .. } => (ES512, &[ES512]),
         Inner::Ed(_) => (EdDSA, &[EdDSA]),
     };
     match requested {
@@ -66,7 +86,7 @@ fn check_alg(inner: &Inner, alg: Option<&str>) -> Result<Algorithm> {
 
 impl SigningKey {
     /// Parse a PEM private key (`PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`). `alg`
-    /// defaults by key type (RS256, ES256/ES384, EdDSA); `kid` is put in JWS headers.
+    /// defaults by key type (RS256, ES256/ES384/ES512, EdDSA); `kid` is put in JWS headers.
     pub fn from_pem(pem: &str, alg: Option<&str>, kid: Option<&str>) -> Result<SigningKey> {
         let der = PrivateKeyDer::from_pem_slice(pem.as_bytes())
             .map_err(|_| Error::new(ErrorKind::InvalidConfig, "no PEM private key found (encrypted keys are not supported)"))?;
@@ -88,7 +108,7 @@ impl SigningKey {
         Self::finish(inner, alg, kid)
     }
 
-    /// Parse a private JWK (RFC 7517/7518/8037: `RSA` with CRT members, `EC` P-256/P-384,
+    /// Parse a private JWK (RFC 7517/7518/8037: `RSA` with CRT members, `EC` P-256/P-384/P-521,
     /// `OKP` Ed25519). `alg`/`kid` default to the JWK's own members.
     pub fn from_jwk(jwk: &str, alg: Option<&str>, kid: Option<&str>) -> Result<SigningKey> {
         let v: Value = serde_json::from_str(jwk).map_err(|_| Error::new(ErrorKind::InvalidConfig, "the JWK is not valid JSON"))?;
@@ -112,11 +132,13 @@ impl SigningKey {
                 Inner::Rsa(RsaKeyPair::from_components(&comps).map_err(|_| rejected("inconsistent RSA JWK"))?)
             }
             Some("EC") => {
-                let (alg_ref, p384, len) = match s("crv") {
-                    Some("P-256") => (&signature::ECDSA_P256_SHA256_FIXED_SIGNING, false, 32),
-                    Some("P-384") => (&signature::ECDSA_P384_SHA384_FIXED_SIGNING, true, 48),
-                    _ => return err(ErrorKind::InvalidConfig, "unsupported EC curve (P-256 and P-384 are supported)"),
+                let curve = match s("crv") {
+                    Some("P-256") => Curve::P256,
+                    Some("P-384") => Curve::P384,
+                    Some("P-521") => Curve::P521,
+                    _ => return err(ErrorKind::InvalidConfig, "unsupported EC curve (P-256, P-384 and P-521 are supported)"),
                 };
+                let (_, len, _, alg_ref) = curve.params();
                 let (x, y, d) = (b("x")?, b("y")?, b("d")?);
                 if x.len() != len || y.len() != len || d.len() != len {
                     return Err(rejected("EC JWK member of the wrong length"));
@@ -127,7 +149,7 @@ impl SigningKey {
                 point.extend_from_slice(&y);
                 let pair =
                     EcdsaKeyPair::from_private_key_and_public_key(alg_ref, &d, &point).map_err(|_| rejected("inconsistent EC JWK"))?;
-                Inner::Ec { pair, p384 }
+                Inner::Ec { pair, curve }
             }
             Some("OKP") => {
                 if s("crv") != Some("Ed25519") {
@@ -150,7 +172,7 @@ impl SigningKey {
     pub fn generate_es256() -> Result<SigningKey> {
         let pair = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
             .map_err(|_| Error::new(ErrorKind::InvalidConfig, "EC key generation failed"))?;
-        Ok(SigningKey { inner: Inner::Ec { pair, p384: false }, alg: Algorithm::ES256, kid: None })
+        Ok(SigningKey { inner: Inner::Ec { pair, curve: Curve::P256 }, alg: Algorithm::ES256, kid: None })
     }
 
     fn finish(inner: Inner, alg: Option<&str>, kid: Option<&str>) -> Result<SigningKey> {
@@ -191,11 +213,11 @@ impl SigningKey {
                 let (n, e) = rsa_public_parts(p.as_ref());
                 json!({"e": b64url_encode(&e), "kty": "RSA", "n": b64url_encode(&n)})
             }
-            Inner::Ec { pair, p384 } => {
+            Inner::Ec { pair, curve } => {
                 let pt = pair.public_key().as_ref();
-                let len = if *p384 { 48 } else { 32 };
+                let (crv, len, _, _) = curve.params();
                 json!({
-                    "crv": if *p384 { "P-384" } else { "P-256" },
+                    "crv": crv,
                     "kty": "EC",
                     "x": b64url_encode(&pt[1..1 + len]),
                     "y": b64url_encode(&pt[1 + len..1 + 2 * len]),
@@ -292,13 +314,12 @@ fn strip0(mut v: Vec<u8>) -> Vec<u8> {
 }
 
 fn ec_from_der(der: &[u8]) -> Result<Inner> {
-    if let Ok(pair) = EcdsaKeyPair::from_private_key_der(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, der) {
-        return Ok(Inner::Ec { pair, p384: false });
+    for curve in [Curve::P256, Curve::P384, Curve::P521] {
+        if let Ok(pair) = EcdsaKeyPair::from_private_key_der(curve.params().3, der) {
+            return Ok(Inner::Ec { pair, curve });
+        }
     }
-    if let Ok(pair) = EcdsaKeyPair::from_private_key_der(&signature::ECDSA_P384_SHA384_FIXED_SIGNING, der) {
-        return Ok(Inner::Ec { pair, p384: true });
-    }
-    Err(rejected("not an RSA, EC (P-256/P-384) or Ed25519 private key"))
+    Err(rejected("not an RSA, EC (P-256/P-384/P-521) or Ed25519 private key"))
 }
 
 /// `n` random bytes, base64url (jti, state, nonce, PKCE verifier).
@@ -331,6 +352,44 @@ mod tests {
         let _ = k;
         assert_eq!(strip0(vec![0, 0, 1]), vec![1]);
         assert_eq!(strip0(vec![0]), vec![0]);
+    }
+
+    #[test]
+    fn p521_keys_sign_es512() {
+        use aws_lc_rs::encoding::{AsBigEndian, AsDer, EcPrivateKeyBin, EcPrivateKeyRfc5915Der};
+        use base64::Engine;
+        let pair = EcdsaKeyPair::generate(&signature::ECDSA_P521_SHA512_FIXED_SIGNING).unwrap();
+        let pem = |label: &str, der: &[u8]| {
+            format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", base64::engine::general_purpose::STANDARD.encode(der))
+        };
+        let pkcs8 = pem("PRIVATE KEY", pair.to_pkcs8v1().unwrap().as_ref());
+        let sec1_der: EcPrivateKeyRfc5915Der = pair.private_key().as_der().unwrap();
+        let sec1 = pem("EC PRIVATE KEY", sec1_der.as_ref());
+        let d: EcPrivateKeyBin = pair.private_key().as_be_bytes().unwrap();
+        let pt = pair.public_key().as_ref();
+        let jwk = json!({"kty": "EC", "crv": "P-521", "kid": "k521", "x": b64url_encode(&pt[1..67]), "y": b64url_encode(&pt[67..]),
+                         "d": b64url_encode(d.as_ref())})
+        .to_string();
+        for key in [
+            SigningKey::from_pem(&pkcs8, None, Some("k521")).unwrap(),
+            SigningKey::from_pem(&sec1, None, Some("k521")).unwrap(),
+            SigningKey::from_jwk(&jwk, None, None).unwrap(),
+        ] {
+            assert_eq!(key.alg(), Algorithm::ES512);
+            let public = key.public_jwk();
+            assert_eq!((public["crv"].as_str(), public["x"].as_str().map(str::len)), (Some("P-521"), Some(88)));
+            let t = key.sign(&Map::new(), &json!({"a": 1})).unwrap();
+            let (input, sig) = t.rsplit_once('.').unwrap();
+            let sig = b64url_decode(sig.as_bytes()).unwrap();
+            assert_eq!(sig.len(), 132);
+            let set = crate::core::jwks::KeySet::parse(json!({"keys": [public]}).to_string().as_bytes()).unwrap();
+            let crate::core::jwks::Lookup::Found(k) = set.find(Some("k521"), Algorithm::ES512) else { panic!("key not found") };
+            k.verify(Algorithm::ES512, input.as_bytes(), &sig).unwrap();
+            assert!(crate::core::oauth::dpop::Dpop::new(std::sync::Arc::new(key)).is_ok());
+        }
+        assert_eq!(SigningKey::from_jwk(&jwk, Some("ES256"), None).unwrap_err().kind(), ErrorKind::UnsupportedAlgorithm);
+        let short = jwk.replace(&b64url_encode(&pt[1..67]), &b64url_encode(&pt[2..67]));
+        assert_eq!(SigningKey::from_jwk(&short, None, None).unwrap_err().kind(), ErrorKind::InvalidConfig);
     }
 
     #[test]

@@ -24,12 +24,14 @@ pub enum Alg {
     PS512,
     ES256,
     ES384,
+    ES512,
     EdDSA,
 }
 
 impl Alg {
     /// Every supported algorithm.
-    pub const ALL: [Alg; 9] = [Alg::RS256, Alg::RS384, Alg::RS512, Alg::PS256, Alg::PS384, Alg::PS512, Alg::ES256, Alg::ES384, Alg::EdDSA];
+    pub const ALL: [Alg; 10] =
+        [Alg::RS256, Alg::RS384, Alg::RS512, Alg::PS256, Alg::PS384, Alg::PS512, Alg::ES256, Alg::ES384, Alg::ES512, Alg::EdDSA];
 
     /// The JOSE name (`"RS256"`, …, `"EdDSA"`).
     pub fn name(self) -> &'static str {
@@ -42,6 +44,7 @@ impl Alg {
             Alg::PS512 => "PS512",
             Alg::ES256 => "ES256",
             Alg::ES384 => "ES384",
+            Alg::ES512 => "ES512",
             Alg::EdDSA => "EdDSA",
         }
     }
@@ -54,7 +57,7 @@ impl Alg {
     /// JWK `kty`: `"RSA"`, `"EC"` or `"OKP"`.
     pub fn kty(self) -> &'static str {
         match self {
-            Alg::ES256 | Alg::ES384 => "EC",
+            Alg::ES256 | Alg::ES384 | Alg::ES512 => "EC",
             Alg::EdDSA => "OKP",
             _ => "RSA",
         }
@@ -112,7 +115,7 @@ fn random_hex(n: usize) -> String {
 
 impl TestKey {
     /// Generates a fresh key for `alg` (RSA 2048 for RS*/PS*, P-256 for
-    /// ES256, P-384 for ES384, Ed25519 for EdDSA) with a unique kid of the
+    /// ES256, P-384 for ES384, P-521 for ES512, Ed25519 for EdDSA) with a unique kid of the
     /// form `"<alg lowercase>-<n>-<random hex>"`.
     pub fn generate(alg: Alg) -> TestKey {
         let n = KID_COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -128,6 +131,7 @@ impl TestKey {
             }
             Alg::ES256 => Material::Ec(EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).expect("P-256 keygen")),
             Alg::ES384 => Material::Ec(EcdsaKeyPair::generate(&signature::ECDSA_P384_SHA384_FIXED_SIGNING).expect("P-384 keygen")),
+            Alg::ES512 => Material::Ec(EcdsaKeyPair::generate(&signature::ECDSA_P521_SHA512_FIXED_SIGNING).expect("P-521 keygen")),
             Alg::EdDSA => Material::Ed(Ed25519KeyPair::generate().expect("Ed25519 keygen")),
         };
         TestKey { alg, kid: kid.to_string(), material: Arc::new(material) }
@@ -199,7 +203,11 @@ impl TestKey {
             }),
             Material::Ec(k) => {
                 let point = k.public_key().as_ref();
-                let (crv, len) = if self.alg == Alg::ES256 { ("P-256", 32) } else { ("P-384", 48) };
+                let (crv, len) = match self.alg {
+                    Alg::ES256 => ("P-256", 32),
+                    Alg::ES384 => ("P-384", 48),
+                    _ => ("P-521", 66),
+                };
                 assert_eq!(point.len(), 1 + 2 * len, "uncompressed EC point");
                 json!({
                     "kty": "EC",
@@ -359,14 +367,18 @@ pub fn verify_raw(jwk: &Value, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
             };
             signature::RsaPublicKeyComponents { n: &n, e: &e }.verify(params, msg, sig).is_ok()
         }
-        Alg::ES256 | Alg::ES384 => {
+        Alg::ES256 | Alg::ES384 | Alg::ES512 => {
             let (Some(x), Some(y)) = (field("x"), field("y")) else {
                 return false;
             };
             let mut point = vec![4u8];
             point.extend_from_slice(&x);
             point.extend_from_slice(&y);
-            let valg = if alg == Alg::ES256 { &signature::ECDSA_P256_SHA256_FIXED } else { &signature::ECDSA_P384_SHA384_FIXED };
+            let valg = match alg {
+                Alg::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
+                Alg::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
+                _ => &signature::ECDSA_P521_SHA512_FIXED,
+            };
             signature::UnparsedPublicKey::new(valg, &point).verify(msg, sig).is_ok()
         }
         Alg::EdDSA => {

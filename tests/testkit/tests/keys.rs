@@ -23,11 +23,15 @@ fn verify_explicit(jwk: &Value, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
             let (n, e) = (field(jwk, "n"), field(jwk, "e"));
             RsaPublicKeyComponents { n: &n, e: &e }.verify(params, msg, sig).is_ok()
         }
-        Alg::ES256 | Alg::ES384 => {
+        Alg::ES256 | Alg::ES384 | Alg::ES512 => {
             let mut pt = vec![4u8];
             pt.extend(field(jwk, "x"));
             pt.extend(field(jwk, "y"));
-            let a = if alg == Alg::ES256 { &signature::ECDSA_P256_SHA256_FIXED } else { &signature::ECDSA_P384_SHA384_FIXED };
+            let a = match alg {
+                Alg::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
+                Alg::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
+                _ => &signature::ECDSA_P521_SHA512_FIXED,
+            };
             UnparsedPublicKey::new(a, &pt).verify(msg, sig).is_ok()
         }
         Alg::EdDSA => UnparsedPublicKey::new(&signature::ED25519, &field(jwk, "x")).verify(msg, sig).is_ok(),
@@ -52,7 +56,11 @@ fn every_alg_signs_verifiable_tokens() {
                 assert_eq!(key.rsa_bits(), Some(2048));
             }
             "EC" => {
-                let (crv, len) = if alg == Alg::ES256 { ("P-256", 32) } else { ("P-384", 48) };
+                let (crv, len) = match alg {
+                    Alg::ES256 => ("P-256", 32),
+                    Alg::ES384 => ("P-384", 48),
+                    _ => ("P-521", 66),
+                };
                 assert_eq!(jwk["crv"], json!(crv));
                 assert_eq!(field(&jwk, "x").len(), len);
                 assert_eq!(field(&jwk, "y").len(), len);
@@ -74,6 +82,7 @@ fn every_alg_signs_verifiable_tokens() {
         let expected_len = match alg {
             Alg::ES256 => 64,
             Alg::ES384 => 96,
+            Alg::ES512 => 132,
             Alg::EdDSA => 64,
             _ => 256,
         };

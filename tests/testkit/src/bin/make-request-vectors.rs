@@ -30,7 +30,7 @@ const URL: &str = "https://api.vectors.test/items?x=1";
 const HTU: &str = "https://api.vectors.test/items";
 const NONCE_LIFETIME: u64 = 300;
 /// The default DPoP allow-list as the challenge lists it (SPEC.md).
-const ALGS_DEFAULT: &str = "ES256 ES384 EdDSA RS256 PS256";
+const ALGS_DEFAULT: &str = "ES256 ES384 ES512 EdDSA RS256 PS256";
 
 /// The documented nonce of a time bucket (src/core/authn/nonce.rs):
 /// base64url(bucket as 8 bytes big-endian || HMAC-SHA256(secret, "liboidc dpop nonce" || bucket)[..16]).
