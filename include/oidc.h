@@ -569,6 +569,21 @@ enum oidc_operation
    * SID, JTI. No network once the issuer's keys are cached.
    */
   OIDC_OP_VALIDATE_LOGOUT_TOKEN = 25,
+  /**
+   * Verify a JWS that is not a token (RFC 7515; detached content, Appendix F; unencoded
+   * payload, RFC 7797 `b64: false` with `crit`): JWS (required; compact or flattened JSON
+   * serialization), PAYLOAD (the detached payload, when the JWS does not carry it). The issuer's
+   * keys and the client's algorithm policy, as for tokens. The response: PAYLOAD (the payload
+   * text when it is UTF-8), PROTECTED_HEADER; the JSON is `{"header":{..},"payload_b64url":"..",
+   * "payload":".."}`.
+   */
+  OIDC_OP_VERIFY_JWS = 26,
+  /**
+   * Decrypt a compact JWE with the client's decryption keys (RFC 7516/7518): JWE (required).
+   * Decrypts only: a nested JWT inside is NOT validated (validate it with the operation it is
+   * for). The response as for OIDC_OP_VERIFY_JWS (the JWE protected header).
+   */
+  OIDC_OP_DECRYPT = 27,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -651,6 +666,18 @@ enum oidc_param
    * OIDC_OP_VALIDATE_LOGOUT_TOKEN: the logout token (compact JWS).
    */
   OIDC_PARAM_LOGOUT_TOKEN = 43,
+  /**
+   * OIDC_OP_VERIFY_JWS: the JWS.
+   */
+  OIDC_PARAM_JWS = 44,
+  /**
+   * OIDC_OP_VERIFY_JWS: the detached payload (text).
+   */
+  OIDC_PARAM_PAYLOAD = 45,
+  /**
+   * OIDC_OP_DECRYPT: the compact JWE.
+   */
+  OIDC_PARAM_JWE = 46,
   /**
    * One scope token per call; sent joined by spaces.
    */
@@ -737,6 +764,14 @@ enum oidc_field
    */
   OIDC_FIELD_JTI = 31,
   /**
+   * OIDC_OP_VERIFY_JWS, OIDC_OP_DECRYPT: the payload, when it is UTF-8 text.
+   */
+  OIDC_FIELD_PAYLOAD = 32,
+  /**
+   * OIDC_OP_VERIFY_JWS, OIDC_OP_DECRYPT: the protected header (JSON).
+   */
+  OIDC_FIELD_PROTECTED_HEADER = 33,
+  /**
    * Seconds (token, device, CIBA, PAR responses).
    */
   OIDC_FIELD_EXPIRES_IN = 100,
@@ -760,6 +795,16 @@ typedef enum oidc_field oidc_field;
 typedef uint32_t oidc_field;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+/**
+ * A content encryption algorithm (RFC 7518 §5; `enc`).
+ */
+typedef struct ContentEnc ContentEnc;
+
+/**
+ * A key management algorithm (RFC 7518 §4; `alg`).
+ */
+typedef struct KeyAlg KeyAlg;
 
 /**
  * A cancellation handle, optionally with a deadline, that any number of calls may share
@@ -1564,6 +1609,108 @@ oidc_result oidc_validate_explain(const struct oidc_validator *client,
                                   char **json_out,
                                   size_t *json_len_out,
                                   struct oidc_error **err_out);
+
+/**
+ * Add a private key for encrypted tokens (JWE): a private JWK (RSA, EC P-256/P-384/P-521,
+ * `oct`) or a PEM private key (PKCS#8, PKCS#1, SEC1). `kid` (`kid_len` 0: none) names it; a JWK's
+ * own `kid` is used otherwise. Several keys may be added (at most 32); a JWE naming a `kid` is
+ * decrypted with that key only. Keys never come from a token. With keys, a validator decrypts
+ * encrypted access tokens only after `oidc_validator_builder_set_accept_encrypted`.
+ * # Ownership: `builder` borrowed; the key copied (never echoed in messages).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_add_decryption_key(struct oidc_validator_builder *builder,
+                                                      const char *key,
+                                                      size_t key_len,
+                                                      const char *kid,
+                                                      size_t kid_len,
+                                                      struct oidc_error **err_out);
+
+/**
+ * The JWE algorithms accepted: key management and content encryption names, separated by
+ * spaces or commas (e.g. "RSA-OAEP-256 ECDH-ES+A128KW A256GCM A128CBC-HS256"). Default: every
+ * supported one but RSA1_5 (padding oracle) and dir; RSA1_5 only when named here.
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_decryption_algorithms(struct oidc_validator_builder *builder,
+                                                             const char *names,
+                                                             size_t names_len,
+                                                             struct oidc_error **err_out);
+
+/**
+ * Accept encrypted access tokens (nested JWT: signed, then encrypted; `cty` JWT) when `accept`
+ * is 1 (0: refuse them, the default). Needs a decryption key (checked by `_build`).
+ * # Ownership: `builder` borrowed.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_accept_encrypted(struct oidc_validator_builder *builder,
+                                                        uint32_t accept,
+                                                        struct oidc_error **err_out);
+
+/**
+ * As `oidc_validator_builder_add_decryption_key`, for a protocol client: its encrypted ID
+ * tokens, userinfo, introspection and JARM responses are decrypted with these keys.
+ * # Ownership: `builder` borrowed; the key copied (never echoed in messages).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_add_decryption_key(struct oidc_oauth_builder *builder,
+                                                  const char *key,
+                                                  size_t key_len,
+                                                  const char *kid,
+                                                  size_t kid_len,
+                                                  struct oidc_error **err_out);
+
+/**
+ * As `oidc_validator_builder_set_decryption_algorithms`, for a protocol client.
+ * # Ownership: `builder` borrowed; the value copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_decryption_algorithms(struct oidc_oauth_builder *builder,
+                                                         const char *names,
+                                                         size_t names_len,
+                                                         struct oidc_error **err_out);
+
+/**
+ * Use a static JWKS document for the issuer's keys (offline use, tests; no discovery for keys).
+ * # Ownership: `builder` borrowed; the JSON copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_jwks_json(struct oidc_oauth_builder *builder,
+                                             const char *jwks_json,
+                                             size_t jwks_json_len,
+                                             struct oidc_error **err_out);
+
+/**
+ * Send every authorization request (OIDC_OP_AUTHORIZATION_URL, OIDC_OP_PUSHED_AUTHORIZATION) as
+ * a signed request object (RFC 9101), signed with the client's private key
+ * (`oidc_oauth_builder_set_private_key_pem` / `_jwk`). `enc_alg` and `enc_enc` (both given or
+ * both empty) also encrypt it to the issuer: `RSA-OAEP`, `RSA-OAEP-256` or `ECDH-ES*` to the
+ * issuer's published `use: enc` key, `A128KW`/`A192KW`/`A256KW` to the key derived from the client
+ * secret; `enc_enc` one of A128GCM, A192GCM, A256GCM, A128CBC-HS256, A192CBC-HS384, A256CBC-HS512.
+ * # Ownership: `builder` borrowed; the values copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_request_object(struct oidc_oauth_builder *builder,
+                                                  const char *enc_alg,
+                                                  size_t enc_alg_len,
+                                                  const char *enc_enc,
+                                                  size_t enc_enc_len,
+                                                  struct oidc_error **err_out);
 
 /**
  * The library version, e.g. "0.1.0".

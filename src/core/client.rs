@@ -12,6 +12,7 @@ use super::config::{Config, KeySource};
 use super::discovery::{Metadata, discover};
 use super::error::{Error, ErrorKind, Result, err};
 use super::http::Http;
+use super::jose::jwe;
 use super::jwks::{KeySet, Lookup};
 use super::log::{Level, emit};
 use super::metrics;
@@ -19,7 +20,7 @@ use super::runtime::ForkMutex;
 use super::snapshot;
 use super::token_cache::{Entry, TokenCache};
 use super::url::redact;
-use super::validate::{ParsedToken, Policy, Validated, parse_token};
+use super::validate::{ParsedToken, Policy, Validated, normalize_typ, parse_token};
 
 /// Seconds since the Unix epoch, as a float (NumericDate).
 pub fn unix_now() -> f64 {
@@ -169,6 +170,17 @@ impl Client {
     /// verifying key is still in the issuer's current key set, and `exp` / `nbf` / `iat` hold at
     /// `now` (same leeway, codes and messages as a full validation).
     pub fn validate_at(&self, token: &str, now: f64) -> Result<Validated> {
+        if self.inner.policy.accept_encrypted && jwe::looks_like_jwe(token) {
+            // The nested token then takes the path of every signed token (cache, issuers).
+            let inner = match self.decrypt_nested(token) {
+                Ok(t) => t,
+                Err(e) => {
+                    metrics::validation(Err(e.kind()));
+                    return Err(e);
+                }
+            };
+            return self.validate_at(&inner, now);
+        }
         if let Some(router) = &self.inner.router {
             return router.validate_at(token, now);
         }
@@ -187,8 +199,52 @@ impl Client {
     /// cache, whose entries passed the client's own policy.
     pub fn validate_adjusted(&self, token: &str, now: f64, adjust: impl FnOnce(&mut Policy)) -> Result<Validated> {
         let mut policy = self.inner.policy.clone();
+        policy.accept_encrypted = true;
         adjust(&mut policy);
+        if policy.accept_encrypted && jwe::looks_like_jwe(token) {
+            let inner = self.decrypt_nested(token)?;
+            return self.validate_with_policy(&inner, now, &policy);
+        }
         self.validate_with_policy(token, now, &policy)
+    }
+
+    /// Decrypt a compact JWE with this client's keys and algorithm allow-list (no validation of
+    /// what it holds).
+    pub fn decrypt(&self, token: &str) -> Result<jwe::Decrypted> {
+        let cfg = &self.inner.cfg;
+        if cfg.decryption_keys.is_empty() {
+            return err(
+                ErrorKind::TokenMalformed,
+                "the token is encrypted (JWE) but no decryption key is configured (add the client's private encryption key)",
+            );
+        }
+        if token.len() > cfg.max_token_bytes.saturating_mul(2) {
+            return err(
+                ErrorKind::TokenTooLarge,
+                format!("encrypted token is {} bytes; the limit is {}", token.len(), cfg.max_token_bytes * 2),
+            );
+        }
+        jwe::decrypt(token, &cfg.decryption_keys, &cfg.decryption_algorithms, cfg.max_token_bytes)
+    }
+
+    /// Decrypt a nested JWT (RFC 7519 §5.2: `cty` "JWT") and return the signed token inside.
+    fn decrypt_nested(&self, token: &str) -> Result<String> {
+        let d = self.decrypt(token)?;
+        match d.cty.as_deref().map(normalize_typ) {
+            Some(c) if c == "jwt" => {}
+            _ => {
+                return err(
+                    ErrorKind::TokenMalformed,
+                    "the encrypted token does not hold a signed JWT (its cty is not JWT): an encrypted token must be nested (signed, then encrypted)",
+                );
+            }
+        }
+        let inner =
+            String::from_utf8(d.plaintext).map_err(|_| Error::new(ErrorKind::TokenMalformed, "the decrypted token is not UTF-8"))?;
+        if jwe::looks_like_jwe(&inner) {
+            return err(ErrorKind::TokenMalformed, "the decrypted token is encrypted again: one level of encryption is accepted");
+        }
+        Ok(inner)
     }
 
     fn validate_with_policy(&self, token: &str, now: f64, policy: &Policy) -> Result<Validated> {

@@ -248,6 +248,14 @@ pub struct Config {
     /// Further issuers accepted by the same validator (issue 12), each with its own keys and
     /// token rules. Empty: the validator serves `issuer` alone, exactly as before.
     pub issuers: Vec<IssuerConfig>,
+    /// Private keys for encrypted tokens and responses (JWE, issue 14), chosen by `kid`. Empty:
+    /// an encrypted token is refused (TOKEN_MALFORMED, naming the setting).
+    pub decryption_keys: super::jose::jwe::DecryptionKeys,
+    /// The JWE algorithms accepted (default: every one but RSA1_5 and dir).
+    pub decryption_algorithms: super::jose::jwe::JweAlgs,
+    /// Accept encrypted (nested JWE) access tokens. Off by default. ID tokens, userinfo,
+    /// introspection and JARM responses are decrypted whenever keys are configured.
+    pub accept_encrypted: bool,
 }
 
 /// Most issuers (exact or templates) one validator may serve.
@@ -571,6 +579,9 @@ impl Config {
             resource: ResourcePolicy::default(),
             token_cache_size: DEFAULT_TOKEN_CACHE_SIZE,
             issuers: Vec::new(),
+            decryption_keys: Default::default(),
+            decryption_algorithms: Default::default(),
+            accept_encrypted: false,
         }
     }
 
@@ -656,6 +667,9 @@ impl Config {
         }
         if self.algorithms.is_empty() {
             return bad("the algorithm allow-list is empty");
+        }
+        if self.accept_encrypted && self.decryption_keys.is_empty() {
+            return bad("accepting encrypted access tokens needs a decryption key (add one)");
         }
         if self.audiences.len() > MAX_LIST_ITEMS || self.required_claims.len() > MAX_LIST_ITEMS {
             return bad("too many audiences or required claims (at most 64 each)");

@@ -32,6 +32,10 @@ pub struct Policy {
     /// back-channel-logout event, is then refused (`TYPE_MISMATCH`), so a logout token is never
     /// taken for an access token, an ID token or a signed endpoint response.
     pub logout_token: bool,
+    /// Whether a five-segment token (JWE) is decrypted with the client's keys and its nested
+    /// JWS validated (issue 14): access tokens only with `Config::accept_encrypted`; the
+    /// protocol responses (ID token, userinfo, introspection, JARM) whenever keys are set.
+    pub accept_encrypted: bool,
 }
 
 /// The `events` member that makes a JWT a logout token (OpenID Connect Back-Channel Logout 1.0 §2.4).
@@ -52,6 +56,7 @@ impl Policy {
             max_token_bytes: c.max_token_bytes,
             require_exp: true,
             logout_token: false,
+            accept_encrypted: c.accept_encrypted,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod cancel;
 pub mod codes;
 pub mod error;
 pub mod issuer;
+pub mod jose;
 pub mod misc;
 pub mod oauth_client;
 pub mod oauth_request;

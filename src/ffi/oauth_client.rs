@@ -30,7 +30,7 @@ pub struct oidc_oauth_builder {
     /// private_key_jwt key (set with `oidc_oauth_builder_set_private_key_pem` / `_jwk`).
     pub(crate) key: Option<std::sync::Arc<crate::core::oauth::SigningKey>>,
     /// The first setter failure, reported by `_build` (see `oidc_validator_builder`).
-    failed: Option<(oidc_result, String)>,
+    pub(crate) failed: Option<(oidc_result, String)>,
 }
 
 /// An OAuth 2.0 / OpenID Connect protocol client (one registered client at one issuer). Every

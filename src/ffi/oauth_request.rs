@@ -95,6 +95,17 @@ pub enum oidc_operation {
     /// `oidc_oauth_builder_set_replay_store`). The response JSON is the claims; fields ISS, SUB,
     /// SID, JTI. No network once the issuer's keys are cached.
     OIDC_OP_VALIDATE_LOGOUT_TOKEN = 25,
+    /// Verify a JWS that is not a token (RFC 7515; detached content, Appendix F; unencoded
+    /// payload, RFC 7797 `b64: false` with `crit`): JWS (required; compact or flattened JSON
+    /// serialization), PAYLOAD (the detached payload, when the JWS does not carry it). The issuer's
+    /// keys and the client's algorithm policy, as for tokens. The response: PAYLOAD (the payload
+    /// text when it is UTF-8), PROTECTED_HEADER; the JSON is `{"header":{..},"payload_b64url":"..",
+    /// "payload":".."}`.
+    OIDC_OP_VERIFY_JWS = 26,
+    /// Decrypt a compact JWE with the client's decryption keys (RFC 7516/7518): JWE (required).
+    /// Decrypts only: a nested JWT inside is NOT validated (validate it with the operation it is
+    /// for). The response as for OIDC_OP_VERIFY_JWS (the JWE protected header).
+    OIDC_OP_DECRYPT = 27,
 }
 
 /// A typed request parameter. 1-99 are strings (`oidc_oauth_request_set_string`), 100-199
@@ -155,6 +166,12 @@ pub enum oidc_param {
     OIDC_PARAM_ENDPOINT_NAME = 42,
     /// OIDC_OP_VALIDATE_LOGOUT_TOKEN: the logout token (compact JWS).
     OIDC_PARAM_LOGOUT_TOKEN = 43,
+    /// OIDC_OP_VERIFY_JWS: the JWS.
+    OIDC_PARAM_JWS = 44,
+    /// OIDC_OP_VERIFY_JWS: the detached payload (text).
+    OIDC_PARAM_PAYLOAD = 45,
+    /// OIDC_OP_DECRYPT: the compact JWE.
+    OIDC_PARAM_JWE = 46,
     /// One scope token per call; sent joined by spaces.
     OIDC_PARAM_SCOPE = 100,
     OIDC_PARAM_RESOURCE = 101,
@@ -214,6 +231,10 @@ pub enum oidc_field {
     OIDC_FIELD_SID = 30,
     /// OIDC_OP_VALIDATE_LOGOUT_TOKEN: the token's `jti`.
     OIDC_FIELD_JTI = 31,
+    /// OIDC_OP_VERIFY_JWS, OIDC_OP_DECRYPT: the payload, when it is UTF-8 text.
+    OIDC_FIELD_PAYLOAD = 32,
+    /// OIDC_OP_VERIFY_JWS, OIDC_OP_DECRYPT: the protected header (JSON).
+    OIDC_FIELD_PROTECTED_HEADER = 33,
     /// Seconds (token, device, CIBA, PAR responses).
     OIDC_FIELD_EXPIRES_IN = 100,
     /// Seconds between polls (device, CIBA).

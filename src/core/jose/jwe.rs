@@ -109,6 +109,11 @@ impl KeyAlg {
         KeyAlg::ALL.into_iter().find(|a| a.name() == name)
     }
 
+    /// Whether the key is a shared secret (AES key wrap with a symmetric key; `dir`).
+    pub fn is_symmetric(self) -> bool {
+        matches!(self, KeyAlg::A128Kw | KeyAlg::A192Kw | KeyAlg::A256Kw | KeyAlg::Dir)
+    }
+
     fn bit(self) -> u16 {
         1 << (self as u16)
     }
@@ -848,6 +853,11 @@ impl EncryptionKey {
     /// The one `alg` this key is restricted to (its JWK's `alg`), if any.
     pub fn alg(&self) -> Option<KeyAlg> {
         self.alg
+    }
+
+    /// Whether this key can take `alg` (its type, and its own `alg` restriction when it has one).
+    pub fn fits(&self, alg: KeyAlg) -> bool {
+        self.alg.is_none_or(|a| a == alg) && self.fits_type(alg, self.enc)
     }
 
     fn fits_type(&self, alg: KeyAlg, enc: Option<ContentEnc>) -> bool {

@@ -215,6 +215,15 @@ impl OAuthClient {
             return Ok(PreparedAuthorization { url: with_query(&endpoint, &p), state: req.state.clone(), nonce: req.nonce.clone() });
         }
         let (p, state, nonce) = req.params(&id, true)?;
+        if self.uses_request_objects() {
+            // RFC 9101 §5: the parameters travel in the signed object; OpenID Connect also
+            // wants response_type and scope outside it (they are in it too).
+            let jar = self.request_object(&p)?;
+            let mut q = vec![("client_id".to_string(), id)];
+            q.extend(p.iter().filter(|(k, _)| k == "response_type" || k == "scope").cloned());
+            q.push(("request".into(), jar));
+            return Ok(PreparedAuthorization { url: with_query(&endpoint, &q), state: Some(state), nonce: Some(nonce) });
+        }
         Ok(PreparedAuthorization { url: with_query(&endpoint, &p), state: Some(state), nonce: Some(nonce) })
     }
 
@@ -236,6 +245,16 @@ impl OAuthClient {
                 }
                 p.push(("request".to_string(), jar.clone()));
                 (p, req.state.clone(), req.nonce.clone())
+            }
+            None if self.uses_request_objects() => {
+                let (p, s, n) = req.params(&id, true)?;
+                let jar = self.request_object(&p)?;
+                let mut q = Vec::new();
+                if with_id {
+                    q.push(("client_id".to_string(), id));
+                }
+                q.push(("request".to_string(), jar));
+                (q, Some(s), Some(n))
             }
             None => {
                 let (p, s, n) = req.params(&id, with_id)?;

@@ -172,6 +172,9 @@ pub struct OAuthConfig {
     /// Back-channel logout tokens: explicit typing, the replay cache's capacity, the host's
     /// shared replay store (`logout::validate_logout_token`).
     pub logout: LogoutConfig,
+    /// RFC 9101: send every authorization request as a signed (optionally encrypted) request
+    /// object (see [`super::jar`]).
+    pub request_object: Option<super::jar::RequestObjectConfig>,
 }
 
 impl OAuthConfig {
@@ -184,6 +187,7 @@ impl OAuthConfig {
             assertion_audience: AssertionAudience::TokenEndpoint,
             dpop_key: None,
             logout: LogoutConfig::default(),
+            request_object: None,
         }
     }
 }
@@ -199,6 +203,8 @@ pub(crate) struct Inner {
     pub(crate) cc_cache: TokenCache,
     /// The `jti`s of the logout tokens this client accepted (bounded; see `logout`).
     pub(crate) logout_replay: ReplayCache,
+    /// The issuer's encryption keys (request-object encryption).
+    pub(crate) enc_keys: super::jar::EncKeyCache,
 }
 
 /// A protocol client. Cheap to clone; every method may run concurrently from any thread.
@@ -273,13 +279,18 @@ impl OAuthClient {
             }
             _ => {}
         }
+        if let Some(ro) = &cfg.request_object {
+            ro.check(&cfg.auth)?;
+        }
         if cfg.logout.replay_capacity == 0 {
             return err(ErrorKind::InvalidConfig, "the logout-token replay cache capacity must be at least 1");
         }
         let validator = Client::new(cfg.base.clone())?;
         let dpop = cfg.dpop_key.clone().map(Dpop::new).transpose()?;
         let logout_replay = ReplayCache::new(ReplayKind::Logout, cfg.logout.replay_capacity);
-        Ok(OAuthClient { inner: Arc::new(Inner { cfg, validator, dpop, cc_cache: TokenCache::default(), logout_replay }) })
+        Ok(OAuthClient {
+            inner: Arc::new(Inner { cfg, validator, dpop, cc_cache: TokenCache::default(), logout_replay, enc_keys: Default::default() }),
+        })
     }
 
     pub fn config(&self) -> &OAuthConfig {
@@ -288,6 +299,12 @@ impl OAuthClient {
 
     pub fn client_id(&self) -> &str {
         &self.inner.cfg.client_id
+    }
+
+    /// Decrypt a compact JWE with the client's decryption keys (OIDC_OP_DECRYPT): what it
+    /// holds is not validated.
+    pub fn decrypt(&self, jwe: &str) -> Result<crate::core::jose::jwe::Decrypted> {
+        self.inner.validator.decrypt(jwe)
     }
 
     /// The ID-token validator (same policy code as access tokens; audience = client id).

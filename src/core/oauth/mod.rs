@@ -9,6 +9,7 @@ pub mod dpop;
 pub mod grants;
 pub mod idtoken;
 pub mod introspection;
+pub mod jar;
 pub mod logout;
 pub mod pkce;
 pub mod registration;

@@ -74,6 +74,8 @@ enum_table! {
         Resource = 23 => "OIDC_OP_RESOURCE",
         Endpoint = 24 => "OIDC_OP_ENDPOINT",
         ValidateLogoutToken = 25 => "OIDC_OP_VALIDATE_LOGOUT_TOKEN",
+        VerifyJws = 26 => "OIDC_OP_VERIFY_JWS",
+        Decrypt = 27 => "OIDC_OP_DECRYPT",
     }
 }
 
@@ -123,6 +125,9 @@ enum_table! {
         BindingMessage = 41 => "OIDC_PARAM_BINDING_MESSAGE",
         EndpointName = 42 => "OIDC_PARAM_ENDPOINT_NAME",
         LogoutToken = 43 => "OIDC_PARAM_LOGOUT_TOKEN",
+        Jws = 44 => "OIDC_PARAM_JWS",
+        Payload = 45 => "OIDC_PARAM_PAYLOAD",
+        Jwe = 46 => "OIDC_PARAM_JWE",
         Scope = 100 => "OIDC_PARAM_SCOPE",
         Resource = 101 => "OIDC_PARAM_RESOURCE",
         Audience = 102 => "OIDC_PARAM_AUDIENCE",
@@ -170,6 +175,8 @@ enum_table! {
         WwwAuthenticate = 29 => "OIDC_FIELD_WWW_AUTHENTICATE",
         Sid = 30 => "OIDC_FIELD_SID",
         Jti = 31 => "OIDC_FIELD_JTI",
+        Payload = 32 => "OIDC_FIELD_PAYLOAD",
+        ProtectedHeader = 33 => "OIDC_FIELD_PROTECTED_HEADER",
         ExpiresIn = 100 => "OIDC_FIELD_EXPIRES_IN",
         Interval = 101 => "OIDC_FIELD_INTERVAL",
         HttpStatus = 102 => "OIDC_FIELD_HTTP_STATUS",
@@ -318,6 +325,8 @@ impl Operation {
             Operation::Resource => &[Method, Url, AccessToken, TokenType, Body, ContentType],
             Operation::Endpoint => &[EndpointName],
             Operation::ValidateLogoutToken => &[LogoutToken],
+            Operation::VerifyJws => &[Jws, Payload],
+            Operation::Decrypt => &[Jwe],
         }
     }
 
@@ -325,7 +334,12 @@ impl Operation {
     fn sends(self) -> bool {
         !matches!(
             self,
-            Operation::AuthorizationResponse | Operation::ValidateIdToken | Operation::Endpoint | Operation::ValidateLogoutToken
+            Operation::AuthorizationResponse
+                | Operation::ValidateIdToken
+                | Operation::Endpoint
+                | Operation::ValidateLogoutToken
+                | Operation::VerifyJws
+                | Operation::Decrypt
         )
     }
 
@@ -689,6 +703,21 @@ fn secs(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// The answer of OIDC_OP_VERIFY_JWS and OIDC_OP_DECRYPT: `{"header": {..}, "payload_b64url": "..",
+/// "payload": ".."}` (`payload` only when the bytes are UTF-8), with the payload text and the
+/// protected header as fields.
+fn payload_response(op: Operation, header_json: &str, payload: &[u8]) -> OAuthResponse {
+    let header = object_of(header_json).map(Value::Object).unwrap_or(Value::Null);
+    let text = std::str::from_utf8(payload).ok();
+    let mut m = Map::new();
+    m.insert("header".into(), header);
+    m.insert("payload_b64url".into(), Value::String(crate::core::json::b64url_encode(payload)));
+    if let Some(t) = text {
+        m.insert("payload".into(), Value::String(t.to_string()));
+    }
+    OAuthResponse::local(op, m).with(Field::Payload, text).with(Field::ProtectedHeader, Some(header_json))
+}
+
 fn object_of(json: &str) -> Option<Map<String, Value>> {
     match serde_json::from_str::<Value>(json) {
         Ok(Value::Object(m)) => Some(m),
@@ -742,6 +771,8 @@ impl OAuthClient {
             O::Resource => &[P::Url, P::AccessToken],
             O::Endpoint => &[P::EndpointName],
             O::ValidateLogoutToken => &[P::LogoutToken],
+            O::VerifyJws => &[P::Jws],
+            O::Decrypt => &[P::Jwe],
             _ => &[],
         };
         for p in required {
@@ -954,6 +985,15 @@ impl OAuthClient {
             O::Endpoint => {
                 let url = self.endpoint(r.req(P::EndpointName)?)?;
                 Ok(OAuthResponse::local(op, Map::from_iter([("url".to_string(), Value::from(url.clone()))])).with(Field::Url, Some(&url)))
+            }
+            O::VerifyJws => {
+                let detached = r.s(P::Payload).map(str::as_bytes);
+                let v = crate::core::jose::jws::verify_jws(self.validator(), r.req(P::Jws)?, detached, crate::core::client::unix_now())?;
+                Ok(payload_response(op, &v.header_json, &v.payload))
+            }
+            O::Decrypt => {
+                let d = self.decrypt(r.req(P::Jwe)?)?;
+                Ok(payload_response(op, &d.header_json, &d.plaintext))
             }
         }
     }

@@ -131,6 +131,8 @@ enum oidc_operation
   OIDC_OP_RESOURCE = 23,
   OIDC_OP_ENDPOINT = 24,
   OIDC_OP_VALIDATE_LOGOUT_TOKEN = 25,
+  OIDC_OP_VERIFY_JWS = 26,
+  OIDC_OP_DECRYPT = 27,
 };
 typedef uint32_t oidc_operation;
 enum oidc_param
@@ -178,6 +180,9 @@ enum oidc_param
   OIDC_PARAM_BINDING_MESSAGE = 41,
   OIDC_PARAM_ENDPOINT_NAME = 42,
   OIDC_PARAM_LOGOUT_TOKEN = 43,
+  OIDC_PARAM_JWS = 44,
+  OIDC_PARAM_PAYLOAD = 45,
+  OIDC_PARAM_JWE = 46,
   OIDC_PARAM_SCOPE = 100,
   OIDC_PARAM_RESOURCE = 101,
   OIDC_PARAM_AUDIENCE = 102,
@@ -223,12 +228,16 @@ enum oidc_field
   OIDC_FIELD_WWW_AUTHENTICATE = 29,
   OIDC_FIELD_SID = 30,
   OIDC_FIELD_JTI = 31,
+  OIDC_FIELD_PAYLOAD = 32,
+  OIDC_FIELD_PROTECTED_HEADER = 33,
   OIDC_FIELD_EXPIRES_IN = 100,
   OIDC_FIELD_INTERVAL = 101,
   OIDC_FIELD_HTTP_STATUS = 102,
   OIDC_FIELD_ACTIVE = 103,
 };
 typedef uint32_t oidc_field;
+typedef struct ContentEnc ContentEnc;
+typedef struct KeyAlg KeyAlg;
 typedef struct oidc_cancel oidc_cancel;
 typedef struct oidc_decision oidc_decision;
 typedef struct oidc_error oidc_error;
@@ -429,6 +438,39 @@ oidc_result oidc_validate_explain(const struct oidc_validator *client,
                                   char **json_out,
                                   size_t *json_len_out,
                                   struct oidc_error **err_out);
+oidc_result oidc_validator_builder_add_decryption_key(struct oidc_validator_builder *builder,
+                                                      const char *key,
+                                                      size_t key_len,
+                                                      const char *kid,
+                                                      size_t kid_len,
+                                                      struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_decryption_algorithms(struct oidc_validator_builder *builder,
+                                                             const char *names,
+                                                             size_t names_len,
+                                                             struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_accept_encrypted(struct oidc_validator_builder *builder,
+                                                        uint32_t accept,
+                                                        struct oidc_error **err_out);
+oidc_result oidc_oauth_builder_add_decryption_key(struct oidc_oauth_builder *builder,
+                                                  const char *key,
+                                                  size_t key_len,
+                                                  const char *kid,
+                                                  size_t kid_len,
+                                                  struct oidc_error **err_out);
+oidc_result oidc_oauth_builder_set_decryption_algorithms(struct oidc_oauth_builder *builder,
+                                                         const char *names,
+                                                         size_t names_len,
+                                                         struct oidc_error **err_out);
+oidc_result oidc_oauth_builder_set_jwks_json(struct oidc_oauth_builder *builder,
+                                             const char *jwks_json,
+                                             size_t jwks_json_len,
+                                             struct oidc_error **err_out);
+oidc_result oidc_oauth_builder_set_request_object(struct oidc_oauth_builder *builder,
+                                                  const char *enc_alg,
+                                                  size_t enc_alg_len,
+                                                  const char *enc_enc,
+                                                  size_t enc_enc_len,
+                                                  struct oidc_error **err_out);
 const char *oidc_version(void);
 uint32_t oidc_version_number(void);
 const char *oidc_result_str(uint32_t code);
