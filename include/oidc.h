@@ -703,6 +703,12 @@ enum oidc_param
    * 0 or 1.
    */
   OIDC_PARAM_NO_STATE_SENT = 206,
+  /**
+   * The validation time, Unix seconds (reproducible tests, replays of recorded traffic):
+   * OIDC_OP_VALIDATE_ID_TOKEN, OIDC_OP_VALIDATE_LOGOUT_TOKEN, OIDC_OP_VERIFY_JWS,
+   * OIDC_OP_AUTHORIZATION_RESPONSE. Default: now.
+   */
+  OIDC_PARAM_NOW_SECS = 207,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -187,6 +187,10 @@ pub enum oidc_param {
     OIDC_PARAM_USE_CACHE = 205,
     /// 0 or 1.
     OIDC_PARAM_NO_STATE_SENT = 206,
+    /// The validation time, Unix seconds (reproducible tests, replays of recorded traffic):
+    /// OIDC_OP_VALIDATE_ID_TOKEN, OIDC_OP_VALIDATE_LOGOUT_TOKEN, OIDC_OP_VERIFY_JWS,
+    /// OIDC_OP_AUTHORIZATION_RESPONSE. Default: now.
+    OIDC_PARAM_NOW_SECS = 207,
 }
 
 /// A response field. 1-99 are strings (`oidc_oauth_response_string`), 100-199 integers

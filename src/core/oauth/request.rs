@@ -138,6 +138,7 @@ enum_table! {
         SignedResponse = 204 => "OIDC_PARAM_SIGNED_RESPONSE",
         UseCache = 205 => "OIDC_PARAM_USE_CACHE",
         NoStateSent = 206 => "OIDC_PARAM_NO_STATE_SENT",
+        NowSecs = 207 => "OIDC_PARAM_NOW_SECS",
     }
 }
 
@@ -317,15 +318,15 @@ impl Operation {
                 MaxAge,
             ],
             Operation::EndSessionUrl => &[IdTokenHint, PostLogoutRedirectUri, State],
-            Operation::AuthorizationResponse => &[Response, ExpectedState, NoStateSent],
-            Operation::ValidateIdToken => &[IdToken, Nonce, AccessToken, Code, MaxAge],
+            Operation::AuthorizationResponse => &[Response, ExpectedState, NoStateSent, NowSecs],
+            Operation::ValidateIdToken => &[IdToken, Nonce, AccessToken, Code, MaxAge, NowSecs],
             Operation::Register => &[Metadata, InitialAccessToken],
             Operation::RegistrationRead | Operation::RegistrationDelete => &[RegistrationAccessToken, RegistrationClientUri],
             Operation::RegistrationUpdate => &[Metadata, RegistrationAccessToken, RegistrationClientUri],
             Operation::Resource => &[Method, Url, AccessToken, TokenType, Body, ContentType],
             Operation::Endpoint => &[EndpointName],
-            Operation::ValidateLogoutToken => &[LogoutToken],
-            Operation::VerifyJws => &[Jws, Payload],
+            Operation::ValidateLogoutToken => &[LogoutToken, NowSecs],
+            Operation::VerifyJws => &[Jws, Payload, NowSecs],
             Operation::Decrypt => &[Jwe],
         }
     }
@@ -582,6 +583,11 @@ impl OAuthRequest {
 
     fn int(&self, p: Param) -> Option<i64> {
         self.ints.iter().find(|(q, _)| *q == p).map(|(_, v)| *v)
+    }
+
+    /// The validation time the request names (OIDC_PARAM_NOW_SECS), if any.
+    fn now(&self) -> Option<f64> {
+        self.int(Param::NowSecs).map(|v| v as f64)
     }
 
     fn flag(&self, p: Param) -> bool {
@@ -953,7 +959,7 @@ impl OAuthClient {
                     Some(s) => ExpectedState::Sent(s),
                     None => ExpectedState::NoneSent,
                 };
-                let a = self.parse_authorization_response(r.req(P::Response)?, expected, None)?;
+                let a = self.parse_authorization_response(r.req(P::Response)?, expected, r.now())?;
                 let json = a.to_json();
                 let object = object_of(&json);
                 Ok(OAuthResponse::new(op, json, object)
@@ -967,13 +973,13 @@ impl OAuthClient {
                     access_token: r.s(P::AccessToken),
                     code: r.s(P::Code),
                     max_age: r.int(P::MaxAge).map(i64::unsigned_abs),
-                    now: None,
+                    now: r.now(),
                 };
                 let c = validate_id_token(self, r.req(P::IdToken)?, &checks)?;
                 Ok(OAuthResponse::new(op, c.json, Some(c.object)))
             }
             O::ValidateLogoutToken => {
-                let t = validate_logout_token(self, r.req(P::LogoutToken)?, None)?;
+                let t = validate_logout_token(self, r.req(P::LogoutToken)?, r.now())?;
                 Ok(OAuthResponse::new(op, t.json, Some(t.object))
                     .with(Field::Iss, Some(&t.iss))
                     .with(Field::Sub, t.sub.as_deref())
@@ -988,7 +994,7 @@ impl OAuthClient {
             }
             O::VerifyJws => {
                 let detached = r.s(P::Payload).map(str::as_bytes);
-                let v = crate::core::jose::jws::verify_jws(self.validator(), r.req(P::Jws)?, detached, crate::core::client::unix_now())?;
+                let v = crate::core::jose::jws::verify_jws(self.validator(), r.req(P::Jws)?, detached, r.now().unwrap_or_else(crate::core::client::unix_now))?;
                 Ok(payload_response(op, &v.header_json, &v.payload))
             }
             O::Decrypt => {

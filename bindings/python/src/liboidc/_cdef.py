@@ -193,6 +193,7 @@ enum oidc_param
   OIDC_PARAM_SIGNED_RESPONSE = 204,
   OIDC_PARAM_USE_CACHE = 205,
   OIDC_PARAM_NO_STATE_SENT = 206,
+  OIDC_PARAM_NOW_SECS = 207,
 };
 typedef uint32_t oidc_param;
 enum oidc_field
