@@ -244,6 +244,8 @@ pub struct Config {
     /// Further issuers accepted by the same validator (issue 12), each with its own keys and
     /// token rules. Empty: the validator serves `issuer` alone, exactly as before.
     pub issuers: Vec<IssuerConfig>,
+    /// The issuer's signed revocation list (issue 14; see [`super::revocation`]). `None`: off.
+    pub revocation: Option<super::revocation::RevocationConfig>,
 }
 
 /// Most issuers (exact or templates) one validator may serve.
@@ -334,6 +336,11 @@ impl IssuerConfig {
         let mut c = base.clone();
         c.issuers = Vec::new();
         c.issuer = issuer.to_string();
+        // An explicit revocation-list URL is the base issuer's: every other issuer (and tenant)
+        // polls its own well-known URL.
+        if let Some(r) = &mut c.revocation {
+            r.url = None;
+        }
         c.key_source = self.key_source.clone();
         if !self.audiences.is_empty() || self.allow_any_audience {
             c.audiences = self.audiences.clone();
@@ -567,6 +574,7 @@ impl Config {
             resource: ResourcePolicy::default(),
             token_cache_size: DEFAULT_TOKEN_CACHE_SIZE,
             issuers: Vec::new(),
+            revocation: None,
         }
     }
 
@@ -707,6 +715,12 @@ impl Config {
         }
         if d.algorithms.is_empty() {
             return bad("the DPoP algorithm list is empty");
+        }
+        if let Some(r) = &self.revocation {
+            if matches!(self.key_source, KeySource::Static(_)) {
+                return bad("a revocation list needs a remote issuer (discovery or a JWKS URL), not a static key set");
+            }
+            r.check(&self.issuer, self.allow_http_loopback)?;
         }
         Ok(())
     }
