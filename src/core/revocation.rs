@@ -203,16 +203,14 @@ pub fn default_url(issuer: &str) -> String {
     format!("{}{WELL_KNOWN_PATH}", issuer.trim_end_matches('/'))
 }
 
-type FastSet = HashSet<Box<str>, foldhash::fast::RandomState>;
-
 /// A verified, immutable revocation list.
 pub struct RevocationList {
     pub issuer: String,
     pub iat: i64,
     pub next_update: i64,
     pub version: u64,
-    kids: FastSet,
-    jtis: FastSet,
+    kids: HashSet<Box<str>, foldhash::fast::RandomState>,
+    jtis: HashSet<Box<str>, foldhash::fast::RandomState>,
     /// SHA-256 of the claims: two lists of one version must be the same list.
     digest: [u8; 32],
 }
@@ -292,7 +290,7 @@ impl RevocationList {
         if kids_in.len() > MAX_REVOKED_KIDS {
             return invalid(format!("{} revoked kids; at most {MAX_REVOKED_KIDS} are accepted", kids_in.len()));
         }
-        let mut kids = FastSet::with_capacity_and_hasher(kids_in.len(), Default::default());
+        let mut kids = HashSet::with_capacity_and_hasher(kids_in.len(), Default::default());
         for k in kids_in {
             if !entry_ok(&k) {
                 return invalid(format!("a revoked kid is empty or longer than {MAX_ENTRY_LEN} bytes"));
@@ -303,7 +301,7 @@ impl RevocationList {
         if jtis_in.len() > MAX_REVOKED_JTIS {
             return invalid(format!("{} revoked jtis; at most {MAX_REVOKED_JTIS} are accepted", jtis_in.len()));
         }
-        let mut jtis = FastSet::with_capacity_and_hasher(jtis_in.len(), Default::default());
+        let mut jtis = HashSet::with_capacity_and_hasher(jtis_in.len(), Default::default());
         for j in jtis_in {
             if !entry_ok(&j.jti) {
                 return invalid(format!("a revoked jti is empty or longer than {MAX_ENTRY_LEN} bytes"));
