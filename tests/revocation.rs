@@ -301,3 +301,62 @@ fn bad_configuration_is_refused_at_build() {
         ErrorKind::InvalidConfig
     );
 }
+
+/// A cancelled call (cancel handle, then a deadline) never burns the schedule: the next
+/// validation gets a list at once (from the cancelled call's fetch, or its own), never
+/// REVOCATION_UNAVAILABLE, and the list is fetched at most once per attempt.
+#[test]
+fn a_cancelled_prefetch_does_not_burn_the_schedule() {
+    use common::cabi::*;
+    use oidc::ffi::cancel::{oidc_cancel_free, oidc_cancel_trigger};
+    use oidc::ffi::error::oidc_result;
+    use oidc::ffi::validator::*;
+    let fx = fixture();
+    let jws = list(&fx.key, &fx.idp.issuer, 1, 600, &[], &["bad"]);
+    fx.idp.srv.set_sequence(RL, vec![route(&jws).with_delay(Duration::from_millis(400)), route(&jws)]);
+    let build = || {
+        let mut b: *mut oidc_validator_builder = std::ptr::null_mut();
+        ok(oidc_validator_builder_new(&mut b, std::ptr::null_mut()));
+        put(oidc_validator_builder_set_issuer, b, &fx.idp.issuer);
+        put(oidc_validator_builder_add_audience, b, "api");
+        put(oidc_validator_builder_set_ca_file, b, fx.idp.ca.ca_pem_path().to_str().unwrap());
+        ok(oidc_validator_builder_set_revocation(b, std::ptr::null(), 0, 1, 0, std::ptr::null_mut()));
+        let mut c: *mut oidc_validator = std::ptr::null_mut();
+        ok(oidc_validator_builder_build(b, &mut c, std::ptr::null_mut()));
+        c
+    };
+    let validate = |c: *const oidc_validator, t: &str| {
+        let (mut out, mut n) = (std::ptr::null_mut(), 0usize);
+        let rc = oidc_validate(c, t.as_ptr().cast(), t.len(), &mut out, &mut n, std::ptr::null_mut());
+        if !out.is_null() {
+            oidc::ffi::misc::oidc_string_free(out);
+        }
+        rc
+    };
+    // 1. Cancelled at once.
+    let client = build();
+    let batch = Batch::new(2);
+    let cancel = new_cancel(0);
+    ok(oidc_validator_prefetch_async(client, Some(on_done), slot(&batch, 0), cancel, std::ptr::null_mut()));
+    oidc_cancel_trigger(cancel);
+    assert!(batch.wait(1, Duration::from_secs(10)));
+    assert_eq!(batch.code(0), oidc_result::Cancelled as u32);
+    assert_eq!(validate(client, &fx.token("a")), oidc_result::Ok);
+    assert_eq!(validate(client, &fx.token("bad")), oidc_result::Revoked);
+    assert_eq!(fx.fetches(), 1, "one fetch: the cancelled call's, or the validation's own");
+    oidc_cancel_free(cancel);
+    oidc_validator_free(client);
+    // 2. A deadline that passes while the list fetch hangs.
+    fx.idp.srv.set_sequence(RL, vec![route(&jws).with_delay(Duration::from_millis(600)), route(&jws)]);
+    let client = build();
+    let cancel = new_cancel(100);
+    ok(oidc_validator_prefetch_async(client, Some(on_done), slot(&batch, 1), cancel, std::ptr::null_mut()));
+    assert!(batch.wait(2, Duration::from_secs(10)));
+    assert_eq!(batch.code(1), oidc_result::DeadlineExceeded as u32);
+    let t0 = std::time::Instant::now();
+    assert_eq!(validate(client, &fx.token("a")), oidc_result::Ok, "the next caller is not held back");
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    assert!(fx.fetches() <= 3);
+    oidc_cancel_free(cancel);
+    oidc_validator_free(client);
+}
