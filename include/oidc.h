@@ -435,6 +435,32 @@ typedef uint32_t oidc_prefetch;
 #endif // __cplusplus
 
 /**
+ * What validation does when the issuer's revocation list is unavailable past its grace period
+ * (`oidc_validator_builder_set_revocation`; passed as a `uint32_t`). 0 is not a policy.
+ */
+enum oidc_revocation_policy
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Refuse every validation with `OIDC_RESULT_REVOCATION_UNAVAILABLE` (HTTP 503, retry later).
+   */
+  OIDC_REVOCATION_FAIL_CLOSED = 1,
+  /**
+   * Accept (still checking the last list held, if any); counted and logged.
+   */
+  OIDC_REVOCATION_FAIL_OPEN = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum oidc_revocation_policy oidc_revocation_policy;
+#else
+typedef uint32_t oidc_revocation_policy;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A protocol operation (`oidc_oauth_request_new`).
  *
  */
@@ -2720,6 +2746,45 @@ oidc_result oidc_validator_builder_set_prefetch(struct oidc_validator_builder *b
                                                 struct oidc_error **err_out);
 
 /**
+ * Check every token against the issuer's signed revocation list (a JWS of `typ`
+ * `revocation-list+jwt` signed by a key of the issuer's JWKS; see the README, "Signed
+ * revocation lists"): a token whose `kid` or `jti` is listed fails with `OIDC_RESULT_REVOKED`.
+ * `url` (UTF-8, `url_len` bytes; NULL or 0 bytes: the default
+ * `<issuer>/.well-known/revocation-list`) must be https (http only on loopback with the
+ * loopback opt-in); checked at build. `policy` is an `oidc_revocation_policy`
+ * (`OIDC_REVOCATION_FAIL_CLOSED` or `OIDC_REVOCATION_FAIL_OPEN`; anything else, 0 included:
+ * INVALID_ARGUMENT). `grace_secs`: how long a stale list keeps serving while fetches fail
+ * (0: the default, 3600; at most 7 days). With several issuers, every issuer polls its own
+ * default URL; an explicit `url` is the base issuer's. `oidc_validator_prefetch` (and
+ * `OIDC_PREFETCH_FAIL_FAST`) fetch the list too and fail when that fails.
+ * # Ownership: `builder` borrowed; `url` copied; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_revocation(struct oidc_validator_builder *builder,
+                                                  const char *url,
+                                                  size_t url_len,
+                                                  uint32_t policy,
+                                                  uint32_t grace_secs,
+                                                  struct oidc_error **err_out);
+
+/**
+ * Bound the revocation list's poll interval (derived from the list's `next_update`) to
+ * [`min_secs`, `max_secs`] (0 keeps that bound's default: 30 s and 86400 s). Call after
+ * `oidc_validator_builder_set_revocation` (before it: INVALID_ARGUMENT). A minimum above the
+ * maximum, or a bound outside 1 s .. 7 days, fails the build with INVALID_CONFIG.
+ * # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_builder_set_revocation_bounds(struct oidc_validator_builder *builder,
+                                                         uint32_t min_secs,
+                                                         uint32_t max_secs,
+                                                         struct oidc_error **err_out);
+
+/**
  * The realm named in `WWW-Authenticate` values of this client's errors.
  * # Ownership: `builder` borrowed; the value copied.
  * # Thread safety: not concurrently on one builder.
@@ -2800,7 +2865,8 @@ oidc_result oidc_validate_at(const struct oidc_validator *client,
                              struct oidc_error **err_out);
 
 /**
- * Fetch discovery and the key set now (warm start), so the first request does not wait.
+ * Fetch discovery and the key set now (warm start), so the first request does not wait, and
+ * the revocation list when one is configured (a failure to fetch or verify it fails the call).
  * A static-key client returns OK at once.
  * # Ownership: `client` borrowed.
  * # Thread safety: may be called concurrently with any call on the client.
@@ -2809,6 +2875,22 @@ oidc_result oidc_validate_at(const struct oidc_validator *client,
 OIDC_MUST_USE
 oidc_result oidc_validator_prefetch(const struct oidc_validator *client,
                                     struct oidc_error **err_out);
+
+/**
+ * Drop the cached keys of `issuer` (UTF-8, `issuer_len` bytes; NULL or 0 bytes: every issuer
+ * of the validator) at once: the next validation fetches them again (operators, after a key
+ * compromise). The verified-token cache of those issuers is emptied too. An issuer the
+ * validator does not serve: INVALID_ARGUMENT. A static-key validator: OK, nothing dropped.
+ * # Ownership: `client` borrowed; `issuer` read during the call; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+ * # Thread safety: may be called concurrently with any call on the client (a fetch in flight
+ *   finishes first).
+ * # Blocking: waits for a key fetch in flight (bounded by the timeouts); no network of its own.
+ */
+OIDC_MUST_USE
+oidc_result oidc_validator_drop_keys(const struct oidc_validator *client,
+                                     const char *issuer,
+                                     size_t issuer_len,
+                                     struct oidc_error **err_out);
 
 /**
  * Bound the process-wide key cache to `max_entries` JWKS URLs (default 64, at least 1); the

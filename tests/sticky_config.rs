@@ -143,6 +143,29 @@ fn every_validating_builder_setter_is_sticky() {
         ),
         ("set_cache_policy_secs", Box::new(|b| oidc_validator_builder_set_cache_policy_secs(b, 100, 10, 30, 60, NO_ERR))),
         ("set_prefetch", Box::new(|b| oidc_validator_builder_set_prefetch(b, 99, NO_ERR))),
+        ("set_revocation policy 0", Box::new(|b| oidc_validator_builder_set_revocation(b, std::ptr::null(), 0, 0, 0, NO_ERR))),
+        (
+            "set_revocation bad UTF-8",
+            Box::new(|b| {
+                let (p, n) = bad();
+                oidc_validator_builder_set_revocation(b, p, n, 1, 0, NO_ERR)
+            }),
+        ),
+        ("set_revocation_bounds first", Box::new(|b| oidc_validator_builder_set_revocation_bounds(b, 30, 60, NO_ERR))),
+        (
+            "set_revocation http",
+            Box::new(|b| {
+                let (p, n) = s("http://idp.example/rl");
+                oidc_validator_builder_set_revocation(b, p, n, 1, 0, NO_ERR)
+            }),
+        ),
+        (
+            "set_revocation_bounds min > max",
+            Box::new(|b| {
+                assert_eq!(oidc_validator_builder_set_revocation(b, std::ptr::null(), 0, 2, 60, NO_ERR), oidc_result::Ok);
+                oidc_validator_builder_set_revocation_bounds(b, 600, 60, NO_ERR)
+            }),
+        ),
         (
             "set_realm",
             Box::new(|b| {

@@ -476,6 +476,15 @@ impl CacheEntry {
         out
     }
 
+    /// Forget the keys (an operator's `drop_keys`): the next use fetches them again, without
+    /// `If-None-Match`, as on a cold start. In-flight fetches finish first (the fetch lock).
+    pub fn drop_keys(&self) {
+        let _log_hold = super::log::hold();
+        let _g = self.fetch_lock.lock();
+        self.state.store(Arc::new(State::default()));
+        self.attempts.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// The cached document for a snapshot: `(raw JWKS, time left until expiry, etag)`, if the
     /// keys are fresh at `now`.
     pub fn snapshot(&self, now: Instant) -> Option<(Arc<str>, Duration, Option<String>)> {

@@ -66,6 +66,8 @@ struct Inner {
     /// Several issuers (`cfg.issuers` not empty): every token goes to the issuer it names,
     /// whose own client decides it. `None`: this client is the one issuer (today's path).
     router: Option<Box<super::multi::Router>>,
+    /// The issuer's signed revocation list (`cfg.revocation`), checked after the claims.
+    revocation: Option<Box<super::revocation::Checker>>,
 }
 
 /// A validating client. Cloning is cheap (an `Arc`); every method takes `&self` and may run
@@ -90,7 +92,8 @@ impl Client {
             let cache_policy = CachePolicy::from_config(&cfg);
             // The router owns no keys: the chosen issuer's client verifies.
             let source = Source::Static(Arc::new(KeySet::parse(br#"{"keys":[]}"#)?));
-            let inner = Inner { cfg, policy, cache_policy, http: None, source, tokens: None, router: Some(Box::new(router)) };
+            let inner =
+                Inner { cfg, policy, cache_policy, http: None, source, tokens: None, router: Some(Box::new(router)), revocation: None };
             return Ok(Client { inner: Arc::new(inner) });
         }
         cfg.check()?;
@@ -121,7 +124,8 @@ impl Client {
             }
         };
         let tokens = (cfg.token_cache_size > 0).then(|| TokenCache::new(cfg.token_cache_size));
-        Ok(Client { inner: Arc::new(Inner { cfg, policy, cache_policy, http, source, tokens, router: None }) })
+        let revocation = cfg.revocation.as_ref().map(|r| Box::new(super::revocation::Checker::new(&cfg, r)));
+        Ok(Client { inner: Arc::new(Inner { cfg, policy, cache_policy, http, source, tokens, router: None, revocation }) })
     }
 
     /// The configuration this client was built from.
@@ -248,9 +252,26 @@ impl Client {
     }
 
     fn validate_with_policy(&self, token: &str, now: f64, policy: &Policy) -> Result<Validated> {
-        let t = parse_token(token, policy)?;
-        self.verify(&t, None)?;
-        t.check_claims(policy, now)
+        let mut t = parse_token(token, policy)?;
+        let keys = self.verify(&t, None)?;
+        let kid = t.kid.take();
+        let v = t.check_claims(policy, now)?;
+        self.check_revoked(kid.as_deref(), &keys, &v)?;
+        Ok(v)
+    }
+
+    /// The revocation-list check of an authentic token whose claims passed (`kid`: the header's).
+    #[inline]
+    fn check_revoked(&self, kid: Option<&str>, keys: &KeySet, v: &Validated) -> Result<()> {
+        match &self.inner.revocation {
+            None => Ok(()),
+            Some(r) => r.check(self, kid, keys, v.alg, v.jti().as_deref()),
+        }
+    }
+
+    /// The revocation checker (`None` when no list is configured).
+    pub fn revocation(&self) -> Option<&super::revocation::Checker> {
+        self.inner.revocation.as_deref()
     }
 
     /// Find the token's key and check the signature. Returns the key set that held the key.
@@ -317,6 +338,7 @@ impl Client {
         let keys = self.verify(&t, current)?;
         let kid = t.kid.take();
         let (v, times) = t.check_claims_timed(policy, now)?;
+        self.check_revoked(kid.as_deref(), &keys, &v)?;
         cache.insert(hash, Entry::new(token, &v, kid.as_deref(), times, keys, policy.leeway_secs), now);
         Ok(v)
     }
@@ -347,10 +369,17 @@ impl Client {
             }
             return Hit::Answer(Err(x));
         }
+        // The list of now, not of the first validation: a revocation applies to cached tokens.
+        if let Some(r) = &self.inner.revocation {
+            let jti = e.jti.and_then(|s| s.get(e.claims()));
+            if let Err(x) = r.check(self, e.kid(), &e.keys, e.alg, jti.as_deref()) {
+                return Hit::Answer(Err(x));
+            }
+        }
         // One spare byte: the C ABI appends the NUL without reallocating.
         let mut claims = String::with_capacity(e.claims().len() + 1);
         claims.push_str(e.claims());
-        Hit::Answer(Ok(Validated { claims, alg: e.alg, exp: e.times.exp, cnf: e.cnf.clone() }))
+        Hit::Answer(Ok(Validated { claims, alg: e.alg, exp: e.times.exp, cnf: e.cnf.clone(), jti: e.jti }))
     }
 
     /// The token policy of this client (one issuer).
@@ -424,7 +453,11 @@ impl Client {
         if let Some(router) = &self.inner.router {
             return router.prefetch();
         }
-        self.keys(Need::Keys).map(|_| ())
+        self.keys(Need::Keys)?;
+        match &self.inner.revocation {
+            Some(r) => r.prime(self),
+            None => Ok(()),
+        }
     }
 
     /// The issuer metadata, once discovered.

@@ -256,6 +256,8 @@ pub struct Config {
     /// Accept encrypted (nested JWE) access tokens. Off by default. ID tokens, userinfo,
     /// introspection and JARM responses are decrypted whenever keys are configured.
     pub accept_encrypted: bool,
+    /// The issuer's signed revocation list (issue 14; see [`super::revocation`]). `None`: off.
+    pub revocation: Option<super::revocation::RevocationConfig>,
 }
 
 /// Most issuers (exact or templates) one validator may serve.
@@ -346,6 +348,11 @@ impl IssuerConfig {
         let mut c = base.clone();
         c.issuers = Vec::new();
         c.issuer = issuer.to_string();
+        // An explicit revocation-list URL is the base issuer's: every other issuer (and tenant)
+        // polls its own well-known URL.
+        if let Some(r) = &mut c.revocation {
+            r.url = None;
+        }
         c.key_source = self.key_source.clone();
         if !self.audiences.is_empty() || self.allow_any_audience {
             c.audiences = self.audiences.clone();
@@ -582,6 +589,7 @@ impl Config {
             decryption_keys: Default::default(),
             decryption_algorithms: Default::default(),
             accept_encrypted: false,
+            revocation: None,
         }
     }
 
@@ -725,6 +733,12 @@ impl Config {
         }
         if d.algorithms.is_empty() {
             return bad("the DPoP algorithm list is empty");
+        }
+        if let Some(r) = &self.revocation {
+            if matches!(self.key_source, KeySource::Static(_)) {
+                return bad("a revocation list needs a remote issuer (discovery or a JWKS URL), not a static key set");
+            }
+            r.check(&self.issuer, self.allow_http_loopback)?;
         }
         Ok(())
     }

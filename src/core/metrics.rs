@@ -55,6 +55,11 @@ pub static SNAPSHOT_SKIPPED: Counter = Counter::new();
 /// Non-blocking calls accepted, completed (callback run), cancelled, past their deadline, and
 /// refused because the queue was full.
 pub static ASYNC_SUBMITTED: Counter = Counter::new();
+/// Revocation-list fetches sent, failed (network, status, invalid, unverifiable or rolled-back
+/// lists), and validations accepted by the fail-open policy without a usable list.
+pub static REVOCATION_FETCHES: Counter = Counter::new();
+pub static REVOCATION_FAILURES: Counter = Counter::new();
+pub static REVOCATION_FAIL_OPEN: Counter = Counter::new();
 pub static ASYNC_COMPLETED: Counter = Counter::new();
 pub static ASYNC_CANCELLED: Counter = Counter::new();
 pub static ASYNC_DEADLINE_EXCEEDED: Counter = Counter::new();

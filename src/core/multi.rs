@@ -250,6 +250,15 @@ impl Router {
         self.templates.get(i).map(|t| t.tenants.lock().map.values().map(|(c, _)| c.discovery_fetches()).sum()).unwrap_or(0)
     }
 
+    /// Every issuer client: the exact issuers and the tenants held (operator calls).
+    pub fn all_clients(&self) -> Vec<Client> {
+        let mut v: Vec<Client> = self.exact_clients().cloned().collect();
+        for t in self.templates.iter() {
+            v.extend(t.tenants.lock().map.values().map(|(c, _)| c.clone()));
+        }
+        v
+    }
+
     /// Prefetch every exact issuer (templates are fetched per tenant, on first use).
     pub fn prefetch(&self) -> Result<()> {
         for (_, c) in self.exact.iter() {

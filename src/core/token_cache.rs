@@ -27,7 +27,7 @@ use parking_lot::RwLock;
 
 use super::config::Algorithm;
 use super::jwks::KeySet;
-use super::validate::{Cnf, TimeClaims, Validated};
+use super::validate::{Cnf, JtiSpan, TimeClaims, Validated};
 
 /// Most shards; a shard holds at least [`MIN_SHARD_SLOTS`] entries, so small caches have fewer.
 const MAX_SHARDS: usize = 64;
@@ -44,6 +44,8 @@ pub struct Entry {
     /// `exp`, `nbf`, `iat`, checked again on every hit.
     pub times: TimeClaims,
     pub cnf: Cnf,
+    /// The `jti`'s place in the claims (the revocation check of a hit).
+    pub jti: Option<JtiSpan>,
     /// The key set whose key verified the token. Held strongly: a pointer comparison with the
     /// current set is then never fooled by a freed set's address being reused.
     pub keys: Arc<KeySet>,
@@ -68,6 +70,7 @@ impl Entry {
             expires: times.exp + leeway_secs,
             times,
             cnf: v.cnf.clone(),
+            jti: v.jti,
             keys,
         }
     }
@@ -273,7 +276,7 @@ mod tests {
     use super::*;
 
     fn entry(token: &str, exp: f64) -> Entry {
-        let v = Validated { claims: r#"{"sub":"x"}"#.into(), alg: Algorithm::ES256, exp, cnf: Cnf::default() };
+        let v = Validated { claims: r#"{"sub":"x"}"#.into(), alg: Algorithm::ES256, exp, cnf: Cnf::default(), jti: None };
         let times = TimeClaims { exp, nbf: None, iat: None };
         Entry::new(token, &v, Some("k1"), times, Arc::new(KeySet::default()), 0.0)
     }

@@ -292,6 +292,47 @@ pub struct Validated {
     pub exp: f64,
     /// The token's confirmation (RFC 7800 `cnf`), read in the same pass as the other claims.
     pub cnf: Cnf,
+    /// Where the token's `jti` lies in `claims` (found in the same pass; the revocation check).
+    pub jti: Option<JtiSpan>,
+}
+
+impl Validated {
+    /// The token's `jti` (a string claim), borrowed from the claims unless it holds a JSON escape.
+    #[inline]
+    pub fn jti(&self) -> Option<Cow<'_, str>> {
+        self.jti.as_ref().and_then(|s| s.get(&self.claims))
+    }
+}
+
+/// The position of a `jti` string literal's content in a claims document: no allocation to
+/// find it again; `escaped` when the literal holds a backslash escape (then decoded on use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JtiSpan {
+    start: u32,
+    end: u32,
+    escaped: bool,
+}
+
+impl JtiSpan {
+    /// The span of `literal` (a JSON string literal borrowed from `claims`), if it lies in it.
+    fn of(claims: &str, literal: &str) -> Option<JtiSpan> {
+        let off = (literal.as_ptr() as usize).checked_sub(claims.as_ptr() as usize)?;
+        let end = off.checked_add(literal.len())?;
+        if end > claims.len() || literal.len() < 2 || !literal.starts_with('"') || !literal.ends_with('"') {
+            return None;
+        }
+        Some(JtiSpan { start: u32::try_from(off + 1).ok()?, end: u32::try_from(end - 1).ok()?, escaped: literal.contains('\\') })
+    }
+
+    /// The `jti` in `claims` (the document the span was taken from).
+    pub fn get<'c>(&self, claims: &'c str) -> Option<Cow<'c, str>> {
+        let (s, e) = (self.start as usize, self.end as usize);
+        if !self.escaped {
+            return claims.get(s..e).map(Cow::Borrowed);
+        }
+        let lit = claims.get(s.checked_sub(1)?..e.checked_add(1)?)?;
+        serde_json::from_str::<String>(lit).ok().map(Cow::Owned)
+    }
 }
 
 /// A token's sender constraint: `cnf.jkt` (RFC 9449, DPoP) and `cnf.x5t#S256` (RFC 8705, mTLS).
@@ -309,6 +350,7 @@ pub struct ClaimInfo {
     pub nbf: Option<f64>,
     pub iat: Option<f64>,
     pub cnf: Cnf,
+    pub jti: Option<JtiSpan>,
 }
 
 /// A validated token's time claims, kept by the verified-token cache to check them again at
@@ -340,7 +382,7 @@ impl<'a> ParsedToken<'a> {
         let claims = String::from_utf8(self.payload).map_err(|_| Error::new(ErrorKind::TokenMalformed, "payload is not UTF-8"))?;
         let info = check_claims_json(&claims, policy, now)?;
         let times = TimeClaims { exp: info.exp, nbf: info.nbf, iat: info.iat };
-        Ok((Validated { claims, alg: self.alg, exp: info.exp, cnf: info.cnf }, times))
+        Ok((Validated { claims, alg: self.alg, exp: info.exp, cnf: info.cnf, jti: info.jti }, times))
     }
 }
 
@@ -430,7 +472,11 @@ pub fn check_claims_json(claims: &str, policy: &Policy, now: f64) -> Result<Clai
             Some(_) => {}
         }
     }
-    Ok(ClaimInfo { exp, nbf, iat, cnf: read_cnf(cnf)? })
+    let jti = match jti.map(scalar) {
+        Some(Scalar::Str(_)) => jti.and_then(|v| JtiSpan::of(claims, v.get())),
+        _ => None,
+    };
+    Ok(ClaimInfo { exp, nbf, iat, cnf: read_cnf(cnf)?, jti })
 }
 
 /// Cross-JWT confusion (Back-Channel Logout 1.0 §4.1): a token whose `events` object holds the

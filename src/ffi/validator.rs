@@ -4,7 +4,9 @@ use std::ffi::{c_char, c_void};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::boundary::{check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_ref, try_utf8, write_box, write_owned_string};
+use super::boundary::{
+    check_out, ffi_boundary, ffi_guard, free_box, try_mut, try_opt_utf8, try_ref, try_utf8, write_box, write_owned_string,
+};
 use super::cancel::{cancel_owned, oidc_cancel};
 use super::error::{FfiError, oidc_error, oidc_result};
 use super::pool::{on_done, on_string, string_out, submit};
@@ -468,6 +470,87 @@ pub extern "C" fn oidc_validator_builder_set_prefetch(
     })
 }
 
+/// What validation does when the issuer's revocation list is unavailable past its grace period
+/// (`oidc_validator_builder_set_revocation`; passed as a `uint32_t`). 0 is not a policy.
+/// cbindgen:prefix-with-name=false
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// The variant names are the C names (`OIDC_REVOCATION_FAIL_CLOSED`, not `..._POLICY_...`).
+#[allow(clippy::enum_variant_names)]
+pub enum oidc_revocation_policy {
+    /// Refuse every validation with `OIDC_RESULT_REVOCATION_UNAVAILABLE` (HTTP 503, retry later).
+    OidcRevocationFailClosed = 1,
+    /// Accept (still checking the last list held, if any); counted and logged.
+    OidcRevocationFailOpen = 2,
+}
+
+/// Check every token against the issuer's signed revocation list (a JWS of `typ`
+/// `revocation-list+jwt` signed by a key of the issuer's JWKS; see the README, "Signed
+/// revocation lists"): a token whose `kid` or `jti` is listed fails with `OIDC_RESULT_REVOKED`.
+/// `url` (UTF-8, `url_len` bytes; NULL or 0 bytes: the default
+/// `<issuer>/.well-known/revocation-list`) must be https (http only on loopback with the
+/// loopback opt-in); checked at build. `policy` is an `oidc_revocation_policy`
+/// (`OIDC_REVOCATION_FAIL_CLOSED` or `OIDC_REVOCATION_FAIL_OPEN`; anything else, 0 included:
+/// INVALID_ARGUMENT). `grace_secs`: how long a stale list keeps serving while fetches fail
+/// (0: the default, 3600; at most 7 days). With several issuers, every issuer polls its own
+/// default URL; an explicit `url` is the base issuer's. `oidc_validator_prefetch` (and
+/// `OIDC_PREFETCH_FAIL_FAST`) fetch the list too and fail when that fails.
+/// # Ownership: `builder` borrowed; `url` copied; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_validator_builder_set_revocation(
+    builder: *mut oidc_validator_builder,
+    url: *const c_char,
+    url_len: usize,
+    policy: u32,
+    grace_secs: u32,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder(builder, err_out, |c| {
+        // SAFETY: url points to url_len readable bytes, or url_len is 0 (API contract).
+        let url = unsafe { try_opt_utf8(url, url_len, "url") }?;
+        let policy = crate::core::RevocationPolicy::from_u32(policy)?;
+        let mut r = c.revocation.clone().unwrap_or_else(|| crate::core::RevocationConfig::new(policy));
+        r.policy = policy;
+        r.url = url.map(str::to_string);
+        r.grace = if grace_secs == 0 { crate::core::revocation::DEFAULT_GRACE } else { Duration::from_secs(u64::from(grace_secs)) };
+        c.revocation = Some(r);
+        Ok(())
+    })
+}
+
+/// Bound the revocation list's poll interval (derived from the list's `next_update`) to
+/// [`min_secs`, `max_secs`] (0 keeps that bound's default: 30 s and 86400 s). Call after
+/// `oidc_validator_builder_set_revocation` (before it: INVALID_ARGUMENT). A minimum above the
+/// maximum, or a bound outside 1 s .. 7 days, fails the build with INVALID_CONFIG.
+/// # Ownership: `builder` borrowed; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_validator_builder_set_revocation_bounds(
+    builder: *mut oidc_validator_builder,
+    min_secs: u32,
+    max_secs: u32,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_builder(builder, err_out, |c| {
+        let Some(r) = c.revocation.as_mut() else {
+            return Err(FfiError::new(
+                oidc_result::InvalidArgument,
+                "set the revocation list (oidc_validator_builder_set_revocation) before its bounds",
+            ));
+        };
+        use crate::core::revocation::{DEFAULT_MAX_INTERVAL, DEFAULT_MIN_INTERVAL};
+        let s = |v: u32, d: Duration| if v == 0 { d } else { Duration::from_secs(u64::from(v)) };
+        r.min_interval = s(min_secs, DEFAULT_MIN_INTERVAL);
+        r.max_interval = s(max_secs, DEFAULT_MAX_INTERVAL);
+        Ok(())
+    })
+}
+
 /// The realm named in `WWW-Authenticate` values of this client's errors.
 /// # Ownership: `builder` borrowed; the value copied.
 /// # Thread safety: not concurrently on one builder.
@@ -617,7 +700,8 @@ pub extern "C" fn oidc_validate_at(
     validate_impl(client, token, token_len, Some(now_unix), claims_out, claims_len_out, err_out)
 }
 
-/// Fetch discovery and the key set now (warm start), so the first request does not wait.
+/// Fetch discovery and the key set now (warm start), so the first request does not wait, and
+/// the revocation list when one is configured (a failure to fetch or verify it fails the call).
 /// A static-key client returns OK at once.
 /// # Ownership: `client` borrowed.
 /// # Thread safety: may be called concurrently with any call on the client.
@@ -629,6 +713,31 @@ pub extern "C" fn oidc_validator_prefetch(client: *const oidc_validator, err_out
         // SAFETY: client is NULL or live (API contract).
         let c = unsafe { try_ref(client, "client") }?;
         c.client.prefetch().map_err(Into::into)
+    })
+}
+
+/// Drop the cached keys of `issuer` (UTF-8, `issuer_len` bytes; NULL or 0 bytes: every issuer
+/// of the validator) at once: the next validation fetches them again (operators, after a key
+/// compromise). The verified-token cache of those issuers is emptied too. An issuer the
+/// validator does not serve: INVALID_ARGUMENT. A static-key validator: OK, nothing dropped.
+/// # Ownership: `client` borrowed; `issuer` read during the call; on failure `*err_out` (if non-NULL) is caller-owned (`oidc_error_free`).
+/// # Thread safety: may be called concurrently with any call on the client (a fetch in flight
+///   finishes first).
+/// # Blocking: waits for a key fetch in flight (bounded by the timeouts); no network of its own.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_validator_drop_keys(
+    client: *const oidc_validator,
+    issuer: *const c_char,
+    issuer_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: client is NULL or live (API contract).
+        let c = unsafe { try_ref(client, "client") }?;
+        // SAFETY: issuer points to issuer_len readable bytes, or issuer_len is 0 (API contract).
+        let issuer = unsafe { try_opt_utf8(issuer, issuer_len, "issuer") }?;
+        c.client.drop_keys(issuer).map(|_| ()).map_err(Into::into)
     })
 }
 
@@ -806,6 +915,17 @@ mod tests {
         let rc = oidc_validator_builder_set_issuer(b, bad.as_ptr().cast(), 2, std::ptr::null_mut());
         assert_eq!(rc, oidc_result::InvalidUtf8);
         oidc_validator_builder_free(b);
+    }
+
+    #[test]
+    fn revocation_policy_constants_are_the_core_policies() {
+        use crate::core::RevocationPolicy;
+        assert_eq!(
+            RevocationPolicy::from_u32(oidc_revocation_policy::OidcRevocationFailClosed as u32).unwrap(),
+            RevocationPolicy::FailClosed
+        );
+        assert_eq!(RevocationPolicy::from_u32(oidc_revocation_policy::OidcRevocationFailOpen as u32).unwrap(), RevocationPolicy::FailOpen);
+        assert!(RevocationPolicy::from_u32(0).is_err());
     }
 
     #[test]

@@ -1239,6 +1239,31 @@ static void test_misuse(void) {
         CHECK(oidc_validator_builder_set_prefetch(b, 99, NULL) != OIDC_RESULT_OK);
         CHECK_RC(oidc_validator_builder_set_prefetch(b, OIDC_PREFETCH_NONE, NULL), OIDC_RESULT_OK);
         oidc_validator_builder_free(b);
+        /* Revocation lists: NULL handles, a NULL URL with a length, policy 0, bounds before the
+         * list, UTF-8; the default URL (NULL, 0) and bounds of 0 (the defaults) are accepted. */
+        CHECK_RC(oidc_validator_builder_set_revocation(NULL, NULL, 0, OIDC_REVOCATION_FAIL_CLOSED, 0, NULL), OIDC_RESULT_NULL_PARAMETER);
+        CHECK_RC(oidc_validator_builder_set_revocation_bounds(NULL, 0, 0, NULL), OIDC_RESULT_NULL_PARAMETER);
+        CHECK_RC(oidc_validator_drop_keys(NULL, NULL, 0, NULL), OIDC_RESULT_NULL_PARAMETER);
+        CHECK_RC(oidc_validator_builder_new(&b, NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_builder_set_revocation_bounds(b, 30, 60, NULL), OIDC_RESULT_INVALID_ARGUMENT);
+        oidc_validator_builder_free(b);
+        CHECK_RC(oidc_validator_builder_new(&b, NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_builder_set_revocation(b, NULL, 0, 0, 0, NULL), OIDC_RESULT_INVALID_ARGUMENT);
+        oidc_validator_builder_free(b);
+        CHECK_RC(oidc_validator_builder_new(&b, NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_builder_set_revocation(b, NULL, 5, OIDC_REVOCATION_FAIL_OPEN, 0, NULL), OIDC_RESULT_NULL_PARAMETER);
+        oidc_validator_builder_free(b);
+        CHECK_RC(oidc_validator_builder_new(&b, NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_builder_set_revocation(b, "\xff", 1, OIDC_REVOCATION_FAIL_OPEN, 0, NULL), OIDC_RESULT_INVALID_UTF8);
+        oidc_validator_builder_free(b);
+        CHECK_RC(oidc_validator_builder_new(&b, NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_builder_set_revocation(b, NULL, 0, OIDC_REVOCATION_FAIL_CLOSED, 600, NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_builder_set_revocation_bounds(b, 0, 0, NULL), OIDC_RESULT_OK);
+        oidc_validator_builder_free(b);
+        /* drop_keys on a live (static-key) client: every issuer, its own issuer; another one is refused. */
+        CHECK_RC(oidc_validator_drop_keys(g_client, NULL, 0, NULL), OIDC_RESULT_OK);
+        CHECK_RC(oidc_validator_drop_keys(g_client, "https://not-ours.example", 24, NULL), OIDC_RESULT_INVALID_ARGUMENT);
+        CHECK_RC(oidc_validator_drop_keys(g_client, NULL, 3, NULL), OIDC_RESULT_NULL_PARAMETER);
         CHECK_RC(oidc_oauth_send_async(NULL, NULL, NULL, NULL, NULL), OIDC_RESULT_NULL_PARAMETER);
         CHECK_RC(oidc_set_log_callback(NULL, NULL, 0, NULL), OIDC_RESULT_OK); /* NULL clears */
         CHECK(oidc_async_configure(0, 0, NULL) == OIDC_RESULT_OK || oidc_async_configure(0, 0, NULL) == OIDC_RESULT_INVALID_ARGUMENT);

@@ -167,7 +167,7 @@ mod tests {
     use super::*;
 
     fn validated(claims: serde_json::Value, alg: Algorithm) -> Validated {
-        Validated { claims: claims.to_string(), alg, exp: 2000.0, cnf: Default::default() }
+        Validated { claims: claims.to_string(), alg, exp: 2000.0, cnf: Default::default(), jti: None }
     }
 
     fn kind(claims: serde_json::Value, checks: IdTokenChecks<'_>) -> Option<ErrorKind> {

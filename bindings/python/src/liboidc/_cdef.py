@@ -104,6 +104,12 @@ enum oidc_prefetch
   OIDC_PREFETCH_BACKGROUND = 2,
 };
 typedef uint32_t oidc_prefetch;
+enum oidc_revocation_policy
+ {
+  OIDC_REVOCATION_FAIL_CLOSED = 1,
+  OIDC_REVOCATION_FAIL_OPEN = 2,
+};
+typedef uint32_t oidc_revocation_policy;
 enum oidc_operation
  {
   OIDC_OP_AUTHORIZATION_CODE = 1,
@@ -712,6 +718,16 @@ oidc_result oidc_validator_builder_set_cache_policy_secs(struct oidc_validator_b
 oidc_result oidc_validator_builder_set_prefetch(struct oidc_validator_builder *builder,
                                                 uint32_t mode,
                                                 struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_revocation(struct oidc_validator_builder *builder,
+                                                  const char *url,
+                                                  size_t url_len,
+                                                  uint32_t policy,
+                                                  uint32_t grace_secs,
+                                                  struct oidc_error **err_out);
+oidc_result oidc_validator_builder_set_revocation_bounds(struct oidc_validator_builder *builder,
+                                                         uint32_t min_secs,
+                                                         uint32_t max_secs,
+                                                         struct oidc_error **err_out);
 oidc_result oidc_validator_builder_set_realm(struct oidc_validator_builder *builder,
                                              const char *realm,
                                              size_t realm_len,
@@ -735,6 +751,10 @@ oidc_result oidc_validate_at(const struct oidc_validator *client,
                              struct oidc_error **err_out);
 oidc_result oidc_validator_prefetch(const struct oidc_validator *client,
                                     struct oidc_error **err_out);
+oidc_result oidc_validator_drop_keys(const struct oidc_validator *client,
+                                     const char *issuer,
+                                     size_t issuer_len,
+                                     struct oidc_error **err_out);
 void oidc_cache_set_max_entries(size_t max_entries);
 oidc_result oidc_validate_async(const struct oidc_validator *client,
                                 const char *token,

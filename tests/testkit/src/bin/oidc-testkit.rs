@@ -57,6 +57,29 @@
 //! * `POST /rotate` → new key generation; `/jwks` serves new + previous
 //!   (older generations are dropped). → `{"generation":G,"kids":{..}}`.
 //! * `POST /shutdown` → `{"ok":true}`, then the process exits.
+//!
+//! ## Signed revocation list (liboidc issue 14)
+//!
+//! The issuer also serves `/.well-known/revocation-list` (liboidc's default URL for it):
+//! `Content-Type: application/jwt`, a JWS with header `typ` `revocation-list+jwt`, signed by
+//! the current generation's key of the first configured alg (`--algs`; `kid` in the header),
+//! claims `{"iss", "iat", "next_update", "version", "revoked_kids": [..], "revoked_jtis":
+//! [{"jti","exp"}]}` (see liboidc's README, "Signed revocation lists"). It starts empty at
+//! version 1, `next_update` = now + 300. It carries an `ETag` (`"rl-<version>-<n>"`, new on every
+//! change) and answers a matching `If-None-Match` with 304. The list is re-signed (fresh `iat`)
+//! on every change and on `/rotate`. `/fault?path=/.well-known/revocation-list&mode=500|hang|...`
+//! makes it fail like any path; `/stats` counts its requests.
+//!
+//! * `POST /revocation/set?kid=K&jti=J&jti_exp_in=SECS` (repeat `kid=` / `jti=`; both optional:
+//!   none clears the list; `jti_exp_in` default 3600) → replaces the revoked kids and jtis and
+//!   bumps the version by 1 → `{"version":V}`.
+//! * `POST /revocation/version?bump=1` (version + 1, content unchanged) or `?set=N` (any
+//!   version, also lower: a rollback a client must refuse) → `{"version":V}`.
+//! * `POST /revocation/next_update?in=SECS` → `next_update` = now + SECS (negative allowed)
+//!   → `{"next_update":T}`.
+//! * `POST /revocation/etag?enabled=0|1` → serve without / with an ETag (default with).
+//! * `GET /revocation` → `{"version":V,"kids":[..],"jtis":[..],"next_update":T,"etag":E|null,
+//!   "fetches":N,"not_modified":M}` (`fetches`: every request for the list, 304s included).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
@@ -72,6 +95,24 @@ use serde_json::{Value, json};
 
 const DISCOVERY: &str = "/.well-known/openid-configuration";
 const JWKS: &str = "/jwks";
+const REVOCATION: &str = "/.well-known/revocation-list";
+
+/// The revocation list the issuer serves (see the module doc).
+struct Revocation {
+    version: i64,
+    kids: Vec<String>,
+    jtis: Vec<(String, i64)>,
+    next_update: i64,
+    etag: bool,
+    /// Bumped on every change (the ETag).
+    changes: u64,
+}
+
+impl Revocation {
+    fn etag(&self) -> Option<String> {
+        self.etag.then(|| format!("\"rl-{}-{}\"", self.version, self.changes))
+    }
+}
 
 fn usage() -> ! {
     eprintln!("usage: oidc-testkit --dir DIR [--algs RS256,ES256,EdDSA,PS256] [--ignore-stdin] [--max-lifetime SECS]");
@@ -137,6 +178,7 @@ struct App {
     keys: Mutex<Keys>,
     faults: Mutex<HashMap<String, Fault>>,
     exit: Mutex<mpsc::Sender<Exit>>,
+    revocation: Mutex<Revocation>,
 }
 
 impl App {
@@ -151,6 +193,26 @@ impl App {
                 }
                 Route::json(&keys::jwks_value(&all))
             }
+            REVOCATION => {
+                let k = self.keys.lock();
+                let Some(key) = self.algs.first().and_then(|a| k.current.key(*a)) else {
+                    return Route::json(&json!({"error": "no_key"})).with_status(500);
+                };
+                let r = self.revocation.lock();
+                let claims = json!({
+                    "iss": self.issuer,
+                    "iat": keys::now(),
+                    "next_update": r.next_update,
+                    "version": r.version,
+                    "revoked_kids": r.kids,
+                    "revoked_jtis": r.jtis.iter().map(|(j, e)| json!({"jti": j, "exp": e})).collect::<Vec<Value>>(),
+                });
+                let mut header = keys::default_header(key);
+                header["typ"] = json!("revocation-list+jwt");
+                let mut route = Route::bytes(200, "application/jwt", key.sign_token(&header, &claims).into_bytes());
+                route.etag = r.etag();
+                route
+            }
             _ => Route::json(&json!({"error": "not_found"})).with_status(404),
         }
     }
@@ -164,7 +226,9 @@ impl App {
             return;
         };
         base.cache_control = f.cache_control.clone();
-        base.etag = f.etag.clone();
+        if f.etag.is_some() || path != REVOCATION {
+            base.etag = f.etag.clone();
+        }
         let faulty = match f.mode {
             Mode::Ok => base.clone(),
             Mode::Status(s) => Route::json(&json!({"error": "injected_fault", "status": s})).with_status(s),
@@ -355,7 +419,62 @@ fn handle_rotate(app: &App) -> Route {
         (k.current.n, k.current.kids())
     };
     app.apply(JWKS);
+    app.apply(REVOCATION);
     ok_json(json!({"generation": g, "kids": kids}))
+}
+
+fn handle_revocation(app: &App, what: &str, req: &RecordedRequest) -> Route {
+    let int = |n: &str| req.query_param(n).map(|s| s.trim().parse::<i64>().map_err(|_| format!("{n} must be an integer")));
+    let out = {
+        let mut r = app.revocation.lock();
+        match what {
+            "set" => {
+                let exp_in = match int("jti_exp_in").unwrap_or(Ok(3600)) {
+                    Ok(v) => v,
+                    Err(e) => return bad(e),
+                };
+                r.kids = req.query_params("kid");
+                r.jtis = req.query_params("jti").into_iter().map(|j| (j, keys::now() + exp_in)).collect();
+                r.version += 1;
+                json!({"version": r.version})
+            }
+            "version" => {
+                match (int("set"), req.query_param("bump")) {
+                    (Some(Ok(v)), _) => r.version = v,
+                    (Some(Err(e)), _) => return bad(e),
+                    (None, Some(_)) => r.version += 1,
+                    (None, None) => return bad("version needs set=N or bump=1"),
+                }
+                json!({"version": r.version})
+            }
+            "next_update" => match int("in") {
+                Some(Ok(v)) => {
+                    r.next_update = keys::now() + v;
+                    json!({"next_update": r.next_update})
+                }
+                Some(Err(e)) => return bad(e),
+                None => return bad("next_update needs in=SECS"),
+            },
+            "etag" => {
+                r.etag = req.query_param("enabled").as_deref() != Some("0");
+                json!({"ok": true})
+            }
+            _ => {
+                return ok_json(json!({
+                    "version": r.version,
+                    "kids": r.kids,
+                    "jtis": r.jtis.iter().map(|(j, _)| j.clone()).collect::<Vec<String>>(),
+                    "next_update": r.next_update,
+                    "etag": r.etag(),
+                    "fetches": app.srv.hits(REVOCATION),
+                    "not_modified": app.srv.not_modified_hits(REVOCATION),
+                }));
+            }
+        }
+    };
+    app.revocation.lock().changes += 1;
+    app.apply(REVOCATION);
+    ok_json(out)
 }
 
 fn main() {
@@ -411,9 +530,18 @@ fn main() {
         algs,
         faults: Mutex::new(HashMap::new()),
         exit: Mutex::new(tx.clone()),
+        revocation: Mutex::new(Revocation {
+            version: 1,
+            kids: Vec::new(),
+            jtis: Vec::new(),
+            next_update: keys::now() + 300,
+            etag: true,
+            changes: 0,
+        }),
     });
     app.apply(DISCOVERY);
     app.apply(JWKS);
+    app.apply(REVOCATION);
 
     let admin = FixtureServer::start_http();
     {
@@ -448,6 +576,11 @@ fn main() {
         admin.set_handler("/fault", move |r| handle_fault(&a, r));
         let a = app.clone();
         admin.set_handler("/rotate", move |_| handle_rotate(&a));
+        for what in ["", "/set", "/version", "/next_update", "/etag"] {
+            let a = app.clone();
+            let w = what.trim_start_matches('/');
+            admin.set_handler(&format!("/revocation{what}"), move |r| handle_revocation(&a, w, r));
+        }
         let a = app.clone();
         admin.set_handler("/shutdown", move |_| {
             let _ = a.exit.lock().send(Exit::Admin);
