@@ -555,6 +555,8 @@ function clientPublicJwk(name, kid, use) {
   return { ...crypto.createPublicKey(pem).export({ format: 'jwk' }), kid, use };
 }
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
 // The back-channel logout receiver on the admin listener (set in main once it listens).
 let BACKCHANNEL_URI = null;
 
@@ -920,6 +922,16 @@ function makeConfig({ jwks, keys, shortTtl }) {
       Session: 14 * 24 * 3600,
     },
     clientBasedCORS: () => true,
+    // oidc-provider refuses outgoing requests to special-use addresses (SSRF protection), which
+    // includes loopback: requests to 127.0.0.1 / localhost / [::1] (the back-channel logout
+    // receiver, a test's own receiver or jwks_uri) go without its dispatcher; others keep it.
+    fetch: (url, options) => {
+      if (LOOPBACK_HOSTS.has(new URL(url).hostname)) {
+        const { dispatcher, ...rest } = options; // eslint-disable-line no-unused-vars
+        return globalThis.fetch(url, rest);
+      }
+      return globalThis.fetch(url, options);
+    },
     renderError: async (ctx, out) => {
       ctx.type = 'json';
       ctx.body = out;
@@ -1023,6 +1035,7 @@ function buildProvider(issuer, keys, shortTtl, tenant = undefined) {
   const provider = new Provider(issuer, config);
   registerCustomGrants(provider);
   provider.on('server_error', (ctx, err) => log(`server_error ${ctx.method} ${ctx.path}: ${err.stack || err}`));
+  provider.on('backchannel.error', (ctx, err, client) => log(`backchannel logout to ${client.clientId} failed: ${err.message}${err.cause ? ` (${err.cause.message || err.cause})` : ''}`));
   if (process.env.IDP_DEBUG) {
     for (const ev of ['grant.error', 'authorization.error', 'introspection.error', 'revocation.error', 'registration_create.error', 'userinfo.error']) {
       provider.on(ev, (ctx, err) => log(`${ev}: ${err.message} ${err.error_description || ''}`));
