@@ -354,7 +354,16 @@ class KeyManager {
   }
 
   async init() {
-    await this.ensureEncKey();
+    const enc = this.ensureEncKey(); // in parallel with the signing keys
+    enc.catch(() => {}); // awaited below; no unhandled-rejection crash meanwhile
+    try {
+      await this.initSigning();
+    } finally {
+      await enc;
+    }
+  }
+
+  async initSigning() {
     if (fs.existsSync(this.stateFile)) {
       try {
         const state = JSON.parse(fs.readFileSync(this.stateFile, 'utf8'));
@@ -366,7 +375,7 @@ class KeyManager {
             await Promise.all(missing.map((g) => this.genKey(g, 'p521')));
             this.save();
           }
-          this.loadJwks(); // validates files
+          this.generations.forEach((g) => LEGACY_TYPES.concat('p521').forEach((t) => loadJwk(path.join(this.dir, g[t].file), t))); // validates files
           log(`reusing signing keys (generation ${this.generations[0].id})`);
           return;
         }
