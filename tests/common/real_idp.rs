@@ -357,3 +357,88 @@ impl RealIdp {
         v
     }
 }
+
+/// Issue 14 (JOSE breadth) helpers: the back-channel logout receiver, the IdP's encryption key,
+/// RP-initiated logout, and raw calls whose responses may be JWEs (see tests/idp/README.md,
+/// "JOSE clients").
+impl RealIdp {
+    /// Every logout token the IdP POSTed to its receiver (`ADMIN/backchannel`, client
+    /// `bcl-app`), oldest first.
+    pub fn backchannel_logout_tokens(&self) -> Vec<String> {
+        let v = self.admin_get("/backchannel");
+        let list = v.as_array().unwrap_or_else(|| panic!("GET /backchannel: not a list: {v}"));
+        list.iter().map(|e| e["logout_token"].as_str().expect("logout_token").to_string()).collect()
+    }
+
+    /// Empty the receiver's list.
+    pub fn backchannel_reset(&self) {
+        self.admin_post("/backchannel/reset");
+    }
+
+    /// The IdP's encryption key as published in its JWKS (`use: enc`, RSA, `alg: RSA-OAEP-256`):
+    /// request objects are encrypted to it.
+    pub fn encryption_jwk(&self) -> Value {
+        let r = oidc_testkit::client::get(&format!("{}/jwks", self.issuer), Some(self.tls.clone())).expect("GET /jwks");
+        let v = r.json().expect("JWKS JSON");
+        v["keys"]
+            .as_array()
+            .and_then(|k| k.iter().find(|k| k["use"] == "enc"))
+            .cloned()
+            .unwrap_or_else(|| panic!("no use=enc key in the JWKS: {v}"))
+    }
+
+    /// `GET url` (or a path under the issuer) with `Authorization: Bearer token`: status,
+    /// Content-Type and body (UserInfo of an `enc-*` client is `application/jwt`, a JWE).
+    pub fn get_bearer(&self, url: &str, token: &str) -> (u16, String, String) {
+        let url = if url.starts_with('/') { format!("{}{url}", self.issuer) } else { url.to_string() };
+        let auth = format!("Bearer {token}");
+        let r = oidc_testkit::client::request("GET", &url, Some(self.tls.clone()), &[("Authorization", &auth)], b"")
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        (r.status, r.header("content-type").unwrap_or("").to_string(), r.text())
+    }
+
+    /// `POST url` (or a path under the issuer) with a form body and client_secret_basic, plus
+    /// optional extra headers (e.g. `Accept: application/token-introspection+jwt`): status and
+    /// body.
+    pub fn post_form_basic(
+        &self,
+        url: &str,
+        client_id: &str,
+        secret: &str,
+        form: &[(&str, &str)],
+        extra: &[(&str, &str)],
+    ) -> (u16, String) {
+        let url = if url.starts_with('/') { format!("{}{url}", self.issuer) } else { url.to_string() };
+        let enc = oidc_testkit::util::url_encode;
+        let body = form.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
+        let auth = format!("Basic {}", base64_std(&format!("{}:{}", enc(client_id), enc(secret))));
+        let mut headers: Vec<(&str, &str)> = vec![("Authorization", &auth), ("Content-Type", "application/x-www-form-urlencoded")];
+        headers.extend_from_slice(extra);
+        let r = oidc_testkit::client::request("POST", &url, Some(self.tls.clone()), &headers, body.as_bytes())
+            .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+        (r.status, r.text())
+    }
+}
+
+impl Browser {
+    /// RP-initiated logout of this browser's session: `GET /session/end` with `id_token_hint`,
+    /// then the confirmation form (`xsrf`, `logout=yes`). Returns the final Location (the
+    /// `post_logout_redirect_uri` with `state`). A back-channel logout client of the session
+    /// (`bcl-app`) has been sent its logout token when this returns.
+    pub fn logout(&mut self, id_token_hint: &str, post_logout_redirect_uri: &str, state: &str) -> String {
+        let enc = oidc_testkit::util::url_encode;
+        let url = format!(
+            "/session/end?id_token_hint={}&post_logout_redirect_uri={}&state={}",
+            enc(id_token_hint),
+            enc(post_logout_redirect_uri),
+            enc(state)
+        );
+        let page = self.request("GET", &url, &[]);
+        assert_eq!(page.status, 200, "logout page: {}", page.body);
+        let needle = "name=\"xsrf\" value=\"";
+        let i = page.body.find(needle).unwrap_or_else(|| panic!("no xsrf field on the logout page: {}", page.body)) + needle.len();
+        let xsrf = page.body[i..].split('"').next().unwrap_or("").to_string();
+        let done = self.request("POST", "/session/end/confirm", &[("xsrf", &xsrf), ("logout", "yes")]);
+        done.location.unwrap_or_else(|| panic!("logout confirmation did not redirect: {} {}", done.status, done.body))
+    }
+}

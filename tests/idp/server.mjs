@@ -273,9 +273,20 @@ const KEY_TYPES = {
   rsa: ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'],
   ec: ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'],
   ed25519: ['genpkey', '-algorithm', 'ED25519'],
+  // ES512 (P-521): published after every generation's RSA/EC/Ed25519 keys (see loadJwks)
+  p521: ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521'],
 };
+// The key types whose JWKS order predates ES512: each generation publishes these three first.
+const LEGACY_TYPES = ['rsa', 'ec', 'ed25519'];
 // JWS alg -> key type
-const ALG_KEY = { RS256: 'rsa', PS256: 'rsa', ES256: 'ec', EdDSA: 'ed25519' };
+const ALG_KEY = {
+  RS256: 'rsa', PS256: 'rsa', ES256: 'ec', EdDSA: 'ed25519', ES512: 'p521',
+};
+// The IdP's encryption key (request objects encrypted to the IdP, RFC 9101 / OIDC Core 6.1):
+// RSA 2048, `use: enc`, `alg: RSA-OAEP-256`, made once per key dir, never rotated; published
+// last in the JWKS.
+const ENC_KEY_ARGS = ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'];
+const ENC_KEY_ALG = 'RSA-OAEP-256';
 
 function b64u(buf) {
   return Buffer.from(buf).toString('base64url');
@@ -301,24 +312,41 @@ function loadJwk(file, type) {
   return { ...jwk, kid, use: 'sig' };
 }
 
+function loadEncJwk(file) {
+  const jwk = crypto.createPrivateKey(fs.readFileSync(file)).export({ format: 'jwk' });
+  return {
+    ...jwk, kid: `enc-rsa-${thumbprint(jwk).slice(0, 16)}`, use: 'enc', alg: ENC_KEY_ALG,
+  };
+}
+
 class KeyManager {
   constructor(dir) {
     this.dir = path.join(dir, 'keys');
     this.stateFile = path.join(this.dir, 'keys.json');
+    this.encFile = path.join(this.dir, 'enc-rsa.pem');
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.generations = []; // newest first: [{ id, created, rsa: {file,kid}, ... }]
   }
 
+  async genKey(gen, type) {
+    const file = path.join(this.dir, `gen${gen.id}-${type}.pem`);
+    await openssl([...KEY_TYPES[type], '-out', `${file}.new`]);
+    fs.chmodSync(`${file}.new`, 0o600);
+    fs.renameSync(`${file}.new`, file);
+    gen[type] = { file: path.basename(file), kid: loadJwk(file, type).kid };
+  }
+
   async newGeneration(id) {
     const gen = { id, created: new Date().toISOString() };
-    await Promise.all(Object.entries(KEY_TYPES).map(async ([type, args]) => {
-      const file = path.join(this.dir, `gen${id}-${type}.pem`);
-      await openssl([...args, '-out', `${file}.new`]);
-      fs.chmodSync(`${file}.new`, 0o600);
-      fs.renameSync(`${file}.new`, file);
-      gen[type] = { file: path.basename(file), kid: loadJwk(file, type).kid };
-    }));
+    await Promise.all(Object.keys(KEY_TYPES).map((type) => this.genKey(gen, type)));
     return gen;
+  }
+
+  async ensureEncKey() {
+    if (fs.existsSync(this.encFile)) return;
+    await openssl([...ENC_KEY_ARGS, '-out', `${this.encFile}.new`]);
+    fs.chmodSync(`${this.encFile}.new`, 0o600);
+    fs.renameSync(`${this.encFile}.new`, this.encFile);
   }
 
   save() {
@@ -326,12 +354,28 @@ class KeyManager {
   }
 
   async init() {
+    const enc = this.ensureEncKey(); // in parallel with the signing keys
+    enc.catch(() => {}); // awaited below; no unhandled-rejection crash meanwhile
+    try {
+      await this.initSigning();
+    } finally {
+      await enc;
+    }
+  }
+
+  async initSigning() {
     if (fs.existsSync(this.stateFile)) {
       try {
         const state = JSON.parse(fs.readFileSync(this.stateFile, 'utf8'));
         if (Array.isArray(state.generations) && state.generations.length) {
           this.generations = state.generations;
-          this.loadJwks(); // validates files
+          // a key dir from before ES512: give its generations a P-521 key
+          const missing = this.generations.filter((g) => !g.p521);
+          if (missing.length) {
+            await Promise.all(missing.map((g) => this.genKey(g, 'p521')));
+            this.save();
+          }
+          this.generations.forEach((g) => LEGACY_TYPES.concat('p521').forEach((t) => loadJwk(path.join(this.dir, g[t].file), t))); // validates files
           log(`reusing signing keys (generation ${this.generations[0].id})`);
           return;
         }
@@ -352,22 +396,31 @@ class KeyManager {
     this.generations = all.slice(0, keep);
     for (const old of all.slice(keep)) {
       for (const type of Object.keys(KEY_TYPES)) {
-        fs.rmSync(path.join(this.dir, old[type].file), { force: true });
+        if (old[type]) fs.rmSync(path.join(this.dir, old[type].file), { force: true });
       }
     }
     this.save();
     return gen;
   }
 
-  // private JWKs, newest generation first
+  // Private JWKs in JWKS order: every generation's RSA, EC, Ed25519 keys (newest generation
+  // first, as before ES512 existed), then the P-521 keys (newest first), then the encryption key.
   loadJwks() {
     const keys = [];
     for (const gen of this.generations) {
-      for (const type of Object.keys(KEY_TYPES)) {
+      for (const type of LEGACY_TYPES) {
         keys.push(loadJwk(path.join(this.dir, gen[type].file), type));
       }
     }
+    for (const gen of this.generations) {
+      keys.push(loadJwk(path.join(this.dir, gen.p521.file), 'p521'));
+    }
+    keys.push(loadEncJwk(this.encFile));
     return keys;
+  }
+
+  encKid() {
+    return loadEncJwk(this.encFile).kid;
   }
 
   currentKids() {
@@ -375,8 +428,13 @@ class KeyManager {
     return Object.fromEntries(Object.entries(ALG_KEY).map(([alg, type]) => [alg, cur[type].kid]));
   }
 
+  // every published kid, in JWKS order
   publishedKids() {
-    return this.generations.flatMap((g) => Object.keys(KEY_TYPES).map((t) => g[t].kid));
+    return [
+      ...this.generations.flatMap((g) => LEGACY_TYPES.map((t) => g[t].kid)),
+      ...this.generations.map((g) => g.p521.kid),
+      this.encKid(),
+    ];
   }
 }
 
@@ -476,6 +534,7 @@ function resourceTable(shortTtl) {
     'urn:liboidc:ps256': { alg: 'PS256' },
     'urn:liboidc:es256': { alg: 'ES256' },
     'urn:liboidc:eddsa': { alg: 'EdDSA' },
+    'urn:liboidc:es512': { alg: 'ES512' },
     // RS256 JWT with a short lifetime (expiry / refresh tests)
     'urn:liboidc:short': { alg: 'RS256', ttl: shortTtl },
     // opaque (non-JWT) access token, e.g. for introspection tests
@@ -498,6 +557,125 @@ function clientJwks() {
     return { ...jwk, kid: `client-${n}`, use: 'sig' };
   });
 }
+
+// Public JWK of a committed client key (client-keys/<name>.pem) with the given kid and use.
+function clientPublicJwk(name, kid, use) {
+  const pem = fs.readFileSync(path.join(here, 'client-keys', `${name}.pem`));
+  return { ...crypto.createPublicKey(pem).export({ format: 'jwk' }), kid, use };
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+// The back-channel logout receiver on the admin listener (set in main once it listens).
+let BACKCHANNEL_URI = null;
+
+// Issue 14 (JOSE breadth) clients: encrypted ID tokens / UserInfo / JARM / introspection in each
+// key-management family, signed (and encrypted) request objects, back-channel logout, ES512.
+const ENC_SYM_SECRET = 'enc-sym-secret-0123456789abcdef0123456789abcdef0123456789abcdef';
+const JOSE_CLIENTS = [
+  {
+    // RSA-OAEP(-256): the public half of client-keys/enc-rsa.pem (kid enc-rsa, use enc)
+    client_id: 'enc-rsa',
+    client_secret: 'enc-rsa-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/cb'],
+    post_logout_redirect_uris: ['http://127.0.0.1/logout-cb'],
+    jwks: () => ({ keys: [clientPublicJwk('enc-rsa', 'enc-rsa', 'enc')] }),
+    id_token_signed_response_alg: 'RS256',
+    id_token_encrypted_response_alg: 'RSA-OAEP-256',
+    id_token_encrypted_response_enc: 'A256GCM',
+    userinfo_signed_response_alg: 'RS256',
+    userinfo_encrypted_response_alg: 'RSA-OAEP-256',
+    userinfo_encrypted_response_enc: 'A128CBC-HS256',
+    authorization_signed_response_alg: 'RS256',
+    authorization_encrypted_response_alg: 'RSA-OAEP',
+    authorization_encrypted_response_enc: 'A256CBC-HS512',
+    introspection_signed_response_alg: 'RS256',
+    introspection_encrypted_response_alg: 'RSA-OAEP-256',
+    introspection_encrypted_response_enc: 'A192GCM',
+  },
+  {
+    // ECDH-ES(+AxxxKW): the public half of client-keys/enc-ec.pem (kid enc-ec, P-256, use enc)
+    client_id: 'enc-ec',
+    client_secret: 'enc-ec-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/cb'],
+    jwks: () => ({ keys: [clientPublicJwk('enc-ec', 'enc-ec', 'enc')] }),
+    id_token_signed_response_alg: 'ES256',
+    id_token_encrypted_response_alg: 'ECDH-ES+A128KW',
+    id_token_encrypted_response_enc: 'A128CBC-HS256',
+    userinfo_signed_response_alg: 'ES256',
+    userinfo_encrypted_response_alg: 'ECDH-ES',
+    userinfo_encrypted_response_enc: 'A256GCM',
+    authorization_signed_response_alg: 'ES256',
+    authorization_encrypted_response_alg: 'ECDH-ES+A256KW',
+    authorization_encrypted_response_enc: 'A192CBC-HS384',
+    introspection_signed_response_alg: 'ES256',
+    introspection_encrypted_response_alg: 'ECDH-ES+A192KW',
+    introspection_encrypted_response_enc: 'A128GCM',
+  },
+  {
+    // AxxxKW: keys derived from the client secret (OIDC Core 10.2: the leftmost bits of its
+    // SHA-256 digest; oidc-provider uses SHA-384/512 above 32 bytes)
+    client_id: 'enc-sym',
+    client_secret: ENC_SYM_SECRET,
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/cb'],
+    id_token_signed_response_alg: 'RS256',
+    id_token_encrypted_response_alg: 'A128KW',
+    id_token_encrypted_response_enc: 'A128GCM',
+    userinfo_signed_response_alg: 'RS256',
+    userinfo_encrypted_response_alg: 'A256KW',
+    userinfo_encrypted_response_enc: 'A256CBC-HS512',
+    authorization_signed_response_alg: 'RS256',
+    authorization_encrypted_response_alg: 'A192KW',
+    authorization_encrypted_response_enc: 'A192GCM',
+  },
+  {
+    // JAR (RFC 9101): every authorization request (at /auth and at PAR) must be a request
+    // object signed PS256 with client-keys/rsa.pem (kid client-rsa); it may be encrypted to the
+    // IdP's `use: enc` key (RSA-OAEP-256) or with a key derived from the secret (AxxxKW).
+    client_id: 'jar-app',
+    client_secret: 'jar-app-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/cb'],
+    jwks: () => ({ keys: [clientPublicJwk('rsa', 'client-rsa', 'sig'), clientPublicJwk('ec', 'client-ec', 'sig')] }),
+    require_signed_request_object: true,
+    request_object_signing_alg: 'PS256',
+  },
+  {
+    // OpenID Connect Back-Channel Logout: logout tokens are POSTed to the admin listener's
+    // receiver (GET ADMIN/backchannel lists them).
+    client_id: 'bcl-app',
+    client_secret: 'bcl-app-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/cb'],
+    post_logout_redirect_uris: ['http://127.0.0.1/logout-cb'],
+    backchannel_logout_uri: () => BACKCHANNEL_URI,
+    backchannel_logout_session_required: true,
+  },
+  {
+    // ES512 ID tokens (P-521)
+    client_id: 'es512-app',
+    client_secret: 'es512-app-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/cb'],
+    id_token_signed_response_alg: 'ES512',
+    userinfo_signed_response_alg: 'ES512',
+  },
+];
 
 const CLIENTS = [
   {
@@ -604,16 +782,38 @@ const ACCOUNT = {
   preferred_username: 'user1',
 };
 
+const SIG_ALGS = ['RS256', 'PS256', 'ES256', 'ES512', 'Ed25519', 'EdDSA'];
+const ENC_ALGS = ['RSA-OAEP', 'RSA-OAEP-256', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A192KW', 'ECDH-ES+A256KW',
+  'A128KW', 'A192KW', 'A256KW', 'dir'];
+const ENC_ENCS = ['A128GCM', 'A192GCM', 'A256GCM', 'A128CBC-HS256', 'A192CBC-HS384', 'A256CBC-HS512'];
+const ENABLED_JWA = {
+  idTokenSigningAlgValues: SIG_ALGS,
+  userinfoSigningAlgValues: SIG_ALGS,
+  introspectionSigningAlgValues: SIG_ALGS,
+  authorizationSigningAlgValues: SIG_ALGS,
+  requestObjectSigningAlgValues: ['HS256', ...SIG_ALGS],
+  idTokenEncryptionAlgValues: ENC_ALGS,
+  userinfoEncryptionAlgValues: ENC_ALGS,
+  introspectionEncryptionAlgValues: ENC_ALGS,
+  authorizationEncryptionAlgValues: ENC_ALGS,
+  requestObjectEncryptionAlgValues: ENC_ALGS,
+  idTokenEncryptionEncValues: ENC_ENCS,
+  userinfoEncryptionEncValues: ENC_ENCS,
+  introspectionEncryptionEncValues: ENC_ENCS,
+  authorizationEncryptionEncValues: ENC_ENCS,
+  requestObjectEncryptionEncValues: ENC_ENCS,
+};
+
 function makeConfig({ jwks, keys, shortTtl }) {
   const resources = resourceTable(shortTtl);
   const kids = keys.currentKids();
   return {
     adapter: SharedMemoryAdapter,
-    clients: CLIENTS.map((c) => {
+    clients: [...CLIENTS.map((c) => {
       if (c.token_endpoint_auth_method === 'private_key_jwt') return { ...c, jwks: { keys: clientJwks() } };
       if (c.token_endpoint_auth_method === 'self_signed_tls_client_auth') return { ...c, jwks: { keys: [MTLS.selfJwk] } };
       return { ...c };
-    }),
+    }), ...JOSE_CLIENTS.map((c) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, typeof v === 'function' ? v() : v])))],
     jwks: { keys: jwks },
     clientAuthMethods: ['client_secret_basic', 'client_secret_jwt', 'client_secret_post', 'private_key_jwt', 'none',
       'tls_client_auth', 'self_signed_tls_client_auth'],
@@ -639,8 +839,18 @@ function makeConfig({ jwks, keys, shortTtl }) {
     pkce: { required: () => true },
     issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: () => true,
+    // Issue 14: every JWS alg oidc-provider's defaults have plus ES512; JWE: RSA-OAEP(-256),
+    // ECDH-ES(+A128KW/A192KW/A256KW), A128KW/A192KW/A256KW, dir with all six content
+    // encryptions. RSA1_5 is not offered: oidc-provider 9 does not implement it at all.
+    enabledJWA: ENABLED_JWA,
     features: {
       devInteractions: { enabled: true },
+      // encrypted ID tokens, UserInfo, JARM and introspection responses; encrypted request objects
+      encryption: { enabled: true },
+      // JAR (RFC 9101) at /auth and PAR; required per client (jar-app)
+      requestObjects: { enabled: true, requireSignedRequestObject: false },
+      // logout tokens POSTed to backchannel_logout_uri at RP-initiated logout
+      backchannelLogout: { enabled: true },
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       // RFC 9701 signed introspection responses (on Accept: application/token-introspection+jwt)
@@ -721,11 +931,42 @@ function makeConfig({ jwks, keys, shortTtl }) {
       Session: 14 * 24 * 3600,
     },
     clientBasedCORS: () => true,
+    // oidc-provider refuses outgoing requests to special-use addresses (SSRF protection), which
+    // includes loopback: requests to 127.0.0.1 / localhost / [::1] (the back-channel logout
+    // receiver, a test's own receiver or jwks_uri) go without its dispatcher; others keep it.
+    fetch: (url, options) => {
+      if (LOOPBACK_HOSTS.has(new URL(url).hostname)) {
+        const { dispatcher, ...rest } = options; // eslint-disable-line no-unused-vars
+        return globalThis.fetch(url, rest);
+      }
+      return globalThis.fetch(url, options);
+    },
     renderError: async (ctx, out) => {
       ctx.type = 'json';
       ctx.body = out;
     },
   };
+}
+
+// logout tokens POSTed to ADMIN/backchannel, oldest first (at most 1000 kept)
+const BACKCHANNEL_LOG = [];
+
+function readBody(req, limit) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (c) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new Error('request body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }
 
 let Provider;
@@ -803,6 +1044,7 @@ function buildProvider(issuer, keys, shortTtl, tenant = undefined) {
   const provider = new Provider(issuer, config);
   registerCustomGrants(provider);
   provider.on('server_error', (ctx, err) => log(`server_error ${ctx.method} ${ctx.path}: ${err.stack || err}`));
+  provider.on('backchannel.error', (ctx, err, client) => log(`backchannel logout to ${client.clientId} failed: ${err.message}${err.cause ? ` (${err.cause.message || err.cause})` : ''}`));
   if (process.env.IDP_DEBUG) {
     for (const ev of ['grant.error', 'authorization.error', 'introspection.error', 'revocation.error', 'registration_create.error', 'userinfo.error']) {
       provider.on(ev, (ctx, err) => log(`${ev}: ${err.message} ${err.error_description || ''}`));
@@ -887,14 +1129,8 @@ async function main() {
   const { port } = server.address();
   const issuer = `https://127.0.0.1:${port}`;
 
-  let provider = buildProvider(issuer, keys, opts.shortTtl);
-  handler = provider.callback();
-  opts.tenants.forEach((name, i) => {
-    const tIssuer = `${issuer}${TENANTS_PREFIX}${name}`;
-    const foreignTid = opts.tenants.length > 1 ? opts.tenants[(i + 1) % opts.tenants.length] : `${name}-other`;
-    const p = buildProvider(tIssuer, tenantKeys[i], opts.shortTtl, { name, foreignTid });
-    tenants.set(name, { keys: tenantKeys[i], issuer: tIssuer, handler: p.callback() });
-  });
+  // built once the admin listener (the back-channel logout receiver) has its port
+  let provider;
 
   // serialised key rotation: build a new Provider with the new JWKS and swap
   let rotating = Promise.resolve();
@@ -945,6 +1181,7 @@ async function main() {
           generation: keys.generations[0].id,
           kids: keys.currentKids(),
           published_kids: keys.publishedKids(),
+          enc_kid: keys.encKid(),
         });
       }
       if (req.method === 'POST' && url.pathname === '/rotate') {
@@ -974,12 +1211,33 @@ async function main() {
         await provider.backchannelResult(request, grant, { authTime: Math.floor(Date.now() / 1000) });
         return send(200, { ok: true, accountId });
       }
+      if (req.method === 'POST' && url.pathname === '/backchannel') {
+        // the back-channel logout receiver of bcl-app: records the logout_token form field
+        const body = await readBody(req, 64 * 1024);
+        const token = new URLSearchParams(body.toString('utf8')).get('logout_token');
+        if (!token) return send(400, { error: 'missing logout_token' });
+        BACKCHANNEL_LOG.push({
+          logout_token: token,
+          content_type: String(req.headers['content-type'] || ''),
+          received_at: Math.floor(Date.now() / 1000),
+        });
+        if (BACKCHANNEL_LOG.length > 1000) BACKCHANNEL_LOG.shift();
+        res.writeHead(200, { 'cache-control': 'no-store' });
+        return res.end();
+      }
+      if (req.method === 'GET' && url.pathname === '/backchannel') {
+        return send(200, BACKCHANNEL_LOG);
+      }
+      if (req.method === 'POST' && url.pathname === '/backchannel/reset') {
+        BACKCHANNEL_LOG.length = 0;
+        return send(200, { ok: true });
+      }
       if (req.method === 'POST' && url.pathname === '/shutdown') {
         send(200, { ok: true });
         setImmediate(() => shutdown('POST /shutdown'));
         return undefined;
       }
-      return send(404, { error: 'not found', endpoints: ['GET /stats', 'POST /stats/reset', 'GET /keys', 'POST /rotate[?drop_old=1|?keep=N]', 'POST /ciba/approve?auth_req_id=ID[&deny=1]', 'POST /shutdown'] });
+      return send(404, { error: 'not found', endpoints: ['GET /stats', 'POST /stats/reset', 'GET /keys', 'POST /rotate[?drop_old=1|?keep=N]', 'POST /ciba/approve?auth_req_id=ID[&deny=1]', 'POST /backchannel (receiver)', 'GET /backchannel', 'POST /backchannel/reset', 'POST /shutdown'] });
     } catch (err) {
       log(`admin error: ${err.stack || err}`);
       return send(500, { error: String(err.message || err) });
@@ -990,6 +1248,16 @@ async function main() {
     admin.listen(opts.adminPort, '127.0.0.1', resolve);
   });
   const adminPort = admin.address().port;
+  BACKCHANNEL_URI = `http://127.0.0.1:${adminPort}/backchannel`;
+
+  provider = buildProvider(issuer, keys, opts.shortTtl);
+  handler = provider.callback();
+  opts.tenants.forEach((name, i) => {
+    const tIssuer = `${issuer}${TENANTS_PREFIX}${name}`;
+    const foreignTid = opts.tenants.length > 1 ? opts.tenants[(i + 1) % opts.tenants.length] : `${name}-other`;
+    const p = buildProvider(tIssuer, tenantKeys[i], opts.shortTtl, { name, foreignTid });
+    tenants.set(name, { keys: tenantKeys[i], issuer: tIssuer, handler: p.callback() });
+  });
 
   function shutdown(why) {
     if (shuttingDown) return;
