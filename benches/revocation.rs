@@ -63,6 +63,8 @@ fn main() {
         c.audiences = vec!["api".into()];
         c.ca_file = Some(ca.ca_pem_path());
         c.token_cache_size = cache;
+        // 10 000 entries of this size are ~0.7 MB as a JWS: past the default 512 KiB response cap.
+        c.max_response_bytes = 4 << 20;
         if revocation {
             c.revocation = Some(RevocationConfig::new(RevocationPolicy::FailClosed));
         }
