@@ -1745,6 +1745,21 @@ oidc_result oidc_oauth_builder_set_request_object(struct oidc_oauth_builder *bui
                                                   struct oidc_error **err_out);
 
 /**
+ * Replace the signature algorithm allow-list of the client's ID tokens, logout tokens, signed
+ * responses and OIDC_OP_VERIFY_JWS (as `oidc_validator_builder_set_algorithms`: a comma- or
+ * space-separated list; `none`, HMAC and unknown names fail with
+ * `OIDC_RESULT_UNSUPPORTED_ALGORITHM`, and `_build` then fails too).
+ * # Ownership: `builder` borrowed; the list copied.
+ * # Thread safety: not concurrently on one builder.
+ * # Blocking: no.
+ */
+OIDC_MUST_USE
+oidc_result oidc_oauth_builder_set_algorithms(struct oidc_oauth_builder *builder,
+                                              const char *algorithms,
+                                              size_t algorithms_len,
+                                              struct oidc_error **err_out);
+
+/**
  * The library version, e.g. "0.1.0".
  * # Ownership: static; never free.
  * # Thread safety: any thread.

@@ -197,3 +197,25 @@ pub extern "C" fn oidc_oauth_builder_set_request_object(
         Ok(())
     })
 }
+
+/// Replace the signature algorithm allow-list of the client's ID tokens, logout tokens, signed
+/// responses and OIDC_OP_VERIFY_JWS (as `oidc_validator_builder_set_algorithms`: a comma- or
+/// space-separated list; `none`, HMAC and unknown names fail with
+/// `OIDC_RESULT_UNSUPPORTED_ALGORITHM`, and `_build` then fails too).
+/// # Ownership: `builder` borrowed; the list copied.
+/// # Thread safety: not concurrently on one builder.
+/// # Blocking: no.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn oidc_oauth_builder_set_algorithms(
+    builder: *mut oidc_oauth_builder,
+    algorithms: *const c_char,
+    algorithms_len: usize,
+    err_out: *mut *mut oidc_error,
+) -> oidc_result {
+    with_oauth(builder, err_out, |b| {
+        // SAFETY: algorithms points to algorithms_len readable bytes (API contract).
+        let s = unsafe { try_utf8(algorithms, algorithms_len, "algorithms") }?;
+        b.cfg.base.set_algorithms(s.split([',', ' ']).filter(|x| !x.is_empty())).map_err(Into::into)
+    })
+}

@@ -994,7 +994,12 @@ impl OAuthClient {
             }
             O::VerifyJws => {
                 let detached = r.s(P::Payload).map(str::as_bytes);
-                let v = crate::core::jose::jws::verify_jws(self.validator(), r.req(P::Jws)?, detached, r.now().unwrap_or_else(crate::core::client::unix_now))?;
+                let v = crate::core::jose::jws::verify_jws(
+                    self.validator(),
+                    r.req(P::Jws)?,
+                    detached,
+                    r.now().unwrap_or_else(crate::core::client::unix_now),
+                )?;
                 Ok(payload_response(op, &v.header_json, &v.payload))
             }
             O::Decrypt => {

@@ -478,6 +478,10 @@ oidc_result oidc_oauth_builder_set_request_object(struct oidc_oauth_builder *bui
                                                   const char *enc_enc,
                                                   size_t enc_enc_len,
                                                   struct oidc_error **err_out);
+oidc_result oidc_oauth_builder_set_algorithms(struct oidc_oauth_builder *builder,
+                                              const char *algorithms,
+                                              size_t algorithms_len,
+                                              struct oidc_error **err_out);
 const char *oidc_version(void);
 uint32_t oidc_version_number(void);
 const char *oidc_result_str(uint32_t code);
