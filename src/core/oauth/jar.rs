@@ -195,13 +195,20 @@ impl OAuthClient {
                 return Ok(keys.clone());
             }
         }
-        let uri = match &self.config().base.key_source {
-            crate::core::config::KeySource::JwksUri(u) => u.clone(),
-            _ => self.metadata()?.jwks_uri.clone(),
+        let doc: Value = match &self.config().base.key_source {
+            crate::core::config::KeySource::Static(json) => {
+                serde_json::from_str(json).map_err(|_| Error::new(ErrorKind::JwksInvalid, "the static JWKS is not JSON"))?
+            }
+            source => {
+                let uri = match source {
+                    crate::core::config::KeySource::JwksUri(u) => u.clone(),
+                    _ => self.metadata()?.jwks_uri.clone(),
+                };
+                let fetched = self.http().get_json(&uri, None)?;
+                serde_json::from_slice(&fetched.body)
+                    .map_err(|_| Error::new(ErrorKind::JwksInvalid, format!("the JWKS at {} is not JSON", printable(&uri))))?
+            }
         };
-        let fetched = self.http().get_json(&uri, None)?;
-        let doc: Value = serde_json::from_slice(&fetched.body)
-            .map_err(|_| Error::new(ErrorKind::JwksInvalid, format!("the JWKS at {} is not JSON", printable(&uri))))?;
         let keys = match doc.get("keys") {
             Some(Value::Array(k)) => k.iter().filter(|k| k.get("use").and_then(Value::as_str) != Some("sig")).cloned().collect::<Vec<_>>(),
             _ => return err(ErrorKind::JwksInvalid, "the JWKS has no keys array"),
