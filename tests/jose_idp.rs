@@ -340,7 +340,6 @@ fn request_objects_signed_encrypted_and_pushed() {
 fn back_channel_logout_token() {
     let idp = idp();
     let c = client("bcl-app", &[]);
-    idp.backchannel_reset();
     // Log in keeping the browser (its session is the one logged out).
     let mut browser = idp.browser();
     let s = AuthorizationSecrets::generate().unwrap();
@@ -354,8 +353,10 @@ fn back_channel_logout_token() {
     // RP-initiated logout: the IdP posts the logout token to its receiver before redirecting.
     let done = browser.logout(&id, "http://127.0.0.1/logout-cb", "S");
     assert!(done.starts_with("http://127.0.0.1/logout-cb"), "{done}");
-    let tokens = idp.backchannel_logout_tokens();
-    assert_eq!(tokens.len(), 1, "one logout token for bcl-app");
+    // The receiver is shared with c::c_abi_logout_token (running concurrently): this session's
+    // token is the one with its sid.
+    let tokens: Vec<String> = idp.backchannel_logout_tokens().into_iter().filter(|t| c::header_claims(t)["sid"] == sid.as_str()).collect();
+    assert_eq!(tokens.len(), 1, "one logout token for this session");
     let lt = &tokens[0];
     assert_eq!(header(lt)["typ"], "logout+jwt");
 
@@ -403,4 +404,207 @@ fn es512_id_and_access_tokens() {
     rs.expected_typ = Some("at+jwt".into());
     let v = Client::new(rs).unwrap().validate(&token).unwrap();
     assert_eq!(v.alg.name(), "ES512");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same through the C ABI (builders, OIDC_OP_* on oidc_oauth_request, blocking and
+// non-blocking sends)
+// ---------------------------------------------------------------------------------------------
+
+mod c {
+    use super::*;
+    use crate::common::cabi::{self, F, Fail, Op, P, Req, Resp, failure, oauth_build, oauth_builder, set_str};
+    use oidc::ffi::jose::{oidc_oauth_builder_add_decryption_key, oidc_oauth_builder_set_request_object};
+    use oidc::ffi::oauth_client::{oidc_oauth_builder_set_client_secret, oidc_oauth_builder_set_private_key_pem};
+    use oidc::ffi::oidc_result;
+
+    fn ok(rc: oidc_result, e: *mut oidc::ffi::error::oidc_error) {
+        assert_eq!(rc, oidc_result::Ok, "{:?}", (!e.is_null()).then(|| Fail::take(e, false)));
+    }
+
+    /// A C client for `id` with its secret and, when given, a decryption key (PEM or JWK text).
+    pub fn client(id: &str, key: Option<(&str, Option<&str>)>) -> cabi::Client {
+        let b = oauth_builder(idp(), id);
+        set_str(b, oidc_oauth_builder_set_client_secret, secret(id));
+        if let Some((file, kid)) = key {
+            let text = client_key(file);
+            let (kp, kn) = cabi::s(kid.unwrap_or(""));
+            let mut e = std::ptr::null_mut();
+            ok(oidc_oauth_builder_add_decryption_key(b, text.as_ptr().cast(), text.len(), kp, kn, &mut e), e);
+        }
+        oauth_build(b)
+    }
+
+    /// OIDC_OP_AUTHORIZATION_URL (liboidc generates state, nonce and the PKCE pair), the
+    /// scripted login, OIDC_OP_AUTHORIZATION_RESPONSE: the URL response and the parsed one.
+    pub fn authorize(c: &cabi::Client, response_mode: Option<&str>) -> (Resp, Resp) {
+        let mut r = Req::new(c, Op::OIDC_OP_AUTHORIZATION_URL)
+            .set(P::OIDC_PARAM_REDIRECT_URI, CB)
+            .add(P::OIDC_PARAM_SCOPE, "openid")
+            .add(P::OIDC_PARAM_SCOPE, "email");
+        if let Some(m) = response_mode {
+            r = r.set(P::OIDC_PARAM_RESPONSE_MODE, m);
+        }
+        let url = r.send().unwrap();
+        let cb = browse(&url.str(F::OIDC_FIELD_URL).unwrap());
+        let state = url.str(F::OIDC_FIELD_STATE).unwrap();
+        let parsed = Req::new(c, Op::OIDC_OP_AUTHORIZATION_RESPONSE)
+            .set(P::OIDC_PARAM_RESPONSE, &cb)
+            .set(P::OIDC_PARAM_EXPECTED_STATE, &state)
+            .send()
+            .unwrap_or_else(|e| panic!("{cb}: {e:?}"));
+        (url, parsed)
+    }
+
+    /// OIDC_OP_AUTHORIZATION_CODE for a parsed response (the ID token is validated with the nonce).
+    pub fn exchange(c: &cabi::Client, url: &Resp, parsed: &Resp) -> Result<Resp, Fail> {
+        Req::new(c, Op::OIDC_OP_AUTHORIZATION_CODE)
+            .set(P::OIDC_PARAM_CODE, &parsed.str(F::OIDC_FIELD_CODE).unwrap())
+            .set(P::OIDC_PARAM_REDIRECT_URI, CB)
+            .set(P::OIDC_PARAM_CODE_VERIFIER, &url.str(F::OIDC_FIELD_CODE_VERIFIER).unwrap())
+            .set(P::OIDC_PARAM_NONCE, &url.str(F::OIDC_FIELD_NONCE).unwrap())
+            .send()
+    }
+
+    #[test]
+    fn c_abi_encrypted_login_userinfo_jarm_introspection() {
+        let idp = idp();
+        for (id, key, kid) in [("enc-rsa", "enc-rsa.pem", Some("enc-rsa")), ("enc-ec", "enc-ec.jwk.json", None)] {
+            let c = client(id, Some((key, kid)));
+            let nokey = client(id, None);
+            let wrong = client(id, Some((if id == "enc-rsa" { "rsa.pem" } else { "ec.pem" }, Some(id))));
+            // JARM (encrypted) + code exchange (encrypted ID token) in one login.
+            let (url, parsed) = authorize(&c, Some("jwt"));
+            assert_eq!(parsed.json()["jarm"], true, "{id}");
+            let t = exchange(&c, &url, &parsed).unwrap_or_else(|e| panic!("{id}: {e:?}"));
+            let id_token = t.str(F::OIDC_FIELD_ID_TOKEN).unwrap();
+            assert_eq!(id_token.split('.').count(), 5);
+            let nonce = url.str(F::OIDC_FIELD_NONCE).unwrap();
+            let v = Req::new(&c, Op::OIDC_OP_VALIDATE_ID_TOKEN).set(P::OIDC_PARAM_ID_TOKEN, &id_token).set(P::OIDC_PARAM_NONCE, &nonce);
+            let (b, a) = v.send_both();
+            for r in [b, a] {
+                assert_eq!(r.unwrap_or_else(|e| panic!("{id}: {e:?}")).json()["sub"], "user-1");
+            }
+            let v = Req::new(&nokey, Op::OIDC_OP_VALIDATE_ID_TOKEN).set(P::OIDC_PARAM_ID_TOKEN, &id_token);
+            let e = cabi::same_failure(v.send(), v.send_async(std::ptr::null()), false);
+            assert_eq!(e.code, oidc_result::TokenMalformed, "{id}: {e:?}");
+            assert!(e.msg.contains("no decryption key"), "{}", e.msg);
+            let v = Req::new(&wrong, Op::OIDC_OP_VALIDATE_ID_TOKEN).set(P::OIDC_PARAM_ID_TOKEN, &id_token);
+            assert_eq!(failure(v.send()).code, oidc_result::DecryptionFailed, "{id}");
+            // OIDC_OP_DECRYPT: the nested JWS and the JWE header.
+            let d = Req::new(&c, Op::OIDC_OP_DECRYPT).set(P::OIDC_PARAM_JWE, &id_token).send().unwrap();
+            let h: Value = serde_json::from_str(&d.str(F::OIDC_FIELD_PROTECTED_HEADER).unwrap()).unwrap();
+            assert_eq!(h["cty"], "JWT");
+            assert_eq!(d.str(F::OIDC_FIELD_PAYLOAD).unwrap().split('.').count(), 3);
+            // Encrypted UserInfo.
+            let at = t.str(F::OIDC_FIELD_ACCESS_TOKEN).unwrap();
+            let u = Req::new(&c, Op::OIDC_OP_USERINFO)
+                .set(P::OIDC_PARAM_ACCESS_TOKEN, &at)
+                .set(P::OIDC_PARAM_EXPECTED_SUB, "user-1")
+                .send()
+                .unwrap_or_else(|e| panic!("{id}: userinfo: {e:?}"));
+            assert_eq!(u.json()["email"], "user-1@liboidc.test");
+            let e = failure(Req::new(&nokey, Op::OIDC_OP_USERINFO).set(P::OIDC_PARAM_ACCESS_TOKEN, &at).send());
+            assert_eq!(e.code, oidc_result::TokenMalformed);
+            // Encrypted RFC 9701 introspection.
+            let opaque = idp.token("urn:liboidc:opaque", "read");
+            let i = Req::new(&c, Op::OIDC_OP_INTROSPECT)
+                .set(P::OIDC_PARAM_TOKEN, &opaque)
+                .int(P::OIDC_PARAM_SIGNED_RESPONSE, 1)
+                .send()
+                .unwrap_or_else(|e| panic!("{id}: introspection: {e:?}"));
+            assert_eq!(i.int(F::OIDC_FIELD_ACTIVE), 1);
+            // Without the key the JARM response is refused, naming the setting.
+            let url_nk = Req::new(&nokey, Op::OIDC_OP_AUTHORIZATION_URL)
+                .set(P::OIDC_PARAM_REDIRECT_URI, CB)
+                .add(P::OIDC_PARAM_SCOPE, "openid")
+                .set(P::OIDC_PARAM_RESPONSE_MODE, "jwt")
+                .send()
+                .unwrap();
+            let cb = browse(&url_nk.str(F::OIDC_FIELD_URL).unwrap());
+            let e = failure(
+                Req::new(&nokey, Op::OIDC_OP_AUTHORIZATION_RESPONSE)
+                    .set(P::OIDC_PARAM_RESPONSE, &cb)
+                    .set(P::OIDC_PARAM_EXPECTED_STATE, &url_nk.str(F::OIDC_FIELD_STATE).unwrap())
+                    .send(),
+            );
+            assert_eq!(e.code, oidc_result::TokenMalformed, "{id}: {e:?}");
+        }
+    }
+
+    /// jar-app through the C ABI: its private key (PS256, kid client-rsa) signs the request
+    /// objects while the client authenticates with its secret.
+    fn jar(enc: Option<(&str, &str)>) -> cabi::Client {
+        let b = oauth_builder(idp(), "jar-app");
+        set_str(b, oidc_oauth_builder_set_client_secret, secret("jar-app"));
+        let pem = client_key("rsa.pem");
+        let (kid, kidn) = cabi::s("client-rsa");
+        let (alg, algn) = cabi::s("PS256");
+        let mut e = std::ptr::null_mut();
+        ok(oidc_oauth_builder_set_private_key_pem(b, pem.as_ptr().cast(), pem.len(), kid, kidn, alg, algn, &mut e), e);
+        let (a, an) = cabi::s(enc.map_or("", |x| x.0));
+        let (n, nn) = cabi::s(enc.map_or("", |x| x.1));
+        ok(oidc_oauth_builder_set_request_object(b, a, an, n, nn, &mut e), e);
+        oauth_build(b)
+    }
+
+    #[test]
+    fn c_abi_request_objects_and_par() {
+        for enc in [None, Some(("RSA-OAEP-256", "A256GCM"))] {
+            let c = jar(enc);
+            let (url, parsed) = authorize(&c, None);
+            exchange(&c, &url, &parsed).unwrap_or_else(|e| panic!("{enc:?}: {e:?}"));
+            // PAR, then the URL with the request_uri.
+            let pushed = Req::new(&c, Op::OIDC_OP_PUSHED_AUTHORIZATION)
+                .set(P::OIDC_PARAM_REDIRECT_URI, CB)
+                .add(P::OIDC_PARAM_SCOPE, "openid")
+                .send()
+                .unwrap_or_else(|e| panic!("{enc:?}: PAR: {e:?}"));
+            let ru = pushed.str(F::OIDC_FIELD_REQUEST_URI).unwrap();
+            let u = Req::new(&c, Op::OIDC_OP_AUTHORIZATION_URL).set(P::OIDC_PARAM_REQUEST_URI, &ru).send().unwrap();
+            let cb = browse(&u.str(F::OIDC_FIELD_URL).unwrap());
+            let parsed = Req::new(&c, Op::OIDC_OP_AUTHORIZATION_RESPONSE)
+                .set(P::OIDC_PARAM_RESPONSE, &cb)
+                .set(P::OIDC_PARAM_EXPECTED_STATE, &pushed.str(F::OIDC_FIELD_STATE).unwrap())
+                .send()
+                .unwrap_or_else(|e| panic!("{cb}: {e:?}"));
+            exchange(&c, &pushed, &parsed).unwrap_or_else(|e| panic!("{enc:?}: PAR code: {e:?}"));
+        }
+    }
+
+    #[test]
+    fn c_abi_logout_token() {
+        let idp = idp();
+        // The Rust side delivers a token to the receiver; the C client (its own replay cache)
+        // validates it once, then refuses the replay, on both transports.
+        let rc = super::client("bcl-app", &[]);
+        let mut browser = idp.browser();
+        let s = AuthorizationSecrets::generate().unwrap();
+        let cb = browser.login_and_consent(&rc.authorization_url(&request(&s, |_| {})).unwrap().url, "user-1");
+        let r = rc.parse_authorization_response(&cb, ExpectedState::Sent(&s.state), None).unwrap();
+        let t = rc.exchange_code(r.code.expose(), CB, Some(s.code_verifier.expose()), Some(&s.nonce), &[]).unwrap();
+        let id = t.id_token.unwrap().expose().to_string();
+        let sid = header_claims(&id)["sid"].as_str().unwrap().to_string();
+        browser.logout(&id, "http://127.0.0.1/logout-cb", "S");
+        let lt = idp
+            .backchannel_logout_tokens()
+            .into_iter()
+            .find(|t| header_claims(t)["sid"] == sid.as_str())
+            .expect("the logout token of this session");
+        let c = client("bcl-app", None);
+        let v = Req::new(&c, Op::OIDC_OP_VALIDATE_LOGOUT_TOKEN).set(P::OIDC_PARAM_LOGOUT_TOKEN, &lt);
+        let ok = v.send().unwrap();
+        assert_eq!(ok.str(F::OIDC_FIELD_SID).as_deref(), Some(sid.as_str()));
+        assert_eq!(ok.str(F::OIDC_FIELD_SUB).as_deref(), Some("user-1"));
+        let e = cabi::same_failure(v.send(), v.send_async(std::ptr::null()), false);
+        assert_eq!(e.code, oidc_result::TokenReplayed);
+        let e = failure(Req::new(&c, Op::OIDC_OP_VALIDATE_ID_TOKEN).set(P::OIDC_PARAM_ID_TOKEN, &lt).send());
+        assert_eq!(e.code, oidc_result::TypeMismatch);
+    }
+
+    /// The claims of a compact JWS (unverified; to pick the right logout token).
+    pub fn header_claims(jws: &str) -> Value {
+        let p = jws.split('.').nth(1).unwrap();
+        serde_json::from_slice(&oidc_testkit::keys::b64_decode(p).unwrap()).unwrap()
+    }
 }
