@@ -160,7 +160,8 @@ pub extern "C" fn oidc_oauth_builder_set_jwks_json(
 
 /// Send every authorization request (OIDC_OP_AUTHORIZATION_URL, OIDC_OP_PUSHED_AUTHORIZATION) as
 /// a signed request object (RFC 9101), signed with the client's private key
-/// (`oidc_oauth_builder_set_private_key_pem` / `_jwk`). `enc_alg` and `enc_enc` (both given or
+/// (`oidc_oauth_builder_set_private_key_pem` / `_jwk`; a client that authenticates with its client
+/// secret, auth method unset or `client_secret_*`, uses that key for request objects only). `enc_alg` and `enc_enc` (both given or
 /// both empty) also encrypt it to the issuer: `RSA-OAEP`, `RSA-OAEP-256` or `ECDH-ES*` to the
 /// issuer's published `use: enc` key, `A128KW`/`A192KW`/`A256KW` to the key derived from the client
 /// secret; `enc_enc` one of A128GCM, A192GCM, A256GCM, A128CBC-HS256, A192CBC-HS384, A256CBC-HS512.
