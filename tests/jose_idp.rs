@@ -138,13 +138,24 @@ struct Family {
     userinfo: (&'static str, &'static str),
     jarm: (&'static str, &'static str),
     introspection: Option<(&'static str, &'static str)>,
+    /// The wrong key is a wrong client secret (its derived keys), not `wrong`.
+    wrong_secret: Option<&'static str>,
 }
 
 fn run_family(f: Family) {
     let idp = idp();
     let c = client(f.id, &f.keys);
-    let wrong = client(f.id, &f.wrong);
-    let nokey = client(f.id, &[]);
+    let wrong = match f.wrong_secret {
+        Some(w) => client_with(f.id, &[], |c| c.auth = ClientAuth::SecretBasic(w.into())),
+        None => client(f.id, &f.wrong),
+    };
+    // Without its private key a client with a secret holds only the keys derived from the
+    // secret (they fit no RSA or ECDH token); for enc-sym those are the right keys.
+    let nokey = f.wrong_secret.is_none().then(|| client(f.id, &[]));
+    let no_key_fits = |e: oidc::core::Error| {
+        assert_eq!(e.kind(), ErrorKind::DecryptionFailed, "{}: {e:?}", f.id);
+        assert!(e.message().contains("no configured decryption key fits"), "{}: {}", f.id, e.message());
+    };
 
     // Encrypted ID token: login, code exchange (validated with the nonce inside exchange_code).
     let (t, s) = login(&c, |_| {});
@@ -158,19 +169,20 @@ fn run_family(f: Family) {
     let bad_nonce = IdTokenChecks { nonce: Some("another-nonce"), ..Default::default() };
     assert_eq!(validate_id_token(&c, &id, &bad_nonce).unwrap_err().kind(), ErrorKind::NonceMismatch);
 
-    // No key: TOKEN_MALFORMED naming the missing setting; a wrong key: DECRYPTION_FAILED with
-    // the one fixed message.
-    let e = validate_id_token(&nokey, &id, &checks).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::TokenMalformed, "{}: {e:?}", f.id);
-    assert!(e.message().contains("no decryption key"), "{}: {}", f.id, e.message());
+    // No key: DECRYPTION_FAILED saying no key fits; a wrong key: DECRYPTION_FAILED with the
+    // one fixed message.
+    if let Some(nokey) = &nokey {
+        no_key_fits(validate_id_token(nokey, &id, &checks).unwrap_err());
+    }
     let e = validate_id_token(&wrong, &id, &checks).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::DecryptionFailed, "{}: {e:?}", f.id);
     assert_eq!(e.message(), "the token could not be decrypted");
     // The grant path reports the same (a fresh code: the first exchange consumed it).
     let s2 = AuthorizationSecrets::generate().unwrap();
-    let code = login_code(&nokey, &s2);
-    let e = nokey.exchange_code(&code, CB, Some(s2.code_verifier.expose()), Some(&s2.nonce), &[]).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::TokenMalformed, "{}: {e:?}", f.id);
+    if let Some(nokey) = &nokey {
+        let code = login_code(nokey, &s2);
+        no_key_fits(nokey.exchange_code(&code, CB, Some(s2.code_verifier.expose()), Some(&s2.nonce), &[]).unwrap_err());
+    }
 
     // Encrypted UserInfo (application/jwt, a JWE holding a signed JWT).
     let (status, ctype, body) = idp.get_bearer("/me", t.access_token.expose());
@@ -181,7 +193,9 @@ fn run_family(f: Family) {
     assert_eq!(u.sub(), "user-1");
     assert_eq!(u.object["email"], "user-1@liboidc.test");
     assert_eq!(u.object["name"], "Test User One");
-    assert_eq!(nokey.userinfo(t.access_token.expose(), None).unwrap_err().kind(), ErrorKind::TokenMalformed);
+    if let Some(nokey) = &nokey {
+        no_key_fits(nokey.userinfo(t.access_token.expose(), None).unwrap_err());
+    }
     assert_eq!(wrong.userinfo(t.access_token.expose(), None).unwrap_err().kind(), ErrorKind::DecryptionFailed);
 
     // Encrypted JARM (response_mode=jwt): the response parameter is a JWE.
@@ -190,7 +204,9 @@ fn run_family(f: Family) {
     let cb = browse(&url);
     let jarm = cb.split_once("response=").map(|(_, r)| r.split('&').next().unwrap().to_string()).expect("JARM response");
     assert_eq!(jwe_algs(&jarm), (f.jarm.0.into(), f.jarm.1.into()), "{}: JARM algorithms", f.id);
-    assert_eq!(nokey.parse_authorization_response(&cb, ExpectedState::Sent(&s.state), None).unwrap_err().kind(), ErrorKind::TokenMalformed);
+    if let Some(nokey) = &nokey {
+        no_key_fits(nokey.parse_authorization_response(&cb, ExpectedState::Sent(&s.state), None).unwrap_err());
+    }
     assert_eq!(
         wrong.parse_authorization_response(&cb, ExpectedState::Sent(&s.state), None).unwrap_err().kind(),
         ErrorKind::DecryptionFailed
@@ -220,7 +236,9 @@ fn run_family(f: Family) {
         let i = c.introspect(&opaque, None, true).unwrap_or_else(|e| panic!("{}: introspection: {e:?}", f.id));
         assert!(i.active && i.signed);
         assert_eq!(i.get("client_id").and_then(Value::as_str), Some("svc-basic"));
-        assert_eq!(nokey.introspect(&opaque, None, true).unwrap_err().kind(), ErrorKind::TokenMalformed);
+        if let Some(nokey) = &nokey {
+            no_key_fits(nokey.introspect(&opaque, None, true).unwrap_err());
+        }
         assert_eq!(wrong.introspect(&opaque, None, true).unwrap_err().kind(), ErrorKind::DecryptionFailed);
     }
 }
@@ -236,6 +254,7 @@ fn encrypted_responses_rsa_oaep() {
         userinfo: ("RSA-OAEP-256", "A128CBC-HS256"),
         jarm: ("RSA-OAEP", "A256CBC-HS512"),
         introspection: Some(("RSA-OAEP-256", "A192GCM")),
+        wrong_secret: None,
     });
     // The other key forms: PKCS#1 PEM, and the private JWK (kid from the JWK).
     for k in [dkey("enc-rsa-pkcs1.pem", Some("enc-rsa")), dkey("enc-rsa.jwk.json", None)] {
@@ -256,26 +275,23 @@ fn encrypted_responses_ecdh_es() {
         userinfo: ("ECDH-ES", "A256GCM"),
         jarm: ("ECDH-ES+A256KW", "A192CBC-HS384"),
         introspection: Some(("ECDH-ES+A192KW", "A128GCM")),
+        wrong_secret: None,
     });
     let c = client("enc-ec", &[dkey("enc-ec-sec1.pem", Some("enc-ec"))]);
     let (t, _) = login(&c, |_| {});
     assert!(t.id_token.is_some());
 }
 
-/// `enc-sym`: AES key wrap with keys derived from the client secret (OIDC Core §10.2). liboidc
-/// does not derive them from the configured client secret by itself: the client is given them
-/// explicitly (one per key-wrap size its responses use).
+/// `enc-sym`: AES key wrap with keys derived from the client secret (OIDC Core §10.2): the
+/// protocol client derives them from its configured secret by itself (no key is given).
 #[test]
 fn encrypted_responses_client_secret_key_wrap() {
     let id = "enc-sym";
     run_family(Family {
         id,
-        keys: vec![secret_key(id, KeyAlg::A128Kw), secret_key(id, KeyAlg::A256Kw), secret_key(id, KeyAlg::A192Kw)],
-        wrong: vec![
-            DecryptionKey::from_client_secret(b"enc-sym-secret-but-not-the-right-one-0123456789abcdef", KeyAlg::A128Kw).unwrap(),
-            DecryptionKey::from_client_secret(b"enc-sym-secret-but-not-the-right-one-0123456789abcdef", KeyAlg::A256Kw).unwrap(),
-            DecryptionKey::from_client_secret(b"enc-sym-secret-but-not-the-right-one-0123456789abcdef", KeyAlg::A192Kw).unwrap(),
-        ],
+        keys: vec![],
+        wrong: vec![],
+        wrong_secret: Some("enc-sym-secret-but-not-the-right-one-0123456789abcdef"),
         id_token: ("A128KW", "A128GCM"),
         userinfo: ("A256KW", "A256CBC-HS512"),
         jarm: ("A192KW", "A192GCM"),
@@ -487,8 +503,8 @@ mod c {
             }
             let v = Req::new(&nokey, Op::OIDC_OP_VALIDATE_ID_TOKEN).set(P::OIDC_PARAM_ID_TOKEN, &id_token);
             let e = cabi::same_failure(v.send(), v.send_async(std::ptr::null()), false);
-            assert_eq!(e.code, oidc_result::TokenMalformed, "{id}: {e:?}");
-            assert!(e.msg.contains("no decryption key"), "{}", e.msg);
+            assert_eq!(e.code, oidc_result::DecryptionFailed, "{id}: {e:?}");
+            assert!(e.msg.contains("no configured decryption key fits"), "{}", e.msg);
             let v = Req::new(&wrong, Op::OIDC_OP_VALIDATE_ID_TOKEN).set(P::OIDC_PARAM_ID_TOKEN, &id_token);
             assert_eq!(failure(v.send()).code, oidc_result::DecryptionFailed, "{id}");
             // OIDC_OP_DECRYPT: the nested JWS and the JWE header.
@@ -505,7 +521,7 @@ mod c {
                 .unwrap_or_else(|e| panic!("{id}: userinfo: {e:?}"));
             assert_eq!(u.json()["email"], "user-1@liboidc.test");
             let e = failure(Req::new(&nokey, Op::OIDC_OP_USERINFO).set(P::OIDC_PARAM_ACCESS_TOKEN, &at).send());
-            assert_eq!(e.code, oidc_result::TokenMalformed);
+            assert_eq!(e.code, oidc_result::DecryptionFailed);
             // Encrypted RFC 9701 introspection.
             let opaque = idp.token("urn:liboidc:opaque", "read");
             let i = Req::new(&c, Op::OIDC_OP_INTROSPECT)
@@ -528,7 +544,7 @@ mod c {
                     .set(P::OIDC_PARAM_EXPECTED_STATE, &url_nk.str(F::OIDC_FIELD_STATE).unwrap())
                     .send(),
             );
-            assert_eq!(e.code, oidc_result::TokenMalformed, "{id}: {e:?}");
+            assert_eq!(e.code, oidc_result::DecryptionFailed, "{id}: {e:?}");
         }
     }
 

@@ -1283,7 +1283,11 @@ pub fn decrypt(token: &str, keys: &DecryptionKeys, algs: &JweAlgs, max_plaintext
     if candidates.is_empty() {
         return err(
             ErrorKind::DecryptionFailed,
-            format!("no configured decryption key fits the token ({} with {}, kid and curve)", alg.name(), enc.name()),
+            format!(
+                "no configured decryption key fits the token ({} with {}, kid and curve): add the private key it is encrypted to",
+                alg.name(),
+                enc.name()
+            ),
         );
     }
     for key in candidates {

@@ -285,7 +285,16 @@ impl OAuthClient {
         if cfg.logout.replay_capacity == 0 {
             return err(ErrorKind::InvalidConfig, "the logout-token replay cache capacity must be at least 1");
         }
-        let validator = Client::new(cfg.base.clone())?;
+        // OIDC Core §10.2: a client with a secret decrypts what the issuer encrypts with the
+        // symmetric keys derived from it (A128KW, A192KW, A256KW, dir), next to its own keys.
+        let mut base = cfg.base.clone();
+        if let Some(secret) = super::jar::secret_of(&cfg.auth) {
+            use crate::core::jose::jwe::{DecryptionKey, KeyAlg};
+            for alg in [KeyAlg::A128Kw, KeyAlg::A192Kw, KeyAlg::A256Kw, KeyAlg::Dir] {
+                base.decryption_keys.push(DecryptionKey::from_client_secret(secret, alg)?)?;
+            }
+        }
+        let validator = Client::new(base)?;
         let dpop = cfg.dpop_key.clone().map(Dpop::new).transpose()?;
         let logout_replay = ReplayCache::new(ReplayKind::Logout, cfg.logout.replay_capacity);
         Ok(OAuthClient {

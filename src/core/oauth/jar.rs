@@ -82,7 +82,7 @@ fn signing_key_of(auth: &ClientAuth) -> Option<&Arc<SigningKey>> {
     }
 }
 
-fn secret_of(auth: &ClientAuth) -> Option<&[u8]> {
+pub(crate) fn secret_of(auth: &ClientAuth) -> Option<&[u8]> {
     match auth {
         ClientAuth::SecretBasic(s) | ClientAuth::SecretPost(s) | ClientAuth::SecretJwt(s) => Some(s.expose().as_bytes()),
         ClientAuth::Auto { secret: Some(s), .. } => Some(s.expose().as_bytes()),
