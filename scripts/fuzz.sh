@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 secs=${1:-60}
 shift || true
-ALL_TARGETS=(validate_token jwks_parse discovery_parse snapshot_import oauth_responses authenticate jwe_parse revocation_list_parse)
+ALL_TARGETS=(validate_token jwks_parse discovery_parse snapshot_import oauth_responses authenticate jwe_parse revocation_list_parse jws_detached)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${ALL_TARGETS[@]}"); fi
 [[ "$secs" =~ ^[0-9]+$ ]] || { echo "usage: scripts/fuzz.sh [SECONDS] [TARGET...]" >&2; exit 2; }
 

@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
             KeyFamily::Rsa => assert!((MIN_RSA_BITS / 8..=MAX_RSA_BITS / 8).contains(&k.sig_len), "RSA size {}", k.sig_len),
             KeyFamily::P256 | KeyFamily::Ed25519 => assert_eq!(k.sig_len, 64),
             KeyFamily::P384 => assert_eq!(k.sig_len, 96),
+            KeyFamily::P521 => assert_eq!(k.sig_len, 132),
         }
         for alg in Algorithm::ALL {
             if k.accepts(alg) {
