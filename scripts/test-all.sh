@@ -81,9 +81,9 @@ stage python env OIDC_LIB_DIR="$prefix/lib" bash bindings/python/test.sh
 # suppression file, a Go module, the gem, the NuGet package (about 15 s).
 stage packages bash scripts/test-packages.sh "$prefix"
 cstage c-async async
-# cargo-fuzz targets (fuzz/), 45 s each after one build: about 9 minutes in all on 2 cores
+# cargo-fuzz targets (fuzz/), 35 s each after one build: about 9 minutes in all on 2 cores
 # (fuzz/README.md has the longer campaign).
-stage fuzz scripts/fuzz.sh 45
+stage fuzz scripts/fuzz.sh 35
 # The README's first command, as written: a valid token accepted, a tampered one rejected.
 stage example examples/run.sh
 # Keycloak interop (started at the top): the C suite (plain, valgrind, ASan) and the Go binding.
