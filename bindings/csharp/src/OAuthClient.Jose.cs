@@ -123,7 +123,7 @@ namespace Oidc
         }
 
         /// <see cref="VerifyJws(string, string, DateTimeOffset?, CancellationToken)"/> with the
-        /// detached payload as bytes (liboidc takes UTF-8 text: other bytes are its InvalidArgumentException).
+        /// detached payload as bytes (liboidc takes UTF-8 text: other bytes are its InvalidUtf8Exception).
         public JosePayload VerifyJws(string jws, byte[] detachedPayload, DateTimeOffset? now = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {

@@ -368,7 +368,7 @@ namespace Oidc
 
         /// A string parameter given as its UTF-8 bytes (e.g. <see cref="OAuthParam.Payload"/>, a
         /// detached JWS payload read from the wire): liboidc checks the encoding
-        /// (InvalidArgumentException for bytes that are not UTF-8).
+        /// (InvalidUtf8Exception for bytes that are not UTF-8).
         public OAuthRequest Set(OAuthParam param, byte[] utf8)
         {
             if (utf8 == null) throw new ArgumentNullException("utf8", "no value for " + param);
