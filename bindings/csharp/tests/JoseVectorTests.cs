@@ -413,3 +413,38 @@ namespace Oidc.Tests
         }
     }
 }
+
+namespace Oidc.Tests
+{
+    /// The README's logout receiver (compiled by test.sh) with logout.json's tokens at its `now`.
+    public class LogoutExampleTests
+    {
+        [Test]
+        public void ReadmeLogoutExampleRuns()
+        {
+            var v = JoseVectors.Load("logout.json");
+            var c0 = (Dictionary<string, object>)v["client"];
+            Func<string, string> token = name => (string)((Dictionary<string, object>)((List<object>)JoseVectors.Cases(v)
+                .First(x => (string)x["name"] == name)["steps"])[0])["token"];
+            string dir = TestEnv.TempDir("oidc-cs-logout-example");
+            try
+            {
+                string jwks = Path.Combine(dir, "jwks.json");
+                File.WriteAllText(jwks, VectorTests.JsonText(c0["jwks"]));
+                var env = new Dictionary<string, string>
+                {
+                    { "OIDC_ISSUER", (string)c0["issuer"] }, { "OIDC_CLIENT_ID", (string)c0["client_id"] }, { "OIDC_JWKS_FILE", jwks },
+                };
+                string now = ((long)v["now"]).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var ok = Examples.Run("LogoutExample.exe", token("sid only") + " " + now, env);
+                Assert.AreEqual(0, ok.Item1, "exit code; output:\n" + ok.Item2);
+                Assert.Contains("logout: sub=- sid=session-1 jti=v-sid", ok.Item2);
+                Assert.Contains("replay refused: TOKEN_REPLAYED", ok.Item2);
+                var bad = Examples.Run("LogoutExample.exe", token("no typ") + " " + now, env);
+                Assert.AreEqual(1, bad.Item1, "exit code for a refused token; output:\n" + bad.Item2);
+                Assert.Contains("refused: TYPE_MISMATCH", bad.Item2);
+            }
+            finally { Directory.Delete(dir, true); }
+        }
+    }
+}
