@@ -112,6 +112,15 @@ namespace Oidc.Tests
             Assert.True(problems.Count == 0, string.Join("\n", problems));
         }
 
+        /// oidc_revocation_policy: RevocationPolicy has the header's names and values.
+        [Test]
+        public void RevocationPolicyMirrorsTheHeader()
+        {
+            var problems = new List<string>();
+            Check(problems, "OIDC_REVOCATION_", typeof(RevocationPolicy), 2);
+            Assert.True(problems.Count == 0, string.Join("\n", problems));
+        }
+
         private static void Check(List<string> problems, string prefix, Type e, int atLeast)
         {
             var h = new Dictionary<string, long>();
