@@ -193,25 +193,26 @@ namespace Oidc
         /// OAuthParam.NoStateSent = 1</param>
         /// <param name="response">The redirect back: its query string, fragment or form body, or the whole URL.</param>
         /// <param name="cancellationToken">Cancels the call: it returns with <see cref="OidcCancelledException"/> at its next wait.</param>
+        /// <param name="now">check a JARM response's times as of then (OAuthParam.NowSecs; null: the clock)</param>
         public AuthorizationResponse ParseAuthorizationResponse(string response, string expectedState,
-            CancellationToken cancellationToken = default(CancellationToken))
+            DateTimeOffset? now = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AuthorizationResponseRequest(response, expectedState).SendOnce(r => new AuthorizationResponse(r), cancellationToken);
+            return AuthorizationResponseRequest(response, expectedState, now).SendOnce(r => new AuthorizationResponse(r), cancellationToken);
         }
 
         /// <see cref="ParseAuthorizationResponse"/> without blocking the caller (a JARM response
         /// may need the issuer's keys).
         public Task<AuthorizationResponse> ParseAuthorizationResponseAsync(string response, string expectedState,
-            CancellationToken cancellationToken = default(CancellationToken))
+            DateTimeOffset? now = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AuthorizationResponseRequest(response, expectedState).SendOnceAsync(r => new AuthorizationResponse(r), cancellationToken);
+            return AuthorizationResponseRequest(response, expectedState, now).SendOnceAsync(r => new AuthorizationResponse(r), cancellationToken);
         }
 
-        private OAuthRequest AuthorizationResponseRequest(string response, string expectedState)
+        private OAuthRequest AuthorizationResponseRequest(string response, string expectedState, DateTimeOffset? now)
         {
             if (response == null) throw new ArgumentNullException("response");
             return Request(OAuthOperation.AuthorizationResponse, r => r.Set(OAuthParam.Response, response)
-                .SetOptional(OAuthParam.ExpectedState, expectedState));
+                .SetOptional(OAuthParam.ExpectedState, expectedState).SetNow(now));
         }
     }
 }

@@ -11,21 +11,22 @@ namespace Oidc
         /// with the issuer's keys, `iss`, `aud` = client id, `exp`/`nbf`/`iat`, `sub`, `azp`;
         /// `nonce` when given (must be equal), `at_hash`/`c_hash` when the token has them and the
         /// access token / code is given, and `auth_time` when <paramref name="maxAge"/> is given.
-        /// Returns the token's claims.
+        /// Returns the token's claims. <paramref name="now"/>: check the times as of then
+        /// (OAuthParam.NowSecs; null: the clock).
         public Claims ValidateIdToken(string idToken, string nonce = null, string accessToken = null, string code = null, TimeSpan? maxAge = null,
-            CancellationToken cancellationToken = default(CancellationToken))
+            DateTimeOffset? now = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return ValidateIdTokenRequest(idToken, nonce, accessToken, code, maxAge).SendOnce(ReadMembers, cancellationToken);
+            return ValidateIdTokenRequest(idToken, nonce, accessToken, code, maxAge, now).SendOnce(ReadMembers, cancellationToken);
         }
 
         /// <see cref="ValidateIdToken"/> without blocking the caller (liboidc's worker pool).
         public Task<Claims> ValidateIdTokenAsync(string idToken, string nonce = null, string accessToken = null, string code = null, TimeSpan? maxAge = null,
-            CancellationToken cancellationToken = default(CancellationToken))
+            DateTimeOffset? now = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return ValidateIdTokenRequest(idToken, nonce, accessToken, code, maxAge).SendOnceAsync(ReadMembers, cancellationToken);
+            return ValidateIdTokenRequest(idToken, nonce, accessToken, code, maxAge, now).SendOnceAsync(ReadMembers, cancellationToken);
         }
 
-        private OAuthRequest ValidateIdTokenRequest(string idToken, string nonce, string accessToken, string code, TimeSpan? maxAge)
+        private OAuthRequest ValidateIdTokenRequest(string idToken, string nonce, string accessToken, string code, TimeSpan? maxAge, DateTimeOffset? now)
         {
             if (idToken == null) throw new ArgumentNullException("idToken");
             return Request(OAuthOperation.ValidateIdToken, r =>
@@ -33,6 +34,7 @@ namespace Oidc
                 r.Set(OAuthParam.IdToken, idToken).SetOptional(OAuthParam.Nonce, nonce)
                     .SetOptional(OAuthParam.AccessToken, accessToken).SetOptional(OAuthParam.Code, code);
                 if (maxAge.HasValue) r.Set(OAuthParam.MaxAge, (long)maxAge.Value.TotalSeconds);
+                r.SetNow(now);
             });
         }
     }

@@ -98,6 +98,7 @@ namespace Oidc
                     byte[] k = Optional(options.DPoPKey);
                     OidcException.Check(Native.oidc_oauth_builder_set_dpop_key(b, k, (UIntPtr)k.Length, out err), err);
                 }
+                SetJose(b, options);
                 ok = true;
                 return b;
             }
@@ -105,6 +106,25 @@ namespace Oidc
             {
                 if (!ok) Native.oidc_oauth_builder_free(b);
             }
+        }
+
+        /// Decryption keys and algorithms, static keys, request objects, logout options (issue 14).
+        private static void SetJose(IntPtr b, OAuthClientOptions options)
+        {
+            IntPtr err;
+            if (options.DecryptionKeys != null)
+                foreach (var k in options.DecryptionKeys) OidcClient.AddDecryptionKey(b, k, NativeJose.oidc_oauth_builder_add_decryption_key);
+            if (options.DecryptionAlgorithms != null)
+                OidcClient.Set(b, string.Join(" ", options.DecryptionAlgorithms), NativeJose.oidc_oauth_builder_set_decryption_algorithms);
+            if (options.JwksJson != null) OidcClient.Set(b, options.JwksJson, NativeJose.oidc_oauth_builder_set_jwks_json);
+            if (options.RequestObject != null)
+            {
+                byte[] alg = Optional(options.RequestObject.EncryptionAlgorithm), enc = Optional(options.RequestObject.ContentEncryption);
+                OidcException.Check(NativeJose.oidc_oauth_builder_set_request_object(b, alg, (UIntPtr)alg.Length, enc, (UIntPtr)enc.Length, out err), err);
+            }
+            if (options.LogoutAcceptUntyped)
+                OidcException.Check(NativeJose.oidc_oauth_builder_set_logout_accept_untyped(b, 1, out err), err);
+            if (options.LogoutReplayStore != null) ReplayStoreBridge.SetLogout(b, options.LogoutReplayStore);
         }
 
         internal OAuthClientHandle Handle

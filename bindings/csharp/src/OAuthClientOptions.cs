@@ -87,6 +87,34 @@ namespace Oidc
         /// The DPoP key (PEM or private JWK); implies <see cref="UseDPoP"/>. A secret: never printed.
         public string DPoPKey { get; set; }
 
+        // ---- JOSE (issue 14) ---------------------------------------------------------------------
+
+        /// Private keys for encrypted ID tokens, UserInfo, introspection and JARM responses and
+        /// for <see cref="OAuthClient.Decrypt"/> (oidc_oauth_builder_add_decryption_key, at most
+        /// 32). Never printed.
+        public IList<DecryptionKey> DecryptionKeys { get; set; }
+
+        /// The JWE algorithms accepted (oidc_oauth_builder_set_decryption_algorithms; default:
+        /// every supported one but RSA1_5 and dir).
+        public IList<string> DecryptionAlgorithms { get; set; }
+
+        /// A static JWKS document for the issuer's keys (oidc_oauth_builder_set_jwks_json): no
+        /// discovery for keys (offline use, tests).
+        public string JwksJson { get; set; }
+
+        /// Send authorization requests as signed (optionally encrypted) request objects
+        /// (RFC 9101; needs <see cref="PrivateKey"/>); null: plain parameters.
+        public RequestObjectOptions RequestObject { get; set; }
+
+        /// Accept back-channel logout tokens without a header <c>typ</c> (or typed <c>JWT</c>), for an
+        /// OP that does not type them (oidc_oauth_builder_set_logout_accept_untyped). Off by default:
+        /// a logout token must be typed <c>logout+jwt</c>.
+        public bool LogoutAcceptUntyped { get; set; }
+
+        /// A replay store for logout token <c>jti</c>s shared by a fleet, consulted after the
+        /// client's own cache (oidc_oauth_builder_set_replay_store). See <see cref="ILogoutReplayStore"/>.
+        public ILogoutReplayStore LogoutReplayStore { get; set; }
+
         /// Shows whether a secret is set, never the secret.
         public override string ToString()
         {
@@ -101,6 +129,12 @@ namespace Oidc
             if (ClientCertPem != null) sb.Append(", ClientCert=<set>");
             if (Endpoints != null)
                 foreach (var e in Endpoints) sb.Append(", ").Append(e.Key).Append('=').Append(e.Value);
+            if (DecryptionKeys != null) sb.Append(", DecryptionKeys=<").Append(DecryptionKeys.Count).Append(" redacted>");
+            if (DecryptionAlgorithms != null) sb.Append(", DecryptionAlgorithms=[").Append(string.Join(", ", DecryptionAlgorithms)).Append(']');
+            if (JwksJson != null) sb.Append(", JwksJson=<").Append(JwksJson.Length).Append(" chars>");
+            if (RequestObject != null) sb.Append(", RequestObject=").Append(RequestObject);
+            if (LogoutAcceptUntyped) sb.Append(", LogoutAcceptUntyped");
+            if (LogoutReplayStore != null) sb.Append(", LogoutReplayStore");
             return sb.Append(')').ToString();
         }
     }

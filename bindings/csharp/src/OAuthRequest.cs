@@ -101,6 +101,15 @@ namespace Oidc
         /// Validate a back-channel logout token: LOGOUT_TOKEN (required). The JSON is the claims;
         /// fields ISS, SUB, SID, JTI; a replayed jti is TOKEN_REPLAYED. (<c>OIDC_OP_VALIDATE_LOGOUT_TOKEN</c>)
         ValidateLogoutToken = 25,
+        /// Verify a JWS that is not a token (RFC 7515; detached content, Appendix F; unencoded
+        /// payload, RFC 7797): JWS (required; compact or flattened JSON), PAYLOAD (the detached
+        /// payload), NOW_SECS. The issuer's keys and the client's algorithm policy. The response:
+        /// PAYLOAD (when UTF-8), PROTECTED_HEADER; the JSON is
+        /// <c>{"header":{..},"payload_b64url":"..","payload":".."}</c>. (<c>OIDC_OP_VERIFY_JWS</c>)
+        VerifyJws = 26,
+        /// Decrypt a compact JWE with the client's decryption keys: JWE (required). Decrypts only
+        /// (a nested JWT is not validated). The response as for VERIFY_JWS. (<c>OIDC_OP_DECRYPT</c>)
+        Decrypt = 27,
     }
 
     /// oidc_param: a request parameter. Strings (1-99) go through
@@ -198,6 +207,12 @@ namespace Oidc
         EndpointName = 42,
         /// The logout token (<c>OIDC_PARAM_LOGOUT_TOKEN</c>).
         LogoutToken = 43,
+        /// The JWS to verify (<c>OIDC_PARAM_JWS</c>).
+        Jws = 44,
+        /// The detached payload of a JWS (UTF-8 text) (<c>OIDC_PARAM_PAYLOAD</c>).
+        Payload = 45,
+        /// The compact JWE to decrypt (<c>OIDC_PARAM_JWE</c>).
+        Jwe = 46,
         /// One scope token per call; sent joined by spaces. (<c>OIDC_PARAM_SCOPE</c>)
         Scope = 100,
         /// The <c>resource</c> parameter (<c>OIDC_PARAM_RESOURCE</c>).
@@ -219,6 +234,9 @@ namespace Oidc
         UseCache = 205,
         /// 0 or 1. (<c>OIDC_PARAM_NO_STATE_SENT</c>)
         NoStateSent = 206,
+        /// The validation time in Unix seconds for VALIDATE_ID_TOKEN, VALIDATE_LOGOUT_TOKEN,
+        /// VERIFY_JWS and AUTHORIZATION_RESPONSE (default: now). (<c>OIDC_PARAM_NOW_SECS</c>)
+        NowSecs = 207,
     }
 
     /// oidc_field: a response field. Strings (1-99) through <see cref="OAuthResponse.GetString"/>,
@@ -288,6 +306,10 @@ namespace Oidc
         Sid = 30,
         /// The logout token's <c>jti</c>. (<c>OIDC_FIELD_JTI</c>)
         Jti = 31,
+        /// VERIFY_JWS, DECRYPT: the payload, when it is UTF-8 text. (<c>OIDC_FIELD_PAYLOAD</c>)
+        Payload = 32,
+        /// VERIFY_JWS, DECRYPT: the protected header (JSON). (<c>OIDC_FIELD_PROTECTED_HEADER</c>)
+        ProtectedHeader = 33,
         /// Seconds (token, device, CIBA, PAR responses). (<c>OIDC_FIELD_EXPIRES_IN</c>)
         ExpiresIn = 100,
         /// Seconds between polls (device, CIBA). (<c>OIDC_FIELD_INTERVAL</c>)
@@ -344,11 +366,28 @@ namespace Oidc
             return this;
         }
 
+        /// A string parameter given as its UTF-8 bytes (e.g. <see cref="OAuthParam.Payload"/>, a
+        /// detached JWS payload read from the wire): liboidc checks the encoding
+        /// (InvalidUtf8Exception for bytes that are not UTF-8).
+        public OAuthRequest Set(OAuthParam param, byte[] utf8)
+        {
+            if (utf8 == null) throw new ArgumentNullException("utf8", "no value for " + param);
+            IntPtr err;
+            OidcException.Check(Native.oidc_oauth_request_set_string(Handle, param, utf8, (UIntPtr)utf8.Length, out err), err);
+            return this;
+        }
+
         /// <see cref="Set(OAuthParam, string)"/> when <paramref name="value"/> is not null (the
         /// typed methods of OAuthClient: null means "not given").
         internal OAuthRequest SetOptional(OAuthParam param, string value)
         {
             return value == null ? this : Set(param, value);
+        }
+
+        /// <see cref="OAuthParam.NowSecs"/> when <paramref name="now"/> is given (typed methods).
+        internal OAuthRequest SetNow(DateTimeOffset? now)
+        {
+            return now.HasValue ? Set(OAuthParam.NowSecs, now.Value.ToUnixTimeSeconds()) : this;
         }
 
         /// One item of a list parameter (<see cref="OAuthParam.Scope"/>, Resource, Audience).

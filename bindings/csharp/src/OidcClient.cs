@@ -84,6 +84,7 @@ namespace Oidc
                 if (options.Prefetch.HasValue)
                     OidcException.Check(NativeProcess.oidc_validator_builder_set_prefetch(b, (uint)options.Prefetch.Value, out err), err);
                 SetResourceRules(b, options);
+                SetJose(b, options);
                 if (options.Issuers != null)
                 {
                     foreach (var io in options.Issuers)
@@ -151,6 +152,46 @@ namespace Oidc
             if (options.TokenCacheSize.HasValue)
                 OidcException.Check(Native.oidc_validator_builder_set_token_cache_size(b,
                     (UIntPtr)U32(options.TokenCacheSize.Value, "TokenCacheSize"), out err), err);
+        }
+
+        /// Decryption keys and algorithms, encrypted access tokens, the revocation list (issue 14).
+        private static void SetJose(IntPtr b, OidcClientOptions options)
+        {
+            IntPtr err;
+            if (options.DecryptionKeys != null)
+                foreach (var k in options.DecryptionKeys) AddDecryptionKey(b, k, NativeJose.oidc_validator_builder_add_decryption_key);
+            if (options.DecryptionAlgorithms != null)
+                Set(b, string.Join(" ", options.DecryptionAlgorithms), NativeJose.oidc_validator_builder_set_decryption_algorithms);
+            if (options.AcceptEncryptedAccessTokens)
+                OidcException.Check(NativeJose.oidc_validator_builder_set_accept_encrypted(b, 1, out err), err);
+            var r = options.Revocation;
+            if (r != null)
+            {
+                byte[] url = r.Url == null ? null : Utf8.StrictBytes(r.Url);
+                OidcException.Check(NativeJose.oidc_validator_builder_set_revocation(b, url, (UIntPtr)(url == null ? 0 : url.Length),
+                    (uint)r.Policy, U32(r.GraceSeconds ?? 0, "GraceSeconds"), out err), err); // 0: liboidc's default grace
+                if (r.MinPollSeconds.HasValue || r.MaxPollSeconds.HasValue) // 0 keeps that bound's default
+                    OidcException.Check(NativeJose.oidc_validator_builder_set_revocation_bounds(b,
+                        U32(r.MinPollSeconds ?? 0, "MinPollSeconds"), U32(r.MaxPollSeconds ?? 0, "MaxPollSeconds"), out err), err);
+            }
+        }
+
+        internal delegate uint KeySetter(IntPtr builder, byte[] key, UIntPtr keyLen, byte[] kid, UIntPtr kidLen, out IntPtr err);
+
+        /// One decryption key (validator or protocol client builder): the key text and its kid as given.
+        internal static void AddDecryptionKey(IntPtr b, DecryptionKey k, KeySetter setter)
+        {
+            if (k == null) throw new ArgumentException("DecryptionKeys holds a null entry", "options");
+            byte[] key = Utf8.StrictBytes(k.Key), kid = string.IsNullOrEmpty(k.KeyId) ? Utf8.Empty : Utf8.StrictBytes(k.KeyId);
+            IntPtr err;
+            try
+            {
+                OidcException.Check(setter(b, key, (UIntPtr)key.Length, kid, (UIntPtr)kid.Length, out err), err);
+            }
+            finally
+            {
+                Array.Clear(key, 0, key.Length); // our copy of the secret
+            }
         }
 
         internal delegate uint StringSetter(IntPtr builder, byte[] s, UIntPtr len, out IntPtr err);
@@ -253,6 +294,18 @@ namespace Oidc
         {
             CheckNotDisposed();
             return AsyncBridge.Prefetch(this, cancellationToken);
+        }
+
+        /// Drop the cached keys of <paramref name="issuer"/> (null: every issuer of this client)
+        /// at once, and their verified tokens (oidc_validator_drop_keys): the next validation
+        /// fetches the keys again (operators, after a key compromise). An issuer this client does
+        /// not serve: <see cref="InvalidArgumentException"/>; a static-key client: nothing to
+        /// drop. No network of its own; waits for a key fetch in flight (bounded by the timeouts).
+        public void DropKeys(string issuer = null)
+        {
+            byte[] i = issuer == null ? null : Utf8.StrictBytes(issuer);
+            IntPtr err;
+            OidcException.Check(NativeJose.oidc_validator_drop_keys(Handle, i, (UIntPtr)(i == null ? 0 : i.Length), out err), err);
         }
 
         /// A JSON snapshot of this client's cached key set and its issuer's metadata (public data

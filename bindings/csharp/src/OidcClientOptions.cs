@@ -133,6 +133,27 @@ namespace Oidc
         /// 0 turns it off; null keeps liboidc's default (4096).
         public int? TokenCacheSize { get; set; }
 
+        // ---- encrypted tokens and revocation (issue 14) ----------------------------------------
+
+        /// Private keys for encrypted tokens (JWE; oidc_validator_builder_add_decryption_key, at
+        /// most 32). Never printed. With keys, encrypted access tokens are decrypted only after
+        /// <see cref="AcceptEncryptedAccessTokens"/>.
+        public IList<DecryptionKey> DecryptionKeys { get; set; }
+
+        /// The JWE algorithms accepted, key management and content encryption names, e.g.
+        /// { "RSA-OAEP-256", "A256GCM" } (oidc_validator_builder_set_decryption_algorithms;
+        /// default: every supported one but RSA1_5 and dir).
+        public IList<string> DecryptionAlgorithms { get; set; }
+
+        /// Accept encrypted access tokens (a signed JWT inside a JWE with <c>cty</c> JWT; needs a
+        /// decryption key; oidc_validator_builder_set_accept_encrypted). Off by default.
+        public bool AcceptEncryptedAccessTokens { get; set; }
+
+        /// Check tokens against the issuer's signed revocation list (see
+        /// <see cref="RevocationOptions"/>); null: no revocation list (liboidc's default).
+        /// <see cref="OidcClient.Prefetch"/> and <see cref="PrefetchMode.FailFast"/> fetch it too.
+        public RevocationOptions Revocation { get; set; }
+
         /// The options, without secrets.
         public override string ToString()
         {
@@ -154,6 +175,10 @@ namespace Oidc
             if (DpopReplayStore != null) sb.Append(", DpopReplayStore");
             if (RequireMtls) sb.Append(", RequireMtls");
             if (TokenCacheSize.HasValue) sb.Append(", TokenCacheSize=").Append(TokenCacheSize.Value);
+            if (DecryptionKeys != null) sb.Append(", DecryptionKeys=<").Append(DecryptionKeys.Count).Append(" redacted>");
+            if (DecryptionAlgorithms != null) sb.Append(", DecryptionAlgorithms=[").Append(string.Join(", ", DecryptionAlgorithms)).Append(']');
+            if (AcceptEncryptedAccessTokens) sb.Append(", AcceptEncryptedAccessTokens");
+            if (Revocation != null) sb.Append(", Revocation=").Append(Revocation);
             return sb.Append(')').ToString();
         }
     }

@@ -106,9 +106,18 @@ namespace Oidc.Tests
         public void RequestEnumsMirrorTheHeader()
         {
             var problems = new List<string>();
-            Check(problems, "OIDC_OP_", typeof(OAuthOperation), 24);
-            Check(problems, "OIDC_PARAM_", typeof(OAuthParam), 40);
-            Check(problems, "OIDC_FIELD_", typeof(OAuthField), 30);
+            Check(problems, "OIDC_OP_", typeof(OAuthOperation), 27);
+            Check(problems, "OIDC_PARAM_", typeof(OAuthParam), 57);
+            Check(problems, "OIDC_FIELD_", typeof(OAuthField), 37);
+            Assert.True(problems.Count == 0, string.Join("\n", problems));
+        }
+
+        /// oidc_revocation_policy: RevocationPolicy has the header's names and values.
+        [Test]
+        public void RevocationPolicyMirrorsTheHeader()
+        {
+            var problems = new List<string>();
+            Check(problems, "OIDC_REVOCATION_", typeof(RevocationPolicy), 2);
             Assert.True(problems.Count == 0, string.Join("\n", problems));
         }
 
