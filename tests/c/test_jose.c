@@ -695,7 +695,8 @@ static void test_null_and_utf8(void) {
 static void test_not_a_key(void) {
     static const char *const names[] = {"text", "a PEM with a broken body", "a PEM certificate header",
                                         "a public JWK", "a JWK with a bad d", "an empty JSON object",
-                                        "an oct key of 19 bytes", "a JWK set"};
+                                        "an oct key of 19 bytes", "a JWK set", "a PEM whose DER is cut short",
+                                        "PKCS#8 DER under an RSA PRIVATE KEY label", "a PEM without its end line"};
     char broken[sizeof PEM];
     memcpy(broken, PEM, sizeof PEM);
     broken[40] = '!';
@@ -704,8 +705,15 @@ static void test_not_a_key(void) {
     snprintf(cert, sizeof cert, "-----BEGIN CERTIFICATE-----\n%s", PEM + 28);
     char *end = strstr(cert, "-----END PRIVATE KEY-----");
     if (end) memcpy(end, "-----END CERTIFICATE-----", 25);
+    /* valid base64 throughout, the DER cut after the first two lines */
+    char cut[sizeof PEM];
+    snprintf(cut, sizeof cut, "-----BEGIN PRIVATE KEY-----\n%.130s-----END PRIVATE KEY-----\n", PEM + 28);
+    char rsa_label[sizeof PEM + 16];
+    snprintf(rsa_label, sizeof rsa_label, "-----BEGIN RSA PRIVATE KEY-----\n%.195s-----END RSA PRIVATE KEY-----\n", PEM + 28);
+    char no_end[sizeof PEM];
+    snprintf(no_end, sizeof no_end, "%.223s", PEM);
     const char *texts[] = {"not a key at all", broken, cert, JWK_PUBLIC_ONLY, JWK_BAD_D, "{}", OCT_SHORT,
-                           "{\"keys\":[]}"};
+                           "{\"keys\":[]}", cut, rsa_label, no_end};
     size_t i;
     for (i = 0; i < sizeof texts / sizeof *texts; i++) {
         TEST_BEGIN("misuse: a key that is not a key (%s): refused, remembered by _build, no key text shown", names[i]);
@@ -735,6 +743,8 @@ static void test_not_a_key(void) {
     oidc_validator_builder *vb = vbuilder();
     CHECK_RC(oidc_validator_builder_add_decryption_key(vb, PEM, LEN(PEM), "k1", 2, NULL), OIDC_RESULT_OK);
     CHECK_RC(oidc_validator_builder_add_decryption_key(vb, PEM, LEN(PEM), NULL, 0, NULL), OIDC_RESULT_OK);
+    static const char OCT_128[] = "{\"kty\":\"oct\",\"kid\":\"oct-1\",\"k\":\"GawgguFyGrWKav7AX4VKUg\"}";
+    CHECK_RC(oidc_validator_builder_add_decryption_key(vb, OCT_128, LEN(OCT_128), NULL, 0, NULL), OIDC_RESULT_OK);
     CHECK_RC(oidc_validator_builder_set_accept_encrypted(vb, 1, NULL), OIDC_RESULT_OK);
     CHECK_RC(vbuild(vb, "valid keys", NULL, 0), OIDC_RESULT_OK);
     vb = vbuilder();
