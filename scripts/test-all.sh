@@ -68,7 +68,7 @@ stage cli bash cli/tests/run.sh
 # The C suites (tests/c/run.sh SUITE...), each built against the installed library and header
 # (pkg-config) and run plain, under valgrind and under ASan+UBSan.
 cstage() { local name=$1; shift; stage "$name" env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" bash tests/c/run.sh --pkg-config "$@"; }
-cstage c header offline authn multi e2e
+cstage c header offline authn multi jose e2e
 cstage c-endpoints endpoints
 cstage c-grants grants
 cstage c-net net

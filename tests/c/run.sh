@@ -11,6 +11,10 @@
 #   authn      test_authn.c        request authentication, the shared request vectors
 #   multi      test_multi.c        several issuers, the policy document, explain mode: the shared
 #                                  vectors multi_issuer.json and policy.json (no network)
+#   jose       test_jose.c         issue 14: the shared vectors jose_jwe.json, jose_jws.json and
+#                                  logout.json through both sends, the JOSE settings' misuse (no
+#                                  network); then (unless --no-e2e) `test_jose --revocation`
+#                                  against the fixture issuer: signed revocation lists, drop_keys
 #   e2e        test_e2e.c          against the fixture issuer (oidc-testkit), faults injected
 #   async      test_async.c        the non-blocking API against the fixture; examples/event_loop.c
 #   endpoints  test_oauth_endpoints.c   protocol endpoints against the real IdP (tests/idp) and
@@ -25,7 +29,8 @@
 #                                  afresh for every run by tests/keycloak/kc.py setup.
 #   net        test_net.c          HTTP proxies (tinyproxy) and mTLS client certificates against
 #                                  the real IdP
-# --no-e2e leaves out every suite that needs a server (e2e async endpoints grants net keycloak);
+# --no-e2e leaves out every suite that needs a server (e2e async endpoints grants net keycloak)
+# and the server part of jose (its revocation runs);
 # --no-e2e-valgrind runs those suites without valgrind.
 #
 # Library and header (first match wins):
@@ -60,7 +65,7 @@ ASAN_CC=${ASAN_CC:-clang}
 # A fatal setup problem: say why, and still end with the summary line.
 die() { echo "run.sh: $*" >&2; echo "0 passed, 1 failed"; exit 2; }
 
-all_suites=(header offline authn multi e2e async endpoints grants net)
+all_suites=(header offline authn multi jose e2e async endpoints grants net)
 known_suites=" ${all_suites[*]} keycloak "
 server_suites=" e2e async endpoints grants net keycloak "
 use_pkg_config=0 use_valgrind=1 use_asan=1 use_e2e=1 e2e_valgrind=1
@@ -72,7 +77,7 @@ for arg in "$@"; do
         --no-asan) use_asan=0 ;;
         --no-e2e) use_e2e=0 ;;
         --no-e2e-valgrind) e2e_valgrind=0 ;;
-        -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set -uo pipefail/{/^#/p}' "$0"; exit 0 ;;
         -*) die "unknown argument $arg" ;;
         *) [[ $known_suites == *" $arg "* ]] || die "unknown suite $arg ($known_suites)"; suites+=("$arg") ;;
     esac
@@ -349,6 +354,29 @@ if wanted multi && build test_multi "$here/test_multi.c"; then
     step "flatten tests/vectors/multi_issuer.json + policy.json (multi_flat.py)" \
         sh -c 'python3 "$1" "$2" >"$3"' sh "$here/multi_flat.py" "$repo/tests/vectors" "$multi_txt"
     run_variants multi "" "$multi_txt"
+fi
+
+# --- issue 14: JWE, JWS, back-channel logout (shared vectors), JOSE settings, revocation ------
+# test_jose reads tests/vectors/{jose_jwe,jose_jws,logout}.json flattened by jose_flat.py into a
+# line file (no JSON parser in C); its --revocation mode runs against a fresh fixture issuer
+# (the same program under the name test_jose_revocation, so that its logs stay apart).
+jose_revocation_setup() {
+    start_fixture || return 1
+    echo "# fixture: issuer $FIXTURE_ISSUER admin $FIXTURE_ADMIN"
+    RUN_ARGS=(--revocation "$FIXTURE_ISSUER" "$FIXTURE_CA_FILE" "$FIXTURE_ADMIN")
+}
+if wanted jose && build test_jose "$here/test_jose.c"; then
+    jose_txt=$BUILD_DIR/jose.txt
+    rm -f "$jose_txt"
+    step "flatten tests/vectors/jose_jwe.json + jose_jws.json + logout.json (jose_flat.py)" \
+        sh -c 'python3 "$1" "$2" >"$3"' sh "$here/jose_flat.py" "$repo/tests/vectors" "$jose_txt"
+    run_variants jose "" "$jose_txt"
+    if [ "$use_e2e" = 1 ]; then
+        rm -f "$BUILD_DIR/test_jose_revocation" "$BUILD_DIR/test_jose_revocation_asan"
+        ln -s test_jose "$BUILD_DIR/test_jose_revocation"
+        [ -x "$BUILD_DIR/test_jose_asan" ] && ln -s test_jose_asan "$BUILD_DIR/test_jose_revocation_asan"
+        run_variants jose_revocation jose_revocation_setup
+    fi
 fi
 
 # --- end to end: the fixture issuer --------------------------------------------------------
