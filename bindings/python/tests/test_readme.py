@@ -20,13 +20,15 @@ def blocks():
 
 
 def test_readme_has_examples():
-    assert [n for n, _ in blocks()] == ["validate", "authenticate", "fastapi", "issuers"]
+    assert [n for n, _ in blocks()] == ["validate", "authenticate", "fastapi", "issuers", "revocation_logout"]
 
 
 @pytest.mark.parametrize("name,code", blocks(), ids=[n for n, _ in blocks()])
 def test_readme_example(name, code, fixture, run_python):
     tok = fixture.token("RS256", sub="readme-user", scope="read write")
-    env = {"OIDC_ISSUER": fixture.issuer, "OIDC_CA_FILE": fixture.ca_file, "ACCESS_TOKEN": tok}
+    logout = fixture.token("RS256", sub="readme-user", typ="logout+jwt",
+                           claims={"events": {"http://schemas.openid.net/event/backchannel-logout": {}}})
+    env = {"OIDC_ISSUER": fixture.issuer, "OIDC_CA_FILE": fixture.ca_file, "ACCESS_TOKEN": tok, "LOGOUT_TOKEN": logout}
     out = run_python(code, env=env)
     if name == "validate":
         assert out.splitlines() == ["subject readme-user scopes ['read', 'write']", "True"]
@@ -39,5 +41,7 @@ def test_readme_example(name, code, fixture, run_python):
         assert out.startswith('403 Bearer realm="api", error="insufficient_scope"')
     elif name == "issuers":
         assert out.splitlines() == ["subject readme-user", "allow 0", "deny", "['contoso', 'fabrikam'] True"]
+    elif name == "revocation_logout":
+        assert out.splitlines() == ["subject readme-user", "end the sessions of readme-user None", "replay refused"]
     else:  # pragma: no cover
         pytest.fail(f"no expectation for the example {name}")

@@ -16,6 +16,7 @@ item, ``bool`` as 0/1, seconds as milliseconds).
 from __future__ import annotations
 
 import asyncio
+import base64
 import builtins
 import json
 import threading
@@ -47,8 +48,9 @@ from typing import Concatenate, ParamSpec  # Python >= 3.10 (pyproject: requires
 from . import _aio, errors
 from ._aio import Cancel
 from ._native import ffi, lib
+from .jose import DecryptionKey, add_decryption_options
 from .oauth_enums import Field, Operation, Param
-from .validator import Claims
+from .validator import Claims, _replay_adapter, _replay_keepalive
 
 __all__ = [
     "Operation",
@@ -67,6 +69,9 @@ __all__ = [
     "AuthorizationResponse",
     "Registration",
     "ResourceResponse",
+    "LogoutToken",
+    "Payload",
+    "DecryptionKey",
     "TOKEN_TYPE_ACCESS_TOKEN",
 ]
 
@@ -343,6 +348,10 @@ class OAuthResponse:
     error_uri = _StrField(Field.ERROR_URI)
     content_type = _StrField(Field.CONTENT_TYPE)
     www_authenticate = _StrField(Field.WWW_AUTHENTICATE)
+    sid = _StrField(Field.SID)
+    jti = _StrField(Field.JTI)
+    payload = _StrField(Field.PAYLOAD)
+    protected_header = _StrField(Field.PROTECTED_HEADER)
     expires_in = _IntField(Field.EXPIRES_IN)
     interval = _IntField(Field.INTERVAL)
     http_status = _IntField(Field.HTTP_STATUS)
@@ -922,6 +931,55 @@ class ResourceResponse:
         return f"ResourceResponse(status={self.status}, body={len(self.body)} chars)"
 
 
+@dataclass(frozen=True, repr=False)
+class LogoutToken:
+    """A validated back-channel logout token (``validate_logout_token``): ``claims`` (every
+    claim, a :class:`liboidc.Claims` mapping), ``iss``, ``sub`` and ``sid`` (either may be
+    ``None``: the token names at least one), ``jti``. End the sessions it names."""
+
+    claims: Claims
+    iss: Optional[str]
+    sub: Optional[str]
+    sid: Optional[str]
+    jti: Optional[str]
+
+    @classmethod
+    def from_response(cls, r: OAuthResponse) -> "LogoutToken":
+        return cls(claims=Claims(r.json_bytes), iss=r.iss, sub=r.sub, sid=r.sid, jti=r.jti)
+
+    def __repr__(self) -> str:
+        return f"LogoutToken(iss={self.iss!r}, sub={self.sub!r}, sid={self.sid!r}, jti={self.jti!r})"
+
+
+@dataclass(frozen=True, repr=False)
+class Payload:
+    """A verified JWS document (``verify_jws``) or a decrypted JWE (``decrypt``): ``payload``
+    (the bytes), ``text`` (the same as ``str`` when it is UTF-8, else ``None``) and ``header``
+    (the protected header as a dict). ``repr`` shows the header's ``alg``/``enc``/``kid`` and
+    the payload's length, never its content (a decrypted payload may be secret)."""
+
+    payload: bytes
+    text: Optional[str]
+    header: Mapping[str, Any]
+
+    @classmethod
+    def from_response(cls, r: OAuthResponse) -> "Payload":
+        d = r.to_dict()
+        b64 = d.get("payload_b64url") or ""
+        payload = base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4))
+        hdr = r.protected_header
+        header = json.loads(hdr) if hdr else d.get("header") or {}
+        return cls(payload=payload, text=r.payload, header=header)
+
+    def json(self) -> Any:
+        """The payload parsed as JSON."""
+        return json.loads(self.payload)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={self.header[k]!r}" for k in ("alg", "enc", "kid") if k in self.header)
+        return f"Payload({shown}, {len(self.payload)} bytes)"
+
+
 def _claims(r: OAuthResponse) -> Claims:
     """A JSON object answer (ID token claims, UserInfo, introspection) as the package's read-only
     claims mapping (parsed on first access; common claims as attributes)."""
@@ -999,7 +1057,16 @@ class OAuthClient:
     ``https_proxy``/``no_proxy``; an explicit ``proxy`` wins); ``client_cert_pem`` and
     ``client_key_pem`` (RFC 8705 mTLS: the PEM chain, leaf first, and its unencrypted key, as
     text; with ``auth_method="tls_client_auth"`` or ``"self_signed_tls_client_auth"`` to
-    authenticate by it). A bad value raises here, never later (a key that does not match its
+    authenticate by it). ``jwks_json`` (text or mapping): a static key set instead of the
+    issuer's ``jwks_uri``. ``decryption_keys`` (a :class:`liboidc.DecryptionKey`, a private JWK or
+    a PEM key, or a list of them) and ``decryption_algorithms``: encrypted ID tokens, UserInfo,
+    introspection and JARM responses are decrypted (and :meth:`decrypt`). ``request_object=True``
+    sends authorization requests as signed request objects (RFC 9101, the client's private key);
+    ``request_object_encryption=(alg, enc)`` also encrypts them to the issuer.
+    ``logout_accept_untyped`` accepts logout tokens without ``typ`` ``logout+jwt``;
+    ``logout_replay_store`` (``(key: str, ttl_secs: int) -> bool``, True when the key was new;
+    an exception or ``None``: the store cannot answer and the token is refused) shares the
+    logout tokens' ``jti`` replay check between processes. A bad value raises here, never later (a key that does not match its
     certificate: ``ClientCertError``; a proxy that refuses: ``ProxyError`` at the request).
     """
 
@@ -1024,6 +1091,14 @@ class OAuthClient:
         proxy_from_env: bool = False,
         client_cert_pem: Optional[StrLike] = None,
         client_key_pem: Optional[StrLike] = None,
+        jwks_json: Union[StrLike, Mapping[str, Any], None] = None,
+        decryption_keys: Union[DecryptionKey, StrLike, Mapping[str, Any],
+                               Iterable[Union[DecryptionKey, StrLike, Mapping[str, Any]]], None] = None,
+        decryption_algorithms: Union[StrLike, Iterable[StrLike], None] = None,
+        request_object: bool = False,
+        request_object_encryption: Optional[Tuple[str, str]] = None,
+        logout_accept_untyped: bool = False,
+        logout_replay_store: Optional[Callable[[str, int], Optional[bool]]] = None,
     ) -> None:
         if private_key_pem is not None and private_key_jwk is not None:
             raise ValueError("give private_key_pem= or private_key_jwk=, not both")
@@ -1031,6 +1106,14 @@ class OAuthClient:
             raise ValueError("give client_cert_pem= and client_key_pem= together (the mTLS certificate chain and its key)")
         if not isinstance(proxy_from_env, bool):
             raise TypeError(f"proxy_from_env: expected a bool, got {type(proxy_from_env).__name__}")
+        for flag, fname in ((request_object, "request_object"), (logout_accept_untyped, "logout_accept_untyped")):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{fname}: expected a bool, got {type(flag).__name__}")
+        if request_object_encryption is not None:
+            if not isinstance(request_object_encryption, (tuple, list)) or len(request_object_encryption) != 2:
+                raise TypeError("request_object_encryption: expected (alg, enc), e.g. (\"RSA-OAEP-256\", \"A256GCM\")")
+        if logout_replay_store is not None and not callable(logout_replay_store):
+            raise TypeError("logout_replay_store: expected a callable (key: str, ttl_secs: int) -> bool")
         if private_key_pem is not None and private_key_jwk is not None:
             raise ValueError("give private_key_pem= or private_key_jwk=, not both")
         if endpoints is not None and not isinstance(endpoints, Mapping):
@@ -1100,6 +1183,23 @@ class OAuthClient:
                     _check(lib.oidc_oauth_builder_set_dpop_key(b, k, len(k), err), err)
             if assertion_audience is not None:
                 s(lib.oidc_oauth_builder_set_assertion_audience, assertion_audience, "assertion_audience")
+            if jwks_json is not None:
+                s(lib.oidc_oauth_builder_set_jwks_json,
+                  json.dumps(dict(jwks_json)) if isinstance(jwks_json, Mapping) else jwks_json, "jwks_json")
+            add_decryption_options(b, decryption_keys, decryption_algorithms, err, lambda what, rc: _check(rc, err),
+                                   lib.oidc_oauth_builder_add_decryption_key,
+                                   lib.oidc_oauth_builder_set_decryption_algorithms)
+            if request_object or request_object_encryption is not None:
+                ea, ee = (b"", b"") if request_object_encryption is None else (
+                    _arg(request_object_encryption[0], "request_object_encryption[0]"),
+                    _arg(request_object_encryption[1], "request_object_encryption[1]"))
+                _check(lib.oidc_oauth_builder_set_request_object(b, ea, len(ea), ee, len(ee), err), err)
+            if logout_accept_untyped:
+                _check(lib.oidc_oauth_builder_set_logout_accept_untyped(b, 1, err), err)
+            if logout_replay_store is not None:
+                cb = ffi.callback("oidc_replay_store_cb", _replay_adapter(logout_replay_store), error=-1)
+                _replay_keepalive.append(cb)  # the client may outlive this call: kept for the process
+                _check(lib.oidc_oauth_builder_set_replay_store(b, cb, ffi.NULL, err), err)
             cout = ffi.new("oidc_oauth_client **")
             built = True  # build consumes the builder in every case
             _check(lib.oidc_oauth_builder_build(b, cout, err), err)
@@ -1373,13 +1473,15 @@ class OAuthClient:
     push_authorization_request_async = _async(_push_authorization_request)
 
     def _parse_authorization_response(self, response: StrLike, *, expected_state: Optional[str] = None,
-                                      no_state_sent: bool = False) -> _Plan[AuthorizationResponse]:
+                                      no_state_sent: bool = False,
+                                      now: Optional[int] = None) -> _Plan[AuthorizationResponse]:
         """Check the response that reached the redirect URI (full URL, query or form body):
         state, RFC 9207 ``iss``, JARM, and error responses (raised with the server's
-        ``error``/``error_description``/``error_uri``)."""
+        ``error``/``error_description``/``error_uri``). ``now``: the time a JARM response is
+        validated at (Unix seconds; default now)."""
         return _Plan(Operation.AUTHORIZATION_RESPONSE, AuthorizationResponse.from_response,
                      {Param.RESPONSE: response, Param.EXPECTED_STATE: expected_state,
-                      Param.NO_STATE_SENT: 1 if no_state_sent else None})
+                      Param.NO_STATE_SENT: 1 if no_state_sent else None, Param.NOW_SECS: now})
 
     parse_authorization_response = _sync(_parse_authorization_response)
     parse_authorization_response_async = _async(_parse_authorization_response)
@@ -1397,14 +1499,55 @@ class OAuthClient:
 
     def _validate_id_token(self, id_token: StrLike, *, nonce: Optional[str] = None,
                            access_token: Optional[StrLike] = None, code: Optional[StrLike] = None,
-                           max_age: Optional[int] = None) -> _Plan[Claims]:
-        """Validate an ID token (OpenID Connect Core §3.1.3.7); returns its claims."""
+                           max_age: Optional[int] = None, now: Optional[int] = None) -> _Plan[Claims]:
+        """Validate an ID token (OpenID Connect Core §3.1.3.7; an encrypted one is decrypted with
+        the client's ``decryption_keys`` first); returns its claims. ``now``: the validation
+        time (Unix seconds; default now)."""
         return _Plan(Operation.VALIDATE_ID_TOKEN, _claims,
                      {Param.ID_TOKEN: id_token, Param.NONCE: nonce, Param.ACCESS_TOKEN: access_token,
-                      Param.CODE: code, Param.MAX_AGE: max_age})
+                      Param.CODE: code, Param.MAX_AGE: max_age, Param.NOW_SECS: now})
 
     validate_id_token = _sync(_validate_id_token)
     validate_id_token_async = _async(_validate_id_token)
+
+    # -- JOSE: logout tokens, JWS documents, JWE ---------------------------------------------
+
+    def _validate_logout_token(self, logout_token: StrLike, *, now: Optional[int] = None,
+                               cancel: Optional[Cancel] = None,
+                               deadline: Optional[float] = None) -> _Plan[LogoutToken]:
+        """Validate a back-channel logout token (OpenID Connect Back-Channel Logout 1.0 §2.6,
+        the ``logout_token`` form parameter the OP posted): the ID-token key, algorithm and
+        claim rules, ``typ`` ``logout+jwt``, the event, ``sub``/``sid``, no ``nonce``, and its
+        ``jti`` seen once (a replay raises ``TokenReplayedError``). ``now``: the validation time
+        (Unix seconds; default now). Returns a :class:`LogoutToken`."""
+        return _Plan(Operation.VALIDATE_LOGOUT_TOKEN, LogoutToken.from_response,
+                     {Param.LOGOUT_TOKEN: logout_token, Param.NOW_SECS: now}, cancel=cancel, deadline=deadline)
+
+    validate_logout_token = _sync(_validate_logout_token)
+    validate_logout_token_async = _async(_validate_logout_token)
+
+    def _verify_jws(self, jws: StrLike, *, detached_payload: Optional[StrLike] = None, now: Optional[int] = None,
+                    cancel: Optional[Cancel] = None, deadline: Optional[float] = None) -> _Plan[Payload]:
+        """Verify a JWS that is not a token (compact or flattened JSON; detached content, RFC 7515
+        Appendix F, with ``detached_payload``; unencoded, RFC 7797) with the issuer's keys and the
+        client's algorithm policy. Returns a :class:`Payload` (payload bytes and text, protected
+        header); the payload's content is not checked (it is not a token)."""
+        return _Plan(Operation.VERIFY_JWS, Payload.from_response,
+                     {Param.JWS: jws, Param.PAYLOAD: detached_payload, Param.NOW_SECS: now},
+                     cancel=cancel, deadline=deadline)
+
+    verify_jws = _sync(_verify_jws)
+    verify_jws_async = _async(_verify_jws)
+
+    def _decrypt(self, jwe: StrLike, *, cancel: Optional[Cancel] = None,
+                 deadline: Optional[float] = None) -> _Plan[Payload]:
+        """Decrypt a compact JWE with the client's ``decryption_keys`` (every key-unwrap or
+        decryption failure: ``DecryptionFailedError``, one message). Decrypts only: a nested JWT
+        inside is not validated. Returns a :class:`Payload` (the JWE's protected header)."""
+        return _Plan(Operation.DECRYPT, Payload.from_response, {Param.JWE: jwe}, cancel=cancel, deadline=deadline)
+
+    decrypt = _sync(_decrypt)
+    decrypt_async = _async(_decrypt)
 
     # -- token endpoints of the resource owner's side ----------------------------------------
 

@@ -37,6 +37,8 @@ class Operation(enum.IntEnum):
     RESOURCE = 23
     ENDPOINT = 24
     VALIDATE_LOGOUT_TOKEN = 25
+    VERIFY_JWS = 26
+    DECRYPT = 27
 
 
 class Param(enum.IntEnum):
@@ -85,6 +87,9 @@ class Param(enum.IntEnum):
     BINDING_MESSAGE = 41
     ENDPOINT_NAME = 42
     LOGOUT_TOKEN = 43
+    JWS = 44
+    PAYLOAD = 45
+    JWE = 46
     SCOPE = 100
     RESOURCE = 101
     AUDIENCE = 102
@@ -95,6 +100,7 @@ class Param(enum.IntEnum):
     SIGNED_RESPONSE = 204
     USE_CACHE = 205
     NO_STATE_SENT = 206
+    NOW_SECS = 207
 
 
 class Field(enum.IntEnum):
@@ -131,6 +137,8 @@ class Field(enum.IntEnum):
     WWW_AUTHENTICATE = 29
     SID = 30
     JTI = 31
+    PAYLOAD = 32
+    PROTECTED_HEADER = 33
     EXPIRES_IN = 100
     INTERVAL = 101
     HTTP_STATUS = 102

@@ -19,6 +19,7 @@ from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Opti
 from . import _aio
 from ._native import ffi, lib
 from .issuer import Issuer, _build as _build_issuer
+from .jose import DecryptionKey, Revocation, add_decryption_options
 from .errors import (ClosedError, OidcError, _bytes, _cstr, _from_native, _new_err, _raise_for,
                      error_class, code_name as _code_name)
 
@@ -291,6 +292,15 @@ class Validator:
     ``https_proxy``/``no_proxy``; an explicit ``proxy`` wins). A proxy that refuses or cannot be
     reached raises ``ProxyError`` at the fetch.
 
+    Encrypted tokens (JWE): ``decryption_keys`` (a ``liboidc.DecryptionKey``, a private JWK as
+    text or mapping, or a PEM private key; or a list of them, at most 32, selected by ``kid``),
+    ``decryption_algorithms`` ("RSA-OAEP-256 A256GCM ..." or a list; default every supported
+    one but RSA1_5 and dir) and ``accept_encrypted=True`` (decrypt encrypted access tokens; needs
+    a key). Keys are never shown in a message or ``repr``. Revocation lists: ``revocation`` (a
+    ``liboidc.Revocation``, ``True`` for its defaults, or a policy name "fail_closed" /
+    "fail_open"): a token whose ``kid`` or ``jti`` the issuer's signed list names raises
+    ``RevokedError``. ``drop_keys()`` drops cached keys at once.
+
     Several issuers: ``issuers`` is a list of ``Issuer`` (or mappings of its fields), each added
     with its own keys and token rules (``oidc_validator_builder_add_issuer``); ``issuer`` is then
     optional (when given it is the first entry). Policy documents: ``policy`` (the JSON text as
@@ -338,10 +348,18 @@ class Validator:
         allow_http_loopback: bool = False,
         proxy: Optional[StrOrBytes] = None,
         proxy_from_env: bool = False,
+        decryption_keys: Union[DecryptionKey, StrOrBytes, Mapping[str, Any],
+                               Iterable[Union[DecryptionKey, StrOrBytes, Mapping[str, Any]]], None] = None,
+        decryption_algorithms: Union[StrOrBytes, Sequence[StrOrBytes], None] = None,
+        accept_encrypted: bool = False,
+        revocation: Union[Revocation, str, bool, Mapping[str, Any], None] = None,
     ) -> None:
         self._p: Any = None
         if not isinstance(proxy_from_env, bool):
             raise TypeError(f"proxy_from_env must be a bool, not {type(proxy_from_env).__name__}")
+        if not isinstance(accept_encrypted, bool):
+            raise TypeError(f"accept_encrypted must be a bool, not {type(accept_encrypted).__name__}")
+        revo = None if revocation is None or revocation is False else Revocation.coerce(revocation)
         # argument types first (before anything native exists)
         specs: List[Issuer] = []
         if issuers is not None:
@@ -475,6 +493,13 @@ class Validator:
                 s("proxy", lib.oidc_validator_builder_set_proxy, proxy)
             if proxy_from_env:
                 call("proxy_from_env", lib.oidc_validator_builder_set_proxy_from_env(b, 1, err))
+            add_decryption_options(b, decryption_keys, decryption_algorithms, err, call,
+                                   lib.oidc_validator_builder_add_decryption_key,
+                                   lib.oidc_validator_builder_set_decryption_algorithms)
+            if accept_encrypted:
+                call("accept_encrypted", lib.oidc_validator_builder_set_accept_encrypted(b, 1, err))
+            if revo is not None:
+                revo.apply(b, err, call)
             for i, spec in enumerate(specs):
                 _build_issuer(spec, f"issuers[{i}]").add_to(b, f"issuers[{i}]")
             vout = ffi.new("struct oidc_validator **")
@@ -562,10 +587,22 @@ class Validator:
             _string_free(c)
 
     def prefetch(self) -> None:
-        """Fetch discovery and the key set now (warm start); raises when they cannot be had."""
+        """Fetch discovery and the key set now (warm start), and the revocation list when
+        ``revocation=`` is set; raises when they cannot be had."""
         p = self._ptr()
         err = _new_err()
         _raise_for(lib.oidc_validator_prefetch(p, err), err)
+
+    def drop_keys(self, issuer: Optional[StrOrBytes] = None) -> None:
+        """Drop the cached keys (and verified tokens) of ``issuer`` (``None``: every issuer of
+        this validator) at once: the next validation fetches them again (after a key
+        compromise). An issuer this validator does not serve raises ``InvalidArgumentError``; a
+        static-key validator has nothing to drop. Waits for a key fetch in flight (bounded by the
+        timeouts); no network of its own (``oidc_validator_drop_keys``)."""
+        p = self._ptr()
+        iss = b"" if issuer is None else _bytes(issuer, "issuer")
+        err = _new_err()
+        _raise_for(lib.oidc_validator_drop_keys(p, iss, len(iss), err), err)
 
     # ---- request authentication ----
 
@@ -597,7 +634,8 @@ class Validator:
         """This validator's configuration as a policy document (JSON text, every member written,
         defaults included; ``oidc_validator_policy_json``). ``Validator(policy=v.policy_json())``
         builds a validator deciding the same. Not in it: the DPoP nonce secret, a replay store,
-        the prefetch mode."""
+        the prefetch mode, the decryption keys and options, the revocation list settings (the
+        library's document has no members for them)."""
         p = self._ptr()
         out, n, err = ffi.new("char **"), ffi.new("size_t *"), _new_err()
         _raise_for(lib.oidc_validator_policy_json(p, out, n, err), err)
