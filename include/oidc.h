@@ -829,16 +829,6 @@ typedef uint32_t oidc_field;
 #endif // __cplusplus
 
 /**
- * A content encryption algorithm (RFC 7518 §5; `enc`).
- */
-typedef struct ContentEnc ContentEnc;
-
-/**
- * A key management algorithm (RFC 7518 §4; `alg`).
- */
-typedef struct KeyAlg KeyAlg;
-
-/**
  * A cancellation handle, optionally with a deadline, that any number of calls may share
  * (blocking `oidc_oauth_send` and non-blocking `*_async` alike). Thread safe:
  * `oidc_cancel_trigger` may be called from any thread, concurrently. Once triggered it stays so.

@@ -11,7 +11,7 @@ use super::oauth_client::oidc_oauth_builder;
 use super::validator::{oidc_validator_builder, remember_failure, with_builder};
 use crate::core::config::Config;
 use crate::core::config::KeySource;
-use crate::core::jose::jwe::{ContentEnc, DecryptionKey, JweAlgs, KeyAlg};
+use crate::core::jose::jwe::{DecryptionKey, JweAlgs};
 use crate::core::oauth::jar::RequestObjectConfig;
 
 /// Add a decryption key to `cfg` from its text (JWK or PEM) and optional kid.
@@ -183,17 +183,7 @@ pub extern "C" fn oidc_oauth_builder_set_request_object(
         let alg = unsafe { try_opt_utf8(enc_alg, enc_alg_len, "enc_alg") }?;
         // SAFETY: as above.
         let enc = unsafe { try_opt_utf8(enc_enc, enc_enc_len, "enc_enc") }?;
-        let encryption = match (alg, enc) {
-            (None, None) => None,
-            (Some(a), Some(e)) => {
-                let alg = KeyAlg::parse(a)
-                    .ok_or_else(|| FfiError::new(oidc_result::UnsupportedAlgorithm, "enc_alg is not a JWE key management algorithm"))?;
-                let enc = ContentEnc::parse(e)
-                    .ok_or_else(|| FfiError::new(oidc_result::UnsupportedAlgorithm, "enc_enc is not a JWE content encryption algorithm"))?;
-                Some((alg, enc))
-            }
-            _ => return Err(FfiError::new(oidc_result::InvalidArgument, "enc_alg and enc_enc go together: give both or neither")),
-        };
+        let encryption = RequestObjectConfig::encryption_from_names(alg, enc)?;
         b.cfg.request_object = Some(RequestObjectConfig { key: None, encryption });
         Ok(())
     })

@@ -54,6 +54,26 @@ pub(crate) struct EncKeyCache {
 }
 
 impl RequestObjectConfig {
+    /// The encryption of request objects from its two names (both or neither).
+    pub fn encryption_from_names(alg: Option<&str>, enc: Option<&str>) -> Result<Option<(KeyAlg, ContentEnc)>> {
+        match (alg, enc) {
+            (None, None) => Ok(None),
+            (Some(a), Some(e)) => {
+                let alg = KeyAlg::parse(a).ok_or_else(|| {
+                    Error::new(ErrorKind::UnsupportedAlgorithm, format!("'{}' is not a JWE key management algorithm", printable(a)))
+                })?;
+                let enc = ContentEnc::parse(e).ok_or_else(|| {
+                    Error::new(ErrorKind::UnsupportedAlgorithm, format!("'{}' is not a JWE content encryption algorithm", printable(e)))
+                })?;
+                Ok(Some((alg, enc)))
+            }
+            _ => err(
+                ErrorKind::InvalidArgument,
+                "the request-object encryption needs both the key management and the content encryption algorithm",
+            ),
+        }
+    }
+
     /// Check the configuration against the client's credentials (called when the client is built).
     pub fn check(&self, auth: &ClientAuth) -> Result<()> {
         if self.key.is_none() && signing_key_of(auth).is_none() {

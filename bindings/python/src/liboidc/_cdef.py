@@ -243,8 +243,6 @@ enum oidc_field
   OIDC_FIELD_ACTIVE = 103,
 };
 typedef uint32_t oidc_field;
-typedef struct ContentEnc ContentEnc;
-typedef struct KeyAlg KeyAlg;
 typedef struct oidc_cancel oidc_cancel;
 typedef struct oidc_decision oidc_decision;
 typedef struct oidc_error oidc_error;
