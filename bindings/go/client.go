@@ -119,6 +119,23 @@ type Config struct {
 	// signature check; its times and key are still checked): 0 keeps the default (4096),
 	// TokenCacheOff (any negative value) turns it off; at most 1048576.
 	TokenCacheSize int
+
+	// Encrypted tokens (JWE) and the signed revocation list (see jose.go).
+
+	// DecryptionKeys are private keys for encrypted access tokens (at most 32; a JWE naming a kid
+	// is decrypted with that key only). Secrets: never formatted. With keys, encrypted access
+	// tokens are accepted only with AcceptEncrypted.
+	DecryptionKeys []DecryptionKey
+	// DecryptionAlgorithms are the JWE key-management and content-encryption names accepted,
+	// e.g. {"RSA-OAEP-256", "ECDH-ES+A128KW", "A256GCM"}. Default: every supported one but
+	// RSA1_5 (padding oracle) and dir; RSA1_5 only when named.
+	DecryptionAlgorithms []string
+	// AcceptEncrypted accepts encrypted access tokens (a nested JWT: signed, then encrypted, cty
+	// JWT), decrypted with DecryptionKeys (required then) and validated with the full policy.
+	AcceptEncrypted bool
+	// Revocation, when set, checks every token against the issuer's signed revocation list:
+	// a revoked kid or jti is ErrRevoked.
+	Revocation *RevocationConfig
 }
 
 // DPoPMode is how a Client treats the DPoP scheme (Config.DPoP): oidc_dpop_mode.
@@ -259,6 +276,9 @@ func deleteHandle(h cgo.Handle) {
 // which the client must keep until it is freed, even when it also returns an error.
 func configure(b *C.oidc_validator_builder, cfg *Config) (cgo.Handle, error) {
 	if err := configureValidation(b, cfg); err != nil {
+		return 0, err
+	}
+	if err := configureJOSE(b, cfg); err != nil {
 		return 0, err
 	}
 	return configureResource(b, cfg)

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -287,6 +288,67 @@ func ExampleClient_Explain() {
 	// Output:
 	// svc-basic true allow exact 0
 	// <nil>
+}
+
+func ExampleOAuthClient_ValidateLogoutToken() {
+	client, err := oidc.NewOAuthClient(oidc.OAuthConfig{
+		Issuer:   os.Getenv("OIDC_TESTKIT_ISSUER"),
+		ClientID: "rp", // the audience of the OP's logout tokens
+		CAFile:   os.Getenv("OIDC_TESTKIT_CA_FILE"),
+		// ReplayStore: a store shared by every process of the fleet (Redis SET NX EX, ...)
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	// The back-channel logout endpoint (OpenID Connect Back-Channel Logout 1.0 §2.5): the OP
+	// posts logout_token; liboidc checks it (keys, typ logout+jwt, events, sub/sid, no nonce,
+	// jti seen once) and the handler ends the sessions it names.
+	backchannel := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		lt, err := client.ValidateLogoutToken(r.Context(), r.PostFormValue("logout_token"))
+		var oidcErr *oidc.Error
+		switch {
+		case errors.Is(err, oidc.ErrReplayStoreUnavailable):
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+		case errors.As(err, &oidcErr):
+			http.Error(w, oidcErr.Name, http.StatusBadRequest) // e.g. TOKEN_REPLAYED
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		default:
+			fmt.Println("end session", lt.SessionID, "of", lt.Subject) // or every session of lt.Subject
+			fmt.Fprintln(w, "ok")
+		}
+	})
+	form := url.Values{"logout_token": {os.Getenv("OIDC_LOGOUT_TOKEN")}}.Encode()
+	for range 2 { // the same token twice: the second is a replay
+		req := httptest.NewRequest("POST", "https://rp.example/backchannel-logout", strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		backchannel.ServeHTTP(rec, req)
+		fmt.Println(rec.Code, strings.TrimSpace(rec.Body.String()))
+	}
+
+	// A resource server never takes a logout token for an access token (and the ID-token path
+	// never takes one for an ID token). DropKeys makes the next validation fetch the keys again.
+	api, err := oidc.NewClient(oidc.Config{
+		Issuer:    os.Getenv("OIDC_TESTKIT_ISSUER"),
+		Audiences: []string{"rp"},
+		CAFile:    os.Getenv("OIDC_TESTKIT_CA_FILE"),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer api.Close()
+	ctx := context.Background()
+	_, err = api.Validate(ctx, os.Getenv("OIDC_LOGOUT_TOKEN"))
+	fmt.Println(errors.Is(err, oidc.ErrTypeMismatch), api.DropKeys(ctx, ""))
+	// Output:
+	// end session s-1 of alice
+	// 200 ok
+	// 400 TOKEN_REPLAYED
+	// true <nil>
 }
 
 func ExampleCode() {

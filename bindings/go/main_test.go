@@ -19,15 +19,24 @@ import (
 // Without node they are skipped, and this says why.
 var readmeExamples = []string{"ExampleClient_Validate", "ExampleMiddleware", "ExampleOAuthClient_ClientCredentials", "ExampleOAuthClient_NewRequest", "ExampleClient_ExportCache", "ExampleClient_Explain"}
 
+// testkitExamples are README examples that run against an oidc-testkit TestMain starts
+// (OIDC_TESTKIT_ISSUER, OIDC_TESTKIT_CA_FILE, and a logout token it minted in OIDC_LOGOUT_TOKEN).
+// Without the binary they are skipped (test.sh always has one).
+var testkitExamples = []string{"ExampleOAuthClient_ValidateLogoutToken"}
+
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if os.Getenv("OIDC_GO_WARM_SNAPSHOT") != "" { // TestWarmStartChild's fresh process: no IdP
 		os.Exit(m.Run())
 	}
+	if err := startExampleTestkit(); err != nil { // stopped before exiting
+		fmt.Println("SKIP reason: README examples on oidc-testkit:", err)
+		skipTests(testkitExamples)
+	}
 	if why := nodeMissing(); why != "" {
 		fmt.Println("SKIP reason: README examples and IdP tests:", why)
 		skipExamples()
-		os.Exit(m.Run())
+		os.Exit(run(m))
 	}
 	idpOnce.Do(func() { idpSrv, idpErr = startIdP() })
 	if idpErr == nil {
@@ -45,16 +54,77 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	stopSharedIdP()
+	stopExampleTestkit()
 	os.Exit(code)
 }
 
+// run is m.Run with the example testkit stopped before the process exits.
+func run(m *testing.M) int {
+	defer stopExampleTestkit()
+	return m.Run()
+}
+
 // skipExamples leaves out the examples that need the IdP.
-func skipExamples() {
-	skip := "^(" + strings.Join(readmeExamples, "|") + ")$"
+func skipExamples() { skipTests(readmeExamples) }
+
+func skipTests(names []string) {
+	skip := "^(" + strings.Join(names, "|") + ")$"
 	if prev := flag.Lookup("test.skip").Value.String(); prev != "" {
 		skip = prev + "|" + skip
 	}
 	flag.Set("test.skip", skip)
+}
+
+var exampleTestkit struct {
+	srv *server
+	dir string
+}
+
+// startExampleTestkit starts the oidc-testkit of testkitExamples and sets their environment.
+func startExampleTestkit() error {
+	bin := testkitBinary()
+	if bin == "" {
+		return fmt.Errorf("no oidc-testkit binary (set OIDC_TESTKIT)")
+	}
+	dir, err := os.MkdirTemp("", "oidc-go-testkit-")
+	if err != nil {
+		return err
+	}
+	s, err := startServer(bin, "--dir", dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return err
+	}
+	exampleTestkit.srv, exampleTestkit.dir = s, dir
+	// A back-channel logout token for client "rp", signed by the testkit's RS256 key.
+	q := url.Values{"alg": {"RS256"}, "aud": {"rp"}, "sub": {"alice"}, "typ": {"logout+jwt"}, "exp_in": {"600"},
+		"claims": {`{"sid":"s-1","events":{"http://schemas.openid.net/event/backchannel-logout":{}}}`}}
+	resp, err := http.Get(s.Admin + "/token?" + q.Encode())
+	if err != nil {
+		stopExampleTestkit()
+		return err
+	}
+	defer resp.Body.Close()
+	token, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		stopExampleTestkit()
+		return fmt.Errorf("testkit /token: %d %s", resp.StatusCode, token)
+	}
+	os.Setenv("OIDC_TESTKIT_ISSUER", s.Issuer)
+	os.Setenv("OIDC_TESTKIT_CA_FILE", s.CAFile)
+	os.Setenv("OIDC_LOGOUT_TOKEN", string(token))
+	return nil
+}
+
+func stopExampleTestkit() {
+	if exampleTestkit.srv != nil {
+		exampleTestkit.srv.stop()
+		exampleTestkit.srv = nil
+	}
+	if exampleTestkit.dir != "" {
+		os.RemoveAll(exampleTestkit.dir)
+		exampleTestkit.dir = ""
+	}
 }
 
 // TestIdPStarted fails when node is there but the IdP could not be started (the README

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"runtime/cgo"
 	"sort"
 	"sync"
 	"time"
@@ -60,13 +61,37 @@ type OAuthConfig struct {
 	AssertionAudience string
 	// DPoPKey (a PEM or JWK private key) makes the client send DPoP proofs (RFC 9449).
 	DPoPKey []byte
+
+	// Encrypted responses, documents, request objects and logout tokens (see jose.go).
+
+	// DecryptionKeys decrypt the client's encrypted ID tokens, UserInfo, introspection and JARM
+	// responses, and Decrypt's JWEs (at most 32). Secrets: never formatted.
+	DecryptionKeys []DecryptionKey
+	// DecryptionAlgorithms are the JWE names accepted (default: every supported one but RSA1_5
+	// and dir; RSA1_5 only when named).
+	DecryptionAlgorithms []string
+	// JWKSJSON is a static key set for the issuer's keys (offline use, tests): no discovery for
+	// keys.
+	JWKSJSON []byte
+	// RequestObject, when set, sends authorization requests as signed (and optionally
+	// encrypted) request objects (RFC 9101).
+	RequestObject *RequestObjectConfig
+	// LogoutAcceptUntyped accepts back-channel logout tokens without a typ header (or with the
+	// generic JWT). Off by default: a logout token must be typed logout+jwt, else
+	// ErrTypeMismatch. Only for an OP that does not type its logout tokens.
+	LogoutAcceptUntyped bool
+	// ReplayStore, when set, is a logout-token replay store shared by a fleet of relying-party
+	// processes (keys start with "liboidc:logout:"), consulted after the client's own bounded
+	// cache. A store that cannot answer refuses the token (ErrReplayStoreUnavailable).
+	ReplayStore ReplayStore
 }
 
 // String formats the config with the secret redacted.
 func (c OAuthConfig) String() string {
-	return fmt.Sprintf("oidc.OAuthConfig{Issuer: %q, ClientID: %q, ClientSecret: %s, AuthMethod: %q, CAFile: %q, Endpoints: %v, ConnectTimeout: %v, Timeout: %v, AllowHTTPLoopback: %v, PrivateKeyPEM: %s, PrivateKeyJWK: %s, PrivateKeyID: %q, PrivateKeyAlg: %q, AssertionAudience: %q, DPoPKey: %s}",
+	return fmt.Sprintf("oidc.OAuthConfig{Issuer: %q, ClientID: %q, ClientSecret: %s, AuthMethod: %q, CAFile: %q, Endpoints: %v, ConnectTimeout: %v, Timeout: %v, AllowHTTPLoopback: %v, PrivateKeyPEM: %s, PrivateKeyJWK: %s, PrivateKeyID: %q, PrivateKeyAlg: %q, AssertionAudience: %q, DPoPKey: %s, DecryptionKeys: %v, DecryptionAlgorithms: %q, JWKSJSON: %d bytes, RequestObject: %v, LogoutAcceptUntyped: %v, ReplayStore: %v}",
 		c.Issuer, c.ClientID, redacted(c.ClientSecret), c.AuthMethod, c.CAFile, c.Endpoints, c.ConnectTimeout, c.Timeout, c.AllowHTTPLoopback,
-		redacted(string(c.PrivateKeyPEM)), redacted(string(c.PrivateKeyJWK)), c.PrivateKeyID, c.PrivateKeyAlg, c.AssertionAudience, redacted(string(c.DPoPKey)))
+		redacted(string(c.PrivateKeyPEM)), redacted(string(c.PrivateKeyJWK)), c.PrivateKeyID, c.PrivateKeyAlg, c.AssertionAudience, redacted(string(c.DPoPKey)),
+		c.DecryptionKeys, c.DecryptionAlgorithms, len(c.JWKSJSON), c.RequestObject, c.LogoutAcceptUntyped, c.ReplayStore != nil)
 }
 
 // GoString is String (for %#v).
@@ -94,12 +119,20 @@ func redacted(s string) string {
 type OAuthClient struct {
 	mu      sync.RWMutex
 	ptr     *C.oidc_oauth_client
+	store   cgo.Handle // the ReplayStore handed to liboidc, or 0
 	cleanup runtime.Cleanup
 	bound   time.Duration
 }
 
-func freeOAuthClient(p *C.oidc_oauth_client) {
-	C.oidc_oauth_client_free(p)
+// oauthResources is what an OAuthClient's cleanup frees.
+type oauthResources struct {
+	p     *C.oidc_oauth_client
+	store cgo.Handle
+}
+
+func freeOAuthClient(r oauthResources) {
+	C.oidc_oauth_client_free(r.p)
+	deleteHandle(r.store)
 	cleanups.Add(1)
 }
 
@@ -117,12 +150,19 @@ func NewOAuthClient(cfg OAuthConfig) (*OAuthClient, error) {
 		C.oidc_oauth_builder_free(b)
 		return nil, err
 	}
+	store, err := configureOAuthJOSE(b, &cfg)
+	if err != nil {
+		C.oidc_oauth_builder_free(b)
+		deleteHandle(store)
+		return nil, err
+	}
 	var p *C.oidc_oauth_client
 	if rc := C.oidc_oauth_builder_build(b, &p, &e); rc != 0 { // consumes b
+		deleteHandle(store)
 		return nil, errorFrom(rc, e)
 	}
-	c := &OAuthClient{ptr: p, bound: worstCase(cfg.Timeout)}
-	c.cleanup = runtime.AddCleanup(c, freeOAuthClient, p)
+	c := &OAuthClient{ptr: p, store: store, bound: worstCase(cfg.Timeout)}
+	c.cleanup = runtime.AddCleanup(c, freeOAuthClient, oauthResources{p, store})
 	return c, nil
 }
 
@@ -257,6 +297,8 @@ func (c *OAuthClient) Close() error {
 		c.cleanup.Stop()
 		C.oidc_oauth_client_free(c.ptr)
 		c.ptr = nil
+		deleteHandle(c.store)
+		c.store = 0
 	}
 	return nil
 }

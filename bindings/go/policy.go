@@ -65,7 +65,9 @@ func (c *Client) fromPolicy() error {
 
 // Policy returns the client's configuration as a policy document (JSON, "version": 1, every
 // member written, defaults included; oidc_validator_policy_json). Config.Policy set to it builds
-// a client that decides the same; it does not hold DPoPNonceSecret, DPoPReplayStore or Prefetch.
+// a client that decides the same; it does not hold DPoPNonceSecret, DPoPReplayStore, Prefetch,
+// DecryptionKeys, DecryptionAlgorithms, AcceptEncrypted or Revocation (the document has no
+// members for them).
 func (c *Client) Policy() (json.RawMessage, error) {
 	return withValidator(c, func(p *C.oidc_validator) (json.RawMessage, error) {
 		return ownedJSON(func(out **C.char, n *C.size_t, e **C.oidc_error) C.oidc_result {

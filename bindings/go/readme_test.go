@@ -57,7 +57,7 @@ func TestReadmeMatchesExamples(t *testing.T) {
 			t.Errorf("README block %s differs from the example:\n--- README\n%s\n--- example_test.go\n%s", name, code, want)
 		}
 	}
-	for _, name := range readmeExamples {
+	for _, name := range append(append([]string{}, readmeExamples...), testkitExamples...) {
 		if !seen[name] {
 			t.Errorf("README has no block for %s", name)
 		}

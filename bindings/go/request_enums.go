@@ -49,6 +49,8 @@ const (
 	OpResource              Operation = C.OIDC_OP_RESOURCE
 	OpEndpoint              Operation = C.OIDC_OP_ENDPOINT
 	OpValidateLogoutToken   Operation = C.OIDC_OP_VALIDATE_LOGOUT_TOKEN
+	OpVerifyJWS             Operation = C.OIDC_OP_VERIFY_JWS
+	OpDecrypt               Operation = C.OIDC_OP_DECRYPT
 )
 
 var operationNames = map[Operation]string{
@@ -77,6 +79,8 @@ var operationNames = map[Operation]string{
 	OpResource:              "RESOURCE",
 	OpEndpoint:              "ENDPOINT",
 	OpValidateLogoutToken:   "VALIDATE_LOGOUT_TOKEN",
+	OpVerifyJWS:             "VERIFY_JWS",
+	OpDecrypt:               "DECRYPT",
 }
 
 // Parameters, one per OIDC_PARAM_* value.
@@ -124,6 +128,9 @@ const (
 	ParamBindingMessage          Param = C.OIDC_PARAM_BINDING_MESSAGE
 	ParamEndpointName            Param = C.OIDC_PARAM_ENDPOINT_NAME
 	ParamLogoutToken             Param = C.OIDC_PARAM_LOGOUT_TOKEN
+	ParamJWS                     Param = C.OIDC_PARAM_JWS
+	ParamPayload                 Param = C.OIDC_PARAM_PAYLOAD
+	ParamJWE                     Param = C.OIDC_PARAM_JWE
 	ParamScope                   Param = C.OIDC_PARAM_SCOPE
 	ParamResource                Param = C.OIDC_PARAM_RESOURCE
 	ParamAudience                Param = C.OIDC_PARAM_AUDIENCE
@@ -134,6 +141,7 @@ const (
 	ParamSignedResponse          Param = C.OIDC_PARAM_SIGNED_RESPONSE
 	ParamUseCache                Param = C.OIDC_PARAM_USE_CACHE
 	ParamNoStateSent             Param = C.OIDC_PARAM_NO_STATE_SENT
+	ParamNowSecs                 Param = C.OIDC_PARAM_NOW_SECS
 )
 
 var paramNames = map[Param]string{
@@ -180,6 +188,9 @@ var paramNames = map[Param]string{
 	ParamBindingMessage:          "BINDING_MESSAGE",
 	ParamEndpointName:            "ENDPOINT_NAME",
 	ParamLogoutToken:             "LOGOUT_TOKEN",
+	ParamJWS:                     "JWS",
+	ParamPayload:                 "PAYLOAD",
+	ParamJWE:                     "JWE",
 	ParamScope:                   "SCOPE",
 	ParamResource:                "RESOURCE",
 	ParamAudience:                "AUDIENCE",
@@ -190,6 +201,7 @@ var paramNames = map[Param]string{
 	ParamSignedResponse:          "SIGNED_RESPONSE",
 	ParamUseCache:                "USE_CACHE",
 	ParamNoStateSent:             "NO_STATE_SENT",
+	ParamNowSecs:                 "NOW_SECS",
 }
 
 // Response fields, one per OIDC_FIELD_* value.
@@ -225,6 +237,8 @@ const (
 	FieldWWWAuthenticate         Field = C.OIDC_FIELD_WWW_AUTHENTICATE
 	FieldSID                     Field = C.OIDC_FIELD_SID
 	FieldJTI                     Field = C.OIDC_FIELD_JTI
+	FieldPayload                 Field = C.OIDC_FIELD_PAYLOAD
+	FieldProtectedHeader         Field = C.OIDC_FIELD_PROTECTED_HEADER
 	FieldExpiresIn               Field = C.OIDC_FIELD_EXPIRES_IN
 	FieldInterval                Field = C.OIDC_FIELD_INTERVAL
 	FieldHTTPStatus              Field = C.OIDC_FIELD_HTTP_STATUS
@@ -263,6 +277,8 @@ var fieldNames = map[Field]string{
 	FieldWWWAuthenticate:         "WWW_AUTHENTICATE",
 	FieldSID:                     "SID",
 	FieldJTI:                     "JTI",
+	FieldPayload:                 "PAYLOAD",
+	FieldProtectedHeader:         "PROTECTED_HEADER",
 	FieldExpiresIn:               "EXPIRES_IN",
 	FieldInterval:                "INTERVAL",
 	FieldHTTPStatus:              "HTTP_STATUS",
