@@ -69,11 +69,6 @@ fn dkey(file: &str, kid: Option<&str>) -> DecryptionKey {
     DecryptionKey::from_text(&client_key(file), kid).unwrap_or_else(|e| panic!("{file}: {e:?}"))
 }
 
-/// The OIDC Core §10.2 key of `id`'s client secret for `alg`.
-fn secret_key(id: &str, alg: KeyAlg) -> DecryptionKey {
-    DecryptionKey::from_client_secret(secret(id).as_bytes(), alg).unwrap()
-}
-
 fn header(token: &str) -> Value {
     let h = token.split('.').next().unwrap();
     serde_json::from_slice(&oidc_testkit::keys::b64_decode(h).unwrap()).unwrap()
