@@ -390,15 +390,8 @@ pub extern "C" fn oidc_oauth_builder_build(
         let mut b = unsafe { Box::from_raw(builder) };
         check_out(out, "out")?;
         super::validator::failed_setter(b.failed.take())?;
-        let mut key = b.key.take();
-        // RFC 9101 does not tie request-object signing to the token-endpoint method: a client
-        // that authenticates with its secret signs its request objects with its private key.
-        if let Some(ro) = b.cfg.request_object.as_mut() {
-            if ro.key.is_none() && b.secret.is_some() && !matches!(b.method.as_deref(), Some("private_key_jwt" | "auto")) {
-                ro.key = key.take();
-            }
-        }
-        b.cfg.auth = ClientAuth::from_parts_with_key(b.method.as_deref(), b.secret.take(), key)?;
+        let (method, secret, key) = (b.method.take(), b.secret.take(), b.key.take());
+        b.cfg.set_credentials(method.as_deref(), secret, key)?;
         let client = OAuthClient::new(b.cfg)?;
         write_box(out, oidc_oauth_client { client })
     })

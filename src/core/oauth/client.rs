@@ -178,6 +178,20 @@ pub struct OAuthConfig {
 }
 
 impl OAuthConfig {
+    /// Set the client's authentication from its parts (see [`ClientAuth::from_parts_with_key`]).
+    /// RFC 9101 does not tie request-object signing to the token-endpoint method: with request
+    /// objects configured, a client that authenticates with its secret (no method, or a
+    /// `client_secret_*` one) signs its request objects with the private key given.
+    pub fn set_credentials(&mut self, method: Option<&str>, secret: Option<Secret>, mut key: Option<Arc<SigningKey>>) -> Result<()> {
+        if let Some(ro) = self.request_object.as_mut() {
+            if ro.key.is_none() && secret.is_some() && !matches!(method, Some("private_key_jwt" | "auto")) {
+                ro.key = key.take();
+            }
+        }
+        self.auth = ClientAuth::from_parts_with_key(method, secret, key)?;
+        Ok(())
+    }
+
     pub fn new(issuer: impl Into<String>, client_id: impl Into<String>, auth: ClientAuth) -> OAuthConfig {
         OAuthConfig {
             base: Config::new(issuer),
