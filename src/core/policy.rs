@@ -202,6 +202,41 @@ pub fn parse_into(doc: &str, cfg: &mut Config) -> Result<()> {
         }
         h.finish()?;
     }
+    if let Some(r) = o.get("revocation") {
+        let mut r = Obj::new(r, "$.revocation")?;
+        let policy = match r.str("policy")? {
+            Some(p) => match super::revocation::RevocationPolicy::from_name(&p) {
+                Some(p) => p,
+                None => return bad("$.revocation.policy", "must be \"fail_closed\" or \"fail_open\""),
+            },
+            None => return bad("$.revocation.policy", "is required (\"fail_closed\" or \"fail_open\")"),
+        };
+        let mut rc = super::revocation::RevocationConfig::new(policy);
+        rc.url = r.str("url")?;
+        if let Some(n) = r.u64("grace_secs")? {
+            rc.grace = secs(n);
+        }
+        if let Some(n) = r.u64("min_interval_secs")? {
+            rc.min_interval = secs(n);
+        }
+        if let Some(n) = r.u64("max_interval_secs")? {
+            rc.max_interval = secs(n);
+        }
+        r.finish()?;
+        cfg.revocation = Some(rc);
+    }
+    if let Some(d) = o.get("decryption") {
+        // The keys are secrets: never in a document (add them with their own calls).
+        let mut d = Obj::new(d, "$.decryption")?;
+        if let Some(a) = d.strs("algorithms")? {
+            cfg.decryption_algorithms =
+                super::jose::jwe::JweAlgs::parse(&a.join(" ")).or_else(|e| bad("$.decryption.algorithms", e.message()))?;
+        }
+        if let Some(b) = d.bool("accept_encrypted")? {
+            cfg.accept_encrypted = b;
+        }
+        d.finish()?;
+    }
     if let Some(c) = o.get("cache") {
         let mut c = Obj::new(c, "$.cache")?;
         let (min, max, def) = (c.u64("ttl_min_secs")?, c.u64("ttl_max_secs")?, c.u64("ttl_default_secs")?);
@@ -423,6 +458,15 @@ pub fn export(c: &Config) -> String {
         http["ca_file"] = json!(p.to_string_lossy());
     }
     top.insert("http".into(), http);
+    if let Some(r) = &c.revocation {
+        let mut m = json!({"policy": r.policy.name(), "grace_secs": r.grace.as_secs(),
+                           "min_interval_secs": r.min_interval.as_secs(), "max_interval_secs": r.max_interval.as_secs()});
+        if let Some(u) = &r.url {
+            m["url"] = json!(u);
+        }
+        top.insert("revocation".into(), m);
+    }
+    top.insert("decryption".into(), json!({"algorithms": c.decryption_algorithms.names(), "accept_encrypted": c.accept_encrypted}));
     top.insert(
         "cache".into(),
         json!({"ttl_min_secs": c.jwks_ttl_min.as_secs(), "ttl_max_secs": c.jwks_ttl_max.as_secs(),
@@ -468,6 +512,34 @@ mod tests {
         assert!(path_of(r#"{"version":1,"resource":{"claim_values":{"tid":[1]}}}"#).contains("$.resource.claim_values.tid[0]"));
         assert!(path_of("[1]").contains("$: must be an object"));
         assert!(path_of("{").contains("not JSON"));
+    }
+
+    #[test]
+    fn revocation_and_decryption_round_trip() {
+        let doc = r#"{"version":1,"issuer":"https://a.example","audiences":["api"],
+            "revocation":{"policy":"fail_open","url":"https://a.example/rl","grace_secs":60,"min_interval_secs":40,"max_interval_secs":4000},
+            "decryption":{"algorithms":["RSA-OAEP-256","ECDH-ES","A256GCM"],"accept_encrypted":false}}"#;
+        let c = parse(doc).unwrap();
+        let r = c.revocation.as_ref().unwrap();
+        assert_eq!(r.policy, crate::core::revocation::RevocationPolicy::FailOpen);
+        assert_eq!((r.grace.as_secs(), r.min_interval.as_secs(), r.max_interval.as_secs()), (60, 40, 4000));
+        assert_eq!(r.url.as_deref(), Some("https://a.example/rl"));
+        assert_eq!(c.decryption_algorithms.names(), vec!["RSA-OAEP-256", "ECDH-ES", "A256GCM"]);
+        let out = export(&c);
+        assert_eq!(export(&parse(&out).unwrap()), out);
+        // Defaults: no revocation member; the default JWE list; RSA1_5 only when named.
+        let d = export(&parse(r#"{"version":1,"issuer":"https://a.example","audiences":["api"]}"#).unwrap());
+        assert!(!d.contains("revocation") && !d.contains("RSA1_5"), "{d}");
+        for (bad_doc, path) in [
+            (r#"{"version":1,"revocation":{"policy":"maybe"}}"#, "$.revocation.policy"),
+            (r#"{"version":1,"revocation":{}}"#, "$.revocation.policy"),
+            (r#"{"version":1,"revocation":{"policy":"fail_closed","grace":1}}"#, "$.revocation.grace"),
+            (r#"{"version":1,"decryption":{"algorithms":["ROT13"]}}"#, "$.decryption.algorithms"),
+            (r#"{"version":1,"decryption":{"keys":["..."]}}"#, "$.decryption.keys"),
+        ] {
+            let m = path_of(bad_doc);
+            assert!(m.starts_with(&format!("policy {path}")), "{bad_doc}: {m}");
+        }
     }
 
     #[test]
