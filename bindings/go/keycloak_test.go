@@ -154,7 +154,7 @@ func (k keycloakEnv) login(t *testing.T, ctx context.Context, c *OAuthClient, ja
 func TestKeycloakAlgorithms(t *testing.T) {
 	k := keycloak(t)
 	ctx := context.Background()
-	for alg, id := range map[string]string{"RS256": "svc-rs256", "PS256": "svc-ps256", "ES256": "svc-es256", "EdDSA": "svc-eddsa"} {
+	for alg, id := range map[string]string{"RS256": "svc-rs256", "PS256": "svc-ps256", "ES256": "svc-es256", "ES512": "svc-es512", "EdDSA": "svc-eddsa"} {
 		t.Run(alg, func(t *testing.T) {
 			c := k.client(t, id, false)
 			tok, err := c.ClientCredentials(ctx, WithScope("openid"))
@@ -294,6 +294,35 @@ func testKeycloakCodeFlow(t *testing.T, ctx context.Context) {
 	}
 	if _, err := web.Refresh(ctx, r.RefreshToken); !errors.Is(err, ErrInvalidGrant) {
 		t.Fatalf("revoked refresh token: %v", err)
+	}
+}
+
+// A login with ES512-signed (P-521) access and ID tokens: the client web-es512 (issue 14).
+func TestKeycloakES512Login(t *testing.T) { bothSends(t, testKeycloakES512Login) }
+
+func testKeycloakES512Login(t *testing.T, ctx context.Context) {
+	k := keycloak(t)
+	c := k.client(t, "web-es512", false)
+	tok, sub := k.login(t, ctx, c, "es512", false) // the ID token validated (code exchange, ValidateIDToken)
+	if h := joseHeader(t, tok.IDToken); h["alg"] != "ES512" {
+		t.Fatalf("ID token header %v", h)
+	}
+	if h := joseHeader(t, tok.AccessToken); h["alg"] != "ES512" {
+		t.Fatalf("access token header %v", h)
+	}
+	claims, err := k.validator(t, []string{"ES256", "ES384", "ES512"}, "").Validate(ctx, tok.AccessToken)
+	if err != nil || claims.Subject() != sub || claims.String("azp") != "web-es512" {
+		t.Fatalf("access token: %v", err)
+	}
+	if _, err := k.validator(t, []string{"ES256", "ES384"}, "").Validate(ctx, tok.AccessToken); !errors.Is(err, ErrAlgorithmNotAllowed) {
+		t.Fatalf("allow-list without ES512: %v", err)
+	}
+	r, err := c.Refresh(ctx, tok.RefreshToken)
+	if err != nil || r.IDToken == "" || joseHeader(t, r.IDToken)["alg"] != "ES512" {
+		t.Fatalf("refresh: %v", err)
+	}
+	if _, err := c.ValidateIDToken(ctx, r.IDToken, With(ParamAccessToken, r.AccessToken)); err != nil {
+		t.Fatalf("refreshed ID token: %v", err)
 	}
 }
 

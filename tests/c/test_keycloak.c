@@ -1,7 +1,8 @@
 /* Interop with Keycloak (a real one: scripts/servers.sh start_keycloak, realm made by
  * tests/keycloak/kc.py setup through the admin REST API): validation of its access and ID tokens
- * in every algorithm it signs with (RS256, PS256, ES256, EdDSA), key rotation followed, client
- * credentials, authorization code + PKCE with a scripted login, refresh, introspection,
+ * in every algorithm it signs with (RS256, PS256, ES256, ES512, EdDSA), key rotation followed, client
+ * credentials, authorization code + PKCE with a scripted login (also with ES512-signed tokens),
+ * refresh, introspection,
  * revocation, userinfo, device flow, token exchange, PAR, DPoP-bound tokens and RP-initiated
  * logout. Every protocol call goes through the request object (oidc_oauth_send, and
  * oidc_oauth_send_async for the flows run in both modes). Started by tests/c/run.sh keycloak,
@@ -27,8 +28,9 @@ static const char *ISSUER, *CA, *TOOL, *AUDIENCE, *REDIRECT, *POST_LOGOUT;
 static char WORK[512];
 static int SLOW;
 
-static const char *const ALGS[4] = {"RS256", "PS256", "ES256", "EdDSA"};
-static const char *const ALG_CLIENT[4] = {"svc-rs256", "svc-ps256", "svc-es256", "svc-eddsa"};
+#define N_ALGS 5
+static const char *const ALGS[N_ALGS] = {"RS256", "PS256", "ES256", "ES512", "EdDSA"};
+static const char *const ALG_CLIENT[N_ALGS] = {"svc-rs256", "svc-ps256", "svc-es256", "svc-es512", "svc-eddsa"};
 static const char *const TE_ACCESS = "urn:ietf:params:oauth:token-type:access_token";
 
 static const char *secret_of(const char *client_id) {
@@ -69,7 +71,8 @@ static int tool(const char *jar, char *out, size_t out_len, const char *fmt, ...
 
 /* ---- clients ---------------------------------------------------------------------------- */
 
-static oidc_oauth_client *oauth_client(const char *id, int dpop) {
+/* `algs` (NULL: liboidc's default list): the allow-list for ID tokens and signed responses. */
+static oidc_oauth_client *oauth_client_algs(const char *id, int dpop, const char *algs) {
     oidc_oauth_builder *b = NULL;
     oidc_error *err = NULL;
     oidc_oauth_client *c = NULL;
@@ -80,6 +83,7 @@ static oidc_oauth_client *oauth_client(const char *id, int dpop) {
     if (rc == OIDC_RESULT_OK) rc = oidc_oauth_builder_set_auth_method(b, S("client_secret_basic"), &err);
     if (rc == OIDC_RESULT_OK) rc = oidc_oauth_builder_set_ca_file(b, S(CA), &err);
     if (rc == OIDC_RESULT_OK && dpop) rc = oidc_oauth_builder_set_dpop_key(b, NONE, &err);
+    if (rc == OIDC_RESULT_OK && algs) rc = oidc_oauth_builder_set_algorithms(b, S(algs), &err);
     if (rc == OIDC_RESULT_OK) rc = oidc_oauth_builder_set_timeouts_ms(b, SLOW ? 30000 : 10000, SLOW ? 120000 : 30000, &err);
     if (rc == OIDC_RESULT_OK)
         rc = oidc_oauth_builder_build(b, &c, &err);
@@ -89,6 +93,8 @@ static oidc_oauth_client *oauth_client(const char *id, int dpop) {
     oidc_error_free(err);
     return c;
 }
+
+static oidc_oauth_client *oauth_client(const char *id, int dpop) { return oauth_client_algs(id, dpop, NULL); }
 
 /* A validator for Keycloak's access tokens: the issuer, the audience the realm's audience
  * mapper adds, the given algorithms, and (when not NULL) an expected typ. */
@@ -299,11 +305,11 @@ static outcome refresh(oidc_oauth_client *c, const char *rt, enum send_mode m) {
 
 /* Each algorithm: a client whose tokens Keycloak signs with it (client attributes
  * access.token.signed.response.alg / id.token.signed.response.alg, keys from the realm's
- * rsa-generated / ecdsa-generated / eddsa-generated providers). The access token validates
+ * rsa-generated / ecdsa-generated (P-256, P-521) / eddsa-generated providers). The access token validates
  * against a validator allowing only that algorithm, and not against one allowing only another;
  * the ID token through OIDC_OP_VALIDATE_ID_TOKEN (aud = the client, at_hash). */
 static void test_algorithms(enum send_mode m) {
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < N_ALGS; i++) {
         TEST_BEGIN("%s: client credentials, access token and ID token validated [%s]", ALGS[i], MODE_NAME[m]);
         oidc_oauth_client *c = oauth_client(ALG_CLIENT[i], 0);
         REQUIRE(c, "no client");
@@ -544,6 +550,68 @@ static void test_token_exchange(enum send_mode m) {
     TEST_END();
 }
 
+/* A login with ES512-signed tokens (issue 14): web-es512 (code + PKCE enforced) has
+ * access.token.signed.response.alg and id.token.signed.response.alg ES512, the realm an
+ * ecdsa-generated P-521 key. The ID token (ES512, at_hash over SHA-512) validates in the code
+ * exchange and through OIDC_OP_VALIDATE_ID_TOKEN (code_flow), and again after a refresh; the
+ * access token with a validator allowing ES512 (and not with one allowing only ES256/ES384); a
+ * client whose ID-token allow-list lacks ES512 refuses the ID token. */
+static void test_login_es512(enum send_mode m) {
+    TEST_BEGIN("ES512 (P-521): code + PKCE login, ID token and access token validated, refresh [%s]", MODE_NAME[m]);
+    oidc_oauth_client *c = oauth_client("web-es512", 0);
+    tokens t;
+    if (c && code_flow(c, m == BLOCKING ? "es512-b" : "es512-a", 0, m, &t)) {
+        char hdr[512];
+        jws_header(t.id, hdr, sizeof hdr);
+        CHECKF(strstr(hdr, "\"alg\":\"ES512\""), "ID token header %s", hdr);
+        jws_header(t.access, hdr, sizeof hdr);
+        CHECKF(strstr(hdr, "\"alg\":\"ES512\""), "access token header %s", hdr);
+        oidc_validator *v = validator("ES256 ES384 ES512", NULL);
+        char *claims = NULL;
+        CHECK_RC(validate(v, t.access, &claims), OIDC_RESULT_OK);
+        char want[160];
+        snprintf(want, sizeof want, "\"sub\":\"%s\"", t.sub);
+        CHECKF(claims && strstr(claims, "\"azp\":\"web-es512\"") && strstr(claims, want), "claims %s", claims ? claims : "-");
+        oidc_string_free(claims);
+        oidc_validator_free(v);
+        v = validator("ES256,ES384", NULL);
+        CHECK_RC(validate(v, t.access, NULL), OIDC_RESULT_ALGORITHM_NOT_ALLOWED);
+        oidc_validator_free(v);
+        /* refresh: the new ID token (ES512) validated by liboidc, the new access token too */
+        outcome o = refresh(c, t.refresh, m);
+        if (expect_outcome(&o, OIDC_RESULT_OK, "refresh")) {
+            const char *idt = field_s(&o, OIDC_FIELD_ID_TOKEN), *at = field_s(&o, OIDC_FIELD_ACCESS_TOKEN);
+            jws_header(idt, hdr, sizeof hdr);
+            CHECKF(idt[0] && strstr(hdr, "\"alg\":\"ES512\""), "refreshed ID token header %s", hdr);
+            CHECK(strcmp(at, t.access) != 0);
+            v = validator("ES512", NULL);
+            CHECK_RC(validate(v, at, NULL), OIDC_RESULT_OK);
+            oidc_validator_free(v);
+            oidc_oauth_request *r = req_new(c, OIDC_OP_VALIDATE_ID_TOKEN);
+            req_set(r, OIDC_PARAM_ID_TOKEN, idt);
+            req_set(r, OIDC_PARAM_ACCESS_TOKEN, at);
+            outcome id = send_mode(r, NULL, m);
+            expect_outcome(&id, OIDC_RESULT_OK, "the refreshed ID token");
+            outcome_free(&id);
+            oidc_oauth_request_free(r);
+        }
+        outcome_free(&o);
+        /* the same ID token for a client of web-es512 whose allow-list lacks ES512 */
+        oidc_oauth_client *narrow = oauth_client_algs("web-es512", 0, "ES256 ES384");
+        if (narrow) {
+            oidc_oauth_request *r = req_new(narrow, OIDC_OP_VALIDATE_ID_TOKEN);
+            req_set(r, OIDC_PARAM_ID_TOKEN, t.id);
+            outcome id = send_mode(r, NULL, m);
+            expect_outcome(&id, OIDC_RESULT_ALGORITHM_NOT_ALLOWED, "ES512 ID token, ES512 not allowed");
+            outcome_free(&id);
+            oidc_oauth_request_free(r);
+        }
+        oidc_oauth_client_free(narrow);
+    }
+    oidc_oauth_client_free(c);
+    TEST_END();
+}
+
 static void test_par(enum send_mode m) {
     TEST_BEGIN("PAR (RFC 9126): pushed request, request_uri in the authorization URL, login, code exchange [%s]", MODE_NAME[m]);
     oidc_oauth_client *web = oauth_client("web", 0);
@@ -781,6 +849,7 @@ int main(int argc, char **argv) {
         test_algorithms((enum send_mode)m);
         test_client_credentials((enum send_mode)m);
         test_code_flow((enum send_mode)m);
+        test_login_es512((enum send_mode)m);
         test_revocation((enum send_mode)m);
         test_token_exchange((enum send_mode)m);
         test_par((enum send_mode)m);

@@ -39,7 +39,8 @@ REDIRECT = "http://127.0.0.1/cb"
 POST_LOGOUT = "http://127.0.0.1/logged-out"
 API_AUDIENCE = "urn:liboidc:api"
 # One confidential client per signing algorithm (access and ID tokens).
-ALG_CLIENTS = {"RS256": "svc-rs256", "PS256": "svc-ps256", "ES256": "svc-es256", "EdDSA": "svc-eddsa"}
+ALG_CLIENTS = {"RS256": "svc-rs256", "PS256": "svc-ps256", "ES256": "svc-es256", "ES512": "svc-es512",
+               "EdDSA": "svc-eddsa"}
 SECRET = "s3cret-%s"  # % client id: the test secrets (a loopback test realm)
 TIMEOUT = 30
 
@@ -226,6 +227,8 @@ def provider_for(alg):
         return "rsa-generated", {"algorithm": alg, "keySize": 2048}
     if alg == "ES256":
         return "ecdsa-generated", {"ecdsaEllipticCurveKey": "P-256"}
+    if alg == "ES512":  # Keycloak 26: ecdsaEllipticCurveKey is one of P-256, P-384, P-521
+        return "ecdsa-generated", {"ecdsaEllipticCurveKey": "P-521"}
     if alg == "EdDSA":
         return "eddsa-generated", {"eddsaEllipticCurveKey": "Ed25519"}
     raise Fail("no key provider for %s" % alg)
@@ -263,7 +266,7 @@ def setup():
         "revokeRefreshToken": False, "defaultSignatureAlgorithm": "RS256",
         "attributes": {"parRequestUriLifespan": "60"}})
     # keys: the realm's default RSA key (RS256) stays; one provider per other algorithm
-    for alg in ("PS256", "ES256", "EdDSA"):
+    for alg in ("PS256", "ES256", "ES512", "EdDSA"):
         provider, cfg = provider_for(alg)
         key_provider(a, "%s-1" % alg.lower(), provider, dict(cfg, priority=100, active="true", enabled="true"))
     clients = []
@@ -282,6 +285,10 @@ def setup():
         "backchannel.logout.session.required": "true"})
     web["protocolMappers"].append(audience_mapper("svc audience", client="svc"))
     clients.append(web)
+    # web-es512: the code flow (PKCE enforced) with access and ID tokens signed ES512 (P-521)
+    clients.append(client("web-es512", standardFlowEnabled=True, attributes={
+        "pkce.code.challenge.method": "S256",
+        "access.token.signed.response.alg": "ES512", "id.token.signed.response.alg": "ES512"}))
     # dpop: every token DPoP-bound (RFC 9449)
     clients.append(client("dpop-app", standardFlowEnabled=True, directAccessGrantsEnabled=True,
                           attributes={"dpop.bound.access.tokens": "true"}))
