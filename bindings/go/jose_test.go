@@ -708,3 +708,25 @@ func (k *testKey) signHeader(t testing.TB, header map[string]any, payload any) s
 	}
 	return input + "." + b64(sig)
 }
+
+// TestOAuthAlgorithmsConfig: OAuthConfig.Algorithms is checked by liboidc when the client is
+// built: "none", an HMAC name or an unknown name is ErrUnsupportedAlgorithm from NewOAuthClient
+// (the allow-list itself is exercised by TestJWSVectors). String lists it.
+func TestOAuthAlgorithmsConfig(t *testing.T) {
+	for _, algs := range [][]string{{"none"}, {"RS256", "HS256"}, {"RS257"}} {
+		c, err := NewOAuthClient(OAuthConfig{Issuer: testIssuer, ClientID: "rp", Algorithms: algs})
+		if err == nil {
+			c.Close()
+			t.Fatalf("%q: built", algs)
+		}
+		expectCode(t, err, "UNSUPPORTED_ALGORITHM")
+	}
+	c, err := NewOAuthClient(OAuthConfig{Issuer: testIssuer, ClientID: "rp", Algorithms: []string{"ES256", "EdDSA"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if s := fmt.Sprint(OAuthConfig{Algorithms: []string{"ES256", "EdDSA"}}); !strings.Contains(s, `Algorithms: ["ES256" "EdDSA"]`) {
+		t.Fatalf("OAuthConfig.String: %s", s)
+	}
+}

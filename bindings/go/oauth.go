@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/cgo"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -62,6 +63,12 @@ type OAuthConfig struct {
 	// DPoPKey (a PEM or JWK private key) makes the client send DPoP proofs (RFC 9449).
 	DPoPKey []byte
 
+	// Algorithms is the signature allow-list of the client's ID tokens, logout tokens, signed
+	// responses (JARM, UserInfo, introspection) and VerifyJWS, e.g. {"RS256", "ES256"}. Default:
+	// RS256/384/512, PS256/384/512, ES256/384/512, EdDSA. "none", HMAC and unknown names fail
+	// NewOAuthClient with ErrUnsupportedAlgorithm.
+	Algorithms []string
+
 	// Encrypted responses, documents, request objects and logout tokens (see jose.go).
 
 	// DecryptionKeys decrypt the client's encrypted ID tokens, UserInfo, introspection and JARM
@@ -88,10 +95,10 @@ type OAuthConfig struct {
 
 // String formats the config with the secret redacted.
 func (c OAuthConfig) String() string {
-	return fmt.Sprintf("oidc.OAuthConfig{Issuer: %q, ClientID: %q, ClientSecret: %s, AuthMethod: %q, CAFile: %q, Endpoints: %v, ConnectTimeout: %v, Timeout: %v, AllowHTTPLoopback: %v, PrivateKeyPEM: %s, PrivateKeyJWK: %s, PrivateKeyID: %q, PrivateKeyAlg: %q, AssertionAudience: %q, DPoPKey: %s, DecryptionKeys: %v, DecryptionAlgorithms: %q, JWKSJSON: %d bytes, RequestObject: %v, LogoutAcceptUntyped: %v, ReplayStore: %v}",
+	return fmt.Sprintf("oidc.OAuthConfig{Issuer: %q, ClientID: %q, ClientSecret: %s, AuthMethod: %q, CAFile: %q, Endpoints: %v, ConnectTimeout: %v, Timeout: %v, AllowHTTPLoopback: %v, PrivateKeyPEM: %s, PrivateKeyJWK: %s, PrivateKeyID: %q, PrivateKeyAlg: %q, AssertionAudience: %q, DPoPKey: %s, Algorithms: %q, DecryptionKeys: %v, DecryptionAlgorithms: %q, JWKSJSON: %d bytes, RequestObject: %v, LogoutAcceptUntyped: %v, ReplayStore: %v}",
 		c.Issuer, c.ClientID, redacted(c.ClientSecret), c.AuthMethod, c.CAFile, c.Endpoints, c.ConnectTimeout, c.Timeout, c.AllowHTTPLoopback,
 		redacted(string(c.PrivateKeyPEM)), redacted(string(c.PrivateKeyJWK)), c.PrivateKeyID, c.PrivateKeyAlg, c.AssertionAudience, redacted(string(c.DPoPKey)),
-		c.DecryptionKeys, c.DecryptionAlgorithms, len(c.JWKSJSON), c.RequestObject, c.LogoutAcceptUntyped, c.ReplayStore != nil)
+		c.Algorithms, c.DecryptionKeys, c.DecryptionAlgorithms, len(c.JWKSJSON), c.RequestObject, c.LogoutAcceptUntyped, c.ReplayStore != nil)
 }
 
 // GoString is String (for %#v).
@@ -282,6 +289,13 @@ func configureOAuth(b *C.oidc_oauth_builder, cfg *OAuthConfig) error {
 		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
 			return C.oidc_oauth_builder_set_dpop_key(b, p, n, &e)
 		}, bytesView(cfg.DPoPKey)); err != nil {
+			return err
+		}
+	}
+	if len(cfg.Algorithms) > 0 {
+		if err := str(func(p *C.char, n C.size_t) C.oidc_result {
+			return C.oidc_oauth_builder_set_algorithms(b, p, n, &e)
+		}, strings.Join(cfg.Algorithms, ",")); err != nil {
 			return err
 		}
 	}

@@ -358,6 +358,9 @@ namespace Oidc
         internal static extern uint oidc_oauth_builder_set_dpop_key(IntPtr b, byte[] key, UIntPtr keyLen, out IntPtr err);
 
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
+        internal static extern uint oidc_oauth_builder_set_algorithms(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
+
+        [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_oauth_builder_set_assertion_audience(IntPtr b, byte[] s, UIntPtr len, out IntPtr err);
 
         // ---- DPoP helpers for requests the host sends itself ------------------------------------

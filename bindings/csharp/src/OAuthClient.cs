@@ -98,6 +98,8 @@ namespace Oidc
                     byte[] k = Optional(options.DPoPKey);
                     OidcException.Check(Native.oidc_oauth_builder_set_dpop_key(b, k, (UIntPtr)k.Length, out err), err);
                 }
+                if (options.Algorithms != null)
+                    OidcClient.Set(b, string.Join(",", options.Algorithms), Native.oidc_oauth_builder_set_algorithms);
                 SetJose(b, options);
                 ok = true;
                 return b;

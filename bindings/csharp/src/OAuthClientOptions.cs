@@ -87,6 +87,12 @@ namespace Oidc
         /// The DPoP key (PEM or private JWK); implies <see cref="UseDPoP"/>. A secret: never printed.
         public string DPoPKey { get; set; }
 
+        /// The signature allow-list of the client's ID tokens, logout tokens, signed responses and
+        /// OAuthClient.VerifyJws, e.g. { "RS256", "ES256" } (oidc_oauth_builder_set_algorithms;
+        /// default: RS/PS 256-512, ES256/384/512, EdDSA). `none`, HMAC and unknown names fail
+        /// construction with <see cref="UnsupportedAlgorithmException"/>.
+        public IList<string> Algorithms { get; set; }
+
         // ---- JOSE (issue 14) ---------------------------------------------------------------------
 
         /// Private keys for encrypted ID tokens, UserInfo, introspection and JARM responses and
@@ -129,6 +135,7 @@ namespace Oidc
             if (ClientCertPem != null) sb.Append(", ClientCert=<set>");
             if (Endpoints != null)
                 foreach (var e in Endpoints) sb.Append(", ").Append(e.Key).Append('=').Append(e.Value);
+            if (Algorithms != null) sb.Append(", Algorithms=[").Append(string.Join(", ", Algorithms)).Append(']');
             if (DecryptionKeys != null) sb.Append(", DecryptionKeys=<").Append(DecryptionKeys.Count).Append(" redacted>");
             if (DecryptionAlgorithms != null) sb.Append(", DecryptionAlgorithms=[").Append(string.Join(", ", DecryptionAlgorithms)).Append(']');
             if (JwksJson != null) sb.Append(", JwksJson=<").Append(JwksJson.Length).Append(" chars>");

@@ -168,6 +168,20 @@ namespace Oidc.Tests
         }
 
         [Test]
+        public void OAuthAlgorithmsAreCheckedByCreate()
+        {
+            // none, HMAC and unknown names: liboidc's UNSUPPORTED_ALGORITHM, from Create.
+            foreach (var algs in new[] { new[] { "none" }, new[] { "RS256", "HS256" }, new[] { "RS257" } })
+            {
+                var e = Assert.Throws<UnsupportedAlgorithmException>(() => OAuthClient.Create(new OAuthClientOptions { Issuer = "https://i.example", ClientId = "c", Algorithms = algs }), string.Join(",", algs));
+                Assert.AreEqual("UNSUPPORTED_ALGORITHM", e.Name);
+            }
+            var o = new OAuthClientOptions { Issuer = "https://i.example", ClientId = "c", Algorithms = new[] { "ES256", "EdDSA" } };
+            OAuthClient.Create(o).Dispose();
+            Assert.Contains("Algorithms=[ES256, EdDSA]", o.ToString());
+        }
+
+        [Test]
         public void TokensThatAreNotUtf16CleanFailAsMalformed()
         {
             using (var c = NewClient())

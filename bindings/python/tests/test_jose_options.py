@@ -121,3 +121,20 @@ def test_request_object_options_are_checked():
         OAuthClient("https://x.example", client_id="rp", request_object_encryption="RSA-OAEP-256")
     with pytest.raises(liboidc.OidcError):  # half an encryption pair: the library refuses
         OAuthClient("https://x.example", client_id="rp", request_object_encryption=("RSA-OAEP-256", ""))
+
+
+@pytest.mark.parametrize("algs", ["none", "RS256,HS256", ["RS256", "HS256"], "RS257"])
+def test_client_algorithms_refused_at_construction(algs):
+    # none, HMAC and unknown names: the library's UNSUPPORTED_ALGORITHM, from the constructor.
+    with pytest.raises(liboidc.UnsupportedAlgorithmError) as e:
+        OAuthClient("https://x.example", client_id="rp", jwks_json=JWKS, algorithms=algs)
+    assert e.value.code_name == "UNSUPPORTED_ALGORITHM"
+
+
+def test_client_algorithms_allow_list():
+    with OAuthClient("https://x.example", client_id="rp", jwks_json=JWKS, algorithms=["ES256", "EdDSA"]) as c:
+        assert "algorithms='ES256,EdDSA'" in repr(c)
+    with OAuthClient("https://x.example", client_id="rp", jwks_json=JWKS) as c:
+        assert "algorithms" not in repr(c)
+    with pytest.raises(TypeError):
+        OAuthClient("https://x.example", client_id="rp", algorithms=256)

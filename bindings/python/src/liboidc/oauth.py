@@ -50,7 +50,7 @@ from ._aio import Cancel
 from ._native import ffi, lib
 from .jose import DecryptionKey, add_decryption_options
 from .oauth_enums import Field, Operation, Param
-from .validator import Claims, _replay_adapter, _replay_keepalive
+from .validator import Claims, _replay_adapter, _replay_keepalive, _strs
 
 __all__ = [
     "Operation",
@@ -1057,7 +1057,10 @@ class OAuthClient:
     ``https_proxy``/``no_proxy``; an explicit ``proxy`` wins); ``client_cert_pem`` and
     ``client_key_pem`` (RFC 8705 mTLS: the PEM chain, leaf first, and its unencrypted key, as
     text; with ``auth_method="tls_client_auth"`` or ``"self_signed_tls_client_auth"`` to
-    authenticate by it). ``jwks_json`` (text or mapping): a static key set instead of the
+    authenticate by it). ``algorithms`` ("RS256,ES256" or a list; default RS/PS 256-512,
+    ES256/384/512, EdDSA): the signature allow-list of the client's ID tokens, logout tokens,
+    signed responses and :meth:`verify_jws` (``none``, HMAC or an unknown name:
+    ``UnsupportedAlgorithmError`` here). ``jwks_json`` (text or mapping): a static key set instead of the
     issuer's ``jwks_uri``. ``decryption_keys`` (a :class:`liboidc.DecryptionKey`, a private JWK or
     a PEM key, or a list of them) and ``decryption_algorithms``: encrypted ID tokens, UserInfo,
     introspection and JARM responses are decrypted (and :meth:`decrypt`). ``request_object=True``
@@ -1091,6 +1094,7 @@ class OAuthClient:
         proxy_from_env: bool = False,
         client_cert_pem: Optional[StrLike] = None,
         client_key_pem: Optional[StrLike] = None,
+        algorithms: Union[StrLike, Iterable[StrLike], None] = None,
         jwks_json: Union[StrLike, Mapping[str, Any], None] = None,
         decryption_keys: Union[DecryptionKey, StrLike, Mapping[str, Any],
                                Iterable[Union[DecryptionKey, StrLike, Mapping[str, Any]]], None] = None,
@@ -1127,6 +1131,7 @@ class OAuthClient:
         self.client_id: Optional[str] = (client_id.decode("utf-8", "replace") if isinstance(client_id, bytes)
                                          else client_id)
         self._dpop = dpop_key is not None and dpop_key is not False
+        algs_shown: Optional[str] = None
         out = ffi.new("oidc_oauth_builder **")
         err = ffi.new("oidc_error **")
         _check(lib.oidc_oauth_builder_new(out, err), err)
@@ -1183,6 +1188,10 @@ class OAuthClient:
                     _check(lib.oidc_oauth_builder_set_dpop_key(b, k, len(k), err), err)
             if assertion_audience is not None:
                 s(lib.oidc_oauth_builder_set_assertion_audience, assertion_audience, "assertion_audience")
+            if algorithms is not None:
+                algs = b",".join(_strs(algorithms, "algorithms"))
+                s(lib.oidc_oauth_builder_set_algorithms, algs, "algorithms")
+                algs_shown = algs.decode("utf-8", "replace")
             if jwks_json is not None:
                 s(lib.oidc_oauth_builder_set_jwks_json,
                   json.dumps(dict(jwks_json)) if isinstance(jwks_json, Mapping) else jwks_json, "jwks_json")
@@ -1210,6 +1219,7 @@ class OAuthClient:
         # as given; None: liboidc's choice (private_key_jwt with a key, client_secret_basic with a
         # secret, none otherwise; see oidc_oauth_builder_set_auth_method)
         self.auth_method: Optional[str] = auth_method
+        self._algorithms = algs_shown  # as given (comma-joined), for repr; None: liboidc's default
 
     # -- life cycle --------------------------------------------------------------------------
 
@@ -1240,7 +1250,9 @@ class OAuthClient:
 
     def __repr__(self) -> str:
         return (f"<liboidc.oauth.OAuthClient issuer={self.issuer!r} client_id={self.client_id!r} "
-                f"auth_method={self.auth_method}{' dpop' if self._dpop else ''}{' closed' if self.closed else ''}>")
+                f"auth_method={self.auth_method}"
+                f"{'' if self._algorithms is None else f' algorithms={self._algorithms!r}'}"
+                f"{' dpop' if self._dpop else ''}{' closed' if self.closed else ''}>")
 
     # -- the generic request ---------------------------------------------------------------
 
