@@ -29,6 +29,7 @@ require_relative "oidc/oauth_client"
 require_relative "oidc/pending_authorization"
 require_relative "oidc/process"
 require_relative "oidc/logger"
+require_relative "oidc/jose"
 # One file per protocol area (client credentials, authorization code, refresh, device,
 # introspection, revocation, userinfo, ...): each adds its methods to Oidc::OAuthClient, all
 # written over the one request object (lib/oidc/request.rb) through OAuthClient#perform.

@@ -235,13 +235,14 @@ module Oidc
         String.try_convert(value) or raise TypeError, "expected a String, got #{value.class}"
       end
 
-      # The C callback for a shared DPoP replay store: `store.call(key, ttl_secs)` returns true
-      # (first use: the key is now recorded), false (a replay) or anything else / raises (the
-      # store could not answer: liboidc denies 503). It runs on the thread that called
-      # #authenticate, inside oidc_authenticate (ffi takes the GVL back for it). Nothing may
-      # unwind through liboidc, so every exception ends here.
-      def replay_store_function(store)
-        raise ArgumentError, "dpop_replay_store: must respond to #call(key, ttl_secs)" unless store.respond_to?(:call)
+      # The C callback for a shared replay store (DPoP proofs; OAuthClient's logout tokens
+      # too): `store.call(key, ttl_secs)` returns true (first use: the key is now recorded),
+      # false (a replay) or anything else / raises (the store could not answer: liboidc denies
+      # 503). It runs on the thread that called #authenticate (or the protocol call), inside
+      # liboidc (ffi takes the GVL back for it). Nothing may unwind through liboidc, so every
+      # exception ends here.
+      def replay_store_function(store, what = "dpop_replay_store")
+        raise ArgumentError, "#{what}: must respond to #call(key, ttl_secs)" unless store.respond_to?(:call)
 
         FFI::Function.new(:int32, %i[pointer pointer size_t uint64]) do |_ud, key, len, ttl|
           case store.call(key.read_string(len).force_encoding(Encoding::US_ASCII), ttl)

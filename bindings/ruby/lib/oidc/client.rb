@@ -61,6 +61,18 @@ module Oidc
     # require_mtls:        true: only certificate-bound tokens (RFC 8705)
     # token_cache_size:    verified-token cache entries (0 turns it off; default 4096)
     #
+    # Encrypted tokens and signed revocation lists (see the README, "JOSE"):
+    # decryption_keys:     private keys for encrypted tokens (JWE): one or an Array, each a PEM
+    #                      String, a private JWK (Hash or JSON String) or { key:, kid: };
+    #                      parsed by liboidc now, not kept in Ruby
+    # decryption_algorithms: the JWE alg and enc names accepted (Array or "RSA-OAEP-256 A256GCM");
+    #                      default liboidc's (every supported one but RSA1_5 and dir)
+    # accept_encrypted:    true: accept encrypted access tokens (nested JWT; needs decryption_keys:)
+    # revocation:          check tokens against the issuer's signed revocation list:
+    #                      { policy: :fail_closed | :fail_open (required), url: (default
+    #                      <issuer>/.well-known/revocation-list), grace: seconds a stale list keeps
+    #                      serving, min_interval: / max_interval: the poll bounds in seconds }
+    #
     # Several issuers and policy documents (see Oidc::Issuer and the README):
     # issuers:             more issuers, each an Oidc::Issuer or a Hash of its keywords; a token
     #                      is checked against the one its `iss` names (consumed: see Issuer)
@@ -76,7 +88,8 @@ module Oidc
                    required_scopes: nil, claim_values: nil, dpop_mode: nil, dpop_algorithms: nil,
                    dpop_proof_window: nil, dpop_nonce_secret: nil, dpop_nonce_lifetime: nil,
                    dpop_replay_store: nil, require_mtls: nil, token_cache_size: nil,
-                   issuers: nil, policy: nil, policy_file: nil)
+                   issuers: nil, policy: nil, policy_file: nil, decryption_keys: nil, decryption_algorithms: nil,
+                   accept_encrypted: nil, revocation: nil)
       @issuer = issuer&.to_s&.dup&.freeze
       @audiences = Array(audiences).map { |a| a.to_s.dup.freeze }.freeze
       @realm = realm&.to_s&.dup&.freeze
@@ -121,6 +134,13 @@ module Oidc
                               dpop_nonce_secret: dpop_nonce_secret, dpop_nonce_lifetime: dpop_nonce_lifetime,
                               dpop_replay_store: dpop_replay_store, require_mtls: require_mtls,
                               token_cache_size: token_cache_size)
+        JoseOptions.add_decryption_keys(b, "oidc_validator_builder", decryption_keys) if decryption_keys
+        JoseOptions.set_decryption_algorithms(b, "oidc_validator_builder", decryption_algorithms) if decryption_algorithms
+        unless accept_encrypted.nil?
+          Client.need_native(:oidc_validator_builder_set_accept_encrypted)
+          b.call(:set_accept_encrypted, accept_encrypted ? 1 : 0)
+        end
+        JoseOptions.set_revocation(b, revocation) if revocation
         taken.each_index do |i|
           ib = taken[i]
           taken[i] = nil # consumed by the call in every case
@@ -160,10 +180,25 @@ module Oidc
       @handle.use(&block)
     end
 
-    # Fetch discovery and keys now, so the first request does not wait. Returns self.
+    # Fetch discovery and keys now, so the first request does not wait (and the revocation
+    # list, when revocation: is configured; a failure raises). Returns self.
     def prefetch
       @handle.use do |ptr|
         FFISupport.check { |e| Native.oidc_validator_prefetch(ptr, e) }
+      end
+      self
+    end
+
+    # Drop the cached keys of `issuer` (nil: every issuer of this client) at once, e.g. after a
+    # key compromise: the next validation fetches them again (its verified-token cache is
+    # emptied too). An issuer this client does not serve raises Oidc::InvalidArgument; a
+    # static-key client has nothing to drop. Waits for a key fetch in flight (GVL released).
+    # Returns self.
+    def drop_keys(issuer = nil)
+      Client.need_native(:oidc_validator_drop_keys)
+      iss = issuer && FFISupport.bytes(issuer.to_s)
+      @handle.use do |ptr|
+        FFISupport.check { |e| Native.oidc_validator_drop_keys(ptr, iss, iss ? iss.bytesize : 0, e) }
       end
       self
     end

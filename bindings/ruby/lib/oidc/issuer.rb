@@ -179,7 +179,9 @@ module Oidc
     # This client's configuration as a policy document (JSON text, every member written,
     # defaults included; liboidc's export). Loading it with `Client.new(policy: ...)` builds
     # a client that decides the same. Not in it: the DPoP nonce secret, a replay store, the
-    # prefetch mode (see the README of liboidc, "Policy document").
+    # prefetch mode (see the README of liboidc, "Policy document"); nor, as liboidc's
+    # documents have no members for them yet, the JOSE keywords (decryption_keys:,
+    # decryption_algorithms:, accept_encrypted:, revocation:): give those again as keywords.
     def policy_json
       Client.need_native(:oidc_validator_policy_json)
       out = FFI::MemoryPointer.new(:pointer)

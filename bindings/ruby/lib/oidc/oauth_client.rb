@@ -33,10 +33,27 @@ module Oidc
     # private_key_kid:     kid for assertion headers; private_key_alg: e.g. "PS256" for RSA
     # dpop_key:            enable DPoP (RFC 9449): true (fresh ES256 key), or PEM / private JWK
     # assertion_audience:  aud of client assertions: "token_endpoint" (default), "issuer", "endpoint"
+    #
+    # JOSE (see the README, "JOSE"):
+    # jwks_json:           the issuer's keys as a static key set (String or Hash): no key fetches
+    # decryption_keys:     private keys for encrypted ID tokens, userinfo, introspection and JARM
+    #                      responses and #decrypt: one or an Array, each a PEM String, a private
+    #                      JWK (Hash or JSON String) or { key:, kid: }; not kept in Ruby
+    # decryption_algorithms: the JWE alg and enc names accepted (Array or "RSA-OAEP-256 A256GCM")
+    # request_object:      true: send every authorization request (URL, PAR) as a request object
+    #                      signed with private_key: (RFC 9101); { enc_alg:, enc: } also encrypts it
+    # logout_accept_untyped: true: accept logout tokens without typ logout+jwt (an OP that does
+    #                      not type them)
+    # logout_replay_store: a store shared by a fleet for logout-token jti replay, consulted after
+    #                      the client's own cache: ->(key, ttl_secs) { ... } as dpop_replay_store:
+    #                      of Oidc::Client (true: first use, recorded; false: a replay; anything
+    #                      else or an exception: refused, Oidc::ReplayStoreUnavailable)
     def initialize(issuer:, client_id: nil, client_secret: nil, auth_method: nil, ca_file: nil, endpoints: {},
                    connect_timeout: nil, timeout: nil, allow_http_loopback: false, private_key: nil,
                    private_key_kid: nil, private_key_alg: nil, dpop_key: nil, assertion_audience: nil,
-                   proxy: nil, proxy_from_env: false, client_cert: nil, client_key: nil)
+                   proxy: nil, proxy_from_env: false, client_cert: nil, client_key: nil, jwks_json: nil,
+                   decryption_keys: nil, decryption_algorithms: nil, request_object: nil, logout_accept_untyped: nil,
+                   logout_replay_store: nil)
       @issuer = issuer.to_s.dup.freeze
       @client_id = client_id&.to_s&.dup&.freeze
       # a private key without a secret means private_key_jwt unless auth_method: says otherwise
@@ -54,6 +71,9 @@ module Oidc
         self.class.configure_keys(b, private_key: private_key, private_key_kid: private_key_kid,
                                      private_key_alg: private_key_alg, dpop_key: dpop_key,
                                      assertion_audience: assertion_audience)
+        configure_jose(b, jwks_json: jwks_json, decryption_keys: decryption_keys,
+                          decryption_algorithms: decryption_algorithms, request_object: request_object,
+                          logout_accept_untyped: logout_accept_untyped, logout_replay_store: logout_replay_store)
         b.build
       end
       @handle = Handle.new(raw, :oidc_oauth_client_free, "Oidc::OAuthClient")
@@ -186,6 +206,28 @@ module Oidc
         owned.close
         raise
       end
+    end
+
+    # The JOSE keywords of #initialize on the native builder `b` (liboidc checks each).
+    def configure_jose(b, jwks_json:, decryption_keys:, decryption_algorithms:, request_object:,
+                       logout_accept_untyped:, logout_replay_store:)
+      if jwks_json
+        need(:oidc_oauth_builder_set_jwks_json)
+        b.str(:set_jwks_json, jwks_json.is_a?(String) ? jwks_json : JSON.generate(jwks_json))
+      end
+      JoseOptions.add_decryption_keys(b, "oidc_oauth_builder", decryption_keys) if decryption_keys
+      JoseOptions.set_decryption_algorithms(b, "oidc_oauth_builder", decryption_algorithms) if decryption_algorithms
+      JoseOptions.set_request_object(b, request_object) if request_object
+      unless logout_accept_untyped.nil?
+        need(:oidc_oauth_builder_set_logout_accept_untyped)
+        b.call(:set_logout_accept_untyped, logout_accept_untyped ? 1 : 0)
+      end
+      return unless logout_replay_store
+
+      need(:oidc_oauth_builder_set_replay_store)
+      # kept as long as this client: liboidc calls it from any thread
+      @replay_store_fn = Client.replay_store_function(logout_replay_store, "logout_replay_store")
+      b.call(:set_replay_store, @replay_store_fn, nil)
     end
 
     # Seconds as whole milliseconds (at least 1 for any positive value).

@@ -15,7 +15,7 @@ module Oidc
       introspect: 11, revoke: 12, userinfo: 13, pushed_authorization: 14, authorization_url: 15,
       end_session_url: 16, authorization_response: 17, validate_id_token: 18, register: 19,
       registration_read: 20, registration_update: 21, registration_delete: 22, resource: 23, endpoint: 24,
-      validate_logout_token: 25
+      validate_logout_token: 25, verify_jws: 26, decrypt: 27
     }.freeze
 
     PARAMS = {
@@ -28,12 +28,12 @@ module Oidc
       content_type: 28, response: 29, expected_state: 30, id_token: 31, id_token_hint: 32,
       post_logout_redirect_uri: 33, state: 34, response_type: 35, response_mode: 36, code_challenge: 37,
       request_object: 38, request_uri: 39, login_hint: 40, binding_message: 41, endpoint_name: 42,
-      logout_token: 43,
+      logout_token: 43, jws: 44, payload: 45, jwe: 46,
       # lists (oidc_oauth_request_add_string, one item per call, in order)
       scope: 100, resource: 101, audience: 102,
       # integers (oidc_oauth_request_set_int)
       max_age: 200, deadline_ms: 201, interval_secs: 202, expires_in_secs: 203, signed_response: 204,
-      use_cache: 205, no_state_sent: 206
+      use_cache: 205, no_state_sent: 206, now_secs: 207
     }.freeze
 
     FIELDS = {
@@ -43,7 +43,7 @@ module Oidc
       request_uri: 12, url: 13, code: 14, state: 15, nonce: 16, code_verifier: 17, code_challenge: 18,
       iss: 19, sub: 20, client_id: 21, client_secret: 22, registration_access_token: 23,
       registration_client_uri: 24, error: 25, error_description: 26, error_uri: 27, content_type: 28,
-      www_authenticate: 29, sid: 30, jti: 31,
+      www_authenticate: 29, sid: 30, jti: 31, payload: 32, protected_header: 33,
       # integers (oidc_oauth_response_int)
       expires_in: 100, interval: 101, http_status: 102, active: 103
     }.freeze

@@ -122,10 +122,11 @@ module Oidc
     # Check the response that reached the redirect URI (the full URL, its query, or a form
     # body): state (Oidc::StateMismatch; `no_state_sent: true` when the request carried none),
     # RFC 9207 iss (Oidc::ResponseIssuerMismatch), a JARM response, and error responses
-    # (Oidc::AccessDenied, ...). Returns an Oidc::AuthorizationResponse.
-    def parse_authorization_response(response, expected_state: nil, no_state_sent: false)
+    # (Oidc::AccessDenied, ...). `now`: check a JARM response as of this Time / Unix second.
+    # Returns an Oidc::AuthorizationResponse.
+    def parse_authorization_response(response, expected_state: nil, no_state_sent: false, now: nil)
       perform(:authorization_response, response: response, expected_state: expected_state,
-                                       no_state_sent: no_state_sent ? 1 : nil) do |r|
+                                       no_state_sent: no_state_sent ? 1 : nil, now_secs: now&.to_i) do |r|
         AuthorizationResponse.new(r.to_h)
       end
     end
