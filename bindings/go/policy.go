@@ -65,9 +65,9 @@ func (c *Client) fromPolicy() error {
 
 // Policy returns the client's configuration as a policy document (JSON, "version": 1, every
 // member written, defaults included; oidc_validator_policy_json). Config.Policy set to it builds
-// a client that decides the same; it does not hold DPoPNonceSecret, DPoPReplayStore, Prefetch,
-// DecryptionKeys, DecryptionAlgorithms, AcceptEncrypted or Revocation (the document has no
-// members for them).
+// a client that decides the same; it does not hold DPoPNonceSecret, DPoPReplayStore, Prefetch or
+// DecryptionKeys (secrets: set them as Config fields next to Config.Policy). DecryptionAlgorithms,
+// AcceptEncrypted and Revocation are in it (members "decryption" and "revocation").
 func (c *Client) Policy() (json.RawMessage, error) {
 	return withValidator(c, func(p *C.oidc_validator) (json.RawMessage, error) {
 		return ownedJSON(func(out **C.char, n *C.size_t, e **C.oidc_error) C.oidc_result {

@@ -119,6 +119,10 @@ class JoseTest < Minitest::Test
     assert_raises(Oidc::UnsupportedAlgorithm) do
       Oidc::Client.new(issuer: ISS, audiences: AUD, decryption_algorithms: "RSA-OAEP-256 NOPE")
     end
+    %w[none RS256,HS256 RS257].each do |algs|
+      assert_raises(Oidc::UnsupportedAlgorithm, algs) { Oidc::OAuthClient.new(issuer: ISS, client_id: "rp", algorithms: algs) }
+    end
+    keep(Oidc::OAuthClient.new(issuer: ISS, client_id: "rp", algorithms: %w[ES256 EdDSA]))
     assert_raises(Oidc::InvalidConfig, "accept_encrypted: without a key") do
       Oidc::Client.new(issuer: ISS, audiences: AUD, jwks_json: m[:jwks], accept_encrypted: true)
     end

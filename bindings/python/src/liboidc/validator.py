@@ -634,8 +634,9 @@ class Validator:
         """This validator's configuration as a policy document (JSON text, every member written,
         defaults included; ``oidc_validator_policy_json``). ``Validator(policy=v.policy_json())``
         builds a validator deciding the same. Not in it: the DPoP nonce secret, a replay store,
-        the prefetch mode, the decryption keys and options, the revocation list settings (the
-        library's document has no members for them)."""
+        the prefetch mode and the decryption keys (secrets: give them again as keywords). The
+        decryption algorithms, ``accept_encrypted`` and the revocation list are in it (members
+        ``decryption`` and ``revocation``)."""
         p = self._ptr()
         out, n, err = ffi.new("char **"), ffi.new("size_t *"), _new_err()
         _raise_for(lib.oidc_validator_policy_json(p, out, n, err), err)

@@ -33,6 +33,7 @@ module Oidc
     attach_optional :oidc_oauth_builder_set_replay_store, %i[pointer oidc_replay_store_cb pointer err_out],
                     :oidc_result
     attach_optional :oidc_oauth_builder_set_logout_accept_untyped, %i[pointer uint32 err_out], :oidc_result
+    attach_optional :oidc_oauth_builder_set_algorithms, %i[pointer pointer size_t err_out], :oidc_result
   end
 
   # What OAuthClient#verify_jws and OAuthClient#decrypt return: the payload and the protected

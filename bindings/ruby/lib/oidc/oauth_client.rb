@@ -40,6 +40,8 @@ module Oidc
     #                      responses and #decrypt: one or an Array, each a PEM String, a private
     #                      JWK (Hash or JSON String) or { key:, kid: }; not kept in Ruby
     # decryption_algorithms: the JWE alg and enc names accepted (Array or "RSA-OAEP-256 A256GCM")
+    # algorithms:          the signature algorithms of ID tokens, logout tokens, signed responses and
+    #                      #verify_jws (Array or "RS256,ES256"; default: liboidc's list)
     # request_object:      true: send every authorization request (URL, PAR) as a request object
     #                      signed with private_key: (RFC 9101); { enc_alg:, enc: } also encrypts it
     # logout_accept_untyped: true: accept logout tokens without typ logout+jwt (an OP that does
@@ -53,7 +55,7 @@ module Oidc
                    private_key_kid: nil, private_key_alg: nil, dpop_key: nil, assertion_audience: nil,
                    proxy: nil, proxy_from_env: false, client_cert: nil, client_key: nil, jwks_json: nil,
                    decryption_keys: nil, decryption_algorithms: nil, request_object: nil, logout_accept_untyped: nil,
-                   logout_replay_store: nil)
+                   logout_replay_store: nil, algorithms: nil)
       @issuer = issuer.to_s.dup.freeze
       @client_id = client_id&.to_s&.dup&.freeze
       # a private key without a secret means private_key_jwt unless auth_method: says otherwise
@@ -73,7 +75,8 @@ module Oidc
                                      assertion_audience: assertion_audience)
         configure_jose(b, jwks_json: jwks_json, decryption_keys: decryption_keys,
                           decryption_algorithms: decryption_algorithms, request_object: request_object,
-                          logout_accept_untyped: logout_accept_untyped, logout_replay_store: logout_replay_store)
+                          logout_accept_untyped: logout_accept_untyped, logout_replay_store: logout_replay_store,
+                          algorithms: algorithms)
         b.build
       end
       @handle = Handle.new(raw, :oidc_oauth_client_free, "Oidc::OAuthClient")
@@ -210,7 +213,11 @@ module Oidc
 
     # The JOSE keywords of #initialize on the native builder `b` (liboidc checks each).
     def configure_jose(b, jwks_json:, decryption_keys:, decryption_algorithms:, request_object:,
-                       logout_accept_untyped:, logout_replay_store:)
+                       logout_accept_untyped:, logout_replay_store:, algorithms:)
+      if algorithms
+        need(:oidc_oauth_builder_set_algorithms)
+        b.str(:set_algorithms, algorithms.is_a?(Array) ? algorithms.join(",") : algorithms.to_s)
+      end
       if jwks_json
         need(:oidc_oauth_builder_set_jwks_json)
         b.str(:set_jwks_json, jwks_json.is_a?(String) ? jwks_json : JSON.generate(jwks_json))
