@@ -12,6 +12,10 @@
 //!
 //!     cargo bench --bench jose
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{median, per_call};
+
 use std::hint::black_box;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
@@ -25,26 +29,6 @@ use serde_json::{Map, json};
 
 const ISSUER: &str = "https://bench.jose.test";
 const ENC_PEM: &str = include_str!("../tests/idp/client-keys/enc-rsa.pem");
-
-fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: a valid out-pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
-fn per_call(n: u64, f: &mut dyn FnMut()) -> f64 {
-    let t = thread_cpu_ns();
-    for _ in 0..n {
-        f();
-    }
-    (thread_cpu_ns() - t) as f64 / n as f64
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
-}
 
 fn b64d(s: &str) -> Vec<u8> {
     keys::b64_decode(s).unwrap()

@@ -12,6 +12,10 @@
 //!
 //!     CARGO_TARGET_DIR=/tmp/bench-target cargo bench --bench revocation
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{median, per_call};
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -19,26 +23,6 @@ use oidc::core::{Client, Config, RevocationConfig, RevocationPolicy};
 use oidc_testkit::keys::{self, Alg, TestKey};
 use oidc_testkit::{FixtureServer, Route, TestCa};
 use serde_json::{Value, json};
-
-fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: a valid out-pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
-fn per_call(n: u64, f: &mut dyn FnMut()) -> f64 {
-    let t = thread_cpu_ns();
-    for _ in 0..n {
-        f();
-    }
-    (thread_cpu_ns() - t) as f64 / n as f64
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
-}
 
 fn env(name: &str, d: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(d)

@@ -8,7 +8,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -143,29 +142,7 @@ func jwksOf(keys ...*testKey) []byte {
 
 func (k *testKey) sign(t testing.TB, claims map[string]any) string {
 	t.Helper()
-	h, _ := json.Marshal(map[string]any{"alg": k.alg, "kid": k.kid, "typ": "at+jwt"})
-	c, _ := json.Marshal(claims)
-	input := b64(h) + "." + b64(c)
-	var sig []byte
-	var err error
-	switch p := k.priv.(type) {
-	case *rsa.PrivateKey:
-		d := sha256.Sum256([]byte(input))
-		sig, err = rsa.SignPKCS1v15(rand.Reader, p, crypto.SHA256, d[:])
-	case *ecdsa.PrivateKey:
-		d := sha256.Sum256([]byte(input))
-		var r, s *big.Int
-		r, s, err = ecdsa.Sign(rand.Reader, p, d[:])
-		if err == nil {
-			sig = append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
-		}
-	case ed25519.PrivateKey:
-		sig = ed25519.Sign(p, []byte(input))
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return input + "." + b64(sig)
+	return k.signHeader(t, map[string]any{"alg": k.alg, "kid": k.kid, "typ": "at+jwt"}, claims)
 }
 
 const testIssuer = "https://issuer.go.test"

@@ -124,6 +124,32 @@ func durationSecsArg(d time.Duration) C.uint32_t {
 	return C.uint32_t(secs(d))
 }
 
+// applyDecryption passes the decryption keys and the algorithm list to a builder's two setters
+// (validator or protocol client).
+func applyDecryption(keys []DecryptionKey, algs []string,
+	add func(kp *C.char, kn C.size_t, ip *C.char, in C.size_t) error, set func(p *C.char, n C.size_t) error) error {
+	for _, k := range keys {
+		kp, kn := cstr(bytesView(k.Key))
+		ip, in := cstr(k.KeyID)
+		err := add(kp, kn, ip, in)
+		runtime.KeepAlive(k.Key)
+		runtime.KeepAlive(k.KeyID)
+		if err != nil {
+			return err
+		}
+	}
+	if len(algs) > 0 {
+		names := strings.Join(algs, " ")
+		p, n := cstr(names)
+		err := set(p, n)
+		runtime.KeepAlive(names)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // configureJOSE applies the validator's decryption keys and algorithms, the encrypted-token
 // opt-in and the revocation list.
 func configureJOSE(b *C.oidc_validator_builder, cfg *Config) error {
@@ -134,24 +160,15 @@ func configureJOSE(b *C.oidc_validator_builder, cfg *Config) error {
 		}
 		return nil
 	}
-	for _, k := range cfg.DecryptionKeys {
-		kp, kn := cstr(bytesView(k.Key))
-		ip, in := cstr(k.KeyID)
-		err := ok(C.oidc_validator_builder_add_decryption_key(b, kp, kn, ip, in, &e))
-		runtime.KeepAlive(k.Key)
-		runtime.KeepAlive(k.KeyID)
-		if err != nil {
-			return err
-		}
-	}
-	if len(cfg.DecryptionAlgorithms) > 0 {
-		names := strings.Join(cfg.DecryptionAlgorithms, " ")
-		p, n := cstr(names)
-		err := ok(C.oidc_validator_builder_set_decryption_algorithms(b, p, n, &e))
-		runtime.KeepAlive(names)
-		if err != nil {
-			return err
-		}
+	err := applyDecryption(cfg.DecryptionKeys, cfg.DecryptionAlgorithms,
+		func(kp *C.char, kn C.size_t, ip *C.char, in C.size_t) error {
+			return ok(C.oidc_validator_builder_add_decryption_key(b, kp, kn, ip, in, &e))
+		},
+		func(p *C.char, n C.size_t) error {
+			return ok(C.oidc_validator_builder_set_decryption_algorithms(b, p, n, &e))
+		})
+	if err != nil {
+		return err
 	}
 	if cfg.AcceptEncrypted {
 		if err := ok(C.oidc_validator_builder_set_accept_encrypted(b, 1, &e)); err != nil {
@@ -186,24 +203,15 @@ func configureOAuthJOSE(b *C.oidc_oauth_builder, cfg *OAuthConfig) (cgo.Handle, 
 		}
 		return nil
 	}
-	for _, k := range cfg.DecryptionKeys {
-		kp, kn := cstr(bytesView(k.Key))
-		ip, in := cstr(k.KeyID)
-		err := ok(C.oidc_oauth_builder_add_decryption_key(b, kp, kn, ip, in, &e))
-		runtime.KeepAlive(k.Key)
-		runtime.KeepAlive(k.KeyID)
-		if err != nil {
-			return 0, err
-		}
-	}
-	if len(cfg.DecryptionAlgorithms) > 0 {
-		names := strings.Join(cfg.DecryptionAlgorithms, " ")
-		p, n := cstr(names)
-		err := ok(C.oidc_oauth_builder_set_decryption_algorithms(b, p, n, &e))
-		runtime.KeepAlive(names)
-		if err != nil {
-			return 0, err
-		}
+	err := applyDecryption(cfg.DecryptionKeys, cfg.DecryptionAlgorithms,
+		func(kp *C.char, kn C.size_t, ip *C.char, in C.size_t) error {
+			return ok(C.oidc_oauth_builder_add_decryption_key(b, kp, kn, ip, in, &e))
+		},
+		func(p *C.char, n C.size_t) error {
+			return ok(C.oidc_oauth_builder_set_decryption_algorithms(b, p, n, &e))
+		})
+	if err != nil {
+		return 0, err
 	}
 	if cfg.JWKSJSON != nil {
 		p, n := cstr(bytesView(cfg.JWKSJSON))

@@ -7,7 +7,7 @@ use std::ffi::c_char;
 
 use super::boundary::{ffi_boundary, try_mut, try_opt_utf8, try_utf8};
 use super::error::{FfiError, oidc_error, oidc_result};
-use super::oauth_client::oidc_oauth_builder;
+use super::oauth_client::{oidc_oauth_builder, with_oauth_builder};
 use super::validator::{oidc_validator_builder, remember_failure, with_builder};
 use crate::core::config::Config;
 use crate::core::config::KeySource;
@@ -150,9 +150,7 @@ pub extern "C" fn oidc_oauth_builder_set_jwks_json(
     jwks_json_len: usize,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
-    with_oauth(builder, err_out, |b| {
-        // SAFETY: jwks_json points to jwks_json_len readable bytes (API contract).
-        let s = unsafe { try_utf8(jwks_json, jwks_json_len, "jwks_json") }?;
+    with_oauth_builder(builder, jwks_json, jwks_json_len, err_out, |b, s| {
         b.cfg.base.key_source = KeySource::Static(s.to_string());
         Ok(())
     })
@@ -204,9 +202,7 @@ pub extern "C" fn oidc_oauth_builder_set_algorithms(
     algorithms_len: usize,
     err_out: *mut *mut oidc_error,
 ) -> oidc_result {
-    with_oauth(builder, err_out, |b| {
-        // SAFETY: algorithms points to algorithms_len readable bytes (API contract).
-        let s = unsafe { try_utf8(algorithms, algorithms_len, "algorithms") }?;
+    with_oauth_builder(builder, algorithms, algorithms_len, err_out, |b, s| {
         b.cfg.base.set_algorithms(s.split([',', ' ']).filter(|x| !x.is_empty())).map_err(Into::into)
     })
 }
