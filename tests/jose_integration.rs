@@ -273,3 +273,21 @@ fn request_objects_signed_and_encrypted() {
     cfg.request_object = Some(RequestObjectConfig { key: None, encryption: Some((KeyAlg::A128Kw, ContentEnc::A128Gcm)) });
     assert_eq!(OAuthClient::new(cfg).unwrap_err().kind(), ErrorKind::InvalidConfig, "A128KW without a secret");
 }
+
+#[test]
+fn explain_follows_an_encrypted_token() {
+    let signer = TestKey::generate(Alg::ES256);
+    let token = signer.sign(&keys::claims(ISSUER, "api", "alice", 300));
+    let nested = nest(&token, &recipient(CLIENT_RSA_PEM), KeyAlg::RsaOaep256, ContentEnc::A256Gcm, Some("JWT"));
+    let on = validator(&signer, true, keyset(CLIENT_RSA_PEM), 0);
+    let doc: Value = serde_json::from_str(&on.explain_at(&nested, keys::now() as f64)).unwrap();
+    assert_eq!(doc["decision"], "allow", "{doc}");
+    assert_eq!(doc["encrypted"], true);
+    assert_eq!(doc["checks"][0]["check"], "decryption");
+    assert!(!doc.to_string().contains("alice"), "no claim values: {doc}");
+    let other = validator(&signer, true, keyset(CLIENT_EC_PEM), 0);
+    let doc: Value = serde_json::from_str(&other.explain_at(&nested, keys::now() as f64)).unwrap();
+    assert_eq!(doc["decision"], "deny");
+    assert_eq!(doc["code"], "DecryptionFailed");
+    assert_eq!(other.validate(&nested).unwrap_err().kind(), ErrorKind::DecryptionFailed, "explain agrees with validation");
+}

@@ -232,7 +232,7 @@ impl Client {
     }
 
     /// Decrypt a nested JWT (RFC 7519 §5.2: `cty` "JWT") and return the signed token inside.
-    fn decrypt_nested(&self, token: &str) -> Result<String> {
+    pub(crate) fn decrypt_nested(&self, token: &str) -> Result<String> {
         let d = self.decrypt(token)?;
         match d.cty.as_deref().map(normalize_typ) {
             Some(c) if c == "jwt" => {}

@@ -13,6 +13,9 @@
 //! "header": {...}, "authenticated": bool, "checks": [{"check": name, "outcome":
 //! "pass"|"fail"|"skipped", "kind": ..., "message": ...}]}`. Messages are the validation's own
 //! (they never echo token contents beyond the values above).
+//!
+//! An encrypted token a validator accepts (issue 14) is decrypted first: a `decryption` check
+//! leads the list and `"encrypted": true` is added; the nested token is then explained as above.
 
 use serde_json::{Map, Value, json};
 
@@ -71,6 +74,28 @@ impl Client {
     /// `validate_at`, it may fetch keys (bounded by the client's timeouts); it never uses the
     /// verified-token cache.
     pub fn explain_at(&self, token: &str, now: f64) -> String {
+        // An encrypted token this validator accepts: decryption first, then the nested token's
+        // own checks (what validation does; nothing of the plaintext beyond the usual items).
+        if self.policy().accept_encrypted && super::jose::jwe::looks_like_jwe(token) {
+            let mut c = Checks { list: Vec::new(), first: None };
+            return match self.decrypt_nested(token) {
+                Ok(inner) => {
+                    let mut doc: Value = serde_json::from_str(&self.explain_at(&inner, now)).unwrap_or(Value::Null);
+                    if let Some(Value::Array(list)) = doc.get_mut("checks") {
+                        c.add("decryption", Ok(()));
+                        list.splice(0..0, c.list);
+                    }
+                    doc["encrypted"] = json!(true);
+                    doc.to_string()
+                }
+                Err(e) => {
+                    c.add("decryption", Err(e));
+                    json!({"decision": "deny", "code": c.first.as_ref().map(|e| format!("{:?}", e.kind())), "issuer": {},
+                           "header": {}, "authenticated": false, "encrypted": true, "checks": c.list})
+                    .to_string()
+                }
+            };
+        }
         let mut c = Checks { list: Vec::new(), first: None };
         let mut issuer = Map::new();
         let mut header = Map::new();
