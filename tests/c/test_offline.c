@@ -1464,7 +1464,7 @@ static void test_oauth_request_rules(void) {
         oidc_error *err = NULL;
         CHECK_RC_ERR(oidc_oauth_request_new(g_oauth, 0, &x, &err), OIDC_RESULT_INVALID_ARGUMENT, err);
         oidc_error_free(err);
-        CHECK_RC(oidc_oauth_request_new(g_oauth, 25, &x, NULL), OIDC_RESULT_INVALID_ARGUMENT);
+        CHECK_RC(oidc_oauth_request_new(g_oauth, 99, &x, NULL), OIDC_RESULT_INVALID_ARGUMENT);
         CHECK(x == NULL);
     }
     r = new_req(OIDC_OP_RESOURCE);
