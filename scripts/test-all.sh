@@ -24,12 +24,14 @@ count() { # add up the summary lines a runner printed
   # cargo test: "test result: ok. 12 passed; 0 failed; ..."
   while read -r a b; do p=$((p + a)); f=$((f + b)); done < <(
     sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' "$log")
+  # our own runners: "N passed, N failed" alone on a line (a runner that also shows minitest's
+  # line counts those tests in its own summary: then minitest's line is not added again)
+  local own
+  own=$(sed -nE 's/^(\w+: )?([0-9]+) passed, ([0-9]+) failed(, [0-9]+ skipped)?$/\2 \3/p' "$log")
+  while read -r a b; do [ -n "$a" ] && { p=$((p + a)); f=$((f + b)); }; done <<<"$own"
   # minitest: "N runs, N assertions, N failures, N errors, N skips"
-  while read -r r fl er sk; do p=$((p + r - fl - er - sk)); f=$((f + fl + er)); done < <(
+  [ -n "$own" ] || while read -r r fl er sk; do p=$((p + r - fl - er - sk)); f=$((f + fl + er)); done < <(
     sed -nE 's/^([0-9]+) runs, [0-9]+ assertions, ([0-9]+) failures, ([0-9]+) errors, ([0-9]+) skips$/\1 \2 \3 \4/p' "$log")
-  # our own runners: "N passed, N failed" alone on a line
-  while read -r a b; do p=$((p + a)); f=$((f + b)); done < <(
-    sed -nE 's/^(\w+: )?([0-9]+) passed, ([0-9]+) failed(, [0-9]+ skipped)?$/\2 \3/p' "$log")
   echo "$p $f"
 }
 
