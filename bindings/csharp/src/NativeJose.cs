@@ -23,7 +23,7 @@ namespace Oidc
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_validator_builder_set_accept_encrypted(IntPtr b, uint accept, out IntPtr err);
 
-        /// `url` NULL (or 0 bytes): the default `<issuer>/.well-known/revocation-list`.
+        /// `url` NULL (or 0 bytes): the default `{issuer}/.well-known/revocation-list`.
         [DllImport(Lib, CallingConvention = Cdecl, ExactSpelling = true)]
         internal static extern uint oidc_validator_builder_set_revocation(IntPtr b, byte[] url, UIntPtr urlLen,
             uint policy, uint graceSecs, out IntPtr err);
