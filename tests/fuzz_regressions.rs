@@ -114,3 +114,20 @@ fn seed_requests_reach_acceptance() {
         assert!(!decide(name).allowed(), "seed {name} should be denied");
     }
 }
+
+/// `revocation_list_parse` (CI fuzz stage, issue 14): an unknown member holding a byte that is not
+/// UTF-8 was skipped unchecked by the typed reading, so a list serde_json itself refuses was
+/// accepted. A list must be strict JSON as a whole; so must one with a lone surrogate escape.
+#[test]
+fn revocation_list_must_be_strict_json() {
+    use oidc::core::ErrorKind;
+    use oidc::core::revocation::RevocationList;
+    let found = include_bytes!("vectors/fuzz-revocation-invalid-utf8.json");
+    let surrogate = br#"{"iss":"https://issuer.example","iat":1,"next_update":2,"version":1,"note":"\ud800"}"#;
+    for doc in [&found[..], &surrogate[..]] {
+        let e = RevocationList::parse_claims(doc, Some("https://issuer.example"), 1_700_000_000).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ResponseInvalid);
+    }
+    let fine = br#"{"iss":"https://issuer.example","iat":1,"next_update":2,"version":1,"note":"\ud83d\ude00"}"#;
+    assert!(RevocationList::parse_claims(fine, Some("https://issuer.example"), 1_700_000_000).is_ok());
+}

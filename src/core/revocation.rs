@@ -265,6 +265,11 @@ impl RevocationList {
     /// expected `iss` (`None` skips the comparison: the fuzz target); `now`: Unix seconds, for
     /// dropping jti entries past their `exp`. Every problem is `ResponseInvalid`.
     pub fn parse_claims(claims: &[u8], issuer: Option<&str>, now: i64) -> Result<RevocationList> {
+        // The whole document must be strict JSON: the typed reading below skips members it does
+        // not know without checking them (invalid UTF-8, lone surrogates). Found by the fuzzer.
+        if serde_json::from_slice::<serde_json::Value>(claims).is_err() {
+            return invalid("the claims are not a JSON object of the documented shape");
+        }
         let raw: RawList = match serde_json::from_slice(claims) {
             Ok(r) => r,
             Err(_) => return invalid("the claims are not a JSON object of the documented shape"),
