@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "flat.h"
 #include "harness.h"
 
 #define LEN(s) (sizeof(s) - 1) /* length of a string literal */
@@ -39,11 +40,6 @@
 
 /* ------------------------------------------------------------------------------------------ */
 /* The flattened vectors                                                                       */
-
-typedef struct {
-    char *p;
-    size_t n;
-} bytes;
 
 typedef struct {
     bytes name, token;
@@ -88,40 +84,6 @@ static struct {
     vmal malformed[MAX_ITEMS];
     size_t n_mal;
 } V;
-
-static int hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* A multi_flat.py field: "-" is the empty string, else hex. Malloc'd, NUL-terminated. */
-static int unhex(const char *h, bytes *out) {
-    size_t n, i;
-    out->p = NULL;
-    out->n = 0;
-    if (!h) return 0;
-    if (strcmp(h, "-") == 0) {
-        out->p = calloc(1, 1);
-        return 1;
-    }
-    n = strlen(h);
-    if (n % 2) return 0;
-    out->p = malloc(n / 2 + 1);
-    for (i = 0; i < n / 2; i++) {
-        int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            free(out->p);
-            out->p = NULL;
-            return 0;
-        }
-        out->p[i] = (char)(hi * 16 + lo);
-    }
-    out->p[n / 2] = 0;
-    out->n = n / 2;
-    return 1;
-}
 
 static vset *find_set(const char *file) {
     size_t i;
