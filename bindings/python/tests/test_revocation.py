@@ -97,18 +97,22 @@ def test_list_unavailable_fail_closed_and_fail_open(fx):
 def test_revocation_options_are_checked_by_the_library(fixture):
     with pytest.raises(liboidc.InvalidConfigError) as ei:  # a static key set has no list URL
         liboidc.Validator(issuer="https://static.example", audiences="a",
-                          jwks_json={"keys": []}, revocation=True)
+                          jwks_json={"keys": []}, revocation="fail_closed")
     assert "revocation" in ei.value.message
     with pytest.raises(liboidc.OidcError):  # min above max
-        liboidc.Validator(**fixture.validator_kwargs(revocation=liboidc.Revocation(min_interval=600, max_interval=60)))
+        liboidc.Validator(**fixture.validator_kwargs(revocation=liboidc.Revocation("fail_closed", min_interval=600, max_interval=60)))
     with pytest.raises(liboidc.OidcError):  # plain http off loopback
-        liboidc.Validator(**fixture.validator_kwargs(revocation=liboidc.Revocation(url="http://example.com/rl")))
+        liboidc.Validator(**fixture.validator_kwargs(revocation=liboidc.Revocation("fail_closed", url="http://example.com/rl")))
     with pytest.raises(ValueError):
         liboidc.Revocation(policy="sometimes")
     with pytest.raises(TypeError):
-        liboidc.Revocation(grace=1.5)
+        liboidc.Revocation("fail_closed", grace=1.5)
+    with pytest.raises(TypeError):  # no default policy: the caller chooses
+        liboidc.Revocation()
+    with pytest.raises(TypeError):
+        liboidc.Revocation.coerce(True)
     assert liboidc.Revocation.coerce("fail-open").policy == "fail_open"
-    assert liboidc.Revocation.coerce({"grace": 60}).grace == 60
+    assert liboidc.Revocation.coerce({"policy": "fail_open", "grace": 60}).grace == 60
 
 
 def test_drop_keys_refetches(fixture, run_python):

@@ -123,7 +123,7 @@ class Revocation:
     list's ``next_update`` gives. ``Validator.prefetch()`` fetches the list too.
     """
 
-    policy: str = "fail_closed"
+    policy: str
     url: Optional[StrOrBytes] = None
     grace: int = 0
     min_interval: int = 0
@@ -143,16 +143,16 @@ class Revocation:
 
     @classmethod
     def coerce(cls, value: Union["Revocation", str, bool, Mapping[str, Any]]) -> "Revocation":
-        """A ``Revocation`` as is; ``True`` (the defaults), a policy name, or a mapping of its fields."""
+        """A ``Revocation`` as is, a policy name, or a mapping of its fields (``policy`` required:
+        liboidc has no default for what happens when the list is unavailable)."""
         if isinstance(value, Revocation):
             return value
-        if value is True:
-            return cls()
         if isinstance(value, str):
             return cls(policy=value)
         if isinstance(value, Mapping):
             return cls(**value)
-        raise TypeError(f"revocation must be a liboidc.Revocation, True, a policy name or a mapping of its fields, "
+        raise TypeError(f"revocation must be a liboidc.Revocation, a policy name (\"fail_closed\" or \"fail_open\") or a "
+                        f"mapping of its fields, "
                         f"not {type(value).__name__}")
 
     def apply(self, b: Any, err: Any, call: Callable[[str, int], None]) -> None:

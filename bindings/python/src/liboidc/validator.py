@@ -297,8 +297,8 @@ class Validator:
     ``decryption_algorithms`` ("RSA-OAEP-256 A256GCM ..." or a list; default every supported
     one but RSA1_5 and dir) and ``accept_encrypted=True`` (decrypt encrypted access tokens; needs
     a key). Keys are never shown in a message or ``repr``. Revocation lists: ``revocation`` (a
-    ``liboidc.Revocation``, ``True`` for its defaults, or a policy name "fail_closed" /
-    "fail_open"): a token whose ``kid`` or ``jti`` the issuer's signed list names raises
+    ``liboidc.Revocation``, or a policy name "fail_closed" / "fail_open": there is no default
+    policy): a token whose ``kid`` or ``jti`` the issuer's signed list names raises
     ``RevokedError``. ``drop_keys()`` drops cached keys at once.
 
     Several issuers: ``issuers`` is a list of ``Issuer`` (or mappings of its fields), each added
@@ -352,14 +352,14 @@ class Validator:
                                Iterable[Union[DecryptionKey, StrOrBytes, Mapping[str, Any]]], None] = None,
         decryption_algorithms: Union[StrOrBytes, Sequence[StrOrBytes], None] = None,
         accept_encrypted: bool = False,
-        revocation: Union[Revocation, str, bool, Mapping[str, Any], None] = None,
+        revocation: Union[Revocation, str, Mapping[str, Any], None] = None,
     ) -> None:
         self._p: Any = None
         if not isinstance(proxy_from_env, bool):
             raise TypeError(f"proxy_from_env must be a bool, not {type(proxy_from_env).__name__}")
         if not isinstance(accept_encrypted, bool):
             raise TypeError(f"accept_encrypted must be a bool, not {type(accept_encrypted).__name__}")
-        revo = None if revocation is None or revocation is False else Revocation.coerce(revocation)
+        revo = None if revocation is None else Revocation.coerce(revocation)
         # argument types first (before anything native exists)
         specs: List[Issuer] = []
         if issuers is not None:
