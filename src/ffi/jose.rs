@@ -5,10 +5,10 @@
 
 use std::ffi::c_char;
 
-use super::boundary::{ffi_boundary, try_mut, try_opt_utf8, try_utf8};
+use super::boundary::{try_opt_utf8, try_utf8};
 use super::error::{FfiError, oidc_error, oidc_result};
-use super::oauth_client::{oidc_oauth_builder, with_oauth_builder};
-use super::validator::{oidc_validator_builder, remember_failure, with_builder};
+use super::oauth_client::{oidc_oauth_builder, with_oauth, with_oauth_builder};
+use super::validator::{oidc_validator_builder, with_builder};
 use crate::core::config::Config;
 use crate::core::config::KeySource;
 use crate::core::jose::jwe::{DecryptionKey, JweAlgs};
@@ -89,19 +89,6 @@ pub extern "C" fn oidc_validator_builder_set_accept_encrypted(
             _ => return Err(FfiError::new(oidc_result::InvalidArgument, "accept must be 0 or 1")),
         };
         Ok(())
-    })
-}
-
-fn with_oauth(
-    builder: *mut oidc_oauth_builder,
-    err_out: *mut *mut oidc_error,
-    f: impl FnOnce(&mut oidc_oauth_builder) -> Result<(), FfiError>,
-) -> oidc_result {
-    ffi_boundary(err_out, None, || {
-        // SAFETY: builder is NULL or a live builder used by one thread (API contract).
-        let b = unsafe { try_mut(builder, "builder") }?;
-        let r = f(b);
-        remember_failure(&mut b.failed, r)
     })
 }
 

@@ -66,6 +66,21 @@ pub extern "C" fn oidc_oauth_builder_free(builder: *mut oidc_oauth_builder) {
     unsafe { free_box(builder) }
 }
 
+/// Run a setter on a live builder; its failure is remembered for `_build`.
+pub(crate) fn with_oauth(
+    builder: *mut oidc_oauth_builder,
+    err_out: *mut *mut oidc_error,
+    f: impl FnOnce(&mut oidc_oauth_builder) -> Result<(), FfiError>,
+) -> oidc_result {
+    ffi_boundary(err_out, None, || {
+        // SAFETY: builder is NULL or a live builder used by one thread (API contract).
+        let b = unsafe { try_mut(builder, "builder") }?;
+        let r = f(b);
+        super::validator::remember_failure(&mut b.failed, r)
+    })
+}
+
+/// `with_oauth` for a setter of one UTF-8 string.
 pub(crate) fn with_oauth_builder(
     builder: *mut oidc_oauth_builder,
     value: *const c_char,
@@ -73,12 +88,10 @@ pub(crate) fn with_oauth_builder(
     err_out: *mut *mut oidc_error,
     f: impl FnOnce(&mut oidc_oauth_builder, &str) -> Result<(), FfiError>,
 ) -> oidc_result {
-    ffi_boundary(err_out, None, || {
-        // SAFETY: builder is NULL or a live builder used by one thread (API contract).
-        let b = unsafe { try_mut(builder, "builder") }?;
+    with_oauth(builder, err_out, |b| {
         // SAFETY: value points to value_len readable bytes (API contract).
-        let r = unsafe { try_utf8(value, value_len, "value") }.and_then(|s| f(b, s));
-        super::validator::remember_failure(&mut b.failed, r)
+        let s = unsafe { try_utf8(value, value_len, "value") }?;
+        f(b, s)
     })
 }
 
